@@ -1,0 +1,97 @@
+# memsleuth build. Components add themselves by dropping files into the
+# folders below (wildcards) or a fragment into mk/*.mk, so that parallel work
+# never has to edit this file.
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Isrc/lib -MMD -MP
+CPPFLAGS += -DMS_VERSION='"0.1"'
+LDLIBS  := -lz -lpthread
+
+# Sanitized objects for the unit tests.
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC    := $(sort $(wildcard src/lib/*/*.c))
+DRIVER_SRC := $(sort $(wildcard src/driver/*.c))
+HELPER_SRC := $(sort $(wildcard helpers/*.c))
+EXAMPLE_SRC:= $(sort $(wildcard examples/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_SAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+DRIVER_OBJ  := $(DRIVER_SRC:%.c=$(BUILD)/obj/%.o)
+HELPERS     := $(HELPER_SRC:helpers/%.c=$(BUILD)/%)
+EXAMPLES    := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+UNITS       := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Extra link flags per binary can be set by fragments: LDLIBS_<name> := ...
+ALL_TARGETS := $(BUILD)/memsleuth $(HELPERS) $(EXAMPLES)
+
+.PHONY: all deps test unit integration demo install clean
+all: $(ALL_TARGETS)
+
+-include $(sort $(wildcard mk/*.mk))
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/libmemsleuth.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmemsleuth-san.a: $(LIB_SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/memsleuth: $(DRIVER_OBJ) $(BUILD)/libmemsleuth.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_memsleuth)
+
+$(BUILD)/%: $(BUILD)/obj/helpers/%.o $(BUILD)/libmemsleuth.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_$*)
+
+# Examples are the workloads under investigation: plain -O2, no project
+# library, so that what they do to the heap is only what their source says.
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lz -lpthread $(LDLIBS_ex_$*)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemsleuth-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libmemsleuth-san.a $(LDLIBS) -lcmocka $(LDLIBS_$*)
+
+deps:
+	@scripts/install-deps
+
+# The README's test command: unit tests (ASan/UBSan, cmocka) then the
+# integration tests (shell + jq) on live example workloads.
+test: deps
+	@$(MAKE) --no-print-directory all $(UNITS)
+	@BUILD=$(abspath $(BUILD)) tests/run-all $(UNITS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/memsleuth \
+	  $(DESTDIR)$(PREFIX)/share/memsleuth/stap $(DESTDIR)$(PREFIX)/share/memsleuth/gdb-scripts \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/memsleuth $(DESTDIR)$(PREFIX)/bin/memsleuth
+	for h in $(HELPERS) $(EXTRA_HELPERS); do install -m 0755 $$h $(DESTDIR)$(PREFIX)/libexec/memsleuth/; done
+	for f in $(wildcard stap/*.stp); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/memsleuth/stap/; done
+	for f in $(wildcard gdb-scripts/*.gdb); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/memsleuth/gdb-scripts/; done
+	for f in $(wildcard docs/man/*.1); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,84 @@
+/* Arena explosion: more threads than glibc's arena cap, each allocating and
+ * keeping memory, all alive at once.  Every new thread's first malloc gets
+ * a new arena until the cap (8 x online CPUs on 64-bit, or
+ * MALLOC_ARENA_MAX); after that threads share.  Each arena reserves 64 MiB
+ * of address space for its heap.
+ *
+ * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES]
+ *                        [--hold] [--step] [--malloc-info FILE]
+ * phases: spread */
+#include <pthread.h>
+#include "example_common.h"
+
+static long nblocks = 64, bsize = 4096;
+static pthread_barrier_t started, done;
+
+static void *run(void *arg)
+{
+	long idx = (long)arg;
+	char name[16];
+	snprintf(name, sizeof name, "spreader-%ld", idx);
+	pthread_setname_np(pthread_self(), name);
+	/* Wait until every thread exists, so that each is new when it first
+	 * allocates (no thread exits and hands its arena on). */
+	pthread_barrier_wait(&started);
+	for (long i = 0; i < nblocks; i++) {
+		char *p = malloc((size_t)bsize);
+		if (p)
+			memset(p, (int)idx, (size_t)bsize);
+	}
+	pthread_barrier_wait(&done);
+	/* stay alive, holding the blocks, until the process exits */
+	for (;;)
+		pause();
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ex_opts o = { 0 };
+	long threads = 64;
+	for (int i = 1; i < argc; i++) {
+		if (ex_common_opt(&o, argc, argv, &i))
+			continue;
+		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = ex_num(argv[++i], "threads");
+		else if (!strcmp(argv[i], "--blocks") && i + 1 < argc)
+			nblocks = ex_num(argv[++i], "blocks");
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			bsize = ex_num(argv[++i], "size");
+		else {
+			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--hold] [--step] [--malloc-info FILE]\n");
+			return 2;
+		}
+	}
+	if (threads < 1 || threads > 4096) {
+		fprintf(stderr, "arena_explosion: --threads must be 1..4096\n");
+		return 2;
+	}
+	/* Signals are for the main thread's checkpoint wait: block them in the
+	 * workers (they inherit this mask). */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_barrier_init(&started, NULL, (unsigned)threads + 1);
+	pthread_barrier_init(&done, NULL, (unsigned)threads + 1);
+	for (long t = 0; t < threads; t++) {
+		pthread_t th;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		if (pthread_create(&th, &at, run, (void *)t) != 0) {
+			perror("pthread_create");
+			return 1;
+		}
+		pthread_attr_destroy(&at);
+	}
+	pthread_barrier_wait(&started);
+	pthread_barrier_wait(&done);
+	ex_phase(&o, "spread", 1);
+	return 0;
+}

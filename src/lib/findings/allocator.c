@@ -1,0 +1,104 @@
+#include "findings/allocator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records/environ.h"
+
+const char *ms_allocator_name(enum ms_allocator a)
+{
+	switch (a) {
+	case MS_ALLOC_GLIBC:        return "glibc";
+	case MS_ALLOC_GLIBC_STATIC: return "glibc-static";
+	case MS_ALLOC_JEMALLOC:     return "jemalloc";
+	case MS_ALLOC_TCMALLOC:     return "tcmalloc";
+	case MS_ALLOC_MIMALLOC:     return "mimalloc";
+	case MS_ALLOC_MUSL:         return "musl";
+	default:                    return "unknown";
+	}
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int is_libc(const char *name)
+{
+	return !strncmp(name, "libc.so", 7) || !strncmp(name, "libc-2.", 7);
+}
+
+int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
+		     const char *env, size_t envlen, struct ms_libc *out,
+		     struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->allocator = MS_ALLOC_UNKNOWN;
+	static const struct { const char *prefix; enum ms_allocator a; } repl[] = {
+		{ "libjemalloc", MS_ALLOC_JEMALLOC },
+		{ "libtcmalloc", MS_ALLOC_TCMALLOC },
+		{ "libmimalloc", MS_ALLOC_MIMALLOC },
+	};
+	int musl = 0;
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct ms_mapping *mp = &maps->v[i];
+		if (mp->path[0] != '/')
+			continue;
+		const char *bn = base_name(mp->path);
+		if (is_libc(bn)) {
+			if (!out->libc_found) {
+				out->libc_found = 1;
+				out->libc_base = mp->start;
+				snprintf(out->libc_path, sizeof out->libc_path, "%s", mp->path);
+			}
+			if (!strcmp(mp->path, out->libc_path))
+				out->libc_end = mp->end;
+		} else if (!strncmp(bn, "ld-musl", 7) || !strncmp(bn, "libc.musl", 9)) {
+			musl = 1;
+		}
+		for (size_t k = 0; k < sizeof repl / sizeof repl[0]; k++)
+			if (!out->allocator_dso[0] && !strncmp(bn, repl[k].prefix, strlen(repl[k].prefix))) {
+				out->allocator = repl[k].a;
+				snprintf(out->allocator_dso, sizeof out->allocator_dso, "%s", mp->path);
+			}
+	}
+	if (out->allocator_dso[0] && env) {
+		size_t vl;
+		const char *pre = ms_environ_get(env, envlen, "LD_PRELOAD", &vl);
+		const char *bn = base_name(out->allocator_dso);
+		if (pre && memmem(pre, vl, bn, strnlen(bn, 12)))
+			out->preloaded = 1;
+	}
+	if (out->libc_found) {
+		ms_target_path(t, out->libc_path, out->libc_file, sizeof out->libc_file);
+		if (ms_elf_inspect(out->libc_file, &out->elf, e) < 0)
+			return -1;
+	} else if (t->exe[0]) {
+		/* No shared libc: a static binary (or musl).  Its ELF tells. */
+		char exe[PATH_MAX + 40];
+		snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
+		if (ms_elf_inspect(exe, &out->elf, e) < 0)
+			return -1;
+		if (out->allocator == MS_ALLOC_UNKNOWN) {
+			if (musl || out->elf.musl)
+				out->allocator = MS_ALLOC_MUSL;
+			else if (!out->elf.has_interp && out->elf.glibc_version[0])
+				out->allocator = MS_ALLOC_GLIBC_STATIC;
+		}
+		return 0;
+	}
+	if (out->allocator == MS_ALLOC_UNKNOWN && out->libc_found)
+		out->allocator = out->elf.glibc_version[0] ? MS_ALLOC_GLIBC : MS_ALLOC_UNKNOWN;
+	const char *no = getenv("MEMSLEUTH_NO_DEBUGINFO");
+	if (no && no[0] && strcmp(no, "0")) {
+		out->debuginfo_ignored = 1;
+	} else if (out->elf.build_id[0]) {
+		out->has_debuginfo = ms_debuginfo_find(t->root, out->elf.build_id,
+						       out->debuginfo, sizeof out->debuginfo);
+		if (!out->has_debuginfo)
+			out->debuginfo[0] = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* Which allocator is in charge of a process, and which libc it runs on.
+ * Read from the target's own mappings and files (through /proc/PID/root),
+ * never from ours. */
+#ifndef MS_ALLOCATOR_H
+#define MS_ALLOCATOR_H
+
+#include <limits.h>
+#include <stdint.h>
+#include "probe/elf.h"
+#include "probe/target.h"
+#include "records/maps.h"
+
+enum ms_allocator {
+	MS_ALLOC_GLIBC,          /* glibc ptmalloc2, shared libc */
+	MS_ALLOC_GLIBC_STATIC,   /* glibc linked statically */
+	MS_ALLOC_JEMALLOC,
+	MS_ALLOC_TCMALLOC,
+	MS_ALLOC_MIMALLOC,
+	MS_ALLOC_MUSL,
+	MS_ALLOC_UNKNOWN,        /* static non-glibc, or no libc found */
+};
+
+struct ms_libc {
+	enum ms_allocator allocator;
+	char     allocator_dso[PATH_MAX]; /* the replacing allocator's library */
+	int      preloaded;               /* named in LD_PRELOAD */
+	int      libc_found;
+	char     libc_path[PATH_MAX];     /* as the target maps it */
+	char     libc_file[PATH_MAX];     /* reachable from here */
+	uint64_t libc_base;               /* lowest mapping of the libc */
+	uint64_t libc_end;                /* end of its highest mapping */
+	struct ms_elf_info elf;           /* of the libc (or of the exe when static) */
+	int      has_debuginfo;
+	char     debuginfo[PATH_MAX];
+	int      debuginfo_ignored;       /* MEMSLEUTH_NO_DEBUGINFO or an option */
+};
+
+const char *ms_allocator_name(enum ms_allocator a);
+
+/* Identify from the target's maps and environ (may be NULL). */
+int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
+		     const char *environ, size_t envlen, struct ms_libc *out,
+		     struct ms_err *e);
+
+#endif

@@ -1,0 +1,109 @@
+#include "probe/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *hint_for(int err)
+{
+	switch (err) {
+	case ENOENT: case ESRCH: return "check the PID with ps; the process may have exited";
+	case EACCES: case EPERM: return "run as root or as the process owner; check /proc/sys/kernel/yama/ptrace_scope";
+	default: return NULL;
+	}
+}
+
+int ms_read_file(const char *path, char **bufp, size_t *lenp, size_t max,
+		 struct ms_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ms_err_set(e, errno, NULL, hint_for(errno), "%s", path);
+	size_t cap = 8192, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return ms_err_set(e, ENOMEM, NULL, NULL, "%s", path);
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				return ms_err_set(e, EFBIG, NULL, NULL, "%s", path);
+			}
+			cap *= 2;
+			char *n = realloc(buf, cap);
+			if (!n) {
+				free(buf);
+				close(fd);
+				return ms_err_set(e, ENOMEM, NULL, NULL, "%s", path);
+			}
+			buf = n;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			free(buf);
+			close(fd);
+			return ms_err_set(e, err, NULL, hint_for(err), "%s", path);
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = 0;
+	*bufp = buf;
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
+		 struct ms_err *e)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	return ms_read_file(path, buf, len, MS_READ_MAX, e);
+}
+
+int ms_read_u64_file(const char *path, unsigned long long *v)
+{
+	char *buf;
+	if (ms_read_file(path, &buf, NULL, 4096, NULL) < 0)
+		return -1;
+	char *end;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	int ok = errno == 0 && end != buf;
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+int ms_pid_parse(const char *s, pid_t *pid, struct ms_err *e)
+{
+	if (!s || !*s)
+		return ms_err_set(e, 0, "empty", "give a process ID, e.g. $(pidof NAME)", "PID");
+	long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return ms_err_set(e, 0, "not a process ID (digits only)",
+					  "give a process ID, e.g. $(pidof NAME)", "PID '%s'", s);
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return ms_err_set(e, 0, "too large for a process ID",
+					  "see /proc/sys/kernel/pid_max", "PID '%s'", s);
+	}
+	if (v <= 0)
+		return ms_err_set(e, 0, "must be greater than 0",
+				  "give a process ID, e.g. $(pidof NAME)", "PID '%s'", s);
+	*pid = (pid_t)v;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* Reading /proc (and other pseudo files) whole: their size is unknown in
+ * advance and a short read means nothing, so read until EOF with a cap. */
+#ifndef MS_PROCFS_H
+#define MS_PROCFS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "util/err.h"
+
+#define MS_READ_MAX (256u << 20)   /* smaps of a huge JVM stays far below */
+
+/* Read a whole file into a NUL-terminated malloc'd buffer (caller frees).
+ * Errors name the path; the hint depends on errno. */
+int ms_read_file(const char *path, char **buf, size_t *len, size_t max,
+		 struct ms_err *e);
+
+/* /proc/PID/NAME */
+int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
+		 struct ms_err *e);
+
+/* Read a small file holding one number (e.g. /proc/sys/...); -1 on error. */
+int ms_read_u64_file(const char *path, unsigned long long *v);
+
+/* Parse a PID argument: decimal, > 0, fits pid_t. */
+int ms_pid_parse(const char *s, pid_t *pid, struct ms_err *e);
+
+#endif

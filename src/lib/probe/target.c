@@ -1,0 +1,47 @@
+#include "probe/target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/procfs.h"
+
+int ms_target_open(pid_t pid, struct ms_target *t, struct ms_err *e)
+{
+	memset(t, 0, sizeof *t);
+	t->pid = pid;
+	snprintf(t->root, sizeof t->root, "/proc/%d/root", (int)pid);
+	char *buf;
+	size_t len;
+	if (ms_proc_read(pid, "status", &buf, &len, NULL) < 0)
+		return ms_err_set(e, ESRCH, NULL, "check the PID with ps; it may have exited",
+				  "process %d", (int)pid);
+	int rc = ms_status_parse(buf, len, &t->status);
+	free(buf);
+	if (rc < 0)
+		return ms_err_set(e, 0, "unreadable /proc status (exited while reading?)",
+				  "check the PID with ps", "process %d", (int)pid);
+	if (t->status.tgid && t->status.tgid != pid)
+		return ms_err_set(e, 0, "is a thread, not a process",
+				  "give the process ID instead", "process %d (thread of %d)",
+				  (int)pid, (int)t->status.tgid);
+	if (t->status.state == 'Z' || t->status.state == 'X')
+		return ms_err_set(e, 0, "is a zombie: it has exited and holds no memory",
+				  "its parent has to reap it; pick a live process",
+				  "process %d (%s)", (int)pid, t->status.name);
+	if (!t->status.has_vm)
+		return ms_err_set(e, 0, "is a kernel thread: it has no user-space memory",
+				  "pick a user process", "process %d (%s)", (int)pid, t->status.name);
+	char link[64];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(link, t->exe, sizeof t->exe - 1);
+	t->exe[n > 0 ? n : 0] = 0;
+	return 0;
+}
+
+void ms_target_path(const struct ms_target *t, const char *path, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s%s", t->root, path);
+}

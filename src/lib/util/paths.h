@@ -1,0 +1,17 @@
+/* Where the driver's companions live.  Found relative to the running
+ * executable, never the current directory: in the build tree
+ * (build/memsleuth -> build/HELPER, stap/, gdb-scripts/) or installed
+ * (PREFIX/bin/memsleuth -> PREFIX/libexec/memsleuth/HELPER,
+ * PREFIX/share/memsleuth/{stap,gdb-scripts}/). */
+#ifndef MS_PATHS_H
+#define MS_PATHS_H
+
+#include <stddef.h>
+
+enum ms_resource { MS_RES_HELPER, MS_RES_STAP, MS_RES_GDB, MS_RES_EXAMPLE, MS_RES_LAB };
+
+/* Fill out with the path of resource `name`.  Returns 0 when it exists,
+ * -1 (out still holds the last place looked) when it does not. */
+int ms_resource_path(enum ms_resource kind, const char *name, char *out, size_t outlen);
+
+#endif

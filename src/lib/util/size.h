@@ -1,0 +1,20 @@
+/* Sizes as people write and read them: "512M", "1.5G", "4096" in, "1.5 GiB"
+ * out.  Units are binary (K = 1024) whatever the spelling, as in ps/pmap. */
+#ifndef MS_SIZE_H
+#define MS_SIZE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define MS_SIZE_BUF 32
+
+/* Parse a size: digits with an optional fraction, optional unit
+ * (B, K, KB, KiB, M, MB, MiB, G, GB, GiB, T, TB, TiB; any case).
+ * Returns 0, or -1 for empty, negative, garbage, or overflow. */
+int ms_size_parse(const char *s, uint64_t *out);
+
+/* Format bytes with one decimal and a binary unit: "512 B", "4.0 KiB",
+ * "513.2 MiB", "1.5 GiB".  Returns buf. */
+char *ms_size_fmt(uint64_t bytes, char buf[MS_SIZE_BUF]);
+
+#endif
