@@ -63,7 +63,7 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 		ov->cap.source, ov->arena_heaps,
 		ov->arena_heaps && !ov->arena_heaps_verified ? " (by shape only: memory not readable)" : "",
 		ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
-	fprintf(out, "thread stacks: %zu threads, %zu stacks matched to their thread\n",
+	fprintf(out, "threads: %zu, stacks matched to their thread by its stack pointer: %zu\n",
 		ov->threads, ov->stacks_owned);
 	if (ov->nfiles) {
 		fprintf(out, "largest files by RSS:");
