@@ -20,9 +20,12 @@ awk_heaps() {
 }
 
 # --- the 1-byte pin: freed memory stays in the main heap ---
-start_example pin freed --count 200000 || exit 1
+start_example pin freed --count 200000 --malloc-info "$TMP/pin.xml" || exit 1
 "$MS" overview --json "$EX_PID" > "$TMP/ov.json"
 check_eq "pin: exit status" $? 0
+# glibc's own oracle: main arena's system_mem at the freed checkpoint
+sysmem=$(sed -n '/phase=freed/,$p' "$TMP/pin.xml" | grep -m1 '<system type="current"' | sed 's/.*size="\([0-9]*\)".*/\1/')
+check_eq "pin: main heap size = malloc_info's system current" "$(class main_heap size_bytes)" "$sysmem"
 sum=$(J .class_rss_sum_bytes); roll=$(rollup_rss "$EX_PID")
 check_within "pin: class RSS sums to smaps_rollup Rss" "$sum" "$roll" 1
 check_cmp "pin: main heap holds the 200,000 freed 1 KiB blocks (>= 200000*1040 B)" "$(class main_heap rss_bytes)" -ge 208000000
