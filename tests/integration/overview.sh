@@ -52,6 +52,8 @@ check_eq "explosion: every heap confirmed by heap_info" "$(J .arena_heaps_verifi
 gdb_n=$(gdb -batch -p "$EX_PID" -ex 'p narenas' 2>/dev/null | awk '/^\$1 =/ {print $3}')
 if [ -n "$gdb_n" ]; then check_eq "explosion: arenas = gdb's narenas" "$(J .arenas)" "$gdb_n"; else skip "gdb narenas oracle: gdb could not read narenas (libc6-dbg missing?)"; fi
 check_eq "explosion: every thread's stack found by its stack pointer" "$(J .stacks_matched)" 41
+check_eq "explosion: stacks are named by their threads" "$(jq -r '[.top_stacks[].name | select(startswith("spreader-") or startswith("arena_explosio"))] | length' "$TMP/ov.json")" 8
+check_eq "explosion: a worker stack is the 256 KiB it was created with" "$(jq -r '[.top_stacks[] | select(.name | startswith("spreader-")) | .size_bytes] | max' "$TMP/ov.json")" 262144
 check_within "explosion: class RSS sums to smaps_rollup Rss" "$(J .class_rss_sum_bytes)" "$(rollup_rss "$EX_PID")" 1
 check_eq "explosion: arena class mappings = 2 per heap" "$(class arena_heap mappings)" "$(( 2 * $(J .arena_heaps) ))"
 stop_example "$EX_PID"

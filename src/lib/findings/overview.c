@@ -115,6 +115,29 @@ static void top_files(const struct ms_maps *maps, const struct ms_mapclass *mc, 
 			}
 }
 
+/* Keep the MS_TOP_STACKS largest stacks whose thread is known. */
+static void note_stack(struct ms_overview *ov, const struct ms_threads *th, pid_t tid,
+		       const struct ms_mapping *m)
+{
+	int k = ov->nstacks;
+	if (k == MS_TOP_STACKS) {
+		k = 0;
+		for (int j = 1; j < ov->nstacks; j++)
+			if (ov->stacks[j].rss < ov->stacks[k].rss)
+				k = j;
+		if (m->m.rss <= ov->stacks[k].rss)
+			return;
+	} else {
+		ov->nstacks++;
+	}
+	struct ms_stack_rss *s = &ov->stacks[k];
+	const struct ms_thread *t = ms_threads_find(th, tid);
+	s->tid = tid;
+	snprintf(s->name, sizeof s->name, "%s", t ? t->name : "?");
+	s->size = m->end - m->start;
+	s->rss = m->m.rss;
+}
+
 static void judge(struct ms_overview *ov)
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], next[200];
@@ -278,10 +301,19 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		ct->private_dirty += m->m.private_dirty;
 		ct->swap += m->m.swap;
 		ov->class_rss_sum += m->m.rss;
-		if (mc[i].cls == MS_CLASS_THREAD_STACK && mc[i].owner_tid && mc[i].evidence != MS_EV_GUARD_PAGE)
+		if (mc[i].cls == MS_CLASS_THREAD_STACK && mc[i].owner_tid && mc[i].evidence != MS_EV_GUARD_PAGE) {
 			ov->stacks_owned++;
+			note_stack(ov, &th, mc[i].owner_tid, m);
+		}
 	}
 	top_files(&maps, mc, ov);
+	for (int a = 0; a < ov->nstacks; a++)     /* largest first */
+		for (int b = a + 1; b < ov->nstacks; b++)
+			if (ov->stacks[b].rss > ov->stacks[a].rss) {
+				struct ms_stack_rss tmp = ov->stacks[a];
+				ov->stacks[a] = ov->stacks[b];
+				ov->stacks[b] = tmp;
+			}
 
 	ov->arena_heaps = heaps.n;
 	ov->arena_heaps_verified = heaps.all_verified;

@@ -18,6 +18,13 @@ struct ms_class_total {
 };
 
 #define MS_TOP_FILES 8
+#define MS_TOP_STACKS 8
+
+struct ms_stack_rss {
+	pid_t    tid;
+	char     name[32];
+	uint64_t size, rss;
+};
 
 struct ms_file_rss {
 	char     path[256];
@@ -43,6 +50,8 @@ struct ms_overview {
 	int      cpus;
 
 	size_t   threads, stacks_owned;   /* stacks whose thread is known */
+	struct ms_stack_rss stacks[MS_TOP_STACKS]; /* largest owned stacks by RSS */
+	int      nstacks;
 	struct ms_file_rss files[MS_TOP_FILES];
 	int      nfiles;
 

@@ -65,6 +65,13 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 		ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
 	fprintf(out, "threads: %zu, stacks matched to their thread by its stack pointer: %zu\n",
 		ov->threads, ov->stacks_owned);
+	if (ov->nstacks) {
+		fprintf(out, "largest thread stacks by RSS:");
+		for (int i = 0; i < ov->nstacks && i < 4; i++)
+			fprintf(out, "%s %d (%s) %s", i ? "," : "", (int)ov->stacks[i].tid, ov->stacks[i].name,
+				ms_size_fmt(ov->stacks[i].rss, a));
+		fprintf(out, "\n");
+	}
 	if (ov->nfiles) {
 		fprintf(out, "largest files by RSS:");
 		for (int i = 0; i < ov->nfiles && i < 4; i++)
@@ -130,6 +137,17 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	ms_json_ku64(j, "arena_rss_bytes", ov->arena_rss);
 	ms_json_ku64(j, "threads", ov->threads);
 	ms_json_ku64(j, "stacks_matched", ov->stacks_owned);
+	ms_json_key(j, "top_stacks");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < ov->nstacks; i++) {
+		ms_json_obj_begin(j);
+		ms_json_ki64(j, "tid", ov->stacks[i].tid);
+		ms_json_kstr(j, "name", ov->stacks[i].name);
+		ms_json_ku64(j, "size_bytes", ov->stacks[i].size);
+		ms_json_ku64(j, "rss_bytes", ov->stacks[i].rss);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
 	ms_json_key(j, "top_files");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < ov->nfiles; i++) {
