@@ -23,7 +23,7 @@
 #include "report/overview_report.h"
 #include "report/render.h"
 #include "steps.h"
-#include "util/runchild.h"
+#include "util/steprun.h"
 #include "util/size.h"
 
 static const char *const prog = "memsleuth guide";
@@ -177,29 +177,29 @@ static struct ms_jval *run_step(struct ms_gstep *st, const char *step, char **ar
 	for (int i = 0; args && args[i] && k < 79; i++)
 		argv[k++] = args[i];
 	argv[k] = NULL;
-	struct ms_child c;
+	struct ms_steprun c;
 	char label[64], line[400];
 	snprintf(label, sizeof label, "memsleuth %s", step);
-	int rc = ms_run_child(argv, &c, timeout_s * 1000, label, &stop_flag);
+	int rc = ms_steprun_run(argv, &c, timeout_s * 1000, label, &stop_flag);
 	struct ms_jval *v = NULL;
 	char why[600];
 	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
-		snprintf(why, sizeof why, "%s", ms_child_errline(&c, line, sizeof line));
+		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
 		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
 	} else if ((rc == 0 || rc == 1) && c.out) {
 		v = parse_buf(c.out, c.outlen, label, why, sizeof why);
 		if (!v)
 			ms_gstep_set(st, MS_G_FAILED, why);
 	} else {
-		if (rc == MS_CHILD_TIMEOUT)
+		if (rc == MS_STEPRUN_TIMEOUT)
 			snprintf(why, sizeof why, "%s took longer than %d s and was stopped", label, timeout_s);
-		else if (rc == MS_CHILD_INTERRUPTED)
+		else if (rc == MS_STEPRUN_INTERRUPTED)
 			snprintf(why, sizeof why, "%s was interrupted", label);
 		else
-			snprintf(why, sizeof why, "%s", *ms_child_errline(&c, line, sizeof line) ? line : "it failed without a message");
+			snprintf(why, sizeof why, "%s", *ms_steprun_errline(&c, line, sizeof line) ? line : "it failed without a message");
 		ms_gstep_set(st, MS_G_FAILED, why);
 	}
-	ms_child_free(&c);
+	ms_steprun_free(&c);
 	return v;
 }
 
@@ -209,8 +209,8 @@ static int jvm_accounted(struct ms_guide *g)
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", (int)g->pid);
 	char *argv[] = { "jcmd", pid, "VM.native_memory", "summary", NULL };
-	struct ms_child c;
-	int rc = ms_run_child(argv, &c, 30000, "jcmd VM.native_memory", &stop_flag);
+	struct ms_steprun c;
+	int rc = ms_steprun_run(argv, &c, 30000, "jcmd VM.native_memory", &stop_flag);
 	const char *tot = c.out ? strstr(c.out, "Total: reserved=") : NULL;
 	const char *com = tot ? strstr(tot, "committed=") : NULL;
 	int ok = 0;
@@ -226,7 +226,7 @@ static int jvm_accounted(struct ms_guide *g)
 		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "
 			 "-XX:NativeMemoryTracking=summary, or give --accounted");
 	}
-	ms_child_free(&c);
+	ms_steprun_free(&c);
 	return ok;
 }
 

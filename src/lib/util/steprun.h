@@ -4,15 +4,15 @@
  * stderr, and an interrupt flag the caller's signal handler sets.  A child
  * past its deadline or interrupted gets SIGTERM (steps clean up on it:
  * resume a stopped target, remove tracing state), then SIGKILL after 3 s. */
-#ifndef MS_RUNCHILD_H
-#define MS_RUNCHILD_H
+#ifndef MS_STEPRUN_H
+#define MS_STEPRUN_H
 
 #include <signal.h>
 #include <stddef.h>
 
-#define MS_CHILD_MAX_OUT (64u << 20)
+#define MS_STEPRUN_MAX_OUT (64u << 20)
 
-struct ms_child {
+struct ms_steprun {
 	char  *out;            /* stdout, NUL-terminated, malloc'd (may be NULL) */
 	size_t outlen;
 	char   err[2048];      /* the last bytes of stderr, NUL-terminated */
@@ -20,17 +20,17 @@ struct ms_child {
 	double seconds;
 };
 
-enum { MS_CHILD_NOSTART = -1, MS_CHILD_TIMEOUT = -2, MS_CHILD_INTERRUPTED = -3 };
+enum { MS_STEPRUN_NOSTART = -1, MS_STEPRUN_TIMEOUT = -2, MS_STEPRUN_INTERRUPTED = -3 };
 
 /* Run argv (argv[0] a path, or searched in PATH) with stdin from
  * /dev/null.  label names it in progress lines (NULL: quiet).  stop, when
  * not NULL, is polled: once non-zero the child is terminated.  Returns
  * c->status. */
-int ms_run_child(char *const argv[], struct ms_child *c, int timeout_ms, const char *label,
+int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
 		 volatile sig_atomic_t *stop);
-void ms_child_free(struct ms_child *c);
+void ms_steprun_free(struct ms_steprun *c);
 
 /* The last non-empty line of c->err (for one-line reasons). */
-const char *ms_child_errline(struct ms_child *c, char *buf, size_t len);
+const char *ms_steprun_errline(struct ms_steprun *c, char *buf, size_t len);
 
 #endif

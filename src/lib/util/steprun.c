@@ -1,4 +1,4 @@
-#include "util/runchild.h"
+#include "util/steprun.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@ static double now_s(void)
 }
 
 /* Keep stderr's tail: a failing step's reason is its last line. */
-static void keep_tail(struct ms_child *c, const char *buf, size_t n)
+static void keep_tail(struct ms_steprun *c, const char *buf, size_t n)
 {
 	size_t have = strlen(c->err), cap = sizeof c->err - 1;
 	if (n >= cap) {
@@ -35,9 +35,9 @@ static void keep_tail(struct ms_child *c, const char *buf, size_t n)
 	c->err[have + n] = 0;
 }
 
-static int append_out(struct ms_child *c, size_t *cap, const char *buf, size_t n)
+static int append_out(struct ms_steprun *c, size_t *cap, const char *buf, size_t n)
 {
-	if (c->outlen + n + 1 > MS_CHILD_MAX_OUT)
+	if (c->outlen + n + 1 > MS_STEPRUN_MAX_OUT)
 		return -1;
 	if (c->outlen + n + 1 > *cap) {
 		size_t nc = *cap ? *cap : 65536;
@@ -55,23 +55,23 @@ static int append_out(struct ms_child *c, size_t *cap, const char *buf, size_t n
 	return 0;
 }
 
-int ms_run_child(char *const argv[], struct ms_child *c, int timeout_ms, const char *label,
+int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
 		 volatile sig_atomic_t *stop)
 {
 	memset(c, 0, sizeof *c);
 	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) < 0)
-		return c->status = MS_CHILD_NOSTART;
+		return c->status = MS_STEPRUN_NOSTART;
 	if (pipe2(pe, O_CLOEXEC) < 0) {
 		close(po[0]);
 		close(po[1]);
-		return c->status = MS_CHILD_NOSTART;
+		return c->status = MS_STEPRUN_NOSTART;
 	}
 	double t0 = now_s();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return c->status = MS_CHILD_NOSTART;
+		return c->status = MS_STEPRUN_NOSTART;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
@@ -95,7 +95,7 @@ int ms_run_child(char *const argv[], struct ms_child *c, int timeout_ms, const c
 	while (open_fds > 0) {
 		double el = now_s() - t0;
 		if (!killed && ((stop && *stop) || el * 1000 > timeout_ms)) {
-			killed = stop && *stop ? MS_CHILD_INTERRUPTED : MS_CHILD_TIMEOUT;
+			killed = stop && *stop ? MS_STEPRUN_INTERRUPTED : MS_STEPRUN_TIMEOUT;
 			kill(pid, SIGTERM);
 			term_at = now_s();
 		}
@@ -127,7 +127,7 @@ int ms_run_child(char *const argv[], struct ms_child *c, int timeout_ms, const c
 				keep_tail(c, buf, (size_t)n);
 			else if (append_out(c, &cap, buf, (size_t)n) < 0 && !killed) {
 				keep_tail(c, "output larger than 64 MiB\n", 26);
-				killed = MS_CHILD_TIMEOUT;
+				killed = MS_STEPRUN_TIMEOUT;
 				kill(pid, SIGKILL);
 			}
 		}
@@ -144,20 +144,20 @@ int ms_run_child(char *const argv[], struct ms_child *c, int timeout_ms, const c
 	if (killed)
 		return c->status = killed;
 	if (WIFEXITED(st))
-		c->status = WEXITSTATUS(st) == 127 ? MS_CHILD_NOSTART : WEXITSTATUS(st);
+		c->status = WEXITSTATUS(st) == 127 ? MS_STEPRUN_NOSTART : WEXITSTATUS(st);
 	else
 		c->status = 128 + WTERMSIG(st);
 	return c->status;
 }
 
-void ms_child_free(struct ms_child *c)
+void ms_steprun_free(struct ms_steprun *c)
 {
 	free(c->out);
 	c->out = NULL;
 	c->outlen = 0;
 }
 
-const char *ms_child_errline(struct ms_child *c, char *buf, size_t len)
+const char *ms_steprun_errline(struct ms_steprun *c, char *buf, size_t len)
 {
 	size_t n = strlen(c->err);
 	while (n && (c->err[n - 1] == '\n' || c->err[n - 1] == '\r' || c->err[n - 1] == ' '))
