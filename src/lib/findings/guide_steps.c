@@ -272,7 +272,8 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	char line[300] = "";
 	size_t len = 0;
 	for (const struct ms_jval *t = tot && tot->type == MS_J_ARR ? tot->child : NULL; t && len < sizeof line - 60; t = t->next)
-		len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
+		if (ms_ju64(t, "count", 0))
+			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
 					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
 	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
@@ -280,8 +281,9 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	if (v0)
 		snprintf(s->verdict, sizeof s->verdict, "%s", ms_jstr(v0, "text", ""));
 	else
-		snprintf(s->verdict, sizeof s->verdict, "%s", len ? "See the calls above." :
-			 "No memory syscalls in the window: the process is holding still.");
+		snprintf(s->verdict, sizeof s->verdict, "%s", len ? "The calls above are how its memory grew and shrank in the window." :
+			 "No memory syscalls in the window: the process is holding still; run the guide on the "
+			 "command (memsleuth guide -- CMD) to see the heaps grow.");
 }
 
 static int have_file(const char *p)
@@ -395,14 +397,17 @@ void ms_guide_conclude(struct ms_guide *g)
 		ms_verdict_add(c, MS_INFO, "", "%s", g->step[MS_G_HOTSPOTS].verdict);
 	if (rem->status == MS_G_DONE) {
 		/* The case study's one sentence, with this process's numbers. */
-		char sum[400] = "";
+		char hot[300] = "";
+		if (g->have_hot)
+			snprintf(hot, sizeof hot, "; thread %" PRIu64 " (%s) made the most allocator calls%s%s", g->hot_tid,
+				 g->hot_name, g->hot_site[0] ? " from " : "", g->hot_site);
 		if (g->have_arenas && g->free_resident * 10 >= g->rss)
-			snprintf(sum, sizeof sum, "%s and free chunks hold %s; malloc_trim would return %s%s%s%s",
-				 g->arena_rss > g->main_heap_rss ? "arena heaps" : "the main heap", SZ(g->free_resident),
-				 SZ(g->trim_prediction), g->have_hot ? "; thread " : "",
-				 g->have_hot ? g->hot_name : "", g->have_hot ? " made the most allocator calls" : "");
-		ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "", "%s%s%s", sum, sum[0] ? ". Fix: " : "",
-			       rem->verdict);
+			ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "",
+				       "%s and free chunks hold %s; malloc_trim would return %s%s; fix: %s",
+				       g->arena_rss > g->main_heap_rss ? "Arena heaps" : "The main heap", SZ(g->free_resident),
+				       SZ(g->trim_prediction), hot, rem->verdict);
+		else
+			ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "", "%s", rem->verdict);
 	}
 	if (g->stopped_early)
 		ms_verdict_add(c, MS_INFO, "", "Stopped before the last step; the findings so far are above.");
