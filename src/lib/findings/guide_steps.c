@@ -143,8 +143,8 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 		else if (g->arena_rss >= g->mmap_rss)
 			where = "glibc's arena heaps", wv = g->arena_rss;
 		snprintf(s->verdict, sizeof s->verdict,
-			 "glibc malloc holds %s of the %s %s, most of it in %s (%s): the allocator is the suspect.",
-			 SZ(g->malloc_rss), g->has_accounted ? "gap of" : "RSS of", SZ(b), where, SZ(wv));
+			 "glibc malloc holds %s (the %s to explain is %s), most of it in %s (%s): the allocator is the suspect.",
+			 SZ(g->malloc_rss), g->has_accounted ? "gap" : "RSS", SZ(b), where, SZ(wv));
 		snprintf(s->next, sizeof s->next, "what glibc's arenas hold (arenas %d)", (int)g->pid);
 	} else {
 		const char *what = "anonymous memory outside glibc's heaps (a JVM heap, another allocator, direct mmap)";
