@@ -38,7 +38,7 @@ static void on_signal(int sig)
 }
 
 struct gopts {
-	int    batch, explain, json, interactive;
+	int    batch, explain, json, interactive, no_compare;
 	const char *report, *when;
 	double after, wait_max, window;
 	char **cmd;                /* after "--" */
@@ -62,6 +62,7 @@ static void usage(FILE *out)
 		"  -A, --after S         with -- CMD: look S seconds after the start instead\n"
 		"  -W, --wait-max S      with -- CMD: give up waiting for the moment after S seconds (default 120)\n"
 		"  -t, --window S        how long the attaching steps (hotspots, syscalls) watch (default 5)\n"
+		"  -C, --no-compare      with -- CMD: do not rerun it under each remedy (memsleuth compare)\n"
 		"  -h, --help            this help\n");
 }
 
@@ -149,13 +150,26 @@ static int pause_here(const struct gopts *o)
 	return line[0] != 'q' && line[0] != 'Q';
 }
 
-static struct ms_jval *parse_buf(char *buf, size_t len, const char *name, char *why, size_t whylen)
+static struct ms_jval *parse_buf(const char *buf, size_t len, const char *name, char *why, size_t whylen)
 {
 	struct ms_err e = { 0 };
 	struct ms_jval *v = ms_jparse(buf, len, name, &e);
 	if (!v)
 		snprintf(why, whylen, "its JSON could not be read: %s", e.msg);
 	return v;
+}
+
+static const char *findings_start(const char *out)
+{
+	if (!out)
+		return NULL;
+	const char *p = out;
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p == '{')
+		return p;
+	p = strstr(out, "\n{");
+	return p ? p + 1 : (*out ? out : NULL);
 }
 
 /* Run `memsleuth STEP args...` and read its findings.  NULL when the step
@@ -190,11 +204,19 @@ static struct ms_jval *run_step(struct ms_gstep *st, const char *step, char **ar
 	int rc = ms_steprun_run(argv, &c, timeout_s * 1000, label, &stop_flag);
 	struct ms_jval *v = NULL;
 	char why[600];
+	const char *doc;
 	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
 		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
 		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
-	} else if ((rc == 0 || rc == 1) && c.out) {
-		v = parse_buf(c.out, c.outlen, label, why, sizeof why);
+	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT) && (doc = findings_start(c.out))) {
+		/* A step that also lets a launched command print to stdout:
+		 * its findings are the document from the first line with '{'. */
+		if (doc != c.out)
+			ms_gstep_evidence(st, "the step's output had %zu bytes of the command's own output before its findings",
+					  (size_t)(doc - c.out));
+		if (rc == MS_STEPRUN_TIMEOUT)
+			ms_gstep_evidence(st, "it ran past %d s and was stopped with Ctrl-C: the findings are what it had", timeout_s);
+		v = parse_buf(doc, c.outlen - (size_t)(doc - c.out), label, why, sizeof why);
 		if (!v)
 			ms_gstep_set(st, MS_G_FAILED, why);
 	} else {
@@ -399,7 +421,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
 		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
-	struct ms_jval *f = run_step(st, step, args, (int)window + 60);
+	struct ms_jval *f = run_step(st, step, args, (int)window + 15);
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);
 	else
@@ -414,7 +436,8 @@ int cmd_guide(int argc, char **argv)
 		{ "accounted", required_argument, NULL, 'a' }, { "report", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' }, { "when", required_argument, NULL, 'w' },
 		{ "after", required_argument, NULL, 'A' }, { "wait-max", required_argument, NULL, 'W' },
-		{ "window", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "window", required_argument, NULL, 't' }, { "no-compare", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	struct gopts o = { .after = -1, .wait_max = 120, .window = 5 };
 	struct ms_guide *g = calloc(1, sizeof *g);
@@ -424,7 +447,7 @@ int cmd_guide(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+bea:r:jw:A:W:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+bea:r:jw:A:W:t:Ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o.batch = 1; break;
 		case 'e': o.explain = 1; break;
@@ -440,6 +463,7 @@ int cmd_guide(int argc, char **argv)
 			o.report = optarg;
 			break;
 		case 'j': o.json = 1; break;
+		case 'C': o.no_compare = 1; break;
 		case 'w': o.when = optarg; break;
 		case 'A':
 			if (parse_seconds(optarg, &o.after) < 0)
@@ -466,9 +490,9 @@ int cmd_guide(int argc, char **argv)
 		ms_fatal(prog, "usage: memsleuth guide [OPTIONS] (PID | -- CMD ARGS)",
 			 optind >= argc ? "no PID or command given" : "too many arguments");
 	}
-	if (!o.cmd && (o.when || o.after >= 0))
+	if (!o.cmd && (o.when || o.after >= 0 || o.no_compare))
 		ms_fatal(prog, "they say when to look at a command the guide launches: use -- CMD ARGS",
-			 "--when and --after need -- CMD");
+			 "--when, --after and --no-compare need -- CMD");
 	if (o.cmd && !o.when && o.after < 0)
 		o.when = DEFAULT_WHEN;
 	o.say = o.json ? stderr : stdout;
@@ -577,7 +601,9 @@ int cmd_guide(int argc, char **argv)
 		say_step_head(&o, MS_G_REMEDIES);
 		struct ms_jval *cmp = NULL;
 		struct ms_gstep *st = &g->step[MS_G_REMEDIES];
-		if (lc.pid && !strcmp(g->allocator, "glibc")) {
+		if (lc.pid && o.no_compare)
+			ms_gstep_evidence(st, "compare not run (--no-compare)");
+		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
 			char *args[64];
 			int k = 0;
 			args[k++] = "--runs";

@@ -74,7 +74,7 @@ check_match "and concluded" "$out" "== Conclusions"
 stop_example "$EX_PID"
 
 # --- guide -- CMD: looks when the command says so, stops it afterwards ---
-"$MS" guide --batch --json --window 1 -- "$EX/pin" --count 20000 --hold >"$TMP/cmd.json" 2>"$TMP/cmd.err"
+"$MS" guide --batch --json --window 1 --no-compare -- "$EX/pin" --count 20000 --hold >"$TMP/cmd.json" 2>"$TMP/cmd.err"
 check_eq "guide -- CMD exits 0" "$?" 0
 lp=$(jq '.pid' "$TMP/cmd.json")
 check_match "looked at the holding line" "$(jq -r '.looked_when' "$TMP/cmd.json")" "phase=freed rss_kb=[0-9]+ holding"
@@ -98,6 +98,6 @@ check_match "unknown option: hint" "$(cat "$TMP/err")" "--frobnicate: unknown op
 check_status "--when without -- CMD" 2 "$MS" guide --when x 1
 check_status "PID that does not exist" 2 "$MS" guide --batch 999999999
 check_eq "stderr is one line" "$(wc -l <"$TMP/err")" 1
-for o in batch explain accounted report json when after wait-max window help; do
+for o in batch explain accounted report json when after wait-max window no-compare help; do
 	"$MS" guide --help | grep -q -- "--$o" && pass "guide --help lists --$o" || fail "guide --help lacks --$o"
 done

@@ -91,17 +91,21 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 	size_t cap = 0;
 	int open_fds = 2, killed = 0, last_shown = -1;
 	double term_at = 0;
+	int signals = 0;
 	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	while (open_fds > 0) {
 		double el = now_s() - t0;
 		if (!killed && ((stop && *stop) || el * 1000 > timeout_ms)) {
+			/* SIGINT first: the steps report what they have on Ctrl-C. */
 			killed = stop && *stop ? MS_STEPRUN_INTERRUPTED : MS_STEPRUN_TIMEOUT;
-			kill(pid, SIGTERM);
+			kill(pid, SIGINT);
 			term_at = now_s();
+			signals = 1;
 		}
-		if (killed && term_at && now_s() - term_at > 3) {
-			kill(pid, SIGKILL);
-			term_at = 0;
+		if (killed && signals && signals < 3 && now_s() - term_at > 3) {
+			kill(pid, signals == 1 ? SIGTERM : SIGKILL);
+			term_at = now_s();
+			signals++;
 		}
 		if (tty && (int)el != last_shown) {
 			last_shown = (int)el;
@@ -129,6 +133,7 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 				keep_tail(c, "output larger than 64 MiB\n", 26);
 				killed = MS_STEPRUN_TIMEOUT;
 				kill(pid, SIGKILL);
+				signals = 3;
 			}
 		}
 	}

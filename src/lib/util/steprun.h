@@ -2,8 +2,9 @@
  * is findings JSON: stdout captured whole (bounded), the tail of stderr
  * kept for the one-line reason when it fails, a deadline, progress on
  * stderr, and an interrupt flag the caller's signal handler sets.  A child
- * past its deadline or interrupted gets SIGTERM (steps clean up on it:
- * resume a stopped target, remove tracing state), then SIGKILL after 3 s. */
+ * past its deadline or interrupted gets SIGINT (steps report what they have
+ * on Ctrl-C), SIGTERM 3 s later, SIGKILL 3 s after that; its stdout so far
+ * is kept. */
 #ifndef MS_STEPRUN_H
 #define MS_STEPRUN_H
 
