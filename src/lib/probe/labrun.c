@@ -187,7 +187,7 @@ static int do_alloc(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 			return step_err(c, s, e, NULL, "cannot map the block list: %s", strerror(errno));
 		void *p = malloc(s->size);
 		if (!p)
-			return step_err(c, s, e, "lower the count or the size, or raise the memory limit (ulimit -v, cgroup)",
+			return step_err(c, s, e, "lower the count or the size, or raise the memory limit: ulimit -v, the cgroup's memory.max",
 					"malloc(%llu) returned NULL after %llu of %llu blocks (%s)",
 					(unsigned long long)s->size, (unsigned long long)i,
 					(unsigned long long)s->count, strerror(ENOMEM));
@@ -217,7 +217,7 @@ static int do_free(struct ctx *c, const struct ms_lab_step *s, char *did, size_t
 {
 	struct bset *set = set_find(c->sets, s->set);
 	if (!set)
-		return step_err(c, s, e, "alloc it first (sets made inside threads exist after the block)",
+		return step_err(c, s, e, "alloc it first; sets made inside threads exist after the block",
 				"no set named '%s'", s->set);
 	size_t from = 0, to = set->n, every = 1;
 	if (s->free_kind == MS_FREE_RANGE) {
@@ -575,9 +575,9 @@ int ms_lab_link(struct ms_lab *lab, struct ms_err *e)
 				continue;
 			t->fn = ms_ffcall_resolve(t->proto.name, t->fn_lib, sizeof t->fn_lib);
 			if (!t->fn && !t->optional)
-				return ms_err_set(e, 0, "unknown symbol: no loaded library defines it", 
+				return ms_err_set(e, 0, "no loaded library defines it",
 						  "use call? to skip it when absent, or run with --allocator",
-						  "%s:%d:%d: %s", lab->path, t->line, t->sym_col, t->proto.name);
+						  "%s:%d:%d: unknown symbol '%s'", lab->path, t->line, t->sym_col, t->proto.name);
 		}
 	}
 	return 0;

@@ -133,11 +133,15 @@ static size_t numtok(struct lx *x, char *out, size_t outlen)
 static int expect_int(struct lx *x, uint64_t lo, uint64_t hi, const char *what, uint64_t *v)
 {
 	char tok[32], g[40];
-	size_t start = (ws(x), x->pos);
-	size_t n = numtok(x, tok, sizeof tok);
-	char *end;
-	unsigned long long val = n && isdigit((unsigned char)tok[0]) ? strtoull(tok, &end, 10) : 0;
-	if (!n || !isdigit((unsigned char)tok[0]) || *end)
+	size_t start = (ws(x), x->pos), n = 0;
+	/* Digits only: "5..20" is an index, a range marker and an index. */
+	while (x->pos + n < x->len && isdigit((unsigned char)x->s[x->pos + n]) && n + 1 < sizeof tok)
+		n++;
+	memcpy(tok, x->s + x->pos, n);
+	tok[n] = 0;
+	int more = x->pos + n < x->len && (isalnum((unsigned char)x->s[x->pos + n]) || x->s[x->pos + n] == '_');
+	unsigned long long val = n ? strtoull(tok, NULL, 10) : 0;
+	if (!n || more || n > 19)
 		return fail(x, start, "expected %s (a whole number), got %s", what, got(x, g, sizeof g));
 	if (val < lo || val > hi)
 		return fail(x, start, "expected %s from %llu to %llu, got %s", what,
