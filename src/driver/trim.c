@@ -22,6 +22,7 @@
 #include "util/jsonpick.h"
 #include "util/paths.h"
 #include "util/size.h"
+#include "util/spawn.h"
 #include "util/subproc.h"
 
 #define PROG "memsleuth trim"
@@ -97,19 +98,19 @@ static void jvm_detect(const struct ms_target *t, const struct ms_maps *maps, st
 	}
 	if (!j->is_jvm)
 		return;
-	if ((!j->jcmd[0] || access(j->jcmd, X_OK) != 0) && ms_which("jcmd", j->jcmd, sizeof j->jcmd) < 0) {
+	if ((!j->jcmd[0] || access(j->jcmd, X_OK) != 0) && !ms_which("jcmd", j->jcmd, sizeof j->jcmd)) {
 		j->jcmd[0] = 0;
 		return;
 	}
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)t->pid);
 	char *argv[] = { j->jcmd, pidbuf, "help", "System.trim_native_heap", NULL };
-	struct ms_run r = { .argv = argv, .timeout_ms = 30000, .stop_signal = SIGTERM,
+	struct ms_child r = { .argv = argv, .timeout_ms = 30000, .stop_signal = SIGTERM,
 			    .grace_ms = 2000, .stdin_fd = -1, .interrupted = &stop_flag };
-	if (ms_run_capture(&r, NULL) == 0) {
+	if (ms_child_run(&r, NULL) == 0) {
 		j->jcmd_trim = WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 &&
 			       strstr(r.out, "trim_native_heap") && !strstr(r.out, "Unknown diagnostic");
-		ms_run_free(&r);
+		ms_child_free(&r);
 	}
 }
 
@@ -118,9 +119,9 @@ static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, struct ms_e
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
 	char *argv[] = { (char *)j->jcmd, pidbuf, "System.trim_native_heap", NULL };
-	struct ms_run r = { .argv = argv, .timeout_ms = timeout_ms, .stop_signal = SIGTERM,
+	struct ms_child r = { .argv = argv, .timeout_ms = timeout_ms, .stop_signal = SIGTERM,
 			    .grace_ms = 2000, .stdin_fd = -1, .interrupted = &stop_flag };
-	if (ms_run_capture(&r, e) < 0)
+	if (ms_child_run(&r, e) < 0)
 		return -1;
 	int ok = WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && !r.timed_out;
 	if (!ok) {
@@ -129,7 +130,7 @@ static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, struct ms_e
 			   "see jcmd's output; the JVM keeps running",
 			   "jcmd %d System.trim_native_heap", (int)pid);
 	}
-	ms_run_free(&r);
+	ms_child_free(&r);
 	return ok ? 0 : -1;
 }
 
@@ -302,7 +303,7 @@ int cmd_trim(int argc, char **argv)
 			 "--method jcmd: process %d (%s) is not a JVM whose jcmd knows System.trim_native_heap",
 			 (int)pid, t.status.name);
 	char script[PATH_MAX], gdb[PATH_MAX];
-	if (!strcmp(method, "gdb") && ms_which("gdb", gdb, sizeof gdb) < 0)
+	if (!strcmp(method, "gdb") && !ms_which("gdb", gdb, sizeof gdb))
 		ms_fatal(PROG, "install it: apt-get install gdb", "gdb: not found in PATH");
 	if (!strcmp(method, "gdb") && ms_resource_path(MS_RES_GDB, "trim.gdb", script, sizeof script) < 0)
 		ms_fatal(PROG, "reinstall memsleuth (make install)", "%s: not found", script);

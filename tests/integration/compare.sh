@@ -47,7 +47,7 @@ check_eq "absent jemalloc: exit 0" "$?" 0
 check_eq "absent jemalloc: skipped with the package" "$(jq -r '.runs[1].skipped' "$TMP/s.json")" "jemalloc not installed (apt-get install libjemalloc2)"
 
 # without a holding line, the final RSS is the last sample before exit
-"$MS" compare --runs 1 --configs glibc --json -- "$EX/pin" --count 1000 >"$TMP/n.json" 2>/dev/null
+"$MS" compare --runs 1 --configs glibc --json -- "$EX/pin" --count 100000 >"$TMP/n.json" 2>/dev/null
 check_eq "no holding line: final from the last sample" "$(jq -r '.runs[0].samples[0] | "\(.ok) \(.final_at_line)"' "$TMP/n.json")" "true false"
 
 # bad input and interruption: one-line errors, nothing left running

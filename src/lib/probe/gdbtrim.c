@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/spawn.h"
 #include "util/subproc.h"
 
 /* gdb's own words for the failures a user can act on. */
@@ -56,17 +57,17 @@ int ms_gdb_trim(pid_t pid, const char *script, int timeout_ms,
 {
 	memset(out, 0, sizeof *out);
 	char gdb[PATH_MAX];
-	if (ms_which("gdb", gdb, sizeof gdb) < 0)
+	if (!ms_which("gdb", gdb, sizeof gdb))
 		return ms_err_set(e, 0, "not found in PATH", "install it: apt-get install gdb",
 				  "gdb");
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
 	char *argv[] = { gdb, "--batch", "-nx", "-q", "-p", pidbuf, "-x", (char *)script, NULL };
-	struct ms_run r = {
+	struct ms_child r = {
 		.argv = argv, .timeout_ms = timeout_ms, .on_stop = stop_inferior,
 		.tick_arg = &pid, .grace_ms = 5000, .stdin_fd = -1, .interrupted = interrupted,
 	};
-	int rc = ms_run_capture(&r, e);
+	int rc = ms_child_run(&r, e);
 	if (rc == 0) {
 		out->seconds = r.wall_seconds;
 		out->timed_out = r.timed_out;
@@ -86,7 +87,7 @@ int ms_gdb_trim(pid_t pid, const char *script, int timeout_ms,
 	char *all = NULL;
 	if (asprintf(&all, "%s\n%s", r.out, r.err) < 0)
 		all = NULL;
-	ms_run_free(&r);
+	ms_child_free(&r);
 	if (ens < 0) {
 		free(all);
 		return ms_err_set(e, 0, out->after.tracer ? "is still traced" : "is still stopped",

@@ -22,15 +22,15 @@ int ms_selfstep_json(const char *step, pid_t pid, int timeout_ms,
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
 	char *argv[] = { self, (char *)step, pidbuf, "--json", NULL };
-	struct ms_run r = {
+	struct ms_child r = {
 		.argv = argv, .timeout_ms = timeout_ms, .stop_signal = SIGTERM,
 		.grace_ms = 2000, .stdin_fd = -1, .interrupted = interrupted,
 		.out_max = 64u << 20,
 	};
-	if (ms_run_capture(&r, e) < 0)
+	if (ms_child_run(&r, e) < 0)
 		return -1;
 	if (r.timed_out || r.was_interrupted) {
-		ms_run_free(&r);
+		ms_child_free(&r);
 		return ms_err_set(e, 0, r.timed_out ? "timed out" : "interrupted",
 				  r.timed_out ? "the target may be huge; run the step alone" : NULL,
 				  "memsleuth %s %d", step, (int)pid);
@@ -45,13 +45,13 @@ int ms_selfstep_json(const char *step, pid_t pid, int timeout_ms,
 		size_t l = strcspn(msg, "\n");
 		if (l)
 			snprintf(line, sizeof line, "%.*s", (int)l, msg);
-		ms_run_free(&r);
+		ms_child_free(&r);
 		return ms_err_set(e, 0, line, NULL, "memsleuth %s %d", step, (int)pid);
 	}
 	*json = r.out;
 	if (len)
 		*len = r.out_len;
 	r.out = NULL;
-	ms_run_free(&r);
+	ms_child_free(&r);
 	return 0;
 }

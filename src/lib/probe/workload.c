@@ -64,7 +64,7 @@ static void sample(struct sampler *s, pid_t pid)
 
 /* Look for the final_at line in what the workload printed so far; consume
  * complete lines so that a chatty workload never fills the capture. */
-static int scan_lines(struct ms_run *r, const regex_t *re)
+static int scan_lines(struct ms_child *r, const regex_t *re)
 {
 	int found = 0;
 	char *line = r->out;
@@ -84,7 +84,7 @@ static int scan_lines(struct ms_run *r, const regex_t *re)
 	return found;
 }
 
-static void tick(struct ms_run *r, void *arg)
+static void tick(struct ms_child *r, void *arg)
 {
 	struct sampler *s = arg;
 	sample(s, r->pid);
@@ -105,13 +105,13 @@ int ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, st
 		return ms_err_set(e, 0, "out of memory", NULL, "RSS samples");
 	struct sampler s = { .w = w, .out = out, .page = sysconf(_SC_PAGESIZE) };
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
-	struct ms_run r = {
+	struct ms_child r = {
 		.argv = w->argv, .envp = w->envp, .timeout_ms = w->timeout_ms,
 		.stop_signal = SIGTERM, .grace_ms = 3000, .tick_ms = w->interval_ms ? w->interval_ms : 10,
 		.stdin_fd = -1, .interrupted = w->interrupted, .tick = tick, .tick_arg = &s,
 		.out_max = 1u << 20,
 	};
-	if (ms_run_capture(&r, e) < 0) {
+	if (ms_child_run(&r, e) < 0) {
 		ms_workload_run_free(out);
 		return -1;
 	}
@@ -143,7 +143,7 @@ int ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, st
 		else
 			snprintf(out->error, sizeof out->error, "ended before its RSS could be sampled");
 	}
-	ms_run_free(&r);
+	ms_child_free(&r);
 	return 0;
 }
 

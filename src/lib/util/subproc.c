@@ -20,27 +20,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int ms_which(const char *prog, char *out, size_t outlen)
-{
-	if (strchr(prog, '/')) {
-		snprintf(out, outlen, "%s", prog);
-		return access(prog, X_OK) == 0 ? 0 : -1;
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		snprintf(out, outlen, "%.*s/%s", (int)(n ? n : 1), n ? path : ".", prog);
-		if (access(out, X_OK) == 0)
-			return 0;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return -1;
-}
-
 /* Append what is readable now; returns 0 at EOF, 1 when still open. */
 static int drain(int fd, char **buf, size_t *len, size_t max)
 {
@@ -65,7 +44,7 @@ static int drain(int fd, char **buf, size_t *len, size_t max)
 	return 1;
 }
 
-static _Noreturn void child(const struct ms_run *r, int out_w, int err_w, int status_w)
+static _Noreturn void child(const struct ms_child *r, int out_w, int err_w, int status_w)
 {
 	setpgid(0, 0);
 	sigset_t none;
@@ -92,7 +71,7 @@ static void signal_group(pid_t pid, int sig)
 	kill(pid, sig);
 }
 
-int ms_run_capture(struct ms_run *r, struct ms_err *e)
+int ms_child_run(struct ms_child *r, struct ms_err *e)
 {
 	int outp[2], errp[2], stp[2];
 	r->out = r->err = NULL;
@@ -197,7 +176,7 @@ int ms_run_capture(struct ms_run *r, struct ms_err *e)
 	return 0;
 }
 
-void ms_run_free(struct ms_run *r)
+void ms_child_free(struct ms_child *r)
 {
 	free(r->out);
 	free(r->err);

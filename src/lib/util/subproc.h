@@ -1,7 +1,9 @@
-/* Running a companion program (gdb, jcmd, a workload, memsleuth itself) as
- * a child: output captured with a cap, a timeout, and an escalation that
- * always ends with the child gone -- first a polite signal to its process
- * group (SIGINT lets gdb unwind an inferior call and detach), then SIGKILL
+/* Running a companion program (gdb, jcmd, a workload, memsleuth itself)
+ * under supervision; util/spawn.h is the simple form (fixed buffer,
+ * deadline, kill).  Here: output captured with a cap, a tick callback
+ * (RSS sampling), rusage, a timeout, and an escalation that always ends
+ * with the child gone -- first a polite signal to its process group (or a
+ * caller's own stop action: gdb's inferior gets SIGSTOP), then SIGKILL
  * after a grace period.  The child runs in its own process group so that a
  * Ctrl-C on our terminal reaches us, and we decide what it gets. */
 #ifndef MS_SUBPROC_H
@@ -13,12 +15,12 @@
 #include <sys/types.h>
 #include "util/err.h"
 
-struct ms_run;
+struct ms_child;
 
 /* Called every tick while the child runs (after new output was appended). */
-typedef void (*ms_run_tick)(struct ms_run *r, void *arg);
+typedef void (*ms_child_tick)(struct ms_child *r, void *arg);
 
-struct ms_run {
+struct ms_child {
 	/* in */
 	char *const *argv;          /* argv[0] searched in PATH */
 	char *const *envp;          /* NULL: our environment */
@@ -29,7 +31,7 @@ struct ms_run {
 	size_t out_max;             /* capture cap per stream (default 1 MiB) */
 	int    stdin_fd;            /* -1: /dev/null */
 	volatile sig_atomic_t *interrupted; /* may be NULL */
-	ms_run_tick tick;           /* may be NULL */
+	ms_child_tick tick;           /* may be NULL */
 	/* When set, called once instead of sending stop_signal: for a child
 	 * that must be stopped another way (gdb: stop its inferior). */
 	void (*on_stop)(void *arg);
@@ -38,7 +40,7 @@ struct ms_run {
 	int    stop_requested;
 	/* out */
 	pid_t  pid;
-	char  *out, *err;           /* NUL-terminated, owned: ms_run_free */
+	char  *out, *err;           /* NUL-terminated, owned: ms_child_free */
 	size_t out_len, err_len;
 	int    status;              /* wait status */
 	int    timed_out, was_interrupted, signalled_by_us, killed;
@@ -48,10 +50,7 @@ struct ms_run {
 
 /* Run to completion.  Returns 0 when the child ran (look at status and the
  * flags), -1 when it could not be started (exec failure names argv[0]). */
-int  ms_run_capture(struct ms_run *r, struct ms_err *e);
-void ms_run_free(struct ms_run *r);
-
-/* Whether PROG is found in PATH (or is an executable path). */
-int  ms_which(const char *prog, char *out, size_t outlen);
+int  ms_child_run(struct ms_child *r, struct ms_err *e);
+void ms_child_free(struct ms_child *r);
 
 #endif
