@@ -375,8 +375,11 @@ static int parse_call(struct lx *x, struct ms_lab_step *st)
 			if (st->nargs == p->nargs)
 				return fail(x, x->pos, "expected ')': %s takes %d argument%s", name, p->nargs,
 					    p->nargs == 1 ? "" : "s");
-			if (parse_arg(x, p->args[st->nargs], st->nargs, name, &st->args[st->nargs]) < 0)
+			if (parse_arg(x, p->args[st->nargs], st->nargs, name, &st->args[st->nargs]) < 0) {
+				free(st->args[st->nargs].s);   /* not counted in nargs yet */
+				st->args[st->nargs].s = NULL;
 				return -1;
+			}
 			st->nargs++;
 			ws(x);
 			if (x->pos < x->len && x->s[x->pos] == ',') {

@@ -72,6 +72,11 @@ int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *ar
 	ws(&c);
 	if (c.i >= c.n || doc[c.i] != '{')
 		return -1;
+	/* A document cut short (a child killed mid-write) could end inside a
+	 * number: only a balanced object is read at all. */
+	struct scan whole = c;
+	if (skip_value(&whole) < 0)
+		return -1;
 	c.i++;
 	int found = 0;
 	for (;;) {

@@ -13,7 +13,8 @@
 typedef void (*ms_jsonpick_cb)(const char *key, size_t klen,
 			       const char *num, size_t nlen, void *arg);
 
-/* Returns the number of numeric members seen, -1 if doc is not an object. */
+/* Returns the number of numeric members seen, -1 if doc is not a complete
+ * (balanced) object. */
 int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *arg);
 
 /* The top-level member KEY as a non-negative integer: 0, or -1 when absent,
