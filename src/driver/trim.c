@@ -88,13 +88,20 @@ static void jvm_detect(const struct ms_target *t, const struct ms_maps *maps, st
 	memset(j, 0, sizeof *j);
 	for (size_t i = 0; i < maps->n && !j->is_jvm; i++) {
 		const char *p = maps->v[i].path;
-		const char *s = strstr(p, "/lib/server/libjvm.so");
+		const char *s = strstr(p, "/libjvm.so");
 		if (!s)
 			continue;
 		j->is_jvm = 1;
-		/* JAVA_HOME/lib/server/libjvm.so -> JAVA_HOME/bin/jcmd: the
-		 * JDK the target runs, when it is reachable from here. */
-		snprintf(j->jcmd, sizeof j->jcmd, "%.*s/bin/jcmd", (int)(s - p), p);
+		/* JAVA_HOME/lib/server/libjvm.so (JDK 9+) or
+		 * JAVA_HOME/jre/lib/ARCH/server/libjvm.so (JDK 8): the jcmd of
+		 * the JDK the target runs, when it is reachable from here. */
+		const char *lib = NULL;
+		for (const char *q = p; (q = strstr(q, "/lib/")) && q < s; q++)
+			lib = q;
+		if (lib && lib - p >= 4 && !strncmp(lib - 4, "/jre", 4))
+			lib -= 4;
+		if (lib)
+			snprintf(j->jcmd, sizeof j->jcmd, "%.*s/bin/jcmd", (int)(lib - p), p);
 	}
 	if (!j->is_jvm)
 		return;
@@ -114,7 +121,8 @@ static void jvm_detect(const struct ms_target *t, const struct ms_maps *maps, st
 	}
 }
 
-static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, struct ms_err *e)
+static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, char *said, size_t saidlen,
+		     struct ms_err *e)
 {
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
@@ -124,6 +132,9 @@ static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, struct ms_e
 	if (ms_child_run(&r, e) < 0)
 		return -1;
 	int ok = WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && !r.timed_out;
+	/* jcmd prints "PID:" then the JVM's own account of the trim. */
+	const char *body = strchr(r.out, '\n');
+	snprintf(said, saidlen, "%.*s", (int)strcspn(body ? body + 1 : r.out, "\n"), body ? body + 1 : r.out);
 	if (!ok) {
 		size_t l = strcspn(r.out, "\n");
 		ms_err_set(e, 0, r.timed_out ? "timed out" : (l ? r.out : "failed"),
@@ -154,6 +165,7 @@ struct outcome {
 	int trim_result;        /* -1 unknown */
 	const struct ms_gdbtrim *g;
 	int jvm;
+	char jcmd_said[256];    /* the JVM's own line about the trim */
 };
 
 static void print_json(const struct outcome *o)
@@ -193,6 +205,8 @@ static void print_json(const struct outcome *o)
 		ms_json_i64(&j, o->trim_result);
 	else
 		ms_json_null(&j);
+	if (o->jcmd_said[0])
+		ms_json_kstr(&j, "jcmd_output", o->jcmd_said);
 	if (o->g) {
 		ms_json_kdouble(&j, "call_seconds", o->g->seconds);
 		ms_json_kbool(&j, "resumed_with_sigcont", o->g->resumed);
@@ -207,9 +221,13 @@ static void print_text(const struct outcome *o)
 	if (!o->done)
 		return;
 	int64_t ret = (int64_t)o->before - (int64_t)o->after;
-	printf("RSS before  %s\nRSS after   %s\nreturned    %s%s (malloc_trim returned %d)\n",
+	printf("RSS before  %s\nRSS after   %s\nreturned    %s%s",
 	       ms_size_fmt(o->before, a), ms_size_fmt(o->after, b),
-	       ret < 0 ? "-" : "", ms_size_fmt((uint64_t)(ret < 0 ? -ret : ret), c), o->trim_result);
+	       ret < 0 ? "-" : "", ms_size_fmt((uint64_t)(ret < 0 ? -ret : ret), c));
+	if (o->trim_result >= 0)
+		printf(" (malloc_trim returned %d)\n", o->trim_result);
+	else
+		printf(" (jcmd: %s)\n", o->jcmd_said);
 	if (o->pred.ok) {
 		int64_t err = ret - (int64_t)o->pred.bytes;
 		printf("prediction  %s, off by %s%s", ms_size_fmt(o->pred.bytes, a),
@@ -288,7 +306,7 @@ int cmd_trim(int argc, char **argv)
 		fprintf(stderr, "%s: warning: process %d is a JVM; calling into it from a debugger can crash it\n", PROG, (int)pid);
 		if (jv.jcmd_trim)
 			fprintf(stderr, "%s: this JDK has a safe way: %s %d System.trim_native_heap%s\n", PROG,
-				jv.jcmd, (int)pid, method && !strcmp(method, "gdb") ? "" : " (used)");
+				jv.jcmd, (int)pid, method && !strcmp(method, "gdb") ? "" : " (trim uses it)");
 		if (!method) {
 			if (!jv.jcmd_trim)
 				ms_fatal(PROG, "pass --method gdb to take the risk, or upgrade to a JDK with System.trim_native_heap (17.0.9+, 21+)",
@@ -343,7 +361,7 @@ int cmd_trim(int argc, char **argv)
 			fprintf(stderr, "%s: warning: gdb did not leave on SIGINT and was killed; process %d is %s\n",
 				PROG, (int)pid, g.after.exists ? "running but an abandoned call may still be in flight" : "gone");
 	} else {
-		rc = jcmd_trim(pid, &jv, timeout_s * 1000, &e);
+		rc = jcmd_trim(pid, &jv, timeout_s * 1000, o.jcmd_said, sizeof o.jcmd_said, &e);
 	}
 	if (rc < 0)
 		ms_die(PROG, &e, MS_EXIT_ERROR);

@@ -100,3 +100,28 @@ if cc -shared -fPIC -o "$TMP/hang.so" "$TMP/hang.c"; then
 else
 	skip "hanging call: no C compiler"
 fi
+
+# 8. A JVM: never gdb by default; the JDK's own jcmd System.trim_native_heap
+if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd >/dev/null; then
+	cat >"$TMP/Hold.java" <<'J'
+public class Hold { public static void main(String[] a) throws Exception { System.out.println("ready"); System.out.flush(); Thread.sleep(120000); } }
+J
+	javac -d "$TMP" "$TMP/Hold.java"
+	java -Xmx64m -cp "$TMP" Hold >"$TMP/java.out" 2>&1 & jp=$!; _pids+=("$jp")
+	for _ in $(seq 1 100); do grep -q ready "$TMP/java.out" && break; sleep 0.1; done
+	check_status "JVM without --yes: exit 0" 0 "$MS" trim "$jp"
+	check_match "JVM: warns that a debugger call can crash it" "$(cat "$TMP/err")" "is a JVM; calling into it from a debugger can crash it"
+	if jcmd "$jp" help 2>/dev/null | grep -q System.trim_native_heap; then
+		"$MS" trim "$jp" --yes --json >"$TMP/j.json" 2>"$TMP/j.err"
+		check_eq "JVM --yes: exit" "$?" 0
+		check_eq "JVM: method is jcmd, not gdb" "$(jq -r .method "$TMP/j.json")" jcmd
+		check_match "JVM: the JVM's own account of the trim" "$(jq -r .jcmd_output "$TMP/j.json")" '^Trim native heap: RSS\+Swap: [0-9]+K->[0-9]+K'
+		check_match "JVM: offers the exact jcmd line" "$(cat "$TMP/j.err")" "jcmd $jp System.trim_native_heap"
+	else
+		check_status "JVM without System.trim_native_heap: refused" 2 "$MS" trim "$jp" --yes
+	fi
+	state_ok "JVM" "$jp"
+	kill "$jp"; wait "$jp" 2>/dev/null
+else
+	skip "JVM: no JDK (java, javac, jcmd)"
+fi
