@@ -121,7 +121,7 @@ J
 		check_status "JVM without System.trim_native_heap: refused" 2 "$MS" trim "$jp" --yes
 	fi
 	state_ok "JVM" "$jp"
-	kill "$jp"; wait "$jp" 2>/dev/null
+	kill "$jp"; wait "$jp" 2>/dev/null || true
 else
 	skip "JVM: no JDK (java, javac, jcmd)"
 fi
