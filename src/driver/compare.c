@@ -185,6 +185,7 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, int run
 	struct ms_json j;
 	ms_json_init(&j, stdout);
 	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "compare");
 	ms_json_key(&j, "command");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; cmd[i]; i++)
@@ -256,6 +257,25 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, int run
 		ms_json_kstr(&j, "jvm", ap.jvm);
 	}
 	ms_json_obj_end(&j);
+	/* The same conclusion in the shape every judging step uses. */
+	ms_json_key(&j, "verdicts");
+	ms_json_arr_begin(&j);
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "level", rec.best ? "notice" : "info");
+	ms_json_kstr(&j, "text", rec.text);
+	if (rec.best) {
+		char cmdline[2048] = "";
+		size_t off = 0;
+		for (size_t i = 0; cmd[i] && off < sizeof cmdline; i++)
+			off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", cmd[i]);
+		struct ms_apply ap;
+		ms_remedy_apply(rec.best, cmdline, &ap);
+		ms_json_kstr(&j, "next", ap.shell);
+	} else {
+		ms_json_kstr(&j, "next", "");
+	}
+	ms_json_obj_end(&j);
+	ms_json_arr_end(&j);
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
 }

@@ -131,6 +131,7 @@ static void print_json(const struct ms_lab *lab, const struct ms_labrun *run, co
 	struct ms_json j;
 	ms_json_init(&j, stdout);
 	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "lab");
 	ms_json_kstr(&j, "lab", lab->path);
 	ms_json_kstr(&j, "title", lab->title);
 	ms_json_kstr(&j, "allocator", alloc);

@@ -14,6 +14,7 @@
 #include "findings/allocator.h"
 #include "probe/gdbtrim.h"
 #include "probe/procfs.h"
+#include "probe/runstate.h"
 #include "probe/selfstep.h"
 #include "probe/target.h"
 #include "records/maps.h"
@@ -173,6 +174,7 @@ static void print_json(const struct outcome *o)
 	struct ms_json j;
 	ms_json_init(&j, stdout);
 	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "trim");
 	ms_json_ki64(&j, "pid", o->t->pid);
 	ms_json_kstr(&j, "allocator", o->allocator);
 	ms_json_kstr(&j, "method", o->done ? o->method : "none");
@@ -330,6 +332,15 @@ int cmd_trim(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	/* Another tracer would make gdb fail to attach; a stopped target was
+	 * stopped by someone on purpose, and must stay as they left it. */
+	struct ms_runstate rs;
+	if (ms_runstate_read(pid, &rs) == 0 && rs.tracer)
+		ms_fatal(PROG, "detach the debugger or strace first", "process %d (%s): already traced by process %d",
+			 (int)pid, t.status.name, (int)rs.tracer);
+	if (rs.exists && (rs.state == 'T' || rs.state == 't'))
+		ms_fatal(PROG, "resume it first with kill -CONT, or leave it alone", "process %d (%s): is stopped",
+			 (int)pid, t.status.name);
 	struct outcome o = { .t = &t, .allocator = ms_allocator_name(lc.allocator),
 			     .method = method, .trim_result = -1, .jvm = jv.is_jvm };
 	predict(pid, &o.pred);

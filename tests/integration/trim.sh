@@ -125,3 +125,21 @@ J
 else
 	skip "JVM: no JDK (java, javac, jcmd)"
 fi
+
+# 9. Someone else's tracer or stop is respected: refused, left as found.
+start_example pin freed --count 1000 || exit 1
+if command -v strace >/dev/null; then
+	strace -p "$EX_PID" -o /dev/null 2>/dev/null & st=$!
+	for _ in $(seq 1 50); do [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$EX_PID/status")" != 0 ] && break; sleep 0.1; done
+	check_status "already traced: exit 2" 2 "$MS" trim "$EX_PID" --yes
+	check_eq "already traced: error" "$(cat "$TMP/err")" "memsleuth trim: process $EX_PID (pin): already traced by process $st (detach the debugger or strace first)"
+	kill "$st"; wait "$st" 2>/dev/null || true
+else
+	skip "already traced: no strace"
+fi
+kill -STOP "$EX_PID"
+check_status "stopped target: exit 2" 2 "$MS" trim "$EX_PID" --yes
+check_eq "stopped target: left stopped as found" "$(awk '/^State:/ {print $2}' "/proc/$EX_PID/status")" T
+kill -CONT "$EX_PID"
+state_ok "after the refusals" "$EX_PID"
+ends_clean "after the refusals" "$EX_PID"
