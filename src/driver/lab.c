@@ -216,8 +216,9 @@ int cmd_lab(int argc, char **argv)
 		ms_fatal(PROG, "is the library built for this architecture?", "--allocator %s: preloaded, but %s is what runs",
 			 alloc_name, running);
 	FILE *human = json ? stderr : stdout;
-	fprintf(human, "lab: %s\nfile: %s, allocator: %s%s%s%s, pid %d\n\n", lab.title[0] ? lab.title : path, path,
-		running, lib[0] ? " (" : "", lib, lib[0] ? ")" : "", (int)getpid());
+	fprintf(human, "lab: %s\nfile: %s, allocator: %s%s%s%s, pid %d\n\n%4s  %10s  %11s  %s\n",
+		lab.title[0] ? lab.title : path, path, running, lib[0] ? " (" : "", lib, lib[0] ? ")" : "",
+		(int)getpid(), "line", "RSS after", "change", "step");
 	fflush(human);
 
 	struct ms_labrun run = { .out_fd = json ? 2 : 1, .stdout_file = json ? stderr : stdout };

@@ -16,7 +16,7 @@ check_cmp "pin lab: RSS after the free still holds ~500 MiB" "$after_free" -gt $
 check_cmp "pin lab: malloc_trim gives it back" "$after_trim" -lt $((20 << 20))
 check_match "pin lab: malloc_trim resolved in glibc, returned 1" "$(jq -r '.steps[] | select(.did | startswith("call malloc_trim")) | .did' "$J")" '= 1  \[libc\.so\.6\]$'
 check_match "pin lab: the pin lands above the blocks" "$(jq -r '.steps[] | select(.did | startswith("pin top")) | .did' "$J")" 'above the rest'
-check_eq "pin lab: one line with RSS per step on stderr under --json" "$(grep -cE '^ +[0-9]+  .* RSS +[0-9.]+ [KMG]?i?B \(' "$TMP/pin.err")" 7
+check_eq "pin lab: one line with RSS per step on stderr under --json" "$(grep -cE '^ +[0-9]+ +[0-9.]+ ([KMG]i)?B +[-+][0-9.]+ ([KMG]i)?B  [a-z]' "$TMP/pin.err")" 7
 
 # 2. Arena explosion and the cap, against glibc's own malloc_stats.
 "$MS" lab arena_explosion --json >"$TMP/ae.json" 2>"$TMP/ae.err"

@@ -495,8 +495,9 @@ static void line_out(const struct ctx *c, const struct ms_lab_step *s, const cha
 	if (c->thread >= 0)
 		snprintf(who, sizeof who, "[t%d] ", c->thread);
 	int64_t d = (int64_t)rss - (int64_t)before;
-	say(c->run->out_fd, "%4d  %s%-52s RSS %10s (%s%s)\n", s->line, who, did, ms_size_fmt(rss, a),
-	    d < 0 ? "-" : "+", ms_size_fmt((uint64_t)(d < 0 ? -d : d), b));
+	char delta[MS_SIZE_BUF + 1];
+	snprintf(delta, sizeof delta, "%s%s", d < 0 ? "-" : "+", ms_size_fmt((uint64_t)(d < 0 ? -d : d), b));
+	say(c->run->out_fd, "%4d  %10s  %11s  %s%s\n", s->line, ms_size_fmt(rss, a), delta, who, did);
 }
 
 /* One step; *ok is cleared by a failed expectation. */
@@ -509,7 +510,7 @@ static int run_step(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 	case MS_LAB_TITLE:
 		return 0;
 	case MS_LAB_SAY:
-		say(c->run->out_fd, "      %s\n", s->text);
+		say(c->run->out_fd, "%31s%s\n", "", s->text);
 		snprintf(did, dlen, "%s", s->text);
 		return 0;
 	case MS_LAB_ALLOC:
