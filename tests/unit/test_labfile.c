@@ -61,7 +61,7 @@ static void valid_program(void **state)
 	assert_int_equal(s[6].free_kind, MS_FREE_ALL);
 	assert_int_equal(s[7].cmp, MS_CMP_LT);
 	assert_int_equal(s[7].value, 10u << 20);
-	assert_int_equal(s[8].expect_heaps, 1);
+	assert_int_equal(s[8].expect_what, MS_MEASURE_HEAPS);
 	assert_int_equal(s[8].cmp, MS_CMP_GE);
 	assert_int_equal(s[9].args[0].i, M_ARENA_MAX);
 	assert_int_equal(s[9].args[1].i, 2);
@@ -103,6 +103,7 @@ static void syntax_errors(void **state)
 	error_is("alloc a 10 1K\n", "t.lab:1:12: expected 'x' between count and size, got '1K'");
 	error_is("bogus step\n", "t.lab:1:1: expected a step (title, say, alloc, pin, free, rss, heaps, arenas, "
 		 "expect, call, declare, sleep, threads), got 'bogus'");
+	error_is("expect heap > 1\n", "t.lab:1:8: expected 'rss', 'heaps' or 'arenas', got 'heap'");
 	error_is("expect rss ~ 5M\n", "t.lab:1:12: expected a comparison (<, <=, >, >=, ==), got '~'");
 	error_is("free a[5-9]\n", "t.lab:1:9: expected '..' between the indexes");
 	error_is("free a[9..5]\n", "t.lab:1:11: expected an end index >= 9");

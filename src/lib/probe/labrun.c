@@ -374,11 +374,11 @@ static int do_expect(struct ctx *c, const struct ms_lab_step *s, char *did, size
 {
 	uint64_t have;
 	char a[MS_SIZE_BUF], what[160];
-	if (s->expect_heaps) {
+	if (s->expect_what != MS_MEASURE_RSS) {
 		size_t h, ar;
 		if (heaps_now(&h, &ar) < 0)
 			return step_err(c, s, e, NULL, "cannot count the arena heaps");
-		have = h;
+		have = s->expect_what == MS_MEASURE_HEAPS ? h : ar + 1;
 	} else {
 		have = ms_lab_rss();
 	}
@@ -390,7 +390,7 @@ static int do_expect(struct ctx *c, const struct ms_lab_step *s, char *did, size
 	default:        *ok = have == s->value; break;
 	}
 	ms_lab_describe(s, what, sizeof what);
-	if (s->expect_heaps)
+	if (s->expect_what != MS_MEASURE_RSS)
 		snprintf(did, dlen, "%s: %s, there are %llu", what, *ok ? "ok" : "FAILED", (unsigned long long)have);
 	else
 		snprintf(did, dlen, "%s: %s, RSS is %s", what, *ok ? "ok" : "FAILED", ms_size_fmt(have, a));
@@ -531,8 +531,8 @@ static int run_step(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 		size_t h, ar;
 		if (heaps_now(&h, &ar) < 0)
 			return step_err(c, s, e, NULL, "cannot count the arena heaps");
-		snprintf(did, dlen, "heaps: %zu arena heap%s (64 MiB reservations), %zu arena%s", h,
-			 h == 1 ? "" : "s", ar, ar == 1 ? "" : "s");
+		snprintf(did, dlen, "heaps: %zu arena heap%s (64 MiB reservations); arenas: %zu (main + %zu)", h,
+			 h == 1 ? "" : "s", ar + 1, ar);
 		return 0;
 	}
 	case MS_LAB_ARENAS: {

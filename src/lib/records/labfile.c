@@ -433,9 +433,9 @@ static int parse_expect(struct lx *x, struct ms_lab_step *st)
 {
 	char w[16], g[40];
 	size_t start = (ws(x), x->pos);
-	if (word(x, w, sizeof w) < 0 || (strcmp(w, "rss") && strcmp(w, "heaps")))
-		return fail(x, start, "expected 'rss' or 'heaps', got %s", (x->pos = start, got(x, g, sizeof g)));
-	st->expect_heaps = w[0] == 'h';
+	if (word(x, w, sizeof w) < 0 || (strcmp(w, "rss") && strcmp(w, "heaps") && strcmp(w, "arenas")))
+		return fail(x, start, "expected 'rss', 'heaps' or 'arenas', got %s", (x->pos = start, got(x, g, sizeof g)));
+	st->expect_what = w[0] == 'r' ? MS_MEASURE_RSS : w[0] == 'h' ? MS_MEASURE_HEAPS : MS_MEASURE_ARENAS;
 	ws(x);
 	static const struct { const char *s; enum ms_lab_cmp c; } ops[] = {
 		{ "<=", MS_CMP_LE }, { ">=", MS_CMP_GE }, { "==", MS_CMP_EQ }, { "<", MS_CMP_LT }, { ">", MS_CMP_GT },
@@ -448,7 +448,7 @@ static int parse_expect(struct lx *x, struct ms_lab_step *st)
 		return fail(x, x->pos, "expected a comparison (<, <=, >, >=, ==), got %s", got(x, g, sizeof g));
 	st->cmp = ops[k].c;
 	x->pos += strlen(ops[k].s);
-	if (st->expect_heaps ? expect_int(x, 0, 100000, "a number of heaps", &st->value) < 0
+	if (st->expect_what != MS_MEASURE_RSS ? expect_int(x, 0, 100000, "a count", &st->value) < 0
 			     : expect_size(x, "a size", &st->value) < 0)
 		return -1;
 	return expect_end(x);
@@ -704,8 +704,9 @@ void ms_lab_describe(const struct ms_lab_step *s, char *out, size_t outlen)
 				 s->k == 1 ? "" : s->k == 2 ? "nd" : s->k == 3 ? "rd" : "th");
 		break;
 	case MS_LAB_EXPECT:
-		if (s->expect_heaps)
-			snprintf(out, outlen, "expect heaps %s %llu", cmp[s->cmp], (unsigned long long)s->value);
+		if (s->expect_what != MS_MEASURE_RSS)
+			snprintf(out, outlen, "expect %s %s %llu", s->expect_what == MS_MEASURE_HEAPS ? "heaps" : "arenas",
+				 cmp[s->cmp], (unsigned long long)s->value);
 		else
 			snprintf(out, outlen, "expect rss %s %s", cmp[s->cmp], ms_size_fmt(s->value, a));
 		break;

@@ -5,7 +5,7 @@
  *   # comment                       title TEXT          say TEXT
  *   alloc SET COUNT x SIZE          pin SET [SIZE]
  *   free SET | free SET[A..B] | free SET every K
- *   rss | heaps | arenas            expect rss|heaps OP VALUE   (OP < <= > >= ==)
+ *   rss | heaps | arenas            expect rss|heaps|arenas OP VALUE  (OP < <= > >= ==)
  *   call SYMBOL(ARGS)  call? SYMBOL(ARGS)   (call? skips a symbol that is absent)
  *   declare TYPE SYMBOL(TYPES)      sleep DURATION (ms, s)
  *   threads N {  ...steps...  }     (alloc, pin, free, call, sleep, say inside)
@@ -53,6 +53,8 @@ enum ms_lab_op { MS_LAB_TITLE, MS_LAB_SAY, MS_LAB_ALLOC, MS_LAB_PIN, MS_LAB_FREE
 		 MS_LAB_HEAPS, MS_LAB_ARENAS, MS_LAB_EXPECT, MS_LAB_CALL, MS_LAB_SLEEP,
 		 MS_LAB_THREADS };
 enum ms_lab_free { MS_FREE_ALL, MS_FREE_RANGE, MS_FREE_EVERY };
+/* rss; glibc arena heaps (64 MiB reservations); glibc arenas (main + owners of heaps) */
+enum ms_lab_measure { MS_MEASURE_RSS, MS_MEASURE_HEAPS, MS_MEASURE_ARENAS };
 enum ms_lab_cmp { MS_CMP_LT, MS_CMP_LE, MS_CMP_GT, MS_CMP_GE, MS_CMP_EQ };
 
 struct ms_lab_step {
@@ -63,7 +65,7 @@ struct ms_lab_step {
 	uint64_t count, size;          /* alloc, pin */
 	enum ms_lab_free free_kind;
 	uint64_t a, b, k;              /* free range [a, b), every k */
-	int expect_heaps;              /* expect: 0 rss, 1 heaps */
+	enum ms_lab_measure expect_what;  /* expect rss | heaps | arenas */
 	enum ms_lab_cmp cmp;
 	uint64_t value;
 	struct ms_lab_proto proto;     /* call */
