@@ -134,6 +134,9 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	       "or the last sample before exit\n\n", cmd, runs, final_at);
 	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
 					     "RSS over time (0 .. max peak)", "runs" };
+	int ranked = 0;
+	for (size_t i = 0; i < n; i++)
+		ranked |= v[i].rank > 0;
 	struct ms_table t;
 	ms_table_init(&t, "rlrrrrll", heads);
 	for (int rank = 1; rank <= (int)n; rank++)
@@ -146,7 +149,8 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
 				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_ok, v[i].runs);
 		}
-	ms_table_print(&t, stdout, "");
+	if (ranked)
+		ms_table_print(&t, stdout, "");
 	ms_table_free(&t);
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].available)

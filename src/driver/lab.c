@@ -235,8 +235,10 @@ int cmd_lab(int argc, char **argv)
 	if (run.failed_expects)
 		fprintf(human, "\nlab FAILED: %d of %zu expectation%s did not hold\n", run.failed_expects, expects,
 			expects == 1 ? "" : "s");
-	else
+	else if (expects)
 		fprintf(human, "\nlab passed: %zu expectation%s held\n", expects, expects == 1 ? "" : "s");
+	else
+		fprintf(human, "\nlab done (it has no expectations to check)\n");
 	if (json)
 		print_json(&lab, &run, running, lib);
 	int status = run.failed_expects ? MS_EXIT_FINDING : MS_EXIT_OK;
