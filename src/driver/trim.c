@@ -368,9 +368,9 @@ int cmd_trim(int argc, char **argv)
 		o.g = &g;
 		if (g.called)
 			o.trim_result = g.result;
-		if (g.gdb_killed)
-			fprintf(stderr, "%s: warning: gdb did not leave on SIGINT and was killed; process %d is %s\n",
-				PROG, (int)pid, g.after.exists ? "running but an abandoned call may still be in flight" : "gone");
+		if (g.gdb_killed && !g.called && g.after.exists)
+			fprintf(stderr, "%s: warning: if gdb was inside the call when it was killed, the call may "
+				"still be in flight in process %d\n", PROG, (int)pid);
 	} else {
 		rc = jcmd_trim(pid, &jv, timeout_s * 1000, o.jcmd_said, sizeof o.jcmd_said, &e);
 	}

@@ -143,3 +143,16 @@ check_eq "stopped target: left stopped as found" "$(awk '/^State:/ {print $2}' "
 kill -CONT "$EX_PID"
 state_ok "after the refusals" "$EX_PID"
 ends_clean "after the refusals" "$EX_PID"
+
+# 10. gdb itself hangs (a stand-in that ignores every polite signal): the
+#     target is stopped to end the call, gdb is killed, and the target is
+#     found stopped without a tracer and resumed.
+mkdir -p "$TMP/fakegdb"
+printf '#!/bin/sh\ntrap "" INT TERM\nwhile :; do sleep 1; done\n' >"$TMP/fakegdb/gdb"
+chmod +x "$TMP/fakegdb/gdb"
+start_example pin freed --count 1000 || exit 1
+check_status "gdb hangs: exit 2" 2 env PATH="$TMP/fakegdb:$PATH" "$MS" trim "$EX_PID" --yes --timeout 1
+check_match "gdb hangs: killed, target resumed" "$(cat "$TMP/err")" "gdb did not finish and was killed; the kernel detached it \(the target was left stopped and has been resumed with SIGCONT\)"
+check_eq "gdb hangs: no stand-in left running" "$(pgrep -fc "$TMP/fakegdb" || true)" 0
+state_ok "gdb hangs" "$EX_PID"
+ends_clean "gdb hangs" "$EX_PID"

@@ -97,6 +97,13 @@ int ms_gdb_trim(pid_t pid, const char *script, int timeout_ms,
 		free(all);
 		return 0;
 	}
+	if (out->gdb_killed) {
+		free(all);
+		return ms_err_set(e, 0, "gdb did not finish and was killed; the kernel detached it",
+				  out->resumed ? "the target was left stopped and has been resumed with SIGCONT"
+					       : "the target is running",
+				  "malloc_trim(0) in process %d", (int)pid);
+	}
 	if (out->timed_out || out->interrupted) {
 		free(all);
 		return ms_err_set(e, 0,
