@@ -400,6 +400,11 @@ static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas 
 	case MS_ALLOC_GLIBC_STATIC:
 		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
 				  "investigate a dynamically linked build of the program", "process %d", (int)pid);
+	case MS_ALLOC_UNKNOWN:
+		if (!libc->libc_found && !libc->elf.has_interp)
+			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
+					  "investigate a dynamically linked build of the program", "process %d", (int)pid);
+		/* fall through */
 	default:
 		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
 				  "memsleuth arenas reads glibc's ptmalloc2 only", "process %d", (int)pid);
