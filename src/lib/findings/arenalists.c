@@ -211,8 +211,10 @@ void ms_walk_tcaches(struct ms_coll *c)
 				ms_bin_add(&a->tcache[i], want);
 				a->kind_bytes[MS_CK_TCACHE] += want;
 				a->kind_chunks[MS_CK_TCACHE]++;
-				a->in_use_bytes -= want;
-				a->in_use_chunks--;
+				if (a->in_use_chunks) {   /* the walk may have stopped early */
+					a->in_use_bytes -= want;
+					a->in_use_chunks--;
+				}
 				ms_hist_add(&c->out->hist, 0, want, -1);
 				ms_hist_add(&c->out->hist, 1, want, 1);
 				if (c->have_pm)

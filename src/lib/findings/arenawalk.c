@@ -59,7 +59,8 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 		kind = size < 1024 ? MS_CK_SMALL : MS_CK_LARGE;
 		if (c->ncache && ms_coll_cached(c, p) == MS_CK_UNSORTED)
 			kind = MS_CK_UNSORTED;
-	} else if (c->ncache && size <= MS_MINSIZE + (MS_NFASTBINS + 4) * MS_ALIGN) {
+	} else if (c->ncache && size <= MS_MINSIZE + (MS_TCACHE_BINS - 1) * MS_ALIGN) {
+		/* fastbin or (in the listing pass) tcache sizes only */
 		int k = ms_coll_cached(c, p);
 		if (k == MS_CK_FAST || k == MS_CK_TCACHE)
 			kind = k;
