@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "findings/arenaverdict.h"
+#include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
 
@@ -11,12 +13,7 @@ static const char *sz(uint64_t v, char b[MS_SIZE_BUF])
 	return ms_size_fmt(v, b);
 }
 
-static double frag(const struct ms_arena_stat *s)
-{
-	/* share of free memory (outside top) not in the largest free chunk:
-	 * 0 = one block, near 1 = dust */
-	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
-}
+#define frag ms_arena_fragmentation
 
 static void arena_row(struct ms_table *t, const char *name, const struct ms_arena_stat *s)
 {
@@ -39,10 +36,10 @@ static void bins_text(FILE *out, const char *what, const struct ms_bin_stat *v, 
 void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 {
 	char b[6][MS_SIZE_BUF];
+	struct ms_verdicts vs;
+	ms_arenas_verdicts(a, &vs);
 	if (!a->glibc_in_charge) {
-		fprintf(out, "glibc arenas unused: %s is the allocator\n", a->allocator);
-		fprintf(out, "next: read %s's own statistics (jemalloc: MALLOC_CONF=stats_print:true; "
-			"tcmalloc: MallocExtension stats), or 'memsleuth overview %d'\n", a->allocator, (int)a->pid);
+		ms_verdicts_text(&vs, out);
 		return;
 	}
 	fprintf(out, "process %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n", (int)a->pid,
@@ -107,26 +104,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		"(%s from top of the main heap); RSS %s -> about %s\n", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]),
 		sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
 
-	fprintf(out, "\nverdict:\n");
-	uint64_t free_all = T->free_bytes + T->top_bytes;
-	if (rss && trim * 10 >= rss)
-		fprintf(out, "  - %.0f%% of the RSS is free memory glibc keeps; malloc_trim(0) would give it back.\n",
-			100.0 * (double)trim / (double)rss);
-	else
-		fprintf(out, "  - Little to gain from trimming: %s of %s RSS.\n", sz(trim, b[0]), sz(rss, b[1]));
-	if (T->free_resident_bytes > T->top_resident_bytes && T->free_resident_bytes > (1u << 20))
-		fprintf(out, "  - Free memory sits below in-use chunks (%s resident in free chunks, %s in top): "
-			"the top cannot shrink past them.\n", sz(T->free_resident_bytes, b[0]), sz(T->top_resident_bytes, b[1]));
-	if (a->n > 1)
-		fprintf(out, "  - %zu arenas reserve %s of address space; each thread arena keeps its own free memory "
-			"(cap it with MALLOC_ARENA_MAX).\n", a->n, sz(T->reserved, b[0]));
-	if (free_all && T->free_bytes && frag(T) > 0.5)
-		fprintf(out, "  - Free memory is fragmented (largest free chunk %s of %s free).\n",
-			sz(T->largest_free, b[0]), sz(T->free_bytes, b[1]));
-	if (!a->snapshot_consistent)
-		fprintf(out, "  - The heap changed under the walk or is corrupted; rerun with --stop for an exact snapshot.\n");
-	fprintf(out, "\nnext: memsleuth trim %d  (measure the real effect; or gdb -batch -p %d -x gdb-scripts/trim.gdb)\n",
-		(int)a->pid, (int)a->pid);
+	fprintf(out, "\n");
+	ms_verdicts_text(&vs, out);
 }
 
 static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins)
@@ -181,13 +160,14 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 {
 	char hex[32];
+	struct ms_verdicts vs;
+	ms_arenas_verdicts(a, &vs);
+	ms_json_kstr(j, "step", "arenas");
 	ms_json_ki64(j, "pid", a->pid);
 	ms_json_kstr(j, "allocator", a->allocator);
 	ms_json_kbool(j, "glibc_in_charge", a->glibc_in_charge);
 	if (!a->glibc_in_charge) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "glibc arenas unused: %s is the allocator", a->allocator);
-		ms_json_kstr(j, "verdict", msg);
+		ms_verdicts_json(&vs, j);
 		return;
 	}
 	ms_json_kstr(j, "glibc_version", a->glibc_version);
@@ -264,6 +244,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_verdicts_json(&vs, j);
 }
 
 int ms_arenas_finding(const struct ms_arenas *a)
