@@ -115,6 +115,20 @@ wait $MSP 2>/dev/null
 exec 7<&-
 sleep 0.2
 check_match "--stop + SIGTERM: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
+# the same with SIGINT (Ctrl-C)
+exec 7<>"$TMP/fifo"
+"$MS" arenas "$AE" --stop --chunks --limit 0 >"$TMP/fifo" 2>/dev/null &
+MSP=$!
+for i in $(seq 1 50); do
+	grep -q '^t' <(awk '{print $3}' /proc/$AE/task/*/stat 2>/dev/null) && break
+	sleep 0.1
+done
+check_eq "--stop: held again" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" "t "
+kill -INT $MSP
+wait $MSP 2>/dev/null
+exec 7<&-
+sleep 0.2
+check_match "--stop + SIGINT: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
 stop_example "$AE"
 
 # --- 3. the case study: 500,000 x 1 KiB + 1-byte pin, prediction vs trim --

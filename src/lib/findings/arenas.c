@@ -173,6 +173,10 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		struct ms_arena_stat *s = &o->v[i];
 		if (!s->is_main)
 			continue;
+		/* malloc_init_state points top at the unsorted bin until the
+		 * main arena first grows: no heap to walk yet */
+		if (s->top_address == s->address + ms_bin_at(&c->L, 1))
+			continue;
 		uint64_t topsz;
 		if (ms_remote_read_exact(&c->r, s->top_address + 8, &topsz, 8) < 0) {
 			ms_coll_problem(c, "main arena top %#llx unreadable", (unsigned long long)s->top_address);
@@ -203,7 +207,9 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		}
 		o->v[i].heaps++;
 		o->v[i].reserved += hp->end - hp->start;
-		add_range(c, start, hp->start + hp->size, i);
+		/* bound by the mapping, not heap_info.size: the heap may grow
+		 * (grow_heap) between reading heap_info and walking it */
+		add_range(c, start, hp->rw_end, i);
 	}
 	return 0;
 }
@@ -427,16 +433,21 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 	memset(out, 0, sizeof *out);
 	out->pid = pid;
 	out->symbols_agree = -1;
-	static struct ms_libc libc;   /* large (paths): not on the stack */
-	int id = identify(pid, o, out, &libc, e);
-	if (id < 0)
-		return -1;
-	if (id == 1)
-		return 0;
-	out->glibc_in_charge = 1;
+	/* large (paths): not on the stack */
+	struct ms_libc *libc = malloc(sizeof *libc);
 	struct ms_coll *c = calloc(1, sizeof *c);
-	if (!c)
+	if (!libc || !c) {
+		free(libc);
+		free(c);
 		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
+	}
+	int id = identify(pid, o, out, libc, e);
+	if (id != 0) {
+		free(libc);
+		free(c);
+		return id < 0 ? -1 : 0;
+	}
+	out->glibc_in_charge = 1;
 	c->out = out;
 	c->o = o;
 	c->page = 4096;
@@ -454,8 +465,8 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 	if (c->have_pm)
 		c->page = c->pm.page;
 	uint64_t sym_arena = 0, sym_mp = 0;
-	if (!o->no_debuginfo && libc.has_debuginfo && !libc.debuginfo_ignored) {
-		symbols(&libc, &sym_arena, &sym_mp);
+	if (!o->no_debuginfo && libc->has_debuginfo && !libc->debuginfo_ignored) {
+		symbols(libc, &sym_arena, &sym_mp);
 		out->debuginfo_used = sym_arena && sym_mp;
 		if (!out->debuginfo_used)
 			sym_arena = sym_mp = 0;
@@ -471,7 +482,7 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 	for (int i = 0; i < tries; i++) {
 		double w0 = now_ms();
 		out->attempts = i + 1;
-		if (attempt(c, &libc, sym_arena, sym_mp, e) < 0)
+		if (attempt(c, libc, sym_arena, sym_mp, e) < 0)
 			goto thaw;
 		out->walk_ms = now_ms() - w0;
 		if (!c->bad)
@@ -503,6 +514,7 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	free(c);
+	free(libc);
 	if (rc < 0) {
 		free(out->v);
 		out->v = NULL;
