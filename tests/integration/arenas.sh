@@ -106,7 +106,7 @@ exec 7<>"$TMP/fifo"
 "$MS" arenas "$AE" --stop --chunks --limit 0 >"$TMP/fifo" 2>/dev/null &
 MSP=$!
 for i in $(seq 1 50); do
-	grep -q '^t' <(awk '{print $3}' /proc/$AE/task/*/stat 2>/dev/null) && break
+	[ "$(awk '{print $3}' /proc/$AE/task/*/stat 2>/dev/null | sort -u | tr '\n' ' ')" = "t " ] && break
 	sleep 0.1
 done
 check_eq "--stop: target threads held while walking" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" "t "
@@ -120,7 +120,7 @@ exec 7<>"$TMP/fifo"
 "$MS" arenas "$AE" --stop --chunks --limit 0 >"$TMP/fifo" 2>/dev/null &
 MSP=$!
 for i in $(seq 1 50); do
-	grep -q '^t' <(awk '{print $3}' /proc/$AE/task/*/stat 2>/dev/null) && break
+	[ "$(awk '{print $3}' /proc/$AE/task/*/stat 2>/dev/null | sort -u | tr '\n' ' ')" = "t " ] && break
 	sleep 0.1
 done
 check_eq "--stop: held again" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" "t "

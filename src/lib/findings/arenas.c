@@ -191,6 +191,7 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		}
 		s->heaps = 1;
 		s->reserved = m->end - m->start;
+		s->committed = s->reserved;
 		add_range(c, start, end, i);
 	}
 	for (size_t k = 0; k < h->n; k++) {
@@ -207,6 +208,7 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		}
 		o->v[i].heaps++;
 		o->v[i].reserved += hp->end - hp->start;
+		o->v[i].committed += hp->rw_end - hp->start;
 		/* bound by the mapping, not heap_info.size: the heap may grow
 		 * (grow_heap) between reading heap_info and walking it */
 		add_range(c, start, hp->rw_end, i);
@@ -225,6 +227,7 @@ static void sum_totals(struct ms_arenas *o)
 				s->kind_bytes[MS_CK_LARGE];
 		t->heaps += s->heaps;
 		t->reserved += s->reserved;
+		t->committed += s->committed;
 		t->system_mem += s->system_mem;
 		t->max_system_mem += s->max_system_mem;
 		t->attached_threads += s->attached_threads;

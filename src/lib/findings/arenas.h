@@ -32,6 +32,7 @@ struct ms_arena_stat {
 	int      is_main;
 	uint64_t heaps;              /* 64 MiB heaps (main: 1, the brk heap) */
 	uint64_t reserved;           /* address space of the heaps */
+	uint64_t committed;          /* of which read-write (brk'd / mprotect'ed) */
 	uint64_t system_mem, max_system_mem; /* malloc_state's own counters */
 	uint64_t attached_threads;
 	uint64_t top_address;

@@ -112,6 +112,7 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 {
 	ms_json_ku64(j, "heaps", s->heaps);
 	ms_json_ku64(j, "reserved_bytes", s->reserved);
+	ms_json_ku64(j, "committed_bytes", s->committed);
 	ms_json_ku64(j, "system_mem", s->system_mem);
 	ms_json_ku64(j, "max_system_mem", s->max_system_mem);
 	ms_json_ku64(j, "in_use_bytes", s->in_use_bytes);
