@@ -97,6 +97,17 @@ fi
 check_match "arena_explosion: resumed after --stop" "$(cat /proc/$AE/task/*/stat | awk '{print $3}' | sort -u | tr '\n' ' ')" '^[RS ]+$'
 stop_example "$AE"
 
+# An arena grown past one 64 MiB heap: 70,000 x 1 KiB in one thread arena.
+start_example arena_explosion spread --threads 1 --blocks 70000 --size 1024 --malloc-info "$TMP/big.xml" || exit 1
+"$MS" arenas "$EX_PID" --json >"$TMP/big.json"
+check_eq "two-heap arena: consistent walk across heaps" "$(jq .snapshot_consistent "$TMP/big.json")" true
+check_eq "two-heap arena: heaps = malloc_info subheaps" "$(jq '.arenas[1].heaps' "$TMP/big.json")" \
+	"$(sed -n 's/.*subheaps" size="\([0-9]*\)".*/\1/p' "$TMP/big.xml" | head -1)"
+check_eq "two-heap arena: 70,000 blocks + the tcache struct in use" "$(jq '.arenas[1].in_use_chunks' "$TMP/big.json")" 70001
+check_eq "two-heap arena: system_mem = malloc_info" "$(jq '.arenas[1].system_mem' "$TMP/big.json")" \
+	"$(grep 'system type="current"' "$TMP/big.xml" | sed -n '2s/.*size="\([0-9]*\)".*/\1/p')"
+stop_example "$EX_PID"
+
 # --stop held open (stdout is a pipe nobody reads: the chunk list blocks
 # while the target is frozen), then SIGTERM: every thread must resume.
 start_example arena_explosion spread --threads 2 --blocks 5000 --size 32 || exit 1
