@@ -16,7 +16,9 @@
  *  - tcache_perthread_struct: counts char[64] until 2.29, uint16_t[64]
  *    since 2.30.
  *  - safe-linking (PROTECT_PTR) of tcache and fastbin next pointers: 2.32.
- * Verified by the test suite against gdb + libc6-dbg: 2.36 only (the host). */
+ * Verified by tests: 2.36 against gdb + libc6-dbg (the host); 2.31 (Debian 11)
+ * and 2.41 (Debian 13) against malloc_info when their debootstrapped root
+ * file systems are present (tests/integration/arenas_glibc.sh). */
 int ms_glibc_layout_for(const char *v, struct ms_glibc_layout *l, struct ms_err *e)
 {
 	memset(l, 0, sizeof *l);

@@ -11,7 +11,7 @@
 #include "util/err.h"
 
 #define MS_GLIBC_MIN "2.27"
-#define MS_GLIBC_MAX "2.40"
+#define MS_GLIBC_MAX "2.41"
 
 #define MS_NFASTBINS 10     /* NFASTBINS on 64-bit */
 #define MS_NBINS 128        /* bins 1..126 are used; 1 is the unsorted bin */
