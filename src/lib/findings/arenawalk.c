@@ -15,13 +15,17 @@ struct walk {
 	int stop_emit;
 };
 
-static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limit)
+/* Make [addr, addr+need) readable from the window.  After a large chunk
+ * the next ones are likely large too: read 64 KiB instead of 1 MiB so
+ * that big in-use chunks are skipped, not copied. */
+static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limit, uint64_t prev_size)
 {
 	if (addr >= c->win_start && addr + need <= c->win_start + c->win_len)
 		return 0;
 	uint64_t len = limit > addr ? limit - addr : 0;
-	if (len > MS_WALK_WINDOW)
-		len = MS_WALK_WINDOW;
+	uint64_t max = prev_size >= (64u << 10) ? (64u << 10) : MS_WALK_WINDOW;
+	if (len > max)
+		len = max;
 	if (len < need)
 		len = need;
 	ssize_t n = ms_remote_read(&c->r, addr, c->win, len);
@@ -165,7 +169,7 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 						(unsigned long long)p, (unsigned long long)rg->end);
 			break;
 		}
-		if (window(c, p, 16, rg->end) < 0) {
+		if (window(c, p, 16, rg->end, pend_size) < 0) {
 			ms_coll_problem(c, "chunk header at %#llx unreadable", (unsigned long long)p);
 			break;
 		}

@@ -8,7 +8,7 @@
 
 /* History of the fields we read (glibc malloc/malloc.c, malloc/arena.c):
  *  - malloc_state: have_fastchunks added in 2.27 (fastbinsY moves to 16);
- *    unchanged since through 2.40: 2200 bytes.
+ *    unchanged since, through 2.41: 2200 bytes.
  *  - malloc_par: tcache_* fields added in 2.26; max_total_mem gone since
  *    2.24; thp_pagesize, hp_pagesize, hp_flags inserted after arena_max in
  *    2.35 (the ints after move by 20 bytes, the size_t fields by 24).
