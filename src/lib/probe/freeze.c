@@ -14,6 +14,7 @@
 /* Written from the main flow, read by signal handlers: plain array plus a
  * volatile count so a handler sees only fully recorded tids. */
 static pid_t held[MS_FREEZE_MAX_THREADS];
+static int   held_sig[MS_FREEZE_MAX_THREADS];   /* signal to hand back on detach */
 static volatile sig_atomic_t nheld;
 static const int fatal_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static struct sigaction old_act[4];
@@ -22,7 +23,7 @@ static int handlers_on, atexit_on;
 static void detach_all(void)
 {
 	for (int i = nheld - 1; i >= 0; i--) {
-		syscall(SYS_ptrace, PTRACE_DETACH, held[i], 0, 0);
+		syscall(SYS_ptrace, PTRACE_DETACH, held[i], 0, (long)held_sig[i]);
 		nheld = i;
 	}
 }
@@ -98,13 +99,18 @@ static int seize_round(pid_t pid, struct ms_err *e)
 					  "freezing thread %d of process %d", (int)tid, (int)pid);
 		}
 		held[nheld] = tid;
+		held_sig[nheld] = 0;
 		nheld = nheld + 1;
 		added++;
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0) {
-			int st;
+			int st = 0;
 			/* bounded: an interrupted thread reports one stop */
 			while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
 				;
+			/* a signal-delivery stop instead of our interrupt: the
+			 * signal was taken from the thread, give it back on detach */
+			if (WIFSTOPPED(st) && (st >> 16) != PTRACE_EVENT_STOP && WSTOPSIG(st) != SIGTRAP)
+				held_sig[nheld - 1] = WSTOPSIG(st);
 		}
 	}
 	closedir(d);
