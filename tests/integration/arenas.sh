@@ -161,6 +161,30 @@ else
 fi
 stop_example "$PIN"
 
+# After a real trim the freed chunk's pages are gone: nothing left to
+# predict, and reading the heap must not make them look resident (reading
+# untouched memory maps the zero page, which pagemap calls present), not
+# even on a second look.
+start_example pin trimmed --count 100000 --trim || exit 1
+"$MS" arenas "$EX_PID" --json >"$TMP/t1.json"
+"$MS" arenas "$EX_PID" --json >"$TMP/t2.json"
+check_cmp "trimmed pin: prediction below 1 MiB" "$(jq .trim_prediction_bytes "$TMP/t1.json")" -lt 1048576
+check_eq "trimmed pin: second look sees the same residency" \
+	"$(jq -c '[.totals.free_resident_bytes, .totals.top_resident_bytes, .trim_prediction_bytes]' "$TMP/t2.json")" \
+	"$(jq -c '[.totals.free_resident_bytes, .totals.top_resident_bytes, .trim_prediction_bytes]' "$TMP/t1.json")"
+check_cmp "trimmed pin: free chunk 100 MB, resident part below 256 KiB" "$(jq .totals.free_resident_bytes "$TMP/t2.json")" -lt 262144
+# Someone else (gdb here) reads untouched memory: the zero page gets mapped
+# there; told apart by its PFN (visible to root only).
+if [ $have_gdb = 1 ] && [ "$(id -u)" = 0 ]; then
+	gdb -batch -p "$EX_PID" -ex 'x/8192gx mp_.sbrk_base + 200000' >/dev/null 2>&1
+	"$MS" arenas "$EX_PID" --json >"$TMP/t3.json"
+	check_eq "trimmed pin: zero pages mapped by a reader are not resident" \
+		"$(jq .totals.free_resident_bytes "$TMP/t3.json")" "$(jq .totals.free_resident_bytes "$TMP/t1.json")"
+else
+	skip "zero-page check: needs root (PFNs) and gdb"
+fi
+stop_example "$EX_PID"
+
 # --- 4. other allocators, static, 32-bit, gone -----------------------------
 JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
 if [ -n "$JE" ]; then

@@ -217,8 +217,7 @@ void ms_walk_tcaches(struct ms_coll *c)
 				}
 				ms_hist_add(&c->out->hist, 0, want, -1);
 				ms_hist_add(&c->out->hist, 1, want, 1);
-				if (c->have_pm)
-					a->free_resident_bytes += ms_pagemap_resident(&c->pm, e - 16, e - 16 + want);
+				a->free_resident_bytes += ms_resmap_resident(&c->res, e - 16, e - 16 + want);
 				ms_coll_cache_add(c, e - 16, want, MS_CK_TCACHE);
 				e = reveal(c, e, next);
 			}

@@ -340,6 +340,14 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	if (read_ring(c, main_arena, heaps.n + 1, e) < 0)
 		goto out;
 	build_ranges(c, &maps, &heaps);
+	/* residency first: nothing of the heaps has been read yet */
+	ms_resmap_reset(&c->res);
+	for (size_t k = 0; c->have_pm && k < c->nrng; k++)
+		if (ms_resmap_add(&c->res, &c->pm, c->rng[k].start, c->rng[k].end) < 0) {
+			ms_err_set(e, ENOMEM, NULL, NULL, "residency map");
+			goto out;
+		}
+	ms_resmap_sort(&c->res);
 	for (size_t i = 0; i < o->n; i++) {
 		ms_walk_fastbins(c, i);
 		ms_walk_unsorted(c, i);
@@ -459,7 +467,7 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0 ||
 	    ms_remote_open(&c->r, pid, e) < 0)
 		goto free_c;
-	if (ms_rcache_init(&c->rc, &c->r) < 0) {
+	if (ms_rcache_init(&c->rc, &c->r, &c->res) < 0) {
 		ms_err_set(e, ENOMEM, NULL, NULL, "read cache");
 		goto close_r;
 	}
@@ -511,6 +519,7 @@ close_all:
 close_r:
 	ms_remote_close(&c->r);
 free_c:
+	ms_resmap_free(&c->res);
 	free(c->state);
 	free(c->rng);
 	free(c->cache);

@@ -11,6 +11,7 @@
 #include "probe/pagemap.h"
 #include "probe/rcache.h"
 #include "probe/remote.h"
+#include "probe/resmap.h"
 #include "records/maps.h"
 
 #define MS_WALK_WINDOW (1u << 20)
@@ -42,6 +43,7 @@ struct ms_coll {
 	struct ms_rcache rc;
 	struct ms_pagemap pm;
 	int      have_pm;
+	struct ms_resmap res;         /* residency of the ranges, before reading them */
 	uint64_t page;
 	struct ms_glibc_layout L;
 	unsigned char (*state)[2200]; /* each arena's malloc_state, as read */

@@ -28,6 +28,10 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 		len = max;
 	if (len < need)
 		len = need;
+	uint64_t a, b;
+	if (!ms_resmap_extent(&c->res, addr, addr, addr + len, &a, &b))
+		return -1;   /* an untouched page cannot hold a chunk header */
+	len = b - addr;
 	ssize_t n = ms_remote_read(&c->r, addr, c->win, len);
 	c->win_start = addr;
 	c->win_len = n > 0 ? (uint64_t)n : 0;
@@ -48,8 +52,8 @@ static void close_run(struct walk *w)
 		goto out;
 	uint64_t from, to;
 	ms_trim_span(w->run_start, w->run_end, w->c->page, &from, &to);
-	if (to > from && w->c->have_pm)
-		w->a->trim_bytes += ms_pagemap_resident(&w->c->pm, from, to);
+	if (to > from)
+		w->a->trim_bytes += ms_resmap_resident(&w->c->res, from, to);
 out:
 	w->run_start = w->run_end = 0;
 }
@@ -94,8 +98,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 	if (kind == MS_CK_FAST) {
 		/* counted by the fastbin walk; here only the histogram */
 		ms_hist_add(&c->out->hist, 1, size, 1);
-		if (c->have_pm)
-			a->free_resident_bytes += ms_pagemap_resident(&c->pm, p, p + size);
+		a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
 		a->kind_chunks[MS_CK_FAST]++;   /* seen by the walk, checked later */
 		return;
 	}
@@ -106,8 +109,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 	if (size > a->largest_free)
 		a->largest_free = size;
 	ms_hist_add(&c->out->hist, 1, size, 1);
-	if (c->have_pm)
-		a->free_resident_bytes += ms_pagemap_resident(&c->pm, p, p + size);
+	a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
 }
 
 /* An in-use chunk of the tcache_perthread_struct's size whose counts and
@@ -116,10 +118,12 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p)
 {
 	size_t ts = c->L.tcache_struct_size;
 	unsigned char buf[MS_TCACHE_BINS * 10];
+	uint64_t a, b;
 	if (p + 16 + ts <= c->win_start + c->win_len && p + 16 >= c->win_start)
 		memcpy(buf, c->win + (p + 16 - c->win_start), ts);
-	else if (ms_remote_read_exact(&c->r, p + 16, buf, ts) < 0)
-		return;
+	else if (!ms_resmap_extent(&c->res, p + 16, p + 16, p + 16 + ts, &a, &b) || b < p + 16 + ts ||
+		 ms_remote_read_exact(&c->r, p + 16, buf, ts) < 0)
+		return;   /* glibc zeroes a tcache: all its pages hold data */
 	struct ms_tcache_struct t = { .chunk = p };
 	uint64_t maxc = c->out->mp.tcache_count ? c->out->mp.tcache_count : 65535;
 	for (int i = 0; i < MS_TCACHE_BINS; i++) {
@@ -197,14 +201,12 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 				ms_coll_problem(c, "top chunk %#llx size %#llx runs past its heap end %#llx",
 						(unsigned long long)top, (unsigned long long)size,
 						(unsigned long long)rg->end);
-			if (c->have_pm) {
-				a->top_resident_bytes = ms_pagemap_resident(&c->pm, top, top + size);
-				if (a->is_main) {
-					uint64_t extra = ms_systrim_extra(merged, c->page);
-					uint64_t end = top + size;
-					a->trim_top_bytes = ms_pagemap_resident(&c->pm, end - extra, end);
-					a->trim_bytes += a->trim_top_bytes;
-				}
+			a->top_resident_bytes = ms_resmap_resident(&c->res, top, top + size);
+			if (a->is_main) {
+				uint64_t extra = ms_systrim_extra(merged, c->page);
+				uint64_t end = top + size;
+				a->trim_top_bytes = ms_resmap_resident(&c->res, end - extra, end);
+				a->trim_bytes += a->trim_top_bytes;
 			}
 			return;
 		}

@@ -13,6 +13,7 @@
 struct ms_pagemap {
 	int      fd;
 	uint64_t page;                /* page size */
+	uint64_t zero_pfn;            /* PFN of the shared zero page; 0 when PFNs are hidden */
 	uint64_t first;               /* first page number in the window */
 	size_t   n;                   /* entries in the window */
 	uint64_t ent[MS_PAGEMAP_WINDOW];
@@ -22,8 +23,17 @@ struct ms_pagemap {
 int  ms_pagemap_open(struct ms_pagemap *pm, pid_t pid, struct ms_err *e);
 void ms_pagemap_close(struct ms_pagemap *pm);
 
+/* The raw 64-bit entry of page number pg (bit 63 present, 62 swapped,
+ * bits 0-54 the PFN when visible: CAP_SYS_ADMIN); 0 when unreadable. */
+uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg);
+
 /* Bytes of [start, end) that lie in resident pages.  Unreadable entries
  * count as not resident. */
 uint64_t ms_pagemap_resident(struct ms_pagemap *pm, uint64_t start, uint64_t end);
+
+/* A present entry that maps the shared zero page (untouched memory that
+ * someone read): present for pagemap, not part of RSS.  Only known when
+ * PFNs are visible. */
+int ms_pagemap_is_zero(const struct ms_pagemap *pm, uint64_t entry);
 
 #endif

@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ms_rcache_init(struct ms_rcache *c, struct ms_remote *r)
+int ms_rcache_init(struct ms_rcache *c, struct ms_remote *r, const struct ms_resmap *res)
 {
 	c->r = r;
+	c->res = res;
 	c->reads = 0;
 	c->mem = malloc((size_t)MS_RCACHE_SLOTS * MS_RCACHE_BLOCK);
 	ms_rcache_reset(c);
@@ -21,8 +22,8 @@ void ms_rcache_free(struct ms_rcache *c)
 void ms_rcache_reset(struct ms_rcache *c)
 {
 	for (int i = 0; i < MS_RCACHE_SLOTS; i++) {
-		c->base[i] = 1;
-		c->len[i] = 0;
+		c->tag[i] = 1;
+		c->lo[i] = c->hi[i] = 0;
 	}
 }
 
@@ -33,19 +34,18 @@ int ms_rcache_u64(struct ms_rcache *c, uint64_t addr, uint64_t *v)
 	uint64_t blk = addr & ~(uint64_t)(MS_RCACHE_BLOCK - 1);
 	unsigned slot = (unsigned)((blk / MS_RCACHE_BLOCK) % MS_RCACHE_SLOTS);
 	unsigned char *m = c->mem + (size_t)slot * MS_RCACHE_BLOCK;
-	if (c->base[slot] != blk) {
+	if (c->tag[slot] != blk || addr < c->lo[slot] || addr + 8 > c->hi[slot]) {
+		uint64_t a = blk, b = blk + MS_RCACHE_BLOCK;
+		if (c->res && !ms_resmap_extent(c->res, addr, blk, blk + MS_RCACHE_BLOCK, &a, &b))
+			return -1;   /* an untouched page: no data there */
 		c->reads++;
-		ssize_t n = ms_remote_read(c->r, blk, m, MS_RCACHE_BLOCK);
-		c->base[slot] = blk;
-		c->len[slot] = n > 0 ? (uint32_t)n : 0;
-		if (n < (ssize_t)MS_RCACHE_BLOCK && n >= 0 && addr + 8 > blk + (uint64_t)n) {
-			/* the block ends in an unmapped page: read just the word */
-			c->reads++;
-			return ms_remote_read_exact(c->r, addr, v, 8);
-		}
+		ssize_t n = ms_remote_read(c->r, a, m + (a - blk), b - a);
+		c->tag[slot] = blk;
+		c->lo[slot] = a;
+		c->hi[slot] = a + (n > 0 ? (uint64_t)n : 0);
+		if (addr < c->lo[slot] || addr + 8 > c->hi[slot])
+			return -1;
 	}
-	if (addr + 8 > blk + c->len[slot])
-		return ms_remote_read_exact(c->r, addr, v, 8);
 	memcpy(v, m + (addr - blk), 8);
 	return 0;
 }

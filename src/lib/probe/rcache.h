@@ -6,19 +6,22 @@
 
 #include <stdint.h>
 #include "probe/remote.h"
+#include "probe/resmap.h"
 
 #define MS_RCACHE_BLOCK (64u << 10)
 #define MS_RCACHE_SLOTS 64
 
 struct ms_rcache {
 	struct ms_remote *r;
-	uint64_t base[MS_RCACHE_SLOTS];   /* block address, or 1 when empty */
-	uint32_t len[MS_RCACHE_SLOTS];    /* bytes readable in the block */
+	const struct ms_resmap *res;      /* pages that may be read, or NULL */
+	uint64_t tag[MS_RCACHE_SLOTS];    /* block address, or 1 when empty */
+	uint64_t lo[MS_RCACHE_SLOTS], hi[MS_RCACHE_SLOTS]; /* bytes held */
 	unsigned char *mem;               /* SLOTS * BLOCK */
 	uint64_t reads;                   /* syscalls made */
 };
 
-int  ms_rcache_init(struct ms_rcache *c, struct ms_remote *r);
+/* res (may be NULL): reads stay on pages it says hold data. */
+int  ms_rcache_init(struct ms_rcache *c, struct ms_remote *r, const struct ms_resmap *res);
 void ms_rcache_free(struct ms_rcache *c);
 /* Forget everything (a new snapshot attempt). */
 void ms_rcache_reset(struct ms_rcache *c);
