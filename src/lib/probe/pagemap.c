@@ -67,27 +67,3 @@ uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg)
 	}
 	return pm->ent[pg - pm->first];
 }
-
-static int present(struct ms_pagemap *pm, uint64_t pg)
-{
-	uint64_t e = ms_pagemap_entry(pm, pg);
-	return (e >> 63) & 1 && !ms_pagemap_is_zero(pm, e);
-}
-
-uint64_t ms_pagemap_resident(struct ms_pagemap *pm, uint64_t start, uint64_t end)
-{
-	if (pm->fd < 0 || end <= start)
-		return 0;
-	uint64_t total = 0;
-	for (uint64_t pg = start / pm->page; pg * pm->page < end; pg++) {
-		if (!present(pm, pg))
-			continue;
-		uint64_t a = pg * pm->page, b = a + pm->page;
-		if (a < start)
-			a = start;
-		if (b > end)
-			b = end;
-		total += b - a;
-	}
-	return total;
-}

@@ -1,6 +1,7 @@
-/* Residency of a target's pages from /proc/PID/pagemap (bit 63: present in
- * RAM).  Reads a window of entries at a time so that a walk in address
- * order costs one pread per 64 MiB of address space, not one per chunk. */
+/* A target's /proc/PID/pagemap entries (bit 63: present in RAM, 62:
+ * swapped).  Reads a window of entries at a time so that a scan in address
+ * order costs one pread per 64 MiB of address space.  probe/resmap.h turns
+ * them into residency runs. */
 #ifndef MS_PAGEMAP_H
 #define MS_PAGEMAP_H
 
@@ -26,10 +27,6 @@ void ms_pagemap_close(struct ms_pagemap *pm);
 /* The raw 64-bit entry of page number pg (bit 63 present, 62 swapped,
  * bits 0-54 the PFN when visible: CAP_SYS_ADMIN); 0 when unreadable. */
 uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg);
-
-/* Bytes of [start, end) that lie in resident pages.  Unreadable entries
- * count as not resident. */
-uint64_t ms_pagemap_resident(struct ms_pagemap *pm, uint64_t start, uint64_t end);
 
 /* A present entry that maps the shared zero page (untouched memory that
  * someone read): present for pagemap, not part of RSS.  Only known when
