@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/glibclayout.h"
 #include "probe/elf.h"
 #include "probe/elfsym.h"
 #include "probe/resmap.h"
@@ -79,7 +80,11 @@ static void elfsym_finds_objects(void **state)
 	assert_true(q[0].found);
 	assert_true(q[1].found);
 	assert_false(q[2].found);
-	assert_int_equal(q[0].size, 2200);   /* sizeof(struct malloc_state) */
+	/* the layout table's struct sizes for this libc = the symbols' sizes */
+	struct ms_glibc_layout l;
+	assert_int_equal(ms_glibc_layout_for(libc.glibc_version, &l, &e), 0);
+	assert_int_equal(q[0].size, l.ms_size);
+	assert_int_equal(q[1].size, l.mp_size);
 	assert_int_equal(vaddr, 0);          /* libc's first PT_LOAD */
 	assert_int_equal(ms_elfsym_lookup("/nonexistent/file", q, 1, &vaddr, &e), -1);
 	assert_non_null(strstr(e.hint, "--no-debuginfo"));
