@@ -31,15 +31,33 @@ static void usage(FILE *out)
 
 struct chunk_list {
 	uint64_t limit, n;
-	int json;
+	int json, begun;
 	struct ms_json *j;
 };
+
+/* The list opens the output: begun on the first chunk (or after the walk
+ * when there is none), so that a failed collection prints nothing on
+ * stdout. */
+static void list_begin(struct chunk_list *l)
+{
+	if (l->begun)
+		return;
+	l->begun = 1;
+	if (l->json) {
+		ms_json_obj_begin(l->j);
+		ms_json_key(l->j, "chunks");
+		ms_json_arr_begin(l->j);
+	} else {
+		printf("chunks (arena index, address, size, kind):\n");
+	}
+}
 
 static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum ms_chunk_kind kind)
 {
 	struct chunk_list *l = arg;
 	if (l->limit && l->n >= l->limit)
 		return 1;
+	list_begin(l);
 	l->n++;
 	if (l->json) {
 		char hex[32];
@@ -102,18 +120,13 @@ int cmd_arenas(int argc, char **argv)
 	if (chunks) {
 		o.on_chunk = on_chunk;
 		o.on_chunk_arg = &cl;
-		if (json) {
-			ms_json_obj_begin(&j);
-			ms_json_key(&j, "chunks");
-			ms_json_arr_begin(&j);
-		} else {
-			printf("chunks (arena index, address, size, kind):\n");
-		}
 	}
 	struct ms_arenas a;
 	if (ms_arenas_collect(pid, &o, &a, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
 	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0);
+	if (chunks)
+		list_begin(&cl);
 	if (json) {
 		if (chunks)
 			ms_json_arr_end(&j);
