@@ -100,10 +100,17 @@ uint64_t ms_locate_main_arena(struct ms_coll *c, const struct ms_libc_data *d,
 		}
 		break;
 	}
-	/* One arena: a malloc_state whose next points to itself. */
+	/* A malloc_state whose next points to itself (one arena) or to a
+	 * known arena (the ring could not be followed from there). */
 	for (size_t off = 0; off + sz <= d->len; off += 8) {
-		uint64_t a = d->start + off;
-		if (ms_st_u64(d->buf, off + c->L.ms_next) != a)
+		uint64_t a = d->start + off, next = ms_st_u64(d->buf, off + c->L.ms_next);
+		int known = next == a;
+		/* a non-main arena sits at heap + sizeof(heap_info) */
+		if (!known && (next & (MS_HEAP_MAX_SIZE - 1)) != c->L.heap_info_size)
+			continue;
+		for (size_t i = 0; i < h->n && !known; i++)
+			known = h->v[i].verified && h->v[i].first && h->v[i].ar_ptr == next;
+		if (!known)
 			continue;
 		if (ms_arena_state_plausible(c, d->buf + off, a))
 			return a;
