@@ -185,6 +185,24 @@ else
 fi
 stop_example "$EX_PID"
 
+# A target that keeps allocating in 4 threads while we walk: without --stop
+# each snapshot is consistent or reported as not (after at most 4
+# attempts), never a crash; with --stop it is exact.
+"$EX/zlib_workers" --threads 4 --rounds 100000 >/dev/null 2>&1 &
+ZW=$!
+_pids+=("$ZW")
+sleep 0.5
+bad=0
+for i in 1 2 3; do
+	"$MS" arenas $ZW --json >"$TMP/zw.json" 2>"$TMP/err"; rc=$?
+	[ $rc -le 1 ] && [ "$(jq '.attempts <= 4 and (.snapshot_consistent or (.inconsistency | length > 0))' "$TMP/zw.json")" = true ] || bad=$((bad + 1))
+done
+check_eq "busy target without --stop: consistent or a stated inconsistency, bounded attempts" "$bad" 0
+"$MS" arenas $ZW --json --stop >"$TMP/zws.json"
+check_eq "busy target with --stop: exact snapshot" "$(jq -c '[.snapshot_consistent, .attempts, .stopped]' "$TMP/zws.json")" "[true,1,true]"
+check_match "busy target: resumed after --stop" "$(awk '{print $3}' /proc/$ZW/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
+stop_example $ZW
+
 # --- 4. other allocators, static, 32-bit, gone -----------------------------
 JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
 if [ -n "$JE" ]; then
