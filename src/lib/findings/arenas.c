@@ -92,6 +92,7 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 		.tcache_bins = ms_st_u64(m, L->mp_tcache_bins),
 		.tcache_max_bytes = ms_st_u64(m, L->mp_tcache_max_bytes),
 		.tcache_count = ms_st_u64(m, L->mp_tcache_count),
+		.thp_pagesize = L->mp_thp_pagesize ? ms_st_u64(m, L->mp_thp_pagesize) : 0,
 	};
 }
 

@@ -55,6 +55,7 @@ struct ms_mp {
 	uint64_t trim_threshold, top_pad, mmap_threshold, arena_test, arena_max;
 	int64_t  n_mmaps, n_mmaps_max;
 	uint64_t mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count;
+	uint64_t thp_pagesize;   /* glibc.malloc.hugetlb=1: systrim aligns to it (2.35+) */
 };
 
 struct ms_hist {
@@ -126,12 +127,13 @@ static inline void ms_trim_span(uint64_t start, uint64_t end, uint64_t page,
 }
 
 /* Bytes systrim(0) would cut from a top chunk of top_size bytes:
- * ALIGN_DOWN(top_size - MINSIZE - 1, page), or 0. */
+ * ALIGN_DOWN(top_size - MINSIZE - 1, page), or 0.  page is mp_.thp_pagesize
+ * when that is set, else the page size. */
 static inline uint64_t ms_systrim_extra(uint64_t top_size, uint64_t page)
 {
 	if (top_size <= MS_MINSIZE + 1)
 		return 0;
-	return (top_size - MS_MINSIZE - 1) & ~(page - 1);
+	return (top_size - MS_MINSIZE - 1) / page * page;
 }
 
 #endif

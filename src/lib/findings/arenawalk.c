@@ -203,7 +203,8 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 						(unsigned long long)rg->end);
 			a->top_resident_bytes = ms_resmap_resident(&c->res, top, top + size);
 			if (a->is_main) {
-				uint64_t extra = ms_systrim_extra(merged, c->page);
+				uint64_t thp = c->out->mp.thp_pagesize;
+				uint64_t extra = ms_systrim_extra(merged, thp && !(thp & (thp - 1)) ? thp : c->page);
 				uint64_t end = top + size;
 				a->trim_top_bytes = ms_resmap_resident(&c->res, end - extra, end);
 				a->trim_bytes += a->trim_top_bytes;

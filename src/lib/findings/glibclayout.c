@@ -59,6 +59,7 @@ int ms_glibc_layout_for(const char *v, struct ms_glibc_layout *l, struct ms_err 
 	l->mp_tcache_max_bytes = 88 + hp;
 	l->mp_tcache_count = 96 + hp;
 	l->mp_size = 112 + hp;
+	l->mp_thp_pagesize = hp35 ? 40 : 0;
 
 	l->heap_info_size = ms_heap_info_size(v);
 	l->tcache_count_size = ms_version_cmp(v, "2.30") >= 0 ? 2 : 1;

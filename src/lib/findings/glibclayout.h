@@ -28,6 +28,7 @@ struct ms_glibc_layout {
 	size_t mp_size, mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test,
 	       mp_arena_max, mp_n_mmaps, mp_n_mmaps_max, mp_mmapped_mem, mp_sbrk_base,
 	       mp_tcache_bins, mp_tcache_max_bytes, mp_tcache_count;
+	size_t mp_thp_pagesize;        /* 0: no such field (before 2.35) */
 	size_t heap_info_size;
 	/* struct tcache_perthread_struct: counts[64] then entries[64] */
 	size_t tcache_count_size;      /* 1 (char) before 2.30, 2 (uint16_t) since */

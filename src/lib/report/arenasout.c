@@ -197,6 +197,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "tcache_bins", a->mp.tcache_bins);
 	ms_json_ku64(j, "tcache_max_bytes", a->mp.tcache_max_bytes);
 	ms_json_ku64(j, "tcache_count", a->mp.tcache_count);
+	ms_json_ku64(j, "thp_pagesize", a->mp.thp_pagesize);
 	ms_json_obj_end(j);
 	ms_json_key(j, "arenas");
 	ms_json_arr_begin(j);
