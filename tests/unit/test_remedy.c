@@ -29,6 +29,21 @@ static void jsonpick_top_level_only(void **state)
 	assert_int_equal(ms_jsonpick_u64(doc, strlen(doc), "absent", &v), -1);
 }
 
+static void jsonpick_inside_an_object(void **state)
+{
+	const char *doc = "{\"pid\": 1, \"arenas\": [{\"free_bytes\": 5}], "
+			  "\"totals\": {\"arenas\": 16, \"free_bytes\": 4096, \"bins\": [], \"kind\": {\"free_bytes\": 7}}, "
+			  "\"trim_prediction_bytes\": 3}";
+	uint64_t v = 0;
+	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "totals", "free_bytes", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "totals", "arenas", &v), 0);
+	assert_int_equal(v, 16);
+	/* "arenas" at the top level is an array, not an object */
+	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "arenas", "free_bytes", &v), -1);
+	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "nope", "free_bytes", &v), -1);
+}
+
 static void jsonpick_malformed(void **state)
 {
 	uint64_t v;
@@ -152,6 +167,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(jsonpick_top_level_only),
+		cmocka_unit_test(jsonpick_inside_an_object),
 		cmocka_unit_test(jsonpick_malformed),
 		cmocka_unit_test(env_is_exactly_the_config),
 		cmocka_unit_test(medians_skip_failed_runs),

@@ -331,20 +331,7 @@ static int count_heaps(pid_t parent, char *line, size_t len)
 	return 0;
 }
 
-struct numline {
-	char *out;
-	size_t len, used;
-};
-
-static void add_number(const char *key, size_t klen, const char *num, size_t nlen, void *arg)
-{
-	struct numline *n = arg;
-	if (n->used < n->len)
-		n->used += (size_t)snprintf(n->out + n->used, n->len - n->used, "%s%.*s=%.*s",
-					    n->used ? " " : "", (int)klen, key, (int)nlen, num);
-}
-
-/* `memsleuth arenas PARENT --json`, its top-level numbers on one line. */
+/* `memsleuth arenas PARENT --json`: its totals in one line. */
 static int arenas_totals(pid_t parent, char *line, size_t len)
 {
 	struct ms_err e = { 0 };
@@ -354,9 +341,21 @@ static int arenas_totals(pid_t parent, char *line, size_t len)
 		snprintf(line, len, "unavailable: %s", e.msg);
 		return 0;
 	}
-	struct numline n = { line, len, 0 };
-	if (ms_jsonpick_numbers(json, jlen, add_number, &n) <= 0)
-		snprintf(line, len, "unavailable: arenas --json gave no totals");
+	uint64_t n = 0, sys = 0, used = 0, fr = 0, frr = 0, trim = 0;
+	if (ms_jsonpick_u64_in(json, jlen, "totals", "arenas", &n) < 0 ||
+	    ms_jsonpick_u64_in(json, jlen, "totals", "system_mem", &sys) < 0 ||
+	    ms_jsonpick_u64_in(json, jlen, "totals", "in_use_bytes", &used) < 0 ||
+	    ms_jsonpick_u64_in(json, jlen, "totals", "free_bytes", &fr) < 0 ||
+	    ms_jsonpick_u64_in(json, jlen, "totals", "free_resident_bytes", &frr) < 0 ||
+	    ms_jsonpick_u64(json, jlen, "trim_prediction_bytes", &trim) < 0) {
+		snprintf(line, len, "unavailable: arenas --json has no totals");
+	} else {
+		char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], d[MS_SIZE_BUF], f[MS_SIZE_BUF];
+		snprintf(line, len, "%llu arena%s, system %s, in use %s, free %s (resident %s); "
+			 "malloc_trim would return %s", (unsigned long long)n, n == 1 ? "" : "s",
+			 ms_size_fmt(sys, a), ms_size_fmt(used, b), ms_size_fmt(fr, c), ms_size_fmt(frr, d),
+			 ms_size_fmt(trim, f));
+	}
 	free(json);
 	return 0;
 }

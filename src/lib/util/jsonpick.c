@@ -66,7 +66,12 @@ static int is_number_start(char ch)
 	return ch == '-' || (ch >= '0' && ch <= '9');
 }
 
-int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *arg)
+/* Walk the members of the object at doc[0, len): numeric ones go to cb;
+ * when obj_key is set, the span of that member's object value is returned
+ * instead through span and span_len.  Returns members reported, -1 when doc
+ * is not a complete (balanced) object. */
+static int walk(const char *doc, size_t len, ms_jsonpick_cb cb, void *arg, const char *obj_key,
+		const char **span, size_t *span_len)
 {
 	struct scan c = { doc, 0, len };
 	ws(&c);
@@ -94,9 +99,15 @@ int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *ar
 		ws(&c);
 		size_t vstart = c.i;
 		int num = c.i < c.n && is_number_start(doc[c.i]);
+		int obj = c.i < c.n && doc[c.i] == '{';
 		if (skip_value(&c) < 0)
 			return found;
-		if (num) {
+		if (obj_key && obj && klen == strlen(obj_key) && !memcmp(doc + kstart, obj_key, klen)) {
+			*span = doc + vstart;
+			*span_len = c.i - vstart;
+			return 1;
+		}
+		if (num && cb) {
 			cb(doc + kstart, klen, doc + vstart, c.i - vstart, arg);
 			found++;
 		}
@@ -105,6 +116,20 @@ int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *ar
 			return found;
 		c.i++;
 	}
+}
+
+int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *arg)
+{
+	return walk(doc, len, cb, arg, NULL, NULL, NULL);
+}
+
+int ms_jsonpick_numbers_in(const char *doc, size_t len, const char *key, ms_jsonpick_cb cb, void *arg)
+{
+	const char *span = NULL;
+	size_t slen = 0;
+	if (walk(doc, len, NULL, NULL, key, &span, &slen) < 0 || !span)
+		return -1;
+	return walk(span, slen, cb, arg, NULL, NULL, NULL);
 }
 
 struct pick {
@@ -128,11 +153,17 @@ static void pick_cb(const char *key, size_t klen, const char *num, size_t nlen, 
 	p->ok = nlen > 0;
 }
 
-int ms_jsonpick_u64(const char *doc, size_t len, const char *key, uint64_t *out)
+int ms_jsonpick_u64_in(const char *doc, size_t len, const char *obj, const char *key, uint64_t *out)
 {
 	struct pick p = { key, 0, 0 };
-	if (ms_jsonpick_numbers(doc, len, pick_cb, &p) < 0 || !p.ok)
+	int rc = obj ? ms_jsonpick_numbers_in(doc, len, obj, pick_cb, &p) : ms_jsonpick_numbers(doc, len, pick_cb, &p);
+	if (rc < 0 || !p.ok)
 		return -1;
 	*out = p.v;
 	return 0;
+}
+
+int ms_jsonpick_u64(const char *doc, size_t len, const char *key, uint64_t *out)
+{
+	return ms_jsonpick_u64_in(doc, len, NULL, key, out);
 }

@@ -17,8 +17,15 @@ typedef void (*ms_jsonpick_cb)(const char *key, size_t klen,
  * (balanced) object. */
 int ms_jsonpick_numbers(const char *doc, size_t len, ms_jsonpick_cb cb, void *arg);
 
+/* The same for the members of the object that is the top-level member KEY
+ * (e.g. "totals"); -1 when there is no such object. */
+int ms_jsonpick_numbers_in(const char *doc, size_t len, const char *key, ms_jsonpick_cb cb, void *arg);
+
 /* The top-level member KEY as a non-negative integer: 0, or -1 when absent,
  * not a number, negative or fractional. */
 int ms_jsonpick_u64(const char *doc, size_t len, const char *key, uint64_t *out);
+
+/* The same inside the top-level object member OBJ (NULL: top level). */
+int ms_jsonpick_u64_in(const char *doc, size_t len, const char *obj, const char *key, uint64_t *out);
 
 #endif
