@@ -38,13 +38,13 @@ static void usage(FILE *out)
 		"  -n, --runs N          runs per configuration, medians reported (default 3)\n"
 		"  -c, --configs LIST    only these configurations, comma-separated (see --list)\n"
 		"  -l, --list            list the configurations and exit\n"
-		"  -f, --final-at REGEX  final RSS when CMD prints a line matching REGEX, then SIGTERM\n"
-		"                        (default: the examples' --hold line \"" DEFAULT_FINAL_AT "\";\n"
-		"                        without such a line: the last sample before CMD exits)\n"
+		"  -f, --final-at REGEX  final RSS when CMD prints a matching line (default: the examples' --hold line)\n"
 		"  -i, --interval MS     RSS sampling period (default 10)\n"
 		"  -t, --timeout S       give up on a run after S seconds (default 600)\n"
 		"  -j, --json            machine output (docs/json/compare.md)\n"
-		"  -h, --help            this help\n");
+		"  -h, --help            this help\n"
+		"Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
+		"then CMD gets SIGTERM; without such a line, the last sample before CMD exits.\n");
 }
 
 static long num_arg(const char *opt, const char *s, long lo, long hi)
