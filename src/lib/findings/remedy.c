@@ -215,8 +215,9 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_r
 	    best->final_rss > base->final_rss - base->final_rss / 10) {
 		snprintf(rec->text, sizeof rec->text,
 			 "Keep the default: no configuration ends more than 10%% below glibc's %s. "
-			 "The memory is in use rather than kept by the allocator; look at what the program holds "
-			 "(memsleuth hotspots).", ms_size_fmt(base->final_rss, a));
+			 "No allocator setting releases this memory: it is most likely in use; see what holds it "
+			 "with memsleuth arenas (free vs in use) and memsleuth hotspots (who allocates).",
+			 ms_size_fmt(base->final_rss, a));
 		return;
 	}
 	rec->best = best;
