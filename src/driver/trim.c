@@ -344,6 +344,8 @@ int cmd_trim(int argc, char **argv)
 	struct outcome o = { .t = &t, .allocator = ms_allocator_name(lc.allocator),
 			     .method = method, .trim_result = -1, .jvm = jv.is_jvm };
 	predict(pid, &o.pred);
+	if (stop_flag)
+		ms_fatal(PROG, NULL, "interrupted before the call; nothing done to process %d", (int)pid);
 	o.before = rss_of(pid);
 	char sz[MS_SIZE_BUF], sz2[MS_SIZE_BUF];
 	if (!json) {
