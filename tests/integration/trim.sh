@@ -39,7 +39,8 @@ pred=$(jq -r .predicted_bytes "$TMP/t.json")
 if [ "$pred" = null ]; then
 	check_match "prediction unavailable says why" "$(jq -r .prediction_unavailable "$TMP/t.json")" "arenas"
 else
-	check_within "arenas prediction vs bytes returned" "$pred" $((rb - ra)) 10
+	check_within "arenas prediction vs bytes returned" "$pred" $((rb - ra)) 2
+	check_eq "prediction_error_bytes = returned - predicted" "$(jq -r .prediction_error_bytes "$TMP/t.json")" $((rb - ra - pred))
 fi
 state_ok "after trim" "$EX_PID"
 ends_clean "after trim" "$EX_PID"
