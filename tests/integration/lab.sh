@@ -83,6 +83,9 @@ bad "wrong argument count" 'call mallopt(M_ARENA_MAX)\n' "$TMP/bad.lab:1:25: exp
 printf 'alloc big 4 x 1T\n' >"$TMP/big.lab"
 check_status "too large for the host: exit 2" 2 "$MS" lab "$TMP/big.lab"
 check_match "too large for the host: checked before allocating" "$(cat "$TMP/err")" "^$TMP/big.lab:1:1: alloc needs 4\\.0 TiB but only [0-9.]+ [KMG]iB is available \\(lower the count or the size\\)$"
+printf 'threads 1000 {\n  alloc w 1000 x 1M\n}\n' >"$TMP/thr.lab"
+check_status "threads together too large: exit 2" 2 "$MS" lab "$TMP/thr.lab"
+check_match "threads together too large: checked before starting them" "$(cat "$TMP/err")" "^$TMP/thr.lab:1:1: 1000 threads need 976\\.6 GiB but only [0-9.]+ [KMG]iB is available"
 printf 'alloc big 1 x 300M\n' >"$TMP/oom.lab"
 ( ulimit -v 250000; "$MS" lab "$TMP/oom.lab" >/dev/null 2>"$TMP/oom.err" ); rc=$?
 check_eq "allocation failure: exit 2" "$rc" 2

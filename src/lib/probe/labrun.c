@@ -427,6 +427,19 @@ static void *thread_main(void *arg)
 static int do_threads(struct ctx *c, const struct ms_lab_step *s, char *did, size_t dlen, struct ms_err *e)
 {
 	size_t n = (size_t)s->nthreads;
+	/* Each thread's allocations are checked alone; all of them together
+	 * must fit too. */
+	uint64_t each = 0, avail = mem_available();
+	for (size_t i = 0; i < s->nbody; i++)
+		if (s->body[i].op == MS_LAB_ALLOC || s->body[i].op == MS_LAB_PIN) {
+			uint64_t b = s->body[i].count * s->body[i].size;
+			each = each > UINT64_MAX - b ? UINT64_MAX : each + b;
+		}
+	if (each && (each > UINT64_MAX / n || each * n > avail)) {
+		char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+		return step_err(c, s, e, "fewer threads or smaller blocks", "%zu threads need %s but only %s is available",
+				n, each > UINT64_MAX / n ? "more than 16 EiB" : ms_size_fmt(each * n, a), ms_size_fmt(avail, b));
+	}
 	struct tctx *t = map_zero(n * sizeof *t);
 	struct bsets *local = map_zero(n * sizeof *local);
 	pthread_t *tid = map_zero(n * sizeof *tid);
