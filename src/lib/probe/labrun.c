@@ -1,25 +1,17 @@
 #include "probe/labrun.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "findings/arenaheaps.h"
 #include "probe/ffcall.h"
-#include "probe/procfs.h"
-#include "probe/remote.h"
-#include "probe/selfstep.h"
-#include "records/maps.h"
-#include "util/jsonpick.h"
+#include "probe/selfcheck.h"
 #include "util/size.h"
 
 #define MAX_SETS 64
@@ -64,36 +56,6 @@ static void say(int fd, const char *fmt, ...)
 			return;
 		off += (size_t)w;
 	}
-}
-
-uint64_t ms_lab_rss(void)
-{
-	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strchr(buf, ' ');
-	return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
-static uint64_t mem_available(void)
-{
-	char buf[8192];
-	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return UINT64_MAX;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = 0;
-	const char *m = strstr(buf, "MemAvailable:");
-	return m ? strtoull(m + 13, NULL, 10) * 1024 : UINT64_MAX;
 }
 
 static int step_err(const struct ctx *c, const struct ms_lab_step *s, struct ms_err *e,
@@ -166,7 +128,7 @@ static uintptr_t highest_block(const struct bsets *ss)
 static int do_alloc(struct ctx *c, const struct ms_lab_step *s, char *did, size_t dlen, struct ms_err *e)
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
-	uint64_t total = s->count * s->size, avail = mem_available();
+	uint64_t total = s->count * s->size, avail = ms_self_mem_available();
 	if (total > avail)
 		return step_err(c, s, e, "lower the count or the size",
 				"%s needs %s but only %s is available", s->op == MS_LAB_PIN ? "pin" : "alloc",
@@ -271,103 +233,6 @@ static void do_sleep(uint64_t ms)
 		;
 }
 
-/* Run fn in a forked child, which writes one line back: its mallocs land
- * in the child's copy of the heap, never in the heap under study. */
-static int in_child(int (*fn)(pid_t parent, char *line, size_t len), char *line, size_t len)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		char buf[512] = "";
-		int rc = fn(parent, buf, sizeof buf);
-		ssize_t w = write(p[1], buf, strlen(buf));
-		_exit(rc < 0 || w < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	size_t got = 0;
-	for (;;) {
-		ssize_t n = read(p[0], line + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == len - 1)
-			break;
-	}
-	line[got] = 0;
-	close(p[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
-/* The child's copy has our exact mappings and memory: read them there. */
-static int count_heaps(pid_t parent, char *line, size_t len)
-{
-	(void)parent;
-	struct ms_err e = { 0 };
-	char *buf;
-	size_t blen;
-	struct ms_maps maps = { 0 };
-	struct ms_remote r;
-	if (ms_read_file("/proc/self/maps", &buf, &blen, MS_READ_MAX, &e) < 0 ||
-	    ms_maps_parse(buf, blen, &maps, &e) < 0 || ms_remote_open(&r, getpid(), &e) < 0) {
-		snprintf(line, len, "error %s", e.msg);
-		return -1;
-	}
-	struct ms_arena_heaps h = { 0 };
-	ms_arena_heaps_find(&maps, &r, "", &h);
-	snprintf(line, len, "%zu %zu", h.n, h.arenas);
-	ms_arena_heaps_free(&h);
-	return 0;
-}
-
-/* `memsleuth arenas PARENT --json`: its totals in one line. */
-static int arenas_totals(pid_t parent, char *line, size_t len)
-{
-	struct ms_err e = { 0 };
-	char *json;
-	size_t jlen;
-	if (ms_selfstep_json("arenas", parent, 60000, NULL, &json, &jlen, &e) < 0) {
-		snprintf(line, len, "unavailable: %s", e.msg);
-		return 0;
-	}
-	uint64_t n = 0, sys = 0, used = 0, fr = 0, frr = 0, trim = 0;
-	if (ms_jsonpick_u64_in(json, jlen, "totals", "arenas", &n) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "system_mem", &sys) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "in_use_bytes", &used) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "free_bytes", &fr) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "free_resident_bytes", &frr) < 0 ||
-	    ms_jsonpick_u64(json, jlen, "trim_prediction_bytes", &trim) < 0) {
-		snprintf(line, len, "unavailable: arenas --json has no totals");
-	} else {
-		char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], d[MS_SIZE_BUF], f[MS_SIZE_BUF];
-		snprintf(line, len, "%llu arena%s, system %s, in use %s, free %s (resident %s); "
-			 "malloc_trim would return %s", (unsigned long long)n, n == 1 ? "" : "s",
-			 ms_size_fmt(sys, a), ms_size_fmt(used, b), ms_size_fmt(fr, c), ms_size_fmt(frr, d),
-			 ms_size_fmt(trim, f));
-	}
-	free(json);
-	return 0;
-}
-
-static int heaps_now(size_t *heaps, size_t *arenas)
-{
-	char line[512];
-	if (in_child(count_heaps, line, sizeof line) < 0 || sscanf(line, "%zu %zu", heaps, arenas) != 2)
-		return -1;
-	return 0;
-}
-
 static int do_expect(struct ctx *c, const struct ms_lab_step *s, char *did, size_t dlen, int *ok,
 		     struct ms_err *e)
 {
@@ -375,11 +240,11 @@ static int do_expect(struct ctx *c, const struct ms_lab_step *s, char *did, size
 	char a[MS_SIZE_BUF], what[160];
 	if (s->expect_what != MS_MEASURE_RSS) {
 		size_t h, ar;
-		if (heaps_now(&h, &ar) < 0)
+		if (ms_selfcheck_heaps(&h, &ar) < 0)
 			return step_err(c, s, e, NULL, "cannot count the arena heaps");
 		have = s->expect_what == MS_MEASURE_HEAPS ? h : ar + 1;
 	} else {
-		have = ms_lab_rss();
+		have = ms_self_rss();
 	}
 	switch (s->cmp) {
 	case MS_CMP_LT: *ok = have < s->value; break;
@@ -429,7 +294,7 @@ static int do_threads(struct ctx *c, const struct ms_lab_step *s, char *did, siz
 	size_t n = (size_t)s->nthreads;
 	/* Each thread's allocations are checked alone; all of them together
 	 * must fit too. */
-	uint64_t each = 0, avail = mem_available();
+	uint64_t each = 0, avail = ms_self_mem_available();
 	for (size_t i = 0; i < s->nbody; i++)
 		if (s->body[i].op == MS_LAB_ALLOC || s->body[i].op == MS_LAB_PIN) {
 			uint64_t b = s->body[i].count * s->body[i].size;
@@ -541,7 +406,7 @@ static int run_step(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 		return 0;
 	case MS_LAB_HEAPS: {
 		size_t h, ar;
-		if (heaps_now(&h, &ar) < 0)
+		if (ms_selfcheck_heaps(&h, &ar) < 0)
 			return step_err(c, s, e, NULL, "cannot count the arena heaps");
 		snprintf(did, dlen, "heaps: %zu arena heap%s (64 MiB reservations); arenas: %zu (main + %zu)", h,
 			 h == 1 ? "" : "s", ar + 1, ar);
@@ -549,9 +414,7 @@ static int run_step(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 	}
 	case MS_LAB_ARENAS: {
 		char line[512];
-		prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);   /* Yama: let the child read us */
-		if (in_child(arenas_totals, line, sizeof line) < 0)
-			snprintf(line, sizeof line, "unavailable: the checkpoint's child failed");
+		ms_selfcheck_arenas(line, sizeof line);
 		snprintf(did, dlen, "arenas: %s", line);
 		return 0;
 	}
@@ -568,11 +431,11 @@ static int run_thread_steps(struct ctx *c, const struct ms_lab_step *steps, size
 	char did[240];
 	int ok;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t before = ms_lab_rss();
+		uint64_t before = ms_self_rss();
 		if (run_step(c, &steps[i], did, sizeof did, &ok, e) < 0)
 			return -1;
 		if (steps[i].op != MS_LAB_SAY)
-			line_out(c, &steps[i], did, ms_lab_rss(), before);
+			line_out(c, &steps[i], did, ms_self_rss(), before);
 	}
 	return 0;
 }
@@ -610,14 +473,14 @@ int ms_lab_run(const struct ms_lab *lab, struct ms_labrun *run, struct ms_err *e
 	for (size_t i = 0; i < lab->n && !rc; i++) {
 		const struct ms_lab_step *s = &lab->steps[i];
 		struct ms_lab_record *r = &run->rec[run->nrec];
-		uint64_t before = ms_lab_rss();
+		uint64_t before = ms_self_rss();
 		int ok = 1;
 		if ((rc = run_step(&c, s, r->did, sizeof r->did, &ok, e)) < 0)
 			break;
 		if (s->op == MS_LAB_TITLE)
 			continue;
 		r->line = s->line;
-		r->rss = ms_lab_rss();
+		r->rss = ms_self_rss();
 		r->ok = ok;
 		run->nrec++;
 		if (!ok)

@@ -1,9 +1,7 @@
 /* Running a parsed lab inside this process.  The heap under study is our
  * own, so the runner keeps its bookkeeping off it: block sets and step
  * records live in mmap'd memory, output goes out with write(2) from stack
- * buffers, and the checkpoints that need the library's parsers (heaps) or
- * another step (arenas) run in a forked child, whose mallocs touch only
- * its copy. */
+ * buffers, and checkpoints go through probe/selfcheck.h. */
 #ifndef MS_LABRUN_H
 #define MS_LABRUN_H
 
@@ -35,8 +33,5 @@ int  ms_lab_link(struct ms_lab *lab, struct ms_err *e);
  * failed: see failed_expects), -1 on an error that stopped the lab. */
 int  ms_lab_run(const struct ms_lab *lab, struct ms_labrun *run, struct ms_err *e);
 void ms_labrun_free(struct ms_labrun *run);
-
-/* Our RSS in bytes from /proc/self/statm, read with open/read. */
-uint64_t ms_lab_rss(void);
 
 #endif
