@@ -1,11 +1,13 @@
 /* memsleuth lab NAME|FILE: reproduce the classic experiments in this very
  * process, step by step, with the RSS after each step. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/allocfind.h"
@@ -26,7 +28,7 @@ static void usage(FILE *out)
 		"usage: memsleuth lab NAME|FILE [--allocator NAME] [--json]\n"
 		"       memsleuth lab --list\n"
 		"Run a lab scenario in this process: every step prints what it did and the RSS after it.\n"
-		"  -a, --allocator NAME  glibc (default), jemalloc, tcmalloc or mimalloc (re-executes with LD_PRELOAD)\n"
+		"  -a, --allocator NAME  glibc (default), jemalloc, tcmalloc, mimalloc (re-executes with LD_PRELOAD), or each\n"
 		"  -l, --list            the labs shipped with memsleuth\n"
 		"  -j, --json            machine output on stdout, step lines on stderr (docs/json/lab.md)\n"
 		"  -h, --help            this help\n"
@@ -125,6 +127,44 @@ static void reexec_with(enum ms_allocator a, const char *name, int argc, char **
 	ms_fatal(PROG, NULL, "re-executing %s with LD_PRELOAD=%s failed", self, lib);
 }
 
+/* --allocator each: the same lab once per allocator installed here, one
+ * after the other, each in its own process (a fresh heap every time). */
+static int run_each(const char *path)
+{
+	static const enum ms_allocator all[] = { MS_ALLOC_GLIBC, MS_ALLOC_JEMALLOC, MS_ALLOC_TCMALLOC, MS_ALLOC_MIMALLOC };
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		ms_fatal(PROG, NULL, "/proc/self/exe: cannot read");
+	self[n] = 0;
+	int worst = MS_EXIT_OK;
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		const char *name = ms_allocator_name(all[i]);
+		char lib[PATH_MAX];
+		if (all[i] != MS_ALLOC_GLIBC && ms_allocator_lib_find(all[i], lib, sizeof lib) < 0) {
+			printf("=== %s: not installed (apt-get install %s), skipped\n\n", name, ms_allocator_package(all[i]));
+			continue;
+		}
+		printf("=== %s\n", name);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			ms_fatal(PROG, "too many processes? try again", "fork");
+		if (pid == 0) {
+			execl(self, self, "lab", path, "--allocator", name, (char *)NULL);
+			_exit(MS_EXIT_ERROR);
+		}
+		int st = 0;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		int rc = WIFEXITED(st) ? WEXITSTATUS(st) : MS_EXIT_ERROR;
+		if (rc > worst)
+			worst = rc;
+		printf("\n");
+	}
+	return worst;
+}
+
 static void print_json(const struct ms_lab *lab, const struct ms_labrun *run, const char *alloc,
 		       const char *lib)
 {
@@ -159,14 +199,18 @@ int cmd_lab(int argc, char **argv)
 		{ "allocator", required_argument, 0, 'a' }, { "list", no_argument, 0, 'l' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	int json = 0, c;
+	int json = 0, each = 0, c;
 	const char *alloc_name = "glibc";
 	enum ms_allocator alloc = MS_ALLOC_GLIBC;
 	while ((c = getopt_long(argc, argv, "a:ljh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
+			if (!strcmp(optarg, "each")) {
+				each = 1;
+				break;
+			}
 			if (ms_allocator_parse(optarg, &alloc) < 0)
-				ms_fatal(PROG, "use glibc, jemalloc, tcmalloc or mimalloc", "--allocator '%s': unknown", optarg);
+				ms_fatal(PROG, "use glibc, jemalloc, tcmalloc, mimalloc or each", "--allocator '%s': unknown", optarg);
 			alloc_name = optarg;
 			break;
 		case 'l': return list_labs();
@@ -193,6 +237,11 @@ int cmd_lab(int argc, char **argv)
 		/* Shown to the learner: no build/../ detours. */
 		if (!realpath(found, path))
 			snprintf(path, sizeof path, "%s", found);
+	}
+	if (each) {
+		if (json)
+			ms_fatal(PROG, "run --allocator NAME --json once per allocator", "--allocator each: one JSON document per run is not supported");
+		return run_each(path);
 	}
 	if (alloc != MS_ALLOC_GLIBC)
 		reexec_with(alloc, alloc_name, argc, argv);

@@ -92,3 +92,13 @@ check_eq "allocation failure: exit 2" "$rc" 2
 check_match "allocation failure: clear error" "$(cat "$TMP/oom.err")" "^$TMP/oom.lab:1:1: malloc\\(314572800\\) returned NULL after 0 of 1 blocks \\(Cannot allocate memory\\)"
 check_status "unknown lab: exit 2" 2 "$MS" lab no_such_lab
 check_match "unknown lab: points at --list" "$(cat "$TMP/err")" "lab 'no_such_lab': not found .*memsleuth lab --list"
+
+# 8. --allocator each: the same lab once per allocator, skipping absent ones.
+printf 'alloc a 1000 x 1K\nexpect rss > 1K\n' >"$TMP/each.lab"
+"$MS" lab "$TMP/each.lab" --allocator each >"$TMP/each.out" 2>&1
+check_eq "--allocator each: exit 0" "$?" 0
+check_eq "--allocator each: one run per installed allocator" "$(grep -c '^lab passed' "$TMP/each.out")" \
+	"$(( 1 + $(for l in libjemalloc libtcmalloc libmimalloc; do ls /usr/lib/*/$l*.so* >/dev/null 2>&1 && echo; done | wc -l) ))"
+MEMSLEUTH_ALLOCATOR_DIRS=/nonexistent "$MS" lab "$TMP/each.lab" --allocator each >"$TMP/each2.out" 2>&1
+check_eq "--allocator each: absent allocators named and skipped" "$(grep -c 'not installed (apt-get install lib.*), skipped$' "$TMP/each2.out")" 3
+check_match "--allocator each: glibc still runs" "$(cat "$TMP/each2.out")" "=== glibc.*allocator: glibc"
