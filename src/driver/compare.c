@@ -184,7 +184,8 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 	ms_json_obj_end(j);
 }
 
-static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, int runs, const char *final_at)
+static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
+		       const char *final_at)
 {
 	struct ms_json j;
 	ms_json_init(&j, stdout);
@@ -248,12 +249,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, int run
 	ms_json_kstr(&j, "config", rec.best ? rec.best->cfg->name : NULL);
 	ms_json_kstr(&j, "text", rec.text);
 	ms_json_kstr(&j, "no_change", rec.same);
+	struct ms_apply ap;
 	if (rec.best) {
-		char cmdline[2048] = "";
-		size_t off = 0;
-		for (size_t i = 0; cmd[i] && off < sizeof cmdline; i++)
-			off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", cmd[i]);
-		struct ms_apply ap;
 		ms_remedy_apply(rec.best, cmdline, &ap);
 		ms_json_kstr(&j, "shell", ap.shell);
 		ms_json_kstr(&j, "systemd", ap.systemd);
@@ -267,17 +264,7 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, int run
 	ms_json_obj_begin(&j);
 	ms_json_kstr(&j, "level", rec.best ? "notice" : "info");
 	ms_json_kstr(&j, "text", rec.text);
-	if (rec.best) {
-		char cmdline[2048] = "";
-		size_t off = 0;
-		for (size_t i = 0; cmd[i] && off < sizeof cmdline; i++)
-			off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", cmd[i]);
-		struct ms_apply ap;
-		ms_remedy_apply(rec.best, cmdline, &ap);
-		ms_json_kstr(&j, "next", ap.shell);
-	} else {
-		ms_json_kstr(&j, "next", "");
-	}
+	ms_json_kstr(&j, "next", rec.best ? ap.shell : "");
 	ms_json_obj_end(&j);
 	ms_json_arr_end(&j);
 	ms_json_obj_end(&j);
@@ -378,7 +365,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	ms_remedy_rank(v, n);
 	if (json)
-		print_json(v, n, cmd, runs, final_at);
+		print_json(v, n, cmd, cmdline, runs, final_at);
 	else
 		print_text(v, n, cmdline, runs, final_at);
 	int any_ok = 0;
