@@ -15,12 +15,11 @@
 #include "probe/gdbtrim.h"
 #include "probe/procfs.h"
 #include "probe/runstate.h"
-#include "probe/selfstep.h"
 #include "probe/target.h"
 #include "records/maps.h"
 #include "report/json.h"
+#include "findings/arenas.h"
 #include "steps.h"
-#include "util/jsonpick.h"
 #include "util/paths.h"
 #include "util/size.h"
 #include "util/spawn.h"
@@ -54,21 +53,27 @@ struct prediction {
 	char     why[400];      /* when not ok */
 };
 
+/* The arenas step's own model of mtrim, run in-process: the number is
+ * computed in one place whichever step prints it. */
 static void predict(pid_t pid, struct prediction *p)
 {
 	struct ms_err e = { 0 };
-	char *json = NULL;
-	size_t len = 0;
+	struct ms_arenas_opts o = { 0 };
+	struct ms_arenas a;
 	memset(p, 0, sizeof *p);
-	if (ms_selfstep_json("arenas", pid, 60000, &stop_flag, &json, &len, &e) < 0) {
+	if (ms_arenas_collect(pid, &o, &a, &e) < 0) {
 		snprintf(p->why, sizeof p->why, "%s", e.msg);
 		return;
 	}
-	if (ms_jsonpick_u64(json, len, "trim_prediction_bytes", &p->bytes) == 0)
+	if (!a.glibc_in_charge)
+		snprintf(p->why, sizeof p->why, "glibc is not the allocator (%s)", a.allocator);
+	else if (!a.snapshot_consistent)
+		snprintf(p->why, sizeof p->why, "the heap changed during every walk (%s)", a.inconsistency);
+	else {
+		p->bytes = a.trim_prediction_bytes;
 		p->ok = 1;
-	else
-		snprintf(p->why, sizeof p->why, "arenas --json has no trim_prediction_bytes");
-	free(json);
+	}
+	ms_arenas_free(&a);
 }
 
 static uint64_t rss_of(pid_t pid)

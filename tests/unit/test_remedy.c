@@ -11,52 +11,6 @@
 #include <string.h>
 
 #include "findings/remedy.h"
-#include "util/jsonpick.h"
-
-static void jsonpick_top_level_only(void **state)
-{
-	const char *doc = "{\n  \"pid\": 42,\n  \"arenas\": [ { \"trim_prediction_bytes\": 7 } ],\n"
-			  "  \"note\": \"a } brace and \\\"trim_prediction_bytes\\\": 9\",\n"
-			  "  \"nested\": { \"x\": { \"y\": [1, 2] } },\n"
-			  "  \"trim_prediction_bytes\": 524288000,\n  \"ratio\": -1.5\n}\n";
-	uint64_t v = 0;
-	assert_int_equal(ms_jsonpick_u64(doc, strlen(doc), "trim_prediction_bytes", &v), 0);
-	assert_int_equal(v, 524288000);
-	assert_int_equal(ms_jsonpick_u64(doc, strlen(doc), "pid", &v), 0);
-	assert_int_equal(v, 42);
-	/* negative and fractional numbers are not byte counts */
-	assert_int_equal(ms_jsonpick_u64(doc, strlen(doc), "ratio", &v), -1);
-	assert_int_equal(ms_jsonpick_u64(doc, strlen(doc), "absent", &v), -1);
-}
-
-static void jsonpick_inside_an_object(void **state)
-{
-	const char *doc = "{\"pid\": 1, \"arenas\": [{\"free_bytes\": 5}], "
-			  "\"totals\": {\"arenas\": 16, \"free_bytes\": 4096, \"bins\": [], \"kind\": {\"free_bytes\": 7}}, "
-			  "\"trim_prediction_bytes\": 3}";
-	uint64_t v = 0;
-	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "totals", "free_bytes", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "totals", "arenas", &v), 0);
-	assert_int_equal(v, 16);
-	/* "arenas" at the top level is an array, not an object */
-	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "arenas", "free_bytes", &v), -1);
-	assert_int_equal(ms_jsonpick_u64_in(doc, strlen(doc), "nope", "free_bytes", &v), -1);
-}
-
-static void jsonpick_malformed(void **state)
-{
-	uint64_t v;
-	const char *bad[] = { "", "[1]", "{\"a\": 1", "{\"a\" 1}", "{\"a\": \"unterminated", "{\"a\": {\"b\": 1}",
-			      "{\"a\": 99999999999999999999999}", NULL };
-	for (int i = 0; bad[i]; i++)
-		assert_int_equal(ms_jsonpick_u64(bad[i], strlen(bad[i]), "a", &v), -1);
-	/* a document cut short is not read at all (12345 must not become 123) */
-	const char *cut = "{\"a\": 12345}";
-	assert_int_equal(ms_jsonpick_u64(cut, 9, "a", &v), -1);
-	assert_int_equal(ms_jsonpick_u64(cut, strlen(cut), "a", &v), 0);
-	assert_int_equal(v, 12345);
-}
 
 static const struct ms_remedy_cfg *cfg(const char *name)
 {
@@ -166,9 +120,6 @@ static void rank_and_recommend(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(jsonpick_top_level_only),
-		cmocka_unit_test(jsonpick_inside_an_object),
-		cmocka_unit_test(jsonpick_malformed),
 		cmocka_unit_test(env_is_exactly_the_config),
 		cmocka_unit_test(medians_skip_failed_runs),
 		cmocka_unit_test(rank_and_recommend),

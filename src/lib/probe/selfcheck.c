@@ -12,9 +12,8 @@
 #include "findings/arenaheaps.h"
 #include "probe/procfs.h"
 #include "probe/remote.h"
-#include "probe/selfstep.h"
+#include "findings/arenas.h"
 #include "records/maps.h"
-#include "util/jsonpick.h"
 #include "util/size.h"
 
 uint64_t ms_self_rss(void)
@@ -107,32 +106,28 @@ static int count_heaps(pid_t parent, char *line, size_t len)
 	return 0;
 }
 
-/* `memsleuth arenas PARENT --json`: its totals in one line. */
+/* The arenas step's totals for PARENT, in one line (run in the child). */
 static int arenas_totals(pid_t parent, char *line, size_t len)
 {
 	struct ms_err e = { 0 };
-	char *json;
-	size_t jlen;
-	if (ms_selfstep_json("arenas", parent, 60000, NULL, &json, &jlen, &e) < 0) {
+	struct ms_arenas_opts o = { 0 };
+	struct ms_arenas a;
+	if (ms_arenas_collect(parent, &o, &a, &e) < 0) {
 		snprintf(line, len, "unavailable: %s", e.msg);
 		return 0;
 	}
-	uint64_t n = 0, sys = 0, used = 0, fr = 0, frr = 0, trim = 0;
-	if (ms_jsonpick_u64_in(json, jlen, "totals", "arenas", &n) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "system_mem", &sys) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "in_use_bytes", &used) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "free_bytes", &fr) < 0 ||
-	    ms_jsonpick_u64_in(json, jlen, "totals", "free_resident_bytes", &frr) < 0 ||
-	    ms_jsonpick_u64(json, jlen, "trim_prediction_bytes", &trim) < 0) {
-		snprintf(line, len, "unavailable: arenas --json has no totals");
+	if (!a.glibc_in_charge) {
+		snprintf(line, len, "unavailable: glibc is not the allocator (%s)", a.allocator);
 	} else {
-		char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], d[MS_SIZE_BUF], f[MS_SIZE_BUF];
-		snprintf(line, len, "%llu arena%s, system %s, in use %s, free %s (resident %s); "
-			 "malloc_trim would return %s", (unsigned long long)n, n == 1 ? "" : "s",
-			 ms_size_fmt(sys, a), ms_size_fmt(used, b), ms_size_fmt(fr, c), ms_size_fmt(frr, d),
-			 ms_size_fmt(trim, f));
+		const struct ms_arena_stat *t = &a.total;
+		char b1[MS_SIZE_BUF], b2[MS_SIZE_BUF], b3[MS_SIZE_BUF], b4[MS_SIZE_BUF], b5[MS_SIZE_BUF];
+		snprintf(line, len, "%zu arena%s, system %s, in use %s, free %s (resident %s); "
+			 "malloc_trim would return %s", a.n, a.n == 1 ? "" : "s",
+			 ms_size_fmt(t->system_mem, b1), ms_size_fmt(t->in_use_bytes, b2),
+			 ms_size_fmt(t->free_bytes, b3), ms_size_fmt(t->free_resident_bytes, b4),
+			 ms_size_fmt(a.trim_prediction_bytes, b5));
 	}
-	free(json);
+	ms_arenas_free(&a);
 	return 0;
 }
 
