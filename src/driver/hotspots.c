@@ -51,7 +51,7 @@ static void usage(FILE *out)
 		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
 		"  --folded FILE     write folded stacks (flame graph input) to FILE\n"
 		"  --top N           rows per table (default 10)\n"
-		"  --json            JSON instead of text (fields: docs/json/hotspots.md)\n"
+		"  --json            JSON instead of text (fields: docs/json/hotspots.md); CMD's stdout goes to stderr\n"
 		"  -h, --help        this help\n"
 		"The command runs in its own process group; Ctrl-C stops it and still reports.\n");
 }
@@ -167,6 +167,8 @@ static void remove_dir(const char *dir)
 static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
 {
 	setpgid(0, 0);
+	if (o->json)
+		dup2(2, 1);   /* stdout carries the JSON document only */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	const char *old = getenv("LD_PRELOAD");
