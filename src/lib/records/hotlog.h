@@ -36,7 +36,7 @@
 
 #define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
 #define MS_HL_VERSION   1
-#define MS_HL_TSHIFT    4               /* ticks are tsc >> 4 (~5 ns at 3 GHz) */
+#define MS_HL_TSHIFT    12              /* ticks are tsc >> 12 (~1.4 us at 3 GHz): lifetimes are by order, not time */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
 #define MS_HL_COUNTERS_MAGIC 0x31544e434c534dull /* "MSLCNT1" */
