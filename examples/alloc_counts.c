@@ -13,6 +13,8 @@
  *                 with --exec-child, which makes 7 mallocs from
  *                 exec_malloc and frees them; the parent waits for it
  *   --die HOW     at the end: "segv" (crash), "kill" (SIGKILL itself)
+ *   --no-pvalloc  skip pvalloc (8 calls in once_each, 7 frees): jemalloc has
+ *                 no pvalloc, so glibc's would run and jemalloc's free crash
  *   --hold        stay at the end until SIGTERM
  * prints: memsleuth-example: thread=K name=counter-K mallocs=M frees=F
  * phases: counted */
@@ -23,6 +25,7 @@
 #include "example_common.h"
 
 static long calls = 1000;
+static int no_pvalloc;
 static pthread_barrier_t start_line;
 void *volatile sink;   /* stores after each call keep them out of tail position */
 
@@ -53,9 +56,9 @@ __attribute__((noinline)) static void once_each(void)
 	v[4] = p;
 	v[5] = aligned_alloc(64, 128);
 	v[6] = valloc(300);
-	v[7] = pvalloc(400);
+	v[7] = no_pvalloc ? NULL : pvalloc(400);
 	sink = v[0];
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 8 - no_pvalloc; i++)
 		free(v[i]);
 	sink = NULL;
 }
@@ -128,6 +131,8 @@ int main(int argc, char **argv)
 			calls = ex_num(argv[++i], "calls");
 		else if (!strcmp(argv[i], "--signals") && i + 1 < argc)
 			signals = ex_num(argv[++i], "signals");
+		else if (!strcmp(argv[i], "--no-pvalloc"))
+			no_pvalloc = 1;
 		else if (!strcmp(argv[i], "--fork-exec"))
 			fork_exec = 1;
 		else if (!strcmp(argv[i], "--die") && i + 1 < argc)
@@ -136,7 +141,7 @@ int main(int argc, char **argv)
 			exec_malloc();
 			return 0;
 		} else {
-			fprintf(stderr, "usage: alloc_counts [--threads N] [--calls N] [--signals S] [--fork-exec] [--die segv|kill] [--hold]\n");
+			fprintf(stderr, "usage: alloc_counts [--threads N] [--calls N] [--signals S] [--fork-exec] [--die segv|kill] [--no-pvalloc] [--hold]\n");
 			return 2;
 		}
 	}

@@ -54,8 +54,11 @@ check_eq "count-only flagged" "$(jq .count_only "$TMP/c.json")" true
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
 	so=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
 	if [ -z "$so" ]; then skip "hook under $lib: not installed"; continue; fi
-	LD_PRELOAD=$so "$MS" hotspots --json -- "$AC" --threads 2 --calls 400 >"$TMP/j.json" 2>/dev/null
+	# --no-pvalloc: jemalloc has no pvalloc, glibc's would run (with or without the hook)
+	LD_PRELOAD=$so "$MS" hotspots --json -- "$AC" --threads 2 --calls 400 --no-pvalloc >"$TMP/j.json" 2>/dev/null
 	check_eq "hook under $lib: count_malloc" "$(site_calls "$TMP/j.json" count_malloc)" 1200
+	check_eq "hook under $lib: once_each (8 allocation calls + 7 frees per thread)" "$(site_calls "$TMP/j.json" once_each)" 30
+	check_eq "hook under $lib: complete" "$(jq .complete "$TMP/j.json")" true
 done
 
 # 6. faults: command not found, static binary, crash, kill, stop

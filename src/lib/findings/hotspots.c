@@ -657,9 +657,11 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 	if (block_dropped > h->dropped)
 		h->dropped = block_dropped;
 	h->complete = h->dropped == 0 && h->skipped_bytes == 0 && h->corrupt_blocks == 0;
-	for (size_t i = 0; i < h->nimages; i++)
-		if (!h->images[i].ended)
+	for (size_t i = 0; i < h->nimages; i++) {
+		const struct ms_hs_image *im = &h->images[i];
+		if (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut)
 			h->complete = 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	h->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	return 0;
