@@ -43,9 +43,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 #include "records/hotlog.h"
 
@@ -57,7 +54,6 @@
 #define FLUSH_ROOM   (MS_HL_MAX_EVENT + 12 * MS_HL_MAX_DEPTH + 32)
 #define STACK_SLOTS  (1u << 14)            /* distinct stacks per thread */
 #define COUNT_SLOTS  (1u << 13)            /* distinct callers per thread (count-only) */
-#define FREE_RING    8                     /* recently freed pointers kept for prediction */
 #define PENDING_MAX  8                     /* events from signal handlers met mid-encode */
 
 /* ---- the real allocator ---- */
@@ -116,6 +112,7 @@ struct slot {
 	atomic_int   in_use;
 	atomic_int   lock;            /* held while the buffer is written out */
 	atomic_int   closed;          /* flushed by another thread at exit/exec/stop */
+	atomic_int   fast;            /* plain logging: no stacks, counts, sync or close */
 	uint32_t     stream, tid;
 	unsigned char *buf;           /* record header + block header + events */
 	_Atomic uint64_t commit;      /* (nevents << 32) | end offset, for flush_all */
@@ -125,8 +122,10 @@ struct slot {
 	int          first_flushed;
 	/* delta state, restarted at each block */
 	uint64_t     base_ticks, prev_ticks, prev_ptr, prev_caller[2];
+	uint64_t     clock_ticks;     /* last clock sample */
+	unsigned     clock_countdown; /* calls until the next sample */
 	uint32_t     prev_stack[2];
-	uint64_t     ring[FREE_RING];
+	uint64_t     ring[MS_HL_FREE_RING];
 	unsigned     ring_head;
 	uint64_t     last_alloc;
 	/* accounting */
@@ -175,15 +174,18 @@ static size_t       g_maps_cap;
 static atomic_int   g_maps_lock;
 
 /* ---- small helpers that never allocate ---- */
+/* Event time: CLOCK_MONOTONIC_COARSE (vDSO, jiffy resolution), read every
+ * CLOCK_EVERY calls per thread and at each block start.  A precise clock
+ * per event costs more than the allocation it times (rdtsc ~23 ns in a VM,
+ * CLOCK_MONOTONIC ~60 ns), and the analysis orders events, it does not
+ * time them. */
+#define CLOCK_EVERY 32
+
 static inline uint64_t now_ticks(void)
 {
-#if defined(__x86_64__)
-	return __rdtsc() >> MS_HL_TSHIFT;
-#else
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) >> MS_HL_TSHIFT;
-#endif
 }
 
 static uint64_t mono_ns(void)
@@ -320,7 +322,8 @@ static void block_reset(struct slot *s)
 {
 	s->pos = s->buf + EV_START;
 	s->nevents = 0;
-	s->base_ticks = s->prev_ticks = now_ticks();
+	s->base_ticks = s->prev_ticks = s->clock_ticks = now_ticks();
+	s->clock_countdown = CLOCK_EVERY;
 	s->prev_ptr = 0;
 	s->prev_caller[0] = s->prev_caller[1] = 0;
 	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
@@ -344,6 +347,13 @@ static void write_thread_name(struct slot *s)
 }
 
 static void write_counts(struct slot *s);
+
+/* The hot path checks one flag; anything unusual clears it. */
+static void slot_update_fast(struct slot *s)
+{
+	atomic_store_explicit(&s->fast, !g_depth && !g_count_only && !s->sync && !atomic_load(&s->closed),
+			      memory_order_relaxed);
+}
 
 /* Write the committed part of s's buffer as one block.  Caller holds
  * s->lock.  The block's delta state restarts afterwards. */
@@ -510,6 +520,7 @@ static struct slot *thread_start(struct tls *t, int keep_stream)
 		}
 	}
 	block_reset(s);
+	slot_update_fast(s);
 	t->s = s;
 	return s;
 }
@@ -605,20 +616,25 @@ static int capture_stack(struct tls *t, uint64_t caller, void **out)
 	return k;
 }
 
-static void encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
-		   uint64_t old, uint64_t caller)
+static inline __attribute__((always_inline)) void
+encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, uint64_t old,
+       uint64_t caller, int stacks)
 {
 	unsigned char *p = s->pos;
 	unsigned char *flags = p++;
 	unsigned f = op;
 	int kind = op == MS_HL_OP_FREE;
-	uint64_t ticks = now_ticks();
+	if (UNLIKELY(--s->clock_countdown == 0)) {
+		s->clock_countdown = CLOCK_EVERY;
+		s->clock_ticks = now_ticks();
+	}
+	uint64_t ticks = s->clock_ticks;
 	if (ticks != s->prev_ticks) {
 		f |= MS_HL_F_TIME;
 		p = ms_hl_put_varint(p, ticks - s->prev_ticks);
 		s->prev_ticks = ticks;
 	}
-	if (g_depth) {
+	if (stacks) {
 		void *frames[MS_HL_MAX_DEPTH];
 		int n = capture_stack(t, caller, frames);
 		/* a definition goes before the event that uses it */
@@ -650,17 +666,17 @@ static void encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, ui
 		} else {
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
 		}
-		s->ring[s->ring_head++ % FREE_RING] = ptr;
+		s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
 	} else {
-		unsigned hit = FREE_RING;
-		for (unsigned i = 0; i < FREE_RING; i++)
-			if (s->ring[(s->ring_head - 1 - i) % FREE_RING] == ptr && ptr) {
-				hit = i;
-				break;
-			}
+		/* branch-free search: which recent free does the allocator hand back? */
+		unsigned hit = MS_HL_FREE_RING;
+		for (unsigned i = MS_HL_FREE_RING; i-- > 0;)
+			hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
+		if (!ptr)
+			hit = MS_HL_FREE_RING;
 		if (hit == 0) {
 			f |= MS_HL_F_PTRHIT;
-		} else if (hit < FREE_RING) {
+		} else if (hit < MS_HL_FREE_RING) {
 			f |= MS_HL_F_PTRHIT | 0x80;
 			*p++ = (unsigned char)hit;
 		} else {
@@ -692,15 +708,51 @@ static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size
 		count_event(s, caller, size, op);
 		return;
 	}
-	encode(t, s, op, size, ptr, old, caller);
+	encode(t, s, op, size, ptr, old, caller, g_depth != 0);
 	if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || s->sync))
 		flush_own(s);
 }
 
 static void hook_init(void);
 
-/* One allocator call seen by the hook. */
-static void record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+static void record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller);
+static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
+		       uint64_t old, uint64_t caller);
+
+/* After a fast-path event, guard held: flush a full buffer, then record
+ * what signal handlers queued meanwhile. */
+static __attribute__((noinline, cold)) void fast_tail(struct tls *t, struct slot *s)
+{
+	if ((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM)
+		flush_own(s);
+	while (t->npend) {
+		struct pending pe = t->pend[--t->npend];
+		record_one(t, s, pe.op, pe.size, pe.ptr, pe.old, pe.caller);
+	}
+}
+
+/* One allocator call seen by the hook.  The common case, inlined into
+ * every wrapper: this thread has a slot in plain logging mode. */
+static inline __attribute__((always_inline)) void
+record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+{
+	struct tls *t = &tls;
+	struct slot *s = t->s;
+	if (LIKELY(s && !t->busy && atomic_load_explicit(&s->fast, memory_order_relaxed))) {
+		t->busy = 2;
+		encode(t, s, op, size, ptr, old, caller, 0);
+		if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || t->npend))
+			fast_tail(t, s);
+		t->busy = 0;
+		return;
+	}
+	record_slow(op, size, ptr, old, caller);
+}
+
+/* Everything else: first call of a thread, guard set, stacks, counts,
+ * closed or syncing slots, full buffers, events queued by signal handlers. */
+static __attribute__((noinline, cold)) void
+record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
 {
 	struct tls *t = &tls;
 	if (UNLIKELY(g_off))
@@ -723,8 +775,10 @@ static void record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint6
 			hook_init();
 		s = g_off ? NULL : thread_start(t, was_exited);
 		if (s) {
-			if (was_exited || g_fini)
+			if (was_exited || g_fini) {
 				s->sync = 1;   /* no destructor will flush this one */
+				slot_update_fast(s);
+			}
 			else
 				pthread_setspecific(g_key, s);
 		} else if (!g_off) {
@@ -784,6 +838,7 @@ static void flush_all(unsigned reason, int sig, int close_self)
 		if (!atomic_load(&s->closed)) {
 			write_block(s, atomic_load_explicit(&s->commit, memory_order_acquire), self);
 			atomic_store(&s->closed, 1);
+			slot_update_fast(s);
 			cut += !self;
 		}
 		unlock(&s->lock);
@@ -862,9 +917,6 @@ static void open_log(int forked, uint32_t parent_seq)
 	pr->pid = pid;
 	pr->ppid = (uint32_t)getppid();
 	pr->flags = (g_count_only ? MS_HL_P_COUNT_ONLY : 0) | (g_depth ? MS_HL_P_STACKS : 0);
-#if defined(__x86_64__)
-	pr->flags |= MS_HL_P_TSC;
-#endif
 	pr->stack_depth = g_depth;
 	pr->mono_ns = mono_ns();
 	pr->ticks = now_ticks();
@@ -930,6 +982,8 @@ static void at_fork_child(void)
 		return;
 	if (g_fork_stop) {
 		g_off = 1;
+		if (t->s)
+			atomic_store(&t->s->fast, 0);
 		return;
 	}
 	/* the other threads do not exist here: free their slots */
@@ -954,6 +1008,7 @@ static void at_fork_child(void)
 		t->s->first_flushed = 0;
 		memset(t->s->name, 0, sizeof t->s->name);
 		block_reset(t->s);
+		slot_update_fast(t->s);
 	}
 }
 
@@ -1024,8 +1079,10 @@ __attribute__((destructor)) static void hook_fini(void)
 		return;
 	flush_all(MS_HL_END_EXIT, 0, 0);
 	g_fini = 1;
-	if (tls.s)
+	if (tls.s) {
 		tls.s->sync = 1;   /* later frees (libc's own teardown) still land */
+		slot_update_fast(tls.s);
+	}
 }
 
 static inline int ready(void)

@@ -4,6 +4,9 @@
 HOOK_SO := $(BUILD)/libmemsleuth-hook.so
 ALL_TARGETS += $(HOOK_SO)
 EXTRA_HELPERS += $(HOOK_SO)
+# The Makefile's `all: $(ALL_TARGETS)` line is read before this fragment,
+# so the addition above does not reach it: name the prerequisite directly.
+all: $(HOOK_SO)
 
 $(HOOK_SO): hook/memsleuth_hook.c src/lib/records/hotlog.h
 	@mkdir -p $(dir $@)

@@ -486,7 +486,7 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 	im->t0_ns = first_ns;
 	im->ns_per_tick = last_ticks > first_ticks && last_ns > first_ns
 				  ? (double)(last_ns - first_ns) / (double)(last_ticks - first_ticks)
-				  : (im->flags & MS_HL_P_TSC ? 0.0 : (double)(1u << MS_HL_TSHIFT));
+				  : (double)(1u << MS_HL_TSHIFT);
 }
 
 static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned char *pl, size_t len)

@@ -17,13 +17,17 @@
  * Event blocks come from one thread's buffer and decode on their own: the
  * delta state (time, pointer, caller) restarts at every block.  An event:
  *   byte   op (low 4 bits) | MS_HL_F_* flags
- *   [F_TIME]        varint  time delta in ticks >> MS_HL_TSHIFT
+ *   [F_TIME]        varint  time delta in ticks (coarse clock, sampled
+ *                   every few calls by the hook: a timeline, not a timer)
  *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
  *           stacks on:  [!F_SAMECALLER] varint stack id
  *   [op has size]   varint  size (calloc: nmemb * size, saturated)
  *   ptr:   [!F_PTRHIT] zigzag varint ptr - previous ptr.  The prediction
- *          is the last freed pointer for an allocation (allocators reuse
- *          LIFO) and the last allocated one for a free.
+ *          for a free is the last allocated pointer; for an allocation,
+ *          one of the last MS_HL_FREE_RING freed pointers (allocators
+ *          reuse LIFO per size class): F_PTRHIT alone means the latest,
+ *          F_PTRHIT|0x80 is followed by one byte, the index (1 = the one
+ *          before, ...).
  *   [realloc]       zigzag varint old ptr - new ptr
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
@@ -36,9 +40,10 @@
 
 #define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
 #define MS_HL_VERSION   1
-#define MS_HL_TSHIFT    12              /* ticks are tsc >> 12 (~1.4 us at 3 GHz): lifetimes are by order, not time */
+#define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
+#define MS_HL_FREE_RING 8               /* recent frees an allocation's pointer is matched against */
 #define MS_HL_COUNTERS_MAGIC 0x31544e434c534dull /* "MSLCNT1" */
 
 enum ms_hl_rec_type {
@@ -66,7 +71,6 @@ enum ms_hl_op {
 /* Process options, in ms_hl_process.flags. */
 #define MS_HL_P_COUNT_ONLY 0x1
 #define MS_HL_P_STACKS     0x2
-#define MS_HL_P_TSC        0x4     /* ticks are the TSC, else CLOCK_MONOTONIC ns */
 
 struct ms_hl_rec {
 	uint32_t magic;

@@ -97,7 +97,7 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 	const unsigned char *p = payload + sizeof b, *end = payload + len;
 	uint64_t ticks = b.ticks, prev_ptr = 0, prev_caller[2] = { 0, 0 }, last_alloc = 0;
 	uint32_t prev_stack[2] = { UINT32_MAX, UINT32_MAX };
-	uint64_t ring[8] = { 0 };
+	uint64_t ring[MS_HL_FREE_RING] = { 0 };
 	unsigned ring_head = 0;
 	uint32_t n = 0;
 	uint64_t v;
@@ -154,16 +154,16 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 					goto bad;
 				ev.ptr = prev_ptr + (uint64_t)ms_hl_unzigzag(v);
 			}
-			ring[ring_head++ % 8] = ev.ptr;
+			ring[ring_head++ % MS_HL_FREE_RING] = ev.ptr;
 		} else {
 			if (f & MS_HL_F_PTRHIT) {
 				unsigned idx = 0;
 				if (f & 0x80) {
-					if (p >= end || *p >= 8)
+					if (p >= end || *p >= MS_HL_FREE_RING)
 						goto bad;
 					idx = *p++;
 				}
-				ev.ptr = ring[(ring_head - 1 - idx) % 8];
+				ev.ptr = ring[(ring_head - 1 - idx) % MS_HL_FREE_RING];
 			} else {
 				if (ms_hl_get_varint(&p, end, &v))
 					goto bad;
