@@ -49,6 +49,82 @@ static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym
 		ms_symres_lookup(s->res[image], addr, 1, out);
 }
 
+/* Call sites merged across process images: the same code (module and
+ * offset in it) run by many processes (a shell's children, exec'd
+ * workers) is one site.  Sites that do not resolve stay per image. */
+struct site_key { const char *dso; uint64_t off; uint32_t image; uint64_t caller; size_t idx; };
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct site_key *x = a, *y = b;
+	int c = strcmp(x->dso, y->dso);
+	if (c)
+		return c;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	if (x->image != y->image)
+		return x->image < y->image ? -1 : 1;
+	return x->caller < y->caller ? -1 : x->caller > y->caller;
+}
+
+static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym *out);
+
+static struct ms_hotspots merged_view(const struct ms_hotspots *h, struct syms *s)
+{
+	struct ms_hotspots v = *h;
+	struct site_key *k = calloc(h->nsites ? h->nsites : 1, sizeof *k);
+	struct ms_sym *sym = calloc(h->nsites ? h->nsites : 1, sizeof *sym);
+	v.sites = calloc(h->nsites ? h->nsites : 1, sizeof *v.sites);
+	v.nsites = 0;
+	if (!k || !sym || !v.sites) {
+		free(k);
+		free(sym);
+		free(v.sites);
+		v.sites = h->sites;   /* out of memory: unmerged */
+		v.nsites = h->nsites;
+		return v;
+	}
+	for (size_t i = 0; i < h->nsites; i++) {
+		resolve(s, h->sites[i].image, h->sites[i].caller, &sym[i]);
+		int by_module = sym[i].found && h->sites[i].caller;
+		k[i] = (struct site_key){ by_module ? sym[i].dso : "", by_module ? sym[i].dso_offset : 0,
+					  by_module ? 0 : h->sites[i].image, by_module ? 0 : h->sites[i].caller, i };
+	}
+	qsort(k, h->nsites, sizeof *k, cmp_key);
+	for (size_t i = 0; i < h->nsites; i++) {
+		const struct ms_hs_site *src = &h->sites[k[i].idx];
+		if (i == 0 || cmp_key(&k[i - 1], &k[i])) {
+			v.sites[v.nsites++] = *src;
+			continue;
+		}
+		struct ms_hs_site *d = &v.sites[v.nsites - 1];
+		if (src->calls > d->calls) {   /* the busiest image represents the site */
+			d->image = src->image;
+			d->caller = src->caller;
+		}
+		if (src->top_stack_calls > d->top_stack_calls) {
+			d->top_stack = src->top_stack;
+			d->top_stack_calls = src->top_stack_calls;
+		}
+		d->calls += src->calls;
+		d->allocs += src->allocs;
+		d->frees += src->frees;
+		d->bytes += src->bytes;
+		d->live_bytes += src->live_bytes;
+		d->live_allocs += src->live_allocs;
+		d->short_lived += src->short_lived;
+	}
+	free(k);
+	free(sym);
+	return v;
+}
+
+static void merged_free(const struct ms_hotspots *h, struct ms_hotspots *v)
+{
+	if (v->sites != h->sites)
+		free(v->sites);
+}
+
 static void site_name(struct syms *s, const struct ms_hs_site *site, char *buf, size_t len)
 {
 	if (!site->caller) {
@@ -216,13 +292,15 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		ms_table_free(&t);
 		free(ti);
 	}
-	print_sites(h, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
-	print_sites(h, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
+	struct ms_hotspots v = merged_view(h, &s);
+	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
+	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
 	if (!h->count_only) {
-		print_sites(h, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
-		print_sites(h, &s, o, MS_HS_BY_SHORT,
+		print_sites(&v, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
+		print_sites(&v, &s, o, MS_HS_BY_SHORT,
 			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
 	}
+	merged_free(h, &v);
 	fprintf(out, "\nAllocation sizes (power-of-two classes)\n");
 	uint64_t most = 1;
 	for (int k = 0; k < MS_HS_HIST; k++)
@@ -335,10 +413,12 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_arr_end(&j);
 	ms_json_key(&j, "sites");
 	ms_json_arr_begin(&j);
-	size_t *si = ms_hotspots_sites_sorted(h, MS_HS_BY_CALLS);
-	for (size_t i = 0; si && i < h->nsites && i < (size_t)(o->top > 1000 ? o->top : 1000); i++)
-		json_site(&j, &s, &h->sites[si[i]]);
+	struct ms_hotspots v = merged_view(h, &s);
+	size_t *si = ms_hotspots_sites_sorted(&v, MS_HS_BY_CALLS);
+	for (size_t i = 0; si && i < v.nsites && i < (size_t)(o->top > 1000 ? o->top : 1000); i++)
+		json_site(&j, &s, &v.sites[si[i]]);
 	free(si);
+	merged_free(h, &v);
 	ms_json_arr_end(&j);
 	ms_json_key(&j, "size_histogram");
 	ms_json_arr_begin(&j);
