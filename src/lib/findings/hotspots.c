@@ -417,16 +417,16 @@ static int cmp_region(const void *a, const void *b)
 static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struct ms_hl_file *f)
 {
 	size_t off = 0, rcap = 0;
-	const struct ms_hl_rec *rec;
+	struct ms_hl_rec rec;
 	const unsigned char *pl;
 	uint64_t skipped = 0;
 	uint64_t first_ticks = 0, first_ns = 0, last_ticks = 0, last_ns = 0;
 	const unsigned char *last_maps = NULL;
 	size_t last_maps_len = 0;
 	while (ms_hl_next_record(f->data, f->len, &off, &rec, &pl, &skipped)) {
-		switch (rec->type) {
+		switch (rec.type) {
 		case MS_HL_REC_PROCESS:
-			if (rec->len >= sizeof(struct ms_hl_process)) {
+			if (rec.len >= sizeof(struct ms_hl_process)) {
 				struct ms_hl_process p;
 				memcpy(&p, pl, sizeof p);
 				im->has_process = 1;
@@ -436,7 +436,7 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 				im->flags = p.flags;
 				im->stack_depth = p.stack_depth;
 				free(im->exe);
-				im->exe = strndup((const char *)pl + sizeof p, rec->len - sizeof p);
+				im->exe = strndup((const char *)pl + sizeof p, rec.len - sizeof p);
 				if (!first_ns) {
 					first_ns = p.mono_ns;
 					first_ticks = p.ticks;
@@ -444,15 +444,15 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 			}
 			break;
 		case MS_HL_REC_MAPS:
-			if (rec->len > 8) {
-				add_regions(im, (const char *)pl + 8, rec->len - 8, &rcap);
+			if (rec.len > 8) {
+				add_regions(im, (const char *)pl + 8, rec.len - 8, &rcap);
 				last_maps = pl + 8;
-				last_maps_len = rec->len - 8;
+				last_maps_len = rec.len - 8;
 				im->snapshots++;
 			}
 			break;
 		case MS_HL_REC_EVENTS:
-			if (rec->len >= sizeof(struct ms_hl_block)) {
+			if (rec.len >= sizeof(struct ms_hl_block)) {
 				struct ms_hl_block b;
 				memcpy(&b, pl, sizeof b);
 				if (!first_ns) {
@@ -466,7 +466,7 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 			}
 			break;
 		case MS_HL_REC_END:
-			if (rec->len >= sizeof(struct ms_hl_end)) {
+			if (rec.len >= sizeof(struct ms_hl_end)) {
 				memcpy(&im->end, pl, sizeof im->end);
 				im->ended = 1;
 			}
@@ -533,29 +533,29 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 	struct ctx c = { h, pv, im };
 	struct ms_hl_sink sink = { &c, on_event, on_stack };
 	size_t off = 0;
-	const struct ms_hl_rec *rec;
+	struct ms_hl_rec rec;
 	const unsigned char *pl;
 	uint64_t skipped = 0;
 	while (ms_hl_next_record(f->data, f->len, &off, &rec, &pl, &skipped)) {
-		if (rec->type == MS_HL_REC_EVENTS && rec->len >= sizeof(struct ms_hl_block)) {
+		if (rec.type == MS_HL_REC_EVENTS && rec.len >= sizeof(struct ms_hl_block)) {
 			struct ms_hl_block b;
 			memcpy(&b, pl, sizeof b);
 			pv->cur_thread = thread_for(h, pv, b.stream, b.tid);
 			im->dropped += b.dropped;
 			int corrupt;
-			ms_hl_decode_block(pl, rec->len, (im->flags & MS_HL_P_STACKS) != 0, &sink, &corrupt);
+			ms_hl_decode_block(pl, rec.len, (im->flags & MS_HL_P_STACKS) != 0, &sink, &corrupt);
 			if (corrupt) {
 				im->corrupt_blocks++;
 				h->corrupt_blocks++;
 			}
-		} else if (rec->type == MS_HL_REC_THREAD && rec->len >= sizeof(struct ms_hl_thread)) {
+		} else if (rec.type == MS_HL_REC_THREAD && rec.len >= sizeof(struct ms_hl_thread)) {
 			struct ms_hl_thread tr;
 			memcpy(&tr, pl, sizeof tr);
 			uint32_t ti = thread_for(h, pv, tr.stream, tr.tid);
 			memcpy(h->threads[ti].name, tr.name, sizeof tr.name);
 			h->threads[ti].name[15] = 0;
-		} else if (rec->type == MS_HL_REC_COUNTS) {
-			load_counts(h, pv, pl, rec->len);
+		} else if (rec.type == MS_HL_REC_COUNTS) {
+			load_counts(h, pv, pl, rec.len);
 		}
 	}
 	/* what is still live at the end of this image */

@@ -43,7 +43,7 @@ void ms_hl_file_close(struct ms_hl_file *f)
 	memset(f, 0, sizeof *f);
 }
 
-static int record_at(const unsigned char *data, size_t len, size_t off, const struct ms_hl_rec **rec)
+static int record_at(const unsigned char *data, size_t len, size_t off, struct ms_hl_rec *rec)
 {
 	if (len - off < sizeof(struct ms_hl_rec))
 		return 0;
@@ -54,19 +54,19 @@ static int record_at(const unsigned char *data, size_t len, size_t off, const st
 		return 0;
 	if (ms_hl_hash(data + off + sizeof h, h.len) != h.check)
 		return 0;
-	*rec = (const struct ms_hl_rec *)(data + off);
+	*rec = h;
 	return 1;
 }
 
 int ms_hl_next_record(const unsigned char *data, size_t len, size_t *off,
-		      const struct ms_hl_rec **rec, const unsigned char **payload,
+		      struct ms_hl_rec *rec, const unsigned char **payload,
 		      uint64_t *skipped)
 {
 	size_t o = *off;
 	while (o < len) {
 		if (record_at(data, len, o, rec)) {
 			*payload = data + o + sizeof(struct ms_hl_rec);
-			*off = o + sizeof(struct ms_hl_rec) + (*rec)->len;
+			*off = o + sizeof(struct ms_hl_rec) + rec->len;
 			return 1;
 		}
 		/* resynchronise on the next magic */

@@ -27,11 +27,12 @@ struct ms_hl_file {
 int  ms_hl_file_open(struct ms_hl_file *f, const char *path, struct ms_err *e);
 void ms_hl_file_close(struct ms_hl_file *f);
 
-/* The next intact record at or after *off.  Returns 1 with *rec and
- * *payload set (and *off moved past it), 0 at the end.  Bytes that do not
- * form an intact record are skipped and added to *skipped. */
+/* The next intact record at or after *off.  Returns 1 with *rec (a copy:
+ * records sit at any byte offset) and *payload set, *off moved past it; 0
+ * at the end.  Bytes that do not form an intact record are skipped and
+ * added to *skipped.  Payloads are unaligned too: read them with memcpy. */
 int ms_hl_next_record(const unsigned char *data, size_t len, size_t *off,
-		      const struct ms_hl_rec **rec, const unsigned char **payload,
+		      struct ms_hl_rec *rec, const unsigned char **payload,
 		      uint64_t *skipped);
 
 /* Decoding a block calls these. */
