@@ -221,6 +221,30 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 			h->unknown_frees);
 }
 
+/* Allocation wrappers (C++ operator new, xmalloc, g_malloc...) hide the
+ * real call sites when only the caller is recorded: say how to see past. */
+static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
+{
+	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
+						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
+						"os::malloc", "je_", "zcalloc" };
+	if (v->stacks_on || v->count_only)
+		return;
+	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS);
+	for (size_t i = 0; idx && i < v->nsites && i < 3; i++) {
+		struct ms_sym sym;
+		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, &sym);
+		for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
+			if (!strncmp(sym.func, wrappers[w], strlen(wrappers[w]))) {
+				fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
+					"to see who calls it\n", sym.func);
+				free(idx);
+				return;
+			}
+	}
+	free(idx);
+}
+
 static void fmt_count(char *buf, size_t len, uint64_t v)
 {
 	snprintf(buf, len, "%" PRIu64, v);
@@ -293,6 +317,7 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		free(ti);
 	}
 	struct ms_hotspots v = merged_view(h, &s);
+	wrapper_note(&v, &s, out);
 	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
 	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
 	if (!h->count_only) {
