@@ -133,6 +133,8 @@ int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+	/* every call is counted in @c, every sized one in the histogram */
+	h->frees = h->events > h->allocs ? h->events - h->allocs : 0;
 	return 0;
 }
 

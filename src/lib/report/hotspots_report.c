@@ -295,6 +295,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		h->events, h->allocs, b1, h->frees, h->nimages, h->dropped,
 		h->count_only ? " [count-only]" : "");
 	print_notes(h, o, out);
+	if (!h->events) {
+		fprintf(out, "  no allocator calls were recorded%s\n",
+			h->nimages ? "" : " (no process image logged: did the command start?)");
+		return;
+	}
 
 	struct syms s;
 	syms_init(&s, h);
