@@ -33,8 +33,15 @@ static int write_script(FILE *f, const char *lib, pid_t pid, double duration)
 			fprintf(f, " @b[tid, $r] = sum(%s); @h = hist(%s);", probes[i].size, probes[i].size);
 		fprintf(f, " }\n");
 	}
+	/* Maps are read from snapshots printed by the script, not from
+	 * bpftrace's print at exit: probes are detached one by one then, and
+	 * counts taken during that (malloc still counted, free no longer)
+	 * would be skewed.  A snapshot every second serves Ctrl-C. */
+	static const char snap[] = "printf(\"@@snapshot\\n\"); print(@c); print(@b); print(@n); print(@h); "
+				   "printf(\"@@end\\n\");";
+	fprintf(f, "interval:s:1 { %s }\n", snap);
 	if (duration > 0)
-		fprintf(f, "interval:ms:%ld { exit(); }\n", (long)(duration * 1000));
+		fprintf(f, "interval:ms:%ld { %s exit(); }\n", (long)(duration * 1000), snap);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -91,8 +98,16 @@ static uint64_t hist_num(const char *s, char **end)
 int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 {
 	size_t tcap = 0;
-	const char *line = text;
-	while (line && *line) {
+	/* the last complete snapshot */
+	const char *line = NULL, *stop = NULL;
+	for (const char *p = strstr(text, "@@snapshot\n"); p; p = strstr(p + 1, "@@snapshot\n")) {
+		const char *e = strstr(p, "@@end\n");
+		if (!e)
+			break;
+		line = p + 11;
+		stop = e;
+	}
+	while (line && line < stop && *line) {
 		const char *nl = strchr(line, '\n');
 		unsigned tid;
 		uint64_t caller, v;

@@ -18,7 +18,8 @@
 int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e);
 
-/* Parse bpftrace's printed maps (@c, @b, @n, @h) into h; exposed for tests. */
+/* Parse the last complete "@@snapshot" ... "@@end" block of the script's
+ * output (maps @c, @b, @n, @h) into h; exposed for tests. */
 int ms_hs_attach_parse(const char *text, struct ms_hotspots *h);
 
 #endif
