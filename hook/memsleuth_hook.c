@@ -674,11 +674,12 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 			hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
 		if (!ptr)
 			hit = MS_HL_FREE_RING;
-		if (hit == 0) {
+		if (LIKELY(hit < MS_HL_FREE_RING)) {
 			f |= MS_HL_F_PTRHIT;
-		} else if (hit < MS_HL_FREE_RING) {
-			f |= MS_HL_F_PTRHIT | 0x80;
-			*p++ = (unsigned char)hit;
+			if (hit) {
+				f |= 0x80;
+				*p++ = (unsigned char)hit;
+			}
 		} else {
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
 		}
