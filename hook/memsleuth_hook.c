@@ -949,10 +949,17 @@ static void install_signals(void)
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	if (stop > 0 && stop < NSIG && sigaction(stop, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
-		sa.sa_handler = on_stop_signal;
-		sa.sa_flags = SA_RESTART;
-		sigaction(stop, &sa, NULL);
+	/* the driver sends it only when every image took it: a program that
+	 * uses this signal itself must not receive ours */
+	if (stop > 0 && stop < NSIG && sigaction(stop, NULL, &old) == 0) {
+		if (old.sa_handler == SIG_DFL) {
+			sa.sa_handler = on_stop_signal;
+			sa.sa_flags = SA_RESTART;
+			sigaction(stop, &sa, NULL);
+			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_installed, 1);
+		} else {
+			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
+		}
 	}
 	/* Crashes: write what was buffered, then die as before.  Only where
 	 * the program has no handler yet; one installed later replaces ours. */

@@ -27,6 +27,7 @@
 #include "util/paths.h"
 
 #define PROG "memsleuth hotspots"
+#define FLUSH_SIGNAL (SIGRTMAX - 7)   /* asks every hook to write its buffers */
 
 struct opts {
 	int         stacks, json, record_only, count_only, top, fork_stop;
@@ -183,19 +184,38 @@ static void child_exec(const struct opts *o, const char *hook, const char *dir, 
 	setenv("MEMSLEUTH_HOOK_STACKS", num, 1);
 	setenv("MEMSLEUTH_HOOK_COUNT", o->count_only ? "1" : "0", 1);
 	setenv("MEMSLEUTH_HOOK_FORK", o->fork_stop ? "stop" : "own", 1);
+	snprintf(num, sizeof num, "%d", FLUSH_SIGNAL);
+	setenv("MEMSLEUTH_HOOK_SIGNAL", num, 1);
 	execvp(cmd[0], cmd);
 	fprintf(stderr, PROG ": %s: %s (check the command)\n", cmd[0], strerror(errno));
 	_exit(127);
 }
 
-/* Stop the command's process group: first ask every hook to write what it
- * holds (the flush signal), then SIGTERM, then SIGKILL. */
-static void stop_group(pid_t pid, int *status, int *reaped)
+/* Whether every hooked image took the flush signal (none uses it itself). */
+static int flush_signal_safe(const char *dir)
 {
-	kill(-pid, SIGRTMAX - 7);
-	for (int i = 0; i < 30 && !*reaped; i++) {
-		usleep(10000);
-		*reaped = waitpid(pid, status, WNOHANG) == pid;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/counters", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct ms_hl_counters c;
+	int ok = fd >= 0 && read(fd, &c, sizeof c) == (ssize_t)sizeof c && c.magic == MS_HL_COUNTERS_MAGIC &&
+		 c.flush_sig_installed > 0 && c.flush_sig_refused == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Stop the command's process group: first ask every hook to write what it
+ * holds (the flush signal, when every image took it), then SIGTERM, then
+ * SIGKILL. */
+static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
+{
+	if (flush_signal_safe(dir)) {
+		kill(-pid, FLUSH_SIGNAL);
+		for (int i = 0; i < 30 && !*reaped; i++) {
+			usleep(10000);
+			*reaped = waitpid(pid, status, WNOHANG) == pid;
+		}
 	}
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 300 && !*reaped; i++) {
@@ -247,7 +267,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		else if (w < 0 && errno != EINTR)
 			break;
 		if (!reaped && stop_requested)
-			stop_group(pid, &status, &reaped);
+			stop_group(pid, dir, &status, &reaped);
 	}
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);

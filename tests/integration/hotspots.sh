@@ -78,13 +78,14 @@ check_match "crash: reported as such" "$(jq -r '.how_ended + " / " + .processes[
 check_eq "SIGKILL: exited threads' counts kept" "$(site_calls "$TMP/kill.json" count_malloc)" 300
 check_eq "SIGKILL: image has no end, log incomplete" "$(jq -c '[.processes[0].ended, .complete]' "$TMP/kill.json")" "[false,false]"
 check_match "SIGKILL: how it ended" "$(jq -r .how_ended "$TMP/kill.json")" 'killed by signal 9'
-"$MS" hotspots --duration 0.5 --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/dur.json" 2>/dev/null
+"$MS" hotspots --duration 2 --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/dur.json" 2>/dev/null
 check_eq "--duration: counts of a held command" "$(site_calls "$TMP/dur.json" count_malloc)" 300
 check_match "--duration: stopped and said so" "$(jq -r .how_ended "$TMP/dur.json")" 'stopped by --duration'
 # SIGINT to the driver: the held command is stopped, the report still comes
-"$MS" hotspots --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/int.json" 2>/dev/null &
+"$MS" hotspots --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/int.json" 2>"$TMP/int.err" &
 drv=$!
-sleep 1; kill -INT $drv; wait $drv; rc=$?
+for i in $(seq 100); do grep -q phase=counted "$TMP/int.err" && break; sleep 0.1; done
+kill -INT $drv; wait $drv; rc=$?
 check_eq "SIGINT: driver exit status" "$rc" 0
 check_eq "SIGINT: counts" "$(site_calls "$TMP/int.json" count_malloc)" 300
 

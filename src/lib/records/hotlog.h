@@ -146,6 +146,8 @@ struct ms_hl_counters {
 	uint64_t images;            /* process images that opened a log */
 	uint64_t write_errors;      /* failed write(2) calls */
 	uint64_t last_errno;
+	uint64_t flush_sig_installed;  /* images that took the flush signal */
+	uint64_t flush_sig_refused;    /* images whose program already handles it */
 };
 
 /* Which ops carry a size. */
