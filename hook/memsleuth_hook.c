@@ -172,6 +172,8 @@ static struct ms_hl_counters g_local_counters;  /* when the page is missing */
 static unsigned char *g_maps_buf;
 static size_t       g_maps_cap;
 static atomic_int   g_maps_lock;
+static int          g_stop_sig;       /* the flush signal, 0 when not ours */
+static atomic_int   g_sig_taken;      /* the program installed its own handler */
 
 /* ---- small helpers that never allocate ---- */
 /* Event time: CLOCK_MONOTONIC_COARSE (vDSO, jiffy resolution), read every
@@ -347,6 +349,20 @@ static void write_thread_name(struct slot *s)
 }
 
 static void write_counts(struct slot *s);
+static void on_stop_signal(int sig);
+
+/* A program that installs its own handler for the flush signal after us
+ * must not receive the driver's: say so in the counters page, checked at
+ * every thread start and buffer write. */
+static void check_signal_owner(void)
+{
+	struct sigaction cur;
+	if (!g_stop_sig || atomic_load_explicit(&g_sig_taken, memory_order_relaxed))
+		return;
+	if (sigaction(g_stop_sig, NULL, &cur) == 0 && cur.sa_handler != on_stop_signal &&
+	    !atomic_exchange(&g_sig_taken, 1))
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
+}
 
 /* The hot path checks one flag; anything unusual clears it. */
 static void slot_update_fast(struct slot *s)
@@ -361,8 +377,10 @@ static void write_block(struct slot *s, uint64_t commit, int own)
 {
 	uint32_t n = (uint32_t)(commit >> 32);
 	size_t end = (size_t)(commit & 0xffffffffu);
-	if (own)
+	if (own) {
 		write_thread_name(s);
+		check_signal_owner();
+	}
 	if (g_count_only) {
 		write_counts(s);
 		return;
@@ -522,6 +540,7 @@ static struct slot *thread_start(struct tls *t, int keep_stream)
 	block_reset(s);
 	slot_update_fast(s);
 	t->s = s;
+	check_signal_owner();
 	return s;
 }
 
@@ -956,6 +975,7 @@ static void install_signals(void)
 			sa.sa_handler = on_stop_signal;
 			sa.sa_flags = SA_RESTART;
 			sigaction(stop, &sa, NULL);
+			g_stop_sig = stop;
 			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_installed, 1);
 		} else {
 			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);

@@ -208,9 +208,10 @@ static int flush_signal_safe(const char *dir)
 /* Stop the command's process group: first ask every hook to write what it
  * holds (the flush signal, when every image took it), then SIGTERM, then
  * SIGKILL. */
-static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
+static void stop_group(pid_t pid, const char *dir, int *status, int *reaped, int *flushed)
 {
-	if (flush_signal_safe(dir)) {
+	*flushed = flush_signal_safe(dir);
+	if (*flushed) {
 		kill(-pid, FLUSH_SIGNAL);
 		for (int i = 0; i < 30 && !*reaped; i++) {
 			usleep(10000);
@@ -259,7 +260,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	if (pid == 0)
 		child_exec(o, hook, dir, cmd);
 	setpgid(pid, pid);
-	int status = 0, reaped = 0;
+	int status = 0, reaped = 0, flushed = 1;
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
 		if (w == pid)
@@ -267,15 +268,16 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		else if (w < 0 && errno != EINTR)
 			break;
 		if (!reaped && stop_requested)
-			stop_group(pid, dir, &status, &reaped);
+			stop_group(pid, dir, &status, &reaped, &flushed);
 	}
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (stop_requested)
-		snprintf(how, howlen, "the command was stopped by %s after %.1f s",
-			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
+		snprintf(how, howlen, "the command was stopped by %s after %.1f s%s",
+			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs,
+			 flushed ? "" : " with SIGTERM only: it handles memsleuth's flush signal itself");
 	else if (WIFSIGNALED(status))
 		snprintf(how, howlen, "the command was killed by signal %d (%s) after %.1f s",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)), secs);

@@ -89,6 +89,15 @@ kill -INT $drv; wait $drv; rc=$?
 check_eq "SIGINT: driver exit status" "$rc" 0
 check_eq "SIGINT: counts" "$(site_calls "$TMP/int.json" count_malloc)" 300
 
+# a program with its own handler for the flush signal is not sent it
+printf '#include <signal.h>\n#include <stdlib.h>\n#include <unistd.h>\nstatic void h(int s){(void)s;_exit(3);}\nint main(void){signal(SIGRTMAX-7,h);free(malloc(8));for(int i=0;i<500;i++)usleep(10000);return 0;}\n' >"$TMP/own.c"
+if cc -o "$TMP/own" "$TMP/own.c" 2>/dev/null; then
+	"$MS" hotspots --duration 1 --json -- "$TMP/own" >"$TMP/own.json" 2>/dev/null
+	check_match "own flush-signal handler: not sent ours, said so" "$(jq -r .how_ended "$TMP/own.json")" 'SIGTERM only: it handles'
+else
+	skip "own flush-signal handler: no C compiler"
+fi
+
 # 7. damaged logs: truncated and corrupted
 "$MS" hotspots --record-only --output "$TMP/rec" -- "$AC" --threads 2 --calls 3000 >/dev/null 2>&1
 f=$(ls "$TMP/rec"/proc-*.msl | head -1)
