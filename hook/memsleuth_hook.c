@@ -6,7 +6,7 @@
  * Rules this file lives by:
  * - It never allocates through the functions it hooks: its buffers come
  *   from mmap, formatting is done by hand.  What it calls that may
- *   allocate (dlsym, backtrace, pthread_atfork) runs with the thread's
+  *   allocate (dlsym, dlopen, the unwinder, pthread_atfork) runs with the thread's
  *   guard set, so those calls go straight to the real allocator.
  * - dlsym itself calls calloc before the real one is known: those few
  *   requests are served from a static buffer.
@@ -26,7 +26,6 @@
  *                          0 disables; default SIGRTMAX-7 */
 #include <dlfcn.h>
 #include <errno.h>
-#include <execinfo.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -43,6 +42,16 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <execinfo.h>
+/* Stacks (--stacks N) come from libunwind, local unwinding only: with its
+ * per-thread cache it walks a stack in a fraction of glibc backtrace()'s
+ * time (the benchmark ran 96x slower than bare with backtrace, 7x with
+ * libunwind), and like it needs no frame pointers.  It is dlopen'ed only
+ * when stacks are asked for; without it, backtrace() serves. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 #include "records/hotlog.h"
 
@@ -172,6 +181,7 @@ static struct ms_hl_counters g_local_counters;  /* when the page is missing */
 static unsigned char *g_maps_buf;
 static size_t       g_maps_cap;
 static atomic_int   g_maps_lock;
+static int        (*g_unw_backtrace)(void **, int);
 static int          g_stop_sig;       /* the flush signal, 0 when not ours */
 static atomic_int   g_sig_taken;      /* the program installed its own handler */
 
@@ -620,7 +630,7 @@ static int capture_stack(struct tls *t, uint64_t caller, void **out)
 		want = (int)(sizeof frames / sizeof frames[0]);
 	int saved = t->busy;
 	t->busy = 1;
-	int n = backtrace(frames, want);
+	int n = g_unw_backtrace ? g_unw_backtrace(frames, want) : backtrace(frames, want);
 	t->busy = saved;
 	int start = 0;
 	while (start < n && (uint64_t)(uintptr_t)frames[start] != caller)
@@ -1083,8 +1093,18 @@ static void hook_init(void)
 	v = getenv("MEMSLEUTH_HOOK_FORK");
 	g_fork_stop = v && !strcmp(v, "stop");
 	if (g_depth) {
+		void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+		int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
+			lib ? (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, STR(unw_set_caching_policy)) : NULL;
+		unw_addr_space_t *local = lib ? dlsym(lib, STR(unw_local_addr_space)) : NULL;
+		g_unw_backtrace = lib ? (int (*)(void **, int))dlsym(lib, STR(unw_backtrace)) : NULL;
+		if (policy && local)
+			policy(*local, UNW_CACHE_PER_THREAD);
 		void *warm[4];
-		backtrace(warm, 4);   /* loads libgcc_s now, with the guard on */
+		if (g_unw_backtrace)
+			g_unw_backtrace(warm, 4);   /* its first use sets up, with the guard on */
+		else
+			backtrace(warm, 4);         /* loads libgcc_s now, with the guard on */
 	}
 	pthread_key_create(&g_key, thread_exit);
 	pthread_atfork(at_fork_prepare, NULL, at_fork_child);
