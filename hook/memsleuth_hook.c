@@ -6,7 +6,7 @@
  * Rules this file lives by:
  * - It never allocates through the functions it hooks: its buffers come
  *   from mmap, formatting is done by hand.  What it calls that may
-  *   allocate (dlsym, dlopen, the unwinder, pthread_atfork) runs with the thread's
+ *   allocate (dlsym, dlopen, the unwinder, pthread_atfork) runs with the thread's
  *   guard set, so those calls go straight to the real allocator.
  * - dlsym itself calls calloc before the real one is known: those few
  *   requests are served from a static buffer.
