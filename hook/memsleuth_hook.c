@@ -135,6 +135,9 @@ struct slot {
 	unsigned     clock_countdown; /* calls until the next sample */
 	uint32_t     prev_stack[2];
 	uint64_t     ring[MS_HL_FREE_RING];
+	uint64_t     sizes[MS_HL_SIZE_SLOTS];  /* size + 1, 0 empty */
+	uint64_t     freed_by_size[MS_HL_SIZE_SLOTS];
+	unsigned     last_alloc_slot;
 	unsigned     ring_head;
 	uint64_t     last_alloc;
 	/* accounting */
@@ -340,6 +343,9 @@ static void block_reset(struct slot *s)
 	s->prev_caller[0] = s->prev_caller[1] = 0;
 	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
 	memset(s->ring, 0, sizeof s->ring);
+	memset(s->sizes, 0, sizeof s->sizes);
+	memset(s->freed_by_size, 0, sizeof s->freed_by_size);
+	s->last_alloc_slot = 0;
 	s->ring_head = 0;
 	s->last_alloc = 0;
 	atomic_store_explicit(&s->commit, EV_START, memory_order_release);
@@ -687,31 +693,40 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(caller - s->prev_caller[kind])));
 		s->prev_caller[kind] = caller;
 	}
-	if (ms_hl_op_has_size(op))
-		p = ms_hl_put_varint(p, size);
 	if (kind) {
 		if (ptr == s->last_alloc && ptr) {
 			f |= MS_HL_F_PTRHIT;
+			s->freed_by_size[s->last_alloc_slot] = ptr;
 		} else {
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
 		}
 		s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
 	} else {
+		unsigned slot = ms_hl_size_slot(size), ext = 0;
+		int size_hit = s->sizes[slot] == size + 1;
+		if (size_hit)
+			ext = 0x08 | slot << 4;
+		else
+			s->sizes[slot] = size + 1;
 		/* branch-free search: which recent free does the allocator hand back? */
-		unsigned hit = MS_HL_FREE_RING;
-		for (unsigned i = MS_HL_FREE_RING; i-- > 0;)
+		unsigned hit = s->freed_by_size[slot] == ptr ? MS_HL_PTR_BY_SIZE : MS_HL_FREE_RING;
+		for (unsigned i = MS_HL_PTR_BY_SIZE; i-- > 0;)
 			hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
 		if (!ptr)
 			hit = MS_HL_FREE_RING;
+		s->last_alloc_slot = slot;
 		if (LIKELY(hit < MS_HL_FREE_RING)) {
 			f |= MS_HL_F_PTRHIT;
-			if (hit) {
-				f |= 0x80;
-				*p++ = (unsigned char)hit;
-			}
-		} else {
-			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+			ext |= hit;
 		}
+		if (ext) {
+			f |= MS_HL_F_EXT;
+			*p++ = (unsigned char)ext;
+		}
+		if (!size_hit)
+			p = ms_hl_put_varint(p, size);
+		if (!(f & MS_HL_F_PTRHIT))
+			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
 		s->last_alloc = ptr;
 		if (op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY)
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(old - ptr)));

@@ -21,13 +21,22 @@
  *                   every few calls by the hook: a timeline, not a timer)
  *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
  *           stacks on:  [!F_SAMECALLER] varint stack id
- *   [op has size]   varint  size (calloc: nmemb * size, saturated)
- *   ptr:   [!F_PTRHIT] zigzag varint ptr - previous ptr.  The prediction
- *          for a free is the last allocated pointer; for an allocation,
- *          one of the last MS_HL_FREE_RING freed pointers (allocators
- *          reuse LIFO per size class): F_PTRHIT alone means the latest,
- *          F_PTRHIT|0x80 is followed by one byte, the index (1 = the one
- *          before, ...).
+ *   allocation ops:
+ *     [F_EXT]       byte    bits 0-2: with F_PTRHIT, which recent free the
+ *                           pointer is (0 latest, 1 the one before, ...
+ *                           up to 6), or 7: the last pointer freed right
+ *                           after its allocation of a size in this size's
+ *                           slot (tcache hands it back);
+ *                           bit 3: the size is in the size table, at the
+ *                           slot in bits 4-7
+ *     [size not from the table] varint size (calloc: nmemb * size,
+ *                           saturated); it then enters the table at slot
+ *                           ms_hl_size_slot(size)
+ *     [!F_PTRHIT]   zigzag varint ptr - previous ptr.  F_PTRHIT: one of
+ *                           the last MS_HL_FREE_RING freed pointers
+ *                           (allocators reuse LIFO per size class)
+ *   free: [!F_PTRHIT] zigzag varint ptr - previous ptr; F_PTRHIT: the
+ *                           last allocated pointer
  *   [realloc]       zigzag varint old ptr - new ptr
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
@@ -43,7 +52,8 @@
 #define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
-#define MS_HL_FREE_RING 8               /* recent frees an allocation's pointer is matched against */
+#define MS_HL_FREE_RING 8               /* recent frees kept; the first 7 are matched */
+#define MS_HL_PTR_BY_SIZE 7             /* ext index: the size slot's last free */
 #define MS_HL_COUNTERS_MAGIC 0x31544e434c534dull /* "MSLCNT1" */
 
 enum ms_hl_rec_type {
@@ -67,6 +77,8 @@ enum ms_hl_op {
 #define MS_HL_F_SAMECALLER 0x10
 #define MS_HL_F_PTRHIT     0x20
 #define MS_HL_F_TIME       0x40
+#define MS_HL_F_EXT        0x80    /* allocations: the ext byte follows */
+#define MS_HL_SIZE_SLOTS   16      /* direct-mapped table of recent sizes */
 
 /* Process options, in ms_hl_process.flags. */
 #define MS_HL_P_COUNT_ONLY 0x1
@@ -168,6 +180,12 @@ static inline const char *ms_hl_op_name(unsigned op)
 		"posix_memalign", "aligned_alloc", "valloc", "pvalloc", "free",
 	};
 	return op < MS_HL_OP_COUNT ? n[op] : "?";
+}
+
+/* Where a size lives in the size table (both sides compute it). */
+static inline unsigned ms_hl_size_slot(uint64_t size)
+{
+	return (unsigned)((size * 0x9e3779b97f4a7c15ull) >> 60);
 }
 
 /* Payload hash: 8 bytes a step, cheap enough for the hook's flushes. */

@@ -98,6 +98,9 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 	uint64_t ticks = b.ticks, prev_ptr = 0, prev_caller[2] = { 0, 0 }, last_alloc = 0;
 	uint32_t prev_stack[2] = { UINT32_MAX, UINT32_MAX };
 	uint64_t ring[MS_HL_FREE_RING] = { 0 };
+	uint64_t sizes[MS_HL_SIZE_SLOTS] = { 0 };   /* size + 1, 0 empty */
+	uint64_t freed_by_size[MS_HL_SIZE_SLOTS] = { 0 };
+	unsigned last_alloc_slot = 0;
 	unsigned ring_head = 0;
 	uint32_t n = 0;
 	uint64_t v;
@@ -144,11 +147,10 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 			}
 			ev.caller = prev_caller[kind];
 		}
-		if (ms_hl_op_has_size(op) && ms_hl_get_varint(&p, end, &ev.size))
-			goto bad;
 		if (kind) {
 			if (f & MS_HL_F_PTRHIT) {
 				ev.ptr = last_alloc;
+				freed_by_size[last_alloc_slot] = ev.ptr;
 			} else {
 				if (ms_hl_get_varint(&p, end, &v))
 					goto bad;
@@ -156,20 +158,33 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 			}
 			ring[ring_head++ % MS_HL_FREE_RING] = ev.ptr;
 		} else {
+			unsigned ext = 0;
+			if (f & MS_HL_F_EXT) {
+				if (p >= end)
+					goto bad;
+				ext = *p++;
+			}
+			if (ext & 0x08) {
+				if (!sizes[ext >> 4])
+					goto bad;   /* a slot never filled */
+				ev.size = sizes[ext >> 4] - 1;
+			} else {
+				if (ms_hl_get_varint(&p, end, &ev.size))
+					goto bad;
+				sizes[ms_hl_size_slot(ev.size)] = ev.size + 1;
+			}
+			unsigned slot = ms_hl_size_slot(ev.size);
 			if (f & MS_HL_F_PTRHIT) {
-				unsigned idx = 0;
-				if (f & 0x80) {
-					if (p >= end || *p >= MS_HL_FREE_RING)
-						goto bad;
-					idx = *p++;
-				}
-				ev.ptr = ring[(ring_head - 1 - idx) % MS_HL_FREE_RING];
+				unsigned idx = ext & 7;
+				ev.ptr = idx == MS_HL_PTR_BY_SIZE ? freed_by_size[slot]
+								  : ring[(ring_head - 1 - idx) % MS_HL_FREE_RING];
 			} else {
 				if (ms_hl_get_varint(&p, end, &v))
 					goto bad;
 				ev.ptr = prev_ptr + (uint64_t)ms_hl_unzigzag(v);
 			}
 			last_alloc = ev.ptr;
+			last_alloc_slot = slot;
 			if (op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY) {
 				if (ms_hl_get_varint(&p, end, &v))
 					goto bad;
