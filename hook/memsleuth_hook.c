@@ -138,6 +138,7 @@ struct slot {
 	uint64_t     sizes[MS_HL_SIZE_SLOTS];  /* size + 1, 0 empty */
 	uint64_t     freed_by_size[MS_HL_SIZE_SLOTS];
 	unsigned     last_alloc_slot;
+	unsigned char *pair_pos;      /* the last event if it was a malloc */
 	unsigned     ring_head;
 	uint64_t     last_alloc;
 	/* accounting */
@@ -346,6 +347,7 @@ static void block_reset(struct slot *s)
 	memset(s->sizes, 0, sizeof s->sizes);
 	memset(s->freed_by_size, 0, sizeof s->freed_by_size);
 	s->last_alloc_slot = 0;
+	s->pair_pos = NULL;
 	s->ring_head = 0;
 	s->last_alloc = 0;
 	atomic_store_explicit(&s->commit, EV_START, memory_order_release);
@@ -733,7 +735,14 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 	}
 	if (ptr)
 		s->prev_ptr = ptr;
-	*flags = (unsigned char)f;
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
+		/* freeing the malloc just made: fold into its byte */
+		*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
+		p = flags;
+	} else {
+		*flags = (unsigned char)f;
+	}
+	s->pair_pos = op == MS_HL_OP_MALLOC ? flags : NULL;
 	s->pos = p;
 	s->nevents++;
 	s->events++;

@@ -153,7 +153,7 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 	"$EX/zlib_workers" --rounds 100000 --threads 2 >/dev/null 2>&1 &
 	zp=$!; _pids+=($zp)
 	sleep 0.3
-	"$MS" hotspots --duration 3 --json $zp >"$TMP/att.json" 2>"$TMP/att.err"
+	"$MS" hotspots --duration 4 --json $zp >"$TMP/att.json" 2>"$TMP/att.err"
 	# both workers allocate at the same rate while attached: both named, both counted
 	check_eq "attach: the two workers seen" "$(jq -r '[.threads[] | select(.calls > 100) | .name] | sort | join(",")' "$TMP/att.json" 2>/dev/null)" "inflater-0,inflater-1"
 	check_match "attach: inflate call site named" "$(jq -r '.sites[].symbol' "$TMP/att.json" 2>/dev/null)" 'inflateInit2_' 

@@ -40,6 +40,9 @@ static int write_script(FILE *f, const char *lib, pid_t pid, double duration)
 	static const char snap[] = "printf(\"@@snapshot\\n\"); print(@c); print(@b); print(@n); print(@h); "
 				   "printf(\"@@end\\n\");";
 	fprintf(f, "interval:s:1 { %s }\n", snap);
+	/* the maps at exit, used only when no snapshot completed (a loaded
+	 * host can take longer to attach than a short --duration) */
+	fprintf(f, "END { printf(\"@@final\\n\"); print(@c); print(@b); print(@n); print(@h); printf(\"@@end\\n\"); }\n");
 	if (duration > 0)
 		fprintf(f, "interval:ms:%ld { %s exit(); }\n", (long)(duration * 1000), snap);
 	return ferror(f) ? -1 : 0;
@@ -98,7 +101,7 @@ static uint64_t hist_num(const char *s, char **end)
 int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 {
 	size_t tcap = 0;
-	/* the last complete snapshot */
+	/* the last complete snapshot, else the maps printed at exit */
 	const char *line = NULL, *stop = NULL;
 	for (const char *p = strstr(text, "@@snapshot\n"); p; p = strstr(p + 1, "@@snapshot\n")) {
 		const char *e = strstr(p, "@@end\n");
@@ -106,6 +109,11 @@ int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 			break;
 		line = p + 11;
 		stop = e;
+	}
+	const char *fin = strstr(text, "@@final\n");
+	if (!line && fin && strstr(fin, "@@end\n")) {
+		line = fin + 8;
+		stop = strstr(fin, "@@end\n");
 	}
 	while (line && line < stop && *line) {
 		const char *nl = strchr(line, '\n');

@@ -38,6 +38,10 @@
  *   free: [!F_PTRHIT] zigzag varint ptr - previous ptr; F_PTRHIT: the
  *                           last allocated pointer
  *   [realloc]       zigzag varint old ptr - new ptr
+ * A malloc freed at once (the next event of the thread frees it, from the
+ * thread's previous free call site, with no time step) is written as one
+ * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
+ * implied.  Both count in the block's nevents.
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
 #ifndef MS_HOTLOG_H
@@ -71,6 +75,7 @@ enum ms_hl_op {
 	MS_HL_OP_MEMALIGN, MS_HL_OP_POSIX_MEMALIGN, MS_HL_OP_ALIGNED_ALLOC,
 	MS_HL_OP_VALLOC, MS_HL_OP_PVALLOC, MS_HL_OP_FREE,
 	MS_HL_OP_COUNT,
+	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
 	MS_HL_OP_STACK = 15,
 };
 

@@ -122,7 +122,10 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 				sink->stack(sink->ctx, &b, (uint32_t)id, frames, (unsigned)depth);
 			continue;
 		}
-		if (op >= MS_HL_OP_COUNT)
+		int pair = op == MS_HL_OP_MALLOC_FREE;
+		if (pair)
+			op = MS_HL_OP_MALLOC;
+		if (op >= MS_HL_OP_COUNT || (pair && n + 2 > b.nevents))
 			goto bad;
 		struct ms_hl_event ev = { .op = op, .stack = UINT32_MAX };
 		int kind = op == MS_HL_OP_FREE;
@@ -195,6 +198,18 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 			prev_ptr = ev.ptr;
 		sink->event(sink->ctx, &b, &ev);
 		n++;
+		if (pair) {
+			/* the implied free: same state steps as a free that hits */
+			struct ms_hl_event fe = { .op = MS_HL_OP_FREE, .ticks = ticks, .ptr = last_alloc,
+						  .caller = stacks ? 0 : prev_caller[1],
+						  .stack = stacks ? prev_stack[1] : UINT32_MAX };
+			if (!last_alloc)
+				goto bad;
+			freed_by_size[last_alloc_slot] = last_alloc;
+			ring[ring_head++ % MS_HL_FREE_RING] = last_alloc;
+			sink->event(sink->ctx, &b, &fe);
+			n++;
+		}
 	}
 	if (n != b.nevents || p != end)
 		*corrupt = 1;
