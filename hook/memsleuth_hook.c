@@ -139,6 +139,7 @@ struct slot {
 	uint64_t     freed_by_size[MS_HL_SIZE_SLOTS];
 	unsigned     last_alloc_slot;
 	unsigned char *pair_pos;      /* the last event if it was a malloc */
+	int          pair_slot;       /* its size slot if fully predicted, else -1 */
 	unsigned     ring_head;
 	uint64_t     last_alloc;
 	/* accounting */
@@ -725,6 +726,9 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 			f |= MS_HL_F_EXT;
 			*p++ = (unsigned char)ext;
 		}
+		s->pair_slot = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
+					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE)
+				       ? (int)slot : -1;
 		if (!size_hit)
 			p = ms_hl_put_varint(p, size);
 		if (!(f & MS_HL_F_PTRHIT))
@@ -736,9 +740,15 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 	if (ptr)
 		s->prev_ptr = ptr;
 	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
-		/* freeing the malloc just made: fold into its byte */
-		*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
-		p = flags;
+		/* freeing the malloc just made: fold into its byte, or both into
+		 * one byte when the malloc was fully predicted */
+		if (s->pair_slot >= 0) {
+			*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_BY_SIZE | s->pair_slot << 4);
+			p = s->pair_pos + 1;
+		} else {
+			*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
+			p = flags;
+		}
 	} else {
 		*flags = (unsigned char)f;
 	}

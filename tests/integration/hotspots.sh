@@ -13,6 +13,15 @@ site_calls() { jq "[.sites[] | select(.symbol == \"$2\") | .calls] | add // 0" "
 "$MS" hotspots --json -- "$AC" --threads 4 --calls 500 --signals 3 --fork-exec >"$TMP/a.json" 2>"$TMP/a.err"
 check_eq "count_malloc calls = 500*(1+2+3+4)" "$(site_calls "$TMP/a.json" count_malloc)" 5000
 check_eq "count_free calls" "$(site_calls "$TMP/a.json" count_free)" 5000
+# bytes: thread K asks 16 + i % 64 for i < 500 * (K + 1)
+want_bytes=0
+for k in 0 1 2 3; do
+	n=$((500 * (k + 1))); r=$((n % 64))
+	want_bytes=$((want_bytes + 16 * n + (n / 64) * 2016 + r * (r - 1) / 2))
+done
+check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .bytes] | add' "$TMP/a.json")" "$want_bytes"
+check_eq "count_malloc: nothing live at the end" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .live_bytes] | add' "$TMP/a.json")" 0
+check_eq "count_malloc: every allocation short-lived" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .short_lived] | add' "$TMP/a.json")" 5000
 check_eq "once_each: 9 allocation calls + 8 frees per thread" "$(site_calls "$TMP/a.json" once_each)" 68
 check_eq "signal handler allocations (3 x malloc+free)" "$(site_calls "$TMP/a.json" sig_malloc)" 6
 check_eq "forked child's calls" "$(site_calls "$TMP/a.json" child_malloc)" 10

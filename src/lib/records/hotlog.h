@@ -41,7 +41,10 @@
  * A malloc freed at once (the next event of the thread frees it, from the
  * thread's previous free call site, with no time step) is written as one
  * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
- * implied.  Both count in the block's nevents.
+ * implied.  Both count in the block's nevents.  When the malloc itself was
+ * fully predicted (same caller, no time step, size from the table, pointer
+ * = the slot's last free) the pair is one byte: op MS_HL_OP_PAIR_BY_SIZE,
+ * the size slot in the high 4 bits.
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
 #ifndef MS_HOTLOG_H
@@ -76,6 +79,7 @@ enum ms_hl_op {
 	MS_HL_OP_VALLOC, MS_HL_OP_PVALLOC, MS_HL_OP_FREE,
 	MS_HL_OP_COUNT,
 	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
+	MS_HL_OP_PAIR_BY_SIZE = 11,  /* encoding only: the same, fully predicted */
 	MS_HL_OP_STACK = 15,
 };
 

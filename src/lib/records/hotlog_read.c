@@ -122,7 +122,29 @@ uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks
 				sink->stack(sink->ctx, &b, (uint32_t)id, frames, (unsigned)depth);
 			continue;
 		}
-		int pair = op == MS_HL_OP_MALLOC_FREE;
+		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE;
+		if (op == MS_HL_OP_PAIR_BY_SIZE) {
+			/* malloc: same caller, no time step, size and pointer from
+			 * the slot in the high bits; then its free */
+			unsigned slot = f >> 4;
+			if (!sizes[slot] || !freed_by_size[slot] || n + 2 > b.nevents)
+				goto bad;
+			struct ms_hl_event me = { .op = MS_HL_OP_MALLOC, .ticks = ticks, .size = sizes[slot] - 1,
+						  .ptr = freed_by_size[slot], .caller = stacks ? 0 : prev_caller[0],
+						  .stack = stacks ? prev_stack[0] : UINT32_MAX };
+			last_alloc = prev_ptr = me.ptr;
+			last_alloc_slot = slot;
+			sink->event(sink->ctx, &b, &me);
+			struct ms_hl_event fe = me;
+			fe.op = MS_HL_OP_FREE;
+			fe.size = 0;
+			fe.caller = stacks ? 0 : prev_caller[1];
+			fe.stack = stacks ? prev_stack[1] : UINT32_MAX;
+			ring[ring_head++ % MS_HL_FREE_RING] = me.ptr;
+			sink->event(sink->ctx, &b, &fe);
+			n += 2;
+			continue;
+		}
 		if (pair)
 			op = MS_HL_OP_MALLOC;
 		if (op >= MS_HL_OP_COUNT || (pair && n + 2 > b.nevents))
