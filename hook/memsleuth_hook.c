@@ -712,9 +712,14 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 		else
 			s->sizes[slot] = size + 1;
 		/* branch-free search: which recent free does the allocator hand back? */
-		unsigned hit = s->freed_by_size[slot] == ptr ? MS_HL_PTR_BY_SIZE : MS_HL_FREE_RING;
-		for (unsigned i = MS_HL_PTR_BY_SIZE; i-- > 0;)
-			hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
+		/* the size slot's last free first (tcache hands it back), then a
+		 * branch-free search of the recent frees */
+		unsigned hit = MS_HL_PTR_BY_SIZE;
+		if (s->freed_by_size[slot] != ptr) {
+			hit = MS_HL_FREE_RING;
+			for (unsigned i = MS_HL_PTR_BY_SIZE; i-- > 0;)
+				hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
+		}
 		if (!ptr)
 			hit = MS_HL_FREE_RING;
 		s->last_alloc_slot = slot;
