@@ -121,7 +121,7 @@ struct slot {
 	atomic_int   in_use;
 	atomic_int   lock;            /* held while the buffer is written out */
 	atomic_int   closed;          /* flushed by another thread at exit/exec/stop */
-	atomic_int   fast;            /* plain logging: no stacks, counts, sync or close */
+	atomic_int   fast;            /* FAST_LOG or FAST_COUNT: no stacks, sync or close */
 	uint32_t     stream, tid;
 	unsigned char *buf;           /* record header + block header + events */
 	_Atomic uint64_t commit;      /* (nevents << 32) | end offset, for flush_all */
@@ -384,9 +384,12 @@ static void check_signal_owner(void)
 }
 
 /* The hot path checks one flag; anything unusual clears it. */
+enum { FAST_NONE, FAST_LOG, FAST_COUNT };
+
 static void slot_update_fast(struct slot *s)
 {
-	atomic_store_explicit(&s->fast, !g_depth && !g_count_only && !s->sync && !atomic_load(&s->closed),
+	int plain = !g_depth && !s->sync && !atomic_load(&s->closed);
+	atomic_store_explicit(&s->fast, !plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG,
 			      memory_order_relaxed);
 }
 
@@ -807,10 +810,19 @@ record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
 {
 	struct tls *t = &tls;
 	struct slot *s = t->s;
-	if (LIKELY(s && !t->busy && atomic_load_explicit(&s->fast, memory_order_relaxed))) {
+	int fast = s ? atomic_load_explicit(&s->fast, memory_order_relaxed) : FAST_NONE;
+	if (LIKELY(fast == FAST_LOG && !t->busy)) {
 		t->busy = 2;
 		encode(t, s, op, size, ptr, old, caller, 0);
 		if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || t->npend))
+			fast_tail(t, s);
+		t->busy = 0;
+		return;
+	}
+	if (fast == FAST_COUNT && !t->busy) {
+		t->busy = 2;
+		count_event(s, caller, size, op);
+		if (UNLIKELY(t->npend))
 			fast_tail(t, s);
 		t->busy = 0;
 		return;
