@@ -171,7 +171,10 @@ static __thread struct tls tls __attribute__((tls_model("initial-exec")));
 static atomic_int   g_init;           /* 0 no, 1 in progress, 2 done */
 static int          g_off;            /* not logging (fork=stop child, no dir) */
 static int          g_fd = -1;        /* this image's log */
-static int          g_dirfd = -1;
+static char         g_dir[PATH_MAX];  /* the log directory ("" until known) */
+static char         g_log_path[PATH_MAX];
+static dev_t        g_log_dev;        /* what g_fd must still be */
+static ino_t        g_log_ino;
 static unsigned     g_depth;          /* stack frames, 0 = caller only */
 static int          g_count_only;
 static int          g_fork_stop;
@@ -262,6 +265,38 @@ static struct ms_hl_counters *counters(void)
 	return g_counters ? g_counters : &g_local_counters;
 }
 
+/* Move fd out of the way of the program's own descriptors (programs dup2
+ * onto small numbers); keep it where it is if the limit is low. */
+static int fd_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 500);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* A program may close every descriptor it did not open (daemons do) and
+ * get our number back for a file of its own: never write into that.
+ * Before each write, check the descriptor is still our log; if not, forget
+ * it (it is the program's now) and reopen the log by its path. */
+static void log_fd_check(void)
+{
+	struct stat st;
+	if (g_fd >= 0 && fstat(g_fd, &st) == 0 && st.st_dev == g_log_dev && st.st_ino == g_log_ino)
+		return;
+	g_fd = -1;
+	if (!g_log_path[0])
+		return;
+	int fd = open(g_log_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_dev == g_log_dev && st.st_ino == g_log_ino)
+		g_fd = fd_high(fd);
+	else
+		close(fd);
+}
+
 /* Write one whole record.  A short write on a full disk leaves a torn
  * record that the reader skips by its hash; the events are counted lost. */
 static int write_record(unsigned type, void *rec_and_payload, size_t payload_len)
@@ -272,10 +307,13 @@ static int write_record(unsigned type, void *rec_and_payload, size_t payload_len
 	r->version = MS_HL_VERSION;
 	r->len = (uint32_t)payload_len;
 	r->check = ms_hl_hash(r + 1, payload_len);
-	if (g_fd < 0)
-		return -1;
 	size_t total = sizeof *r + payload_len;
 	int saved = errno;
+	log_fd_check();
+	if (g_fd < 0) {
+		errno = saved;
+		return -1;
+	}
 	ssize_t w = write(g_fd, r, total);
 	int err = errno;
 	errno = saved;
@@ -934,7 +972,7 @@ static void open_log(int forked, uint32_t parent_seq)
 {
 	const char *dir = getenv("MEMSLEUTH_HOOK_DIR");
 	char tmpl[PATH_MAX];
-	if (g_dirfd < 0) {
+	if (!g_dir[0]) {
 		if (!dir || !*dir) {
 			const char *tmp = getenv("TMPDIR");
 			char *p = put_str(tmpl, tmpl + sizeof tmpl - 32, tmp && *tmp ? tmp : "/tmp");
@@ -951,12 +989,18 @@ static void open_log(int forked, uint32_t parent_seq)
 			*m++ = '\n';
 			(void)!write(2, msg, (size_t)(m - msg));
 		}
-		g_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (g_dirfd < 0) {
+		char *d = put_str(g_dir, g_dir + sizeof g_dir - 80, dir);
+		*d = 0;
+		int dfd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dfd < 0 || (size_t)(d - g_dir) >= sizeof g_dir - 81) {
+			if (dfd >= 0)
+				close(dfd);
+			g_dir[0] = 0;
 			g_off = 1;
 			return;
 		}
-		int cfd = openat(g_dirfd, "counters", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		int cfd = openat(dfd, "counters", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		close(dfd);
 		if (cfd >= 0) {
 			struct stat st;
 			if (fstat(cfd, &st) == 0 && st.st_size >= (off_t)sizeof(struct ms_hl_counters)) {
@@ -977,10 +1021,21 @@ static void open_log(int forked, uint32_t parent_seq)
 		p = put_uint(p, name + 62, seq);
 		p = put_str(p, name + 63, ".msl");
 		*p = 0;
-		int fd = openat(g_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+		char path[PATH_MAX];
+		p = put_str(path, path + sizeof path - 1, g_dir);
+		*p++ = '/';
+		p = put_str(p, path + sizeof path - 1, name);
+		*p = 0;
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
 		if (fd >= 0) {
-			g_fd = fd;
+			struct stat st;
+			g_fd = fd_high(fd);
 			g_seq = seq;
+			if (fstat(g_fd, &st) == 0) {
+				g_log_dev = st.st_dev;
+				g_log_ino = st.st_ino;
+				memcpy(g_log_path, path, sizeof path);
+			}
 			break;
 		}
 		if (errno != EEXIST) {
@@ -1083,9 +1138,11 @@ static void at_fork_child(void)
 			atomic_store(&s->in_use, 0);
 	}
 	atomic_store(&g_maps_lock, 0);
+	log_fd_check();          /* close it only if it is still ours */
 	if (g_fd >= 0)
 		close(g_fd);
 	g_fd = -1;
+	g_log_path[0] = 0;
 	atomic_store(&g_next_stream, 0);
 	uint32_t parent_seq = g_seq;
 	open_log(1, parent_seq);

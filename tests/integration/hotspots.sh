@@ -107,6 +107,37 @@ else
 	skip "own flush-signal handler: no C compiler"
 fi
 
+# a program that closes every descriptor and reuses the numbers (daemons
+# do): the hook must never write into the program's files, and keeps logging
+cat >"$TMP/closer.c" <<'EOF'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+__attribute__((noinline)) static void *closer_malloc(size_t n) { void *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+int main(int argc, char **argv)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	int f = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != f)
+			dup2(f, fd);
+	for (int i = 0; i < 200000; i++)
+		free(closer_malloc(32));
+	if (write(f, "program data\n", 13) != 13)
+		return 1;
+	return argc < 2;
+}
+EOF
+if cc -O2 -o "$TMP/closer" "$TMP/closer.c" 2>/dev/null; then
+	"$MS" hotspots --json -- "$TMP/closer" "$TMP/closer.out" >"$TMP/closer.json" 2>/dev/null
+	check_eq "fd reuse: the program's file holds only its data" "$(cat "$TMP/closer.out")" "program data"
+	check_eq "fd reuse: every call still logged" "$(jq '[.sites[] | select(.symbol | startswith("closer_malloc")) | .calls] | add' "$TMP/closer.json")" 200000
+else
+	skip "fd reuse: no C compiler"
+fi
+
 # 7. damaged logs: truncated and corrupted
 "$MS" hotspots --record-only --output "$TMP/rec" -- "$AC" --threads 2 --calls 3000 >/dev/null 2>&1
 f=$(ls "$TMP/rec"/proc-*.msl | head -1)
