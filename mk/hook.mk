@@ -8,10 +8,11 @@ EXTRA_HELPERS += $(HOOK_SO)
 # so the addition above does not reach it: name the prerequisite directly.
 all: $(HOOK_SO)
 
-$(HOOK_SO): hook/memsleuth_hook.c src/lib/records/hotlog.h
+HOOK_SRC := $(sort $(wildcard hook/*.c))
+$(HOOK_SO): $(HOOK_SRC) hook/hook.h src/lib/records/hotlog.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -ftls-model=initial-exec \
-	  -Wl,-z,defs -o $@ $< -ldl -lpthread
+	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared -fvisibility=hidden \
+	  -ftls-model=initial-exec -Wl,-z,defs -o $@ $(HOOK_SRC) -ldl -lpthread
 
 # Symbol resolution (library code in probe/symres.c) needs elfutils.
 LDLIBS_memsleuth += -ldw -lelf
