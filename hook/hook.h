@@ -32,10 +32,13 @@
  * time (the benchmark ran 96x slower than bare with backtrace, 7x with
  * libunwind), and like it needs no frame pointers.  It is dlopen'ed only
  * when stacks are asked for; without it, backtrace() serves. */
+#if __has_include(<libunwind.h>)
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#define HAVE_LIBUNWIND 1
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x) STR_(x)   /* libunwind's names are macros: the real symbol */
+#endif
 
 #include "records/hotlog.h"
 

@@ -250,6 +250,7 @@ void hook_init(void)
 	v = getenv("MEMSLEUTH_HOOK_FORK");
 	g_fork_stop = v && !strcmp(v, "stop");
 	if (g_depth) {
+#ifdef HAVE_LIBUNWIND
 		void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 		int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
 			lib ? (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, STR(unw_set_caching_policy)) : NULL;
@@ -257,6 +258,7 @@ void hook_init(void)
 		g_unw_backtrace = lib ? (int (*)(void **, int))dlsym(lib, STR(unw_backtrace)) : NULL;
 		if (policy && local)
 			policy(*local, UNW_CACHE_PER_THREAD);
+#endif
 		void *warm[4];
 		if (g_unw_backtrace)
 			g_unw_backtrace(warm, 4);   /* its first use sets up, with the guard on */
