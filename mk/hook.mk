@@ -4,12 +4,9 @@
 HOOK_SO := $(BUILD)/libmemsleuth-hook.so
 ALL_TARGETS += $(HOOK_SO)
 EXTRA_HELPERS += $(HOOK_SO)
-# The Makefile's `all: $(ALL_TARGETS)` line is read before this fragment,
-# so the addition above does not reach it: name the prerequisite directly.
-all: $(HOOK_SO)
 
-HOOK_SRC := $(sort $(wildcard hook/*.c))
-$(HOOK_SO): $(HOOK_SRC) hook/hook.h src/lib/records/hotlog.h
+HOOK_SRC := $(sort $(wildcard helpers/hook/*.c))
+$(HOOK_SO): $(HOOK_SRC) helpers/hook/hook.h src/lib/records/hotlog.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared -fvisibility=hidden \
 	  -ftls-model=initial-exec -Wl,-z,defs -o $@ $(HOOK_SRC) -ldl -lpthread

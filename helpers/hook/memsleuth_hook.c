@@ -24,7 +24,8 @@
  *   MEMSLEUTH_HOOK_COUNT   1 = count-only: per-thread, per-caller counters
  *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop"
  *   MEMSLEUTH_HOOK_SIGNAL  signal that flushes every thread (driver stop),
- *                          0 disables; default SIGRTMAX-7 */#include "hook.h"
+ *                          0 disables; default SIGRTMAX-7 */
+#include "hook.h"
 
 __thread struct tls tls __attribute__((tls_model("initial-exec")));
 
