@@ -79,10 +79,12 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 			dup2(devnull, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
+		setpgid(0, 0);   /* its own group: leftovers are found and stopped */
 		execvp(argv[0], argv);
 		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);
 	close(po[1]);
 	close(pe[1]);
 	int tty = label && isatty(2);
@@ -93,7 +95,17 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 	double term_at = 0;
 	int signals = 0;
 	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+	int st = 0, reaped = 0;
+	double reaped_at = 0;
 	while (open_fds > 0) {
+		/* A grandchild (a command the step launched) may hold the pipes
+		 * open after the step is gone: read on for a moment, then stop. */
+		if (!reaped && waitpid(pid, &st, WNOHANG) == pid) {
+			reaped = 1;
+			reaped_at = now_s();
+		}
+		if (reaped && now_s() - reaped_at > 1)
+			break;
 		double el = now_s() - t0;
 		if (!killed && ((stop && *stop) || el * 1000 > timeout_ms)) {
 			/* SIGINT first: the steps report what they have on Ctrl-C. */
@@ -140,9 +152,11 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 	for (int i = 0; i < 2; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (!reaped && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		kill(pid, SIGKILL);
+	/* Whatever the step left behind in its group (a command it launched)
+	 * goes with it. */
+	kill(-pid, SIGTERM);
 	if (tty)
 		fprintf(stderr, "\r%*s\r", (int)strlen(label) + 24, "");
 	c->seconds = now_s() - t0;
