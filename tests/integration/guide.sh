@@ -81,9 +81,9 @@ check_match "looked at the holding line" "$(jq -r '.looked_when' "$TMP/cmd.json"
 check_cmp "RSS sampled over time" "$(jq '.rss_timeline | length' "$TMP/cmd.json")" -ge 2
 check_eq "the command line is recorded" "$(jq -r '.command' "$TMP/cmd.json")" "$EX/pin --count 20000 --hold"
 if kill -0 "$lp" 2>/dev/null; then fail "launched command $lp left running"; kill -9 "$lp"; else pass "launched command stopped"; fi
-check_status "no matching line within --wait-max: error" 2 "$MS" guide --batch --when 'never-printed' --wait-max 1 -- "$EX/pin" --count 1000 --hold
+check_status "no matching line within --wait-max: error" 2 "$MS" guide --batch --when 'never-printed' --wait-max 1 -- "$EX/pin" --count 1237 --hold
 check_match "one-line reason and way out" "$(cat "$TMP/err")" "^memsleuth guide: waiting 1 s for a line matching 'never-printed': no line matched in time \\(use --when"
-check_eq "and the command was stopped" "$(pgrep -f -- "$EX/pin --count 1000 --hold" | wc -l)" 0
+check_eq "and the command was stopped" "$(pgrep -f -- "$EX/pin --count 1237 --hold" | wc -l)" 0
 check_status "command exits before the moment" 2 "$MS" guide --batch -- /bin/true
 check_match "says it exited" "$(cat "$TMP/err")" "it exited before the moment to look"
 
@@ -101,3 +101,9 @@ check_eq "stderr is one line" "$(wc -l <"$TMP/err")" 1
 for o in batch explain accounted report json when after wait-max window no-compare help; do
 	"$MS" guide --help | grep -q -- "--$o" && pass "guide --help lists --$o" || fail "guide --help lacks --$o"
 done
+
+# --- bash completion reads the steps and options from --help -------------
+comp() { bash -c 'source "$1"; shift; PATH=$BUILD:$PATH; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _memsleuth; echo "${COMPREPLY[*]}"' _ \
+	"$(dirname "$0")/../../scripts/memsleuth.bash-completion" "$@"; }
+check_eq "completion: steps" "$(comp memsleuth gu)" "guide"
+check_eq "completion: a guide option" "$(comp memsleuth guide --no-c)" "--no-compare"
