@@ -87,6 +87,7 @@ int cmd_arenas(int argc, char **argv)
 	const char *nd = getenv("MEMSLEUTH_NO_DEBUGINFO");
 	o.no_debuginfo = nd && nd[0] && strcmp(nd, "0");
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
@@ -103,7 +104,8 @@ int cmd_arenas(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			ms_fatal("memsleuth arenas", "see 'memsleuth arenas --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

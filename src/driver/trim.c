@@ -20,6 +20,7 @@
 #include "report/json.h"
 #include "findings/arenas.h"
 #include "steps.h"
+#include "util/err.h"
 #include "util/paths.h"
 #include "util/size.h"
 #include "util/spawn.h"
@@ -256,6 +257,7 @@ int cmd_trim(int argc, char **argv)
 	};
 	int yes = 0, json = 0, timeout_s = 30, c;
 	const char *method = NULL;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "yt:m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'y': yes = 1; break;
@@ -274,7 +276,8 @@ int cmd_trim(int argc, char **argv)
 			method = optarg;
 			break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			ms_fatal("memsleuth trim", "see 'memsleuth trim --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

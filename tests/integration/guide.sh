@@ -107,3 +107,13 @@ comp() { bash -c 'source "$1"; shift; PATH=$BUILD:$PATH; COMP_WORDS=("$@"); COMP
 	"$(dirname "$0")/../../scripts/memsleuth.bash-completion" "$@"; }
 check_eq "completion: steps" "$(comp memsleuth gu)" "guide"
 check_eq "completion: a guide option" "$(comp memsleuth guide --no-c)" "--no-compare"
+
+# --- every step: an unknown option is one line with a hint, exit 2 --------
+for s in doctor overview arenas hotspots trim compare lab guide; do
+	"$MS" "$s" --bogus-option 1 >"$TMP/out" 2>"$TMP/err"; rc=$?
+	if [ "$rc" = 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "^memsleuth $s: --bogus-option: unknown option.*(see 'memsleuth $s --help')" "$TMP/err"; then
+		pass "$s: unknown option is one line with a hint"
+	else
+		fail "$s: unknown option gave exit $rc: $(head -c 200 "$TMP/err")"
+	fi
+done

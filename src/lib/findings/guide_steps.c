@@ -318,6 +318,19 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			 "see the overview's verdict for what does.");
 		return;
 	}
+	const char *rec = compare ? ms_jstr(compare, "recommendation.text", NULL) : NULL;
+	if (g->have_arenas && g->free_resident * 10 < g->rss) {
+		/* Nothing is free to give back: allocator settings cannot help. */
+		snprintf(s->verdict, sizeof s->verdict,
+			 "The memory is in use (%s in use, %s free): no trim or allocator setting returns it; reduce what "
+			 "%s%s keeps alive.%s", SZ(g->in_use), SZ(g->free_resident),
+			 g->have_hot ? "the busiest thread, " : "the application", g->have_hot ? g->hot_name : "",
+			 rec ? " memsleuth compare measured the remedies on the command (evidence above)." : "");
+		if (rec)
+			ms_gstep_evidence(s, "compare: %s", rec);
+		ms_gstep_command(s, "memsleuth compare -- %s   # confirms that no allocator setting changes it", cmd);
+		return;
+	}
 	if (g->is_jvm && g->jdk_trim)
 		ms_gstep_command(s, "jcmd %d System.trim_native_heap   # the safe trim for a JVM", (int)g->pid);
 	else if (g->have_arenas)
@@ -332,7 +345,6 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	if (je)
 		ms_gstep_command(s, "LD_PRELOAD=%s MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 %s", je, cmd);
 	ms_gstep_command(s, "memsleuth compare -- %s   # proves which of these works for this workload", cmd);
-	const char *rec = compare ? ms_jstr(compare, "recommendation.text", NULL) : NULL;
 	if (rec) {
 		snprintf(s->verdict, sizeof s->verdict, "compare measured the remedies on the workload: %s", rec);
 		if (ms_jstr(compare, "apply.shell", NULL))
