@@ -117,3 +117,19 @@ for s in doctor overview arenas hotspots trim compare lab guide; do
 		fail "$s: unknown option gave exit $rc: $(head -c 200 "$TMP/err")"
 	fi
 done
+
+# --- a JVM with NMT on: the accounted figure is NMT's committed total -----
+if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd >/dev/null; then
+	printf 'public class Hold { public static void main(String[] a) throws Exception { System.out.println("ready"); System.out.flush(); Thread.sleep(120000); } }\n' >"$TMP/Hold.java"
+	javac -d "$TMP" "$TMP/Hold.java" && {
+		java -XX:NativeMemoryTracking=summary -Xmx64m -cp "$TMP" Hold >"$TMP/java.out" 2>&1 & jp=$!; _pids+=("$jp")
+		for _ in $(seq 1 100); do grep -q ready "$TMP/java.out" && break; sleep 0.1; done
+		"$MS" guide --batch --json --window 1 "$jp" >"$TMP/jvm.json" 2>/dev/null
+		nmt_kb=$(jcmd "$jp" VM.native_memory summary | sed -n 's/^Total: reserved=[0-9]*KB, committed=\([0-9]*\)KB.*/\1/p')
+		check_match "JVM: accounted from NMT" "$(jq -r '.accounted_from' "$TMP/jvm.json")" "^NMT committed total, jcmd $jp"
+		check_within "JVM: accounted = NMT committed total" "$(jq '.accounted_bytes' "$TMP/jvm.json")" $((nmt_kb * 1024)) 2
+		stop_example "$jp"
+	}
+else
+	skip "JVM with NMT: no JDK (java, javac, jcmd) on this host"
+fi

@@ -364,6 +364,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)
 {
 	reason[0] = 0;
+	if (s != MS_G_REMEDIES && g->has_accounted && !base(g)) {
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for: there is no gap for "
+			 "the allocator to explain", SZ(g->rss), SZ(g->accounted));
+		return 0;
+	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {
 		snprintf(reason, len, "the allocator is %s, not glibc: there are no glibc arenas to read", g->allocator);
 		return 0;
