@@ -347,8 +347,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	ms_gstep_command(s, "memsleuth compare -- %s   # proves which of these works for this workload", cmd);
 	if (rec) {
 		snprintf(s->verdict, sizeof s->verdict, "compare measured the remedies on the workload: %s", rec);
-		if (ms_jstr(compare, "apply.shell", NULL))
-			ms_gstep_command(s, "%s", ms_jstr(compare, "apply.shell", ""));
+		if (ms_jstr(compare, "recommendation.shell", NULL))
+			ms_gstep_command(s, "%s", ms_jstr(compare, "recommendation.shell", ""));
 	} else if (g->have_arenas && g->trim_prediction * 10 >= g->rss) {
 		snprintf(s->verdict, sizeof s->verdict,
 			 "Freed memory kept by glibc is the cause: trimming would return %s now; for good, cap the "
@@ -418,11 +418,19 @@ void ms_guide_conclude(struct ms_guide *g)
 		if (g->have_hot)
 			snprintf(hot, sizeof hot, "; thread %" PRIu64 " (%s) made the most allocator calls%s%s", g->hot_tid,
 				 g->hot_name, g->hot_site[0] ? " from " : "", g->hot_site);
+		const struct ms_jval *cmp = rem->findings;
+		const char *best = ms_jstr(cmp, "recommendation.config", NULL), *apply = ms_jstr(cmp, "recommendation.shell", NULL);
+		char fix[200];
+		if (best)
+			snprintf(fix, sizeof fix, "%s, measured by memsleuth compare on the command (step 6)", best);
+		else
+			snprintf(fix, sizeof fix, "malloc_trim now; for good, fewer arenas or an allocator that returns memory, "
+				 "proven with memsleuth compare");
 		if (g->have_arenas && g->free_resident * 10 >= g->rss)
-			ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "",
+			ms_verdict_add(c, MS_NOTICE, apply ? apply : rem->ncmd ? rem->commands[0] : "",
 				       "%s and free chunks hold %s; malloc_trim would return %s%s; fix: %s",
 				       g->arena_rss > g->main_heap_rss ? "Arena heaps" : "The main heap", SZ(g->free_resident),
-				       SZ(g->trim_prediction), hot, rem->verdict);
+				       SZ(g->trim_prediction), hot, fix);
 		else
 			ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "", "%s", rem->verdict);
 	}

@@ -294,8 +294,8 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 	r_table(r, &t);
 	if (ms_jstr(f, "recommendation.text", NULL))
 		r_para(r, "Recommendation: %s", ms_jstr(f, "recommendation.text", ""));
-	if (ms_jstr(f, "apply.shell", NULL))
-		r_code(r, ms_jstr(f, "apply.shell", ""));
+	if (ms_jstr(f, "recommendation.shell", NULL))
+		r_code(r, ms_jstr(f, "recommendation.shell", ""));
 }
 
 static void trim(struct ms_render *r, const struct ms_jval *f)
