@@ -123,6 +123,10 @@ fi
 check_eq "guide --report FILE.md = msreport --markdown of its JSON" \
 	"$(sed 's/z2-\([0-9]*\)\.svg/z-\1.svg/' "$TMP/z2.md" | diff - "$TMP/z.md" | wc -l)" 0
 check_cmp "Markdown charts as SVG files beside it" "$(ls "$TMP"/z-*.svg | wc -l)" -ge 2
+if [ "$(jq -r '.steps[3].status' "$z")" = done ]; then
+	check_eq "hotspots findings name their step (embedded)" "$(jq -r '.steps[3].findings.step' "$z")" hotspots
+	check_match "Markdown: the hotspot table" "$(cat "$TMP/z.md")" "\\| tid \\| thread \\| calls \\| bytes \\|"
+fi
 
 # --- bash completion reads the steps and options from --help -------------
 comp() { bash -c 'source "$1"; shift; PATH=$BUILD:$PATH; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _memsleuth; echo "${COMPREPLY[*]}"' _ \

@@ -63,7 +63,19 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 			ms_json_str(j, s->commands[k]);
 		ms_json_arr_end(j);
 		ms_json_key(j, "findings");
-		ms_json_value(j, s->findings);
+		if (s->findings && s->findings->type == MS_J_OBJ && !ms_jget(s->findings, "step")) {
+			/* A step whose JSON does not name itself: name it, so the
+			 * renderer knows how to draw it. */
+			ms_json_obj_begin(j);
+			ms_json_kstr(j, "step", ms_gstep_name((enum ms_gstep_id)i));
+			for (const struct ms_jval *c = s->findings->child; c; c = c->next) {
+				ms_json_key(j, c->key);
+				ms_json_value(j, c);
+			}
+			ms_json_obj_end(j);
+		} else {
+			ms_json_value(j, s->findings);
+		}
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
