@@ -347,8 +347,13 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	ms_gstep_command(s, "memsleuth compare -- %s   # proves which of these works for this workload", cmd);
 	if (rec) {
 		snprintf(s->verdict, sizeof s->verdict, "compare measured the remedies on the workload: %s", rec);
-		if (ms_jstr(compare, "recommendation.shell", NULL))
-			ms_gstep_command(s, "%s", ms_jstr(compare, "recommendation.shell", ""));
+		if (ms_jstr(compare, "recommendation.shell", NULL) && s->ncmd < MS_G_MAX_CMD) {
+			/* The measured winner goes first. */
+			memmove(s->commands[1], s->commands[0], sizeof s->commands[0] * (size_t)s->ncmd);
+			snprintf(s->commands[0], sizeof s->commands[0], "%s   # measured best by compare",
+				 ms_jstr(compare, "recommendation.shell", ""));
+			s->ncmd++;
+		}
 	} else if (g->have_arenas && g->trim_prediction * 10 >= g->rss) {
 		snprintf(s->verdict, sizeof s->verdict,
 			 "Freed memory kept by glibc is the cause: trimming would return %s now; for good, cap the "
