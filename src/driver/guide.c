@@ -208,7 +208,8 @@ static struct ms_jval *run_step(struct ms_gstep *st, const char *step, char **ar
 	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
 		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
 		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
-	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT) && (doc = findings_start(c.out))) {
+	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT || rc == MS_STEPRUN_INTERRUPTED) &&
+		   (doc = findings_start(c.out))) {
 		/* A step that also lets a launched command print to stdout:
 		 * its findings are the document from the first line with '{'. */
 		if (doc != c.out)
@@ -216,6 +217,8 @@ static struct ms_jval *run_step(struct ms_gstep *st, const char *step, char **ar
 					  (size_t)(doc - c.out));
 		if (rc == MS_STEPRUN_TIMEOUT)
 			ms_gstep_evidence(st, "it ran past %d s and was stopped with Ctrl-C: the findings are what it had", timeout_s);
+		if (rc == MS_STEPRUN_INTERRUPTED)
+			ms_gstep_evidence(st, "interrupted: the findings are what it had");
 		v = parse_buf(doc, c.outlen - (size_t)(doc - c.out), label, why, sizeof why);
 		if (!v)
 			ms_gstep_set(st, MS_G_FAILED, why);

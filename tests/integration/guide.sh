@@ -82,6 +82,17 @@ check_match "looked at the holding line" "$(jq -r '.looked_when' "$TMP/cmd.json"
 check_cmp "RSS sampled over time" "$(jq '.rss_timeline | length' "$TMP/cmd.json")" -ge 2
 check_eq "the command line is recorded" "$(jq -r '.command' "$TMP/cmd.json")" "$EX/pin --count 20000 --hold"
 if kill -0 "$lp" 2>/dev/null; then fail "launched command $lp left running"; kill -9 "$lp"; else pass "launched command stopped"; fi
+# SIGINT in the middle of a step: the findings so far, the command stopped.
+"$MS" guide --batch --json --no-compare -- "$EX/zlib_workers" --threads 2 --rounds 40 --evict --hold >"$TMP/int.json" 2>"$TMP/int.err" &
+gp=$!
+for _ in $(seq 1 300); do grep -q "running memsleuth hotspots" "$TMP/int.err" && break; sleep 0.05; done
+kill -INT "$gp"; wait "$gp"
+check_eq "SIGINT mid-step: exit 0 with the findings so far" "$?" 0
+check_eq "SIGINT: stopped early" "$(jq '.stopped_early' "$TMP/int.json")" true
+check_eq "SIGINT: remedies not reached" "$(jq -r '.steps[5].status' "$TMP/int.json")" "not reached"
+ip=$(jq '.pid' "$TMP/int.json")
+if kill -0 "$ip" 2>/dev/null; then fail "SIGINT: launched command $ip left running"; kill -9 "$ip"; else pass "SIGINT: launched command stopped"; fi
+check_eq "SIGINT: nothing of it left" "$(pgrep -f -- "zlib_workers --threads 2 --rounds 40 --evict" | wc -l)" 0
 check_status "no matching line within --wait-max: error" 2 "$MS" guide --batch --when 'never-printed' --wait-max 1 -- "$EX/pin" --count 1237 --hold
 check_match "one-line reason and way out" "$(cat "$TMP/err")" "^memsleuth guide: waiting 1 s for a line matching 'never-printed': no line matched in time \\(use --when"
 check_eq "and the command was stopped" "$(pgrep -f -- "$EX/pin --count 1237 --hold" | wc -l)" 0
