@@ -10,7 +10,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 # --- the pin example: 200,000 x 1 KiB freed under a 1-byte pin ----------
 start_example pin freed --count 200000 || exit 1
 heap_kb=$(awk '/\[heap\]/ { h = 1; next } h && /^Rss:/ { print $2; exit }' "/proc/$EX_PID/smaps")
-"$MS" guide --batch --json --accounted 1M "$EX_PID" >"$TMP/pin.json" 2>"$TMP/pin.err"
+"$MS" guide --batch --json --window 1 --accounted 1M "$EX_PID" >"$TMP/pin.json" 2>"$TMP/pin.err"
 check_eq "guide on pin exits 0" "$?" 0
 j=$TMP/pin.json
 check_eq "steps in method order" "$(jq -r '[.steps[].name] | join(",")' "$j")" \
