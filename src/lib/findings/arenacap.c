@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/allocator.h"
+#include "findings/glibclayout.h"
 #include "probe/elf.h"
+#include "probe/elfsym.h"
+#include "probe/remote.h"
 #include "probe/procfs.h"
 #include "records/environ.h"
 
@@ -106,4 +110,25 @@ int ms_glibc_cpus(int pid, const char *glibc_version)
 	int n = ms_cpulist_count(buf);
 	free(buf);
 	return n;
+}
+
+int ms_arena_cap_from_mp(const struct ms_libc *lc, struct ms_remote *r, struct ms_arena_cap *out)
+{
+	struct ms_glibc_layout l;
+	if (!r || !lc->has_debuginfo || lc->debuginfo_ignored ||
+	    ms_glibc_layout_for(lc->elf.glibc_version, &l, NULL) < 0)
+		return -1;
+	struct ms_elfsym_query q = { .name = "mp_" };
+	uint64_t vaddr;
+	if (ms_elfsym_lookup(lc->debuginfo, &q, 1, &vaddr, NULL) < 0 || !q.found)
+		return -1;
+	uint64_t addr = lc->libc_base + q.value - vaddr + l.mp_arena_max, v;
+	if (addr < lc->libc_base || addr + 8 > lc->libc_end || ms_remote_read_exact(r, addr, &v, 8) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	memset(out, 0, sizeof *out);
+	out->cap = (unsigned long)v;
+	snprintf(out->source, sizeof out->source, "mp_.arena_max = %lu, read from the process", out->cap);
+	return 1;
 }

@@ -23,6 +23,16 @@ int ms_cpulist_count(const char *list);
 void ms_arena_cap_compute(const char *env, size_t envlen, int cpus, int is64,
 			  struct ms_arena_cap *out);
 
+struct ms_libc;
+struct ms_remote;
+
+/* The cap as the process holds it: mp_.arena_max read from its memory,
+ * located by the libc debug file's symbols.  Catches mallopt(M_ARENA_MAX)
+ * made after start-up, which the environment cannot show.  Returns 1 and
+ * fills out when mp_.arena_max is set, 0 when it is 0 (glibc then computes
+ * the cap from the CPUs), -1 when it cannot be read (no debug info). */
+int ms_arena_cap_from_mp(const struct ms_libc *lc, struct ms_remote *r, struct ms_arena_cap *out);
+
 /* CPUs as the target's glibc counts them (online, or affinity for 2.34). */
 int ms_glibc_cpus(int pid, const char *glibc_version);
 

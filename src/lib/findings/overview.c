@@ -323,7 +323,8 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	if (ov->libc.allocator == MS_ALLOC_GLIBC && (heaps.all_verified || heaps.n == 0))
 		ov->arenas = (long)heaps.arenas + 1;   /* + main_arena */
 	ov->cpus = ms_glibc_cpus(pid, ov->libc.elf.glibc_version);
-	ms_arena_cap_compute(env, envlen, ov->cpus, ov->libc.elf.elf_class != 32, &ov->cap);
+	if (ov->libc.allocator != MS_ALLOC_GLIBC || ms_arena_cap_from_mp(&ov->libc, r, &ov->cap) != 1)
+		ms_arena_cap_compute(env, envlen, ov->cpus, ov->libc.elf.elf_class != 32, &ov->cap);
 
 	ov->rss = t.status.vm_rss;
 	ov->cg_ok = ms_cgroup_memory(pid, "/sys/fs/cgroup", &ov->cg) == 0;
