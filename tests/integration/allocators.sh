@@ -41,6 +41,7 @@ for lib in libjemalloc.so.2:jemalloc libtcmalloc_minimal.so.4:tcmalloc libmimall
 	classes_add_up "$name preloaded"
 	dr
 	check_match "doctor $name preloaded: says preloaded" "$(check_field allocator status) $(check_field allocator detail)" "^no $name .*via LD_PRELOAD"
+	check_eq "arenas $name preloaded: says glibc is not in charge" "$("$MS" arenas --json "$HELD_PID" | jq -r '.allocator + " " + (.glibc_in_charge | tostring)')" "$name false"
 	kill "$HELD_PID"
 
 	# Linked: DT_NEEDED names it, no LD_PRELOAD.  Debian ships no -dev
@@ -59,6 +60,7 @@ for lib in libjemalloc.so.2:jemalloc libtcmalloc_minimal.so.4:tcmalloc libmimall
 	dr
 	check_match "doctor $name linked: says linked, not preloaded" "$(check_field allocator status) $(check_field allocator detail)" "^no $name \(.*, linked\) replaces glibc malloc"
 	check_eq "doctor $name linked: the hook still works (dynamic)" "$(check_field ld_preload_hook status)" yes
+	check_eq "arenas $name linked: says glibc is not in charge" "$("$MS" arenas --json "$HELD_PID" | jq -r '.allocator + " " + (.glibc_in_charge | tostring)')" "$name false"
 	kill "$HELD_PID"
 done
 
@@ -73,6 +75,7 @@ if gcc -static -O1 -o "$TMP/hold-static" "$TMP/hold.c" 2>/dev/null; then
 	dr
 	check_eq "doctor static glibc: the hook cannot be used" "$(check_field ld_preload_hook status)" no
 	check_eq "doctor static glibc: allocator" "$(check_field allocator detail)" glibc-static
+	check_refused "arenas static glibc" "$MS" arenas "$HELD_PID"
 	kill "$HELD_PID"
 else
 	skip "overview static glibc: gcc -static failed (libc6-dev's libc.a missing?)"
@@ -93,6 +96,7 @@ if command -v musl-gcc >/dev/null; then
 		dr
 		check_match "doctor musl $kind: not glibc" "$(check_field glibc_version status) $(check_field glibc_version detail)" "^no not glibc: musl libc"
 		check_eq "doctor musl $kind: hook usable only when dynamic" "$(check_field ld_preload_hook status)" "$([ $kind = dynamic ] && echo yes || echo no)"
+		check_refused "arenas musl $kind" "$MS" arenas "$HELD_PID"
 		kill "$HELD_PID"
 	done
 	# stripped, a static musl binary says nothing about its libc: memsleuth
@@ -106,6 +110,7 @@ if command -v musl-gcc >/dev/null; then
 		classes_add_up "musl stripped"
 		dr
 		check_eq "doctor musl stripped: allocator not guessed" "$(check_field allocator detail)" unknown
+		check_refused "arenas musl stripped" "$MS" arenas "$HELD_PID"
 		kill "$HELD_PID"
 	else
 		fail "overview musl stripped: start"

@@ -23,6 +23,8 @@ sysmem_at() {   # sysmem_at XML PHASE: main arena's system current from malloc_i
 # debug-info fields themselves, the cgroup's usage and Pss (other processes
 # move both: Pss divides shared pages among everyone mapping them)
 numbers() { jq -S 'del(.libc_debuginfo, .debuginfo_ignored, .cgroup, .pss_bytes)' "$1"; }
+arenas_numbers() { jq -S 'del(.debuginfo_used, .symbols_agree, .walk_ms, .attempts)' "$1"; }
+A() { jq -r "$1" "$TMP/ar.json"; }
 doctor_numbers() { jq -S '.checks |= map(select(.name != "libc_debuginfo" and .name != "cgroup_memory"))' "$1"; }
 # check_same NAME A B: the two texts are identical (a diff on failure)
 check_same() {
@@ -74,6 +76,13 @@ pin_checks() {
 		check_within "overview $rel $mode: class RSS sums to smaps_rollup Rss" "$(J .class_rss_sum_bytes)" "$(rollup_rss "$pid")" 1
 		check_eq "overview $rel $mode: no arena heaps in a single-threaded pin" "$(J .arena_heaps)" 0
 		check_match "overview $rel $mode: libc read through map_files, not a host path" "$(J .libc_read_as)" "^/proc/$pid/map_files/"
+		"$MS" arenas --json $flag "$pid" > "$TMP/ar.json"
+		check_eq "arenas $rel $mode: consistent walk" "$(A .snapshot_consistent)" true
+		check_eq "arenas $rel $mode: main arena system_mem = the example's malloc_info" \
+			"$(A '.arenas[0].system_mem')" "$(sysmem_at "$xml" freed)"
+		check_eq "arenas $rel $mode: debug info used exactly when allowed" "$(A .debuginfo_used)" \
+			"$([ "$mode" = debuginfo ] && echo true || echo false)"
+		cp "$TMP/ar.json" "$TMP/ar.$mode.json"
 		"$MS" doctor --json $flag "$pid" > "$TMP/dr.json"
 		check_match "doctor $rel $mode: that release's glibc" "$(check glibc_version detail)" "^$ver \(GNU C Library"
 		check_eq "doctor $rel $mode: layout verified for $ver" "$(check glibc_layout status)" yes
@@ -88,8 +97,17 @@ pin_checks() {
 			check_eq "doctor $rel: --no-debuginfo says ignored" "$(check libc_debuginfo status)" no
 			check_same "overview $rel: --no-debuginfo gives identical numbers" "$(numbers "$TMP/ov.json")" "$(numbers "$TMP/ov.with.json")"
 			check_same "doctor $rel: --no-debuginfo gives identical checks" "$(doctor_numbers "$TMP/dr.json")" "$(doctor_numbers "$TMP/dr.with.json")"
+			check_same "arenas $rel: --no-debuginfo gives identical numbers" "$(arenas_numbers "$TMP/ar.no-debuginfo.json")" "$(arenas_numbers "$TMP/ar.debuginfo.json")"
 		fi
 	done
+	# the trim prediction against a real malloc_trim(0), run by that
+	# release's gdb inside the target's root
+	local before after predicted
+	predicted=$(jq -r .trim_prediction_bytes "$TMP/ar.debuginfo.json")
+	before=$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status")
+	in_target_root "$pid" gdb -batch -p "$pid" -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1
+	after=$(awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$pid/status")
+	check_within "arenas $rel: trim prediction within 5% of a real malloc_trim(0)" "$predicted" "$((before - after))" 5
 }
 
 # explosion_checks PID VERSION REL CONTAINER GDB_N
@@ -111,8 +129,14 @@ explosion_checks() {
 		check_eq "overview $rel $mode: every heap confirmed by its heap_info" "$(J .arena_heaps_verified)" true
 		check_within "overview $rel $mode: class RSS sums to smaps_rollup Rss" "$(J .class_rss_sum_bytes)" "$(rollup_rss "$pid")" 1
 		check_eq "overview $rel $mode: every thread's stack found" "$(J .stacks_matched)" 41
-		# arenas checks for this release and mode go here, one line each:
-		#   check_eq "arenas $rel $mode: ..." ...   (lands in the arenas column)
+		"$MS" arenas --json $flag "$pid" > "$TMP/ar.json"
+		check_eq "arenas $rel $mode: consistent walk" "$(A .snapshot_consistent)" true
+		if [ -n "$gdb_n" ]; then
+			check_eq "arenas $rel $mode: arenas = narenas from gdb inside the root" "$(A '.arenas | length')" "$gdb_n"
+		fi
+		check_eq "arenas $rel $mode: non-main arena heaps = overview's" "$(A '[.arenas[] | select(.is_main | not) | .heaps] | add')" "$(J .arena_heaps)"
+		# more arenas checks for this release and mode: one line each,
+		# named "arenas $rel $mode: ..." (they land in the arenas column)
 	done
 }
 

@@ -6,9 +6,9 @@
 /* One line per release; the format is read by scripts/portability-matrix,
  * keep it: { "VERSION", "WHERE", "STEP STEP" }, */
 static const struct ms_verified table[] = {
-	{ "2.31", "Debian 11 bullseye, chroot", "doctor overview" },
-	{ "2.36", "Debian 12 bookworm, host", "doctor overview" },
-	{ "2.41", "Debian 13 trixie, chroot", "doctor overview" },
+	{ "2.31", "Debian 11 bullseye, chroot", "doctor overview arenas" },
+	{ "2.36", "Debian 12 bookworm, host", "doctor overview arenas" },
+	{ "2.41", "Debian 13 trixie, chroot", "doctor overview arenas" },
 };
 
 const struct ms_verified *ms_verified_find(const char *glibc_version)
