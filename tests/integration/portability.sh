@@ -228,6 +228,11 @@ pin_checks "$EX_PID" "$TMP/pin.xml" / "$hostver" host host
 stop_example "$EX_PID"
 
 # --- other glibc releases ---
+# the archive out of reach: a clear reason and exit 3, so that tests can skip
+MEMSLEUTH_ROOTFS_CACHE=$TMP/no-cache MEMSLEUTH_DEBIAN_MIRROR=http://127.0.0.1:9/debian \
+	"$REPO/scripts/rootfs" bullseye >/dev/null 2>"$TMP/unreach.err"
+check_eq "rootfs: unreachable archive gives exit 3" $? 3
+check_match "rootfs: and says so" "$(cat "$TMP/unreach.err")" "^rootfs: bullseye: Debian archive unreachable \(http://127.0.0.1:9/debian/dists/bullseye/Release"
 if ! roots=$("$REPO/scripts/rootfs" bullseye trixie 2>"$TMP/rootfs.err"); then
 	skip "bullseye, trixie: no root filesystems: $(tail -1 "$TMP/rootfs.err")"
 	exit 0

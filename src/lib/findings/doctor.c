@@ -13,6 +13,7 @@
 #include "probe/procfs.h"
 #include "probe/remote.h"
 #include "probe/target.h"
+#include "findings/glibclayout.h"
 #include "findings/verified.h"
 #include "util/size.h"
 #include "util/spawn.h"
@@ -176,12 +177,18 @@ static void check_layout(struct ms_doctor *d, const char *version)
 		add(d, "glibc_layout", MS_CHECK_YES, NULL,
 		    "glibc %s struct layouts verified by tests on %s (%s); verified: %s",
 		    version, v->where, v->steps, list);
+	else if (ms_version_cmp(version, MS_GLIBC_MIN) < 0 || ms_version_cmp(version, MS_GLIBC_MAX) > 0)
+		add(d, "glibc_layout", MS_CHECK_NO,
+		    "memsleuth arenas --assume-version X.Y reads it with a known layout; cross-check with gdb",
+		    "glibc %s: outside the layouts memsleuth knows (%s to %s); verified: %s",
+		    version, MS_GLIBC_MIN, MS_GLIBC_MAX, list);
 	else
 		add(d, "glibc_layout", MS_CHECK_NO,
 		    "cross-check arena numbers with gdb and the release's debug info (p narenas, p main_arena)",
-		    "glibc %s: unverified, no passing test on this release; layouts assumed from the "
-		    "neighbouring releases (heap_info %s); verified: %s",
-		    version, ms_version_cmp(version, "2.35") >= 0 ? "48 B from 2.35" : "32 B before 2.35", list);
+		    "glibc %s: unverified, no passing test on this release; its layout is taken from the "
+		    "%s to %s table (heap_info %s); verified: %s",
+		    version, MS_GLIBC_MIN, MS_GLIBC_MAX,
+		    ms_version_cmp(version, "2.35") >= 0 ? "48 B from 2.35" : "32 B before 2.35", list);
 }
 
 /* Another PID namespace, mount namespace or chroot: which PIDs, and that

@@ -1,7 +1,8 @@
 /* Which glibc releases memsleuth's reading of glibc's private structures
- * (heap_info today; malloc_state when `arenas` lands) has been proven on
- * by a passing test on a real libc of that release.  A release not listed
- * is read with the layout of its neighbours and is reported as unverified.
+ * (heap_info, malloc_state, malloc_par: findings/glibclayout.c) has been
+ * proven on by a passing test on a real libc of that release.  A release
+ * not listed is read with the layout of its version range and is reported
+ * as unverified.
  *
  * The table is kept by hand in verified.c, next to the tests that earn each
  * entry (tests/integration/portability.sh); `make portability` refuses to
