@@ -2,8 +2,10 @@
 # Debian bullseye (glibc 2.31, the 32-byte heap_info) and trixie (2.41)
 # chroots, inspected from the host against the same oracles as on the host
 # (smaps_rollup, the example's own malloc_info, a count from maps, and gdb
-# run inside the chroot with that release's libc6-dbg); a target in its own
-# PID namespace; the same numbers with and without debug info.
+# run inside the chroot with that release's libc6-dbg); the same release as
+# a container (own PID and mount namespace and root); a target in its own
+# PID namespace; as a user without map_files; the same numbers with and
+# without debug info.
 #
 # The roots are built once by scripts/rootfs into its cache (~100 s cold,
 # needs root and the Debian archive; otherwise SKIP with the reason).  Every
@@ -171,6 +173,38 @@ on_release() {   # on_release REL ROOT
 	done
 	explosion_checks "$EX_PID" "$ver" "$rel" "$container" "$gdb_n"
 	stop_example "$EX_PID"
+
+	# A container in all but name: its own PID and mount namespace, root
+	# the release's tree (unshare --root), /proc of its own
+	unshare --mount --pid --fork --root="$root" --mount-proc "$in/arena_explosion" --threads 8 --hold \
+		>"$TMP/ct.out" 2>&1 &
+	local cu=$! cp=
+	_pids+=("$cu")
+	for _ in $(seq 1 100); do grep -q phase=spread "$TMP/ct.out" && break; sleep 0.1; done
+	cp=$(pgrep -P "$cu" | head -1)
+	if [ -z "$cp" ]; then
+		fail "overview $rel container: did not start: $(head -c 200 "$TMP/ct.out")"
+	else
+		_pids+=("$cp")
+		matrix_row "glibc $ver" "container $rel (PID+mount namespace, own root)" debuginfo glibc
+		# gdb in the container: its mount and PID namespace, where the target is PID 1
+		gdb_n=$(nsenter --target "$cp" --mount --pid --root -- sh -c 'cd / && exec gdb -batch -p 1 -ex "p narenas"' 2>/dev/null |
+			awk '/^\$1 =/ {print $3}')
+		"$MS" overview --json "$cp" > "$TMP/ov.json"
+		check_eq "overview $rel container: both PIDs" "$(J .pid) $(J .ns_pid)" "$cp 1"
+		check_eq "overview $rel container: glibc version" "$(J .glibc_version)" "$ver"
+		check_eq "overview $rel container: arenas = narenas from gdb in the container" "$(J .arenas)" "${gdb_n:-gdb failed}"
+		check_eq "overview $rel container: arena heaps = independent count from maps" "$(J .arena_heaps)" "$(maps_heap_count "$cp")"
+		check_within "overview $rel container: class RSS sums to smaps_rollup Rss" "$(J .class_rss_sum_bytes)" "$(rollup_rss "$cp")" 1
+		"$MS" arenas --json "$cp" > "$TMP/ar.json"
+		check_eq "arenas $rel container: arenas = narenas from gdb in the container" "$(A '.arenas | length')" "${gdb_n:-gdb failed}"
+		check_eq "arenas $rel container: debug info read from the container" "$(A .debuginfo_used)" true
+		"$MS" doctor --json "$cp" > "$TMP/dr.json"
+		check_eq "doctor $rel container: ns_pid" "$(D .ns_pid)" 1
+		check_match "doctor $rel container: its root and debug info" "$(check filesystem_view detail) $(check libc_debuginfo detail)" \
+			"root at $root: .* /proc/$cp/root/usr/lib/debug/.build-id/"
+		kill -9 "$cp" 2>/dev/null; wait "$cu" 2>/dev/null
+	fi
 
 	# Without root, map_files is closed: the path from maps carries the
 	# chroot's prefix, which must be stripped before /proc/PID/root.
