@@ -32,9 +32,13 @@ UNITS       := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_TARGETS := $(BUILD)/memsleuth $(HELPERS) $(EXAMPLES)
 
 .PHONY: all deps test unit integration demo install clean
-all: $(ALL_TARGETS)
+.DEFAULT_GOAL := all
 
+# Fragments come before 'all' so that their ALL_TARGETS += ... is seen when
+# the rule's prerequisites are expanded.
 -include $(sort $(wildcard mk/*.mk))
+
+all: $(ALL_TARGETS)
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)

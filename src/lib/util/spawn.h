@@ -1,6 +1,5 @@
-/* Running a companion program (gdb, stap, bpftrace --version ...) with a
- * deadline, capturing its output.  The child is killed at the deadline;
- * nothing is left running. */
+/* Finding companion programs, and running one the simple way (a deadline,
+ * output into a buffer): a thin form of util/subproc.h. */
 #ifndef MS_SPAWN_H
 #define MS_SPAWN_H
 
