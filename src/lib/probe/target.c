@@ -70,3 +70,19 @@ int ms_target_mapped_path(const struct ms_target *t, uint64_t start, uint64_t en
 	ms_target_path(t, path, out, outlen);
 	return 0;
 }
+
+int ms_pid_fs_foreign(pid_t pid)
+{
+	char link[64], root[PATH_MAX], ours[64] = "", theirs[64] = "";
+	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
+	ssize_t n = readlink(link, root, sizeof root - 1);
+	root[n > 0 ? n : 0] = 0;
+	if (n > 0 && strcmp(root, "/"))
+		return 1;
+	snprintf(link, sizeof link, "/proc/%d/ns/mnt", (int)pid);
+	n = readlink(link, theirs, sizeof theirs - 1);
+	theirs[n > 0 ? n : 0] = 0;
+	n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
+	ours[n > 0 ? n : 0] = 0;
+	return theirs[0] && ours[0] && strcmp(theirs, ours) != 0;
+}

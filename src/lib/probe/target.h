@@ -36,6 +36,11 @@ void ms_target_path(const struct ms_target *t, const char *path, char *out, size
 int ms_target_mapped_path(const struct ms_target *t, uint64_t start, uint64_t end,
 			  const char *path, char *out, size_t outlen);
 
+/* 1 when process pid sees another filesystem than we do: its root is not
+ * ours (chroot) or it lives in another mount namespace.  Tools run from
+ * here on such a target (gdb) must be pointed at /proc/PID/root. */
+int ms_pid_fs_foreign(pid_t pid);
+
 /* Pure part of ms_target_path, for tests: root is "/proc/PID/root",
  * root_link where it points. */
 void ms_root_relative(const char *root, const char *root_link, const char *path,
