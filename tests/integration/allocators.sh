@@ -42,6 +42,7 @@ for lib in libjemalloc.so.2:jemalloc libtcmalloc_minimal.so.4:tcmalloc libmimall
 	dr
 	check_match "doctor $name preloaded: says preloaded" "$(check_field allocator status) $(check_field allocator detail)" "^no $name .*via LD_PRELOAD"
 	check_eq "arenas $name preloaded: says glibc is not in charge" "$("$MS" arenas --json "$HELD_PID" | jq -r '.allocator + " " + (.glibc_in_charge | tostring)')" "$name false"
+	check_refused "trim $name preloaded" "$MS" trim --yes "$HELD_PID"
 	kill "$HELD_PID"
 
 	# Linked: DT_NEEDED names it, no LD_PRELOAD.  Debian ships no -dev
@@ -61,6 +62,7 @@ for lib in libjemalloc.so.2:jemalloc libtcmalloc_minimal.so.4:tcmalloc libmimall
 	check_match "doctor $name linked: says linked, not preloaded" "$(check_field allocator status) $(check_field allocator detail)" "^no $name \(.*, linked\) replaces glibc malloc"
 	check_eq "doctor $name linked: the hook still works (dynamic)" "$(check_field ld_preload_hook status)" yes
 	check_eq "arenas $name linked: says glibc is not in charge" "$("$MS" arenas --json "$HELD_PID" | jq -r '.allocator + " " + (.glibc_in_charge | tostring)')" "$name false"
+	check_refused "trim $name linked" "$MS" trim --yes "$HELD_PID"
 	kill "$HELD_PID"
 done
 
@@ -76,6 +78,7 @@ if gcc -static -O1 -o "$TMP/hold-static" "$TMP/hold.c" 2>/dev/null; then
 	check_eq "doctor static glibc: the hook cannot be used" "$(check_field ld_preload_hook status)" no
 	check_eq "doctor static glibc: allocator" "$(check_field allocator detail)" glibc-static
 	check_refused "arenas static glibc" "$MS" arenas "$HELD_PID"
+	check_refused "trim static glibc" "$MS" trim --yes "$HELD_PID"
 	kill "$HELD_PID"
 else
 	skip "overview static glibc: gcc -static failed (libc6-dev's libc.a missing?)"
@@ -97,6 +100,7 @@ if command -v musl-gcc >/dev/null; then
 		check_match "doctor musl $kind: not glibc" "$(check_field glibc_version status) $(check_field glibc_version detail)" "^no not glibc: musl libc"
 		check_eq "doctor musl $kind: hook usable only when dynamic" "$(check_field ld_preload_hook status)" "$([ $kind = dynamic ] && echo yes || echo no)"
 		check_refused "arenas musl $kind" "$MS" arenas "$HELD_PID"
+		check_refused "trim musl $kind" "$MS" trim --yes "$HELD_PID"
 		kill "$HELD_PID"
 	done
 	# stripped, a static musl binary says nothing about its libc: memsleuth
