@@ -60,14 +60,17 @@ start_in_root() {
 	echo "example $name in $rel did not reach phase $phase in 30 s"; return 1
 }
 
-# settle PID: wait until every thread is blocked in a system call.  A
-# workload that has just printed its phase is still on its way into
-# sigwait, faulting in a few more pages of code and stack: numbers taken
-# then differ from run to run by those pages.
+# settle PID: wait until every thread is blocked in a system call and its
+# memory stays put for 0.2 s.  A workload that has just printed its phase
+# is still on its way into sigwait, faulting in and dirtying a few more
+# pages of code and stack: numbers taken then differ by those pages.
 settle() {
-	for _ in $(seq 1 50); do
-		grep -qs '^running' /proc/"$1"/task/*/syscall || return 0
-		sleep 0.1
+	local before now=""
+	for _ in $(seq 1 25); do
+		before=$now
+		now=$(grep -E '^(Rss|Private_Dirty):' "/proc/$1/smaps_rollup" 2>/dev/null)
+		if [ "$now" = "$before" ] && ! grep -qs '^running' /proc/"$1"/task/*/syscall; then return 0; fi
+		sleep 0.2
 	done
 }
 
