@@ -10,8 +10,8 @@
 # The roots are built once by scripts/rootfs into its cache (~100 s cold,
 # needs root and the Debian archive; otherwise SKIP with the reason).  Every
 # assertion lands in the portability matrix under the row set by matrix_row
-# and the step its name starts with: an `arenas` check for a release is one
-# line in on_release ("arenas $rel: ...").
+# and the step its name starts with: a new check for a release is one line
+# in pin_checks, explosion_checks or on_release, named "STEP $rel ...:".
 source "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 J() { jq -r "$1" "$TMP/ov.json"; }
