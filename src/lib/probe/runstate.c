@@ -1,6 +1,5 @@
 #include "probe/runstate.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,30 +7,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe/procfs.h"
+#include "records/status.h"
+
 int ms_runstate_read(pid_t pid, struct ms_runstate *rs)
 {
 	memset(rs, 0, sizeof *rs);
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *buf;
+	size_t len;
+	struct ms_status st;
+	if (ms_proc_read(pid, "status", &buf, &len, NULL) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
+	int ok = ms_status_parse(buf, len, &st) == 0;
+	free(buf);
+	if (!ok)
 		return -1;
-	buf[n] = 0;
 	rs->exists = 1;
-	const char *s = strstr(buf, "\nState:");
-	if (s) {
-		s += 7;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		rs->state = *s;
-	}
-	const char *t = strstr(buf, "\nTracerPid:");
-	if (t)
-		rs->tracer = (pid_t)strtol(t + 11, NULL, 10);
+	rs->state = st.state;
+	rs->tracer = st.tracer;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe/procfs.h"
 #include "util/subproc.h"
 
 struct sampler {
@@ -21,21 +22,13 @@ struct sampler {
 
 static int statm_rss(pid_t pid, long page, uint64_t *rss)
 {
-	char path[48], buf[128];
-	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *buf;
+	if (ms_proc_read(pid, "statm", &buf, NULL, NULL) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	char *p = strchr(buf, ' ');
-	if (!p)
-		return -1;
 	/* A zombie reads as zeros: that is not the workload's RSS. */
-	unsigned long long pages = strtoull(p + 1, NULL, 10);
+	unsigned long long pages = p ? strtoull(p + 1, NULL, 10) : 0;
+	free(buf);
 	if (!pages)
 		return -1;
 	*rss = pages * (uint64_t)page;

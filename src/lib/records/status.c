@@ -32,6 +32,8 @@ int ms_status_parse(const char *buf, size_t len, struct ms_status *st)
 			seen++;
 		} else if (!strcmp(line, "Tgid")) {
 			st->tgid = (pid_t)atoi(v);
+		} else if (!strcmp(line, "TracerPid")) {
+			st->tracer = (pid_t)atoi(v);
 		} else if (!strcmp(line, "PPid")) {
 			st->ppid = (pid_t)atoi(v);
 		} else if (!strcmp(line, "Uid")) {
