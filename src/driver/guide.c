@@ -16,6 +16,7 @@
 #include "findings/guide.h"
 #include "findings/overview.h"
 #include "guide_int.h"
+#include "options.h"
 #include "probe/procfs.h"
 #include "records/jsonread.h"
 #include "report/doctor_report.h"
@@ -63,6 +64,7 @@ static void usage(FILE *out)
 		"  -W, --wait-max S      with -- CMD: give up waiting for the moment after S seconds (default 120)\n"
 		"  -t, --window S        how long the attaching steps (hotspots, syscalls) watch (default 5)\n"
 		"  -C, --no-compare      with -- CMD: do not rerun it under each remedy (memsleuth compare)\n"
+		MS_COMMON_HELP
 		"  -h, --help            this help\n");
 }
 
@@ -440,7 +442,7 @@ int cmd_guide(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { "when", required_argument, NULL, 'w' },
 		{ "after", required_argument, NULL, 'A' }, { "wait-max", required_argument, NULL, 'W' },
 		{ "window", required_argument, NULL, 't' }, { "no-compare", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "help", no_argument, NULL, 'h' }, MS_COMMON_OPTIONS, { 0 },
 	};
 	struct gopts o = { .after = -1, .wait_max = 120, .window = 5 };
 	struct ms_guide *g = calloc(1, sizeof *g);
@@ -482,6 +484,8 @@ int cmd_guide(int argc, char **argv)
 			break;
 		case 'h': usage(stdout); free(g); return MS_EXIT_OK;
 		default:
+			if (ms_common_option(c))   /* inherited by the child steps too */
+				break;
 			ms_fatal(prog, "see 'memsleuth guide --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}

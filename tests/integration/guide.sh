@@ -110,7 +110,7 @@ check_match "unknown option: hint" "$(cat "$TMP/err")" "--frobnicate: unknown op
 check_status "--when without -- CMD" 2 "$MS" guide --when x 1
 check_status "PID that does not exist" 2 "$MS" guide --batch 999999999
 check_eq "stderr is one line" "$(wc -l <"$TMP/err")" 1
-for o in batch explain accounted report json when after wait-max window no-compare help; do
+for o in batch explain accounted report json when after wait-max window no-compare no-debuginfo help; do
 	"$MS" guide --help | grep -q -- "--$o" && pass "guide --help lists --$o" || fail "guide --help lacks --$o"
 done
 
