@@ -264,7 +264,7 @@ static int jvm_accounted(struct ms_guide *g)
 	return ok;
 }
 
-static void ask_accounted(const struct gopts *o, struct ms_guide *g)
+static void ask_accounted(struct ms_guide *g)
 {
 	for (int tries = 0; tries < 3 && !stop_flag; tries++) {
 		fprintf(stderr, "   How much memory does the application believe it uses (e.g. 500M; Enter to skip)? ");
@@ -282,7 +282,6 @@ static void ask_accounted(const struct gopts *o, struct ms_guide *g)
 		}
 		fprintf(stderr, "   '%s' is not a size: write it like 512M or 1.5G\n", line);
 	}
-	(void)o;
 }
 
 static struct ms_jval *overview_findings(struct ms_guide *g, struct ms_err *e)
@@ -562,7 +561,7 @@ int cmd_guide(int argc, char **argv)
 	/* 1: the symptom. */
 	say_step_head(&o, MS_G_ACCOUNTED);
 	if (!g->has_accounted && o.interactive)
-		ask_accounted(&o, g);
+		ask_accounted(g);
 	if (g->has_accounted) {
 		ms_jfree(ov);
 		if (!(ov = overview_findings(g, &e))) {

@@ -156,6 +156,20 @@ for s in doctor overview arenas hotspots trim compare lab guide; do
 	fi
 done
 
+# --- another allocator: glibc's arena steps skipped, saying why ------------
+je=$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2 2>/dev/null | head -1)
+if [ -n "$je" ]; then
+	LD_PRELOAD=$je "$EX/pin" --count 20000 --hold >"$TMP/je.out" 2>&1 & jpid=$!; _pids+=("$jpid")
+	for _ in $(seq 1 100); do grep -q holding "$TMP/je.out" && break; sleep 0.1; done
+	"$MS" guide --batch --json --window 1 "$jpid" >"$TMP/je.json" 2>/dev/null
+	check_eq "jemalloc: arenas skipped" "$(jq -r '.steps[2].status' "$TMP/je.json")" skipped
+	check_match "jemalloc: the reason names the allocator" "$(jq -r '.steps[2].reason' "$TMP/je.json")" "the allocator is jemalloc, not glibc"
+	check_match "jemalloc: no glibc remedy offered" "$(jq -r '.steps[5].verdict' "$TMP/je.json")" "not glibc: glibc's trim and arena settings do not apply"
+	stop_example "$jpid"
+else
+	skip "jemalloc target: libjemalloc2 not installed"
+fi
+
 # --- a JVM with NMT on: the accounted figure is NMT's committed total -----
 if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd >/dev/null; then
 	printf 'public class Hold { public static void main(String[] a) throws Exception { System.out.println("ready"); System.out.flush(); Thread.sleep(120000); } }\n' >"$TMP/Hold.java"
