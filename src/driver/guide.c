@@ -4,7 +4,6 @@
  * so a step that is not in this build is reported as such and the guide
  * goes on.  What the findings mean is decided in findings/guide*.c. */
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,39 +11,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "findings/doctor.h"
 #include "findings/guide.h"
-#include "findings/overview.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
 #include "records/jsonread.h"
-#include "report/doctor_report.h"
 #include "report/guide_report.h"
-#include "report/overview_report.h"
 #include "report/render.h"
 #include "steps.h"
-#include "util/steprun.h"
 #include "util/size.h"
 
 static const char *const prog = "memsleuth guide";
 #define DEFAULT_WHEN "holding"
 
-static volatile sig_atomic_t stop_flag;
+volatile sig_atomic_t guide_stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	guide_stop = 1;
 }
 
-struct gopts {
-	int    batch, explain, json, interactive, no_compare;
-	const char *report, *when;
-	double after, wait_max, window;
-	char **cmd;                /* after "--" */
-	FILE  *say;                /* the narrative: stdout, or stderr with --json */
-};
 
 static void usage(FILE *out)
 {
@@ -82,255 +69,6 @@ static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
 	return n > k && !strcmp(s + n - k, suffix);
-}
-
-static void wrap(FILE *out, const char *indent, const char *label, const char *text)
-{
-	size_t col = fprintf(out, "%s%s", indent, label);
-	const char *p = text;
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (col + w + 1 > 78 && col > strlen(indent) + strlen(label)) {
-			fprintf(out, "\n%s%*s", indent, (int)strlen(label), "");
-			col = strlen(indent) + strlen(label);
-		} else if (p != text) {
-			fputc(' ', out);
-			col++;
-		}
-		fprintf(out, "%.*s", (int)w, p);
-		col += w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', out);
-}
-
-static void say_step_head(const struct gopts *o, enum ms_gstep_id s)
-{
-	fprintf(o->say, "\n== Step %d/%d: %s  [%s]\n", (int)s + 1, MS_G_N, ms_gstep_title(s), ms_gstep_name(s));
-	wrap(o->say, "   ", "why: ", ms_gstep_why(s));
-	if (o->explain)
-		wrap(o->say, "   ", "lesson: ", ms_gstep_explain(s));
-	fflush(o->say);
-}
-
-static void say_step_body(const struct gopts *o, const struct ms_gstep *st)
-{
-	if (st->status == MS_G_SKIPPED) {
-		wrap(o->say, "   ", "skipped: ", st->reason);
-		return;
-	}
-	if (st->status == MS_G_UNAVAILABLE || st->status == MS_G_FAILED)
-		wrap(o->say, "   ", st->status == MS_G_UNAVAILABLE ? "not available: " : "failed: ", st->reason);
-	if (st->nev) {
-		fprintf(o->say, "   evidence:\n");
-		for (int i = 0; i < st->nev; i++)
-			wrap(o->say, "     ", "- ", st->evidence[i]);
-	}
-	if (st->verdict[0])
-		wrap(o->say, "   ", "verdict: ", st->verdict);
-	if (st->ncmd)
-		fprintf(o->say, "   reproduce:\n");
-	for (int i = 0; i < st->ncmd; i++)
-		fprintf(o->say, "     $ %s\n", st->commands[i]);   /* unwrapped: to copy and paste */
-	if (st->next[0])
-		wrap(o->say, "   ", "next: ", st->next);
-	fflush(o->say);
-}
-
-/* On a terminal: wait for Enter; 'q' stops (the findings so far are kept). */
-static int pause_here(const struct gopts *o)
-{
-	if (!o->interactive || stop_flag)
-		return !stop_flag;
-	fprintf(stderr, "   [Enter: next step, q: stop] ");
-	fflush(stderr);
-	char line[64];
-	if (!fgets(line, sizeof line, stdin))
-		return 0;
-	return line[0] != 'q' && line[0] != 'Q';
-}
-
-static struct ms_jval *parse_buf(const char *buf, size_t len, const char *name, char *why, size_t whylen)
-{
-	struct ms_err e = { 0 };
-	struct ms_jval *v = ms_jparse(buf, len, name, &e);
-	if (!v)
-		snprintf(why, whylen, "its JSON could not be read: %s", e.msg);
-	return v;
-}
-
-static const char *findings_start(const char *out)
-{
-	if (!out)
-		return NULL;
-	const char *p = out;
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	if (*p == '{')
-		return p;
-	p = strstr(out, "\n{");
-	return p ? p + 1 : (*out ? out : NULL);
-}
-
-/* Run `memsleuth STEP args...` and read its findings.  NULL when the step
- * is not in this build, failed, or its JSON was unreadable; st says so. */
-static struct ms_jval *run_step(struct ms_gstep *st, const char *step, char **args, int timeout_s)
-{
-	/* The steps are this very executable, unless MEMSLEUTH_STEPS names
-	 * another (a different build, or a test's stand-in). */
-	char self[PATH_MAX];
-	const char *other = getenv("MEMSLEUTH_STEPS");
-	if (other && *other) {
-		snprintf(self, sizeof self, "%s", other);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n <= 0) {
-			ms_gstep_set(st, MS_G_FAILED, "cannot find the memsleuth executable (/proc/self/exe)");
-			return NULL;
-		}
-		self[n] = 0;
-	}
-	char *argv[80];
-	int k = 0;
-	argv[k++] = self;
-	argv[k++] = (char *)step;
-	argv[k++] = "--json";
-	for (int i = 0; args && args[i] && k < 79; i++)
-		argv[k++] = args[i];
-	argv[k] = NULL;
-	struct ms_steprun c;
-	char label[64], line[400];
-	snprintf(label, sizeof label, "memsleuth %s", step);
-	int rc = ms_steprun_run(argv, &c, timeout_s * 1000, label, &stop_flag);
-	struct ms_jval *v = NULL;
-	char why[600];
-	const char *doc;
-	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
-		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
-		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
-	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT || rc == MS_STEPRUN_INTERRUPTED) &&
-		   (doc = findings_start(c.out))) {
-		/* A step that also lets a launched command print to stdout:
-		 * its findings are the document from the first line with '{'. */
-		if (doc != c.out)
-			ms_gstep_evidence(st, "the step's output had %zu bytes of the command's own output before its findings",
-					  (size_t)(doc - c.out));
-		if (rc == MS_STEPRUN_TIMEOUT)
-			ms_gstep_evidence(st, "it ran past %d s and was stopped with Ctrl-C: the findings are what it had", timeout_s);
-		if (rc == MS_STEPRUN_INTERRUPTED)
-			ms_gstep_evidence(st, "interrupted: the findings are what it had");
-		v = parse_buf(doc, c.outlen - (size_t)(doc - c.out), label, why, sizeof why);
-		if (!v)
-			ms_gstep_set(st, MS_G_FAILED, why);
-	} else {
-		if (rc == MS_STEPRUN_TIMEOUT)
-			snprintf(why, sizeof why, "%s took longer than %d s and was stopped", label, timeout_s);
-		else if (rc == MS_STEPRUN_INTERRUPTED)
-			snprintf(why, sizeof why, "%s was interrupted", label);
-		else
-			snprintf(why, sizeof why, "%s", *ms_steprun_errline(&c, line, sizeof line) ? line : "it failed without a message");
-		ms_gstep_set(st, MS_G_FAILED, why);
-	}
-	ms_steprun_free(&c);
-	return v;
-}
-
-/* A JVM with NMT on tells what it accounts for: jcmd's committed total. */
-static int jvm_accounted(struct ms_guide *g)
-{
-	char pid[16];
-	snprintf(pid, sizeof pid, "%d", (int)g->pid);
-	char *argv[] = { "jcmd", pid, "VM.native_memory", "summary", NULL };
-	struct ms_steprun c;
-	int rc = ms_steprun_run(argv, &c, 30000, "jcmd VM.native_memory", &stop_flag);
-	const char *tot = c.out ? strstr(c.out, "Total: reserved=") : NULL;
-	const char *com = tot ? strstr(tot, "committed=") : NULL;
-	int ok = 0;
-	if (rc == 0 && com) {
-		char num[32];
-		if (sscanf(com, "committed=%31[0-9KMGBkmgb]", num) == 1 && ms_size_parse(num, &g->accounted) == 0) {
-			g->has_accounted = ok = 1;
-			snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
-				 (int)g->pid);
-			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
-		}
-	} else {
-		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "
-			 "-XX:NativeMemoryTracking=summary, or give --accounted");
-	}
-	ms_steprun_free(&c);
-	return ok;
-}
-
-static void ask_accounted(struct ms_guide *g)
-{
-	for (int tries = 0; tries < 3 && !stop_flag; tries++) {
-		fprintf(stderr, "   How much memory does the application believe it uses (e.g. 500M; Enter to skip)? ");
-		fflush(stderr);
-		char line[64];
-		if (!fgets(line, sizeof line, stdin))
-			return;
-		line[strcspn(line, "\r\n")] = 0;
-		if (!line[0])
-			return;
-		if (ms_size_parse(line, &g->accounted) == 0) {
-			g->has_accounted = 1;
-			snprintf(g->accounted_from, sizeof g->accounted_from, "given at the prompt");
-			return;
-		}
-		fprintf(stderr, "   '%s' is not a size: write it like 512M or 1.5G\n", line);
-	}
-}
-
-static struct ms_jval *overview_findings(struct ms_guide *g, struct ms_err *e)
-{
-	struct ms_overview *ov = calloc(1, sizeof *ov);
-	if (!ov) {
-		ms_err_set(e, 0, "out of memory", NULL, "overview");
-		return NULL;
-	}
-	ov->has_accounted = g->has_accounted;
-	ov->accounted = g->accounted;
-	struct ms_jval *v = NULL;
-	if (ms_overview_collect(g->pid, ov, e) == 0) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_overview_json(ov, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "overview", e);
-		}
-		free(buf);
-	}
-	free(ov);
-	return v;
-}
-
-static struct ms_jval *doctor_findings(pid_t pid)
-{
-	struct ms_doctor *d = calloc(1, sizeof *d);
-	struct ms_err e = { 0 };
-	struct ms_jval *v = NULL;
-	if (d && ms_doctor_collect(pid, d, &e) == 0) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_doctor_json(d, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "doctor", &e);
-		}
-		free(buf);
-	}
-	free(d);
-	return v;
 }
 
 static void cmdline_of(struct ms_guide *g, char **cmd)
@@ -425,7 +163,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
 		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
-	struct ms_jval *f = run_step(st, step, args, (int)window + 15);
+	struct ms_jval *f = guide_run_step(st, step, args, (int)window + 15);
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);
 	else
@@ -529,7 +267,7 @@ int cmd_guide(int argc, char **argv)
 		if (!o.when)
 			fprintf(o.say, "looking after %.1f s\n", o.after);
 		fflush(o.say);
-		if (gl_wait_ready(&lc, o.when, o.after, o.wait_max, g, &stop_flag, &e) < 0) {
+		if (gl_wait_ready(&lc, o.when, o.after, o.wait_max, g, &guide_stop, &e) < 0) {
 			gl_stop(&lc);
 			ms_die(prog, &e, MS_EXIT_ERROR);
 		}
@@ -546,8 +284,8 @@ int cmd_guide(int argc, char **argv)
 	ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
 
 	/* The facts every step needs, before the first one is shown. */
-	ms_guide_take_doctor(g, doctor_findings(g->pid));
-	struct ms_jval *ov = overview_findings(g, &e);
+	ms_guide_take_doctor(g, guide_doctor_findings(g->pid));
+	struct ms_jval *ov = guide_overview_findings(g, &e);
 	if (!ov) {
 		gl_stop(&lc);
 		ms_die(prog, &e, MS_EXIT_ERROR);
@@ -556,31 +294,31 @@ int cmd_guide(int argc, char **argv)
 		g->when[0] ? ", looked " : "", g->when);
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
-		jvm_accounted(g);
+		guide_jvm_accounted(g);
 
 	/* 1: the symptom. */
-	say_step_head(&o, MS_G_ACCOUNTED);
+	guide_say_step_head(&o, MS_G_ACCOUNTED);
 	if (!g->has_accounted && o.interactive)
-		ask_accounted(g);
+		guide_ask_accounted(g);
 	if (g->has_accounted) {
 		ms_jfree(ov);
-		if (!(ov = overview_findings(g, &e))) {
+		if (!(ov = guide_overview_findings(g, &e))) {
 			gl_stop(&lc);
 			ms_die(prog, &e, MS_EXIT_ERROR);
 		}
 	}
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	ms_guide_take_accounted(g);
-	say_step_body(&o, &g->step[MS_G_ACCOUNTED]);
-	int go = pause_here(&o);
+	guide_say_step_body(&o, &g->step[MS_G_ACCOUNTED]);
+	int go = guide_pause_here(&o);
 
 	/* 2: where it lives. */
 	if (go) {
-		say_step_head(&o, MS_G_OVERVIEW);
+		guide_say_step_head(&o, MS_G_OVERVIEW);
 		ms_guide_take_overview(g, ov);
 		ov = NULL;
-		say_step_body(&o, &g->step[MS_G_OVERVIEW]);
-		go = pause_here(&o);
+		guide_say_step_body(&o, &g->step[MS_G_OVERVIEW]);
+		go = guide_pause_here(&o);
 	}
 	ms_jfree(ov);
 
@@ -588,23 +326,23 @@ int cmd_guide(int argc, char **argv)
 	for (enum ms_gstep_id id = MS_G_ARENAS; go && id <= MS_G_SYSCALLS; id++) {
 		struct ms_gstep *st = &g->step[id];
 		char reason[400];
-		say_step_head(&o, id);
+		guide_say_step_head(&o, id);
 		if (!ms_guide_relevant(g, id, reason, sizeof reason)) {
 			ms_gstep_set(st, MS_G_SKIPPED, reason);
 		} else if (id == MS_G_ARENAS) {
 			char *args[] = { pidarg, NULL };
-			ms_guide_take_arenas(g, run_step(st, "arenas", args, 120));
+			ms_guide_take_arenas(g, guide_run_step(st, "arenas", args, 120));
 		} else {
 			run_attach_step(g, &o, &lc, id, id == MS_G_HOTSPOTS ? "hotspots" : "syscalls", pidarg);
 		}
 		ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
-		say_step_body(&o, st);
-		go = pause_here(&o);
+		guide_say_step_body(&o, st);
+		go = guide_pause_here(&o);
 	}
 
 	/* 6: remedies; on a launched command, compare measures them. */
 	if (go) {
-		say_step_head(&o, MS_G_REMEDIES);
+		guide_say_step_head(&o, MS_G_REMEDIES);
 		struct ms_jval *cmp = NULL;
 		struct ms_gstep *st = &g->step[MS_G_REMEDIES];
 		if (lc.pid && o.no_compare)
@@ -622,24 +360,24 @@ int cmd_guide(int argc, char **argv)
 			for (int i = 0; o.cmd[i] && k < 62; i++)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
-			cmp = run_step(st, "compare", args, 900);
+			cmp = guide_run_step(st, "compare", args, 900);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;
 		}
 		ms_guide_remedies(g, cmp);
-		say_step_body(&o, st);
+		guide_say_step_body(&o, st);
 	}
-	g->stopped_early = !go || stop_flag;
+	g->stopped_early = !go || guide_stop;
 	ms_guide_conclude(g);
 	gl_stop(&lc);
 
 	fprintf(o.say, "\n== Conclusions\n");
 	for (int i = 0; i < g->conclusions.n; i++) {
 		const struct ms_verdict *v = &g->conclusions.v[i];
-		wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);
+		guide_wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);
 		if (v->next[0])
-			wrap(o.say, "   ", "try: ", v->next);
+			guide_wrap(o.say, "   ", "try: ", v->next);
 	}
 	int rc = write_report(&o, g, started, host);
 	ms_guide_free(g);

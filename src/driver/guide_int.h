@@ -1,15 +1,43 @@
-/* Shared by the guide's driver files: launching the command under
- * investigation and knowing when to look at it (guide_launch.c). */
+/* Shared by the guide's driver files: the options, launching the command
+ * under investigation (guide_launch.c), talking to the person
+ * (guide_talk.c) and getting each step's findings (guide_collect.c). */
 #ifndef MS_GUIDE_INT_H
 #define MS_GUIDE_INT_H
 
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "findings/guide.h"
+#include "records/jsonread.h"
 #include "util/err.h"
+
+struct gopts {
+	int    batch, explain, json, interactive, no_compare;
+	const char *report, *when;
+	double after, wait_max, window;
+	char **cmd;                /* after "--" */
+	FILE  *say;                /* the narrative: stdout, or stderr with --json */
+};
+
+/* Set by SIGINT, SIGTERM, SIGHUP: the guide stops after the current step. */
+extern volatile sig_atomic_t guide_stop;
+
+void guide_wrap(FILE *out, const char *indent, const char *label, const char *text);
+void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s);
+void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st);
+/* On a terminal: wait for Enter; 0 when the person typed q (or stop). */
+int  guide_pause_here(const struct gopts *o);
+void guide_ask_accounted(struct ms_guide *g);
+
+/* `memsleuth STEP --json args...`; NULL (st says why) when unavailable,
+ * failed or unreadable. */
+struct ms_jval *guide_run_step(struct ms_gstep *st, const char *step, char **args, int timeout_s);
+int  guide_jvm_accounted(struct ms_guide *g);
+struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e);
+struct ms_jval *guide_doctor_findings(pid_t pid);
 
 struct gl_cmd {
 	pid_t pid;                 /* 0: nothing launched */
