@@ -163,7 +163,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
 		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
-	struct ms_jval *f = guide_run_step(st, step, args, (int)window + 15);
+	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);
 	else
@@ -331,7 +331,7 @@ int cmd_guide(int argc, char **argv)
 			ms_gstep_set(st, MS_G_SKIPPED, reason);
 		} else if (id == MS_G_ARENAS) {
 			char *args[] = { pidarg, NULL };
-			ms_guide_take_arenas(g, guide_run_step(st, "arenas", args, 120));
+			ms_guide_take_arenas(g, guide_run_step(g, st, "arenas", args, 120));
 		} else {
 			run_attach_step(g, &o, &lc, id, id == MS_G_HOTSPOTS ? "hotspots" : "syscalls", pidarg);
 		}
@@ -360,7 +360,7 @@ int cmd_guide(int argc, char **argv)
 			for (int i = 0; o.cmd[i] && k < 62; i++)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
-			cmp = guide_run_step(st, "compare", args, 900);
+			cmp = guide_run_step(g, st, "compare", args, 900);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;

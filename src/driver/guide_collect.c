@@ -39,7 +39,20 @@ static const char *findings_start(const char *out)
 
 /* Run `memsleuth STEP args...` and read its findings.  NULL when the step
  * is not in this build, failed, or its JSON was unreadable; st says so. */
-struct ms_jval *guide_run_step(struct ms_gstep *st, const char *step, char **args, int timeout_s)
+/* While a step runs: the target's RSS for the report's timeline (a few
+ * samples a second are plenty; the guide keeps at most MS_G_MAX_SAMPLES). */
+static void sample_rss(void *arg)
+{
+	struct ms_guide *g = arg;
+	double t = gl_now() - g->t_start;
+	if (g->nsamples && t - g->sample_t[g->nsamples - 1] < 0.2)
+		return;
+	uint64_t rss = gl_rss(g->pid);
+	if (rss)
+		ms_guide_sample(g, t, rss);
+}
+
+struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
 {
 	/* The steps are this very executable, unless MEMSLEUTH_STEPS names
 	 * another (a different build, or a test's stand-in). */
@@ -66,7 +79,7 @@ struct ms_jval *guide_run_step(struct ms_gstep *st, const char *step, char **arg
 	struct ms_steprun c;
 	char label[64], line[400];
 	snprintf(label, sizeof label, "memsleuth %s", step);
-	int rc = ms_steprun_run(argv, &c, timeout_s * 1000, label, &guide_stop);
+	int rc = ms_steprun_run_tick(argv, &c, timeout_s * 1000, label, &guide_stop, sample_rss, g);
 	struct ms_jval *v = NULL;
 	char why[600];
 	const char *doc;

@@ -58,6 +58,12 @@ static int append_out(struct ms_steprun *c, size_t *cap, const char *buf, size_t
 int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
 		 volatile sig_atomic_t *stop)
 {
+	return ms_steprun_run_tick(argv, c, timeout_ms, label, stop, NULL, NULL);
+}
+
+int ms_steprun_run_tick(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
+			volatile sig_atomic_t *stop, void (*tick)(void *), void *arg)
+{
 	memset(c, 0, sizeof *c);
 	int po[2], pe[2];
 	if (pipe2(po, O_CLOEXEC) < 0)
@@ -123,6 +129,8 @@ int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, con
 			last_shown = (int)el;
 			fprintf(stderr, "\r  running %s ... %d s ", label, last_shown);
 		}
+		if (tick)
+			tick(arg);
 		int r = poll(pfd, 2, 200);
 		if (r < 0 && errno != EINTR)
 			break;

@@ -29,6 +29,10 @@ enum { MS_STEPRUN_NOSTART = -1, MS_STEPRUN_TIMEOUT = -2, MS_STEPRUN_INTERRUPTED 
  * c->status. */
 int ms_steprun_run(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
 		 volatile sig_atomic_t *stop);
+/* The same, calling tick(arg) about every 200 ms while the child runs
+ * (the guide samples the target's RSS meanwhile). */
+int ms_steprun_run_tick(char *const argv[], struct ms_steprun *c, int timeout_ms, const char *label,
+			volatile sig_atomic_t *stop, void (*tick)(void *), void *arg);
 void ms_steprun_free(struct ms_steprun *c);
 
 /* The last non-empty line of c->err (for one-line reasons). */
