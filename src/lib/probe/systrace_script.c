@@ -1,4 +1,4 @@
-/* Script backends: SystemTap (stap/memsyscalls.stp -G raw=1, module or
+/* Script backends: SystemTap (stap/memsyscalls.stp with argument 1, module or
  * --runtime=bpf) and bpftrace (a generated program).  Both print the line
  * protocol of records/memsys.h; this file runs the tool, waits for its
  * READY line before releasing a launched command, parses the events and
@@ -253,11 +253,10 @@ int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e)
 		argv[n++] = "-r";
 		argv[n++] = tree;
 	}
-	argv[n++] = "-G";
-	argv[n++] = "raw=1";
 	argv[n++] = "-x";
 	argv[n++] = pid;
 	argv[n++] = (char *)t->script;
+	argv[n++] = "1";                  /* raw: the line protocol */
 	argv[n] = NULL;
 	int rc = run_tool(t, argv, t->stap_tree ? shim : NULL, e);
 	end_held(t);

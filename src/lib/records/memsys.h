@@ -52,7 +52,7 @@ int  ms_pairer_pending(const struct ms_pairer *p, pid_t tid);
 int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 		   uint64_t ts_ns, struct ms_sysev *out);
 
-/* The line protocol of the script backends (stap/memsyscalls.stp -G raw=1
+/* The line protocol of the script backends (stap/memsyscalls.stp with script argument 1
  * and the generated bpftrace program), one event per line:
  *   E TID TGID NR ARG0 ARG1 ARG2 ARG3     syscall entry
  *   X TID TGID NR RET                     syscall exit
