@@ -12,6 +12,7 @@
  *
  *   syscall_mix [--threads N] [--wait]   --wait: print phase=ready, make the
  *                                        calls on SIGUSR1 (attach first)
+ *   --hold: after phase=done stay (threads parked) until SIGTERM
  *   syscall_mix --madvise-loop N         N madvise calls on one page, for
  *                                        the overhead benchmark
  * The process ends with _exit from the main thread while the workers are
@@ -108,12 +109,14 @@ static int madvise_loop(long n)
 
 int main(int argc, char **argv)
 {
-	int n = 3, wait = 0;
+	int n = 3, wait = 0, hold = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			n = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--wait"))
 			wait = 1;
+		else if (!strcmp(argv[i], "--hold"))
+			hold = 1;
 		else if (!strcmp(argv[i], "--madvise-loop") && i + 1 < argc)
 			return madvise_loop(atol(argv[++i]));
 		else {
@@ -128,6 +131,8 @@ int main(int argc, char **argv)
 	sigset_t usr1;
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
+	if (hold)
+		sigaddset(&usr1, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);   /* inherited: only sigwait takes it */
 	if (pipe(go_pipe) || pipe(done_pipe) || pipe(park_pipe))
 		return 1;
@@ -150,8 +155,12 @@ int main(int argc, char **argv)
 	if (wait) {
 		printf("phase=ready\n");
 		fflush(stdout);
-		int sig;
-		sigwait(&usr1, &sig);
+		int sig = 0;
+		while (sig != SIGUSR1) {
+			sigwait(&usr1, &sig);
+			if (sig == SIGTERM)
+				_exit(0);
+		}
 	}
 	fflush(stdout);
 	for (int i = 0; i < n; i++)
@@ -162,10 +171,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (read(done_pipe[0], &c, 1) != 1)
 			return 1;
-	if (wait) {
+	if (wait || hold) {
 		static const char msg[] = "phase=done\n";
 		if (write(1, msg, sizeof msg - 1) < 0)
 			_exit(1);
+	}
+	if (hold) {
+		int sig = 0;
+		while (sig != SIGTERM)
+			sigwait(&usr1, &sig);
 	}
 	_exit(0);
 }

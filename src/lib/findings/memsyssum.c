@@ -231,7 +231,7 @@ void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 
 void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 {
-	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF];
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], d[MS_SIZE_BUF];
 	if (!s->events) {
 		fprintf(out, "no brk, mmap, munmap, mprotect or madvise call was seen while tracing\n");
 		return;
@@ -265,7 +265,7 @@ void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 			k->shrunk ? "shrank " : "never shrank", k->shrunk ? ms_size_fmt(k->shrunk, b) : "",
 			ms_size_fmt(k->high - k->first, c),
 			k->cur >= k->first ? "above it by" : "below it by",
-			ms_size_fmt(k->cur >= k->first ? k->cur - k->first : k->first - k->cur, a));
+			ms_size_fmt(k->cur >= k->first ? k->cur - k->first : k->first - k->cur, d));
 	}
 	if (s->failed)
 		fprintf(out, "%llu call%s failed (returned an error)\n", (unsigned long long)s->failed,
