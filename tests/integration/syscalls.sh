@@ -97,6 +97,8 @@ for b in "${usable[@]}"; do
 	check_eq "$b: target not traced" "$(awk '/TracerPid/ {print $2}' "/proc/$EX_PID/status")" 0
 	stop_example "$EX_PID"
 done
+check_eq "no stap work dir left in /tmp" "$(ls /tmp | grep -c '^memsleuth-stap\.')" 0
+check_eq "no stap .bo left in the cwd" "$(ls | grep -c '^stap_.*\.bo$')" 0
 if [ -d "$TRACEFS/instances" ]; then
 	check_eq "no memsleuth tracefs instance left" "$(ls "$TRACEFS/instances" | grep -c memsleuth)" 0
 	check_eq "no uprobe event left" "$(grep -c . "$TRACEFS/uprobe_events")" 0

@@ -6,7 +6,9 @@
  * target ends, the duration passes or the user interrupts. */
 #include "probe/systrace.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,7 +28,8 @@ struct tool {
 	struct ms_pairer pair;
 };
 
-static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload, struct ms_err *e)
+static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload, const char *dir,
+			struct ms_err *e)
 {
 	int p[2];
 	tl->err = tmpfile();
@@ -40,6 +43,8 @@ static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload,
 		dup2(fileno(tl->err), 2);
 		if (preload)
 			setenv("LD_PRELOAD", preload, 1);
+		if (dir && chdir(dir) < 0)
+			_exit(127);
 		/* its own process group: the terminal's Ctrl-C reaches us, and we
 		 * stop the tool in order (it must not die before printing) */
 		setpgid(0, 0);
@@ -128,14 +133,15 @@ static void tool_finish(struct ms_systrace *t, struct tool *tl)
 	close(tl->out);
 }
 
-static int run_tool(struct ms_systrace *t, char *const *argv, const char *preload, struct ms_err *e)
+static int run_tool(struct ms_systrace *t, char *const *argv, const char *preload, const char *dir,
+		    struct ms_err *e)
 {
 	struct tool *tl = calloc(1, sizeof *tl);
 	int gofd = -1, rc = 0;
 	if (!tl)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "%s", argv[0]);
 	ms_pairer_init(&tl->pair);
-	if (tool_spawn(tl, argv, preload, e) < 0) {
+	if (tool_spawn(tl, argv, preload, dir, e) < 0) {
 		if (tl->err)
 			fclose(tl->err);
 		free(tl);
@@ -232,9 +238,25 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr);
 	}
 	char *argv[] = { "bpftrace", "-B", "line", "-e", prog, NULL };
-	int rc = run_tool(t, argv, NULL, e);
+	int rc = run_tool(t, argv, NULL, NULL, e);
 	end_held(t);
 	return rc;
+}
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e)
@@ -258,7 +280,15 @@ int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e)
 	argv[n++] = (char *)t->script;
 	argv[n++] = "1";                  /* raw: the line protocol */
 	argv[n] = NULL;
-	int rc = run_tool(t, argv, t->stap_tree ? shim : NULL, e);
+	/* stap's bpf runtime writes stap_PID.bo into the current directory:
+	 * give it a private one and empty it afterwards */
+	char dir[] = "/tmp/memsleuth-stap.XXXXXX";
+	if (!mkdtemp(dir)) {
+		end_held(t);
+		return ms_err_set(e, errno, NULL, "check /tmp", "stap work directory");
+	}
+	int rc = run_tool(t, argv, t->stap_tree ? shim : NULL, dir, e);
 	end_held(t);
+	remove_tree(dir);
 	return rc;
 }
