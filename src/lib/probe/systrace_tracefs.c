@@ -240,7 +240,7 @@ static uint64_t overruns(const struct inst *in)
 			break;
 		while (fgets(line, sizeof line, f)) {
 			unsigned long long v;
-			if (sscanf(line, "overrun: %llu", &v) == 1)
+			if (sscanf(line, "overrun: %llu", &v) == 1 || sscanf(line, "dropped events: %llu", &v) == 1)
 				total += v;
 		}
 		fclose(f);
