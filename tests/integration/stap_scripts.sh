@@ -28,16 +28,20 @@ for s in "$ROOT"/stap/*.stp; do
 done
 if need_root "arenaheaps.stp run"; then
 	start_example syscall_mix ready --wait
-	stapbpf -x "$EX_PID" "$ROOT/stap/arenaheaps.stp" >"$TMP/ah.out" 2>"$TMP/ah.err" &
+	# env execs stap: $! is stap itself, which the signal below must reach
+	env LD_PRELOAD="$TREE/memlock_shim.so" stap --runtime=bpf -r "$TREE/build" -x "$EX_PID" \
+		"$ROOT/stap/arenaheaps.stp" >"$TMP/ah.out" 2>"$TMP/ah.err" &
 	sp=$!
 	sleep 4     # compile + attach; the script prints nothing until events come
 	kill -USR1 "$EX_PID"
 	for _ in $(seq 1 100); do grep -q phase=done "$EX_OUT" && break; sleep 0.1; done
 	sleep 0.5
-	kill -TERM $sp; wait $sp   # background jobs of a script ignore SIGINT
+	kill -TERM $sp; wait $sp   # background jobs of a script ignore SIGINT: TERM
 	check_eq "arenaheaps.stp: NEW lines" "$(grep -c '^NEW ' "$TMP/ah.out")" 3
 	check_eq "arenaheaps.stp: GROW lines" "$(grep -c '^GROW ' "$TMP/ah.out")" 9
 	check_eq "arenaheaps.stp: bytes grown" "$(awk '$1=="GROW" {s+=$4} END {print s}' "$TMP/ah.out")" 9437184
 	check_eq "arenaheaps.stp: DONTNEED shrinks" "$(awk '$1=="SHRINK" && $5==4' "$TMP/ah.out" | wc -l)" 6
+	check_eq "arenaheaps.stp: end summary, shrunk per thread" \
+		"$(awk '$2=="heaps" {print $7}' "$TMP/ah.out" | sort -n | tr '\n' ' ')" "2097152 3145728 4194304 "
 	stop_example "$EX_PID"
 fi
