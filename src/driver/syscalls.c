@@ -90,6 +90,8 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 	ms_table_free(&tb);
 	if (t->lost)
 		printf("\nWARNING: the backend lost %llu events: counts are low\n", (unsigned long long)t->lost);
+	if (t->warning[0])
+		printf("\nWARNING: %s\n", t->warning);
 	printf("\n");
 	ms_sys_interpret(&r->sum, stdout);
 }
@@ -120,6 +122,8 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	ms_json_kdouble(&j, "seconds", secs);
 	ms_json_ku64(&j, "events", s->events);
 	ms_json_ku64(&j, "lost", t->lost);
+	ms_json_ku64(&j, "unpaired", t->unpaired);
+	ms_json_kstr(&j, "warning", t->warning[0] ? t->warning : NULL);
 	ms_json_ku64(&j, "failed", s->failed);
 	ms_json_key(&j, "totals");
 	json_counts(&j, s->total);

@@ -32,7 +32,7 @@ if need_root "arenaheaps.stp run"; then
 	env LD_PRELOAD="$TREE/memlock_shim.so" stap --runtime=bpf -r "$TREE/build" -x "$EX_PID" \
 		"$ROOT/stap/arenaheaps.stp" >"$TMP/ah.out" 2>"$TMP/ah.err" &
 	sp=$!
-	sleep 4     # compile + attach; the script prints nothing until events come
+	for _ in $(seq 1 600); do grep -q READY "$TMP/ah.out" && break; kill -0 $sp 2>/dev/null || break; sleep 0.1; done
 	kill -USR1 "$EX_PID"
 	for _ in $(seq 1 100); do grep -q phase=done "$EX_OUT" && break; sleep 0.1; done
 	sleep 0.5

@@ -52,12 +52,14 @@ static void test_line(void **state)
 {
 	(void)state;
 	struct ms_sysev e;
-	assert_int_equal(ms_sysline_parse("E 12 10 28 140000 4096 4 0", &e), 'E');
+	assert_int_equal(ms_sysline_parse("S 12 10 28 140000 4096 4 0 0", &e), 'S');
 	assert_int_equal(e.sc, MS_SC_MADVISE);
 	assert_int_equal(e.arg[1], 4096);
-	assert_int_equal(ms_sysline_parse("X 12 10 9 -12", &e), 'X');
+	assert_int_equal(ms_sysline_parse("S 12 10 9 0 -1 3 34 -12", &e), 'S');
 	assert_int_equal(e.ret, -12);
-	assert_int_equal(ms_sysline_parse("E 12 10 0 1 2 3 4", &e), 0);   /* read(): not ours */
+	assert_int_equal(e.arg[1], UINT64_MAX);
+	assert_int_equal(ms_sysline_parse("S 12 10 0 1 2 3 4 5", &e), 0);   /* read(): not ours */
+	assert_int_equal(ms_sysline_parse("S 12 10 9 1 2", &e), 0);         /* cut short */
 	assert_int_equal(ms_sysline_parse("READY", &e), 0);
 }
 

@@ -31,6 +31,7 @@ struct ms_systrace {
 	int target_status;                     /* its wait status, -1 when not ours / still alive */
 	uint64_t lost;                         /* events the facility dropped */
 	uint64_t unpaired;                     /* exits seen without their entry */
+	char warning[256];                     /* the trace is incomplete, and why; "" if not */
 };
 
 int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e);

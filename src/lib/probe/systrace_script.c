@@ -25,7 +25,7 @@ struct tool {
 	char buf[1 << 16];
 	size_t len;
 	int ready, eof;
-	struct ms_pairer pair;
+	uint64_t seen, kernel_count;   /* S lines parsed; C lines: the kernel's count */
 };
 
 static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload, const char *dir,
@@ -81,17 +81,17 @@ static void consume(struct ms_systrace *t, struct tool *tl)
 	char *start = tl->buf, *nl;
 	while ((nl = memchr(start, '\n', tl->len - (size_t)(start - tl->buf)))) {
 		*nl = 0;
-		struct ms_sysev ev, done;
-		unsigned long long lost;
-		int k = ms_sysline_parse(start, &ev);
-		if (k == 'E')
-			ms_pairer_enter(&tl->pair, &ev);
-		else if (k == 'X' && ms_pairer_exit(&tl->pair, ev.tid, ev.sc, ev.ret, 0, &done))
-			t->on_event(t->ctx, &done);
-		else if (strcmp(start, "READY") == 0)
+		struct ms_sysev ev;
+		unsigned long long nr, n;
+		if (ms_sysline_parse(start, &ev) == 'S') {
+			tl->seen++;
+			t->on_event(t->ctx, &ev);
+		} else if (strcmp(start, "READY") == 0) {
 			tl->ready = 1;
-		else if (sscanf(start, "Lost %llu events", &lost) == 1)
-			t->lost += lost;
+		} else if (sscanf(start, "C %llu %llu", &nr, &n) == 2 || sscanf(start, "@k[%llu]: %llu", &nr, &n) == 2) {
+			if (ms_sc_from_nr((long)nr) != MS_SC_N)
+				tl->kernel_count += n;
+		}
 		start = nl + 1;
 	}
 	tl->len -= (size_t)(start - tl->buf);
@@ -115,10 +115,12 @@ static void pump(struct ms_systrace *t, struct tool *tl)
 	}
 }
 
-/* Stop the tool and read everything it still prints. */
-static void tool_finish(struct ms_systrace *t, struct tool *tl)
+/* Stop the tool and read everything it still prints.  A tool that dies
+ * on its own (stapbpf aborts when its buffers overflow) leaves the trace
+ * incomplete: say so. */
+static void tool_finish(struct ms_systrace *t, struct tool *tl, const char *name)
 {
-	int st;
+	int st = 0, ended_itself = tl->eof;
 	kill(tl->pid, SIGINT);
 	double give_up = ms_now() + 15;
 	while (!tl->eof && ms_now() < give_up) {
@@ -131,6 +133,10 @@ static void tool_finish(struct ms_systrace *t, struct tool *tl)
 	while (waitpid(tl->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	close(tl->out);
+	if (tl->ready && ended_itself && (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0)))
+		snprintf(t->warning, sizeof t->warning, "%s %s %d while tracing: events after that are missing",
+			 name, WIFSIGNALED(st) ? "died of signal" : "exited with status",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 
 static int run_tool(struct ms_systrace *t, char *const *argv, const char *preload, const char *dir,
@@ -140,7 +146,6 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 	int gofd = -1, rc = 0;
 	if (!tl)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "%s", argv[0]);
-	ms_pairer_init(&tl->pair);
 	if (tool_spawn(tl, argv, preload, dir, e) < 0) {
 		if (tl->err)
 			fclose(tl->err);
@@ -171,7 +176,7 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 		pump(t, tl);
 	}
 	int was_ready = tl->ready;
-	tool_finish(t, tl);
+	tool_finish(t, tl, argv[0]);
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];
 		tool_reason(tl, why, sizeof why);
@@ -183,7 +188,10 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 	t->held_go = -1;
 	if (pidfd >= 0)
 		close(pidfd);
-	t->unpaired = tl->pair.dropped;
+	/* the scripts count in the kernel too: what did not reach us was lost
+	 * in the tool's buffers */
+	if (tl->kernel_count > tl->seen)
+		t->lost += tl->kernel_count - tl->seen;
 	fclose(tl->err);
 	free(tl);
 	return rc;
@@ -219,24 +227,29 @@ static void end_held(struct ms_systrace *t)
 int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 {
 	static const char *const args[MS_SC_N] = {
-		[MS_SC_BRK] = "args->brk, 0, 0, 0",
-		[MS_SC_MMAP] = "args->addr, args->len, args->prot, args->flags",
-		[MS_SC_MUNMAP] = "args->addr, args->len, 0, 0",
-		[MS_SC_MPROTECT] = "args->start, args->len, args->prot, 0",
-		[MS_SC_MADVISE] = "args->start, args->len_in, args->behavior, 0",
+		[MS_SC_BRK] = "(int64)args->brk, (int64)0, (int64)0, (int64)0",
+		[MS_SC_MMAP] = "(int64)args->addr, (int64)args->len, (int64)args->prot, (int64)args->flags",
+		[MS_SC_MUNMAP] = "(int64)args->addr, (int64)args->len, (int64)0, (int64)0",
+		[MS_SC_MPROTECT] = "(int64)args->start, (int64)args->len, (int64)args->prot, (int64)0",
+		[MS_SC_MADVISE] = "(int64)args->start, (int64)args->len_in, (int64)args->behavior, (int64)0",
 	};
 	if (prepare_target(t, e) < 0)
 		return -1;
+	/* entry args wait in per-thread maps for the exit: one line per call;
+	 * @k counts in the kernel, printed by bpftrace at exit as "@k[NR]: N" */
 	char prog[8192];
 	size_t off = (size_t)snprintf(prog, sizeof prog, "BEGIN { printf(\"READY\\n\"); }\n");
 	for (int i = 0; i < MS_SC_N; i++) {
 		const char *n = ms_sc_name((enum ms_sc)i);
 		long nr = ms_sc_nr((enum ms_sc)i);
 		off += (size_t)snprintf(prog + off, sizeof prog - off,
-			"tracepoint:syscalls:sys_enter_%s /pid == %d/ { printf(\"E %%d %%d %ld %%ld %%ld %%ld %%ld\\n\", tid, pid, %s); }\n"
-			"tracepoint:syscalls:sys_exit_%s /pid == %d/ { printf(\"X %%d %%d %ld %%ld\\n\", tid, pid, args->ret); }\n",
-			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr);
+			"tracepoint:syscalls:sys_enter_%s /pid == %d/ { @nr[tid] = %ld; @a[tid] = (%s); }\n"
+			"tracepoint:syscalls:sys_exit_%s /pid == %d && @nr[tid] == %ld/ { $a = @a[tid]; "
+			"printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, args->ret); "
+			"@nr[tid] = 0; @k[%ld] = count(); }\n",
+			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr, nr, nr);
 	}
+	off += (size_t)snprintf(prog + off, sizeof prog - off, "END { clear(@nr); clear(@a); }\n");
 	char *argv[] = { "bpftrace", "-B", "line", "-e", prog, NULL };
 	int rc = run_tool(t, argv, NULL, NULL, e);
 	end_held(t);

@@ -222,26 +222,18 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 
 int ms_sysline_parse(const char *line, struct ms_sysev *ev)
 {
-	char kind;
-	long long tid, tgid, nr, v[4];
+	long long tid, tgid, nr, v[5];
 	memset(ev, 0, sizeof *ev);
-	if (line[0] == 'E') {
-		if (sscanf(line, "%c %lld %lld %lld %lld %lld %lld %lld", &kind, &tid, &tgid, &nr,
-			   &v[0], &v[1], &v[2], &v[3]) != 8)
-			return 0;
-		for (int i = 0; i < 4; i++)
-			ev->arg[i] = (uint64_t)v[i];
-	} else if (line[0] == 'X') {
-		if (sscanf(line, "%c %lld %lld %lld %lld", &kind, &tid, &tgid, &nr, &v[0]) != 5)
-			return 0;
-		ev->ret = v[0];
-	} else {
+	if (line[0] != 'S' || sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld", &tid, &tgid, &nr,
+				     &v[0], &v[1], &v[2], &v[3], &v[4]) != 8)
 		return 0;
-	}
 	ev->sc = ms_sc_from_nr((long)nr);
 	if (ev->sc == MS_SC_N || tid <= 0)
 		return 0;
+	for (int i = 0; i < 4; i++)
+		ev->arg[i] = (uint64_t)v[i];
+	ev->ret = v[4];
 	ev->tid = (pid_t)tid;
 	ev->tgid = (pid_t)tgid;
-	return line[0];
+	return 'S';
 }

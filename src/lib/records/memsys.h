@@ -53,11 +53,11 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 		   uint64_t ts_ns, struct ms_sysev *out);
 
 /* The line protocol of the script backends (stap/memsyscalls.stp with script argument 1
- * and the generated bpftrace program), one event per line:
- *   E TID TGID NR ARG0 ARG1 ARG2 ARG3     syscall entry
- *   X TID TGID NR RET                     syscall exit
+ * and the generated bpftrace program), one completed call per line -- the
+ * scripts keep the entry's arguments until the exit, halving the output:
+ *   S TID TGID NR ARG0 ARG1 ARG2 ARG3 RET
  * Numbers decimal (args printed as signed 64-bit are accepted).
- * Returns 'E' or 'X' (ev filled; for X only tid/tgid/sc/ret), 0 otherwise. */
+ * Returns 'S' (ev filled) or 0. */
 int ms_sysline_parse(const char *line, struct ms_sysev *ev);
 
 #endif
