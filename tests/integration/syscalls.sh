@@ -74,6 +74,19 @@ check_status "unknown backend" 2 "$MS" syscalls --backend dtrace 1
 check_match "unknown backend: way out" "$(cat "$TMP/err")" 'use auto, stap, stap-bpf'
 check_status "tracefs not mounted" 2 env MEMSLEUTH_TRACEFS="$TMP/none" "$MS" syscalls --backend tracefs -- true
 check_match "tracefs not mounted: message" "$(cat "$TMP/err")" 'not mounted.*--backend ptrace'
+if [[ " ${usable[*]} " == *" stap-bpf "* ]]; then
+	check_status "stap set-up failing" 2 env MEMSLEUTH_CACHE=/proc/no-such-dir "$MS" syscalls --backend stap-bpf -- true
+	check_match "stap set-up failing: message" "$(cat "$TMP/err")" 'stap bpf runtime set-up: cannot create /proc/no-such-dir/stap-bpf.*use --backend tracefs or ptrace'
+	MEMSLEUTH_CACHE=/proc/no-such-dir "$MS" syscalls -- true >"$TMP/out" 2>"$TMP/err"
+	check_match "auto falls back past a failing stap set-up, saying why" "$(head -1 "$TMP/err")" 'backend bpftrace: .*not better ones: .*cannot create /proc/no-such-dir'
+	# Ctrl-C while stap is still compiling: no trace, no leftovers, command not run
+	"$MS" syscalls --backend stap-bpf -- "$EX/syscall_mix" >"$TMP/early.out" 2>&1 &
+	m=$!
+	sleep 0.5; kill -INT $m; wait $m
+	check_eq "Ctrl-C during stap start-up: exit 0" "$?" 0
+	check_eq "Ctrl-C during stap start-up: command never ran" "$(grep -c '^expect' "$TMP/early.out")" 0
+	check_eq "Ctrl-C during stap start-up: no stap left" "$(pgrep -f "memsyscalls.stp" | wc -l)" 0
+fi
 check_status "stap module runtime unusable here" 2 "$MS" syscalls --backend stap -- true
 check_match "stap: says why" "$(cat "$TMP/err")" 'stap'
 if [ "$(id -u)" = 0 ]; then

@@ -56,8 +56,9 @@ static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 		line[strcspn(line, "\n")] = 0;
 		if (strncmp(line, "STAP_BPF_TREE=", 14) == 0)
 			snprintf(c->stap_tree, sizeof c->stap_tree, "%s", line + 14);
-		else
-			snprintf(last, sizeof last, "%s", line);
+		else   /* the script names itself; the error line names the set-up */
+			snprintf(last, sizeof last, "%s",
+				 strncmp(line, "stap-bpf-setup: ", 16) == 0 ? line + 16 : line);
 	}
 	int st = pclose(f);
 	if (st != 0 || !c->stap_tree[0])
