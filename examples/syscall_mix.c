@@ -13,8 +13,11 @@
  *   syscall_mix [--threads N] [--wait]   --wait: print phase=ready, make the
  *                                        calls on SIGUSR1 (attach first)
  *   --hold: after phase=done stay (threads parked) until SIGTERM
- *   syscall_mix --madvise-loop N         N madvise calls on one page, for
- *                                        the overhead benchmark
+ *   syscall_mix --madvise-loop N [--touch]  N madvise(MADV_DONTNEED) calls
+ *                                        on one page, for the overhead
+ *                                        benchmark; --touch writes the page
+ *                                        first each time (a fault and a real
+ *                                        zap per call, as after free())
  * The process ends with _exit from the main thread while the workers are
  * blocked, so that no thread exit (glibc madvises dead thread stacks) adds
  * calls. */
@@ -94,13 +97,16 @@ static void move_break(void)
 		syscall(SYS_brk, cur + i * MiB);
 }
 
-static int madvise_loop(long n)
+static int madvise_loop(long n, int touch)
 {
 	char *p = xmmap(4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i++)
+	for (long i = 0; i < n; i++) {
+		if (touch)
+			*(volatile char *)p = 1;
 		syscall(SYS_madvise, p, 4096, MADV_DONTNEED);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("madvise_loop calls=%ld seconds=%.6f\n", n,
 	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
@@ -109,7 +115,8 @@ static int madvise_loop(long n)
 
 int main(int argc, char **argv)
 {
-	int n = 3, wait = 0, hold = 0;
+	int n = 3, wait = 0, hold = 0, touch = 0;
+	long loop = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			n = atoi(argv[++i]);
@@ -118,12 +125,16 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--hold"))
 			hold = 1;
 		else if (!strcmp(argv[i], "--madvise-loop") && i + 1 < argc)
-			return madvise_loop(atol(argv[++i]));
+			loop = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--touch"))
+			touch = 1;
 		else {
-			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] | --madvise-loop N\n");
+			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] [--hold] | --madvise-loop N [--touch]\n");
 			return 2;
 		}
 	}
+	if (loop > 0)
+		return madvise_loop(loop, touch);
 	if (n < 1 || n > MAX_THREADS) {
 		fprintf(stderr, "syscall_mix: --threads 1..%d\n", MAX_THREADS);
 		return 2;
