@@ -58,6 +58,9 @@ static void test_line(void **state)
 	assert_int_equal(ms_sysline_parse("S 12 10 9 0 -1 3 34 -12", &e), 'S');
 	assert_int_equal(e.ret, -12);
 	assert_int_equal(e.arg[1], UINT64_MAX);
+	assert_string_equal(e.comm, "");
+	assert_int_equal(ms_sysline_parse("S 12 10 12 0 0 0 0 94000 my worker", &e), 'S');
+	assert_string_equal(e.comm, "my worker");
 	assert_int_equal(ms_sysline_parse("S 12 10 0 1 2 3 4 5", &e), 0);   /* read(): not ours */
 	assert_int_equal(ms_sysline_parse("S 12 10 9 1 2", &e), 0);         /* cut short */
 	assert_int_equal(ms_sysline_parse("READY", &e), 0);

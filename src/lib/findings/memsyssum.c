@@ -63,6 +63,8 @@ static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct m
 	t->tid = ev->tid;
 	t->tgid = ev->tgid ? ev->tgid : ev->tid;
 	thread_name(t->tgid, t->tid, t->name);
+	if (strcmp(t->name, "?") == 0 && ev->comm[0])   /* gone by now: the backend's record */
+		snprintf(t->name, sizeof t->name, "%s", ev->comm);
 	return t;
 }
 
@@ -236,12 +238,30 @@ void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 		fprintf(out, "no brk, mmap, munmap, mprotect or madvise call was seen while tracing\n");
 		return;
 	}
-	for (size_t i = 0; i < s->nthreads; i++) {
-		const struct ms_sys_thread *t = &s->threads[i];
-		if (t->heaps_created)
+	/* the five threads that created most heaps, then the rest in one line */
+	uint64_t shown_heaps = 0;
+	size_t shown = 0, creators = 0;
+	for (size_t i = 0; i < s->nthreads; i++)
+		creators += s->threads[i].heaps_created > 0;
+	for (uint64_t below = UINT64_MAX; shown < 5 && shown < creators;) {
+		uint64_t best = 0;
+		for (size_t i = 0; i < s->nthreads; i++)
+			if (s->threads[i].heaps_created < below && s->threads[i].heaps_created > best)
+				best = s->threads[i].heaps_created;
+		for (size_t i = 0; i < s->nthreads && shown < 5; i++) {
+			const struct ms_sys_thread *t = &s->threads[i];
+			if (t->heaps_created != best)
+				continue;
 			fprintf(out, "thread %d (%s) created %llu arena heap%s\n", (int)t->tid, t->name,
 				(unsigned long long)t->heaps_created, t->heaps_created == 1 ? "" : "s");
+			shown++;
+			shown_heaps += best;
+		}
+		below = best;
 	}
+	if (creators > shown)
+		fprintf(out, "... and %zu more threads created %llu arena heaps\n", creators - shown,
+			(unsigned long long)(s->heaps_created - shown_heaps));
 	if (s->heaps_created || s->heap_grows)
 		fprintf(out, "arena heaps: %llu created, grown %llu times by %s (mprotect), shrunk %llu times by %s, %llu unmapped\n",
 			(unsigned long long)s->heaps_created, (unsigned long long)s->heap_grows,

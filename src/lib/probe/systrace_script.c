@@ -245,7 +245,7 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 		off += (size_t)snprintf(prog + off, sizeof prog - off,
 			"tracepoint:syscalls:sys_enter_%s /pid == %d/ { @nr[tid] = %ld; @a[tid] = (%s); }\n"
 			"tracepoint:syscalls:sys_exit_%s /pid == %d && @nr[tid] == %ld/ { $a = @a[tid]; "
-			"printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, args->ret); "
+			"printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld %%s\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, args->ret, comm); "
 			"@nr[tid] = 0; @k[%ld] = count(); }\n",
 			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr, nr, nr);
 	}

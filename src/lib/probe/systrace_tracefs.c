@@ -157,6 +157,11 @@ static int parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	while (dash > line && *dash != '-')
 		dash--;
 	ev->tid = (pid_t)strtol(dash + 1, NULL, 10);
+	char *comm = line;
+	while (*comm == ' ')
+		comm++;
+	if (dash > comm && strncmp(comm, "<...>", 5) != 0)   /* <...>: not in saved_cmdlines */
+		snprintf(ev->comm, sizeof ev->comm, "%.*s", (int)(dash - comm), comm);
 	char *ev_at = strstr(cpu, ": sys_");
 	if (!ev_at || ev->tid <= 0)
 		return 0;

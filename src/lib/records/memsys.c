@@ -223,10 +223,14 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 int ms_sysline_parse(const char *line, struct ms_sysev *ev)
 {
 	long long tid, tgid, nr, v[5];
+	int end = 0;
 	memset(ev, 0, sizeof *ev);
-	if (line[0] != 'S' || sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld", &tid, &tgid, &nr,
-				     &v[0], &v[1], &v[2], &v[3], &v[4]) != 8)
+	if (line[0] != 'S' || sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld%n", &tid, &tgid, &nr,
+				     &v[0], &v[1], &v[2], &v[3], &v[4], &end) != 8)
 		return 0;
+	const char *comm = line + 1 + end;
+	if (*comm == ' ')
+		snprintf(ev->comm, sizeof ev->comm, "%s", comm + 1);
 	ev->sc = ms_sc_from_nr((long)nr);
 	if (ev->sc == MS_SC_N || tid <= 0)
 		return 0;

@@ -17,6 +17,7 @@ struct ms_sysev {
 	enum ms_sc sc;
 	uint64_t   arg[4];    /* addr/len/prot/flags as the kernel got them */
 	int64_t    ret;       /* raw return: address, 0, or -errno */
+	char       comm[16];  /* thread name when the backend records it, else "" */
 };
 
 const char *ms_sc_name(enum ms_sc sc);
@@ -55,8 +56,8 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 /* The line protocol of the script backends (stap/memsyscalls.stp with script argument 1
  * and the generated bpftrace program), one completed call per line -- the
  * scripts keep the entry's arguments until the exit, halving the output:
- *   S TID TGID NR ARG0 ARG1 ARG2 ARG3 RET
- * Numbers decimal (args printed as signed 64-bit are accepted).
+ *   S TID TGID NR ARG0 ARG1 ARG2 ARG3 RET [COMM]
+ * Numbers decimal; COMM (the thread name, may hold spaces) optional. (args printed as signed 64-bit are accepted).
  * Returns 'S' (ev filled) or 0. */
 int ms_sysline_parse(const char *line, struct ms_sysev *ev);
 
