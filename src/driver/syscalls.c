@@ -30,15 +30,18 @@ struct run {
 	pid_t target;
 };
 
-static void on_event(void *ctx, const struct ms_sysev *ev)
+static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 {
 	struct run *r = ctx;
-	ms_sys_summary_add(&r->sum, ev);
+	for (uint64_t i = 0; i < n; i++)
+		ms_sys_summary_add(&r->sum, ev);
 	if (r->events) {
-		char line[512];
+		char line[512], times[40] = "";
 		const struct ms_sys_thread *t = ms_sys_summary_thread(&r->sum, ev->tid);
 		ms_sysev_format(ev, line, sizeof line);
-		printf("%10.6f %7d %-16s %s\n", ms_now() - r->t0, (int)ev->tid, t ? t->name : "?", line);
+		if (n > 1)
+			snprintf(times, sizeof times, "  (%llu more times)", (unsigned long long)n);
+		printf("%10.6f %7d %-16s %s%s\n", ms_now() - r->t0, (int)ev->tid, t ? t->name : "?", line, times);
 	}
 }
 

@@ -48,22 +48,43 @@ static void test_format(void **state)
 	assert_string_equal(buf, "madvise(0x1000, 1.0 MiB, MADV_DONTNEED) = -1 EINVAL");
 }
 
+static int ms_sysline_parse_1(const char *line, struct ms_sysev *e)
+{
+	uint64_t times = 0;
+	int k = ms_sysline_parse(line, e, &times);
+	if (k == 'S')
+		assert_int_equal(times, 1);
+	return k;
+}
+
+static void test_repeat_line(void **state)
+{
+	(void)state;
+	struct ms_sysev e;
+	uint64_t times = 0;
+	assert_int_equal(ms_sysline_parse("M 999999 12 10 28 140000 4096 4 0 0", &e, &times), 'M');
+	assert_int_equal(times, 999999);
+	assert_int_equal(e.tid, 12);
+	assert_int_equal(e.arg[2], 4);
+	assert_int_equal(ms_sysline_parse("M 0 12 10 28 140000 4096 4 0 0", &e, &times), 0);
+}
+
 static void test_line(void **state)
 {
 	(void)state;
 	struct ms_sysev e;
-	assert_int_equal(ms_sysline_parse("S 12 10 28 140000 4096 4 0 0", &e), 'S');
+	assert_int_equal(ms_sysline_parse_1("S 12 10 28 140000 4096 4 0 0", &e), 'S');
 	assert_int_equal(e.sc, MS_SC_MADVISE);
 	assert_int_equal(e.arg[1], 4096);
-	assert_int_equal(ms_sysline_parse("S 12 10 9 0 -1 3 34 -12", &e), 'S');
+	assert_int_equal(ms_sysline_parse_1("S 12 10 9 0 -1 3 34 -12", &e), 'S');
 	assert_int_equal(e.ret, -12);
 	assert_int_equal(e.arg[1], UINT64_MAX);
 	assert_string_equal(e.comm, "");
-	assert_int_equal(ms_sysline_parse("S 12 10 12 0 0 0 0 94000 my worker", &e), 'S');
+	assert_int_equal(ms_sysline_parse_1("S 12 10 12 0 0 0 0 94000 my worker", &e), 'S');
 	assert_string_equal(e.comm, "my worker");
-	assert_int_equal(ms_sysline_parse("S 12 10 0 1 2 3 4 5", &e), 0);   /* read(): not ours */
-	assert_int_equal(ms_sysline_parse("S 12 10 9 1 2", &e), 0);         /* cut short */
-	assert_int_equal(ms_sysline_parse("READY", &e), 0);
+	assert_int_equal(ms_sysline_parse_1("S 12 10 0 1 2 3 4 5", &e), 0);   /* read(): not ours */
+	assert_int_equal(ms_sysline_parse_1("S 12 10 9 1 2", &e), 0);         /* cut short */
+	assert_int_equal(ms_sysline_parse_1("READY", &e), 0);
 }
 
 static void test_heap_lifecycle(void **state)
@@ -123,7 +144,7 @@ static void test_brk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pairer), cmocka_unit_test(test_format), cmocka_unit_test(test_line),
+		cmocka_unit_test(test_pairer), cmocka_unit_test(test_format), cmocka_unit_test(test_line), cmocka_unit_test(test_repeat_line),
 		cmocka_unit_test(test_heap_lifecycle), cmocka_unit_test(test_brk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

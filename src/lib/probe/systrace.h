@@ -19,7 +19,9 @@ struct ms_systrace {
 	char *const *cmd;
 	double duration;                       /* seconds; 0 = until the target exits */
 	volatile sig_atomic_t *stop;           /* set by the caller's SIGINT/SIGTERM handler */
-	void (*on_event)(void *ctx, const struct ms_sysev *ev);
+	/* n > 1: the same call, same arguments and result, n times in a row
+	 * (the script backends fold repeats in the kernel) */
+	void (*on_event)(void *ctx, const struct ms_sysev *ev, uint64_t n);
 	void (*on_ready)(void *ctx, pid_t pid); /* tracing is live */
 	void *ctx;
 	/* script backends (stap, bpftrace) */

@@ -162,7 +162,7 @@ static void on_syscall_stop(struct pt *p, pid_t tid)
 	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT && ms_pairer_pending(&p->pair, tid)) {
 		struct ms_sysev done;
 		if (ms_pairer_exit(&p->pair, tid, MS_SC_N, si.exit.rval, 0, &done))
-			p->t->on_event(p->t->ctx, &done);
+			p->t->on_event(p->t->ctx, &done, 1);
 	}
 }
 

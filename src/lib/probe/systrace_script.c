@@ -83,9 +83,10 @@ static void consume(struct ms_systrace *t, struct tool *tl)
 		*nl = 0;
 		struct ms_sysev ev;
 		unsigned long long nr, n;
-		if (ms_sysline_parse(start, &ev) == 'S') {
-			tl->seen++;
-			t->on_event(t->ctx, &ev);
+		uint64_t times;
+		if (ms_sysline_parse(start, &ev, &times)) {
+			tl->seen += times;
+			t->on_event(t->ctx, &ev, times);
 		} else if (strcmp(start, "READY") == 0) {
 			tl->ready = 1;
 		} else if (sscanf(start, "C %llu %llu", &nr, &n) == 2 || sscanf(start, "@k[%llu]: %llu", &nr, &n) == 2) {

@@ -213,7 +213,7 @@ static void consume(struct ms_systrace *t, struct reader *r)
 		if (k == 'E')
 			ms_pairer_enter(&r->pair, &ev);
 		else if (k == 'X' && ms_pairer_exit(&r->pair, ev.tid, ev.sc, ret, ev.ts_ns, &done))
-			t->on_event(t->ctx, &done);
+			t->on_event(t->ctx, &done, 1);
 		start = nl + 1;
 	}
 	r->len -= (size_t)(start - r->buf);

@@ -220,15 +220,23 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
 	return 1;
 }
 
-int ms_sysline_parse(const char *line, struct ms_sysev *ev)
+int ms_sysline_parse(const char *line, struct ms_sysev *ev, uint64_t *times)
 {
-	long long tid, tgid, nr, v[5];
+	long long tid, tgid, nr, v[5], count = 1;
 	int end = 0;
 	memset(ev, 0, sizeof *ev);
-	if (line[0] != 'S' || sscanf(line + 1, "%lld %lld %lld %lld %lld %lld %lld %lld%n", &tid, &tgid, &nr,
-				     &v[0], &v[1], &v[2], &v[3], &v[4], &end) != 8)
+	const char *p = line + 1;
+	if (line[0] == 'M') {
+		if (sscanf(p, "%lld%n", &count, &end) != 1 || count <= 0)
+			return 0;
+		p += end;
+	} else if (line[0] != 'S') {
 		return 0;
-	const char *comm = line + 1 + end;
+	}
+	if (sscanf(p, "%lld %lld %lld %lld %lld %lld %lld %lld%n", &tid, &tgid, &nr,
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &end) != 8)
+		return 0;
+	const char *comm = p + end;
 	if (*comm == ' ')
 		snprintf(ev->comm, sizeof ev->comm, "%s", comm + 1);
 	ev->sc = ms_sc_from_nr((long)nr);
@@ -239,5 +247,6 @@ int ms_sysline_parse(const char *line, struct ms_sysev *ev)
 	ev->ret = v[4];
 	ev->tid = (pid_t)tid;
 	ev->tgid = (pid_t)tgid;
-	return 'S';
+	*times = (uint64_t)count;
+	return line[0];
 }

@@ -57,8 +57,13 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
  * and the generated bpftrace program), one completed call per line -- the
  * scripts keep the entry's arguments until the exit, halving the output:
  *   S TID TGID NR ARG0 ARG1 ARG2 ARG3 RET [COMM]
- * Numbers decimal; COMM (the thread name, may hold spaces) optional. (args printed as signed 64-bit are accepted).
- * Returns 'S' (ev filled) or 0. */
-int ms_sysline_parse(const char *line, struct ms_sysev *ev);
+ * and, for a call repeated with the same arguments and result by the same
+ * thread right after its S line (folded in the kernel: a loop of 1 M
+ * identical madvise calls is 2 lines, not 1 M):
+ *   M COUNT TID TGID NR ARG0 ARG1 ARG2 ARG3 RET
+ * Numbers decimal (args printed as signed 64-bit are accepted); COMM (the
+ * thread name, may hold spaces) optional.
+ * Returns 'S' or 'M' (ev filled, *times = 1 or COUNT), 0 otherwise. */
+int ms_sysline_parse(const char *line, struct ms_sysev *ev, uint64_t *times);
 
 #endif
