@@ -56,6 +56,22 @@ for b in "${usable[@]}"; do
 	stop_example "$EX_PID"
 done
 
+# A tight loop of 100000 identical madvise calls: the script backends fold
+# repeats in the kernel and must see every call; tracefs may overflow at
+# this rate but must then say so (lost > 0); ptrace sees every call.
+for b in "${usable[@]}"; do
+	"$MS" syscalls --backend "$b" --json -- "$EX/syscall_mix" --madvise-loop 100000 2>/dev/null | sed -n '/^{/,$p' >"$TMP/loop.json"
+	seen=$(jq '.totals[] | select(.syscall=="madvise") | .count' "$TMP/loop.json")
+	lost=$(jq .lost "$TMP/loop.json")
+	if [ "$b" = tracefs ]; then
+		if [ "$seen" = 100000 ] || [ "$lost" -gt 0 ]; then pass "$b: 100000 madvise seen ($seen) or loss reported ($lost)"
+		else fail "$b: saw $seen of 100000 madvise calls and reported no loss"; fi
+	else
+		check_eq "$b: 100000 identical madvise calls counted" "$seen" 100000
+		check_eq "$b: none lost" "$lost" 0
+	fi
+done
+
 # Launched command: the mixer threads are exact even though ld.so adds calls
 # to the main thread; the text output ends with the plain-words reading.
 b=${usable[-1]}

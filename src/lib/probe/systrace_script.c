@@ -26,6 +26,9 @@ struct tool {
 	size_t len;
 	int ready, eof;
 	uint64_t seen, kernel_count;   /* S lines parsed; C lines: the kernel's count */
+	/* bpftrace's exit dump of unprinted folds: "@rep[TID]: N", "@l[TID]: (NR, A0..A3, RET)" */
+	struct fold { pid_t tid; uint64_t n; struct ms_sysev ev; int have_n, have_ev; } fold[256];
+	size_t nfold;
 };
 
 static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload, const char *dir,
@@ -76,6 +79,61 @@ static void tool_reason(struct tool *tl, char *out, size_t len)
 	}
 }
 
+static struct fold *fold_get(struct tool *tl, pid_t tid)
+{
+	for (size_t i = 0; i < tl->nfold; i++)
+		if (tl->fold[i].tid == tid)
+			return &tl->fold[i];
+	if (tl->nfold == sizeof tl->fold / sizeof tl->fold[0])
+		return NULL;
+	struct fold *f = &tl->fold[tl->nfold++];
+	memset(f, 0, sizeof *f);
+	f->tid = tid;
+	return f;
+}
+
+/* One line of bpftrace's exit dump; returns 1 when it was one. */
+static int fold_line(struct ms_systrace *t, struct tool *tl, const char *line)
+{
+	int tid;
+	unsigned long long n;
+	long long v[6];
+	struct fold *f;
+	if (sscanf(line, "@rep[%d]: %llu", &tid, &n) == 2) {
+		if ((f = fold_get(tl, tid))) {
+			f->n = n;
+			f->have_n = 1;
+		}
+		return 1;
+	}
+	if (sscanf(line, "@l[%d]: (%lld, %lld, %lld, %lld, %lld, %lld)", &tid, &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5]) == 7) {
+		if ((f = fold_get(tl, tid))) {
+			f->ev.tid = tid;
+			f->ev.tgid = t->traced_pid;
+			f->ev.sc = ms_sc_from_nr((long)v[0]);
+			for (int i = 0; i < 4; i++)
+				f->ev.arg[i] = (uint64_t)v[i + 1];
+			f->ev.ret = v[5];
+			f->have_ev = f->ev.sc != MS_SC_N;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void fold_flush(struct ms_systrace *t, struct tool *tl)
+{
+	for (size_t i = 0; i < tl->nfold; i++) {
+		struct fold *f = &tl->fold[i];
+		if (f->have_n && f->have_ev && f->n) {
+			tl->seen += f->n;
+			t->on_event(t->ctx, &f->ev, f->n);
+		}
+	}
+	tl->nfold = 0;
+}
+
 static void consume(struct ms_systrace *t, struct tool *tl)
 {
 	char *start = tl->buf, *nl;
@@ -87,6 +145,8 @@ static void consume(struct ms_systrace *t, struct tool *tl)
 		if (ms_sysline_parse(start, &ev, &times)) {
 			tl->seen += times;
 			t->on_event(t->ctx, &ev, times);
+		} else if (fold_line(t, tl, start)) {
+			/* kept until the tool has finished */
 		} else if (strcmp(start, "READY") == 0) {
 			tl->ready = 1;
 		} else if (sscanf(start, "C %llu %llu", &nr, &n) == 2 || sscanf(start, "@k[%llu]: %llu", &nr, &n) == 2) {
@@ -176,8 +236,21 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 		poll(pf, pidfd >= 0 ? 2 : 1, 100);
 		pump(t, tl);
 	}
+	/* the tool's buffers may still hold the target's last calls: read
+	 * until it has been quiet for a moment before stopping it */
+	double give_up = ms_now() + 2;   /* a target still busy (Ctrl-C, --duration) never goes quiet */
+	for (double quiet = ms_now(); tl->ready && !tl->eof && ms_now() - quiet < 0.3 && ms_now() < give_up;) {
+		size_t before = tl->len;
+		uint64_t seen = tl->seen;
+		struct pollfd pf = { .fd = tl->out, .events = POLLIN };
+		poll(&pf, 1, 50);
+		pump(t, tl);
+		if (tl->seen != seen || tl->len != before)
+			quiet = ms_now();
+	}
 	int was_ready = tl->ready;
 	tool_finish(t, tl, argv[0]);
+	fold_flush(t, tl);
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];
 		tool_reason(tl, why, sizeof why);
@@ -236,21 +309,31 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 	};
 	if (prepare_target(t, e) < 0)
 		return -1;
-	/* entry args wait in per-thread maps for the exit: one line per call;
-	 * @k counts in the kernel, printed by bpftrace at exit as "@k[NR]: N" */
-	char prog[8192];
+	/* Entry args wait in per-thread maps for the exit: one line per call.
+	 * A call identical to the thread's previous one (@l) only bumps @rep;
+	 * the fold is printed as an M line when the thread does something else,
+	 * or at exit by print(@rep)/print(@l) (bpftrace cannot loop over a map).
+	 * @k counts in the kernel, printed at exit as "@k[NR]: N". */
+	char prog[16384];
 	size_t off = (size_t)snprintf(prog, sizeof prog, "BEGIN { printf(\"READY\\n\"); }\n");
 	for (int i = 0; i < MS_SC_N; i++) {
 		const char *n = ms_sc_name((enum ms_sc)i);
 		long nr = ms_sc_nr((enum ms_sc)i);
 		off += (size_t)snprintf(prog + off, sizeof prog - off,
 			"tracepoint:syscalls:sys_enter_%s /pid == %d/ { @nr[tid] = %ld; @a[tid] = (%s); }\n"
-			"tracepoint:syscalls:sys_exit_%s /pid == %d && @nr[tid] == %ld/ { $a = @a[tid]; "
-			"printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld %%s\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, args->ret, comm); "
-			"@nr[tid] = 0; @k[%ld] = count(); }\n",
-			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr, nr, nr);
+			"tracepoint:syscalls:sys_exit_%s /pid == %d && @nr[tid] == %ld/ {\n"
+			"  $a = @a[tid]; $l = @l[tid]; $r = (int64)args->ret; @nr[tid] = 0; @k[%ld] = count();\n"
+			"  if ($l.0 == %ld && $l.1 == $a.0 && $l.2 == $a.1 && $l.3 == $a.2 && $l.4 == $a.3 && $l.5 == $r) {\n"
+			"    @rep[tid] = @rep[tid] + 1;\n"
+			"  } else {\n"
+			"    if (@rep[tid] > 0) { printf(\"M %%ld %%d %%d %%ld %%ld %%ld %%ld %%ld %%ld\\n\", @rep[tid], tid, pid, $l.0, $l.1, $l.2, $l.3, $l.4, $l.5); @rep[tid] = 0; }\n"
+			"    @l[tid] = ((int64)%ld, $a.0, $a.1, $a.2, $a.3, $r);\n"
+			"    printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld %%s\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, $r, comm);\n"
+			"  }\n}\n",
+			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr, nr, nr, nr, nr);
 	}
-	off += (size_t)snprintf(prog + off, sizeof prog - off, "END { clear(@nr); clear(@a); }\n");
+	off += (size_t)snprintf(prog + off, sizeof prog - off,
+				"END { clear(@nr); clear(@a); print(@rep); print(@l); clear(@rep); clear(@l); }\n");
 	char *argv[] = { "bpftrace", "-B", "line", "-e", prog, NULL };
 	int rc = run_tool(t, argv, NULL, NULL, e);
 	end_held(t);
