@@ -110,6 +110,13 @@ if [ "$(id -u)" = 0 ]; then
 	check_status "not permitted (other user)" 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$MS" syscalls --backend ptrace "$EX_PID"
 	check_match "not permitted: message" "$(cat "$TMP/err")" 'ptrace attach.*(not your process|Operation not permitted)'
 	stop_example "$EX_PID"
+	# unprivileged on one's own process: auto says why the kernel backends
+	# are out and traces with ptrace, exactly
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	(cd /tmp && "${nobody[@]}" "$MS" syscalls --json -- "$EX/syscall_mix") >"$TMP/nb.out" 2>"$TMP/nb.err"
+	check_match "unprivileged auto: ptrace, saying why" "$(head -1 "$TMP/nb.err")" 'backend ptrace: .*bpftrace: needs root'
+	check_eq "unprivileged ptrace: mixer-1 madvise" \
+		"$(sed -n '/^{/,$p' "$TMP/nb.out" | jq '.threads[] | select(.name=="mixer-1") | .syscalls[] | select(.syscall=="madvise") | .count')" 3
 fi
 for b in "${usable[@]}"; do
 	# target exits immediately
