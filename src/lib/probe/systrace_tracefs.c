@@ -255,7 +255,12 @@ static uint64_t overruns(const struct inst *in)
 
 static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *gofd, struct ms_err *e)
 {
-	if (put(in, "tracing_on", "0", 0, e) < 0 || put(in, "buffer_size_kb", "8192", 0, e) < 0
+	/* ring buffer per CPU: 64 MiB in all, between 1 and 16 MiB each */
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	long kb = 65536 / (cpus > 0 ? cpus : 1);
+	char kbs[24];
+	snprintf(kbs, sizeof kbs, "%ld", kb < 1024 ? 1024 : kb > 16384 ? 16384 : kb);
+	if (put(in, "tracing_on", "0", 0, e) < 0 || put(in, "buffer_size_kb", kbs, 0, e) < 0
 	    || put(in, "options/event-fork", "1", 0, e) < 0
 	    || put(in, "options/record-tgid", "1", 0, e) < 0)
 		return -1;
