@@ -6,7 +6,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Isrc/lib -MMD -MP
 CPPFLAGS += -DMS_VERSION='"0.1"'
@@ -32,41 +32,54 @@ UNITS       := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_TARGETS := $(BUILD)/memsleuth $(HELPERS) $(EXAMPLES)
 
 .PHONY: all deps test unit integration demo install clean
+.DEFAULT_GOAL := all
+
+# Fragments come before 'all' so that their ALL_TARGETS += ... is seen when
+# the rule's prerequisites are expanded.
+-include $(sort $(wildcard mk/*.mk))
+
 all: $(ALL_TARGETS)
 
--include $(sort $(wildcard mk/*.mk))
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+	@$(if $(Q),echo "  CC-SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/libmemsleuth.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libmemsleuth-san.a: $(LIB_SAN_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/memsleuth: $(DRIVER_OBJ) $(BUILD)/libmemsleuth.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_memsleuth)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_memsleuth)
 
 $(BUILD)/%: $(BUILD)/obj/helpers/%.o $(BUILD)/libmemsleuth.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_$*)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_$*)
 
 # Examples are the workloads under investigation: plain -O2, no project
 # library, so that what they do to the heap is only what their source says.
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lz -lpthread $(LDLIBS_ex_$*)
+	@$(if $(Q),echo "  EXAMPLE $@")
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lz -lpthread $(LDLIBS_ex_$*)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemsleuth-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libmemsleuth-san.a $(LDLIBS) -lcmocka $(LDLIBS_$*)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libmemsleuth-san.a $(LDLIBS) -lcmocka $(LDLIBS_$*)
 
 deps:
 	@scripts/install-deps

@@ -1,14 +1,146 @@
-/* Not built yet: this step is tracked as issue #3.  The file is replaced
- * wholesale when the step lands. */
+/* memsleuth arenas PID: what glibc's arenas hold, and what malloc_trim(0)
+ * would give back, read from outside the process (ms_arenas_collect). */
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "findings/arenas.h"
+#include "probe/procfs.h"
+#include "report/arenasout.h"
+#include "report/json.h"
 #include "steps.h"
+#include "util/err.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth arenas PID [--json] [--bins] [--chunks [--limit N]] [--stop]\n"
+		"                        [--assume-version X.Y] [--no-debuginfo]\n"
+		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
+		"  --json               machine-readable output (docs/json/arenas.md)\n"
+		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
+		"  --chunks             list chunks (address, size, kind) in address order\n"
+		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
+		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
+		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
+		"  --no-debuginfo       ignore libc debug symbols (as MEMSLEUTH_NO_DEBUGINFO=1)\n"
+		"  -h, --help           this help\n");
+}
+
+struct chunk_list {
+	uint64_t limit, n;
+	int json, begun;
+	struct ms_json *j;
+};
+
+/* The list opens the output: begun on the first chunk (or after the walk
+ * when there is none), so that a failed collection prints nothing on
+ * stdout. */
+static void list_begin(struct chunk_list *l)
+{
+	if (l->begun)
+		return;
+	l->begun = 1;
+	if (l->json) {
+		ms_json_obj_begin(l->j);
+		ms_json_key(l->j, "chunks");
+		ms_json_arr_begin(l->j);
+	} else {
+		printf("chunks (arena index, address, size, kind):\n");
+	}
+}
+
+static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum ms_chunk_kind kind)
+{
+	struct chunk_list *l = arg;
+	if (l->limit && l->n >= l->limit)
+		return 1;
+	list_begin(l);
+	l->n++;
+	if (l->json) {
+		char hex[32];
+		snprintf(hex, sizeof hex, "%#" PRIx64, addr);
+		ms_json_obj_begin(l->j);
+		ms_json_ku64(l->j, "arena", arena);
+		ms_json_kstr(l->j, "address", hex);
+		ms_json_ku64(l->j, "size", size);
+		ms_json_kstr(l->j, "kind", ms_chunk_kind_name(kind));
+		ms_json_obj_end(l->j);
+	} else {
+		printf("  arena %-3zu %#18" PRIx64 " %12" PRIu64 "  %s\n", arena, addr, size, ms_chunk_kind_name(kind));
+	}
+	return 0;
+}
 
 int cmd_arenas(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memsleuth arenas: not available in this build yet (tracked as issue #3; "
-		"run 'memsleuth --help' for the steps that are)\n");
-	return MS_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' },
+		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
+		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
+		{ "no-debuginfo", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct ms_arenas_opts o = { 0 };
+	int json = 0, bins = 0, chunks = 0, c;
+	long limit = 1000;
+	const char *nd = getenv("MEMSLEUTH_NO_DEBUGINFO");
+	o.no_debuginfo = nd && nd[0] && strcmp(nd, "0");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'b': bins = 1; break;
+		case 'c': chunks = 1; break;
+		case 's': o.stop = 1; break;
+		case 'a': o.assume_version = optarg; break;
+		case 'n': o.no_debuginfo = 1; break;
+		case 'l': {
+			char *end;
+			limit = strtol(optarg, &end, 10);
+			if (*end || limit < 0)
+				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", optarg);
+			break;
+		}
+		case 'h': usage(stdout); return MS_EXIT_OK;
+		default: usage(stderr); return MS_EXIT_ERROR;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return MS_EXIT_ERROR;
+	}
+	struct ms_err e = { 0 };
+	pid_t pid;
+	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
+		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	struct ms_json j;
+	ms_json_init(&j, stdout);
+	struct chunk_list cl = { .limit = (uint64_t)limit, .json = json, .j = &j };
+	if (chunks) {
+		o.on_chunk = on_chunk;
+		o.on_chunk_arg = &cl;
+	}
+	struct ms_arenas a;
+	if (ms_arenas_collect(pid, &o, &a, &e) < 0)
+		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0);
+	if (chunks)
+		list_begin(&cl);
+	if (json) {
+		if (chunks)
+			ms_json_arr_end(&j);
+		else
+			ms_json_obj_begin(&j);
+		ms_arenas_json(&j, &a, flags);
+		ms_json_obj_end(&j);
+		ms_json_end(&j);
+	} else {
+		if (chunks)
+			printf("  (%" PRIu64 " listed)\n\n", cl.n);
+		ms_arenas_print_text(stdout, &a, flags);
+	}
+	int rc = ms_arenas_finding(&a) ? MS_EXIT_FINDING : MS_EXIT_OK;
+	ms_arenas_free(&a);
+	return rc;
 }

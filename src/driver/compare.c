@@ -1,14 +1,380 @@
-/* Not built yet: this step is tracked as issue #6.  The file is replaced
- * wholesale when the step lands. */
+/* memsleuth compare -- CMD ARGS: which allocator or setting fixes this
+ * workload?  Runs it under every configuration of findings/remedy.h, N
+ * times each, and ranks them by the RSS left at the end. */
+#include <getopt.h>
+#include <regex.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "findings/remedy.h"
+#include "probe/allocfind.h"
+#include "probe/workload.h"
+#include "report/json.h"
+#include "report/table.h"
 #include "steps.h"
+#include "util/err.h"
+#include "util/size.h"
+
+#define PROG "memsleuth compare"
+#define DEFAULT_FINAL_AT "^memsleuth-example: .* holding$"
+
+extern char **environ;
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth compare [OPTIONS] -- CMD ARGS\n"
+		"Run CMD under glibc's defaults and settings and under jemalloc, tcmalloc and mimalloc;\n"
+		"rank them by the RSS left at the end.\n"
+		"  -n, --runs N          runs per configuration, medians reported (default 3)\n"
+		"  -c, --configs LIST    only these configurations, comma-separated (see --list)\n"
+		"  -l, --list            list the configurations and exit\n"
+		"  -f, --final-at REGEX  final RSS when CMD prints a matching line (default: the examples' --hold line)\n"
+		"  -i, --interval MS     RSS sampling period (default 10)\n"
+		"  -t, --timeout S       give up on a run after S seconds (default 600)\n"
+		"  -j, --json            machine output (docs/json/compare.md)\n"
+		"  -h, --help            this help\n"
+		"Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
+		"then CMD gets SIGTERM; without such a line, the last sample before CMD exits.\n");
+}
+
+static long num_arg(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < lo || v > hi)
+		ms_fatal(PROG, NULL, "%s '%s': give a whole number from %ld to %ld", opt, s, lo, hi);
+	return v;
+}
+
+static int selected(const char *list, const char *name)
+{
+	if (!list)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void check_configs(const char *list)
+{
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+		int known = 0;
+		for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+			known |= strlen(ms_remedy_cfgs[i].name) == l && !strncmp(p, ms_remedy_cfgs[i].name, l);
+		if (!known)
+			ms_fatal(PROG, "'memsleuth compare --list' shows them", "--configs: unknown configuration '%.*s'", (int)l, p);
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* RSS over time as a line of characters, one per slice of the run, scaled
+ * to the largest peak of all configurations so lines compare at a glance. */
+static void sparkline(const struct ms_workload_run *w, uint64_t scale, char *out, size_t width)
+{
+	static const char levels[] = " .:-=+*#%@";
+	memset(out, ' ', width);
+	out[width] = 0;
+	if (!w || !w->nsamples || !scale)
+		return;
+	float end = w->samples[w->nsamples - 1].t;
+	uint64_t col[64] = { 0 };
+	for (size_t i = 0; i < w->nsamples; i++) {
+		size_t c = end > 0 ? (size_t)(w->samples[i].t / end * (float)(width - 1)) : 0;
+		if (c >= width)
+			c = width - 1;
+		if (w->samples[i].rss > col[c])
+			col[c] = w->samples[i].rss;
+	}
+	uint64_t last = 0;
+	for (size_t c = 0; c < width; c++) {
+		if (!col[c])
+			col[c] = last;     /* a slice without a sample keeps the level */
+		last = col[c];
+		size_t lv = (size_t)((double)col[c] / (double)scale * 9.0 + 0.5);
+		out[c] = levels[lv > 9 ? 9 : lv];
+	}
+}
+
+static const struct ms_workload_run *first_ok(const struct ms_remedy_result *r)
+{
+	for (int i = 0; i < r->runs; i++)
+		if (r->all[i].ok)
+			return &r->all[i];
+	return NULL;
+}
+
+static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
+		       const char *final_at)
+{
+	uint64_t scale = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].runs_ok && v[i].peak_rss > scale)
+			scale = v[i].peak_rss;
+	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/, "
+	       "or the last sample before exit\n\n", cmd, runs, final_at);
+	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
+					     "RSS over time (0 .. max peak)", "runs" };
+	int ranked = 0;
+	for (size_t i = 0; i < n; i++)
+		ranked |= v[i].rank > 0;
+	struct ms_table t;
+	ms_table_init(&t, "rlrrrrll", heads);
+	for (int rank = 1; rank <= (int)n; rank++)
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].rank != rank)
+				continue;
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32];
+			sparkline(first_ok(&v[i]), scale, line, 24);
+			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, v[i].cfg->name,
+				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
+				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_ok, v[i].runs);
+		}
+	if (ranked)
+		ms_table_print(&t, stdout, "");
+	ms_table_free(&t);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].available)
+			printf("skipped %s: %s\n", v[i].cfg->name, v[i].skipped);
+		else if (!v[i].runs_ok)
+			printf("failed  %s: %s\n", v[i].cfg->name, v[i].error);
+	}
+	struct ms_recommendation rec;
+	ms_remedy_recommend(v, n, &rec);
+	if (rec.same[0])
+		printf("\nNo change (final RSS within 5%% of glibc's default): %s\n", rec.same);
+	printf("\n%s\n", rec.text);
+	if (rec.best) {
+		struct ms_apply ap;
+		ms_remedy_apply(rec.best, cmd, &ap);
+		printf("\nApply it:\n  shell    %s\n  systemd  %s\n  docker   %s\n  JVM      %s\n",
+		       ap.shell, ap.systemd, ap.docker, ap.jvm);
+	}
+}
+
+static void json_run(struct ms_json *j, const struct ms_workload_run *w)
+{
+	ms_json_obj_begin(j);
+	ms_json_kbool(j, "ok", w->ok);
+	ms_json_ku64(j, "peak_rss_bytes", w->peak_rss);
+	ms_json_ku64(j, "final_rss_bytes", w->final_rss);
+	ms_json_kbool(j, "final_at_line", w->final_at_seen);
+	ms_json_kdouble(j, "wall_seconds", w->wall_seconds);
+	ms_json_kdouble(j, "cpu_seconds", w->cpu_seconds);
+	ms_json_kstr(j, "error", w->ok ? NULL : w->error);
+	ms_json_obj_end(j);
+}
+
+static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
+		       const char *final_at)
+{
+	struct ms_json j;
+	ms_json_init(&j, stdout);
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "compare");
+	ms_json_key(&j, "command");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; cmd[i]; i++)
+		ms_json_str(&j, cmd[i]);
+	ms_json_arr_end(&j);
+	ms_json_ki64(&j, "runs_per_config", runs);
+	ms_json_kstr(&j, "final_at", final_at);
+	ms_json_key(&j, "runs");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_remedy_result *r = &v[i];
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "config", r->cfg->name);
+		ms_json_kstr(&j, "description", r->cfg->what);
+		ms_json_kstr(&j, "allocator", ms_allocator_name(r->cfg->allocator));
+		ms_json_kstr(&j, "preload", r->lib[0] ? r->lib : NULL);
+		ms_json_key(&j, "env");
+		ms_json_arr_begin(&j);
+		for (size_t k = 0; k < MS_REMEDY_MAX_ENV && r->cfg->env[k]; k++)
+			ms_json_str(&j, r->cfg->env[k]);
+		ms_json_arr_end(&j);
+		ms_json_kbool(&j, "available", r->available);
+		ms_json_kstr(&j, "skipped", r->available ? NULL : r->skipped);
+		if (r->available && r->runs_ok) {
+			ms_json_ki64(&j, "rank", r->rank);
+			ms_json_ku64(&j, "peak_rss_bytes", r->peak_rss);
+			ms_json_ku64(&j, "final_rss_bytes", r->final_rss);
+			ms_json_kdouble(&j, "wall_seconds", r->wall_seconds);
+			ms_json_kdouble(&j, "cpu_seconds", r->cpu_seconds);
+		}
+		ms_json_ki64(&j, "runs_ok", r->runs_ok);
+		ms_json_kstr(&j, "error", r->error[0] ? r->error : NULL);
+		ms_json_key(&j, "samples");
+		ms_json_arr_begin(&j);
+		for (int k = 0; k < r->runs; k++)
+			json_run(&j, &r->all[k]);
+		ms_json_arr_end(&j);
+		const struct ms_workload_run *w = first_ok(r);
+		ms_json_key(&j, "rss_timeline");
+		ms_json_arr_begin(&j);
+		size_t step = w && w->nsamples > 60 ? (w->nsamples + 59) / 60 : 1;
+		for (size_t k = 0; w && k < w->nsamples; k += step) {
+			ms_json_arr_begin(&j);
+			ms_json_double(&j, w->samples[k].t);
+			ms_json_u64(&j, w->samples[k].rss);
+			ms_json_arr_end(&j);
+		}
+		ms_json_arr_end(&j);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	struct ms_recommendation rec;
+	ms_remedy_recommend(v, n, &rec);
+	ms_json_key(&j, "recommendation");
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "config", rec.best ? rec.best->cfg->name : NULL);
+	ms_json_kstr(&j, "text", rec.text);
+	ms_json_kstr(&j, "no_change", rec.same);
+	struct ms_apply ap;
+	if (rec.best) {
+		ms_remedy_apply(rec.best, cmdline, &ap);
+		ms_json_kstr(&j, "shell", ap.shell);
+		ms_json_kstr(&j, "systemd", ap.systemd);
+		ms_json_kstr(&j, "docker", ap.docker);
+		ms_json_kstr(&j, "jvm", ap.jvm);
+	}
+	ms_json_obj_end(&j);
+	/* The same conclusion in the shape every judging step uses. */
+	ms_json_key(&j, "verdicts");
+	ms_json_arr_begin(&j);
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "level", rec.best ? "notice" : "info");
+	ms_json_kstr(&j, "text", rec.text);
+	ms_json_kstr(&j, "next", rec.best ? ap.shell : "");
+	ms_json_obj_end(&j);
+	ms_json_arr_end(&j);
+	ms_json_obj_end(&j);
+	ms_json_end(&j);
+}
 
 int cmd_compare(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memsleuth compare: not available in this build yet (tracked as issue #6; "
-		"run 'memsleuth --help' for the steps that are)\n");
-	return MS_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "runs", required_argument, 0, 'n' }, { "configs", required_argument, 0, 'c' },
+		{ "list", no_argument, 0, 'l' }, { "final-at", required_argument, 0, 'f' },
+		{ "interval", required_argument, 0, 'i' }, { "timeout", required_argument, 0, 't' },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	int runs = 3, json = 0, interval = 10, timeout = 600, c;
+	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
+	while ((c = getopt_long(argc, argv, "+n:c:lf:i:t:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': runs = (int)num_arg("--runs", optarg, 1, 50); break;
+		case 'c': configs = optarg; break;
+		case 'f': final_at = optarg; break;
+		case 'i': interval = (int)num_arg("--interval", optarg, 1, 10000); break;
+		case 't': timeout = (int)num_arg("--timeout", optarg, 1, 86400); break;
+		case 'j': json = 1; break;
+		case 'l':
+			for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+				printf("%-26s %s%s%s\n", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
+				       ms_remedy_cfgs[i].env[0] ? ": " : "",
+				       ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+			return MS_EXIT_OK;
+		case 'h': usage(stdout); return MS_EXIT_OK;
+		default: usage(stderr); return MS_EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: no command to run (give it after --, e.g. memsleuth compare -- build/examples/pin --hold)\n", PROG);
+		return MS_EXIT_ERROR;
+	}
+	check_configs(configs);
+	char **cmd = argv + optind;
+	regex_t re;
+	int rc = regcomp(&re, final_at, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char why[128];
+		regerror(rc, &re, why, sizeof why);
+		ms_fatal(PROG, "give an extended regular expression", "--final-at '%s': %s", final_at, why);
+	}
+	char cmdline[2048] = "";
+	size_t off = 0;
+	for (size_t i = 0; cmd[i] && off < sizeof cmdline; i++)
+		off += (size_t)snprintf(cmdline + off, sizeof cmdline - off, "%s%s", i ? " " : "", cmd[i]);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct ms_remedy_result *v = calloc(ms_remedy_ncfgs, sizeof *v);
+	if (!v)
+		ms_fatal(PROG, NULL, "out of memory");
+	size_t n = 0;
+	struct ms_err e = { 0 };
+	for (size_t i = 0; i < ms_remedy_ncfgs && !stop_flag; i++) {
+		const struct ms_remedy_cfg *cfg = &ms_remedy_cfgs[i];
+		if (!selected(configs, cfg->name))
+			continue;
+		struct ms_remedy_result *r = &v[n++];
+		r->cfg = cfg;
+		r->available = 1;
+		if (cfg->allocator != MS_ALLOC_GLIBC && ms_allocator_lib_find(cfg->allocator, r->lib, sizeof r->lib) < 0) {
+			r->available = 0;
+			r->lib[0] = 0;
+			snprintf(r->skipped, sizeof r->skipped, "%s not installed (apt-get install %s)",
+				 ms_allocator_name(cfg->allocator), ms_allocator_package(cfg->allocator));
+			continue;
+		}
+		char **env = ms_remedy_env(cfg, r->lib, environ);
+		r->all = calloc((size_t)runs, sizeof *r->all);
+		if (!env || !r->all)
+			ms_fatal(PROG, NULL, "out of memory");
+		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re,
+					 .interval_ms = interval, .timeout_ms = timeout * 1000,
+					 .interrupted = &stop_flag };
+		for (int k = 0; k < runs && !stop_flag; k++) {
+			if (ms_workload_run(&w, &r->all[k], &e) < 0)
+				ms_die(PROG, &e, MS_EXIT_ERROR);
+			r->runs++;
+			char a[MS_SIZE_BUF];
+			fprintf(stderr, "%s: %-26s run %d/%d: %s%s\n", PROG, cfg->name, k + 1, runs,
+				r->all[k].ok ? "final RSS " : "", r->all[k].ok ? ms_size_fmt(r->all[k].final_rss, a) : r->all[k].error);
+		}
+		ms_remedy_env_free(env);
+		ms_remedy_summarise(r);
+	}
+	regfree(&re);
+	if (stop_flag) {
+		fprintf(stderr, "%s: interrupted; the workload was ended, nothing is left running\n", PROG);
+		return MS_EXIT_ERROR;
+	}
+	ms_remedy_rank(v, n);
+	if (json)
+		print_json(v, n, cmd, cmdline, runs, final_at);
+	else
+		print_text(v, n, cmdline, runs, final_at);
+	int any_ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		any_ok |= v[i].runs_ok > 0;
+		for (int k = 0; k < v[i].runs; k++)
+			ms_workload_run_free(&v[i].all[k]);
+		free(v[i].all);
+	}
+	free(v);
+	return any_ok ? MS_EXIT_OK : MS_EXIT_ERROR;
 }

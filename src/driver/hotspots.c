@@ -1,14 +1,438 @@
-/* Not built yet: this step is tracked as issue #4.  The file is replaced
- * wholesale when the step lands. */
+/* memsleuth hotspots: which threads and call sites allocate.
+ *   hotspots [OPTIONS] -- CMD ARGS   launch under the LD_PRELOAD hook
+ *   hotspots --from DIR              analyse a recorded log
+ *   hotspots [OPTIONS] PID           attach with bpftrace uprobes (attach.c) */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "findings/hotspots.h"
+#include "probe/hs_attach.h"
+#include "probe/elf.h"
+#include "probe/procfs.h"
+#include "records/hotlog.h"
+#include "report/hotspots_report.h"
 #include "steps.h"
+#include "util/paths.h"
+
+#define PROG "memsleuth hotspots"
+#define FLUSH_SIGNAL (SIGRTMAX - 7)   /* asks every hook to write its buffers */
+
+struct opts {
+	int         stacks, json, record_only, count_only, top, fork_stop;
+	double      duration;
+	const char *output, *folded, *from;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth hotspots [OPTIONS] -- CMD ARGS   run CMD under the allocator hook\n"
+		"       memsleuth hotspots --from DIR [OPTIONS]    analyse a recorded log\n"
+		"       memsleuth hotspots [OPTIONS] PID           attach to a running process (bpftrace uprobes)\n"
+		"Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
+		"short-lived allocations, sizes, and the arena heap each thread's memory lands in.\n\n"
+		"  --stacks N        record N frames of user stack per event (default 0: caller only)\n"
+		"  --output DIR      write the log to DIR (kept); default: a private temporary dir, removed\n"
+		"  --record-only     write the log and stop (needs --output); analyse later with --from\n"
+		"  --from DIR        analyse the log in DIR (recorded here or on another machine)\n"
+		"  --count-only      keep per-thread and per-caller counters only, no event log\n"
+		"  --duration S      stop the command (or the attach) after S seconds and report\n"
+		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
+		"  --folded FILE     write folded stacks (flame graph input) to FILE\n"
+		"  --top N           rows per table (default 10)\n"
+		"  --json            JSON instead of text (fields: docs/json/hotspots.md); CMD's stdout goes to stderr\n"
+		"  -h, --help        this help\n"
+		"The command runs in its own process group; Ctrl-C stops it and still reports.\n");
+}
+
+static volatile sig_atomic_t stop_requested, stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(double duration)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;   /* no SA_RESTART: waitpid returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	if (duration > 0) {
+		struct itimerval it = { { 0, 0 }, { (time_t)duration,
+						     (suseconds_t)((duration - (double)(time_t)duration) * 1e6) } };
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+}
+
+/* Find CMD the way execvp will; 0 when found and executable. */
+static int find_command(const char *cmd, char *out, size_t len)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return access(cmd, X_OK);
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		const char *c = strchr(p, ':');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd);
+		struct stat st;
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		p += n + (c != NULL);
+	}
+	return -1;
+}
+
+static int make_output_dir(const struct opts *o, char *dir, size_t len, int *temporary)
+{
+	*temporary = 0;
+	if (o->output) {
+		snprintf(dir, len, "%s", o->output);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			fprintf(stderr, PROG ": %s: %s (give a writable directory to --output)\n", dir, strerror(errno));
+			return -1;
+		}
+		char probe[PATH_MAX];
+		snprintf(probe, sizeof probe, "%s/counters", dir);
+		if (access(probe, F_OK) == 0) {
+			fprintf(stderr, PROG ": %s: already holds a recording (give an empty or new directory to --output)\n", dir);
+			return -1;
+		}
+		return 0;
+	}
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, len, "%s/memsleuth-hotspots.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, PROG ": %s: %s (set TMPDIR to a writable directory, or use --output)\n", dir, strerror(errno));
+		return -1;
+	}
+	*temporary = 1;
+	return 0;
+}
+
+/* The counters page the hooks map shared: written whole now, so that
+ * counting drops later never needs a free disk block. */
+static int make_counters(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/counters", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": %s: %s (use an empty directory)\n", path, strerror(errno));
+		return -1;
+	}
+	static char page[4096];
+	struct ms_hl_counters c = { .magic = MS_HL_COUNTERS_MAGIC };
+	memcpy(page, &c, sizeof c);
+	int ok = write(fd, page, sizeof page) == (ssize_t)sizeof page;
+	close(fd);
+	if (!ok)
+		fprintf(stderr, PROG ": %s: cannot write (is the disk full?)\n", path);
+	return ok ? 0 : -1;
+}
+
+/* Remove a temporary log directory: only the files the hook writes. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!strcmp(de->d_name, "counters") || !strncmp(de->d_name, "proc-", 5))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
+static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
+{
+	setpgid(0, 0);
+	if (o->json)
+		dup2(2, 1);   /* stdout carries the JSON document only */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	const char *old = getenv("LD_PRELOAD");
+	char preload[2 * PATH_MAX];
+	/* the hook goes first so that it sees the calls even when another
+	 * allocator (jemalloc, tcmalloc) is preloaded too */
+	snprintf(preload, sizeof preload, "%s%s%s", hook, old && *old ? ":" : "", old && *old ? old : "");
+	char num[32];
+	snprintf(num, sizeof num, "%d", o->stacks);
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("MEMSLEUTH_HOOK_DIR", dir, 1);
+	setenv("MEMSLEUTH_HOOK_STACKS", num, 1);
+	setenv("MEMSLEUTH_HOOK_COUNT", o->count_only ? "1" : "0", 1);
+	setenv("MEMSLEUTH_HOOK_FORK", o->fork_stop ? "stop" : "own", 1);
+	snprintf(num, sizeof num, "%d", FLUSH_SIGNAL);
+	setenv("MEMSLEUTH_HOOK_SIGNAL", num, 1);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, PROG ": %s: %s (check the command)\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/* Whether every hooked image took the flush signal (none uses it itself). */
+static int flush_signal_safe(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/counters", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct ms_hl_counters c;
+	int ok = fd >= 0 && read(fd, &c, sizeof c) == (ssize_t)sizeof c && c.magic == MS_HL_COUNTERS_MAGIC &&
+		 c.flush_sig_installed > 0 && c.flush_sig_refused == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Stop the command's process group: first ask every hook to write what it
+ * holds (the flush signal, when every image took it), then SIGTERM, then
+ * SIGKILL. */
+static void stop_group(pid_t pid, const char *dir, int *status, int *reaped, int *flushed)
+{
+	*flushed = flush_signal_safe(dir);
+	if (*flushed) {
+		kill(-pid, FLUSH_SIGNAL);
+		for (int i = 0; i < 30 && !*reaped; i++) {
+			usleep(10000);
+			*reaped = waitpid(pid, status, WNOHANG) == pid;
+		}
+	}
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 300 && !*reaped; i++) {
+		usleep(10000);
+		*reaped = waitpid(pid, status, WNOHANG) == pid;
+	}
+	if (!*reaped) {
+		kill(-pid, SIGKILL);
+		*reaped = waitpid(pid, status, 0) == pid;
+	}
+	/* the rest of the group (children the command forked) goes too */
+	kill(-pid, SIGKILL);
+}
+
+static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen)
+{
+	char path[PATH_MAX], hook[PATH_MAX];
+	if (find_command(cmd[0], path, sizeof path) < 0) {
+		fprintf(stderr, PROG ": %s: command not found (check the name and PATH)\n", cmd[0]);
+		return -1;
+	}
+	struct ms_elf_info info;
+	struct ms_err e;
+	if (ms_elf_inspect(path, &info, &e) == 0 && !info.has_interp) {
+		fprintf(stderr, PROG ": %s: statically linked, so LD_PRELOAD cannot work "
+			"(use a dynamically linked build, or attach to it running: memsleuth hotspots PID)\n", path);
+		return -1;
+	}
+	if (ms_resource_path(MS_RES_HELPER, "libmemsleuth-hook.so", hook, sizeof hook) < 0) {
+		fprintf(stderr, PROG ": %s: the hook library is missing (run 'make', or reinstall memsleuth)\n", hook);
+		return -1;
+	}
+	catch_stop_signals(o->duration);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(o, hook, dir, cmd);
+	setpgid(pid, pid);
+	int status = 0, reaped = 0, flushed = 1;
+	while (!reaped) {
+		pid_t w = waitpid(pid, &status, 0);
+		if (w == pid)
+			reaped = 1;
+		else if (w < 0 && errno != EINTR)
+			break;
+		if (!reaped && stop_requested)
+			stop_group(pid, dir, &status, &reaped, &flushed);
+	}
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (stop_requested)
+		snprintf(how, howlen, "the command was stopped by %s after %.1f s%s",
+			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs,
+			 flushed ? "" : " with SIGTERM only: it handles memsleuth's flush signal itself");
+	else if (WIFSIGNALED(status))
+		snprintf(how, howlen, "the command was killed by signal %d (%s) after %.1f s",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)), secs);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(how, howlen, "the command exited with status 127 (not found or not executable?) after %.1f s", secs);
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		snprintf(how, howlen, "the command exited with status %d after %.1f s", WEXITSTATUS(status), secs);
+	else
+		how[0] = 0;
+	return 0;
+}
+
+static int analyse(const struct opts *o, const char *dir, const char *how)
+{
+	struct ms_hotspots h;
+	struct ms_err e;
+	if (ms_hotspots_load(dir, &h, &e) < 0) {
+		if (how && *how)
+			fprintf(stderr, PROG ": %s\n", how);
+		ms_err_print(PROG, &e);
+		return MS_EXIT_ERROR;
+	}
+	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL };
+	if (o->json)
+		ms_hotspots_json(&h, &ro, stdout);
+	else
+		ms_hotspots_print(&h, &ro, stdout);
+	int rc = MS_EXIT_OK;
+	if (o->folded) {
+		FILE *f = fopen(o->folded, "w");
+		if (!f || ms_hotspots_folded(&h, f) < 0) {
+			fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
+			rc = MS_EXIT_ERROR;
+		}
+		if (f && fclose(f) != 0)
+			rc = MS_EXIT_ERROR;
+	}
+	ms_hotspots_free(&h);
+	return rc;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "stacks", required_argument, 0, 's' },   { "output", required_argument, 0, 'o' },
+		{ "json", no_argument, 0, 'j' },           { "folded", required_argument, 0, 'f' },
+		{ "duration", required_argument, 0, 'd' }, { "record-only", no_argument, 0, 'r' },
+		{ "count-only", no_argument, 0, 'c' },     { "from", required_argument, 0, 'F' },
+		{ "top", required_argument, 0, 't' },      { "fork-child", required_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
+	};
+	memset(o, 0, sizeof *o);
+	o->top = 10;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->stacks = (int)strtol(optarg, &end, 10);
+			if (*end || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
+				ms_fatal(PROG, "give 0..64", "--stacks %s: not a frame count", optarg);
+			break;
+		case 'o': o->output = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'f': o->folded = optarg; break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			if (*end || !(o->duration > 0))
+				ms_fatal(PROG, "give seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+			break;
+		case 'r': o->record_only = 1; break;
+		case 'c': o->count_only = 1; break;
+		case 'F': o->from = optarg; break;
+		case 't':
+			o->top = (int)strtol(optarg, &end, 10);
+			if (*end || o->top < 1)
+				ms_fatal(PROG, "give a positive number", "--top %s: not a row count", optarg);
+			break;
+		case 'k':
+			if (strcmp(optarg, "own") && strcmp(optarg, "stop"))
+				ms_fatal(PROG, "give own or stop", "--fork-child %s: unknown mode", optarg);
+			o->fork_stop = !strcmp(optarg, "stop");
+			break;
+		case 'h': usage(stdout); exit(MS_EXIT_OK);
+		default: usage(stderr); exit(MS_EXIT_ERROR);
+		}
+	}
+	return optind;
+}
 
 int cmd_hotspots(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memsleuth hotspots: not available in this build yet (tracked as issue #4; "
-		"run 'memsleuth --help' for the steps that are)\n");
-	return MS_EXIT_ERROR;
+	struct opts o;
+	int first = parse(argc, argv, &o);
+	char **rest = argv + first;
+	int nrest = argc - first;
+	if (o.from) {
+		if (nrest)
+			ms_fatal(PROG, "give either --from DIR or a command, not both", "%s: unexpected argument", rest[0]);
+		return analyse(&o, o.from, NULL);
+	}
+	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
+	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
+		pid_t pid;
+		struct ms_err e;
+		if (ms_pid_parse(rest[0], &pid, &e) < 0)
+			ms_die(PROG, &e, MS_EXIT_ERROR);
+		if (o.record_only || o.output || o.count_only || o.stacks)
+			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
+				 "pid %d: option not available when attaching", (int)pid);
+		catch_stop_signals(o.duration);
+		struct ms_hotspots h;
+		char how[256];
+		if (ms_hs_attach(pid, o.duration, &stop_requested, &h, how, sizeof how, &e) < 0)
+			ms_die(PROG, &e, MS_EXIT_ERROR);
+		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how };
+		if (o.json)
+			ms_hotspots_json(&h, &ro, stdout);
+		else
+			ms_hotspots_print(&h, &ro, stdout);
+		ms_hotspots_free(&h);
+		return MS_EXIT_OK;
+	}
+	if (!nrest)
+		ms_fatal(PROG, "run 'memsleuth hotspots -- CMD ARGS', '--from DIR' or give a PID",
+			 "nothing to analyse");
+	if (o.record_only && !o.output)
+		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
+	char dir[PATH_MAX], how[256] = "";
+	int temporary;
+	if (make_output_dir(&o, dir, sizeof dir, &temporary) < 0 || make_counters(dir) < 0) {
+		if (temporary)
+			remove_dir(dir);
+		return MS_EXIT_ERROR;
+	}
+	if (run_command(&o, rest, dir, how, sizeof how) < 0) {
+		if (temporary)
+			remove_dir(dir);
+		else {
+			char c[PATH_MAX];
+			snprintf(c, sizeof c, "%s/counters", dir);
+			unlink(c);
+		}
+		return MS_EXIT_ERROR;
+	}
+	int rc;
+	if (o.record_only) {
+		if (*how)
+			fprintf(stderr, PROG ": %s\n", how);
+		printf("recorded to %s; analyse with: memsleuth hotspots --from %s\n", dir, dir);
+		rc = MS_EXIT_OK;
+	} else {
+		rc = analyse(&o, dir, how);
+	}
+	if (temporary)
+		remove_dir(dir);
+	return rc;
 }

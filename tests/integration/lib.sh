@@ -24,7 +24,7 @@ check_eq() {
 }
 # check_match NAME TEXT REGEX
 check_match() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then pass "$1"; else fail "$1: '$(printf '%s' "$2" | head -c 300)' does not match /$3/"; fi
+	if printf '%s' "$2" | tr '\n' ' ' | grep -Eq -- "$3"; then pass "$1"; else fail "$1: '$(printf '%s' "$2" | head -c 300)' does not match /$3/"; fi
 }
 # check_within NAME ACTUAL EXPECTED PERCENT  (integers)
 check_within() {

@@ -84,13 +84,17 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 		if (out->allocator == MS_ALLOC_UNKNOWN) {
 			if (musl || out->elf.musl)
 				out->allocator = MS_ALLOC_MUSL;
-			else if (!out->elf.has_interp && out->elf.glibc_version[0])
+			else if (!out->elf.has_interp && (out->elf.glibc_version[0] || out->elf.glibc_static))
 				out->allocator = MS_ALLOC_GLIBC_STATIC;
 		}
 		return 0;
 	}
-	if (out->allocator == MS_ALLOC_UNKNOWN && out->libc_found)
-		out->allocator = out->elf.glibc_version[0] ? MS_ALLOC_GLIBC : MS_ALLOC_UNKNOWN;
+	if (out->allocator == MS_ALLOC_UNKNOWN && out->libc_found) {
+		if (out->elf.glibc_version[0])
+			out->allocator = MS_ALLOC_GLIBC;
+		else if (musl || out->elf.musl || strstr(out->libc_path, "musl"))
+			out->allocator = MS_ALLOC_MUSL;   /* ld-musl is a link to musl's libc.so */
+	}
 	const char *no = getenv("MEMSLEUTH_NO_DEBUGINFO");
 	if (no && no[0] && strcmp(no, "0")) {
 		out->debuginfo_ignored = 1;

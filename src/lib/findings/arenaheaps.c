@@ -44,7 +44,11 @@ int ms_arena_heaps_find(const struct ms_maps *maps, struct ms_remote *r,
 					   .map_rw = i, .map_none = (size_t)-1 };
 		if (i + 1 < maps->n) {
 			const struct ms_mapping *n = &maps->v[i + 1];
-			if (anon(n) && n->start == m->end && !strcmp(n->perms, "---p")) {
+			/* new_heap reserves exactly HEAP_MAX_SIZE: the PROT_NONE
+			 * rest reaches start + 64 MiB (or beyond, when it merged
+			 * with a neighbour).  Shorter ones are someone else's. */
+			if (anon(n) && n->start == m->end && !strcmp(n->perms, "---p") &&
+			    n->end >= m->start + MS_HEAP_MAX_SIZE) {
 				h.map_none = i + 1;
 				h.end = n->end;
 			}

@@ -19,6 +19,8 @@ struct ms_elf_info {
 	int  sdt_probes;           /* .note.stapsdt entries */
 	int  sdt_memory_probes;    /* of those, provider "libc" name "memory_*" */
 	int  musl;                 /* looks like musl libc */
+	int  glibc_static;         /* glibc's own strings linked in (static binary);
+				    * its version is not recorded in such a binary */
 };
 
 /* Inspect path.  Returns 0, or -1 with e set (not ELF, unreadable). */

@@ -1,4 +1,5 @@
 #include "records/cgroup.h"
+#include "records/lines.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,17 +10,8 @@ int ms_cgroup_parse(const char *buf, size_t len, char *path, size_t pathlen)
 	const char *p = buf, *end = buf + len;
 	int v2 = 0;
 	char v2path[512] = "";
-	while (p < end) {
-		const char *le = memchr(p, '\n', (size_t)(end - p));
-		if (!le)
-			le = end;
-		char line[1024];
-		size_t n = (size_t)(le - p);
-		if (n >= sizeof line)
-			n = sizeof line - 1;
-		memcpy(line, p, n);
-		line[n] = 0;
-		p = le + 1;
+	char line[1024];
+	while (ms_line_next(&p, end, line, sizeof line)) {
 		char *c1 = strchr(line, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)

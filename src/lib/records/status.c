@@ -1,4 +1,5 @@
 #include "records/status.h"
+#include "records/lines.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,8 @@ int ms_status_parse(const char *buf, size_t len, struct ms_status *st)
 	memset(st, 0, sizeof *st);
 	const char *p = buf, *end = buf + len;
 	int seen = 0;
-	while (p < end) {
-		const char *le = memchr(p, '\n', (size_t)(end - p));
-		if (!le)
-			le = end;
-		char line[512];
-		size_t n = (size_t)(le - p);
-		if (n >= sizeof line)
-			n = sizeof line - 1;
-		memcpy(line, p, n);
-		line[n] = 0;
-		p = le + 1;
+	char line[512];
+	while (ms_line_next(&p, end, line, sizeof line)) {
 		char *colon = strchr(line, ':');
 		if (!colon)
 			continue;
@@ -40,6 +32,8 @@ int ms_status_parse(const char *buf, size_t len, struct ms_status *st)
 			seen++;
 		} else if (!strcmp(line, "Tgid")) {
 			st->tgid = (pid_t)atoi(v);
+		} else if (!strcmp(line, "TracerPid")) {
+			st->tracer = (pid_t)atoi(v);
 		} else if (!strcmp(line, "PPid")) {
 			st->ppid = (pid_t)atoi(v);
 		} else if (!strcmp(line, "Uid")) {

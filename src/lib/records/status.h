@@ -12,6 +12,7 @@ struct ms_status {
 	char     name[64];
 	char     state;          /* 'R', 'S', 'Z', ... */
 	pid_t    tgid, ppid;
+	pid_t    tracer;         /* TracerPid: 0 when nobody traces it */
 	pid_t    nspid[MS_MAX_NS];/* PID in each namespace, outermost first */
 	int      nspid_n;
 	unsigned uid;

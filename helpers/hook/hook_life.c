@@ -1,0 +1,444 @@
+/* The hook through the life of the process and its threads: init (the
+ * real allocator, options, the log), thread slots, fork, exec, _exit,
+ * the flush and crash signals, dlopen/dlclose.  The process-wide state
+ * lives here.  See hook.h. */
+#include "hook.h"
+
+/* ---- the real allocator ---- */
+struct real_allocator real;
+
+/* ---- process-wide state ---- */
+atomic_int   g_init;           /* 0 no, 1 in progress, 2 done */
+int          g_off;            /* not logging (fork=stop child, no dir) */
+int          g_fd = -1;        /* this image's log */
+char         g_dir[PATH_MAX];  /* the log directory ("" until known) */
+char         g_log_path[PATH_MAX];
+dev_t        g_log_dev;        /* what g_fd must still be */
+ino_t        g_log_ino;
+unsigned     g_depth;          /* stack frames, 0 = caller only */
+int          g_count_only;
+int          g_fork_stop;
+int          g_fini;           /* process exit flush done */
+uint32_t     g_seq;
+pid_t        g_pid;            /* this image's pid: a vfork child differs */
+struct slot *_Atomic g_slots;
+atomic_uint  g_next_stream;
+pthread_key_t g_key;
+struct ms_hl_counters *g_counters;
+struct ms_hl_counters g_local_counters;  /* when the page is missing */
+unsigned char *g_maps_buf;
+size_t       g_maps_cap;
+atomic_int   g_maps_lock;
+int        (*g_unw_backtrace)(void **, int);
+int          g_stop_sig;       /* the flush signal, 0 when not ours */
+atomic_int   g_sig_taken;      /* the program installed its own handler */
+
+/* ---- slots: one per live thread, reused after the thread exits ---- */
+static struct slot *slot_acquire(void)
+{
+	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
+		int free_ = 0;
+		if (atomic_compare_exchange_strong(&s->in_use, &free_, 1))
+			return s;
+	}
+	size_t bytes = sizeof(struct slot) + BUF_BYTES;
+	unsigned char *m = map_zeroed(bytes);
+	if (!m)
+		return NULL;
+	struct slot *s = (struct slot *)m;
+	s->buf = m + ((sizeof(struct slot) + 63) & ~(size_t)63);
+	atomic_store(&s->in_use, 1);
+	struct slot *head = atomic_load(&g_slots);
+	do {
+		s->next = head;
+	} while (!atomic_compare_exchange_weak(&g_slots, &head, s));
+	return s;
+}
+
+struct slot *thread_start(struct tls *t, int keep_stream)
+{
+	struct slot *s = slot_acquire();
+	if (!s)
+		return NULL;
+	atomic_store(&s->closed, 0);
+	atomic_store(&s->lock, 0);
+	if (!keep_stream)
+		t->stream = atomic_fetch_add(&g_next_stream, 1);
+	s->stream = t->stream;
+	s->tid = (uint32_t)syscall(SYS_gettid);
+	s->sync = 0;
+	s->first_flushed = 0;
+	s->dropped = s->events = s->dropped_total = 0;
+	memset(s->name, 0, sizeof s->name);
+	s->next_stack_id = 0;
+	if (g_depth && !s->stacks)
+		s->stacks = map_zeroed(STACK_SLOTS * sizeof *s->stacks);
+	else if (s->stacks)
+		memset(s->stacks, 0, STACK_SLOTS * sizeof *s->stacks);
+	if (g_count_only) {
+		if (!s->counts)
+			s->counts = map_zeroed(COUNT_SLOTS * sizeof *s->counts);
+		else
+			memset(s->counts, 0, COUNT_SLOTS * sizeof *s->counts);
+		s->c_calls = s->c_bytes = s->c_untracked = 0;
+		memset(s->c_hist, 0, sizeof s->c_hist);
+		if (!s->counts) {
+			atomic_store(&s->in_use, 0);
+			return NULL;
+		}
+	}
+	block_reset(s);
+	slot_update_fast(s);
+	t->s = s;
+	check_signal_owner();
+	return s;
+}
+
+void slot_release(struct slot *s)
+{
+	flush_own(s);
+	atomic_store(&s->in_use, 0);
+}
+
+/* pthread key destructor: the thread is exiting. */
+static void thread_exit(void *arg)
+{
+	struct tls *t = &tls;
+	(void)arg;
+	if (t->s) {
+		t->busy = 1;
+		slot_release(t->s);
+		t->s = NULL;
+		t->busy = 0;
+	}
+	t->exited = 1;
+}
+
+void on_stop_signal(int sig)
+{
+	flush_all(MS_HL_END_STOP, sig, 1);
+}
+
+static void on_crash(int sig)
+{
+	flush_all(MS_HL_END_SIGNAL, sig, 1);
+	/* SA_RESETHAND restored the default: returning re-raises the fault;
+	 * an abort() raises again itself */
+}
+
+static void install_signals(void)
+{
+	const char *v = getenv("MEMSLEUTH_HOOK_SIGNAL");
+	int stop = v && *v ? atoi(v) : SIGRTMAX - 7;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	/* the driver sends it only when every image took it: a program that
+	 * uses this signal itself must not receive ours */
+	if (stop > 0 && stop < NSIG && sigaction(stop, NULL, &old) == 0) {
+		if (old.sa_handler == SIG_DFL) {
+			sa.sa_handler = on_stop_signal;
+			sa.sa_flags = SA_RESTART;
+			sigaction(stop, &sa, NULL);
+			g_stop_sig = stop;
+			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_installed, 1);
+		} else {
+			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
+		}
+	}
+	/* Crashes: write what was buffered, then die as before.  Only where
+	 * the program has no handler yet; one installed later replaces ours. */
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+		if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+			sa.sa_handler = on_crash;
+			sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+			sigaction(fatal[i], &sa, NULL);
+		}
+	}
+}
+
+static void at_fork_prepare(void)
+{
+	struct tls *t = &tls;
+	if (t->s && !g_off && !t->busy) {
+		t->busy = 1;
+		flush_own(t->s);    /* the child must not write the parent's events */
+		t->busy = 0;
+	}
+}
+
+static void at_fork_child(void)
+{
+	struct tls *t = &tls;
+	if (g_off)
+		return;
+	if (g_fork_stop) {
+		g_off = 1;
+		if (t->s)
+			atomic_store(&t->s->fast, 0);
+		return;
+	}
+	/* the other threads do not exist here: free their slots */
+	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
+		atomic_store(&s->lock, 0);
+		atomic_store(&s->closed, 0);
+		if (s != t->s)
+			atomic_store(&s->in_use, 0);
+	}
+	atomic_store(&g_maps_lock, 0);
+	log_fd_check();          /* close it only if it is still ours */
+	if (g_fd >= 0)
+		close(g_fd);
+	g_fd = -1;
+	g_log_path[0] = 0;
+	atomic_store(&g_next_stream, 0);
+	uint32_t parent_seq = g_seq;
+	open_log(1, parent_seq);
+	if (t->s) {
+		t->stream = atomic_fetch_add(&g_next_stream, 1);
+		t->s->stream = t->stream;
+		t->s->tid = (uint32_t)syscall(SYS_gettid);
+		t->s->events = t->s->dropped_total = t->s->dropped = 0;
+		t->s->first_flushed = 0;
+		memset(t->s->name, 0, sizeof t->s->name);
+		block_reset(t->s);
+		slot_update_fast(t->s);
+	}
+}
+
+static void *sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+void hook_init(void)
+{
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&g_init, &expected, 1)) {
+		while (atomic_load(&g_init) == 1)
+			;   /* another thread is in the few microseconds of init */
+		return;
+	}
+	struct tls *t = &tls;
+	int saved = t->busy;
+	t->busy = 1;
+	real.malloc = sym("malloc");
+	real.free = sym("free");
+	real.calloc = sym("calloc");
+	real.realloc = sym("realloc");
+	real.memalign = sym("memalign");
+	real.posix_memalign = sym("posix_memalign");
+	real.aligned_alloc = sym("aligned_alloc");
+	real.valloc = sym("valloc");
+	real.pvalloc = sym("pvalloc");
+	real.malloc_usable_size = sym("malloc_usable_size");
+	real.dlopen = sym("dlopen");
+	real.dlclose = sym("dlclose");
+	real.execve = sym("execve");
+	real.execvpe = sym("execvpe");
+	real.fexecve = sym("fexecve");
+	real.exit_ = (void (*)(int))sym("_exit");
+	real.Exit_ = (void (*)(int))sym("_Exit");
+	const char *v = getenv("MEMSLEUTH_HOOK_STACKS");
+	if (v && *v) {
+		long d = atol(v);
+		g_depth = d < 0 ? 0 : d > MS_HL_MAX_DEPTH ? MS_HL_MAX_DEPTH : (unsigned)d;
+	}
+	v = getenv("MEMSLEUTH_HOOK_COUNT");
+	g_count_only = v && *v == '1';
+	v = getenv("MEMSLEUTH_HOOK_FORK");
+	g_fork_stop = v && !strcmp(v, "stop");
+	if (g_depth) {
+#ifdef HAVE_LIBUNWIND
+		void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+		int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
+			lib ? (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, STR(unw_set_caching_policy)) : NULL;
+		unw_addr_space_t *local = lib ? dlsym(lib, STR(unw_local_addr_space)) : NULL;
+		g_unw_backtrace = lib ? (int (*)(void **, int))dlsym(lib, STR(unw_backtrace)) : NULL;
+		if (policy && local)
+			policy(*local, UNW_CACHE_PER_THREAD);
+#endif
+		void *warm[4];
+		if (g_unw_backtrace)
+			g_unw_backtrace(warm, 4);   /* its first use sets up, with the guard on */
+		else
+			backtrace(warm, 4);         /* loads libgcc_s now, with the guard on */
+	}
+	pthread_key_create(&g_key, thread_exit);
+	pthread_atfork(at_fork_prepare, NULL, at_fork_child);
+	open_log(0, 0);
+	if (!g_off)
+		install_signals();
+	t->busy = saved;
+	atomic_store(&g_init, 2);
+}
+
+__attribute__((constructor)) static void hook_ctor(void)
+{
+	if (atomic_load(&g_init) == 0)
+		hook_init();
+}
+
+__attribute__((destructor)) static void hook_fini(void)
+{
+	if (g_off || g_fini || atomic_load(&g_init) != 2)
+		return;
+	flush_all(MS_HL_END_EXIT, 0, 0);
+	g_fini = 1;
+	if (tls.s) {
+		tls.s->sync = 1;   /* later frees (libc's own teardown) still land */
+		slot_update_fast(tls.s);
+	}
+}
+
+/* ---- dlopen/dlclose: note them and refresh the maps snapshot ---- */
+static void write_dl(const char *path, void *handle, int open_)
+{
+	struct {
+		struct ms_hl_dl d;
+		char path[400];
+	} rec;
+	memset(&rec, 0, sizeof rec);
+	rec.d.mono_ns = mono_ns();
+	rec.d.handle = (uint64_t)(uintptr_t)handle;
+	rec.d.tid = (uint32_t)syscall(SYS_gettid);
+	rec.d.open = (uint32_t)open_;
+	size_t n = path ? strnlen(path, sizeof rec.path - 1) : 0;
+	if (path)
+		memcpy(rec.path, path, n);
+	write_small(MS_HL_REC_DL, &rec, sizeof rec.d + n + 1);
+}
+
+EXPORT void *dlopen(const char *path, int flags)
+{
+	if (!real.dlopen)
+		hook_init();
+	void *h = real.dlopen ? real.dlopen(path, flags) : NULL;
+	if (h && !g_off && !tls.busy) {
+		write_dl(path, h, 1);
+		snapshot_maps();
+	}
+	return h;
+}
+
+EXPORT int dlclose(void *handle)
+{
+	if (!real.dlclose)
+		hook_init();
+	if (!g_off && !tls.busy) {
+		write_dl(NULL, handle, 0);
+		snapshot_maps();   /* before: the library's addresses still resolve */
+	}
+	return real.dlclose ? real.dlclose(handle) : -1;
+}
+
+/* ---- exec and _exit: the image ends without running destructors ---- */
+static void before_image_ends(unsigned reason)
+{
+	/* a vfork child shares our memory: it must not close our threads */
+	if (atomic_load(&g_init) == 2 && !g_off && !g_fini && getpid() == g_pid)
+		flush_all(reason, 0, 0);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	if (!real.execve)
+		hook_init();
+	before_image_ends(MS_HL_END_EXEC);
+	return real.execve(path, argv, envp);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	if (!real.execvpe)
+		hook_init();
+	before_image_ends(MS_HL_END_EXEC);
+	return real.execvpe(file, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	if (!real.fexecve)
+		hook_init();
+	before_image_ends(MS_HL_END_EXEC);
+	return real.fexecve(fd, argv, envp);
+}
+
+/* execl* take their arguments as varargs: gather them on the stack,
+ * bounded, as glibc does. */
+#define EXECL_MAX 4096
+
+static int gather_args(char **argv, const char *arg0, va_list *ap)
+{
+	size_t i = 1;
+	argv[0] = (char *)arg0;
+	while (argv[i - 1] && i < EXECL_MAX)
+		argv[i++] = va_arg(*ap, char *);
+	if (argv[i - 1]) {
+		errno = E2BIG;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char *argv[EXECL_MAX];
+	va_list ap;
+	va_start(ap, arg);
+	int r = gather_args(argv, arg, &ap);
+	va_end(ap);
+	return r ? r : execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char *argv[EXECL_MAX];
+	va_list ap;
+	va_start(ap, arg);
+	int r = gather_args(argv, arg, &ap);
+	va_end(ap);
+	return r ? r : execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *argv[EXECL_MAX];
+	va_list ap;
+	va_start(ap, arg);
+	int r = gather_args(argv, arg, &ap);
+	char **envp = r ? NULL : va_arg(ap, char **);
+	va_end(ap);
+	return r ? r : execve(path, argv, envp);
+}
+
+EXPORT void _exit(int status)
+{
+	if (!real.exit_)
+		hook_init();
+	before_image_ends(MS_HL_END_EXIT);
+	g_fini = 1;
+	real.exit_(status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	if (!real.Exit_)
+		hook_init();
+	before_image_ends(MS_HL_END_EXIT);
+	g_fini = 1;
+	real.Exit_(status);
+	__builtin_unreachable();
+}

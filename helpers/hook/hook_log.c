@@ -1,0 +1,460 @@
+/* Writing the hotspots log: whole records on an O_APPEND descriptor that
+ * is checked to still be ours, maps snapshots, per-thread blocks, the
+ * flushes at exit, exec and stop.  See hook.h. */
+#include "hook.h"
+
+/* ---- small helpers that never allocate ---- */
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static char *put_str(char *p, char *end, const char *s)
+{
+	while (*s && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+static char *put_uint(char *p, char *end, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n && p < end)
+		*p++ = tmp[--n];
+	return p;
+}
+
+void *map_zeroed(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void spin_lock(atomic_int *l)
+{
+	while (atomic_exchange_explicit(l, 1, memory_order_acquire))
+		;
+}
+
+static int try_lock(atomic_int *l, int spins)
+{
+	for (int i = 0; i < spins; i++)
+		if (!atomic_exchange_explicit(l, 1, memory_order_acquire))
+			return 1;
+	return 0;
+}
+
+static void unlock(atomic_int *l)
+{
+	atomic_store_explicit(l, 0, memory_order_release);
+}
+
+struct ms_hl_counters *counters(void)
+{
+	return g_counters ? g_counters : &g_local_counters;
+}
+
+/* Move fd out of the way of the program's own descriptors (programs dup2
+ * onto small numbers); keep it where it is if the limit is low. */
+static int fd_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 500);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* A program may close every descriptor it did not open (daemons do) and
+ * get our number back for a file of its own: never write into that.
+ * Before each write, check the descriptor is still our log; if not, forget
+ * it (it is the program's now) and reopen the log by its path. */
+void log_fd_check(void)
+{
+	struct stat st;
+	if (g_fd >= 0 && fstat(g_fd, &st) == 0 && st.st_dev == g_log_dev && st.st_ino == g_log_ino)
+		return;
+	g_fd = -1;
+	if (!g_log_path[0])
+		return;
+	int fd = open(g_log_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_dev == g_log_dev && st.st_ino == g_log_ino)
+		g_fd = fd_high(fd);
+	else
+		close(fd);
+}
+
+/* Write one whole record.  A short write on a full disk leaves a torn
+ * record that the reader skips by its hash; the events are counted lost. */
+static int write_record(unsigned type, void *rec_and_payload, size_t payload_len)
+{
+	struct ms_hl_rec *r = rec_and_payload;
+	r->magic = MS_HL_MAGIC;
+	r->type = (uint16_t)type;
+	r->version = MS_HL_VERSION;
+	r->len = (uint32_t)payload_len;
+	r->check = ms_hl_hash(r + 1, payload_len);
+	size_t total = sizeof *r + payload_len;
+	int saved = errno;
+	log_fd_check();
+	if (g_fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	ssize_t w = write(g_fd, r, total);
+	int err = errno;
+	errno = saved;
+	if (w == (ssize_t)total)
+		return 0;
+	atomic_fetch_add((_Atomic uint64_t *)&counters()->write_errors, 1);
+	counters()->last_errno = (uint64_t)(w < 0 ? err : ENOSPC);
+	return -1;
+}
+
+/* Small records are built on the stack. */
+void write_small(unsigned type, const void *payload, size_t len)
+{
+	_Alignas(8) unsigned char tmp[sizeof(struct ms_hl_rec) + 512];
+	if (len > 512)
+		return;
+	memcpy(tmp + sizeof(struct ms_hl_rec), payload, len);
+	write_record(type, tmp, len);
+}
+
+/* The maps snapshot: the reader symbolises and finds arena heaps with it
+ * after the process is gone. */
+void snapshot_maps(void)
+{
+	if (g_fd < 0 || !try_lock(&g_maps_lock, 1 << 20))
+		return;
+	size_t hdr = sizeof(struct ms_hl_rec) + 8;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		if (!g_maps_buf || attempt) {
+			size_t want = g_maps_cap ? g_maps_cap * 2 : (256u << 10);
+			unsigned char *nb = map_zeroed(want);
+			if (!nb)
+				break;
+			if (g_maps_buf)
+				munmap(g_maps_buf, g_maps_cap);
+			g_maps_buf = nb;
+			g_maps_cap = want;
+		}
+		int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		size_t len = 0;
+		ssize_t r;
+		while (hdr + len < g_maps_cap && (r = read(fd, g_maps_buf + hdr + len, g_maps_cap - hdr - len)) > 0)
+			len += (size_t)r;
+		close(fd);
+		if (hdr + len >= g_maps_cap)
+			continue;   /* did not fit: bigger buffer */
+		uint64_t t = mono_ns();
+		memcpy(g_maps_buf + sizeof(struct ms_hl_rec), &t, 8);
+		write_record(MS_HL_REC_MAPS, g_maps_buf, 8 + len);
+		break;
+	}
+	unlock(&g_maps_lock);
+}
+
+/* ---- blocks ---- */
+
+void block_reset(struct slot *s)
+{
+	s->pos = s->buf + EV_START;
+	s->nevents = 0;
+	s->base_ticks = s->prev_ticks = s->clock_ticks = now_ticks();
+	s->clock_countdown = CLOCK_EVERY;
+	s->prev_ptr = 0;
+	s->prev_caller[0] = s->prev_caller[1] = 0;
+	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
+	memset(s->ring, 0, sizeof s->ring);
+	memset(s->sizes, 0, sizeof s->sizes);
+	memset(s->freed_by_size, 0, sizeof s->freed_by_size);
+	s->last_alloc_slot = 0;
+	s->pair_pos = NULL;
+	s->ring_head = 0;
+	s->last_alloc = 0;
+	atomic_store_explicit(&s->commit, EV_START, memory_order_release);
+}
+
+static void write_thread_name(struct slot *s)
+{
+	char name[16] = { 0 };
+	if (s->tid == (uint32_t)syscall(SYS_gettid))
+		prctl(PR_GET_NAME, name, 0, 0, 0);
+	if (!name[0] || !memcmp(name, s->name, sizeof name))
+		return;
+	memcpy(s->name, name, sizeof name);
+	struct ms_hl_thread t = { .stream = s->stream, .tid = s->tid };
+	memcpy(t.name, name, sizeof t.name);
+	write_small(MS_HL_REC_THREAD, &t, sizeof t);
+}
+
+
+/* A program that installs its own handler for the flush signal after us
+ * must not receive the driver's: say so in the counters page, checked at
+ * every thread start and buffer write. */
+void check_signal_owner(void)
+{
+	struct sigaction cur;
+	if (!g_stop_sig || atomic_load_explicit(&g_sig_taken, memory_order_relaxed))
+		return;
+	if (sigaction(g_stop_sig, NULL, &cur) == 0 && cur.sa_handler != on_stop_signal &&
+	    !atomic_exchange(&g_sig_taken, 1))
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
+}
+
+/* The hot path checks one flag; anything unusual clears it. */
+
+void slot_update_fast(struct slot *s)
+{
+	int plain = !g_depth && !s->sync && !atomic_load(&s->closed);
+	atomic_store_explicit(&s->fast, !plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG,
+			      memory_order_relaxed);
+}
+
+static void write_counts(struct slot *s);
+
+/* Write the committed part of s's buffer as one block.  Caller holds
+ * s->lock.  The block's delta state restarts afterwards. */
+static void write_block(struct slot *s, uint64_t commit, int own)
+{
+	uint32_t n = (uint32_t)(commit >> 32);
+	size_t end = (size_t)(commit & 0xffffffffu);
+	if (own) {
+		write_thread_name(s);
+		check_signal_owner();
+	}
+	if (g_count_only) {
+		write_counts(s);
+		return;
+	}
+	if (n == 0 && s->dropped == 0)
+		return;
+	struct ms_hl_block *b = (struct ms_hl_block *)(s->buf + sizeof(struct ms_hl_rec));
+	b->stream = s->stream;
+	b->tid = s->tid;
+	b->ticks = s->base_ticks;
+	b->mono_ns = mono_ns();
+	b->mono_ticks = now_ticks();
+	b->nevents = n;
+	b->dropped = (uint32_t)(s->dropped > UINT32_MAX ? UINT32_MAX : s->dropped);
+	if (write_record(MS_HL_REC_EVENTS, s->buf, end - sizeof(struct ms_hl_rec)) == 0) {
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->events, n);
+		s->dropped = 0;
+	} else {
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, n);
+		s->dropped += n;
+		s->dropped_total += n;
+	}
+	if (own && !s->first_flushed) {
+		s->first_flushed = 1;
+		snapshot_maps();   /* this thread's arena now exists */
+	}
+}
+
+void flush_own(struct slot *s)
+{
+	spin_lock(&s->lock);
+	if (atomic_load(&s->closed)) {
+		uint32_t n = (uint32_t)(atomic_load(&s->commit) >> 32);
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, n);
+		s->dropped_total += n;
+	} else {
+		write_block(s, atomic_load(&s->commit), 1);
+	}
+	block_reset(s);
+	unlock(&s->lock);
+}
+
+static void write_counts(struct slot *s)
+{
+	if (!s->counts || !s->c_calls)
+		return;
+	uint32_t nsites = 0;
+	for (uint32_t i = 0; i < COUNT_SLOTS; i++)
+		nsites += s->counts[i].caller != 0;
+	size_t len = sizeof(struct ms_hl_counts) + nsites * sizeof(struct ms_hl_count_site);
+	unsigned char *buf = map_zeroed(sizeof(struct ms_hl_rec) + len);
+	if (!buf)
+		return;
+	struct ms_hl_counts *c = (struct ms_hl_counts *)(buf + sizeof(struct ms_hl_rec));
+	c->stream = s->stream;
+	c->tid = s->tid;
+	c->calls = s->c_calls;
+	c->bytes = s->c_bytes;
+	c->untracked = s->c_untracked;
+	memcpy(c->hist, s->c_hist, sizeof c->hist);
+	c->nsites = nsites;
+	struct ms_hl_count_site *out = (struct ms_hl_count_site *)(c + 1);
+	for (uint32_t i = 0, k = 0; i < COUNT_SLOTS; i++)
+		if (s->counts[i].caller) {
+			out[k].caller = s->counts[i].caller;
+			out[k].calls = s->counts[i].calls;
+			out[k].bytes = s->counts[i].bytes;
+			k++;
+		}
+	if (write_record(MS_HL_REC_COUNTS, buf, len) == 0)
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->events, s->c_calls);
+	else
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, s->c_calls);
+	munmap(buf, sizeof(struct ms_hl_rec) + len);
+	/* counted once: start over */
+	memset(s->counts, 0, COUNT_SLOTS * sizeof *s->counts);
+	s->c_calls = s->c_bytes = s->c_untracked = 0;
+	memset(s->c_hist, 0, sizeof s->c_hist);
+}
+
+/* ---- flushing everything: exit, exec, stop signal, crash ---- */
+static void write_end(unsigned reason, int sig, uint32_t cut)
+{
+	struct ms_hl_end e = { .mono_ns = mono_ns(), .reason = reason, .signal = (uint32_t)sig,
+			       .threads_cut = cut };
+	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
+		e.events += s->events;
+		e.dropped += s->dropped_total;
+	}
+	write_small(MS_HL_REC_END, &e, sizeof e);
+}
+
+/* Write every thread's committed events.  The calling thread's own buffer
+ * stays usable unless `close_self` (signal context: it may have been
+ * interrupted mid-event); other threads' are closed, since their delta
+ * state cannot continue after a block written from here. */
+void flush_all(unsigned reason, int sig, int close_self)
+{
+	struct tls *t = &tls;
+	int saved = t->busy;
+	t->busy = 1;
+	uint32_t cut = 0;
+	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
+		if (!atomic_load(&s->in_use))
+			continue;
+		int self = s == t->s;
+		if (self && !close_self && saved == 0) {
+			flush_own(s);
+			continue;
+		}
+		if (!try_lock(&s->lock, 1 << 16))
+			continue;
+		if (!atomic_load(&s->closed)) {
+			write_block(s, atomic_load_explicit(&s->commit, memory_order_acquire), self);
+			atomic_store(&s->closed, 1);
+			slot_update_fast(s);
+			cut += !self;
+		}
+		unlock(&s->lock);
+	}
+	snapshot_maps();
+	write_end(reason, sig, cut);
+	t->busy = saved;
+}
+
+/* ---- init ---- */
+void open_log(int forked, uint32_t parent_seq)
+{
+	const char *dir = getenv("MEMSLEUTH_HOOK_DIR");
+	char tmpl[PATH_MAX];
+	if (!g_dir[0]) {
+		if (!dir || !*dir) {
+			const char *tmp = getenv("TMPDIR");
+			char *p = put_str(tmpl, tmpl + sizeof tmpl - 32, tmp && *tmp ? tmp : "/tmp");
+			p = put_str(p, tmpl + sizeof tmpl - 1, "/memsleuth-hook.XXXXXX");
+			*p = 0;
+			if (!mkdtemp(tmpl)) {
+				g_off = 1;
+				return;
+			}
+			dir = tmpl;
+			char msg[PATH_MAX + 64];
+			char *m = put_str(msg, msg + sizeof msg - 2, "memsleuth-hook: logging to ");
+			m = put_str(m, msg + sizeof msg - 2, dir);
+			*m++ = '\n';
+			(void)!write(2, msg, (size_t)(m - msg));
+		}
+		char *d = put_str(g_dir, g_dir + sizeof g_dir - 80, dir);
+		*d = 0;
+		int dfd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dfd < 0 || (size_t)(d - g_dir) >= sizeof g_dir - 81) {
+			if (dfd >= 0)
+				close(dfd);
+			g_dir[0] = 0;
+			g_off = 1;
+			return;
+		}
+		int cfd = openat(dfd, "counters", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		close(dfd);
+		if (cfd >= 0) {
+			struct stat st;
+			if (fstat(cfd, &st) == 0 && st.st_size >= (off_t)sizeof(struct ms_hl_counters)) {
+				void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+				if (m != MAP_FAILED && ((struct ms_hl_counters *)m)->magic == MS_HL_COUNTERS_MAGIC)
+					g_counters = m;
+			}
+			close(cfd);
+		}
+	}
+	g_pid = getpid();
+	uint32_t pid = (uint32_t)g_pid;
+	for (uint32_t seq = 0; seq < 4096; seq++) {
+		char name[64];
+		char *p = put_str(name, name + 40, "proc-");
+		p = put_uint(p, name + 52, pid);
+		*p++ = '-';
+		p = put_uint(p, name + 62, seq);
+		p = put_str(p, name + 63, ".msl");
+		*p = 0;
+		char path[PATH_MAX];
+		p = put_str(path, path + sizeof path - 1, g_dir);
+		*p++ = '/';
+		p = put_str(p, path + sizeof path - 1, name);
+		*p = 0;
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			struct stat st;
+			g_fd = fd_high(fd);
+			g_seq = seq;
+			if (fstat(g_fd, &st) == 0) {
+				g_log_dev = st.st_dev;
+				g_log_ino = st.st_ino;
+				memcpy(g_log_path, path, sizeof path);
+			}
+			break;
+		}
+		if (errno != EEXIST) {
+			break;
+		}
+	}
+	if (g_fd < 0) {
+		g_off = 1;
+		return;
+	}
+	atomic_fetch_add((_Atomic uint64_t *)&counters()->images, 1);
+	_Alignas(8) unsigned char rec[sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_process) + PATH_MAX];
+	struct ms_hl_process *pr = (struct ms_hl_process *)(rec + sizeof(struct ms_hl_rec));
+	memset(pr, 0, sizeof *pr);
+	pr->pid = pid;
+	pr->ppid = (uint32_t)getppid();
+	pr->flags = (g_count_only ? MS_HL_P_COUNT_ONLY : 0) | (g_depth ? MS_HL_P_STACKS : 0);
+	pr->stack_depth = g_depth;
+	pr->mono_ns = mono_ns();
+	pr->ticks = now_ticks();
+	pr->parent_seq = parent_seq;
+	pr->forked = (uint32_t)forked;
+	char *exe = (char *)(pr + 1);
+	ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+	exe[n > 0 ? n : 0] = 0;
+	write_record(MS_HL_REC_PROCESS, rec, sizeof *pr + (size_t)(n > 0 ? n : 0) + 1);
+	snapshot_maps();
+}

@@ -1,0 +1,512 @@
+/* libmemsleuth-hook.so: the LD_PRELOAD allocator hook behind
+ * `memsleuth hotspots -- CMD`.  It records every allocator call (time,
+ * thread, operation, size, pointer, caller or stack) in the compact log
+ * described by records/hotlog.h, or only counts (count-only mode).
+ *
+ * Rules this file lives by:
+ * - It never allocates through the functions it hooks: its buffers come
+ *   from mmap, formatting is done by hand.  What it calls that may
+ *   allocate (dlsym, dlopen, the unwinder, pthread_atfork) runs with the thread's
+ *   guard set, so those calls go straight to the real allocator.
+ * - dlsym itself calls calloc before the real one is known: those few
+ *   requests are served from a static buffer.
+ * - The hot path takes no lock: each thread encodes into its own buffer
+ *   and writes it whole, with one write(2) on an O_APPEND descriptor.
+ * - Nothing is lost silently: events that cannot be written are counted
+ *   in the shared counters page and in the next block header.
+ * The hook (this file, hook_log.c, hook_life.c, hook.h) is the only place
+ * in the project with global mutable state: an interposer has no other
+ * place to keep it.
+ *
+ * Environment (set by the driver):
+ *   MEMSLEUTH_HOOK_DIR     log directory (else a private one in $TMPDIR)
+ *   MEMSLEUTH_HOOK_STACKS  user stack depth, 0 = caller only (default)
+ *   MEMSLEUTH_HOOK_COUNT   1 = count-only: per-thread, per-caller counters
+ *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop"
+ *   MEMSLEUTH_HOOK_SIGNAL  signal that flushes every thread (driver stop),
+ *                          0 disables; default SIGRTMAX-7 */
+#include "hook.h"
+
+__thread struct tls tls __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap: calloc from dlsym before `real` is known ---- */
+static _Alignas(16) unsigned char boot_buf[64 << 10];
+static atomic_size_t boot_used;
+
+static void *boot_alloc(size_t n)
+{
+	size_t need = ((n + 15) & ~(size_t)15) + 16;
+	size_t at = atomic_fetch_add(&boot_used, need);
+	if (at + need > sizeof boot_buf)
+		return NULL;
+	memcpy(boot_buf + at, &n, sizeof n);     /* size kept for realloc */
+	return boot_buf + at + 16;
+}
+
+static int is_boot(const void *p)
+{
+	return (const unsigned char *)p >= boot_buf && (const unsigned char *)p < boot_buf + sizeof boot_buf;
+}
+
+static size_t boot_size(const void *p)
+{
+	size_t n;
+	memcpy(&n, (const unsigned char *)p - 16, sizeof n);
+	return n;
+}
+
+/* ---- count-only tables ---- */
+static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned op)
+{
+	s->c_calls++;
+	if (ms_hl_op_has_size(op)) {
+		s->c_bytes += size;
+		s->c_hist[size ? 63 - __builtin_clzll(size) : 0]++;
+	}
+	uint32_t h = (uint32_t)((caller * 0x9e3779b97f4a7c15ull) >> 51) & (COUNT_SLOTS - 1);
+	for (uint32_t i = 0; i < 32; i++) {
+		struct count_slot *c = &s->counts[(h + i) & (COUNT_SLOTS - 1)];
+		if (c->caller == caller || c->caller == 0) {
+			c->caller = caller;
+			c->calls++;
+			if (ms_hl_op_has_size(op))
+				c->bytes += size;
+			return;
+		}
+	}
+	s->c_untracked++;
+}
+
+/* ---- encoding ---- */
+static uint32_t stack_id(struct slot *s, void *const *frames, int n, unsigned char **pp)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (uint64_t)(uintptr_t)frames[i]) * 0x100000001b3ull;
+	h |= 1;
+	uint32_t at = (uint32_t)(h >> 40) & (STACK_SLOTS - 1);
+	for (uint32_t i = 0; i < 64; i++) {
+		struct stack_slot *ss = &s->stacks[(at + i) & (STACK_SLOTS - 1)];
+		if (ss->used && ss->hash == h)
+			return ss->id;
+		if (!ss->used) {
+			ss->used = 1;
+			ss->hash = h;
+			ss->id = s->next_stack_id++;
+			unsigned char *p = *pp;
+			*p++ = MS_HL_OP_STACK;
+			p = ms_hl_put_varint(p, ss->id);
+			p = ms_hl_put_varint(p, (uint64_t)n);
+			uint64_t prev = 0;
+			for (int k = 0; k < n; k++) {
+				uint64_t f = (uint64_t)(uintptr_t)frames[k];
+				p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(f - prev)));
+				prev = f;
+			}
+			*pp = p;
+			return ss->id;
+		}
+	}
+	/* table saturated: the stack is defined again under a fresh id, so
+	 * every event still resolves (the reader merges equal stacks) */
+	unsigned char *p = *pp;
+	uint32_t id = s->next_stack_id++;
+	*p++ = MS_HL_OP_STACK;
+	p = ms_hl_put_varint(p, id);
+	p = ms_hl_put_varint(p, (uint64_t)n);
+	uint64_t prev = 0;
+	for (int k = 0; k < n; k++) {
+		uint64_t f = (uint64_t)(uintptr_t)frames[k];
+		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(f - prev)));
+		prev = f;
+	}
+	*pp = p;
+	return id;
+}
+
+/* Capture the user stack starting at the allocator's caller. */
+static int capture_stack(struct tls *t, uint64_t caller, void **out)
+{
+	void *frames[MS_HL_MAX_DEPTH + 8];
+	int want = (int)g_depth + 6;
+	if (want > (int)(sizeof frames / sizeof frames[0]))
+		want = (int)(sizeof frames / sizeof frames[0]);
+	int saved = t->busy;
+	t->busy = 1;
+	int n = g_unw_backtrace ? g_unw_backtrace(frames, want) : backtrace(frames, want);
+	t->busy = saved;
+	int start = 0;
+	while (start < n && (uint64_t)(uintptr_t)frames[start] != caller)
+		start++;
+	if (start == n) {       /* unwinder disagrees: keep the caller alone */
+		out[0] = (void *)(uintptr_t)caller;
+		return 1;
+	}
+	int k = 0;
+	for (int i = start; i < n && k < (int)g_depth; i++)
+		out[k++] = frames[i];
+	return k;
+}
+
+static inline __attribute__((always_inline)) void
+encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, uint64_t old,
+       uint64_t caller, int stacks)
+{
+	unsigned char *p = s->pos;
+	unsigned char *flags = p++;
+	unsigned f = op;
+	int kind = op == MS_HL_OP_FREE;
+	if (UNLIKELY(--s->clock_countdown == 0)) {
+		s->clock_countdown = CLOCK_EVERY;
+		s->clock_ticks = now_ticks();
+	}
+	uint64_t ticks = s->clock_ticks;
+	if (ticks != s->prev_ticks) {
+		f |= MS_HL_F_TIME;
+		p = ms_hl_put_varint(p, ticks - s->prev_ticks);
+		s->prev_ticks = ticks;
+	}
+	if (stacks) {
+		void *frames[MS_HL_MAX_DEPTH];
+		int n = capture_stack(t, caller, frames);
+		/* a definition goes before the event that uses it */
+		unsigned char *def = flags;
+		size_t ev_so_far = (size_t)(p - flags);
+		unsigned char evtmp[16];
+		memcpy(evtmp, flags, ev_so_far);
+		uint32_t id = stack_id(s, frames, n, &def);
+		memcpy(def, evtmp, ev_so_far);
+		flags = def;
+		p = def + ev_so_far;
+		if (id == s->prev_stack[kind]) {
+			f |= MS_HL_F_SAMECALLER;
+		} else {
+			p = ms_hl_put_varint(p, id);
+			s->prev_stack[kind] = id;
+		}
+	} else if (caller == s->prev_caller[kind]) {
+		f |= MS_HL_F_SAMECALLER;
+	} else {
+		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(caller - s->prev_caller[kind])));
+		s->prev_caller[kind] = caller;
+	}
+	if (kind) {
+		if (ptr == s->last_alloc && ptr) {
+			f |= MS_HL_F_PTRHIT;
+			s->freed_by_size[s->last_alloc_slot] = ptr;
+		} else {
+			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+		}
+		s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
+	} else {
+		unsigned slot = ms_hl_size_slot(size), ext = 0;
+		int size_hit = s->sizes[slot] == size + 1;
+		if (size_hit)
+			ext = 0x08 | slot << 4;
+		else
+			s->sizes[slot] = size + 1;
+		/* branch-free search: which recent free does the allocator hand back? */
+		/* the size slot's last free first (tcache hands it back), then a
+		 * branch-free search of the recent frees */
+		unsigned hit = MS_HL_PTR_BY_SIZE;
+		if (s->freed_by_size[slot] != ptr) {
+			hit = MS_HL_FREE_RING;
+			for (unsigned i = MS_HL_PTR_BY_SIZE; i-- > 0;)
+				hit = s->ring[(s->ring_head - 1 - i) % MS_HL_FREE_RING] == ptr ? i : hit;
+		}
+		if (!ptr)
+			hit = MS_HL_FREE_RING;
+		s->last_alloc_slot = slot;
+		if (LIKELY(hit < MS_HL_FREE_RING)) {
+			f |= MS_HL_F_PTRHIT;
+			ext |= hit;
+		}
+		if (ext) {
+			f |= MS_HL_F_EXT;
+			*p++ = (unsigned char)ext;
+		}
+		s->pair_slot = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
+					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE)
+				       ? (int)slot : -1;
+		if (!size_hit)
+			p = ms_hl_put_varint(p, size);
+		if (!(f & MS_HL_F_PTRHIT))
+			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+		s->last_alloc = ptr;
+		if (op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY)
+			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(old - ptr)));
+	}
+	if (ptr)
+		s->prev_ptr = ptr;
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
+		/* freeing the malloc just made: fold into its byte, or both into
+		 * one byte when the malloc was fully predicted */
+		if (s->pair_slot >= 0) {
+			*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_BY_SIZE | s->pair_slot << 4);
+			p = s->pair_pos + 1;
+		} else {
+			*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
+			p = flags;
+		}
+	} else {
+		*flags = (unsigned char)f;
+	}
+	s->pair_pos = op == MS_HL_OP_MALLOC ? flags : NULL;
+	s->pos = p;
+	s->nevents++;
+	s->events++;
+	atomic_store_explicit(&s->commit, ((uint64_t)s->nevents << 32) | (uint64_t)(p - s->buf),
+			      memory_order_release);
+}
+
+static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
+		       uint64_t old, uint64_t caller)
+{
+	if (UNLIKELY(atomic_load_explicit(&s->closed, memory_order_relaxed))) {
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
+		s->dropped_total++;
+		return;
+	}
+	if (g_count_only) {
+		count_event(s, caller, size, op);
+		return;
+	}
+	encode(t, s, op, size, ptr, old, caller, g_depth != 0);
+	if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || s->sync))
+		flush_own(s);
+}
+
+
+static void record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller);
+static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
+		       uint64_t old, uint64_t caller);
+
+/* After a fast-path event, guard held: flush a full buffer, then record
+ * what signal handlers queued meanwhile. */
+static __attribute__((noinline, cold)) void fast_tail(struct tls *t, struct slot *s)
+{
+	if ((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM)
+		flush_own(s);
+	while (t->npend) {
+		struct pending pe = t->pend[--t->npend];
+		record_one(t, s, pe.op, pe.size, pe.ptr, pe.old, pe.caller);
+	}
+}
+
+/* One allocator call seen by the hook.  The common case, inlined into
+ * every wrapper: this thread has a slot in plain logging mode. */
+static inline __attribute__((always_inline)) void
+record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+{
+	struct tls *t = &tls;
+	struct slot *s = t->s;
+	int fast = s ? atomic_load_explicit(&s->fast, memory_order_relaxed) : FAST_NONE;
+	if (LIKELY(fast == FAST_LOG && !t->busy)) {
+		t->busy = 2;
+		encode(t, s, op, size, ptr, old, caller, 0);
+		if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || t->npend))
+			fast_tail(t, s);
+		t->busy = 0;
+		return;
+	}
+	if (fast == FAST_COUNT && !t->busy) {
+		t->busy = 2;
+		count_event(s, caller, size, op);
+		if (UNLIKELY(t->npend))
+			fast_tail(t, s);
+		t->busy = 0;
+		return;
+	}
+	record_slow(op, size, ptr, old, caller);
+}
+
+/* Everything else: first call of a thread, guard set, stacks, counts,
+ * closed or syncing slots, full buffers, events queued by signal handlers. */
+static __attribute__((noinline, cold)) void
+record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+{
+	struct tls *t = &tls;
+	if (UNLIKELY(g_off))
+		return;
+	if (UNLIKELY(t->busy)) {
+		/* a signal handler allocating while this thread encodes: queue */
+		if (t->busy == 2) {
+			if (t->npend < PENDING_MAX)
+				t->pend[t->npend++] = (struct pending){ size, ptr, old, caller, op };
+			else
+				atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
+		}
+		return;
+	}
+	struct slot *s = t->s;
+	if (UNLIKELY(!s)) {
+		t->busy = 1;
+		int was_exited = t->exited;
+		if (atomic_load(&g_init) != 2)
+			hook_init();
+		s = g_off ? NULL : thread_start(t, was_exited);
+		if (s) {
+			if (was_exited || g_fini) {
+				s->sync = 1;   /* no destructor will flush this one */
+				slot_update_fast(s);
+			}
+			else
+				pthread_setspecific(g_key, s);
+		} else if (!g_off) {
+			atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
+		}
+		t->busy = 0;
+		if (!s)
+			return;
+	}
+	t->busy = 2;
+	record_one(t, s, op, size, ptr, old, caller);
+	while (UNLIKELY(t->npend)) {
+		struct pending pe = t->pend[--t->npend];
+		record_one(t, s, pe.op, pe.size, pe.ptr, pe.old, pe.caller);
+	}
+	t->busy = 0;
+	if (UNLIKELY(s->sync && t->exited)) {
+		t->busy = 1;
+		slot_release(s);
+		t->s = NULL;
+		t->busy = 0;
+	}
+}
+
+static inline int ready(void)
+{
+	if (atomic_load(&g_init) == 1 && tls.busy)
+		return 0;   /* inside dlsym during init: bootstrap buffer */
+	hook_init();
+	return 1;
+}
+
+/* Make sure real.fn is known; else return `fallback` (only during the
+ * bootstrap, or when the real allocator lacks the function). */
+#define RESOLVE(fn, ...) do { \
+		if (UNLIKELY(!real.fn) && (!ready() || !real.fn)) \
+			return __VA_ARGS__; \
+	} while (0)
+
+#define CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* ---- the interposed functions ---- */
+EXPORT void *malloc(size_t n)
+{
+	RESOLVE(malloc, boot_alloc(n));
+	void *p = real.malloc(n);
+	record(MS_HL_OP_MALLOC, n, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+EXPORT void free(void *p)
+{
+	if (UNLIKELY(is_boot(p)))
+		return;
+	RESOLVE(free);
+	real.free(p);
+	record(MS_HL_OP_FREE, 0, (uintptr_t)p, 0, CALLER());
+}
+
+static void *calloc_boot(size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n))
+		return NULL;
+	return boot_alloc(n);   /* the static buffer is still zero */
+}
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	RESOLVE(calloc, calloc_boot(nmemb, size));
+	void *p = real.calloc(nmemb, size);
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total))
+		total = SIZE_MAX;
+	record(MS_HL_OP_CALLOC, total, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+static void *realloc_boot(void *old, size_t n)
+{
+	void *p = malloc(n);
+	if (p && old) {
+		size_t keep = boot_size(old);
+		memcpy(p, old, keep < n ? keep : n);
+	}
+	return p;
+}
+
+EXPORT void *realloc(void *old, size_t n)
+{
+	if (UNLIKELY(is_boot(old)))
+		return realloc_boot(old, n);
+	RESOLVE(realloc, old ? NULL : boot_alloc(n));
+	void *p = real.realloc(old, n);
+	record(MS_HL_OP_REALLOC, n, (uintptr_t)p, (uintptr_t)old, CALLER());
+	return p;
+}
+
+EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (UNLIKELY(is_boot(old)))
+		return realloc_boot(old, total);
+	RESOLVE(realloc, old ? NULL : boot_alloc(total));
+	void *p = real.realloc(old, total);
+	record(MS_HL_OP_REALLOCARRAY, total, (uintptr_t)p, (uintptr_t)old, CALLER());
+	return p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+	RESOLVE(memalign, NULL);
+	void *p = real.memalign(align, n);
+	record(MS_HL_OP_MEMALIGN, n, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	RESOLVE(posix_memalign, ENOMEM);
+	int r = real.posix_memalign(out, align, n);
+	record(MS_HL_OP_POSIX_MEMALIGN, n, r == 0 ? (uintptr_t)*out : 0, 0, CALLER());
+	return r;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	RESOLVE(aligned_alloc, NULL);
+	void *p = real.aligned_alloc(align, n);
+	record(MS_HL_OP_ALIGNED_ALLOC, n, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+EXPORT void *valloc(size_t n)
+{
+	RESOLVE(valloc, NULL);
+	void *p = real.valloc(n);
+	record(MS_HL_OP_VALLOC, n, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+	RESOLVE(pvalloc, NULL);
+	void *p = real.pvalloc(n);
+	record(MS_HL_OP_PVALLOC, n, (uintptr_t)p, 0, CALLER());
+	return p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	if (is_boot(p))
+		return boot_size(p);
+	RESOLVE(malloc_usable_size, 0);
+	return real.malloc_usable_size(p);
+}

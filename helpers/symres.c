@@ -1,0 +1,127 @@
+/* symres: addresses to "function+offset (dso) file:line" with elfutils
+ * libdw, for a live PID or a saved maps snapshot.  As a filter (-f) it
+ * copies stdin to stdout, appending the symbol after every hex address it
+ * finds (raw addresses printed by stap or bpftrace scripts).
+ *
+ * usage: symres (-p PID | -m MAPSFILE) [-r] [ADDR... | -f] */
+#include <ctype.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/procfs.h"
+#include "probe/symres.h"
+
+#define PROG "symres"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: symres (-p PID | -m MAPSFILE) [-r] ADDR...\n"
+		"       symres (-p PID | -m MAPSFILE) [-r] -f < text\n"
+		"Resolve addresses to 'function+offset (dso) file:line' with libdw\n"
+		"(debug files by build-id under /usr/lib/debug are used).\n\n"
+		"  -p, --pid PID      modules of a running process\n"
+		"  -m, --maps FILE    modules from a saved /proc/PID/maps (the files must still exist)\n"
+		"  -r, --return       addresses are return addresses: resolve the call before them\n"
+		"  -f, --filter       copy stdin to stdout, appending <symbol> after each 0x address\n"
+		"  -h, --help         this help\n");
+}
+
+static int resolve_one(struct ms_symres *s, const char *tok, int ret)
+{
+	char *end;
+	uint64_t a = strtoull(tok, &end, 16);
+	if (*end || end == tok) {
+		fprintf(stderr, PROG ": %s: not a hex address (give e.g. 0x7f12345678)\n", tok);
+		return -1;
+	}
+	struct ms_sym sym;
+	char buf[1024];
+	ms_symres_lookup(s, a, ret, &sym);
+	ms_sym_format(&sym, a, buf, sizeof buf);
+	printf("0x%" PRIx64 " %s\n", a, buf);
+	return 0;
+}
+
+/* Copy a line, appending " <symbol>" after each 0x address of 6+ digits. */
+static void filter_line(struct ms_symres *s, const char *line, int ret)
+{
+	const char *p = line;
+	while (*p) {
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && (p == line || !isalnum((unsigned char)p[-1]))) {
+			const char *q = p + 2;
+			while (isxdigit((unsigned char)*q))
+				q++;
+			if (q - p - 2 >= 6 && !isalnum((unsigned char)*q)) {
+				uint64_t a = strtoull(p + 2, NULL, 16);
+				struct ms_sym sym;
+				char buf[1024];
+				ms_symres_lookup(s, a, ret, &sym);
+				fwrite(p, 1, (size_t)(q - p), stdout);
+				if (sym.found) {
+					ms_sym_format(&sym, a, buf, sizeof buf);
+					printf(" <%s>", buf);
+				}
+				p = q;
+				continue;
+			}
+		}
+		putchar(*p++);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pid", required_argument, 0, 'p' }, { "maps", required_argument, 0, 'm' },
+		{ "return", no_argument, 0, 'r' },    { "filter", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' },      { 0, 0, 0, 0 },
+	};
+	const char *pid_s = NULL, *maps = NULL;
+	int ret = 0, filter = 0, c;
+	while ((c = getopt_long(argc, argv, "p:m:rfh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': pid_s = optarg; break;
+		case 'm': maps = optarg; break;
+		case 'r': ret = 1; break;
+		case 'f': filter = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!pid_s == !maps)
+		ms_fatal(PROG, "give -p PID or -m MAPSFILE", "which process's modules?");
+	if (!filter && optind == argc)
+		ms_fatal(PROG, "give addresses, or -f to filter stdin", "no address to resolve");
+	struct ms_symres *s = NULL;
+	struct ms_err e;
+	if (pid_s) {
+		pid_t pid;
+		if (ms_pid_parse(pid_s, &pid, &e) < 0 || ms_symres_open_pid(&s, pid, &e) < 0)
+			ms_die(PROG, &e, 2);
+	} else {
+		char *text = NULL;
+		size_t len = 0;
+		if (ms_read_file(maps, &text, &len, 64u << 20, &e) < 0 ||
+		    ms_symres_open_maps(&s, text, len, &e) < 0)
+			ms_die(PROG, &e, 2);
+		free(text);
+	}
+	int rc = 0;
+	if (filter) {
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, stdin) > 0)
+			filter_line(s, line, ret);
+		free(line);
+	} else {
+		for (int i = optind; i < argc; i++)
+			if (resolve_one(s, argv[i], ret) < 0)
+				rc = 2;
+	}
+	ms_symres_close(s);
+	return rc;
+}

@@ -1,0 +1,544 @@
+/* ms_arenas_collect: identify the allocator, pick the layout, find the
+ * arenas, then take snapshots (bounded retries) until one is consistent:
+ * free lists first (fastbins, unsorted), the streaming heap walk, then
+ * the tcaches the walk found.  With --stop the target is frozen for the
+ * snapshot and always resumed. */
+#include "findings/arenas.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "findings/allocator.h"
+#include "findings/arenas_int.h"
+#include "probe/elfsym.h"
+#include "probe/freeze.h"
+#include "probe/procfs.h"
+#include "probe/target.h"
+#include "records/status.h"
+
+const char *ms_chunk_kind_name(enum ms_chunk_kind k)
+{
+	static const char *const n[] = { "in_use", "tcache", "fast", "unsorted", "small", "large", "top" };
+	return k < MS_CK__N ? n[k] : "?";
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int read_maps(pid_t pid, struct ms_maps *maps, struct ms_err *e)
+{
+	char *buf;
+	size_t len;
+	if (ms_proc_read(pid, "maps", &buf, &len, e) < 0)
+		return -1;
+	memset(maps, 0, sizeof *maps);
+	int rc = ms_maps_parse(buf, len, maps, e);
+	free(buf);
+	return rc;
+}
+
+static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t arena)
+{
+	if (c->nrng == c->caprng) {
+		size_t cap = c->caprng ? c->caprng * 2 : 16;
+		void *nv = realloc(c->rng, cap * sizeof *c->rng);
+		if (!nv)
+			return -1;
+		c->rng = nv;
+		c->caprng = cap;
+	}
+	c->rng[c->nrng++] = (struct ms_range){ start, end, arena };
+	return 0;
+}
+
+/* Symbols from the libc's debug file: runtime = base + value - vaddr. */
+static void symbols(const struct ms_libc *libc, uint64_t *arena, uint64_t *mp)
+{
+	struct ms_elfsym_query q[2] = { { .name = "main_arena" }, { .name = "mp_" } };
+	uint64_t vaddr = 0;
+	struct ms_err e;
+	*arena = *mp = 0;
+	if (ms_elfsym_lookup(libc->debuginfo, q, 2, &vaddr, &e) < 0)
+		return;
+	if (q[0].found)
+		*arena = libc->libc_base + q[0].value - vaddr;
+	if (q[1].found)
+		*mp = libc->libc_base + q[1].value - vaddr;
+}
+
+static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
+{
+	const struct ms_glibc_layout *L = &c->L;
+	struct ms_mp *p = &c->out->mp;
+	int32_t n, nmax;
+	memcpy(&n, m + L->mp_n_mmaps, 4);
+	memcpy(&nmax, m + L->mp_n_mmaps_max, 4);
+	*p = (struct ms_mp){
+		.address = addr,
+		.trim_threshold = ms_st_u64(m, L->mp_trim_threshold),
+		.top_pad = ms_st_u64(m, L->mp_top_pad),
+		.mmap_threshold = ms_st_u64(m, L->mp_mmap_threshold),
+		.arena_test = ms_st_u64(m, L->mp_arena_test),
+		.arena_max = ms_st_u64(m, L->mp_arena_max),
+		.n_mmaps = n, .n_mmaps_max = nmax,
+		.mmapped_mem = ms_st_u64(m, L->mp_mmapped_mem),
+		.sbrk_base = ms_st_u64(m, L->mp_sbrk_base),
+		.tcache_bins = ms_st_u64(m, L->mp_tcache_bins),
+		.tcache_max_bytes = ms_st_u64(m, L->mp_tcache_max_bytes),
+		.tcache_count = ms_st_u64(m, L->mp_tcache_count),
+		.thp_pagesize = L->mp_thp_pagesize ? ms_st_u64(m, L->mp_thp_pagesize) : 0,
+	};
+}
+
+static void reset_attempt(struct ms_coll *c)
+{
+	struct ms_arenas *o = c->out;
+	free(o->v);
+	free(c->state);
+	o->v = NULL;
+	c->state = NULL;
+	o->n = 0;
+	memset(&o->total, 0, sizeof o->total);
+	memset(&o->hist, 0, sizeof o->hist);
+	o->chunks_walked = 0;
+	o->inconsistency[0] = 0;
+	c->nrng = c->ncache = c->ntc = 0;
+	c->bad = 0;
+	ms_rcache_reset(&c->rc);
+}
+
+/* The arenas' ring from main_arena, each malloc_state read once. */
+static int read_ring(struct ms_coll *c, uint64_t main_arena, size_t max, struct ms_err *e)
+{
+	struct ms_arenas *o = c->out;
+	o->v = calloc(max, sizeof *o->v);
+	c->state = calloc(max, sizeof *c->state);
+	if (!o->v || !c->state)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "arena table");
+	uint64_t a = main_arena;
+	do {
+		if (o->n == max) {
+			ms_coll_problem(c, "arena ring longer than the %zu arenas found", max);
+			break;
+		}
+		for (size_t k = 0; k < o->n; k++)
+			if (o->v[k].address == a) {
+				ms_coll_problem(c, "arena ring loops at %#llx", (unsigned long long)a);
+				return 0;
+			}
+		if (ms_remote_read_exact(&c->r, a, c->state[o->n], c->L.ms_size) < 0) {
+			if (errno == ESRCH)
+				return ms_err_set(e, ESRCH, "exited during the walk", NULL, "process %d",
+						  (int)o->pid);
+			ms_coll_problem(c, "arena %#llx unreadable", (unsigned long long)a);
+			break;
+		}
+		struct ms_arena_stat *s = &o->v[o->n];
+		const unsigned char *st = c->state[o->n];
+		s->address = a;
+		s->is_main = a == main_arena;
+		s->top_address = ms_st_u64(st, c->L.ms_top);
+		s->system_mem = ms_st_u64(st, c->L.ms_system_mem);
+		s->max_system_mem = ms_st_u64(st, c->L.ms_max_system_mem);
+		s->attached_threads = ms_st_u64(st, c->L.ms_attached_threads);
+		if (!s->is_main && !ms_arena_state_plausible(c, st, a)) {
+			ms_coll_problem(c, "arena %#llx does not look like a malloc_state", (unsigned long long)a);
+			break;
+		}
+		o->n++;
+		a = ms_st_u64(st, c->L.ms_next);
+	} while (a != main_arena);
+	return 0;
+}
+
+static size_t arena_index(const struct ms_arenas *o, uint64_t a)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->v[i].address == a)
+			return i;
+	return (size_t)-1;
+}
+
+/* Heap ranges: main from sbrk_base to the end of top; others per heap,
+ * past heap_info (and past malloc_state in the arena's first heap). */
+static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const struct ms_arena_heaps *h)
+{
+	struct ms_arenas *o = c->out;
+	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_stat *s = &o->v[i];
+		if (!s->is_main)
+			continue;
+		/* malloc_init_state points top at the unsorted bin until the
+		 * main arena first grows: no heap to walk yet */
+		if (s->top_address == s->address + ms_bin_at(&c->L, 1))
+			continue;
+		uint64_t topsz;
+		if (ms_remote_read_exact(&c->r, s->top_address + 8, &topsz, 8) < 0) {
+			ms_coll_problem(c, "main arena top %#llx unreadable", (unsigned long long)s->top_address);
+			continue;
+		}
+		uint64_t start = (o->mp.sbrk_base + 15) & ~15ull, end = s->top_address + (topsz & ~7ull);
+		const struct ms_mapping *m = ms_maps_find(maps, start);
+		if (!o->mp.sbrk_base || !m || end > m->end || end < start) {
+			ms_coll_problem(c, "main arena is not one brk heap (sbrk_base %#llx, top %#llx): not walked",
+					(unsigned long long)o->mp.sbrk_base, (unsigned long long)s->top_address);
+			continue;
+		}
+		s->heaps = 1;
+		s->reserved = m->end - m->start;
+		s->committed = s->reserved;
+		add_range(c, start, end, i);
+	}
+	for (size_t k = 0; k < h->n; k++) {
+		const struct ms_arena_heap *hp = &h->v[k];
+		size_t i = hp->verified ? arena_index(o, hp->ar_ptr) : (size_t)-1;
+		if (i == (size_t)-1)
+			continue;
+		uint64_t start = hp->start + c->L.heap_info_size;
+		if (hp->first) {
+			start += c->L.ms_size;
+			uint64_t mis = (start + 16) & 15;
+			if (mis)
+				start += 16 - mis;
+		}
+		o->v[i].heaps++;
+		o->v[i].reserved += hp->end - hp->start;
+		o->v[i].committed += hp->rw_end - hp->start;
+		/* bound by the mapping, not heap_info.size: the heap may grow
+		 * (grow_heap) between reading heap_info and walking it */
+		add_range(c, start, hp->rw_end, i);
+	}
+	return 0;
+}
+
+static void sum_totals(struct ms_arenas *o)
+{
+	struct ms_arena_stat *t = &o->total;
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_stat *s = &o->v[i];
+		s->free_bytes = s->kind_bytes[MS_CK_TCACHE] + s->kind_bytes[MS_CK_FAST] +
+				s->kind_bytes[MS_CK_UNSORTED] + s->kind_bytes[MS_CK_SMALL] +
+				s->kind_bytes[MS_CK_LARGE];
+		t->heaps += s->heaps;
+		t->reserved += s->reserved;
+		t->committed += s->committed;
+		t->system_mem += s->system_mem;
+		t->max_system_mem += s->max_system_mem;
+		t->attached_threads += s->attached_threads;
+		t->in_use_bytes += s->in_use_bytes;
+		t->in_use_chunks += s->in_use_chunks;
+		t->free_bytes += s->free_bytes;
+		t->top_bytes += s->top_bytes;
+		t->free_resident_bytes += s->free_resident_bytes;
+		t->top_resident_bytes += s->top_resident_bytes;
+		t->trim_bytes += s->trim_bytes;
+		t->trim_top_bytes += s->trim_top_bytes;
+		if (s->largest_free > t->largest_free)
+			t->largest_free = s->largest_free;
+		for (int k = 0; k < MS_CK__N; k++) {
+			t->kind_bytes[k] += s->kind_bytes[k];
+			t->kind_chunks[k] += s->kind_chunks[k];
+		}
+		struct { struct ms_bin_stat *from, *to; int n; } sets[] = {
+			{ s->fast, t->fast, MS_NFASTBINS }, { s->bins, t->bins, MS_NBINS },
+			{ s->tcache, t->tcache, MS_TCACHE_BINS } };
+		for (size_t k = 0; k < 3; k++)
+			for (int b = 0; b < sets[k].n; b++) {
+				struct ms_bin_stat *f = &sets[k].from[b], *to = &sets[k].to[b];
+				if (!f->count)
+					continue;
+				if (!to->count || f->min < to->min)
+					to->min = f->min;
+				if (f->max > to->max)
+					to->max = f->max;
+				to->count += f->count;
+				to->bytes += f->bytes;
+			}
+	}
+	o->trim_prediction_bytes = t->trim_bytes;
+}
+
+/* Lists the walk must agree with: every fastbin and unsorted node was
+ * seen by the walk as such. */
+static void crosscheck_lists(struct ms_coll *c)
+{
+	for (size_t i = 0; i < c->out->n; i++) {
+		struct ms_arena_stat *s = &c->out->v[i];
+		uint64_t fast = 0, uns = 0;
+		for (int b = 0; b < MS_NFASTBINS; b++)
+			fast += s->fast[b].count;
+		for (size_t k = 0; k < c->ncache; k++) {
+			const struct ms_range *rg = ms_coll_range(c, c->cache[k].addr, 16);
+			if (rg && rg->arena == i && c->cache[k].kind == MS_CK_UNSORTED)
+				uns++;
+		}
+		if (fast != s->kind_chunks[MS_CK_FAST])
+			ms_coll_problem(c, "arena %#llx: %llu chunks in fastbins, %llu found by the walk",
+					(unsigned long long)s->address, (unsigned long long)fast,
+					(unsigned long long)s->kind_chunks[MS_CK_FAST]);
+		if (uns != s->kind_chunks[MS_CK_UNSORTED])
+			ms_coll_problem(c, "arena %#llx: %llu chunks in the unsorted bin, %llu free ones found by the walk",
+					(unsigned long long)s->address, (unsigned long long)uns,
+					(unsigned long long)s->kind_chunks[MS_CK_UNSORTED]);
+	}
+}
+
+static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_arena,
+		   uint64_t sym_mp, struct ms_err *e)
+{
+	struct ms_arenas *o = c->out;
+	struct ms_maps maps;
+	struct ms_arena_heaps heaps;
+	struct ms_libc_data d;
+	reset_attempt(c);
+	if (read_maps(o->pid, &maps, e) < 0)
+		return -1;
+	int rc = -1;
+	memset(&heaps, 0, sizeof heaps);
+	memset(&d, 0, sizeof d);
+	if (ms_arena_heaps_find(&maps, &c->r, c->L.version, &heaps) < 0) {
+		ms_err_set(e, ENOMEM, NULL, NULL, "arena heaps");
+		goto out;
+	}
+	if (ms_libc_data_read(c, &maps, libc, &d) < 0) {
+		ms_err_set(e, ESRCH, "libc's data is unreadable", "check that the process still runs",
+			   "process %d", (int)o->pid);
+		goto out;
+	}
+	uint64_t heur = ms_locate_main_arena(c, &d, &heaps);
+	uint64_t main_arena = sym_arena ? sym_arena : heur;
+	o->symbols_agree = sym_arena ? heur == sym_arena : -1;
+	if (!main_arena) {
+		ms_err_set(e, 0, "main_arena not found in libc's data",
+			   "install the libc debug symbols (libc6-dbg) or pass --assume-version if the version is wrong",
+			   "process %d", (int)o->pid);
+		goto out;
+	}
+	o->main_arena = main_arena;
+	const struct ms_mapping *hm = NULL;
+	for (size_t i = 0; i < maps.n && !hm; i++)
+		if (!strcmp(maps.v[i].path, "[heap]"))
+			hm = &maps.v[i];
+	uint64_t mp = sym_mp ? sym_mp : ms_locate_mp(c, &d, hm ? hm->start : 0);
+	if (sym_mp && hm && ms_locate_mp(c, &d, hm->start) != sym_mp)
+		o->symbols_agree = 0;
+	unsigned char mpbuf[256];
+	if (!mp || ms_remote_read_exact(&c->r, mp, mpbuf, c->L.mp_size) < 0) {
+		ms_err_set(e, 0, "mp_ (malloc parameters) not found in libc's data",
+			   "install the libc debug symbols (libc6-dbg)", "process %d", (int)o->pid);
+		goto out;
+	}
+	read_mp(c, mpbuf, mp);
+	o->mmapped_chunks = o->mp.n_mmaps > 0 ? (uint64_t)o->mp.n_mmaps : 0;
+	o->mmapped_bytes = o->mp.mmapped_mem;
+	if (read_ring(c, main_arena, heaps.n + 1, e) < 0)
+		goto out;
+	build_ranges(c, &maps, &heaps);
+	/* residency first: nothing of the heaps has been read yet */
+	ms_resmap_reset(&c->res);
+	for (size_t k = 0; c->have_pm && k < c->nrng; k++)
+		if (ms_resmap_add(&c->res, &c->pm, c->rng[k].start, c->rng[k].end) < 0) {
+			ms_err_set(e, ENOMEM, NULL, NULL, "residency map");
+			goto out;
+		}
+	ms_resmap_sort(&c->res);
+	for (size_t i = 0; i < o->n; i++) {
+		ms_walk_fastbins(c, i);
+		ms_walk_unsorted(c, i);
+	}
+	ms_coll_cache_sort(c);
+	for (size_t k = 0; k < c->nrng; k++)
+		ms_walk_range(c, &c->rng[k]);
+	ms_walk_tcaches(c);
+	crosscheck_lists(c);
+	o->tcaches = c->ntc;
+	rc = 0;
+out:
+	free(d.buf);
+	ms_arena_heaps_free(&heaps);
+	ms_maps_free(&maps);
+	return rc;
+}
+
+static void emit_chunks(struct ms_coll *c)
+{
+	ms_coll_cache_sort(c);
+	c->emit_only = 1;
+	for (size_t k = 0; k < c->nrng; k++)
+		ms_walk_range(c, &c->rng[k]);
+	c->emit_only = 0;
+}
+
+static uint64_t rss_now(pid_t pid)
+{
+	char *buf;
+	size_t len;
+	struct ms_err e;
+	struct ms_status st;
+	if (ms_proc_read(pid, "status", &buf, &len, &e) < 0)
+		return 0;
+	memset(&st, 0, sizeof st);
+	ms_status_parse(buf, len, &st);
+	free(buf);
+	return st.vm_rss;
+}
+
+static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
+		    struct ms_libc *libc, struct ms_err *e)
+{
+	struct ms_target t;
+	struct ms_maps maps;
+	if (ms_target_open(pid, &t, e) < 0 || read_maps(pid, &maps, e) < 0)
+		return -1;
+	char *env = NULL;
+	size_t envlen = 0;
+	struct ms_err ee;
+	if (ms_proc_read(pid, "environ", &env, &envlen, &ee) < 0)
+		env = NULL;
+	int rc = ms_libc_identify(&t, &maps, env, envlen, libc, e);
+	free(env);
+	ms_maps_free(&maps);
+	if (rc < 0)
+		return -1;
+	snprintf(out->allocator, sizeof out->allocator, "%s", ms_allocator_name(libc->allocator));
+	switch (libc->allocator) {
+	case MS_ALLOC_GLIBC:
+		break;
+	case MS_ALLOC_JEMALLOC:
+	case MS_ALLOC_TCMALLOC:
+	case MS_ALLOC_MIMALLOC:
+		return 1;
+	case MS_ALLOC_GLIBC_STATIC:
+		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
+				  "investigate a dynamically linked build of the program", "process %d", (int)pid);
+	case MS_ALLOC_UNKNOWN:
+		if (!libc->libc_found && !libc->elf.has_interp)
+			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
+					  "investigate a dynamically linked build of the program", "process %d", (int)pid);
+		/* fall through */
+	default:
+		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
+				  "memsleuth arenas reads glibc's ptmalloc2 only", "process %d", (int)pid);
+	}
+	if (libc->elf.elf_class != 64)
+		return ms_err_set(e, 0, "a 32-bit process; only 64-bit layouts are supported",
+				  "investigate a 64-bit build of the program", "process %d", (int)pid);
+	const char *v = libc->elf.glibc_version;
+	if (o->assume_version && o->assume_version[0]) {
+		out->version_assumed = 1;
+		v = o->assume_version;
+	}
+	snprintf(out->glibc_version, sizeof out->glibc_version, "%s", v);
+	return 0;
+}
+
+int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
+		      struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = pid;
+	out->symbols_agree = -1;
+	/* large (paths): not on the stack */
+	struct ms_libc *libc = malloc(sizeof *libc);
+	struct ms_coll *c = calloc(1, sizeof *c);
+	if (!libc || !c) {
+		free(libc);
+		free(c);
+		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
+	}
+	int id = identify(pid, o, out, libc, e);
+	if (id != 0) {
+		free(libc);
+		free(c);
+		return id < 0 ? -1 : 0;
+	}
+	out->glibc_in_charge = 1;
+	c->out = out;
+	c->o = o;
+	c->page = 4096;
+	c->win = malloc(MS_WALK_WINDOW);
+	int rc = -1;
+	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0 ||
+	    ms_remote_open(&c->r, pid, e) < 0)
+		goto free_c;
+	if (ms_rcache_init(&c->rc, &c->r, &c->res) < 0) {
+		ms_err_set(e, ENOMEM, NULL, NULL, "read cache");
+		goto close_r;
+	}
+	struct ms_err pe;
+	c->have_pm = ms_pagemap_open(&c->pm, pid, &pe) == 0;
+	if (c->have_pm)
+		c->page = c->pm.page;
+	uint64_t sym_arena = 0, sym_mp = 0;
+	if (!o->no_debuginfo && libc->has_debuginfo && !libc->debuginfo_ignored) {
+		symbols(libc, &sym_arena, &sym_mp);
+		out->debuginfo_used = sym_arena && sym_mp;
+		if (!out->debuginfo_used)
+			sym_arena = sym_mp = 0;
+	}
+	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
+	double t0 = 0;
+	if (o->stop) {
+		if (ms_freeze(pid, e) < 0)
+			goto close_all;
+		out->stopped = 1;
+		t0 = now_ms();
+	}
+	for (int i = 0; i < tries; i++) {
+		double w0 = now_ms();
+		out->attempts = i + 1;
+		if (attempt(c, libc, sym_arena, sym_mp, e) < 0)
+			goto thaw;
+		out->walk_ms = now_ms() - w0;
+		if (!c->bad)
+			break;
+	}
+	out->snapshot_consistent = !c->bad;
+	if (o->on_chunk)
+		emit_chunks(c);
+	rc = 0;
+thaw:
+	if (o->stop) {
+		ms_freeze_thaw();
+		out->stop_ms = now_ms() - t0;
+	}
+	if (rc == 0) {
+		sum_totals(out);
+		out->rss_bytes = rss_now(pid);
+	}
+close_all:
+	if (c->have_pm)
+		ms_pagemap_close(&c->pm);
+	ms_rcache_free(&c->rc);
+close_r:
+	ms_remote_close(&c->r);
+free_c:
+	ms_resmap_free(&c->res);
+	free(c->state);
+	free(c->rng);
+	free(c->cache);
+	free(c->tc);
+	free(c->win);
+	free(c);
+	free(libc);
+	if (rc < 0) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+	}
+	return rc;
+}
+
+void ms_arenas_free(struct ms_arenas *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}

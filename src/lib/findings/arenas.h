@@ -1,0 +1,139 @@
+/* glibc ptmalloc2 read from outside a live process: every arena, every
+ * heap's chunks classified, residency from pagemap, and what
+ * malloc_trim(0) would return -- without debug info (symbols are used and
+ * cross-checked when the target's libc debug file is present).
+ *
+ * One entry point, ms_arenas_collect, for the `arenas` step, the heapwalk
+ * helper and any step that needs the trim prediction in-process.
+ * The walk streams: memory is O(arenas + bins + histogram buckets + chunks
+ * cached in fastbins/tcache), never O(chunks). */
+#ifndef MS_ARENAS_H
+#define MS_ARENAS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "findings/glibclayout.h"
+#include "util/err.h"
+
+enum ms_chunk_kind {
+	MS_CK_INUSE, MS_CK_TCACHE, MS_CK_FAST, MS_CK_UNSORTED, MS_CK_SMALL,
+	MS_CK_LARGE, MS_CK_TOP, MS_CK__N
+};
+const char *ms_chunk_kind_name(enum ms_chunk_kind k);
+
+#define MS_HIST_BUCKETS 24   /* chunk sizes by power of two: <=32 B .. >=128 MiB */
+
+struct ms_bin_stat {
+	uint64_t count, bytes, min, max;
+};
+
+struct ms_arena_stat {
+	uint64_t address;
+	int      is_main;
+	uint64_t heaps;              /* 64 MiB heaps (main: 1, the brk heap) */
+	uint64_t reserved;           /* address space of the heaps */
+	uint64_t committed;          /* of which read-write (brk'd / mprotect'ed) */
+	uint64_t system_mem, max_system_mem; /* malloc_state's own counters */
+	uint64_t attached_threads;
+	uint64_t top_address;
+	uint64_t in_use_bytes, in_use_chunks;
+	uint64_t kind_bytes[MS_CK__N], kind_chunks[MS_CK__N];
+	uint64_t free_bytes;         /* tcache+fast+unsorted+small+large (not top) */
+	uint64_t top_bytes;
+	uint64_t largest_free;       /* largest free chunk outside top */
+	uint64_t free_resident_bytes;/* resident bytes inside free chunks (not top) */
+	uint64_t top_resident_bytes;
+	uint64_t trim_bytes;         /* resident bytes malloc_trim(0) would release */
+	uint64_t trim_top_bytes;     /* of which from the top (main arena only) */
+	struct ms_bin_stat fast[MS_NFASTBINS];
+	struct ms_bin_stat bins[MS_NBINS];        /* [1] unsorted, [2..63] small, [64..126] large */
+	struct ms_bin_stat tcache[MS_TCACHE_BINS];/* chunks in this arena's heaps */
+};
+
+struct ms_mp {
+	uint64_t address;
+	uint64_t trim_threshold, top_pad, mmap_threshold, arena_test, arena_max;
+	int64_t  n_mmaps, n_mmaps_max;
+	uint64_t mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count;
+	uint64_t thp_pagesize;   /* glibc.malloc.hugetlb=1: systrim aligns to it (2.35+) */
+};
+
+struct ms_hist {
+	uint64_t in_use_chunks[MS_HIST_BUCKETS], in_use_bytes[MS_HIST_BUCKETS];
+	uint64_t free_chunks[MS_HIST_BUCKETS], free_bytes[MS_HIST_BUCKETS];
+};
+
+/* Called for every chunk in address order when set (--chunks).  Return
+ * non-zero to stop listing (the statistics are complete regardless). */
+typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size,
+			   enum ms_chunk_kind kind);
+
+struct ms_arenas_opts {
+	int         stop;            /* freeze the target for an exact snapshot */
+	const char *assume_version;  /* layout to use instead of the libc's own */
+	int         no_debuginfo;    /* heuristics only (also MEMSLEUTH_NO_DEBUGINFO) */
+	int         retries;         /* snapshot attempts after an inconsistent one; 0: 3 */
+	ms_chunk_fn on_chunk;
+	void       *on_chunk_arg;
+};
+
+struct ms_arenas {
+	pid_t    pid;
+	char     allocator[16];      /* "glibc", or the allocator in charge */
+	int      glibc_in_charge;    /* 0: nothing below is filled (see `allocator`) */
+	char     glibc_version[16];
+	int      version_assumed;
+	int      debuginfo_used;     /* main_arena/mp_ from the debug file's symbols */
+	int      symbols_agree;      /* -1 not checked, 0 heuristic differs, 1 agrees */
+	uint64_t main_arena;
+	struct ms_mp mp;
+	struct ms_arena_stat *v;
+	size_t   n;
+	struct ms_arena_stat total;  /* sums; bins merged across arenas */
+	struct ms_hist hist;
+	size_t   tcaches;            /* tcache_perthread_structs found */
+	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
+	uint64_t rss_bytes;          /* VmRSS when collected */
+	uint64_t trim_prediction_bytes;
+	uint64_t chunks_walked;
+	int      snapshot_consistent;
+	int      attempts;
+	char     inconsistency[256]; /* first problem seen in the last attempt */
+	int      stopped;            /* target was frozen */
+	double   stop_ms;            /* how long it was held */
+	double   walk_ms;            /* time of the last attempt */
+};
+
+/* Collect.  Returns 0 (check glibc_in_charge and snapshot_consistent), or
+ * -1 with e set: target gone, static or 32-bit glibc, unsupported version,
+ * arenas not found. */
+int  ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
+		       struct ms_err *e);
+void ms_arenas_free(struct ms_arenas *a);
+
+/* Histogram bucket of a chunk size, and the bucket's lower bound. */
+int      ms_hist_bucket(uint64_t size);
+uint64_t ms_hist_floor(int bucket);
+
+/* Whole-page bytes that mtrim would madvise inside a free chunk
+ * [start, end): pages from align_up(start + 48, page) to align_down(end). */
+static inline void ms_trim_span(uint64_t start, uint64_t end, uint64_t page,
+				uint64_t *from, uint64_t *to)
+{
+	uint64_t a = (start + 48 + page - 1) & ~(page - 1);
+	uint64_t b = end & ~(page - 1);
+	*from = a;
+	*to = b > a ? b : a;
+}
+
+/* Bytes systrim(0) would cut from a top chunk of top_size bytes:
+ * ALIGN_DOWN(top_size - MINSIZE - 1, page), or 0.  page is mp_.thp_pagesize
+ * when that is set, else the page size. */
+static inline uint64_t ms_systrim_extra(uint64_t top_size, uint64_t page)
+{
+	if (top_size <= MS_MINSIZE + 1)
+		return 0;
+	return (top_size - MS_MINSIZE - 1) / page * page;
+}
+
+#endif

@@ -1,0 +1,292 @@
+#include "findings/doctor.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "probe/cgroup.h"
+#include "probe/kconfig.h"
+#include "probe/procfs.h"
+#include "probe/remote.h"
+#include "probe/target.h"
+#include "util/size.h"
+#include "util/spawn.h"
+
+const char *ms_check_state_name(enum ms_check_state s)
+{
+	return s == MS_CHECK_YES ? "yes" : s == MS_CHECK_NO ? "no" : "unknown";
+}
+
+const struct ms_check *ms_doctor_find(const struct ms_doctor *d, const char *name)
+{
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->c[i].name, name))
+			return &d->c[i];
+	return NULL;
+}
+
+static void add(struct ms_doctor *d, const char *name, enum ms_check_state st,
+		const char *hint, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void add(struct ms_doctor *d, const char *name, enum ms_check_state st,
+		const char *hint, const char *fmt, ...)
+{
+	if (d->n >= MS_MAX_CHECKS)
+		return;
+	struct ms_check *c = &d->c[d->n++];
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->state = st;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+	va_end(ap);
+	snprintf(c->hint, sizeof c->hint, "%s", st == MS_CHECK_YES || !hint ? "" : hint);
+}
+
+/* First line of `PROG --version`, or "" */
+static void version_of(const char *prog, char *out, size_t n)
+{
+	char buf[512];
+	char *argv[] = { (char *)prog, "--version", NULL };
+	out[0] = 0;
+	if (ms_run_capture(argv, buf, sizeof buf, 5000) < 0)
+		return;
+	buf[strcspn(buf, "\n")] = 0;
+	snprintf(out, n, "%s", buf);
+}
+
+static void check_tools(struct ms_doctor *d)
+{
+	char path[512], ver[256];
+	if (ms_which("gdb", path, sizeof path)) {
+		version_of(path, ver, sizeof ver);
+		add(d, "gdb", MS_CHECK_YES, NULL, "%s (%s)", path, ver);
+	} else {
+		add(d, "gdb", MS_CHECK_NO, "apt-get install gdb", "gdb not in PATH: trim and the gdb-scripts oracles need it");
+	}
+	if (ms_which("bpftrace", path, sizeof path)) {
+		version_of(path, ver, sizeof ver);
+		add(d, "bpftrace", geteuid() == 0 ? MS_CHECK_YES : MS_CHECK_NO, "run as root",
+		    "%s (%s)%s", path, ver, geteuid() == 0 ? "" : "; needs root to load programs");
+	} else {
+		add(d, "bpftrace", MS_CHECK_NO, "apt-get install bpftrace", "bpftrace not in PATH");
+	}
+}
+
+static void check_kernel(struct ms_doctor *d, const struct ms_kconfig *kc)
+{
+	struct utsname u;
+	uname(&u);
+	char modules = ms_kconfig_get(kc, "CONFIG_MODULES");
+	char build[300];
+	snprintf(build, sizeof build, "/lib/modules/%s/build", u.release);
+	int tree = access(build, F_OK) == 0;
+	char stap[512];
+	int have_stap = ms_which("stap", stap, sizeof stap);
+	if (!have_stap) {
+		add(d, "stap", MS_CHECK_NO, "apt-get install systemtap", "SystemTap (stap) not in PATH");
+	} else {
+		char ver[256];
+		version_of(stap, ver, sizeof ver);
+		add(d, "stap", MS_CHECK_YES, NULL, "%s (%s)", stap, ver);
+	}
+	if (modules == 'n')
+		add(d, "stap_module_runtime", MS_CHECK_NO,
+		    "use the bpf runtime (stap --runtime=bpf), bpftrace or tracefs instead",
+		    "kernel %s has no module support (CONFIG_MODULES not set, %s): stap's default runtime cannot load",
+		    u.release, kc->source);
+	else if (!tree)
+		add(d, "stap_module_runtime", MS_CHECK_NO,
+		    "install the kernel headers and debug info for this kernel (e.g. linux-headers-$(uname -r))",
+		    "no kernel build tree at %s", build);
+	else
+		add(d, "stap_module_runtime", have_stap ? MS_CHECK_YES : MS_CHECK_NO, "apt-get install systemtap",
+		    "kernel modules supported (%c) and build tree at %s", modules, build);
+	char stapbpf[512];
+	if (!ms_which("stapbpf", stapbpf, sizeof stapbpf))
+		add(d, "stap_bpf_runtime", MS_CHECK_NO, "apt-get install systemtap systemtap-runtime",
+		    "stapbpf not found");
+	else if (geteuid() != 0)
+		add(d, "stap_bpf_runtime", MS_CHECK_NO, "run as root", "%s present; loading BPF needs root", stapbpf);
+	else if (ms_kconfig_get(kc, "CONFIG_BPF_SYSCALL") == 'n')
+		add(d, "stap_bpf_runtime", MS_CHECK_NO, "use tracefs or ptrace", "kernel without CONFIG_BPF_SYSCALL");
+	else
+		add(d, "stap_bpf_runtime", MS_CHECK_YES, NULL,
+		    "%s present, BPF available%s", stapbpf,
+		    tree ? "" : "; needs a minimal kernel tree, which memsleuth syscalls --backend stap-bpf prepares");
+
+	int tracefs = access("/sys/kernel/tracing/trace", F_OK) == 0;
+	int tracefs_w = access("/sys/kernel/tracing/instances", W_OK) == 0;
+	if (!tracefs)
+		add(d, "tracefs", MS_CHECK_NO, "mount -t tracefs nodev /sys/kernel/tracing (as root)",
+		    "tracefs not mounted at /sys/kernel/tracing");
+	else
+		add(d, "tracefs", tracefs_w ? MS_CHECK_YES : MS_CHECK_NO, "run as root",
+		    "mounted at /sys/kernel/tracing%s", tracefs_w ? ", instances writable" : ", not writable by this user");
+	int debugfs = access("/sys/kernel/debug/tracing", F_OK) == 0;
+	add(d, "debugfs", debugfs ? MS_CHECK_YES : MS_CHECK_NO,
+	    "mount -t debugfs none /sys/kernel/debug (stap's bpf runtime opens uprobe_events there)",
+	    debugfs ? "mounted at /sys/kernel/debug" : "not mounted at /sys/kernel/debug");
+	char up = ms_kconfig_get(kc, "CONFIG_UPROBE_EVENTS");
+	int up_file = access("/sys/kernel/tracing/uprobe_events", F_OK) == 0;
+	add(d, "uprobes", up == 'y' || up_file ? MS_CHECK_YES : up == '?' ? MS_CHECK_UNKNOWN : MS_CHECK_NO,
+	    "relaunch under the LD_PRELOAD hook (memsleuth hotspots -- CMD) instead",
+	    "CONFIG_UPROBE_EVENTS=%c%s", up, up_file ? ", uprobe_events present" : "");
+	char kp = ms_kconfig_get(kc, "CONFIG_KPROBES");
+	add(d, "kprobes", kp == 'y' ? MS_CHECK_YES : kp == '?' ? MS_CHECK_UNKNOWN : MS_CHECK_NO,
+	    "syscall tracepoints (tracefs, bpftrace, stap kernel.trace) work without kprobes",
+	    "CONFIG_KPROBES=%c", kp);
+	char *pbuf;
+	if (ms_read_file("/proc/sys/kernel/perf_event_paranoid", &pbuf, NULL, 64, NULL) == 0) {
+		long long paranoid = strtoll(pbuf, NULL, 10);   /* may be negative */
+		free(pbuf);
+		add(d, "perf_event_paranoid", paranoid <= 1 || geteuid() == 0 ? MS_CHECK_YES : MS_CHECK_NO,
+		    "run as root, or sysctl kernel.perf_event_paranoid=1",
+		    "kernel.perf_event_paranoid = %lld%s", paranoid,
+		    geteuid() == 0 ? " (root is exempt)" : "");
+	}
+}
+
+static void check_ptrace_host(struct ms_doctor *d)
+{
+	unsigned long long scope;
+	int yama = ms_read_u64_file("/proc/sys/kernel/yama/ptrace_scope", &scope) == 0;
+	int root = geteuid() == 0;
+	if (!yama)
+		add(d, "ptrace_scope", MS_CHECK_YES, NULL, "no Yama LSM: any process of the same user (or any, as root) can be traced");
+	else
+		add(d, "ptrace_scope", scope == 0 || (root && scope < 3) ? MS_CHECK_YES : MS_CHECK_NO,
+		    scope == 3 ? "ptrace is disabled until reboot (ptrace_scope 3)"
+			       : "run as root, or sysctl kernel.yama.ptrace_scope=0",
+		    "kernel.yama.ptrace_scope = %llu%s", scope, root ? " (running as root)" : "");
+}
+
+static void check_target(struct ms_doctor *d, const struct ms_target *t)
+{
+	struct ms_remote r;
+	struct ms_err e = { 0 };
+	int readable = 0;
+	char *buf = NULL, *env = NULL;
+	size_t len = 0, envlen = 0;
+	struct ms_maps maps = { 0 };
+	if (ms_proc_read(t->pid, "maps", &buf, &len, &e) == 0)
+		ms_maps_parse(buf, len, &maps, NULL);
+	free(buf);
+	if (ms_remote_open(&r, t->pid, &e) == 0) {
+		unsigned char b;
+		readable = maps.n && ms_remote_read_exact(&r, maps.v[0].start, &b, 1) == 0;
+		if (!readable)
+			ms_err_set(&e, errno, NULL, NULL, "reading memory of process %d", (int)t->pid);
+		ms_remote_close(&r);
+	}
+	if (readable)
+		add(d, "memory_read", MS_CHECK_YES, NULL, "process_vm_readv on process %d works", (int)t->pid);
+	else
+		add(d, "memory_read", MS_CHECK_NO,
+		    "run as root or as the process owner; check kernel.yama.ptrace_scope", "%s", e.msg);
+	ms_proc_read(t->pid, "environ", &env, &envlen, NULL);
+	struct ms_libc lc;
+	if (ms_libc_identify(t, &maps, env, envlen, &lc, &e) < 0) {
+		add(d, "target_libc", MS_CHECK_UNKNOWN, "run as root", "%s", e.msg);
+	} else {
+		if (lc.libc_found)
+			add(d, "target_libc", MS_CHECK_YES, NULL, "%s (%d-bit), read as %s", lc.libc_path,
+			    lc.elf.elf_class, lc.libc_file);
+		else
+			add(d, "target_libc", MS_CHECK_NO, "arena analysis needs a dynamically linked glibc",
+			    "no shared libc mapped: %s", lc.elf.has_interp ? "unusual loader" : "statically linked");
+		if (lc.elf.glibc_version[0])
+			add(d, "glibc_version", MS_CHECK_YES, NULL, "%s (%s)", lc.elf.glibc_version, lc.elf.glibc_banner);
+		else
+			add(d, "glibc_version", MS_CHECK_NO, "glibc-specific steps (arenas, trim) do not apply",
+			    "not glibc%s", lc.allocator == MS_ALLOC_MUSL ? ": musl libc" : "");
+		enum ms_check_state st = lc.allocator == MS_ALLOC_GLIBC ? MS_CHECK_YES : MS_CHECK_NO;
+		if (lc.allocator_dso[0])
+			add(d, "allocator", st, "overview, syscalls and hotspots still work; arenas and trim are glibc-only",
+			    "%s (%s%s) replaces glibc malloc", ms_allocator_name(lc.allocator), lc.allocator_dso,
+			    lc.preloaded ? ", via LD_PRELOAD" : ", linked");
+		else
+			add(d, "allocator", st, "overview and syscalls still work; arenas and trim are glibc-only",
+			    "%s", lc.allocator == MS_ALLOC_GLIBC ? "glibc ptmalloc2" : ms_allocator_name(lc.allocator));
+		if (lc.debuginfo_ignored)
+			add(d, "libc_debuginfo", MS_CHECK_NO, "unset MEMSLEUTH_NO_DEBUGINFO",
+			    "ignored on request (MEMSLEUTH_NO_DEBUGINFO)");
+		else if (lc.has_debuginfo)
+			add(d, "libc_debuginfo", MS_CHECK_YES, NULL, "%s (build-id %s)", lc.debuginfo, lc.elf.build_id);
+		else if (lc.libc_found)
+			add(d, "libc_debuginfo", MS_CHECK_NO,
+			    "apt-get install libc6-dbg (Debian/Ubuntu) or debuginfo-install glibc (RHEL); memsleuth works without it",
+			    "no debug file for build-id %s under %s/usr/lib/debug/.build-id",
+			    lc.elf.build_id[0] ? lc.elf.build_id : "(none)", t->root);
+		if (lc.libc_found)
+			add(d, "sdt_probes", lc.elf.sdt_memory_probes ? MS_CHECK_YES : MS_CHECK_NO,
+			    "Debian's glibc has none; stap uses uprobes on functions instead (needs libc6-dbg for internals)",
+			    "%d SDT probes in libc, %d memory_* (arena/heap/sbrk events)", lc.elf.sdt_probes,
+			    lc.elf.sdt_memory_probes);
+		int dynamic = lc.elf.has_interp || lc.libc_found;
+		add(d, "ld_preload_hook", dynamic ? MS_CHECK_YES : MS_CHECK_NO,
+		    "a static binary cannot load the malloc hook: use uprobes (memsleuth hotspots PID) instead",
+		    dynamic ? "dynamically linked: the LD_PRELOAD hook can be used on a relaunch" : "statically linked");
+	}
+	struct ms_cgroup_mem cg;
+	if (ms_cgroup_memory(t->pid, "/sys/fs/cgroup", &cg) == 0) {
+		char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+		if (cg.limit == MS_CG_UNLIMITED)
+			add(d, "cgroup_memory", MS_CHECK_YES, NULL, "cgroup v%d %s: no limit, usage %s", cg.version,
+			    cg.path, ms_size_fmt(cg.usage, b));
+		else
+			add(d, "cgroup_memory", MS_CHECK_YES, NULL, "cgroup v%d %s: limit %s, usage %s", cg.version,
+			    cg.path, ms_size_fmt(cg.limit, a), ms_size_fmt(cg.usage, b));
+	} else {
+		add(d, "cgroup_memory", MS_CHECK_UNKNOWN, "check that the cgroup filesystem is mounted at /sys/fs/cgroup",
+		    "memory cgroup of process %d not found", (int)t->pid);
+	}
+	free(env);
+	ms_maps_free(&maps);
+}
+
+int ms_doctor_collect(pid_t pid, struct ms_doctor *d, struct ms_err *e)
+{
+	memset(d, 0, sizeof *d);
+	d->pid = pid;
+	struct ms_target t;
+	if (pid > 0) {
+		if (ms_target_open(pid, &t, e) < 0)
+			return -1;
+		snprintf(d->target_name, sizeof d->target_name, "%s", t.status.name);
+	}
+	add(d, "root", geteuid() == 0 ? MS_CHECK_YES : MS_CHECK_NO,
+	    "tracing (tracefs, bpf, stap) needs root; overview and arenas work on your own processes",
+	    "effective uid %d", (int)geteuid());
+	check_ptrace_host(d);
+	if (pid > 0) {
+		check_target(d, &t);
+	} else {
+		/* without a target, report on this host's own libc */
+		struct ms_elf_info info;
+		struct ms_err le = { 0 };
+		const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
+		if (ms_elf_inspect(libc, &info, &le) == 0) {
+			add(d, "glibc_version", info.glibc_version[0] ? MS_CHECK_YES : MS_CHECK_NO, NULL,
+			    "host libc %s: %s", libc, info.glibc_version[0] ? info.glibc_version : "not glibc");
+			char dbg[512];
+			int has = ms_debuginfo_find("", info.build_id, dbg, sizeof dbg);
+			add(d, "libc_debuginfo", has ? MS_CHECK_YES : MS_CHECK_NO,
+			    "apt-get install libc6-dbg; memsleuth works without it",
+			    has ? "%s" : "no debug file for build-id %s", has ? dbg : info.build_id);
+			add(d, "sdt_probes", info.sdt_memory_probes ? MS_CHECK_YES : MS_CHECK_NO,
+			    "Debian's glibc has none; uprobes on functions work instead",
+			    "%d SDT probes in libc, %d memory_*", info.sdt_probes, info.sdt_memory_probes);
+		}
+	}
+	check_tools(d);
+	struct ms_kconfig kc;
+	ms_kconfig_load(&kc);
+	check_kernel(d, &kc);
+	ms_kconfig_free(&kc);
+	return 0;
+}

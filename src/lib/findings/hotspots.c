@@ -1,0 +1,772 @@
+/* The hotspots analysis: see hotspots.h.  One pass over each log file;
+ * hash tables keep sites, stacks and live pointers, so the cost per event
+ * is a few probes (the goal is >= 20 M events/s). */
+#include "findings/hotspots.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "findings/arenaheaps.h"
+#include "records/hotlog_read.h"
+#include "records/maps.h"
+
+/* ---- open addressing tables (linear probing, power-of-two sizes) ---- */
+struct kv { uint64_t key; uint64_t val; };
+struct table { struct kv *v; size_t cap, n; };
+
+static inline uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k;
+}
+
+static void tab_grow(struct table *t);
+
+/* Find key; insert with val when absent.  Returns the slot.  Key 0 is
+ * reserved (empty): callers never use it. */
+static struct kv *tab_get(struct table *t, uint64_t key, uint64_t val, int *inserted)
+{
+	if ((t->n + 1) * 2 > t->cap)
+		tab_grow(t);
+	size_t m = t->cap - 1, i = mix(key) & m;
+	for (;;) {
+		struct kv *s = &t->v[i];
+		if (s->key == key) {
+			*inserted = 0;
+			return s;
+		}
+		if (s->key == 0) {
+			s->key = key;
+			s->val = val;
+			t->n++;
+			*inserted = 1;
+			return s;
+		}
+		i = (i + 1) & m;
+	}
+}
+
+static struct kv *tab_find(const struct table *t, uint64_t key)
+{
+	if (!t->cap)
+		return NULL;
+	size_t m = t->cap - 1, i = mix(key) & m;
+	for (;;) {
+		struct kv *s = &t->v[i];
+		if (s->key == key)
+			return s;
+		if (s->key == 0)
+			return NULL;
+		i = (i + 1) & m;
+	}
+}
+
+/* Delete with backward shift: no tombstones, probes stay short. */
+static void tab_del(struct table *t, struct kv *s)
+{
+	size_t m = t->cap - 1, i = (size_t)(s - t->v), j = i;
+	for (;;) {
+		j = (j + 1) & m;
+		if (t->v[j].key == 0)
+			break;
+		size_t home = mix(t->v[j].key) & m;
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			t->v[i] = t->v[j];
+			i = j;
+		}
+	}
+	t->v[i].key = 0;
+	t->v[i].val = 0;
+	t->n--;
+}
+
+static void tab_grow(struct table *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 1024;
+	struct kv *old = t->v;
+	size_t ocap = t->cap;
+	t->v = calloc(ncap, sizeof *t->v);
+	if (!t->v) {
+		perror("hotspots: out of memory");
+		exit(2);
+	}
+	t->cap = ncap;
+	t->n = 0;
+	int ins;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].key)
+			tab_get(t, old[i].key, old[i].val, &ins);
+	free(old);
+}
+
+static void tab_clear(struct table *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof *t);
+}
+
+static void *grow_array(void *v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return v;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *nv = realloc(v, n * elem);
+	if (!nv) {
+		perror("hotspots: out of memory");
+		exit(2);
+	}
+	memset((char *)nv + *cap * elem, 0, (n - *cap) * elem);
+	*cap = n;
+	return nv;
+}
+
+/* ---- per-analysis state ---- */
+struct live { uint64_t size; uint32_t site, thread; };
+
+struct priv {
+	struct table sites;       /* (image, caller) -> site index + 1 */
+	struct table stackidx;    /* (stream << 32 | id) -> global stack + 1, per image */
+	struct table stackhash;   /* content hash -> global stack + 1 */
+	struct table live;        /* ptr -> index in lives + 1, per image */
+	struct live *lives;
+	size_t nlives, lives_cap;
+	uint32_t *free_lives;     /* recycled indexes into lives */
+	size_t nfree, free_cap;
+	size_t threads_cap, images_cap;
+	uint32_t image;
+	uint32_t *stream_thread;  /* stream -> thread index + 1, per image */
+	size_t nstreams;
+	uint32_t cur_thread;      /* the block's thread */
+};
+
+static uint32_t site_for(struct ms_hotspots *h, struct priv *pv, uint64_t caller)
+{
+	int ins;
+	uint64_t key = mix(caller ^ ((uint64_t)pv->image << 48)) | 1;
+	struct kv *s = tab_get(&pv->sites, key, 0, &ins);
+	if (!ins && h->sites[s->val - 1].caller == caller && h->sites[s->val - 1].image == pv->image)
+		return (uint32_t)(s->val - 1);
+	if (!ins) {
+		/* a hash collision between two sites: probe a linear search (rare) */
+		for (size_t i = 0; i < h->nsites; i++)
+			if (h->sites[i].caller == caller && h->sites[i].image == pv->image)
+				return (uint32_t)i;
+	}
+	h->sites = grow_array(h->sites, &h->sites_cap, h->nsites + 1, sizeof *h->sites);
+	struct ms_hs_site *st = &h->sites[h->nsites];
+	st->image = pv->image;
+	st->caller = caller;
+	st->top_stack = UINT32_MAX;
+	if (ins)
+		s->val = h->nsites + 1;
+	return (uint32_t)h->nsites++;
+}
+
+static uint32_t thread_for(struct ms_hotspots *h, struct priv *pv, uint32_t stream, uint32_t tid)
+{
+	if (stream >= pv->nstreams)
+		pv->stream_thread = grow_array(pv->stream_thread, &pv->nstreams, (size_t)stream + 1,
+					       sizeof *pv->stream_thread);
+	if (pv->stream_thread[stream])
+		return pv->stream_thread[stream] - 1;
+	h->threads = grow_array(h->threads, &pv->threads_cap, h->nthreads + 1, sizeof *h->threads);
+	struct ms_hs_thread *t = &h->threads[h->nthreads];
+	t->image = pv->image;
+	t->tid = tid;
+	t->last_region = -1;
+	t->last_alloc_site = UINT32_MAX;
+	for (int k = 0; k < MS_HS_THREAD_REGIONS; k++)
+		t->heap[k].region = MS_HS_NO_REGION;
+	pv->stream_thread[stream] = (uint32_t)h->nthreads + 1;
+	return (uint32_t)h->nthreads++;
+}
+
+static int32_t region_of(const struct ms_hs_image *im, struct ms_hs_thread *t, uint64_t ptr)
+{
+	if (t->last_region >= 0) {
+		const struct ms_hs_region *r = &im->regions[t->last_region];
+		if (ptr >= r->start && ptr < r->end)
+			return t->last_region;
+	}
+	size_t lo = 0, hi = im->nregions;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ptr < im->regions[mid].start)
+			hi = mid;
+		else if (ptr >= im->regions[mid].end)
+			lo = mid + 1;
+		else
+			return t->last_region = (int32_t)mid;
+	}
+	return -1;
+}
+
+static void thread_heap_add(struct ms_hs_thread *t, int32_t region, uint64_t bytes)
+{
+	for (int k = 0; k < MS_HS_THREAD_REGIONS; k++) {
+		if (t->heap[k].region == region) {
+			t->heap[k].bytes += bytes;
+			return;
+		}
+		if (t->heap[k].region == MS_HS_NO_REGION) {
+			t->heap[k].region = region;
+			t->heap[k].bytes = bytes;
+			return;
+		}
+	}
+	t->heap_other_bytes += bytes;
+}
+
+static inline unsigned hist_class(uint64_t size)
+{
+	return size ? 64u - (unsigned)__builtin_clzll(size) : 0;
+}
+
+struct ctx { struct ms_hotspots *h; struct priv *pv; struct ms_hs_image *im; };
+
+static void forget_live(struct priv *pv, struct ms_hotspots *h, uint64_t ptr, uint32_t thread)
+{
+	struct kv *s = tab_find(&pv->live, ptr);
+	if (!s) {
+		h->unknown_frees++;
+		return;
+	}
+	uint32_t li = (uint32_t)(s->val - 1);
+	struct live *l = &pv->lives[li];
+	struct ms_hs_site *site = &h->sites[l->site];
+	site->frees++;
+	struct ms_hs_thread *t = &h->threads[thread];
+	if (t->last_alloc_ptr == ptr && t->last_alloc_site == l->site)
+		site->short_lived++;
+	t->last_alloc_ptr = 0;
+	tab_del(&pv->live, s);
+	pv->free_lives = grow_array(pv->free_lives, &pv->free_cap, pv->nfree + 1, sizeof *pv->free_lives);
+	pv->free_lives[pv->nfree++] = li;
+}
+
+static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint32_t site, uint32_t thread)
+{
+	uint32_t li;
+	if (pv->nfree) {
+		li = pv->free_lives[--pv->nfree];
+	} else {
+		pv->lives = grow_array(pv->lives, &pv->lives_cap, pv->nlives + 1, sizeof *pv->lives);
+		li = (uint32_t)pv->nlives++;
+	}
+	pv->lives[li] = (struct live){ size, site, thread };
+	int ins;
+	struct kv *s = tab_get(&pv->live, ptr, li + 1, &ins);
+	if (!ins) {
+		/* allocated twice without a free in between: the free was lost
+		 * (dropped block); the new allocation replaces it */
+		pv->free_lives = grow_array(pv->free_lives, &pv->free_cap, pv->nfree + 1, sizeof *pv->free_lives);
+		pv->free_lives[pv->nfree++] = (uint32_t)(s->val - 1);
+		s->val = li + 1;
+	}
+}
+
+static void on_stack(void *vctx, const struct ms_hl_block *b, uint32_t id, const uint64_t *frames, unsigned n)
+{
+	struct ctx *c = vctx;
+	struct ms_hotspots *h = c->h;
+	struct priv *pv = c->pv;
+	uint64_t hash = 0xcbf29ce484222325ull ^ c->pv->image;
+	for (unsigned i = 0; i < n; i++)
+		hash = mix(hash ^ frames[i]);
+	hash |= 1;
+	int ins;
+	struct kv *s = tab_get(&pv->stackhash, hash, 0, &ins);
+	if (ins) {
+		h->stacks = grow_array(h->stacks, &h->stacks_cap, h->nstacks + 1, sizeof *h->stacks);
+		struct ms_hs_stack *st = &h->stacks[h->nstacks];
+		st->image = pv->image;
+		st->n = n;
+		st->hash = hash;
+		st->frames = malloc((n ? n : 1) * sizeof *st->frames);
+		if (!st->frames) {
+			perror("hotspots: out of memory");
+			exit(2);
+		}
+		memcpy(st->frames, frames, n * sizeof *frames);
+		s->val = ++h->nstacks;
+	}
+	uint64_t key = (((uint64_t)b->stream + 1) << 32) | id;
+	struct kv *k = tab_get(&pv->stackidx, key, s->val, &ins);
+	k->val = s->val;
+}
+
+static void on_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl_event *ev)
+{
+	struct ctx *c = vctx;
+	struct ms_hotspots *h = c->h;
+	struct priv *pv = c->pv;
+	uint32_t ti = pv->cur_thread;
+	struct ms_hs_thread *t = &h->threads[ti];
+	uint64_t caller = ev->caller;
+	uint32_t stack = UINT32_MAX;
+	if (ev->stack != UINT32_MAX) {
+		struct kv *k = tab_find(&pv->stackidx, (((uint64_t)b->stream + 1) << 32) | ev->stack);
+		if (k) {
+			stack = (uint32_t)(k->val - 1);
+			caller = h->stacks[stack].n ? h->stacks[stack].frames[0] : 0;
+		} else {
+			caller = 0;   /* its definition was in a lost block */
+		}
+	}
+	uint32_t si = site_for(h, pv, caller);
+	struct ms_hs_site *site = &h->sites[si];
+	site->calls++;
+	t->calls++;
+	h->events++;
+	c->im->events++;
+	if (!t->first_ticks)
+		t->first_ticks = ev->ticks;
+	t->last_ticks = ev->ticks;
+	if (stack != UINT32_MAX) {
+		struct ms_hs_stack *st = &h->stacks[stack];
+		st->calls++;
+		if (ms_hl_op_allocates(ev->op))
+			st->bytes += ev->size;
+		if (st->calls > site->top_stack_calls) {
+			site->top_stack_calls = st->calls;
+			site->top_stack = stack;
+		}
+	}
+	if (ev->op == MS_HL_OP_FREE) {
+		h->frees++;
+		t->frees++;
+		if (ev->ptr)
+			forget_live(pv, h, ev->ptr, ti);
+		return;
+	}
+	int is_realloc = ev->op == MS_HL_OP_REALLOC || ev->op == MS_HL_OP_REALLOCARRAY;
+	if (is_realloc && ev->old && (ev->ptr || ev->size == 0))
+		forget_live(pv, h, ev->old, ti);
+	if (is_realloc && ev->ptr == 0 && ev->size == 0) {
+		h->frees++;
+		t->frees++;
+		return;
+	}
+	h->allocs++;
+	t->allocs++;
+	site->allocs++;
+	h->bytes += ev->size;
+	t->bytes += ev->size;
+	site->bytes += ev->size;
+	h->hist[hist_class(ev->size)]++;
+	if (!ev->ptr)
+		return;   /* the allocation failed */
+	remember_live(pv, ev->ptr, ev->size, si, ti);
+	t->last_alloc_ptr = ev->ptr;
+	t->last_alloc_site = si;
+	thread_heap_add(t, region_of(c->im, t, ev->ptr), ev->size);
+}
+
+/* ---- regions from maps snapshots ---- */
+static void add_regions(struct ms_hs_image *im, const char *text, size_t len, size_t *cap)
+{
+	struct ms_maps maps = { 0 };
+	struct ms_err e;
+	ms_maps_parse(text, len, &maps, &e);   /* partial text still helps */
+	struct ms_arena_heaps ah = { 0 };
+	ms_arena_heaps_find(&maps, NULL, "", &ah);
+	for (size_t i = 0; i < maps.n + ah.n; i++) {
+		struct ms_hs_region r;
+		if (i < maps.n) {
+			if (strcmp(maps.v[i].path, "[heap]"))
+				continue;
+			r = (struct ms_hs_region){ maps.v[i].start, maps.v[i].end, MS_HS_REGION_MAIN };
+		} else {
+			const struct ms_arena_heap *a = &ah.v[i - maps.n];
+			r = (struct ms_hs_region){ a->start, a->end, MS_HS_REGION_ARENA };
+		}
+		int merged = 0;
+		for (size_t k = 0; k < im->nregions; k++)
+			if (im->regions[k].start == r.start && im->regions[k].kind == r.kind) {
+				if (r.end > im->regions[k].end)
+					im->regions[k].end = r.end;   /* the brk heap grew */
+				merged = 1;
+			}
+		if (!merged) {
+			im->regions = grow_array(im->regions, cap, im->nregions + 1, sizeof *im->regions);
+			im->regions[im->nregions++] = r;
+		}
+	}
+	ms_arena_heaps_free(&ah);
+	ms_maps_free(&maps);
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct ms_hs_region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* First pass over a file: process header, maps snapshots, thread names,
+ * end record, tick calibration; regions are needed before events. */
+static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struct ms_hl_file *f)
+{
+	size_t off = 0, rcap = 0;
+	struct ms_hl_rec rec;
+	const unsigned char *pl;
+	uint64_t skipped = 0;
+	uint64_t first_ticks = 0, first_ns = 0, last_ticks = 0, last_ns = 0;
+	const unsigned char *last_maps = NULL;
+	size_t last_maps_len = 0;
+	while (ms_hl_next_record(f->data, f->len, &off, &rec, &pl, &skipped)) {
+		switch (rec.type) {
+		case MS_HL_REC_PROCESS:
+			if (rec.len >= sizeof(struct ms_hl_process)) {
+				struct ms_hl_process p;
+				memcpy(&p, pl, sizeof p);
+				im->has_process = 1;
+				im->pid = p.pid;
+				im->ppid = p.ppid;
+				im->forked = p.forked;
+				im->flags = p.flags;
+				im->stack_depth = p.stack_depth;
+				free(im->exe);
+				im->exe = strndup((const char *)pl + sizeof p, rec.len - sizeof p);
+				if (!first_ns) {
+					first_ns = p.mono_ns;
+					first_ticks = p.ticks;
+				}
+			}
+			break;
+		case MS_HL_REC_MAPS:
+			if (rec.len > 8) {
+				add_regions(im, (const char *)pl + 8, rec.len - 8, &rcap);
+				last_maps = pl + 8;
+				last_maps_len = rec.len - 8;
+				im->snapshots++;
+			}
+			break;
+		case MS_HL_REC_EVENTS:
+			if (rec.len >= sizeof(struct ms_hl_block)) {
+				struct ms_hl_block b;
+				memcpy(&b, pl, sizeof b);
+				if (!first_ns) {
+					first_ns = b.mono_ns;
+					first_ticks = b.mono_ticks;
+				}
+				if (b.mono_ns > last_ns) {
+					last_ns = b.mono_ns;
+					last_ticks = b.mono_ticks;
+				}
+			}
+			break;
+		case MS_HL_REC_END:
+			if (rec.len >= sizeof(struct ms_hl_end)) {
+				memcpy(&im->end, pl, sizeof im->end);
+				im->ended = 1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	im->skipped_bytes = skipped;
+	h->skipped_bytes += skipped;
+	if (last_maps) {
+		im->maps = strndup((const char *)last_maps, last_maps_len);
+		im->maps_len = last_maps_len;
+	}
+	qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
+	im->t0_ticks = first_ticks;
+	im->t0_ns = first_ns;
+	im->ns_per_tick = last_ticks > first_ticks && last_ns > first_ns
+				  ? (double)(last_ns - first_ns) / (double)(last_ticks - first_ticks)
+				  : (double)(1u << MS_HL_TSHIFT);
+}
+
+static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned char *pl, size_t len)
+{
+	struct ms_hl_counts c;
+	if (len < sizeof c)
+		return;
+	memcpy(&c, pl, sizeof c);
+	if (c.nsites > (len - sizeof c) / sizeof(struct ms_hl_count_site))
+		return;
+	uint32_t ti = thread_for(h, pv, c.stream, c.tid);
+	struct ms_hs_thread *t = &h->threads[ti];
+	t->calls += c.calls;
+	t->bytes += c.bytes;
+	h->events += c.calls;
+	h->bytes += c.bytes;
+	h->images[pv->image].events += c.calls;
+	for (int k = 0; k < 64; k++) {
+		h->hist[k + 1] += c.hist[k];
+		h->allocs += c.hist[k];
+	}
+	const struct ms_hl_count_site *cs = (const struct ms_hl_count_site *)(pl + sizeof c);
+	for (uint32_t i = 0; i < c.nsites; i++) {
+		struct ms_hl_count_site s;
+		memcpy(&s, cs + i, sizeof s);
+		uint32_t si = site_for(h, pv, s.caller);
+		h->sites[si].calls += s.calls;
+		h->sites[si].bytes += s.bytes;
+	}
+	if (c.untracked) {
+		uint32_t si = site_for(h, pv, 0);
+		h->sites[si].calls += c.untracked;
+	}
+}
+
+static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl_file *f)
+{
+	struct ms_hs_image *im = &h->images[pv->image];
+	scan_meta(h, im, f);
+	if (im->flags & MS_HL_P_COUNT_ONLY)
+		h->count_only = 1;
+	if (im->flags & MS_HL_P_STACKS)
+		h->stacks_on = 1;
+	struct ctx c = { h, pv, im };
+	struct ms_hl_sink sink = { &c, on_event, on_stack };
+	size_t off = 0;
+	struct ms_hl_rec rec;
+	const unsigned char *pl;
+	uint64_t skipped = 0;
+	while (ms_hl_next_record(f->data, f->len, &off, &rec, &pl, &skipped)) {
+		if (rec.type == MS_HL_REC_EVENTS && rec.len >= sizeof(struct ms_hl_block)) {
+			struct ms_hl_block b;
+			memcpy(&b, pl, sizeof b);
+			pv->cur_thread = thread_for(h, pv, b.stream, b.tid);
+			im->dropped += b.dropped;
+			int corrupt;
+			ms_hl_decode_block(pl, rec.len, (im->flags & MS_HL_P_STACKS) != 0, &sink, &corrupt);
+			if (corrupt) {
+				im->corrupt_blocks++;
+				h->corrupt_blocks++;
+			}
+		} else if (rec.type == MS_HL_REC_THREAD && rec.len >= sizeof(struct ms_hl_thread)) {
+			struct ms_hl_thread tr;
+			memcpy(&tr, pl, sizeof tr);
+			uint32_t ti = thread_for(h, pv, tr.stream, tr.tid);
+			memcpy(h->threads[ti].name, tr.name, sizeof tr.name);
+			h->threads[ti].name[15] = 0;
+		} else if (rec.type == MS_HL_REC_COUNTS) {
+			load_counts(h, pv, pl, rec.len);
+		}
+	}
+	/* what is still live at the end of this image */
+	for (size_t i = 0; i < pv->live.cap; i++) {
+		if (!pv->live.v[i].key)
+			continue;
+		struct live *l = &pv->lives[pv->live.v[i].val - 1];
+		h->sites[l->site].live_bytes += l->size;
+		h->sites[l->site].live_allocs++;
+		im->live_at_end++;
+		im->live_bytes_at_end += l->size;
+	}
+	tab_clear(&pv->live);
+	tab_clear(&pv->stackidx);
+	pv->nlives = pv->nfree = 0;
+	memset(pv->stream_thread, 0, pv->nstreams * sizeof *pv->stream_thread);
+}
+
+static void read_counters(struct ms_hotspots *h, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/counters", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	struct ms_hl_counters c;
+	if (read(fd, &c, sizeof c) == (ssize_t)sizeof c && c.magic == MS_HL_COUNTERS_MAGIC) {
+		h->have_counters = 1;
+		h->counters_events = c.events;
+		h->dropped = c.dropped;
+		h->write_errors = c.write_errors;
+		h->last_errno = c.last_errno;
+	}
+	close(fd);
+}
+
+/* Log files in order: by pid, then by sequence (exec()s). */
+static int log_name_cmp(const void *a, const void *b)
+{
+	unsigned long pa = 0, sa = 0, pb = 0, sb = 0;
+	sscanf(*(char *const *)a, "proc-%lu-%lu", &pa, &sa);
+	sscanf(*(char *const *)b, "proc-%lu-%lu", &pb, &sb);
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return sa < sb ? -1 : sa > sb;
+}
+
+int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
+{
+	memset(h, 0, sizeof *h);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	DIR *d = opendir(dir);
+	if (!d)
+		return ms_err_set(e, errno, NULL, "give the directory a recording was written to",
+				  "%s", dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strncmp(de->d_name, "proc-", 5) || l < 9 || strcmp(de->d_name + l - 4, ".msl"))
+			continue;
+		names = grow_array(names, &cap, n + 1, sizeof *names);
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	if (!n) {
+		free(names);
+		return ms_err_set(e, 0, "no hotspots log (proc-*.msl) in it",
+				  "record one with 'memsleuth hotspots --record-only --output DIR -- CMD'",
+				  "%s", dir);
+	}
+	qsort(names, n, sizeof *names, log_name_cmp);
+	struct priv *pv = calloc(1, sizeof *pv);
+	h->priv = pv;
+	h->images = calloc(n, sizeof *h->images);
+	if (!pv || !h->images) {
+		perror("hotspots: out of memory");
+		exit(2);
+	}
+	read_counters(h, dir);
+	uint64_t block_dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		struct ms_hl_file f;
+		struct ms_hs_image *im = &h->images[h->nimages];
+		pv->image = (uint32_t)h->nimages++;
+		im->file = names[i];
+		struct ms_err fe;
+		if (ms_hl_file_open(&f, path, &fe) < 0)
+			continue;
+		load_file(h, pv, &f);
+		block_dropped += im->dropped;
+		ms_hl_file_close(&f);
+	}
+	free(names);
+	if (block_dropped > h->dropped)
+		h->dropped = block_dropped;
+	h->complete = h->dropped == 0 && h->skipped_bytes == 0 && h->corrupt_blocks == 0;
+	for (size_t i = 0; i < h->nimages; i++) {
+		const struct ms_hs_image *im = &h->images[i];
+		if (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut)
+			h->complete = 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	h->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return 0;
+}
+
+void ms_hotspots_free(struct ms_hotspots *h)
+{
+	struct priv *pv = h->priv;
+	if (pv) {
+		tab_clear(&pv->sites);
+		tab_clear(&pv->stackidx);
+		tab_clear(&pv->stackhash);
+		tab_clear(&pv->live);
+		free(pv->lives);
+		free(pv->free_lives);
+		free(pv->stream_thread);
+		free(pv);
+	}
+	for (size_t i = 0; i < h->nimages; i++) {
+		free(h->images[i].file);
+		free(h->images[i].exe);
+		free(h->images[i].maps);
+		free(h->images[i].regions);
+	}
+	for (size_t i = 0; i < h->nstacks; i++)
+		free(h->stacks[i].frames);
+	free(h->images);
+	free(h->threads);
+	free(h->sites);
+	free(h->stacks);
+	memset(h, 0, sizeof *h);
+}
+
+/* ---- sorting for reports ---- */
+static const struct ms_hotspots *sort_h;
+static enum ms_hs_site_key sort_key;
+
+static uint64_t site_val(const struct ms_hs_site *s)
+{
+	switch (sort_key) {
+	case MS_HS_BY_CALLS: return s->calls;
+	case MS_HS_BY_BYTES: return s->bytes;
+	case MS_HS_BY_LIVE:  return s->live_bytes;
+	case MS_HS_BY_SHORT: return s->short_lived;
+	}
+	return 0;
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+	uint64_t x = site_val(&sort_h->sites[*(const size_t *)a]);
+	uint64_t y = site_val(&sort_h->sites[*(const size_t *)b]);
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key)
+{
+	size_t *idx = malloc((h->nsites ? h->nsites : 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < h->nsites; i++)
+		idx[i] = i;
+	sort_h = h;
+	sort_key = key;
+	qsort(idx, h->nsites, sizeof *idx, cmp_site);
+	return idx;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct ms_hs_thread *x = &sort_h->threads[*(const size_t *)a];
+	const struct ms_hs_thread *y = &sort_h->threads[*(const size_t *)b];
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h)
+{
+	size_t *idx = malloc((h->nthreads ? h->nthreads : 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < h->nthreads; i++)
+		idx[i] = i;
+	sort_h = h;
+	qsort(idx, h->nthreads, sizeof *idx, cmp_thread);
+	return idx;
+}
+
+int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes)
+{
+	int best = MS_HS_NO_REGION;
+	uint64_t most = 0;
+	for (int k = 0; k < MS_HS_THREAD_REGIONS; k++)
+		if (t->heap[k].region != MS_HS_NO_REGION && t->heap[k].bytes > most) {
+			most = t->heap[k].bytes;
+			best = t->heap[k].region;
+		}
+	*bytes = most;
+	return best;
+}
+
+double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks)
+{
+	return ticks * im->ns_per_tick / 1e9;
+}

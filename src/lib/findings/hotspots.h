@@ -1,0 +1,113 @@
+/* Who allocates: the analysis of a hotspots log directory (records/hotlog.h).
+ * Per thread: calls, bytes and which heap its memory lands in; per call
+ * site: calls, bytes, bytes still live at the end (leak candidates) and
+ * short-lived allocations; a power-of-two size histogram; distinct stacks
+ * for folded output.  Every number is computed here once; reports only
+ * sort and print. */
+#ifndef MS_HOTSPOTS_H
+#define MS_HOTSPOTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "records/hotlog.h"
+#include "util/err.h"
+
+#define MS_HS_HIST 65              /* [0] size 0, [k+1] sizes 2^k .. 2^(k+1)-1 */
+#define MS_HS_THREAD_REGIONS 4     /* heaps remembered per thread */
+#define MS_HS_NO_REGION (-2)       /* empty slot; -1 is "outside every known heap" */
+
+enum ms_hs_region_kind { MS_HS_REGION_MAIN, MS_HS_REGION_ARENA, MS_HS_REGION_OUTSIDE };
+
+struct ms_hs_region {
+	uint64_t start, end;
+	int      kind;
+};
+
+/* One process image: a log file. */
+struct ms_hs_image {
+	char     *file;
+	char     *exe;
+	uint32_t  pid, ppid, forked, flags, stack_depth;
+	int       has_process;        /* PROCESS record read */
+	int       ended;              /* END record read: the image ended, not killed */
+	struct ms_hl_end end;
+	char     *maps;               /* last maps snapshot text, NUL-terminated */
+	size_t    maps_len, snapshots;
+	struct ms_hs_region *regions; /* sorted by start */
+	size_t    nregions;
+	uint64_t  events, skipped_bytes, corrupt_blocks, dropped;
+	uint64_t  live_at_end, live_bytes_at_end;
+	double    ns_per_tick;        /* from the blocks' calibration pairs */
+	uint64_t  t0_ticks, t0_ns;
+};
+
+struct ms_hs_thread {
+	uint32_t image, tid;
+	char     name[16];
+	uint64_t calls, allocs, frees, bytes;
+	uint64_t first_ticks, last_ticks;
+	struct { int32_t region; uint64_t bytes; } heap[MS_HS_THREAD_REGIONS];
+	uint64_t heap_other_bytes;     /* regions beyond MS_HS_THREAD_REGIONS */
+	/* analysis state */
+	uint64_t last_alloc_ptr;
+	uint32_t last_alloc_site;
+	int32_t  last_region;
+};
+
+struct ms_hs_site {
+	uint32_t image;
+	uint64_t caller;               /* return address in the image, 0 unknown */
+	uint32_t top_stack;            /* stack seen most at this site, UINT32_MAX none */
+	uint64_t top_stack_calls;
+	uint64_t calls, allocs, frees, bytes;
+	uint64_t live_bytes, live_allocs;   /* allocated here, not freed by the end */
+	uint64_t short_lived;          /* freed before the thread's next allocation */
+};
+
+struct ms_hs_stack {
+	uint32_t  image;
+	uint64_t *frames;
+	unsigned  n;
+	uint64_t  calls, bytes, hash;
+};
+
+struct ms_hotspots {
+	struct ms_hs_image  *images;  size_t nimages;
+	struct ms_hs_thread *threads; size_t nthreads;
+	struct ms_hs_site   *sites;   size_t nsites, sites_cap;
+	struct ms_hs_stack  *stacks;  size_t nstacks, stacks_cap;
+	uint64_t events, allocs, frees, bytes;
+	uint64_t dropped;              /* max of the counters page and the blocks' counts */
+	uint64_t write_errors, last_errno;
+	int      have_counters;
+	uint64_t counters_events;      /* what the hooks say they wrote */
+	uint64_t hist[MS_HS_HIST];
+	uint64_t unknown_frees;        /* free of a pointer not allocated in the log */
+	uint64_t skipped_bytes, corrupt_blocks;
+	int      count_only, stacks_on;
+	int      complete;             /* every image ended and nothing was lost */
+	double   seconds;              /* analysis time */
+	/* private: hash indexes */
+	void    *priv;
+};
+
+/* Read and analyse every proc-*.msl in dir.  Returns 0 (possibly with a
+ * partial result: see complete, skipped_bytes, corrupt_blocks), or -1
+ * when there is no log to read. */
+int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
+void ms_hotspots_free(struct ms_hotspots *h);
+
+/* Index arrays sorted by a key, largest first (caller frees). */
+enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };
+size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);
+size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
+
+/* The region a thread's memory lands in most: an index in its image's
+ * regions, -1 outside every known heap, MS_HS_NO_REGION when it allocated
+ * nothing. */
+int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes);
+
+/* The log's duration in seconds, from the image's tick calibration. */
+double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);
+
+#endif

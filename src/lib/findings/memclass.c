@@ -1,0 +1,173 @@
+#include "findings/memclass.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static const char *const names[MS_CLASS_N] = {
+	"main_heap", "arena_heap", "malloc_mmap", "thread_stack",
+	"file", "anon_other", "shmem", "kernel",
+};
+
+static const char *const meanings[MS_CLASS_N] = {
+	"glibc main arena's brk heap",
+	"glibc arena heaps of other threads",
+	"large malloc blocks, each its own mmap",
+	"thread stacks",
+	"code and data of mapped files",
+	"anonymous memory malloc does not explain",
+	"shared memory",
+	"kernel-provided pages",
+};
+
+const char *ms_class_name(enum ms_class c) { return c < MS_CLASS_N ? names[c] : "?"; }
+const char *ms_class_meaning(enum ms_class c) { return c < MS_CLASS_N ? meanings[c] : "?"; }
+
+#define IS_MMAPPED 0x2ull
+#define PREV_INUSE 0x1ull
+#define NON_MAIN   0x4ull
+
+int ms_is_malloc_mmap(struct ms_remote *r, uint64_t start, uint64_t end)
+{
+	if (!r)
+		return 0;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t pos = start;
+	for (int i = 0; i < 4096 && pos < end; i++) {
+		uint64_t hdr[2];   /* prev_size (alignment correction), size|flags */
+		if (ms_remote_read_exact(r, pos, hdr, sizeof hdr) < 0)
+			return 0;
+		uint64_t corr = hdr[0], size = hdr[1];
+		if ((size & (IS_MMAPPED | PREV_INUSE | NON_MAIN)) != IS_MMAPPED)
+			return 0;
+		uint64_t total = corr + (size & ~7ull);
+		if (corr >= page || (corr & 15) || total < page || total % page ||
+		    total > end - pos)
+			return 0;
+		pos += total;
+	}
+	return pos == end;
+}
+
+static int is_anon(const struct ms_mapping *m)
+{
+	return m->inode == 0 && m->path[0] == 0;
+}
+
+static int label(const struct ms_mapping *m, const char *prefix)
+{
+	return !strncmp(m->path, prefix, strlen(prefix));
+}
+
+static int shmem_path(const struct ms_mapping *m)
+{
+	return label(m, "/dev/shm/") || label(m, "/memfd:") || label(m, "/SYSV") ||
+	       label(m, "[anon_shmem") || (m->perms[3] == 's' && label(m, "/dev/zero"));
+}
+
+void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
+		 const struct ms_threads *threads, pid_t main_tid, struct ms_remote *r,
+		 struct ms_mapclass *out)
+{
+	size_t n = maps->n;
+	for (size_t i = 0; i < n; i++) {
+		out[i].cls = MS_CLASS_N;
+		out[i].owner_tid = 0;
+		out[i].evidence = MS_EV_NONE;
+	}
+	/* 1. labels the kernel or glibc put on mappings, and file paths */
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_mapping *m = &maps->v[i];
+		struct ms_mapclass *c = &out[i];
+		c->evidence = MS_EV_LABEL;
+		if (!strcmp(m->path, "[heap]")) {
+			c->cls = MS_CLASS_MAIN_HEAP;
+		} else if (label(m, "[stack")) {
+			c->cls = MS_CLASS_THREAD_STACK;
+			c->owner_tid = main_tid;
+		} else if (label(m, "[vdso]") || label(m, "[vvar") || label(m, "[vsyscall]") ||
+			   label(m, "[uprobes]")) {
+			c->cls = MS_CLASS_KERNEL;
+		} else if (label(m, "[anon: glibc: malloc arena")) {
+			c->cls = MS_CLASS_ARENA_HEAP;
+		} else if (label(m, "[anon: glibc: malloc")) {
+			c->cls = MS_CLASS_MALLOC_MMAP;
+		} else if (label(m, "[anon: glibc: pthread stack") || label(m, "[anon: glibc: pthread")) {
+			c->cls = MS_CLASS_THREAD_STACK;
+		} else if (shmem_path(m)) {
+			c->cls = MS_CLASS_SHMEM;
+			c->evidence = MS_EV_PATH;
+		} else if (m->path[0] == '/' ) {
+			c->cls = MS_CLASS_FILE;
+			c->evidence = MS_EV_PATH;
+		} else {
+			c->evidence = MS_EV_NONE;
+		}
+	}
+	/* 2. a blocked thread's stack pointer names its stack */
+	for (size_t t = 0; threads && t < threads->n; t++) {
+		if (!threads->v[t].sp_known)
+			continue;
+		const struct ms_mapping *m = ms_maps_find(maps, threads->v[t].sp);
+		if (!m)
+			continue;
+		size_t i = (size_t)(m - maps->v);
+		if (out[i].cls == MS_CLASS_N || out[i].cls == MS_CLASS_THREAD_STACK) {
+			out[i].cls = MS_CLASS_THREAD_STACK;
+			out[i].owner_tid = threads->v[t].tid;
+			out[i].evidence = MS_EV_STACK_POINTER;
+			/* the guard page right below belongs to the stack */
+			if (i > 0 && out[i - 1].cls == MS_CLASS_N && is_anon(&maps->v[i - 1]) &&
+			    !strcmp(maps->v[i - 1].perms, "---p") && maps->v[i - 1].end == m->start) {
+				out[i - 1].cls = MS_CLASS_THREAD_STACK;
+				out[i - 1].owner_tid = threads->v[t].tid;
+				out[i - 1].evidence = MS_EV_GUARD_PAGE;
+			}
+		}
+	}
+	/* 3. arena heaps: both the read-write part and its PROT_NONE rest */
+	for (size_t h = 0; heaps && h < heaps->n; h++) {
+		const struct ms_arena_heap *ah = &heaps->v[h];
+		int ev = ah->verified ? MS_EV_HEAP_INFO : MS_EV_HEAP_PATTERN;
+		if (out[ah->map_rw].cls == MS_CLASS_N) {
+			out[ah->map_rw].cls = MS_CLASS_ARENA_HEAP;
+			out[ah->map_rw].evidence = ev;
+		}
+		if (ah->map_none != (size_t)-1 && out[ah->map_none].cls == MS_CLASS_N) {
+			out[ah->map_none].cls = MS_CLASS_ARENA_HEAP;
+			out[ah->map_none].evidence = ev;
+		}
+	}
+	/* 4. mmapped malloc chunks, by their headers */
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_mapping *m = &maps->v[i];
+		if (out[i].cls != MS_CLASS_N)
+			continue;
+		if (m->perms[3] == 's' && (is_anon(m) || label(m, "[anon:"))) {
+			out[i].cls = MS_CLASS_SHMEM;
+		} else if (!strcmp(m->perms, "rw-p") && is_anon(m) &&
+			   ms_is_malloc_mmap(r, m->start, m->end)) {
+			out[i].cls = MS_CLASS_MALLOC_MMAP;
+			out[i].evidence = MS_EV_CHUNK_HEADER;
+		}
+	}
+	/* 5. thread stacks by shape: a small PROT_NONE guard right below a
+	 * read-write mapping (also the stacks glibc caches after a thread
+	 * exits, which no live thread points into) */
+	for (size_t i = 1; i < n; i++) {
+		const struct ms_mapping *m = &maps->v[i], *g = &maps->v[i - 1];
+		if (out[i].cls != MS_CLASS_N || out[i - 1].cls != MS_CLASS_N)
+			continue;
+		if (!strcmp(m->perms, "rw-p") && is_anon(m) && is_anon(g) && !strcmp(g->perms, "---p") &&
+		    g->end == m->start && g->end - g->start <= (1u << 20)) {
+			out[i].cls = out[i - 1].cls = MS_CLASS_THREAD_STACK;
+			out[i].evidence = out[i - 1].evidence = MS_EV_GUARD_PAGE;
+		}
+	}
+	/* 6. the rest is anonymous memory nothing above explains */
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].cls == MS_CLASS_N) {
+			out[i].cls = MS_CLASS_ANON_OTHER;
+			out[i].evidence = MS_EV_NONE;
+		}
+	}
+}

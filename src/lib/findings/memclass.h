@@ -1,0 +1,52 @@
+/* Every mapping of a process put in one class, so that the RSS can be
+ * split by what holds it.  The evidence, in order of trust: the kernel's
+ * own labels ([heap], [stack], glibc >= 2.39's [anon: glibc: ...]), the
+ * threads' stack pointers, the arena heap pattern confirmed by heap_info,
+ * mmapped malloc chunk headers read from the target, then shape alone
+ * (a guard page below a thread stack). */
+#ifndef MS_MEMCLASS_H
+#define MS_MEMCLASS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "findings/arenaheaps.h"
+#include "probe/remote.h"
+#include "probe/tasks.h"
+#include "records/maps.h"
+
+enum ms_class {
+	MS_CLASS_MAIN_HEAP,     /* [heap]: the brk heap of glibc's main arena */
+	MS_CLASS_ARENA_HEAP,    /* glibc non-main arena heaps (64 MiB reservations) */
+	MS_CLASS_MALLOC_MMAP,   /* chunks malloc got from mmap (above mmap_threshold) */
+	MS_CLASS_THREAD_STACK,  /* thread stacks, their guard pages included */
+	MS_CLASS_FILE,          /* code and data of files (libraries, mapped files) */
+	MS_CLASS_ANON_OTHER,    /* anonymous memory nobody above explains (JVM heap, other allocators...) */
+	MS_CLASS_SHMEM,         /* shared memory: /dev/shm, memfd, SysV, shared anonymous */
+	MS_CLASS_KERNEL,        /* [vdso], [vvar], [vsyscall] */
+	MS_CLASS_N
+};
+
+const char *ms_class_name(enum ms_class c);
+const char *ms_class_meaning(enum ms_class c);
+
+struct ms_mapclass {
+	enum ms_class cls;
+	pid_t owner_tid;        /* thread stacks: the owning thread, 0 if unknown */
+	int   evidence;         /* how it was decided: enum below */
+};
+
+enum ms_evidence {
+	MS_EV_LABEL, MS_EV_STACK_POINTER, MS_EV_HEAP_INFO, MS_EV_HEAP_PATTERN,
+	MS_EV_CHUNK_HEADER, MS_EV_GUARD_PAGE, MS_EV_PATH, MS_EV_NONE,
+};
+
+/* Classify maps->n mappings into out[].  threads and r may be NULL. */
+void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
+		 const struct ms_threads *threads, pid_t main_tid, struct ms_remote *r,
+		 struct ms_mapclass *out);
+
+/* Whether the mapping at [start,end) is a run of mmapped malloc chunks
+ * (IS_MMAPPED headers end to end).  Reads at most 4096 headers. */
+int ms_is_malloc_mmap(struct ms_remote *r, uint64_t start, uint64_t end);
+
+#endif

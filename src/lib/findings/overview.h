@@ -1,0 +1,82 @@
+/* "Where does the RSS live?" -- the overview step's findings: the kernel's
+ * totals, the RSS split by memory class, the arenas against their cap, the
+ * cgroup limit, and verdicts.  Collected once; printed by report/. */
+#ifndef MS_OVERVIEW_H
+#define MS_OVERVIEW_H
+
+#include <stdint.h>
+#include "findings/allocator.h"
+#include "findings/arenacap.h"
+#include "findings/memclass.h"
+#include "findings/verdict.h"
+#include "probe/cgroup.h"
+#include "records/maps.h"
+#include "records/status.h"
+
+struct ms_class_total {
+	uint64_t mappings, size, rss, private_dirty, swap;
+};
+
+#define MS_TOP_FILES 8
+#define MS_TOP_STACKS 8
+
+struct ms_stack_rss {
+	pid_t    tid;
+	char     name[32];
+	uint64_t size, rss;
+};
+
+struct ms_file_rss {
+	char     path[256];
+	uint64_t rss, size;
+};
+
+struct ms_overview {
+	pid_t    pid;
+	struct ms_status status;
+	struct ms_memfields rollup;       /* smaps_rollup: the kernel's own sum */
+	int      rollup_ok;
+	uint64_t rss;                     /* VmRSS */
+	struct ms_class_total cls[MS_CLASS_N];
+	uint64_t class_rss_sum;
+
+	struct ms_libc libc;
+	int      memory_readable;         /* process_vm_readv worked */
+	size_t   arena_heaps;             /* 64 MiB heaps found */
+	int      arena_heaps_verified;    /* every one confirmed by heap_info */
+	long     arenas;                  /* incl. main_arena; -1 when unknown */
+	uint64_t arena_reserved, arena_rss;
+	struct ms_arena_cap cap;
+	int      cpus;
+
+	size_t   threads, stacks_owned;   /* stacks whose thread is known */
+	struct ms_stack_rss stacks[MS_TOP_STACKS]; /* largest owned stacks by RSS */
+	int      nstacks;
+	struct ms_file_rss files[MS_TOP_FILES];
+	int      nfiles;
+
+	struct ms_cgroup_mem cg;
+	int      cg_ok;
+
+	int      is_jvm;
+	char     java_home[256];
+	char     jdk_version[32];
+	int      jdk_has_trim;            /* jcmd System.trim_native_heap */
+
+	int      has_accounted;
+	uint64_t accounted;
+
+	struct ms_verdicts verdicts;
+};
+
+/* Collect everything for pid.  Returns 0, or -1 with e set. */
+int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e);
+
+/* Bytes of RSS that glibc malloc holds (main heap + arena heaps + mmapped). */
+uint64_t ms_overview_malloc_rss(const struct ms_overview *ov);
+
+/* "17.0.15" -> whether `jcmd PID System.trim_native_heap` exists
+ * (JDK 17.0.9+, 21+; JDK-8293114 backports). */
+int ms_jdk_has_trim(const char *version);
+
+#endif

@@ -1,0 +1,114 @@
+#include "probe/resmap.h"
+
+#include <stdlib.h>
+
+void ms_resmap_reset(struct ms_resmap *m)
+{
+	m->n = 0;
+}
+
+void ms_resmap_free(struct ms_resmap *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}
+
+static int push(struct ms_resmap *m, uint64_t start, uint64_t end, int state)
+{
+	if (m->n && m->v[m->n - 1].end == start && m->v[m->n - 1].state == state) {
+		m->v[m->n - 1].end = end;
+		return 0;
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		void *nv = realloc(m->v, cap * sizeof *m->v);
+		if (!nv)
+			return -1;
+		m->v = nv;
+		m->cap = cap;
+	}
+	m->v[m->n++] = (struct ms_res_run){ start, end, state };
+	return 0;
+}
+
+int ms_resmap_add(struct ms_resmap *m, struct ms_pagemap *pm, uint64_t start, uint64_t end)
+{
+	uint64_t pg = pm->page;
+	m->page = pg;
+	for (uint64_t a = start & ~(pg - 1); a < end; a += pg) {
+		uint64_t e = ms_pagemap_entry(pm, a / pg);
+		int state = ms_pagemap_is_zero(pm, e) ? MS_PAGE_ZERO :
+			    (e >> 63) & 1 ? MS_PAGE_PRESENT : (e >> 62) & 1 ? MS_PAGE_SWAPPED : MS_PAGE_ABSENT;
+		if (push(m, a, a + pg, state) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_run(const void *x, const void *y)
+{
+	const struct ms_res_run *a = x, *b = y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void ms_resmap_sort(struct ms_resmap *m)
+{
+	qsort(m->v, m->n, sizeof *m->v, cmp_run);
+}
+
+/* Index of the first run ending after addr. */
+static size_t first_after(const struct ms_resmap *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t end)
+{
+	uint64_t total = 0;
+	for (size_t i = first_after(m, start); i < m->n && m->v[i].start < end; i++) {
+		if (m->v[i].state != MS_PAGE_PRESENT)
+			continue;
+		uint64_t a = m->v[i].start > start ? m->v[i].start : start;
+		uint64_t b = m->v[i].end < end ? m->v[i].end : end;
+		total += b - a;
+	}
+	return total;
+}
+
+static int readable(const struct ms_res_run *r)
+{
+	return r->state != MS_PAGE_ABSENT;
+}
+
+int ms_resmap_extent(const struct ms_resmap *m, uint64_t addr, uint64_t lo, uint64_t hi,
+		     uint64_t *a, uint64_t *b)
+{
+	*a = lo;
+	*b = hi;
+	size_t i = first_after(m, addr);
+	if (i == m->n || m->v[i].start > addr)
+		return 1;       /* not in the map: no restriction known */
+	if (!readable(&m->v[i]))
+		return 0;
+	/* grow over neighbouring readable runs that touch */
+	size_t k = i;
+	while (k > 0 && m->v[k - 1].end == m->v[k].start && readable(&m->v[k - 1]) && m->v[k].start > lo)
+		k--;
+	if (m->v[k].start > *a)
+		*a = m->v[k].start;
+	k = i;
+	while (k + 1 < m->n && m->v[k + 1].start == m->v[k].end && readable(&m->v[k + 1]) && m->v[k].end < hi)
+		k++;
+	if (m->v[k].end < *b)
+		*b = m->v[k].end;
+	return 1;
+}

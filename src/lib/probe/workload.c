@@ -1,0 +1,148 @@
+#include "probe/workload.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probe/procfs.h"
+#include "util/subproc.h"
+
+struct sampler {
+	const struct ms_workload *w;
+	struct ms_workload_run *out;
+	struct timespec start;
+	long page;
+	uint64_t last_rss;
+	int have_last;
+};
+
+static int statm_rss(pid_t pid, long page, uint64_t *rss)
+{
+	char *buf;
+	if (ms_proc_read(pid, "statm", &buf, NULL, NULL) < 0)
+		return -1;
+	char *p = strchr(buf, ' ');
+	/* A zombie reads as zeros: that is not the workload's RSS. */
+	unsigned long long pages = p ? strtoull(p + 1, NULL, 10) : 0;
+	free(buf);
+	if (!pages)
+		return -1;
+	*rss = pages * (uint64_t)page;
+	return 0;
+}
+
+static void sample(struct sampler *s, pid_t pid)
+{
+	uint64_t rss;
+	if (statm_rss(pid, s->page, &rss) < 0)
+		return;
+	s->last_rss = rss;
+	s->have_last = 1;
+	if (rss > s->out->peak_rss)
+		s->out->peak_rss = rss;
+	if (s->out->nsamples < MS_WORKLOAD_MAX_SAMPLES) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		s->out->samples[s->out->nsamples++] = (struct ms_rss_sample){
+			.t = (float)((double)(now.tv_sec - s->start.tv_sec) +
+				     (double)(now.tv_nsec - s->start.tv_nsec) / 1e9),
+			.rss = rss,
+		};
+	}
+}
+
+/* Look for the final_at line in what the workload printed so far; consume
+ * complete lines so that a chatty workload never fills the capture. */
+static int scan_lines(struct ms_child *r, const regex_t *re)
+{
+	int found = 0;
+	char *line = r->out;
+	char *nl;
+	while (!found && (nl = memchr(line, '\n', r->out_len - (size_t)(line - r->out)))) {
+		*nl = 0;
+		found = regexec(re, line, 0, NULL, 0) == 0;
+		line = nl + 1;
+	}
+	size_t rest = r->out_len - (size_t)(line - r->out);
+	memmove(r->out, line, rest);
+	r->out_len = rest;
+	r->out[rest] = 0;
+	/* A line longer than the capture cap can never match: drop it. */
+	if (r->out_len > (512u << 10))
+		r->out_len = 0;
+	return found;
+}
+
+static void tick(struct ms_child *r, void *arg)
+{
+	struct sampler *s = arg;
+	sample(s, r->pid);
+	if (s->w->final_at && !s->out->final_at_seen && r->out && scan_lines(r, s->w->final_at)) {
+		/* Fresh reading at the checkpoint, while the workload holds. */
+		sample(s, r->pid);
+		s->out->final_at_seen = 1;
+		s->out->final_rss = s->last_rss;
+		r->stop_requested = 1;
+	}
+}
+
+int ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->samples = calloc(MS_WORKLOAD_MAX_SAMPLES, sizeof *out->samples);
+	if (!out->samples)
+		return ms_err_set(e, 0, "out of memory", NULL, "RSS samples");
+	struct sampler s = { .w = w, .out = out, .page = sysconf(_SC_PAGESIZE) };
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	struct ms_child r = {
+		.argv = w->argv, .envp = w->envp, .timeout_ms = w->timeout_ms,
+		.stop_signal = SIGTERM, .grace_ms = 3000, .tick_ms = w->interval_ms ? w->interval_ms : 10,
+		.stdin_fd = -1, .interrupted = w->interrupted, .tick = tick, .tick_arg = &s,
+		.out_max = 1u << 20,
+	};
+	if (ms_child_run(&r, e) < 0) {
+		ms_workload_run_free(out);
+		return -1;
+	}
+	out->wall_seconds = r.wall_seconds;
+	out->cpu_seconds = (double)r.ru.ru_utime.tv_sec + (double)r.ru.ru_utime.tv_usec / 1e6 +
+			   (double)r.ru.ru_stime.tv_sec + (double)r.ru.ru_stime.tv_usec / 1e6;
+	uint64_t hwm = (uint64_t)r.ru.ru_maxrss * 1024;
+	if (hwm > out->peak_rss)
+		out->peak_rss = hwm;
+	if (!out->final_at_seen)
+		out->final_rss = s.last_rss;
+	out->status = r.status;
+	out->timed_out = r.timed_out;
+	out->interrupted = r.was_interrupted;
+	int exited0 = WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
+	out->ok = !r.timed_out && !r.was_interrupted && (out->final_at_seen || exited0) && s.have_last;
+	if (!out->ok) {
+		size_t l = strcspn(r.err, "\n");
+		if (r.timed_out)
+			snprintf(out->error, sizeof out->error, "timed out");
+		else if (r.was_interrupted)
+			snprintf(out->error, sizeof out->error, "interrupted");
+		else if (WIFSIGNALED(r.status))
+			snprintf(out->error, sizeof out->error, "killed by signal %d%s%.*s",
+				 WTERMSIG(r.status), l ? ": " : "", (int)(l > 160 ? 160 : l), r.err);
+		else if (!exited0)
+			snprintf(out->error, sizeof out->error, "exit status %d%s%.*s",
+				 WEXITSTATUS(r.status), l ? ": " : "", (int)(l > 160 ? 160 : l), r.err);
+		else
+			snprintf(out->error, sizeof out->error, "ended before its RSS could be sampled");
+	}
+	ms_child_free(&r);
+	return 0;
+}
+
+void ms_workload_run_free(struct ms_workload_run *r)
+{
+	free(r->samples);
+	r->samples = NULL;
+	r->nsamples = 0;
+}

@@ -1,0 +1,49 @@
+/* One measured run of a workload: RSS sampled from /proc/PID/statm while
+ * it runs, the kernel's high-water mark (wait4's ru_maxrss) as the peak,
+ * wall and CPU time, and a well-defined "final" RSS:
+ *   - when final_at is set, the RSS at the moment the workload prints a
+ *     stdout line matching it (the examples print "... holding" and wait
+ *     with --hold); the workload is then ended with SIGTERM;
+ *   - otherwise the last sample taken before it exited.
+ * The command runs in its own process group, which is killed at the end. */
+#ifndef MS_WORKLOAD_H
+#define MS_WORKLOAD_H
+
+#include <regex.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/err.h"
+
+#define MS_WORKLOAD_MAX_SAMPLES 4096
+
+struct ms_rss_sample {
+	float    t;             /* seconds since start */
+	uint64_t rss;           /* bytes */
+};
+
+struct ms_workload_run {
+	uint64_t peak_rss, final_rss;
+	double   wall_seconds, cpu_seconds;
+	int      final_at_seen;     /* the final_at line was printed */
+	int      ok;                /* exited 0, or ended by us after final_at */
+	int      timed_out, interrupted;
+	int      status;            /* wait status */
+	char     error[256];        /* why not ok: exit status, signal, stderr */
+	struct ms_rss_sample *samples;   /* owned */
+	size_t   nsamples;
+};
+
+struct ms_workload {
+	char *const *argv;
+	char *const *envp;
+	const regex_t *final_at;    /* may be NULL */
+	int    interval_ms;         /* sampling period (default 10) */
+	int    timeout_ms;          /* 0: none */
+	volatile sig_atomic_t *interrupted;
+};
+
+int  ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, struct ms_err *e);
+void ms_workload_run_free(struct ms_workload_run *r);
+
+#endif

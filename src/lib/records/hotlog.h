@@ -1,0 +1,258 @@
+/* The hotspots log: the one contract between the LD_PRELOAD hook (writer)
+ * and the analyser (reader), like libbpf-tools' memleak.h.  Everything
+ * here is inline or plain data so that the hook, a standalone shared
+ * object, can include it without linking the project library.
+ *
+ * A log directory holds one file per process image, "proc-PID-SEQ.msl"
+ * (SEQ counts exec()s and pid reuse), and "counters", a page the driver
+ * preallocates and the hook maps shared, so that dropped events are
+ * counted even when the disk is full.
+ *
+ * A file is a sequence of records.  Each starts with struct ms_hl_rec;
+ * `check` is a hash of the payload so that a torn or corrupt record is
+ * detected and the reader resynchronises on the next magic.  Records are
+ * written whole with one write(2) on an O_APPEND descriptor, so threads
+ * need no lock between them.
+ *
+ * Event blocks come from one thread's buffer and decode on their own: the
+ * delta state (time, pointer, caller) restarts at every block.  An event:
+ *   byte   op (low 4 bits) | MS_HL_F_* flags
+ *   [F_TIME]        varint  time delta in ticks (coarse clock, sampled
+ *                   every few calls by the hook: a timeline, not a timer)
+ *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
+ *           stacks on:  [!F_SAMECALLER] varint stack id
+ *   allocation ops:
+ *     [F_EXT]       byte    bits 0-2: with F_PTRHIT, which recent free the
+ *                           pointer is (0 latest, 1 the one before, ...
+ *                           up to 6), or 7: the last pointer freed right
+ *                           after its allocation of a size in this size's
+ *                           slot (tcache hands it back);
+ *                           bit 3: the size is in the size table, at the
+ *                           slot in bits 4-7
+ *     [size not from the table] varint size (calloc: nmemb * size,
+ *                           saturated); it then enters the table at slot
+ *                           ms_hl_size_slot(size)
+ *     [!F_PTRHIT]   zigzag varint ptr - previous ptr.  F_PTRHIT: one of
+ *                           the last MS_HL_FREE_RING freed pointers
+ *                           (allocators reuse LIFO per size class)
+ *   free: [!F_PTRHIT] zigzag varint ptr - previous ptr; F_PTRHIT: the
+ *                           last allocated pointer
+ *   [realloc]       zigzag varint old ptr - new ptr
+ * A malloc freed at once (the next event of the thread frees it, from the
+ * thread's previous free call site, with no time step) is written as one
+ * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
+ * implied.  Both count in the block's nevents.  When the malloc itself was
+ * fully predicted (same caller, no time step, size from the table, pointer
+ * = the slot's last free) the pair is one byte: op MS_HL_OP_PAIR_BY_SIZE,
+ * the size slot in the high 4 bits.
+ * A stack definition (op MS_HL_OP_STACK) precedes the first event using
+ * it: varint id, varint depth, then zigzag varint frame deltas. */
+#ifndef MS_HOTLOG_H
+#define MS_HOTLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
+#define MS_HL_VERSION   1
+#define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
+#define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
+#define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
+#define MS_HL_FREE_RING 8               /* recent frees kept; the first 7 are matched */
+#define MS_HL_PTR_BY_SIZE 7             /* ext index: the size slot's last free */
+#define MS_HL_COUNTERS_MAGIC 0x31544e434c534dull /* "MSLCNT1" */
+
+enum ms_hl_rec_type {
+	MS_HL_REC_PROCESS = 1,  /* struct ms_hl_process + exe path */
+	MS_HL_REC_MAPS    = 2,  /* u64 mono_ns + /proc/self/maps text */
+	MS_HL_REC_EVENTS  = 3,  /* struct ms_hl_block + encoded events */
+	MS_HL_REC_THREAD  = 4,  /* struct ms_hl_thread */
+	MS_HL_REC_DL      = 5,  /* struct ms_hl_dl + path */
+	MS_HL_REC_COUNTS  = 6,  /* struct ms_hl_counts + ms_hl_count_site[] */
+	MS_HL_REC_END     = 7,  /* struct ms_hl_end: the image ended cleanly */
+};
+
+enum ms_hl_op {
+	MS_HL_OP_MALLOC = 0, MS_HL_OP_CALLOC, MS_HL_OP_REALLOC, MS_HL_OP_REALLOCARRAY,
+	MS_HL_OP_MEMALIGN, MS_HL_OP_POSIX_MEMALIGN, MS_HL_OP_ALIGNED_ALLOC,
+	MS_HL_OP_VALLOC, MS_HL_OP_PVALLOC, MS_HL_OP_FREE,
+	MS_HL_OP_COUNT,
+	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
+	MS_HL_OP_PAIR_BY_SIZE = 11,  /* encoding only: the same, fully predicted */
+	MS_HL_OP_STACK = 15,
+};
+
+#define MS_HL_F_SAMECALLER 0x10
+#define MS_HL_F_PTRHIT     0x20
+#define MS_HL_F_TIME       0x40
+#define MS_HL_F_EXT        0x80    /* allocations: the ext byte follows */
+#define MS_HL_SIZE_SLOTS   16      /* direct-mapped table of recent sizes */
+
+/* Process options, in ms_hl_process.flags. */
+#define MS_HL_P_COUNT_ONLY 0x1
+#define MS_HL_P_STACKS     0x2
+
+struct ms_hl_rec {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t version;
+	uint32_t len;           /* payload bytes after this header */
+	uint32_t check;         /* ms_hl_hash(payload) */
+};
+
+struct ms_hl_process {
+	uint32_t pid, ppid;
+	uint32_t flags;         /* MS_HL_P_* */
+	uint32_t stack_depth;
+	uint64_t mono_ns;       /* CLOCK_MONOTONIC at start ... */
+	uint64_t ticks;         /* ... and the tick counter then */
+	uint32_t parent_seq;    /* 0, or the exec()s seen before this image */
+	uint32_t forked;        /* 1 when this file starts at a fork */
+	/* followed by the executable path, NUL-terminated */
+};
+
+struct ms_hl_block {
+	uint32_t stream;        /* thread instance within the file */
+	uint32_t tid;
+	uint64_t ticks;         /* the block's time base */
+	uint64_t mono_ns;       /* CLOCK_MONOTONIC when the block was written */
+	uint64_t mono_ticks;    /* the tick counter then: calibration */
+	uint32_t nevents;
+	uint32_t dropped;       /* events this thread lost before this block */
+};
+
+struct ms_hl_thread {
+	uint32_t stream, tid;
+	char     name[16];
+};
+
+struct ms_hl_dl {
+	uint64_t mono_ns;
+	uint64_t handle;
+	uint32_t tid;
+	uint32_t open;          /* 1 dlopen, 0 dlclose */
+	/* followed by the path (dlopen), NUL-terminated */
+};
+
+struct ms_hl_count_site {
+	uint64_t caller;
+	uint64_t calls, bytes;
+};
+
+struct ms_hl_counts {
+	uint32_t stream, tid;
+	uint64_t calls, bytes;   /* every call of this thread */
+	uint64_t untracked;      /* calls whose caller did not fit the table */
+	uint64_t hist[64];       /* power-of-two size classes */
+	uint32_t nsites, pad;
+};
+
+struct ms_hl_end {
+	uint64_t mono_ns;
+	uint64_t events, dropped;   /* this image, all threads */
+	uint32_t reason;            /* MS_HL_END_* */
+	uint32_t signal;
+	uint32_t threads_cut;       /* threads still running: closed early */
+	uint32_t pad;
+};
+
+enum { MS_HL_END_EXIT = 0, MS_HL_END_EXEC = 1, MS_HL_END_STOP = 2, MS_HL_END_SIGNAL = 3 };
+
+/* The shared counters page. */
+struct ms_hl_counters {
+	uint64_t magic;
+	uint64_t events;            /* written to a log */
+	uint64_t dropped;           /* lost: buffer could not be written */
+	uint64_t images;            /* process images that opened a log */
+	uint64_t write_errors;      /* failed write(2) calls */
+	uint64_t last_errno;
+	uint64_t flush_sig_installed;  /* images that took the flush signal */
+	uint64_t flush_sig_refused;    /* images whose program already handles it */
+};
+
+/* Which ops carry a size. */
+static inline int ms_hl_op_has_size(unsigned op)
+{
+	return op < MS_HL_OP_FREE;
+}
+
+static inline int ms_hl_op_allocates(unsigned op)
+{
+	return op < MS_HL_OP_FREE;
+}
+
+static inline const char *ms_hl_op_name(unsigned op)
+{
+	static const char *const n[MS_HL_OP_COUNT] = {
+		"malloc", "calloc", "realloc", "reallocarray", "memalign",
+		"posix_memalign", "aligned_alloc", "valloc", "pvalloc", "free",
+	};
+	return op < MS_HL_OP_COUNT ? n[op] : "?";
+}
+
+/* Where a size lives in the size table (both sides compute it). */
+static inline unsigned ms_hl_size_slot(uint64_t size)
+{
+	return (unsigned)((size * 0x9e3779b97f4a7c15ull) >> 60);
+}
+
+/* Payload hash: 8 bytes a step, cheap enough for the hook's flushes. */
+static inline uint32_t ms_hl_hash(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+static inline unsigned char *ms_hl_put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static inline uint64_t ms_hl_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t ms_hl_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Read a varint from [*p, end).  Returns 0, or -1 when it runs past the
+ * end or is longer than 10 bytes (corrupt). */
+static inline int ms_hl_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	const unsigned char *q = *p;
+	uint64_t r = 0;
+	for (unsigned shift = 0; shift < 70; shift += 7) {
+		if (q >= end)
+			return -1;
+		unsigned char c = *q++;
+		r |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*p = q;
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#endif

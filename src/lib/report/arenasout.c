@@ -1,0 +1,257 @@
+#include "report/arenasout.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "findings/arenaverdict.h"
+#include "report/overview_report.h"
+#include "report/table.h"
+#include "util/size.h"
+
+static const char *sz(uint64_t v, char b[MS_SIZE_BUF])
+{
+	return ms_size_fmt(v, b);
+}
+
+#define frag ms_arena_fragmentation
+
+static void arena_row(struct ms_table *t, const char *name, const struct ms_arena_stat *s)
+{
+	char b[9][MS_SIZE_BUF];
+	ms_table_rowf(t, "%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%" PRIu64, name, s->heaps,
+		      sz(s->system_mem, b[0]), sz(s->in_use_bytes, b[1]), sz(s->free_bytes, b[2]),
+		      sz(s->top_bytes, b[3]), sz(s->free_resident_bytes, b[4]),
+		      sz(s->largest_free, b[5]), sz(s->trim_bytes, b[6]), frag(s), s->attached_threads);
+}
+
+static void bins_text(FILE *out, const char *what, const struct ms_bin_stat *v, int n, int first)
+{
+	char b[3][MS_SIZE_BUF];
+	for (int i = first; i < n; i++)
+		if (v[i].count)
+			fprintf(out, "    %-8s %3d  count %-8" PRIu64 " bytes %-9s min %-9s max %s\n", what, i,
+				v[i].count, sz(v[i].bytes, b[0]), sz(v[i].min, b[1]), sz(v[i].max, b[2]));
+}
+
+void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
+{
+	char b[6][MS_SIZE_BUF];
+	struct ms_verdicts vs;
+	ms_arenas_verdicts(a, &vs);
+	if (!a->glibc_in_charge) {
+		ms_verdicts_text(&vs, out);
+		return;
+	}
+	fprintf(out, "process %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n", (int)a->pid,
+		a->glibc_version, a->version_assumed ? " (assumed)" : "", a->n, a->n == 1 ? "" : "s",
+		a->main_arena, a->debuginfo_used ? "from debug symbols" : "found without symbols",
+		a->symbols_agree == 1 ? ", heuristic agrees" : a->symbols_agree == 0 ? ", HEURISTIC DIFFERS" : "");
+	fprintf(out, "snapshot: %s after %d attempt%s, %" PRIu64 " chunks in %.1f ms",
+		a->snapshot_consistent ? "consistent" : "INCONSISTENT", a->attempts, a->attempts == 1 ? "" : "s",
+		a->chunks_walked, a->walk_ms);
+	if (a->stopped)
+		fprintf(out, ", target held stopped %.1f ms", a->stop_ms);
+	fprintf(out, "\n");
+	if (!a->snapshot_consistent)
+		fprintf(out, "  first problem: %s\n", a->inconsistency);
+	fprintf(out, "\n");
+
+	static const char *const heads[] = { "ARENA", "HEAPS", "SYSTEM", "IN USE", "FREE", "TOP",
+					     "FREE RSS", "LARGEST", "TRIM", "FRAG", "THREADS" };
+	struct ms_table t;
+	ms_table_init(&t, "lrrrrrrrrrr", heads);
+	for (size_t i = 0; i < a->n; i++) {
+		char name[40];
+		snprintf(name, sizeof name, "%#" PRIx64 "%s", a->v[i].address, a->v[i].is_main ? " main" : "");
+		arena_row(&t, name, &a->v[i]);
+	}
+	arena_row(&t, "total", &a->total);
+	ms_table_print(&t, out, "  ");
+	ms_table_free(&t);
+
+	const struct ms_arena_stat *T = &a->total;
+	fprintf(out, "\nfree by kind:");
+	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++)
+		fprintf(out, " %s %s (%" PRIu64 ")%s", ms_chunk_kind_name((enum ms_chunk_kind)k),
+			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
+	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s, "
+		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
+		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]), a->mp.arena_max,
+		a->mp.tcache_count);
+
+	if (flags & MS_AOUT_HIST) {
+		fprintf(out, "\nchunk sizes (in use | free, top excluded):\n");
+		for (int i = 0; i < MS_HIST_BUCKETS; i++) {
+			const struct ms_hist *h = &a->hist;
+			if (!h->in_use_chunks[i] && !h->free_chunks[i])
+				continue;
+			fprintf(out, "  >= %-9s %10" PRIu64 " %10s | %10" PRIu64 " %10s\n",
+				sz(ms_hist_floor(i), b[0]), h->in_use_chunks[i], sz(h->in_use_bytes[i], b[1]),
+				h->free_chunks[i], sz(h->free_bytes[i], b[2]));
+		}
+	}
+	if (flags & MS_AOUT_BINS) {
+		for (size_t i = 0; i < a->n; i++) {
+			fprintf(out, "\nbins of arena %#" PRIx64 "%s:\n", a->v[i].address, a->v[i].is_main ? " (main)" : "");
+			bins_text(out, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
+			bins_text(out, "fast", a->v[i].fast, MS_NFASTBINS, 0);
+			bins_text(out, "bin", a->v[i].bins, MS_NBINS, 1);
+		}
+	}
+
+	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
+	fprintf(out, "\ntrim prediction: malloc_trim(0) would release %s of resident memory "
+		"(%s from top of the main heap); RSS %s -> about %s\n", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]),
+		sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
+
+	fprintf(out, "\n");
+	ms_verdicts_text(&vs, out);
+}
+
+static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins)
+{
+	ms_json_ku64(j, "heaps", s->heaps);
+	ms_json_ku64(j, "reserved_bytes", s->reserved);
+	ms_json_ku64(j, "committed_bytes", s->committed);
+	ms_json_ku64(j, "system_mem", s->system_mem);
+	ms_json_ku64(j, "max_system_mem", s->max_system_mem);
+	ms_json_ku64(j, "in_use_bytes", s->in_use_bytes);
+	ms_json_ku64(j, "in_use_chunks", s->in_use_chunks);
+	ms_json_ku64(j, "free_bytes", s->free_bytes);
+	ms_json_ku64(j, "top_bytes", s->top_bytes);
+	ms_json_ku64(j, "free_resident_bytes", s->free_resident_bytes);
+	ms_json_ku64(j, "top_resident_bytes", s->top_resident_bytes);
+	ms_json_ku64(j, "largest_free_bytes", s->largest_free);
+	ms_json_kdouble(j, "fragmentation", frag(s));
+	ms_json_ku64(j, "trim_bytes", s->trim_bytes);
+	ms_json_ku64(j, "trim_top_bytes", s->trim_top_bytes);
+	ms_json_ku64(j, "attached_threads", s->attached_threads);
+	ms_json_key(j, "free_by_kind");
+	ms_json_obj_begin(j);
+	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++) {
+		ms_json_key(j, ms_chunk_kind_name((enum ms_chunk_kind)k));
+		ms_json_obj_begin(j);
+		ms_json_ku64(j, "bytes", s->kind_bytes[k]);
+		ms_json_ku64(j, "chunks", s->kind_chunks[k]);
+		ms_json_obj_end(j);
+	}
+	ms_json_obj_end(j);
+	ms_json_key(j, "bins");
+	ms_json_arr_begin(j);
+	struct { const char *kind; const struct ms_bin_stat *v; int n, first; } sets[] = {
+		{ "tcache", s->tcache, MS_TCACHE_BINS, 0 }, { "fast", s->fast, MS_NFASTBINS, 0 },
+		{ "regular", s->bins, MS_NBINS, 1 } };
+	for (size_t k = 0; bins && k < 3; k++)
+		for (int i = sets[k].first; i < sets[k].n; i++) {
+			const struct ms_bin_stat *b = &sets[k].v[i];
+			if (!b->count)
+				continue;
+			ms_json_obj_begin(j);
+			ms_json_kstr(j, "kind", k == 2 ? (i == 1 ? "unsorted" : i < 64 ? "small" : "large") : sets[k].kind);
+			ms_json_ki64(j, "index", i);
+			ms_json_ku64(j, "count", b->count);
+			ms_json_ku64(j, "bytes", b->bytes);
+			ms_json_ku64(j, "min", b->min);
+			ms_json_ku64(j, "max", b->max);
+			ms_json_obj_end(j);
+		}
+	ms_json_arr_end(j);
+}
+
+void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
+{
+	char hex[32];
+	struct ms_verdicts vs;
+	ms_arenas_verdicts(a, &vs);
+	ms_json_kstr(j, "step", "arenas");
+	ms_json_ki64(j, "pid", a->pid);
+	ms_json_kstr(j, "allocator", a->allocator);
+	ms_json_kbool(j, "glibc_in_charge", a->glibc_in_charge);
+	if (!a->glibc_in_charge) {
+		ms_verdicts_json(&vs, j);
+		return;
+	}
+	ms_json_kstr(j, "glibc_version", a->glibc_version);
+	ms_json_kbool(j, "version_assumed", a->version_assumed);
+	ms_json_kbool(j, "debuginfo_used", a->debuginfo_used);
+	if (a->symbols_agree < 0)
+		ms_json_key(j, "symbols_agree"), ms_json_null(j);
+	else
+		ms_json_kbool(j, "symbols_agree", a->symbols_agree);
+	snprintf(hex, sizeof hex, "%#" PRIx64, a->main_arena);
+	ms_json_kstr(j, "main_arena", hex);
+	ms_json_key(j, "mp");
+	ms_json_obj_begin(j);
+	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.address);
+	ms_json_kstr(j, "address", hex);
+	ms_json_ku64(j, "trim_threshold", a->mp.trim_threshold);
+	ms_json_ku64(j, "top_pad", a->mp.top_pad);
+	ms_json_ku64(j, "mmap_threshold", a->mp.mmap_threshold);
+	ms_json_ku64(j, "arena_test", a->mp.arena_test);
+	ms_json_ku64(j, "arena_max", a->mp.arena_max);
+	ms_json_ki64(j, "n_mmaps", a->mp.n_mmaps);
+	ms_json_ki64(j, "n_mmaps_max", a->mp.n_mmaps_max);
+	ms_json_ku64(j, "mmapped_mem", a->mp.mmapped_mem);
+	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.sbrk_base);
+	ms_json_kstr(j, "sbrk_base", hex);
+	ms_json_ku64(j, "tcache_bins", a->mp.tcache_bins);
+	ms_json_ku64(j, "tcache_max_bytes", a->mp.tcache_max_bytes);
+	ms_json_ku64(j, "tcache_count", a->mp.tcache_count);
+	ms_json_ku64(j, "thp_pagesize", a->mp.thp_pagesize);
+	ms_json_obj_end(j);
+	ms_json_key(j, "arenas");
+	ms_json_arr_begin(j);
+	for (size_t i = 0; i < a->n; i++) {
+		ms_json_obj_begin(j);
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->v[i].address);
+		ms_json_kstr(j, "address", hex);
+		ms_json_kbool(j, "is_main", a->v[i].is_main);
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->v[i].top_address);
+		ms_json_kstr(j, "top_address", hex);
+		stat_json(j, &a->v[i], 1);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+	ms_json_key(j, "totals");
+	ms_json_obj_begin(j);
+	ms_json_ku64(j, "arenas", a->n);
+	stat_json(j, &a->total, flags & MS_AOUT_BINS);
+	ms_json_obj_end(j);
+	ms_json_ku64(j, "tcaches_found", a->tcaches);
+	ms_json_ku64(j, "mmapped_chunks", a->mmapped_chunks);
+	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
+	ms_json_key(j, "histogram");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < MS_HIST_BUCKETS; i++) {
+		const struct ms_hist *h = &a->hist;
+		if (!h->in_use_chunks[i] && !h->free_chunks[i])
+			continue;
+		ms_json_obj_begin(j);
+		ms_json_ku64(j, "from", ms_hist_floor(i));
+		ms_json_ku64(j, "in_use_chunks", h->in_use_chunks[i]);
+		ms_json_ku64(j, "in_use_bytes", h->in_use_bytes[i]);
+		ms_json_ku64(j, "free_chunks", h->free_chunks[i]);
+		ms_json_ku64(j, "free_bytes", h->free_bytes[i]);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+	ms_json_ku64(j, "rss_bytes", a->rss_bytes);
+	ms_json_ku64(j, "trim_prediction_bytes", a->trim_prediction_bytes);
+	ms_json_ku64(j, "rss_after_trim_bytes", a->rss_bytes > a->trim_prediction_bytes ?
+		     a->rss_bytes - a->trim_prediction_bytes : 0);
+	ms_json_kbool(j, "snapshot_consistent", a->snapshot_consistent);
+	ms_json_ki64(j, "attempts", a->attempts);
+	ms_json_kstr(j, "inconsistency", a->snapshot_consistent ? NULL : a->inconsistency);
+	ms_json_ku64(j, "chunks_walked", a->chunks_walked);
+	ms_json_kdouble(j, "walk_ms", a->walk_ms);
+	ms_json_kbool(j, "stopped", a->stopped);
+	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_verdicts_json(&vs, j);
+}
+
+int ms_arenas_finding(const struct ms_arenas *a)
+{
+	if (!a->glibc_in_charge)
+		return 0;
+	return !a->snapshot_consistent || (a->rss_bytes && a->trim_prediction_bytes * 10 >= a->rss_bytes);
+}

@@ -1,0 +1,509 @@
+/* Printing a hotspots analysis: see hotspots_report.h. */
+#include "report/hotspots_report.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/symres.h"
+#include "report/json.h"
+#include "report/table.h"
+#include "util/size.h"
+
+/* Symbolisers, opened per image on first use. */
+struct syms {
+	const struct ms_hotspots *h;
+	struct ms_symres **res;
+	char *tried;
+};
+
+static void syms_init(struct syms *s, const struct ms_hotspots *h)
+{
+	s->h = h;
+	s->res = calloc(h->nimages ? h->nimages : 1, sizeof *s->res);
+	s->tried = calloc(h->nimages ? h->nimages : 1, 1);
+}
+
+static void syms_free(struct syms *s)
+{
+	for (size_t i = 0; i < s->h->nimages; i++)
+		ms_symres_close(s->res[i]);
+	free(s->res);
+	free(s->tried);
+}
+
+static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!addr || image >= s->h->nimages || !s->res || !s->tried)
+		return;
+	const struct ms_hs_image *im = &s->h->images[image];
+	if (!s->tried[image]) {
+		s->tried[image] = 1;
+		struct ms_err e;
+		if (im->maps)
+			ms_symres_open_maps(&s->res[image], im->maps, im->maps_len, &e);
+	}
+	if (s->res[image])
+		ms_symres_lookup(s->res[image], addr, 1, out);
+}
+
+/* Call sites merged across process images: the same code (module and
+ * offset in it) run by many processes (a shell's children, exec'd
+ * workers) is one site.  Sites that do not resolve stay per image. */
+struct site_key { const char *dso; uint64_t off; uint32_t image; uint64_t caller; size_t idx; };
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct site_key *x = a, *y = b;
+	int c = strcmp(x->dso, y->dso);
+	if (c)
+		return c;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	if (x->image != y->image)
+		return x->image < y->image ? -1 : 1;
+	return x->caller < y->caller ? -1 : x->caller > y->caller;
+}
+
+static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym *out);
+
+static struct ms_hotspots merged_view(const struct ms_hotspots *h, struct syms *s)
+{
+	struct ms_hotspots v = *h;
+	struct site_key *k = calloc(h->nsites ? h->nsites : 1, sizeof *k);
+	struct ms_sym *sym = calloc(h->nsites ? h->nsites : 1, sizeof *sym);
+	v.sites = calloc(h->nsites ? h->nsites : 1, sizeof *v.sites);
+	v.nsites = 0;
+	if (!k || !sym || !v.sites) {
+		free(k);
+		free(sym);
+		free(v.sites);
+		v.sites = h->sites;   /* out of memory: unmerged */
+		v.nsites = h->nsites;
+		return v;
+	}
+	for (size_t i = 0; i < h->nsites; i++) {
+		resolve(s, h->sites[i].image, h->sites[i].caller, &sym[i]);
+		int by_module = sym[i].found && h->sites[i].caller;
+		k[i] = (struct site_key){ by_module ? sym[i].dso : "", by_module ? sym[i].dso_offset : 0,
+					  by_module ? 0 : h->sites[i].image, by_module ? 0 : h->sites[i].caller, i };
+	}
+	qsort(k, h->nsites, sizeof *k, cmp_key);
+	for (size_t i = 0; i < h->nsites; i++) {
+		const struct ms_hs_site *src = &h->sites[k[i].idx];
+		if (i == 0 || cmp_key(&k[i - 1], &k[i])) {
+			v.sites[v.nsites++] = *src;
+			continue;
+		}
+		struct ms_hs_site *d = &v.sites[v.nsites - 1];
+		if (src->calls > d->calls) {   /* the busiest image represents the site */
+			d->image = src->image;
+			d->caller = src->caller;
+		}
+		if (src->top_stack_calls > d->top_stack_calls) {
+			d->top_stack = src->top_stack;
+			d->top_stack_calls = src->top_stack_calls;
+		}
+		d->calls += src->calls;
+		d->allocs += src->allocs;
+		d->frees += src->frees;
+		d->bytes += src->bytes;
+		d->live_bytes += src->live_bytes;
+		d->live_allocs += src->live_allocs;
+		d->short_lived += src->short_lived;
+	}
+	free(k);
+	free(sym);
+	return v;
+}
+
+static void merged_free(const struct ms_hotspots *h, struct ms_hotspots *v)
+{
+	if (v->sites != h->sites)
+		free(v->sites);
+}
+
+static void site_name(struct syms *s, const struct ms_hs_site *site, char *buf, size_t len)
+{
+	if (!site->caller) {
+		snprintf(buf, len, "[unknown caller: %s]", s->h->count_only ? "table full" : "stack lost");
+		return;
+	}
+	struct ms_sym sym;
+	resolve(s, site->image, site->caller, &sym);
+	ms_sym_format(&sym, site->caller, buf, len);
+}
+
+/* The frames above the site, "a <- b <- c", from its commonest stack. */
+static void site_via(struct syms *s, const struct ms_hs_site *site, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (site->top_stack == UINT32_MAX)
+		return;
+	const struct ms_hs_stack *st = &s->h->stacks[site->top_stack];
+	size_t used = 0;
+	for (unsigned i = 1; i < st->n && i < 4 && used + 1 < len; i++) {
+		struct ms_sym sym;
+		resolve(s, st->image, st->frames[i], &sym);
+		int n = snprintf(buf + used, len - used, "%s%s", i > 1 ? " <- " : "",
+				 sym.func[0] ? sym.func : "?");
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static const char *region_label(const struct ms_hotspots *h, const struct ms_hs_thread *t,
+				char *buf, size_t len)
+{
+	uint64_t bytes;
+	int r = ms_hs_thread_main_region(t, &bytes);
+	if (r == MS_HS_NO_REGION)
+		return "-";
+	char share[16] = "";
+	if (t->bytes)
+		snprintf(share, sizeof share, " (%.0f%%)", 100.0 * (double)bytes / (double)t->bytes);
+	if (r < 0) {
+		snprintf(buf, len, "outside arena heaps%s", share);
+		return buf;
+	}
+	const struct ms_hs_region *reg = &h->images[t->image].regions[r];
+	if (reg->kind == MS_HS_REGION_MAIN)
+		snprintf(buf, len, "main arena [heap]%s", share);
+	else
+		snprintf(buf, len, "arena heap 0x%" PRIx64 "%s", reg->start, share);
+	return buf;
+}
+
+static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t len)
+{
+	if (!im->ended) {
+		snprintf(buf, len, "no end record: killed or crashed without a chance to flush");
+		return buf;
+	}
+	switch (im->end.reason) {
+	case MS_HL_END_EXIT: return "exited";
+	case MS_HL_END_EXEC: return "exec'd another program";
+	case MS_HL_END_STOP: return "stopped by memsleuth";
+	case MS_HL_END_SIGNAL:
+		snprintf(buf, len, "crashed (%s)", strsignal((int)im->end.signal));
+		return buf;
+	}
+	return "?";
+}
+
+static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
+{
+	char buf[160];
+	if (o->how_ended)
+		fprintf(out, "  note: %s\n", o->how_ended);
+	for (size_t i = 0; i < h->nimages; i++) {
+		const struct ms_hs_image *im = &h->images[i];
+		if (im->ended && im->end.reason != MS_HL_END_SIGNAL && !im->end.threads_cut)
+			continue;
+		fprintf(out, "  note: pid %u (%s) %s", im->pid, im->exe ? im->exe : "?", end_reason(im, buf, sizeof buf));
+		if (im->ended && im->end.threads_cut)
+			fprintf(out, "; %u thread(s) were still running and stopped logging then", im->end.threads_cut);
+		fprintf(out, "; the report is from what was logged%s\n",
+			im->ended ? "" : " (events still in its buffers are missing)");
+	}
+	if (h->dropped)
+		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
+			h->last_errno ? ": " : "", h->last_errno ? strerror((int)h->last_errno) : "");
+	if (h->skipped_bytes || h->corrupt_blocks)
+		fprintf(out, "  note: the log is damaged: %" PRIu64 " bytes skipped, %" PRIu64
+			" corrupt blocks; the report is partial\n", h->skipped_bytes, h->corrupt_blocks);
+	if (h->unknown_frees)
+		fprintf(out, "  note: %" PRIu64 " frees of pointers not allocated in the log "
+			"(allocated before the hook, in a parent before fork, or in a lost block)\n",
+			h->unknown_frees);
+}
+
+/* Allocation wrappers (C++ operator new, xmalloc, g_malloc...) hide the
+ * real call sites when only the caller is recorded: say how to see past. */
+static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
+{
+	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
+						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
+						"os::malloc", "je_", "zcalloc" };
+	if (v->stacks_on || v->count_only)
+		return;
+	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS);
+	for (size_t i = 0; idx && i < v->nsites && i < 3; i++) {
+		struct ms_sym sym;
+		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, &sym);
+		for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
+			if (!strncmp(sym.func, wrappers[w], strlen(wrappers[w]))) {
+				fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
+					"to see who calls it\n", sym.func);
+				free(idx);
+				return;
+			}
+	}
+	free(idx);
+}
+
+static void fmt_count(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "%" PRIu64, v);
+}
+
+static void print_sites(const struct ms_hotspots *h, struct syms *s, const struct ms_hs_report_opts *o,
+			enum ms_hs_site_key key, const char *title, FILE *out)
+{
+	size_t *idx = ms_hotspots_sites_sorted(h, key);
+	if (!idx)
+		return;
+	static const char *const heads[] = { "CALLS", "BYTES", "LIVE AT END", "SHORT-LIVED", "CALL SITE" };
+	struct ms_table t;
+	ms_table_init(&t, "rrrrl", heads);
+	int rows = 0;
+	for (size_t i = 0; i < h->nsites && rows < o->top; i++) {
+		const struct ms_hs_site *site = &h->sites[idx[i]];
+		uint64_t v = key == MS_HS_BY_CALLS ? site->calls : key == MS_HS_BY_BYTES ? site->bytes
+			   : key == MS_HS_BY_LIVE ? site->live_bytes : site->short_lived;
+		if (!v)
+			break;
+		char name[600], via[400], calls[32], bytes[MS_SIZE_BUF], live[MS_SIZE_BUF], shortl[32], cell[1100];
+		site_name(s, site, name, sizeof name);
+		site_via(s, site, via, sizeof via);
+		fmt_count(calls, sizeof calls, site->calls);
+		ms_size_fmt(site->bytes, bytes);
+		ms_size_fmt(site->live_bytes, live);
+		fmt_count(shortl, sizeof shortl, site->short_lived);
+		snprintf(cell, sizeof cell, "%s%s%s", name, via[0] ? "  <- " : "", via);
+		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only ? "n/a" : shortl, cell };
+		ms_table_row(&t, row);
+		rows++;
+	}
+	if (rows) {
+		fprintf(out, "\n%s\n", title);
+		ms_table_print(&t, out, "  ");
+	}
+	ms_table_free(&t);
+	free(idx);
+}
+
+void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
+{
+	char b1[MS_SIZE_BUF], b2[MS_SIZE_BUF];
+	ms_size_fmt(h->bytes, b1);
+	fprintf(out, "hotspots: %" PRIu64 " allocator calls (%" PRIu64 " allocations, %s; %" PRIu64
+		" frees) in %zu process image(s), %" PRIu64 " dropped%s\n",
+		h->events, h->allocs, b1, h->frees, h->nimages, h->dropped,
+		h->count_only ? " [count-only]" : "");
+	print_notes(h, o, out);
+	if (!h->events) {
+		fprintf(out, "  no allocator calls were recorded%s\n",
+			h->nimages ? "" : " (no process image logged: did the command start?)");
+		return;
+	}
+
+	struct syms s;
+	syms_init(&s, h);
+	size_t *ti = ms_hotspots_threads_sorted(h);
+	if (ti) {
+		static const char *const heads[] = { "PID", "TID", "NAME", "CALLS", "BYTES", "MEMORY LANDS IN" };
+		struct ms_table t;
+		ms_table_init(&t, "rrlrrl", heads);
+		for (size_t i = 0; i < h->nthreads && (int)i < o->top; i++) {
+			const struct ms_hs_thread *th = &h->threads[ti[i]];
+			char region[96];
+			ms_size_fmt(th->bytes, b2);
+			ms_table_rowf(&t, "%u\t%u\t%s\t%" PRIu64 "\t%s\t%s", h->images[th->image].pid, th->tid,
+				      th->name[0] ? th->name : "?", th->calls, b2,
+				      h->count_only ? "n/a (count-only)" : region_label(h, th, region, sizeof region));
+		}
+		fprintf(out, "\nTop threads by allocator calls (%zu threads)\n", h->nthreads);
+		ms_table_print(&t, out, "  ");
+		ms_table_free(&t);
+		free(ti);
+	}
+	struct ms_hotspots v = merged_view(h, &s);
+	wrapper_note(&v, &s, out);
+	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
+	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
+	if (!h->count_only) {
+		print_sites(&v, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
+		print_sites(&v, &s, o, MS_HS_BY_SHORT,
+			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
+	}
+	merged_free(h, &v);
+	fprintf(out, "\nAllocation sizes (power-of-two classes)\n");
+	uint64_t most = 1;
+	for (int k = 0; k < MS_HS_HIST; k++)
+		if (h->hist[k] > most)
+			most = h->hist[k];
+	for (int k = 0; k < MS_HS_HIST; k++) {
+		if (!h->hist[k])
+			continue;
+		uint64_t lo = k ? 1ull << (k - 1) : 0, hi = k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0;
+		ms_size_fmt(lo, b1);
+		ms_size_fmt(hi, b2);
+		int bar = (int)(40 * h->hist[k] / most);
+		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
+			"########################################");
+	}
+	syms_free(&s);
+}
+
+static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site *site)
+{
+	struct ms_sym sym;
+	resolve(s, site->image, site->caller, &sym);
+	char addr[32];
+	snprintf(addr, sizeof addr, "0x%" PRIx64, site->caller);
+	ms_json_obj_begin(j);
+	ms_json_kstr(j, "symbol", sym.func[0] ? sym.func : addr);
+	ms_json_kstr(j, "dso", sym.found ? sym.dso : "");
+	ms_json_ku64(j, "calls", site->calls);
+	ms_json_ku64(j, "bytes", site->bytes);
+	ms_json_ku64(j, "live_bytes", site->live_bytes);
+	ms_json_ku64(j, "live_allocations", site->live_allocs);
+	ms_json_ku64(j, "short_lived", site->short_lived);
+	ms_json_kstr(j, "address", addr);
+	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_kstr(j, "file", sym.file);
+	ms_json_ku64(j, "line", (uint64_t)sym.line);
+	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
+	ms_json_key(j, "stack");
+	ms_json_arr_begin(j);
+	if (site->top_stack != UINT32_MAX) {
+		const struct ms_hs_stack *st = &s->h->stacks[site->top_stack];
+		for (unsigned i = 0; i < st->n; i++) {
+			char f[700];
+			struct ms_sym fs;
+			resolve(s, st->image, st->frames[i], &fs);
+			ms_sym_format(&fs, st->frames[i], f, sizeof f);
+			ms_json_str(j, f);
+		}
+	}
+	ms_json_arr_end(j);
+	ms_json_obj_end(j);
+}
+
+void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
+{
+	struct ms_json j;
+	struct syms s;
+	syms_init(&s, h);
+	ms_json_init(&j, out);
+	ms_json_obj_begin(&j);
+	ms_json_ku64(&j, "events", h->events);
+	ms_json_ku64(&j, "dropped", h->dropped);
+	ms_json_kbool(&j, "complete", h->complete);
+	ms_json_kbool(&j, "count_only", h->count_only);
+	ms_json_ku64(&j, "allocations", h->allocs);
+	ms_json_ku64(&j, "frees", h->frees);
+	ms_json_ku64(&j, "bytes", h->bytes);
+	ms_json_ku64(&j, "unknown_frees", h->unknown_frees);
+	ms_json_ku64(&j, "skipped_bytes", h->skipped_bytes);
+	ms_json_ku64(&j, "corrupt_blocks", h->corrupt_blocks);
+	ms_json_kdouble(&j, "analysis_seconds", h->seconds);
+	if (o->how_ended)
+		ms_json_kstr(&j, "how_ended", o->how_ended);
+	ms_json_key(&j, "processes");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; i < h->nimages; i++) {
+		const struct ms_hs_image *im = &h->images[i];
+		char buf[160];
+		ms_json_obj_begin(&j);
+		ms_json_ku64(&j, "pid", im->pid);
+		ms_json_ku64(&j, "ppid", im->ppid);
+		ms_json_kstr(&j, "exe", im->exe ? im->exe : "");
+		ms_json_kbool(&j, "forked", im->forked);
+		ms_json_ku64(&j, "events", im->events);
+		ms_json_kbool(&j, "ended", im->ended);
+		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
+		ms_json_ku64(&j, "threads_cut", im->ended ? im->end.threads_cut : 0);
+		ms_json_ku64(&j, "live_bytes_at_end", im->live_bytes_at_end);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	ms_json_key(&j, "threads");
+	ms_json_arr_begin(&j);
+	size_t *ti = ms_hotspots_threads_sorted(h);
+	for (size_t i = 0; ti && i < h->nthreads; i++) {
+		const struct ms_hs_thread *t = &h->threads[ti[i]];
+		char region[96];
+		ms_json_obj_begin(&j);
+		ms_json_ku64(&j, "tid", t->tid);
+		ms_json_kstr(&j, "name", t->name);
+		ms_json_ku64(&j, "calls", t->calls);
+		ms_json_ku64(&j, "bytes", t->bytes);
+		ms_json_ku64(&j, "pid", h->images[t->image].pid);
+		ms_json_ku64(&j, "allocations", t->allocs);
+		ms_json_ku64(&j, "frees", t->frees);
+		ms_json_kstr(&j, "heap", h->count_only ? "" : region_label(h, t, region, sizeof region));
+		ms_json_obj_end(&j);
+	}
+	free(ti);
+	ms_json_arr_end(&j);
+	ms_json_key(&j, "sites");
+	ms_json_arr_begin(&j);
+	struct ms_hotspots v = merged_view(h, &s);
+	size_t *si = ms_hotspots_sites_sorted(&v, MS_HS_BY_CALLS);
+	for (size_t i = 0; si && i < v.nsites && i < (size_t)(o->top > 1000 ? o->top : 1000); i++)
+		json_site(&j, &s, &v.sites[si[i]]);
+	free(si);
+	merged_free(h, &v);
+	ms_json_arr_end(&j);
+	ms_json_key(&j, "size_histogram");
+	ms_json_arr_begin(&j);
+	for (int k = 0; k < MS_HS_HIST; k++) {
+		if (!h->hist[k])
+			continue;
+		ms_json_obj_begin(&j);
+		ms_json_ku64(&j, "from", k ? 1ull << (k - 1) : 0);
+		ms_json_ku64(&j, "to", k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
+		ms_json_ku64(&j, "calls", h->hist[k]);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	ms_json_obj_end(&j);
+	ms_json_end(&j);
+	syms_free(&s);
+}
+
+static void folded_frame(FILE *out, struct syms *s, uint32_t image, uint64_t addr)
+{
+	struct ms_sym sym;
+	resolve(s, image, addr, &sym);
+	if (sym.func[0])
+		fputs(sym.func, out);
+	else if (sym.found)
+		fprintf(out, "%s+0x%" PRIx64, ms_sym_dso_base(&sym), sym.dso_offset);
+	else
+		fprintf(out, "0x%" PRIx64, addr);
+}
+
+int ms_hotspots_folded(const struct ms_hotspots *h, FILE *out)
+{
+	struct syms s;
+	syms_init(&s, h);
+	if (h->nstacks) {
+		for (size_t i = 0; i < h->nstacks; i++) {
+			const struct ms_hs_stack *st = &h->stacks[i];
+			if (!st->calls)
+				continue;
+			for (unsigned k = st->n; k-- > 0;) {
+				folded_frame(out, &s, st->image, st->frames[k]);
+				if (k)
+					fputc(';', out);
+			}
+			fprintf(out, " %" PRIu64 "\n", st->calls);
+		}
+	} else {
+		/* caller-only logs: one frame per site */
+		for (size_t i = 0; i < h->nsites; i++) {
+			if (!h->sites[i].calls)
+				continue;
+			folded_frame(out, &s, h->sites[i].image, h->sites[i].caller);
+			fprintf(out, " %" PRIu64 "\n", h->sites[i].calls);
+		}
+	}
+	syms_free(&s);
+	return ferror(out) ? -1 : 0;
+}

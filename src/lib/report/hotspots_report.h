@@ -1,0 +1,20 @@
+/* Printing a hotspots analysis: the text report, the JSON document
+ * (docs/json/hotspots.md) and folded stacks for flame graphs.  Addresses
+ * are symbolised here, per process image, from the image's maps snapshot. */
+#ifndef MS_HOTSPOTS_REPORT_H
+#define MS_HOTSPOTS_REPORT_H
+
+#include <stdio.h>
+#include "findings/hotspots.h"
+
+struct ms_hs_report_opts {
+	int         top;            /* rows per table */
+	const char *how_ended;      /* driver's note: "stopped by SIGINT after 3.0 s", or NULL */
+};
+
+void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
+void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
+/* "frame;frame;frame COUNT" lines, root first.  Returns 0 or -1 (errno). */
+int  ms_hotspots_folded(const struct ms_hotspots *h, FILE *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* Running a companion program (gdb, jcmd, a workload, memsleuth itself)
+ * under supervision; util/spawn.h is the simple form (fixed buffer,
+ * deadline, kill).  Here: output captured with a cap, a tick callback
+ * (RSS sampling), rusage, a timeout, and an escalation that always ends
+ * with the child gone -- first a polite signal to its process group (or a
+ * caller's own stop action: gdb's inferior gets SIGSTOP), then SIGKILL
+ * after a grace period.  The child runs in its own process group so that a
+ * Ctrl-C on our terminal reaches us, and we decide what it gets. */
+#ifndef MS_SUBPROC_H
+#define MS_SUBPROC_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include "util/err.h"
+
+struct ms_child;
+
+/* Called every tick while the child runs (after new output was appended). */
+typedef void (*ms_child_tick)(struct ms_child *r, void *arg);
+
+struct ms_child {
+	/* in */
+	char *const *argv;          /* argv[0] searched in PATH */
+	char *const *envp;          /* NULL: our environment */
+	int    timeout_ms;          /* 0: none */
+	int    stop_signal;         /* first signal on timeout/interrupt/stop */
+	int    grace_ms;            /* then SIGKILL */
+	int    tick_ms;             /* poll period (default 50) */
+	size_t out_max;             /* capture cap per stream (default 1 MiB) */
+	int    stdin_fd;            /* -1: /dev/null */
+	volatile sig_atomic_t *interrupted; /* may be NULL */
+	ms_child_tick tick;           /* may be NULL */
+	/* When set, called once instead of sending stop_signal: for a child
+	 * that must be stopped another way (gdb: stop its inferior). */
+	void (*on_stop)(void *arg);
+	void  *tick_arg;
+	/* set by tick to end the child early (not a failure) */
+	int    stop_requested;
+	/* out */
+	pid_t  pid;
+	char  *out, *err;           /* NUL-terminated, owned: ms_child_free */
+	size_t out_len, err_len;
+	int    status;              /* wait status */
+	int    timed_out, was_interrupted, signalled_by_us, killed;
+	struct rusage ru;
+	double wall_seconds;
+};
+
+/* Run to completion.  Returns 0 when the child ran (look at status and the
+ * flags), -1 when it could not be started (exec failure names argv[0]). */
+int  ms_child_run(struct ms_child *r, struct ms_err *e);
+void ms_child_free(struct ms_child *r);
+
+#endif

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# hotspots: exact allocator call counts on alloc_counts (known calls per
+# thread and call site), fork+exec, signal handlers, 64 threads, another
+# allocator underneath, crashes and kills, damaged logs, a full disk,
+# static binaries, symbols against gdb, and attaching with bpftrace.
+source "$(dirname "$0")/lib.sh"
+AC="$EX/alloc_counts"
+
+# sum of calls over sites whose symbol is $2, in JSON file $1
+site_calls() { jq "[.sites[] | select(.symbol == \"$2\") | .calls] | add // 0" "$1"; }
+
+# 1. exact counts: 4 threads x calls*(K+1) pairs, signals, fork+exec
+"$MS" hotspots --json -- "$AC" --threads 4 --calls 500 --signals 3 --fork-exec >"$TMP/a.json" 2>"$TMP/a.err"
+check_eq "count_malloc calls = 500*(1+2+3+4)" "$(site_calls "$TMP/a.json" count_malloc)" 5000
+check_eq "count_free calls" "$(site_calls "$TMP/a.json" count_free)" 5000
+# bytes: thread K asks 16 + i % 64 for i < 500 * (K + 1)
+want_bytes=0
+for k in 0 1 2 3; do
+	n=$((500 * (k + 1))); r=$((n % 64))
+	want_bytes=$((want_bytes + 16 * n + (n / 64) * 2016 + r * (r - 1) / 2))
+done
+check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .bytes] | add' "$TMP/a.json")" "$want_bytes"
+check_eq "count_malloc: nothing live at the end" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .live_bytes] | add' "$TMP/a.json")" 0
+check_eq "count_malloc: every allocation short-lived" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .short_lived] | add' "$TMP/a.json")" 5000
+check_eq "once_each: 9 allocation calls + 8 frees per thread" "$(site_calls "$TMP/a.json" once_each)" 68
+check_eq "signal handler allocations (3 x malloc+free)" "$(site_calls "$TMP/a.json" sig_malloc)" 6
+check_eq "forked child's calls" "$(site_calls "$TMP/a.json" child_malloc)" 10
+check_eq "exec'd image's calls" "$(site_calls "$TMP/a.json" exec_malloc)" 14
+check_eq "process images: parent, forked child, exec'd child" "$(jq '.processes | length' "$TMP/a.json")" 3
+check_eq "nothing dropped, log complete" "$(jq -c '[.dropped, .complete]' "$TMP/a.json")" "[0,true]"
+# counter-3: 2 x 2000 pairs + 17 once_each calls, plus glibc's own thread-exit frees
+c3=$(jq '[.threads[] | select(.name == "counter-3") | .calls] | add' "$TMP/a.json")
+check_cmp "counter-3 made its 4017 calls (+ thread-exit frees)" "$c3" -ge 4017
+check_cmp "counter-3: at most 4 libc thread-exit calls on top" "$c3" -le 4021
+check_eq "top thread is counter-3" "$(jq -r '.threads[0].name' "$TMP/a.json")" counter-3
+check_eq "allocations equal frees (all freed)" "$(jq '.allocations - .frees' "$TMP/a.json")" 0
+
+# 2. 64 threads allocating at once
+"$MS" hotspots --json -- "$AC" --threads 64 --calls 20 >"$TMP/t64.json" 2>/dev/null
+check_eq "64 threads: count_malloc = 20*64*65/2" "$(site_calls "$TMP/t64.json" count_malloc)" 41600
+check_eq "64 counter threads named" "$(jq '[.threads[] | select(.name | startswith("counter-"))] | length' "$TMP/t64.json")" 64
+
+# 3. the case study in miniature: the busiest worker and the inflate sites
+"$MS" hotspots --stacks 8 --json -- "$EX/zlib_workers" --rounds 30 --threads 4 >"$TMP/z.json" 2>"$TMP/z.out"
+check_eq "zlib: top thread" "$(jq -r '.threads[0].name' "$TMP/z.json")" inflater-0
+w0=$(sed -n 's/.*name=inflater-0 mallocs=\([0-9]*\) frees=\([0-9]*\).*/\1 \2/p' "$TMP/z.out")
+want=$(( ${w0% *} + ${w0#* } ))
+got=$(jq '.threads[0].calls' "$TMP/z.json")
+check_cmp "zlib: inflater-0 calls >= its own count ($want)" "$got" -ge "$want"
+check_cmp "zlib: inflater-0 calls <= its count + 4 thread-exit calls" "$got" -le $((want + 4))
+check_match "zlib: inflate call sites named" "$(jq -r '.sites[] | select(.dso | test("libz")) | .symbol + " " + (.stack | join(" "))' "$TMP/z.json")" 'inflate'
+check_match "zlib: thread memory lands in an arena heap" "$(jq -r '.threads[0].heap' "$TMP/z.json")" '^arena heap 0x'
+
+# 4. text report, folded stacks, count-only
+"$MS" hotspots --stacks 6 --folded "$TMP/f.txt" -- "$AC" --threads 2 --calls 300 >"$TMP/t.txt" 2>&1
+check_match "text report names the top thread" "$(cat "$TMP/t.txt")" 'counter-1 +[0-9]+'
+check_match "folded: run;count_malloc with 900 calls" "$(cat "$TMP/f.txt")" 'run;count_malloc 900( |$)'
+"$MS" hotspots --count-only --json -- "$AC" --threads 3 --calls 200 >"$TMP/c.json" 2>/dev/null
+check_eq "count-only: count_malloc" "$(site_calls "$TMP/c.json" count_malloc)" 1200
+check_eq "count-only flagged" "$(jq .count_only "$TMP/c.json")" true
+
+# 5. another allocator underneath
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
+	so=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+	if [ -z "$so" ]; then skip "hook under $lib: not installed"; continue; fi
+	# --no-pvalloc: jemalloc has no pvalloc, glibc's would run (with or without the hook)
+	LD_PRELOAD=$so "$MS" hotspots --json -- "$AC" --threads 2 --calls 400 --no-pvalloc >"$TMP/j.json" 2>/dev/null
+	check_eq "hook under $lib: count_malloc" "$(site_calls "$TMP/j.json" count_malloc)" 1200
+	check_eq "hook under $lib: once_each (8 allocation calls + 7 frees per thread)" "$(site_calls "$TMP/j.json" once_each)" 30
+	check_eq "hook under $lib: complete" "$(jq .complete "$TMP/j.json")" true
+done
+
+# 6. faults: command not found, static binary, crash, kill, stop
+check_status "command not found" 2 "$MS" hotspots -- no-such-command-xyz
+check_match "command not found: says so" "$(cat "$TMP/err")" 'no-such-command-xyz: command not found'
+printf 'int main(void){return 0;}\n' >"$TMP/s.c"
+if cc -static -o "$TMP/static" "$TMP/s.c" 2>/dev/null; then
+	check_status "static binary refused" 2 "$MS" hotspots -- "$TMP/static"
+	check_match "static binary: LD_PRELOAD cannot work" "$(cat "$TMP/err")" 'statically linked, so LD_PRELOAD cannot work'
+else
+	skip "static binary: cc -static failed (no libc.a)"
+fi
+"$MS" hotspots --json -- "$AC" --threads 2 --calls 100 --die segv >"$TMP/segv.json" 2>/dev/null
+check_eq "crash: counts up to the crash" "$(site_calls "$TMP/segv.json" count_malloc)" 300
+check_match "crash: reported as such" "$(jq -r '.how_ended + " / " + .processes[0].end' "$TMP/segv.json")" 'signal 11.*crashed'
+"$MS" hotspots --json -- "$AC" --threads 2 --calls 100 --die kill >"$TMP/kill.json" 2>/dev/null
+check_eq "SIGKILL: exited threads' counts kept" "$(site_calls "$TMP/kill.json" count_malloc)" 300
+check_eq "SIGKILL: image has no end, log incomplete" "$(jq -c '[.processes[0].ended, .complete]' "$TMP/kill.json")" "[false,false]"
+check_match "SIGKILL: how it ended" "$(jq -r .how_ended "$TMP/kill.json")" 'killed by signal 9'
+"$MS" hotspots --duration 2 --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/dur.json" 2>/dev/null
+check_eq "--duration: counts of a held command" "$(site_calls "$TMP/dur.json" count_malloc)" 300
+check_match "--duration: stopped and said so" "$(jq -r .how_ended "$TMP/dur.json")" 'stopped by --duration'
+# SIGINT to the driver: the held command is stopped, the report still comes
+"$MS" hotspots --json -- "$AC" --threads 2 --calls 100 --hold >"$TMP/int.json" 2>"$TMP/int.err" &
+drv=$!
+for i in $(seq 100); do grep -q phase=counted "$TMP/int.err" && break; sleep 0.1; done
+kill -INT $drv; wait $drv; rc=$?
+check_eq "SIGINT: driver exit status" "$rc" 0
+check_eq "SIGINT: counts" "$(site_calls "$TMP/int.json" count_malloc)" 300
+
+# a program with its own handler for the flush signal is not sent it
+printf '#include <signal.h>\n#include <stdlib.h>\n#include <unistd.h>\nstatic void h(int s){(void)s;_exit(3);}\nint main(void){signal(SIGRTMAX-7,h);free(malloc(8));for(int i=0;i<500;i++)usleep(10000);return 0;}\n' >"$TMP/own.c"
+if cc -o "$TMP/own" "$TMP/own.c" 2>/dev/null; then
+	"$MS" hotspots --duration 1 --json -- "$TMP/own" >"$TMP/own.json" 2>/dev/null
+	check_match "own flush-signal handler: not sent ours, said so" "$(jq -r .how_ended "$TMP/own.json")" 'SIGTERM only: it handles'
+else
+	skip "own flush-signal handler: no C compiler"
+fi
+
+# a program that closes every descriptor and reuses the numbers (daemons
+# do): the hook must never write into the program's files, and keeps logging
+cat >"$TMP/closer.c" <<'EOF'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+__attribute__((noinline)) static void *closer_malloc(size_t n) { void *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+int main(int argc, char **argv)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	int f = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != f)
+			dup2(f, fd);
+	for (int i = 0; i < 200000; i++)
+		free(closer_malloc(32));
+	if (write(f, "program data\n", 13) != 13)
+		return 1;
+	return argc < 2;
+}
+EOF
+if cc -O2 -o "$TMP/closer" "$TMP/closer.c" 2>/dev/null; then
+	"$MS" hotspots --json -- "$TMP/closer" "$TMP/closer.out" >"$TMP/closer.json" 2>/dev/null
+	check_eq "fd reuse: the program's file holds only its data" "$(cat "$TMP/closer.out")" "program data"
+	check_eq "fd reuse: every call still logged" "$(jq '[.sites[] | select(.symbol | startswith("closer_malloc")) | .calls] | add' "$TMP/closer.json")" 200000
+else
+	skip "fd reuse: no C compiler"
+fi
+
+# 7. damaged logs: truncated and corrupted
+"$MS" hotspots --record-only --output "$TMP/rec" -- "$AC" --threads 2 --calls 3000 >/dev/null 2>&1
+f=$(ls "$TMP/rec"/proc-*.msl | head -1)
+check_eq "record-only then --from: full count" "$("$MS" hotspots --from "$TMP/rec" --json | jq '[.sites[] | select(.symbol == "count_malloc") | .calls] | add')" 9000
+size=$(stat -c %s "$f")
+# damage the first event block (record type 3) and tear the end of the file
+ev=$(grep -obUaP 'MSLR\x03\x00' "$f" | head -1 | cut -d: -f1)
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$f" bs=1 seek=$((ev + 200)) conv=notrunc status=none
+truncate -s $((size - 100)) "$f"
+"$MS" hotspots --from "$TMP/rec" --json >"$TMP/bad.json" 2>"$TMP/bad.err"; rc=$?
+check_eq "damaged log: still a report" "$rc" 0
+check_cmp "damaged log: bytes skipped" "$(jq .skipped_bytes "$TMP/bad.json")" -gt 0
+check_cmp "damaged log: partial count" "$(site_calls "$TMP/bad.json" count_malloc)" -lt 9000
+check_match "damaged log: text says so" "$("$MS" hotspots --from "$TMP/rec")" 'the log is damaged'
+check_status "--from a directory without a log" 2 "$MS" hotspots --from "$TMP"
+check_match "--from: clear error" "$(cat "$TMP/err")" 'no hotspots log'
+
+# 8. a full disk: a tiny tmpfs
+mkdir -p "$TMP/full"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=96k tmpfs "$TMP/full" 2>/dev/null; then
+	"$MS" hotspots --record-only --output "$TMP/full/rec" -- "$AC" --threads 2 --calls 40000 >/dev/null 2>&1
+	cp -r "$TMP/full/rec" "$TMP/fullcopy"; umount "$TMP/full"
+	"$MS" hotspots --from "$TMP/fullcopy" --json >"$TMP/full.json" 2>/dev/null
+	d=$(jq .dropped "$TMP/full.json"); n=$(site_calls "$TMP/full.json" count_malloc)
+	check_cmp "disk full: dropped events counted" "$d" -gt 0
+	check_cmp "disk full: recorded + dropped cover the calls" $(( $(jq .events "$TMP/full.json") + d )) -ge 240000
+	check_match "disk full: text says DROPPED" "$("$MS" hotspots --from "$TMP/fullcopy")" 'DROPPED.*No space left'
+else
+	skip "disk full: cannot mount a small tmpfs here (needs root and mount)"
+fi
+
+# 9. symbols against gdb as the oracle
+"$AC" --threads 1 --calls 1 --hold >"$TMP/h.out" 2>&1 &
+hp=$!; _pids+=($hp)
+for i in $(seq 50); do grep -q phase=counted "$TMP/h.out" && break; sleep 0.1; done
+a=$(gdb -batch -p $hp -ex 'p/x (long)&malloc' 2>/dev/null | grep -o '0x[0-9a-f]*$')
+if [ -n "$a" ]; then
+	b=$(printf '0x%x' $((a + 0x40)))
+	gl=$(gdb -batch -p $hp -ex "info line *$b" 2>/dev/null | sed -n 's/^Line \([0-9]*\) of "\([^"]*\)".*/\2:\1/p' | sed 's|.*/||')
+	sr=$("$BUILD/symres" -p $hp "$b")
+	check_match "symres: function+offset (dso)" "$sr" '__libc_malloc\+0x40 \(libc\.so\.6\)'
+	check_eq "symres: file:line equals gdb's" "$(echo "$sr" | awk '{print $NF}')" "$gl"
+	check_match "symres -f: filter mode" "$(echo "ptr $b end" | "$BUILD/symres" -p $hp -f)" "^ptr $b <__libc_malloc\+0x40 .*> end$"
+	cat /proc/$hp/maps >"$TMP/maps.txt"
+	check_eq "symres -m: maps snapshot agrees" "$("$BUILD/symres" -m "$TMP/maps.txt" "$b")" "$sr"
+else
+	skip "symres: gdb could not attach"
+fi
+stop_example $hp
+
+# 10. attaching to a running process with bpftrace
+if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
+	"$EX/zlib_workers" --rounds 100000 --threads 2 >/dev/null 2>&1 &
+	zp=$!; _pids+=($zp)
+	sleep 0.3
+	"$MS" hotspots --duration 4 --json $zp >"$TMP/att.json" 2>"$TMP/att.err"
+	# both workers allocate at the same rate while attached: both named, both counted
+	check_eq "attach: the two workers seen" "$(jq -r '[.threads[] | select(.calls > 100) | .name] | sort | join(",")' "$TMP/att.json" 2>/dev/null)" "inflater-0,inflater-1"
+	check_match "attach: inflate call site named" "$(jq -r '.sites[].symbol' "$TMP/att.json" 2>/dev/null)" 'inflateInit2_' 
+	check_match "attach: says how" "$(jq -r .how_ended "$TMP/att.json" 2>/dev/null)" 'bpftrace uprobes'
+	stop_example $zp
+elif [ "$(id -u)" = 0 ]; then
+	skip "attach with bpftrace: bpftrace not installed"
+fi

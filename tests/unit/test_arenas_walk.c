@@ -1,0 +1,130 @@
+/* The walker under ASan/UBSan on real targets: build/examples/heap_kinds
+ * (known contents in every free list), intact and with a corrupted chunk
+ * header, with and without freezing it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "findings/arenas.h"
+
+extern char **environ;
+
+static pid_t spawn_kinds(const char *arg)
+{
+	const char *b = getenv("BUILD");
+	char path[512];
+	snprintf(path, sizeof path, "%s/examples/heap_kinds", b ? b : "build");
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	char *argv[] = { path, "--hold", (char *)arg, NULL };
+	pid_t pid;
+	int rc = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return -1;
+	close(fds[1]);
+	char buf[512];
+	size_t got = 0;
+	while (got < sizeof buf - 1) {
+		ssize_t n = read(fds[0], buf + got, sizeof buf - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = 0;
+		if (strstr(buf, "holding"))
+			break;
+	}
+	close(fds[0]);
+	return strstr(buf, "holding") ? pid : -1;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void known_lists(void **state)
+{
+	(void)state;
+	pid_t pid = spawn_kinds(NULL);
+	if (pid < 0)
+		skip();
+	for (int stop = 0; stop < 2; stop++) {
+		struct ms_arenas a;
+		struct ms_err e = { 0 };
+		struct ms_arenas_opts o = { .stop = stop, .no_debuginfo = 1 };
+		assert_int_equal(ms_arenas_collect(pid, &o, &a, &e), 0);
+		assert_true(a.glibc_in_charge);
+		assert_true(a.snapshot_consistent);
+		assert_int_equal(a.n, 1);
+		assert_int_equal(a.total.fast[0].count, 3);
+		assert_int_equal(a.total.fast[5].count, 13);
+		assert_int_equal(a.total.tcache[0].count, 7);
+		assert_int_equal(a.total.tcache[5].count, 7);
+		assert_int_equal(a.total.tcache[11].count, 7);
+		assert_int_equal(a.total.bins[1].count, 2);
+		assert_int_equal(a.total.bins[1].bytes, 2 * 1520);
+		assert_int_equal(a.total.bins[13].count, 3);
+		assert_int_equal(a.total.bins[79].count, 4);
+		assert_int_equal(a.total.bins[79].bytes, 4 * 2016);
+		assert_int_equal(a.stopped, stop);
+		ms_arenas_free(&a);
+	}
+	reap(pid);
+}
+
+static void corrupted_header(void **state)
+{
+	(void)state;
+	pid_t pid = spawn_kinds("--corrupt");
+	if (pid < 0)
+		skip();
+	struct ms_arenas a;
+	struct ms_err e = { 0 };
+	struct ms_arenas_opts o = { .no_debuginfo = 1, .retries = 1 };
+	assert_int_equal(ms_arenas_collect(pid, &o, &a, &e), 0);
+	assert_false(a.snapshot_consistent);
+	assert_int_equal(a.attempts, 2);
+	assert_non_null(strstr(a.inconsistency, "0x7ffffff0"));
+	ms_arenas_free(&a);
+	reap(pid);
+}
+
+static void gone_process(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	struct ms_arenas a;
+	struct ms_err e = { 0 };
+	struct ms_arenas_opts o = { 0 };
+	assert_int_equal(ms_arenas_collect(pid, &o, &a, &e), -1);
+	assert_true(e.msg[0] != 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(known_lists),
+		cmocka_unit_test(corrupted_header),
+		cmocka_unit_test(gone_process),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
