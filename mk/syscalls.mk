@@ -1,9 +1,7 @@
 # The stap bpf runtime set-up script is a helper of the driver (found with
-# ms_resource_path like the C helpers, installed to libexec).  `all:` is
-# named directly: its prerequisites were expanded before this file is read.
+# ms_resource_path like the C helpers, installed to libexec).
 $(BUILD)/stap-bpf-setup: scripts/stap-bpf-setup
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
-all: $(BUILD)/stap-bpf-setup
 ALL_TARGETS += $(BUILD)/stap-bpf-setup
 EXTRA_HELPERS += $(BUILD)/stap-bpf-setup
