@@ -35,8 +35,10 @@ struct pt {
 	struct ms_pairer pair;
 };
 
-static volatile sig_atomic_t alarm_fired;
-static void on_alarm(int sig) { (void)sig; alarm_fired = 1; }
+/* waitpid blocks: a SIGINT that lands between the loop's check of the stop
+ * flag and waitpid would be missed while the target sleeps.  A 100 ms
+ * interval timer interrupts waitpid so the flags are looked at again. */
+static void on_tick(int sig) { (void)sig; }
 
 static int has(const struct pt *p, pid_t tid)
 {
@@ -257,18 +259,15 @@ int ms_systrace_ptrace(struct ms_systrace *t, struct ms_err *e)
 	} else {
 		rc = attach_all(p, t->pid, e);
 	}
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	alarm_fired = 0;
+	struct sigaction sa = { .sa_handler = on_tick }, old;   /* no SA_RESTART */
 	sigaction(SIGALRM, &sa, &old);
-	if (rc == 0 && t->duration > 0) {
-		struct itimerval it = { .it_value = { .tv_sec = (time_t)t->duration,
-			.tv_usec = (suseconds_t)((t->duration - (double)(time_t)t->duration) * 1e6) } };
-		setitimer(ITIMER_REAL, &it, NULL);
-	}
+	struct itimerval tick = { .it_interval = { .tv_usec = 100000 }, .it_value = { .tv_usec = 100000 } };
+	setitimer(ITIMER_REAL, &tick, NULL);
+	double end = t->duration > 0 ? ms_now() + t->duration : 0;
 	if (rc == 0 && t->on_ready)
 		t->on_ready(t->ctx, t->traced_pid);
 	int gone = rc < 0;
-	while (!gone && !(t->stop && *t->stop) && !alarm_fired && p->n) {
+	while (!gone && !(t->stop && *t->stop) && !(end && ms_now() >= end) && p->n) {
 		int st;
 		pid_t tid = waitpid(-1, &st, __WALL);
 		if (tid < 0) {
