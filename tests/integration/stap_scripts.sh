@@ -44,4 +44,31 @@ if need_root "arenaheaps.stp run"; then
 	check_eq "arenaheaps.stp: end summary, shrunk per thread" \
 		"$(awk '$2=="heaps" {print $7}' "$TMP/ah.out" | sort -n | tr '\n' ' ')" "2097152 3145728 4194304 "
 	stop_example "$EX_PID"
+
+	# mallocfree.stp (the format hotspots reads): the workers' malloc counts
+	# are exactly the ones zlib_workers prints; frees add one per thread
+	# (glibc frees the thread's tcache when the thread exits)
+	ZLIB="$EX/zlib_workers --threads 2 --rounds 5"
+	stapbpf -c "$ZLIB" "$ROOT/stap/mallocfree.stp" "$LIBC" >"$TMP/mf.out" 2>"$TMP/mf.err"
+	for w in 0 1; do
+		want=$(sed -n "s/.*worker=$w name=inflater-$w mallocs=\([0-9]*\) frees=\([0-9]*\).*/\1 \2/p" "$TMP/mf.out")
+		m=${want% *} f=${want#* }
+		row=$(awk -v m="$m" 'NF == 4 && $2 == m' "$TMP/mf.out" | head -1)
+		check_match "mallocfree.stp: inflater-$w has $m mallocs" "$row" "^[0-9]+ $m [0-9]+ [0-9]+$"
+		check_eq "mallocfree.stp: inflater-$w frees (+1 tcache)" "$(echo "$row" | awk '{print $4}')" "$((f + 1))"
+	done
+	check_match "mallocfree.stp: header" "$(cat "$TMP/mf.out")" '# TID MALLOCS MALLOC_BYTES FREES'
+	# brk.stp attached: syscall_mix moves the break +4 MiB, -2 MiB in 7 calls
+	start_example syscall_mix ready --wait
+	env LD_PRELOAD="$TREE/memlock_shim.so" stap --runtime=bpf -r "$TREE/build" -x "$EX_PID" \
+		"$ROOT/stap/brk.stp" >"$TMP/brk.out" 2>"$TMP/brk.err" &
+	sp=$!
+	for _ in $(seq 1 600); do grep -q READY "$TMP/brk.out" && break; kill -0 $sp 2>/dev/null || break; sleep 0.1; done
+	kill -USR1 "$EX_PID"
+	for _ in $(seq 1 100); do grep -q phase=done "$EX_OUT" && break; sleep 0.1; done
+	sleep 0.5
+	kill -TERM $sp; wait $sp
+	check_match "brk.stp: totals" "$(cat "$TMP/brk.out")" 'brk grown 4194304 shrunk 2097152 high-water \+4194304 calls 7'
+	stop_example "$EX_PID"
 fi
+check_eq "no uprobe event left" "$(cat /sys/kernel/debug/tracing/uprobe_events 2>/dev/null | grep -c .)" 0
