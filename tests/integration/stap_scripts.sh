@@ -70,5 +70,21 @@ if need_root "arenaheaps.stp run"; then
 	kill -TERM $sp; wait $sp
 	check_match "brk.stp: totals" "$(cat "$TMP/brk.out")" 'brk grown 4194304 shrunk 2097152 high-water \+4194304 calls 7'
 	stop_example "$EX_PID"
+	# arenaevents.stp (glibc internals, libc6-dbg): zlib_workers' 3 inflater
+	# threads each get a new arena once it continues past its first phase
+	start_example zlib_workers compressed --threads 3 --rounds 5 --step
+	env LD_PRELOAD="$TREE/memlock_shim.so" stap --runtime=bpf -r "$TREE/build" -x "$EX_PID" \
+		"$ROOT/stap/arenaevents.stp" "$LIBC" >"$TMP/aev.out" 2>"$TMP/aev.err" &
+	sp=$!
+	for _ in $(seq 1 600); do grep -q READY "$TMP/aev.out" && break; kill -0 $sp 2>/dev/null || break; sleep 0.1; done
+	kill -USR1 "$EX_PID"
+	for _ in $(seq 1 100); do grep -q phase=inflated "$EX_OUT" && break; sleep 0.1; done
+	# the target's exit_group ends the script: stapbpf then removes its
+	# uprobes itself (a signal to stap can leave them behind)
+	stop_example "$EX_PID"
+	for _ in $(seq 1 100); do kill -0 $sp 2>/dev/null || break; sleep 0.1; done
+	kill -TERM $sp 2>/dev/null; wait $sp
+	check_eq "arenaevents.stp: NEW_ARENA lines" "$(grep -c '^NEW_ARENA ' "$TMP/aev.out")" 3
+	check_match "arenaevents.stp: totals" "$(cat "$TMP/aev.out")" 'totals new_arena 3 sysmalloc [1-9][0-9]* heap_trim'
 fi
 check_eq "no uprobe event left" "$(cat /sys/kernel/debug/tracing/uprobe_events 2>/dev/null | grep -c .)" 0
