@@ -13,9 +13,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "findings/allocator.h"
 #include "findings/arenas.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
@@ -58,15 +58,13 @@ int main(int argc, char **argv)
 	int bins = 0, chunks = 0, json = 0, c;
 	pid_t pid = 0;
 	struct ms_err e = { 0 };
-	const char *nd = getenv("MEMSLEUTH_NO_DEBUGINFO");
-	o.no_debuginfo = nd && nd[0] && strcmp(nd, "0");
 	while ((c = getopt(argc, argv, "hbdjsNl:V:p:")) != -1) {
 		switch (c) {
 		case 'b': bins = 1; break;
 		case 'd': chunks = 1; break;
 		case 'j': json = 1; break;
 		case 's': o.stop = 1; break;
-		case 'N': o.no_debuginfo = 1; break;
+		case 'N': ms_debuginfo_ignore(); break;   /* the switch every step shares */
 		case 'V': o.assume_version = optarg; break;
 		case 'l': limit = strtoull(optarg, NULL, 10); break;
 		case 'p':
@@ -81,6 +79,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	o.no_debuginfo = ms_debuginfo_ignored();   /* -N or the environment */
 	if (chunks && !json) {
 		o.on_chunk = dump;
 		printf("ARENA %18s %12s KIND\n", "ADDRESS", "SIZE");

@@ -4,12 +4,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "findings/allocator.h"
 #include "findings/arenas.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
 #include "report/json.h"
+#include "options.h"
 #include "steps.h"
 #include "util/err.h"
 
@@ -25,7 +26,7 @@ static void usage(FILE *out)
 		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
 		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
 		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
-		"  --no-debuginfo       ignore libc debug symbols (as MEMSLEUTH_NO_DEBUGINFO=1)\n"
+		MS_COMMON_HELP
 		"  -h, --help           this help\n");
 }
 
@@ -80,12 +81,10 @@ int cmd_arenas(int argc, char **argv)
 		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' },
 		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
 		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
-		{ "no-debuginfo", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 } };
 	struct ms_arenas_opts o = { 0 };
 	int json = 0, bins = 0, chunks = 0, c;
 	long limit = 1000;
-	const char *nd = getenv("MEMSLEUTH_NO_DEBUGINFO");
-	o.no_debuginfo = nd && nd[0] && strcmp(nd, "0");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -94,7 +93,6 @@ int cmd_arenas(int argc, char **argv)
 		case 'c': chunks = 1; break;
 		case 's': o.stop = 1; break;
 		case 'a': o.assume_version = optarg; break;
-		case 'n': o.no_debuginfo = 1; break;
 		case 'l': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
@@ -103,9 +101,14 @@ int cmd_arenas(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			if (ms_common_option(c))
+				break;
+			usage(stderr);
+			return MS_EXIT_ERROR;
 		}
 	}
+	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
 	if (optind != argc - 1) {
 		usage(stderr);
 		return MS_EXIT_ERROR;

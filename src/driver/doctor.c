@@ -5,6 +5,7 @@
 #include "findings/doctor.h"
 #include "probe/procfs.h"
 #include "report/doctor_report.h"
+#include "options.h"
 #include "steps.h"
 
 static void usage(FILE *out)
@@ -14,8 +15,9 @@ static void usage(FILE *out)
 		"What can this host do (ptrace, gdb, SystemTap module/bpf runtimes, bpftrace,\n"
 		"tracefs, uprobes, kprobes), and with PID, this target (memory reads, its libc\n"
 		"and glibc version, allocator, debug info, SDT probes, cgroup limit)?\n\n"
-		"  -j, --json   machine-readable output (docs/json/doctor.md)\n"
-		"  -h, --help   this help\n");
+		"  -j, --json            machine-readable output (docs/json/doctor.md)\n"
+		MS_COMMON_HELP
+		"  -h, --help            this help\n");
 }
 
 int cmd_doctor(int argc, char **argv)
@@ -23,6 +25,7 @@ int cmd_doctor(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		MS_COMMON_OPTIONS,
 		{ 0 },
 	};
 	int json = 0, c;
@@ -37,12 +40,14 @@ int cmd_doctor(int argc, char **argv)
 			usage(stdout);
 			return MS_EXIT_OK;
 		default:
+			if (ms_common_option(c))
+				break;
 			ms_fatal("memsleuth doctor", "see 'memsleuth doctor --help'",
 				 "%s: unknown option", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)
-		ms_fatal("memsleuth doctor", "usage: memsleuth doctor [--json] [PID]", "too many arguments");
+		ms_fatal("memsleuth doctor", "usage: memsleuth doctor [--json] [--no-debuginfo] [PID]", "too many arguments");
 	struct ms_err e = { 0 };
 	pid_t pid = 0;
 	if (optind < argc && ms_pid_parse(argv[optind], &pid, &e) < 0)

@@ -6,6 +6,7 @@
 #include "findings/overview.h"
 #include "probe/procfs.h"
 #include "report/overview_report.h"
+#include "options.h"
 #include "steps.h"
 #include "util/size.h"
 
@@ -18,6 +19,7 @@ static void usage(FILE *out)
 		"  -a, --accounted SIZE  what the application believes it uses (512M, 1.5G):\n"
 		"                        report the unexplained gap and what explains it\n"
 		"  -j, --json            machine-readable output (docs/json/overview.md)\n"
+		MS_COMMON_HELP
 		"  -h, --help            this help\n");
 }
 
@@ -27,6 +29,7 @@ int cmd_overview(int argc, char **argv)
 		{ "accounted", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		MS_COMMON_OPTIONS,
 		{ 0 },
 	};
 	struct ms_overview ov;
@@ -49,6 +52,8 @@ int cmd_overview(int argc, char **argv)
 			usage(stdout);
 			return MS_EXIT_OK;
 		default:
+			if (ms_common_option(c))
+				break;
 			ms_fatal("memsleuth overview", "see 'memsleuth overview --help'",
 				 "%s: unknown option or missing argument", argv[optind - 1]);
 		}

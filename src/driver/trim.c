@@ -19,6 +19,7 @@
 #include "records/maps.h"
 #include "report/json.h"
 #include "findings/arenas.h"
+#include "options.h"
 #include "steps.h"
 #include "util/paths.h"
 #include "util/size.h"
@@ -38,12 +39,13 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: memsleuth trim PID [--yes] [--timeout S] [--method gdb|jcmd] [--json]\n"
+		"usage: memsleuth trim PID [--yes] [--timeout S] [--method gdb|jcmd] [--json] [--no-debuginfo]\n"
 		"Call malloc_trim(0) inside PID and measure what it really gives back.\n"
 		"  -y, --yes         do it without asking (otherwise asked on a TTY, or nothing is done)\n"
 		"  -t, --timeout S   give up on the call after S seconds (default 30); the target is resumed\n"
 		"  -m, --method M    gdb (glibc, default) or jcmd (a JVM: System.trim_native_heap)\n"
 		"  -j, --json        machine output (docs/json/trim.md)\n"
+		MS_COMMON_HELP
 		"  -h, --help        this help\n");
 }
 
@@ -58,7 +60,7 @@ struct prediction {
 static void predict(pid_t pid, struct prediction *p)
 {
 	struct ms_err e = { 0 };
-	struct ms_arenas_opts o = { 0 };
+	struct ms_arenas_opts o = { .no_debuginfo = ms_debuginfo_ignored() };
 	struct ms_arenas a;
 	memset(p, 0, sizeof *p);
 	if (ms_arenas_collect(pid, &o, &a, &e) < 0) {
@@ -252,7 +254,7 @@ int cmd_trim(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "yes", no_argument, 0, 'y' }, { "timeout", required_argument, 0, 't' },
 		{ "method", required_argument, 0, 'm' }, { "json", no_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 },
 	};
 	int yes = 0, json = 0, timeout_s = 30, c;
 	const char *method = NULL;
@@ -274,7 +276,11 @@ int cmd_trim(int argc, char **argv)
 			method = optarg;
 			break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			if (ms_common_option(c))   /* --no-debuginfo: the prediction's walk */
+				break;
+			usage(stderr);
+			return MS_EXIT_ERROR;
 		}
 	}
 	if (optind != argc - 1) {

@@ -4,6 +4,7 @@
 # workloads with known contents; the trim prediction against a real
 # malloc_trim(0); refusals; a corrupted heap; --stop always resuming.
 source "$(dirname "$0")/lib.sh"
+matrix_row "glibc $(ldd --version | head -1 | awk '{print $NF}')" host debuginfo glibc; MATRIX_STEP=arenas
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 GDBS="$ROOT/gdb-scripts"
 

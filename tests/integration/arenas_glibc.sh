@@ -6,7 +6,11 @@
 # checks the layout table and the symbol-free path for that version.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RFS=${MEMSLEUTH_ROOTFS:-/var/cache/memsleuth/rootfs}
+RFS=${MEMSLEUTH_ROOTFS:-${MEMSLEUTH_ROOTFS_CACHE:-/var/cache/memsleuth/rootfs}}
+# build the roots when missing (cached; a fresh CI machine runs this test
+# before portability.sh): scripts/rootfs is the portability set-up
+[ "$(id -u)" = 0 ] && [ -z "${MEMSLEUTH_ROOTFS:-}" ] && "$ROOT/scripts/rootfs" bullseye trixie >/dev/null 2>&1
+MATRIX_STEP=arenas
 
 # resolve a path inside root R, following symlinks the way the target would
 in_root() {
@@ -24,6 +28,7 @@ found=0
 for R in "$RFS"/*/; do
 	R=${R%/}
 	[ -d "$R" ] || continue
+	case $R in *.build) continue ;; esac   # being built by scripts/rootfs
 	name=$(basename "$R")
 	libc=$(in_root "$R" /lib/x86_64-linux-gnu/libc.so.6)
 	ld=$(in_root "$R" /lib64/ld-linux-x86-64.so.2)
@@ -35,6 +40,7 @@ for R in "$RFS"/*/; do
 	found=1
 	libdir=$(dirname "$libc")
 	ver=$(strings "$libc" | sed -n 's/.*release version \([0-9.]*[0-9]\).*/\1/p' | head -1)
+	matrix_row "glibc $ver" "$name libc run by its ld.so on the host" no-debuginfo glibc
 	pthread=$(in_root "$R" /lib/x86_64-linux-gnu/libpthread.so.0)
 	if ! gcc --sysroot="$R" -std=c11 -D_GNU_SOURCE -O2 -nostdlib -o "$TMP/hk-$name" \
 		"$crt/Scrt1.o" "$crt/crti.o" "$ROOT/examples/heap_kinds.c" "$crt/libc_nonshared.a" \

@@ -1,5 +1,6 @@
 # doctor against what the host and the target really have.
 source "$(dirname "$0")/lib.sh"
+matrix_row "glibc $(ldd --version | head -1 | awk '{print $NF}')" host debuginfo glibc; MATRIX_STEP=doctor
 st() { jq -r ".checks[] | select(.name==\"$1\") | .status" "$TMP/dr.json"; }
 "$MS" doctor --json > "$TMP/dr.json"
 check_eq "host: exit 0 and valid JSON" "$(jq -r .step "$TMP/dr.json")" doctor

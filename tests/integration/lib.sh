@@ -14,9 +14,39 @@ _cleanup() {
 }
 trap _cleanup EXIT
 
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; }
-skip() { echo "SKIP $*"; }
+pass() { echo "PASS $*"; _matrix_note pass "$*"; }
+fail() { echo "FAIL $*"; _matrix_note fail "$*"; }
+skip() { echo "SKIP $*"; _matrix_note skip "$*"; }
+
+# The portability matrix (docs/portability.md, `make portability`).  With
+# MEMSLEUTH_RESULTS=FILE set, every assertion made while a row is set
+# appends one tab-separated line to FILE:
+#   STATUS RELEASE CONTAINER DEBUGINFO ALLOCATOR STEP NAME
+# STATUS is pass, fail, skip or refused.  STEP is the assertion name's first
+# word when it names a step ("arenas bullseye: ..."), else MATRIX_STEP, so
+# a new check joins the matrix by its name alone.
+MATRIX_ROW="" MATRIX_STEP=""
+# matrix_row RELEASE CONTAINER DEBUGINFO ALLOCATOR
+matrix_row() { MATRIX_ROW="$1	$2	$3	$4"; }
+_matrix_note() {
+	[ -n "${MEMSLEUTH_RESULTS:-}" ] && [ -n "$MATRIX_ROW" ] || return 0
+	local step=${2%%[ :]*}
+	case $step in doctor|overview|arenas|hotspots|syscalls|trim) ;; *) step=$MATRIX_STEP ;; esac
+	[ -n "$step" ] || return 0
+	printf '%s\t%s\t%s\t%s\n' "$1" "$MATRIX_ROW" "$step" "$(printf '%s' "$2" | tr '\t\n' '  ' | head -c 300)" >> "$MEMSLEUTH_RESULTS"
+}
+# check_refused NAME CMD... : the step refuses this target the way steps
+# must (exit 2, one line naming the reason); the matrix cell shows that line.
+check_refused() {
+	local name=$1; shift
+	"$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+	if [ "$rc" = 2 ] && [ "$(wc -l < "$TMP/err")" = 1 ]; then
+		echo "PASS $name (refused: $(cat "$TMP/err"))"
+		_matrix_note refused "$name: $(cat "$TMP/err")"
+	else
+		fail "$name: exit $rc, expected a refusal (exit 2, one line); stderr: $(head -c 300 "$TMP/err")"
+	fi
+}
 
 # check_eq NAME ACTUAL EXPECTED
 check_eq() {
@@ -67,6 +97,23 @@ start_example() {
 
 stop_example() {
 	kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true
+}
+
+# Independent oracles from /proc, shared by the tests.
+rollup_rss() { awk '/^Rss:/ {print $2 * 1024}' "/proc/$1/smaps_rollup"; }
+# arena heaps the way a person would count them in maps: 64 MiB aligned
+# anonymous rw-p directly followed by ---p reaching the next 64 MiB boundary
+maps_heap_count() {
+	local n=0 prev_rw=0 ps=0 pe=0 range perms rest s e inode
+	while read -r range perms _ _ inode rest; do
+		s=$((16#${range%-*})); e=$((16#${range#*-}))
+		if [ "$prev_rw" = 1 ] && [ "$perms" = "---p" ] && [ -z "$rest" ] && [ "$inode" = 0 ] &&
+		   [ "$s" = "$pe" ] && [ "$e" -ge $((ps + 67108864)) ]; then n=$((n + 1)); fi
+		prev_rw=0
+		[ "$perms" = "rw-p" ] && [ -z "$rest" ] && [ "$inode" = 0 ] && [ $((s % 67108864)) = 0 ] && prev_rw=1
+		ps=$s pe=$e
+	done < "/proc/$1/maps"
+	echo "$n"
 }
 
 need_root() {

@@ -1,24 +1,9 @@
 # overview on live example workloads, against independent oracles:
 # /proc/PID/smaps_rollup, an awk count of arena heaps in maps, gdb's narenas.
 source "$(dirname "$0")/lib.sh"
+matrix_row "glibc $(ldd --version | head -1 | awk '{print $NF}')" host debuginfo glibc; MATRIX_STEP=overview
 J() { jq -r "$1" "$TMP/ov.json"; }
 class() { jq -r ".classes[] | select(.class==\"$1\") | .$2" "$TMP/ov.json"; }
-rollup_rss() { awk '/^Rss:/ {print $2 * 1024}' "/proc/$1/smaps_rollup"; }
-# arena heaps the way a person would count them in maps: 64 MiB aligned
-# anonymous rw-p directly followed by ---p reaching the next 64 MiB boundary
-awk_heaps() {
-	local n=0 prev_rw=0 ps=0 pe=0 range perms rest s e
-	while read -r range perms _ _ inode rest; do
-		s=$((16#${range%-*})); e=$((16#${range#*-}))
-		if [ "$prev_rw" = 1 ] && [ "$perms" = "---p" ] && [ -z "$rest" ] && [ "$inode" = 0 ] &&
-		   [ "$s" = "$pe" ] && [ "$e" -ge $((ps + 67108864)) ]; then n=$((n + 1)); fi
-		prev_rw=0
-		[ "$perms" = "rw-p" ] && [ -z "$rest" ] && [ "$inode" = 0 ] && [ $((s % 67108864)) = 0 ] && prev_rw=1
-		ps=$s pe=$e
-	done < "/proc/$1/maps"
-	echo "$n"
-}
-
 # --- the 1-byte pin: freed memory stays in the main heap ---
 start_example pin freed --count 200000 --malloc-info "$TMP/pin.xml" || exit 1
 "$MS" overview --json "$EX_PID" > "$TMP/ov.json"
@@ -47,7 +32,7 @@ start_example arena_explosion spread --threads 40 || exit 1
 "$MS" overview --json "$EX_PID" > "$TMP/ov.json"
 check_eq "explosion: arena cap = 8 x online CPUs" "$(J .arena_cap)" "$cap"
 check_eq "explosion: arenas = min(threads + 1, cap)" "$(J .arenas)" "$want"
-check_eq "explosion: arena heaps = independent count from maps" "$(J .arena_heaps)" "$(awk_heaps "$EX_PID")"
+check_eq "explosion: arena heaps = independent count from maps" "$(J .arena_heaps)" "$(maps_heap_count "$EX_PID")"
 check_eq "explosion: every heap confirmed by heap_info" "$(J .arena_heaps_verified)" true
 gdb_n=$(gdb -batch -p "$EX_PID" -ex 'p narenas' 2>/dev/null | awk '/^\$1 =/ {print $3}')
 if [ -n "$gdb_n" ]; then check_eq "explosion: arenas = gdb's narenas" "$(J .arenas)" "$gdb_n"; else skip "gdb narenas oracle: gdb could not read narenas (libc6-dbg missing?)"; fi

@@ -2,6 +2,7 @@
 # refusals and failures are one-line errors, and after every case the
 # target is neither stopped nor traced and still exits cleanly.
 source "$(dirname "$0")/lib.sh"
+matrix_row "glibc $(ldd --version | head -1 | awk '{print $NF}')" host debuginfo glibc; MATRIX_STEP=trim
 
 # state_ok NAME PID: running or sleeping, no tracer (the invariant)
 state_ok() {

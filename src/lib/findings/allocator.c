@@ -19,6 +19,17 @@ const char *ms_allocator_name(enum ms_allocator a)
 	}
 }
 
+void ms_debuginfo_ignore(void)
+{
+	setenv("MEMSLEUTH_NO_DEBUGINFO", "1", 1);
+}
+
+int ms_debuginfo_ignored(void)
+{
+	const char *no = getenv("MEMSLEUTH_NO_DEBUGINFO");
+	return no && no[0] && strcmp(no, "0");
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -42,6 +53,7 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 		{ "libmimalloc", MS_ALLOC_MIMALLOC },
 	};
 	int musl = 0;
+	uint64_t first_end = 0;   /* of the libc's first mapping: map_files names it */
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct ms_mapping *mp = &maps->v[i];
 		if (mp->path[0] != '/')
@@ -51,6 +63,7 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 			if (!out->libc_found) {
 				out->libc_found = 1;
 				out->libc_base = mp->start;
+				first_end = mp->end;
 				snprintf(out->libc_path, sizeof out->libc_path, "%s", mp->path);
 			}
 			if (!strcmp(mp->path, out->libc_path))
@@ -72,7 +85,8 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 			out->preloaded = 1;
 	}
 	if (out->libc_found) {
-		ms_target_path(t, out->libc_path, out->libc_file, sizeof out->libc_file);
+		out->libc_via_map_files = ms_target_mapped_path(t, out->libc_base, first_end, out->libc_path,
+								out->libc_file, sizeof out->libc_file);
 		if (ms_elf_inspect(out->libc_file, &out->elf, e) < 0)
 			return -1;
 	} else if (t->exe[0]) {
@@ -95,8 +109,7 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 		else if (musl || out->elf.musl || strstr(out->libc_path, "musl"))
 			out->allocator = MS_ALLOC_MUSL;   /* ld-musl is a link to musl's libc.so */
 	}
-	const char *no = getenv("MEMSLEUTH_NO_DEBUGINFO");
-	if (no && no[0] && strcmp(no, "0")) {
+	if (ms_debuginfo_ignored()) {
 		out->debuginfo_ignored = 1;
 	} else if (out->elf.build_id[0]) {
 		out->has_debuginfo = ms_debuginfo_find(t->root, out->elf.build_id,

@@ -29,11 +29,19 @@ struct ms_libc {
 	char     libc_file[PATH_MAX];     /* reachable from here */
 	uint64_t libc_base;               /* lowest mapping of the libc */
 	uint64_t libc_end;                /* end of its highest mapping */
+	int      libc_via_map_files;      /* libc_file is /proc/PID/map_files/... */
 	struct ms_elf_info elf;           /* of the libc (or of the exe when static) */
 	int      has_debuginfo;
 	char     debuginfo[PATH_MAX];
-	int      debuginfo_ignored;       /* MEMSLEUTH_NO_DEBUGINFO or an option */
+	int      debuginfo_ignored;       /* ms_debuginfo_ignored() */
 };
+
+/* The no-debug-info switch, one for every step: --no-debuginfo (see
+ * src/driver/options.h) or MEMSLEUTH_NO_DEBUGINFO=1.  The option sets the
+ * variable, so helpers and scripts a step starts (gdb, stap) honour it too;
+ * every step then gives the numbers it gives on a host without libc6-dbg. */
+void ms_debuginfo_ignore(void);
+int  ms_debuginfo_ignored(void);
 
 const char *ms_allocator_name(enum ms_allocator a);
 

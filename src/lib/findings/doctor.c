@@ -13,6 +13,8 @@
 #include "probe/procfs.h"
 #include "probe/remote.h"
 #include "probe/target.h"
+#include "findings/glibclayout.h"
+#include "findings/verified.h"
 #include "util/size.h"
 #include "util/spawn.h"
 
@@ -165,6 +167,67 @@ static void check_ptrace_host(struct ms_doctor *d)
 		    "kernel.yama.ptrace_scope = %llu%s", scope, root ? " (running as root)" : "");
 }
 
+/* Is the way memsleuth reads this glibc's private structures proven on it? */
+static void check_layout(struct ms_doctor *d, const char *version)
+{
+	const struct ms_verified *v = ms_verified_find(version);
+	char list[128];
+	ms_verified_list(list, sizeof list);
+	if (v)
+		add(d, "glibc_layout", MS_CHECK_YES, NULL,
+		    "glibc %s struct layouts verified by tests on %s (%s); verified: %s",
+		    version, v->where, v->steps, list);
+	else if (ms_version_cmp(version, MS_GLIBC_MIN) < 0 || ms_version_cmp(version, MS_GLIBC_MAX) > 0)
+		add(d, "glibc_layout", MS_CHECK_NO,
+		    "memsleuth arenas --assume-version X.Y reads it with a known layout; cross-check with gdb",
+		    "glibc %s: outside the layouts memsleuth knows (%s to %s); verified: %s",
+		    version, MS_GLIBC_MIN, MS_GLIBC_MAX, list);
+	else
+		add(d, "glibc_layout", MS_CHECK_NO,
+		    "cross-check arena numbers with gdb and the release's debug info (p narenas, p main_arena)",
+		    "glibc %s: unverified, no passing test on this release; its layout is taken from the "
+		    "%s to %s table (heap_info %s); verified: %s",
+		    version, MS_GLIBC_MIN, MS_GLIBC_MAX,
+		    ms_version_cmp(version, "2.35") >= 0 ? "48 B from 2.35" : "32 B before 2.35", list);
+}
+
+/* Another PID namespace, mount namespace or chroot: which PIDs, and that
+ * its files are read through /proc/PID/root and /proc/PID/map_files. */
+static void check_namespaces(struct ms_doctor *d, const struct ms_target *t)
+{
+	const struct ms_status *st = &t->status;
+	if (st->nspid_n > 1) {
+		char chain[96] = "";
+		size_t off = 0;
+		for (int i = 0; i < st->nspid_n && off < sizeof chain; i++)
+			off += (size_t)snprintf(chain + off, sizeof chain - off, "%s%d", i ? " " : "", (int)st->nspid[i]);
+		d->ns_pid = st->nspid[st->nspid_n - 1];
+		add(d, "pid_namespace", MS_CHECK_YES, NULL,
+		    "process %d is PID %d in its own PID namespace (NSpid: %s)", (int)t->pid, (int)d->ns_pid, chain);
+	} else {
+		add(d, "pid_namespace", MS_CHECK_YES, NULL, "same PID namespace as memsleuth");
+	}
+	char ours[64] = "", theirs[64] = "", link[64];
+	snprintf(link, sizeof link, "/proc/%d/ns/mnt", (int)t->pid);
+	ssize_t n = readlink(link, theirs, sizeof theirs - 1);
+	theirs[n > 0 ? n : 0] = 0;
+	n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
+	ours[n > 0 ? n : 0] = 0;
+	int other_ns = theirs[0] && ours[0] && strcmp(theirs, ours);
+	int chrooted = t->root_link[0] && strcmp(t->root_link, "/");
+	if (!t->root_link[0])
+		add(d, "filesystem_view", MS_CHECK_NO, "run as root or as the process owner",
+		    "%s unreadable: the target's libc and debug info cannot be reached", t->root);
+	else if (other_ns || chrooted)
+		add(d, "filesystem_view", MS_CHECK_YES, NULL,
+		    "%s%s%s%s: its libc and debug info are read through %s and /proc/%d/map_files",
+		    other_ns ? "own mount namespace " : "", other_ns ? theirs : "",
+		    chrooted ? (other_ns ? ", root at " : "root at ") : "", chrooted ? t->root_link : "",
+		    t->root, (int)t->pid);
+	else
+		add(d, "filesystem_view", MS_CHECK_YES, NULL, "same mount namespace and root as memsleuth");
+}
+
 static void check_target(struct ms_doctor *d, const struct ms_target *t)
 {
 	struct ms_remote r;
@@ -199,9 +262,10 @@ static void check_target(struct ms_doctor *d, const struct ms_target *t)
 		else
 			add(d, "target_libc", MS_CHECK_NO, "arena analysis needs a dynamically linked glibc",
 			    "no shared libc mapped: %s", lc.elf.has_interp ? "unusual loader" : "statically linked");
-		if (lc.elf.glibc_version[0])
+		if (lc.elf.glibc_version[0]) {
 			add(d, "glibc_version", MS_CHECK_YES, NULL, "%s (%s)", lc.elf.glibc_version, lc.elf.glibc_banner);
-		else
+			check_layout(d, lc.elf.glibc_version);
+		} else
 			add(d, "glibc_version", MS_CHECK_NO, "glibc-specific steps (arenas, trim) do not apply",
 			    "not glibc%s", lc.allocator == MS_ALLOC_MUSL ? ": musl libc" : "");
 		enum ms_check_state st = lc.allocator == MS_ALLOC_GLIBC ? MS_CHECK_YES : MS_CHECK_NO;
@@ -213,8 +277,8 @@ static void check_target(struct ms_doctor *d, const struct ms_target *t)
 			add(d, "allocator", st, "overview and syscalls still work; arenas and trim are glibc-only",
 			    "%s", lc.allocator == MS_ALLOC_GLIBC ? "glibc ptmalloc2" : ms_allocator_name(lc.allocator));
 		if (lc.debuginfo_ignored)
-			add(d, "libc_debuginfo", MS_CHECK_NO, "unset MEMSLEUTH_NO_DEBUGINFO",
-			    "ignored on request (MEMSLEUTH_NO_DEBUGINFO)");
+			add(d, "libc_debuginfo", MS_CHECK_NO, "drop --no-debuginfo and unset MEMSLEUTH_NO_DEBUGINFO",
+			    "ignored on request (--no-debuginfo or MEMSLEUTH_NO_DEBUGINFO=1)");
 		else if (lc.has_debuginfo)
 			add(d, "libc_debuginfo", MS_CHECK_YES, NULL, "%s (build-id %s)", lc.debuginfo, lc.elf.build_id);
 		else if (lc.libc_found)
@@ -249,6 +313,45 @@ static void check_target(struct ms_doctor *d, const struct ms_target *t)
 	ms_maps_free(&maps);
 }
 
+/* Without a target: this host's own libc, the one memsleuth itself maps
+ * (its path differs between architectures and distributions). */
+static void check_host_libc(struct ms_doctor *d)
+{
+	struct ms_target self;
+	struct ms_err le = { 0 };
+	struct ms_maps maps = { 0 };
+	struct ms_libc lc;
+	char *buf = NULL;
+	size_t len = 0;
+	int ok = ms_target_open(getpid(), &self, &le) == 0 &&
+		 ms_proc_read(getpid(), "maps", &buf, &len, &le) == 0 &&
+		 ms_maps_parse(buf, len, &maps, &le) == 0;
+	self.root[0] = 0;   /* our own files: plain host paths */
+	if (!ok || ms_libc_identify(&self, &maps, NULL, 0, &lc, &le) < 0) {
+		add(d, "glibc_version", MS_CHECK_UNKNOWN, NULL, "host libc: %s", le.msg);
+	} else if (!lc.libc_found) {
+		add(d, "glibc_version", MS_CHECK_UNKNOWN, NULL, "memsleuth is linked statically: host libc not seen");
+	} else {
+		add(d, "glibc_version", lc.elf.glibc_version[0] ? MS_CHECK_YES : MS_CHECK_NO, NULL,
+		    "host libc %s: %s", lc.libc_path, lc.elf.glibc_version[0] ? lc.elf.glibc_version : "not glibc");
+		if (lc.elf.glibc_version[0])
+			check_layout(d, lc.elf.glibc_version);
+		if (lc.debuginfo_ignored)
+			add(d, "libc_debuginfo", MS_CHECK_NO, "drop --no-debuginfo and unset MEMSLEUTH_NO_DEBUGINFO",
+			    "ignored on request (--no-debuginfo or MEMSLEUTH_NO_DEBUGINFO=1)");
+		else
+			add(d, "libc_debuginfo", lc.has_debuginfo ? MS_CHECK_YES : MS_CHECK_NO,
+			    "apt-get install libc6-dbg; memsleuth works without it",
+			    lc.has_debuginfo ? "%s" : "no debug file for build-id %s",
+			    lc.has_debuginfo ? lc.debuginfo : lc.elf.build_id);
+		add(d, "sdt_probes", lc.elf.sdt_memory_probes ? MS_CHECK_YES : MS_CHECK_NO,
+		    "Debian's glibc has none; uprobes on functions work instead",
+		    "%d SDT probes in libc, %d memory_*", lc.elf.sdt_probes, lc.elf.sdt_memory_probes);
+	}
+	free(buf);
+	ms_maps_free(&maps);
+}
+
 int ms_doctor_collect(pid_t pid, struct ms_doctor *d, struct ms_err *e)
 {
 	memset(d, 0, sizeof *d);
@@ -264,24 +367,10 @@ int ms_doctor_collect(pid_t pid, struct ms_doctor *d, struct ms_err *e)
 	    "effective uid %d", (int)geteuid());
 	check_ptrace_host(d);
 	if (pid > 0) {
+		check_namespaces(d, &t);
 		check_target(d, &t);
 	} else {
-		/* without a target, report on this host's own libc */
-		struct ms_elf_info info;
-		struct ms_err le = { 0 };
-		const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
-		if (ms_elf_inspect(libc, &info, &le) == 0) {
-			add(d, "glibc_version", info.glibc_version[0] ? MS_CHECK_YES : MS_CHECK_NO, NULL,
-			    "host libc %s: %s", libc, info.glibc_version[0] ? info.glibc_version : "not glibc");
-			char dbg[512];
-			int has = ms_debuginfo_find("", info.build_id, dbg, sizeof dbg);
-			add(d, "libc_debuginfo", has ? MS_CHECK_YES : MS_CHECK_NO,
-			    "apt-get install libc6-dbg; memsleuth works without it",
-			    has ? "%s" : "no debug file for build-id %s", has ? dbg : info.build_id);
-			add(d, "sdt_probes", info.sdt_memory_probes ? MS_CHECK_YES : MS_CHECK_NO,
-			    "Debian's glibc has none; uprobes on functions work instead",
-			    "%d SDT probes in libc, %d memory_*", info.sdt_probes, info.sdt_memory_probes);
-		}
+		check_host_libc(d);
 	}
 	check_tools(d);
 	struct ms_kconfig kc;

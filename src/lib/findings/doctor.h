@@ -19,6 +19,7 @@ struct ms_check {
 
 struct ms_doctor {
 	pid_t pid;               /* 0: host only */
+	pid_t ns_pid;            /* its PID in its own PID namespace, 0 when the same */
 	char  target_name[64];
 	struct ms_check c[MS_MAX_CHECKS];
 	int   n;

@@ -149,6 +149,11 @@ int ms_elf_inspect_buf(const unsigned char *buf, size_t len, struct ms_elf_info 
 	scan_banner(buf, len, info);
 	if (!info->glibc_version[0] && memmem(buf, len, "musl libc", 9))
 		info->musl = 1;
+	/* A static musl binary has no banner; unless stripped, the debug info
+	 * of musl's crt objects names their source tree (.../musl-1.2.3). */
+	if (!info->has_interp && !info->glibc_version[0] && !memmem(buf, len, "GLIBC_TUNABLES", 14) &&
+	    memmem(buf, len, "/musl-", 6))
+		info->musl = 1;
 	/* A static glibc binary carries no banner, but malloc's and the
 	 * tunables' strings are linked into every one. */
 	if (memmem(buf, len, "GLIBC_TUNABLES", 14) &&

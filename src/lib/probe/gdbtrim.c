@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "probe/target.h"
 #include "util/spawn.h"
 #include "util/subproc.h"
 
@@ -62,7 +63,30 @@ int ms_gdb_trim(pid_t pid, const char *script, int timeout_ms,
 				  "gdb");
 	char pidbuf[24];
 	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
-	char *argv[] = { gdb, "--batch", "-nx", "-q", "-p", pidbuf, "-x", (char *)script, NULL };
+	/* A target in a chroot or another mount namespace: gdb would read the
+	 * host's libc through its "target:" paths and fail to call malloc_trim
+	 * (measured on a Debian 11 chroot); point it at the target's own files,
+	 * where the build-id lookup also finds the target's libc6-dbg. */
+	char sysroot[64], exe[64];
+	snprintf(sysroot, sizeof sysroot, "set sysroot /proc/%d/root", (int)pid);
+	snprintf(exe, sizeof exe, "file /proc/%d/exe", (int)pid);
+	char *argv[14];
+	int n = 0;
+	argv[n++] = gdb;
+	argv[n++] = "--batch";
+	argv[n++] = "-nx";
+	argv[n++] = "-q";
+	if (ms_pid_fs_foreign(pid)) {
+		argv[n++] = "-iex";
+		argv[n++] = sysroot;
+		argv[n++] = "-iex";
+		argv[n++] = exe;
+	}
+	argv[n++] = "-p";
+	argv[n++] = pidbuf;
+	argv[n++] = "-x";
+	argv[n++] = (char *)script;
+	argv[n] = NULL;
 	struct ms_child r = {
 		.argv = argv, .timeout_ms = timeout_ms, .on_stop = stop_inferior,
 		.tick_arg = &pid, .grace_ms = 5000, .stdin_fd = -1, .interrupted = interrupted,

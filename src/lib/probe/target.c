@@ -1,6 +1,7 @@
 #include "probe/target.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,50 @@ int ms_target_open(pid_t pid, struct ms_target *t, struct ms_err *e)
 	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
 	ssize_t n = readlink(link, t->exe, sizeof t->exe - 1);
 	t->exe[n > 0 ? n : 0] = 0;
+	n = readlink(t->root, t->root_link, sizeof t->root_link - 1);
+	t->root_link[n > 0 ? n : 0] = 0;
 	return 0;
+}
+
+void ms_root_relative(const char *root, const char *root_link, const char *path,
+		      char *out, size_t outlen)
+{
+	size_t rl = strlen(root_link);
+	/* " (deleted)" and the like cannot be helped here: map_files can */
+	if (rl > 1 && root_link[0] == '/' && !strncmp(path, root_link, rl) && path[rl] == '/')
+		path += rl;
+	snprintf(out, outlen, "%s%s", root, path);
 }
 
 void ms_target_path(const struct ms_target *t, const char *path, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "%s%s", t->root, path);
+	ms_root_relative(t->root, t->root_link, path, out, outlen);
+}
+
+int ms_target_mapped_path(const struct ms_target *t, uint64_t start, uint64_t end,
+			  const char *path, char *out, size_t outlen)
+{
+	/* Lookups in map_files need CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE
+	 * since 5.9); access() is enough to tell. */
+	snprintf(out, outlen, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)t->pid, start, end);
+	if (access(out, R_OK) == 0)
+		return 1;
+	ms_target_path(t, path, out, outlen);
+	return 0;
+}
+
+int ms_pid_fs_foreign(pid_t pid)
+{
+	char link[64], root[PATH_MAX], ours[64] = "", theirs[64] = "";
+	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
+	ssize_t n = readlink(link, root, sizeof root - 1);
+	root[n > 0 ? n : 0] = 0;
+	if (n > 0 && strcmp(root, "/"))
+		return 1;
+	snprintf(link, sizeof link, "/proc/%d/ns/mnt", (int)pid);
+	n = readlink(link, theirs, sizeof theirs - 1);
+	theirs[n > 0 ? n : 0] = 0;
+	n = readlink("/proc/self/ns/mnt", ours, sizeof ours - 1);
+	ours[n > 0 ? n : 0] = 0;
+	return theirs[0] && ours[0] && strcmp(theirs, ours) != 0;
 }

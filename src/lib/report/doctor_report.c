@@ -4,7 +4,10 @@
 
 void ms_doctor_text(const struct ms_doctor *d, FILE *out)
 {
-	if (d->pid)
+	if (d->pid && d->ns_pid)
+		fprintf(out, "memsleuth doctor: this host, and process %d (%s; PID %d in its own namespace)\n\n",
+			(int)d->pid, d->target_name, (int)d->ns_pid);
+	else if (d->pid)
 		fprintf(out, "memsleuth doctor: this host, and process %d (%s)\n\n", (int)d->pid, d->target_name);
 	else
 		fprintf(out, "memsleuth doctor: this host (give a PID to check a target too)\n\n");
@@ -33,6 +36,8 @@ void ms_doctor_json(const struct ms_doctor *d, struct ms_json *j)
 		ms_json_i64(j, d->pid);
 	else
 		ms_json_null(j);
+	if (d->ns_pid)
+		ms_json_ki64(j, "ns_pid", d->ns_pid);
 	ms_json_key(j, "checks");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < d->n; i++) {

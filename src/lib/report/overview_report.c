@@ -122,6 +122,9 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	ms_json_ku64(j, "malloc_rss_bytes", ms_overview_malloc_rss(ov));
 	ms_json_kstr(j, "allocator", ms_allocator_name(ov->libc.allocator));
 	ms_json_kstr(j, "glibc_version", ov->libc.elf.glibc_version[0] ? ov->libc.elf.glibc_version : NULL);
+	ms_json_kstr(j, "libc_read_as", ov->libc.libc_found ? ov->libc.libc_file : NULL);
+	ms_json_kstr(j, "libc_debuginfo", ov->libc.has_debuginfo ? ov->libc.debuginfo : NULL);
+	ms_json_kbool(j, "debuginfo_ignored", ov->libc.debuginfo_ignored);
 	ms_json_kbool(j, "memory_readable", ov->memory_readable);
 	ms_json_ku64(j, "arena_heaps", ov->arena_heaps);
 	ms_json_kbool(j, "arena_heaps_verified", ov->arena_heaps_verified);
