@@ -1,14 +1,283 @@
-/* Not built yet: this step is tracked as issue #5.  The file is replaced
- * wholesale when the step lands. */
+/* memsleuth syscalls: brk, mmap, munmap, mprotect and madvise of one
+ * process, per thread, with the best tracing facility the host allows. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "findings/memsyssum.h"
+#include "findings/sysbackend.h"
+#include "probe/procfs.h"
+#include "probe/systrace.h"
+#include "probe/target.h"
+#include "report/json.h"
+#include "report/table.h"
+#include "util/paths.h"
+#include "util/size.h"
 #include "steps.h"
+
+static const char *const prog = "memsleuth syscalls";
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig) { (void)sig; stop_requested = 1; }
+
+struct run {
+	struct ms_sys_summary sum;
+	int events;                 /* --events: print the timeline */
+	double t0;
+	pid_t target;
+};
+
+static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
+{
+	struct run *r = ctx;
+	for (uint64_t i = 0; i < n; i++)
+		ms_sys_summary_add(&r->sum, ev);
+	if (r->events) {
+		char line[512], times[40] = "";
+		const struct ms_sys_thread *t = ms_sys_summary_thread(&r->sum, ev->tid);
+		ms_sysev_format(ev, line, sizeof line);
+		if (n > 1)
+			snprintf(times, sizeof times, "  (%llu more times)", (unsigned long long)n);
+		printf("%10.6f %7d %-16s %s%s\n", ms_now() - r->t0, (int)ev->tid, t ? t->name : "?", line, times);
+	}
+}
+
+static void on_ready(void *ctx, pid_t pid)
+{
+	struct run *r = ctx;
+	r->target = pid;
+	r->t0 = ms_now();
+	/* the break before the first traced brk (a launched command has none yet) */
+	ms_sys_summary_set_brk(&r->sum, pid, ms_proc_brk(pid));
+	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)\n"
+		"Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
+		"and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.\n\n"
+		"  --backend B     auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)\n"
+		"  --events        print every call with decoded flags as it happens\n"
+		"  --duration S    stop after S seconds (default: when the target exits, or Ctrl-C)\n"
+		"  --stap-setup    allow preparing the stap bpf runtime in your cache dir (implied for root)\n"
+		"  --json          machine-readable summary (docs/json/syscalls.md)\n"
+		"  -h, --help      this help\n");
+}
+
+static const char *const sc_heads[] = { "TID", "THREAD", "SYSCALL", "COUNT", "BYTES" };
+
+static void print_text(const struct run *r, const struct ms_backend_choice *c, double secs,
+		       const struct ms_systrace *t)
+{
+	struct ms_table tb;
+	char sz[MS_SIZE_BUF];
+	printf("memory syscalls of process %d via %s, %.1f s\n\n", (int)r->target, ms_backend_name(c->backend), secs);
+	ms_table_init(&tb, "rllrr", sc_heads);
+	for (size_t i = 0; i < r->sum.nthreads; i++) {
+		const struct ms_sys_thread *th = &r->sum.threads[i];
+		for (int s = 0; s < MS_SC_N; s++)
+			if (th->sc[s].count)
+				ms_table_rowf(&tb, "%d\t%s\t%s\t%llu\t%s", (int)th->tid, th->name, ms_sc_name((enum ms_sc)s),
+					      (unsigned long long)th->sc[s].count, ms_size_fmt(th->sc[s].bytes, sz));
+	}
+	for (int s = 0; s < MS_SC_N; s++)
+		if (r->sum.total[s].count)
+			ms_table_rowf(&tb, "all\t\t%s\t%llu\t%s", ms_sc_name((enum ms_sc)s),
+				      (unsigned long long)r->sum.total[s].count, ms_size_fmt(r->sum.total[s].bytes, sz));
+	ms_table_print(&tb, stdout, "  ");
+	ms_table_free(&tb);
+	if (t->lost)
+		printf("\nWARNING: the backend lost %llu events: counts are low\n", (unsigned long long)t->lost);
+	if (t->warning[0])
+		printf("\nWARNING: %s\n", t->warning);
+	printf("\n");
+	ms_sys_interpret(&r->sum, stdout);
+}
+
+static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
+{
+	ms_json_arr_begin(j);
+	for (int s = 0; s < MS_SC_N; s++) {
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "syscall", ms_sc_name((enum ms_sc)s));
+		ms_json_ku64(j, "count", c[s].count);
+		ms_json_ku64(j, "bytes", c[s].bytes);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+}
+
+static void print_json(const struct run *r, const struct ms_backend_choice *c, double secs,
+		       const struct ms_systrace *t)
+{
+	struct ms_json j;
+	const struct ms_sys_summary *s = &r->sum;
+	ms_json_init(&j, stdout);
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "backend", ms_backend_name(c->backend));
+	ms_json_kstr(&j, "backend_reason", c->why);
+	ms_json_ki64(&j, "pid", r->target);
+	ms_json_kdouble(&j, "seconds", secs);
+	ms_json_ku64(&j, "events", s->events);
+	ms_json_ku64(&j, "lost", t->lost);
+	ms_json_ku64(&j, "unpaired", t->unpaired);
+	ms_json_kstr(&j, "warning", t->warning[0] ? t->warning : NULL);
+	ms_json_ku64(&j, "failed", s->failed);
+	ms_json_key(&j, "totals");
+	json_counts(&j, s->total);
+	ms_json_key(&j, "threads");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; i < s->nthreads; i++) {
+		ms_json_obj_begin(&j);
+		ms_json_ki64(&j, "tid", s->threads[i].tid);
+		ms_json_kstr(&j, "name", s->threads[i].name);
+		ms_json_ku64(&j, "arena_heaps_created", s->threads[i].heaps_created);
+		ms_json_key(&j, "syscalls");
+		json_counts(&j, s->threads[i].sc);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	ms_json_ku64(&j, "arena_heaps_created", s->heaps_created);
+	ms_json_key(&j, "arena_heaps");
+	ms_json_obj_begin(&j);
+	ms_json_ku64(&j, "created", s->heaps_created);
+	ms_json_ku64(&j, "trims", s->heap_trims);
+	ms_json_ku64(&j, "trim_bytes", s->heap_trim_bytes);
+	ms_json_ku64(&j, "grows", s->heap_grows);
+	ms_json_ku64(&j, "grow_bytes", s->heap_grow_bytes);
+	ms_json_ku64(&j, "shrinks", s->heap_shrinks);
+	ms_json_ku64(&j, "shrink_bytes", s->heap_shrink_bytes);
+	ms_json_ku64(&j, "destroyed", s->heaps_destroyed);
+	ms_json_obj_end(&j);
+	ms_json_key(&j, "returned");
+	ms_json_obj_begin(&j);
+	ms_json_ku64(&j, "madvise_bytes", s->madvise_returned);
+	ms_json_ku64(&j, "madv_dontneed_bytes", s->madv_dontneed);
+	ms_json_ku64(&j, "madv_free_bytes", s->madv_free);
+	ms_json_ku64(&j, "munmap_bytes", s->munmap_returned);
+	ms_json_obj_end(&j);
+	ms_json_key(&j, "brk");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; i < s->nbrk; i++) {
+		ms_json_obj_begin(&j);
+		ms_json_ki64(&j, "pid", s->brk[i].tgid);
+		ms_json_ku64(&j, "start", s->brk[i].first);
+		ms_json_ku64(&j, "high_water", s->brk[i].high);
+		ms_json_ku64(&j, "end", s->brk[i].cur);
+		ms_json_ku64(&j, "grown_bytes", s->brk[i].grown);
+		ms_json_ku64(&j, "shrunk_bytes", s->brk[i].shrunk);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	ms_json_key(&j, "interpretation");
+	ms_json_arr_begin(&j);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (m) {
+		ms_sys_interpret(s, m);
+		fclose(m);
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+			ms_json_str(&j, line);
+		free(text);
+	}
+	ms_json_arr_end(&j);
+	ms_json_obj_end(&j);
+	ms_json_end(&j);
+}
+
+static int run_backend(enum ms_backend b, struct ms_systrace *t, struct ms_err *e)
+{
+	switch (b) {
+	case MS_BE_STAP:
+	case MS_BE_STAP_BPF:     return ms_systrace_stap(t, e);
+	case MS_BE_BPFTRACE:     return ms_systrace_bpftrace(t, e);
+	case MS_BE_TRACEFS:      return ms_systrace_tracefs(t, e);
+	default:                 return ms_systrace_ptrace(t, e);
+	}
+}
 
 int cmd_syscalls(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memsleuth syscalls: not available in this build yet (tracked as issue #5; "
-		"run 'memsleuth --help' for the steps that are)\n");
-	return MS_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "backend", required_argument, 0, 'b' }, { "events", no_argument, 0, 'e' },
+		{ "duration", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
+		{ "stap-setup", no_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	enum ms_backend want = MS_BE_AUTO;
+	int json = 0, setup_ok = geteuid() == 0, c;
+	struct run *r = calloc(1, sizeof *r);
+	struct ms_systrace t = { .target_status = -1 };
+	if (!r || ms_sys_summary_init(&r->sum) < 0)
+		ms_fatal(prog, NULL, "out of memory");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'b':
+			want = ms_backend_parse(optarg);
+			if (want == MS_BE_N)
+				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", optarg);
+			break;
+		case 'e': r->events = 1; break;
+		case 'd':
+			t.duration = strtod(optarg, &end);
+			if (*end || t.duration <= 0 || t.duration > 1e6)
+				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+			break;
+		case 'j': json = 1; break;
+		case 's': setup_ok = 1; break;
+		case 'h': usage(stdout); return MS_EXIT_OK;
+		default: usage(stderr); return MS_EXIT_ERROR;
+		}
+	}
+	struct ms_err e;
+	struct ms_target tg;
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
+		t.cmd = argv + optind;
+	} else if (optind + 1 == argc) {
+		if (ms_pid_parse(argv[optind], &t.pid, &e) < 0 || ms_target_open(t.pid, &tg, &e) < 0)
+			ms_die(prog, &e, MS_EXIT_ERROR);
+	} else {
+		usage(stderr);
+		return MS_EXIT_ERROR;
+	}
+	struct ms_backend_choice ch;
+	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	fprintf(stderr, "%s: backend %s: %s\n", prog, ms_backend_name(ch.backend), ch.why);
+	char script[4096];
+	if (ch.backend == MS_BE_STAP || ch.backend == MS_BE_STAP_BPF) {
+		if (ms_resource_path(MS_RES_STAP, "memsyscalls.stp", script, sizeof script) < 0)
+			ms_fatal(prog, "reinstall memsleuth", "%s: not found", script);
+		t.script = script;
+		t.stap_tree = ch.backend == MS_BE_STAP_BPF ? ch.stap_tree : NULL;
+	}
+	struct sigaction sa = { .sa_handler = on_stop };   /* no SA_RESTART: waits wake up */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	t.stop = &stop_requested;
+	t.on_event = on_event;
+	t.on_ready = on_ready;
+	t.ctx = r;
+	r->t0 = ms_now();
+	r->target = t.pid;
+	if (run_backend(ch.backend, &t, &e) < 0)
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	double secs = ms_now() - r->t0;
+	if (t.cmd && t.target_status != -1 && WIFEXITED(t.target_status) && WEXITSTATUS(t.target_status) == 127)
+		fprintf(stderr, "%s: %s: could not be started (not found?)\n", prog, t.cmd[0]);
+	if (json)
+		print_json(r, &ch, secs, &t);
+	else
+		print_text(r, &ch, secs, &t);
+	ms_sys_summary_free(&r->sum);
+	free(r);
+	return MS_EXIT_OK;
 }

@@ -1,0 +1,73 @@
+/* What a trace of memory syscalls means: per thread x syscall counts and
+ * bytes, totals, the life of glibc arena heaps (created by an aligned
+ * PROT_NONE|MAP_NORESERVE reservation and trimming munmaps, grown by
+ * mprotect, shrunk by madvise), the brk high-water mark and the bytes given
+ * back.  Fed one paired event at a time by whichever backend traced. */
+#ifndef MS_MEMSYSSUM_H
+#define MS_MEMSYSSUM_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "records/memsys.h"
+
+/* glibc's HEAP_MAX_SIZE on 64-bit (2 * DEFAULT_MMAP_THRESHOLD_MAX): a
+ * PROT_NONE|MAP_NORESERVE reservation at least this big is an arena heap. */
+#define MS_ARENA_HEAP_SIZE (64ull << 20)
+#define MS_SUM_MAX_THREADS 4096
+#define MS_SUM_MAX_HEAPS   4096
+#define MS_SUM_MAX_PROCS   64
+
+struct ms_sys_count { uint64_t count, bytes; };
+
+struct ms_sys_thread {
+	pid_t tid, tgid;
+	char  name[17];
+	struct ms_sys_count sc[MS_SC_N];
+	uint64_t heaps_created;
+};
+
+struct ms_sys_heap { uint64_t start, end; pid_t tgid; int live; };
+
+struct ms_sys_brk {               /* per process: the break as traced */
+	pid_t tgid;
+	uint64_t first, cur, high;    /* 0 = not known yet */
+	uint64_t grown, shrunk;       /* bytes moved up / down */
+};
+
+struct ms_sys_summary {
+	struct ms_sys_thread *threads;  /* in order of first appearance */
+	size_t nthreads;
+	struct ms_sys_count total[MS_SC_N];
+	uint64_t events, failed;        /* paired events; those returning -errno */
+	struct ms_sys_heap *heaps;
+	size_t nheaps;
+	uint64_t heaps_created, heaps_destroyed, heaps_overflow;
+	uint64_t heap_trims, heap_trim_bytes;          /* munmaps cutting a reservation to alignment */
+	uint64_t heap_grows, heap_grow_bytes;          /* mprotect to read/write inside a heap */
+	uint64_t heap_shrinks, heap_shrink_bytes;      /* madvise/munmap giving a heap's tail back */
+	uint64_t madvise_returned, madv_dontneed, madv_free;  /* bytes */
+	uint64_t munmap_returned;       /* munmap bytes other than reservation trims */
+	struct ms_sys_brk brk[MS_SUM_MAX_PROCS];
+	size_t nbrk;
+	uint64_t threads_overflow;
+};
+
+int  ms_sys_summary_init(struct ms_sys_summary *s);
+void ms_sys_summary_free(struct ms_sys_summary *s);
+/* The break before tracing began (from /proc/PID/stat's start_brk and the
+ * [heap] mapping), so that the first brk() of the trace has a size. */
+void ms_sys_summary_set_brk(struct ms_sys_summary *s, pid_t tgid, uint64_t brk);
+void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *ev);
+/* Bytes a thread's / the total brk calls moved the break (up + down). */
+const struct ms_sys_thread *ms_sys_summary_thread(const struct ms_sys_summary *s, pid_t tid);
+
+/* Plain-words findings, one sentence per line, into out. */
+void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out);
+
+/* The current break of a live process: end of its [heap] mapping, or
+ * start_brk when it has none yet.  0 when unknown. */
+uint64_t ms_proc_brk(pid_t pid);
+
+#endif

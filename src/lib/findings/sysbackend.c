@@ -1,0 +1,149 @@
+#include "findings/sysbackend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "probe/systrace.h"
+#include "util/paths.h"
+
+static const char *const names[MS_BE_N] = {
+	[MS_BE_AUTO] = "auto", [MS_BE_STAP] = "stap", [MS_BE_STAP_BPF] = "stap-bpf",
+	[MS_BE_BPFTRACE] = "bpftrace", [MS_BE_TRACEFS] = "tracefs", [MS_BE_PTRACE] = "ptrace",
+};
+
+const char *ms_backend_name(enum ms_backend b) { return b < MS_BE_N ? names[b] : "?"; }
+
+enum ms_backend ms_backend_parse(const char *s)
+{
+	for (int i = 0; i < MS_BE_N; i++)
+		if (strcmp(names[i], s) == 0)
+			return (enum ms_backend)i;
+	return MS_BE_N;
+}
+
+static int in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	if (!path)
+		path = "/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return 1;
+		p += n + (p[n] == ':');
+	}
+	return 0;
+}
+
+/* Run the set-up script (idempotent, fast once cached) and take its tree. */
+static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
+{
+	char script[PATH_MAX], cmd[PATH_MAX + 64], line[PATH_MAX + 32];
+	if (ms_resource_path(MS_RES_HELPER, "stap-bpf-setup", script, sizeof script) < 0)
+		return ms_err_set(e, 0, "stap-bpf-setup not found", "reinstall memsleuth", "%s", script);
+	snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", script, geteuid() == 0 ? "" : "--consent");
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return ms_err_set(e, 0, "cannot run", "try --backend tracefs", "%s", script);
+	char last[512] = "";
+	c->stap_tree[0] = 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "STAP_BPF_TREE=", 14) == 0)
+			snprintf(c->stap_tree, sizeof c->stap_tree, "%s", line + 14);
+		else   /* the script names itself; the error line names the set-up */
+			snprintf(last, sizeof last, "%s",
+				 strncmp(line, "stap-bpf-setup: ", 16) == 0 ? line + 16 : line);
+	}
+	int st = pclose(f);
+	if (st != 0 || !c->stap_tree[0])
+		return ms_err_set(e, 0, last[0] ? last : "set-up failed", "use --backend tracefs or ptrace",
+				  "stap bpf runtime set-up");
+	return 0;
+}
+
+int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *c, struct ms_err *e)
+{
+	struct utsname u;
+	char p[PATH_MAX + 64];
+	int root = geteuid() == 0;
+	uname(&u);
+	switch (b) {
+	case MS_BE_STAP:
+		if (!in_path("stap"))
+			return ms_err_set(e, 0, "not installed", "apt-get install systemtap", "stap");
+		if (access("/proc/modules", F_OK) != 0)
+			return ms_err_set(e, 0, "kernel without module support (no /proc/modules): the module runtime cannot load",
+					  "use --backend stap-bpf", "stap");
+		snprintf(p, sizeof p, "/lib/modules/%s/build", u.release);
+		if (access(p, F_OK) != 0)
+			return ms_err_set(e, 0, "no kernel headers", "install linux-headers-$(uname -r), or use --backend stap-bpf",
+					  "stap: %s", p);
+		if (!root)
+			return ms_err_set(e, 0, "loading a module needs root (or group stapusr)", "run as root", "stap");
+		snprintf(c->why, sizeof c->why, "stap: module runtime with %s", p);
+		return 0;
+	case MS_BE_STAP_BPF:
+		if (!in_path("stap"))
+			return ms_err_set(e, 0, "not installed", "apt-get install systemtap", "stap-bpf");
+		if (!root)
+			return ms_err_set(e, 0, "loading BPF programs needs root", "run as root, or use --backend ptrace", "stap-bpf");
+		if (!setup_ok)
+			return ms_err_set(e, 0, "needs its set-up (kernel headers tree in a cache dir)",
+					  "add --stap-setup to allow it", "stap-bpf");
+		if (stap_bpf_setup(c, e) < 0)
+			return -1;
+		snprintf(c->why, sizeof c->why, "stap-bpf: --runtime=bpf with raw sys_enter/sys_exit tracepoints, tree %s", c->stap_tree);
+		return 0;
+	case MS_BE_BPFTRACE:
+		if (!in_path("bpftrace"))
+			return ms_err_set(e, 0, "not installed", "apt-get install bpftrace", "bpftrace");
+		if (!root)
+			return ms_err_set(e, 0, "needs root", "run as root, or use --backend ptrace", "bpftrace");
+		snprintf(c->why, sizeof c->why, "bpftrace: tracepoints syscalls:sys_enter_*/sys_exit_*");
+		return 0;
+	case MS_BE_TRACEFS:
+		snprintf(p, sizeof p, "%s/instances", ms_tracefs_root());
+		if (access(p, W_OK) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
+			return ms_err_set(e, 0, root ? "not mounted" : "not writable (needs root)",
+					  "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace",
+					  "tracefs %s", ms_tracefs_root());
+		snprintf(c->why, sizeof c->why, "tracefs: syscall tracepoints in a private instance of %s", ms_tracefs_root());
+		return 0;
+	case MS_BE_PTRACE:
+		snprintf(c->why, sizeof c->why, "ptrace: stops the traced threads at each memory syscall (slowest)");
+		return 0;
+	default:
+		return ms_err_set(e, 0, "unknown backend", "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend");
+	}
+}
+
+int ms_backend_choose(enum ms_backend want, int setup_ok, struct ms_backend_choice *c, struct ms_err *e)
+{
+	memset(c, 0, sizeof *c);
+	if (want != MS_BE_AUTO) {
+		c->backend = want;
+		return ms_backend_check(want, setup_ok, c, e);
+	}
+	char rejected[768] = "";
+	size_t off = 0;
+	for (int b = MS_BE_STAP; b < MS_BE_N; b++) {
+		struct ms_err why;
+		if (ms_backend_check((enum ms_backend)b, setup_ok, c, &why) == 0) {
+			char chosen[1024];
+			snprintf(chosen, sizeof chosen, "%s%s%s", c->why, off ? "; not better ones: " : "", rejected);
+			snprintf(c->why, sizeof c->why, "%s", chosen);
+			c->backend = (enum ms_backend)b;
+			return 0;
+		}
+		if (off < sizeof rejected)
+			off += (size_t)snprintf(rejected + off, sizeof rejected - off, "%s%s (%s)", off ? "; " : "",
+						why.msg, why.hint);
+	}
+	return ms_err_set(e, 0, "no backend usable", "see memsleuth doctor", "syscalls");
+}

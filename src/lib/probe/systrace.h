@@ -1,0 +1,59 @@
+/* Tracing brk, mmap, munmap, mprotect and madvise of one process (all its
+ * threads) with one of several kernel facilities.  Every backend delivers
+ * the same paired records (records/memsys.h) through on_event and leaves
+ * nothing behind: no tracefs instance, no stopped thread, no child. */
+#ifndef MS_SYSTRACE_H
+#define MS_SYSTRACE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "records/memsys.h"
+#include "util/err.h"
+
+struct ms_systrace {
+	/* the target: an existing process, or a command launched held until
+	 * tracing is live */
+	pid_t pid;
+	char *const *cmd;
+	double duration;                       /* seconds; 0 = until the target exits */
+	volatile sig_atomic_t *stop;           /* set by the caller's SIGINT/SIGTERM handler */
+	/* n > 1: the same call, same arguments and result, n times in a row
+	 * (the script backends fold repeats in the kernel) */
+	void (*on_event)(void *ctx, const struct ms_sysev *ev, uint64_t n);
+	void (*on_ready)(void *ctx, pid_t pid); /* tracing is live */
+	void *ctx;
+	/* script backends (stap, bpftrace) */
+	const char *script;                    /* stap/memsyscalls.stp */
+	const char *stap_tree;                 /* stap-bpf: the set-up cache dir; NULL = module runtime */
+	int held_go;                           /* internal: releases a held command */
+	/* results */
+	pid_t traced_pid;                      /* the launched command's pid */
+	int target_status;                     /* its wait status, -1 when not ours / still alive */
+	uint64_t lost;                         /* events the facility dropped */
+	uint64_t unpaired;                     /* exits seen without their entry */
+	char warning[256];                     /* the trace is incomplete, and why; "" if not */
+};
+
+int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e);
+int ms_systrace_ptrace(struct ms_systrace *t, struct ms_err *e);
+int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e);
+int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e);
+
+/* Where tracefs is: $MEMSLEUTH_TRACEFS, else /sys/kernel/tracing. */
+const char *ms_tracefs_root(void);
+
+/* --- shared by the backends (probe/systrace_common.c) --- */
+
+/* Fork cmd stopped before execvp until ms_held_release(); returns the pid. */
+pid_t ms_held_spawn(char *const *cmd, int *gofd, struct ms_err *e);
+void  ms_held_release(int *gofd);
+/* A pidfd that becomes readable when pid exits (-1 when unsupported). */
+int   ms_pidfd(pid_t pid);
+/* Has the target ended?  Reaps a launched child and records its status. */
+int   ms_target_gone(struct ms_systrace *t, int pidfd);
+/* Seconds since an arbitrary start (CLOCK_MONOTONIC). */
+double ms_now(void);
+
+#endif

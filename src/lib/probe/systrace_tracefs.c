@@ -1,0 +1,338 @@
+/* tracefs backend: the kernel's own syscall tracepoints in a private
+ * instance (instances/memsleuth-PID-RANDOM), so that nothing another user
+ * of ftrace set up is touched.  set_event_pid holds the target's threads,
+ * options/event-fork adds the threads they create, record-tgid gives the
+ * process of each line.  The instance is removed on every way out. */
+#include "probe/systrace.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_TRACEFS "/sys/kernel/tracing"
+
+const char *ms_tracefs_root(void)
+{
+	const char *r = getenv("MEMSLEUTH_TRACEFS");
+	return r && *r ? r : DEFAULT_TRACEFS;
+}
+
+struct inst {
+	char dir[512];
+	int  made;
+};
+
+static int put(const struct inst *in, const char *file, const char *val, int append, struct ms_err *e)
+{
+	char path[768];
+	snprintf(path, sizeof path, "%s/%s", in->dir, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC));
+	if (fd < 0)
+		return ms_err_set(e, errno, NULL, "is this kernel built with syscall tracepoints? try --backend ptrace", "%s", path);
+	ssize_t n = write(fd, val, strlen(val));
+	int err = errno;
+	close(fd);
+	if (n != (ssize_t)strlen(val))
+		return ms_err_set(e, n < 0 ? err : EIO, NULL, "try --backend ptrace", "writing '%s' to %s", val, path);
+	return 0;
+}
+
+/* Mounted?  The default place is mounted for the user when we are root
+ * (the same as `mount -t tracefs nodev /sys/kernel/tracing`). */
+static int tracefs_ready(const char *root, struct ms_err *e)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/instances", root);
+	if (access(p, F_OK) == 0)
+		return 0;
+	if (strcmp(root, DEFAULT_TRACEFS) == 0 && geteuid() == 0
+	    && mount("nodev", DEFAULT_TRACEFS, "tracefs", 0, NULL) == 0 && access(p, F_OK) == 0)
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return ms_err_set(e, errno, NULL, "run as root, or use --backend ptrace", "tracefs %s", root);
+	return ms_err_set(e, 0, "not mounted", "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace",
+			  "tracefs %s", root);
+}
+
+static int inst_make(struct inst *in, struct ms_err *e)
+{
+	const char *root = ms_tracefs_root();
+	if (tracefs_ready(root, e) < 0)
+		return -1;
+	unsigned seed = (unsigned)getpid() ^ (unsigned)(ms_now() * 1e6);
+	for (int tries = 0; tries < 16; tries++) {
+		snprintf(in->dir, sizeof in->dir, "%s/instances/memsleuth-%d-%08x", root, (int)getpid(),
+			 (unsigned)rand_r(&seed));
+		if (mkdir(in->dir, 0700) == 0) {
+			in->made = 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return ms_err_set(e, errno, NULL,
+					  errno == EACCES || errno == EPERM ? "run as root, or use --backend ptrace"
+					  : "tracefs is busy (too many instances?); try --backend ptrace",
+					  "tracefs instance %s", in->dir);
+	}
+	return ms_err_set(e, EEXIST, NULL, "remove stale instances/memsleuth-* directories", "tracefs instance");
+}
+
+/* rmdir fails with EBUSY while a reader holds trace_pipe: retry briefly. */
+static void inst_remove(struct inst *in)
+{
+	if (!in->made)
+		return;
+	for (int i = 0; i < 50; i++) {
+		if (rmdir(in->dir) == 0 || errno == ENOENT)
+			break;
+		usleep(20000);
+	}
+	in->made = 0;
+}
+
+static const char *const sc_tp[MS_SC_N] = {
+	[MS_SC_BRK] = "brk", [MS_SC_MMAP] = "mmap", [MS_SC_MUNMAP] = "munmap",
+	[MS_SC_MPROTECT] = "mprotect", [MS_SC_MADVISE] = "madvise",
+};
+
+static int events_enable(const struct inst *in, const char *val, struct ms_err *e)
+{
+	char f[128];
+	for (int i = 0; i < MS_SC_N; i++)
+		for (int x = 0; x < 2; x++) {
+			snprintf(f, sizeof f, "events/syscalls/sys_%s_%s/enable", x ? "exit" : "enter", sc_tp[i]);
+			if (put(in, f, val, 0, e) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+/* Every thread of pid into set_event_pid (appending). */
+static int add_threads(const struct inst *in, pid_t pid, struct ms_err *e)
+{
+	char path[64], num[24];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return ms_err_set(e, errno, NULL, "is the process still running?", "%s", path);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)) && n < 100000) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(num, sizeof num, "%s", de->d_name);
+		if (put(in, "set_event_pid", num, 1, e) < 0 && errno != ESRCH) {
+			closedir(d);
+			return -1;
+		}
+		n++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* "COMM-TID (  TGID) [CPU] FLAGS  SECS.USECS: sys_NAME(a: v, ...)" or
+ * "...: sys_NAME -> 0xRET".  Returns 'E', 'X' or 0. */
+static int parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
+{
+	memset(ev, 0, sizeof *ev);
+	char *cpu = strstr(line, ") [");
+	if (!cpu)
+		return 0;
+	char *open = cpu;
+	while (open > line && *open != '(')
+		open--;
+	if (*open != '(')
+		return 0;
+	ev->tgid = (pid_t)strtol(open + 1, NULL, 10);
+	char *dash = open;
+	while (dash > line && *dash != '-')
+		dash--;
+	ev->tid = (pid_t)strtol(dash + 1, NULL, 10);
+	char *comm = line;
+	while (*comm == ' ')
+		comm++;
+	if (dash > comm && strncmp(comm, "<...>", 5) != 0)   /* <...>: not in saved_cmdlines */
+		snprintf(ev->comm, sizeof ev->comm, "%.*s", (int)(dash - comm), comm);
+	char *ev_at = strstr(cpu, ": sys_");
+	if (!ev_at || ev->tid <= 0)
+		return 0;
+	char *ts = ev_at;
+	while (ts > cpu && ts[-1] != ' ')
+		ts--;
+	ev->ts_ns = (uint64_t)(strtod(ts, NULL) * 1e9);
+	char *name = ev_at + 6;
+	size_t nl = strcspn(name, "( ");
+	char nm[16];
+	if (nl == 0 || nl >= sizeof nm)
+		return 0;
+	memcpy(nm, name, nl);
+	nm[nl] = 0;
+	ev->sc = ms_sc_from_name(nm);
+	if (ev->sc == MS_SC_N)
+		return 0;
+	if (name[nl] == ' ') {
+		char *arrow = strstr(name + nl, "-> ");
+		if (!arrow)
+			return 0;
+		*ret = (int64_t)strtoull(arrow + 3, NULL, 0);
+		return 'X';
+	}
+	char *p = name + nl + 1;
+	for (int i = 0; i < 4 && p; i++) {
+		char *colon = strstr(p, ": ");
+		if (!colon)
+			break;
+		ev->arg[i] = strtoull(colon + 2, &p, 0);
+	}
+	return 'E';
+}
+
+struct reader {
+	char buf[1 << 16];
+	size_t len;
+	struct ms_pairer pair;
+};
+
+static void consume(struct ms_systrace *t, struct reader *r)
+{
+	char *start = r->buf, *nl;
+	while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->buf)))) {
+		*nl = 0;
+		struct ms_sysev ev, done;
+		int64_t ret = 0;
+		int k = parse_line(start, &ev, &ret);
+		if (k == 'E')
+			ms_pairer_enter(&r->pair, &ev);
+		else if (k == 'X' && ms_pairer_exit(&r->pair, ev.tid, ev.sc, ret, ev.ts_ns, &done))
+			t->on_event(t->ctx, &done, 1);
+		start = nl + 1;
+	}
+	r->len -= (size_t)(start - r->buf);
+	memmove(r->buf, start, r->len);
+	if (r->len == sizeof r->buf)   /* a line longer than the buffer: drop it */
+		r->len = 0;
+}
+
+/* Read what trace_pipe has now; 0 = nothing, -1 = error. */
+static int pump(struct ms_systrace *t, struct reader *r, int fd)
+{
+	ssize_t n = read(fd, r->buf + r->len, sizeof r->buf - r->len);
+	if (n > 0) {
+		r->len += (size_t)n;
+		consume(t, r);
+		return 1;
+	}
+	return n == 0 || errno == EAGAIN || errno == EINTR ? 0 : -1;
+}
+
+static uint64_t overruns(const struct inst *in)
+{
+	char path[640], line[256];
+	uint64_t total = 0;
+	for (int cpu = 0; cpu < 4096; cpu++) {
+		snprintf(path, sizeof path, "%s/per_cpu/cpu%d/stats", in->dir, cpu);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			break;
+		while (fgets(line, sizeof line, f)) {
+			unsigned long long v;
+			if (sscanf(line, "overrun: %llu", &v) == 1 || sscanf(line, "dropped events: %llu", &v) == 1)
+				total += v;
+		}
+		fclose(f);
+	}
+	return total;
+}
+
+static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *gofd, struct ms_err *e)
+{
+	/* ring buffer per CPU: 64 MiB in all, between 1 and 16 MiB each */
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	long kb = 65536 / (cpus > 0 ? cpus : 1);
+	char kbs[24];
+	snprintf(kbs, sizeof kbs, "%ld", kb < 1024 ? 1024 : kb > 16384 ? 16384 : kb);
+	if (put(in, "tracing_on", "0", 0, e) < 0 || put(in, "buffer_size_kb", kbs, 0, e) < 0
+	    || put(in, "options/event-fork", "1", 0, e) < 0
+	    || put(in, "options/record-tgid", "1", 0, e) < 0)
+		return -1;
+	if (t->cmd) {
+		char num[24];
+		snprintf(num, sizeof num, "%d", (int)t->traced_pid);
+		if (put(in, "set_event_pid", num, 0, e) < 0)
+			return -1;
+	} else if (add_threads(in, t->pid, e) < 0) {
+		return -1;
+	}
+	if (events_enable(in, "1", e) < 0 || put(in, "tracing_on", "1", 0, e) < 0)
+		return -1;
+	/* threads born between the listing and event-fork taking effect */
+	if (!t->cmd && add_threads(in, t->pid, e) < 0)
+		return -1;
+	char pipe_path[640];
+	snprintf(pipe_path, sizeof pipe_path, "%s/trace_pipe", in->dir);
+	int fd = open(pipe_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return ms_err_set(e, errno, NULL, "try --backend ptrace", "%s", pipe_path);
+	int pidfd = ms_pidfd(t->traced_pid);
+	if (t->on_ready)
+		t->on_ready(t->ctx, t->traced_pid);
+	ms_held_release(gofd);
+	double end = t->duration > 0 ? ms_now() + t->duration : 0;
+	int rc = 0;
+	for (;;) {
+		if ((t->stop && *t->stop) || (end && ms_now() >= end) || ms_target_gone(t, pidfd))
+			break;
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+		poll(pf, pidfd >= 0 ? 2 : 1, 100);
+		while (pump(t, r, fd) > 0)
+			;
+	}
+	/* stop recording, then drain what the buffer still holds */
+	put(in, "tracing_on", "0", 0, e);
+	for (int i = 0; i < 100000 && pump(t, r, fd) > 0; i++)
+		;
+	t->lost = overruns(in);
+	t->unpaired = r->pair.dropped;
+	if (pidfd >= 0)
+		close(pidfd);
+	close(fd);
+	return rc;
+}
+
+int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e)
+{
+	struct inst in = { .made = 0 };
+	int gofd = -1, rc;
+	struct reader *r = malloc(sizeof *r);
+	if (!r)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "tracefs reader");
+	ms_pairer_init(&r->pair);
+	r->len = 0;
+	t->target_status = -1;
+	t->traced_pid = t->pid;
+	rc = inst_make(&in, e);
+	if (rc == 0 && t->cmd) {
+		t->traced_pid = ms_held_spawn(t->cmd, &gofd, e);
+		rc = t->traced_pid < 0 ? -1 : 0;
+	}
+	if (rc == 0)
+		rc = run(t, &in, r, &gofd, e);
+	if (gofd >= 0)        /* set-up failed: the held child ends without running */
+		close(gofd);
+	if (in.made) {
+		struct ms_err ignored;
+		events_enable(&in, "0", &ignored);
+	}
+	inst_remove(&in);
+	free(r);
+	return rc;
+}

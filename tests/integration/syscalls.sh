@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# memsleuth syscalls: every backend usable here reports exactly the calls
+# syscall_mix makes (its own printed plan is the oracle), the arena heap
+# pattern is recognised, and bad input fails cleanly with nothing left
+# behind (tracefs instances, uprobe events, stopped processes).
+source "$(dirname "$0")/lib.sh"
+TRACEFS=/sys/kernel/tracing
+
+# trace BACKEND: syscall_mix --wait attached by PID; sets J (json path)
+trace() {
+	local b=$1
+	start_example syscall_mix ready --wait || return 1
+	J="$TMP/$b.json"
+	"$MS" syscalls --backend "$b" --json "$EX_PID" >"$J" 2>"$TMP/$b.err" &
+	local m=$!
+	for _ in $(seq 1 300); do
+		grep -q 'tracing process' "$TMP/$b.err" && break
+		kill -0 "$m" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -USR1 "$EX_PID"
+	for _ in $(seq 1 100); do grep -q phase=done "$EX_OUT" && break; sleep 0.1; done
+	kill -INT "$m"     # the example holds: Ctrl-C ends the trace
+	wait "$m"
+	local rc=$?
+	check_eq "$b: exit status" "$rc" 0
+}
+
+expect() { awk -v s="$1" -v f="$2" '$1=="expect" && $2==s {print $f}' "$EX_OUT"; }
+
+usable=()
+for b in stap stap-bpf bpftrace tracefs ptrace; do
+	if "$MS" syscalls --backend "$b" --duration 0.1 -- true >"$TMP/probe.out" 2>"$TMP/probe.err"; then
+		usable+=("$b")
+	else
+		skip "backend $b not usable here: $(grep -v '^memsleuth syscalls: backend' "$TMP/probe.err" | head -1)"
+	fi
+done
+check_cmp "at least tracefs or ptrace usable" "${#usable[@]}" -ge 1
+
+for b in "${usable[@]}"; do
+	trace "$b" || { fail "$b: example did not start"; continue; }
+	check_eq "$b: backend named" "$(jq -r .backend "$J")" "$b"
+	for s in brk mmap munmap mprotect madvise; do
+		check_eq "$b: $s count" "$(jq ".totals[] | select(.syscall==\"$s\") | .count" "$J")" "$(expect $s 3)"
+		check_eq "$b: $s bytes" "$(jq ".totals[] | select(.syscall==\"$s\") | .bytes" "$J")" "$(expect $s 4)"
+	done
+	check_eq "$b: arena heaps created" "$(jq .arena_heaps_created "$J")" "$(expect heaps 3)"
+	# per thread: mixer-2 made 2+2 madvise calls, mixer-0 made 2
+	check_eq "$b: mixer-2 madvise" "$(jq '.threads[] | select(.name=="mixer-2") | .syscalls[] | select(.syscall=="madvise") | .count' "$J")" 4
+	check_eq "$b: mixer-0 heaps" "$(jq '.threads[] | select(.name=="mixer-0") | .arena_heaps_created' "$J")" 1
+	check_eq "$b: madvise returned" "$(jq .returned.madvise_bytes "$J")" "$(expect madvise 4)"
+	check_eq "$b: heap trims" "$(jq .arena_heaps.trims "$J")" 6
+	check_eq "$b: brk high water - start" "$(jq '.brk[0].high_water - .brk[0].start' "$J")" 4194304
+	check_eq "$b: nothing lost" "$(jq .lost "$J")" 0
+	stop_example "$EX_PID"
+done
+
+# A tight loop of 100000 identical madvise calls: the script backends fold
+# repeats in the kernel and must see every call; tracefs may overflow at
+# this rate but must then say so (lost > 0); ptrace sees every call.
+for b in "${usable[@]}"; do
+	"$MS" syscalls --backend "$b" --json -- "$EX/syscall_mix" --madvise-loop 100000 2>/dev/null | sed -n '/^{/,$p' >"$TMP/loop.json"
+	seen=$(jq '.totals[] | select(.syscall=="madvise") | .count' "$TMP/loop.json")
+	lost=$(jq .lost "$TMP/loop.json")
+	if [ "$b" = tracefs ]; then
+		if [ "$seen" = 100000 ] || [ "$lost" -gt 0 ]; then pass "$b: 100000 madvise seen ($seen) or loss reported ($lost)"
+		else fail "$b: saw $seen of 100000 madvise calls and reported no loss"; fi
+	else
+		check_eq "$b: 100000 identical madvise calls counted" "$seen" 100000
+		check_eq "$b: none lost" "$lost" 0
+	fi
+done
+
+# Launched command: the mixer threads are exact even though ld.so adds calls
+# to the main thread; the text output ends with the plain-words reading.
+b=${usable[-1]}
+out=$("$MS" syscalls --backend "$b" -- "$EX/syscall_mix" --threads 2 2>&1)
+check_match "$b launch: mixer-1 mprotect row" "$out" 'mixer-1 +mprotect +3 +3\.0 MiB'
+check_match "$b launch: interpretation" "$out" 'thread [0-9]+ \(mixer-0\) created 1 arena heap'
+check_match "$b launch: madvise sentence" "$out" 'madvise returned 5\.0 MiB to the kernel \(MADV_DONTNEED 3\.0 MiB, MADV_FREE 2\.0 MiB\)'
+ev=$("$MS" syscalls --events --backend "$b" -- "$EX/syscall_mix" --threads 1 2>&1)
+check_match "$b --events decodes the reservation" "$ev" 'mixer-0 +mmap\(NULL, 128\.0 MiB, PROT_NONE, MAP_PRIVATE\|MAP_ANONYMOUS\|MAP_NORESERVE\)'
+check_match "$b --events decodes madvise" "$ev" 'madvise\(0x[0-9a-f]+, 1\.0 MiB, MADV_FREE\) = 0'
+
+# Bad input
+check_status "PID gone" 2 "$MS" syscalls --backend ptrace 999999
+check_match "PID gone: message" "$(cat "$TMP/err")" '999999'
+check_status "unknown backend" 2 "$MS" syscalls --backend dtrace 1
+check_match "unknown backend: way out" "$(cat "$TMP/err")" 'use auto, stap, stap-bpf'
+check_status "tracefs not mounted" 2 env MEMSLEUTH_TRACEFS="$TMP/none" "$MS" syscalls --backend tracefs -- true
+check_match "tracefs not mounted: message" "$(cat "$TMP/err")" 'not mounted.*--backend ptrace'
+if [[ " ${usable[*]} " == *" stap-bpf "* ]]; then
+	check_status "stap set-up failing" 2 env MEMSLEUTH_CACHE=/proc/no-such-dir "$MS" syscalls --backend stap-bpf -- true
+	check_match "stap set-up failing: message" "$(cat "$TMP/err")" 'stap bpf runtime set-up: cannot create /proc/no-such-dir/stap-bpf.*use --backend tracefs or ptrace'
+	MEMSLEUTH_CACHE=/proc/no-such-dir "$MS" syscalls -- true >"$TMP/out" 2>"$TMP/err"
+	check_match "auto falls back past a failing stap set-up, saying why" "$(head -1 "$TMP/err")" 'backend bpftrace: .*not better ones: .*cannot create /proc/no-such-dir'
+	# Ctrl-C while stap is still compiling: no trace, no leftovers, command not run
+	"$MS" syscalls --backend stap-bpf -- "$EX/syscall_mix" >"$TMP/early.out" 2>&1 &
+	m=$!
+	sleep 0.5; kill -INT $m; wait $m
+	check_eq "Ctrl-C during stap start-up: exit 0" "$?" 0
+	check_eq "Ctrl-C during stap start-up: command never ran" "$(grep -c '^expect' "$TMP/early.out")" 0
+	check_eq "Ctrl-C during stap start-up: no stap left" "$(pgrep -f "memsyscalls.stp" | wc -l)" 0
+fi
+check_status "stap module runtime unusable here" 2 "$MS" syscalls --backend stap -- true
+check_match "stap: says why" "$(cat "$TMP/err")" 'stap'
+if [ "$(id -u)" = 0 ]; then
+	start_example syscall_mix ready --wait
+	check_status "not permitted (other user)" 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$MS" syscalls --backend ptrace "$EX_PID"
+	check_match "not permitted: message" "$(cat "$TMP/err")" 'ptrace attach.*(not your process|Operation not permitted)'
+	stop_example "$EX_PID"
+	# unprivileged on one's own process: auto says why the kernel backends
+	# are out and traces with ptrace, exactly
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	(cd /tmp && "${nobody[@]}" "$MS" syscalls --json -- "$EX/syscall_mix") >"$TMP/nb.out" 2>"$TMP/nb.err"
+	check_match "unprivileged auto: ptrace, saying why" "$(head -1 "$TMP/nb.err")" 'backend ptrace: .*bpftrace: needs root'
+	check_eq "unprivileged ptrace: mixer-1 madvise" \
+		"$(sed -n '/^{/,$p' "$TMP/nb.out" | jq '.threads[] | select(.name=="mixer-1") | .syscalls[] | select(.syscall=="madvise") | .count')" 3
+fi
+for b in "${usable[@]}"; do
+	# target exits immediately
+	check_status "$b: target exits at once" 0 "$MS" syscalls --backend "$b" -- true
+	# Ctrl-C while tracing a live process: it keeps running, not stopped
+	start_example syscall_mix ready --wait
+	"$MS" syscalls --backend "$b" "$EX_PID" >"$TMP/int.out" 2>"$TMP/int.err" &
+	m=$!
+	for _ in $(seq 1 300); do grep -q 'tracing process' "$TMP/int.err" && break; kill -0 $m 2>/dev/null || break; sleep 0.1; done
+	kill -INT $m; wait $m
+	check_eq "$b: SIGINT ends with status 0" "$?" 0
+	state=$(awk '{print $3}' "/proc/$EX_PID/stat")
+	check_match "$b: target not left stopped" "$state" '^[RS]$'
+	check_eq "$b: target not traced" "$(awk '/TracerPid/ {print $2}' "/proc/$EX_PID/status")" 0
+	stop_example "$EX_PID"
+done
+check_eq "no stap work dir left in /tmp" "$(ls /tmp | grep -c '^memsleuth-stap\.')" 0
+check_eq "no stap .bo left in the cwd" "$(ls | grep -c '^stap_.*\.bo$')" 0
+if [ -d "$TRACEFS/instances" ]; then
+	check_eq "no memsleuth tracefs instance left" "$(ls "$TRACEFS/instances" | grep -c memsleuth)" 0
+	check_eq "no uprobe event left" "$(grep -c . "$TRACEFS/uprobe_events")" 0
+fi
