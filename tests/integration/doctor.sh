@@ -17,6 +17,13 @@ check_eq "host: tracefs per /sys/kernel/tracing" "$(st tracefs)" "$tf"
 if command -v gdb >/dev/null; then g=yes; else g=no; fi
 check_eq "host: gdb per PATH" "$(st gdb)" "$g"
 
+if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
+	check_match "host: syscall backend without set-up is what syscalls --backend auto would take before stap-bpf" \
+		"$(jq -r '.checks[] | select(.name=="syscalls_backend") | .status + " " + .detail' "$TMP/dr.json")" "^yes (stap|bpftrace) without set-up"
+else
+	skip "host: syscalls_backend check needs root and bpftrace"
+fi
+
 start_example pin freed --count 1000 || exit 1
 "$MS" doctor --json "$EX_PID" > "$TMP/dr.json"
 check_eq "target: memory readable" "$(st memory_read)" yes

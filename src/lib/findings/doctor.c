@@ -1,6 +1,7 @@
 #include "findings/doctor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "findings/sysbackend.h"
 #include "probe/cgroup.h"
 #include "probe/kconfig.h"
 #include "probe/procfs.h"
@@ -151,6 +153,23 @@ static void check_kernel(struct ms_doctor *d, const struct ms_kconfig *kc)
 		    "kernel.perf_event_paranoid = %lld%s", paranoid,
 		    geteuid() == 0 ? " (root is exempt)" : "");
 	}
+}
+
+/* The backend `memsleuth syscalls` would pick now, without running the
+ * stap-bpf set-up: the same decision, from the same code. */
+static void check_syscall_backend(struct ms_doctor *d)
+{
+	struct ms_backend_choice c;
+	struct ms_err e = { 0 };
+	char stap[PATH_MAX];
+	int bpf_later = geteuid() == 0 && ms_which("stap", stap, sizeof stap);
+	if (ms_backend_choose(MS_BE_AUTO, 0, &c, &e) == 0)
+		add(d, "syscalls_backend", MS_CHECK_YES, NULL, "%s without set-up%s (%s)", ms_backend_name(c.backend),
+		    bpf_later && c.backend > MS_BE_STAP_BPF
+			    ? "; as root, memsleuth syscalls first prepares stap-bpf (a cached kernel tree) and prefers it" : "",
+		    c.why);
+	else
+		add(d, "syscalls_backend", MS_CHECK_NO, e.hint[0] ? e.hint : "run as root", "%s", e.msg);
 }
 
 static void check_ptrace_host(struct ms_doctor *d)
@@ -377,5 +396,6 @@ int ms_doctor_collect(pid_t pid, struct ms_doctor *d, struct ms_err *e)
 	ms_kconfig_load(&kc);
 	check_kernel(d, &kc);
 	ms_kconfig_free(&kc);
+	check_syscall_backend(d);
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include "findings/sysbackend.h"
+#include "util/spawn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +27,8 @@ enum ms_backend ms_backend_parse(const char *s)
 
 static int in_path(const char *prog)
 {
-	const char *path = getenv("PATH");
 	char buf[PATH_MAX];
-	if (!path)
-		path = "/usr/bin:/bin";
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-		snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
-		if (access(buf, X_OK) == 0)
-			return 1;
-		p += n + (p[n] == ':');
-	}
-	return 0;
+	return ms_which(prog, buf, sizeof buf);
 }
 
 /* Run the set-up script (idempotent, fast once cached) and take its tree. */
