@@ -8,8 +8,12 @@
  * (state) and the first inflate 1 more (window); inflateEnd frees both; the
  * worker mallocs the output buffer and frees it unless kept.
  *
+ * --evict: at the end each worker evicts its cache but the newest entry
+ * (classes unloaded, one still in use): the freed results lie below a live
+ * chunk, so the arena cannot shrink -- the case study's pinned free memory.
+ *
  * usage: zlib_workers [--threads N] [--rounds N] [--hot-factor N] [--keep-every K]
- *                     [--hold] [--step] [--malloc-info FILE]
+ *                     [--evict] [--hold] [--step] [--malloc-info FILE]
  * phases: compressed, inflated */
 #include <pthread.h>
 #include <stdint.h>
@@ -21,6 +25,7 @@
 static unsigned char *packed;
 static uLong packed_len;
 static long rounds = 200, hot_factor = 10, keep_every = 8;
+static int evict;
 
 struct worker {
 	pthread_t th;
@@ -85,6 +90,14 @@ static void *run(void *arg)
 			w->frees++;
 		}
 	}
+	for (long k = 0; evict && k + 1 < w->nkept; k++) {
+		free(w->kept[k]);
+		w->frees++;
+	}
+	if (evict && w->nkept > 1) {
+		w->kept[0] = w->kept[w->nkept - 1];
+		w->nkept = 1;
+	}
 	return NULL;
 }
 
@@ -103,8 +116,10 @@ int main(int argc, char **argv)
 			hot_factor = ex_num(argv[++i], "hot-factor");
 		else if (!strcmp(argv[i], "--keep-every") && i + 1 < argc)
 			keep_every = ex_num(argv[++i], "keep-every");
+		else if (!strcmp(argv[i], "--evict"))
+			evict = 1;
 		else {
-			fprintf(stderr, "usage: zlib_workers [--threads N] [--rounds N] [--hot-factor N] [--keep-every K] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: zlib_workers [--threads N] [--rounds N] [--hot-factor N] [--keep-every K] [--evict] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}

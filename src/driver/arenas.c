@@ -86,6 +86,7 @@ int cmd_arenas(int argc, char **argv)
 	int json = 0, bins = 0, chunks = 0, c;
 	long limit = 1000;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
@@ -104,8 +105,7 @@ int cmd_arenas(int argc, char **argv)
 		default:
 			if (ms_common_option(c))
 				break;
-			usage(stderr);
-			return MS_EXIT_ERROR;
+			ms_fatal("memsleuth arenas", "see 'memsleuth arenas --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */

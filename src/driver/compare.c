@@ -281,6 +281,7 @@ int cmd_compare(int argc, char **argv)
 	};
 	int runs = 3, json = 0, interval = 10, timeout = 600, c;
 	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n:c:lf:i:t:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': runs = (int)num_arg("--runs", optarg, 1, 50); break;
@@ -296,7 +297,8 @@ int cmd_compare(int argc, char **argv)
 				       ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
 			return MS_EXIT_OK;
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			ms_fatal("memsleuth compare", "see 'memsleuth compare --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {

@@ -1,14 +1,386 @@
-/* Not built yet: this step is tracked as issue #8.  The file is replaced
- * wholesale when the step lands. */
+/* memsleuth guide (PID | -- CMD ARGS): the whole method, one step at a
+ * time.  overview and doctor run in-process; the other steps run as
+ * children (`memsleuth STEP --json ...`) whose findings JSON is read back,
+ * so a step that is not in this build is reported as such and the guide
+ * goes on.  What the findings mean is decided in findings/guide*.c. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "findings/guide.h"
+#include "guide_int.h"
+#include "options.h"
+#include "probe/procfs.h"
+#include "records/jsonread.h"
+#include "report/guide_report.h"
+#include "report/render.h"
 #include "steps.h"
+#include "util/size.h"
+
+static const char *const prog = "memsleuth guide";
+#define DEFAULT_WHEN "holding"
+
+volatile sig_atomic_t guide_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	guide_stop = 1;
+}
+
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth guide [OPTIONS] (PID | -- CMD ARGS)\n"
+		"The whole method, step by step: RSS against what the application accounts for,\n"
+		"where the RSS lives, what glibc's arenas hold, who allocates, how the heaps grew,\n"
+		"and the remedies -- each step saying what it checks, the evidence, a verdict and\n"
+		"the next step.  Steps the findings make irrelevant are skipped with the reason.\n\n"
+		"  -b, --batch           run straight through (default on a terminal: wait for Enter)\n"
+		"  -e, --explain         the longer lesson for each step\n"
+		"  -a, --accounted SIZE  what the application believes it uses (512M, 1.5G)\n"
+		"  -r, --report FILE     write the report: FILE.html (self-contained) or FILE.md (charts beside it)\n"
+		"  -j, --json            the combined findings as JSON on stdout (the narrative goes to stderr)\n"
+		"  -w, --when REGEX      with -- CMD: look when it prints a line matching REGEX (default '" DEFAULT_WHEN "')\n"
+		"  -A, --after S         with -- CMD: look S seconds after the start instead\n"
+		"  -W, --wait-max S      with -- CMD: give up waiting for the moment after S seconds (default 120)\n"
+		"  -t, --window S        how long the attaching steps (hotspots, syscalls) watch (default 5)\n"
+		"  -C, --no-compare      with -- CMD: do not rerun it under each remedy (memsleuth compare)\n"
+		MS_COMMON_HELP
+		"  -h, --help            this help\n");
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || v < 0 || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
+static void cmdline_of(struct ms_guide *g, char **cmd)
+{
+	size_t len = 0;
+	g->command[0] = 0;
+	if (cmd) {
+		for (int i = 0; cmd[i] && len < sizeof g->command - 2; i++)
+			len += (size_t)snprintf(g->command + len, sizeof g->command - len, "%s%s", i ? " " : "", cmd[i]);
+		return;
+	}
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)g->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	snprintf(g->command, sizeof g->command, "%s", buf);
+}
+
+static int write_report(const struct gopts *o, const struct ms_guide *g, const char *started, const char *host)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return -1;
+	struct ms_json j;
+	ms_json_init(&j, m);
+	ms_guide_json(g, &j, started, host);
+	fclose(m);
+	if (o->json)
+		fwrite(buf, 1, len, stdout);
+	int rc = 0;
+	if (o->report) {
+		struct ms_err e = { 0 };
+		struct ms_jval *doc = ms_jparse(buf, len, "guide findings", &e);
+		struct ms_render r;
+		memset(&r, 0, sizeof r);
+		r.fmt = ends_with(o->report, ".md") ? MS_R_MD : MS_R_HTML;
+		r.md_path = o->report;
+		r.out = doc ? fopen(o->report, "w") : NULL;
+		if (!doc) {
+			ms_err_print(prog, &e);
+			rc = -1;
+		} else if (!r.out) {
+			ms_fatal(prog, "choose a writable place for the report", "%s: %m", o->report);
+		} else {
+			if (ms_render(doc, &r) < 0) {
+				ms_err_print(prog, &r.err);
+				rc = -1;
+			}
+			if (fclose(r.out) != 0)
+				rc = -1;
+			if (!rc)
+				fprintf(o->say, "\nreport: %s (%s)\n", o->report, ms_rfmt_name(r.fmt));
+		}
+		ms_jfree(doc);
+	}
+	free(buf);
+	return rc;
+}
+
+static void run_attach_step(struct ms_guide *g, const struct gopts *o, const struct gl_cmd *lc, enum ms_gstep_id id,
+			    const char *step, char *pidarg)
+{
+	struct ms_gstep *st = &g->step[id];
+	char dur[32];
+	char *args[64];
+	int k = 0;
+	double window = lc->pid ? lc->ready_after + 1 : o->window;
+	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
+	args[k++] = "--duration";
+	args[k++] = dur;
+	if (lc->pid) {
+		/* The hook must be there from the start: run the command again. */
+		args[k++] = "--";
+		for (int i = 0; o->cmd[i] && k < 62; i++)
+			args[k++] = o->cmd[i];
+		ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the moment)",
+				  step, dur);
+	} else {
+		args[k++] = pidarg;
+	}
+	args[k] = NULL;
+	char cmdline[512];
+	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
+	for (int i = 0; i < k && len < sizeof cmdline; i++)
+		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
+	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
+	if (id == MS_G_HOTSPOTS)
+		ms_guide_take_hotspots(g, f);
+	else
+		ms_guide_take_syscalls(g, f);
+	ms_gstep_command(st, "%s", cmdline);
+}
 
 int cmd_guide(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memsleuth guide: not available in this build yet (tracked as issue #8; "
-		"run 'memsleuth --help' for the steps that are)\n");
-	return MS_EXIT_ERROR;
+	static const struct option opts[] = {
+		{ "batch", no_argument, NULL, 'b' }, { "explain", no_argument, NULL, 'e' },
+		{ "accounted", required_argument, NULL, 'a' }, { "report", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' }, { "when", required_argument, NULL, 'w' },
+		{ "after", required_argument, NULL, 'A' }, { "wait-max", required_argument, NULL, 'W' },
+		{ "window", required_argument, NULL, 't' }, { "no-compare", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' }, MS_COMMON_OPTIONS, { 0 },
+	};
+	struct gopts o = { .after = -1, .wait_max = 120, .window = 5 };
+	struct ms_guide *g = calloc(1, sizeof *g);
+	if (!g)
+		ms_fatal(prog, NULL, "out of memory");
+	ms_guide_init(g, 0);
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+bea:r:jw:A:W:t:Ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': o.batch = 1; break;
+		case 'e': o.explain = 1; break;
+		case 'a':
+			if (ms_size_parse(optarg, &g->accounted) < 0)
+				ms_fatal(prog, "write it like 512M, 1.5G or 4096", "--accounted '%s': not a size", optarg);
+			g->has_accounted = 1;
+			snprintf(g->accounted_from, sizeof g->accounted_from, "--accounted %s", optarg);
+			break;
+		case 'r':
+			if (!ends_with(optarg, ".html") && !ends_with(optarg, ".md"))
+				ms_fatal(prog, "name it FILE.html or FILE.md", "--report '%s': unknown report format", optarg);
+			o.report = optarg;
+			break;
+		case 'j': o.json = 1; break;
+		case 'C': o.no_compare = 1; break;
+		case 'w': o.when = optarg; break;
+		case 'A':
+			if (parse_seconds(optarg, &o.after) < 0)
+				ms_fatal(prog, "give seconds, e.g. --after 2.5", "--after '%s': not a number of seconds", optarg);
+			break;
+		case 'W':
+			if (parse_seconds(optarg, &o.wait_max) < 0)
+				ms_fatal(prog, "give seconds, e.g. --wait-max 60", "--wait-max '%s': not a number of seconds", optarg);
+			break;
+		case 't':
+			if (parse_seconds(optarg, &o.window) < 0 || o.window > 3600)
+				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", optarg);
+			break;
+		case 'h': usage(stdout); free(g); return MS_EXIT_OK;
+		default:
+			if (ms_common_option(c))   /* inherited by the child steps too */
+				break;
+			ms_fatal(prog, "see 'memsleuth guide --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+		}
+	}
+	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		if (optind >= argc)
+			ms_fatal(prog, "usage: memsleuth guide [OPTIONS] -- CMD ARGS", "no command after --");
+		o.cmd = argv + optind;
+	} else if (optind != argc - 1) {
+		ms_fatal(prog, "usage: memsleuth guide [OPTIONS] (PID | -- CMD ARGS)",
+			 optind >= argc ? "no PID or command given" : "too many arguments");
+	}
+	if (!o.cmd && (o.when || o.after >= 0 || o.no_compare))
+		ms_fatal(prog, "they say when to look at a command the guide launches: use -- CMD ARGS",
+			 "--when, --after and --no-compare need -- CMD");
+	if (o.cmd && !o.when && o.after < 0)
+		o.when = DEFAULT_WHEN;
+	o.say = o.json ? stderr : stdout;
+	o.interactive = !o.batch && isatty(0) && isatty(2);
+
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct ms_err e = { 0 };
+	struct gl_cmd lc = { .fd = -1 };
+	g->t_start = gl_now();
+	char started[64], host[256] = "";
+	time_t now = time(NULL);
+	strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+	gethostname(host, sizeof host - 1);
+
+	if (o.cmd) {
+		if (gl_launch(o.cmd, &lc, &e) < 0)
+			ms_die(prog, &e, MS_EXIT_ERROR);
+		g->launched = 1;
+		g->pid = lc.pid;
+		fprintf(o.say, "launched %s (pid %d); looking when %s%s\n", o.cmd[0], (int)lc.pid,
+			o.when ? "it prints a line matching " : "", o.when ? o.when : "");
+		if (!o.when)
+			fprintf(o.say, "looking after %.1f s\n", o.after);
+		fflush(o.say);
+		if (gl_wait_ready(&lc, o.when, o.after, o.wait_max, g, &guide_stop, &e) < 0) {
+			gl_stop(&lc);
+			ms_die(prog, &e, MS_EXIT_ERROR);
+		}
+		if (lc.matched[0])
+			snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc.ready_after, lc.matched);
+		else
+			snprintf(g->when, sizeof g->when, "after %.1f s", lc.ready_after);
+	} else if (ms_pid_parse(argv[optind], &g->pid, &e) < 0) {
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	}
+	char pidarg[16];
+	snprintf(pidarg, sizeof pidarg, "%d", (int)g->pid);
+	cmdline_of(g, o.cmd);
+	ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
+
+	/* The facts every step needs, before the first one is shown. */
+	ms_guide_take_doctor(g, guide_doctor_findings(g->pid));
+	struct ms_jval *ov = guide_overview_findings(g, &e);
+	if (!ov) {
+		gl_stop(&lc);
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	}
+	fprintf(o.say, "memsleuth guide: process %d (%s)%s%s\n", (int)g->pid, ms_jstr(ov, "name", "?"),
+		g->when[0] ? ", looked " : "", g->when);
+	g->rss = ms_ju64(ov, "rss_bytes", 0);
+	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
+		guide_jvm_accounted(g);
+
+	/* 1: the symptom. */
+	guide_say_step_head(&o, MS_G_ACCOUNTED);
+	if (!g->has_accounted && o.interactive)
+		guide_ask_accounted(g);
+	if (g->has_accounted) {
+		ms_jfree(ov);
+		if (!(ov = guide_overview_findings(g, &e))) {
+			gl_stop(&lc);
+			ms_die(prog, &e, MS_EXIT_ERROR);
+		}
+	}
+	g->rss = ms_ju64(ov, "rss_bytes", 0);
+	ms_guide_take_accounted(g);
+	guide_say_step_body(&o, &g->step[MS_G_ACCOUNTED]);
+	int go = guide_pause_here(&o);
+
+	/* 2: where it lives. */
+	if (go) {
+		guide_say_step_head(&o, MS_G_OVERVIEW);
+		ms_guide_take_overview(g, ov);
+		ov = NULL;
+		guide_say_step_body(&o, &g->step[MS_G_OVERVIEW]);
+		go = guide_pause_here(&o);
+	}
+	ms_jfree(ov);
+
+	/* 3..5: each only when the findings so far make it relevant. */
+	for (enum ms_gstep_id id = MS_G_ARENAS; go && id <= MS_G_SYSCALLS; id++) {
+		struct ms_gstep *st = &g->step[id];
+		char reason[400];
+		guide_say_step_head(&o, id);
+		if (!ms_guide_relevant(g, id, reason, sizeof reason)) {
+			ms_gstep_set(st, MS_G_SKIPPED, reason);
+		} else if (id == MS_G_ARENAS) {
+			char *args[] = { pidarg, NULL };
+			ms_guide_take_arenas(g, guide_run_step(g, st, "arenas", args, 120));
+		} else {
+			run_attach_step(g, &o, &lc, id, id == MS_G_HOTSPOTS ? "hotspots" : "syscalls", pidarg);
+		}
+		ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
+		guide_say_step_body(&o, st);
+		go = guide_pause_here(&o);
+	}
+
+	/* 6: remedies; on a launched command, compare measures them. */
+	if (go) {
+		guide_say_step_head(&o, MS_G_REMEDIES);
+		struct ms_jval *cmp = NULL;
+		struct ms_gstep *st = &g->step[MS_G_REMEDIES];
+		if (lc.pid && o.no_compare)
+			ms_gstep_evidence(st, "compare not run (--no-compare)");
+		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
+			char *args[64];
+			int k = 0;
+			args[k++] = "--runs";
+			args[k++] = "1";
+			if (o.when) {
+				args[k++] = "--final-at";
+				args[k++] = (char *)o.when;
+			}
+			args[k++] = "--";
+			for (int i = 0; o.cmd[i] && k < 62; i++)
+				args[k++] = o.cmd[i];
+			args[k] = NULL;
+			cmp = guide_run_step(g, st, "compare", args, 900);
+			if (!cmp && st->reason[0])
+				ms_gstep_evidence(st, "compare: %s", st->reason);
+			st->reason[0] = 0;
+		}
+		ms_guide_remedies(g, cmp);
+		guide_say_step_body(&o, st);
+	}
+	g->stopped_early = !go || guide_stop;
+	ms_guide_conclude(g);
+	gl_stop(&lc);
+
+	fprintf(o.say, "\n== Conclusions\n");
+	for (int i = 0; i < g->conclusions.n; i++) {
+		const struct ms_verdict *v = &g->conclusions.v[i];
+		guide_wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);
+		if (v->next[0])
+			guide_wrap(o.say, "   ", "try: ", v->next);
+	}
+	int rc = write_report(&o, g, started, host);
+	ms_guide_free(g);
+	free(g);
+	return rc < 0 ? MS_EXIT_ERROR : MS_EXIT_OK;
 }

@@ -24,6 +24,7 @@
 #include "records/hotlog.h"
 #include "report/hotspots_report.h"
 #include "steps.h"
+#include "util/err.h"
 #include "util/paths.h"
 
 #define PROG "memsleuth hotspots"
@@ -333,6 +334,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->top = 10;
 	int c;
 	char *end;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -362,7 +364,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->fork_stop = !strcmp(optarg, "stop");
 			break;
 		case 'h': usage(stdout); exit(MS_EXIT_OK);
-		default: usage(stderr); exit(MS_EXIT_ERROR);
+		default:
+			ms_fatal("memsleuth hotspots", "see 'memsleuth hotspots --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	return optind;

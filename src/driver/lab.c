@@ -16,6 +16,7 @@
 #include "records/labfile.h"
 #include "report/json.h"
 #include "steps.h"
+#include "util/err.h"
 #include "util/paths.h"
 #include "util/size.h"
 
@@ -202,6 +203,7 @@ int cmd_lab(int argc, char **argv)
 	int json = 0, each = 0, c;
 	const char *alloc_name = "glibc";
 	enum ms_allocator alloc = MS_ALLOC_GLIBC;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "a:ljh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -216,7 +218,8 @@ int cmd_lab(int argc, char **argv)
 		case 'l': return list_labs();
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default:
+			ms_fatal("memsleuth lab", "see 'memsleuth lab --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

@@ -28,7 +28,10 @@ static void usage(FILE *out)
 		"proven fix, one step at a time.\n\nSteps:\n");
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		fprintf(out, "  %-9s %s\n", steps[i].name, steps[i].question);
-	fprintf(out, "\n'memsleuth STEP --help' lists a step's options; 'man memsleuth' explains the method.\n");
+	fprintf(out, "\nOptions:\n"
+		"  -h, --help  this help\n"
+		"  --version   the version\n"
+		"\n'memsleuth STEP --help' lists a step's options; 'man memsleuth' and docs/method.md explain the method.\n");
 }
 
 int main(int argc, char **argv)

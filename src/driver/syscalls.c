@@ -119,6 +119,7 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	const struct ms_sys_summary *s = &r->sum;
 	ms_json_init(&j, stdout);
 	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "syscalls");   /* docs/json.md: every document names its step */
 	ms_json_kstr(&j, "backend", ms_backend_name(c->backend));
 	ms_json_kstr(&j, "backend_reason", c->why);
 	ms_json_ki64(&j, "pid", r->target);

@@ -21,6 +21,7 @@
 #include "findings/arenas.h"
 #include "options.h"
 #include "steps.h"
+#include "util/err.h"
 #include "util/paths.h"
 #include "util/size.h"
 #include "util/spawn.h"
@@ -258,6 +259,7 @@ int cmd_trim(int argc, char **argv)
 	};
 	int yes = 0, json = 0, timeout_s = 30, c;
 	const char *method = NULL;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "yt:m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'y': yes = 1; break;
@@ -279,8 +281,7 @@ int cmd_trim(int argc, char **argv)
 		default:
 			if (ms_common_option(c))   /* --no-debuginfo: the prediction's walk */
 				break;
-			usage(stderr);
-			return MS_EXIT_ERROR;
+			ms_fatal("memsleuth trim", "see 'memsleuth trim --help'", "%s: unknown option or missing argument", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

@@ -391,6 +391,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	syms_init(&s, h);
 	ms_json_init(&j, out);
 	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "hotspots");   /* docs/json.md: every document names its step */
 	ms_json_ku64(&j, "events", h->events);
 	ms_json_ku64(&j, "dropped", h->dropped);
 	ms_json_kbool(&j, "complete", h->complete);

@@ -1,0 +1,190 @@
+/* memsleuth guide: getting each step's findings as JSON -- overview and
+ * doctor in-process, the other steps as children (`memsleuth STEP --json`),
+ * a JVM's NMT total through jcmd. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "findings/doctor.h"
+#include "findings/overview.h"
+#include "guide_int.h"
+#include "report/doctor_report.h"
+#include "report/overview_report.h"
+#include "util/size.h"
+#include "util/steprun.h"
+
+static struct ms_jval *parse_buf(const char *buf, size_t len, const char *name, char *why, size_t whylen)
+{
+	struct ms_err e = { 0 };
+	struct ms_jval *v = ms_jparse(buf, len, name, &e);
+	if (!v)
+		snprintf(why, whylen, "its JSON could not be read: %s", e.msg);
+	return v;
+}
+
+static const char *findings_start(const char *out)
+{
+	if (!out)
+		return NULL;
+	const char *p = out;
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p == '{')
+		return p;
+	p = strstr(out, "\n{");
+	return p ? p + 1 : (*out ? out : NULL);
+}
+
+/* Run `memsleuth STEP args...` and read its findings.  NULL when the step
+ * is not in this build, failed, or its JSON was unreadable; st says so. */
+/* While a step runs: the target's RSS for the report's timeline (a few
+ * samples a second are plenty; the guide keeps at most MS_G_MAX_SAMPLES). */
+static void sample_rss(void *arg)
+{
+	struct ms_guide *g = arg;
+	double t = gl_now() - g->t_start;
+	if (g->nsamples && t - g->sample_t[g->nsamples - 1] < 0.2)
+		return;
+	uint64_t rss = gl_rss(g->pid);
+	if (rss)
+		ms_guide_sample(g, t, rss);
+}
+
+struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
+{
+	/* The steps are this very executable, unless MEMSLEUTH_STEPS names
+	 * another (a different build, or a test's stand-in). */
+	char self[PATH_MAX];
+	const char *other = getenv("MEMSLEUTH_STEPS");
+	if (other && *other) {
+		snprintf(self, sizeof self, "%s", other);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0) {
+			ms_gstep_set(st, MS_G_FAILED, "cannot find the memsleuth executable (/proc/self/exe)");
+			return NULL;
+		}
+		self[n] = 0;
+	}
+	char *argv[80];
+	int k = 0;
+	argv[k++] = self;
+	argv[k++] = (char *)step;
+	argv[k++] = "--json";
+	for (int i = 0; args && args[i] && k < 79; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
+	struct ms_steprun c;
+	char label[64], line[400];
+	snprintf(label, sizeof label, "memsleuth %s", step);
+	int rc = ms_steprun_run_tick(argv, &c, timeout_s * 1000, label, &guide_stop, sample_rss, g);
+	struct ms_jval *v = NULL;
+	char why[600];
+	const char *doc;
+	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
+		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
+		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
+	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT || rc == MS_STEPRUN_INTERRUPTED) &&
+		   (doc = findings_start(c.out))) {
+		/* A step that also lets a launched command print to stdout:
+		 * its findings are the document from the first line with '{'. */
+		if (doc != c.out)
+			ms_gstep_evidence(st, "the step's output had %zu bytes of the command's own output before its findings",
+					  (size_t)(doc - c.out));
+		if (rc == MS_STEPRUN_TIMEOUT)
+			ms_gstep_evidence(st, "it ran past %d s and was stopped with Ctrl-C: the findings are what it had", timeout_s);
+		if (rc == MS_STEPRUN_INTERRUPTED)
+			ms_gstep_evidence(st, "interrupted: the findings are what it had");
+		v = parse_buf(doc, c.outlen - (size_t)(doc - c.out), label, why, sizeof why);
+		if (!v)
+			ms_gstep_set(st, MS_G_FAILED, why);
+	} else {
+		if (rc == MS_STEPRUN_TIMEOUT)
+			snprintf(why, sizeof why, "%s took longer than %d s and was stopped", label, timeout_s);
+		else if (rc == MS_STEPRUN_INTERRUPTED)
+			snprintf(why, sizeof why, "%s was interrupted", label);
+		else
+			snprintf(why, sizeof why, "%s", *ms_steprun_errline(&c, line, sizeof line) ? line : "it failed without a message");
+		ms_gstep_set(st, MS_G_FAILED, why);
+	}
+	ms_steprun_free(&c);
+	return v;
+}
+
+/* A JVM with NMT on tells what it accounts for: jcmd's committed total. */
+int guide_jvm_accounted(struct ms_guide *g)
+{
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", (int)g->pid);
+	char *argv[] = { "jcmd", pid, "VM.native_memory", "summary", NULL };
+	struct ms_steprun c;
+	int rc = ms_steprun_run(argv, &c, 30000, "jcmd VM.native_memory", &guide_stop);
+	const char *tot = c.out ? strstr(c.out, "Total: reserved=") : NULL;
+	const char *com = tot ? strstr(tot, "committed=") : NULL;
+	int ok = 0;
+	if (rc == 0 && com) {
+		char num[32];
+		if (sscanf(com, "committed=%31[0-9KMGBkmgb]", num) == 1 && ms_size_parse(num, &g->accounted) == 0) {
+			g->has_accounted = ok = 1;
+			snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
+				 (int)g->pid);
+			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
+		}
+	} else {
+		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "
+			 "-XX:NativeMemoryTracking=summary, or give --accounted");
+	}
+	ms_steprun_free(&c);
+	return ok;
+}
+
+struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
+{
+	struct ms_overview *ov = calloc(1, sizeof *ov);
+	if (!ov) {
+		ms_err_set(e, 0, "out of memory", NULL, "overview");
+		return NULL;
+	}
+	ov->has_accounted = g->has_accounted;
+	ov->accounted = g->accounted;
+	struct ms_jval *v = NULL;
+	if (ms_overview_collect(g->pid, ov, e) == 0) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (m) {
+			struct ms_json j;
+			ms_json_init(&j, m);
+			ms_overview_json(ov, &j);
+			fclose(m);
+			v = ms_jparse(buf, len, "overview", e);
+		}
+		free(buf);
+	}
+	free(ov);
+	return v;
+}
+
+struct ms_jval *guide_doctor_findings(pid_t pid)
+{
+	struct ms_doctor *d = calloc(1, sizeof *d);
+	struct ms_err e = { 0 };
+	struct ms_jval *v = NULL;
+	if (d && ms_doctor_collect(pid, d, &e) == 0) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (m) {
+			struct ms_json j;
+			ms_json_init(&j, m);
+			ms_doctor_json(d, &j);
+			fclose(m);
+			v = ms_jparse(buf, len, "doctor", &e);
+		}
+		free(buf);
+	}
+	free(d);
+	return v;
+}

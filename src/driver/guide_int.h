@@ -1,0 +1,66 @@
+/* Shared by the guide's driver files: the options, launching the command
+ * under investigation (guide_launch.c), talking to the person
+ * (guide_talk.c) and getting each step's findings (guide_collect.c). */
+#ifndef MS_GUIDE_INT_H
+#define MS_GUIDE_INT_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "findings/guide.h"
+#include "records/jsonread.h"
+#include "util/err.h"
+
+struct gopts {
+	int    batch, explain, json, interactive, no_compare;
+	const char *report, *when;
+	double after, wait_max, window;
+	char **cmd;                /* after "--" */
+	FILE  *say;                /* the narrative: stdout, or stderr with --json */
+};
+
+/* Set by SIGINT, SIGTERM, SIGHUP: the guide stops after the current step. */
+extern volatile sig_atomic_t guide_stop;
+
+void guide_wrap(FILE *out, const char *indent, const char *label, const char *text);
+void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s);
+void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st);
+/* On a terminal: wait for Enter; 0 when the person typed q (or stop). */
+int  guide_pause_here(const struct gopts *o);
+void guide_ask_accounted(struct ms_guide *g);
+
+/* `memsleuth STEP --json args...`; NULL (st says why) when unavailable,
+ * failed or unreadable. */
+struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s);
+int  guide_jvm_accounted(struct ms_guide *g);
+struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e);
+struct ms_jval *guide_doctor_findings(pid_t pid);
+
+struct gl_cmd {
+	pid_t pid;                 /* 0: nothing launched */
+	char  dir[PATH_MAX];       /* private mkdtemp directory */
+	char  out[PATH_MAX];       /* the command's stdout+stderr */
+	int   fd;                  /* read side of out */
+	char  line[4096];          /* partial line carried between reads */
+	size_t linelen;
+	char  matched[512];        /* the line that marked the moment */
+	double ready_after;        /* seconds from launch to the moment */
+};
+
+double gl_now(void);
+/* RSS of pid from /proc/PID/statm; 0 when gone. */
+uint64_t gl_rss(pid_t pid);
+/* Start argv with stdout and stderr into a private file. */
+int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e);
+/* Wait until the command prints a line matching `when` (ERE), or `after`
+ * seconds have passed (either, when both are given), sampling its RSS into
+ * g.  Fails when the command exits first, wait_max passes, or *stop. */
+int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_max, struct ms_guide *g,
+		  volatile sig_atomic_t *stop, struct ms_err *e);
+/* SIGTERM to its process group, SIGKILL after 3 s; removes the files. */
+void gl_stop(struct gl_cmd *c);
+
+#endif

@@ -1,0 +1,96 @@
+/* memsleuth guide: talking to the person -- each step's question, why,
+ * evidence, verdict and commands, wrapped for a terminal; the pause
+ * between steps and the question about the accounted size. */
+#include <stdio.h>
+#include <string.h>
+
+#include "guide_int.h"
+#include "util/size.h"
+
+void guide_wrap(FILE *out, const char *indent, const char *label, const char *text)
+{
+	size_t col = fprintf(out, "%s%s", indent, label);
+	const char *p = text;
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (col + w + 1 > 78 && col > strlen(indent) + strlen(label)) {
+			fprintf(out, "\n%s%*s", indent, (int)strlen(label), "");
+			col = strlen(indent) + strlen(label);
+		} else if (p != text) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)w, p);
+		col += w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
+void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s)
+{
+	fprintf(o->say, "\n== Step %d/%d: %s  [%s]\n", (int)s + 1, MS_G_N, ms_gstep_title(s), ms_gstep_name(s));
+	guide_wrap(o->say, "   ", "why: ", ms_gstep_why(s));
+	if (o->explain)
+		guide_wrap(o->say, "   ", "lesson: ", ms_gstep_explain(s));
+	fflush(o->say);
+}
+
+void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st)
+{
+	if (st->status == MS_G_SKIPPED) {
+		guide_wrap(o->say, "   ", "skipped: ", st->reason);
+		return;
+	}
+	if (st->status == MS_G_UNAVAILABLE || st->status == MS_G_FAILED)
+		guide_wrap(o->say, "   ", st->status == MS_G_UNAVAILABLE ? "not available: " : "failed: ", st->reason);
+	if (st->nev) {
+		fprintf(o->say, "   evidence:\n");
+		for (int i = 0; i < st->nev; i++)
+			guide_wrap(o->say, "     ", "- ", st->evidence[i]);
+	}
+	if (st->verdict[0])
+		guide_wrap(o->say, "   ", "verdict: ", st->verdict);
+	if (st->ncmd)
+		fprintf(o->say, "   reproduce:\n");
+	for (int i = 0; i < st->ncmd; i++)
+		fprintf(o->say, "     $ %s\n", st->commands[i]);   /* unwrapped: to copy and paste */
+	if (st->next[0])
+		guide_wrap(o->say, "   ", "next: ", st->next);
+	fflush(o->say);
+}
+
+/* On a terminal: wait for Enter; 'q' stops (the findings so far are kept). */
+int guide_pause_here(const struct gopts *o)
+{
+	if (!o->interactive || guide_stop)
+		return !guide_stop;
+	fprintf(stderr, "   [Enter: next step, q: stop] ");
+	fflush(stderr);
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return 0;
+	return line[0] != 'q' && line[0] != 'Q';
+}
+
+void guide_ask_accounted(struct ms_guide *g)
+{
+	for (int tries = 0; tries < 3 && !guide_stop; tries++) {
+		fprintf(stderr, "   How much memory does the application believe it uses (e.g. 500M; Enter to skip)? ");
+		fflush(stderr);
+		char line[64];
+		if (!fgets(line, sizeof line, stdin))
+			return;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0])
+			return;
+		if (ms_size_parse(line, &g->accounted) == 0) {
+			g->has_accounted = 1;
+			snprintf(g->accounted_from, sizeof g->accounted_from, "given at the prompt");
+			return;
+		}
+		fprintf(stderr, "   '%s' is not a size: write it like 512M or 1.5G\n", line);
+	}
+}

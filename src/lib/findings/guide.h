@@ -1,0 +1,106 @@
+/* The guided investigation's findings: the method's steps in order, what
+ * each found (from the steps' own findings JSON), and the decisions that
+ * follow -- which step is next, which are irrelevant and why, and the
+ * conclusions.  The driver runs the steps and talks to the person; this
+ * part only reads findings and decides, so it is the same for every
+ * front end (terminal, --json, the report). */
+#ifndef MS_GUIDE_H
+#define MS_GUIDE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "findings/verdict.h"
+#include "records/jsonread.h"
+
+enum ms_gstep_id { MS_G_ACCOUNTED, MS_G_OVERVIEW, MS_G_ARENAS, MS_G_HOTSPOTS, MS_G_SYSCALLS, MS_G_REMEDIES, MS_G_N };
+
+enum ms_gstatus { MS_G_NOT_REACHED, MS_G_DONE, MS_G_SKIPPED, MS_G_UNAVAILABLE, MS_G_FAILED };
+
+#define MS_G_MAX_EV 8
+#define MS_G_MAX_CMD 8
+#define MS_G_MAX_SAMPLES 2048
+
+struct ms_gstep {
+	enum ms_gstatus status;
+	char reason[400];                     /* why skipped / unavailable / failed */
+	char evidence[MS_G_MAX_EV][320];
+	int  nev;
+	char verdict[640];
+	char next[240];
+	char commands[MS_G_MAX_CMD][512];
+	int  ncmd;
+	struct ms_jval *findings;             /* the step's own JSON, owned */
+};
+
+struct ms_guide {
+	pid_t pid;
+	char  name[64];
+	char  command[1024];                  /* the launched command, or the target's cmdline */
+	int   launched;
+	char  when[256];                      /* what marked the moment to look */
+
+	/* from the findings */
+	uint64_t rss, accounted;
+	int      has_accounted;
+	char     accounted_from[160];
+	uint64_t malloc_rss, main_heap_rss, arena_rss, mmap_rss, anon_other_rss, stack_rss, file_rss, shmem_rss;
+	long     arenas;
+	uint64_t arena_heaps, arena_cap, arena_reserved;
+	char     allocator[32];
+	int      is_jvm, jdk_trim;
+
+	int      have_arenas;
+	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
+	int      have_hot;
+	uint64_t hot_tid, hot_calls, hot_total_calls;
+	char     hot_name[64], hot_site[200];
+
+	struct ms_jval *doctor;               /* doctor's findings, owned */
+	int      can_attach;                  /* uprobes through bpftrace or stap's bpf runtime */
+
+	struct ms_gstep step[MS_G_N];
+	struct ms_verdicts conclusions;
+	int      stopped_early;
+
+	double   t_start;                     /* CLOCK_MONOTONIC seconds */
+	double   sample_t[MS_G_MAX_SAMPLES];
+	uint64_t sample_rss[MS_G_MAX_SAMPLES];
+	int      nsamples;
+};
+
+const char *ms_gstep_name(enum ms_gstep_id s);      /* "overview" */
+const char *ms_gstep_title(enum ms_gstep_id s);     /* the question it answers */
+const char *ms_gstep_why(enum ms_gstep_id s);       /* one paragraph */
+const char *ms_gstep_explain(enum ms_gstep_id s);   /* the longer lesson (--explain) */
+const char *ms_gstatus_name(enum ms_gstatus s);
+
+void ms_guide_init(struct ms_guide *g, pid_t pid);
+void ms_guide_free(struct ms_guide *g);
+void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss);
+
+/* Add an evidence line / a command to reproduce to a step. */
+void ms_gstep_evidence(struct ms_gstep *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ms_gstep_command(struct ms_gstep *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ms_gstep_set(struct ms_gstep *s, enum ms_gstatus st, const char *reason);
+
+/* What the host and target allow (doctor's findings, owned). */
+void ms_guide_take_doctor(struct ms_guide *g, struct ms_jval *f);
+/* Step 1: what the application accounts for (source says where from). */
+void ms_guide_take_accounted(struct ms_guide *g);
+/* Step 2..5: each takes ownership of the step's findings (may be NULL
+ * when the step was unavailable or failed: its status says so). */
+void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f);
+void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f);
+void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f);
+void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f);
+/* Step 6: remedies from everything found; compare may be NULL. */
+void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
+
+/* Whether step s is worth running given what was found so far; when not,
+ * reason says why (for the skip line). */
+int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len);
+
+/* The conclusions, in plain words, from every step. */
+void ms_guide_conclude(struct ms_guide *g);
+
+#endif

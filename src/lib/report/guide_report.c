@@ -1,0 +1,85 @@
+/* The guide's combined findings document ("step": "guide"): every step's
+ * evidence, verdict and commands, with the step's own JSON embedded
+ * unchanged, so msreport renders it and machines read it. */
+#include "report/guide_report.h"
+
+#include "report/json_tree.h"
+#include "report/overview_report.h"
+
+void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *started, const char *host)
+{
+	ms_json_obj_begin(j);
+	ms_json_kstr(j, "step", "guide");
+	ms_json_ki64(j, "pid", g->pid);
+	ms_json_kstr(j, "name", g->name);
+	ms_json_kstr(j, "command", g->launched ? g->command : NULL);
+	ms_json_kstr(j, "target_cmdline", g->command);
+	ms_json_kstr(j, "looked_when", g->when[0] ? g->when : NULL);
+	ms_json_kstr(j, "started", started);
+	ms_json_kstr(j, "host", host);
+	ms_json_ku64(j, "rss_bytes", g->rss);
+	if (g->has_accounted) {
+		ms_json_ku64(j, "accounted_bytes", g->accounted);
+		ms_json_kstr(j, "accounted_from", g->accounted_from);
+		ms_json_ku64(j, "gap_bytes", g->rss > g->accounted ? g->rss - g->accounted : 0);
+	}
+	if (g->have_arenas) {
+		ms_json_ku64(j, "free_bytes", g->free_bytes);
+		ms_json_ku64(j, "free_resident_bytes", g->free_resident);
+		ms_json_ku64(j, "trim_prediction_bytes", g->trim_prediction);
+	}
+	ms_json_kbool(j, "stopped_early", g->stopped_early);
+	ms_json_key(j, "doctor");
+	ms_json_value(j, g->doctor);
+	ms_json_key(j, "rss_timeline");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < g->nsamples; i++) {
+		ms_json_arr_begin(j);
+		ms_json_double(j, g->sample_t[i]);
+		ms_json_u64(j, g->sample_rss[i]);
+		ms_json_arr_end(j);
+	}
+	ms_json_arr_end(j);
+	ms_json_key(j, "steps");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < MS_G_N; i++) {
+		const struct ms_gstep *s = &g->step[i];
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "name", ms_gstep_name((enum ms_gstep_id)i));
+		ms_json_kstr(j, "title", ms_gstep_title((enum ms_gstep_id)i));
+		ms_json_kstr(j, "status", ms_gstatus_name(s->status));
+		ms_json_kstr(j, "why", ms_gstep_why((enum ms_gstep_id)i));
+		ms_json_kstr(j, "reason", s->reason);
+		ms_json_key(j, "evidence");
+		ms_json_arr_begin(j);
+		for (int k = 0; k < s->nev; k++)
+			ms_json_str(j, s->evidence[k]);
+		ms_json_arr_end(j);
+		ms_json_kstr(j, "verdict", s->verdict);
+		ms_json_kstr(j, "next", s->next);
+		ms_json_key(j, "commands");
+		ms_json_arr_begin(j);
+		for (int k = 0; k < s->ncmd; k++)
+			ms_json_str(j, s->commands[k]);
+		ms_json_arr_end(j);
+		ms_json_key(j, "findings");
+		if (s->findings && s->findings->type == MS_J_OBJ && !ms_jget(s->findings, "step")) {
+			/* A step whose JSON does not name itself: name it, so the
+			 * renderer knows how to draw it. */
+			ms_json_obj_begin(j);
+			ms_json_kstr(j, "step", ms_gstep_name((enum ms_gstep_id)i));
+			for (const struct ms_jval *c = s->findings->child; c; c = c->next) {
+				ms_json_key(j, c->key);
+				ms_json_value(j, c);
+			}
+			ms_json_obj_end(j);
+		} else {
+			ms_json_value(j, s->findings);
+		}
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+	ms_verdicts_json(&g->conclusions, j);
+	ms_json_obj_end(j);
+	ms_json_end(j);
+}

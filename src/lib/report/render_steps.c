@@ -1,0 +1,378 @@
+/* One section per step's findings.  Each writer reads only fields from the
+ * step's JSON contract (docs/json/STEP.md) and skips what is absent. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/render_int.h"
+#include "report/svg.h"
+
+static int cmp_bar(const void *a, const void *b)
+{
+	const struct ms_svg_bar *x = a, *y = b;
+	return x->value < y->value ? 1 : x->value > y->value ? -1 : 0;
+}
+
+static void overview(struct ms_render *r, const struct ms_jval *f)
+{
+	struct ms_table t;
+	r_facts_begin(&t);
+	r_fact_bytes(r, &t, "RSS", f, "rss_bytes");
+	r_fact_bytes(r, &t, "Pss", f, "pss_bytes");
+	r_fact_bytes(r, &t, "held by glibc malloc", f, "malloc_rss_bytes");
+	r_fact_bytes(r, &t, "arena heaps reserved", f, "arena_reserved_bytes");
+	r_fact_bytes(r, &t, "arena heaps resident", f, "arena_rss_bytes");
+	r_fact_bytes(r, &t, "accounted by the application", f, "accounted_bytes");
+	r_fact_bytes(r, &t, "unexplained gap", f, "gap_bytes");
+	char v[96];
+	if (ms_jhas_num(f, "arenas")) {
+		snprintf(v, sizeof v, "%" PRIu64 " of a cap of %" PRIu64 " (%s)", ms_ju64(f, "arenas", 0),
+			 ms_ju64(f, "arena_cap", 0), ms_jstr(f, "arena_cap_source", "?"));
+		r_fact(&t, "arenas", v);
+	}
+	if (ms_jhas_num(f, "arena_heaps")) {
+		snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "arena_heaps", 0));
+		r_fact(&t, "arena heaps (64 MiB)", v);
+	}
+	if (ms_jstr(f, "allocator", NULL)) {
+		snprintf(v, sizeof v, "%s%s%s", ms_jstr(f, "allocator", ""), ms_jstr(f, "glibc_version", NULL) ? " " : "",
+			 ms_jstr(f, "glibc_version", ""));
+		r_fact(&t, "allocator", v);
+	}
+	r_table(r, &t);
+
+	const struct ms_jval *cls = ms_jget(f, "classes");
+	struct ms_svg_bar bars[16];
+	int n = 0;
+	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c && n < 16; c = c->next) {
+		if (!ms_ju64(c, "rss_bytes", 0))
+			continue;
+		snprintf(bars[n].label, sizeof bars[n].label, "%s", ms_jstr(c, "class", "?"));
+		bars[n++].value = ms_ju64(c, "rss_bytes", 0);
+	}
+	if (n) {
+		qsort(bars, (size_t)n, sizeof bars[0], cmp_bar);
+		char *buf;
+		size_t len;
+		FILE *m = r_chart_open(&buf, &len);
+		if (m)
+			ms_svg_bars(m, "RSS by memory class", bars, n, 1);
+		r_chart_close(r, m, &buf, "RSS by memory class");
+		ms_table_init(&t, "lrrrr", (const char *[]){ "class", "mappings", "size", "rss", "rss bytes" });
+		for (const struct ms_jval *c = cls->child; c; c = c->next)
+			if (ms_ju64(c, "mappings", 0))
+				ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s\t%" PRIu64, ms_jstr(c, "class", "?"),
+					      ms_ju64(c, "mappings", 0), rsz(r, ms_ju64(c, "size_bytes", 0)),
+					      rsz(r, ms_ju64(c, "rss_bytes", 0)), ms_ju64(c, "rss_bytes", 0));
+		r_table(r, &t);
+	}
+}
+
+static const char *const arena_segs[] = { "in use", "free, resident, kept", "free, resident, trimmable",
+					  "free, released" };
+
+static void arenas(struct ms_render *r, const struct ms_jval *f)
+{
+	if (!ms_jbool(f, "glibc_in_charge", true)) {
+		r_para(r, "%s", ms_jstr(f, "verdict", "glibc's arenas are not in charge of this process's memory"));
+		return;
+	}
+	struct ms_table t;
+	r_facts_begin(&t);
+	if (ms_jstr(f, "glibc_version", NULL))
+		r_fact(&t, "glibc", ms_jstr(f, "glibc_version", ""));
+	r_fact_bytes(r, &t, "arenas: system memory", f, "totals.system_mem");
+	r_fact_bytes(r, &t, "in use", f, "totals.in_use_bytes");
+	r_fact_bytes(r, &t, "free (in bins and top)", f, "totals.free_bytes");
+	r_fact_bytes(r, &t, "free and resident", f, "totals.free_resident_bytes");
+	r_fact_bytes(r, &t, "top chunks", f, "totals.top_bytes");
+	r_fact_bytes(r, &t, "malloc_trim(0) would return", f, "trim_prediction_bytes");
+	r_fact_bytes(r, &t, "RSS after that trim", f, "rss_after_trim_bytes");
+	if (ms_jpath(f, "snapshot_consistent"))
+		r_fact(&t, "snapshot consistent", ms_jbool(f, "snapshot_consistent", false) ? "yes" : "no");
+	r_table(r, &t);
+
+	const struct ms_jval *as = ms_jget(f, "arenas");
+	if (!as || as->type != MS_J_ARR || !as->len) {
+		r_para(r, "(no per-arena figures in this JSON: the arena map cannot be drawn)");
+		return;
+	}
+	enum { MAXA = 64 };
+	struct ms_svg_stack rows[MAXA];
+	int n = 0, have_trim = 0, have_res = 0;
+	ms_table_init(&t, "llrrrrrr", (const char *[]){ "arena", "main", "heaps", "system", "in use", "free",
+							"free resident", "trimmable" });
+	for (const struct ms_jval *a = as->child; a; a = a->next) {
+		uint64_t in_use = ms_ju64(a, "in_use_bytes", 0), fr = ms_ju64(a, "free_bytes", 0);
+		uint64_t res = ms_ju64(a, "free_resident_bytes", fr), trim = ms_ju64(a, "trim_bytes", 0);
+		have_trim |= ms_jhas_num(a, "trim_bytes");
+		have_res |= ms_jhas_num(a, "free_resident_bytes");
+		if (trim > res)
+			trim = res;
+		int is_main = ms_jbool(a, "is_main", false);
+		uint64_t heaps = ms_ju64(a, "heaps", 0);
+		ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s", ms_jstr(a, "address", "?"),
+			      is_main ? "yes" : "", heaps, rsz(r, ms_ju64(a, "system_mem", 0)), rsz(r, in_use), rsz(r, fr),
+			      ms_jhas_num(a, "free_resident_bytes") ? rsz(r, res) : "-",
+			      ms_jhas_num(a, "trim_bytes") ? rsz(r, trim) : "-");
+		if (n == MAXA)
+			continue;
+		struct ms_svg_stack *s = &rows[n++];
+		memset(s, 0, sizeof *s);
+		snprintf(s->label, sizeof s->label, "%s (%" PRIu64 " heap%s)", is_main ? "main" : ms_jstr(a, "address", "?"),
+			 heaps, heaps == 1 ? "" : "s");
+		s->seg[0] = in_use;
+		s->seg[1] = res - trim;
+		s->seg[2] = trim;
+		s->seg[3] = fr > res ? fr - res : 0;
+	}
+	char *buf;
+	size_t len;
+	FILE *m = r_chart_open(&buf, &len);
+	if (m)
+		ms_svg_stacks(m, "Arena map: what each arena's heaps hold", arena_segs, 4, rows, n);
+	r_chart_close(r, m, &buf, "Arena map");
+	r_table(r, &t);
+	r_para(r, "The JSON gives figures per arena, not per heap: each bar is one arena, all its heaps together.%s%s",
+	       have_trim ? "" : " It has no per-arena trim figure, so nothing is drawn as trimmable.",
+	       have_res ? "" : " It has no resident figure, so free memory is drawn as resident.");
+}
+
+static void hotspots(struct ms_render *r, const struct ms_jval *f)
+{
+	struct ms_table t;
+	char v[64];
+	r_facts_begin(&t);
+	snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "events", 0));
+	r_fact(&t, "allocator calls recorded", v);
+	snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "dropped", 0));
+	r_fact(&t, "events dropped", v);
+	r_table(r, &t);
+	const struct ms_jval *th = ms_jget(f, "threads");
+	if (th && th->type == MS_J_ARR && th->len) {
+		struct ms_svg_bar bars[12];
+		int n = 0;
+		ms_table_init(&t, "rlrr", (const char *[]){ "tid", "thread", "calls", "bytes" });
+		for (const struct ms_jval *x = th->child; x; x = x->next) {
+			ms_table_rowf(&t, "%" PRIu64 "\t%s\t%" PRIu64 "\t%s", ms_ju64(x, "tid", 0), ms_jstr(x, "name", ""),
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)));
+			if (n < 12) {
+				snprintf(bars[n].label, sizeof bars[n].label, "%" PRIu64 " %s", ms_ju64(x, "tid", 0),
+					 ms_jstr(x, "name", ""));
+				bars[n++].value = ms_ju64(x, "calls", 0);
+			}
+		}
+		qsort(bars, (size_t)n, sizeof bars[0], cmp_bar);
+		char *buf;
+		size_t len;
+		FILE *m = r_chart_open(&buf, &len);
+		if (m)
+			ms_svg_bars(m, "Allocator calls per thread", bars, n, 0);
+		r_chart_close(r, m, &buf, "Allocator calls per thread");
+		r_table(r, &t);
+	}
+	const struct ms_jval *si = ms_jget(f, "sites");
+	if (si && si->type == MS_J_ARR && si->len) {
+		r_para(r, "Hot call sites:");
+		ms_table_init(&t, "llrrr", (const char *[]){ "call site", "object", "calls", "bytes", "live at end" });
+		int k = 0;
+		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++)
+			ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s", ms_jstr(x, "symbol", "?"), ms_jstr(x, "dso", ""),
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
+		r_table(r, &t);
+	}
+}
+
+static void syscalls(struct ms_render *r, const struct ms_jval *f)
+{
+	struct ms_table t;
+	char v[160];
+	r_facts_begin(&t);
+	snprintf(v, sizeof v, "%s", ms_jstr(f, "backend", "?"));
+	r_fact(&t, "backend", v);
+	snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
+	r_fact(&t, "arena heaps created", v);
+	r_fact_bytes(r, &t, "returned by madvise", f, "returned.madvise_bytes");
+	r_fact_bytes(r, &t, "returned by munmap", f, "returned.munmap_bytes");
+	r_table(r, &t);
+	const struct ms_jval *tot = ms_jget(f, "totals");
+	if (tot && tot->type == MS_J_ARR && tot->len) {
+		ms_table_init(&t, "lrr", (const char *[]){ "syscall", "calls", "bytes" });
+		for (const struct ms_jval *x = tot->child; x; x = x->next)
+			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s", ms_jstr(x, "syscall", "?"), ms_ju64(x, "count", 0),
+				      rsz(r, ms_ju64(x, "bytes", 0)));
+		r_table(r, &t);
+	}
+	const struct ms_jval *th = ms_jget(f, "threads");
+	if (th && th->type == MS_J_ARR && th->len) {
+		ms_table_init(&t, "rlr", (const char *[]){ "tid", "thread", "memory syscalls" });
+		for (const struct ms_jval *x = th->child; x; x = x->next) {
+			uint64_t calls = 0;
+			const struct ms_jval *sc = ms_jget(x, "syscalls");
+			for (const struct ms_jval *y = sc && sc->type == MS_J_ARR ? sc->child : NULL; y; y = y->next)
+				calls += ms_ju64(y, "count", 0);
+			ms_table_rowf(&t, "%" PRIu64 "\t%s\t%" PRIu64, ms_ju64(x, "tid", 0), ms_jstr(x, "name", ""), calls);
+		}
+		r_table(r, &t);
+	}
+}
+
+void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs)
+{
+	if (!pairs || pairs->type != MS_J_ARR || pairs->len < 2)
+		return;
+	double *t = calloc(pairs->len, sizeof *t);
+	uint64_t *v = calloc(pairs->len, sizeof *v);
+	if (!t || !v) {
+		free(t);
+		free(v);
+		return;
+	}
+	struct ms_svg_series s = { .t = t, .v = v };
+	snprintf(s.name, sizeof s.name, "%s", name);
+	for (const struct ms_jval *p = pairs->child; p; p = p->next, s.n++) {
+		t[s.n] = ms_jnum(p, "0", 0);
+		v[s.n] = ms_ju64(p, "1", 0);
+	}
+	char *buf;
+	size_t len;
+	FILE *m = r_chart_open(&buf, &len);
+	if (m)
+		ms_svg_lines(m, title, &s, 1);
+	r_chart_close(r, m, &buf, title);
+	free(t);
+	free(v);
+}
+
+static void compare(struct ms_render *r, const struct ms_jval *f)
+{
+	const struct ms_jval *runs = ms_jget(f, "runs");
+	struct ms_table t;
+	ms_table_init(&t, "rlrrr", (const char *[]){ "rank", "configuration", "final RSS", "peak RSS", "wall s" });
+	struct ms_svg_series s[MS_SVG_MAX_SERIES];
+	double *tb[MS_SVG_MAX_SERIES] = { 0 };
+	uint64_t *vb[MS_SVG_MAX_SERIES] = { 0 };
+	int ns = 0;
+	for (const struct ms_jval *x = runs && runs->type == MS_J_ARR ? runs->child : NULL; x; x = x->next) {
+		if (!ms_jbool(x, "available", true)) {
+			ms_table_rowf(&t, "-\t%s\tskipped: %s\t\t", ms_jstr(x, "config", "?"), ms_jstr(x, "skipped", ""));
+			continue;
+		}
+		char wall[32];
+		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_seconds", 0));
+		ms_table_rowf(&t, "%" PRIu64 "\t%s\t%s\t%s\t%s", ms_ju64(x, "rank", 0), ms_jstr(x, "config", "?"),
+			      rsz(r, ms_ju64(x, "final_rss_bytes", 0)), rsz(r, ms_ju64(x, "peak_rss_bytes", 0)), wall);
+		const struct ms_jval *tl = ms_jget(x, "rss_timeline");
+		if (ns < MS_SVG_MAX_SERIES && tl && tl->type == MS_J_ARR && tl->len > 1) {
+			tb[ns] = calloc(tl->len, sizeof(double));
+			vb[ns] = calloc(tl->len, sizeof(uint64_t));
+			if (!tb[ns] || !vb[ns])
+				break;
+			s[ns].t = tb[ns];
+			s[ns].v = vb[ns];
+			s[ns].n = 0;
+			snprintf(s[ns].name, sizeof s[ns].name, "%s", ms_jstr(x, "config", "?"));
+			for (const struct ms_jval *p = tl->child; p; p = p->next, s[ns].n++) {
+				tb[ns][s[ns].n] = ms_jnum(p, "0", 0);
+				vb[ns][s[ns].n] = ms_ju64(p, "1", 0);
+			}
+			ns++;
+		}
+	}
+	if (ns) {
+		char *buf;
+		size_t len;
+		FILE *m = r_chart_open(&buf, &len);
+		if (m)
+			ms_svg_lines(m, "RSS over time, per configuration", s, ns);
+		r_chart_close(r, m, &buf, "RSS over time, per configuration");
+	}
+	for (int i = 0; i <= ns && i < MS_SVG_MAX_SERIES; i++) {
+		free(tb[i]);
+		free(vb[i]);
+	}
+	r_table(r, &t);
+	if (ms_jstr(f, "recommendation.text", NULL))
+		r_para(r, "Recommendation: %s", ms_jstr(f, "recommendation.text", ""));
+	if (ms_jstr(f, "recommendation.shell", NULL))
+		r_code(r, ms_jstr(f, "recommendation.shell", ""));
+}
+
+static void trim(struct ms_render *r, const struct ms_jval *f)
+{
+	struct ms_table t;
+	r_facts_begin(&t);
+	r_fact(&t, "method", ms_jstr(f, "method", "?"));
+	r_fact_bytes(r, &t, "predicted", f, "predicted_bytes");
+	r_fact_bytes(r, &t, "RSS before", f, "rss_before_bytes");
+	r_fact_bytes(r, &t, "RSS after", f, "rss_after_bytes");
+	r_table(r, &t);
+}
+
+static void doctor(struct ms_render *r, const struct ms_jval *f)
+{
+	const struct ms_jval *cs = ms_jget(f, "checks");
+	struct ms_table t;
+	ms_table_init(&t, "lll", (const char *[]){ "check", "status", "detail" });
+	for (const struct ms_jval *c = cs && cs->type == MS_J_ARR ? cs->child : NULL; c; c = c->next)
+		ms_table_rowf(&t, "%s\t%s\t%s", ms_jstr(c, "name", "?"), ms_jstr(c, "status", "?"), ms_jstr(c, "detail", ""));
+	r_table(r, &t);
+}
+
+/* A step this renderer does not know: its top-level numbers and strings. */
+static void generic(struct ms_render *r, const struct ms_jval *f)
+{
+	struct ms_table t;
+	ms_table_init(&t, "ll", (const char *[]){ "field", "value" });
+	for (const struct ms_jval *c = f->child; c; c = c->next) {
+		if (c->type == MS_J_STR)
+			ms_table_rowf(&t, "%s\t%s", c->key, c->str);
+		else if (c->type == MS_J_NUM && c->is_u64)
+			ms_table_rowf(&t, "%s\t%" PRIu64, c->key, c->u64);
+		else if (c->type == MS_J_NUM)
+			ms_table_rowf(&t, "%s\t%g", c->key, c->num);
+		else if (c->type == MS_J_BOOL)
+			ms_table_rowf(&t, "%s\t%s", c->key, c->b ? "true" : "false");
+	}
+	r_table(r, &t);
+}
+
+static const struct {
+	const char *step, *title;
+	void (*write)(struct ms_render *, const struct ms_jval *);
+} writers[] = {
+	{ "overview", "Where the RSS lives", overview },
+	{ "arenas", "What glibc's arenas hold", arenas },
+	{ "hotspots", "Who allocates", hotspots },
+	{ "syscalls", "How memory grew and shrank (kernel view)", syscalls },
+	{ "compare", "Which allocator or setting fixes it", compare },
+	{ "trim", "What malloc_trim really returned", trim },
+	{ "doctor", "What this host and target allow", doctor },
+};
+
+void r_step(struct ms_render *r, const struct ms_jval *f, int level)
+{
+	const char *step = ms_jstr(f, "step", "?");
+	size_t i = 0;
+	while (i < sizeof writers / sizeof writers[0] && strcmp(writers[i].step, step))
+		i++;
+	int known = i < sizeof writers / sizeof writers[0];
+	if (level == 1) {
+		if (ms_jhas_num(f, "pid"))
+			r_heading(r, 1, "memsleuth %s: process %" PRIu64 "%s%s%s", step, ms_ju64(f, "pid", 0),
+				  ms_jstr(f, "name", NULL) ? " (" : "", ms_jstr(f, "name", ""), ms_jstr(f, "name", NULL) ? ")" : "");
+		else
+			r_heading(r, 1, "memsleuth %s", step);
+	}
+	if (known)
+		writers[i].write(r, f);
+	else
+		generic(r, f);
+	r_verdicts(r, ms_jget(f, "verdicts"));
+	if (level == 1 && ms_jhas_num(f, "pid")) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "memsleuth %s --json %" PRIu64, step, ms_ju64(f, "pid", 0));
+		r_para(r, "Reproduce:");
+		r_code(r, cmd);
+	}
+}

@@ -1,0 +1,157 @@
+#include "report/svg.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "util/size.h"
+
+/* Colour-blind-safe palette (Okabe-Ito), in segment/series order. */
+static const char *const palette[] = {
+	"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
+};
+#define NPAL (sizeof palette / sizeof palette[0])
+
+enum { W = 760, LABEL_W = 170, ROW_H = 24, TOP = 34 };
+
+void ms_xml_escape(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void head(FILE *out, const char *kind, const char *title, int h)
+{
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart %s\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">\n<title>",
+		kind, W, h, W, h);
+	ms_xml_escape(out, title);
+	fprintf(out, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n"
+		"<text x=\"8\" y=\"20\" font-size=\"14\" font-weight=\"bold\">", W, h);
+	ms_xml_escape(out, title);
+	fputs("</text>\n", out);
+}
+
+static void label(FILE *out, int x, int y, const char *anchor, const char *s)
+{
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\">", x, y, anchor);
+	ms_xml_escape(out, s);
+	fputs("</text>\n", out);
+}
+
+void ms_svg_bars(FILE *out, const char *title, const struct ms_svg_bar *bars, int n, int is_bytes)
+{
+	uint64_t max = 1;
+	for (int i = 0; i < n; i++)
+		if (bars[i].value > max)
+			max = bars[i].value;
+	int span = W - LABEL_W - 100;
+	head(out, "chart-bar", title, TOP + n * ROW_H + 10);
+	for (int i = 0; i < n; i++) {
+		int y = TOP + i * ROW_H;
+		int w = (int)((double)bars[i].value / (double)max * span);
+		char sz[MS_SIZE_BUF];
+		label(out, LABEL_W - 6, y + 16, "end", bars[i].label);
+		fprintf(out, "<rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>",
+			LABEL_W, y + 4, w > 0 ? w : 1, ROW_H - 6, palette[i % NPAL]);
+		ms_xml_escape(out, bars[i].label);
+		fprintf(out, ": %" PRIu64 "%s</title></rect>\n", bars[i].value, is_bytes ? " bytes" : "");
+		if (!is_bytes)
+			snprintf(sz, sizeof sz, "%" PRIu64, bars[i].value);
+		label(out, LABEL_W + (w > 0 ? w : 1) + 6, y + 16, "start", is_bytes ? ms_size_fmt(bars[i].value, sz) : sz);
+	}
+	fputs("</svg>\n", out);
+}
+
+void ms_svg_stacks(FILE *out, const char *title, const char *const *seg_names, int nseg,
+		   const struct ms_svg_stack *rows, int n)
+{
+	uint64_t max = 1;
+	for (int i = 0; i < n; i++) {
+		uint64_t sum = 0;
+		for (int k = 0; k < nseg; k++)
+			sum += rows[i].seg[k];
+		if (sum > max)
+			max = sum;
+	}
+	int span = W - LABEL_W - 90;
+	int legend_y = TOP + n * ROW_H + 14;
+	head(out, "chart-stack", title, legend_y + 24);
+	for (int i = 0; i < n; i++) {
+		int y = TOP + i * ROW_H, x = LABEL_W;
+		uint64_t sum = 0;
+		label(out, LABEL_W - 6, y + 16, "end", rows[i].label);
+		for (int k = 0; k < nseg; k++) {
+			sum += rows[i].seg[k];
+			int w = (int)((double)rows[i].seg[k] / (double)max * span);
+			if (!rows[i].seg[k])
+				continue;
+			fprintf(out, "<rect class=\"seg seg%d\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>",
+				k, x, y + 4, w > 0 ? w : 1, ROW_H - 6, palette[k % NPAL]);
+			ms_xml_escape(out, rows[i].label);
+			fputs(" ", out);
+			ms_xml_escape(out, seg_names[k]);
+			fprintf(out, ": %" PRIu64 " bytes</title></rect>\n", rows[i].seg[k]);
+			x += w > 0 ? w : 1;
+		}
+		char sz[MS_SIZE_BUF];
+		label(out, x + 6, y + 16, "start", ms_size_fmt(sum, sz));
+	}
+	int x = 8;
+	for (int k = 0; k < nseg; k++) {
+		fprintf(out, "<rect class=\"legend\" x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", x,
+			legend_y, palette[k % NPAL]);
+		label(out, x + 16, legend_y + 11, "start", seg_names[k]);
+		x += 24 + 7 * (int)strlen(seg_names[k]);
+	}
+	fputs("</svg>\n", out);
+}
+
+void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n)
+{
+	double tmax = 0;
+	uint64_t vmax = 1;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < s[i].n; k++) {
+			if (s[i].t[k] > tmax)
+				tmax = s[i].t[k];
+			if (s[i].v[k] > vmax)
+				vmax = s[i].v[k];
+		}
+	if (tmax <= 0)
+		tmax = 1;
+	const int x0 = 80, y0 = TOP + 8, pw = W - x0 - 20, ph = 200;
+	int legend_y = y0 + ph + 36;
+	head(out, "chart-line", title, legend_y + 20 * ((n + 3) / 4) + 8);
+	fprintf(out, "<path class=\"axis\" d=\"M%d %d V%d H%d\" stroke=\"#444\" fill=\"none\"/>\n", x0, y0, y0 + ph,
+		x0 + pw);
+	char sz[MS_SIZE_BUF], tl[32];
+	for (int g = 0; g <= 4; g++) {
+		int y = y0 + ph - g * ph / 4;
+		label(out, x0 - 6, y + 4, "end", ms_size_fmt(vmax / 4 * (uint64_t)g, sz));
+		snprintf(tl, sizeof tl, "%.1f s", tmax * g / 4);
+		label(out, x0 + g * pw / 4, y0 + ph + 16, "middle", tl);
+	}
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "<polyline class=\"series\" fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
+			palette[i % NPAL]);
+		for (int k = 0; k < s[i].n; k++)
+			fprintf(out, "%s%.1f,%.1f", k ? " " : "", x0 + s[i].t[k] / tmax * pw,
+				y0 + ph - (double)s[i].v[k] / (double)vmax * ph);
+		fputs("\"><title>", out);
+		ms_xml_escape(out, s[i].name);
+		fputs("</title></polyline>\n", out);
+		int lx = 8 + (i % 4) * 185, ly = legend_y + (i / 4) * 20;
+		fprintf(out, "<rect class=\"legend\" x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", lx,
+			ly, palette[i % NPAL]);
+		label(out, lx + 16, ly + 11, "start", s[i].name);
+	}
+	fputs("</svg>\n", out);
+}

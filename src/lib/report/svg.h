@@ -1,0 +1,46 @@
+/* Small self-contained SVG charts for the reports: no scripts, no fonts
+ * beyond the generic family, no external references, so a report opens
+ * offline anywhere.  Values are bytes; labels are formatted with
+ * ms_size_fmt.  Each chart carries a class naming its kind ("chart-bar",
+ * "chart-stack", "chart-line") so tests can find it in the DOM. */
+#ifndef MS_SVG_H
+#define MS_SVG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define MS_SVG_MAX_SEGS 6
+#define MS_SVG_MAX_SERIES 16
+
+struct ms_svg_bar {
+	char     label[64];
+	uint64_t value;
+};
+
+/* One horizontal bar per item, in the order given; values are bytes, or
+ * plain counts when is_bytes is 0. */
+void ms_svg_bars(FILE *out, const char *title, const struct ms_svg_bar *bars, int n, int is_bytes);
+
+struct ms_svg_stack {
+	char     label[64];
+	uint64_t seg[MS_SVG_MAX_SEGS];
+};
+
+/* One bar per row, split into nseg segments named by seg_names. */
+void ms_svg_stacks(FILE *out, const char *title, const char *const *seg_names, int nseg,
+		   const struct ms_svg_stack *rows, int n);
+
+struct ms_svg_series {
+	char          name[64];
+	const double *t;          /* seconds */
+	const uint64_t *v;        /* bytes */
+	int           n;
+};
+
+/* Lines of value over time, one per series. */
+void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n);
+
+/* Text escaped for XML/HTML content and attributes. */
+void ms_xml_escape(FILE *out, const char *s);
+
+#endif
