@@ -6,7 +6,7 @@
  *
  * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES]
  *                        [--hold] [--step] [--malloc-info FILE]
- * phases: spread */
+ * phases: started (before any thread exists), spread */
 #include <pthread.h>
 #include "example_common.h"
 
@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ex_phase(&o, "started", 0);
 	pthread_barrier_init(&started, NULL, (unsigned)threads + 1);
 	pthread_barrier_init(&done, NULL, (unsigned)threads + 1);
 	for (long t = 0; t < threads; t++) {

@@ -264,6 +264,7 @@ int cmd_syscalls(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	t.stop = &stop_requested;
+	t.cmd_output_to_stderr = json;
 	t.on_event = on_event;
 	t.on_ready = on_ready;
 	t.ctx = r;

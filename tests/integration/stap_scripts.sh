@@ -70,15 +70,16 @@ if need_root "arenaheaps.stp run"; then
 	kill -TERM $sp; wait $sp
 	check_match "brk.stp: totals" "$(cat "$TMP/brk.out")" 'brk grown 4194304 shrunk 2097152 high-water \+4194304 calls 7'
 	stop_example "$EX_PID"
-	# arenaevents.stp (glibc internals, libc6-dbg): zlib_workers' 3 inflater
-	# threads each get a new arena once it continues past its first phase
-	start_example zlib_workers compressed --threads 3 --rounds 5 --step
+	# arenaevents.stp (glibc internals, libc6-dbg): arena_explosion's 3
+	# threads, alive together (a barrier), each get a new arena once it
+	# continues past its first phase
+	start_example arena_explosion started --threads 3 --step
 	env LD_PRELOAD="$TREE/memlock_shim.so" stap --runtime=bpf -r "$TREE/build" -x "$EX_PID" \
 		"$ROOT/stap/arenaevents.stp" "$LIBC" >"$TMP/aev.out" 2>"$TMP/aev.err" &
 	sp=$!
 	for _ in $(seq 1 600); do grep -q READY "$TMP/aev.out" && break; kill -0 $sp 2>/dev/null || break; sleep 0.1; done
 	kill -USR1 "$EX_PID"
-	for _ in $(seq 1 100); do grep -q phase=inflated "$EX_OUT" && break; sleep 0.1; done
+	for _ in $(seq 1 100); do grep -q phase=spread "$EX_OUT" && break; sleep 0.1; done
 	# the target's exit_group ends the script: stapbpf then removes its
 	# uprobes itself (a signal to stap can leave them behind)
 	stop_example "$EX_PID"

@@ -134,6 +134,21 @@ for b in "${usable[@]}"; do
 	stop_example "$EX_PID"
 done
 check_eq "no stap work dir left in /tmp" "$(ls /tmp | grep -c '^memsleuth-stap\.')" 0
+# A launched command that forks, prints and outlives --duration: its
+# output stays out of the JSON, its forked children are not broken by the
+# ptrace backend's seccomp filter, and nothing of it is left running.
+for b in "${usable[@]}"; do
+	[ "$b" = stap ] && continue
+	start=$(date +%s)
+	"$MS" syscalls --backend "$b" --duration 2 --json -- sh -c 'sleep 0.1; echo child-ran-ok; exec sleep 30' \
+		> "$TMP/dur.json" 2> "$TMP/dur.err"
+	took=$(( $(date +%s) - start ))
+	check_eq "$b: --json stays one JSON document while the command prints" "$(jq -r .step "$TMP/dur.json" 2>/dev/null)" syscalls
+	check_match "$b: the command's forked child ran (its output on stderr)" "$(cat "$TMP/dur.err")" "child-ran-ok"
+	check_eq "$b: no child of the command crashed" "$(grep -c 'Segmentation fault' "$TMP/dur.err")" 0
+	check_cmp "$b: --duration 2 ends a command that would run 30 s (seconds taken)" "$took" -le 12
+	check_eq "$b: the command is not left running" "$(pgrep -fc 'sleep 30$')" 0
+done
 check_eq "no stap .bo left in the cwd" "$(ls | grep -c '^stap_.*\.bo$')" 0
 if [ -d "$TRACEFS/instances" ]; then
 	check_eq "no memsleuth tracefs instance left" "$(ls "$TRACEFS/instances" | grep -c memsleuth)" 0

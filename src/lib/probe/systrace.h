@@ -18,6 +18,8 @@ struct ms_systrace {
 	pid_t pid;
 	char *const *cmd;
 	double duration;                       /* seconds; 0 = until the target exits */
+	int cmd_output_to_stderr;              /* the command's stdout goes to our stderr
+					        * (--json: stdout carries only the document) */
 	volatile sig_atomic_t *stop;           /* set by the caller's SIGINT/SIGTERM handler */
 	/* n > 1: the same call, same arguments and result, n times in a row
 	 * (the script backends fold repeats in the kernel) */
@@ -46,8 +48,16 @@ const char *ms_tracefs_root(void);
 
 /* --- shared by the backends (probe/systrace_common.c) --- */
 
-/* Fork cmd stopped before execvp until ms_held_release(); returns the pid. */
-pid_t ms_held_spawn(char *const *cmd, int *gofd, struct ms_err *e);
+/* Fork the command stopped before execvp until ms_held_release(); returns
+ * the pid.  The command leads its own process group, so that it can be
+ * ended whole (ms_launched_end). */
+pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e);
+/* In the forked child, before exec: own process group, output redirect. */
+void  ms_launched_child_setup(const struct ms_systrace *t);
+/* Tracing of a launched command is over (it exited, --duration, Ctrl-C):
+ * a command still running is ended -- SIGTERM to its process group, SIGKILL
+ * after 2 s -- and reaped, so nothing is left behind. */
+void  ms_launched_end(struct ms_systrace *t);
 void  ms_held_release(int *gofd);
 /* A pidfd that becomes readable when pid exits (-1 when unsupported). */
 int   ms_pidfd(pid_t pid);

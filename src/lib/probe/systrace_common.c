@@ -10,8 +10,46 @@
 #include <time.h>
 #include <unistd.h>
 
-pid_t ms_held_spawn(char *const *cmd, int *gofd, struct ms_err *e)
+void ms_launched_child_setup(const struct ms_systrace *t)
 {
+	setpgid(0, 0);
+	if (t->cmd_output_to_stderr)
+		dup2(2, 1);
+}
+
+void ms_launched_end(struct ms_systrace *t)
+{
+	if (!t->cmd || t->traced_pid <= 0)
+		return;
+	int st;
+	if (t->target_status == -1) {
+		pid_t r = waitpid(t->traced_pid, &st, WNOHANG);
+		if (r == t->traced_pid) {
+			t->target_status = st;
+		} else if (r == 0) {
+			kill(-t->traced_pid, SIGTERM);
+			kill(t->traced_pid, SIGTERM);
+			for (int i = 0; i < 200 && t->target_status == -1; i++) {
+				if (waitpid(t->traced_pid, &st, WNOHANG) == t->traced_pid)
+					t->target_status = st;
+				else
+					nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+			}
+			if (t->target_status == -1) {
+				kill(-t->traced_pid, SIGKILL);
+				kill(t->traced_pid, SIGKILL);
+				if (waitpid(t->traced_pid, &st, 0) == t->traced_pid)
+					t->target_status = st;
+			}
+		}
+	}
+	/* the command's own children share its group: none may outlive it */
+	kill(-t->traced_pid, SIGKILL);
+}
+
+pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e)
+{
+	char *const *cmd = t->cmd;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "pipe");
@@ -27,6 +65,7 @@ pid_t ms_held_spawn(char *const *cmd, int *gofd, struct ms_err *e)
 		/* held until the tracer is live; EOF without a byte = abort */
 		if (read(p[0], &c, 1) != 1)
 			_exit(127);
+		ms_launched_child_setup(t);
 		execvp(cmd[0], cmd);
 		_exit(127);
 	}

@@ -90,6 +90,7 @@ static pid_t launch(struct pt *p, struct ms_err *e)
 	if (pid < 0)
 		return ms_err_set(e, errno, NULL, NULL, "fork");
 	if (pid == 0) {
+		ms_launched_child_setup(p->t);
 		if (install_filter() < 0)
 			_exit(126);
 		raise(SIGSTOP);
@@ -101,8 +102,10 @@ static pid_t launch(struct pt *p, struct ms_err *e)
 		return ms_err_set(e, 0, WIFEXITED(st) && WEXITSTATUS(st) == 126 ? "seccomp filter refused" : "died before exec",
 				  "try --backend tracefs", "launching %s", p->t->cmd[0]);
 	}
-	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP
-		| PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+	/* Forked children inherit the seccomp filter, and a filtered call with
+	 * no tracer fails (ENOSYS): they must be traced too. */
+	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK
+		| PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 	if (ptrace(PTRACE_SEIZE, pid, 0, opts) < 0) {
 		int err = errno;
 		kill(pid, SIGKILL);
@@ -193,7 +196,7 @@ static int handle(struct pt *p, pid_t tid, int st)
 	} else if (event == PTRACE_EVENT_SECCOMP) {
 		on_syscall_stop(p, tid);
 		resume(p, tid, 0, 1);
-	} else if (event == PTRACE_EVENT_CLONE) {
+	} else if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		unsigned long child;
 		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0)
 			add(p, (pid_t)child);
@@ -282,15 +285,10 @@ int ms_systrace_ptrace(struct ms_systrace *t, struct ms_err *e)
 	sigaction(SIGALRM, &old, NULL);
 	if (p->n) {
 		detach_all(p);
-		if (t->cmd && t->target_status == -1) {
-			/* detached from its filter the command would fail its memory
-			 * syscalls: end it, as stap -c does */
-			int st;
-			kill(t->traced_pid, SIGKILL);
-			if (waitpid(t->traced_pid, &st, 0) == t->traced_pid)
-				t->target_status = st;
-		}
 	}
+	/* detached from its filter the command would fail its memory
+	 * syscalls: end it, and its children, as stap -c does */
+	ms_launched_end(t);
 	t->unpaired = p->pair.dropped;
 	free(p);
 	return rc;

@@ -277,7 +277,7 @@ static int prepare_target(struct ms_systrace *t, struct ms_err *e)
 	t->traced_pid = t->pid;
 	t->held_go = -1;
 	if (t->cmd) {
-		t->traced_pid = ms_held_spawn(t->cmd, &t->held_go, e);
+		t->traced_pid = ms_held_spawn(t, &t->held_go, e);
 		if (t->traced_pid < 0)
 			return -1;
 	}
@@ -291,11 +291,14 @@ static void end_held(struct ms_systrace *t)
 	if (!t->cmd || t->target_status != -1)
 		return;
 	if (t->held_go >= 0) {
+		/* never released: it ends without running */
 		close(t->held_go);
 		t->held_go = -1;
+		if (waitpid(t->traced_pid, &st, 0) == t->traced_pid)
+			t->target_status = st;
+		return;
 	}
-	if (waitpid(t->traced_pid, &st, 0) == t->traced_pid)
-		t->target_status = st;
+	ms_launched_end(t);
 }
 
 int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)

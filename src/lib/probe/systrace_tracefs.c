@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DEFAULT_TRACEFS "/sys/kernel/tracing"
@@ -321,13 +322,18 @@ int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e)
 	t->traced_pid = t->pid;
 	rc = inst_make(&in, e);
 	if (rc == 0 && t->cmd) {
-		t->traced_pid = ms_held_spawn(t->cmd, &gofd, e);
+		t->traced_pid = ms_held_spawn(t, &gofd, e);
 		rc = t->traced_pid < 0 ? -1 : 0;
 	}
 	if (rc == 0)
 		rc = run(t, &in, r, &gofd, e);
-	if (gofd >= 0)        /* set-up failed: the held child ends without running */
+	if (gofd >= 0) {      /* set-up failed: the held child ends without running */
 		close(gofd);
+		int st;
+		if (t->cmd && t->traced_pid > 0 && waitpid(t->traced_pid, &st, 0) == t->traced_pid)
+			t->target_status = st;
+	}
+	ms_launched_end(t);
 	if (in.made) {
 		struct ms_err ignored;
 		events_enable(&in, "0", &ignored);
