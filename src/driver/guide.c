@@ -281,7 +281,7 @@ int cmd_guide(int argc, char **argv)
 	char pidarg[16];
 	snprintf(pidarg, sizeof pidarg, "%d", (int)g->pid);
 	cmdline_of(g, o.cmd);
-	ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
+	ms_guide_sample(g, gl_now() - g->t_start, ms_statm_rss(g->pid));
 
 	/* The facts every step needs, before the first one is shown. */
 	ms_guide_take_doctor(g, guide_doctor_findings(g->pid));
@@ -335,7 +335,7 @@ int cmd_guide(int argc, char **argv)
 		} else {
 			run_attach_step(g, &o, &lc, id, id == MS_G_HOTSPOTS ? "hotspots" : "syscalls", pidarg);
 		}
-		ms_guide_sample(g, gl_now() - g->t_start, gl_rss(g->pid));
+		ms_guide_sample(g, gl_now() - g->t_start, ms_statm_rss(g->pid));
 		guide_say_step_body(&o, st);
 		go = guide_pause_here(&o);
 	}

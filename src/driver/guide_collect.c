@@ -47,7 +47,7 @@ static void sample_rss(void *arg)
 	double t = gl_now() - g->t_start;
 	if (g->nsamples && t - g->sample_t[g->nsamples - 1] < 0.2)
 		return;
-	uint64_t rss = gl_rss(g->pid);
+	uint64_t rss = ms_statm_rss(g->pid);
 	if (rss)
 		ms_guide_sample(g, t, rss);
 }

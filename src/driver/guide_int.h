@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "findings/guide.h"
+#include "probe/procfs.h"
 #include "records/jsonread.h"
 #include "util/err.h"
 
@@ -52,7 +53,6 @@ struct gl_cmd {
 
 double gl_now(void);
 /* RSS of pid from /proc/PID/statm; 0 when gone. */
-uint64_t gl_rss(pid_t pid);
 /* Start argv with stdout and stderr into a private file. */
 int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e);
 /* Wait until the command prints a line matching `when` (ERE), or `after`

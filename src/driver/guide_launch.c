@@ -21,24 +21,6 @@ double gl_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-uint64_t gl_rss(pid_t pid)
-{
-	char path[64], buf[128];
-	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	unsigned long long size, resident;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return 0;
-	return resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e)
 {
 	memset(c, 0, sizeof *c);
@@ -141,7 +123,7 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
 	int ret = -1;
 	for (;;) {
 		double el = gl_now() - t0;
-		uint64_t rss = gl_rss(c->pid);
+		uint64_t rss = ms_statm_rss(c->pid);
 		if (rss)
 			ms_guide_sample(g, gl_now() - g->t_start, rss);
 		if (have_re && scan_output(c, &re)) {

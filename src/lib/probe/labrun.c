@@ -1,4 +1,5 @@
 #include "probe/labrun.h"
+#include "probe/procfs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -244,7 +245,7 @@ static int do_expect(struct ctx *c, const struct ms_lab_step *s, char *did, size
 			return step_err(c, s, e, NULL, "cannot count the arena heaps");
 		have = s->expect_what == MS_MEASURE_HEAPS ? h : ar + 1;
 	} else {
-		have = ms_self_rss();
+		have = ms_statm_rss(0);
 	}
 	switch (s->cmp) {
 	case MS_CMP_LT: *ok = have < s->value; break;
@@ -431,11 +432,11 @@ static int run_thread_steps(struct ctx *c, const struct ms_lab_step *steps, size
 	char did[240];
 	int ok;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t before = ms_self_rss();
+		uint64_t before = ms_statm_rss(0);
 		if (run_step(c, &steps[i], did, sizeof did, &ok, e) < 0)
 			return -1;
 		if (steps[i].op != MS_LAB_SAY)
-			line_out(c, &steps[i], did, ms_self_rss(), before);
+			line_out(c, &steps[i], did, ms_statm_rss(0), before);
 	}
 	return 0;
 }
@@ -473,14 +474,14 @@ int ms_lab_run(const struct ms_lab *lab, struct ms_labrun *run, struct ms_err *e
 	for (size_t i = 0; i < lab->n && !rc; i++) {
 		const struct ms_lab_step *s = &lab->steps[i];
 		struct ms_lab_record *r = &run->rec[run->nrec];
-		uint64_t before = ms_self_rss();
+		uint64_t before = ms_statm_rss(0);
 		int ok = 1;
 		if ((rc = run_step(&c, s, r->did, sizeof r->did, &ok, e)) < 0)
 			break;
 		if (s->op == MS_LAB_TITLE)
 			continue;
 		r->line = s->line;
-		r->rss = ms_self_rss();
+		r->rss = ms_statm_rss(0);
 		r->ok = ok;
 		run->nrec++;
 		if (!ok)

@@ -107,3 +107,22 @@ int ms_pid_parse(const char *s, pid_t *pid, struct ms_err *e)
 	*pid = (pid_t)v;
 	return 0;
 }
+
+uint64_t ms_statm_rss(pid_t pid)
+{
+	char path[48], buf[128];
+	if (pid > 0)
+		snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	else
+		snprintf(path, sizeof path, "/proc/self/statm");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strchr(buf, ' ');
+	return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}

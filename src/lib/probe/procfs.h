@@ -4,6 +4,7 @@
 #define MS_PROCFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "util/err.h"
 
@@ -20,6 +21,11 @@ int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
 
 /* Read a small file holding one number (e.g. /proc/sys/...); -1 on error. */
 int ms_read_u64_file(const char *path, unsigned long long *v);
+
+/* Resident bytes of pid (0: ourselves) from /proc/PID/statm, 0 when gone
+ * or a zombie.  open/read only, no malloc: the lab measures itself with it
+ * without touching the heap it studies. */
+uint64_t ms_statm_rss(pid_t pid);
 
 /* Parse a PID argument: decimal, > 0, fits pid_t. */
 int ms_pid_parse(const char *s, pid_t *pid, struct ms_err *e);

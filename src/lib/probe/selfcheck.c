@@ -16,21 +16,6 @@
 #include "records/maps.h"
 #include "util/size.h"
 
-uint64_t ms_self_rss(void)
-{
-	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strchr(buf, ' ');
-	return p ? strtoull(p + 1, NULL, 10) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
 uint64_t ms_self_mem_available(void)
 {
 	char buf[8192];

@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 /* Our RSS in bytes (/proc/self/statm); 0 if unreadable. */
-uint64_t ms_self_rss(void);
 
 /* MemAvailable from /proc/meminfo; UINT64_MAX when unknown. */
 uint64_t ms_self_mem_available(void);

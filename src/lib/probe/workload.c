@@ -15,30 +15,15 @@ struct sampler {
 	const struct ms_workload *w;
 	struct ms_workload_run *out;
 	struct timespec start;
-	long page;
 	uint64_t last_rss;
 	int have_last;
 };
 
-static int statm_rss(pid_t pid, long page, uint64_t *rss)
-{
-	char *buf;
-	if (ms_proc_read(pid, "statm", &buf, NULL, NULL) < 0)
-		return -1;
-	char *p = strchr(buf, ' ');
-	/* A zombie reads as zeros: that is not the workload's RSS. */
-	unsigned long long pages = p ? strtoull(p + 1, NULL, 10) : 0;
-	free(buf);
-	if (!pages)
-		return -1;
-	*rss = pages * (uint64_t)page;
-	return 0;
-}
-
 static void sample(struct sampler *s, pid_t pid)
 {
-	uint64_t rss;
-	if (statm_rss(pid, s->page, &rss) < 0)
+	/* a zombie reads as zeros: that is not the workload's RSS */
+	uint64_t rss = ms_statm_rss(pid);
+	if (!rss)
 		return;
 	s->last_rss = rss;
 	s->have_last = 1;
@@ -96,7 +81,7 @@ int ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, st
 	out->samples = calloc(MS_WORKLOAD_MAX_SAMPLES, sizeof *out->samples);
 	if (!out->samples)
 		return ms_err_set(e, 0, "out of memory", NULL, "RSS samples");
-	struct sampler s = { .w = w, .out = out, .page = sysconf(_SC_PAGESIZE) };
+	struct sampler s = { .w = w, .out = out };
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
 	struct ms_child r = {
 		.argv = w->argv, .envp = w->envp, .timeout_ms = w->timeout_ms,
