@@ -105,7 +105,7 @@ int cmd_arenas(int argc, char **argv)
 		default:
 			if (ms_common_option(c))
 				break;
-			ms_fatal("memsleuth arenas", "see 'memsleuth arenas --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("arenas", argv);
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */

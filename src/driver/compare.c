@@ -13,6 +13,7 @@
 #include "probe/workload.h"
 #include "report/json.h"
 #include "report/table.h"
+#include "options.h"
 #include "steps.h"
 #include "util/err.h"
 #include "util/size.h"
@@ -298,7 +299,7 @@ int cmd_compare(int argc, char **argv)
 			return MS_EXIT_OK;
 		case 'h': usage(stdout); return MS_EXIT_OK;
 		default:
-			ms_fatal("memsleuth compare", "see 'memsleuth compare --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("compare", argv);
 		}
 	}
 	if (optind >= argc) {

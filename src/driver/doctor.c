@@ -42,8 +42,7 @@ int cmd_doctor(int argc, char **argv)
 		default:
 			if (ms_common_option(c))
 				break;
-			ms_fatal("memsleuth doctor", "see 'memsleuth doctor --help'",
-				 "%s: unknown option", argv[optind - 1]);
+			ms_bad_option("doctor", argv);
 		}
 	}
 	if (argc - optind > 1)

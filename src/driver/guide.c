@@ -223,7 +223,7 @@ int cmd_guide(int argc, char **argv)
 		default:
 			if (ms_common_option(c))   /* inherited by the child steps too */
 				break;
-			ms_fatal(prog, "see 'memsleuth guide --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("guide", argv);
 		}
 	}
 	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {

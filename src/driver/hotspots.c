@@ -23,6 +23,7 @@
 #include "probe/procfs.h"
 #include "records/hotlog.h"
 #include "report/hotspots_report.h"
+#include "options.h"
 #include "steps.h"
 #include "util/err.h"
 #include "util/paths.h"
@@ -365,7 +366,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'h': usage(stdout); exit(MS_EXIT_OK);
 		default:
-			ms_fatal("memsleuth hotspots", "see 'memsleuth hotspots --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("hotspots", argv);
 		}
 	}
 	return optind;

@@ -15,6 +15,7 @@
 #include "probe/procfs.h"
 #include "records/labfile.h"
 #include "report/json.h"
+#include "options.h"
 #include "steps.h"
 #include "util/err.h"
 #include "util/paths.h"
@@ -219,7 +220,7 @@ int cmd_lab(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
 		default:
-			ms_fatal("memsleuth lab", "see 'memsleuth lab --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("lab", argv);
 		}
 	}
 	if (optind != argc - 1) {

@@ -20,4 +20,8 @@ enum { MS_OPT_NO_DEBUGINFO = 0x1000 };
 /* Apply option c if it is a common one: returns 1 when handled. */
 int ms_common_option(int c);
 
+/* getopt_long returned '?' or ':' for argv[optind - 1]: one line naming it
+ * and the step's --help, exit 2.  (Set opterr = 0 so getopt stays quiet.) */
+_Noreturn void ms_bad_option(const char *step, char **argv);
+
 #endif

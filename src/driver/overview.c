@@ -54,8 +54,7 @@ int cmd_overview(int argc, char **argv)
 		default:
 			if (ms_common_option(c))
 				break;
-			ms_fatal("memsleuth overview", "see 'memsleuth overview --help'",
-				 "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("overview", argv);
 		}
 	}
 	if (optind != argc - 1)

@@ -17,6 +17,7 @@
 #include "report/table.h"
 #include "util/paths.h"
 #include "util/size.h"
+#include "options.h"
 #include "steps.h"
 
 static const char *const prog = "memsleuth syscalls";
@@ -217,6 +218,7 @@ int cmd_syscalls(int argc, char **argv)
 	if (!r || ms_sys_summary_init(&r->sum) < 0)
 		ms_fatal(prog, NULL, "out of memory");
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -234,7 +236,7 @@ int cmd_syscalls(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 's': setup_ok = 1; break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: usage(stderr); return MS_EXIT_ERROR;
+		default: ms_bad_option("syscalls", argv);
 		}
 	}
 	struct ms_err e;
@@ -245,8 +247,8 @@ int cmd_syscalls(int argc, char **argv)
 		if (ms_pid_parse(argv[optind], &t.pid, &e) < 0 || ms_target_open(t.pid, &tg, &e) < 0)
 			ms_die(prog, &e, MS_EXIT_ERROR);
 	} else {
-		usage(stderr);
-		return MS_EXIT_ERROR;
+		ms_fatal(prog, "usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)",
+			 optind >= argc ? "no PID or command given" : "too many arguments");
 	}
 	struct ms_backend_choice ch;
 	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)

@@ -281,7 +281,7 @@ int cmd_trim(int argc, char **argv)
 		default:
 			if (ms_common_option(c))   /* --no-debuginfo: the prediction's walk */
 				break;
-			ms_fatal("memsleuth trim", "see 'memsleuth trim --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+			ms_bad_option("trim", argv);
 		}
 	}
 	if (optind != argc - 1) {

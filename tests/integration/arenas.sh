@@ -103,10 +103,10 @@ start_example arena_explosion spread --threads 1 --blocks 70000 --size 1024 --ma
 "$MS" arenas "$EX_PID" --json >"$TMP/big.json"
 check_eq "two-heap arena: consistent walk across heaps" "$(jq .snapshot_consistent "$TMP/big.json")" true
 check_eq "two-heap arena: heaps = malloc_info subheaps" "$(jq '.arenas[1].heaps' "$TMP/big.json")" \
-	"$(sed -n 's/.*subheaps" size="\([0-9]*\)".*/\1/p' "$TMP/big.xml" | head -1)"
+	"$(sed -n '/phase=spread/,$p' "$TMP/big.xml" | sed -n 's/.*subheaps" size="\([0-9]*\)".*/\1/p' | head -1)"
 check_eq "two-heap arena: 70,000 blocks + the tcache struct in use" "$(jq '.arenas[1].in_use_chunks' "$TMP/big.json")" 70001
 check_eq "two-heap arena: system_mem = malloc_info" "$(jq '.arenas[1].system_mem' "$TMP/big.json")" \
-	"$(grep 'system type="current"' "$TMP/big.xml" | sed -n '2s/.*size="\([0-9]*\)".*/\1/p')"
+	"$(sed -n '/phase=spread/,$p' "$TMP/big.xml" | grep 'system type="current"' | sed -n '2s/.*size="\([0-9]*\)".*/\1/p')"
 stop_example "$EX_PID"
 
 # --stop held open (stdout is a pipe nobody reads: the chunk list blocks
