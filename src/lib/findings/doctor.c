@@ -118,10 +118,21 @@ static void check_kernel(struct ms_doctor *d, const struct ms_kconfig *kc)
 		add(d, "stap_bpf_runtime", MS_CHECK_NO, "run as root", "%s present; loading BPF needs root", stapbpf);
 	else if (ms_kconfig_get(kc, "CONFIG_BPF_SYSCALL") == 'n')
 		add(d, "stap_bpf_runtime", MS_CHECK_NO, "use tracefs or ptrace", "kernel without CONFIG_BPF_SYSCALL");
-	else
+	else {
+		/* scripts/stap-bpf-setup writes the kernel release to its stamp last */
+		const char *cache = getenv("MEMSLEUTH_CACHE");
+		char dir[PATH_MAX - 16], stamp[PATH_MAX], *rel = NULL;
+		snprintf(dir, sizeof dir, "%s/stap-bpf", cache && cache[0] ? cache : "/var/cache/memsleuth");
+		snprintf(stamp, sizeof stamp, "%s/stamp", dir);
+		int ready = ms_read_file(stamp, &rel, NULL, 256, NULL) == 0 &&
+			    !strncmp(rel, u.release, strlen(u.release));
+		free(rel);
 		add(d, "stap_bpf_runtime", MS_CHECK_YES, NULL,
-		    "%s present, BPF available%s", stapbpf,
-		    tree ? "" : "; needs a minimal kernel tree, which memsleuth syscalls --backend stap-bpf prepares");
+		    "%s present, BPF available%s%s", stapbpf,
+		    tree ? "" : ready ? "; the minimal kernel tree for this kernel is prepared in " :
+		    "; needs a minimal kernel tree, which memsleuth syscalls --backend stap-bpf prepares",
+		    !tree && ready ? dir : "");
+	}
 
 	int tracefs = access("/sys/kernel/tracing/trace", F_OK) == 0;
 	int tracefs_w = access("/sys/kernel/tracing/instances", W_OK) == 0;
