@@ -8,7 +8,8 @@ EXTRA_HELPERS += $(HOOK_SO)
 HOOK_SRC := $(sort $(wildcard helpers/hook/*.c))
 $(HOOK_SO): $(HOOK_SRC) helpers/hook/hook.h src/lib/records/hotlog.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared -fvisibility=hidden \
+	@$(if $(Q),echo "  HOOK    $@")
+	$(Q)$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared -fvisibility=hidden \
 	  -ftls-model=initial-exec -Wl,-z,defs -o $@ $(HOOK_SRC) -ldl -lpthread
 
 # Symbol resolution (library code in probe/symres.c) needs elfutils.
