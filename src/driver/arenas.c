@@ -1,12 +1,12 @@
 /* memsleuth arenas PID: what glibc's arenas hold, and what malloc_trim(0)
  * would give back, read from outside the process (ms_arenas_collect). */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "findings/allocator.h"
 #include "findings/arenas.h"
+#include "findings/arenaverdict.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
 #include "report/json.h"
@@ -14,21 +14,21 @@
 #include "steps.h"
 #include "util/err.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth arenas PID [--json] [--bins] [--chunks [--limit N]] [--stop]\n"
-		"                        [--assume-version X.Y] [--no-debuginfo]\n"
-		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
-		"  --json               machine-readable output (docs/json/arenas.md)\n"
-		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
-		"  --chunks             list chunks (address, size, kind) in address order\n"
-		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
-		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
-		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
-		MS_COMMON_HELP
-		"  -h, --help           this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "json",           'j', NULL,  "machine-readable output (docs/json/arenas.md)" },
+	{ "bins",           MS_LONG('b'), NULL, "every non-empty bin per arena (count, bytes, min, max)" },
+	{ "chunks",         MS_LONG('c'), NULL, "list chunks (address, size, kind) in address order" },
+	{ "limit",          MS_LONG('l'), "N", "with --chunks: at most N chunks (default 1000, 0 = all)" },
+	{ "stop",           's', NULL,  "freeze the target (ptrace) for an exact snapshot; always resumed" },
+	{ "assume-version", MS_LONG('a'), "X.Y", "use glibc X.Y's layout instead of the target libc's version" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth arenas", .usage = "[OPTIONS] PID", .opts = opts,
+	.about = "What glibc's malloc arenas hold, and what malloc_trim(0) would give back.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
+};
 
 struct chunk_list {
 	uint64_t limit, n;
@@ -77,46 +77,30 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum 
 
 int cmd_arenas(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' },
-		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
-		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
-		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 } };
 	struct ms_arenas_opts o = { 0 };
 	int json = 0, bins = 0, chunks = 0, c;
 	long limit = 1000;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
-		case 'b': bins = 1; break;
-		case 'c': chunks = 1; break;
+		case MS_LONG('b'): bins = 1; break;
+		case MS_LONG('c'): chunks = 1; break;
 		case 's': o.stop = 1; break;
-		case 'a': o.assume_version = optarg; break;
-		case 'l': {
+		case MS_LONG('a'): o.assume_version = args.val; break;
+		case MS_LONG('l'): {
 			char *end;
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 0)
-				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", optarg);
+			limit = strtol(args.val, &end, 10);
+			if (!*args.val || *end || limit < 0)
+				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", args.val);
 			break;
 		}
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))
-				break;
-			ms_bad_option("arenas", argv);
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
-	if (optind != argc - 1) {
-		usage(stderr);
-		return MS_EXIT_ERROR;
-	}
 	struct ms_err e = { 0 };
-	pid_t pid;
-	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	pid_t pid = args.pid;
 	struct ms_json j;
 	ms_json_init(&j, stdout);
 	struct chunk_list cl = { .limit = (uint64_t)limit, .json = json, .j = &j };
@@ -143,7 +127,8 @@ int cmd_arenas(int argc, char **argv)
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
 		ms_arenas_print_text(stdout, &a, flags);
 	}
-	int rc = ms_arenas_finding(&a) ? MS_EXIT_FINDING : MS_EXIT_OK;
+	struct ms_verdicts vs = { .n = 0 };
+	ms_arenas_verdicts(&a, &vs);
 	ms_arenas_free(&a);
-	return rc;
+	return ms_args_exit(&args, ms_verdicts_worst(&vs));
 }

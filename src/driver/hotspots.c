@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,27 +36,30 @@ struct opts {
 	const char *output, *folded, *from;
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth hotspots [OPTIONS] -- CMD ARGS   run CMD under the allocator hook\n"
-		"       memsleuth hotspots --from DIR [OPTIONS]    analyse a recorded log\n"
-		"       memsleuth hotspots [OPTIONS] PID           attach to a running process (bpftrace uprobes)\n"
-		"Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
-		"short-lived allocations, sizes, and the arena heap each thread's memory lands in.\n\n"
-		"  --stacks N        record N frames of user stack per event (default 0: caller only)\n"
-		"  --output DIR      write the log to DIR (kept); default: a private temporary dir, removed\n"
-		"  --record-only     write the log and stop (needs --output); analyse later with --from\n"
-		"  --from DIR        analyse the log in DIR (recorded here or on another machine)\n"
-		"  --count-only      keep per-thread and per-caller counters only, no event log\n"
-		"  --duration S      stop the command (or the attach) after S seconds and report\n"
-		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
-		"  --folded FILE     write folded stacks (flame graph input) to FILE\n"
-		"  --top N           rows per table (default 10)\n"
-		"  --json            JSON instead of text (fields: docs/json/hotspots.md); CMD's stdout goes to stderr\n"
-		"  -h, --help        this help\n"
-		"The command runs in its own process group; Ctrl-C stops it and still reports.\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "stacks",      MS_LONG('s'), "N",    "record N frames of user stack per event (default 0: caller only)" },
+	{ "output",      'o',          "DIR",  "write the log to DIR (kept); default: a private temporary dir, removed" },
+	{ "record-only", MS_LONG('r'), NULL,   "write the log and stop (needs --output); analyse later with --from" },
+	{ "from",        MS_LONG('F'), "DIR",  "analyse the log in DIR (recorded here or on another machine)" },
+	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
+	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
+	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
+	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input) to FILE" },
+	{ "top",         MS_LONG('t'), "N",    "rows per table (default 10)" },
+	{ "json",        'j',          NULL,   "JSON instead of text (fields: docs/json/hotspots.md); CMD's stdout goes to stderr" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .opts = opts,
+	.usage = "[OPTIONS] -- CMD ARGS   run CMD under the allocator hook\n"
+		 "--from DIR [OPTIONS]    analyse a recorded log\n"
+		 "[OPTIONS] PID           attach to a running process (bpftrace uprobes)",
+	.about = "Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
+		 "short-lived allocations, sizes, and the arena heap each thread's memory lands in.",
+	.more = "The command runs in its own process group; Ctrl-C stops it and still reports.\n",
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD,
+};
 
 static volatile sig_atomic_t stop_requested, stop_signal;
 
@@ -321,74 +323,61 @@ static int analyse(const struct opts *o, const char *dir, const char *how)
 	return rc;
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+static void parse(int argc, char **argv, struct opts *o, struct ms_args *a)
 {
-	static const struct option lo[] = {
-		{ "stacks", required_argument, 0, 's' },   { "output", required_argument, 0, 'o' },
-		{ "json", no_argument, 0, 'j' },           { "folded", required_argument, 0, 'f' },
-		{ "duration", required_argument, 0, 'd' }, { "record-only", no_argument, 0, 'r' },
-		{ "count-only", no_argument, 0, 'c' },     { "from", required_argument, 0, 'F' },
-		{ "top", required_argument, 0, 't' },      { "fork-child", required_argument, 0, 'k' },
-		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
-	};
 	memset(o, 0, sizeof *o);
 	o->top = 10;
 	int c;
 	char *end;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	ms_args_begin(a, &cli, argc, argv);
+	while ((c = ms_args_next(a)) != -1) {
+		const char *v = a->val;
 		switch (c) {
-		case 's':
-			o->stacks = (int)strtol(optarg, &end, 10);
-			if (*end || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
-				ms_fatal(PROG, "give 0..64", "--stacks %s: not a frame count", optarg);
+		case MS_LONG('s'):
+			o->stacks = (int)strtol(v, &end, 10);
+			if (!*v || *end || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
+				ms_fatal(PROG, "give 0..64", "--stacks %s: not a frame count", v);
 			break;
-		case 'o': o->output = optarg; break;
+		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
-		case 'f': o->folded = optarg; break;
+		case MS_LONG('f'): o->folded = v; break;
 		case 'd':
-			o->duration = strtod(optarg, &end);
+			o->duration = strtod(v, &end);
 			if (*end || !(o->duration > 0))
-				ms_fatal(PROG, "give seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+				ms_fatal(PROG, "give seconds, e.g. --duration 10", "--duration %s: not a positive number", v);
 			break;
-		case 'r': o->record_only = 1; break;
-		case 'c': o->count_only = 1; break;
-		case 'F': o->from = optarg; break;
-		case 't':
-			o->top = (int)strtol(optarg, &end, 10);
-			if (*end || o->top < 1)
-				ms_fatal(PROG, "give a positive number", "--top %s: not a row count", optarg);
+		case MS_LONG('r'): o->record_only = 1; break;
+		case MS_LONG('c'): o->count_only = 1; break;
+		case MS_LONG('F'): o->from = v; a->operands_optional = 1; break;
+		case MS_LONG('t'):
+			o->top = (int)strtol(v, &end, 10);
+			if (!*v || *end || o->top < 1)
+				ms_fatal(PROG, "give a positive number", "--top %s: not a row count", v);
 			break;
-		case 'k':
-			if (strcmp(optarg, "own") && strcmp(optarg, "stop"))
-				ms_fatal(PROG, "give own or stop", "--fork-child %s: unknown mode", optarg);
-			o->fork_stop = !strcmp(optarg, "stop");
+		case MS_LONG('k'):
+			if (strcmp(v, "own") && strcmp(v, "stop"))
+				ms_fatal(PROG, "give own or stop", "--fork-child %s: unknown mode", v);
+			o->fork_stop = !strcmp(v, "stop");
 			break;
-		case 'h': usage(stdout); exit(MS_EXIT_OK);
-		default:
-			ms_bad_option("hotspots", argv);
 		}
 	}
-	return optind;
 }
 
 int cmd_hotspots(int argc, char **argv)
 {
 	struct opts o;
-	int first = parse(argc, argv, &o);
-	char **rest = argv + first;
-	int nrest = argc - first;
+	struct ms_args a;
+	parse(argc, argv, &o, &a);
+	char **rest = a.cmd;
 	if (o.from) {
-		if (nrest)
-			ms_fatal(PROG, "give either --from DIR or a command, not both", "%s: unexpected argument", rest[0]);
+		if (rest || a.pid)
+			ms_fatal(PROG, "give either --from DIR, a PID or a command", "%s: unexpected argument",
+				 rest ? rest[0] : "PID");
 		return analyse(&o, o.from, NULL);
 	}
-	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
-	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
-		pid_t pid;
+	if (a.pid) {
+		pid_t pid = a.pid;
 		struct ms_err e;
-		if (ms_pid_parse(rest[0], &pid, &e) < 0)
-			ms_die(PROG, &e, MS_EXIT_ERROR);
 		if (o.record_only || o.output || o.count_only || o.stacks)
 			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
 				 "pid %d: option not available when attaching", (int)pid);
@@ -405,9 +394,6 @@ int cmd_hotspots(int argc, char **argv)
 		ms_hotspots_free(&h);
 		return MS_EXIT_OK;
 	}
-	if (!nrest)
-		ms_fatal(PROG, "run 'memsleuth hotspots -- CMD ARGS', '--from DIR' or give a PID",
-			 "nothing to analyse");
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
 	char dir[PATH_MAX], how[256] = "";

@@ -1,6 +1,5 @@
 /* memsleuth syscalls: brk, mmap, munmap, mprotect and madvise of one
  * process, per thread, with the best tracing facility the host allows. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,19 +55,21 @@ static void on_ready(void *ctx, pid_t pid)
 	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)\n"
-		"Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
-		"and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.\n\n"
-		"  --backend B     auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)\n"
-		"  --events        print every call with decoded flags as it happens\n"
-		"  --duration S    stop after S seconds (default: when the target exits, or Ctrl-C)\n"
-		"  --stap-setup    allow preparing the stap bpf runtime in your cache dir (implied for root)\n"
-		"  --json          machine-readable summary (docs/json/syscalls.md)\n"
-		"  -h, --help      this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "backend",    MS_LONG('b'), "B", "auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)" },
+	{ "events",     MS_LONG('e'), NULL, "print every call with decoded flags as it happens" },
+	{ "duration",   'd', "S",  "stop after S seconds (default: when the target exits, or Ctrl-C)" },
+	{ "stap-setup", MS_LONG('s'), NULL, "allow preparing the stap bpf runtime in your cache dir (implied for root)" },
+	{ "json",       'j', NULL, "machine-readable summary (docs/json/syscalls.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth syscalls", .usage = "[OPTIONS] (PID | -- CMD ARGS)", .opts = opts,
+	.about = "Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
+		 "and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.",
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD,
+};
 
 static const char *const sc_heads[] = { "TID", "THREAD", "SYSCALL", "COUNT", "BYTES" };
 
@@ -206,50 +207,38 @@ static int run_backend(enum ms_backend b, struct ms_systrace *t, struct ms_err *
 
 int cmd_syscalls(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "backend", required_argument, 0, 'b' }, { "events", no_argument, 0, 'e' },
-		{ "duration", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
-		{ "stap-setup", no_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
 	enum ms_backend want = MS_BE_AUTO;
 	int json = 0, setup_ok = geteuid() == 0, c;
 	struct run *r = calloc(1, sizeof *r);
 	struct ms_systrace t = { .target_status = -1 };
 	if (!r || ms_sys_summary_init(&r->sum) < 0)
 		ms_fatal(prog, NULL, "out of memory");
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		char *end;
 		switch (c) {
-		case 'b':
-			want = ms_backend_parse(optarg);
+		case MS_LONG('b'):
+			want = ms_backend_parse(args.val);
 			if (want == MS_BE_N)
-				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", optarg);
+				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", args.val);
 			break;
-		case 'e': r->events = 1; break;
+		case MS_LONG('e'): r->events = 1; break;
 		case 'd':
-			t.duration = strtod(optarg, &end);
+			t.duration = strtod(args.val, &end);
 			if (*end || t.duration <= 0 || t.duration > 1e6)
-				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", args.val);
 			break;
 		case 'j': json = 1; break;
-		case 's': setup_ok = 1; break;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: ms_bad_option("syscalls", argv);
+		case MS_LONG('s'): setup_ok = 1; break;
 		}
 	}
 	struct ms_err e;
 	struct ms_target tg;
-	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
-		t.cmd = argv + optind;
-	} else if (optind + 1 == argc) {
-		if (ms_pid_parse(argv[optind], &t.pid, &e) < 0 || ms_target_open(t.pid, &tg, &e) < 0)
-			ms_die(prog, &e, MS_EXIT_ERROR);
-	} else {
-		ms_fatal(prog, "usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)",
-			 optind >= argc ? "no PID or command given" : "too many arguments");
-	}
+	t.cmd = args.cmd;
+	t.pid = args.pid;
+	if (t.pid && ms_target_open(t.pid, &tg, &e) < 0)
+		ms_die(prog, &e, MS_EXIT_ERROR);
 	struct ms_backend_choice ch;
 	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);

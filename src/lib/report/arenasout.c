@@ -248,10 +248,3 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
 	ms_verdicts_json(&vs, j);
 }
-
-int ms_arenas_finding(const struct ms_arenas *a)
-{
-	if (!a->glibc_in_charge)
-		return 0;
-	return !a->snapshot_consistent || (a->rss_bytes && a->trim_prediction_bytes * 10 >= a->rss_bytes);
-}
