@@ -35,8 +35,14 @@ void ms_coll_ranges_sort(struct ms_coll *c)
 	qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
 }
 
-const struct ms_range *ms_coll_range(const struct ms_coll *c, uint64_t addr, uint64_t len)
+const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
+	/* list nodes mostly follow each other in one heap: the last hit first */
+	if (c->rng_hint < c->nrng) {
+		const struct ms_range *r = &c->rng[c->rng_hint];
+		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
+			return r;
+	}
 	size_t lo = 0, hi = c->nrng;
 	/* last range starting at or below addr */
 	while (lo < hi) {
@@ -51,100 +57,8 @@ const struct ms_range *ms_coll_range(const struct ms_coll *c, uint64_t addr, uin
 	const struct ms_range *r = &c->rng[lo - 1];
 	if (addr + len < addr || addr + len > r->end)
 		return NULL;
+	c->rng_hint = lo - 1;
 	return r;
-}
-
-static int cmp_cached(const void *a, const void *b)
-{
-	const struct ms_cached *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-void ms_coll_cache_sort(struct ms_coll *c)
-{
-	qsort(c->cache, c->ncache, sizeof *c->cache, cmp_cached);
-}
-
-const struct ms_cached *ms_coll_cached(const struct ms_coll *c, uint64_t addr)
-{
-	size_t lo = 0, hi = c->ncache;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->cache[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->ncache && c->cache[lo].addr == addr ? &c->cache[lo] : NULL;
-}
-
-static int cache_add(struct ms_coll *c, uint64_t addr, uint64_t size, size_t list, int kind)
-{
-	if (c->ncache == c->capcache) {
-		size_t cap = c->capcache ? c->capcache * 2 : 1024;
-		void *nv = realloc(c->cache, cap * sizeof *c->cache);
-		if (!nv)
-			return -1;
-		c->cache = nv;
-		c->capcache = cap;
-	}
-	c->cache[c->ncache++] = (struct ms_cached){ addr, size, (uint32_t)list, (uint32_t)kind };
-	return 0;
-}
-
-/* --- the walk's bitmaps ------------------------------------------------ */
-
-void ms_range_mark(struct ms_range *rg, uint64_t p, int in_use)
-{
-	if (!rg->starts || p < rg->start || p >= rg->end)
-		return;
-	uint64_t k = (p - rg->start) / 16;
-	rg->starts[k / 64] |= 1ull << (k % 64);
-	if (in_use)
-		rg->used[k / 64] |= 1ull << (k % 64);
-}
-
-int ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use)
-{
-	if (!rg->starts || p < rg->start || p >= rg->end || (p - rg->start) % 16)
-		return 0;
-	uint64_t k = (p - rg->start) / 16;
-	*in_use = (int)(rg->used[k / 64] >> (k % 64) & 1);
-	return (int)(rg->starts[k / 64] >> (k % 64) & 1);
-}
-
-uint64_t ms_range_container(const struct ms_range *rg, uint64_t p)
-{
-	if (!rg->starts || p <= rg->start || p >= rg->end)
-		return 0;
-	uint64_t k = (p - rg->start) / 16;
-	/* the bit of p itself is not set (p is no chunk start): look below */
-	for (uint64_t w = k / 64 + 1; w-- > 0;) {
-		uint64_t bits = rg->starts[w];
-		if (w == k / 64)
-			bits &= (k % 64) ? (1ull << (k % 64)) - 1 : 0;
-		if (bits)
-			return rg->start + (w * 64 + 63 - (uint64_t)__builtin_clzll(bits)) * 16;
-	}
-	return 0;
-}
-
-/* --- lists -------------------------------------------------------------- */
-
-static size_t list_new(struct ms_coll *c, uint64_t owner, int kind, int index, uint64_t expected)
-{
-	struct ms_arenas *o = c->out;
-	if (o->nlists == c->caplists) {
-		size_t cap = c->caplists ? c->caplists * 2 : 64;
-		void *nv = realloc(o->lists, cap * sizeof *o->lists);
-		if (!nv)
-			return (size_t)-1;
-		o->lists = nv;
-		c->caplists = cap;
-	}
-	o->lists[o->nlists] = (struct ms_list){ .owner = owner, .kind = (uint32_t)kind,
-						.index = (uint32_t)index, .expected = expected };
-	return o->nlists++;
 }
 
 static const char *list_name(int kind)
@@ -181,6 +95,108 @@ static void list_bad(struct ms_coll *c, size_t li, uint64_t addr, const char *fm
 	else
 		ms_coll_problem(c, "%s %u of %#llx: %s", list_name((int)l->kind), l->index,
 				(unsigned long long)l->owner, l->reason);
+}
+
+/* Record a list entry: its code in the range's list map (which the walk
+ * reads to classify the chunk) and the entry for ms_check_lists.  A chunk
+ * already in a list is a double free: its second list is flagged and the
+ * chunk counted once.  Returns -1 when the entry is not kept. */
+static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
+		     size_t list, int kind)
+{
+	int code = kind == MS_CK_FAST ? MS_LISTED_FAST : kind == MS_CK_UNSORTED ? MS_LISTED_UNSORTED :
+		   MS_LISTED_OTHER;
+	if (ms_range_list_mark((struct ms_range *)rg, addr, code)) {
+		list_bad(c, list, addr, "chunk %#llx is also in another free list (double free)",
+			 (unsigned long long)addr);
+		return -1;
+	}
+	if (c->ncache == c->capcache) {
+		size_t cap = c->capcache ? c->capcache * 2 : 1024;
+		void *nv = realloc(c->cache, cap * sizeof *c->cache);
+		if (!nv)
+			return -1;
+		c->cache = nv;
+		c->capcache = cap;
+	}
+	c->cache[c->ncache++] = (struct ms_cached){ addr, size, (uint32_t)list, (uint32_t)kind };
+	return 0;
+}
+
+/* --- the walk's bitmaps ------------------------------------------------ */
+
+void ms_range_mark(struct ms_range *rg, uint64_t p, int in_use)
+{
+	if (!rg->starts || p < rg->start || p >= rg->end)
+		return;
+	uint64_t k = (p - rg->start) / 16;
+	rg->starts[k / 64] |= 1ull << (k % 64);
+	if (in_use)
+		rg->used[k / 64] |= 1ull << (k % 64);
+}
+
+int ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use)
+{
+	if (!rg->starts || p < rg->start || p >= rg->end || (p - rg->start) % 16)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	*in_use = (int)(rg->used[k / 64] >> (k % 64) & 1);
+	return (int)(rg->starts[k / 64] >> (k % 64) & 1);
+}
+
+int ms_range_list_mark(struct ms_range *rg, uint64_t p, int code)
+{
+	if (!rg->kinds || p < rg->start || p >= rg->end || (p - rg->start) % 16)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	uint64_t *w = &rg->kinds[k / 32];
+	unsigned sh = (unsigned)(k % 32) * 2;
+	int prev = (int)(*w >> sh & 3);
+	if (!prev)
+		*w |= (uint64_t)code << sh;
+	return prev;
+}
+
+int ms_range_list_code(const struct ms_range *rg, uint64_t p)
+{
+	if (!rg->kinds || p < rg->start || p >= rg->end)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	return (int)(rg->kinds[k / 32] >> ((k % 32) * 2) & 3);
+}
+
+uint64_t ms_range_container(const struct ms_range *rg, uint64_t p)
+{
+	if (!rg->starts || p <= rg->start || p >= rg->end)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	/* the bit of p itself is not set (p is no chunk start): look below */
+	for (uint64_t w = k / 64 + 1; w-- > 0;) {
+		uint64_t bits = rg->starts[w];
+		if (w == k / 64)
+			bits &= (k % 64) ? (1ull << (k % 64)) - 1 : 0;
+		if (bits)
+			return rg->start + (w * 64 + 63 - (uint64_t)__builtin_clzll(bits)) * 16;
+	}
+	return 0;
+}
+
+/* --- lists -------------------------------------------------------------- */
+
+static size_t list_new(struct ms_coll *c, uint64_t owner, int kind, int index, uint64_t expected)
+{
+	struct ms_arenas *o = c->out;
+	if (o->nlists == c->caplists) {
+		size_t cap = c->caplists ? c->caplists * 2 : 64;
+		void *nv = realloc(o->lists, cap * sizeof *o->lists);
+		if (!nv)
+			return (size_t)-1;
+		o->lists = nv;
+		c->caplists = cap;
+	}
+	o->lists[o->nlists] = (struct ms_list){ .owner = owner, .kind = (uint32_t)kind,
+						.index = (uint32_t)index, .expected = expected };
+	return o->nlists++;
 }
 
 /* Brent's cycle detection over a walk: call with each node; returns 1
@@ -252,7 +268,8 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 				list_bad(c, li, p, "loops back to %#llx", (unsigned long long)p);
 				break;
 			}
-			cache_add(c, p, want, li, MS_CK_FAST);
+			if (cache_add(c, rg, p, want, li, MS_CK_FAST) < 0)
+				break;
 			p = reveal(c, p + 16, fd);
 		}
 	}
@@ -357,7 +374,10 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 			ok = 1;
 			if (!first)
 				first = p;
-			cache_add(c, p, sz, li, kind);
+			if (cache_add(c, rg, p, sz, li, kind) < 0) {
+				ok = 0;
+				break;
+			}
 			prev = p;
 			p = fd;
 		}
@@ -404,7 +424,10 @@ void ms_walk_tcaches(struct ms_coll *c)
 					break;
 				}
 				ok = 1;
-				cache_add(c, e - 16, want, li, MS_CK_TCACHE);
+				if (cache_add(c, rg, e - 16, want, li, MS_CK_TCACHE) < 0) {
+					ok = 0;
+					break;
+				}
 				e = reveal(c, e, next);
 			}
 			if (ok && n != ts->counts[i])
@@ -421,22 +444,14 @@ static const char *state_name(int in_use)
 
 /* Every entry against the walk: a chunk start of the state its list
  * implies (tcache and fastbin chunks look in use, bin chunks free), in
- * one list only.  Accepted entries are counted in their list; tcache
+ * one list only (checked when listed).  Accepted entries are counted in their list; tcache
  * chunks move from in use to tcache here (the walk saw them in use). */
 void ms_check_lists(struct ms_coll *c)
 {
 	struct ms_arenas *o = c->out;
-	ms_coll_cache_sort(c);
 	for (size_t k = 0; k < c->ncache; k++) {
 		const struct ms_cached *e = &c->cache[k];
 		struct ms_list *l = &o->lists[e->list];
-		if (k && c->cache[k - 1].addr == e->addr) {
-			const struct ms_list *other = &o->lists[c->cache[k - 1].list];
-			list_bad(c, e->list, e->addr, "chunk %#llx is also in %s %u of %#llx (double free)",
-				 (unsigned long long)e->addr, list_name((int)other->kind), other->index,
-				 (unsigned long long)other->owner);
-			continue;
-		}
 		const struct ms_range *rg = ms_coll_range(c, e->addr, e->size);
 		if (!rg)
 			continue;   /* checked by the list walk */

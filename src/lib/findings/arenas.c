@@ -113,6 +113,7 @@ static void reset_attempt(struct ms_coll *c)
 	for (size_t k = 0; k < c->nrng; k++) {
 		free(c->rng[k].starts);
 		free(c->rng[k].used);
+		free(c->rng[k].kinds);
 	}
 	c->main_brk_end = 0;
 	c->nrng = c->ncache = c->ntc = 0;
@@ -249,16 +250,19 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 			c->nrng--;
 			k--;
 		}
-	/* the walk's chunk-start bitmaps: one bit per 16 bytes, calloc'ed
-	 * (pages the walk never marks are never touched) */
+	/* The walk's chunk-start bitmaps (one bit per 16 bytes) and the
+	 * list map (two): at most 1/32 of the heaps' size, calloc'ed so that
+	 * what is never marked is never touched. */
 	for (size_t k = 0; k < c->nrng; k++) {
 		size_t words = (size_t)((c->rng[k].end - c->rng[k].start) / 16 / 64 + 1);
 		c->rng[k].starts = calloc(words, 8);
 		c->rng[k].used = calloc(words, 8);
-		if (!c->rng[k].starts || !c->rng[k].used) {
+		c->rng[k].kinds = calloc(words * 2, 8);
+		if (!c->rng[k].starts || !c->rng[k].used || !c->rng[k].kinds) {
 			free(c->rng[k].starts);
 			free(c->rng[k].used);
-			c->rng[k].starts = c->rng[k].used = NULL;
+			free(c->rng[k].kinds);
+			c->rng[k].starts = c->rng[k].used = c->rng[k].kinds = NULL;
 		}
 	}
 	return 0;
@@ -410,7 +414,6 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
 	}
-	ms_coll_cache_sort(c);
 	for (size_t k = 0; k < c->nrng; k++)
 		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
@@ -427,7 +430,6 @@ out:
 
 static void emit_chunks(struct ms_coll *c)
 {
-	ms_coll_cache_sort(c);
 	c->emit_only = 1;
 	for (size_t k = 0; k < c->nrng; k++)
 		ms_walk_range(c, &c->rng[k]);
@@ -601,6 +603,7 @@ free_c:
 	for (size_t k = 0; k < c->nrng; k++) {
 		free(c->rng[k].starts);
 		free(c->rng[k].used);
+		free(c->rng[k].kinds);
 	}
 	ms_resmap_free(&c->res);
 	free(c->state);

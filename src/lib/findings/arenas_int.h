@@ -28,7 +28,11 @@ struct ms_range {
 				  * starts somewhere in the mapping; look for it */
 	uint64_t walked_to;      /* the walk covered [start, walked_to) */
 	uint64_t *starts, *used; /* bitmaps, (end - start) / 16 bits */
+	uint64_t *kinds;         /* list map: 2 bits per 16 bytes, MS_LISTED_* */
 };
+
+/* What the list map says of a chunk start. */
+enum { MS_LISTED_NONE, MS_LISTED_FAST, MS_LISTED_UNSORTED, MS_LISTED_OTHER /* tcache, small, large */ };
 
 /* A chunk found in a free list: the heap walk cannot see its class from
  * the chunk itself (fastbin and tcache chunks look in use; unsorted ones
@@ -58,7 +62,7 @@ struct ms_coll {
 	struct ms_glibc_layout L;
 	unsigned char (*state)[2200]; /* each arena's malloc_state, as read */
 	struct ms_range *rng;
-	size_t   nrng, caprng;
+	size_t   nrng, caprng, rng_hint;
 	struct ms_cached *cache;
 	size_t   ncache, capcache;
 	struct ms_tcache_struct *tc;
@@ -82,18 +86,19 @@ void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((for
 
 /* Range holding [addr, addr+len), or NULL: binary search over the ranges,
  * sorted by ms_coll_ranges_sort (they never overlap). */
-const struct ms_range *ms_coll_range(const struct ms_coll *c, uint64_t addr, uint64_t len);
+const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len);
 void ms_coll_ranges_sort(struct ms_coll *c);
 
-/* The cached chunk at addr, or NULL (cache sorted by address). */
-const struct ms_cached *ms_coll_cached(const struct ms_coll *c, uint64_t addr);
-void ms_coll_cache_sort(struct ms_coll *c);
 
 /* Bitmaps of the walk: mark a chunk start; is addr a chunk start (and in
  * use); the start of the chunk containing addr (0 if none walked). */
 void     ms_range_mark(struct ms_range *rg, uint64_t p, int in_use);
 int      ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use);
 uint64_t ms_range_container(const struct ms_range *rg, uint64_t p);
+/* List map: set code at chunk p (returns the code there before, 0 if
+ * none; an existing code is kept), read it. */
+int      ms_range_list_mark(struct ms_range *rg, uint64_t p, int code);
+int      ms_range_list_code(const struct ms_range *rg, uint64_t p);
 
 void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign);
 void ms_bin_add(struct ms_bin_stat *b, uint64_t size);

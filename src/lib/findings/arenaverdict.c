@@ -10,6 +10,25 @@ double ms_arena_fragmentation(const struct ms_arena_stat *s)
 	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
 }
 
+const char *ms_damage_name(enum ms_damage d)
+{
+	return d == MS_DAMAGE_CORRUPTED ? "corrupted" : d == MS_DAMAGE_CHANGING ? "changing" : "none";
+}
+
+void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
+{
+	char b[3][MS_SIZE_BUF];
+	buf[0] = 0;
+	if (!s->npins)
+		return;
+	const struct ms_pin *p = &s->pins[0];
+	int n = snprintf(buf, len, "1 live chunk of %s at %#llx pins %s", ms_size_fmt(p->size, b[0]),
+			 (unsigned long long)p->address, ms_size_fmt(p->pinned, b[1]));
+	if (s->pin_chunks > 1 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %llu more live chunks (%s) stand between it and the top",
+			 (unsigned long long)(s->pin_chunks - 1), ms_size_fmt(s->pin_bytes - p->size, b[2]));
+}
+
 void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
 {
 	char b[4][MS_SIZE_BUF], next[200];
@@ -22,11 +41,28 @@ void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
 	const struct ms_arena_stat *T = &a->total;
 	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
 	snprintf(next, sizeof next, "memsleuth trim %d", (int)a->pid);
-	if (!a->snapshot_consistent)
-		ms_verdict_add(vs, MS_PROBLEM, a->stopped ? "" : "rerun with --stop for an exact snapshot",
-			       "The heap %s (%s); the figures cover what could be walked.",
-			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
+	char lists[200];
+	snprintf(lists, sizeof lists, "memsleuth arenas %d --bins --lists", (int)a->pid);
+	if (a->damage == MS_DAMAGE_CHANGING)
+		ms_verdict_add(vs, MS_PROBLEM, "rerun with --stop for an exact snapshot",
+			       "The heap changed under the walk (snapshots differ; last: %s); the figures are unreliable.",
 			       a->inconsistency);
+	else if (!a->snapshot_consistent)
+		ms_verdict_add(vs, MS_PROBLEM, lists,
+			       "The heap is corrupted (%s): %s; %zu list%s flagged, the figures cover what could be walked and are unreliable.",
+			       a->stopped ? "in a frozen snapshot" : "the same damage in two snapshots",
+			       a->inconsistency, a->corrupt_lists, a->corrupt_lists == 1 ? "" : "s");
+	if (a->noncontiguous)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "The main heap is non-contiguous (%llu segments): the break moved under glibc (a foreign sbrk, or brk failed and the heap went on in mmapped memory); this is not corruption.",
+			       (unsigned long long)(a->n ? a->v[0].segments : 0));
+	for (size_t i = 0; i < a->n; i++) {
+		char pin[300];
+		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
+		if (pin[0] && a->v[i].pinned_free_bytes >= (1u << 20))
+			ms_verdict_add(vs, MS_NOTICE, next, "Arena %#llx: %s: free memory that cannot join the top while it lives.",
+				       (unsigned long long)a->v[i].address, pin);
+	}
 	if (rss && trim * 10 >= rss)
 		ms_verdict_add(vs, MS_PROBLEM, next,
 			       "%.0f%% of the RSS (%s) is free memory glibc keeps: malloc_trim(0) would give it back (RSS %s -> about %s).",

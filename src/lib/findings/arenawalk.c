@@ -98,16 +98,15 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 {
 	struct ms_coll *c = w->c;
 	int kind = MS_CK_INUSE;
-	const struct ms_cached *ce = NULL;
+	int code = c->ncache ? ms_range_list_code(w->rg, p) : MS_LISTED_NONE;
 	if (is_free) {
 		kind = size < 1024 ? MS_CK_SMALL : MS_CK_LARGE;
-		if (c->ncache && (ce = ms_coll_cached(c, p)) && ce->kind == MS_CK_UNSORTED)
+		if (code == MS_LISTED_UNSORTED)
 			kind = MS_CK_UNSORTED;
-	} else if (c->ncache && size <= MS_MINSIZE + (MS_TCACHE_BINS - 1) * MS_ALIGN) {
-		/* fastbin or (in the listing pass) tcache sizes only */
-		ce = ms_coll_cached(c, p);
-		if (ce && (ce->kind == MS_CK_FAST || ce->kind == MS_CK_TCACHE))
-			kind = (int)ce->kind;
+	} else if (code == MS_LISTED_FAST) {
+		kind = MS_CK_FAST;
+	} else if (code == MS_LISTED_OTHER) {
+		kind = MS_CK_TCACHE;   /* listing pass: an in-use looking chunk in a list */
 	}
 	if (c->emit_only) {
 		if (c->o->on_chunk && !w->stop_emit)
@@ -134,7 +133,9 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 		return;
 	}
 	if (kind == MS_CK_FAST) {
-		ms_bin_add(&a->fast[c->out->lists[ce->list].index % MS_NFASTBINS], size);
+		uint64_t fi = (size - MS_MINSIZE) / MS_ALIGN;   /* fastbin_index */
+		if (fi < MS_NFASTBINS)
+			ms_bin_add(&a->fast[fi], size);
 		ms_hist_add(&c->out->hist, 1, size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
 		a->kind_bytes[MS_CK_FAST] += size;
