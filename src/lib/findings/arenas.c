@@ -217,6 +217,7 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		 * sysmalloc's mmap fallback): the brk part up to its fenceposts,
 		 * then the mapping holding the top, its segment start sought. */
 		s->heaps = 2;
+		o->noncontiguous = 1;
 		s->reserved += tm->end - tm->start;
 		s->committed = s->reserved;
 		add_range(c, start, m->end, i, 0);
