@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probe/remote.h"
 #include "util/size.h"
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
@@ -14,6 +15,10 @@ void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
 {
 	char b[4][MS_SIZE_BUF], next[200];
 	memset(vs, 0, sizeof *vs);
+	if (!a->glibc_in_charge && a->partial) {
+		ms_verdict_add(vs, MS_PROBLEM, "", "The core is partial (%s): %s.", a->missing, a->inconsistency);
+		return;
+	}
 	if (!a->glibc_in_charge) {
 		snprintf(next, sizeof next, "memsleuth overview %d", (int)a->pid);
 		ms_verdict_add(vs, MS_INFO, next, "glibc arenas unused: %s is the allocator", a->allocator);
@@ -22,12 +27,24 @@ void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
 	const struct ms_arena_stat *T = &a->total;
 	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
 	snprintf(next, sizeof next, "memsleuth trim %d", (int)a->pid);
+	int core = !strcmp(a->source, "core");
 	if (!a->snapshot_consistent)
-		ms_verdict_add(vs, MS_PROBLEM, a->stopped ? "" : "rerun with --stop for an exact snapshot",
+		ms_verdict_add(vs, MS_PROBLEM, a->stopped || core ? "" : "rerun with --stop for an exact snapshot",
 			       "The heap %s (%s); the figures cover what could be walked.",
+			       core ? (a->missing[0] ? "is not all in the core" : "in the core is corrupted") :
 			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
 			       a->inconsistency);
-	if (rss && trim * 10 >= rss)
+	if (core && a->missing[0])
+		ms_verdict_add(vs, MS_NOTICE, "", "The core is partial: %s.", a->missing);
+	if (core && !a->n)
+		return;   /* nothing walked */
+	if (core)
+		/* no RSS in a core: the trim figure stands on its own */
+		ms_verdict_add(vs, trim > (1u << 20) ? MS_PROBLEM : MS_INFO, "",
+			       "malloc_trim(0) would have given back %s %s.", ms_size_fmt(trim, b[0]),
+			       a->residency == MS_RES_CORE_HOLES ? "(resident pages from the core's holes, approximate)"
+			       : "(residency unknown in this core: every page counted, an upper bound)");
+	else if (rss && trim * 10 >= rss)
 		ms_verdict_add(vs, MS_PROBLEM, next,
 			       "%.0f%% of the RSS (%s) is free memory glibc keeps: malloc_trim(0) would give it back (RSS %s -> about %s).",
 			       100.0 * (double)trim / (double)rss, ms_size_fmt(trim, b[0]), ms_size_fmt(rss, b[1]),
