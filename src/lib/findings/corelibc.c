@@ -33,14 +33,22 @@ int ms_core_libc_identify(struct ms_remote *r, const struct ms_maps *maps, const
 	struct ms_target *t = malloc(sizeof *t);
 	if (!t)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "target of the core");
+	memset(out, 0, sizeof *out);
 	int rc = ms_target_of_core(t, sysroot, exe, exe_given, e);
 	if (rc == 0)
 		rc = ms_libc_identify(t, maps, NULL, 0, out, e);
 	if (rc == 0 && !out->libc_found && !t->exe[0])
 		rc = ms_err_set(e, 0, "no libc among its file mappings and no executable named",
 				"pass --exe PATH (the program the core is of)", "core of process %d", (int)r->pid);
+	if (rc < 0 && out->libc_found) {
+		/* the libc the core names is not here (or unreadable) */
+		core_build_id(r, out->libc_base, core_bid);
+		ms_err_set(e, 0, "not found or not readable under that root",
+			   "pass --sysroot DIR: the root of the machine or container image the core came from",
+			   "libc %s (build-id %s in the core) looked for as %s", out->libc_path,
+			   core_bid[0] ? core_bid : "unknown", out->libc_file);
+	}
 	if (rc < 0) {
-		/* the file named by the core is not here: say where it was looked for */
 		if (e && !strstr(e->hint, "--sysroot"))
 			snprintf(e->hint, sizeof e->hint, "%s",
 				 "pass --sysroot DIR: the root of the machine or container image the core came from");

@@ -54,6 +54,7 @@ struct core {
 	struct ms_thread *thr;
 	size_t nthr;
 	uint64_t vdso;     /* AT_SYSINFO_EHDR */
+	uint64_t file_unit;/* NT_FILE's offset unit: the page size (kernel), 1 (gdb) */
 	int    anon_filtered;
 	struct ms_core_info info;
 };
@@ -271,6 +272,16 @@ static void label(const struct core *c, struct ms_maps *out)
 	}
 	if (heap == (size_t)-1)
 		heap = touching;
+	/* gcore marks every segment readable, PROT_NONE ones too: the
+	 * reservation tail of an arena heap (64 MiB aligned, read-write, then
+	 * inaccessible) is given its real protection back */
+	for (size_t i = 1; c->info.by_gdb && i < out->n; i++) {
+		struct ms_mapping *m = &out->v[i], *p = &out->v[i - 1];
+		if (!strcmp(m->perms, "r--p") && !m->inode && !m->path[0] && !p->inode && !p->path[0] &&
+		    !strcmp(p->perms, "rw-p") && p->end == m->start && !(p->start & ((64ull << 20) - 1)) &&
+		    m->end - p->start <= (64ull << 20))
+			memcpy(m->perms, "---p", 5);
+	}
 	/* the heap is close to the executable: brk starts within 32 MiB
 	 * (randomize_va_space=2) of its end, or right at it */
 	if (heap != (size_t)-1 && out->v[heap].start - exe_end <= (1ull << 30)) {
@@ -291,7 +302,7 @@ static int core_maps(struct ms_remote *r, struct ms_maps *out, struct ms_err *e)
 		char perms[5] = { s->flags & PF_R ? 'r' : '-', s->flags & PF_W ? 'w' : '-',
 				  s->flags & PF_X ? 'x' : '-', 'p', 0 };
 		const struct fmap *f = file_at(c, s->vaddr);
-		uint64_t off = f ? f->pgoff * r->page + (s->vaddr - f->start) : 0;
+		uint64_t off = f ? f->pgoff * c->file_unit + (s->vaddr - f->start) : 0;
 		if (add_map(out, s->vaddr, s->vaddr + s->memsz, perms, off, f != NULL, f ? f->path : "") < 0)
 			goto nomem;
 	}
@@ -300,7 +311,7 @@ static int core_maps(struct ms_remote *r, struct ms_maps *out, struct ms_err *e)
 		const struct fmap *f = &c->files[i];
 		if (seg_at(c, f->start) != (size_t)-1)
 			continue;
-		if (add_map(out, f->start, f->end, "r--p", f->pgoff * r->page, 1, f->path) < 0)
+		if (add_map(out, f->start, f->end, "r--p", f->pgoff * c->file_unit, 1, f->path) < 0)
 			goto nomem;
 	}
 	qsort(out->v, out->n, sizeof *out->v, cmp_map);
@@ -383,7 +394,7 @@ void ms_core_missing_text(const struct ms_core_info *ci, char *buf, size_t len)
 }
 
 /* NT_FILE: count, page size, count x {start, end, page offset}, names. */
-static void note_file(struct core *c, const unsigned char *d, size_t len, uint64_t *page)
+static void note_file(struct core *c, const unsigned char *d, size_t len)
 {
 	if (len < 16 || c->files)
 		return;
@@ -409,8 +420,7 @@ static void note_file(struct core *c, const unsigned char *d, size_t len, uint64
 		if (f->end > f->start)
 			c->nfiles++;
 	}
-	if (pg && !(pg & (pg - 1)) && pg <= (1u << 16))
-		*page = pg;
+	c->file_unit = pg && !(pg & (pg - 1)) && pg <= (1u << 16) ? pg : 4096;
 }
 
 static int note_prstatus(struct core *c, const unsigned char *d, size_t len, int machine)
@@ -476,7 +486,7 @@ static int parse_notes(struct core *c, const unsigned char *p, size_t len, int m
 					*page = v;
 			}
 		} else if (core_name && type == NT_FILE) {
-			note_file(c, d, descsz, page);
+			note_file(c, d, descsz);
 		} else if (type == NT_GDB_TDESC_ && namesz == 4 && !memcmp(name, "GDB", 4)) {
 			c->info.by_gdb = 1;
 		} else if (linux_name && type == NT_ARM_TLS_ && descsz >= 8 && c->nthr) {

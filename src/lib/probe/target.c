@@ -56,16 +56,17 @@ int ms_target_of_core(struct ms_target *t, const char *sysroot, const char *exe,
 			return ms_err_set(e, err, NULL,
 					  "give the root directory of the machine or container image the core came from",
 					  "--sysroot %s", sysroot);
-		snprintf(t->root, sizeof t->root, "%s", sysroot);
-		/* "/" and "/srv/root/" are used as prefixes: no trailing slash */
-		size_t n = strlen(t->root);
-		while (n > 0 && t->root[n - 1] == '/')
-			t->root[--n] = 0;
+		char *real = realpath(sysroot, NULL);
+		snprintf(t->root, sizeof t->root, "%s", real && strcmp(real, "/") ? real : "");
+		free(real);
+		/* a core taken from outside the root names files with the
+		 * root's prefix: stripped as for a chrooted process */
+		snprintf(t->root_link, sizeof t->root_link, "%s", t->root);
 	}
 	if (exe_given && exe_given[0])
 		snprintf(t->exe, sizeof t->exe, "%s", exe_given);
 	else if (exe && exe[0] == '/')
-		ms_root_relative(t->root, "", exe, t->exe, sizeof t->exe);
+		ms_root_relative(t->root, t->root_link, exe, t->exe, sizeof t->exe);
 	return 0;
 }
 
