@@ -77,8 +77,9 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 {
 	const struct ms_glibc_layout *L = &c->L;
 	struct ms_mp *p = &c->out->mp;
-	int32_t n, nmax;
+	int32_t n, nmax, nodyn;
 	memcpy(&n, m + L->mp_n_mmaps, 4);
+	memcpy(&nodyn, m + L->mp_no_dyn_threshold, 4);
 	memcpy(&nmax, m + L->mp_n_mmaps_max, 4);
 	*p = (struct ms_mp){
 		.address = addr,
@@ -94,6 +95,7 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 		.tcache_max_bytes = ms_st_u64(m, L->mp_tcache_max_bytes),
 		.tcache_count = ms_st_u64(m, L->mp_tcache_count),
 		.thp_pagesize = L->mp_thp_pagesize ? ms_st_u64(m, L->mp_thp_pagesize) : 0,
+		.no_dyn_threshold = nodyn != 0,
 	};
 }
 

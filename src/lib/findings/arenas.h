@@ -56,6 +56,7 @@ struct ms_mp {
 	int64_t  n_mmaps, n_mmaps_max;
 	uint64_t mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count;
 	uint64_t thp_pagesize;   /* glibc.malloc.hugetlb=1: systrim aligns to it (2.35+) */
+	int      no_dyn_threshold; /* 1: thresholds set (mallopt/tunables), 0: glibc adjusts them at free */
 };
 
 struct ms_hist {
