@@ -72,7 +72,7 @@ check_eq "pin gcore: one arena, 7 tcache'd chunks, the freed blocks in the unsor
 check_eq "pin gcore: read from a core of that process" "$(A '.source + " " + (.pid|tostring)')" "core $PIN"
 check_eq "pin gcore: residency unknown (gcore writes every page)" "$(A .residency)" unknown
 check_eq "pin gcore: whole" "$(A .partial)" false
-check_match "pin gcore: the trim verdict says it is an upper bound" "$(A '.verdicts[].text')" "would have given back .* an upper bound"
+check_match "pin gcore: the verdicts say residency is an upper bound there" "$(A '.verdicts[].text')" "Read from a core: resident bytes unknown .* an upper bound"
 "$MS" arenas --core "$TMP/pin.$PIN" > "$TMP/core.txt"
 check_match "pin gcore text: names the core's process" "$(head -1 "$TMP/core.txt")" "^core of process $PIN: glibc "
 kill "$PIN"
@@ -92,6 +92,7 @@ if [ "$kernel_cores" = 1 ]; then
 		check_eq "pin kernel core: arenas, in-use, free per kind, bins, tcaches = live" \
 			"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
 		check_eq "pin kernel core: residency from the core's holes" "$(A .residency)" core_holes
+		check_match "pin kernel core: the verdicts say so" "$(A '.verdicts[].text')" "Read from a core: resident bytes from the core's holes"
 		check_within "pin kernel core: trim prediction = live (pagemap)" "$(A .trim_prediction_bytes)" \
 			"$(jq .trim_prediction_bytes "$TMP/live.json")" 1
 		check_within "pin kernel core: resident bytes in free chunks = live" "$(A .totals.free_resident_bytes)" \

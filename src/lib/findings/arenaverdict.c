@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/causes_feed.h"
+#include "probe/remote.h"
 #include "util/size.h"
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
@@ -45,6 +46,11 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 	if (core && !a->n)
 		return;   /* nothing walked */
 	ms_causes_verdicts(c, vs);
+	if (core)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "Read from a core: resident bytes %s; RSS is not in a core, so no share of it is known.",
+			       a->residency == MS_RES_CORE_HOLES ? "from the core's holes (pages never present), approximate"
+			       : "unknown (a core with every page written, as gcore writes): every page counted, an upper bound");
 	int kept = 0;
 	for (int i = 0; i < c->n; i++)
 		kept |= c->v[i].kind != MS_CAUSE_IN_USE_UNACCOUNTED && c->v[i].kind != MS_CAUSE_MMAPPED_CHUNKS;
