@@ -7,6 +7,7 @@
 #include "findings/allocator.h"
 #include "findings/arenas.h"
 #include "findings/arenaverdict.h"
+#include "findings/postmortem.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
 #include "report/json.h"
@@ -17,15 +18,20 @@
 static const struct ms_optspec opts[] = {
 	{ "json",           'j', NULL,  "machine-readable output (docs/json/arenas.md)" },
 	{ "bins",           MS_LONG('b'), NULL, "every non-empty bin per arena (count, bytes, min, max)" },
+	{ "lists",          MS_LONG('L'), NULL, "every free list as glibc links it (tcache per thread, fastbins,\n"
+					       "unsorted, small, large): count, bytes, OK or CORRUPT and why" },
 	{ "chunks",         MS_LONG('c'), NULL, "list chunks (address, size, kind) in address order" },
 	{ "limit",          MS_LONG('l'), "N", "with --chunks: at most N chunks (default 1000, 0 = all)" },
 	{ "stop",           's', NULL,  "freeze the target (ptrace) for an exact snapshot; always resumed" },
 	{ "assume-version", MS_LONG('a'), "X.Y", "use glibc X.Y's layout instead of the target libc's version" },
+	{ "core",           MS_LONG('C'), "CORE", "read a core file (gcore, coredumpctl dump) instead of a process" },
+	{ "exe",            MS_LONG('E'), "PATH", "with --core: the program the core is of (default: named by the core)" },
+	{ "sysroot",        MS_LONG('R'), "DIR", "with --core: the root its files are under (default /; docs/postmortem.md)" },
 	{ 0 },
 };
 
 static const struct ms_cli cli = {
-	.prog = "memsleuth arenas", .usage = "[OPTIONS] PID", .opts = opts,
+	.prog = "memsleuth arenas", .usage = "[OPTIONS] PID\n[OPTIONS] --core CORE [--exe PATH] [--sysroot DIR]", .opts = opts,
 	.about = "What glibc's malloc arenas hold, and what malloc_trim(0) would give back.",
 	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
 };
@@ -78,7 +84,8 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum 
 int cmd_arenas(int argc, char **argv)
 {
 	struct ms_arenas_opts o = { 0 };
-	int json = 0, bins = 0, chunks = 0, c;
+	int json = 0, bins = 0, lists = 0, chunks = 0, c;
+	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
@@ -86,9 +93,13 @@ int cmd_arenas(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case MS_LONG('b'): bins = 1; break;
+		case MS_LONG('L'): lists = 1; break;
 		case MS_LONG('c'): chunks = 1; break;
 		case 's': o.stop = 1; break;
 		case MS_LONG('a'): o.assume_version = args.val; break;
+		case MS_LONG('C'): core = args.val; args.operands_optional = 1; break;
+		case MS_LONG('E'): exe = args.val; break;
+		case MS_LONG('R'): sysroot = args.val; break;
 		case MS_LONG('l'): {
 			char *end;
 			limit = strtol(args.val, &end, 10);
@@ -99,6 +110,12 @@ int cmd_arenas(int argc, char **argv)
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
+	if (core && args.pid)
+		ms_args_fail(&args, "understood PID %d and --core %s: give one of them", (int)args.pid, core);
+	if (!core && (exe || sysroot))
+		ms_fatal("memsleuth arenas", "use them with --core CORE", "--exe and --sysroot: only for a core");
+	if (core && o.stop)
+		ms_fatal("memsleuth arenas", "a core does not change: leave --stop out", "--stop with --core");
 	struct ms_err e = { 0 };
 	pid_t pid = args.pid;
 	struct ms_json j;
@@ -109,9 +126,9 @@ int cmd_arenas(int argc, char **argv)
 		o.on_chunk_arg = &cl;
 	}
 	struct ms_arenas a;
-	if (ms_arenas_collect(pid, &o, &a, &e) < 0)
+	if (core ? ms_postmortem_arenas(core, exe, sysroot, &o, &a, &e) < 0 : ms_arenas_collect(pid, &o, &a, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
-	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0);
+	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0) | (lists ? MS_AOUT_LISTS : 0);
 	if (chunks)
 		list_begin(&cl);
 	if (json) {
@@ -127,8 +144,10 @@ int cmd_arenas(int argc, char **argv)
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
 		ms_arenas_print_text(stdout, &a, flags);
 	}
+	struct ms_causes cs;
 	struct ms_verdicts vs = { .n = 0 };
-	ms_arenas_verdicts(&a, &vs);
+	ms_arenas_causes(&a, &cs);
+	ms_arenas_verdicts(&a, &cs, &vs);
 	ms_arenas_free(&a);
 	return ms_args_exit(&args, ms_verdicts_worst(&vs));
 }
