@@ -26,6 +26,7 @@ static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 struct run {
 	struct ms_sys_summary sum;
 	int events;                 /* --events: print the timeline */
+	int json;                   /* with --events: NDJSON, one event a line */
 	double t0;
 	pid_t target;
 };
@@ -39,6 +40,21 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 		char line[512], times[40] = "";
 		const struct ms_sys_thread *t = ms_sys_summary_thread(&r->sum, ev->tid);
 		ms_sysev_format(ev, line, sizeof line);
+		if (r->json) {   /* NDJSON (docs/json.md): type and schema_version on every line */
+			struct ms_json j;
+			ms_json_init_line(&j, stdout);
+			ms_json_obj_begin(&j);
+			ms_json_kstr(&j, "type", "event");
+			ms_json_ku64(&j, "schema_version", (uint64_t)ms_json_schema_version("syscalls"));
+			ms_json_kdouble(&j, "t_s", ms_now() - r->t0);
+			ms_json_ki64(&j, "tid", ev->tid);
+			ms_json_kstr(&j, "thread", t ? t->name : NULL);
+			ms_json_kstr(&j, "call", line);
+			ms_json_ku64(&j, "times", n ? n : 1);
+			ms_json_obj_end(&j);
+			ms_json_end(&j);
+			return;
+		}
 		if (n > 1)
 			snprintf(times, sizeof times, "  (%llu more times)", (unsigned long long)n);
 		printf("%10.6f %7d %-16s %s%s\n", ms_now() - r->t0, (int)ev->tid, t ? t->name : "?", line, times);
@@ -119,8 +135,14 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 {
 	struct ms_json j;
 	const struct ms_sys_summary *s = &r->sum;
-	ms_json_init(&j, stdout);
-	ms_json_obj_begin(&j);
+	if (r->events) {   /* the stream's last line: the summary */
+		ms_json_init_line(&j, stdout);
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "type", "summary");
+	} else {
+		ms_json_init(&j, stdout);
+		ms_json_obj_begin(&j);
+	}
 	ms_json_kstr(&j, "step", "syscalls");   /* docs/json.md: every document names its step */
 	ms_json_kstr(&j, "backend", ms_backend_name(c->backend));
 	ms_json_kstr(&j, "backend_reason", c->why);
@@ -229,7 +251,7 @@ int cmd_syscalls(int argc, char **argv)
 			if (*end || t.duration <= 0 || t.duration > 1e6)
 				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", args.val);
 			break;
-		case 'j': json = 1; break;
+		case 'j': json = r->json = 1; break;
 		case MS_LONG('s'): setup_ok = 1; break;
 		}
 	}

@@ -11,8 +11,16 @@ void ms_json_init(struct ms_json *j, FILE *out)
 	j->first[0] = true;
 }
 
+void ms_json_init_line(struct ms_json *j, FILE *out)
+{
+	ms_json_init(j, out);
+	j->compact = true;
+}
+
 static void indent(struct ms_json *j)
 {
+	if (j->compact)
+		return;
 	fputc('\n', j->out);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->out);

@@ -16,9 +16,12 @@ struct ms_json {
 	bool  first[MS_JSON_MAX_DEPTH]; /* nothing written yet at this level */
 	bool  after_key;                /* a key was written, the value is due */
 	bool  overflow;                 /* nesting deeper than MAX_DEPTH: ignored */
+	bool  compact;                  /* one line (NDJSON streams), not pretty-printed */
 };
 
 void ms_json_init(struct ms_json *j, FILE *out);
+/* One document on one line, for NDJSON streams (docs/json.md). */
+void ms_json_init_line(struct ms_json *j, FILE *out);
 void ms_json_obj_begin(struct ms_json *j);
 void ms_json_obj_end(struct ms_json *j);
 void ms_json_arr_begin(struct ms_json *j);
