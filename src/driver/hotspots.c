@@ -21,6 +21,7 @@
 #include "probe/elf.h"
 #include "probe/procfs.h"
 #include "records/hotlog.h"
+#include "findings/stepverdict.h"
 #include "report/hotspots_report.h"
 #include "options.h"
 #include "steps.h"
@@ -58,7 +59,7 @@ static const struct ms_cli cli = {
 	.about = "Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
 		 "short-lived allocations, sizes, and the arena heap each thread's memory lands in.",
 	.more = "The command runs in its own process group; Ctrl-C stops it and still reports.\n",
-	.operands = MS_OPERAND_PID | MS_OPERAND_CMD,
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD, .flags = MS_CLI_FAIL_ON,
 };
 
 static volatile sig_atomic_t stop_requested, stop_signal;
@@ -294,6 +295,10 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	return 0;
 }
 
+/* The next command the closing verdict gives (findings/stepverdict.h). */
+static char next_cmd[256];
+static int worst = -1;   /* the verdicts' worst level, for --fail-on */
+
 static int analyse(const struct opts *o, const char *dir, const char *how)
 {
 	struct ms_hotspots h;
@@ -304,7 +309,10 @@ static int analyse(const struct opts *o, const char *dir, const char *how)
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
-	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL };
+	struct ms_verdicts vs;
+	ms_hotspots_verdicts(&h, next_cmd, &vs);
+	worst = ms_verdicts_worst(&vs);
+	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL, .verdicts = &vs };
 	if (o->json)
 		ms_hotspots_json(&h, &ro, stdout);
 	else
@@ -373,7 +381,8 @@ int cmd_hotspots(int argc, char **argv)
 		if (rest || a.pid)
 			ms_fatal(PROG, "give either --from DIR, a PID or a command", "%s: unexpected argument",
 				 rest ? rest[0] : "PID");
-		return analyse(&o, o.from, NULL);
+		int rc = analyse(&o, o.from, NULL);
+		return rc ? rc : ms_args_exit(&a, worst);
 	}
 	if (a.pid) {
 		pid_t pid = a.pid;
@@ -386,14 +395,21 @@ int cmd_hotspots(int argc, char **argv)
 		char how[256];
 		if (ms_hs_attach(pid, o.duration, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
-		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how };
+		snprintf(next_cmd, sizeof next_cmd, "memsleuth arenas %d", (int)pid);
+		struct ms_verdicts vs;
+		ms_hotspots_verdicts(&h, next_cmd, &vs);
+		worst = ms_verdicts_worst(&vs);
+		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how, .verdicts = &vs };
 		if (o.json)
 			ms_hotspots_json(&h, &ro, stdout);
 		else
 			ms_hotspots_print(&h, &ro, stdout);
 		ms_hotspots_free(&h);
-		return MS_EXIT_OK;
+		return ms_args_exit(&a, worst);
 	}
+	size_t off = (size_t)snprintf(next_cmd, sizeof next_cmd, "memsleuth compare --");
+	for (size_t i = 0; rest && rest[i] && off < sizeof next_cmd; i++)
+		off += (size_t)snprintf(next_cmd + off, sizeof next_cmd - off, " %s", rest[i]);
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
 	char dir[PATH_MAX], how[256] = "";
@@ -424,5 +440,5 @@ int cmd_hotspots(int argc, char **argv)
 	}
 	if (temporary)
 		remove_dir(dir);
-	return rc;
+	return rc ? rc : ms_args_exit(&a, worst);
 }

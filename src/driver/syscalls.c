@@ -17,6 +17,8 @@
 #include "util/paths.h"
 #include "util/size.h"
 #include "options.h"
+#include "findings/stepverdict.h"
+#include "report/overview_report.h"
 #include "steps.h"
 
 static const char *const prog = "memsleuth syscalls";
@@ -27,6 +29,8 @@ struct run {
 	struct ms_sys_summary sum;
 	int events;                 /* --events: print the timeline */
 	int json;                   /* with --events: NDJSON, one event a line */
+	struct ms_verdicts verdicts;   /* the closing verdicts (findings/stepverdict.h) */
+	char command_end[96];          /* a launched command's end: "exited with status 3" */
 	double t0;
 	pid_t target;
 };
@@ -84,7 +88,7 @@ static const struct ms_cli cli = {
 	.prog = "memsleuth syscalls", .usage = "[OPTIONS] (PID | -- CMD ARGS)", .opts = opts,
 	.about = "Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
 		 "and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.",
-	.operands = MS_OPERAND_PID | MS_OPERAND_CMD,
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD, .flags = MS_CLI_FAIL_ON,
 };
 
 static const char *const sc_heads[] = { "TID", "THREAD", "SYSCALL", "COUNT", "BYTES" };
@@ -115,6 +119,10 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 		printf("\nWARNING: %s\n", t->warning);
 	printf("\n");
 	ms_sys_interpret(&r->sum, stdout);
+	if (r->command_end[0])
+		printf("the command %s\n", r->command_end);
+	printf("\n");
+	ms_verdicts_text(&r->verdicts, stdout);
 }
 
 static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
@@ -245,7 +253,7 @@ int cmd_syscalls(int argc, char **argv)
 			if (want == MS_BE_N)
 				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", args.val);
 			break;
-		case MS_LONG('e'): r->events = 1; break;
+		case MS_LONG('e'): r->events = args.no_wrap = 1; break;   /* records, one a line */
 		case 'd':
 			t.duration = strtod(args.val, &end);
 			if (*end || t.duration <= 0 || t.duration > 1e6)
@@ -288,11 +296,29 @@ int cmd_syscalls(int argc, char **argv)
 	double secs = ms_now() - r->t0;
 	if (t.cmd && t.target_status != -1 && WIFEXITED(t.target_status) && WEXITSTATUS(t.target_status) == 127)
 		fprintf(stderr, "%s: %s: could not be started (not found?)\n", prog, t.cmd[0]);
+	/* The command's own end is reported, never turned into our status. */
+	if (t.cmd && t.target_status != -1) {
+		if (WIFEXITED(t.target_status))
+			snprintf(r->command_end, sizeof r->command_end, "exited with status %d", WEXITSTATUS(t.target_status));
+		else if (WIFSIGNALED(t.target_status))
+			snprintf(r->command_end, sizeof r->command_end, "was killed by signal %d (%s)",
+				 WTERMSIG(t.target_status), strsignal(WTERMSIG(t.target_status)));
+	}
+	char next[256];
+	if (t.cmd) {
+		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth hotspots --");
+		for (size_t i = 0; t.cmd[i] && off < sizeof next; i++)
+			off += (size_t)snprintf(next + off, sizeof next - off, " %s", t.cmd[i]);
+	} else {
+		snprintf(next, sizeof next, "memsleuth arenas %d", (int)t.pid);
+	}
+	ms_sys_verdicts(&r->sum, next, &r->verdicts);
 	if (json)
 		print_json(r, &ch, secs, &t);
 	else
 		print_text(r, &ch, secs, &t);
+	int worst = ms_verdicts_worst(&r->verdicts);
 	ms_sys_summary_free(&r->sum);
 	free(r);
-	return MS_EXIT_OK;
+	return ms_args_exit(&args, worst);
 }

@@ -84,6 +84,9 @@ static void usage_line(const struct ms_cli *cli, char *buf, size_t n)
 {
 	const char *u = cli->usage ? cli->usage : "[OPTIONS]";
 	size_t len = strcspn(u, "\n");
+	const char *gap = strstr(u, "   ");   /* a form's description after three spaces */
+	if (gap && (size_t)(gap - u) < len)
+		len = (size_t)(gap - u);
 	snprintf(buf, n, "%s %.*s", cli->prog, (int)len, u);
 }
 
@@ -239,8 +242,13 @@ static void check_operands(struct ms_args *a)
 			fail(a, "'%s': not a PID; a command to run follows --, as in '%s -- %s'", s, cli->prog, s);
 		if (op & MS_OPERAND_CMD)
 			fail(a, "'%s': a command to run follows --, as in '%s -- %s'", s, cli->prog, s);
-		if ((op & MS_OPERAND_PID) && !all_digits(s))
+		if ((op & MS_OPERAND_PID) && !all_digits(s)) {
+			struct ms_err e;
+			pid_t pid;
+			if (ms_pid_parse(s, &pid, &e) < 0)   /* its words: "PID '12ab': not a process ID" */
+				ms_die(cli->prog, &e, 2);
 			fail(a, "'%s': not a PID", s);
+		}
 		if (a->operand)
 			fail(a, "understood %s '%s', then '%s': give one", cli->operand_name ? cli->operand_name : "operand",
 			     a->operand, s);
@@ -310,7 +318,7 @@ int ms_args_next(struct ms_args *a)
 		if (a->i >= a->argc) {
 			check_operands(a);
 			a->val = NULL;
-			if (!a->json && !(a->cli->flags & MS_CLI_NO_WRAP))
+			if (!a->json && !a->no_wrap && !(a->cli->flags & MS_CLI_NO_WRAP))
 				ms_wrap_stdout();
 			return -1;
 		}

@@ -103,6 +103,8 @@ struct ms_args {
 	int         nlist;
 	int         fail_on;    /* MS_FAIL_ON_NONE or an enum ms_level */
 	int         json;       /* --json was given: stdout is left unwrapped */
+	int         no_wrap;    /* set by the program while parsing when stdout is a
+				 * stream of records for grep (syscalls --events) */
 	int         operands_optional;  /* set by the program on e.g. --list: no
 					 * PID/command is then required */
 

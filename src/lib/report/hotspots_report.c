@@ -8,6 +8,7 @@
 
 #include "probe/symres.h"
 #include "report/json.h"
+#include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
 
@@ -347,6 +348,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 			"########################################");
 	}
 	syms_free(&s);
+	if (o->verdicts) {
+		fputc('\n', out);
+		ms_verdicts_text(o->verdicts, out);
+	}
 }
 
 static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site *site)
@@ -463,6 +468,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
+	if (o->verdicts)
+		ms_verdicts_json(o->verdicts, &j);
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
 	syms_free(&s);

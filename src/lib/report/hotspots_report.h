@@ -6,10 +6,12 @@
 
 #include <stdio.h>
 #include "findings/hotspots.h"
+#include "findings/verdict.h"
 
 struct ms_hs_report_opts {
 	int         top;            /* rows per table */
 	const char *how_ended;      /* driver's note: "stopped by SIGINT after 3.0 s", or NULL */
+	const struct ms_verdicts *verdicts;  /* the closing verdicts (findings/stepverdict.h), or NULL */
 };
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
