@@ -4,14 +4,44 @@
  * MALLOC_ARENA_MAX); after that threads share.  Each arena reserves 64 MiB
  * of address space for its heap.
  *
- * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES]
+ * With --free, the threads run one after another and each frees its
+ * blocks but the last, which pins them below its arena's top: freed
+ * memory spread over many arenas (malloc_trim returns it; with
+ * MALLOC_ARENA_MAX=2 the threads reuse each other's freed memory).
+ *
+ * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free]
  *                        [--hold] [--step] [--malloc-info FILE]
  * phases: started (before any thread exists), spread */
 #include <pthread.h>
 #include "example_common.h"
 
 static long nblocks = 64, bsize = 4096;
+static int free_them;
 static pthread_barrier_t started, done;
+static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cond = PTHREAD_COND_INITIALIZER;
+static long turn;
+
+/* --free: thread idx allocates, then frees all its blocks but the last. */
+static void alloc_and_free(long idx)
+{
+	pthread_mutex_lock(&turn_lock);
+	while (turn != idx)
+		pthread_cond_wait(&turn_cond, &turn_lock);
+	pthread_mutex_unlock(&turn_lock);
+	char **v = calloc((size_t)nblocks, sizeof *v);
+	for (long i = 0; v && i < nblocks; i++) {
+		v[i] = malloc((size_t)bsize);
+		if (v[i])
+			memset(v[i], (int)idx, (size_t)bsize);
+	}
+	for (long i = 0; v && i + 1 < nblocks; i++)
+		free(v[i]);
+	pthread_mutex_lock(&turn_lock);
+	turn++;
+	pthread_cond_broadcast(&turn_cond);
+	pthread_mutex_unlock(&turn_lock);
+}
 
 static void *run(void *arg)
 {
@@ -22,7 +52,9 @@ static void *run(void *arg)
 	/* Wait until every thread exists, so that each is new when it first
 	 * allocates (no thread exits and hands its arena on). */
 	pthread_barrier_wait(&started);
-	for (long i = 0; i < nblocks; i++) {
+	if (free_them)
+		alloc_and_free(idx);
+	for (long i = 0; !free_them && i < nblocks; i++) {
 		char *p = malloc((size_t)bsize);
 		if (p)
 			memset(p, (int)idx, (size_t)bsize);
@@ -47,8 +79,10 @@ int main(int argc, char **argv)
 			nblocks = ex_num(argv[++i], "blocks");
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
 			bsize = ex_num(argv[++i], "size");
+		else if (!strcmp(argv[i], "--free"))
+			free_them = 1;
 		else {
-			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}

@@ -28,7 +28,7 @@ if [ "$(jq -r '.steps[2].status' "$j")" = done ]; then
 	free=$(jq '.free_resident_bytes' "$j")
 	check_within "free memory glibc keeps = 200,000 chunks of 1040 B" "$free" 208000000 5
 	check_match "arenas verdict: the main heap holds the freed memory" "$(jq -r '.steps[2].verdict' "$j")" \
-		"glibc's main heap holds $(mib "$free") of freed memory"
+		"glibc's main heap keeps $(mib "$free") of freed memory below live blocks"
 else
 	check_match "arenas missing: said plainly" "$(jq -r '.steps[2].reason' "$j")" "not available in this build yet"
 	check_match "arenas missing: the main heap's size still concluded" "$(jq -r '.verdicts[].text' "$j")" \
@@ -122,8 +122,11 @@ z=$TMP/z.json
 if [ "$(jq -r '.steps[2].status' "$z")" = done ] && [ "$(jq -r '.steps[3].status' "$z")" = done ]; then
 	fr=$(jq '.free_resident_bytes' "$z") tp=$(jq '.trim_prediction_bytes' "$z")
 	check_cmp "evicted caches leave freed memory in the arenas (> 10 MiB)" "$fr" -gt $((10 << 20))
-	check_match "conclusion: the case study's sentence with the real numbers" "$(jq -r '.verdicts[].text' "$z")" \
-		"Arena heaps and free chunks hold $(mib "$fr"); malloc_trim would return $(mib "$tp"); thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
+	check_eq "cause: freed memory spread over the thread arenas" "$(jq -r '.causes[0].kind' "$z")" arena_spread
+	check_within "its bytes: what malloc_trim would return (the arenas' prediction)" "$(jq '.causes[0].resident_bytes' "$z")" "$tp" 5
+	check_match "conclusion: the cause, then who allocated" "$(jq -r '.verdicts[].text' "$z")" \
+		"thread arenas each keep freed memory below live blocks, .*malloc_trim\\(0\\) would return it.*Thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
+	check_match "remedies: the rerun, not the PID of the stopped command" "$(jq -r '.steps[5].commands[0]' "$z")" "^memsleuth guide -- "
 	# oracle: the example's own count for worker 0 (10x the rounds of the others)
 	w0=$(jq '[.steps[3].findings.threads[] | select(.name == "inflater-0")][0].calls' "$z")
 	check_cmp "hotspots: inflater-0's calls are the most" "$w0" -ge "$(jq '[.steps[3].findings.threads[] | select(.name != "inflater-0") | .calls] | max' "$z")"

@@ -220,7 +220,7 @@ static int is_glibc(const struct ms_cause_facts *f)
 static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
 {
 	char cmd[300];
-	if (bytes * 100 < f->rss || bytes < MS_SEV_FLOOR_BYTES)
+	if (bytes * 100 < f->rss || bytes < MS_CAUSE_MIN_BYTES)
 		return;   /* trim under 1% of RSS: not offered */
 	struct ms_cause_remedy *r;
 	if (f->runtime == MS_RT_JVM && f->jdk_trim != 0 && f->alive) {
@@ -245,7 +245,7 @@ static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, 
 static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->main_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	uint64_t top = f->main_trim_top, chunks = b > top ? b - top : 0;
 	struct ms_cause *x;
@@ -268,7 +268,7 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_top_kept;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
 	char why[240];
@@ -301,7 +301,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 {
 	uint64_t trimmable = f->trim_chunks;
 	uint64_t b = f->free_resident > trimmable ? f->free_resident - trimmable : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FRAGMENTED, b,
 				 "%s of free memory lies in pieces between live blocks, with no whole free page "
@@ -319,7 +319,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int spread = f->other_arenas_with_free >= 2 && b >= f->main_trim;
 	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_SPREAD, b,
@@ -347,7 +347,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 		return;
 	uint64_t b = f->in_use, acc = f->have_nmt ? f->nmt_malloc : 0;
 	b = b > acc ? b - acc : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x;
 	if (f->have_nmt)
@@ -365,7 +365,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
-	if (f->alive && !f->command[0])
+	if (f->alive)
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d", (int)f->pid);
 	else
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
@@ -378,7 +378,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->anon_other_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = NULL;
 	char cmd[300];
@@ -438,7 +438,7 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->mmap_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
 				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
@@ -452,7 +452,7 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->stack_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_THREAD_STACKS, b,
 				 "%" PRIu64 " threads' stacks (glibc's cache of exited threads' stacks included) hold %s "
@@ -467,7 +467,7 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->file_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FILE_MAPPED, b,
 				 "%s is mapped files and code: clean file pages are shared and the kernel reclaims them "

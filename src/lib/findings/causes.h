@@ -46,13 +46,15 @@ int ms_cause_kind_from_id(const char *id);
  *   problem (!!) when the cause holds >= 25% of the RSS or >= 256 MiB,
  *   notice  (!)  from 5% of the RSS or 32 MiB,
  *   info         below;
- * a cause under 1 MiB resident is info whatever its share (a small
- * process's noise).  rss 0: judged on the bytes alone. */
+ * a cause under 4 MiB resident is info whatever its share (a small
+ * process's noise).  rss 0: judged on the bytes alone.  A cause is named
+ * at all from MS_CAUSE_MIN_BYTES. */
 #define MS_SEV_PROBLEM_SHARE 0.25
 #define MS_SEV_PROBLEM_BYTES (256ull << 20)
 #define MS_SEV_NOTICE_SHARE  0.05
 #define MS_SEV_NOTICE_BYTES  (32ull << 20)
-#define MS_SEV_FLOOR_BYTES   (1ull << 20)
+#define MS_SEV_FLOOR_BYTES   (4ull << 20)
+#define MS_CAUSE_MIN_BYTES   (1ull << 20)
 enum ms_level ms_cause_severity(uint64_t resident_bytes, uint64_t rss_bytes);
 
 #define MS_CAUSE_MAX_EVIDENCE 8
@@ -106,7 +108,7 @@ const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ... */
 struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
-	char     command[512];          /* a launched command ("" when attached) */
+	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
 
 	/* overview: RSS and size per class (memclass.h) */
