@@ -522,8 +522,8 @@ static int by_bytes(const void *a, const void *b)
  * the bytes of the cause it acts on.  A measured "no change" addresses none. */
 static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
 {
-	if (r->no_change)
-		return 0;
+	if (r->no_change || r->addresses == MS_CAUSE_ADDRESS_SPACE_ONLY)
+		return 0;    /* address space is not RSS: it ranks after every remedy that returns memory */
 	return r->has_expected ? r->expected_bytes : cause_bytes;
 }
 

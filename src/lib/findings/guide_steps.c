@@ -374,10 +374,14 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	else if (!n)
 		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
 			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
+	else if (!top->nrem)
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
+			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
+			 SZ(top->resident_bytes), 100 * top->rss_share);
 	else
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, rem[0].command,
-			 rem[0].effect);
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, top->rem[0].command,
+			 top->rem[0].effect);
 }
 
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)
