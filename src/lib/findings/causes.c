@@ -345,7 +345,10 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	if (!f->have_arenas)
 		return;
-	uint64_t b = f->in_use, acc = f->have_nmt ? f->nmt_malloc : 0;
+	/* Against NMT's malloc line: glibc's live bytes, mmapped chunks
+	 * included (a JVM's large mallocs are mmapped, and NMT counts them). */
+	uint64_t b = f->in_use + (f->have_nmt ? f->mmapped_bytes : 0), acc = f->have_nmt ? f->nmt_malloc : 0;
+	uint64_t live = b;
 	b = b > acc ? b - acc : 0;
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
@@ -354,14 +357,16 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
 			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
-			SZ(f->in_use), SZ(f->nmt_malloc), SZ(b));
+			SZ(live), SZ(f->nmt_malloc), SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
 			"release it, no allocator setting does.", SZ(b));
 	ev(x, "in_use_bytes", f->in_use);
-	if (f->have_nmt)
+	if (f->have_nmt) {
+		ev(x, "mmapped_chunk_bytes", f->mmapped_bytes);
 		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
+	}
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
@@ -438,7 +443,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->mmap_rss;
-	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
+	/* With NMT, a JVM's mmapped chunks are judged in in_use_unaccounted. */
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES || f->have_nmt)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
 				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
