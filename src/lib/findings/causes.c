@@ -251,9 +251,9 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	struct ms_cause *x;
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps %s of freed memory below live blocks (a heap shrinks only from its top, "
-			"so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
-			SZ(chunks), SZ(b));
+			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
+			"top, so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
+			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
@@ -261,6 +261,8 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	ev(x, "trim_from_chunks_bytes", chunks);
 	ev(x, "trim_from_top_bytes", top);
 	ev(x, "free_resident_bytes", f->main_free_resident);
+	if (f->main_pin_chunks)
+		ev(x, "pin_chunks", f->main_pin_chunks);
 	trim_remedy(x, f, b);
 	jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
 }
