@@ -122,14 +122,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "arena_explosion: --threads must be 1..4096\n");
 		return 2;
 	}
-	/* Signals are for the main thread's checkpoint wait: block them in the
-	 * workers (they inherit this mask). */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ex_block_signals();
 	ex_phase(&o, "started", 0);
 	pthread_barrier_init(&started, NULL, (unsigned)threads + 1);
 	pthread_barrier_init(&done, NULL, (unsigned)threads + 1);

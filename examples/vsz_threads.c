@@ -42,13 +42,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vsz_threads: --threads 1..1000\n");
 		return 2;
 	}
-	/* Signals are for the main thread's checkpoint wait. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ex_block_signals();
 	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
 	for (long i = 0; i < n; i++) {
 		pthread_t t;

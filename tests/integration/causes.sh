@@ -9,7 +9,13 @@ have_gdb=1
 command -v gdb >/dev/null && ls /usr/lib/debug/.build-id >/dev/null 2>&1 || have_gdb=0
 cmds() { jq -r '[.causes[].remedies[].command] | join("\n")' "$1"; }
 cause() { jq -c --arg k "$2" '[.causes[] | select(.kind == $k)][0]' "$1"; }
-vmrss() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
+# twin_trim NAME PID FILE: a real malloc_trim(0) on the identical twin PID;
+# its JSON in FILE, 1 when it could not run (said as a SKIP)
+twin_trim() {
+	"$MS" trim "$2" --yes --json >"$3" 2>"$3.err"
+	[ "$(jq -r '.returned_bytes | type' "$3" 2>/dev/null)" = number ] && return 0
+	skip "$1 twin: trim unavailable: $(head -c 200 "$3.err")"; return 1
+}
 
 # --- arena-top-kept: 16 MiB kept at a thread arena's top ------------------
 start_example top_kept kept || exit 1
@@ -30,11 +36,8 @@ fi
 # a real malloc_trim(0) on an identical twin returns none of it
 tk=$EX_PID
 start_example top_kept kept || exit 1
-"$MS" trim "$EX_PID" --yes --json >"$TMP/tkt.json" 2>"$TMP/tkt.err"
-if [ "$(jq -r '.returned_bytes | type' "$TMP/tkt.json" 2>/dev/null)" = number ]; then
+if twin_trim top_kept "$EX_PID" "$TMP/tkt.json"; then
 	check_cmp "top_kept twin: malloc_trim(0) returns under 1 MiB of it" "$(jq -r .returned_bytes "$TMP/tkt.json")" -lt $((1 << 20))
-else
-	skip "top_kept twin: trim unavailable: $(head -c 200 "$TMP/tkt.err")"
 fi
 stop_example "$EX_PID"; stop_example "$tk"
 "$MS" compare --runs 1 --configs glibc,glibc-fixed-thresholds --json -- "$EX/top_kept" --hold >"$TMP/tkc.json" 2>/dev/null
@@ -57,11 +60,8 @@ check_match "scatter: separate lifetimes is the remedy" "$(cmds "$TMP/sc.json")"
 check_eq "scatter: the verdict does not call the top in use" "$(jq -r '.verdicts[].text' "$TMP/sc.json" | grep -c 'top of the heap is in use')" 0
 sc=$EX_PID
 start_example scatter scattered --blocks $n --keep-one-in $keep || exit 1
-"$MS" trim "$EX_PID" --yes --json >"$TMP/sct.json" 2>"$TMP/sct.err"
-if [ "$(jq -r '.returned_bytes | type' "$TMP/sct.json" 2>/dev/null)" = number ]; then
+if twin_trim scatter "$EX_PID" "$TMP/sct.json"; then
 	check_cmp "scatter twin: a real malloc_trim(0) returns under 1 MiB" "$(jq -r .returned_bytes "$TMP/sct.json")" -lt $((1 << 20))
-else
-	skip "scatter twin: trim unavailable: $(head -c 200 "$TMP/sct.err")"
 fi
 stop_example "$EX_PID"; stop_example "$sc"
 
@@ -106,12 +106,9 @@ check_match "arena_explosion: the arena cap among the first two remedies" "$pos"
 pred=$(jq '[.causes[] | select(.kind == "arena_spread" or .kind == "main_heap_pinned") | .resident_bytes] | add' "$TMP/ae.json")
 ae=$EX_PID
 start_example arena_explosion spread --threads 16 --blocks 1000 --free || exit 1
-"$MS" trim "$EX_PID" --yes --json >"$TMP/aet.json" 2>"$TMP/aet.err"
-if [ "$(jq -r '.returned_bytes | type' "$TMP/aet.json" 2>/dev/null)" = number ]; then
+if twin_trim arena_explosion "$EX_PID" "$TMP/aet.json"; then
 	check_within "arena_explosion twin: what a real malloc_trim(0) returns = the causes' bytes" \
 		"$(jq -r .returned_bytes "$TMP/aet.json")" "$pred" 5
-else
-	skip "arena_explosion twin: trim unavailable: $(head -c 200 "$TMP/aet.err")"
 fi
 stop_example "$EX_PID"; stop_example "$ae"
 
