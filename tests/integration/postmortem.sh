@@ -84,6 +84,7 @@ if [ "$kernel_cores" = 1 ]; then
 	PIN=$EX_PID
 	kill -STOP "$PIN"
 	"$MS" arenas --json --bins "$PIN" > "$TMP/live.json"
+	"$MS" overview --json "$PIN" > "$TMP/ovl.json"
 	kernel_dump "$PIN"
 	KCORE=$(kcore_file "$TMP/kc" "$PIN")
 	if [ -f "$KCORE" ]; then
@@ -97,6 +98,13 @@ if [ "$kernel_cores" = 1 ]; then
 			"$(jq .trim_prediction_bytes "$TMP/live.json")" 1
 		check_within "pin kernel core: resident bytes in free chunks = live" "$(A .totals.free_resident_bytes)" \
 			"$(jq .totals.free_resident_bytes "$TMP/live.json")" 1
+		"$MS" overview --core "$KCORE" --json > "$TMP/ovc.json"
+		check_eq "overview --core, kernel core: exit status" $? 0
+		check_eq "overview --core: main heap size, and its bytes in the core = its live RSS" \
+			"$(jq -c '.classes[] | select(.class == "main_heap") | [.size_bytes, .in_core_bytes]' "$TMP/ovc.json")" \
+			"$(jq -c '.classes[] | select(.class == "main_heap") | [.size_bytes, .rss_bytes]' "$TMP/ovl.json")"
+		check_eq "overview --core: RSS is not in a core (null), residency from its holes" \
+			"$(jq -c '[.rss_bytes, .residency]' "$TMP/ovc.json")" '[null,"core_holes"]'
 		# --- 3. the same core cut at half its size (holes kept) ---
 		cp --sparse=always "$KCORE" "$TMP/cut"
 		truncate -s $(( $(stat -c %s "$KCORE") / 2 )) "$TMP/cut"
@@ -149,6 +157,29 @@ if [ "$kernel_cores" = 1 ]; then
 	"$MS" arenas --core "$(kcore_file "$TMP/kc2" "$AE")" --json --bins > "$TMP/core.json"
 	check_eq "arena_explosion kernel core: every arena's figures, bins and tcaches = live" \
 		"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
+fi
+
+if [ "$kernel_cores" = 1 ]; then
+	# zlib_workers: arena heaps and an mmapped chunk, classes as live
+	mkdir -p "$TMP/kc3"
+	start_dumpable zlib_workers inflated "$TMP/kc3" --threads 3 || { fail "zlib_workers: did not start"; exit 1; }
+	ZW=$EX_PID
+	kill -STOP "$ZW"
+	"$MS" overview --json "$ZW" > "$TMP/ovl.json"
+	"$MS" arenas --json --bins "$ZW" > "$TMP/live.json"
+	kernel_dump "$ZW"
+	ZCORE=$(kcore_file "$TMP/kc3" "$ZW")
+	"$MS" overview --core "$ZCORE" --json > "$TMP/ovc.json"
+	anon_classes='[.classes[] | select(.class == "main_heap" or .class == "arena_heap" or .class == "malloc_mmap" or .class == "thread_stack") | [.class, .mappings, .size_bytes, (.in_core_bytes // .rss_bytes)]]'
+	check_eq "overview --core zlib_workers: heap, arena heap, mmapped chunk, stack classes: maps, sizes, bytes in core = live RSS" \
+		"$(jq -c "$anon_classes" "$TMP/ovc.json")" "$(jq -c "$anon_classes" "$TMP/ovl.json")"
+	check_eq "overview --core zlib_workers: arenas and stacks matched = live" \
+		"$(jq -c '[.arenas, .stacks_matched]' "$TMP/ovc.json")" "$(jq -c '[.arenas, .stacks_matched]' "$TMP/ovl.json")"
+	"$MS" arenas --core "$ZCORE" --json --bins > "$TMP/core.json"
+	check_eq "zlib_workers kernel core: every arena's figures, bins and tcaches = live" \
+		"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
+	check_eq "zlib_workers kernel core: trim prediction = live" "$(A .trim_prediction_bytes)" \
+		"$(jq .trim_prediction_bytes "$TMP/live.json")"
 fi
 
 # --- 6. not a core; the wrong libc under --sysroot; options -------------
