@@ -154,9 +154,25 @@ if [ "$kernel_cores" = 1 ]; then
 	kill -STOP "$AE"
 	"$MS" arenas --json --bins "$AE" > "$TMP/live.json"
 	kernel_dump "$AE"
-	"$MS" arenas --core "$(kcore_file "$TMP/kc2" "$AE")" --json --bins > "$TMP/core.json"
+	AECORE=$(kcore_file "$TMP/kc2" "$AE")
+	"$MS" arenas --core "$AECORE" --json --bins > "$TMP/core.json"
 	check_eq "arena_explosion kernel core: every arena's figures, bins and tcaches = live" \
 		"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
+	# each thread's tcache: gdb with libc6-dbg reads the TLS variable itself
+	if ls /usr/lib/debug/.build-id >/dev/null 2>&1; then
+		ours=$(jq -r '.tcaches[] | "\(.tid) \(.chunk)"' "$TMP/core.json" | while read -r t c; do printf '%s %#x\n' "$t" $((c + 16)); done | sort)
+		theirs=$(gdb -batch -nx -ex "thread apply all p/x (unsigned long)tcache" "$EX/arena_explosion" "$AECORE" 2>/dev/null |
+			sed -n 's/^Thread .*(LWP \([0-9]*\)).*/\1/p; s/^\$[0-9]* = \(0x[0-9a-f]*\)/\1/p' | paste -d' ' - - | sort)
+		check_eq "arena_explosion kernel core: every thread's tcache attributed through fs_base = gdb's tcache per thread" \
+			"$ours" "$theirs"
+		check_match "arena_explosion kernel core: says how" "$(A .tcache_attribution)" "^fs_base - 0x[0-9a-f]+ .*from debug info\): 4 of 4 tcaches"
+		MEMSLEUTH_NO_DEBUGINFO=1 "$MS" arenas --core "$AECORE" --json > "$TMP/core.json"
+		check_eq "arena_explosion kernel core without debug info: found, not attributed" \
+			"$(A '[.tcaches_found, ([.tcaches[].tid] | unique)[0], .tcache_attribution] | map(tostring) | join("; ")')" \
+			"4; null; not attributed: the TLS offset of tcache needs libc's debug info (libc6-dbg)"
+	else
+		skip "tcache attribution: no libc debug info (libc6-dbg)"
+	fi
 fi
 
 if [ "$kernel_cores" = 1 ]; then

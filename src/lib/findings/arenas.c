@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "findings/tcacheowner.h"
 #include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
@@ -505,6 +506,9 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 			break;
 	}
 	out->snapshot_consistent = !c->bad;
+	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
+	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
+		out->tcache_chunk[k] = c->tc[k].chunk;
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -528,11 +532,8 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	free(c);
-	if (rc < 0) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-	}
+	if (rc < 0)
+		ms_arenas_free(out);
 	return rc;
 }
 
@@ -557,6 +558,8 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
+		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -590,11 +593,17 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 		out->snapshot_consistent = 0;
 	}
 	out->partial = out->missing[0] || !out->snapshot_consistent;
+	if (out->tcache_chunk)
+		ms_tcache_attribute(r, libc, out);
 	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)
 {
+	free(a->tcache_chunk);
+	free(a->tcache_tid);
+	a->tcache_chunk = NULL;
+	a->tcache_tid = NULL;
 	free(a->v);
 	a->v = NULL;
 	a->n = 0;
