@@ -22,7 +22,7 @@ same() {
 	jq -c '[(.arenas | length), .totals.in_use_bytes, .totals.in_use_chunks, .totals.free_by_kind,
 		.tcaches_found, [.arenas[] | [.address, .in_use_bytes, .in_use_chunks, .free_by_kind, .bins]]]' "$1"
 }
-A() { jq -r "$1" "$TMP/core.json"; }
+A() { if [ "$1" = -c ]; then jq -c "$2" "$TMP/core.json"; else jq -r "$1" "$TMP/core.json"; fi; }
 
 # The kernel writes a core into the target's directory only when
 # core_pattern is a plain file name; nothing here changes that setting.
@@ -69,6 +69,8 @@ check_eq "pin gcore: arenas, in-use bytes and chunks, free bytes per kind, bins,
 	"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
 check_eq "pin gcore: one arena, 7 tcache'd chunks, the freed blocks in the unsorted bin" \
 	"$(A '[(.arenas|length), .totals.free_by_kind.tcache.chunks, .totals.free_by_kind.unsorted.chunks] | map(tostring) | join(" ")')" "1 7 1"
+check_eq "pin gcore: the pinning chunk named, as live" "$(A -c '.arenas[0].pins')" "$(jq -c '.arenas[0].pins' "$TMP/live.json")"
+check_match "pin gcore: one 32-byte chunk pins the freed blocks" "$(A -c '.arenas[0].pins[0] | [.size_bytes, .pinned_bytes]')" '^\[32,[0-9]{8}\]$'
 check_eq "pin gcore: read from a core of that process" "$(A '.source + " " + (.pid|tostring)')" "core $PIN"
 check_eq "pin gcore: residency unknown (gcore writes every page)" "$(A .residency)" unknown
 check_eq "pin gcore: whole" "$(A .partial)" false
