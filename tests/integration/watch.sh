@@ -54,6 +54,11 @@ first=$(head -1 "$TMP/flat.ndjson" | jq '.walk_cpu_ms | floor')
 check_cmp "flat: walk CPU beyond the first walk <= 1% of the span" $(( (cpu - first) * 100 )) -le "$span"
 stop_example "$FLAT"
 
+# --- the report: components over time, stacked, rates beside ---
+"$BUILD/msreport" --html < "$TMP/ret.sum" > "$TMP/ret.html"
+check_eq "report: a stacked chart of the components over time" "$(grep -c 'class="chart chart-area"' "$TMP/ret.html")" 1
+check_match "report: the free-kept rate beside it" "$(cat "$TMP/ret.html")" "free kept by glibc \\+[12]\\.[0-9] MiB/s"
+
 # --- text: a live line per sample and the summary ---
 "$MS" watch -i 0.5 -n 3 "$RET" > "$TMP/ret.txt"
 check_match "text: heads" "$(head -5 "$TMP/ret.txt")" "TIME +RSS +CHANGE +IN USE +CHANGE +FREE KEPT +CHANGE +ARENAS"
