@@ -174,3 +174,8 @@ if command -v javac >/dev/null && command -v java >/dev/null; then
 else
 	skip "jvm: no JDK (javac, java)"
 fi
+
+# --- bash completion: the step and its options ---
+got=$(bash -c 'source "$1/completion/memsleuth"; COMP_WORDS=("$2" wat); COMP_CWORD=1; _memsleuth; echo "${COMPREPLY[*]}";
+	COMP_WORDS=("$2" watch --prom); COMP_CWORD=2; _memsleuth; echo "${COMPREPLY[*]}"' _ "$(dirname "$0")/../.." "$MS")
+check_eq "completion: watch and --prometheus" "$(echo $got)" "watch --prometheus"

@@ -203,8 +203,10 @@ static void describe(const struct ms_tseries *ts, enum ms_ts_comp c, char *buf, 
 	char r[48], a[MS_SIZE_BUF], b[MS_SIZE_BUF];
 	int bytes = comps[c].bytes;
 	if (t.dir == MS_TR_UNKNOWN) {
-		snprintf(buf, len, "%s not known (%llu point%s over %.0f s)", comps[c].label,
-			 (unsigned long long)t.n, t.n == 1 ? "" : "s", t.span_s);
+		int walked = c == MS_TS_IN_USE || c == MS_TS_FREE_KEPT;
+		snprintf(buf, len, "%s not known (%llu %s over %.0f s%s)", comps[c].label,
+			 (unsigned long long)t.n, walked ? "walked samples" : "points", t.span_s,
+			 walked ? "; --walk-every 1 walks every sample" : "");
 		return;
 	}
 	if (t.dir == MS_TR_FLAT) {
@@ -225,6 +227,27 @@ static void describe(const struct ms_tseries *ts, enum ms_ts_comp c, char *buf, 
 		size_t n = strlen(buf);
 		snprintf(buf + n, len - n, ", too noisy to call a trend");
 	}
+}
+
+/* ", most of it in main_heap (+23.9 MiB)": the class whose RSS grew most
+ * between the first kept sample and the latest. */
+static void grown_class(const struct ms_tseries *ts, char *buf, size_t len)
+{
+	if (!ts->nkept || !ts->kept[0].has_classes || !ts->last.has_classes)
+		return;
+	int best = -1;
+	uint64_t most = 0;
+	for (int k = 0; k < MS_CLASS_N; k++) {
+		uint64_t a = ts->kept[0].class_rss[k], b = ts->last.class_rss[k];
+		if (b > a && b - a > most) {
+			most = b - a;
+			best = k;
+		}
+	}
+	char sz[MS_SIZE_BUF];
+	if (best >= 0)
+		snprintf(buf, len, ", most of it in %s (+%s: %s)", ms_class_name((enum ms_class)best),
+			 ms_size_fmt(most, sz), ms_class_meaning((enum ms_class)best));
 }
 
 static struct ms_growth_verdict *add(struct ms_growth_verdict *out, int max, int *n,
@@ -298,8 +321,14 @@ int ms_ts_verdicts(const struct ms_tseries *ts, struct ms_growth_verdict *out, i
 		else
 			snprintf(d3, sizeof d3, "glibc's own figures %s",
 				 ts->glibc ? "were not read (no walk fitted)" : "do not apply (another allocator)");
-		snprintf(v->text, sizeof v->text, "RSS grows: %s; %s; %s", d1, d3, d2);
-		snprintf(v->next, sizeof v->next, "memsleuth overview %d   # which memory class holds it", pid);
+		char where[160] = "";
+		grown_class(ts, where, sizeof where);
+		snprintf(v->text, sizeof v->text, "RSS grows: %s%s; %s; %s", d1, where, d3, d2);
+		if (ts->glibc && tr[MS_TS_IN_USE].dir == MS_TR_UNKNOWN)
+			snprintf(v->next, sizeof v->next,
+				 "memsleuth watch %d --walk-every 1 --duration 30   # glibc's figures every sample", pid);
+		else
+			snprintf(v->next, sizeof v->next, "memsleuth overview %d   # which memory class holds it", pid);
 	}
 	if (n)
 		return n;

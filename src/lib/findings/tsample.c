@@ -27,6 +27,13 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double process_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* "262144KB" (NMT prints KB; newer JDKs may scale) -> bytes */
 static int nmt_size(const char *p, uint64_t *out)
 {
@@ -60,6 +67,7 @@ int ms_sampler_open(pid_t pid, double share, int every, struct ms_sampler *s, st
 	s->every = every;
 	s->nmt = -1;
 	s->t0 = ms_mono_s();
+	s->cpu0 = process_cpu_s();
 	struct ms_overview *ov = calloc(1, sizeof *ov);
 	if (!ov)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "watch state");
@@ -76,14 +84,16 @@ int ms_sampler_open(pid_t pid, double share, int every, struct ms_sampler *s, st
 	return rc;
 }
 
-/* Whether the budget allows a walk now (sample index i, elapsed seconds). */
+/* Whether the budget allows a walk now: all our CPU since the start (the
+ * per-sample reading included) plus the walk, predicted to cost what the
+ * last one did, within share x elapsed. */
 static int walk_due(const struct ms_sampler *s, double elapsed)
 {
 	if (s->every > 0)
 		return s->taken % (uint64_t)s->every == 0;
 	if (!s->walks)
 		return 1;
-	return s->walk_cpu_s + s->last_walk_cpu_s <= s->share * elapsed;
+	return process_cpu_s() - s->cpu0 + s->last_walk_cpu_s <= s->share * elapsed;
 }
 
 static void walk(struct ms_sampler *s, struct ms_sample *out)
