@@ -64,7 +64,16 @@ check_match "report: the free-kept rate beside it" "$(cat "$TMP/ret.html")" "fre
 check_match "text: heads" "$(head -5 "$TMP/ret.txt")" "TIME +RSS +CHANGE +IN USE +CHANGE +FREE KEPT +CHANGE +ARENAS"
 check_eq "text: one line per sample" "$(grep -cE '^ +[0-9.]+s ' "$TMP/ret.txt")" 3
 check_match "text: too short to tell after 1 s" "$(cat "$TMP/ret.txt")" "too short to tell: 3 samples"
+
+# --- the guide's short watch: a growing in-use total is never "no gap" ---
+"$MS" guide --batch --json --accounted 1G --watch 3 "$RET" > "$TMP/g.json" 2>/dev/null
+check_eq "guide: its watch finds the retention" "$(J '.watch.verdicts[0].kind' "$TMP/g.json")" retention
 stop_example "$RET"
+start_example growth running leak 2048 || exit 1; GL=$EX_PID
+"$MS" guide --batch --json --accounted 1G --watch 3 "$GL" > "$TMP/g.json" 2>/dev/null
+check_match "guide: the leak leads the conclusions" "$(J '.verdicts[0].text' "$TMP/g.json")" "^Over the 3 s watch, live malloc memory grows: in use \\+[12]\\.[0-9] MiB/s"
+check_eq "guide: not concluded \"no gap\"" "$(J '[.verdicts[].text, .steps[].reason] | map(select(test("no gap for"))) | length' "$TMP/g.json")" 0
+stop_example "$GL"
 
 # --- bad input ---
 check_refused "watch: interval below 0.1 s" "$MS" watch -i 0.05 "$LEAK"

@@ -229,51 +229,56 @@ void ms_watch_json_summary(FILE *out, const struct ms_tseries *ts, const struct 
 	ms_json_kdouble(&j, "walk_cpu_s", s->walk_cpu_s);
 	ms_json_kdouble(&j, "walk_budget_share", s->every > 0 ? 0 : s->share);
 	ms_json_kbool(&j, "partial", w->end == MS_WE_TARGET_EXITED || w->end == MS_WE_INTERRUPTED);
-	ms_json_key(&j, "trends");
-	ms_json_obj_begin(&j);
+	ms_watch_json_findings(&j, ts);
+	finish(&j);
+}
+
+void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts)
+{
+	ms_json_key(j, "trends");
+	ms_json_obj_begin(j);
 	for (int c = 0; c < MS_TS_N; c++) {
 		struct ms_trend t;
 		ms_ts_trend(ts, (enum ms_ts_comp)c, &t);
 		if (!t.n)
 			continue;
 		int bytes = ms_ts_comp_is_bytes((enum ms_ts_comp)c);
-		ms_json_key(&j, ms_ts_comp_name((enum ms_ts_comp)c));
-		ms_json_obj_begin(&j);
-		ms_json_kstr(&j, "trend", ms_trend_dir_name(t.dir));
-		ms_json_ku64(&j, "points", t.n);
-		ms_json_kdouble(&j, "span_s", t.span_s);
-		ms_json_ku64(&j, bytes ? "first_bytes" : "first", (uint64_t)t.first);
-		ms_json_ku64(&j, bytes ? "last_bytes" : "last", (uint64_t)t.last);
-		ms_json_kdouble(&j, bytes ? "slope_bytes_per_s" : "slope_per_s", t.slope);
-		ms_json_kdouble(&j, "r2", t.r2);
-		ms_json_obj_end(&j);
+		ms_json_key(j, ms_ts_comp_name((enum ms_ts_comp)c));
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "trend", ms_trend_dir_name(t.dir));
+		ms_json_ku64(j, "points", t.n);
+		ms_json_kdouble(j, "span_s", t.span_s);
+		ms_json_ku64(j, bytes ? "first_bytes" : "first", (uint64_t)t.first);
+		ms_json_ku64(j, bytes ? "last_bytes" : "last", (uint64_t)t.last);
+		ms_json_kdouble(j, bytes ? "slope_bytes_per_s" : "slope_per_s", t.slope);
+		ms_json_kdouble(j, "r2", t.r2);
+		ms_json_obj_end(j);
 	}
-	ms_json_obj_end(&j);
+	ms_json_obj_end(j);
 	struct ms_growth_verdict v[MS_TS_MAX_VERDICTS];
 	int n = ms_ts_verdicts(ts, v, MS_TS_MAX_VERDICTS);
-	ms_json_key(&j, "verdicts");
-	ms_json_arr_begin(&j);
+	ms_json_key(j, "verdicts");
+	ms_json_arr_begin(j);
 	for (int i = 0; i < n; i++) {
-		ms_json_obj_begin(&j);
-		ms_json_kstr(&j, "kind", ms_growth_name(v[i].kind));
-		ms_json_kstr(&j, "level", ms_level_name(v[i].level));
-		ms_json_kstr(&j, "component", ms_ts_comp_name(v[i].comp));
-		ms_json_kstr(&j, "text", v[i].text);
-		ms_json_kstr(&j, "next", v[i].next);
-		ms_json_obj_end(&j);
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "kind", ms_growth_name(v[i].kind));
+		ms_json_kstr(j, "level", ms_level_name(v[i].level));
+		ms_json_kstr(j, "component", ms_ts_comp_name(v[i].comp));
+		ms_json_kstr(j, "text", v[i].text);
+		ms_json_kstr(j, "next", v[i].next);
+		ms_json_obj_end(j);
 	}
-	ms_json_arr_end(&j);
+	ms_json_arr_end(j);
 	/* the report's timeline: at most TIMELINE_POINTS of the kept samples */
-	ms_json_key(&j, "timeline");
-	ms_json_arr_begin(&j);
+	ms_json_key(j, "timeline");
+	ms_json_arr_begin(j);
 	size_t step = ts->nkept > TIMELINE_POINTS ? (ts->nkept + TIMELINE_POINTS - 1) / TIMELINE_POINTS : 1;
 	for (size_t i = 0; i < ts->nkept; i += step) {
-		ms_json_obj_begin(&j);
-		sample_fields(&j, &ts->kept[i], 0);
-		ms_json_obj_end(&j);
+		ms_json_obj_begin(j);
+		sample_fields(j, &ts->kept[i], 0);
+		ms_json_obj_end(j);
 	}
-	ms_json_arr_end(&j);
-	finish(&j);
+	ms_json_arr_end(j);
 }
 
 void ms_watch_json_end(FILE *out, const struct ms_tseries *ts, const struct ms_watch_info *w)

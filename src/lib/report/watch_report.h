@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "findings/timeseries.h"
 #include "findings/tsample.h"
+#include "report/json.h"
 
 #define MS_WATCH_SCHEMA 1
 
@@ -37,6 +38,9 @@ void ms_watch_text_summary(FILE *out, const struct ms_tseries *ts, const struct 
 /* NDJSON lines. */
 void ms_watch_json_sample(FILE *out, const struct ms_tseries *ts, const struct ms_sample *s);
 void ms_watch_json_summary(FILE *out, const struct ms_tseries *ts, const struct ms_watch_info *w);
+/* trends, verdicts and timeline as members of the open object j (the
+ * summary's, and the guide's "watch"). */
+void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts);
 void ms_watch_json_end(FILE *out, const struct ms_tseries *ts, const struct ms_watch_info *w);
 
 #endif
