@@ -50,7 +50,7 @@ static void usage(FILE *out)
 		"                        for node_exporter's textfile collector; removed at the end\n"
 		"      --keep            leave the last FILE.prom in place at the end\n"
 		"      --walk-every N    walk glibc's arenas every Nth sample, whatever it costs\n"
-		"                        (default: as often as keeping the watch under 1%% of\n"
+		"                        (default: as often as keeping the walks under 1%% of\n"
 		"                        one CPU allows)\n"
 		MS_COMMON_HELP
 		"  -h, --help            this help\n");

@@ -14,7 +14,7 @@ start_example growth running retain 2048 12 || exit 1; RET=$EX_PID
 start_example growth running flat || exit 1; FLAT=$EX_PID
 "$MS" watch --json -i 0.5 -d 8 --walk-every 1 "$LEAK" > "$TMP/leak.ndjson" & w1=$!
 "$MS" watch --json -i 0.5 -d 8 --walk-every 1 "$RET" > "$TMP/ret.ndjson" & w2=$!
-"$MS" watch --json -i 0.5 -d 6 "$FLAT" > "$TMP/flat.ndjson" & w3=$!
+"$MS" watch --json -i 0.5 -d 10 "$FLAT" > "$TMP/flat.ndjson" & w3=$!
 wait $w1; check_eq "leak: exit status" $? 0
 wait $w2; check_eq "retention: exit status" $? 0
 wait $w3; check_eq "flat: exit status" $? 0
@@ -66,6 +66,8 @@ check_eq "text: one line per sample" "$(grep -cE '^ +[0-9.]+s ' "$TMP/ret.txt")"
 check_match "text: too short to tell after 1 s" "$(cat "$TMP/ret.txt")" "too short to tell: 3 samples"
 
 # --- the guide's short watch: a growing in-use total is never "no gap" ---
+stop_example "$RET"
+start_example growth running retain 2048 8 || exit 1; RET=$EX_PID
 "$MS" guide --batch --json --accounted 1G --watch 3 "$RET" > "$TMP/g.json" 2>/dev/null
 check_eq "guide: its watch finds the retention" "$(J '.watch.verdicts[0].kind' "$TMP/g.json")" retention
 stop_example "$RET"
@@ -141,7 +143,7 @@ for k in 1 2 3; do
 	start_example growth running leak 8192 || exit 1; P=$EX_PID
 	XD="$TMP/exit$k"; mkdir "$XD"
 	"$MS" watch --json -i 0.1 --walk-every 1 --prometheus "$XD/w.prom" "$P" > "$XD/out" & WP=$!
-	sleep 0.$((3 + k)); kill -9 "$P"; wait "$WP"; rc=$?
+	sleep 0.$((3 + k)); { kill -9 "$P"; wait "$P"; } 2>/dev/null; wait "$WP"; rc=$?
 	check_eq "target exit $k: exit 0" "$rc" 0
 	check_eq "target exit $k: last line says it ended" "$(tail -1 "$XD/out" | jq -r .reason)" target_exited
 	check_eq "target exit $k: summary before it" "$(tail -2 "$XD/out" | head -1 | jq -r .type)" summary
@@ -149,7 +151,7 @@ for k in 1 2 3; do
 done
 start_example growth running leak 1024 || exit 1; P=$EX_PID
 "$MS" watch -i 0.2 "$P" > "$TMP/exit.txt" & WP=$!
-sleep 1; kill -9 "$P"; wait "$WP"
+sleep 1; { kill -9 "$P"; wait "$P"; } 2>/dev/null; wait "$WP"
 check_match "target exit: text says when it ended" "$(cat "$TMP/exit.txt")" "process $P ended at [0-9:]+, [0-9.]+ s into the watch"
 stop_example "$LEAK"
 

@@ -27,13 +27,6 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double process_cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* "262144KB" (NMT prints KB; newer JDKs may scale) -> bytes */
 static int nmt_size(const char *p, uint64_t *out)
 {
@@ -67,7 +60,6 @@ int ms_sampler_open(pid_t pid, double share, int every, struct ms_sampler *s, st
 	s->every = every;
 	s->nmt = -1;
 	s->t0 = ms_mono_s();
-	s->cpu0 = process_cpu_s();
 	struct ms_overview *ov = calloc(1, sizeof *ov);
 	if (!ov)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "watch state");
@@ -84,21 +76,22 @@ int ms_sampler_open(pid_t pid, double share, int every, struct ms_sampler *s, st
 	return rc;
 }
 
-/* Whether the budget allows a walk now: all our CPU since the start (the
- * per-sample reading included) plus the walk, predicted to cost what the
- * last one did, within share x elapsed. */
+/* Whether the budget allows a walk now: the walks' CPU so far plus this
+ * one, predicted to cost what the last one did, within share x elapsed. */
 static int walk_due(const struct ms_sampler *s, double elapsed)
 {
 	if (s->every > 0)
 		return s->taken % (uint64_t)s->every == 0;
 	if (!s->walks)
 		return 1;
-	return process_cpu_s() - s->cpu0 + s->last_walk_cpu_s <= s->share * elapsed;
+	return s->walk_cpu_s + s->last_walk_cpu_s <= s->share * elapsed;
 }
 
 static void walk(struct ms_sampler *s, struct ms_sample *out)
 {
-	struct ms_arenas_opts o = { 0 };   /* never --stop */
+	/* never --stop; one retry: an inconsistent walk is only left out of
+	 * the fits, so more attempts would cost CPU for little */
+	struct ms_arenas_opts o = { .retries = 1 };
 	struct ms_arenas a;
 	struct ms_err e = { 0 };
 	double c0 = thread_cpu_s(), w0 = ms_mono_s();

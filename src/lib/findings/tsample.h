@@ -5,10 +5,11 @@
  * never paused) when the walk budget allows, and a JVM's heap from NMT
  * (`jcmd PID VM.native_memory summary`) now and then.
  *
- * The cost is bounded: by default the watch's own CPU time (every
- * sample's reading and the walks) stays at most `share` of one CPU on
- * average -- a walk is skipped when it would take the total above that
- * (its cost is predicted from the last one).  jcmd starts a JVM of its own (~0.5 s of CPU), so it runs under
+ * The walk's cost is bounded: by default the walks' CPU time stays at most
+ * `share` of one CPU on average over the watch -- a walk is skipped when it
+ * would take the total above that (its cost is predicted from the last
+ * one).  Each sample's reading of /proc costs a few ms more (bench/watch
+ * measures the whole).  jcmd starts a JVM of its own (~0.5 s of CPU), so it runs under
  * the same rule with its measured cost, and never more than once a minute. */
 #ifndef MS_TSAMPLE_H
 #define MS_TSAMPLE_H
@@ -32,7 +33,6 @@ struct ms_sampler {
 	double share;                /* of one CPU, default 0.01 */
 	int    every;                /* walk every Nth sample regardless; 0: the budget */
 	double t0;                   /* CLOCK_MONOTONIC at open, seconds */
-	double cpu0;                 /* our CPU time at open, seconds */
 	double walk_cpu_s, last_walk_cpu_s;
 	double jcmd_cpu_s, last_jcmd_cpu_s, last_jcmd_t;
 	uint64_t taken, walks, walks_skipped, walk_errors;

@@ -40,7 +40,7 @@ void ms_watch_text_begin(FILE *out, const struct ms_watch_info *w)
 		fprintf(out, "glibc's figures from an arenas walk every %d sample%s (--walk-every)\n",
 			s->every, s->every == 1 ? "" : "s");
 	else
-		fprintf(out, "glibc's figures from an arenas walk (never pausing the target) while the watch's CPU "
+		fprintf(out, "glibc's figures from an arenas walk (never pausing the target) while its CPU "
 			"stays under %.3g%% of one core; '-' marks a sample without one\n", s->share * 100);
 	if (s->is_jvm)
 		fprintf(out, "a JVM: %s\n", s->nmt == 0 ? "its own heap figure needs NMT (-XX:NativeMemoryTracking=summary) and jcmd"
