@@ -210,6 +210,7 @@ int cmd_watch(int argc, char **argv)
 				break;
 			}
 			w.end = MS_WE_TARGET_EXITED;   /* gone, or no longer readable */
+			ts.alive = 0;
 			w.end_t = t;
 			now_wall(w.end_wall, sizeof w.end_wall);
 			snprintf(w.end_detail, sizeof w.end_detail, "%s", e.msg);
@@ -250,6 +251,7 @@ int cmd_watch(int argc, char **argv)
 		}
 		if (wait_until(next, pidfd)) {
 			w.end = MS_WE_TARGET_EXITED;
+			ts.alive = 0;
 			w.end_t = ms_mono_s() - t0;
 			now_wall(w.end_wall, sizeof w.end_wall);
 			snprintf(w.end_detail, sizeof w.end_detail, "the process exited");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/causes.h"
 #include "util/size.h"
 
 static const struct {
@@ -85,6 +86,7 @@ int ms_ts_init(struct ms_tseries *ts, pid_t pid, int glibc)
 	memset(ts, 0, sizeof *ts);
 	ts->pid = pid;
 	ts->glibc = glibc;
+	ts->alive = 1;
 	ts->stride = 1;
 	ts->kept = calloc(MS_TS_KEEP, sizeof *ts->kept);
 	return ts->kept ? 0 : -1;
@@ -182,172 +184,130 @@ void ms_ts_trend(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_trend
 		t->dir = t->change > 0 ? MS_TR_GROWING : MS_TR_SHRINKING;
 }
 
-/* "+9.8 MiB/s" or "-1.0 KiB/s"; counts as "+0.50/min". */
-static const char *rate(const struct ms_trend *t, int bytes, char *buf, size_t len)
-{
-	char sz[MS_SIZE_BUF];
-	if (!bytes) {
-		snprintf(buf, len, "%+.2f/min", t->slope * 60);
-		return buf;
-	}
-	double a = fabs(t->slope);
-	snprintf(buf, len, "%c%s/s", t->slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)(a + 0.5), sz));
-	return buf;
-}
-
-/* "in use +9.8 MiB/s over 60 s, R² 0.99 (12.0 MiB -> 600.3 MiB)" */
-static void describe(const struct ms_tseries *ts, enum ms_ts_comp c, char *buf, size_t len)
+/* One component's trend as a cause-model fact. */
+static void fact(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_growth_fact *g)
 {
 	struct ms_trend t;
 	ms_ts_trend(ts, c, &t);
-	char r[48], a[MS_SIZE_BUF], b[MS_SIZE_BUF];
-	int bytes = comps[c].bytes;
-	if (t.dir == MS_TR_UNKNOWN) {
-		int walked = c == MS_TS_IN_USE || c == MS_TS_FREE_KEPT;
-		snprintf(buf, len, "%s not known (%llu %s over %.0f s%s)", comps[c].label,
-			 (unsigned long long)t.n, walked ? "walked samples" : "points", t.span_s,
-			 walked ? "; --walk-every 1 walks every sample" : "");
-		return;
-	}
-	if (t.dir == MS_TR_FLAT) {
-		if (bytes)
-			snprintf(buf, len, "%s flat at %s (%s)", comps[c].label,
-				 ms_size_fmt((uint64_t)t.last, a), rate(&t, 1, r, sizeof r));
-		else
-			snprintf(buf, len, "%s flat at %.0f", comps[c].label, t.last);
-		return;
-	}
-	if (bytes)
-		snprintf(buf, len, "%s %s over %.0f s, R² %.2f (%s -> %s)", comps[c].label,
-			 rate(&t, 1, r, sizeof r), t.span_s, t.r2, ms_size_fmt((uint64_t)t.first, a),
-			 ms_size_fmt((uint64_t)t.last, b));
-	else
-		snprintf(buf, len, "%s %.0f -> %.0f over %.0f s", comps[c].label, t.first, t.last, t.span_s);
-	if (t.dir == MS_TR_NOISY) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, len - n, ", too noisy to call a trend");
-	}
+	memset(g, 0, sizeof *g);
+	g->label = comps[c].label;
+	g->bytes = comps[c].bytes;
+	g->points = t.n;
+	g->span_s = t.span_s;
+	g->slope = t.slope;
+	g->r2 = t.r2;
+	g->first = t.first;
+	g->last = t.last;
+	g->known = t.dir != MS_TR_UNKNOWN;
+	g->grows = t.dir == MS_TR_GROWING;
+	g->flat = t.dir == MS_TR_FLAT;
+	g->noisy = t.dir == MS_TR_NOISY;
 }
 
-/* ", most of it in main_heap (+23.9 MiB)": the class whose RSS grew most
- * between the first kept sample and the latest. */
-static void grown_class(const struct ms_tseries *ts, char *buf, size_t len)
+void ms_ts_growth_facts(const struct ms_tseries *ts, struct ms_cause_facts *f)
 {
-	if (!ts->nkept || !ts->kept[0].has_classes || !ts->last.has_classes)
-		return;
-	int best = -1;
-	uint64_t most = 0;
-	for (int k = 0; k < MS_CLASS_N; k++) {
-		uint64_t a = ts->kept[0].class_rss[k], b = ts->last.class_rss[k];
-		if (b > a && b - a > most) {
-			most = b - a;
-			best = k;
+	f->have_growth = ts->nsamples > 0;
+	f->growth_span_s = ts->nsamples ? ts->last.t - (ts->nkept ? ts->kept[0].t : 0) : 0;
+	if (!f->rss)
+		f->rss = ts->last.rss;
+	fact(ts, MS_TS_IN_USE, &f->in_use_trend);
+	fact(ts, MS_TS_FREE_KEPT, &f->free_kept_trend);
+	fact(ts, MS_TS_ARENAS, &f->arenas_trend);
+	fact(ts, MS_TS_ARENA_HEAPS, &f->arena_heaps_trend);
+	fact(ts, MS_TS_RUNTIME_HEAP, &f->runtime_heap_trend);
+	fact(ts, MS_TS_RSS, &f->rss_trend);
+	fact(ts, MS_TS_ANON_OTHER, &f->anon_other_trend);
+	f->growth_trim_prediction = ts->have_last_alloc ? ts->last_alloc.trim_prediction : 0;
+	/* the class whose RSS grew most between the first kept sample and the latest */
+	f->growth_class[0] = 0;
+	f->growth_class_bytes = 0;
+	if (ts->nkept && ts->kept[0].has_classes && ts->last.has_classes)
+		for (int k = 0; k < MS_CLASS_N; k++) {
+			uint64_t a = ts->kept[0].class_rss[k], b = ts->last.class_rss[k];
+			if (b > a && b - a > f->growth_class_bytes) {
+				f->growth_class_bytes = b - a;
+				snprintf(f->growth_class, sizeof f->growth_class, "%s", ms_class_name((enum ms_class)k));
+			}
 		}
-	}
-	char sz[MS_SIZE_BUF];
-	if (best >= 0)
-		snprintf(buf, len, ", most of it in %s (+%s: %s)", ms_class_name((enum ms_class)best),
-			 ms_size_fmt(most, sz), ms_class_meaning((enum ms_class)best));
 }
 
-static struct ms_growth_verdict *add(struct ms_growth_verdict *out, int max, int *n,
-				     enum ms_growth k, enum ms_level l, enum ms_ts_comp c)
+static enum ms_growth growth_of(enum ms_cause_kind k)
 {
-	if (*n >= max)
-		return NULL;
-	struct ms_growth_verdict *v = &out[(*n)++];
-	memset(v, 0, sizeof *v);
-	v->kind = k;
-	v->level = l;
-	v->comp = c;
-	return v;
+	switch (k) {
+	case MS_CAUSE_LEAK_GROWING: return MS_GROW_LEAK;
+	case MS_CAUSE_RETENTION_GROWING: return MS_GROW_RETENTION;
+	case MS_CAUSE_ARENA_GROWTH: return MS_GROW_ARENAS;
+	case MS_CAUSE_RUNTIME_HEAP_GROWTH: return MS_GROW_RUNTIME_HEAP;
+	default: return MS_GROW_RSS;
+	}
+}
+
+static enum ms_ts_comp comp_of(enum ms_cause_kind k)
+{
+	switch (k) {
+	case MS_CAUSE_LEAK_GROWING: return MS_TS_IN_USE;
+	case MS_CAUSE_RETENTION_GROWING: return MS_TS_FREE_KEPT;
+	case MS_CAUSE_ARENA_GROWTH: return MS_TS_ARENA_HEAPS;
+	case MS_CAUSE_RUNTIME_HEAP_GROWTH: return MS_TS_RUNTIME_HEAP;
+	default: return MS_TS_RSS;
+	}
+}
+
+void ms_ts_causes(const struct ms_tseries *ts, struct ms_causes *out)
+{
+	struct ms_cause_facts f;
+	ms_cause_facts_init(&f, ts->pid);
+	f.alive = ts->alive;
+	snprintf(f.allocator, sizeof f.allocator, "%s", ts->glibc ? "glibc" : "other");
+	ms_ts_growth_facts(ts, &f);
+	ms_causes_build(&f, out);
 }
 
 int ms_ts_verdicts(const struct ms_tseries *ts, struct ms_growth_verdict *out, int max)
 {
-	struct ms_trend tr[MS_TS_N];
-	for (int c = 0; c < MS_TS_N; c++)
-		ms_ts_trend(ts, (enum ms_ts_comp)c, &tr[c]);
-	char d1[200], d2[200], d3[200];
-	int n = 0, pid = (int)ts->pid;
-	struct ms_growth_verdict *v;
-	int in_use_grows = tr[MS_TS_IN_USE].dir == MS_TR_GROWING;
-	int kept_grows = tr[MS_TS_FREE_KEPT].dir == MS_TR_GROWING;
-	int explained = 0;
-
-	if (in_use_grows && (v = add(out, max, &n, MS_GROW_LEAK, MS_PROBLEM, MS_TS_IN_USE))) {
-		describe(ts, MS_TS_IN_USE, d1, sizeof d1);
-		describe(ts, MS_TS_FREE_KEPT, d2, sizeof d2);
-		snprintf(v->text, sizeof v->text,
-			 "live malloc memory grows: %s; %s -- a leak or a cache that keeps growing, not the allocator",
-			 d1, d2);
-		snprintf(v->next, sizeof v->next, "memsleuth hotspots %d   # live bytes by call site", pid);
-		explained = 1;
+	struct ms_causes *c = calloc(1, sizeof *c);
+	int n = 0;
+	if (c) {
+		ms_ts_causes(ts, c);
+		for (int i = 0; i < c->n && n < max; i++) {
+			struct ms_growth_verdict *v = &out[n++];
+			memset(v, 0, sizeof *v);
+			v->kind = growth_of(c->v[i].kind);
+			v->level = c->v[i].severity;
+			v->comp = comp_of(c->v[i].kind);
+			snprintf(v->text, sizeof v->text, "%s", c->v[i].text);
+			for (int k = 0; k < c->v[i].nrem && !v->next[0]; k++)
+				snprintf(v->next, sizeof v->next, "%s", c->v[i].rem[k].command);
+		}
+		free(c);
 	}
-	if (kept_grows && !in_use_grows && (v = add(out, max, &n, MS_GROW_RETENTION, MS_PROBLEM, MS_TS_FREE_KEPT))) {
-		describe(ts, MS_TS_FREE_KEPT, d1, sizeof d1);
-		describe(ts, MS_TS_IN_USE, d2, sizeof d2);
-		char tp[MS_SIZE_BUF];
-		snprintf(v->text, sizeof v->text,
-			 "free memory glibc keeps grows while what is in use does not: %s; %s -- "
-			 "retention or fragmentation; malloc_trim(0) would now release %s",
-			 d1, d2, ms_size_fmt(ts->last_alloc.trim_prediction, tp));
-		snprintf(v->next, sizeof v->next, "memsleuth arenas %d   # what is kept, and the remedies", pid);
-		explained = 1;
-	}
-	if ((tr[MS_TS_ARENAS].dir == MS_TR_GROWING || tr[MS_TS_ARENA_HEAPS].dir == MS_TR_GROWING) &&
-	    (v = add(out, max, &n, MS_GROW_ARENAS, MS_NOTICE, MS_TS_ARENA_HEAPS))) {
-		describe(ts, MS_TS_ARENAS, d1, sizeof d1);
-		describe(ts, MS_TS_ARENA_HEAPS, d2, sizeof d2);
-		snprintf(v->text, sizeof v->text,
-			 "glibc's arenas grow: %s; %s -- each new arena heap reserves 64 MiB and keeps its own free memory",
-			 d1, d2);
-		snprintf(v->next, sizeof v->next, "memsleuth overview %d   # arenas against their cap", pid);
-	}
-	if (tr[MS_TS_RUNTIME_HEAP].dir == MS_TR_GROWING &&
-	    (v = add(out, max, &n, MS_GROW_RUNTIME_HEAP, MS_NOTICE, MS_TS_RUNTIME_HEAP))) {
-		describe(ts, MS_TS_RUNTIME_HEAP, d1, sizeof d1);
-		snprintf(v->text, sizeof v->text,
-			 "the runtime's own heap grows: %s -- the runtime's heap tools tell what holds it", d1);
-		snprintf(v->next, sizeof v->next, "jcmd %d GC.heap_info", pid);
-		explained = 1;
-	}
-	if (tr[MS_TS_RSS].dir == MS_TR_GROWING && !explained &&
-	    (v = add(out, max, &n, MS_GROW_RSS, MS_PROBLEM, MS_TS_RSS))) {
-		describe(ts, MS_TS_RSS, d1, sizeof d1);
-		describe(ts, MS_TS_ANON_OTHER, d2, sizeof d2);
-		if (ts->glibc && ts->nalloc)
-			describe(ts, MS_TS_IN_USE, d3, sizeof d3);
-		else
-			snprintf(d3, sizeof d3, "glibc's own figures %s",
-				 ts->glibc ? "were not read (no walk fitted)" : "do not apply (another allocator)");
-		char where[160] = "";
-		grown_class(ts, where, sizeof where);
-		snprintf(v->text, sizeof v->text, "RSS grows: %s%s; %s; %s", d1, where, d3, d2);
-		if (ts->glibc && tr[MS_TS_IN_USE].dir == MS_TR_UNKNOWN)
-			snprintf(v->next, sizeof v->next,
-				 "memsleuth watch %d --walk-every 1 --duration 30   # glibc's figures every sample", pid);
-		else
-			snprintf(v->next, sizeof v->next, "memsleuth overview %d   # which memory class holds it", pid);
-	}
-	if (n)
+	if (n || max < 1)
 		return n;
-	if (tr[MS_TS_RSS].dir == MS_TR_UNKNOWN ||
-	    (ts->glibc && ts->nalloc > 0 && tr[MS_TS_IN_USE].dir == MS_TR_UNKNOWN)) {
-		v = add(out, max, &n, MS_GROW_TOO_SHORT, MS_INFO, MS_TS_RSS);
+	/* nothing grows: stable, or too short to tell (not causes: no bytes) */
+	struct ms_growth_fact rss, use, kept;
+	fact(ts, MS_TS_RSS, &rss);
+	fact(ts, MS_TS_IN_USE, &use);
+	fact(ts, MS_TS_FREE_KEPT, &kept);
+	struct ms_growth_verdict *v = &out[n++];
+	memset(v, 0, sizeof *v);
+	v->level = MS_INFO;
+	v->comp = MS_TS_RSS;
+	if (!rss.known || (ts->glibc && ts->nalloc > 0 && !use.known)) {
+		v->kind = MS_GROW_TOO_SHORT;
 		snprintf(v->text, sizeof v->text,
 			 "too short to tell: %llu samples over %.1f s (%llu with allocator figures); "
-			 "a trend needs %d points over %.0f s or more",
-			 (unsigned long long)ts->nsamples, tr[MS_TS_RSS].span_s,
-			 (unsigned long long)ts->nalloc, MIN_POINTS, MIN_SPAN_S);
-		snprintf(v->next, sizeof v->next, "memsleuth watch %d --duration 60", pid);
+			 "a trend needs %d points over %.0f s or more%s",
+			 (unsigned long long)ts->nsamples, rss.span_s, (unsigned long long)ts->nalloc, MIN_POINTS,
+			 MIN_SPAN_S, rss.known ? "; --walk-every 1 walks every sample" : "");
+		snprintf(v->next, sizeof v->next, "memsleuth watch %d --duration 60", (int)ts->pid);
 		return n;
 	}
-	v = add(out, max, &n, MS_GROW_STABLE, MS_INFO, MS_TS_RSS);
-	describe(ts, MS_TS_RSS, d1, sizeof d1);
+	char d1[200], d2[200], d3[200];
+	v->kind = MS_GROW_STABLE;
+	ms_growth_describe(&rss, d1, sizeof d1);
 	if (ts->glibc && ts->nalloc) {
-		describe(ts, MS_TS_IN_USE, d2, sizeof d2);
-		describe(ts, MS_TS_FREE_KEPT, d3, sizeof d3);
+		ms_growth_describe(&use, d2, sizeof d2);
+		ms_growth_describe(&kept, d3, sizeof d3);
 		snprintf(v->text, sizeof v->text, "stable: %s; %s; %s", d1, d2, d3);
 	} else {
 		snprintf(v->text, sizeof v->text, "stable: %s", d1);

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "findings/causes.h"
 #include "findings/memclass.h"
 #include "findings/verdict.h"
 
@@ -122,6 +123,7 @@ struct ms_tseries {
 	struct ms_sample last, last_alloc;/* the latest sample, the latest with figures */
 	int      have_last_alloc;
 	int      glibc;                   /* the allocator is glibc's (figures possible) */
+	int      alive;                   /* the process lives: commands may name its PID */
 };
 
 /* Start a series (kept samples are allocated on the first add).  Returns 0
@@ -134,9 +136,17 @@ void ms_ts_add(struct ms_tseries *ts, const struct ms_sample *s);
 /* The trend of one component over everything added so far. */
 void ms_ts_trend(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_trend *out);
 
-/* The verdicts: the growth kinds that hold, most severe first, each with
- * its numbers ("in use +9.8 MiB/s over 60 s, R² 0.99; free kept flat") and
- * the next command.  Returns how many were written (>= 1). */
+/* The trends as the cause model's growth facts (causes.h). */
+void ms_ts_growth_facts(const struct ms_tseries *ts, struct ms_cause_facts *f);
+
+/* The growth causes of the series (the cause model's growth kinds, built
+ * by ms_causes_build from ms_ts_growth_facts). */
+void ms_ts_causes(const struct ms_tseries *ts, struct ms_causes *out);
+
+/* The verdicts: the growth causes, largest growth first, each with its
+ * numbers ("in use +9.8 MiB/s over 60 s, R² 0.99; free kept flat") and the
+ * next command -- or, when nothing grows, stable or too short to tell.
+ * Returns how many were written (>= 1 when max >= 1). */
 int ms_ts_verdicts(const struct ms_tseries *ts, struct ms_growth_verdict *out, int max);
 
 #endif

@@ -1,8 +1,10 @@
 #include "report/watch_report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "report/causes_report.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/size.h"
@@ -269,6 +271,12 @@ void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	struct ms_causes *c = calloc(1, sizeof *c);
+	if (c) {
+		ms_ts_causes(ts, c);
+		ms_causes_json(c, j);
+		free(c);
+	}
 	/* the report's timeline: at most TIMELINE_POINTS of the kept samples */
 	ms_json_key(j, "timeline");
 	ms_json_arr_begin(j);
