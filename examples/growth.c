@@ -31,9 +31,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void nap(void)
+static void nap(long ms)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = { 0, ms * 1000 * 1000 };
 	nanosleep(&ts, NULL);
 }
 
@@ -57,7 +57,7 @@ static void leak(double kib_s)
 		size_t want = (size_t)((now_s() - t0) * kib_s * 1024 / BLOCK);
 		while (n < want && n < MAX_PTRS)
 			ptrs[n++] = touched(BLOCK);
-		nap();
+		nap(20);
 	}
 }
 
@@ -82,7 +82,9 @@ static void retain(double kib_s, double seconds)
 			/* too big for any hole: comes from the top, in use stays flat */
 			ptrs[grown++] = touched(2 * HOLE);
 		}
-		nap();
+		/* changes in bursts 10 times a second: a walk (~10-30 ms) mostly
+		 * sees a heap at rest, so few are inconsistent */
+		nap(100);
 	}
 }
 
@@ -100,7 +102,7 @@ static void flat(void)
 		free(ptrs[i]);
 		ptrs[i] = touched(sz[i]);
 		if (k % 8 == 0)
-			nap();
+			nap(20);
 	}
 }
 

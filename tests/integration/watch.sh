@@ -68,7 +68,7 @@ check_match "text: too short to tell after 1 s" "$(cat "$TMP/ret.txt")" "too sho
 # --- the guide's short watch: a growing in-use total is never "no gap" ---
 stop_example "$RET"
 start_example growth running retain 2048 8 || exit 1; RET=$EX_PID
-"$MS" guide --batch --json --accounted 1G --watch 3 "$RET" > "$TMP/g.json" 2>/dev/null
+"$MS" guide --batch --json --accounted 1G --watch 4 "$RET" > "$TMP/g.json" 2>/dev/null
 check_eq "guide: its watch finds the retention" "$(J '.watch.verdicts[0].kind' "$TMP/g.json")" retention
 stop_example "$RET"
 start_example growth running leak 2048 || exit 1; GL=$EX_PID
