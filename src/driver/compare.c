@@ -1,12 +1,15 @@
 /* memsleuth compare -- CMD ARGS: which allocator or setting fixes this
  * workload?  Runs it under every configuration of findings/remedy.h, N
  * times each, and ranks them by the RSS left at the end. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "findings/remedy.h"
 #include "probe/allocfind.h"
@@ -17,6 +20,7 @@
 #include "steps.h"
 #include "util/err.h"
 #include "util/size.h"
+#include "util/spawn.h"
 
 #define PROG "memsleuth compare"
 #define DEFAULT_FINAL_AT "^memsleuth-example: .* holding$"
@@ -342,6 +346,13 @@ int cmd_compare(int argc, char **argv)
 		return MS_EXIT_ERROR;
 	}
 	check_configs(configs);
+	/* A command that cannot start fails here, before the bound is stated. */
+	char found[PATH_MAX];
+	if (strchr(argv[optind], '/') ? access(argv[optind], X_OK) != 0 : !ms_which(argv[optind], found, sizeof found)) {
+		if (!strchr(argv[optind], '/'))
+			errno = ENOENT;
+		ms_fatal(PROG, "install it or fix PATH", "cannot run %s: %s", argv[optind], strerror(errno));
+	}
 	/* The final moment and the bound, fixed before the first run. */
 	if (final_after < 0)
 		final_after = final_at_given ? 0 : DEFAULT_FINAL_AFTER;

@@ -8,7 +8,8 @@
 
 struct ms_nmt {
 	uint64_t committed;             /* "Total: reserved=..., committed=NKB" */
-	uint64_t malloc;                /* "malloc: NKB #..." under Total: what the JVM mallocs itself */
+	uint64_t malloc;                /* "malloc: NKB #..." under Total (or the categories' "(malloc=" summed):
+					   what the JVM mallocs itself */
 	uint64_t java_heap_committed;   /* "Java Heap (reserved=..., committed=NKB)" */
 	int      has_malloc, has_java_heap;
 };
