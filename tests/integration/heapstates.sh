@@ -174,3 +174,50 @@ check_eq "pin: it pins 499,993 x 1,040 B (7 freed blocks stay in tcache)" \
 	"$(jq '.arenas[0].pins[0].pinned_bytes' "$TMP/pin.json")" $((499993 * 1040))
 check_match "pin: named in the text" "$("$MS" arenas "$EX_PID")" "1 live chunk of 32 B at $(hex $((top - 32))) pins 495.9 MiB"
 stop_example "$EX_PID"
+
+# --- the project's gdb scripts on a program with its own tcache, main_arena
+# and mp_ (glibc's are named through 'malloc.c'::), against memsleuth and
+# the expressions above
+cat >"$TMP/own.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int tcache = 5; long main_arena[4] = { 1, 2, 3, 4 }; char mp_[16] = "mine";
+int main(void)
+{
+	printf("pid=%d\n", (int)getpid());   /* stdout's buffer first: no consolidation later */
+	fflush(stdout);
+	void *p[20];
+	for (int i = 0; i < 20; i++) p[i] = malloc(24);
+	for (int i = 0; i < 20; i++) free(p[i]);   /* 7 in tcache 0, 13 in fastbin 0 */
+	printf("phase=ready holding\n");
+	fflush(stdout);
+	pause();
+	return tcache + (int)main_arena[0] + mp_[0];
+}
+C
+if gcc -g -O0 -o "$TMP/own" "$TMP/own.c" 2>"$TMP/cc.err"; then
+	"$TMP/own" >"$TMP/own.out" 2>&1 &
+	OWN=$!
+	_pids+=("$OWN")
+	for i in $(seq 1 50); do grep -q holding "$TMP/own.out" && break; sleep 0.1; done
+	GS=$(cd "$(dirname "$0")/../.." && pwd)/gdb-scripts
+	"$MS" arenas "$OWN" --json --bins >"$TMP/own.json"
+	gdb -batch -nx -p "$OWN" -x "$GS/arenas.gdb" >"$TMP/own-arenas" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/bins.gdb" >"$TMP/own-bins" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/mp.gdb" >"$TMP/own-mp" 2>&1
+	check_eq "gdb-scripts/arenas.gdb with a program's own main_arena: glibc's arena = memsleuth" \
+		"$(sed -n 's/^arena \(0x[0-9a-f]*\) main 1 system_mem \([0-9]*\) .* top_size \([0-9]*\)/\1 \2 \3/p' "$TMP/own-arenas")" \
+		"$(jq -r '.arenas[0] | "\(.address) \(.system_mem) \(.top_bytes)"' "$TMP/own.json")"
+	check_eq "gdb-scripts/bins.gdb with a program's own tcache: fastbin 0 and tcache 0 = memsleuth" \
+		"$(grep -E '^(arena .* fast 0|tcache .* bin 0) ' "$TMP/own-bins" | awk '{print $NF}' | tr '\n' ' ')" \
+		"$(jq -r '[.arenas[0].bins[] | select(.index==0 and (.kind=="fast" or .kind=="tcache")) | .count] | reverse | map(tostring) | join(" ")' "$TMP/own.json") "
+	check_eq "gdb-scripts/mp.gdb with a program's own mp_: glibc's mp_ and sbrk_base = memsleuth" \
+		"$(sed -n 's/^mp_ //p; s/^sbrk_base //p' "$TMP/own-mp" | tr '\n' ' ')" \
+		"$(jq -r '"\(.mp.address) \(.mp.sbrk_base) "' "$TMP/own.json")"
+	check_eq "own symbols: the program's tcache/main_arena/mp_ are not glibc's (gdb)" \
+		"$(g "$OWN" 'tcache' "'malloc.c'::tcache->counts[0]" | tr '\n' ' ')" "5 7 "
+	stop_example "$OWN"
+else
+	skip "gdb scripts on own symbols: cannot compile: $(head -c 200 "$TMP/cc.err")"
+fi
