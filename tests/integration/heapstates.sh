@@ -100,6 +100,9 @@ check_eq "botcake: counted once: in use + tcache = gdb's in-use walk ($u), tcach
 check_eq "botcake: free bytes = 6 x 272 in tcache + the unsorted chunk (gdb)" \
 	"$(jq .totals.free_bytes "$TMP/botcake.json")" $(((c15 - 1) * 272 + usz))
 check_eq "botcake: never consistent" "$(jq .snapshot_consistent "$TMP/botcake.json")" false
+check_eq "botcake: --address of the double-freed chunk's data: the unsorted chunk holding it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex "$a")" | jq -r '.address_lookup | "\(.chunk) \(.size_bytes) \(.kind) \(.flags)"')" \
+	"$(hex "$uns") $usz unsorted PREV_INUSE"
 stop_example "$EX_PID"
 
 # --- broken links: small bin 33's fd and large bin 68's bk
@@ -132,6 +135,9 @@ check_match "topsize: the problem names the top and its size" "$(jq -r .inconsis
 out=$("$MS" arenas "$EX_PID")
 check_eq "topsize: no PiB or EiB figure printed" "$(printf '%s' "$out" | grep -cE 'PiB|EiB')" 0
 check_match "topsize: figures labelled unreliable" "$out" "UNRELIABLE"
+check_eq "topsize: --chunks shows NON_MAIN_ARENA on the thread arena's chunks, not on main's" \
+	"$("$MS" arenas "$EX_PID" --json --chunks --limit 0 | jq -c '[.chunks[] | select(.kind == "in_use") | [.arena, (.flags | test("NON_MAIN_ARENA"))]] | unique')" \
+	'[[0,false],[1,true]]'
 stop_example "$EX_PID"
 
 # --- a program that calls sbrk() itself: healthy, non-contiguous (2 segments)

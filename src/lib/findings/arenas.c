@@ -25,6 +25,15 @@ const char *ms_chunk_kind_name(enum ms_chunk_kind k)
 	return k < MS_CK__N ? n[k] : "?";
 }
 
+const char *ms_chunk_flags_str(unsigned flags, char buf[48])
+{
+	snprintf(buf, 48, "%s%s%s%s", flags & 1 ? "PREV_INUSE" : "", (flags & 1) && (flags & 6) ? "|" : "",
+		 flags & 2 ? ((flags & 4) ? "IS_MMAPPED|" : "IS_MMAPPED") : "", flags & 4 ? "NON_MAIN_ARENA" : "");
+	if (!buf[0])
+		snprintf(buf, 48, "-");
+	return buf;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;

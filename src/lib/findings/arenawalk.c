@@ -94,7 +94,7 @@ static void pin_add(struct walk *w, uint64_t p, uint64_t size)
 }
 
 /* p is known now: free (from the next chunk's PREV_INUSE) or not. */
-static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
+static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_free)
 {
 	struct ms_coll *c = w->c;
 	int kind = MS_CK_INUSE;
@@ -110,7 +110,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 	}
 	if (c->emit_only) {
 		if (c->o->on_chunk && !w->stop_emit)
-			w->stop_emit = c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, kind);
+			w->stop_emit = c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, flags, kind);
 		return;
 	}
 	struct ms_arena_stat *a = w->a;
@@ -248,6 +248,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 	struct ms_arena_stat *a = w.a;
 	uint64_t top = a->top_address;
 	uint64_t p = rg->start, pend = 0, pend_size = 0;
+	unsigned pend_flags = 0;
 	c->win_start = c->win_len = 0;
 	w.pin_min = c->out->mp.trim_threshold ? c->out->mp.trim_threshold : 128u << 10;
 	int top_here = top >= rg->start && top < rg->end;
@@ -270,7 +271,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		rg->walked_to = p;
 		if (p + 16 > rg->end) {
 			if (pend)
-				finish(&w, pend, pend_size, 0);
+				finish(&w, pend, pend_size, pend_flags, 0);
 			pend = 0;
 			if (p != rg->end)
 				ms_coll_problem(c, "heap walk at %#llx ran past the heap end %#llx",
@@ -283,7 +284,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		}
 		uint64_t hdr = win_u64(c, p + 8), size = hdr & ~7ull;
 		if (pend) {
-			finish(&w, pend, pend_size, !(hdr & 1));
+			finish(&w, pend, pend_size, pend_flags, !(hdr & 1));
 			if (pend_size == tsz && (hdr & 1) && !c->emit_only)
 				tcache_candidate(c, pend, pend == first);
 			pend = 0;
@@ -294,7 +295,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			rg->walked_to = top + 16;
 			if (c->emit_only) {
 				if (c->o->on_chunk && !w.stop_emit)
-					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, MS_CK_TOP);
+					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, (unsigned)(hdr & 7), MS_CK_TOP);
 				return;
 			}
 			w.run_start = w.run_end = 0;
@@ -376,6 +377,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		}
 		pend = p;
 		pend_size = size;
+		pend_flags = (unsigned)(hdr & 7);
 		p += size;
 	}
 	close_run(&w);
