@@ -108,8 +108,14 @@ static void address_text(const struct chunk_list *l, const struct ms_arenas *a)
 {
 	char fl[48];
 	if (!l->found) {
-		printf("address %#" PRIx64 ": not inside any chunk of the arenas' heaps (an mmapped chunk, or not "
-		       "malloc's memory)\n\n", l->address);
+		for (size_t i = 0; i < a->nmmapped; i++)
+			if (l->address >= a->mmapped[i].address && l->address - a->mmapped[i].address < a->mmapped[i].size) {
+				printf("address %#" PRIx64 ": mmapped chunk at %#" PRIx64 " of %" PRIu64 " B (in use, flags IS_MMAPPED)\n\n",
+				       l->address, a->mmapped[i].address, a->mmapped[i].size);
+				return;
+			}
+		printf("address %#" PRIx64 ": not inside any chunk of the arenas' heaps nor any mmapped chunk found "
+		       "(not malloc's memory)\n\n", l->address);
 		return;
 	}
 	printf("address %#" PRIx64 ": %s chunk at %#" PRIx64 " of %" PRIu64 " B (user data from %#" PRIx64 ", offset %"
@@ -125,7 +131,18 @@ static void address_json(struct ms_json *j, const struct chunk_list *l, const st
 	ms_json_obj_begin(j);
 	snprintf(hex, sizeof hex, "%#" PRIx64, l->address);
 	ms_json_kstr(j, "address", hex);
-	ms_json_kbool(j, "found", l->found);
+	const struct ms_mmapped *mm = NULL;
+	for (size_t i = 0; !l->found && i < a->nmmapped; i++)
+		if (l->address >= a->mmapped[i].address && l->address - a->mmapped[i].address < a->mmapped[i].size)
+			mm = &a->mmapped[i];
+	ms_json_kbool(j, "found", l->found || mm);
+	if (mm) {
+		snprintf(hex, sizeof hex, "%#" PRIx64, mm->address);
+		ms_json_kstr(j, "chunk", hex);
+		ms_json_ku64(j, "size_bytes", mm->size);
+		ms_json_kstr(j, "kind", "mmapped");
+		ms_json_kstr(j, "flags", "IS_MMAPPED");
+	}
 	if (l->found) {
 		snprintf(hex, sizeof hex, "%#" PRIx64, l->addr);
 		ms_json_kstr(j, "chunk", hex);

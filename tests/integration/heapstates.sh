@@ -170,6 +170,17 @@ check_eq "brk-blocked: no systrim from a top outside the brk heap" \
 	"$(jq -c '[.arenas[0].top_at_brk, .arenas[0].trim_top_bytes]' "$TMP/blocked.json")" "[false,0]"
 stop_example "$EX_PID"
 
+# --- mmapped chunks: what is mapped, not only what mp_ counts
+start_example heap_states ready mmapped || exit 1
+run mmapped
+read -r n a0 a1 s0 s1 < <(g "$EX_PID" 'mp_.n_mmaps' 'mm_keep[0]' 'mm_keep[1]' '((unsigned long *) mm_keep[0])[-1] & ~7UL' \
+	'((unsigned long *) mm_keep[1])[-1] & ~7UL' | tr '\n' ' ')
+check_eq "mmapped: mp_ counts 3 (gdb), 2 found mapped with gdb's sizes" \
+	"$(jq -c '[.mmapped_chunks, .mmapped_chunks_found, .mmapped_found_bytes]' "$TMP/mmapped.json")" "[$n,2,$((s0 + s1))]"
+check_eq "mmapped: --address inside the second one names it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex $((a1 + 100)))" | jq -r '.address_lookup | "\(.chunk) \(.kind)"')" "$(hex $((a1 - 16))) mmapped"
+stop_example "$EX_PID"
+
 # --- the case study: one live 32 B chunk pins the freed 500,000 x 1 KiB
 start_example pin freed || exit 1
 "$MS" arenas "$EX_PID" --json >"$TMP/pin.json"

@@ -437,6 +437,7 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	ms_walk_tcaches(c);
 	ms_check_lists(c);
 	crosscheck_lists(c);
+	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
 	rc = 0;
 out:
@@ -689,7 +690,9 @@ void ms_arenas_free(struct ms_arenas *a)
 {
 	free(a->v);
 	free(a->lists);
+	free(a->mmapped);
 	a->v = NULL;
 	a->lists = NULL;
-	a->n = a->nlists = 0;
+	a->mmapped = NULL;
+	a->n = a->nlists = a->nmmapped = 0;
 }

@@ -110,6 +110,9 @@ void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
 void ms_check_lists(struct ms_coll *c);
 
+/* arenammap.c: the mmapped chunks in the mappings (out->mmapped). */
+void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps);
+
 /* arenawalk.c: every chunk of one range. */
 void ms_walk_range(struct ms_coll *c, struct ms_range *rg);
 
