@@ -428,12 +428,18 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 			goto out;
 		}
 	ms_resmap_sort(&c->res);
+	/* arena by arena: its free lists (which the walk needs to tell
+	 * fastbin and unsorted chunks), then its heaps, from one read */
 	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_buf ab;
+		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
+		for (size_t k = 0; k < c->nrng; k++)
+			if (c->rng[k].arena == i)
+				ms_walk_range(c, &c->rng[k]);
+		ms_arena_unbuffer(c, &ab);
 	}
-	for (size_t k = 0; k < c->nrng; k++)
-		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
 	ms_check_lists(c);
 	crosscheck_lists(c);

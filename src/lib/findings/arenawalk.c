@@ -39,7 +39,16 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 	if (!ms_resmap_extent(&c->res, addr, addr, addr + len, &a, &b))
 		return -1;   /* an untouched page cannot hold a chunk header */
 	len = b - addr;
+	/* an arena read into memory: point into it, copy nothing */
+	const unsigned char *direct = ms_coll_direct(c, addr, len);
+	if (direct) {
+		c->winp = direct;
+		c->win_start = addr;
+		c->win_len = len;
+		return c->win_len >= need ? 0 : -1;
+	}
 	ssize_t n = ms_remote_read(&c->r, addr, c->win, len);
+	c->winp = c->win;
 	c->win_start = addr;
 	c->win_len = n > 0 ? (uint64_t)n : 0;
 	return c->win_len >= need ? 0 : -1;
@@ -47,7 +56,7 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 
 static uint64_t win_u64(const struct ms_coll *c, uint64_t addr)
 {
-	return ms_st_u64(c->win, addr - c->win_start);
+	return ms_st_u64(c->winp, addr - c->win_start);
 }
 
 /* The run [run_start, run_end) of free chunks ends at an in-use chunk:
@@ -160,7 +169,7 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p, int first)
 	unsigned char buf[MS_TCACHE_BINS * 10];
 	uint64_t a, b;
 	if (p + 16 + ts <= c->win_start + c->win_len && p + 16 >= c->win_start)
-		memcpy(buf, c->win + (p + 16 - c->win_start), ts);
+		memcpy(buf, c->winp + (p + 16 - c->win_start), ts);
 	else if (!ms_resmap_extent(&c->res, p + 16, p + 16, p + 16 + ts, &a, &b) || b < p + 16 + ts ||
 		 ms_remote_read_exact(&c->r, p + 16, buf, ts) < 0)
 		return;   /* glibc zeroes a tcache: all its pages hold data */
