@@ -114,6 +114,19 @@ check_eq "links: small bin 33 flagged at its bad fd, large bin 68 at the chunk w
 check_match "links: the small bin's reason names its chunk (gdb)" "$(jq -r '.lists[] | select(.kind=="small bin") | .reason' "$TMP/links.json")" "fd of $(hex "$s") is 0xdeadbeef"
 check_eq "links: tcache 31 kept = gdb" "$(jq '[.lists[] | select(.kind=="tcache" and .index==31) | .count] | add' "$TMP/links.json")" "$c31"
 check_eq "links: never consistent" "$(jq .snapshot_consistent "$TMP/links.json")" false
+# tcache 31 in list order, as gdb follows it (safe-linked next pointers)
+cat >"$TMP/t31.gdb" <<'GDB'
+set $e = (unsigned long) tcache->entries[31]
+set $n = 0
+while $e != 0 && $n < 16
+  printf "%#lx\n", $e - 16
+  set $e = ($e >> 12) ^ *(unsigned long *) $e
+  set $n = $n + 1
+end
+GDB
+check_eq "links: --lists gives tcache 31's entries in list order = gdb" \
+	"$(jq -r '.lists[] | select(.kind=="tcache" and .index==31) | .entries[]' "$TMP/links.json" | tr '\n' ' ')" \
+	"$(gdb -batch -nx -p "$EX_PID" -x "$TMP/t31.gdb" 2>/dev/null | grep -E '^0x' | tr '\n' ' ')"
 stop_example "$EX_PID"
 
 # --- fastbin loop in fastbin 1 (48 B)
