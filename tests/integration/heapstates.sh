@@ -126,7 +126,7 @@ end
 GDB
 check_eq "links: --lists gives tcache 31's entries in list order = gdb" \
 	"$(jq -r '.lists[] | select(.kind=="tcache" and .index==31) | .entries[]' "$TMP/links.json" | tr '\n' ' ')" \
-	"$(gdb -batch -nx -p "$EX_PID" -x "$TMP/t31.gdb" 2>/dev/null | grep -E '^0x' | tr '\n' ' ')"
+	"$(gdb -batch -nx -p "$EX_PID" -x "$TMP/t31.gdb" 2>/dev/null | grep -E '^0x[0-9a-f]+$' | tr '\n' ' ')"
 stop_example "$EX_PID"
 
 # --- fastbin loop in fastbin 1 (48 B)
