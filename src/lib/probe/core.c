@@ -200,25 +200,14 @@ static const struct fmap *file_at(const struct core *c, uint64_t addr)
 static int add_map(struct ms_maps *out, uint64_t start, uint64_t end, const char *perms,
 		   uint64_t offset, int file, const char *path)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct ms_mapping *nv = realloc(out->v, cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		out->v = nv;
-		out->cap = cap;
-	}
-	struct ms_mapping *m = &out->v[out->n];
-	memset(m, 0, sizeof *m);
-	m->start = start;
-	m->end = end;
-	m->offset = offset;
-	m->inode = file;   /* the core does not record inodes: 1 marks a file */
-	snprintf(m->perms, sizeof m->perms, "%s", perms);
-	m->path = strdup(path);
-	if (!m->path)
+	struct ms_mapping m = { .start = start, .end = end, .offset = offset,
+				/* the core does not record inodes: 1 marks a file */
+				.inode = (uint64_t)file, .path = strdup(path) };
+	snprintf(m.perms, sizeof m.perms, "%s", perms);
+	if (!m.path || ms_maps_push(out, &m) < 0) {
+		free(m.path);
 		return -1;
-	out->n++;
+	}
 	return 0;
 }
 
