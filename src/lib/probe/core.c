@@ -335,7 +335,8 @@ static int core_threads(struct ms_remote *r, size_t max, struct ms_threads *out)
 	out->v = n ? calloc(n, sizeof *out->v) : NULL;
 	if (n && !out->v)
 		return -1;
-	memcpy(out->v, c->thr, n * sizeof *out->v);
+	if (n)
+		memcpy(out->v, c->thr, n * sizeof *out->v);
 	out->n = n;
 	return 0;
 }
