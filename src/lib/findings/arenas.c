@@ -686,8 +686,10 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 	struct ms_arenas_opts one = *o;
 	one.stop = 0;   /* nothing to freeze */
 	const struct ms_core_info *ci = ms_core_info(r);
-	if (ci)
+	if (ci) {
 		ms_core_missing_text(ci, out->missing, sizeof out->missing);
+		snprintf(out->command, sizeof out->command, "%s", ci->psargs);
+	}
 	if (collect(r, libc, &one, out, e) < 0) {
 		if (!out->missing[0])
 			return -1;

@@ -70,7 +70,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 			fprintf(out, "  the heuristic found no main_arena (or a different mp_); the debug symbols' addresses are used\n");
 	}
 	fprintf(out, "snapshot: %s after %d attempt%s, %" PRIu64 " chunks in %.1f ms",
-		a->snapshot_consistent ? "consistent" : a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
+		a->snapshot_consistent ? "consistent" : a->missing[0] ? "PARTIAL (the core lacks memory)" :
+		a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
 		a->attempts, a->attempts == 1 ? "" : "s", a->chunks_walked, a->walk_ms);
 	if (a->stopped)
 		fprintf(out, ", target held stopped %.1f ms", a->stop_ms);
