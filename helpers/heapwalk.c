@@ -36,9 +36,10 @@ static const struct ms_cli cli = {
 
 static uint64_t limit = 1000, listed;
 
-static int dump(void *arg, size_t arena, uint64_t addr, uint64_t size, enum ms_chunk_kind kind)
+static int dump(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags, enum ms_chunk_kind kind)
 {
 	(void)arg;
+	(void)flags;
 	if (limit && listed >= limit)
 		return 1;
 	listed++;

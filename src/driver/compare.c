@@ -1,11 +1,14 @@
 /* memsleuth compare -- CMD ARGS: which allocator or setting fixes this
  * workload?  Runs it under every configuration of findings/remedy.h, N
  * times each, and ranks them by the RSS left at the end. */
+#include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "findings/remedy.h"
 #include "probe/allocfind.h"
@@ -16,9 +19,12 @@
 #include "steps.h"
 #include "util/err.h"
 #include "util/size.h"
+#include "util/spawn.h"
 
 #define PROG "memsleuth compare"
 #define DEFAULT_FINAL_AT "^memsleuth-example: .* holding$"
+#define DEFAULT_FINAL_AFTER 10.0   /* s: a server that never exits nor prints the line */
+#define RUN_GRACE 60               /* s a run may go on past its final moment */
 
 extern char **environ;
 static volatile sig_atomic_t stop_flag;
@@ -34,8 +40,11 @@ static const struct ms_optspec opts[] = {
 	{ "configs",  'c', "LIST",  "only these configurations, comma-separated (see --list)" },
 	{ "list",     'l', NULL,    "list the configurations and exit (with --json: as JSON)" },
 	{ "final-at", 'f', "REGEX", "final RSS when CMD prints a matching line (default: the examples' --hold line)" },
+	{ "final-after", MS_LONG('a'), "S", "final RSS S seconds after the start, if no line came first (default 10\n"
+					   "unless --final-at is given)" },
 	{ "interval", 'i', "MS",    "RSS sampling period (default 10)" },
-	{ "timeout",  't', "S",     "give up on a run after S seconds (default 600)" },
+	{ "timeout",  't', "S",     "give up on a run after S seconds (default: the final moment + 60,\n"
+				    "or 600 without a time)" },
 	{ "json",     'j', NULL,    "machine output (docs/json/compare.md)" },
 	{ 0 },
 };
@@ -44,8 +53,10 @@ static const struct ms_cli cli = {
 	.prog = PROG, .usage = "[OPTIONS] -- CMD ARGS", .opts = opts, .operands = MS_OPERAND_CMD,
 	.about = "Run CMD under glibc's defaults and settings and under jemalloc, tcmalloc and mimalloc;\n"
 		 "rank them by the RSS left at the end.",
-	.more = "Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/\n"
-		"(or --final-at), then CMD gets SIGTERM; without such a line, the last sample before CMD exits.\n",
+	.more = "Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
+		"or --final-after seconds after its start, then CMD gets SIGTERM; or the last sample\n"
+		"before CMD exits.  The RSS is the target's: the largest process of CMD's process group\n"
+		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n",
 };
 
 /* --list: the configurations, as text or JSON (docs/json/compare.md). */
@@ -159,14 +170,25 @@ static const struct ms_workload_run *first_ok(const struct ms_remedy_result *r)
 }
 
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
-		       const char *final_at)
+		       const char *final_at, const char *moment)
 {
 	uint64_t scale = 0;
 	for (size_t i = 0; i < n; i++)
 		if (v[i].runs_ok && v[i].peak_rss > scale)
 			scale = v[i].peak_rss;
-	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/, "
-	       "or the last sample before exit\n\n", cmd, runs, final_at);
+	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/%s, "
+	       "or the last sample before exit\n", cmd, runs, final_at, moment);
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_workload_run *w = first_ok(&v[i]);
+		if (w && w->wrapper_pid) {
+			char a[MS_SIZE_BUF];
+			printf("measured the largest process of the command's group (pid %d); the command's own process "
+			       "(a wrapper, pid %d) held %s apart\n", (int)w->target_pid, (int)w->wrapper_pid,
+			       ms_size_fmt(w->wrapper_rss, a));
+			break;
+		}
+	}
+	printf("\n");
 	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
 					     "RSS over time (0 .. max peak)", "runs" };
 	int ranked = 0;
@@ -212,7 +234,13 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 	ms_json_kbool(j, "ok", w->ok);
 	ms_json_ku64(j, "peak_rss_bytes", w->peak_rss);
 	ms_json_ku64(j, "final_rss_bytes", w->final_rss);
-	ms_json_kbool(j, "final_at_line", w->final_at_seen);
+	ms_json_kbool(j, "final_at_line", w->final_at_seen && !w->final_by_time);
+	ms_json_kbool(j, "final_by_time", w->final_by_time);
+	ms_json_ki64(j, "target_pid", w->target_pid);
+	if (w->wrapper_pid) {
+		ms_json_ki64(j, "wrapper_pid", w->wrapper_pid);
+		ms_json_ku64(j, "wrapper_rss_bytes", w->wrapper_rss);
+	}
 	ms_json_kdouble(j, "wall_seconds", w->wall_seconds);
 	ms_json_kdouble(j, "cpu_seconds", w->cpu_seconds);
 	ms_json_kstr(j, "error", w->ok ? NULL : w->error);
@@ -220,7 +248,7 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 }
 
 static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
-		       const char *final_at)
+		       const char *final_at, double final_after, int run_bound)
 {
 	struct ms_json j;
 	ms_json_init(&j, stdout);
@@ -233,6 +261,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	ms_json_arr_end(&j);
 	ms_json_ki64(&j, "runs_per_config", runs);
 	ms_json_kstr(&j, "final_at", final_at);
+	ms_json_kdouble(&j, "final_after_s", final_after);
+	ms_json_ki64(&j, "run_bound_s", run_bound);
 	ms_json_key(&j, "runs");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < n; i++) {
@@ -308,7 +338,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 
 int cmd_compare(int argc, char **argv)
 {
-	int runs = 3, json = 0, interval = 10, timeout = 600, list = 0, c;
+	int runs = 3, json = 0, interval = 10, timeout = 0, list = 0, c, final_at_given = 0;
+	double final_after = -1;
 	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
@@ -316,7 +347,14 @@ int cmd_compare(int argc, char **argv)
 		switch (c) {
 		case 'n': runs = (int)num_arg("--runs", args.val, 1, 50); break;
 		case 'c': configs = args.val; break;
-		case 'f': final_at = args.val; break;
+		case 'f': final_at = args.val; final_at_given = 1; break;
+		case MS_LONG('a'): {
+			char *end;
+			final_after = strtod(args.val, &end);
+			if (end == args.val || *end || !(final_after > 0 && final_after <= 86400))
+				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", args.val);
+			break;
+		}
 		case 'i': interval = (int)num_arg("--interval", args.val, 1, 10000); break;
 		case 't': timeout = (int)num_arg("--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
@@ -326,7 +364,19 @@ int cmd_compare(int argc, char **argv)
 	if (list)
 		return list_configs(json);
 	check_configs(configs);
+	/* A command that cannot start fails here, before the bound is stated. */
 	char **cmd = args.cmd;
+	char found[PATH_MAX];
+	if (strchr(cmd[0], '/') ? access(cmd[0], X_OK) != 0 : !ms_which(cmd[0], found, sizeof found)) {
+		if (!strchr(cmd[0], '/'))
+			errno = ENOENT;
+		ms_fatal(PROG, "install it or fix PATH", "cannot run %s: %s", cmd[0], strerror(errno));
+	}
+	/* The final moment and the bound, fixed before the first run. */
+	if (final_after < 0)
+		final_after = final_at_given ? 0 : DEFAULT_FINAL_AFTER;
+	if (!timeout)
+		timeout = final_after > 0 ? (int)final_after + RUN_GRACE : 600;
 	regex_t re;
 	int rc = regcomp(&re, final_at, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
@@ -346,7 +396,15 @@ int cmd_compare(int argc, char **argv)
 	struct ms_remedy_result *v = calloc(ms_remedy_ncfgs, sizeof *v);
 	if (!v)
 		ms_fatal(PROG, NULL, "out of memory");
-	size_t n = 0;
+	size_t n = 0, nsel = 0;
+	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+		nsel += selected(configs, ms_remedy_cfgs[i].name) != 0;
+	char moment[64] = "";
+	if (final_after > 0)
+		snprintf(moment, sizeof moment, " or %.1f s after its start", final_after);
+	fprintf(stderr, "%s: %zu configuration%s x %d run%s; each run's final RSS at the line /%s/%s, or at its exit; "
+		"a run is ended after %d s: at most %ld s in all\n", PROG, nsel, nsel == 1 ? "" : "s", runs, runs == 1 ? "" : "s",
+		final_at, moment, timeout, (long)timeout * (long)nsel * runs);
 	struct ms_err e = { 0 };
 	for (size_t i = 0; i < ms_remedy_ncfgs && !stop_flag; i++) {
 		const struct ms_remedy_cfg *cfg = &ms_remedy_cfgs[i];
@@ -366,7 +424,7 @@ int cmd_compare(int argc, char **argv)
 		r->all = calloc((size_t)runs, sizeof *r->all);
 		if (!env || !r->all)
 			ms_fatal(PROG, NULL, "out of memory");
-		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re,
+		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re, .final_after = final_after,
 					 .interval_ms = interval, .timeout_ms = timeout * 1000,
 					 .interrupted = &stop_flag };
 		for (int k = 0; k < runs && !stop_flag; k++) {
@@ -388,9 +446,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	ms_remedy_rank(v, n);
 	if (json)
-		print_json(v, n, cmd, cmdline, runs, final_at);
+		print_json(v, n, cmd, cmdline, runs, final_at, final_after, timeout);
 	else
-		print_text(v, n, cmdline, runs, final_at);
+		print_text(v, n, cmdline, runs, final_at, moment);
 	int any_ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		any_ok |= v[i].runs_ok > 0;

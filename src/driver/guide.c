@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "findings/guide.h"
+#include "findings/remedy.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -44,6 +45,7 @@ static const struct ms_optspec opts[] = {
 	{ "wait-max",   'W', "S",     "with -- CMD: give up waiting for the moment after S seconds (default 120)" },
 	{ "window",     MS_LONG('t'), "S", "how long the attaching steps (hotspots, syscalls) watch (default 5)" },
 	{ "no-compare", 'C', NULL,    "with -- CMD: do not rerun it under each remedy (memsleuth compare)" },
+	{ "watch",      MS_LONG('T'), "S", "watch what grows for S seconds before judging (default 4, 0: no)" },
 	{ 0 },
 };
 
@@ -193,7 +195,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 
 int cmd_guide(int argc, char **argv)
 {
-	struct gopts o = { .after = -1, .wait_max = 120, .window = 5 };
+	struct gopts o = { .after = -1, .wait_max = 120, .window = 5, .watch = 4 };
 	struct ms_guide *g = calloc(1, sizeof *g);
 	if (!g)
 		ms_fatal(prog, NULL, "out of memory");
@@ -230,6 +232,11 @@ int cmd_guide(int argc, char **argv)
 		case MS_LONG('t'):
 			if (parse_seconds(cl.val, &o.window) < 0 || o.window > 3600)
 				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", cl.val);
+			break;
+		case MS_LONG('T'):
+			if (parse_seconds(cl.val, &o.watch) < 0 || o.watch > 3600)
+				ms_fatal(prog, "give seconds up to 3600, e.g. --watch 10 (0: no watch)",
+					 "--watch '%s': not a number of seconds", cl.val);
 			break;
 		}
 	}
@@ -298,8 +305,13 @@ int cmd_guide(int argc, char **argv)
 	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
 		guide_jvm_accounted(g);
 
-	/* 1: the symptom. */
+	/* 1: the symptom, and whether it grows. */
 	guide_say_step_head(&o, MS_G_ACCOUNTED);
+	if (o.watch > 0) {
+		fprintf(o.say, "   (watching what grows for %.0f s: memsleuth watch)\n", o.watch);
+		fflush(o.say);
+		guide_watch(g, o.watch);
+	}
 	if (!g->has_accounted && o.interactive)
 		guide_ask_accounted(g);
 	if (g->has_accounted) {
@@ -350,19 +362,29 @@ int cmd_guide(int argc, char **argv)
 		if (lc.pid && o.no_compare)
 			ms_gstep_evidence(st, "compare not run (--no-compare)");
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
-			char *args[64];
+			char *args[64], after[32];
 			int k = 0;
 			args[k++] = "--runs";
 			args[k++] = "1";
+			/* The moment the guide looked: the same line, or the same
+			 * time after the start (a line that never comes in a rerun
+			 * falls back to that time plus 10 s). */
+			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
+			if (at < 1)
+				at = 1;
+			snprintf(after, sizeof after, "%.1f", at);
 			if (o.when) {
 				args[k++] = "--final-at";
 				args[k++] = (char *)o.when;
 			}
+			args[k++] = "--final-after";
+			args[k++] = after;
 			args[k++] = "--";
 			for (int i = 0; o.cmd[i] && k < 62; i++)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
-			cmp = guide_run_step(g, st, "compare", args, 900);
+			/* compare's own bound (the moment + 60 s a run), with room to spare */
+			cmp = guide_run_step(g, st, "compare", args, (int)((at + 60) * (double)ms_remedy_ncfgs) + 60);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;

@@ -5,12 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "findings/doctor.h"
 #include "findings/overview.h"
+#include "findings/tsample.h"
 #include "guide_int.h"
 #include "report/doctor_report.h"
+#include "records/maps.h"
+#include "records/nmt.h"
 #include "report/overview_report.h"
 #include "util/size.h"
 #include "util/steprun.h"
@@ -40,12 +44,12 @@ static const char *findings_start(const char *out)
 /* Run `memsleuth STEP args...` and read its findings.  NULL when the step
  * is not in this build, failed, or its JSON was unreadable; st says so. */
 /* While a step runs: the target's RSS for the report's timeline (a few
- * samples a second are plenty; the guide keeps at most MS_G_MAX_SAMPLES). */
+ * samples a second are plenty; the series keeps at most MS_TS_KEEP). */
 static void sample_rss(void *arg)
 {
 	struct ms_guide *g = arg;
 	double t = gl_now() - g->t_start;
-	if (g->nsamples && t - g->sample_t[g->nsamples - 1] < 0.2)
+	if (g->rss_series.nsamples && t - g->rss_series.last.t < 0.2)
 		return;
 	uint64_t rss = ms_statm_rss(g->pid);
 	if (rss)
@@ -113,7 +117,29 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	return v;
 }
 
-/* A JVM with NMT on tells what it accounts for: jcmd's committed total. */
+/* Resident bytes of the mappings inside [lo, hi): the Java heap's touched part. */
+static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_maps maps = { 0 };
+	int rc = -1;
+	if (ms_proc_read(pid, "smaps", &buf, &len, NULL) == 0 && ms_maps_parse(buf, len, &maps, NULL) == 0) {
+		*rss = 0;
+		for (size_t i = 0; i < maps.n; i++)
+			if (maps.v[i].start >= lo && maps.v[i].end <= hi)
+				*rss += maps.v[i].m.rss;
+		rc = 0;
+	}
+	ms_maps_free(&maps);
+	free(buf);
+	return rc;
+}
+
+/* A JVM with NMT on tells what it accounts for: NMT's committed total,
+ * minus the part of the Java heap that is committed but never touched
+ * (-Xms commits it whole; only its resident part is in the RSS), and
+ * NMT's own malloc line, which glibc's in-use bytes are judged against. */
 int guide_jvm_accounted(struct ms_guide *g)
 {
 	char pid[16];
@@ -121,17 +147,36 @@ int guide_jvm_accounted(struct ms_guide *g)
 	char *argv[] = { "jcmd", pid, "VM.native_memory", "summary", NULL };
 	struct ms_steprun c;
 	int rc = ms_steprun_run(argv, &c, 30000, "jcmd VM.native_memory", &guide_stop);
-	const char *tot = c.out ? strstr(c.out, "Total: reserved=") : NULL;
-	const char *com = tot ? strstr(tot, "committed=") : NULL;
+	struct ms_nmt nmt;
 	int ok = 0;
-	if (rc == 0 && com) {
-		char num[32];
-		if (sscanf(com, "committed=%31[0-9KMGBkmgb]", num) == 1 && ms_size_parse(num, &g->accounted) == 0) {
-			g->has_accounted = ok = 1;
-			snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
-				 (int)g->pid);
-			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
+	if (rc == 0 && c.out && ms_nmt_parse(c.out, &nmt) == 0) {
+		ok = 1;
+		g->have_nmt = 1;
+		g->nmt_committed = nmt.committed;
+		g->nmt_malloc = nmt.has_malloc ? nmt.malloc : 0;
+		g->java_heap_committed = nmt.java_heap_committed;
+		g->accounted = nmt.committed;
+		snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
+			 (int)g->pid);
+		ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
+		char *hargv[] = { "jcmd", pid, "GC.heap_info", NULL };
+		struct ms_steprun h = { 0 };
+		uint64_t lo, hi, res;
+		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 && h.out &&
+		    ms_heap_range_parse(h.out, &lo, &hi) == 0 && range_rss(g->pid, lo, hi, &res) == 0 &&
+		    res <= nmt.java_heap_committed) {
+			g->have_java_heap_resident = 1;
+			g->java_heap_resident = res;
+			g->accounted = nmt.committed - (nmt.java_heap_committed - res);
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], d[MS_SIZE_BUF];
+			snprintf(g->accounted_from, sizeof g->accounted_from,
+				 "NMT committed %s less the Java heap's untouched part (committed %s, resident %s)",
+				 ms_size_fmt(nmt.committed, a), ms_size_fmt(nmt.java_heap_committed, b), ms_size_fmt(res, d));
+			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d GC.heap_info   # the Java heap's range; its RSS from /proc/%d/smaps",
+					 (int)g->pid, (int)g->pid);
 		}
+		ms_steprun_free(&h);
+		g->has_accounted = 1;
 	} else {
 		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "
 			 "-XX:NativeMemoryTracking=summary, or give --accounted");
@@ -187,4 +232,32 @@ struct ms_jval *guide_doctor_findings(pid_t pid)
 	}
 	free(d);
 	return v;
+}
+
+void guide_watch(struct ms_guide *g, double seconds)
+{
+	struct ms_sampler smp;
+	struct ms_err e = { 0 };
+	if (seconds <= 0 || ms_sampler_open(g->pid, 0.01, 1, &smp, &e) < 0)
+		return;
+	smp.stop = &guide_stop;
+	smp.nmt = 0;   /* jcmd costs half a second of CPU; the accounted step asks NMT once */
+	g->watch.glibc = smp.glibc;
+	/* 8 intervals or more, at least 0.1 s apart: enough points for a fit */
+	double interval = seconds / 8 < 0.5 ? (seconds / 8 < 0.1 ? 0.1 : seconds / 8) : 0.5;
+	for (uint64_t i = 0; !guide_stop; i++) {
+		struct ms_sample s;
+		if (ms_sampler_take(&smp, ms_mono_s() - smp.t0, &s, &e) < 0)
+			break;
+		ms_ts_add(&g->watch, &s);
+		ms_guide_sample(g, gl_now() - g->t_start, s.rss);
+		double next = smp.t0 + (double)(i + 1) * interval;
+		if (next - smp.t0 > seconds + 1e-9)
+			break;
+		for (double left; !guide_stop && (left = next - ms_mono_s()) > 0;) {
+			struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	ms_guide_take_watch(g);
 }

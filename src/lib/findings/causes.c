@@ -35,6 +35,11 @@ static const struct {
 	[MS_CAUSE_THREAD_STACKS] = { "thread_stacks", "thread stacks" },
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
+	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
+	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing while in use is flat" },
+	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
+	[MS_CAUSE_RUNTIME_HEAP_GROWTH] = { "runtime_heap_growth", "a runtime's own heap growing" },
+	[MS_CAUSE_RSS_GROWTH] = { "rss_growth", "RSS growing outside what glibc's figures explain" },
 };
 
 const char *ms_cause_kind_id(enum ms_cause_kind k)
@@ -178,10 +183,7 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 	char proof[160];
 	snprintf(proof, sizeof proof, "compare %s", config);
 	if (m == 1) {
-		expect(r, saved, proof);
-		size_t l = strlen(r->effect);
-		snprintf(r->effect + l, sizeof r->effect - l, " (measured: final RSS %s lower than glibc's default)",
-			 SZ(saved));
+		expect(r, saved, proof);   /* the measured saving, proven_by names the run */
 	} else if (m == 0) {
 		r->no_change = 1;
 		expect(r, 0, proof);
@@ -220,7 +222,7 @@ static int is_glibc(const struct ms_cause_facts *f)
 static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
 {
 	char cmd[300];
-	if (bytes * 100 < f->rss || bytes < MS_SEV_FLOOR_BYTES)
+	if (bytes * 100 < f->rss || bytes < MS_CAUSE_MIN_BYTES)
 		return;   /* trim under 1% of RSS: not offered */
 	struct ms_cause_remedy *r;
 	if (f->runtime == MS_RT_JVM && f->jdk_trim != 0 && f->alive) {
@@ -245,15 +247,15 @@ static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, 
 static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->main_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	uint64_t top = f->main_trim_top, chunks = b > top ? b - top : 0;
 	struct ms_cause *x;
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps %s of freed memory below live blocks (a heap shrinks only from its top, "
-			"so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
-			SZ(chunks), SZ(b));
+			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
+			"top, so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
+			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
@@ -261,6 +263,8 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	ev(x, "trim_from_chunks_bytes", chunks);
 	ev(x, "trim_from_top_bytes", top);
 	ev(x, "free_resident_bytes", f->main_free_resident);
+	if (f->main_pin_chunks)
+		ev(x, "pin_chunks", f->main_pin_chunks);
 	trim_remedy(x, f, b);
 	jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
 }
@@ -268,7 +272,7 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_top_kept;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
 	char why[240];
@@ -289,9 +293,9 @@ static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
 	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
 	struct ms_cause_remedy *r = remedy(x,
-		"fixed thresholds turn the dynamic adjustment off: blocks of 128 KiB and more are mmapped (unmapped "
-		"at free) and an arena's free top above 128 KiB is returned at free; in code: "
-		"mallopt(M_MMAP_THRESHOLD, 131072) and mallopt(M_TRIM_THRESHOLD, 131072)",
+		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
+		"unmapped at free, an arena's free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
+		"and M_TRIM_THRESHOLD)",
 		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
 	expect(r, b > keep ? b - keep : 0, NULL);
 	judge_measured(x, r, f, "glibc-fixed-thresholds");
@@ -301,7 +305,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 {
 	uint64_t trimmable = f->trim_chunks;
 	uint64_t b = f->free_resident > trimmable ? f->free_resident - trimmable : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FRAGMENTED, b,
 				 "%s of free memory lies in pieces between live blocks, with no whole free page "
@@ -319,7 +323,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int spread = f->other_arenas_with_free >= 2 && b >= f->main_trim;
 	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_SPREAD, b,
@@ -345,27 +349,32 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	if (!f->have_arenas)
 		return;
-	uint64_t b = f->in_use, acc = f->have_nmt ? f->nmt_malloc : 0;
+	/* Against NMT's malloc line: glibc's live bytes, mmapped chunks
+	 * included (a JVM's large mallocs are mmapped, and NMT counts them). */
+	uint64_t b = f->in_use + (f->have_nmt ? f->mmapped_bytes : 0), acc = f->have_nmt ? f->nmt_malloc : 0;
+	uint64_t live = b;
 	b = b > acc ? b - acc : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x;
 	if (f->have_nmt)
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
 			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
-			SZ(f->in_use), SZ(f->nmt_malloc), SZ(b));
+			SZ(live), SZ(f->nmt_malloc), SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
 			"release it, no allocator setting does.", SZ(b));
 	ev(x, "in_use_bytes", f->in_use);
-	if (f->have_nmt)
+	if (f->have_nmt) {
+		ev(x, "mmapped_chunk_bytes", f->mmapped_bytes);
 		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
+	}
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
-	if (f->alive && !f->command[0])
+	if (f->alive)
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d", (int)f->pid);
 	else
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
@@ -378,7 +387,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->anon_other_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = NULL;
 	char cmd[300];
@@ -438,7 +447,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->mmap_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	/* With NMT, a JVM's mmapped chunks are judged in in_use_unaccounted. */
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES || f->have_nmt)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
 				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
@@ -452,7 +462,7 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->stack_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_THREAD_STACKS, b,
 				 "%" PRIu64 " threads' stacks (glibc's cache of exited threads' stacks included) hold %s "
@@ -467,7 +477,7 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->file_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FILE_MAPPED, b,
 				 "%s is mapped files and code: clean file pages are shared and the kernel reclaims them "
@@ -522,8 +532,8 @@ static int by_bytes(const void *a, const void *b)
  * the bytes of the cause it acts on.  A measured "no change" addresses none. */
 static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
 {
-	if (r->no_change)
-		return 0;
+	if (r->no_change || r->addresses == MS_CAUSE_ADDRESS_SPACE_ONLY)
+		return 0;    /* address space is not RSS: it ranks after every remedy that returns memory */
 	return r->has_expected ? r->expected_bytes : cause_bytes;
 }
 
@@ -536,6 +546,130 @@ static void sort_remedies(struct ms_cause *x)
 			x->rem[j] = x->rem[j - 1];
 			x->rem[j - 1] = t;
 		}
+}
+
+/* ---- growth (watch) ---- */
+
+void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
+{
+	const char *label = g->label ? g->label : "?";
+	char r[48], a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	double s = g->slope < 0 ? -g->slope : g->slope;
+	if (g->bytes)
+		snprintf(r, sizeof r, "%c%s/s", g->slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)(s + 0.5), a));
+	else
+		snprintf(r, sizeof r, "%+.2f/min", g->slope * 60);
+	if (!g->known) {
+		snprintf(buf, len, "%s not known (%" PRIu64 " point%s over %.0f s)", label, g->points,
+			 g->points == 1 ? "" : "s", g->span_s);
+		return;
+	}
+	if (g->flat) {
+		if (g->bytes)
+			snprintf(buf, len, "%s flat at %s (%s)", label, ms_size_fmt((uint64_t)g->last, a), r);
+		else
+			snprintf(buf, len, "%s flat at %.0f", label, g->last);
+		return;
+	}
+	if (g->bytes)
+		snprintf(buf, len, "%s %s over %.0f s, R² %.2f (%s -> %s)%s", label, r, g->span_s, g->r2,
+			 ms_size_fmt((uint64_t)g->first, a), ms_size_fmt((uint64_t)g->last, b),
+			 g->noisy ? ", too noisy to call a trend" : "");
+	else
+		snprintf(buf, len, "%s %.0f -> %.0f over %.0f s%s", label, g->first, g->last, g->span_s,
+			 g->noisy ? ", too noisy to call a trend" : "");
+}
+
+/* What grew in the window, and the severity of an hour of it. */
+static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
+				   const struct ms_growth_fact *g, const char *text)
+{
+	double grown = g->last > g->first ? g->last - g->first : 0;
+	struct ms_cause *x = add(c, f, k, (uint64_t)grown, "%s", text);
+	if (!x)
+		return NULL;
+	double hour = g->slope > 0 ? g->slope * 3600 : 0;
+	x->severity = ms_cause_severity(hour > 1e18 ? (uint64_t)1e18 : (uint64_t)hour, f->rss);
+	if (x->severity < MS_NOTICE)
+		x->severity = MS_NOTICE;   /* a steady growth is never background noise */
+	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
+	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
+	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);
+	ev(x, g->bytes ? "growth_bytes_per_hour" : "growth_per_hour", (uint64_t)hour);
+	return x;
+}
+
+static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	char d1[200], d2[200], d3[200], text[400], cmd[200];
+	struct ms_cause *x;
+	int explained = 0;
+	if (f->in_use_trend.grows) {
+		ms_growth_describe(&f->in_use_trend, d1, sizeof d1);
+		ms_growth_describe(&f->free_kept_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
+			 "growing, not the allocator", d1, d2);
+		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, &f->in_use_trend, text);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d"))
+			remedy(x, "the live bytes by call site: who allocates what is never freed", "%s", cmd);
+		explained = 1;
+	}
+	if (f->free_kept_trend.grows && !f->in_use_trend.grows) {
+		ms_growth_describe(&f->free_kept_trend, d1, sizeof d1);
+		ms_growth_describe(&f->in_use_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "free memory glibc keeps grows while what is in use does not: %s; %s -- "
+			 "retention or fragmentation; malloc_trim(0) would now release %s", d1, d2,
+			 SZ(f->growth_trim_prediction));
+		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, &f->free_kept_trend, text);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+			remedy(x, "what is kept, where, and the remedies that return it", "%s", cmd);
+		explained = 1;
+	}
+	if (f->arenas_trend.grows || f->arena_heaps_trend.grows) {
+		ms_growth_describe(&f->arenas_trend, d1, sizeof d1);
+		ms_growth_describe(&f->arena_heaps_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "glibc's arenas grow: %s; %s -- each new arena heap reserves 64 MiB "
+			 "and keeps its own free memory", d1, d2);
+		x = add_growth(c, f, MS_CAUSE_ARENA_GROWTH, &f->arena_heaps_trend, text);
+		if (x) {
+			x->resident_bytes = 0;    /* counts, not bytes: address space is reported by overview */
+			x->severity = MS_NOTICE;
+		}
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth overview %d"))
+			remedy(x, "the arenas against their cap", "%s", cmd);
+	}
+	if (f->runtime_heap_trend.grows) {
+		ms_growth_describe(&f->runtime_heap_trend, d1, sizeof d1);
+		snprintf(text, sizeof text, "the runtime's own heap grows: %s -- the runtime's heap tools tell what holds it",
+			 d1);
+		x = add_growth(c, f, MS_CAUSE_RUNTIME_HEAP_GROWTH, &f->runtime_heap_trend, text);
+		if (x)
+			snprintf(x->runtime, sizeof x->runtime, "%s", ms_runtime_id(f->runtime));
+		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
+			remedy(x, "what the Java heap holds", "%s", cmd);
+		explained = 1;
+	}
+	if (f->rss_trend.grows && !explained) {
+		ms_growth_describe(&f->rss_trend, d1, sizeof d1);
+		ms_growth_describe(&f->anon_other_trend, d2, sizeof d2);
+		int glibc = is_glibc(f);
+		if (glibc && f->in_use_trend.points)
+			ms_growth_describe(&f->in_use_trend, d3, sizeof d3);
+		else
+			snprintf(d3, sizeof d3, "glibc's own figures %s",
+				 glibc ? "were not read (no walk fitted)" : "do not apply (another allocator)");
+		char where[160] = "";
+		if (f->growth_class[0])
+			snprintf(where, sizeof where, ", most of it in %s (+%s)", f->growth_class, SZ(f->growth_class_bytes));
+		snprintf(text, sizeof text, "RSS grows: %s%s; %s; %s", d1, where, d3, d2);
+		x = add_growth(c, f, MS_CAUSE_RSS_GROWTH, &f->rss_trend, text);
+		if (glibc && !f->in_use_trend.known) {
+			if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --walk-every 1 --duration 30"))
+				remedy(x, "glibc's figures at every sample: in use or free kept?", "%s", cmd);
+		} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth overview %d")) {
+			remedy(x, "which memory class holds it", "%s", cmd);
+		}
+	}
 }
 
 void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
@@ -556,6 +690,8 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	build_stacks(out, f);
 	build_files(out, f);
 	build_vsz(out, f);
+	if (f->have_growth)
+		build_growth(out, f);
 	qsort(out->v, (size_t)out->n, sizeof out->v[0], by_bytes);
 	for (int i = 0; i < out->n; i++)
 		sort_remedies(&out->v[i]);

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "findings/causes.h"
+#include "findings/timeseries.h"
 #include "findings/verdict.h"
 #include "records/jsonread.h"
 
@@ -18,7 +20,6 @@ enum ms_gstatus { MS_G_NOT_REACHED, MS_G_DONE, MS_G_SKIPPED, MS_G_UNAVAILABLE, M
 
 #define MS_G_MAX_EV 8
 #define MS_G_MAX_CMD 8
-#define MS_G_MAX_SAMPLES 2048
 
 struct ms_gstep {
 	enum ms_gstatus status;
@@ -49,6 +50,10 @@ struct ms_guide {
 	char     allocator[32];
 	int      is_jvm, jdk_trim;
 
+	/* a JVM's own accounting (jcmd VM.native_memory summary, GC.heap_info) */
+	int      have_nmt, have_java_heap_resident;
+	uint64_t nmt_committed, nmt_malloc, java_heap_committed, java_heap_resident;
+
 	int      have_arenas;
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
 	int      have_hot;
@@ -59,13 +64,20 @@ struct ms_guide {
 	int      can_attach;                  /* uprobes through bpftrace or stap's bpf runtime */
 
 	struct ms_gstep step[MS_G_N];
+	struct ms_causes causes;              /* the conclusions' model (findings/causes.h) */
+	int      have_causes;
 	struct ms_verdicts conclusions;
 	int      stopped_early;
 
 	double   t_start;                     /* CLOCK_MONOTONIC seconds */
-	double   sample_t[MS_G_MAX_SAMPLES];
-	uint64_t sample_rss[MS_G_MAX_SAMPLES];
-	int      nsamples;
+	struct ms_tseries rss_series;         /* RSS while the steps ran (the report's timeline) */
+
+	/* the short watch before judging (timeseries.h): what grows */
+	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */
+	double   watch_s;
+	int      ngrowth;
+	struct ms_growth_verdict growth[MS_TS_MAX_VERDICTS];
+	int      in_use_grows;                /* glibc's in use grew: never "no gap" */
 };
 
 const char *ms_gstep_name(enum ms_gstep_id s);      /* "overview" */
@@ -77,6 +89,11 @@ const char *ms_gstatus_name(enum ms_gstatus s);
 void ms_guide_init(struct ms_guide *g, pid_t pid);
 void ms_guide_free(struct ms_guide *g);
 void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss);
+/* The short watch's samples are in g->watch: judge what grows (the
+ * growth verdicts, step 1's evidence).  guide_watch.c. */
+void ms_guide_take_watch(struct ms_guide *g);
+/* The growth verdicts as conclusions (leading them). */
+void ms_guide_conclude_growth(struct ms_guide *g);
 
 /* Add an evidence line / a command to reproduce to a step. */
 void ms_gstep_evidence(struct ms_gstep *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -100,7 +117,10 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
  * reason says why (for the skip line). */
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len);
 
-/* The conclusions, in plain words, from every step. */
+/* The causes from every step's findings so far (compare may be NULL). */
+void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare);
+
+/* The conclusions, in plain words: the causes, largest first. */
 void ms_guide_conclude(struct ms_guide *g);
 
 #endif
