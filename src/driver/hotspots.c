@@ -247,8 +247,9 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 			"(use a dynamically linked build, or attach to it running: memsleuth hotspots PID)\n", path);
 		return -1;
 	}
-	if (ms_resource_path(MS_RES_HELPER, "libmemsleuth-hook.so", hook, sizeof hook) < 0) {
-		fprintf(stderr, PROG ": %s: the hook library is missing (run 'make', or reinstall memsleuth)\n", hook);
+	struct ms_err he;
+	if (ms_resource_trusted(MS_RES_HELPER, "libmemsleuth-hook.so", hook, sizeof hook, &he) < 0) {
+		ms_err_print(PROG, &he);
 		return -1;
 	}
 	catch_stop_signals(o->duration);

@@ -256,8 +256,8 @@ int cmd_syscalls(int argc, char **argv)
 	fprintf(stderr, "%s: backend %s: %s\n", prog, ms_backend_name(ch.backend), ch.why);
 	char script[4096];
 	if (ch.backend == MS_BE_STAP || ch.backend == MS_BE_STAP_BPF) {
-		if (ms_resource_path(MS_RES_STAP, "memsyscalls.stp", script, sizeof script) < 0)
-			ms_fatal(prog, "reinstall memsleuth", "%s: not found", script);
+		if (ms_resource_trusted(MS_RES_STAP, "memsyscalls.stp", script, sizeof script, &e) < 0)
+			ms_die(prog, &e, MS_EXIT_ERROR);
 		t.script = script;
 		t.stap_tree = ch.backend == MS_BE_STAP_BPF ? ch.stap_tree : NULL;
 	}
