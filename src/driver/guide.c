@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "findings/guide.h"
+#include "probe/sweep.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -240,6 +241,7 @@ int cmd_guide(int argc, char **argv)
 	if (o.cmd && !o.when && o.after < 0)
 		o.when = DEFAULT_WHEN;
 	o.say = o.json ? stderr : stdout;
+	ms_sweep_stale(prog, stderr);   /* what a killed run left */
 	o.interactive = !o.batch && isatty(0) && isatty(2);
 
 	struct sigaction sa = { 0 };

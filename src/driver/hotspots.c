@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 #include "probe/hs_attach.h"
 #include "probe/elf.h"
 #include "probe/procfs.h"
@@ -122,10 +124,9 @@ static int make_output_dir(const struct opts *o, char *dir, size_t len, int *tem
 		}
 		return 0;
 	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, len, "%s/memsleuth-hotspots.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		fprintf(stderr, PROG ": %s: %s (set TMPDIR to a writable directory, or use --output)\n", dir, strerror(errno));
+	struct ms_err te;
+	if (ms_tmpdir_make("hotspots", dir, len, &te) < 0) {
+		ms_err_print(PROG, &te);
 		return -1;
 	}
 	*temporary = 1;
@@ -255,7 +256,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	catch_stop_signals(o->duration);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
 		return -1;
@@ -385,6 +386,7 @@ int cmd_hotspots(int argc, char **argv)
 		return analyse(&o, o.from, NULL);
 	}
 	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
+	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
 	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
 		pid_t pid;
 		struct ms_err e;

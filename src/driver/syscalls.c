@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "findings/memsyssum.h"
+#include "probe/sweep.h"
 #include "findings/sysbackend.h"
 #include "probe/procfs.h"
 #include "probe/systrace.h"
@@ -250,6 +251,7 @@ int cmd_syscalls(int argc, char **argv)
 		ms_fatal(prog, "usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)",
 			 optind >= argc ? "no PID or command given" : "too many arguments");
 	}
+	ms_sweep_stale(prog, stderr);   /* what a killed run left: instances, uprobes, temp dirs */
 	struct ms_backend_choice ch;
 	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);

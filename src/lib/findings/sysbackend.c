@@ -9,6 +9,7 @@
 
 #include "probe/systrace.h"
 #include "util/paths.h"
+#include "util/subproc.h"
 #include "util/trust.h"
 
 static const char *const names[MS_BE_N] = {
@@ -59,6 +60,7 @@ static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 	if (ms_resource_trusted(MS_RES_HELPER, "stap-bpf-setup", script, sizeof script, e) < 0)
 		return -1;
 	snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", script, geteuid() == 0 ? "" : "--consent");
+	ms_guard_start();   /* the script and its apt-get end with this run */
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return ms_err_set(e, 0, "cannot run", "try --backend tracefs", "%s", script);
