@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "util/outfile.h"
 #include "probe/sweep.h"
 #include "util/subproc.h"
 #include "probe/hs_attach.h"
@@ -112,8 +113,9 @@ static int make_output_dir(const struct opts *o, char *dir, size_t len, int *tem
 	*temporary = 0;
 	if (o->output) {
 		snprintf(dir, len, "%s", o->output);
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			fprintf(stderr, PROG ": %s: %s (give a writable directory to --output)\n", dir, strerror(errno));
+		struct ms_err de;
+		if (ms_out_dir(dir, &de) < 0) {   /* a real directory of ours, never a planted link */
+			ms_err_print(PROG, &de);
 			return -1;
 		}
 		char probe[PATH_MAX];
@@ -311,8 +313,12 @@ static int analyse(const struct opts *o, const char *dir, const char *how)
 		ms_hotspots_print(&h, &ro, stdout);
 	int rc = MS_EXIT_OK;
 	if (o->folded) {
-		FILE *f = fopen(o->folded, "w");
-		if (!f || ms_hotspots_folded(&h, f) < 0) {
+		struct ms_err fe;
+		FILE *f = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe);
+		if (!f) {
+			ms_err_print(PROG, &fe);
+			rc = MS_EXIT_ERROR;
+		} else if (ms_hotspots_folded(&h, f) < 0) {
 			fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
 			rc = MS_EXIT_ERROR;
 		}
