@@ -35,7 +35,8 @@ static int cmp_cached(const void *a, const void *b)
 
 void ms_coll_cache_sort(struct ms_coll *c)
 {
-	qsort(c->cache, c->ncache, sizeof *c->cache, cmp_cached);
+	if (c->ncache > 1)   /* none cached: c->cache is NULL, qsort's is nonnull */
+		qsort(c->cache, c->ncache, sizeof *c->cache, cmp_cached);
 }
 
 int ms_coll_cached(const struct ms_coll *c, uint64_t addr)
