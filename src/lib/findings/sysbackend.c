@@ -1,6 +1,7 @@
 #include "findings/sysbackend.h"
 #include "util/spawn.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,7 @@ int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *
 		return 0;
 	case MS_BE_TRACEFS:
 		snprintf(p, sizeof p, "%s/instances", ms_tracefs_root());
-		if (access(p, W_OK) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
+		if (faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
 			return ms_err_set(e, 0, root ? "not mounted" : "not writable (needs root)",
 					  "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace",
 					  "tracefs %s", ms_tracefs_root());

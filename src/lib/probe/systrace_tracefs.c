@@ -54,7 +54,7 @@ static int tracefs_ready(const char *root, struct ms_err *e)
 {
 	char p[512];
 	snprintf(p, sizeof p, "%s/instances", root);
-	if (access(p, F_OK) == 0)
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) == 0)   /* effective: capabilities count */
 		return 0;
 	if (strcmp(root, DEFAULT_TRACEFS) == 0 && geteuid() == 0
 	    && mount("nodev", DEFAULT_TRACEFS, "tracefs", 0, NULL) == 0 && access(p, F_OK) == 0)
