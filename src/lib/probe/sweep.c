@@ -123,13 +123,17 @@ static int sweep_tracefs(const char *prog, FILE *say)
 		char p[PATH_MAX];
 		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
 		int rc, tries = 0;
-		while ((rc = rmdir(p)) < 0 && errno == EBUSY && tries++ < 25)
+		while ((rc = rmdir(p)) < 0 && errno == EBUSY && tries++ < 100)
 			usleep(20000);   /* a reader is closing trace_pipe */
 		if (rc == 0) {
 			if (say)
 				fprintf(say, "%s: removed the stale tracefs instance %s, still tracing "
 					"(its memsleuth, pid %ld, is gone)\n", prog, p, pid);
 			n++;
+		} else if (say) {
+			fprintf(say, "%s: the stale tracefs instance %s (its memsleuth, pid %ld, is gone) "
+				"cannot be removed: %s (rmdir it later, or run memsleuth doctor)\n", prog, p, pid,
+				strerror(errno));
 		}
 	}
 	closedir(d);

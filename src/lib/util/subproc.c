@@ -103,6 +103,8 @@ static _Noreturn void guard_main(int rfd, const char *token, pid_t owner)
 	 * which re-parents us. */
 	for (int i = 0; i < 100 && getppid() == owner; i++)
 		usleep(20000);
+	if (getppid() == owner)   /* alive: it exec'd itself (lab --allocator); its new image guards */
+		_exit(0);
 	/* memsleuth is gone: its children die by PDEATHSIG; the rest of the
 	 * run gets SIGTERM (stapbpf removes its uprobes), then SIGKILL. */
 	if (signal_run(token, SIGTERM)) {
