@@ -184,16 +184,47 @@ static void sym_text(const struct ms_sym *s, char *buf, size_t len)
 		snprintf(buf, len, "%s+0x%" PRIx64, ms_sym_dso_base(s), s->dso_offset);
 }
 
-/* --symbols: after "caller=0x..." (a return address: the call before it)
- * or a whole whitespace-separated field "0x...", the symbol. */
-static void print_resolved(struct ms_symres *sr, const char *text, size_t len)
+/* --symbols: the resolver over the target's latest maps, reopened when
+ * they changed (a library loaded meanwhile). */
+struct symbols {
+	struct ms_symres *sr;
+	size_t maps_len;
+	const char *maps;
+	int warned;
+};
+
+static struct ms_symres *symbols_for(struct symbols *sy, struct ms_staprun *r)
 {
+	if (!r->maps)
+		return NULL;
+	if (sy->sr && sy->maps == r->maps && sy->maps_len == r->maps_len)
+		return sy->sr;
+	struct ms_err e;
+	if (sy->sr)
+		ms_symres_close(sy->sr);
+	sy->sr = NULL;
+	if (ms_symres_open_maps(&sy->sr, r->maps, r->maps_len, &e) < 0) {
+		if (!sy->warned++)
+			ms_err_print(prog, &e);
+		return NULL;
+	}
+	sy->maps = r->maps;
+	sy->maps_len = r->maps_len;
+	return sy->sr;
+}
+
+/* After "caller=0x..." (a return address: the call before it is
+ * resolved) or a whole whitespace-separated field "0x...", the symbol. */
+static void print_resolved(void *arg, struct ms_staprun *r, const char *text, size_t len)
+{
+	struct symbols *sy = arg;
+	struct ms_symres *sr = symbols_for(sy, r);
 	size_t i = 0;
 	while (i < len) {
 		int field_start = i == 0 || isspace((unsigned char)text[i - 1]);
-		int caller = i + 9 <= len && !strncmp(text + i, "caller=0x", 9) && field_start;
+		int caller = field_start && i + 9 <= len && !strncmp(text + i, "caller=0x", 9);
 		size_t hex = caller ? i + 7 : (field_start && i + 2 < len && text[i] == '0' && text[i + 1] == 'x') ? i : len;
-		if (hex < len) {
+		if (sr && hex < len) {
 			size_t q = hex + 2;
 			while (q < len && isxdigit((unsigned char)text[q]))
 				q++;
@@ -213,6 +244,7 @@ static void print_resolved(struct ms_symres *sr, const char *text, size_t len)
 		}
 		putchar(text[i++]);
 	}
+	fflush(stdout);
 }
 
 /* --translate without a target: the script to stdout or a new file. */
@@ -423,24 +455,23 @@ int cmd_stap(int argc, char **argv)
 		.script = script, .script_text = translate ? text : NULL, .script_text_len = len,
 		.script_args = pos, .nscript_args = npos, .pid = pid, .cmd = cmd, .cmd_string = cmd_string,
 		.bpf_tree = bpf ? ch.stap_tree : NULL, .tapset_dir = have_tapset ? tapset : NULL,
-		.stap_opts = stap_opts, .nstap_opts = nopts, .hold_output = symbols, .stop = &stop_requested,
+		.stap_opts = stap_opts, .nstap_opts = nopts, .stop = &stop_requested,
 	};
+	struct symbols sy = { 0 };
+	if (symbols) {
+		r.on_line = print_resolved;
+		r.line_arg = &sy;
+	}
 	if (ms_staprun_run(&r, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	if (r.swept[0])
 		fprintf(stderr, "%s: %s\n", prog, r.swept);
 	int rc = MS_EXIT_OK;
-	if (symbols) {
-		struct ms_symres *sr = NULL;
-		if (!r.maps || ms_symres_open_maps(&sr, r.maps, r.maps_len, &e) < 0) {
-			fwrite(r.out, 1, r.out_len, stdout);
-			fprintf(stderr, "%s: --symbols: %s: addresses printed as they are\n", prog,
-				r.maps ? e.msg : "the target's maps were never read (no target, or it ended at once)");
-		} else {
-			print_resolved(sr, r.out, r.out_len);
-			ms_symres_close(sr);
-		}
-	}
+	if (symbols && !r.maps)
+		fprintf(stderr, "%s: --symbols: the target's maps were never read (no target, or it ended at once): "
+			"addresses printed as they are\n", prog);
+	if (sy.sr)
+		ms_symres_close(sy.sr);
 	fflush(stdout);
 	int st = r.status;
 	if (!r.stopped && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {

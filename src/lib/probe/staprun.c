@@ -135,6 +135,10 @@ static void sample_maps(struct ms_staprun *r)
 		free(text);
 		return;   /* a zombie's maps are empty: keep the last good ones */
 	}
+	if (r->maps && r->maps_len == len && !memcmp(r->maps, text, len)) {
+		free(text);   /* unchanged: the same buffer (users may cache on it) */
+		return;
+	}
 	free(r->maps);
 	r->maps = text;
 	r->maps_len = len;
@@ -142,6 +146,7 @@ static void sample_maps(struct ms_staprun *r)
 
 struct watch {
 	struct ms_staprun *r;
+	struct ms_child *c;
 	size_t out_done, err_done;
 	double next_maps, ended_at;
 };
@@ -155,6 +160,22 @@ static void pass_through(const char *buf, size_t len, size_t *done, FILE *to)
 	}
 }
 
+static void out_through(struct ms_staprun *r, struct ms_child *c, struct watch *w, int at_end)
+{
+	if (!r->on_line) {
+		pass_through(c->out, c->out_len, &w->out_done, stdout);
+		return;
+	}
+	while (w->out_done < c->out_len) {
+		const char *s = c->out + w->out_done, *nl = memchr(s, '\n', c->out_len - w->out_done);
+		if (!nl && !at_end)
+			return;
+		size_t n = nl ? (size_t)(nl - s) + 1 : c->out_len - w->out_done;
+		r->on_line(r->line_arg, r, s, n);
+		w->out_done += n;
+	}
+}
+
 /* Every tick: output through, the target found, its maps kept, and the
  * run ended a moment after the target did (stap's bpf runtime does not
  * always notice a -c command's exit). */
@@ -162,9 +183,6 @@ static void tick(struct ms_child *c, void *arg)
 {
 	struct watch *w = arg;
 	struct ms_staprun *r = w->r;
-	if (!r->hold_output)
-		pass_through(c->out, c->out_len, &w->out_done, stdout);
-	pass_through(c->err, c->err_len, &w->err_done, stderr);
 	if (!r->target && !r->pid)
 		r->target = find_command(c->pid);
 	double t = now_s();
@@ -172,12 +190,51 @@ static void tick(struct ms_child *c, void *arg)
 		sample_maps(r);
 		w->next_maps = t + 0.25;
 	}
+	out_through(r, c, w, 0);
+	pass_through(c->err, c->err_len, &w->err_done, stderr);
 	if (r->target && !w->ended_at && target_ended(r->target))
 		w->ended_at = t;
 	if (w->ended_at && t - w->ended_at > 1.5 && !c->stop_requested) {
 		c->stop_requested = 1;
 		r->stopped = 2;
 	}
+}
+
+/* The child of stap named comm (stapbpf), 0 when none. */
+static pid_t stap_child(pid_t stap, const char *want)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+	while (d && (de = readdir(d)) && !found) {
+		char *end, comm[64], st;
+		long p = strtol(de->d_name, &end, 10);
+		pid_t pp;
+		if (*end || p <= 0 || proc_stat((pid_t)p, &pp, &st) < 0 || pp != stap)
+			continue;
+		proc_comm((pid_t)p, comm, sizeof comm);
+		if (!strcmp(comm, want))
+			found = (pid_t)p;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Stopping a run: stapbpf (which ignores SIGINT when stap starts it) gets
+ * SIGTERM and then runs the end probes, prints and removes its uprobes;
+ * stap waits for it and exits.  Signalling stap first lets it exit while
+ * stapbpf still prints, and the supervisor's final kill of the group
+ * would cut that short.  The module runtime: SIGINT to stap, as a
+ * terminal's Ctrl-C. */
+static void on_stop(void *arg)
+{
+	struct watch *w = arg;
+	pid_t bpf = stap_child(w->c->pid, "stapbpf");
+	if (bpf > 0)
+		kill(bpf, SIGTERM);
+	else
+		kill(-w->c->pid, SIGINT);
 }
 
 /* 'arg' for a shell word: stap hands -c to wordexp-like parsing. */
@@ -297,8 +354,8 @@ static int write_script(const struct ms_staprun *r, const char *dir, char *path,
 int ms_staprun_run(struct ms_staprun *r, struct ms_err *e)
 {
 	char script[PATH_MAX], cwd[PATH_MAX], dir[PATH_MAX], tree[PATH_MAX + 16], shim[PATH_MAX + 32], pid[24];
-	r->out = r->maps = NULL;
-	r->out_len = r->maps_len = 0;
+	r->maps = NULL;
+	r->maps_len = 0;
 	r->stopped = 0;
 	r->target = r->pid;
 	ms_stap_sweep(r->swept, sizeof r->swept);
@@ -360,27 +417,22 @@ int ms_staprun_run(struct ms_staprun *r, struct ms_err *e)
 			close(here);
 		goto out;
 	}
-	struct watch w = { .r = r };
 	struct ms_child c = {
 		.argv = argv, .envp = env, .stop_signal = SIGINT, .grace_ms = 10000, .tick_ms = 50,
-		.out_max = OUT_MAX, .stdin_fd = -1, .interrupted = r->stop, .tick = tick, .tick_arg = &w,
+		.out_max = OUT_MAX, .stdin_fd = -1, .interrupted = r->stop, .tick = tick, .on_stop = on_stop,
 	};
+	struct watch w = { .r = r, .c = &c };
+	c.tick_arg = &w;
 	rc = ms_child_run(&c, e);
 	if (fchdir(here) < 0)
 		rc = ms_err_set(e, errno, NULL, NULL, "back to %s", cwd);
 	close(here);
 	if (rc == 0) {
-		if (!r->hold_output)
-			pass_through(c.out, c.out_len, &w.out_done, stdout);
+		out_through(r, &c, &w, 1);
 		pass_through(c.err, c.err_len, &w.err_done, stderr);
 		r->status = c.status;
 		if (c.was_interrupted)
 			r->stopped = 1;
-		if (r->hold_output) {
-			r->out = c.out;
-			r->out_len = c.out_len;
-			c.out = NULL;
-		}
 		ms_child_free(&c);
 	}
 out:
@@ -397,9 +449,8 @@ out:
 
 void ms_staprun_free(struct ms_staprun *r)
 {
-	free(r->out);
 	free(r->maps);
-	r->out = r->maps = NULL;
+	r->maps = NULL;
 }
 
 /* Is pid a running memsleuth (the owner of a work directory)? */

@@ -29,15 +29,17 @@ struct ms_staprun {
 	const char *tapset_dir;       /* -I DIR (memsleuth's tapset), may be NULL */
 	char *const *stap_opts;       /* passed before the script */
 	int nstap_opts;
-	int hold_output;              /* 1: keep stdout in out (for --symbols), else stream it */
+	/* stdout: streamed to ours, or when set, one call per complete line
+	 * (with its '\n'; the last may lack it) -- --symbols rewrites them */
+	void (*on_line)(void *arg, struct ms_staprun *r, const char *line, size_t len);
+	void *line_arg;
 	volatile sig_atomic_t *stop;  /* set by the caller's SIGINT/SIGTERM handler */
 	/* out */
-	char  *out;                   /* stdout when hold_output (malloc'd) */
-	size_t out_len;
 	int    status;                /* stap's wait status */
 	int    stopped;               /* we stopped stap: 1 interrupted, 2 the target ended */
 	pid_t  target;                /* the traced process (-x, or -c's once seen), 0 if never seen */
-	char  *maps;                  /* the target's last /proc/PID/maps seen (malloc'd), or NULL */
+	char  *maps;                  /* the target's last /proc/PID/maps seen (malloc'd), or NULL;
+	                                 a new buffer only when they changed */
 	size_t maps_len;
 	char   swept[256];            /* what ms_stap_sweep found before the run, "" if nothing */
 };
