@@ -461,23 +461,44 @@ static int owner_alive(pid_t pid)
 	return comm[0] && strcmp(comm, "memsleuth") == 0;
 }
 
-/* Processes whose working directory is dir: stap and stapbpf of a run. */
+/* Does /proc/PID/NAME (NUL-separated strings) hold needle? */
+static int proc_strings_have(long pid, const char *name, const char *needle)
+{
+	char p[64], *text = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	snprintf(p, sizeof p, "/proc/%ld/%s", pid, name);
+	if (ms_read_file(p, &text, &len, 1u << 20, &e) < 0) {
+		free(text);
+		return 0;
+	}
+	int found = memmem(text, len, needle, strlen(needle)) != NULL;
+	free(text);
+	return found;
+}
+
+/* The stap processes of a run in work directory dir: stap's environment
+ * names it (TMPDIR), stapbpf's arguments (its .bo), or they run in it. */
 static size_t procs_in(const char *dir, pid_t *out, size_t max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	size_t n = 0;
+	char tmpdir[PATH_MAX + 8];
+	snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s", dir);
 	while (d && (de = readdir(d)) && n < max) {
-		char *end, p[64], link[PATH_MAX];
+		char *end, p[64], link[PATH_MAX], comm[64];
 		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		proc_comm((pid_t)pid, comm, sizeof comm);
+		if (!is_stap_tool(comm))
 			continue;
 		snprintf(p, sizeof p, "/proc/%ld/cwd", pid);
 		ssize_t l = readlink(p, link, sizeof link - 1);
-		if (l <= 0)
-			continue;
-		link[l] = 0;
-		if (!strcmp(link, dir) || (!strncmp(link, dir, strlen(dir)) && link[strlen(dir)] == '/'))
+		link[l > 0 ? l : 0] = 0;
+		if ((l > 0 && !strncmp(link, dir, strlen(dir))) || proc_strings_have(pid, "cmdline", dir)
+		    || proc_strings_have(pid, "environ", tmpdir))
 			out[n++] = (pid_t)pid;
 	}
 	if (d)
@@ -559,8 +580,8 @@ void ms_stap_sweep(char *what, size_t len)
 		pid_t procs[64];
 		size_t n = procs_in(path, procs, 64);
 		killed += (int)n;
-		for (size_t i = 0; i < n; i++)
-			kill(procs[i], SIGINT);   /* stapbpf removes its uprobes on SIGINT */
+		for (size_t i = 0; i < n; i++)   /* stapbpf ends (uprobes removed) on SIGTERM, stap on SIGINT */
+			kill(procs[i], SIGTERM);
 		for (int i = 0; i < 100 && n && procs_in(path, procs, 64); i++)
 			usleep(100000);
 		n = procs_in(path, procs, 64);

@@ -6,7 +6,8 @@
  * way out ending the same: stap stopped with SIGINT (stapbpf then removes
  * its uprobes), the directory removed, stale uprobe events swept.
  * A memsleuth killed with SIGKILL leaves its directory (named after its
- * pid) and maybe stap itself: the next run's ms_stap_sweep() ends them. */
+ * pid) and maybe stap itself (its TMPDIR names the directory): the next
+ * run's ms_stap_sweep() ends them. */
 #ifndef MS_STAPRUN_H
 #define MS_STAPRUN_H
 
@@ -48,9 +49,9 @@ struct ms_staprun {
 int  ms_staprun_run(struct ms_staprun *r, struct ms_err *e);
 void ms_staprun_free(struct ms_staprun *r);
 
-/* End what a killed memsleuth left: its stap processes (found by their
- * working directory, /tmp/memsleuth-stap.PID.*, whose PID is no longer a
- * memsleuth) get SIGINT then SIGKILL, the directories are removed; stap
+/* End what a killed memsleuth left: the stap processes of a work
+ * directory /tmp/memsleuth-stap.PID.* whose PID is no longer a memsleuth
+ * get SIGTERM then SIGKILL, the directories are removed; stap
  * uprobe events (uprobes/stapprobe_*) are removed when no stapbpf runs.
  * Writes a one-line summary into what ("" when nothing was left). */
 void ms_stap_sweep(char *what, size_t len);
