@@ -151,16 +151,20 @@ static int runtime_cond(const struct ms_stoks *t, size_t from, size_t to, const 
 
 /* One conditional starting at the %( at index i; returns the index after
  * its %).  parent_active: whether the enclosing text is taken. */
-static size_t pp_one(struct ms_stoks *t, size_t i, const char *runtime, int parent_active);
+static size_t pp_one(struct ms_stoks *t, size_t i, const char *runtime, int parent_active, int depth);
 
-static size_t pp_span(struct ms_stoks *t, size_t i, const char *runtime, int active, int stop_at_else)
+/* Nesting deeper than this is not decided (the tokens keep the enclosing
+ * state): the recursion stays bounded whatever the script. */
+#define PP_DEPTH_MAX 64
+
+static size_t pp_span(struct ms_stoks *t, size_t i, const char *runtime, int active, int stop_at_else, int depth)
 {
 	while (i < t->n) {
 		enum ms_stok_kind k = t->v[i].kind;
 		if (k == MS_STOK_PP_CLOSE || (stop_at_else && k == MS_STOK_PP_ELSE))
 			return i;
-		if (k == MS_STOK_PP_OPEN) {
-			i = pp_one(t, i, runtime, active);
+		if (k == MS_STOK_PP_OPEN && depth < PP_DEPTH_MAX) {
+			i = pp_one(t, i, runtime, active, depth + 1);
 			continue;
 		}
 		t->v[i].active = active;
@@ -169,7 +173,7 @@ static size_t pp_span(struct ms_stoks *t, size_t i, const char *runtime, int act
 	return i;
 }
 
-static size_t pp_one(struct ms_stoks *t, size_t i, const char *runtime, int parent_active)
+static size_t pp_one(struct ms_stoks *t, size_t i, const char *runtime, int parent_active, int depth)
 {
 	size_t open = i, cond = i + 1;
 	while (i < t->n && t->v[i].kind != MS_STOK_PP_THEN)
@@ -177,10 +181,10 @@ static size_t pp_one(struct ms_stoks *t, size_t i, const char *runtime, int pare
 	int val = i < t->n ? runtime_cond(t, cond, i, runtime) : -1;
 	for (size_t j = open; j <= i && j < t->n; j++)
 		t->v[j].active = 0;   /* the condition is not code */
-	i = pp_span(t, i + 1, runtime, parent_active && val != 0, 1);
+	i = pp_span(t, i + 1, runtime, parent_active && val != 0, 1, depth);
 	if (i < t->n && t->v[i].kind == MS_STOK_PP_ELSE) {
 		t->v[i].active = 0;
-		i = pp_span(t, i + 1, runtime, parent_active && val != 1, 0);
+		i = pp_span(t, i + 1, runtime, parent_active && val != 1, 0, depth);
 	}
 	if (i < t->n)
 		t->v[i++].active = 0;
@@ -191,7 +195,7 @@ void ms_stap_pp_select(struct ms_stoks *t, const char *runtime)
 {
 	for (size_t i = 0; i < t->n;) {
 		if (t->v[i].kind == MS_STOK_PP_OPEN)
-			i = pp_one(t, i, runtime, 1);
+			i = pp_one(t, i, runtime, 1, 1);
 		else
 			i++;
 	}
