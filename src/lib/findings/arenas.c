@@ -76,8 +76,9 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 {
 	const struct ms_glibc_layout *L = &c->L;
 	struct ms_mp *p = &c->out->mp;
-	int32_t n, nmax;
+	int32_t n, nmax, nodyn;
 	memcpy(&n, m + L->mp_n_mmaps, 4);
+	memcpy(&nodyn, m + L->mp_no_dyn_threshold, 4);
 	memcpy(&nmax, m + L->mp_n_mmaps_max, 4);
 	*p = (struct ms_mp){
 		.address = addr,
@@ -93,6 +94,7 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 		.tcache_max_bytes = ms_st_u64(m, L->mp_tcache_max_bytes),
 		.tcache_count = ms_st_u64(m, L->mp_tcache_count),
 		.thp_pagesize = L->mp_thp_pagesize ? ms_st_u64(m, L->mp_thp_pagesize) : 0,
+		.no_dyn_threshold = nodyn != 0,
 	};
 }
 
@@ -298,7 +300,7 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	struct ms_arena_heaps heaps;
 	struct ms_libc_data d;
 	reset_attempt(c);
-	if (read_maps(o->pid, &maps, e) < 0)
+	if (ms_remote_maps(&c->r, &maps, e) < 0)
 		return -1;
 	int rc = -1;
 	memset(&heaps, 0, sizeof heaps);
@@ -343,8 +345,8 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	build_ranges(c, &maps, &heaps);
 	/* residency first: nothing of the heaps has been read yet */
 	ms_resmap_reset(&c->res);
-	for (size_t k = 0; c->have_pm && k < c->nrng; k++)
-		if (ms_resmap_add(&c->res, &c->pm, c->rng[k].start, c->rng[k].end) < 0) {
+	for (size_t k = 0; k < c->nrng; k++)
+		if (ms_resmap_add(&c->res, &c->r, c->rng[k].start, c->rng[k].end) < 0) {
 			ms_err_set(e, ENOMEM, NULL, NULL, "residency map");
 			goto out;
 		}
@@ -390,8 +392,46 @@ static uint64_t rss_now(pid_t pid)
 	return st.vm_rss;
 }
 
-static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
-		    struct ms_libc *libc, struct ms_err *e)
+/* Whether the identified libc is one whose arenas this reader walks:
+ * 0 yes, 1 another allocator is in charge (out->allocator says which),
+ * -1 with e set (static glibc, no glibc, 32-bit).  The same refusals for a
+ * live process and a core. */
+static int judge_libc(const struct ms_libc *libc, const char *what, const struct ms_arenas_opts *o,
+		      struct ms_arenas *out, struct ms_err *e)
+{
+	snprintf(out->allocator, sizeof out->allocator, "%s", ms_allocator_name(libc->allocator));
+	switch (libc->allocator) {
+	case MS_ALLOC_GLIBC:
+		break;
+	case MS_ALLOC_JEMALLOC:
+	case MS_ALLOC_TCMALLOC:
+	case MS_ALLOC_MIMALLOC:
+		return 1;
+	case MS_ALLOC_GLIBC_STATIC:
+		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
+				  "investigate a dynamically linked build of the program", "%s", what);
+	case MS_ALLOC_UNKNOWN:
+		if (!libc->libc_found && !libc->elf.has_interp)
+			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
+					  "investigate a dynamically linked build of the program", "%s", what);
+		/* fall through */
+	default:
+		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
+				  "memsleuth arenas reads glibc's ptmalloc2 only", "%s", what);
+	}
+	if (libc->elf.elf_class != 64)
+		return ms_err_set(e, 0, "a 32-bit process; only 64-bit layouts are supported",
+				  "investigate a 64-bit build of the program", "%s", what);
+	const char *v = libc->elf.glibc_version;
+	if (o->assume_version && o->assume_version[0]) {
+		out->version_assumed = 1;
+		v = o->assume_version;
+	}
+	snprintf(out->glibc_version, sizeof out->glibc_version, "%s", v);
+	return 0;
+}
+
+static int identify(pid_t pid, struct ms_libc *libc, struct ms_err *e)
 {
 	struct ms_target t;
 	struct ms_maps maps;
@@ -405,77 +445,32 @@ static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas 
 	int rc = ms_libc_identify(&t, &maps, env, envlen, libc, e);
 	free(env);
 	ms_maps_free(&maps);
-	if (rc < 0)
-		return -1;
-	snprintf(out->allocator, sizeof out->allocator, "%s", ms_allocator_name(libc->allocator));
-	switch (libc->allocator) {
-	case MS_ALLOC_GLIBC:
-		break;
-	case MS_ALLOC_JEMALLOC:
-	case MS_ALLOC_TCMALLOC:
-	case MS_ALLOC_MIMALLOC:
-		return 1;
-	case MS_ALLOC_GLIBC_STATIC:
-		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
-				  "investigate a dynamically linked build of the program", "process %d", (int)pid);
-	case MS_ALLOC_UNKNOWN:
-		if (!libc->libc_found && !libc->elf.has_interp)
-			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
-					  "investigate a dynamically linked build of the program", "process %d", (int)pid);
-		/* fall through */
-	default:
-		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
-				  "memsleuth arenas reads glibc's ptmalloc2 only", "process %d", (int)pid);
-	}
-	if (libc->elf.elf_class != 64)
-		return ms_err_set(e, 0, "a 32-bit process; only 64-bit layouts are supported",
-				  "investigate a 64-bit build of the program", "process %d", (int)pid);
-	const char *v = libc->elf.glibc_version;
-	if (o->assume_version && o->assume_version[0]) {
-		out->version_assumed = 1;
-		v = o->assume_version;
-	}
-	snprintf(out->glibc_version, sizeof out->glibc_version, "%s", v);
-	return 0;
+	return rc;
 }
 
-int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
-		      struct ms_err *e)
+/* The walk over image r (not closed here), libc judged fit.  With
+ * o->stop r is a live process, frozen for the snapshot and always resumed. */
+static int collect(const struct ms_remote *r, const struct ms_libc *libc, const struct ms_arenas_opts *o,
+		   struct ms_arenas *out, struct ms_err *e)
 {
-	memset(out, 0, sizeof *out);
-	out->pid = pid;
-	out->symbols_agree = -1;
-	/* large (paths): not on the stack */
-	struct ms_libc *libc = malloc(sizeof *libc);
-	struct ms_coll *c = calloc(1, sizeof *c);
-	if (!libc || !c) {
-		free(libc);
-		free(c);
-		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
-	}
-	int id = identify(pid, o, out, libc, e);
-	if (id != 0) {
-		free(libc);
-		free(c);
-		return id < 0 ? -1 : 0;
-	}
 	out->glibc_in_charge = 1;
+	out->residency = r->residency;
+	/* large: not on the stack */
+	struct ms_coll *c = calloc(1, sizeof *c);
+	if (!c)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
 	c->out = out;
 	c->o = o;
-	c->page = 4096;
+	c->r = *r;
+	c->page = r->page ? r->page : 4096;
 	c->win = malloc(MS_WALK_WINDOW);
 	int rc = -1;
-	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0 ||
-	    ms_remote_open(&c->r, pid, e) < 0)
+	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0)
 		goto free_c;
 	if (ms_rcache_init(&c->rc, &c->r, &c->res) < 0) {
 		ms_err_set(e, ENOMEM, NULL, NULL, "read cache");
-		goto close_r;
+		goto free_c;
 	}
-	struct ms_err pe;
-	c->have_pm = ms_pagemap_open(&c->pm, pid, &pe) == 0;
-	if (c->have_pm)
-		c->page = c->pm.page;
 	uint64_t sym_arena = 0, sym_mp = 0;
 	if (!o->no_debuginfo && libc->has_debuginfo && !libc->debuginfo_ignored) {
 		symbols(libc, &sym_arena, &sym_mp);
@@ -484,9 +479,11 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 			sym_arena = sym_mp = 0;
 	}
 	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
+	if (strcmp(r->ops->kind, "process"))
+		tries = 1;   /* a core or a buffer does not change: one look */
 	double t0 = 0;
 	if (o->stop) {
-		if (ms_freeze(pid, e) < 0)
+		if (ms_freeze(out->pid, e) < 0)
 			goto close_all;
 		out->stopped = 1;
 		t0 = now_ms();
@@ -511,14 +508,11 @@ thaw:
 	}
 	if (rc == 0) {
 		sum_totals(out);
-		out->rss_bytes = rss_now(pid);
+		/* residency may have turned out unreadable on the first question */
+		out->residency = c->r.residency;
 	}
 close_all:
-	if (c->have_pm)
-		ms_pagemap_close(&c->pm);
 	ms_rcache_free(&c->rc);
-close_r:
-	ms_remote_close(&c->r);
 free_c:
 	ms_resmap_free(&c->res);
 	free(c->state);
@@ -527,13 +521,54 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	free(c);
-	free(libc);
 	if (rc < 0) {
 		free(out->v);
 		out->v = NULL;
 		out->n = 0;
 	}
 	return rc;
+}
+
+int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
+		      struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = pid;
+	out->symbols_agree = -1;
+	/* large (paths): not on the stack */
+	struct ms_libc *libc = malloc(sizeof *libc);
+	if (!libc)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
+	char what[32];
+	snprintf(what, sizeof what, "process %d", (int)pid);
+	struct ms_remote r;
+	int rc = identify(pid, libc, e);
+	if (rc == 0)
+		rc = judge_libc(libc, what, o, out, e);
+	if (rc == 0 && (rc = ms_remote_open(&r, pid, e)) == 0) {
+		rc = collect(&r, libc, o, out, e);
+		ms_remote_close(&r);
+		if (rc == 0)
+			out->rss_bytes = rss_now(pid);
+	}
+	free(libc);
+	return rc < 0 ? -1 : 0;
+}
+
+int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
+			    const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = r->pid;
+	out->symbols_agree = -1;
+	char what[64];
+	snprintf(what, sizeof what, "%s image", r->ops ? r->ops->kind : "memory");
+	int rc = judge_libc(libc, what, o, out, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct ms_arenas_opts one = *o;
+	one.stop = 0;   /* nothing to freeze */
+	return collect(r, libc, &one, out, e);
 }
 
 void ms_arenas_free(struct ms_arenas *a)

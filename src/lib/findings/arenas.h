@@ -56,6 +56,7 @@ struct ms_mp {
 	int64_t  n_mmaps, n_mmaps_max;
 	uint64_t mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count;
 	uint64_t thp_pagesize;   /* glibc.malloc.hugetlb=1: systrim aligns to it (2.35+) */
+	int      no_dyn_threshold; /* 1: thresholds set (mallopt/tunables), 0: glibc adjusts them at free */
 };
 
 struct ms_hist {
@@ -93,7 +94,8 @@ struct ms_arenas {
 	struct ms_hist hist;
 	size_t   tcaches;            /* tcache_perthread_structs found */
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
-	uint64_t rss_bytes;          /* VmRSS when collected */
+	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
+	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;
@@ -109,6 +111,15 @@ struct ms_arenas {
  * arenas not found. */
 int  ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
 		       struct ms_err *e);
+/* The same from any memory image (probe/remote.h: a core, a buffer, or a
+ * live process opened by the caller), r not closed here.  libc: the libc
+ * the image maps, identified by the caller (allocator, version, path as
+ * mapped, base and end, debug file).  Never stops anything; one attempt
+ * unless r is a live process; rss_bytes stays 0. */
+struct ms_remote;
+struct ms_libc;
+int  ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
+			     const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e);
 void ms_arenas_free(struct ms_arenas *a);
 
 /* Histogram bucket of a chunk size, and the bucket's lower bound. */

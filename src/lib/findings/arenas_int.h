@@ -8,7 +8,6 @@
 #include "findings/arenas.h"
 #include "findings/arenaheaps.h"
 #include "findings/glibclayout.h"
-#include "probe/pagemap.h"
 #include "probe/rcache.h"
 #include "probe/remote.h"
 #include "probe/resmap.h"
@@ -39,10 +38,8 @@ struct ms_tcache_struct {
 struct ms_coll {
 	struct ms_arenas *out;
 	const struct ms_arenas_opts *o;
-	struct ms_remote r;
+	struct ms_remote r;           /* the memory image (a copy of the caller's handle) */
 	struct ms_rcache rc;
-	struct ms_pagemap pm;
-	int      have_pm;
 	struct ms_resmap res;         /* residency of the ranges, before reading them */
 	uint64_t page;
 	struct ms_glibc_layout L;

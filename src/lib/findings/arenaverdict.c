@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "findings/causes_feed.h"
 #include "util/size.h"
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
@@ -10,7 +11,15 @@ double ms_arena_fragmentation(const struct ms_arena_stat *s)
 	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
 }
 
-void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
+void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
+{
+	struct ms_cause_facts f;
+	ms_cause_facts_init(&f, a->pid);
+	ms_cause_facts_from_arenas(&f, a);
+	ms_causes_build(&f, c);
+}
+
+void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, struct ms_verdicts *vs)
 {
 	char b[4][MS_SIZE_BUF], next[200];
 	memset(vs, 0, sizeof *vs);
@@ -20,32 +29,21 @@ void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
 		return;
 	}
 	const struct ms_arena_stat *T = &a->total;
-	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
-	snprintf(next, sizeof next, "memsleuth trim %d", (int)a->pid);
 	if (!a->snapshot_consistent)
 		ms_verdict_add(vs, MS_PROBLEM, a->stopped ? "" : "rerun with --stop for an exact snapshot",
 			       "The heap %s (%s); the figures cover what could be walked.",
 			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
 			       a->inconsistency);
-	if (rss && trim * 10 >= rss)
-		ms_verdict_add(vs, MS_PROBLEM, next,
-			       "%.0f%% of the RSS (%s) is free memory glibc keeps: malloc_trim(0) would give it back (RSS %s -> about %s).",
-			       100.0 * (double)trim / (double)rss, ms_size_fmt(trim, b[0]), ms_size_fmt(rss, b[1]),
-			       ms_size_fmt(rss - trim, b[2]));
-	else
-		ms_verdict_add(vs, MS_INFO, "", "Little to gain from malloc_trim(0): %s of %s RSS.",
-			       ms_size_fmt(trim, b[0]), ms_size_fmt(rss, b[1]));
-	if (T->free_resident_bytes > T->top_resident_bytes && T->free_resident_bytes > (1u << 20))
-		ms_verdict_add(vs, MS_NOTICE, "",
-			       "Free memory is pinned below in-use chunks (%s resident in free chunks, %s in top chunks): a heap only shrinks from its top.",
-			       ms_size_fmt(T->free_resident_bytes, b[0]), ms_size_fmt(T->top_resident_bytes, b[1]));
-	if (a->n > 1)
-		ms_verdict_add(vs, MS_NOTICE, "",
-			       "%zu arenas reserve %s of address space and each keeps its own free memory; MALLOC_ARENA_MAX caps them.",
-			       a->n, ms_size_fmt(T->reserved, b[0]));
-	if (T->free_bytes > (1u << 20) && ms_arena_fragmentation(T) > 0.5)
-		ms_verdict_add(vs, MS_NOTICE, "", "Free memory is fragmented: the largest free chunk is %s of %s free.",
-			       ms_size_fmt(T->largest_free, b[0]), ms_size_fmt(T->free_bytes, b[1]));
+	ms_causes_verdicts(c, vs);
+	int kept = 0;
+	for (int i = 0; i < c->n; i++)
+		kept |= c->v[i].kind != MS_CAUSE_IN_USE_UNACCOUNTED && c->v[i].kind != MS_CAUSE_MMAPPED_CHUNKS;
+	if (!kept)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "glibc keeps little free memory: %s resident in free chunks, %s at the tops; "
+			       "malloc_trim(0) would return %s of %s RSS.",
+			       ms_size_fmt(T->free_resident_bytes, b[0]), ms_size_fmt(T->top_resident_bytes, b[1]),
+			       ms_size_fmt(a->trim_prediction_bytes, b[2]), ms_size_fmt(a->rss_bytes, b[3]));
 	if (T->kind_bytes[MS_CK_TCACHE] > (1u << 20))
 		ms_verdict_add(vs, MS_INFO, "", "%s sits in per-thread caches (tcache), which malloc_trim does not release.",
 			       ms_size_fmt(T->kind_bytes[MS_CK_TCACHE], b[0]));

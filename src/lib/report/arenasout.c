@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/arenaverdict.h"
+#include "report/causes_report.h"
 #include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
@@ -37,7 +38,9 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 {
 	char b[6][MS_SIZE_BUF];
 	struct ms_verdicts vs;
-	ms_arenas_verdicts(a, &vs);
+	struct ms_causes cs;
+	ms_arenas_causes(a, &cs);
+	ms_arenas_verdicts(a, &cs, &vs);
 	if (!a->glibc_in_charge) {
 		ms_verdicts_text(&vs, out);
 		return;
@@ -74,9 +77,10 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++)
 		fprintf(out, " %s %s (%" PRIu64 ")%s", ms_chunk_kind_name((enum ms_chunk_kind)k),
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
-	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s, "
+	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
-		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]), a->mp.arena_max,
+		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
+		a->mp.no_dyn_threshold ? ", fixed" : ", adjusted by glibc at free", a->mp.arena_max,
 		a->mp.tcache_count);
 
 	if (flags & MS_AOUT_HIST) {
@@ -104,6 +108,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		"(%s from top of the main heap); RSS %s -> about %s\n", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]),
 		sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
 
+	fprintf(out, "\n");
+	ms_causes_text(&cs, out);
 	fprintf(out, "\n");
 	ms_verdicts_text(&vs, out);
 }
@@ -162,7 +168,9 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 {
 	char hex[32];
 	struct ms_verdicts vs;
-	ms_arenas_verdicts(a, &vs);
+	struct ms_causes cs;
+	ms_arenas_causes(a, &cs);
+	ms_arenas_verdicts(a, &cs, &vs);
 	ms_json_kstr(j, "step", "arenas");
 	ms_json_ki64(j, "pid", a->pid);
 	ms_json_kstr(j, "allocator", a->allocator);
@@ -198,6 +206,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "tcache_max_bytes", a->mp.tcache_max_bytes);
 	ms_json_ku64(j, "tcache_count", a->mp.tcache_count);
 	ms_json_ku64(j, "thp_pagesize", a->mp.thp_pagesize);
+	ms_json_ki64(j, "no_dyn_threshold", a->mp.no_dyn_threshold);
 	ms_json_obj_end(j);
 	ms_json_key(j, "arenas");
 	ms_json_arr_begin(j);
@@ -246,6 +255,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }
 
