@@ -39,12 +39,13 @@ static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: memsleuth stap [OPTIONS] (SCRIPT | NAME) [PID | -- CMD ARGS] [SCRIPT-ARGS]\n"
+		"usage: memsleuth stap [OPTIONS] (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS] [SCRIPT-ARGS]\n"
 		"       memsleuth stap --list\n"
 		"       memsleuth stap --translate SCRIPT [-o FILE]\n"
 		"Run a SystemTap script on this host: the runtime it allows, a preflight for\n"
 		"what that runtime lacks (line by line, before compiling), caller addresses\n"
 		"resolved, nothing left behind.  NAME runs a bundled script (see --list).\n\n"
+		"  -e 'SCRIPT'        the script itself, as stap's -e (then no SCRIPT argument)\n"
 		"  -x PID             trace process PID (stap's -x; also a PID after the script)\n"
 		"  -c 'CMD'           run CMD and trace it (stap's -c; also -- CMD ARGS)\n"
 		"  --runtime R        auto|module|bpf (default auto: module where kernel modules\n"
@@ -320,7 +321,7 @@ int cmd_stap(int argc, char **argv)
 	enum runtime want = RT_AUTO;
 	int symbols = 0, translate = 0, force = 0, setup_ok = geteuid() == 0, c, nopts = 0;
 	char **stap_opts = calloc((size_t)argc + 1, sizeof *stap_opts);
-	const char *outfile = NULL, *cmd_string = NULL;
+	const char *outfile = NULL, *cmd_string = NULL, *inline_script = NULL;
 	pid_t pid = 0;
 	struct ms_err e;
 	if (!stap_opts)
@@ -337,13 +338,14 @@ int cmd_stap(int argc, char **argv)
 		}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "x:c:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "x:c:e:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
 			if (ms_pid_parse(optarg, &pid, &e) < 0)
 				ms_die(prog, &e, MS_EXIT_ERROR);
 			break;
 		case 'c': cmd_string = optarg; break;
+		case 'e': inline_script = optarg; break;
 		case 'o': outfile = optarg; break;
 		case O_RUNTIME:
 			if (!strcmp(optarg, "auto")) want = RT_AUTO;
@@ -365,13 +367,17 @@ int cmd_stap(int argc, char **argv)
 	}
 	int npos = argc - optind;
 	char **pos = argv + optind;
-	if (npos < 1)
-		ms_fatal(prog, "usage: memsleuth stap (SCRIPT | NAME) [PID | -- CMD ARGS]; --list shows the bundled NAMEs",
+	if (npos < 1 && !inline_script)
+		ms_fatal(prog, "usage: memsleuth stap (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS]; --list shows the bundled NAMEs",
 			 "no script given");
 	char script[PATH_MAX];
-	find_script(pos[0], script, sizeof script);
-	pos++;
-	npos--;
+	if (inline_script) {
+		snprintf(script, sizeof script, "-e");   /* named so in messages, written as a file to run */
+	} else {
+		find_script(pos[0], script, sizeof script);
+		pos++;
+		npos--;
+	}
 	if (!pid && !cmd_string && !cmd && npos > 0 && strspn(pos[0], "0123456789") == strlen(pos[0])) {
 		if (ms_pid_parse(pos[0], &pid, &e) < 0)
 			ms_die(prog, &e, MS_EXIT_ERROR);
@@ -384,7 +390,12 @@ int cmd_stap(int argc, char **argv)
 		ms_fatal(prog, "check the PID (ps -e)", "process %d: no such process", (int)pid);
 	int has_target = pid || cmd_string || cmd;
 	size_t len;
-	char *text = read_script(script, &len);
+	char *text = inline_script ? strdup(inline_script) : read_script(script, &len);
+	if (inline_script) {
+		if (!text)
+			ms_fatal(prog, NULL, "out of memory");
+		len = strlen(text);
+	}
 
 	struct ms_stap_translation tr = { 0 };
 	if (translate) {
@@ -452,7 +463,8 @@ int cmd_stap(int argc, char **argv)
 		bpf ? "--runtime=bpf" : "(module runtime)", bpf ? "5 s" : "30 s",
 		has_target ? "it ends with the target, or Ctrl-C" : "Ctrl-C ends it");
 	struct ms_staprun r = {
-		.script = script, .script_text = translate ? text : NULL, .script_text_len = len,
+		.script = inline_script ? "inline.stp" : script, .script_text = translate || inline_script ? text : NULL,
+		.script_text_len = len,
 		.script_args = pos, .nscript_args = npos, .pid = pid, .cmd = cmd, .cmd_string = cmd_string,
 		.bpf_tree = bpf ? ch.stap_tree : NULL, .tapset_dir = have_tapset ? tapset : NULL,
 		.stap_opts = stap_opts, .nstap_opts = nopts, .stop = &stop_requested,
@@ -467,7 +479,7 @@ int cmd_stap(int argc, char **argv)
 	if (r.swept[0])
 		fprintf(stderr, "%s: %s\n", prog, r.swept);
 	int rc = MS_EXIT_OK;
-	if (symbols && !r.maps)
+	if (symbols && !r.maps && has_target)
 		fprintf(stderr, "%s: --symbols: the target's maps were never read (no target, or it ended at once): "
 			"addresses printed as they are\n", prog);
 	if (sy.sr)
