@@ -67,9 +67,9 @@ static void usage(FILE *out)
 /* --list: each bundled script's header: "# NAME.stp -- what", "# Answers:", "# Runs:". */
 static int list_scripts(void)
 {
-	char dir[PATH_MAX];
-	if (ms_resource_path(MS_RES_STAP, "", dir, sizeof dir) < 0)
-		ms_fatal(prog, "reinstall memsleuth", "%s: bundled scripts not found", dir);
+	char where[PATH_MAX], dir[PATH_MAX];
+	if (ms_resource_path(MS_RES_STAP, "", where, sizeof where) < 0 || !realpath(where, dir))
+		ms_fatal(prog, "reinstall memsleuth", "%s: bundled scripts not found", where);
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0)
@@ -98,8 +98,10 @@ static int list_scripts(void)
 					in_answers = 1;
 					continue;
 				}
-				if (in_answers && line[1] == ' ' && strlen(p) && !strchr(p, ':')
-				    && strlen(answers) + strlen(p) + 2 < sizeof answers) {
+				/* a label is "Word:" right after "# " */
+				size_t w = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+				int label = w > 0 && p[w] == ':' && isupper((unsigned char)p[0]);
+				if (in_answers && !label && *p && strlen(answers) + strlen(p) + 2 < sizeof answers) {
 					strcat(answers, " ");
 					strcat(answers, p);
 					continue;
