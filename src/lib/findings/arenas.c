@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
 #include "probe/procfs.h"
@@ -310,8 +311,13 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 		goto out;
 	}
 	if (ms_libc_data_read(c, &maps, libc, &d) < 0) {
-		ms_err_set(e, ESRCH, "libc's data is unreadable", "check that the process still runs",
-			   "process %d", (int)o->pid);
+		if (!strcmp(c->r.ops->kind, "process"))
+			ms_err_set(e, ESRCH, "libc's data is unreadable", "check that the process still runs",
+				   "process %d", (int)o->pid);
+		else
+			ms_err_set(e, 0, "libc's data (main_arena, mp_) is not in the image",
+				   "take the core with anonymous and file-backed private memory (docs/postmortem.md)",
+				   "%s of process %d", c->r.ops->kind, (int)o->pid);
 		goto out;
 	}
 	uint64_t heur = ms_locate_main_arena(c, &d, &heaps);
@@ -455,6 +461,7 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 {
 	out->glibc_in_charge = 1;
 	out->residency = r->residency;
+	snprintf(out->source, sizeof out->source, "%s", r->ops->kind);
 	/* large: not on the stack */
 	struct ms_coll *c = calloc(1, sizeof *c);
 	if (!c)
@@ -562,13 +569,28 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 	out->pid = r->pid;
 	out->symbols_agree = -1;
 	char what[64];
-	snprintf(what, sizeof what, "%s image", r->ops ? r->ops->kind : "memory");
+	if (ms_core_info(r))
+		snprintf(what, sizeof what, "core of process %d", (int)r->pid);
+	else
+		snprintf(what, sizeof what, "%s image", r->ops ? r->ops->kind : "memory");
 	int rc = judge_libc(libc, what, o, out, e);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	struct ms_arenas_opts one = *o;
 	one.stop = 0;   /* nothing to freeze */
-	return collect(r, libc, &one, out, e);
+	const struct ms_core_info *ci = ms_core_info(r);
+	if (ci)
+		ms_core_missing_text(ci, out->missing, sizeof out->missing);
+	if (collect(r, libc, &one, out, e) < 0) {
+		if (!out->missing[0])
+			return -1;
+		/* a partial core: what stopped the reading is part of the
+		 * answer, not an error */
+		snprintf(out->inconsistency, sizeof out->inconsistency, "%s", e->msg);
+		out->snapshot_consistent = 0;
+	}
+	out->partial = out->missing[0] || !out->snapshot_consistent;
+	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)

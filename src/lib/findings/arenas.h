@@ -96,6 +96,9 @@ struct ms_arenas {
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
+	char     source[8];          /* what was read: "process", "core", "buffer" */
+	int      partial;            /* a core lacking memory the walk needed, or cut short */
+	char     missing[512];       /* what the core lacks, named ("" when whole) */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;

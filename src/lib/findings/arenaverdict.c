@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/causes_feed.h"
+#include "probe/remote.h"
 #include "util/size.h"
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
@@ -23,18 +24,33 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 {
 	char b[4][MS_SIZE_BUF], next[200];
 	memset(vs, 0, sizeof *vs);
+	if (!a->glibc_in_charge && a->partial) {
+		ms_verdict_add(vs, MS_PROBLEM, "", "The core is partial (%s): %s.", a->missing, a->inconsistency);
+		return;
+	}
 	if (!a->glibc_in_charge) {
 		snprintf(next, sizeof next, "memsleuth overview %d", (int)a->pid);
 		ms_verdict_add(vs, MS_INFO, next, "glibc arenas unused: %s is the allocator", a->allocator);
 		return;
 	}
 	const struct ms_arena_stat *T = &a->total;
+	int core = !strcmp(a->source, "core");
 	if (!a->snapshot_consistent)
-		ms_verdict_add(vs, MS_PROBLEM, a->stopped ? "" : "rerun with --stop for an exact snapshot",
+		ms_verdict_add(vs, MS_PROBLEM, a->stopped || core ? "" : "rerun with --stop for an exact snapshot",
 			       "The heap %s (%s); the figures cover what could be walked.",
+			       core ? (a->missing[0] ? "is not all in the core" : "in the core is corrupted") :
 			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
 			       a->inconsistency);
+	if (core && a->missing[0])
+		ms_verdict_add(vs, MS_NOTICE, "", "The core is partial: %s.", a->missing);
+	if (core && !a->n)
+		return;   /* nothing walked */
 	ms_causes_verdicts(c, vs);
+	if (core)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "Read from a core: resident bytes %s; RSS is not in a core, so no share of it is known.",
+			       a->residency == MS_RES_CORE_HOLES ? "from the core's holes (pages never present), approximate"
+			       : "unknown (a core with every page written, as gcore writes): every page counted, an upper bound");
 	int kept = 0;
 	for (int i = 0; i < c->n; i++)
 		kept |= c->v[i].kind != MS_CAUSE_IN_USE_UNACCOUNTED && c->v[i].kind != MS_CAUSE_MMAPPED_CHUNKS;

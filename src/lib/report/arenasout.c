@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/arenaverdict.h"
+#include "probe/remote.h"
 #include "report/causes_report.h"
 #include "report/overview_report.h"
 #include "report/table.h"
@@ -45,7 +46,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		ms_verdicts_text(&vs, out);
 		return;
 	}
-	fprintf(out, "process %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n", (int)a->pid,
+	fprintf(out, "%sprocess %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n",
+		!strcmp(a->source, "core") ? "core of " : "", (int)a->pid,
 		a->glibc_version, a->version_assumed ? " (assumed)" : "", a->n, a->n == 1 ? "" : "s",
 		a->main_arena, a->debuginfo_used ? "from debug symbols" : "found without symbols",
 		a->symbols_agree == 1 ? ", heuristic agrees" : a->symbols_agree == 0 ? ", HEURISTIC DIFFERS" : "");
@@ -58,6 +60,10 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	if (!a->snapshot_consistent)
 		fprintf(out, "  first problem: %s\n", a->inconsistency);
 	fprintf(out, "\n");
+	if (!a->n) {   /* a partial core: nothing walked, the verdicts say why */
+		ms_verdicts_text(&vs, out);
+		return;
+	}
 
 	static const char *const heads[] = { "ARENA", "HEAPS", "SYSTEM", "IN USE", "FREE", "TOP",
 					     "FREE RSS", "LARGEST", "TRIM", "FRAG", "THREADS" };
@@ -105,8 +111,14 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 
 	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
 	fprintf(out, "\ntrim prediction: malloc_trim(0) would release %s of resident memory "
-		"(%s from top of the main heap); RSS %s -> about %s\n", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]),
-		sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
+		"(%s from top of the main heap)", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]));
+	if (!strcmp(a->source, "process"))
+		fprintf(out, "; RSS %s -> about %s\n", sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
+	else
+		fprintf(out, "; residency %s\n", a->residency == MS_RES_CORE_HOLES ?
+			"from the core's holes (pages never present), approximate" :
+			a->residency == MS_RES_UNKNOWN ? "unknown (a core with every page written): an upper bound" :
+			ms_residency_name(a->residency));
 
 	fprintf(out, "\n");
 	ms_causes_text(&cs, out);
@@ -175,6 +187,9 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ki64(j, "pid", a->pid);
 	ms_json_kstr(j, "allocator", a->allocator);
 	ms_json_kbool(j, "glibc_in_charge", a->glibc_in_charge);
+	ms_json_kstr(j, "source", a->source);
+	ms_json_kbool(j, "partial", a->partial);
+	ms_json_kstr(j, "missing", a->missing[0] ? a->missing : NULL);
 	if (!a->glibc_in_charge) {
 		ms_verdicts_json(&vs, j);
 		return;
@@ -248,6 +263,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "trim_prediction_bytes", a->trim_prediction_bytes);
 	ms_json_ku64(j, "rss_after_trim_bytes", a->rss_bytes > a->trim_prediction_bytes ?
 		     a->rss_bytes - a->trim_prediction_bytes : 0);
+	ms_json_kstr(j, "residency", ms_residency_name(a->residency));
 	ms_json_kbool(j, "snapshot_consistent", a->snapshot_consistent);
 	ms_json_ki64(j, "attempts", a->attempts);
 	ms_json_kstr(j, "inconsistency", a->snapshot_consistent ? NULL : a->inconsistency);
@@ -261,7 +277,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 
 int ms_arenas_finding(const struct ms_arenas *a)
 {
-	if (!a->glibc_in_charge)
-		return 0;
+	if (!a->glibc_in_charge || a->partial)
+		return 0;   /* a partial core: what it holds was read (exit 0) */
 	return !a->snapshot_consistent || (a->rss_bytes && a->trim_prediction_bytes * 10 >= a->rss_bytes);
 }
