@@ -1,30 +1,23 @@
 #include "probe/staprun.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "probe/procfs.h"
+#include "probe/stapsweep.h"
 #include "util/subproc.h"
 
-#define DIR_PREFIX "memsleuth-stap."
 #define MAPS_MAX   (16u << 20)
 #define OUT_MAX    (64u << 20)    /* stap's output kept (and passed through) at most */
 
 extern char **environ;
-
-static const char *const uprobe_files[] = {
-	"/sys/kernel/tracing/uprobe_events", "/sys/kernel/debug/tracing/uprobe_events",
-};
 
 static double now_s(void)
 {
@@ -33,97 +26,31 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)f;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-/* nftw with FTW_PHYS: a symlink inside is removed, never followed. */
-static void remove_tree(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
-
-/* comm of a process, "" when gone. */
-static void proc_comm(pid_t pid, char *out, size_t len)
-{
-	char p[64];
-	out[0] = 0;
-	snprintf(p, sizeof p, "/proc/%d/comm", (int)pid);
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\n")] = 0;
-	fclose(f);
-}
-
-static int is_stap_tool(const char *comm)
-{
-	return !strcmp(comm, "stap") || !strcmp(comm, "stapbpf") || !strcmp(comm, "staprun")
-	    || !strcmp(comm, "stapio");
-}
-
-/* ppid and state from /proc/PID/stat (comm may hold spaces and parens). */
-static int proc_stat(pid_t pid, pid_t *ppid, char *state)
-{
-	char p[64], buf[1024];
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	char *rp = strrchr(buf, ')');
-	int pp;
-	if (!rp || sscanf(rp + 1, " %c %d", state, &pp) != 2)
-		return -1;
-	*ppid = pp;
-	return 0;
-}
-
 /* Gone, or a zombie waiting for stap to reap it. */
 static int target_ended(pid_t pid)
 {
 	pid_t pp;
 	char st;
-	return proc_stat(pid, &pp, &st) < 0 || st == 'Z' || st == 'X';
+	return ms_stapproc_stat(pid, &pp, &st) < 0 || st == 'Z' || st == 'X';
 }
 
 /* -c: the command stap started, the first descendant of stap that is not
  * a stap tool itself (stapbpf forks it and execs it once probes are in). */
-static pid_t find_command(pid_t stap)
+static int is_command(pid_t pid, void *arg)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	pid_t found = 0;
-	while (d && (de = readdir(d)) && !found) {
-		char *end;
-		long p = strtol(de->d_name, &end, 10);
-		if (*end || p <= 0)
-			continue;
-		pid_t cur = (pid_t)p, pp;
-		char st, comm[64];
-		/* is stap an ancestor? (bounded: a few levels at most matter) */
-		int hops = 0, below = 0;
-		for (pid_t a = cur; hops < 8 && proc_stat(a, &pp, &st) == 0 && pp > 1; hops++, a = pp)
-			if (pp == stap) {
-				below = 1;
-				break;
-			}
-		proc_comm(cur, comm, sizeof comm);
-		if (below && comm[0] && !is_stap_tool(comm))
-			found = cur;
-	}
-	if (d)
-		closedir(d);
-	return found;
+	pid_t stap = *(pid_t *)arg, a = pid, pp;
+	char st, comm[64];
+	int below = 0;
+	/* is stap an ancestor?  (a few levels at most: stap, stapbpf, a shell) */
+	for (int hops = 0; hops < 8 && !below && ms_stapproc_stat(a, &pp, &st) == 0 && pp > 1; hops++, a = pp)
+		below = pp == stap;
+	if (!below)
+		return 0;
+	ms_stapproc_comm(pid, comm, sizeof comm);
+	return comm[0] && !ms_stapproc_is_tool(comm);
 }
+
+static pid_t find_command(pid_t stap) { return ms_stapproc_scan(is_command, &stap); }
 
 static void sample_maps(struct ms_staprun *r)
 {
@@ -200,25 +127,15 @@ static void tick(struct ms_child *c, void *arg)
 	}
 }
 
-/* The child of stap named comm (stapbpf), 0 when none. */
-static pid_t stap_child(pid_t stap, const char *want)
+/* stap's child stapbpf, 0 when none. */
+static int is_stapbpf_of(pid_t pid, void *arg)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	pid_t found = 0;
-	while (d && (de = readdir(d)) && !found) {
-		char *end, comm[64], st;
-		long p = strtol(de->d_name, &end, 10);
-		pid_t pp;
-		if (*end || p <= 0 || proc_stat((pid_t)p, &pp, &st) < 0 || pp != stap)
-			continue;
-		proc_comm((pid_t)p, comm, sizeof comm);
-		if (!strcmp(comm, want))
-			found = (pid_t)p;
-	}
-	if (d)
-		closedir(d);
-	return found;
+	pid_t pp;
+	char st, comm[64];
+	if (ms_stapproc_stat(pid, &pp, &st) < 0 || pp != *(pid_t *)arg)
+		return 0;
+	ms_stapproc_comm(pid, comm, sizeof comm);
+	return !strcmp(comm, "stapbpf");
 }
 
 /* Stopping a run: stapbpf (which ignores SIGINT when stap starts it) gets
@@ -230,7 +147,7 @@ static pid_t stap_child(pid_t stap, const char *want)
 static void on_stop(void *arg)
 {
 	struct watch *w = arg;
-	pid_t bpf = stap_child(w->c->pid, "stapbpf");
+	pid_t stap = w->c->pid, bpf = ms_stapproc_scan(is_stapbpf_of, &stap);
 	if (bpf > 0)
 		kill(bpf, SIGTERM);
 	else
@@ -315,7 +232,7 @@ static void env_free(char **env)
 	if (!env)
 		return;
 	for (size_t i = 0; env[i]; i++)
-		if (!strncmp(env[i], "MEMSLEUTH_", 10) || (!strncmp(env[i], "TMPDIR=", 7) && strstr(env[i], DIR_PREFIX))
+		if (!strncmp(env[i], "MEMSLEUTH_", 10) || (!strncmp(env[i], "TMPDIR=", 7) && strstr(env[i], MS_STAP_DIR_PREFIX))
 		    || (!strncmp(env[i], "LD_PRELOAD=", 11) && strstr(env[i], "memlock_shim")))
 			free(env[i]);
 	free(env);
@@ -363,11 +280,11 @@ int ms_staprun_run(struct ms_staprun *r, struct ms_err *e)
 		return ms_err_set(e, errno, NULL, "give the script's path", "%s", r->script);
 	if (!getcwd(cwd, sizeof cwd))
 		return ms_err_set(e, errno, NULL, NULL, "current directory");
-	snprintf(dir, sizeof dir, "/tmp/" DIR_PREFIX "%d.XXXXXX", (int)getpid());
+	snprintf(dir, sizeof dir, "/tmp/" MS_STAP_DIR_PREFIX "%d.XXXXXX", (int)getpid());
 	if (!mkdtemp(dir))
 		return ms_err_set(e, errno, NULL, "check /tmp", "stap work directory");
 	if (r->script_text && write_script(r, dir, script, sizeof script, e) < 0) {
-		remove_tree(dir);
+		ms_stap_remove_tree(dir);
 		return -1;
 	}
 	char *cmd = (r->cmd || r->cmd_string) ? command_string(r) : NULL;
@@ -436,7 +353,7 @@ int ms_staprun_run(struct ms_staprun *r, struct ms_err *e)
 		ms_child_free(&c);
 	}
 out:
-	remove_tree(dir);
+	ms_stap_remove_tree(dir);
 	/* stapbpf removes its uprobes when it ends normally; a SIGKILL on
 	 * its way out (after the grace period) may have left some */
 	char swept[256];
@@ -453,147 +370,3 @@ void ms_staprun_free(struct ms_staprun *r)
 	r->maps = NULL;
 }
 
-/* Is pid a running memsleuth (the owner of a work directory)? */
-static int owner_alive(pid_t pid)
-{
-	char comm[64];
-	proc_comm(pid, comm, sizeof comm);
-	return comm[0] && strcmp(comm, "memsleuth") == 0;
-}
-
-/* Does /proc/PID/NAME (NUL-separated strings) hold needle? */
-static int proc_strings_have(long pid, const char *name, const char *needle)
-{
-	char p[64], *text = NULL;
-	size_t len = 0;
-	struct ms_err e;
-	snprintf(p, sizeof p, "/proc/%ld/%s", pid, name);
-	if (ms_read_file(p, &text, &len, 1u << 20, &e) < 0) {
-		free(text);
-		return 0;
-	}
-	int found = memmem(text, len, needle, strlen(needle)) != NULL;
-	free(text);
-	return found;
-}
-
-/* The stap processes of a run in work directory dir: stap's environment
- * names it (TMPDIR), stapbpf's arguments (its .bo), or they run in it. */
-static size_t procs_in(const char *dir, pid_t *out, size_t max)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	size_t n = 0;
-	char tmpdir[PATH_MAX + 8];
-	snprintf(tmpdir, sizeof tmpdir, "TMPDIR=%s", dir);
-	while (d && (de = readdir(d)) && n < max) {
-		char *end, p[64], link[PATH_MAX], comm[64];
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		proc_comm((pid_t)pid, comm, sizeof comm);
-		if (!is_stap_tool(comm))
-			continue;
-		snprintf(p, sizeof p, "/proc/%ld/cwd", pid);
-		ssize_t l = readlink(p, link, sizeof link - 1);
-		link[l > 0 ? l : 0] = 0;
-		if ((l > 0 && !strncmp(link, dir, strlen(dir))) || proc_strings_have(pid, "cmdline", dir)
-		    || proc_strings_have(pid, "environ", tmpdir))
-			out[n++] = (pid_t)pid;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-static int any_stapbpf(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int found = 0;
-	while (d && (de = readdir(d)) && !found) {
-		char *end, comm[64];
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		proc_comm((pid_t)pid, comm, sizeof comm);
-		found = !strcmp(comm, "stapbpf");
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-/* Remove uprobes/stapprobe_* events; returns how many. */
-static int sweep_uprobes(void)
-{
-	int removed = 0;
-	for (size_t f = 0; f < sizeof uprobe_files / sizeof uprobe_files[0]; f++) {
-		char *text = NULL, *save = NULL;
-		size_t len = 0;
-		struct ms_err e;
-		if (ms_read_file(uprobe_files[f], &text, &len, 1u << 20, &e) < 0) {
-			free(text);
-			continue;
-		}
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			/* "p:uprobes/stapprobe_1_0 /lib/...:0x..." */
-			char *name = strchr(line, ':'), *sp;
-			if (!name || !(sp = strchr(name, ' ')))
-				continue;
-			*sp = 0;
-			if (!strstr(name, "/stapprobe_"))
-				continue;
-			int fd = open(uprobe_files[f], O_WRONLY | O_APPEND | O_CLOEXEC);
-			char cmdline[300];
-			int l = snprintf(cmdline, sizeof cmdline, "-%s\n", name);
-			if (fd >= 0 && l > 0 && l < (int)sizeof cmdline && write(fd, cmdline, (size_t)l) == l)
-				removed++;
-			if (fd >= 0)
-				close(fd);
-		}
-		free(text);
-		if (removed)
-			break;   /* the same list under both mounts */
-	}
-	return removed;
-}
-
-void ms_stap_sweep(char *what, size_t len)
-{
-	DIR *d = opendir("/tmp");
-	struct dirent *de;
-	int dirs = 0, killed = 0;
-	what[0] = 0;
-	while (d && (de = readdir(d))) {
-		if (strncmp(de->d_name, DIR_PREFIX, strlen(DIR_PREFIX)))
-			continue;
-		char path[PATH_MAX], *end;
-		long owner = strtol(de->d_name + strlen(DIR_PREFIX), &end, 10);
-		struct stat st;
-		snprintf(path, sizeof path, "/tmp/%s", de->d_name);
-		/* ours only: a directory (not a link) of our uid, named by a pid
-		 * that is no longer a memsleuth */
-		if (*end != '.' || owner <= 0 || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()
-		    || owner_alive((pid_t)owner))
-			continue;
-		pid_t procs[64];
-		size_t n = procs_in(path, procs, 64);
-		killed += (int)n;
-		for (size_t i = 0; i < n; i++)   /* stapbpf ends (uprobes removed) on SIGTERM, stap on SIGINT */
-			kill(procs[i], SIGTERM);
-		for (int i = 0; i < 100 && n && procs_in(path, procs, 64); i++)
-			usleep(100000);
-		n = procs_in(path, procs, 64);
-		for (size_t i = 0; i < n; i++)
-			kill(procs[i], SIGKILL);
-		remove_tree(path);
-		dirs++;
-	}
-	if (d)
-		closedir(d);
-	int ev = any_stapbpf() ? 0 : sweep_uprobes();
-	if (dirs || ev)
-		snprintf(what, len, "removed what an earlier run left: %d work director%s, %d uprobe event%s%s",
-			 dirs, dirs == 1 ? "y" : "ies", ev, ev == 1 ? "" : "s", killed ? " (its stap still ran: stopped)" : "");
-}

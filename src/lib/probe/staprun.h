@@ -7,7 +7,7 @@
  * its uprobes), the directory removed, stale uprobe events swept.
  * A memsleuth killed with SIGKILL leaves its directory (named after its
  * pid) and maybe stap itself (its TMPDIR names the directory): the next
- * run's ms_stap_sweep() ends them. */
+ * run's ms_stap_sweep() (probe/stapsweep.h) ends them. */
 #ifndef MS_STAPRUN_H
 #define MS_STAPRUN_H
 
@@ -48,12 +48,5 @@ struct ms_staprun {
 /* Run to completion.  -1 with e when stap could not start at all. */
 int  ms_staprun_run(struct ms_staprun *r, struct ms_err *e);
 void ms_staprun_free(struct ms_staprun *r);
-
-/* End what a killed memsleuth left: the stap processes of a work
- * directory /tmp/memsleuth-stap.PID.* whose PID is no longer a memsleuth
- * get SIGTERM then SIGKILL, the directories are removed; stap
- * uprobe events (uprobes/stapprobe_*) are removed when no stapbpf runs.
- * Writes a one-line summary into what ("" when nothing was left). */
-void ms_stap_sweep(char *what, size_t len);
 
 #endif
