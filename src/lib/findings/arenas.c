@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "findings/tcacheowner.h"
 #include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
@@ -23,6 +24,15 @@ const char *ms_chunk_kind_name(enum ms_chunk_kind k)
 {
 	static const char *const n[] = { "in_use", "tcache", "fast", "unsorted", "small", "large", "top" };
 	return k < MS_CK__N ? n[k] : "?";
+}
+
+const char *ms_chunk_flags_str(unsigned flags, char buf[48])
+{
+	snprintf(buf, 48, "%s%s%s%s", flags & 1 ? "PREV_INUSE" : "", (flags & 1) && (flags & 6) ? "|" : "",
+		 flags & 2 ? ((flags & 4) ? "IS_MMAPPED|" : "IS_MMAPPED") : "", flags & 4 ? "NON_MAIN_ARENA" : "");
+	if (!buf[0])
+		snprintf(buf, 48, "-");
+	return buf;
 }
 
 static double now_ms(void)
@@ -44,7 +54,7 @@ static int read_maps(pid_t pid, struct ms_maps *maps, struct ms_err *e)
 	return rc;
 }
 
-static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t arena)
+static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t arena, int seek)
 {
 	if (c->nrng == c->caprng) {
 		size_t cap = c->caprng ? c->caprng * 2 : 16;
@@ -54,7 +64,7 @@ static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t are
 		c->rng = nv;
 		c->caprng = cap;
 	}
-	c->rng[c->nrng++] = (struct ms_range){ start, end, arena };
+	c->rng[c->nrng++] = (struct ms_range){ .start = start, .end = end, .arena = arena, .seek = seek };
 	return 0;
 }
 
@@ -111,6 +121,14 @@ static void reset_attempt(struct ms_coll *c)
 	memset(&o->hist, 0, sizeof o->hist);
 	o->chunks_walked = 0;
 	o->inconsistency[0] = 0;
+	o->nlists = o->corrupt_lists = 0;
+	o->noncontiguous = 0;
+	for (size_t k = 0; k < c->nrng; k++) {
+		free(c->rng[k].starts);
+		free(c->rng[k].used);
+		free(c->rng[k].kinds);
+	}
+	c->main_brk_end = 0;
 	c->nrng = c->ncache = c->ntc = 0;
 	c->bad = 0;
 	ms_rcache_reset(&c->rc);
@@ -186,17 +204,37 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 			ms_coll_problem(c, "main arena top %#llx unreadable", (unsigned long long)s->top_address);
 			continue;
 		}
-		uint64_t start = (o->mp.sbrk_base + 15) & ~15ull, end = s->top_address + (topsz & ~7ull);
-		const struct ms_mapping *m = ms_maps_find(maps, start);
-		if (!o->mp.sbrk_base || !m || end > m->end || end < start) {
-			ms_coll_problem(c, "main arena is not one brk heap (sbrk_base %#llx, top %#llx): not walked",
-					(unsigned long long)o->mp.sbrk_base, (unsigned long long)s->top_address);
+		/* overflow-safe: the top's size is checked by the walk */
+		uint64_t start = (o->mp.sbrk_base + 15) & ~15ull, top = s->top_address;
+		uint64_t end = (topsz & ~7ull) > UINT64_MAX - top ? UINT64_MAX : top + (topsz & ~7ull);
+		const struct ms_mapping *m = ms_maps_find(maps, start), *tm = ms_maps_find(maps, top);
+		if (!o->mp.sbrk_base || !m || !tm || top < start) {
+			ms_coll_problem(c, "main arena's heap not found (sbrk_base %#llx, top %#llx): not walked",
+					(unsigned long long)o->mp.sbrk_base, (unsigned long long)top);
 			continue;
 		}
+		/* the break is where the brk mapping ends: systrim needs it at
+		 * the top's end */
+		if (!strcmp(tm->path, "[heap]"))
+			c->main_brk_end = tm->end;
 		s->heaps = 1;
 		s->reserved = m->end - m->start;
 		s->committed = s->reserved;
-		add_range(c, start, end, i);
+		if (tm == m) {
+			/* one mapping; segments past foreign sbrk areas are found
+			 * by the walk from the fenceposts */
+			add_range(c, start, end < m->end ? end : m->end, i, 0);
+			continue;
+		}
+		/* The heap continues in another mapping (MORECORE failed:
+		 * sysmalloc's mmap fallback): the brk part up to its fenceposts,
+		 * then the mapping holding the top, its segment start sought. */
+		s->heaps = 2;
+		o->noncontiguous = 1;
+		s->reserved += tm->end - tm->start;
+		s->committed = s->reserved;
+		add_range(c, start, m->end, i, 0);
+		add_range(c, tm->start, end < tm->end ? end : tm->end, i, 1);
 	}
 	for (size_t k = 0; k < h->n; k++) {
 		const struct ms_arena_heap *hp = &h->v[k];
@@ -215,7 +253,31 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		o->v[i].committed += hp->rw_end - hp->start;
 		/* bound by the mapping, not heap_info.size: the heap may grow
 		 * (grow_heap) between reading heap_info and walking it */
-		add_range(c, start, hp->rw_end, i);
+		add_range(c, start, hp->rw_end, i, 0);
+	}
+	ms_coll_ranges_sort(c);
+	/* overlapping ranges (a heap's mapping claimed twice): keep the first */
+	for (size_t k = 1; k < c->nrng; k++)
+		if (c->rng[k].start < c->rng[k - 1].end) {
+			ms_coll_problem(c, "heap ranges overlap at %#llx", (unsigned long long)c->rng[k].start);
+			memmove(&c->rng[k], &c->rng[k + 1], (c->nrng - k - 1) * sizeof *c->rng);
+			c->nrng--;
+			k--;
+		}
+	/* The walk's chunk-start bitmaps (one bit per 16 bytes) and the
+	 * list map (two): at most 1/32 of the heaps' size, calloc'ed so that
+	 * what is never marked is never touched. */
+	for (size_t k = 0; k < c->nrng; k++) {
+		size_t words = (size_t)((c->rng[k].end - c->rng[k].start) / 16 / 64 + 1);
+		c->rng[k].starts = calloc(words, 8);
+		c->rng[k].used = calloc(words, 8);
+		c->rng[k].kinds = calloc(words * 2, 8);
+		if (!c->rng[k].starts || !c->rng[k].used || !c->rng[k].kinds) {
+			free(c->rng[k].starts);
+			free(c->rng[k].used);
+			free(c->rng[k].kinds);
+			c->rng[k].starts = c->rng[k].used = c->rng[k].kinds = NULL;
+		}
 	}
 	return 0;
 }
@@ -268,28 +330,34 @@ static void sum_totals(struct ms_arenas *o)
 	o->trim_prediction_bytes = t->trim_bytes;
 }
 
-/* Lists the walk must agree with: every fastbin and unsorted node was
- * seen by the walk as such. */
+/* The walk and the lists must agree: every free chunk the walk found in
+ * a kind is in a list of that kind (unless a list of it is already
+ * flagged corrupt, which explains the difference). */
 static void crosscheck_lists(struct ms_coll *c)
 {
-	for (size_t i = 0; i < c->out->n; i++) {
-		struct ms_arena_stat *s = &c->out->v[i];
-		uint64_t fast = 0, uns = 0;
-		for (int b = 0; b < MS_NFASTBINS; b++)
-			fast += s->fast[b].count;
-		for (size_t k = 0; k < c->ncache; k++) {
-			const struct ms_range *rg = ms_coll_range(c, c->cache[k].addr, 16);
-			if (rg && rg->arena == i && c->cache[k].kind == MS_CK_UNSORTED)
-				uns++;
+	struct ms_arenas *o = c->out;
+	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_stat *s = &o->v[i];
+		uint64_t listed[MS_CK__N] = { 0 };
+		int corrupt[MS_CK__N] = { 0 };
+		for (size_t k = 0; k < o->nlists; k++) {
+			const struct ms_list *l = &o->lists[k];
+			if (l->kind == MS_CK_TCACHE || l->owner != s->address)
+				continue;
+			int kind = l->kind == MS_CK_LARGE ? MS_CK_SMALL : (int)l->kind;
+			listed[kind] += l->count;
+			corrupt[kind] |= l->corrupt;
 		}
-		if (fast != s->kind_chunks[MS_CK_FAST])
-			ms_coll_problem(c, "arena %#llx: %llu chunks in fastbins, %llu found by the walk",
-					(unsigned long long)s->address, (unsigned long long)fast,
-					(unsigned long long)s->kind_chunks[MS_CK_FAST]);
-		if (uns != s->kind_chunks[MS_CK_UNSORTED])
-			ms_coll_problem(c, "arena %#llx: %llu chunks in the unsorted bin, %llu free ones found by the walk",
-					(unsigned long long)s->address, (unsigned long long)uns,
-					(unsigned long long)s->kind_chunks[MS_CK_UNSORTED]);
+		static const char *const what[MS_CK__N] = { [MS_CK_FAST] = "fastbins",
+			[MS_CK_UNSORTED] = "the unsorted bin", [MS_CK_SMALL] = "small and large bins" };
+		uint64_t walked[MS_CK__N] = { [MS_CK_FAST] = s->kind_chunks[MS_CK_FAST],
+			[MS_CK_UNSORTED] = s->kind_chunks[MS_CK_UNSORTED],
+			[MS_CK_SMALL] = s->kind_chunks[MS_CK_SMALL] + s->kind_chunks[MS_CK_LARGE] };
+		for (int k = MS_CK_FAST; k <= MS_CK_SMALL; k++)
+			if (!corrupt[k] && listed[k] != walked[k])
+				ms_coll_problem(c, "arena %#llx: %llu chunks in %s, %llu found by the walk",
+						(unsigned long long)s->address, (unsigned long long)listed[k], what[k],
+						(unsigned long long)walked[k]);
 	}
 }
 
@@ -322,11 +390,15 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	}
 	uint64_t heur = ms_locate_main_arena(c, &d, &heaps);
 	uint64_t main_arena = sym_arena ? sym_arena : heur;
+	o->heuristic_arena = heur;
 	o->symbols_agree = sym_arena ? heur == sym_arena : -1;
 	if (!main_arena) {
+		/* a process creating its first threads links new arenas into
+		 * the ring while we read it: worth another attempt */
 		ms_err_set(e, 0, "main_arena not found in libc's data",
 			   "install the libc debug symbols (libc6-dbg) or pass --assume-version if the version is wrong",
 			   "process %d", (int)o->pid);
+		rc = 1;
 		goto out;
 	}
 	o->main_arena = main_arena;
@@ -357,15 +429,22 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 			goto out;
 		}
 	ms_resmap_sort(&c->res);
+	/* arena by arena: its free lists (which the walk needs to tell
+	 * fastbin and unsorted chunks), then its heaps, from one read */
 	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_buf ab;
+		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
-		ms_walk_unsorted(c, i);
+		ms_walk_bins(c, i);
+		for (size_t k = 0; k < c->nrng; k++)
+			if (c->rng[k].arena == i)
+				ms_walk_range(c, &c->rng[k]);
+		ms_arena_unbuffer(c, &ab);
 	}
-	ms_coll_cache_sort(c);
-	for (size_t k = 0; k < c->nrng; k++)
-		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
+	ms_check_lists(c);
 	crosscheck_lists(c);
+	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
 	rc = 0;
 out:
@@ -377,7 +456,6 @@ out:
 
 static void emit_chunks(struct ms_coll *c)
 {
-	ms_coll_cache_sort(c);
 	c->emit_only = 1;
 	for (size_t k = 0; k < c->nrng; k++)
 		ms_walk_range(c, &c->rng[k]);
@@ -495,16 +573,39 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 		out->stopped = 1;
 		t0 = now_ms();
 	}
+	char first[sizeof out->inconsistency] = "";
 	for (int i = 0; i < tries; i++) {
 		double w0 = now_ms();
 		out->attempts = i + 1;
-		if (attempt(c, libc, sym_arena, sym_mp, e) < 0)
+		int ar = attempt(c, libc, sym_arena, sym_mp, e);
+		if (ar < 0 || (ar > 0 && i + 1 == tries))
 			goto thaw;
+		if (ar > 0) {
+			struct timespec pause = { 0, 20 * 1000 * 1000 };
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		out->walk_ms = now_ms() - w0;
 		if (!c->bad)
 			break;
+		/* the same damage twice: the heap is corrupted, more attempts
+		 * would only repeat it; different damage: it is changing */
+		if (first[0] && !strcmp(first, out->inconsistency)) {
+			out->damage = MS_DAMAGE_CORRUPTED;
+			break;
+		}
+		out->damage = first[0] ? MS_DAMAGE_CHANGING : MS_DAMAGE_CORRUPTED;
+		snprintf(first, sizeof first, "%s", out->inconsistency);
 	}
+	if (!c->bad)
+		out->damage = MS_DAMAGE_NONE;
+	/* a frozen target cannot change under the walk */
+	else if (o->stop)
+		out->damage = MS_DAMAGE_CORRUPTED;
 	out->snapshot_consistent = !c->bad;
+	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
+	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
+		out->tcache_chunk[k] = c->tc[k].chunk;
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -521,6 +622,11 @@ thaw:
 close_all:
 	ms_rcache_free(&c->rc);
 free_c:
+	for (size_t k = 0; k < c->nrng; k++) {
+		free(c->rng[k].starts);
+		free(c->rng[k].used);
+		free(c->rng[k].kinds);
+	}
 	ms_resmap_free(&c->res);
 	free(c->state);
 	free(c->rng);
@@ -528,11 +634,8 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	free(c);
-	if (rc < 0) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-	}
+	if (rc < 0)
+		ms_arenas_free(out);
 	return rc;
 }
 
@@ -557,6 +660,8 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
+		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -590,12 +695,22 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 		out->snapshot_consistent = 0;
 	}
 	out->partial = out->missing[0] || !out->snapshot_consistent;
+	if (out->tcache_chunk)
+		ms_tcache_attribute(r, libc, out);
 	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)
 {
+	free(a->tcache_chunk);
+	free(a->tcache_tid);
+	a->tcache_chunk = NULL;
+	a->tcache_tid = NULL;
 	free(a->v);
+	free(a->lists);
+	free(a->mmapped);
 	a->v = NULL;
-	a->n = 0;
+	a->lists = NULL;
+	a->mmapped = NULL;
+	a->n = a->nlists = a->nmmapped = 0;
 }

@@ -20,11 +20,24 @@ enum ms_chunk_kind {
 	MS_CK_LARGE, MS_CK_TOP, MS_CK__N
 };
 const char *ms_chunk_kind_name(enum ms_chunk_kind k);
+/* "PREV_INUSE|NON_MAIN_ARENA" (or "-") for a size field's flag bits, into buf. */
+const char *ms_chunk_flags_str(unsigned flags, char buf[48]);
 
 #define MS_HIST_BUCKETS 24   /* chunk sizes by power of two: <=32 B .. >=128 MiB */
 
 struct ms_bin_stat {
 	uint64_t count, bytes, min, max;
+};
+
+/* One in-use chunk that stands between free memory and its heap's top:
+ * while it lives, the free memory below it cannot join the top, so
+ * neither free() nor systrim gives it back (malloc_trim's madvise of free
+ * pages aside). */
+#define MS_PINS_MAX 8
+struct ms_pin {
+	uint64_t address;        /* chunk address */
+	uint64_t size;           /* chunk size, bytes */
+	uint64_t pinned;         /* free bytes between the free memory it blocks and itself */
 };
 
 struct ms_arena_stat {
@@ -48,6 +61,35 @@ struct ms_arena_stat {
 	struct ms_bin_stat fast[MS_NFASTBINS];
 	struct ms_bin_stat bins[MS_NBINS];        /* [1] unsorted, [2..63] small, [64..126] large */
 	struct ms_bin_stat tcache[MS_TCACHE_BINS];/* chunks in this arena's heaps */
+	uint64_t segments;           /* main heap: segments between fenceposts (1 = contiguous) */
+	int      top_at_brk;         /* main arena: the break is at top's end (systrim can cut) */
+	/* In-use chunks between the last stretch of free memory of at least
+	 * mp_.trim_threshold and the top of the heap holding the top: the
+	 * first MS_PINS_MAX of them, their count and bytes, and the free
+	 * bytes below them. */
+	struct ms_pin pins[MS_PINS_MAX];
+	size_t   npins;
+	uint64_t pin_chunks, pin_bytes, pinned_free_bytes;
+};
+
+/* A free list as glibc links it, checked node by node: bounds, size,
+ * alignment, both links (doubly linked bins), cycles, and that each
+ * entry is a chunk the heap walk found (not inside another chunk). */
+struct ms_list {
+	uint64_t owner;              /* arena address, or the tcache_perthread_struct chunk */
+	uint32_t kind;               /* enum ms_chunk_kind: TCACHE, FAST, UNSORTED, SMALL, LARGE */
+	uint32_t index;              /* tcache or fastbin index, or bin index (1..126) */
+	uint64_t expected;           /* tcache: the count glibc keeps; else 0 */
+	uint64_t count, bytes;       /* entries accepted */
+	int      corrupt;
+	uint64_t bad_address;        /* the node at fault (when corrupt) */
+	char     reason[160];
+};
+
+enum ms_damage {
+	MS_DAMAGE_NONE,              /* snapshot consistent */
+	MS_DAMAGE_CORRUPTED,         /* two snapshots (or a frozen one) show the same damage */
+	MS_DAMAGE_CHANGING,          /* snapshots differ: the heap moved under the walk */
 };
 
 struct ms_mp {
@@ -64,9 +106,16 @@ struct ms_hist {
 	uint64_t free_chunks[MS_HIST_BUCKETS], free_bytes[MS_HIST_BUCKETS];
 };
 
-/* Called for every chunk in address order when set (--chunks).  Return
- * non-zero to stop listing (the statistics are complete regardless). */
-typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size,
+/* The flag bits of a chunk's size field (malloc.c). */
+#define MS_PREV_INUSE      1u
+#define MS_IS_MMAPPED      2u
+#define MS_NON_MAIN_ARENA  4u
+
+/* Called for every chunk in address order when set (--chunks, --address):
+ * arena index, chunk address, size, the size field's flag bits (MS_PREV_INUSE
+ * ...) and the kind.  Return non-zero to stop listing (the statistics are
+ * complete regardless). */
+typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags,
 			   enum ms_chunk_kind kind);
 
 struct ms_arenas_opts {
@@ -86,6 +135,7 @@ struct ms_arenas {
 	int      version_assumed;
 	int      debuginfo_used;     /* main_arena/mp_ from the debug file's symbols */
 	int      symbols_agree;      /* -1 not checked, 0 heuristic differs, 1 agrees */
+	uint64_t heuristic_arena;    /* main_arena as found without symbols (0: not found) */
 	uint64_t main_arena;
 	struct ms_mp mp;
 	struct ms_arena_stat *v;
@@ -94,14 +144,24 @@ struct ms_arenas {
 	struct ms_hist hist;
 	size_t   tcaches;            /* tcache_perthread_structs found */
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
+	struct ms_mmapped { uint64_t address, size; } *mmapped; /* the mmapped chunks found mapped */
+	size_t   nmmapped;
+	uint64_t mmapped_found_bytes;
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
+	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
+	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
+	char     tcache_attribution[200]; /* how they were attributed, or why not */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;
+	enum ms_damage damage;       /* when not consistent: corrupted or changing */
+	struct ms_list *lists;       /* every non-empty or corrupt free list */
+	size_t   nlists, corrupt_lists;
+	int      noncontiguous;      /* main heap in more than one segment */
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */

@@ -12,6 +12,25 @@ double ms_arena_fragmentation(const struct ms_arena_stat *s)
 	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
 }
 
+const char *ms_damage_name(enum ms_damage d)
+{
+	return d == MS_DAMAGE_CORRUPTED ? "corrupted" : d == MS_DAMAGE_CHANGING ? "changing" : "none";
+}
+
+void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
+{
+	char b[3][MS_SIZE_BUF];
+	buf[0] = 0;
+	if (!s->npins)
+		return;
+	const struct ms_pin *p = &s->pins[0];
+	int n = snprintf(buf, len, "1 live chunk of %s at %#llx pins %s", ms_size_fmt(p->size, b[0]),
+			 (unsigned long long)p->address, ms_size_fmt(p->pinned, b[1]));
+	if (s->pin_chunks > 1 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %llu more live chunks (%s) stand between it and the top",
+			 (unsigned long long)(s->pin_chunks - 1), ms_size_fmt(s->pin_bytes - p->size, b[2]));
+}
+
 void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 {
 	struct ms_cause_facts f;
@@ -35,12 +54,25 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 	}
 	const struct ms_arena_stat *T = &a->total;
 	int core = !strcmp(a->source, "core");
-	if (!a->snapshot_consistent)
-		ms_verdict_add(vs, MS_PROBLEM, a->stopped || core ? "" : "rerun with --stop for an exact snapshot",
-			       "The heap %s (%s); the figures cover what could be walked.",
-			       core ? (a->missing[0] ? "is not all in the core" : "in the core is corrupted") :
-			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
+	char lists[200];
+	snprintf(lists, sizeof lists, "memsleuth arenas %d --bins --lists", (int)a->pid);
+	if (core && !a->snapshot_consistent)
+		ms_verdict_add(vs, MS_PROBLEM, "",
+			       "The heap %s (%s); the figures cover what could be walked and are unreliable.",
+			       a->missing[0] ? "is not all in the core" : "in the core is corrupted", a->inconsistency);
+	else if (a->damage == MS_DAMAGE_CHANGING)
+		ms_verdict_add(vs, MS_PROBLEM, "rerun with --stop for an exact snapshot",
+			       "The heap changed under the walk (snapshots differ; last: %s); the figures are unreliable.",
 			       a->inconsistency);
+	else if (!a->snapshot_consistent)
+		ms_verdict_add(vs, MS_PROBLEM, lists,
+			       "The heap is corrupted (%s): %s; %zu list%s flagged, the figures cover what could be walked and are unreliable.",
+			       a->stopped ? "in a frozen snapshot" : "the same damage in two snapshots",
+			       a->inconsistency, a->corrupt_lists, a->corrupt_lists == 1 ? "" : "s");
+	if (a->noncontiguous)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "The main heap is non-contiguous (%llu segments): the break moved under glibc (a foreign sbrk, or brk failed and the heap went on in mmapped memory); this is not corruption.",
+			       (unsigned long long)(a->n ? a->v[0].segments : 0));
 	if (core && a->missing[0])
 		ms_verdict_add(vs, MS_NOTICE, "", "The core is partial: %s.", a->missing);
 	if (core && !a->n)

@@ -200,25 +200,14 @@ static const struct fmap *file_at(const struct core *c, uint64_t addr)
 static int add_map(struct ms_maps *out, uint64_t start, uint64_t end, const char *perms,
 		   uint64_t offset, int file, const char *path)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct ms_mapping *nv = realloc(out->v, cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		out->v = nv;
-		out->cap = cap;
-	}
-	struct ms_mapping *m = &out->v[out->n];
-	memset(m, 0, sizeof *m);
-	m->start = start;
-	m->end = end;
-	m->offset = offset;
-	m->inode = file;   /* the core does not record inodes: 1 marks a file */
-	snprintf(m->perms, sizeof m->perms, "%s", perms);
-	m->path = strdup(path);
-	if (!m->path)
+	struct ms_mapping m = { .start = start, .end = end, .offset = offset,
+				/* the core does not record inodes: 1 marks a file */
+				.inode = (uint64_t)file, .path = strdup(path) };
+	snprintf(m.perms, sizeof m.perms, "%s", perms);
+	if (!m.path || ms_maps_push(out, &m) < 0) {
+		free(m.path);
 		return -1;
-	out->n++;
+	}
 	return 0;
 }
 
@@ -230,7 +219,7 @@ static int cmp_map(const void *x, const void *y)
 
 /* The kernel's labels are not in a core; the ones findings rely on are
  * put back: [stack] (holds the main thread's stack pointer), [vdso]
- * (AT_SYSINFO_EHDR), [vsyscall], and [heap]: the first anonymous
+ * (AT_SYSINFO_EHDR), [vvar] below it, [vsyscall], and [heap]: the first anonymous
  * read-write mapping above the executable's last mapping that does not
  * touch it (the one touching it is the executable's .bss); with no gap
  * (no address randomisation) the touching one. */
@@ -272,6 +261,22 @@ static void label(const struct core *c, struct ms_maps *out)
 	}
 	if (heap == (size_t)-1)
 		heap = touching;
+	/* [vvar] (and [vvar_vclock]): read-only anonymous pages right below [vdso] */
+	for (size_t i = 0; c->vdso && i < out->n; i++) {
+		if (out->v[i].start != c->vdso)
+			continue;
+		for (size_t k = i; k > 0; k--) {
+			struct ms_mapping *m = &out->v[k - 1];
+			if (m->end != out->v[k].start || m->inode || m->path[0] || strchr(m->perms, 'w'))
+				break;
+			char *p = strdup("[vvar]");
+			if (p) {
+				free(m->path);
+				m->path = p;
+			}
+		}
+		break;
+	}
 	/* gcore marks every segment readable, PROT_NONE ones too: the
 	 * reservation tail of an arena heap (64 MiB aligned, read-write, then
 	 * inaccessible) is given its real protection back */
@@ -330,7 +335,8 @@ static int core_threads(struct ms_remote *r, size_t max, struct ms_threads *out)
 	out->v = n ? calloc(n, sizeof *out->v) : NULL;
 	if (n && !out->v)
 		return -1;
-	memcpy(out->v, c->thr, n * sizeof *out->v);
+	if (n)
+		memcpy(out->v, c->thr, n * sizeof *out->v);
 	out->n = n;
 	return 0;
 }
@@ -636,6 +642,11 @@ int ms_core_open(struct ms_remote *r, const char *path, struct ms_err *e)
 			s->off = ph.p_offset;
 			s->flags = ph.p_flags;
 			s->have = s->off >= fsize ? 0 : s->filesz < fsize - s->off ? s->filesz : fsize - s->off;
+			/* the kernel aligns segments to pages; gdb's gcore writes
+			 * them packed (p_align 1): its signature when the notes,
+			 * which carry NT_GDB_TDESC, are cut */
+			if (ph.p_align == 1)
+				c->info.by_gdb = 1;
 			c->info.want_bytes += s->filesz;
 		}
 	}

@@ -17,6 +17,17 @@ static const char *sz(uint64_t v, char b[MS_SIZE_BUF])
 
 #define frag ms_arena_fragmentation
 
+static const char *list_kind(const struct ms_list *l)
+{
+	switch (l->kind) {
+	case MS_CK_TCACHE: return "tcache";
+	case MS_CK_FAST: return "fastbin";
+	case MS_CK_UNSORTED: return "unsorted";
+	case MS_CK_SMALL: return "small bin";
+	default: return "large bin";
+	}
+}
+
 static void arena_row(struct ms_table *t, const char *name, const struct ms_arena_stat *s)
 {
 	char b[9][MS_SIZE_BUF];
@@ -50,15 +61,46 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		!strcmp(a->source, "core") ? "core of " : "", (int)a->pid,
 		a->glibc_version, a->version_assumed ? " (assumed)" : "", a->n, a->n == 1 ? "" : "s",
 		a->main_arena, a->debuginfo_used ? "from debug symbols" : "found without symbols",
-		a->symbols_agree == 1 ? ", heuristic agrees" : a->symbols_agree == 0 ? ", HEURISTIC DIFFERS" : "");
+		a->symbols_agree == 1 ? ", heuristic agrees" : "");
+	if (a->symbols_agree == 0) {
+		if (a->heuristic_arena)
+			fprintf(out, "  the heuristic found %#" PRIx64 " instead; the debug symbols' address is used: "
+				"they name the object, the heuristic only matches its shape\n", a->heuristic_arena);
+		else
+			fprintf(out, "  the heuristic found no main_arena (or a different mp_); the debug symbols' addresses are used\n");
+	}
 	fprintf(out, "snapshot: %s after %d attempt%s, %" PRIu64 " chunks in %.1f ms",
-		a->snapshot_consistent ? "consistent" : "INCONSISTENT", a->attempts, a->attempts == 1 ? "" : "s",
-		a->chunks_walked, a->walk_ms);
+		a->snapshot_consistent ? "consistent" : a->missing[0] ? "PARTIAL (the core lacks memory)" :
+		a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
+		a->attempts, a->attempts == 1 ? "" : "s", a->chunks_walked, a->walk_ms);
 	if (a->stopped)
 		fprintf(out, ", target held stopped %.1f ms", a->stop_ms);
 	fprintf(out, "\n");
-	if (!a->snapshot_consistent)
+	if (!a->snapshot_consistent) {
 		fprintf(out, "  first problem: %s\n", a->inconsistency);
+		fprintf(out, "  the figures below are UNRELIABLE: they cover what could be walked\n");
+	}
+	if (a->corrupt_lists) {
+		fprintf(out, "  corrupt lists (%zu; the others are counted):\n", a->corrupt_lists);
+		size_t shown = 0;
+		for (size_t k = 0; k < a->nlists && shown < 20; k++) {
+			const struct ms_list *l = &a->lists[k];
+			if (!l->corrupt)
+				continue;
+			shown++;
+			fprintf(out, "    %s %u of %#" PRIx64 " at %#" PRIx64 ": %s\n", list_kind(l), l->index,
+				l->owner, l->bad_address, l->reason);
+		}
+	}
+	if (a->noncontiguous && a->n)
+		fprintf(out, "  main heap: non-contiguous (%" PRIu64 " segments, fenced by glibc when the break moved)\n",
+			a->v[0].segments);
+	for (size_t i = 0; i < a->n; i++) {
+		char pin[300];
+		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
+		if (pin[0])
+			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
+	}
 	fprintf(out, "\n");
 	if (!a->n) {   /* a partial core: nothing walked, the verdicts say why */
 		ms_verdicts_text(&vs, out);
@@ -83,7 +125,21 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++)
 		fprintf(out, " %s %s (%" PRIu64 ")%s", ms_chunk_kind_name((enum ms_chunk_kind)k),
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
-	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
+	fprintf(out, "tcaches: %zu", a->tcaches);
+	if (a->tcaches && a->tcache_tid) {
+		fprintf(out, ", by thread:");
+		for (size_t k = 0; k < a->tcaches; k++)
+			if (a->tcache_tid[k])
+				fprintf(out, " %d %#" PRIx64 "%s", (int)a->tcache_tid[k], a->tcache_chunk[k],
+					k + 1 < a->tcaches ? "," : "");
+		fprintf(out, " (%s)\n", a->tcache_attribution);
+	} else if (a->tcaches && a->tcache_attribution[0]) {
+		fprintf(out, ", %s\n", a->tcache_attribution);
+	} else {
+		fprintf(out, "\n");
+	}
+	fprintf(out, "mmapped chunks found mapped: %zu holding %s\n", a->nmmapped, sz(a->mmapped_found_bytes, b[0]));
+	fprintf(out, "mmapped chunks by mp_'s counters: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
 		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
 		a->mp.no_dyn_threshold ? ", fixed" : ", adjusted by glibc at free", a->mp.arena_max,
@@ -106,6 +162,17 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 			bins_text(out, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
 			bins_text(out, "fast", a->v[i].fast, MS_NFASTBINS, 0);
 			bins_text(out, "bin", a->v[i].bins, MS_NBINS, 1);
+		}
+	}
+
+	if (flags & MS_AOUT_LISTS) {
+		fprintf(out, "\nfree lists (owner: arena, or the thread's tcache_perthread_struct chunk):\n");
+		for (size_t k = 0; k < a->nlists; k++) {
+			const struct ms_list *l = &a->lists[k];
+			fprintf(out, "    %-9s %3u of %#" PRIx64 "  count %-7" PRIu64 " bytes %-9s %s%s%s\n",
+				list_kind(l), l->index, l->owner, l->count, sz(l->bytes, b[0]),
+				l->corrupt ? "CORRUPT: " : "ok", l->corrupt ? l->reason : "",
+				l->kind == MS_CK_TCACHE && l->expected != l->count && !l->corrupt ? " (count differs)" : "");
 		}
 	}
 
@@ -144,6 +211,9 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	ms_json_ku64(j, "trim_bytes", s->trim_bytes);
 	ms_json_ku64(j, "trim_top_bytes", s->trim_top_bytes);
 	ms_json_ku64(j, "attached_threads", s->attached_threads);
+	ms_json_ku64(j, "pin_chunks", s->pin_chunks);
+	ms_json_ku64(j, "pin_bytes", s->pin_bytes);
+	ms_json_ku64(j, "pinned_free_bytes", s->pinned_free_bytes);
 	ms_json_key(j, "free_by_kind");
 	ms_json_obj_begin(j);
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++) {
@@ -203,6 +273,12 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_kbool(j, "symbols_agree", a->symbols_agree);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->main_arena);
 	ms_json_kstr(j, "main_arena", hex);
+	if (a->heuristic_arena) {
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->heuristic_arena);
+		ms_json_kstr(j, "heuristic_main_arena", hex);
+	} else {
+		ms_json_key(j, "heuristic_main_arena"), ms_json_null(j);
+	}
 	ms_json_key(j, "mp");
 	ms_json_obj_begin(j);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.address);
@@ -232,6 +308,22 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_kbool(j, "is_main", a->v[i].is_main);
 		snprintf(hex, sizeof hex, "%#" PRIx64, a->v[i].top_address);
 		ms_json_kstr(j, "top_address", hex);
+		if (a->v[i].is_main) {
+			ms_json_ku64(j, "segments", a->v[i].segments);
+			ms_json_kbool(j, "top_at_brk", a->v[i].top_at_brk);
+		}
+		ms_json_key(j, "pins");
+		ms_json_arr_begin(j);
+		for (size_t k = 0; k < a->v[i].npins; k++) {
+			const struct ms_pin *p = &a->v[i].pins[k];
+			ms_json_obj_begin(j);
+			snprintf(hex, sizeof hex, "%#" PRIx64, p->address);
+			ms_json_kstr(j, "address", hex);
+			ms_json_ku64(j, "size_bytes", p->size);
+			ms_json_ku64(j, "pinned_bytes", p->pinned);
+			ms_json_obj_end(j);
+		}
+		ms_json_arr_end(j);
 		stat_json(j, &a->v[i], 1);
 		ms_json_obj_end(j);
 	}
@@ -242,8 +334,25 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	stat_json(j, &a->total, flags & MS_AOUT_BINS);
 	ms_json_obj_end(j);
 	ms_json_ku64(j, "tcaches_found", a->tcaches);
+	ms_json_kstr(j, "tcache_attribution", a->tcache_attribution[0] ? a->tcache_attribution : NULL);
+	ms_json_key(j, "tcaches");
+	ms_json_arr_begin(j);
+	for (size_t k = 0; a->tcache_chunk && k < a->tcaches; k++) {
+		ms_json_obj_begin(j);
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->tcache_chunk[k]);
+		ms_json_kstr(j, "chunk", hex);
+		ms_json_key(j, "tid");
+		if (a->tcache_tid && a->tcache_tid[k])
+			ms_json_i64(j, a->tcache_tid[k]);
+		else
+			ms_json_null(j);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
 	ms_json_ku64(j, "mmapped_chunks", a->mmapped_chunks);
 	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
+	ms_json_ku64(j, "mmapped_chunks_found", a->nmmapped);
+	ms_json_ku64(j, "mmapped_found_bytes", a->mmapped_found_bytes);
 	ms_json_key(j, "histogram");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < MS_HIST_BUCKETS; i++) {
@@ -265,6 +374,34 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		     a->rss_bytes - a->trim_prediction_bytes : 0);
 	ms_json_kstr(j, "residency", ms_residency_name(a->residency));
 	ms_json_kbool(j, "snapshot_consistent", a->snapshot_consistent);
+	ms_json_kbool(j, "unreliable", !a->snapshot_consistent);
+	ms_json_kstr(j, "damage", ms_damage_name(a->damage));
+	ms_json_kbool(j, "noncontiguous", a->noncontiguous);
+	ms_json_ku64(j, "corrupt_lists", a->corrupt_lists);
+	ms_json_key(j, "lists");
+	ms_json_arr_begin(j);
+	for (size_t k = 0; k < a->nlists; k++) {
+		const struct ms_list *l = &a->lists[k];
+		if (!(flags & MS_AOUT_LISTS) && !l->corrupt)
+			continue;
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "kind", list_kind(l));
+		ms_json_ku64(j, "index", l->index);
+		snprintf(hex, sizeof hex, "%#" PRIx64, l->owner);
+		ms_json_kstr(j, "owner", hex);
+		if (l->kind == MS_CK_TCACHE)
+			ms_json_ku64(j, "expected", l->expected);
+		ms_json_ku64(j, "count", l->count);
+		ms_json_ku64(j, "bytes", l->bytes);
+		ms_json_kbool(j, "corrupt", l->corrupt);
+		if (l->corrupt) {
+			snprintf(hex, sizeof hex, "%#" PRIx64, l->bad_address);
+			ms_json_kstr(j, "address", hex);
+			ms_json_kstr(j, "reason", l->reason);
+		}
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
 	ms_json_ki64(j, "attempts", a->attempts);
 	ms_json_kstr(j, "inconsistency", a->snapshot_consistent ? NULL : a->inconsistency);
 	ms_json_ku64(j, "chunks_walked", a->chunks_walked);
