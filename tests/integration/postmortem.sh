@@ -103,6 +103,8 @@ if [ "$kernel_cores" = 1 ]; then
 			"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
 		check_eq "pin kernel core: residency from the core's holes" "$(A .residency)" core_holes
 		check_match "pin kernel core: the verdicts say so" "$(A '.verdicts[].text')" "Read from a core: resident bytes from the core's holes"
+		check_match "pin kernel core: the process is gone, so the next step reruns its command (NT_PRPSINFO)" \
+			"$(A '[.verdicts[].next] | join(" ")')" "memsleuth guide -- .*pin --count 20000"
 		check_within "pin kernel core: trim prediction = live (pagemap)" "$(A .trim_prediction_bytes)" \
 			"$(jq .trim_prediction_bytes "$TMP/live.json")" 1
 		check_within "pin kernel core: resident bytes in free chunks = live" "$(A .totals.free_resident_bytes)" \

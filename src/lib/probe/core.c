@@ -481,6 +481,9 @@ static int parse_notes(struct core *c, const unsigned char *p, size_t len, int m
 			c->info.pid = rd32(d + PRPSINFO_PID);
 			memcpy(c->info.fname, d + PRPSINFO_FNAME, 16);
 			memcpy(c->info.psargs, d + PRPSINFO_ARGS, 80);
+			/* the kernel writes the arguments' NULs as spaces */
+			for (size_t k = strlen(c->info.psargs); k > 0 && c->info.psargs[k - 1] == ' '; k--)
+				c->info.psargs[k - 1] = 0;
 		} else if (core_name && type == NT_AUXV) {
 			for (size_t k = 0; k + 16 <= descsz; k += 16) {
 				uint64_t at = rd64(d + k), v = rd64(d + k + 8);
