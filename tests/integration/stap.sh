@@ -116,6 +116,9 @@ check_match "SIGKILL: its work directory is left" "$(leftovers)" "workdirs=1"
 check_match "the next run says what it swept" "$(cat "$TMP/next.err")" "removed what an earlier run left: 1 work directory"
 check_eq "after SIGKILL and the next run" "$(leftovers)" "uprobes=0 instances=0 workdirs=0 bo=0"
 alive=0
-for p in $killed; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+for p in $killed; do   # a zombie waiting for init to reap it has ended
+	st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && alive=$((alive + 1))
+done
 check_eq "no stap of the killed run still running ($killed)" "$alive" 0
 stop_example "$EX_PID"
