@@ -209,8 +209,10 @@ int cmd_watch(int argc, char **argv)
 				rc = MS_EXIT_ERROR;
 				break;
 			}
-			w.end = MS_WE_TARGET_EXITED;   /* gone, or no longer readable */
-			ts.alive = 0;
+			/* gone (or a zombie), or still there but no longer readable */
+			int gone = ms_statm_rss(pid) == 0;
+			w.end = gone ? MS_WE_TARGET_EXITED : MS_WE_UNREADABLE;
+			ts.alive = !gone;
 			w.end_t = t;
 			now_wall(w.end_wall, sizeof w.end_wall);
 			snprintf(w.end_detail, sizeof w.end_detail, "%s", e.msg);
