@@ -187,9 +187,9 @@ else
 fi
 
 # --- bash completion: the step, its options, *.prom files ---
-: > "$TMP/a.prom"; : > "$TMP/b.txt"
+mkdir "$TMP/comp"; : > "$TMP/comp/a.prom"; : > "$TMP/comp/b.txt"
 comp() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _memsleuth; echo "${COMPREPLY[*]}"' _ \
 	"$(dirname "$0")/../../scripts/memsleuth.bash-completion" "$@"; }
 check_eq "completion: watch" "$(comp "$MS" wat)" watch
 check_eq "completion: --prometheus" "$(comp "$MS" watch --prom)" --prometheus
-check_eq "completion: --prometheus FILE.prom" "$(comp "$MS" watch --prometheus "$TMP/")" "$TMP/a.prom"
+check_eq "completion: --prometheus FILE.prom" "$(comp "$MS" watch --prometheus "$TMP/comp/")" "$TMP/comp/a.prom"
