@@ -239,17 +239,16 @@ int cmd_watch(int argc, char **argv)
 			w.end_t = t;
 			break;
 		}
-		double next = t0 + (double)(i + 1) * interval;
+		/* the next slot still ahead (a slow sample skips slots) */
+		double next = t0 + (double)(i + 1) * interval, now = ms_mono_s();
+		while (next < now) {
+			next += interval;
+			i++;
+		}
 		if (duration > 0 && next - t0 > duration + 1e-9) {
 			w.end = MS_WE_DURATION;
 			w.end_t = t;
 			break;
-		}
-		/* behind schedule (a slow sample): the next slot still ahead */
-		double now = ms_mono_s();
-		while (next < now) {
-			next += interval;
-			i++;
 		}
 		if (wait_until(next, pidfd)) {
 			w.end = MS_WE_TARGET_EXITED;
