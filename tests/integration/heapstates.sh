@@ -100,6 +100,9 @@ check_eq "botcake: counted once: in use + tcache = gdb's in-use walk ($u), tcach
 check_eq "botcake: free bytes = 6 x 272 in tcache + the unsorted chunk (gdb)" \
 	"$(jq .totals.free_bytes "$TMP/botcake.json")" $(((c15 - 1) * 272 + usz))
 check_eq "botcake: never consistent" "$(jq .snapshot_consistent "$TMP/botcake.json")" false
+check_eq "botcake: --address of the double-freed chunk's data: the unsorted chunk holding it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex "$a")" | jq -r '.address_lookup | "\(.chunk) \(.size_bytes) \(.kind) \(.flags)"')" \
+	"$(hex "$uns") $usz unsorted PREV_INUSE"
 stop_example "$EX_PID"
 
 # --- broken links: small bin 33's fd and large bin 68's bk
@@ -132,6 +135,9 @@ check_match "topsize: the problem names the top and its size" "$(jq -r .inconsis
 out=$("$MS" arenas "$EX_PID")
 check_eq "topsize: no PiB or EiB figure printed" "$(printf '%s' "$out" | grep -cE 'PiB|EiB')" 0
 check_match "topsize: figures labelled unreliable" "$out" "UNRELIABLE"
+check_eq "topsize: --chunks shows NON_MAIN_ARENA on the thread arena's chunks, not on main's" \
+	"$("$MS" arenas "$EX_PID" --json --chunks --limit 0 | jq -c '[.chunks[] | select(.kind == "in_use") | [.arena, (.flags | test("NON_MAIN_ARENA"))]] | unique')" \
+	'[[0,false],[1,true]]'
 stop_example "$EX_PID"
 
 # --- a program that calls sbrk() itself: healthy, non-contiguous (2 segments)
@@ -164,6 +170,17 @@ check_eq "brk-blocked: no systrim from a top outside the brk heap" \
 	"$(jq -c '[.arenas[0].top_at_brk, .arenas[0].trim_top_bytes]' "$TMP/blocked.json")" "[false,0]"
 stop_example "$EX_PID"
 
+# --- mmapped chunks: what is mapped, not only what mp_ counts
+start_example heap_states ready mmapped || exit 1
+run mmapped
+read -r n a0 a1 s0 s1 < <(g "$EX_PID" 'mp_.n_mmaps' 'mm_keep[0]' 'mm_keep[1]' '((unsigned long *) mm_keep[0])[-1] & ~7UL' \
+	'((unsigned long *) mm_keep[1])[-1] & ~7UL' | tr '\n' ' ')
+check_eq "mmapped: mp_ counts 3 (gdb), 2 found mapped with gdb's sizes" \
+	"$(jq -c '[.mmapped_chunks, .mmapped_chunks_found, .mmapped_found_bytes]' "$TMP/mmapped.json")" "[$n,2,$((s0 + s1))]"
+check_eq "mmapped: --address inside the second one names it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex $((a1 + 100)))" | jq -r '.address_lookup | "\(.chunk) \(.kind)"')" "$(hex $((a1 - 16))) mmapped"
+stop_example "$EX_PID"
+
 # --- the case study: one live 32 B chunk pins the freed 500,000 x 1 KiB
 start_example pin freed || exit 1
 "$MS" arenas "$EX_PID" --json >"$TMP/pin.json"
@@ -174,3 +191,50 @@ check_eq "pin: it pins 499,993 x 1,040 B (7 freed blocks stay in tcache)" \
 	"$(jq '.arenas[0].pins[0].pinned_bytes' "$TMP/pin.json")" $((499993 * 1040))
 check_match "pin: named in the text" "$("$MS" arenas "$EX_PID")" "1 live chunk of 32 B at $(hex $((top - 32))) pins 495.9 MiB"
 stop_example "$EX_PID"
+
+# --- the project's gdb scripts on a program with its own tcache, main_arena
+# and mp_ (glibc's are named through 'malloc.c'::), against memsleuth and
+# the expressions above
+cat >"$TMP/own.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int tcache = 5; long main_arena[4] = { 1, 2, 3, 4 }; char mp_[16] = "mine";
+int main(void)
+{
+	printf("pid=%d\n", (int)getpid());   /* stdout's buffer first: no consolidation later */
+	fflush(stdout);
+	void *p[20];
+	for (int i = 0; i < 20; i++) p[i] = malloc(24);
+	for (int i = 0; i < 20; i++) free(p[i]);   /* 7 in tcache 0, 13 in fastbin 0 */
+	printf("phase=ready holding\n");
+	fflush(stdout);
+	pause();
+	return tcache + (int)main_arena[0] + mp_[0];
+}
+C
+if gcc -g -O0 -o "$TMP/own" "$TMP/own.c" 2>"$TMP/cc.err"; then
+	"$TMP/own" >"$TMP/own.out" 2>&1 &
+	OWN=$!
+	_pids+=("$OWN")
+	for i in $(seq 1 50); do grep -q holding "$TMP/own.out" && break; sleep 0.1; done
+	GS=$(cd "$(dirname "$0")/../.." && pwd)/gdb-scripts
+	"$MS" arenas "$OWN" --json --bins >"$TMP/own.json"
+	gdb -batch -nx -p "$OWN" -x "$GS/arenas.gdb" >"$TMP/own-arenas" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/bins.gdb" >"$TMP/own-bins" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/mp.gdb" >"$TMP/own-mp" 2>&1
+	check_eq "gdb-scripts/arenas.gdb with a program's own main_arena: glibc's arena = memsleuth" \
+		"$(sed -n 's/^arena \(0x[0-9a-f]*\) main 1 system_mem \([0-9]*\) .* top_size \([0-9]*\)/\1 \2 \3/p' "$TMP/own-arenas")" \
+		"$(jq -r '.arenas[0] | "\(.address) \(.system_mem) \(.top_bytes)"' "$TMP/own.json")"
+	check_eq "gdb-scripts/bins.gdb with a program's own tcache: fastbin 0 and tcache 0 = memsleuth" \
+		"$(grep -E '^(arena .* fast 0|tcache .* bin 0) ' "$TMP/own-bins" | awk '{print $NF}' | tr '\n' ' ')" \
+		"$(jq -r '[.arenas[0].bins[] | select(.index==0 and (.kind=="fast" or .kind=="tcache")) | .count] | reverse | map(tostring) | join(" ")' "$TMP/own.json") "
+	check_eq "gdb-scripts/mp.gdb with a program's own mp_: glibc's mp_ and sbrk_base = memsleuth" \
+		"$(sed -n 's/^mp_ //p; s/^sbrk_base //p' "$TMP/own-mp" | tr '\n' ' ')" \
+		"$(jq -r '"\(.mp.address) \(.mp.sbrk_base) "' "$TMP/own.json")"
+	check_eq "own symbols: the program's tcache/main_arena/mp_ are not glibc's (gdb)" \
+		"$(g "$OWN" 'tcache' "'malloc.c'::tcache->counts[0]" | tr '\n' ' ')" "5 7 "
+	stop_example "$OWN"
+else
+	skip "gdb scripts on own symbols: cannot compile: $(head -c 200 "$TMP/cc.err")"
+fi

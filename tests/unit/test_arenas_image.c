@@ -174,6 +174,98 @@ static void broken_header(void **state)
 	free(lc);
 }
 
+/* Collect the laid-out heap (after the caller's damage) in a. */
+static void collect(struct ms_arenas *a, struct ms_remote *r, struct ms_libc **lc)
+{
+	*lc = malloc(sizeof **lc);
+	open_image(r, *lc);
+	struct ms_err e = { 0 };
+	struct ms_arenas_opts o = { .no_debuginfo = 1 };
+	assert_int_equal(ms_arenas_collect_image(r, *lc, &o, a, &e), 0);
+}
+
+static const struct ms_list *only_corrupt(const struct ms_arenas *a)
+{
+	const struct ms_list *l = NULL;
+	assert_int_equal(a->corrupt_lists, 1);
+	for (size_t k = 0; k < a->nlists; k++)
+		if (a->lists[k].corrupt)
+			l = &a->lists[k];
+	assert_non_null(l);
+	return l;
+}
+
+/* A poisoned tcache head flags that list only; the rest is counted. */
+static void poisoned_tcache(void **state)
+{
+	(void)state;
+	lay_out();
+	put(HEAP + TCS + 16 + 128 + 8 * 1, 0x10000);   /* tcache 1's head: outside the heaps */
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_TCACHE);
+	assert_int_equal(l->index, 1);
+	assert_int_equal(l->bad_address, 0x10000);
+	assert_false(a.snapshot_consistent);
+	assert_int_equal(a.damage, MS_DAMAGE_CORRUPTED);
+	assert_int_equal(a.tcaches, 1);                 /* the struct is kept */
+	assert_int_equal(a.total.fast[0].count, 1);     /* the other lists counted */
+	assert_int_equal(a.total.bins[1].count, 1);
+	assert_int_equal(a.total.in_use_chunks, 4);     /* T stays in use: no list holds it */
+	ms_arenas_free(&a);
+	ms_remote_close(&r);
+	free(lc);
+}
+
+/* A tcache entry inside the free unsorted chunk (a double free
+ * overlapping it): flagged as an overlap, its bytes counted once. */
+static void overlap(void **state)
+{
+	(void)state;
+	lay_out();
+	uint64_t in = HEAP + U + 0x40;   /* inside U (0x100 B) */
+	put(in + 8, 0x31);
+	put(in + 16, protect(in + 16, 0));
+	put(HEAP + TCS + 16 + 128 + 8 * 1, in + 16);
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_TCACHE);
+	assert_int_equal(l->bad_address, in);
+	assert_non_null(strstr(l->reason, "inside the free chunk"));
+	assert_int_equal(a.total.kind_chunks[MS_CK_TCACHE], 0);
+	assert_int_equal(a.total.free_bytes, 0x20 + 0x100);   /* U once, fast */
+	ms_arenas_free(&a);
+	ms_remote_close(&r);
+	free(lc);
+}
+
+/* A broken bk in the unsorted bin, and a top whose size would wrap. */
+static void broken_bk_and_top(void **state)
+{
+	(void)state;
+	lay_out();
+	put(HEAP + U + 24, 0xdead0);
+	put(HEAP + TOP + 8, 0xfffffffffffffff1ull);
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_UNSORTED);
+	assert_non_null(strstr(l->reason, "bk of"));
+	assert_int_equal(a.total.top_bytes, 0);          /* no 16384 PiB top */
+	assert_int_equal(a.total.fast[0].count, 1);
+	ms_arenas_free(&a);
+	ms_remote_close(&r);
+	free(lc);
+}
+
 /* Reads across touching regions, short at a gap; residency by region. */
 static void buffer_reads(void **state)
 {
@@ -208,6 +300,9 @@ int main(void)
 		cmocka_unit_test(small_heap),
 		cmocka_unit_test(broken_header),
 		cmocka_unit_test(buffer_reads),
+		cmocka_unit_test(poisoned_tcache),
+		cmocka_unit_test(overlap),
+		cmocka_unit_test(broken_bk_and_top),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "findings/tcacheowner.h"
 #include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
@@ -23,6 +24,15 @@ const char *ms_chunk_kind_name(enum ms_chunk_kind k)
 {
 	static const char *const n[] = { "in_use", "tcache", "fast", "unsorted", "small", "large", "top" };
 	return k < MS_CK__N ? n[k] : "?";
+}
+
+const char *ms_chunk_flags_str(unsigned flags, char buf[48])
+{
+	snprintf(buf, 48, "%s%s%s%s", flags & 1 ? "PREV_INUSE" : "", (flags & 1) && (flags & 6) ? "|" : "",
+		 flags & 2 ? ((flags & 4) ? "IS_MMAPPED|" : "IS_MMAPPED") : "", flags & 4 ? "NON_MAIN_ARENA" : "");
+	if (!buf[0])
+		snprintf(buf, 48, "-");
+	return buf;
 }
 
 static double now_ms(void)
@@ -419,15 +429,22 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 			goto out;
 		}
 	ms_resmap_sort(&c->res);
+	/* arena by arena: its free lists (which the walk needs to tell
+	 * fastbin and unsorted chunks), then its heaps, from one read */
 	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_buf ab;
+		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
+		for (size_t k = 0; k < c->nrng; k++)
+			if (c->rng[k].arena == i)
+				ms_walk_range(c, &c->rng[k]);
+		ms_arena_unbuffer(c, &ab);
 	}
-	for (size_t k = 0; k < c->nrng; k++)
-		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
 	ms_check_lists(c);
 	crosscheck_lists(c);
+	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
 	rc = 0;
 out:
@@ -586,6 +603,9 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	else if (o->stop)
 		out->damage = MS_DAMAGE_CORRUPTED;
 	out->snapshot_consistent = !c->bad;
+	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
+	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
+		out->tcache_chunk[k] = c->tc[k].chunk;
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -640,6 +660,8 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
+		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -673,14 +695,22 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 		out->snapshot_consistent = 0;
 	}
 	out->partial = out->missing[0] || !out->snapshot_consistent;
+	if (out->tcache_chunk)
+		ms_tcache_attribute(r, libc, out);
 	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)
 {
+	free(a->tcache_chunk);
+	free(a->tcache_tid);
+	a->tcache_chunk = NULL;
+	a->tcache_tid = NULL;
 	free(a->v);
 	free(a->lists);
+	free(a->mmapped);
 	a->v = NULL;
 	a->lists = NULL;
-	a->n = a->nlists = 0;
+	a->mmapped = NULL;
+	a->n = a->nlists = a->nmmapped = 0;
 }

@@ -20,6 +20,8 @@ enum ms_chunk_kind {
 	MS_CK_LARGE, MS_CK_TOP, MS_CK__N
 };
 const char *ms_chunk_kind_name(enum ms_chunk_kind k);
+/* "PREV_INUSE|NON_MAIN_ARENA" (or "-") for a size field's flag bits, into buf. */
+const char *ms_chunk_flags_str(unsigned flags, char buf[48]);
 
 #define MS_HIST_BUCKETS 24   /* chunk sizes by power of two: <=32 B .. >=128 MiB */
 
@@ -104,9 +106,16 @@ struct ms_hist {
 	uint64_t free_chunks[MS_HIST_BUCKETS], free_bytes[MS_HIST_BUCKETS];
 };
 
-/* Called for every chunk in address order when set (--chunks).  Return
- * non-zero to stop listing (the statistics are complete regardless). */
-typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size,
+/* The flag bits of a chunk's size field (malloc.c). */
+#define MS_PREV_INUSE      1u
+#define MS_IS_MMAPPED      2u
+#define MS_NON_MAIN_ARENA  4u
+
+/* Called for every chunk in address order when set (--chunks, --address):
+ * arena index, chunk address, size, the size field's flag bits (MS_PREV_INUSE
+ * ...) and the kind.  Return non-zero to stop listing (the statistics are
+ * complete regardless). */
+typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags,
 			   enum ms_chunk_kind kind);
 
 struct ms_arenas_opts {
@@ -135,11 +144,17 @@ struct ms_arenas {
 	struct ms_hist hist;
 	size_t   tcaches;            /* tcache_perthread_structs found */
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
+	struct ms_mmapped { uint64_t address, size; } *mmapped; /* the mmapped chunks found mapped */
+	size_t   nmmapped;
+	uint64_t mmapped_found_bytes;
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
+	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
+	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
+	char     tcache_attribution[200]; /* how they were attributed, or why not */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;
