@@ -21,7 +21,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: memsleuth arenas PID [--json] [--bins [--lists]] [--chunks [--limit N]] [--stop]\n"
 		"                        [--assume-version X.Y] [--no-debuginfo]\n"
-		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins] [--chunks]\n"
+		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins [--lists]]\n"
+		"                        [--chunks [--limit N]] [--address ADDR]\n"
 		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
 		"  --json               machine-readable output (docs/json/arenas.md)\n"
 		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
@@ -199,6 +200,8 @@ int cmd_arenas(int argc, char **argv)
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
+	if (core && optind != argc)
+		ms_fatal("memsleuth arenas", "give either a PID or --core CORE", "--core with a PID");
 	if (optind != argc - (core ? 0 : 1)) {
 		usage(stderr);
 		return MS_EXIT_ERROR;
@@ -222,6 +225,7 @@ int cmd_arenas(int argc, char **argv)
 			ms_fatal("memsleuth arenas", "give an address such as 0x55d0c4a01010", "--address %s: not an address", address);
 		cl.want = 1;
 	}
+	o.list_entries = lists;
 	if (chunks || address) {
 		o.on_chunk = on_chunk;
 		o.on_chunk_arg = &cl;

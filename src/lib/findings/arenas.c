@@ -606,6 +606,8 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
+	if (o->list_entries)
+		ms_keep_entries(c);
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -684,8 +686,10 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 	struct ms_arenas_opts one = *o;
 	one.stop = 0;   /* nothing to freeze */
 	const struct ms_core_info *ci = ms_core_info(r);
-	if (ci)
+	if (ci) {
 		ms_core_missing_text(ci, out->missing, sizeof out->missing);
+		snprintf(out->command, sizeof out->command, "%s", ci->psargs);
+	}
 	if (collect(r, libc, &one, out, e) < 0) {
 		if (!out->missing[0])
 			return -1;
@@ -709,6 +713,8 @@ void ms_arenas_free(struct ms_arenas *a)
 	free(a->v);
 	free(a->lists);
 	free(a->mmapped);
+	free(a->entries);
+	a->entries = NULL;
 	a->v = NULL;
 	a->lists = NULL;
 	a->mmapped = NULL;
