@@ -225,6 +225,7 @@ int cmd_arenas(int argc, char **argv)
 			ms_fatal("memsleuth arenas", "give an address such as 0x55d0c4a01010", "--address %s: not an address", address);
 		cl.want = 1;
 	}
+	o.list_entries = lists;
 	if (chunks || address) {
 		o.on_chunk = on_chunk;
 		o.on_chunk_arg = &cl;

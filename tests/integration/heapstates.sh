@@ -59,6 +59,80 @@ run() {  # run NAME: ours as JSON with every list, exit status checked
 }
 corrupt_lists() { jq -r '[.lists[] | select(.corrupt) | "\(.kind) \(.index) \(.address)"] | join(", ")' "$1"; }
 
+# --- healthy: every kind of list in 3 arenas (heap_kinds --threads 2):
+# every list's count = gdb following the same list
+start_example heap_kinds ready --threads 2 || exit 1
+"$MS" arenas "$EX_PID" --json --bins --lists >"$TMP/hk.json"
+cat >"$TMP/lists.gdb" <<'GDB'
+set pagination off
+set $a = &'malloc.c'::main_arena
+set $k = 0
+while $k < 64
+  set $i = 0
+  while $i < 10
+    set $p = (unsigned long) $a->fastbinsY[$i]
+    set $c = 0
+    while $p != 0 && $c < 100000
+      set $c = $c + 1
+      set $p = (($p + 16) >> 12) ^ *(unsigned long *) ($p + 16)
+    end
+    if $c > 0
+      printf "fastbin %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    set $i = $i + 1
+  end
+  set $i = 1
+  while $i < 127
+    set $bin = (unsigned long) &$a->bins[($i - 1) * 2] - 16
+    set $p = (unsigned long) $a->bins[($i - 1) * 2]
+    set $c = 0
+    while $p != $bin && $c < 100000
+      set $c = $c + 1
+      set $p = *(unsigned long *) ($p + 16)
+    end
+    if $c > 0 && $i == 1
+      printf "unsorted %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    if $c > 0 && $i > 1 && $i < 64
+      printf "small %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    if $c > 0 && $i >= 64
+      printf "large %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    set $i = $i + 1
+  end
+  set $k = $k + 1
+  set $a = $a->next
+  if $a == &'malloc.c'::main_arena
+    loop_break
+  end
+end
+define tc
+  set $t = 'malloc.c'::tcache
+  if $t != 0
+    set $i = 0
+    while $i < 64
+      if $t->counts[$i] != 0
+        printf "tcache %d %#lx %d\n", $i, (unsigned long) $t - 16, $t->counts[$i]
+      end
+      set $i = $i + 1
+    end
+  end
+end
+thread apply all -q tc
+GDB
+gdb -batch -nx -p "$EX_PID" -x "$TMP/lists.gdb" 2>/dev/null | grep -E '^(fastbin|unsorted|small|large|tcache) ' | sed 's/ bin / /' | sort >"$TMP/g-lists"
+jq -r '.lists[] | "\(.kind | sub(" bin$"; "")) \(.index) \(.owner) \(.count)"' "$TMP/hk.json" | sort >"$TMP/o-lists"
+check_eq "heap_kinds: $(wc -l <"$TMP/g-lists") lists (tcache per thread, fastbins, unsorted, small, large in 3 arenas): every count = gdb" \
+	"$(cat "$TMP/o-lists")" "$(cat "$TMP/g-lists")"
+check_eq "heap_kinds: healthy: consistent, nothing corrupt, contiguous" \
+	"$(jq -c '[.snapshot_consistent, .corrupt_lists, .noncontiguous, .damage]' "$TMP/hk.json")" '[true,0,false,"none"]'
+read -r u ub f fb < <(gdb_walk "$EX_PID")
+check_eq "heap_kinds: main arena chunks that look in use / free, with bytes = gdb's walk" \
+	"$(jq -r '.arenas[0] | "\(.in_use_chunks + .free_by_kind.tcache.chunks + .free_by_kind.fast.chunks) \(.in_use_bytes + .free_by_kind.tcache.bytes + .free_by_kind.fast.bytes) \(.free_by_kind.unsorted.chunks + .free_by_kind.small.chunks + .free_by_kind.large.chunks) \(.free_by_kind.unsorted.bytes + .free_by_kind.small.bytes + .free_by_kind.large.bytes)"' "$TMP/hk.json")" \
+	"$u $ub $f $fb"
+stop_example "$EX_PID"
+
 # --- poisoned tcache: the second entry of tcache 7 (144 B) points to a static
 start_example heap_states ready poison || exit 1
 run poison
@@ -114,6 +188,19 @@ check_eq "links: small bin 33 flagged at its bad fd, large bin 68 at the chunk w
 check_match "links: the small bin's reason names its chunk (gdb)" "$(jq -r '.lists[] | select(.kind=="small bin") | .reason' "$TMP/links.json")" "fd of $(hex "$s") is 0xdeadbeef"
 check_eq "links: tcache 31 kept = gdb" "$(jq '[.lists[] | select(.kind=="tcache" and .index==31) | .count] | add' "$TMP/links.json")" "$c31"
 check_eq "links: never consistent" "$(jq .snapshot_consistent "$TMP/links.json")" false
+# tcache 31 in list order, as gdb follows it (safe-linked next pointers)
+cat >"$TMP/t31.gdb" <<'GDB'
+set $e = (unsigned long) tcache->entries[31]
+set $n = 0
+while $e != 0 && $n < 16
+  printf "%#lx\n", $e - 16
+  set $e = ($e >> 12) ^ *(unsigned long *) $e
+  set $n = $n + 1
+end
+GDB
+check_eq "links: --lists gives tcache 31's entries in list order = gdb" \
+	"$(jq -r '.lists[] | select(.kind=="tcache" and .index==31) | .entries[]' "$TMP/links.json" | tr '\n' ' ')" \
+	"$(gdb -batch -nx -p "$EX_PID" -x "$TMP/t31.gdb" 2>/dev/null | grep -E '^0x[0-9a-f]+$' | tr '\n' ' ')"
 stop_example "$EX_PID"
 
 # --- fastbin loop in fastbin 1 (48 B)

@@ -184,6 +184,13 @@ static void collect(struct ms_arenas *a, struct ms_remote *r, struct ms_libc **l
 	assert_int_equal(ms_arenas_collect_image(r, *lc, &o, a, &e), 0);
 }
 
+static void release(struct ms_arenas *a, struct ms_remote *r, struct ms_libc *lc)
+{
+	ms_arenas_free(a);
+	ms_remote_close(r);
+	free(lc);
+}
+
 static const struct ms_list *only_corrupt(const struct ms_arenas *a)
 {
 	const struct ms_list *l = NULL;
@@ -215,9 +222,7 @@ static void poisoned_tcache(void **state)
 	assert_int_equal(a.total.fast[0].count, 1);     /* the other lists counted */
 	assert_int_equal(a.total.bins[1].count, 1);
 	assert_int_equal(a.total.in_use_chunks, 4);     /* T stays in use: no list holds it */
-	ms_arenas_free(&a);
-	ms_remote_close(&r);
-	free(lc);
+	release(&a, &r, lc);
 }
 
 /* A tcache entry inside the free unsorted chunk (a double free
@@ -240,9 +245,7 @@ static void overlap(void **state)
 	assert_non_null(strstr(l->reason, "inside the free chunk"));
 	assert_int_equal(a.total.kind_chunks[MS_CK_TCACHE], 0);
 	assert_int_equal(a.total.free_bytes, 0x20 + 0x100);   /* U once, fast */
-	ms_arenas_free(&a);
-	ms_remote_close(&r);
-	free(lc);
+	release(&a, &r, lc);
 }
 
 /* A broken bk in the unsorted bin, and a top whose size would wrap. */
@@ -261,9 +264,7 @@ static void broken_bk_and_top(void **state)
 	assert_non_null(strstr(l->reason, "bk of"));
 	assert_int_equal(a.total.top_bytes, 0);          /* no 16384 PiB top */
 	assert_int_equal(a.total.fast[0].count, 1);
-	ms_arenas_free(&a);
-	ms_remote_close(&r);
-	free(lc);
+	release(&a, &r, lc);
 }
 
 /* Reads across touching regions, short at a gap; residency by region. */

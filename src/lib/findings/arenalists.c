@@ -195,7 +195,8 @@ static size_t list_new(struct ms_coll *c, uint64_t owner, int kind, int index, u
 		c->caplists = cap;
 	}
 	o->lists[o->nlists] = (struct ms_list){ .owner = owner, .kind = (uint32_t)kind,
-						.index = (uint32_t)index, .expected = expected };
+						.index = (uint32_t)index, .expected = expected,
+						.entry0 = c->ncache };
 	return o->nlists++;
 }
 
@@ -491,6 +492,21 @@ void ms_check_lists(struct ms_coll *c)
 		ms_hist_add(&o->hist, 1, e->size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 	}
+}
+
+/* Each list's entries in list order: a list's entries were added to the
+ * cache one after the other, before the next list began. */
+void ms_keep_entries(struct ms_coll *c)
+{
+	struct ms_arenas *o = c->out;
+	free(o->entries);
+	o->entries = malloc((c->ncache ? c->ncache : 1) * sizeof *o->entries);
+	for (size_t k = 0; k < o->nlists; k++) {
+		size_t end = k + 1 < o->nlists ? o->lists[k + 1].entry0 : c->ncache;
+		o->lists[k].nentries = o->entries && end >= o->lists[k].entry0 ? end - o->lists[k].entry0 : 0;
+	}
+	for (size_t k = 0; o->entries && k < c->ncache; k++)
+		o->entries[k] = c->cache[k].addr;
 }
 
 void ms_bin_add(struct ms_bin_stat *b, uint64_t size)

@@ -606,6 +606,8 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
+	if (o->list_entries)
+		ms_keep_entries(c);
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -711,6 +713,8 @@ void ms_arenas_free(struct ms_arenas *a)
 	free(a->v);
 	free(a->lists);
 	free(a->mmapped);
+	free(a->entries);
+	a->entries = NULL;
 	a->v = NULL;
 	a->lists = NULL;
 	a->mmapped = NULL;

@@ -84,6 +84,8 @@ struct ms_list {
 	uint32_t index;              /* tcache or fastbin index, or bin index (1..126) */
 	uint64_t expected;           /* tcache: the count glibc keeps; else 0 */
 	uint64_t count, bytes;       /* entries accepted */
+	size_t   entry0, nentries;   /* with opts.list_entries: its entries (chunk
+				      * addresses, list order) in out->entries */
 	int      corrupt;
 	uint64_t bad_address;        /* the node at fault (when corrupt) */
 	char     reason[160];
@@ -128,6 +130,7 @@ struct ms_arenas_opts {
 	int         retries;         /* snapshot attempts after an inconsistent one; 0: 3 */
 	ms_chunk_fn on_chunk;
 	void       *on_chunk_arg;
+	int         list_entries;    /* keep every list's entries in list order (out->entries) */
 };
 
 struct ms_arenas {
@@ -165,6 +168,7 @@ struct ms_arenas {
 	enum ms_damage damage;       /* when not consistent: corrupted or changing */
 	struct ms_list *lists;       /* every non-empty or corrupt free list */
 	size_t   nlists, corrupt_lists;
+	uint64_t *entries;           /* opts.list_entries: chunk addresses, by list */
 	int      noncontiguous;      /* main heap in more than one segment */
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */

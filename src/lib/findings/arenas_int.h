@@ -136,6 +136,8 @@ void ms_walk_fastbins(struct ms_coll *c, size_t i);
 void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
 void ms_check_lists(struct ms_coll *c);
+/* out->entries and each list's entry0/nentries from the cache. */
+void ms_keep_entries(struct ms_coll *c);
 
 /* arenabuf.c: arena ai's heaps read once into memory, the walks then
  * read that buffer image (c->r swapped, the live image kept in ab) --

@@ -173,6 +173,12 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 				list_kind(l), l->index, l->owner, l->count, sz(l->bytes, b[0]),
 				l->corrupt ? "CORRUPT: " : "ok", l->corrupt ? l->reason : "",
 				l->kind == MS_CK_TCACHE && l->expected != l->count && !l->corrupt ? " (count differs)" : "");
+			/* the entries in list order (head first), the first 16 */
+			for (size_t e = 0; a->entries && e < l->nentries && e < 16; e++)
+				fprintf(out, "%s%#" PRIx64 "%s", e % 4 ? " " : "      ", a->entries[l->entry0 + e],
+					e % 4 == 3 || e + 1 == l->nentries || e == 15 ? "\n" : "");
+			if (a->entries && l->nentries > 16)
+				fprintf(out, "      ... %zu more (--json lists them all)\n", l->nentries - 16);
 		}
 	}
 
@@ -394,6 +400,15 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_ku64(j, "count", l->count);
 		ms_json_ku64(j, "bytes", l->bytes);
 		ms_json_kbool(j, "corrupt", l->corrupt);
+		if (a->entries && (flags & MS_AOUT_LISTS)) {
+			ms_json_key(j, "entries");
+			ms_json_arr_begin(j);
+			for (size_t e = 0; e < l->nentries; e++) {
+				snprintf(hex, sizeof hex, "%#" PRIx64, a->entries[l->entry0 + e]);
+				ms_json_str(j, hex);
+			}
+			ms_json_arr_end(j);
+		}
 		if (l->corrupt) {
 			snprintf(hex, sizeof hex, "%#" PRIx64, l->bad_address);
 			ms_json_kstr(j, "address", hex);
