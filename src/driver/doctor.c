@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "findings/doctor.h"
+#include "probe/sweep.h"
 #include "probe/procfs.h"
 #include "report/doctor_report.h"
 #include "options.h"
@@ -29,6 +30,7 @@ int cmd_doctor(int argc, char **argv)
 		if (c == 'j')
 			json = 1;
 	struct ms_err e = { 0 };
+	ms_sweep_stale("memsleuth doctor", stderr);   /* what a killed run left, said */
 	struct ms_doctor d;
 	if (ms_doctor_collect(a.pid, &d, &e) < 0)
 		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);

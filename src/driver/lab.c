@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "probe/allocfind.h"
+#include "util/subproc.h"
 #include "probe/labrun.h"
 #include "probe/procfs.h"
 #include "records/labfile.h"
@@ -152,7 +153,7 @@ static int run_each(const char *path)
 		}
 		printf("=== %s\n", name);
 		fflush(stdout);
-		pid_t pid = fork();
+		pid_t pid = ms_fork();
 		if (pid < 0)
 			ms_fatal(PROG, "too many processes? try again", "fork");
 		if (pid == 0) {
