@@ -5,8 +5,10 @@
  *
  * One entry point, ms_arenas_collect, for the `arenas` step, the heapwalk
  * helper and any step that needs the trim prediction in-process.
- * The walk streams: memory is O(arenas + bins + histogram buckets + chunks
- * cached in fastbins/tcache), never O(chunks). */
+ * Memory: O(arenas + bins + list entries), two bits of chunk-start map per
+ * 16 heap bytes (1/64 of the heaps) plus two of list map, and one arena's
+ * heaps at a time when they fit in 72 MiB (arenabuf.c); never a copy of a
+ * large heap. */
 #ifndef MS_ARENAS_H
 #define MS_ARENAS_H
 
