@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "findings/guide.h"
+#include "findings/remedy.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -360,19 +361,29 @@ int cmd_guide(int argc, char **argv)
 		if (lc.pid && o.no_compare)
 			ms_gstep_evidence(st, "compare not run (--no-compare)");
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
-			char *args[64];
+			char *args[64], after[32];
 			int k = 0;
 			args[k++] = "--runs";
 			args[k++] = "1";
+			/* The moment the guide looked: the same line, or the same
+			 * time after the start (a line that never comes in a rerun
+			 * falls back to that time plus 10 s). */
+			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
+			if (at < 1)
+				at = 1;
+			snprintf(after, sizeof after, "%.1f", at);
 			if (o.when) {
 				args[k++] = "--final-at";
 				args[k++] = (char *)o.when;
 			}
+			args[k++] = "--final-after";
+			args[k++] = after;
 			args[k++] = "--";
 			for (int i = 0; o.cmd[i] && k < 62; i++)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
-			cmp = guide_run_step(g, st, "compare", args, 900);
+			/* compare's own bound (the moment + 60 s a run), with room to spare */
+			cmp = guide_run_step(g, st, "compare", args, (int)((at + 60) * (double)ms_remedy_ncfgs) + 60);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;
