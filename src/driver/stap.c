@@ -261,7 +261,7 @@ static void write_translation(const struct ms_stap_translation *t, const char *o
 	}
 	int fd = open(outfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		ms_fatal(prog, errno == EEXIST ? "choose a new name (it is never overwritten)" : NULL, "%s: %s", outfile,
+		ms_fatal(prog, errno == EEXIST ? "choose a new name: an existing file is never overwritten" : NULL, "%s: %s", outfile,
 			 strerror(errno));
 	size_t done = 0;
 	while (done < t->len) {
