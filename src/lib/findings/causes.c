@@ -610,8 +610,8 @@ static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 		snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
 			 "growing, not the allocator", d1, d2);
 		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, &f->in_use_trend, text);
-		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d"))
-			remedy(x, "the live bytes by call site: who allocates what is never freed", "%s", cmd);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --duration 30"))
+			remedy(x, "the bytes still live at the end, by call site: who allocates what is never freed", "%s", cmd);
 		explained = 1;
 	}
 	if (f->free_kept_trend.grows && !f->in_use_trend.grows) {
