@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,7 +482,8 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 		im->maps = strndup((const char *)last_maps, last_maps_len);
 		im->maps_len = last_maps_len;
 	}
-	qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
+	if (im->nregions > 1)   /* a log without a maps record has none (NULL) */
+		qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
 	im->t0_ticks = first_ticks;
 	im->t0_ns = first_ns;
 	im->ns_per_tick = last_ticks > first_ticks && last_ns > first_ns
@@ -571,7 +573,8 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 	tab_clear(&pv->live);
 	tab_clear(&pv->stackidx);
 	pv->nlives = pv->nfree = 0;
-	memset(pv->stream_thread, 0, pv->nstreams * sizeof *pv->stream_thread);
+	if (pv->stream_thread)   /* NULL when the file had no thread's record */
+		memset(pv->stream_thread, 0, pv->nstreams * sizeof *pv->stream_thread);
 }
 
 static void read_counters(struct ms_hotspots *h, const char *dir)
@@ -638,7 +641,7 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 		exit(2);
 	}
 	read_counters(h, dir);
-	uint64_t block_dropped = 0;
+	uint64_t block_dropped = 0, log_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -650,10 +653,15 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 		if (ms_hl_file_open(&f, path, &fe) < 0)
 			continue;
 		load_file(h, pv, &f);
+		log_bytes += f.len;
 		block_dropped += im->dropped;
 		ms_hl_file_close(&f);
 	}
 	free(names);
+	if (log_bytes && h->skipped_bytes == log_bytes)   /* nothing intact: no report to make */
+		return ms_err_set(e, 0, "no intact record in its log files (damaged, or not a hotspots log)",
+				  "record again with 'memsleuth hotspots --record-only --output DIR -- CMD'",
+				  "%s (%" PRIu64 " bytes)", dir, log_bytes);
 	if (block_dropped > h->dropped)
 		h->dropped = block_dropped;
 	h->complete = h->dropped == 0 && h->skipped_bytes == 0 && h->corrupt_blocks == 0;

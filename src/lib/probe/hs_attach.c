@@ -1,5 +1,7 @@
 /* Attaching to a running process with bpftrace: see hs_attach.h. */
 #include "probe/hs_attach.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,12 +213,12 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 				  "install bpftrace (scripts/install-deps), or relaunch under the hook: memsleuth hotspots -- CMD ARGS",
 				  "attach to pid %d", (int)pid);
 	}
-	char dir[] = "/tmp/memsleuth-attach.XXXXXX";
-	if (!mkdtemp(dir)) {
+	char dir[PATH_MAX - 32];
+	if (ms_tmpdir_make("attach", dir, sizeof dir, e) < 0) {
 		free(mtext);
-		return ms_err_set(e, errno, NULL, "set TMPDIR", "temporary directory");
+		return -1;
 	}
-	char script[sizeof dir + 16], outp[sizeof dir + 16], errp[sizeof dir + 16];
+	char script[PATH_MAX], outp[PATH_MAX], errp[PATH_MAX];
 	snprintf(script, sizeof script, "%s/probe.bt", dir);
 	snprintf(outp, sizeof outp, "%s/out", dir);
 	snprintf(errp, sizeof errp, "%s/err", dir);
@@ -231,7 +233,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 	fclose(f);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t bp = fork();
+	pid_t bp = ms_fork();
 	if (bp == 0) {
 		int o = open(outp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 		int er = open(errp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
