@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "probe/hs_attach.h"
 #include "probe/elf.h"
 #include "probe/procfs.h"
+#include "probe/tasks.h"
 #include "records/hotlog.h"
 #include "report/hotspots_report.h"
 #include "options.h"
@@ -29,7 +31,6 @@
 #include "util/paths.h"
 
 #define PROG "memsleuth hotspots"
-#define FLUSH_SIGNAL (SIGRTMAX - 7)   /* asks every hook to write its buffers */
 
 struct opts {
 	int         stacks, json, record_only, count_only, top, fork_stop;
@@ -161,7 +162,8 @@ static void remove_dir(const char *dir)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (!strcmp(de->d_name, "counters") || !strncmp(de->d_name, "proc-", 5))
+		if (!strcmp(de->d_name, "counters") || !strcmp(de->d_name, "comm") ||
+		    !strncmp(de->d_name, "proc-", 5))
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	rmdir(dir);
@@ -170,6 +172,9 @@ static void remove_dir(const char *dir)
 static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
 {
 	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* nothing outlives memsleuth */
+	if (getppid() == 1)
+		_exit(127);
 	if (o->json)
 		dup2(2, 1);   /* stdout carries the JSON document only */
 	signal(SIGINT, SIG_DFL);
@@ -186,40 +191,58 @@ static void child_exec(const struct opts *o, const char *hook, const char *dir, 
 	setenv("MEMSLEUTH_HOOK_STACKS", num, 1);
 	setenv("MEMSLEUTH_HOOK_COUNT", o->count_only ? "1" : "0", 1);
 	setenv("MEMSLEUTH_HOOK_FORK", o->fork_stop ? "stop" : "own", 1);
-	snprintf(num, sizeof num, "%d", FLUSH_SIGNAL);
-	setenv("MEMSLEUTH_HOOK_SIGNAL", num, 1);
 	execvp(cmd[0], cmd);
 	fprintf(stderr, PROG ": %s: %s (check the command)\n", cmd[0], strerror(errno));
 	_exit(127);
 }
 
-/* Whether every hooked image took the flush signal (none uses it itself). */
-static int flush_signal_safe(const char *dir)
+/* The names of the command's threads still alive, read from /proc before
+ * they are stopped (threads the hook never saw renamed keep their name):
+ * "PID TID NAME" lines in DIR/comm, for every process of the group. */
+static void save_comm(pid_t pgid, const char *dir)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/counters", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct ms_hl_counters c;
-	int ok = fd >= 0 && read(fd, &c, sizeof c) == (ssize_t)sizeof c && c.magic == MS_HL_COUNTERS_MAGIC &&
-		 c.flush_sig_installed > 0 && c.flush_sig_refused == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Stop the command's process group: first ask every hook to write what it
- * holds (the flush signal, when every image took it), then SIGTERM, then
- * SIGKILL. */
-static void stop_group(pid_t pid, const char *dir, int *status, int *reaped, int *flushed)
-{
-	*flushed = flush_signal_safe(dir);
-	if (*flushed) {
-		kill(-pid, FLUSH_SIGNAL);
-		for (int i = 0; i < 30 && !*reaped; i++) {
-			usleep(10000);
-			*reaped = waitpid(pid, status, WNOHANG) == pid;
+	snprintf(path, sizeof path, "%s/comm", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	while (proc && (de = readdir(proc))) {
+		pid_t pid;
+		struct ms_err e;
+		char *stat = NULL;
+		size_t len;
+		if (ms_pid_parse(de->d_name, &pid, &e) < 0 || ms_proc_read(pid, "stat", &stat, &len, &e) < 0)
+			continue;
+		const char *rp = strrchr(stat, ')');
+		int pgrp = -1;
+		if (!rp || sscanf(rp + 1, " %*c %*d %d", &pgrp) != 1 || pgrp != pgid) {
+			free(stat);
+			continue;
+		}
+		free(stat);
+		struct ms_threads th;
+		if (ms_threads_list(pid, 100000, &th) == 0) {
+			for (size_t i = 0; i < th.n; i++)
+				fprintf(f, "%d %d %s\n", (int)pid, (int)th.v[i].tid, th.v[i].name);
+			ms_threads_free(&th);
 		}
 	}
+	if (proc)
+		closedir(proc);
+	fclose(f);
+}
+
+/* Stop the command's process group: SIGTERM, then SIGKILL.  No signal
+ * asks the hook to write anything: its buffers are in the buffer files. */
+static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
+{
+	save_comm(pid, dir);
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 300 && !*reaped; i++) {
 		usleep(10000);
@@ -233,7 +256,8 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped, int
 	kill(-pid, SIGKILL);
 }
 
-static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen)
+static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
+		       struct ms_hs_command_end *end)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
 	if (find_command(cmd[0], path, sizeof path) < 0) {
@@ -262,7 +286,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	if (pid == 0)
 		child_exec(o, hook, dir, cmd);
 	setpgid(pid, pid);
-	int status = 0, reaped = 0, flushed = 1;
+	int status = 0, reaped = 0;
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
 		if (w == pid)
@@ -270,16 +294,20 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		else if (w < 0 && errno != EINTR)
 			break;
 		if (!reaped && stop_requested)
-			stop_group(pid, dir, &status, &reaped, &flushed);
+			stop_group(pid, dir, &status, &reaped);
 	}
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	end->known = reaped;
+	end->by_memsleuth = stop_requested && reaped;
+	end->signal = reaped && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	end->status = reaped && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	end->seconds = secs;
 	if (stop_requested)
-		snprintf(how, howlen, "the command was stopped by %s after %.1f s%s",
-			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs,
-			 flushed ? "" : " with SIGTERM only: it handles memsleuth's flush signal itself");
+		snprintf(how, howlen, "the command was stopped by %s after %.1f s",
+			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
 	else if (WIFSIGNALED(status))
 		snprintf(how, howlen, "the command was killed by signal %d (%s) after %.1f s",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)), secs);
@@ -292,7 +320,8 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	return 0;
 }
 
-static int analyse(const struct opts *o, const char *dir, const char *how)
+static int analyse(const struct opts *o, const char *dir, const char *how,
+		   const struct ms_hs_command_end *end)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
@@ -302,7 +331,8 @@ static int analyse(const struct opts *o, const char *dir, const char *how)
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
-	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL };
+	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
+					.command_end = end };
 	if (o->json)
 		ms_hotspots_json(&h, &ro, stdout);
 	else
@@ -381,7 +411,7 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.from) {
 		if (nrest)
 			ms_fatal(PROG, "give either --from DIR or a command, not both", "%s: unexpected argument", rest[0]);
-		return analyse(&o, o.from, NULL);
+		return analyse(&o, o.from, NULL, NULL);
 	}
 	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
 	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
@@ -411,13 +441,14 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
 	char dir[PATH_MAX], how[256] = "";
+	struct ms_hs_command_end end = { 0 };
 	int temporary;
 	if (make_output_dir(&o, dir, sizeof dir, &temporary) < 0 || make_counters(dir) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		return MS_EXIT_ERROR;
 	}
-	if (run_command(&o, rest, dir, how, sizeof how) < 0) {
+	if (run_command(&o, rest, dir, how, sizeof how, &end) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		else {
@@ -434,7 +465,7 @@ int cmd_hotspots(int argc, char **argv)
 		printf("recorded to %s; analyse with: memsleuth hotspots --from %s\n", dir, dir);
 		rc = MS_EXIT_OK;
 	} else {
-		rc = analyse(&o, dir, how);
+		rc = analyse(&o, dir, how, &end);
 	}
 	if (temporary)
 		remove_dir(dir);

@@ -37,6 +37,7 @@ struct ms_hs_image {
 	size_t    nregions;
 	uint64_t  events, skipped_bytes, corrupt_blocks, dropped;
 	uint64_t  live_at_end, live_bytes_at_end;
+	int       tails_read;         /* its buffer file was read: nothing buffered is missing */
 	double    ns_per_tick;        /* from the blocks' calibration pairs */
 	uint64_t  t0_ticks, t0_ns;
 };
@@ -87,6 +88,11 @@ struct ms_hotspots {
 	int      count_only, stacks_on;
 	int      complete;             /* every image ended and nothing was lost */
 	double   seconds;              /* analysis time */
+	struct ms_hs_found {           /* the live allocation holding ms_hs_query.addr */
+		int      found;
+		uint32_t image, site, thread;
+		uint64_t ptr, size, ticks;
+	} found;
 	/* private: hash indexes */
 	void    *priv;
 };
@@ -95,6 +101,12 @@ struct ms_hotspots {
  * partial result: see complete, skipped_bytes, corrupt_blocks), or -1
  * when there is no log to read. */
 int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
+
+/* The same, also looking for the allocation live at the end that holds
+ * addr (in image pid, or any when pid is 0): h->found. */
+struct ms_hs_query { uint64_t addr; uint32_t pid; };
+int  ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
+			    struct ms_err *e);
 void ms_hotspots_free(struct ms_hotspots *h);
 
 /* Index arrays sorted by a key, largest first (caller frees). */

@@ -180,13 +180,14 @@ static const char *region_label(const struct ms_hotspots *h, const struct ms_hs_
 static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t len)
 {
 	if (!im->ended) {
-		snprintf(buf, len, "no end record: killed or crashed without a chance to flush");
+		snprintf(buf, len, im->tails_read ? "killed (no end record; its buffers were read from the buffer file)"
+						  : "no end record: killed or crashed, and its buffers are lost");
 		return buf;
 	}
 	switch (im->end.reason) {
 	case MS_HL_END_EXIT: return "exited";
 	case MS_HL_END_EXEC: return "exec'd another program";
-	case MS_HL_END_STOP: return "stopped by memsleuth";
+	case MS_HL_END_STOP: return "stopped by memsleuth (a version 1 log)";
 	case MS_HL_END_SIGNAL:
 		snprintf(buf, len, "crashed (%s)", strsignal((int)im->end.signal));
 		return buf;
@@ -194,20 +195,43 @@ static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t le
 	return "?";
 }
 
+/* The launched command's own end, in words: "exited with status 0",
+ * "killed by signal 6 (Aborted)", "killed by signal 15 (Terminated), sent
+ * by memsleuth". */
+static const char *command_end_text(const struct ms_hs_command_end *e, char *buf, size_t len)
+{
+	if (e->signal)
+		snprintf(buf, len, "killed by signal %d (%s)%s", e->signal, strsignal(e->signal),
+			 e->by_memsleuth ? ", sent by memsleuth" : "");
+	else
+		snprintf(buf, len, "exited with status %d", e->status);
+	return buf;
+}
+
+/* A thread's name, or its TID when it never had one. */
+static const char *thread_name(const struct ms_hs_thread *t, char *buf, size_t len)
+{
+	if (t->name[0])
+		return t->name;
+	snprintf(buf, len, "%u", t->tid);
+	return buf;
+}
+
 static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
 {
 	char buf[160];
+	if (o->command_end && o->command_end->known)
+		fprintf(out, "  the command %s after %.1f s\n", command_end_text(o->command_end, buf, sizeof buf),
+			o->command_end->seconds);
 	if (o->how_ended)
 		fprintf(out, "  note: %s\n", o->how_ended);
 	for (size_t i = 0; i < h->nimages; i++) {
 		const struct ms_hs_image *im = &h->images[i];
-		if (im->ended && im->end.reason != MS_HL_END_SIGNAL && !im->end.threads_cut)
+		if ((im->ended && im->end.reason != MS_HL_END_SIGNAL) || (!im->ended && im->tails_read))
 			continue;
 		fprintf(out, "  note: pid %u (%s) %s", im->pid, im->exe ? im->exe : "?", end_reason(im, buf, sizeof buf));
-		if (im->ended && im->end.threads_cut)
-			fprintf(out, "; %u thread(s) were still running and stopped logging then", im->end.threads_cut);
 		fprintf(out, "; the report is from what was logged%s\n",
-			im->ended ? "" : " (events still in its buffers are missing)");
+			im->tails_read ? " (its buffers included)" : " (events still in its buffers are missing)");
 	}
 	if (h->dropped)
 		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
@@ -312,8 +336,9 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 			const struct ms_hs_thread *th = &h->threads[ti[i]];
 			char region[96];
 			ms_size_fmt(th->bytes, b2);
+			char tn[16];
 			ms_table_rowf(&t, "%u\t%u\t%s\t%" PRIu64 "\t%s\t%s", h->images[th->image].pid, th->tid,
-				      th->name[0] ? th->name : "?", th->calls, b2,
+				      thread_name(th, tn, sizeof tn), th->calls, b2,
 				      h->count_only ? "n/a (count-only)" : region_label(h, th, region, sizeof region));
 		}
 		fprintf(out, "\nTop threads by allocator calls (%zu threads)\n", h->nthreads);
@@ -405,6 +430,23 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_kdouble(&j, "analysis_seconds", h->seconds);
 	if (o->how_ended)
 		ms_json_kstr(&j, "how_ended", o->how_ended);
+	if (o->command_end && o->command_end->known) {
+		const struct ms_hs_command_end *ce = o->command_end;
+		ms_json_key(&j, "command_end");
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "how", ce->signal ? "signal" : "exit");
+		if (ce->signal) {
+			ms_json_ku64(&j, "signal", (uint64_t)ce->signal);
+			ms_json_kstr(&j, "signal_name", strsignal(ce->signal));
+		} else {
+			ms_json_ku64(&j, "status", (uint64_t)ce->status);
+		}
+		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
+		char text[160];
+		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
+		ms_json_kdouble(&j, "seconds", ce->seconds);
+		ms_json_obj_end(&j);
+	}
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -419,6 +461,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "ended", im->ended);
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
 		ms_json_ku64(&j, "threads_cut", im->ended ? im->end.threads_cut : 0);
+		ms_json_kbool(&j, "buffers_read", im->tails_read);
 		ms_json_ku64(&j, "live_bytes_at_end", im->live_bytes_at_end);
 		ms_json_obj_end(&j);
 	}
@@ -430,8 +473,9 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		const struct ms_hs_thread *t = &h->threads[ti[i]];
 		char region[96];
 		ms_json_obj_begin(&j);
+		char tn[16];
 		ms_json_ku64(&j, "tid", t->tid);
-		ms_json_kstr(&j, "name", t->name);
+		ms_json_kstr(&j, "name", thread_name(t, tn, sizeof tn));
 		ms_json_ku64(&j, "calls", t->calls);
 		ms_json_ku64(&j, "bytes", t->bytes);
 		ms_json_ku64(&j, "pid", h->images[t->image].pid);
