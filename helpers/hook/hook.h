@@ -160,7 +160,6 @@ extern int        (*g_unw_backtrace)(void **, int);
 extern _Atomic uint64_t g_order;      /* the order stamp counter (hotlog.h "Order") */
 extern atomic_uint  g_block_seq;      /* image-wide block numbers */
 extern atomic_uint  g_nmapped;        /* slots of the buffer file handed out */
-extern atomic_int   g_buf_lock;       /* growing the buffer file */
 extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
 
 /* Order stamps: a free takes the next value before the real free runs,

@@ -33,7 +33,6 @@ int        (*g_unw_backtrace)(void **, int);
 _Atomic uint64_t g_order;
 atomic_uint  g_block_seq;
 atomic_uint  g_nmapped;
-atomic_int   g_buf_lock;
 char         g_buf_path[PATH_MAX];
 
 /* ---- slots: one per live thread, reused after the thread exits ---- */
@@ -174,7 +173,6 @@ static void at_fork_child(void)
 		if (s != t->s)
 			atomic_store(&s->in_use, 0);
 	}
-	atomic_store(&g_buf_lock, 0);
 	atomic_store(&g_maps_lock, 0);
 	log_fd_check();          /* close it only if it is still ours */
 	if (g_fd >= 0)

@@ -182,23 +182,22 @@ void slot_map(struct slot *s)
 	if (g_buf_path[0] && idx < MS_HL_SLOTS_MAX) {
 		int fd = open(g_buf_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
-		off_t need = (off_t)(idx + 1) * MS_HL_SLOT_BYTES;
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			/* grown under a lock: two threads racing ftruncate could shrink it */
-			while (atomic_exchange_explicit(&g_buf_lock, 1, memory_order_acquire))
-				;
-			int ok = fstat(fd, &st) == 0 && (st.st_size >= need || ftruncate(fd, need) == 0);
-			atomic_store_explicit(&g_buf_lock, 0, memory_order_release);
-			if (ok)
-				m = mmap(want, MS_HL_SLOT_BYTES, PROT_READ | PROT_WRITE,
-					 MAP_SHARED | (want ? MAP_FIXED : 0), fd, (off_t)idx * MS_HL_SLOT_BYTES);
-		}
+		/* the slot's blocks are allocated now, not when first touched: a
+		 * full disk must fail here, never raise SIGBUS in the program;
+		 * and fallocate grows the file without the race of two
+		 * ftruncates shrinking it */
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    posix_fallocate(fd, (off_t)idx * MS_HL_SLOT_BYTES, MS_HL_SLOT_BYTES) == 0)
+			m = mmap(want, MS_HL_SLOT_BYTES, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | (want ? MAP_FIXED : 0), fd, (off_t)idx * MS_HL_SLOT_BYTES);
 		if (fd >= 0)
 			close(fd);
 	}
-	if (m == MAP_FAILED)
+	if (m == MAP_FAILED) {
 		m = mmap(want, MS_HL_SLOT_BYTES, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | (want ? MAP_FIXED : 0), -1, 0);
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->anon_slots, 1);
+	}
 	if (m == MAP_FAILED) {
 		s->hdr = NULL;
 		s->buf = NULL;

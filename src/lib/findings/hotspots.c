@@ -490,7 +490,8 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 		im->maps = strndup((const char *)last_maps, last_maps_len);
 		im->maps_len = last_maps_len;
 	}
-	qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
+	if (im->nregions)
+		qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
 	im->t0_ticks = first_ticks;
 	im->t0_ns = first_ns;
 	im->ns_per_tick = last_ticks > first_ticks && last_ns > first_ns
@@ -858,6 +859,7 @@ static void read_counters(struct ms_hotspots *h, const char *dir)
 		h->counters_events = c.events;
 		h->dropped = c.dropped;
 		h->write_errors = c.write_errors;
+		h->anon_slots = c.anon_slots;
 		h->last_errno = c.last_errno;
 	}
 	close(fd);
@@ -946,7 +948,8 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 		const struct ms_hs_image *im = &h->images[i];
 		/* an image that did not end by itself is complete when its
 		 * buffers were read (version 2 logs), else it lost them */
-		if (!im->tails_read && (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut))
+		int buffers = im->tails_read && !h->anon_slots;
+		if (!buffers && (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut))
 			h->complete = 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

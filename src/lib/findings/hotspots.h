@@ -80,6 +80,7 @@ struct ms_hotspots {
 	uint64_t events, allocs, frees, bytes;
 	uint64_t dropped;              /* max of the counters page and the blocks' counts */
 	uint64_t write_errors, last_errno;
+	uint64_t anon_slots;           /* thread buffers outside the buffer files (full disk) */
 	int      have_counters;
 	uint64_t counters_events;      /* what the hooks say they wrote */
 	uint64_t hist[MS_HS_HIST];

@@ -206,6 +206,7 @@ struct ms_hl_counters {
 	uint64_t images;            /* process images that opened a log */
 	uint64_t write_errors;      /* failed write(2) calls */
 	uint64_t last_errno;
+	uint64_t anon_slots;        /* thread buffers not in a buffer file (full disk): lost if killed */
 };
 
 /* Which ops carry a size. */
