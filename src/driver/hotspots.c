@@ -163,7 +163,7 @@ static void remove_dir(const char *dir)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (!strcmp(de->d_name, "counters") || !strcmp(de->d_name, "comm") ||
-		    !strncmp(de->d_name, "proc-", 5))
+		    !strncmp(de->d_name, "proc-", 5) || !strncmp(de->d_name, "maps-", 5))
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	rmdir(dir);
@@ -196,9 +196,29 @@ static void child_exec(const struct opts *o, const char *hook, const char *dir, 
 	_exit(127);
 }
 
+/* DIR/maps-PID: the memory map of a process about to be stopped, so that
+ * its last heaps are known although it writes no end record. */
+static void save_maps(pid_t pid, const char *dir)
+{
+	char *text = NULL, path[PATH_MAX];
+	size_t len = 0;
+	struct ms_err e;
+	if (ms_proc_read(pid, "maps", &text, &len, &e) < 0)
+		return;
+	snprintf(path, sizeof path, "%s/maps-%d", dir, (int)pid);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, text, len) != (ssize_t)len)
+			unlink(path);
+		close(fd);
+	}
+	free(text);
+}
+
 /* The names of the command's threads still alive, read from /proc before
  * they are stopped (threads the hook never saw renamed keep their name):
- * "PID TID NAME" lines in DIR/comm, for every process of the group. */
+ * "PID TID NAME" lines in DIR/comm, for every process of the group; and
+ * each process's maps (save_maps). */
 static void save_comm(pid_t pgid, const char *dir)
 {
 	char path[PATH_MAX];
@@ -226,6 +246,7 @@ static void save_comm(pid_t pgid, const char *dir)
 			continue;
 		}
 		free(stat);
+		save_maps(pid, dir);
 		struct ms_threads th;
 		if (ms_threads_list(pid, 100000, &th) == 0) {
 			for (size_t i = 0; i < th.n; i++)

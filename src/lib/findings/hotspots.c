@@ -15,6 +15,7 @@
 #include "findings/arenaheaps.h"
 #include "records/hotlog_read.h"
 #include "records/maps.h"
+#include "probe/procfs.h"
 
 /* ---- open addressing tables (linear probing, power-of-two sizes) ---- */
 struct kv { uint64_t key; uint64_t val; };
@@ -148,6 +149,7 @@ struct priv {
 				   * a stream number in a log may be anything) */
 	struct table seqs;        /* block seq + 1 -> events of it in the .msl + 1, per image */
 	uint32_t cur_thread;      /* the event's thread */
+	const char *dir;          /* the log directory */
 };
 
 static uint32_t site_for(struct ms_hotspots *h, struct priv *pv, uint64_t caller)
@@ -499,6 +501,22 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 				  : (double)(1u << MS_HL_TSHIFT);
 }
 
+/* An image stopped by the driver: the maps it saved then (DIR/maps-PID)
+ * know the heaps made after the hook's last snapshot. */
+static void maps_at_stop(struct ms_hs_image *im, const char *dir)
+{
+	char path[4096], *text = NULL;
+	size_t len = 0, cap = im->nregions;
+	struct ms_err e;
+	snprintf(path, sizeof path, "%s/maps-%u", dir, im->pid);
+	if (ms_read_file(path, &text, &len, 64u << 20, &e) < 0)
+		return;
+	add_regions(im, text, len, &cap);
+	if (im->nregions)
+		qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
+	free(text);
+}
+
 static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned char *pl, size_t len)
 {
 	struct ms_hl_counts c;
@@ -749,6 +767,8 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 {
 	struct ms_hs_image *im = &h->images[pv->image];
 	scan_meta(h, im, f);
+	if (!im->ended && im->has_process)
+		maps_at_stop(im, pv->dir);
 	if (im->flags & MS_HL_P_COUNT_ONLY)
 		h->count_only = 1;
 	if (im->flags & MS_HL_P_STACKS)
@@ -917,6 +937,7 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 		exit(2);
 	}
 	read_counters(h, dir);
+	pv->dir = dir;
 	uint64_t block_dropped = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
