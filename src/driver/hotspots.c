@@ -443,7 +443,7 @@ int cmd_hotspots(int argc, char **argv)
 		if (o.record_only || o.output || o.count_only || o.stacks)
 			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
 				 "pid %d: option not available when attaching", (int)pid);
-		catch_stop_signals(o.duration);
+		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
 		if (ms_hs_attach(pid, o.duration, &stop_requested, &h, how, sizeof how, &e) < 0)

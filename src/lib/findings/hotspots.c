@@ -1082,3 +1082,10 @@ double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks)
 {
 	return ticks * im->ns_per_tick / 1e9;
 }
+
+double ms_hs_attach_imbalance(const struct ms_hotspots *h)
+{
+	uint64_t hi = h->allocs > h->frees ? h->allocs : h->frees;
+	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
+	return hi ? (double)(hi - lo) / (double)hi : 0;
+}

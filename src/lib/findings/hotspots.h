@@ -38,6 +38,7 @@ struct ms_hs_image {
 	uint64_t  events, skipped_bytes, corrupt_blocks, dropped;
 	uint64_t  live_at_end, live_bytes_at_end;
 	int       tails_read;         /* its buffer file was read: nothing buffered is missing */
+	int       running;            /* attach: still running when the window closed */
 	double    ns_per_tick;        /* from the blocks' calibration pairs */
 	uint64_t  t0_ticks, t0_ns;
 };
@@ -89,6 +90,13 @@ struct ms_hotspots {
 	int      count_only, stacks_on;
 	int      complete;             /* every image ended and nothing was lost */
 	double   seconds;              /* analysis time */
+	struct {                       /* attach mode (bpftrace uprobes) */
+		int      on;
+		double   window_s;     /* from the probes being live to the window's end */
+		uint64_t lost;         /* events bpftrace says it lost */
+		uint64_t overflow;     /* allocations not kept: the pointer map was full */
+		uint64_t live_bytes;   /* allocated in the window, not freed by its end */
+	} attach;
 	struct ms_hs_found {           /* the live allocation holding ms_hs_query.addr */
 		int      found;
 		uint32_t image, site, thread;
@@ -119,6 +127,9 @@ size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
  * regions, -1 outside every known heap, MS_HS_NO_REGION when it allocated
  * nothing. */
 int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes);
+
+/* Attach mode: |allocations - frees| / the larger of the two, 0..1. */
+double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);

@@ -179,6 +179,8 @@ static const char *region_label(const struct ms_hotspots *h, const struct ms_hs_
 
 static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t len)
 {
+	if (im->running)
+		return "running";
 	if (!im->ended) {
 		snprintf(buf, len, im->tails_read ? "killed (no end record; its buffers were read from the buffer file)"
 						  : "no end record: killed or crashed, and its buffers are lost");
@@ -227,11 +229,25 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 		fprintf(out, "  note: %s\n", o->how_ended);
 	for (size_t i = 0; i < h->nimages; i++) {
 		const struct ms_hs_image *im = &h->images[i];
-		if ((im->ended && im->end.reason != MS_HL_END_SIGNAL) || (!im->ended && im->tails_read))
+		if ((im->ended && im->end.reason != MS_HL_END_SIGNAL) || (!im->ended && im->tails_read) || im->running)
 			continue;
 		fprintf(out, "  note: pid %u (%s) %s", im->pid, im->exe ? im->exe : "?", end_reason(im, buf, sizeof buf));
 		fprintf(out, "; the report is from what was logged%s\n",
 			im->tails_read ? " (its buffers included)" : " (events still in its buffers are missing)");
+	}
+	if (h->attach.on) {
+		double imb = ms_hs_attach_imbalance(h);
+		fprintf(out, "  attach: %" PRIu64 " allocations, %" PRIu64 " frees in %.1f s; %" PRIu64
+			" events lost%s\n", h->allocs, h->frees, h->attach.window_s, h->attach.lost,
+			h->attach.lost ? " (bpftrace says so)" : "");
+		if (imb > 0.05)
+			fprintf(out, "  warning: allocations and frees differ by %.1f%% (%" PRIu64 " calls): more than "
+				"calls that straddle the window explain%s\n", 100 * imb,
+				h->allocs > h->frees ? h->allocs - h->frees : h->frees - h->allocs,
+				h->attach.lost ? "; events were lost" : "");
+		if (h->attach.overflow)
+			fprintf(out, "  note: %" PRIu64 " allocations were not kept for live bytes: the pointer map was full\n",
+				h->attach.overflow);
 	}
 	if (h->dropped)
 		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
@@ -298,7 +314,7 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 		ms_size_fmt(site->live_bytes, live);
 		fmt_count(shortl, sizeof shortl, site->short_lived);
 		snprintf(cell, sizeof cell, "%s%s%s", name, via[0] ? "  <- " : "", via);
-		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only ? "n/a" : shortl, cell };
+		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only || h->attach.on ? "n/a" : shortl, cell };
 		ms_table_row(&t, row);
 		rows++;
 	}
@@ -339,7 +355,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 			char tn[16];
 			ms_table_rowf(&t, "%u\t%u\t%s\t%" PRIu64 "\t%s\t%s", h->images[th->image].pid, th->tid,
 				      thread_name(th, tn, sizeof tn), th->calls, b2,
-				      h->count_only ? "n/a (count-only)" : region_label(h, th, region, sizeof region));
+				      h->count_only ? "n/a (count-only)" : h->attach.on ? "n/a (attached)"
+						    : region_label(h, th, region, sizeof region));
 		}
 		fprintf(out, "\nTop threads by allocator calls (%zu threads)\n", h->nthreads);
 		ms_table_print(&t, out, "  ");
@@ -352,7 +369,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
 	if (!h->count_only) {
 		print_sites(&v, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
-		print_sites(&v, &s, o, MS_HS_BY_SHORT,
+		if (!h->attach.on)
+			print_sites(&v, &s, o, MS_HS_BY_SHORT,
 			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
 	}
 	merged_free(h, &v);
@@ -447,6 +465,17 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kdouble(&j, "seconds", ce->seconds);
 		ms_json_obj_end(&j);
 	}
+	if (h->attach.on) {
+		ms_json_key(&j, "attach");
+		ms_json_obj_begin(&j);
+		ms_json_kdouble(&j, "window_s", h->attach.window_s);
+		ms_json_ku64(&j, "lost_events", h->attach.lost);
+		ms_json_kdouble(&j, "imbalance", ms_hs_attach_imbalance(h));
+		ms_json_kbool(&j, "imbalance_warning", ms_hs_attach_imbalance(h) > 0.05);
+		ms_json_ku64(&j, "live_map_overflow", h->attach.overflow);
+		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
+		ms_json_obj_end(&j);
+	}
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -481,7 +510,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "pid", h->images[t->image].pid);
 		ms_json_ku64(&j, "allocations", t->allocs);
 		ms_json_ku64(&j, "frees", t->frees);
-		ms_json_kstr(&j, "heap", h->count_only ? "" : region_label(h, t, region, sizeof region));
+		ms_json_kstr(&j, "heap", h->count_only || h->attach.on ? "" : region_label(h, t, region, sizeof region));
 		ms_json_obj_end(&j);
 	}
 	free(ti);
