@@ -5,8 +5,8 @@
  * every K-th block, which stays live to the end.  The program counts the
  * bytes it requested and still holds, and prints them:
  *   cross_free [--producers P] [--consumers C] [--items N] [--keep K] [--hold]
- * "live_requested_bytes=B live_blocks=L" at the end (then, with --hold,
- * it waits for SIGTERM). */
+ * "live_requested_bytes=B live_blocks=L" and "first_kept=ADDR size=N" at
+ * the end (then, with --hold, it waits for SIGTERM). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@ static struct {
 static long items = 20000, keep = 97;
 static int producers = 2, consumers = 2;
 static void **kept;
-static size_t nkept, kept_bytes;
+static size_t nkept, kept_bytes, first_size;
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static void *produce_block(size_t n)
@@ -88,6 +88,8 @@ static void *consumer(void *arg)
 		pthread_mutex_unlock(&q.mu);
 		if ((uintptr_t)p / 16 % (uintptr_t)keep == 0) {
 			pthread_mutex_lock(&kept_mu);
+			if (!nkept)
+				first_size = n;
 			kept[nkept++] = p;
 			kept_bytes += n;
 			pthread_mutex_unlock(&kept_mu);
@@ -130,6 +132,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < producers + consumers; i++)
 		pthread_join(t[i], NULL);
 	printf("live_requested_bytes=%zu live_blocks=%zu\n", kept_bytes, nkept);
+	if (nkept)
+		printf("first_kept=%p size=%zu\n", kept[0], first_size);
 	fflush(stdout);
 	while (hold)
 		pause();

@@ -33,7 +33,8 @@
 #define PROG "memsleuth hotspots"
 
 struct opts {
-	int         stacks, json, record_only, count_only, top, fork_stop;
+	int         stacks, json, record_only, count_only, top, fork_stop, address_query;
+	uint64_t    address;
 	double      duration;
 	const char *output, *folded, *from;
 };
@@ -50,6 +51,7 @@ static void usage(FILE *out)
 		"  --output DIR      write the log to DIR (kept); default: a private temporary dir, removed\n"
 		"  --record-only     write the log and stop (needs --output); analyse later with --from\n"
 		"  --from DIR        analyse the log in DIR (recorded here or on another machine)\n"
+		"  --address ADDR    with --from: the allocation live at the end that holds ADDR (site, thread, size, when)\n"
 		"  --count-only      keep per-thread and per-caller counters only, no event log\n"
 		"  --duration S      stop the command (or the attach) after S seconds and report\n"
 		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
@@ -346,14 +348,16 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	if (ms_hotspots_load(dir, &h, &e) < 0) {
+	struct ms_hs_query q = { o->address, 0 };
+	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
-					.command_end = end };
+					.command_end = end, .address_query = o->address_query,
+					.address = o->address };
 	if (o->json)
 		ms_hotspots_json(&h, &ro, stdout);
 	else
@@ -380,6 +384,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, 0, 'd' }, { "record-only", no_argument, 0, 'r' },
 		{ "count-only", no_argument, 0, 'c' },     { "from", required_argument, 0, 'F' },
 		{ "top", required_argument, 0, 't' },      { "fork-child", required_argument, 0, 'k' },
+		{ "address", required_argument, 0, 'A' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof *o);
@@ -415,6 +420,13 @@ static int parse(int argc, char **argv, struct opts *o)
 				ms_fatal(PROG, "give own or stop", "--fork-child %s: unknown mode", optarg);
 			o->fork_stop = !strcmp(optarg, "stop");
 			break;
+		case 'A':
+			errno = 0;
+			o->address = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || !o->address)
+				ms_fatal(PROG, "give an address, e.g. --address 0x55d0c0ffee10", "--address %s: not an address", optarg);
+			o->address_query = 1;
+			break;
 		case 'h': usage(stdout); exit(MS_EXIT_OK);
 		default:
 			ms_bad_option("hotspots", argv);
@@ -429,6 +441,9 @@ int cmd_hotspots(int argc, char **argv)
 	int first = parse(argc, argv, &o);
 	char **rest = argv + first;
 	int nrest = argc - first;
+	if (o.address_query && !o.from)
+		ms_fatal(PROG, "record with --output DIR, then ask with --from DIR --address ADDR",
+			 "--address: needs --from DIR");
 	if (o.from) {
 		if (nrest)
 			ms_fatal(PROG, "give either --from DIR or a command, not both", "%s: unexpected argument", rest[0]);

@@ -21,6 +21,17 @@ for shape in "2 2" "3 1" "1 4"; do
 	check_eq "cross_free $1x$2: every free paired, nothing dropped" "$(jq -c '[.unknown_frees, .dropped, .complete]' "$TMP/cf.json")" "[0,0,true]"
 done
 
+# who allocated this address: the first block cross_free kept
+"$MS" hotspots --record-only --output "$TMP/cfrec" -- "$EX/cross_free" --items 5000 --keep 13 >"$TMP/cfrec.out" 2>&1
+read -r addr size < <(sed -n 's/^first_kept=\(0x[0-9a-f]*\) size=\([0-9]*\)$/\1 \2/p' "$TMP/cfrec.out")
+inside=$(printf '0x%x' $((addr + 5)))
+"$MS" hotspots --from "$TMP/cfrec" --address "$inside" --json >"$TMP/addr.json"
+check_match "--address: the live allocation holding ADDR+5: its start, size, site" \
+	"$(jq -r '.address | "\(.found) \(.allocation) \(.size_bytes) \(.site)"' "$TMP/addr.json")" "^true $addr $size produce_block\\+0x[0-9a-f]+ \\(cross_free\\)"
+check_match "--address: its thread" "$(jq -r '.address.thread' "$TMP/addr.json")" '^cross_free$'
+check_match "--address: text says who" "$("$MS" hotspots --from "$TMP/cfrec" --address "$inside")" "Address $inside is inside the allocation at $addr \\(\\+5\\).*allocated by produce_block"
+check_eq "--address: a freed address is not live" "$("$MS" hotspots --from "$TMP/cfrec" --address 0x10 --json | jq .address.found)" false
+
 # wait for "READY pid N" in file $1; print N
 ready_pid() {
 	for _ in $(seq 1 600); do

@@ -326,6 +326,54 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 	free(idx);
 }
 
+/* --address: the live allocation holding the address, in words. */
+static void print_address(const struct ms_hotspots *h, struct syms *s, const struct ms_hs_report_opts *o, FILE *out)
+{
+	const struct ms_hs_found *f = &h->found;
+	if (!f->found) {
+		fprintf(out, "\nAddress 0x%" PRIx64 ": no allocation live at the end holds it "
+			"(freed, never allocated while recording, or not from malloc)\n", o->address);
+		return;
+	}
+	const struct ms_hs_image *im = &h->images[f->image];
+	const struct ms_hs_thread *t = &h->threads[f->thread];
+	char where[512], tn[16], sz[MS_SIZE_BUF];
+	site_name(s, &h->sites[f->site], where, sizeof where);
+	ms_size_fmt(f->size, sz);
+	fprintf(out, "\nAddress 0x%" PRIx64 " is inside the allocation at 0x%" PRIx64 " (+%" PRIu64 "), %s (%" PRIu64
+		" bytes) still live at the end\n  allocated by %s in thread %s (tid %u) of pid %u, %.3f s after the start\n",
+		o->address, f->ptr, o->address - f->ptr, sz, f->size, where, thread_name(t, tn, sizeof tn), t->tid,
+		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+}
+
+static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
+			 const struct ms_hs_report_opts *o)
+{
+	const struct ms_hs_found *f = &h->found;
+	char buf[32];
+	ms_json_key(j, "address");
+	ms_json_obj_begin(j);
+	snprintf(buf, sizeof buf, "0x%" PRIx64, o->address);
+	ms_json_kstr(j, "query", buf);
+	ms_json_kbool(j, "found", f->found);
+	if (f->found) {
+		const struct ms_hs_image *im = &h->images[f->image];
+		const struct ms_hs_thread *t = &h->threads[f->thread];
+		char where[512], tn[16];
+		snprintf(buf, sizeof buf, "0x%" PRIx64, f->ptr);
+		ms_json_kstr(j, "allocation", buf);
+		ms_json_ku64(j, "size_bytes", f->size);
+		site_name(s, &h->sites[f->site], where, sizeof where);
+		ms_json_kstr(j, "site", where);
+		ms_json_ku64(j, "pid", im->pid);
+		ms_json_ku64(j, "tid", t->tid);
+		ms_json_kstr(j, "thread", thread_name(t, tn, sizeof tn));
+		ms_json_kdouble(j, "allocated_at_s",
+				ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+	}
+	ms_json_obj_end(j);
+}
+
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
 {
 	char b1[MS_SIZE_BUF], b2[MS_SIZE_BUF];
@@ -343,6 +391,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 
 	struct syms s;
 	syms_init(&s, h);
+	if (o->address_query)
+		print_address(h, &s, o, out);
 	size_t *ti = ms_hotspots_threads_sorted(h);
 	if (ti) {
 		static const char *const heads[] = { "PID", "TID", "NAME", "CALLS", "BYTES", "MEMORY LANDS IN" };
@@ -465,6 +515,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kdouble(&j, "seconds", ce->seconds);
 		ms_json_obj_end(&j);
 	}
+	if (o->address_query)
+		json_address(&j, h, &s, o);
 	if (h->attach.on) {
 		ms_json_key(&j, "attach");
 		ms_json_obj_begin(&j);

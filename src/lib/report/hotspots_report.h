@@ -21,7 +21,8 @@ struct ms_hs_report_opts {
 	int         top;            /* rows per table */
 	const char *how_ended;      /* driver's note: "stopped by SIGINT after 3.0 s", or NULL */
 	const struct ms_hs_command_end *command_end;   /* NULL when not launched here */
-	const char *running;        /* attach: the target is still running ("running"), or NULL */
+	int         address_query;  /* --address: say who holds `address` (h loaded with the query) */
+	uint64_t    address;
 };
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
