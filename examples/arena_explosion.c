@@ -4,13 +4,41 @@
  * MALLOC_ARENA_MAX); after that threads share.  Each arena reserves 64 MiB
  * of address space for its heap.
  *
- * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES]
+ * --free-lists: each thread allocates its N blocks in eight sizes (32 B
+ * to 208 B chunks) and frees every other one, in two rounds around a
+ * larger request, so that its tcache is full, its fastbins and small bins
+ * long and its unsorted bin holds the second round (the shape that makes
+ * list checks expensive).
+ *
+ * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free-lists]
  *                        [--hold] [--step] [--malloc-info FILE]
  * phases: started (before any thread exists), spread */
 #include <pthread.h>
 #include "example_common.h"
 
 static long nblocks = 64, bsize = 4096;
+static int free_lists;
+
+static void fill_lists(void)
+{
+	static const size_t sizes[8] = { 24, 40, 56, 72, 100, 200, 24, 40 };
+	/* the pointer array from the thread's own arena, freed last */
+	char **v = malloc((size_t)nblocks * sizeof *v);
+	if (!v)
+		return;
+	for (long i = 0; i < nblocks; i++) {
+		v[i] = malloc(sizes[i % 8]);
+		if (v[i])
+			memset(v[i], 1, sizes[i % 8]);
+	}
+	for (long i = 1; i < nblocks / 2; i += 2)
+		free(v[i]);
+	char *big = malloc(4000);   /* sorts the unsorted chunks into small bins */
+	if (big)
+		memset(big, 1, 4000);
+	for (long i = nblocks / 2 + 1; i < nblocks; i += 2)
+		free(v[i]);
+}
 static pthread_barrier_t started, done;
 
 static void *run(void *arg)
@@ -22,11 +50,13 @@ static void *run(void *arg)
 	/* Wait until every thread exists, so that each is new when it first
 	 * allocates (no thread exits and hands its arena on). */
 	pthread_barrier_wait(&started);
-	for (long i = 0; i < nblocks; i++) {
+	for (long i = 0; !free_lists && i < nblocks; i++) {
 		char *p = malloc((size_t)bsize);
 		if (p)
 			memset(p, (int)idx, (size_t)bsize);
 	}
+	if (free_lists)
+		fill_lists();
 	pthread_barrier_wait(&done);
 	/* stay alive, holding the blocks, until the process exits */
 	for (;;)
@@ -47,8 +77,10 @@ int main(int argc, char **argv)
 			nblocks = ex_num(argv[++i], "blocks");
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
 			bsize = ex_num(argv[++i], "size");
+		else if (!strcmp(argv[i], "--free-lists"))
+			free_lists = 1;
 		else {
-			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free-lists] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas.h"
+#include "findings/postmortem.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
 #include "report/json.h"
@@ -17,15 +18,21 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: memsleuth arenas PID [--json] [--bins] [--chunks [--limit N]] [--stop]\n"
+		"usage: memsleuth arenas PID [--json] [--bins [--lists]] [--chunks [--limit N]] [--stop]\n"
 		"                        [--assume-version X.Y] [--no-debuginfo]\n"
+		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins] [--chunks]\n"
 		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
 		"  --json               machine-readable output (docs/json/arenas.md)\n"
 		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
+		"  --lists              every free list as glibc links it (tcache per thread, fastbins,\n"
+		"                       unsorted, small, large): count, bytes, OK or CORRUPT and why\n"
 		"  --chunks             list chunks (address, size, kind) in address order\n"
 		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
 		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
 		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
+		"  --core CORE          read a core file (gcore, coredumpctl dump) instead of a process\n"
+		"  --exe PATH           with --core: the program the core is of (default: named by the core)\n"
+		"  --sysroot DIR        with --core: the root its files are under (default /; docs/postmortem.md)\n"
 		MS_COMMON_HELP
 		"  -h, --help           this help\n");
 }
@@ -78,12 +85,15 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum 
 int cmd_arenas(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' },
+		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' }, { "lists", no_argument, 0, 'L' },
 		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
 		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
+		{ "core", required_argument, 0, 'C' }, { "exe", required_argument, 0, 'E' },
+		{ "sysroot", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 } };
 	struct ms_arenas_opts o = { 0 };
-	int json = 0, bins = 0, chunks = 0, c;
+	int json = 0, bins = 0, lists = 0, chunks = 0, c;
+	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
 	optind = 1;
 	opterr = 0;
@@ -91,9 +101,13 @@ int cmd_arenas(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'b': bins = 1; break;
+		case 'L': lists = 1; break;
 		case 'c': chunks = 1; break;
 		case 's': o.stop = 1; break;
 		case 'a': o.assume_version = optarg; break;
+		case 'C': core = optarg; break;
+		case 'E': exe = optarg; break;
+		case 'R': sysroot = optarg; break;
 		case 'l': {
 			char *end;
 			limit = strtol(optarg, &end, 10);
@@ -109,13 +123,17 @@ int cmd_arenas(int argc, char **argv)
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
-	if (optind != argc - 1) {
+	if (optind != argc - (core ? 0 : 1)) {
 		usage(stderr);
 		return MS_EXIT_ERROR;
 	}
+	if (!core && (exe || sysroot))
+		ms_fatal("memsleuth arenas", "use them with --core CORE", "--exe and --sysroot: only for a core");
+	if (core && o.stop)
+		ms_fatal("memsleuth arenas", "a core does not change: leave --stop out", "--stop with --core");
 	struct ms_err e = { 0 };
-	pid_t pid;
-	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
+	pid_t pid = 0;
+	if (!core && ms_pid_parse(argv[optind], &pid, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
 	struct ms_json j;
 	ms_json_init(&j, stdout);
@@ -125,9 +143,9 @@ int cmd_arenas(int argc, char **argv)
 		o.on_chunk_arg = &cl;
 	}
 	struct ms_arenas a;
-	if (ms_arenas_collect(pid, &o, &a, &e) < 0)
+	if (core ? ms_postmortem_arenas(core, exe, sysroot, &o, &a, &e) < 0 : ms_arenas_collect(pid, &o, &a, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
-	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0);
+	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0) | (lists ? MS_AOUT_LISTS : 0);
 	if (chunks)
 		list_begin(&cl);
 	if (json) {

@@ -1,6 +1,7 @@
 /* memsleuth trim PID: what does trimming really give back?
- * Prediction from `arenas`, confirmation, malloc_trim(0) through gdb (or
- * jcmd System.trim_native_heap for a JVM), RSS before and after. */
+ * Prediction from `arenas`, confirmation, malloc_trim(0) called on one
+ * thread through ptrace (or through gdb, or jcmd System.trim_native_heap for
+ * a JVM), RSS before and after. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,8 +13,10 @@
 #include <unistd.h>
 
 #include "findings/allocator.h"
+#include "probe/dynsym.h"
 #include "probe/gdbtrim.h"
 #include "probe/procfs.h"
+#include "probe/ptcall.h"
 #include "probe/runstate.h"
 #include "probe/target.h"
 #include "records/maps.h"
@@ -40,11 +43,13 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: memsleuth trim PID [--yes] [--timeout S] [--method gdb|jcmd] [--json] [--no-debuginfo]\n"
+		"usage: memsleuth trim PID [--yes] [--timeout S] [--method ptrace|gdb|jcmd] [--json] [--no-debuginfo]\n"
 		"Call malloc_trim(0) inside PID and measure what it really gives back.\n"
 		"  -y, --yes         do it without asking (otherwise asked on a TTY, or nothing is done)\n"
 		"  -t, --timeout S   give up on the call after S seconds (default 30); the target is resumed\n"
-		"  -m, --method M    gdb (glibc, default) or jcmd (a JVM: System.trim_native_heap)\n"
+		"  -m, --method M    ptrace (default: one thread calls it, all registers put back),\n"
+		"                    gdb (gdb's call; fails on AMX CPUs with Debian 12's gdb), or\n"
+		"                    jcmd (a JVM: System.trim_native_heap)\n"
 		"  -j, --json        machine output (docs/json/trim.md)\n"
 		MS_COMMON_HELP
 		"  -h, --help        this help\n");
@@ -154,6 +159,30 @@ static int jcmd_trim(pid_t pid, const struct jvm *j, int timeout_ms, char *said,
 	return ok ? 0 : -1;
 }
 
+/* malloc_trim(0) on one of the target's threads: the address from the
+ * target's own libc file (its .dynsym), the call by probe/ptcall. */
+static int ptrace_trim(pid_t pid, const struct ms_libc *lc, int timeout_ms,
+		       struct ms_ptcall *pc, struct ms_err *e)
+{
+	memset(pc, 0, sizeof *pc);
+	uint64_t value, load_vaddr;
+	if (!lc->libc_found)
+		return ms_err_set(e, 0, "no libc mapped", "is it a static binary? use --method gdb", "process %d", (int)pid);
+	if (ms_dynsym_lookup(lc->libc_file, "malloc_trim", &value, &load_vaddr, e) < 0)
+		return -1;
+	uint64_t fn = lc->libc_base + value - load_vaddr;
+	if (fn < lc->libc_base || fn >= lc->libc_end)
+		return ms_err_set(e, 0, "lies outside the libc's mapping", "use --method gdb",
+				  "malloc_trim at 0x%llx in process %d", (unsigned long long)fn, (int)pid);
+	const uint64_t zero = 0;
+	int rc = ms_ptrace_call(pid, fn, &zero, 1, timeout_ms, &stop_flag, pc, e);
+	struct ms_runstate after;
+	if (ms_runstate_ensure_running(pid, &after) < 0 && rc == 0)
+		return ms_err_set(e, 0, after.tracer ? "is still traced" : "is still stopped",
+				  "check it with ps and kill -CONT it", "process %d", (int)pid);
+	return rc;
+}
+
 static int confirm(pid_t pid, const char *name, const char *method)
 {
 	if (!isatty(0) || !isatty(2))
@@ -173,6 +202,7 @@ struct outcome {
 	uint64_t before, after;
 	int trim_result;        /* -1 unknown */
 	const struct ms_gdbtrim *g;
+	const struct ms_ptcall *pc;
 	int jvm;
 	char jcmd_said[256];    /* the JVM's own line about the trim */
 };
@@ -220,6 +250,13 @@ static void print_json(const struct outcome *o)
 	if (o->g) {
 		ms_json_kdouble(&j, "call_seconds", o->g->seconds);
 		ms_json_kbool(&j, "resumed_with_sigcont", o->g->resumed);
+	}
+	if (o->pc) {
+		ms_json_kdouble(&j, "call_seconds", o->pc->seconds);
+		ms_json_ki64(&j, "thread", o->pc->tid);
+		ms_json_kbool(&j, "thread_was_in_syscall", o->pc->in_syscall);
+		ms_json_kbool(&j, "xstate_restored", o->pc->xstate_restored);
+		ms_json_ku64(&j, "xstate_bytes", o->pc->xstate_bytes);
 	}
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
@@ -273,8 +310,8 @@ int cmd_trim(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (strcmp(optarg, "gdb") && strcmp(optarg, "jcmd"))
-				ms_fatal(PROG, "use gdb or jcmd", "--method '%s': unknown", optarg);
+			if (strcmp(optarg, "ptrace") && strcmp(optarg, "gdb") && strcmp(optarg, "jcmd"))
+				ms_fatal(PROG, "use ptrace, gdb or jcmd", "--method '%s': unknown", optarg);
 			method = optarg;
 			break;
 		case 'h': usage(stdout); return MS_EXIT_OK;
@@ -320,18 +357,18 @@ int cmd_trim(int argc, char **argv)
 		fprintf(stderr, "%s: warning: process %d is a JVM; calling into it from a debugger can crash it\n", PROG, (int)pid);
 		if (jv.jcmd_trim)
 			fprintf(stderr, "%s: this JDK has a safe way: %s %d System.trim_native_heap%s\n", PROG,
-				jv.jcmd, (int)pid, method && !strcmp(method, "gdb") ? "" : " (trim uses it)");
+				jv.jcmd, (int)pid, method && strcmp(method, "jcmd") ? "" : " (trim uses it)");
 		if (!method) {
 			if (!jv.jcmd_trim)
-				ms_fatal(PROG, "pass --method gdb to take the risk, or upgrade to a JDK with System.trim_native_heap (17.0.9+, 21+)",
+				ms_fatal(PROG, "pass --method ptrace to take the risk, or upgrade to a JDK with System.trim_native_heap (17.0.9+, 21+)",
 					 "process %d (%s): a JVM without jcmd System.trim_native_heap", (int)pid, t.status.name);
 			method = "jcmd";
 		}
 	}
 	if (!method)
-		method = "gdb";
+		method = "ptrace";
 	if (!strcmp(method, "jcmd") && !jv.jcmd_trim)
-		ms_fatal(PROG, "use --method gdb for glibc processes",
+		ms_fatal(PROG, "use --method ptrace (or gdb) for glibc processes",
 			 "--method jcmd: process %d (%s) is not a JVM whose jcmd knows System.trim_native_heap",
 			 (int)pid, t.status.name);
 	char script[PATH_MAX], gdb[PATH_MAX];
@@ -376,8 +413,14 @@ int cmd_trim(int argc, char **argv)
 		return MS_EXIT_OK;
 	}
 	struct ms_gdbtrim g;
+	struct ms_ptcall pc;
 	int rc;
-	if (!strcmp(method, "gdb")) {
+	if (!strcmp(method, "ptrace")) {
+		rc = ptrace_trim(pid, &lc, timeout_s * 1000, &pc, &e);
+		o.pc = &pc;
+		if (pc.called)
+			o.trim_result = (int)(pc.ret & 0xffffffff);
+	} else if (!strcmp(method, "gdb")) {
 		rc = ms_gdb_trim(pid, script, timeout_s * 1000, &stop_flag, &g, &e);
 		o.g = &g;
 		if (g.called)

@@ -254,7 +254,7 @@ check_eq "corrupted heap: exit 1 (finding), no crash" "$rc" 1
 check_eq "corrupted heap: snapshot inconsistent" "$(jq .snapshot_consistent "$TMP/bad.json")" false
 check_match "corrupted heap: names the chunk and its size" "$(jq -r .inconsistency "$TMP/bad.json")" "chunk at 0x[0-9a-f]+ has a size of 0x7ffffff0"
 out=$("$MS" arenas "$EX_PID" --stop)
-check_match "corrupted heap with --stop: reported in plain words" "$out" "INCONSISTENT after 1 attempt"
+check_match "corrupted heap with --stop: reported in plain words" "$out" "CORRUPTED after 1 attempt"
 check_eq "corrupted heap: target still running" "$(awk '{print $3}' /proc/$EX_PID/stat)" S
 stop_example "$EX_PID"
 

@@ -29,7 +29,9 @@ check_within "no --yes: RSS unchanged" "$(vmrss "$EX_PID")" "$before" 3
 # 2. --yes --json: 100,000 x 1 KiB freed below a pin, ~100 MiB returned
 "$MS" trim "$EX_PID" --yes --json >"$TMP/t.json" 2>"$TMP/t.err"
 check_eq "trim --yes: exit" "$?" 0
-check_eq "method" "$(jq -r .method "$TMP/t.json")" gdb
+check_eq "method" "$(jq -r .method "$TMP/t.json")" ptrace
+check_eq "the blocked main thread made the call" "$(jq -r '[.thread, .thread_was_in_syscall] | @tsv' "$TMP/t.json")" "$EX_PID	true"
+check_eq "extended register state put back" "$(jq -r .xstate_restored "$TMP/t.json")" true
 check_eq "malloc_trim returned 1" "$(jq -r .malloc_trim_result "$TMP/t.json")" 1
 rb=$(jq -r .rss_before_bytes "$TMP/t.json"); ra=$(jq -r .rss_after_bytes "$TMP/t.json")
 check_cmp "RSS before holds the freed 100 MiB" "$rb" -gt $((95 << 20))
@@ -60,7 +62,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 else
 	skip "not permitted: needs root and setpriv"
 fi
-check_status "gdb missing: exit 2" 2 env PATH=/nonexistent "$MS" trim "$EX_PID" --yes
+check_status "gdb missing: exit 2" 2 env PATH=/nonexistent "$MS" trim "$EX_PID" --yes --method gdb
 check_eq "gdb missing: error" "$(cat "$TMP/err")" "memsleuth trim: gdb: not found in PATH (install it: apt-get install gdb)"
 state_ok "gdb missing" "$EX_PID"
 ends_clean "gdb missing" "$EX_PID"
@@ -76,31 +78,64 @@ else
 	skip "jemalloc target: libjemalloc2 not installed"
 fi
 
-# 6. a call that hangs: malloc_trim interposed by a library that sleeps
-cat >"$TMP/hang.c" <<'C'
-#include <stddef.h>
+# 6. a call that cannot finish: another thread holds the main arena's lock
+#    (malloc_stats prints to stderr while it holds it, and stderr is a full
+#    pipe nobody reads), so malloc_trim waits for the lock in futex(2).
+cat >"$TMP/holdlock.c" <<'C'
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
-int malloc_trim(size_t pad) { (void)pad; for (int i = 0; i < 600; i++) sleep(1); return 0; }
+static void *stats(void *a) { (void)a; malloc_stats(); return NULL; }
+int main(void)
+{
+	int p[2]; char buf[4096] = { 0 };
+	sigset_t set; int sig;
+	free(malloc(100));
+	if (pipe(p)) return 1;
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	while (write(p[1], buf, sizeof buf) > 0) ;
+	fcntl(p[1], F_SETFL, 0);
+	dup2(p[1], 2);
+	sigemptyset(&set); sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pthread_t t; pthread_create(&t, NULL, stats, NULL);
+	sleep(1);
+	/* no stdio from here: its buffer would come from malloc, whose lock is held */
+	char line[80]; int n = snprintf(line, sizeof line, "memsleuth-example: pid=%d phase=locked\n", (int)getpid());
+	if (write(1, line, (size_t)n) != n) return 1;
+	sigwait(&set, &sig);
+	_exit(0);
+}
 C
-if cc -shared -fPIC -o "$TMP/hang.so" "$TMP/hang.c"; then
-	LD_PRELOAD=$TMP/hang.so start_example pin freed --count 1000 || exit 1
+# start_locked: the program above, waiting with the lock held by its thread
+start_locked() {
+	"$TMP/holdlock" >"$TMP/hl.out" & EX_PID=$!; _pids+=("$EX_PID")
+	for _ in $(seq 1 100); do grep -q phase=locked "$TMP/hl.out" && return 0; sleep 0.1; done
+	echo "holdlock did not start"; return 1
+}
+if cc -o "$TMP/holdlock" "$TMP/holdlock.c" -lpthread; then
+	start_locked || exit 1
 	t0=$(date +%s)
-	check_status "hanging call: exit 2" 2 "$MS" trim "$EX_PID" --yes --timeout 2
-	check_cmp "hanging call: gave up within 8 s" $(( $(date +%s) - t0 )) -le 8
-	check_match "hanging call: timeout reported" "$(cat "$TMP/err")" "did not return in time; gdb abandoned the call and detached"
-	state_ok "hanging call" "$EX_PID"
-	ends_clean "hanging call" "$EX_PID"
+	check_status "call waiting for a lock: exit 2" 2 "$MS" trim "$EX_PID" --yes --timeout 2
+	check_cmp "call waiting for a lock: gave up within 8 s" $(( $(date +%s) - t0 )) -le 8
+	check_match "call waiting for a lock: timeout reported" "$(cat "$TMP/err")" "did not return in time; abandoned while it waited in a system call, registers restored"
+	state_ok "call waiting for a lock" "$EX_PID"
+	ends_clean "call waiting for a lock" "$EX_PID"
 
 	# 7. memsleuth itself gets SIGTERM during the call
-	LD_PRELOAD=$TMP/hang.so start_example pin freed --count 1000 || exit 1
+	start_locked || exit 1
 	"$MS" trim "$EX_PID" --yes --timeout 60 >"$TMP/o" 2>"$TMP/e" & ms=$!
 	sleep 1.5; kill -TERM "$ms"; wait "$ms"
 	check_eq "SIGTERM during the call: exit" "$?" 2
-	check_match "SIGTERM during the call: reported" "$(cat "$TMP/e")" "interrupted; gdb abandoned the call"
+	check_match "SIGTERM during the call: reported" "$(cat "$TMP/e")" "interrupted; abandoned while it waited in a system call"
 	state_ok "SIGTERM during the call" "$EX_PID"
 	ends_clean "SIGTERM during the call" "$EX_PID"
 else
-	skip "hanging call: no C compiler"
+	skip "call waiting for a lock: no C compiler"
 fi
 
 # 8. A JVM: never gdb by default; the JDK's own jcmd System.trim_native_heap
@@ -153,8 +188,37 @@ mkdir -p "$TMP/fakegdb"
 printf '#!/bin/sh\ntrap "" INT TERM\nwhile :; do sleep 1; done\n' >"$TMP/fakegdb/gdb"
 chmod +x "$TMP/fakegdb/gdb"
 start_example pin freed --count 1000 || exit 1
-check_status "gdb hangs: exit 2" 2 env PATH="$TMP/fakegdb:$PATH" "$MS" trim "$EX_PID" --yes --timeout 1
+check_status "gdb hangs: exit 2" 2 env PATH="$TMP/fakegdb:$PATH" "$MS" trim "$EX_PID" --yes --timeout 1 --method gdb
 check_match "gdb hangs: killed, target resumed" "$(cat "$TMP/err")" "gdb did not finish and was killed; the kernel detached it \(the target was left stopped and has been resumed with SIGCONT\)"
 check_eq "gdb hangs: no stand-in left running" "$(pgrep -fc "$TMP/fakegdb" || true)" 0
 state_ok "gdb hangs" "$EX_PID"
 ends_clean "gdb hangs" "$EX_PID"
+
+# 11. A thread that never blocks, with live values in AVX registers: the
+#     call is made on it in user space; every register, the extended state
+#     included, is put back (the workload checks its own sums).
+"$EX/vector_spin" >"$TMP/vs.out" 2>&1 & vs=$!; _pids+=("$vs")
+for _ in $(seq 1 100); do grep -q phase=spinning "$TMP/vs.out" && break; sleep 0.1; done
+ok=0
+for _ in 1 2 3 4 5; do
+	"$MS" trim "$vs" --yes --json >"$TMP/vs.json" 2>"$TMP/err" && ok=$((ok + 1))
+done
+check_eq "spinning thread: 5 calls made" "$ok" 5
+check_eq "spinning thread: called in user space" "$(jq -r .thread_was_in_syscall "$TMP/vs.json")" false
+kill -TERM "$vs"; wait "$vs"
+check_eq "spinning thread: no register came back wrong" "$?" 0
+check_match "spinning thread: it kept computing" "$(cat "$TMP/vs.out")" "iterations=[1-9][0-9]* wrong=0"
+
+# 12. gdb's own call, where this host's gdb can write the registers back
+#     (Debian 12's gdb 13 cannot on CPUs with AMX: the kernel wants the
+#     whole XSAVE area).
+start_example pin freed --count 100000 || exit 1
+"$MS" trim "$EX_PID" --yes --json --method gdb >"$TMP/g.json" 2>"$TMP/g.err"
+if grep -q "Couldn't write extended state" "$TMP/g.err"; then
+	skip "trim --method gdb: this host's gdb cannot restore the x86 extended state ($(grep -o -m1 -w amx_tile /proc/cpuinfo || echo 'no AMX')); the ptrace method is the default"
+else
+	check_eq "trim --method gdb: method" "$(jq -r .method "$TMP/g.json")" gdb
+	check_eq "trim --method gdb: malloc_trim returned 1" "$(jq -r .malloc_trim_result "$TMP/g.json")" 1
+fi
+state_ok "after gdb's call" "$EX_PID"
+ends_clean "after gdb's call" "$EX_PID"

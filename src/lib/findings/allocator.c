@@ -92,7 +92,10 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 	} else if (t->exe[0]) {
 		/* No shared libc: a static binary (or musl).  Its ELF tells. */
 		char exe[PATH_MAX + 40];
-		snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
+		if (t->pid > 0)
+			snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
+		else
+			snprintf(exe, sizeof exe, "%s", t->exe);   /* a core's, under its sysroot */
 		if (ms_elf_inspect(exe, &out->elf, e) < 0)
 			return -1;
 		if (out->allocator == MS_ALLOC_UNKNOWN) {

@@ -1,8 +1,13 @@
-/* The singly and doubly linked lists a heap walk cannot see: fastbins and
- * tcache entries look in use, unsorted chunks look like any free chunk.
- * Every node must lie in one of the arenas' heaps, every walk is bounded
- * and cycles are caught (Brent), so a list changing under us or a
- * corrupted one ends as a reported inconsistency, never as a hang. */
+/* The lists a heap walk cannot see: fastbin and tcache entries look in
+ * use, unsorted chunks look like any free chunk, and nothing in a chunk
+ * says whether the bins still link it.  Each list is followed on its own
+ * (bounded, Brent's cycle check, both links of the doubly linked bins and
+ * the large bins' nextsize ring, as glibc's own checks in _int_malloc and
+ * unlink_chunk do); a bad node marks that list corrupt and keeps the
+ * entries before it, so one poisoned list never hides the others.  After
+ * the walk every entry is checked against the chunk boundaries the walk
+ * found: an entry inside another chunk (a double free overlapping a free
+ * or in-use chunk) is reported and counted once, in its container. */
 #include "findings/arenas_int.h"
 
 #include <stdlib.h>
@@ -19,40 +24,93 @@ void ms_coll_problem(struct ms_coll *c, const char *fmt, ...)
 	c->bad = 1;
 }
 
-const struct ms_range *ms_coll_range(const struct ms_coll *c, uint64_t addr, uint64_t len)
+static int cmp_range(const void *a, const void *b)
 {
-	for (size_t i = 0; i < c->nrng; i++)
-		if (addr >= c->rng[i].start && addr + len <= c->rng[i].end && addr + len > addr)
-			return &c->rng[i];
-	return NULL;
+	const struct ms_range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int cmp_cached(const void *a, const void *b)
+void ms_coll_ranges_sort(struct ms_coll *c)
 {
-	const struct ms_cached *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
 }
 
-void ms_coll_cache_sort(struct ms_coll *c)
+const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	qsort(c->cache, c->ncache, sizeof *c->cache, cmp_cached);
-}
-
-int ms_coll_cached(const struct ms_coll *c, uint64_t addr)
-{
-	size_t lo = 0, hi = c->ncache;
+	/* list nodes mostly follow each other in one heap: the last hit first */
+	if (c->rng_hint < c->nrng) {
+		const struct ms_range *r = &c->rng[c->rng_hint];
+		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
+			return r;
+	}
+	size_t lo = 0, hi = c->nrng;
+	/* last range starting at or below addr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (c->cache[mid].addr < addr)
+		if (c->rng[mid].start <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < c->ncache && c->cache[lo].addr == addr ? (int)c->cache[lo].kind : MS_CK__N;
+	if (!lo)
+		return NULL;
+	const struct ms_range *r = &c->rng[lo - 1];
+	if (addr + len < addr || addr + len > r->end)
+		return NULL;
+	c->rng_hint = lo - 1;
+	return r;
 }
 
-int ms_coll_cache_add(struct ms_coll *c, uint64_t addr, uint64_t size, int kind)
+static const char *list_name(int kind)
 {
+	switch (kind) {
+	case MS_CK_TCACHE: return "tcache";
+	case MS_CK_FAST: return "fastbin";
+	case MS_CK_UNSORTED: return "unsorted bin";
+	case MS_CK_SMALL: return "small bin";
+	default: return "large bin";
+	}
+}
+
+/* Mark list li corrupt at addr (the first reason is kept) and make the
+ * snapshot inconsistent. */
+static void list_bad(struct ms_coll *c, size_t li, uint64_t addr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void list_bad(struct ms_coll *c, size_t li, uint64_t addr, const char *fmt, ...)
+{
+	if (li == (size_t)-1)
+		return;
+	struct ms_list *l = &c->out->lists[li];
+	if (!l->corrupt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(l->reason, sizeof l->reason, fmt, ap);
+		va_end(ap);
+		l->corrupt = 1;
+		l->bad_address = addr;
+		c->out->corrupt_lists++;
+	}
+	if (l->kind == MS_CK_UNSORTED)
+		ms_coll_problem(c, "unsorted bin of %#llx: %s", (unsigned long long)l->owner, l->reason);
+	else
+		ms_coll_problem(c, "%s %u of %#llx: %s", list_name((int)l->kind), l->index,
+				(unsigned long long)l->owner, l->reason);
+}
+
+/* Record a list entry: its code in the range's list map (which the walk
+ * reads to classify the chunk) and the entry for ms_check_lists.  A chunk
+ * already in a list is a double free: its second list is flagged and the
+ * chunk counted once.  Returns -1 when the entry is not kept. */
+static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
+		     size_t list, int kind)
+{
+	int code = kind == MS_CK_FAST ? MS_LISTED_FAST : kind == MS_CK_UNSORTED ? MS_LISTED_UNSORTED :
+		   MS_LISTED_OTHER;
+	if (ms_range_list_mark((struct ms_range *)rg, addr, code)) {
+		list_bad(c, list, addr, "chunk %#llx is also in another free list (double free)",
+			 (unsigned long long)addr);
+		return -1;
+	}
 	if (c->ncache == c->capcache) {
 		size_t cap = c->capcache ? c->capcache * 2 : 1024;
 		void *nv = realloc(c->cache, cap * sizeof *c->cache);
@@ -61,8 +119,378 @@ int ms_coll_cache_add(struct ms_coll *c, uint64_t addr, uint64_t size, int kind)
 		c->cache = nv;
 		c->capcache = cap;
 	}
-	c->cache[c->ncache++] = (struct ms_cached){ addr, (uint32_t)size, (uint32_t)kind };
+	c->cache[c->ncache++] = (struct ms_cached){ addr, size, (uint32_t)list, (uint32_t)kind };
 	return 0;
+}
+
+/* --- the walk's bitmaps ------------------------------------------------ */
+
+void ms_range_mark(struct ms_range *rg, uint64_t p, int in_use)
+{
+	if (!rg->starts || p < rg->start || p >= rg->end)
+		return;
+	uint64_t k = (p - rg->start) / 16;
+	rg->starts[k / 64] |= 1ull << (k % 64);
+	if (in_use)
+		rg->used[k / 64] |= 1ull << (k % 64);
+}
+
+int ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use)
+{
+	if (!rg->starts || p < rg->start || p >= rg->end || (p - rg->start) % 16)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	*in_use = (int)(rg->used[k / 64] >> (k % 64) & 1);
+	return (int)(rg->starts[k / 64] >> (k % 64) & 1);
+}
+
+int ms_range_list_mark(struct ms_range *rg, uint64_t p, int code)
+{
+	if (!rg->kinds || p < rg->start || p >= rg->end || (p - rg->start) % 16)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	uint64_t *w = &rg->kinds[k / 32];
+	unsigned sh = (unsigned)(k % 32) * 2;
+	int prev = (int)(*w >> sh & 3);
+	if (!prev)
+		*w |= (uint64_t)code << sh;
+	return prev;
+}
+
+int ms_range_list_code(const struct ms_range *rg, uint64_t p)
+{
+	if (!rg->kinds || p < rg->start || p >= rg->end)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	return (int)(rg->kinds[k / 32] >> ((k % 32) * 2) & 3);
+}
+
+uint64_t ms_range_container(const struct ms_range *rg, uint64_t p)
+{
+	if (!rg->starts || p <= rg->start || p >= rg->end)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	/* the bit of p itself is not set (p is no chunk start): look below */
+	for (uint64_t w = k / 64 + 1; w-- > 0;) {
+		uint64_t bits = rg->starts[w];
+		if (w == k / 64)
+			bits &= (k % 64) ? (1ull << (k % 64)) - 1 : 0;
+		if (bits)
+			return rg->start + (w * 64 + 63 - (uint64_t)__builtin_clzll(bits)) * 16;
+	}
+	return 0;
+}
+
+/* --- lists -------------------------------------------------------------- */
+
+static size_t list_new(struct ms_coll *c, uint64_t owner, int kind, int index, uint64_t expected)
+{
+	struct ms_arenas *o = c->out;
+	if (o->nlists == c->caplists) {
+		size_t cap = c->caplists ? c->caplists * 2 : 64;
+		void *nv = realloc(o->lists, cap * sizeof *o->lists);
+		if (!nv)
+			return (size_t)-1;
+		o->lists = nv;
+		c->caplists = cap;
+	}
+	o->lists[o->nlists] = (struct ms_list){ .owner = owner, .kind = (uint32_t)kind,
+						.index = (uint32_t)index, .expected = expected };
+	return o->nlists++;
+}
+
+/* Brent's cycle detection over a walk: call with each node; returns 1
+ * when the node was seen before in a cycle. */
+struct brent {
+	uint64_t saved;
+	uint64_t power, lam;
+};
+
+static int brent_step(struct brent *b, uint64_t node)
+{
+	if (node == b->saved)
+		return 1;
+	if (++b->lam == b->power) {
+		b->saved = node;
+		b->power *= 2;
+		b->lam = 0;
+	}
+	return 0;
+}
+
+static uint64_t reveal(const struct ms_coll *c, uint64_t field_addr, uint64_t v)
+{
+	return c->L.safe_linking ? (field_addr >> 12) ^ v : v;
+}
+
+/* Node bound: no list can hold more chunks than the heaps have room for. */
+static uint64_t list_bound(const struct ms_coll *c)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < c->nrng; i++)
+		bytes += c->rng[i].end - c->rng[i].start;
+	return bytes / MS_MINSIZE + 1;
+}
+
+void ms_walk_fastbins(struct ms_coll *c, size_t ai)
+{
+	const unsigned char *st = c->state[ai];
+	struct ms_arena_stat *a = &c->out->v[ai];
+	uint64_t bound = list_bound(c);
+	for (int i = 0; i < MS_NFASTBINS; i++) {
+		uint64_t p = ms_st_u64(st, c->L.ms_fastbins + 8 * (size_t)i);
+		if (!p)
+			continue;
+		size_t li = list_new(c, a->address, MS_CK_FAST, i, 0);
+		uint64_t want = MS_MINSIZE + (uint64_t)i * MS_ALIGN;
+		struct brent b = { .saved = 0, .power = 1 };
+		for (uint64_t n = 0; p; n++) {
+			const struct ms_range *rg = ms_coll_range(c, p, want);
+			uint64_t sz, fd;
+			if (n >= bound) {
+				list_bad(c, li, p, "longer than the heaps can hold");
+				break;
+			}
+			if (!rg || rg->arena != ai || (p & 15)) {
+				list_bad(c, li, p, "node %#llx outside the arena's heaps", (unsigned long long)p);
+				break;
+			}
+			if (ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || ms_rcache_u64(&c->rc, p + 16, &fd) < 0) {
+				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
+				break;
+			}
+			if ((sz & ~7ull) != want) {
+				list_bad(c, li, p, "node %#llx has size %#llx, not %llu", (unsigned long long)p,
+					 (unsigned long long)sz, (unsigned long long)want);
+				break;
+			}
+			if (brent_step(&b, p)) {
+				list_bad(c, li, p, "loops back to %#llx", (unsigned long long)p);
+				break;
+			}
+			if (cache_add(c, rg, p, want, li, MS_CK_FAST) < 0)
+				break;
+			p = reveal(c, p + 16, fd);
+		}
+	}
+}
+
+/* Size rule of bin i (1 unsorted: any chunk; small: its one size; large:
+ * its size range). */
+static int bin_size_ok(int i, uint64_t size)
+{
+	if (size < MS_MINSIZE || (size & 15))
+		return 0;
+	if (i == 1)
+		return 1;
+	return ms_bin_index(size) == i;
+}
+
+/* The large bin's nextsize ring: from its first chunk through
+ * fd_nextsize, each node one of the bin's chunks, each bk_nextsize
+ * pointing back, back to the first within count steps. */
+static void nextsize_ring(struct ms_coll *c, size_t li, uint64_t first, uint64_t count)
+{
+	uint64_t p = first, prev = 0;
+	for (uint64_t n = 0; n <= count; n++) {
+		uint64_t fdn, bkn;
+		if (ms_rcache_u64(&c->rc, p + 32, &fdn) < 0 || ms_rcache_u64(&c->rc, p + 40, &bkn) < 0) {
+			list_bad(c, li, p, "nextsize links of %#llx unreadable", (unsigned long long)p);
+			return;
+		}
+		if (prev && bkn != prev) {
+			list_bad(c, li, p, "bk_nextsize of %#llx is %#llx, not %#llx", (unsigned long long)p,
+				 (unsigned long long)bkn, (unsigned long long)prev);
+			return;
+		}
+		if (!ms_coll_range(c, fdn, MS_MINSIZE) || (fdn & 15)) {
+			list_bad(c, li, p, "fd_nextsize of %#llx is %#llx, outside the heaps", (unsigned long long)p,
+				 (unsigned long long)fdn);
+			return;
+		}
+		prev = p;
+		p = fdn;
+		if (p == first) {
+			uint64_t bk0;
+			if (ms_rcache_u64(&c->rc, first + 40, &bk0) == 0 && bk0 != prev)
+				list_bad(c, li, first, "bk_nextsize of %#llx is %#llx, not %#llx",
+					 (unsigned long long)first, (unsigned long long)bk0, (unsigned long long)prev);
+			return;
+		}
+	}
+	list_bad(c, li, first, "nextsize ring does not close within the bin's %llu chunks",
+		 (unsigned long long)count);
+}
+
+void ms_walk_bins(struct ms_coll *c, size_t ai)
+{
+	const unsigned char *st = c->state[ai];
+	struct ms_arena_stat *a = &c->out->v[ai];
+	uint64_t bound = list_bound(c);
+	for (int i = 1; i < MS_NBINS - 1; i++) {
+		uint64_t bin = a->address + ms_bin_at(&c->L, i);
+		uint64_t p = ms_st_u64(st, c->L.ms_bins + (size_t)(i - 1) * 16);
+		uint64_t last = ms_st_u64(st, c->L.ms_bins + (size_t)(i - 1) * 16 + 8);
+		if (p == bin && last == bin)
+			continue;
+		int kind = i == 1 ? MS_CK_UNSORTED : i < 64 ? MS_CK_SMALL : MS_CK_LARGE;
+		size_t li = list_new(c, a->address, kind, i, 0);
+		struct brent b = { .saved = 0, .power = 1 };
+		uint64_t prev = bin, n = 0, first = 0;
+		int ok = 1;
+		for (; p != bin; n++) {
+			const struct ms_range *rg = ms_coll_range(c, p, MS_MINSIZE);
+			uint64_t sz, fd, bk;
+			ok = 0;
+			if (n >= bound) {
+				list_bad(c, li, p, "longer than the heaps can hold");
+				break;
+			}
+			if (!rg || rg->arena != ai || (p & 15)) {
+				list_bad(c, li, p, "fd of %#llx is %#llx, outside the arena's heaps",
+					 (unsigned long long)prev, (unsigned long long)p);
+				break;
+			}
+			if (ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || ms_rcache_u64(&c->rc, p + 16, &fd) < 0 ||
+			    ms_rcache_u64(&c->rc, p + 24, &bk) < 0) {
+				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
+				break;
+			}
+			sz &= ~7ull;
+			if (!bin_size_ok(i, sz) || sz > rg->end - p) {
+				list_bad(c, li, p, "node %#llx has size %#llx, which does not belong in this bin",
+					 (unsigned long long)p, (unsigned long long)sz);
+				break;
+			}
+			if (bk != prev) {   /* glibc: "corrupted double-linked list" */
+				list_bad(c, li, p, "bk of %#llx is %#llx, not %#llx (broken link)",
+					 (unsigned long long)p, (unsigned long long)bk, (unsigned long long)prev);
+				break;
+			}
+			if (brent_step(&b, p)) {
+				list_bad(c, li, p, "loops back to %#llx", (unsigned long long)p);
+				break;
+			}
+			ok = 1;
+			if (!first)
+				first = p;
+			if (cache_add(c, rg, p, sz, li, kind) < 0) {
+				ok = 0;
+				break;
+			}
+			prev = p;
+			p = fd;
+		}
+		if (ok && last != prev)
+			list_bad(c, li, bin, "the bin's bk is %#llx, its last chunk %#llx",
+				 (unsigned long long)last, (unsigned long long)prev);
+		if (ok && kind == MS_CK_LARGE && first)
+			nextsize_ring(c, li, first, n);
+	}
+}
+
+/* Each thread's cached chunks: validated entry by entry; where they sit
+ * in the heaps is checked by ms_check_lists. */
+void ms_walk_tcaches(struct ms_coll *c)
+{
+	for (size_t t = 0; t < c->ntc; t++) {
+		const struct ms_tcache_struct *ts = &c->tc[t];
+		for (int i = 0; i < MS_TCACHE_BINS; i++) {
+			uint64_t e = ts->entries[i], want = MS_MINSIZE + (uint64_t)i * MS_ALIGN, n;
+			if (!e && !ts->counts[i])
+				continue;
+			size_t li = list_new(c, ts->chunk, MS_CK_TCACHE, i, ts->counts[i]);
+			int ok = 1;
+			for (n = 0; e; n++) {
+				const struct ms_range *rg = ms_coll_range(c, e - 16, want);
+				uint64_t sz, next;
+				ok = 0;
+				if (n >= ts->counts[i]) {
+					list_bad(c, li, e, "more entries than its count %u", ts->counts[i]);
+					break;
+				}
+				if (!rg || (e & 15)) {
+					list_bad(c, li, e, "entry %llu is %#llx, outside the heaps", (unsigned long long)n,
+						 (unsigned long long)e);
+					break;
+				}
+				if (ms_rcache_u64(&c->rc, e - 8, &sz) < 0 || ms_rcache_u64(&c->rc, e, &next) < 0) {
+					list_bad(c, li, e, "entry %#llx unreadable", (unsigned long long)e);
+					break;
+				}
+				if ((sz & ~7ull) != want) {
+					list_bad(c, li, e, "entry %#llx has size %#llx, not %llu", (unsigned long long)e,
+						 (unsigned long long)sz, (unsigned long long)want);
+					break;
+				}
+				ok = 1;
+				if (cache_add(c, rg, e - 16, want, li, MS_CK_TCACHE) < 0) {
+					ok = 0;
+					break;
+				}
+				e = reveal(c, e, next);
+			}
+			if (ok && n != ts->counts[i])
+				list_bad(c, li, ts->chunk, "%llu entries, its count says %u", (unsigned long long)n,
+					 ts->counts[i]);
+		}
+	}
+}
+
+static const char *state_name(int in_use)
+{
+	return in_use ? "in use" : "free";
+}
+
+/* Every entry against the walk: a chunk start of the state its list
+ * implies (tcache and fastbin chunks look in use, bin chunks free), in
+ * one list only (checked when listed).  Accepted entries are counted in their list; tcache
+ * chunks move from in use to tcache here (the walk saw them in use). */
+void ms_check_lists(struct ms_coll *c)
+{
+	struct ms_arenas *o = c->out;
+	for (size_t k = 0; k < c->ncache; k++) {
+		const struct ms_cached *e = &c->cache[k];
+		struct ms_list *l = &o->lists[e->list];
+		const struct ms_range *rg = ms_coll_range(c, e->addr, e->size);
+		if (!rg)
+			continue;   /* checked by the list walk */
+		int walked = rg->starts && e->addr + 16 <= rg->walked_to, in_use = 0;
+		int want_used = e->kind == MS_CK_TCACHE || e->kind == MS_CK_FAST;
+		if (walked && !ms_range_is_start(rg, e->addr, &in_use)) {
+			uint64_t in = ms_range_container(rg, e->addr), hdr = 0;
+			int used = 0;
+			ms_range_is_start(rg, in, &used);
+			if (in)
+				ms_rcache_u64(&c->rc, in + 8, &hdr);
+			list_bad(c, e->list, e->addr,
+				 "entry %#llx lies inside the %s chunk at %#llx (%llu B): overlapping chunks",
+				 (unsigned long long)e->addr, state_name(used), (unsigned long long)in,
+				 (unsigned long long)(hdr & ~7ull));
+			continue;
+		}
+		if (walked && in_use != want_used) {
+			list_bad(c, e->list, e->addr, "entry %#llx is a chunk the heap shows %s",
+				 (unsigned long long)e->addr, state_name(in_use));
+			continue;
+		}
+		l->count++;
+		l->bytes += e->size;
+		if (e->kind != MS_CK_TCACHE)
+			continue;
+		struct ms_arena_stat *a = &o->v[rg->arena];
+		int i = (int)l->index;
+		ms_bin_add(&a->tcache[i], e->size);
+		a->kind_bytes[MS_CK_TCACHE] += e->size;
+		a->kind_chunks[MS_CK_TCACHE]++;
+		if (walked) {   /* the walk counted it in use */
+			a->in_use_bytes -= e->size;
+			a->in_use_chunks--;
+			ms_hist_add(&o->hist, 0, e->size, -1);
+		}
+		ms_hist_add(&o->hist, 1, e->size, 1);
+		a->free_resident_bytes += ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
+	}
 }
 
 void ms_bin_add(struct ms_bin_stat *b, uint64_t size)
@@ -93,138 +521,14 @@ void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign)
 	int b = ms_hist_bucket(size);
 	uint64_t *n = is_free ? h->free_chunks : h->in_use_chunks;
 	uint64_t *by = is_free ? h->free_bytes : h->in_use_bytes;
-	n[b] += (uint64_t)sign;
-	by[b] += (uint64_t)(sign * (int64_t)size);
-}
-
-/* Brent's cycle detection over a walk: call with each node; returns 1
- * when the node was seen before in a cycle. */
-struct brent {
-	uint64_t saved;
-	uint64_t power, lam;
-};
-
-static int brent_step(struct brent *b, uint64_t node)
-{
-	if (node == b->saved)
-		return 1;
-	if (++b->lam == b->power) {
-		b->saved = node;
-		b->power *= 2;
-		b->lam = 0;
-	}
-	return 0;
-}
-
-static uint64_t reveal(const struct ms_coll *c, uint64_t field_addr, uint64_t v)
-{
-	return c->L.safe_linking ? (field_addr >> 12) ^ v : v;
-}
-
-/* Node bound: no list can hold more chunks than its arena has room for. */
-static uint64_t list_bound(const struct ms_coll *c)
-{
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < c->nrng; i++)
-		bytes += c->rng[i].end - c->rng[i].start;
-	return bytes / MS_MINSIZE + 1;
-}
-
-void ms_walk_fastbins(struct ms_coll *c, size_t ai)
-{
-	const unsigned char *st = c->state[ai];
-	struct ms_arena_stat *a = &c->out->v[ai];
-	uint64_t bound = list_bound(c);
-	for (int i = 0; i < MS_NFASTBINS; i++) {
-		uint64_t p = ms_st_u64(st, c->L.ms_fastbins + 8 * (size_t)i);
-		uint64_t want = MS_MINSIZE + (uint64_t)i * MS_ALIGN;
-		struct brent b = { .saved = 0, .power = 1 };
-		for (uint64_t n = 0; p; n++) {
-			const struct ms_range *rg = ms_coll_range(c, p, want);
-			uint64_t sz, fd;
-			if (n >= bound || !rg || rg->arena != ai || (p & 15) ||
-			    ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || (sz & ~7ull) != want ||
-			    ms_rcache_u64(&c->rc, p + 16, &fd) < 0) {
-				ms_coll_problem(c, "fastbin %d of arena %#llx: bad node %#llx", i,
-						(unsigned long long)a->address, (unsigned long long)p);
-				break;
-			}
-			if (brent_step(&b, p)) {
-				ms_coll_problem(c, "fastbin %d of arena %#llx loops", i,
-						(unsigned long long)a->address);
-				break;
-			}
-			ms_bin_add(&a->fast[i], want);
-			a->kind_bytes[MS_CK_FAST] += want;
-			ms_coll_cache_add(c, p, want, MS_CK_FAST);
-			p = reveal(c, p + 16, fd);
-		}
-	}
-}
-
-void ms_walk_unsorted(struct ms_coll *c, size_t ai)
-{
-	const unsigned char *st = c->state[ai];
-	struct ms_arena_stat *a = &c->out->v[ai];
-	uint64_t bin = a->address + ms_bin_at(&c->L, 1);
-	uint64_t p = ms_st_u64(st, c->L.ms_bins), bound = list_bound(c);
-	struct brent b = { .saved = 0, .power = 1 };
-	for (uint64_t n = 0; p != bin; n++) {
-		const struct ms_range *rg = ms_coll_range(c, p, MS_MINSIZE);
-		uint64_t sz, fd;
-		if (n >= bound || !rg || rg->arena != ai || (p & 15) ||
-		    ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || ms_rcache_u64(&c->rc, p + 16, &fd) < 0 ||
-		    (sz & ~7ull) < MS_MINSIZE || !ms_coll_range(c, p, sz & ~7ull)) {
-			ms_coll_problem(c, "unsorted bin of arena %#llx: bad node %#llx",
-					(unsigned long long)a->address, (unsigned long long)p);
+	if (sign < 0) {
+		/* only ever takes back what the walk added: never below zero */
+		if (!n[b] || by[b] < size)
 			return;
-		}
-		if (brent_step(&b, p)) {
-			ms_coll_problem(c, "unsorted bin of arena %#llx loops", (unsigned long long)a->address);
-			return;
-		}
-		ms_coll_cache_add(c, p, sz & ~7ull, MS_CK_UNSORTED);
-		p = fd;
+		n[b]--;
+		by[b] -= size;
+		return;
 	}
-}
-
-/* Each thread's cached chunks: they sit in the heaps as in-use chunks, so
- * the walk counted them as in use; move them to tcache here. */
-void ms_walk_tcaches(struct ms_coll *c)
-{
-	for (size_t t = 0; t < c->ntc; t++) {
-		const struct ms_tcache_struct *ts = &c->tc[t];
-		for (int i = 0; i < MS_TCACHE_BINS; i++) {
-			uint64_t e = ts->entries[i], want = MS_MINSIZE + (uint64_t)i * MS_ALIGN, n;
-			for (n = 0; e; n++) {
-				const struct ms_range *rg = ms_coll_range(c, e - 16, want);
-				uint64_t sz, next;
-				if (n >= ts->counts[i] || !rg || (e & 15) ||
-				    ms_rcache_u64(&c->rc, e - 8, &sz) < 0 || (sz & ~7ull) != want ||
-				    ms_rcache_u64(&c->rc, e, &next) < 0) {
-					ms_coll_problem(c, "tcache at %#llx bin %d: bad entry %#llx (%llu of %u)",
-							(unsigned long long)ts->chunk, i, (unsigned long long)e,
-							(unsigned long long)n, ts->counts[i]);
-					break;
-				}
-				struct ms_arena_stat *a = &c->out->v[rg->arena];
-				ms_bin_add(&a->tcache[i], want);
-				a->kind_bytes[MS_CK_TCACHE] += want;
-				a->kind_chunks[MS_CK_TCACHE]++;
-				if (a->in_use_chunks) {   /* the walk may have stopped early */
-					a->in_use_bytes -= want;
-					a->in_use_chunks--;
-				}
-				ms_hist_add(&c->out->hist, 0, want, -1);
-				ms_hist_add(&c->out->hist, 1, want, 1);
-				a->free_resident_bytes += ms_resmap_resident(&c->res, e - 16, e - 16 + want);
-				ms_coll_cache_add(c, e - 16, want, MS_CK_TCACHE);
-				e = reveal(c, e, next);
-			}
-			if (!e && n != ts->counts[i])
-				ms_coll_problem(c, "tcache at %#llx bin %d: %llu entries, count says %u",
-						(unsigned long long)ts->chunk, i, (unsigned long long)n,
-						ts->counts[i]);
-		}
-	}
+	n[b]++;
+	by[b] += size;
 }

@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
 #include "probe/procfs.h"
@@ -43,7 +44,7 @@ static int read_maps(pid_t pid, struct ms_maps *maps, struct ms_err *e)
 	return rc;
 }
 
-static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t arena)
+static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t arena, int seek)
 {
 	if (c->nrng == c->caprng) {
 		size_t cap = c->caprng ? c->caprng * 2 : 16;
@@ -53,7 +54,7 @@ static int add_range(struct ms_coll *c, uint64_t start, uint64_t end, size_t are
 		c->rng = nv;
 		c->caprng = cap;
 	}
-	c->rng[c->nrng++] = (struct ms_range){ start, end, arena };
+	c->rng[c->nrng++] = (struct ms_range){ .start = start, .end = end, .arena = arena, .seek = seek };
 	return 0;
 }
 
@@ -76,8 +77,9 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 {
 	const struct ms_glibc_layout *L = &c->L;
 	struct ms_mp *p = &c->out->mp;
-	int32_t n, nmax;
+	int32_t n, nmax, nodyn;
 	memcpy(&n, m + L->mp_n_mmaps, 4);
+	memcpy(&nodyn, m + L->mp_no_dyn_threshold, 4);
 	memcpy(&nmax, m + L->mp_n_mmaps_max, 4);
 	*p = (struct ms_mp){
 		.address = addr,
@@ -93,6 +95,7 @@ static void read_mp(struct ms_coll *c, const unsigned char *m, uint64_t addr)
 		.tcache_max_bytes = ms_st_u64(m, L->mp_tcache_max_bytes),
 		.tcache_count = ms_st_u64(m, L->mp_tcache_count),
 		.thp_pagesize = L->mp_thp_pagesize ? ms_st_u64(m, L->mp_thp_pagesize) : 0,
+		.no_dyn_threshold = nodyn != 0,
 	};
 }
 
@@ -108,6 +111,14 @@ static void reset_attempt(struct ms_coll *c)
 	memset(&o->hist, 0, sizeof o->hist);
 	o->chunks_walked = 0;
 	o->inconsistency[0] = 0;
+	o->nlists = o->corrupt_lists = 0;
+	o->noncontiguous = 0;
+	for (size_t k = 0; k < c->nrng; k++) {
+		free(c->rng[k].starts);
+		free(c->rng[k].used);
+		free(c->rng[k].kinds);
+	}
+	c->main_brk_end = 0;
 	c->nrng = c->ncache = c->ntc = 0;
 	c->bad = 0;
 	ms_rcache_reset(&c->rc);
@@ -183,17 +194,37 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 			ms_coll_problem(c, "main arena top %#llx unreadable", (unsigned long long)s->top_address);
 			continue;
 		}
-		uint64_t start = (o->mp.sbrk_base + 15) & ~15ull, end = s->top_address + (topsz & ~7ull);
-		const struct ms_mapping *m = ms_maps_find(maps, start);
-		if (!o->mp.sbrk_base || !m || end > m->end || end < start) {
-			ms_coll_problem(c, "main arena is not one brk heap (sbrk_base %#llx, top %#llx): not walked",
-					(unsigned long long)o->mp.sbrk_base, (unsigned long long)s->top_address);
+		/* overflow-safe: the top's size is checked by the walk */
+		uint64_t start = (o->mp.sbrk_base + 15) & ~15ull, top = s->top_address;
+		uint64_t end = (topsz & ~7ull) > UINT64_MAX - top ? UINT64_MAX : top + (topsz & ~7ull);
+		const struct ms_mapping *m = ms_maps_find(maps, start), *tm = ms_maps_find(maps, top);
+		if (!o->mp.sbrk_base || !m || !tm || top < start) {
+			ms_coll_problem(c, "main arena's heap not found (sbrk_base %#llx, top %#llx): not walked",
+					(unsigned long long)o->mp.sbrk_base, (unsigned long long)top);
 			continue;
 		}
+		/* the break is where the brk mapping ends: systrim needs it at
+		 * the top's end */
+		if (!strcmp(tm->path, "[heap]"))
+			c->main_brk_end = tm->end;
 		s->heaps = 1;
 		s->reserved = m->end - m->start;
 		s->committed = s->reserved;
-		add_range(c, start, end, i);
+		if (tm == m) {
+			/* one mapping; segments past foreign sbrk areas are found
+			 * by the walk from the fenceposts */
+			add_range(c, start, end < m->end ? end : m->end, i, 0);
+			continue;
+		}
+		/* The heap continues in another mapping (MORECORE failed:
+		 * sysmalloc's mmap fallback): the brk part up to its fenceposts,
+		 * then the mapping holding the top, its segment start sought. */
+		s->heaps = 2;
+		o->noncontiguous = 1;
+		s->reserved += tm->end - tm->start;
+		s->committed = s->reserved;
+		add_range(c, start, m->end, i, 0);
+		add_range(c, tm->start, end < tm->end ? end : tm->end, i, 1);
 	}
 	for (size_t k = 0; k < h->n; k++) {
 		const struct ms_arena_heap *hp = &h->v[k];
@@ -212,7 +243,31 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 		o->v[i].committed += hp->rw_end - hp->start;
 		/* bound by the mapping, not heap_info.size: the heap may grow
 		 * (grow_heap) between reading heap_info and walking it */
-		add_range(c, start, hp->rw_end, i);
+		add_range(c, start, hp->rw_end, i, 0);
+	}
+	ms_coll_ranges_sort(c);
+	/* overlapping ranges (a heap's mapping claimed twice): keep the first */
+	for (size_t k = 1; k < c->nrng; k++)
+		if (c->rng[k].start < c->rng[k - 1].end) {
+			ms_coll_problem(c, "heap ranges overlap at %#llx", (unsigned long long)c->rng[k].start);
+			memmove(&c->rng[k], &c->rng[k + 1], (c->nrng - k - 1) * sizeof *c->rng);
+			c->nrng--;
+			k--;
+		}
+	/* The walk's chunk-start bitmaps (one bit per 16 bytes) and the
+	 * list map (two): at most 1/32 of the heaps' size, calloc'ed so that
+	 * what is never marked is never touched. */
+	for (size_t k = 0; k < c->nrng; k++) {
+		size_t words = (size_t)((c->rng[k].end - c->rng[k].start) / 16 / 64 + 1);
+		c->rng[k].starts = calloc(words, 8);
+		c->rng[k].used = calloc(words, 8);
+		c->rng[k].kinds = calloc(words * 2, 8);
+		if (!c->rng[k].starts || !c->rng[k].used || !c->rng[k].kinds) {
+			free(c->rng[k].starts);
+			free(c->rng[k].used);
+			free(c->rng[k].kinds);
+			c->rng[k].starts = c->rng[k].used = c->rng[k].kinds = NULL;
+		}
 	}
 	return 0;
 }
@@ -265,28 +320,34 @@ static void sum_totals(struct ms_arenas *o)
 	o->trim_prediction_bytes = t->trim_bytes;
 }
 
-/* Lists the walk must agree with: every fastbin and unsorted node was
- * seen by the walk as such. */
+/* The walk and the lists must agree: every free chunk the walk found in
+ * a kind is in a list of that kind (unless a list of it is already
+ * flagged corrupt, which explains the difference). */
 static void crosscheck_lists(struct ms_coll *c)
 {
-	for (size_t i = 0; i < c->out->n; i++) {
-		struct ms_arena_stat *s = &c->out->v[i];
-		uint64_t fast = 0, uns = 0;
-		for (int b = 0; b < MS_NFASTBINS; b++)
-			fast += s->fast[b].count;
-		for (size_t k = 0; k < c->ncache; k++) {
-			const struct ms_range *rg = ms_coll_range(c, c->cache[k].addr, 16);
-			if (rg && rg->arena == i && c->cache[k].kind == MS_CK_UNSORTED)
-				uns++;
+	struct ms_arenas *o = c->out;
+	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_stat *s = &o->v[i];
+		uint64_t listed[MS_CK__N] = { 0 };
+		int corrupt[MS_CK__N] = { 0 };
+		for (size_t k = 0; k < o->nlists; k++) {
+			const struct ms_list *l = &o->lists[k];
+			if (l->kind == MS_CK_TCACHE || l->owner != s->address)
+				continue;
+			int kind = l->kind == MS_CK_LARGE ? MS_CK_SMALL : (int)l->kind;
+			listed[kind] += l->count;
+			corrupt[kind] |= l->corrupt;
 		}
-		if (fast != s->kind_chunks[MS_CK_FAST])
-			ms_coll_problem(c, "arena %#llx: %llu chunks in fastbins, %llu found by the walk",
-					(unsigned long long)s->address, (unsigned long long)fast,
-					(unsigned long long)s->kind_chunks[MS_CK_FAST]);
-		if (uns != s->kind_chunks[MS_CK_UNSORTED])
-			ms_coll_problem(c, "arena %#llx: %llu chunks in the unsorted bin, %llu free ones found by the walk",
-					(unsigned long long)s->address, (unsigned long long)uns,
-					(unsigned long long)s->kind_chunks[MS_CK_UNSORTED]);
+		static const char *const what[MS_CK__N] = { [MS_CK_FAST] = "fastbins",
+			[MS_CK_UNSORTED] = "the unsorted bin", [MS_CK_SMALL] = "small and large bins" };
+		uint64_t walked[MS_CK__N] = { [MS_CK_FAST] = s->kind_chunks[MS_CK_FAST],
+			[MS_CK_UNSORTED] = s->kind_chunks[MS_CK_UNSORTED],
+			[MS_CK_SMALL] = s->kind_chunks[MS_CK_SMALL] + s->kind_chunks[MS_CK_LARGE] };
+		for (int k = MS_CK_FAST; k <= MS_CK_SMALL; k++)
+			if (!corrupt[k] && listed[k] != walked[k])
+				ms_coll_problem(c, "arena %#llx: %llu chunks in %s, %llu found by the walk",
+						(unsigned long long)s->address, (unsigned long long)listed[k], what[k],
+						(unsigned long long)walked[k]);
 	}
 }
 
@@ -298,7 +359,7 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	struct ms_arena_heaps heaps;
 	struct ms_libc_data d;
 	reset_attempt(c);
-	if (read_maps(o->pid, &maps, e) < 0)
+	if (ms_remote_maps(&c->r, &maps, e) < 0)
 		return -1;
 	int rc = -1;
 	memset(&heaps, 0, sizeof heaps);
@@ -308,17 +369,26 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 		goto out;
 	}
 	if (ms_libc_data_read(c, &maps, libc, &d) < 0) {
-		ms_err_set(e, ESRCH, "libc's data is unreadable", "check that the process still runs",
-			   "process %d", (int)o->pid);
+		if (!strcmp(c->r.ops->kind, "process"))
+			ms_err_set(e, ESRCH, "libc's data is unreadable", "check that the process still runs",
+				   "process %d", (int)o->pid);
+		else
+			ms_err_set(e, 0, "libc's data (main_arena, mp_) is not in the image",
+				   "take the core with anonymous and file-backed private memory (docs/postmortem.md)",
+				   "%s of process %d", c->r.ops->kind, (int)o->pid);
 		goto out;
 	}
 	uint64_t heur = ms_locate_main_arena(c, &d, &heaps);
 	uint64_t main_arena = sym_arena ? sym_arena : heur;
+	o->heuristic_arena = heur;
 	o->symbols_agree = sym_arena ? heur == sym_arena : -1;
 	if (!main_arena) {
+		/* a process creating its first threads links new arenas into
+		 * the ring while we read it: worth another attempt */
 		ms_err_set(e, 0, "main_arena not found in libc's data",
 			   "install the libc debug symbols (libc6-dbg) or pass --assume-version if the version is wrong",
 			   "process %d", (int)o->pid);
+		rc = 1;
 		goto out;
 	}
 	o->main_arena = main_arena;
@@ -343,20 +413,20 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	build_ranges(c, &maps, &heaps);
 	/* residency first: nothing of the heaps has been read yet */
 	ms_resmap_reset(&c->res);
-	for (size_t k = 0; c->have_pm && k < c->nrng; k++)
-		if (ms_resmap_add(&c->res, &c->pm, c->rng[k].start, c->rng[k].end) < 0) {
+	for (size_t k = 0; k < c->nrng; k++)
+		if (ms_resmap_add(&c->res, &c->r, c->rng[k].start, c->rng[k].end) < 0) {
 			ms_err_set(e, ENOMEM, NULL, NULL, "residency map");
 			goto out;
 		}
 	ms_resmap_sort(&c->res);
 	for (size_t i = 0; i < o->n; i++) {
 		ms_walk_fastbins(c, i);
-		ms_walk_unsorted(c, i);
+		ms_walk_bins(c, i);
 	}
-	ms_coll_cache_sort(c);
 	for (size_t k = 0; k < c->nrng; k++)
 		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
+	ms_check_lists(c);
 	crosscheck_lists(c);
 	o->tcaches = c->ntc;
 	rc = 0;
@@ -369,7 +439,6 @@ out:
 
 static void emit_chunks(struct ms_coll *c)
 {
-	ms_coll_cache_sort(c);
 	c->emit_only = 1;
 	for (size_t k = 0; k < c->nrng; k++)
 		ms_walk_range(c, &c->rng[k]);
@@ -390,8 +459,46 @@ static uint64_t rss_now(pid_t pid)
 	return st.vm_rss;
 }
 
-static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
-		    struct ms_libc *libc, struct ms_err *e)
+/* Whether the identified libc is one whose arenas this reader walks:
+ * 0 yes, 1 another allocator is in charge (out->allocator says which),
+ * -1 with e set (static glibc, no glibc, 32-bit).  The same refusals for a
+ * live process and a core. */
+static int judge_libc(const struct ms_libc *libc, const char *what, const struct ms_arenas_opts *o,
+		      struct ms_arenas *out, struct ms_err *e)
+{
+	snprintf(out->allocator, sizeof out->allocator, "%s", ms_allocator_name(libc->allocator));
+	switch (libc->allocator) {
+	case MS_ALLOC_GLIBC:
+		break;
+	case MS_ALLOC_JEMALLOC:
+	case MS_ALLOC_TCMALLOC:
+	case MS_ALLOC_MIMALLOC:
+		return 1;
+	case MS_ALLOC_GLIBC_STATIC:
+		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
+				  "investigate a dynamically linked build of the program", "%s", what);
+	case MS_ALLOC_UNKNOWN:
+		if (!libc->libc_found && !libc->elf.has_interp)
+			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
+					  "investigate a dynamically linked build of the program", "%s", what);
+		/* fall through */
+	default:
+		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
+				  "memsleuth arenas reads glibc's ptmalloc2 only", "%s", what);
+	}
+	if (libc->elf.elf_class != 64)
+		return ms_err_set(e, 0, "a 32-bit process; only 64-bit layouts are supported",
+				  "investigate a 64-bit build of the program", "%s", what);
+	const char *v = libc->elf.glibc_version;
+	if (o->assume_version && o->assume_version[0]) {
+		out->version_assumed = 1;
+		v = o->assume_version;
+	}
+	snprintf(out->glibc_version, sizeof out->glibc_version, "%s", v);
+	return 0;
+}
+
+static int identify(pid_t pid, struct ms_libc *libc, struct ms_err *e)
 {
 	struct ms_target t;
 	struct ms_maps maps;
@@ -405,77 +512,33 @@ static int identify(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas 
 	int rc = ms_libc_identify(&t, &maps, env, envlen, libc, e);
 	free(env);
 	ms_maps_free(&maps);
-	if (rc < 0)
-		return -1;
-	snprintf(out->allocator, sizeof out->allocator, "%s", ms_allocator_name(libc->allocator));
-	switch (libc->allocator) {
-	case MS_ALLOC_GLIBC:
-		break;
-	case MS_ALLOC_JEMALLOC:
-	case MS_ALLOC_TCMALLOC:
-	case MS_ALLOC_MIMALLOC:
-		return 1;
-	case MS_ALLOC_GLIBC_STATIC:
-		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
-				  "investigate a dynamically linked build of the program", "process %d", (int)pid);
-	case MS_ALLOC_UNKNOWN:
-		if (!libc->libc_found && !libc->elf.has_interp)
-			return ms_err_set(e, 0, "statically linked, no shared libc whose arenas could be located",
-					  "investigate a dynamically linked build of the program", "process %d", (int)pid);
-		/* fall through */
-	default:
-		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
-				  "memsleuth arenas reads glibc's ptmalloc2 only", "process %d", (int)pid);
-	}
-	if (libc->elf.elf_class != 64)
-		return ms_err_set(e, 0, "a 32-bit process; only 64-bit layouts are supported",
-				  "investigate a 64-bit build of the program", "process %d", (int)pid);
-	const char *v = libc->elf.glibc_version;
-	if (o->assume_version && o->assume_version[0]) {
-		out->version_assumed = 1;
-		v = o->assume_version;
-	}
-	snprintf(out->glibc_version, sizeof out->glibc_version, "%s", v);
-	return 0;
+	return rc;
 }
 
-int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
-		      struct ms_err *e)
+/* The walk over image r (not closed here), libc judged fit.  With
+ * o->stop r is a live process, frozen for the snapshot and always resumed. */
+static int collect(const struct ms_remote *r, const struct ms_libc *libc, const struct ms_arenas_opts *o,
+		   struct ms_arenas *out, struct ms_err *e)
 {
-	memset(out, 0, sizeof *out);
-	out->pid = pid;
-	out->symbols_agree = -1;
-	/* large (paths): not on the stack */
-	struct ms_libc *libc = malloc(sizeof *libc);
-	struct ms_coll *c = calloc(1, sizeof *c);
-	if (!libc || !c) {
-		free(libc);
-		free(c);
-		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
-	}
-	int id = identify(pid, o, out, libc, e);
-	if (id != 0) {
-		free(libc);
-		free(c);
-		return id < 0 ? -1 : 0;
-	}
 	out->glibc_in_charge = 1;
+	out->residency = r->residency;
+	snprintf(out->source, sizeof out->source, "%s", r->ops->kind);
+	/* large: not on the stack */
+	struct ms_coll *c = calloc(1, sizeof *c);
+	if (!c)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
 	c->out = out;
 	c->o = o;
-	c->page = 4096;
+	c->r = *r;
+	c->page = r->page ? r->page : 4096;
 	c->win = malloc(MS_WALK_WINDOW);
 	int rc = -1;
-	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0 ||
-	    ms_remote_open(&c->r, pid, e) < 0)
+	if (!c->win || ms_glibc_layout_for(out->glibc_version, &c->L, e) < 0)
 		goto free_c;
 	if (ms_rcache_init(&c->rc, &c->r, &c->res) < 0) {
 		ms_err_set(e, ENOMEM, NULL, NULL, "read cache");
-		goto close_r;
+		goto free_c;
 	}
-	struct ms_err pe;
-	c->have_pm = ms_pagemap_open(&c->pm, pid, &pe) == 0;
-	if (c->have_pm)
-		c->page = c->pm.page;
 	uint64_t sym_arena = 0, sym_mp = 0;
 	if (!o->no_debuginfo && libc->has_debuginfo && !libc->debuginfo_ignored) {
 		symbols(libc, &sym_arena, &sym_mp);
@@ -484,22 +547,44 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 			sym_arena = sym_mp = 0;
 	}
 	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
+	if (strcmp(r->ops->kind, "process"))
+		tries = 1;   /* a core or a buffer does not change: one look */
 	double t0 = 0;
 	if (o->stop) {
-		if (ms_freeze(pid, e) < 0)
+		if (ms_freeze(out->pid, e) < 0)
 			goto close_all;
 		out->stopped = 1;
 		t0 = now_ms();
 	}
+	char first[sizeof out->inconsistency] = "";
 	for (int i = 0; i < tries; i++) {
 		double w0 = now_ms();
 		out->attempts = i + 1;
-		if (attempt(c, libc, sym_arena, sym_mp, e) < 0)
+		int ar = attempt(c, libc, sym_arena, sym_mp, e);
+		if (ar < 0 || (ar > 0 && i + 1 == tries))
 			goto thaw;
+		if (ar > 0) {
+			struct timespec pause = { 0, 20 * 1000 * 1000 };
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		out->walk_ms = now_ms() - w0;
 		if (!c->bad)
 			break;
+		/* the same damage twice: the heap is corrupted, more attempts
+		 * would only repeat it; different damage: it is changing */
+		if (first[0] && !strcmp(first, out->inconsistency)) {
+			out->damage = MS_DAMAGE_CORRUPTED;
+			break;
+		}
+		out->damage = first[0] ? MS_DAMAGE_CHANGING : MS_DAMAGE_CORRUPTED;
+		snprintf(first, sizeof first, "%s", out->inconsistency);
 	}
+	if (!c->bad)
+		out->damage = MS_DAMAGE_NONE;
+	/* a frozen target cannot change under the walk */
+	else if (o->stop)
+		out->damage = MS_DAMAGE_CORRUPTED;
 	out->snapshot_consistent = !c->bad;
 	if (o->on_chunk)
 		emit_chunks(c);
@@ -511,15 +596,17 @@ thaw:
 	}
 	if (rc == 0) {
 		sum_totals(out);
-		out->rss_bytes = rss_now(pid);
+		/* residency may have turned out unreadable on the first question */
+		out->residency = c->r.residency;
 	}
 close_all:
-	if (c->have_pm)
-		ms_pagemap_close(&c->pm);
 	ms_rcache_free(&c->rc);
-close_r:
-	ms_remote_close(&c->r);
 free_c:
+	for (size_t k = 0; k < c->nrng; k++) {
+		free(c->rng[k].starts);
+		free(c->rng[k].used);
+		free(c->rng[k].kinds);
+	}
 	ms_resmap_free(&c->res);
 	free(c->state);
 	free(c->rng);
@@ -527,18 +614,73 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	free(c);
-	free(libc);
-	if (rc < 0) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-	}
+	if (rc < 0)
+		ms_arenas_free(out);
 	return rc;
+}
+
+int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
+		      struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = pid;
+	out->symbols_agree = -1;
+	/* large (paths): not on the stack */
+	struct ms_libc *libc = malloc(sizeof *libc);
+	if (!libc)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "walker state");
+	char what[32];
+	snprintf(what, sizeof what, "process %d", (int)pid);
+	struct ms_remote r;
+	int rc = identify(pid, libc, e);
+	if (rc == 0)
+		rc = judge_libc(libc, what, o, out, e);
+	if (rc == 0 && (rc = ms_remote_open(&r, pid, e)) == 0) {
+		rc = collect(&r, libc, o, out, e);
+		ms_remote_close(&r);
+		if (rc == 0)
+			out->rss_bytes = rss_now(pid);
+	}
+	free(libc);
+	return rc < 0 ? -1 : 0;
+}
+
+int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
+			    const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = r->pid;
+	out->symbols_agree = -1;
+	char what[64];
+	if (ms_core_info(r))
+		snprintf(what, sizeof what, "core of process %d", (int)r->pid);
+	else
+		snprintf(what, sizeof what, "%s image", r->ops ? r->ops->kind : "memory");
+	int rc = judge_libc(libc, what, o, out, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct ms_arenas_opts one = *o;
+	one.stop = 0;   /* nothing to freeze */
+	const struct ms_core_info *ci = ms_core_info(r);
+	if (ci)
+		ms_core_missing_text(ci, out->missing, sizeof out->missing);
+	if (collect(r, libc, &one, out, e) < 0) {
+		if (!out->missing[0])
+			return -1;
+		/* a partial core: what stopped the reading is part of the
+		 * answer, not an error */
+		snprintf(out->inconsistency, sizeof out->inconsistency, "%s", e->msg);
+		out->snapshot_consistent = 0;
+	}
+	out->partial = out->missing[0] || !out->snapshot_consistent;
+	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)
 {
 	free(a->v);
+	free(a->lists);
 	a->v = NULL;
-	a->n = 0;
+	a->lists = NULL;
+	a->n = a->nlists = 0;
 }

@@ -27,6 +27,17 @@ struct ms_bin_stat {
 	uint64_t count, bytes, min, max;
 };
 
+/* One in-use chunk that stands between free memory and its heap's top:
+ * while it lives, the free memory below it cannot join the top, so
+ * neither free() nor systrim gives it back (malloc_trim's madvise of free
+ * pages aside). */
+#define MS_PINS_MAX 8
+struct ms_pin {
+	uint64_t address;        /* chunk address */
+	uint64_t size;           /* chunk size, bytes */
+	uint64_t pinned;         /* free bytes between the free memory it blocks and itself */
+};
+
 struct ms_arena_stat {
 	uint64_t address;
 	int      is_main;
@@ -48,6 +59,35 @@ struct ms_arena_stat {
 	struct ms_bin_stat fast[MS_NFASTBINS];
 	struct ms_bin_stat bins[MS_NBINS];        /* [1] unsorted, [2..63] small, [64..126] large */
 	struct ms_bin_stat tcache[MS_TCACHE_BINS];/* chunks in this arena's heaps */
+	uint64_t segments;           /* main heap: segments between fenceposts (1 = contiguous) */
+	int      top_at_brk;         /* main arena: the break is at top's end (systrim can cut) */
+	/* In-use chunks between the last stretch of free memory of at least
+	 * mp_.trim_threshold and the top of the heap holding the top: the
+	 * first MS_PINS_MAX of them, their count and bytes, and the free
+	 * bytes below them. */
+	struct ms_pin pins[MS_PINS_MAX];
+	size_t   npins;
+	uint64_t pin_chunks, pin_bytes, pinned_free_bytes;
+};
+
+/* A free list as glibc links it, checked node by node: bounds, size,
+ * alignment, both links (doubly linked bins), cycles, and that each
+ * entry is a chunk the heap walk found (not inside another chunk). */
+struct ms_list {
+	uint64_t owner;              /* arena address, or the tcache_perthread_struct chunk */
+	uint32_t kind;               /* enum ms_chunk_kind: TCACHE, FAST, UNSORTED, SMALL, LARGE */
+	uint32_t index;              /* tcache or fastbin index, or bin index (1..126) */
+	uint64_t expected;           /* tcache: the count glibc keeps; else 0 */
+	uint64_t count, bytes;       /* entries accepted */
+	int      corrupt;
+	uint64_t bad_address;        /* the node at fault (when corrupt) */
+	char     reason[160];
+};
+
+enum ms_damage {
+	MS_DAMAGE_NONE,              /* snapshot consistent */
+	MS_DAMAGE_CORRUPTED,         /* two snapshots (or a frozen one) show the same damage */
+	MS_DAMAGE_CHANGING,          /* snapshots differ: the heap moved under the walk */
 };
 
 struct ms_mp {
@@ -56,6 +96,7 @@ struct ms_mp {
 	int64_t  n_mmaps, n_mmaps_max;
 	uint64_t mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count;
 	uint64_t thp_pagesize;   /* glibc.malloc.hugetlb=1: systrim aligns to it (2.35+) */
+	int      no_dyn_threshold; /* 1: thresholds set (mallopt/tunables), 0: glibc adjusts them at free */
 };
 
 struct ms_hist {
@@ -85,6 +126,7 @@ struct ms_arenas {
 	int      version_assumed;
 	int      debuginfo_used;     /* main_arena/mp_ from the debug file's symbols */
 	int      symbols_agree;      /* -1 not checked, 0 heuristic differs, 1 agrees */
+	uint64_t heuristic_arena;    /* main_arena as found without symbols (0: not found) */
 	uint64_t main_arena;
 	struct ms_mp mp;
 	struct ms_arena_stat *v;
@@ -93,10 +135,18 @@ struct ms_arenas {
 	struct ms_hist hist;
 	size_t   tcaches;            /* tcache_perthread_structs found */
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
-	uint64_t rss_bytes;          /* VmRSS when collected */
+	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
+	int      residency;          /* enum ms_residency: what the resident figures rest on */
+	char     source[8];          /* what was read: "process", "core", "buffer" */
+	int      partial;            /* a core lacking memory the walk needed, or cut short */
+	char     missing[512];       /* what the core lacks, named ("" when whole) */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;
+	enum ms_damage damage;       /* when not consistent: corrupted or changing */
+	struct ms_list *lists;       /* every non-empty or corrupt free list */
+	size_t   nlists, corrupt_lists;
+	int      noncontiguous;      /* main heap in more than one segment */
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */
@@ -109,6 +159,15 @@ struct ms_arenas {
  * arenas not found. */
 int  ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arenas *out,
 		       struct ms_err *e);
+/* The same from any memory image (probe/remote.h: a core, a buffer, or a
+ * live process opened by the caller), r not closed here.  libc: the libc
+ * the image maps, identified by the caller (allocator, version, path as
+ * mapped, base and end, debug file).  Never stops anything; one attempt
+ * unless r is a live process; rss_bytes stays 0. */
+struct ms_remote;
+struct ms_libc;
+int  ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
+			     const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e);
 void ms_arenas_free(struct ms_arenas *a);
 
 /* Histogram bucket of a chunk size, and the bucket's lower bound. */

@@ -8,7 +8,6 @@
 #include "findings/arenas.h"
 #include "findings/arenaheaps.h"
 #include "findings/glibclayout.h"
-#include "probe/pagemap.h"
 #include "probe/rcache.h"
 #include "probe/remote.h"
 #include "probe/resmap.h"
@@ -16,18 +15,32 @@
 
 #define MS_WALK_WINDOW (1u << 20)
 
-/* A heap range of one arena: chunks from `start` to `end`, bounded. */
+/* A heap range of one arena: chunks from `start` to `end`, bounded.
+ * The walk marks each chunk start it reaches (and whether the chunk is
+ * in use) in two bitmaps of one bit per 16 bytes, against which the list
+ * entries are checked afterwards: an entry that is no chunk start lies
+ * inside another chunk. */
 struct ms_range {
 	uint64_t start, end;
 	size_t   arena;
+	int      seek;           /* main arena, mmapped continuation: the segment
+				  * starts somewhere in the mapping; look for it */
+	uint64_t walked_to;      /* the walk covered [start, walked_to) */
+	uint64_t *starts, *used; /* bitmaps, (end - start) / 16 bits */
+	uint64_t *kinds;         /* list map: 2 bits per 16 bytes, MS_LISTED_* */
 };
 
-/* Chunks whose class the heap walk cannot see from the chunk itself
- * (fastbin chunks look in use; unsorted ones look like any free chunk). */
+/* What the list map says of a chunk start. */
+enum { MS_LISTED_NONE, MS_LISTED_FAST, MS_LISTED_UNSORTED, MS_LISTED_OTHER /* tcache, small, large */ };
+
+/* A chunk found in a free list: the heap walk cannot see its class from
+ * the chunk itself (fastbin and tcache chunks look in use; unsorted ones
+ * like any free chunk), and the walk checks where it lies. */
 struct ms_cached {
-	uint64_t addr;
-	uint32_t size;
-	uint32_t kind;
+	uint64_t addr;           /* chunk address */
+	uint64_t size;
+	uint32_t list;           /* index in out->lists */
+	uint32_t kind;           /* enum ms_chunk_kind */
 };
 
 struct ms_tcache_struct {
@@ -39,22 +52,22 @@ struct ms_tcache_struct {
 struct ms_coll {
 	struct ms_arenas *out;
 	const struct ms_arenas_opts *o;
-	struct ms_remote r;
+	struct ms_remote r;           /* the memory image (a copy of the caller's handle) */
 	struct ms_rcache rc;
-	struct ms_pagemap pm;
-	int      have_pm;
 	struct ms_resmap res;         /* residency of the ranges, before reading them */
 	uint64_t page;
 	struct ms_glibc_layout L;
 	unsigned char (*state)[2200]; /* each arena's malloc_state, as read */
 	struct ms_range *rng;
-	size_t   nrng, caprng;
+	size_t   nrng, caprng, rng_hint;
 	struct ms_cached *cache;
 	size_t   ncache, capcache;
 	struct ms_tcache_struct *tc;
 	size_t   ntc, captc;
+	size_t   caplists;            /* of out->lists */
 	unsigned char *win;
 	uint64_t win_start, win_len;
+	uint64_t main_brk_end;        /* end of the [heap] mapping holding the main top, 0 if none */
 	int      bad;                 /* inconsistent snapshot seen */
 	int      emit_only;           /* second pass: list chunks, no statistics */
 };
@@ -68,25 +81,37 @@ static inline uint64_t ms_st_u64(const unsigned char *s, size_t off)
 
 void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Range holding [addr, addr+len), or NULL. */
-const struct ms_range *ms_coll_range(const struct ms_coll *c, uint64_t addr, uint64_t len);
+/* Range holding [addr, addr+len), or NULL: binary search over the ranges,
+ * sorted by ms_coll_ranges_sort (they never overlap). */
+const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len);
+void ms_coll_ranges_sort(struct ms_coll *c);
 
-/* Kind of a cached chunk at addr (MS_CK__N when not cached). */
-int  ms_coll_cached(const struct ms_coll *c, uint64_t addr);
-int  ms_coll_cache_add(struct ms_coll *c, uint64_t addr, uint64_t size, int kind);
-void ms_coll_cache_sort(struct ms_coll *c);
+
+/* Bitmaps of the walk: mark a chunk start; is addr a chunk start (and in
+ * use); the start of the chunk containing addr (0 if none walked). */
+void     ms_range_mark(struct ms_range *rg, uint64_t p, int in_use);
+int      ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use);
+uint64_t ms_range_container(const struct ms_range *rg, uint64_t p);
+/* List map: set code at chunk p (returns the code there before, 0 if
+ * none; an existing code is kept), read it. */
+int      ms_range_list_mark(struct ms_range *rg, uint64_t p, int code);
+int      ms_range_list_code(const struct ms_range *rg, uint64_t p);
 
 void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign);
 void ms_bin_add(struct ms_bin_stat *b, uint64_t size);
 
-/* arenalists.c: fastbins and the unsorted bin of arena i (before the walk),
- * tcaches (after the walk found them). */
+/* arenalists.c: fastbins and the regular bins (unsorted, small, large,
+ * with the nextsize ring) of arena i, before the walk; tcaches, after the
+ * walk found them; then every entry checked against the walk's chunk
+ * boundaries (ms_check_lists).  A bad node marks its own list corrupt
+ * (out->lists[].corrupt); the other lists are kept. */
 void ms_walk_fastbins(struct ms_coll *c, size_t i);
-void ms_walk_unsorted(struct ms_coll *c, size_t i);
+void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
+void ms_check_lists(struct ms_coll *c);
 
 /* arenawalk.c: every chunk of one range. */
-void ms_walk_range(struct ms_coll *c, const struct ms_range *rg);
+void ms_walk_range(struct ms_coll *c, struct ms_range *rg);
 
 /* arenalocate.c: main_arena and mp_ without symbols, inside libc's
  * writable data (its rw-p mapping and the anonymous .bss after it). */

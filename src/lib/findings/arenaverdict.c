@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "findings/causes_feed.h"
+#include "probe/remote.h"
 #include "util/size.h"
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
@@ -10,42 +12,86 @@ double ms_arena_fragmentation(const struct ms_arena_stat *s)
 	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
 }
 
-void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs)
+const char *ms_damage_name(enum ms_damage d)
+{
+	return d == MS_DAMAGE_CORRUPTED ? "corrupted" : d == MS_DAMAGE_CHANGING ? "changing" : "none";
+}
+
+void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
+{
+	char b[3][MS_SIZE_BUF];
+	buf[0] = 0;
+	if (!s->npins)
+		return;
+	const struct ms_pin *p = &s->pins[0];
+	int n = snprintf(buf, len, "1 live chunk of %s at %#llx pins %s", ms_size_fmt(p->size, b[0]),
+			 (unsigned long long)p->address, ms_size_fmt(p->pinned, b[1]));
+	if (s->pin_chunks > 1 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; %llu more live chunks (%s) stand between it and the top",
+			 (unsigned long long)(s->pin_chunks - 1), ms_size_fmt(s->pin_bytes - p->size, b[2]));
+}
+
+void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
+{
+	struct ms_cause_facts f;
+	ms_cause_facts_init(&f, a->pid);
+	ms_cause_facts_from_arenas(&f, a);
+	ms_causes_build(&f, c);
+}
+
+void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, struct ms_verdicts *vs)
 {
 	char b[4][MS_SIZE_BUF], next[200];
 	memset(vs, 0, sizeof *vs);
+	if (!a->glibc_in_charge && a->partial) {
+		ms_verdict_add(vs, MS_PROBLEM, "", "The core is partial (%s): %s.", a->missing, a->inconsistency);
+		return;
+	}
 	if (!a->glibc_in_charge) {
 		snprintf(next, sizeof next, "memsleuth overview %d", (int)a->pid);
 		ms_verdict_add(vs, MS_INFO, next, "glibc arenas unused: %s is the allocator", a->allocator);
 		return;
 	}
 	const struct ms_arena_stat *T = &a->total;
-	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
-	snprintf(next, sizeof next, "memsleuth trim %d", (int)a->pid);
-	if (!a->snapshot_consistent)
-		ms_verdict_add(vs, MS_PROBLEM, a->stopped ? "" : "rerun with --stop for an exact snapshot",
-			       "The heap %s (%s); the figures cover what could be walked.",
-			       a->stopped ? "is corrupted" : "changed under the walk or is corrupted",
+	int core = !strcmp(a->source, "core");
+	char lists[200];
+	snprintf(lists, sizeof lists, "memsleuth arenas %d --bins --lists", (int)a->pid);
+	if (core && !a->snapshot_consistent)
+		ms_verdict_add(vs, MS_PROBLEM, "",
+			       "The heap %s (%s); the figures cover what could be walked and are unreliable.",
+			       a->missing[0] ? "is not all in the core" : "in the core is corrupted", a->inconsistency);
+	else if (a->damage == MS_DAMAGE_CHANGING)
+		ms_verdict_add(vs, MS_PROBLEM, "rerun with --stop for an exact snapshot",
+			       "The heap changed under the walk (snapshots differ; last: %s); the figures are unreliable.",
 			       a->inconsistency);
-	if (rss && trim * 10 >= rss)
-		ms_verdict_add(vs, MS_PROBLEM, next,
-			       "%.0f%% of the RSS (%s) is free memory glibc keeps: malloc_trim(0) would give it back (RSS %s -> about %s).",
-			       100.0 * (double)trim / (double)rss, ms_size_fmt(trim, b[0]), ms_size_fmt(rss, b[1]),
-			       ms_size_fmt(rss - trim, b[2]));
-	else
-		ms_verdict_add(vs, MS_INFO, "", "Little to gain from malloc_trim(0): %s of %s RSS.",
-			       ms_size_fmt(trim, b[0]), ms_size_fmt(rss, b[1]));
-	if (T->free_resident_bytes > T->top_resident_bytes && T->free_resident_bytes > (1u << 20))
-		ms_verdict_add(vs, MS_NOTICE, "",
-			       "Free memory is pinned below in-use chunks (%s resident in free chunks, %s in top chunks): a heap only shrinks from its top.",
-			       ms_size_fmt(T->free_resident_bytes, b[0]), ms_size_fmt(T->top_resident_bytes, b[1]));
-	if (a->n > 1)
-		ms_verdict_add(vs, MS_NOTICE, "",
-			       "%zu arenas reserve %s of address space and each keeps its own free memory; MALLOC_ARENA_MAX caps them.",
-			       a->n, ms_size_fmt(T->reserved, b[0]));
-	if (T->free_bytes > (1u << 20) && ms_arena_fragmentation(T) > 0.5)
-		ms_verdict_add(vs, MS_NOTICE, "", "Free memory is fragmented: the largest free chunk is %s of %s free.",
-			       ms_size_fmt(T->largest_free, b[0]), ms_size_fmt(T->free_bytes, b[1]));
+	else if (!a->snapshot_consistent)
+		ms_verdict_add(vs, MS_PROBLEM, lists,
+			       "The heap is corrupted (%s): %s; %zu list%s flagged, the figures cover what could be walked and are unreliable.",
+			       a->stopped ? "in a frozen snapshot" : "the same damage in two snapshots",
+			       a->inconsistency, a->corrupt_lists, a->corrupt_lists == 1 ? "" : "s");
+	if (a->noncontiguous)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "The main heap is non-contiguous (%llu segments): the break moved under glibc (a foreign sbrk, or brk failed and the heap went on in mmapped memory); this is not corruption.",
+			       (unsigned long long)(a->n ? a->v[0].segments : 0));
+	if (core && a->missing[0])
+		ms_verdict_add(vs, MS_NOTICE, "", "The core is partial: %s.", a->missing);
+	if (core && !a->n)
+		return;   /* nothing walked */
+	ms_causes_verdicts(c, vs);
+	if (core)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "Read from a core: resident bytes %s; RSS is not in a core, so no share of it is known.",
+			       a->residency == MS_RES_CORE_HOLES ? "from the core's holes (pages never present), approximate"
+			       : "unknown (a core with every page written, as gcore writes): every page counted, an upper bound");
+	int kept = 0;
+	for (int i = 0; i < c->n; i++)
+		kept |= c->v[i].kind != MS_CAUSE_IN_USE_UNACCOUNTED && c->v[i].kind != MS_CAUSE_MMAPPED_CHUNKS;
+	if (!kept)
+		ms_verdict_add(vs, MS_INFO, "",
+			       "glibc keeps little free memory: %s resident in free chunks, %s at the tops; "
+			       "malloc_trim(0) would return %s of %s RSS.",
+			       ms_size_fmt(T->free_resident_bytes, b[0]), ms_size_fmt(T->top_resident_bytes, b[1]),
+			       ms_size_fmt(a->trim_prediction_bytes, b[2]), ms_size_fmt(a->rss_bytes, b[3]));
 	if (T->kind_bytes[MS_CK_TCACHE] > (1u << 20))
 		ms_verdict_add(vs, MS_INFO, "", "%s sits in per-thread caches (tcache), which malloc_trim does not release.",
 			       ms_size_fmt(T->kind_bytes[MS_CK_TCACHE], b[0]));

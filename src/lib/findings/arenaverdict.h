@@ -1,15 +1,30 @@
-/* What the arenas walk means, in plain words, each with the next step.
- * Computed once here; the text and JSON writers only print them. */
+/* What the arenas walk means, in plain words, each with the next step:
+ * the causes it names (findings/causes.h) rendered as verdicts.  Computed
+ * once here; the text and JSON writers only print them. */
 #ifndef MS_ARENAVERDICT_H
 #define MS_ARENAVERDICT_H
 
 #include "findings/arenas.h"
+#include "findings/causes.h"
 #include "findings/verdict.h"
 
 /* Share of free memory (outside top) not in the largest free chunk:
  * 0 = one block, near 1 = dust. */
 double ms_arena_fragmentation(const struct ms_arena_stat *s);
 
-void ms_arenas_verdicts(const struct ms_arenas *a, struct ms_verdicts *vs);
+/* The causes the walk alone can name (allocator kinds). */
+void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c);
+
+/* The walk's verdicts: the snapshot's state, then one per cause. */
+void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, struct ms_verdicts *vs);
+
+/* "1 live chunk of 32 B at 0x55d0c4a01010 pins 495.9 MiB" for pin k of
+ * arena s (the chunk nearest the free memory it blocks), or, with more
+ * pins, "... and N more live chunks (B B) between that free memory and
+ * the top" -- into buf (len bytes).  Empty when the arena has no pin. */
+void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len);
+
+/* "corrupted", "changing" or "none". */
+const char *ms_damage_name(enum ms_damage d);
 
 #endif

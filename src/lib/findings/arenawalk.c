@@ -9,10 +9,17 @@
 
 struct walk {
 	struct ms_coll *c;
+	struct ms_range *rg;
 	struct ms_arena_stat *a;
 	size_t ai;
 	uint64_t run_start, run_end;   /* current run of free chunks, 0 if none */
 	int stop_emit;
+	/* pins: in-use chunks since the last free stretch of pin_min bytes
+	 * or more, and the free bytes below them (0: none yet) */
+	uint64_t pin_min, pinned;
+	struct ms_pin pins[MS_PINS_MAX];
+	size_t npins;
+	uint64_t pin_chunks, pin_bytes;
 };
 
 /* Make [addr, addr+need) readable from the window.  After a large chunk
@@ -50,12 +57,40 @@ static void close_run(struct walk *w)
 {
 	if (!w->run_start || w->c->emit_only)
 		goto out;
-	uint64_t from, to;
+	uint64_t from, to, run = w->run_end - w->run_start;
 	ms_trim_span(w->run_start, w->run_end, w->c->page, &from, &to);
 	if (to > from)
 		w->a->trim_bytes += ms_resmap_resident(&w->c->res, from, to);
+	/* a stretch big enough that glibc would trim it from a top: the
+	 * in-use chunks after it are the pins; smaller runs add up */
+	if (run >= w->pin_min) {
+		w->pinned = run;
+		w->npins = 0;
+		w->pin_chunks = w->pin_bytes = 0;
+	} else if (w->pinned) {
+		w->pinned += run;
+	}
 out:
 	w->run_start = w->run_end = 0;
+}
+
+/* A segment ends (fencepost): free memory below it can never join the
+ * top, which lies in a later segment. */
+static void pins_reset(struct walk *w)
+{
+	w->pinned = 0;
+	w->npins = 0;
+	w->pin_chunks = w->pin_bytes = 0;
+}
+
+static void pin_add(struct walk *w, uint64_t p, uint64_t size)
+{
+	if (!w->pinned)
+		return;
+	if (w->npins < MS_PINS_MAX)
+		w->pins[w->npins++] = (struct ms_pin){ p, size, w->pinned };
+	w->pin_chunks++;
+	w->pin_bytes += size;
 }
 
 /* p is known now: free (from the next chunk's PREV_INUSE) or not. */
@@ -63,15 +98,15 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 {
 	struct ms_coll *c = w->c;
 	int kind = MS_CK_INUSE;
+	int code = c->ncache ? ms_range_list_code(w->rg, p) : MS_LISTED_NONE;
 	if (is_free) {
 		kind = size < 1024 ? MS_CK_SMALL : MS_CK_LARGE;
-		if (c->ncache && ms_coll_cached(c, p) == MS_CK_UNSORTED)
+		if (code == MS_LISTED_UNSORTED)
 			kind = MS_CK_UNSORTED;
-	} else if (c->ncache && size <= MS_MINSIZE + (MS_TCACHE_BINS - 1) * MS_ALIGN) {
-		/* fastbin or (in the listing pass) tcache sizes only */
-		int k = ms_coll_cached(c, p);
-		if (k == MS_CK_FAST || k == MS_CK_TCACHE)
-			kind = k;
+	} else if (code == MS_LISTED_FAST) {
+		kind = MS_CK_FAST;
+	} else if (code == MS_LISTED_OTHER) {
+		kind = MS_CK_TCACHE;   /* listing pass: an in-use looking chunk in a list */
 	}
 	if (c->emit_only) {
 		if (c->o->on_chunk && !w->stop_emit)
@@ -80,26 +115,31 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 	}
 	struct ms_arena_stat *a = w->a;
 	c->out->chunks_walked++;
+	ms_range_mark(w->rg, p, !is_free);
 	if (kind == MS_CK_FAST || is_free) {
 		if (!w->run_start)
 			w->run_start = p;
 		w->run_end = p + size;
 	} else {
 		close_run(w);
+		pin_add(w, p, size);
 	}
 	if (kind == MS_CK_INUSE || kind == MS_CK_TCACHE) {
-		/* tcache chunks are counted as in use here and moved by the
-		 * tcache walk, which knows them */
+		/* tcache chunks are counted as in use here and moved by
+		 * ms_check_lists, which knows them */
 		a->in_use_bytes += size;
 		a->in_use_chunks++;
 		ms_hist_add(&c->out->hist, 0, size, 1);
 		return;
 	}
 	if (kind == MS_CK_FAST) {
-		/* counted by the fastbin walk; here only the histogram */
+		uint64_t fi = (size - MS_MINSIZE) / MS_ALIGN;   /* fastbin_index */
+		if (fi < MS_NFASTBINS)
+			ms_bin_add(&a->fast[fi], size);
 		ms_hist_add(&c->out->hist, 1, size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
-		a->kind_chunks[MS_CK_FAST]++;   /* seen by the walk, checked later */
+		a->kind_bytes[MS_CK_FAST] += size;
+		a->kind_chunks[MS_CK_FAST]++;
 		return;
 	}
 	int bin = kind == MS_CK_UNSORTED ? 1 : ms_bin_index(size);
@@ -114,7 +154,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 
 /* An in-use chunk of the tcache_perthread_struct's size whose counts and
  * entries agree (count 0 <=> no entry, entries inside our heaps). */
-static void tcache_candidate(struct ms_coll *c, uint64_t p)
+static void tcache_candidate(struct ms_coll *c, uint64_t p, int first)
 {
 	size_t ts = c->L.tcache_struct_size;
 	unsigned char buf[MS_TCACHE_BINS * 10];
@@ -126,6 +166,12 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p)
 		return;   /* glibc zeroes a tcache: all its pages hold data */
 	struct ms_tcache_struct t = { .chunk = p };
 	uint64_t maxc = c->out->mp.tcache_count ? c->out->mp.tcache_count : 65535;
+	/* Shape first (count 0 <=> no entry, counts in range, entries
+	 * aligned); entries outside the heaps are a poisoned list, flagged by
+	 * the tcache walk -- unless most lists point out, which is not a
+	 * tcache.  The arena's first chunk is always the struct (tcache_init
+	 * allocates it first). */
+	int inside = 0, outside = 0;
 	for (int i = 0; i < MS_TCACHE_BINS; i++) {
 		uint16_t n;
 		if (c->L.tcache_count_size == 2)
@@ -136,11 +182,15 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p)
 		memcpy(&ent, buf + MS_TCACHE_BINS * c->L.tcache_count_size + 8 * i, 8);
 		if ((n == 0) != (ent == 0) || n > maxc || (ent & 15))
 			return;
-		if (ent && !ms_coll_range(c, ent - 16, 32))
-			return;
+		if (ent && ms_coll_range(c, ent - 16, 32))
+			inside++;
+		else if (ent)
+			outside++;
 		t.counts[i] = n;
 		t.entries[i] = ent;
 	}
+	if (outside && outside > inside && !first)
+		return;
 	if (c->ntc == c->captc) {
 		size_t cap = c->captc ? c->captc * 2 : 16;
 		void *nv = realloc(c->tc, cap * sizeof *c->tc);
@@ -152,18 +202,72 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p)
 	c->tc[c->ntc++] = t;
 }
 
-void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
+/* glibc records nowhere where the next segment of a non-contiguous main
+ * heap starts (sysmalloc continues the heap past a foreign sbrk area, or
+ * in mmapped memory when the break cannot move): the first 16-aligned
+ * address in [from, top] whose chunk chain (PREV_INUSE set on the
+ * segment's first chunk) reaches the top or the next fencepost exactly.
+ * Untouched pages hold no header and are skipped whole; the work is
+ * bounded by the gap.  Returns 0 when none. */
+static uint64_t seek_segment(struct ms_coll *c, uint64_t from, uint64_t top, uint64_t limit)
 {
-	struct walk w = { .c = c, .a = &c->out->v[rg->arena], .ai = rg->arena };
+	uint64_t budget = (top - from) / 4 + (1u << 20);
+	for (uint64_t q = (from + 15) & ~15ull; q <= top && budget; q += 16) {
+		if (q == top)
+			return q;
+		if (window(c, q, 16, limit, 0) < 0) {
+			q = ((q + c->page) & ~(c->page - 1)) - 16;
+			continue;
+		}
+		if (!(win_u64(c, q + 8) & 1))
+			continue;
+		uint64_t r = q;
+		while (r < top && budget) {
+			budget--;
+			if (window(c, r, 16, limit, 0) < 0)
+				break;
+			uint64_t sz = win_u64(c, r + 8) & ~7ull;
+			if (sz == 16 && r != q && r + 32 <= top && window(c, r + 16, 16, limit, 0) == 0 &&
+			    (win_u64(c, r + 24) & ~7ull) == 16) {
+				r = top;   /* the next segment's fenceposts */
+				break;
+			}
+			if (sz < MS_MINSIZE || (sz & 15) || sz > top - r)
+				break;
+			r += sz;
+		}
+		if (r == top)
+			return q;
+	}
+	return 0;
+}
+
+void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
+{
+	struct walk w = { .c = c, .rg = rg, .a = &c->out->v[rg->arena], .ai = rg->arena };
 	struct ms_arena_stat *a = w.a;
 	uint64_t top = a->top_address;
 	uint64_t p = rg->start, pend = 0, pend_size = 0;
 	c->win_start = c->win_len = 0;
+	w.pin_min = c->out->mp.trim_threshold ? c->out->mp.trim_threshold : 128u << 10;
+	int top_here = top >= rg->start && top < rg->end;
 	/* request2size(sizeof(tcache_perthread_struct)) */
 	uint64_t tsz = (c->L.tcache_struct_size + 8 + 15) & ~15ull;
+	if (rg->seek) {
+		p = top_here ? seek_segment(c, rg->start, top, rg->end) : 0;
+		if (!p) {
+			ms_coll_problem(c, "main heap: no chunk chain in [%#llx, %#llx) reaches the top %#llx",
+					(unsigned long long)rg->start, (unsigned long long)rg->end,
+					(unsigned long long)top);
+			rg->walked_to = rg->start;
+			return;
+		}
+	}
+	uint64_t first = p;
 	/* each step advances by >= 16 bytes: the bound is never reached by a
 	 * well-formed heap */
 	for (uint64_t steps = (rg->end - rg->start) / 16 + 1; steps > 0; steps--) {
+		rg->walked_to = p;
 		if (p + 16 > rg->end) {
 			if (pend)
 				finish(&w, pend, pend_size, 0);
@@ -181,12 +285,13 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 		if (pend) {
 			finish(&w, pend, pend_size, !(hdr & 1));
 			if (pend_size == tsz && (hdr & 1) && !c->emit_only)
-				tcache_candidate(c, pend);
+				tcache_candidate(c, pend, pend == first);
 			pend = 0;
 		}
 		if (p == top) {
 			/* a run reaching top would merge into it (consolidation) */
-			uint64_t merged = w.run_start ? top + size - w.run_start : size;
+			uint64_t merged = w.run_start ? top - w.run_start : 0;
+			rg->walked_to = top + 16;
 			if (c->emit_only) {
 				if (c->o->on_chunk && !w.stop_emit)
 					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, MS_CK_TOP);
@@ -194,28 +299,69 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 			}
 			w.run_start = w.run_end = 0;
 			c->out->chunks_walked++;
+			ms_range_mark(rg, p, 0);
+			if (a->is_main)
+				a->segments++;
+			/* overflow-safe: a corrupted size (0xfffffffffffffff1)
+			 * must not pass as a huge top */
+			if (size > rg->end - top) {
+				ms_coll_problem(c, "top chunk %#llx has a size of %#llx, past its heap end %#llx",
+						(unsigned long long)top, (unsigned long long)hdr,
+						(unsigned long long)rg->end);
+				return;
+			}
+			merged += size;
 			a->top_bytes = size;
 			a->kind_bytes[MS_CK_TOP] = size;
 			a->kind_chunks[MS_CK_TOP] = 1;
-			if (top + size > rg->end)
-				ms_coll_problem(c, "top chunk %#llx size %#llx runs past its heap end %#llx",
-						(unsigned long long)top, (unsigned long long)size,
-						(unsigned long long)rg->end);
 			a->top_resident_bytes = ms_resmap_resident(&c->res, top, top + size);
-			if (a->is_main) {
+			if (w.pinned && w.pin_chunks) {
+				memcpy(a->pins, w.pins, sizeof w.pins);
+				a->npins = w.npins;
+				a->pin_chunks = w.pin_chunks;
+				a->pin_bytes = w.pin_bytes;
+				a->pinned_free_bytes = w.pinned;
+			}
+			/* systrim cuts only when the break is still at top's end
+			 * (MORECORE(0) == top + size) */
+			if (a->is_main && c->main_brk_end && top + size == c->main_brk_end) {
 				uint64_t thp = c->out->mp.thp_pagesize;
 				uint64_t extra = ms_systrim_extra(merged, thp && !(thp & (thp - 1)) ? thp : c->page);
 				uint64_t end = top + size;
+				a->top_at_brk = 1;
+				if (extra > end - rg->start)
+					extra = end - rg->start;
 				a->trim_top_bytes = ms_resmap_resident(&c->res, end - extra, end);
 				a->trim_bytes += a->trim_top_bytes;
 			}
 			return;
 		}
 		if (size == 16 || size == 0) {
+			close_run(&w);
+			/* main heap: glibc closes an old top with two 16-byte
+			 * fenceposts when the break moved under it; the heap
+			 * continues in a later segment (sysmalloc) */
+			if (a->is_main && size == 16 && p + 32 <= rg->end && window(c, p + 16, 16, rg->end, 0) == 0 &&
+			    (win_u64(c, p + 24) & ~7ull) == 16) {
+				if (!c->emit_only)
+					a->segments++;
+				pins_reset(&w);
+				rg->walked_to = p + 32;
+				if (!top_here || top < p)
+					return;   /* the top is in a later range */
+				uint64_t next = seek_segment(c, p + 32, top, rg->end);
+				if (!next) {
+					ms_coll_problem(c, "main heap: no chunk chain after the fenceposts at %#llx reaches the top %#llx",
+							(unsigned long long)p, (unsigned long long)top);
+					return;
+				}
+				c->out->noncontiguous = 1;
+				p = next;
+				continue;
+			}
 			/* fencepost at the end of an arena heap that is not its
 			 * last: the heap ends here */
-			close_run(&w);
-			if (top >= rg->start && top < rg->end)
+			if (top_here)
 				ms_coll_problem(c, "heap [%#llx, %#llx) ends at %#llx before its top chunk %#llx",
 						(unsigned long long)rg->start, (unsigned long long)rg->end,
 						(unsigned long long)p, (unsigned long long)top);
@@ -233,7 +379,7 @@ void ms_walk_range(struct ms_coll *c, const struct ms_range *rg)
 		p += size;
 	}
 	close_run(&w);
-	if (top >= rg->start && top < rg->end)
+	if (top_here)
 		ms_coll_problem(c, "walk of heap [%#llx, %#llx) did not reach its top chunk %#llx",
 				(unsigned long long)rg->start, (unsigned long long)rg->end,
 				(unsigned long long)top);

@@ -53,6 +53,7 @@ int ms_glibc_layout_for(const char *v, struct ms_glibc_layout *l, struct ms_err 
 	l->mp_arena_max = 32;
 	l->mp_n_mmaps = 40 + hpi;
 	l->mp_n_mmaps_max = 44 + hpi;
+	l->mp_no_dyn_threshold = 52 + hpi;   /* after max_n_mmaps: an int */
 	l->mp_mmapped_mem = 56 + hp;
 	l->mp_sbrk_base = 72 + hp;
 	l->mp_tcache_bins = 80 + hp;

@@ -26,7 +26,7 @@ struct ms_glibc_layout {
 	       ms_bins, ms_next, ms_attached_threads, ms_system_mem, ms_max_system_mem;
 	/* struct malloc_par (mp_) */
 	size_t mp_size, mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test,
-	       mp_arena_max, mp_n_mmaps, mp_n_mmaps_max, mp_mmapped_mem, mp_sbrk_base,
+	       mp_arena_max, mp_n_mmaps, mp_n_mmaps_max, mp_no_dyn_threshold, mp_mmapped_mem, mp_sbrk_base,
 	       mp_tcache_bins, mp_tcache_max_bytes, mp_tcache_count;
 	size_t mp_thp_pagesize;        /* 0: no such field (before 2.35) */
 	size_t heap_info_size;

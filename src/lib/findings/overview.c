@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "findings/arenaheaps.h"
+#include "findings/causes_feed.h"
 #include "probe/procfs.h"
 #include "probe/remote.h"
 #include "probe/target.h"
@@ -138,6 +139,53 @@ static void note_stack(struct ms_overview *ov, const struct ms_threads *th, pid_
 	s->rss = m->m.rss;
 }
 
+/* The runtime whose own heap the anonymous memory is: by the libraries it
+ * maps (libjvm.so, libnode.so, libpython3, libruby) or the executable's
+ * name (Debian's python3 and ruby link their runtime statically). */
+static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_maps *maps, int is_jvm)
+{
+	if (is_jvm)
+		return MS_RT_JVM;
+	for (size_t i = 0; i < maps->n; i++) {
+		const char *p = maps->v[i].path;
+		if (strstr(p, "/libnode.so"))
+			return MS_RT_V8;
+		if (strstr(p, "/libpython3"))
+			return MS_RT_CPYTHON;
+		if (strstr(p, "/libruby"))
+			return MS_RT_RUBY;
+	}
+	const char *b = strrchr(t->exe, '/');
+	b = b ? b + 1 : t->exe;
+	if (!strcmp(b, "node") || !strcmp(b, "nodejs"))
+		return MS_RT_V8;
+	if (!strncmp(b, "python3", 7))
+		return MS_RT_CPYTHON;
+	if (!strncmp(b, "ruby", 4))
+		return MS_RT_RUBY;
+	return MS_RT_NONE;
+}
+
+/* RLIMIT_AS from /proc/PID/limits ("Max address space  unlimited ..."). */
+static uint64_t as_limit(pid_t pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t v = 0;
+	if (ms_proc_read(pid, "limits", &buf, &len, NULL) < 0)
+		return 0;
+	const char *l = strstr(buf, "Max address space");
+	if (l) {
+		l += strlen("Max address space");
+		while (*l == ' ')
+			l++;
+		if (*l >= '0' && *l <= '9')
+			v = strtoull(l, NULL, 10);
+	}
+	free(buf);
+	return v;
+}
+
 static void judge(struct ms_overview *ov)
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], next[200];
@@ -172,7 +220,9 @@ static void judge(struct ms_overview *ov)
 		}
 	}
 	if (ov->arena_heaps) {
-		enum ms_level lvl = ov->arenas > 0 && (unsigned long)ov->arenas >= ov->cap.cap ? MS_PROBLEM : MS_NOTICE;
+		/* The severity of what the arena heaps hold, not of their count. */
+		enum ms_level lvl = ms_cause_severity(ov->arena_rss, ov->rss);
+		int at_cap = ov->arenas > 0 && (unsigned long)ov->arenas >= ov->cap.cap;
 		if (ov->arenas > 0)
 			ms_verdict_add(vs, lvl, next,
 				       "%ld arenas of a cap of %lu (%s), in %zu arena heaps: %s reserved, %s resident",
@@ -183,21 +233,23 @@ static void judge(struct ms_overview *ov)
 				       "%zu arena heaps (memory not readable, so arenas not counted; cap %lu, %s): %s reserved, %s resident",
 				       ov->arena_heaps, ov->cap.cap, ov->cap.source,
 				       ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
-		if (lvl == MS_PROBLEM)
-			ms_verdict_add(vs, MS_NOTICE, "",
-				       "the arena cap is reached: more threads share arenas; lowering it "
-				       "(MALLOC_ARENA_MAX=2) trades lock contention for fewer heaps");
+		if (at_cap && ov->cap.cap > 2)
+			ms_verdict_add(vs, MS_INFO, "",
+				       "the arena cap is reached: more threads share arenas; whether fewer would "
+				       "help depends on where the free memory is (memsleuth arenas %d)", (int)ov->pid);
 	}
 	if (ov->libc.allocator == MS_ALLOC_GLIBC && malloc_rss > ov->rss / 3 && ov->rss > (64u << 20))
-		ms_verdict_add(vs, MS_PROBLEM, next,
+		ms_verdict_add(vs, ms_cause_severity(malloc_rss, ov->rss), next,
 			       "glibc malloc holds %s of the %s RSS: find out how much of it is free memory "
 			       "glibc keeps, and what malloc_trim would return",
 			       ms_size_fmt(malloc_rss, a), ms_size_fmt(ov->rss, b));
-	if (ov->cls[MS_CLASS_ANON_OTHER].rss > ov->rss / 3 && ov->rss > (64u << 20))
-		ms_verdict_add(vs, MS_NOTICE, "",
-			       "%s of RSS is anonymous memory malloc does not explain%s",
-			       ms_size_fmt(ov->cls[MS_CLASS_ANON_OTHER].rss, a),
-			       ov->is_jvm ? " (the Java heap and JVM-reserved areas live here)" : "");
+	/* The causes the overview alone can name: runtime heaps, mmapped
+	 * chunks, stacks, files, address space. */
+	struct ms_cause_facts f;
+	ms_cause_facts_init(&f, ov->pid);
+	ms_cause_facts_from_overview(&f, ov);
+	ms_causes_build(&f, &ov->causes);
+	ms_causes_verdicts(&ov->causes, vs);
 	if (ov->is_jvm) {
 		char nmt[200];
 		snprintf(nmt, sizeof nmt, "jcmd %d VM.native_memory summary", (int)ov->pid);
@@ -329,6 +381,8 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	ov->rss = t.status.vm_rss;
 	ov->cg_ok = ms_cgroup_memory(pid, "/sys/fs/cgroup", &ov->cg) == 0;
 	find_jvm(&t, &maps, ov);
+	ov->runtime = find_runtime(&t, &maps, ov->is_jvm);
+	ov->as_limit = as_limit(pid);
 	judge(ov);
 	rc = 0;
 out:

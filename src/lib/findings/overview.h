@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "findings/allocator.h"
 #include "findings/arenacap.h"
+#include "findings/causes.h"
 #include "findings/memclass.h"
 #include "findings/verdict.h"
 #include "probe/cgroup.h"
@@ -63,9 +64,13 @@ struct ms_overview {
 	char     jdk_version[32];
 	int      jdk_has_trim;            /* jcmd System.trim_native_heap */
 
+	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby */
+	uint64_t as_limit;                /* RLIMIT_AS soft limit (ulimit -v), 0 = unlimited */
+
 	int      has_accounted;
 	uint64_t accounted;
 
+	struct ms_causes causes;          /* what the overview alone can name */
 	struct ms_verdicts verdicts;
 };
 

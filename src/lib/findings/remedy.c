@@ -19,6 +19,13 @@ const struct ms_remedy_cfg ms_remedy_cfgs[] = {
 	  { "GLIBC_TUNABLES=glibc.malloc.trim_threshold=0" } },
 	{ "glibc-mmap-threshold-64k", "glibc, blocks of 64 KiB and more from mmap (unmapped at free)",
 	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536" } },
+	/* Setting either threshold turns glibc's dynamic adjustment off
+	 * (mp_.no_dyn_threshold): a large free no longer raises them, so a
+	 * thread arena's free top above trim_threshold is returned at free. */
+	{ "glibc-fixed-thresholds", "glibc, thresholds fixed at 128 KiB (no dynamic raise): big blocks mmapped, arena tops returned",
+	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072" } },
+	{ "glibc-fixed-thresholds-1m", "glibc, thresholds fixed at 1 MiB mmap / 2 MiB trim (no dynamic raise)",
+	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=2097152" } },
 	{ "jemalloc", "jemalloc, default (freed pages purged over ~10 s)", MS_ALLOC_JEMALLOC, { 0 } },
 	{ "jemalloc-decay-0", "jemalloc, freed pages returned at once", MS_ALLOC_JEMALLOC,
 	  { "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0" } },

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "probe/remote.h"
+
 void ms_resmap_reset(struct ms_resmap *m)
 {
 	m->n = 0;
@@ -14,7 +16,7 @@ void ms_resmap_free(struct ms_resmap *m)
 	m->n = m->cap = 0;
 }
 
-static int push(struct ms_resmap *m, uint64_t start, uint64_t end, int state)
+int ms_resmap_push(struct ms_resmap *m, uint64_t start, uint64_t end, int state)
 {
 	if (m->n && m->v[m->n - 1].end == start && m->v[m->n - 1].state == state) {
 		m->v[m->n - 1].end = end;
@@ -32,18 +34,12 @@ static int push(struct ms_resmap *m, uint64_t start, uint64_t end, int state)
 	return 0;
 }
 
-int ms_resmap_add(struct ms_resmap *m, struct ms_pagemap *pm, uint64_t start, uint64_t end)
+int ms_resmap_add(struct ms_resmap *m, struct ms_remote *r, uint64_t start, uint64_t end)
 {
-	uint64_t pg = pm->page;
-	m->page = pg;
-	for (uint64_t a = start & ~(pg - 1); a < end; a += pg) {
-		uint64_t e = ms_pagemap_entry(pm, a / pg);
-		int state = ms_pagemap_is_zero(pm, e) ? MS_PAGE_ZERO :
-			    (e >> 63) & 1 ? MS_PAGE_PRESENT : (e >> 62) & 1 ? MS_PAGE_SWAPPED : MS_PAGE_ABSENT;
-		if (push(m, a, a + pg, state) < 0)
-			return -1;
-	}
-	return 0;
+	m->page = r->page;
+	if (!r->ops || !r->ops->residency || r->residency == MS_RES_NONE)
+		return 0;
+	return r->ops->residency(r, m, start, end);
 }
 
 static int cmp_run(const void *x, const void *y)
@@ -75,7 +71,7 @@ uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t 
 {
 	uint64_t total = 0;
 	for (size_t i = first_after(m, start); i < m->n && m->v[i].start < end; i++) {
-		if (m->v[i].state != MS_PAGE_PRESENT)
+		if (m->v[i].state != MS_PAGE_PRESENT && m->v[i].state != MS_PAGE_UNKNOWN)
 			continue;
 		uint64_t a = m->v[i].start > start ? m->v[i].start : start;
 		uint64_t b = m->v[i].end < end ? m->v[i].end : end;

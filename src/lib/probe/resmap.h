@@ -1,5 +1,6 @@
-/* Which pages of a target's heaps are resident, captured from pagemap
- * BEFORE any of their bytes are read.  Reading untouched (or madvised)
+/* Which pages of a target's heaps are resident, captured from the memory
+ * image (pagemap for a live process, holes for a core) BEFORE any of
+ * their bytes are read.  Reading untouched (or madvised)
  * anonymous memory with process_vm_readv maps the shared zero page there,
  * which pagemap then reports as present: a second look would see memory
  * that is not in RSS.  So the walker reads only pages that hold data
@@ -12,10 +13,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "probe/pagemap.h"
 
-/* ZERO: mapped to the shared zero page (readable, reads zeros, not RSS) */
-enum { MS_PAGE_ABSENT = 0, MS_PAGE_PRESENT = 1, MS_PAGE_SWAPPED = 2, MS_PAGE_ZERO = 3 };
+/* ZERO: mapped to the shared zero page (readable, reads zeros, not RSS).
+ * UNKNOWN: holds data, residency not recorded (a core with every page
+ * written): counted as resident, an upper bound. */
+enum { MS_PAGE_ABSENT = 0, MS_PAGE_PRESENT = 1, MS_PAGE_SWAPPED = 2, MS_PAGE_ZERO = 3,
+       MS_PAGE_UNKNOWN = 4 };
+
+struct ms_remote;
 
 struct ms_res_run {
 	uint64_t start, end;    /* page aligned */
@@ -30,12 +35,18 @@ struct ms_resmap {
 
 void ms_resmap_reset(struct ms_resmap *m);
 void ms_resmap_free(struct ms_resmap *m);
-/* Record the pages covering [start, end).  Ranges added must not overlap;
- * call ms_resmap_sort after the last one.  Returns 0 or -1 (no memory). */
-int  ms_resmap_add(struct ms_resmap *m, struct ms_pagemap *pm, uint64_t start, uint64_t end);
+/* Record the pages covering [start, end) as the image r knows them
+ * (nothing when it knows nothing: r->residency MS_RES_NONE).  Ranges added
+ * must not overlap; call ms_resmap_sort after the last one.  Returns 0 or
+ * -1 (no memory). */
+int  ms_resmap_add(struct ms_resmap *m, struct ms_remote *r, uint64_t start, uint64_t end);
+/* For the images: append the run [start, end) in state (merged with the
+ * previous run when they touch and agree).  0 or -1 (no memory). */
+int  ms_resmap_push(struct ms_resmap *m, uint64_t start, uint64_t end, int state);
 void ms_resmap_sort(struct ms_resmap *m);
 
-/* Resident bytes of [start, end) (addresses outside the map count 0). */
+/* Resident bytes of [start, end): PRESENT and UNKNOWN pages (addresses
+ * outside the map count 0). */
 uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t end);
 
 /* The readable stretch (present or swapped pages, or outside the map)

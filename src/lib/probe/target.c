@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe/procfs.h"
@@ -44,6 +45,31 @@ int ms_target_open(pid_t pid, struct ms_target *t, struct ms_err *e)
 	return 0;
 }
 
+int ms_target_of_core(struct ms_target *t, const char *sysroot, const char *exe,
+		      const char *exe_given, struct ms_err *e)
+{
+	memset(t, 0, sizeof *t);
+	if (sysroot && sysroot[0]) {
+		struct stat st;
+		int err = stat(sysroot, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+		if (err)
+			return ms_err_set(e, err, NULL,
+					  "give the root directory of the machine or container image the core came from",
+					  "--sysroot %s", sysroot);
+		char *real = realpath(sysroot, NULL);
+		snprintf(t->root, sizeof t->root, "%s", real && strcmp(real, "/") ? real : "");
+		free(real);
+		/* a core taken from outside the root names files with the
+		 * root's prefix: stripped as for a chrooted process */
+		snprintf(t->root_link, sizeof t->root_link, "%s", t->root);
+	}
+	if (exe_given && exe_given[0])
+		snprintf(t->exe, sizeof t->exe, "%s", exe_given);
+	else if (exe && exe[0] == '/')
+		ms_root_relative(t->root, t->root_link, exe, t->exe, sizeof t->exe);
+	return 0;
+}
+
 void ms_root_relative(const char *root, const char *root_link, const char *path,
 		      char *out, size_t outlen)
 {
@@ -63,7 +89,11 @@ int ms_target_mapped_path(const struct ms_target *t, uint64_t start, uint64_t en
 			  const char *path, char *out, size_t outlen)
 {
 	/* Lookups in map_files need CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE
-	 * since 5.9); access() is enough to tell. */
+	 * since 5.9); access() is enough to tell.  A core has no process. */
+	if (t->pid <= 0) {
+		ms_target_path(t, path, out, outlen);
+		return 0;
+	}
 	snprintf(out, outlen, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)t->pid, start, end);
 	if (access(out, R_OK) == 0)
 		return 1;

@@ -13,13 +13,22 @@
 struct ms_target {
 	pid_t pid;
 	struct ms_status status;
-	char  root[32];          /* "/proc/PID/root": its view of the filesystem */
+	char  root[PATH_MAX];    /* "/proc/PID/root": its view of the filesystem;
+				  * for a core, the --sysroot ("" for /) */
 	char  root_link[PATH_MAX];/* where that root is in ours ("/" unless chrooted
 				  * below our root; "" when hidden) */
 	char  exe[PATH_MAX];     /* readlink of /proc/PID/exe, "" if hidden */
 };
 
 int ms_target_open(pid_t pid, struct ms_target *t, struct ms_err *e);
+
+/* The target of a core file: no process (pid 0: nothing is looked up in
+ * /proc), its files under sysroot (NULL or "/": our own root), its
+ * executable exe (a path as the core names it, looked up under sysroot)
+ * or exe_given (used as is; wins).  Returns 0, or -1 when sysroot is not
+ * a directory. */
+int ms_target_of_core(struct ms_target *t, const char *sysroot, const char *exe,
+		      const char *exe_given, struct ms_err *e);
 
 /* A path from the target's /proc/PID/maps, reachable from here even when
  * the target lives in another mount namespace or chroot.  The kernel prints

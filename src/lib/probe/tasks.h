@@ -13,6 +13,9 @@ struct ms_thread {
 	char     name[32];
 	uint64_t sp;
 	int      sp_known;   /* blocked in a syscall and readable */
+	uint64_t fs_base;    /* thread pointer (x86-64), where registers come
+			      * free (a core's NT_PRSTATUS) */
+	int      regs_known; /* fs_base (and sp) from saved registers */
 };
 
 struct ms_threads {

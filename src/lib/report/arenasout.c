@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "findings/arenaverdict.h"
+#include "probe/remote.h"
+#include "report/causes_report.h"
 #include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
@@ -14,6 +16,17 @@ static const char *sz(uint64_t v, char b[MS_SIZE_BUF])
 }
 
 #define frag ms_arena_fragmentation
+
+static const char *list_kind(const struct ms_list *l)
+{
+	switch (l->kind) {
+	case MS_CK_TCACHE: return "tcache";
+	case MS_CK_FAST: return "fastbin";
+	case MS_CK_UNSORTED: return "unsorted";
+	case MS_CK_SMALL: return "small bin";
+	default: return "large bin";
+	}
+}
 
 static void arena_row(struct ms_table *t, const char *name, const struct ms_arena_stat *s)
 {
@@ -37,24 +50,61 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 {
 	char b[6][MS_SIZE_BUF];
 	struct ms_verdicts vs;
-	ms_arenas_verdicts(a, &vs);
+	struct ms_causes cs;
+	ms_arenas_causes(a, &cs);
+	ms_arenas_verdicts(a, &cs, &vs);
 	if (!a->glibc_in_charge) {
 		ms_verdicts_text(&vs, out);
 		return;
 	}
-	fprintf(out, "process %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n", (int)a->pid,
+	fprintf(out, "%sprocess %d: glibc %s%s, %zu arena%s, main_arena at %#" PRIx64 " (%s%s)\n",
+		!strcmp(a->source, "core") ? "core of " : "", (int)a->pid,
 		a->glibc_version, a->version_assumed ? " (assumed)" : "", a->n, a->n == 1 ? "" : "s",
 		a->main_arena, a->debuginfo_used ? "from debug symbols" : "found without symbols",
-		a->symbols_agree == 1 ? ", heuristic agrees" : a->symbols_agree == 0 ? ", HEURISTIC DIFFERS" : "");
+		a->symbols_agree == 1 ? ", heuristic agrees" : "");
+	if (a->symbols_agree == 0) {
+		if (a->heuristic_arena)
+			fprintf(out, "  the heuristic found %#" PRIx64 " instead; the debug symbols' address is used: "
+				"they name the object, the heuristic only matches its shape\n", a->heuristic_arena);
+		else
+			fprintf(out, "  the heuristic found no main_arena (or a different mp_); the debug symbols' addresses are used\n");
+	}
 	fprintf(out, "snapshot: %s after %d attempt%s, %" PRIu64 " chunks in %.1f ms",
-		a->snapshot_consistent ? "consistent" : "INCONSISTENT", a->attempts, a->attempts == 1 ? "" : "s",
-		a->chunks_walked, a->walk_ms);
+		a->snapshot_consistent ? "consistent" : a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
+		a->attempts, a->attempts == 1 ? "" : "s", a->chunks_walked, a->walk_ms);
 	if (a->stopped)
 		fprintf(out, ", target held stopped %.1f ms", a->stop_ms);
 	fprintf(out, "\n");
-	if (!a->snapshot_consistent)
+	if (!a->snapshot_consistent) {
 		fprintf(out, "  first problem: %s\n", a->inconsistency);
+		fprintf(out, "  the figures below are UNRELIABLE: they cover what could be walked\n");
+	}
+	if (a->corrupt_lists) {
+		fprintf(out, "  corrupt lists (%zu; the others are counted):\n", a->corrupt_lists);
+		size_t shown = 0;
+		for (size_t k = 0; k < a->nlists && shown < 20; k++) {
+			const struct ms_list *l = &a->lists[k];
+			if (!l->corrupt)
+				continue;
+			shown++;
+			fprintf(out, "    %s %u of %#" PRIx64 " at %#" PRIx64 ": %s\n", list_kind(l), l->index,
+				l->owner, l->bad_address, l->reason);
+		}
+	}
+	if (a->noncontiguous && a->n)
+		fprintf(out, "  main heap: non-contiguous (%" PRIu64 " segments, fenced by glibc when the break moved)\n",
+			a->v[0].segments);
+	for (size_t i = 0; i < a->n; i++) {
+		char pin[300];
+		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
+		if (pin[0])
+			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
+	}
 	fprintf(out, "\n");
+	if (!a->n) {   /* a partial core: nothing walked, the verdicts say why */
+		ms_verdicts_text(&vs, out);
+		return;
+	}
 
 	static const char *const heads[] = { "ARENA", "HEAPS", "SYSTEM", "IN USE", "FREE", "TOP",
 					     "FREE RSS", "LARGEST", "TRIM", "FRAG", "THREADS" };
@@ -74,9 +124,10 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++)
 		fprintf(out, " %s %s (%" PRIu64 ")%s", ms_chunk_kind_name((enum ms_chunk_kind)k),
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
-	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s, "
+	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
-		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]), a->mp.arena_max,
+		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
+		a->mp.no_dyn_threshold ? ", fixed" : ", adjusted by glibc at free", a->mp.arena_max,
 		a->mp.tcache_count);
 
 	if (flags & MS_AOUT_HIST) {
@@ -99,11 +150,30 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		}
 	}
 
+	if (flags & MS_AOUT_LISTS) {
+		fprintf(out, "\nfree lists (owner: arena, or the thread's tcache_perthread_struct chunk):\n");
+		for (size_t k = 0; k < a->nlists; k++) {
+			const struct ms_list *l = &a->lists[k];
+			fprintf(out, "    %-9s %3u of %#" PRIx64 "  count %-7" PRIu64 " bytes %-9s %s%s%s\n",
+				list_kind(l), l->index, l->owner, l->count, sz(l->bytes, b[0]),
+				l->corrupt ? "CORRUPT: " : "ok", l->corrupt ? l->reason : "",
+				l->kind == MS_CK_TCACHE && l->expected != l->count && !l->corrupt ? " (count differs)" : "");
+		}
+	}
+
 	uint64_t rss = a->rss_bytes, trim = a->trim_prediction_bytes;
 	fprintf(out, "\ntrim prediction: malloc_trim(0) would release %s of resident memory "
-		"(%s from top of the main heap); RSS %s -> about %s\n", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]),
-		sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
+		"(%s from top of the main heap)", sz(trim, b[0]), sz(T->trim_top_bytes, b[1]));
+	if (!strcmp(a->source, "process"))
+		fprintf(out, "; RSS %s -> about %s\n", sz(rss, b[2]), sz(rss > trim ? rss - trim : 0, b[3]));
+	else
+		fprintf(out, "; residency %s\n", a->residency == MS_RES_CORE_HOLES ?
+			"from the core's holes (pages never present), approximate" :
+			a->residency == MS_RES_UNKNOWN ? "unknown (a core with every page written): an upper bound" :
+			ms_residency_name(a->residency));
 
+	fprintf(out, "\n");
+	ms_causes_text(&cs, out);
 	fprintf(out, "\n");
 	ms_verdicts_text(&vs, out);
 }
@@ -126,6 +196,9 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	ms_json_ku64(j, "trim_bytes", s->trim_bytes);
 	ms_json_ku64(j, "trim_top_bytes", s->trim_top_bytes);
 	ms_json_ku64(j, "attached_threads", s->attached_threads);
+	ms_json_ku64(j, "pin_chunks", s->pin_chunks);
+	ms_json_ku64(j, "pin_bytes", s->pin_bytes);
+	ms_json_ku64(j, "pinned_free_bytes", s->pinned_free_bytes);
 	ms_json_key(j, "free_by_kind");
 	ms_json_obj_begin(j);
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++) {
@@ -162,11 +235,16 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 {
 	char hex[32];
 	struct ms_verdicts vs;
-	ms_arenas_verdicts(a, &vs);
+	struct ms_causes cs;
+	ms_arenas_causes(a, &cs);
+	ms_arenas_verdicts(a, &cs, &vs);
 	ms_json_kstr(j, "step", "arenas");
 	ms_json_ki64(j, "pid", a->pid);
 	ms_json_kstr(j, "allocator", a->allocator);
 	ms_json_kbool(j, "glibc_in_charge", a->glibc_in_charge);
+	ms_json_kstr(j, "source", a->source);
+	ms_json_kbool(j, "partial", a->partial);
+	ms_json_kstr(j, "missing", a->missing[0] ? a->missing : NULL);
 	if (!a->glibc_in_charge) {
 		ms_verdicts_json(&vs, j);
 		return;
@@ -180,6 +258,12 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_kbool(j, "symbols_agree", a->symbols_agree);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->main_arena);
 	ms_json_kstr(j, "main_arena", hex);
+	if (a->heuristic_arena) {
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->heuristic_arena);
+		ms_json_kstr(j, "heuristic_main_arena", hex);
+	} else {
+		ms_json_key(j, "heuristic_main_arena"), ms_json_null(j);
+	}
 	ms_json_key(j, "mp");
 	ms_json_obj_begin(j);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.address);
@@ -198,6 +282,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "tcache_max_bytes", a->mp.tcache_max_bytes);
 	ms_json_ku64(j, "tcache_count", a->mp.tcache_count);
 	ms_json_ku64(j, "thp_pagesize", a->mp.thp_pagesize);
+	ms_json_ki64(j, "no_dyn_threshold", a->mp.no_dyn_threshold);
 	ms_json_obj_end(j);
 	ms_json_key(j, "arenas");
 	ms_json_arr_begin(j);
@@ -208,6 +293,22 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_kbool(j, "is_main", a->v[i].is_main);
 		snprintf(hex, sizeof hex, "%#" PRIx64, a->v[i].top_address);
 		ms_json_kstr(j, "top_address", hex);
+		if (a->v[i].is_main) {
+			ms_json_ku64(j, "segments", a->v[i].segments);
+			ms_json_kbool(j, "top_at_brk", a->v[i].top_at_brk);
+		}
+		ms_json_key(j, "pins");
+		ms_json_arr_begin(j);
+		for (size_t k = 0; k < a->v[i].npins; k++) {
+			const struct ms_pin *p = &a->v[i].pins[k];
+			ms_json_obj_begin(j);
+			snprintf(hex, sizeof hex, "%#" PRIx64, p->address);
+			ms_json_kstr(j, "address", hex);
+			ms_json_ku64(j, "size_bytes", p->size);
+			ms_json_ku64(j, "pinned_bytes", p->pinned);
+			ms_json_obj_end(j);
+		}
+		ms_json_arr_end(j);
 		stat_json(j, &a->v[i], 1);
 		ms_json_obj_end(j);
 	}
@@ -239,19 +340,49 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "trim_prediction_bytes", a->trim_prediction_bytes);
 	ms_json_ku64(j, "rss_after_trim_bytes", a->rss_bytes > a->trim_prediction_bytes ?
 		     a->rss_bytes - a->trim_prediction_bytes : 0);
+	ms_json_kstr(j, "residency", ms_residency_name(a->residency));
 	ms_json_kbool(j, "snapshot_consistent", a->snapshot_consistent);
+	ms_json_kbool(j, "unreliable", !a->snapshot_consistent);
+	ms_json_kstr(j, "damage", ms_damage_name(a->damage));
+	ms_json_kbool(j, "noncontiguous", a->noncontiguous);
+	ms_json_ku64(j, "corrupt_lists", a->corrupt_lists);
+	ms_json_key(j, "lists");
+	ms_json_arr_begin(j);
+	for (size_t k = 0; k < a->nlists; k++) {
+		const struct ms_list *l = &a->lists[k];
+		if (!(flags & MS_AOUT_LISTS) && !l->corrupt)
+			continue;
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "kind", list_kind(l));
+		ms_json_ku64(j, "index", l->index);
+		snprintf(hex, sizeof hex, "%#" PRIx64, l->owner);
+		ms_json_kstr(j, "owner", hex);
+		if (l->kind == MS_CK_TCACHE)
+			ms_json_ku64(j, "expected", l->expected);
+		ms_json_ku64(j, "count", l->count);
+		ms_json_ku64(j, "bytes", l->bytes);
+		ms_json_kbool(j, "corrupt", l->corrupt);
+		if (l->corrupt) {
+			snprintf(hex, sizeof hex, "%#" PRIx64, l->bad_address);
+			ms_json_kstr(j, "address", hex);
+			ms_json_kstr(j, "reason", l->reason);
+		}
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
 	ms_json_ki64(j, "attempts", a->attempts);
 	ms_json_kstr(j, "inconsistency", a->snapshot_consistent ? NULL : a->inconsistency);
 	ms_json_ku64(j, "chunks_walked", a->chunks_walked);
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }
 
 int ms_arenas_finding(const struct ms_arenas *a)
 {
-	if (!a->glibc_in_charge)
-		return 0;
+	if (!a->glibc_in_charge || a->partial)
+		return 0;   /* a partial core: what it holds was read (exit 0) */
 	return !a->snapshot_consistent || (a->rss_bytes && a->trim_prediction_bytes * 10 >= a->rss_bytes);
 }

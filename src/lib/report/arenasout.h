@@ -8,7 +8,9 @@
 #include "findings/arenas.h"
 #include "report/json.h"
 
-enum { MS_AOUT_BINS = 1, MS_AOUT_HIST = 2 };
+/* MS_AOUT_LISTS: every free list in list order with its state (with
+ * --bins --lists). */
+enum { MS_AOUT_BINS = 1, MS_AOUT_HIST = 2, MS_AOUT_LISTS = 4 };
 
 void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags);
 /* Writes the members of the caller's open JSON object. */

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 
+#include "report/causes_report.h"
 #include "report/table.h"
 #include "util/size.h"
 
@@ -30,7 +31,20 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 		ms_size_fmt(st->rss_shmem, d), ms_size_fmt(st->vm_swap, (char[MS_SIZE_BUF]){0}));
 	if (ov->rollup_ok)
 		fprintf(out, "; Pss %s", ms_size_fmt(ov->rollup.pss, a));
-	fprintf(out, "\n");
+	fprintf(out, "; peak RSS (VmHWM) %s\n", ms_size_fmt(st->vm_hwm, a));
+	/* The number people quote ("VIRT 3 GB"): what reserves it, by class. */
+	fprintf(out, "VSZ %s =", ms_size_fmt(st->vm_size, a));
+	int first = 1;
+	uint64_t rest = st->vm_size;
+	for (int k = 0; k < MS_CLASS_N; k++)
+		if (ov->cls[k].size >= (1u << 20) && ov->cls[k].size <= rest) {
+			fprintf(out, "%s %s %s", first ? "" : " +", ms_class_name((enum ms_class)k), ms_size_fmt(ov->cls[k].size, a));
+			rest -= ov->cls[k].size;
+			first = 0;
+		}
+	if (rest)
+		fprintf(out, "%s%s %s", first ? "" : " +", first ? " small mappings" : " smaller", ms_size_fmt(rest, a));
+	fprintf(out, " (address space; only the RSS is memory)\n");
 	if (ov->cg_ok) {
 		if (ov->cg.limit == MS_CG_UNLIMITED)
 			fprintf(out, "cgroup v%d %s: no memory limit\n", ov->cg.version, ov->cg.path);
@@ -82,6 +96,8 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 		fprintf(out, "accounted by the application: %s; gap %s\n", ms_size_fmt(ov->accounted, a),
 			ov->rss > ov->accounted ? ms_size_fmt(ov->rss - ov->accounted, b) : "none");
 	fprintf(out, "\n");
+	ms_causes_text(&ov->causes, out);
+	fprintf(out, "\n");
 	ms_verdicts_text(&ov->verdicts, out);
 }
 
@@ -100,6 +116,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	ms_json_ku64(j, "rss_shmem_bytes", st->rss_shmem);
 	ms_json_ku64(j, "swap_bytes", st->vm_swap);
 	ms_json_ku64(j, "hwm_bytes", st->vm_hwm);
+	ms_json_ku64(j, "vsize_bytes", st->vm_size);
 	if (ov->rollup_ok) {
 		ms_json_ku64(j, "pss_bytes", ov->rollup.pss);
 		ms_json_ku64(j, "rollup_rss_bytes", ov->rollup.rss);
@@ -176,6 +193,8 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	} else {
 		ms_json_null(j);
 	}
+	ms_json_kstr(j, "runtime", ov->runtime ? ms_runtime_id(ov->runtime) : NULL);
+	ms_json_ku64(j, "as_limit_bytes", ov->as_limit);
 	ms_json_key(j, "jvm");
 	if (ov->is_jvm) {
 		ms_json_obj_begin(j);
@@ -194,6 +213,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 		ms_json_ku64(j, "accounted_bytes", ov->accounted);
 		ms_json_ku64(j, "gap_bytes", ov->rss > ov->accounted ? ov->rss - ov->accounted : 0);
 	}
+	ms_causes_json(&ov->causes, j);
 	ms_verdicts_json(&ov->verdicts, j);
 	ms_json_obj_end(j);
 	ms_json_end(j);

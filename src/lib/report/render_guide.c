@@ -15,6 +15,7 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 			  ms_jstr(doc, "name", "?"));
 	if (ms_jstr(doc, "started", NULL))
 		r_para(r, "Investigated %s on %s.", ms_jstr(doc, "started", ""), ms_jstr(doc, "host", "this host"));
+	r_causes(r, ms_jget(doc, "causes"), 2);
 	r_heading(r, 2, "Conclusions");
 	r_verdicts(r, ms_jget(doc, "verdicts"));
 	if (ms_jbool(doc, "stopped_early", false))

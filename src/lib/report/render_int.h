@@ -25,6 +25,8 @@ void r_chart_close(struct ms_render *r, FILE *f, char **buf, const char *title);
 /* One step's findings as a section; level is the heading level. */
 void r_step(struct ms_render *r, const struct ms_jval *f, int level);
 void r_guide(struct ms_render *r, const struct ms_jval *doc);
+/* The "causes" array: a chart of their bytes, a table, each with remedies. */
+void r_causes(struct ms_render *r, const struct ms_jval *causes, int level);
 /* RSS over time from [[t, bytes], ...] pairs, one series. */
 void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs);
 

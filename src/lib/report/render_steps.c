@@ -364,6 +364,8 @@ void r_step(struct ms_render *r, const struct ms_jval *f, int level)
 		else
 			r_heading(r, 1, "memsleuth %s", step);
 	}
+	if (level == 1)     /* in the guide's report the causes come first, once */
+		r_causes(r, ms_jget(f, "causes"), 2);
 	if (known)
 		writers[i].write(r, f);
 	else

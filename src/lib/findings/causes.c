@@ -1,0 +1,624 @@
+/* The cause model (causes.h): facts in, causes with their remedies out.
+ * The bytes of the allocator kinds partition what the arenas walk found,
+ * so that the causes never count a byte twice:
+ *   main_heap_pinned  = what malloc_trim(0) returns from the main arena
+ *   arena_spread      = what it returns from the non-main arenas' free chunks
+ *   arena_top_kept    = the non-main arenas' resident tops (mtrim never
+ *                       shrinks them: glibc's malloc.c mtrim walks bins only)
+ *   fragmented        = resident free-chunk bytes no whole-page release reaches
+ *   in_use_unaccounted= chunks in use (minus what the runtime accounts for). */
+#include "findings/causes.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/size.h"
+
+#define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
+#define MIB (1ull << 20)
+#define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
+#define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
+
+static const struct {
+	const char *id, *title;
+} kinds[MS_CAUSE__N] = {
+	[MS_CAUSE_MAIN_HEAP_PINNED] = { "main_heap_pinned", "freed memory pinned in glibc's main heap" },
+	[MS_CAUSE_ARENA_TOP_KEPT] = { "arena_top_kept", "free memory kept at non-main arena tops by the trim threshold" },
+	[MS_CAUSE_FRAGMENTED] = { "fragmented", "free memory fragmented below live blocks, no whole free page" },
+	[MS_CAUSE_ARENA_SPREAD] = { "arena_spread", "free memory spread over thread arenas" },
+	[MS_CAUSE_IN_USE_UNACCOUNTED] = { "in_use_unaccounted", "malloc memory in use, not accounted for" },
+	[MS_CAUSE_RUNTIME_HEAP] = { "runtime_heap", "a runtime's own heap" },
+	[MS_CAUSE_MMAPPED_CHUNKS] = { "mmapped_chunks", "large blocks malloc got from mmap" },
+	[MS_CAUSE_THREAD_STACKS] = { "thread_stacks", "thread stacks" },
+	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
+	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
+};
+
+const char *ms_cause_kind_id(enum ms_cause_kind k)
+{
+	return k < MS_CAUSE__N && kinds[k].id ? kinds[k].id : "unknown";
+}
+
+const char *ms_cause_kind_title(enum ms_cause_kind k)
+{
+	return k < MS_CAUSE__N && kinds[k].title ? kinds[k].title : "unknown";
+}
+
+int ms_cause_kind_from_id(const char *id)
+{
+	for (int k = 0; k < MS_CAUSE__N; k++)
+		if (kinds[k].id && !strcmp(kinds[k].id, id))
+			return k;
+	return -1;
+}
+
+const char *ms_runtime_id(enum ms_runtime r)
+{
+	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby" };
+	return r <= MS_RT_RUBY ? n[r] : "";
+}
+
+enum ms_level ms_cause_severity(uint64_t resident, uint64_t rss)
+{
+	if (resident < MS_SEV_FLOOR_BYTES)
+		return MS_INFO;
+	double share = rss ? (double)resident / (double)rss : 0;
+	if (share >= MS_SEV_PROBLEM_SHARE || resident >= MS_SEV_PROBLEM_BYTES)
+		return MS_PROBLEM;
+	if (share >= MS_SEV_NOTICE_SHARE || resident >= MS_SEV_NOTICE_BYTES)
+		return MS_NOTICE;
+	return MS_INFO;
+}
+
+void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid)
+{
+	memset(f, 0, sizeof *f);
+	f->pid = pid;
+	f->alive = 1;
+	f->arenas = -1;
+	f->no_dyn_threshold = -1;
+	f->measured_base = -1;
+	f->jdk_trim = 0;
+}
+
+/* ---- building ---- */
+
+static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
+			    uint64_t resident, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
+			    uint64_t resident, const char *fmt, ...)
+{
+	if (c->n >= MS_CAUSES_MAX)
+		return NULL;
+	struct ms_cause *x = &c->v[c->n++];
+	memset(x, 0, sizeof *x);
+	x->kind = k;
+	x->resident_bytes = resident;
+	x->rss_share = f->rss ? (double)resident / (double)f->rss : 0;
+	x->severity = ms_cause_severity(resident, f->rss);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->text, sizeof x->text, fmt, ap);
+	va_end(ap);
+	return x;
+}
+
+static void ev(struct ms_cause *x, const char *name, uint64_t v)
+{
+	if (!x || x->nev >= MS_CAUSE_MAX_EVIDENCE)
+		return;
+	snprintf(x->ev[x->nev].name, sizeof x->ev[0].name, "%s", name);
+	x->ev[x->nev++].value = v;
+}
+
+static struct ms_cause_remedy *remedy(struct ms_cause *x, const char *effect, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct ms_cause_remedy *remedy(struct ms_cause *x, const char *effect, const char *fmt, ...)
+{
+	if (!x || x->nrem >= MS_CAUSE_MAX_REMEDIES)
+		return NULL;
+	struct ms_cause_remedy *r = &x->rem[x->nrem++];
+	memset(r, 0, sizeof *r);
+	r->addresses = x->kind;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->command, sizeof r->command, fmt, ap);
+	va_end(ap);
+	snprintf(r->effect, sizeof r->effect, "%s", effect);
+	return r;
+}
+
+static void expect(struct ms_cause_remedy *r, uint64_t bytes, const char *proven_by)
+{
+	if (!r)
+		return;
+	r->expected_bytes = bytes;
+	r->has_expected = 1;
+	snprintf(r->proven_by, sizeof r->proven_by, "%s", proven_by ? proven_by : "");
+}
+
+/* What compare measured for a configuration: 1 lower than glibc's default
+ * by more than noise, 0 no change, -1 worse, -2 not measured.  *saved gets
+ * the bytes below the default. */
+static int measured(const struct ms_cause_facts *f, const char *config, uint64_t *saved)
+{
+	*saved = 0;
+	if (f->measured_base < 0)
+		return -2;
+	uint64_t base = f->measured[f->measured_base].final_rss;
+	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
+		if (strcmp(f->measured[i].config, config))
+			continue;
+		uint64_t v = f->measured[i].final_rss;
+		uint64_t d = v > base ? v - base : base - v, tol = base / 20 > 2 * MIB ? base / 20 : 2 * MIB;
+		if (d <= tol)
+			return 0;
+		if (v > base)
+			return -1;
+		*saved = base - v;
+		return 1;
+	}
+	return -2;
+}
+
+/* A remedy tested by a compare configuration: its measured effect replaces
+ * the prediction; one measured worse than the default is withdrawn. */
+static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const struct ms_cause_facts *f,
+			   const char *config)
+{
+	if (!r)
+		return;
+	uint64_t saved;
+	int m = measured(f, config, &saved);
+	char proof[160];
+	snprintf(proof, sizeof proof, "compare %s", config);
+	if (m == 1) {
+		expect(r, saved, proof);
+		size_t l = strlen(r->effect);
+		snprintf(r->effect + l, sizeof r->effect - l, " (measured: final RSS %s lower than glibc's default)",
+			 SZ(saved));
+	} else if (m == 0) {
+		r->no_change = 1;
+		expect(r, 0, proof);
+		snprintf(r->effect, sizeof r->effect, "changes nothing: compare measured the same final RSS as glibc's default");
+	} else if (m == -1) {
+		x->nrem--;      /* measured worse: never recommended */
+		for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++)
+			if (!strcmp(f->measured[i].config, config))
+				ev(x, "withdrawn_final_bytes", f->measured[i].final_rss);
+		uint64_t base = f->measured[f->measured_base].final_rss;
+		ev(x, "default_final_bytes", base);
+	}
+}
+
+/* A command naming the PID only while the process lives; else the rerun. */
+static int pid_cmd(const struct ms_cause_facts *f, char *out, size_t len, const char *fmt)
+{
+	if (f->alive) {
+		snprintf(out, len, fmt, (int)f->pid);
+		return 1;
+	}
+	snprintf(out, len, "memsleuth guide -- %s", f->command[0] ? f->command : "CMD");
+	return 0;
+}
+
+static const char *cmd_of(const struct ms_cause_facts *f)
+{
+	return f->command[0] ? f->command : "CMD";
+}
+
+static int is_glibc(const struct ms_cause_facts *f)
+{
+	return !f->allocator[0] || !strcmp(f->allocator, "glibc");
+}
+
+static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
+{
+	char cmd[300];
+	if (bytes * 100 < f->rss || bytes < MS_SEV_FLOOR_BYTES)
+		return;   /* trim under 1% of RSS: not offered */
+	struct ms_cause_remedy *r;
+	if (f->runtime == MS_RT_JVM && f->jdk_trim != 0 && f->alive) {
+		snprintf(cmd, sizeof cmd, "jcmd %d System.trim_native_heap", (int)f->pid);
+		r = remedy(x, "malloc_trim(0) called by the JVM itself, safer than a debugger: returns the free pages now", "%s", cmd);
+	} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth trim %d")) {
+		r = remedy(x, "malloc_trim(0) through gdb: returns the free pages now (not for good)", "%s", cmd);
+	} else {
+		r = remedy(x, "the process has ended: rerun it, then memsleuth trim PID at the same moment", "%s", cmd);
+	}
+	expect(r, bytes, "arenas");
+}
+
+static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, const char *why)
+{
+	struct ms_cause_remedy *r = remedy(x, why,
+					   "LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 %s",
+					   cmd_of(f));
+	judge_measured(x, r, f, "jemalloc-decay-0");
+}
+
+static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->main_trim;
+	if (b < MS_SEV_FLOOR_BYTES)
+		return;
+	uint64_t top = f->main_trim_top, chunks = b > top ? b - top : 0;
+	struct ms_cause *x;
+	if (chunks >= top)
+		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+			"glibc's main heap keeps %s of freed memory below live blocks (a heap shrinks only from its top, "
+			"so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
+			SZ(chunks), SZ(b));
+	else
+		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
+			SZ(top), SZ(f->trim_threshold), SZ(b));
+	ev(x, "trim_from_chunks_bytes", chunks);
+	ev(x, "trim_from_top_bytes", top);
+	ev(x, "free_resident_bytes", f->main_free_resident);
+	trim_remedy(x, f, b);
+	jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
+}
+
+static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->other_top_kept;
+	if (b < MS_SEV_FLOOR_BYTES)
+		return;
+	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
+	char why[240];
+	if (dynamic)
+		snprintf(why, sizeof why, "glibc raised its thresholds after a large block was freed (dynamic threshold: "
+			 "mmap_threshold %s, trim_threshold %s)", SZ(f->mmap_threshold), SZ(f->trim_threshold));
+	else
+		snprintf(why, sizeof why, "the trim threshold is %s%s", SZ(f->trim_threshold),
+			 f->no_dyn_threshold == 1 ? " (set, not adjusted)" : "");
+	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_TOP_KEPT, b,
+				 "Thread arenas keep %s of free memory at their tops: %s, and a thread arena's heap "
+				 "shrinks only when its free top exceeds the trim threshold; malloc_trim(0) never "
+				 "shrinks a thread arena's top.", SZ(b), why);
+	ev(x, "top_resident_bytes", b);
+	ev(x, "mmap_threshold_bytes", f->mmap_threshold);
+	ev(x, "trim_threshold_bytes", f->trim_threshold);
+	if (f->no_dyn_threshold >= 0)
+		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
+	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
+	struct ms_cause_remedy *r = remedy(x,
+		"fixed thresholds turn the dynamic adjustment off: blocks of 128 KiB and more are mmapped (unmapped "
+		"at free) and an arena's free top above 128 KiB is returned at free; in code: "
+		"mallopt(M_MMAP_THRESHOLD, 131072) and mallopt(M_TRIM_THRESHOLD, 131072)",
+		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
+	expect(r, b > keep ? b - keep : 0, NULL);
+	judge_measured(x, r, f, "glibc-fixed-thresholds");
+}
+
+static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t trimmable = f->trim_chunks;
+	uint64_t b = f->free_resident > trimmable ? f->free_resident - trimmable : 0;
+	if (b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_FRAGMENTED, b,
+				 "%s of free memory lies in pieces between live blocks, with no whole free page "
+				 "(malloc_trim(0) can return only %s of the free chunks): no page-granular release -- "
+				 "malloc_trim, arena caps, thresholds -- returns it.", SZ(b), SZ(trimmable));
+	ev(x, "free_resident_bytes", f->free_resident);
+	ev(x, "trim_from_chunks_bytes", trimmable);
+	ev(x, "in_use_bytes", f->in_use);
+	remedy(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena of their own), so "
+		  "that freed memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
+	       "separate lifetimes: allocate long-lived objects from a pool of their own");
+	jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
+}
+
+static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->other_trim;
+	if (b < MS_SEV_FLOOR_BYTES)
+		return;
+	int spread = f->other_arenas_with_free >= 2 && b >= f->main_trim;
+	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_SPREAD, b,
+				 spread ? "%" PRIu64 " thread arenas each keep freed memory below live blocks, %s in all; "
+					  "malloc_trim(0) would return it."
+					: "%" PRIu64 " thread arena keeps %s of freed memory below live blocks; "
+					  "malloc_trim(0) would return it.",
+				 f->other_arenas_with_free ? f->other_arenas_with_free : 1, SZ(b));
+	ev(x, "trim_from_chunks_bytes", b);
+	ev(x, "arenas_with_free", f->other_arenas_with_free);
+	if (f->arenas >= 0)
+		ev(x, "arenas", (uint64_t)f->arenas);
+	trim_remedy(x, f, b);
+	if (spread && f->arena_max != 1 && f->arena_max != 2 && f->arenas > 2) {
+		struct ms_cause_remedy *r = remedy(x,
+			"fewer arenas: threads share 2 arenas and reuse each other's freed memory (costs lock contention)",
+			"MALLOC_ARENA_MAX=2 %s", cmd_of(f));
+		judge_measured(x, r, f, "glibc-arena-max-2");
+	}
+}
+
+static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	if (!f->have_arenas)
+		return;
+	uint64_t b = f->in_use, acc = f->have_nmt ? f->nmt_malloc : 0;
+	b = b > acc ? b - acc : 0;
+	if (b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x;
+	if (f->have_nmt)
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
+			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
+			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
+			SZ(f->in_use), SZ(f->nmt_malloc), SZ(b));
+	else
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
+			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
+			"release it, no allocator setting does.", SZ(b));
+	ev(x, "in_use_bytes", f->in_use);
+	if (f->have_nmt)
+		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
+	if (f->have_hot)
+		ev(x, "hotspots_live_bytes", f->hot_live);
+	char cmd[300];
+	if (f->alive && !f->command[0])
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d", (int)f->pid);
+	else
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
+	char eff[300];
+	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
+		 f->have_hot ? f->hot_site : "");
+	remedy(x, eff, "%s", cmd);
+}
+
+static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->anon_other_rss;
+	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x = NULL;
+	char cmd[300];
+	switch (f->runtime) {
+	case MS_RT_JVM:
+		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+			"%s of anonymous memory outside glibc's heaps belongs to the JVM: the Java heap, metaspace, code "
+			"cache and GC structures%s.", SZ(b), f->have_java_heap_resident ? "" : " (NMT tells which)");
+		if (f->have_java_heap_resident)
+			ev(x, "java_heap_resident_bytes", f->java_heap_resident);
+		if (f->have_nmt)
+			ev(x, "nmt_committed_bytes", f->nmt_committed);
+		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d VM.native_memory summary"))
+			remedy(x, "the JVM's own account of its memory (start it with -XX:NativeMemoryTracking=summary)", "%s", cmd);
+		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
+			remedy(x, "the Java heap's size and use; a heap dump (jcmd PID GC.heap_dump FILE) says what fills it",
+			       "%s", cmd);
+		break;
+	case MS_RT_V8:
+		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+			"%s of anonymous memory outside glibc's heaps belongs to V8 (Node's JavaScript heap and its "
+			"code space): glibc's trim and settings do not reach it.", SZ(b));
+		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
+		       "node --heapsnapshot-signal=SIGUSR2 %s", f->command[0] ? f->command : "APP.js");
+		break;
+	case MS_RT_CPYTHON:
+		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+			"%s of anonymous memory outside glibc's heaps is CPython's own small-object allocator "
+			"(pymalloc arenas, 1 MiB anonymous mmaps): an arena returns to the system only when every "
+			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
+		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
+			  "pymalloc's arenas and how full they are",
+		       "python3 -X tracemalloc=25 %s", f->command[0] ? f->command : "SCRIPT.py");
+		remedy(x, "objects of 512 bytes or less then come from glibc malloc, where trim and compare apply",
+		       "PYTHONMALLOC=malloc %s", cmd_of(f));
+		break;
+	case MS_RT_RUBY:
+		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+			"%s of anonymous memory outside glibc's heaps holds Ruby's heap pages: glibc's trim and settings "
+			"do not reach it.", SZ(b));
+		remedy(x, "GC.stat (heap_live_slots, heap_free_slots) and ObjectSpace.count_objects say what the pages hold",
+		       "ruby -e 'p GC.stat'   # inside the program: GC.stat, ObjectSpace.memsize_of_all");
+		break;
+	default:
+		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+			"%s of anonymous memory is outside glibc's heaps%s: another allocator or direct mmap.", SZ(b),
+			is_glibc(f) ? "" : " (the allocator is not glibc)");
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth syscalls %d"))
+			remedy(x, "shows who maps it (mmap, munmap, madvise by thread)", "%s", cmd);
+		break;
+	}
+	if (x)
+		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime ? ms_runtime_id(f->runtime) : "other");
+	ev(x, "anon_other_rss_bytes", b);
+}
+
+static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->mmap_rss;
+	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
+				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
+				 "unmaps them at once.", SZ(b), f->mmap_threshold ? SZ(f->mmap_threshold) : "128 KiB");
+	ev(x, "mmap_rss_bytes", b);
+	if (f->have_arenas)
+		ev(x, "mmapped_mem_bytes", f->mmapped_bytes);
+	remedy(x, "names the call sites of the large blocks that stay live", "memsleuth hotspots -- %s", cmd_of(f));
+}
+
+static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->stack_rss;
+	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_THREAD_STACKS, b,
+				 "%" PRIu64 " threads' stacks (glibc's cache of exited threads' stacks included) hold %s "
+				 "resident of %s reserved.", f->threads, SZ(b), SZ(f->stack_size));
+	ev(x, "stack_rss_bytes", b);
+	ev(x, "stack_size_bytes", f->stack_size);
+	ev(x, "threads", f->threads);
+	remedy(x, "smaller stacks for new threads (pthread_attr_setstacksize; -Xss for a JVM), or fewer threads",
+	       "ulimit -s 1024; %s", cmd_of(f));
+}
+
+static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->file_rss;
+	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_FILE_MAPPED, b,
+				 "%s is mapped files and code: clean file pages are shared and the kernel reclaims them "
+				 "under pressure.", SZ(b));
+	ev(x, "file_rss_bytes", b);
+}
+
+static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	if (!f->vsize || f->vsize <= f->rss)
+		return;
+	uint64_t only = f->vsize - f->rss;
+	int near_limit = f->as_limit && f->vsize / 10 * 10 >= f->as_limit / 10 * 8;
+	if (only < (1ull << 30) && !near_limit)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_ADDRESS_SPACE_ONLY, 0,
+				 "VSZ %s is address space, not memory: %s of it is reserved and never touched (arena "
+				 "heaps reserve %s, thread stacks %s); only %s is resident. It is not a leak; it matters "
+				 "only under a virtual-memory limit (ulimit -v, a container or scheduler that checks VSZ)%s.",
+				 SZ(f->vsize), SZ(only), SZ(f->arena_size), SZ(f->stack_size), SZ(f->rss),
+				 near_limit ? ", and this process has one near" : "");
+	if (!x)
+		return;
+	if (near_limit)
+		x->severity = MS_PROBLEM;
+	ev(x, "vsize_bytes", f->vsize);
+	ev(x, "rss_bytes", f->rss);
+	ev(x, "arena_reserved_bytes", f->arena_size);
+	ev(x, "stack_reserved_bytes", f->stack_size);
+	if (f->as_limit)
+		ev(x, "as_limit_bytes", f->as_limit);
+	uint64_t keep = 2 * HEAP_MAX;
+	if (f->arena_size > keep) {
+		struct ms_cause_remedy *r = remedy(x,
+			"under a virtual-memory limit: at most 2 arenas, so their 64 MiB heap reservations no longer "
+			"grow with the threads", "MALLOC_ARENA_MAX=2 %s", cmd_of(f));
+		expect(r, f->arena_size - keep, NULL);
+	}
+	remedy(x, "only matters when a virtual limit applies: check it (ulimit -v; the container's or scheduler's "
+		  "virtual-memory setting)", "ulimit -v");
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct ms_cause *x = a, *y = b;
+	if (x->resident_bytes != y->resident_bytes)
+		return x->resident_bytes < y->resident_bytes ? 1 : -1;
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+/* Bytes a remedy addresses: its measured/predicted effect when known, else
+ * the bytes of the cause it acts on.  A measured "no change" addresses none. */
+static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
+{
+	if (r->no_change)
+		return 0;
+	return r->has_expected ? r->expected_bytes : cause_bytes;
+}
+
+static void sort_remedies(struct ms_cause *x)
+{
+	for (int i = 1; i < x->nrem; i++)
+		for (int j = i; j > 0 && addressed(&x->rem[j], x->resident_bytes) >
+					 addressed(&x->rem[j - 1], x->resident_bytes); j--) {
+			struct ms_cause_remedy t = x->rem[j];
+			x->rem[j] = x->rem[j - 1];
+			x->rem[j - 1] = t;
+		}
+}
+
+void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
+{
+	memset(out, 0, sizeof *out);
+	out->pid = f->pid;
+	out->rss = f->rss;
+	if (f->have_arenas && is_glibc(f)) {
+		build_main_pinned(out, f);
+		build_top_kept(out, f);
+		build_spread(out, f);
+		build_fragmented(out, f);
+		build_in_use(out, f);
+	}
+	build_runtime(out, f);
+	if (is_glibc(f))
+		build_mmapped(out, f);
+	build_stacks(out, f);
+	build_files(out, f);
+	build_vsz(out, f);
+	qsort(out->v, (size_t)out->n, sizeof out->v[0], by_bytes);
+	for (int i = 0; i < out->n; i++)
+		sort_remedies(&out->v[i]);
+}
+
+enum ms_level ms_causes_max_severity(const struct ms_causes *c)
+{
+	enum ms_level m = MS_INFO;
+	for (int i = 0; i < c->n; i++)
+		if (c->v[i].severity > m)
+			m = c->v[i].severity;
+	return m;
+}
+
+void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct ms_cause *x = &c->v[i];
+		const char *next = "";
+		for (int k = 0; k < x->nrem && !*next; k++)
+			if (!x->rem[k].no_change)
+				next = x->rem[k].command;
+		ms_verdict_add(vs, x->severity, next, "%s", x->text);
+	}
+}
+
+void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, int max, int *n)
+{
+	uint64_t key[64];
+	*n = 0;
+	if (max > 64)
+		max = 64;
+	for (int i = 0; i < c->n; i++)
+		for (int k = 0; k < c->v[i].nrem; k++) {
+			const struct ms_cause_remedy *r = &c->v[i].rem[k];
+			uint64_t a = addressed(r, c->v[i].resident_bytes);
+			int j;
+			for (j = 0; j < *n; j++)
+				if (!strcmp(out[j].command, r->command))
+					break;
+			if (j < *n) {      /* one command acting on several causes */
+				out[j].expected_bytes += r->expected_bytes;
+				key[j] += a;
+				continue;
+			}
+			if (*n >= max)
+				continue;
+			out[*n] = *r;
+			key[(*n)++] = a;
+		}
+	for (int i = 1; i < *n; i++)
+		for (int j = i; j > 0 && key[j] > key[j - 1]; j--) {
+			struct ms_cause_remedy t = out[j];
+			uint64_t tk = key[j];
+			out[j] = out[j - 1], key[j] = key[j - 1];
+			out[j - 1] = t, key[j - 1] = tk;
+		}
+}
+
+const struct ms_cause *ms_causes_find(const struct ms_causes *c, enum ms_cause_kind k)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->v[i].kind == k)
+			return &c->v[i];
+	return NULL;
+}

@@ -1,0 +1,181 @@
+/* The cause model: why the RSS is what it is, as a list of causes, each
+ * with the resident bytes it holds, its share of the RSS, a severity, the
+ * numbers it rests on and the remedies that act on *that* cause.
+ *
+ * Every verdict, remedy list and the guide's conclusion is a rendering of
+ * this model (ms_causes_verdicts, ms_causes_remedies), never separate
+ * logic.  The steps feed it facts (struct ms_cause_facts): overview and
+ * arenas in-process, the guide from the steps' findings JSON, compare's
+ * measurements when they ran.  Building is a pure function of the facts,
+ * so it is unit-tested without a target.
+ *
+ * Adding a kind (the watch step adds growth kinds): a value before
+ * MS_CAUSE__N, a row in the kind table of causes.c (id, title), and a
+ * builder that fills it from facts. */
+#ifndef MS_CAUSES_H
+#define MS_CAUSES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "findings/verdict.h"
+
+enum ms_cause_kind {
+	MS_CAUSE_MAIN_HEAP_PINNED,     /* free pages below a live block in the main heap: malloc_trim returns them */
+	MS_CAUSE_ARENA_TOP_KEPT,       /* free tops of non-main arenas kept by the (dynamic) trim threshold */
+	MS_CAUSE_FRAGMENTED,           /* free memory with no whole free page: nothing page-granular returns it */
+	MS_CAUSE_ARENA_SPREAD,         /* free chunks spread over many non-main arenas */
+	MS_CAUSE_IN_USE_UNACCOUNTED,   /* live malloc memory outside the application's bookkeeping */
+	MS_CAUSE_RUNTIME_HEAP,         /* a runtime's own heap (runtime field says whose) */
+	MS_CAUSE_MMAPPED_CHUNKS,       /* live chunks malloc got from mmap */
+	MS_CAUSE_THREAD_STACKS,        /* thread stacks (glibc's cached stacks included) */
+	MS_CAUSE_FILE_MAPPED,          /* code and data of mapped files */
+	MS_CAUSE_ADDRESS_SPACE_ONLY,   /* VSZ without RSS: reservations */
+	/* growth kinds (watch) go here */
+	MS_CAUSE__N
+};
+
+/* "arena_top_kept": the stable identifier (JSON "kind", docs/json.md). */
+const char *ms_cause_kind_id(enum ms_cause_kind k);
+/* "free memory kept at non-main arena tops": a short title for people. */
+const char *ms_cause_kind_title(enum ms_cause_kind k);
+/* The kind for an identifier; -1 when unknown. */
+int ms_cause_kind_from_id(const char *id);
+
+/* The one severity rule, for every step (docs/man/memsleuth.1, SEVERITY):
+ *   problem (!!) when the cause holds >= 25% of the RSS or >= 256 MiB,
+ *   notice  (!)  from 5% of the RSS or 32 MiB,
+ *   info         below;
+ * a cause under 1 MiB resident is info whatever its share (a small
+ * process's noise).  rss 0: judged on the bytes alone. */
+#define MS_SEV_PROBLEM_SHARE 0.25
+#define MS_SEV_PROBLEM_BYTES (256ull << 20)
+#define MS_SEV_NOTICE_SHARE  0.05
+#define MS_SEV_NOTICE_BYTES  (32ull << 20)
+#define MS_SEV_FLOOR_BYTES   (1ull << 20)
+enum ms_level ms_cause_severity(uint64_t resident_bytes, uint64_t rss_bytes);
+
+#define MS_CAUSE_MAX_EVIDENCE 8
+#define MS_CAUSE_MAX_REMEDIES 6
+#define MS_CAUSES_MAX 16
+
+/* One number a cause rests on: name follows the JSON conventions
+ * (ends in _bytes for bytes), value as measured. */
+struct ms_cause_evidence {
+	char     name[40];
+	uint64_t value;
+};
+
+struct ms_cause_remedy {
+	char     command[400];        /* exact command or setting ("" never) */
+	enum ms_cause_kind addresses; /* the kind it acts on */
+	char     effect[300];         /* expected effect in plain words */
+	uint64_t expected_bytes;      /* predicted or measured bytes returned */
+	int      has_expected;        /* expected_bytes is a prediction/measure */
+	char     proven_by[160];      /* "arenas", "compare glibc-arena-max-2", "" = not proven (null) */
+	int      no_change;           /* compare measured it: no change */
+};
+
+struct ms_cause {
+	enum ms_cause_kind kind;
+	char     runtime[16];         /* runtime_heap: "jvm", "v8", "cpython", "ruby"; else "" */
+	uint64_t resident_bytes;
+	double   rss_share;           /* resident_bytes / RSS, 0..1 */
+	enum ms_level severity;
+	char     text[400];           /* the verdict sentence: what holds it and why */
+	struct ms_cause_evidence ev[MS_CAUSE_MAX_EVIDENCE];
+	int      nev;
+	struct ms_cause_remedy rem[MS_CAUSE_MAX_REMEDIES];
+	int      nrem;
+};
+
+struct ms_causes {
+	pid_t    pid;
+	uint64_t rss;
+	struct ms_cause v[MS_CAUSES_MAX];  /* largest resident_bytes first */
+	int      n;
+};
+
+/* Facts the model is built from.  Each block has a "have" flag; a block
+ * not filled is not used (and the causes that need it are not claimed). */
+enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY };
+const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ... */
+
+#define MS_CAUSE_MAX_MEASURED 16
+
+struct ms_cause_facts {
+	pid_t    pid;
+	int      alive;                 /* the process still exists: commands may name the PID */
+	char     command[512];          /* a launched command ("" when attached) */
+	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
+
+	/* overview: RSS and size per class (memclass.h) */
+	int      have_overview;
+	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
+	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
+	long     arenas;                /* -1 unknown */
+	uint64_t arena_cap;
+	uint64_t threads;
+	char     allocator[16];         /* "glibc", "jemalloc", ... */
+	enum ms_runtime runtime;
+	char     runtime_version[32];
+	int      jdk_trim;              /* jcmd System.trim_native_heap: 1 yes, -1 unknown, 0 no */
+	uint64_t as_limit;              /* RLIMIT_AS soft limit; 0 = unlimited */
+
+	/* arenas: the walk */
+	int      have_arenas;
+	uint64_t in_use;                /* all arenas, chunk bytes in use */
+	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
+	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
+	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
+	uint64_t other_arenas_with_free;/* non-main arenas holding >= 1 MiB free resident */
+	uint64_t free_resident;         /* free chunks, all arenas (top excluded) */
+	uint64_t trim_prediction;       /* what malloc_trim(0) would return */
+	uint64_t trim_chunks;           /* of which from free chunks (not a top) */
+	uint64_t mmapped_bytes;         /* mp_.mmapped_mem */
+	uint64_t mmap_threshold, trim_threshold, arena_max;
+	int      no_dyn_threshold;      /* -1 unknown */
+
+	/* the application's own accounting */
+	int      have_accounted;
+	uint64_t accounted;
+	char     accounted_from[160];
+	int      have_nmt;              /* JVM Native Memory Tracking */
+	uint64_t nmt_committed, nmt_malloc, java_heap_committed, java_heap_resident;
+	int      have_java_heap_resident;
+
+	/* hotspots: live bytes at the end of the window */
+	int      have_hot;
+	uint64_t hot_live;
+	char     hot_site[200];
+
+	/* compare: final RSS per configuration (name as in remedy.h) */
+	int      nmeasured;
+	struct { char config[40]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
+	int      measured_base;         /* index of "glibc", -1 none */
+};
+
+void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid);
+
+/* Build the causes from the facts: every kind whose bytes are measured and
+ * at least MS_SEV_FLOOR_BYTES (address_space_only: VSZ - RSS >= 1 GiB, or
+ * an RLIMIT_AS in reach), sorted largest first, each with its remedies
+ * ordered by the bytes they address.  Never fails. */
+void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out);
+
+/* The highest severity of all causes (MS_INFO when there are none): what
+ * --fail-on compares against. */
+enum ms_level ms_causes_max_severity(const struct ms_causes *c);
+
+/* One verdict per cause (level = severity, text = the cause's sentence,
+ * next = its first remedy's command), appended to vs. */
+void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs);
+
+/* Every remedy of every cause, one per command (expected bytes summed
+ * when several causes share one), ordered by bytes addressed: out[0..*n). */
+void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, int max, int *n);
+
+/* The cause of a kind, or NULL. */
+const struct ms_cause *ms_causes_find(const struct ms_causes *c, enum ms_cause_kind k);
+
+#endif

@@ -1,0 +1,171 @@
+#include "findings/causes_feed.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MIB (1ull << 20)
+
+static enum ms_runtime runtime_from_id(const char *id)
+{
+	for (int r = MS_RT_JVM; r <= MS_RT_RUBY; r++)
+		if (!strcmp(ms_runtime_id((enum ms_runtime)r), id))
+			return (enum ms_runtime)r;
+	return MS_RT_NONE;
+}
+
+void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_overview *ov)
+{
+	f->have_overview = 1;
+	f->rss = ov->rss;
+	f->vsize = ov->status.vm_size;
+	f->hwm = ov->status.vm_hwm;
+	f->main_heap_rss = ov->cls[MS_CLASS_MAIN_HEAP].rss;
+	f->arena_rss = ov->cls[MS_CLASS_ARENA_HEAP].rss;
+	f->mmap_rss = ov->cls[MS_CLASS_MALLOC_MMAP].rss;
+	f->stack_rss = ov->cls[MS_CLASS_THREAD_STACK].rss;
+	f->file_rss = ov->cls[MS_CLASS_FILE].rss;
+	f->anon_other_rss = ov->cls[MS_CLASS_ANON_OTHER].rss;
+	f->shmem_rss = ov->cls[MS_CLASS_SHMEM].rss;
+	f->arena_size = ov->cls[MS_CLASS_ARENA_HEAP].size;
+	f->stack_size = ov->cls[MS_CLASS_THREAD_STACK].size;
+	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
+	f->arenas = ov->arenas;
+	f->arena_cap = ov->cap.cap;
+	f->threads = ov->threads;
+	snprintf(f->allocator, sizeof f->allocator, "%s", ms_allocator_name(ov->libc.allocator));
+	f->runtime = ov->runtime;
+	snprintf(f->runtime_version, sizeof f->runtime_version, "%s", ov->is_jvm ? ov->jdk_version : "");
+	f->jdk_trim = ov->jdk_has_trim;
+	f->as_limit = ov->as_limit;
+	if (ov->has_accounted) {
+		f->have_accounted = 1;
+		f->accounted = ov->accounted;
+	}
+}
+
+void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas *a)
+{
+	if (!a->glibc_in_charge)
+		return;
+	f->have_arenas = 1;
+	if (!f->rss)
+		f->rss = a->rss_bytes;
+	if (!f->allocator[0])
+		snprintf(f->allocator, sizeof f->allocator, "%s", a->allocator);
+	f->in_use = a->total.in_use_bytes;
+	f->free_resident = a->total.free_resident_bytes;
+	f->trim_prediction = a->trim_prediction_bytes;
+	f->mmapped_bytes = a->mmapped_bytes;
+	f->mmap_threshold = a->mp.mmap_threshold;
+	f->trim_threshold = a->mp.trim_threshold;
+	f->arena_max = a->mp.arena_max;
+	f->no_dyn_threshold = a->mp.no_dyn_threshold;
+	if (f->arenas < 0)
+		f->arenas = (long)a->n;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ms_arena_stat *s = &a->v[i];
+		uint64_t chunks = s->trim_bytes > s->trim_top_bytes ? s->trim_bytes - s->trim_top_bytes : 0;
+		f->trim_chunks += chunks;
+		if (s->is_main) {
+			f->main_free_resident = s->free_resident_bytes;
+			f->main_top_resident = s->top_resident_bytes;
+			f->main_trim = s->trim_bytes;
+			f->main_trim_top = s->trim_top_bytes;
+		} else {
+			f->other_free_resident += s->free_resident_bytes;
+			f->other_top_resident += s->top_resident_bytes;
+			f->other_trim += s->trim_bytes;
+			f->other_top_kept += s->top_resident_bytes;
+			if (chunks >= MIB)
+				f->other_arenas_with_free++;
+		}
+	}
+}
+
+static uint64_t class_u64(const struct ms_jval *ov, const char *name, const char *field)
+{
+	const struct ms_jval *cls = ms_jget(ov, "classes");
+	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c; c = c->next)
+		if (!strcmp(ms_jstr(c, "class", ""), name))
+			return ms_ju64(c, field, 0);
+	return 0;
+}
+
+void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov, const struct ms_jval *ar,
+			      const struct ms_jval *cmp)
+{
+	if (ov) {
+		f->have_overview = 1;
+		f->rss = ms_ju64(ov, "rss_bytes", 0);
+		f->vsize = ms_ju64(ov, "vsize_bytes", 0);
+		f->hwm = ms_ju64(ov, "hwm_bytes", 0);
+		f->main_heap_rss = class_u64(ov, "main_heap", "rss_bytes");
+		f->arena_rss = class_u64(ov, "arena_heap", "rss_bytes");
+		f->mmap_rss = class_u64(ov, "malloc_mmap", "rss_bytes");
+		f->stack_rss = class_u64(ov, "thread_stack", "rss_bytes");
+		f->file_rss = class_u64(ov, "file", "rss_bytes");
+		f->anon_other_rss = class_u64(ov, "anon_other", "rss_bytes");
+		f->shmem_rss = class_u64(ov, "shmem", "rss_bytes");
+		f->arena_size = class_u64(ov, "arena_heap", "size_bytes");
+		f->stack_size = class_u64(ov, "thread_stack", "size_bytes");
+		f->anon_other_size = class_u64(ov, "anon_other", "size_bytes");
+		f->arenas = ms_jhas_num(ov, "arenas") ? (long)ms_ju64(ov, "arenas", 0) : -1;
+		f->arena_cap = ms_ju64(ov, "arena_cap", 0);
+		f->threads = ms_ju64(ov, "threads", 0);
+		snprintf(f->allocator, sizeof f->allocator, "%s", ms_jstr(ov, "allocator", ""));
+		f->runtime = runtime_from_id(ms_jstr(ov, "runtime", ""));
+		const struct ms_jval *jvm = ms_jget(ov, "jvm");
+		if (jvm && jvm->type == MS_J_OBJ) {
+			const struct ms_jval *t = ms_jget(jvm, "trim_native_heap");
+			f->jdk_trim = !t || t->type != MS_J_BOOL ? -1 : t->b;
+			snprintf(f->runtime_version, sizeof f->runtime_version, "%s", ms_jstr(jvm, "version", ""));
+		}
+		f->as_limit = ms_ju64(ov, "as_limit_bytes", 0);
+	}
+	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
+		f->have_arenas = 1;
+		if (!f->rss)
+			f->rss = ms_ju64(ar, "rss_bytes", 0);
+		f->in_use = ms_ju64(ar, "totals.in_use_bytes", 0);
+		f->free_resident = ms_ju64(ar, "totals.free_resident_bytes", 0);
+		f->trim_prediction = ms_ju64(ar, "trim_prediction_bytes", 0);
+		f->mmapped_bytes = ms_ju64(ar, "mmapped_bytes", 0);
+		f->mmap_threshold = ms_ju64(ar, "mp.mmap_threshold", 0);
+		f->trim_threshold = ms_ju64(ar, "mp.trim_threshold", 0);
+		f->arena_max = ms_ju64(ar, "mp.arena_max", 0);
+		f->no_dyn_threshold = ms_jhas_num(ar, "mp.no_dyn_threshold") ? (int)ms_ju64(ar, "mp.no_dyn_threshold", 0) : -1;
+		const struct ms_jval *as = ms_jget(ar, "arenas");
+		long n = 0;
+		for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next, n++) {
+			uint64_t trim = ms_ju64(a, "trim_bytes", 0), top = ms_ju64(a, "trim_top_bytes", 0);
+			uint64_t chunks = trim > top ? trim - top : 0;
+			f->trim_chunks += chunks;
+			if (ms_jbool(a, "is_main", false)) {
+				f->main_free_resident = ms_ju64(a, "free_resident_bytes", 0);
+				f->main_top_resident = ms_ju64(a, "top_resident_bytes", 0);
+				f->main_trim = trim;
+				f->main_trim_top = top;
+			} else {
+				f->other_free_resident += ms_ju64(a, "free_resident_bytes", 0);
+				f->other_top_resident += ms_ju64(a, "top_resident_bytes", 0);
+				f->other_trim += trim;
+				f->other_top_kept += ms_ju64(a, "top_resident_bytes", 0);
+				if (chunks >= MIB)
+					f->other_arenas_with_free++;
+			}
+		}
+		if (f->arenas < 0)
+			f->arenas = n;
+	}
+	const struct ms_jval *runs = cmp ? ms_jget(cmp, "runs") : NULL;
+	for (const struct ms_jval *r = runs && runs->type == MS_J_ARR ? runs->child : NULL;
+	     r && f->nmeasured < MS_CAUSE_MAX_MEASURED; r = r->next) {
+		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0)
+			continue;
+		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
+		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);
+		if (!strcmp(f->measured[f->nmeasured].config, "glibc"))
+			f->measured_base = f->nmeasured;
+		f->nmeasured++;
+	}
+}

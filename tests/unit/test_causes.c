@@ -1,0 +1,277 @@
+/* The cause model on facts shaped like the field cases: which causes are
+ * named, their bytes, severity, and which remedies are (not) offered and
+ * in what order. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "findings/causes.h"
+
+#define MIB (1ull << 20)
+
+static void base_facts(struct ms_cause_facts *f, uint64_t rss)
+{
+	ms_cause_facts_init(f, 4242);
+	f->rss = rss;
+	f->have_overview = 1;
+	f->have_arenas = 1;
+	f->arenas = 1;
+	f->mmap_threshold = 128 * 1024;
+	f->trim_threshold = 128 * 1024;
+	f->no_dyn_threshold = 0;
+	snprintf(f->allocator, sizeof f->allocator, "glibc");
+}
+
+static int has_remedy(const struct ms_causes *c, const char *needle)
+{
+	struct ms_cause_remedy r[32];
+	int n;
+	ms_causes_remedies(c, r, 32, &n);
+	for (int i = 0; i < n; i++)
+		if (strstr(r[i].command, needle))
+			return i + 1;
+	return 0;
+}
+
+static void severity_thresholds(void **state)
+{
+	(void)state;
+	assert_int_equal(ms_cause_severity(300 * MIB, 10000 * MIB), MS_PROBLEM);   /* >= 256 MiB */
+	assert_int_equal(ms_cause_severity(25 * MIB, 100 * MIB), MS_PROBLEM);      /* 25% */
+	assert_int_equal(ms_cause_severity(24 * MIB, 100 * MIB), MS_NOTICE);
+	assert_int_equal(ms_cause_severity(32 * MIB, 10000 * MIB), MS_NOTICE);     /* 32 MiB */
+	assert_int_equal(ms_cause_severity(5 * MIB, 100 * MIB), MS_NOTICE);        /* 5% */
+	assert_int_equal(ms_cause_severity(4 * MIB, 100 * MIB), MS_INFO);
+	assert_int_equal(ms_cause_severity(900 * 1024, 2 * MIB), MS_INFO);          /* under the floor */
+}
+
+/* The pin: 496 MiB freed below a live block in the main heap. */
+static void pin_is_main_heap_pinned(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 501 * MIB);
+	f.main_trim = f.trim_prediction = f.trim_chunks = 496 * MIB;
+	f.free_resident = f.main_free_resident = 496 * MIB;
+	ms_causes_build(&f, &c);
+	assert_true(c.n >= 1);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_int_equal(c.v[0].resident_bytes, 496 * MIB);
+	assert_int_equal(c.v[0].severity, MS_PROBLEM);
+	assert_int_equal(has_remedy(&c, "memsleuth trim 4242"), 1);
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
+	assert_null(ms_causes_find(&c, MS_CAUSE_FRAGMENTED));
+	assert_int_equal(ms_causes_max_severity(&c), MS_PROBLEM);
+}
+
+/* scattered-pins: 150 MiB free, no whole page: fragmented, no trim. */
+static void scattered_is_fragmented_without_trim(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 170 * MIB);
+	f.free_resident = f.main_free_resident = 150 * MIB;
+	f.in_use = 3 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_FRAGMENTED);
+	assert_non_null(x);
+	assert_int_equal(x->resident_bytes, 150 * MIB);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_FRAGMENTED);
+	assert_false(has_remedy(&c, "memsleuth trim"));
+	assert_null(strstr(x->text, "in use"));
+	assert_null(ms_causes_find(&c, MS_CAUSE_MAIN_HEAP_PINNED));
+}
+
+/* arena-top-kept: 16 MiB at a thread arena's top, thresholds raised. */
+static void top_kept_names_fixed_thresholds(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 18 * MIB);
+	f.arenas = 2;
+	f.other_top_kept = 16 * MIB;
+	f.mmap_threshold = 20 * MIB + 4096;
+	f.trim_threshold = 40 * MIB + 8192;
+	ms_causes_build(&f, &c);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_ARENA_TOP_KEPT);
+	assert_int_equal(c.v[0].resident_bytes, 16 * MIB);
+	assert_non_null(strstr(c.v[0].text, "dynamic"));
+	assert_true(has_remedy(&c, "glibc.malloc.trim_threshold="));
+	assert_false(has_remedy(&c, "memsleuth trim"));
+	/* compare measured it: the measured saving replaces the prediction */
+	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
+	f.measured[0].final_rss = 18 * MIB;
+	snprintf(f.measured[1].config, sizeof f.measured[1].config, "glibc-fixed-thresholds");
+	f.measured[1].final_rss = 2 * MIB;
+	f.nmeasured = 2;
+	f.measured_base = 0;
+	ms_causes_build(&f, &c);
+	assert_int_equal(c.v[0].rem[0].expected_bytes, 16 * MIB);
+	assert_string_equal(c.v[0].rem[0].proven_by, "compare glibc-fixed-thresholds");
+}
+
+/* node zlib: 96 MiB in the main heap, 2 MiB over 9 thread arenas. */
+static void node_zlib_trim_first_no_cap(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 160 * MIB);
+	f.arenas = 10;
+	f.main_trim = 96 * MIB;
+	f.other_trim = 2 * MIB;
+	f.other_arenas_with_free = 1;
+	f.trim_chunks = 98 * MIB;
+	f.free_resident = 99 * MIB;
+	f.runtime = MS_RT_V8;
+	f.anon_other_rss = 40 * MIB;
+	ms_causes_build(&f, &c);
+	assert_int_equal(has_remedy(&c, "memsleuth trim"), 1);
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
+	/* an arena cap measured worse is withdrawn even where it would apply */
+	f.other_trim = 100 * MIB;
+	f.other_arenas_with_free = 9;
+	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
+	f.measured[0].final_rss = 162 * MIB;
+	snprintf(f.measured[1].config, sizeof f.measured[1].config, "glibc-arena-max-2");
+	f.measured[1].final_rss = 780 * MIB;
+	f.nmeasured = 2;
+	f.measured_base = 0;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
+}
+
+/* arena explosion: freed memory over many thread arenas. */
+static void spread_offers_cap_second(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 80 * MIB);
+	f.arenas = 16;
+	f.other_trim = f.trim_chunks = 60 * MIB;
+	f.free_resident = 61 * MIB;
+	f.other_arenas_with_free = 15;
+	ms_causes_build(&f, &c);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_ARENA_SPREAD);
+	int cap = has_remedy(&c, "MALLOC_ARENA_MAX=2");
+	assert_true(cap >= 1 && cap <= 2);
+	/* measured "no change": kept, said so, ordered last */
+	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
+	f.measured[0].final_rss = 80 * MIB;
+	snprintf(f.measured[1].config, sizeof f.measured[1].config, "glibc-arena-max-2");
+	f.measured[1].final_rss = 79 * MIB;
+	f.nmeasured = 2;
+	f.measured_base = 0;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_ARENA_SPREAD);
+	assert_true(x->rem[x->nrem - 1].no_change);
+	assert_non_null(strstr(x->rem[x->nrem - 1].effect, "changes nothing"));
+}
+
+/* vsz-threads: 1.3 GB VSZ, 2 MB RSS: address space only, not a problem. */
+static void vsz_is_address_space(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 7);
+	f.have_overview = 1;
+	f.rss = 2 * MIB;
+	f.vsize = 1300 * MIB;
+	f.arena_size = 40 * 64 * MIB;
+	f.stack_size = 40 * 8 * MIB;
+	f.stack_rss = 400 * 1024;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_ADDRESS_SPACE_ONLY);
+	assert_non_null(x);
+	assert_true(x->severity != MS_PROBLEM);
+	assert_true(ms_causes_max_severity(&c) != MS_PROBLEM);
+	assert_true(has_remedy(&c, "MALLOC_ARENA_MAX=2"));
+	assert_non_null(strstr(x->text, "not a leak"));
+}
+
+/* jvm-native-leak: glibc in use far above NMT's malloc line. */
+static void jvm_native_outside_bookkeeping(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 111 * MIB);
+	f.runtime = MS_RT_JVM;
+	f.in_use = 107 * MIB;
+	f.have_nmt = 1;
+	f.nmt_malloc = 7 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_non_null(x);
+	assert_int_equal(x->resident_bytes, 100 * MIB);
+	assert_non_null(strstr(x->text, "outside the JVM's bookkeeping"));
+	assert_false(has_remedy(&c, "memsleuth trim"));
+}
+
+/* python-obmalloc: the anonymous memory is CPython's allocator. */
+static void cpython_named_with_tracemalloc(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 9);
+	f.have_overview = 1;
+	f.rss = 560 * MIB;
+	f.anon_other_rss = 552 * MIB;
+	f.runtime = MS_RT_CPYTHON;
+	ms_causes_build(&f, &c);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_RUNTIME_HEAP);
+	assert_string_equal(c.v[0].runtime, "cpython");
+	assert_non_null(strstr(c.v[0].text, "CPython"));
+	assert_non_null(strstr(c.v[0].rem[0].command, "tracemalloc"));
+}
+
+/* A process that is gone gets the rerun, not its PID. */
+static void gone_process_gets_rerun(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 501 * MIB);
+	f.alive = 0;
+	snprintf(f.command, sizeof f.command, "./pin --hold");
+	f.main_trim = f.trim_chunks = f.free_resident = 496 * MIB;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "memsleuth trim 4242"));
+	assert_true(has_remedy(&c, "memsleuth guide -- ./pin --hold"));
+}
+
+static void kind_ids_round_trip(void **state)
+{
+	(void)state;
+	for (int k = 0; k < MS_CAUSE__N; k++)
+		assert_int_equal(ms_cause_kind_from_id(ms_cause_kind_id((enum ms_cause_kind)k)), k);
+	assert_int_equal(ms_cause_kind_from_id("nope"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(severity_thresholds),
+		cmocka_unit_test(pin_is_main_heap_pinned),
+		cmocka_unit_test(scattered_is_fragmented_without_trim),
+		cmocka_unit_test(top_kept_names_fixed_thresholds),
+		cmocka_unit_test(node_zlib_trim_first_no_cap),
+		cmocka_unit_test(spread_offers_cap_second),
+		cmocka_unit_test(vsz_is_address_space),
+		cmocka_unit_test(jvm_native_outside_bookkeeping),
+		cmocka_unit_test(cpython_named_with_tracemalloc),
+		cmocka_unit_test(gone_process_gets_rerun),
+		cmocka_unit_test(kind_ids_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
