@@ -335,7 +335,17 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 			caller = 0;   /* its definition was in a lost block */
 		}
 	}
-	uint32_t si = site_for(h, pv, caller);
+	/* a thread's allocations and frees mostly come from one site each:
+	 * remember the last of each before hashing */
+	int kind = ev->op == MS_HL_OP_FREE;
+	uint32_t si;
+	if (t->site_cache[kind] && t->site_cache_caller[kind] == caller) {
+		si = t->site_cache[kind] - 1;
+	} else {
+		si = site_for(h, pv, caller);
+		t->site_cache[kind] = si + 1;
+		t->site_cache_caller[kind] = caller;
+	}
 	struct ms_hs_site *site = &h->sites[si];
 	site->calls++;
 	t->calls++;

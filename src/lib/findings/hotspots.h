@@ -54,6 +54,8 @@ struct ms_hs_thread {
 	uint64_t last_alloc_ptr;
 	uint32_t last_alloc_site;
 	int32_t  last_region;
+	uint32_t site_cache[2];        /* last site + 1 of its allocations, frees */
+	uint64_t site_cache_caller[2];
 };
 
 struct ms_hs_site {
