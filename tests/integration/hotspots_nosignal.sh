@@ -63,7 +63,7 @@ CC
 	check_eq "thr_pause bare: killed by SIGUSR2" "$brc" $((128 + 12))
 	check_eq "thr_pause under hotspots: command_end is the same signal, not ours" "$(jq -c '.command_end | [.signal, .by_memsleuth]' "$TMP/t.json")" "[12,false]"
 	"$MS" hotspots --duration 1 -- "$TMP/thr_pause" >"$TMP/t.txt" 2>&1
-	check_match "thr_pause --duration 1: ended by memsleuth's SIGTERM, not an abort" "$(cat "$TMP/t.txt")" 'the command killed by signal 15 \\(Terminated\\), sent by memsleuth'
+	check_match "thr_pause --duration 1: ended by memsleuth's SIGTERM, not an abort" "$(cat "$TMP/t.txt")" 'the command was killed by signal 15 \\(Terminated\\), sent by memsleuth'
 	check_eq "thr_pause --duration 1: no std::terminate" "$(grep -cE 'Aborted|terminate called' "$TMP/t.txt")" 0
 	"$MS" hotspots --duration 1 --json -- "$TMP/thr_pause" >"$TMP/t.json" 2>/dev/null
 	check_eq "thr_pause: both threads' names ($(basename "$TMP/thr_pause"))" "$(jq -r '[.threads[].name] | unique | join(",")' "$TMP/t.json")" "thr_pause"

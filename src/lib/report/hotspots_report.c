@@ -203,7 +203,7 @@ static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t le
 static const char *command_end_text(const struct ms_hs_command_end *e, char *buf, size_t len)
 {
 	if (e->signal)
-		snprintf(buf, len, "killed by signal %d (%s)%s", e->signal, strsignal(e->signal),
+		snprintf(buf, len, "was killed by signal %d (%s)%s", e->signal, strsignal(e->signal),
 			 e->by_memsleuth ? ", sent by memsleuth" : "");
 	else
 		snprintf(buf, len, "exited with status %d", e->status);
@@ -223,7 +223,7 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 {
 	char buf[160];
 	if (o->command_end && o->command_end->known)
-		fprintf(out, "  the command %s after %.1f s\n", command_end_text(o->command_end, buf, sizeof buf),
+		fprintf(out, "  the command %s after %.2f s\n", command_end_text(o->command_end, buf, sizeof buf),
 			o->command_end->seconds);
 	if (o->how_ended)
 		fprintf(out, "  note: %s\n", o->how_ended);
