@@ -157,7 +157,11 @@ extern unsigned char *g_maps_buf;
 extern size_t       g_maps_cap;
 extern atomic_int   g_maps_lock;
 extern int        (*g_unw_backtrace)(void **, int);
-extern _Atomic uint64_t g_order;      /* the order stamp counter (hotlog.h "Order") */
+/* The order stamp counter (hotlog.h "Order"), alone on its cache lines:
+ * every free writes it, and the hot path's read-mostly globals (real,
+ * g_count_only, g_depth) must not share them. */
+struct order_line { _Alignas(128) _Atomic uint64_t n; char pad[120]; };
+extern struct order_line g_order;
 extern atomic_uint  g_block_seq;      /* image-wide block numbers */
 extern atomic_uint  g_nmapped;        /* slots of the buffer file handed out */
 extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
@@ -170,12 +174,12 @@ extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
  * clock_gettime(CLOCK_MONOTONIC) here. */
 static inline uint64_t stamp_free(void)
 {
-	return atomic_fetch_add_explicit(&g_order, 1, memory_order_acq_rel) + 1;
+	return atomic_fetch_add_explicit(&g_order.n, 1, memory_order_acq_rel) + 1;
 }
 
 static inline uint64_t stamp_alloc(void)
 {
-	return atomic_load_explicit(&g_order, memory_order_acquire);
+	return atomic_load_explicit(&g_order.n, memory_order_acquire);
 }
 
 /* Event time: CLOCK_MONOTONIC_COARSE (vDSO, jiffy resolution), read every

@@ -30,7 +30,9 @@ unsigned char *g_maps_buf;
 size_t       g_maps_cap;
 atomic_int   g_maps_lock;
 int        (*g_unw_backtrace)(void **, int);
-_Atomic uint64_t g_order;
+/* alone on its cache line: every free writes it, and the hot path's
+ * read-mostly globals (real, g_count_only, g_depth) must not share it */
+struct order_line g_order;
 atomic_uint  g_block_seq;
 atomic_uint  g_nmapped;
 char         g_buf_path[PATH_MAX];
