@@ -40,9 +40,9 @@ for mode in pause sigwait read; do
 	ready_pid "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR1 $bp; wait $bp; brc=$?
 	"$MS" hotspots --json -- "$BC" "$mode" >"$TMP/h.json" 2>"$TMP/h.err" & dp=$!; _pids+=($dp)
 	pp=$(ready_pid "$TMP/h.err"); sleep 0.3; kill -USR1 "$pp"; wait $dp
-	check_eq "$mode: woken by the test's SIGUSR1, same line with and without memsleuth" \\
+	check_eq "$mode: woken by the test's SIGUSR1, same line with and without memsleuth" \
 		"$(grep returned "$TMP/h.err")" "$(grep returned "$TMP/bare.out")"
-	check_eq "$mode: command_end: exit status as bare ($brc)" "$(jq -c '.command_end | [.how, .status, .by_memsleuth]' "$TMP/h.json")" "[\\"exit\\",$brc,false]"
+	check_eq "$mode: command_end: exit status as bare ($brc)" "$(jq -c '.command_end | [.how, .status, .by_memsleuth]' "$TMP/h.json")" "[\"exit\",$brc,false]"
 done
 
 # 3. C++: main and a std::thread in pause(); killed by the test's SIGUSR2
@@ -63,7 +63,7 @@ CC
 	check_eq "thr_pause bare: killed by SIGUSR2" "$brc" $((128 + 12))
 	check_eq "thr_pause under hotspots: command_end is the same signal, not ours" "$(jq -c '.command_end | [.signal, .by_memsleuth]' "$TMP/t.json")" "[12,false]"
 	"$MS" hotspots --duration 1 -- "$TMP/thr_pause" >"$TMP/t.txt" 2>&1
-	check_match "thr_pause --duration 1: ended by memsleuth's SIGTERM, not an abort" "$(cat "$TMP/t.txt")" 'the command was killed by signal 15 \\(Terminated\\), sent by memsleuth'
+	check_match "thr_pause --duration 1: ended by memsleuth's SIGTERM, not an abort" "$(cat "$TMP/t.txt")" 'the command was killed by signal 15 \(Terminated\), sent by memsleuth'
 	check_eq "thr_pause --duration 1: no std::terminate" "$(grep -cE 'Aborted|terminate called' "$TMP/t.txt")" 0
 	"$MS" hotspots --duration 1 --json -- "$TMP/thr_pause" >"$TMP/t.json" 2>/dev/null
 	check_eq "thr_pause: both threads' names ($(basename "$TMP/thr_pause"))" "$(jq -r '[.threads[].name] | unique | join(",")' "$TMP/t.json")" "thr_pause"
