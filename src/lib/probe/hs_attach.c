@@ -22,10 +22,13 @@
  * the return address at *sp on function entry (x86-64).  Pointers are
  * kept for malloc, calloc and realloc (a uretprobe reads the result):
  * live bytes per call site come from the pointer -> size/site maps. */
+/* Only the common three and free: on the 6.18 test host every further
+ * uprobe in the same library made the kernel miss more malloc entry hits
+ * without counting them anywhere (malloc + free alone: 7-12% of malloc
+ * hits missing; + calloc, realloc: 25-34%; + the five memalign-family
+ * functions: about 70%), so the rare aligned allocations are not probed. */
 static const struct { const char *fn, *size; int track; } probes[] = {
-	{ "malloc", "arg0", 1 },         { "calloc", "arg0 * arg1", 1 }, { "realloc", "arg1", 1 },
-	{ "memalign", "arg1", 0 },       { "posix_memalign", "arg2", 0 }, { "aligned_alloc", "arg1", 0 },
-	{ "valloc", "arg0", 0 },         { "pvalloc", "arg0", 0 },
+	{ "malloc", "arg0", 1 }, { "calloc", "arg0 * arg1", 1 }, { "realloc", "arg1", 1 },
 };
 
 #define LIVE_MAX 200000     /* pointers kept at most (BPF hash maps are sized up front) */
