@@ -9,11 +9,6 @@
 source "$(dirname "$0")/lib.sh"
 BC="$EX/blocking_calls"
 
-# wait for "READY pid N" in file $1; print N
-ready_pid() {
-	for _ in $(seq 1 200); do
-		p=$(sed -n 's/^READY pid \([0-9]*\).*/\1/p' "$1" | head -1)
-		[ -n "$p" ] && { echo "$p"; return 0; }
 		sleep 0.05
 	done
 	return 1
@@ -23,7 +18,7 @@ ready_pid() {
 # the call must still be blocked, so the program prints nothing after READY
 for mode in pause sleep nanosleep read epoll_wait sigwait poll; do
 	"$BC" "$mode" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
-	ready_pid "$TMP/bare.out" >/dev/null; sleep 1; kill -TERM $bp; wait $bp; brc=$?
+	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 1; kill -TERM $bp; wait $bp; brc=$?
 	"$MS" hotspots --duration 1 --json -- "$BC" "$mode" >"$TMP/h.json" 2>"$TMP/h.err"; hrc=$?
 	check_eq "$mode: bare ends by SIGTERM, blocked to the end" "$brc $(grep -c returned "$TMP/bare.out")" "143 0"
 	check_eq "$mode: under hotspots, driver exit 0" "$hrc" 0
@@ -37,9 +32,9 @@ done
 # 2. the test's own signal wakes the call, as bare: the same line, exit 0
 for mode in pause sigwait read; do
 	"$BC" "$mode" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
-	ready_pid "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR1 $bp; wait $bp; brc=$?
+	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR1 $bp; wait $bp; brc=$?
 	"$MS" hotspots --json -- "$BC" "$mode" >"$TMP/h.json" 2>"$TMP/h.err" & dp=$!; _pids+=($dp)
-	pp=$(ready_pid "$TMP/h.err"); sleep 0.3; kill -USR1 "$pp"; wait $dp
+	pp=$(ready_pid_in "$TMP/h.err"); sleep 0.3; kill -USR1 "$pp"; wait $dp
 	check_eq "$mode: woken by the test's SIGUSR1, same line with and without memsleuth" \
 		"$(grep returned "$TMP/h.err")" "$(grep returned "$TMP/bare.out")"
 	check_eq "$mode: command_end: exit status as bare ($brc)" "$(jq -c '.command_end | [.how, .status, .by_memsleuth]' "$TMP/h.json")" "[\"exit\",$brc,false]"
@@ -57,9 +52,9 @@ int main() { std::thread t([] { for (;;) pause(); }); std::printf("READY pid %d\
 CC
 	g++ -O1 -pthread -o "$TMP/thr_pause" "$TMP/thr_pause.cc"
 	"$TMP/thr_pause" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
-	ready_pid "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR2 $bp; wait $bp; brc=$?
+	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR2 $bp; wait $bp; brc=$?
 	"$MS" hotspots --json -- "$TMP/thr_pause" >"$TMP/t.json" 2>"$TMP/t.err" & dp=$!; _pids+=($dp)
-	pp=$(ready_pid "$TMP/t.err"); sleep 0.3; kill -USR2 "$pp"; wait $dp
+	pp=$(ready_pid_in "$TMP/t.err"); sleep 0.3; kill -USR2 "$pp"; wait $dp
 	check_eq "thr_pause bare: killed by SIGUSR2" "$brc" $((128 + 12))
 	check_eq "thr_pause under hotspots: command_end is the same signal, not ours" "$(jq -c '.command_end | [.signal, .by_memsleuth]' "$TMP/t.json")" "[12,false]"
 	"$MS" hotspots --duration 1 -- "$TMP/thr_pause" >"$TMP/t.txt" 2>&1

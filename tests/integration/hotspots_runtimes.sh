@@ -32,11 +32,6 @@ check_match "--address: its thread" "$(jq -r '.address.thread' "$TMP/addr.json")
 check_match "--address: text says who" "$("$MS" hotspots --from "$TMP/cfrec" --address "$inside")" "Address $inside is inside the allocation at $addr \\(\\+5\\).*allocated by produce_block"
 check_eq "--address: a freed address is not live" "$("$MS" hotspots --from "$TMP/cfrec" --address 0x10 --json | jq .address.found)" false
 
-# wait for "READY pid N" in file $1; print N
-ready_pid() {
-	for _ in $(seq 1 600); do
-		p=$(sed -n 's/.*READY pid \([0-9]*\).*/\1/p' "$1" | head -1)
-		[ -n "$p" ] && { echo "$p"; return 0; }
 		sleep 0.1
 	done
 	return 1
@@ -66,7 +61,7 @@ function round() {
 })();
 JS
 	"$MS" hotspots --json -- node --expose-gc "$TMP/zlib.js" >"$TMP/node.json" 2>"$TMP/node.err" & dp=$!; _pids+=($dp)
-	np=$(ready_pid "$TMP/node.err")
+	np=$(ready_pid_in "$TMP/node.err")
 	if [ -n "$np" ]; then
 		"$MS" arenas --json "$np" >"$TMP/arenas.json" 2>"$TMP/arenas.err"
 		kill -INT $dp; wait $dp
