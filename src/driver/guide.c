@@ -51,6 +51,7 @@ static void usage(FILE *out)
 		"  -W, --wait-max S      with -- CMD: give up waiting for the moment after S seconds (default 120)\n"
 		"  -t, --window S        how long the attaching steps (hotspots, syscalls) watch (default 5)\n"
 		"  -C, --no-compare      with -- CMD: do not rerun it under each remedy (memsleuth compare)\n"
+		"      --watch S         watch what grows for S seconds before judging (default 4, 0: no)\n"
 		MS_COMMON_HELP
 		"  -h, --help            this help\n");
 }
@@ -179,9 +180,10 @@ int cmd_guide(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' }, { "when", required_argument, NULL, 'w' },
 		{ "after", required_argument, NULL, 'A' }, { "wait-max", required_argument, NULL, 'W' },
 		{ "window", required_argument, NULL, 't' }, { "no-compare", no_argument, NULL, 'C' },
+		{ "watch", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, MS_COMMON_OPTIONS, { 0 },
 	};
-	struct gopts o = { .after = -1, .wait_max = 120, .window = 5 };
+	struct gopts o = { .after = -1, .wait_max = 120, .window = 5, .watch = 4 };
 	struct ms_guide *g = calloc(1, sizeof *g);
 	if (!g)
 		ms_fatal(prog, NULL, "out of memory");
@@ -218,6 +220,11 @@ int cmd_guide(int argc, char **argv)
 		case 't':
 			if (parse_seconds(optarg, &o.window) < 0 || o.window > 3600)
 				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", optarg);
+			break;
+		case 'T':
+			if (parse_seconds(optarg, &o.watch) < 0 || o.watch > 3600)
+				ms_fatal(prog, "give seconds up to 3600, e.g. --watch 10 (0: no watch)",
+					 "--watch '%s': not a number of seconds", optarg);
 			break;
 		case 'h': usage(stdout); free(g); return MS_EXIT_OK;
 		default:
@@ -296,8 +303,13 @@ int cmd_guide(int argc, char **argv)
 	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
 		guide_jvm_accounted(g);
 
-	/* 1: the symptom. */
+	/* 1: the symptom, and whether it grows. */
 	guide_say_step_head(&o, MS_G_ACCOUNTED);
+	if (o.watch > 0) {
+		fprintf(o.say, "   (watching what grows for %.0f s: memsleuth watch)\n", o.watch);
+		fflush(o.say);
+		guide_watch(g, o.watch);
+	}
 	if (!g->has_accounted && o.interactive)
 		guide_ask_accounted(g);
 	if (g->has_accounted) {

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "findings/doctor.h"
 #include "findings/overview.h"
+#include "findings/tsample.h"
 #include "guide_int.h"
 #include "report/doctor_report.h"
 #include "report/overview_report.h"
@@ -40,12 +42,12 @@ static const char *findings_start(const char *out)
 /* Run `memsleuth STEP args...` and read its findings.  NULL when the step
  * is not in this build, failed, or its JSON was unreadable; st says so. */
 /* While a step runs: the target's RSS for the report's timeline (a few
- * samples a second are plenty; the guide keeps at most MS_G_MAX_SAMPLES). */
+ * samples a second are plenty; the series keeps at most MS_TS_KEEP). */
 static void sample_rss(void *arg)
 {
 	struct ms_guide *g = arg;
 	double t = gl_now() - g->t_start;
-	if (g->nsamples && t - g->sample_t[g->nsamples - 1] < 0.2)
+	if (g->rss_series.nsamples && t - g->rss_series.last.t < 0.2)
 		return;
 	uint64_t rss = ms_statm_rss(g->pid);
 	if (rss)
@@ -187,4 +189,32 @@ struct ms_jval *guide_doctor_findings(pid_t pid)
 	}
 	free(d);
 	return v;
+}
+
+void guide_watch(struct ms_guide *g, double seconds)
+{
+	struct ms_sampler smp;
+	struct ms_err e = { 0 };
+	if (seconds <= 0 || ms_sampler_open(g->pid, 0.01, 1, &smp, &e) < 0)
+		return;
+	smp.stop = &guide_stop;
+	smp.nmt = 0;   /* jcmd costs half a second of CPU; the accounted step asks NMT once */
+	g->watch.glibc = smp.glibc;
+	/* 8 intervals or more, at least 0.1 s apart: enough points for a fit */
+	double interval = seconds / 8 < 0.5 ? (seconds / 8 < 0.1 ? 0.1 : seconds / 8) : 0.5;
+	for (uint64_t i = 0; !guide_stop; i++) {
+		struct ms_sample s;
+		if (ms_sampler_take(&smp, ms_mono_s() - smp.t0, &s, &e) < 0)
+			break;
+		ms_ts_add(&g->watch, &s);
+		ms_guide_sample(g, gl_now() - g->t_start, s.rss);
+		double next = smp.t0 + (double)(i + 1) * interval;
+		if (next - smp.t0 > seconds + 1e-9)
+			break;
+		for (double left; !guide_stop && (left = next - ms_mono_s()) > 0;) {
+			struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	ms_guide_take_watch(g);
 }

@@ -19,6 +19,7 @@ struct gopts {
 	int    batch, explain, json, interactive, no_compare;
 	const char *report, *when;
 	double after, wait_max, window;
+	double watch;              /* the short watch before judging, seconds (0: none) */
 	char **cmd;                /* after "--" */
 	FILE  *say;                /* the narrative: stdout, or stderr with --json */
 };
@@ -39,6 +40,9 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 int  guide_jvm_accounted(struct ms_guide *g);
 struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e);
 struct ms_jval *guide_doctor_findings(pid_t pid);
+/* Sample the target for `seconds` (findings/tsample.h, glibc's arenas
+ * walked every sample) into g->watch, then ms_guide_take_watch. */
+void guide_watch(struct ms_guide *g, double seconds);
 
 struct gl_cmd {
 	pid_t pid;                 /* 0: nothing launched */

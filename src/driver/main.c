@@ -14,6 +14,7 @@ static const struct step {
 	{ "arenas",   cmd_arenas,   "what do glibc's arenas hold, and what would malloc_trim return?" },
 	{ "hotspots", cmd_hotspots, "which threads and call sites allocate?" },
 	{ "syscalls", cmd_syscalls, "who grows and shrinks memory in the kernel's view?" },
+	{ "watch",    cmd_watch,    "what grows over time: a leak, retention, arenas?" },
 	{ "trim",     cmd_trim,     "what does trimming really give back?" },
 	{ "compare",  cmd_compare,  "which allocator or setting fixes this workload?" },
 	{ "lab",      cmd_lab,      "reproduce the classic experiments" },

@@ -22,7 +22,7 @@ same() {
 	jq -c '[(.arenas | length), .totals.in_use_bytes, .totals.in_use_chunks, .totals.free_by_kind,
 		.tcaches_found, [.arenas[] | [.address, .in_use_bytes, .in_use_chunks, .free_by_kind, .bins]]]' "$1"
 }
-A() { jq -r "$1" "$TMP/core.json"; }
+A() { if [ "$1" = -c ]; then jq -c "$2" "$TMP/core.json"; else jq -r "$1" "$TMP/core.json"; fi; }
 
 # The kernel writes a core into the target's directory only when
 # core_pattern is a plain file name; nothing here changes that setting.
@@ -69,6 +69,8 @@ check_eq "pin gcore: arenas, in-use bytes and chunks, free bytes per kind, bins,
 	"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
 check_eq "pin gcore: one arena, 7 tcache'd chunks, the freed blocks in the unsorted bin" \
 	"$(A '[(.arenas|length), .totals.free_by_kind.tcache.chunks, .totals.free_by_kind.unsorted.chunks] | map(tostring) | join(" ")')" "1 7 1"
+check_eq "pin gcore: the pinning chunk named, as live" "$(A -c '.arenas[0].pins')" "$(jq -c '.arenas[0].pins' "$TMP/live.json")"
+check_match "pin gcore: one 32-byte chunk pins the freed blocks" "$(A -c '.arenas[0].pins[0] | [.size_bytes, .pinned_bytes]')" '^\[32,[0-9]{8}\]$'
 check_eq "pin gcore: read from a core of that process" "$(A '.source + " " + (.pid|tostring)')" "core $PIN"
 check_eq "pin gcore: residency unknown (gcore writes every page)" "$(A .residency)" unknown
 check_eq "pin gcore: whole" "$(A .partial)" false
@@ -84,6 +86,7 @@ if [ "$kernel_cores" = 1 ]; then
 	PIN=$EX_PID
 	kill -STOP "$PIN"
 	"$MS" arenas --json --bins "$PIN" > "$TMP/live.json"
+	"$MS" overview --json "$PIN" > "$TMP/ovl.json"
 	kernel_dump "$PIN"
 	KCORE=$(kcore_file "$TMP/kc" "$PIN")
 	if [ -f "$KCORE" ]; then
@@ -97,6 +100,13 @@ if [ "$kernel_cores" = 1 ]; then
 			"$(jq .trim_prediction_bytes "$TMP/live.json")" 1
 		check_within "pin kernel core: resident bytes in free chunks = live" "$(A .totals.free_resident_bytes)" \
 			"$(jq .totals.free_resident_bytes "$TMP/live.json")" 1
+		"$MS" overview --core "$KCORE" --json > "$TMP/ovc.json"
+		check_eq "overview --core, kernel core: exit status" $? 0
+		check_eq "overview --core: main heap size, and its bytes in the core = its live RSS" \
+			"$(jq -c '.classes[] | select(.class == "main_heap") | [.size_bytes, .in_core_bytes]' "$TMP/ovc.json")" \
+			"$(jq -c '.classes[] | select(.class == "main_heap") | [.size_bytes, .rss_bytes]' "$TMP/ovl.json")"
+		check_eq "overview --core: RSS is not in a core (null), residency from its holes" \
+			"$(jq -c '[.rss_bytes, .residency]' "$TMP/ovc.json")" '[null,"core_holes"]'
 		# --- 3. the same core cut at half its size (holes kept) ---
 		cp --sparse=always "$KCORE" "$TMP/cut"
 		truncate -s $(( $(stat -c %s "$KCORE") / 2 )) "$TMP/cut"
@@ -146,9 +156,48 @@ if [ "$kernel_cores" = 1 ]; then
 	kill -STOP "$AE"
 	"$MS" arenas --json --bins "$AE" > "$TMP/live.json"
 	kernel_dump "$AE"
-	"$MS" arenas --core "$(kcore_file "$TMP/kc2" "$AE")" --json --bins > "$TMP/core.json"
+	AECORE=$(kcore_file "$TMP/kc2" "$AE")
+	"$MS" arenas --core "$AECORE" --json --bins > "$TMP/core.json"
 	check_eq "arena_explosion kernel core: every arena's figures, bins and tcaches = live" \
 		"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
+	# each thread's tcache: gdb with libc6-dbg reads the TLS variable itself
+	if ls /usr/lib/debug/.build-id >/dev/null 2>&1; then
+		ours=$(jq -r '.tcaches[] | "\(.tid) \(.chunk)"' "$TMP/core.json" | while read -r t c; do printf '%s %#x\n' "$t" $((c + 16)); done | sort)
+		theirs=$(gdb -batch -nx -ex "thread apply all p/x (unsigned long)tcache" "$EX/arena_explosion" "$AECORE" 2>/dev/null |
+			sed -n 's/^Thread .*(LWP \([0-9]*\)).*/\1/p; s/^\$[0-9]* = \(0x[0-9a-f]*\)/\1/p' | paste -d' ' - - | sort)
+		check_eq "arena_explosion kernel core: every thread's tcache attributed through fs_base = gdb's tcache per thread" \
+			"$ours" "$theirs"
+		check_match "arena_explosion kernel core: says how" "$(A .tcache_attribution)" "^fs_base - 0x[0-9a-f]+ .*from debug info\): 4 of 4 tcaches"
+		MEMSLEUTH_NO_DEBUGINFO=1 "$MS" arenas --core "$AECORE" --json > "$TMP/core.json"
+		check_eq "arena_explosion kernel core without debug info: found, not attributed" \
+			"$(A '[.tcaches_found, ([.tcaches[].tid] | unique)[0], .tcache_attribution] | map(tostring) | join("; ")')" \
+			"4; null; not attributed: the TLS offset of tcache needs libc's debug info (libc6-dbg)"
+	else
+		skip "tcache attribution: no libc debug info (libc6-dbg)"
+	fi
+fi
+
+if [ "$kernel_cores" = 1 ]; then
+	# zlib_workers: arena heaps and an mmapped chunk, classes as live
+	mkdir -p "$TMP/kc3"
+	start_dumpable zlib_workers inflated "$TMP/kc3" --threads 3 || { fail "zlib_workers: did not start"; exit 1; }
+	ZW=$EX_PID
+	kill -STOP "$ZW"
+	"$MS" overview --json "$ZW" > "$TMP/ovl.json"
+	"$MS" arenas --json --bins "$ZW" > "$TMP/live.json"
+	kernel_dump "$ZW"
+	ZCORE=$(kcore_file "$TMP/kc3" "$ZW")
+	"$MS" overview --core "$ZCORE" --json > "$TMP/ovc.json"
+	anon_classes='[.classes[] | select(.class == "main_heap" or .class == "arena_heap" or .class == "malloc_mmap" or .class == "thread_stack") | [.class, .mappings, .size_bytes, (.in_core_bytes // .rss_bytes)]]'
+	check_eq "overview --core zlib_workers: heap, arena heap, mmapped chunk, stack classes: maps, sizes, bytes in core = live RSS" \
+		"$(jq -c "$anon_classes" "$TMP/ovc.json")" "$(jq -c "$anon_classes" "$TMP/ovl.json")"
+	check_eq "overview --core zlib_workers: arenas and stacks matched = live" \
+		"$(jq -c '[.arenas, .stacks_matched]' "$TMP/ovc.json")" "$(jq -c '[.arenas, .stacks_matched]' "$TMP/ovl.json")"
+	"$MS" arenas --core "$ZCORE" --json --bins > "$TMP/core.json"
+	check_eq "zlib_workers kernel core: every arena's figures, bins and tcaches = live" \
+		"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
+	check_eq "zlib_workers kernel core: trim prediction = live" "$(A .trim_prediction_bytes)" \
+		"$(jq .trim_prediction_bytes "$TMP/live.json")"
 fi
 
 # --- 6. not a core; the wrong libc under --sysroot; options -------------

@@ -12,6 +12,7 @@
 
 #include "findings/allocator.h"
 #include "findings/arenas_int.h"
+#include "findings/tcacheowner.h"
 #include "probe/core.h"
 #include "probe/elfsym.h"
 #include "probe/freeze.h"
@@ -586,6 +587,9 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	else if (o->stop)
 		out->damage = MS_DAMAGE_CORRUPTED;
 	out->snapshot_consistent = !c->bad;
+	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
+	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
+		out->tcache_chunk[k] = c->tc[k].chunk;
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -640,6 +644,8 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
+		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -673,11 +679,17 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 		out->snapshot_consistent = 0;
 	}
 	out->partial = out->missing[0] || !out->snapshot_consistent;
+	if (out->tcache_chunk)
+		ms_tcache_attribute(r, libc, out);
 	return 0;
 }
 
 void ms_arenas_free(struct ms_arenas *a)
 {
+	free(a->tcache_chunk);
+	free(a->tcache_tid);
+	a->tcache_chunk = NULL;
+	a->tcache_tid = NULL;
 	free(a->v);
 	free(a->lists);
 	a->v = NULL;

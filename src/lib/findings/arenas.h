@@ -140,6 +140,9 @@ struct ms_arenas {
 	char     source[8];          /* what was read: "process", "core", "buffer" */
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
+	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
+	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
+	char     tcache_attribution[200]; /* how they were attributed, or why not */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
 	int      snapshot_consistent;

@@ -35,6 +35,11 @@ static const struct {
 	[MS_CAUSE_THREAD_STACKS] = { "thread_stacks", "thread stacks" },
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
+	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
+	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing while in use is flat" },
+	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
+	[MS_CAUSE_RUNTIME_HEAP_GROWTH] = { "runtime_heap_growth", "a runtime's own heap growing" },
+	[MS_CAUSE_RSS_GROWTH] = { "rss_growth", "RSS growing outside what glibc's figures explain" },
 };
 
 const char *ms_cause_kind_id(enum ms_cause_kind k)
@@ -538,6 +543,130 @@ static void sort_remedies(struct ms_cause *x)
 		}
 }
 
+/* ---- growth (watch) ---- */
+
+void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
+{
+	const char *label = g->label ? g->label : "?";
+	char r[48], a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	double s = g->slope < 0 ? -g->slope : g->slope;
+	if (g->bytes)
+		snprintf(r, sizeof r, "%c%s/s", g->slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)(s + 0.5), a));
+	else
+		snprintf(r, sizeof r, "%+.2f/min", g->slope * 60);
+	if (!g->known) {
+		snprintf(buf, len, "%s not known (%" PRIu64 " point%s over %.0f s)", label, g->points,
+			 g->points == 1 ? "" : "s", g->span_s);
+		return;
+	}
+	if (g->flat) {
+		if (g->bytes)
+			snprintf(buf, len, "%s flat at %s (%s)", label, ms_size_fmt((uint64_t)g->last, a), r);
+		else
+			snprintf(buf, len, "%s flat at %.0f", label, g->last);
+		return;
+	}
+	if (g->bytes)
+		snprintf(buf, len, "%s %s over %.0f s, R² %.2f (%s -> %s)%s", label, r, g->span_s, g->r2,
+			 ms_size_fmt((uint64_t)g->first, a), ms_size_fmt((uint64_t)g->last, b),
+			 g->noisy ? ", too noisy to call a trend" : "");
+	else
+		snprintf(buf, len, "%s %.0f -> %.0f over %.0f s%s", label, g->first, g->last, g->span_s,
+			 g->noisy ? ", too noisy to call a trend" : "");
+}
+
+/* What grew in the window, and the severity of an hour of it. */
+static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
+				   const struct ms_growth_fact *g, const char *text)
+{
+	double grown = g->last > g->first ? g->last - g->first : 0;
+	struct ms_cause *x = add(c, f, k, (uint64_t)grown, "%s", text);
+	if (!x)
+		return NULL;
+	double hour = g->slope > 0 ? g->slope * 3600 : 0;
+	x->severity = ms_cause_severity(hour > 1e18 ? (uint64_t)1e18 : (uint64_t)hour, f->rss);
+	if (x->severity < MS_NOTICE)
+		x->severity = MS_NOTICE;   /* a steady growth is never background noise */
+	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
+	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
+	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);
+	ev(x, g->bytes ? "growth_bytes_per_hour" : "growth_per_hour", (uint64_t)hour);
+	return x;
+}
+
+static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	char d1[200], d2[200], d3[200], text[400], cmd[200];
+	struct ms_cause *x;
+	int explained = 0;
+	if (f->in_use_trend.grows) {
+		ms_growth_describe(&f->in_use_trend, d1, sizeof d1);
+		ms_growth_describe(&f->free_kept_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
+			 "growing, not the allocator", d1, d2);
+		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, &f->in_use_trend, text);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d"))
+			remedy(x, "the live bytes by call site: who allocates what is never freed", "%s", cmd);
+		explained = 1;
+	}
+	if (f->free_kept_trend.grows && !f->in_use_trend.grows) {
+		ms_growth_describe(&f->free_kept_trend, d1, sizeof d1);
+		ms_growth_describe(&f->in_use_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "free memory glibc keeps grows while what is in use does not: %s; %s -- "
+			 "retention or fragmentation; malloc_trim(0) would now release %s", d1, d2,
+			 SZ(f->growth_trim_prediction));
+		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, &f->free_kept_trend, text);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+			remedy(x, "what is kept, where, and the remedies that return it", "%s", cmd);
+		explained = 1;
+	}
+	if (f->arenas_trend.grows || f->arena_heaps_trend.grows) {
+		ms_growth_describe(&f->arenas_trend, d1, sizeof d1);
+		ms_growth_describe(&f->arena_heaps_trend, d2, sizeof d2);
+		snprintf(text, sizeof text, "glibc's arenas grow: %s; %s -- each new arena heap reserves 64 MiB "
+			 "and keeps its own free memory", d1, d2);
+		x = add_growth(c, f, MS_CAUSE_ARENA_GROWTH, &f->arena_heaps_trend, text);
+		if (x) {
+			x->resident_bytes = 0;    /* counts, not bytes: address space is reported by overview */
+			x->severity = MS_NOTICE;
+		}
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth overview %d"))
+			remedy(x, "the arenas against their cap", "%s", cmd);
+	}
+	if (f->runtime_heap_trend.grows) {
+		ms_growth_describe(&f->runtime_heap_trend, d1, sizeof d1);
+		snprintf(text, sizeof text, "the runtime's own heap grows: %s -- the runtime's heap tools tell what holds it",
+			 d1);
+		x = add_growth(c, f, MS_CAUSE_RUNTIME_HEAP_GROWTH, &f->runtime_heap_trend, text);
+		if (x)
+			snprintf(x->runtime, sizeof x->runtime, "%s", ms_runtime_id(f->runtime));
+		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
+			remedy(x, "what the Java heap holds", "%s", cmd);
+		explained = 1;
+	}
+	if (f->rss_trend.grows && !explained) {
+		ms_growth_describe(&f->rss_trend, d1, sizeof d1);
+		ms_growth_describe(&f->anon_other_trend, d2, sizeof d2);
+		int glibc = is_glibc(f);
+		if (glibc && f->in_use_trend.points)
+			ms_growth_describe(&f->in_use_trend, d3, sizeof d3);
+		else
+			snprintf(d3, sizeof d3, "glibc's own figures %s",
+				 glibc ? "were not read (no walk fitted)" : "do not apply (another allocator)");
+		char where[160] = "";
+		if (f->growth_class[0])
+			snprintf(where, sizeof where, ", most of it in %s (+%s)", f->growth_class, SZ(f->growth_class_bytes));
+		snprintf(text, sizeof text, "RSS grows: %s%s; %s; %s", d1, where, d3, d2);
+		x = add_growth(c, f, MS_CAUSE_RSS_GROWTH, &f->rss_trend, text);
+		if (glibc && !f->in_use_trend.known) {
+			if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --walk-every 1 --duration 30"))
+				remedy(x, "glibc's figures at every sample: in use or free kept?", "%s", cmd);
+		} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth overview %d")) {
+			remedy(x, "which memory class holds it", "%s", cmd);
+		}
+	}
+}
+
 void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 {
 	memset(out, 0, sizeof *out);
@@ -556,6 +685,8 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	build_stacks(out, f);
 	build_files(out, f);
 	build_vsz(out, f);
+	if (f->have_growth)
+		build_growth(out, f);
 	qsort(out->v, (size_t)out->n, sizeof out->v[0], by_bytes);
 	for (int i = 0; i < out->n; i++)
 		sort_remedies(&out->v[i]);

@@ -31,7 +31,14 @@ enum ms_cause_kind {
 	MS_CAUSE_THREAD_STACKS,        /* thread stacks (glibc's cached stacks included) */
 	MS_CAUSE_FILE_MAPPED,          /* code and data of mapped files */
 	MS_CAUSE_ADDRESS_SPACE_ONLY,   /* VSZ without RSS: reservations */
-	/* growth kinds (watch) go here */
+	/* growth kinds (watch, the guide's short watch): resident_bytes is what
+	 * grew during the window; severity is that of the bytes one hour of the
+	 * fitted growth adds (a growth does not stop at the window's end) */
+	MS_CAUSE_LEAK_GROWING,         /* glibc in use grows: a leak or a cache that keeps growing */
+	MS_CAUSE_RETENTION_GROWING,    /* free memory glibc keeps grows while in use is flat */
+	MS_CAUSE_ARENA_GROWTH,         /* arenas or arena heaps grow */
+	MS_CAUSE_RUNTIME_HEAP_GROWTH,  /* the runtime's own heap grows */
+	MS_CAUSE_RSS_GROWTH,           /* RSS grows and glibc's figures do not explain it */
 	MS_CAUSE__N
 };
 
@@ -103,6 +110,20 @@ const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ... */
 
 #define MS_CAUSE_MAX_MEASURED 16
 
+/* One component's trend over a window: known when there were enough
+ * points; grows when the fitted rise is real and steady (timeseries.h's
+ * rule); slope per second; first/last measured. */
+struct ms_growth_fact {
+	int    known, grows, flat, noisy;
+	int    bytes;                 /* 0: a count (arenas) */
+	double slope, r2, span_s, first, last;
+	uint64_t points;
+	const char *label;            /* "in use", "free kept", ... */
+};
+/* "in use +9.8 MiB/s over 60 s, R² 0.99 (12.0 MiB -> 600.3 MiB)",
+ * "free kept flat at 1.2 MiB (+0 B/s)", "in use not known (...)". */
+void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len);
+
 struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
@@ -148,6 +169,16 @@ struct ms_cause_facts {
 	int      have_hot;
 	uint64_t hot_live;
 	char     hot_site[200];
+
+	/* watch: each component's least-squares trend over a window
+	 * (findings/timeseries.h fills these) */
+	int      have_growth;
+	double   growth_span_s;
+	struct ms_growth_fact in_use_trend, free_kept_trend, arenas_trend, arena_heaps_trend,
+			      runtime_heap_trend, rss_trend, anon_other_trend;
+	uint64_t growth_trim_prediction;  /* the latest walk's malloc_trim(0) prediction */
+	char     growth_class[64];        /* the memory class whose RSS grew most, "" */
+	uint64_t growth_class_bytes;
 
 	/* compare: final RSS per configuration (name as in remedy.h) */
 	int      nmeasured;

@@ -80,6 +80,9 @@ void ms_guide_init(struct ms_guide *g, pid_t pid)
 	memset(g, 0, sizeof *g);
 	g->pid = pid;
 	g->arenas = -1;
+	/* out of memory leaves kept == NULL: the fits still run, no timeline */
+	ms_ts_init(&g->rss_series, pid, 0);
+	ms_ts_init(&g->watch, pid, 0);
 }
 
 void ms_guide_free(struct ms_guide *g)
@@ -90,20 +93,14 @@ void ms_guide_free(struct ms_guide *g)
 		ms_jfree(g->step[i].findings);
 		g->step[i].findings = NULL;
 	}
+	ms_ts_free(&g->rss_series);
+	ms_ts_free(&g->watch);
 }
 
 void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss)
 {
-	if (g->nsamples == MS_G_MAX_SAMPLES) {
-		/* Keep every other sample: the whole run stays covered. */
-		for (int i = 0; i < MS_G_MAX_SAMPLES / 2; i++) {
-			g->sample_t[i] = g->sample_t[2 * i];
-			g->sample_rss[i] = g->sample_rss[2 * i];
-		}
-		g->nsamples = MS_G_MAX_SAMPLES / 2;
-	}
-	g->sample_t[g->nsamples] = t;
-	g->sample_rss[g->nsamples++] = rss;
+	struct ms_sample s = { .t = t, .rss = rss, .arenas = -1 };
+	ms_ts_add(&g->rss_series, &s);
 }
 
 void ms_gstep_evidence(struct ms_gstep *s, const char *fmt, ...)

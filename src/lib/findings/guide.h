@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "findings/timeseries.h"
 #include "findings/verdict.h"
 #include "records/jsonread.h"
 
@@ -18,7 +19,6 @@ enum ms_gstatus { MS_G_NOT_REACHED, MS_G_DONE, MS_G_SKIPPED, MS_G_UNAVAILABLE, M
 
 #define MS_G_MAX_EV 8
 #define MS_G_MAX_CMD 8
-#define MS_G_MAX_SAMPLES 2048
 
 struct ms_gstep {
 	enum ms_gstatus status;
@@ -63,9 +63,14 @@ struct ms_guide {
 	int      stopped_early;
 
 	double   t_start;                     /* CLOCK_MONOTONIC seconds */
-	double   sample_t[MS_G_MAX_SAMPLES];
-	uint64_t sample_rss[MS_G_MAX_SAMPLES];
-	int      nsamples;
+	struct ms_tseries rss_series;         /* RSS while the steps ran (the report's timeline) */
+
+	/* the short watch before judging (timeseries.h): what grows */
+	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */
+	double   watch_s;
+	int      ngrowth;
+	struct ms_growth_verdict growth[MS_TS_MAX_VERDICTS];
+	int      in_use_grows;                /* glibc's in use grew: never "no gap" */
 };
 
 const char *ms_gstep_name(enum ms_gstep_id s);      /* "overview" */
@@ -77,6 +82,11 @@ const char *ms_gstatus_name(enum ms_gstatus s);
 void ms_guide_init(struct ms_guide *g, pid_t pid);
 void ms_guide_free(struct ms_guide *g);
 void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss);
+/* The short watch's samples are in g->watch: judge what grows (the
+ * growth verdicts, step 1's evidence).  guide_watch.c. */
+void ms_guide_take_watch(struct ms_guide *g);
+/* The growth verdicts as conclusions (leading them). */
+void ms_guide_conclude_growth(struct ms_guide *g);
 
 /* Add an evidence line / a command to reproduce to a step. */
 void ms_gstep_evidence(struct ms_gstep *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

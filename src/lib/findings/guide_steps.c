@@ -69,7 +69,12 @@ void ms_guide_take_accounted(struct ms_guide *g)
 		uint64_t gap = base(g);
 		ms_gstep_evidence(s, "the application accounts for %s (%s)", SZ(g->accounted), g->accounted_from);
 		ms_gstep_evidence(s, "gap: %s, %.1f%% of the RSS", SZ(gap), pct(gap, g->rss));
-		if (gap * 10 < g->rss)
+		if (gap * 10 < g->rss && g->in_use_grows)
+			snprintf(s->verdict, sizeof s->verdict,
+				 "RSS %s is close to the %s the application accounts for, but glibc's in-use memory "
+				 "grows (the watch above): live memory is being added, so this is not \"no gap\" -- "
+				 "follow the growth.", SZ(g->rss), SZ(g->accounted));
+		else if (gap * 10 < g->rss)
 			snprintf(s->verdict, sizeof s->verdict,
 				 "RSS %s is close to the %s the application accounts for: the memory is the application's "
 				 "own; look at its own accounting (a heap dump) before the allocator.",
@@ -369,7 +374,7 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)
 {
 	reason[0] = 0;
-	if (s != MS_G_REMEDIES && g->has_accounted && !base(g)) {
+	if (s != MS_G_REMEDIES && g->has_accounted && !base(g) && !g->in_use_grows) {
 		snprintf(reason, len, "RSS %s is not above the %s the application accounts for: there is no gap for "
 			 "the allocator to explain", SZ(g->rss), SZ(g->accounted));
 		return 0;
@@ -405,6 +410,7 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 void ms_guide_conclude(struct ms_guide *g)
 {
 	struct ms_verdicts *c = &g->conclusions;
+	ms_guide_conclude_growth(g);
 	const struct ms_gstep *ov = &g->step[MS_G_OVERVIEW], *ar = &g->step[MS_G_ARENAS];
 	const struct ms_gstep *rem = &g->step[MS_G_REMEDIES];
 	if (g->step[MS_G_ACCOUNTED].status == MS_G_DONE && g->has_accounted)

@@ -230,7 +230,7 @@ static int cmp_map(const void *x, const void *y)
 
 /* The kernel's labels are not in a core; the ones findings rely on are
  * put back: [stack] (holds the main thread's stack pointer), [vdso]
- * (AT_SYSINFO_EHDR), [vsyscall], and [heap]: the first anonymous
+ * (AT_SYSINFO_EHDR), [vvar] below it, [vsyscall], and [heap]: the first anonymous
  * read-write mapping above the executable's last mapping that does not
  * touch it (the one touching it is the executable's .bss); with no gap
  * (no address randomisation) the touching one. */
@@ -272,6 +272,22 @@ static void label(const struct core *c, struct ms_maps *out)
 	}
 	if (heap == (size_t)-1)
 		heap = touching;
+	/* [vvar] (and [vvar_vclock]): read-only anonymous pages right below [vdso] */
+	for (size_t i = 0; c->vdso && i < out->n; i++) {
+		if (out->v[i].start != c->vdso)
+			continue;
+		for (size_t k = i; k > 0; k--) {
+			struct ms_mapping *m = &out->v[k - 1];
+			if (m->end != out->v[k].start || m->inode || m->path[0] || strchr(m->perms, 'w'))
+				break;
+			char *p = strdup("[vvar]");
+			if (p) {
+				free(m->path);
+				m->path = p;
+			}
+		}
+		break;
+	}
 	/* gcore marks every segment readable, PROT_NONE ones too: the
 	 * reservation tail of an arena heap (64 MiB aligned, read-write, then
 	 * inaccessible) is given its real protection back */
@@ -636,6 +652,11 @@ int ms_core_open(struct ms_remote *r, const char *path, struct ms_err *e)
 			s->off = ph.p_offset;
 			s->flags = ph.p_flags;
 			s->have = s->off >= fsize ? 0 : s->filesz < fsize - s->off ? s->filesz : fsize - s->off;
+			/* the kernel aligns segments to pages; gdb's gcore writes
+			 * them packed (p_align 1): its signature when the notes,
+			 * which carry NT_GDB_TDESC, are cut */
+			if (ph.p_align == 1)
+				c->info.by_gdb = 1;
 			c->info.want_bytes += s->filesz;
 		}
 	}

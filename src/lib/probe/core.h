@@ -33,7 +33,8 @@ struct ms_core_info {
 	pid_t    pid;              /* NT_PRSTATUS of the first thread */
 	int      signal;           /* the signal that ended it (0: gcore) */
 	int      machine;          /* e_machine */
-	int      by_gdb;           /* NT_GDB_TDESC: written by gdb's gcore */
+	int      by_gdb;           /* written by gdb's gcore: NT_GDB_TDESC, or packed
+				    * segments (p_align 1) */
 	int      sparse;           /* holes found in the file */
 	int      notes_cut;        /* the notes run past the file's end: threads and
 				    * file names may be missing */

@@ -109,6 +109,10 @@ int ms_elf_inspect_buf(const unsigned char *buf, size_t len, struct ms_elf_info 
 				info->has_dynamic = 1;
 			} else if (ph->p_type == PT_NOTE && in_file(len, ph->p_offset, ph->p_filesz)) {
 				scan_notes(buf + ph->p_offset, ph->p_filesz, info);
+			} else if (ph->p_type == PT_TLS) {
+				info->has_tls = 1;
+				info->tls_vaddr = ph->p_vaddr;
+				info->tls_align = ph->p_align;
 			}
 		}
 		/* SDT notes are not in a PT_NOTE segment: find the section. */

@@ -21,6 +21,8 @@ struct ms_elf_info {
 	int  musl;                 /* looks like musl libc */
 	int  glibc_static;         /* glibc's own strings linked in (static binary);
 				    * its version is not recorded in such a binary */
+	int  has_tls;              /* PT_TLS: the module's thread-local block */
+	unsigned long long tls_vaddr, tls_align;
 };
 
 /* Inspect path.  Returns 0, or -1 with e set (not ELF, unreadable). */

@@ -39,7 +39,8 @@ static int lookup(const unsigned char *m, size_t len, struct ms_elfsym_query *q,
 		size_t n = sh[s].sh_size / sizeof(Elf64_Sym);
 		const char *names = (const char *)m + str->sh_offset;
 		for (size_t i = 0; i < n; i++) {
-			if (ELF64_ST_TYPE(sym[i].st_info) != STT_OBJECT || sym[i].st_shndx == SHN_UNDEF ||
+			int type = ELF64_ST_TYPE(sym[i].st_info);
+			if ((type != STT_OBJECT && type != STT_TLS) || sym[i].st_shndx == SHN_UNDEF ||
 			    sym[i].st_name >= str->sh_size)
 				continue;
 			const char *nm = names + sym[i].st_name;

@@ -10,12 +10,13 @@
 
 struct ms_elfsym_query {
 	const char *name;
-	uint64_t    value;      /* out: st_value (link-time address) */
+	uint64_t    value;      /* out: st_value (link-time address; for a TLS
+				 * variable its offset in the module's TLS block) */
 	uint64_t    size;       /* out: st_size */
 	int         found;      /* out */
 };
 
-/* Look up each query's name among STT_OBJECT symbols.  *load_vaddr gets
+/* Look up each query's name among STT_OBJECT and STT_TLS symbols.  *load_vaddr gets
  * the page-aligned p_vaddr of the first PT_LOAD, so that the runtime
  * address is mapping base + value - load_vaddr.  Returns 0 or -1. */
 int ms_elfsym_lookup(const char *path, struct ms_elfsym_query *q, size_t nq,

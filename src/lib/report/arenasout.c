@@ -124,6 +124,19 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++)
 		fprintf(out, " %s %s (%" PRIu64 ")%s", ms_chunk_kind_name((enum ms_chunk_kind)k),
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
+	fprintf(out, "tcaches: %zu", a->tcaches);
+	if (a->tcaches && a->tcache_tid) {
+		fprintf(out, ", by thread:");
+		for (size_t k = 0; k < a->tcaches; k++)
+			if (a->tcache_tid[k])
+				fprintf(out, " %d %#" PRIx64 "%s", (int)a->tcache_tid[k], a->tcache_chunk[k],
+					k + 1 < a->tcaches ? "," : "");
+		fprintf(out, " (%s)\n", a->tcache_attribution);
+	} else if (a->tcaches && a->tcache_attribution[0]) {
+		fprintf(out, ", %s\n", a->tcache_attribution);
+	} else {
+		fprintf(out, "\n");
+	}
 	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
 		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
@@ -319,6 +332,21 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	stat_json(j, &a->total, flags & MS_AOUT_BINS);
 	ms_json_obj_end(j);
 	ms_json_ku64(j, "tcaches_found", a->tcaches);
+	ms_json_kstr(j, "tcache_attribution", a->tcache_attribution[0] ? a->tcache_attribution : NULL);
+	ms_json_key(j, "tcaches");
+	ms_json_arr_begin(j);
+	for (size_t k = 0; a->tcache_chunk && k < a->tcaches; k++) {
+		ms_json_obj_begin(j);
+		snprintf(hex, sizeof hex, "%#" PRIx64, a->tcache_chunk[k]);
+		ms_json_kstr(j, "chunk", hex);
+		ms_json_key(j, "tid");
+		if (a->tcache_tid && a->tcache_tid[k])
+			ms_json_i64(j, a->tcache_tid[k]);
+		else
+			ms_json_null(j);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
 	ms_json_ku64(j, "mmapped_chunks", a->mmapped_chunks);
 	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
 	ms_json_key(j, "histogram");

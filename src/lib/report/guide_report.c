@@ -5,6 +5,7 @@
 
 #include "report/json_tree.h"
 #include "report/overview_report.h"
+#include "report/watch_report.h"
 
 void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *started, const char *host)
 {
@@ -33,13 +34,22 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 	ms_json_value(j, g->doctor);
 	ms_json_key(j, "rss_timeline");
 	ms_json_arr_begin(j);
-	for (int i = 0; i < g->nsamples; i++) {
+	for (size_t i = 0; i < g->rss_series.nkept; i++) {
 		ms_json_arr_begin(j);
-		ms_json_double(j, g->sample_t[i]);
-		ms_json_u64(j, g->sample_rss[i]);
+		ms_json_double(j, g->rss_series.kept[i].t);
+		ms_json_u64(j, g->rss_series.kept[i].rss);
 		ms_json_arr_end(j);
 	}
 	ms_json_arr_end(j);
+	if (g->watch.nsamples) {
+		ms_json_key(j, "watch");
+		ms_json_obj_begin(j);
+		ms_json_kdouble(j, "span_s", g->watch.last.t);
+		ms_json_ku64(j, "samples", g->watch.nsamples);
+		ms_json_ku64(j, "samples_with_allocator", g->watch.nalloc);
+		ms_watch_json_findings(j, &g->watch);
+		ms_json_obj_end(j);
+	}
 	ms_json_key(j, "steps");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < MS_G_N; i++) {

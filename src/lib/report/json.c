@@ -13,6 +13,8 @@ void ms_json_init(struct ms_json *j, FILE *out)
 
 static void indent(struct ms_json *j)
 {
+	if (j->compact)
+		return;
 	fputc('\n', j->out);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->out);
@@ -62,7 +64,7 @@ void ms_json_arr_begin(struct ms_json *j) { open_nest(j, '['); }
 void ms_json_arr_end(struct ms_json *j)   { close_nest(j, ']'); }
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t ms_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -107,7 +109,7 @@ void ms_json_escape(FILE *out, const char *str, size_t n)
 			i++;
 			continue;
 		}
-		size_t len = utf8_len(s + i, n - i);
+		size_t len = ms_utf8_len(s + i, n - i);
 		if (!len) {
 			fputs("\\ufffd", out);
 			i++;
@@ -123,7 +125,7 @@ void ms_json_key(struct ms_json *j, const char *key)
 	before_item(j, true);
 	fputc('"', j->out);
 	ms_json_escape(j->out, key, strlen(key));
-	fputs("\": ", j->out);
+	fputs(j->compact ? "\":" : "\": ", j->out);
 	j->after_key = true;
 }
 

@@ -16,6 +16,7 @@ struct ms_json {
 	bool  first[MS_JSON_MAX_DEPTH]; /* nothing written yet at this level */
 	bool  after_key;                /* a key was written, the value is due */
 	bool  overflow;                 /* nesting deeper than MAX_DEPTH: ignored */
+	bool  compact;                  /* one line, no indentation (NDJSON) */
 };
 
 void ms_json_init(struct ms_json *j, FILE *out);
@@ -45,5 +46,8 @@ void ms_json_end(struct ms_json *j);
 /* Escape s (n bytes) as a JSON string body into out; invalid UTF-8 bytes
  * become U+FFFD so that binary junk read from a target stays valid JSON. */
 void ms_json_escape(FILE *out, const char *s, size_t n);
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+size_t ms_utf8_len(const unsigned char *s, size_t n);
 
 #endif

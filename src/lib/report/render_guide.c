@@ -21,6 +21,9 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 	if (ms_jbool(doc, "stopped_early", false))
 		r_para(r, "The investigation was stopped before its last step; what was found so far is below.");
 	r_timeline(r, "RSS over time (sampled by the guide)", "RSS", ms_jget(doc, "rss_timeline"));
+	const struct ms_jval *w = ms_jget(doc, "watch");
+	if (w && w->type == MS_J_OBJ)
+		r_watch_timeline(r, ms_jget(w, "timeline"), ms_jget(w, "trends"));
 
 	const struct ms_jval *steps = ms_jget(doc, "steps");
 	int k = 0;

@@ -29,5 +29,8 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc);
 void r_causes(struct ms_render *r, const struct ms_jval *causes, int level);
 /* RSS over time from [[t, bytes], ...] pairs, one series. */
 void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs);
+/* watch's timeline (samples with rss_bytes, in_use_bytes, free_resident_bytes)
+ * as a stacked chart, the trends' rates in its legend. */
+void r_watch_timeline(struct ms_render *r, const struct ms_jval *timeline, const struct ms_jval *trends);
 
 #endif

@@ -319,6 +319,97 @@ static void doctor(struct ms_render *r, const struct ms_jval *f)
 	r_table(r, &t);
 }
 
+/* "+2.0 MiB/s" from a trend object (bytes), "" when absent. */
+static const char *trend_rate(struct ms_render *r, const struct ms_jval *tr, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (!ms_jhas_num(tr, "slope_bytes_per_s"))
+		return buf;
+	double s = ms_jnum(tr, "slope_bytes_per_s", 0);
+	snprintf(buf, len, "%c%s/s", s < 0 ? '-' : '+', rsz(r, (uint64_t)(s < 0 ? -s : s)));
+	return buf;
+}
+
+/* watch's summary: the components over time, stacked (in use, free kept,
+ * the rest of RSS), with each one's growth rate beside it in the legend,
+ * then the trends table.  Samples without the allocator's figures carry
+ * the last ones forward (the chart says so). */
+void r_watch_timeline(struct ms_render *r, const struct ms_jval *timeline, const struct ms_jval *trends)
+{
+	if (!timeline || timeline->type != MS_J_ARR || timeline->len < 2)
+		return;
+	size_t n = timeline->len;
+	double *t = calloc(n, sizeof *t);
+	uint64_t *seg[3];
+	for (int k = 0; k < 3; k++)
+		seg[k] = calloc(n, sizeof *seg[k]);
+	int m = 0, any = 0;
+	if (t && seg[0] && seg[1] && seg[2]) {
+		uint64_t use = 0, kept = 0;
+		for (const struct ms_jval *p = timeline->child; p; p = p->next) {
+			if (ms_jhas_num(p, "in_use_bytes")) {
+				use = ms_ju64(p, "in_use_bytes", 0);
+				kept = ms_ju64(p, "free_resident_bytes", 0);
+				any = 1;
+			}
+			uint64_t rss = ms_ju64(p, "rss_bytes", 0);
+			t[m] = ms_jnum(p, "t_s", 0);
+			/* in use counts untouched pages too: cap the stack at RSS */
+			seg[0][m] = use < rss ? use : rss;
+			seg[1][m] = kept < rss - seg[0][m] ? kept : rss - seg[0][m];
+			seg[2][m] = rss - seg[0][m] - seg[1][m];
+			m++;
+		}
+	}
+	if (m >= 2) {
+		char names[3][96], rate[48];
+		snprintf(names[0], sizeof names[0], "glibc in use %s", trend_rate(r, ms_jget(trends, "in_use"), rate, sizeof rate));
+		snprintf(names[1], sizeof names[1], "free kept by glibc %s",
+			 trend_rate(r, ms_jget(trends, "free_kept"), rate, sizeof rate));
+		snprintf(names[2], sizeof names[2], "rest of RSS (RSS %s)", trend_rate(r, ms_jget(trends, "rss"), rate, sizeof rate));
+		const char *nm[3] = { names[0], names[1], names[2] };
+		const uint64_t *v[3] = { seg[0], seg[1], seg[2] };
+		char *buf;
+		size_t len;
+		FILE *f = r_chart_open(&buf, &len);
+		if (f)
+			ms_svg_area_stack(f, "Memory over time (stacked; rates are least-squares fits)", any ? nm : nm + 2,
+					  any ? 3 : 1, t, any ? v : v + 2, m);
+		r_chart_close(r, f, &buf, "Memory over time");
+	}
+	free(t);
+	for (int k = 0; k < 3; k++)
+		free(seg[k]);
+}
+
+static void watch(struct ms_render *r, const struct ms_jval *f)
+{
+	r_para(r, "%" PRIu64 " samples over %.1f s every %.3g s, %" PRIu64 " with glibc's figures (allocator: %s).",
+	       ms_ju64(f, "samples", 0), ms_jnum(f, "span_s", 0), ms_jnum(f, "interval_s", 0),
+	       ms_ju64(f, "samples_with_allocator", 0), ms_jstr(f, "allocator", "?"));
+	const struct ms_jval *trends = ms_jget(f, "trends");
+	r_watch_timeline(r, ms_jget(f, "timeline"), trends);
+	if (!trends || trends->type != MS_J_OBJ)
+		return;
+	struct ms_table t;
+	ms_table_init(&t, "lrrrrl", (const char *[]){ "component", "first", "last", "rate", "R²", "trend" });
+	for (const struct ms_jval *c = trends->child; c; c = c->next) {
+		char rate[48], a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+		if (ms_jhas_num(c, "first_bytes")) {
+			trend_rate(r, c, rate, sizeof rate);
+			snprintf(a, sizeof a, "%s", rsz(r, ms_ju64(c, "first_bytes", 0)));
+			snprintf(b, sizeof b, "%s", rsz(r, ms_ju64(c, "last_bytes", 0)));
+		} else {
+			snprintf(rate, sizeof rate, "%+.2f/min", ms_jnum(c, "slope_per_s", 0) * 60);
+			snprintf(a, sizeof a, "%" PRIu64, ms_ju64(c, "first", 0));
+			snprintf(b, sizeof b, "%" PRIu64, ms_ju64(c, "last", 0));
+		}
+		ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%.2f\t%s", c->key, a, b, rate, ms_jnum(c, "r2", 0),
+			      ms_jstr(c, "trend", "?"));
+	}
+	r_table(r, &t);
+}
+
 /* A step this renderer does not know: its top-level numbers and strings. */
 static void generic(struct ms_render *r, const struct ms_jval *f)
 {
@@ -348,6 +439,7 @@ static const struct {
 	{ "compare", "Which allocator or setting fixes it", compare },
 	{ "trim", "What malloc_trim really returned", trim },
 	{ "doctor", "What this host and target allow", doctor },
+	{ "watch", "What grows over time", watch },
 };
 
 void r_step(struct ms_render *r, const struct ms_jval *f, int level)

@@ -155,3 +155,54 @@ void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, i
 	}
 	fputs("</svg>\n", out);
 }
+
+void ms_svg_area_stack(FILE *out, const char *title, const char *const *names, int nseg,
+		       const double *t, const uint64_t *const *v, int n)
+{
+	double tmin = n ? t[0] : 0, tmax = n ? t[n - 1] : 1;
+	uint64_t vmax = 1;
+	for (int i = 0; i < n; i++) {
+		uint64_t sum = 0;
+		for (int k = 0; k < nseg; k++)
+			sum += v[k][i];
+		if (sum > vmax)
+			vmax = sum;
+	}
+	if (tmax <= tmin)
+		tmax = tmin + 1;
+	const int x0 = 80, y0 = TOP + 8, pw = W - x0 - 20, ph = 200;
+	int legend_y = y0 + ph + 36;
+	head(out, "chart-area", title, legend_y + 20 * nseg + 8);
+	char sz[MS_SIZE_BUF], tl[32];
+	for (int g = 0; g <= 4; g++) {
+		int y = y0 + ph - g * ph / 4;
+		label(out, x0 - 6, y + 4, "end", ms_size_fmt(vmax / 4 * (uint64_t)g, sz));
+		snprintf(tl, sizeof tl, "%.1f s", tmin + (tmax - tmin) * g / 4);
+		label(out, x0 + g * pw / 4, y0 + ph + 16, "middle", tl);
+	}
+	/* segment k spans from the sum of 0..k-1 to the sum of 0..k:
+	 * its polygon runs along the top left to right, back along the bottom */
+	for (int k = 0; k < nseg && n > 0; k++) {
+		fprintf(out, "<polygon class=\"area seg%d\" fill=\"%s\" fill-opacity=\"0.85\" points=\"", k,
+			palette[k % NPAL]);
+		for (int pass = 0; pass < 2; pass++)
+			for (int j = 0; j < n; j++) {
+				int i = pass ? n - 1 - j : j;
+				uint64_t level = 0;
+				for (int q = 0; q < k + (pass ? 0 : 1); q++)
+					level += v[q][i];
+				fprintf(out, "%s%.1f,%.1f", pass || j ? " " : "", x0 + (t[i] - tmin) / (tmax - tmin) * pw,
+					y0 + ph - (double)level / (double)vmax * ph);
+			}
+		fputs("\"><title>", out);
+		ms_xml_escape(out, names[k]);
+		fputs("</title></polygon>\n", out);
+		int ly = legend_y + k * 20;
+		fprintf(out, "<rect class=\"legend\" x=\"8\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", ly,
+			palette[k % NPAL]);
+		label(out, 24, ly + 11, "start", names[k]);
+	}
+	fprintf(out, "<path class=\"axis\" d=\"M%d %d V%d H%d\" stroke=\"#444\" fill=\"none\"/>\n", x0, y0, y0 + ph,
+		x0 + pw);
+	fputs("</svg>\n", out);
+}

@@ -40,6 +40,12 @@ struct ms_svg_series {
 /* Lines of value over time, one per series. */
 void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n);
 
+/* Components over time, stacked: v[k][i] is segment k at time t[i] (bytes),
+ * drawn as areas one on top of the other; names carry what the legend says
+ * (e.g. the growth rate).  nseg <= MS_SVG_MAX_SEGS. */
+void ms_svg_area_stack(FILE *out, const char *title, const char *const *names, int nseg,
+		       const double *t, const uint64_t *const *v, int n);
+
 /* Text escaped for XML/HTML content and attributes. */
 void ms_xml_escape(FILE *out, const char *s);
 

@@ -1,0 +1,277 @@
+/* memsleuth watch PID: memory over time -- is it a leak, retention by the
+ * allocator, arena growth or the runtime's heap?  Samples the process
+ * (findings/tsample.h), fits the trends (findings/timeseries.h), prints a
+ * line per sample and a summary with the growth verdicts; optionally
+ * NDJSON and a Prometheus textfile.  The target is never paused. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "findings/timeseries.h"
+#include "findings/tsample.h"
+#include "probe/procfs.h"
+#include "report/prom.h"
+#include "report/watch_report.h"
+#include "options.h"
+#include "steps.h"
+#include "util/err.h"
+
+#define PROG "memsleuth watch"
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: memsleuth watch [OPTIONS] PID\n"
+		"Memory over time: RSS, memory classes, glibc's in-use and free-kept memory, arenas,\n"
+		"a JVM's heap; the trend of each and what grows -- a leak, retention, arenas.\n\n"
+		"  -i, --interval S      seconds between samples (default 1, at least 0.1;\n"
+		"                        also 500ms, 2m)\n"
+		"  -d, --duration S      stop after S seconds (default: until Ctrl-C)\n"
+		"  -n, --samples N       stop after N samples\n"
+		"  -j, --json            NDJSON: one object per sample, then the summary and\n"
+		"                        the end (docs/json/watch.md)\n"
+		"      --prometheus FILE.prom  keep FILE.prom current in Prometheus text format\n"
+		"                        for node_exporter's textfile collector; removed at the end\n"
+		"      --keep            leave the last FILE.prom in place at the end\n"
+		"      --walk-every N    walk glibc's arenas every Nth sample, whatever it costs\n"
+		"                        (default: as often as keeping the walks under 1%% of\n"
+		"                        one CPU allows)\n"
+		MS_COMMON_HELP
+		"  -h, --help            this help\n");
+}
+
+/* "10", "0.5", "10s", "500ms", "2m", "1h" -> seconds; -1 when not a
+ * finite non-negative duration. */
+static double parse_seconds(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !isfinite(v) || v < 0)
+		return -1;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		return v;
+	if (!strcmp(end, "ms"))
+		return v / 1000;
+	if (!strcmp(end, "m"))
+		return v * 60;
+	if (!strcmp(end, "h"))
+		return v * 3600;
+	return -1;
+}
+
+static long parse_count(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < 1)
+		ms_fatal(PROG, "give a whole number of at least 1", "%s %s: not a count", opt, s);
+	return v;
+}
+
+/* Sleep until the monotonic time `until`, or the target's exit (pidfd
+ * readable: returns 1), or a signal (watch_stop). */
+static int wait_until(double until, int pidfd)
+{
+	for (;;) {
+		if (watch_stop)
+			return 0;
+		double left = until - ms_mono_s();
+		if (left <= 0)
+			return 0;
+		if (pidfd >= 0) {
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			int r = poll(&p, 1, (int)(left * 1000) + 1);
+			if (r > 0)
+				return 1;
+		} else {
+			struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+static void now_wall(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	enum { O_PROM = 0x2000, O_KEEP, O_WALK_EVERY };
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "samples", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", required_argument, NULL, O_PROM },
+		{ "keep", no_argument, NULL, O_KEEP },
+		{ "walk-every", required_argument, NULL, O_WALK_EVERY },
+		{ "help", no_argument, NULL, 'h' },
+		MS_COMMON_OPTIONS,
+		{ 0 },
+	};
+	double interval = 1, duration = 0;
+	long max_samples = 0, walk_every = 0;
+	int json = 0, keep = 0, c;
+	const char *prom_path = NULL;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+i:d:n:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			interval = parse_seconds(optarg);
+			if (interval < 0.1)
+				ms_fatal(PROG, "give seconds, at least 0.1 (e.g. 1, 0.5, 500ms)",
+					 "--interval %s: %s", optarg, interval < 0 ? "not a number of seconds" : "below 0.1 s");
+			break;
+		case 'd':
+			duration = parse_seconds(optarg);
+			if (duration <= 0)
+				ms_fatal(PROG, "give seconds (e.g. 60, 10m)", "--duration %s: not a positive number of seconds",
+					 optarg);
+			break;
+		case 'n': max_samples = parse_count("--samples", optarg); break;
+		case 'j': json = 1; break;
+		case O_PROM: prom_path = optarg; break;
+		case O_KEEP: keep = 1; break;
+		case O_WALK_EVERY: walk_every = parse_count("--walk-every", optarg); break;
+		case 'h': usage(stdout); return MS_EXIT_OK;
+		default:
+			if (ms_common_option(c))
+				break;
+			ms_bad_option("watch", argv);
+		}
+	}
+	if (optind != argc - 1)
+		ms_fatal(PROG, "usage: memsleuth watch [OPTIONS] PID",
+			 optind >= argc ? "no PID given" : "too many arguments");
+	if (keep && !prom_path)
+		ms_fatal(PROG, "add --prometheus FILE.prom", "--keep: keeps the Prometheus file, and none is written");
+	struct ms_err e = { 0 };
+	pid_t pid;
+	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
+		ms_die(PROG, &e, MS_EXIT_ERROR);
+
+	struct ms_prom prom;
+	if (prom_path && ms_prom_open(&prom, prom_path, &e) < 0)
+		ms_die(PROG, &e, MS_EXIT_ERROR);
+
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);   /* a closed pipe ends the watch cleanly */
+
+	struct ms_sampler smp;
+	if (ms_sampler_open(pid, 0.01, (int)walk_every, &smp, &e) < 0)
+		ms_die(PROG, &e, MS_EXIT_ERROR);
+	smp.stop = &watch_stop;
+	struct ms_tseries ts;
+	if (ms_ts_init(&ts, pid, smp.glibc) < 0)
+		ms_fatal(PROG, NULL, "out of memory for the samples");
+	struct ms_watch_info w = { .sampler = &smp, .interval_s = interval, .duration_s = duration,
+				   .max_samples = (uint64_t)max_samples, .end = MS_WE_INTERRUPTED };
+	/* the target's exit, the moment it happens (Linux 5.3+; else at the next sample) */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (!json)
+		ms_watch_text_begin(stdout, &w);
+
+	struct ms_sample s, prev, prev_alloc;
+	int have_prev = 0, have_prev_alloc = 0, rc = MS_EXIT_OK;
+	double t0 = smp.t0;
+	for (uint64_t i = 0; !watch_stop; i++) {
+		double t = ms_mono_s() - t0;
+		if (ms_sampler_take(&smp, t, &s, &e) < 0) {
+			if (!ts.nsamples) {
+				ms_err_print(PROG, &e);
+				rc = MS_EXIT_ERROR;
+				break;
+			}
+			w.end = MS_WE_TARGET_EXITED;   /* gone, or no longer readable */
+			ts.alive = 0;
+			w.end_t = t;
+			now_wall(w.end_wall, sizeof w.end_wall);
+			snprintf(w.end_detail, sizeof w.end_detail, "%s", e.msg);
+			break;
+		}
+		ms_ts_add(&ts, &s);
+		if (json)
+			ms_watch_json_sample(stdout, &ts, &s);
+		else
+			ms_watch_text_sample(stdout, &s, have_prev ? &prev : NULL, have_prev_alloc ? &prev_alloc : NULL);
+		prev = s;
+		have_prev = 1;
+		if (s.alloc == MS_SA_OK) {
+			prev_alloc = s;
+			have_prev_alloc = 1;
+		}
+		if (prom_path && ms_prom_write(&prom, &ts, smp.comm, &e) < 0) {
+			ms_err_print(PROG, &e);
+			rc = MS_EXIT_ERROR;
+			break;
+		}
+		if (max_samples && ts.nsamples >= (uint64_t)max_samples) {
+			w.end = MS_WE_SAMPLES;
+			w.end_t = t;
+			break;
+		}
+		double next = t0 + (double)(i + 1) * interval;
+		if (duration > 0 && next - t0 > duration + 1e-9) {
+			w.end = MS_WE_DURATION;
+			w.end_t = t;
+			break;
+		}
+		/* behind schedule (a slow sample): the next slot still ahead */
+		double now = ms_mono_s();
+		while (next < now) {
+			next += interval;
+			i++;
+		}
+		if (wait_until(next, pidfd)) {
+			w.end = MS_WE_TARGET_EXITED;
+			ts.alive = 0;
+			w.end_t = ms_mono_s() - t0;
+			now_wall(w.end_wall, sizeof w.end_wall);
+			snprintf(w.end_detail, sizeof w.end_detail, "the process exited");
+			break;
+		}
+	}
+	if (watch_stop && w.end == MS_WE_INTERRUPTED)
+		w.end_t = ms_mono_s() - t0;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (rc == MS_EXIT_OK) {
+		if (json) {
+			ms_watch_json_summary(stdout, &ts, &w);
+			ms_watch_json_end(stdout, &ts, &w);
+		} else {
+			ms_watch_text_summary(stdout, &ts, &w);
+		}
+	}
+	if (prom_path && !keep)
+		ms_prom_remove(&prom);
+	ms_ts_free(&ts);
+	return rc;
+}

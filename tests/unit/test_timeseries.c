@@ -1,0 +1,190 @@
+/* The time series' arithmetic and verdicts: the running least-squares fit
+ * against the closed-form answer, inconsistent walks left out, bounded
+ * keeping, each growth kind from synthetic series, NMT's summary, and the
+ * Prometheus exposition's label escaping. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings/timeseries.h"
+#include "findings/tsample.h"
+#include "report/prom.h"
+
+#define MiB (1024.0 * 1024.0)
+
+static void fit_matches_closed_form(void **state)
+{
+	struct ms_fit f = { 0 };
+	/* y = 3e9 + 10 MiB * t, plus alternating noise of 1 KiB */
+	for (int i = 0; i < 100; i++)
+		ms_fit_add(&f, i * 0.5, 3e9 + 10 * MiB * i * 0.5 + (i % 2 ? 1024 : -1024));
+	assert_true(fabs(ms_fit_slope(&f) - 10 * MiB) < 10 * MiB * 1e-4);
+	assert_true(ms_fit_r2(&f) > 0.9999);
+	struct ms_fit c = { 0 };
+	for (int i = 0; i < 10; i++)
+		ms_fit_add(&c, i, 42);
+	assert_true(ms_fit_slope(&c) == 0);
+	assert_true(ms_fit_r2(&c) == 1);
+	struct ms_fit one = { 0 };
+	ms_fit_add(&one, 1, 5);
+	assert_true(ms_fit_slope(&one) == 0);
+}
+
+/* A series: rss, in_use and free_resident as functions of t. */
+static void series(struct ms_tseries *ts, int n, double dt, double rss0, double rss_s, double use0,
+		   double use_s, double kept0, double kept_s, long arenas0, double arenas_s)
+{
+	assert_int_equal(ms_ts_init(ts, 42, 1), 0);
+	for (int i = 0; i < n; i++) {
+		struct ms_sample s = { 0 };
+		double t = i * dt;
+		s.t = t;
+		s.rss = (uint64_t)(rss0 + rss_s * t);
+		s.pss = s.rss;
+		s.has_classes = 1;
+		s.arenas = arenas0 + (long)(arenas_s * t);
+		s.arena_heaps = (uint64_t)(s.arenas - 1);
+		s.alloc = MS_SA_OK;
+		s.in_use = (uint64_t)(use0 + use_s * t);
+		s.free_resident = (uint64_t)(kept0 + kept_s * t);
+		ms_ts_add(ts, &s);
+	}
+}
+
+static enum ms_growth first_kind(struct ms_tseries *ts)
+{
+	struct ms_growth_verdict v[MS_TS_MAX_VERDICTS];
+	int n = ms_ts_verdicts(ts, v, MS_TS_MAX_VERDICTS);
+	assert_true(n >= 1);
+	return v[0].kind;
+}
+
+static void growth_kinds(void **state)
+{
+	struct ms_tseries ts;
+	series(&ts, 20, 1, 100 * MiB, 2 * MiB, 50 * MiB, 2 * MiB, 10 * MiB, 0, 1, 0);
+	assert_int_equal(first_kind(&ts), MS_GROW_LEAK);
+	struct ms_growth_verdict v[MS_TS_MAX_VERDICTS];
+	ms_ts_verdicts(&ts, v, MS_TS_MAX_VERDICTS);
+	assert_non_null(strstr(v[0].text, "in use +2.0 MiB/s over 19 s, R² 1.00"));
+	assert_non_null(strstr(v[0].text, "free kept flat"));
+	assert_non_null(strstr(v[0].next, "memsleuth hotspots 42"));
+	ms_ts_free(&ts);
+
+	series(&ts, 20, 1, 100 * MiB, 2 * MiB, 50 * MiB, 0, 10 * MiB, 2 * MiB, 1, 0);
+	assert_int_equal(first_kind(&ts), MS_GROW_RETENTION);
+	ms_ts_free(&ts);
+
+	series(&ts, 60, 1, 100 * MiB, 0, 50 * MiB, 0, 10 * MiB, 0, 2, 0.2);
+	assert_int_equal(first_kind(&ts), MS_GROW_ARENAS);
+	ms_ts_free(&ts);
+
+	series(&ts, 20, 1, 100 * MiB, 0, 50 * MiB, 0, 10 * MiB, 0, 1, 0);
+	assert_int_equal(first_kind(&ts), MS_GROW_STABLE);
+	ms_ts_free(&ts);
+
+	/* RSS grows, the allocator's figures do not: outside malloc */
+	series(&ts, 20, 1, 100 * MiB, 5 * MiB, 50 * MiB, 0, 10 * MiB, 0, 1, 0);
+	assert_int_equal(first_kind(&ts), MS_GROW_RSS);
+	ms_ts_free(&ts);
+
+	series(&ts, 3, 0.5, 100 * MiB, 50 * MiB, 50 * MiB, 50 * MiB, 0, 0, 1, 0);
+	assert_int_equal(first_kind(&ts), MS_GROW_TOO_SHORT);
+	ms_ts_free(&ts);
+}
+
+static void inconsistent_walks_not_fitted(void **state)
+{
+	struct ms_tseries ts;
+	assert_int_equal(ms_ts_init(&ts, 1, 1), 0);
+	for (int i = 0; i < 10; i++) {
+		struct ms_sample s = { .t = i, .rss = 100, .arenas = 1, .alloc = MS_SA_OK, .in_use = 1000 };
+		if (i == 5) {
+			s.alloc = MS_SA_INCONSISTENT;
+			s.in_use = 1ull << 40;   /* a torn read */
+		}
+		ms_ts_add(&ts, &s);
+	}
+	assert_int_equal(ts.ninconsistent, 1);
+	assert_int_equal(ts.nalloc, 9);
+	assert_int_equal(ts.fit[MS_TS_IN_USE].n, 9);
+	assert_true(ts.fit[MS_TS_IN_USE].y_max == 1000);
+	ms_ts_free(&ts);
+}
+
+static void keeping_is_bounded(void **state)
+{
+	struct ms_tseries ts;
+	assert_int_equal(ms_ts_init(&ts, 1, 0), 0);
+	for (int i = 0; i < 10 * MS_TS_KEEP + 7; i++) {
+		struct ms_sample s = { .t = i, .rss = (uint64_t)i, .arenas = -1 };
+		ms_ts_add(&ts, &s);
+	}
+	assert_true(ts.nkept <= MS_TS_KEEP);
+	assert_true(ts.nkept >= MS_TS_KEEP / 2);
+	for (size_t i = 1; i < ts.nkept; i++)   /* evenly spaced, in order */
+		assert_true(ts.kept[i].t - ts.kept[i - 1].t == (double)ts.stride);
+	assert_true(ts.kept[0].t == 0);
+	ms_ts_free(&ts);
+}
+
+static void nmt_summary(void **state)
+{
+	const char *text =
+		"12345:\n\nNative Memory Tracking:\n\n"
+		"Total: reserved=1634302KB, committed=313410KB\n\n"
+		"-                 Java Heap (reserved=262144KB, committed=16384KB)\n"
+		"                            (mmap: reserved=262144KB, committed=16384KB)\n\n"
+		"-                     Class (reserved=1048699KB, committed=251KB)\n"
+		"                            (malloc=123KB #456)\n"
+		"-                    Thread (reserved=20000KB, committed=1000KB)\n"
+		"                            (malloc=10KB #20)\n";
+	uint64_t heap = 0, mal = 0;
+	assert_int_equal(ms_nmt_parse(text, &heap, &mal), 0);
+	assert_int_equal(heap, 16384ull * 1024);
+	assert_int_equal(mal, 133ull * 1024);
+	assert_int_equal(ms_nmt_parse("Native memory tracking is not enabled", &heap, &mal), -1);
+}
+
+static void prom_labels(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	ms_prom_label(m, "a\"b\\c\nd\xff" "é");
+	fclose(m);
+	assert_string_equal(buf, "a\\\"b\\\\c\\nd\xef\xbf\xbd" "é");
+	free(buf);
+
+	struct ms_tseries ts;
+	series(&ts, 5, 1, 10 * MiB, 0, 5 * MiB, 0, MiB, 0, 1, 0);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	ms_prom_expose(m, &ts, "we\"ird");
+	fclose(m);
+	assert_non_null(strstr(buf, "# TYPE memsleuth_rss_bytes gauge\n"
+				    "memsleuth_rss_bytes{pid=\"42\",comm=\"we\\\"ird\"} 10485760\n"));
+	assert_non_null(strstr(buf, "memsleuth_glibc_in_use_bytes{pid=\"42\",comm=\"we\\\"ird\"} 5242880\n"));
+	assert_non_null(strstr(buf, "memsleuth_class_rss_bytes{pid=\"42\",comm=\"we\\\"ird\",class=\"main_heap\"} 0\n"));
+	free(buf);
+	ms_ts_free(&ts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fit_matches_closed_form),
+		cmocka_unit_test(growth_kinds),
+		cmocka_unit_test(inconsistent_walks_not_fitted),
+		cmocka_unit_test(keeping_is_bounded),
+		cmocka_unit_test(nmt_summary),
+		cmocka_unit_test(prom_labels),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
