@@ -83,9 +83,7 @@ struct count_slot { uint64_t caller, calls, bytes; };
 struct slot {
 	struct slot *next;            /* registry: never unlinked, reused */
 	atomic_int   in_use;
-	atomic_int   lock;            /* held while the buffer is written out */
-	atomic_int   closed;          /* flushed by another thread at exit/exec/stop */
-	atomic_int   fast;            /* FAST_LOG or FAST_COUNT: no stacks, sync or close */
+	atomic_int   fast;            /* FAST_LOG or FAST_COUNT: no stacks or sync */
 	uint32_t     stream, tid;
 	struct ms_hl_slot *hdr;       /* the slot in the buffer file (shared), or anonymous */
 	unsigned char *buf;           /* hdr + MS_HL_SLOT_HDR: record header + block header + events */

@@ -72,8 +72,6 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 	struct slot *s = slot_acquire();
 	if (!s)
 		return NULL;
-	atomic_store(&s->closed, 0);
-	atomic_store(&s->lock, 0);
 	if (!keep_stream)
 		t->stream = atomic_fetch_add(&g_next_stream, 1);
 	s->stream = t->stream;
@@ -170,9 +168,7 @@ static void at_fork_child(void)
 	/* the other threads do not exist here: free their slots (each maps
 	 * the parent's buffer file until it is taken again: slot_acquire) */
 	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
-		atomic_store(&s->lock, 0);
-		atomic_store(&s->closed, 0);
-		if (s != t->s)
+			if (s != t->s)
 			atomic_store(&s->in_use, 0);
 	}
 	atomic_store(&g_maps_lock, 0);

@@ -38,12 +38,6 @@ void *map_zeroed(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void spin_lock(atomic_int *l)
-{
-	while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-		;
-}
-
 static int try_lock(atomic_int *l, int spins)
 {
 	for (int i = 0; i < spins; i++)
@@ -302,21 +296,20 @@ void names_rescan(void)
 
 void slot_update_fast(struct slot *s)
 {
-	int plain = !g_depth && !s->sync && !atomic_load(&s->closed);
+	int plain = !g_depth && !s->sync;
 	atomic_store_explicit(&s->fast, !plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG,
 			      memory_order_relaxed);
 }
 
 static void write_counts(struct slot *s);
 
-/* Write the committed part of s's buffer as one block.  Caller holds
- * s->lock.  The block's delta state restarts afterwards. */
-static void write_block(struct slot *s, uint64_t commit, int own)
+/* Write the committed part of the calling thread's buffer s as one
+ * block; block_reset starts the next. */
+static void write_block(struct slot *s, uint64_t commit)
 {
 	uint32_t n = (uint32_t)(commit >> 32);
 	size_t end = (size_t)(commit & 0xffffffffu);
-	if (own)
-		write_thread_name(s);
+	write_thread_name(s);
 	if (g_count_only) {
 		write_counts(s);
 		return;
@@ -336,7 +329,7 @@ static void write_block(struct slot *s, uint64_t commit, int own)
 		s->dropped += n;
 		s->dropped_total += n;
 	}
-	if (own && !s->first_flushed) {
+	if (!s->first_flushed) {
 		s->first_flushed = 1;
 		snapshot_maps();   /* this thread's arena now exists */
 	}
@@ -344,16 +337,8 @@ static void write_block(struct slot *s, uint64_t commit, int own)
 
 void flush_own(struct slot *s)
 {
-	spin_lock(&s->lock);
-	if (atomic_load(&s->closed)) {
-		uint32_t n = (uint32_t)(commit_load(s) >> 32);
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, n);
-		s->dropped_total += n;
-	} else {
-		write_block(s, commit_load(s), 1);
-	}
+	write_block(s, commit_load(s));
 	block_reset(s);
-	unlock(&s->lock);
 }
 
 static void write_counts(struct slot *s)
@@ -402,7 +387,7 @@ static void write_end(unsigned reason, int sig)
  * it may have been interrupted mid-event), a last maps snapshot and the
  * END record.  The other threads' buffers, and the caller's own events
  * from now on, stay in the buffer file, where the reader finds them: no
- * thread is interrupted or closed. */
+ * thread is interrupted. */
 void flush_all(unsigned reason, int sig, int in_signal)
 {
 	struct tls *t = &tls;

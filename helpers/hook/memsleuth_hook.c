@@ -278,11 +278,6 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 
 static void record_one(struct tls *t, struct slot *s, const struct call *c)
 {
-	if (UNLIKELY(atomic_load_explicit(&s->closed, memory_order_relaxed))) {
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
-		s->dropped_total++;
-		return;
-	}
 	if (g_count_only) {
 		count_event(s, c->caller, c->size, c->op);
 		return;
@@ -336,7 +331,7 @@ record(const struct call *c)
 }
 
 /* Everything else: first call of a thread, guard set, stacks, counts,
- * closed or syncing slots, full buffers, events queued by signal handlers. */
+ * syncing slots, full buffers, events queued by signal handlers. */
 static __attribute__((noinline, cold)) void
 record_slow(const struct call *c)
 {

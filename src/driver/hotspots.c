@@ -33,7 +33,7 @@
 #define PROG "memsleuth hotspots"
 
 struct opts {
-	int         stacks, json, record_only, count_only, top, fork_stop, address_query;
+	int         stacks, json, record_only, count_only, top, fork_stop, address_query, live;
 	uint64_t    address;
 	double      duration;
 	const char *output, *folded, *from;
@@ -52,6 +52,7 @@ static void usage(FILE *out)
 		"  --record-only     write the log and stop (needs --output); analyse later with --from\n"
 		"  --from DIR        analyse the log in DIR (recorded here or on another machine)\n"
 		"  --address ADDR    with --from: the allocation live at the end that holds ADDR (site, thread, size, when)\n"
+		"  --live            attaching: also keep pointers for bytes live per site (uretprobes: costs missed hits)\n"
 		"  --count-only      keep per-thread and per-caller counters only, no event log\n"
 		"  --duration S      stop the command (or the attach) after S seconds and report\n"
 		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
@@ -384,7 +385,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, 0, 'd' }, { "record-only", no_argument, 0, 'r' },
 		{ "count-only", no_argument, 0, 'c' },     { "from", required_argument, 0, 'F' },
 		{ "top", required_argument, 0, 't' },      { "fork-child", required_argument, 0, 'k' },
-		{ "address", required_argument, 0, 'A' },
+		{ "address", required_argument, 0, 'A' },  { "live", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof *o);
@@ -427,6 +428,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				ms_fatal(PROG, "give an address, e.g. --address 0x55d0c0ffee10", "--address %s: not an address", optarg);
 			o->address_query = 1;
 			break;
+		case 'L': o->live = 1; break;
 		case 'h': usage(stdout); exit(MS_EXIT_OK);
 		default:
 			ms_bad_option("hotspots", argv);
@@ -441,6 +443,9 @@ int cmd_hotspots(int argc, char **argv)
 	int first = parse(argc, argv, &o);
 	char **rest = argv + first;
 	int nrest = argc - first;
+	if (o.live && (o.from || (first > 1 && !strcmp(argv[first - 1], "--"))))
+		ms_fatal(PROG, "the hook always keeps pointers; --live is for attaching to a PID",
+			 "--live: only when attaching");
 	if (o.address_query && !o.from)
 		ms_fatal(PROG, "record with --output DIR, then ask with --from DIR --address ADDR",
 			 "--address: needs --from DIR");
@@ -461,7 +466,7 @@ int cmd_hotspots(int argc, char **argv)
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
-		if (ms_hs_attach(pid, o.duration, &stop_requested, &h, how, sizeof how, &e) < 0)
+		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how };
 		if (o.json)

@@ -208,6 +208,17 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 		skip "attach: allocations and frees within 1%: the kernel lost $imb of $((a + f)) uprobe hits without reporting them"
 	fi
 	kill $cp
+	# --live: bytes allocated in the window and still live at its end, per
+	# site: a loop that keeps one 64-byte block in 100
+	printf '#include <stdlib.h>\n#include <unistd.h>\n__attribute__((noinline)) static void *keep_one(void){return malloc(64);}\nint main(void){for(;;){for(int i=0;i<100;i++){void *p=keep_one();if(i)free(p);}usleep(10000);}}\n' >"$TMP/leaker.c"
+	cc -O1 -o "$TMP/leaker" "$TMP/leaker.c"
+	"$TMP/leaker" & lp=$!; _pids+=($lp)
+	"$MS" hotspots --live --duration 2 --json $lp >"$TMP/leak.json" 2>/dev/null
+	lb=$(jq '[.sites[] | select(.symbol | startswith("keep_one")) | .live_bytes] | add // 0' "$TMP/leak.json")
+	check_eq "attach --live: pointers kept" "$(jq .attach.live "$TMP/leak.json")" true
+	check_cmp "attach --live: the leaking site has live bytes" "$lb" -gt 0
+	check_eq "attach --live: live bytes are whole 64-byte blocks" "$(( lb % 64 ))" 0
+	kill $lp
 elif [ "$(id -u)" = 0 ]; then
 	skip "attach with bpftrace: bpftrace not installed"
 fi

@@ -9,11 +9,6 @@
 source "$(dirname "$0")/lib.sh"
 BC="$EX/blocking_calls"
 
-		sleep 0.05
-	done
-	return 1
-}
-
 # 1. stopped by SIGTERM after 1 s (bare: the test's kill; hooked: --duration):
 # the call must still be blocked, so the program prints nothing after READY
 for mode in pause sleep nanosleep read epoll_wait sigwait poll; do

@@ -94,6 +94,7 @@ struct ms_hotspots {
 	double   seconds;              /* analysis time */
 	struct {                       /* attach mode (bpftrace uprobes) */
 		int      on;
+		int      live;         /* pointers were kept: live bytes per site */
 		double   window_s;     /* from the probes being live to the window's end */
 		uint64_t lost;         /* events bpftrace says it lost */
 		uint64_t overflow;     /* allocations not kept: the pointer map was full */

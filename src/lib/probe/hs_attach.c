@@ -39,18 +39,18 @@ static const struct { const char *fn, *size; int track; } probes[] = {
  * `duration` has passed since then, or in END (Ctrl-C, target gone),
  * before any map is printed, so that probes detached one by one at exit
  * cannot skew the counts. */
-static int write_script(FILE *f, const char *lib, pid_t pid, double duration)
+static int write_script(FILE *f, const char *lib, pid_t pid, double duration, int live)
 {
 	fprintf(f, "BEGIN { @on = 1; @t0 = nsecs; printf(\"@@live\\n\"); }\n");
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
 		fprintf(f, "uprobe:%s:%s /pid == %d && @on/ { $r = *(uint64 *)reg(\"sp\"); @c[tid, $r] = count(); "
 			"@n[tid] = comm; @a = count(); @b[tid, $r] = sum(%s); @h = hist(%s);",
 			lib, probes[i].fn, (int)pid, probes[i].size, probes[i].size);
-		if (probes[i].track)
+		if (probes[i].track && live)
 			fprintf(f, " @rq[tid] = %s; @rc[tid] = $r;%s", probes[i].size,
 				!strcmp(probes[i].fn, "realloc") ? " @ro[tid] = arg0;" : "");
 		fprintf(f, " }\n");
-		if (!probes[i].track)
+		if (!probes[i].track || !live)
 			continue;
 		fprintf(f, "uretprobe:%s:%s /pid == %d && @rc[tid]/ {", lib, probes[i].fn, (int)pid);
 		if (!strcmp(probes[i].fn, "realloc"))
@@ -62,19 +62,19 @@ static int write_script(FILE *f, const char *lib, pid_t pid, double duration)
 			   " delete(@rq[tid]); delete(@rc[tid]); }\n", LIVE_MAX);
 	}
 	fprintf(f, "uprobe:%s:free /pid == %d && @on/ { $r = *(uint64 *)reg(\"sp\"); @c[tid, $r] = count(); "
-		   "@n[tid] = comm; @fr = count(); if (@sz[arg0] != 0) { delete(@sz[arg0]); delete(@st[arg0]); "
-		   "@nlive = @nlive - 1; } }\n", lib, (int)pid);
-	static const char dump[] = "print(@c); print(@b); print(@n); print(@h); print(@a); print(@fr); "
-				   "print(@overflow); print(@sz); print(@st);";
+		   "@n[tid] = comm; @fr = count();%s }\n", lib, (int)pid,
+		live ? " if (@sz[arg0] != 0) { delete(@sz[arg0]); delete(@st[arg0]); @nlive = @nlive - 1; }" : "");
+	const char *dump = live ? "print(@c); print(@b); print(@n); print(@h); print(@a); print(@fr); "
+				  "print(@overflow); print(@sz); print(@st);"
+				: "print(@c); print(@b); print(@n); print(@h); print(@a); print(@fr);";
 	if (duration > 0)
 		fprintf(f, "interval:ms:10 /@on && nsecs - @t0 >= %lld/ { @on = 0; "
 			   "printf(\"@@window %%lld\\n\", nsecs - @t0); exit(); }\n",
 			(long long)(duration * 1e9));
 	fprintf(f, "END { if (@on) { @on = 0; printf(\"@@window %%lld\\n\", nsecs - @t0); } "
 		   "printf(\"@@maps\\n\"); %s printf(\"@@end\\n\"); "
-		   "clear(@rq); clear(@rc); clear(@ro); clear(@sz); clear(@st); clear(@c); clear(@b); "
-		   "clear(@n); clear(@h); clear(@on); clear(@t0); clear(@nlive); clear(@a); clear(@fr); clear(@overflow); }\n",
-		dump);
+		   "clear(@c); clear(@b); clear(@n); clear(@h); clear(@on); clear(@t0); clear(@a); clear(@fr);%s }\n",
+		dump, live ? " clear(@rq); clear(@rc); clear(@ro); clear(@sz); clear(@st); clear(@nlive); clear(@overflow);" : "");
 	return ferror(f) ? -1 : 0;
 }
 
@@ -305,7 +305,7 @@ static int find_in_path(const char *name, char *out, size_t len)
 	return -1;
 }
 
-int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
+int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *stop,
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e)
 {
 	static const char *const relaunch = "relaunch it under the hook: memsleuth hotspots -- CMD ARGS";
@@ -350,7 +350,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 	snprintf(errp, sizeof errp, "%s/err", dir);
 	int rc = -1;
 	FILE *f = fopen(script, "wx");
-	if (!f || write_script(f, lib, pid, duration) < 0) {
+	if (!f || write_script(f, lib, pid, duration, live) < 0) {
 		ms_err_set(e, errno, NULL, NULL, "%s", script);
 		if (f)
 			fclose(f);
@@ -379,7 +379,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 	}
 	/* Poll: bpftrace's own exit, the "@@live" line (the probes are
 	 * attached: say so at once), Ctrl-C, the target's end. */
-	int status = 0, done = 0, target_gone = 0, live = 0, interrupted = 0;
+	int status = 0, done = 0, target_gone = 0, probes_live = 0, interrupted = 0;
 	uint64_t misses = 0;
 	while (!done) {
 		pid_t wr = waitpid(bp, &status, WNOHANG);
@@ -387,7 +387,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 			done = 1;
 			break;
 		}
-		if (!live) {
+		if (!probes_live) {
 			char buf[4096];
 			int fd = open(outp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 			ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -396,7 +396,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 			if (n > 0) {
 				buf[n] = 0;
 				if (strstr(buf, "@@live\n")) {
-					live = 1;
+					probes_live = 1;
 					fprintf(stderr, "Tracing PID %d (bpftrace uprobes on %s)... Ctrl-C to end\n", (int)pid, lib);
 				}
 			}
@@ -447,6 +447,7 @@ int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
 			mtext = NULL;
 		}
 		h->attach.on = 1;
+		h->attach.live = live;
 		h->attach.lost += misses;
 		snprintf(how, howlen, "attached to pid %d with bpftrace uprobes on %s; window %.1f s from the Tracing line%s",
 			 (int)pid, lib, h->attach.window_s, target_gone ? " (until it exited)" : "");

@@ -1,10 +1,11 @@
 /* `memsleuth hotspots PID`: count a running process's allocator calls per
  * thread and per caller through bpftrace uprobes on the library that
  * provides its malloc (libc, or a preloaded jemalloc/tcmalloc), filtered
- * on the pid, in a window that opens when every probe is attached; and
- * the bytes still live at its end per call site (malloc, calloc, realloc:
- * pointer -> size/site in a BPF map of LIVE_MAX entries, overflow
- * counted).  Allocations from before the window freed in it show as an
+ * on the pid, in a window that opens when every probe is attached; with
+ * `live`, the bytes still live at its end per call site too (malloc,
+ * calloc, realloc: uretprobes keep pointer -> size/site in a BPF map of
+ * LIVE_MAX entries, overflow counted; they cost missed hits on some
+ * kernels, so it is asked for).  Allocations from before the window freed in it show as an
  * imbalance, which the report states. */
 #ifndef MS_HS_ATTACH_H
 #define MS_HS_ATTACH_H
@@ -20,7 +21,7 @@
  * to stderr then and fill h (free with ms_hotspots_free).  `how` gets a one-line
  * note for the report.  Returns 0, or -1 with e saying why bpftrace cannot
  * be used and what to do instead. */
-int ms_hs_attach(pid_t pid, double duration, volatile sig_atomic_t *stop,
+int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *stop,
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e);
 
 /* Parse the script's output (the "@@window" line, the "@@maps" ...

@@ -196,7 +196,8 @@ struct ms_hl_end {
 	uint32_t pad;
 };
 
-enum { MS_HL_END_EXIT = 0, MS_HL_END_EXEC = 1, MS_HL_END_STOP = 2, MS_HL_END_SIGNAL = 3 };
+/* (2 was "stopped by the flush signal" in version 1, which had one) */
+enum { MS_HL_END_EXIT = 0, MS_HL_END_EXEC = 1, MS_HL_END_SIGNAL = 3 };
 
 /* The shared counters page. */
 struct ms_hl_counters {

@@ -189,7 +189,6 @@ static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t le
 	switch (im->end.reason) {
 	case MS_HL_END_EXIT: return "exited";
 	case MS_HL_END_EXEC: return "exec'd another program";
-	case MS_HL_END_STOP: return "stopped by memsleuth (a version 1 log)";
 	case MS_HL_END_SIGNAL:
 		snprintf(buf, len, "crashed (%s)", strsignal((int)im->end.signal));
 		return buf;
@@ -417,8 +416,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	wrapper_note(&v, &s, out);
 	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
 	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
-	if (!h->count_only) {
-		print_sites(&v, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
+	if (!h->count_only && (!h->attach.on || h->attach.live)) {
+		print_sites(&v, &s, o, MS_HS_BY_LIVE, h->attach.on
+			    ? "Top call sites by bytes allocated in the window, still live at its end"
+			    : "Top call sites by bytes still live at the end (leak candidates)", out);
 		if (!h->attach.on)
 			print_sites(&v, &s, o, MS_HS_BY_SHORT,
 			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
@@ -524,6 +525,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "lost_events", h->attach.lost);
 		ms_json_kdouble(&j, "imbalance", ms_hs_attach_imbalance(h));
 		ms_json_kbool(&j, "imbalance_warning", ms_hs_attach_imbalance(h) > 0.05);
+		ms_json_kbool(&j, "live", h->attach.live);
 		ms_json_ku64(&j, "live_map_overflow", h->attach.overflow);
 		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
 		ms_json_obj_end(&j);
