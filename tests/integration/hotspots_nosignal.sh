@@ -12,6 +12,7 @@ BC="$EX/blocking_calls"
 # 1. stopped by SIGTERM after 1 s (bare: the test's kill; hooked: --duration):
 # the call must still be blocked, so the program prints nothing after READY
 for mode in pause sleep nanosleep read epoll_wait sigwait poll; do
+	rm -f "$TMP/bare.out" "$TMP/h.err"   # no stale READY line from the last mode
 	"$BC" "$mode" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
 	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 1; kill -TERM $bp; wait $bp; brc=$?
 	"$MS" hotspots --duration 1 --json -- "$BC" "$mode" >"$TMP/h.json" 2>"$TMP/h.err"; hrc=$?
@@ -26,10 +27,11 @@ done
 
 # 2. the test's own signal wakes the call, as bare: the same line, exit 0
 for mode in pause sigwait read; do
+	rm -f "$TMP/bare.out" "$TMP/h.err"   # no stale READY line from the last mode
 	"$BC" "$mode" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
 	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR1 $bp; wait $bp; brc=$?
 	"$MS" hotspots --json -- "$BC" "$mode" >"$TMP/h.json" 2>"$TMP/h.err" & dp=$!; _pids+=($dp)
-	pp=$(ready_pid_in "$TMP/h.err"); sleep 0.3; kill -USR1 "$pp"; wait $dp
+	pp=$(ready_pid_in "$TMP/h.err") || kill -INT $dp; sleep 0.3; kill -USR1 "$pp"; wait $dp
 	check_eq "$mode: woken by the test's SIGUSR1, same line with and without memsleuth" \
 		"$(grep returned "$TMP/h.err")" "$(grep returned "$TMP/bare.out")"
 	check_eq "$mode: command_end: exit status as bare ($brc)" "$(jq -c '.command_end | [.how, .status, .by_memsleuth]' "$TMP/h.json")" "[\"exit\",$brc,false]"
@@ -46,10 +48,11 @@ if command -v g++ >/dev/null; then
 int main() { std::thread t([] { for (;;) pause(); }); std::printf("READY pid %d\n", (int)getpid()); std::fflush(stdout); pause(); }
 CC
 	g++ -O1 -pthread -o "$TMP/thr_pause" "$TMP/thr_pause.cc"
+	rm -f "$TMP/bare.out" "$TMP/t.err"
 	"$TMP/thr_pause" >"$TMP/bare.out" 2>&1 & bp=$!; _pids+=($bp)
 	ready_pid_in "$TMP/bare.out" >/dev/null; sleep 0.3; kill -USR2 $bp; wait $bp; brc=$?
 	"$MS" hotspots --json -- "$TMP/thr_pause" >"$TMP/t.json" 2>"$TMP/t.err" & dp=$!; _pids+=($dp)
-	pp=$(ready_pid_in "$TMP/t.err"); sleep 0.3; kill -USR2 "$pp"; wait $dp
+	pp=$(ready_pid_in "$TMP/t.err") || kill -INT $dp; sleep 0.3; kill -USR2 "$pp"; wait $dp
 	check_eq "thr_pause bare: killed by SIGUSR2" "$brc" $((128 + 12))
 	check_eq "thr_pause under hotspots: command_end is the same signal, not ours" "$(jq -c '.command_end | [.signal, .by_memsleuth]' "$TMP/t.json")" "[12,false]"
 	"$MS" hotspots --duration 1 -- "$TMP/thr_pause" >"$TMP/t.txt" 2>&1
