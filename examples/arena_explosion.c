@@ -4,19 +4,25 @@
  * MALLOC_ARENA_MAX); after that threads share.  Each arena reserves 64 MiB
  * of address space for its heap.
  *
+ * With --free, the threads run one after another and each frees its
+ * blocks but the last, which pins them below its arena's top: freed
+ * memory spread over many arenas (malloc_trim returns it; with
+ * MALLOC_ARENA_MAX=2 the threads reuse each other's freed memory).
+ *
  * --free-lists: each thread allocates its N blocks in eight sizes (32 B
  * to 208 B chunks) and frees every other one, in two rounds around a
  * larger request, so that its tcache is full, its fastbins and small bins
  * long and its unsorted bin holds the second round (the shape that makes
  * list checks expensive).
  *
- * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free-lists]
+ * usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free] [--free-lists]
  *                        [--hold] [--step] [--malloc-info FILE]
  * phases: started (before any thread exists), spread */
 #include <pthread.h>
 #include "example_common.h"
 
 static long nblocks = 64, bsize = 4096;
+static int free_them;
 static int free_lists;
 
 static void fill_lists(void)
@@ -40,6 +46,30 @@ static void fill_lists(void)
 		free(v[i]);
 }
 static pthread_barrier_t started, done;
+static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cond = PTHREAD_COND_INITIALIZER;
+static long turn;
+
+/* --free: thread idx allocates, then frees all its blocks but the last. */
+static void alloc_and_free(long idx)
+{
+	pthread_mutex_lock(&turn_lock);
+	while (turn != idx)
+		pthread_cond_wait(&turn_cond, &turn_lock);
+	pthread_mutex_unlock(&turn_lock);
+	char **v = calloc((size_t)nblocks, sizeof *v);
+	for (long i = 0; v && i < nblocks; i++) {
+		v[i] = malloc((size_t)bsize);
+		if (v[i])
+			memset(v[i], (int)idx, (size_t)bsize);
+	}
+	for (long i = 0; v && i + 1 < nblocks; i++)
+		free(v[i]);
+	pthread_mutex_lock(&turn_lock);
+	turn++;
+	pthread_cond_broadcast(&turn_cond);
+	pthread_mutex_unlock(&turn_lock);
+}
 
 static void *run(void *arg)
 {
@@ -50,7 +80,9 @@ static void *run(void *arg)
 	/* Wait until every thread exists, so that each is new when it first
 	 * allocates (no thread exits and hands its arena on). */
 	pthread_barrier_wait(&started);
-	for (long i = 0; !free_lists && i < nblocks; i++) {
+	if (free_them)
+		alloc_and_free(idx);
+	for (long i = 0; !free_them && !free_lists && i < nblocks; i++) {
 		char *p = malloc((size_t)bsize);
 		if (p)
 			memset(p, (int)idx, (size_t)bsize);
@@ -77,10 +109,12 @@ int main(int argc, char **argv)
 			nblocks = ex_num(argv[++i], "blocks");
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
 			bsize = ex_num(argv[++i], "size");
+		else if (!strcmp(argv[i], "--free"))
+			free_them = 1;
 		else if (!strcmp(argv[i], "--free-lists"))
 			free_lists = 1;
 		else {
-			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free-lists] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: arena_explosion [--threads N] [--blocks N] [--size BYTES] [--free] [--free-lists] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}
@@ -88,14 +122,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "arena_explosion: --threads must be 1..4096\n");
 		return 2;
 	}
-	/* Signals are for the main thread's checkpoint wait: block them in the
-	 * workers (they inherit this mask). */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ex_block_signals();
 	ex_phase(&o, "started", 0);
 	pthread_barrier_init(&started, NULL, (unsigned)threads + 1);
 	pthread_barrier_init(&done, NULL, (unsigned)threads + 1);

@@ -89,6 +89,18 @@ static inline void ex_phase(const struct ex_opts *o, const char *phase, int last
 		ex_wait_signal(0);
 }
 
+/* Signals are for the main thread's checkpoint wait: called before the
+ * workers start, it blocks them in every thread (they inherit the mask). */
+static inline void ex_block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Common options; returns 1 if argv[*i] was one of them. */
 static inline int ex_common_opt(struct ex_opts *o, int argc, char **argv, int *i)
 {

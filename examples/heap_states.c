@@ -17,6 +17,8 @@
  *                 heap continues past the foreign area (non-contiguous)
  *   brk-blocked   the break cannot move (a mapping sits right after it):
  *                 the main heap continues in mmapped memory
+ *   mmapped       three mmapped chunks (mm_keep[]), the third unmapped by
+ *                 the program itself: mp_ still counts 3, 2 are mapped
  *
  * usage: heap_states MODE [--hold] [--step] [--malloc-info FILE]
  * phases: ready */
@@ -172,6 +174,18 @@ static int brk_blocked(void)
 	return 0;
 }
 
+void *mm_keep[3];   /* for the test's gdb */
+
+static int mmapped(void)
+{
+	static const size_t n[3] = { 300000, 500000, 200000 };
+	for (int i = 0; i < 3; i++)
+		mm_keep[i] = m(n[i]);
+	/* someone unmaps a malloc'd block behind glibc's back */
+	size_t size = ((size_t *)mm_keep[2])[-1] & ~(size_t)7;
+	return munmap((char *)mm_keep[2] - 16, size);
+}
+
 int main(int argc, char **argv)
 {
 	struct ex_opts o = { 0 };
@@ -185,13 +199,13 @@ int main(int argc, char **argv)
 			mode = "";
 	}
 	static const char *const modes[] = { "poison", "poison-head", "botcake", "links",
-					      "fastloop", "topsize", "sbrk", "brk-blocked" };
+					      "fastloop", "topsize", "sbrk", "brk-blocked", "mmapped" };
 	int m = -1;
-	for (int i = 0; mode && i < 8; i++)
+	for (int i = 0; mode && i < 9; i++)
 		if (!strcmp(mode, modes[i]))
 			m = i;
 	if (m < 0) {
-		fprintf(stderr, "usage: heap_states poison|poison-head|botcake|links|fastloop|topsize|sbrk|brk-blocked"
+		fprintf(stderr, "usage: heap_states poison|poison-head|botcake|links|fastloop|topsize|sbrk|brk-blocked|mmapped"
 			" [--hold] [--step] [--malloc-info FILE]\n");
 		return 2;
 	}
@@ -204,7 +218,8 @@ int main(int argc, char **argv)
 	case 4: rc = fastloop(); break;
 	case 5: rc = topsize(); break;
 	case 6: rc = foreign_sbrk(); break;
-	default: rc = brk_blocked(); break;
+	case 7: rc = brk_blocked(); break;
+	default: rc = mmapped(); break;
 	}
 	if (rc < 0) {
 		perror(mode);

@@ -11,7 +11,7 @@
 #   arena 0x.. bin I count N          (bin 1 is the unsorted bin)
 #   tcache 0x.. bin I count N         (one tcache per thread)
 set pagination off
-set $ms_a = &main_arena
+set $ms_a = &'malloc.c'::main_arena
 set $ms_k = 0
 while $ms_k < 4096
   set $ms_i = 0
@@ -43,16 +43,17 @@ while $ms_k < 4096
   end
   set $ms_k = $ms_k + 1
   set $ms_a = $ms_a->next
-  if $ms_a == &main_arena
+  if $ms_a == &'malloc.c'::main_arena
     loop_break
   end
 end
 define ms_tcache
-  if tcache != 0
+  set $ms_t = 'malloc.c'::tcache
+  if $ms_t != 0
     set $ms_i = 0
     while $ms_i < 64
-      if tcache->counts[$ms_i] != 0
-        printf "tcache %#lx bin %d count %d\n", (unsigned long) tcache, $ms_i, tcache->counts[$ms_i]
+      if $ms_t->counts[$ms_i] != 0
+        printf "tcache %#lx bin %d count %d\n", (unsigned long) $ms_t, $ms_i, $ms_t->counts[$ms_i]
       end
       set $ms_i = $ms_i + 1
     end

@@ -42,9 +42,10 @@ static void usage(FILE *out)
 
 static uint64_t limit = 1000, listed;
 
-static int dump(void *arg, size_t arena, uint64_t addr, uint64_t size, enum ms_chunk_kind kind)
+static int dump(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags, enum ms_chunk_kind kind)
 {
 	(void)arg;
+	(void)flags;
 	if (limit && listed >= limit)
 		return 1;
 	listed++;

@@ -1,5 +1,6 @@
 /* memsleuth arenas PID: what glibc's arenas hold, and what malloc_trim(0)
  * would give back, read from outside the process (ms_arenas_collect). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,13 +21,15 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: memsleuth arenas PID [--json] [--bins [--lists]] [--chunks [--limit N]] [--stop]\n"
 		"                        [--assume-version X.Y] [--no-debuginfo]\n"
-		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins] [--chunks]\n"
+		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins [--lists]]\n"
+		"                        [--chunks [--limit N]] [--address ADDR]\n"
 		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
 		"  --json               machine-readable output (docs/json/arenas.md)\n"
 		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
 		"  --lists              every free list as glibc links it (tcache per thread, fastbins,\n"
 		"                       unsorted, small, large): count, bytes, OK or CORRUPT and why\n"
-		"  --chunks             list chunks (address, size, kind) in address order\n"
+		"  --chunks             list chunks (address, size, kind, flag bits) in address order\n"
+		"  --address ADDR       the chunk holding ADDR: its address, size, state, flag bits and arena\n"
 		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
 		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
 		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
@@ -39,8 +42,14 @@ static void usage(FILE *out)
 
 struct chunk_list {
 	uint64_t limit, n;
-	int json, begun;
+	int json, begun, list;
 	struct ms_json *j;
+	/* --address: the chunk holding it */
+	int want, found;
+	uint64_t address, addr, size;
+	size_t arena;
+	unsigned flags;
+	enum ms_chunk_kind kind;
 };
 
 /* The list opens the output: begun on the first chunk (or after the walk
@@ -56,15 +65,26 @@ static void list_begin(struct chunk_list *l)
 		ms_json_key(l->j, "chunks");
 		ms_json_arr_begin(l->j);
 	} else {
-		printf("chunks (arena index, address, size, kind):\n");
+		printf("chunks (arena index, address, size, kind, flag bits):\n");
 	}
 }
 
-static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum ms_chunk_kind kind)
+static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags, enum ms_chunk_kind kind)
 {
 	struct chunk_list *l = arg;
+	char fl[48];
+	if (l->want && !l->found && l->address >= addr && l->address - addr < size) {
+		l->found = 1;
+		l->addr = addr;
+		l->size = size;
+		l->arena = arena;
+		l->flags = flags;
+		l->kind = kind;
+	}
+	if (!l->list)
+		return l->found;
 	if (l->limit && l->n >= l->limit)
-		return 1;
+		return !l->want || l->found;
 	list_begin(l);
 	l->n++;
 	if (l->json) {
@@ -75,11 +95,65 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, enum 
 		ms_json_kstr(l->j, "address", hex);
 		ms_json_ku64(l->j, "size", size);
 		ms_json_kstr(l->j, "kind", ms_chunk_kind_name(kind));
+		ms_json_kstr(l->j, "flags", ms_chunk_flags_str(flags, fl));
 		ms_json_obj_end(l->j);
 	} else {
-		printf("  arena %-3zu %#18" PRIx64 " %12" PRIu64 "  %s\n", arena, addr, size, ms_chunk_kind_name(kind));
+		printf("  arena %-3zu %#18" PRIx64 " %12" PRIu64 "  %-8s %s\n", arena, addr, size, ms_chunk_kind_name(kind),
+		       ms_chunk_flags_str(flags, fl));
 	}
 	return 0;
+}
+
+/* --address: which chunk holds it, in the walk's terms. */
+static void address_text(const struct chunk_list *l, const struct ms_arenas *a)
+{
+	char fl[48];
+	if (!l->found) {
+		for (size_t i = 0; i < a->nmmapped; i++)
+			if (l->address >= a->mmapped[i].address && l->address - a->mmapped[i].address < a->mmapped[i].size) {
+				printf("address %#" PRIx64 ": mmapped chunk at %#" PRIx64 " of %" PRIu64 " B (in use, flags IS_MMAPPED)\n\n",
+				       l->address, a->mmapped[i].address, a->mmapped[i].size);
+				return;
+			}
+		printf("address %#" PRIx64 ": not inside any chunk of the arenas' heaps nor any mmapped chunk found "
+		       "(not malloc's memory)\n\n", l->address);
+		return;
+	}
+	printf("address %#" PRIx64 ": %s chunk at %#" PRIx64 " of %" PRIu64 " B (user data from %#" PRIx64 ", offset %"
+	       PRIu64 "), flags %s, arena %#" PRIx64 "%s\n\n", l->address, ms_chunk_kind_name(l->kind), l->addr, l->size,
+	       l->addr + 16, l->address - l->addr - (l->address >= l->addr + 16 ? 16 : 0), ms_chunk_flags_str(l->flags, fl),
+	       l->arena < a->n ? a->v[l->arena].address : 0, l->arena < a->n && a->v[l->arena].is_main ? " (main)" : "");
+}
+
+static void address_json(struct ms_json *j, const struct chunk_list *l, const struct ms_arenas *a)
+{
+	char hex[32], fl[48];
+	ms_json_key(j, "address_lookup");
+	ms_json_obj_begin(j);
+	snprintf(hex, sizeof hex, "%#" PRIx64, l->address);
+	ms_json_kstr(j, "address", hex);
+	const struct ms_mmapped *mm = NULL;
+	for (size_t i = 0; !l->found && i < a->nmmapped; i++)
+		if (l->address >= a->mmapped[i].address && l->address - a->mmapped[i].address < a->mmapped[i].size)
+			mm = &a->mmapped[i];
+	ms_json_kbool(j, "found", l->found || mm);
+	if (mm) {
+		snprintf(hex, sizeof hex, "%#" PRIx64, mm->address);
+		ms_json_kstr(j, "chunk", hex);
+		ms_json_ku64(j, "size_bytes", mm->size);
+		ms_json_kstr(j, "kind", "mmapped");
+		ms_json_kstr(j, "flags", "IS_MMAPPED");
+	}
+	if (l->found) {
+		snprintf(hex, sizeof hex, "%#" PRIx64, l->addr);
+		ms_json_kstr(j, "chunk", hex);
+		ms_json_ku64(j, "size_bytes", l->size);
+		ms_json_kstr(j, "kind", ms_chunk_kind_name(l->kind));
+		ms_json_kstr(j, "flags", ms_chunk_flags_str(l->flags, fl));
+		snprintf(hex, sizeof hex, "%#" PRIx64, l->arena < a->n ? a->v[l->arena].address : 0);
+		ms_json_kstr(j, "arena", hex);
+	}
+	ms_json_obj_end(j);
 }
 
 int cmd_arenas(int argc, char **argv)
@@ -87,6 +161,7 @@ int cmd_arenas(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' }, { "lists", no_argument, 0, 'L' },
 		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
+		{ "address", required_argument, 0, 'A' },
 		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
 		{ "core", required_argument, 0, 'C' }, { "exe", required_argument, 0, 'E' },
 		{ "sysroot", required_argument, 0, 'R' },
@@ -95,6 +170,7 @@ int cmd_arenas(int argc, char **argv)
 	int json = 0, bins = 0, lists = 0, chunks = 0, c;
 	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
+	const char *address = NULL;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -102,6 +178,7 @@ int cmd_arenas(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'b': bins = 1; break;
 		case 'L': lists = 1; break;
+		case 'A': address = optarg; break;
 		case 'c': chunks = 1; break;
 		case 's': o.stop = 1; break;
 		case 'a': o.assume_version = optarg; break;
@@ -123,6 +200,8 @@ int cmd_arenas(int argc, char **argv)
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
+	if (core && optind != argc)
+		ms_fatal("memsleuth arenas", "give either a PID or --core CORE", "--core with a PID");
 	if (optind != argc - (core ? 0 : 1)) {
 		usage(stderr);
 		return MS_EXIT_ERROR;
@@ -137,8 +216,17 @@ int cmd_arenas(int argc, char **argv)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
 	struct ms_json j;
 	ms_json_init(&j, stdout);
-	struct chunk_list cl = { .limit = (uint64_t)limit, .json = json, .j = &j };
-	if (chunks) {
+	struct chunk_list cl = { .limit = (uint64_t)limit, .json = json, .j = &j, .list = chunks };
+	if (address) {
+		char *end;
+		errno = 0;
+		cl.address = strtoull(address, &end, 0);
+		if (*end || errno || !address[0])
+			ms_fatal("memsleuth arenas", "give an address such as 0x55d0c4a01010", "--address %s: not an address", address);
+		cl.want = 1;
+	}
+	o.list_entries = lists;
+	if (chunks || address) {
 		o.on_chunk = on_chunk;
 		o.on_chunk_arg = &cl;
 	}
@@ -154,11 +242,15 @@ int cmd_arenas(int argc, char **argv)
 		else
 			ms_json_obj_begin(&j);
 		ms_arenas_json(&j, &a, flags);
+		if (address)
+			address_json(&j, &cl, &a);
 		ms_json_obj_end(&j);
 		ms_json_end(&j);
 	} else {
 		if (chunks)
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
+		if (address)
+			address_text(&cl, &a);
 		ms_arenas_print_text(stdout, &a, flags);
 	}
 	int rc = ms_arenas_finding(&a) ? MS_EXIT_FINDING : MS_EXIT_OK;

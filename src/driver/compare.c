@@ -1,12 +1,15 @@
 /* memsleuth compare -- CMD ARGS: which allocator or setting fixes this
  * workload?  Runs it under every configuration of findings/remedy.h, N
  * times each, and ranks them by the RSS left at the end. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "findings/remedy.h"
 #include "probe/allocfind.h"
@@ -17,9 +20,12 @@
 #include "steps.h"
 #include "util/err.h"
 #include "util/size.h"
+#include "util/spawn.h"
 
 #define PROG "memsleuth compare"
 #define DEFAULT_FINAL_AT "^memsleuth-example: .* holding$"
+#define DEFAULT_FINAL_AFTER 10.0   /* s: a server that never exits nor prints the line */
+#define RUN_GRACE 60               /* s a run may go on past its final moment */
 
 extern char **environ;
 static volatile sig_atomic_t stop_flag;
@@ -40,12 +46,17 @@ static void usage(FILE *out)
 		"  -c, --configs LIST    only these configurations, comma-separated (see --list)\n"
 		"  -l, --list            list the configurations and exit\n"
 		"  -f, --final-at REGEX  final RSS when CMD prints a matching line (default: the examples' --hold line)\n"
+		"  -a, --final-after S   final RSS S seconds after the start, if no line came first (default 10\n"
+		"                        unless --final-at is given)\n"
 		"  -i, --interval MS     RSS sampling period (default 10)\n"
-		"  -t, --timeout S       give up on a run after S seconds (default 600)\n"
+		"  -t, --timeout S       give up on a run after S seconds (default: the final moment + 60,\n"
+		"                        or 600 without a time)\n"
 		"  -j, --json            machine output (docs/json/compare.md)\n"
 		"  -h, --help            this help\n"
 		"Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
-		"then CMD gets SIGTERM; without such a line, the last sample before CMD exits.\n");
+		"or --final-after seconds after its start, then CMD gets SIGTERM; or the last sample\n"
+		"before CMD exits.  The RSS is the target's: the largest process of CMD's process group\n"
+		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n");
 }
 
 static long num_arg(const char *opt, const char *s, long lo, long hi)
@@ -125,14 +136,25 @@ static const struct ms_workload_run *first_ok(const struct ms_remedy_result *r)
 }
 
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
-		       const char *final_at)
+		       const char *final_at, const char *moment)
 {
 	uint64_t scale = 0;
 	for (size_t i = 0; i < n; i++)
 		if (v[i].runs_ok && v[i].peak_rss > scale)
 			scale = v[i].peak_rss;
-	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/, "
-	       "or the last sample before exit\n\n", cmd, runs, final_at);
+	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/%s, "
+	       "or the last sample before exit\n", cmd, runs, final_at, moment);
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_workload_run *w = first_ok(&v[i]);
+		if (w && w->wrapper_pid) {
+			char a[MS_SIZE_BUF];
+			printf("measured the largest process of the command's group (pid %d); the command's own process "
+			       "(a wrapper, pid %d) held %s apart\n", (int)w->target_pid, (int)w->wrapper_pid,
+			       ms_size_fmt(w->wrapper_rss, a));
+			break;
+		}
+	}
+	printf("\n");
 	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
 					     "RSS over time (0 .. max peak)", "runs" };
 	int ranked = 0;
@@ -178,7 +200,13 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 	ms_json_kbool(j, "ok", w->ok);
 	ms_json_ku64(j, "peak_rss_bytes", w->peak_rss);
 	ms_json_ku64(j, "final_rss_bytes", w->final_rss);
-	ms_json_kbool(j, "final_at_line", w->final_at_seen);
+	ms_json_kbool(j, "final_at_line", w->final_at_seen && !w->final_by_time);
+	ms_json_kbool(j, "final_by_time", w->final_by_time);
+	ms_json_ki64(j, "target_pid", w->target_pid);
+	if (w->wrapper_pid) {
+		ms_json_ki64(j, "wrapper_pid", w->wrapper_pid);
+		ms_json_ku64(j, "wrapper_rss_bytes", w->wrapper_rss);
+	}
 	ms_json_kdouble(j, "wall_seconds", w->wall_seconds);
 	ms_json_kdouble(j, "cpu_seconds", w->cpu_seconds);
 	ms_json_kstr(j, "error", w->ok ? NULL : w->error);
@@ -186,7 +214,7 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 }
 
 static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
-		       const char *final_at)
+		       const char *final_at, double final_after, int run_bound)
 {
 	struct ms_json j;
 	ms_json_init(&j, stdout);
@@ -199,6 +227,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	ms_json_arr_end(&j);
 	ms_json_ki64(&j, "runs_per_config", runs);
 	ms_json_kstr(&j, "final_at", final_at);
+	ms_json_kdouble(&j, "final_after_s", final_after);
+	ms_json_ki64(&j, "run_bound_s", run_bound);
 	ms_json_key(&j, "runs");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < n; i++) {
@@ -278,16 +308,25 @@ int cmd_compare(int argc, char **argv)
 		{ "runs", required_argument, 0, 'n' }, { "configs", required_argument, 0, 'c' },
 		{ "list", no_argument, 0, 'l' }, { "final-at", required_argument, 0, 'f' },
 		{ "interval", required_argument, 0, 'i' }, { "timeout", required_argument, 0, 't' },
+		{ "final-after", required_argument, 0, 'a' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	int runs = 3, json = 0, interval = 10, timeout = 600, c;
+	int runs = 3, json = 0, interval = 10, timeout = 0, c, final_at_given = 0;
+	double final_after = -1;
 	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+n:c:lf:i:t:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:c:lf:a:i:t:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': runs = (int)num_arg("--runs", optarg, 1, 50); break;
 		case 'c': configs = optarg; break;
-		case 'f': final_at = optarg; break;
+		case 'f': final_at = optarg; final_at_given = 1; break;
+		case 'a': {
+			char *end;
+			final_after = strtod(optarg, &end);
+			if (end == optarg || *end || !(final_after > 0 && final_after <= 86400))
+				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", optarg);
+			break;
+		}
 		case 'i': interval = (int)num_arg("--interval", optarg, 1, 10000); break;
 		case 't': timeout = (int)num_arg("--timeout", optarg, 1, 86400); break;
 		case 'j': json = 1; break;
@@ -307,6 +346,18 @@ int cmd_compare(int argc, char **argv)
 		return MS_EXIT_ERROR;
 	}
 	check_configs(configs);
+	/* A command that cannot start fails here, before the bound is stated. */
+	char found[PATH_MAX];
+	if (strchr(argv[optind], '/') ? access(argv[optind], X_OK) != 0 : !ms_which(argv[optind], found, sizeof found)) {
+		if (!strchr(argv[optind], '/'))
+			errno = ENOENT;
+		ms_fatal(PROG, "install it or fix PATH", "cannot run %s: %s", argv[optind], strerror(errno));
+	}
+	/* The final moment and the bound, fixed before the first run. */
+	if (final_after < 0)
+		final_after = final_at_given ? 0 : DEFAULT_FINAL_AFTER;
+	if (!timeout)
+		timeout = final_after > 0 ? (int)final_after + RUN_GRACE : 600;
 	char **cmd = argv + optind;
 	regex_t re;
 	int rc = regcomp(&re, final_at, REG_EXTENDED | REG_NOSUB);
@@ -327,7 +378,15 @@ int cmd_compare(int argc, char **argv)
 	struct ms_remedy_result *v = calloc(ms_remedy_ncfgs, sizeof *v);
 	if (!v)
 		ms_fatal(PROG, NULL, "out of memory");
-	size_t n = 0;
+	size_t n = 0, nsel = 0;
+	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+		nsel += selected(configs, ms_remedy_cfgs[i].name) != 0;
+	char moment[64] = "";
+	if (final_after > 0)
+		snprintf(moment, sizeof moment, " or %.1f s after its start", final_after);
+	fprintf(stderr, "%s: %zu configuration%s x %d run%s; each run's final RSS at the line /%s/%s, or at its exit; "
+		"a run is ended after %d s: at most %ld s in all\n", PROG, nsel, nsel == 1 ? "" : "s", runs, runs == 1 ? "" : "s",
+		final_at, moment, timeout, (long)timeout * (long)nsel * runs);
 	struct ms_err e = { 0 };
 	for (size_t i = 0; i < ms_remedy_ncfgs && !stop_flag; i++) {
 		const struct ms_remedy_cfg *cfg = &ms_remedy_cfgs[i];
@@ -347,7 +406,7 @@ int cmd_compare(int argc, char **argv)
 		r->all = calloc((size_t)runs, sizeof *r->all);
 		if (!env || !r->all)
 			ms_fatal(PROG, NULL, "out of memory");
-		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re,
+		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re, .final_after = final_after,
 					 .interval_ms = interval, .timeout_ms = timeout * 1000,
 					 .interrupted = &stop_flag };
 		for (int k = 0; k < runs && !stop_flag; k++) {
@@ -368,9 +427,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	ms_remedy_rank(v, n);
 	if (json)
-		print_json(v, n, cmd, cmdline, runs, final_at);
+		print_json(v, n, cmd, cmdline, runs, final_at, final_after, timeout);
 	else
-		print_text(v, n, cmdline, runs, final_at);
+		print_text(v, n, cmdline, runs, final_at, moment);
 	int any_ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		any_ok |= v[i].runs_ok > 0;

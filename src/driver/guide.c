@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "findings/guide.h"
+#include "findings/remedy.h"
+#include "probe/sweep.h"
+#include "util/outfile.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -116,12 +119,13 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 		memset(&r, 0, sizeof r);
 		r.fmt = ends_with(o->report, ".md") ? MS_R_MD : MS_R_HTML;
 		r.md_path = o->report;
-		r.out = doc ? fopen(o->report, "w") : NULL;
+		/* a report is for others to read: the umask decides its mode */
+		r.out = doc ? ms_out_fopen(o->report, MS_OUT_SHARED, &e) : NULL;
 		if (!doc) {
 			ms_err_print(prog, &e);
 			rc = -1;
 		} else if (!r.out) {
-			ms_fatal(prog, "choose a writable place for the report", "%s: %m", o->report);
+			ms_die(prog, &e, MS_EXIT_ERROR);
 		} else {
 			if (ms_render(doc, &r) < 0) {
 				ms_err_print(prog, &r.err);
@@ -247,6 +251,7 @@ int cmd_guide(int argc, char **argv)
 	if (o.cmd && !o.when && o.after < 0)
 		o.when = DEFAULT_WHEN;
 	o.say = o.json ? stderr : stdout;
+	ms_sweep_stale(prog, stderr);   /* what a killed run left */
 	o.interactive = !o.batch && isatty(0) && isatty(2);
 
 	struct sigaction sa = { 0 };
@@ -360,19 +365,29 @@ int cmd_guide(int argc, char **argv)
 		if (lc.pid && o.no_compare)
 			ms_gstep_evidence(st, "compare not run (--no-compare)");
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
-			char *args[64];
+			char *args[64], after[32];
 			int k = 0;
 			args[k++] = "--runs";
 			args[k++] = "1";
+			/* The moment the guide looked: the same line, or the same
+			 * time after the start (a line that never comes in a rerun
+			 * falls back to that time plus 10 s). */
+			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
+			if (at < 1)
+				at = 1;
+			snprintf(after, sizeof after, "%.1f", at);
 			if (o.when) {
 				args[k++] = "--final-at";
 				args[k++] = (char *)o.when;
 			}
+			args[k++] = "--final-after";
+			args[k++] = after;
 			args[k++] = "--";
 			for (int i = 0; o.cmd[i] && k < 62; i++)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
-			cmp = guide_run_step(g, st, "compare", args, 900);
+			/* compare's own bound (the moment + 60 s a run), with room to spare */
+			cmp = guide_run_step(g, st, "compare", args, (int)((at + 60) * (double)ms_remedy_ncfgs) + 60);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;

@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include "findings/doctor.h"
+#include "util/trust.h"
 #include "findings/overview.h"
 #include "findings/tsample.h"
 #include "guide_int.h"
 #include "report/doctor_report.h"
+#include "records/maps.h"
+#include "records/nmt.h"
 #include "report/overview_report.h"
 #include "util/size.h"
 #include "util/steprun.h"
@@ -61,7 +64,11 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	char self[PATH_MAX];
 	const char *other = getenv("MEMSLEUTH_STEPS");
 	if (other && *other) {
-		snprintf(self, sizeof self, "%s", other);
+		struct ms_err te;
+		if (ms_trust_check(other, self, sizeof self, "unset MEMSLEUTH_STEPS", &te) < 0) {
+			ms_gstep_set(st, MS_G_FAILED, te.msg);
+			return NULL;
+		}
 	} else {
 		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 		if (n <= 0) {
@@ -115,7 +122,29 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	return v;
 }
 
-/* A JVM with NMT on tells what it accounts for: jcmd's committed total. */
+/* Resident bytes of the mappings inside [lo, hi): the Java heap's touched part. */
+static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_maps maps = { 0 };
+	int rc = -1;
+	if (ms_proc_read(pid, "smaps", &buf, &len, NULL) == 0 && ms_maps_parse(buf, len, &maps, NULL) == 0) {
+		*rss = 0;
+		for (size_t i = 0; i < maps.n; i++)
+			if (maps.v[i].start >= lo && maps.v[i].end <= hi)
+				*rss += maps.v[i].m.rss;
+		rc = 0;
+	}
+	ms_maps_free(&maps);
+	free(buf);
+	return rc;
+}
+
+/* A JVM with NMT on tells what it accounts for: NMT's committed total,
+ * minus the part of the Java heap that is committed but never touched
+ * (-Xms commits it whole; only its resident part is in the RSS), and
+ * NMT's own malloc line, which glibc's in-use bytes are judged against. */
 int guide_jvm_accounted(struct ms_guide *g)
 {
 	char pid[16];
@@ -123,17 +152,36 @@ int guide_jvm_accounted(struct ms_guide *g)
 	char *argv[] = { "jcmd", pid, "VM.native_memory", "summary", NULL };
 	struct ms_steprun c;
 	int rc = ms_steprun_run(argv, &c, 30000, "jcmd VM.native_memory", &guide_stop);
-	const char *tot = c.out ? strstr(c.out, "Total: reserved=") : NULL;
-	const char *com = tot ? strstr(tot, "committed=") : NULL;
+	struct ms_nmt nmt;
 	int ok = 0;
-	if (rc == 0 && com) {
-		char num[32];
-		if (sscanf(com, "committed=%31[0-9KMGBkmgb]", num) == 1 && ms_size_parse(num, &g->accounted) == 0) {
-			g->has_accounted = ok = 1;
-			snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
-				 (int)g->pid);
-			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
+	if (rc == 0 && c.out && ms_nmt_parse(c.out, &nmt) == 0) {
+		ok = 1;
+		g->have_nmt = 1;
+		g->nmt_committed = nmt.committed;
+		g->nmt_malloc = nmt.has_malloc ? nmt.malloc : 0;
+		g->java_heap_committed = nmt.java_heap_committed;
+		g->accounted = nmt.committed;
+		snprintf(g->accounted_from, sizeof g->accounted_from, "NMT committed total, jcmd %d VM.native_memory summary",
+			 (int)g->pid);
+		ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
+		char *hargv[] = { "jcmd", pid, "GC.heap_info", NULL };
+		struct ms_steprun h = { 0 };
+		uint64_t lo, hi, res;
+		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 && h.out &&
+		    ms_heap_range_parse(h.out, &lo, &hi) == 0 && range_rss(g->pid, lo, hi, &res) == 0 &&
+		    res <= nmt.java_heap_committed) {
+			g->have_java_heap_resident = 1;
+			g->java_heap_resident = res;
+			g->accounted = nmt.committed - (nmt.java_heap_committed - res);
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], d[MS_SIZE_BUF];
+			snprintf(g->accounted_from, sizeof g->accounted_from,
+				 "NMT committed %s less the Java heap's untouched part (committed %s, resident %s)",
+				 ms_size_fmt(nmt.committed, a), ms_size_fmt(nmt.java_heap_committed, b), ms_size_fmt(res, d));
+			ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d GC.heap_info   # the Java heap's range; its RSS from /proc/%d/smaps",
+					 (int)g->pid, (int)g->pid);
 		}
+		ms_steprun_free(&h);
+		g->has_accounted = 1;
 	} else {
 		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "
 			 "-XX:NativeMemoryTracking=summary, or give --accounted");

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -19,6 +18,9 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "util/outfile.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 #include "probe/hs_attach.h"
 #include "probe/elf.h"
 #include "probe/procfs.h"
@@ -114,8 +116,9 @@ static int make_output_dir(const struct opts *o, char *dir, size_t len, int *tem
 	*temporary = 0;
 	if (o->output) {
 		snprintf(dir, len, "%s", o->output);
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			fprintf(stderr, PROG ": %s: %s (give a writable directory to --output)\n", dir, strerror(errno));
+		struct ms_err de;
+		if (ms_out_dir(dir, &de) < 0) {   /* a real directory of ours, never a planted link */
+			ms_err_print(PROG, &de);
 			return -1;
 		}
 		char probe[PATH_MAX];
@@ -126,10 +129,9 @@ static int make_output_dir(const struct opts *o, char *dir, size_t len, int *tem
 		}
 		return 0;
 	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, len, "%s/memsleuth-hotspots.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		fprintf(stderr, PROG ": %s: %s (set TMPDIR to a writable directory, or use --output)\n", dir, strerror(errno));
+	struct ms_err te;
+	if (ms_tmpdir_make("hotspots", dir, len, &te) < 0) {
+		ms_err_print(PROG, &te);
 		return -1;
 	}
 	*temporary = 1;
@@ -175,9 +177,6 @@ static void remove_dir(const char *dir)
 static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
 {
 	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);   /* nothing outlives memsleuth */
-	if (getppid() == 1)
-		_exit(127);
 	if (o->json)
 		dup2(2, 1);   /* stdout carries the JSON document only */
 	signal(SIGINT, SIG_DFL);
@@ -295,14 +294,15 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 			"(use a dynamically linked build, or attach to it running: memsleuth hotspots PID)\n", path);
 		return -1;
 	}
-	if (ms_resource_path(MS_RES_HELPER, "libmemsleuth-hook.so", hook, sizeof hook) < 0) {
-		fprintf(stderr, PROG ": %s: the hook library is missing (run 'make', or reinstall memsleuth)\n", hook);
+	struct ms_err he;
+	if (ms_resource_trusted(MS_RES_HELPER, "libmemsleuth-hook.so", hook, sizeof hook, &he) < 0) {
+		ms_err_print(PROG, &he);
 		return -1;
 	}
 	catch_stop_signals(o->duration);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
 		return -1;
@@ -365,8 +365,12 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 		ms_hotspots_print(&h, &ro, stdout);
 	int rc = MS_EXIT_OK;
 	if (o->folded) {
-		FILE *f = fopen(o->folded, "w");
-		if (!f || ms_hotspots_folded(&h, f) < 0) {
+		struct ms_err fe;
+		FILE *f = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe);
+		if (!f) {
+			ms_err_print(PROG, &fe);
+			rc = MS_EXIT_ERROR;
+		} else if (ms_hotspots_folded(&h, f) < 0) {
 			fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
 			rc = MS_EXIT_ERROR;
 		}
@@ -455,6 +459,7 @@ int cmd_hotspots(int argc, char **argv)
 		return analyse(&o, o.from, NULL, NULL);
 	}
 	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
+	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
 	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
 		pid_t pid;
 		struct ms_err e;

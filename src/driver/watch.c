@@ -209,8 +209,10 @@ int cmd_watch(int argc, char **argv)
 				rc = MS_EXIT_ERROR;
 				break;
 			}
-			w.end = MS_WE_TARGET_EXITED;   /* gone, or no longer readable */
-			ts.alive = 0;
+			/* gone (or a zombie), or still there but no longer readable */
+			int gone = ms_statm_rss(pid) == 0;
+			w.end = gone ? MS_WE_TARGET_EXITED : MS_WE_UNREADABLE;
+			ts.alive = !gone;
 			w.end_t = t;
 			now_wall(w.end_wall, sizeof w.end_wall);
 			snprintf(w.end_detail, sizeof w.end_detail, "%s", e.msg);
@@ -237,17 +239,16 @@ int cmd_watch(int argc, char **argv)
 			w.end_t = t;
 			break;
 		}
-		double next = t0 + (double)(i + 1) * interval;
+		/* the next slot still ahead (a slow sample skips slots) */
+		double next = t0 + (double)(i + 1) * interval, now = ms_mono_s();
+		while (next < now) {
+			next += interval;
+			i++;
+		}
 		if (duration > 0 && next - t0 > duration + 1e-9) {
 			w.end = MS_WE_DURATION;
 			w.end_t = t;
 			break;
-		}
-		/* behind schedule (a slow sample): the next slot still ahead */
-		double now = ms_mono_s();
-		while (next < now) {
-			next += interval;
-			i++;
 		}
 		if (wait_until(next, pidfd)) {
 			w.end = MS_WE_TARGET_EXITED;

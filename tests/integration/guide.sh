@@ -28,7 +28,7 @@ if [ "$(jq -r '.steps[2].status' "$j")" = done ]; then
 	free=$(jq '.free_resident_bytes' "$j")
 	check_within "free memory glibc keeps = 200,000 chunks of 1040 B" "$free" 208000000 5
 	check_match "arenas verdict: the main heap holds the freed memory" "$(jq -r '.steps[2].verdict' "$j")" \
-		"glibc's main heap holds $(mib "$free") of freed memory"
+		"glibc's main heap keeps $(mib "$free") of freed memory below live blocks"
 else
 	check_match "arenas missing: said plainly" "$(jq -r '.steps[2].reason' "$j")" "not available in this build yet"
 	check_match "arenas missing: the main heap's size still concluded" "$(jq -r '.verdicts[].text' "$j")" \
@@ -122,8 +122,11 @@ z=$TMP/z.json
 if [ "$(jq -r '.steps[2].status' "$z")" = done ] && [ "$(jq -r '.steps[3].status' "$z")" = done ]; then
 	fr=$(jq '.free_resident_bytes' "$z") tp=$(jq '.trim_prediction_bytes' "$z")
 	check_cmp "evicted caches leave freed memory in the arenas (> 10 MiB)" "$fr" -gt $((10 << 20))
-	check_match "conclusion: the case study's sentence with the real numbers" "$(jq -r '.verdicts[].text' "$z")" \
-		"Arena heaps and free chunks hold $(mib "$fr"); malloc_trim would return $(mib "$tp"); thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
+	check_eq "cause: freed memory spread over the thread arenas" "$(jq -r '.causes[0].kind' "$z")" arena_spread
+	check_within "its bytes: what malloc_trim would return (the arenas' prediction)" "$(jq '.causes[0].resident_bytes' "$z")" "$tp" 5
+	check_match "conclusion: the cause, then who allocated" "$(jq -r '.verdicts[].text' "$z")" \
+		"thread arenas each keep freed memory below live blocks, .*malloc_trim\\(0\\) would return it.*Thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
+	check_match "remedies: the rerun, not the PID of the stopped command" "$(jq -r '.steps[5].commands[0]' "$z")" "^memsleuth guide -- "
 	# oracle: the example's own count for worker 0 (10x the rounds of the others)
 	w0=$(jq '[.steps[3].findings.threads[] | select(.name == "inflater-0")][0].calls' "$z")
 	check_cmp "hotspots: inflater-0's calls are the most" "$w0" -ge "$(jq '[.steps[3].findings.threads[] | select(.name != "inflater-0") | .calls] | max' "$z")"
@@ -170,16 +173,27 @@ else
 	skip "jemalloc target: libjemalloc2 not installed"
 fi
 
-# --- a JVM with NMT on: the accounted figure is NMT's committed total -----
+# --- a JVM with NMT on: the accounted figure is what it occupies: NMT's
+#     committed total less the Java heap's committed-but-untouched part -----
 if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd >/dev/null; then
 	printf 'public class Hold { public static void main(String[] a) throws Exception { System.out.println("ready"); System.out.flush(); Thread.sleep(120000); } }\n' >"$TMP/Hold.java"
 	javac -d "$TMP" "$TMP/Hold.java" && {
 		java -XX:NativeMemoryTracking=summary -Xmx64m -cp "$TMP" Hold >"$TMP/java.out" 2>&1 & jp=$!; _pids+=("$jp")
 		for _ in $(seq 1 100); do grep -q ready "$TMP/java.out" && break; sleep 0.1; done
 		"$MS" guide --batch --json --window 1 "$jp" >"$TMP/jvm.json" 2>/dev/null
-		nmt_kb=$(jcmd "$jp" VM.native_memory summary | sed -n 's/^Total: reserved=[0-9]*KB, committed=\([0-9]*\)KB.*/\1/p')
-		check_match "JVM: accounted from NMT" "$(jq -r '.accounted_from' "$TMP/jvm.json")" "^NMT committed total, jcmd $jp"
-		check_within "JVM: accounted = NMT committed total" "$(jq '.accounted_bytes' "$TMP/jvm.json")" $((nmt_kb * 1024)) 2
+		jcmd "$jp" VM.native_memory summary >"$TMP/nmt.txt"
+		nmt_kb=$(sed -n 's/^Total: reserved=[0-9]*KB, committed=\([0-9]*\)KB.*/\1/p' "$TMP/nmt.txt")
+		heap_kb=$(sed -n 's/.*Java Heap (reserved=[0-9]*KB, committed=\([0-9]*\)KB).*/\1/p' "$TMP/nmt.txt")
+		# the heap's range from GC.heap_info, its resident part from smaps (kB)
+		range=$(jcmd "$jp" GC.heap_info | grep -o '\[0x[0-9a-f]*, 0x[0-9a-f]*)' | head -1 | tr -d '[),')
+		set -- $range
+		res_kb=$(awk -v lo=$(( $1 )) -v hi=$(( $2 )) '
+			function hex(x,   i, n) { n = 0; for (i = 1; i <= length(x); i++) n = n * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1; return n }
+			/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); s = hex(r[1]); e = hex(r[2]); in_ = s >= lo && e <= hi }
+			/^Rss:/ && in_ { t += $2 } END { print t + 0 }' "/proc/$jp/smaps")
+		check_match "JVM: accounted from NMT, less the untouched heap" "$(jq -r '.accounted_from' "$TMP/jvm.json")" "^NMT committed .* less the Java heap's untouched part"
+		check_within "JVM: accounted = NMT committed - heap committed + heap resident (jcmd, smaps)" \
+			"$(jq '.accounted_bytes' "$TMP/jvm.json")" $(( (nmt_kb - heap_kb + res_kb) * 1024 )) 2
 		stop_example "$jp"
 	}
 else

@@ -59,6 +59,80 @@ run() {  # run NAME: ours as JSON with every list, exit status checked
 }
 corrupt_lists() { jq -r '[.lists[] | select(.corrupt) | "\(.kind) \(.index) \(.address)"] | join(", ")' "$1"; }
 
+# --- healthy: every kind of list in 3 arenas (heap_kinds --threads 2):
+# every list's count = gdb following the same list
+start_example heap_kinds ready --threads 2 || exit 1
+"$MS" arenas "$EX_PID" --json --bins --lists >"$TMP/hk.json"
+cat >"$TMP/lists.gdb" <<'GDB'
+set pagination off
+set $a = &'malloc.c'::main_arena
+set $k = 0
+while $k < 64
+  set $i = 0
+  while $i < 10
+    set $p = (unsigned long) $a->fastbinsY[$i]
+    set $c = 0
+    while $p != 0 && $c < 100000
+      set $c = $c + 1
+      set $p = (($p + 16) >> 12) ^ *(unsigned long *) ($p + 16)
+    end
+    if $c > 0
+      printf "fastbin %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    set $i = $i + 1
+  end
+  set $i = 1
+  while $i < 127
+    set $bin = (unsigned long) &$a->bins[($i - 1) * 2] - 16
+    set $p = (unsigned long) $a->bins[($i - 1) * 2]
+    set $c = 0
+    while $p != $bin && $c < 100000
+      set $c = $c + 1
+      set $p = *(unsigned long *) ($p + 16)
+    end
+    if $c > 0 && $i == 1
+      printf "unsorted %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    if $c > 0 && $i > 1 && $i < 64
+      printf "small %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    if $c > 0 && $i >= 64
+      printf "large %d %#lx %d\n", $i, (unsigned long) $a, $c
+    end
+    set $i = $i + 1
+  end
+  set $k = $k + 1
+  set $a = $a->next
+  if $a == &'malloc.c'::main_arena
+    loop_break
+  end
+end
+define tc
+  set $t = 'malloc.c'::tcache
+  if $t != 0
+    set $i = 0
+    while $i < 64
+      if $t->counts[$i] != 0
+        printf "tcache %d %#lx %d\n", $i, (unsigned long) $t - 16, $t->counts[$i]
+      end
+      set $i = $i + 1
+    end
+  end
+end
+thread apply all -q tc
+GDB
+gdb -batch -nx -p "$EX_PID" -x "$TMP/lists.gdb" 2>/dev/null | grep -E '^(fastbin|unsorted|small|large|tcache) ' | sed 's/ bin / /' | sort >"$TMP/g-lists"
+jq -r '.lists[] | "\(.kind | sub(" bin$"; "")) \(.index) \(.owner) \(.count)"' "$TMP/hk.json" | sort >"$TMP/o-lists"
+check_eq "heap_kinds: $(wc -l <"$TMP/g-lists") lists (tcache per thread, fastbins, unsorted, small, large in 3 arenas): every count = gdb" \
+	"$(cat "$TMP/o-lists")" "$(cat "$TMP/g-lists")"
+check_eq "heap_kinds: healthy: consistent, nothing corrupt, contiguous" \
+	"$(jq -c '[.snapshot_consistent, .corrupt_lists, .noncontiguous, .damage]' "$TMP/hk.json")" '[true,0,false,"none"]'
+read -r u ub f fb < <(gdb_walk "$EX_PID")
+check_eq "heap_kinds: main arena chunks that look in use / free, with bytes = gdb's walk" \
+	"$(jq -r '.arenas[0] | "\(.in_use_chunks + .free_by_kind.tcache.chunks + .free_by_kind.fast.chunks) \(.in_use_bytes + .free_by_kind.tcache.bytes + .free_by_kind.fast.bytes) \(.free_by_kind.unsorted.chunks + .free_by_kind.small.chunks + .free_by_kind.large.chunks) \(.free_by_kind.unsorted.bytes + .free_by_kind.small.bytes + .free_by_kind.large.bytes)"' "$TMP/hk.json")" \
+	"$u $ub $f $fb"
+stop_example "$EX_PID"
+
 # --- poisoned tcache: the second entry of tcache 7 (144 B) points to a static
 start_example heap_states ready poison || exit 1
 run poison
@@ -100,6 +174,9 @@ check_eq "botcake: counted once: in use + tcache = gdb's in-use walk ($u), tcach
 check_eq "botcake: free bytes = 6 x 272 in tcache + the unsorted chunk (gdb)" \
 	"$(jq .totals.free_bytes "$TMP/botcake.json")" $(((c15 - 1) * 272 + usz))
 check_eq "botcake: never consistent" "$(jq .snapshot_consistent "$TMP/botcake.json")" false
+check_eq "botcake: --address of the double-freed chunk's data: the unsorted chunk holding it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex "$a")" | jq -r '.address_lookup | "\(.chunk) \(.size_bytes) \(.kind) \(.flags)"')" \
+	"$(hex "$uns") $usz unsorted PREV_INUSE"
 stop_example "$EX_PID"
 
 # --- broken links: small bin 33's fd and large bin 68's bk
@@ -111,6 +188,19 @@ check_eq "links: small bin 33 flagged at its bad fd, large bin 68 at the chunk w
 check_match "links: the small bin's reason names its chunk (gdb)" "$(jq -r '.lists[] | select(.kind=="small bin") | .reason' "$TMP/links.json")" "fd of $(hex "$s") is 0xdeadbeef"
 check_eq "links: tcache 31 kept = gdb" "$(jq '[.lists[] | select(.kind=="tcache" and .index==31) | .count] | add' "$TMP/links.json")" "$c31"
 check_eq "links: never consistent" "$(jq .snapshot_consistent "$TMP/links.json")" false
+# tcache 31 in list order, as gdb follows it (safe-linked next pointers)
+cat >"$TMP/t31.gdb" <<'GDB'
+set $e = (unsigned long) tcache->entries[31]
+set $n = 0
+while $e != 0 && $n < 16
+  printf "%#lx\n", $e - 16
+  set $e = ($e >> 12) ^ *(unsigned long *) $e
+  set $n = $n + 1
+end
+GDB
+check_eq "links: --lists gives tcache 31's entries in list order = gdb" \
+	"$(jq -r '.lists[] | select(.kind=="tcache" and .index==31) | .entries[]' "$TMP/links.json" | tr '\n' ' ')" \
+	"$(gdb -batch -nx -p "$EX_PID" -x "$TMP/t31.gdb" 2>/dev/null | grep -E '^0x[0-9a-f]+$' | tr '\n' ' ')"
 stop_example "$EX_PID"
 
 # --- fastbin loop in fastbin 1 (48 B)
@@ -132,6 +222,9 @@ check_match "topsize: the problem names the top and its size" "$(jq -r .inconsis
 out=$("$MS" arenas "$EX_PID")
 check_eq "topsize: no PiB or EiB figure printed" "$(printf '%s' "$out" | grep -cE 'PiB|EiB')" 0
 check_match "topsize: figures labelled unreliable" "$out" "UNRELIABLE"
+check_eq "topsize: --chunks shows NON_MAIN_ARENA on the thread arena's chunks, not on main's" \
+	"$("$MS" arenas "$EX_PID" --json --chunks --limit 0 | jq -c '[.chunks[] | select(.kind == "in_use") | [.arena, (.flags | test("NON_MAIN_ARENA"))]] | unique')" \
+	'[[0,false],[1,true]]'
 stop_example "$EX_PID"
 
 # --- a program that calls sbrk() itself: healthy, non-contiguous (2 segments)
@@ -164,6 +257,17 @@ check_eq "brk-blocked: no systrim from a top outside the brk heap" \
 	"$(jq -c '[.arenas[0].top_at_brk, .arenas[0].trim_top_bytes]' "$TMP/blocked.json")" "[false,0]"
 stop_example "$EX_PID"
 
+# --- mmapped chunks: what is mapped, not only what mp_ counts
+start_example heap_states ready mmapped || exit 1
+run mmapped
+read -r n a0 a1 s0 s1 < <(g "$EX_PID" 'mp_.n_mmaps' 'mm_keep[0]' 'mm_keep[1]' '((unsigned long *) mm_keep[0])[-1] & ~7UL' \
+	'((unsigned long *) mm_keep[1])[-1] & ~7UL' | tr '\n' ' ')
+check_eq "mmapped: mp_ counts 3 (gdb), 2 found mapped with gdb's sizes" \
+	"$(jq -c '[.mmapped_chunks, .mmapped_chunks_found, .mmapped_found_bytes]' "$TMP/mmapped.json")" "[$n,2,$((s0 + s1))]"
+check_eq "mmapped: --address inside the second one names it (gdb)" \
+	"$("$MS" arenas "$EX_PID" --json --address "$(hex $((a1 + 100)))" | jq -r '.address_lookup | "\(.chunk) \(.kind)"')" "$(hex $((a1 - 16))) mmapped"
+stop_example "$EX_PID"
+
 # --- the case study: one live 32 B chunk pins the freed 500,000 x 1 KiB
 start_example pin freed || exit 1
 "$MS" arenas "$EX_PID" --json >"$TMP/pin.json"
@@ -174,3 +278,50 @@ check_eq "pin: it pins 499,993 x 1,040 B (7 freed blocks stay in tcache)" \
 	"$(jq '.arenas[0].pins[0].pinned_bytes' "$TMP/pin.json")" $((499993 * 1040))
 check_match "pin: named in the text" "$("$MS" arenas "$EX_PID")" "1 live chunk of 32 B at $(hex $((top - 32))) pins 495.9 MiB"
 stop_example "$EX_PID"
+
+# --- the project's gdb scripts on a program with its own tcache, main_arena
+# and mp_ (glibc's are named through 'malloc.c'::), against memsleuth and
+# the expressions above
+cat >"$TMP/own.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int tcache = 5; long main_arena[4] = { 1, 2, 3, 4 }; char mp_[16] = "mine";
+int main(void)
+{
+	printf("pid=%d\n", (int)getpid());   /* stdout's buffer first: no consolidation later */
+	fflush(stdout);
+	void *p[20];
+	for (int i = 0; i < 20; i++) p[i] = malloc(24);
+	for (int i = 0; i < 20; i++) free(p[i]);   /* 7 in tcache 0, 13 in fastbin 0 */
+	printf("phase=ready holding\n");
+	fflush(stdout);
+	pause();
+	return tcache + (int)main_arena[0] + mp_[0];
+}
+C
+if gcc -g -O0 -o "$TMP/own" "$TMP/own.c" 2>"$TMP/cc.err"; then
+	"$TMP/own" >"$TMP/own.out" 2>&1 &
+	OWN=$!
+	_pids+=("$OWN")
+	for i in $(seq 1 50); do grep -q holding "$TMP/own.out" && break; sleep 0.1; done
+	GS=$(cd "$(dirname "$0")/../.." && pwd)/gdb-scripts
+	"$MS" arenas "$OWN" --json --bins >"$TMP/own.json"
+	gdb -batch -nx -p "$OWN" -x "$GS/arenas.gdb" >"$TMP/own-arenas" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/bins.gdb" >"$TMP/own-bins" 2>&1
+	gdb -batch -nx -p "$OWN" -x "$GS/mp.gdb" >"$TMP/own-mp" 2>&1
+	check_eq "gdb-scripts/arenas.gdb with a program's own main_arena: glibc's arena = memsleuth" \
+		"$(sed -n 's/^arena \(0x[0-9a-f]*\) main 1 system_mem \([0-9]*\) .* top_size \([0-9]*\)/\1 \2 \3/p' "$TMP/own-arenas")" \
+		"$(jq -r '.arenas[0] | "\(.address) \(.system_mem) \(.top_bytes)"' "$TMP/own.json")"
+	check_eq "gdb-scripts/bins.gdb with a program's own tcache: fastbin 0 and tcache 0 = memsleuth" \
+		"$(grep -E '^(arena .* fast 0|tcache .* bin 0) ' "$TMP/own-bins" | awk '{print $NF}' | tr '\n' ' ')" \
+		"$(jq -r '[.arenas[0].bins[] | select(.index==0 and (.kind=="fast" or .kind=="tcache")) | .count] | reverse | map(tostring) | join(" ")' "$TMP/own.json") "
+	check_eq "gdb-scripts/mp.gdb with a program's own mp_: glibc's mp_ and sbrk_base = memsleuth" \
+		"$(sed -n 's/^mp_ //p; s/^sbrk_base //p' "$TMP/own-mp" | tr '\n' ' ')" \
+		"$(jq -r '"\(.mp.address) \(.mp.sbrk_base) "' "$TMP/own.json")"
+	check_eq "own symbols: the program's tcache/main_arena/mp_ are not glibc's (gdb)" \
+		"$(g "$OWN" 'tcache' "'malloc.c'::tcache->counts[0]" | tr '\n' ' ')" "5 7 "
+	stop_example "$OWN"
+else
+	skip "gdb scripts on own symbols: cannot compile: $(head -c 200 "$TMP/cc.err")"
+fi

@@ -56,14 +56,21 @@ kernel_dump() {
 	wait "$1" 2>/dev/null
 }
 
+# live_and_gcore PID NAME: with the target stopped, the live reading
+# ($TMP/live.json) and a gcore ($TMP/NAME.PID), then resumed; the core's
+# reading in $TMP/core.json; returns arenas --core's exit status
+live_and_gcore() {
+	kill -STOP "$1"
+	"$MS" arenas --json --bins "$1" > "$TMP/live.json"
+	gcore -o "$TMP/$2" "$1" >/dev/null 2>&1
+	kill -CONT "$1"
+	"$MS" arenas --core "$TMP/$2.$1" --json --bins > "$TMP/core.json"
+}
+
 # --- 1. pin, gcore: equal to the live reading ---------------------------
 start_example pin freed --count 20000 || exit 1
 PIN=$EX_PID
-kill -STOP "$PIN"
-"$MS" arenas --json --bins "$PIN" > "$TMP/live.json"
-gcore -o "$TMP/pin" "$PIN" >/dev/null 2>&1
-kill -CONT "$PIN"
-"$MS" arenas --core "$TMP/pin.$PIN" --json --bins > "$TMP/core.json"
+live_and_gcore "$PIN" pin
 check_eq "pin gcore: exit status" $? 0
 check_eq "pin gcore: arenas, in-use bytes and chunks, free bytes per kind, bins, tcaches = live" \
 	"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
@@ -96,6 +103,8 @@ if [ "$kernel_cores" = 1 ]; then
 			"$(same "$TMP/core.json")" "$(same "$TMP/live.json")"
 		check_eq "pin kernel core: residency from the core's holes" "$(A .residency)" core_holes
 		check_match "pin kernel core: the verdicts say so" "$(A '.verdicts[].text')" "Read from a core: resident bytes from the core's holes"
+		check_match "pin kernel core: the process is gone, so the next step reruns its command (NT_PRPSINFO)" \
+			"$(A '[.verdicts[].next] | join(" ")')" "memsleuth guide -- .*pin --count 20000"
 		check_within "pin kernel core: trim prediction = live (pagemap)" "$(A .trim_prediction_bytes)" \
 			"$(jq .trim_prediction_bytes "$TMP/live.json")" 1
 		check_within "pin kernel core: resident bytes in free chunks = live" "$(A .totals.free_resident_bytes)" \
@@ -138,11 +147,7 @@ rm -f "$TMP/pin.$PIN"
 # --- 5. threads: every arena and every thread's tcache ----------------
 start_example arena_explosion spread --threads 3 || exit 1
 AE=$EX_PID
-kill -STOP "$AE"
-"$MS" arenas --json --bins "$AE" > "$TMP/live.json"
-gcore -o "$TMP/ae" "$AE" >/dev/null 2>&1
-kill -CONT "$AE"
-"$MS" arenas --core "$TMP/ae.$AE" --json --bins > "$TMP/core.json"
+live_and_gcore "$AE" ae
 check_eq "arena_explosion gcore: exit status" $? 0
 check_eq "arena_explosion gcore: 4 arenas, 4 tcaches (main + 3 threads)" \
 	"$(A '[(.arenas|length), .tcaches_found] | map(tostring) | join(" ")')" "4 4"

@@ -49,8 +49,14 @@ check_eq "DOM: the RSS-by-class bar chart" "$(grep -c 'class="chart chart-bar"' 
 	"$(grep -c 'class="chart chart-bar"' "$html")"
 check_cmp "DOM: at least one bar chart" "$(grep -c 'class="chart chart-bar"' "$TMP/dom.html")" -ge 1
 classes=$(jq '[.steps[1].findings.classes[] | select(.rss_bytes > 0)] | length' "$TMP/r.json")
-bars=$(awk '/chart-bar/ { on = 1 } on && /<rect class="bar"/ { n++ } on && /<\/svg>/ { print n; exit }' "$TMP/dom.html")
+bars=$(awk '/RSS by memory class/ { on = 1 } on && /<rect class="bar"/ { n++ } on && /<\/svg>/ { print n; exit }' "$TMP/dom.html")
 check_eq "DOM: one bar per memory class with RSS" "$bars" "$classes"
+# the causes come first, their bytes on one chart: one bar per cause
+causes=$(jq '.causes | length' "$TMP/r.json")
+bars=$(awk '/Resident bytes by cause/ { on = 1 } on && /<rect class="bar"/ { n++ } on && /<\/svg>/ { print n + 0; exit }' "$TMP/dom.html")
+check_eq "DOM: one bar per cause on the causes chart" "${bars:-0}" "$causes"
+first=$(grep -o 'Resident bytes by cause\|RSS by memory class' "$TMP/dom.html" | head -1)
+check_eq "DOM: the causes chart comes first" "$first" "Resident bytes by cause"
 main_rss=$(jq '.steps[1].findings.classes[] | select(.class == "arena_heap") | .rss_bytes' "$TMP/r.json")
 check_match "DOM: the arena_heap bar carries the JSON's bytes" "$dom" "arena_heap: $main_rss bytes"
 check_cmp "DOM: the RSS timeline is drawn" "$(grep -c 'class="chart chart-line"' "$TMP/dom.html")" -ge 1

@@ -186,7 +186,10 @@ else
 	skip "jvm: no JDK (javac, java)"
 fi
 
-# --- bash completion: the step and its options ---
-got=$(bash -c 'source "$1/completion/memsleuth"; COMP_WORDS=("$2" wat); COMP_CWORD=1; _memsleuth; echo "${COMPREPLY[*]}";
-	COMP_WORDS=("$2" watch --prom); COMP_CWORD=2; _memsleuth; echo "${COMPREPLY[*]}"' _ "$(dirname "$0")/../.." "$MS")
-check_eq "completion: watch and --prometheus" "$(echo $got)" "watch --prometheus"
+# --- bash completion: the step, its options, *.prom files ---
+mkdir "$TMP/comp"; : > "$TMP/comp/a.prom"; : > "$TMP/comp/b.txt"
+comp() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _memsleuth; echo "${COMPREPLY[*]}"' _ \
+	"$(dirname "$0")/../../scripts/memsleuth.bash-completion" "$@"; }
+check_eq "completion: watch" "$(comp "$MS" wat)" watch
+check_eq "completion: --prometheus" "$(comp "$MS" watch --prom)" --prometheus
+check_eq "completion: --prometheus FILE.prom" "$(comp "$MS" watch --prometheus "$TMP/comp/")" "$TMP/comp/a.prom"

@@ -19,105 +19,8 @@
 #include "probe/resmap.h"
 #include "records/maps.h"
 
-#define LIBC   0x7f0000000000ull     /* libc's first mapping (r--p) */
-#define DATA   0x7f0000200000ull     /* its rw-p data */
-#define DATA_LEN 0x4000u
-#define ARENA  (DATA + 0x1000)       /* main_arena */
-#define MP     (DATA + 0x3000)       /* mp_ */
-#define HEAP   0x555555559000ull     /* [heap], sbrk_base */
-#define HEAP_LEN 0x21000u
-
-static unsigned char data[DATA_LEN], heap[HEAP_LEN];
-static struct ms_glibc_layout L;
-
-static void put(uint64_t addr, uint64_t v)
-{
-	unsigned char *p = addr >= DATA ? data + (addr - DATA) : heap + (addr - HEAP);
-	memcpy(p, &v, 8);
-}
-
-/* safe-linking (2.32+): the stored next pointer */
-static uint64_t protect(uint64_t field, uint64_t next)
-{
-	return (field >> 12) ^ next;
-}
-
-/* chunk offsets in the heap */
-enum { TCS = 0x0, A = 0x290, T = 0x2c0, F = 0x2f0, U = 0x310, B = 0x410, TOP = 0x450 };
-
-static void lay_out(void)
-{
-	memset(data, 0, sizeof data);
-	memset(heap, 0, sizeof heap);
-	assert_int_equal(ms_glibc_layout_for("2.36", &L, NULL), 0);
-	/* heap chunks: size | PREV_INUSE */
-	put(HEAP + TCS + 8, 0x291);
-	put(HEAP + A + 8, 0x31);
-	put(HEAP + T + 8, 0x31);
-	put(HEAP + F + 8, 0x21);
-	put(HEAP + U + 8, 0x101);
-	put(HEAP + B, 0x100);                 /* prev_size of a free predecessor */
-	put(HEAP + B + 8, 0x40);              /* PREV_INUSE clear: U is free */
-	put(HEAP + TOP + 8, (HEAP_LEN - TOP) | 1);
-	/* tcache_perthread_struct: counts[64] (uint16), entries[64] */
-	uint64_t ts = HEAP + TCS + 16;
-	uint16_t one = 1;
-	memcpy(heap + (ts - HEAP) + 2 * 1, &one, 2);   /* bin 1: 0x30 */
-	put(ts + 128 + 8 * 1, HEAP + T + 16);
-	put(HEAP + T + 16, protect(HEAP + T + 16, 0));
-	/* the fastbin chunk's fd: end of list */
-	put(HEAP + F + 16, protect(HEAP + F + 16, 0));
-	/* main_arena */
-	for (int i = 1; i < 127; i++) {
-		uint64_t bin = ARENA + ms_bin_at(&L, i);
-		put(ARENA + L.ms_bins + (uint64_t)(i - 1) * 16, bin);
-		put(ARENA + L.ms_bins + (uint64_t)(i - 1) * 16 + 8, bin);
-	}
-	uint64_t unsorted = ARENA + ms_bin_at(&L, 1);
-	put(ARENA + L.ms_bins, HEAP + U);
-	put(ARENA + L.ms_bins + 8, HEAP + U);
-	put(HEAP + U + 16, unsorted);
-	put(HEAP + U + 24, unsorted);
-	put(ARENA + L.ms_fastbins, HEAP + F);
-	put(ARENA + L.ms_top, HEAP + TOP);
-	put(ARENA + L.ms_next, ARENA);
-	put(ARENA + L.ms_attached_threads, 1);
-	put(ARENA + L.ms_system_mem, HEAP_LEN);
-	put(ARENA + L.ms_max_system_mem, HEAP_LEN);
-	/* mp_ with glibc's defaults */
-	put(MP + L.mp_trim_threshold, 128 << 10);
-	put(MP + L.mp_mmap_threshold, 128 << 10);
-	put(MP + L.mp_arena_test, 8);
-	int32_t nmax = 65536;
-	memcpy(data + (MP - DATA) + L.mp_n_mmaps_max, &nmax, 4);
-	put(MP + L.mp_sbrk_base, HEAP);
-	put(MP + L.mp_tcache_bins, 64);
-	put(MP + L.mp_tcache_max_bytes, 1032);
-	put(MP + L.mp_tcache_count, 7);
-}
-
-static char libc_path[] = "/usr/lib/x86_64-linux-gnu/libc.so.6";
-
-static void open_image(struct ms_remote *r, struct ms_libc *lc)
-{
-	struct ms_mapping mv[] = {
-		{ .start = HEAP, .end = HEAP + HEAP_LEN, .perms = "rw-p", .path = "[heap]" },
-		{ .start = LIBC, .end = LIBC + 0x1000, .perms = "r--p", .inode = 7, .path = libc_path },
-		{ .start = DATA, .end = DATA + DATA_LEN, .perms = "rw-p", .inode = 7, .offset = 0x1000,
-		  .path = libc_path },
-	};
-	struct ms_maps maps = { .v = mv, .n = 3, .cap = 3 };
-	struct ms_remote_region reg[] = { { DATA, data, sizeof data }, { HEAP, heap, sizeof heap } };
-	assert_int_equal(ms_remote_open_buf(r, reg, 2, &maps, NULL), 0);
-	memset(lc, 0, sizeof *lc);
-	lc->allocator = MS_ALLOC_GLIBC;
-	lc->libc_found = 1;
-	strcpy(lc->libc_path, libc_path);
-	lc->libc_base = LIBC;
-	lc->libc_end = DATA + DATA_LEN;
-	lc->elf.elf_class = 64;
-	strcpy(lc->elf.glibc_version, "2.36");
-}
+#define HEAP_IMAGE_REQUIRE(cond) assert_true(cond)
+#include "heap_image.h"
 
 static void small_heap(void **state)
 {
@@ -174,6 +77,99 @@ static void broken_header(void **state)
 	free(lc);
 }
 
+/* Collect the laid-out heap (after the caller's damage) in a. */
+static void collect(struct ms_arenas *a, struct ms_remote *r, struct ms_libc **lc)
+{
+	*lc = malloc(sizeof **lc);
+	open_image(r, *lc);
+	struct ms_err e = { 0 };
+	struct ms_arenas_opts o = { .no_debuginfo = 1 };
+	assert_int_equal(ms_arenas_collect_image(r, *lc, &o, a, &e), 0);
+}
+
+static void release(struct ms_arenas *a, struct ms_remote *r, struct ms_libc *lc)
+{
+	ms_arenas_free(a);
+	ms_remote_close(r);
+	free(lc);
+}
+
+static const struct ms_list *only_corrupt(const struct ms_arenas *a)
+{
+	const struct ms_list *l = NULL;
+	assert_int_equal(a->corrupt_lists, 1);
+	for (size_t k = 0; k < a->nlists; k++)
+		if (a->lists[k].corrupt)
+			l = &a->lists[k];
+	assert_non_null(l);
+	return l;
+}
+
+/* A poisoned tcache head flags that list only; the rest is counted. */
+static void poisoned_tcache(void **state)
+{
+	(void)state;
+	lay_out();
+	put(HEAP + TCS + 16 + 128 + 8 * 1, 0x10000);   /* tcache 1's head: outside the heaps */
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_TCACHE);
+	assert_int_equal(l->index, 1);
+	assert_int_equal(l->bad_address, 0x10000);
+	assert_false(a.snapshot_consistent);
+	assert_int_equal(a.damage, MS_DAMAGE_CORRUPTED);
+	assert_int_equal(a.tcaches, 1);                 /* the struct is kept */
+	assert_int_equal(a.total.fast[0].count, 1);     /* the other lists counted */
+	assert_int_equal(a.total.bins[1].count, 1);
+	assert_int_equal(a.total.in_use_chunks, 4);     /* T stays in use: no list holds it */
+	release(&a, &r, lc);
+}
+
+/* A tcache entry inside the free unsorted chunk (a double free
+ * overlapping it): flagged as an overlap, its bytes counted once. */
+static void overlap(void **state)
+{
+	(void)state;
+	lay_out();
+	uint64_t in = HEAP + U + 0x40;   /* inside U (0x100 B) */
+	put(in + 8, 0x31);
+	put(in + 16, protect(in + 16, 0));
+	put(HEAP + TCS + 16 + 128 + 8 * 1, in + 16);
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_TCACHE);
+	assert_int_equal(l->bad_address, in);
+	assert_non_null(strstr(l->reason, "inside the free chunk"));
+	assert_int_equal(a.total.kind_chunks[MS_CK_TCACHE], 0);
+	assert_int_equal(a.total.free_bytes, 0x20 + 0x100);   /* U once, fast */
+	release(&a, &r, lc);
+}
+
+/* A broken bk in the unsorted bin, and a top whose size would wrap. */
+static void broken_bk_and_top(void **state)
+{
+	(void)state;
+	lay_out();
+	put(HEAP + U + 24, 0xdead0);
+	put(HEAP + TOP + 8, 0xfffffffffffffff1ull);
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_UNSORTED);
+	assert_non_null(strstr(l->reason, "bk of"));
+	assert_int_equal(a.total.top_bytes, 0);          /* no 16384 PiB top */
+	assert_int_equal(a.total.fast[0].count, 1);
+	release(&a, &r, lc);
+}
+
 /* Reads across touching regions, short at a gap; residency by region. */
 static void buffer_reads(void **state)
 {
@@ -208,6 +204,9 @@ int main(void)
 		cmocka_unit_test(small_heap),
 		cmocka_unit_test(broken_header),
 		cmocka_unit_test(buffer_reads),
+		cmocka_unit_test(poisoned_tcache),
+		cmocka_unit_test(overlap),
+		cmocka_unit_test(broken_bk_and_top),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,7 @@ static void severity_thresholds(void **state)
 	assert_int_equal(ms_cause_severity(5 * MIB, 100 * MIB), MS_NOTICE);        /* 5% */
 	assert_int_equal(ms_cause_severity(4 * MIB, 100 * MIB), MS_INFO);
 	assert_int_equal(ms_cause_severity(900 * 1024, 2 * MIB), MS_INFO);          /* under the floor */
+	assert_int_equal(ms_cause_severity(3 * MIB, 4 * MIB), MS_INFO);
 }
 
 /* The pin: 496 MiB freed below a live block in the main heap. */

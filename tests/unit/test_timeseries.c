@@ -14,6 +14,7 @@
 
 #include "findings/timeseries.h"
 #include "findings/tsample.h"
+#include "records/nmt.h"
 #include "report/prom.h"
 
 #define MiB (1024.0 * 1024.0)
@@ -145,11 +146,25 @@ static void nmt_summary(void **state)
 		"                            (malloc=123KB #456)\n"
 		"-                    Thread (reserved=20000KB, committed=1000KB)\n"
 		"                            (malloc=10KB #20)\n";
-	uint64_t heap = 0, mal = 0;
-	assert_int_equal(ms_nmt_parse(text, &heap, &mal), 0);
-	assert_int_equal(heap, 16384ull * 1024);
-	assert_int_equal(mal, 133ull * 1024);
-	assert_int_equal(ms_nmt_parse("Native memory tracking is not enabled", &heap, &mal), -1);
+	struct ms_nmt n;
+	assert_int_equal(ms_nmt_parse(text, &n), 0);
+	assert_int_equal(n.java_heap_committed, 16384ull * 1024);
+	assert_int_equal(n.committed, 313410ull * 1024);
+	assert_int_equal(n.malloc, 133ull * 1024);      /* no Total malloc line: the categories summed */
+	assert_int_equal(ms_nmt_parse("Native memory tracking is not enabled", &n), -1);
+	/* JDK 17's Total malloc line wins over the categories */
+	assert_int_equal(ms_nmt_parse("Total: reserved=1711276KB, committed=334620KB\n       malloc: 8916KB #6584\n"
+				      "       mmap:   reserved=1702360KB, committed=325704KB\n\n"
+				      "-                 Java Heap (reserved=262144KB, committed=262144KB)\n"
+				      "                            (malloc=91KB #914)\n", &n), 0);
+	assert_int_equal(n.malloc, 8916ull * 1024);
+	assert_int_equal(n.java_heap_committed, 262144ull * 1024);
+	uint64_t lo, hi;
+	assert_int_equal(ms_heap_range_parse("1:\n garbage-first heap   total 262144K, used 2464K [0x00000000f0000000, "
+					     "0x0000000100000000)\n", &lo, &hi), 0);
+	assert_int_equal(lo, 0xf0000000ull);
+	assert_int_equal(hi, 0x100000000ull);
+	assert_int_equal(ms_heap_range_parse("no heap here", &lo, &hi), -1);
 }
 
 static void prom_labels(void **state)

@@ -195,7 +195,8 @@ static size_t list_new(struct ms_coll *c, uint64_t owner, int kind, int index, u
 		c->caplists = cap;
 	}
 	o->lists[o->nlists] = (struct ms_list){ .owner = owner, .kind = (uint32_t)kind,
-						.index = (uint32_t)index, .expected = expected };
+						.index = (uint32_t)index, .expected = expected,
+						.entry0 = c->ncache };
 	return o->nlists++;
 }
 
@@ -255,7 +256,7 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 				list_bad(c, li, p, "node %#llx outside the arena's heaps", (unsigned long long)p);
 				break;
 			}
-			if (ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || ms_rcache_u64(&c->rc, p + 16, &fd) < 0) {
+			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
@@ -294,7 +295,7 @@ static void nextsize_ring(struct ms_coll *c, size_t li, uint64_t first, uint64_t
 	uint64_t p = first, prev = 0;
 	for (uint64_t n = 0; n <= count; n++) {
 		uint64_t fdn, bkn;
-		if (ms_rcache_u64(&c->rc, p + 32, &fdn) < 0 || ms_rcache_u64(&c->rc, p + 40, &bkn) < 0) {
+		if (ms_coll_u64(c, p + 32, &fdn) < 0 || ms_coll_u64(c, p + 40, &bkn) < 0) {
 			list_bad(c, li, p, "nextsize links of %#llx unreadable", (unsigned long long)p);
 			return;
 		}
@@ -312,7 +313,7 @@ static void nextsize_ring(struct ms_coll *c, size_t li, uint64_t first, uint64_t
 		p = fdn;
 		if (p == first) {
 			uint64_t bk0;
-			if (ms_rcache_u64(&c->rc, first + 40, &bk0) == 0 && bk0 != prev)
+			if (ms_coll_u64(c, first + 40, &bk0) == 0 && bk0 != prev)
 				list_bad(c, li, first, "bk_nextsize of %#llx is %#llx, not %#llx",
 					 (unsigned long long)first, (unsigned long long)bk0, (unsigned long long)prev);
 			return;
@@ -351,8 +352,8 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 					 (unsigned long long)prev, (unsigned long long)p);
 				break;
 			}
-			if (ms_rcache_u64(&c->rc, p + 8, &sz) < 0 || ms_rcache_u64(&c->rc, p + 16, &fd) < 0 ||
-			    ms_rcache_u64(&c->rc, p + 24, &bk) < 0) {
+			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0 ||
+			    ms_coll_u64(c, p + 24, &bk) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
@@ -414,7 +415,7 @@ void ms_walk_tcaches(struct ms_coll *c)
 						 (unsigned long long)e);
 					break;
 				}
-				if (ms_rcache_u64(&c->rc, e - 8, &sz) < 0 || ms_rcache_u64(&c->rc, e, &next) < 0) {
+				if (ms_coll_u64(c, e - 8, &sz) < 0 || ms_coll_u64(c, e, &next) < 0) {
 					list_bad(c, li, e, "entry %#llx unreadable", (unsigned long long)e);
 					break;
 				}
@@ -462,7 +463,7 @@ void ms_check_lists(struct ms_coll *c)
 			int used = 0;
 			ms_range_is_start(rg, in, &used);
 			if (in)
-				ms_rcache_u64(&c->rc, in + 8, &hdr);
+				ms_coll_u64(c, in + 8, &hdr);
 			list_bad(c, e->list, e->addr,
 				 "entry %#llx lies inside the %s chunk at %#llx (%llu B): overlapping chunks",
 				 (unsigned long long)e->addr, state_name(used), (unsigned long long)in,
@@ -491,6 +492,21 @@ void ms_check_lists(struct ms_coll *c)
 		ms_hist_add(&o->hist, 1, e->size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 	}
+}
+
+/* Each list's entries in list order: a list's entries were added to the
+ * cache one after the other, before the next list began. */
+void ms_keep_entries(struct ms_coll *c)
+{
+	struct ms_arenas *o = c->out;
+	free(o->entries);
+	o->entries = malloc((c->ncache ? c->ncache : 1) * sizeof *o->entries);
+	for (size_t k = 0; k < o->nlists; k++) {
+		size_t end = k + 1 < o->nlists ? o->lists[k + 1].entry0 : c->ncache;
+		o->lists[k].nentries = o->entries && end >= o->lists[k].entry0 ? end - o->lists[k].entry0 : 0;
+	}
+	for (size_t k = 0; o->entries && k < c->ncache; k++)
+		o->entries[k] = c->cache[k].addr;
 }
 
 void ms_bin_add(struct ms_bin_stat *b, uint64_t size)

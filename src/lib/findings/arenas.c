@@ -26,6 +26,15 @@ const char *ms_chunk_kind_name(enum ms_chunk_kind k)
 	return k < MS_CK__N ? n[k] : "?";
 }
 
+const char *ms_chunk_flags_str(unsigned flags, char buf[48])
+{
+	snprintf(buf, 48, "%s%s%s%s", flags & 1 ? "PREV_INUSE" : "", (flags & 1) && (flags & 6) ? "|" : "",
+		 flags & 2 ? ((flags & 4) ? "IS_MMAPPED|" : "IS_MMAPPED") : "", flags & 4 ? "NON_MAIN_ARENA" : "");
+	if (!buf[0])
+		snprintf(buf, 48, "-");
+	return buf;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -420,15 +429,22 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 			goto out;
 		}
 	ms_resmap_sort(&c->res);
+	/* arena by arena: its free lists (which the walk needs to tell
+	 * fastbin and unsorted chunks), then its heaps, from one read */
 	for (size_t i = 0; i < o->n; i++) {
+		struct ms_arena_buf ab;
+		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
+		for (size_t k = 0; k < c->nrng; k++)
+			if (c->rng[k].arena == i)
+				ms_walk_range(c, &c->rng[k]);
+		ms_arena_unbuffer(c, &ab);
 	}
-	for (size_t k = 0; k < c->nrng; k++)
-		ms_walk_range(c, &c->rng[k]);
 	ms_walk_tcaches(c);
 	ms_check_lists(c);
 	crosscheck_lists(c);
+	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
 	rc = 0;
 out:
@@ -590,6 +606,8 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
+	if (o->list_entries)
+		ms_keep_entries(c);
 	if (o->on_chunk)
 		emit_chunks(c);
 	rc = 0;
@@ -668,8 +686,10 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 	struct ms_arenas_opts one = *o;
 	one.stop = 0;   /* nothing to freeze */
 	const struct ms_core_info *ci = ms_core_info(r);
-	if (ci)
+	if (ci) {
 		ms_core_missing_text(ci, out->missing, sizeof out->missing);
+		snprintf(out->command, sizeof out->command, "%s", ci->psargs);
+	}
 	if (collect(r, libc, &one, out, e) < 0) {
 		if (!out->missing[0])
 			return -1;
@@ -692,7 +712,11 @@ void ms_arenas_free(struct ms_arenas *a)
 	a->tcache_tid = NULL;
 	free(a->v);
 	free(a->lists);
+	free(a->mmapped);
+	free(a->entries);
+	a->entries = NULL;
 	a->v = NULL;
 	a->lists = NULL;
-	a->n = a->nlists = 0;
+	a->mmapped = NULL;
+	a->n = a->nlists = a->nmmapped = 0;
 }

@@ -1,10 +1,13 @@
-/* glibc ptmalloc2 read from outside a live process: every arena, every
- * heap's chunks classified, residency from pagemap, and what
- * malloc_trim(0) would return -- without debug info (symbols are used and
- * cross-checked when the target's libc debug file is present).
+/* glibc ptmalloc2 read from outside a live process (or from any memory
+ * image: a core file, a buffer; probe/remote.h): every arena, every
+ * heap's chunks classified, residency from the image (pagemap, a core's
+ * holes), and what malloc_trim(0) would return -- without debug info
+ * (symbols are used and cross-checked when the target's libc debug file is
+ * present).
  *
- * One entry point, ms_arenas_collect, for the `arenas` step, the heapwalk
- * helper and any step that needs the trim prediction in-process.
+ * Entry points: ms_arenas_collect (a PID) for the `arenas` step, the
+ * heapwalk helper and any step that needs the trim prediction in-process;
+ * ms_arenas_collect_image for a memory image (findings/postmortem.h).
  * The walk streams: memory is O(arenas + bins + histogram buckets + chunks
  * cached in fastbins/tcache), never O(chunks). */
 #ifndef MS_ARENAS_H
@@ -20,6 +23,8 @@ enum ms_chunk_kind {
 	MS_CK_LARGE, MS_CK_TOP, MS_CK__N
 };
 const char *ms_chunk_kind_name(enum ms_chunk_kind k);
+/* "PREV_INUSE|NON_MAIN_ARENA" (or "-") for a size field's flag bits, into buf. */
+const char *ms_chunk_flags_str(unsigned flags, char buf[48]);
 
 #define MS_HIST_BUCKETS 24   /* chunk sizes by power of two: <=32 B .. >=128 MiB */
 
@@ -79,6 +84,8 @@ struct ms_list {
 	uint32_t index;              /* tcache or fastbin index, or bin index (1..126) */
 	uint64_t expected;           /* tcache: the count glibc keeps; else 0 */
 	uint64_t count, bytes;       /* entries accepted */
+	size_t   entry0, nentries;   /* with opts.list_entries: its entries (chunk
+				      * addresses, list order) in out->entries */
 	int      corrupt;
 	uint64_t bad_address;        /* the node at fault (when corrupt) */
 	char     reason[160];
@@ -104,9 +111,16 @@ struct ms_hist {
 	uint64_t free_chunks[MS_HIST_BUCKETS], free_bytes[MS_HIST_BUCKETS];
 };
 
-/* Called for every chunk in address order when set (--chunks).  Return
- * non-zero to stop listing (the statistics are complete regardless). */
-typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size,
+/* The flag bits of a chunk's size field (malloc.c). */
+#define MS_PREV_INUSE      1u
+#define MS_IS_MMAPPED      2u
+#define MS_NON_MAIN_ARENA  4u
+
+/* Called for every chunk in address order when set (--chunks, --address):
+ * arena index, chunk address, size, the size field's flag bits (MS_PREV_INUSE
+ * ...) and the kind.  Return non-zero to stop listing (the statistics are
+ * complete regardless). */
+typedef int (*ms_chunk_fn)(void *arg, size_t arena, uint64_t addr, uint64_t size, unsigned flags,
 			   enum ms_chunk_kind kind);
 
 struct ms_arenas_opts {
@@ -116,6 +130,7 @@ struct ms_arenas_opts {
 	int         retries;         /* snapshot attempts after an inconsistent one; 0: 3 */
 	ms_chunk_fn on_chunk;
 	void       *on_chunk_arg;
+	int         list_entries;    /* keep every list's entries in list order (out->entries) */
 };
 
 struct ms_arenas {
@@ -135,11 +150,15 @@ struct ms_arenas {
 	struct ms_hist hist;
 	size_t   tcaches;            /* tcache_perthread_structs found */
 	uint64_t mmapped_chunks, mmapped_bytes; /* from mp_ */
+	struct ms_mmapped { uint64_t address, size; } *mmapped; /* the mmapped chunks found mapped */
+	size_t   nmmapped;
+	uint64_t mmapped_found_bytes;
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
+	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
 	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
 	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
 	char     tcache_attribution[200]; /* how they were attributed, or why not */
@@ -149,6 +168,7 @@ struct ms_arenas {
 	enum ms_damage damage;       /* when not consistent: corrupted or changing */
 	struct ms_list *lists;       /* every non-empty or corrupt free list */
 	size_t   nlists, corrupt_lists;
+	uint64_t *entries;           /* opts.list_entries: chunk addresses, by list */
 	int      noncontiguous;      /* main heap in more than one segment */
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */

@@ -66,7 +66,11 @@ struct ms_coll {
 	size_t   ntc, captc;
 	size_t   caplists;            /* of out->lists */
 	unsigned char *win;
+	const unsigned char *winp;    /* the window's bytes: win, or the arena buffer */
 	uint64_t win_start, win_len;
+	/* the arena read into memory (ms_arena_buffer), else nbuf 0 */
+	struct ms_remote_region buf[8];
+	size_t   nbuf;
 	uint64_t main_brk_end;        /* end of the [heap] mapping holding the main top, 0 if none */
 	int      bad;                 /* inconsistent snapshot seen */
 	int      emit_only;           /* second pass: list chunks, no statistics */
@@ -77,6 +81,29 @@ static inline uint64_t ms_st_u64(const unsigned char *s, size_t off)
 	uint64_t v;
 	__builtin_memcpy(&v, s + off, 8);
 	return v;
+}
+
+/* [addr, addr+len) inside the arena buffer: a pointer to its bytes, or NULL. */
+static inline const unsigned char *ms_coll_direct(const struct ms_coll *c, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < c->nbuf; i++) {
+		const struct ms_remote_region *g = &c->buf[i];
+		if (addr >= g->addr && addr - g->addr <= g->len && len <= g->len - (addr - g->addr))
+			return (const unsigned char *)g->bytes + (addr - g->addr);
+	}
+	return NULL;
+}
+
+/* One 64-bit word of the target: from the arena buffer when it holds it,
+ * else through the read cache.  0, or -1 when unreadable. */
+static inline int ms_coll_u64(struct ms_coll *c, uint64_t addr, uint64_t *v)
+{
+	const unsigned char *d = ms_coll_direct(c, addr, 8);
+	if (d) {
+		__builtin_memcpy(v, d, 8);
+		return 0;
+	}
+	return ms_rcache_u64(&c->rc, addr, v);
 }
 
 void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,6 +136,21 @@ void ms_walk_fastbins(struct ms_coll *c, size_t i);
 void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
 void ms_check_lists(struct ms_coll *c);
+/* out->entries and each list's entry0/nentries from the cache. */
+void ms_keep_entries(struct ms_coll *c);
+
+/* arenabuf.c: arena ai's heaps read once into memory, the walks then
+ * read that buffer image (c->r swapped, the live image kept in ab) --
+ * when they are small enough; returns 1 when buffered, 0 to stream. */
+struct ms_arena_buf {
+	struct ms_remote live;
+	unsigned char *mem;
+};
+int  ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab);
+void ms_arena_unbuffer(struct ms_coll *c, struct ms_arena_buf *ab);
+
+/* arenammap.c: the mmapped chunks in the mappings (out->mmapped). */
+void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps);
 
 /* arenawalk.c: every chunk of one range. */
 void ms_walk_range(struct ms_coll *c, struct ms_range *rg);

@@ -36,6 +36,11 @@ void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 	struct ms_cause_facts f;
 	ms_cause_facts_init(&f, a->pid);
 	ms_cause_facts_from_arenas(&f, a);
+	if (!strcmp(a->source, "core")) {
+		/* the process of a core is gone: remedies rerun its command */
+		f.alive = 0;
+		snprintf(f.command, sizeof f.command, "%s", a->command);
+	}
 	ms_causes_build(&f, c);
 }
 

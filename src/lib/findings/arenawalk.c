@@ -39,7 +39,16 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 	if (!ms_resmap_extent(&c->res, addr, addr, addr + len, &a, &b))
 		return -1;   /* an untouched page cannot hold a chunk header */
 	len = b - addr;
+	/* an arena read into memory: point into it, copy nothing */
+	const unsigned char *direct = ms_coll_direct(c, addr, len);
+	if (direct) {
+		c->winp = direct;
+		c->win_start = addr;
+		c->win_len = len;
+		return c->win_len >= need ? 0 : -1;
+	}
 	ssize_t n = ms_remote_read(&c->r, addr, c->win, len);
+	c->winp = c->win;
 	c->win_start = addr;
 	c->win_len = n > 0 ? (uint64_t)n : 0;
 	return c->win_len >= need ? 0 : -1;
@@ -47,7 +56,7 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 
 static uint64_t win_u64(const struct ms_coll *c, uint64_t addr)
 {
-	return ms_st_u64(c->win, addr - c->win_start);
+	return ms_st_u64(c->winp, addr - c->win_start);
 }
 
 /* The run [run_start, run_end) of free chunks ends at an in-use chunk:
@@ -94,7 +103,7 @@ static void pin_add(struct walk *w, uint64_t p, uint64_t size)
 }
 
 /* p is known now: free (from the next chunk's PREV_INUSE) or not. */
-static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
+static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_free)
 {
 	struct ms_coll *c = w->c;
 	int kind = MS_CK_INUSE;
@@ -110,7 +119,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, int is_free)
 	}
 	if (c->emit_only) {
 		if (c->o->on_chunk && !w->stop_emit)
-			w->stop_emit = c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, kind);
+			w->stop_emit = c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, flags, kind);
 		return;
 	}
 	struct ms_arena_stat *a = w->a;
@@ -160,7 +169,7 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p, int first)
 	unsigned char buf[MS_TCACHE_BINS * 10];
 	uint64_t a, b;
 	if (p + 16 + ts <= c->win_start + c->win_len && p + 16 >= c->win_start)
-		memcpy(buf, c->win + (p + 16 - c->win_start), ts);
+		memcpy(buf, c->winp + (p + 16 - c->win_start), ts);
 	else if (!ms_resmap_extent(&c->res, p + 16, p + 16, p + 16 + ts, &a, &b) || b < p + 16 + ts ||
 		 ms_remote_read_exact(&c->r, p + 16, buf, ts) < 0)
 		return;   /* glibc zeroes a tcache: all its pages hold data */
@@ -248,6 +257,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 	struct ms_arena_stat *a = w.a;
 	uint64_t top = a->top_address;
 	uint64_t p = rg->start, pend = 0, pend_size = 0;
+	unsigned pend_flags = 0;
 	c->win_start = c->win_len = 0;
 	w.pin_min = c->out->mp.trim_threshold ? c->out->mp.trim_threshold : 128u << 10;
 	int top_here = top >= rg->start && top < rg->end;
@@ -270,7 +280,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		rg->walked_to = p;
 		if (p + 16 > rg->end) {
 			if (pend)
-				finish(&w, pend, pend_size, 0);
+				finish(&w, pend, pend_size, pend_flags, 0);
 			pend = 0;
 			if (p != rg->end)
 				ms_coll_problem(c, "heap walk at %#llx ran past the heap end %#llx",
@@ -283,7 +293,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		}
 		uint64_t hdr = win_u64(c, p + 8), size = hdr & ~7ull;
 		if (pend) {
-			finish(&w, pend, pend_size, !(hdr & 1));
+			finish(&w, pend, pend_size, pend_flags, !(hdr & 1));
 			if (pend_size == tsz && (hdr & 1) && !c->emit_only)
 				tcache_candidate(c, pend, pend == first);
 			pend = 0;
@@ -294,7 +304,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			rg->walked_to = top + 16;
 			if (c->emit_only) {
 				if (c->o->on_chunk && !w.stop_emit)
-					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, MS_CK_TOP);
+					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, (unsigned)(hdr & 7), MS_CK_TOP);
 				return;
 			}
 			w.run_start = w.run_end = 0;
@@ -376,6 +386,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		}
 		pend = p;
 		pend_size = size;
+		pend_flags = (unsigned)(hdr & 7);
 		p += size;
 	}
 	close_run(&w);

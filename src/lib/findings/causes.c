@@ -183,10 +183,7 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 	char proof[160];
 	snprintf(proof, sizeof proof, "compare %s", config);
 	if (m == 1) {
-		expect(r, saved, proof);
-		size_t l = strlen(r->effect);
-		snprintf(r->effect + l, sizeof r->effect - l, " (measured: final RSS %s lower than glibc's default)",
-			 SZ(saved));
+		expect(r, saved, proof);   /* the measured saving, proven_by names the run */
 	} else if (m == 0) {
 		r->no_change = 1;
 		expect(r, 0, proof);
@@ -225,7 +222,7 @@ static int is_glibc(const struct ms_cause_facts *f)
 static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
 {
 	char cmd[300];
-	if (bytes * 100 < f->rss || bytes < MS_SEV_FLOOR_BYTES)
+	if (bytes * 100 < f->rss || bytes < MS_CAUSE_MIN_BYTES)
 		return;   /* trim under 1% of RSS: not offered */
 	struct ms_cause_remedy *r;
 	if (f->runtime == MS_RT_JVM && f->jdk_trim != 0 && f->alive) {
@@ -250,15 +247,15 @@ static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, 
 static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->main_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	uint64_t top = f->main_trim_top, chunks = b > top ? b - top : 0;
 	struct ms_cause *x;
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps %s of freed memory below live blocks (a heap shrinks only from its top, "
-			"so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
-			SZ(chunks), SZ(b));
+			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
+			"top, so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
+			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
@@ -266,6 +263,8 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	ev(x, "trim_from_chunks_bytes", chunks);
 	ev(x, "trim_from_top_bytes", top);
 	ev(x, "free_resident_bytes", f->main_free_resident);
+	if (f->main_pin_chunks)
+		ev(x, "pin_chunks", f->main_pin_chunks);
 	trim_remedy(x, f, b);
 	jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
 }
@@ -273,7 +272,7 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_top_kept;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
 	char why[240];
@@ -294,9 +293,9 @@ static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
 	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
 	struct ms_cause_remedy *r = remedy(x,
-		"fixed thresholds turn the dynamic adjustment off: blocks of 128 KiB and more are mmapped (unmapped "
-		"at free) and an arena's free top above 128 KiB is returned at free; in code: "
-		"mallopt(M_MMAP_THRESHOLD, 131072) and mallopt(M_TRIM_THRESHOLD, 131072)",
+		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
+		"unmapped at free, an arena's free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
+		"and M_TRIM_THRESHOLD)",
 		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
 	expect(r, b > keep ? b - keep : 0, NULL);
 	judge_measured(x, r, f, "glibc-fixed-thresholds");
@@ -306,7 +305,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 {
 	uint64_t trimmable = f->trim_chunks;
 	uint64_t b = f->free_resident > trimmable ? f->free_resident - trimmable : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FRAGMENTED, b,
 				 "%s of free memory lies in pieces between live blocks, with no whole free page "
@@ -324,7 +323,7 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_trim;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	int spread = f->other_arenas_with_free >= 2 && b >= f->main_trim;
 	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_SPREAD, b,
@@ -350,27 +349,32 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	if (!f->have_arenas)
 		return;
-	uint64_t b = f->in_use, acc = f->have_nmt ? f->nmt_malloc : 0;
+	/* Against NMT's malloc line: glibc's live bytes, mmapped chunks
+	 * included (a JVM's large mallocs are mmapped, and NMT counts them). */
+	uint64_t b = f->in_use + (f->have_nmt ? f->mmapped_bytes : 0), acc = f->have_nmt ? f->nmt_malloc : 0;
+	uint64_t live = b;
 	b = b > acc ? b - acc : 0;
-	if (b < MS_SEV_FLOOR_BYTES)
+	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x;
 	if (f->have_nmt)
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
 			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
-			SZ(f->in_use), SZ(f->nmt_malloc), SZ(b));
+			SZ(live), SZ(f->nmt_malloc), SZ(b));
 	else
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
 			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
 			"release it, no allocator setting does.", SZ(b));
 	ev(x, "in_use_bytes", f->in_use);
-	if (f->have_nmt)
+	if (f->have_nmt) {
+		ev(x, "mmapped_chunk_bytes", f->mmapped_bytes);
 		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
+	}
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
-	if (f->alive && !f->command[0])
+	if (f->alive)
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d", (int)f->pid);
 	else
 		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
@@ -383,7 +387,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->anon_other_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = NULL;
 	char cmd[300];
@@ -443,7 +447,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->mmap_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	/* With NMT, a JVM's mmapped chunks are judged in in_use_unaccounted. */
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES || f->have_nmt)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
 				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
@@ -457,7 +462,7 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->stack_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_THREAD_STACKS, b,
 				 "%" PRIu64 " threads' stacks (glibc's cache of exited threads' stacks included) hold %s "
@@ -472,7 +477,7 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->file_rss;
-	if (!f->have_overview || b < MS_SEV_FLOOR_BYTES)
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FILE_MAPPED, b,
 				 "%s is mapped files and code: clean file pages are shared and the kernel reclaims them "
@@ -527,8 +532,8 @@ static int by_bytes(const void *a, const void *b)
  * the bytes of the cause it acts on.  A measured "no change" addresses none. */
 static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
 {
-	if (r->no_change)
-		return 0;
+	if (r->no_change || r->addresses == MS_CAUSE_ADDRESS_SPACE_ONLY)
+		return 0;    /* address space is not RSS: it ranks after every remedy that returns memory */
 	return r->has_expected ? r->expected_bytes : cause_bytes;
 }
 
@@ -605,8 +610,8 @@ static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 		snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
 			 "growing, not the allocator", d1, d2);
 		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, &f->in_use_trend, text);
-		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d"))
-			remedy(x, "the live bytes by call site: who allocates what is never freed", "%s", cmd);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --duration 30"))
+			remedy(x, "the bytes still live at the end, by call site: who allocates what is never freed", "%s", cmd);
 		explained = 1;
 	}
 	if (f->free_kept_trend.grows && !f->in_use_trend.grows) {

@@ -53,13 +53,15 @@ int ms_cause_kind_from_id(const char *id);
  *   problem (!!) when the cause holds >= 25% of the RSS or >= 256 MiB,
  *   notice  (!)  from 5% of the RSS or 32 MiB,
  *   info         below;
- * a cause under 1 MiB resident is info whatever its share (a small
- * process's noise).  rss 0: judged on the bytes alone. */
+ * a cause under 4 MiB resident is info whatever its share (a small
+ * process's noise).  rss 0: judged on the bytes alone.  A cause is named
+ * at all from MS_CAUSE_MIN_BYTES. */
 #define MS_SEV_PROBLEM_SHARE 0.25
 #define MS_SEV_PROBLEM_BYTES (256ull << 20)
 #define MS_SEV_NOTICE_SHARE  0.05
 #define MS_SEV_NOTICE_BYTES  (32ull << 20)
-#define MS_SEV_FLOOR_BYTES   (1ull << 20)
+#define MS_SEV_FLOOR_BYTES   (4ull << 20)
+#define MS_CAUSE_MIN_BYTES   (1ull << 20)
 enum ms_level ms_cause_severity(uint64_t resident_bytes, uint64_t rss_bytes);
 
 #define MS_CAUSE_MAX_EVIDENCE 8
@@ -127,7 +129,7 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len);
 struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
-	char     command[512];          /* a launched command ("" when attached) */
+	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
 
 	/* overview: RSS and size per class (memclass.h) */
@@ -147,6 +149,8 @@ struct ms_cause_facts {
 	int      have_arenas;
 	uint64_t in_use;                /* all arenas, chunk bytes in use */
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
+	char     main_pin[200];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
+	uint64_t main_pin_chunks;
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
 	uint64_t other_arenas_with_free;/* non-main arenas holding >= 1 MiB free resident */

@@ -1,6 +1,9 @@
 #include "findings/causes_feed.h"
 
+#include "findings/arenaverdict.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MIB (1ull << 20)
@@ -71,6 +74,8 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 			f->main_top_resident = s->top_resident_bytes;
 			f->main_trim = s->trim_bytes;
 			f->main_trim_top = s->trim_top_bytes;
+			ms_arena_pin_text(s, f->main_pin, sizeof f->main_pin);
+			f->main_pin_chunks = s->pin_chunks;
 		} else {
 			f->other_free_resident += s->free_resident_bytes;
 			f->other_top_resident += s->top_resident_bytes;
@@ -145,6 +150,17 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 				f->main_top_resident = ms_ju64(a, "top_resident_bytes", 0);
 				f->main_trim = trim;
 				f->main_trim_top = top;
+				/* The same words as the walk's own (ms_arena_pin_text). */
+				const struct ms_jval *p = ms_jat(ms_jget(a, "pins"), 0);
+				struct ms_arena_stat s = { .npins = p ? 1 : 0, .pin_chunks = ms_ju64(a, "pin_chunks", 0),
+							   .pin_bytes = ms_ju64(a, "pin_bytes", 0) };
+				if (p) {
+					s.pins[0].address = strtoull(ms_jstr(p, "address", "0"), NULL, 16);
+					s.pins[0].size = ms_ju64(p, "size_bytes", 0);
+					s.pins[0].pinned = ms_ju64(p, "pinned_bytes", 0);
+				}
+				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
+				f->main_pin_chunks = s.pin_chunks;
 			} else {
 				f->other_free_resident += ms_ju64(a, "free_resident_bytes", 0);
 				f->other_top_resident += ms_ju64(a, "top_resident_bytes", 0);

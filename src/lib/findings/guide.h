@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "findings/causes.h"
 #include "findings/timeseries.h"
 #include "findings/verdict.h"
 #include "records/jsonread.h"
@@ -49,6 +50,10 @@ struct ms_guide {
 	char     allocator[32];
 	int      is_jvm, jdk_trim;
 
+	/* a JVM's own accounting (jcmd VM.native_memory summary, GC.heap_info) */
+	int      have_nmt, have_java_heap_resident;
+	uint64_t nmt_committed, nmt_malloc, java_heap_committed, java_heap_resident;
+
 	int      have_arenas;
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
 	int      have_hot;
@@ -59,6 +64,8 @@ struct ms_guide {
 	int      can_attach;                  /* uprobes through bpftrace or stap's bpf runtime */
 
 	struct ms_gstep step[MS_G_N];
+	struct ms_causes causes;              /* the conclusions' model (findings/causes.h) */
+	int      have_causes;
 	struct ms_verdicts conclusions;
 	int      stopped_early;
 
@@ -110,7 +117,10 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
  * reason says why (for the skip line). */
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len);
 
-/* The conclusions, in plain words, from every step. */
+/* The causes from every step's findings so far (compare may be NULL). */
+void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare);
+
+/* The conclusions, in plain words: the causes, largest first. */
 void ms_guide_conclude(struct ms_guide *g);
 
 #endif

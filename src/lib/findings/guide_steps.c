@@ -4,10 +4,12 @@
 #include "findings/guide.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "findings/causes_feed.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -26,10 +28,20 @@ static uint64_t base(const struct ms_guide *g)
 	return g->rss;
 }
 
+/* Whether the allocator steps apply: glibc holds half the gap, or a
+ * meaningful share whatever the gap says (>= 10% of RSS or 64 MiB) -- a
+ * JVM's or an application's own accounting can hide a native leak. */
 static int malloc_holds_it(const struct ms_guide *g)
 {
 	uint64_t b = base(g);
-	return b && g->malloc_rss * 2 >= b;
+	return (b && g->malloc_rss * 2 >= b) || g->malloc_rss * 10 >= g->rss || g->malloc_rss >= (64ull << 20);
+}
+
+/* The text of the first cause in a step's findings, or NULL. */
+static const char *first_cause(const struct ms_jval *f)
+{
+	const struct ms_jval *c = ms_jat(ms_jget(f, "causes"), 0);
+	return c ? ms_jstr(c, "text", NULL) : NULL;
 }
 
 static int is_glibc(const struct ms_guide *g)
@@ -147,22 +159,23 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 			where = "glibc's main heap", wv = g->main_heap_rss;
 		else if (g->arena_rss >= g->mmap_rss)
 			where = "glibc's arena heaps", wv = g->arena_rss;
-		snprintf(s->verdict, sizeof s->verdict,
-			 "glibc malloc holds %s (the %s to explain is %s), most of it in %s (%s): the allocator is the suspect.",
-			 SZ(g->malloc_rss), g->has_accounted ? "gap" : "RSS", SZ(b), where, SZ(wv));
+		if (b && g->malloc_rss * 2 >= b)
+			snprintf(s->verdict, sizeof s->verdict,
+				 "glibc malloc holds %s (the %s to explain is %s), most of it in %s (%s): the allocator is the suspect.",
+				 SZ(g->malloc_rss), g->has_accounted ? "gap" : "RSS", SZ(b), where, SZ(wv));
+		else
+			snprintf(s->verdict, sizeof s->verdict,
+				 "glibc malloc holds %s (%.0f%% of the RSS), most of it in %s (%s): too much to leave out, "
+				 "whatever the %s says; the arenas tell whether it is free or in use.",
+				 SZ(g->malloc_rss), pct(g->malloc_rss, g->rss), where, SZ(wv),
+				 g->has_accounted ? "accounted figure" : "RSS");
 		snprintf(s->next, sizeof s->next, "what glibc's arenas hold (arenas %d)", (int)g->pid);
 	} else {
-		const char *what = "anonymous memory outside glibc's heaps (a JVM heap, another allocator, direct mmap)";
-		uint64_t v = g->anon_other_rss;
-		if (g->stack_rss > v)
-			v = g->stack_rss, what = "thread stacks (count the threads, or lower their stack size)";
-		if (g->file_rss > v)
-			v = g->file_rss, what = "mapped files and code";
-		if (g->shmem_rss > v)
-			v = g->shmem_rss, what = "shared memory";
-		snprintf(s->verdict, sizeof s->verdict,
-			 "glibc malloc holds only %s of the %s %s; the largest holder is %s with %s.", SZ(g->malloc_rss),
-			 g->has_accounted ? "gap of" : "RSS of", SZ(b), what, SZ(v));
+		/* The largest holder is the overview's own largest cause. */
+		const char *what = first_cause(f);
+		snprintf(s->verdict, sizeof s->verdict, "glibc malloc holds only %s of the %s %s. %s", SZ(g->malloc_rss),
+			 g->has_accounted ? "gap of" : "RSS of", SZ(b),
+			 what ? what : "No single holder stands out.");
 		snprintf(s->next, sizeof s->next, "%s", strcmp(g->allocator, "glibc") && strcmp(g->allocator, "unknown")
 			 ? "who allocates (hotspots): the allocator is not glibc's" : "the remedies for what holds it");
 	}
@@ -205,19 +218,11 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true))
 		ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop freezes it)");
-	if (g->free_resident * 10 < g->rss) {
-		snprintf(s->verdict, sizeof s->verdict,
-			 "Free memory kept by glibc is small (%s resident of the RSS %s): the memory is in use -- "
-			 "who allocates it is the question.", SZ(g->free_resident), SZ(g->rss));
-	} else if (g->main_free * 2 >= g->free_resident) {
-		snprintf(s->verdict, sizeof s->verdict,
-			 "glibc's main heap holds %s of freed memory (resident) that it keeps because the top of the heap "
-			 "is in use; malloc_trim(0) would return %s.", SZ(g->main_free), SZ(g->trim_prediction));
-	} else {
-		snprintf(s->verdict, sizeof s->verdict,
-			 "Arena heaps and free chunks hold %s of freed, resident memory glibc keeps; malloc_trim(0) would "
-			 "return %s.", SZ(g->free_resident), SZ(g->trim_prediction));
-	}
+	/* The walk's largest cause is the verdict; its own verdicts say the rest. */
+	const char *what = first_cause(f);
+	const struct ms_jval *vs = ms_jget(f, "verdicts");
+	const struct ms_jval *last = vs && vs->type == MS_J_ARR && vs->len ? ms_jat(vs, vs->len - 1) : NULL;
+	snprintf(s->verdict, sizeof s->verdict, "%s", what ? what : ms_jstr(last, "text", "The walk found nothing kept."));
 	snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 }
 
@@ -291,20 +296,44 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 			 "command (memsleuth guide -- CMD) to see the heaps grow.");
 }
 
-static int have_file(const char *p)
+/* The facts every step found, for the cause model. */
+static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare, struct ms_cause_facts *f)
 {
-	return access(p, R_OK) == 0;
+	ms_cause_facts_init(f, g->pid);
+	ms_cause_facts_from_json(f, g->step[MS_G_OVERVIEW].findings, g->have_arenas ? g->step[MS_G_ARENAS].findings : NULL,
+				 compare);
+	if (!f->rss)
+		f->rss = g->rss;
+	/* A launched command ends with the guide: name the rerun, not its PID. */
+	f->alive = !g->launched && kill(g->pid, 0) == 0;
+	snprintf(f->command, sizeof f->command, "%s", g->command);
+	if (g->has_accounted) {
+		f->have_accounted = 1;
+		f->accounted = g->accounted;
+		snprintf(f->accounted_from, sizeof f->accounted_from, "%s", g->accounted_from);
+	}
+	if (g->have_nmt) {
+		f->have_nmt = 1;
+		f->nmt_committed = g->nmt_committed;
+		f->nmt_malloc = g->nmt_malloc;
+		f->java_heap_committed = g->java_heap_committed;
+		f->java_heap_resident = g->java_heap_resident;
+		f->have_java_heap_resident = g->have_java_heap_resident;
+	}
+	const struct ms_jval *site = ms_jat(ms_jget(g->step[MS_G_HOTSPOTS].findings, "sites"), 0);
+	if (g->have_hot && site) {
+		f->have_hot = 1;
+		f->hot_live = ms_ju64(site, "live_bytes", 0);
+		snprintf(f->hot_site, sizeof f->hot_site, "%s", g->hot_site);
+	}
 }
 
-static const char *jemalloc_path(void)
+void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare)
 {
-	static const char *const paths[] = { "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-					     "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2",
-					     "/usr/lib/libjemalloc.so.2" };
-	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-		if (have_file(paths[i]))
-			return paths[i];
-	return NULL;
+	struct ms_cause_facts f;
+	guide_facts(g, compare, &f);
+	ms_causes_build(&f, &g->causes);
+	g->have_causes = 1;
 }
 
 void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
@@ -313,70 +342,59 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	s->findings = compare;
 	s->status = MS_G_DONE;
 	const char *cmd = g->command[0] ? g->command : "CMD";
-	if (!is_glibc(g)) {
-		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
-			 "do not apply; use the allocator's own controls.", g->allocator);
-		return;
-	}
-	if (!malloc_holds_it(g)) {
-		snprintf(s->verdict, sizeof s->verdict, "glibc malloc does not hold the gap: no allocator remedy applies; "
-			 "see the overview's verdict for what does.");
-		return;
-	}
+	ms_guide_causes(g, compare);
 	const char *rec = compare ? ms_jstr(compare, "recommendation.text", NULL) : NULL;
-	if (g->have_arenas && g->free_resident * 10 < g->rss) {
-		/* Nothing is free to give back: allocator settings cannot help. */
-		snprintf(s->verdict, sizeof s->verdict,
-			 "The memory is in use (%s in use, %s free): no trim or allocator setting returns it; reduce what "
-			 "%s%s keeps alive.%s", SZ(g->in_use), SZ(g->free_resident),
-			 g->have_hot ? "the busiest thread, " : "the application", g->have_hot ? g->hot_name : "",
-			 rec ? " memsleuth compare measured the remedies on the command (evidence above)." : "");
-		if (rec)
-			ms_gstep_evidence(s, "compare: %s", rec);
-		ms_gstep_command(s, "memsleuth compare -- %s   # confirms that no allocator setting changes it", cmd);
-		return;
+	if (rec)
+		ms_gstep_evidence(s, "compare: %s", rec);
+	if (compare && ms_jstr(compare, "recommendation.no_change", NULL) && *ms_jstr(compare, "recommendation.no_change", ""))
+		ms_gstep_evidence(s, "compare measured no change with: %s", ms_jstr(compare, "recommendation.no_change", ""));
+	/* The remedies of every cause, ordered by the bytes they address. */
+	struct ms_cause_remedy rem[32];
+	int n;
+	ms_causes_remedies(&g->causes, rem, 32, &n);
+	char configs[200] = "glibc";
+	for (int i = 0; i < n && s->ncmd < MS_G_MAX_CMD - 1; i++) {
+		char exp[64] = "";
+		if (rem[i].has_expected && !rem[i].no_change)
+			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
+		ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect,
+				 exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
+		if (strstr(rem[i].command, "MALLOC_ARENA_MAX=2") && !strstr(configs, "arena-max-2"))
+			strcat(configs, ",glibc-arena-max-2");
+		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
+			strcat(configs, ",glibc-fixed-thresholds");
+		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
+			strcat(configs, ",jemalloc-decay-0");
 	}
-	if (g->is_jvm && g->jdk_trim)
-		ms_gstep_command(s, "jcmd %d System.trim_native_heap   # the safe trim for a JVM", (int)g->pid);
-	else if (g->have_arenas)
-		ms_gstep_command(s, "memsleuth trim %d   # malloc_trim(0) through gdb; predicted to return %s%s", (int)g->pid,
-				 SZ(g->trim_prediction), g->is_jvm ? " (risky in a JVM)" : "");
+	if (!compare && strchr(configs, ',') && is_glibc(g))
+		ms_gstep_command(s, "memsleuth compare --configs %s -- %s   # measures these on the workload", configs, cmd);
+	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
+	if (!is_glibc(g))
+		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
+			 "do not apply; use the allocator's own controls.%s%s", g->allocator, top ? " The largest cause: " : "",
+			 top ? ms_cause_kind_title(top->kind) : "");
+	else if (!top)
+		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
+			 SZ(g->rss));
+	else if (!n)
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
+	else if (!top->nrem)
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
+			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
+			 SZ(top->resident_bytes), 100 * top->rss_share);
 	else
-		ms_gstep_command(s, "memsleuth trim %d   # malloc_trim(0) through gdb, RSS before and after", (int)g->pid);
-	if (g->arenas > 2)
-		ms_gstep_command(s, "MALLOC_ARENA_MAX=2 %s   # or GLIBC_TUNABLES=glibc.malloc.arena_max=2: %ld arenas now",
-				 cmd, g->arenas);
-	const char *je = jemalloc_path();
-	if (je)
-		ms_gstep_command(s, "LD_PRELOAD=%s MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 %s", je, cmd);
-	ms_gstep_command(s, "memsleuth compare -- %s   # proves which of these works for this workload", cmd);
-	if (rec) {
-		snprintf(s->verdict, sizeof s->verdict, "compare measured the remedies on the workload: %s", rec);
-		if (ms_jstr(compare, "recommendation.shell", NULL) && s->ncmd < MS_G_MAX_CMD) {
-			/* The measured winner goes first. */
-			memmove(s->commands[1], s->commands[0], sizeof s->commands[0] * (size_t)s->ncmd);
-			snprintf(s->commands[0], sizeof s->commands[0], "%s   # measured best by compare",
-				 ms_jstr(compare, "recommendation.shell", ""));
-			s->ncmd++;
-		}
-	} else if (g->have_arenas && g->trim_prediction * 10 >= g->rss) {
-		snprintf(s->verdict, sizeof s->verdict,
-			 "Freed memory kept by glibc is the cause: trimming would return %s now; for good, cap the "
-			 "arenas or use an allocator that returns memory (jemalloc with decay 0), and prove it with compare.",
-			 SZ(g->trim_prediction));
-	} else {
-		snprintf(s->verdict, sizeof s->verdict,
-			 "Try the trim to see how much of the %s glibc holds comes back, then prove a lasting fix with compare.",
-			 SZ(g->malloc_rss));
-	}
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, top->rem[0].command,
+			 top->rem[0].effect);
 }
 
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)
 {
 	reason[0] = 0;
-	if (s != MS_G_REMEDIES && g->has_accounted && !base(g) && !g->in_use_grows) {
-		snprintf(reason, len, "RSS %s is not above the %s the application accounts for: there is no gap for "
-			 "the allocator to explain", SZ(g->rss), SZ(g->accounted));
+	if (s != MS_G_REMEDIES && g->has_accounted && !base(g) && !malloc_holds_it(g) && !g->in_use_grows) {
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
+			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
 		return 0;
 	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {
@@ -384,8 +402,8 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 		return 0;
 	}
 	if ((s == MS_G_ARENAS || s == MS_G_SYSCALLS) && !malloc_holds_it(g)) {
-		snprintf(reason, len, "glibc malloc holds only %s of the %s to explain: its heaps are not where the memory is",
-			 SZ(g->malloc_rss), SZ(base(g)));
+		snprintf(reason, len, "glibc malloc holds only %s of the %s to explain (under 10%% of the RSS and 64 MiB): "
+			 "its heaps are not where the memory is", SZ(g->malloc_rss), SZ(base(g)));
 		return 0;
 	}
 	if (s == MS_G_HOTSPOTS && !malloc_holds_it(g) && is_glibc(g)) {
@@ -411,40 +429,21 @@ void ms_guide_conclude(struct ms_guide *g)
 {
 	struct ms_verdicts *c = &g->conclusions;
 	ms_guide_conclude_growth(g);
-	const struct ms_gstep *ov = &g->step[MS_G_OVERVIEW], *ar = &g->step[MS_G_ARENAS];
-	const struct ms_gstep *rem = &g->step[MS_G_REMEDIES];
+	const struct ms_gstep *ar = &g->step[MS_G_ARENAS];
 	if (g->step[MS_G_ACCOUNTED].status == MS_G_DONE && g->has_accounted)
 		ms_verdict_add(c, MS_NOTICE, "", "%s", g->step[MS_G_ACCOUNTED].verdict);
-	if (ov->status == MS_G_DONE)
-		ms_verdict_add(c, malloc_holds_it(g) ? MS_PROBLEM : MS_NOTICE, "", "%s", ov->verdict);
-	if (ar->status == MS_G_DONE)
-		ms_verdict_add(c, g->free_resident * 10 >= g->rss ? MS_PROBLEM : MS_INFO, "", "%s", ar->verdict);
-	else if (ar->status != MS_G_SKIPPED && ar->status != MS_G_NOT_REACHED && malloc_holds_it(g))
-		ms_verdict_add(c, MS_NOTICE, "", "How much of it is free memory glibc keeps was not measured: %s", ar->reason);
+	if (!g->have_causes)
+		ms_guide_causes(g, g->step[MS_G_REMEDIES].findings);
+	/* One conclusion per cause, largest first, each with its first remedy. */
+	ms_causes_verdicts(&g->causes, c);
+	if (ar->status != MS_G_DONE && ar->status != MS_G_SKIPPED && ar->status != MS_G_NOT_REACHED && malloc_holds_it(g))
+		ms_verdict_add(c, MS_NOTICE, "", "glibc malloc holds %s; how much of it is free memory glibc keeps was not "
+			       "measured: %s", SZ(g->malloc_rss), ar->reason);
 	if (g->have_hot)
 		ms_verdict_add(c, MS_INFO, "", "%s", g->step[MS_G_HOTSPOTS].verdict);
-	if (rem->status == MS_G_DONE) {
-		/* The case study's one sentence, with this process's numbers. */
-		char hot[300] = "";
-		if (g->have_hot)
-			snprintf(hot, sizeof hot, "; thread %" PRIu64 " (%s) made the most allocator calls%s%s", g->hot_tid,
-				 g->hot_name, g->hot_site[0] ? " from " : "", g->hot_site);
-		const struct ms_jval *cmp = rem->findings;
-		const char *best = ms_jstr(cmp, "recommendation.config", NULL), *apply = ms_jstr(cmp, "recommendation.shell", NULL);
-		char fix[200];
-		if (best)
-			snprintf(fix, sizeof fix, "%s, measured by memsleuth compare on the command (step 6)", best);
-		else
-			snprintf(fix, sizeof fix, "malloc_trim now; for good, fewer arenas or an allocator that returns memory, "
-				 "proven with memsleuth compare");
-		if (g->have_arenas && g->free_resident * 10 >= g->rss)
-			ms_verdict_add(c, MS_NOTICE, apply ? apply : rem->ncmd ? rem->commands[0] : "",
-				       "%s and free chunks hold %s; malloc_trim would return %s%s; fix: %s",
-				       g->arena_rss > g->main_heap_rss ? "Arena heaps" : "The main heap", SZ(g->free_resident),
-				       SZ(g->trim_prediction), hot, fix);
-		else
-			ms_verdict_add(c, MS_NOTICE, rem->ncmd ? rem->commands[0] : "", "%s", rem->verdict);
-	}
+	const struct ms_jval *cmp = g->step[MS_G_REMEDIES].findings;
+	if (cmp && ms_jstr(cmp, "recommendation.text", NULL))
+		ms_verdict_add(c, MS_INFO, "", "memsleuth compare on the command: %s", ms_jstr(cmp, "recommendation.text", ""));
 	if (g->stopped_early)
 		ms_verdict_add(c, MS_INFO, "", "Stopped before the last step; the findings so far are above.");
 }

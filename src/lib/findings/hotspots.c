@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,7 +503,7 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 		im->maps = strndup((const char *)last_maps, last_maps_len);
 		im->maps_len = last_maps_len;
 	}
-	if (im->nregions)
+	if (im->nregions > 1)   /* a log without a maps record has none (NULL) */
 		qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
 	im->t0_ticks = first_ticks;
 	im->t0_ns = first_ns;
@@ -948,7 +949,7 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 	}
 	read_counters(h, dir);
 	pv->dir = dir;
-	uint64_t block_dropped = 0;
+	uint64_t block_dropped = 0, log_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -965,6 +966,7 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 		memcpy(path + pl - 3, "buf", 3);
 		int have_bf = ms_hl_file_open(&bf, path, &fe) == 0;
 		load_file(h, pv, &f, have_bf ? &bf : NULL, q);
+		log_bytes += f.len;
 		block_dropped += im->dropped;
 		ms_hl_file_close(&f);
 		if (have_bf)
@@ -972,6 +974,10 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 	}
 	free(names);
 	read_comm(h, dir);
+	if (log_bytes && h->skipped_bytes == log_bytes)   /* nothing intact: no report to make */
+		return ms_err_set(e, 0, "no intact record in its log files (damaged, or not a hotspots log)",
+				  "record again with 'memsleuth hotspots --record-only --output DIR -- CMD'",
+				  "%s (%" PRIu64 " bytes)", dir, log_bytes);
 	if (block_dropped > h->dropped)
 		h->dropped = block_dropped;
 	h->complete = h->dropped == 0 && h->skipped_bytes == 0 && h->corrupt_blocks == 0;

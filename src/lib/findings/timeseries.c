@@ -299,7 +299,8 @@ int ms_ts_verdicts(const struct ms_tseries *ts, struct ms_growth_verdict *out, i
 			 "a trend needs %d points over %.0f s or more%s",
 			 (unsigned long long)ts->nsamples, rss.span_s, (unsigned long long)ts->nalloc, MIN_POINTS,
 			 MIN_SPAN_S, rss.known ? "; --walk-every 1 walks every sample" : "");
-		snprintf(v->next, sizeof v->next, "memsleuth watch %d --duration 60", (int)ts->pid);
+		if (ts->alive)
+			snprintf(v->next, sizeof v->next, "memsleuth watch %d --duration 60", (int)ts->pid);
 		return n;
 	}
 	char d1[200], d2[200], d3[200];

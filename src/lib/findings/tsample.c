@@ -9,6 +9,7 @@
 
 #include "findings/arenas.h"
 #include "findings/overview.h"
+#include "records/nmt.h"
 #include "util/size.h"
 #include "util/spawn.h"
 #include "util/subproc.h"
@@ -25,31 +26,6 @@ static double thread_cpu_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* "262144KB" (NMT prints KB; newer JDKs may scale) -> bytes */
-static int nmt_size(const char *p, uint64_t *out)
-{
-	char num[32];
-	if (sscanf(p, "%31[0-9KMGBkmgb]", num) != 1)
-		return -1;
-	return ms_size_parse(num, out);
-}
-
-int ms_nmt_parse(const char *text, uint64_t *heap, uint64_t *malloc_bytes)
-{
-	const char *h = strstr(text, "Java Heap (reserved=");
-	const char *c = h ? strstr(h, "committed=") : NULL;
-	if (!c || nmt_size(c + 10, heap) < 0)
-		return -1;
-	/* every category's "(malloc=NKB #N)": their sum is what NMT
-	 * attributes to malloc (bounded by the text's length) */
-	uint64_t sum = 0, v;
-	for (const char *p = text; (p = strstr(p, "(malloc=")); p += 8)
-		if (nmt_size(p + 8, &v) == 0 && sum + v >= sum)
-			sum += v;
-	*malloc_bytes = sum;
-	return 0;
 }
 
 int ms_sampler_open(pid_t pid, double share, int every, struct ms_sampler *s, struct ms_err *e)
@@ -145,9 +121,12 @@ static void runtime(struct ms_sampler *s, double elapsed, struct ms_sample *out)
 		     r.ru.ru_stime.tv_sec + r.ru.ru_stime.tv_usec / 1e6;
 	s->jcmd_cpu_s += cpu;
 	s->last_jcmd_cpu_s = cpu;
-	uint64_t heap, mal;
+	uint64_t heap = 0, mal = 0;
+	struct ms_nmt nmt;
 	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && r.out &&
-	    ms_nmt_parse(r.out, &heap, &mal) == 0) {
+	    ms_nmt_parse(r.out, &nmt) == 0 && nmt.has_java_heap) {
+		heap = nmt.java_heap_committed;
+		mal = nmt.malloc;
 		s->nmt = 1;
 		s->have_runtime = 1;
 		s->runtime_heap = heap;

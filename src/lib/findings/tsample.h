@@ -53,9 +53,5 @@ int ms_sampler_take(struct ms_sampler *s, double t, struct ms_sample *out, struc
 /* CLOCK_MONOTONIC in seconds. */
 double ms_mono_s(void);
 
-/* Parse NMT's summary: "Java Heap (reserved=..., committed=NKB)" and the
- * malloc line ("malloc=NKB" of the Total or "(malloc=NKB" of Other).
- * Returns 0 when the Java heap figure was found. */
-int ms_nmt_parse(const char *text, uint64_t *heap_committed, uint64_t *malloc_bytes);
 
 #endif

@@ -200,25 +200,14 @@ static const struct fmap *file_at(const struct core *c, uint64_t addr)
 static int add_map(struct ms_maps *out, uint64_t start, uint64_t end, const char *perms,
 		   uint64_t offset, int file, const char *path)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct ms_mapping *nv = realloc(out->v, cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		out->v = nv;
-		out->cap = cap;
-	}
-	struct ms_mapping *m = &out->v[out->n];
-	memset(m, 0, sizeof *m);
-	m->start = start;
-	m->end = end;
-	m->offset = offset;
-	m->inode = file;   /* the core does not record inodes: 1 marks a file */
-	snprintf(m->perms, sizeof m->perms, "%s", perms);
-	m->path = strdup(path);
-	if (!m->path)
+	struct ms_mapping m = { .start = start, .end = end, .offset = offset,
+				/* the core does not record inodes: 1 marks a file */
+				.inode = (uint64_t)file, .path = strdup(path) };
+	snprintf(m.perms, sizeof m.perms, "%s", perms);
+	if (!m.path || ms_maps_push(out, &m) < 0) {
+		free(m.path);
 		return -1;
-	out->n++;
+	}
 	return 0;
 }
 
@@ -346,7 +335,8 @@ static int core_threads(struct ms_remote *r, size_t max, struct ms_threads *out)
 	out->v = n ? calloc(n, sizeof *out->v) : NULL;
 	if (n && !out->v)
 		return -1;
-	memcpy(out->v, c->thr, n * sizeof *out->v);
+	if (n)
+		memcpy(out->v, c->thr, n * sizeof *out->v);
 	out->n = n;
 	return 0;
 }
@@ -491,6 +481,9 @@ static int parse_notes(struct core *c, const unsigned char *p, size_t len, int m
 			c->info.pid = rd32(d + PRPSINFO_PID);
 			memcpy(c->info.fname, d + PRPSINFO_FNAME, 16);
 			memcpy(c->info.psargs, d + PRPSINFO_ARGS, 80);
+			/* the kernel writes the arguments' NULs as spaces */
+			for (size_t k = strlen(c->info.psargs); k > 0 && c->info.psargs[k - 1] == ' '; k--)
+				c->info.psargs[k - 1] = 0;
 		} else if (core_name && type == NT_AUXV) {
 			for (size_t k = 0; k + 16 <= descsz; k += 16) {
 				uint64_t at = rd64(d + k), v = rd64(d + k + 8);

@@ -1,5 +1,7 @@
 /* Attaching to a running process with bpftrace: see hs_attach.h. */
 #include "probe/hs_attach.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -339,12 +340,12 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 				  "install bpftrace (scripts/install-deps), or relaunch under the hook: memsleuth hotspots -- CMD ARGS",
 				  "attach to pid %d", (int)pid);
 	}
-	char dir[] = "/tmp/memsleuth-attach.XXXXXX";
-	if (!mkdtemp(dir)) {
+	char dir[PATH_MAX - 32];
+	if (ms_tmpdir_make("attach", dir, sizeof dir, e) < 0) {
 		free(mtext);
-		return ms_err_set(e, errno, NULL, "set TMPDIR", "temporary directory");
+		return -1;
 	}
-	char script[sizeof dir + 16], outp[sizeof dir + 16], errp[sizeof dir + 16];
+	char script[PATH_MAX], outp[PATH_MAX], errp[PATH_MAX];
 	snprintf(script, sizeof script, "%s/probe.bt", dir);
 	snprintf(outp, sizeof outp, "%s/out", dir);
 	snprintf(errp, sizeof errp, "%s/err", dir);
@@ -357,7 +358,7 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		goto out;
 	}
 	fclose(f);
-	pid_t bp = fork();
+	pid_t bp = ms_fork();
 	if (bp == 0) {
 		int o = open(outp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 		int er = open(errp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
@@ -366,7 +367,6 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		dup2(o, 1);
 		dup2(er, 2);
 		setpgid(0, 0);   /* the terminal's Ctrl-C is ours to forward */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* nothing outlives memsleuth */
 		char keys[32];
 		snprintf(keys, sizeof keys, "%d", MAP_KEYS);
 		setenv("BPFTRACE_MAP_KEYS_MAX", keys, 1);

@@ -1,5 +1,6 @@
 #include "probe/workload.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,64 @@ struct sampler {
 	struct timespec start;
 	uint64_t last_rss;
 	int have_last;
+	pid_t target;           /* the largest process of the group, 0: the command itself */
+	unsigned ticks;
 };
 
-static void sample(struct sampler *s, pid_t pid)
+/* The largest process (by RSS) in process group pgid: the program a
+ * wrapper script started.  Scans /proc, bounded to 65536 entries. */
+static pid_t largest_in_group(pid_t pgid)
 {
+	DIR *d = opendir("/proc");
+	if (!d)
+		return pgid;
+	pid_t best = pgid;
+	uint64_t best_rss = ms_statm_rss(pgid);
+	struct dirent *de;
+	for (int n = 0; n < 65536 && (de = readdir(d)); n++) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == pgid)
+			continue;
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		/* pid (comm) state ppid pgrp ...: comm may hold spaces and ')' */
+		const char *p = strrchr(buf, ')');
+		long ppid, pgrp;
+		char st;
+		if (!p || sscanf(p + 1, " %c %ld %ld", &st, &ppid, &pgrp) != 3 || pgrp != pgid)
+			continue;
+		uint64_t rss = ms_statm_rss((pid_t)pid);
+		if (rss > best_rss)
+			best = (pid_t)pid, best_rss = rss;
+	}
+	closedir(d);
+	return best;
+}
+
+static double elapsed(const struct sampler *s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - s->start.tv_sec) + (double)(now.tv_nsec - s->start.tv_nsec) / 1e9;
+}
+
+static void sample(struct sampler *s, pid_t child)
+{
+	/* Every ~0.5 s: which process of the group is the target. */
+	if (s->ticks++ % 50 == 0) {
+		pid_t t = largest_in_group(child);
+		s->target = t != child ? t : 0;
+	}
+	pid_t pid = s->target && ms_statm_rss(s->target) ? s->target : child;
 	/* a zombie reads as zeros: that is not the workload's RSS */
 	uint64_t rss = ms_statm_rss(pid);
 	if (!rss)
@@ -29,15 +84,8 @@ static void sample(struct sampler *s, pid_t pid)
 	s->have_last = 1;
 	if (rss > s->out->peak_rss)
 		s->out->peak_rss = rss;
-	if (s->out->nsamples < MS_WORKLOAD_MAX_SAMPLES) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		s->out->samples[s->out->nsamples++] = (struct ms_rss_sample){
-			.t = (float)((double)(now.tv_sec - s->start.tv_sec) +
-				     (double)(now.tv_nsec - s->start.tv_nsec) / 1e9),
-			.rss = rss,
-		};
-	}
+	if (s->out->nsamples < MS_WORKLOAD_MAX_SAMPLES)
+		s->out->samples[s->out->nsamples++] = (struct ms_rss_sample){ .t = (float)elapsed(s), .rss = rss };
 }
 
 /* Look for the final_at line in what the workload printed so far; consume
@@ -66,11 +114,22 @@ static void tick(struct ms_child *r, void *arg)
 {
 	struct sampler *s = arg;
 	sample(s, r->pid);
-	if (s->w->final_at && !s->out->final_at_seen && r->out && scan_lines(r, s->w->final_at)) {
+	if (s->out->final_at_seen)
+		return;
+	int by_line = s->w->final_at && r->out && scan_lines(r, s->w->final_at);
+	int by_time = !by_line && s->w->final_after > 0 && elapsed(s) >= s->w->final_after;
+	if (by_line || by_time) {
 		/* Fresh reading at the checkpoint, while the workload holds. */
+		s->ticks = 0;
 		sample(s, r->pid);
 		s->out->final_at_seen = 1;
+		s->out->final_by_time = by_time;
 		s->out->final_rss = s->last_rss;
+		s->out->target_pid = s->target ? s->target : r->pid;
+		if (s->target) {
+			s->out->wrapper_pid = r->pid;
+			s->out->wrapper_rss = ms_statm_rss(r->pid);
+		}
 		r->stop_requested = 1;
 	}
 }

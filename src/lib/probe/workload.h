@@ -4,7 +4,12 @@
  *   - when final_at is set, the RSS at the moment the workload prints a
  *     stdout line matching it (the examples print "... holding" and wait
  *     with --hold); the workload is then ended with SIGTERM;
+ *   - when final_after is set, the RSS that many seconds after the start
+ *     (a server that never exits and prints nothing), whichever comes first;
  *   - otherwise the last sample taken before it exited.
+ * The RSS is the target's: the largest process of the command's process
+ * group (a wrapper script that starts the program without exec is shown
+ * apart, as wrapper_pid/wrapper_rss).
  * The command runs in its own process group, which is killed at the end. */
 #ifndef MS_WORKLOAD_H
 #define MS_WORKLOAD_H
@@ -25,7 +30,11 @@ struct ms_rss_sample {
 struct ms_workload_run {
 	uint64_t peak_rss, final_rss;
 	double   wall_seconds, cpu_seconds;
-	int      final_at_seen;     /* the final_at line was printed */
+	int      final_at_seen;     /* the final moment was reached (line or time) */
+	int      final_by_time;     /* ... by final_after, not by a line */
+	pid_t    target_pid;        /* the process measured */
+	pid_t    wrapper_pid;       /* the command's own process when it is not the target, else 0 */
+	uint64_t wrapper_rss;       /* its RSS at the final moment */
 	int      ok;                /* exited 0, or ended by us after final_at */
 	int      timed_out, interrupted;
 	int      status;            /* wait status */
@@ -38,6 +47,7 @@ struct ms_workload {
 	char *const *argv;
 	char *const *envp;
 	const regex_t *final_at;    /* may be NULL */
+	double final_after;         /* seconds after the start; 0: none */
 	int    interval_ms;         /* sampling period (default 10) */
 	int    timeout_ms;          /* 0: none */
 	volatile sig_atomic_t *interrupted;

@@ -54,6 +54,16 @@ static int record_at(const unsigned char *data, size_t len, size_t off, struct m
 		return 0;
 	if (ms_hl_hash(data + off + sizeof h, h.len) != h.check)
 		return 0;
+	/* A stream number indexes a per-file table: one the file cannot hold
+	 * (more threads than it has bytes) would make the reader's memory a
+	 * function of the number, not of the input; such a record is corrupt. */
+	if ((h.type == MS_HL_REC_EVENTS || h.type == MS_HL_REC_THREAD || h.type == MS_HL_REC_COUNTS) &&
+	    h.len >= sizeof(uint32_t)) {
+		uint32_t stream;
+		memcpy(&stream, data + off + sizeof h, sizeof stream);
+		if (stream >= len)
+			return 0;
+	}
 	*rec = h;
 	return 1;
 }

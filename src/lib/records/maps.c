@@ -129,7 +129,7 @@ int ms_memfields_line(struct ms_memfields *f, const char *line, size_t len)
 	return 0;
 }
 
-static int push(struct ms_maps *m, const struct ms_mapping *mp)
+int ms_maps_push(struct ms_maps *m, const struct ms_mapping *mp)
 {
 	if (m->n == m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 64;
@@ -170,7 +170,7 @@ int ms_maps_parse(const char *buf, size_t len, struct ms_maps *out, struct ms_er
 			if (parse_map_line(p, le, &mp) < 0)
 				return ms_err_set(e, 0, "malformed mapping line", NULL,
 						  "maps line %d", lineno);
-			if (push(out, &mp) < 0) {
+			if (ms_maps_push(out, &mp) < 0) {
 				free(mp.path);
 				return ms_err_set(e, ENOMEM, NULL, NULL, "maps line %d", lineno);
 			}

@@ -33,6 +33,9 @@ struct ms_maps {
  * number; the records parsed so far are kept (caller frees). */
 int  ms_maps_parse(const char *buf, size_t len, struct ms_maps *out, struct ms_err *e);
 void ms_maps_free(struct ms_maps *m);
+/* Append a copy of mp (its path is taken over, not copied).  0, or -1
+ * when out of memory. */
+int  ms_maps_push(struct ms_maps *m, const struct ms_mapping *mp);
 
 /* Apply one "Key:   123 kB" line to fields; returns 1 if the key was known,
  * 0 if not, -1 if the line is not of that form. */

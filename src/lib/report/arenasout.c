@@ -70,7 +70,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 			fprintf(out, "  the heuristic found no main_arena (or a different mp_); the debug symbols' addresses are used\n");
 	}
 	fprintf(out, "snapshot: %s after %d attempt%s, %" PRIu64 " chunks in %.1f ms",
-		a->snapshot_consistent ? "consistent" : a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
+		a->snapshot_consistent ? "consistent" : a->missing[0] ? "PARTIAL (the core lacks memory)" :
+		a->damage == MS_DAMAGE_CHANGING ? "CHANGING" : "CORRUPTED",
 		a->attempts, a->attempts == 1 ? "" : "s", a->chunks_walked, a->walk_ms);
 	if (a->stopped)
 		fprintf(out, ", target held stopped %.1f ms", a->stop_ms);
@@ -137,7 +138,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	} else {
 		fprintf(out, "\n");
 	}
-	fprintf(out, "mmapped chunks: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
+	fprintf(out, "mmapped chunks found mapped: %zu holding %s\n", a->nmmapped, sz(a->mmapped_found_bytes, b[0]));
+	fprintf(out, "mmapped chunks by mp_'s counters: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
 		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
 		a->mp.no_dyn_threshold ? ", fixed" : ", adjusted by glibc at free", a->mp.arena_max,
@@ -171,6 +173,12 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 				list_kind(l), l->index, l->owner, l->count, sz(l->bytes, b[0]),
 				l->corrupt ? "CORRUPT: " : "ok", l->corrupt ? l->reason : "",
 				l->kind == MS_CK_TCACHE && l->expected != l->count && !l->corrupt ? " (count differs)" : "");
+			/* the entries in list order (head first), the first 16 */
+			for (size_t e = 0; a->entries && e < l->nentries && e < 16; e++)
+				fprintf(out, "%s%#" PRIx64 "%s", e % 4 ? " " : "      ", a->entries[l->entry0 + e],
+					e % 4 == 3 || e + 1 == l->nentries || e == 15 ? "\n" : "");
+			if (a->entries && l->nentries > 16)
+				fprintf(out, "      ... %zu more (--json lists them all)\n", l->nentries - 16);
 		}
 	}
 
@@ -349,6 +357,8 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_arr_end(j);
 	ms_json_ku64(j, "mmapped_chunks", a->mmapped_chunks);
 	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
+	ms_json_ku64(j, "mmapped_chunks_found", a->nmmapped);
+	ms_json_ku64(j, "mmapped_found_bytes", a->mmapped_found_bytes);
 	ms_json_key(j, "histogram");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < MS_HIST_BUCKETS; i++) {
@@ -390,6 +400,15 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_ku64(j, "count", l->count);
 		ms_json_ku64(j, "bytes", l->bytes);
 		ms_json_kbool(j, "corrupt", l->corrupt);
+		if (a->entries && (flags & MS_AOUT_LISTS)) {
+			ms_json_key(j, "entries");
+			ms_json_arr_begin(j);
+			for (size_t e = 0; e < l->nentries; e++) {
+				snprintf(hex, sizeof hex, "%#" PRIx64, a->entries[l->entry0 + e]);
+				ms_json_str(j, hex);
+			}
+			ms_json_arr_end(j);
+		}
 		if (l->corrupt) {
 			snprintf(hex, sizeof hex, "%#" PRIx64, l->bad_address);
 			ms_json_kstr(j, "address", hex);

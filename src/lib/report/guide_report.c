@@ -3,6 +3,7 @@
  * unchanged, so msreport renders it and machines read it. */
 #include "report/guide_report.h"
 
+#include "report/causes_report.h"
 #include "report/json_tree.h"
 #include "report/overview_report.h"
 #include "report/watch_report.h"
@@ -89,6 +90,7 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	ms_causes_json(&g->causes, j);
 	ms_verdicts_json(&g->conclusions, j);
 	ms_json_obj_end(j);
 	ms_json_end(j);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,8 +54,11 @@ static void line(struct ctx *c, const char *name, const char *extra, const char 
 		ms_prom_label(c->out, xval);
 		fputc('"', c->out);
 	}
-	/* integers print exactly up to 2^53, which bytes stay below */
-	fprintf(c->out, "} %.17g\n", v);
+	/* integers (bytes, counts: below 2^53) exactly, rates and ages short */
+	if (v == (double)(int64_t)v && v < 9007199254740992.0 && v > -9007199254740992.0)
+		fprintf(c->out, "} %.0f\n", v);
+	else
+		fprintf(c->out, "} %.6g\n", v);
 }
 
 static void gauge(struct ctx *c, const char *name, const char *help, double v)

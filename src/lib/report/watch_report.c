@@ -11,8 +11,8 @@
 
 const char *ms_watch_end_name(enum ms_watch_end w)
 {
-	static const char *const n[] = { "duration", "samples", "interrupted", "target_exited" };
-	return w <= MS_WE_TARGET_EXITED ? n[w] : "?";
+	static const char *const n[] = { "duration", "samples", "interrupted", "target_exited", "unreadable" };
+	return w <= MS_WE_UNREADABLE ? n[w] : "?";
 }
 
 /* "+2.0 MiB", "-512 B", "+0 B" */
@@ -98,6 +98,9 @@ void ms_watch_text_summary(FILE *out, const struct ms_tseries *ts, const struct 
 	if (w->end == MS_WE_TARGET_EXITED)
 		fprintf(out, "\nprocess %d ended at %s, %.1f s into the watch%s%s\n", (int)ts->pid,
 			w->end_wall[0] ? w->end_wall : "?", w->end_t, w->end_detail[0] ? ": " : "", w->end_detail);
+	else if (w->end == MS_WE_UNREADABLE)
+		fprintf(out, "\nprocess %d could no longer be read at %s, %.1f s into the watch: %s\n", (int)ts->pid,
+			w->end_wall[0] ? w->end_wall : "?", w->end_t, w->end_detail);
 	fprintf(out, "\n%" PRIu64 " sample%s over %.1f s", ts->nsamples, ts->nsamples == 1 ? "" : "s",
 		ts->nsamples ? ts->last.t : 0.0);
 	if (s->glibc) {
@@ -230,7 +233,8 @@ void ms_watch_json_summary(FILE *out, const struct ms_tseries *ts, const struct 
 	ms_json_ku64(&j, "walk_errors", s->walk_errors);
 	ms_json_kdouble(&j, "walk_cpu_s", s->walk_cpu_s);
 	ms_json_kdouble(&j, "walk_budget_share", s->every > 0 ? 0 : s->share);
-	ms_json_kbool(&j, "partial", w->end == MS_WE_TARGET_EXITED || w->end == MS_WE_INTERRUPTED);
+	ms_json_kbool(&j, "partial", w->end == MS_WE_TARGET_EXITED || w->end == MS_WE_INTERRUPTED ||
+					      w->end == MS_WE_UNREADABLE);
 	ms_watch_json_findings(&j, ts);
 	finish(&j);
 }
@@ -295,7 +299,7 @@ void ms_watch_json_end(FILE *out, const struct ms_tseries *ts, const struct ms_w
 	begin(&j, out, "end", ts->pid);
 	ms_json_kstr(&j, "reason", ms_watch_end_name(w->end));
 	ms_json_kdouble(&j, "at_s", w->end_t);
-	if (w->end == MS_WE_TARGET_EXITED) {
+	if (w->end == MS_WE_TARGET_EXITED || w->end == MS_WE_UNREADABLE) {
 		ms_json_kstr(&j, "ended_at", w->end_wall);
 		ms_json_kstr(&j, "how", w->end_detail);
 	}

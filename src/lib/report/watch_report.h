@@ -13,7 +13,7 @@
 #define MS_WATCH_SCHEMA 1
 
 /* How the watch ended. */
-enum ms_watch_end { MS_WE_DURATION, MS_WE_SAMPLES, MS_WE_INTERRUPTED, MS_WE_TARGET_EXITED };
+enum ms_watch_end { MS_WE_DURATION, MS_WE_SAMPLES, MS_WE_INTERRUPTED, MS_WE_TARGET_EXITED, MS_WE_UNREADABLE };
 const char *ms_watch_end_name(enum ms_watch_end w);
 
 struct ms_watch_info {
