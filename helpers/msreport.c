@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "records/jsonread.h"
+#include "util/outfile.h"
 #include "report/render.h"
 #include "util/err.h"
 
@@ -67,9 +68,9 @@ int main(int argc, char **argv)
 		ms_die(prog, &e, 2);
 	r.out = stdout;
 	if (outpath) {
-		r.out = fopen(outpath, "w");
+		r.out = ms_out_fopen(outpath, MS_OUT_SHARED, &e);   /* for others: the umask decides */
 		if (!r.out)
-			ms_fatal(prog, "choose a writable place for the report", "%s: %m", outpath);
+			ms_die(prog, &e, 2);
 		r.md_path = outpath;
 	}
 	int rc = ms_render(doc, &r);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "findings/doctor.h"
+#include "probe/sweep.h"
 #include "probe/procfs.h"
 #include "report/doctor_report.h"
 #include "options.h"
@@ -51,6 +52,7 @@ int cmd_doctor(int argc, char **argv)
 	pid_t pid = 0;
 	if (optind < argc && ms_pid_parse(argv[optind], &pid, &e) < 0)
 		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);
+	ms_sweep_stale("memsleuth doctor", stderr);   /* what a killed run left, said */
 	struct ms_doctor d;
 	if (ms_doctor_collect(pid, &d, &e) < 0)
 		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);

@@ -13,6 +13,8 @@
 
 #include "findings/guide.h"
 #include "findings/remedy.h"
+#include "probe/sweep.h"
+#include "util/outfile.h"
 #include "guide_int.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -117,12 +119,13 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 		memset(&r, 0, sizeof r);
 		r.fmt = ends_with(o->report, ".md") ? MS_R_MD : MS_R_HTML;
 		r.md_path = o->report;
-		r.out = doc ? fopen(o->report, "w") : NULL;
+		/* a report is for others to read: the umask decides its mode */
+		r.out = doc ? ms_out_fopen(o->report, MS_OUT_SHARED, &e) : NULL;
 		if (!doc) {
 			ms_err_print(prog, &e);
 			rc = -1;
 		} else if (!r.out) {
-			ms_fatal(prog, "choose a writable place for the report", "%s: %m", o->report);
+			ms_die(prog, &e, MS_EXIT_ERROR);
 		} else {
 			if (ms_render(doc, &r) < 0) {
 				ms_err_print(prog, &r.err);
@@ -248,6 +251,7 @@ int cmd_guide(int argc, char **argv)
 	if (o.cmd && !o.when && o.after < 0)
 		o.when = DEFAULT_WHEN;
 	o.say = o.json ? stderr : stdout;
+	ms_sweep_stale(prog, stderr);   /* what a killed run left */
 	o.interactive = !o.batch && isatty(0) && isatty(2);
 
 	struct sigaction sa = { 0 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "findings/doctor.h"
+#include "util/trust.h"
 #include "findings/overview.h"
 #include "findings/tsample.h"
 #include "guide_int.h"
@@ -63,7 +64,11 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	char self[PATH_MAX];
 	const char *other = getenv("MEMSLEUTH_STEPS");
 	if (other && *other) {
-		snprintf(self, sizeof self, "%s", other);
+		struct ms_err te;
+		if (ms_trust_check(other, self, sizeof self, "unset MEMSLEUTH_STEPS", &te) < 0) {
+			ms_gstep_set(st, MS_G_FAILED, te.msg);
+			return NULL;
+		}
 	} else {
 		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 		if (n <= 0) {

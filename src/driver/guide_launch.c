@@ -2,6 +2,8 @@
  * look (the examples print "phase=... holding"), sample its RSS meanwhile,
  * and always stop it at the end. */
 #include "guide_int.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +27,8 @@ int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(c->dir, sizeof c->dir, "%s/memsleuth-guide.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(c->dir))
-		return ms_err_set(e, errno, NULL, "set TMPDIR to a writable directory", "%s", c->dir);
+	if (ms_tmpdir_make("guide", c->dir, sizeof c->dir, e) < 0)
+		return -1;
 	snprintf(c->out, sizeof c->out, "%s/command.out", c->dir);
 	int wfd = open(c->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (wfd < 0 || (c->fd = open(c->out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -45,7 +45,7 @@ int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e)
 		gl_stop(c);
 		return ms_err_set(e, err, NULL, NULL, "pipe");
 	}
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		int err = errno;
 		close(wfd), close(ep[0]), close(ep[1]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "probe/allocfind.h"
+#include "util/subproc.h"
 #include "probe/labrun.h"
 #include "probe/procfs.h"
 #include "records/labfile.h"
@@ -149,7 +150,7 @@ static int run_each(const char *path)
 		}
 		printf("=== %s\n", name);
 		fflush(stdout);
-		pid_t pid = fork();
+		pid_t pid = ms_fork();
 		if (pid < 0)
 			ms_fatal(PROG, "too many processes? try again", "fork");
 		if (pid == 0) {

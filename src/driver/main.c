@@ -19,6 +19,7 @@ static const struct step {
 	{ "compare",  cmd_compare,  "which allocator or setting fixes this workload?" },
 	{ "lab",      cmd_lab,      "reproduce the classic experiments" },
 	{ "guide",    cmd_guide,    "the whole method, step by step" },
+	{ "stap",     cmd_stap,     "run your own SystemTap script here: right runtime, preflight, symbols" },
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,7 @@ int cmd_trim(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_guide(int argc, char **argv);
+int cmd_stap(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 
 /* Exit statuses shared by every step. */

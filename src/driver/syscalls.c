@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "findings/memsyssum.h"
+#include "probe/sweep.h"
 #include "findings/sysbackend.h"
 #include "probe/procfs.h"
 #include "probe/systrace.h"
@@ -250,14 +251,15 @@ int cmd_syscalls(int argc, char **argv)
 		ms_fatal(prog, "usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)",
 			 optind >= argc ? "no PID or command given" : "too many arguments");
 	}
+	ms_sweep_stale(prog, stderr);   /* what a killed run left: instances, uprobes, temp dirs */
 	struct ms_backend_choice ch;
 	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	fprintf(stderr, "%s: backend %s: %s\n", prog, ms_backend_name(ch.backend), ch.why);
 	char script[4096];
 	if (ch.backend == MS_BE_STAP || ch.backend == MS_BE_STAP_BPF) {
-		if (ms_resource_path(MS_RES_STAP, "memsyscalls.stp", script, sizeof script) < 0)
-			ms_fatal(prog, "reinstall memsleuth", "%s: not found", script);
+		if (ms_resource_trusted(MS_RES_STAP, "memsyscalls.stp", script, sizeof script, &e) < 0)
+			ms_die(prog, &e, MS_EXIT_ERROR);
 		t.script = script;
 		t.stap_tree = ch.backend == MS_BE_STAP_BPF ? ch.stap_tree : NULL;
 	}

@@ -374,8 +374,9 @@ int cmd_trim(int argc, char **argv)
 	char script[PATH_MAX], gdb[PATH_MAX];
 	if (!strcmp(method, "gdb") && !ms_which("gdb", gdb, sizeof gdb))
 		ms_fatal(PROG, "install it: apt-get install gdb", "gdb: not found in PATH");
-	if (!strcmp(method, "gdb") && ms_resource_path(MS_RES_GDB, "trim.gdb", script, sizeof script) < 0)
-		ms_fatal(PROG, "reinstall memsleuth (make install)", "%s: not found", script);
+	struct ms_err te;
+	if (!strcmp(method, "gdb") && ms_resource_trusted(MS_RES_GDB, "trim.gdb", script, sizeof script, &te) < 0)
+		ms_die(PROG, &te, 2);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);

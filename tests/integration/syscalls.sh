@@ -4,6 +4,8 @@
 # pattern is recognised, and bad input fails cleanly with nothing left
 # behind (tracefs instances, uprobe events, stopped processes).
 source "$(dirname "$0")/lib.sh"
+# memsleuth's temporary directories go to TMPDIR: ours, not the shared /tmp others leave things in
+export TMPDIR=$TMP
 TRACEFS=/sys/kernel/tracing
 
 # trace BACKEND: syscall_mix --wait attached by PID; sets J (json path)
@@ -133,7 +135,7 @@ for b in "${usable[@]}"; do
 	check_eq "$b: target not traced" "$(awk '/TracerPid/ {print $2}' "/proc/$EX_PID/status")" 0
 	stop_example "$EX_PID"
 done
-check_eq "no stap work dir left in /tmp" "$(ls /tmp | grep -c '^memsleuth-stap\.')" 0
+check_eq "no stap work dir left in \$TMPDIR" "$(ls "${TMPDIR:-/tmp}" | grep -c '^memsleuth-stap\.')" 0
 # A launched command that forks, prints and outlives --duration: its
 # output stays out of the JSON, its forked children are not broken by the
 # ptrace backend's seccomp filter, and nothing of it is left running.

@@ -1,12 +1,17 @@
-/* glibc ptmalloc2 read from outside a live process: every arena, every
- * heap's chunks classified, residency from pagemap, and what
- * malloc_trim(0) would return -- without debug info (symbols are used and
- * cross-checked when the target's libc debug file is present).
+/* glibc ptmalloc2 read from outside a live process (or from any memory
+ * image: a core file, a buffer; probe/remote.h): every arena, every
+ * heap's chunks classified, residency from the image (pagemap, a core's
+ * holes), and what malloc_trim(0) would return -- without debug info
+ * (symbols are used and cross-checked when the target's libc debug file is
+ * present).
  *
- * One entry point, ms_arenas_collect, for the `arenas` step, the heapwalk
- * helper and any step that needs the trim prediction in-process.
- * The walk streams: memory is O(arenas + bins + histogram buckets + chunks
- * cached in fastbins/tcache), never O(chunks). */
+ * Entry points: ms_arenas_collect (a PID) for the `arenas` step, the
+ * heapwalk helper and any step that needs the trim prediction in-process;
+ * ms_arenas_collect_image for a memory image (findings/postmortem.h).
+ * Memory: O(arenas + bins + list entries), two bits of chunk-start map per
+ * 16 heap bytes (1/64 of the heaps) plus two of list map, and one arena's
+ * heaps at a time when they fit in 72 MiB (arenabuf.c); never a copy of a
+ * large heap. */
 #ifndef MS_ARENAS_H
 #define MS_ARENAS_H
 

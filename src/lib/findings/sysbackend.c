@@ -1,6 +1,7 @@
 #include "findings/sysbackend.h"
 #include "util/spawn.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 
 #include "probe/systrace.h"
 #include "util/paths.h"
+#include "util/subproc.h"
+#include "util/trust.h"
 
 static const char *const names[MS_BE_N] = {
 	[MS_BE_AUTO] = "auto", [MS_BE_STAP] = "stap", [MS_BE_STAP_BPF] = "stap-bpf",
@@ -31,13 +34,34 @@ static int in_path(const char *prog)
 	return ms_which(prog, buf, sizeof buf);
 }
 
+/* The prepared tree (scripts/stap-bpf-setup): its directory, the shim
+ * preloaded into stap/stapbpf and the kbuild tree stap compiles against,
+ * each by util/trust.h's rule.  On success tree holds the canonical path. */
+static int stap_tree_trusted(char *tree, size_t len, struct ms_err *e)
+{
+	static const char *const parts[] = { "memlock_shim.so", "build", "stamp" };
+	const char *way = "set MEMSLEUTH_CACHE to a directory owned by you or root and not writable by others, "
+			  "or unset it";
+	char real[PATH_MAX], p[PATH_MAX + 32];
+	if (ms_trust_check(tree, real, sizeof real, way, e) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", real, parts[i]);
+		if (ms_trust_check(p, NULL, 0, way, e) < 0)
+			return -1;
+	}
+	snprintf(tree, len, "%s", real);
+	return 0;
+}
+
 /* Run the set-up script (idempotent, fast once cached) and take its tree. */
 static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 {
 	char script[PATH_MAX], cmd[PATH_MAX + 64], line[PATH_MAX + 32];
-	if (ms_resource_path(MS_RES_HELPER, "stap-bpf-setup", script, sizeof script) < 0)
-		return ms_err_set(e, 0, "stap-bpf-setup not found", "reinstall memsleuth", "%s", script);
+	if (ms_resource_trusted(MS_RES_HELPER, "stap-bpf-setup", script, sizeof script, e) < 0)
+		return -1;
 	snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", script, geteuid() == 0 ? "" : "--consent");
+	ms_guard_start();   /* the script and its apt-get end with this run */
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return ms_err_set(e, 0, "cannot run", "try --backend tracefs", "%s", script);
@@ -55,7 +79,10 @@ static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 	if (st != 0 || !c->stap_tree[0])
 		return ms_err_set(e, 0, last[0] ? last : "set-up failed", "use --backend tracefs or ptrace",
 				  "stap bpf runtime set-up");
-	return 0;
+	/* stap/stapbpf run as root with the shim preloaded and compile the
+	 * tree's headers: all of it must be out of others' reach (the script
+	 * checked too; this guards a tree changed since) */
+	return stap_tree_trusted(c->stap_tree, sizeof c->stap_tree, e);
 }
 
 int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *c, struct ms_err *e)
@@ -100,7 +127,7 @@ int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *
 		return 0;
 	case MS_BE_TRACEFS:
 		snprintf(p, sizeof p, "%s/instances", ms_tracefs_root());
-		if (access(p, W_OK) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
+		if (faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
 			return ms_err_set(e, 0, root ? "not mounted" : "not writable (needs root)",
 					  "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace",
 					  "tracefs %s", ms_tracefs_root());

@@ -50,7 +50,8 @@ static int cmp_run(const void *x, const void *y)
 
 void ms_resmap_sort(struct ms_resmap *m)
 {
-	qsort(m->v, m->n, sizeof *m->v, cmp_run);
+	if (m->n > 1)   /* no run: m->v is NULL, qsort's is nonnull */
+		qsort(m->v, m->n, sizeof *m->v, cmp_run);
 }
 
 /* Index of the first run ending after addr. */

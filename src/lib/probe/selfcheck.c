@@ -1,4 +1,5 @@
 #include "probe/selfcheck.h"
+#include "util/subproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ static int in_child(int (*fn)(pid_t parent, char *line, size_t len), char *line,
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);

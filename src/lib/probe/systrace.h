@@ -46,6 +46,12 @@ int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e);
 /* Where tracefs is: $MEMSLEUTH_TRACEFS, else /sys/kernel/tracing. */
 const char *ms_tracefs_root(void);
 
+/* One line of a tracefs instance's trace_pipe (NUL-terminated, modified in
+ * place): "COMM-TID (  TGID) [CPU] FLAGS  SECS.USECS: sys_NAME(a: v, ...)"
+ * (entry, 'E', arguments in ev) or "...: sys_NAME -> 0xRET" (exit, 'X',
+ * *ret).  Returns 0 for any other line; never reads past the NUL. */
+int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret);
+
 /* --- shared by the backends (probe/systrace_common.c) --- */
 
 /* Fork the command stopped before execvp until ms_held_release(); returns

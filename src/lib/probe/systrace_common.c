@@ -1,4 +1,5 @@
 #include "probe/systrace.h"
+#include "util/subproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +54,7 @@ pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "pipe");
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);

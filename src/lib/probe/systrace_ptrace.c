@@ -7,6 +7,7 @@
  * when tracing ends before it does, because without its tracer the
  * filter would make its memory syscalls fail with ENOSYS. */
 #include "probe/systrace.h"
+#include "util/subproc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,7 +87,7 @@ static int install_filter(void)
 
 static pid_t launch(struct pt *p, struct ms_err *e)
 {
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0)
 		return ms_err_set(e, errno, NULL, NULL, "fork");
 	if (pid == 0) {

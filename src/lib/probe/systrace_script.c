@@ -5,8 +5,9 @@
  * stops the tool (SIGINT, then SIGKILL after a grace period) when the
  * target ends, the duration passes or the user interrupts. */
 #include "probe/systrace.h"
+#include "probe/sweep.h"
+#include "util/subproc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -38,7 +39,7 @@ static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload,
 	tl->err = tmpfile();
 	if (!tl->err || pipe2(p, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "%s: pipe", argv[0]);
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0)
 		return ms_err_set(e, errno, NULL, NULL, "fork");
 	if (pid == 0) {
@@ -343,22 +344,6 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 	return rc;
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char p[PATH_MAX];
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e)
 {
 	if (prepare_target(t, e) < 0)
@@ -382,13 +367,13 @@ int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e)
 	argv[n] = NULL;
 	/* stap's bpf runtime writes stap_PID.bo into the current directory:
 	 * give it a private one and empty it afterwards */
-	char dir[] = "/tmp/memsleuth-stap.XXXXXX";
-	if (!mkdtemp(dir)) {
+	char dir[PATH_MAX];
+	if (ms_tmpdir_make("stap", dir, sizeof dir, e) < 0) {
 		end_held(t);
-		return ms_err_set(e, errno, NULL, "check /tmp", "stap work directory");
+		return -1;
 	}
 	int rc = run_tool(t, argv, t->stap_tree ? shim : NULL, dir, e);
 	end_held(t);
-	remove_tree(dir);
+	ms_tmpdir_remove(dir);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * options/event-fork adds the threads they create, record-tgid gives the
  * process of each line.  The instance is removed on every way out. */
 #include "probe/systrace.h"
+#include "util/size.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -53,7 +54,7 @@ static int tracefs_ready(const char *root, struct ms_err *e)
 {
 	char p[512];
 	snprintf(p, sizeof p, "%s/instances", root);
-	if (access(p, F_OK) == 0)
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) == 0)   /* effective: capabilities count */
 		return 0;
 	if (strcmp(root, DEFAULT_TRACEFS) == 0 && geteuid() == 0
 	    && mount("nodev", DEFAULT_TRACEFS, "tracefs", 0, NULL) == 0 && access(p, F_OK) == 0)
@@ -140,9 +141,7 @@ static int add_threads(const struct inst *in, pid_t pid, struct ms_err *e)
 	return 0;
 }
 
-/* "COMM-TID (  TGID) [CPU] FLAGS  SECS.USECS: sys_NAME(a: v, ...)" or
- * "...: sys_NAME -> 0xRET".  Returns 'E', 'X' or 0. */
-static int parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
+int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 {
 	memset(ev, 0, sizeof *ev);
 	char *cpu = strstr(line, ") [");
@@ -169,7 +168,7 @@ static int parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	char *ts = ev_at;
 	while (ts > cpu && ts[-1] != ' ')
 		ts--;
-	ev->ts_ns = (uint64_t)(strtod(ts, NULL) * 1e9);
+	ev->ts_ns = ms_secs_to_ns(strtod(ts, NULL));
 	char *name = ev_at + 6;
 	size_t nl = strcspn(name, "( ");
 	char nm[16];
@@ -178,7 +177,7 @@ static int parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	memcpy(nm, name, nl);
 	nm[nl] = 0;
 	ev->sc = ms_sc_from_name(nm);
-	if (ev->sc == MS_SC_N)
+	if (ev->sc == MS_SC_N || name[nl] == 0)   /* cut after the name: neither form */
 		return 0;
 	if (name[nl] == ' ') {
 		char *arrow = strstr(name + nl, "-> ");
@@ -210,7 +209,7 @@ static void consume(struct ms_systrace *t, struct reader *r)
 		*nl = 0;
 		struct ms_sysev ev, done;
 		int64_t ret = 0;
-		int k = parse_line(start, &ev, &ret);
+		int k = ms_tracefs_parse_line(start, &ev, &ret);
 		if (k == 'E')
 			ms_pairer_enter(&r->pair, &ev);
 		else if (k == 'X' && ms_pairer_exit(&r->pair, ev.tid, ev.sc, ret, ev.ts_ns, &done))

@@ -1,4 +1,5 @@
 #include "report/render.h"
+#include "util/outfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -232,10 +233,16 @@ void r_chart(struct ms_render *r, const char *title, const char *svg)
 	if (bl > 3 && !strcmp(base + bl - 3, ".md"))
 		base[bl - 3] = 0;
 	snprintf(path, sizeof path, "%s-%d.svg", base, r->ncharts);
-	FILE *f = fopen(path, "wx");
-	if (!f && errno == EEXIST && remove(path) == 0)
-		f = fopen(path, "wx");
-	if (!f || fputs(svg, f) < 0 || fclose(f) != 0) {
+	/* beside the report, for the same readers: the umask decides its mode */
+	struct ms_err fe;
+	FILE *f = ms_out_fopen(path, MS_OUT_SHARED, &fe);
+	if (!f) {
+		if (!r->failed)
+			r->err = fe;
+		r->failed = 1;
+		return;
+	}
+	if (fputs(svg, f) < 0 || fclose(f) != 0) {
 		if (!r->failed)
 			ms_err_set(&r->err, errno, NULL, "choose a writable directory for the report", "chart %s", path);
 		r->failed = 1;

@@ -1,10 +1,13 @@
 #include "util/paths.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util/trust.h"
 
 static int exe_dir(char *dir, size_t len)
 {
@@ -53,4 +56,17 @@ int ms_resource_path(enum ms_resource kind, const char *name, char *out, size_t 
 	}
 	snprintf(out, outlen, build_rel[kind], dir, name);
 	return -1;
+}
+
+int ms_resource_trusted(enum ms_resource kind, const char *name, char *out, size_t outlen,
+			struct ms_err *e)
+{
+	char found[PATH_MAX];
+	if (ms_resource_path(kind, name, found, sizeof found) < 0) {
+		snprintf(out, outlen, "%s", found);
+		return ms_err_set(e, ENOENT, NULL, "reinstall memsleuth (make install), or run it from its build tree",
+				  "%s", found);
+	}
+	return ms_trust_check(found, out, outlen,
+			      "reinstall memsleuth in a directory only root (or you) can write", e);
 }

@@ -89,3 +89,10 @@ char *ms_size_fmt(uint64_t bytes, char buf[MS_SIZE_BUF])
 	snprintf(buf, MS_SIZE_BUF, "%.1f %s", v, unit[i]);
 	return buf;
 }
+
+uint64_t ms_secs_to_ns(double s)
+{
+	if (!(s >= 0) || s >= 18446744073.0)   /* NaN fails the first test */
+		return 0;
+	return (uint64_t)(s * 1e9);
+}

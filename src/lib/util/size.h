@@ -17,4 +17,10 @@ int ms_size_parse(const char *s, uint64_t *out);
  * "513.2 MiB", "1.5 GiB".  Returns buf. */
 char *ms_size_fmt(uint64_t bytes, char buf[MS_SIZE_BUF]);
 
+/* Seconds (as read from a trace line: "1.000123", also "1e99", "inf",
+ * "nan") to nanoseconds; 0 for what no clock shows (negative, NaN, or
+ * beyond 2^64 ns, about 584 years), so that no float -> integer
+ * conversion is out of range. */
+uint64_t ms_secs_to_ns(double s);
+
 #endif

@@ -1,4 +1,5 @@
 #include "util/steprun.h"
+#include "util/subproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +75,7 @@ int ms_steprun_run_tick(char *const argv[], struct ms_steprun *c, int timeout_ms
 		return c->status = MS_STEPRUN_NOSTART;
 	}
 	double t0 = now_s();
-	pid_t pid = fork();
+	pid_t pid = ms_fork();
 	if (pid < 0) {
 		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
 		return c->status = MS_STEPRUN_NOSTART;

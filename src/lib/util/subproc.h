@@ -48,6 +48,28 @@ struct ms_child {
 	double wall_seconds;
 };
 
+/* Nothing outlives memsleuth, even SIGKILLed (it runs no code then, so
+ * the children must notice):
+ *  - every child is forked with ms_fork(): PR_SET_PDEATHSIG(SIGKILL), so a
+ *    direct child dies with us;
+ *  - grandchildren (stap's stapbpf, a command under sh -c, what a launched
+ *    command forks) lose PDEATHSIG on fork, so the first ms_fork() of a
+ *    run also starts its guard: a small process that holds the read end of
+ *    a pipe only memsleuth writes to.  When memsleuth ends, however it
+ *    ends, the guard reads EOF, ends every process that carries this run's
+ *    token in its environment (MEMSLEUTH_GUARD, inherited by everything
+ *    started below us; nested runs append theirs) -- SIGTERM, then SIGKILL
+ *    after 2 s -- and runs the cleanup set with ms_guard_on_end (the sweep
+ *    of probe/sweep.h), then exits.
+ * The guard is named "memsleuth-guard", leaves the terminal's process
+ * group (Ctrl-C is ours to handle) and holds no other descriptor. */
+pid_t ms_fork(void);
+/* Start the guard now (idempotent; ms_fork does it).  Returns 0, or -1 when
+ * it cannot (then only PDEATHSIG protects). */
+int   ms_guard_start(void);
+/* What the guard runs after the processes are gone (set before it starts). */
+void  ms_guard_on_end(void (*fn)(void));
+
 /* Run to completion.  Returns 0 when the child ran (look at status and the
  * flags), -1 when it could not be started (exec failure names argv[0]). */
 int  ms_child_run(struct ms_child *r, struct ms_err *e);
