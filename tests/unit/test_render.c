@@ -84,8 +84,8 @@ static void escapes_hostile_names(void **state)
 {
 	int rc;
 	char *html = render("{\"step\":\"hotspots\",\"events\":3,\"dropped\":0,\"threads\":[{\"tid\":5,"
-			    "\"name\":\"<script>x</script>\",\"calls\":3,\"requested_bytes\":96}],"
-			    "\"sites\":[{\"symbol\":\"a|b&c\",\"dso\":\"/l.so\",\"calls\":3,\"requested_bytes\":96,\"live_bytes\":0}]}",
+			    "\"name\":\"<script>x</script>\",\"calls\":3,\"bytes\":96}],"
+			    "\"sites\":[{\"symbol\":\"a|b&c\",\"dso\":\"/l.so\",\"calls\":3,\"bytes\":96,\"live_bytes\":0}]}",
 			    MS_R_HTML, &rc);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(html, "<script>"));

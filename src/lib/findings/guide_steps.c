@@ -254,7 +254,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(g->hot_name, sizeof g->hot_name, "%s", ms_jstr(best, "name", "?"));
 		ms_gstep_evidence(s, "busiest thread: %" PRIu64 " (%s), %" PRIu64 " calls (%.0f%%), %s", g->hot_tid,
 				  g->hot_name, g->hot_calls, pct(g->hot_calls, g->hot_total_calls),
-				  SZ(ms_ju64(best, "requested_bytes", 0)));
+				  SZ(ms_ju64(best, "bytes", 0)));
 	}
 	if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live at the end", g->hot_site,

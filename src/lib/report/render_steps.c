@@ -155,7 +155,7 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		ms_table_init(&t, "rlrr", (const char *[]){ "tid", "thread", "calls", "bytes" });
 		for (const struct ms_jval *x = th->child; x; x = x->next) {
 			ms_table_rowf(&t, "%" PRIu64 "\t%s\t%" PRIu64 "\t%s", ms_ju64(x, "tid", 0), ms_jstr(x, "name", ""),
-				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "requested_bytes", 0)));
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)));
 			if (n < 12) {
 				snprintf(bars[n].label, sizeof bars[n].label, "%" PRIu64 " %s", ms_ju64(x, "tid", 0),
 					 ms_jstr(x, "name", ""));
@@ -178,7 +178,7 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		int k = 0;
 		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++)
 			ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s", ms_jstr(x, "symbol", "?"), ms_jstr(x, "dso", ""),
-				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
 		r_table(r, &t);
 	}
 }
