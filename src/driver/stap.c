@@ -46,20 +46,22 @@ static void usage(FILE *out)
 		"what that runtime lacks (line by line, before compiling), caller addresses\n"
 		"resolved, nothing left behind.  NAME runs a bundled script (see --list).\n\n"
 		"  -e 'SCRIPT'        the script itself, as stap's -e (then no SCRIPT argument)\n"
-		"  -x PID             trace process PID (stap's -x; also a PID after the script)\n"
+		"  -x, -p, --pid PID  trace process PID (stap's -x; also a PID after the script)\n"
 		"  -c 'CMD'           run CMD and trace it (stap's -c; also -- CMD ARGS)\n"
 		"  --runtime R        auto|module|bpf (default auto: module where kernel modules\n"
 		"                     and a build tree exist, else bpf with memsleuth's tree)\n"
 		"  --symbols          resolve addresses the script prints (caller=0x..., or a\n"
 		"                     whole field 0x...) to FUNC (FILE:LINE) in the target\n"
 		"  --stap-opt OPT     pass OPT to stap (repeatable): --stap-opt=-v, --stap-opt=-p4\n"
-		"  --list             the bundled scripts: question and arguments\n"
+		"  -l, --list         the bundled scripts: question and arguments\n"
 		"  --translate        rewrite syscall.{brk,mmap,mmap2,munmap,mprotect,madvise,mremap}\n"
 		"                     probes for the bpf runtime; printed, or run with a target\n"
-		"  -o FILE            --translate: write the script to FILE (a new file)\n"
+		"  -o, --output FILE  --translate: write the script to FILE (a new file)\n"
+		"  -q, --quiet        no progress lines on stderr\n"
 		"  --force            compile even when the preflight finds what cannot work\n"
 		"  --stap-setup       allow preparing the bpf runtime in your cache dir (implied for root)\n"
 		"  -h, --help         this help\n"
+		MS_COMMON_HELP
 		"A script argument LIBC is replaced by the path of the target's libc.\n"
 		"Details: docs/stap.md, docs/oneliners.md; man memsleuth-stap.\n");
 }
@@ -259,7 +261,7 @@ static void write_translation(const struct ms_stap_translation *t, const char *o
 	}
 	int fd = open(outfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		ms_fatal(prog, errno == EEXIST ? "choose a new name (it is never overwritten)" : NULL, "%s: %s", outfile,
+		ms_fatal(prog, errno == EEXIST ? "choose a new name: an existing file is never overwritten" : NULL, "%s: %s", outfile,
 			 strerror(errno));
 	size_t done = 0;
 	while (done < t->len) {
@@ -312,16 +314,18 @@ static void choose_runtime(enum runtime want, int setup_ok, struct ms_backend_ch
 
 int cmd_stap(int argc, char **argv)
 {
-	enum { O_RUNTIME = 0x100, O_SYMBOLS, O_STAPOPT, O_LIST, O_TRANSLATE, O_FORCE, O_SETUP };
+	enum { O_RUNTIME = 0x100, O_SYMBOLS, O_STAPOPT, O_TRANSLATE, O_FORCE, O_SETUP };
 	static const struct option opts[] = {
 		{ "runtime", required_argument, 0, O_RUNTIME }, { "symbols", no_argument, 0, O_SYMBOLS },
-		{ "stap-opt", required_argument, 0, O_STAPOPT }, { "list", no_argument, 0, O_LIST },
+		{ "stap-opt", required_argument, 0, O_STAPOPT }, { "list", no_argument, 0, 'l' },
 		{ "translate", no_argument, 0, O_TRANSLATE }, { "force", no_argument, 0, O_FORCE },
-		{ "stap-setup", no_argument, 0, O_SETUP }, { "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS,
+		{ "stap-setup", no_argument, 0, O_SETUP }, { "help", no_argument, 0, 'h' },
+		{ "pid", required_argument, 0, 'x' }, { "output", required_argument, 0, 'o' },
+		{ "quiet", no_argument, 0, 'q' }, MS_COMMON_OPTIONS,
 		{ 0, 0, 0, 0 },
 	};
 	enum runtime want = RT_AUTO;
-	int symbols = 0, translate = 0, force = 0, setup_ok = geteuid() == 0, c, nopts = 0;
+	int symbols = 0, translate = 0, force = 0, quiet = 0, setup_ok = geteuid() == 0, c, nopts = 0;
 	char **stap_opts = calloc((size_t)argc + 1, sizeof *stap_opts);
 	const char *outfile = NULL, *cmd_string = NULL, *inline_script = NULL;
 	pid_t pid = 0;
@@ -340,9 +344,10 @@ int cmd_stap(int argc, char **argv)
 		}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "x:c:e:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "x:p:c:e:o:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
+		case 'p':
 			if (ms_pid_parse(optarg, &pid, &e) < 0)
 				ms_die(prog, &e, MS_EXIT_ERROR);
 			break;
@@ -357,7 +362,8 @@ int cmd_stap(int argc, char **argv)
 			break;
 		case O_SYMBOLS: symbols = 1; break;
 		case O_STAPOPT: stap_opts[nopts++] = optarg; break;
-		case O_LIST: free(stap_opts); return list_scripts();
+		case 'l': free(stap_opts); return list_scripts();
+		case 'q': quiet = 1; break;
 		case O_TRANSLATE: translate = 1; break;
 		case O_FORCE: force = 1; break;
 		case O_SETUP: setup_ok = 1; break;
@@ -408,8 +414,9 @@ int cmd_stap(int argc, char **argv)
 		char kp = ms_kconfig_get(&kc, "CONFIG_KPROBES");
 		ms_kconfig_free(&kc);
 		struct ms_stap_host h = { .bpf = 1, .kprobes = kp == 'y' ? 1 : kp == '?' ? -1 : 0 };
-		fprintf(stderr, "%s: %s: %d syscall probe%s rewritten for the bpf runtime\n", prog, script, tr.probes,
-			tr.probes == 1 ? "" : "s");
+		if (!quiet)
+			fprintf(stderr, "%s: %s: %d syscall probe%s rewritten for the bpf runtime\n", prog, script,
+				tr.probes, tr.probes == 1 ? "" : "s");
 		if (!has_target) {
 			size_t fatal = preflight(outfile ? outfile : "(translation)", tr.text, tr.len, &h);
 			write_translation(&tr, outfile);
@@ -461,7 +468,8 @@ int cmd_stap(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "%s: compiling %s with stap %s (about %s); %s\n", prog, script,
+	if (!quiet)
+		fprintf(stderr, "%s: compiling %s with stap %s (about %s); %s\n", prog, script,
 		bpf ? "--runtime=bpf" : "(module runtime)", bpf ? "5 s" : "30 s",
 		has_target ? "it ends with the target, or Ctrl-C" : "Ctrl-C ends it");
 	struct ms_staprun r = {
@@ -493,7 +501,7 @@ int cmd_stap(int argc, char **argv)
 			WIFEXITED(st) ? "failed with status" : "died of signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
 			fatal ? " (after the preflight's advice)" : "");
 		rc = MS_EXIT_ERROR;
-	} else if (r.stopped) {
+	} else if (r.stopped && !quiet) {
 		fprintf(stderr, "%s: stopped stap (%s)\n", prog, r.stopped == 2 ? "the target ended" : "interrupted");
 	}
 	ms_staprun_free(&r);

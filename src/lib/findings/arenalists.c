@@ -171,8 +171,10 @@ uint64_t ms_range_container(const struct ms_range *rg, uint64_t p)
 	if (!rg->starts || p <= rg->start || p >= rg->end)
 		return 0;
 	uint64_t k = (p - rg->start) / 16;
-	/* the bit of p itself is not set (p is no chunk start): look below */
-	for (uint64_t w = k / 64 + 1; w-- > 0;) {
+	/* the bit of p itself is not set (p is no chunk start): look below,
+	 * at most 1 GiB (1 Mi words): a report, not worth a long scan */
+	uint64_t lowest = k / 64 > (1u << 20) ? k / 64 - (1u << 20) : 0;
+	for (uint64_t w = k / 64 + 1; w-- > lowest;) {
 		uint64_t bits = rg->starts[w];
 		if (w == k / 64)
 			bits &= (k % 64) ? (1ull << (k % 64)) - 1 : 0;

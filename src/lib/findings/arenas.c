@@ -1,8 +1,10 @@
 /* ms_arenas_collect: identify the allocator, pick the layout, find the
- * arenas, then take snapshots (bounded retries) until one is consistent:
- * free lists first (fastbins, unsorted), the streaming heap walk, then
- * the tcaches the walk found.  With --stop the target is frozen for the
- * snapshot and always resumed. */
+ * arenas, then take snapshots (bounded retries) until one is consistent,
+ * or two agree on the same damage: arena by arena its free lists
+ * (fastbins, unsorted, small, large) and its heap walk, then the tcaches
+ * the walk found, every list entry checked against the walk's chunk
+ * boundaries.  With --stop the target is frozen for the snapshot and
+ * always resumed. */
 #include "findings/arenas.h"
 
 #include <errno.h>

@@ -8,8 +8,10 @@
  * Entry points: ms_arenas_collect (a PID) for the `arenas` step, the
  * heapwalk helper and any step that needs the trim prediction in-process;
  * ms_arenas_collect_image for a memory image (findings/postmortem.h).
- * The walk streams: memory is O(arenas + bins + histogram buckets + chunks
- * cached in fastbins/tcache), never O(chunks). */
+ * Memory: O(arenas + bins + list entries), two bits of chunk-start map per
+ * 16 heap bytes (1/64 of the heaps) plus two of list map, and one arena's
+ * heaps at a time when they fit in 72 MiB (arenabuf.c); never a copy of a
+ * large heap. */
 #ifndef MS_ARENAS_H
 #define MS_ARENAS_H
 

@@ -217,13 +217,17 @@ static void tcache_candidate(struct ms_coll *c, uint64_t p, int first)
  * address in [from, top] whose chunk chain (PREV_INUSE set on the
  * segment's first chunk) reaches the top or the next fencepost exactly.
  * Untouched pages hold no header and are skipped whole; the work is
- * bounded by the gap.  Returns 0 when none. */
+ * bounded by the gap (at most 256 MiB of it).  Returns 0 when none. */
 static uint64_t seek_segment(struct ms_coll *c, uint64_t from, uint64_t top, uint64_t limit)
 {
+	/* a foreign area is what another sbrk user took: bounded at 256 MiB
+	 * of scanning, and chain steps at a multiple of the gap */
 	uint64_t budget = (top - from) / 4 + (1u << 20);
-	for (uint64_t q = (from + 15) & ~15ull; q <= top && budget; q += 16) {
+	for (uint64_t q = (from + 15) & ~15ull; q <= top && budget; q += 16, budget--) {
 		if (q == top)
 			return q;
+		if (q - from > (256ull << 20))
+			return 0;
 		if (window(c, q, 16, limit, 0) < 0) {
 			q = ((q + c->page) & ~(c->page - 1)) - 16;
 			continue;

@@ -202,7 +202,7 @@ static void judge(struct ms_overview *ov)
 	if (ov->has_accounted) {
 		if (ov->rss > ov->accounted) {
 			uint64_t gap = ov->rss - ov->accounted;
-			ms_verdict_add(vs, gap > ov->rss / 5 ? MS_PROBLEM : MS_INFO,
+			ms_verdict_add(vs, ms_cause_severity(gap, ov->rss),
 				       malloc_rss > gap / 2 ? next : "",
 				       "RSS %s is %s above the %s the application accounts for; glibc malloc "
 				       "holds %s of RSS (arena heaps %s, main heap %s, mmapped %s), "
