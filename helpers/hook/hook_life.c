@@ -30,23 +30,35 @@ unsigned char *g_maps_buf;
 size_t       g_maps_cap;
 atomic_int   g_maps_lock;
 int        (*g_unw_backtrace)(void **, int);
-int          g_stop_sig;       /* the flush signal, 0 when not ours */
-atomic_int   g_sig_taken;      /* the program installed its own handler */
+/* alone on its cache line: every free writes it, and the hot path's
+ * read-mostly globals (real, g_count_only, g_depth) must not share it */
+struct order_line g_order;
+atomic_uint  g_block_seq;
+atomic_uint  g_nmapped;
+char         g_buf_path[PATH_MAX];
 
 /* ---- slots: one per live thread, reused after the thread exits ---- */
 static struct slot *slot_acquire(void)
 {
 	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
 		int free_ = 0;
-		if (atomic_compare_exchange_strong(&s->in_use, &free_, 1))
-			return s;
+		if (atomic_compare_exchange_strong(&s->in_use, &free_, 1)) {
+			if (s->map_pid != g_pid)
+				slot_map(s);   /* a forked child: its own buffer file */
+			if (s->hdr)
+				return s;
+			atomic_store(&s->in_use, 0);
+			return NULL;
+		}
 	}
-	size_t bytes = sizeof(struct slot) + BUF_BYTES;
-	unsigned char *m = map_zeroed(bytes);
-	if (!m)
+	struct slot *s = map_zeroed(sizeof(struct slot));
+	if (!s)
 		return NULL;
-	struct slot *s = (struct slot *)m;
-	s->buf = m + ((sizeof(struct slot) + 63) & ~(size_t)63);
+	slot_map(s);
+	if (!s->hdr) {
+		munmap(s, sizeof *s);
+		return NULL;
+	}
 	atomic_store(&s->in_use, 1);
 	struct slot *head = atomic_load(&g_slots);
 	do {
@@ -60,8 +72,6 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 	struct slot *s = slot_acquire();
 	if (!s)
 		return NULL;
-	atomic_store(&s->closed, 0);
-	atomic_store(&s->lock, 0);
 	if (!keep_stream)
 		t->stream = atomic_fetch_add(&g_next_stream, 1);
 	s->stream = t->stream;
@@ -76,21 +86,14 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 	else if (s->stacks)
 		memset(s->stacks, 0, STACK_SLOTS * sizeof *s->stacks);
 	if (g_count_only) {
-		if (!s->counts)
-			s->counts = map_zeroed(COUNT_SLOTS * sizeof *s->counts);
-		else
-			memset(s->counts, 0, COUNT_SLOTS * sizeof *s->counts);
-		s->c_calls = s->c_bytes = s->c_untracked = 0;
-		memset(s->c_hist, 0, sizeof s->c_hist);
-		if (!s->counts) {
-			atomic_store(&s->in_use, 0);
-			return NULL;
-		}
+		/* the counts live in the buffer: an ms_hl_counts, then the table */
+		s->ch = (struct ms_hl_counts *)(s->buf + sizeof(struct ms_hl_rec));
+		s->counts = (struct count_slot *)(s->ch + 1);
 	}
 	block_reset(s);
 	slot_update_fast(s);
 	t->s = s;
-	check_signal_owner();
+	write_thread_name(s);
 	return s;
 }
 
@@ -114,11 +117,6 @@ static void thread_exit(void *arg)
 	t->exited = 1;
 }
 
-void on_stop_signal(int sig)
-{
-	flush_all(MS_HL_END_STOP, sig, 1);
-}
-
 static void on_crash(int sig)
 {
 	flush_all(MS_HL_END_SIGNAL, sig, 1);
@@ -126,28 +124,16 @@ static void on_crash(int sig)
 	 * an abort() raises again itself */
 }
 
+/* No signal is ever sent to the program: buffers are read from the
+ * buffer file however the process ends.  A crash only adds the END record
+ * that says so (and a last maps snapshot). */
 static void install_signals(void)
 {
-	const char *v = getenv("MEMSLEUTH_HOOK_SIGNAL");
-	int stop = v && *v ? atoi(v) : SIGRTMAX - 7;
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	/* the driver sends it only when every image took it: a program that
-	 * uses this signal itself must not receive ours */
-	if (stop > 0 && stop < NSIG && sigaction(stop, NULL, &old) == 0) {
-		if (old.sa_handler == SIG_DFL) {
-			sa.sa_handler = on_stop_signal;
-			sa.sa_flags = SA_RESTART;
-			sigaction(stop, &sa, NULL);
-			g_stop_sig = stop;
-			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_installed, 1);
-		} else {
-			atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
-		}
-	}
-	/* Crashes: write what was buffered, then die as before.  Only where
-	 * the program has no handler yet; one installed later replaces ours. */
+	/* Only where the program has no handler yet; one installed later
+	 * replaces ours. */
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
 		if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
@@ -179,11 +165,10 @@ static void at_fork_child(void)
 			atomic_store(&t->s->fast, 0);
 		return;
 	}
-	/* the other threads do not exist here: free their slots */
+	/* the other threads do not exist here: free their slots (each maps
+	 * the parent's buffer file until it is taken again: slot_acquire) */
 	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
-		atomic_store(&s->lock, 0);
-		atomic_store(&s->closed, 0);
-		if (s != t->s)
+			if (s != t->s)
 			atomic_store(&s->in_use, 0);
 	}
 	atomic_store(&g_maps_lock, 0);
@@ -196,6 +181,11 @@ static void at_fork_child(void)
 	uint32_t parent_seq = g_seq;
 	open_log(1, parent_seq);
 	if (t->s) {
+		slot_map(t->s);   /* same address, the child's own file */
+		if (!t->s->hdr) {
+			g_off = 1;    /* no memory for a buffer: stop logging here */
+			return;
+		}
 		t->stream = atomic_fetch_add(&g_next_stream, 1);
 		t->s->stream = t->stream;
 		t->s->tid = (uint32_t)syscall(SYS_gettid);
@@ -240,6 +230,8 @@ void hook_init(void)
 	real.fexecve = sym("fexecve");
 	real.exit_ = (void (*)(int))sym("_exit");
 	real.Exit_ = (void (*)(int))sym("_Exit");
+	real.setname = (int (*)(pthread_t, const char *))sym("pthread_setname_np");
+	real.prctl = (int (*)(int, unsigned long, unsigned long, unsigned long, unsigned long))sym("prctl");
 	const char *v = getenv("MEMSLEUTH_HOOK_STACKS");
 	if (v && *v) {
 		long d = atol(v);
@@ -285,11 +277,50 @@ __attribute__((destructor)) static void hook_fini(void)
 	if (g_off || g_fini || atomic_load(&g_init) != 2)
 		return;
 	flush_all(MS_HL_END_EXIT, 0, 0);
-	g_fini = 1;
-	if (tls.s) {
-		tls.s->sync = 1;   /* later frees (libc's own teardown) still land */
-		slot_update_fast(tls.s);
+	g_fini = 1;   /* later calls (libc's own teardown) stay in the buffer file */
+}
+
+/* ---- thread names: every change is noted when it happens ---- */
+EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	if (!real.setname && atomic_load(&g_init) == 0)
+		hook_init();
+	if (!real.setname)
+		return ENOSYS;
+	int r = real.setname(th, name);
+	struct tls *t = &tls;
+	if (r == 0 && !g_off && !t->busy && atomic_load(&g_init) == 2) {
+		t->busy = 1;
+		if (pthread_equal(th, pthread_self())) {
+			if (t->s)
+				write_thread_name(t->s);
+		} else {
+			names_rescan();
+		}
+		t->busy = 0;
 	}
+	return r;
+}
+
+EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!real.prctl && atomic_load(&g_init) == 0)
+		hook_init();
+	int r = real.prctl ? real.prctl(option, a2, a3, a4, a5)
+			   : (int)syscall(SYS_prctl, option, a2, a3, a4, a5);
+	struct tls *t = &tls;
+	if (option == PR_SET_NAME && r == 0 && !g_off && !t->busy && t->s &&
+	    atomic_load(&g_init) == 2) {
+		t->busy = 1;
+		write_thread_name(t->s);
+		t->busy = 0;
+	}
+	return r;
 }
 
 /* ---- dlopen/dlclose: note them and refresh the maps snapshot ---- */

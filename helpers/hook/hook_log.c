@@ -38,12 +38,6 @@ void *map_zeroed(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void spin_lock(atomic_int *l)
-{
-	while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-		;
-}
-
 static int try_lock(atomic_int *l, int spins)
 {
 	for (int i = 0; i < spins; i++)
@@ -167,6 +161,48 @@ void snapshot_maps(void)
 	unlock(&g_maps_lock);
 }
 
+/* ---- the buffer file: one shared slot per thread ---- */
+
+/* Give s its slot: the next one of this image's buffer file, mapped
+ * shared (at the same address when s had one: a forked child's slots
+ * must stop writing into its parent's file), or anonymous memory when
+ * there is no file or it is full (those buffers die with the process:
+ * the reader is told by MS_HL_P_NO_TAILS or by the missing slot). */
+void slot_map(struct slot *s)
+{
+	void *want = s->hdr;
+	void *m = MAP_FAILED;
+	unsigned idx = atomic_fetch_add(&g_nmapped, 1);
+	if (g_buf_path[0] && idx < MS_HL_SLOTS_MAX) {
+		int fd = open(g_buf_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		/* the slot's blocks are allocated now, not when first touched: a
+		 * full disk must fail here, never raise SIGBUS in the program;
+		 * and fallocate grows the file without the race of two
+		 * ftruncates shrinking it */
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    posix_fallocate(fd, (off_t)idx * MS_HL_SLOT_BYTES, MS_HL_SLOT_BYTES) == 0)
+			m = mmap(want, MS_HL_SLOT_BYTES, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | (want ? MAP_FIXED : 0), fd, (off_t)idx * MS_HL_SLOT_BYTES);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (m == MAP_FAILED) {
+		m = mmap(want, MS_HL_SLOT_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | (want ? MAP_FIXED : 0), -1, 0);
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->anon_slots, 1);
+	}
+	if (m == MAP_FAILED) {
+		s->hdr = NULL;
+		s->buf = NULL;
+		return;
+	}
+	s->hdr = m;
+	s->buf = (unsigned char *)m + MS_HL_SLOT_HDR;
+	s->map_pid = g_pid;
+	memset(s->hdr, 0, sizeof *s->hdr);
+}
+
 /* ---- blocks ---- */
 
 void block_reset(struct slot *s)
@@ -174,6 +210,7 @@ void block_reset(struct slot *s)
 	s->pos = s->buf + EV_START;
 	s->nevents = 0;
 	s->base_ticks = s->prev_ticks = s->clock_ticks = now_ticks();
+	s->prev_stamp = stamp_alloc();
 	s->clock_countdown = CLOCK_EVERY;
 	s->prev_ptr = 0;
 	s->prev_caller[0] = s->prev_caller[1] = 0;
@@ -185,67 +222,101 @@ void block_reset(struct slot *s)
 	s->pair_pos = NULL;
 	s->ring_head = 0;
 	s->last_alloc = 0;
-	atomic_store_explicit(&s->commit, EV_START, memory_order_release);
+	uint32_t seq = atomic_fetch_add(&g_block_seq, 1);
+	if (s->ch) {
+		memset(s->ch, 0, sizeof *s->ch);
+		memset(s->counts, 0, COUNT_SLOTS * sizeof *s->counts);
+		s->ch->stream = s->stream;
+		s->ch->tid = s->tid;
+		s->ch->nsites = COUNT_SLOTS;
+		s->ch->seq = seq;
+	} else {
+		/* the block header is kept current in the buffer: a tail read
+		 * after the process ended needs it */
+		struct ms_hl_block *b = BLOCK_HDR(s);
+		memset(b, 0, sizeof *b);
+		b->stream = s->stream;
+		b->tid = s->tid;
+		b->ticks = s->base_ticks;
+		b->stamp = s->prev_stamp;
+		b->seq = seq;
+		b->dropped = (uint32_t)(s->dropped > UINT32_MAX ? UINT32_MAX : s->dropped);
+	}
+	s->hdr->stream = s->stream;
+	s->hdr->tid = s->tid;
+	s->hdr->count_only = s->ch != NULL;
+	s->hdr->magic = MS_HL_SLOT_MAGIC;
+	commit_store(s, EV_START);
 }
 
-static void write_thread_name(struct slot *s)
+/* The thread's name now, when s is the calling thread's slot, else from
+ * /proc/self/task/TID/comm; a THREAD record when it changed. */
+void write_thread_name(struct slot *s)
 {
 	char name[16] = { 0 };
-	if (s->tid == (uint32_t)syscall(SYS_gettid))
+	if (s->tid == (uint32_t)syscall(SYS_gettid)) {
 		prctl(PR_GET_NAME, name, 0, 0, 0);
+	} else {
+		char path[64];
+		char *p = put_str(path, path + 40, "/proc/self/task/");
+		p = put_uint(p, path + 58, s->tid);
+		p = put_str(p, path + 63, "/comm");
+		*p = 0;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		ssize_t n = read(fd, name, sizeof name - 1);
+		close(fd);
+		if (n <= 0)
+			return;
+		name[n] = 0;
+		if (name[n - 1] == '\n')
+			name[n - 1] = 0;
+	}
 	if (!name[0] || !memcmp(name, s->name, sizeof name))
 		return;
 	memcpy(s->name, name, sizeof name);
+	if (s->hdr)
+		memcpy(s->hdr->name, name, sizeof name);
 	struct ms_hl_thread t = { .stream = s->stream, .tid = s->tid };
 	memcpy(t.name, name, sizeof t.name);
 	write_small(MS_HL_REC_THREAD, &t, sizeof t);
 }
 
-
-/* A program that installs its own handler for the flush signal after us
- * must not receive the driver's: say so in the counters page, checked at
- * every thread start and buffer write. */
-void check_signal_owner(void)
+/* Another thread was renamed (pthread_setname_np on a thread not the
+ * caller): which one is not known here, so look at every live thread. */
+void names_rescan(void)
 {
-	struct sigaction cur;
-	if (!g_stop_sig || atomic_load_explicit(&g_sig_taken, memory_order_relaxed))
-		return;
-	if (sigaction(g_stop_sig, NULL, &cur) == 0 && cur.sa_handler != on_stop_signal &&
-	    !atomic_exchange(&g_sig_taken, 1))
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->flush_sig_refused, 1);
+	for (struct slot *s = atomic_load(&g_slots); s; s = s->next)
+		if (atomic_load(&s->in_use) && s->hdr)
+			write_thread_name(s);
 }
 
 /* The hot path checks one flag; anything unusual clears it. */
 
 void slot_update_fast(struct slot *s)
 {
-	int plain = !g_depth && !s->sync && !atomic_load(&s->closed);
+	int plain = !g_depth && !s->sync;
 	atomic_store_explicit(&s->fast, !plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG,
 			      memory_order_relaxed);
 }
 
 static void write_counts(struct slot *s);
 
-/* Write the committed part of s's buffer as one block.  Caller holds
- * s->lock.  The block's delta state restarts afterwards. */
-static void write_block(struct slot *s, uint64_t commit, int own)
+/* Write the committed part of the calling thread's buffer s as one
+ * block; block_reset starts the next. */
+static void write_block(struct slot *s, uint64_t commit)
 {
 	uint32_t n = (uint32_t)(commit >> 32);
 	size_t end = (size_t)(commit & 0xffffffffu);
-	if (own) {
-		write_thread_name(s);
-		check_signal_owner();
-	}
+	write_thread_name(s);
 	if (g_count_only) {
 		write_counts(s);
 		return;
 	}
 	if (n == 0 && s->dropped == 0)
 		return;
-	struct ms_hl_block *b = (struct ms_hl_block *)(s->buf + sizeof(struct ms_hl_rec));
-	b->stream = s->stream;
-	b->tid = s->tid;
-	b->ticks = s->base_ticks;
+	struct ms_hl_block *b = BLOCK_HDR(s);
 	b->mono_ns = mono_ns();
 	b->mono_ticks = now_ticks();
 	b->nevents = n;
@@ -258,7 +329,7 @@ static void write_block(struct slot *s, uint64_t commit, int own)
 		s->dropped += n;
 		s->dropped_total += n;
 	}
-	if (own && !s->first_flushed) {
+	if (!s->first_flushed) {
 		s->first_flushed = 1;
 		snapshot_maps();   /* this thread's arena now exists */
 	}
@@ -266,21 +337,14 @@ static void write_block(struct slot *s, uint64_t commit, int own)
 
 void flush_own(struct slot *s)
 {
-	spin_lock(&s->lock);
-	if (atomic_load(&s->closed)) {
-		uint32_t n = (uint32_t)(atomic_load(&s->commit) >> 32);
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, n);
-		s->dropped_total += n;
-	} else {
-		write_block(s, atomic_load(&s->commit), 1);
-	}
+	write_block(s, commit_load(s));
 	block_reset(s);
-	unlock(&s->lock);
 }
 
 static void write_counts(struct slot *s)
 {
-	if (!s->counts || !s->c_calls)
+	struct ms_hl_counts *ch = s->ch;
+	if (!ch || !ch->calls)
 		return;
 	uint32_t nsites = 0;
 	for (uint32_t i = 0; i < COUNT_SLOTS; i++)
@@ -290,12 +354,7 @@ static void write_counts(struct slot *s)
 	if (!buf)
 		return;
 	struct ms_hl_counts *c = (struct ms_hl_counts *)(buf + sizeof(struct ms_hl_rec));
-	c->stream = s->stream;
-	c->tid = s->tid;
-	c->calls = s->c_calls;
-	c->bytes = s->c_bytes;
-	c->untracked = s->c_untracked;
-	memcpy(c->hist, s->c_hist, sizeof c->hist);
+	memcpy(c, ch, sizeof *c);
 	c->nsites = nsites;
 	struct ms_hl_count_site *out = (struct ms_hl_count_site *)(c + 1);
 	for (uint32_t i = 0, k = 0; i < COUNT_SLOTS; i++)
@@ -306,21 +365,17 @@ static void write_counts(struct slot *s)
 			k++;
 		}
 	if (write_record(MS_HL_REC_COUNTS, buf, len) == 0)
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->events, s->c_calls);
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->events, ch->calls);
 	else
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, s->c_calls);
+		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, ch->calls);
 	munmap(buf, sizeof(struct ms_hl_rec) + len);
-	/* counted once: start over */
-	memset(s->counts, 0, COUNT_SLOTS * sizeof *s->counts);
-	s->c_calls = s->c_bytes = s->c_untracked = 0;
-	memset(s->c_hist, 0, sizeof s->c_hist);
+	/* counted once: block_reset starts the table over */
 }
 
-/* ---- flushing everything: exit, exec, stop signal, crash ---- */
-static void write_end(unsigned reason, int sig, uint32_t cut)
+/* ---- the image ends: exit, exec, crash ---- */
+static void write_end(unsigned reason, int sig)
 {
-	struct ms_hl_end e = { .mono_ns = mono_ns(), .reason = reason, .signal = (uint32_t)sig,
-			       .threads_cut = cut };
+	struct ms_hl_end e = { .mono_ns = mono_ns(), .reason = reason, .signal = (uint32_t)sig };
 	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
 		e.events += s->events;
 		e.dropped += s->dropped_total;
@@ -328,36 +383,20 @@ static void write_end(unsigned reason, int sig, uint32_t cut)
 	write_small(MS_HL_REC_END, &e, sizeof e);
 }
 
-/* Write every thread's committed events.  The calling thread's own buffer
- * stays usable unless `close_self` (signal context: it may have been
- * interrupted mid-event); other threads' are closed, since their delta
- * state cannot continue after a block written from here. */
-void flush_all(unsigned reason, int sig, int close_self)
+/* The image ends: write the calling thread's buffer (unless `in_signal`:
+ * it may have been interrupted mid-event), a last maps snapshot and the
+ * END record.  The other threads' buffers, and the caller's own events
+ * from now on, stay in the buffer file, where the reader finds them: no
+ * thread is interrupted. */
+void flush_all(unsigned reason, int sig, int in_signal)
 {
 	struct tls *t = &tls;
 	int saved = t->busy;
 	t->busy = 1;
-	uint32_t cut = 0;
-	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
-		if (!atomic_load(&s->in_use))
-			continue;
-		int self = s == t->s;
-		if (self && !close_self && saved == 0) {
-			flush_own(s);
-			continue;
-		}
-		if (!try_lock(&s->lock, 1 << 16))
-			continue;
-		if (!atomic_load(&s->closed)) {
-			write_block(s, atomic_load_explicit(&s->commit, memory_order_acquire), self);
-			atomic_store(&s->closed, 1);
-			slot_update_fast(s);
-			cut += !self;
-		}
-		unlock(&s->lock);
-	}
+	if (t->s && !in_signal && saved == 0)
+		flush_own(t->s);
 	snapshot_maps();
-	write_end(reason, sig, cut);
+	write_end(reason, sig);
 	t->busy = saved;
 }
 
@@ -440,13 +479,27 @@ void open_log(int forked, uint32_t parent_seq)
 		g_off = 1;
 		return;
 	}
+	/* the buffer file next to it: proc-PID-SEQ.buf */
+	g_buf_path[0] = 0;
+	atomic_store(&g_nmapped, 0);
+	size_t plen = strlen(g_log_path);
+	if (plen > 4 && plen < sizeof g_buf_path) {
+		memcpy(g_buf_path, g_log_path, plen + 1);
+		memcpy(g_buf_path + plen - 3, "buf", 3);
+		int bfd = open(g_buf_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (bfd < 0)
+			g_buf_path[0] = 0;
+		else
+			close(bfd);
+	}
 	atomic_fetch_add((_Atomic uint64_t *)&counters()->images, 1);
 	_Alignas(8) unsigned char rec[sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_process) + PATH_MAX];
 	struct ms_hl_process *pr = (struct ms_hl_process *)(rec + sizeof(struct ms_hl_rec));
 	memset(pr, 0, sizeof *pr);
 	pr->pid = pid;
 	pr->ppid = (uint32_t)getppid();
-	pr->flags = (g_count_only ? MS_HL_P_COUNT_ONLY : 0) | (g_depth ? MS_HL_P_STACKS : 0);
+	pr->flags = (g_count_only ? MS_HL_P_COUNT_ONLY : 0) | (g_depth ? MS_HL_P_STACKS : 0) |
+		    (g_buf_path[0] ? 0 : MS_HL_P_NO_TAILS);
 	pr->stack_depth = g_depth;
 	pr->mono_ns = mono_ns();
 	pr->ticks = now_ticks();

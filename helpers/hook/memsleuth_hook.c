@@ -18,13 +18,15 @@
  * in the project with global mutable state: an interposer has no other
  * place to keep it.
  *
+ * - Nothing interrupts the program: each thread's buffer is a slot of a
+ *   shared file mapping that outlives the process (hotlog.h), so no
+ *   signal is needed to collect what is buffered when it is stopped.
+ *
  * Environment (set by the driver):
  *   MEMSLEUTH_HOOK_DIR     log directory (else a private one in $TMPDIR)
  *   MEMSLEUTH_HOOK_STACKS  user stack depth, 0 = caller only (default)
  *   MEMSLEUTH_HOOK_COUNT   1 = count-only: per-thread, per-caller counters
- *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop"
- *   MEMSLEUTH_HOOK_SIGNAL  signal that flushes every thread (driver stop),
- *                          0 disables; default SIGRTMAX-7 */
+ *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop" */
 #include "hook.h"
 
 __thread struct tls tls __attribute__((tls_model("initial-exec")));
@@ -56,12 +58,17 @@ static size_t boot_size(const void *p)
 }
 
 /* ---- count-only tables ---- */
+_Static_assert(sizeof(struct count_slot) == sizeof(struct ms_hl_count_site), "count table layout");
+_Static_assert(sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_counts) +
+	       COUNT_SLOTS * sizeof(struct count_slot) <= BUF_BYTES, "count table fits the buffer");
+
 static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned op)
 {
-	s->c_calls++;
+	struct ms_hl_counts *ch = s->ch;
+	ch->calls++;
 	if (ms_hl_op_has_size(op)) {
-		s->c_bytes += size;
-		s->c_hist[size ? 63 - __builtin_clzll(size) : 0]++;
+		ch->bytes += size;
+		ch->hist[size ? 63 - __builtin_clzll(size) : 0]++;
 	}
 	uint32_t h = (uint32_t)((caller * 0x9e3779b97f4a7c15ull) >> 51) & (COUNT_SLOTS - 1);
 	for (uint32_t i = 0; i < 32; i++) {
@@ -74,7 +81,7 @@ static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned
 			return;
 		}
 	}
-	s->c_untracked++;
+	ch->untracked++;
 }
 
 /* ---- encoding ---- */
@@ -148,10 +155,13 @@ static int capture_stack(struct tls *t, uint64_t caller, void **out)
 	return k;
 }
 
+struct call { uint64_t size, ptr, old, caller, stamp, stamp_free; unsigned op; };
+
 static inline __attribute__((always_inline)) void
-encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, uint64_t old,
-       uint64_t caller, int stacks)
+encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 {
+	unsigned op = c->op;
+	uint64_t size = c->size, ptr = c->ptr, old = c->old, caller = c->caller;
 	unsigned char *p = s->pos;
 	unsigned char *flags = p++;
 	unsigned f = op;
@@ -166,13 +176,20 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 		p = ms_hl_put_varint(p, ticks - s->prev_ticks);
 		s->prev_ticks = ticks;
 	}
+	int realloc_ = op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY;
+	uint64_t first = realloc_ ? c->stamp_free : c->stamp;
+	uint64_t stamp_delta = first - s->prev_stamp;
+	p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)stamp_delta));
+	if (realloc_)
+		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(c->stamp - c->stamp_free)));
+	s->prev_stamp = c->stamp;
 	if (stacks) {
 		void *frames[MS_HL_MAX_DEPTH];
 		int n = capture_stack(t, caller, frames);
 		/* a definition goes before the event that uses it */
 		unsigned char *def = flags;
 		size_t ev_so_far = (size_t)(p - flags);
-		unsigned char evtmp[16];
+		unsigned char evtmp[40];
 		memcpy(evtmp, flags, ev_so_far);
 		uint32_t id = stack_id(s, frames, n, &def);
 		memcpy(def, evtmp, ev_so_far);
@@ -226,19 +243,20 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 			*p++ = (unsigned char)ext;
 		}
 		s->pair_slot = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
-					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE)
+					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE) && stamp_delta == 0
 				       ? (int)slot : -1;
 		if (!size_hit)
 			p = ms_hl_put_varint(p, size);
 		if (!(f & MS_HL_F_PTRHIT))
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
 		s->last_alloc = ptr;
-		if (op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY)
+		if (realloc_)
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(old - ptr)));
 	}
 	if (ptr)
 		s->prev_ptr = ptr;
-	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos &&
+	    stamp_delta == 1) {
 		/* freeing the malloc just made: fold into its byte, or both into
 		 * one byte when the malloc was fully predicted */
 		if (s->pair_slot >= 0) {
@@ -255,31 +273,22 @@ encode(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr, 
 	s->pos = p;
 	s->nevents++;
 	s->events++;
-	atomic_store_explicit(&s->commit, ((uint64_t)s->nevents << 32) | (uint64_t)(p - s->buf),
-			      memory_order_release);
+	commit_store(s, ((uint64_t)s->nevents << 32) | (uint64_t)(p - s->buf));
 }
 
-static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
-		       uint64_t old, uint64_t caller)
+static void record_one(struct tls *t, struct slot *s, const struct call *c)
 {
-	if (UNLIKELY(atomic_load_explicit(&s->closed, memory_order_relaxed))) {
-		atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
-		s->dropped_total++;
-		return;
-	}
 	if (g_count_only) {
-		count_event(s, caller, size, op);
+		count_event(s, c->caller, c->size, c->op);
 		return;
 	}
-	encode(t, s, op, size, ptr, old, caller, g_depth != 0);
+	encode(t, s, c, g_depth != 0);
 	if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || s->sync))
 		flush_own(s);
 }
 
 
-static void record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller);
-static void record_one(struct tls *t, struct slot *s, unsigned op, uint64_t size, uint64_t ptr,
-		       uint64_t old, uint64_t caller);
+static void record_slow(const struct call *c);
 
 /* After a fast-path event, guard held: flush a full buffer, then record
  * what signal handlers queued meanwhile. */
@@ -289,21 +298,22 @@ static __attribute__((noinline, cold)) void fast_tail(struct tls *t, struct slot
 		flush_own(s);
 	while (t->npend) {
 		struct pending pe = t->pend[--t->npend];
-		record_one(t, s, pe.op, pe.size, pe.ptr, pe.old, pe.caller);
+		struct call c = { pe.size, pe.ptr, pe.old, pe.caller, pe.stamp, pe.stamp_free, pe.op };
+		record_one(t, s, &c);
 	}
 }
 
 /* One allocator call seen by the hook.  The common case, inlined into
  * every wrapper: this thread has a slot in plain logging mode. */
 static inline __attribute__((always_inline)) void
-record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+record(const struct call *c)
 {
 	struct tls *t = &tls;
 	struct slot *s = t->s;
 	int fast = s ? atomic_load_explicit(&s->fast, memory_order_relaxed) : FAST_NONE;
 	if (LIKELY(fast == FAST_LOG && !t->busy)) {
 		t->busy = 2;
-		encode(t, s, op, size, ptr, old, caller, 0);
+		encode(t, s, c, 0);
 		if (UNLIKELY((size_t)(s->buf + BUF_BYTES - s->pos) < FLUSH_ROOM || t->npend))
 			fast_tail(t, s);
 		t->busy = 0;
@@ -311,19 +321,19 @@ record(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
 	}
 	if (fast == FAST_COUNT && !t->busy) {
 		t->busy = 2;
-		count_event(s, caller, size, op);
+		count_event(s, c->caller, c->size, c->op);
 		if (UNLIKELY(t->npend))
 			fast_tail(t, s);
 		t->busy = 0;
 		return;
 	}
-	record_slow(op, size, ptr, old, caller);
+	record_slow(c);
 }
 
 /* Everything else: first call of a thread, guard set, stacks, counts,
- * closed or syncing slots, full buffers, events queued by signal handlers. */
+ * syncing slots, full buffers, events queued by signal handlers. */
 static __attribute__((noinline, cold)) void
-record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+record_slow(const struct call *c)
 {
 	struct tls *t = &tls;
 	if (UNLIKELY(g_off))
@@ -332,7 +342,8 @@ record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t cal
 		/* a signal handler allocating while this thread encodes: queue */
 		if (t->busy == 2) {
 			if (t->npend < PENDING_MAX)
-				t->pend[t->npend++] = (struct pending){ size, ptr, old, caller, op };
+				t->pend[t->npend++] = (struct pending){ c->size, c->ptr, c->old, c->caller,
+									c->stamp, c->stamp_free, c->op };
 			else
 				atomic_fetch_add((_Atomic uint64_t *)&counters()->dropped, 1);
 		}
@@ -346,7 +357,7 @@ record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t cal
 			hook_init();
 		s = g_off ? NULL : thread_start(t, was_exited);
 		if (s) {
-			if (was_exited || g_fini) {
+			if (was_exited) {
 				s->sync = 1;   /* no destructor will flush this one */
 				slot_update_fast(s);
 			}
@@ -360,10 +371,11 @@ record_slow(unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t cal
 			return;
 	}
 	t->busy = 2;
-	record_one(t, s, op, size, ptr, old, caller);
+	record_one(t, s, c);
 	while (UNLIKELY(t->npend)) {
 		struct pending pe = t->pend[--t->npend];
-		record_one(t, s, pe.op, pe.size, pe.ptr, pe.old, pe.caller);
+		struct call q = { pe.size, pe.ptr, pe.old, pe.caller, pe.stamp, pe.stamp_free, pe.op };
+		record_one(t, s, &q);
 	}
 	t->busy = 0;
 	if (UNLIKELY(s->sync && t->exited)) {
@@ -391,12 +403,25 @@ static inline int ready(void)
 
 #define CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
+/* An allocation is stamped after the real call returned, a free before
+ * the real free runs (hotlog.h "Order"); count-only needs no order. */
+#define RECORD_ALLOC(op_, size_, ptr_, old_) do { \
+		struct call c_ = { (size_), (ptr_), (old_), CALLER(), \
+				   g_count_only ? 0 : stamp_alloc(), 0, (op_) }; \
+		record(&c_); \
+	} while (0)
+
+static inline uint64_t free_stamp(const void *p)
+{
+	return g_count_only ? 0 : p ? stamp_free() : stamp_alloc();
+}
+
 /* ---- the interposed functions ---- */
 EXPORT void *malloc(size_t n)
 {
 	RESOLVE(malloc, boot_alloc(n));
 	void *p = real.malloc(n);
-	record(MS_HL_OP_MALLOC, n, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_MALLOC, n, (uintptr_t)p, 0);
 	return p;
 }
 
@@ -405,8 +430,10 @@ EXPORT void free(void *p)
 	if (UNLIKELY(is_boot(p)))
 		return;
 	RESOLVE(free);
+	uint64_t st = free_stamp(p);
 	real.free(p);
-	record(MS_HL_OP_FREE, 0, (uintptr_t)p, 0, CALLER());
+	struct call c = { 0, (uintptr_t)p, 0, CALLER(), st, 0, MS_HL_OP_FREE };
+	record(&c);
 }
 
 static void *calloc_boot(size_t nmemb, size_t size)
@@ -424,7 +451,7 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	size_t total;
 	if (__builtin_mul_overflow(nmemb, size, &total))
 		total = SIZE_MAX;
-	record(MS_HL_OP_CALLOC, total, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_CALLOC, total, (uintptr_t)p, 0);
 	return p;
 }
 
@@ -443,8 +470,10 @@ EXPORT void *realloc(void *old, size_t n)
 	if (UNLIKELY(is_boot(old)))
 		return realloc_boot(old, n);
 	RESOLVE(realloc, old ? NULL : boot_alloc(n));
+	uint64_t sf = free_stamp(old);
 	void *p = real.realloc(old, n);
-	record(MS_HL_OP_REALLOC, n, (uintptr_t)p, (uintptr_t)old, CALLER());
+	struct call c = { n, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc(), sf, MS_HL_OP_REALLOC };
+	record(&c);
 	return p;
 }
 
@@ -458,8 +487,10 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 	if (UNLIKELY(is_boot(old)))
 		return realloc_boot(old, total);
 	RESOLVE(realloc, old ? NULL : boot_alloc(total));
+	uint64_t sf = free_stamp(old);
 	void *p = real.realloc(old, total);
-	record(MS_HL_OP_REALLOCARRAY, total, (uintptr_t)p, (uintptr_t)old, CALLER());
+	struct call c = { total, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc(), sf, MS_HL_OP_REALLOCARRAY };
+	record(&c);
 	return p;
 }
 
@@ -467,7 +498,7 @@ EXPORT void *memalign(size_t align, size_t n)
 {
 	RESOLVE(memalign, NULL);
 	void *p = real.memalign(align, n);
-	record(MS_HL_OP_MEMALIGN, n, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_MEMALIGN, n, (uintptr_t)p, 0);
 	return p;
 }
 
@@ -475,7 +506,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	RESOLVE(posix_memalign, ENOMEM);
 	int r = real.posix_memalign(out, align, n);
-	record(MS_HL_OP_POSIX_MEMALIGN, n, r == 0 ? (uintptr_t)*out : 0, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_POSIX_MEMALIGN, n, r == 0 ? (uintptr_t)*out : 0, 0);
 	return r;
 }
 
@@ -483,7 +514,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	RESOLVE(aligned_alloc, NULL);
 	void *p = real.aligned_alloc(align, n);
-	record(MS_HL_OP_ALIGNED_ALLOC, n, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_ALIGNED_ALLOC, n, (uintptr_t)p, 0);
 	return p;
 }
 
@@ -491,7 +522,7 @@ EXPORT void *valloc(size_t n)
 {
 	RESOLVE(valloc, NULL);
 	void *p = real.valloc(n);
-	record(MS_HL_OP_VALLOC, n, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_VALLOC, n, (uintptr_t)p, 0);
 	return p;
 }
 
@@ -499,7 +530,7 @@ EXPORT void *pvalloc(size_t n)
 {
 	RESOLVE(pvalloc, NULL);
 	void *p = real.pvalloc(n);
-	record(MS_HL_OP_PVALLOC, n, (uintptr_t)p, 0, CALLER());
+	RECORD_ALLOC(MS_HL_OP_PVALLOC, n, (uintptr_t)p, 0);
 	return p;
 }
 

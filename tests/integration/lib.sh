@@ -48,6 +48,17 @@ check_refused() {
 	fi
 }
 
+# ready_pid_in FILE: wait (up to 60 s) for a "READY pid N" line in FILE; print N
+ready_pid_in() {
+	local p
+	for _ in $(seq 1 600); do
+		p=$(sed -n 's/.*READY pid \([0-9]*\).*/\1/p' "$1" 2>/dev/null | head -1)
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # check_eq NAME ACTUAL EXPECTED
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', expected '$3'"; fi

@@ -46,7 +46,7 @@ static void rec(struct w *w, unsigned type, const void *payload, size_t n)
 	w->len += sizeof r + n;
 }
 
-struct blk { unsigned char b[4096]; unsigned char *p; uint64_t prev_ptr, prev_caller[2]; uint32_t n; };
+struct blk { unsigned char b[4096]; unsigned char *p; uint64_t prev_ptr, prev_caller[2], stamp; uint32_t n; };
 
 static void blk_init(struct blk *k)
 {
@@ -54,10 +54,20 @@ static void blk_init(struct blk *k)
 	k->p = k->b + sizeof(struct ms_hl_block);
 }
 
-static void ev(struct blk *k, unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+/* An event with explicit order stamps (hotlog.h "Order"): `st` is the
+ * allocation's or the free's; a realloc's free part has `st_free`. */
+static void ev_st(struct blk *k, unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller,
+		  uint64_t st_free, uint64_t st)
 {
 	int kind = op == MS_HL_OP_FREE;
 	*k->p++ = (unsigned char)op;
+	if (op == MS_HL_OP_REALLOC) {
+		k->p = ms_hl_put_varint(k->p, ms_hl_zigzag((int64_t)(st_free - k->stamp)));
+		k->p = ms_hl_put_varint(k->p, ms_hl_zigzag((int64_t)(st - st_free)));
+	} else {
+		k->p = ms_hl_put_varint(k->p, ms_hl_zigzag((int64_t)(st - k->stamp)));
+	}
+	k->stamp = st;
 	k->p = ms_hl_put_varint(k->p, ms_hl_zigzag((int64_t)(caller - k->prev_caller[kind])));
 	k->prev_caller[kind] = caller;
 	if (ms_hl_op_has_size(op))
@@ -70,10 +80,21 @@ static void ev(struct blk *k, unsigned op, uint64_t size, uint64_t ptr, uint64_t
 	k->n++;
 }
 
+/* The same, stamped by one clock as a single thread would be. */
+static uint64_t clock_;
+
+static void ev(struct blk *k, unsigned op, uint64_t size, uint64_t ptr, uint64_t old, uint64_t caller)
+{
+	uint64_t sf = op == MS_HL_OP_FREE || op == MS_HL_OP_REALLOC ? ++clock_ : 0;
+	ev_st(k, op, size, ptr, old, caller, sf, op == MS_HL_OP_FREE ? sf : clock_);
+}
+
+static uint32_t seq_;
+
 static void blk_write(struct w *w, struct blk *k, uint32_t stream, uint32_t tid)
 {
 	struct ms_hl_block b = { .stream = stream, .tid = tid, .ticks = 1000, .mono_ns = 5000,
-				 .mono_ticks = 1001, .nevents = k->n };
+				 .mono_ticks = 1001, .nevents = k->n, .seq = seq_++ };
 	memcpy(k->b, &b, sizeof b);
 	rec(w, MS_HL_REC_EVENTS, k->b, (size_t)(k->p - k->b));
 }
@@ -201,6 +222,135 @@ static void analysis(void **state)
 }
 
 /* Resynchronisation: garbage before, between and after records. */
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* Threads' blocks written in another order than the calls happened, the
+ * same address reused across threads: the order stamps pair them as the
+ * allocator saw them.  T1 allocates X (stamp 0); T2 frees it (stamp 1);
+ * T3 allocates X again (stamp 1, after the free).  T4 reallocs Y to Z
+ * (free part stamped 2, the result 3) while T5 is handed Y at stamp 2.
+ * The file holds T3's block first, T1's last: in file order T1's X
+ * would look live and T3's freed. */
+static void cross_thread_order(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ms-test-hotspots.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct w *w = calloc(1, sizeof *w);
+	struct { struct ms_hl_process p; char exe[16]; } pr = { { .pid = 7, .ppid = 1 }, "/bin/fake" };
+	rec(w, MS_HL_REC_PROCESS, &pr, sizeof pr);
+	/* a hostile thread record: a stream number far beyond any real one */
+	struct ms_hl_thread th = { .stream = 0x3fffffff, .tid = 9, .name = "far" };
+	rec(w, MS_HL_REC_THREAD, &th, sizeof th);
+	const uint64_t X = HEAP + 0x100, Y = HEAP + 0x400, Z = HEAP + 0x800;
+	struct blk *k = calloc(1, sizeof *k);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_MALLOC, 300, X, 0, SITE_B, 0, 1);          /* T3 */
+	blk_write(w, k, 3, 103);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_MALLOC, 50, Y, 0, SITE_B, 0, 2);           /* T5 */
+	blk_write(w, k, 5, 105);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_FREE, 0, X, 0, SITE_F, 0, 1);              /* T2 */
+	blk_write(w, k, 2, 102);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_MALLOC, 40, Y, 0, SITE_A, 0, 0);           /* T4 */
+	ev_st(k, MS_HL_OP_REALLOC, 80, Z, Y, SITE_A, 2, 3);
+	ev_st(k, MS_HL_OP_FREE, 0, Z, 0, SITE_F, 0, 4);
+	blk_write(w, k, 4, 104);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_MALLOC, 100, X, 0, SITE_A, 0, 0);          /* T1 */
+	blk_write(w, k, 1, 101);
+	write_file(dir, "proc-7-0.msl", w->buf, w->len);
+	struct ms_hotspots h;
+	struct ms_err e;
+	struct ms_hs_query q = { X + 10, 0 };
+	assert_int_equal(ms_hotspots_load_query(dir, &q, &h, &e), 0);
+	assert_int_equal(h.unknown_frees, 0);
+	assert_int_equal(site(&h, SITE_A)->live_bytes, 0);
+	assert_int_equal(site(&h, SITE_B)->live_bytes, 350);     /* T3's X and T5's Y */
+	assert_int_equal(h.images[0].live_bytes_at_end, 350);
+	/* who holds X + 10: T3's allocation at SITE_B */
+	assert_true(h.found.found);
+	assert_true(h.found.ptr == X);
+	assert_int_equal(h.found.size, 300);
+	assert_true(h.sites[h.found.site].caller == SITE_B);
+	assert_int_equal(h.threads[h.found.thread].tid, 103);
+	ms_hotspots_free(&h);
+	remove_file(dir, "proc-7-0.msl");
+	rmdir(dir);
+	free(k);
+	free(w);
+}
+
+/* A buffer file's tail: events a thread committed but never wrote to the
+ * .msl (the process was killed).  One block (seq 100) is in both: the
+ * .msl has its first event, the slot all three; only the two missing are
+ * added.  A second slot has a broken commit and is ignored. */
+static void tails(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ms-test-hotspots.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct w *w = calloc(1, sizeof *w);
+	struct { struct ms_hl_process p; char exe[16]; } pr = { { .pid = 8, .ppid = 1 }, "/bin/fake" };
+	rec(w, MS_HL_REC_PROCESS, &pr, sizeof pr);
+	struct blk *k = calloc(1, sizeof *k);
+	blk_init(k);
+	ev_st(k, MS_HL_OP_MALLOC, 10, HEAP + 0x10, 0, SITE_A, 0, 0);
+	seq_ = 100;
+	blk_write(w, k, 0, 8);
+	write_file(dir, "proc-8-0.msl", w->buf, w->len);
+	/* the slot holds the same block, grown by two events */
+	ev_st(k, MS_HL_OP_MALLOC, 20, HEAP + 0x40, 0, SITE_A, 0, 0);
+	ev_st(k, MS_HL_OP_FREE, 0, HEAP + 0x10, 0, SITE_F, 0, 1);
+	unsigned char *bf = calloc(2, MS_HL_SLOT_BYTES);
+	struct ms_hl_slot sl = { .magic = MS_HL_SLOT_MAGIC, .stream = 0, .tid = 8, .name = "tailer" };
+	size_t evlen = (size_t)(k->p - k->b);
+	sl.commit = ((uint64_t)k->n << 32) | (sizeof(struct ms_hl_rec) + evlen);
+	memcpy(bf, &sl, sizeof sl);
+	struct ms_hl_block b = { .stream = 0, .tid = 8, .ticks = 1000, .seq = 100 };
+	memcpy(k->b, &b, sizeof b);
+	memcpy(bf + MS_HL_SLOT_HDR + sizeof(struct ms_hl_rec), k->b, evlen);
+	sl.commit = ((uint64_t)5 << 32) | (MS_HL_SLOT_BUF + 1);   /* past its buffer */
+	memcpy(bf + MS_HL_SLOT_BYTES, &sl, sizeof sl);
+	write_file(dir, "proc-8-0.buf", bf, 2 * MS_HL_SLOT_BYTES);
+	struct ms_hotspots h;
+	struct ms_err e;
+	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
+	assert_int_equal(h.events, 3);
+	assert_int_equal(h.allocs, 2);
+	assert_int_equal(h.frees, 1);
+	assert_int_equal(site(&h, SITE_A)->live_bytes, 20);
+	assert_int_equal(h.corrupt_blocks, 1);
+	assert_true(h.images[0].tails_read);
+	assert_int_equal(h.nthreads, 1);
+	assert_string_equal(h.threads[0].name, "tailer");
+	ms_hotspots_free(&h);
+	remove_file(dir, "proc-8-0.msl");
+	remove_file(dir, "proc-8-0.buf");
+	rmdir(dir);
+	free(bf);
+	free(k);
+	free(w);
+}
+
 static void resync(void **state)
 {
 	struct w *w = calloc(1, sizeof *w);
@@ -228,6 +378,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(varints),
 		cmocka_unit_test(analysis),
+		cmocka_unit_test(cross_thread_order),
+		cmocka_unit_test(tails),
 		cmocka_unit_test(resync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

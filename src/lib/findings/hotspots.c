@@ -16,6 +16,7 @@
 #include "findings/arenaheaps.h"
 #include "records/hotlog_read.h"
 #include "records/maps.h"
+#include "probe/procfs.h"
 
 /* ---- open addressing tables (linear probing, power-of-two sizes) ---- */
 struct kv { uint64_t key; uint64_t val; };
@@ -132,7 +133,7 @@ static void *grow_array(void *v, size_t *cap, size_t need, size_t elem)
 }
 
 /* ---- per-analysis state ---- */
-struct live { uint64_t size; uint32_t site, thread; };
+struct live { uint64_t size, ticks; uint32_t site, thread; };
 
 struct priv {
 	struct table sites;       /* (image, caller) -> site index + 1 */
@@ -145,9 +146,11 @@ struct priv {
 	size_t nfree, free_cap;
 	size_t threads_cap, images_cap;
 	uint32_t image;
-	uint32_t *stream_thread;  /* stream -> thread index + 1, per image */
-	size_t nstreams;
-	uint32_t cur_thread;      /* the block's thread */
+	struct table streams;     /* stream + 1 -> thread index + 1, per image (a table:
+				   * a stream number in a log may be anything) */
+	struct table seqs;        /* block seq + 1 -> events of it in the .msl + 1, per image */
+	uint32_t cur_thread;      /* the event's thread */
+	const char *dir;          /* the log directory */
 };
 
 static uint32_t site_for(struct ms_hotspots *h, struct priv *pv, uint64_t caller)
@@ -175,11 +178,11 @@ static uint32_t site_for(struct ms_hotspots *h, struct priv *pv, uint64_t caller
 
 static uint32_t thread_for(struct ms_hotspots *h, struct priv *pv, uint32_t stream, uint32_t tid)
 {
-	if (stream >= pv->nstreams)
-		pv->stream_thread = grow_array(pv->stream_thread, &pv->nstreams, (size_t)stream + 1,
-					       sizeof *pv->stream_thread);
-	if (pv->stream_thread[stream])
-		return pv->stream_thread[stream] - 1;
+	int ins;
+	struct kv *st = tab_get(&pv->streams, (uint64_t)stream + 1, 0, &ins);
+	if (!ins)
+		return (uint32_t)(st->val - 1);
+	st->val = h->nthreads + 1;
 	h->threads = grow_array(h->threads, &pv->threads_cap, h->nthreads + 1, sizeof *h->threads);
 	struct ms_hs_thread *t = &h->threads[h->nthreads];
 	t->image = pv->image;
@@ -188,7 +191,6 @@ static uint32_t thread_for(struct ms_hotspots *h, struct priv *pv, uint32_t stre
 	t->last_alloc_site = UINT32_MAX;
 	for (int k = 0; k < MS_HS_THREAD_REGIONS; k++)
 		t->heap[k].region = MS_HS_NO_REGION;
-	pv->stream_thread[stream] = (uint32_t)h->nthreads + 1;
 	return (uint32_t)h->nthreads++;
 }
 
@@ -255,7 +257,8 @@ static void forget_live(struct priv *pv, struct ms_hotspots *h, uint64_t ptr, ui
 	pv->free_lives[pv->nfree++] = li;
 }
 
-static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint32_t site, uint32_t thread)
+static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint64_t ticks, uint32_t site,
+			  uint32_t thread)
 {
 	uint32_t li;
 	if (pv->nfree) {
@@ -264,7 +267,7 @@ static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint32_t
 		pv->lives = grow_array(pv->lives, &pv->lives_cap, pv->nlives + 1, sizeof *pv->lives);
 		li = (uint32_t)pv->nlives++;
 	}
-	pv->lives[li] = (struct live){ size, site, thread };
+	pv->lives[li] = (struct live){ size, ticks, site, thread };
 	int ins;
 	struct kv *s = tab_get(&pv->live, ptr, li + 1, &ins);
 	if (!ins) {
@@ -306,17 +309,26 @@ static void on_stack(void *vctx, const struct ms_hl_block *b, uint32_t id, const
 	k->val = s->val;
 }
 
-static void on_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl_event *ev)
+/* Parts of an event, as the merge hands them over: a realloc's free part
+ * comes at its own place in the order, before the rest. */
+enum part { PART_WHOLE, PART_REALLOC_FREE, PART_REALLOC_REST };
+
+static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_event *ev, enum part part)
 {
-	struct ctx *c = vctx;
 	struct ms_hotspots *h = c->h;
 	struct priv *pv = c->pv;
 	uint32_t ti = pv->cur_thread;
+	int is_realloc = ev->op == MS_HL_OP_REALLOC || ev->op == MS_HL_OP_REALLOCARRAY;
+	if (part == PART_REALLOC_FREE) {
+		if (ev->old && (ev->ptr || ev->size == 0))
+			forget_live(pv, h, ev->old, ti);
+		return;
+	}
 	struct ms_hs_thread *t = &h->threads[ti];
 	uint64_t caller = ev->caller;
 	uint32_t stack = UINT32_MAX;
 	if (ev->stack != UINT32_MAX) {
-		struct kv *k = tab_find(&pv->stackidx, (((uint64_t)b->stream + 1) << 32) | ev->stack);
+		struct kv *k = tab_find(&pv->stackidx, (((uint64_t)stream + 1) << 32) | ev->stack);
 		if (k) {
 			stack = (uint32_t)(k->val - 1);
 			caller = h->stacks[stack].n ? h->stacks[stack].frames[0] : 0;
@@ -324,7 +336,17 @@ static void on_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl
 			caller = 0;   /* its definition was in a lost block */
 		}
 	}
-	uint32_t si = site_for(h, pv, caller);
+	/* a thread's allocations and frees mostly come from one site each:
+	 * remember the last of each before hashing */
+	int kind = ev->op == MS_HL_OP_FREE;
+	uint32_t si;
+	if (t->site_cache[kind] && t->site_cache_caller[kind] == caller) {
+		si = t->site_cache[kind] - 1;
+	} else {
+		si = site_for(h, pv, caller);
+		t->site_cache[kind] = si + 1;
+		t->site_cache_caller[kind] = caller;
+	}
 	struct ms_hs_site *site = &h->sites[si];
 	site->calls++;
 	t->calls++;
@@ -350,8 +372,7 @@ static void on_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl
 			forget_live(pv, h, ev->ptr, ti);
 		return;
 	}
-	int is_realloc = ev->op == MS_HL_OP_REALLOC || ev->op == MS_HL_OP_REALLOCARRAY;
-	if (is_realloc && ev->old && (ev->ptr || ev->size == 0))
+	if (is_realloc && part == PART_WHOLE && ev->old && (ev->ptr || ev->size == 0))
 		forget_live(pv, h, ev->old, ti);
 	if (is_realloc && ev->ptr == 0 && ev->size == 0) {
 		h->frees++;
@@ -367,7 +388,7 @@ static void on_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl
 	h->hist[hist_class(ev->size)]++;
 	if (!ev->ptr)
 		return;   /* the allocation failed */
-	remember_live(pv, ev->ptr, ev->size, si, ti);
+	remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti);
 	t->last_alloc_ptr = ev->ptr;
 	t->last_alloc_site = si;
 	thread_heap_add(t, region_of(c->im, t, ev->ptr), ev->size);
@@ -491,6 +512,22 @@ static void scan_meta(struct ms_hotspots *h, struct ms_hs_image *im, const struc
 				  : (double)(1u << MS_HL_TSHIFT);
 }
 
+/* An image stopped by the driver: the maps it saved then (DIR/maps-PID)
+ * know the heaps made after the hook's last snapshot. */
+static void maps_at_stop(struct ms_hs_image *im, const char *dir)
+{
+	char path[4096], *text = NULL;
+	size_t len = 0, cap = im->nregions;
+	struct ms_err e;
+	snprintf(path, sizeof path, "%s/maps-%u", dir, im->pid);
+	if (ms_read_file(path, &text, &len, 64u << 20, &e) < 0)
+		return;
+	add_regions(im, text, len, &cap);
+	if (im->nregions)
+		qsort(im->regions, im->nregions, sizeof *im->regions, cmp_region);
+	free(text);
+}
+
 static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned char *pl, size_t len)
 {
 	struct ms_hl_counts c;
@@ -514,6 +551,8 @@ static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned c
 	for (uint32_t i = 0; i < c.nsites; i++) {
 		struct ms_hl_count_site s;
 		memcpy(&s, cs + i, sizeof s);
+		if (!s.calls)
+			continue;   /* an empty entry of a buffer's table */
 		uint32_t si = site_for(h, pv, s.caller);
 		h->sites[si].calls += s.calls;
 		h->sites[si].bytes += s.bytes;
@@ -524,16 +563,231 @@ static void load_counts(struct ms_hotspots *h, struct priv *pv, const unsigned c
 	}
 }
 
-static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl_file *f)
+/* ---- merging the threads' blocks in order-stamp order ---- */
+
+/* A run of events: a block of the .msl, or a buffer's tail. */
+struct chunk {
+	const unsigned char *pl;
+	size_t   len, pos;         /* pos: order in the file, tails last */
+	uint32_t stream, nevents;  /* nevents: the block's, or the slot's commit */
+	uint32_t skip;             /* leading events the .msl already holds */
+	uint32_t tail_dropped;     /* a tail's count of events lost before it */
+};
+
+struct src {
+	struct chunk *c;
+	size_t   nc, next;
+	struct ms_hl_dec dec;
+	int      active;
+	uint32_t skip;
+	struct ms_hl_event ev;
+	enum part part;
+	uint64_t key;
+	uint32_t thread, stream;
+};
+
+struct merge {
+	struct ctx *c;
+	struct ms_hl_sink sink;
+	int stacks;
+};
+
+/* The next event (part) of s into s->ev; 0 when s has no more. */
+static int src_next(struct merge *m, struct src *s)
+{
+	struct ms_hs_image *im = m->c->im;
+	struct ms_hotspots *h = m->c->h;
+	if (s->part == PART_REALLOC_FREE) {
+		s->part = PART_REALLOC_REST;
+		s->key = 2 * s->ev.stamp + 1;
+		return 1;
+	}
+	for (;;) {
+		if (s->active && ms_hl_dec_next(&s->dec, &s->ev)) {
+			if (s->skip) {
+				s->skip--;
+				continue;
+			}
+			/* hotlog.h "Order": at one stamp a free comes first */
+			int realloc_ = s->ev.op == MS_HL_OP_REALLOC || s->ev.op == MS_HL_OP_REALLOCARRAY;
+			if (realloc_) {
+				s->part = PART_REALLOC_FREE;
+				s->key = 2 * s->ev.stamp_free;
+			} else {
+				s->part = PART_WHOLE;
+				s->key = 2 * s->ev.stamp + (s->ev.op != MS_HL_OP_FREE);
+			}
+			return 1;
+		}
+		if (s->active && s->dec.corrupt) {
+			im->corrupt_blocks++;
+			h->corrupt_blocks++;
+		}
+		s->active = 0;
+		if (s->next >= s->nc)
+			return 0;
+		const struct chunk *ch = &s->c[s->next++];
+		if (ms_hl_dec_init(&s->dec, ch->pl, ch->len, m->stacks, &m->sink) < 0) {
+			im->corrupt_blocks++;
+			h->corrupt_blocks++;
+			continue;
+		}
+		s->dec.b.nevents = ch->nevents;
+		im->dropped += ch->tail_dropped;
+		s->skip = ch->skip;
+		s->active = 1;
+	}
+}
+
+static void sift_down(struct src **heap, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && heap[l]->key < heap[m]->key)
+			m = l;
+		if (r < n && heap[r]->key < heap[m]->key)
+			m = r;
+		if (m == i)
+			return;
+		struct src *t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
+static int cmp_chunk(const void *a, const void *b)
+{
+	const struct chunk *x = a, *y = b;
+	if (x->stream != y->stream)
+		return x->stream < y->stream ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Every thread's events of one image, in the order the allocator saw
+ * them (order stamps), through handle_event. */
+static void merge_events(struct merge *m, struct chunk *chunks, size_t n)
+{
+	struct ms_hotspots *h = m->c->h;
+	struct priv *pv = m->c->pv;
+	qsort(chunks, n, sizeof *chunks, cmp_chunk);
+	size_t nsrc = 0;
+	for (size_t i = 0; i < n; i++)
+		nsrc += !i || chunks[i].stream != chunks[i - 1].stream;
+	struct src *srcs = calloc(nsrc ? nsrc : 1, sizeof *srcs);
+	struct src **heap = calloc(nsrc ? nsrc : 1, sizeof *heap);
+	if (!srcs || !heap) {
+		perror("hotspots: out of memory");
+		exit(2);
+	}
+	size_t k = 0, nheap = 0;
+	for (size_t i = 0; i < n; k++) {
+		size_t j = i;
+		while (j < n && chunks[j].stream == chunks[i].stream)
+			j++;
+		struct src *s = &srcs[k];
+		s->c = chunks + i;
+		s->nc = j - i;
+		s->stream = chunks[i].stream;
+		s->part = PART_WHOLE;
+		/* the thread: named by the first block's tid */
+		struct ms_hl_block b;
+		memcpy(&b, chunks[i].pl, sizeof b);
+		s->thread = thread_for(h, pv, s->stream, b.tid);
+		if (src_next(m, s))
+			heap[nheap++] = s;
+		i = j;
+	}
+	for (size_t i = nheap; i-- > 0;)
+		sift_down(heap, nheap, i);
+	while (nheap) {
+		struct src *s = heap[0];
+		pv->cur_thread = s->thread;
+		handle_event(m->c, s->stream, &s->ev, s->part);
+		if (!src_next(m, s))
+			heap[0] = heap[--nheap];
+		sift_down(heap, nheap, 0);
+	}
+	free(srcs);
+	free(heap);
+}
+
+static void no_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl_event *ev)
+{
+	(void)vctx; (void)b; (void)ev;
+}
+
+#define SEQ_COUNTS (1ull << 40)   /* seqs table: COUNTS records' keys */
+
+/* The tails of an image's buffer file: each slot's committed events (or
+ * counts) that the .msl does not hold.  Bounded by the file: a slot is
+ * read only whole, its commit only within its buffer. */
+static void add_tails(struct ms_hotspots *h, struct priv *pv, struct ms_hs_image *im, const struct ms_hl_file *bf,
+		      struct chunk **chunks, size_t *n, size_t *cap, size_t pos)
+{
+	size_t nslots = bf->len / MS_HL_SLOT_BYTES;
+	if (nslots > MS_HL_SLOTS_MAX)
+		nslots = MS_HL_SLOTS_MAX;
+	for (size_t i = 0; i < nslots; i++) {
+		const unsigned char *base = bf->data + i * MS_HL_SLOT_BYTES;
+		const unsigned char *buf = base + MS_HL_SLOT_HDR;
+		struct ms_hl_slot sl;
+		memcpy(&sl, base, sizeof sl);
+		if (sl.magic != MS_HL_SLOT_MAGIC)
+			continue;
+		const unsigned char *pl = buf + sizeof(struct ms_hl_rec);
+		size_t room = MS_HL_SLOT_BUF - sizeof(struct ms_hl_rec);
+		uint32_t ti = UINT32_MAX;
+		if (sl.count_only) {
+			struct ms_hl_counts c;
+			memcpy(&c, pl, sizeof c);
+			if (!c.calls || tab_find(&pv->seqs, SEQ_COUNTS | ((uint64_t)c.seq + 1)))
+				continue;
+			load_counts(h, pv, pl, room);
+			ti = thread_for(h, pv, c.stream, c.tid);
+		} else {
+			uint32_t nev = (uint32_t)(sl.commit >> 32);
+			size_t end = (size_t)(sl.commit & 0xffffffffu);
+			if (end < sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_block) || end > MS_HL_SLOT_BUF) {
+				im->corrupt_blocks++;
+				h->corrupt_blocks++;
+				continue;
+			}
+			struct ms_hl_block b;
+			memcpy(&b, pl, sizeof b);
+			struct kv *seen = tab_find(&pv->seqs, (uint64_t)b.seq + 1);
+			uint32_t skip = seen ? (uint32_t)(seen->val - 1) : 0;
+			ti = thread_for(h, pv, b.stream, b.tid);
+			if (nev > skip) {
+				*chunks = grow_array(*chunks, cap, *n + 1, sizeof **chunks);
+				(*chunks)[(*n)++] = (struct chunk){ pl, end - sizeof(struct ms_hl_rec), pos + i, b.stream,
+								    nev, skip, seen ? 0 : b.dropped };
+			}
+		}
+		/* the name the hook last saw, for a thread no record named */
+		struct ms_hs_thread *t = &h->threads[ti];
+		if (!t->name[0] && sl.name[0]) {
+			memcpy(t->name, sl.name, sizeof t->name);
+			t->name[15] = 0;
+		}
+	}
+}
+
+static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl_file *f,
+		      const struct ms_hl_file *bf, const struct ms_hs_query *q)
 {
 	struct ms_hs_image *im = &h->images[pv->image];
 	scan_meta(h, im, f);
+	if (!im->ended && im->has_process)
+		maps_at_stop(im, pv->dir);
 	if (im->flags & MS_HL_P_COUNT_ONLY)
 		h->count_only = 1;
 	if (im->flags & MS_HL_P_STACKS)
 		h->stacks_on = 1;
 	struct ctx c = { h, pv, im };
-	struct ms_hl_sink sink = { &c, on_event, on_stack };
+	struct merge m = { &c, { &c, no_event, on_stack }, (im->flags & MS_HL_P_STACKS) != 0 };
+	struct chunk *chunks = NULL;
+	size_t nchunks = 0, cap = 0;
 	size_t off = 0;
 	struct ms_hl_rec rec;
 	const unsigned char *pl;
@@ -542,39 +796,85 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		if (rec.type == MS_HL_REC_EVENTS && rec.len >= sizeof(struct ms_hl_block)) {
 			struct ms_hl_block b;
 			memcpy(&b, pl, sizeof b);
-			pv->cur_thread = thread_for(h, pv, b.stream, b.tid);
 			im->dropped += b.dropped;
-			int corrupt;
-			ms_hl_decode_block(pl, rec.len, (im->flags & MS_HL_P_STACKS) != 0, &sink, &corrupt);
-			if (corrupt) {
-				im->corrupt_blocks++;
-				h->corrupt_blocks++;
-			}
+			chunks = grow_array(chunks, &cap, nchunks + 1, sizeof *chunks);
+			chunks[nchunks] = (struct chunk){ pl, rec.len, off, b.stream, b.nevents, 0, 0 };
+			nchunks++;
+			int ins;
+			struct kv *sq = tab_get(&pv->seqs, (uint64_t)b.seq + 1, (uint64_t)b.nevents + 1, &ins);
+			if (!ins && sq->val < (uint64_t)b.nevents + 1)
+				sq->val = (uint64_t)b.nevents + 1;
 		} else if (rec.type == MS_HL_REC_THREAD && rec.len >= sizeof(struct ms_hl_thread)) {
 			struct ms_hl_thread tr;
 			memcpy(&tr, pl, sizeof tr);
 			uint32_t ti = thread_for(h, pv, tr.stream, tr.tid);
 			memcpy(h->threads[ti].name, tr.name, sizeof tr.name);
 			h->threads[ti].name[15] = 0;
-		} else if (rec.type == MS_HL_REC_COUNTS) {
+		} else if (rec.type == MS_HL_REC_COUNTS && rec.len >= sizeof(struct ms_hl_counts)) {
+			struct ms_hl_counts cn;
+			memcpy(&cn, pl, sizeof cn);
+			int ins;
+			tab_get(&pv->seqs, SEQ_COUNTS | ((uint64_t)cn.seq + 1), 1, &ins);
 			load_counts(h, pv, pl, rec.len);
 		}
 	}
+	if (bf) {
+		add_tails(h, pv, im, bf, &chunks, &nchunks, &cap, f->len);
+		im->tails_read = 1;
+	}
+	merge_events(&m, chunks, nchunks);
+	free(chunks);
 	/* what is still live at the end of this image */
 	for (size_t i = 0; i < pv->live.cap; i++) {
 		if (!pv->live.v[i].key)
 			continue;
+		uint64_t ptr = pv->live.v[i].key;
 		struct live *l = &pv->lives[pv->live.v[i].val - 1];
 		h->sites[l->site].live_bytes += l->size;
 		h->sites[l->site].live_allocs++;
 		im->live_at_end++;
 		im->live_bytes_at_end += l->size;
+		if (q && q->addr >= ptr && q->addr - ptr < (l->size ? l->size : 1) &&
+		    (!q->pid || q->pid == im->pid)) {
+			struct ms_hs_found *fd = &h->found;
+			fd->found = 1;
+			fd->image = pv->image;
+			fd->ptr = ptr;
+			fd->size = l->size;
+			fd->site = l->site;
+			fd->thread = l->thread;
+			fd->ticks = l->ticks;
+		}
 	}
 	tab_clear(&pv->live);
 	tab_clear(&pv->stackidx);
+	tab_clear(&pv->streams);
+	tab_clear(&pv->seqs);
 	pv->nlives = pv->nfree = 0;
-	if (pv->stream_thread)   /* NULL when the file had no thread's record */
-		memset(pv->stream_thread, 0, pv->nstreams * sizeof *pv->stream_thread);
+}
+
+/* Names the driver read from /proc for threads alive when it stopped the
+ * command ("PID TID NAME" lines): for threads no record named. */
+static void read_comm(struct ms_hotspots *h, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/comm", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[256];
+	for (int lines = 0; lines < 1000000 && fgets(line, sizeof line, f); lines++) {
+		unsigned pid, tid;
+		char name[16];
+		if (sscanf(line, "%u %u %15[^\n]", &pid, &tid, name) != 3)
+			continue;
+		for (size_t i = 0; i < h->nthreads; i++) {
+			struct ms_hs_thread *t = &h->threads[i];
+			if (t->tid == tid && !t->name[0] && h->images[t->image].pid == pid)
+				snprintf(t->name, sizeof t->name, "%s", name);
+		}
+	}
+	fclose(f);
 }
 
 static void read_counters(struct ms_hotspots *h, const char *dir)
@@ -590,6 +890,7 @@ static void read_counters(struct ms_hotspots *h, const char *dir)
 		h->counters_events = c.events;
 		h->dropped = c.dropped;
 		h->write_errors = c.write_errors;
+		h->anon_slots = c.anon_slots;
 		h->last_errno = c.last_errno;
 	}
 	close(fd);
@@ -607,6 +908,12 @@ static int log_name_cmp(const void *a, const void *b)
 }
 
 int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
+{
+	return ms_hotspots_load_query(dir, NULL, h, e);
+}
+
+int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
+			   struct ms_err *e)
 {
 	memset(h, 0, sizeof *h);
 	struct timespec t0, t1;
@@ -641,6 +948,7 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 		exit(2);
 	}
 	read_counters(h, dir);
+	pv->dir = dir;
 	uint64_t block_dropped = 0, log_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
@@ -652,12 +960,20 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 		struct ms_err fe;
 		if (ms_hl_file_open(&f, path, &fe) < 0)
 			continue;
-		load_file(h, pv, &f);
+		/* its buffer file: proc-PID-SEQ.buf */
+		struct ms_hl_file bf;
+		size_t pl = strlen(path);
+		memcpy(path + pl - 3, "buf", 3);
+		int have_bf = ms_hl_file_open(&bf, path, &fe) == 0;
+		load_file(h, pv, &f, have_bf ? &bf : NULL, q);
 		log_bytes += f.len;
 		block_dropped += im->dropped;
 		ms_hl_file_close(&f);
+		if (have_bf)
+			ms_hl_file_close(&bf);
 	}
 	free(names);
+	read_comm(h, dir);
 	if (log_bytes && h->skipped_bytes == log_bytes)   /* nothing intact: no report to make */
 		return ms_err_set(e, 0, "no intact record in its log files (damaged, or not a hotspots log)",
 				  "record again with 'memsleuth hotspots --record-only --output DIR -- CMD'",
@@ -667,7 +983,10 @@ int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
 	h->complete = h->dropped == 0 && h->skipped_bytes == 0 && h->corrupt_blocks == 0;
 	for (size_t i = 0; i < h->nimages; i++) {
 		const struct ms_hs_image *im = &h->images[i];
-		if (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut)
+		/* an image that did not end by itself is complete when its
+		 * buffers were read (version 2 logs), else it lost them */
+		int buffers = im->tails_read && !h->anon_slots;
+		if (!buffers && (!im->ended || im->end.reason == MS_HL_END_SIGNAL || im->end.threads_cut))
 			h->complete = 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -685,7 +1004,8 @@ void ms_hotspots_free(struct ms_hotspots *h)
 		tab_clear(&pv->live);
 		free(pv->lives);
 		free(pv->free_lives);
-		free(pv->stream_thread);
+		tab_clear(&pv->streams);
+		tab_clear(&pv->seqs);
 		free(pv);
 	}
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -777,4 +1097,11 @@ int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes)
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks)
 {
 	return ticks * im->ns_per_tick / 1e9;
+}
+
+double ms_hs_attach_imbalance(const struct ms_hotspots *h)
+{
+	uint64_t hi = h->allocs > h->frees ? h->allocs : h->frees;
+	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
+	return hi ? (double)(hi - lo) / (double)hi : 0;
 }

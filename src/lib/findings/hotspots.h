@@ -37,6 +37,8 @@ struct ms_hs_image {
 	size_t    nregions;
 	uint64_t  events, skipped_bytes, corrupt_blocks, dropped;
 	uint64_t  live_at_end, live_bytes_at_end;
+	int       tails_read;         /* its buffer file was read: nothing buffered is missing */
+	int       running;            /* attach: still running when the window closed */
 	double    ns_per_tick;        /* from the blocks' calibration pairs */
 	uint64_t  t0_ticks, t0_ns;
 };
@@ -52,6 +54,8 @@ struct ms_hs_thread {
 	uint64_t last_alloc_ptr;
 	uint32_t last_alloc_site;
 	int32_t  last_region;
+	uint32_t site_cache[2];        /* last site + 1 of its allocations, frees */
+	uint64_t site_cache_caller[2];
 };
 
 struct ms_hs_site {
@@ -79,6 +83,7 @@ struct ms_hotspots {
 	uint64_t events, allocs, frees, bytes;
 	uint64_t dropped;              /* max of the counters page and the blocks' counts */
 	uint64_t write_errors, last_errno;
+	uint64_t anon_slots;           /* thread buffers outside the buffer files (full disk) */
 	int      have_counters;
 	uint64_t counters_events;      /* what the hooks say they wrote */
 	uint64_t hist[MS_HS_HIST];
@@ -87,6 +92,19 @@ struct ms_hotspots {
 	int      count_only, stacks_on;
 	int      complete;             /* every image ended and nothing was lost */
 	double   seconds;              /* analysis time */
+	struct {                       /* attach mode (bpftrace uprobes) */
+		int      on;
+		int      live;         /* pointers were kept: live bytes per site */
+		double   window_s;     /* from the probes being live to the window's end */
+		uint64_t lost;         /* events bpftrace says it lost */
+		uint64_t overflow;     /* allocations not kept: the pointer map was full */
+		uint64_t live_bytes;   /* allocated in the window, not freed by its end */
+	} attach;
+	struct ms_hs_found {           /* the live allocation holding ms_hs_query.addr */
+		int      found;
+		uint32_t image, site, thread;
+		uint64_t ptr, size, ticks;
+	} found;
 	/* private: hash indexes */
 	void    *priv;
 };
@@ -95,6 +113,12 @@ struct ms_hotspots {
  * partial result: see complete, skipped_bytes, corrupt_blocks), or -1
  * when there is no log to read. */
 int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
+
+/* The same, also looking for the allocation live at the end that holds
+ * addr (in image pid, or any when pid is 0): h->found. */
+struct ms_hs_query { uint64_t addr; uint32_t pid; };
+int  ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
+			    struct ms_err *e);
 void ms_hotspots_free(struct ms_hotspots *h);
 
 /* Index arrays sorted by a key, largest first (caller frees). */
@@ -106,6 +130,9 @@ size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
  * regions, -1 outside every known heap, MS_HS_NO_REGION when it allocated
  * nothing. */
 int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes);
+
+/* Attach mode: |allocations - frees| / the larger of the two, 0..1. */
+double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);

@@ -4,9 +4,21 @@
  * object, can include it without linking the project library.
  *
  * A log directory holds one file per process image, "proc-PID-SEQ.msl"
- * (SEQ counts exec()s and pid reuse), and "counters", a page the driver
- * preallocates and the hook maps shared, so that dropped events are
- * counted even when the disk is full.
+ * (SEQ counts exec()s and pid reuse), its buffer file "proc-PID-SEQ.buf",
+ * "counters", a page the driver preallocates and the hook maps shared, so
+ * that dropped events are counted even when the disk is full, and
+ * "comm", the names the driver read from /proc for threads alive when it
+ * stopped the command (lines "PID TID NAME").
+ *
+ * The buffer file is the recorder transport: each thread of the image
+ * owns one slot of it (struct ms_hl_slot, then its event buffer), mapped
+ * shared, written by that thread only, without a lock.  A full buffer is
+ * written to the .msl as one EVENTS record by its thread; what is in the
+ * buffers when the image ends, however it ends (exit, exec, a crash,
+ * SIGKILL), stays in the file, so nothing ever signals the program to
+ * flush: the reader takes the committed events of each slot (its "tail")
+ * that the .msl does not hold yet (blocks carry an image-wide sequence
+ * number for that).
  *
  * A file is a sequence of records.  Each starts with struct ms_hl_rec;
  * `check` is a hash of the payload so that a torn or corrupt record is
@@ -15,10 +27,14 @@
  * need no lock between them.
  *
  * Event blocks come from one thread's buffer and decode on their own: the
- * delta state (time, pointer, caller) restarts at every block.  An event:
+ * delta state (time, order stamp, pointer, caller) restarts at every
+ * block.  An event:
  *   byte   op (low 4 bits) | MS_HL_F_* flags
  *   [F_TIME]        varint  time delta in ticks (coarse clock, sampled
  *                   every few calls by the hook: a timeline, not a timer)
+ *   zigzag varint   order stamp - previous stamp (see "Order" below);
+ *                   realloc: the stamp of its free part, then zigzag
+ *                   varint alloc stamp - free stamp
  *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
  *           stacks on:  [!F_SAMECALLER] varint stack id
  *   allocation ops:
@@ -39,9 +55,9 @@
  *                           last allocated pointer
  *   [realloc]       zigzag varint old ptr - new ptr
  * A malloc freed at once (the next event of the thread frees it, from the
- * thread's previous free call site, with no time step) is written as one
- * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
- * implied.  Both count in the block's nevents.  When the malloc itself was
+ * thread's previous free call site, with no time step, stamped the
+ * malloc's stamp + 1) is written as one event of op MS_HL_OP_MALLOC_FREE:
+ * the malloc's fields; the free is implied.  Both count in the block's nevents.  When the malloc itself was
  * fully predicted (same caller, no time step, size from the table, pointer
  * = the slot's last free) the pair is one byte: op MS_HL_OP_PAIR_BY_SIZE,
  * the size slot in the high 4 bits.
@@ -55,13 +71,18 @@
 #include <string.h>
 
 #define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
-#define MS_HL_VERSION   1
+#define MS_HL_VERSION   2
 #define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
 #define MS_HL_FREE_RING 8               /* recent frees kept; the first 7 are matched */
 #define MS_HL_PTR_BY_SIZE 7             /* ext index: the size slot's last free */
-#define MS_HL_COUNTERS_MAGIC 0x31544e434c534dull /* "MSLCNT1" */
+#define MS_HL_COUNTERS_MAGIC 0x32544e434c534dull /* "MSLCNT2" */
+#define MS_HL_SLOT_MAGIC 0x544f4c534c534dull      /* "MSLSLOT" */
+#define MS_HL_SLOT_HDR   4096           /* struct ms_hl_slot, padded to a page */
+#define MS_HL_SLOT_BUF   (256u << 10)   /* a thread's buffer: rec + block/counts header + events */
+#define MS_HL_SLOT_BYTES (MS_HL_SLOT_HDR + MS_HL_SLOT_BUF)
+#define MS_HL_SLOTS_MAX  1024           /* slots in a buffer file at most (more threads: anonymous buffers) */
 
 enum ms_hl_rec_type {
 	MS_HL_REC_PROCESS = 1,  /* struct ms_hl_process + exe path */
@@ -92,6 +113,7 @@ enum ms_hl_op {
 /* Process options, in ms_hl_process.flags. */
 #define MS_HL_P_COUNT_ONLY 0x1
 #define MS_HL_P_STACKS     0x2
+#define MS_HL_P_NO_TAILS   0x4   /* no buffer file: buffers die with the process */
 
 struct ms_hl_rec {
 	uint32_t magic;
@@ -120,6 +142,22 @@ struct ms_hl_block {
 	uint64_t mono_ticks;    /* the tick counter then: calibration */
 	uint32_t nevents;
 	uint32_t dropped;       /* events this thread lost before this block */
+	uint64_t stamp;         /* the block's order stamp base */
+	uint32_t seq;           /* image-wide block number: a tail already written has it */
+	uint32_t pad;
+};
+
+/* The header of a thread's slot in the buffer file; its buffer follows at
+ * MS_HL_SLOT_HDR: a struct ms_hl_rec, then an ms_hl_block and events
+ * (EVENTS, committed up to `commit`) or, count-only, an ms_hl_counts with
+ * nsites = its table size and the table (empty entries have calls 0). */
+struct ms_hl_slot {
+	uint64_t magic;         /* MS_HL_SLOT_MAGIC once the slot was used */
+	uint64_t commit;        /* (events << 32) | end offset in the buffer, release-stored */
+	uint32_t stream, tid;
+	uint32_t count_only;
+	uint32_t pad;
+	char     name[16];      /* the thread's name as the hook last saw it */
 };
 
 struct ms_hl_thread {
@@ -145,7 +183,8 @@ struct ms_hl_counts {
 	uint64_t calls, bytes;   /* every call of this thread */
 	uint64_t untracked;      /* calls whose caller did not fit the table */
 	uint64_t hist[64];       /* power-of-two size classes */
-	uint32_t nsites, pad;
+	uint32_t nsites;
+	uint32_t seq;            /* as ms_hl_block.seq */
 };
 
 struct ms_hl_end {
@@ -153,11 +192,12 @@ struct ms_hl_end {
 	uint64_t events, dropped;   /* this image, all threads */
 	uint32_t reason;            /* MS_HL_END_* */
 	uint32_t signal;
-	uint32_t threads_cut;       /* threads still running: closed early */
+	uint32_t threads_cut;       /* always 0 since version 2: running threads' buffers are tails */
 	uint32_t pad;
 };
 
-enum { MS_HL_END_EXIT = 0, MS_HL_END_EXEC = 1, MS_HL_END_STOP = 2, MS_HL_END_SIGNAL = 3 };
+/* (2 was "stopped by the flush signal" in version 1, which had one) */
+enum { MS_HL_END_EXIT = 0, MS_HL_END_EXEC = 1, MS_HL_END_SIGNAL = 3 };
 
 /* The shared counters page. */
 struct ms_hl_counters {
@@ -167,8 +207,7 @@ struct ms_hl_counters {
 	uint64_t images;            /* process images that opened a log */
 	uint64_t write_errors;      /* failed write(2) calls */
 	uint64_t last_errno;
-	uint64_t flush_sig_installed;  /* images that took the flush signal */
-	uint64_t flush_sig_refused;    /* images whose program already handles it */
+	uint64_t anon_slots;        /* thread buffers not in a buffer file (full disk): lost if killed */
 };
 
 /* Which ops carry a size. */

@@ -94,159 +94,208 @@ int ms_hl_next_record(const unsigned char *data, size_t len, size_t *off,
 	return 0;
 }
 
-uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks,
-			    const struct ms_hl_sink *sink, int *corrupt)
+int ms_hl_dec_init(struct ms_hl_dec *d, const unsigned char *payload, size_t len, int stacks,
+		   const struct ms_hl_sink *sink)
 {
-	*corrupt = 0;
+	memset(d, 0, sizeof *d);
+	d->sink = sink;
+	d->stacks = stacks;
 	if (len < sizeof(struct ms_hl_block)) {
-		*corrupt = 1;
-		return 0;
+		d->corrupt = 1;
+		return -1;
 	}
-	struct ms_hl_block b;
-	memcpy(&b, payload, sizeof b);
-	const unsigned char *p = payload + sizeof b, *end = payload + len;
-	uint64_t ticks = b.ticks, prev_ptr = 0, prev_caller[2] = { 0, 0 }, last_alloc = 0;
-	uint32_t prev_stack[2] = { UINT32_MAX, UINT32_MAX };
-	uint64_t ring[MS_HL_FREE_RING] = { 0 };
-	uint64_t sizes[MS_HL_SIZE_SLOTS] = { 0 };   /* size + 1, 0 empty */
-	uint64_t freed_by_size[MS_HL_SIZE_SLOTS] = { 0 };
-	unsigned last_alloc_slot = 0;
-	unsigned ring_head = 0;
-	uint32_t n = 0;
+	memcpy(&d->b, payload, sizeof d->b);
+	d->p = payload + sizeof d->b;
+	d->end = payload + len;
+	d->ticks = d->b.ticks;
+	d->stamp = d->b.stamp;
+	d->prev_stack[0] = d->prev_stack[1] = UINT32_MAX;
+	return 0;
+}
+
+static int dec_bad(struct ms_hl_dec *d)
+{
+	d->corrupt = 1;
+	d->p = d->end;
+	d->n = d->b.nevents;   /* nothing more from this block */
+	d->have_free = 0;
+	return 0;
+}
+
+/* The free implied by a pair: same state steps as a free that hits. */
+static void dec_pair_free(struct ms_hl_dec *d, const struct ms_hl_event *me)
+{
+	struct ms_hl_event fe = { .op = MS_HL_OP_FREE, .ticks = me->ticks, .ptr = me->ptr,
+				  .stamp = me->stamp + 1,
+				  .caller = d->stacks ? 0 : d->prev_caller[1],
+				  .stack = d->stacks ? d->prev_stack[1] : UINT32_MAX };
+	d->freed_by_size[d->last_alloc_slot] = me->ptr;
+	d->ring[d->ring_head++ % MS_HL_FREE_RING] = me->ptr;
+	d->stamp = fe.stamp;
+	d->free_ev = fe;
+	d->have_free = 1;
+}
+
+int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
+{
+	if (d->have_free) {
+		*out = d->free_ev;
+		d->have_free = 0;
+		d->n++;
+		return 1;
+	}
 	uint64_t v;
-	while (p < end && n < b.nevents) {
-		unsigned f = *p++;
+	while (d->p < d->end && d->n < d->b.nevents) {
+		const unsigned char *end = d->end;
+		unsigned f = *d->p++;
 		unsigned op = f & 0x0f;
 		if (op == MS_HL_OP_STACK) {
 			uint64_t id, depth, frames[MS_HL_MAX_DEPTH], prev = 0;
-			if (ms_hl_get_varint(&p, end, &id) || ms_hl_get_varint(&p, end, &depth) ||
+			if (ms_hl_get_varint(&d->p, end, &id) || ms_hl_get_varint(&d->p, end, &depth) ||
 			    depth > MS_HL_MAX_DEPTH || id > UINT32_MAX)
-				goto bad;
+				return dec_bad(d);
 			for (uint64_t k = 0; k < depth; k++) {
-				if (ms_hl_get_varint(&p, end, &v))
-					goto bad;
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
 				prev += (uint64_t)ms_hl_unzigzag(v);
 				frames[k] = prev;
 			}
-			if (sink->stack)
-				sink->stack(sink->ctx, &b, (uint32_t)id, frames, (unsigned)depth);
+			if (d->sink && d->sink->stack)
+				d->sink->stack(d->sink->ctx, &d->b, (uint32_t)id, frames, (unsigned)depth);
 			continue;
 		}
 		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE;
+		if (pair && d->n + 2 > d->b.nevents)
+			return dec_bad(d);
 		if (op == MS_HL_OP_PAIR_BY_SIZE) {
-			/* malloc: same caller, no time step, size and pointer from
-			 * the slot in the high bits; then its free */
+			/* malloc: same caller, no time or stamp step, size and
+			 * pointer from the slot in the high bits; then its free */
 			unsigned slot = f >> 4;
-			if (!sizes[slot] || !freed_by_size[slot] || n + 2 > b.nevents)
-				goto bad;
-			struct ms_hl_event me = { .op = MS_HL_OP_MALLOC, .ticks = ticks, .size = sizes[slot] - 1,
-						  .ptr = freed_by_size[slot], .caller = stacks ? 0 : prev_caller[0],
-						  .stack = stacks ? prev_stack[0] : UINT32_MAX };
-			last_alloc = prev_ptr = me.ptr;
-			last_alloc_slot = slot;
-			sink->event(sink->ctx, &b, &me);
-			struct ms_hl_event fe = me;
-			fe.op = MS_HL_OP_FREE;
-			fe.size = 0;
-			fe.caller = stacks ? 0 : prev_caller[1];
-			fe.stack = stacks ? prev_stack[1] : UINT32_MAX;
-			ring[ring_head++ % MS_HL_FREE_RING] = me.ptr;
-			sink->event(sink->ctx, &b, &fe);
-			n += 2;
-			continue;
+			if (!d->sizes[slot] || !d->freed_by_size[slot])
+				return dec_bad(d);
+			struct ms_hl_event me = { .op = MS_HL_OP_MALLOC, .ticks = d->ticks, .size = d->sizes[slot] - 1,
+						  .ptr = d->freed_by_size[slot], .stamp = d->stamp,
+						  .caller = d->stacks ? 0 : d->prev_caller[0],
+						  .stack = d->stacks ? d->prev_stack[0] : UINT32_MAX };
+			d->last_alloc = d->prev_ptr = me.ptr;
+			d->last_alloc_slot = slot;
+			dec_pair_free(d, &me);
+			*out = me;
+			d->n++;
+			return 1;
 		}
 		if (pair)
 			op = MS_HL_OP_MALLOC;
-		if (op >= MS_HL_OP_COUNT || (pair && n + 2 > b.nevents))
-			goto bad;
+		if (op >= MS_HL_OP_COUNT)
+			return dec_bad(d);
 		struct ms_hl_event ev = { .op = op, .stack = UINT32_MAX };
 		int kind = op == MS_HL_OP_FREE;
+		int realloc_ = op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY;
 		if (f & MS_HL_F_TIME) {
-			if (ms_hl_get_varint(&p, end, &v))
-				goto bad;
-			ticks += v;
+			if (ms_hl_get_varint(&d->p, end, &v))
+				return dec_bad(d);
+			d->ticks += v;
 		}
-		ev.ticks = ticks;
-		if (stacks) {
+		ev.ticks = d->ticks;
+		if (ms_hl_get_varint(&d->p, end, &v))
+			return dec_bad(d);
+		d->stamp += (uint64_t)ms_hl_unzigzag(v);
+		if (realloc_) {
+			ev.stamp_free = d->stamp;
+			if (ms_hl_get_varint(&d->p, end, &v))
+				return dec_bad(d);
+			d->stamp += (uint64_t)ms_hl_unzigzag(v);
+		}
+		ev.stamp = d->stamp;
+		if (d->stacks) {
 			if (!(f & MS_HL_F_SAMECALLER)) {
-				if (ms_hl_get_varint(&p, end, &v) || v > UINT32_MAX)
-					goto bad;
-				prev_stack[kind] = (uint32_t)v;
+				if (ms_hl_get_varint(&d->p, end, &v) || v > UINT32_MAX)
+					return dec_bad(d);
+				d->prev_stack[kind] = (uint32_t)v;
 			}
-			ev.stack = prev_stack[kind];
+			ev.stack = d->prev_stack[kind];
 		} else {
 			if (!(f & MS_HL_F_SAMECALLER)) {
-				if (ms_hl_get_varint(&p, end, &v))
-					goto bad;
-				prev_caller[kind] += (uint64_t)ms_hl_unzigzag(v);
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
+				d->prev_caller[kind] += (uint64_t)ms_hl_unzigzag(v);
 			}
-			ev.caller = prev_caller[kind];
+			ev.caller = d->prev_caller[kind];
 		}
 		if (kind) {
 			if (f & MS_HL_F_PTRHIT) {
-				ev.ptr = last_alloc;
-				freed_by_size[last_alloc_slot] = ev.ptr;
+				ev.ptr = d->last_alloc;
+				d->freed_by_size[d->last_alloc_slot] = ev.ptr;
 			} else {
-				if (ms_hl_get_varint(&p, end, &v))
-					goto bad;
-				ev.ptr = prev_ptr + (uint64_t)ms_hl_unzigzag(v);
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
+				ev.ptr = d->prev_ptr + (uint64_t)ms_hl_unzigzag(v);
 			}
-			ring[ring_head++ % MS_HL_FREE_RING] = ev.ptr;
+			d->ring[d->ring_head++ % MS_HL_FREE_RING] = ev.ptr;
 		} else {
 			unsigned ext = 0;
 			if (f & MS_HL_F_EXT) {
-				if (p >= end)
-					goto bad;
-				ext = *p++;
+				if (d->p >= end)
+					return dec_bad(d);
+				ext = *d->p++;
 			}
 			if (ext & 0x08) {
-				if (!sizes[ext >> 4])
-					goto bad;   /* a slot never filled */
-				ev.size = sizes[ext >> 4] - 1;
+				if (!d->sizes[ext >> 4])
+					return dec_bad(d);   /* a slot never filled */
+				ev.size = d->sizes[ext >> 4] - 1;
 			} else {
-				if (ms_hl_get_varint(&p, end, &ev.size))
-					goto bad;
-				sizes[ms_hl_size_slot(ev.size)] = ev.size + 1;
+				if (ms_hl_get_varint(&d->p, end, &ev.size))
+					return dec_bad(d);
+				d->sizes[ms_hl_size_slot(ev.size)] = ev.size + 1;
 			}
 			unsigned slot = ms_hl_size_slot(ev.size);
 			if (f & MS_HL_F_PTRHIT) {
 				unsigned idx = ext & 7;
-				ev.ptr = idx == MS_HL_PTR_BY_SIZE ? freed_by_size[slot]
-								  : ring[(ring_head - 1 - idx) % MS_HL_FREE_RING];
+				ev.ptr = idx == MS_HL_PTR_BY_SIZE ? d->freed_by_size[slot]
+								  : d->ring[(d->ring_head - 1 - idx) % MS_HL_FREE_RING];
 			} else {
-				if (ms_hl_get_varint(&p, end, &v))
-					goto bad;
-				ev.ptr = prev_ptr + (uint64_t)ms_hl_unzigzag(v);
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
+				ev.ptr = d->prev_ptr + (uint64_t)ms_hl_unzigzag(v);
 			}
-			last_alloc = ev.ptr;
-			last_alloc_slot = slot;
-			if (op == MS_HL_OP_REALLOC || op == MS_HL_OP_REALLOCARRAY) {
-				if (ms_hl_get_varint(&p, end, &v))
-					goto bad;
+			d->last_alloc = ev.ptr;
+			d->last_alloc_slot = slot;
+			if (realloc_) {
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
 				ev.old = ev.ptr + (uint64_t)ms_hl_unzigzag(v);
 			}
 		}
 		if (ev.ptr)
-			prev_ptr = ev.ptr;
-		sink->event(sink->ctx, &b, &ev);
-		n++;
+			d->prev_ptr = ev.ptr;
 		if (pair) {
-			/* the implied free: same state steps as a free that hits */
-			struct ms_hl_event fe = { .op = MS_HL_OP_FREE, .ticks = ticks, .ptr = last_alloc,
-						  .caller = stacks ? 0 : prev_caller[1],
-						  .stack = stacks ? prev_stack[1] : UINT32_MAX };
-			if (!last_alloc)
-				goto bad;
-			freed_by_size[last_alloc_slot] = last_alloc;
-			ring[ring_head++ % MS_HL_FREE_RING] = last_alloc;
-			sink->event(sink->ctx, &b, &fe);
-			n++;
+			if (!d->last_alloc)
+				return dec_bad(d);
+			dec_pair_free(d, &ev);
 		}
+		*out = ev;
+		d->n++;
+		return 1;
 	}
-	if (n != b.nevents || p != end)
+	if (d->n != d->b.nevents || d->p != d->end)
+		d->corrupt = 1;
+	return 0;
+}
+
+uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks,
+			    const struct ms_hl_sink *sink, int *corrupt)
+{
+	struct ms_hl_dec d;
+	if (ms_hl_dec_init(&d, payload, len, stacks, sink) < 0) {
 		*corrupt = 1;
-	return n;
-bad:
-	*corrupt = 1;
+		return 0;
+	}
+	struct ms_hl_event ev;
+	uint32_t n = 0;
+	while (ms_hl_dec_next(&d, &ev)) {
+		sink->event(sink->ctx, &d.b, &ev);
+		n++;
+	}
+	*corrupt = d.corrupt;
 	return n;
 }

@@ -13,6 +13,8 @@
 struct ms_hl_event {
 	uint64_t ticks;
 	uint64_t size, ptr, old, caller;
+	uint64_t stamp;          /* order stamp (hotlog.h "Order"): an allocation's, or a free's */
+	uint64_t stamp_free;     /* realloc: the stamp of its free part */
 	uint32_t stack;          /* stack id when the log has stacks, else UINT32_MAX */
 	unsigned op;
 };
@@ -43,9 +45,35 @@ struct ms_hl_sink {
 		      const uint64_t *frames, unsigned n);
 };
 
-/* Decode an EVENTS payload.  Returns the number of events delivered; sets
- * *corrupt when the block ended early or held an impossible value (the
- * events before that point were delivered). */
+/* A block decoded one event at a time (the reader merges the threads'
+ * blocks by order stamp).  Stack definitions go to sink->stack as they
+ * are met; sink->event is not used. */
+struct ms_hl_dec {
+	struct ms_hl_block b;
+	const unsigned char *p, *end;
+	const struct ms_hl_sink *sink;
+	int      stacks, corrupt;
+	uint32_t n;                       /* events delivered */
+	uint64_t ticks, stamp, prev_ptr, prev_caller[2], last_alloc;
+	uint32_t prev_stack[2];
+	uint64_t ring[MS_HL_FREE_RING];
+	uint64_t sizes[MS_HL_SIZE_SLOTS]; /* size + 1, 0 empty */
+	uint64_t freed_by_size[MS_HL_SIZE_SLOTS];
+	unsigned last_alloc_slot, ring_head;
+	int      have_free;               /* the implied free of a pair is next */
+	struct ms_hl_event free_ev;
+};
+
+/* Start decoding an EVENTS payload of len bytes.  Returns 0, or -1 when
+ * it is too short to hold a block header (corrupt). */
+int ms_hl_dec_init(struct ms_hl_dec *d, const unsigned char *payload, size_t len, int stacks,
+		   const struct ms_hl_sink *sink);
+/* The next event: 1, or 0 at the end of the block (d->corrupt set when it
+ * ended early or held an impossible value). */
+int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *ev);
+
+/* Decode a whole EVENTS payload through sink->event.  Returns the number
+ * of events delivered; sets *corrupt as ms_hl_dec_next does. */
 uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks,
 			    const struct ms_hl_sink *sink, int *corrupt);
 

@@ -179,14 +179,16 @@ static const char *region_label(const struct ms_hotspots *h, const struct ms_hs_
 
 static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t len)
 {
+	if (im->running)
+		return "running";
 	if (!im->ended) {
-		snprintf(buf, len, "no end record: killed or crashed without a chance to flush");
+		snprintf(buf, len, im->tails_read ? "killed (no end record; its buffers were read from the buffer file)"
+						  : "no end record: killed or crashed, and its buffers are lost");
 		return buf;
 	}
 	switch (im->end.reason) {
 	case MS_HL_END_EXIT: return "exited";
 	case MS_HL_END_EXEC: return "exec'd another program";
-	case MS_HL_END_STOP: return "stopped by memsleuth";
 	case MS_HL_END_SIGNAL:
 		snprintf(buf, len, "crashed (%s)", strsignal((int)im->end.signal));
 		return buf;
@@ -194,20 +196,57 @@ static const char *end_reason(const struct ms_hs_image *im, char *buf, size_t le
 	return "?";
 }
 
+/* The launched command's own end, in words: "exited with status 0",
+ * "killed by signal 6 (Aborted)", "killed by signal 15 (Terminated), sent
+ * by memsleuth". */
+static const char *command_end_text(const struct ms_hs_command_end *e, char *buf, size_t len)
+{
+	if (e->signal)
+		snprintf(buf, len, "was killed by signal %d (%s)%s", e->signal, strsignal(e->signal),
+			 e->by_memsleuth ? ", sent by memsleuth" : "");
+	else
+		snprintf(buf, len, "exited with status %d", e->status);
+	return buf;
+}
+
+/* A thread's name, or its TID when it never had one. */
+static const char *thread_name(const struct ms_hs_thread *t, char *buf, size_t len)
+{
+	if (t->name[0])
+		return t->name;
+	snprintf(buf, len, "%u", t->tid);
+	return buf;
+}
+
 static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
 {
 	char buf[160];
+	if (o->command_end && o->command_end->known)
+		fprintf(out, "  the command %s after %.2f s\n", command_end_text(o->command_end, buf, sizeof buf),
+			o->command_end->seconds);
 	if (o->how_ended)
 		fprintf(out, "  note: %s\n", o->how_ended);
 	for (size_t i = 0; i < h->nimages; i++) {
 		const struct ms_hs_image *im = &h->images[i];
-		if (im->ended && im->end.reason != MS_HL_END_SIGNAL && !im->end.threads_cut)
+		if ((im->ended && im->end.reason != MS_HL_END_SIGNAL) || (!im->ended && im->tails_read) || im->running)
 			continue;
 		fprintf(out, "  note: pid %u (%s) %s", im->pid, im->exe ? im->exe : "?", end_reason(im, buf, sizeof buf));
-		if (im->ended && im->end.threads_cut)
-			fprintf(out, "; %u thread(s) were still running and stopped logging then", im->end.threads_cut);
 		fprintf(out, "; the report is from what was logged%s\n",
-			im->ended ? "" : " (events still in its buffers are missing)");
+			im->tails_read ? " (its buffers included)" : " (events still in its buffers are missing)");
+	}
+	if (h->attach.on) {
+		double imb = ms_hs_attach_imbalance(h);
+		fprintf(out, "  attach: %" PRIu64 " allocations, %" PRIu64 " frees in %.1f s; %" PRIu64
+			" events lost%s\n", h->allocs, h->frees, h->attach.window_s, h->attach.lost,
+			h->attach.lost ? " (bpftrace says so)" : "");
+		if (imb > 0.05)
+			fprintf(out, "  warning: allocations and frees differ by %.1f%% (%" PRIu64 " calls): more than "
+				"calls that straddle the window explain%s\n", 100 * imb,
+				h->allocs > h->frees ? h->allocs - h->frees : h->frees - h->allocs,
+				h->attach.lost ? "; events were lost" : "");
+		if (h->attach.overflow)
+			fprintf(out, "  note: %" PRIu64 " allocations were not kept for live bytes: the pointer map was full\n",
+				h->attach.overflow);
 	}
 	if (h->dropped)
 		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
@@ -274,7 +313,7 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 		ms_size_fmt(site->live_bytes, live);
 		fmt_count(shortl, sizeof shortl, site->short_lived);
 		snprintf(cell, sizeof cell, "%s%s%s", name, via[0] ? "  <- " : "", via);
-		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only ? "n/a" : shortl, cell };
+		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only || h->attach.on ? "n/a" : shortl, cell };
 		ms_table_row(&t, row);
 		rows++;
 	}
@@ -284,6 +323,54 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 	}
 	ms_table_free(&t);
 	free(idx);
+}
+
+/* --address: the live allocation holding the address, in words. */
+static void print_address(const struct ms_hotspots *h, struct syms *s, const struct ms_hs_report_opts *o, FILE *out)
+{
+	const struct ms_hs_found *f = &h->found;
+	if (!f->found) {
+		fprintf(out, "\nAddress 0x%" PRIx64 ": no allocation live at the end holds it "
+			"(freed, never allocated while recording, or not from malloc)\n", o->address);
+		return;
+	}
+	const struct ms_hs_image *im = &h->images[f->image];
+	const struct ms_hs_thread *t = &h->threads[f->thread];
+	char where[512], tn[16], sz[MS_SIZE_BUF];
+	site_name(s, &h->sites[f->site], where, sizeof where);
+	ms_size_fmt(f->size, sz);
+	fprintf(out, "\nAddress 0x%" PRIx64 " is inside the allocation at 0x%" PRIx64 " (+%" PRIu64 "), %s (%" PRIu64
+		" bytes) still live at the end\n  allocated by %s in thread %s (tid %u) of pid %u, %.3f s after the start\n",
+		o->address, f->ptr, o->address - f->ptr, sz, f->size, where, thread_name(t, tn, sizeof tn), t->tid,
+		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+}
+
+static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
+			 const struct ms_hs_report_opts *o)
+{
+	const struct ms_hs_found *f = &h->found;
+	char buf[32];
+	ms_json_key(j, "address");
+	ms_json_obj_begin(j);
+	snprintf(buf, sizeof buf, "0x%" PRIx64, o->address);
+	ms_json_kstr(j, "query", buf);
+	ms_json_kbool(j, "found", f->found);
+	if (f->found) {
+		const struct ms_hs_image *im = &h->images[f->image];
+		const struct ms_hs_thread *t = &h->threads[f->thread];
+		char where[512], tn[16];
+		snprintf(buf, sizeof buf, "0x%" PRIx64, f->ptr);
+		ms_json_kstr(j, "allocation", buf);
+		ms_json_ku64(j, "size_bytes", f->size);
+		site_name(s, &h->sites[f->site], where, sizeof where);
+		ms_json_kstr(j, "site", where);
+		ms_json_ku64(j, "pid", im->pid);
+		ms_json_ku64(j, "tid", t->tid);
+		ms_json_kstr(j, "thread", thread_name(t, tn, sizeof tn));
+		ms_json_kdouble(j, "allocated_at_s",
+				ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+	}
+	ms_json_obj_end(j);
 }
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
@@ -303,6 +390,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 
 	struct syms s;
 	syms_init(&s, h);
+	if (o->address_query)
+		print_address(h, &s, o, out);
 	size_t *ti = ms_hotspots_threads_sorted(h);
 	if (ti) {
 		static const char *const heads[] = { "PID", "TID", "NAME", "CALLS", "BYTES", "MEMORY LANDS IN" };
@@ -312,9 +401,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 			const struct ms_hs_thread *th = &h->threads[ti[i]];
 			char region[96];
 			ms_size_fmt(th->bytes, b2);
+			char tn[16];
 			ms_table_rowf(&t, "%u\t%u\t%s\t%" PRIu64 "\t%s\t%s", h->images[th->image].pid, th->tid,
-				      th->name[0] ? th->name : "?", th->calls, b2,
-				      h->count_only ? "n/a (count-only)" : region_label(h, th, region, sizeof region));
+				      thread_name(th, tn, sizeof tn), th->calls, b2,
+				      h->count_only ? "n/a (count-only)" : h->attach.on ? "n/a (attached)"
+						    : region_label(h, th, region, sizeof region));
 		}
 		fprintf(out, "\nTop threads by allocator calls (%zu threads)\n", h->nthreads);
 		ms_table_print(&t, out, "  ");
@@ -325,9 +416,12 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	wrapper_note(&v, &s, out);
 	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
 	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
-	if (!h->count_only) {
-		print_sites(&v, &s, o, MS_HS_BY_LIVE, "Top call sites by bytes still live at the end (leak candidates)", out);
-		print_sites(&v, &s, o, MS_HS_BY_SHORT,
+	if (!h->count_only && (!h->attach.on || h->attach.live)) {
+		print_sites(&v, &s, o, MS_HS_BY_LIVE, h->attach.on
+			    ? "Top call sites by bytes allocated in the window, still live at its end"
+			    : "Top call sites by bytes still live at the end (leak candidates)", out);
+		if (!h->attach.on)
+			print_sites(&v, &s, o, MS_HS_BY_SHORT,
 			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
 	}
 	merged_free(h, &v);
@@ -405,6 +499,37 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_kdouble(&j, "analysis_seconds", h->seconds);
 	if (o->how_ended)
 		ms_json_kstr(&j, "how_ended", o->how_ended);
+	if (o->command_end && o->command_end->known) {
+		const struct ms_hs_command_end *ce = o->command_end;
+		ms_json_key(&j, "command_end");
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "how", ce->signal ? "signal" : "exit");
+		if (ce->signal) {
+			ms_json_ku64(&j, "signal", (uint64_t)ce->signal);
+			ms_json_kstr(&j, "signal_name", strsignal(ce->signal));
+		} else {
+			ms_json_ku64(&j, "status", (uint64_t)ce->status);
+		}
+		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
+		char text[160];
+		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
+		ms_json_kdouble(&j, "seconds", ce->seconds);
+		ms_json_obj_end(&j);
+	}
+	if (o->address_query)
+		json_address(&j, h, &s, o);
+	if (h->attach.on) {
+		ms_json_key(&j, "attach");
+		ms_json_obj_begin(&j);
+		ms_json_kdouble(&j, "window_s", h->attach.window_s);
+		ms_json_ku64(&j, "lost_events", h->attach.lost);
+		ms_json_kdouble(&j, "imbalance", ms_hs_attach_imbalance(h));
+		ms_json_kbool(&j, "imbalance_warning", ms_hs_attach_imbalance(h) > 0.05);
+		ms_json_kbool(&j, "live", h->attach.live);
+		ms_json_ku64(&j, "live_map_overflow", h->attach.overflow);
+		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
+		ms_json_obj_end(&j);
+	}
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -419,6 +544,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "ended", im->ended);
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
 		ms_json_ku64(&j, "threads_cut", im->ended ? im->end.threads_cut : 0);
+		ms_json_kbool(&j, "buffers_read", im->tails_read);
 		ms_json_ku64(&j, "live_bytes_at_end", im->live_bytes_at_end);
 		ms_json_obj_end(&j);
 	}
@@ -430,14 +556,15 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		const struct ms_hs_thread *t = &h->threads[ti[i]];
 		char region[96];
 		ms_json_obj_begin(&j);
+		char tn[16];
 		ms_json_ku64(&j, "tid", t->tid);
-		ms_json_kstr(&j, "name", t->name);
+		ms_json_kstr(&j, "name", thread_name(t, tn, sizeof tn));
 		ms_json_ku64(&j, "calls", t->calls);
 		ms_json_ku64(&j, "bytes", t->bytes);
 		ms_json_ku64(&j, "pid", h->images[t->image].pid);
 		ms_json_ku64(&j, "allocations", t->allocs);
 		ms_json_ku64(&j, "frees", t->frees);
-		ms_json_kstr(&j, "heap", h->count_only ? "" : region_label(h, t, region, sizeof region));
+		ms_json_kstr(&j, "heap", h->count_only || h->attach.on ? "" : region_label(h, t, region, sizeof region));
 		ms_json_obj_end(&j);
 	}
 	free(ti);

@@ -7,9 +7,22 @@
 #include <stdio.h>
 #include "findings/hotspots.h"
 
+/* How the launched command itself ended (its wait status), so that a
+ * reader can check that recording did not change it. */
+struct ms_hs_command_end {
+	int    known;              /* 0: not launched here (--from, attach) */
+	int    status;             /* exit status, -1 when killed by a signal */
+	int    signal;             /* the signal that ended it, 0 when it exited */
+	int    by_memsleuth;       /* the signal was memsleuth's (--duration, Ctrl-C) */
+	double seconds;
+};
+
 struct ms_hs_report_opts {
 	int         top;            /* rows per table */
 	const char *how_ended;      /* driver's note: "stopped by SIGINT after 3.0 s", or NULL */
+	const struct ms_hs_command_end *command_end;   /* NULL when not launched here */
+	int         address_query;  /* --address: say who holds `address` (h loaded with the query) */
+	uint64_t    address;
 };
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
