@@ -30,6 +30,7 @@ readme_forms() {
 	grep -o '^| `memsleuth [^`]*`' "$ROOT/README.md" | sed -e 's/^| `//' -e 's/`$//' |
 	grep -E 'PID|CMD' | while IFS= read -r l; do
 		case $l in
+		*'['*'\|'*']'*) printf '%s\n' "$l" | sed 's/ *\\| */ | /g' ;;   # alternatives inside [...]: one form
 		*'\|'*) head=${l%% *} rest=${l#* }; step=${rest%% *}; alts=${rest#* }
 			printf '%s\n' "$alts" | sed 's/ *\\| */\n/g' | while IFS= read -r a; do echo "$head $step $a"; done ;;
 		*) echo "$l" ;;
