@@ -306,7 +306,9 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->rss = g->rss;
 	/* A launched command ends with the guide: name the rerun, not its PID. */
 	f->alive = !g->launched && kill(g->pid, 0) == 0;
+	f->launched = g->launched;
 	snprintf(f->command, sizeof f->command, "%s", g->command);
+	snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
 	if (g->has_accounted) {
 		f->have_accounted = 1;
 		f->accounted = g->accounted;
@@ -357,8 +359,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char exp[64] = "";
 		if (rem[i].has_expected && !rem[i].no_change)
 			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
-		ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect,
-				 exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
+		if (rem[i].advice)   /* words, not a shell command */
+			ms_gstep_evidence(s, "%s: %s (%s)%s", ms_cause_kind_id(rem[i].addresses), rem[i].command,
+					  rem[i].effect, exp);
+		else
+			ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses),
+					 rem[i].effect, exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
 		if (strstr(rem[i].command, "MALLOC_ARENA_MAX=2") && !strstr(configs, "arena-max-2"))
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
@@ -367,7 +373,10 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			strcat(configs, ",jemalloc-decay-0");
 	}
 	if (!compare && strchr(configs, ',') && is_glibc(g))
-		ms_gstep_command(s, "memsleuth compare --configs %s -- %s   # measures these on the workload", configs, cmd);
+		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
+				 "sampled at the moment the guide looked", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
+				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
+				 configs, g->moment[0] ? " " : "", g->moment, cmd);
 	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
