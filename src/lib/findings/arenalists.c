@@ -32,7 +32,8 @@ static int cmp_range(const void *a, const void *b)
 
 void ms_coll_ranges_sort(struct ms_coll *c)
 {
-	qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
+	if (c->nrng > 1)   /* no range: c->rng is NULL, qsort's is nonnull */
+		qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
 }
 
 const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)

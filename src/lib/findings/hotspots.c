@@ -670,7 +670,8 @@ static void merge_events(struct merge *m, struct chunk *chunks, size_t n)
 {
 	struct ms_hotspots *h = m->c->h;
 	struct priv *pv = m->c->pv;
-	qsort(chunks, n, sizeof *chunks, cmp_chunk);
+	if (n > 1)   /* no event block: chunks is NULL, qsort's is nonnull */
+		qsort(chunks, n, sizeof *chunks, cmp_chunk);
 	size_t nsrc = 0;
 	for (size_t i = 0; i < n; i++)
 		nsrc += !i || chunks[i].stream != chunks[i - 1].stream;

@@ -147,9 +147,12 @@ static void begin(struct ms_json *j, FILE *out, const char *type, pid_t pid)
 	ms_json_init(j, out);
 	j->compact = true;
 	ms_json_obj_begin(j);
+	/* every line carries its own schema_version (NDJSON: no envelope
+	 * around the stream), written here, not by the step key's envelope */
 	ms_json_ku64(j, "schema_version", MS_WATCH_SCHEMA);
 	ms_json_kstr(j, "type", type);
-	ms_json_kstr(j, "step", "watch");
+	ms_json_key(j, "step");
+	ms_json_str(j, "watch");
 	ms_json_ku64(j, "pid", (uint64_t)pid);
 }
 
