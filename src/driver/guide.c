@@ -346,7 +346,7 @@ int cmd_guide(int argc, char **argv)
 		g->when[0] ? ", looked " : "", g->when);
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
-		guide_jvm_accounted(g);
+		guide_jvm_accounted(g, ov);
 
 	/* 1: the symptom, and whether it grows. */
 	guide_say_step_head(&o, MS_G_ACCOUNTED);
