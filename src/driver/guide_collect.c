@@ -141,16 +141,6 @@ static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
 	return rc;
 }
 
-/* RSS of one overview class (its JSON "classes" array). */
-static uint64_t ov_class_rss(const struct ms_jval *ov, const char *name)
-{
-	const struct ms_jval *cls = ms_jget(ov, "classes");
-	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c; c = c->next)
-		if (!strcmp(ms_jstr(c, "class", ""), name))
-			return ms_ju64(c, "rss_bytes", 0);
-	return 0;
-}
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -205,7 +195,7 @@ int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 		uint64_t heap = g->have_java_heap_resident ? g->java_heap_resident : nmt.java_heap_committed;
 		uint64_t rest = nmt.committed > nmt.java_heap_committed ? nmt.committed - nmt.java_heap_committed : 0;
 		rest = rest > g->nmt_malloc ? rest - g->nmt_malloc : 0;
-		uint64_t anon = ov_class_rss(ov, "anon_other"), mrss = ms_ju64(ov, "malloc_rss_bytes", 0);
+		uint64_t anon = ms_guide_class_rss(ov, "anon_other"), mrss = ms_ju64(ov, "malloc_rss_bytes", 0);
 		if (ov && (anon || mrss)) {
 			uint64_t jvm_anon = anon > heap ? anon - heap : 0;
 			g->accounted = heap + min_u64(rest, jvm_anon) + min_u64(g->nmt_malloc, mrss);

@@ -104,6 +104,8 @@ void ms_gstep_set(struct ms_gstep *s, enum ms_gstatus st, const char *reason);
 
 /* What the host and target allow (doctor's findings, owned). */
 void ms_guide_take_doctor(struct ms_guide *g, struct ms_jval *f);
+/* RSS in bytes of one memory class ("anon_other") in overview's findings JSON; 0 when absent. */
+uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name);
 /* Step 1: what the application accounts for (source says where from). */
 void ms_guide_take_accounted(struct ms_guide *g);
 /* Step 2..5: each takes ownership of the step's findings (may be NULL

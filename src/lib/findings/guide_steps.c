@@ -100,7 +100,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 	snprintf(s->next, sizeof s->next, "where the RSS lives (overview)");
 }
 
-static uint64_t class_rss(const struct ms_jval *f, const char *name)
+uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name)
 {
 	const struct ms_jval *cls = ms_jget(f, "classes");
 	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c; c = c->next)
@@ -117,13 +117,13 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	snprintf(g->name, sizeof g->name, "%s", ms_jstr(f, "name", "?"));
 	g->rss = ms_ju64(f, "rss_bytes", 0);
 	g->malloc_rss = ms_ju64(f, "malloc_rss_bytes", 0);
-	g->main_heap_rss = class_rss(f, "main_heap");
-	g->arena_rss = class_rss(f, "arena_heap");
-	g->mmap_rss = class_rss(f, "malloc_mmap");
-	g->anon_other_rss = class_rss(f, "anon_other");
-	g->stack_rss = class_rss(f, "thread_stack");
-	g->file_rss = class_rss(f, "file");
-	g->shmem_rss = class_rss(f, "shmem");
+	g->main_heap_rss = ms_guide_class_rss(f, "main_heap");
+	g->arena_rss = ms_guide_class_rss(f, "arena_heap");
+	g->mmap_rss = ms_guide_class_rss(f, "malloc_mmap");
+	g->anon_other_rss = ms_guide_class_rss(f, "anon_other");
+	g->stack_rss = ms_guide_class_rss(f, "thread_stack");
+	g->file_rss = ms_guide_class_rss(f, "file");
+	g->shmem_rss = ms_guide_class_rss(f, "shmem");
 	g->arenas = ms_jhas_num(f, "arenas") ? (long)ms_ju64(f, "arenas", 0) : -1;
 	g->arena_heaps = ms_ju64(f, "arena_heaps", 0);
 	g->arena_cap = ms_ju64(f, "arena_cap", 0);
