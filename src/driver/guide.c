@@ -132,8 +132,8 @@ static void attached_context(struct ms_guide *g)
 	fclose(f);
 	long hz = sysconf(_SC_CLK_TCK);
 	double age = hz > 0 ? up - (double)start / (double)hz : 0;
-	if (ok && age >= 1)
-		snprintf(g->moment, sizeof g->moment, "--final-after %.0f", age);
+	if (ok && age > 0)   /* compare's smallest useful moment: 1 s */
+		snprintf(g->moment, sizeof g->moment, "--final-after %.0f", age < 1 ? 1 : age);
 }
 
 static int write_report(const struct gopts *o, const struct ms_guide *g, const char *started, const char *host)

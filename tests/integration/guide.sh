@@ -137,7 +137,11 @@ if [ "$(jq -r '.steps[2].status' "$z")" = done ] && [ "$(jq -r '.steps[3].status
 	check_within "its bytes: what malloc_trim would return (the arenas' prediction)" "$(jq '.causes[0].resident_bytes' "$z")" "$tp" 5
 	check_match "conclusion: the cause, then who allocated" "$(jq -r '.verdicts[].text' "$z")" \
 		"thread arenas each keep freed memory below live blocks, .*malloc_trim\\(0\\) would return it.*Thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
-	check_match "remedies: the rerun, not the PID of the stopped command" "$(jq -r '.steps[5].commands[0]' "$z")" "^memsleuth guide -- "
+	# the command has ended: no command names its PID, nor reruns this guide (the run just made)
+	zp=$(jq '.pid' "$z")
+	check_eq "remedies: no command names the stopped command's PID" "$(jq -r '.steps[5].commands[]' "$z" | grep -c " $zp\b")" 0
+	check_eq "remedies: no self-rerun (memsleuth guide -- CMD) offered" "$(jq -r '.steps[5].commands[]' "$z" | grep -c '^memsleuth guide -- ')" 0
+	check_match "remedies: trim said as a rerun's step, in words" "$(jq -r '.steps[5].evidence[]' "$z")" "in a rerun, memsleuth trim PID at the same moment"
 	# oracle: the example's own count for worker 0 (10x the rounds of the others)
 	w0=$(jq '[.steps[3].findings.threads[] | select(.name == "inflater-0")][0].calls' "$z")
 	check_cmp "hotspots: inflater-0's calls are the most" "$w0" -ge "$(jq '[.steps[3].findings.threads[] | select(.name != "inflater-0") | .calls] | max' "$z")"
