@@ -1,15 +1,7 @@
 /* heapwalk: walk a live process's glibc malloc heaps from outside (the same
- * walker as 'memsleuth arenas'), perf-tools style options.
- *
- * USAGE: heapwalk [-hbdjs] [-l N] [-V X.Y] [-N] -p PID
- *   -p PID   process to walk
- *   -b       dump every non-empty bin
- *   -d       dump chunks (address, size, kind), at most -l N (default 1000, 0 all)
- *   -j       JSON (docs/json/arenas.md)
- *   -s       freeze the target during the walk (ptrace), always resumed
- *   -V X.Y   assume glibc X.Y's layout
- *   -N       ignore libc debug symbols
- *   -h       this help */
+ * walker as 'memsleuth arenas'), perf-tools style: heapwalk -p PID.
+ * Options: the one table of docs/cli.md (-s stop, -j, -N; --bins,
+ * --chunks, --limit N and --assume-version X.Y have no letter). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,25 +12,27 @@
 #include "probe/procfs.h"
 #include "report/arenasout.h"
 #include "report/json.h"
+#include "cli/args.h"
 #include "util/err.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"USAGE: heapwalk [-hbdjsN] [-l N] [-V X.Y] -p PID\n"
-		"   -p PID   process to walk (glibc malloc heaps, read from outside)\n"
-		"   -b       dump every non-empty bin per arena\n"
-		"   -d       dump chunks: arena, address, size, kind\n"
-		"   -l N     with -d: at most N chunks (default 1000, 0 = all)\n"
-		"   -j       JSON output (docs/json/arenas.md)\n"
-		"   -s       freeze the target during the walk (ptrace); always resumed\n"
-		"   -V X.Y   assume glibc X.Y's struct layout\n"
-		"   -N       ignore libc debug symbols (as MEMSLEUTH_NO_DEBUGINFO=1)\n"
-		"   -h       this help\n"
-		"  eg,\n"
-		"       heapwalk -p 181        # arenas, free memory, trim prediction\n"
-		"       heapwalk -d -l 50 -p 181  # the first 50 chunks\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "bins",           MS_LONG('b'), NULL,  "dump every non-empty bin per arena" },
+	{ "chunks",         MS_LONG('d'), NULL,  "dump chunks: arena, address, size, kind" },
+	{ "limit",          MS_LONG('l'), "N",   "with --chunks: at most N chunks (default 1000, 0 = all)" },
+	{ "json",           'j',          NULL,  "JSON output (docs/json/arenas.md)" },
+	{ "stop",           's',          NULL,  "freeze the target during the walk (ptrace); always resumed" },
+	{ "assume-version", MS_LONG('V'), "X.Y", "assume glibc X.Y's struct layout" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "heapwalk", .usage = "[OPTIONS] -p PID", .opts = opts,
+	.about = "Walk a process's glibc malloc heaps from outside: arenas, free memory, trim prediction.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_DEBUGINFO,
+	.more = "Examples:\n"
+		"  heapwalk -p 181                    # arenas, free memory, trim prediction\n"
+		"  heapwalk --chunks --limit 50 -p 181  # the first 50 chunks\n",
+};
 
 static uint64_t limit = 1000, listed;
 
@@ -57,29 +51,26 @@ int main(int argc, char **argv)
 {
 	struct ms_arenas_opts o = { 0 };
 	int bins = 0, chunks = 0, json = 0, c;
-	pid_t pid = 0;
 	struct ms_err e = { 0 };
-	while ((c = getopt(argc, argv, "hbdjsNl:V:p:")) != -1) {
+	struct ms_args cl;
+	ms_args_begin(&cl, &cli, argc, argv);
+	while ((c = ms_args_next(&cl)) != -1) {
 		switch (c) {
-		case 'b': bins = 1; break;
-		case 'd': chunks = 1; break;
+		case MS_LONG('b'): bins = 1; break;
+		case MS_LONG('d'): chunks = 1; break;
 		case 'j': json = 1; break;
 		case 's': o.stop = 1; break;
-		case 'N': ms_debuginfo_ignore(); break;   /* the switch every step shares */
-		case 'V': o.assume_version = optarg; break;
-		case 'l': limit = strtoull(optarg, NULL, 10); break;
-		case 'p':
-			if (ms_pid_parse(optarg, &pid, &e) < 0)
-				ms_die("heapwalk", &e, 2);
+		case MS_LONG('V'): o.assume_version = cl.val; break;
+		case MS_LONG('l'): {
+			char *end;
+			limit = strtoull(cl.val, &end, 10);
+			if (!*cl.val || *end)
+				ms_args_fail(&cl, "--limit %s: not a count", cl.val);
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		}
 		}
 	}
-	if (!pid || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	pid_t pid = cl.pid;
 	o.no_debuginfo = ms_debuginfo_ignored();   /* -N or the environment */
 	if (chunks && !json) {
 		o.on_chunk = dump;

@@ -3,11 +3,12 @@
  * with inline SVG charts.
  *   memsleuth overview --json PID | msreport --html > overview.html */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
+#include "cli/wrap.h"
 #include "records/jsonread.h"
 #include "util/outfile.h"
 #include "report/render.h"
@@ -15,47 +16,42 @@
 
 static const char *const prog = "msreport";
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: msreport [--text | --markdown | --html] [-o FILE] [JSON-FILE]\n"
-		"Turn memsleuth findings JSON (stdin, or JSON-FILE) into a report.\n\n"
-		"  -t, --text          plain text (default)\n"
-		"  -m, --markdown      Markdown; with -o FILE.md the charts go beside it as FILE-N.svg\n"
-		"  -H, --html          one self-contained HTML file with inline SVG charts\n"
-		"  -o, --output FILE   write to FILE instead of stdout\n"
-		"  -h, --help          this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "text",     MS_LONG('t'), NULL,   "plain text (default)" },
+	{ "markdown", MS_LONG('m'), NULL,   "Markdown; with -o FILE.md the charts go beside it as FILE-N.svg" },
+	{ "html",     'H',          NULL,   "one self-contained HTML file with inline SVG charts" },
+	{ "output",   'o',          "FILE", "write to FILE instead of stdout" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "msreport", .usage = "[--text | --markdown | --html] [-o FILE] [JSON-FILE]", .opts = opts,
+	.about = "Turn memsleuth findings JSON (stdin, or JSON-FILE) into a report.",
+	.operands = MS_OPERAND_ONE | MS_OPERAND_ONE_OPT, .operand_name = "JSON-FILE", .flags = MS_CLI_NO_WRAP,
+};
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "text", no_argument, NULL, 't' }, { "markdown", no_argument, NULL, 'm' },
-		{ "html", no_argument, NULL, 'H' }, { "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
-	};
 	struct ms_render r;
 	memset(&r, 0, sizeof r);
 	r.fmt = MS_R_TEXT;
 	const char *outpath = NULL;
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+tmHo:h", opts, NULL)) != -1) {
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
-		case 't': r.fmt = MS_R_TEXT; break;
-		case 'm': r.fmt = MS_R_MD; break;
+		case MS_LONG('t'): r.fmt = MS_R_TEXT; break;
+		case MS_LONG('m'): r.fmt = MS_R_MD; break;
 		case 'H': r.fmt = MS_R_HTML; break;
-		case 'o': outpath = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			ms_fatal(prog, "see 'msreport --help'", "%s: unknown option or missing argument", argv[optind - 1]);
+		case 'o': outpath = a.val; break;
 		}
 	}
-	if (argc - optind > 1)
-		ms_fatal(prog, "usage: msreport [--text|--markdown|--html] [-o FILE] [JSON-FILE]", "too many arguments");
-	const char *inname = optind < argc ? argv[optind] : "stdin";
+	if (r.fmt == MS_R_TEXT && !outpath)
+		ms_wrap_stdout();   /* text for people: fits the terminal like every step's */
+	const char *inname = a.operand && strcmp(a.operand, "-") ? a.operand : "stdin";
 	int fd = 0;
-	if (optind < argc && (fd = open(inname, O_RDONLY | O_CLOEXEC)) < 0)
+	if (a.operand && strcmp(a.operand, "-") && (fd = open(inname, O_RDONLY | O_CLOEXEC)) < 0)
 		ms_fatal(prog, "give a file written by 'memsleuth STEP --json'", "%s: %m", inname);
 	if (fd == 0 && isatty(0))
 		ms_fatal(prog, "pipe findings in: memsleuth overview --json PID | msreport --html > o.html",

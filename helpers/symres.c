@@ -5,30 +5,31 @@
  *
  * usage: symres (-p PID | -m MAPSFILE) [-r] [ADDR... | -f] */
 #include <ctype.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "probe/procfs.h"
 #include "probe/symres.h"
 
 #define PROG "symres"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: symres (-p PID | -m MAPSFILE) [-r] ADDR...\n"
-		"       symres (-p PID | -m MAPSFILE) [-r] -f < text\n"
-		"Resolve addresses to 'function+offset (dso) file:line' with libdw\n"
-		"(debug files by build-id under /usr/lib/debug are used).\n\n"
-		"  -p, --pid PID      modules of a running process\n"
-		"  -m, --maps FILE    modules from a saved /proc/PID/maps (the files must still exist)\n"
-		"  -r, --return       addresses are return addresses: resolve the call before them\n"
-		"  -f, --filter       copy stdin to stdout, appending <symbol> after each 0x address\n"
-		"  -h, --help         this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "maps",   'm',          "FILE", "modules from a saved /proc/PID/maps (the files must still exist)" },
+	{ "return", MS_LONG('r'), NULL,   "addresses are return addresses: resolve the call before them" },
+	{ "filter", 'f',          NULL,   "copy stdin to stdout, appending <symbol> after each 0x address" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .opts = opts,
+	.usage = "(-p PID | -m MAPSFILE) [--return] ADDR...\n(-p PID | -m MAPSFILE) [--return] -f < text",
+	.about = "Resolve addresses to 'function+offset (dso) file:line' with libdw\n"
+		 "(debug files by build-id under /usr/lib/debug are used).",
+	.operands = MS_OPERAND_PID | MS_OPERAND_PID_OPT | MS_OPERAND_LIST,
+};
 
 static int resolve_one(struct ms_symres *s, const char *tok, int ret)
 {
@@ -75,32 +76,25 @@ static void filter_line(struct ms_symres *s, const char *line, int ret)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "pid", required_argument, 0, 'p' }, { "maps", required_argument, 0, 'm' },
-		{ "return", no_argument, 0, 'r' },    { "filter", no_argument, 0, 'f' },
-		{ "help", no_argument, 0, 'h' },      { 0, 0, 0, 0 },
-	};
-	const char *pid_s = NULL, *maps = NULL;
 	int ret = 0, filter = 0, c;
-	while ((c = getopt_long(argc, argv, "p:m:rfh", lo, NULL)) != -1) {
+	const char *maps = NULL;
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
-		case 'p': pid_s = optarg; break;
-		case 'm': maps = optarg; break;
-		case 'r': ret = 1; break;
+		case 'm': maps = a.val; break;
+		case MS_LONG('r'): ret = 1; break;
 		case 'f': filter = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
 		}
 	}
-	if (!pid_s == !maps)
-		ms_fatal(PROG, "give -p PID or -m MAPSFILE", "which process's modules?");
-	if (!filter && optind == argc)
-		ms_fatal(PROG, "give addresses, or -f to filter stdin", "no address to resolve");
+	if (!a.pid == !maps)
+		ms_args_fail(&a, "which process's modules? give -p PID or -m MAPSFILE");
+	if (!filter && !a.nlist)
+		ms_args_fail(&a, "no address to resolve: give addresses, or -f to filter stdin");
 	struct ms_symres *s = NULL;
 	struct ms_err e;
-	if (pid_s) {
-		pid_t pid;
-		if (ms_pid_parse(pid_s, &pid, &e) < 0 || ms_symres_open_pid(&s, pid, &e) < 0)
+	if (a.pid) {
+		if (ms_symres_open_pid(&s, a.pid, &e) < 0)
 			ms_die(PROG, &e, 2);
 	} else {
 		char *text = NULL;
@@ -118,8 +112,8 @@ int main(int argc, char **argv)
 			filter_line(s, line, ret);
 		free(line);
 	} else {
-		for (int i = optind; i < argc; i++)
-			if (resolve_one(s, argv[i], ret) < 0)
+		for (int i = 0; i < a.nlist; i++)
+			if (resolve_one(s, a.list[i], ret) < 0)
 				rc = 2;
 	}
 	ms_symres_close(s);

@@ -1,13 +1,13 @@
 /* memsleuth arenas PID: what glibc's arenas hold, and what malloc_trim(0)
  * would give back, read from outside the process (ms_arenas_collect). */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "findings/allocator.h"
 #include "findings/arenas.h"
+#include "findings/arenaverdict.h"
 #include "findings/postmortem.h"
 #include "probe/procfs.h"
 #include "report/arenasout.h"
@@ -16,29 +16,27 @@
 #include "steps.h"
 #include "util/err.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth arenas PID [--json] [--bins [--lists]] [--chunks [--limit N]] [--stop]\n"
-		"                        [--assume-version X.Y] [--no-debuginfo]\n"
-		"       memsleuth arenas --core CORE [--exe PATH] [--sysroot DIR] [--json] [--bins [--lists]]\n"
-		"                        [--chunks [--limit N]] [--address ADDR]\n"
-		"What glibc's malloc arenas hold, and what malloc_trim(0) would give back.\n"
-		"  --json               machine-readable output (docs/json/arenas.md)\n"
-		"  --bins               every non-empty bin per arena (count, bytes, min, max)\n"
-		"  --lists              every free list as glibc links it (tcache per thread, fastbins,\n"
-		"                       unsorted, small, large): count, bytes, OK or CORRUPT and why\n"
-		"  --chunks             list chunks (address, size, kind, flag bits) in address order\n"
-		"  --address ADDR       the chunk holding ADDR: its address, size, state, flag bits and arena\n"
-		"  --limit N            with --chunks: at most N chunks (default 1000, 0 = all)\n"
-		"  --stop               freeze the target (ptrace) for an exact snapshot; always resumed\n"
-		"  --assume-version X.Y use glibc X.Y's layout instead of the target libc's version\n"
-		"  --core CORE          read a core file (gcore, coredumpctl dump) instead of a process\n"
-		"  --exe PATH           with --core: the program the core is of (default: named by the core)\n"
-		"  --sysroot DIR        with --core: the root its files are under (default /; docs/postmortem.md)\n"
-		MS_COMMON_HELP
-		"  -h, --help           this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "json",           'j', NULL,  "machine-readable output (docs/json/arenas.md)" },
+	{ "bins",           MS_LONG('b'), NULL, "every non-empty bin per arena (count, bytes, min, max)" },
+	{ "lists",          MS_LONG('L'), NULL, "every free list as glibc links it (tcache per thread, fastbins,\n"
+					       "unsorted, small, large): count, bytes, OK or CORRUPT and why" },
+	{ "chunks",         MS_LONG('c'), NULL, "list chunks (address, size, kind, flag bits) in address order" },
+	{ "address",        MS_LONG('A'), "ADDR", "the chunk holding ADDR: its address, size, state, flag bits and arena" },
+	{ "limit",          MS_LONG('l'), "N", "with --chunks: at most N chunks (default 1000, 0 = all)" },
+	{ "stop",           's', NULL,  "freeze the target (ptrace) for an exact snapshot; always resumed" },
+	{ "assume-version", MS_LONG('a'), "X.Y", "use glibc X.Y's layout instead of the target libc's version" },
+	{ "core",           MS_LONG('C'), "CORE", "read a core file (gcore, coredumpctl dump) instead of a process" },
+	{ "exe",            MS_LONG('E'), "PATH", "with --core: the program the core is of (default: named by the core)" },
+	{ "sysroot",        MS_LONG('R'), "DIR", "with --core: the root its files are under (default /; docs/postmortem.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth arenas", .usage = "[OPTIONS] PID\n[OPTIONS] --core CORE [--exe PATH] [--sysroot DIR] [--address ADDR]", .opts = opts,
+	.about = "What glibc's malloc arenas hold, and what malloc_trim(0) would give back.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
+};
 
 struct chunk_list {
 	uint64_t limit, n;
@@ -158,62 +156,43 @@ static void address_json(struct ms_json *j, const struct chunk_list *l, const st
 
 int cmd_arenas(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' }, { "bins", no_argument, 0, 'b' }, { "lists", no_argument, 0, 'L' },
-		{ "chunks", no_argument, 0, 'c' }, { "limit", required_argument, 0, 'l' },
-		{ "address", required_argument, 0, 'A' },
-		{ "stop", no_argument, 0, 's' }, { "assume-version", required_argument, 0, 'a' },
-		{ "core", required_argument, 0, 'C' }, { "exe", required_argument, 0, 'E' },
-		{ "sysroot", required_argument, 0, 'R' },
-		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 } };
 	struct ms_arenas_opts o = { 0 };
 	int json = 0, bins = 0, lists = 0, chunks = 0, c;
 	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
 	const char *address = NULL;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
-		case 'b': bins = 1; break;
-		case 'L': lists = 1; break;
-		case 'A': address = optarg; break;
-		case 'c': chunks = 1; break;
+		case MS_LONG('b'): bins = 1; break;
+		case MS_LONG('L'): lists = 1; break;
+		case MS_LONG('A'): address = args.val; break;
+		case MS_LONG('c'): chunks = 1; break;
 		case 's': o.stop = 1; break;
-		case 'a': o.assume_version = optarg; break;
-		case 'C': core = optarg; break;
-		case 'E': exe = optarg; break;
-		case 'R': sysroot = optarg; break;
-		case 'l': {
+		case MS_LONG('a'): o.assume_version = args.val; break;
+		case MS_LONG('C'): core = args.val; args.operands_optional = 1; break;
+		case MS_LONG('E'): exe = args.val; break;
+		case MS_LONG('R'): sysroot = args.val; break;
+		case MS_LONG('l'): {
 			char *end;
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 0)
-				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", optarg);
+			limit = strtol(args.val, &end, 10);
+			if (!*args.val || *end || limit < 0)
+				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", args.val);
 			break;
 		}
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))
-				break;
-			ms_bad_option("arenas", argv);
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
-	if (core && optind != argc)
+	if (core && args.pid)
 		ms_fatal("memsleuth arenas", "give either a PID or --core CORE", "--core with a PID");
-	if (optind != argc - (core ? 0 : 1)) {
-		usage(stderr);
-		return MS_EXIT_ERROR;
-	}
 	if (!core && (exe || sysroot))
 		ms_fatal("memsleuth arenas", "use them with --core CORE", "--exe and --sysroot: only for a core");
 	if (core && o.stop)
 		ms_fatal("memsleuth arenas", "a core does not change: leave --stop out", "--stop with --core");
 	struct ms_err e = { 0 };
-	pid_t pid = 0;
-	if (!core && ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	pid_t pid = args.pid;
 	struct ms_json j;
 	ms_json_init(&j, stdout);
 	struct chunk_list cl = { .limit = (uint64_t)limit, .json = json, .j = &j, .list = chunks };
@@ -253,7 +232,10 @@ int cmd_arenas(int argc, char **argv)
 			address_text(&cl, &a);
 		ms_arenas_print_text(stdout, &a, flags);
 	}
-	int rc = ms_arenas_finding(&a) ? MS_EXIT_FINDING : MS_EXIT_OK;
+	struct ms_causes cs;
+	struct ms_verdicts vs = { .n = 0 };
+	ms_arenas_causes(&a, &cs);
+	ms_arenas_verdicts(&a, &cs, &vs);
 	ms_arenas_free(&a);
-	return rc;
+	return ms_args_exit(&args, ms_verdicts_worst(&vs));
 }

@@ -2,7 +2,6 @@
  * workload?  Runs it under every configuration of findings/remedy.h, N
  * times each, and ranks them by the RSS left at the end. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <regex.h>
 #include <signal.h>
@@ -36,27 +35,62 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth compare [OPTIONS] -- CMD ARGS\n"
-		"Run CMD under glibc's defaults and settings and under jemalloc, tcmalloc and mimalloc;\n"
-		"rank them by the RSS left at the end.\n"
-		"  -n, --runs N          runs per configuration, medians reported (default 3)\n"
-		"  -c, --configs LIST    only these configurations, comma-separated (see --list)\n"
-		"  -l, --list            list the configurations and exit\n"
-		"  -f, --final-at REGEX  final RSS when CMD prints a matching line (default: the examples' --hold line)\n"
-		"  -a, --final-after S   final RSS S seconds after the start, if no line came first (default 10\n"
-		"                        unless --final-at is given)\n"
-		"  -i, --interval MS     RSS sampling period (default 10)\n"
-		"  -t, --timeout S       give up on a run after S seconds (default: the final moment + 60,\n"
-		"                        or 600 without a time)\n"
-		"  -j, --json            machine output (docs/json/compare.md)\n"
-		"  -h, --help            this help\n"
-		"Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
+static const struct ms_optspec opts[] = {
+	{ "runs",     'n', "N",     "runs per configuration, medians reported (default 3)" },
+	{ "configs",  'c', "LIST",  "only these configurations, comma-separated (see --list)" },
+	{ "list",     'l', NULL,    "list the configurations and exit (with --json: as JSON)" },
+	{ "final-at", 'f', "REGEX", "final RSS when CMD prints a matching line (default: the examples' --hold line)" },
+	{ "final-after", MS_LONG('a'), "S", "final RSS S seconds after the start, if no line came first (default 10\n"
+					   "unless --final-at is given)" },
+	{ "interval", 'i', "MS",    "RSS sampling period (default 10)" },
+	{ "timeout",  't', "S",     "give up on a run after S seconds (default: the final moment + 60,\n"
+				    "or 600 without a time)" },
+	{ "json",     'j', NULL,    "machine output (docs/json/compare.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .usage = "[OPTIONS] -- CMD ARGS", .opts = opts, .operands = MS_OPERAND_CMD,
+	.about = "Run CMD under glibc's defaults and settings and under jemalloc, tcmalloc and mimalloc;\n"
+		 "rank them by the RSS left at the end.",
+	.more = "Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
 		"or --final-after seconds after its start, then CMD gets SIGTERM; or the last sample\n"
 		"before CMD exits.  The RSS is the target's: the largest process of CMD's process group\n"
-		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n");
+		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n",
+};
+
+/* --list: the configurations, as text or JSON (docs/json/compare.md). */
+static int list_configs(int json)
+{
+	if (!json) {
+		for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+			printf("%-26s %s%s%s\n", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
+			       ms_remedy_cfgs[i].env[0] ? ": " : "", ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+		return MS_EXIT_OK;
+	}
+	struct ms_json j;
+	ms_json_init(&j, stdout);
+	ms_json_obj_begin(&j);
+	ms_json_kstr(&j, "step", "compare-list");
+	ms_json_key(&j, "configurations");
+	ms_json_arr_begin(&j);
+	for (size_t i = 0; i < ms_remedy_ncfgs; i++) {
+		const struct ms_remedy_cfg *cfg = &ms_remedy_cfgs[i];
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "name", cfg->name);
+		ms_json_kstr(&j, "what", cfg->what);
+		ms_json_kstr(&j, "allocator", ms_allocator_name(cfg->allocator));
+		ms_json_key(&j, "env");
+		ms_json_arr_begin(&j);
+		for (size_t k = 0; k < sizeof cfg->env / sizeof cfg->env[0] && cfg->env[k]; k++)
+			ms_json_str(&j, cfg->env[k]);
+		ms_json_arr_end(&j);
+		ms_json_obj_end(&j);
+	}
+	ms_json_arr_end(&j);
+	ms_json_obj_end(&j);
+	ms_json_end(&j);
+	return MS_EXIT_OK;
 }
 
 static long num_arg(const char *opt, const char *s, long lo, long hi)
@@ -304,61 +338,45 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 
 int cmd_compare(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "runs", required_argument, 0, 'n' }, { "configs", required_argument, 0, 'c' },
-		{ "list", no_argument, 0, 'l' }, { "final-at", required_argument, 0, 'f' },
-		{ "interval", required_argument, 0, 'i' }, { "timeout", required_argument, 0, 't' },
-		{ "final-after", required_argument, 0, 'a' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
-	int runs = 3, json = 0, interval = 10, timeout = 0, c, final_at_given = 0;
+	int runs = 3, json = 0, interval = 10, timeout = 0, list = 0, c, final_at_given = 0;
 	double final_after = -1;
 	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+n:c:lf:a:i:t:jh", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
-		case 'n': runs = (int)num_arg("--runs", optarg, 1, 50); break;
-		case 'c': configs = optarg; break;
-		case 'f': final_at = optarg; final_at_given = 1; break;
-		case 'a': {
+		case 'n': runs = (int)num_arg("--runs", args.val, 1, 50); break;
+		case 'c': configs = args.val; break;
+		case 'f': final_at = args.val; final_at_given = 1; break;
+		case MS_LONG('a'): {
 			char *end;
-			final_after = strtod(optarg, &end);
-			if (end == optarg || *end || !(final_after > 0 && final_after <= 86400))
-				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", optarg);
+			final_after = strtod(args.val, &end);
+			if (end == args.val || *end || !(final_after > 0 && final_after <= 86400))
+				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", args.val);
 			break;
 		}
-		case 'i': interval = (int)num_arg("--interval", optarg, 1, 10000); break;
-		case 't': timeout = (int)num_arg("--timeout", optarg, 1, 86400); break;
+		case 'i': interval = (int)num_arg("--interval", args.val, 1, 10000); break;
+		case 't': timeout = (int)num_arg("--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
-		case 'l':
-			for (size_t i = 0; i < ms_remedy_ncfgs; i++)
-				printf("%-26s %s%s%s\n", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
-				       ms_remedy_cfgs[i].env[0] ? ": " : "",
-				       ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
-			return MS_EXIT_OK;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			ms_bad_option("compare", argv);
+		case 'l': list = args.operands_optional = 1; break;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "%s: no command to run (give it after --, e.g. memsleuth compare -- build/examples/pin --hold)\n", PROG);
-		return MS_EXIT_ERROR;
-	}
+	if (list)
+		return list_configs(json);
 	check_configs(configs);
 	/* A command that cannot start fails here, before the bound is stated. */
+	char **cmd = args.cmd;
 	char found[PATH_MAX];
-	if (strchr(argv[optind], '/') ? access(argv[optind], X_OK) != 0 : !ms_which(argv[optind], found, sizeof found)) {
-		if (!strchr(argv[optind], '/'))
+	if (strchr(cmd[0], '/') ? access(cmd[0], X_OK) != 0 : !ms_which(cmd[0], found, sizeof found)) {
+		if (!strchr(cmd[0], '/'))
 			errno = ENOENT;
-		ms_fatal(PROG, "install it or fix PATH", "cannot run %s: %s", argv[optind], strerror(errno));
+		ms_fatal(PROG, "install it or fix PATH", "cannot run %s: %s", cmd[0], strerror(errno));
 	}
 	/* The final moment and the bound, fixed before the first run. */
 	if (final_after < 0)
 		final_after = final_at_given ? 0 : DEFAULT_FINAL_AFTER;
 	if (!timeout)
 		timeout = final_after > 0 ? (int)final_after + RUN_GRACE : 600;
-	char **cmd = argv + optind;
 	regex_t re;
 	int rc = regcomp(&re, final_at, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
@@ -414,7 +432,8 @@ int cmd_compare(int argc, char **argv)
 				ms_die(PROG, &e, MS_EXIT_ERROR);
 			r->runs++;
 			char a[MS_SIZE_BUF];
-			fprintf(stderr, "%s: %-26s run %d/%d: %s%s\n", PROG, cfg->name, k + 1, runs,
+			if (!ms_quiet())
+				fprintf(stderr, "%s: %-26s run %d/%d: %s%s\n", PROG, cfg->name, k + 1, runs,
 				r->all[k].ok ? "final RSS " : "", r->all[k].ok ? ms_size_fmt(r->all[k].final_rss, a) : r->all[k].error);
 		}
 		ms_remedy_env_free(env);

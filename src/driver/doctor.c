@@ -1,5 +1,4 @@
 /* memsleuth doctor [PID]: what can this host, and this target, do? */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "findings/doctor.h"
@@ -9,52 +8,31 @@
 #include "options.h"
 #include "steps.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth doctor [OPTIONS] [PID]\n"
-		"What can this host do (ptrace, gdb, SystemTap module/bpf runtimes, bpftrace,\n"
-		"tracefs, uprobes, kprobes), and with PID, this target (memory reads, its libc\n"
-		"and glibc version, allocator, debug info, SDT probes, cgroup limit)?\n\n"
-		"  -j, --json            machine-readable output (docs/json/doctor.md)\n"
-		MS_COMMON_HELP
-		"  -h, --help            this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "json", 'j', NULL, "machine-readable output (docs/json/doctor.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth doctor", .usage = "[OPTIONS] [PID]", .opts = opts,
+	.about = "What can this host do (ptrace, gdb, SystemTap module/bpf runtimes, bpftrace,\n"
+		 "tracefs, uprobes, kprobes), and with PID, this target (memory reads, its libc\n"
+		 "and glibc version, allocator, debug info, SDT probes, cgroup limit)?",
+	.operands = MS_OPERAND_PID | MS_OPERAND_PID_OPT, .flags = MS_CLI_DEBUGINFO,
+};
 
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		MS_COMMON_OPTIONS,
-		{ 0 },
-	};
 	int json = 0, c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1)
+		if (c == 'j')
 			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))
-				break;
-			ms_bad_option("doctor", argv);
-		}
-	}
-	if (argc - optind > 1)
-		ms_fatal("memsleuth doctor", "usage: memsleuth doctor [--json] [--no-debuginfo] [PID]", "too many arguments");
 	struct ms_err e = { 0 };
-	pid_t pid = 0;
-	if (optind < argc && ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);
 	ms_sweep_stale("memsleuth doctor", stderr);   /* what a killed run left, said */
 	struct ms_doctor d;
-	if (ms_doctor_collect(pid, &d, &e) < 0)
+	if (ms_doctor_collect(a.pid, &d, &e) < 0)
 		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);
 	if (json) {
 		struct ms_json j;

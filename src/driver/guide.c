@@ -3,7 +3,7 @@
  * children (`memsleuth STEP --json ...`) whose findings JSON is read back,
  * so a step that is not in this build is reported as such and the guide
  * goes on.  What the findings mean is decided in findings/guide*.c. */
-#include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,27 +36,47 @@ static void on_signal(int sig)
 }
 
 
-static void usage(FILE *out)
+static const struct ms_optspec opts[] = {
+	{ "batch",      'b', NULL,    "run straight through (default on a terminal: wait for Enter)" },
+	{ "explain",    'e', NULL,    "the longer lesson for each step" },
+	{ "accounted",  'a', "SIZE",  "what the application believes it uses (512M, 1.5G)" },
+	{ "report",     'r', "FILE",  "write the report: FILE.html (self-contained) or FILE.md (charts beside it)" },
+	{ "json",       'j', NULL,    "the combined findings as JSON on stdout (the narrative goes to stderr)" },
+	{ "when",       'w', "REGEX", "with -- CMD: look when it prints a line matching REGEX (default '" DEFAULT_WHEN "')" },
+	{ "after",      'A', "S",     "with -- CMD: look S seconds after the start instead" },
+	{ "wait-max",   'W', "S",     "with -- CMD: give up waiting for the moment after S seconds (default 120)" },
+	{ "window",     MS_LONG('t'), "S", "how long the attaching steps (hotspots, syscalls) watch (default 5)" },
+	{ "no-compare", 'C', NULL,    "with -- CMD: do not rerun it under each remedy (memsleuth compare)" },
+	{ "watch",      MS_LONG('T'), "S", "watch what grows for S seconds before judging (default 4, 0: no)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth guide", .usage = "[OPTIONS] (PID | -- CMD ARGS)", .opts = opts,
+	.about = "The whole method, step by step: RSS against what the application accounts for,\n"
+		 "where the RSS lives, what glibc's arenas hold, who allocates, how the heaps grew,\n"
+		 "and the remedies -- each step saying what it checks, the evidence, a verdict and\n"
+		 "the next step.  Steps the findings make irrelevant are skipped with the reason.",
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
+};
+
+/* A cheap precondition checked before the investigation: the report's
+ * directory takes new files (an existing report is replaced). */
+static void report_writable(const char *path)
 {
-	fprintf(out,
-		"usage: memsleuth guide [OPTIONS] (PID | -- CMD ARGS)\n"
-		"The whole method, step by step: RSS against what the application accounts for,\n"
-		"where the RSS lives, what glibc's arenas hold, who allocates, how the heaps grew,\n"
-		"and the remedies -- each step saying what it checks, the evidence, a verdict and\n"
-		"the next step.  Steps the findings make irrelevant are skipped with the reason.\n\n"
-		"  -b, --batch           run straight through (default on a terminal: wait for Enter)\n"
-		"  -e, --explain         the longer lesson for each step\n"
-		"  -a, --accounted SIZE  what the application believes it uses (512M, 1.5G)\n"
-		"  -r, --report FILE     write the report: FILE.html (self-contained) or FILE.md (charts beside it)\n"
-		"  -j, --json            the combined findings as JSON on stdout (the narrative goes to stderr)\n"
-		"  -w, --when REGEX      with -- CMD: look when it prints a line matching REGEX (default '" DEFAULT_WHEN "')\n"
-		"  -A, --after S         with -- CMD: look S seconds after the start instead\n"
-		"  -W, --wait-max S      with -- CMD: give up waiting for the moment after S seconds (default 120)\n"
-		"  -t, --window S        how long the attaching steps (hotspots, syscalls) watch (default 5)\n"
-		"  -C, --no-compare      with -- CMD: do not rerun it under each remedy (memsleuth compare)\n"
-		"      --watch S         watch what grows for S seconds before judging (default 4, 0: no)\n"
-		MS_COMMON_HELP
-		"  -h, --help            this help\n");
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (access(dir, W_OK | X_OK) < 0)
+		ms_fatal(prog, "choose a directory you can write to", "--report %s: %s: %s", path, dir, strerror(errno));
+	if (access(path, F_OK) == 0 && access(path, W_OK) < 0)
+		ms_fatal(prog, "choose another name or remove it", "--report %s: %s", path, strerror(errno));
 }
 
 static int parse_seconds(const char *s, double *out)
@@ -216,73 +236,54 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 
 int cmd_guide(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "batch", no_argument, NULL, 'b' }, { "explain", no_argument, NULL, 'e' },
-		{ "accounted", required_argument, NULL, 'a' }, { "report", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' }, { "when", required_argument, NULL, 'w' },
-		{ "after", required_argument, NULL, 'A' }, { "wait-max", required_argument, NULL, 'W' },
-		{ "window", required_argument, NULL, 't' }, { "no-compare", no_argument, NULL, 'C' },
-		{ "watch", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' }, MS_COMMON_OPTIONS, { 0 },
-	};
 	struct gopts o = { .after = -1, .wait_max = 120, .window = 5, .watch = 4 };
 	struct ms_guide *g = calloc(1, sizeof *g);
 	if (!g)
 		ms_fatal(prog, NULL, "out of memory");
 	ms_guide_init(g, 0);
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+bea:r:jw:A:W:t:Ch", opts, NULL)) != -1) {
+	struct ms_args cl;
+	ms_args_begin(&cl, &cli, argc, argv);
+	while ((c = ms_args_next(&cl)) != -1) {
 		switch (c) {
 		case 'b': o.batch = 1; break;
 		case 'e': o.explain = 1; break;
 		case 'a':
-			if (ms_size_parse(optarg, &g->accounted) < 0)
-				ms_fatal(prog, "write it like 512M, 1.5G or 4096", "--accounted '%s': not a size", optarg);
+			if (ms_size_parse(cl.val, &g->accounted) < 0)
+				ms_fatal(prog, "write it like 512M, 1.5G or 4096", "--accounted '%s': not a size", cl.val);
 			g->has_accounted = 1;
-			snprintf(g->accounted_from, sizeof g->accounted_from, "--accounted %s", optarg);
+			snprintf(g->accounted_from, sizeof g->accounted_from, "--accounted %s", cl.val);
 			break;
 		case 'r':
-			if (!ends_with(optarg, ".html") && !ends_with(optarg, ".md"))
-				ms_fatal(prog, "name it FILE.html or FILE.md", "--report '%s': unknown report format", optarg);
-			o.report = optarg;
+			if (!ends_with(cl.val, ".html") && !ends_with(cl.val, ".md"))
+				ms_fatal(prog, "name it FILE.html or FILE.md", "--report '%s': unknown report format", cl.val);
+			o.report = cl.val;
 			break;
 		case 'j': o.json = 1; break;
 		case 'C': o.no_compare = 1; break;
-		case 'w': o.when = optarg; break;
+		case 'w': o.when = cl.val; break;
 		case 'A':
-			if (parse_seconds(optarg, &o.after) < 0)
-				ms_fatal(prog, "give seconds, e.g. --after 2.5", "--after '%s': not a number of seconds", optarg);
+			if (parse_seconds(cl.val, &o.after) < 0)
+				ms_fatal(prog, "give seconds, e.g. --after 2.5", "--after '%s': not a number of seconds", cl.val);
 			break;
 		case 'W':
-			if (parse_seconds(optarg, &o.wait_max) < 0)
-				ms_fatal(prog, "give seconds, e.g. --wait-max 60", "--wait-max '%s': not a number of seconds", optarg);
+			if (parse_seconds(cl.val, &o.wait_max) < 0)
+				ms_fatal(prog, "give seconds, e.g. --wait-max 60", "--wait-max '%s': not a number of seconds", cl.val);
 			break;
-		case 't':
-			if (parse_seconds(optarg, &o.window) < 0 || o.window > 3600)
-				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", optarg);
+		case MS_LONG('t'):
+			if (parse_seconds(cl.val, &o.window) < 0 || o.window > 3600)
+				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", cl.val);
 			break;
-		case 'T':
-			if (parse_seconds(optarg, &o.watch) < 0 || o.watch > 3600)
+		case MS_LONG('T'):
+			if (parse_seconds(cl.val, &o.watch) < 0 || o.watch > 3600)
 				ms_fatal(prog, "give seconds up to 3600, e.g. --watch 10 (0: no watch)",
-					 "--watch '%s': not a number of seconds", optarg);
+					 "--watch '%s': not a number of seconds", cl.val);
 			break;
-		case 'h': usage(stdout); free(g); return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))   /* inherited by the child steps too */
-				break;
-			ms_bad_option("guide", argv);
 		}
 	}
-	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
-		if (optind >= argc)
-			ms_fatal(prog, "usage: memsleuth guide [OPTIONS] -- CMD ARGS", "no command after --");
-		o.cmd = argv + optind;
-	} else if (optind != argc - 1) {
-		ms_fatal(prog, "usage: memsleuth guide [OPTIONS] (PID | -- CMD ARGS)",
-			 optind >= argc ? "no PID or command given" : "too many arguments");
-	}
+	o.cmd = cl.cmd;
+	if (o.report)
+		report_writable(o.report);
 	if (!o.cmd && (o.when || o.after >= 0 || o.no_compare))
 		ms_fatal(prog, "they say when to look at a command the guide launches: use -- CMD ARGS",
 			 "--when, --after and --no-compare need -- CMD");
@@ -325,8 +326,8 @@ int cmd_guide(int argc, char **argv)
 			snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc.ready_after, lc.matched);
 		else
 			snprintf(g->when, sizeof g->when, "after %.1f s", lc.ready_after);
-	} else if (ms_pid_parse(argv[optind], &g->pid, &e) < 0) {
-		ms_die(prog, &e, MS_EXIT_ERROR);
+	} else {
+		g->pid = cl.pid;
 	}
 	char pidarg[16];
 	snprintf(pidarg, sizeof pidarg, "%d", (int)g->pid);
@@ -455,7 +456,8 @@ int cmd_guide(int argc, char **argv)
 			guide_wrap(o.say, "   ", "try: ", v->next);
 	}
 	int rc = write_report(&o, g, started, host);
+	int worst = ms_verdicts_worst(&g->conclusions);
 	ms_guide_free(g);
 	free(g);
-	return rc < 0 ? MS_EXIT_ERROR : MS_EXIT_OK;
+	return rc < 0 ? MS_EXIT_ERROR : ms_args_exit(&cl, worst);
 }

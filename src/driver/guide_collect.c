@@ -95,7 +95,7 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	if (rc == 2 && strstr(c.err, "not available in this build yet")) {
 		snprintf(why, sizeof why, "%s", ms_steprun_errline(&c, line, sizeof line));
 		ms_gstep_set(st, MS_G_UNAVAILABLE, why);
-	} else if ((rc == 0 || rc == 1 || rc == MS_STEPRUN_TIMEOUT || rc == MS_STEPRUN_INTERRUPTED) &&
+	} else if ((rc == 0 || rc == MS_STEPRUN_TIMEOUT || rc == MS_STEPRUN_INTERRUPTED) &&
 		   (doc = findings_start(c.out))) {
 		/* A step that also lets a launched command print to stdout:
 		 * its findings are the document from the first line with '{'. */

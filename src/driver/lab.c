@@ -2,7 +2,6 @@
  * process, step by step, with the RSS after each step. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "probe/procfs.h"
 #include "records/labfile.h"
 #include "report/json.h"
+#include "cli/wrap.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
@@ -25,18 +25,21 @@
 #define PROG "memsleuth lab"
 #define REEXEC_ENV "MEMSLEUTH_LAB_ALLOCATOR"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth lab NAME|FILE [--allocator NAME] [--json]\n"
-		"       memsleuth lab --list\n"
-		"Run a lab scenario in this process: every step prints what it did and the RSS after it.\n"
-		"  -a, --allocator NAME  glibc (default), jemalloc, tcmalloc, mimalloc (re-executes with LD_PRELOAD), or each\n"
-		"  -l, --list            the labs shipped with memsleuth\n"
-		"  -j, --json            machine output on stdout, step lines on stderr (docs/json/lab.md)\n"
-		"  -h, --help            this help\n"
-		"Exit: 0 all expectations held, 1 an expectation failed, 2 error.\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "allocator", MS_LONG('a'), "NAME", "glibc (default), jemalloc, tcmalloc, mimalloc (re-executes with\n"
+					     "LD_PRELOAD), or each" },
+	{ "list",      'l', NULL, "the labs shipped with memsleuth" },
+	{ "json",      'j', NULL, "machine output on stdout, step lines on stderr (docs/json/lab.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .usage = "[OPTIONS] NAME|FILE\n--list", .opts = opts,
+	.operands = MS_OPERAND_ONE, .operand_name = "lab NAME or FILE",
+	.flags = MS_CLI_NO_WRAP,   /* its step lines wrap themselves, without stdio (probe/labrun.h) */
+	.about = "Run a lab scenario in this process: every step prints what it did and the RSS after it.\n"
+		 "Exit status 1: an expectation of the lab did not hold.",
+};
 
 static int list_labs(void)
 {
@@ -198,37 +201,29 @@ static void print_json(const struct ms_lab *lab, const struct ms_labrun *run, co
 
 int cmd_lab(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "allocator", required_argument, 0, 'a' }, { "list", no_argument, 0, 'l' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
-	int json = 0, each = 0, c;
+	int json = 0, each = 0, list = 0, c;
 	const char *alloc_name = "glibc";
 	enum ms_allocator alloc = MS_ALLOC_GLIBC;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a:ljh", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
-		case 'a':
-			if (!strcmp(optarg, "each")) {
+		case MS_LONG('a'):
+			if (!strcmp(args.val, "each")) {
 				each = 1;
 				break;
 			}
-			if (ms_allocator_parse(optarg, &alloc) < 0)
-				ms_fatal(PROG, "use glibc, jemalloc, tcmalloc, mimalloc or each", "--allocator '%s': unknown", optarg);
-			alloc_name = optarg;
+			if (ms_allocator_parse(args.val, &alloc) < 0)
+				ms_fatal(PROG, "use glibc, jemalloc, tcmalloc, mimalloc or each", "--allocator '%s': unknown", args.val);
+			alloc_name = args.val;
 			break;
-		case 'l': return list_labs();
+		case 'l': list = args.operands_optional = 1; break;
 		case 'j': json = 1; break;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			ms_bad_option("lab", argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return MS_EXIT_ERROR;
-	}
-	const char *arg = argv[optind];
+	if (list)
+		return list_labs();
+	const char *arg = args.operand;
 	char path[PATH_MAX];
 	size_t al = strlen(arg);
 	if (strchr(arg, '/') || (al > 4 && !strcmp(arg + al - 4, ".lab"))) {
@@ -275,7 +270,8 @@ int cmd_lab(int argc, char **argv)
 		(int)getpid(), "line", "RSS after", "change", "step");
 	fflush(human);
 
-	struct ms_labrun run = { .out_fd = json ? 2 : 1, .stdout_file = json ? stderr : stdout };
+	struct ms_labrun run = { .out_fd = json ? 2 : 1, .stdout_file = json ? stderr : stdout,
+				 .width = ms_wrap_width(json ? 2 : 1) };
 	int rc = ms_lab_run(&lab, &run, &e);
 	if (rc < 0) {
 		fprintf(stderr, "%s%s%s%s\n", e.msg, e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");

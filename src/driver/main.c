@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "steps.h"
 
 static const struct step {
@@ -31,8 +32,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		fprintf(out, "  %-9s %s\n", steps[i].name, steps[i].question);
 	fprintf(out, "\nOptions:\n"
-		"  -h, --help  this help\n"
-		"  --version   the version\n"
+		"  -h, --help     this help\n"
+		"  -V, --version  the version and the build's git describe\n"
 		"\n'memsleuth STEP --help' lists a step's options; 'man memsleuth' and docs/method.md explain the method.\n");
 }
 
@@ -46,8 +47,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return MS_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("memsleuth %s\n", MS_VERSION);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		ms_version_print("memsleuth");
 		return MS_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)

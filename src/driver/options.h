@@ -1,11 +1,17 @@
-/* Options every step takes the same way, parsed in one place so that each
- * step honours them identically.  A step lists MS_COMMON_OPTIONS in its
- * getopt_long table, prints MS_COMMON_HELP in its --help, and hands any
- * option it does not know to ms_common_option() before refusing it. */
+/* The steps' command line: the one parser (cli/args.h, docs/cli.md) that
+ * every step and helper uses.
+ *
+ * Still here for steps written before the parser landed, until they move
+ * to ms_args (a few minutes, see cli/args.h): MS_COMMON_OPTIONS in a
+ * getopt_long table, MS_COMMON_HELP in the --help, ms_common_option() for
+ * an option the step does not know, ms_bad_option() to refuse it. */
 #ifndef MS_OPTIONS_H
 #define MS_OPTIONS_H
 
 #include <getopt.h>
+
+#include "cli/args.h"
+#include "findings/verdict.h"
 
 enum { MS_OPT_NO_DEBUGINFO = 0x1000 };
 

@@ -1,5 +1,4 @@
 /* memsleuth overview PID: where does the RSS live? */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +12,24 @@
 #include "steps.h"
 #include "util/size.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth overview [OPTIONS] PID\n"
-		"       memsleuth overview --core CORE [--exe PATH] [--sysroot DIR] [--json]\n"
-		"Where does the RSS live?  Splits the process's RSS by memory class, counts\n"
-		"glibc arenas against their cap, reads the cgroup limit, and says what next.\n\n"
-		"  -a, --accounted SIZE  what the application believes it uses (512M, 1.5G):\n"
-		"                        report the unexplained gap and what explains it\n"
-		"  -j, --json            machine-readable output (docs/json/overview.md)\n"
-		"      --core CORE       a core file instead of a process: the classes with the\n"
-		"                        bytes the core holds (docs/postmortem.md)\n"
-		"      --exe PATH        with --core: the program (default: named by the core)\n"
-		"      --sysroot DIR     with --core: the root its files are under (default /)\n"
-		MS_COMMON_HELP
-		"  -h, --help            this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "accounted", 'a', "SIZE", "what the application believes it uses (512M, 1.5G):\n"
+				    "report the unexplained gap and what explains it" },
+	{ "json",      'j', NULL,   "machine-readable output (docs/json/overview.md)" },
+	{ "core",      MS_LONG('C'), "CORE", "a core file instead of a process: the classes with the\n"
+					    "bytes the core holds (docs/postmortem.md)" },
+	{ "exe",       MS_LONG('E'), "PATH", "with --core: the program (default: named by the core)" },
+	{ "sysroot",   MS_LONG('R'), "DIR",  "with --core: the root its files are under (default /)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth overview", .usage = "[OPTIONS] PID\n--core CORE [--exe PATH] [--sysroot DIR] [--json]",
+	.opts = opts,
+	.about = "Where does the RSS live?  Splits the process's RSS by memory class, counts\n"
+		 "glibc arenas against their cap, reads the cgroup limit, and says what next.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
+};
 
 static int overview_core(const char *core, const char *exe, const char *sysroot, int no_args, int json)
 {
@@ -54,63 +54,41 @@ static int overview_core(const char *core, const char *exe, const char *sysroot,
 
 int cmd_overview(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "accounted", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "core", required_argument, NULL, 'C' },
-		{ "exe", required_argument, NULL, 'E' },
-		{ "sysroot", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		MS_COMMON_OPTIONS,
-		{ 0 },
-	};
 	struct ms_overview ov;
 	memset(&ov, 0, sizeof ov);
 	int json = 0, c;
 	const char *core = NULL, *exe = NULL, *sysroot = NULL;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+a:jh", opts, NULL)) != -1) {
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
 		case 'a':
-			if (ms_size_parse(optarg, &ov.accounted) < 0)
+			if (ms_size_parse(a.val, &ov.accounted) < 0)
 				ms_fatal("memsleuth overview", "write it like 512M, 1.5G or 4096",
-					 "--accounted '%s': not a size", optarg);
+					 "--accounted '%s': not a size", a.val);
 			ov.has_accounted = 1;
 			break;
 		case 'j':
 			json = 1;
 			break;
-		case 'C':
-			core = optarg;
+		case MS_LONG('C'):
+			core = a.val;
+			a.operands_optional = 1;
 			break;
-		case 'E':
-			exe = optarg;
+		case MS_LONG('E'):
+			exe = a.val;
 			break;
-		case 'R':
-			sysroot = optarg;
+		case MS_LONG('R'):
+			sysroot = a.val;
 			break;
-		case 'h':
-			usage(stdout);
-			return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))
-				break;
-			ms_bad_option("overview", argv);
 		}
 	}
 	if (core)
-		return overview_core(core, exe, sysroot, optind == argc, json);
+		return overview_core(core, exe, sysroot, !a.pid, json);
 	if (exe || sysroot)
 		ms_fatal("memsleuth overview", "use them with --core CORE", "--exe and --sysroot: only for a core");
-	if (optind != argc - 1)
-		ms_fatal("memsleuth overview", "usage: memsleuth overview [--accounted SIZE] [--json] PID",
-			 optind >= argc ? "no PID given" : "too many arguments");
 	struct ms_err e = { 0 };
-	pid_t pid;
-	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die("memsleuth overview", &e, MS_EXIT_ERROR);
-	if (ms_overview_collect(pid, &ov, &e) < 0)
+	if (ms_overview_collect(a.pid, &ov, &e) < 0)
 		ms_die("memsleuth overview", &e, MS_EXIT_ERROR);
 	if (json) {
 		struct ms_json j;
@@ -119,5 +97,5 @@ int cmd_overview(int argc, char **argv)
 	} else {
 		ms_overview_text(&ov, stdout);
 	}
-	return MS_EXIT_OK;
+	return ms_args_exit(&a, ms_verdicts_worst(&ov.verdicts));
 }

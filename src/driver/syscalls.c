@@ -1,6 +1,5 @@
 /* memsleuth syscalls: brk, mmap, munmap, mprotect and madvise of one
  * process, per thread, with the best tracing facility the host allows. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,8 @@
 #include "util/paths.h"
 #include "util/size.h"
 #include "options.h"
+#include "findings/stepverdict.h"
+#include "report/overview_report.h"
 #include "steps.h"
 
 static const char *const prog = "memsleuth syscalls";
@@ -28,6 +29,9 @@ static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 struct run {
 	struct ms_sys_summary sum;
 	int events;                 /* --events: print the timeline */
+	int json;                   /* with --events: NDJSON, one event a line */
+	struct ms_verdicts verdicts;   /* the closing verdicts (findings/stepverdict.h) */
+	char command_end[96];          /* a launched command's end: "exited with status 3" */
 	double t0;
 	pid_t target;
 };
@@ -41,6 +45,21 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 		char line[512], times[40] = "";
 		const struct ms_sys_thread *t = ms_sys_summary_thread(&r->sum, ev->tid);
 		ms_sysev_format(ev, line, sizeof line);
+		if (r->json) {   /* NDJSON (docs/json.md): type and schema_version on every line */
+			struct ms_json j;
+			ms_json_init_line(&j, stdout);
+			ms_json_obj_begin(&j);
+			ms_json_kstr(&j, "type", "event");
+			ms_json_ku64(&j, "schema_version", (uint64_t)ms_json_schema_version("syscalls"));
+			ms_json_kdouble(&j, "t_s", ms_now() - r->t0);
+			ms_json_ki64(&j, "tid", ev->tid);
+			ms_json_kstr(&j, "thread", t ? t->name : NULL);
+			ms_json_kstr(&j, "call", line);
+			ms_json_ku64(&j, "times", n ? n : 1);
+			ms_json_obj_end(&j);
+			ms_json_end(&j);
+			return;
+		}
 		if (n > 1)
 			snprintf(times, sizeof times, "  (%llu more times)", (unsigned long long)n);
 		printf("%10.6f %7d %-16s %s%s\n", ms_now() - r->t0, (int)ev->tid, t ? t->name : "?", line, times);
@@ -57,19 +76,21 @@ static void on_ready(void *ctx, pid_t pid)
 	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)\n"
-		"Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
-		"and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.\n\n"
-		"  --backend B     auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)\n"
-		"  --events        print every call with decoded flags as it happens\n"
-		"  --duration S    stop after S seconds (default: when the target exits, or Ctrl-C)\n"
-		"  --stap-setup    allow preparing the stap bpf runtime in your cache dir (implied for root)\n"
-		"  --json          machine-readable summary (docs/json/syscalls.md)\n"
-		"  -h, --help      this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "backend",    MS_LONG('b'), "B", "auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)" },
+	{ "events",     MS_LONG('e'), NULL, "print every call with decoded flags as it happens" },
+	{ "duration",   'd', "S",  "stop after S seconds (default: when the target exits, or Ctrl-C)" },
+	{ "stap-setup", MS_LONG('s'), NULL, "allow preparing the stap bpf runtime in your cache dir (implied for root)" },
+	{ "json",       'j', NULL, "machine-readable summary (docs/json/syscalls.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth syscalls", .usage = "[OPTIONS] (PID | -- CMD ARGS)", .opts = opts,
+	.about = "Who grows and shrinks memory in the kernel's view: brk, mmap, munmap, mprotect\n"
+		 "and madvise per thread, arena heaps created/grown/shrunk, brk high-water mark.",
+	.operands = MS_OPERAND_PID | MS_OPERAND_CMD, .flags = MS_CLI_FAIL_ON,
+};
 
 static const char *const sc_heads[] = { "TID", "THREAD", "SYSCALL", "COUNT", "BYTES" };
 
@@ -99,6 +120,10 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 		printf("\nWARNING: %s\n", t->warning);
 	printf("\n");
 	ms_sys_interpret(&r->sum, stdout);
+	if (r->command_end[0])
+		printf("the command %s\n", r->command_end);
+	printf("\n");
+	ms_verdicts_text(&r->verdicts, stdout);
 }
 
 static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
@@ -119,8 +144,14 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 {
 	struct ms_json j;
 	const struct ms_sys_summary *s = &r->sum;
-	ms_json_init(&j, stdout);
-	ms_json_obj_begin(&j);
+	if (r->events) {   /* the stream's last line: the summary */
+		ms_json_init_line(&j, stdout);
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "type", "summary");
+	} else {
+		ms_json_init(&j, stdout);
+		ms_json_obj_begin(&j);
+	}
 	ms_json_kstr(&j, "step", "syscalls");   /* docs/json.md: every document names its step */
 	ms_json_kstr(&j, "backend", ms_backend_name(c->backend));
 	ms_json_kstr(&j, "backend_reason", c->why);
@@ -207,50 +238,38 @@ static int run_backend(enum ms_backend b, struct ms_systrace *t, struct ms_err *
 
 int cmd_syscalls(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "backend", required_argument, 0, 'b' }, { "events", no_argument, 0, 'e' },
-		{ "duration", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
-		{ "stap-setup", no_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
 	enum ms_backend want = MS_BE_AUTO;
 	int json = 0, setup_ok = geteuid() == 0, c;
 	struct run *r = calloc(1, sizeof *r);
 	struct ms_systrace t = { .target_status = -1 };
 	if (!r || ms_sys_summary_init(&r->sum) < 0)
 		ms_fatal(prog, NULL, "out of memory");
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		char *end;
 		switch (c) {
-		case 'b':
-			want = ms_backend_parse(optarg);
+		case MS_LONG('b'):
+			want = ms_backend_parse(args.val);
 			if (want == MS_BE_N)
-				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", optarg);
+				ms_fatal(prog, "use auto, stap, stap-bpf, bpftrace, tracefs or ptrace", "--backend %s: unknown", args.val);
 			break;
-		case 'e': r->events = 1; break;
+		case MS_LONG('e'): r->events = args.no_wrap = 1; break;   /* records, one a line */
 		case 'd':
-			t.duration = strtod(optarg, &end);
+			t.duration = strtod(args.val, &end);
 			if (*end || t.duration <= 0 || t.duration > 1e6)
-				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", args.val);
 			break;
-		case 'j': json = 1; break;
-		case 's': setup_ok = 1; break;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default: ms_bad_option("syscalls", argv);
+		case 'j': json = r->json = 1; break;
+		case MS_LONG('s'): setup_ok = 1; break;
 		}
 	}
 	struct ms_err e;
 	struct ms_target tg;
-	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
-		t.cmd = argv + optind;
-	} else if (optind + 1 == argc) {
-		if (ms_pid_parse(argv[optind], &t.pid, &e) < 0 || ms_target_open(t.pid, &tg, &e) < 0)
-			ms_die(prog, &e, MS_EXIT_ERROR);
-	} else {
-		ms_fatal(prog, "usage: memsleuth syscalls [OPTIONS] (PID | -- CMD ARGS)",
-			 optind >= argc ? "no PID or command given" : "too many arguments");
-	}
+	t.cmd = args.cmd;
+	t.pid = args.pid;
+	if (t.pid && ms_target_open(t.pid, &tg, &e) < 0)
+		ms_die(prog, &e, MS_EXIT_ERROR);
 	ms_sweep_stale(prog, stderr);   /* what a killed run left: instances, uprobes, temp dirs */
 	struct ms_backend_choice ch;
 	if (ms_backend_choose(want, setup_ok, &ch, &e) < 0)
@@ -279,11 +298,29 @@ int cmd_syscalls(int argc, char **argv)
 	double secs = ms_now() - r->t0;
 	if (t.cmd && t.target_status != -1 && WIFEXITED(t.target_status) && WEXITSTATUS(t.target_status) == 127)
 		fprintf(stderr, "%s: %s: could not be started (not found?)\n", prog, t.cmd[0]);
+	/* The command's own end is reported, never turned into our status. */
+	if (t.cmd && t.target_status != -1) {
+		if (WIFEXITED(t.target_status))
+			snprintf(r->command_end, sizeof r->command_end, "exited with status %d", WEXITSTATUS(t.target_status));
+		else if (WIFSIGNALED(t.target_status))
+			snprintf(r->command_end, sizeof r->command_end, "was killed by signal %d (%s)",
+				 WTERMSIG(t.target_status), strsignal(WTERMSIG(t.target_status)));
+	}
+	char next[256];
+	if (t.cmd) {
+		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth hotspots --");
+		for (size_t i = 0; t.cmd[i] && off < sizeof next; i++)
+			off += (size_t)snprintf(next + off, sizeof next - off, " %s", t.cmd[i]);
+	} else {
+		snprintf(next, sizeof next, "memsleuth arenas %d", (int)t.pid);
+	}
+	ms_sys_verdicts(&r->sum, next, &r->verdicts);
 	if (json)
 		print_json(r, &ch, secs, &t);
 	else
 		print_text(r, &ch, secs, &t);
+	int worst = ms_verdicts_worst(&r->verdicts);
 	ms_sys_summary_free(&r->sum);
 	free(r);
-	return MS_EXIT_OK;
+	return ms_args_exit(&args, worst);
 }

@@ -3,7 +3,6 @@
  * thread through ptrace (or through gdb, or jcmd System.trim_native_heap for
  * a JVM), RSS before and after. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,20 +39,21 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth trim PID [--yes] [--timeout S] [--method ptrace|gdb|jcmd] [--json] [--no-debuginfo]\n"
-		"Call malloc_trim(0) inside PID and measure what it really gives back.\n"
-		"  -y, --yes         do it without asking (otherwise asked on a TTY, or nothing is done)\n"
-		"  -t, --timeout S   give up on the call after S seconds (default 30); the target is resumed\n"
-		"  -m, --method M    ptrace (default: one thread calls it, all registers put back),\n"
-		"                    gdb (gdb's call; fails on AMX CPUs with Debian 12's gdb), or\n"
-		"                    jcmd (a JVM: System.trim_native_heap)\n"
-		"  -j, --json        machine output (docs/json/trim.md)\n"
-		MS_COMMON_HELP
-		"  -h, --help        this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "yes",     'y', NULL, "do it without asking (otherwise asked on a TTY, or nothing is done)" },
+	{ "timeout", 't', "S",  "give up on the call after S seconds (default 30); the target is resumed" },
+	{ "method",  MS_LONG('m'), "M", "ptrace (default: one thread calls it, all registers put back),\n"
+					"gdb (gdb's call; fails on AMX CPUs with Debian 12's gdb), or\n"
+					"jcmd (a JVM: System.trim_native_heap)" },
+	{ "json",    'j', NULL, "machine output (docs/json/trim.md)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .usage = "[OPTIONS] PID", .opts = opts,
+	.about = "Call malloc_trim(0) inside PID and measure what it really gives back.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_DEBUGINFO,
+};
 
 struct prediction {
 	int      ok;
@@ -289,46 +289,31 @@ static void print_text(const struct outcome *o)
 
 int cmd_trim(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "yes", no_argument, 0, 'y' }, { "timeout", required_argument, 0, 't' },
-		{ "method", required_argument, 0, 'm' }, { "json", no_argument, 0, 'j' },
-		{ "help", no_argument, 0, 'h' }, MS_COMMON_OPTIONS, { 0, 0, 0, 0 },
-	};
 	int yes = 0, json = 0, timeout_s = 30, c;
 	const char *method = NULL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "yt:m:jh", opts, NULL)) != -1) {
+	struct ms_args args;
+	ms_args_begin(&args, &cli, argc, argv);
+	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
 		case 'y': yes = 1; break;
 		case 'j': json = 1; break;
 		case 't': {
 			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v <= 0 || v > 3600)
-				ms_fatal(PROG, "give whole seconds, 1 to 3600", "--timeout '%s': not a number of seconds", optarg);
+			long v = strtol(args.val, &end, 10);
+			if (!*args.val || *end || v <= 0 || v > 3600)
+				ms_fatal(PROG, "give whole seconds, 1 to 3600", "--timeout '%s': not a number of seconds", args.val);
 			timeout_s = (int)v;
 			break;
 		}
-		case 'm':
-			if (strcmp(optarg, "ptrace") && strcmp(optarg, "gdb") && strcmp(optarg, "jcmd"))
-				ms_fatal(PROG, "use ptrace, gdb or jcmd", "--method '%s': unknown", optarg);
-			method = optarg;
+		case MS_LONG('m'):
+			if (strcmp(args.val, "ptrace") && strcmp(args.val, "gdb") && strcmp(args.val, "jcmd"))
+				ms_fatal(PROG, "use ptrace, gdb or jcmd", "--method '%s': unknown", args.val);
+			method = args.val;
 			break;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))   /* --no-debuginfo: the prediction's walk */
-				break;
-			ms_bad_option("trim", argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return MS_EXIT_ERROR;
-	}
 	struct ms_err e = { 0 };
-	pid_t pid;
-	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die(PROG, &e, MS_EXIT_ERROR);
+	pid_t pid = args.pid;
 	struct ms_target t;
 	if (ms_target_open(pid, &t, &e) < 0)
 		ms_die(PROG, &e, MS_EXIT_ERROR);

@@ -21,3 +21,12 @@ const char *ms_level_name(enum ms_level l)
 {
 	return l == MS_PROBLEM ? "problem" : l == MS_NOTICE ? "notice" : "info";
 }
+
+int ms_verdicts_worst(const struct ms_verdicts *vs)
+{
+	int worst = -1;
+	for (int i = 0; i < vs->n && i < MS_MAX_VERDICTS; i++)
+		if ((int)vs->v[i].level > worst)
+			worst = (int)vs->v[i].level;
+	return worst;
+}

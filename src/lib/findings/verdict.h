@@ -23,4 +23,10 @@ void ms_verdict_add(struct ms_verdicts *vs, enum ms_level level, const char *nex
 
 const char *ms_level_name(enum ms_level l);
 
+/* The worst severity among a step's findings: the highest level, -1 when
+ * there is none.  What --fail-on compares with (cli/args.h ms_args_exit);
+ * the one place a step's severity is summed up, so that a richer cause
+ * model changes it here. */
+int ms_verdicts_worst(const struct ms_verdicts *vs);
+
 #endif

@@ -42,8 +42,23 @@ static void *map_zero(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(int fd, const char *fmt, ...)
+static void put(int fd, const char *buf, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, buf + off, len - off);
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+/* Step lines go out with write(2), never through stdio: its buffers would
+ * be allocations in the heap under experiment.  For the same reason a line
+ * wider than `width` is wrapped here at spaces, without allocating; the
+ * continuation lines start under the step's text (column 31); words are
+ * never cut. */
+static void say(int fd, int width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(int fd, int width, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -51,12 +66,30 @@ static void say(int fd, const char *fmt, ...)
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	size_t len = n < 0 ? 0 : (size_t)n >= sizeof buf ? sizeof buf - 1 : (size_t)n;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, buf + off, len - off);
-		if (w <= 0)
-			return;
-		off += (size_t)w;
+	if (len && buf[len - 1] == '\n')
+		len--;
+	const size_t hang = 31;
+	size_t start = 0, room = width > 40 ? (size_t)width : (size_t)-1;
+	while (len - start > room) {
+		size_t cut = start + room;
+		while (cut > start && buf[cut] != ' ')
+			cut--;
+		if (cut == start) {   /* one long word: whole, up to the next space */
+			cut = start + room;
+			while (cut < len && buf[cut] != ' ')
+				cut++;
+		}
+		put(fd, buf + start, cut - start);
+		put(fd, "\n", 1);
+		while (cut < len && buf[cut] == ' ')
+			cut++;
+		start = cut;
+		if (start < len)
+			put(fd, "                               ", hang);
+		room = width > 40 ? (size_t)width - hang : (size_t)-1;
 	}
+	put(fd, buf + start, len - start);
+	put(fd, "\n", 1);
 }
 
 static int step_err(const struct ctx *c, const struct ms_lab_step *s, struct ms_err *e,
@@ -375,7 +408,7 @@ static void line_out(const struct ctx *c, const struct ms_lab_step *s, const cha
 	int64_t d = (int64_t)rss - (int64_t)before;
 	char delta[MS_SIZE_BUF + 1];
 	snprintf(delta, sizeof delta, "%s%s", d < 0 ? "-" : "+", ms_size_fmt((uint64_t)(d < 0 ? -d : d), b));
-	say(c->run->out_fd, "%4d  %10s  %11s  %s%s\n", s->line, ms_size_fmt(rss, a), delta, who, did);
+	say(c->run->out_fd, c->run->width, "%4d  %10s  %11s  %s%s\n", s->line, ms_size_fmt(rss, a), delta, who, did);
 }
 
 /* One step; *ok is cleared by a failed expectation. */
@@ -388,7 +421,7 @@ static int run_step(struct ctx *c, const struct ms_lab_step *s, char *did, size_
 	case MS_LAB_TITLE:
 		return 0;
 	case MS_LAB_SAY:
-		say(c->run->out_fd, "%31s%s\n", "", s->text);
+		say(c->run->out_fd, c->run->width, "%31s%s\n", "", s->text);
 		snprintf(did, dlen, "%s", s->text);
 		return 0;
 	case MS_LAB_ALLOC:

@@ -18,6 +18,7 @@ struct ms_lab_record {
 
 struct ms_labrun {
 	int   out_fd;           /* where the step lines go (1, or 2 under --json) */
+	int   width;            /* step lines wrapped to this many columns (0: not wrapped) */
 	void *stdout_file;      /* FILE* the `stdout` call argument means */
 	/* results */
 	struct ms_lab_record *rec;  /* mmap'd, one per top-level step */

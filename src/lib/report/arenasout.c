@@ -426,10 +426,3 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }
-
-int ms_arenas_finding(const struct ms_arenas *a)
-{
-	if (!a->glibc_in_charge || a->partial)
-		return 0;   /* a partial core: what it holds was read (exit 0) */
-	return !a->snapshot_consistent || (a->rss_bytes && a->trim_prediction_bytes * 10 >= a->rss_bytes);
-}

@@ -15,8 +15,5 @@ enum { MS_AOUT_BINS = 1, MS_AOUT_HIST = 2, MS_AOUT_LISTS = 4 };
 void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags);
 /* Writes the members of the caller's open JSON object. */
 void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags);
-/* Exit status for a step: 1 (finding) when trim would give back >= 10% of
- * RSS or the snapshot is inconsistent, else 0. */
-int  ms_arenas_finding(const struct ms_arenas *a);
 
 #endif

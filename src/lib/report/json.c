@@ -11,6 +11,12 @@ void ms_json_init(struct ms_json *j, FILE *out)
 	j->first[0] = true;
 }
 
+void ms_json_init_line(struct ms_json *j, FILE *out)
+{
+	ms_json_init(j, out);
+	j->compact = true;
+}
+
 static void indent(struct ms_json *j)
 {
 	if (j->compact)
@@ -179,7 +185,33 @@ void ms_json_null(struct ms_json *j)
 	fputs("null", j->out);
 }
 
-void ms_json_kstr(struct ms_json *j, const char *k, const char *s)   { ms_json_key(j, k); ms_json_str(j, s); }
+/* Each document kind's schema version: bump on any incompatible change
+ * (a field renamed, removed or changing meaning) and say why in
+ * docs/json.md.  Adding fields is compatible. */
+static const struct { const char *kind; int version; } schemas[] = {
+	{ "doctor", 1 }, { "overview", 1 }, { "arenas", 1 }, { "hotspots", 1 },
+	{ "syscalls", 1 }, { "trim", 1 }, { "compare", 1 }, { "compare-list", 1 },
+	{ "lab", 1 }, { "guide", 1 },
+};
+
+int ms_json_schema_version(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof schemas / sizeof schemas[0]; i++)
+		if (!strcmp(schemas[i].kind, kind))
+			return schemas[i].version;
+	return 0;
+}
+
+void ms_json_kstr(struct ms_json *j, const char *k, const char *s)
+{
+	ms_json_key(j, k);
+	ms_json_str(j, s);
+	if (j->depth == 1 && !strcmp(k, "step")) {   /* the envelope */
+		ms_json_ku64(j, "schema_version", (uint64_t)ms_json_schema_version(s));
+		ms_json_kstr(j, "memsleuth_version", MS_VERSION);
+	}
+}
+
 void ms_json_ku64(struct ms_json *j, const char *k, uint64_t v)      { ms_json_key(j, k); ms_json_u64(j, v); }
 void ms_json_ki64(struct ms_json *j, const char *k, int64_t v)       { ms_json_key(j, k); ms_json_i64(j, v); }
 void ms_json_kdouble(struct ms_json *j, const char *k, double v)     { ms_json_key(j, k); ms_json_double(j, v); }

@@ -20,6 +20,8 @@ struct ms_json {
 };
 
 void ms_json_init(struct ms_json *j, FILE *out);
+/* One document on one line, for NDJSON streams (docs/json.md). */
+void ms_json_init_line(struct ms_json *j, FILE *out);
 void ms_json_obj_begin(struct ms_json *j);
 void ms_json_obj_end(struct ms_json *j);
 void ms_json_arr_begin(struct ms_json *j);
@@ -32,6 +34,13 @@ void ms_json_i64(struct ms_json *j, int64_t v);
 void ms_json_double(struct ms_json *j, double v);       /* non-finite: null */
 void ms_json_bool(struct ms_json *j, bool v);
 void ms_json_null(struct ms_json *j);
+
+/* The envelope (docs/json.md): a document names its kind with a "step"
+ * key in its top-level object; writing that key also writes
+ * "schema_version" (the kind's integer, from the one table in json.c,
+ * bumped on any incompatible change) and "memsleuth_version".  So every
+ * document carries both without its writer doing anything more. */
+int ms_json_schema_version(const char *kind);   /* 0 for an unknown kind */
 
 /* key + value in one call */
 void ms_json_kstr(struct ms_json *j, const char *key, const char *s);

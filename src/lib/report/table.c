@@ -5,10 +5,20 @@
 #include <string.h>
 #include <unistd.h>
 
+static enum ms_colour colour_mode;
+
+void ms_colour_set(enum ms_colour c)
+{
+	colour_mode = c;
+}
+
 int ms_use_colour(FILE *out)
 {
+	if (colour_mode != MS_COLOUR_AUTO)
+		return colour_mode == MS_COLOUR_ALWAYS;
 	const char *nc = getenv("NO_COLOR");
-	return isatty(fileno(out)) && !(nc && nc[0]);
+	int fd = fileno(out);   /* -1: stdout wrapped by cli/wrap.c, whose lines go to fd 1 */
+	return isatty(fd < 0 && out == stdout ? 1 : fd) && !(nc && nc[0]);
 }
 
 void ms_table_init(struct ms_table *t, const char *spec, const char *const *heads)

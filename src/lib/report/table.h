@@ -1,6 +1,6 @@
 /* Aligned text tables for human output.  Cells are copied in; columns are
  * sized to their widest cell when the table is printed.  Colour (bold
- * header) only when the stream is a TTY and NO_COLOR is unset. */
+ * header) by the one colour policy, ms_use_colour. */
 #ifndef MS_TABLE_H
 #define MS_TABLE_H
 
@@ -27,7 +27,10 @@ int  ms_table_rowf(struct ms_table *t, const char *fmt, ...)
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent);
 void ms_table_free(struct ms_table *t);
 
-/* Whether to colour this stream. */
+/* Whether to colour this stream: --color (ms_colour_set) when given,
+ * else a TTY with NO_COLOR unset. */
 int  ms_use_colour(FILE *out);
+enum ms_colour { MS_COLOUR_AUTO, MS_COLOUR_ALWAYS, MS_COLOUR_NEVER };
+void ms_colour_set(enum ms_colour c);
 
 #endif

@@ -1,0 +1,32 @@
+/* Text that fits: words wrapped to a width, never cut (a word longer than
+ * the width stays whole on its own line). */
+#ifndef MS_CLI_WRAP_H
+#define MS_CLI_WRAP_H
+
+#include <stdio.h>
+
+/* The width --help and a pipe get. */
+enum { MS_WRAP_HELP = 100 };
+
+/* Print text (one paragraph, no '\n') and a newline on out, wrapped at
+ * width columns.  col: characters already on the current line (when 0 and
+ * indent > 0 the first line is indented too); continuation lines start
+ * with indent spaces. */
+void ms_wrap_fprint(FILE *out, const char *text, int col, int indent, int width);
+
+/* The width text output gets: COLUMNS when set, else the terminal's (the
+ * TIOCGWINSZ of fd), else MS_WRAP_HELP (a pipe or a file). */
+int ms_wrap_width(int fd);
+
+/* Make stdout wrap every line wider than ms_wrap_width(1) at spaces,
+ * continuation lines indented under the line's text; nothing is ever cut
+ * (a word wider than the width stays whole).  ANSI colour sequences take
+ * no width, UTF-8 characters one column.  The parser calls it for every
+ * program that did not ask for JSON (cli/args.h); idempotent. */
+void ms_wrap_stdout(void);
+
+/* The wrapping of one line (no '\n') of len bytes to out: what
+ * ms_wrap_stdout does to each line, exposed for the unit test. */
+void ms_wrap_line(FILE *out, const char *line, size_t len, int width);
+
+#endif

@@ -1,0 +1,33 @@
+#include "findings/stepverdict.h"
+
+#include <inttypes.h>
+
+#include "util/size.h"
+
+void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms_verdicts *vs)
+{
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	vs->n = 0;
+	if (!s->events) {
+		ms_verdict_add(vs, MS_INFO, next, "No memory syscall while tracing: the heaps neither grew nor shrank.");
+		return;
+	}
+	uint64_t brk_up = 0, brk_down = 0;
+	for (size_t i = 0; i < s->nbrk && i < MS_SUM_MAX_PROCS; i++) {
+		brk_up += s->brk[i].grown;
+		brk_down += s->brk[i].shrunk;
+	}
+	if (s->heaps_created)
+		ms_verdict_add(vs, s->heaps_created > 8 ? MS_NOTICE : MS_INFO, "",
+			       "%" PRIu64 " arena heap%s created while tracing: threads spread their allocations over "
+			       "more arenas.", s->heaps_created, s->heaps_created == 1 ? " was" : "s were");
+	char c[MS_SIZE_BUF], d[MS_SIZE_BUF];
+	/* Mapped is not resident: an mmap reserves address space; the heaps'
+	 * and the break's growth are what malloc put to use. */
+	ms_verdict_add(vs, MS_INFO, next,
+		       "While traced, the break grew %s and arena heaps %s (put to use), mmap mapped %s; "
+		       "%s went back to the kernel (munmap, madvise, brk).",
+		       ms_size_fmt(brk_up, a), ms_size_fmt(s->heap_grow_bytes, b),
+		       ms_size_fmt(s->total[MS_SC_MMAP].bytes, c),
+		       ms_size_fmt(s->madvise_returned + s->munmap_returned + brk_down, d));
+}

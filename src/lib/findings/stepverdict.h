@@ -1,0 +1,16 @@
+/* The closing verdicts of the steps that watch a process for a while
+ * (syscalls; hotspots to follow): what the counts add up to, in plain words, with
+ * the next command, so that every step ends the same way (docs/cli.md).
+ * Levels follow the one severity rule of findings/causes.h where bytes are
+ * held; a rate or a share alone is information. */
+#ifndef MS_STEPVERDICT_H
+#define MS_STEPVERDICT_H
+
+#include "findings/memsyssum.h"
+#include "findings/verdict.h"
+
+/* next: the command to run after this step (the driver knows whether the
+ * process still runs: "memsleuth arenas PID", or a compare of the command). */
+void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms_verdicts *vs);
+
+#endif
