@@ -8,6 +8,7 @@
 
 #include "probe/symres.h"
 #include "report/json.h"
+#include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
 
@@ -440,6 +441,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
 			"########################################");
 	}
+	if (o->verdicts) {
+		fprintf(out, "\n");
+		ms_verdicts_text(o->verdicts, out);
+	}
 	syms_free(&s);
 }
 
@@ -590,6 +595,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
+	if (o->verdicts)
+		ms_verdicts_json(o->verdicts, &j);
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
 	syms_free(&s);
