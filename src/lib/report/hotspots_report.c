@@ -386,6 +386,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	if (!h->events) {
 		fprintf(out, "  no allocator calls were recorded%s\n",
 			h->nimages ? "" : " (no process image logged: did the command start?)");
+		if (o->verdicts) {
+			fprintf(out, "\n");
+			ms_verdicts_text(o->verdicts, out);
+		}
 		return;
 	}
 
