@@ -61,7 +61,7 @@ static const struct ms_own_letter own[] = {
 
 static const struct ms_cli cli = {
 	.prog = "memsleuth stap",
-	.usage = "[OPTIONS] (SCRIPT | NAME | -e 'SCRIPT') [PID | -x PID | -c 'CMD' | -- CMD ARGS] [SCRIPT-ARGS]\n"
+	.usage = "[OPTIONS] (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS] [SCRIPT-ARGS]\n"
 		 "--list\n"
 		 "--translate SCRIPT [-o FILE | PID | -- CMD ARGS]",
 	.about = "Run a SystemTap script on this host: the runtime it allows, a preflight for\n"
