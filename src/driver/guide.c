@@ -118,6 +118,44 @@ static void cmdline_of(struct ms_guide *g, char **cmd)
 	snprintf(g->command, sizeof g->command, "%s", buf);
 }
 
+/* An attached target's working directory, and its age as the compare
+ * moment ("--final-after S": the same time after the start, where the
+ * guide looked): printed commands that rerun it must run where it ran and
+ * sample when the guide did.  Both left empty when /proc does not say. */
+static void attached_context(struct ms_guide *g)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/cwd", (int)g->pid);
+	ssize_t n = readlink(path, g->cwd, sizeof g->cwd - 1);
+	g->cwd[n > 0 ? n : 0] = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)g->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	size_t len = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	/* field 22, starttime in clock ticks since boot, counted after the
+	 * comm's closing parenthesis (comm may hold spaces) */
+	char *p = strrchr(buf, ')');
+	unsigned long long start = 0;
+	for (int field = 2; p && *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return;
+	double up = 0;
+	f = fopen("/proc/uptime", "re");
+	if (!f)
+		return;
+	int ok = fscanf(f, "%lf", &up) == 1;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	double age = hz > 0 ? up - (double)start / (double)hz : 0;
+	if (ok && age > 0)   /* compare's smallest useful moment: 1 s */
+		snprintf(g->moment, sizeof g->moment, "--final-after %.0f", age < 1 ? 1 : age);
+}
+
 static int write_report(const struct gopts *o, const struct ms_guide *g, const char *started, const char *host)
 {
 	char *buf = NULL;
@@ -294,6 +332,8 @@ int cmd_guide(int argc, char **argv)
 	char pidarg[16];
 	snprintf(pidarg, sizeof pidarg, "%d", (int)g->pid);
 	cmdline_of(g, o.cmd);
+	if (!o.cmd)
+		attached_context(g);
 	ms_guide_sample(g, gl_now() - g->t_start, ms_statm_rss(g->pid));
 
 	/* The facts every step needs, before the first one is shown. */
@@ -307,7 +347,7 @@ int cmd_guide(int argc, char **argv)
 		g->when[0] ? ", looked " : "", g->when);
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	if (!g->has_accounted && ms_jget(ov, "jvm") && ms_jget(ov, "jvm")->type == MS_J_OBJ)
-		guide_jvm_accounted(g);
+		guide_jvm_accounted(g, ov);
 
 	/* 1: the symptom, and whether it grows. */
 	guide_say_step_head(&o, MS_G_ACCOUNTED);
@@ -365,6 +405,14 @@ int cmd_guide(int argc, char **argv)
 		struct ms_gstep *st = &g->step[MS_G_REMEDIES];
 		if (lc.pid && o.no_compare)
 			ms_gstep_evidence(st, "compare not run (--no-compare)");
+		if (lc.pid) {   /* the moment the guide looked, for the printed compare command */
+			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
+			if (o.when && !strchr(o.when, '\''))
+				snprintf(g->moment, sizeof g->moment, "--final-at '%s' --final-after %.1f", o.when,
+					 at < 1 ? 1 : at);
+			else
+				snprintf(g->moment, sizeof g->moment, "--final-after %.1f", at < 1 ? 1 : at);
+		}
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
 			char *args[64], after[32];
 			int k = 0;

@@ -141,11 +141,22 @@ static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
 	return rc;
 }
 
-/* A JVM with NMT on tells what it accounts for: NMT's committed total,
- * minus the part of the Java heap that is committed but never touched
- * (-Xms commits it whole; only its resident part is in the RSS), and
- * NMT's own malloc line, which glibc's in-use bytes are judged against. */
-int guide_jvm_accounted(struct ms_guide *g)
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A JVM with NMT on tells what it accounts for, counted as what of it is
+ * resident: NMT commits much it never touches (an -Xms Java heap, GC
+ * structures), and a committed total compared with RSS hides a native leak.
+ *   Java heap:            its resident part (its range from GC.heap_info,
+ *                         the RSS from smaps); unknown: NMT's committed
+ *   other JVM categories: NMT committed less the Java heap and malloc,
+ *                         at most the anonymous memory outside glibc's
+ *                         heaps (anon_other) less the Java heap's RSS
+ *   NMT's malloc line:    at most glibc malloc's RSS
+ * so that live malloc memory beyond NMT's malloc line stays in the gap. */
+int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 {
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", (int)g->pid);
@@ -181,6 +192,19 @@ int guide_jvm_accounted(struct ms_guide *g)
 					 (int)g->pid, (int)g->pid);
 		}
 		ms_steprun_free(&h);
+		uint64_t heap = g->have_java_heap_resident ? g->java_heap_resident : nmt.java_heap_committed;
+		uint64_t rest = nmt.committed > nmt.java_heap_committed ? nmt.committed - nmt.java_heap_committed : 0;
+		rest = rest > g->nmt_malloc ? rest - g->nmt_malloc : 0;
+		uint64_t anon = ms_guide_class_rss(ov, "anon_other"), mrss = ms_ju64(ov, "malloc_rss_bytes", 0);
+		if (ov && (anon || mrss)) {
+			uint64_t jvm_anon = anon > heap ? anon - heap : 0;
+			g->accounted = heap + min_u64(rest, jvm_anon) + min_u64(g->nmt_malloc, mrss);
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], d[MS_SIZE_BUF], e2[MS_SIZE_BUF];
+			snprintf(g->accounted_from, sizeof g->accounted_from,
+				 "the resident part of NMT's committed %s: Java heap %s, other JVM memory %s, NMT's malloc "
+				 "line %s", ms_size_fmt(nmt.committed, a), ms_size_fmt(heap, b),
+				 ms_size_fmt(min_u64(rest, jvm_anon), d), ms_size_fmt(min_u64(g->nmt_malloc, mrss), e2));
+		}
 		g->has_accounted = 1;
 	} else {
 		snprintf(g->accounted_from, sizeof g->accounted_from, "a JVM without Native Memory Tracking: start it with "

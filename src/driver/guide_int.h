@@ -37,7 +37,7 @@ void guide_ask_accounted(struct ms_guide *g);
 /* `memsleuth STEP --json args...`; NULL (st says why) when unavailable,
  * failed or unreadable. */
 struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s);
-int  guide_jvm_accounted(struct ms_guide *g);
+int  guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov);
 struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e);
 struct ms_jval *guide_doctor_findings(pid_t pid);
 /* Sample the target for `seconds` (findings/tsample.h, glibc's arenas

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,29 +40,38 @@ struct opts {
 	const char *output, *folded, *from;
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth hotspots [OPTIONS] -- CMD ARGS   run CMD under the allocator hook\n"
-		"       memsleuth hotspots --from DIR [OPTIONS]    analyse a recorded log\n"
-		"       memsleuth hotspots [OPTIONS] PID           attach to a running process (bpftrace uprobes)\n"
-		"Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
-		"short-lived allocations, sizes, and the arena heap each thread's memory lands in.\n\n"
-		"  --stacks N        record N frames of user stack per event (default 0: caller only)\n"
-		"  --output DIR      write the log to DIR (kept); default: a private temporary dir, removed\n"
-		"  --record-only     write the log and stop (needs --output); analyse later with --from\n"
-		"  --from DIR        analyse the log in DIR (recorded here or on another machine)\n"
-		"  --address ADDR    with --from: the allocation live at the end that holds ADDR (site, thread, size, when)\n"
-		"  --live            attaching: also keep pointers for bytes live per site (uretprobes: costs missed hits)\n"
-		"  --count-only      keep per-thread and per-caller counters only, no event log\n"
-		"  --duration S      stop the command (or the attach) after S seconds and report\n"
-		"  --fork-child M    after fork the child logs to its own file (own, default) or not (stop)\n"
-		"  --folded FILE     write folded stacks (flame graph input) to FILE\n"
-		"  --top N           rows per table (default 10)\n"
-		"  --json            JSON instead of text (fields: docs/json/hotspots.md); CMD's stdout goes to stderr\n"
-		"  -h, --help        this help\n"
-		"The command runs in its own process group; Ctrl-C stops it and still reports.\n");
-}
+static const struct ms_optspec optspec[] = {
+	{ "stacks",      MS_LONG('s'), "N",    "record N frames of user stack per event (default 0: caller only)" },
+	{ "output",      'o',          "DIR",  "write the log to DIR (kept); default: a private temporary dir, removed" },
+	{ "record-only", MS_LONG('r'), NULL,   "write the log and stop (needs --output); analyse later with --from" },
+	{ "from",        MS_LONG('F'), "DIR",  "analyse the log in DIR (recorded here or on another machine)" },
+	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
+					       "(site, thread, size, when)" },
+	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
+					       "(uretprobes: costs missed hits)" },
+	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
+	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
+	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
+	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input) to FILE" },
+	{ "top",         MS_LONG('t'), "N",    "rows per table (default 10)" },
+	{ "json",        'j',          NULL,   "JSON instead of text (fields: docs/json/hotspots.md);\n"
+					       "CMD's stdout goes to stderr" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG,
+	.usage = "[OPTIONS] -- CMD ARGS\n--from DIR [OPTIONS]\n[OPTIONS] PID",
+	.about = "Which threads and call sites allocate: calls, bytes, bytes live at the end,\n"
+		 "short-lived allocations, sizes, and the arena heap each thread's memory lands in.\n"
+		 "A command runs under the allocator hook (LD_PRELOAD) in its own process group;\n"
+		 "Ctrl-C stops it and still reports.  A PID is attached with bpftrace uprobes.",
+	.opts = optspec, .operands = MS_OPERAND_PID | MS_OPERAND_CMD, .flags = MS_CLI_FAIL_ON,
+	.more = "Examples:\n"
+		"  memsleuth hotspots -- ./server --port 8080\n"
+		"  memsleuth hotspots 1234 --duration 10 --json\n"
+		"  memsleuth hotspots --output rec --record-only -- ./batch; memsleuth hotspots --from rec\n",
+};
 
 static volatile sig_atomic_t stop_requested, stop_signal;
 
@@ -381,90 +389,74 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 	return rc;
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 {
-	static const struct option lo[] = {
-		{ "stacks", required_argument, 0, 's' },   { "output", required_argument, 0, 'o' },
-		{ "json", no_argument, 0, 'j' },           { "folded", required_argument, 0, 'f' },
-		{ "duration", required_argument, 0, 'd' }, { "record-only", no_argument, 0, 'r' },
-		{ "count-only", no_argument, 0, 'c' },     { "from", required_argument, 0, 'F' },
-		{ "top", required_argument, 0, 't' },      { "fork-child", required_argument, 0, 'k' },
-		{ "address", required_argument, 0, 'A' },  { "live", no_argument, 0, 'L' },
-		{ "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
-	};
 	memset(o, 0, sizeof *o);
 	o->top = 10;
-	int c;
-	char *end;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	ms_args_begin(args, &cli, argc, argv);
+	for (int c; (c = ms_args_next(args)) != -1; ) {
+		const char *v = args->val;
+		char *end;
 		switch (c) {
-		case 's':
-			o->stacks = (int)strtol(optarg, &end, 10);
-			if (*end || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
-				ms_fatal(PROG, "give 0..64", "--stacks %s: not a frame count", optarg);
+		case MS_LONG('s'):
+			o->stacks = (int)strtol(v, &end, 10);
+			if (*end || end == v || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
+				ms_args_fail(args, "--stacks %s: not a frame count (give 0..%d)", v, MS_HL_MAX_DEPTH);
 			break;
-		case 'o': o->output = optarg; break;
+		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
-		case 'f': o->folded = optarg; break;
+		case MS_LONG('f'): o->folded = v; break;
 		case 'd':
-			o->duration = strtod(optarg, &end);
-			if (*end || !(o->duration > 0))
-				ms_fatal(PROG, "give seconds, e.g. --duration 10", "--duration %s: not a positive number", optarg);
+			o->duration = strtod(v, &end);
+			if (*end || end == v || !(o->duration > 0) || o->duration > 1e6)
+				ms_args_fail(args, "--duration %s: not a positive number of seconds", v);
 			break;
-		case 'r': o->record_only = 1; break;
-		case 'c': o->count_only = 1; break;
-		case 'F': o->from = optarg; break;
-		case 't':
-			o->top = (int)strtol(optarg, &end, 10);
-			if (*end || o->top < 1)
-				ms_fatal(PROG, "give a positive number", "--top %s: not a row count", optarg);
+		case MS_LONG('r'): o->record_only = 1; break;
+		case MS_LONG('c'): o->count_only = 1; break;
+		case MS_LONG('F'): o->from = v; args->operands_optional = 1; break;
+		case MS_LONG('t'):
+			o->top = (int)strtol(v, &end, 10);
+			if (*end || end == v || o->top < 1)
+				ms_args_fail(args, "--top %s: not a positive row count", v);
 			break;
-		case 'k':
-			if (strcmp(optarg, "own") && strcmp(optarg, "stop"))
-				ms_fatal(PROG, "give own or stop", "--fork-child %s: unknown mode", optarg);
-			o->fork_stop = !strcmp(optarg, "stop");
+		case MS_LONG('k'):
+			if (strcmp(v, "own") && strcmp(v, "stop"))
+				ms_args_fail(args, "--fork-child %s: unknown mode (give own or stop)", v);
+			o->fork_stop = !strcmp(v, "stop");
 			break;
-		case 'A':
+		case MS_LONG('A'):
 			errno = 0;
-			o->address = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg || !o->address)
-				ms_fatal(PROG, "give an address, e.g. --address 0x55d0c0ffee10", "--address %s: not an address", optarg);
+			o->address = strtoull(v, &end, 0);
+			if (errno || *end || end == v || !o->address)
+				ms_args_fail(args, "--address %s: not an address (e.g. --address 0x55d0c0ffee10)", v);
 			o->address_query = 1;
 			break;
-		case 'L': o->live = 1; break;
-		case 'h': usage(stdout); exit(MS_EXIT_OK);
-		default:
-			ms_bad_option("hotspots", argv);
+		case MS_LONG('L'): o->live = 1; break;
 		}
 	}
-	return optind;
 }
 
 int cmd_hotspots(int argc, char **argv)
 {
 	struct opts o;
-	int first = parse(argc, argv, &o);
-	char **rest = argv + first;
-	int nrest = argc - first;
-	if (o.live && (o.from || (first > 1 && !strcmp(argv[first - 1], "--"))))
+	struct ms_args args;
+	parse(argc, argv, &o, &args);
+	if (o.live && (o.from || args.cmd))
 		ms_fatal(PROG, "the hook always keeps pointers; --live is for attaching to a PID",
 			 "--live: only when attaching");
 	if (o.address_query && !o.from)
 		ms_fatal(PROG, "record with --output DIR, then ask with --from DIR --address ADDR",
 			 "--address: needs --from DIR");
 	if (o.from) {
-		if (nrest)
-			ms_fatal(PROG, "give either --from DIR or a command, not both", "%s: unexpected argument", rest[0]);
-		return analyse(&o, o.from, NULL, NULL);
+		if (args.pid || args.cmd)
+			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
+		int rc = analyse(&o, o.from, NULL, NULL);
+		return rc == MS_EXIT_OK ? ms_args_exit(&args, -1) : rc;
 	}
-	int dashdash = first > 1 && !strcmp(argv[first - 1], "--");
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
-	if (nrest == 1 && !dashdash && rest[0][0] >= '0' && rest[0][0] <= '9') {
-		pid_t pid;
+	if (args.pid) {
+		pid_t pid = args.pid;
 		struct ms_err e;
-		if (ms_pid_parse(rest[0], &pid, &e) < 0)
-			ms_die(PROG, &e, MS_EXIT_ERROR);
 		if (o.record_only || o.output || o.count_only || o.stacks)
 			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
 				 "pid %d: option not available when attaching", (int)pid);
@@ -479,11 +471,8 @@ int cmd_hotspots(int argc, char **argv)
 		else
 			ms_hotspots_print(&h, &ro, stdout);
 		ms_hotspots_free(&h);
-		return MS_EXIT_OK;
+		return ms_args_exit(&args, -1);
 	}
-	if (!nrest)
-		ms_fatal(PROG, "run 'memsleuth hotspots -- CMD ARGS', '--from DIR' or give a PID",
-			 "nothing to analyse");
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
 	char dir[PATH_MAX], how[256] = "";
@@ -494,7 +483,7 @@ int cmd_hotspots(int argc, char **argv)
 			remove_dir(dir);
 		return MS_EXIT_ERROR;
 	}
-	if (run_command(&o, rest, dir, how, sizeof how, &end) < 0) {
+	if (run_command(&o, args.cmd, dir, how, sizeof how, &end) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		else {
@@ -515,5 +504,5 @@ int cmd_hotspots(int argc, char **argv)
 	}
 	if (temporary)
 		remove_dir(dir);
-	return rc;
+	return rc == MS_EXIT_OK ? ms_args_exit(&args, -1) : rc;
 }

@@ -57,6 +57,12 @@ check_within "scatter: fragmented bytes = the freed chunks (n - n/keep) x 80 B" 
 check_eq "scatter: trim not among the remedies" "$(cmds "$TMP/sc.json" | grep -c 'trim')" 0
 check_eq "scatter: no arena cap either" "$(cmds "$TMP/sc.json" | grep -c 'ARENA_MAX')" 0
 check_match "scatter: separate lifetimes is the remedy" "$(cmds "$TMP/sc.json")" "pool of their own"
+check_eq "scatter: separate lifetimes is advice, not a shell command" "$(jq -r '[.causes[].remedies[] | select(.command | test("pool of their own")) | .advice] | .[0]' "$TMP/sc.json")" true
+# the pointer array (n x 8 B) is glibc's own mmapped chunk, even where the
+# kernel merged its mapping with a neighbour's pages
+"$MS" overview --json "$EX_PID" >"$TMP/sco.json" 2>/dev/null
+check_within "scatter: the pointer array is mmapped_chunks (n x 8 B)" "$(cause "$TMP/sco.json" mmapped_chunks | jq -r '.resident_bytes // 0')" $((n * 8)) 5
+check_eq "scatter: no 'other' runtime heap" "$(cause "$TMP/sco.json" runtime_heap)" null
 check_eq "scatter: the verdict does not call the top in use" "$(jq -r '.verdicts[].text' "$TMP/sc.json" | grep -c 'top of the heap is in use')" 0
 sc=$EX_PID
 start_example scatter scattered --blocks $n --keep-one-in $keep || exit 1
@@ -88,7 +94,10 @@ check_match "vsz: the text shows the peak RSS" "$(cat "$TMP/vz.txt")" "peak RSS 
 check_match "vsz: address_space_only answers 'a leak?'" "$(cause "$TMP/vz.json" address_space_only | jq -r .text)" "not memory.*It is not a leak"
 sev=$(jq -r '.max_severity' "$TMP/vz.json")
 check_match "vsz: severity notice or info, never problem" "$sev" "^(notice|info)$"
-check_match "vsz: the virtual-limit remedy named" "$(cmds "$TMP/vz.json")" "MALLOC_ARENA_MAX=2 .*ulimit -v"
+check_match "vsz: the virtual-limit remedy named" "$(cmds "$TMP/vz.json")" "MALLOC_ARENA_MAX=2 "
+# no RLIMIT_AS here: check the limit first; the cap (it can raise RSS) after it, saying so
+check_eq "vsz: without a virtual limit, checking it comes first" "$(cause "$TMP/vz.json" address_space_only | jq -r '.remedies[0].command')" "ulimit -v"
+check_match "vsz: the cap warns that it can raise RSS" "$(cause "$TMP/vz.json" address_space_only | jq -r '.remedies[] | select(.command | test("ARENA_MAX")) | .expected_effect')" "can raise the RSS"
 stop_example "$EX_PID"
 
 # --- arena explosion: freed memory spread over thread arenas ---------------

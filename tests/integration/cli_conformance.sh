@@ -20,8 +20,7 @@
 
 unset COLUMNS
 export NO_COLOR=1
-# hotspots still parses its own way: not yet checked
-STEPS="doctor overview arenas syscalls trim compare lab guide watch stap"
+STEPS="doctor overview arenas hotspots syscalls trim compare lab guide watch stap"
 HELPERS="heapwalk symres msreport stap-bpf-setup"
 prog_path() { case $1 in doctor|overview|arenas|hotspots|syscalls|trim|compare|lab|guide|watch|stap) echo "$MS $1" ;; *) echo "$BUILD/$1" ;; esac; }
 
@@ -76,7 +75,7 @@ run 20 "$MS" watch -c glibc 1
 check_match "watch -c: not given (the table's -c is --configs)" "$rc $(cat "$TMP/e")" "^2 .*-c: unknown option"
 
 # --- missing operand and wrong order: one line with what was understood -----
-for p in overview arenas trim syscalls guide heapwalk watch stap; do
+for p in overview arenas trim syscalls hotspots guide heapwalk watch stap; do
 	cmd=$(prog_path "$p")
 	run 20 $cmd
 	if [ $rc = 2 ] && one_line_err && grep -q 'usage: ' "$TMP/e"; then
@@ -172,6 +171,8 @@ conform "arenas" 120 "$MS" arenas -j "$PID" :: "$MS" arenas "$PID" --limit=5 --c
 conform "heapwalk" 120 "$BUILD/heapwalk" -j -p "$PID" :: "$BUILD/heapwalk" "$PID" --bins
 conform "trim (not confirmed: nothing done)" 60 "$MS" trim -j "$PID" :: "$MS" trim "$PID" --timeout=5
 conform "syscalls" 120 "$MS" syscalls -j -d 1 "$PID" :: "$MS" syscalls "$PID" --duration=1
+conform "hotspots (launch)" 120 "$MS" hotspots -j -d 20 -- "$EX/pin" --count 100 :: "$MS" hotspots --top=3 -- "$EX/pin" --count 100
+conform "hotspots (attach)" 120 "$MS" hotspots -j -d 1 "$PID" :: "$MS" hotspots "$PID" --duration=1
 conform "lab" 120 "$MS" lab -j pin :: "$MS" lab pin --allocator=glibc
 conform "compare" 300 "$MS" compare -j -c glibc -n 1 -- "$EX/pin" --hold :: "$MS" compare --configs=glibc --runs=1 -- "$EX/pin" --hold
 run 20 "$MS" compare --list --json

@@ -6,6 +6,9 @@
 source "$(dirname "$0")/lib.sh"
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+# ms_size_fmt's rendering: B under 1 KiB, else one decimal in KiB, MiB, GiB
+sz() { awk -v b="$1" 'BEGIN { if (b < 1024) { printf "%d B", b; exit } split("KiB MiB GiB TiB", u); v = b / 1024; i = 1
+	while (v >= 1024 && i < 4) { v /= 1024; i++ }; printf "%.1f %s", v, u[i] }'; }
 
 # --- the pin example: 200,000 x 1 KiB freed under a 1-byte pin ----------
 start_example pin freed --count 200000 || exit 1
@@ -36,6 +39,14 @@ else
 fi
 check_eq "remedies reached" "$(jq -r '.steps[5].status' "$j")" done
 check_match "remedies give the trim command for this PID" "$(jq -r '.steps[5].commands[0]' "$j")" "memsleuth trim $EX_PID"
+# the printed compare runs where the target runs and samples when the guide looked
+check_match "printed compare: target's cwd and the moment" "$(jq -r '.steps[5].commands[]' "$j" | grep 'memsleuth compare')" \
+	"^cd '$(readlink "/proc/$EX_PID/cwd")' && memsleuth compare --configs [a-z0-9,-]+ --final-after [0-9]+ -- $EX/pin"
+if [ "$(jq -r '.steps[2].status' "$j")" = done ]; then
+	# the arenas' summary counts their free tops (where arena_top_kept lives)
+	check_match "arenas summary: the tops' free bytes" "$(jq -r '.steps[2].evidence[0]' "$j")" \
+		"their tops .* free of which $(sz "$(jq '[.steps[2].findings.arenas[].top_resident_bytes] | add' "$j")") resident"
+fi
 
 # --- the report from the same findings: Markdown and JSON agree --------
 "$BUILD/msreport" --markdown -o "$TMP/pin.md" "$j"
@@ -126,7 +137,11 @@ if [ "$(jq -r '.steps[2].status' "$z")" = done ] && [ "$(jq -r '.steps[3].status
 	check_within "its bytes: what malloc_trim would return (the arenas' prediction)" "$(jq '.causes[0].resident_bytes' "$z")" "$tp" 5
 	check_match "conclusion: the cause, then who allocated" "$(jq -r '.verdicts[].text' "$z")" \
 		"thread arenas each keep freed memory below live blocks, .*malloc_trim\\(0\\) would return it.*Thread [0-9]+ \\(inflater-0\\) made the most allocator calls"
-	check_match "remedies: the rerun, not the PID of the stopped command" "$(jq -r '.steps[5].commands[0]' "$z")" "^memsleuth guide -- "
+	# the command has ended: no command names its PID, nor reruns this guide (the run just made)
+	zp=$(jq '.pid' "$z")
+	check_eq "remedies: no command names the stopped command's PID" "$(jq -r '.steps[5].commands[]' "$z" | grep -c " $zp\b")" 0
+	check_eq "remedies: no self-rerun (memsleuth guide -- CMD) offered" "$(jq -r '.steps[5].commands[]' "$z" | grep -c '^memsleuth guide -- ')" 0
+	check_match "remedies: trim said as a rerun's step, in words" "$(jq -r '.steps[5].evidence[]' "$z")" "in a rerun, memsleuth trim PID at the same moment"
 	# oracle: the example's own count for worker 0 (10x the rounds of the others)
 	w0=$(jq '[.steps[3].findings.threads[] | select(.name == "inflater-0")][0].calls' "$z")
 	check_cmp "hotspots: inflater-0's calls are the most" "$w0" -ge "$(jq '[.steps[3].findings.threads[] | select(.name != "inflater-0") | .calls] | max' "$z")"
@@ -173,8 +188,8 @@ else
 	skip "jemalloc target: libjemalloc2 not installed"
 fi
 
-# --- a JVM with NMT on: the accounted figure is what it occupies: NMT's
-#     committed total less the Java heap's committed-but-untouched part -----
+# --- a JVM with NMT on: the accounted figure is what it occupies: the
+#     resident part of NMT's committed total --------------------------------
 if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd >/dev/null; then
 	printf 'public class Hold { public static void main(String[] a) throws Exception { System.out.println("ready"); System.out.flush(); Thread.sleep(120000); } }\n' >"$TMP/Hold.java"
 	javac -d "$TMP" "$TMP/Hold.java" && {
@@ -191,9 +206,14 @@ if command -v java >/dev/null && command -v javac >/dev/null && command -v jcmd 
 			function hex(x,   i, n) { n = 0; for (i = 1; i <= length(x); i++) n = n * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1; return n }
 			/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); s = hex(r[1]); e = hex(r[2]); in_ = s >= lo && e <= hi }
 			/^Rss:/ && in_ { t += $2 } END { print t + 0 }' "/proc/$jp/smaps")
-		check_match "JVM: accounted from NMT, less the untouched heap" "$(jq -r '.accounted_from' "$TMP/jvm.json")" "^NMT committed .* less the Java heap's untouched part"
-		check_within "JVM: accounted = NMT committed - heap committed + heap resident (jcmd, smaps)" \
-			"$(jq '.accounted_bytes' "$TMP/jvm.json")" $(( (nmt_kb - heap_kb + res_kb) * 1024 )) 2
+		# what NMT commits but never touches (the heap's rest, GC structures) is
+		# not in the RSS: the accounted figure is the resident part, never more
+		# than the anonymous RSS, never less than the Java heap's resident part
+		check_match "JVM: accounted is the resident part of NMT's committed" "$(jq -r '.accounted_from' "$TMP/jvm.json")" "^the resident part of NMT's committed"
+		acc=$(jq '.accounted_bytes' "$TMP/jvm.json")
+		check_cmp "JVM: accounted <= RssAnon (/proc status)" "$acc" -le $(( $(awk '/^RssAnon:/ {print $2}' "/proc/$jp/status") * 1024 + (1 << 20) ))
+		check_cmp "JVM: accounted >= the Java heap's resident part (GC.heap_info range, smaps)" "$acc" -ge $(( res_kb * 1024 ))
+		check_cmp "JVM: accounted < NMT committed (the untouched heap and GC structures out)" "$acc" -lt $(( nmt_kb * 1024 ))
 		stop_example "$jp"
 	}
 else

@@ -237,6 +237,135 @@ static void cpython_named_with_tracemalloc(void **state)
 }
 
 /* A process that is gone gets the rerun, not its PID. */
+/* node zlib attached (field report): VSZ 1.4 GiB beside the pin.  The
+ * arena cap is a virtual-limit remedy only: not the address_space_only
+ * verdict's next step without a limit, it warns about RSS, and it is
+ * withdrawn when compare measured it worse; the conclusion's first remedy
+ * is trim, the rerun runs in the target's directory with the interpreter
+ * option after argv[0]. */
+static void vsz_cap_only_under_a_limit(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	struct ms_verdicts vs;
+	base_facts(&f, 160 * MIB);
+	f.arenas = 10;
+	f.main_trim = f.trim_chunks = 96 * MIB;
+	f.free_resident = 97 * MIB;
+	f.runtime = MS_RT_V8;
+	f.anon_other_rss = 20 * MIB;
+	f.vsize = 1400 * MIB;
+	f.arena_size = 9 * 64 * MIB;
+	snprintf(f.command, sizeof f.command, "node --expose-gc repro.js");
+	snprintf(f.cwd, sizeof f.cwd, "/srv/app");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_ADDRESS_SPACE_ONLY);
+	assert_non_null(x);
+	assert_string_equal(x->rem[0].command, "ulimit -v");
+	assert_non_null(strstr(x->rem[1].command, "MALLOC_ARENA_MAX=2"));
+	assert_non_null(strstr(x->rem[1].effect, "can raise the RSS"));
+	/* MALLOC_ARENA_MAX counts the main arena: 1 thread arena's heap stays */
+	assert_int_equal(x->rem[1].expected_bytes, 8 * 64 * MIB);
+	memset(&vs, 0, sizeof vs);
+	ms_causes_verdicts(&c, &vs);
+	for (int i = 0; i < vs.n; i++)
+		assert_null(strstr(vs.v[i].next, "MALLOC_ARENA_MAX"));
+	assert_int_equal(has_remedy(&c, "memsleuth trim"), 1);
+	assert_true(has_remedy(&c, "cd '/srv/app' && node --heapsnapshot-signal=SIGUSR2 --expose-gc repro.js"));
+	assert_true(has_remedy(&c, "cd '/srv/app' && LD_PRELOAD=libjemalloc.so.2"));
+	/* compare measured the cap 4.7x worse: gone from every cause */
+	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
+	f.measured[0].final_rss = 164 * MIB;
+	snprintf(f.measured[1].config, sizeof f.measured[1].config, "glibc-arena-max-2");
+	f.measured[1].final_rss = 774 * MIB;
+	f.nmeasured = 2;
+	f.measured_base = 0;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
+	/* under a limit the cap comes first */
+	f.nmeasured = 0;
+	f.measured_base = -1;
+	f.as_limit = 1500 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_ADDRESS_SPACE_ONLY);
+	assert_non_null(strstr(x->rem[0].command, "MALLOC_ARENA_MAX=2"));
+}
+
+/* Ruby (field report): one compare measurement acts on two causes; the
+ * saving it measured is counted once, not per cause. */
+static void measured_saving_counted_once(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	struct ms_cause_remedy r[32];
+	int n;
+	base_facts(&f, 175 * MIB);
+	f.main_trim = f.trim_chunks = 120 * MIB;
+	f.free_resident = 140 * MIB;
+	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
+	f.measured[0].final_rss = 359 * MIB;
+	snprintf(f.measured[1].config, sizeof f.measured[1].config, "jemalloc-decay-0");
+	f.measured[1].final_rss = 28 * MIB;
+	f.nmeasured = 2;
+	f.measured_base = 0;
+	ms_causes_build(&f, &c);
+	assert_non_null(ms_causes_find(&c, MS_CAUSE_FRAGMENTED));
+	ms_causes_remedies(&c, r, 32, &n);
+	int k = has_remedy(&c, "libjemalloc") - 1;
+	assert_true(k >= 0);
+	assert_int_equal(r[k].expected_bytes, 331 * MIB);
+}
+
+/* Printed remedies run as printed: the interpreter once, advice as words,
+ * a Ruby program's own GC.stat (not a fresh interpreter's). */
+static void commands_run_as_printed(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 600 * MIB);
+	f.have_arenas = 0;
+	f.anon_other_rss = 550 * MIB;
+	f.runtime = MS_RT_CPYTHON;
+	snprintf(f.command, sizeof f.command, "/usr/bin/python3 repro.py");
+	ms_causes_build(&f, &c);
+	assert_true(has_remedy(&c, "/usr/bin/python3 -X tracemalloc=25 repro.py"));
+	assert_false(has_remedy(&c, "python3 -X tracemalloc=25 /usr/bin/python3"));
+	f.runtime = MS_RT_RUBY;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "ruby -e"));
+	assert_true(ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP)->rem[0].advice);
+	/* a launched guide's run has ended: its rerun is not "memsleuth guide -- CMD" */
+	base_facts(&f, 175 * MIB);
+	f.alive = 0;
+	f.launched = 1;
+	snprintf(f.command, sizeof f.command, "ruby arenas.rb");
+	f.main_trim = f.trim_chunks = f.free_resident = 100 * MIB;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "memsleuth guide"));
+	/* fragmented: separating lifetimes is advice in words */
+	base_facts(&f, 170 * MIB);
+	f.free_resident = 150 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_FRAGMENTED);
+	for (int i = 0; i < x->nrem; i++)
+		assert_true(!strstr(x->rem[i].command, "separate lifetimes") || x->rem[i].advice);
+}
+
+/* Mapped files are reclaimable: never a problem, whatever their share. */
+static void file_mapped_never_a_problem(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 100 * MIB);
+	f.file_rss = 60 * MIB;
+	ms_causes_build(&f, &c);
+	assert_true(ms_causes_find(&c, MS_CAUSE_FILE_MAPPED)->severity != MS_PROBLEM);
+}
+
 static void gone_process_gets_rerun(void **state)
 {
 	(void)state;
@@ -273,6 +402,10 @@ int main(void)
 		cmocka_unit_test(cpython_named_with_tracemalloc),
 		cmocka_unit_test(gone_process_gets_rerun),
 		cmocka_unit_test(kind_ids_round_trip),
+		cmocka_unit_test(vsz_cap_only_under_a_limit),
+		cmocka_unit_test(measured_saving_counted_once),
+		cmocka_unit_test(commands_run_as_printed),
+		cmocka_unit_test(file_mapped_never_a_problem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

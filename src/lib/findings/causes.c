@@ -214,6 +214,22 @@ static const char *cmd_of(const struct ms_cause_facts *f)
 	return f->command[0] ? f->command : "CMD";
 }
 
+/* The target's command with an interpreter option after its argv[0]
+ * ("node --expose-gc a.js" + "--heapsnapshot-signal=SIGUSR2" ->
+ * "node --heapsnapshot-signal=SIGUSR2 --expose-gc a.js"); without a known
+ * command: INTERP OPT FALLBACK. */
+static void with_option(const struct ms_cause_facts *f, char *out, size_t len, const char *interp, const char *opt,
+			const char *fallback)
+{
+	const char *sp = f->command[0] ? strchr(f->command, ' ') : NULL;
+	if (!f->command[0])
+		snprintf(out, len, "%s %s %s", interp, opt, fallback);
+	else if (!sp)
+		snprintf(out, len, "%s %s", f->command, opt);
+	else
+		snprintf(out, len, "%.*s %s%s", (int)(sp - f->command), f->command, opt, sp);
+}
+
 static int is_glibc(const struct ms_cause_facts *f)
 {
 	return !f->allocator[0] || !strcmp(f->allocator, "glibc");
@@ -230,8 +246,14 @@ static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint
 		r = remedy(x, "malloc_trim(0) called by the JVM itself, safer than a debugger: returns the free pages now", "%s", cmd);
 	} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth trim %d")) {
 		r = remedy(x, "malloc_trim(0) through gdb: returns the free pages now (not for good)", "%s", cmd);
-	} else {
+	} else if (!f->launched) {
 		r = remedy(x, "the process has ended: rerun it, then memsleuth trim PID at the same moment", "%s", cmd);
+	} else {
+		/* not "memsleuth guide -- CMD": that is the run that just ended */
+		r = remedy(x, "malloc_trim(0) returns these pages at that moment (not for good)",
+			   "the process has ended: in a rerun, memsleuth trim PID at the same moment");
+		if (r)
+			r->advice = 1;
 	}
 	expect(r, bytes, "arenas");
 }
@@ -308,15 +330,18 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_FRAGMENTED, b,
-				 "%s of free memory lies in pieces between live blocks, with no whole free page "
-				 "(malloc_trim(0) can return only %s of the free chunks): no page-granular release -- "
-				 "malloc_trim, arena caps, thresholds -- returns it.", SZ(b), SZ(trimmable));
+				 "%s of free memory lies in pieces between live blocks, with no whole free page: no "
+				 "page-granular release -- malloc_trim, arena caps, thresholds -- returns these bytes "
+				 "(what malloc_trim(0) does return, %s of whole free pages, is counted apart).", SZ(b),
+				 SZ(trimmable));
 	ev(x, "free_resident_bytes", f->free_resident);
 	ev(x, "trim_from_chunks_bytes", trimmable);
 	ev(x, "in_use_bytes", f->in_use);
-	remedy(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena of their own), so "
-		  "that freed memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
+	struct ms_cause_remedy *r = remedy(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena "
+		  "of their own), so that freed memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
 	       "separate lifetimes: allocate long-lived objects from a pool of their own");
+	if (r)
+		r->advice = 1;
 	jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
 }
 
@@ -390,6 +415,7 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x = NULL;
+	struct ms_cause_remedy *r;
 	char cmd[300];
 	switch (f->runtime) {
 	case MS_RT_JVM:
@@ -410,8 +436,9 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps belongs to V8 (Node's JavaScript heap and its "
 			"code space): glibc's trim and settings do not reach it.", SZ(b));
+		with_option(f, cmd, sizeof cmd, "node", "--heapsnapshot-signal=SIGUSR2", "APP.js");
 		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
-		       "node --heapsnapshot-signal=SIGUSR2 %s", f->command[0] ? f->command : "APP.js");
+		       "%s", cmd);
 		break;
 	case MS_RT_CPYTHON:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
@@ -420,7 +447,7 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
 		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
 			  "pymalloc's arenas and how full they are",
-		       "python3 -X tracemalloc=25 %s", f->command[0] ? f->command : "SCRIPT.py");
+		       "%s", (with_option(f, cmd, sizeof cmd, "python3", "-X tracemalloc=25", "SCRIPT.py"), cmd));
 		remedy(x, "objects of 512 bytes or less then come from glibc malloc, where trim and compare apply",
 		       "PYTHONMALLOC=malloc %s", cmd_of(f));
 		break;
@@ -428,8 +455,11 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps holds Ruby's heap pages: glibc's trim and settings "
 			"do not reach it.", SZ(b));
-		remedy(x, "GC.stat (heap_live_slots, heap_free_slots) and ObjectSpace.count_objects say what the pages hold",
-		       "ruby -e 'p GC.stat'   # inside the program: GC.stat, ObjectSpace.memsize_of_all");
+		r = remedy(x, "heap_live_slots vs heap_free_slots say how full the pages are; a fresh interpreter's "
+			  "figures (ruby -e 'p GC.stat') say nothing about this program",
+		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
+		if (r)
+			r->advice = 1;
 		break;
 	default:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
@@ -482,6 +512,9 @@ static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 	struct ms_cause *x = add(c, f, MS_CAUSE_FILE_MAPPED, b,
 				 "%s is mapped files and code: clean file pages are shared and the kernel reclaims them "
 				 "under pressure.", SZ(b));
+	/* clean file pages are reclaimable: never a problem, whatever their share */
+	if (x && x->severity > MS_NOTICE)
+		x->severity = MS_NOTICE;
 	ev(x, "file_rss_bytes", b);
 }
 
@@ -509,15 +542,41 @@ static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "stack_reserved_bytes", f->stack_size);
 	if (f->as_limit)
 		ev(x, "as_limit_bytes", f->as_limit);
-	uint64_t keep = 2 * HEAP_MAX;
-	if (f->arena_size > keep) {
+	/* MALLOC_ARENA_MAX counts the main arena (malloc.c arena_get2: narenas
+	 * starts at 1), so a cap of 2 leaves one thread arena's heap
+	 * reservation.  It trades RSS for address space (threads share arenas
+	 * and their free memory): a virtual-limit remedy only, never ahead of
+	 * checking the limit unless one applies, withdrawn when compare
+	 * measured its RSS worse. */
+	uint64_t keep = HEAP_MAX;
+	uint64_t saved;
+	if (!near_limit)
+		remedy(x, "only matters when a virtual limit applies: check it (ulimit -v; the container's or "
+			  "scheduler's virtual-memory setting)", "ulimit -v");
+	if (f->arena_size > keep && measured(f, "glibc-arena-max-2", &saved) != -1) {
 		struct ms_cause_remedy *r = remedy(x,
-			"under a virtual-memory limit: at most 2 arenas, so their 64 MiB heap reservations no longer "
-			"grow with the threads", "MALLOC_ARENA_MAX=2 %s", cmd_of(f));
+			"only under a virtual-memory limit: at most 2 arenas (the main one counts), so thread arenas' "
+			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS -- it can raise the RSS, "
+			"measure it with compare first", "MALLOC_ARENA_MAX=2 %s", cmd_of(f));
 		expect(r, f->arena_size - keep, NULL);
 	}
-	remedy(x, "only matters when a virtual limit applies: check it (ulimit -v; the container's or scheduler's "
-		  "virtual-memory setting)", "ulimit -v");
+	if (near_limit)
+		remedy(x, "the limit itself: raise it if the workload needs the address space", "ulimit -v");
+}
+
+/* A command that reruns the target runs where the target ran: its
+ * relative paths ("node repro.js") mean nothing elsewhere. */
+static void in_cwd(const struct ms_cause_facts *f, struct ms_cause_remedy *r)
+{
+	/* the command, or its arguments after an inserted interpreter option */
+	const char *args = strchr(f->command, ' ');
+	if (!f->cwd[0] || !f->command[0] || r->advice || strchr(f->cwd, '\'') ||
+	    !(strstr(r->command, f->command) || (args && args[1] && strstr(r->command, args))))
+		return;
+	char buf[sizeof r->command];
+	int n = snprintf(buf, sizeof buf, "cd '%s' && %s", f->cwd, r->command);
+	if (n > 0 && (size_t)n < sizeof buf)
+		memcpy(r->command, buf, (size_t)n + 1);
 }
 
 static int by_bytes(const void *a, const void *b)
@@ -540,8 +599,12 @@ static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
 static void sort_remedies(struct ms_cause *x)
 {
 	for (int i = 1; i < x->nrem; i++)
-		for (int j = i; j > 0 && addressed(&x->rem[j], x->resident_bytes) >
-					 addressed(&x->rem[j - 1], x->resident_bytes); j--) {
+		for (int j = i; j > 0 && (addressed(&x->rem[j], x->resident_bytes) >
+					  addressed(&x->rem[j - 1], x->resident_bytes) ||
+					  (addressed(&x->rem[j], x->resident_bytes) ==
+					   addressed(&x->rem[j - 1], x->resident_bytes) &&
+					   addressed(&x->rem[j], x->resident_bytes) &&
+					   x->rem[j].has_expected && !x->rem[j - 1].has_expected)); j--) {
 			struct ms_cause_remedy t = x->rem[j];
 			x->rem[j] = x->rem[j - 1];
 			x->rem[j - 1] = t;
@@ -693,8 +756,11 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	if (f->have_growth)
 		build_growth(out, f);
 	qsort(out->v, (size_t)out->n, sizeof out->v[0], by_bytes);
-	for (int i = 0; i < out->n; i++)
+	for (int i = 0; i < out->n; i++) {
 		sort_remedies(&out->v[i]);
+		for (int k = 0; k < out->v[i].nrem; k++)
+			in_cwd(f, &out->v[i].rem[k]);
+	}
 }
 
 enum ms_level ms_causes_max_severity(const struct ms_causes *c)
@@ -711,6 +777,10 @@ void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs)
 	for (int i = 0; i < c->n; i++) {
 		const struct ms_cause *x = &c->v[i];
 		const char *next = "";
+		/* a command to run before advice in words */
+		for (int k = 0; k < x->nrem && !*next; k++)
+			if (!x->rem[k].no_change && !x->rem[k].advice)
+				next = x->rem[k].command;
 		for (int k = 0; k < x->nrem && !*next; k++)
 			if (!x->rem[k].no_change)
 				next = x->rem[k].command;
@@ -733,8 +803,16 @@ void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, 
 				if (!strcmp(out[j].command, r->command))
 					break;
 			if (j < *n) {      /* one command acting on several causes */
-				out[j].expected_bytes += r->expected_bytes;
-				key[j] += a;
+				/* a compare measurement is the whole process's: counted once */
+				if (!strncmp(r->proven_by, "compare", 7) || !strncmp(out[j].proven_by, "compare", 7)) {
+					if (r->expected_bytes > out[j].expected_bytes)
+						out[j].expected_bytes = r->expected_bytes;
+					if (a > key[j])
+						key[j] = a;
+				} else if (r->has_expected) {
+					out[j].expected_bytes += r->expected_bytes;
+					key[j] += a;
+				}
 				continue;
 			}
 			if (*n >= max)
@@ -742,8 +820,11 @@ void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, 
 			out[*n] = *r;
 			key[(*n)++] = a;
 		}
+	/* by bytes; at equal bytes a predicted or measured effect first */
 	for (int i = 1; i < *n; i++)
-		for (int j = i; j > 0 && key[j] > key[j - 1]; j--) {
+		for (int j = i; j > 0 && (key[j] > key[j - 1] ||
+					  (key[j] == key[j - 1] && key[j] && out[j].has_expected &&
+					   !out[j - 1].has_expected)); j--) {
 			struct ms_cause_remedy t = out[j];
 			uint64_t tk = key[j];
 			out[j] = out[j - 1], key[j] = key[j - 1];

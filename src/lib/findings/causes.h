@@ -83,6 +83,7 @@ struct ms_cause_remedy {
 	int      has_expected;        /* expected_bytes is a prediction/measure */
 	char     proven_by[160];      /* "arenas", "compare glibc-arena-max-2", "" = not proven (null) */
 	int      no_change;           /* compare measured it: no change */
+	int      advice;              /* command is advice in words, not a shell command */
 };
 
 struct ms_cause {
@@ -129,7 +130,9 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len);
 struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
+	int      launched;              /* the guide launched it: "memsleuth guide -- CMD" is the run just made */
 	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
+	char     cwd[256];              /* its working directory ("" = ours): commands that rerun it cd there */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
 
 	/* overview: RSS and size per class (memclass.h) */

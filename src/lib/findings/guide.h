@@ -39,6 +39,8 @@ struct ms_guide {
 	char  command[1024];                  /* the launched command, or the target's cmdline */
 	int   launched;
 	char  when[256];                      /* what marked the moment to look */
+	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
+	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
 
 	/* from the findings */
 	uint64_t rss, accounted;
@@ -102,6 +104,8 @@ void ms_gstep_set(struct ms_gstep *s, enum ms_gstatus st, const char *reason);
 
 /* What the host and target allow (doctor's findings, owned). */
 void ms_guide_take_doctor(struct ms_guide *g, struct ms_jval *f);
+/* RSS in bytes of one memory class ("anon_other") in overview's findings JSON; 0 when absent. */
+uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name);
 /* Step 1: what the application accounts for (source says where from). */
 void ms_guide_take_accounted(struct ms_guide *g);
 /* Step 2..5: each takes ownership of the step's findings (may be NULL

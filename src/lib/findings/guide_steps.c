@@ -100,7 +100,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 	snprintf(s->next, sizeof s->next, "where the RSS lives (overview)");
 }
 
-static uint64_t class_rss(const struct ms_jval *f, const char *name)
+uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name)
 {
 	const struct ms_jval *cls = ms_jget(f, "classes");
 	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c; c = c->next)
@@ -117,13 +117,13 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	snprintf(g->name, sizeof g->name, "%s", ms_jstr(f, "name", "?"));
 	g->rss = ms_ju64(f, "rss_bytes", 0);
 	g->malloc_rss = ms_ju64(f, "malloc_rss_bytes", 0);
-	g->main_heap_rss = class_rss(f, "main_heap");
-	g->arena_rss = class_rss(f, "arena_heap");
-	g->mmap_rss = class_rss(f, "malloc_mmap");
-	g->anon_other_rss = class_rss(f, "anon_other");
-	g->stack_rss = class_rss(f, "thread_stack");
-	g->file_rss = class_rss(f, "file");
-	g->shmem_rss = class_rss(f, "shmem");
+	g->main_heap_rss = ms_guide_class_rss(f, "main_heap");
+	g->arena_rss = ms_guide_class_rss(f, "arena_heap");
+	g->mmap_rss = ms_guide_class_rss(f, "malloc_mmap");
+	g->anon_other_rss = ms_guide_class_rss(f, "anon_other");
+	g->stack_rss = ms_guide_class_rss(f, "thread_stack");
+	g->file_rss = ms_guide_class_rss(f, "file");
+	g->shmem_rss = ms_guide_class_rss(f, "shmem");
 	g->arenas = ms_jhas_num(f, "arenas") ? (long)ms_ju64(f, "arenas", 0) : -1;
 	g->arena_heaps = ms_ju64(f, "arena_heaps", 0);
 	g->arena_cap = ms_ju64(f, "arena_cap", 0);
@@ -209,11 +209,16 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	g->trim_prediction = ms_ju64(f, "trim_prediction_bytes", 0);
 	const struct ms_jval *as = ms_jget(f, "arenas");
 	int n = 0;
-	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next, n++)
+	uint64_t top = 0, top_res = 0;   /* the tops: free memory too (arena_top_kept lives there) */
+	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next, n++) {
 		if (ms_jbool(a, "is_main", false))
 			g->main_free = ms_ju64(a, "free_resident_bytes", ms_ju64(a, "free_bytes", 0));
-	ms_gstep_evidence(s, "%d arena%s: %s in use, %s free of which %s resident", n, n == 1 ? "" : "s",
-			  SZ(g->in_use), SZ(g->free_bytes), SZ(g->free_resident));
+		top += ms_ju64(a, "top_bytes", 0);
+		top_res += ms_ju64(a, "top_resident_bytes", 0);
+	}
+	ms_gstep_evidence(s, "%d arena%s: %s in use, %s free of which %s resident; their tops %s free of which %s "
+			  "resident", n, n == 1 ? "" : "s", SZ(g->in_use), SZ(g->free_bytes), SZ(g->free_resident),
+			  SZ(top), SZ(top_res));
 	ms_gstep_evidence(s, "malloc_trim(0) would return %s (prediction: RSS %s -> %s)", SZ(g->trim_prediction),
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true))
@@ -306,7 +311,9 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->rss = g->rss;
 	/* A launched command ends with the guide: name the rerun, not its PID. */
 	f->alive = !g->launched && kill(g->pid, 0) == 0;
+	f->launched = g->launched;
 	snprintf(f->command, sizeof f->command, "%s", g->command);
+	snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
 	if (g->has_accounted) {
 		f->have_accounted = 1;
 		f->accounted = g->accounted;
@@ -357,8 +364,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char exp[64] = "";
 		if (rem[i].has_expected && !rem[i].no_change)
 			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
-		ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect,
-				 exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
+		if (rem[i].advice)   /* words, not a shell command */
+			ms_gstep_evidence(s, "%s: %s (%s)%s", ms_cause_kind_id(rem[i].addresses), rem[i].command,
+					  rem[i].effect, exp);
+		else
+			ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses),
+					 rem[i].effect, exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
 		if (strstr(rem[i].command, "MALLOC_ARENA_MAX=2") && !strstr(configs, "arena-max-2"))
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
@@ -367,7 +378,10 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			strcat(configs, ",jemalloc-decay-0");
 	}
 	if (!compare && strchr(configs, ',') && is_glibc(g))
-		ms_gstep_command(s, "memsleuth compare --configs %s -- %s   # measures these on the workload", configs, cmd);
+		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
+				 "sampled at the moment the guide looked", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
+				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
+				 configs, g->moment[0] ? " " : "", g->moment, cmd);
 	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "

@@ -35,17 +35,21 @@ int ms_is_malloc_mmap(struct ms_remote *r, uint64_t start, uint64_t end)
 	for (int i = 0; i < 4096 && pos < end; i++) {
 		uint64_t hdr[2];   /* prev_size (alignment correction), size|flags */
 		if (ms_remote_read_exact(r, pos, hdr, sizeof hdr) < 0)
-			return 0;
+			break;
 		uint64_t corr = hdr[0], size = hdr[1];
 		if ((size & (IS_MMAPPED | PREV_INUSE | NON_MAIN)) != IS_MMAPPED)
-			return 0;
+			break;
 		uint64_t total = corr + (size & ~7ull);
 		if (corr >= page || (corr & 15) || total < page || total % page ||
 		    total > end - pos)
-			return 0;
+			break;
 		pos += total;
 	}
-	return pos == end;
+	/* The kernel merges an mmapped chunk with an adjacent anonymous
+	 * mapping of the same protection (a few pages of someone else's): the
+	 * chunks from the start still make it malloc's when they cover most
+	 * of it. */
+	return pos > start && pos - start >= (end - start) / 4 * 3;
 }
 
 static int is_anon(const struct ms_mapping *m)

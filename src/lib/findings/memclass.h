@@ -46,7 +46,9 @@ void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
 		 struct ms_mapclass *out);
 
 /* Whether the mapping at [start,end) is a run of mmapped malloc chunks
- * (IS_MMAPPED headers end to end).  Reads at most 4096 headers. */
+ * (IS_MMAPPED headers end to end from start), covering at least 3/4 of it
+ * (the rest: a neighbour the kernel merged it with).  Reads at most 4096
+ * headers. */
 int ms_is_malloc_mmap(struct ms_remote *r, uint64_t start, uint64_t end);
 
 #endif

@@ -222,8 +222,9 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_r
 	    best->final_rss > base->final_rss - base->final_rss / 10) {
 		snprintf(rec->text, sizeof rec->text,
 			 "Keep the default: no configuration ends more than 10%% below glibc's %s. "
-			 "No allocator setting releases this memory: it is most likely in use; see what holds it "
-			 "with memsleuth arenas (free vs in use) and memsleuth hotspots (who allocates).",
+			 "Final RSS alone does not say whether this memory is in use or free memory glibc keeps "
+			 "(a setting may simply not reach it): memsleuth arenas PID at that moment tells (free vs "
+			 "in use, and what malloc_trim(0) would return); memsleuth hotspots names who allocates.",
 			 ms_size_fmt(base->final_rss, a));
 		return;
 	}

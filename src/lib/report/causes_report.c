@@ -43,6 +43,7 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 				ms_json_null(j);
 			ms_json_kstr(j, "proven_by", r->proven_by[0] ? r->proven_by : NULL);
 			ms_json_kbool(j, "no_change", r->no_change);
+			ms_json_kbool(j, "advice", r->advice);
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
@@ -75,7 +76,7 @@ void ms_causes_text(const struct ms_causes *c, FILE *out)
 		return;
 	fprintf(out, "remedies, by the bytes they address:\n");
 	for (int i = 0; i < n; i++) {
-		fprintf(out, "  %d. %s\n     %s: %s", i + 1, rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect);
+		fprintf(out, "  %d. %s%s\n     %s: %s", i + 1, rem[i].advice ? "(advice) " : "", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect);
 		if (rem[i].has_expected && !rem[i].no_change)
 			fprintf(out, "; expected %s", ms_size_fmt(rem[i].expected_bytes, b));
 		if (rem[i].proven_by[0])
