@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "findings/stepverdict.h"
 #include "util/outfile.h"
 #include "probe/sweep.h"
 #include "util/subproc.h"
@@ -352,8 +353,9 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	return 0;
 }
 
+/* next: the command after this step; vs: the closing verdicts, filled. */
 static int analyse(const struct opts *o, const char *dir, const char *how,
-		   const struct ms_hs_command_end *end)
+		   const struct ms_hs_command_end *end, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
@@ -366,7 +368,8 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 	}
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
 					.command_end = end, .address_query = o->address_query,
-					.address = o->address };
+					.address = o->address, .verdicts = vs };
+	ms_hs_verdicts(&h, next, vs);
 	if (o->json)
 		ms_hotspots_json(&h, &ro, stdout);
 	else
@@ -440,6 +443,7 @@ int cmd_hotspots(int argc, char **argv)
 {
 	struct opts o;
 	struct ms_args args;
+	static struct ms_verdicts vs;
 	parse(argc, argv, &o, &args);
 	if (o.live && (o.from || args.cmd))
 		ms_fatal(PROG, "the hook always keeps pointers; --live is for attaching to a PID",
@@ -450,8 +454,10 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.from) {
 		if (args.pid || args.cmd)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
-		int rc = analyse(&o, o.from, NULL, NULL);
-		return rc == MS_EXIT_OK ? ms_args_exit(&args, -1) : rc;
+		char next[PATH_MAX + 64];
+		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
+		int rc = analyse(&o, o.from, NULL, NULL, next, &vs);
+		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
 	if (args.pid) {
@@ -465,13 +471,16 @@ int cmd_hotspots(int argc, char **argv)
 		char how[256];
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
-		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how };
+		char next[64];
+		snprintf(next, sizeof next, "memsleuth arenas %d", (int)pid);
+		ms_hs_verdicts(&h, next, &vs);
+		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how, .verdicts = &vs };
 		if (o.json)
 			ms_hotspots_json(&h, &ro, stdout);
 		else
 			ms_hotspots_print(&h, &ro, stdout);
 		ms_hotspots_free(&h);
-		return ms_args_exit(&args, -1);
+		return ms_args_exit(&args, ms_verdicts_worst(&vs));
 	}
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
@@ -500,9 +509,13 @@ int cmd_hotspots(int argc, char **argv)
 		printf("recorded to %s; analyse with: memsleuth hotspots --from %s\n", dir, dir);
 		rc = MS_EXIT_OK;
 	} else {
-		rc = analyse(&o, dir, how, &end);
+		char next[256];   /* the command under each allocator remedy */
+		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");
+		for (size_t i = 0; args.cmd[i] && off < sizeof next; i++)
+			off += (size_t)snprintf(next + off, sizeof next - off, " %s", args.cmd[i]);
+		rc = analyse(&o, dir, how, &end, next, &vs);
 	}
 	if (temporary)
 		remove_dir(dir);
-	return rc == MS_EXIT_OK ? ms_args_exit(&args, -1) : rc;
+	return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 }

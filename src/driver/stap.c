@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -36,35 +35,43 @@ static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 
 #define SCRIPT_MAX (4u << 20)
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth stap [OPTIONS] (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS] [SCRIPT-ARGS]\n"
-		"       memsleuth stap --list\n"
-		"       memsleuth stap --translate SCRIPT [-o FILE]\n"
-		"Run a SystemTap script on this host: the runtime it allows, a preflight for\n"
-		"what that runtime lacks (line by line, before compiling), caller addresses\n"
-		"resolved, nothing left behind.  NAME runs a bundled script (see --list).\n\n"
-		"  -e 'SCRIPT'        the script itself, as stap's -e (then no SCRIPT argument)\n"
-		"  -x, -p, --pid PID  trace process PID (stap's -x; also a PID after the script)\n"
-		"  -c 'CMD'           run CMD and trace it (stap's -c; also -- CMD ARGS)\n"
-		"  --runtime R        auto|module|bpf (default auto: module where kernel modules\n"
-		"                     and a build tree exist, else bpf with memsleuth's tree)\n"
-		"  --symbols          resolve addresses the script prints (caller=0x..., or a\n"
-		"                     whole field 0x...) to FUNC (FILE:LINE) in the target\n"
-		"  --stap-opt OPT     pass OPT to stap (repeatable): --stap-opt=-v, --stap-opt=-p4\n"
-		"  -l, --list         the bundled scripts: question and arguments\n"
-		"  --translate        rewrite syscall.{brk,mmap,mmap2,munmap,mprotect,madvise,mremap}\n"
-		"                     probes for the bpf runtime; printed, or run with a target\n"
-		"  -o, --output FILE  --translate: write the script to FILE (a new file)\n"
-		"  -q, --quiet        no progress lines on stderr\n"
-		"  --force            compile even when the preflight finds what cannot work\n"
-		"  --stap-setup       allow preparing the bpf runtime in your cache dir (implied for root)\n"
-		"  -h, --help         this help\n"
-		MS_COMMON_HELP
-		"A script argument LIBC is replaced by the path of the target's libc.\n"
-		"Details: docs/stap.md, docs/oneliners.md; man memsleuth-stap.\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "pid",        'p', "PID",  "trace process PID (also stap's -x PID, or a PID after the script)" },
+	{ "cmd",        MS_LONG('c'), "'CMD'", "run CMD and trace it (stap's -c; also -- CMD ARGS)" },
+	{ "inline",     MS_LONG('e'), "'SCRIPT'", "the script itself, as stap's -e (then no SCRIPT operand)" },
+	{ "runtime",    MS_LONG('r'), "R", "auto|module|bpf (default auto: module where kernel modules\n"
+					   "and a build tree exist, else bpf with memsleuth's tree)" },
+	{ "symbols",    MS_LONG('s'), NULL, "resolve addresses the script prints (caller=0x..., or a\n"
+					   "whole field 0x...) to FUNC (FILE:LINE) in the target" },
+	{ "stap-opt",   MS_LONG('O'), "OPT", "pass OPT to stap (repeatable): --stap-opt=-v, --stap-opt=-p4" },
+	{ "list",       'l', NULL, "the bundled scripts: question and arguments" },
+	{ "translate",  MS_LONG('t'), NULL, "rewrite syscall.{brk,mmap,mmap2,munmap,mprotect,madvise,mremap}\n"
+					   "probes for the bpf runtime; printed, or run with a target" },
+	{ "output",     'o', "FILE", "--translate: write the script to FILE (a new file)" },
+	{ "force",      MS_LONG('f'), NULL, "compile even when the preflight finds what cannot work" },
+	{ "stap-setup", MS_LONG('S'), NULL, "allow preparing the bpf runtime in your cache dir (implied for root)" },
+	{ 0 },
+};
+
+/* stap's own letters, which its users type (docs/cli.md, "Own letters"):
+ * -x is stap's -p/--pid, -c and -e mean stap's, not --configs/--explain. */
+static const struct ms_own_letter own[] = {
+	{ 'x', "pid" }, { 'c', "cmd" }, { 'e', "inline" }, { 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = "memsleuth stap",
+	.usage = "[OPTIONS] (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS] [SCRIPT-ARGS]\n"
+		 "--list\n"
+		 "--translate SCRIPT [-o FILE | PID | -- CMD ARGS]",
+	.about = "Run a SystemTap script on this host: the runtime it allows, a preflight for\n"
+		 "what that runtime lacks (line by line, before compiling), caller addresses\n"
+		 "resolved, nothing left behind.  NAME runs a bundled script (see --list).",
+	.opts = opts, .own = own,
+	.operands = MS_OPERAND_LIST | MS_OPERAND_CMD, .flags = MS_CLI_DEBUGINFO | MS_CLI_NO_OPERAND_CHECK,
+	.more = "A script argument LIBC is replaced by the path of the target's libc.\n"
+		"Details: docs/stap.md, docs/oneliners.md; man memsleuth-stap.\n",
+};
 
 /* --list: each bundled script's header: "# NAME.stp -- what", "# Answers:", "# Runs:". */
 static int list_scripts(void)
@@ -314,70 +321,45 @@ static void choose_runtime(enum runtime want, int setup_ok, struct ms_backend_ch
 
 int cmd_stap(int argc, char **argv)
 {
-	enum { O_RUNTIME = 0x100, O_SYMBOLS, O_STAPOPT, O_TRANSLATE, O_FORCE, O_SETUP };
-	static const struct option opts[] = {
-		{ "runtime", required_argument, 0, O_RUNTIME }, { "symbols", no_argument, 0, O_SYMBOLS },
-		{ "stap-opt", required_argument, 0, O_STAPOPT }, { "list", no_argument, 0, 'l' },
-		{ "translate", no_argument, 0, O_TRANSLATE }, { "force", no_argument, 0, O_FORCE },
-		{ "stap-setup", no_argument, 0, O_SETUP }, { "help", no_argument, 0, 'h' },
-		{ "pid", required_argument, 0, 'x' }, { "output", required_argument, 0, 'o' },
-		{ "quiet", no_argument, 0, 'q' }, MS_COMMON_OPTIONS,
-		{ 0, 0, 0, 0 },
-	};
 	enum runtime want = RT_AUTO;
-	int symbols = 0, translate = 0, force = 0, quiet = 0, setup_ok = geteuid() == 0, c, nopts = 0;
+	int symbols = 0, translate = 0, force = 0, setup_ok = geteuid() == 0, c, nopts = 0;
 	char **stap_opts = calloc((size_t)argc + 1, sizeof *stap_opts);
 	const char *outfile = NULL, *cmd_string = NULL, *inline_script = NULL;
 	pid_t pid = 0;
 	struct ms_err e;
 	if (!stap_opts)
 		ms_fatal(prog, NULL, "out of memory");
-	/* "-- CMD ARGS" ends what getopt sees (an option's argument is never "--" here) */
-	char **cmd = NULL;
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			cmd = i + 1 < argc ? argv + i + 1 : NULL;
-			if (!cmd)
-				ms_fatal(prog, "give the command after --", "-- without a command");
-			argc = i;
-			break;
-		}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "x:p:c:e:o:lqh", opts, NULL)) != -1) {
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
-		case 'x':
 		case 'p':
-			if (ms_pid_parse(optarg, &pid, &e) < 0)
+			if (ms_pid_parse(a.val, &pid, &e) < 0)
 				ms_die(prog, &e, MS_EXIT_ERROR);
 			break;
-		case 'c': cmd_string = optarg; break;
-		case 'e': inline_script = optarg; break;
-		case 'o': outfile = optarg; break;
-		case O_RUNTIME:
-			if (!strcmp(optarg, "auto")) want = RT_AUTO;
-			else if (!strcmp(optarg, "module")) want = RT_MODULE;
-			else if (!strcmp(optarg, "bpf")) want = RT_BPF;
-			else ms_fatal(prog, "use auto, module or bpf", "--runtime %s: unknown", optarg);
+		case MS_LONG('c'): cmd_string = a.val; break;
+		case MS_LONG('e'): inline_script = a.val; break;
+		case 'o': outfile = a.val; break;
+		case MS_LONG('r'):
+			if (!strcmp(a.val, "auto")) want = RT_AUTO;
+			else if (!strcmp(a.val, "module")) want = RT_MODULE;
+			else if (!strcmp(a.val, "bpf")) want = RT_BPF;
+			else ms_args_fail(&a, "--runtime %s: give auto, module or bpf", a.val);
 			break;
-		case O_SYMBOLS: symbols = 1; break;
-		case O_STAPOPT: stap_opts[nopts++] = optarg; break;
+		case MS_LONG('s'): symbols = 1; break;
+		case MS_LONG('O'): stap_opts[nopts++] = (char *)a.val; break;   /* at most argc of them */
 		case 'l': free(stap_opts); return list_scripts();
-		case 'q': quiet = 1; break;
-		case O_TRANSLATE: translate = 1; break;
-		case O_FORCE: force = 1; break;
-		case O_SETUP: setup_ok = 1; break;
-		case 'h': usage(stdout); free(stap_opts); return MS_EXIT_OK;
-		default:
-			if (!ms_common_option(c))
-				ms_bad_option("stap", argv);
+		case MS_LONG('t'): translate = 1; break;
+		case MS_LONG('f'): force = 1; break;
+		case MS_LONG('S'): setup_ok = 1; break;
 		}
 	}
-	int npos = argc - optind;
-	char **pos = argv + optind;
+	int quiet = ms_quiet();
+	char **cmd = a.cmd;
+	int npos = a.nlist;
+	char **pos = a.list;
 	if (npos < 1 && !inline_script)
-		ms_fatal(prog, "usage: memsleuth stap (SCRIPT | NAME | -e 'SCRIPT') [PID | -- CMD ARGS]; --list shows the bundled NAMEs",
-			 "no script given");
+		ms_args_fail(&a, "no script given; --list shows the bundled NAMEs");
 	char script[PATH_MAX];
 	if (inline_script) {
 		snprintf(script, sizeof script, "-e");   /* named so in messages, written as a file to run */

@@ -4,7 +4,6 @@
  * line per sample and a summary with the growth verdicts; optionally
  * NDJSON and a Prometheus textfile.  The target is never paused. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,7 +19,7 @@
 #include "probe/procfs.h"
 #include "report/prom.h"
 #include "report/watch_report.h"
-#include "options.h"
+#include "cli/args.h"
 #include "steps.h"
 #include "util/err.h"
 
@@ -34,27 +33,26 @@ static void on_signal(int sig)
 	watch_stop = 1;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: memsleuth watch [OPTIONS] PID\n"
-		"Memory over time: RSS, memory classes, glibc's in-use and free-kept memory, arenas,\n"
-		"a JVM's heap; the trend of each and what grows -- a leak, retention, arenas.\n\n"
-		"  -i, --interval S      seconds between samples (default 1, at least 0.1;\n"
-		"                        also 500ms, 2m)\n"
-		"  -d, --duration S      stop after S seconds (default: until Ctrl-C)\n"
-		"  -n, --samples N       stop after N samples\n"
-		"  -j, --json            NDJSON: one object per sample, then the summary and\n"
-		"                        the end (docs/json/watch.md)\n"
-		"      --prometheus FILE.prom  keep FILE.prom current in Prometheus text format\n"
-		"                        for node_exporter's textfile collector; removed at the end\n"
-		"      --keep            leave the last FILE.prom in place at the end\n"
-		"      --walk-every N    walk glibc's arenas every Nth sample, whatever it costs\n"
-		"                        (default: as often as keeping the walks under 1%% of\n"
-		"                        one CPU allows)\n"
-		MS_COMMON_HELP
-		"  -h, --help            this help\n");
-}
+static const struct ms_optspec opts[] = {
+	{ "interval",   'i', "S", "seconds between samples (default 1, at least 0.1;\nalso 500ms, 2m)" },
+	{ "duration",   'd', "S", "stop after S seconds (default: until Ctrl-C)" },
+	{ "samples",    MS_LONG('n'), "N", "stop after N samples" },
+	{ "json",       'j', NULL, "NDJSON: one object per sample, then the summary and\nthe end (docs/json/watch.md)" },
+	{ "prometheus", MS_LONG('P'), "FILE.prom", "keep FILE.prom current in Prometheus text format for\n"
+						  "node_exporter's textfile collector; removed at the end" },
+	{ "output",     'o', "FILE.prom", "the same as --prometheus" },
+	{ "keep",       MS_LONG('k'), NULL, "leave the last FILE.prom in place at the end" },
+	{ "walk-every", MS_LONG('w'), "N", "walk glibc's arenas every Nth sample, whatever it costs\n"
+					   "(default: as often as keeping the walks under 1% of one CPU allows)" },
+	{ 0 },
+};
+
+static const struct ms_cli cli = {
+	.prog = PROG, .usage = "[OPTIONS] PID", .opts = opts,
+	.about = "Memory over time: RSS, memory classes, glibc's in-use and free-kept memory, arenas,\n"
+		 "a JVM's heap; the trend of each and what grows -- a leak, retention, arenas.",
+	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
+};
 
 /* "10", "0.5", "10s", "500ms", "2m", "1h" -> seconds; -1 when not a
  * finite non-negative duration. */
@@ -118,60 +116,38 @@ static void now_wall(char *buf, size_t len)
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { O_PROM = 0x2000, O_KEEP, O_WALK_EVERY };
-	static const struct option opts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "samples", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "prometheus", required_argument, NULL, O_PROM },
-		{ "keep", no_argument, NULL, O_KEEP },
-		{ "walk-every", required_argument, NULL, O_WALK_EVERY },
-		{ "help", no_argument, NULL, 'h' },
-		MS_COMMON_OPTIONS,
-		{ 0 },
-	};
 	double interval = 1, duration = 0;
 	long max_samples = 0, walk_every = 0;
 	int json = 0, keep = 0, c;
 	const char *prom_path = NULL;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:d:n:jh", opts, NULL)) != -1) {
+	struct ms_args a;
+	ms_args_begin(&a, &cli, argc, argv);
+	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
 		case 'i':
-			interval = parse_seconds(optarg);
+			interval = parse_seconds(a.val);
 			if (interval < 0.1)
 				ms_fatal(PROG, "give seconds, at least 0.1 (e.g. 1, 0.5, 500ms)",
-					 "--interval %s: %s", optarg, interval < 0 ? "not a number of seconds" : "below 0.1 s");
+					 "--interval %s: %s", a.val, interval < 0 ? "not a number of seconds" : "below 0.1 s");
 			break;
 		case 'd':
-			duration = parse_seconds(optarg);
+			duration = parse_seconds(a.val);
 			if (duration <= 0)
 				ms_fatal(PROG, "give seconds (e.g. 60, 10m)", "--duration %s: not a positive number of seconds",
-					 optarg);
+					 a.val);
 			break;
-		case 'n': max_samples = parse_count("--samples", optarg); break;
+		case MS_LONG('n'): max_samples = parse_count("--samples", a.val); break;
 		case 'j': json = 1; break;
-		case O_PROM: prom_path = optarg; break;
-		case O_KEEP: keep = 1; break;
-		case O_WALK_EVERY: walk_every = parse_count("--walk-every", optarg); break;
-		case 'h': usage(stdout); return MS_EXIT_OK;
-		default:
-			if (ms_common_option(c))
-				break;
-			ms_bad_option("watch", argv);
+		case 'o':
+		case MS_LONG('P'): prom_path = a.val; break;
+		case MS_LONG('k'): keep = 1; break;
+		case MS_LONG('w'): walk_every = parse_count("--walk-every", a.val); break;
 		}
 	}
-	if (optind != argc - 1)
-		ms_fatal(PROG, "usage: memsleuth watch [OPTIONS] PID",
-			 optind >= argc ? "no PID given" : "too many arguments");
 	if (keep && !prom_path)
-		ms_fatal(PROG, "add --prometheus FILE.prom", "--keep: keeps the Prometheus file, and none is written");
+		ms_args_fail(&a, "--keep keeps the Prometheus file, and none is written: add --prometheus FILE.prom");
 	struct ms_err e = { 0 };
-	pid_t pid;
-	if (ms_pid_parse(argv[optind], &pid, &e) < 0)
-		ms_die(PROG, &e, MS_EXIT_ERROR);
+	pid_t pid = a.pid;
 
 	struct ms_prom prom;
 	if (prom_path && ms_prom_open(&prom, prom_path, &e) < 0)
@@ -273,6 +249,13 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (prom_path && !keep)
 		ms_prom_remove(&prom);
+	/* --fail-on: the worst of the growth verdicts */
+	int worst = -1;
+	struct ms_growth_verdict v[MS_TS_MAX_VERDICTS];
+	int nv = rc == MS_EXIT_OK ? ms_ts_verdicts(&ts, v, MS_TS_MAX_VERDICTS) : 0;
+	for (int k = 0; k < nv; k++)
+		if ((int)v[k].level > worst)
+			worst = (int)v[k].level;
 	ms_ts_free(&ts);
-	return rc;
+	return rc == MS_EXIT_OK ? ms_args_exit(&a, worst) : rc;
 }

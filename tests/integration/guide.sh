@@ -142,6 +142,7 @@ if [ "$(jq -r '.steps[2].status' "$z")" = done ] && [ "$(jq -r '.steps[3].status
 	check_eq "remedies: no command names the stopped command's PID" "$(jq -r '.steps[5].commands[]' "$z" | grep -c " $zp\b")" 0
 	check_eq "remedies: no self-rerun (memsleuth guide -- CMD) offered" "$(jq -r '.steps[5].commands[]' "$z" | grep -c '^memsleuth guide -- ')" 0
 	check_match "remedies: trim said as a rerun's step, in words" "$(jq -r '.steps[5].evidence[]' "$z")" "in a rerun, memsleuth trim PID at the same moment"
+	check_match "remedies verdict: a command to run first, not the advice" "$(jq -r '.steps[5].verdict' "$z")" "its first remedy: MALLOC_ARENA_MAX=2 "
 	# oracle: the example's own count for worker 0 (10x the rounds of the others)
 	w0=$(jq '[.steps[3].findings.threads[] | select(.name == "inflater-0")][0].calls' "$z")
 	check_cmp "hotspots: inflater-0's calls are the most" "$w0" -ge "$(jq '[.steps[3].findings.threads[] | select(.name != "inflater-0") | .calls] | max' "$z")"

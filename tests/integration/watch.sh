@@ -52,6 +52,11 @@ cpu=$(J '.walk_cpu_s * 1000 | floor' "$TMP/flat.sum"); span=$(J '.span_s * 1000 
 first=$(head -1 "$TMP/flat.ndjson" | jq '.walk_cpu_ms | floor')
 # the budget: walks after the first stay within 1% of the elapsed time
 check_cmp "flat: walk CPU beyond the first walk <= 1% of the span" $(( (cpu - first) * 100 )) -le "$span"
+# --fail-on against the summary's worst growth verdict; options after the PID
+"$MS" watch "$FLAT" --json -i 0.5 -d 3 --fail-on problem > "$TMP/flat-f.ndjson"; rc=$?
+check_eq "flat --fail-on problem: exit 0 ($(summary "$TMP/flat-f.ndjson" | jq -r '[.verdicts[].level] | join(",")'))" $rc 0
+lvl=$(J '.verdicts[0].level' "$TMP/leak.sum")
+check_status "leak --fail-on $lvl (its verdict's level): exit 1" 1 "$MS" watch "$LEAK" -i 0.5 -d 4 --walk-every 1 --fail-on "$lvl"
 stop_example "$FLAT"
 
 # --- the report: components over time, stacked, rates beside ---
@@ -60,7 +65,7 @@ check_eq "report: a stacked chart of the components over time" "$(grep -c 'class
 check_match "report: the free-kept rate beside it" "$(cat "$TMP/ret.html")" "free kept by glibc \\+[12]\\.[0-9] MiB/s"
 
 # --- text: a live line per sample and the summary ---
-"$MS" watch -i 0.5 -n 3 "$RET" > "$TMP/ret.txt"
+"$MS" watch -i 0.5 --samples 3 "$RET" > "$TMP/ret.txt"
 check_match "text: heads" "$(head -5 "$TMP/ret.txt")" "TIME +RSS +CHANGE +IN USE +CHANGE +FREE KEPT +CHANGE +ARENAS"
 check_eq "text: one line per sample" "$(grep -cE '^ +[0-9.]+s ' "$TMP/ret.txt")" 3
 check_match "text: too short to tell after 1 s" "$(cat "$TMP/ret.txt")" "too short to tell: 3 samples"
@@ -84,10 +89,12 @@ check_refused "watch: unwritable --prometheus" "$MS" watch --prometheus /proc/me
 check_eq "watch: unwritable --prometheus fails before the first sample" "$(wc -c < "$TMP/out")" 0
 check_refused "watch: --prometheus not ending in .prom" "$MS" watch --prometheus "$TMP/x.txt" "$LEAK"
 check_refused "watch: no such process" "$MS" watch 999999999
+check_refused "watch: -n is --runs (docs/cli.md), not watch's --samples" "$MS" watch -n 3 "$LEAK"
+check_refused "watch: -o FILE is --prometheus: the same check" "$MS" watch -o "$TMP/x.txt" "$LEAK"
 
 # --- Prometheus: promtool and the file's mode ---
 PD="$TMP/prom"; mkdir "$PD"
-(umask 022; "$MS" watch -i 0.3 -n 3 --walk-every 1 --prometheus "$PD/leak.prom" --keep "$LEAK" > /dev/null)
+(umask 022; "$MS" watch -i 0.3 --samples 3 --walk-every 1 --prometheus "$PD/leak.prom" --keep "$LEAK" > /dev/null)
 check_eq "prometheus: --keep leaves the file, mode per umask" "$(stat -c %a "$PD/leak.prom" 2>&1)" 644
 if command -v promtool >/dev/null; then
 	promtool check metrics < "$PD/leak.prom" > "$TMP/promtool.out" 2>&1
@@ -160,9 +167,9 @@ JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
 if [ -n "$JE" ]; then
 	LD_PRELOAD=$JE "$G" leak 1024 > "$TMP/je.out" 2>&1 & P=$!; _pids+=("$P")
 	for i in $(seq 1 50); do grep -q phase=running "$TMP/je.out" && break; sleep 0.1; done
-	"$MS" watch -i 0.2 -n 3 "$P" > "$TMP/je.txt"
+	"$MS" watch -i 0.2 --samples 3 "$P" > "$TMP/je.txt"
 	check_eq "jemalloc: said once" "$(grep -c 'not glibc' "$TMP/je.txt")" 1
-	"$MS" watch --json -i 0.2 -n 3 "$P" > "$TMP/je.ndjson"
+	"$MS" watch --json -i 0.2 --samples 3 "$P" > "$TMP/je.ndjson"
 	check_eq "jemalloc: no allocator figures" "$(summary "$TMP/je.ndjson" | jq -r '"\(.allocator) \(.samples_with_allocator)"')" "jemalloc 0"
 	stop_example "$P"
 else

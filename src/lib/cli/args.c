@@ -34,6 +34,28 @@ static const char *long_of(int letter)
 	return NULL;
 }
 
+/* The long option a letter stands for in this program: its own letters
+ * first (docs/cli.md, "own letters"), then the project's table. */
+static const char *letter_long(const struct ms_cli *cli, int letter)
+{
+	for (const struct ms_own_letter *o = cli->own; o && o->letter; o++)
+		if (o->letter == letter)
+			return o->name;
+	return long_of(letter);
+}
+
+/* The letter --help shows for `name` in this program: the project's
+ * (an own letter may be a second one, as stap's -x beside -p), else its
+ * own, 0 for none. */
+static int long_letter(const struct ms_cli *cli, const char *name)
+{
+	int letter = ms_cli_short_of(name);
+	for (const struct ms_own_letter *o = cli->own; o && o->letter && !letter; o++)
+		if (!strcmp(o->name, name))
+			letter = o->letter;
+	return letter;
+}
+
 /* Options every program takes, handled here.  Keys below 0 never reach
  * the program. */
 enum { K_HELP = -10, K_VERSION, K_COLOR, K_QUIET, K_PID, K_FAIL_ON, K_NODEBUG };
@@ -292,7 +314,7 @@ int ms_args_next(struct ms_args *a)
 			char *arg = a->argv[a->i];
 			int letter = (unsigned char)arg[a->in_short];
 			char dash[3] = { '-', (char)letter, 0 };
-			const char *name = long_of(letter);
+			const char *name = letter_long(a->cli, letter);
 			const struct ms_optspec *o = name ? find_long(a->cli, name, strlen(name)) : NULL;
 			if (!o)
 				unknown(a, dash);
@@ -374,19 +396,19 @@ int ms_args_exit(const struct ms_args *a, int worst)
 }
 
 /* "  -a, --accounted SIZE" */
-static void option_head(const struct ms_optspec *o, char *buf, size_t n)
+static void option_head(const struct ms_cli *cli, const struct ms_optspec *o, char *buf, size_t n)
 {
-	int letter = ms_cli_short_of(o->name);
+	int letter = long_letter(cli, o->name);
 	if (letter)
 		snprintf(buf, n, "  -%c, --%s%s%s", letter, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 	else
 		snprintf(buf, n, "      --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 }
 
-static void option_help(FILE *out, const struct ms_optspec *o)
+static void option_help(FILE *out, const struct ms_cli *cli, const struct ms_optspec *o)
 {
 	char head[128];
-	option_head(o, head, sizeof head);
+	option_head(cli, o, head, sizeof head);
 	const int col = 26;
 	const char *h = o->help ? o->help : "";
 	int first = 1;
@@ -428,12 +450,12 @@ void ms_args_help(const struct ms_cli *cli, FILE *out)
 	if (cli->opts && cli->opts->name) {
 		fprintf(out, "\nOptions:\n");
 		for (const struct ms_optspec *o = cli->opts; o->name; o++)
-			option_help(out, o);
+			option_help(out, cli, o);
 	}
 	fprintf(out, "\nCommon options (the same in every step and helper, docs/cli.md):\n");
 	for (const struct ms_optspec *o = common; o->name; o++)
 		if (common_taken(cli, o->key))
-			option_help(out, o);
+			option_help(out, cli, o);
 	if (cli->more)
 		fprintf(out, "\n%s", cli->more);
 	char line[400];

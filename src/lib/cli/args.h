@@ -78,6 +78,15 @@ enum {
 	MS_CLI_NO_WRAP   = 1 << 3,   /* stdout is not text for people (a report file, raw lines) */
 };
 
+/* A program's own short letter where the tool it fronts has taught its
+ * users one (stap's -x, -c, -e): listed in docs/cli.md's table of own
+ * letters, which tests/integration/cli_conformance.sh checks; it wins over
+ * the project's table for this program only. */
+struct ms_own_letter {
+	char        letter;
+	const char *name;    /* the long option it stands for */
+};
+
 struct ms_cli {
 	const char *prog;          /* "memsleuth overview", "heapwalk": starts every error */
 	const char *usage;         /* the forms after prog, '\n' between forms: "[OPTIONS] PID" */
@@ -87,6 +96,7 @@ struct ms_cli {
 	const char *operand_name;  /* for MS_OPERAND_ONE: "LAB", "JSON-FILE" */
 	unsigned    flags;         /* MS_CLI_* */
 	const char *more;          /* printed after the options in --help (examples), may be NULL */
+	const struct ms_own_letter *own;  /* NULL, or own letters ended by { 0 } */
 };
 
 /* --fail-on: nothing asked, or the lowest severity that fails (the order of

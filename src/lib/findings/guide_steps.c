@@ -397,10 +397,15 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
 			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
 			 SZ(top->resident_bytes), 100 * top->rss_share);
-	else
+	else {
+		/* a command to run before advice in words (as the conclusions) */
+		const struct ms_cause_remedy *r = &top->rem[0];
+		for (int i = top->nrem - 1; i >= 0; i--)
+			if (!top->rem[i].advice && !top->rem[i].no_change)
+				r = &top->rem[i];
 		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, top->rem[0].command,
-			 top->rem[0].effect);
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, r->command, r->effect);
+	}
 }
 
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)

@@ -31,3 +31,31 @@ void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms
 		       ms_size_fmt(s->total[MS_SC_MMAP].bytes, c),
 		       ms_size_fmt(s->madvise_returned + s->munmap_returned + brk_down, d));
 }
+
+void ms_hs_verdicts(const struct ms_hotspots *h, const char *next, struct ms_verdicts *vs)
+{
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	vs->n = 0;
+	if (!h->allocs) {
+		ms_verdict_add(vs, MS_INFO, next, "No allocation was recorded: nothing called malloc while watched.");
+		return;
+	}
+	const struct ms_hs_site *top = NULL;
+	uint64_t live = h->attach.on ? h->attach.live_bytes : 0;
+	for (size_t i = 0; i < h->nsites; i++) {
+		if (!top || h->sites[i].bytes > top->bytes)
+			top = &h->sites[i];
+		if (!h->attach.on && __builtin_add_overflow(live, h->sites[i].live_bytes, &live))
+			live = UINT64_MAX;
+	}
+	ms_verdict_add(vs, MS_INFO, "",
+		       "%" PRIu64 " allocations of %s in all by %zu thread%s; the call site allocating the most "
+		       "made %s of them (%.0f%%).", h->allocs, ms_size_fmt(h->bytes, a), h->nthreads,
+		       h->nthreads == 1 ? "" : "s", ms_size_fmt(top ? top->bytes : 0, b),
+		       h->bytes && top ? 100.0 * (double)top->bytes / (double)h->bytes : 0.0);
+	if (h->count_only || (h->attach.on && !h->attach.live))
+		ms_verdict_add(vs, MS_INFO, next, "Bytes live at the end were not kept (counters only).");
+	else
+		ms_verdict_add(vs, MS_INFO, next, "%s of what was allocated was still live at the end "
+			       "(allocated, not freed; not the same as resident).", ms_size_fmt(live, a));
+}

@@ -6,11 +6,18 @@
 #ifndef MS_STEPVERDICT_H
 #define MS_STEPVERDICT_H
 
+#include "findings/hotspots.h"
 #include "findings/memsyssum.h"
 #include "findings/verdict.h"
 
 /* next: the command to run after this step (the driver knows whether the
  * process still runs: "memsleuth arenas PID", or a compare of the command). */
 void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms_verdicts *vs);
+
+/* hotspots: how much was allocated, by how many threads, the busiest call
+ * site's share of the bytes and what was still live at the end (the hook's
+ * log, or attach mode's kept pointers).  Information only: bytes allocated
+ * or live in the log are not resident bytes (the arenas step measures those). */
+void ms_hs_verdicts(const struct ms_hotspots *h, const char *next, struct ms_verdicts *vs);
 
 #endif

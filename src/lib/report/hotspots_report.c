@@ -8,6 +8,7 @@
 
 #include "probe/symres.h"
 #include "report/json.h"
+#include "report/overview_report.h"
 #include "report/table.h"
 #include "util/size.h"
 
@@ -385,6 +386,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	if (!h->events) {
 		fprintf(out, "  no allocator calls were recorded%s\n",
 			h->nimages ? "" : " (no process image logged: did the command start?)");
+		if (o->verdicts) {
+			fprintf(out, "\n");
+			ms_verdicts_text(o->verdicts, out);
+		}
 		return;
 	}
 
@@ -439,6 +444,10 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		int bar = (int)(40 * h->hist[k] / most);
 		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
 			"########################################");
+	}
+	if (o->verdicts) {
+		fprintf(out, "\n");
+		ms_verdicts_text(o->verdicts, out);
 	}
 	syms_free(&s);
 }
@@ -590,6 +599,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
+	if (o->verdicts)
+		ms_verdicts_json(o->verdicts, &j);
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
 	syms_free(&s);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "findings/hotspots.h"
+#include "findings/verdict.h"
 
 /* How the launched command itself ended (its wait status), so that a
  * reader can check that recording did not change it. */
@@ -23,6 +24,7 @@ struct ms_hs_report_opts {
 	const struct ms_hs_command_end *command_end;   /* NULL when not launched here */
 	int         address_query;  /* --address: say who holds `address` (h loaded with the query) */
 	uint64_t    address;
+	const struct ms_verdicts *verdicts;   /* the closing verdicts (findings/stepverdict.h), may be NULL */
 };
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);

@@ -191,7 +191,7 @@ void ms_json_null(struct ms_json *j)
 static const struct { const char *kind; int version; } schemas[] = {
 	{ "doctor", 1 }, { "overview", 1 }, { "arenas", 1 }, { "hotspots", 1 },
 	{ "syscalls", 1 }, { "trim", 1 }, { "compare", 1 }, { "compare-list", 1 },
-	{ "lab", 1 }, { "guide", 1 },
+	{ "lab", 1 }, { "guide", 1 }, { "watch", 1 },
 };
 
 int ms_json_schema_version(const char *kind)

@@ -149,7 +149,8 @@ static void begin(struct ms_json *j, FILE *out, const char *type, pid_t pid)
 	ms_json_obj_begin(j);
 	/* every line carries its own schema_version (NDJSON: no envelope
 	 * around the stream), written here, not by the step key's envelope */
-	ms_json_ku64(j, "schema_version", MS_WATCH_SCHEMA);
+	ms_json_ku64(j, "schema_version", (uint64_t)ms_json_schema_version("watch"));
+	ms_json_kstr(j, "memsleuth_version", MS_VERSION);
 	ms_json_kstr(j, "type", type);
 	ms_json_key(j, "step");
 	ms_json_str(j, "watch");

@@ -10,8 +10,6 @@
 #include "findings/tsample.h"
 #include "report/json.h"
 
-#define MS_WATCH_SCHEMA 1
-
 /* How the watch ended. */
 enum ms_watch_end { MS_WE_DURATION, MS_WE_SAMPLES, MS_WE_INTERRUPTED, MS_WE_TARGET_EXITED, MS_WE_UNREADABLE };
 const char *ms_watch_end_name(enum ms_watch_end w);
