@@ -58,8 +58,10 @@ check_status "unknown config: exit 2" 2 "$MS" compare --configs glibc,bogus -- t
 check_status "failing command: exit 2" 2 "$MS" compare --runs 1 --configs glibc -- false
 check_match "failing command: says how it failed" "$(cat "$TMP/out")" "failed  glibc: exit status 1"
 check_status "run timeout: exit 2" 2 "$MS" compare --runs 1 --configs glibc --final-at NEVER --timeout 1 -- "$EX/pin" --count 1231 --hold
+for _ in $(seq 1 100); do pgrep -f -- '--count 1231' >/dev/null || break; sleep 0.1; done  # reaped just after compare exits
 check_eq "run timeout: workload gone" "$(pgrep -fc -- '--count 1231' || true)" 0
 "$MS" compare --runs 1 --configs glibc --final-at NEVER -- "$EX/pin" --count 1232 --hold >/dev/null 2>"$TMP/i.err" & ms=$!
 sleep 1; kill -TERM "$ms"; wait "$ms"
 check_eq "SIGTERM: exit" "$?" 2
+for _ in $(seq 1 100); do pgrep -f -- '--count 1232' >/dev/null || break; sleep 0.1; done  # reaped just after compare exits
 check_eq "SIGTERM: workload gone" "$(pgrep -fc -- '--count 1232' || true)" 0
