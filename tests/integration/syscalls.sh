@@ -15,7 +15,8 @@ trace() {
 	J="$TMP/$b.json"
 	"$MS" syscalls --backend "$b" --json "$EX_PID" >"$J" 2>"$TMP/$b.err" &
 	local m=$!
-	for _ in $(seq 1 300); do
+	# stap compiles first (5 s quiet, a minute on a loaded machine)
+	for _ in $(seq 1 1800); do
 		grep -q 'tracing process' "$TMP/$b.err" && break
 		kill -0 "$m" 2>/dev/null || break
 		sleep 0.1
