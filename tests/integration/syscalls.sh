@@ -132,7 +132,7 @@ for b in "${usable[@]}"; do
 	start_example syscall_mix ready --wait
 	"$MS" syscalls --backend "$b" "$EX_PID" >"$TMP/int.out" 2>"$TMP/int.err" &
 	m=$!
-	for _ in $(seq 1 300); do grep -q 'tracing process' "$TMP/int.err" && break; kill -0 $m 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1800); do grep -q 'tracing process' "$TMP/int.err" && break; kill -0 $m 2>/dev/null || break; sleep 0.1; done
 	kill -INT $m; wait $m
 	check_eq "$b: SIGINT ends with status 0" "$?" 0
 	state=$(awk '{print $3}' "/proc/$EX_PID/stat")
