@@ -19,7 +19,7 @@ for k in 0 1 2 3; do
 	n=$((500 * (k + 1))); r=$((n % 64))
 	want_bytes=$((want_bytes + 16 * n + (n / 64) * 2016 + r * (r - 1) / 2))
 done
-check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .bytes] | add' "$TMP/a.json")" "$want_bytes"
+check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .requested_bytes] | add' "$TMP/a.json")" "$want_bytes"
 check_eq "count_malloc: nothing live at the end" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .live_bytes] | add' "$TMP/a.json")" 0
 check_eq "count_malloc: every allocation short-lived" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .short_lived] | add' "$TMP/a.json")" 5000
 check_eq "once_each: 9 allocation calls + 8 frees per thread" "$(site_calls "$TMP/a.json" once_each)" 68

@@ -45,7 +45,7 @@ for b in "${usable[@]}"; do
 	check_eq "$b: backend named" "$(jq -r .backend "$J")" "$b"
 	for s in brk mmap munmap mprotect madvise; do
 		check_eq "$b: $s count" "$(jq ".totals[] | select(.syscall==\"$s\") | .count" "$J")" "$(expect $s 3)"
-		check_eq "$b: $s bytes" "$(jq ".totals[] | select(.syscall==\"$s\") | .bytes" "$J")" "$(expect $s 4)"
+		check_eq "$b: $s bytes" "$(jq ".totals[] | select(.syscall==\"$s\") | .length_bytes" "$J")" "$(expect $s 4)"
 	done
 	check_eq "$b: arena heaps created" "$(jq .arena_heaps_created "$J")" "$(expect heaps 3)"
 	# per thread: mixer-2 made 2+2 madvise calls, mixer-0 made 2
@@ -53,7 +53,7 @@ for b in "${usable[@]}"; do
 	check_eq "$b: mixer-0 heaps" "$(jq '.threads[] | select(.name=="mixer-0") | .arena_heaps_created' "$J")" 1
 	check_eq "$b: madvise returned" "$(jq .returned.madvise_bytes "$J")" "$(expect madvise 4)"
 	check_eq "$b: heap trims" "$(jq .arena_heaps.trims "$J")" 6
-	check_eq "$b: brk high water - start" "$(jq '.brk[0].high_water - .brk[0].start' "$J")" 4194304
+	check_eq "$b: brk high water - start" "$(jq '.brk[0].high_water_address - .brk[0].start_address' "$J")" 4194304
 	check_eq "$b: nothing lost" "$(jq .lost "$J")" 0
 	stop_example "$EX_PID"
 done
