@@ -50,7 +50,7 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 			ms_json_init_line(&j, stdout);
 			ms_json_obj_begin(&j);
 			ms_json_kstr(&j, "type", "event");
-			ms_json_ku64(&j, "schema_version", (uint64_t)ms_json_schema_version("syscalls"));
+			ms_json_kstr(&j, "step", "syscalls");   /* writes the envelope: schema_version, memsleuth_version */
 			ms_json_kdouble(&j, "t_s", ms_now() - r->t0);
 			ms_json_ki64(&j, "tid", ev->tid);
 			ms_json_kstr(&j, "thread", t ? t->name : NULL);

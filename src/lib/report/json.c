@@ -191,7 +191,7 @@ void ms_json_null(struct ms_json *j)
 static const struct { const char *kind; int version; } schemas[] = {
 	{ "doctor", 1 }, { "overview", 1 }, { "arenas", 1 }, { "hotspots", 2 },
 	{ "syscalls", 2 }, { "trim", 1 }, { "compare", 1 }, { "compare-list", 1 },
-	{ "lab", 1 }, { "guide", 2 }, { "watch", 1 },
+	{ "lab", 1 }, { "guide", 2 }, { "watch", 1 }, { "hotspots-record", 1 },
 };
 
 int ms_json_schema_version(const char *kind)
