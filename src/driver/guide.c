@@ -456,8 +456,8 @@ int cmd_guide(int argc, char **argv)
 			guide_wrap(o.say, "   ", "try: ", v->next);
 	}
 	int rc = write_report(&o, g, started, host);
-	/* --fail-on: the cause model's severity, the conclusions' source */
-	int worst = g->have_causes && g->causes.n ? (int)ms_causes_max_severity(&g->causes) : -1;
+	/* --fail-on: the worst conclusion printed (the causes' among them) */
+	int worst = ms_verdicts_worst(&g->conclusions);
 	ms_guide_free(g);
 	free(g);
 	return rc < 0 ? MS_EXIT_ERROR : ms_args_exit(&cl, worst);
