@@ -142,7 +142,7 @@ double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, 
 		ms_args_fail(a, "%s %s: not a number of seconds (e.g. 10, 0.5, 500ms, 2m)", opt, s);
 	v *= unit;
 	if (v < lo || v > hi)
-		ms_args_fail(a, "%s %s: give %g to %g seconds", opt, s, lo, hi);
+		ms_args_fail(a, "%s %s: give %.10g to %.10g seconds", opt, s, lo, hi);
 	return v;
 }
 
