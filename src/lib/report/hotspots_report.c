@@ -468,6 +468,7 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_ku64(j, "dso_offset", sym.dso_offset);
 	ms_json_kstr(j, "file", sym.file);
 	ms_json_ku64(j, "line", (uint64_t)sym.line);
 	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
