@@ -8,11 +8,11 @@
 void r_guide(struct ms_render *r, const struct ms_jval *doc)
 {
 	const char *cmd = ms_jstr(doc, "command", NULL);
-	if (cmd)
-		r_heading(r, 1, "memsleuth guide: %s (process %" PRIu64 ")", cmd, ms_ju64(doc, "pid", 0));
-	else
-		r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0),
-			  ms_jstr(doc, "name", "?"));
+	r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0), ms_jstr(doc, "name", "?"));
+	if (cmd) {   /* a command can be kilobytes: as code that wraps, not as a heading */
+		r_para(r, "Launched:");
+		r_code(r, cmd);
+	}
 	if (ms_jstr(doc, "started", NULL))
 		r_para(r, "Investigated %s on %s.", ms_jstr(doc, "started", ""), ms_jstr(doc, "host", "this host"));
 	r_causes(r, ms_jget(doc, "causes"), 2);
