@@ -14,11 +14,11 @@ void ms_callsite_format(const struct ms_sym *sym, uint64_t addr, char *buf, size
 {
 	if (!len)
 		return;
-	if (!sym->found || !sym->dso[0]) {
+	if (!sym->found || (!sym->dso[0] && !sym->func[0])) {
 		snprintf(buf, len, "?? (0x%" PRIx64 ")", addr);
 		return;
 	}
-	const char *obj = base(sym->dso);
+	const char *obj = sym->dso[0] ? base(sym->dso) : "??";
 	if (!sym->func[0]) {
 		/* without a symbol a source line is still worth giving */
 		if (sym->file[0])

@@ -14,6 +14,7 @@
  *   "inflate+0x1a ??:? (libz.so.1)"           no line information
  *   "?? (libz.so.1+0x3f20)"                   no symbol covers it
  *   "?? (0x7f12345678)"                       no module does
+ *   "inflate+0x1a ??:? (??)"                  a symbol without its module
  * Directories are dropped from the file and the object (the JSON keeps
  * them).  buf is always terminated; output longer than len is cut. */
 void ms_callsite_format(const struct ms_sym *sym, uint64_t addr, char *buf, size_t len);

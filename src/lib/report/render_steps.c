@@ -146,7 +146,7 @@ static void r_callsite(const struct ms_jval *x, char *buf, size_t len)
 	struct ms_sym sym;
 	memset(&sym, 0, sizeof sym);
 	const char *dso = ms_jstr(x, "dso", ""), *fn = ms_jstr(x, "symbol", "");
-	sym.found = *dso != 0;
+	sym.found = *dso || strncmp(fn, "0x", 2);
 	snprintf(sym.dso, sizeof sym.dso, "%s", dso);
 	if (strncmp(fn, "0x", 2) != 0)   /* the hex address stands in where no symbol covers it */
 		snprintf(sym.func, sizeof sym.func, "%s", fn);
