@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "records/jsonread.h"
-#include "report/callsite.h"
+#include "records/callsite.h"
 #include "report/render.h"
 
 static char *render(const char *json, enum ms_rfmt fmt, int *rc)

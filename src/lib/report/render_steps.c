@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/callsite.h"
+#include "records/callsite.h"
 #include "report/render_int.h"
 #include "report/svg.h"
 
@@ -139,24 +139,6 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 	       have_res ? "" : " It has no resident figure, so free memory is drawn as resident.");
 }
 
-/* A hotspots site object (docs/json/hotspots.md) back into what symres
- * resolved, for the one formatter of call sites (report/callsite.c). */
-static void r_callsite(const struct ms_jval *x, char *buf, size_t len)
-{
-	struct ms_sym sym;
-	memset(&sym, 0, sizeof sym);
-	const char *dso = ms_jstr(x, "dso", ""), *fn = ms_jstr(x, "symbol", "");
-	sym.found = *dso || strncmp(fn, "0x", 2);
-	snprintf(sym.dso, sizeof sym.dso, "%s", dso);
-	if (strncmp(fn, "0x", 2) != 0)   /* the hex address stands in where no symbol covers it */
-		snprintf(sym.func, sizeof sym.func, "%s", fn);
-	sym.offset = ms_ju64(x, "offset", 0);
-	sym.dso_offset = ms_ju64(x, "dso_offset", 0);
-	snprintf(sym.file, sizeof sym.file, "%s", ms_jstr(x, "file", ""));
-	sym.line = (int)ms_ju64(x, "line", 0);
-	ms_callsite_format(&sym, strtoull(ms_jstr(x, "address", "0"), NULL, 16), buf, len);
-}
-
 static void hotspots(struct ms_render *r, const struct ms_jval *f)
 {
 	struct ms_table t;
@@ -197,7 +179,7 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		int k = 0;
 		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++) {
 			char site[700];
-			r_callsite(x, site, sizeof site);
+			ms_callsite_json(x, site, sizeof site);
 			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s", site, ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)),
 				      rsz(r, ms_ju64(x, "live_bytes", 0)));
 		}
