@@ -170,9 +170,9 @@ jq -n --arg long "/opt/app/bin/server --config=$long" '
 	 steps: [
 	  {name: "hotspots", title: "who", status: "done", evidence: [], commands: ["memsleuth hotspots -- \($long)"],
 	   findings: {step: "hotspots", events: 3, dropped: 0, threads: [], sites: [
-	    {symbol: "0x7f0000001234", dso: "/usr/lib/libfoo.so", address: "0x7f0000001234", dso_offset: 4660, offset: 0, file: "", line: 0, calls: 3, bytes: 30, live_bytes: 0},
-	    {symbol: "wrap_alloc", dso: "/usr/lib/libbar.so.2", address: "0x7f0000009999", dso_offset: 39321, offset: 16, file: "", line: 0, calls: 2, bytes: 20, live_bytes: 0},
-	    {symbol: "0x1234", dso: "", address: "0x1234", offset: 0, file: "", line: 0, calls: 1, bytes: 10, live_bytes: 0}]}},
+	    {symbol: "0x7f0000001234", dso: "/usr/lib/libfoo.so", address: "0x7f0000001234", dso_offset: 4660, offset: 0, file: "", line: 0, calls: 3, requested_bytes: 30, live_bytes: 0},
+	    {symbol: "wrap_alloc", dso: "/usr/lib/libbar.so.2", address: "0x7f0000009999", dso_offset: 39321, offset: 16, file: "", line: 0, calls: 2, requested_bytes: 20, live_bytes: 0},
+	    {symbol: "0x1234", dso: "", address: "0x1234", offset: 0, file: "", line: 0, calls: 1, requested_bytes: 10, live_bytes: 0}]}},
 	  {name: "remedies", title: "fix", status: "done", evidence: [], commands: [],
 	   findings: {step: "compare", recommendation: {config: "c7", text: "use c7", shell: "LD_PRELOAD=x \($long)"},
 	    runs: ([range(0; 12) | {config: (if . == 0 then "glibc" else "c\(.)" end), available: true,
