@@ -114,9 +114,10 @@ void ms_svg_stacks(FILE *out, const char *title, const char *const *seg_names, i
 	fputs("</svg>\n", out);
 }
 
-/* The line colours: the palette without its grey, which is the faded one. */
+/* The line colours: the palette without its grey; faded lines are light
+ * grey, the later part of a timeline a darker grey, dashed. */
 #define NLINE (NPAL - 1)
-static const char faded_stroke[] = "#c8c8c8";
+static const char faded_stroke[] = "#c8c8c8", later_stroke[] = "#777777";
 
 static void legend_swatch(FILE *out, int x, int y, const char *colour, int dashed)
 {
@@ -175,9 +176,8 @@ void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, i
 			int faded = s[i].style == MS_SVG_FADED;
 			if (faded != !pass)
 				continue;
-			const char *colour = faded || s[i].style == MS_SVG_LATER ? faded_stroke : palette[hi++ % NLINE];
-			if (s[i].style == MS_SVG_LATER)
-				colour = "#777777";
+			const char *colour = s[i].style == MS_SVG_LATER ? later_stroke : faded ? faded_stroke
+											   : palette[hi++ % NLINE];
 			fprintf(out, "<polyline class=\"series %s\" fill=\"none\" stroke-width=\"%s\" stroke=\"%s\"%s "
 				"data-t-last=\"%.6g\" points=\"",
 				faded ? "faded" : s[i].style == MS_SVG_LATER ? "later" : "highlight", faded ? "1" : "2", colour,
