@@ -165,8 +165,8 @@ static size_t next_image(const struct ms_launch_image *im, size_t n, pid_t pid, 
 }
 
 /* "sh > env" (pid's wrapper images in start order) and its short children. */
-static size_t wrapper_part(const struct ms_launch_image *im, size_t n, pid_t p, char *buf, size_t len,
-			   size_t off, int first)
+static size_t wrapper_part(const struct ms_launch_image *im, size_t n, pid_t p, pid_t next, char *buf,
+			   size_t len, size_t off, int first)
 {
 	char names[96] = "";
 	size_t no = 0, steps = 0;
@@ -180,18 +180,16 @@ static size_t wrapper_part(const struct ms_launch_image *im, size_t n, pid_t p, 
 	size_t kids = 0, shown = 0, ko = 0;
 	char kn[160] = "";
 	for (size_t i = 0; i < n; i++) {
-		if (im[i].ppid != p || im[i].pid == p || im[i].role != MS_LAUNCH_WRAPPER
+		if (im[i].ppid != p || im[i].pid == p || im[i].pid == next || im[i].role != MS_LAUNCH_WRAPPER
 		    || first_start(im, n, im[i].pid) != im[i].start_s)
-			continue;
+			continue;   /* next: the process the line goes on with */
 		kids++;
-		int dup = 0;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = im[j].ppid == p && im[j].pid != p && im[j].role == MS_LAUNCH_WRAPPER
-			      && strcmp(im[j].name, im[i].name) == 0;
-		if (dup)
+		/* what the child became (a subshell that exec'd dirname: dirname) */
+		const char *name = im[last_image(im, n, im[i].pid)].name;
+		if (strstr(kn, name))   /* named already (a near-enough check for a short list) */
 			continue;
 		if (shown < 4)
-			ko = app(kn, sizeof kn, ko, "%s%s", shown ? ", " : "", im[i].name);
+			ko = app(kn, sizeof kn, ko, "%s%s", shown ? ", " : "", name);
 		else if (shown == 4)
 			ko = app(kn, sizeof kn, ko, ", ...");
 		shown++;
@@ -227,7 +225,7 @@ void ms_launch_line(const struct ms_launch_image *im, size_t n, size_t program, 
 	}
 	size_t off = 0;
 	for (size_t c = nchain; c-- > 0;)
-		off = wrapper_part(im, n, chain[c], buf, len, off, off == 0);
+		off = wrapper_part(im, n, chain[c], c ? chain[c - 1] : 0, buf, len, off, off == 0);
 	int wrapped = off > 0;
 	off = app(buf, len, off, "%sprogram: %s (pid %d)", wrapped ? " -> " : "", im[program].name,
 		  (int)im[program].pid);
