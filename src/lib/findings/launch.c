@@ -85,7 +85,7 @@ static pid_t took_over(const struct ms_launch_image *im, size_t n, size_t cur, d
 	for (size_t i = 0; i < n; i++)
 		if (im[i].pid == im[best].pid)
 			cc += im[i].calls, cw += im[i].weight;
-	if (pc || cc ? pc >= cc : pw >= cw)
+	if (!im[cur].waiting && (pc || cc ? pc >= cc : pw >= cw))
 		return 0;
 	for (size_t i = 0; i < n; i++) {   /* another child at the same time: one program of several processes */
 		if (im[i].ppid != im[cur].pid || im[i].pid == im[cur].pid || im[i].pid == im[best].pid
@@ -258,6 +258,17 @@ static int stat_of(pid_t pid, pid_t *ppid, double *start, char name[32])
 	return ok ? 0 : -1;
 }
 
+/* Blocked in wait4/waitid for a child: the kernel's wait function. */
+static int waiting(pid_t pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	int w = ms_proc_read(pid, "wchan", &buf, &len, &e) == 0 && strcmp(buf, "do_wait") == 0;
+	free(buf);
+	return w;
+}
+
 size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 {
 	*out = NULL;
@@ -272,6 +283,7 @@ size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 	v[0].pid = root;
 	v[0].end_s = -1;
 	v[0].weight = ms_statm_rss(root);
+	v[0].waiting = waiting(root);
 	n = 1;
 	/* every process of /proc whose parent is already in: repeat until no
 	 * new one (a tree of depth d takes d + 1 passes) */
@@ -298,6 +310,7 @@ size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 			if (!child)
 				continue;
 			x.weight = ms_statm_rss(pid);
+			x.waiting = waiting(pid);
 			v[n++] = x;
 			added = 1;
 		}

@@ -11,8 +11,9 @@
  *      last, which ran alone (no other child of the image at the same
  *      time), and after whose end the image went on for less time than
  *      the child had lived, and which did more of the step's work
- *      than the image itself (calls; live: RSS) -- that child is the
- *      candidate instead
+ *      than the image itself (calls, or RSS) unless the image is seen
+ *      blocked in wait() for it (live) -- that child is the candidate
+ *      instead
  *      (a script that forks the program and waits); repeat from 1 with
  *      it.  Steps of a wrapper (dirname, uname, sed) end before the
  *      wrapper's own work goes on, so they never qualify; nor does a
@@ -42,6 +43,7 @@ struct ms_launch_image {
 	double   start_s, end_s;   /* seconds on the caller's clock; end_s < 0: still running at the end */
 	uint64_t weight;           /* the step's own measure (bytes allocated, calls), for display */
 	uint64_t calls;            /* the step's count (allocator calls, syscalls), for display */
+	int      waiting;          /* live: blocked in wait() for a child (/proc/PID/wchan do_wait) */
 	int      role;             /* out: enum ms_launch_role */
 };
 
