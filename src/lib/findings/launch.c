@@ -10,7 +10,8 @@
 
 #include "probe/procfs.h"
 
-#define MAX_DEPTH 64   /* wrappers of wrappers: bounded, a cycle of bad ppids cannot loop */
+#define MAX_DEPTH 64        /* wrappers of wrappers: bounded, a cycle of bad ppids cannot loop */
+#define EXIT_GRACE_S 0.25   /* a waiting wrapper ends this soon after its child, or sooner */
 
 /* The image of pid that started last (its image after the last exec). */
 static size_t last_image(const struct ms_launch_image *im, size_t n, pid_t pid)
@@ -75,9 +76,10 @@ static pid_t took_over(const struct ms_launch_image *im, size_t n, size_t cur, d
 	if (best == (size_t)-1)
 		return 0;
 	double life = best_end - best_start;
-	/* the parent went on after the child for longer than the child lived:
-	 * the child was one of its steps, not what it waited for */
-	if (life <= 0 || p_end - best_end >= life)
+	/* the parent went on after the child for longer than the child lived
+	 * (and than a wrapper takes to exit, however loaded the machine): the
+	 * child was one of its steps, not what it waited for */
+	if (life <= 0 || (p_end - best_end >= life && p_end - best_end >= EXIT_GRACE_S))
 		return 0;
 	/* the parent did more than the child (alloc_counts --fork-exec): it is
 	 * the program, the child one of its helpers */

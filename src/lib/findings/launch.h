@@ -9,13 +9,12 @@
  *      (sh and env exec'ing PROG leave PROG in the same pid).
  *   2. If that image waited for a child -- the child of it that ended
  *      last, which ran alone (no other child of the image at the same
- *      time), and after whose end the image went on for less time than
- *      the child had lived, and which did more of the step's work
- *      than the image itself (calls, or RSS) unless the image is seen
- *      blocked in wait() for it (live) -- that child is the candidate
- *      instead
- *      (a script that forks the program and waits); repeat from 1 with
- *      it.  Steps of a wrapper (dirname, uname, sed) end before the
+ *      time), after whose end the image went on for less time than the
+ *      child had lived or than 0.25 s (a wrapper's exit), and which did
+ *      more of the step's work than the image itself (calls, or RSS)
+ *      unless the image is seen blocked in wait() for it (live) -- that
+ *      child is the candidate instead (a script that forks the program
+ *      and waits); repeat from 1 with it.  Steps of a wrapper (dirname, uname, sed) end before the
  *      wrapper's own work goes on, so they never qualify; nor does a
  *      process whose children run side by side (a master and its
  *      workers are one program).
