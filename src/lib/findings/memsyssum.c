@@ -88,8 +88,14 @@ static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct m
 		snprintf(t->name, sizeof t->name, "%s", ev->comm);   /* the name when it called, not now */
 	/* an image's name comes from its exec (or its parent, forked); this
 	 * is for one seen only by its calls */
-	if (image < MS_SUM_MAX_IMAGES && t->tid == t->tgid && strcmp(s->images[image].name, "?") == 0)
+	if (image < MS_SUM_MAX_IMAGES && t->tid == t->tgid
+	    && (strcmp(s->images[image].name, "?") == 0 || s->forked_name[image])) {
+		/* a child that exec'd before the fork line came (the script
+		 * backends learn of a child when its parent returns) has its
+		 * new name by its first call */
+		s->forked_name[image] = 0;
 		snprintf(s->images[image].name, sizeof s->images[image].name, "%s", t->name);
+	}
 	return t;
 }
 
@@ -314,8 +320,10 @@ void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, d
 			}
 		size_t parent = image_of(s, pe->tgid, NULL);
 		size_t c = image_of(s, pe->child, parent < MS_SUM_MAX_IMAGES ? s->images[parent].name : NULL);
-		if (c < MS_SUM_MAX_IMAGES)
+		if (c < MS_SUM_MAX_IMAGES) {
 			s->images[c].ppid = pe->tgid;
+			s->forked_name[c] = 1;
+		}
 	} else if (pe->kind == MS_PROC_EXEC) {
 		size_t old = image_of(s, pe->tgid, NULL);
 		if (old == MS_SUM_MAX_IMAGES)
@@ -341,6 +349,7 @@ void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, d
 		im->start_s = now_s;
 		im->end_s = -1;
 		snprintf(im->name, sizeof im->name, "%s", pe->comm[0] ? pe->comm : "?");
+		s->forked_name[im - s->images] = 0;
 	} else if (pe->kind == MS_PROC_EXIT) {
 		if (pe->tid != pe->tgid && !pe->group) {
 			image_drop_thread(s, pe->tid);

@@ -61,6 +61,7 @@ struct ms_sys_summary {
 	 * calls and bytes (mapped, and moved by brk) per image */
 	struct ms_launch_image images[MS_SUM_MAX_IMAGES];
 	struct { uint64_t madvise, dontneed, free, munmap; } returned[MS_SUM_MAX_IMAGES];  /* bytes, per image */
+	unsigned char forked_name[MS_SUM_MAX_IMAGES];  /* named after its parent at fork: its first call renames it */
 	size_t nimages;
 	size_t program;                 /* after ms_sys_summary_finish: the program's image, or (size_t)-1 */
 	int has_wrapper;
