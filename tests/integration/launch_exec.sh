@@ -87,8 +87,8 @@ for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:scri
 		# the break: one entry per image, the program's moved 4 MiB up by its own brk calls
 		# (plus what malloc took first), never compared across an exec
 		check_eq "syscalls $b $k: no brk entry ends below its start" \
-			"$(jq '[.brk[] | select(.end < .start)] | length' "$J")" 0
-		hw=$(jq '[.brk[] | select(.wrapper | not) | .high_water - .start] | max' "$J")
+			"$(jq '[.brk[] | select(.end_address < .start_address)] | length' "$J")" 0
+		hw=$(jq '[.brk[] | select(.wrapper | not) | .high_water_address - .start_address] | max' "$J")
 		check_cmp "syscalls $b $k: program's brk high water >= its 4 MiB" "$hw" -ge 4194304
 		check_cmp "syscalls $b $k: ... and < 5 MiB (no delta across exec)" "$hw" -lt 5242880
 		check_eq "syscalls $b $k: mixer-0 madvise (its plan: 2)" \

@@ -2,8 +2,8 @@
  *   "launch": { "text": LINE,
  *               "program": { "pid", "ppid", "name", "calls", BYTES_KEY },
  *               "wrapper": [ the same per wrapper process image ] }
- * BYTES_KEY is the step's measure: "allocated_bytes" (hotspots),
- * "mapped_bytes" (syscalls).  docs/json/hotspots.md, docs/json/syscalls.md. */
+ * BYTES_KEY is the step's measure: "requested_bytes" (hotspots),
+ * "length_bytes" (syscalls).  docs/json/hotspots.md, docs/json/syscalls.md. */
 #ifndef MS_LAUNCH_REPORT_H
 #define MS_LAUNCH_REPORT_H
 
