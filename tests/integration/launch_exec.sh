@@ -63,8 +63,7 @@ strace_counts() {
 PROG=("$EX/syscall_mix" --threads 1 --linger 0.4)
 # every wrapper with the default backend; the other backends' own exec and
 # fork reporting (ptrace events, tracefs sched events) on one each
-for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:script-fork ptrace:sh-exec \
-	     tracefs:script-fork tracefs:env; do
+for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:script-fork tracefs:sh-exec; do
 	b=${combo%%:*} k=${combo#*:}
 	{
 		mapfile -d '' cmd < <(wrapped "$k" "${PROG[@]}")
