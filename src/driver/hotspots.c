@@ -53,7 +53,7 @@ static const struct ms_optspec optspec[] = {
 	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
 					       "(site, thread, size, when)" },
 	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
-					       "(uretprobes: costs missed hits)" },
+					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
