@@ -49,8 +49,7 @@ int ms_wrap_width(int fd)
 	return MS_WRAP_HELP;
 }
 
-/* Display columns of s[0..n): ANSI CSI sequences count 0, UTF-8
- * continuation bytes 0, tabs to the next multiple of 8. */
+/* ms_text_columns, for text starting at column start (tabs depend on it). */
 static int columns(const char *s, size_t n, int start)
 {
 	int col = start;
@@ -68,6 +67,11 @@ static int columns(const char *s, size_t n, int start)
 			col++;
 	}
 	return col - start;
+}
+
+int ms_text_columns(const char *s, size_t n)
+{
+	return columns(s, n, 0);
 }
 
 /* Where continuation lines start: under the text after the leading spaces
@@ -138,6 +142,14 @@ static struct {
 	int    width;
 	FILE  *fd1;
 } wr;
+
+int ms_wrap_out_width(FILE *out)
+{
+	if (out == stdout)
+		return wr.fd1 ? wr.width : ms_wrap_width(1);
+	int fd = fileno(out);
+	return fd >= 0 ? ms_wrap_width(fd) : MS_WRAP_HELP;
+}
 
 static ssize_t wr_write(void *cookie, const char *data, size_t n)
 {
