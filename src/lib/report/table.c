@@ -208,18 +208,17 @@ static int fit_columns(const struct ms_table *t, int avail, int *w)
 	long sum_nat = 0, sum_min = 0;
 	for (int c = 0; c < t->ncols; c++) {
 		nat[c] = cols(t->head[c], strlen(t->head[c]));
+		if (t->minw[c] > nat[c])
+			nat[c] = t->minw[c];
 		int head_min = widest_word(t->head[c], 0), cell_min = 0;
 		for (size_t r = 0; r < t->nrows; r++) {
 			const char *x = cell_at(t, r, c);
 			int cw = cols(x, strlen(x));
 			if (cw > nat[c])
 				nat[c] = cw;
-			if (t->align[c] == 'r')
-				cell_min = cw > cell_min ? cw : cell_min;
-			else {
-				int nw = widest_word(x, 1);
-				cell_min = nw > cell_min ? nw : cell_min;
-			}
+			/* a number column's cell wraps only at its spaces ("495.9 MiB") */
+			int nw = widest_word(x, t->align[c] != 'r');
+			cell_min = nw > cell_min ? nw : cell_min;
 		}
 		if (t->align[c] != 'r' && cell_min < TEXT_MIN)
 			cell_min = nat[c] < TEXT_MIN ? nat[c] : TEXT_MIN;
@@ -344,25 +343,56 @@ static void print_records(const struct ms_table *t, FILE *out, const char *inden
 	free(sg.v);
 }
 
-void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
+/* Choose the layout (t->w, t->laid_out) and print the header line(s). */
+static void lay_out(struct ms_table *t, FILE *out, const char *indent)
 {
-	if (t->ncols <= 0)
-		return;
-	indent = indent ? indent : "";
 	int width = t->width > 0 ? t->width : ms_wrap_out_width(out);
-	int w[MS_TABLE_MAX_COLS];
 	int avail = width - cols(indent, strlen(indent)) - GAP * (t->ncols - 1);
-	if (!fit_columns(t, avail, w)) {
-		print_records(t, out, indent, width);
+	if (!fit_columns(t, avail, t->w)) {
+		t->laid_out = -1;
 		return;
 	}
+	t->laid_out = 1;
 	int heads = 0;   /* a table without titles (a list of name, value) has no header line */
 	for (int c = 0; c < t->ncols; c++)
 		heads |= t->head[c][0] != 0;
 	if (heads)
-		print_row(t, t->head, w, out, indent, ms_use_colour(out));
+		print_row(t, t->head, t->w, out, indent, ms_use_colour(out));
+}
+
+static void print_rows(const struct ms_table *t, FILE *out, const char *indent)
+{
+	if (t->laid_out < 0) {
+		int width = t->width > 0 ? t->width : ms_wrap_out_width(out);
+		print_records(t, out, indent, width);
+		return;
+	}
 	for (size_t r = 0; r < t->nrows; r++)
-		print_row(t, t->cells + r * (size_t)t->ncols, w, out, indent, 0);
+		print_row(t, t->cells + r * (size_t)t->ncols, t->w, out, indent, 0);
+}
+
+void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
+{
+	if (t->ncols <= 0)
+		return;
+	struct ms_table lt = *t;   /* the layout is this printing's own */
+	lt.laid_out = 0;
+	indent = indent ? indent : "";
+	lay_out(&lt, out, indent);
+	print_rows(&lt, out, indent);
+}
+
+void ms_table_flush(struct ms_table *t, FILE *out, const char *indent)
+{
+	if (t->ncols <= 0)
+		return;
+	indent = indent ? indent : "";
+	if (!t->laid_out)
+		lay_out(t, out, indent);
+	print_rows(t, out, indent);
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	t->nrows = 0;
 }
 
 void ms_table_free(struct ms_table *t)

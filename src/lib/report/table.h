@@ -26,6 +26,9 @@ struct ms_table {
 	char  **cells;                     /* nrows * ncols */
 	size_t  nrows, cap;
 	int     width;                     /* columns to fit; 0: the output's */
+	int     minw[MS_TABLE_MAX_COLS];   /* a column's least width (a stream's widest value) */
+	int     w[MS_TABLE_MAX_COLS];      /* a stream's layout, chosen at its first flush */
+	int     laid_out;                  /* 1 table layout chosen, -1 records, 0 not yet */
 };
 
 /* spec: one char per column, 'l' or 'r'; heads: ncols column titles. */
@@ -39,6 +42,12 @@ int  ms_table_rowf(struct ms_table *t, const char *fmt, ...)
  * line wider than the width (see above) unless one number or header word
  * is wider than the width itself. */
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent);
+/* A stream of rows (a sample per interval, a list of millions of chunks):
+ * print the rows added since the last flush and forget them.  The layout
+ * is chosen at the first flush (the header printed then) and kept, so
+ * later rows line up; set t->minw[c] beforehand to the widest value a
+ * column will see (rows wider than the layout push their line wider). */
+void ms_table_flush(struct ms_table *t, FILE *out, const char *indent);
 void ms_table_free(struct ms_table *t);
 
 /* Whether to colour this stream: --color (ms_colour_set) when given,
