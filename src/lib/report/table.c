@@ -217,10 +217,10 @@ static int fit_columns(const struct ms_table *t, int avail, int *w)
 			if (cw > nat[c])
 				nat[c] = cw;
 			/* a number column's cell wraps only at its spaces ("495.9 MiB") */
-			int nw = widest_word(x, t->align[c] != 'r');
+			int nw = t->align[c] == 'L' ? cw : widest_word(x, t->align[c] != 'r');
 			cell_min = nw > cell_min ? nw : cell_min;
 		}
-		if (t->align[c] != 'r' && cell_min < TEXT_MIN)
+		if (t->align[c] == 'l' && cell_min < TEXT_MIN)
 			cell_min = nat[c] < TEXT_MIN ? nat[c] : TEXT_MIN;
 		min[c] = head_min > cell_min ? head_min : cell_min;
 		if (min[c] > nat[c])
@@ -331,6 +331,13 @@ static void print_records(const struct ms_table *t, FILE *out, const char *inden
 				break;
 			sprintf(line, "%s%s%s", t->head[c], hl ? ": " : "", x);
 			int room = width - ind - RECORD_HANG;
+			if (t->align[c] == 'L' && cols(line, strlen(line)) > room) {
+				/* kept whole: on the line after its name */
+				fprintf(out, "%*s%s:\n%*s%s\n", ind, "", t->head[c], ind + RECORD_HANG, "", x);
+				free(line);
+				first = 0;
+				continue;
+			}
 			wrap_cell(line, room > TEXT_MIN ? room : TEXT_MIN, &sg);
 			for (size_t i = 0; i < sg.n; i++) {
 				fprintf(out, "%*s", ind + (i ? RECORD_HANG : 0), "");

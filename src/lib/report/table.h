@@ -22,7 +22,7 @@
 struct ms_table {
 	int     ncols;
 	char   *head[MS_TABLE_MAX_COLS];
-	char    align[MS_TABLE_MAX_COLS];  /* 'l' or 'r' */
+	char    align[MS_TABLE_MAX_COLS];  /* 'l' or 'r'; 'L': left, never wrapped (a sparkline) */
 	char  **cells;                     /* nrows * ncols */
 	size_t  nrows, cap;
 	int     width;                     /* columns to fit; 0: the output's */
@@ -31,7 +31,7 @@ struct ms_table {
 	int     laid_out;                  /* 1 table layout chosen, -1 records, 0 not yet */
 };
 
-/* spec: one char per column, 'l' or 'r'; heads: ncols column titles. */
+/* spec: one char per column, 'l', 'r' or 'L'; heads: ncols column titles. */
 void ms_table_init(struct ms_table *t, const char *spec, const char *const *heads);
 /* Add a row of ncols cells (printf-free: pass formatted strings). */
 int  ms_table_row(struct ms_table *t, const char *const *cells);
