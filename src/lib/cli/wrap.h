@@ -27,9 +27,15 @@ int ms_wrap_out_width(FILE *out);
  * a UTF-8 character one, a tab up to the next multiple of 8. */
 int ms_text_columns(const char *s, size_t n);
 
+/* Bytes of the word w[0..n) (no spaces) to put on a line with room
+ * columns left: as many whole characters as fit (at least one; colour
+ * sequences whole), ending after a '/' (a path), else after another
+ * separator ("-_.,:;=+)"), when there is one in the second half. */
+size_t ms_text_break(const char *w, size_t n, int room);
+
 /* Make stdout wrap every line wider than ms_wrap_width(1) at spaces,
  * continuation lines indented under the line's text; nothing is ever cut
- * (a word wider than the width stays whole).  ANSI colour sequences take
+ * (a word wider than the width is broken by ms_text_break).  ANSI colour sequences take
  * no width, UTF-8 characters one column.  The parser calls it for every
  * program that did not ask for JSON (cli/args.h); idempotent. */
 void ms_wrap_stdout(void);

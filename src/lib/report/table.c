@@ -120,27 +120,6 @@ static int unbreakable(const char *w, size_t n)
 	return n && w[0] >= '0' && w[0] <= '9' && cols(w, n) <= NUMBER_MAX;
 }
 
-/* Bytes of w[0..n) to put on a line of room columns: as many whole UTF-8
- * characters as fit (at least one), ending after a '/' (a path), else
- * after another separator, when there is one in the second half. */
-static size_t break_at(const char *w, size_t n, int room)
-{
-	size_t b = 0;
-	while (b < n) {
-		size_t nb = b + 1;
-		while (nb < n && ((unsigned char)w[nb] & 0xc0) == 0x80)
-			nb++;
-		if (b && cols(w, nb) > room)
-			break;
-		b = nb;
-	}
-	for (const char *seps = "/"; seps; seps = *seps == '/' ? "-_.,:;=+)" : NULL)
-		for (size_t i = b; i > b / 2 && i > 1; i--)
-			if (strchr(seps, w[i - 1]))
-				return i;
-	return b;
-}
-
 /* The lines text takes in a column of width w: words wrapped at spaces,
  * a word wider than w broken (unless unbreakable).  At least one segment. */
 static void wrap_cell(const char *text, int w, struct segs *out)
@@ -164,7 +143,7 @@ static void wrap_cell(const char *text, int w, struct segs *out)
 		if (ls)
 			seg_add(out, ls, (size_t)(le - ls));
 		while (wc > w && !unbreakable(wd, wl)) {
-			size_t b = break_at(wd, wl, w);
+			size_t b = ms_text_break(wd, wl, w);
 			seg_add(out, wd, b);
 			wd += b;
 			wl -= b;
