@@ -120,9 +120,10 @@ static int unbreakable(const char *w, size_t n)
 	return n && w[0] >= '0' && w[0] <= '9' && cols(w, n) <= NUMBER_MAX;
 }
 
-/* The lines text takes in a column of width w: words wrapped at spaces,
- * a word wider than w broken (unless unbreakable).  At least one segment. */
-static void wrap_cell(const char *text, int w, struct segs *out)
+/* The lines text takes in a column of width w (w0 for its first line):
+ * words wrapped at spaces, a word wider than the line broken (unless
+ * unbreakable).  At least one segment. */
+static void wrap_cell(const char *text, int w0, int w, struct segs *out)
 {
 	const char *s = text, *ls = NULL, *le = NULL;
 	int lc = 0;
@@ -135,15 +136,16 @@ static void wrap_cell(const char *text, int w, struct segs *out)
 		size_t wl = strcspn(wd, " ");
 		int wc = cols(wd, wl);
 		s = wd + wl;
-		if (ls && lc + (int)sp + wc <= w) {
+		int room = out->n ? w : w0;
+		if (ls && lc + (int)sp + wc <= room) {
 			le = s;
 			lc += (int)sp + wc;
 			continue;
 		}
 		if (ls)
 			seg_add(out, ls, (size_t)(le - ls));
-		while (wc > w && !unbreakable(wd, wl)) {
-			size_t b = ms_text_break(wd, wl, w);
+		while (wc > (room = out->n ? w : w0) && !unbreakable(wd, wl)) {
+			size_t b = ms_text_break(wd, wl, room);
 			seg_add(out, wd, b);
 			wd += b;
 			wl -= b;
@@ -212,31 +214,31 @@ static int fit_columns(const struct ms_table *t, int avail, int *w)
 		return 1;
 	if (sum_min > avail)
 		return 0;
-	/* Water-filling: every column gets its minimum, then the spare columns
-	 * go to the columns in order of need, none above its natural width,
-	 * an equal share each for those that want more than the share. */
-	int extra = (int)(avail - sum_min), left = t->ncols, done[MS_TABLE_MAX_COLS] = { 0 };
+	/* Every column gets its minimum; then the spare columns make whole the
+	 * columns that need the least, one after the other (a number column
+	 * gains nothing from less than whole: it wraps at the same space);
+	 * what is left goes to the text columns, which wrap less with it. */
+	int extra = (int)(avail - sum_min), done[MS_TABLE_MAX_COLS] = { 0 }, text = 0;
 	for (int c = 0; c < t->ncols; c++)
 		w[c] = min[c];
-	while (left > 0) {
+	for (;;) {
 		int best = -1;
 		for (int c = 0; c < t->ncols; c++)
 			if (!done[c] && (best < 0 || nat[c] - min[c] < nat[best] - min[best]))
 				best = c;
-		int need = nat[best] - min[best], share = extra / left;
-		if (need > share)
+		if (best < 0 || nat[best] - min[best] > extra)
 			break;
+		extra -= nat[best] - min[best];
 		w[best] = nat[best];
-		extra -= need;
 		done[best] = 1;
-		left--;
 	}
-	for (int c = 0; c < t->ncols && left > 0; c++)
-		if (!done[c]) {
-			int share = extra / left;
+	for (int c = 0; c < t->ncols; c++)
+		text += !done[c] && t->align[c] == 'l';
+	for (int c = 0; c < t->ncols && text > 0; c++)
+		if (!done[c] && t->align[c] == 'l') {
+			int share = extra / text--;
 			w[c] += share;
 			extra -= share;
-			left--;
 		}
 	return 1;
 }
@@ -264,7 +266,7 @@ static void print_row(const struct ms_table *t, char *const *row, const int *w, 
 	struct segs sg[MS_TABLE_MAX_COLS] = { { 0 } };
 	size_t lines = 1;
 	for (int c = 0; c < t->ncols; c++) {
-		wrap_cell(row[c], w[c], &sg[c]);
+		wrap_cell(row[c], w[c], w[c], &sg[c]);
 		if (sg[c].n > lines)
 			lines = sg[c].n;
 	}
@@ -309,15 +311,15 @@ static void print_records(const struct ms_table *t, FILE *out, const char *inden
 			if (!line)
 				break;
 			sprintf(line, "%s%s%s", t->head[c], hl ? ": " : "", x);
-			int room = width - ind - RECORD_HANG;
-			if (t->align[c] == 'L' && cols(line, strlen(line)) > room) {
+			int room = width - ind - RECORD_HANG, room0 = width - ind;
+			if (t->align[c] == 'L' && cols(line, strlen(line)) > room0) {
 				/* kept whole: on the line after its name */
 				fprintf(out, "%*s%s:\n%*s%s\n", ind, "", t->head[c], ind + RECORD_HANG, "", x);
 				free(line);
 				first = 0;
 				continue;
 			}
-			wrap_cell(line, room > TEXT_MIN ? room : TEXT_MIN, &sg);
+			wrap_cell(line, room0 > TEXT_MIN ? room0 : TEXT_MIN, room > TEXT_MIN ? room : TEXT_MIN, &sg);
 			for (size_t i = 0; i < sg.n; i++) {
 				fprintf(out, "%*s", ind + (i ? RECORD_HANG : 0), "");
 				fwrite(sg.v[i].p, 1, sg.v[i].n, out);
