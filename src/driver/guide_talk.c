@@ -24,7 +24,9 @@ void guide_wrap(FILE *out, const char *indent, const char *label, const char *te
 
 void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s)
 {
-	fprintf(o->say, "\n== Step %d/%d: %s  [%s]\n", (int)s + 1, MS_G_N, ms_gstep_title(s), ms_gstep_name(s));
+	int bold = ms_use_colour(o->say);
+	fprintf(o->say, "\n%s== Step %d/%d: %s  [%s]%s\n", bold ? "\033[1m" : "", (int)s + 1, MS_G_N,
+		ms_gstep_title(s), ms_gstep_name(s), bold ? "\033[0m" : "");
 	guide_wrap(o->say, "   ", "why: ", ms_gstep_why(s));
 	if (o->explain)
 		guide_wrap(o->say, "   ", "lesson: ", ms_gstep_explain(s));
