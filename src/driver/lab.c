@@ -61,7 +61,7 @@ static int list_labs(void)
 	closedir(d);
 	qsort(names, n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
 	struct ms_table tb;
-	ms_table_init(&tb, "ll", (const char *[]){ "lab", "what it shows" });
+	ms_table_init(&tb, "ll", (const char *[]){ "", "" });   /* no header: scripts take the first word of each line */
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX + NAME_MAX + 8], *buf;
 		size_t len;
