@@ -97,7 +97,7 @@ static void pin_add(struct walk *w, uint64_t p, uint64_t size)
 	if (!w->pinned)
 		return;
 	if (w->npins < MS_PINS_MAX)
-		w->pins[w->npins++] = (struct ms_pin){ p, size, w->pinned };
+		w->pins[w->npins++] = (struct ms_pin){ .address = p, .size = size, .pinned = w->pinned };
 	w->pin_chunks++;
 	w->pin_bytes += size;
 }

@@ -96,7 +96,7 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		fprintf(out, "  main heap: non-contiguous (%" PRIu64 " segments, fenced by glibc when the break moved)\n",
 			a->v[0].segments);
 	for (size_t i = 0; i < a->n; i++) {
-		char pin[300];
+		char pin[400];
 		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
 		if (pin[0])
 			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
@@ -327,6 +327,12 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_kstr(j, "address", hex);
 			ms_json_ku64(j, "size_bytes", p->size);
 			ms_json_ku64(j, "pinned_bytes", p->pinned);
+			if (p->allocated_at[0]) {   /* arenas --hotspots DIR */
+				ms_json_kstr(j, "allocated_at", p->allocated_at);
+				ms_json_kstr(j, "site", p->site);
+				ms_json_kstr(j, "thread", p->thread);
+				ms_json_ku64(j, "tid", p->tid);
+			}
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
