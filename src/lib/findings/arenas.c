@@ -456,6 +456,24 @@ out:
 	return rc;
 }
 
+/* Per tcache: the entries its lists hold (accepted entries of out->lists
+ * whose owner is its tcache_perthread_struct chunk). */
+static void tcache_use(struct ms_arenas *out)
+{
+	out->tcache_use = out->tcaches ? calloc(out->tcaches, sizeof *out->tcache_use) : NULL;
+	for (size_t l = 0; out->tcache_use && l < out->nlists; l++) {
+		const struct ms_list *li = &out->lists[l];
+		if (li->kind != MS_CK_TCACHE)
+			continue;
+		for (size_t k = 0; k < out->tcaches; k++)
+			if (out->tcache_chunk[k] == li->owner) {
+				out->tcache_use[k].chunks += li->count;
+				out->tcache_use[k].bytes += li->bytes;
+				break;
+			}
+	}
+}
+
 static void emit_chunks(struct ms_coll *c)
 {
 	c->emit_only = 1;
@@ -608,6 +626,10 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
+	tcache_use(out);
+	/* each thread's tcache: its thread pointer is readable while frozen */
+	if (o->stop && out->tcache_chunk)
+		ms_tcache_attribute(&c->r, libc, out);
 	if (o->list_entries)
 		ms_keep_entries(c);
 	if (o->on_chunk)
@@ -664,8 +686,9 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
-		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
-			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
+		if (!o->stop)
+			snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+				 "not attributed: a live thread's thread pointer is not read without --stop (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -710,8 +733,10 @@ void ms_arenas_free(struct ms_arenas *a)
 {
 	free(a->tcache_chunk);
 	free(a->tcache_tid);
+	free(a->tcache_use);
 	a->tcache_chunk = NULL;
 	a->tcache_tid = NULL;
+	a->tcache_use = NULL;
 	free(a->v);
 	free(a->lists);
 	free(a->mmapped);

@@ -169,6 +169,10 @@ struct ms_arenas {
 	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
 	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
 	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
+	struct ms_tcache_use {       /* per tcache_chunk: what its lists hold and whose it is */
+		uint64_t chunks, bytes;  /* entries accepted in its lists (out->lists) */
+		char     thread[16];     /* its thread's name (comm), "" when not attributed */
+	} *tcache_use;
 	char     tcache_attribution[200]; /* how they were attributed, or why not */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;

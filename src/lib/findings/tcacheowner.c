@@ -12,6 +12,7 @@
 
 struct thr_words {
 	pid_t    tid;
+	char     name[16];
 	uint64_t fs;
 	uint64_t lo;                  /* window [lo, fs) read */
 	uint64_t *w;
@@ -77,6 +78,7 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		if (th.v[i].regs_known && th.v[i].fs_base) {
 			tw[n].tid = th.v[i].tid;
 			tw[n].fs = th.v[i].fs_base;
+			snprintf(tw[n].name, sizeof tw[n].name, "%.15s", th.v[i].name);
 			read_window(r, &tw[n]);
 			n++;
 		}
@@ -119,6 +121,8 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		long k = find_chunk(a, word_at(&tw[t], tw[t].fs - best));
 		if (k >= 0 && !a->tcache_tid[k]) {
 			a->tcache_tid[k] = tw[t].tid;
+			if (a->tcache_use)
+				memcpy(a->tcache_use[k].thread, tw[t].name, sizeof tw[t].name);
 			rc++;
 		}
 	}
