@@ -44,6 +44,15 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time of this process (user + system), ms: the --stop pause's own
+ * cost, apart from waiting for a CPU on a loaded machine. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int read_maps(pid_t pid, struct ms_maps *maps, struct ms_err *e)
 {
 	char *buf;
@@ -586,12 +595,13 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
 	if (strcmp(r->ops->kind, "process"))
 		tries = 1;   /* a core or a buffer does not change: one look */
-	double t0 = 0;
+	double t0 = 0, c0 = 0;
 	if (o->stop) {
 		if (ms_freeze(out->pid, e) < 0)
 			goto close_all;
 		out->stopped = 1;
 		t0 = now_ms();
+		c0 = cpu_ms();
 	}
 	char first[sizeof out->inconsistency] = "";
 	for (int i = 0; i < tries; i++) {
@@ -639,6 +649,7 @@ thaw:
 	if (o->stop) {
 		ms_freeze_thaw();
 		out->stop_ms = now_ms() - t0;
+		out->stop_cpu_ms = cpu_ms() - c0;
 	}
 	if (rc == 0) {
 		sum_totals(out);
@@ -659,6 +670,7 @@ free_c:
 	free(c->cache);
 	free(c->tc);
 	free(c->win);
+	free(c->abuf);
 	free(c);
 	if (rc < 0)
 		ms_arenas_free(out);

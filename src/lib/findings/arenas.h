@@ -186,6 +186,7 @@ struct ms_arenas {
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */
 	double   stop_ms;            /* how long it was held */
+	double   stop_cpu_ms;        /* our CPU time (user + system) meanwhile */
 	double   walk_ms;            /* time of the last attempt */
 };
 

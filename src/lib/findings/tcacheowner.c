@@ -47,12 +47,28 @@ static uint64_t word_at(const struct thr_words *t, uint64_t addr)
 	return v;
 }
 
-static long find_chunk(const struct ms_arenas *a, uint64_t mem)
+/* The tcaches' user addresses (chunk + 16) sorted, with their index: the
+ * offset search below asks for every thread at every candidate offset,
+ * inside the --stop pause. */
+struct tc_key { uint64_t mem; size_t k; };
+
+static int key_cmp(const void *x, const void *y)
 {
-	for (size_t k = 0; k < a->tcaches; k++)
-		if (a->tcache_chunk[k] + 16 == mem)
-			return (long)k;
-	return -1;
+	const struct tc_key *a = x, *b = y;
+	return a->mem < b->mem ? -1 : a->mem > b->mem;
+}
+
+static long find_chunk(const struct tc_key *keys, size_t n, uint64_t mem)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (keys[mid].mem < mem)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && keys[lo].mem == mem ? (long)keys[lo].k : -1;
 }
 
 int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms_arenas *a)
@@ -84,6 +100,12 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		}
 	ms_threads_free(&th);
 	int rc = -1;
+	struct tc_key *keys = calloc(a->tcaches ? a->tcaches : 1, sizeof *keys);
+	size_t nk = 0;
+	for (size_t k = 0; keys && k < a->tcaches; k++)
+		keys[nk++] = (struct tc_key){ a->tcache_chunk[k] + 16, k };
+	if (keys)
+		qsort(keys, nk, sizeof *keys, key_cmp);
 	if (!n) {
 		snprintf(why, wl, "not attributed: no thread pointer (fs_base) in the image");
 		goto out;
@@ -99,7 +121,7 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 			continue;
 		size_t votes = 0;
 		for (size_t t = 0; t < n; t++)
-			votes += find_chunk(a, word_at(&tw[t], tw[t].fs - d)) >= 0;
+			votes += find_chunk(keys, nk, word_at(&tw[t], tw[t].fs - d)) >= 0;
 		if (votes > best_votes) {
 			best = d;
 			best_votes = votes;
@@ -118,7 +140,7 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		goto out;
 	rc = 0;
 	for (size_t t = 0; t < n; t++) {
-		long k = find_chunk(a, word_at(&tw[t], tw[t].fs - best));
+		long k = find_chunk(keys, nk, word_at(&tw[t], tw[t].fs - best));
 		if (k >= 0 && !a->tcache_tid[k]) {
 			a->tcache_tid[k] = tw[t].tid;
 			if (a->tcache_use)
@@ -129,6 +151,7 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 	snprintf(why, wl, "fs_base - %#llx (libc's static TLS offset less tcache's offset %#llx from debug info): "
 		 "%d of %zu tcaches", (unsigned long long)best, (unsigned long long)q.value, rc, a->tcaches);
 out:
+	free(keys);
 	for (size_t t = 0; t < n; t++)
 		free(tw[t].w);
 	free(tw);

@@ -440,6 +440,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_json_kdouble(j, "stop_cpu_ms", a->stop_cpu_ms);
 	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }
