@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,12 +26,15 @@
 #include "probe/elf.h"
 #include "probe/procfs.h"
 #include "probe/tasks.h"
+#include "records/hotcensus.h"
 #include "records/hotlog.h"
+#include "report/json.h"
 #include "report/hotspots_report.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
 #include "util/paths.h"
+#include "util/size.h"
 
 #define PROG "memsleuth hotspots"
 
@@ -392,6 +396,44 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 	return rc;
 }
 
+/* --record-only: what was recorded, from the log's headers (nothing is
+ * decoded, so no verdict about the allocations), and the next command. */
+static int recorded(const struct opts *o, const char *dir, const char *how)
+{
+	struct ms_hl_census c;
+	struct ms_err e;
+	if (ms_hl_census(dir, &c, &e) < 0) {
+		ms_err_print(PROG, &e);
+		return MS_EXIT_ERROR;
+	}
+	char next[PATH_MAX + 32], sz[MS_SIZE_BUF];
+	snprintf(next, sizeof next, "memsleuth hotspots --from %s", dir);
+	if (o->json) {
+		struct ms_json j;
+		ms_json_init(&j, stdout);
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "step", "hotspots-record");
+		ms_json_kstr(&j, "directory", dir);
+		ms_json_ku64(&j, "events", c.events);
+		ms_json_ku64(&j, "dropped", c.dropped);
+		ms_json_ku64(&j, "processes", c.images);
+		ms_json_ku64(&j, "log_bytes", c.log_bytes);
+		ms_json_kstr(&j, "how_ended", *how ? how : NULL);
+		ms_json_kstr(&j, "next", next);
+		ms_json_obj_end(&j);
+		ms_json_end(&j);
+		return MS_EXIT_OK;
+	}
+	printf("recorded %" PRIu64 " allocator call%s of %" PRIu64 " process image%s in %s (%s of log, %" PRIu64
+	       " dropped)\n", c.events, c.events == 1 ? "" : "s", c.images, c.images == 1 ? "" : "s", dir,
+	       ms_size_fmt(c.log_bytes, sz), c.dropped);
+	if (*how)
+		printf("%s\n", how);
+	printf("\nThe recording is kept for later: nothing was analysed yet, so there is no verdict.\n"
+	       "   next: %s\n", next);
+	return MS_EXIT_OK;
+}
+
 static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 {
 	memset(o, 0, sizeof *o);
@@ -504,10 +546,7 @@ int cmd_hotspots(int argc, char **argv)
 	}
 	int rc;
 	if (o.record_only) {
-		if (*how)
-			fprintf(stderr, PROG ": %s\n", how);
-		printf("recorded to %s; analyse with: memsleuth hotspots --from %s\n", dir, dir);
-		rc = MS_EXIT_OK;
+		rc = recorded(&o, dir, how);
 	} else {
 		char next[256];   /* the command under each allocator remedy */
 		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");

@@ -50,7 +50,7 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 			ms_json_init_line(&j, stdout);
 			ms_json_obj_begin(&j);
 			ms_json_kstr(&j, "type", "event");
-			ms_json_ku64(&j, "schema_version", (uint64_t)ms_json_schema_version("syscalls"));
+			ms_json_kstr(&j, "step", "syscalls");   /* writes the envelope: schema_version, memsleuth_version */
 			ms_json_kdouble(&j, "t_s", ms_now() - r->t0);
 			ms_json_ki64(&j, "tid", ev->tid);
 			ms_json_kstr(&j, "thread", t ? t->name : NULL);
@@ -133,7 +133,7 @@ static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
 		ms_json_obj_begin(j);
 		ms_json_kstr(j, "syscall", ms_sc_name((enum ms_sc)s));
 		ms_json_ku64(j, "count", c[s].count);
-		ms_json_ku64(j, "bytes", c[s].bytes);
+		ms_json_ku64(j, "length_bytes", c[s].bytes);
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
@@ -156,7 +156,7 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	ms_json_kstr(&j, "backend", ms_backend_name(c->backend));
 	ms_json_kstr(&j, "backend_reason", c->why);
 	ms_json_ki64(&j, "pid", r->target);
-	ms_json_kdouble(&j, "seconds", secs);
+	ms_json_kdouble(&j, "duration_s", secs);
 	ms_json_ku64(&j, "events", s->events);
 	ms_json_ku64(&j, "lost", t->lost);
 	ms_json_ku64(&j, "unpaired", t->unpaired);
@@ -200,9 +200,9 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	for (size_t i = 0; i < s->nbrk; i++) {
 		ms_json_obj_begin(&j);
 		ms_json_ki64(&j, "pid", s->brk[i].tgid);
-		ms_json_ku64(&j, "start", s->brk[i].first);
-		ms_json_ku64(&j, "high_water", s->brk[i].high);
-		ms_json_ku64(&j, "end", s->brk[i].cur);
+		ms_json_ku64(&j, "start_address", s->brk[i].first);
+		ms_json_ku64(&j, "high_water_address", s->brk[i].high);
+		ms_json_ku64(&j, "end_address", s->brk[i].cur);
 		ms_json_ku64(&j, "grown_bytes", s->brk[i].grown);
 		ms_json_ku64(&j, "shrunk_bytes", s->brk[i].shrunk);
 		ms_json_obj_end(&j);
@@ -221,6 +221,19 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 		free(text);
 	}
 	ms_json_arr_end(&j);
+	if (t->cmd && t->target_status != -1) {   /* the command's own end, never our status */
+		ms_json_key(&j, "command_end");
+		ms_json_obj_begin(&j);
+		int sig = WIFSIGNALED(t->target_status);
+		ms_json_kstr(&j, "how", sig ? "signal" : "exit");
+		if (sig)
+			ms_json_ku64(&j, "signal", (uint64_t)WTERMSIG(t->target_status));
+		else
+			ms_json_ku64(&j, "status", (uint64_t)WEXITSTATUS(t->target_status));
+		ms_json_kstr(&j, "text", r->command_end);
+		ms_json_obj_end(&j);
+	}
+	ms_verdicts_json(&r->verdicts, &j);
 	ms_json_obj_end(&j);
 	ms_json_end(&j);
 }

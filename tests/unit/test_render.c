@@ -84,8 +84,8 @@ static void escapes_hostile_names(void **state)
 {
 	int rc;
 	char *html = render("{\"step\":\"hotspots\",\"events\":3,\"dropped\":0,\"threads\":[{\"tid\":5,"
-			    "\"name\":\"<script>x</script>\",\"calls\":3,\"bytes\":96}],"
-			    "\"sites\":[{\"symbol\":\"a|b&c\",\"dso\":\"/l.so\",\"calls\":3,\"bytes\":96,\"live_bytes\":0}]}",
+			    "\"name\":\"<script>x</script>\",\"calls\":3,\"requested_bytes\":96}],"
+			    "\"sites\":[{\"symbol\":\"a|b&c\",\"dso\":\"/l.so\",\"calls\":3,\"requested_bytes\":96,\"live_bytes\":0}]}",
 			    MS_R_HTML, &rc);
 	assert_int_equal(rc, 0);
 	assert_null(strstr(html, "<script>"));
@@ -96,6 +96,27 @@ static void escapes_hostile_names(void **state)
 	char *md = render("{\"step\":\"hotspots\",\"sites\":[{\"symbol\":\"a|b\",\"calls\":1}]}", MS_R_MD, &rc);
 	assert_non_null(strstr(md, "| a\\|b |"));
 	free(md);
+}
+
+/* hotspots schema_version 2 (docs/json.md): the renderer reads
+ * requested_bytes only; a version 1 document says it is older instead of
+ * showing its "bytes" as 0 silently. */
+static void reads_current_names_says_older(void **state)
+{
+	int rc;
+	(void)state;
+	char *txt = render("{\"step\":\"hotspots\",\"schema_version\":2,\"threads\":[{\"tid\":5,\"name\":\"w\","
+			   "\"calls\":3,\"requested_bytes\":2048}]}", MS_R_TEXT, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(txt, "2.0 KiB"));
+	assert_null(strstr(txt, "schema_version"));
+	free(txt);
+	txt = render("{\"step\":\"hotspots\",\"schema_version\":1,\"threads\":[{\"tid\":5,\"name\":\"w\","
+		     "\"calls\":3,\"bytes\":2048}]}", MS_R_TEXT, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(txt, "This hotspots document has schema_version 1; this memsleuth reads version 2"));
+	assert_null(strstr(txt, "2.0 KiB"));
+	free(txt);
 }
 
 static void unknown_step_and_not_findings(void **state)
@@ -123,6 +144,7 @@ int main(void)
 		cmocka_unit_test(arena_map_from_the_json),
 		cmocka_unit_test(says_what_is_missing),
 		cmocka_unit_test(escapes_hostile_names),
+		cmocka_unit_test(reads_current_names_says_older),
 		cmocka_unit_test(unknown_step_and_not_findings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

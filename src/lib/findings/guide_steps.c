@@ -259,7 +259,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(g->hot_name, sizeof g->hot_name, "%s", ms_jstr(best, "name", "?"));
 		ms_gstep_evidence(s, "busiest thread: %" PRIu64 " (%s), %" PRIu64 " calls (%.0f%%), %s", g->hot_tid,
 				  g->hot_name, g->hot_calls, pct(g->hot_calls, g->hot_total_calls),
-				  SZ(ms_ju64(best, "bytes", 0)));
+				  SZ(ms_ju64(best, "requested_bytes", 0)));
 	}
 	if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live at the end", g->hot_site,
@@ -289,7 +289,7 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	for (const struct ms_jval *t = tot && tot->type == MS_J_ARR ? tot->child : NULL; t && len < sizeof line - 60; t = t->next)
 		if (ms_ju64(t, "count", 0))
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
-					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "bytes", 0)));
+					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "length_bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
 	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
 	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0);

@@ -36,8 +36,11 @@ static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload,
 			struct ms_err *e)
 {
 	int p[2];
-	tl->err = tmpfile();
-	if (!tl->err || pipe2(p, O_CLOEXEC) < 0)
+	tl->err = ms_tmpfile();   /* the tool's stderr, read when it fails */
+	if (!tl->err)
+		return ms_err_set(e, errno, NULL, "set TMPDIR to a directory you can write",
+				  "%s: a temporary file in %s", argv[0], ms_tmp_root());
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "%s: pipe", argv[0]);
 	pid_t pid = ms_fork();
 	if (pid < 0)

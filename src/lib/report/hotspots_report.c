@@ -493,7 +493,7 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_kstr(j, "symbol", sym.func[0] ? sym.func : addr);
 	ms_json_kstr(j, "dso", sym.found ? sym.dso : "");
 	ms_json_ku64(j, "calls", site->calls);
-	ms_json_ku64(j, "bytes", site->bytes);
+	ms_json_ku64(j, "requested_bytes", site->bytes);
 	ms_json_ku64(j, "live_bytes", site->live_bytes);
 	ms_json_ku64(j, "live_allocations", site->live_allocs);
 	ms_json_ku64(j, "short_lived", site->short_lived);
@@ -532,11 +532,11 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_kbool(&j, "count_only", h->count_only);
 	ms_json_ku64(&j, "allocations", h->allocs);
 	ms_json_ku64(&j, "frees", h->frees);
-	ms_json_ku64(&j, "bytes", h->bytes);
+	ms_json_ku64(&j, "requested_bytes", h->bytes);
 	ms_json_ku64(&j, "unknown_frees", h->unknown_frees);
 	ms_json_ku64(&j, "skipped_bytes", h->skipped_bytes);
 	ms_json_ku64(&j, "corrupt_blocks", h->corrupt_blocks);
-	ms_json_kdouble(&j, "analysis_seconds", h->seconds);
+	ms_json_kdouble(&j, "analysis_s", h->seconds);
 	if (o->how_ended)
 		ms_json_kstr(&j, "how_ended", o->how_ended);
 	if (o->command_end && o->command_end->known) {
@@ -553,7 +553,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
 		char text[160];
 		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
-		ms_json_kdouble(&j, "seconds", ce->seconds);
+		ms_json_kdouble(&j, "elapsed_s", ce->seconds);
 		ms_json_obj_end(&j);
 	}
 	if (o->address_query)
@@ -585,7 +585,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
 		ms_json_ku64(&j, "threads_cut", im->ended ? im->end.threads_cut : 0);
 		ms_json_kbool(&j, "buffers_read", im->tails_read);
-		ms_json_ku64(&j, "live_bytes_at_end", im->live_bytes_at_end);
+		ms_json_ku64(&j, "live_bytes", im->live_bytes_at_end);
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
@@ -600,7 +600,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "tid", t->tid);
 		ms_json_kstr(&j, "name", thread_name(t, tn, sizeof tn));
 		ms_json_ku64(&j, "calls", t->calls);
-		ms_json_ku64(&j, "bytes", t->bytes);
+		ms_json_ku64(&j, "requested_bytes", t->bytes);
 		ms_json_ku64(&j, "pid", h->images[t->image].pid);
 		ms_json_ku64(&j, "allocations", t->allocs);
 		ms_json_ku64(&j, "frees", t->frees);
@@ -624,8 +624,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		if (!h->hist[k])
 			continue;
 		ms_json_obj_begin(&j);
-		ms_json_ku64(&j, "from", k ? 1ull << (k - 1) : 0);
-		ms_json_ku64(&j, "to", k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
+		ms_json_ku64(&j, "from_bytes", k ? 1ull << (k - 1) : 0);
+		ms_json_ku64(&j, "to_bytes", k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
 		ms_json_ku64(&j, "calls", h->hist[k]);
 		ms_json_obj_end(&j);
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/json.h"
 #include "report/render_int.h"
 #include "report/svg.h"
 
@@ -155,7 +156,7 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		ms_table_init(&t, "rlrr", (const char *[]){ "tid", "thread", "calls", "bytes" });
 		for (const struct ms_jval *x = th->child; x; x = x->next) {
 			ms_table_rowf(&t, "%" PRIu64 "\t%s\t%" PRIu64 "\t%s", ms_ju64(x, "tid", 0), ms_jstr(x, "name", ""),
-				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)));
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "requested_bytes", 0)));
 			if (n < 12) {
 				snprintf(bars[n].label, sizeof bars[n].label, "%" PRIu64 " %s", ms_ju64(x, "tid", 0),
 					 ms_jstr(x, "name", ""));
@@ -178,7 +179,7 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		int k = 0;
 		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++)
 			ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s", ms_jstr(x, "symbol", "?"), ms_jstr(x, "dso", ""),
-				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
+				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
 		r_table(r, &t);
 	}
 }
@@ -200,7 +201,7 @@ static void syscalls(struct ms_render *r, const struct ms_jval *f)
 		ms_table_init(&t, "lrr", (const char *[]){ "syscall", "calls", "bytes" });
 		for (const struct ms_jval *x = tot->child; x; x = x->next)
 			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s", ms_jstr(x, "syscall", "?"), ms_ju64(x, "count", 0),
-				      rsz(r, ms_ju64(x, "bytes", 0)));
+				      rsz(r, ms_ju64(x, "length_bytes", 0)));
 		r_table(r, &t);
 	}
 	const struct ms_jval *th = ms_jget(f, "threads");
@@ -458,6 +459,14 @@ void r_step(struct ms_render *r, const struct ms_jval *f, int level)
 	}
 	if (level == 1)     /* in the guide's report the causes come first, once */
 		r_causes(r, ms_jget(f, "causes"), 2);
+	/* Readers take this build's field names only: an older document says
+	 * so rather than showing its renamed figures as 0. */
+	uint64_t have = ms_ju64(f, "schema_version", 0);
+	int want = ms_json_schema_version(step);
+	if (ms_jhas_num(f, "schema_version") && want > 0 && have < (uint64_t)want)
+		r_para(r, "This %s document has schema_version %" PRIu64 "; this memsleuth reads version %d: fields "
+		       "renamed since (docs/json.md) read as missing. Run the step again with this memsleuth.",
+		       step, have, want);
 	if (known)
 		writers[i].write(r, f);
 	else
