@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "probe/elfsym.h"
+#include "probe/resmap.h"
 #include "probe/tasks.h"
 
 #define MAX_THREADS 100000
@@ -18,7 +19,9 @@ struct thr_words {
 	uint64_t *w;
 };
 
-/* The words below fs_base, as far as they can be read (page by page). */
+/* The words below fs_base, as far as they can be read (page by page,
+ * downwards), stopping at the first page never touched: in a live process
+ * reading it would map the zero page into the target (probe/resmap.h). */
 static void read_window(struct ms_remote *r, struct thr_words *t)
 {
 	uint64_t pg = r->page ? r->page : 4096, top = t->fs & ~7ull, lo = top;
@@ -26,14 +29,23 @@ static void read_window(struct ms_remote *r, struct thr_words *t)
 	t->w = malloc(TLS_WINDOW);
 	if (!t->w || top < TLS_WINDOW)
 		return;
+	struct ms_resmap m = { .page = pg };
+	int known = ms_resmap_add(&m, r, (top - TLS_WINDOW) & ~(pg - 1), top) == 0;
+	if (known)
+		ms_resmap_sort(&m);
 	while (top - lo < TLS_WINDOW) {
-		uint64_t start = (lo - 1) & ~(pg - 1);
+		uint64_t start = (lo - 1) & ~(pg - 1), a, b;
 		if (top - start > TLS_WINDOW)
 			start = top - TLS_WINDOW;
-		if (ms_remote_read_exact(r, start, (char *)t->w + TLS_WINDOW - (top - start), lo - start) < 0)
+		/* without a residency map only an image that cannot change is read */
+		int readable = known ? ms_resmap_extent(&m, start, start, lo, &a, &b)
+				     : r->ops && strcmp(r->ops->kind, "process") != 0;
+		if (!readable ||
+		    ms_remote_read_exact(r, start, (char *)t->w + TLS_WINDOW - (top - start), lo - start) < 0)
 			break;
 		lo = start;
 	}
+	ms_resmap_free(&m);
 	t->lo = lo;
 }
 
