@@ -365,7 +365,7 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { o->address, 0 };
+	struct ms_hs_query q = { .addr = o->address };
 	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
