@@ -89,9 +89,12 @@ fi
 
 # 6. speedscope imports the file: its sandwich view lists every frame with
 # its total and self weight (DOM of the release build, headless chromium)
-SS=$(npm root -g 2>/dev/null)/speedscope/dist/release/index.html
+SS=""   # where scripts/install-deps puts it (npm install -g)
+for d in /usr/lib/node_modules /usr/local/lib/node_modules; do
+	[ -f "$d/speedscope/dist/release/index.html" ] && SS=$d/speedscope/dist/release/index.html && break
+done
 CHROME=$(command -v chromium || command -v chromium-browser || true)
-if [ ! -f "$SS" ]; then
+if [ -z "$SS" ]; then
 	skip "speedscope import: npm package speedscope not installed (scripts/install-deps)"
 elif [ -z "$CHROME" ]; then
 	skip "speedscope import: chromium not installed"
