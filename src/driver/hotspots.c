@@ -431,17 +431,13 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
 		case MS_LONG('f'): o->folded = v; break;
-		case MS_LONG('W'):
-			if (!strcmp(v, "calls"))
-				o->folded_weight = MS_HS_BY_CALLS;
-			else if (!strcmp(v, "bytes"))
-				o->folded_weight = MS_HS_BY_BYTES;
-			else if (!strcmp(v, "live"))
-				o->folded_weight = MS_HS_BY_LIVE;
-			else
-				ms_args_fail(args, "--folded-weight %s: unknown weight (give calls, bytes or live)", v);
+		case MS_LONG('W'): {
+			static const char *const weight[] = { "calls", "bytes", "live", NULL };
+			static const enum ms_hs_site_key key[] = { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE };
+			o->folded_weight = key[ms_args_word(args, "--folded-weight", v, weight)];
 			o->folded_weight_name = v;
 			break;
+		}
 		case 'd':
 			o->duration = strtod(v, &end);
 			if (*end || end == v || !(o->duration > 0) || o->duration > 1e6)
