@@ -15,8 +15,6 @@
  *   --die HOW     at the end: "segv" (crash), "kill" (SIGKILL itself)
  *   --no-pvalloc  skip pvalloc (8 calls in once_each, 7 frees): jemalloc has
  *                 no pvalloc, so glibc's would run and jemalloc's free crash
- *   --keep K      the main thread then makes K mallocs of 1000 bytes from
- *                 keep_malloc and never frees them (bytes live at the end)
  *   --hold        stay at the end until SIGTERM
  * prints: memsleuth-example: thread=K name=counter-K mallocs=M frees=F
  * phases: counted */
@@ -98,6 +96,8 @@ __attribute__((noinline)) static void exec_malloc(void)
 	sink = NULL;
 }
 
+/* --keep K: at the end the main thread makes K mallocs of 1000 bytes and
+ * never frees them (bytes live at the end of a known stack) */
 __attribute__((noinline)) static void keep_malloc(long k)
 {
 	for (long i = 0; i < k; i++)

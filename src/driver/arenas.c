@@ -10,6 +10,7 @@
 #include "findings/arenaverdict.h"
 #include "findings/postmortem.h"
 #include "probe/procfs.h"
+#include "report/arenapins.h"
 #include "report/arenasout.h"
 #include "report/json.h"
 #include "options.h"
@@ -23,6 +24,8 @@ static const struct ms_optspec opts[] = {
 					       "unsorted, small, large): count, bytes, OK or CORRUPT and why" },
 	{ "chunks",         MS_LONG('c'), NULL, "list chunks (address, size, kind, flag bits) in address order" },
 	{ "address",        MS_LONG('A'), "ADDR", "the chunk holding ADDR: its address, size, state, flag bits and arena" },
+	{ "hotspots",       MS_LONG('H'), "DIR", "name each pin's call site and thread from DIR, a hotspots recording of the\n"
+					       "same process (hotspots --record-only --output DIR -- CMD)" },
 	{ "limit",          MS_LONG('l'), "N", "with --chunks: at most N chunks (default 1000, 0 = all)" },
 	{ "stop",           's', NULL,  "freeze the target (ptrace) for an exact snapshot; always resumed" },
 	{ "assume-version", MS_LONG('a'), "X.Y", "use glibc X.Y's layout instead of the target libc's version" },
@@ -160,7 +163,7 @@ int cmd_arenas(int argc, char **argv)
 	int json = 0, bins = 0, lists = 0, chunks = 0, c;
 	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
-	const char *address = NULL;
+	const char *address = NULL, *hotspots = NULL;
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
@@ -170,6 +173,7 @@ int cmd_arenas(int argc, char **argv)
 		case MS_LONG('L'): lists = 1; break;
 		case MS_LONG('A'): address = args.val; break;
 		case MS_LONG('c'): chunks = 1; break;
+		case MS_LONG('H'): hotspots = args.val; break;
 		case 's': o.stop = 1; break;
 		case MS_LONG('a'): o.assume_version = args.val; break;
 		case MS_LONG('C'): core = args.val; args.operands_optional = 1; break;
@@ -212,6 +216,11 @@ int cmd_arenas(int argc, char **argv)
 	struct ms_arenas a;
 	if (core ? ms_postmortem_arenas(core, exe, sysroot, &o, &a, &e) < 0 : ms_arenas_collect(pid, &o, &a, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	size_t pins = 0, named = 0;
+	if (hotspots && ms_arenas_pin_sites(&a, hotspots, &pins, &named, &e) < 0) {
+		ms_arenas_free(&a);
+		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	}
 	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0) | (lists ? MS_AOUT_LISTS : 0);
 	if (chunks)
 		list_begin(&cl);
@@ -223,6 +232,14 @@ int cmd_arenas(int argc, char **argv)
 		ms_arenas_json(&j, &a, flags);
 		if (address)
 			address_json(&j, &cl, &a);
+		if (hotspots) {
+			ms_json_key(&j, "pin_sites");
+			ms_json_obj_begin(&j);
+			ms_json_kstr(&j, "recording", hotspots);
+			ms_json_ku64(&j, "pins", pins);
+			ms_json_ku64(&j, "named", named);
+			ms_json_obj_end(&j);
+		}
 		ms_json_obj_end(&j);
 		ms_json_end(&j);
 	} else {
@@ -230,6 +247,9 @@ int cmd_arenas(int argc, char **argv)
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
 		if (address)
 			address_text(&cl, &a);
+		if (hotspots)
+			printf("call sites of the pins from the hotspots recording %s: %zu of %zu found live in it%s\n\n",
+			       hotspots, named, pins, named < pins ? " (the others were allocated before it began, or in another process)" : "");
 		ms_arenas_print_text(stdout, &a, flags);
 	}
 	struct ms_causes cs;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,12 +26,15 @@
 #include "probe/elf.h"
 #include "probe/procfs.h"
 #include "probe/tasks.h"
+#include "records/hotcensus.h"
 #include "records/hotlog.h"
+#include "report/json.h"
 #include "report/hotspots_report.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
 #include "util/paths.h"
+#include "util/size.h"
 
 #define PROG "memsleuth hotspots"
 
@@ -51,7 +55,7 @@ static const struct ms_optspec optspec[] = {
 	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
 					       "(site, thread, size, when)" },
 	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
-					       "(uretprobes: costs missed hits)" },
+					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
@@ -294,7 +298,7 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
 }
 
 static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
-		       struct ms_hs_command_end *end)
+		       struct ms_hs_command_end *end, pid_t *launched)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
 	if (find_command(cmd[0], path, sizeof path) < 0) {
@@ -324,6 +328,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	if (pid == 0)
 		child_exec(o, hook, dir, cmd);
 	setpgid(pid, pid);
+	*launched = pid;
 	int status = 0, reaped = 0;
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
@@ -389,18 +394,20 @@ static int write_folded(struct opts *o, const struct ms_hotspots *h)
 }
 
 /* next: the command after this step; vs: the closing verdicts, filled. */
+/* root: the launched pid (0: a log recorded earlier, --from) */
 static int analyse(struct opts *o, const char *dir, const char *how,
-		   const struct ms_hs_command_end *end, const char *next, struct ms_verdicts *vs)
+		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { o->address, 0 };
+	struct ms_hs_query q = { .addr = o->address };
 	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
+	ms_hotspots_launch(&h, (uint32_t)root);   /* the program apart from its wrapper */
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
 					.command_end = end, .address_query = o->address_query,
 					.address = o->address, .verdicts = vs };
@@ -412,6 +419,44 @@ static int analyse(struct opts *o, const char *dir, const char *how,
 	int rc = write_folded(o, &h);
 	ms_hotspots_free(&h);
 	return rc;
+}
+
+/* --record-only: what was recorded, from the log's headers (nothing is
+ * decoded, so no verdict about the allocations), and the next command. */
+static int recorded(const struct opts *o, const char *dir, const char *how)
+{
+	struct ms_hl_census c;
+	struct ms_err e;
+	if (ms_hl_census(dir, &c, &e) < 0) {
+		ms_err_print(PROG, &e);
+		return MS_EXIT_ERROR;
+	}
+	char next[PATH_MAX + 32], sz[MS_SIZE_BUF];
+	snprintf(next, sizeof next, "memsleuth hotspots --from %s", dir);
+	if (o->json) {
+		struct ms_json j;
+		ms_json_init(&j, stdout);
+		ms_json_obj_begin(&j);
+		ms_json_kstr(&j, "step", "hotspots-record");
+		ms_json_kstr(&j, "directory", dir);
+		ms_json_ku64(&j, "events", c.events);
+		ms_json_ku64(&j, "dropped", c.dropped);
+		ms_json_ku64(&j, "processes", c.images);
+		ms_json_ku64(&j, "log_bytes", c.log_bytes);
+		ms_json_kstr(&j, "how_ended", *how ? how : NULL);
+		ms_json_kstr(&j, "next", next);
+		ms_json_obj_end(&j);
+		ms_json_end(&j);
+		return MS_EXIT_OK;
+	}
+	printf("recorded %" PRIu64 " allocator call%s of %" PRIu64 " process image%s in %s (%s of log, %" PRIu64
+	       " dropped)\n", c.events, c.events == 1 ? "" : "s", c.images, c.images == 1 ? "" : "s", dir,
+	       ms_size_fmt(c.log_bytes, sz), c.dropped);
+	if (*how)
+		printf("%s\n", how);
+	printf("\nThe recording is kept for later: nothing was analysed yet, so there is no verdict.\n"
+	       "   next: %s\n", next);
+	return MS_EXIT_OK;
 }
 
 static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
@@ -492,7 +537,7 @@ int cmd_hotspots(int argc, char **argv)
 		char next[PATH_MAX + 64];
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
 		open_folded(&o);
-		int rc = analyse(&o, o.from, NULL, NULL, next, &vs);
+		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
@@ -534,7 +579,8 @@ int cmd_hotspots(int argc, char **argv)
 			remove_dir(dir);
 		return MS_EXIT_ERROR;
 	}
-	if (run_command(&o, args.cmd, dir, how, sizeof how, &end) < 0) {
+	pid_t launched = 0;
+	if (run_command(&o, args.cmd, dir, how, sizeof how, &end, &launched) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		else {
@@ -546,16 +592,13 @@ int cmd_hotspots(int argc, char **argv)
 	}
 	int rc;
 	if (o.record_only) {
-		if (*how)
-			fprintf(stderr, PROG ": %s\n", how);
-		printf("recorded to %s; analyse with: memsleuth hotspots --from %s\n", dir, dir);
-		rc = MS_EXIT_OK;
+		rc = recorded(&o, dir, how);
 	} else {
 		char next[256];   /* the command under each allocator remedy */
 		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");
 		for (size_t i = 0; args.cmd[i] && off < sizeof next; i++)
 			off += (size_t)snprintf(next + off, sizeof next - off, " %s", args.cmd[i]);
-		rc = analyse(&o, dir, how, &end, next, &vs);
+		rc = analyse(&o, dir, how, &end, launched, next, &vs);
 	}
 	if (temporary)
 		remove_dir(dir);

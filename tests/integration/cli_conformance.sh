@@ -178,6 +178,8 @@ conform "compare" 300 "$MS" compare -j -c glibc -n 1 -- "$EX/pin" --hold :: "$MS
 run 20 "$MS" compare --list --json
 json_ok "compare --list --json" "$TMP/o"
 check_cmp "compare --list --json: every configuration" "$(jq '.configurations | length' "$TMP/o")" -ge 10
+check_eq "compare --list --json: each with name, what, allocator, env; glibc's default first" \
+	"$(jq -c '[.configurations[0].name, .configurations[0].allocator, all(.configurations[]; (.name | type) == "string" and (.what | type) == "string" and (.allocator | type) == "string" and (.env | type) == "array")]' "$TMP/o")" '["glibc","glibc",true]'
 # watch: NDJSON (one document per line, each with the envelope), so its own check
 run 60 "$MS" watch -j -d 1 "$PID"
 check_eq "watch -j before the PID: every line with schema_version and memsleuth_version" \
@@ -212,3 +214,25 @@ for p in overview arenas; do
 		0 "$MS" $p "$VSZ" --fail-on problem
 done
 stop_example "$VSZ"
+
+# --- $TMPDIR: every temporary file and directory goes there ------------------
+# An unusable TMPDIR makes each step that needs a temporary file fail at
+# once with exit 2, naming it: proof that it asked there, not in /tmp.
+# (tracefs and ptrace tracing, watch, compare make none.)  A facility this
+# host lacks fails on its own first: SKIP.
+badtmp=/proc/no-such-tmpdir
+tmp_case() {
+	local name=$1; shift
+	TMPDIR=$badtmp timeout -k 5 60 "$@" </dev/null >"$TMP/o" 2>"$TMP/e"; local rc=$?
+	if [ "$rc" = 2 ] && grep -q "$badtmp" "$TMP/e"; then pass "TMPDIR honoured: $name (exit 2 naming it)"
+	elif [ "$rc" = 2 ]; then skip "TMPDIR: $name: not usable here: $(head -1 "$TMP/e")"
+	else fail "TMPDIR not honoured: $name: exit $rc, stderr: $(head -c 300 "$TMP/e")"; fi
+}
+tmp_case "hotspots -- CMD (the log directory)" "$MS" hotspots -- true
+tmp_case "guide -- CMD (its work directory)" "$MS" guide -b -- true
+tmp_case "syscalls --backend bpftrace (its stderr file)" "$MS" syscalls --backend bpftrace -- true
+tmp_case "syscalls --backend stap-bpf (the stap work directory)" "$MS" syscalls --backend stap-bpf -- true
+tmp_case "stap SCRIPT (the stap work directory)" "$MS" stap "$(dirname "$0")/stap/mprotect_native.stp" -c true
+start_example pin freed --count 100 || exit 1
+tmp_case "hotspots PID (the bpftrace script)" "$MS" hotspots -d 1 "$EX_PID"
+stop_example "$EX_PID"

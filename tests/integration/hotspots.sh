@@ -19,7 +19,7 @@ for k in 0 1 2 3; do
 	n=$((500 * (k + 1))); r=$((n % 64))
 	want_bytes=$((want_bytes + 16 * n + (n / 64) * 2016 + r * (r - 1) / 2))
 done
-check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .bytes] | add' "$TMP/a.json")" "$want_bytes"
+check_eq "count_malloc bytes (sizes decoded exactly)" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .requested_bytes] | add' "$TMP/a.json")" "$want_bytes"
 check_eq "count_malloc: nothing live at the end" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .live_bytes] | add' "$TMP/a.json")" 0
 check_eq "count_malloc: every allocation short-lived" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .short_lived] | add' "$TMP/a.json")" 5000
 check_eq "once_each: 9 allocation calls + 8 frees per thread" "$(site_calls "$TMP/a.json" once_each)" 68
@@ -34,6 +34,19 @@ check_cmp "counter-3 made its 4017 calls (+ thread-exit frees)" "$c3" -ge 4017
 check_cmp "counter-3: at most 4 libc thread-exit calls on top" "$c3" -le 4021
 check_eq "top thread is counter-3" "$(jq -r '.threads[0].name' "$TMP/a.json")" counter-3
 check_eq "allocations equal frees (all freed)" "$(jq '.allocations - .frees' "$TMP/a.json")" 0
+# field names (docs/json.md, hotspots schema_version 2): bytes end in _bytes, durations in _s
+check_eq "schema_version 2" "$(jq .schema_version "$TMP/a.json")" 2
+check_eq "requested_bytes: threads' sum = the total" "$(jq '([.threads[].requested_bytes] | add) == .requested_bytes' "$TMP/a.json")" true
+check_eq "size_histogram: from_bytes/to_bytes, calls = allocations" \
+	"$(jq '([.size_histogram[] | select(.from_bytes <= .to_bytes) | .calls] | add) == .allocations' "$TMP/a.json")" true
+check_eq "processes[].live_bytes: the children freed all, the parent = its sites' live_bytes" \
+	"$(jq -c '[([.processes[1:][].live_bytes] | add), (.processes[0].live_bytes == ([.sites[] | select(.pid == $p) | .live_bytes] | add))]' --argjson p "$(jq .processes[0].pid "$TMP/a.json")" "$TMP/a.json")" '[0,true]'
+check_eq "analysis_s and command_end.elapsed_s are numbers" "$(jq -c '[.analysis_s, .command_end.elapsed_s] | map(type)' "$TMP/a.json")" '["number","number"]'
+check_eq "no old field name left (bytes, analysis_seconds, seconds, live_bytes_at_end, from, to)" \
+	"$(jq '[paths | map(strings) | last | select(IN("bytes","analysis_seconds","seconds","live_bytes_at_end","from","to"))] | length' "$TMP/a.json")" 0
+# --fail-on reads the step's own verdicts (findings/stepverdict.c: all info)
+check_status "--fail-on info: exit 1 (its verdicts are info)" 1 "$MS" hotspots --fail-on info -- "$AC" --threads 1 --calls 50
+check_status "--fail-on notice: exit 0 (no notice)" 0 "$MS" hotspots --fail-on notice -- "$AC" --threads 1 --calls 50
 
 # 2. 64 threads allocating at once
 "$MS" hotspots --json -- "$AC" --threads 64 --calls 20 >"$TMP/t64.json" 2>/dev/null
@@ -131,9 +144,21 @@ else
 fi
 
 # 7. damaged logs: truncated and corrupted
-"$MS" hotspots --record-only --output "$TMP/rec" -- "$AC" --threads 2 --calls 3000 >/dev/null 2>&1
+"$MS" hotspots --record-only --output "$TMP/rec" -- "$AC" --threads 2 --calls 3000 >"$TMP/rec.out" 2>/dev/null
 f=$(ls "$TMP/rec"/proc-*.msl | head -1)
-check_eq "record-only then --from: full count" "$("$MS" hotspots --from "$TMP/rec" --json | jq '[.sites[] | select(.symbol == "count_malloc") | .calls] | add')" 9000
+"$MS" hotspots --from "$TMP/rec" --json >"$TMP/from.json"
+check_eq "record-only then --from: full count" "$(jq '[.sites[] | select(.symbol == "count_malloc") | .calls] | add' "$TMP/from.json")" 9000
+# record-only counts what it recorded (headers only) = what --from decodes; no verdict, the next command last
+check_match "record-only: where and how many events" "$(grep '^recorded' "$TMP/rec.out")" \
+	"^recorded $(jq .events "$TMP/from.json") allocator calls of 1 process image in $TMP/rec "
+check_eq "record-only: no verdict about allocations it did not analyse" "$(grep -cE 'allocations of|still live' "$TMP/rec.out")" 0
+check_match "record-only: says why there is no verdict" "$(cat "$TMP/rec.out")" 'nothing was analysed yet'
+check_eq "record-only: ends with the next command" "$(tail -1 "$TMP/rec.out")" "   next: memsleuth hotspots --from $TMP/rec"
+"$MS" hotspots --record-only --json --fail-on info --output "$TMP/rec2" -- "$AC" --threads 1 --calls 500 --die kill >"$TMP/rec2.json" 2>/dev/null
+check_eq "record-only --fail-on info: exit 0 (no verdict)" "$?" 0
+check_eq "record-only --json: a SIGKILLed command's buffered events counted as --from does" \
+	"$(jq -c '[.step, .schema_version, .events, .processes]' "$TMP/rec2.json")" \
+	"$("$MS" hotspots --from "$TMP/rec2" --json | jq -c '["hotspots-record", 1, .events, (.processes | length)]')"
 size=$(stat -c %s "$f")
 # damage the first event block (record type 3) and tear the end of the file
 ev=$(grep -obUaP 'MSLR\x03\x00' "$f" | head -1 | cut -d: -f1)

@@ -63,7 +63,7 @@ JS
 		in_use=$(jq '[.arenas[].in_use_bytes] | add' "$TMP/arenas.json")
 		chunks=$(jq '[.arenas[].in_use_chunks] | add' "$TMP/arenas.json")
 		mmapped=$(jq '.mp.mmapped_mem' "$TMP/arenas.json")
-		live=$(jq '[.processes[].live_bytes_at_end] | add' "$TMP/node.json")
+		live=$(jq '[.processes[].live_bytes] | add' "$TMP/node.json")
 		top=$(jq '[.sites[].live_bytes] | max' "$TMP/node.json")
 		# a chunk holds its request + an 8-byte size field, rounded up to
 		# 16, 32 at least: at most 24 bytes more than asked

@@ -40,9 +40,9 @@ leftovers() {   # uprobe events, tracefs instances, work dirs, .bo files
 	u=$(cat /sys/kernel/tracing/uprobe_events /sys/kernel/debug/tracing/uprobe_events 2>/dev/null | grep -c stapprobe)
 	i=$(ls /sys/kernel/tracing/instances 2>/dev/null | grep -c stap)
 	d=0   # work directories whose memsleuth is gone (others' runs may be live now)
-	for x in /tmp/memsleuth-stap.[0-9]*.*; do
+	for x in "${TMPDIR:-/tmp}"/memsleuth-stap.[0-9]*.*; do
 		[ -d "$x" ] || continue
-		p=${x#/tmp/memsleuth-stap.}
+		p=${x##*/memsleuth-stap.}
 		kill -0 "${p%%.*}" 2>/dev/null || d=$((d + 1))
 	done
 	b=$(ls "$TMP"/run/*.bo 2>/dev/null | wc -l)

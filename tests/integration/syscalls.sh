@@ -45,7 +45,7 @@ for b in "${usable[@]}"; do
 	check_eq "$b: backend named" "$(jq -r .backend "$J")" "$b"
 	for s in brk mmap munmap mprotect madvise; do
 		check_eq "$b: $s count" "$(jq ".totals[] | select(.syscall==\"$s\") | .count" "$J")" "$(expect $s 3)"
-		check_eq "$b: $s bytes" "$(jq ".totals[] | select(.syscall==\"$s\") | .bytes" "$J")" "$(expect $s 4)"
+		check_eq "$b: $s bytes" "$(jq ".totals[] | select(.syscall==\"$s\") | .length_bytes" "$J")" "$(expect $s 4)"
 	done
 	check_eq "$b: arena heaps created" "$(jq .arena_heaps_created "$J")" "$(expect heaps 3)"
 	# per thread: mixer-2 made 2+2 madvise calls, mixer-0 made 2
@@ -53,8 +53,12 @@ for b in "${usable[@]}"; do
 	check_eq "$b: mixer-0 heaps" "$(jq '.threads[] | select(.name=="mixer-0") | .arena_heaps_created' "$J")" 1
 	check_eq "$b: madvise returned" "$(jq .returned.madvise_bytes "$J")" "$(expect madvise 4)"
 	check_eq "$b: heap trims" "$(jq .arena_heaps.trims "$J")" 6
-	check_eq "$b: brk high water - start" "$(jq '.brk[0].high_water - .brk[0].start' "$J")" 4194304
+	check_eq "$b: brk high water - start" "$(jq '.brk[0].high_water_address - .brk[0].start_address' "$J")" 4194304
 	check_eq "$b: nothing lost" "$(jq .lost "$J")" 0
+	# field names (docs/json.md, syscalls schema_version 2)
+	check_eq "$b: schema_version 2, duration_s a number" "$(jq -c '[.schema_version, (.duration_s | type)]' "$J")" '[2,"number"]'
+	check_eq "$b: no old field name left (seconds, bytes, start, high_water, end)" \
+		"$(jq '[paths | map(strings) | last | select(IN("seconds","bytes","start","high_water","end"))] | length' "$J")" 0
 	stop_example "$EX_PID"
 done
 
@@ -82,6 +86,21 @@ check_match "$b launch: mixer-1 mprotect row" "$out" 'mixer-1 +mprotect +3 +3\.0
 check_match "$b launch: interpretation" "$out" 'thread [0-9]+ \(mixer-0\) created 1 arena heap'
 check_match "$b launch: madvise sentence" "$out" 'madvise returned 5\.0 MiB to the kernel \(MADV_DONTNEED 3\.0 MiB, MADV_FREE 2\.0 MiB\)'
 ev=$("$MS" syscalls --events --backend "$b" -- "$EX/syscall_mix" --threads 1 2>&1)
+# --events --json: NDJSON, type and the envelope on every line, the summary last
+"$MS" syscalls --events --json --backend "$b" -- "$EX/syscall_mix" --threads 1 >"$TMP/ev.ndjson" 2>/dev/null
+check_eq "$b --events --json: every line has type, step, schema_version 2" \
+	"$(jq -c 'select(.type != "event" and .type != "summary" or .step != "syscalls" or .schema_version != 2)' "$TMP/ev.ndjson" | wc -l)" 0
+check_eq "$b --events --json: the last line is the summary, its events = the event lines' calls" \
+	"$(jq -s -c '[last.type, (last.events == ([.[] | select(.type == "event") | .times] | add))]' "$TMP/ev.ndjson")" '["summary",true]'
+check_eq "$b --events --json: the command's end and the verdicts in the summary" \
+	"$(tail -1 "$TMP/ev.ndjson" | jq -c '[.command_end.how, .command_end.status, (.verdicts | length > 0)]')" '["exit",0,true]'
+# --fail-on reads the step's own verdicts (findings/stepverdict.c): more
+# than 8 arena heaps created is a notice; 2 are info
+MALLOC_ARENA_MAX=16 "$MS" syscalls --backend "$b" --json --fail-on notice -- "$EX/arena_explosion" --threads 12 --blocks 4 >"$TMP/ae.json" 2>/dev/null
+check_eq "$b: 12 arena heaps: --fail-on notice exits 1" "$?" 1
+check_eq "$b: 12 arena heaps: the notice" "$(jq -c '[.arena_heaps_created, ([.verdicts[].level] | index("notice") != null)]' "$TMP/ae.json")" '[12,true]'
+check_status "$b: 2 arena heaps: --fail-on notice exits 0" 0 env MALLOC_ARENA_MAX=16 "$MS" syscalls --backend "$b" --fail-on notice -- "$EX/arena_explosion" --threads 2 --blocks 4
+check_status "$b: 2 arena heaps: --fail-on info exits 1" 1 "$MS" syscalls --backend "$b" --fail-on info -- "$EX/arena_explosion" --threads 2 --blocks 4
 check_match "$b --events decodes the reservation" "$ev" 'mixer-0 +mmap\(NULL, 128\.0 MiB, PROT_NONE, MAP_PRIVATE\|MAP_ANONYMOUS\|MAP_NORESERVE\)'
 check_match "$b --events decodes madvise" "$ev" 'madvise\(0x[0-9a-f]+, 1\.0 MiB, MADV_FREE\) = 0'
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "findings/causes_feed.h"
+#include "records/callsite.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -69,6 +70,8 @@ void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
 	s->status = MS_G_DONE;
+	if (g->launch[0])   /* the process examined is the program, not its wrapper */
+		ms_gstep_evidence(s, "launched: %s", g->launch);
 	ms_gstep_evidence(s, "RSS %s (VmRSS of process %d)", SZ(g->rss), (int)g->pid);
 	ms_gstep_command(s, "grep VmRSS /proc/%d/status", (int)g->pid);
 	if (!g->has_accounted) {
@@ -249,9 +252,13 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	}
 	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
 	if (site)
-		snprintf(g->hot_site, sizeof g->hot_site, "%s (%s)", ms_jstr(site, "symbol", "?"), ms_jstr(site, "dso", "?"));
+		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
+	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
+	if (wr && wr->type == MS_J_ARR && wr->child)   /* the counts above are the program's */
+		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
+				  ms_jstr(ms_jget(f, "launch"), "text", "?"));
 	if (best) {
 		g->have_hot = 1;
 		g->hot_tid = ms_ju64(best, "tid", 0);
@@ -259,7 +266,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(g->hot_name, sizeof g->hot_name, "%s", ms_jstr(best, "name", "?"));
 		ms_gstep_evidence(s, "busiest thread: %" PRIu64 " (%s), %" PRIu64 " calls (%.0f%%), %s", g->hot_tid,
 				  g->hot_name, g->hot_calls, pct(g->hot_calls, g->hot_total_calls),
-				  SZ(ms_ju64(best, "bytes", 0)));
+				  SZ(ms_ju64(best, "requested_bytes", 0)));
 	}
 	if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live at the end", g->hot_site,
@@ -283,13 +290,17 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 		return;
 	s->status = MS_G_DONE;
 	ms_gstep_evidence(s, "backend: %s", ms_jstr(f, "backend", "?"));
+	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
+	if (wr && wr->type == MS_J_ARR && wr->child)   /* the calls below are the program's */
+		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
+				  ms_jstr(ms_jget(f, "launch"), "text", "?"));
 	const struct ms_jval *tot = ms_jget(f, "totals");
 	char line[300] = "";
 	size_t len = 0;
 	for (const struct ms_jval *t = tot && tot->type == MS_J_ARR ? tot->child : NULL; t && len < sizeof line - 60; t = t->next)
 		if (ms_ju64(t, "count", 0))
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
-					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "bytes", 0)));
+					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "length_bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
 	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
 	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0);

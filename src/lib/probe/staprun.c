@@ -12,6 +12,7 @@
 
 #include "probe/procfs.h"
 #include "probe/stapsweep.h"
+#include "probe/sweep.h"
 #include "util/subproc.h"
 
 #define MAPS_MAX   (16u << 20)
@@ -260,7 +261,7 @@ static int write_script(const struct ms_staprun *r, const char *dir, char *path,
 		ssize_t n = write(fd, r->script_text + done, r->script_text_len - done);
 		if (n <= 0) {
 			close(fd);
-			return ms_err_set(e, errno, NULL, "check /tmp", "%s", path);
+			return ms_err_set(e, errno, NULL, "check the free space in $TMPDIR (default /tmp)", "%s", path);
 		}
 		done += (size_t)n;
 	}
@@ -280,9 +281,8 @@ int ms_staprun_run(struct ms_staprun *r, struct ms_err *e)
 		return ms_err_set(e, errno, NULL, "give the script's path", "%s", r->script);
 	if (!getcwd(cwd, sizeof cwd))
 		return ms_err_set(e, errno, NULL, NULL, "current directory");
-	snprintf(dir, sizeof dir, "/tmp/" MS_STAP_DIR_PREFIX "%d.XXXXXX", (int)getpid());
-	if (!mkdtemp(dir))
-		return ms_err_set(e, errno, NULL, "check /tmp", "stap work directory");
+	if (ms_tmpdir_make("stap", dir, sizeof dir, e) < 0)   /* $TMPDIR/memsleuth-stap.PID.XXXXXX */
+		return -1;
 	if (r->script_text && write_script(r, dir, script, sizeof script, e) < 0) {
 		ms_stap_remove_tree(dir);
 		return -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe/procfs.h"
+#include "probe/sweep.h"
 
 static const char *const uprobe_files[] = {
 	"/sys/kernel/tracing/uprobe_events", "/sys/kernel/debug/tracing/uprobe_events",
@@ -176,7 +177,7 @@ static int sweep_uprobes(void)
 
 void ms_stap_sweep(char *what, size_t len)
 {
-	DIR *d = opendir("/tmp");
+	DIR *d = opendir(ms_tmp_root());
 	struct dirent *de;
 	int dirs = 0, running = 0;
 	what[0] = 0;
@@ -186,7 +187,7 @@ void ms_stap_sweep(char *what, size_t len)
 		char path[PATH_MAX], *end, comm[64];
 		long owner = strtol(de->d_name + strlen(MS_STAP_DIR_PREFIX), &end, 10);
 		struct stat st;
-		snprintf(path, sizeof path, "/tmp/%s", de->d_name);
+		snprintf(path, sizeof path, "%s/%s", ms_tmp_root(), de->d_name);
 		/* ours only: a directory (not a link) of our uid, named by a pid
 		 * that is no longer a memsleuth */
 		if (*end != '.' || owner <= 0 || owner > INT_MAX || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)

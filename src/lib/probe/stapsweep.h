@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Work directories: /tmp/memsleuth-stap.PID.XXXXXX, PID the memsleuth. */
+/* Work directories: $TMPDIR/memsleuth-stap.PID.XXXXXX (probe/sweep.h), PID the memsleuth. */
 #define MS_STAP_DIR_PREFIX "memsleuth-stap."
 
 /* /proc/PID/comm, "" when the process is gone. */

@@ -15,7 +15,7 @@
 #include "probe/systrace.h"
 #include "util/subproc.h"
 
-static const char *tmp_root(void)
+const char *ms_tmp_root(void)
 {
 	const char *t = getenv("TMPDIR");
 	return t && *t ? t : "/tmp";
@@ -23,7 +23,7 @@ static const char *tmp_root(void)
 
 int ms_tmpdir_make(const char *kind, char *out, size_t len, struct ms_err *e)
 {
-	snprintf(out, len, "%s/memsleuth-%s.%d.XXXXXX", tmp_root(), kind, (int)getpid());
+	snprintf(out, len, "%s/memsleuth-%s.%d.XXXXXX", ms_tmp_root(), kind, (int)getpid());
 	if (!mkdtemp(out))
 		return ms_err_set(e, errno, NULL, "set TMPDIR to a directory you can write", "%s", out);
 	return 0;
@@ -42,6 +42,23 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 void ms_tmpdir_remove(const char *dir)
 {
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+FILE *ms_tmpfile(void)
+{
+	/* an unnamed file (O_TMPFILE): nothing to remove, whatever ends us */
+	int fd = open(ms_tmp_root(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {   /* a file system without O_TMPFILE: a private name, unlinked at once */
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/memsleuth-tmp.%d.XXXXXX", ms_tmp_root(), (int)getpid());
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
+	return f;
 }
 
 /* Is the run with this pid gone?  (EPERM: alive, another user's; a
@@ -79,7 +96,7 @@ static long tmp_owner(const char *name)
 
 static int sweep_tmp(const char *prog, FILE *say)
 {
-	DIR *d = opendir(tmp_root());
+	DIR *d = opendir(ms_tmp_root());
 	if (!d)
 		return 0;
 	int n = 0;
@@ -91,7 +108,7 @@ static int sweep_tmp(const char *prog, FILE *say)
 		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
 			continue;
 		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/%s", tmp_root(), de->d_name);
+		snprintf(p, sizeof p, "%s/%s", ms_tmp_root(), de->d_name);
 		ms_tmpdir_remove(p);
 		if (say)
 			fprintf(say, "%s: removed the stale temporary directory %s (its memsleuth, pid %ld, is gone)\n",

@@ -19,6 +19,12 @@
 int ms_tmpdir_make(const char *kind, char *out, size_t len, struct ms_err *e);
 /* Remove a directory tree we made, never following a symlink. */
 void ms_tmpdir_remove(const char *dir);
+/* $TMPDIR, or /tmp when it is unset or empty: where every temporary file
+ * and directory of memsleuth goes. */
+const char *ms_tmp_root(void);
+/* An anonymous temporary file in ms_tmp_root() (tmpfile(3) ignores
+ * TMPDIR), open for reading and writing; NULL with errno set. */
+FILE *ms_tmpfile(void);
 
 /* Remove every leftover of a memsleuth run that is gone; each removal is
  * one line "PROG: removed ..." on say (NULL: quietly).  Also starts the

@@ -96,7 +96,7 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		fprintf(out, "  main heap: non-contiguous (%" PRIu64 " segments, fenced by glibc when the break moved)\n",
 			a->v[0].segments);
 	for (size_t i = 0; i < a->n; i++) {
-		char pin[300];
+		char pin[400];
 		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
 		if (pin[0])
 			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
@@ -127,12 +127,18 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
 	fprintf(out, "tcaches: %zu", a->tcaches);
 	if (a->tcaches && a->tcache_tid) {
-		fprintf(out, ", by thread:");
-		for (size_t k = 0; k < a->tcaches; k++)
+		fprintf(out, ", by thread (%s):\n", a->tcache_attribution);
+		for (size_t k = 0; k < a->tcaches; k++) {
+			const struct ms_tcache_use *u = a->tcache_use ? &a->tcache_use[k] : NULL;
 			if (a->tcache_tid[k])
-				fprintf(out, " %d %#" PRIx64 "%s", (int)a->tcache_tid[k], a->tcache_chunk[k],
-					k + 1 < a->tcaches ? "," : "");
-		fprintf(out, " (%s)\n", a->tcache_attribution);
+				fprintf(out, "  thread %d %-15s", (int)a->tcache_tid[k], u && u->thread[0] ? u->thread : "?");
+			else
+				fprintf(out, "  %-23s", "no thread");
+			fprintf(out, " tcache at %#" PRIx64, a->tcache_chunk[k]);
+			if (u)
+				fprintf(out, ": %" PRIu64 " chunk%s, %s", u->chunks, u->chunks == 1 ? "" : "s", sz(u->bytes, b[0]));
+			fprintf(out, "\n");
+		}
 	} else if (a->tcaches && a->tcache_attribution[0]) {
 		fprintf(out, ", %s\n", a->tcache_attribution);
 	} else {
@@ -327,6 +333,12 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_kstr(j, "address", hex);
 			ms_json_ku64(j, "size_bytes", p->size);
 			ms_json_ku64(j, "pinned_bytes", p->pinned);
+			if (p->allocated_at[0]) {   /* arenas --hotspots DIR */
+				ms_json_kstr(j, "allocated_at", p->allocated_at);
+				ms_json_kstr(j, "site", p->site);
+				ms_json_kstr(j, "thread", p->thread);
+				ms_json_ku64(j, "tid", p->tid);
+			}
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
@@ -352,6 +364,11 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_i64(j, a->tcache_tid[k]);
 		else
 			ms_json_null(j);
+		ms_json_kstr(j, "thread", a->tcache_use && a->tcache_use[k].thread[0] ? a->tcache_use[k].thread : NULL);
+		if (a->tcache_use) {
+			ms_json_ku64(j, "chunks", a->tcache_use[k].chunks);
+			ms_json_ku64(j, "bytes", a->tcache_use[k].bytes);
+		}
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
@@ -423,6 +440,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_json_kdouble(j, "stop_cpu_ms", a->stop_cpu_ms);
 	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }

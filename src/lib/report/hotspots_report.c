@@ -1,5 +1,6 @@
 /* Printing a hotspots analysis: see hotspots_report.h. */
 #include "report/hotspots_report.h"
+#include "report/launch_report.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -346,6 +347,37 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
 }
 
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out)
+{
+	struct syms s;
+	syms_init(&s, h);
+	for (size_t i = 0; i < n; i++) {
+		struct ms_hs_who *w = &out[i];
+		memset(w, 0, sizeof *w);
+		if (!f[i].found || f[i].site >= h->nsites || f[i].thread >= h->nthreads || f[i].image >= h->nimages)
+			continue;
+		const struct ms_hs_site *site = &h->sites[f[i].site];
+		const struct ms_hs_thread *t = &h->threads[f[i].thread];
+		w->found = 1;
+		w->ptr = f[i].ptr;
+		w->size = f[i].size;
+		w->pid = h->images[f[i].image].pid;
+		w->tid = t->tid;
+		site_name(&s, site, w->site, sizeof w->site);
+		struct ms_sym sym;
+		resolve(&s, site->image, site->caller, &sym);
+		const char *file = strrchr(sym.file, '/');
+		if (site->caller && sym.file[0] && sym.line > 0)
+			snprintf(w->where, sizeof w->where, "%s:%d (%s)", file ? file + 1 : sym.file, sym.line,
+				 sym.func[0] ? sym.func : "?");
+		else
+			snprintf(w->where, sizeof w->where, "%s", w->site);
+		char tn[16];
+		snprintf(w->thread, sizeof w->thread, "%s", thread_name(t, tn, sizeof tn));
+	}
+	syms_free(&s);
+}
+
 static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
 			 const struct ms_hs_report_opts *o)
 {
@@ -382,6 +414,13 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		" frees) in %zu process image(s), %" PRIu64 " dropped%s\n",
 		h->events, h->allocs, b1, h->frees, h->nimages, h->dropped,
 		h->count_only ? " [count-only]" : "");
+	if (h->launch_line[0]) {   /* a launched command: which process the tables are about */
+		fprintf(out, "  launched: %s\n", h->launch_line);
+		if (h->has_wrapper)
+			fprintf(out, "  the wrapper's own %" PRIu64 " allocator calls (%s allocated, %zu process image%s) "
+				"are left out of the counts and tables\n", h->wrapper_calls,
+				ms_size_fmt(h->wrapper_bytes, b2), h->wrapper_images, h->wrapper_images == 1 ? "" : "s");
+	}
 	print_notes(h, o, out);
 	if (!h->events) {
 		fprintf(out, "  no allocator calls were recorded%s\n",
@@ -462,12 +501,13 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_kstr(j, "symbol", sym.func[0] ? sym.func : addr);
 	ms_json_kstr(j, "dso", sym.found ? sym.dso : "");
 	ms_json_ku64(j, "calls", site->calls);
-	ms_json_ku64(j, "bytes", site->bytes);
+	ms_json_ku64(j, "requested_bytes", site->bytes);
 	ms_json_ku64(j, "live_bytes", site->live_bytes);
 	ms_json_ku64(j, "live_allocations", site->live_allocs);
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_ku64(j, "dso_offset", sym.dso_offset);
 	ms_json_kstr(j, "file", sym.file);
 	ms_json_ku64(j, "line", (uint64_t)sym.line);
 	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
@@ -501,11 +541,11 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_kbool(&j, "count_only", h->count_only);
 	ms_json_ku64(&j, "allocations", h->allocs);
 	ms_json_ku64(&j, "frees", h->frees);
-	ms_json_ku64(&j, "bytes", h->bytes);
+	ms_json_ku64(&j, "requested_bytes", h->bytes);
 	ms_json_ku64(&j, "unknown_frees", h->unknown_frees);
 	ms_json_ku64(&j, "skipped_bytes", h->skipped_bytes);
 	ms_json_ku64(&j, "corrupt_blocks", h->corrupt_blocks);
-	ms_json_kdouble(&j, "analysis_seconds", h->seconds);
+	ms_json_kdouble(&j, "analysis_s", h->seconds);
 	if (o->how_ended)
 		ms_json_kstr(&j, "how_ended", o->how_ended);
 	if (o->command_end && o->command_end->known) {
@@ -522,7 +562,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
 		char text[160];
 		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
-		ms_json_kdouble(&j, "seconds", ce->seconds);
+		ms_json_kdouble(&j, "elapsed_s", ce->seconds);
 		ms_json_obj_end(&j);
 	}
 	if (o->address_query)
@@ -539,6 +579,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
 		ms_json_obj_end(&j);
 	}
+	if (h->launch)
+		ms_launch_json(&j, h->launch, h->nimages, h->program, h->launch_line, "requested_bytes");
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -549,12 +591,13 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "ppid", im->ppid);
 		ms_json_kstr(&j, "exe", im->exe ? im->exe : "");
 		ms_json_kbool(&j, "forked", im->forked);
+		ms_json_kbool(&j, "wrapper", ms_hs_image_is_wrapper(h, i));   /* left out of threads[] and sites[] */
 		ms_json_ku64(&j, "events", im->events);
 		ms_json_kbool(&j, "ended", im->ended);
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
 		ms_json_ku64(&j, "threads_cut", im->ended ? im->end.threads_cut : 0);
 		ms_json_kbool(&j, "buffers_read", im->tails_read);
-		ms_json_ku64(&j, "live_bytes_at_end", im->live_bytes_at_end);
+		ms_json_ku64(&j, "live_bytes", im->live_bytes_at_end);
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
@@ -569,7 +612,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "tid", t->tid);
 		ms_json_kstr(&j, "name", thread_name(t, tn, sizeof tn));
 		ms_json_ku64(&j, "calls", t->calls);
-		ms_json_ku64(&j, "bytes", t->bytes);
+		ms_json_ku64(&j, "requested_bytes", t->bytes);
 		ms_json_ku64(&j, "pid", h->images[t->image].pid);
 		ms_json_ku64(&j, "allocations", t->allocs);
 		ms_json_ku64(&j, "frees", t->frees);
@@ -593,8 +636,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		if (!h->hist[k])
 			continue;
 		ms_json_obj_begin(&j);
-		ms_json_ku64(&j, "from", k ? 1ull << (k - 1) : 0);
-		ms_json_ku64(&j, "to", k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
+		ms_json_ku64(&j, "from_bytes", k ? 1ull << (k - 1) : 0);
+		ms_json_ku64(&j, "to_bytes", k ? (k == 64 ? UINT64_MAX : (1ull << k) - 1) : 0);
 		ms_json_ku64(&j, "calls", h->hist[k]);
 		ms_json_obj_end(&j);
 	}
@@ -673,7 +716,7 @@ int ms_hotspots_folded(const struct ms_hotspots *h, enum ms_hs_site_key weight, 
 	for (size_t i = 0; i < n && !rc; i++) {
 		uint64_t w = h->nstacks ? ms_hs_stack_value(&h->stacks[i], weight)
 					: ms_hs_site_value(&h->sites[i], weight);
-		if (!w)
+		if (!w || (h->nstacks && ms_hs_image_is_wrapper(h, h->stacks[i].image)))   /* the program's stacks */
 			continue;
 		if (!(l[nl].text = folded_line(h, &s, i)))
 			rc = -1;
