@@ -16,6 +16,7 @@
 #include "probe/sweep.h"
 #include "util/outfile.h"
 #include "guide_int.h"
+#include "findings/launch.h"
 #include "options.h"
 #include "probe/procfs.h"
 #include "records/jsonread.h"
@@ -326,6 +327,15 @@ int cmd_guide(int argc, char **argv)
 			snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc.ready_after, lc.matched);
 		else
 			snprintf(g->when, sizeof g->when, "after %.1f s", lc.ready_after);
+		/* a wrapper (a script that forks java and waits): the steps look
+		 * at the program it runs (findings/launch.h), lc.pid stays the
+		 * one to stop */
+		char wl[sizeof g->launch];
+		g->pid = ms_launch_live_program(lc.pid, wl, sizeof wl);
+		if (!strncmp(wl, "wrapper:", 8)) {
+			snprintf(g->launch, sizeof g->launch, "%s", wl);
+			fprintf(o.say, "launched: %s\n", wl);
+		}
 	} else {
 		g->pid = cl.pid;
 	}

@@ -293,7 +293,7 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
 }
 
 static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
-		       struct ms_hs_command_end *end)
+		       struct ms_hs_command_end *end, pid_t *launched)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
 	if (find_command(cmd[0], path, sizeof path) < 0) {
@@ -323,6 +323,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	if (pid == 0)
 		child_exec(o, hook, dir, cmd);
 	setpgid(pid, pid);
+	*launched = pid;
 	int status = 0, reaped = 0;
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
@@ -358,8 +359,9 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 }
 
 /* next: the command after this step; vs: the closing verdicts, filled. */
+/* root: the launched pid (0: a log recorded earlier, --from) */
 static int analyse(const struct opts *o, const char *dir, const char *how,
-		   const struct ms_hs_command_end *end, const char *next, struct ms_verdicts *vs)
+		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
@@ -370,6 +372,7 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
+	ms_hotspots_launch(&h, (uint32_t)root);   /* the program apart from its wrapper */
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
 					.command_end = end, .address_query = o->address_query,
 					.address = o->address, .verdicts = vs };
@@ -498,7 +501,7 @@ int cmd_hotspots(int argc, char **argv)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
 		char next[PATH_MAX + 64];
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
-		int rc = analyse(&o, o.from, NULL, NULL, next, &vs);
+		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
@@ -534,7 +537,8 @@ int cmd_hotspots(int argc, char **argv)
 			remove_dir(dir);
 		return MS_EXIT_ERROR;
 	}
-	if (run_command(&o, args.cmd, dir, how, sizeof how, &end) < 0) {
+	pid_t launched = 0;
+	if (run_command(&o, args.cmd, dir, how, sizeof how, &end, &launched) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		else {
@@ -552,7 +556,7 @@ int cmd_hotspots(int argc, char **argv)
 		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");
 		for (size_t i = 0; args.cmd[i] && off < sizeof next; i++)
 			off += (size_t)snprintf(next + off, sizeof next - off, " %s", args.cmd[i]);
-		rc = analyse(&o, dir, how, &end, next, &vs);
+		rc = analyse(&o, dir, how, &end, launched, next, &vs);
 	}
 	if (temporary)
 		remove_dir(dir);

@@ -1018,6 +1018,7 @@ void ms_hotspots_free(struct ms_hotspots *h)
 	for (size_t i = 0; i < h->nstacks; i++)
 		free(h->stacks[i].frames);
 	free(h->images);
+	free(h->launch);
 	free(h->threads);
 	free(h->sites);
 	free(h->stacks);

@@ -1,5 +1,6 @@
 /* Printing a hotspots analysis: see hotspots_report.h. */
 #include "report/hotspots_report.h"
+#include "report/launch_report.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -382,6 +383,13 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		" frees) in %zu process image(s), %" PRIu64 " dropped%s\n",
 		h->events, h->allocs, b1, h->frees, h->nimages, h->dropped,
 		h->count_only ? " [count-only]" : "");
+	if (h->launch_line[0]) {   /* a launched command: which process the tables are about */
+		fprintf(out, "  launched: %s\n", h->launch_line);
+		if (h->has_wrapper)
+			fprintf(out, "  the wrapper's own %" PRIu64 " allocator calls (%s allocated, %zu process image%s) "
+				"are left out of the counts and tables\n", h->wrapper_calls,
+				ms_size_fmt(h->wrapper_bytes, b2), h->wrapper_images, h->wrapper_images == 1 ? "" : "s");
+	}
 	print_notes(h, o, out);
 	if (!h->events) {
 		fprintf(out, "  no allocator calls were recorded%s\n",
@@ -539,6 +547,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
 		ms_json_obj_end(&j);
 	}
+	if (h->launch)
+		ms_launch_json(&j, h->launch, h->nimages, h->program, h->launch_line, "requested_bytes");
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -549,6 +559,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "ppid", im->ppid);
 		ms_json_kstr(&j, "exe", im->exe ? im->exe : "");
 		ms_json_kbool(&j, "forked", im->forked);
+		ms_json_kbool(&j, "wrapper", ms_hs_image_is_wrapper(h, i));   /* left out of threads[] and sites[] */
 		ms_json_ku64(&j, "events", im->events);
 		ms_json_kbool(&j, "ended", im->ended);
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
@@ -625,7 +636,7 @@ int ms_hotspots_folded(const struct ms_hotspots *h, FILE *out)
 	if (h->nstacks) {
 		for (size_t i = 0; i < h->nstacks; i++) {
 			const struct ms_hs_stack *st = &h->stacks[i];
-			if (!st->calls)
+			if (!st->calls || ms_hs_image_is_wrapper(h, st->image))   /* the program's stacks */
 				continue;
 			for (unsigned k = st->n; k-- > 0;) {
 				folded_frame(out, &s, st->image, st->frames[k]);
