@@ -53,7 +53,7 @@ static const struct ms_optspec optspec[] = {
 	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
 					       "(site, thread, size, when)" },
 	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
-					       "(uretprobes: costs missed hits)" },
+					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
@@ -365,7 +365,7 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { o->address, 0 };
+	struct ms_hs_query q = { .addr = o->address };
 	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
@@ -514,6 +514,9 @@ int cmd_hotspots(int argc, char **argv)
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
+		if (!ms_quiet())
+			fprintf(stderr, PROG ": attaching uprobes to process %d's malloc family with bpftrace "
+				"(a few s, longer on a busy machine); \"Tracing\" follows when they are live\n", (int)pid);
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[64];

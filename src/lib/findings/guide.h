@@ -74,6 +74,7 @@ struct ms_guide {
 
 	double   t_start;                     /* CLOCK_MONOTONIC seconds */
 	struct ms_tseries rss_series;         /* RSS while the steps ran (the report's timeline) */
+	double   examined_s;                  /* seconds after t_start when rss was read (overview); -1 not yet */
 
 	/* the short watch before judging (timeseries.h): what grows */
 	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */

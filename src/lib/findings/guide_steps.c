@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "findings/causes_feed.h"
+#include "records/callsite.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -251,7 +252,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	}
 	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
 	if (site)
-		snprintf(g->hot_site, sizeof g->hot_site, "%s (%s)", ms_jstr(site, "symbol", "?"), ms_jstr(site, "dso", "?"));
+		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");

@@ -124,8 +124,13 @@ struct ms_hotspots {
 int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
 
 /* The same, also looking for the allocation live at the end that holds
- * addr (in image pid, or any when pid is 0): h->found. */
-struct ms_hs_query { uint64_t addr; uint32_t pid; };
+ * addr (in image pid, or any when pid is 0): h->found.  With addrs, the
+ * same for each of addrs[0..naddrs) into found[0..naddrs) (zeroed first;
+ * found[i].found 0 when none holds it): arenas' pins, in one read. */
+struct ms_hs_query {
+	uint64_t addr; uint32_t pid;
+	const uint64_t *addrs; size_t naddrs; struct ms_hs_found *found;
+};
 int  ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
 			    struct ms_err *e);
 void ms_hotspots_free(struct ms_hotspots *h);

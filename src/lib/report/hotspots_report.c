@@ -347,6 +347,37 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
 }
 
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out)
+{
+	struct syms s;
+	syms_init(&s, h);
+	for (size_t i = 0; i < n; i++) {
+		struct ms_hs_who *w = &out[i];
+		memset(w, 0, sizeof *w);
+		if (!f[i].found || f[i].site >= h->nsites || f[i].thread >= h->nthreads || f[i].image >= h->nimages)
+			continue;
+		const struct ms_hs_site *site = &h->sites[f[i].site];
+		const struct ms_hs_thread *t = &h->threads[f[i].thread];
+		w->found = 1;
+		w->ptr = f[i].ptr;
+		w->size = f[i].size;
+		w->pid = h->images[f[i].image].pid;
+		w->tid = t->tid;
+		site_name(&s, site, w->site, sizeof w->site);
+		struct ms_sym sym;
+		resolve(&s, site->image, site->caller, &sym);
+		const char *file = strrchr(sym.file, '/');
+		if (site->caller && sym.file[0] && sym.line > 0)
+			snprintf(w->where, sizeof w->where, "%s:%d (%s)", file ? file + 1 : sym.file, sym.line,
+				 sym.func[0] ? sym.func : "?");
+		else
+			snprintf(w->where, sizeof w->where, "%s", w->site);
+		char tn[16];
+		snprintf(w->thread, sizeof w->thread, "%s", thread_name(t, tn, sizeof tn));
+	}
+	syms_free(&s);
+}
+
 static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
 			 const struct ms_hs_report_opts *o)
 {
@@ -443,6 +474,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	for (int k = 0; k < MS_HS_HIST; k++)
 		if (h->hist[k] > most)
 			most = h->hist[k];
+	struct ms_table ht;
+	ms_table_init(&ht, "rlrl", (const char *[]){ "from", "to", "allocations", "" });
 	for (int k = 0; k < MS_HS_HIST; k++) {
 		if (!h->hist[k])
 			continue;
@@ -450,9 +483,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		ms_size_fmt(lo, b1);
 		ms_size_fmt(hi, b2);
 		int bar = (int)(40 * h->hist[k] / most);
-		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
-			"########################################");
+		ms_table_rowf(&ht, "%s\t.. %s\t%" PRIu64 "\t%.*s", b1, b2, h->hist[k], bar,
+			      "########################################");
 	}
+	ms_table_print(&ht, out, "  ");
+	ms_table_free(&ht);
 	if (o->verdicts) {
 		fprintf(out, "\n");
 		ms_verdicts_text(o->verdicts, out);
@@ -476,6 +511,7 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_ku64(j, "dso_offset", sym.dso_offset);
 	ms_json_kstr(j, "file", sym.file);
 	ms_json_ku64(j, "line", (uint64_t)sym.line);
 	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
