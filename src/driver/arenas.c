@@ -13,6 +13,7 @@
 #include "report/arenapins.h"
 #include "report/arenasout.h"
 #include "report/json.h"
+#include "report/table.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
@@ -51,7 +52,10 @@ struct chunk_list {
 	size_t arena;
 	unsigned flags;
 	enum ms_chunk_kind kind;
+	struct ms_table t;   /* the text list, a stream of rows */
 };
+
+enum { CHUNK_ROWS = 256 };   /* rows held before they are printed */
 
 /* The list opens the output: begun on the first chunk (or after the walk
  * when there is none), so that a failed collection prints nothing on
@@ -66,7 +70,12 @@ static void list_begin(struct chunk_list *l)
 		ms_json_key(l->j, "chunks");
 		ms_json_arr_begin(l->j);
 	} else {
-		printf("chunks (arena index, address, size, kind, flag bits):\n");
+		printf("chunks in address order:\n");
+		ms_table_init(&l->t, "rrrll", (const char *[]){ "arena", "address", "size", "kind", "flag bits" });
+		/* the widest values, so that later rows line up with the first ones */
+		l->t.minw[1] = 18;
+		l->t.minw[2] = 12;
+		l->t.minw[3] = 8;
 	}
 }
 
@@ -99,8 +108,10 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, unsig
 		ms_json_kstr(l->j, "flags", ms_chunk_flags_str(flags, fl));
 		ms_json_obj_end(l->j);
 	} else {
-		printf("  arena %-3zu %#18" PRIx64 " %12" PRIu64 "  %-8s %s\n", arena, addr, size, ms_chunk_kind_name(kind),
-		       ms_chunk_flags_str(flags, fl));
+		ms_table_rowf(&l->t, "%zu\t%#" PRIx64 "\t%" PRIu64 "\t%s\t%s", arena, addr, size, ms_chunk_kind_name(kind),
+			      ms_chunk_flags_str(flags, fl));
+		if (l->t.nrows >= CHUNK_ROWS)
+			ms_table_flush(&l->t, stdout, "  ");
 	}
 	return 0;
 }
@@ -243,8 +254,11 @@ int cmd_arenas(int argc, char **argv)
 		ms_json_obj_end(&j);
 		ms_json_end(&j);
 	} else {
-		if (chunks)
+		if (chunks) {
+			ms_table_flush(&cl.t, stdout, "  ");
+			ms_table_free(&cl.t);
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
+		}
 		if (address)
 			address_text(&cl, &a);
 		if (hotspots)

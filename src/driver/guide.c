@@ -19,6 +19,7 @@
 #include "probe/sweep.h"
 #include "util/outfile.h"
 #include "guide_int.h"
+#include "report/table.h"
 #include "findings/launch.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -502,7 +503,7 @@ int cmd_guide(int argc, char **argv)
 	ms_guide_conclude(g);
 	gl_stop(&lc);
 
-	fprintf(o.say, "\n== Conclusions\n");
+	fprintf(o.say, ms_use_colour(o.say) ? "\n\033[1m== Conclusions\033[0m\n" : "\n== Conclusions\n");
 	for (int i = 0; i < g->conclusions.n; i++) {
 		const struct ms_verdict *v = &g->conclusions.v[i];
 		guide_wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);

@@ -551,6 +551,9 @@ int cmd_hotspots(int argc, char **argv)
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
+		if (!ms_quiet())
+			fprintf(stderr, PROG ": attaching uprobes to process %d's malloc family with bpftrace "
+				"(a few s, longer on a busy machine); \"Tracing\" follows when they are live\n", (int)pid);
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[64];

@@ -344,6 +344,12 @@ int cmd_syscalls(int argc, char **argv)
 	t.ctx = r;
 	r->t0 = ms_now();
 	r->target = t.pid;
+	if (!ms_quiet() && ch.backend != MS_BE_PTRACE && ch.backend != MS_BE_TRACEFS)   /* the slow starts */
+		fprintf(stderr, "%s: starting %s (%s); \"tracing\" follows when it is live\n", prog,
+			ch.backend == MS_BE_BPFTRACE ? "bpftrace" : "stap",
+			ch.backend == MS_BE_BPFTRACE ? "attaching tracepoints: a few s"
+			: ch.backend == MS_BE_STAP_BPF ? "compiling the script for the bpf runtime: about 5 s, longer on a busy machine"
+			: "compiling a kernel module: about 30 s");
 	if (run_backend(ch.backend, &t, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	double secs = ms_now() - r->t0;

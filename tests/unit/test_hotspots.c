@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "records/hotcensus.h"
 #include "records/hotlog.h"
 #include "records/hotlog_read.h"
 #include "report/hotspots_report.h"
@@ -169,6 +170,11 @@ static void analysis(void **state)
 	struct ms_err e;
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
 	assert_int_equal(h.events, 8);
+	/* --record-only's count from the headers: the same figure */
+	struct ms_hl_census c;
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 8);
+	assert_int_equal(c.images, 1);
 	assert_int_equal(h.allocs, 5);          /* 3 malloc, 1 realloc, 1 calloc */
 	assert_int_equal(h.frees, 3);
 	assert_int_equal(h.bytes, 100 + 200 + 5000 + 6000 + 64);
@@ -211,6 +217,8 @@ static void analysis(void **state)
 	assert_false(h.complete);
 	assert_true(h.skipped_bytes > 0);
 	assert_int_equal(h.events, 7);          /* the main thread's block is gone */
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 7);
 	assert_int_equal(site(&h, SITE_A)->calls, 2);
 	ms_hotspots_free(&h);
 
@@ -218,6 +226,8 @@ static void analysis(void **state)
 	snprintf(path, sizeof path, "%s/proc-42-0.msl", dir);
 	unlink(path);
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "no hotspots log"));
+	assert_int_equal(ms_hl_census(dir, &c, &e), -1);
 	assert_non_null(strstr(e.msg, "no hotspots log"));
 	rmdir(dir);
 }
@@ -347,6 +357,9 @@ static void tails(void **state)
 	struct ms_err e;
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
 	assert_int_equal(h.events, 3);
+	struct ms_hl_census c;   /* the tail's two new events, the broken slot ignored */
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 3);
 	assert_int_equal(h.allocs, 2);
 	assert_int_equal(h.frees, 1);
 	assert_int_equal(site(&h, SITE_A)->live_bytes, 20);

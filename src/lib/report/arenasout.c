@@ -37,13 +37,13 @@ static void arena_row(struct ms_table *t, const char *name, const struct ms_aren
 		      sz(s->largest_free, b[5]), sz(s->trim_bytes, b[6]), frag(s), s->attached_threads);
 }
 
-static void bins_text(FILE *out, const char *what, const struct ms_bin_stat *v, int n, int first)
+static void bins_rows(struct ms_table *t, const char *what, const struct ms_bin_stat *v, int n, int first)
 {
 	char b[3][MS_SIZE_BUF];
 	for (int i = first; i < n; i++)
 		if (v[i].count)
-			fprintf(out, "    %-8s %3d  count %-8" PRIu64 " bytes %-9s min %-9s max %s\n", what, i,
-				v[i].count, sz(v[i].bytes, b[0]), sz(v[i].min, b[1]), sz(v[i].max, b[2]));
+			ms_table_rowf(t, "%s\t%d\t%" PRIu64 "\t%s\t%s\t%s", what, i, v[i].count, sz(v[i].bytes, b[0]),
+				      sz(v[i].min, b[1]), sz(v[i].max, b[2]));
 }
 
 void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
@@ -152,22 +152,28 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		a->mp.tcache_count);
 
 	if (flags & MS_AOUT_HIST) {
-		fprintf(out, "\nchunk sizes (in use | free, top excluded):\n");
+		fprintf(out, "\nchunk sizes (top excluded):\n");
+		ms_table_init(&t, "rrrrr", (const char *[]){ "size >=", "in use", "in use bytes", "free", "free bytes" });
 		for (int i = 0; i < MS_HIST_BUCKETS; i++) {
 			const struct ms_hist *h = &a->hist;
 			if (!h->in_use_chunks[i] && !h->free_chunks[i])
 				continue;
-			fprintf(out, "  >= %-9s %10" PRIu64 " %10s | %10" PRIu64 " %10s\n",
-				sz(ms_hist_floor(i), b[0]), h->in_use_chunks[i], sz(h->in_use_bytes[i], b[1]),
-				h->free_chunks[i], sz(h->free_bytes[i], b[2]));
+			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%" PRIu64 "\t%s", sz(ms_hist_floor(i), b[0]),
+				      h->in_use_chunks[i], sz(h->in_use_bytes[i], b[1]), h->free_chunks[i],
+				      sz(h->free_bytes[i], b[2]));
 		}
+		ms_table_print(&t, out, "  ");
+		ms_table_free(&t);
 	}
 	if (flags & MS_AOUT_BINS) {
 		for (size_t i = 0; i < a->n; i++) {
 			fprintf(out, "\nbins of arena %#" PRIx64 "%s:\n", a->v[i].address, a->v[i].is_main ? " (main)" : "");
-			bins_text(out, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
-			bins_text(out, "fast", a->v[i].fast, MS_NFASTBINS, 0);
-			bins_text(out, "bin", a->v[i].bins, MS_NBINS, 1);
+			ms_table_init(&t, "lrrrrr", (const char *[]){ "list", "index", "count", "bytes", "min", "max" });
+			bins_rows(&t, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
+			bins_rows(&t, "fast", a->v[i].fast, MS_NFASTBINS, 0);
+			bins_rows(&t, "bin", a->v[i].bins, MS_NBINS, 1);
+			ms_table_print(&t, out, "    ");
+			ms_table_free(&t);
 		}
 	}
 

@@ -474,6 +474,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	for (int k = 0; k < MS_HS_HIST; k++)
 		if (h->hist[k] > most)
 			most = h->hist[k];
+	struct ms_table ht;
+	ms_table_init(&ht, "rlrl", (const char *[]){ "from", "to", "allocations", "" });
 	for (int k = 0; k < MS_HS_HIST; k++) {
 		if (!h->hist[k])
 			continue;
@@ -481,9 +483,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		ms_size_fmt(lo, b1);
 		ms_size_fmt(hi, b2);
 		int bar = (int)(40 * h->hist[k] / most);
-		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
-			"########################################");
+		ms_table_rowf(&ht, "%s\t.. %s\t%" PRIu64 "\t%.*s", b1, b2, h->hist[k], bar,
+			      "########################################");
 	}
+	ms_table_print(&ht, out, "  ");
+	ms_table_free(&ht);
 	if (o->verdicts) {
 		fprintf(out, "\n");
 		ms_verdicts_text(o->verdicts, out);
