@@ -4,6 +4,9 @@
  * so a step that is not in this build is reported as such and the guide
  * goes on.  What the findings mean is decided in findings/guide*.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,9 +195,38 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 	return rc;
 }
 
+/* Where hotspots writes its folded stacks (flame graph input) for the
+ * guide: beside --report FILE.html as FILE.folded, else a new file in
+ * $TMPDIR.  Created here, so that a place that cannot be written costs
+ * the folded file only (said in why), not the step.  0 with path set. */
+static int folded_path(const struct gopts *o, pid_t pid, char *path, size_t len, char *why, size_t whylen)
+{
+	int fd;
+	if (o->report) {
+		const char *dot = strrchr(o->report, '.');
+		snprintf(path, len, "%.*s.folded", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)), o->report);
+		struct ms_err e;
+		if ((fd = ms_out_open(path, MS_OUT_PRIVATE, &e)) < 0) {
+			snprintf(why, whylen, "%s", e.msg);
+			return -1;
+		}
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(path, len, "%s/memsleuth-hotspots-%d-XXXXXX.folded", tmp && *tmp ? tmp : "/tmp", (int)pid);
+		if ((fd = mkostemps(path, 7, O_CLOEXEC)) < 0) {
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 static void run_attach_step(struct ms_guide *g, const struct gopts *o, const struct gl_cmd *lc, enum ms_gstep_id id,
 			    const char *step, char *pidarg)
 {
+	char folded[PATH_MAX], why[PATH_MAX + 128] = "";
+	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, g->pid, folded, sizeof folded, why, sizeof why) == 0;
 	struct ms_gstep *st = &g->step[id];
 	char dur[32];
 	char *args[64];
@@ -203,6 +235,10 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
 	args[k++] = "--duration";
 	args[k++] = dur;
+	if (has_folded) {
+		args[k++] = "--folded";
+		args[k++] = folded;
+	}
 	if (lc->pid) {
 		/* The hook must be there from the start: run the command again. */
 		args[k++] = "--";
@@ -219,11 +255,19 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
 		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
 	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
+	int ran = f != NULL;
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);
 	else
 		ms_guide_take_syscalls(g, f);
 	ms_gstep_command(st, "%s", cmdline);
+	if (has_folded && ran)
+		ms_gstep_evidence(st, "folded stacks (flame graph input: speedscope, flamegraph.pl), calls per call site: %s",
+				  folded);
+	else if (has_folded)
+		unlink(folded);   /* the step failed: the empty file is the guide's own */
+	else if (id == MS_G_HOTSPOTS)
+		ms_gstep_evidence(st, "no folded stacks written: %s", why);
 }
 
 int cmd_guide(int argc, char **argv)

@@ -155,6 +155,20 @@ _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)
 	vfail(a->cli, fmt, ap);
 }
 
+int ms_args_word(const struct ms_args *a, const char *opt, const char *val, const char *const *words)
+{
+	size_t n = 0;
+	for (; words[n]; n++)
+		if (!strcmp(val, words[n]))
+			return (int)n;
+	char list[256] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < n && off < sizeof list; i++)
+		off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+					!i ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	fail(a, "%s %s: give %s", opt, val, list);
+}
+
 /* The same line every program printed before this parser: tests and
  * scripts match it. */
 _Noreturn static void unknown(const struct ms_args *a, const char *opt)
@@ -242,26 +256,18 @@ static int handle_common(struct ms_args *a, int key, const char *val)
 	case K_PID:
 		set_pid(a, val, "--pid");
 		return 1;
-	case K_COLOR:
-		if (!strcmp(val, "auto"))
-			ms_colour_set(MS_COLOUR_AUTO);
-		else if (!strcmp(val, "always"))
-			ms_colour_set(MS_COLOUR_ALWAYS);
-		else if (!strcmp(val, "never"))
-			ms_colour_set(MS_COLOUR_NEVER);
-		else
-			fail(a, "--color %s: give auto, always or never", val);
+	case K_COLOR: {
+		static const char *const when[] = { "auto", "always", "never", NULL };
+		static const enum ms_colour mode[] = { MS_COLOUR_AUTO, MS_COLOUR_ALWAYS, MS_COLOUR_NEVER };
+		ms_colour_set(mode[ms_args_word(a, "--color", val, when)]);
 		return 1;
-	case K_FAIL_ON:
-		if (!strcmp(val, "info"))
-			a->fail_on = MS_INFO;
-		else if (!strcmp(val, "notice"))
-			a->fail_on = MS_NOTICE;
-		else if (!strcmp(val, "problem"))
-			a->fail_on = MS_PROBLEM;
-		else
-			fail(a, "--fail-on %s: give info, notice or problem", val);
+	}
+	case K_FAIL_ON: {
+		static const char *const level[] = { "info", "notice", "problem", NULL };
+		static const int fail_on[] = { MS_INFO, MS_NOTICE, MS_PROBLEM };
+		a->fail_on = fail_on[ms_args_word(a, "--fail-on", val, level)];
 		return 1;
+	}
 	default:
 		return 0;
 	}

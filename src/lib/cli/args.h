@@ -141,6 +141,11 @@ double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, 
 _Noreturn void ms_args_fail(const struct ms_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The index of val in words (NULL-terminated) for an option that takes
+ * one of a few words; else the one line "OPT VAL: give A, B or C" and
+ * exit 2 (ms_args_fail). */
+int ms_args_word(const struct ms_args *a, const char *opt, const char *val, const char *const *words);
+
 /* The program's --help text on out (also what ms_args_next prints for -h). */
 void ms_args_help(const struct ms_cli *cli, FILE *out);
 
