@@ -149,9 +149,11 @@ for b in "${usable[@]}"; do
 	check_status "$b: target exits at once" 0 "$MS" syscalls --backend "$b" -- true
 	# Ctrl-C while tracing a live process: it keeps running, not stopped
 	start_example syscall_mix ready --wait
-	"$MS" syscalls --backend "$b" "$EX_PID" >"$TMP/int.out" 2>"$TMP/int.err" &
+	# a file of its own per backend: the child truncates it only once it runs,
+	# and the previous backend's "tracing" line must not send the SIGINT early
+	"$MS" syscalls --backend "$b" "$EX_PID" >"$TMP/int.$b.out" 2>"$TMP/int.$b.err" &
 	m=$!
-	for _ in $(seq 1 1800); do grep -q 'tracing process' "$TMP/int.err" && break; kill -0 $m 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1800); do grep -q 'tracing process' "$TMP/int.$b.err" && break; kill -0 $m 2>/dev/null || break; sleep 0.1; done
 	kill -INT $m; wait $m
 	check_eq "$b: SIGINT ends with status 0" "$?" 0
 	state=$(awk '{print $3}' "/proc/$EX_PID/stat")
