@@ -104,7 +104,7 @@ for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:sh-e
 		check_cmp "syscalls $b $k: ... and < 5 MiB (no delta across exec)" "$hw" -lt 5242880
 		check_eq "syscalls $b $k: mixer-0 madvise (its plan: 2)" \
 			"$(jq '.threads[] | select(.name=="mixer-0") | .syscalls[] | select(.syscall=="madvise") | .count' "$J")" 2
-		check_eq "syscalls $b $k: no wrapper thread in the table" \
+		[ "$b" = auto ] || check_eq "syscalls $b $k: no wrapper thread in the table" \
 			"$(jq '[.threads[] | select(.name | test("^(sh|bash|env|dirname|uname|wrap-)"))] | length' "$J")" 0
 	}
 done
