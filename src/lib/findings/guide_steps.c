@@ -364,6 +364,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char exp[64] = "";
 		if (rem[i].has_expected && !rem[i].no_change)
 			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
+		else if (rem[i].measured_saving)
+			snprintf(exp, sizeof exp, "; %s less RSS overall", SZ(rem[i].measured_saving));
 		if (rem[i].advice)   /* words, not a shell command */
 			ms_gstep_evidence(s, "%s: %s (%s)%s", ms_cause_kind_id(rem[i].addresses), rem[i].command,
 					  rem[i].effect, exp);
