@@ -280,11 +280,14 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
-			"top, so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
-			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b));
+			"top, so trim_threshold and top_pad do not reach it); from the main heap malloc_trim(0) would "
+			"return %s (%s).",
+			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b),
+			top ? "those pages and its free top" : "those pages");
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
+			"glibc's main heap keeps a free top of %s below its trim threshold (%s); from the main heap "
+			"malloc_trim(0) would return %s.",
 			SZ(top), SZ(f->trim_threshold), SZ(b));
 	ev(x, "trim_from_chunks_bytes", chunks);
 	ev(x, "trim_from_top_bytes", top);

@@ -210,16 +210,22 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	const struct ms_jval *as = ms_jget(f, "arenas");
 	int n = 0;
 	uint64_t top = 0, top_res = 0;   /* the tops: free memory too (arena_top_kept lives there) */
+	uint64_t main_trim = 0;         /* the main arena's share of the prediction (causes' main_heap_pinned) */
 	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next, n++) {
-		if (ms_jbool(a, "is_main", false))
+		if (ms_jbool(a, "is_main", false)) {
 			g->main_free = ms_ju64(a, "free_resident_bytes", ms_ju64(a, "free_bytes", 0));
+			main_trim = ms_ju64(a, "trim_bytes", 0);
+		}
 		top += ms_ju64(a, "top_bytes", 0);
 		top_res += ms_ju64(a, "top_resident_bytes", 0);
 	}
 	ms_gstep_evidence(s, "%d arena%s: %s in use, %s free of which %s resident; their tops %s free of which %s "
 			  "resident", n, n == 1 ? "" : "s", SZ(g->in_use), SZ(g->free_bytes), SZ(g->free_resident),
 			  SZ(top), SZ(top_res));
-	ms_gstep_evidence(s, "malloc_trim(0) would return %s (prediction: RSS %s -> %s)", SZ(g->trim_prediction),
+	/* the split the causes' sentences use: main heap vs thread arenas */
+	uint64_t other_trim = g->trim_prediction > main_trim ? g->trim_prediction - main_trim : 0;
+	ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
+			  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true))
 		ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop freezes it)");
