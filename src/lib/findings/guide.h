@@ -76,7 +76,8 @@ struct ms_guide {
 
 	/* the short watch before judging (timeseries.h): what grows */
 	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */
-	double   watch_s;
+	double   watch_s;                     /* the watch's actual span (its last sample's time) */
+	double   watch_asked_s;               /* the span announced (--watch) */
 	int      ngrowth;
 	struct ms_growth_verdict growth[MS_TS_MAX_VERDICTS];
 	int      in_use_grows;                /* glibc's in use grew: never "no gap" */
