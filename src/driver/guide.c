@@ -208,16 +208,34 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char *args[64];
 	int k = 0;
 	double window = lc->pid ? lc->ready_after + 1 : o->window;
+	/* hotspots ends the rerun at the guide's own moment, the --when line:
+	 * the hook slows the command, so the time it took here is no bound;
+	 * a generous one (10x, at least 30 s more, within --wait-max) instead */
+	int until = lc->pid && o->when && id == MS_G_HOTSPOTS;
+	if (until) {
+		window = lc->ready_after * 10 > lc->ready_after + 30 ? lc->ready_after * 10 : lc->ready_after + 30;
+		if (window > o->wait_max && o->wait_max > lc->ready_after + 1)
+			window = o->wait_max;
+		snprintf(g->hot_until, sizeof g->hot_until, "%s", o->when);
+	}
 	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
 	args[k++] = "--duration";
 	args[k++] = dur;
+	if (until) {
+		args[k++] = "--until";
+		args[k++] = (char *)o->when;
+	}
 	if (lc->pid) {
 		/* The hook must be there from the start: run the command again. */
 		args[k++] = "--";
 		for (int i = 0; o->cmd[i] && k < 62; i++)
 			args[k++] = o->cmd[i];
-		ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the moment)",
-				  step, dur);
+		if (until)
+			ms_gstep_evidence(st, "runs the command again under %s until it prints a line matching '%s' (the "
+					  "moment), at most %s s", step, o->when, dur);
+		else
+			ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the "
+					  "moment)", step, dur);
 	} else {
 		args[k++] = pidarg;
 	}
@@ -225,7 +243,8 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char cmdline[512];
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
-		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
+		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, i > 0 && !strcmp(args[i - 1], "--until") &&
+					!strchr(args[i], '\'') ? " '%s'" : " %s", args[i]);
 	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);

@@ -61,6 +61,8 @@ struct ms_guide {
 	int      have_hot;
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[200];
+	int      hot_live_valid;              /* its live-at-end bytes are the moment's (reached, comparable) */
+	char     hot_until[200];              /* the rerun stops at the line matching this (--until), "" no */
 
 	struct ms_jval *doctor;               /* doctor's findings, owned */
 	int      can_attach;                  /* uprobes through bpftrace or stap's bpf runtime */
