@@ -400,6 +400,9 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		if (end->reached && !reaped)
 			stop_group(pid, dir, &status, &reaped);
 	}
+	/* a stop requested while --until watched is acted on before waiting */
+	if (!reaped && stop_requested)
+		stop_group(pid, dir, &status, &reaped);
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
 		if (w == pid)
