@@ -13,6 +13,8 @@
  *   syscall_mix [--threads N] [--wait]   --wait: print phase=ready, make the
  *                                        calls on SIGUSR1 (attach first)
  *   --hold: after phase=done stay (threads parked) until SIGTERM
+ *   --linger S: after the calls, sleep S seconds before _exit (a program
+ *               that outlives its wrapper's setup: tests/integration/launch_exec.sh)
  *   syscall_mix --madvise-loop N [--touch]  N madvise(MADV_DONTNEED) calls
  *                                        on one page, for the overhead
  *                                        benchmark; --touch writes the page
@@ -117,6 +119,7 @@ int main(int argc, char **argv)
 {
 	int n = 3, wait = 0, hold = 0, touch = 0;
 	long loop = 0;
+	double linger = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			n = atoi(argv[++i]);
@@ -128,8 +131,10 @@ int main(int argc, char **argv)
 			loop = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--touch"))
 			touch = 1;
+		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
+			linger = atof(argv[++i]);
 		else {
-			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] [--hold] | --madvise-loop N [--touch]\n");
+			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] [--hold] [--linger S] | --madvise-loop N [--touch]\n");
 			return 2;
 		}
 	}
@@ -191,6 +196,11 @@ int main(int argc, char **argv)
 		int sig = 0;
 		while (sig != SIGTERM)
 			sigwait(&usr1, &sig);
+	}
+	if (linger > 0) {   /* nanosleep: no memory syscall */
+		struct timespec ts = { (time_t)linger, (long)((linger - (double)(time_t)linger) * 1e9) };
+		while (nanosleep(&ts, &ts) < 0)
+			;
 	}
 	_exit(0);
 }

@@ -63,9 +63,13 @@ static const struct ms_cli cli = {
 static int list_configs(int json)
 {
 	if (!json) {
+		struct ms_table t;
+		ms_table_init(&t, "ll", (const char *[]){ "configuration", "what it sets" });
 		for (size_t i = 0; i < ms_remedy_ncfgs; i++)
-			printf("%-26s %s%s%s\n", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
-			       ms_remedy_cfgs[i].env[0] ? ": " : "", ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+			ms_table_rowf(&t, "%s\t%s%s%s", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
+				      ms_remedy_cfgs[i].env[0] ? ": " : "", ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+		ms_table_print(&t, stdout, "");
+		ms_table_free(&t);
 		return MS_EXIT_OK;
 	}
 	struct ms_json j;
@@ -195,7 +199,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
 	struct ms_table t;
-	ms_table_init(&t, "rlrrrrll", heads);
+	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	for (int rank = 1; rank <= (int)n; rank++)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)
@@ -223,8 +227,15 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	if (rec.best) {
 		struct ms_apply ap;
 		ms_remedy_apply(rec.best, cmd, &ap);
-		printf("\nApply it:\n  shell    %s\n  systemd  %s\n  docker   %s\n  JVM      %s\n",
-		       ap.shell, ap.systemd, ap.docker, ap.jvm);
+		struct ms_table at;
+		ms_table_init(&at, "ll", (const char *[]){ "", "" });
+		ms_table_rowf(&at, "shell\t%s", ap.shell);
+		ms_table_rowf(&at, "systemd\t%s", ap.systemd);
+		ms_table_rowf(&at, "docker\t%s", ap.docker);
+		ms_table_rowf(&at, "JVM\t%s", ap.jvm);
+		printf("\nApply it:\n");
+		ms_table_print(&at, stdout, "  ");
+		ms_table_free(&at);
 	}
 }
 

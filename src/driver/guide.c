@@ -16,6 +16,8 @@
 #include "probe/sweep.h"
 #include "util/outfile.h"
 #include "guide_int.h"
+#include "report/table.h"
+#include "findings/launch.h"
 #include "options.h"
 #include "probe/procfs.h"
 #include "records/jsonread.h"
@@ -345,6 +347,15 @@ int cmd_guide(int argc, char **argv)
 			snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc.ready_after, lc.matched);
 		else
 			snprintf(g->when, sizeof g->when, "after %.1f s", lc.ready_after);
+		/* a wrapper (a script that forks java and waits): the steps look
+		 * at the program it runs (findings/launch.h), lc.pid stays the
+		 * one to stop */
+		char wl[sizeof g->launch];
+		g->pid = ms_launch_live_program(lc.pid, wl, sizeof wl);
+		if (!strncmp(wl, "wrapper:", 8)) {
+			snprintf(g->launch, sizeof g->launch, "%s", wl);
+			fprintf(o.say, "launched: %s\n", wl);
+		}
 	} else {
 		g->pid = cl.pid;
 	}
@@ -467,7 +478,7 @@ int cmd_guide(int argc, char **argv)
 	ms_guide_conclude(g);
 	gl_stop(&lc);
 
-	fprintf(o.say, "\n== Conclusions\n");
+	fprintf(o.say, ms_use_colour(o.say) ? "\n\033[1m== Conclusions\033[0m\n" : "\n== Conclusions\n");
 	for (int i = 0; i < g->conclusions.n; i++) {
 		const struct ms_verdict *v = &g->conclusions.v[i];
 		guide_wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);

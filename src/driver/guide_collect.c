@@ -225,6 +225,9 @@ struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
 	ov->accounted = g->accounted;
 	struct ms_jval *v = NULL;
 	if (ms_overview_collect(g->pid, ov, e) == 0) {
+		/* the moment examined: the guide's RSS (and the report's timeline's end) is this reading */
+		g->examined_s = gl_now() - g->t_start;
+		ms_guide_sample(g, g->examined_s, ov->rss);
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&buf, &len);

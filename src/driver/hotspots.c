@@ -57,7 +57,7 @@ static const struct ms_optspec optspec[] = {
 	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
 					       "(site, thread, size, when)" },
 	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
-					       "(uretprobes: costs missed hits)" },
+					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
 	{ "until",       MS_LONG('u'), "REGEX", "with -- CMD: stop it when a line it prints matches REGEX (the moment\n"
@@ -353,7 +353,7 @@ static int watch_until(const struct opts *o, int fd, pid_t pid, int *status, int
 }
 
 static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
-		       struct ms_hs_command_end *end)
+		       struct ms_hs_command_end *end, pid_t *launched)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
 	if (find_command(cmd[0], path, sizeof path) < 0) {
@@ -391,6 +391,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		child_exec(o, hook, dir, cmd, pfd[1]);
 	}
 	setpgid(pid, pid);
+	*launched = pid;
 	int status = 0, reaped = 0;
 	if (pfd[0] >= 0) {
 		close(pfd[1]);
@@ -442,18 +443,20 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 }
 
 /* next: the command after this step; vs: the closing verdicts, filled. */
+/* root: the launched pid (0: a log recorded earlier, --from) */
 static int analyse(const struct opts *o, const char *dir, const char *how,
-		   const struct ms_hs_command_end *end, const char *next, struct ms_verdicts *vs)
+		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { o->address, 0 };
+	struct ms_hs_query q = { .addr = o->address };
 	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
 		ms_err_print(PROG, &e);
 		return MS_EXIT_ERROR;
 	}
+	ms_hotspots_launch(&h, (uint32_t)root);   /* the program apart from its wrapper */
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
 					.command_end = end, .address_query = o->address_query,
 					.address = o->address, .verdicts = vs };
@@ -587,7 +590,7 @@ int cmd_hotspots(int argc, char **argv)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
 		char next[PATH_MAX + 64];
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
-		int rc = analyse(&o, o.from, NULL, NULL, next, &vs);
+		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
@@ -600,6 +603,9 @@ int cmd_hotspots(int argc, char **argv)
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
+		if (!ms_quiet())
+			fprintf(stderr, PROG ": attaching uprobes to process %d's malloc family with bpftrace "
+				"(a few s, longer on a busy machine); \"Tracing\" follows when they are live\n", (int)pid);
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[64];
@@ -623,7 +629,8 @@ int cmd_hotspots(int argc, char **argv)
 			remove_dir(dir);
 		return MS_EXIT_ERROR;
 	}
-	if (run_command(&o, args.cmd, dir, how, sizeof how, &end) < 0) {
+	pid_t launched = 0;
+	if (run_command(&o, args.cmd, dir, how, sizeof how, &end, &launched) < 0) {
 		if (temporary)
 			remove_dir(dir);
 		else {
@@ -641,7 +648,7 @@ int cmd_hotspots(int argc, char **argv)
 		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");
 		for (size_t i = 0; args.cmd[i] && off < sizeof next; i++)
 			off += (size_t)snprintf(next + off, sizeof next - off, " %s", args.cmd[i]);
-		rc = analyse(&o, dir, how, &end, next, &vs);
+		rc = analyse(&o, dir, how, &end, launched, next, &vs);
 	}
 	if (temporary)
 		remove_dir(dir);

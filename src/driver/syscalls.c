@@ -14,6 +14,7 @@
 #include "probe/systrace.h"
 #include "probe/target.h"
 #include "report/json.h"
+#include "report/launch_report.h"
 #include "report/table.h"
 #include "util/paths.h"
 #include "util/size.h"
@@ -34,11 +35,14 @@ struct run {
 	char command_end[96];          /* a launched command's end: "exited with status 3" */
 	double t0;
 	pid_t target;
+	int launched;                  /* -- CMD: its wrapper told from its program */
+	char launch[512];              /* "wrapper: sh (pid N) -> program: python3 (pid N)" */
 };
 
 static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 {
 	struct run *r = ctx;
+	r->sum.now_s = ms_now() - r->t0;   /* the clock of the processes' lives */
 	for (uint64_t i = 0; i < n; i++)
 		ms_sys_summary_add(&r->sum, ev);
 	if (r->events) {
@@ -66,13 +70,22 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 	}
 }
 
+static void on_proc(void *ctx, const struct ms_procev *pe)
+{
+	struct run *r = ctx;
+	ms_sys_summary_proc(&r->sum, pe, ms_now() - r->t0);
+}
+
 static void on_ready(void *ctx, pid_t pid)
 {
 	struct run *r = ctx;
 	r->target = pid;
 	r->t0 = ms_now();
-	/* the break before the first traced brk (a launched command has none yet) */
-	ms_sys_summary_set_brk(&r->sum, pid, ms_proc_brk(pid));
+	r->sum.now_s = 0;
+	/* the break before the first traced brk; a launched command is still
+	 * our fork (our break): its exec starts its own */
+	if (!r->launched)
+		ms_sys_summary_set_brk(&r->sum, pid, ms_proc_brk(pid));
 	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
 }
 
@@ -99,7 +112,12 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 {
 	struct ms_table tb;
 	char sz[MS_SIZE_BUF];
-	printf("memory syscalls of process %d via %s, %.1f s\n\n", (int)r->target, ms_backend_name(c->backend), secs);
+	const struct ms_launch_image *pg = r->sum.program < r->sum.nimages ? &r->sum.images[r->sum.program] : NULL;
+	if (pg && r->sum.has_wrapper)
+		printf("memory syscalls of %s (process %d, launched as %d) via %s, %.1f s\n\n", pg->name, (int)pg->pid,
+		       (int)r->target, ms_backend_name(c->backend), secs);
+	else
+		printf("memory syscalls of process %d via %s, %.1f s\n\n", (int)r->target, ms_backend_name(c->backend), secs);
 	ms_table_init(&tb, "rllrr", sc_heads);
 	for (size_t i = 0; i < r->sum.nthreads; i++) {
 		const struct ms_sys_thread *th = &r->sum.threads[i];
@@ -119,6 +137,18 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 	if (t->warning[0])
 		printf("\nWARNING: %s\n", t->warning);
 	printf("\n");
+	if (r->launch[0])
+		printf("launched: %s\n", r->launch);
+	if (r->sum.has_wrapper) {
+		uint64_t calls = 0, bytes = 0;
+		for (int s = 0; s < MS_SC_N; s++)
+			calls += r->sum.wrapper_total[s].count, bytes += r->sum.wrapper_total[s].bytes;
+		size_t images;
+		uint64_t c2, w2;
+		ms_launch_wrapper_sum(r->sum.images, r->sum.nimages, &images, &c2, &w2);
+		printf("the wrapper's own %llu calls (%s, %zu process image%s) are left out of the table above\n",
+		       (unsigned long long)calls, ms_size_fmt(bytes, sz), images, images == 1 ? "" : "s");
+	}
 	ms_sys_interpret(&r->sum, stdout);
 	if (r->command_end[0])
 		printf("the command %s\n", r->command_end);
@@ -200,6 +230,10 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	for (size_t i = 0; i < s->nbrk; i++) {
 		ms_json_obj_begin(&j);
 		ms_json_ki64(&j, "pid", s->brk[i].tgid);
+		/* one entry per process image: the break restarts at exec */
+		ms_json_kstr(&j, "name", s->brk[i].image < s->nimages ? s->images[s->brk[i].image].name : NULL);
+		ms_json_kbool(&j, "wrapper", s->brk[i].image < s->nimages
+			      && s->images[s->brk[i].image].role == MS_LAUNCH_WRAPPER);
 		ms_json_ku64(&j, "start_address", s->brk[i].first);
 		ms_json_ku64(&j, "high_water_address", s->brk[i].high);
 		ms_json_ku64(&j, "end_address", s->brk[i].cur);
@@ -208,6 +242,8 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 		ms_json_obj_end(&j);
 	}
 	ms_json_arr_end(&j);
+	if (r->launched)
+		ms_launch_json(&j, s->images, s->nimages, s->program, r->launch, "length_bytes");
 	ms_json_key(&j, "interpretation");
 	ms_json_arr_begin(&j);
 	char *text = NULL;
@@ -303,12 +339,25 @@ int cmd_syscalls(int argc, char **argv)
 	t.cmd_output_to_stderr = json;
 	t.on_event = on_event;
 	t.on_ready = on_ready;
+	t.on_proc = on_proc;
+	r->launched = t.cmd != NULL;
 	t.ctx = r;
 	r->t0 = ms_now();
 	r->target = t.pid;
+	if (!ms_quiet() && ch.backend != MS_BE_PTRACE && ch.backend != MS_BE_TRACEFS)   /* the slow starts */
+		fprintf(stderr, "%s: starting %s (%s); \"tracing\" follows when it is live\n", prog,
+			ch.backend == MS_BE_BPFTRACE ? "bpftrace" : "stap",
+			ch.backend == MS_BE_BPFTRACE ? "attaching tracepoints: a few s"
+			: ch.backend == MS_BE_STAP_BPF ? "compiling the script for the bpf runtime: about 5 s, longer on a busy machine"
+			: "compiling a kernel module: about 30 s");
 	if (run_backend(ch.backend, &t, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	double secs = ms_now() - r->t0;
+	if (r->launched) {   /* which process is the program, which the wrapper (findings/launch.h) */
+		ms_sys_summary_finish(&r->sum, t.traced_pid, secs);
+		if (r->sum.program < r->sum.nimages)
+			ms_launch_line(r->sum.images, r->sum.nimages, r->sum.program, r->launch, sizeof r->launch);
+	}
 	if (t.cmd && t.target_status != -1 && WIFEXITED(t.target_status) && WEXITSTATUS(t.target_status) == 127)
 		fprintf(stderr, "%s: %s: could not be started (not found?)\n", prog, t.cmd[0]);
 	/* The command's own end is reported, never turned into our status. */

@@ -215,7 +215,8 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 	cc -O0 -o "$TMP/churn" "$TMP/churn.c"
 	"$TMP/churn" & cp=$!; _pids+=($cp)
 	"$MS" hotspots --duration 2 --json $cp >"$TMP/churn.json" 2>"$TMP/churn.err"
-	check_match "attach: Tracing line on stderr" "$(cat "$TMP/churn.err")" "^Tracing PID $cp \\(bpftrace uprobes on .*\\)\\.\\.\\. Ctrl-C to end"
+	check_match "attach: says what it waits for (attaching uprobes)" "$(grep -m1 'attaching uprobes' "$TMP/churn.err")" "^memsleuth hotspots: attaching uprobes to process $cp"
+	check_match "attach: Tracing line on stderr" "$(grep -m1 '^Tracing' "$TMP/churn.err")" "^Tracing PID $cp \\(bpftrace uprobes on .*\\)\\.\\.\\. Ctrl-C to end"
 	check_within "attach: window = --duration (ms)" "$(jq '.attach.window_s * 1000 | floor' "$TMP/churn.json")" 2000 10
 	check_eq "attach: a live target's end is running" "$(jq -r '.processes[0].end' "$TMP/churn.json")" running
 	a=$(jq .allocations "$TMP/churn.json"); f=$(jq .frees "$TMP/churn.json"); lost=$(jq .attach.lost_events "$TMP/churn.json")

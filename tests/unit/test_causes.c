@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "findings/causes.h"
+#include "findings/causes_feed.h"
 
 #define MIB (1ull << 20)
 
@@ -68,6 +69,31 @@ static void pin_is_main_heap_pinned(void **state)
 	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
 	assert_null(ms_causes_find(&c, MS_CAUSE_FRAGMENTED));
 	assert_int_equal(ms_causes_max_severity(&c), MS_PROBLEM);
+}
+
+/* The guide's path: arenas JSON with the pin's call site (arenas
+ * --hotspots) -> the cause names it in the case study's words. */
+static void pin_call_site_from_json(void **state)
+{
+	(void)state;
+	static const char js[] =
+		"{\"schema_version\": 1, \"glibc_in_charge\": true, \"arenas\": [{\"is_main\": true, \"trim_bytes\": 520093696, "
+		"\"trim_top_bytes\": 0, \"free_resident_bytes\": 520093696, \"pin_chunks\": 1, \"pin_bytes\": 32, "
+		"\"pins\": [{\"address\": \"0x55aa91d9d490\", \"size_bytes\": 32, \"pinned_bytes\": 519992720, "
+		"\"allocated_at\": \"pin.c:54 (main)\", \"thread\": \"pin\", \"tid\": 4242}]}], "
+		"\"trim_prediction_bytes\": 520093696}";
+	struct ms_err e;
+	struct ms_jval *ar = ms_jparse(js, sizeof js - 1, "arenas", &e);
+	assert_non_null(ar);
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 501 * MIB);
+	ms_cause_facts_from_json(&f, NULL, ar, NULL);
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "1 live chunk of 32 B at 0x55aa91d9d490 allocated at pin.c:54 (main) by thread pin pins 495.9 MiB"));
+	ms_jfree(ar);
 }
 
 /* scattered-pins: 150 MiB free, no whole page: fragmented, no trim. */
@@ -468,6 +494,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(severity_thresholds),
 		cmocka_unit_test(pin_is_main_heap_pinned),
+		cmocka_unit_test(pin_call_site_from_json),
 		cmocka_unit_test(scattered_is_fragmented_without_trim),
 		cmocka_unit_test(top_kept_names_fixed_thresholds),
 		cmocka_unit_test(node_zlib_trim_first_no_cap),

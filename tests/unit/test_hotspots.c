@@ -280,8 +280,19 @@ static void cross_thread_order(void **state)
 	write_file(dir, "proc-7-0.msl", w->buf, w->len);
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { X + 10, 0 };
+	/* several addresses at once (arenas' pins): X + 299 inside T3's
+	 * 300-byte block, Y exactly T5's block; Z (freed) and X + 300 (past
+	 * the block) in none */
+	uint64_t many[] = { X + 299, Y, Z, X + 300 };
+	struct ms_hs_found fs[4];
+	memset(fs, 0xff, sizeof fs);
+	struct ms_hs_query q = { .addr = X + 10, .addrs = many, .naddrs = 4, .found = fs };
 	assert_int_equal(ms_hotspots_load_query(dir, &q, &h, &e), 0);
+	assert_true(fs[0].found && fs[0].ptr == X && fs[0].size == 300);
+	assert_int_equal(h.threads[fs[0].thread].tid, 103);
+	assert_true(fs[1].found && fs[1].ptr == Y && h.sites[fs[1].site].caller == SITE_B);
+	assert_false(fs[2].found);
+	assert_false(fs[3].found);
 	assert_int_equal(h.unknown_frees, 0);
 	assert_int_equal(site(&h, SITE_A)->live_bytes, 0);
 	assert_int_equal(site(&h, SITE_B)->live_bytes, 350);     /* T3's X and T5's Y */

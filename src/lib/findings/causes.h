@@ -157,7 +157,7 @@ struct ms_cause_facts {
 	int      have_arenas;
 	uint64_t in_use;                /* all arenas, chunk bytes in use */
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
-	char     main_pin[200];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
+	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */

@@ -158,6 +158,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 					s.pins[0].address = strtoull(ms_jstr(p, "address", "0"), NULL, 16);
 					s.pins[0].size = ms_ju64(p, "size_bytes", 0);
 					s.pins[0].pinned = ms_ju64(p, "pinned_bytes", 0);
+					snprintf(s.pins[0].allocated_at, sizeof s.pins[0].allocated_at, "%s",
+						 ms_jstr(p, "allocated_at", ""));
+					snprintf(s.pins[0].thread, sizeof s.pins[0].thread, "%s", ms_jstr(p, "thread", ""));
 				}
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;

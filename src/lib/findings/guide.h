@@ -38,6 +38,7 @@ struct ms_guide {
 	char  name[64];
 	char  command[1024];                  /* the launched command, or the target's cmdline */
 	int   launched;
+	char  launch[512];                    /* launched through a wrapper: "wrapper: ... -> program: ..." */
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
@@ -75,6 +76,7 @@ struct ms_guide {
 
 	double   t_start;                     /* CLOCK_MONOTONIC seconds */
 	struct ms_tseries rss_series;         /* RSS while the steps ran (the report's timeline) */
+	double   examined_s;                  /* seconds after t_start when rss was read (overview); -1 not yet */
 
 	/* the short watch before judging (timeseries.h): what grows */
 	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */

@@ -11,6 +11,7 @@
 
 #include "findings/causes_feed.h"
 #include "findings/hotspots.h"
+#include "records/callsite.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -70,6 +71,8 @@ void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
 	s->status = MS_G_DONE;
+	if (g->launch[0])   /* the process examined is the program, not its wrapper */
+		ms_gstep_evidence(s, "launched: %s", g->launch);
 	ms_gstep_evidence(s, "RSS %s (VmRSS of process %d)", SZ(g->rss), (int)g->pid);
 	ms_gstep_command(s, "grep VmRSS /proc/%d/status", (int)g->pid);
 	if (!g->has_accounted) {
@@ -256,9 +259,13 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	}
 	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
 	if (site)
-		snprintf(g->hot_site, sizeof g->hot_site, "%s (%s)", ms_jstr(site, "symbol", "?"), ms_jstr(site, "dso", "?"));
+		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
+	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
+	if (wr && wr->type == MS_J_ARR && wr->child)   /* the counts above are the program's */
+		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
+				  ms_jstr(ms_jget(f, "launch"), "text", "?"));
 	if (best) {
 		g->have_hot = 1;
 		g->hot_tid = ms_ju64(best, "tid", 0);
@@ -311,6 +318,10 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 		return;
 	s->status = MS_G_DONE;
 	ms_gstep_evidence(s, "backend: %s", ms_jstr(f, "backend", "?"));
+	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
+	if (wr && wr->type == MS_J_ARR && wr->child)   /* the calls below are the program's */
+		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
+				  ms_jstr(ms_jget(f, "launch"), "text", "?"));
 	const struct ms_jval *tot = ms_jget(f, "totals");
 	char line[300] = "";
 	size_t len = 0;

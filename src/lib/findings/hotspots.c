@@ -835,17 +835,16 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		h->sites[l->site].live_allocs++;
 		im->live_at_end++;
 		im->live_bytes_at_end += l->size;
-		if (q && q->addr >= ptr && q->addr - ptr < (l->size ? l->size : 1) &&
-		    (!q->pid || q->pid == im->pid)) {
-			struct ms_hs_found *fd = &h->found;
-			fd->found = 1;
-			fd->image = pv->image;
-			fd->ptr = ptr;
-			fd->size = l->size;
-			fd->site = l->site;
-			fd->thread = l->thread;
-			fd->ticks = l->ticks;
-		}
+		if (!q || (q->pid && q->pid != im->pid))
+			continue;
+		struct ms_hs_found it = { .found = 1, .image = pv->image, .site = l->site, .thread = l->thread,
+					  .ptr = ptr, .size = l->size, .ticks = l->ticks };
+		uint64_t span = l->size ? l->size : 1;
+		if (q->addr >= ptr && q->addr - ptr < span)
+			h->found = it;
+		for (size_t k = 0; q->addrs && k < q->naddrs; k++)
+			if (q->addrs[k] >= ptr && q->addrs[k] - ptr < span)
+				q->found[k] = it;
 	}
 	tab_clear(&pv->live);
 	tab_clear(&pv->stackidx);
@@ -917,6 +916,8 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 			   struct ms_err *e)
 {
 	memset(h, 0, sizeof *h);
+	if (q && q->addrs)
+		memset(q->found, 0, q->naddrs * sizeof *q->found);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	DIR *d = opendir(dir);
@@ -1018,6 +1019,7 @@ void ms_hotspots_free(struct ms_hotspots *h)
 	for (size_t i = 0; i < h->nstacks; i++)
 		free(h->stacks[i].frames);
 	free(h->images);
+	free(h->launch);
 	free(h->threads);
 	free(h->sites);
 	free(h->stacks);

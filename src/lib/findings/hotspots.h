@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "findings/launch.h"
 #include "records/hotlog.h"
 #include "util/err.h"
 
@@ -105,6 +106,14 @@ struct ms_hotspots {
 		uint32_t image, site, thread;
 		uint64_t ptr, size, ticks;
 	} found;
+	/* a launched command's wrapper and program (findings/launch.h), one
+	 * entry per image, after ms_hotspots_launch; NULL before or attached */
+	struct ms_launch_image *launch;
+	size_t   program;              /* the program's image, (size_t)-1 none */
+	int      has_wrapper;          /* threads[] and sites[] then hold the program's only */
+	size_t   wrapper_images;
+	uint64_t wrapper_calls, wrapper_allocs, wrapper_frees, wrapper_bytes;   /* apart from the totals */
+	char     launch_line[512];     /* "wrapper: sh (pid N) -> program: java (pid N)" */
 	/* private: hash indexes */
 	void    *priv;
 };
@@ -115,11 +124,28 @@ struct ms_hotspots {
 int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
 
 /* The same, also looking for the allocation live at the end that holds
- * addr (in image pid, or any when pid is 0): h->found. */
-struct ms_hs_query { uint64_t addr; uint32_t pid; };
+ * addr (in image pid, or any when pid is 0): h->found.  With addrs, the
+ * same for each of addrs[0..naddrs) into found[0..naddrs) (zeroed first;
+ * found[i].found 0 when none holds it): arenas' pins, in one read. */
+struct ms_hs_query {
+	uint64_t addr; uint32_t pid;
+	const uint64_t *addrs; size_t naddrs; struct ms_hs_found *found;
+};
 int  ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
 			    struct ms_err *e);
 void ms_hotspots_free(struct ms_hotspots *h);
+
+/* Tell a launched command's program from its wrapper (the rule of
+ * findings/launch.h, on the images' recorded starts and ends and their
+ * allocator calls), root being the launched pid (0: the earliest image
+ * whose parent is not in the log, for --from).  When there is a wrapper,
+ * threads[] and sites[] keep the program's images only and the totals
+ * (events, allocs, frees, bytes) are the program's; the wrapper's go to
+ * wrapper_*.  The size histogram stays whole.  Hotspots' own findings
+ * (findings/hotspots_launch.c). */
+void ms_hotspots_launch(struct ms_hotspots *h, uint32_t root);
+/* Whether image i is a wrapper's (after ms_hotspots_launch). */
+int ms_hs_image_is_wrapper(const struct ms_hotspots *h, size_t i);
 
 /* Index arrays sorted by a key, largest first (caller frees). */
 enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };

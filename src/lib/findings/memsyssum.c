@@ -10,6 +10,7 @@
 int ms_sys_summary_init(struct ms_sys_summary *s)
 {
 	memset(s, 0, sizeof *s);
+	s->program = (size_t)-1;
 	s->threads = calloc(MS_SUM_MAX_THREADS, sizeof *s->threads);
 	s->heaps = calloc(MS_SUM_MAX_HEAPS, sizeof *s->heaps);
 	if (!s->threads || !s->heaps) {
@@ -27,12 +28,31 @@ void ms_sys_summary_free(struct ms_sys_summary *s)
 	s->heaps = NULL;
 }
 
+/* The thread's row in its latest image. */
 const struct ms_sys_thread *ms_sys_summary_thread(const struct ms_sys_summary *s, pid_t tid)
 {
-	for (size_t i = 0; i < s->nthreads; i++)
+	for (size_t i = s->nthreads; i-- > 0;)
 		if (s->threads[i].tid == tid)
 			return &s->threads[i];
 	return NULL;
+}
+
+/* The process's current image (the latest of pid), created when first
+ * seen; MS_SUM_MAX_IMAGES when the table is full. */
+static size_t image_of(struct ms_sys_summary *s, pid_t pid, const char *name)
+{
+	for (size_t i = s->nimages; i-- > 0;)
+		if (s->images[i].pid == pid)
+			return i;
+	if (s->nimages == MS_SUM_MAX_IMAGES)
+		return MS_SUM_MAX_IMAGES;
+	struct ms_launch_image *im = &s->images[s->nimages];
+	memset(im, 0, sizeof *im);
+	im->pid = pid;
+	im->start_s = s->now_s;
+	im->end_s = -1;
+	snprintf(im->name, sizeof im->name, "%s", name && *name ? name : "?");
+	return s->nimages++;
 }
 
 static void thread_name(pid_t tgid, pid_t tid, char name[17])
@@ -49,10 +69,10 @@ static void thread_name(pid_t tgid, pid_t tid, char name[17])
 	free(buf);
 }
 
-static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev)
+static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
 {
 	struct ms_sys_thread *t = (struct ms_sys_thread *)ms_sys_summary_thread(s, ev->tid);
-	if (t)
+	if (t && t->image == image)
 		return t;
 	if (s->nthreads == MS_SUM_MAX_THREADS) {
 		s->threads_overflow++;
@@ -62,22 +82,35 @@ static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct m
 	memset(t, 0, sizeof *t);
 	t->tid = ev->tid;
 	t->tgid = ev->tgid ? ev->tgid : ev->tid;
+	t->image = image;
 	thread_name(t->tgid, t->tid, t->name);
-	if (strcmp(t->name, "?") == 0 && ev->comm[0])   /* gone by now: the backend's record */
-		snprintf(t->name, sizeof t->name, "%s", ev->comm);
+	if (ev->comm[0] && (strcmp(t->name, "?") == 0 || image < MS_SUM_MAX_IMAGES))
+		snprintf(t->name, sizeof t->name, "%s", ev->comm);   /* the name when it called, not now */
+	/* an image's name comes from its exec (or its parent, forked); this
+	 * is for one seen only by its calls */
+	if (image < MS_SUM_MAX_IMAGES && t->tid == t->tgid
+	    && (strcmp(s->images[image].name, "?") == 0 || s->forked_name[image])) {
+		/* a child that exec'd before the fork line came (the script
+		 * backends learn of a child when its parent returns) has its
+		 * new name by its first call */
+		s->forked_name[image] = 0;
+		snprintf(s->images[image].name, sizeof s->images[image].name, "%s", t->name);
+	}
 	return t;
 }
 
+/* The break of the process's current image: a new one after an exec. */
 static struct ms_sys_brk *brk_get(struct ms_sys_summary *s, pid_t tgid)
 {
 	for (size_t i = 0; i < s->nbrk; i++)
-		if (s->brk[i].tgid == tgid)
+		if (s->brk[i].tgid == tgid && !s->brk[i].closed)
 			return &s->brk[i];
 	if (s->nbrk == MS_SUM_MAX_PROCS)
 		return NULL;
 	struct ms_sys_brk *b = &s->brk[s->nbrk++];
 	memset(b, 0, sizeof *b);
 	b->tgid = tgid;
+	b->image = image_of(s, tgid, NULL);
 	return b;
 }
 
@@ -153,18 +186,21 @@ static void on_mmap(struct ms_sys_summary *s, const struct ms_sysev *ev, struct 
 /* A munmap inside a reservation: at its head or tail while the reservation
  * is bigger than one heap it is new_heap's alignment trim (never touched,
  * returns nothing); otherwise the heap gives memory back or goes away. */
-static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev)
+static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
 {
 	uint64_t a = ev->arg[0], len = ev->arg[1];
 	struct ms_sys_heap *h = heap_find(s, ev->tgid, a, len);
+	uint64_t ignored, *mine = image < MS_SUM_MAX_IMAGES ? &s->returned[image].munmap : &ignored;
 	if (!h) {
 		s->munmap_returned += len;
+		*mine += len;
 		return;
 	}
 	if (a == h->start && a + len == h->end) {
 		h->live = 0;
 		s->heaps_destroyed++;
 		s->munmap_returned += len;
+		*mine += len;
 	} else if (h->end - h->start > MS_ARENA_HEAP_SIZE && (a == h->start || a + len == h->end)) {
 		s->heap_trims++;
 		s->heap_trim_bytes += len;
@@ -176,10 +212,11 @@ static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev)
 		s->heap_shrinks++;
 		s->heap_shrink_bytes += len;
 		s->munmap_returned += len;
+		*mine += len;
 	}
 }
 
-static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev)
+static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
 {
 	uint64_t len = ev->arg[1], advice = ev->arg[2];
 	if (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_REMOVE)
@@ -189,6 +226,10 @@ static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev)
 		s->madv_free += len;
 	else
 		s->madv_dontneed += len;
+	if (image < MS_SUM_MAX_IMAGES) {
+		s->returned[image].madvise += len;
+		*(advice == MADV_FREE ? &s->returned[image].free : &s->returned[image].dontneed) += len;
+	}
 	if (heap_find(s, ev->tgid, ev->arg[0], len)) {
 		s->heap_shrinks++;
 		s->heap_shrink_bytes += len;
@@ -203,7 +244,8 @@ void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 	if (ev.sc >= MS_SC_N)
 		return;
 	s->events++;
-	struct ms_sys_thread *t = thread_get(s, &ev);
+	size_t image = image_of(s, ev.tgid, ev.comm);
+	struct ms_sys_thread *t = thread_get(s, &ev, image);
 	int failed = ev.ret < 0 && ev.ret > -4096;
 	uint64_t bytes = 0;
 	if (failed) {
@@ -215,20 +257,149 @@ void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 		if (ev.sc == MS_SC_MMAP)
 			on_mmap(s, &ev, t);
 		else if (ev.sc == MS_SC_MUNMAP)
-			on_munmap(s, &ev);
+			on_munmap(s, &ev, image);
 		else if (ev.sc == MS_SC_MPROTECT && (ev.arg[2] & PROT_WRITE)
 			 && heap_find(s, ev.tgid, ev.arg[0], ev.arg[1])) {
 			s->heap_grows++;
 			s->heap_grow_bytes += ev.arg[1];
 		} else if (ev.sc == MS_SC_MADVISE)
-			on_madvise(s, &ev);
+			on_madvise(s, &ev, image);
 	}
 	s->total[ev.sc].count++;
 	s->total[ev.sc].bytes += bytes;
+	if (image < MS_SUM_MAX_IMAGES) {
+		s->images[image].calls++;
+		s->images[image].weight += bytes;
+	}
 	if (t) {
 		t->sc[ev.sc].count++;
 		t->sc[ev.sc].bytes += bytes;
 	}
+}
+
+/* Is tid a thread of another process (not a process of its own)?  /proc
+ * while it lives; a thread gone already is told by its exit (Q) later. */
+static int is_thread(pid_t tid)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	int thread = 0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	if (ms_read_file(path, &buf, &len, 1 << 16, &e) == 0) {
+		const char *tg = strstr(buf, "\nTgid:");
+		thread = tg && atoi(tg + 6) != tid;
+	}
+	free(buf);
+	return thread;
+}
+
+/* Forget an image that turned out to be a thread (no calls of its own). */
+static void image_drop_thread(struct ms_sys_summary *s, pid_t tid)
+{
+	for (size_t i = s->nimages; i-- > 0;)
+		if (s->images[i].pid == tid && !s->images[i].calls && i + 1 == s->nimages) {
+			s->nimages--;
+			return;
+		}
+}
+
+void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, double now_s)
+{
+	s->now_s = now_s;
+	if (pe->kind == MS_PROC_FORK) {
+		if (pe->child == pe->tgid || is_thread(pe->child))
+			return;
+		for (size_t i = 0; i < s->nimages; i++)
+			if (s->images[i].pid == pe->child) {
+				/* seen already: its first call came before the fork line
+				 * (the backends' per-CPU buffers do not keep order) */
+				if (!s->images[i].ppid)
+					s->images[i].ppid = pe->tgid;
+				return;
+			}
+		size_t parent = image_of(s, pe->tgid, NULL);
+		size_t c = image_of(s, pe->child, parent < MS_SUM_MAX_IMAGES ? s->images[parent].name : NULL);
+		if (c < MS_SUM_MAX_IMAGES) {
+			s->images[c].ppid = pe->tgid;
+			s->forked_name[c] = 1;
+		}
+	} else if (pe->kind == MS_PROC_EXEC) {
+		size_t old = image_of(s, pe->tgid, NULL);
+		if (old == MS_SUM_MAX_IMAGES)
+			return;
+		for (size_t i = 0; i < s->nbrk; i++)   /* the break restarts with the new image */
+			if (s->brk[i].tgid == pe->tgid)
+				s->brk[i].closed = 1;
+		for (size_t i = 0; i < s->nheaps; i++)  /* so does every mapping */
+			if (s->heaps[i].tgid == pe->tgid)
+				s->heaps[i].live = 0;
+		/* an image that made no call before exec'ing (our own fork that
+		 * runs the command, a vfork child) is not worth an image */
+		struct ms_launch_image *im = &s->images[old];
+		if (im->calls) {
+			im->end_s = now_s;
+			if (s->nimages == MS_SUM_MAX_IMAGES)
+				return;
+			im = &s->images[s->nimages++];
+			memset(im, 0, sizeof *im);
+			im->pid = pe->tgid;
+			im->ppid = s->images[old].ppid;
+		}
+		im->start_s = now_s;
+		im->end_s = -1;
+		snprintf(im->name, sizeof im->name, "%s", pe->comm[0] ? pe->comm : "?");
+		s->forked_name[im - s->images] = 0;
+	} else if (pe->kind == MS_PROC_EXIT) {
+		if (pe->tid != pe->tgid && !pe->group) {
+			image_drop_thread(s, pe->tid);
+			return;
+		}
+		for (size_t i = s->nimages; i-- > 0;)
+			if (s->images[i].pid == pe->tgid) {
+				if (s->images[i].end_s < 0)
+					s->images[i].end_s = now_s;
+				return;
+			}
+	}
+}
+
+void ms_sys_summary_finish(struct ms_sys_summary *s, pid_t root, double end_s)
+{
+	s->program = (size_t)-1;
+	if (!root || !s->nimages)
+		return;
+	s->program = ms_launch_decide(s->images, s->nimages, root, end_s);
+	s->has_wrapper = ms_launch_has_wrapper(s->images, s->nimages);
+	if (!s->has_wrapper)
+		return;
+	for (size_t i = 0; i < s->nimages; i++)   /* what the wrapper gave back is not the program's */
+		if (s->images[i].role == MS_LAUNCH_WRAPPER) {
+			s->madvise_returned -= s->returned[i].madvise;
+			s->madv_dontneed -= s->returned[i].dontneed;
+			s->madv_free -= s->returned[i].free;
+			s->munmap_returned -= s->returned[i].munmap;
+		}
+	/* total[]: the program's calls; the wrapper's apart */
+	memset(s->total, 0, sizeof s->total);
+	size_t kept = 0;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct ms_sys_thread *t = &s->threads[i];
+		int wrapper = t->image < s->nimages && s->images[t->image].role == MS_LAUNCH_WRAPPER;
+		struct ms_sys_count *to = wrapper ? s->wrapper_total : s->total;
+		for (int k = 0; k < MS_SC_N; k++) {
+			to[k].count += t->sc[k].count;
+			to[k].bytes += t->sc[k].bytes;
+		}
+		if (!wrapper)
+			s->threads[kept++] = *t;
+	}
+	s->nthreads = kept;
+}
+
+int ms_sys_brk_of_wrapper(const struct ms_sys_summary *s, const struct ms_sys_brk *k)
+{
+	return s->has_wrapper && k->image < s->nimages && s->images[k->image].role == MS_LAUNCH_WRAPPER;
 }
 
 void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
@@ -278,10 +449,10 @@ void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 			s->heap_trim_bytes ? " of never-used heap reservation trimmed to alignment)" : "");
 	for (size_t i = 0; i < s->nbrk; i++) {
 		const struct ms_sys_brk *k = &s->brk[i];
-		if (!k->grown && !k->shrunk)
+		if ((!k->grown && !k->shrunk) || ms_sys_brk_of_wrapper(s, k))
 			continue;
-		fprintf(out, "brk (process %d) grew %s and %s%s; high-water mark %s above where tracing began, ends %s %s\n",
-			(int)k->tgid, ms_size_fmt(k->grown, a),
+		fprintf(out, "brk (%s, pid %d) grew %s and %s%s; high-water mark %s above where tracing began, ends %s %s\n",
+			k->image < s->nimages ? s->images[k->image].name : "?", (int)k->tgid, ms_size_fmt(k->grown, a),
 			k->shrunk ? "shrank " : "never shrank", k->shrunk ? ms_size_fmt(k->shrunk, b) : "",
 			ms_size_fmt(k->high - k->first, c),
 			k->cur >= k->first ? "above it by" : "below it by",

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "findings/launch.h"
 #include "records/memsys.h"
 
 /* glibc's HEAP_MAX_SIZE on 64-bit (2 * DEFAULT_MMAP_THRESHOLD_MAX): a
@@ -18,11 +19,13 @@
 #define MS_SUM_MAX_THREADS 4096
 #define MS_SUM_MAX_HEAPS   4096
 #define MS_SUM_MAX_PROCS   64
+#define MS_SUM_MAX_IMAGES  256
 
 struct ms_sys_count { uint64_t count, bytes; };
 
-struct ms_sys_thread {
+struct ms_sys_thread {               /* one thread in one process image */
 	pid_t tid, tgid;
+	size_t image;                    /* index in ms_sys_summary.images */
 	char  name[17];
 	struct ms_sys_count sc[MS_SC_N];
 	uint64_t heaps_created;
@@ -30,8 +33,10 @@ struct ms_sys_thread {
 
 struct ms_sys_heap { uint64_t start, end; pid_t tgid; int live; };
 
-struct ms_sys_brk {               /* per process: the break as traced */
+struct ms_sys_brk {               /* per process image: the break as traced */
 	pid_t tgid;
+	size_t image;                 /* index in ms_sys_summary.images */
+	int closed;                   /* the image exec()ed: a new break starts */
 	uint64_t first, cur, high;    /* 0 = not known yet */
 	uint64_t grown, shrunk;       /* bytes moved up / down */
 };
@@ -52,6 +57,16 @@ struct ms_sys_summary {
 	struct ms_sys_brk brk[MS_SUM_MAX_PROCS];
 	size_t nbrk;
 	uint64_t threads_overflow;
+	/* the process images seen (a launched command's wrapper and program):
+	 * calls and bytes (mapped, and moved by brk) per image */
+	struct ms_launch_image images[MS_SUM_MAX_IMAGES];
+	struct { uint64_t madvise, dontneed, free, munmap; } returned[MS_SUM_MAX_IMAGES];  /* bytes, per image */
+	unsigned char forked_name[MS_SUM_MAX_IMAGES];  /* named after its parent at fork: its first call renames it */
+	size_t nimages;
+	size_t program;                 /* after ms_sys_summary_finish: the program's image, or (size_t)-1 */
+	int has_wrapper;
+	struct ms_sys_count wrapper_total[MS_SC_N];   /* the wrapper's calls, apart from total[] */
+	double now_s;                   /* the caller's clock at the last event */
 };
 
 int  ms_sys_summary_init(struct ms_sys_summary *s);
@@ -60,8 +75,20 @@ void ms_sys_summary_free(struct ms_sys_summary *s);
  * [heap] mapping), so that the first brk() of the trace has a size. */
 void ms_sys_summary_set_brk(struct ms_sys_summary *s, pid_t tgid, uint64_t brk);
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *ev);
+/* The processes' lives (backends' on_proc), at now_s seconds on the
+ * caller's clock: a fork adds an image, an exec ends one and starts the
+ * next (its break and arena heaps start afresh), an exit ends one. */
+void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, double now_s);
+/* The tracing is over at end_s: for a command launched as root, decide
+ * the program (findings/launch.h) and keep total[] and the per-thread
+ * rows to the program's images, the wrapper's calls in wrapper_total[].
+ * Attached (root 0): nothing changes. */
+void ms_sys_summary_finish(struct ms_sys_summary *s, pid_t root, double end_s);
 /* Bytes a thread's / the total brk calls moved the break (up + down). */
 const struct ms_sys_thread *ms_sys_summary_thread(const struct ms_sys_summary *s, pid_t tid);
+
+/* Is this break a launched command's wrapper's (after ms_sys_summary_finish)? */
+int ms_sys_brk_of_wrapper(const struct ms_sys_summary *s, const struct ms_sys_brk *k);
 
 /* Plain-words findings, one sentence per line, into out. */
 void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out);

@@ -14,6 +14,8 @@ void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms
 	}
 	uint64_t brk_up = 0, brk_down = 0;
 	for (size_t i = 0; i < s->nbrk && i < MS_SUM_MAX_PROCS; i++) {
+		if (ms_sys_brk_of_wrapper(s, &s->brk[i]))
+			continue;   /* the wrapper's own: reported apart */
 		brk_up += s->brk[i].grown;
 		brk_down += s->brk[i].shrunk;
 	}

@@ -25,6 +25,8 @@ struct ms_systrace {
 	 * (the script backends fold repeats in the kernel) */
 	void (*on_event)(void *ctx, const struct ms_sysev *ev, uint64_t n);
 	void (*on_ready)(void *ctx, pid_t pid); /* tracing is live */
+	/* a launched command's processes: forks, execs, exits (may be NULL) */
+	void (*on_proc)(void *ctx, const struct ms_procev *pe);
 	void *ctx;
 	/* script backends (stap, bpftrace) */
 	const char *script;                    /* stap/memsyscalls.stp */

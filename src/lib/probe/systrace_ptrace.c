@@ -31,6 +31,7 @@
 struct pt {
 	struct ms_systrace *t;
 	pid_t tids[MAX_THREADS];
+	pid_t tgids[MAX_THREADS];    /* each traced thread's process (forked children have their own) */
 	size_t n;
 	int seccomp;                 /* launched with the filter */
 	struct ms_pairer pair;
@@ -49,19 +50,54 @@ static int has(const struct pt *p, pid_t tid)
 	return 0;
 }
 
-static void add(struct pt *p, pid_t tid)
+/* A new thread's own first stop may come before its parent's clone event:
+ * the event's tgid then corrects the guess. */
+static void add(struct pt *p, pid_t tid, pid_t tgid)
 {
-	if (!has(p, tid) && p->n < MAX_THREADS)
+	for (size_t i = 0; i < p->n; i++)
+		if (p->tids[i] == tid) {
+			p->tgids[i] = tgid;
+			return;
+		}
+	if (p->n < MAX_THREADS) {
+		p->tgids[p->n] = tgid;
 		p->tids[p->n++] = tid;
+	}
+}
+
+static pid_t tgid_of(const struct pt *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->tids[i] == tid)
+			return p->tgids[i];
+	return tid;
 }
 
 static void drop(struct pt *p, pid_t tid)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->tids[i] == tid) {
+			p->tgids[i] = p->tgids[p->n - 1];
 			p->tids[i] = p->tids[--p->n];
 			return;
 		}
+}
+
+static void proc_event(struct pt *p, int kind, pid_t tgid, pid_t tid, pid_t child, int group)
+{
+	struct ms_procev pe = { .kind = kind, .tgid = tgid, .tid = tid, .child = child, .group = group };
+	if (kind == MS_PROC_EXEC) {   /* the new image's name */
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/comm", (int)tgid);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(pe.comm, sizeof pe.comm, f))
+				pe.comm[strcspn(pe.comm, "\n")] = 0;
+			fclose(f);
+		}
+	}
+	if (p->t->on_proc)
+		p->t->on_proc(p->t->ctx, &pe);
 }
 
 static int install_filter(void)
@@ -114,7 +150,7 @@ static pid_t launch(struct pt *p, struct ms_err *e)
 		return ms_err_set(e, err, NULL, "is ptrace restricted (Yama, container)? try --backend tracefs",
 				  "ptrace %d", (int)pid);
 	}
-	add(p, pid);
+	add(p, pid, pid);
 	kill(pid, SIGCONT);
 	return pid;
 }
@@ -144,7 +180,7 @@ static int attach_all(struct pt *p, pid_t pid, struct ms_err *e)
 						  : "is another debugger attached?", "ptrace attach to thread %d", (int)tid);
 			}
 			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			add(p, tid);
+			add(p, tid, pid);
 			added = 1;
 		}
 		closedir(d);
@@ -161,7 +197,7 @@ static void on_syscall_stop(struct pt *p, pid_t tid)
 		enum ms_sc sc = ms_sc_from_nr((long)si.entry.nr);
 		if (sc == MS_SC_N)
 			return;
-		struct ms_sysev ev = { .tid = tid, .tgid = p->t->traced_pid, .sc = sc };
+		struct ms_sysev ev = { .tid = tid, .tgid = tgid_of(p, tid), .sc = sc };
 		for (int i = 0; i < 4; i++)   /* seccomp's nr/args sit where entry's do */
 			ev.arg[i] = si.entry.args[i];
 		ms_pairer_enter(&p->pair, &ev);
@@ -183,7 +219,10 @@ static void resume(struct pt *p, pid_t tid, int sig, int want_exit)
 static int handle(struct pt *p, pid_t tid, int st)
 {
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		pid_t tgid = tgid_of(p, tid);
 		drop(p, tid);
+		if (p->t->cmd)
+			proc_event(p, MS_PROC_EXIT, tgid, tid, 0, tid == tgid);
 		if (tid == p->t->traced_pid && p->t->cmd)
 			p->t->target_status = st;
 		return p->n == 0;
@@ -199,12 +238,25 @@ static int handle(struct pt *p, pid_t tid, int st)
 		resume(p, tid, 0, 1);
 	} else if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		unsigned long child;
-		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0)
-			add(p, (pid_t)child);
+		if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0) {
+			/* CLONE: a thread of this process; FORK, VFORK: a process */
+			pid_t tgid = tgid_of(p, tid), c = (pid_t)child;
+			if (event == PTRACE_EVENT_CLONE) {
+				add(p, c, tgid);
+			} else {
+				add(p, c, c);
+				proc_event(p, MS_PROC_FORK, tgid, tid, c, 0);
+			}
+		}
+		resume(p, tid, 0, 0);
+	} else if (event == PTRACE_EVENT_EXEC) {
+		/* a thread that exec'd became its process's leader */
+		pid_t tgid = tgid_of(p, tid);
+		proc_event(p, MS_PROC_EXEC, tgid, tid, 0, 0);
 		resume(p, tid, 0, 0);
 	} else if (event == PTRACE_EVENT_STOP) {
 		if (!has(p, tid))
-			add(p, tid);
+			add(p, tid, tid);
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 			ptrace(PTRACE_LISTEN, tid, 0, 0);   /* a real group-stop: stay stopped */
 		else

@@ -144,9 +144,13 @@ static void consume(struct ms_systrace *t, struct tool *tl)
 	while ((nl = memchr(start, '\n', tl->len - (size_t)(start - tl->buf)))) {
 		*nl = 0;
 		struct ms_sysev ev;
+		struct ms_procev pe;
 		unsigned long long nr, n;
 		uint64_t times;
-		if (ms_sysline_parse(start, &ev, &times)) {
+		if (ms_procline_parse(start, &pe)) {
+			if (t->on_proc)
+				t->on_proc(t->ctx, &pe);
+		} else if (ms_sysline_parse(start, &ev, &times)) {
 			tl->seen += times;
 			t->on_event(t->ctx, &ev, times);
 		} else if (fold_line(t, tl, start)) {
@@ -322,13 +326,21 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 	 * or at exit by print(@rep)/print(@l) (bpftrace cannot loop over a map).
 	 * @k counts in the kernel, printed at exit as "@k[NR]: N". */
 	char prog[16384];
-	size_t off = (size_t)snprintf(prog, sizeof prog, "BEGIN { printf(\"READY\\n\"); }\n");
+	/* @fam: the target and the processes it creates (a wrapper that forks
+	 * the program); F/X/Q lines tell their lives (records/memsys.h) */
+	size_t off = (size_t)snprintf(prog, sizeof prog,
+		"BEGIN { @fam[%d] = 1; printf(\"READY\\n\"); }\n"
+		"tracepoint:sched:sched_process_fork /@fam[pid]/ { @fam[args->child_pid] = 1; printf(\"F %%d %%d\\n\", pid, args->child_pid); }\n"
+		"tracepoint:sched:sched_process_exec /@fam[pid]/ { printf(\"X %%d %%s\\n\", pid, comm); }\n"
+		"tracepoint:syscalls:sys_enter_exit_group /@fam[pid]/ { printf(\"Q %%d %%d 1\\n\", pid, tid); }\n"
+		"tracepoint:syscalls:sys_enter_exit /@fam[pid]/ { printf(\"Q %%d %%d 0\\n\", pid, tid); }\n",
+		(int)t->traced_pid);
 	for (int i = 0; i < MS_SC_N; i++) {
 		const char *n = ms_sc_name((enum ms_sc)i);
 		long nr = ms_sc_nr((enum ms_sc)i);
 		off += (size_t)snprintf(prog + off, sizeof prog - off,
-			"tracepoint:syscalls:sys_enter_%s /pid == %d/ { @nr[tid] = %ld; @a[tid] = (%s); }\n"
-			"tracepoint:syscalls:sys_exit_%s /pid == %d && @nr[tid] == %ld/ {\n"
+			"tracepoint:syscalls:sys_enter_%s /@fam[pid]/ { @nr[tid] = %ld; @a[tid] = (%s); }\n"
+			"tracepoint:syscalls:sys_exit_%s /@fam[pid] && @nr[tid] == %ld/ {\n"
 			"  $a = @a[tid]; $l = @l[tid]; $r = (int64)args->ret; @nr[tid] = 0; @k[%ld] = count();\n"
 			"  if ($l.0 == %ld && $l.1 == $a.0 && $l.2 == $a.1 && $l.3 == $a.2 && $l.4 == $a.3 && $l.5 == $r) {\n"
 			"    @rep[tid] = @rep[tid] + 1;\n"
@@ -337,10 +349,10 @@ int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e)
 			"    @l[tid] = ((int64)%ld, $a.0, $a.1, $a.2, $a.3, $r);\n"
 			"    printf(\"S %%d %%d %ld %%ld %%ld %%ld %%ld %%ld %%s\\n\", tid, pid, $a.0, $a.1, $a.2, $a.3, $r, comm);\n"
 			"  }\n}\n",
-			n, (int)t->traced_pid, nr, args[i], n, (int)t->traced_pid, nr, nr, nr, nr, nr);
+			n, nr, args[i], n, nr, nr, nr, nr, nr);
 	}
 	off += (size_t)snprintf(prog + off, sizeof prog - off,
-				"END { clear(@nr); clear(@a); print(@rep); print(@l); clear(@rep); clear(@l); }\n");
+				"END { clear(@nr); clear(@a); clear(@fam); print(@rep); print(@l); clear(@rep); clear(@l); }\n");
 	char *argv[] = { "bpftrace", "-B", "line", "-e", prog, NULL };
 	int rc = run_tool(t, argv, NULL, NULL, e);
 	end_held(t);

@@ -105,9 +105,16 @@ static const char *const sc_tp[MS_SC_N] = {
 	[MS_SC_MPROTECT] = "mprotect", [MS_SC_MADVISE] = "madvise",
 };
 
+static const char *const proc_tp[] = { "sched_process_fork", "sched_process_exec", "sched_process_exit" };
+
 static int events_enable(const struct inst *in, const char *val, struct ms_err *e)
 {
 	char f[128];
+	for (size_t i = 0; i < sizeof proc_tp / sizeof proc_tp[0]; i++) {
+		snprintf(f, sizeof f, "events/sched/%s/enable", proc_tp[i]);
+		if (put(in, f, val, 0, e) < 0)
+			return -1;
+	}
 	for (int i = 0; i < MS_SC_N; i++)
 		for (int x = 0; x < 2; x++) {
 			snprintf(f, sizeof f, "events/syscalls/sys_%s_%s/enable", x ? "exit" : "enter", sc_tp[i]);
@@ -196,6 +203,53 @@ int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	return 'E';
 }
 
+/* A sched_process_{fork,exec,exit} line (the processes' lives): returns
+ * the kind (records/memsys.h), 0 for any other line.  pid= fields are
+ * thread ids; the "(TGID)" of record-tgid is the process. */
+static int parse_proc_line(const char *line, struct ms_procev *pe)
+{
+	memset(pe, 0, sizeof *pe);
+	const char *cpu = strstr(line, ") [");
+	const char *at = cpu ? strstr(cpu, ": sched_process_") : NULL;
+	if (!at)
+		return 0;
+	const char *open = cpu;
+	while (open > line && *open != '(')
+		open--;
+	long tgid = strtol(open + 1, NULL, 10);
+	const char *what = at + strlen(": sched_process_");
+	const char *pid = strstr(what, " pid=");
+	long tid = pid ? strtol(pid + 5, NULL, 10) : 0;
+	if (tgid <= 0 || tid <= 0 || tgid > INT32_MAX || tid > INT32_MAX)
+		return 0;
+	pe->tgid = (pid_t)tgid;
+	pe->tid = (pid_t)tid;
+	if (strncmp(what, "fork:", 5) == 0) {
+		const char *c = strstr(what, " child_pid=");
+		long child = c ? strtol(c + 11, NULL, 10) : 0;
+		if (child <= 0 || child > INT32_MAX)
+			return 0;
+		pe->child = (pid_t)child;
+		return pe->kind = MS_PROC_FORK;
+	}
+	if (strncmp(what, "exec:", 5) == 0) {
+		const char *f = strstr(what, "filename=");
+		const char *base = f ? f + 9 : "";
+		size_t len = pid ? (size_t)(pid - base) : strlen(base);
+		for (const char *q = base; q < base + len; q++)
+			if (*q == '/')
+				len -= (size_t)(q + 1 - base), base = q + 1;
+		snprintf(pe->comm, sizeof pe->comm, "%.*s", (int)(len < 15 ? len : 15), base);
+		pe->tid = pe->tgid;
+		return pe->kind = MS_PROC_EXEC;
+	}
+	if (strncmp(what, "exit:", 5) == 0) {
+		pe->group = strstr(what, "group_dead=true") != NULL || pe->tid == pe->tgid;
+		return pe->kind = MS_PROC_EXIT;
+	}
+	return 0;
+}
+
 struct reader {
 	char buf[1 << 16];
 	size_t len;
@@ -209,8 +263,12 @@ static void consume(struct ms_systrace *t, struct reader *r)
 		*nl = 0;
 		struct ms_sysev ev, done;
 		int64_t ret = 0;
+		struct ms_procev pe;
 		int k = ms_tracefs_parse_line(start, &ev, &ret);
-		if (k == 'E')
+		if (!k && parse_proc_line(start, &pe)) {
+			if (t->on_proc)
+				t->on_proc(t->ctx, &pe);
+		} else if (k == 'E')
 			ms_pairer_enter(&r->pair, &ev);
 		else if (k == 'X' && ms_pairer_exit(&r->pair, ev.tid, ev.sc, ret, ev.ts_ns, &done))
 			t->on_event(t->ctx, &done, 1);

@@ -1,7 +1,6 @@
 #include "probe/workload.h"
+#include "findings/launch.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,48 +17,9 @@ struct sampler {
 	struct timespec start;
 	uint64_t last_rss;
 	int have_last;
-	pid_t target;           /* the largest process of the group, 0: the command itself */
+	pid_t target;           /* the program a wrapper runs (findings/launch.h), 0: the command itself */
 	unsigned ticks;
 };
-
-/* The largest process (by RSS) in process group pgid: the program a
- * wrapper script started.  Scans /proc, bounded to 65536 entries. */
-static pid_t largest_in_group(pid_t pgid)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return pgid;
-	pid_t best = pgid;
-	uint64_t best_rss = ms_statm_rss(pgid);
-	struct dirent *de;
-	for (int n = 0; n < 65536 && (de = readdir(d)); n++) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == pgid)
-			continue;
-		char path[64], buf[512];
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		/* pid (comm) state ppid pgrp ...: comm may hold spaces and ')' */
-		const char *p = strrchr(buf, ')');
-		long ppid, pgrp;
-		char st;
-		if (!p || sscanf(p + 1, " %c %ld %ld", &st, &ppid, &pgrp) != 3 || pgrp != pgid)
-			continue;
-		uint64_t rss = ms_statm_rss((pid_t)pid);
-		if (rss > best_rss)
-			best = (pid_t)pid, best_rss = rss;
-	}
-	closedir(d);
-	return best;
-}
 
 static double elapsed(const struct sampler *s)
 {
@@ -72,7 +32,7 @@ static void sample(struct sampler *s, pid_t child)
 {
 	/* Every ~0.5 s: which process of the group is the target. */
 	if (s->ticks++ % 50 == 0) {
-		pid_t t = largest_in_group(child);
+		pid_t t = ms_launch_live_program(child, NULL, 0);   /* findings/launch.h: the one rule */
 		s->target = t != child ? t : 0;
 	}
 	pid_t pid = s->target && ms_statm_rss(s->target) ? s->target : child;

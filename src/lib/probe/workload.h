@@ -7,9 +7,9 @@
  *   - when final_after is set, the RSS that many seconds after the start
  *     (a server that never exits and prints nothing), whichever comes first;
  *   - otherwise the last sample taken before it exited.
- * The RSS is the target's: the largest process of the command's process
- * group (a wrapper script that starts the program without exec is shown
- * apart, as wrapper_pid/wrapper_rss).
+ * The RSS is the target's: the program the command ends up running
+ * (findings/launch.h: a wrapper script that starts the program without
+ * exec and waits is shown apart, as wrapper_pid/wrapper_rss).
  * The command runs in its own process group, which is killed at the end. */
 #ifndef MS_WORKLOAD_H
 #define MS_WORKLOAD_H

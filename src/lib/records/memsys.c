@@ -250,3 +250,32 @@ int ms_sysline_parse(const char *line, struct ms_sysev *ev, uint64_t *times)
 	*times = (uint64_t)count;
 	return line[0];
 }
+
+int ms_procline_parse(const char *line, struct ms_procev *pe)
+{
+	long long a = 0, b = 0, g = 0;
+	int end = 0;
+	memset(pe, 0, sizeof *pe);
+	if ((line[0] != 'F' && line[0] != 'X' && line[0] != 'Q') || line[1] != ' ')
+		return 0;
+	if (line[0] == 'X') {
+		if (sscanf(line + 2, "%lld%n", &a, &end) != 1 || a <= 0 || a > INT32_MAX)
+			return 0;
+		const char *comm = line + 2 + end;
+		while (*comm == ' ')
+			comm++;
+		snprintf(pe->comm, sizeof pe->comm, "%s", comm);
+	} else if (sscanf(line + 2, "%lld %lld %lld", &a, &b, &g) < 2 || a <= 0 || b <= 0
+		   || a > INT32_MAX || b > INT32_MAX) {
+		return 0;
+	}
+	pe->kind = line[0];
+	pe->tgid = pe->tid = (pid_t)a;
+	if (line[0] == 'F')
+		pe->child = (pid_t)b;
+	else if (line[0] == 'Q') {
+		pe->tid = (pid_t)b;
+		pe->group = g != 0;
+	}
+	return pe->kind;
+}

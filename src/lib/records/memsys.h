@@ -66,4 +66,23 @@ int ms_pairer_exit(struct ms_pairer *p, pid_t tid, enum ms_sc sc, int64_t ret,
  * Returns 'S' or 'M' (ev filled, *times = 1 or COUNT), 0 otherwise. */
 int ms_sysline_parse(const char *line, struct ms_sysev *ev, uint64_t *times);
 
+/* The life of the traced processes, so that a launched command's wrapper
+ * (sh -c 'exec PROG', a script that forks PROG and waits) is told from the
+ * program it ends up running, and the break -- which belongs to a process
+ * image and restarts at exec -- is never compared across an exec. */
+enum ms_proc_kind { MS_PROC_FORK = 'F', MS_PROC_EXEC = 'X', MS_PROC_EXIT = 'Q' };
+struct ms_procev {
+	int   kind;          /* enum ms_proc_kind */
+	pid_t tgid, tid;     /* who: the process (and thread) */
+	pid_t child;         /* FORK: the new task (a process, or a thread of tgid) */
+	int   group;         /* EXIT: the whole process ends (exit_group, the leader reaped) */
+	char  comm[16];      /* EXEC: the new image's name */
+};
+/* The script backends' lines for them (same protocol as above):
+ *   F TGID CHILD          a traced process created task CHILD
+ *   X TGID COMM           TGID exec()ed; COMM its new name
+ *   Q TGID TID GROUP      TID of TGID exited (GROUP 1: exit_group)
+ * Returns the kind, 0 for any other line. */
+int ms_procline_parse(const char *line, struct ms_procev *pe);
+
 #endif

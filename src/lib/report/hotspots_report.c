@@ -1,5 +1,6 @@
 /* Printing a hotspots analysis: see hotspots_report.h. */
 #include "report/hotspots_report.h"
+#include "report/launch_report.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -342,6 +343,37 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
 }
 
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out)
+{
+	struct syms s;
+	syms_init(&s, h);
+	for (size_t i = 0; i < n; i++) {
+		struct ms_hs_who *w = &out[i];
+		memset(w, 0, sizeof *w);
+		if (!f[i].found || f[i].site >= h->nsites || f[i].thread >= h->nthreads || f[i].image >= h->nimages)
+			continue;
+		const struct ms_hs_site *site = &h->sites[f[i].site];
+		const struct ms_hs_thread *t = &h->threads[f[i].thread];
+		w->found = 1;
+		w->ptr = f[i].ptr;
+		w->size = f[i].size;
+		w->pid = h->images[f[i].image].pid;
+		w->tid = t->tid;
+		site_name(&s, site, w->site, sizeof w->site);
+		struct ms_sym sym;
+		resolve(&s, site->image, site->caller, &sym);
+		const char *file = strrchr(sym.file, '/');
+		if (site->caller && sym.file[0] && sym.line > 0)
+			snprintf(w->where, sizeof w->where, "%s:%d (%s)", file ? file + 1 : sym.file, sym.line,
+				 sym.func[0] ? sym.func : "?");
+		else
+			snprintf(w->where, sizeof w->where, "%s", w->site);
+		char tn[16];
+		snprintf(w->thread, sizeof w->thread, "%s", thread_name(t, tn, sizeof tn));
+	}
+	syms_free(&s);
+}
+
 static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
 			 const struct ms_hs_report_opts *o)
 {
@@ -378,6 +410,13 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		" frees) in %zu process image(s), %" PRIu64 " dropped%s\n",
 		h->events, h->allocs, b1, h->frees, h->nimages, h->dropped,
 		h->count_only ? " [count-only]" : "");
+	if (h->launch_line[0]) {   /* a launched command: which process the tables are about */
+		fprintf(out, "  launched: %s\n", h->launch_line);
+		if (h->has_wrapper)
+			fprintf(out, "  the wrapper's own %" PRIu64 " allocator calls (%s allocated, %zu process image%s) "
+				"are left out of the counts and tables\n", h->wrapper_calls,
+				ms_size_fmt(h->wrapper_bytes, b2), h->wrapper_images, h->wrapper_images == 1 ? "" : "s");
+	}
 	print_notes(h, o, out);
 	if (!h->events) {
 		fprintf(out, "  no allocator calls were recorded%s\n",
@@ -431,6 +470,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	for (int k = 0; k < MS_HS_HIST; k++)
 		if (h->hist[k] > most)
 			most = h->hist[k];
+	struct ms_table ht;
+	ms_table_init(&ht, "rlrl", (const char *[]){ "from", "to", "allocations", "" });
 	for (int k = 0; k < MS_HS_HIST; k++) {
 		if (!h->hist[k])
 			continue;
@@ -438,9 +479,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		ms_size_fmt(lo, b1);
 		ms_size_fmt(hi, b2);
 		int bar = (int)(40 * h->hist[k] / most);
-		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
-			"########################################");
+		ms_table_rowf(&ht, "%s\t.. %s\t%" PRIu64 "\t%.*s", b1, b2, h->hist[k], bar,
+			      "########################################");
 	}
+	ms_table_print(&ht, out, "  ");
+	ms_table_free(&ht);
 	if (o->verdicts) {
 		fprintf(out, "\n");
 		ms_verdicts_text(o->verdicts, out);
@@ -464,6 +507,7 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_ku64(j, "dso_offset", sym.dso_offset);
 	ms_json_kstr(j, "file", sym.file);
 	ms_json_ku64(j, "line", (uint64_t)sym.line);
 	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
@@ -537,6 +581,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
 		ms_json_obj_end(&j);
 	}
+	if (h->launch)
+		ms_launch_json(&j, h->launch, h->nimages, h->program, h->launch_line, "requested_bytes");
 	ms_json_key(&j, "processes");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < h->nimages; i++) {
@@ -547,6 +593,7 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_ku64(&j, "ppid", im->ppid);
 		ms_json_kstr(&j, "exe", im->exe ? im->exe : "");
 		ms_json_kbool(&j, "forked", im->forked);
+		ms_json_kbool(&j, "wrapper", ms_hs_image_is_wrapper(h, i));   /* left out of threads[] and sites[] */
 		ms_json_ku64(&j, "events", im->events);
 		ms_json_kbool(&j, "ended", im->ended);
 		ms_json_kstr(&j, "end", end_reason(im, buf, sizeof buf));
@@ -623,7 +670,7 @@ int ms_hotspots_folded(const struct ms_hotspots *h, FILE *out)
 	if (h->nstacks) {
 		for (size_t i = 0; i < h->nstacks; i++) {
 			const struct ms_hs_stack *st = &h->stacks[i];
-			if (!st->calls)
+			if (!st->calls || ms_hs_image_is_wrapper(h, st->image))   /* the program's stacks */
 				continue;
 			for (unsigned k = st->n; k-- > 0;) {
 				folded_frame(out, &s, st->image, st->frames[k]);

@@ -29,6 +29,20 @@ struct ms_hs_report_opts {
 	const struct ms_verdicts *verdicts;   /* the closing verdicts (findings/stepverdict.h), may be NULL */
 };
 
+/* Who allocated each of the live allocations f[0..n) (h loaded with a
+ * query, findings/hotspots.h): out[i].site as the hotspots report names
+ * call sites ("main+0x3e2 (pin) pin.c:54"), out[i].where the short form
+ * ("pin.c:54 (main)" with line info, else the site), the thread's name
+ * (its TID when it had none), pid and tid; out[i].found 0 when f[i] was
+ * not found.  Used by arenas --hotspots to name the pins' call sites. */
+struct ms_hs_who {
+	int      found;
+	char     site[512], where[300], thread[16];
+	uint32_t pid, tid;
+	uint64_t ptr, size;
+};
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out);
+
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 /* "frame;frame;frame COUNT" lines, root first.  Returns 0 or -1 (errno). */
