@@ -83,16 +83,6 @@ static void report_writable(const char *path)
 		ms_fatal(prog, "choose another name or remove it", "--report %s: %s", path, strerror(errno));
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || v < 0 || v > 86400)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
@@ -304,21 +294,16 @@ int cmd_guide(int argc, char **argv)
 		case 'C': o.no_compare = 1; break;
 		case 'w': o.when = cl.val; break;
 		case 'A':
-			if (parse_seconds(cl.val, &o.after) < 0)
-				ms_fatal(prog, "give seconds, e.g. --after 2.5", "--after '%s': not a number of seconds", cl.val);
+			o.after = ms_args_seconds(&cl, "--after", cl.val, 0, 86400);
 			break;
 		case 'W':
-			if (parse_seconds(cl.val, &o.wait_max) < 0)
-				ms_fatal(prog, "give seconds, e.g. --wait-max 60", "--wait-max '%s': not a number of seconds", cl.val);
+			o.wait_max = ms_args_seconds(&cl, "--wait-max", cl.val, 0, 86400);
 			break;
 		case MS_LONG('t'):
-			if (parse_seconds(cl.val, &o.window) < 0 || o.window > 3600)
-				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", cl.val);
+			o.window = ms_args_seconds(&cl, "--window", cl.val, 0, 3600);
 			break;
 		case MS_LONG('T'):
-			if (parse_seconds(cl.val, &o.watch) < 0 || o.watch > 3600)
-				ms_fatal(prog, "give seconds up to 3600, e.g. --watch 10 (0: no watch)",
-					 "--watch '%s': not a number of seconds", cl.val);
+			o.watch = ms_args_seconds(&cl, "--watch", cl.val, 0, 3600);   /* 0: no watch */
 			break;
 		}
 	}
@@ -506,8 +491,8 @@ int cmd_guide(int argc, char **argv)
 			guide_wrap(o.say, "   ", "try: ", v->next);
 	}
 	int rc = write_report(&o, g, started, host);
-	/* --fail-on: the cause model's severity, the conclusions' source */
-	int worst = g->have_causes && g->causes.n ? (int)ms_causes_max_severity(&g->causes) : -1;
+	/* --fail-on: the worst conclusion printed (the causes' among them) */
+	int worst = ms_verdicts_worst(&g->conclusions);
 	ms_guide_free(g);
 	free(g);
 	return rc < 0 ? MS_EXIT_ERROR : ms_args_exit(&cl, worst);

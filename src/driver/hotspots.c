@@ -484,9 +484,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 			break;
 		}
 		case 'd':
-			o->duration = strtod(v, &end);
-			if (*end || end == v || !(o->duration > 0) || o->duration > 1e6)
-				ms_args_fail(args, "--duration %s: not a positive number of seconds", v);
+			o->duration = ms_args_seconds(args, "--duration", v, 0.001, 1e6);
 			break;
 		case MS_LONG('r'): o->record_only = 1; break;
 		case MS_LONG('c'): o->count_only = 1; break;

@@ -1,6 +1,8 @@
 #include "cli/args.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,22 @@ _Noreturn void ms_args_fail(const struct ms_args *a, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vfail(a->cli, fmt, ap);
+}
+
+double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end), unit = -1;
+	if (end != s && !errno && isfinite(v))
+		unit = !strcmp(end, "") || !strcmp(end, "s") ? 1 : !strcmp(end, "ms") ? 0.001
+		     : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : -1;
+	if (unit < 0)
+		ms_args_fail(a, "%s %s: not a number of seconds (e.g. 10, 0.5, 500ms, 2m)", opt, s);
+	v *= unit;
+	if (v < lo || v > hi)
+		ms_args_fail(a, "%s %s: give %.10g to %.10g seconds", opt, s, lo, hi);
+	return v;
 }
 
 _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)

@@ -131,6 +131,11 @@ void ms_args_begin(struct ms_args *a, const struct ms_cli *cli, int argc, char *
 /* The next option's key (its value in a->val), or -1 at the end. */
 int ms_args_next(struct ms_args *a);
 
+/* A duration in seconds, the one form every step takes: "10", "0.5",
+ * "10s", "500ms", "2m", "1h".  A value that is not one, or outside
+ * [lo, hi], fails as ms_args_fail does ("OPT VALUE: ...", exit 2). */
+double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi);
+
 /* One line "PROG: WHAT (usage: PROG FORM)" on stderr, exit 2: for a
  * program's own checks of its options' values and combinations. */
 _Noreturn void ms_args_fail(const struct ms_args *a, const char *fmt, ...)
