@@ -271,6 +271,6 @@ int cmd_arenas(int argc, char **argv)
 	ms_arenas_causes(&a, &cs);
 	ms_arenas_verdicts(&a, &cs, &vs);
 	ms_arenas_free(&a);
-	/* --fail-on: the cause model's severity, the verdicts' source */
-	return ms_args_exit(&args, cs.n ? (int)ms_causes_max_severity(&cs) : -1);
+	/* --fail-on: the worst verdict printed (the causes' among them) */
+	return ms_args_exit(&args, ms_verdicts_worst(&vs));
 }

@@ -42,7 +42,7 @@ static const struct ms_optspec opts[] = {
 	{ "final-at", 'f', "REGEX", "final RSS when CMD prints a matching line (default: the examples' --hold line)" },
 	{ "final-after", MS_LONG('a'), "S", "final RSS S seconds after the start, if no line came first (default 10\n"
 					   "unless --final-at is given)" },
-	{ "interval", 'i', "MS",    "RSS sampling period (default 10)" },
+	{ "interval", 'i', "S",     "RSS sampling period in seconds (default 0.01; also 10ms)" },
 	{ "timeout",  't', "S",     "give up on a run after S seconds (default: the final moment + 60,\n"
 				    "or 600 without a time)" },
 	{ "json",     'j', NULL,    "machine output (docs/json/compare.md)" },
@@ -366,7 +366,7 @@ int cmd_compare(int argc, char **argv)
 				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", args.val);
 			break;
 		}
-		case 'i': interval = (int)num_arg("--interval", args.val, 1, 10000); break;
+		case 'i': interval = (int)(ms_args_seconds(&args, "--interval", args.val, 0.001, 10) * 1000 + 0.5); break;
 		case 't': timeout = (int)num_arg("--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
 		case 'l': list = args.operands_optional = 1; break;

@@ -214,6 +214,29 @@ int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 	return ok;
 }
 
+/* A step's findings as the guide reads them: its JSON document, written
+ * by the same printer the step uses and parsed back. */
+static struct ms_jval *as_findings(void (*emit)(const void *, struct ms_json *), const void *obj,
+				   const char *what, struct ms_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_jval *v = NULL;
+	FILE *m = open_memstream(&buf, &len);
+	if (m) {
+		struct ms_json j;
+		ms_json_init(&j, m);
+		emit(obj, &j);
+		fclose(m);
+		v = ms_jparse(buf, len, what, e);
+	}
+	free(buf);
+	return v;
+}
+
+static void emit_overview(const void *o, struct ms_json *j) { ms_overview_json(o, j); }
+static void emit_doctor(const void *o, struct ms_json *j) { ms_doctor_json(o, j); }
+
 struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
 {
 	struct ms_overview *ov = calloc(1, sizeof *ov);
@@ -228,17 +251,7 @@ struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
 		/* the moment examined: the guide's RSS (and the report's timeline's end) is this reading */
 		g->examined_s = gl_now() - g->t_start;
 		ms_guide_sample(g, g->examined_s, ov->rss);
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_overview_json(ov, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "overview", e);
-		}
-		free(buf);
+		v = as_findings(emit_overview, ov, "overview", e);
 	}
 	free(ov);
 	return v;
@@ -249,19 +262,8 @@ struct ms_jval *guide_doctor_findings(pid_t pid)
 	struct ms_doctor *d = calloc(1, sizeof *d);
 	struct ms_err e = { 0 };
 	struct ms_jval *v = NULL;
-	if (d && ms_doctor_collect(pid, d, &e) == 0) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_doctor_json(d, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "doctor", &e);
-		}
-		free(buf);
-	}
+	if (d && ms_doctor_collect(pid, d, &e) == 0)
+		v = as_findings(emit_doctor, d, "doctor", &e);
 	free(d);
 	return v;
 }

@@ -44,7 +44,9 @@ struct opts {
 	int         stacks, json, record_only, count_only, top, fork_stop, address_query, live;
 	uint64_t    address;
 	double      duration;
-	const char *output, *folded, *from;
+	const char *output, *folded, *from, *folded_weight_name;
+	enum ms_hs_site_key folded_weight;
+	FILE       *folded_out;   /* opened before the run: a bad path fails early */
 	const char *until;              /* --until: stop when the command prints a matching line */
 	regex_t     until_re;
 };
@@ -63,7 +65,10 @@ static const struct ms_optspec optspec[] = {
 	{ "until",       MS_LONG('u'), "REGEX", "with -- CMD: stop it when a line it prints matches REGEX (the moment\n"
 	  "to report at; --duration bounds the wait)" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
-	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input) to FILE" },
+	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input: flamegraph.pl, speedscope)\n"
+					       "to FILE, one line per distinct stack" },
+	{ "folded-weight", MS_LONG('W'), "W",  "what a folded line counts: calls (default), bytes (requested)\n"
+					       "or live (bytes not freed at the end; attaching: needs --live)" },
 	{ "top",         MS_LONG('t'), "N",    "rows per table (default 10)" },
 	{ "json",        'j',          NULL,   "JSON instead of text (fields: docs/json/hotspots.md);\n"
 					       "CMD's stdout goes to stderr" },
@@ -442,9 +447,39 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	return 0;
 }
 
+/* --folded FILE: open it before the run, so that a path that cannot be
+ * written fails before the work (ms_out_fopen: never a planted link). */
+static void open_folded(struct opts *o)
+{
+	if (!o->folded)
+		return;
+	struct ms_err fe;
+	if (!(o->folded_out = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe)))
+		ms_die(PROG, &fe, MS_EXIT_ERROR);
+}
+
+/* The folded stacks of h into --folded FILE, closed; MS_EXIT_OK or
+ * MS_EXIT_ERROR (said on stderr). */
+static int write_folded(struct opts *o, const struct ms_hotspots *h)
+{
+	if (!o->folded_out)
+		return MS_EXIT_OK;
+	int rc = MS_EXIT_OK;
+	if (ms_hotspots_folded(h, o->folded_weight, o->folded_out) < 0) {
+		fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
+		rc = MS_EXIT_ERROR;
+	}
+	if (fclose(o->folded_out) != 0 && rc == MS_EXIT_OK) {
+		fprintf(stderr, PROG ": %s: %s (is the disk full?)\n", o->folded, strerror(errno));
+		rc = MS_EXIT_ERROR;
+	}
+	o->folded_out = NULL;
+	return rc;
+}
+
 /* next: the command after this step; vs: the closing verdicts, filled. */
 /* root: the launched pid (0: a log recorded earlier, --from) */
-static int analyse(const struct opts *o, const char *dir, const char *how,
+static int analyse(struct opts *o, const char *dir, const char *how,
 		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
@@ -465,20 +500,7 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 		ms_hotspots_json(&h, &ro, stdout);
 	else
 		ms_hotspots_print(&h, &ro, stdout);
-	int rc = MS_EXIT_OK;
-	if (o->folded) {
-		struct ms_err fe;
-		FILE *f = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe);
-		if (!f) {
-			ms_err_print(PROG, &fe);
-			rc = MS_EXIT_ERROR;
-		} else if (ms_hotspots_folded(&h, f) < 0) {
-			fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
-			rc = MS_EXIT_ERROR;
-		}
-		if (f && fclose(f) != 0)
-			rc = MS_EXIT_ERROR;
-	}
+	int rc = write_folded(o, &h);
 	ms_hotspots_free(&h);
 	return rc;
 }
@@ -538,10 +560,15 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
 		case MS_LONG('f'): o->folded = v; break;
+		case MS_LONG('W'): {
+			static const char *const weight[] = { "calls", "bytes", "live", NULL };
+			static const enum ms_hs_site_key key[] = { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE };
+			o->folded_weight = key[ms_args_word(args, "--folded-weight", v, weight)];
+			o->folded_weight_name = v;
+			break;
+		}
 		case 'd':
-			o->duration = strtod(v, &end);
-			if (*end || end == v || !(o->duration > 0) || o->duration > 1e6)
-				ms_args_fail(args, "--duration %s: not a positive number of seconds", v);
+			o->duration = ms_args_seconds(args, "--duration", v, 0.001, 1e6);
 			break;
 		case MS_LONG('u'):
 			o->until = v;
@@ -582,6 +609,12 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.live && (o.from || args.cmd))
 		ms_fatal(PROG, "the hook always keeps pointers; --live is for attaching to a PID",
 			 "--live: only when attaching");
+	if (o.folded_weight_name && !o.folded)
+		ms_fatal(PROG, "add --folded FILE", "--folded-weight: says what --folded lines count");
+	if (o.folded_weight == MS_HS_BY_LIVE && args.pid && !o.live)
+		ms_fatal(PROG, "add --live to keep pointers while attached", "--folded-weight live: attached without --live");
+	if (o.folded_weight == MS_HS_BY_LIVE && o.count_only)
+		ms_fatal(PROG, "drop --count-only (it keeps no pointers)", "--folded-weight live: not with --count-only");
 	if (o.address_query && !o.from)
 		ms_fatal(PROG, "record with --output DIR, then ask with --from DIR --address ADDR",
 			 "--address: needs --from DIR");
@@ -590,6 +623,7 @@ int cmd_hotspots(int argc, char **argv)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
 		char next[PATH_MAX + 64];
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
+		open_folded(&o);
 		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
@@ -600,6 +634,7 @@ int cmd_hotspots(int argc, char **argv)
 		if (o.record_only || o.output || o.count_only || o.stacks)
 			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
 				 "pid %d: option not available when attaching", (int)pid);
+		open_folded(&o);
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
@@ -616,11 +651,16 @@ int cmd_hotspots(int argc, char **argv)
 			ms_hotspots_json(&h, &ro, stdout);
 		else
 			ms_hotspots_print(&h, &ro, stdout);
+		int rc = write_folded(&o, &h);
 		ms_hotspots_free(&h);
-		return ms_args_exit(&args, ms_verdicts_worst(&vs));
+		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
+	if (o.record_only && o.folded)
+		ms_fatal(PROG, "write them when analysing: memsleuth hotspots --from DIR --folded FILE",
+			 "--folded: --record-only analyses nothing");
+	open_folded(&o);
 	char dir[PATH_MAX], how[256] = "";
 	struct ms_hs_command_end end = { 0 };
 	int temporary;

@@ -239,9 +239,11 @@ int cmd_lab(int argc, char **argv)
 		if (ms_resource_path(MS_RES_LAB, name, found, sizeof found) < 0)
 			ms_fatal(PROG, "'memsleuth lab --list' shows the shipped labs; or give a file path",
 				 "lab '%s': not found (%s)", arg, found);
-		/* Shown to the learner: no build/../ detours. */
-		if (!realpath(found, path))
-			snprintf(path, sizeof path, "%s", found);
+		/* a lab runs what it names: the shipped one must be ours, not a
+		 * file others could write; canonical: no build/../ detours */
+		struct ms_err te;
+		if (ms_resource_trusted(MS_RES_LAB, name, path, sizeof path, &te) < 0)
+			ms_die(PROG, &te, MS_EXIT_ERROR);
 	}
 	if (each) {
 		if (json)

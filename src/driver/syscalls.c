@@ -296,7 +296,6 @@ int cmd_syscalls(int argc, char **argv)
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
-		char *end;
 		switch (c) {
 		case MS_LONG('b'):
 			want = ms_backend_parse(args.val);
@@ -305,9 +304,7 @@ int cmd_syscalls(int argc, char **argv)
 			break;
 		case MS_LONG('e'): r->events = args.no_wrap = 1; break;   /* records, one a line */
 		case 'd':
-			t.duration = strtod(args.val, &end);
-			if (*end || t.duration <= 0 || t.duration > 1e6)
-				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", args.val);
+			t.duration = ms_args_seconds(&args, "--duration", args.val, 0.001, 1e6);
 			break;
 		case 'j': json = r->json = 1; break;
 		case MS_LONG('s'): setup_ok = 1; break;

@@ -161,6 +161,7 @@ struct ms_arenas {
 	struct ms_mmapped { uint64_t address, size; } *mmapped; /* the mmapped chunks found mapped */
 	size_t   nmmapped;
 	uint64_t mmapped_found_bytes;
+	uint64_t mmapped_resident_bytes;        /* their resident part (pagemap) */
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */

@@ -218,6 +218,16 @@ static const char *cmd_of(const struct ms_cause_facts *f)
 	return f->command[0] ? f->command : "CMD";
 }
 
+/* Where the call sites of live blocks are found: the running process
+ * itself (attach), else a new run of its command. */
+static void hotspots_cmd(const struct ms_cause_facts *f, char *out, size_t len)
+{
+	if (f->alive)
+		snprintf(out, len, "memsleuth hotspots %d", (int)f->pid);
+	else
+		snprintf(out, len, "memsleuth hotspots -- %s", cmd_of(f));
+}
+
 /* The target's command with an interpreter option after its argv[0]
  * ("node --expose-gc a.js" + "--heapsnapshot-signal=SIGUSR2" ->
  * "node --heapsnapshot-signal=SIGUSR2 --expose-gc a.js"); without a known
@@ -410,10 +420,7 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
-	if (f->alive)
-		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d", (int)f->pid);
-	else
-		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
+	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
 	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
 		 f->have_hot ? f->hot_site : "");
@@ -487,9 +494,10 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 
 static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 {
-	uint64_t b = f->mmap_rss;
+	/* /proc's class, else the resident part of the chunks the walk found */
+	uint64_t b = f->have_overview ? f->mmap_rss : f->mmapped_resident;
 	/* With NMT, a JVM's mmapped chunks are judged in in_use_unaccounted. */
-	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES || f->have_nmt)
+	if (!(f->have_overview || f->have_arenas) || b < MS_CAUSE_MIN_BYTES || f->have_nmt)
 		return;
 	struct ms_cause *x = add(c, f, MS_CAUSE_MMAPPED_CHUNKS, b,
 				 "%s is in blocks malloc got from mmap (%s and larger): they are in use -- free() "
@@ -497,7 +505,9 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "mmap_rss_bytes", b);
 	if (f->have_arenas)
 		ev(x, "mmapped_mem_bytes", f->mmapped_bytes);
-	remedy(x, "names the call sites of the large blocks that stay live", "memsleuth hotspots -- %s", cmd_of(f));
+	char cmd[300];
+	hotspots_cmd(f, cmd, sizeof cmd);
+	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
 
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)

@@ -166,6 +166,7 @@ struct ms_cause_facts {
 	uint64_t trim_prediction;       /* what malloc_trim(0) would return */
 	uint64_t trim_chunks;           /* of which from free chunks (not a top) */
 	uint64_t mmapped_bytes;         /* mp_.mmapped_mem */
+	uint64_t mmapped_resident;      /* resident bytes of the mmapped chunks found mapped */
 	uint64_t mmap_threshold, trim_threshold, arena_max;
 	int      no_dyn_threshold;      /* -1 unknown */
 

@@ -59,6 +59,7 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 	f->free_resident = a->total.free_resident_bytes;
 	f->trim_prediction = a->trim_prediction_bytes;
 	f->mmapped_bytes = a->mmapped_bytes;
+	f->mmapped_resident = a->mmapped_resident_bytes;
 	f->mmap_threshold = a->mp.mmap_threshold;
 	f->trim_threshold = a->mp.trim_threshold;
 	f->arena_max = a->mp.arena_max;
@@ -135,6 +136,7 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->free_resident = ms_ju64(ar, "totals.free_resident_bytes", 0);
 		f->trim_prediction = ms_ju64(ar, "trim_prediction_bytes", 0);
 		f->mmapped_bytes = ms_ju64(ar, "mmapped_bytes", 0);
+		f->mmapped_resident = ms_ju64(ar, "mmapped_found_resident_bytes", 0);
 		f->mmap_threshold = ms_ju64(ar, "mp.mmap_threshold", 0);
 		f->trim_threshold = ms_ju64(ar, "mp.trim_threshold", 0);
 		f->arena_max = ms_ju64(ar, "mp.arena_max", 0);

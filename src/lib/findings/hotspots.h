@@ -73,7 +73,8 @@ struct ms_hs_stack {
 	uint32_t  image;
 	uint64_t *frames;
 	unsigned  n;
-	uint64_t  calls, bytes, hash;
+	uint64_t  calls, bytes, hash;   /* calls: every allocator call (frees too); bytes requested */
+	uint64_t  live_bytes;           /* allocated through it, not freed when its image ended */
 };
 
 struct ms_hotspots {
@@ -151,6 +152,10 @@ int ms_hs_image_is_wrapper(const struct ms_hotspots *h, size_t i);
 enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };
 size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);
 size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
+/* A site's or a stack's count for a key: calls, bytes requested, bytes
+ * live at the end, short-lived allocations (sites only: 0 for a stack). */
+uint64_t ms_hs_site_value(const struct ms_hs_site *s, enum ms_hs_site_key key);
+uint64_t ms_hs_stack_value(const struct ms_hs_stack *st, enum ms_hs_site_key key);
 
 /* The region a thread's memory lands in most: an index in its image's
  * regions, -1 outside every known heap, MS_HS_NO_REGION when it allocated

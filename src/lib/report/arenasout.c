@@ -144,7 +144,8 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 	} else {
 		fprintf(out, "\n");
 	}
-	fprintf(out, "mmapped chunks found mapped: %zu holding %s\n", a->nmmapped, sz(a->mmapped_found_bytes, b[0]));
+	fprintf(out, "mmapped chunks found mapped: %zu holding %s (%s resident)\n", a->nmmapped,
+		sz(a->mmapped_found_bytes, b[0]), sz(a->mmapped_resident_bytes, b[1]));
 	fprintf(out, "mmapped chunks by mp_'s counters: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
 		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
@@ -382,6 +383,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
 	ms_json_ku64(j, "mmapped_chunks_found", a->nmmapped);
 	ms_json_ku64(j, "mmapped_found_bytes", a->mmapped_found_bytes);
+	ms_json_ku64(j, "mmapped_found_resident_bytes", a->mmapped_resident_bytes);
 	ms_json_key(j, "histogram");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < MS_HIST_BUCKETS; i++) {

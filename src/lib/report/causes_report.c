@@ -55,7 +55,6 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
-	ms_json_kstr(j, "max_severity", c->n ? ms_level_name(ms_causes_max_severity(c)) : NULL);
 }
 
 void ms_causes_text(const struct ms_causes *c, FILE *out)

@@ -651,43 +651,94 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	syms_free(&s);
 }
 
+/* A frame's name as folded text: ';' separates frames and the line ends
+ * at a newline, so neither may come from a symbol (they are untrusted:
+ * read from the target's files); other control bytes are replaced too. */
+static void folded_text(FILE *out, const char *t)
+{
+	for (; *t; t++)
+		fputc(*t == ';' ? ':' : (unsigned char)*t < 0x20 || *t == 0x7f ? '?' : *t, out);
+}
+
 static void folded_frame(FILE *out, struct syms *s, uint32_t image, uint64_t addr)
 {
 	struct ms_sym sym;
 	resolve(s, image, addr, &sym);
 	if (sym.func[0])
-		fputs(sym.func, out);
-	else if (sym.found)
-		fprintf(out, "%s+0x%" PRIx64, ms_sym_dso_base(&sym), sym.dso_offset);
-	else
+		folded_text(out, sym.func);
+	else if (sym.found) {
+		folded_text(out, ms_sym_dso_base(&sym));
+		fprintf(out, "+0x%" PRIx64, sym.dso_offset);
+	} else
 		fprintf(out, "0x%" PRIx64, addr);
 }
 
-int ms_hotspots_folded(const struct ms_hotspots *h, FILE *out)
+struct fline { char *text; uint64_t weight; };
+
+static int cmp_fline(const void *a, const void *b)
 {
-	struct syms s;
-	syms_init(&s, h);
+	return strcmp(((const struct fline *)a)->text, ((const struct fline *)b)->text);
+}
+
+/* The folded text of stack i (or of site i in a caller-only log), root
+ * first; NULL when out of memory. */
+static char *folded_line(const struct ms_hotspots *h, struct syms *s, size_t i)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return NULL;
 	if (h->nstacks) {
-		for (size_t i = 0; i < h->nstacks; i++) {
-			const struct ms_hs_stack *st = &h->stacks[i];
-			if (!st->calls || ms_hs_image_is_wrapper(h, st->image))   /* the program's stacks */
-				continue;
-			for (unsigned k = st->n; k-- > 0;) {
-				folded_frame(out, &s, st->image, st->frames[k]);
-				if (k)
-					fputc(';', out);
-			}
-			fprintf(out, " %" PRIu64 "\n", st->calls);
+		const struct ms_hs_stack *st = &h->stacks[i];
+		for (unsigned k = st->n; k-- > 0;) {
+			folded_frame(m, s, st->image, st->frames[k]);
+			if (k)
+				fputc(';', m);
 		}
 	} else {
-		/* caller-only logs: one frame per site */
-		for (size_t i = 0; i < h->nsites; i++) {
-			if (!h->sites[i].calls)
-				continue;
-			folded_frame(out, &s, h->sites[i].image, h->sites[i].caller);
-			fprintf(out, " %" PRIu64 "\n", h->sites[i].calls);
-		}
+		folded_frame(m, s, h->sites[i].image, h->sites[i].caller);
+	}
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int ms_hotspots_folded(const struct ms_hotspots *h, enum ms_hs_site_key weight, FILE *out)
+{
+	size_t n = h->nstacks ? h->nstacks : h->nsites, nl = 0;
+	struct fline *l = calloc(n ? n : 1, sizeof *l);
+	if (!l)
+		return -1;
+	struct syms s;
+	syms_init(&s, h);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t w = h->nstacks ? ms_hs_stack_value(&h->stacks[i], weight)
+					: ms_hs_site_value(&h->sites[i], weight);
+		if (!w || (h->nstacks && ms_hs_image_is_wrapper(h, h->stacks[i].image)))   /* the program's stacks */
+			continue;
+		if (!(l[nl].text = folded_line(h, &s, i)))
+			rc = -1;
+		else
+			l[nl++].weight = w;
 	}
 	syms_free(&s);
-	return ferror(out) ? -1 : 0;
+	/* One line per distinct text: the same code reached through other
+	 * return addresses in a function, or run by several processes (their
+	 * own load addresses), adds up. */
+	qsort(l, nl, sizeof *l, cmp_fline);
+	for (size_t i = 0; i < nl && !rc; i++) {
+		uint64_t sum = l[i].weight;
+		while (i + 1 < nl && !strcmp(l[i].text, l[i + 1].text))
+			if (__builtin_add_overflow(sum, l[++i].weight, &sum))
+				sum = UINT64_MAX;
+		fprintf(out, "%s %" PRIu64 "\n", l[i].text, sum);
+	}
+	for (size_t i = 0; i < nl; i++)
+		free(l[i].text);
+	free(l);
+	return rc < 0 || ferror(out) ? -1 : 0;
 }

@@ -45,7 +45,12 @@ void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, s
 
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
-/* "frame;frame;frame COUNT" lines, root first.  Returns 0 or -1 (errno). */
-int  ms_hotspots_folded(const struct ms_hotspots *h, FILE *out);
+/* Folded stacks for flame graphs (flamegraph.pl, speedscope): one
+ * "frame;frame;frame WEIGHT" line per distinct stack text, root first,
+ * sorted by text; WEIGHT is the stacks' (caller-only logs and attach mode:
+ * the call sites') calls, bytes requested or bytes live at the end
+ * (weight MS_HS_BY_CALLS, _BY_BYTES, _BY_LIVE); lines of weight 0 are left
+ * out.  Returns 0 or -1 (errno: out of memory, write error). */
+int  ms_hotspots_folded(const struct ms_hotspots *h, enum ms_hs_site_key weight, FILE *out);
 
 #endif

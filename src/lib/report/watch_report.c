@@ -288,6 +288,11 @@ void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	int worst = -1;   /* what --fail-on compares (src/driver/watch.c) */
+	for (int i = 0; i < n; i++)
+		if ((int)v[i].level > worst)
+			worst = (int)v[i].level;
+	ms_json_kstr(j, "max_severity", worst < 0 ? NULL : ms_level_name((enum ms_level)worst));
 	struct ms_causes *c = calloc(1, sizeof *c);
 	if (c) {
 		ms_ts_causes(ts, c);
