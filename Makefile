@@ -6,7 +6,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
+# WERROR=0 for distribution builds (a newer compiler's new warning must not
+# fail a package build); the default stays -Werror.
+WERROR  ?= 1
+WERROR_FLAG := $(if $(filter 0,$(WERROR)),,-Werror)
+WARN    := -Wall -Wextra $(WERROR_FLAG) -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-unknown-warning-option
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Isrc/lib -MMD -MP
 CPPFLAGS += -DMS_VERSION='"0.1"'
@@ -74,7 +78,7 @@ $(BUILD)/%: $(BUILD)/obj/helpers/%.o $(BUILD)/libmemsleuth.a
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  EXAMPLE $@")
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $< -lz -lpthread $(LDLIBS_ex_$*)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(WERROR_FLAG) -o $@ $< -lz -lpthread $(LDLIBS_ex_$*)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemsleuth-san.a
 	@mkdir -p $(dir $@)
@@ -94,15 +98,36 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) scripts/demo
 
+# `make install PREFIX=/usr DESTDIR=DIR` lays memsleuth out as a Debian
+# package would: bin/ what people run (memsleuth, msreport), libexec/memsleuth/
+# what memsleuth runs (helpers, the hook), share/memsleuth/ its scripts and
+# labs (fragments add to these with install: install-NAME), share/man/man1,
+# share/doc/memsleuth (README, docs/*.md, docs/json/, docs/examples/), bash
+# completion.  Nothing is fetched: everything comes from the source tree and
+# $(BUILD).  The installed driver finds its companions from its own place
+# (util/paths.c), never from the current directory.
+BINDIR     := $(DESTDIR)$(PREFIX)/bin
+LIBEXECDIR := $(DESTDIR)$(PREFIX)/libexec/memsleuth
+DATADIR    := $(DESTDIR)$(PREFIX)/share/memsleuth
+MANDIR     := $(DESTDIR)$(PREFIX)/share/man/man1
+DOCDIR     := $(DESTDIR)$(PREFIX)/share/doc/memsleuth
+COMPDIR    := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+BIN_PROGS  := $(BUILD)/memsleuth $(BUILD)/msreport
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/memsleuth \
-	  $(DESTDIR)$(PREFIX)/share/memsleuth/stap $(DESTDIR)$(PREFIX)/share/memsleuth/gdb-scripts \
-	  $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(BUILD)/memsleuth $(DESTDIR)$(PREFIX)/bin/memsleuth
-	for h in $(HELPERS) $(EXTRA_HELPERS); do install -m 0755 $$h $(DESTDIR)$(PREFIX)/libexec/memsleuth/; done
-	for f in $(wildcard stap/*.stp); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/memsleuth/stap/; done
-	for f in $(wildcard gdb-scripts/*.gdb); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/memsleuth/gdb-scripts/; done
-	for f in $(wildcard docs/man/*.1); do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	install -d $(BINDIR) $(LIBEXECDIR) $(DATADIR)/stap $(DATADIR)/gdb-scripts $(MANDIR) \
+	  $(DOCDIR)/json $(DOCDIR)/examples $(COMPDIR)
+	install -m 0755 $(BIN_PROGS) $(BINDIR)/
+	install -m 0755 $(filter-out $(BIN_PROGS),$(HELPERS)) $(filter-out %.sh,$(EXTRA_HELPERS)) $(LIBEXECDIR)/
+	install -m 0644 $(filter %.sh,$(EXTRA_HELPERS)) $(LIBEXECDIR)/
+	install -m 0644 $(wildcard stap/*.stp) $(DATADIR)/stap/
+	install -m 0644 $(wildcard gdb-scripts/*.gdb) $(DATADIR)/gdb-scripts/
+	install -m 0644 $(wildcard docs/man/*.1) $(MANDIR)/
+	install -m 0644 README.md $(wildcard docs/*.md) $(DOCDIR)/
+	install -m 0644 $(wildcard docs/json/*.md) $(DOCDIR)/json/
+	install -m 0644 $(wildcard docs/examples/*) $(DOCDIR)/examples/
+	install -m 0644 scripts/memsleuth.bash-completion $(COMPDIR)/memsleuth
+	ln -sf memsleuth $(COMPDIR)/msreport
 
 clean:
 	rm -rf $(BUILD)

@@ -96,6 +96,14 @@ __attribute__((noinline)) static void exec_malloc(void)
 	sink = NULL;
 }
 
+/* --keep K: at the end the main thread makes K mallocs of 1000 bytes and
+ * never frees them (bytes live at the end of a known stack) */
+__attribute__((noinline)) static void keep_malloc(long k)
+{
+	for (long i = 0; i < k; i++)
+		sink = malloc(1000);
+}
+
 struct worker { pthread_t th; int idx; long mallocs, frees; };
 
 static void *run(void *arg)
@@ -119,7 +127,7 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct ex_opts o = { 0 };
-	long threads = 4, signals = 0;
+	long threads = 4, signals = 0, keep = 0;
 	int fork_exec = 0;
 	const char *die = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -131,6 +139,8 @@ int main(int argc, char **argv)
 			calls = ex_num(argv[++i], "calls");
 		else if (!strcmp(argv[i], "--signals") && i + 1 < argc)
 			signals = ex_num(argv[++i], "signals");
+		else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
+			keep = ex_num(argv[++i], "keep");
 		else if (!strcmp(argv[i], "--no-pvalloc"))
 			no_pvalloc = 1;
 		else if (!strcmp(argv[i], "--fork-exec"))
@@ -141,7 +151,7 @@ int main(int argc, char **argv)
 			exec_malloc();
 			return 0;
 		} else {
-			fprintf(stderr, "usage: alloc_counts [--threads N] [--calls N] [--signals S] [--fork-exec] [--die segv|kill] [--no-pvalloc] [--hold]\n");
+			fprintf(stderr, "usage: alloc_counts [--threads N] [--calls N] [--signals S] [--fork-exec] [--keep K] [--die segv|kill] [--no-pvalloc] [--hold]\n");
 			return 2;
 		}
 	}
@@ -182,6 +192,7 @@ int main(int argc, char **argv)
 		waitpid(pid, &st, 0);
 	}
 	free(w);
+	keep_malloc(keep);
 	ex_phase(&o, "counted", 1);
 	if (die && !strcmp(die, "segv"))
 		*(volatile int *)sink = 1;     /* sink is NULL here */

@@ -19,6 +19,9 @@
  *                 the main heap continues in mmapped memory
  *   mmapped       three mmapped chunks (mm_keep[]), the third unmapped by
  *                 the program itself: mp_ still counts 3, 2 are mapped
+ *   tcache-threads  three named threads (tc-one, tc-two, tc-three), each
+ *                 holding different chunks in its own tcache: 1 x 32 B;
+ *                 2 x 48 B + 3 x 112 B; 7 x 208 B + 4 x 1040 B
  *
  * usage: heap_states MODE [--hold] [--step] [--malloc-info FILE]
  * phases: ready */
@@ -186,6 +189,43 @@ static int mmapped(void)
 	return munmap((char *)mm_keep[2] - 16, size);
 }
 
+static pthread_barrier_t cached;
+
+/* Each thread frees into its own tcache what its table row says, then
+ * waits: nothing allocates after the barrier. */
+static void *tc_thread(void *arg)
+{
+	static const struct { const char *name; int n[2]; size_t size[2]; } rows[3] = {
+		{ "tc-one", { 1, 0 }, { 24, 0 } },
+		{ "tc-two", { 2, 3 }, { 40, 100 } },
+		{ "tc-three", { 7, 4 }, { 200, 1024 } },
+	};
+	int r = (int)(intptr_t)arg;
+	pthread_setname_np(pthread_self(), rows[r].name);
+	void *p[2][7];
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < rows[r].n[k]; i++)
+			p[k][i] = m(rows[r].size[k]);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < rows[r].n[k]; i++)
+			free(p[k][i]);
+	pthread_barrier_wait(&cached);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int tcache_threads(void)
+{
+	pthread_t th;
+	pthread_barrier_init(&cached, NULL, 4);
+	for (int r = 0; r < 3; r++)
+		if (pthread_create(&th, NULL, tc_thread, (void *)(intptr_t)r) != 0)
+			return -1;
+	pthread_barrier_wait(&cached);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ex_opts o = { 0 };
@@ -199,13 +239,14 @@ int main(int argc, char **argv)
 			mode = "";
 	}
 	static const char *const modes[] = { "poison", "poison-head", "botcake", "links",
-					      "fastloop", "topsize", "sbrk", "brk-blocked", "mmapped" };
+					      "fastloop", "topsize", "sbrk", "brk-blocked", "mmapped",
+					      "tcache-threads" };
 	int m = -1;
-	for (int i = 0; mode && i < 9; i++)
+	for (int i = 0; mode && i < 10; i++)
 		if (!strcmp(mode, modes[i]))
 			m = i;
 	if (m < 0) {
-		fprintf(stderr, "usage: heap_states poison|poison-head|botcake|links|fastloop|topsize|sbrk|brk-blocked|mmapped"
+		fprintf(stderr, "usage: heap_states poison|poison-head|botcake|links|fastloop|topsize|sbrk|brk-blocked|mmapped|tcache-threads"
 			" [--hold] [--step] [--malloc-info FILE]\n");
 		return 2;
 	}
@@ -219,7 +260,8 @@ int main(int argc, char **argv)
 	case 5: rc = topsize(); break;
 	case 6: rc = foreign_sbrk(); break;
 	case 7: rc = brk_blocked(); break;
-	default: rc = mmapped(); break;
+	case 8: rc = mmapped(); break;
+	default: rc = tcache_threads(); break;
 	}
 	if (rc < 0) {
 		perror(mode);

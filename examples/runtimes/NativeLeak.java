@@ -2,7 +2,9 @@
 // used once and kept referenced, never end()ed, so their zlib state (an
 // inflate_state of ~7 KiB and a 32 KiB window, malloc'd by libz) stays
 // live in glibc's heap while NMT's malloc line does not move.  Prints
-// "memsleuth-example: pid=N phase=leaked ... holding" and holds.
+// "memsleuth-example: pid=N phase=leaked ... holding" and holds; at
+// PER_SECOND > 0 it leaks that many a second (about 10 MiB/s at 400) and
+// says "phase=leaking" after the first second.
 // usage: java -XX:NativeMemoryTracking=summary NativeLeak.java [COUNT] [PER_SECOND]
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +30,13 @@ public class NativeLeak {
             inf.setInput(z, 0, zn);
             inf.inflate(out);
             kept.add(inf);
-            if (perSecond > 0 && (i + 1) % perSecond == 0)
+            if (perSecond > 0 && (i + 1) % perSecond == 0) {
+                if (i + 1 == perSecond) {   // a slow leak says it has begun (memsleuth watch)
+                    System.out.println("memsleuth-example: pid=" + ProcessHandle.current().pid() + " phase=leaking");
+                    System.out.flush();
+                }
                 Thread.sleep(1000);
+            }
         }
         System.out.println("memsleuth-example: pid=" + ProcessHandle.current().pid() + " phase=leaked inflaters="
                            + kept.size() + " holding");

@@ -10,8 +10,10 @@
 #include "findings/arenaverdict.h"
 #include "findings/postmortem.h"
 #include "probe/procfs.h"
+#include "report/arenapins.h"
 #include "report/arenasout.h"
 #include "report/json.h"
+#include "report/table.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
@@ -23,6 +25,8 @@ static const struct ms_optspec opts[] = {
 					       "unsorted, small, large): count, bytes, OK or CORRUPT and why" },
 	{ "chunks",         MS_LONG('c'), NULL, "list chunks (address, size, kind, flag bits) in address order" },
 	{ "address",        MS_LONG('A'), "ADDR", "the chunk holding ADDR: its address, size, state, flag bits and arena" },
+	{ "hotspots",       MS_LONG('H'), "DIR", "name each pin's call site and thread from DIR, a hotspots recording of the\n"
+					       "same process (hotspots --record-only --output DIR -- CMD)" },
 	{ "limit",          MS_LONG('l'), "N", "with --chunks: at most N chunks (default 1000, 0 = all)" },
 	{ "stop",           's', NULL,  "freeze the target (ptrace) for an exact snapshot; always resumed" },
 	{ "assume-version", MS_LONG('a'), "X.Y", "use glibc X.Y's layout instead of the target libc's version" },
@@ -48,7 +52,10 @@ struct chunk_list {
 	size_t arena;
 	unsigned flags;
 	enum ms_chunk_kind kind;
+	struct ms_table t;   /* the text list, a stream of rows */
 };
+
+enum { CHUNK_ROWS = 256 };   /* rows held before they are printed */
 
 /* The list opens the output: begun on the first chunk (or after the walk
  * when there is none), so that a failed collection prints nothing on
@@ -63,7 +70,12 @@ static void list_begin(struct chunk_list *l)
 		ms_json_key(l->j, "chunks");
 		ms_json_arr_begin(l->j);
 	} else {
-		printf("chunks (arena index, address, size, kind, flag bits):\n");
+		printf("chunks in address order:\n");
+		ms_table_init(&l->t, "rrrll", (const char *[]){ "arena", "address", "size", "kind", "flag bits" });
+		/* the widest values, so that later rows line up with the first ones */
+		l->t.minw[1] = 18;
+		l->t.minw[2] = 12;
+		l->t.minw[3] = 8;
 	}
 }
 
@@ -96,8 +108,10 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, unsig
 		ms_json_kstr(l->j, "flags", ms_chunk_flags_str(flags, fl));
 		ms_json_obj_end(l->j);
 	} else {
-		printf("  arena %-3zu %#18" PRIx64 " %12" PRIu64 "  %-8s %s\n", arena, addr, size, ms_chunk_kind_name(kind),
-		       ms_chunk_flags_str(flags, fl));
+		ms_table_rowf(&l->t, "%zu\t%#" PRIx64 "\t%" PRIu64 "\t%s\t%s", arena, addr, size, ms_chunk_kind_name(kind),
+			      ms_chunk_flags_str(flags, fl));
+		if (l->t.nrows >= CHUNK_ROWS)
+			ms_table_flush(&l->t, stdout, "  ");
 	}
 	return 0;
 }
@@ -160,7 +174,7 @@ int cmd_arenas(int argc, char **argv)
 	int json = 0, bins = 0, lists = 0, chunks = 0, c;
 	const char *core = NULL, *exe = NULL, *sysroot = NULL;
 	long limit = 1000;
-	const char *address = NULL;
+	const char *address = NULL, *hotspots = NULL;
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
@@ -170,6 +184,7 @@ int cmd_arenas(int argc, char **argv)
 		case MS_LONG('L'): lists = 1; break;
 		case MS_LONG('A'): address = args.val; break;
 		case MS_LONG('c'): chunks = 1; break;
+		case MS_LONG('H'): hotspots = args.val; break;
 		case 's': o.stop = 1; break;
 		case MS_LONG('a'): o.assume_version = args.val; break;
 		case MS_LONG('C'): core = args.val; args.operands_optional = 1; break;
@@ -212,6 +227,11 @@ int cmd_arenas(int argc, char **argv)
 	struct ms_arenas a;
 	if (core ? ms_postmortem_arenas(core, exe, sysroot, &o, &a, &e) < 0 : ms_arenas_collect(pid, &o, &a, &e) < 0)
 		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	size_t pins = 0, named = 0;
+	if (hotspots && ms_arenas_pin_sites(&a, hotspots, &pins, &named, &e) < 0) {
+		ms_arenas_free(&a);
+		ms_die("memsleuth arenas", &e, MS_EXIT_ERROR);
+	}
 	int flags = MS_AOUT_HIST | (bins ? MS_AOUT_BINS : 0) | (lists ? MS_AOUT_LISTS : 0);
 	if (chunks)
 		list_begin(&cl);
@@ -223,13 +243,27 @@ int cmd_arenas(int argc, char **argv)
 		ms_arenas_json(&j, &a, flags);
 		if (address)
 			address_json(&j, &cl, &a);
+		if (hotspots) {
+			ms_json_key(&j, "pin_sites");
+			ms_json_obj_begin(&j);
+			ms_json_kstr(&j, "recording", hotspots);
+			ms_json_ku64(&j, "pins", pins);
+			ms_json_ku64(&j, "named", named);
+			ms_json_obj_end(&j);
+		}
 		ms_json_obj_end(&j);
 		ms_json_end(&j);
 	} else {
-		if (chunks)
+		if (chunks) {
+			ms_table_flush(&cl.t, stdout, "  ");
+			ms_table_free(&cl.t);
 			printf("  (%" PRIu64 " listed)\n\n", cl.n);
+		}
 		if (address)
 			address_text(&cl, &a);
+		if (hotspots)
+			printf("call sites of the pins from the hotspots recording %s: %zu of %zu found live in it%s\n\n",
+			       hotspots, named, pins, named < pins ? " (the others were allocated before it began, or in another process)" : "");
 		ms_arenas_print_text(stdout, &a, flags);
 	}
 	struct ms_causes cs;
@@ -237,6 +271,6 @@ int cmd_arenas(int argc, char **argv)
 	ms_arenas_causes(&a, &cs);
 	ms_arenas_verdicts(&a, &cs, &vs);
 	ms_arenas_free(&a);
-	/* --fail-on: the cause model's severity, the verdicts' source */
-	return ms_args_exit(&args, cs.n ? (int)ms_causes_max_severity(&cs) : -1);
+	/* --fail-on: the worst verdict printed (the causes' among them) */
+	return ms_args_exit(&args, ms_verdicts_worst(&vs));
 }

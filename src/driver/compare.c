@@ -42,7 +42,7 @@ static const struct ms_optspec opts[] = {
 	{ "final-at", 'f', "REGEX", "final RSS when CMD prints a matching line (default: the examples' --hold line)" },
 	{ "final-after", MS_LONG('a'), "S", "final RSS S seconds after the start, if no line came first (default 10\n"
 					   "unless --final-at is given)" },
-	{ "interval", 'i', "MS",    "RSS sampling period (default 10)" },
+	{ "interval", 'i', "S",     "RSS sampling period in seconds (default 0.01; also 10ms)" },
 	{ "timeout",  't', "S",     "give up on a run after S seconds (default: the final moment + 60,\n"
 				    "or 600 without a time)" },
 	{ "json",     'j', NULL,    "machine output (docs/json/compare.md)" },
@@ -63,9 +63,13 @@ static const struct ms_cli cli = {
 static int list_configs(int json)
 {
 	if (!json) {
+		struct ms_table t;
+		ms_table_init(&t, "ll", (const char *[]){ "configuration", "what it sets" });
 		for (size_t i = 0; i < ms_remedy_ncfgs; i++)
-			printf("%-26s %s%s%s\n", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
-			       ms_remedy_cfgs[i].env[0] ? ": " : "", ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+			ms_table_rowf(&t, "%s\t%s%s%s", ms_remedy_cfgs[i].name, ms_remedy_cfgs[i].what,
+				      ms_remedy_cfgs[i].env[0] ? ": " : "", ms_remedy_cfgs[i].env[0] ? ms_remedy_cfgs[i].env[0] : "");
+		ms_table_print(&t, stdout, "");
+		ms_table_free(&t);
 		return MS_EXIT_OK;
 	}
 	struct ms_json j;
@@ -195,7 +199,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
 	struct ms_table t;
-	ms_table_init(&t, "rlrrrrll", heads);
+	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	for (int rank = 1; rank <= (int)n; rank++)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)
@@ -223,8 +227,15 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	if (rec.best) {
 		struct ms_apply ap;
 		ms_remedy_apply(rec.best, cmd, &ap);
-		printf("\nApply it:\n  shell    %s\n  systemd  %s\n  docker   %s\n  JVM      %s\n",
-		       ap.shell, ap.systemd, ap.docker, ap.jvm);
+		struct ms_table at;
+		ms_table_init(&at, "ll", (const char *[]){ "", "" });
+		ms_table_rowf(&at, "shell\t%s", ap.shell);
+		ms_table_rowf(&at, "systemd\t%s", ap.systemd);
+		ms_table_rowf(&at, "docker\t%s", ap.docker);
+		ms_table_rowf(&at, "JVM\t%s", ap.jvm);
+		printf("\nApply it:\n");
+		ms_table_print(&at, stdout, "  ");
+		ms_table_free(&at);
 	}
 }
 
@@ -355,7 +366,7 @@ int cmd_compare(int argc, char **argv)
 				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", args.val);
 			break;
 		}
-		case 'i': interval = (int)num_arg("--interval", args.val, 1, 10000); break;
+		case 'i': interval = (int)(ms_args_seconds(&args, "--interval", args.val, 0.001, 10) * 1000 + 0.5); break;
 		case 't': timeout = (int)num_arg("--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
 		case 'l': list = args.operands_optional = 1; break;

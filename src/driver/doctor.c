@@ -32,6 +32,9 @@ int cmd_doctor(int argc, char **argv)
 	struct ms_err e = { 0 };
 	ms_sweep_stale("memsleuth doctor", stderr);   /* what a killed run left, said */
 	struct ms_doctor d;
+	if (!ms_quiet())
+		fprintf(stderr, "memsleuth doctor: checking (gdb, stap and bpftrace are run for their versions: "
+			"a second or two)\n");
 	if (ms_doctor_collect(a.pid, &d, &e) < 0)
 		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);
 	if (json) {

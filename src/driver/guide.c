@@ -4,6 +4,8 @@
  * so a step that is not in this build is reported as such and the guide
  * goes on.  What the findings mean is decided in findings/guide*.c. */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "probe/sweep.h"
 #include "util/outfile.h"
 #include "guide_int.h"
+#include "report/table.h"
 #include "findings/launch.h"
 #include "options.h"
 #include "probe/procfs.h"
@@ -78,16 +81,6 @@ static void report_writable(const char *path)
 		ms_fatal(prog, "choose a directory you can write to", "--report %s: %s: %s", path, dir, strerror(errno));
 	if (access(path, F_OK) == 0 && access(path, W_OK) < 0)
 		ms_fatal(prog, "choose another name or remove it", "--report %s: %s", path, strerror(errno));
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || v < 0 || v > 86400)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -201,24 +194,71 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 	return rc;
 }
 
+/* Where hotspots writes its folded stacks (flame graph input) for the
+ * guide: beside --report FILE.html as FILE.folded.  Without a report
+ * nothing is written (a file per run in $TMPDIR would pile up); why says
+ * how to get one.  Created here, so that a place that cannot be written
+ * costs the folded file only, not the step.  0 with path set. */
+static int folded_path(const struct gopts *o, char *path, size_t len, char *why, size_t whylen)
+{
+	if (!o->report) {
+		snprintf(why, whylen, "give --report FILE.html and they are written beside it as FILE.folded");
+		return -1;
+	}
+	const char *dot = strrchr(o->report, '.');
+	snprintf(path, len, "%.*s.folded", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)), o->report);
+	struct ms_err e;
+	int fd = ms_out_open(path, MS_OUT_PRIVATE, &e);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", e.msg);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void run_attach_step(struct ms_guide *g, const struct gopts *o, const struct gl_cmd *lc, enum ms_gstep_id id,
 			    const char *step, char *pidarg)
 {
+	char folded[PATH_MAX], why[PATH_MAX + 128] = "";
+	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, folded, sizeof folded, why, sizeof why) == 0;
 	struct ms_gstep *st = &g->step[id];
 	char dur[32];
 	char *args[64];
 	int k = 0;
 	double window = lc->pid ? lc->ready_after + 1 : o->window;
+	/* hotspots ends the rerun at the guide's own moment, the --when line:
+	 * the hook slows the command, so the time it took here is no bound;
+	 * a generous one (10x, at least 30 s more, within --wait-max) instead */
+	int until = lc->pid && o->when && id == MS_G_HOTSPOTS;
+	if (until) {
+		window = lc->ready_after * 10 > lc->ready_after + 30 ? lc->ready_after * 10 : lc->ready_after + 30;
+		if (window > o->wait_max && o->wait_max > lc->ready_after + 1)
+			window = o->wait_max;
+		snprintf(g->hot_until, sizeof g->hot_until, "%s", o->when);
+	}
 	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
 	args[k++] = "--duration";
 	args[k++] = dur;
+	if (until) {
+		args[k++] = "--until";
+		args[k++] = (char *)o->when;
+	}
+	if (has_folded) {
+		args[k++] = "--folded";
+		args[k++] = folded;
+	}
 	if (lc->pid) {
 		/* The hook must be there from the start: run the command again. */
 		args[k++] = "--";
 		for (int i = 0; o->cmd[i] && k < 62; i++)
 			args[k++] = o->cmd[i];
-		ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the moment)",
-				  step, dur);
+		if (until)
+			ms_gstep_evidence(st, "runs the command again under %s until it prints a line matching '%s' (the "
+					  "moment), at most %s s", step, o->when, dur);
+		else
+			ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the "
+					  "moment)", step, dur);
 	} else {
 		args[k++] = pidarg;
 	}
@@ -226,13 +266,22 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char cmdline[512];
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
-		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
+		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, i > 0 && !strcmp(args[i - 1], "--until") &&
+					!strchr(args[i], '\'') ? " '%s'" : " %s", args[i]);
 	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
+	int ran = f != NULL;
 	if (id == MS_G_HOTSPOTS)
 		ms_guide_take_hotspots(g, f);
 	else
 		ms_guide_take_syscalls(g, f);
 	ms_gstep_command(st, "%s", cmdline);
+	if (has_folded && ran)
+		ms_gstep_evidence(st, "folded stacks (flame graph input: speedscope, flamegraph.pl), calls per call site: %s",
+				  folded);
+	else if (has_folded)
+		unlink(folded);   /* the step failed: the empty file is the guide's own */
+	else if (id == MS_G_HOTSPOTS)
+		ms_gstep_evidence(st, "folded stacks (flame graph input) not written: %s", why);
 }
 
 int cmd_guide(int argc, char **argv)
@@ -264,21 +313,16 @@ int cmd_guide(int argc, char **argv)
 		case 'C': o.no_compare = 1; break;
 		case 'w': o.when = cl.val; break;
 		case 'A':
-			if (parse_seconds(cl.val, &o.after) < 0)
-				ms_fatal(prog, "give seconds, e.g. --after 2.5", "--after '%s': not a number of seconds", cl.val);
+			o.after = ms_args_seconds(&cl, "--after", cl.val, 0, 86400);
 			break;
 		case 'W':
-			if (parse_seconds(cl.val, &o.wait_max) < 0)
-				ms_fatal(prog, "give seconds, e.g. --wait-max 60", "--wait-max '%s': not a number of seconds", cl.val);
+			o.wait_max = ms_args_seconds(&cl, "--wait-max", cl.val, 0, 86400);
 			break;
 		case MS_LONG('t'):
-			if (parse_seconds(cl.val, &o.window) < 0 || o.window > 3600)
-				ms_fatal(prog, "give seconds up to 3600, e.g. --window 10", "--window '%s': not a number of seconds", cl.val);
+			o.window = ms_args_seconds(&cl, "--window", cl.val, 0, 3600);
 			break;
 		case MS_LONG('T'):
-			if (parse_seconds(cl.val, &o.watch) < 0 || o.watch > 3600)
-				ms_fatal(prog, "give seconds up to 3600, e.g. --watch 10 (0: no watch)",
-					 "--watch '%s': not a number of seconds", cl.val);
+			o.watch = ms_args_seconds(&cl, "--watch", cl.val, 0, 3600);   /* 0: no watch */
 			break;
 		}
 	}
@@ -458,7 +502,7 @@ int cmd_guide(int argc, char **argv)
 	ms_guide_conclude(g);
 	gl_stop(&lc);
 
-	fprintf(o.say, "\n== Conclusions\n");
+	fprintf(o.say, ms_use_colour(o.say) ? "\n\033[1m== Conclusions\033[0m\n" : "\n== Conclusions\n");
 	for (int i = 0; i < g->conclusions.n; i++) {
 		const struct ms_verdict *v = &g->conclusions.v[i];
 		guide_wrap(o.say, "", v->level == MS_PROBLEM ? "!! " : v->level == MS_NOTICE ? " ! " : " - ", v->text);
@@ -466,8 +510,8 @@ int cmd_guide(int argc, char **argv)
 			guide_wrap(o.say, "   ", "try: ", v->next);
 	}
 	int rc = write_report(&o, g, started, host);
-	/* --fail-on: the cause model's severity, the conclusions' source */
-	int worst = g->have_causes && g->causes.n ? (int)ms_causes_max_severity(&g->causes) : -1;
+	/* --fail-on: the worst conclusion printed (the causes' among them) */
+	int worst = ms_verdicts_worst(&g->conclusions);
 	ms_guide_free(g);
 	free(g);
 	return rc < 0 ? MS_EXIT_ERROR : ms_args_exit(&cl, worst);

@@ -214,6 +214,29 @@ int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 	return ok;
 }
 
+/* A step's findings as the guide reads them: its JSON document, written
+ * by the same printer the step uses and parsed back. */
+static struct ms_jval *as_findings(void (*emit)(const void *, struct ms_json *), const void *obj,
+				   const char *what, struct ms_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_jval *v = NULL;
+	FILE *m = open_memstream(&buf, &len);
+	if (m) {
+		struct ms_json j;
+		ms_json_init(&j, m);
+		emit(obj, &j);
+		fclose(m);
+		v = ms_jparse(buf, len, what, e);
+	}
+	free(buf);
+	return v;
+}
+
+static void emit_overview(const void *o, struct ms_json *j) { ms_overview_json(o, j); }
+static void emit_doctor(const void *o, struct ms_json *j) { ms_doctor_json(o, j); }
+
 struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
 {
 	struct ms_overview *ov = calloc(1, sizeof *ov);
@@ -225,17 +248,10 @@ struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e)
 	ov->accounted = g->accounted;
 	struct ms_jval *v = NULL;
 	if (ms_overview_collect(g->pid, ov, e) == 0) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_overview_json(ov, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "overview", e);
-		}
-		free(buf);
+		/* the moment examined: the guide's RSS (and the report's timeline's end) is this reading */
+		g->examined_s = gl_now() - g->t_start;
+		ms_guide_sample(g, g->examined_s, ov->rss);
+		v = as_findings(emit_overview, ov, "overview", e);
 	}
 	free(ov);
 	return v;
@@ -246,19 +262,8 @@ struct ms_jval *guide_doctor_findings(pid_t pid)
 	struct ms_doctor *d = calloc(1, sizeof *d);
 	struct ms_err e = { 0 };
 	struct ms_jval *v = NULL;
-	if (d && ms_doctor_collect(pid, d, &e) == 0) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		if (m) {
-			struct ms_json j;
-			ms_json_init(&j, m);
-			ms_doctor_json(d, &j);
-			fclose(m);
-			v = ms_jparse(buf, len, "doctor", &e);
-		}
-		free(buf);
-	}
+	if (d && ms_doctor_collect(pid, d, &e) == 0)
+		v = as_findings(emit_doctor, d, "doctor", &e);
 	free(d);
 	return v;
 }
@@ -272,6 +277,7 @@ void guide_watch(struct ms_guide *g, double seconds)
 	smp.stop = &guide_stop;
 	smp.nmt = 0;   /* jcmd costs half a second of CPU; the accounted step asks NMT once */
 	g->watch.glibc = smp.glibc;
+	g->watch_asked_s = seconds;
 	/* 8 intervals or more, at least 0.1 s apart: enough points for a fit */
 	double interval = seconds / 8 < 0.5 ? (seconds / 8 < 0.1 ? 0.1 : seconds / 8) : 0.5;
 	for (uint64_t i = 0; !guide_stop; i++) {
@@ -281,7 +287,8 @@ void guide_watch(struct ms_guide *g, double seconds)
 		ms_ts_add(&g->watch, &s);
 		ms_guide_sample(g, gl_now() - g->t_start, s.rss);
 		double next = smp.t0 + (double)(i + 1) * interval;
-		if (next - smp.t0 > seconds + 1e-9)
+		/* the announced span bounds the watch even when walks are slow */
+		if (next - smp.t0 > seconds + 1e-9 || ms_mono_s() - smp.t0 >= seconds)
 			break;
 		for (double left; !guide_stop && (left = next - ms_mono_s()) > 0;) {
 			struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };

@@ -3,35 +3,30 @@
  * between steps and the question about the accounted size. */
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "guide_int.h"
+#include "cli/wrap.h"
+#include "report/table.h"
 #include "util/size.h"
 
 void guide_wrap(FILE *out, const char *indent, const char *label, const char *text)
 {
-	size_t col = fprintf(out, "%s%s", indent, label);
-	const char *p = text;
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (col + w + 1 > 78 && col > strlen(indent) + strlen(label)) {
-			fprintf(out, "\n%s%*s", indent, (int)strlen(label), "");
-			col = strlen(indent) + strlen(label);
-		} else if (p != text) {
-			fputc(' ', out);
-			col++;
-		}
-		fprintf(out, "%.*s", (int)w, p);
-		col += w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', out);
+	int col = (int)(strlen(indent) + strlen(label));
+	fputs(indent, out);
+	if (!strncmp(label, "!!", 2) && ms_use_colour(out))   /* a problem's marker, as every step colours it */
+		fprintf(out, "\033[1;31m!!\033[0m%s", label + 2);
+	else
+		fputs(label, out);
+	ms_wrap_fprint(out, text, col, col, ms_wrap_out_width(out));
 }
 
 void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s)
 {
-	fprintf(o->say, "\n== Step %d/%d: %s  [%s]\n", (int)s + 1, MS_G_N, ms_gstep_title(s), ms_gstep_name(s));
+	int bold = ms_use_colour(o->say);
+	fprintf(o->say, "\n%s== Step %d/%d: %s  [%s]%s\n", bold ? "\033[1m" : "", (int)s + 1, MS_G_N,
+		ms_gstep_title(s), ms_gstep_name(s), bold ? "\033[0m" : "");
 	guide_wrap(o->say, "   ", "why: ", ms_gstep_why(s));
 	if (o->explain)
 		guide_wrap(o->say, "   ", "lesson: ", ms_gstep_explain(s));
@@ -62,17 +57,37 @@ void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st)
 	fflush(o->say);
 }
 
-/* On a terminal: wait for Enter; 'q' stops (the findings so far are kept). */
+/* One key from the terminal on fd 0, without waiting for Enter (the
+ * terminal's mode restored at once); -1 at end of input. */
+static int read_key(void)
+{
+	struct termios saved, raw;
+	int have = tcgetattr(0, &saved) == 0;
+	if (have) {
+		raw = saved;
+		raw.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	unsigned char ch;
+	ssize_t n = read(0, &ch, 1);   /* a signal (Ctrl-C) ends the wait: guide_stop says so */
+	if (have)
+		tcsetattr(0, TCSANOW, &saved);
+	return n == 1 ? ch : -1;
+}
+
+/* On a terminal: wait for a key; 'q' stops at once, without Enter (the
+ * findings so far are kept), any other key goes on. */
 int guide_pause_here(const struct gopts *o)
 {
 	if (!o->interactive || guide_stop)
 		return !guide_stop;
 	fprintf(stderr, "   [Enter: next step, q: stop] ");
 	fflush(stderr);
-	char line[64];
-	if (!fgets(line, sizeof line, stdin))
-		return 0;
-	return line[0] != 'q' && line[0] != 'Q';
+	int k = read_key();
+	fputc('\n', stderr);
+	return k >= 0 && k != 'q' && k != 'Q' && !guide_stop;
 }
 
 void guide_ask_accounted(struct ms_guide *g)

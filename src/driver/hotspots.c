@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,11 @@ struct opts {
 	int         stacks, json, record_only, count_only, top, fork_stop, address_query, live;
 	uint64_t    address;
 	double      duration;
-	const char *output, *folded, *from;
+	const char *output, *folded, *from, *folded_weight_name;
+	enum ms_hs_site_key folded_weight;
+	FILE       *folded_out;   /* opened before the run: a bad path fails early */
+	const char *until;              /* --until: stop when the command prints a matching line */
+	regex_t     until_re;
 };
 
 static const struct ms_optspec optspec[] = {
@@ -53,11 +59,16 @@ static const struct ms_optspec optspec[] = {
 	{ "address",     MS_LONG('A'), "ADDR", "with --from: the allocation live at the end that holds ADDR\n"
 					       "(site, thread, size, when)" },
 	{ "live",        MS_LONG('L'), NULL,   "attaching: also keep pointers for bytes live per site\n"
-					       "(uretprobes: costs missed hits)" },
+					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
+	{ "until",       MS_LONG('u'), "REGEX", "with -- CMD: stop it when a line it prints matches REGEX (the moment\n"
+	  "to report at; --duration bounds the wait)" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
-	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input) to FILE" },
+	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input: flamegraph.pl, speedscope)\n"
+					       "to FILE, one line per distinct stack" },
+	{ "folded-weight", MS_LONG('W'), "W",  "what a folded line counts: calls (default), bytes (requested)\n"
+					       "or live (bytes not freed at the end; attaching: needs --live)" },
 	{ "top",         MS_LONG('t'), "N",    "rows per table (default 10)" },
 	{ "json",        'j',          NULL,   "JSON instead of text (fields: docs/json/hotspots.md);\n"
 					       "CMD's stdout goes to stderr" },
@@ -187,11 +198,15 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
+static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd, int out)
 {
 	setpgid(0, 0);
-	if (o->json)
+	if (out >= 0) {   /* --until: its stdout goes through us, line by line */
+		dup2(out, 1);
+		close(out);
+	} else if (o->json) {
 		dup2(2, 1);   /* stdout carries the JSON document only */
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	const char *old = getenv("LD_PRELOAD");
@@ -292,6 +307,56 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
 	kill(-pid, SIGKILL);
 }
 
+/* --until: pass the command's output on (to stderr under --json: stdout
+ * carries the document) and watch it for the line, until it matches (1
+ * in *reached), the command ends or a stop is requested (--duration,
+ * Ctrl-C).  A line longer than the buffer is matched by its first part.
+ * Returns 1 when the command was reaped here (status filled). */
+static int watch_until(const struct opts *o, int fd, pid_t pid, int *status, int *reached)
+{
+	char line[4096];
+	size_t used = 0;
+	int outfd = o->json ? 2 : 1;
+	*reached = 0;
+	while (!stop_requested) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int r = poll(&p, 1, 200);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0) {
+			ssize_t n = read(fd, line + used, sizeof line - 1 - used);
+			if (n <= 0) {   /* its stdout closed: wait for its end below */
+				if (n < 0 && errno == EINTR)
+					continue;
+				break;
+			}
+			if (write(outfd, line + used, (size_t)n) < 0) {
+				/* our own output gone: keep watching regardless */
+			}
+			used += (size_t)n;
+			line[used] = 0;
+			char *nl;
+			while ((nl = memchr(line, '\n', used)) || used == sizeof line - 1) {
+				size_t len = nl ? (size_t)(nl - line) : used;
+				char c = line[len];
+				line[len] = 0;
+				if (regexec(&o->until_re, line, 0, NULL, 0) == 0)
+					*reached = 1;
+				line[len] = c;
+				size_t drop = nl ? len + 1 : used;
+				memmove(line, line + drop, used - drop);
+				used -= drop;
+				line[used] = 0;
+				if (*reached)
+					return 0;
+			}
+		}
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+	}
+	return 0;
+}
+
 static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
 		       struct ms_hs_command_end *end, pid_t *launched)
 {
@@ -312,6 +377,11 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		ms_err_print(PROG, &he);
 		return -1;
 	}
+	int pfd[2] = { -1, -1 };
+	if (o->until && pipe2(pfd, O_CLOEXEC) < 0) {
+		fprintf(stderr, PROG ": pipe: %s (too many open files?)\n", strerror(errno));
+		return -1;
+	}
 	catch_stop_signals(o->duration);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -320,11 +390,25 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
-		child_exec(o, hook, dir, cmd);
+	if (pid == 0) {
+		if (pfd[0] >= 0)
+			close(pfd[0]);
+		child_exec(o, hook, dir, cmd, pfd[1]);
+	}
 	setpgid(pid, pid);
 	*launched = pid;
 	int status = 0, reaped = 0;
+	if (pfd[0] >= 0) {
+		close(pfd[1]);
+		end->until = 1;
+		reaped = watch_until(o, pfd[0], pid, &status, &end->reached);
+		close(pfd[0]);
+		if (end->reached && !reaped)
+			stop_group(pid, dir, &status, &reaped);
+	}
+	/* a stop requested while --until watched is acted on before waiting */
+	if (!reaped && stop_requested)
+		stop_group(pid, dir, &status, &reaped);
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
 		if (w == pid)
@@ -339,11 +423,16 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	end->known = reaped;
-	end->by_memsleuth = stop_requested && reaped;
+	end->by_memsleuth = (stop_requested || end->reached) && reaped;
 	end->signal = reaped && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	end->status = reaped && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	end->seconds = secs;
-	if (stop_requested)
+	if (end->reached)
+		snprintf(how, howlen, "the command was stopped at the moment (a line matched --until) after %.1f s", secs);
+	else if (stop_requested && o->until)
+		snprintf(how, howlen, "the command was stopped by %s after %.1f s, before a line matched --until: "
+			 "this is not the moment", stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
+	else if (stop_requested)
 		snprintf(how, howlen, "the command was stopped by %s after %.1f s",
 			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
 	else if (WIFSIGNALED(status))
@@ -358,14 +447,44 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	return 0;
 }
 
+/* --folded FILE: open it before the run, so that a path that cannot be
+ * written fails before the work (ms_out_fopen: never a planted link). */
+static void open_folded(struct opts *o)
+{
+	if (!o->folded)
+		return;
+	struct ms_err fe;
+	if (!(o->folded_out = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe)))
+		ms_die(PROG, &fe, MS_EXIT_ERROR);
+}
+
+/* The folded stacks of h into --folded FILE, closed; MS_EXIT_OK or
+ * MS_EXIT_ERROR (said on stderr). */
+static int write_folded(struct opts *o, const struct ms_hotspots *h)
+{
+	if (!o->folded_out)
+		return MS_EXIT_OK;
+	int rc = MS_EXIT_OK;
+	if (ms_hotspots_folded(h, o->folded_weight, o->folded_out) < 0) {
+		fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
+		rc = MS_EXIT_ERROR;
+	}
+	if (fclose(o->folded_out) != 0 && rc == MS_EXIT_OK) {
+		fprintf(stderr, PROG ": %s: %s (is the disk full?)\n", o->folded, strerror(errno));
+		rc = MS_EXIT_ERROR;
+	}
+	o->folded_out = NULL;
+	return rc;
+}
+
 /* next: the command after this step; vs: the closing verdicts, filled. */
 /* root: the launched pid (0: a log recorded earlier, --from) */
-static int analyse(const struct opts *o, const char *dir, const char *how,
+static int analyse(struct opts *o, const char *dir, const char *how,
 		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { o->address, 0 };
+	struct ms_hs_query q = { .addr = o->address };
 	if (ms_hotspots_load_query(dir, o->address_query ? &q : NULL, &h, &e) < 0) {
 		if (how && *how)
 			fprintf(stderr, PROG ": %s\n", how);
@@ -381,20 +500,7 @@ static int analyse(const struct opts *o, const char *dir, const char *how,
 		ms_hotspots_json(&h, &ro, stdout);
 	else
 		ms_hotspots_print(&h, &ro, stdout);
-	int rc = MS_EXIT_OK;
-	if (o->folded) {
-		struct ms_err fe;
-		FILE *f = ms_out_fopen(o->folded, MS_OUT_PRIVATE, &fe);
-		if (!f) {
-			ms_err_print(PROG, &fe);
-			rc = MS_EXIT_ERROR;
-		} else if (ms_hotspots_folded(&h, f) < 0) {
-			fprintf(stderr, PROG ": %s: %s (give a writable path to --folded)\n", o->folded, strerror(errno));
-			rc = MS_EXIT_ERROR;
-		}
-		if (f && fclose(f) != 0)
-			rc = MS_EXIT_ERROR;
-	}
+	int rc = write_folded(o, &h);
 	ms_hotspots_free(&h);
 	return rc;
 }
@@ -454,10 +560,20 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
 		case MS_LONG('f'): o->folded = v; break;
+		case MS_LONG('W'): {
+			static const char *const weight[] = { "calls", "bytes", "live", NULL };
+			static const enum ms_hs_site_key key[] = { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE };
+			o->folded_weight = key[ms_args_word(args, "--folded-weight", v, weight)];
+			o->folded_weight_name = v;
+			break;
+		}
 		case 'd':
-			o->duration = strtod(v, &end);
-			if (*end || end == v || !(o->duration > 0) || o->duration > 1e6)
-				ms_args_fail(args, "--duration %s: not a positive number of seconds", v);
+			o->duration = ms_args_seconds(args, "--duration", v, 0.001, 1e6);
+			break;
+		case MS_LONG('u'):
+			o->until = v;
+			if (regcomp(&o->until_re, v, REG_EXTENDED | REG_NOSUB))
+				ms_args_fail(args, "--until '%s': not a POSIX extended regular expression", v);
 			break;
 		case MS_LONG('r'): o->record_only = 1; break;
 		case MS_LONG('c'): o->count_only = 1; break;
@@ -493,6 +609,12 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.live && (o.from || args.cmd))
 		ms_fatal(PROG, "the hook always keeps pointers; --live is for attaching to a PID",
 			 "--live: only when attaching");
+	if (o.folded_weight_name && !o.folded)
+		ms_fatal(PROG, "add --folded FILE", "--folded-weight: says what --folded lines count");
+	if (o.folded_weight == MS_HS_BY_LIVE && args.pid && !o.live)
+		ms_fatal(PROG, "add --live to keep pointers while attached", "--folded-weight live: attached without --live");
+	if (o.folded_weight == MS_HS_BY_LIVE && o.count_only)
+		ms_fatal(PROG, "drop --count-only (it keeps no pointers)", "--folded-weight live: not with --count-only");
 	if (o.address_query && !o.from)
 		ms_fatal(PROG, "record with --output DIR, then ask with --from DIR --address ADDR",
 			 "--address: needs --from DIR");
@@ -501,6 +623,7 @@ int cmd_hotspots(int argc, char **argv)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
 		char next[PATH_MAX + 64];
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
+		open_folded(&o);
 		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
@@ -511,9 +634,13 @@ int cmd_hotspots(int argc, char **argv)
 		if (o.record_only || o.output || o.count_only || o.stacks)
 			ms_fatal(PROG, "attach mode counts through uprobes: drop --record-only/--output/--count-only/--stacks",
 				 "pid %d: option not available when attaching", (int)pid);
+		open_folded(&o);
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
+		if (!ms_quiet())
+			fprintf(stderr, PROG ": attaching uprobes to process %d's malloc family with bpftrace "
+				"(a few s, longer on a busy machine); \"Tracing\" follows when they are live\n", (int)pid);
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[64];
@@ -524,11 +651,16 @@ int cmd_hotspots(int argc, char **argv)
 			ms_hotspots_json(&h, &ro, stdout);
 		else
 			ms_hotspots_print(&h, &ro, stdout);
+		int rc = write_folded(&o, &h);
 		ms_hotspots_free(&h);
-		return ms_args_exit(&args, ms_verdicts_worst(&vs));
+		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	if (o.record_only && !o.output)
 		ms_fatal(PROG, "add --output DIR to keep the log", "--record-only: the log would be removed");
+	if (o.record_only && o.folded)
+		ms_fatal(PROG, "write them when analysing: memsleuth hotspots --from DIR --folded FILE",
+			 "--folded: --record-only analyses nothing");
+	open_folded(&o);
 	char dir[PATH_MAX], how[256] = "";
 	struct ms_hs_command_end end = { 0 };
 	int temporary;

@@ -15,6 +15,7 @@
 #include "probe/procfs.h"
 #include "records/labfile.h"
 #include "report/json.h"
+#include "report/table.h"
 #include "cli/wrap.h"
 #include "options.h"
 #include "steps.h"
@@ -59,6 +60,8 @@ static int list_labs(void)
 	}
 	closedir(d);
 	qsort(names, n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+	struct ms_table tb;
+	ms_table_init(&tb, "ll", (const char *[]){ "", "" });   /* no header: scripts take the first word of each line */
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX + NAME_MAX + 8], *buf;
 		size_t len;
@@ -75,8 +78,10 @@ static int list_labs(void)
 			}
 			free(buf);
 		}
-		printf("%-20s %s\n", names[i], title);
+		ms_table_rowf(&tb, "%s\t%s", names[i], title);
 	}
+	ms_table_print(&tb, stdout, "");
+	ms_table_free(&tb);
 	return MS_EXIT_OK;
 }
 
@@ -234,9 +239,11 @@ int cmd_lab(int argc, char **argv)
 		if (ms_resource_path(MS_RES_LAB, name, found, sizeof found) < 0)
 			ms_fatal(PROG, "'memsleuth lab --list' shows the shipped labs; or give a file path",
 				 "lab '%s': not found (%s)", arg, found);
-		/* Shown to the learner: no build/../ detours. */
-		if (!realpath(found, path))
-			snprintf(path, sizeof path, "%s", found);
+		/* a lab runs what it names: the shipped one must be ours, not a
+		 * file others could write; canonical: no build/../ detours */
+		struct ms_err te;
+		if (ms_resource_trusted(MS_RES_LAB, name, path, sizeof path, &te) < 0)
+			ms_die(PROG, &te, MS_EXIT_ERROR);
 	}
 	if (each) {
 		if (json)

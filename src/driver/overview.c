@@ -97,6 +97,6 @@ int cmd_overview(int argc, char **argv)
 	} else {
 		ms_overview_text(&ov, stdout);
 	}
-	/* --fail-on: the cause model's severity, the verdicts' source */
-	return ms_args_exit(&a, ov.causes.n ? (int)ms_causes_max_severity(&ov.causes) : -1);
+	/* --fail-on: the worst verdict printed (the causes' among them) */
+	return ms_args_exit(&a, ms_verdicts_worst(&ov.verdicts));
 }

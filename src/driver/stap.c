@@ -149,6 +149,9 @@ static void find_script(const char *arg, char *out, size_t len)
 	if (ms_resource_path(MS_RES_STAP, name, out, len) < 0)
 		ms_fatal(prog, "memsleuth stap --list shows the bundled names; a file needs its path (./x.stp)",
 			 "%s: no such bundled script or file", arg);
+	struct ms_err te;   /* a bundled script runs as root: it must be ours */
+	if (ms_resource_trusted(MS_RES_STAP, name, out, len, &te) < 0)
+		ms_die(prog, &te, MS_EXIT_ERROR);
 }
 
 static char *read_script(const char *path, size_t *len)
@@ -444,7 +447,10 @@ int cmd_stap(int argc, char **argv)
 			pos[i] = libc;
 		}
 	char tapset[PATH_MAX];
+	struct ms_err te;   /* the tapset is compiled in with -I: only a trusted one */
 	int have_tapset = ms_resource_path(MS_RES_STAP, "tapset", tapset, sizeof tapset) == 0;
+	if (have_tapset && ms_resource_trusted(MS_RES_STAP, "tapset", tapset, sizeof tapset, &te) < 0)
+		ms_die(prog, &te, MS_EXIT_ERROR);
 
 	struct sigaction sa = { .sa_handler = on_stop };   /* no SA_RESTART: waits wake up */
 	sigaction(SIGINT, &sa, NULL);

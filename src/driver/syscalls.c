@@ -296,7 +296,6 @@ int cmd_syscalls(int argc, char **argv)
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
-		char *end;
 		switch (c) {
 		case MS_LONG('b'):
 			want = ms_backend_parse(args.val);
@@ -305,9 +304,7 @@ int cmd_syscalls(int argc, char **argv)
 			break;
 		case MS_LONG('e'): r->events = args.no_wrap = 1; break;   /* records, one a line */
 		case 'd':
-			t.duration = strtod(args.val, &end);
-			if (*end || t.duration <= 0 || t.duration > 1e6)
-				ms_fatal(prog, "seconds, e.g. --duration 10", "--duration %s: not a positive number", args.val);
+			t.duration = ms_args_seconds(&args, "--duration", args.val, 0.001, 1e6);
 			break;
 		case 'j': json = r->json = 1; break;
 		case MS_LONG('s'): setup_ok = 1; break;
@@ -344,6 +341,12 @@ int cmd_syscalls(int argc, char **argv)
 	t.ctx = r;
 	r->t0 = ms_now();
 	r->target = t.pid;
+	if (!ms_quiet() && ch.backend != MS_BE_PTRACE && ch.backend != MS_BE_TRACEFS)   /* the slow starts */
+		fprintf(stderr, "%s: starting %s (%s); \"tracing\" follows when it is live\n", prog,
+			ch.backend == MS_BE_BPFTRACE ? "bpftrace" : "stap",
+			ch.backend == MS_BE_BPFTRACE ? "attaching tracepoints: a few s"
+			: ch.backend == MS_BE_STAP_BPF ? "compiling the script for the bpf runtime: about 5 s, longer on a busy machine"
+			: "compiling a kernel module: about 30 s");
 	if (run_backend(ch.backend, &t, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	double secs = ms_now() - r->t0;

@@ -54,26 +54,6 @@ static const struct ms_cli cli = {
 	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
 };
 
-/* "10", "0.5", "10s", "500ms", "2m", "1h" -> seconds; -1 when not a
- * finite non-negative duration. */
-static double parse_seconds(const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v < 0)
-		return -1;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "ms"))
-		return v / 1000;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	return -1;
-}
-
 static long parse_count(const char *opt, const char *s)
 {
 	char *end;
@@ -125,16 +105,10 @@ int cmd_watch(int argc, char **argv)
 	while ((c = ms_args_next(&a)) != -1) {
 		switch (c) {
 		case 'i':
-			interval = parse_seconds(a.val);
-			if (interval < 0.1)
-				ms_fatal(PROG, "give seconds, at least 0.1 (e.g. 1, 0.5, 500ms)",
-					 "--interval %s: %s", a.val, interval < 0 ? "not a number of seconds" : "below 0.1 s");
+			interval = ms_args_seconds(&a, "--interval", a.val, 0.1, 86400);
 			break;
 		case 'd':
-			duration = parse_seconds(a.val);
-			if (duration <= 0)
-				ms_fatal(PROG, "give seconds (e.g. 60, 10m)", "--duration %s: not a positive number of seconds",
-					 a.val);
+			duration = ms_args_seconds(&a, "--duration", a.val, 0.001, 366 * 86400.0);
 			break;
 		case MS_LONG('n'): max_samples = parse_count("--samples", a.val); break;
 		case 'j': json = 1; break;

@@ -27,6 +27,20 @@ check_match "top_kept: the dynamic threshold named" "$(jq -r .text <<<"$c")" "ra
 check_eq "top_kept: mp_.no_dyn_threshold read as 0 (adjusted)" "$(jq -r .mp.no_dyn_threshold "$TMP/tk.json")" 0
 check_match "top_kept: fixed thresholds are the remedy" "$(cmds "$TMP/tk.json")" "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
 check_eq "top_kept: malloc_trim not offered" "$(cmds "$TMP/tk.json" | grep -c 'memsleuth trim')" 0
+# The markers are the severity: overview sees 16 MiB in an arena heap but
+# cannot tell used from free, so it points (a notice), while the arena
+# walk measures the kept top (a problem); --fail-on follows what is printed.
+"$MS" overview "$EX_PID" >"$TMP/tk_ov.txt" 2>/dev/null
+"$MS" overview --json "$EX_PID" >"$TMP/tk_ov.json" 2>/dev/null
+check_eq "top_kept: overview prints no !! (it cannot tell used from free)" "$(grep -c '^!!' "$TMP/tk_ov.txt")" 0
+check_match "top_kept: overview points at the arena heap's bytes" "$(grep '^ ! arena heaps hold' "$TMP/tk_ov.txt")" "hold 16\.[0-9] MiB resident"
+check_eq "top_kept: overview max_severity = its worst verdict" "$(jq -r .max_severity "$TMP/tk_ov.json")" notice
+check_status "top_kept: overview --fail-on problem: exit 0" 0 "$MS" overview --fail-on problem "$EX_PID"
+check_status "top_kept: overview --fail-on notice: exit 1" 1 "$MS" overview --fail-on notice "$EX_PID"
+"$MS" arenas "$EX_PID" >"$TMP/tk_ar.txt" 2>/dev/null
+check_cmp "top_kept: arenas prints the kept top as !!" "$(grep -c '^!!' "$TMP/tk_ar.txt")" -ge 1
+check_eq "top_kept: arenas max_severity problem" "$(jq -r .max_severity "$TMP/tk.json")" problem
+check_status "top_kept: arenas --fail-on problem: exit 1" 1 "$MS" arenas --fail-on problem "$EX_PID"
 if [ $have_gdb = 1 ]; then
 	top=$(gdb -batch -p "$EX_PID" -x "$ROOT/gdb-scripts/arenas.gdb" 2>/dev/null | awk '/^arena .* main 0 / {s += $NF} END {print s + 0}')
 	check_within "top_kept: bytes = the thread arena's top (gdb, libc6-dbg)" "$res" "$top" 5
@@ -63,6 +77,10 @@ check_eq "scatter: separate lifetimes is advice, not a shell command" "$(jq -r '
 "$MS" overview --json "$EX_PID" >"$TMP/sco.json" 2>/dev/null
 check_within "scatter: the pointer array is mmapped_chunks (n x 8 B)" "$(cause "$TMP/sco.json" mmapped_chunks | jq -r '.resident_bytes // 0')" $((n * 8)) 5
 check_eq "scatter: no 'other' runtime heap" "$(cause "$TMP/sco.json" runtime_heap)" null
+# the arena walk names the same chunk the same way (resident bytes from
+# pagemap), and both steps point at the running process's call sites
+check_within "scatter: arenas names the mmapped chunk as overview does" "$(cause "$TMP/sc.json" mmapped_chunks | jq -r '.resident_bytes // 0')" "$(cause "$TMP/sco.json" mmapped_chunks | jq -r '.resident_bytes // 0')" 5
+check_eq "scatter: both point at hotspots PID" "$(cause "$TMP/sc.json" mmapped_chunks | jq -r '.remedies[0].command') $(cause "$TMP/sco.json" mmapped_chunks | jq -r '.remedies[0].command')" "memsleuth hotspots $EX_PID memsleuth hotspots $EX_PID"
 check_eq "scatter: the verdict does not call the top in use" "$(jq -r '.verdicts[].text' "$TMP/sc.json" | grep -c 'top of the heap is in use')" 0
 sc=$EX_PID
 start_example scatter scattered --blocks $n --keep-one-in $keep || exit 1

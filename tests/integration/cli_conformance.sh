@@ -175,6 +175,14 @@ conform "hotspots (launch)" 120 "$MS" hotspots -j -d 20 -- "$EX/pin" --count 100
 conform "hotspots (attach)" 120 "$MS" hotspots -j -d 1 "$PID" :: "$MS" hotspots "$PID" --duration=1
 conform "lab" 120 "$MS" lab -j pin :: "$MS" lab pin --allocator=glibc
 conform "compare" 300 "$MS" compare -j -c glibc -n 1 -- "$EX/pin" --hold :: "$MS" compare --configs=glibc --runs=1 -- "$EX/pin" --hold
+# one duration form everywhere (cli/args.c ms_args_seconds)
+for form in "compare -i 0 --list" "watch -i 0.05 1" "hotspots -d 0 -- true" "syscalls -d 2x -- true" "guide --watch 3601 1"; do
+	run 20 "$MS" $form
+	check_eq "$form: refused (exit 2)" "$rc" 2
+	check_match "$form: the one duration message" "$(head -1 "$TMP/e")" "(give [0-9.e+]+ to [0-9.e+]+ seconds|not a number of seconds \(e\.g\. 10, 0\.5, 500ms, 2m\))"
+done
+run 20 "$MS" compare -i 10ms --list
+check_eq "compare -i 10ms: accepted (seconds, like watch's -i)" "$rc" 0
 run 20 "$MS" compare --list --json
 json_ok "compare --list --json" "$TMP/o"
 check_cmp "compare --list --json: every configuration" "$(jq '.configurations | length' "$TMP/o")" -ge 10

@@ -268,6 +268,31 @@ check_eq "mmapped: --address inside the second one names it (gdb)" \
 	"$("$MS" arenas "$EX_PID" --json --address "$(hex $((a1 + 100)))" | jq -r '.address_lookup | "\(.chunk) \(.kind)"')" "$(hex $((a1 - 16))) mmapped"
 stop_example "$EX_PID"
 
+# --- per-thread tcaches, live: three named threads, each its own tcache
+# contents; with --stop each thread's fs_base is read, and gdb prints every
+# thread's tcache pointer and its counts (bytes: count x chunk size)
+start_example heap_states ready tcache-threads || exit 1
+"$MS" arenas "$EX_PID" --stop --json >"$TMP/tct.json"
+cnt="0" by="0"
+for i in $(seq 0 63); do cnt="$cnt + tcache->counts[$i]"; by="$by + tcache->counts[$i] * $((i * 16 + 32))"; done
+theirs=$(gdb -batch -nx -p "$EX_PID" -ex "thread apply all printf \"%#lx %lu %lu\\n\", (unsigned long) tcache, (unsigned long) ($cnt), (unsigned long) ($by)" 2>/dev/null |
+	sed -n 's/^Thread .*(LWP \([0-9]*\)) "\([^"]*\)".*/\1 \2/p; s/^\(0x[0-9a-f]* [0-9]* [0-9]*\)$/\1/p' | paste -d' ' - - | sort)
+ours=$(jq -r '.tcaches[] | "\(.tid) \(.thread) \(.chunk) \(.chunks) \(.bytes)"' "$TMP/tct.json" |
+	while read -r t n c k b; do printf '%s %s %#x %s %s\n' "$t" "$n" $((c + 16)) "$k" "$b"; done | sort)
+check_eq "tcache-threads --stop: each thread's tcache, name, count and bytes = gdb's tcache per thread" "$ours" "$theirs"
+check_eq "tcache-threads: four threads, three of them holding 1, 5 and 11 chunks (the example's table)" \
+	"$(jq -c '[.tcaches[] | .chunks] | sort' "$TMP/tct.json")" "[0,1,5,11]"
+check_match "tcache-threads: the text names each thread with its counts" \
+	"$("$MS" arenas "$EX_PID" --stop | tr -s ' ' | grep 'tc-two')" "thread [0-9]+ tc-two tcache at 0x[0-9a-f]+: 5 chunks, 432 B"
+check_eq "tcache-threads without --stop: counted, not attributed, and says why" \
+	"$("$MS" arenas "$EX_PID" --json | jq -c '[([.tcaches[].chunks] | sort), ([.tcaches[].tid] | unique), (.tcache_attribution | test("without --stop"))]')" \
+	'[[0,1,5,11],[null],true]'
+check_eq "tcache-threads --stop without debug info: not attributed, says why" \
+	"$(MEMSLEUTH_NO_DEBUGINFO=1 "$MS" arenas "$EX_PID" --stop --json | jq -r '[([.tcaches[].tid] | unique), .tcache_attribution] | map(tostring) | join("; ")')" \
+	"[null]; not attributed: the TLS offset of tcache needs libc's debug info (libc6-dbg)"
+check_eq "tcache-threads: the target runs on after --stop" "$(awk '{print $3}' "/proc/$EX_PID/stat")" S
+stop_example "$EX_PID"
+
 # --- the case study: one live 32 B chunk pins the freed 500,000 x 1 KiB
 start_example pin freed || exit 1
 "$MS" arenas "$EX_PID" --json >"$TMP/pin.json"

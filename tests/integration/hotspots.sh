@@ -215,7 +215,8 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 	cc -O0 -o "$TMP/churn" "$TMP/churn.c"
 	"$TMP/churn" & cp=$!; _pids+=($cp)
 	"$MS" hotspots --duration 2 --json $cp >"$TMP/churn.json" 2>"$TMP/churn.err"
-	check_match "attach: Tracing line on stderr" "$(cat "$TMP/churn.err")" "^Tracing PID $cp \\(bpftrace uprobes on .*\\)\\.\\.\\. Ctrl-C to end"
+	check_match "attach: says what it waits for (attaching uprobes)" "$(grep -m1 'attaching uprobes' "$TMP/churn.err")" "^memsleuth hotspots: attaching uprobes to process $cp"
+	check_match "attach: Tracing line on stderr" "$(grep -m1 '^Tracing' "$TMP/churn.err")" "^Tracing PID $cp \\(bpftrace uprobes on .*\\)\\.\\.\\. Ctrl-C to end"
 	check_within "attach: window = --duration (ms)" "$(jq '.attach.window_s * 1000 | floor' "$TMP/churn.json")" 2000 10
 	check_eq "attach: a live target's end is running" "$(jq -r '.processes[0].end' "$TMP/churn.json")" running
 	a=$(jq .allocations "$TMP/churn.json"); f=$(jq .frees "$TMP/churn.json"); lost=$(jq .attach.lost_events "$TMP/churn.json")
@@ -252,3 +253,16 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 elif [ "$(id -u)" = 0 ]; then
 	skip "attach with bpftrace: bpftrace not installed"
 fi
+
+# --until: the rerun ends at the moment the command announces, so "live at
+# the end" is that moment's: arena_explosion's 8 threads keep 16 blocks of
+# 4 KiB each while it holds; a line that never comes is stopped by
+# --duration and said not to be the moment.
+AE="$EX/arena_explosion"
+"$MS" hotspots --json --until 'holding' --duration 60 -- "$AE" --threads 8 --blocks 16 --hold >"$TMP/u.json" 2>"$TMP/u.err"
+check_eq "--until: stopped at the moment" "$(jq .command_end.until_reached "$TMP/u.json")" true
+check_cmp "--until: 8 x 16 x 4 KiB live at the moment" "$(jq '[.sites[].live_bytes] | add' "$TMP/u.json")" -ge $((8 * 16 * 4096))
+check_match "--until: the command's lines passed on (stderr under --json)" "$(cat "$TMP/u.err")" 'phase=.* holding'
+"$MS" hotspots --json --until 'never-printed' --duration 2 -- "$AE" --threads 2 --blocks 4 --hold >"$TMP/u2.json" 2>/dev/null
+check_eq "--until not reached: said so" "$(jq .command_end.until_reached "$TMP/u2.json")" false
+check_match "--until not reached: not the moment" "$(jq -r .how_ended "$TMP/u2.json")" 'before a line matched --until: this is not the moment'

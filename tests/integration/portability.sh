@@ -24,7 +24,9 @@ sysmem_at() {   # sysmem_at XML PHASE: main arena's system current from malloc_i
 # what stays the same whether or not debug info is read: everything but the
 # debug-info fields themselves, the cgroup's usage and Pss (other processes
 # move both: Pss divides shared pages among everyone mapping them)
-numbers() { jq -S 'del(.libc_debuginfo, .debuginfo_ignored, .cgroup, .pss_bytes)' "$1"; }
+# (PSS and private-dirty bytes are the kernel's and move between two
+# readings of a live process: a page shared or collapsed meanwhile)
+numbers() { jq -S 'del(.libc_debuginfo, .debuginfo_ignored, .cgroup, .pss_bytes) | del(.. | .private_dirty_bytes?)' "$1"; }
 arenas_numbers() { jq -S 'del(.debuginfo_used, .symbols_agree, .walk_ms, .attempts)' "$1"; }
 A() { jq -r "$1" "$TMP/ar.json"; }
 doctor_numbers() { jq -S '.checks |= map(select(.name != "libc_debuginfo" and .name != "cgroup_memory"))' "$1"; }

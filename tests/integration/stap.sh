@@ -9,6 +9,9 @@
 #  - Ctrl-C, SIGTERM and SIGKILL (then the next run) leave no uprobe event,
 #    tracefs instance, work directory or .bo file.
 source "$(dirname "$0")/lib.sh"
+# the stap work directories go to TMPDIR: ours, so that another run's sweep
+# of the shared /tmp cannot take the one the SIGKILL check leaves
+export TMPDIR=$TMP
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 S=$ROOT/tests/integration/stap
 

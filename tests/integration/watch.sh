@@ -179,10 +179,10 @@ fi
 # --- the JVM field case: Inflaters never end()ed, NMT on ---
 if command -v javac >/dev/null && command -v java >/dev/null; then
 	mkdir "$TMP/java"
-	javac -d "$TMP/java" "$(dirname "$0")/../../examples/java/InflaterLeak.java"
-	java -Xmx256m -XX:NativeMemoryTracking=summary -cp "$TMP/java" InflaterLeak 400 > "$TMP/java.out" 2>&1 &
+	javac -d "$TMP/java" "$(dirname "$0")/../../examples/runtimes/NativeLeak.java"
+	java -Xmx256m -XX:NativeMemoryTracking=summary -cp "$TMP/java" NativeLeak 100000000 400 > "$TMP/java.out" 2>&1 &
 	JP=$!; _pids+=("$JP")
-	for i in $(seq 1 300); do grep -q READY "$TMP/java.out" && break; sleep 0.1; done
+	for i in $(seq 1 300); do grep -q phase=leaking "$TMP/java.out" && break; sleep 0.1; done
 	"$MS" watch --json -i 1 -d 15 --walk-every 1 "$JP" > "$TMP/java.ndjson"
 	summary "$TMP/java.ndjson" > "$TMP/java.sum"
 	check_eq "jvm: in-use growth found within 15 s" "$(J '[.verdicts[].kind] | index("leak_or_growing_cache") != null' "$TMP/java.sum")" true

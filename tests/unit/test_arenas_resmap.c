@@ -40,6 +40,12 @@ static void resident_counts_present_only(void **state)
 	assert_int_equal(ms_resmap_resident(&m, 0x10800, 0x11000), 0x800);
 	assert_int_equal(ms_resmap_resident(&m, 0x13000, 0x16000), 0);   /* absent, zero, swapped */
 	assert_int_equal(ms_resmap_resident(&m, 0x0, 0x30000), 4 * P);
+	/* in address order with a cursor, and after jumping back: the same */
+	size_t cur = 0;
+	for (uint64_t a = 0x0; a < 0x30000; a += 0x300)
+		assert_int_equal(ms_resmap_resident_from(&m, &cur, a, a + 0x900), ms_resmap_resident(&m, a, a + 0x900));
+	assert_int_equal(ms_resmap_resident_from(&m, &cur, 0x10800, 0x11000), 0x800);
+	assert_int_equal(ms_resmap_resident_from(&m, &cur, 0x0, 0x30000), 4 * P);
 	assert_int_equal(ms_resmap_resident(&m, 0x17000, 0x20000), 0);
 }
 

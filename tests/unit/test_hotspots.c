@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "findings/hotspots.h"
+#include "records/hotcensus.h"
 #include "records/hotlog.h"
 #include "records/hotlog_read.h"
+#include "report/hotspots_report.h"
 
 static void varints(void **state)
 {
@@ -168,6 +170,11 @@ static void analysis(void **state)
 	struct ms_err e;
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
 	assert_int_equal(h.events, 8);
+	/* --record-only's count from the headers: the same figure */
+	struct ms_hl_census c;
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 8);
+	assert_int_equal(c.images, 1);
 	assert_int_equal(h.allocs, 5);          /* 3 malloc, 1 realloc, 1 calloc */
 	assert_int_equal(h.frees, 3);
 	assert_int_equal(h.bytes, 100 + 200 + 5000 + 6000 + 64);
@@ -210,6 +217,8 @@ static void analysis(void **state)
 	assert_false(h.complete);
 	assert_true(h.skipped_bytes > 0);
 	assert_int_equal(h.events, 7);          /* the main thread's block is gone */
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 7);
 	assert_int_equal(site(&h, SITE_A)->calls, 2);
 	ms_hotspots_free(&h);
 
@@ -217,6 +226,8 @@ static void analysis(void **state)
 	snprintf(path, sizeof path, "%s/proc-42-0.msl", dir);
 	unlink(path);
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "no hotspots log"));
+	assert_int_equal(ms_hl_census(dir, &c, &e), -1);
 	assert_non_null(strstr(e.msg, "no hotspots log"));
 	rmdir(dir);
 }
@@ -280,8 +291,19 @@ static void cross_thread_order(void **state)
 	write_file(dir, "proc-7-0.msl", w->buf, w->len);
 	struct ms_hotspots h;
 	struct ms_err e;
-	struct ms_hs_query q = { X + 10, 0 };
+	/* several addresses at once (arenas' pins): X + 299 inside T3's
+	 * 300-byte block, Y exactly T5's block; Z (freed) and X + 300 (past
+	 * the block) in none */
+	uint64_t many[] = { X + 299, Y, Z, X + 300 };
+	struct ms_hs_found fs[4];
+	memset(fs, 0xff, sizeof fs);
+	struct ms_hs_query q = { .addr = X + 10, .addrs = many, .naddrs = 4, .found = fs };
 	assert_int_equal(ms_hotspots_load_query(dir, &q, &h, &e), 0);
+	assert_true(fs[0].found && fs[0].ptr == X && fs[0].size == 300);
+	assert_int_equal(h.threads[fs[0].thread].tid, 103);
+	assert_true(fs[1].found && fs[1].ptr == Y && h.sites[fs[1].site].caller == SITE_B);
+	assert_false(fs[2].found);
+	assert_false(fs[3].found);
 	assert_int_equal(h.unknown_frees, 0);
 	assert_int_equal(site(&h, SITE_A)->live_bytes, 0);
 	assert_int_equal(site(&h, SITE_B)->live_bytes, 350);     /* T3's X and T5's Y */
@@ -335,6 +357,9 @@ static void tails(void **state)
 	struct ms_err e;
 	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
 	assert_int_equal(h.events, 3);
+	struct ms_hl_census c;   /* the tail's two new events, the broken slot ignored */
+	assert_int_equal(ms_hl_census(dir, &c, &e), 0);
+	assert_int_equal(c.events, 3);
 	assert_int_equal(h.allocs, 2);
 	assert_int_equal(h.frees, 1);
 	assert_int_equal(site(&h, SITE_A)->live_bytes, 20);
@@ -373,6 +398,43 @@ static void resync(void **state)
 	free(w);
 }
 
+/* Folded stacks: one line per distinct text (the same unresolved
+ * addresses in two process images add up), weights per key, lines of
+ * weight 0 left out, sorted by text. */
+static void folded(void **state)
+{
+	(void)state;
+	struct ms_hs_image im[2];
+	memset(im, 0, sizeof im);
+	uint64_t f1[] = { 0x10, 0x20 }, f2[] = { 0x10, 0x20 }, f3[] = { 0x30 };
+	struct ms_hs_stack st[3] = {
+		{ .image = 0, .frames = f1, .n = 2, .calls = 3, .bytes = 300, .live_bytes = 0 },
+		{ .image = 1, .frames = f2, .n = 2, .calls = 4, .bytes = 400, .live_bytes = 64 },
+		{ .image = 0, .frames = f3, .n = 1, .calls = 5, .bytes = 0, .live_bytes = 0 },
+	};
+	struct ms_hotspots h;
+	memset(&h, 0, sizeof h);
+	h.images = im;
+	h.nimages = 2;
+	h.stacks = st;
+	h.nstacks = 3;
+	static const struct { enum ms_hs_site_key key; const char *want; } cases[] = {
+		{ MS_HS_BY_CALLS, "0x20;0x10 7\n0x30 5\n" },
+		{ MS_HS_BY_BYTES, "0x20;0x10 700\n" },
+		{ MS_HS_BY_LIVE, "0x20;0x10 64\n" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		assert_non_null(m);
+		assert_int_equal(ms_hotspots_folded(&h, cases[i].key, m), 0);
+		fclose(m);
+		assert_string_equal(text, cases[i].want);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +443,7 @@ int main(void)
 		cmocka_unit_test(cross_thread_order),
 		cmocka_unit_test(tails),
 		cmocka_unit_test(resync),
+		cmocka_unit_test(folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "records/jsonread.h"
+#include "records/callsite.h"
 #include "report/render.h"
 
 static char *render(const char *json, enum ms_rfmt fmt, int *rc)
@@ -94,8 +95,32 @@ static void escapes_hostile_names(void **state)
 	assert_int_equal(count(html, "<rect class=\"bar\""), 1);
 	free(html);
 	char *md = render("{\"step\":\"hotspots\",\"sites\":[{\"symbol\":\"a|b\",\"calls\":1}]}", MS_R_MD, &rc);
-	assert_non_null(strstr(md, "| a\\|b |"));
+	assert_non_null(strstr(md, "| a\\|b+0x0 ??:? (?\?) |"));
 	free(md);
+}
+
+/* "function+offset file:line (object)", every unknown part said as ?? */
+static void call_site_forms(void **state)
+{
+	(void)state;
+	struct ms_sym s = { .found = 1, .func = "inflate", .offset = 0x1a, .dso = "/usr/lib/libz.so.1",
+			    .dso_offset = 0x3f20, .file = "/build/zlib/inflate.c", .line = 123 };
+	char b[200];
+	ms_callsite_format(&s, 0x7f0000003f20, b, sizeof b);
+	assert_string_equal(b, "inflate+0x1a inflate.c:123 (libz.so.1)");
+	s.file[0] = 0;
+	ms_callsite_format(&s, 0x7f0000003f20, b, sizeof b);
+	assert_string_equal(b, "inflate+0x1a ??:? (libz.so.1)");
+	s.func[0] = 0;
+	ms_callsite_format(&s, 0x7f0000003f20, b, sizeof b);
+	assert_string_equal(b, "?? (libz.so.1+0x3f20)");
+	s.found = 0;
+	ms_callsite_format(&s, 0x7f0000003f20, b, sizeof b);
+	assert_string_equal(b, "?? (0x7f0000003f20)");
+	char small[8];
+	s.found = 1;
+	ms_callsite_format(&s, 0x7f0000003f20, small, sizeof small);
+	assert_string_equal(small, "?? (lib");   /* cut, always terminated */
 }
 
 /* hotspots schema_version 2 (docs/json.md): the renderer reads
@@ -144,6 +169,7 @@ int main(void)
 		cmocka_unit_test(arena_map_from_the_json),
 		cmocka_unit_test(says_what_is_missing),
 		cmocka_unit_test(escapes_hostile_names),
+		cmocka_unit_test(call_site_forms),
 		cmocka_unit_test(reads_current_names_says_older),
 		cmocka_unit_test(unknown_step_and_not_findings),
 	};

@@ -1,6 +1,8 @@
 #include "cli/args.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +130,22 @@ _Noreturn void ms_args_fail(const struct ms_args *a, const char *fmt, ...)
 	vfail(a->cli, fmt, ap);
 }
 
+double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end), unit = -1;
+	if (end != s && !errno && isfinite(v))
+		unit = !strcmp(end, "") || !strcmp(end, "s") ? 1 : !strcmp(end, "ms") ? 0.001
+		     : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : -1;
+	if (unit < 0)
+		ms_args_fail(a, "%s %s: not a number of seconds (e.g. 10, 0.5, 500ms, 2m)", opt, s);
+	v *= unit;
+	if (v < lo || v > hi)
+		ms_args_fail(a, "%s %s: give %.10g to %.10g seconds", opt, s, lo, hi);
+	return v;
+}
+
 _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)
@@ -135,6 +153,20 @@ _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vfail(a->cli, fmt, ap);
+}
+
+int ms_args_word(const struct ms_args *a, const char *opt, const char *val, const char *const *words)
+{
+	size_t n = 0;
+	for (; words[n]; n++)
+		if (!strcmp(val, words[n]))
+			return (int)n;
+	char list[256] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < n && off < sizeof list; i++)
+		off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+					!i ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	fail(a, "%s %s: give %s", opt, val, list);
 }
 
 /* The same line every program printed before this parser: tests and
@@ -224,26 +256,18 @@ static int handle_common(struct ms_args *a, int key, const char *val)
 	case K_PID:
 		set_pid(a, val, "--pid");
 		return 1;
-	case K_COLOR:
-		if (!strcmp(val, "auto"))
-			ms_colour_set(MS_COLOUR_AUTO);
-		else if (!strcmp(val, "always"))
-			ms_colour_set(MS_COLOUR_ALWAYS);
-		else if (!strcmp(val, "never"))
-			ms_colour_set(MS_COLOUR_NEVER);
-		else
-			fail(a, "--color %s: give auto, always or never", val);
+	case K_COLOR: {
+		static const char *const when[] = { "auto", "always", "never", NULL };
+		static const enum ms_colour mode[] = { MS_COLOUR_AUTO, MS_COLOUR_ALWAYS, MS_COLOUR_NEVER };
+		ms_colour_set(mode[ms_args_word(a, "--color", val, when)]);
 		return 1;
-	case K_FAIL_ON:
-		if (!strcmp(val, "info"))
-			a->fail_on = MS_INFO;
-		else if (!strcmp(val, "notice"))
-			a->fail_on = MS_NOTICE;
-		else if (!strcmp(val, "problem"))
-			a->fail_on = MS_PROBLEM;
-		else
-			fail(a, "--fail-on %s: give info, notice or problem", val);
+	}
+	case K_FAIL_ON: {
+		static const char *const level[] = { "info", "notice", "problem", NULL };
+		static const int fail_on[] = { MS_INFO, MS_NOTICE, MS_PROBLEM };
+		a->fail_on = fail_on[ms_args_word(a, "--fail-on", val, level)];
 		return 1;
+	}
 	default:
 		return 0;
 	}

@@ -131,10 +131,20 @@ void ms_args_begin(struct ms_args *a, const struct ms_cli *cli, int argc, char *
 /* The next option's key (its value in a->val), or -1 at the end. */
 int ms_args_next(struct ms_args *a);
 
+/* A duration in seconds, the one form every step takes: "10", "0.5",
+ * "10s", "500ms", "2m", "1h".  A value that is not one, or outside
+ * [lo, hi], fails as ms_args_fail does ("OPT VALUE: ...", exit 2). */
+double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi);
+
 /* One line "PROG: WHAT (usage: PROG FORM)" on stderr, exit 2: for a
  * program's own checks of its options' values and combinations. */
 _Noreturn void ms_args_fail(const struct ms_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The index of val in words (NULL-terminated) for an option that takes
+ * one of a few words; else the one line "OPT VAL: give A, B or C" and
+ * exit 2 (ms_args_fail). */
+int ms_args_word(const struct ms_args *a, const char *opt, const char *val, const char *const *words);
 
 /* The program's --help text on out (also what ms_args_next prints for -h). */
 void ms_args_help(const struct ms_cli *cli, FILE *out);

@@ -49,8 +49,7 @@ int ms_wrap_width(int fd)
 	return MS_WRAP_HELP;
 }
 
-/* Display columns of s[0..n): ANSI CSI sequences count 0, UTF-8
- * continuation bytes 0, tabs to the next multiple of 8. */
+/* ms_text_columns, for text starting at column start (tabs depend on it). */
 static int columns(const char *s, size_t n, int start)
 {
 	int col = start;
@@ -68,6 +67,38 @@ static int columns(const char *s, size_t n, int start)
 			col++;
 	}
 	return col - start;
+}
+
+int ms_text_columns(const char *s, size_t n)
+{
+	return columns(s, n, 0);
+}
+
+size_t ms_text_break(const char *w, size_t n, int room)
+{
+	size_t b = 0;
+	int col = 0;
+	while (b < n) {
+		size_t nb = b + 1;
+		if (w[b] == 0x1b && nb < n && w[nb] == '[') {   /* a colour sequence: whole, no width */
+			nb++;
+			while (nb < n && !(w[nb] >= 0x40 && w[nb] <= 0x7e))
+				nb++;
+			b = nb < n ? nb + 1 : n;
+			continue;
+		}
+		while (nb < n && ((unsigned char)w[nb] & 0xc0) == 0x80)
+			nb++;
+		if (b && col + 1 > room)
+			break;
+		col++;
+		b = nb;
+	}
+	for (const char *seps = "/"; seps; seps = *seps == '/' ? "-_.,:;=+)" : NULL)
+		for (size_t i = b; i > b / 2 && i > 1; i--)
+			if (strchr(seps, w[i - 1]))
+				return i;
+	return b;
 }
 
 /* Where continuation lines start: under the text after the leading spaces
@@ -112,9 +143,13 @@ void ms_wrap_line(FILE *out, const char *line, size_t len, int width)
 				break;
 			p = sp + 1;
 		}
-		if (!cut) {   /* one word wider than the room: whole, never cut */
-			const char *sp = memchr(p, ' ', (size_t)(end - p));
-			cut = sp ? sp : end;
+		const char *w = s;
+		while (w < end && *w == ' ')
+			w++;
+		if (!cut || cut <= w) {   /* the first word is wider than the room: broken, never cut */
+			const char *sp = memchr(w, ' ', (size_t)(end - w));
+			int left = room - columns(s, (size_t)(w - s), first ? 0 : (int)ind);
+			cut = w + ms_text_break(w, (size_t)((sp ? sp : end) - w), left > 0 ? left : 1);
 		}
 		if (!first)
 			fprintf(out, "%*s", (int)ind, "");
@@ -138,6 +173,14 @@ static struct {
 	int    width;
 	FILE  *fd1;
 } wr;
+
+int ms_wrap_out_width(FILE *out)
+{
+	if (out == stdout)
+		return wr.fd1 ? wr.width : ms_wrap_width(1);
+	int fd = fileno(out);
+	return fd >= 0 ? ms_wrap_width(fd) : MS_WRAP_HELP;
+}
 
 static ssize_t wr_write(void *cookie, const char *data, size_t n)
 {

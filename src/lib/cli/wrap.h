@@ -18,9 +18,24 @@ void ms_wrap_fprint(FILE *out, const char *text, int col, int indent, int width)
  * TIOCGWINSZ of fd), else MS_WRAP_HELP (a pipe or a file). */
 int ms_wrap_width(int fd);
 
+/* The width of text printed on out: for stdout the width its wrapping
+ * uses (ms_wrap_width(1)), else ms_wrap_width of out's descriptor (a
+ * file or a pipe: MS_WRAP_HELP unless COLUMNS says otherwise). */
+int ms_wrap_out_width(FILE *out);
+
+/* Display columns of s[0..n): ANSI CSI sequences (colour) take none,
+ * a UTF-8 character one, a tab up to the next multiple of 8. */
+int ms_text_columns(const char *s, size_t n);
+
+/* Bytes of the word w[0..n) (no spaces) to put on a line with room
+ * columns left: as many whole characters as fit (at least one; colour
+ * sequences whole), ending after a '/' (a path), else after another
+ * separator ("-_.,:;=+)"), when there is one in the second half. */
+size_t ms_text_break(const char *w, size_t n, int room);
+
 /* Make stdout wrap every line wider than ms_wrap_width(1) at spaces,
  * continuation lines indented under the line's text; nothing is ever cut
- * (a word wider than the width stays whole).  ANSI colour sequences take
+ * (a word wider than the width is broken by ms_text_break).  ANSI colour sequences take
  * no width, UTF-8 characters one column.  The parser calls it for every
  * program that did not ask for JSON (cli/args.h); idempotent. */
 void ms_wrap_stdout(void);

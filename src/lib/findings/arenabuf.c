@@ -6,7 +6,8 @@
  * copies.  When an arena's heaps are small enough (one 64 MiB heap and a
  * little: every thread arena's first), their resident stretches are read
  * once into memory and the walks run on that buffer image; larger arenas
- * stream as before.  Memory: at most MS_ARENA_BUF_MAX at a time. */
+ * stream as before.  Memory: at most MS_ARENA_BUF_MAX, one buffer reused
+ * by every arena (c->abuf, freed with the collection). */
 #include "findings/arenas_int.h"
 
 #include <stdlib.h>
@@ -29,9 +30,16 @@ int ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab)
 		}
 	if (!n || total > MS_ARENA_BUF_MAX || n > 8)
 		return 0;
-	unsigned char *mem = malloc(total);
-	if (!mem)
-		return 0;
+	/* one allocation for every arena, grown when needed: a fresh 8..72
+	 * MiB per arena cost as much in page faults as the copy itself */
+	if (total > c->abuf_cap) {
+		free(c->abuf);
+		c->abuf_cap = 0;
+		if (!(c->abuf = malloc(total)))
+			return 0;
+		c->abuf_cap = total;
+	}
+	unsigned char *mem = c->abuf;
 	struct ms_remote_region reg[8];
 	size_t nr = 0;
 	uint64_t off = 0;
@@ -67,10 +75,8 @@ int ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab)
 	}
 	struct ms_err e;
 	struct ms_remote img;
-	if (ms_remote_open_buf(&img, reg, nr, NULL, &e) < 0) {
-		free(mem);
+	if (ms_remote_open_buf(&img, reg, nr, NULL, &e) < 0)
 		return 0;
-	}
 	img.pid = c->r.pid;
 	img.page = c->r.page;
 	ab->live = c->r;
@@ -92,6 +98,5 @@ void ms_arena_unbuffer(struct ms_coll *c, struct ms_arena_buf *ab)
 	c->nbuf = 0;
 	ms_rcache_reset(&c->rc);
 	c->win_start = c->win_len = 0;
-	free(ab->mem);
-	ab->mem = NULL;
+	ab->mem = NULL;   /* c->abuf, kept for the next arena */
 }

@@ -248,6 +248,7 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 		size_t li = list_new(c, a->address, MS_CK_FAST, i, 0);
 		uint64_t want = MS_MINSIZE + (uint64_t)i * MS_ALIGN;
 		struct brent b = { .saved = 0, .power = 1 };
+		struct ms_list_prefetch pf = { .n = 0 };
 		for (uint64_t n = 0; p; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, want);
 			uint64_t sz, fd;
@@ -275,6 +276,7 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 			if (cache_add(c, rg, p, want, li, MS_CK_FAST) < 0)
 				break;
 			p = reveal(c, p + 16, fd);
+			ms_coll_prefetch_next(c, &pf, p);
 		}
 	}
 }
@@ -342,6 +344,7 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 		struct brent b = { .saved = 0, .power = 1 };
 		uint64_t prev = bin, n = 0, first = 0;
 		int ok = 1;
+		struct ms_list_prefetch pf = { .n = 0 };
 		for (; p != bin; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, MS_MINSIZE);
 			uint64_t sz, fd, bk;
@@ -382,6 +385,7 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 				ok = 0;
 				break;
 			}
+			ms_coll_prefetch_next(c, &pf, fd);
 			prev = p;
 			p = fd;
 		}

@@ -34,7 +34,7 @@ void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps)
 	size_t cap = 0;
 	uint64_t page = c->page;
 	o->nmmapped = 0;
-	o->mmapped_found_bytes = 0;
+	o->mmapped_found_bytes = o->mmapped_resident_bytes = 0;
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct ms_mapping *m = &maps->v[i];
 		if (m->path[0] || strcmp(m->perms, "rw-p") || (m->start & (page - 1)) ||
@@ -56,6 +56,10 @@ void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps)
 				break;
 			if (add(o, &cap, q, size) < 0)
 				return;
+			struct ms_resmap whole = { 0 };
+			if (ms_resmap_add(&whole, &c->r, q, q + size) == 0)
+				o->mmapped_resident_bytes += ms_resmap_resident(&whole, q, q + size);
+			ms_resmap_free(&whole);
 			q += size;
 		}
 	}

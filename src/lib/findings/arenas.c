@@ -44,6 +44,15 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time of this process (user + system), ms: the --stop pause's own
+ * cost, apart from waiting for a CPU on a loaded machine. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int read_maps(pid_t pid, struct ms_maps *maps, struct ms_err *e)
 {
 	char *buf;
@@ -456,6 +465,24 @@ out:
 	return rc;
 }
 
+/* Per tcache: the entries its lists hold (accepted entries of out->lists
+ * whose owner is its tcache_perthread_struct chunk). */
+static void tcache_use(struct ms_arenas *out)
+{
+	out->tcache_use = out->tcaches ? calloc(out->tcaches, sizeof *out->tcache_use) : NULL;
+	for (size_t l = 0; out->tcache_use && l < out->nlists; l++) {
+		const struct ms_list *li = &out->lists[l];
+		if (li->kind != MS_CK_TCACHE)
+			continue;
+		for (size_t k = 0; k < out->tcaches; k++)
+			if (out->tcache_chunk[k] == li->owner) {
+				out->tcache_use[k].chunks += li->count;
+				out->tcache_use[k].bytes += li->bytes;
+				break;
+			}
+	}
+}
+
 static void emit_chunks(struct ms_coll *c)
 {
 	c->emit_only = 1;
@@ -568,12 +595,13 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
 	if (strcmp(r->ops->kind, "process"))
 		tries = 1;   /* a core or a buffer does not change: one look */
-	double t0 = 0;
+	double t0 = 0, c0 = 0;
 	if (o->stop) {
 		if (ms_freeze(out->pid, e) < 0)
 			goto close_all;
 		out->stopped = 1;
 		t0 = now_ms();
+		c0 = cpu_ms();
 	}
 	char first[sizeof out->inconsistency] = "";
 	for (int i = 0; i < tries; i++) {
@@ -608,6 +636,10 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
+	tcache_use(out);
+	/* each thread's tcache: its thread pointer is readable while frozen */
+	if (o->stop && out->tcache_chunk)
+		ms_tcache_attribute(&c->r, libc, out);
 	if (o->list_entries)
 		ms_keep_entries(c);
 	if (o->on_chunk)
@@ -617,6 +649,7 @@ thaw:
 	if (o->stop) {
 		ms_freeze_thaw();
 		out->stop_ms = now_ms() - t0;
+		out->stop_cpu_ms = cpu_ms() - c0;
 	}
 	if (rc == 0) {
 		sum_totals(out);
@@ -637,6 +670,7 @@ free_c:
 	free(c->cache);
 	free(c->tc);
 	free(c->win);
+	free(c->abuf);
 	free(c);
 	if (rc < 0)
 		ms_arenas_free(out);
@@ -664,8 +698,9 @@ int ms_arenas_collect(pid_t pid, const struct ms_arenas_opts *o, struct ms_arena
 		ms_remote_close(&r);
 		if (rc == 0)
 			out->rss_bytes = rss_now(pid);
-		snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
-			 "not attributed: a live thread's thread pointer is not read (that would stop it)");
+		if (!o->stop)
+			snprintf(out->tcache_attribution, sizeof out->tcache_attribution, "%s",
+				 "not attributed: a live thread's thread pointer is not read without --stop (that would stop it)");
 	}
 	free(libc);
 	return rc < 0 ? -1 : 0;
@@ -710,8 +745,10 @@ void ms_arenas_free(struct ms_arenas *a)
 {
 	free(a->tcache_chunk);
 	free(a->tcache_tid);
+	free(a->tcache_use);
 	a->tcache_chunk = NULL;
 	a->tcache_tid = NULL;
+	a->tcache_use = NULL;
 	free(a->v);
 	free(a->lists);
 	free(a->mmapped);

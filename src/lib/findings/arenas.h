@@ -43,6 +43,12 @@ struct ms_pin {
 	uint64_t address;        /* chunk address */
 	uint64_t size;           /* chunk size, bytes */
 	uint64_t pinned;         /* free bytes between the free memory it blocks and itself */
+	/* Who allocated it, from a hotspots recording of the same process
+	 * (arenas --hotspots DIR; report/arenapins.h): "" when unknown. */
+	char     allocated_at[160];   /* "pin.c:54 (main)", or the site's symbol without line info */
+	char     site[300];           /* the site as hotspots names it: "main+0x3e2 (pin) pin.c:54" */
+	char     thread[16];          /* the allocating thread's name (its TID when unnamed) */
+	uint32_t tid;
 };
 
 struct ms_arena_stat {
@@ -155,6 +161,7 @@ struct ms_arenas {
 	struct ms_mmapped { uint64_t address, size; } *mmapped; /* the mmapped chunks found mapped */
 	size_t   nmmapped;
 	uint64_t mmapped_found_bytes;
+	uint64_t mmapped_resident_bytes;        /* their resident part (pagemap) */
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */
@@ -163,6 +170,10 @@ struct ms_arenas {
 	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
 	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
 	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
+	struct ms_tcache_use {       /* per tcache_chunk: what its lists hold and whose it is */
+		uint64_t chunks, bytes;  /* entries accepted in its lists (out->lists) */
+		char     thread[16];     /* its thread's name (comm), "" when not attributed */
+	} *tcache_use;
 	char     tcache_attribution[200]; /* how they were attributed, or why not */
 	uint64_t trim_prediction_bytes;
 	uint64_t chunks_walked;
@@ -176,6 +187,7 @@ struct ms_arenas {
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */
 	double   stop_ms;            /* how long it was held */
+	double   stop_cpu_ms;        /* our CPU time (user + system) meanwhile */
 	double   walk_ms;            /* time of the last attempt */
 };
 

@@ -24,8 +24,11 @@ void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
 	if (!s->npins)
 		return;
 	const struct ms_pin *p = &s->pins[0];
-	int n = snprintf(buf, len, "1 live chunk of %s at %#llx pins %s", ms_size_fmt(p->size, b[0]),
-			 (unsigned long long)p->address, ms_size_fmt(p->pinned, b[1]));
+	char who[220] = "";
+	if (p->allocated_at[0])
+		snprintf(who, sizeof who, " allocated at %.120s by thread %s", p->allocated_at, p->thread);
+	int n = snprintf(buf, len, "1 live chunk of %s at %#llx%s pins %s", ms_size_fmt(p->size, b[0]),
+			 (unsigned long long)p->address, who, ms_size_fmt(p->pinned, b[1]));
 	if (s->pin_chunks > 1 && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; %llu more live chunks (%s) stand between it and the top",
 			 (unsigned long long)(s->pin_chunks - 1), ms_size_fmt(s->pin_bytes - p->size, b[2]));

@@ -18,8 +18,10 @@ void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c);
 /* The walk's verdicts: the snapshot's state, then one per cause. */
 void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, struct ms_verdicts *vs);
 
-/* "1 live chunk of 32 B at 0x55d0c4a01010 pins 495.9 MiB" for pin k of
- * arena s (the chunk nearest the free memory it blocks), or, with more
+/* "1 live chunk of 32 B at 0x55d0c4a01010 pins 495.9 MiB" for the first
+ * pin of arena s (the chunk nearest the free memory it blocks), with
+ * " allocated at pin.c:54 (main) by thread pin" before "pins" when its
+ * call site is known (arenas --hotspots), or, with more
  * pins, "... and N more live chunks (B B) between that free memory and
  * the top" -- into buf (len bytes).  Empty when the arena has no pin. */
 void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len);

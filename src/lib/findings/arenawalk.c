@@ -13,6 +13,7 @@ struct walk {
 	struct ms_arena_stat *a;
 	size_t ai;
 	uint64_t run_start, run_end;   /* current run of free chunks, 0 if none */
+	size_t res_cursor;             /* ms_resmap_resident_from's, chunks in address order */
 	int stop_emit;
 	/* pins: in-use chunks since the last free stretch of pin_min bytes
 	 * or more, and the free bytes below them (0: none yet) */
@@ -97,7 +98,7 @@ static void pin_add(struct walk *w, uint64_t p, uint64_t size)
 	if (!w->pinned)
 		return;
 	if (w->npins < MS_PINS_MAX)
-		w->pins[w->npins++] = (struct ms_pin){ p, size, w->pinned };
+		w->pins[w->npins++] = (struct ms_pin){ .address = p, .size = size, .pinned = w->pinned };
 	w->pin_chunks++;
 	w->pin_bytes += size;
 }
@@ -146,7 +147,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, in
 		if (fi < MS_NFASTBINS)
 			ms_bin_add(&a->fast[fi], size);
 		ms_hist_add(&c->out->hist, 1, size, 1);
-		a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
+		a->free_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 		a->kind_bytes[MS_CK_FAST] += size;
 		a->kind_chunks[MS_CK_FAST]++;
 		return;
@@ -158,7 +159,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, in
 	if (size > a->largest_free)
 		a->largest_free = size;
 	ms_hist_add(&c->out->hist, 1, size, 1);
-	a->free_resident_bytes += ms_resmap_resident(&c->res, p, p + size);
+	a->free_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 }
 
 /* An in-use chunk of the tcache_perthread_struct's size whose counts and

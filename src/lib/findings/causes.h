@@ -84,7 +84,12 @@ struct ms_cause_remedy {
 	char     proven_by[160];      /* "arenas", "compare glibc-arena-max-2", "" = not proven (null) */
 	int      no_change;           /* compare measured it: no change */
 	int      advice;              /* command is advice in words, not a shell command */
+	uint64_t measured_saving;     /* compare: the whole process's final RSS below glibc's default
+					 (bytes); 0 not measured.  When it is far above the cause's bytes
+					 (MS_CAUSE_OVERALL_FACTOR) it is not attributed to the cause:
+					 has_expected is 0 and the effect says what it saves overall. */
 };
+#define MS_CAUSE_OVERALL_FACTOR 2
 
 struct ms_cause {
 	enum ms_cause_kind kind;
@@ -152,7 +157,7 @@ struct ms_cause_facts {
 	int      have_arenas;
 	uint64_t in_use;                /* all arenas, chunk bytes in use */
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
-	char     main_pin[200];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
+	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
@@ -161,6 +166,7 @@ struct ms_cause_facts {
 	uint64_t trim_prediction;       /* what malloc_trim(0) would return */
 	uint64_t trim_chunks;           /* of which from free chunks (not a top) */
 	uint64_t mmapped_bytes;         /* mp_.mmapped_mem */
+	uint64_t mmapped_resident;      /* resident bytes of the mmapped chunks found mapped */
 	uint64_t mmap_threshold, trim_threshold, arena_max;
 	int      no_dyn_threshold;      /* -1 unknown */
 
@@ -189,7 +195,7 @@ struct ms_cause_facts {
 
 	/* compare: final RSS per configuration (name as in remedy.h) */
 	int      nmeasured;
-	struct { char config[40]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
+	struct { char config[40]; char preload[64]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
 	int      measured_base;         /* index of "glibc", -1 none */
 };
 
@@ -198,7 +204,13 @@ void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid);
 /* Build the causes from the facts: every kind whose bytes are measured and
  * at least MS_SEV_FLOOR_BYTES (address_space_only: VSZ - RSS >= 1 GiB, or
  * an RLIMIT_AS in reach), sorted largest first, each with its remedies
- * ordered by the bytes they address.  Never fails. */
+ * ordered by the bytes they address.  Once compare measured (measured_base
+ * >= 0), the remedies of the glibc-retention causes (main_heap_pinned,
+ * arena_top_kept, arena_spread, fragmented) are the configurations compare
+ * measured lower than the default that act on them (an allocator or a
+ * threshold setting: all four; an arena cap: the thread arenas' two), best
+ * measured saving first and ahead of unmeasured remedies; those within
+ * noise or measured higher are not offered.  Never fails. */
 void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out);
 
 /* The highest severity of all causes (MS_INFO when there are none): what

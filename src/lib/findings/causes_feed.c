@@ -59,6 +59,7 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 	f->free_resident = a->total.free_resident_bytes;
 	f->trim_prediction = a->trim_prediction_bytes;
 	f->mmapped_bytes = a->mmapped_bytes;
+	f->mmapped_resident = a->mmapped_resident_bytes;
 	f->mmap_threshold = a->mp.mmap_threshold;
 	f->trim_threshold = a->mp.trim_threshold;
 	f->arena_max = a->mp.arena_max;
@@ -135,6 +136,7 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->free_resident = ms_ju64(ar, "totals.free_resident_bytes", 0);
 		f->trim_prediction = ms_ju64(ar, "trim_prediction_bytes", 0);
 		f->mmapped_bytes = ms_ju64(ar, "mmapped_bytes", 0);
+		f->mmapped_resident = ms_ju64(ar, "mmapped_found_resident_bytes", 0);
 		f->mmap_threshold = ms_ju64(ar, "mp.mmap_threshold", 0);
 		f->trim_threshold = ms_ju64(ar, "mp.trim_threshold", 0);
 		f->arena_max = ms_ju64(ar, "mp.arena_max", 0);
@@ -158,6 +160,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 					s.pins[0].address = strtoull(ms_jstr(p, "address", "0"), NULL, 16);
 					s.pins[0].size = ms_ju64(p, "size_bytes", 0);
 					s.pins[0].pinned = ms_ju64(p, "pinned_bytes", 0);
+					snprintf(s.pins[0].allocated_at, sizeof s.pins[0].allocated_at, "%s",
+						 ms_jstr(p, "allocated_at", ""));
+					snprintf(s.pins[0].thread, sizeof s.pins[0].thread, "%s", ms_jstr(p, "thread", ""));
 				}
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;
@@ -180,6 +185,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 			continue;
 		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
 		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);
+		/* the library's file name: the dynamic linker finds it in its own directories */
+		const char *pre = ms_jstr(r, "preload", ""), *slash = strrchr(pre, '/');
+		snprintf(f->measured[f->nmeasured].preload, sizeof f->measured[0].preload, "%s", slash ? slash + 1 : pre);
 		if (!strcmp(f->measured[f->nmeasured].config, "glibc"))
 			f->measured_base = f->nmeasured;
 		f->nmeasured++;

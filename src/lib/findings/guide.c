@@ -80,6 +80,7 @@ void ms_guide_init(struct ms_guide *g, pid_t pid)
 	memset(g, 0, sizeof *g);
 	g->pid = pid;
 	g->arenas = -1;
+	g->examined_s = -1;
 	/* out of memory leaves kept == NULL: the fits still run, no timeline */
 	ms_ts_init(&g->rss_series, pid, 0);
 	ms_ts_init(&g->watch, pid, 0);

@@ -133,7 +133,7 @@ static void *grow_array(void *v, size_t *cap, size_t need, size_t elem)
 }
 
 /* ---- per-analysis state ---- */
-struct live { uint64_t size, ticks; uint32_t site, thread; };
+struct live { uint64_t size, ticks; uint32_t site, thread, stack; };   /* stack UINT32_MAX: none */
 
 struct priv {
 	struct table sites;       /* (image, caller) -> site index + 1 */
@@ -258,7 +258,7 @@ static void forget_live(struct priv *pv, struct ms_hotspots *h, uint64_t ptr, ui
 }
 
 static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint64_t ticks, uint32_t site,
-			  uint32_t thread)
+			  uint32_t thread, uint32_t stack)
 {
 	uint32_t li;
 	if (pv->nfree) {
@@ -267,7 +267,7 @@ static void remember_live(struct priv *pv, uint64_t ptr, uint64_t size, uint64_t
 		pv->lives = grow_array(pv->lives, &pv->lives_cap, pv->nlives + 1, sizeof *pv->lives);
 		li = (uint32_t)pv->nlives++;
 	}
-	pv->lives[li] = (struct live){ size, ticks, site, thread };
+	pv->lives[li] = (struct live){ size, ticks, site, thread, stack };
 	int ins;
 	struct kv *s = tab_get(&pv->live, ptr, li + 1, &ins);
 	if (!ins) {
@@ -388,7 +388,7 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 	h->hist[hist_class(ev->size)]++;
 	if (!ev->ptr)
 		return;   /* the allocation failed */
-	remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti);
+	remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti, stack);
 	t->last_alloc_ptr = ev->ptr;
 	t->last_alloc_site = si;
 	thread_heap_add(t, region_of(c->im, t, ev->ptr), ev->size);
@@ -833,19 +833,20 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		struct live *l = &pv->lives[pv->live.v[i].val - 1];
 		h->sites[l->site].live_bytes += l->size;
 		h->sites[l->site].live_allocs++;
+		if (l->stack < h->nstacks)
+			h->stacks[l->stack].live_bytes += l->size;
 		im->live_at_end++;
 		im->live_bytes_at_end += l->size;
-		if (q && q->addr >= ptr && q->addr - ptr < (l->size ? l->size : 1) &&
-		    (!q->pid || q->pid == im->pid)) {
-			struct ms_hs_found *fd = &h->found;
-			fd->found = 1;
-			fd->image = pv->image;
-			fd->ptr = ptr;
-			fd->size = l->size;
-			fd->site = l->site;
-			fd->thread = l->thread;
-			fd->ticks = l->ticks;
-		}
+		if (!q || (q->pid && q->pid != im->pid))
+			continue;
+		struct ms_hs_found it = { .found = 1, .image = pv->image, .site = l->site, .thread = l->thread,
+					  .ptr = ptr, .size = l->size, .ticks = l->ticks };
+		uint64_t span = l->size ? l->size : 1;
+		if (q->addr >= ptr && q->addr - ptr < span)
+			h->found = it;
+		for (size_t k = 0; q->addrs && k < q->naddrs; k++)
+			if (q->addrs[k] >= ptr && q->addrs[k] - ptr < span)
+				q->found[k] = it;
 	}
 	tab_clear(&pv->live);
 	tab_clear(&pv->stackidx);
@@ -917,6 +918,8 @@ int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct 
 			   struct ms_err *e)
 {
 	memset(h, 0, sizeof *h);
+	if (q && q->addrs)
+		memset(q->found, 0, q->naddrs * sizeof *q->found);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	DIR *d = opendir(dir);
@@ -1029,9 +1032,9 @@ void ms_hotspots_free(struct ms_hotspots *h)
 static const struct ms_hotspots *sort_h;
 static enum ms_hs_site_key sort_key;
 
-static uint64_t site_val(const struct ms_hs_site *s)
+uint64_t ms_hs_site_value(const struct ms_hs_site *s, enum ms_hs_site_key key)
 {
-	switch (sort_key) {
+	switch (key) {
 	case MS_HS_BY_CALLS: return s->calls;
 	case MS_HS_BY_BYTES: return s->bytes;
 	case MS_HS_BY_LIVE:  return s->live_bytes;
@@ -1040,10 +1043,21 @@ static uint64_t site_val(const struct ms_hs_site *s)
 	return 0;
 }
 
+uint64_t ms_hs_stack_value(const struct ms_hs_stack *st, enum ms_hs_site_key key)
+{
+	switch (key) {
+	case MS_HS_BY_CALLS: return st->calls;
+	case MS_HS_BY_BYTES: return st->bytes;
+	case MS_HS_BY_LIVE:  return st->live_bytes;
+	case MS_HS_BY_SHORT: return 0;   /* not kept per stack */
+	}
+	return 0;
+}
+
 static int cmp_site(const void *a, const void *b)
 {
-	uint64_t x = site_val(&sort_h->sites[*(const size_t *)a]);
-	uint64_t y = site_val(&sort_h->sites[*(const size_t *)b]);
+	uint64_t x = ms_hs_site_value(&sort_h->sites[*(const size_t *)a], sort_key);
+	uint64_t y = ms_hs_site_value(&sort_h->sites[*(const size_t *)b], sort_key);
 	if (x != y)
 		return x > y ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
@@ -1106,4 +1120,15 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h)
 	uint64_t hi = h->allocs > h->frees ? h->allocs : h->frees;
 	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
 	return hi ? (double)(hi - lo) / (double)hi : 0;
+}
+
+int ms_hs_is_wrapper(const char *func)
+{
+	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
+						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
+						"os::malloc", "je_", "zcalloc", "Perl_safesys" };
+	for (size_t w = 0; func && w < sizeof wrappers / sizeof wrappers[0]; w++)
+		if (!strncmp(func, wrappers[w], strlen(wrappers[w])))
+			return 1;
+	return 0;
 }

@@ -73,7 +73,8 @@ struct ms_hs_stack {
 	uint32_t  image;
 	uint64_t *frames;
 	unsigned  n;
-	uint64_t  calls, bytes, hash;
+	uint64_t  calls, bytes, hash;   /* calls: every allocator call (frees too); bytes requested */
+	uint64_t  live_bytes;           /* allocated through it, not freed when its image ended */
 };
 
 struct ms_hotspots {
@@ -124,8 +125,13 @@ struct ms_hotspots {
 int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
 
 /* The same, also looking for the allocation live at the end that holds
- * addr (in image pid, or any when pid is 0): h->found. */
-struct ms_hs_query { uint64_t addr; uint32_t pid; };
+ * addr (in image pid, or any when pid is 0): h->found.  With addrs, the
+ * same for each of addrs[0..naddrs) into found[0..naddrs) (zeroed first;
+ * found[i].found 0 when none holds it): arenas' pins, in one read. */
+struct ms_hs_query {
+	uint64_t addr; uint32_t pid;
+	const uint64_t *addrs; size_t naddrs; struct ms_hs_found *found;
+};
 int  ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
 			    struct ms_err *e);
 void ms_hotspots_free(struct ms_hotspots *h);
@@ -146,6 +152,10 @@ int ms_hs_image_is_wrapper(const struct ms_hotspots *h, size_t i);
 enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };
 size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);
 size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
+/* A site's or a stack's count for a key: calls, bytes requested, bytes
+ * live at the end, short-lived allocations (sites only: 0 for a stack). */
+uint64_t ms_hs_site_value(const struct ms_hs_site *s, enum ms_hs_site_key key);
+uint64_t ms_hs_stack_value(const struct ms_hs_stack *st, enum ms_hs_site_key key);
 
 /* The region a thread's memory lands in most: an index in its image's
  * regions, -1 outside every known heap, MS_HS_NO_REGION when it allocated
@@ -157,5 +167,10 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);
+
+/* An allocation wrapper's symbol ("_Znwm", "operator new", xmalloc,
+ * g_malloc, Perl_safesysmalloc, PyMem_...): the caller recorded is not
+ * the real call site, --stacks N shows who calls it.  1 yes, 0 no. */
+int ms_hs_is_wrapper(const char *func);
 
 #endif

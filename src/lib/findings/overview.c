@@ -186,6 +186,14 @@ static uint64_t as_limit(pid_t pid)
 	return v;
 }
 
+/* A lead's level: the severity of the bytes it points at, notice at most
+ * (findings/causes.h ms_cause_severity gives the thresholds). */
+static enum ms_level lead_level(uint64_t bytes, uint64_t rss)
+{
+	enum ms_level l = ms_cause_severity(bytes, rss);
+	return l > MS_NOTICE ? MS_NOTICE : l;
+}
+
 static void judge(struct ms_overview *ov)
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], next[200];
@@ -219,17 +227,20 @@ static void judge(struct ms_overview *ov)
 				       ms_size_fmt(ov->rss, a), ms_size_fmt(ov->accounted, b));
 		}
 	}
+	/* Where glibc's memory lives is a lead, not a cause: the overview
+	 * cannot tell the bytes a program uses from the free ones glibc keeps
+	 * (the arena walk can), so these say "look here" (notice at most). */
 	if (ov->arena_heaps) {
-		/* The severity of what the arena heaps hold, not of their count. */
-		enum ms_level lvl = ms_cause_severity(ov->arena_rss, ov->rss);
+		enum ms_level lvl = lead_level(ov->arena_rss, ov->rss);
 		int at_cap = ov->arenas > 0 && (unsigned long)ov->arenas >= ov->cap.cap;
 		if (ov->arenas > 0)
 			ms_verdict_add(vs, lvl, next,
-				       "%ld arenas of a cap of %lu (%s), in %zu arena heaps: %s reserved, %s resident",
-				       ov->arenas, ov->cap.cap, ov->cap.source, ov->arena_heaps,
-				       ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
+				       "arena heaps hold %s resident (%s reserved) in %ld arenas of a cap of %lu "
+				       "(%s), %zu heap%s: in use or free memory glibc keeps, the arena walk tells",
+				       ms_size_fmt(ov->arena_rss, b), ms_size_fmt(ov->arena_reserved, a),
+				       ov->arenas, ov->cap.cap, ov->cap.source, ov->arena_heaps, ov->arena_heaps == 1 ? "" : "s");
 		else
-			ms_verdict_add(vs, MS_NOTICE, next,
+			ms_verdict_add(vs, lvl, next,
 				       "%zu arena heaps (memory not readable, so arenas not counted; cap %lu, %s): %s reserved, %s resident",
 				       ov->arena_heaps, ov->cap.cap, ov->cap.source,
 				       ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
@@ -239,7 +250,7 @@ static void judge(struct ms_overview *ov)
 				       "help depends on where the free memory is (memsleuth arenas %d)", (int)ov->pid);
 	}
 	if (ov->libc.allocator == MS_ALLOC_GLIBC && malloc_rss > ov->rss / 3 && ov->rss > (64u << 20))
-		ms_verdict_add(vs, ms_cause_severity(malloc_rss, ov->rss), next,
+		ms_verdict_add(vs, lead_level(malloc_rss, ov->rss), next,
 			       "glibc malloc holds %s of the %s RSS: find out how much of it is free memory "
 			       "glibc keeps, and what malloc_trim would return",
 			       ms_size_fmt(malloc_rss, a), ms_size_fmt(ov->rss, b));

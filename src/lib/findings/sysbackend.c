@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/systrace.h"
@@ -57,25 +59,29 @@ static int stap_tree_trusted(char *tree, size_t len, struct ms_err *e)
 /* Run the set-up script (idempotent, fast once cached) and take its tree. */
 static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 {
-	char script[PATH_MAX], cmd[PATH_MAX + 64], line[PATH_MAX + 32];
+	char script[PATH_MAX];
 	if (ms_resource_trusted(MS_RES_HELPER, "stap-bpf-setup", script, sizeof script, e) < 0)
 		return -1;
-	snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", script, geteuid() == 0 ? "" : "--consent");
-	ms_guard_start();   /* the script and its apt-get end with this run */
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return ms_err_set(e, 0, "cannot run", "try --backend tracefs", "%s", script);
+	char *argv[] = { script, geteuid() == 0 ? NULL : "--consent", NULL };
+	/* No deadline: a first set-up may install packages; it ends with this
+	 * run (ms_fork's guard), and its output is small. */
+	struct ms_child r = { .argv = argv, .stdin_fd = -1, .stop_signal = SIGTERM, .out_max = 4u << 20 };
+	if (ms_child_run(&r, e) < 0)
+		return -1;
 	char last[512] = "";
 	c->stap_tree[0] = 0;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (strncmp(line, "STAP_BPF_TREE=", 14) == 0)
-			snprintf(c->stap_tree, sizeof c->stap_tree, "%s", line + 14);
-		else   /* the script names itself; the error line names the set-up */
-			snprintf(last, sizeof last, "%s",
-				 strncmp(line, "stap-bpf-setup: ", 16) == 0 ? line + 16 : line);
+	for (int k = 0; k < 2; k++) {   /* stdout, then stderr: the error line is last */
+		char *save = NULL;
+		for (char *line = strtok_r(k ? r.err : r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, "STAP_BPF_TREE=", 14) == 0)
+				snprintf(c->stap_tree, sizeof c->stap_tree, "%s", line + 14);
+			else   /* the script names itself; the error line names the set-up */
+				snprintf(last, sizeof last, "%s",
+					 strncmp(line, "stap-bpf-setup: ", 16) == 0 ? line + 16 : line);
+		}
 	}
-	int st = pclose(f);
+	int st = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128;
+	ms_child_free(&r);
 	if (st != 0 || !c->stap_tree[0])
 		return ms_err_set(e, 0, last[0] ? last : "set-up failed", "use --backend tracefs or ptrace",
 				  "stap bpf runtime set-up");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "probe/elfsym.h"
+#include "probe/resmap.h"
 #include "probe/tasks.h"
 
 #define MAX_THREADS 100000
@@ -12,12 +13,15 @@
 
 struct thr_words {
 	pid_t    tid;
+	char     name[16];
 	uint64_t fs;
 	uint64_t lo;                  /* window [lo, fs) read */
 	uint64_t *w;
 };
 
-/* The words below fs_base, as far as they can be read (page by page). */
+/* The words below fs_base, as far as they can be read (page by page,
+ * downwards), stopping at the first page never touched: in a live process
+ * reading it would map the zero page into the target (probe/resmap.h). */
 static void read_window(struct ms_remote *r, struct thr_words *t)
 {
 	uint64_t pg = r->page ? r->page : 4096, top = t->fs & ~7ull, lo = top;
@@ -25,14 +29,23 @@ static void read_window(struct ms_remote *r, struct thr_words *t)
 	t->w = malloc(TLS_WINDOW);
 	if (!t->w || top < TLS_WINDOW)
 		return;
+	struct ms_resmap m = { .page = pg };
+	int known = ms_resmap_add(&m, r, (top - TLS_WINDOW) & ~(pg - 1), top) == 0;
+	if (known)
+		ms_resmap_sort(&m);
 	while (top - lo < TLS_WINDOW) {
-		uint64_t start = (lo - 1) & ~(pg - 1);
+		uint64_t start = (lo - 1) & ~(pg - 1), a, b;
 		if (top - start > TLS_WINDOW)
 			start = top - TLS_WINDOW;
-		if (ms_remote_read_exact(r, start, (char *)t->w + TLS_WINDOW - (top - start), lo - start) < 0)
+		/* without a residency map only an image that cannot change is read */
+		int readable = known ? ms_resmap_extent(&m, start, start, lo, &a, &b)
+				     : r->ops && strcmp(r->ops->kind, "process") != 0;
+		if (!readable ||
+		    ms_remote_read_exact(r, start, (char *)t->w + TLS_WINDOW - (top - start), lo - start) < 0)
 			break;
 		lo = start;
 	}
+	ms_resmap_free(&m);
 	t->lo = lo;
 }
 
@@ -46,12 +59,28 @@ static uint64_t word_at(const struct thr_words *t, uint64_t addr)
 	return v;
 }
 
-static long find_chunk(const struct ms_arenas *a, uint64_t mem)
+/* The tcaches' user addresses (chunk + 16) sorted, with their index: the
+ * offset search below asks for every thread at every candidate offset,
+ * inside the --stop pause. */
+struct tc_key { uint64_t mem; size_t k; };
+
+static int key_cmp(const void *x, const void *y)
 {
-	for (size_t k = 0; k < a->tcaches; k++)
-		if (a->tcache_chunk[k] + 16 == mem)
-			return (long)k;
-	return -1;
+	const struct tc_key *a = x, *b = y;
+	return a->mem < b->mem ? -1 : a->mem > b->mem;
+}
+
+static long find_chunk(const struct tc_key *keys, size_t n, uint64_t mem)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (keys[mid].mem < mem)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && keys[lo].mem == mem ? (long)keys[lo].k : -1;
 }
 
 int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms_arenas *a)
@@ -77,11 +106,18 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		if (th.v[i].regs_known && th.v[i].fs_base) {
 			tw[n].tid = th.v[i].tid;
 			tw[n].fs = th.v[i].fs_base;
+			snprintf(tw[n].name, sizeof tw[n].name, "%.15s", th.v[i].name);
 			read_window(r, &tw[n]);
 			n++;
 		}
 	ms_threads_free(&th);
 	int rc = -1;
+	struct tc_key *keys = calloc(a->tcaches ? a->tcaches : 1, sizeof *keys);
+	size_t nk = 0;
+	for (size_t k = 0; keys && k < a->tcaches; k++)
+		keys[nk++] = (struct tc_key){ a->tcache_chunk[k] + 16, k };
+	if (keys)
+		qsort(keys, nk, sizeof *keys, key_cmp);
 	if (!n) {
 		snprintf(why, wl, "not attributed: no thread pointer (fs_base) in the image");
 		goto out;
@@ -97,7 +133,7 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 			continue;
 		size_t votes = 0;
 		for (size_t t = 0; t < n; t++)
-			votes += find_chunk(a, word_at(&tw[t], tw[t].fs - d)) >= 0;
+			votes += find_chunk(keys, nk, word_at(&tw[t], tw[t].fs - d)) >= 0;
 		if (votes > best_votes) {
 			best = d;
 			best_votes = votes;
@@ -116,15 +152,18 @@ int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *lc, struct ms
 		goto out;
 	rc = 0;
 	for (size_t t = 0; t < n; t++) {
-		long k = find_chunk(a, word_at(&tw[t], tw[t].fs - best));
+		long k = find_chunk(keys, nk, word_at(&tw[t], tw[t].fs - best));
 		if (k >= 0 && !a->tcache_tid[k]) {
 			a->tcache_tid[k] = tw[t].tid;
+			if (a->tcache_use)
+				memcpy(a->tcache_use[k].thread, tw[t].name, sizeof tw[t].name);
 			rc++;
 		}
 	}
 	snprintf(why, wl, "fs_base - %#llx (libc's static TLS offset less tcache's offset %#llx from debug info): "
 		 "%d of %zu tcaches", (unsigned long long)best, (unsigned long long)q.value, rc, a->tcaches);
 out:
+	free(keys);
 	for (size_t t = 0; t < n; t++)
 		free(tw[t].w);
 	free(tw);

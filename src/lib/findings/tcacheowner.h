@@ -1,4 +1,5 @@
-/* Which thread each tcache belongs to, in a core.  A thread's tcache is
+/* Which thread each tcache belongs to, in a core or a frozen process
+ * (arenas --stop: fs_base from PTRACE_GETREGS).  A thread's tcache is
  * the static TLS variable `tcache` of libc (malloc.c), at
  *   fs_base - (libc's static TLS offset) + st_value(tcache)
  * on x86-64 (TLS variant II).  st_value comes only from libc's debug
@@ -15,7 +16,8 @@
 #include "probe/remote.h"
 
 /* Fill a->tcache_tid (one per a->tcache_chunk; 0 when no thread points to
- * it) and a->tcache_attribution (how, or why not).  Returns the number of
+ * it), the thread's name in a->tcache_use[].thread (when tcache_use is
+ * allocated) and a->tcache_attribution (how, or why not).  Returns the number of
  * tcaches attributed, or -1 when none could be. */
 int ms_tcache_attribute(struct ms_remote *r, const struct ms_libc *libc, struct ms_arenas *a);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,4 +149,19 @@ int ms_freeze_thaw(void)
 int ms_freeze_count(void)
 {
 	return nheld;
+}
+
+int ms_freeze_fs_base(pid_t tid, uint64_t *fs_base)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct regs;
+	if (!is_held(tid) || ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+		return -1;
+	*fs_base = regs.fs_base;
+	return 0;
+#else
+	(void)tid;
+	(void)fs_base;
+	return -1;
+#endif
 }

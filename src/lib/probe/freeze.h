@@ -7,6 +7,7 @@
 #ifndef MS_FREEZE_H
 #define MS_FREEZE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include "util/err.h"
 
@@ -20,5 +21,9 @@ int  ms_freeze(pid_t pid, struct ms_err *e);
 int  ms_freeze_thaw(void);
 /* Threads currently held. */
 int  ms_freeze_count(void);
+/* A held thread's thread pointer (x86-64 fs_base, PTRACE_GETREGS): the
+ * base its static TLS lies below.  0, or -1 when tid is not held (or not
+ * x86-64). */
+int  ms_freeze_fs_base(pid_t tid, uint64_t *fs_base);
 
 #endif

@@ -4,8 +4,8 @@
  * on the pid, in a window that opens when every probe is attached; with
  * `live`, the bytes still live at its end per call site too (malloc,
  * calloc, realloc: uretprobes keep pointer -> size/site in a BPF map of
- * LIVE_MAX entries, overflow counted; they cost missed hits on some
- * kernels, so it is asked for).  Allocations from before the window freed in it show as an
+ * LIVE_MAX entries, overflow counted; a uretprobe per call costs time,
+ * so it is asked for).  Allocations from before the window freed in it show as an
  * imbalance, which the report states. */
 #ifndef MS_HS_ATTACH_H
 #define MS_HS_ATTACH_H

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "probe/freeze.h"
 #include "probe/pagemap.h"
 #include "probe/procfs.h"
 #include "probe/resmap.h"
@@ -162,9 +163,15 @@ static int live_maps(struct ms_remote *r, struct ms_maps *out, struct ms_err *e)
 	return rc;
 }
 
+/* Threads from /proc; a frozen thread's fs_base from its registers
+ * (reading them needs it stopped: probe/freeze.h). */
 static int live_threads(struct ms_remote *r, size_t max, struct ms_threads *out)
 {
-	return ms_threads_list(r->pid, max, out);
+	int rc = ms_threads_list(r->pid, max, out);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		if (ms_freeze_fs_base(out->v[i].tid, &out->v[i].fs_base) == 0)
+			out->v[i].regs_known = 1;
+	return rc;
 }
 
 static void live_close(struct ms_remote *r)

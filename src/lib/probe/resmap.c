@@ -68,10 +68,10 @@ static size_t first_after(const struct ms_resmap *m, uint64_t addr)
 	return lo;
 }
 
-uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t end)
+static uint64_t resident_in(const struct ms_resmap *m, size_t i, uint64_t start, uint64_t end)
 {
 	uint64_t total = 0;
-	for (size_t i = first_after(m, start); i < m->n && m->v[i].start < end; i++) {
+	for (; i < m->n && m->v[i].start < end; i++) {
 		if (m->v[i].state != MS_PAGE_PRESENT && m->v[i].state != MS_PAGE_UNKNOWN)
 			continue;
 		uint64_t a = m->v[i].start > start ? m->v[i].start : start;
@@ -79,6 +79,23 @@ uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t 
 		total += b - a;
 	}
 	return total;
+}
+
+uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t end)
+{
+	return resident_in(m, first_after(m, start), start, end);
+}
+
+uint64_t ms_resmap_resident_from(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end)
+{
+	size_t i = *cursor;
+	/* a few runs forward from the last one, else search */
+	for (int k = 0; i < m->n && m->v[i].end <= start && k < 4; k++)
+		i++;
+	if (i >= m->n || m->v[i].end <= start || (i > 0 && m->v[i - 1].end > start))
+		i = first_after(m, start);
+	*cursor = i;
+	return resident_in(m, i, start, end);
 }
 
 static int readable(const struct ms_res_run *r)

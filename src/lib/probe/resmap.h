@@ -49,6 +49,11 @@ void ms_resmap_sort(struct ms_resmap *m);
  * outside the map count 0). */
 uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t end);
 
+/* The same for callers asking in address order (the chunk walk, once per
+ * free chunk): *cursor (start it at 0) keeps the run last found, so that
+ * the next question starts there instead of a binary search. */
+uint64_t ms_resmap_resident_from(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end);
+
 /* The readable stretch (present or swapped pages, or outside the map)
  * around addr, clipped to [lo, hi): *a..*b.  Returns 0 when addr's page is
  * untouched (nothing may be read there), 1 otherwise. */

@@ -15,7 +15,8 @@ struct ms_thread {
 	int      sp_known;   /* blocked in a syscall and readable */
 	uint64_t fs_base;    /* thread pointer (x86-64), where registers come
 			      * free (a core's NT_PRSTATUS) */
-	int      regs_known; /* fs_base (and sp) from saved registers */
+	int      regs_known; /* fs_base from registers: a core's saved ones (sp
+			      * too), a frozen thread's (probe/freeze.h) */
 };
 
 struct ms_threads {

@@ -37,13 +37,13 @@ static void arena_row(struct ms_table *t, const char *name, const struct ms_aren
 		      sz(s->largest_free, b[5]), sz(s->trim_bytes, b[6]), frag(s), s->attached_threads);
 }
 
-static void bins_text(FILE *out, const char *what, const struct ms_bin_stat *v, int n, int first)
+static void bins_rows(struct ms_table *t, const char *what, const struct ms_bin_stat *v, int n, int first)
 {
 	char b[3][MS_SIZE_BUF];
 	for (int i = first; i < n; i++)
 		if (v[i].count)
-			fprintf(out, "    %-8s %3d  count %-8" PRIu64 " bytes %-9s min %-9s max %s\n", what, i,
-				v[i].count, sz(v[i].bytes, b[0]), sz(v[i].min, b[1]), sz(v[i].max, b[2]));
+			ms_table_rowf(t, "%s\t%d\t%" PRIu64 "\t%s\t%s\t%s", what, i, v[i].count, sz(v[i].bytes, b[0]),
+				      sz(v[i].min, b[1]), sz(v[i].max, b[2]));
 }
 
 void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
@@ -96,7 +96,7 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		fprintf(out, "  main heap: non-contiguous (%" PRIu64 " segments, fenced by glibc when the break moved)\n",
 			a->v[0].segments);
 	for (size_t i = 0; i < a->n; i++) {
-		char pin[300];
+		char pin[400];
 		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
 		if (pin[0])
 			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
@@ -127,18 +127,25 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 			sz(T->kind_bytes[k], b[0]), T->kind_chunks[k], k + 1 < MS_CK__N ? "," : "\n");
 	fprintf(out, "tcaches: %zu", a->tcaches);
 	if (a->tcaches && a->tcache_tid) {
-		fprintf(out, ", by thread:");
-		for (size_t k = 0; k < a->tcaches; k++)
+		fprintf(out, ", by thread (%s):\n", a->tcache_attribution);
+		for (size_t k = 0; k < a->tcaches; k++) {
+			const struct ms_tcache_use *u = a->tcache_use ? &a->tcache_use[k] : NULL;
 			if (a->tcache_tid[k])
-				fprintf(out, " %d %#" PRIx64 "%s", (int)a->tcache_tid[k], a->tcache_chunk[k],
-					k + 1 < a->tcaches ? "," : "");
-		fprintf(out, " (%s)\n", a->tcache_attribution);
+				fprintf(out, "  thread %d %-15s", (int)a->tcache_tid[k], u && u->thread[0] ? u->thread : "?");
+			else
+				fprintf(out, "  %-23s", "no thread");
+			fprintf(out, " tcache at %#" PRIx64, a->tcache_chunk[k]);
+			if (u)
+				fprintf(out, ": %" PRIu64 " chunk%s, %s", u->chunks, u->chunks == 1 ? "" : "s", sz(u->bytes, b[0]));
+			fprintf(out, "\n");
+		}
 	} else if (a->tcaches && a->tcache_attribution[0]) {
 		fprintf(out, ", %s\n", a->tcache_attribution);
 	} else {
 		fprintf(out, "\n");
 	}
-	fprintf(out, "mmapped chunks found mapped: %zu holding %s\n", a->nmmapped, sz(a->mmapped_found_bytes, b[0]));
+	fprintf(out, "mmapped chunks found mapped: %zu holding %s (%s resident)\n", a->nmmapped,
+		sz(a->mmapped_found_bytes, b[0]), sz(a->mmapped_resident_bytes, b[1]));
 	fprintf(out, "mmapped chunks by mp_'s counters: %" PRIu64 " holding %s (mp_: mmap_threshold %s, trim_threshold %s%s, "
 		"arena_max %" PRIu64 ", tcache_count %" PRIu64 ")\n", a->mmapped_chunks, sz(a->mmapped_bytes, b[0]),
 		sz(a->mp.mmap_threshold, b[1]), sz(a->mp.trim_threshold, b[2]),
@@ -146,22 +153,28 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		a->mp.tcache_count);
 
 	if (flags & MS_AOUT_HIST) {
-		fprintf(out, "\nchunk sizes (in use | free, top excluded):\n");
+		fprintf(out, "\nchunk sizes (top excluded):\n");
+		ms_table_init(&t, "rrrrr", (const char *[]){ "size >=", "in use", "in use bytes", "free", "free bytes" });
 		for (int i = 0; i < MS_HIST_BUCKETS; i++) {
 			const struct ms_hist *h = &a->hist;
 			if (!h->in_use_chunks[i] && !h->free_chunks[i])
 				continue;
-			fprintf(out, "  >= %-9s %10" PRIu64 " %10s | %10" PRIu64 " %10s\n",
-				sz(ms_hist_floor(i), b[0]), h->in_use_chunks[i], sz(h->in_use_bytes[i], b[1]),
-				h->free_chunks[i], sz(h->free_bytes[i], b[2]));
+			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%" PRIu64 "\t%s", sz(ms_hist_floor(i), b[0]),
+				      h->in_use_chunks[i], sz(h->in_use_bytes[i], b[1]), h->free_chunks[i],
+				      sz(h->free_bytes[i], b[2]));
 		}
+		ms_table_print(&t, out, "  ");
+		ms_table_free(&t);
 	}
 	if (flags & MS_AOUT_BINS) {
 		for (size_t i = 0; i < a->n; i++) {
 			fprintf(out, "\nbins of arena %#" PRIx64 "%s:\n", a->v[i].address, a->v[i].is_main ? " (main)" : "");
-			bins_text(out, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
-			bins_text(out, "fast", a->v[i].fast, MS_NFASTBINS, 0);
-			bins_text(out, "bin", a->v[i].bins, MS_NBINS, 1);
+			ms_table_init(&t, "lrrrrr", (const char *[]){ "list", "index", "count", "bytes", "min", "max" });
+			bins_rows(&t, "tcache", a->v[i].tcache, MS_TCACHE_BINS, 0);
+			bins_rows(&t, "fast", a->v[i].fast, MS_NFASTBINS, 0);
+			bins_rows(&t, "bin", a->v[i].bins, MS_NBINS, 1);
+			ms_table_print(&t, out, "    ");
+			ms_table_free(&t);
 		}
 	}
 
@@ -327,6 +340,12 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_kstr(j, "address", hex);
 			ms_json_ku64(j, "size_bytes", p->size);
 			ms_json_ku64(j, "pinned_bytes", p->pinned);
+			if (p->allocated_at[0]) {   /* arenas --hotspots DIR */
+				ms_json_kstr(j, "allocated_at", p->allocated_at);
+				ms_json_kstr(j, "site", p->site);
+				ms_json_kstr(j, "thread", p->thread);
+				ms_json_ku64(j, "tid", p->tid);
+			}
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
@@ -352,6 +371,11 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_i64(j, a->tcache_tid[k]);
 		else
 			ms_json_null(j);
+		ms_json_kstr(j, "thread", a->tcache_use && a->tcache_use[k].thread[0] ? a->tcache_use[k].thread : NULL);
+		if (a->tcache_use) {
+			ms_json_ku64(j, "chunks", a->tcache_use[k].chunks);
+			ms_json_ku64(j, "bytes", a->tcache_use[k].bytes);
+		}
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
@@ -359,6 +383,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "mmapped_bytes", a->mmapped_bytes);
 	ms_json_ku64(j, "mmapped_chunks_found", a->nmmapped);
 	ms_json_ku64(j, "mmapped_found_bytes", a->mmapped_found_bytes);
+	ms_json_ku64(j, "mmapped_found_resident_bytes", a->mmapped_resident_bytes);
 	ms_json_key(j, "histogram");
 	ms_json_arr_begin(j);
 	for (int i = 0; i < MS_HIST_BUCKETS; i++) {
@@ -423,6 +448,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
+	ms_json_kdouble(j, "stop_cpu_ms", a->stop_cpu_ms);
 	ms_causes_json(&cs, j);
 	ms_verdicts_json(&vs, j);
 }

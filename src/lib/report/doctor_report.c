@@ -17,14 +17,15 @@ void ms_doctor_text(const struct ms_doctor *d, FILE *out)
 		ms_table_rowf(&t, "%s\t%s\t%s", d->c[i].name, ms_check_state_name(d->c[i].state), d->c[i].detail);
 	ms_table_print(&t, out, "  ");
 	ms_table_free(&t);
-	int shown = 0;
-	for (int i = 0; i < d->n; i++) {
-		if (d->c[i].state == MS_CHECK_YES || !d->c[i].hint[0])
-			continue;
-		if (!shown++)
-			fprintf(out, "\nways out:\n");
-		fprintf(out, "  %-20s %s\n", d->c[i].name, d->c[i].hint);
+	ms_table_init(&t, "ll", (const char *[]){ "", "" });
+	for (int i = 0; i < d->n; i++)
+		if (d->c[i].state != MS_CHECK_YES && d->c[i].hint[0])
+			ms_table_rowf(&t, "%s\t%s", d->c[i].name, d->c[i].hint);
+	if (t.nrows) {
+		fprintf(out, "\nways out:\n");
+		ms_table_print(&t, out, "  ");
 	}
+	ms_table_free(&t);
 }
 
 void ms_doctor_json(const struct ms_doctor *d, struct ms_json *j)

@@ -33,6 +33,8 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 	ms_json_kbool(j, "stopped_early", g->stopped_early);
 	ms_json_key(j, "doctor");
 	ms_json_value(j, g->doctor);
+	if (g->examined_s >= 0)
+		ms_json_kdouble(j, "examined_at_s", g->examined_s);
 	ms_json_key(j, "rss_timeline");
 	ms_json_arr_begin(j);
 	for (size_t i = 0; i < g->rss_series.nkept; i++) {

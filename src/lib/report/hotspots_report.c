@@ -266,22 +266,18 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
  * real call sites when only the caller is recorded: say how to see past. */
 static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
 {
-	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
-						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
-						"os::malloc", "je_", "zcalloc" };
 	if (v->stacks_on || v->count_only)
 		return;
 	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS);
 	for (size_t i = 0; idx && i < v->nsites && i < 3; i++) {
 		struct ms_sym sym;
 		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, &sym);
-		for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
-			if (!strncmp(sym.func, wrappers[w], strlen(wrappers[w]))) {
-				fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
-					"to see who calls it\n", sym.func);
-				free(idx);
-				return;
-			}
+		if (ms_hs_is_wrapper(sym.func)) {
+			fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
+				"to see who calls it\n", sym.func);
+			free(idx);
+			return;
+		}
 	}
 	free(idx);
 }
@@ -345,6 +341,37 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 		" bytes) still live at the end\n  allocated by %s in thread %s (tid %u) of pid %u, %.3f s after the start\n",
 		o->address, f->ptr, o->address - f->ptr, sz, f->size, where, thread_name(t, tn, sizeof tn), t->tid,
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+}
+
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out)
+{
+	struct syms s;
+	syms_init(&s, h);
+	for (size_t i = 0; i < n; i++) {
+		struct ms_hs_who *w = &out[i];
+		memset(w, 0, sizeof *w);
+		if (!f[i].found || f[i].site >= h->nsites || f[i].thread >= h->nthreads || f[i].image >= h->nimages)
+			continue;
+		const struct ms_hs_site *site = &h->sites[f[i].site];
+		const struct ms_hs_thread *t = &h->threads[f[i].thread];
+		w->found = 1;
+		w->ptr = f[i].ptr;
+		w->size = f[i].size;
+		w->pid = h->images[f[i].image].pid;
+		w->tid = t->tid;
+		site_name(&s, site, w->site, sizeof w->site);
+		struct ms_sym sym;
+		resolve(&s, site->image, site->caller, &sym);
+		const char *file = strrchr(sym.file, '/');
+		if (site->caller && sym.file[0] && sym.line > 0)
+			snprintf(w->where, sizeof w->where, "%s:%d (%s)", file ? file + 1 : sym.file, sym.line,
+				 sym.func[0] ? sym.func : "?");
+		else
+			snprintf(w->where, sizeof w->where, "%s", w->site);
+		char tn[16];
+		snprintf(w->thread, sizeof w->thread, "%s", thread_name(t, tn, sizeof tn));
+	}
+	syms_free(&s);
 }
 
 static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct syms *s,
@@ -443,6 +470,8 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 	for (int k = 0; k < MS_HS_HIST; k++)
 		if (h->hist[k] > most)
 			most = h->hist[k];
+	struct ms_table ht;
+	ms_table_init(&ht, "rlrl", (const char *[]){ "from", "to", "allocations", "" });
 	for (int k = 0; k < MS_HS_HIST; k++) {
 		if (!h->hist[k])
 			continue;
@@ -450,9 +479,11 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		ms_size_fmt(lo, b1);
 		ms_size_fmt(hi, b2);
 		int bar = (int)(40 * h->hist[k] / most);
-		fprintf(out, "  %9s .. %-9s %12" PRIu64 " %.*s\n", b1, b2, h->hist[k], bar,
-			"########################################");
+		ms_table_rowf(&ht, "%s\t.. %s\t%" PRIu64 "\t%.*s", b1, b2, h->hist[k], bar,
+			      "########################################");
 	}
+	ms_table_print(&ht, out, "  ");
+	ms_table_free(&ht);
 	if (o->verdicts) {
 		fprintf(out, "\n");
 		ms_verdicts_text(o->verdicts, out);
@@ -476,6 +507,7 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
+	ms_json_ku64(j, "dso_offset", sym.dso_offset);
 	ms_json_kstr(j, "file", sym.file);
 	ms_json_ku64(j, "line", (uint64_t)sym.line);
 	ms_json_ku64(j, "pid", s->h->images[site->image].pid);
@@ -528,6 +560,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 			ms_json_ku64(&j, "status", (uint64_t)ce->status);
 		}
 		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
+		if (ce->until)
+			ms_json_kbool(&j, "until_reached", ce->reached);
 		char text[160];
 		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
 		ms_json_kdouble(&j, "elapsed_s", ce->seconds);
@@ -617,43 +651,94 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	syms_free(&s);
 }
 
+/* A frame's name as folded text: ';' separates frames and the line ends
+ * at a newline, so neither may come from a symbol (they are untrusted:
+ * read from the target's files); other control bytes are replaced too. */
+static void folded_text(FILE *out, const char *t)
+{
+	for (; *t; t++)
+		fputc(*t == ';' ? ':' : (unsigned char)*t < 0x20 || *t == 0x7f ? '?' : *t, out);
+}
+
 static void folded_frame(FILE *out, struct syms *s, uint32_t image, uint64_t addr)
 {
 	struct ms_sym sym;
 	resolve(s, image, addr, &sym);
 	if (sym.func[0])
-		fputs(sym.func, out);
-	else if (sym.found)
-		fprintf(out, "%s+0x%" PRIx64, ms_sym_dso_base(&sym), sym.dso_offset);
-	else
+		folded_text(out, sym.func);
+	else if (sym.found) {
+		folded_text(out, ms_sym_dso_base(&sym));
+		fprintf(out, "+0x%" PRIx64, sym.dso_offset);
+	} else
 		fprintf(out, "0x%" PRIx64, addr);
 }
 
-int ms_hotspots_folded(const struct ms_hotspots *h, FILE *out)
+struct fline { char *text; uint64_t weight; };
+
+static int cmp_fline(const void *a, const void *b)
 {
-	struct syms s;
-	syms_init(&s, h);
+	return strcmp(((const struct fline *)a)->text, ((const struct fline *)b)->text);
+}
+
+/* The folded text of stack i (or of site i in a caller-only log), root
+ * first; NULL when out of memory. */
+static char *folded_line(const struct ms_hotspots *h, struct syms *s, size_t i)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m)
+		return NULL;
 	if (h->nstacks) {
-		for (size_t i = 0; i < h->nstacks; i++) {
-			const struct ms_hs_stack *st = &h->stacks[i];
-			if (!st->calls || ms_hs_image_is_wrapper(h, st->image))   /* the program's stacks */
-				continue;
-			for (unsigned k = st->n; k-- > 0;) {
-				folded_frame(out, &s, st->image, st->frames[k]);
-				if (k)
-					fputc(';', out);
-			}
-			fprintf(out, " %" PRIu64 "\n", st->calls);
+		const struct ms_hs_stack *st = &h->stacks[i];
+		for (unsigned k = st->n; k-- > 0;) {
+			folded_frame(m, s, st->image, st->frames[k]);
+			if (k)
+				fputc(';', m);
 		}
 	} else {
-		/* caller-only logs: one frame per site */
-		for (size_t i = 0; i < h->nsites; i++) {
-			if (!h->sites[i].calls)
-				continue;
-			folded_frame(out, &s, h->sites[i].image, h->sites[i].caller);
-			fprintf(out, " %" PRIu64 "\n", h->sites[i].calls);
-		}
+		folded_frame(m, s, h->sites[i].image, h->sites[i].caller);
+	}
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int ms_hotspots_folded(const struct ms_hotspots *h, enum ms_hs_site_key weight, FILE *out)
+{
+	size_t n = h->nstacks ? h->nstacks : h->nsites, nl = 0;
+	struct fline *l = calloc(n ? n : 1, sizeof *l);
+	if (!l)
+		return -1;
+	struct syms s;
+	syms_init(&s, h);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t w = h->nstacks ? ms_hs_stack_value(&h->stacks[i], weight)
+					: ms_hs_site_value(&h->sites[i], weight);
+		if (!w || (h->nstacks && ms_hs_image_is_wrapper(h, h->stacks[i].image)))   /* the program's stacks */
+			continue;
+		if (!(l[nl].text = folded_line(h, &s, i)))
+			rc = -1;
+		else
+			l[nl++].weight = w;
 	}
 	syms_free(&s);
-	return ferror(out) ? -1 : 0;
+	/* One line per distinct text: the same code reached through other
+	 * return addresses in a function, or run by several processes (their
+	 * own load addresses), adds up. */
+	qsort(l, nl, sizeof *l, cmp_fline);
+	for (size_t i = 0; i < nl && !rc; i++) {
+		uint64_t sum = l[i].weight;
+		while (i + 1 < nl && !strcmp(l[i].text, l[i + 1].text))
+			if (__builtin_add_overflow(sum, l[++i].weight, &sum))
+				sum = UINT64_MAX;
+		fprintf(out, "%s %" PRIu64 "\n", l[i].text, sum);
+	}
+	for (size_t i = 0; i < nl; i++)
+		free(l[i].text);
+	free(l);
+	return rc < 0 || ferror(out) ? -1 : 0;
 }

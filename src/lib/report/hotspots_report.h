@@ -15,6 +15,8 @@ struct ms_hs_command_end {
 	int    status;             /* exit status, -1 when killed by a signal */
 	int    signal;             /* the signal that ended it, 0 when it exited */
 	int    by_memsleuth;       /* the signal was memsleuth's (--duration, Ctrl-C) */
+	int    until;              /* --until was given */
+	int    reached;            /* its line was printed: stopped at the moment */
 	double seconds;
 };
 
@@ -27,9 +29,28 @@ struct ms_hs_report_opts {
 	const struct ms_verdicts *verdicts;   /* the closing verdicts (findings/stepverdict.h), may be NULL */
 };
 
+/* Who allocated each of the live allocations f[0..n) (h loaded with a
+ * query, findings/hotspots.h): out[i].site as the hotspots report names
+ * call sites ("main+0x3e2 (pin) pin.c:54"), out[i].where the short form
+ * ("pin.c:54 (main)" with line info, else the site), the thread's name
+ * (its TID when it had none), pid and tid; out[i].found 0 when f[i] was
+ * not found.  Used by arenas --hotspots to name the pins' call sites. */
+struct ms_hs_who {
+	int      found;
+	char     site[512], where[300], thread[16];
+	uint32_t pid, tid;
+	uint64_t ptr, size;
+};
+void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out);
+
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
-/* "frame;frame;frame COUNT" lines, root first.  Returns 0 or -1 (errno). */
-int  ms_hotspots_folded(const struct ms_hotspots *h, FILE *out);
+/* Folded stacks for flame graphs (flamegraph.pl, speedscope): one
+ * "frame;frame;frame WEIGHT" line per distinct stack text, root first,
+ * sorted by text; WEIGHT is the stacks' (caller-only logs and attach mode:
+ * the call sites') calls, bytes requested or bytes live at the end
+ * (weight MS_HS_BY_CALLS, _BY_BYTES, _BY_LIVE); lines of weight 0 are left
+ * out.  Returns 0 or -1 (errno: out of memory, write error). */
+int  ms_hotspots_folded(const struct ms_hotspots *h, enum ms_hs_site_key weight, FILE *out);
 
 #endif

@@ -35,17 +35,21 @@ static void esc(struct ms_render *r, const char *s)
 	}
 }
 
-static void vfmt(char *buf, size_t n, const char *fmt, va_list ap)
+/* The whole text, however long (a launched command can be kilobytes: a
+ * report cuts nothing); "" when out of memory.  Free with free(). */
+static char *vfmt(const char *fmt, va_list ap)
 {
-	vsnprintf(buf, n, fmt, ap);
+	char *t = NULL;
+	if (vasprintf(&t, fmt, ap) < 0)
+		t = NULL;
+	return t ? t : strdup("");
 }
 
 void r_heading(struct ms_render *r, int level, const char *fmt, ...)
 {
-	char t[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vfmt(t, sizeof t, fmt, ap);
+	char *t = vfmt(fmt, ap);
 	va_end(ap);
 	if (r->fmt == MS_R_HTML) {
 		fprintf(r->out, "<h%d>", level);
@@ -66,19 +70,20 @@ void r_heading(struct ms_render *r, int level, const char *fmt, ...)
 			fputc('-', r->out);
 		fputc('\n', r->out);
 	}
+	free(t);
 }
 
 void r_para(struct ms_render *r, const char *fmt, ...)
 {
-	char t[1200];
 	va_list ap;
 	va_start(ap, fmt);
-	vfmt(t, sizeof t, fmt, ap);
+	char *t = vfmt(fmt, ap);
 	va_end(ap);
 	if (r->fmt == MS_R_HTML)
 		fputs("<p>", r->out);
 	esc(r, t);
 	fputs(r->fmt == MS_R_HTML ? "</p>\n" : r->fmt == MS_R_MD ? "\n\n" : "\n", r->out);
+	free(t);
 }
 
 void r_code(struct ms_render *r, const char *cmd)
@@ -272,7 +277,10 @@ static const char css[] =
 	"h1{border-bottom:3px solid #0072B2}h2{border-bottom:1px solid #ccc;margin-top:2em}"
 	"table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.2em .6em}"
 	"th{background:#eef3f8;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-	"pre{background:#f4f4f4;padding:.5em;overflow-x:auto}figure{margin:1em 0}"
+	/* long commands and paths wrap, every character kept, instead of
+	 * a scroll bar that hides the end of them */
+	"pre{background:#f4f4f4;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere}"
+	"h1,h2,h3,p,li,td,code{overflow-wrap:anywhere}figure{margin:1em 0}svg{max-width:100%;height:auto}"
 	".verdict{margin:.3em 0}.problem b{color:#b00}.notice b{color:#b60}.info b{color:#367}"
 	".status{font-size:90%;color:#555}.missing{color:#777;font-style:italic}";
 

@@ -8,11 +8,11 @@
 void r_guide(struct ms_render *r, const struct ms_jval *doc)
 {
 	const char *cmd = ms_jstr(doc, "command", NULL);
-	if (cmd)
-		r_heading(r, 1, "memsleuth guide: %s (process %" PRIu64 ")", cmd, ms_ju64(doc, "pid", 0));
-	else
-		r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0),
-			  ms_jstr(doc, "name", "?"));
+	r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0), ms_jstr(doc, "name", "?"));
+	if (cmd) {   /* a command can be kilobytes: as code that wraps, not as a heading */
+		r_para(r, "Launched:");
+		r_code(r, cmd);
+	}
 	if (ms_jstr(doc, "started", NULL))
 		r_para(r, "Investigated %s on %s.", ms_jstr(doc, "started", ""), ms_jstr(doc, "host", "this host"));
 	r_causes(r, ms_jget(doc, "causes"), 2);
@@ -20,7 +20,9 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 	r_verdicts(r, ms_jget(doc, "verdicts"));
 	if (ms_jbool(doc, "stopped_early", false))
 		r_para(r, "The investigation was stopped before its last step; what was found so far is below.");
-	r_timeline(r, "RSS over time (sampled by the guide)", "RSS", ms_jget(doc, "rss_timeline"));
+	/* the RSS up to the moment examined; what the guide's steps did after it, apart */
+	r_timeline(r, "RSS over time (sampled by the guide)", "RSS", ms_jget(doc, "rss_timeline"),
+		   ms_jhas_num(doc, "examined_at_s") ? ms_jnum(doc, "examined_at_s", 0) : -1, ms_ju64(doc, "rss_bytes", 0));
 	const struct ms_jval *w = ms_jget(doc, "watch");
 	if (w && w->type == MS_J_OBJ)
 		r_watch_timeline(r, ms_jget(w, "timeline"), ms_jget(w, "trends"));

@@ -27,8 +27,12 @@ void r_step(struct ms_render *r, const struct ms_jval *f, int level);
 void r_guide(struct ms_render *r, const struct ms_jval *doc);
 /* The "causes" array: a chart of their bytes, a table, each with remedies. */
 void r_causes(struct ms_render *r, const struct ms_jval *causes, int level);
-/* RSS over time from [[t, bytes], ...] pairs, one series. */
-void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs);
+/* RSS over time from [[t, bytes], ...] pairs, one series.  examined_s >= 0:
+ * the series ends at that moment with examined_bytes (the RSS read then),
+ * marked on the chart; later pairs are drawn apart (dashed).  < 0: all of
+ * them as one series. */
+void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs,
+		double examined_s, uint64_t examined_bytes);
 /* watch's timeline (samples with rss_bytes, in_use_bytes, free_resident_bytes)
  * as a stacked chart, the trends' rates in its legend. */
 void r_watch_timeline(struct ms_render *r, const struct ms_jval *timeline, const struct ms_jval *trends);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "records/callsite.h"
 #include "report/json.h"
 #include "report/render_int.h"
 #include "report/svg.h"
@@ -174,12 +175,15 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 	}
 	const struct ms_jval *si = ms_jget(f, "sites");
 	if (si && si->type == MS_J_ARR && si->len) {
-		r_para(r, "Hot call sites:");
-		ms_table_init(&t, "llrrr", (const char *[]){ "call site", "object", "calls", "bytes", "live at end" });
+		r_para(r, "Hot call sites (function+offset file:line (object); ?? where a part is not known):");
+		ms_table_init(&t, "lrrr", (const char *[]){ "call site", "calls", "bytes", "live at end" });
 		int k = 0;
-		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++)
-			ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s", ms_jstr(x, "symbol", "?"), ms_jstr(x, "dso", ""),
-				      ms_ju64(x, "calls", 0), rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
+		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++) {
+			char site[700];
+			ms_callsite_json(x, site, sizeof site);
+			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s", site, ms_ju64(x, "calls", 0),
+				      rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
+		}
 		r_table(r, &t);
 	}
 }
@@ -218,80 +222,188 @@ static void syscalls(struct ms_render *r, const struct ms_jval *f)
 	}
 }
 
-void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs)
+/* [[t, bytes], ...] into a series; [from, to) of the pairs.  Returns the
+ * number of points, 0 when out of memory (s->t, s->v owned by the caller). */
+static int pairs_series(const struct ms_jval *pairs, double from, double to, struct ms_svg_series *s)
+{
+	size_t n = pairs && pairs->type == MS_J_ARR ? pairs->len : 0;
+	double *t = calloc(n + 2, sizeof *t);
+	uint64_t *v = calloc(n + 2, sizeof *v);
+	s->t = t;
+	s->v = v;
+	s->n = 0;
+	if (!t || !v)
+		return 0;
+	for (const struct ms_jval *p = n ? pairs->child : NULL; p; p = p->next) {
+		double pt = ms_jnum(p, "0", 0);
+		if (pt < from || pt >= to)
+			continue;
+		t[s->n] = pt;
+		v[s->n++] = ms_ju64(p, "1", 0);
+	}
+	return s->n;
+}
+
+static void series_free(struct ms_svg_series *s)
+{
+	free((void *)s->t);
+	free((void *)s->v);
+}
+
+/* Append the point (t, v) to a series made by pairs_series (room for two). */
+static void series_put(struct ms_svg_series *s, double t, uint64_t v)
+{
+	((double *)s->t)[s->n] = t;
+	((uint64_t *)s->v)[s->n++] = v;
+}
+
+void r_timeline(struct ms_render *r, const char *title, const char *name, const struct ms_jval *pairs,
+		double examined_s, uint64_t examined_bytes)
 {
 	if (!pairs || pairs->type != MS_J_ARR || pairs->len < 2)
 		return;
-	double *t = calloc(pairs->len, sizeof *t);
-	uint64_t *v = calloc(pairs->len, sizeof *v);
-	if (!t || !v) {
-		free(t);
-		free(v);
-		return;
-	}
-	struct ms_svg_series s = { .t = t, .v = v };
-	snprintf(s.name, sizeof s.name, "%s", name);
-	for (const struct ms_jval *p = pairs->child; p; p = p->next, s.n++) {
-		t[s.n] = ms_jnum(p, "0", 0);
-		v[s.n] = ms_ju64(p, "1", 0);
+	struct ms_svg_series s[2];
+	memset(s, 0, sizeof s);
+	int ns = 1;
+	struct ms_svg_marker mk, *marker = NULL;
+	snprintf(s[0].name, sizeof s[0].name, "%s", name);
+	if (examined_s < 0) {
+		pairs_series(pairs, -1e300, 1e300, &s[0]);
+	} else {
+		/* up to the moment examined, ending on the RSS read then; the
+		 * samples after it (the guide's own steps ran then) apart */
+		pairs_series(pairs, -1e300, examined_s, &s[0]);
+		if (s[0].t)
+			series_put(&s[0], examined_s, examined_bytes);
+		s[1].style = MS_SVG_LATER;
+		snprintf(s[1].name, sizeof s[1].name, "%s later, while the guide's steps ran", name);
+		if (pairs_series(pairs, examined_s, 1e300, &s[1]) || s[1].t) {
+			/* from the examined point on, so the two lines meet */
+			memmove((double *)s[1].t + 1, s[1].t, (size_t)s[1].n * sizeof(double));
+			memmove((uint64_t *)s[1].v + 1, s[1].v, (size_t)s[1].n * sizeof(uint64_t));
+			((double *)s[1].t)[0] = examined_s;
+			((uint64_t *)s[1].v)[0] = examined_bytes;
+			s[1].n++;
+		}
+		ns = s[1].n > 1 ? 2 : 1;
+		mk.t = examined_s;
+		snprintf(mk.label, sizeof mk.label, "examined at %.2f s", examined_s);
+		marker = &mk;
 	}
 	char *buf;
 	size_t len;
-	FILE *m = r_chart_open(&buf, &len);
-	if (m)
-		ms_svg_lines(m, title, &s, 1);
-	r_chart_close(r, m, &buf, title);
-	free(t);
-	free(v);
+	FILE *m = s[0].t && s[0].n ? r_chart_open(&buf, &len) : NULL;
+	if (m) {
+		ms_svg_lines(m, title, s, ns, marker);
+		r_chart_close(r, m, &buf, title);
+	}
+	series_free(&s[0]);
+	series_free(&s[1]);
+}
+
+/* compare's runs in the order of their rank, the one compare computed
+ * (remedy.c ms_remedy_rank): ranked first, then runs that failed, then
+ * configurations not installed, each group in the list's order. */
+static int run_group(const struct ms_jval *x)
+{
+	return !ms_jbool(x, "available", true) ? 2 : ms_ju64(x, "rank", 0) ? 0 : 1;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct ms_jval *const *x = a, *const *y = b;
+	int gx = run_group(*x), gy = run_group(*y);
+	if (gx != gy)
+		return gx - gy;
+	uint64_t rx = ms_ju64(*x, "rank", 0), ry = ms_ju64(*y, "rank", 0);
+	return rx < ry ? -1 : rx > ry;
+}
+
+/* Which lines compare's chart shows in colour: the default, the
+ * recommended and the best three (best: among the first three in rank
+ * order, so ties in a hand-made document never make more than five); the
+ * role in words, "" for none. */
+static const char *run_role(const struct ms_jval *x, const char *recommended, int best, char *buf, size_t len)
+{
+	const char *cfg = ms_jstr(x, "config", ""), *part[3];
+	int n = 0;
+	if (!strcmp(cfg, "glibc"))
+		part[n++] = "default";
+	if (recommended && !strcmp(cfg, recommended))
+		part[n++] = "recommended";
+	if (best)
+		part[n++] = "best 3";
+	buf[0] = 0;
+	for (int i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", part[i]);
+	return buf;
 }
 
 static void compare(struct ms_render *r, const struct ms_jval *f)
 {
 	const struct ms_jval *runs = ms_jget(f, "runs");
+	size_t nr = runs && runs->type == MS_J_ARR ? runs->len : 0;
+	const struct ms_jval **order = calloc(nr ? nr : 1, sizeof *order);
+	struct ms_svg_series *s = calloc(nr ? nr : 1, sizeof *s);
+	if (!order || !s) {
+		free(order);
+		free(s);
+		r_para(r, "(out of memory: the comparison is not drawn)");
+		return;
+	}
+	size_t k = 0;
+	for (const struct ms_jval *x = nr ? runs->child : NULL; x && k < nr; x = x->next)
+		order[k++] = x;
+	nr = k;
+	qsort(order, nr, sizeof *order, cmp_run);
+	const char *recommended = ms_jstr(f, "recommendation.config", NULL);
 	struct ms_table t;
-	ms_table_init(&t, "rlrrr", (const char *[]){ "rank", "configuration", "final RSS", "peak RSS", "wall s" });
-	struct ms_svg_series s[MS_SVG_MAX_SERIES];
-	double *tb[MS_SVG_MAX_SERIES] = { 0 };
-	uint64_t *vb[MS_SVG_MAX_SERIES] = { 0 };
-	int ns = 0;
-	for (const struct ms_jval *x = runs && runs->type == MS_J_ARR ? runs->child : NULL; x; x = x->next) {
+	ms_table_init(&t, "rllrrr", (const char *[]){ "rank", "configuration", "on the chart", "final RSS", "peak RSS",
+						       "wall s" });
+	int ns = 0, nhigh = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const struct ms_jval *x = order[i];
+		char role[64];
+		run_role(x, recommended, i < 3 && run_group(x) == 0, role, sizeof role);
 		if (!ms_jbool(x, "available", true)) {
-			ms_table_rowf(&t, "-\t%s\tskipped: %s\t\t", ms_jstr(x, "config", "?"), ms_jstr(x, "skipped", ""));
+			ms_table_rowf(&t, "-\t%s\t\tskipped: %s\t\t", ms_jstr(x, "config", "?"), ms_jstr(x, "skipped", ""));
 			continue;
 		}
-		char wall[32];
-		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_seconds", 0));
-		ms_table_rowf(&t, "%" PRIu64 "\t%s\t%s\t%s\t%s", ms_ju64(x, "rank", 0), ms_jstr(x, "config", "?"),
-			      rsz(r, ms_ju64(x, "final_rss_bytes", 0)), rsz(r, ms_ju64(x, "peak_rss_bytes", 0)), wall);
 		const struct ms_jval *tl = ms_jget(x, "rss_timeline");
-		if (ns < MS_SVG_MAX_SERIES && tl && tl->type == MS_J_ARR && tl->len > 1) {
-			tb[ns] = calloc(tl->len, sizeof(double));
-			vb[ns] = calloc(tl->len, sizeof(uint64_t));
-			if (!tb[ns] || !vb[ns])
-				break;
-			s[ns].t = tb[ns];
-			s[ns].v = vb[ns];
-			s[ns].n = 0;
-			snprintf(s[ns].name, sizeof s[ns].name, "%s", ms_jstr(x, "config", "?"));
-			for (const struct ms_jval *p = tl->child; p; p = p->next, s[ns].n++) {
-				tb[ns][s[ns].n] = ms_jnum(p, "0", 0);
-				vb[ns][s[ns].n] = ms_ju64(p, "1", 0);
-			}
-			ns++;
+		int drawn = tl && tl->type == MS_J_ARR && tl->len > 1 && pairs_series(tl, -1e300, 1e300, &s[ns]) > 1;
+		char wall[32], rank[24];
+		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_seconds", 0));
+		snprintf(rank, sizeof rank, "%" PRIu64, ms_ju64(x, "rank", 0));
+		ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s", ms_ju64(x, "rank", 0) ? rank : "-", ms_jstr(x, "config", "?"),
+			      !drawn ? "no timeline" : *role ? role : "faded", rsz(r, ms_ju64(x, "final_rss_bytes", 0)),
+			      rsz(r, ms_ju64(x, "peak_rss_bytes", 0)), wall);
+		if (!drawn) {
+			series_free(&s[ns]);
+			continue;
 		}
+		s[ns].style = *role ? MS_SVG_HIGHLIGHT : MS_SVG_FADED;
+		nhigh += *role != 0;
+		if (*role)
+			snprintf(s[ns].name, sizeof s[ns].name, "%s (%s)", ms_jstr(x, "config", "?"), role);
+		else
+			snprintf(s[ns].name, sizeof s[ns].name, "%s", ms_jstr(x, "config", "?"));
+		ns++;
 	}
 	if (ns) {
 		char *buf;
 		size_t len;
 		FILE *m = r_chart_open(&buf, &len);
 		if (m)
-			ms_svg_lines(m, "RSS over time, per configuration", s, ns);
+			ms_svg_lines(m, "RSS over time, per configuration", s, ns, NULL);
 		r_chart_close(r, m, &buf, "RSS over time, per configuration");
+		if (ns > nhigh)
+			r_para(r, "The chart draws in colour the default, the recommended and the best three; the other %d "
+				  "configurations are faded grey and listed in the table, which is in the order of rank.", ns - nhigh);
 	}
-	for (int i = 0; i <= ns && i < MS_SVG_MAX_SERIES; i++) {
-		free(tb[i]);
-		free(vb[i]);
-	}
+	for (int i = 0; i < ns; i++)
+		series_free(&s[i]);
+	free(s);
+	free(order);
 	r_table(r, &t);
 	if (ms_jstr(f, "recommendation.text", NULL))
 		r_para(r, "Recommendation: %s", ms_jstr(f, "recommendation.text", ""));

@@ -114,22 +114,42 @@ void ms_svg_stacks(FILE *out, const char *title, const char *const *seg_names, i
 	fputs("</svg>\n", out);
 }
 
-void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n)
+/* The line colours: the palette without its grey; faded lines are light
+ * grey, the later part of a timeline a darker grey, dashed. */
+#define NLINE (NPAL - 1)
+static const char faded_stroke[] = "#c8c8c8", later_stroke[] = "#777777";
+
+static void legend_swatch(FILE *out, int x, int y, const char *colour, int dashed)
 {
-	double tmax = 0;
+	fprintf(out, "<line class=\"legend\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+		"stroke-width=\"3\"%s/>\n", x, y + 6, x + 14, y + 6, colour, dashed ? " stroke-dasharray=\"4 3\"" : "");
+}
+
+void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n,
+		  const struct ms_svg_marker *marker)
+{
+	double tmax = marker && marker->t > 0 ? marker->t : 0;
 	uint64_t vmax = 1;
-	for (int i = 0; i < n; i++)
+	int nfaded = 0, nlegend = 0;
+	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < s[i].n; k++) {
 			if (s[i].t[k] > tmax)
 				tmax = s[i].t[k];
 			if (s[i].v[k] > vmax)
 				vmax = s[i].v[k];
 		}
+		if (s[i].style == MS_SVG_FADED)
+			nfaded++;
+		else
+			nlegend++;
+	}
+	nlegend += nfaded > 0;
 	if (tmax <= 0)
 		tmax = 1;
+	/* two legend entries a row: the names carry a role ("(default)") */
 	const int x0 = 80, y0 = TOP + 8, pw = W - x0 - 20, ph = 200;
 	int legend_y = y0 + ph + 36;
-	head(out, "chart-line", title, legend_y + 20 * ((n + 3) / 4) + 8);
+	head(out, "chart-line", title, legend_y + 20 * ((nlegend + 1) / 2) + 8);
 	fprintf(out, "<path class=\"axis\" d=\"M%d %d V%d H%d\" stroke=\"#444\" fill=\"none\"/>\n", x0, y0, y0 + ph,
 		x0 + pw);
 	char sz[MS_SIZE_BUF], tl[32];
@@ -139,19 +159,49 @@ void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, i
 		snprintf(tl, sizeof tl, "%.1f s", tmax * g / 4);
 		label(out, x0 + g * pw / 4, y0 + ph + 16, "middle", tl);
 	}
-	for (int i = 0; i < n; i++) {
-		fprintf(out, "<polyline class=\"series\" fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-			palette[i % NPAL]);
-		for (int k = 0; k < s[i].n; k++)
-			fprintf(out, "%s%.1f,%.1f", k ? " " : "", x0 + s[i].t[k] / tmax * pw,
-				y0 + ph - (double)s[i].v[k] / (double)vmax * ph);
-		fputs("\"><title>", out);
-		ms_xml_escape(out, s[i].name);
-		fputs("</title></polyline>\n", out);
-		int lx = 8 + (i % 4) * 185, ly = legend_y + (i / 4) * 20;
-		fprintf(out, "<rect class=\"legend\" x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", lx,
-			ly, palette[i % NPAL]);
-		label(out, lx + 16, ly + 11, "start", s[i].name);
+	if (marker) {
+		double x = x0 + marker->t / tmax * pw;
+		fprintf(out, "<line class=\"marker\" data-t=\"%.6g\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+			"stroke=\"#444\" stroke-dasharray=\"2 2\"/>\n", marker->t, x, y0 - 4, x, y0 + ph);
+		/* low in the plot, off the lines' plateau; leftwards in the right half */
+		fprintf(out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">", x + (x > x0 + pw / 2 ? -4 : 4),
+			y0 + ph - 8, x > x0 + pw / 2 ? "end" : "start");
+		ms_xml_escape(out, marker->label);
+		fputs("</text>\n", out);
+	}
+	int li = 0, hi = 0;
+	/* faded first, so the highlighted lines are drawn over them */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			int faded = s[i].style == MS_SVG_FADED;
+			if (faded != !pass)
+				continue;
+			const char *colour = s[i].style == MS_SVG_LATER ? later_stroke : faded ? faded_stroke
+											   : palette[hi++ % NLINE];
+			fprintf(out, "<polyline class=\"series %s\" fill=\"none\" stroke-width=\"%s\" stroke=\"%s\"%s "
+				"data-t-last=\"%.6g\" points=\"",
+				faded ? "faded" : s[i].style == MS_SVG_LATER ? "later" : "highlight", faded ? "1" : "2", colour,
+				s[i].style == MS_SVG_LATER ? " stroke-dasharray=\"5 4\"" : "",
+				s[i].n ? s[i].t[s[i].n - 1] : 0.0);
+			for (int k = 0; k < s[i].n; k++)
+				fprintf(out, "%s%.1f,%.1f", k ? " " : "", x0 + s[i].t[k] / tmax * pw,
+					y0 + ph - (double)s[i].v[k] / (double)vmax * ph);
+			fputs("\"><title>", out);
+			ms_xml_escape(out, s[i].name);
+			fputs("</title></polyline>\n", out);
+			if (faded)
+				continue;
+			int lx = 8 + (li % 2) * 370, ly = legend_y + (li / 2) * 20;
+			li++;
+			legend_swatch(out, lx, ly, colour, s[i].style == MS_SVG_LATER);
+			label(out, lx + 20, ly + 11, "start", s[i].name);
+		}
+	if (nfaded) {
+		char more[96];
+		snprintf(more, sizeof more, "%d more, faded: see the table", nfaded);
+		int lx = 8 + (li % 2) * 370, ly = legend_y + (li / 2) * 20;
+		legend_swatch(out, lx, ly, faded_stroke, 0);
+		label(out, lx + 20, ly + 11, "start", more);
 	}
 	fputs("</svg>\n", out);
 }

@@ -30,15 +30,33 @@ struct ms_svg_stack {
 void ms_svg_stacks(FILE *out, const char *title, const char *const *seg_names, int nseg,
 		   const struct ms_svg_stack *rows, int n);
 
+/* How a line is drawn: in its own colour (the palette in order of the
+ * highlighted series, so at most 8 are told apart), faded grey (the many
+ * that only the table lists one by one), or dashed grey (samples after a
+ * marked moment, shown apart from the series up to it). */
+enum ms_svg_style { MS_SVG_HIGHLIGHT, MS_SVG_FADED, MS_SVG_LATER };
+
 struct ms_svg_series {
-	char          name[64];
+	char          name[96];   /* legend and hover text */
 	const double *t;          /* seconds */
 	const uint64_t *v;        /* bytes */
 	int           n;
+	enum ms_svg_style style;
 };
 
-/* Lines of value over time, one per series. */
-void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n);
+/* A moment on the time axis: a vertical line labelled with it. */
+struct ms_svg_marker {
+	double t;                 /* seconds, on the series' clock */
+	char   label[96];
+};
+
+/* Lines of value over time, one per series; faded ones are drawn first
+ * (under the others) and share one legend entry.  Each polyline carries
+ * class "series" plus "highlight"/"faded"/"later", and data-t-last (its
+ * last point's time, seconds) so a test can read what was drawn.  marker
+ * may be NULL. */
+void ms_svg_lines(FILE *out, const char *title, const struct ms_svg_series *s, int n,
+		  const struct ms_svg_marker *marker);
 
 /* Components over time, stacked: v[k][i] is segment k at time t[i] (bytes),
  * drawn as areas one on top of the other; names carry what the legend says

@@ -1,5 +1,7 @@
 #include "report/table.h"
 
+#include "cli/wrap.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +54,13 @@ int ms_table_row(struct ms_table *t, const char *const *cells)
 
 int ms_table_rowf(struct ms_table *t, const char *fmt, ...)
 {
-	char line[2048];
+	char *line;   /* the whole row, however long: a cell is never cut */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	int n = vasprintf(&line, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return -1;
 	const char *cells[MS_TABLE_MAX_COLS] = { 0 };
 	char *p = line;
 	for (int i = 0; i < t->ncols; i++) {
@@ -68,63 +72,315 @@ int ms_table_rowf(struct ms_table *t, const char *fmt, ...)
 			p = tab;
 		}
 	}
-	return ms_table_row(t, cells);
+	int rc = ms_table_row(t, cells);
+	free(line);
+	return rc;
 }
 
-/* Display width: count UTF-8 lead bytes, not bytes. */
-static size_t width(const char *s)
+/* Layout.  A cell is wrapped into segments (pieces of its text, one per
+ * output line) for a column width; nothing of the text is dropped but the
+ * spaces where a line breaks. */
+enum {
+	GAP = 2,            /* spaces between columns */
+	TEXT_MIN = 10,      /* a text column is not shrunk below this (or its widest word) */
+	NUMBER_MAX = 24,    /* a word starting with a digit up to this wide is never split */
+	RECORD_HANG = 2,    /* record layout: further cells of a row, continuation lines */
+};
+
+struct seg {
+	const char *p;
+	size_t      n;
+};
+struct segs {
+	struct seg *v;
+	size_t      n, cap;
+};
+
+static int cols(const char *s, size_t n)
 {
-	size_t w = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
+	return ms_text_columns(s, n);
 }
 
-static void cell(FILE *out, const char *s, size_t w, char align, int last)
+static void seg_add(struct segs *s, const char *p, size_t n)
 {
-	size_t pad = w - width(s);
-	if (align == 'r')
-		fprintf(out, "%*s%s", (int)pad, "", s);
-	else if (last)
-		fputs(s, out);
-	else
-		fprintf(out, "%s%*s", s, (int)pad, "");
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 8;
+		struct seg *nv = realloc(s->v, ncap * sizeof *nv);
+		if (!nv)
+			return;   /* no memory: the rest of this cell is not printed */
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n++] = (struct seg){ p, n };
+}
+
+/* A number, size or address: starts with a digit, not too wide to keep. */
+static int unbreakable(const char *w, size_t n)
+{
+	return n && w[0] >= '0' && w[0] <= '9' && cols(w, n) <= NUMBER_MAX;
+}
+
+/* The lines text takes in a column of width w (w0 for its first line):
+ * words wrapped at spaces, a word wider than the line broken (unless
+ * unbreakable).  At least one segment. */
+static void wrap_cell(const char *text, int w0, int w, struct segs *out)
+{
+	const char *s = text, *ls = NULL, *le = NULL;
+	int lc = 0;
+	out->n = 0;
+	while (*s) {
+		size_t sp = strspn(s, " ");
+		const char *wd = s + sp;
+		if (!*wd)
+			break;
+		size_t wl = strcspn(wd, " ");
+		int wc = cols(wd, wl);
+		s = wd + wl;
+		int room = out->n ? w : w0;
+		if (ls && lc + (int)sp + wc <= room) {
+			le = s;
+			lc += (int)sp + wc;
+			continue;
+		}
+		if (ls)
+			seg_add(out, ls, (size_t)(le - ls));
+		while (wc > (room = out->n ? w : w0) && !unbreakable(wd, wl)) {
+			size_t b = ms_text_break(wd, wl, room);
+			seg_add(out, wd, b);
+			wd += b;
+			wl -= b;
+			wc = cols(wd, wl);
+		}
+		ls = wd;
+		le = s;
+		lc = wc;
+	}
+	if (ls && le > ls)
+		seg_add(out, ls, (size_t)(le - ls));
+	if (!out->n)
+		seg_add(out, "", 0);
+}
+
+/* The widest word of s (for a header: the width it cannot wrap below). */
+static int widest_word(const char *s, int numbers_only)
+{
+	int m = 0;
+	while (*s) {
+		s += strspn(s, " ");
+		size_t wl = strcspn(s, " ");
+		int c = cols(s, wl);
+		if (c > m && (!numbers_only || unbreakable(s, wl)))
+			m = c;
+		s += wl;
+	}
+	return m;
+}
+
+static const char *cell_at(const struct ms_table *t, size_t r, int c)
+{
+	return t->cells[r * (size_t)t->ncols + (size_t)c];
+}
+
+/* Column widths for avail columns of cells (gaps excluded): 0 when even the
+ * narrowest layout does not fit (the record layout then). */
+static int fit_columns(const struct ms_table *t, int avail, int *w)
+{
+	int nat[MS_TABLE_MAX_COLS], min[MS_TABLE_MAX_COLS];
+	long sum_nat = 0, sum_min = 0;
+	for (int c = 0; c < t->ncols; c++) {
+		nat[c] = cols(t->head[c], strlen(t->head[c]));
+		if (t->minw[c] > nat[c])
+			nat[c] = t->minw[c];
+		int head_min = widest_word(t->head[c], 0), cell_min = 0;
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *x = cell_at(t, r, c);
+			int cw = cols(x, strlen(x));
+			if (cw > nat[c])
+				nat[c] = cw;
+			/* a number column's cell wraps only at its spaces ("495.9 MiB") */
+			int nw = t->align[c] == 'L' ? cw : widest_word(x, t->align[c] != 'r');
+			cell_min = nw > cell_min ? nw : cell_min;
+		}
+		if (t->align[c] == 'l' && cell_min < TEXT_MIN)
+			cell_min = nat[c] < TEXT_MIN ? nat[c] : TEXT_MIN;
+		min[c] = head_min > cell_min ? head_min : cell_min;
+		if (min[c] > nat[c])
+			nat[c] = min[c];
+		sum_nat += nat[c];
+		sum_min += min[c];
+		w[c] = nat[c];
+	}
+	if (sum_nat <= avail)
+		return 1;
+	if (sum_min > avail)
+		return 0;
+	/* Every column gets its minimum; then the spare columns make whole the
+	 * columns that need the least, one after the other (a number column
+	 * gains nothing from less than whole: it wraps at the same space);
+	 * what is left goes to the text columns, which wrap less with it. */
+	int extra = (int)(avail - sum_min), done[MS_TABLE_MAX_COLS] = { 0 }, text = 0;
+	for (int c = 0; c < t->ncols; c++)
+		w[c] = min[c];
+	for (;;) {
+		int best = -1;
+		for (int c = 0; c < t->ncols; c++)
+			if (!done[c] && (best < 0 || nat[c] - min[c] < nat[best] - min[best]))
+				best = c;
+		if (best < 0 || nat[best] - min[best] > extra)
+			break;
+		extra -= nat[best] - min[best];
+		w[best] = nat[best];
+		done[best] = 1;
+	}
+	for (int c = 0; c < t->ncols; c++)
+		text += !done[c] && t->align[c] == 'l';
+	for (int c = 0; c < t->ncols && text > 0; c++)
+		if (!done[c] && t->align[c] == 'l') {
+			int share = extra / text--;
+			w[c] += share;
+			extra -= share;
+		}
+	return 1;
+}
+
+/* Output with trailing spaces held back: padding is written only when
+ * text follows it on the line. */
+struct line_out {
+	FILE *out;
+	int   pending;
+};
+
+static void put_text(struct line_out *lo, const char *p, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(lo->out, "%*s", lo->pending, "");
+	lo->pending = 0;
+	fwrite(p, 1, n, lo->out);
+}
+
+/* One row (or the header) as lines of the table layout. */
+static void print_row(const struct ms_table *t, char *const *row, const int *w, FILE *out, const char *indent,
+		      int bold)
+{
+	struct segs sg[MS_TABLE_MAX_COLS] = { { 0 } };
+	size_t lines = 1;
+	for (int c = 0; c < t->ncols; c++) {
+		wrap_cell(row[c], w[c], w[c], &sg[c]);
+		if (sg[c].n > lines)
+			lines = sg[c].n;
+	}
+	for (size_t i = 0; i < lines; i++) {
+		struct line_out lo = { out, 0 };
+		fputs(indent, out);
+		if (bold)
+			fputs("\033[1m", out);
+		for (int c = 0; c < t->ncols; c++) {
+			const struct seg *s = i < sg[c].n ? &sg[c].v[i] : &(struct seg){ "", 0 };
+			int pad = w[c] - cols(s->p, s->n);
+			if (pad < 0)
+				pad = 0;
+			if (t->align[c] == 'r')
+				lo.pending += pad;
+			put_text(&lo, s->p, s->n);
+			if (t->align[c] != 'r')
+				lo.pending += pad;
+			lo.pending += GAP;
+		}
+		if (bold)
+			fputs("\033[0m", out);
+		fputc('\n', out);
+	}
+	for (int c = 0; c < t->ncols; c++)
+		free(sg[c].v);
+}
+
+/* The record layout: per row, one "head: value" line per non-empty cell,
+ * the row's first cell at the indentation, the others hung under it. */
+static void print_records(const struct ms_table *t, FILE *out, const char *indent, int width)
+{
+	struct segs sg = { 0 };
+	for (size_t r = 0; r < t->nrows; r++)
+		for (int c = 0, first = 1; c < t->ncols; c++) {
+			const char *x = cell_at(t, r, c);
+			if (!*x)
+				continue;
+			int ind = (int)strlen(indent) + (first ? 0 : RECORD_HANG);
+			size_t hl = strlen(t->head[c]);
+			char *line = malloc(hl + strlen(x) + 3);
+			if (!line)
+				break;
+			sprintf(line, "%s%s%s", t->head[c], hl ? ": " : "", x);
+			int room = width - ind - RECORD_HANG, room0 = width - ind;
+			if (t->align[c] == 'L' && cols(line, strlen(line)) > room0) {
+				/* kept whole: on the line after its name */
+				fprintf(out, "%*s%s:\n%*s%s\n", ind, "", t->head[c], ind + RECORD_HANG, "", x);
+				free(line);
+				first = 0;
+				continue;
+			}
+			wrap_cell(line, room0 > TEXT_MIN ? room0 : TEXT_MIN, room > TEXT_MIN ? room : TEXT_MIN, &sg);
+			for (size_t i = 0; i < sg.n; i++) {
+				fprintf(out, "%*s", ind + (i ? RECORD_HANG : 0), "");
+				fwrite(sg.v[i].p, 1, sg.v[i].n, out);
+				fputc('\n', out);
+			}
+			free(line);
+			first = 0;
+		}
+	free(sg.v);
+}
+
+/* Choose the layout (t->w, t->laid_out) and print the header line(s). */
+static void lay_out(struct ms_table *t, FILE *out, const char *indent)
+{
+	int width = t->width > 0 ? t->width : ms_wrap_out_width(out);
+	int avail = width - cols(indent, strlen(indent)) - GAP * (t->ncols - 1);
+	if (!fit_columns(t, avail, t->w)) {
+		t->laid_out = -1;
+		return;
+	}
+	t->laid_out = 1;
+	int heads = 0;   /* a table without titles (a list of name, value) has no header line */
+	for (int c = 0; c < t->ncols; c++)
+		heads |= t->head[c][0] != 0;
+	if (heads)
+		print_row(t, t->head, t->w, out, indent, ms_use_colour(out));
+}
+
+static void print_rows(const struct ms_table *t, FILE *out, const char *indent)
+{
+	if (t->laid_out < 0) {
+		int width = t->width > 0 ? t->width : ms_wrap_out_width(out);
+		print_records(t, out, indent, width);
+		return;
+	}
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(t, t->cells + r * (size_t)t->ncols, t->w, out, indent, 0);
 }
 
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
 {
-	size_t w[MS_TABLE_MAX_COLS];
-	for (int c = 0; c < t->ncols; c++) {
-		w[c] = width(t->head[c]);
-		for (size_t r = 0; r < t->nrows; r++) {
-			size_t cw = width(t->cells[r * (size_t)t->ncols + (size_t)c]);
-			if (cw > w[c])
-				w[c] = cw;
-		}
-	}
-	int colour = ms_use_colour(out);
-	fputs(indent ? indent : "", out);
-	if (colour)
-		fputs("\033[1m", out);
-	for (int c = 0; c < t->ncols; c++) {
-		cell(out, t->head[c], w[c], t->align[c], c == t->ncols - 1);
-		if (c < t->ncols - 1)
-			fputs("  ", out);
-	}
-	if (colour)
-		fputs("\033[0m", out);
-	fputc('\n', out);
-	for (size_t r = 0; r < t->nrows; r++) {
-		fputs(indent ? indent : "", out);
-		for (int c = 0; c < t->ncols; c++) {
-			cell(out, t->cells[r * (size_t)t->ncols + (size_t)c], w[c], t->align[c],
-			     c == t->ncols - 1);
-			if (c < t->ncols - 1)
-				fputs("  ", out);
-		}
-		fputc('\n', out);
-	}
+	if (t->ncols <= 0)
+		return;
+	struct ms_table lt = *t;   /* the layout is this printing's own */
+	lt.laid_out = 0;
+	indent = indent ? indent : "";
+	lay_out(&lt, out, indent);
+	print_rows(&lt, out, indent);
+}
+
+void ms_table_flush(struct ms_table *t, FILE *out, const char *indent)
+{
+	if (t->ncols <= 0)
+		return;
+	indent = indent ? indent : "";
+	if (!t->laid_out)
+		lay_out(t, out, indent);
+	print_rows(t, out, indent);
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	t->nrows = 0;
 }
 
 void ms_table_free(struct ms_table *t)

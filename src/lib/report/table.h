@@ -1,6 +1,16 @@
-/* Aligned text tables for human output.  Cells are copied in; columns are
- * sized to their widest cell when the table is printed.  Colour (bold
- * header) by the one colour policy, ms_use_colour. */
+/* Aligned text tables for human output that fit the terminal.  Cells are
+ * copied in; the layout is chosen when the table is printed, for a width
+ * (the output's, cli/wrap.h ms_wrap_out_width, unless t->width is set):
+ *  - every column as wide as its widest cell, when that fits;
+ *  - else text columns (align 'l') shrink and their cells wrap inside the
+ *    column (continuation lines start under the column; a word wider than
+ *    the column, a path, is broken after a '/' or similar), numbers (words
+ *    of digits, hex addresses) and number columns (align 'r') are never
+ *    split; headers wrap at their spaces;
+ *  - else (a very narrow terminal) a record per row: one "head: value" line
+ *    per non-empty cell, the value wrapped.
+ * Nothing is ever cut: every cell's text is printed.  Colour (bold header)
+ * by the one colour policy, ms_use_colour. */
 #ifndef MS_TABLE_H
 #define MS_TABLE_H
 
@@ -12,19 +22,32 @@
 struct ms_table {
 	int     ncols;
 	char   *head[MS_TABLE_MAX_COLS];
-	char    align[MS_TABLE_MAX_COLS];  /* 'l' or 'r' */
+	char    align[MS_TABLE_MAX_COLS];  /* 'l' or 'r'; 'L': left, never wrapped (a sparkline) */
 	char  **cells;                     /* nrows * ncols */
 	size_t  nrows, cap;
+	int     width;                     /* columns to fit; 0: the output's */
+	int     minw[MS_TABLE_MAX_COLS];   /* a column's least width (a stream's widest value) */
+	int     w[MS_TABLE_MAX_COLS];      /* a stream's layout, chosen at its first flush */
+	int     laid_out;                  /* 1 table layout chosen, -1 records, 0 not yet */
 };
 
-/* spec: one char per column, 'l' or 'r'; heads: ncols column titles. */
+/* spec: one char per column, 'l', 'r' or 'L'; heads: ncols column titles. */
 void ms_table_init(struct ms_table *t, const char *spec, const char *const *heads);
 /* Add a row of ncols cells (printf-free: pass formatted strings). */
 int  ms_table_row(struct ms_table *t, const char *const *cells);
 /* Convenience: row from a format per cell, separated by '\t' in one string. */
 int  ms_table_rowf(struct ms_table *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Print the table on out, each line starting with indent (spaces), no
+ * line wider than the width (see above) unless one number or header word
+ * is wider than the width itself. */
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent);
+/* A stream of rows (a sample per interval, a list of millions of chunks):
+ * print the rows added since the last flush and forget them.  The layout
+ * is chosen at the first flush (the header printed then) and kept, so
+ * later rows line up; set t->minw[c] beforehand to the widest value a
+ * column will see (rows wider than the layout push their line wider). */
+void ms_table_flush(struct ms_table *t, FILE *out, const char *indent);
 void ms_table_free(struct ms_table *t);
 
 /* Whether to colour this stream: --color (ms_colour_set) when given,

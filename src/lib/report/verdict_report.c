@@ -29,4 +29,7 @@ void ms_verdicts_json(const struct ms_verdicts *vs, struct ms_json *j)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	/* what --fail-on compares: the worst verdict printed */
+	int worst = ms_verdicts_worst(vs);
+	ms_json_kstr(j, "max_severity", worst < 0 ? NULL : ms_level_name((enum ms_level)worst));
 }

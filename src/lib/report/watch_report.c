@@ -24,6 +24,10 @@ static char *delta(uint64_t now, uint64_t before, char *buf)
 	return buf;
 }
 
+/* The samples' table, a stream: its layout is chosen with the header and
+ * kept for every sample (one watch per process). */
+static struct ms_table samples;
+
 void ms_watch_text_begin(FILE *out, const struct ms_watch_info *w)
 {
 	const struct ms_sampler *s = w->sampler;
@@ -47,8 +51,14 @@ void ms_watch_text_begin(FILE *out, const struct ms_watch_info *w)
 	if (s->is_jvm)
 		fprintf(out, "a JVM: %s\n", s->nmt == 0 ? "its own heap figure needs NMT (-XX:NativeMemoryTracking=summary) and jcmd"
 			: "its heap from NMT (jcmd VM.native_memory summary) about once a minute");
-	fprintf(out, "\n%8s  %10s %10s  %10s %10s  %10s %10s  %6s\n", "TIME", "RSS", "CHANGE",
-		"IN USE", "CHANGE", "FREE KEPT", "CHANGE", "ARENAS");
+	fputc('\n', out);
+	ms_table_free(&samples);
+	ms_table_init(&samples, "rrrrrrrrl", (const char *[]){ "TIME", "RSS", "CHANGE", "IN USE", "CHANGE",
+							     "FREE KEPT", "CHANGE", "ARENAS", "" });
+	for (int c = 1; c <= 6; c++)   /* a change as wide as "+1023.9 MiB" is rare: room for "+100.0 MiB" */
+		samples.minw[c] = 10;
+	samples.minw[0] = 8;
+	ms_table_flush(&samples, out, "");
 	fflush(out);
 }
 
@@ -58,15 +68,14 @@ void ms_watch_text_sample(FILE *out, const struct ms_sample *s, const struct ms_
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], d[MS_SIZE_BUF], e[MS_SIZE_BUF], f[MS_SIZE_BUF];
 	char arenas[24];
 	snprintf(arenas, sizeof arenas, s->arenas >= 0 ? "%ld" : "-", s->arenas);
-	fprintf(out, "%7.1fs  %10s %10s", s->t, ms_size_fmt(s->rss, a), prev ? delta(s->rss, prev->rss, b) : "");
-	if (s->alloc == MS_SA_NONE)
-		fprintf(out, "  %10s %10s  %10s %10s", "-", "", "-", "");
-	else
-		fprintf(out, "  %10s %10s  %10s %10s", ms_size_fmt(s->in_use, c),
-			prev_alloc ? delta(s->in_use, prev_alloc->in_use, d) : "",
-			ms_size_fmt(s->free_resident, e),
-			prev_alloc ? delta(s->free_resident, prev_alloc->free_resident, f) : "");
-	fprintf(out, "  %6s%s\n", arenas, s->alloc == MS_SA_INCONSISTENT ? "  (walk inconsistent: not fitted)" : "");
+	int walked = s->alloc != MS_SA_NONE;
+	ms_table_rowf(&samples, "%.1fs\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", s->t, ms_size_fmt(s->rss, a),
+		      prev ? delta(s->rss, prev->rss, b) : "", walked ? ms_size_fmt(s->in_use, c) : "-",
+		      walked && prev_alloc ? delta(s->in_use, prev_alloc->in_use, d) : "",
+		      walked ? ms_size_fmt(s->free_resident, e) : "-",
+		      walked && prev_alloc ? delta(s->free_resident, prev_alloc->free_resident, f) : "", arenas,
+		      s->alloc == MS_SA_INCONSISTENT ? "(walk inconsistent: not fitted)" : "");
+	ms_table_flush(&samples, out, "");
 	fflush(out);
 }
 
@@ -279,6 +288,11 @@ void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	int worst = -1;   /* what --fail-on compares (src/driver/watch.c) */
+	for (int i = 0; i < n; i++)
+		if ((int)v[i].level > worst)
+			worst = (int)v[i].level;
+	ms_json_kstr(j, "max_severity", worst < 0 ? NULL : ms_level_name((enum ms_level)worst));
 	struct ms_causes *c = calloc(1, sizeof *c);
 	if (c) {
 		ms_ts_causes(ts, c);

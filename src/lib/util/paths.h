@@ -2,7 +2,9 @@
  * executable, never the current directory: in the build tree
  * (build/memsleuth -> build/HELPER, stap/, gdb-scripts/) or installed
  * (PREFIX/bin/memsleuth -> PREFIX/libexec/memsleuth/HELPER,
- * PREFIX/share/memsleuth/{stap,gdb-scripts}/). */
+ * PREFIX/share/memsleuth/{stap,gdb-scripts,labs}/); the layout is decided
+ * from where the program is (PREFIX/libexec/memsleuth beside bin/ means
+ * installed), one place is looked at per resource. */
 #ifndef MS_PATHS_H
 #define MS_PATHS_H
 
