@@ -4,7 +4,6 @@
  * so a step that is not in this build is reported as such and the guide
  * goes on.  What the findings mean is decided in findings/guide*.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <signal.h>
@@ -196,27 +195,23 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 }
 
 /* Where hotspots writes its folded stacks (flame graph input) for the
- * guide: beside --report FILE.html as FILE.folded, else a new file in
- * $TMPDIR.  Created here, so that a place that cannot be written costs
- * the folded file only (said in why), not the step.  0 with path set. */
-static int folded_path(const struct gopts *o, pid_t pid, char *path, size_t len, char *why, size_t whylen)
+ * guide: beside --report FILE.html as FILE.folded.  Without a report
+ * nothing is written (a file per run in $TMPDIR would pile up); why says
+ * how to get one.  Created here, so that a place that cannot be written
+ * costs the folded file only, not the step.  0 with path set. */
+static int folded_path(const struct gopts *o, char *path, size_t len, char *why, size_t whylen)
 {
-	int fd;
-	if (o->report) {
-		const char *dot = strrchr(o->report, '.');
-		snprintf(path, len, "%.*s.folded", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)), o->report);
-		struct ms_err e;
-		if ((fd = ms_out_open(path, MS_OUT_PRIVATE, &e)) < 0) {
-			snprintf(why, whylen, "%s", e.msg);
-			return -1;
-		}
-	} else {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(path, len, "%s/memsleuth-hotspots-%d-XXXXXX.folded", tmp && *tmp ? tmp : "/tmp", (int)pid);
-		if ((fd = mkostemps(path, 7, O_CLOEXEC)) < 0) {
-			snprintf(why, whylen, "%s: %s", path, strerror(errno));
-			return -1;
-		}
+	if (!o->report) {
+		snprintf(why, whylen, "give --report FILE.html and they are written beside it as FILE.folded");
+		return -1;
+	}
+	const char *dot = strrchr(o->report, '.');
+	snprintf(path, len, "%.*s.folded", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)), o->report);
+	struct ms_err e;
+	int fd = ms_out_open(path, MS_OUT_PRIVATE, &e);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", e.msg);
+		return -1;
 	}
 	close(fd);
 	return 0;
@@ -226,15 +221,29 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 			    const char *step, char *pidarg)
 {
 	char folded[PATH_MAX], why[PATH_MAX + 128] = "";
-	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, g->pid, folded, sizeof folded, why, sizeof why) == 0;
+	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, folded, sizeof folded, why, sizeof why) == 0;
 	struct ms_gstep *st = &g->step[id];
 	char dur[32];
 	char *args[64];
 	int k = 0;
 	double window = lc->pid ? lc->ready_after + 1 : o->window;
+	/* hotspots ends the rerun at the guide's own moment, the --when line:
+	 * the hook slows the command, so the time it took here is no bound;
+	 * a generous one (10x, at least 30 s more, within --wait-max) instead */
+	int until = lc->pid && o->when && id == MS_G_HOTSPOTS;
+	if (until) {
+		window = lc->ready_after * 10 > lc->ready_after + 30 ? lc->ready_after * 10 : lc->ready_after + 30;
+		if (window > o->wait_max && o->wait_max > lc->ready_after + 1)
+			window = o->wait_max;
+		snprintf(g->hot_until, sizeof g->hot_until, "%s", o->when);
+	}
 	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
 	args[k++] = "--duration";
 	args[k++] = dur;
+	if (until) {
+		args[k++] = "--until";
+		args[k++] = (char *)o->when;
+	}
 	if (has_folded) {
 		args[k++] = "--folded";
 		args[k++] = folded;
@@ -244,8 +253,12 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		args[k++] = "--";
 		for (int i = 0; o->cmd[i] && k < 62; i++)
 			args[k++] = o->cmd[i];
-		ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the moment)",
-				  step, dur);
+		if (until)
+			ms_gstep_evidence(st, "runs the command again under %s until it prints a line matching '%s' (the "
+					  "moment), at most %s s", step, o->when, dur);
+		else
+			ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the "
+					  "moment)", step, dur);
 	} else {
 		args[k++] = pidarg;
 	}
@@ -253,7 +266,8 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char cmdline[512];
 	size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth %s --json", step);
 	for (int i = 0; i < k && len < sizeof cmdline; i++)
-		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", args[i]);
+		len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, i > 0 && !strcmp(args[i - 1], "--until") &&
+					!strchr(args[i], '\'') ? " '%s'" : " %s", args[i]);
 	struct ms_jval *f = guide_run_step(g, st, step, args, (int)window + 15);
 	int ran = f != NULL;
 	if (id == MS_G_HOTSPOTS)
@@ -267,7 +281,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	else if (has_folded)
 		unlink(folded);   /* the step failed: the empty file is the guide's own */
 	else if (id == MS_G_HOTSPOTS)
-		ms_gstep_evidence(st, "no folded stacks written: %s", why);
+		ms_gstep_evidence(st, "folded stacks (flame graph input) not written: %s", why);
 }
 
 int cmd_guide(int argc, char **argv)

@@ -277,6 +277,7 @@ void guide_watch(struct ms_guide *g, double seconds)
 	smp.stop = &guide_stop;
 	smp.nmt = 0;   /* jcmd costs half a second of CPU; the accounted step asks NMT once */
 	g->watch.glibc = smp.glibc;
+	g->watch_asked_s = seconds;
 	/* 8 intervals or more, at least 0.1 s apart: enough points for a fit */
 	double interval = seconds / 8 < 0.5 ? (seconds / 8 < 0.1 ? 0.1 : seconds / 8) : 0.5;
 	for (uint64_t i = 0; !guide_stop; i++) {
@@ -286,7 +287,8 @@ void guide_watch(struct ms_guide *g, double seconds)
 		ms_ts_add(&g->watch, &s);
 		ms_guide_sample(g, gl_now() - g->t_start, s.rss);
 		double next = smp.t0 + (double)(i + 1) * interval;
-		if (next - smp.t0 > seconds + 1e-9)
+		/* the announced span bounds the watch even when walks are slow */
+		if (next - smp.t0 > seconds + 1e-9 || ms_mono_s() - smp.t0 >= seconds)
 			break;
 		for (double left; !guide_stop && (left = next - ms_mono_s()) > 0;) {
 			struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };

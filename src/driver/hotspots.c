@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ struct opts {
 	const char *output, *folded, *from, *folded_weight_name;
 	enum ms_hs_site_key folded_weight;
 	FILE       *folded_out;   /* opened before the run: a bad path fails early */
+	const char *until;              /* --until: stop when the command prints a matching line */
+	regex_t     until_re;
 };
 
 static const struct ms_optspec optspec[] = {
@@ -58,6 +62,8 @@ static const struct ms_optspec optspec[] = {
 					       "(uretprobes: slower)" },
 	{ "count-only",  MS_LONG('c'), NULL,   "keep per-thread and per-caller counters only, no event log" },
 	{ "duration",    'd',          "S",    "stop the command (or the attach) after S seconds and report" },
+	{ "until",       MS_LONG('u'), "REGEX", "with -- CMD: stop it when a line it prints matches REGEX (the moment\n"
+	  "to report at; --duration bounds the wait)" },
 	{ "fork-child",  MS_LONG('k'), "M",    "after fork the child logs to its own file (own, default) or not (stop)" },
 	{ "folded",      MS_LONG('f'), "FILE", "write folded stacks (flame graph input: flamegraph.pl, speedscope)\n"
 					       "to FILE, one line per distinct stack" },
@@ -192,11 +198,15 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd)
+static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd, int out)
 {
 	setpgid(0, 0);
-	if (o->json)
+	if (out >= 0) {   /* --until: its stdout goes through us, line by line */
+		dup2(out, 1);
+		close(out);
+	} else if (o->json) {
 		dup2(2, 1);   /* stdout carries the JSON document only */
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	const char *old = getenv("LD_PRELOAD");
@@ -297,6 +307,56 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
 	kill(-pid, SIGKILL);
 }
 
+/* --until: pass the command's output on (to stderr under --json: stdout
+ * carries the document) and watch it for the line, until it matches (1
+ * in *reached), the command ends or a stop is requested (--duration,
+ * Ctrl-C).  A line longer than the buffer is matched by its first part.
+ * Returns 1 when the command was reaped here (status filled). */
+static int watch_until(const struct opts *o, int fd, pid_t pid, int *status, int *reached)
+{
+	char line[4096];
+	size_t used = 0;
+	int outfd = o->json ? 2 : 1;
+	*reached = 0;
+	while (!stop_requested) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int r = poll(&p, 1, 200);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0) {
+			ssize_t n = read(fd, line + used, sizeof line - 1 - used);
+			if (n <= 0) {   /* its stdout closed: wait for its end below */
+				if (n < 0 && errno == EINTR)
+					continue;
+				break;
+			}
+			if (write(outfd, line + used, (size_t)n) < 0) {
+				/* our own output gone: keep watching regardless */
+			}
+			used += (size_t)n;
+			line[used] = 0;
+			char *nl;
+			while ((nl = memchr(line, '\n', used)) || used == sizeof line - 1) {
+				size_t len = nl ? (size_t)(nl - line) : used;
+				char c = line[len];
+				line[len] = 0;
+				if (regexec(&o->until_re, line, 0, NULL, 0) == 0)
+					*reached = 1;
+				line[len] = c;
+				size_t drop = nl ? len + 1 : used;
+				memmove(line, line + drop, used - drop);
+				used -= drop;
+				line[used] = 0;
+				if (*reached)
+					return 0;
+			}
+		}
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+	}
+	return 0;
+}
+
 static int run_command(const struct opts *o, char **cmd, const char *dir, char *how, size_t howlen,
 		       struct ms_hs_command_end *end, pid_t *launched)
 {
@@ -317,6 +377,11 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		ms_err_print(PROG, &he);
 		return -1;
 	}
+	int pfd[2] = { -1, -1 };
+	if (o->until && pipe2(pfd, O_CLOEXEC) < 0) {
+		fprintf(stderr, PROG ": pipe: %s (too many open files?)\n", strerror(errno));
+		return -1;
+	}
 	catch_stop_signals(o->duration);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -325,11 +390,25 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
-		child_exec(o, hook, dir, cmd);
+	if (pid == 0) {
+		if (pfd[0] >= 0)
+			close(pfd[0]);
+		child_exec(o, hook, dir, cmd, pfd[1]);
+	}
 	setpgid(pid, pid);
 	*launched = pid;
 	int status = 0, reaped = 0;
+	if (pfd[0] >= 0) {
+		close(pfd[1]);
+		end->until = 1;
+		reaped = watch_until(o, pfd[0], pid, &status, &end->reached);
+		close(pfd[0]);
+		if (end->reached && !reaped)
+			stop_group(pid, dir, &status, &reaped);
+	}
+	/* a stop requested while --until watched is acted on before waiting */
+	if (!reaped && stop_requested)
+		stop_group(pid, dir, &status, &reaped);
 	while (!reaped) {
 		pid_t w = waitpid(pid, &status, 0);
 		if (w == pid)
@@ -344,11 +423,16 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	end->known = reaped;
-	end->by_memsleuth = stop_requested && reaped;
+	end->by_memsleuth = (stop_requested || end->reached) && reaped;
 	end->signal = reaped && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	end->status = reaped && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	end->seconds = secs;
-	if (stop_requested)
+	if (end->reached)
+		snprintf(how, howlen, "the command was stopped at the moment (a line matched --until) after %.1f s", secs);
+	else if (stop_requested && o->until)
+		snprintf(how, howlen, "the command was stopped by %s after %.1f s, before a line matched --until: "
+			 "this is not the moment", stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
+	else if (stop_requested)
 		snprintf(how, howlen, "the command was stopped by %s after %.1f s",
 			 stop_signal == SIGALRM ? "--duration" : strsignal(stop_signal), secs);
 	else if (WIFSIGNALED(status))
@@ -485,6 +569,11 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		}
 		case 'd':
 			o->duration = ms_args_seconds(args, "--duration", v, 0.001, 1e6);
+			break;
+		case MS_LONG('u'):
+			o->until = v;
+			if (regcomp(&o->until_re, v, REG_EXTENDED | REG_NOSUB))
+				ms_args_fail(args, "--until '%s': not a POSIX extended regular expression", v);
 			break;
 		case MS_LONG('r'): o->record_only = 1; break;
 		case MS_LONG('c'): o->count_only = 1; break;

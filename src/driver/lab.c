@@ -272,13 +272,20 @@ int cmd_lab(int argc, char **argv)
 		ms_fatal(PROG, "is the library built for this architecture?", "--allocator %s: preloaded, but %s is what runs",
 			 alloc_name, running);
 	FILE *human = json ? stderr : stdout;
-	fprintf(human, "lab: %s\nfile: %s, allocator: %s%s%s%s, pid %d\n\n%4s  %10s  %11s  %s\n",
-		lab.title[0] ? lab.title : path, path, running, lib[0] ? " (" : "", lib, lib[0] ? ")" : "",
-		(int)getpid(), "line", "RSS after", "change", "step");
+	/* stdout is not wrapped by the parser here (MS_CLI_NO_WRAP): the head wraps itself */
+	int width = ms_wrap_width(json ? 2 : 1);
+	char head[PATH_MAX * 2 + 512];
+	fputs("lab: ", human);
+	ms_wrap_fprint(human, lab.title[0] ? lab.title : path, 5, 2, width);
+	snprintf(head, sizeof head, "%s, allocator: %s%s%s%s, pid %d", path, running, lib[0] ? " (" : "", lib,
+		 lib[0] ? ")" : "", (int)getpid());
+	fputs("file: ", human);
+	ms_wrap_fprint(human, head, 6, 2, width);
+	fprintf(human, "\n%4s  %10s  %11s  %s\n", "line", "RSS after", "change", "step");
 	fflush(human);
 
 	struct ms_labrun run = { .out_fd = json ? 2 : 1, .stdout_file = json ? stderr : stdout,
-				 .width = ms_wrap_width(json ? 2 : 1) };
+				 .width = width };
 	int rc = ms_lab_run(&lab, &run, &e);
 	if (rc < 0) {
 		fprintf(stderr, "%s%s%s%s\n", e.msg, e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "");

@@ -253,3 +253,16 @@ if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 elif [ "$(id -u)" = 0 ]; then
 	skip "attach with bpftrace: bpftrace not installed"
 fi
+
+# --until: the rerun ends at the moment the command announces, so "live at
+# the end" is that moment's: arena_explosion's 8 threads keep 16 blocks of
+# 4 KiB each while it holds; a line that never comes is stopped by
+# --duration and said not to be the moment.
+AE="$EX/arena_explosion"
+"$MS" hotspots --json --until 'holding' --duration 60 -- "$AE" --threads 8 --blocks 16 --hold >"$TMP/u.json" 2>"$TMP/u.err"
+check_eq "--until: stopped at the moment" "$(jq .command_end.until_reached "$TMP/u.json")" true
+check_cmp "--until: 8 x 16 x 4 KiB live at the moment" "$(jq '[.sites[].live_bytes] | add' "$TMP/u.json")" -ge $((8 * 16 * 4096))
+check_match "--until: the command's lines passed on (stderr under --json)" "$(cat "$TMP/u.err")" 'phase=.* holding'
+"$MS" hotspots --json --until 'never-printed' --duration 2 -- "$AE" --threads 2 --blocks 4 --hold >"$TMP/u2.json" 2>/dev/null
+check_eq "--until not reached: said so" "$(jq .command_end.until_reached "$TMP/u2.json")" false
+check_match "--until not reached: not the moment" "$(jq -r .how_ended "$TMP/u2.json")" 'before a line matched --until: this is not the moment'

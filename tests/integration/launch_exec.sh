@@ -61,9 +61,9 @@ strace_counts() {
 
 # --- syscalls: the program's calls exactly as strace -f counts them -------
 PROG=("$EX/syscall_mix" --threads 1 --linger 0.4)
-# every wrapper with the default backend; the other backends' own exec and
-# fork reporting (ptrace events, tracefs sched events) on one each
-for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:script-fork tracefs:sh-exec; do
+# every wrapper with the default backend (stap-bpf here: what does not depend
+# on the order of its per-CPU output) and with ptrace (ordered: the exact split)
+for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:sh-exec ptrace:script-exec ptrace:env ptrace:script-fork; do
 	b=${combo%%:*} k=${combo#*:}
 	{
 		mapfile -d '' cmd < <(wrapped "$k" "${PROG[@]}")
@@ -72,17 +72,29 @@ for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:scri
 		"$MS" syscalls --backend "$b" --json -- "${cmd[@]}" >"$TMP/sc.json" 2>"$TMP/sc.err"
 		check_eq "syscalls $b $k: exit 0" "$?" 0
 		J="$TMP/sc.json"
-		check_eq "syscalls $b $k: the program is syscall_mix" "$(jq -r .launch.program.name "$J")" syscall_mix
-		check_match "syscalls $b $k: the wrapper shown apart" "$(jq -r .launch.text "$J")" \
-			"^wrapper: ${WNAME[$k]}.* -> program: syscall_mix \(pid [0-9]+\)$"
-		i=0
-		for s in brk mmap munmap mprotect madvise; do
-			check_eq "syscalls $b $k: program's $s calls = strace -f's" \
-				"$(jq ".totals[] | select(.syscall==\"$s\") | .count" "$J")" "${n[$i]}"
-			i=$((i + 1))
-		done
-		check_eq "syscalls $b $k: wrapper's calls = strace -f's" "$(jq '[.launch.wrapper[].calls] | add' "$J")" \
-			$((n[5] + n[6] + n[7] + n[8] + n[9]))
+		# stap-bpf's output comes per CPU: under load a fork or exec line can
+		# arrive after calls made after it (memsleuth-syscalls(1)), so which
+		# image a call belongs to is checked on the ordered backends (ptrace,
+		# tracefs); on it, what does not depend on the order
+		if [ "$b" != auto ]; then
+			check_eq "syscalls $b $k: the program is syscall_mix" "$(jq -r .launch.program.name "$J")" syscall_mix
+			check_match "syscalls $b $k: the wrapper shown apart" "$(jq -r .launch.text "$J")" \
+				"^wrapper: ${WNAME[$k]}.* -> program: syscall_mix \(pid [0-9]+\)$"
+		fi
+		prog_calls=$(jq '[.totals[].count] | add' "$J")
+		wrap_calls=$(jq '[.launch.wrapper[].calls] | add // 0' "$J")
+		if [ "$b" = auto ]; then
+			check_eq "syscalls $b $k: program + wrapper calls = strace -f's" $((prog_calls + wrap_calls)) \
+				$((n[0] + n[1] + n[2] + n[3] + n[4] + n[5] + n[6] + n[7] + n[8] + n[9]))
+		else
+			i=0
+			for s in brk mmap munmap mprotect madvise; do
+				check_eq "syscalls $b $k: program's $s calls = strace -f's" \
+					"$(jq ".totals[] | select(.syscall==\"$s\") | .count" "$J")" "${n[$i]}"
+				i=$((i + 1))
+			done
+			check_eq "syscalls $b $k: wrapper's calls = strace -f's" "$wrap_calls" $((n[5] + n[6] + n[7] + n[8] + n[9]))
+		fi
 		# the break: one entry per image, the program's moved 4 MiB up by its own brk calls
 		# (plus what malloc took first), never compared across an exec
 		check_eq "syscalls $b $k: no brk entry ends below its start" \
@@ -92,7 +104,7 @@ for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:scri
 		check_cmp "syscalls $b $k: ... and < 5 MiB (no delta across exec)" "$hw" -lt 5242880
 		check_eq "syscalls $b $k: mixer-0 madvise (its plan: 2)" \
 			"$(jq '.threads[] | select(.name=="mixer-0") | .syscalls[] | select(.syscall=="madvise") | .count' "$J")" 2
-		check_eq "syscalls $b $k: no wrapper thread in the table" \
+		[ "$b" = auto ] || check_eq "syscalls $b $k: no wrapper thread in the table" \
 			"$(jq '[.threads[] | select(.name | test("^(sh|bash|env|dirname|uname|wrap-)"))] | length' "$J")" 0
 	}
 done

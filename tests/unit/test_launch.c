@@ -125,6 +125,28 @@ static void test_brk_across_exec(void **state)
 	free(s);
 }
 
+/* the exec line came late (per-CPU buffers): a break tens of GiB away is
+ * a new image's, never a move */
+static void test_brk_jump_without_exec_line(void **state)
+{
+	(void)state;
+	struct ms_sys_summary *s = calloc(1, sizeof *s);
+	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sysev e = { .tid = 10, .tgid = 10, .sc = MS_SC_BRK, .ret = 0x555555000000 };
+	ms_sys_summary_add(s, &e);
+	e.arg[0] = e.ret = 0x555555021000;
+	ms_sys_summary_add(s, &e);
+	e.arg[0] = 0;
+	e.ret = 0x000001000000;                   /* the next image's brk(0) */
+	ms_sys_summary_add(s, &e);
+	assert_int_equal(s->nbrk, 2);
+	assert_int_equal(s->brk[0].shrunk, 0);
+	assert_true(s->brk[0].cur >= s->brk[0].first);
+	assert_int_equal(s->brk[1].first, 0x000001000000);
+	ms_sys_summary_free(s);
+	free(s);
+}
+
 static void test_procline(void **state)
 {
 	(void)state;
@@ -147,7 +169,7 @@ int main(void)
 		cmocka_unit_test(test_exec_chain), cmocka_unit_test(test_fork_and_wait),
 		cmocka_unit_test(test_helper_is_not_the_program), cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_live_waiting), cmocka_unit_test(test_brk_across_exec),
-		cmocka_unit_test(test_procline),
+		cmocka_unit_test(test_brk_jump_without_exec_line), cmocka_unit_test(test_procline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/remedy.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -147,28 +148,31 @@ static void expect(struct ms_cause_remedy *r, uint64_t bytes, const char *proven
 	snprintf(r->proven_by, sizeof r->proven_by, "%s", proven_by ? proven_by : "");
 }
 
-/* What compare measured for a configuration: 1 lower than glibc's default
- * by more than noise, 0 no change, -1 worse, -2 not measured.  *saved gets
+/* The final RSS compare measured for a configuration, 0 not measured. */
+static uint64_t final_of(const struct ms_cause_facts *f, const char *config)
+{
+	for (int i = 0; config && i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++)
+		if (!strcmp(f->measured[i].config, config))
+			return f->measured[i].final_rss;
+	return 0;
+}
+
+/* What compare measured for a configuration (remedy.h ms_remedy_effect,
+ * its twin spelling included): 1 lower than glibc's default by more than
+ * noise, 0 no measurable change, -1 worse, -2 not measured.  *saved gets
  * the bytes below the default. */
 static int measured(const struct ms_cause_facts *f, const char *config, uint64_t *saved)
 {
 	*saved = 0;
-	if (f->measured_base < 0)
+	uint64_t v = final_of(f, config);
+	if (f->measured_base < 0 || !v)
 		return -2;
-	uint64_t base = f->measured[f->measured_base].final_rss;
-	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
-		if (strcmp(f->measured[i].config, config))
-			continue;
-		uint64_t v = f->measured[i].final_rss;
-		uint64_t d = v > base ? v - base : base - v, tol = base / 20 > 2 * MIB ? base / 20 : 2 * MIB;
-		if (d <= tol)
-			return 0;
-		if (v > base)
-			return -1;
-		*saved = base - v;
-		return 1;
-	}
-	return -2;
+	return ms_remedy_effect(v, final_of(f, ms_remedy_twin(config)), f->measured[f->measured_base].final_rss, saved);
+}
+
+static int compared(const struct ms_cause_facts *f)
+{
+	return f->measured_base >= 0;
 }
 
 /* A remedy tested by a compare configuration: its measured effect replaces
@@ -286,11 +290,14 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
-			"top, so trim_threshold and top_pad do not reach it); malloc_trim(0) would return %s.",
-			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b));
+			"top, so trim_threshold and top_pad do not reach it); from the main heap malloc_trim(0) would "
+			"return %s (%s).",
+			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b),
+			top ? "those pages and its free top" : "those pages");
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps a free top of %s below its trim threshold (%s); malloc_trim(0) would return %s.",
+			"glibc's main heap keeps a free top of %s below its trim threshold (%s); from the main heap "
+			"malloc_trim(0) would return %s.",
 			SZ(top), SZ(f->trim_threshold), SZ(b));
 	ev(x, "trim_from_chunks_bytes", chunks);
 	ev(x, "trim_from_top_bytes", top);
@@ -298,7 +305,8 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (f->main_pin_chunks)
 		ev(x, "pin_chunks", f->main_pin_chunks);
 	trim_remedy(x, f, b);
-	jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
+	if (!compared(f))
+		jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
 }
 
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -324,6 +332,8 @@ static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->no_dyn_threshold >= 0)
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
 	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
+	if (compared(f))
+		return;   /* measured_remedies() gives what compare measured */
 	struct ms_cause_remedy *r = remedy(x,
 		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
 		"unmapped at free, an arena's free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
@@ -352,7 +362,8 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 	       "separate lifetimes: allocate long-lived objects from a pool of their own");
 	if (r)
 		r->advice = 1;
-	jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
+	if (!compared(f))
+		jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
 }
 
 static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -372,7 +383,7 @@ static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->arenas >= 0)
 		ev(x, "arenas", (uint64_t)f->arenas);
 	trim_remedy(x, f, b);
-	if (spread && f->arena_max != 1 && f->arena_max != 2 && f->arenas > 2) {
+	if (spread && f->arena_max != 1 && f->arena_max != 2 && f->arenas > 2 && !compared(f)) {
 		struct ms_cause_remedy *r = remedy(x,
 			"fewer arenas: threads share 2 arenas and reuse each other's freed memory (costs lock contention)",
 			"MALLOC_ARENA_MAX=2 %s", cmd_of(f));
@@ -589,6 +600,58 @@ static void in_cwd(const struct ms_cause_facts *f, struct ms_cause_remedy *r)
 		memcpy(r->command, buf, (size_t)n + 1);
 }
 
+/* Does a compare configuration act on this cause?  An allocator
+ * replacement or a trim/threshold/decay setting acts on every kind of free
+ * memory glibc keeps; an arena cap on the thread arenas' free memory only. */
+static int acts_on(const struct ms_remedy_cfg *c, enum ms_cause_kind k)
+{
+	if (k != MS_CAUSE_MAIN_HEAP_PINNED && k != MS_CAUSE_ARENA_TOP_KEPT && k != MS_CAUSE_ARENA_SPREAD &&
+	    k != MS_CAUSE_FRAGMENTED)
+		return 0;
+	if (c->allocator == MS_ALLOC_GLIBC && !c->env[0])
+		return 0;   /* the default itself */
+	if (strstr(c->name, "arena-max"))
+		return k == MS_CAUSE_ARENA_SPREAD || k == MS_CAUSE_ARENA_TOP_KEPT;
+	return 1;
+}
+
+/* The configurations compare measured lower than the default that act on
+ * the cause, as remedies with their measured saving (best first: the
+ * sort puts compare-measured savings ahead).  A saving far above the
+ * cause's bytes is the whole process's, said so, never attributed to it. */
+static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f)
+{
+	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
+		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
+		uint64_t saved;
+		if (!cfg || !acts_on(cfg, x->kind) || measured(f, cfg->name, &saved) != 1)
+			continue;
+		if (cfg->allocator != MS_ALLOC_GLIBC && !f->measured[i].preload[0])
+			continue;
+		char env[300] = "";
+		size_t o = 0;
+		if (cfg->allocator != MS_ALLOC_GLIBC)
+			o += (size_t)snprintf(env, sizeof env, "LD_PRELOAD=%s ", f->measured[i].preload);
+		for (int e = 0; e < MS_REMEDY_MAX_ENV && cfg->env[e] && o < sizeof env; e++)
+			o += (size_t)snprintf(env + o, sizeof env - o, "%s ", cfg->env[e]);
+		char eff[300];
+		int overall = saved > (uint64_t)MS_CAUSE_OVERALL_FACTOR * x->resident_bytes;
+		if (overall)
+			snprintf(eff, sizeof eff, "%s; compare measured the final RSS %s lower overall, far more than this "
+				 "cause's %s: it acts on more than this cause", cfg->what, SZ(saved), SZ(x->resident_bytes));
+		else
+			snprintf(eff, sizeof eff, "%s", cfg->what);
+		struct ms_cause_remedy *r = remedy(x, eff, "%s%s", env, cmd_of(f));
+		if (!r)
+			return;
+		char proof[160];
+		snprintf(proof, sizeof proof, "compare %s", cfg->name);
+		expect(r, saved, proof);
+		r->has_expected = !overall;
+		r->measured_saving = saved;
+	}
+}
+
 static int by_bytes(const void *a, const void *b)
 {
 	const struct ms_cause *x = a, *y = b;
@@ -606,15 +669,23 @@ static uint64_t addressed(const struct ms_cause_remedy *r, uint64_t cause_bytes)
 	return r->has_expected ? r->expected_bytes : cause_bytes;
 }
 
+/* a goes before b: a compare-measured saving first (the best measured
+ * fix leads), then by bytes addressed; at equal bytes a predicted or
+ * measured effect first. */
+static int before(const struct ms_cause_remedy *a, uint64_t ka, const struct ms_cause_remedy *b, uint64_t kb)
+{
+	if (a->measured_saving != b->measured_saving)
+		return a->measured_saving > b->measured_saving;
+	if (ka != kb)
+		return ka > kb;
+	return ka && a->has_expected && !b->has_expected;
+}
+
 static void sort_remedies(struct ms_cause *x)
 {
 	for (int i = 1; i < x->nrem; i++)
-		for (int j = i; j > 0 && (addressed(&x->rem[j], x->resident_bytes) >
-					  addressed(&x->rem[j - 1], x->resident_bytes) ||
-					  (addressed(&x->rem[j], x->resident_bytes) ==
-					   addressed(&x->rem[j - 1], x->resident_bytes) &&
-					   addressed(&x->rem[j], x->resident_bytes) &&
-					   x->rem[j].has_expected && !x->rem[j - 1].has_expected)); j--) {
+		for (int j = i; j > 0 && before(&x->rem[j], addressed(&x->rem[j], x->resident_bytes), &x->rem[j - 1],
+						addressed(&x->rem[j - 1], x->resident_bytes)); j--) {
 			struct ms_cause_remedy t = x->rem[j];
 			x->rem[j] = x->rem[j - 1];
 			x->rem[j - 1] = t;
@@ -767,6 +838,8 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 		build_growth(out, f);
 	qsort(out->v, (size_t)out->n, sizeof out->v[0], by_bytes);
 	for (int i = 0; i < out->n; i++) {
+		if (compared(f) && f->have_arenas && is_glibc(f))
+			measured_remedies(&out->v[i], f);
 		sort_remedies(&out->v[i]);
 		for (int k = 0; k < out->v[i].nrem; k++)
 			in_cwd(f, &out->v[i].rem[k]);
@@ -830,11 +903,8 @@ void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, 
 			out[*n] = *r;
 			key[(*n)++] = a;
 		}
-	/* by bytes; at equal bytes a predicted or measured effect first */
 	for (int i = 1; i < *n; i++)
-		for (int j = i; j > 0 && (key[j] > key[j - 1] ||
-					  (key[j] == key[j - 1] && key[j] && out[j].has_expected &&
-					   !out[j - 1].has_expected)); j--) {
+		for (int j = i; j > 0 && before(&out[j], key[j], &out[j - 1], key[j - 1]); j--) {
 			struct ms_cause_remedy t = out[j];
 			uint64_t tk = key[j];
 			out[j] = out[j - 1], key[j] = key[j - 1];

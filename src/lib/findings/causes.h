@@ -84,7 +84,12 @@ struct ms_cause_remedy {
 	char     proven_by[160];      /* "arenas", "compare glibc-arena-max-2", "" = not proven (null) */
 	int      no_change;           /* compare measured it: no change */
 	int      advice;              /* command is advice in words, not a shell command */
+	uint64_t measured_saving;     /* compare: the whole process's final RSS below glibc's default
+					 (bytes); 0 not measured.  When it is far above the cause's bytes
+					 (MS_CAUSE_OVERALL_FACTOR) it is not attributed to the cause:
+					 has_expected is 0 and the effect says what it saves overall. */
 };
+#define MS_CAUSE_OVERALL_FACTOR 2
 
 struct ms_cause {
 	enum ms_cause_kind kind;
@@ -190,7 +195,7 @@ struct ms_cause_facts {
 
 	/* compare: final RSS per configuration (name as in remedy.h) */
 	int      nmeasured;
-	struct { char config[40]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
+	struct { char config[40]; char preload[64]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
 	int      measured_base;         /* index of "glibc", -1 none */
 };
 
@@ -199,7 +204,13 @@ void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid);
 /* Build the causes from the facts: every kind whose bytes are measured and
  * at least MS_SEV_FLOOR_BYTES (address_space_only: VSZ - RSS >= 1 GiB, or
  * an RLIMIT_AS in reach), sorted largest first, each with its remedies
- * ordered by the bytes they address.  Never fails. */
+ * ordered by the bytes they address.  Once compare measured (measured_base
+ * >= 0), the remedies of the glibc-retention causes (main_heap_pinned,
+ * arena_top_kept, arena_spread, fragmented) are the configurations compare
+ * measured lower than the default that act on them (an allocator or a
+ * threshold setting: all four; an arena cap: the thread arenas' two), best
+ * measured saving first and ahead of unmeasured remedies; those within
+ * noise or measured higher are not offered.  Never fails. */
 void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out);
 
 /* The highest severity of all causes (MS_INFO when there are none): what

@@ -185,6 +185,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 			continue;
 		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
 		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);
+		/* the library's file name: the dynamic linker finds it in its own directories */
+		const char *pre = ms_jstr(r, "preload", ""), *slash = strrchr(pre, '/');
+		snprintf(f->measured[f->nmeasured].preload, sizeof f->measured[0].preload, "%s", slash ? slash + 1 : pre);
 		if (!strcmp(f->measured[f->nmeasured].config, "glibc"))
 			f->measured_base = f->nmeasured;
 		f->nmeasured++;

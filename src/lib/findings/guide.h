@@ -62,6 +62,8 @@ struct ms_guide {
 	int      have_hot;
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[200];
+	int      hot_live_valid;              /* its live-at-end bytes are the moment's (reached, comparable) */
+	char     hot_until[200];              /* the rerun stops at the line matching this (--until), "" no */
 
 	struct ms_jval *doctor;               /* doctor's findings, owned */
 	int      can_attach;                  /* uprobes through bpftrace or stap's bpf runtime */
@@ -78,7 +80,8 @@ struct ms_guide {
 
 	/* the short watch before judging (timeseries.h): what grows */
 	struct ms_tseries watch;              /* its samples; watch.nsamples 0: none */
-	double   watch_s;
+	double   watch_s;                     /* the watch's actual span (its last sample's time) */
+	double   watch_asked_s;               /* the span announced (--watch) */
 	int      ngrowth;
 	struct ms_growth_verdict growth[MS_TS_MAX_VERDICTS];
 	int      in_use_grows;                /* glibc's in use grew: never "no gap" */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "findings/causes_feed.h"
+#include "findings/hotspots.h"
 #include "records/callsite.h"
 #include "util/size.h"
 
@@ -213,16 +214,22 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	const struct ms_jval *as = ms_jget(f, "arenas");
 	int n = 0;
 	uint64_t top = 0, top_res = 0;   /* the tops: free memory too (arena_top_kept lives there) */
+	uint64_t main_trim = 0;         /* the main arena's share of the prediction (causes' main_heap_pinned) */
 	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next, n++) {
-		if (ms_jbool(a, "is_main", false))
+		if (ms_jbool(a, "is_main", false)) {
 			g->main_free = ms_ju64(a, "free_resident_bytes", ms_ju64(a, "free_bytes", 0));
+			main_trim = ms_ju64(a, "trim_bytes", 0);
+		}
 		top += ms_ju64(a, "top_bytes", 0);
 		top_res += ms_ju64(a, "top_resident_bytes", 0);
 	}
 	ms_gstep_evidence(s, "%d arena%s: %s in use, %s free of which %s resident; their tops %s free of which %s "
 			  "resident", n, n == 1 ? "" : "s", SZ(g->in_use), SZ(g->free_bytes), SZ(g->free_resident),
 			  SZ(top), SZ(top_res));
-	ms_gstep_evidence(s, "malloc_trim(0) would return %s (prediction: RSS %s -> %s)", SZ(g->trim_prediction),
+	/* the split the causes' sentences use: main heap vs thread arenas */
+	uint64_t other_trim = g->trim_prediction > main_trim ? g->trim_prediction - main_trim : 0;
+	ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
+			  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true))
 		ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop freezes it)");
@@ -268,9 +275,30 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 				  g->hot_name, g->hot_calls, pct(g->hot_calls, g->hot_total_calls),
 				  SZ(ms_ju64(best, "requested_bytes", 0)));
 	}
+	/* Live-at-end bytes are the moment's only when the rerun reached it
+	 * (the hook slows the command: a time bound may stop it earlier), and
+	 * never above what glibc had in use at the moment (arenas). */
+	int reached = !g->hot_until[0] || ms_jbool(f, "command_end.until_reached", false);
+	uint64_t live = site ? ms_ju64(site, "live_bytes", 0) : 0;
+	uint64_t live_all = 0;
+	for (const struct ms_jval *x = ms_jget(f, "sites") ? ms_jget(f, "sites")->child : NULL; x; x = x->next)
+		live_all += ms_ju64(x, "live_bytes", 0);
+	int above = g->have_arenas && live_all > g->in_use + g->in_use / 10 + (1u << 20);
+	g->hot_live_valid = reached && !above;
+	if (!reached)
+		ms_gstep_evidence(s, "the rerun was stopped before the moment (no line matched '%s' in time): the live "
+				  "bytes below are those of an earlier point, not a leak", g->hot_until);
 	if (site)
-		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live at the end", g->hot_site,
-				  ms_ju64(site, "calls", 0), SZ(ms_ju64(site, "live_bytes", 0)));
+		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live %s", g->hot_site,
+				  ms_ju64(site, "calls", 0), SZ(live), reached && g->hot_until[0] ? "at the moment" :
+				  reached ? "at the end" : "when it was stopped");
+	if (above && reached)
+		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
+				  "use at the moment (arenas): the two runs did not end at the same point", SZ(live_all),
+				  SZ(g->in_use));
+	if (site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")))
+		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
+				  "calls it", ms_jstr(site, "symbol", "?"));
 	if (best)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
@@ -339,7 +367,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
 	const struct ms_jval *site = ms_jat(ms_jget(g->step[MS_G_HOTSPOTS].findings, "sites"), 0);
-	if (g->have_hot && site) {
+	if (g->have_hot && site && g->hot_live_valid) {
 		f->have_hot = 1;
 		f->hot_live = ms_ju64(site, "live_bytes", 0);
 		snprintf(f->hot_site, sizeof f->hot_site, "%s", g->hot_site);
@@ -375,6 +403,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char exp[64] = "";
 		if (rem[i].has_expected && !rem[i].no_change)
 			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
+		else if (rem[i].measured_saving)
+			snprintf(exp, sizeof exp, "; %s less RSS overall", SZ(rem[i].measured_saving));
 		if (rem[i].advice)   /* words, not a shell command */
 			ms_gstep_evidence(s, "%s: %s (%s)%s", ms_cause_kind_id(rem[i].addresses), rem[i].command,
 					  rem[i].effect, exp);

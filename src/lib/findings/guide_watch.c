@@ -8,6 +8,23 @@
 
 #include "util/size.h"
 
+/* "+1.2 MiB/s (growing, R² 0.98)", "+0 B/s (flat)", "unknown (1 point)":
+ * a trend from too few points is unknown, never flat; R² only for a
+ * slope it qualifies (a flat series' R² says nothing). */
+static void trend_text(const struct ms_trend *t, char *buf, size_t len)
+{
+	char a[MS_SIZE_BUF];
+	double sl = t->slope < 0 ? -t->slope : t->slope;
+	if (t->dir == MS_TR_UNKNOWN)
+		snprintf(buf, len, "unknown (%llu point%s over %.0f s: too few to fit)", (unsigned long long)t->n,
+			 t->n == 1 ? "" : "s", t->span_s);
+	else if (t->dir == MS_TR_FLAT)
+		snprintf(buf, len, "%c%s/s (flat)", t->slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)sl, a));
+	else
+		snprintf(buf, len, "%c%s/s (%s, R² %.2f)", t->slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)sl, a),
+			 ms_trend_dir_name(t->dir), t->r2);
+}
+
 void ms_guide_take_watch(struct ms_guide *g)
 {
 	struct ms_tseries *ts = &g->watch;
@@ -22,19 +39,22 @@ void ms_guide_take_watch(struct ms_guide *g)
 	ms_ts_trend(ts, MS_TS_RSS, &rss);
 	g->in_use_grows = use.dir == MS_TR_GROWING;
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
-	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF];
-	double sr = rss.slope < 0 ? -rss.slope : rss.slope, su = use.slope < 0 ? -use.slope : use.slope;
-	double sk = kept.slope < 0 ? -kept.slope : kept.slope;
-	if (use.n)
-		ms_gstep_evidence(s, "over a %.0f s watch (%llu samples): RSS %c%s/s (%s), glibc in use %c%s/s (%s, R² %.2f), "
-				  "free kept %c%s/s (%s)", g->watch_s, (unsigned long long)ts->nsamples,
-				  rss.slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)sr, a), ms_trend_dir_name(rss.dir),
-				  use.slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)su, b), ms_trend_dir_name(use.dir), use.r2,
-				  kept.slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)sk, c), ms_trend_dir_name(kept.dir));
+	char r[96], u[128], k[96], over[96] = "";
+	trend_text(&rss, r, sizeof r);
+	trend_text(&use, u, sizeof u);
+	trend_text(&kept, k, sizeof k);
+	/* the span measured, and why it differs from the one announced */
+	double asked = g->watch_asked_s > 0 ? g->watch_asked_s : g->watch_s;
+	if (g->watch_s > asked + 1)
+		snprintf(over, sizeof over, " (asked %.0f s: a sample's arenas walk took longer)", asked);
+	if (use.n || ts->nalloc)
+		ms_gstep_evidence(s, "over a %.0f s watch%s (%llu samples, %llu with glibc's figures): RSS %s, glibc in "
+				  "use %s, free kept %s", g->watch_s, over, (unsigned long long)ts->nsamples,
+				  (unsigned long long)ts->nalloc, r, u, k);
 	else
-		ms_gstep_evidence(s, "over a %.0f s watch (%llu samples): RSS %c%s/s (%s)", g->watch_s,
-				  (unsigned long long)ts->nsamples, rss.slope < 0 ? '-' : '+', ms_size_fmt((uint64_t)sr, a),
-				  ms_trend_dir_name(rss.dir));
+		ms_gstep_evidence(s, "over a %.0f s watch%s (%llu samples): RSS %s", g->watch_s, over,
+				  (unsigned long long)ts->nsamples, r);
+	/* the same span as the evidence: what was measured is what reproduces */
 	ms_gstep_command(s, "memsleuth watch %d --duration %.0f", (int)g->pid, g->watch_s < 1 ? 1 : g->watch_s);
 }
 

@@ -1121,3 +1121,14 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h)
 	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
 	return hi ? (double)(hi - lo) / (double)hi : 0;
 }
+
+int ms_hs_is_wrapper(const char *func)
+{
+	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
+						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
+						"os::malloc", "je_", "zcalloc", "Perl_safesys" };
+	for (size_t w = 0; func && w < sizeof wrappers / sizeof wrappers[0]; w++)
+		if (!strncmp(func, wrappers[w], strlen(wrappers[w])))
+			return 1;
+	return 0;
+}

@@ -168,4 +168,9 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);
 
+/* An allocation wrapper's symbol ("_Znwm", "operator new", xmalloc,
+ * g_malloc, Perl_safesysmalloc, PyMem_...): the caller recorded is not
+ * the real call site, --stacks N shows who calls it.  1 yes, 0 no. */
+int ms_hs_is_wrapper(const char *func);
+
 #endif

@@ -84,8 +84,8 @@ static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct m
 	t->tgid = ev->tgid ? ev->tgid : ev->tid;
 	t->image = image;
 	thread_name(t->tgid, t->tid, t->name);
-	if (ev->comm[0] && (strcmp(t->name, "?") == 0 || image < MS_SUM_MAX_IMAGES))
-		snprintf(t->name, sizeof t->name, "%s", ev->comm);   /* the name when it called, not now */
+	if (strcmp(t->name, "?") == 0 && ev->comm[0])   /* gone by now: the backend's record */
+		snprintf(t->name, sizeof t->name, "%s", ev->comm);
 	/* an image's name comes from its exec (or its parent, forked); this
 	 * is for one seen only by its calls */
 	if (image < MS_SUM_MAX_IMAGES && t->tid == t->tgid
@@ -130,6 +130,16 @@ static uint64_t brk_move(struct ms_sys_summary *s, const struct ms_sysev *ev)
 	if (!b || ev->ret <= 0)
 		return 0;
 	if (!b->cur) {
+		b->first = b->cur = b->high = now;
+		return 0;
+	}
+	/* A break tens of GiB away is another process image's (an exec whose
+	 * line the per-CPU buffers of a script backend delivered late): a new
+	 * break, never a move across the exec. */
+	if ((now > b->cur ? now - b->cur : b->cur - now) > MS_BRK_JUMP) {
+		b->closed = 1;
+		if (!(b = brk_get(s, ev->tgid ? ev->tgid : ev->tid)))
+			return 0;
 		b->first = b->cur = b->high = now;
 		return 0;
 	}

@@ -20,6 +20,8 @@
 #define MS_SUM_MAX_HEAPS   4096
 #define MS_SUM_MAX_PROCS   64
 #define MS_SUM_MAX_IMAGES  256
+/* No brk call moves the break this far: a jump this big is another image's */
+#define MS_BRK_JUMP (64ull << 30)
 
 struct ms_sys_count { uint64_t count, bytes; };
 

@@ -177,13 +177,36 @@ void ms_remedy_rank(struct ms_remedy_result *v, size_t n)
 	}
 }
 
-int ms_remedy_same(uint64_t a, uint64_t base)
+int ms_remedy_effect(uint64_t final, uint64_t twin_final, uint64_t base, uint64_t *saved)
 {
-	uint64_t d = a > base ? a - base : base - a;
-	uint64_t tol = base / 20;
+	uint64_t v = twin_final > final ? twin_final : final, tol = (uint64_t)((double)base * MS_REMEDY_SAME_SHARE);
 	if (tol < (2u << 20))
 		tol = 2u << 20;
-	return d <= tol;
+	*saved = 0;
+	if ((v > base ? v - base : base - v) <= tol)
+		return 0;
+	if (v > base)
+		return -1;
+	*saved = base - v;
+	return 1;
+}
+
+const char *ms_remedy_twin(const char *name)
+{
+	static const char *const twins[][2] = { { "glibc-arena-max-2", "glibc-tunable-arena-max-2" } };
+	for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++)
+		for (int k = 0; k < 2; k++)
+			if (!strcmp(name, twins[i][k]))
+				return twins[i][!k];
+	return NULL;
+}
+
+const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name)
+{
+	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+		if (!strcmp(ms_remedy_cfgs[i].name, name))
+			return &ms_remedy_cfgs[i];
+	return NULL;
 }
 
 static const struct ms_remedy_result *find(const struct ms_remedy_result *v, size_t n, const char *name)
@@ -192,6 +215,15 @@ static const struct ms_remedy_result *find(const struct ms_remedy_result *v, siz
 		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok)
 			return &v[i];
 	return NULL;
+}
+
+/* ms_remedy_effect of one result, judged with its twin when it ran. */
+static int twin_effect(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t base,
+		       uint64_t *saved)
+{
+	const char *t = ms_remedy_twin(r->cfg->name);
+	const struct ms_remedy_result *tw = t ? find(v, n, t) : NULL;
+	return ms_remedy_effect(r->final_rss, tw ? tw->final_rss : 0, base, saved);
 }
 
 void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_recommendation *rec)
@@ -214,18 +246,18 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_r
 		return;
 	}
 	size_t off = 0;
+	uint64_t below;
 	for (size_t i = 0; i < n; i++)
-		if (&v[i] != base && v[i].available && v[i].runs_ok && ms_remedy_same(v[i].final_rss, base->final_rss))
+		if (&v[i] != base && v[i].available && v[i].runs_ok && !twin_effect(v, n, &v[i], base->final_rss, &below))
 			off += (size_t)snprintf(rec->same + off, off < sizeof rec->same ? sizeof rec->same - off : 0,
 						"%s%s", off ? ", " : "", v[i].cfg->name);
-	if (best == base || ms_remedy_same(best->final_rss, base->final_rss) ||
-	    best->final_rss > base->final_rss - base->final_rss / 10) {
+	if (best == base || twin_effect(v, n, best, base->final_rss, &below) != 1) {
 		snprintf(rec->text, sizeof rec->text,
-			 "Keep the default: no configuration ends more than 10%% below glibc's %s. "
+			 "Keep the default: no configuration ends more than %.0f%% below glibc's %s. "
 			 "Final RSS alone does not say whether this memory is in use or free memory glibc keeps "
 			 "(a setting may simply not reach it): memsleuth arenas PID at that moment tells (free vs "
 			 "in use, and what malloc_trim(0) would return); memsleuth hotspots names who allocates.",
-			 ms_size_fmt(base->final_rss, a));
+			 100 * MS_REMEDY_SAME_SHARE, ms_size_fmt(base->final_rss, a));
 		return;
 	}
 	rec->best = best;

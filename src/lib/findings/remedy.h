@@ -53,8 +53,21 @@ void ms_remedy_summarise(struct ms_remedy_result *r);
 /* Rank successful results by final RSS, then peak, then wall time. */
 void ms_remedy_rank(struct ms_remedy_result *v, size_t n);
 
-/* Differences smaller than this are noise: 5% of the baseline, >= 2 MiB. */
-int ms_remedy_same(uint64_t a, uint64_t base);
+/* A configuration's final RSS within MS_REMEDY_SAME_SHARE of the default's
+ * (and at least 2 MiB) is "no measurable change": with few runs per
+ * configuration that is the stated noise threshold (compare's own "keep
+ * the default" rule uses the same share).  The same setting spelled two
+ * ways (ms_remedy_twin) is one setting: the two spellings' difference is
+ * measured noise too, and both are judged on the higher final RSS of the
+ * two, so that they never get different verdicts.  twin_final 0: no twin
+ * measured.  Returns 1 lower (*saved = the bytes below base), 0 no
+ * measurable change, -1 higher (harmful). */
+#define MS_REMEDY_SAME_SHARE 0.10
+int ms_remedy_effect(uint64_t final, uint64_t twin_final, uint64_t base, uint64_t *saved);
+/* "glibc-tunable-arena-max-2" for "glibc-arena-max-2" and back; NULL none. */
+const char *ms_remedy_twin(const char *name);
+/* The configuration of that name, or NULL. */
+const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name);
 
 struct ms_recommendation {
 	const struct ms_remedy_result *best;  /* NULL: keep the default */

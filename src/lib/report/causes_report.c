@@ -42,6 +42,11 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 			else
 				ms_json_null(j);
 			ms_json_kstr(j, "proven_by", r->proven_by[0] ? r->proven_by : NULL);
+			ms_json_key(j, "measured_saving_bytes");
+			if (r->measured_saving)
+				ms_json_u64(j, r->measured_saving);
+			else
+				ms_json_null(j);
 			ms_json_kbool(j, "no_change", r->no_change);
 			ms_json_kbool(j, "advice", r->advice);
 			ms_json_obj_end(j);
@@ -78,6 +83,8 @@ void ms_causes_text(const struct ms_causes *c, FILE *out)
 		fprintf(out, "  %d. %s%s\n     %s: %s", i + 1, rem[i].advice ? "(advice) " : "", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect);
 		if (rem[i].has_expected && !rem[i].no_change)
 			fprintf(out, "; expected %s", ms_size_fmt(rem[i].expected_bytes, b));
+		else if (rem[i].measured_saving)
+			fprintf(out, "; %s less RSS overall", ms_size_fmt(rem[i].measured_saving, b));
 		if (rem[i].proven_by[0])
 			fprintf(out, " [%s]", rem[i].proven_by);
 		fprintf(out, "\n");

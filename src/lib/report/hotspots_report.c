@@ -266,22 +266,18 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
  * real call sites when only the caller is recorded: say how to see past. */
 static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
 {
-	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
-						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
-						"os::malloc", "je_", "zcalloc" };
 	if (v->stacks_on || v->count_only)
 		return;
 	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS);
 	for (size_t i = 0; idx && i < v->nsites && i < 3; i++) {
 		struct ms_sym sym;
 		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, &sym);
-		for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
-			if (!strncmp(sym.func, wrappers[w], strlen(wrappers[w]))) {
-				fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
-					"to see who calls it\n", sym.func);
-				free(idx);
-				return;
-			}
+		if (ms_hs_is_wrapper(sym.func)) {
+			fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
+				"to see who calls it\n", sym.func);
+			free(idx);
+			return;
+		}
 	}
 	free(idx);
 }
@@ -564,6 +560,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 			ms_json_ku64(&j, "status", (uint64_t)ce->status);
 		}
 		ms_json_kbool(&j, "by_memsleuth", ce->by_memsleuth);
+		if (ce->until)
+			ms_json_kbool(&j, "until_reached", ce->reached);
 		char text[160];
 		ms_json_kstr(&j, "text", command_end_text(ce, text, sizeof text));
 		ms_json_kdouble(&j, "elapsed_s", ce->seconds);

@@ -15,6 +15,8 @@ struct ms_hs_command_end {
 	int    status;             /* exit status, -1 when killed by a signal */
 	int    signal;             /* the signal that ended it, 0 when it exited */
 	int    by_memsleuth;       /* the signal was memsleuth's (--duration, Ctrl-C) */
+	int    until;              /* --until was given */
+	int    reached;            /* its line was printed: stopped at the moment */
 	double seconds;
 };
 
