@@ -103,7 +103,7 @@ static int on_chunk(void *arg, size_t arena, uint64_t addr, uint64_t size, unsig
 		ms_json_obj_begin(l->j);
 		ms_json_ku64(l->j, "arena", arena);
 		ms_json_kstr(l->j, "address", hex);
-		ms_json_ku64(l->j, "size", size);
+		ms_json_ku64(l->j, "size_bytes", size);
 		ms_json_kstr(l->j, "kind", ms_chunk_kind_name(kind));
 		ms_json_kstr(l->j, "flags", ms_chunk_flags_str(flags, fl));
 		ms_json_obj_end(l->j);

@@ -252,8 +252,8 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 		ms_json_ki64(j, "wrapper_pid", w->wrapper_pid);
 		ms_json_ku64(j, "wrapper_rss_bytes", w->wrapper_rss);
 	}
-	ms_json_kdouble(j, "wall_seconds", w->wall_seconds);
-	ms_json_kdouble(j, "cpu_seconds", w->cpu_seconds);
+	ms_json_kdouble(j, "wall_s", w->wall_seconds);
+	ms_json_kdouble(j, "cpu_s", w->cpu_seconds);
 	ms_json_kstr(j, "error", w->ok ? NULL : w->error);
 	ms_json_obj_end(j);
 }
@@ -294,8 +294,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 			ms_json_ki64(&j, "rank", r->rank);
 			ms_json_ku64(&j, "peak_rss_bytes", r->peak_rss);
 			ms_json_ku64(&j, "final_rss_bytes", r->final_rss);
-			ms_json_kdouble(&j, "wall_seconds", r->wall_seconds);
-			ms_json_kdouble(&j, "cpu_seconds", r->cpu_seconds);
+			ms_json_kdouble(&j, "wall_s", r->wall_seconds);
+			ms_json_kdouble(&j, "cpu_s", r->cpu_seconds);
 		}
 		ms_json_ki64(&j, "runs_ok", r->runs_ok);
 		ms_json_kstr(&j, "error", r->error[0] ? r->error : NULL);

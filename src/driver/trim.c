@@ -248,11 +248,11 @@ static void print_json(const struct outcome *o)
 	if (o->jcmd_said[0])
 		ms_json_kstr(&j, "jcmd_output", o->jcmd_said);
 	if (o->g) {
-		ms_json_kdouble(&j, "call_seconds", o->g->seconds);
+		ms_json_kdouble(&j, "call_s", o->g->seconds);
 		ms_json_kbool(&j, "resumed_with_sigcont", o->g->resumed);
 	}
 	if (o->pc) {
-		ms_json_kdouble(&j, "call_seconds", o->pc->seconds);
+		ms_json_kdouble(&j, "call_s", o->pc->seconds);
 		ms_json_ki64(&j, "thread", o->pc->tid);
 		ms_json_kbool(&j, "thread_was_in_syscall", o->pc->in_syscall);
 		ms_json_kbool(&j, "xstate_restored", o->pc->xstate_restored);

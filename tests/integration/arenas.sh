@@ -21,14 +21,14 @@ our_bins() {
 		else "arena \($a) bin \(.index) count \(.count)" end' "$1" | sort
 }
 our_arenas() {
-	jq -r '.arenas[] | "arena \(.address) system_mem \(.system_mem) top_size \(.top_bytes)"' "$1" | sort
+	jq -r '.arenas[] | "arena \(.address) system_mem \(.system_mem_bytes) top_size \(.top_bytes)"' "$1" | sort
 }
 gdb_run() {  # gdb_run PID SCRIPT
 	gdb -batch -p "$1" -x "$GDBS/$2" 2>/dev/null
 }
 # Numbers that must not depend on debug info.
 numbers() {
-	jq -c '[.main_arena, .mp, (.arenas[] | [.address, .system_mem, .in_use_bytes, .free_bytes,
+	jq -c '[.main_arena, .mp, (.arenas[] | [.address, .system_mem_bytes, .in_use_bytes, .free_bytes,
 		.top_bytes, .free_resident_bytes, .trim_bytes, .bins]), .trim_prediction_bytes]' "$1"
 }
 
@@ -39,6 +39,10 @@ HK=$EX_PID
 check_eq "heap_kinds: exit status (finding or not)" "$([ $rc -le 1 ] && echo ok)" ok
 MEMSLEUTH_NO_DEBUGINFO=1 "$MS" arenas "$HK" --json --bins >"$TMP/hk-nodbg.json"
 check_eq "heap_kinds: 4 arenas" "$(jq '.arenas | length' "$TMP/hk.json")" 4
+# field names (docs/json.md, arenas schema_version 2): bytes end in _bytes
+check_eq "heap_kinds: schema_version 2" "$(jq .schema_version "$TMP/hk.json")" 2
+check_eq "heap_kinds: no field named by the old names" \
+	"$(jq '[paths | map(strings) | last | select(IN("bytes","min","max","from","size","system_mem","max_system_mem","trim_threshold","top_pad","mmap_threshold","mmapped_mem","thp_pagesize"))] | length' "$TMP/hk.json")" 0
 check_eq "heap_kinds: snapshot consistent" "$(jq .snapshot_consistent "$TMP/hk.json")" true
 check_eq "heap_kinds: 4 tcaches found" "$(jq .tcaches_found "$TMP/hk.json")" 4
 check_eq "heap_kinds: fastbin 5 holds 13 per arena" \
@@ -46,21 +50,21 @@ check_eq "heap_kinds: fastbin 5 holds 13 per arena" \
 check_eq "heap_kinds: tcache 7+7+7 per arena" \
 	"$(jq -c '[.arenas[] | .free_by_kind.tcache.chunks]' "$TMP/hk.json")" "[21,21,21,21]"
 check_eq "heap_kinds: unsorted 2 x 1520 B per arena" \
-	"$(jq -c '[.arenas[] | .free_by_kind.unsorted.bytes]' "$TMP/hk.json")" "[3040,3040,3040,3040]"
+	"$(jq -c '[.arenas[] | .free_by_kind.unsorted.free_bytes]' "$TMP/hk.json")" "[3040,3040,3040,3040]"
 check_eq "heap_kinds: large bin 79 holds 4 x 2016 B" \
-	"$(jq -c '[.totals.bins[] | select(.index==79 and .kind=="large") | .bytes]' "$TMP/hk.json")" "[32256]"
+	"$(jq -c '[.totals.bins[] | select(.index==79 and .kind=="large") | .free_bytes]' "$TMP/hk.json")" "[32256]"
 check_eq "heap_kinds: same numbers without debug info" "$(numbers "$TMP/hk-nodbg.json")" "$(numbers "$TMP/hk.json")"
 check_eq "heap_kinds: no-debuginfo run used heuristics" "$(jq .debuginfo_used "$TMP/hk-nodbg.json")" false
 # malloc_info oracle: per arena, fast totals exact; "rest" is the bins plus
 # top, summing raw size fields (each bin chunk's PREV_INUSE bit adds 1).
 xml_fast=$(grep 'total type="fast"' "$TMP/hk.xml" | head -4 | sed 's/.*size="\([0-9]*\)".*/\1/' | tr '\n' ' ')
-our_fast=$(jq -r '[.arenas[] | .free_by_kind.fast.bytes] | map(tostring) | join(" ")' "$TMP/hk.json")
+our_fast=$(jq -r '[.arenas[] | .free_by_kind.fast.free_bytes] | map(tostring) | join(" ")' "$TMP/hk.json")
 check_eq "heap_kinds: fastbin bytes per arena = malloc_info" "$xml_fast" "$our_fast "
 xml_rest=$(grep 'total type="rest"' "$TMP/hk.xml" | head -4 | sed 's/.*count="\([0-9]*\)" size="\([0-9]*\)".*/\2 \1/' | awk '{printf "%d ", $1 - $2 + 1}')
-our_rest=$(jq -r '[.arenas[] | .free_by_kind | .unsorted.bytes + .small.bytes + .large.bytes + .top.bytes] | map(tostring) | join(" ")' "$TMP/hk.json")
+our_rest=$(jq -r '[.arenas[] | .free_by_kind | .unsorted.free_bytes + .small.free_bytes + .large.free_bytes + .top.free_bytes] | map(tostring) | join(" ")' "$TMP/hk.json")
 check_eq "heap_kinds: bins+top per arena = malloc_info rest" "$xml_rest" "$our_rest "
 xml_sys=$(grep 'system type="current"' "$TMP/hk.xml" | head -4 | sed 's/.*size="\([0-9]*\)".*/\1/' | tr '\n' ' ')
-check_eq "heap_kinds: system_mem per arena = malloc_info" "$xml_sys" "$(jq -r '[.arenas[].system_mem] | map(tostring) | join(" ")' "$TMP/hk.json") "
+check_eq "heap_kinds: system_mem per arena = malloc_info" "$xml_sys" "$(jq -r '[.arenas[].system_mem_bytes] | map(tostring) | join(" ")' "$TMP/hk.json") "
 if [ $have_gdb = 1 ]; then
 	gdb_run "$HK" arenas.gdb >"$TMP/g-arenas"
 	check_eq "heap_kinds: arena count = gdb" "$(sed -n 's/^arenas //p' "$TMP/g-arenas")" 4
@@ -105,7 +109,7 @@ check_eq "two-heap arena: consistent walk across heaps" "$(jq .snapshot_consiste
 check_eq "two-heap arena: heaps = malloc_info subheaps" "$(jq '.arenas[1].heaps' "$TMP/big.json")" \
 	"$(sed -n '/phase=spread/,$p' "$TMP/big.xml" | sed -n 's/.*subheaps" size="\([0-9]*\)".*/\1/p' | head -1)"
 check_eq "two-heap arena: 70,000 blocks + the tcache struct in use" "$(jq '.arenas[1].in_use_chunks' "$TMP/big.json")" 70001
-check_eq "two-heap arena: system_mem = malloc_info" "$(jq '.arenas[1].system_mem' "$TMP/big.json")" \
+check_eq "two-heap arena: system_mem = malloc_info" "$(jq '.arenas[1].system_mem_bytes' "$TMP/big.json")" \
 	"$(sed -n '/phase=spread/,$p' "$TMP/big.xml" | grep 'system type="current"' | sed -n '2s/.*size="\([0-9]*\)".*/\1/p')"
 stop_example "$EX_PID"
 

@@ -58,13 +58,13 @@ for R in "$RFS"/*/; do
 	check_eq "$name (glibc $ver): 3 arenas" "$(jq '.arenas | length' "$TMP/$name.json")" 3
 	check_eq "$name (glibc $ver): fastbin bytes per arena = malloc_info" \
 		"$(grep 'total type="fast"' "$TMP/$name.xml" | head -3 | sed 's/.*size="\([0-9]*\)".*/\1/' | tr '\n' ' ')" \
-		"$(jq -r '[.arenas[] | .free_by_kind.fast.bytes] | map(tostring) | join(" ")' "$TMP/$name.json") "
+		"$(jq -r '[.arenas[] | .free_by_kind.fast.free_bytes] | map(tostring) | join(" ")' "$TMP/$name.json") "
 	check_eq "$name (glibc $ver): bins+top per arena = malloc_info rest" \
 		"$(grep 'total type="rest"' "$TMP/$name.xml" | head -3 | sed 's/.*count="\([0-9]*\)" size="\([0-9]*\)".*/\2 \1/' | awk '{printf "%d ", $1 - $2 + 1}')" \
-		"$(jq -r '[.arenas[] | .free_by_kind | .unsorted.bytes + .small.bytes + .large.bytes + .top.bytes] | map(tostring) | join(" ")' "$TMP/$name.json") "
+		"$(jq -r '[.arenas[] | .free_by_kind | .unsorted.free_bytes + .small.free_bytes + .large.free_bytes + .top.free_bytes] | map(tostring) | join(" ")' "$TMP/$name.json") "
 	check_eq "$name (glibc $ver): system_mem per arena = malloc_info" \
 		"$(grep 'system type="current"' "$TMP/$name.xml" | head -3 | sed 's/.*size="\([0-9]*\)".*/\1/' | tr '\n' ' ')" \
-		"$(jq -r '[.arenas[].system_mem] | map(tostring) | join(" ")' "$TMP/$name.json") "
+		"$(jq -r '[.arenas[].system_mem_bytes] | map(tostring) | join(" ")' "$TMP/$name.json") "
 	check_eq "$name (glibc $ver): 3 tcaches of 21 chunks" "$(jq -c '[.arenas[].free_by_kind.tcache.chunks]' "$TMP/$name.json")" "[21,21,21]"
 	stop_example "$P"
 done

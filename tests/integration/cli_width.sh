@@ -86,7 +86,7 @@ for W in 60 200; do
 	cp "$TMP/o" "$TMP/arenas.$W"
 	fits "arenas --bins COLUMNS=$W" $W "$TMP/o"
 	mapfile -t vals < <(jq -r '.verdicts[].text, (.arenas[].bins[] | .index, .count | tostring)' "$TMP/arenas.json")
-	for b in $(jq -r '.arenas[].bins[].bytes' "$TMP/arenas.json"); do vals+=("$(size "$b")"); done
+	for b in $(jq -r '.arenas[].bins[].free_bytes' "$TMP/arenas.json"); do vals+=("$(size "$b")"); done
 	present "arenas --bins COLUMNS=$W: conclusions, every bin's index, count and bytes" "$TMP/o" "${vals[@]}"
 	aligned "arenas --bins COLUMNS=$W (bins)" "$TMP/o" '^    list ' count '^    tcache ' ' 7 ' end
 	aligned "arenas --bins COLUMNS=$W (bins)" "$TMP/o" '^    list ' list '^    tcache ' tcache start

@@ -14,6 +14,8 @@ cfgs=glibc,glibc-arena-max-2,glibc-tunable-arena-max-2,glibc-trim-threshold-0,je
 "$MS" compare --runs 1 --configs $cfgs --json -- "$EX/pin" --count $count --hold >"$TMP/c.json" 2>"$TMP/c.err"
 check_eq "compare: exit" "$?" 0
 J="$TMP/c.json"
+check_eq "schema_version 2, wall_s/cpu_s in runs and samples (docs/json.md)" \
+	"$(jq -c '[.schema_version, (.runs[0] | has("wall_s"), has("cpu_s")), (.runs[0].samples[0] | has("wall_s"), has("cpu_s")), ([paths | map(strings) | last | select(IN("wall_seconds","cpu_seconds"))] | length)]' "$J")" '[2,true,true,true,true,0]'
 fin() { jq -r --arg c "$1" '.runs[] | select(.config == $c) | .final_rss_bytes' "$J"; }
 check_eq "configs in the order asked" "$(jq -r '[.runs[].config] | join(",")' "$J")" "$cfgs"
 check_eq "final RSS taken at the holding line" "$(jq -r '[.runs[].samples[].final_at_line] | all' "$J")" true

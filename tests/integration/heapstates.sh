@@ -129,7 +129,7 @@ check_eq "heap_kinds: healthy: consistent, nothing corrupt, contiguous" \
 	"$(jq -c '[.snapshot_consistent, .corrupt_lists, .noncontiguous, .damage]' "$TMP/hk.json")" '[true,0,false,"none"]'
 read -r u ub f fb < <(gdb_walk "$EX_PID")
 check_eq "heap_kinds: main arena chunks that look in use / free, with bytes = gdb's walk" \
-	"$(jq -r '.arenas[0] | "\(.in_use_chunks + .free_by_kind.tcache.chunks + .free_by_kind.fast.chunks) \(.in_use_bytes + .free_by_kind.tcache.bytes + .free_by_kind.fast.bytes) \(.free_by_kind.unsorted.chunks + .free_by_kind.small.chunks + .free_by_kind.large.chunks) \(.free_by_kind.unsorted.bytes + .free_by_kind.small.bytes + .free_by_kind.large.bytes)"' "$TMP/hk.json")" \
+	"$(jq -r '.arenas[0] | "\(.in_use_chunks + .free_by_kind.tcache.chunks + .free_by_kind.fast.chunks) \(.in_use_bytes + .free_by_kind.tcache.free_bytes + .free_by_kind.fast.free_bytes) \(.free_by_kind.unsorted.chunks + .free_by_kind.small.chunks + .free_by_kind.large.chunks) \(.free_by_kind.unsorted.free_bytes + .free_by_kind.small.free_bytes + .free_by_kind.large.free_bytes)"' "$TMP/hk.json")" \
 	"$u $ub $f $fb"
 stop_example "$EX_PID"
 
@@ -236,7 +236,7 @@ check_eq "sbrk: consistent, non-contiguous in 2 segments, nothing corrupt" \
 	"$(jq -c '[.snapshot_consistent, .noncontiguous, .arenas[0].segments, .corrupt_lists]' "$TMP/sbrk.json")" "[true,true,2,0]"
 check_eq "sbrk: top address and size = gdb" "$(jq -r '"\(.arenas[0].top_address) \(.arenas[0].top_bytes)"' "$TMP/sbrk.json")" "$(hex "$top") $tsz"
 check_eq "sbrk: the three 100,016 B chunks past the foreign area found" \
-	"$(jq '[.chunks[] | select(.size == 100016 and .kind == "in_use")] | length' "$TMP/sbrk-chunks.json")" 3
+	"$(jq '[.chunks[] | select(.size_bytes == 100016 and .kind == "in_use")] | length' "$TMP/sbrk-chunks.json")" 3
 check_eq "sbrk: the old top, fenced and freed, is in its bin (gdb: unsorted or large)" \
 	"$(jq '.arenas[0].free_by_kind | .unsorted.chunks + .small.chunks + .large.chunks' "$TMP/sbrk.json")" 1
 brk_end=$((16#$(awk '/\[heap\]/ {split($1, r, "-"); print r[2]}' /proc/$EX_PID/maps)))
@@ -277,7 +277,7 @@ cnt="0" by="0"
 for i in $(seq 0 63); do cnt="$cnt + tcache->counts[$i]"; by="$by + tcache->counts[$i] * $((i * 16 + 32))"; done
 theirs=$(gdb -batch -nx -p "$EX_PID" -ex "thread apply all printf \"%#lx %lu %lu\\n\", (unsigned long) tcache, (unsigned long) ($cnt), (unsigned long) ($by)" 2>/dev/null |
 	sed -n 's/^Thread .*(LWP \([0-9]*\)) "\([^"]*\)".*/\1 \2/p; s/^\(0x[0-9a-f]* [0-9]* [0-9]*\)$/\1/p' | paste -d' ' - - | sort)
-ours=$(jq -r '.tcaches[] | "\(.tid) \(.thread) \(.chunk) \(.chunks) \(.bytes)"' "$TMP/tct.json" |
+ours=$(jq -r '.tcaches[] | "\(.tid) \(.thread) \(.chunk) \(.chunks) \(.free_bytes)"' "$TMP/tct.json" |
 	while read -r t n c k b; do printf '%s %s %#x %s %s\n' "$t" "$n" $((c + 16)) "$k" "$b"; done | sort)
 check_eq "tcache-threads --stop: each thread's tcache, name, count and bytes = gdb's tcache per thread" "$ours" "$theirs"
 check_eq "tcache-threads: four threads, three of them holding 1, 5 and 11 chunks (the example's table)" \
@@ -337,7 +337,7 @@ if gcc -g -O0 -o "$TMP/own" "$TMP/own.c" 2>"$TMP/cc.err"; then
 	gdb -batch -nx -p "$OWN" -x "$GS/mp.gdb" >"$TMP/own-mp" 2>&1
 	check_eq "gdb-scripts/arenas.gdb with a program's own main_arena: glibc's arena = memsleuth" \
 		"$(sed -n 's/^arena \(0x[0-9a-f]*\) main 1 system_mem \([0-9]*\) .* top_size \([0-9]*\)/\1 \2 \3/p' "$TMP/own-arenas")" \
-		"$(jq -r '.arenas[0] | "\(.address) \(.system_mem) \(.top_bytes)"' "$TMP/own.json")"
+		"$(jq -r '.arenas[0] | "\(.address) \(.system_mem_bytes) \(.top_bytes)"' "$TMP/own.json")"
 	check_eq "gdb-scripts/bins.gdb with a program's own tcache: fastbin 0 and tcache 0 = memsleuth" \
 		"$(grep -E '^(arena .* fast 0|tcache .* bin 0) ' "$TMP/own-bins" | awk '{print $NF}' | tr '\n' ' ')" \
 		"$(jq -r '[.arenas[0].bins[] | select(.index==0 and (.kind=="fast" or .kind=="tcache")) | .count] | reverse | map(tostring) | join(" ")' "$TMP/own.json") "

@@ -62,7 +62,7 @@ JS
 		kill -INT $dp; wait $dp
 		in_use=$(jq '[.arenas[].in_use_bytes] | add' "$TMP/arenas.json")
 		chunks=$(jq '[.arenas[].in_use_chunks] | add' "$TMP/arenas.json")
-		mmapped=$(jq '.mp.mmapped_mem' "$TMP/arenas.json")
+		mmapped=$(jq '.mp.mmapped_mem_bytes' "$TMP/arenas.json")
 		live=$(jq '[.processes[].live_bytes] | add' "$TMP/node.json")
 		top=$(jq '[.sites[].live_bytes] | max' "$TMP/node.json")
 		# a chunk holds its request + an 8-byte size field, rounded up to

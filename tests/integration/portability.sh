@@ -98,7 +98,7 @@ pin_checks() {
 		"$MS" arenas --json $flag "$pid" > "$TMP/ar.json"
 		check_eq "arenas $rel $mode: consistent walk" "$(A .snapshot_consistent)" true
 		check_eq "arenas $rel $mode: main arena system_mem = the example's malloc_info" \
-			"$(A '.arenas[0].system_mem')" "$(sysmem_at "$xml" freed)"
+			"$(A '.arenas[0].system_mem_bytes')" "$(sysmem_at "$xml" freed)"
 		check_eq "arenas $rel $mode: debug info used exactly when allowed" "$(A .debuginfo_used)" \
 			"$([ "$mode" = debuginfo ] && echo true || echo false)"
 		cp "$TMP/ar.json" "$TMP/ar.$mode.json"

@@ -177,7 +177,7 @@ jq -n --arg long "/opt/app/bin/server --config=$long" '
 	   findings: {step: "compare", recommendation: {config: "c7", text: "use c7", shell: "LD_PRELOAD=x \($long)"},
 	    runs: ([range(0; 12) | {config: (if . == 0 then "glibc" else "c\(.)" end), available: true,
 	             rank: ([9, 4, 1, 11, 2, 12, 6, 5, 3, 8, 3, 10][.]),
-	             final_rss_bytes: (1000 * .), peak_rss_bytes: 2000, wall_seconds: 1, rss_timeline: tl(.)}]
+	             final_rss_bytes: (1000 * .), peak_rss_bytes: 2000, wall_s: 1, rss_timeline: tl(.)}]
 	          + [{config: "tcmalloc", available: false, skipped: "install libtcmalloc-minimal4"}])}}]}' >"$TMP/edge.json"
 "$BUILD/msreport" --html -o "$TMP/edge.html" "$TMP/edge.json"
 check_eq "msreport renders the hand-made document" "$?" 0

@@ -30,6 +30,7 @@ check_within "no --yes: RSS unchanged" "$(vmrss "$EX_PID")" "$before" 3
 "$MS" trim "$EX_PID" --yes --json >"$TMP/t.json" 2>"$TMP/t.err"
 check_eq "trim --yes: exit" "$?" 0
 check_eq "method" "$(jq -r .method "$TMP/t.json")" ptrace
+check_eq "schema_version 2, call_s a number (docs/json.md)" "$(jq -c '[.schema_version, (.call_s | type), has("call_seconds")]' "$TMP/t.json")" '[2,"number",false]'
 check_eq "the blocked main thread made the call" "$(jq -r '[.thread, .thread_was_in_syscall] | @tsv' "$TMP/t.json")" "$EX_PID	true"
 check_eq "extended register state put back" "$(jq -r .xstate_restored "$TMP/t.json")" true
 check_eq "malloc_trim returned 1" "$(jq -r .malloc_trim_result "$TMP/t.json")" 1

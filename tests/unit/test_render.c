@@ -41,11 +41,11 @@ static int count(const char *hay, const char *needle)
 
 static const char arenas_json[] =
 	"{\"step\":\"arenas\",\"pid\":42,\"glibc_version\":\"2.36\",\"trim_prediction_bytes\":3000000,"
-	"\"totals\":{\"system_mem\":9000000,\"in_use_bytes\":1000000,\"free_bytes\":5000000,"
+	"\"totals\":{\"system_mem_bytes\":9000000,\"in_use_bytes\":1000000,\"free_bytes\":5000000,"
 	"\"free_resident_bytes\":4000000,\"top_bytes\":10000},"
-	"\"arenas\":[{\"address\":\"0x7f00\",\"is_main\":true,\"heaps\":1,\"system_mem\":6000000,"
+	"\"arenas\":[{\"address\":\"0x7f00\",\"is_main\":true,\"heaps\":1,\"system_mem_bytes\":6000000,"
 	"\"in_use_bytes\":500000,\"free_bytes\":3000000,\"free_resident_bytes\":3000000,\"trim_bytes\":2000000},"
-	"{\"address\":\"0x7e00\",\"is_main\":false,\"heaps\":3,\"system_mem\":3000000,"
+	"{\"address\":\"0x7e00\",\"is_main\":false,\"heaps\":3,\"system_mem_bytes\":3000000,"
 	"\"in_use_bytes\":500000,\"free_bytes\":2000000,\"free_resident_bytes\":1000000}],"
 	"\"verdicts\":[{\"level\":\"problem\",\"text\":\"free memory kept\",\"next\":\"memsleuth trim 42\"}]}";
 

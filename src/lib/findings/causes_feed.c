@@ -137,8 +137,8 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->trim_prediction = ms_ju64(ar, "trim_prediction_bytes", 0);
 		f->mmapped_bytes = ms_ju64(ar, "mmapped_bytes", 0);
 		f->mmapped_resident = ms_ju64(ar, "mmapped_found_resident_bytes", 0);
-		f->mmap_threshold = ms_ju64(ar, "mp.mmap_threshold", 0);
-		f->trim_threshold = ms_ju64(ar, "mp.trim_threshold", 0);
+		f->mmap_threshold = ms_ju64(ar, "mp.mmap_threshold_bytes", 0);
+		f->trim_threshold = ms_ju64(ar, "mp.trim_threshold_bytes", 0);
 		f->arena_max = ms_ju64(ar, "mp.arena_max", 0);
 		f->no_dyn_threshold = ms_jhas_num(ar, "mp.no_dyn_threshold") ? (int)ms_ju64(ar, "mp.no_dyn_threshold", 0) : -1;
 		const struct ms_jval *as = ms_jget(ar, "arenas");

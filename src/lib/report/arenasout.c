@@ -217,8 +217,8 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	ms_json_ku64(j, "heaps", s->heaps);
 	ms_json_ku64(j, "reserved_bytes", s->reserved);
 	ms_json_ku64(j, "committed_bytes", s->committed);
-	ms_json_ku64(j, "system_mem", s->system_mem);
-	ms_json_ku64(j, "max_system_mem", s->max_system_mem);
+	ms_json_ku64(j, "system_mem_bytes", s->system_mem);
+	ms_json_ku64(j, "max_system_mem_bytes", s->max_system_mem);
 	ms_json_ku64(j, "in_use_bytes", s->in_use_bytes);
 	ms_json_ku64(j, "in_use_chunks", s->in_use_chunks);
 	ms_json_ku64(j, "free_bytes", s->free_bytes);
@@ -238,7 +238,7 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	for (int k = MS_CK_TCACHE; k < MS_CK__N; k++) {
 		ms_json_key(j, ms_chunk_kind_name((enum ms_chunk_kind)k));
 		ms_json_obj_begin(j);
-		ms_json_ku64(j, "bytes", s->kind_bytes[k]);
+		ms_json_ku64(j, "free_bytes", s->kind_bytes[k]);
 		ms_json_ku64(j, "chunks", s->kind_chunks[k]);
 		ms_json_obj_end(j);
 	}
@@ -257,9 +257,9 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 			ms_json_kstr(j, "kind", k == 2 ? (i == 1 ? "unsorted" : i < 64 ? "small" : "large") : sets[k].kind);
 			ms_json_ki64(j, "index", i);
 			ms_json_ku64(j, "count", b->count);
-			ms_json_ku64(j, "bytes", b->bytes);
-			ms_json_ku64(j, "min", b->min);
-			ms_json_ku64(j, "max", b->max);
+			ms_json_ku64(j, "free_bytes", b->bytes);
+			ms_json_ku64(j, "min_bytes", b->min);
+			ms_json_ku64(j, "max_bytes", b->max);
 			ms_json_obj_end(j);
 		}
 	ms_json_arr_end(j);
@@ -302,20 +302,20 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_obj_begin(j);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.address);
 	ms_json_kstr(j, "address", hex);
-	ms_json_ku64(j, "trim_threshold", a->mp.trim_threshold);
-	ms_json_ku64(j, "top_pad", a->mp.top_pad);
-	ms_json_ku64(j, "mmap_threshold", a->mp.mmap_threshold);
+	ms_json_ku64(j, "trim_threshold_bytes", a->mp.trim_threshold);
+	ms_json_ku64(j, "top_pad_bytes", a->mp.top_pad);
+	ms_json_ku64(j, "mmap_threshold_bytes", a->mp.mmap_threshold);
 	ms_json_ku64(j, "arena_test", a->mp.arena_test);
 	ms_json_ku64(j, "arena_max", a->mp.arena_max);
 	ms_json_ki64(j, "n_mmaps", a->mp.n_mmaps);
 	ms_json_ki64(j, "n_mmaps_max", a->mp.n_mmaps_max);
-	ms_json_ku64(j, "mmapped_mem", a->mp.mmapped_mem);
+	ms_json_ku64(j, "mmapped_mem_bytes", a->mp.mmapped_mem);
 	snprintf(hex, sizeof hex, "%#" PRIx64, a->mp.sbrk_base);
 	ms_json_kstr(j, "sbrk_base", hex);
 	ms_json_ku64(j, "tcache_bins", a->mp.tcache_bins);
 	ms_json_ku64(j, "tcache_max_bytes", a->mp.tcache_max_bytes);
 	ms_json_ku64(j, "tcache_count", a->mp.tcache_count);
-	ms_json_ku64(j, "thp_pagesize", a->mp.thp_pagesize);
+	ms_json_ku64(j, "thp_pagesize_bytes", a->mp.thp_pagesize);
 	ms_json_ki64(j, "no_dyn_threshold", a->mp.no_dyn_threshold);
 	ms_json_obj_end(j);
 	ms_json_key(j, "arenas");
@@ -374,7 +374,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_kstr(j, "thread", a->tcache_use && a->tcache_use[k].thread[0] ? a->tcache_use[k].thread : NULL);
 		if (a->tcache_use) {
 			ms_json_ku64(j, "chunks", a->tcache_use[k].chunks);
-			ms_json_ku64(j, "bytes", a->tcache_use[k].bytes);
+			ms_json_ku64(j, "free_bytes", a->tcache_use[k].bytes);
 		}
 		ms_json_obj_end(j);
 	}
@@ -391,7 +391,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		if (!h->in_use_chunks[i] && !h->free_chunks[i])
 			continue;
 		ms_json_obj_begin(j);
-		ms_json_ku64(j, "from", ms_hist_floor(i));
+		ms_json_ku64(j, "from_bytes", ms_hist_floor(i));
 		ms_json_ku64(j, "in_use_chunks", h->in_use_chunks[i]);
 		ms_json_ku64(j, "in_use_bytes", h->in_use_bytes[i]);
 		ms_json_ku64(j, "free_chunks", h->free_chunks[i]);
@@ -423,7 +423,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		if (l->kind == MS_CK_TCACHE)
 			ms_json_ku64(j, "expected", l->expected);
 		ms_json_ku64(j, "count", l->count);
-		ms_json_ku64(j, "bytes", l->bytes);
+		ms_json_ku64(j, "free_bytes", l->bytes);
 		ms_json_kbool(j, "corrupt", l->corrupt);
 		if (a->entries && (flags & MS_AOUT_LISTS)) {
 			ms_json_key(j, "entries");

@@ -83,7 +83,7 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 	r_facts_begin(&t);
 	if (ms_jstr(f, "glibc_version", NULL))
 		r_fact(&t, "glibc", ms_jstr(f, "glibc_version", ""));
-	r_fact_bytes(r, &t, "arenas: system memory", f, "totals.system_mem");
+	r_fact_bytes(r, &t, "arenas: system memory", f, "totals.system_mem_bytes");
 	r_fact_bytes(r, &t, "in use", f, "totals.in_use_bytes");
 	r_fact_bytes(r, &t, "free (in bins and top)", f, "totals.free_bytes");
 	r_fact_bytes(r, &t, "free and resident", f, "totals.free_resident_bytes");
@@ -114,7 +114,7 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 		int is_main = ms_jbool(a, "is_main", false);
 		uint64_t heaps = ms_ju64(a, "heaps", 0);
 		ms_table_rowf(&t, "%s\t%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s", ms_jstr(a, "address", "?"),
-			      is_main ? "yes" : "", heaps, rsz(r, ms_ju64(a, "system_mem", 0)), rsz(r, in_use), rsz(r, fr),
+			      is_main ? "yes" : "", heaps, rsz(r, ms_ju64(a, "system_mem_bytes", 0)), rsz(r, in_use), rsz(r, fr),
 			      ms_jhas_num(a, "free_resident_bytes") ? rsz(r, res) : "-",
 			      ms_jhas_num(a, "trim_bytes") ? rsz(r, trim) : "-");
 		if (n == MAXA)
@@ -372,7 +372,7 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 		const struct ms_jval *tl = ms_jget(x, "rss_timeline");
 		int drawn = tl && tl->type == MS_J_ARR && tl->len > 1 && pairs_series(tl, -1e300, 1e300, &s[ns]) > 1;
 		char wall[32], rank[24];
-		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_seconds", 0));
+		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_s", 0));
 		snprintf(rank, sizeof rank, "%" PRIu64, ms_ju64(x, "rank", 0));
 		ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s", ms_ju64(x, "rank", 0) ? rank : "-", ms_jstr(x, "config", "?"),
 			      !drawn ? "no timeline" : *role ? role : "faded", rsz(r, ms_ju64(x, "final_rss_bytes", 0)),
