@@ -103,10 +103,12 @@ check_eq "SIGINT: stopped early" "$(jq '.stopped_early' "$TMP/int.json")" true
 check_eq "SIGINT: remedies not reached" "$(jq -r '.steps[5].status' "$TMP/int.json")" "not reached"
 ip=$(jq '.pid' "$TMP/int.json")
 if kill -0 "$ip" 2>/dev/null; then fail "SIGINT: launched command $ip left running"; kill -9 "$ip"; else pass "SIGINT: launched command stopped"; fi
-check_eq "SIGINT: nothing of it left" "$(pgrep -f -- "zlib_workers --threads 2 --rounds 40 --evict" | wc -l)" 0
+# anchored: memsleuth-guard, a fork of memsleuth with its command line,
+# lives a moment after memsleuth to sweep; the command's own line starts with it
+check_eq "SIGINT: nothing of it left" "$(pgrep -f -- "^$EX/zlib_workers --threads 2 --rounds 40 --evict" | wc -l)" 0
 check_status "no matching line within --wait-max: error" 2 "$MS" guide --batch --when 'never-printed' --wait-max 1 -- "$EX/pin" --count 1237 --hold
 check_match "one-line reason and way out" "$(cat "$TMP/err")" "^memsleuth guide: waiting 1 s for a line matching 'never-printed': no line matched in time \\(use --when"
-check_eq "and the command was stopped" "$(pgrep -f -- "$EX/pin --count 1237 --hold" | wc -l)" 0
+check_eq "and the command was stopped" "$(pgrep -f -- "^$EX/pin --count 1237 --hold" | wc -l)" 0
 check_status "command exits before the moment" 2 "$MS" guide --batch -- /bin/true
 check_match "says it exited" "$(cat "$TMP/err")" "it exited before the moment to look"
 
