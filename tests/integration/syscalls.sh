@@ -157,7 +157,7 @@ for b in "${usable[@]}"; do
 	kill -INT $m; wait $m
 	check_eq "$b: SIGINT ends with status 0" "$?" 0
 	state=$(awk '{print $3}' "/proc/$EX_PID/stat")
-	check_match "$b: target not left stopped" "$state" '^[RS]$'
+	check_match "$b: target not left stopped" "$state" '^[RSD]$'
 	check_eq "$b: target not traced" "$(awk '/TracerPid/ {print $2}' "/proc/$EX_PID/status")" 0
 	stop_example "$EX_PID"
 done
