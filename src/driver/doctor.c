@@ -4,6 +4,7 @@
 #include "findings/doctor.h"
 #include "probe/sweep.h"
 #include "probe/procfs.h"
+#include "probe/target.h"
 #include "report/doctor_report.h"
 #include "options.h"
 #include "steps.h"
@@ -32,6 +33,10 @@ int cmd_doctor(int argc, char **argv)
 	struct ms_err e = { 0 };
 	ms_sweep_stale("memsleuth doctor", stderr);   /* what a killed run left, said */
 	struct ms_doctor d;
+	/* a PID that cannot be examined fails in one line, before any progress */
+	struct ms_target t;
+	if (a.pid > 0 && ms_target_open(a.pid, &t, &e) < 0)
+		ms_die("memsleuth doctor", &e, MS_EXIT_ERROR);
 	if (!ms_quiet())
 		fprintf(stderr, "memsleuth doctor: checking (gdb, stap and bpftrace are run for their versions: "
 			"a second or two)\n");

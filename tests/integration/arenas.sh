@@ -99,7 +99,7 @@ if [ $have_gdb = 1 ]; then
 		"$(sed -n 's/^arena \(0x[0-9a-f]*\) main [01] system_mem \([0-9]*\) top 0x[0-9a-f]* top_size \([0-9]*\)/arena \1 system_mem \2 top_size \3/p' "$TMP/g-ae" | sort)" \
 		"$(our_arenas "$TMP/ae.json")"
 fi
-check_match "arena_explosion: resumed after --stop" "$(cat /proc/$AE/task/*/stat | awk '{print $3}' | sort -u | tr '\n' ' ')" '^[RS ]+$'
+check_match "arena_explosion: resumed after --stop" "$(cat /proc/$AE/task/*/stat | awk '{print $3}' | sort -u | tr '\n' ' ')" '^[RSD ]+$'
 stop_example "$AE"
 
 # An arena grown past one 64 MiB heap: 70,000 x 1 KiB in one thread arena.
@@ -130,7 +130,7 @@ kill -TERM $MSP
 wait $MSP 2>/dev/null
 exec 7<&-
 sleep 0.2
-check_match "--stop + SIGTERM: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
+check_match "--stop + SIGTERM: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RSD ]+$'
 # the same with SIGINT (Ctrl-C)
 exec 7<>"$TMP/fifo"
 "$MS" arenas "$AE" --stop --chunks --limit 0 >"$TMP/fifo" 2>/dev/null &
@@ -144,7 +144,7 @@ kill -INT $MSP
 wait $MSP 2>/dev/null
 exec 7<&-
 sleep 0.2
-check_match "--stop + SIGINT: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
+check_match "--stop + SIGINT: every thread resumed" "$(awk '{print $3}' /proc/$AE/task/*/stat | sort -u | tr '\n' ' ')" '^[RSD ]+$'
 stop_example "$AE"
 
 # --- 3. the case study: 500,000 x 1 KiB + 1-byte pin, prediction vs trim --
@@ -206,7 +206,7 @@ done
 check_eq "busy target without --stop: consistent or a stated inconsistency, bounded attempts" "$bad" 0
 "$MS" arenas $ZW --json --stop >"$TMP/zws.json"
 check_eq "busy target with --stop: exact snapshot" "$(jq -c '[.snapshot_consistent, .attempts, .stopped]' "$TMP/zws.json")" "[true,1,true]"
-check_match "busy target: resumed after --stop" "$(awk '{print $3}' /proc/$ZW/task/*/stat | sort -u | tr '\n' ' ')" '^[RS ]+$'
+check_match "busy target: resumed after --stop" "$(awk '{print $3}' /proc/$ZW/task/*/stat | sort -u | tr '\n' ' ')" '^[RSD ]+$'
 stop_example $ZW
 
 # --- 4. other allocators, static, 32-bit, gone -----------------------------

@@ -9,7 +9,7 @@ state_ok() {
 	local st tr
 	st=$(awk '/^State:/ {print $2}' "/proc/$2/status" 2>/dev/null)
 	tr=$(awk '/^TracerPid:/ {print $2}' "/proc/$2/status" 2>/dev/null)
-	check_match "$1: target not stopped" "$st" '^[RS]$'
+	check_match "$1: target not stopped" "$st" '^[RSD]$'
 	check_eq "$1: target not traced" "$tr" 0
 }
 # ends_clean NAME PID: the example exits 0 on SIGTERM only from its sigwait,
