@@ -4,8 +4,10 @@
  * the top of the heap, so the freed blocks stay in the process until
  * malloc_trim(0) madvises their pages away.
  *
- * usage: pin [--count N] [--size BYTES] [--no-pin] [--trim]
+ * usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--linger S]
  *            [--hold] [--step] [--malloc-info FILE]
+ * --linger S: stay S seconds before exiting (a tracer that symbolises
+ * after the fact, as bpftrace -c does, still finds the process). 
  * phases: allocated, pinned, freed[, trimmed] */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -16,6 +18,7 @@ int main(int argc, char **argv)
 	struct ex_opts o = { 0 };
 	long count = 500000, size = 1024;
 	int pin = 1, trim = 0;
+	long linger = 0;
 	for (int i = 1; i < argc; i++) {
 		if (ex_common_opt(&o, argc, argv, &i))
 			continue;
@@ -27,8 +30,10 @@ int main(int argc, char **argv)
 			pin = 0;
 		else if (!strcmp(argv[i], "--trim"))
 			trim = 1;
+		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
+			linger = ex_num(argv[++i], "linger");
 		else {
-			fprintf(stderr, "usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--linger S] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}
@@ -64,5 +69,7 @@ int main(int argc, char **argv)
 	}
 	free(pinned);
 	munmap(blocks, (size_t)count * sizeof *blocks + 1);
+	if (linger > 0)
+		sleep((unsigned)linger);
 	return 0;
 }
