@@ -277,6 +277,49 @@ static void best_measured_fix_leads_largest_cause(void **state)
 	assert_string_equal(r[k0].command, first->command);
 }
 
+/* The demo (zlib_workers, 8 threads): many configurations measured lower,
+ * the best (mimalloc-decommit-0) last in compare's order; the cause's list
+ * holds at most MS_CAUSE_MAX_REMEDIES, and the best must not be the one
+ * left out. */
+static void best_measured_fix_survives_a_full_list(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 432 * MIB / 10);
+	f.arenas = 9;
+	f.in_use = 20 * MIB / 10;
+	f.other_trim = f.trim_chunks = 389 * MIB / 10;
+	f.free_resident = f.trim_chunks + 14 * MIB / 10;
+	f.other_arenas_with_free = 8;
+	f.launched = 1;
+	f.alive = 0;
+	snprintf(f.command, sizeof f.command, "zlib_workers --threads 8");
+	measure(&f, "glibc", "", 433 * MIB / 10);
+	measure(&f, "glibc-arena-max-1", "", 265 * MIB / 10);
+	measure(&f, "glibc-arena-max-2", "", 365 * MIB / 10);
+	measure(&f, "glibc-tunable-arena-max-2", "", 365 * MIB / 10);
+	measure(&f, "glibc-trim-threshold-0", "", 308 * MIB / 10);
+	measure(&f, "glibc-mmap-threshold-64k", "", 242 * MIB / 10);
+	measure(&f, "glibc-fixed-thresholds", "", 310 * MIB / 10);
+	measure(&f, "jemalloc", "libjemalloc.so.2", 300 * MIB / 10);
+	measure(&f, "mimalloc-decommit-0", "libmimalloc.so.2", 56 * MIB / 10);
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = &c.v[0];
+	assert_int_equal(x->kind, MS_CAUSE_ARENA_SPREAD);
+	assert_true(x->nrem <= MS_CAUSE_MAX_REMEDIES);
+	const struct ms_cause_remedy *first = NULL;
+	for (int k = 0; k < x->nrem && !first; k++)
+		if (!x->rem[k].advice && !x->rem[k].no_change)
+			first = &x->rem[k];
+	assert_non_null(first);
+	assert_string_equal(first->proven_by, "compare mimalloc-decommit-0");
+	assert_int_equal(first->measured_saving, 433 * MIB / 10 - 56 * MIB / 10);
+	struct ms_verdicts vs = { 0 };
+	ms_causes_verdicts(&c, &vs);
+	assert_string_equal(vs.v[0].next, first->command);
+}
+
 /* vsz-threads: 1.3 GB VSZ, 2 MB RSS: address space only, not a problem. */
 static void vsz_is_address_space(void **state)
 {
@@ -507,6 +550,7 @@ int main(void)
 		cmocka_unit_test(vsz_cap_only_under_a_limit),
 		cmocka_unit_test(measured_saving_counted_once),
 		cmocka_unit_test(best_measured_fix_leads_largest_cause),
+		cmocka_unit_test(best_measured_fix_survives_a_full_list),
 		cmocka_unit_test(commands_run_as_printed),
 		cmocka_unit_test(file_mapped_never_a_problem),
 	};

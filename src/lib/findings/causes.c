@@ -615,12 +615,17 @@ static int acts_on(const struct ms_remedy_cfg *c, enum ms_cause_kind k)
 	return 1;
 }
 
+static void sort_remedies(struct ms_cause *x);
+
 /* The configurations compare measured lower than the default that act on
- * the cause, as remedies with their measured saving (best first: the
- * sort puts compare-measured savings ahead).  A saving far above the
- * cause's bytes is the whole process's, said so, never attributed to it. */
+ * the cause, as remedies with their measured saving, best first: when the
+ * cause's list is full, its weakest remedy gives way to a better measured
+ * one (the sort puts compare-measured savings ahead).  A saving far above
+ * the cause's bytes is the whole process's, said so, never attributed to it. */
 static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f)
 {
+	int idx[MS_CAUSE_MAX_MEASURED], n = 0;
+	uint64_t sv[MS_CAUSE_MAX_MEASURED];
 	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
 		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
 		uint64_t saved;
@@ -628,6 +633,24 @@ static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f
 			continue;
 		if (cfg->allocator != MS_ALLOC_GLIBC && !f->measured[i].preload[0])
 			continue;
+		int k = n++;   /* insertion by saving, largest first */
+		for (; k > 0 && sv[k - 1] < saved; k--) {
+			idx[k] = idx[k - 1];
+			sv[k] = sv[k - 1];
+		}
+		idx[k] = i;
+		sv[k] = saved;
+	}
+	for (int m = 0; m < n; m++) {
+		int i = idx[m];
+		uint64_t saved = sv[m];
+		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
+		if (x->nrem >= MS_CAUSE_MAX_REMEDIES) {
+			sort_remedies(x);
+			if (x->rem[x->nrem - 1].measured_saving >= saved)
+				return;   /* every remedy kept is measured better */
+			x->nrem--;
+		}
 		char env[300] = "";
 		size_t o = 0;
 		if (cfg->allocator != MS_ALLOC_GLIBC)
