@@ -259,7 +259,7 @@ static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint
 		snprintf(cmd, sizeof cmd, "jcmd %d System.trim_native_heap", (int)f->pid);
 		r = remedy(x, "malloc_trim(0) called by the JVM itself, safer than a debugger: returns the free pages now", "%s", cmd);
 	} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth trim %d")) {
-		r = remedy(x, "malloc_trim(0) through gdb: returns the free pages now (not for good)", "%s", cmd);
+		r = remedy(x, "malloc_trim(0) called in the target (ptrace): returns the free pages now (not for good)", "%s", cmd);
 	} else if (!f->launched) {
 		r = remedy(x, "the process has ended: rerun it, then memsleuth trim PID at the same moment", "%s", cmd);
 	} else {

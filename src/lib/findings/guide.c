@@ -57,7 +57,7 @@ static const struct {
 		"The fixes that follow from what was found, each as the exact command, and the experiment "
 		"that proves it.",
 		"malloc_trim(0) releases the free pages inside every arena and the main heap's top: memsleuth "
-		"trim calls it through gdb and checks the result against the prediction. Calling into a live "
+		"trim calls it in the target through ptrace and checks the result against the prediction. Calling into a live "
 		"JVM from a debugger can crash it; jcmd PID System.trim_native_heap is the safe way on JDK "
 		"17.0.9 and later. MALLOC_ARENA_MAX caps the number of arenas when there are many. jemalloc "
 		"with dirty_decay_ms:0 returns freed memory on its own, with no code change. Prove the choice: "
