@@ -16,6 +16,7 @@
 #include "findings/overview.h"
 #include "probe/elf.h"
 #include "probe/procfs.h"
+#include "probe/remote.h"
 #include "records/maps.h"
 
 static void classify_jvm_fixture(void **state)
@@ -128,10 +129,49 @@ static void elf_of_libc_and_self(void **state)
 	assert_string_equal(info.build_id, "");
 }
 
+/* Two heaps of one thread arena, the second directly above the first
+ * (new_heap's aligned_heap_area): the kernel merges the full first heap's
+ * rw-p with the second's, so maps shows one 69 MiB rw-p mapping then the
+ * second heap's PROT_NONE rest (a layout seen under load).  Both heaps are
+ * found, by their heap_info headers. */
+static void merged_heaps_split(void **state)
+{
+	(void)state;
+	const char *txt =
+		"7fcf40000000-7fcf4456f000 rw-p 00000000 00:00 0 \n"
+		"7fcf4456f000-7fcf48000000 ---p 00000000 00:00 0 \n";
+	struct ms_maps m;
+	struct ms_err e;
+	assert_int_equal(ms_maps_parse(txt, strlen(txt), &m, &e), 0);
+	const uint64_t b1 = 0x7fcf40000000ull, b2 = b1 + (64ull << 20);
+	/* heap_info: ar_ptr, prev, size, mprotect_size (glibc 2.36: 48 B) */
+	uint64_t h1[4] = { b1 + 48, 0, 64ull << 20, 64ull << 20 };
+	uint64_t h2[4] = { b1 + 48, b1, 0x56f000, 0x56f000 };
+	struct ms_remote_region reg[2] = { { b1, h1, sizeof h1 }, { b2, h2, sizeof h2 } };
+	struct ms_remote r;
+	assert_int_equal(ms_remote_open_buf(&r, reg, 2, &m, &e), 0);
+	struct ms_arena_heaps h;
+	assert_int_equal(ms_arena_heaps_find(&m, &r, "2.36", &h), 0);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.v[0].start, b1);
+	assert_int_equal(h.v[0].rw_end, b2);
+	assert_true(h.v[0].first);
+	assert_int_equal(h.v[1].start, b2);
+	assert_int_equal(h.v[1].rw_end, 0x7fcf4456f000ull);
+	assert_int_equal(h.v[1].end, b2 + (64ull << 20));
+	assert_false(h.v[1].first);
+	assert_true(h.all_verified);
+	assert_int_equal(h.arenas, 1);
+	ms_arena_heaps_free(&h);
+	ms_remote_close(&r);
+	ms_maps_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(classify_jvm_fixture),
+		cmocka_unit_test(merged_heaps_split),
 		cmocka_unit_test(cpulists),
 		cmocka_unit_test(arena_cap),
 		cmocka_unit_test(heap_info_sizes),

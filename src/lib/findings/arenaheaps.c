@@ -40,54 +40,58 @@ int ms_arena_heaps_find(const struct ms_maps *maps, struct ms_remote *r,
 		const struct ms_mapping *m = &maps->v[i];
 		if (!anon(m) || (m->start & (MS_HEAP_MAX_SIZE - 1)) || strcmp(m->perms, "rw-p"))
 			continue;
-		struct ms_arena_heap h = { .start = m->start, .rw_end = m->end, .end = m->end,
-					   .map_rw = i, .map_none = (size_t)-1 };
-		if (i + 1 < maps->n) {
-			const struct ms_mapping *n = &maps->v[i + 1];
-			/* new_heap reserves exactly HEAP_MAX_SIZE: the PROT_NONE
-			 * rest reaches start + 64 MiB (or beyond, when it merged
-			 * with a neighbour).  Shorter ones are someone else's. */
-			if (anon(n) && n->start == m->end && !strcmp(n->perms, "---p") &&
-			    n->end >= m->start + MS_HEAP_MAX_SIZE) {
-				h.map_none = i + 1;
-				h.end = n->end;
+		/* The kernel merges adjacent anonymous mappings of the same
+		 * protection: a full heap directly below the next one of the
+		 * same arena (new_heap places it there, at aligned_heap_area)
+		 * shows as one rw-p mapping over both.  So each 64 MiB aligned
+		 * piece of the mapping is a candidate, bounded by its size. */
+		for (uint64_t base = m->start; base < m->end; base += MS_HEAP_MAX_SIZE) {
+			uint64_t rw_end = m->end - base > MS_HEAP_MAX_SIZE ? base + MS_HEAP_MAX_SIZE : m->end;
+			struct ms_arena_heap h = { .start = base, .rw_end = rw_end, .end = rw_end,
+						   .map_rw = i, .map_none = (size_t)-1 };
+			if (rw_end == m->end && i + 1 < maps->n) {
+				const struct ms_mapping *n = &maps->v[i + 1];
+				/* new_heap reserves exactly HEAP_MAX_SIZE: the PROT_NONE
+				 * rest reaches base + 64 MiB (or beyond, when it merged
+				 * with a neighbour).  Shorter ones are someone else's. */
+				if (anon(n) && n->start == m->end && !strcmp(n->perms, "---p") &&
+				    n->end >= base + MS_HEAP_MAX_SIZE) {
+					h.map_none = i + 1;
+					h.end = base + MS_HEAP_MAX_SIZE;   /* the PROT_NONE part may reach beyond */
+				}
 			}
-		}
-		/* A heap never spans more than HEAP_MAX_SIZE; the PROT_NONE part
-		 * may have merged with a neighbouring reservation, so clip. */
-		if (h.rw_end - h.start > MS_HEAP_MAX_SIZE)
-			continue;
-		if (h.end - h.start > MS_HEAP_MAX_SIZE)
-			h.end = h.start + MS_HEAP_MAX_SIZE;
-		/* Without a PROT_NONE tail the heap must be exactly full size. */
-		if (h.map_none == (size_t)-1 && h.rw_end - h.start != MS_HEAP_MAX_SIZE)
-			continue;
-		if (r) {
-			uint64_t w[4];
-			if (ms_remote_read_exact(r, h.start, w, sizeof w) == 0) {
-				h.ar_ptr = w[0];
-				h.prev = w[1];
-				h.size = w[2];
-				h.mprotect_size = w[3];
-				if (plausible(&h, hdr ? hdr : 32)) {
+			/* Without a PROT_NONE tail the heap must be exactly full size. */
+			if (h.map_none == (size_t)-1 && h.rw_end - h.start != MS_HEAP_MAX_SIZE)
+				continue;
+			if (r) {
+				uint64_t w[4];
+				if (ms_remote_read_exact(r, h.start, w, sizeof w) == 0) {
+					h.ar_ptr = w[0];
+					h.prev = w[1];
+					h.size = w[2];
+					h.mprotect_size = w[3];
+					if (!plausible(&h, hdr ? hdr : 32))
+						continue;   /* readable but not a heap: someone else's 64 MiB */
 					h.verified = 1;
 					if (hdr)
 						h.first = h.ar_ptr == h.start + hdr;
 					else
 						h.first = h.ar_ptr == h.start + 32 || h.ar_ptr == h.start + 48;
-				} else {
-					continue;   /* readable but not a heap: someone else's 64 MiB */
+				} else if (base != m->start) {
+					continue;   /* an unverified piece of a larger mapping: not claimed */
 				}
+			} else if (base != m->start) {
+				continue;
 			}
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				struct ms_arena_heap *nv = realloc(out->v, cap * sizeof *nv);
+				if (!nv)
+					return -1;
+				out->v = nv;
+			}
+			out->v[out->n++] = h;
 		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct ms_arena_heap *nv = realloc(out->v, cap * sizeof *nv);
-			if (!nv)
-				return -1;
-			out->v = nv;
-		}
-		out->v[out->n++] = h;
 	}
 	out->all_verified = out->n > 0;
 	for (size_t i = 0; i < out->n; i++) {
