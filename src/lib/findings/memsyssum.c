@@ -1,5 +1,6 @@
 #include "findings/memsyssum.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,6 +68,29 @@ static void thread_name(pid_t tgid, pid_t tid, char name[17])
 		snprintf(name, 17, "%s", buf);
 	}
 	free(buf);
+}
+
+/* The process of a thread whose event did not name it: the one an earlier
+ * event named, else /proc/TID/status (readable for any live thread), else
+ * the thread itself.  A thread's events must not split over two images. */
+static pid_t tgid_of(const struct ms_sys_summary *s, pid_t tid)
+{
+	const struct ms_sys_thread *t = ms_sys_summary_thread(s, tid);
+	if (t && t->tgid)
+		return t->tgid;
+	char path[48], *buf = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	pid_t tgid = tid;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	if (ms_read_file(path, &buf, &len, 1 << 16, &e) == 0) {
+		const char *l = strstr(buf, "\nTgid:");
+		long v = l ? strtol(l + 6, NULL, 10) : 0;
+		if (v > 0 && v <= INT32_MAX)
+			tgid = (pid_t)v;
+	}
+	free(buf);
+	return tgid;
 }
 
 static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
@@ -249,8 +273,8 @@ static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, size
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 {
 	struct ms_sysev ev = *in;
-	if (!ev.tgid)
-		ev.tgid = ev.tid;
+	if (!ev.tgid)   /* a backend that could not say (tracefs' saved_tgids can miss one) */
+		ev.tgid = tgid_of(s, ev.tid);
 	if (ev.sc >= MS_SC_N)
 		return;
 	s->events++;
