@@ -208,7 +208,7 @@ check_eq "symres ADDR --maps=FILE: options after the address, same as -p" "$(cat
 
 # --- the exit rule: --fail-on --------------------------------------------------
 check_status "arenas without --fail-on: exit 0 whatever it found" 0 "$MS" arenas "$PID"
-# --fail-on compares with the cause model's severity (ms_causes_max_severity):
+# --fail-on compares with the worst verdict printed (ms_verdicts_worst):
 # pin holds ~500 MiB of freed memory resident (a problem); vsz_threads has a
 # large VSZ and a few MiB resident (address space, not memory: no problem)
 # (overview alone sees heap, not what in it is free: the arena walk names it)
