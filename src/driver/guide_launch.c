@@ -1,6 +1,7 @@
-/* guide -- CMD: launch the command, watch its output for the moment to
- * look (the examples print "phase=... holding"), sample its RSS meanwhile,
- * and always stop it at the end. */
+/* guide -- CMD: launch the command (under the hotspots recorder when it
+ * can), watch its output for the moment to look (the examples print
+ * "phase=... holding"), sample its RSS meanwhile, and always stop it at
+ * the end. */
 #include "guide_int.h"
 #include "findings/launch.h"
 #include "probe/sweep.h"
