@@ -365,8 +365,8 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	if (gl_launch(o->cmd, lc, hook ? self : NULL, kp, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	g->launched = 1;
-	fprintf(o->say, "launched %s%s (pid %d); looking when %s%s\n", o->cmd[0],
-		lc->recorder ? " under the allocator hook (memsleuth hotspots --record-only)" : "", (int)lc->pid,
+	fprintf(o->say, "launched %s %s %d); looking when %s%s\n", o->cmd[0],
+		lc->recorder ? "under the allocator hook (memsleuth hotspots --record-only, pid" : "(pid", (int)lc->pid,
 		o->when ? "it prints a line matching " : "", o->when ? o->when : "");
 	if (!o->when)
 		fprintf(o->say, "looking after %.1f s\n", o->after);
