@@ -174,14 +174,14 @@ static const struct ms_workload_run *first_ok(const struct ms_remedy_result *r)
 }
 
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
-		       const char *final_at, const char *moment)
+		       const struct ms_compare_moment *m, const char *moment)
 {
 	uint64_t scale = 0;
 	for (size_t i = 0; i < n; i++)
 		if (v[i].runs_ok && v[i].peak_rss > scale)
 			scale = v[i].peak_rss;
 	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/%s, "
-	       "or the last sample before exit\n", cmd, runs, final_at, moment);
+	       "or the last sample before exit\n", cmd, runs, m->final_at, moment);
 	for (size_t i = 0; i < n; i++) {
 		const struct ms_workload_run *w = first_ok(&v[i]);
 		if (w && w->wrapper_pid) {
@@ -208,21 +208,33 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			sparkline(first_ok(&v[i]), scale, line, 24);
 			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, v[i].cfg->name,
 				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
-				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_ok, v[i].runs);
+				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
 		}
 	if (ranked)
 		ms_table_print(&t, stdout, "");
 	ms_table_free(&t);
+	char why[400];
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].available)
 			printf("skipped %s: %s\n", v[i].cfg->name, v[i].skipped);
 		else if (!v[i].runs_ok)
 			printf("failed  %s: %s\n", v[i].cfg->name, v[i].error);
+		else if (v[i].apart) {
+			ms_remedy_apart_reason(&v[i], m, why, sizeof why);
+			printf("not compared %s: %s\n", v[i].cfg->name, why);
+		} else if (v[i].runs_compared < v[i].runs_ok) {
+			printf("%s: %d of %d successful runs read at another moment than %s, left out of its medians\n",
+			       v[i].cfg->name, v[i].runs_ok - v[i].runs_compared, v[i].runs_ok,
+			       m->kind == MS_MOMENT_LINE ? "the line" : m->kind == MS_MOMENT_TIMER ? "the timer" : "the exit");
+		}
 	}
 	struct ms_recommendation rec;
-	ms_remedy_recommend(v, n, &rec);
+	ms_remedy_recommend(v, n, m, &rec);
 	if (rec.same[0])
-		printf("\nNo change (final RSS within 5%% of glibc's default): %s\n", rec.same);
+		printf("\nNo change (final RSS within %.0f%% of glibc's default): %s\n", 100 * MS_REMEDY_SAME_SHARE, rec.same);
+	if (rec.worse[0])
+		printf("%sWorse than glibc's default (final RSS more than %.0f%% higher; never use these here): %s\n",
+		       rec.same[0] ? "" : "\n", 100 * MS_REMEDY_SAME_SHARE, rec.worse);
 	printf("\n%s\n", rec.text);
 	if (rec.best) {
 		struct ms_apply ap;
@@ -259,7 +271,7 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 }
 
 static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
-		       const char *final_at, double final_after, int run_bound)
+		       const struct ms_compare_moment *m, int run_bound)
 {
 	struct ms_json j;
 	ms_json_init(&j, stdout);
@@ -271,9 +283,10 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 		ms_json_str(&j, cmd[i]);
 	ms_json_arr_end(&j);
 	ms_json_ki64(&j, "runs_per_config", runs);
-	ms_json_kstr(&j, "final_at", final_at);
-	ms_json_kdouble(&j, "final_after_s", final_after);
+	ms_json_kstr(&j, "final_at", m->final_at);
+	ms_json_kdouble(&j, "final_after_s", m->final_after);
 	ms_json_ki64(&j, "run_bound_s", run_bound);
+	ms_json_kstr(&j, "compared_at", ms_moment_id(m->kind));
 	ms_json_key(&j, "runs");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < n; i++) {
@@ -291,7 +304,16 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 		ms_json_kbool(&j, "available", r->available);
 		ms_json_kstr(&j, "skipped", r->available ? NULL : r->skipped);
 		if (r->available && r->runs_ok) {
-			ms_json_ki64(&j, "rank", r->rank);
+			char why[400];
+			uint64_t saved;
+			ms_remedy_apart_reason(r, m, why, sizeof why);
+			ms_json_kbool(&j, "compared", !r->apart);
+			ms_json_kstr(&j, "final_moment", ms_moment_id(r->moment));
+			ms_json_kstr(&j, "not_compared", r->apart ? why : NULL);
+			ms_json_ki64(&j, "runs_compared", r->runs_compared);
+			ms_json_kstr(&j, "effect", ms_remedy_effect_id(ms_remedy_judge(v, n, r, &saved)));
+			if (!r->apart)
+				ms_json_ki64(&j, "rank", r->rank);
 			ms_json_ku64(&j, "peak_rss_bytes", r->peak_rss);
 			ms_json_ku64(&j, "final_rss_bytes", r->final_rss);
 			ms_json_kdouble(&j, "wall_s", r->wall_seconds);
@@ -319,12 +341,14 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	}
 	ms_json_arr_end(&j);
 	struct ms_recommendation rec;
-	ms_remedy_recommend(v, n, &rec);
+	ms_remedy_recommend(v, n, m, &rec);
 	ms_json_key(&j, "recommendation");
 	ms_json_obj_begin(&j);
 	ms_json_kstr(&j, "config", rec.best ? rec.best->cfg->name : NULL);
 	ms_json_kstr(&j, "text", rec.text);
 	ms_json_kstr(&j, "no_change", rec.same);
+	ms_json_kstr(&j, "worse", rec.worse);
+	ms_json_kstr(&j, "not_compared", rec.apart);
 	struct ms_apply ap;
 	if (rec.best) {
 		ms_remedy_apply(rec.best, cmdline, &ap);
@@ -444,8 +468,11 @@ int cmd_compare(int argc, char **argv)
 			r->runs++;
 			char a[MS_SIZE_BUF];
 			if (!ms_quiet())
-				fprintf(stderr, "%s: %-26s run %d/%d: %s%s\n", PROG, cfg->name, k + 1, runs,
-				r->all[k].ok ? "final RSS " : "", r->all[k].ok ? ms_size_fmt(r->all[k].final_rss, a) : r->all[k].error);
+				fprintf(stderr, "%s: %-26s run %d/%d: %s%s%s\n", PROG, cfg->name, k + 1, runs,
+					r->all[k].ok ? "final RSS " : "",
+					r->all[k].ok ? ms_size_fmt(r->all[k].final_rss, a) : r->all[k].error,
+					!r->all[k].ok ? "" : r->all[k].final_by_time ? " (at the timer)" :
+					r->all[k].final_at_seen ? " (at the line)" : " (at its exit)");
 		}
 		ms_remedy_env_free(env);
 		ms_remedy_summarise(r);
@@ -455,11 +482,13 @@ int cmd_compare(int argc, char **argv)
 		fprintf(stderr, "%s: interrupted; the workload was ended, nothing is left running\n", PROG);
 		return MS_EXIT_ERROR;
 	}
+	/* runs read at different moments are never ranked as alike */
+	struct ms_compare_moment m = { .kind = ms_remedy_moments(v, n), .final_at = final_at, .final_after = final_after };
 	ms_remedy_rank(v, n);
 	if (json)
-		print_json(v, n, cmd, cmdline, runs, final_at, final_after, timeout);
+		print_json(v, n, cmd, cmdline, runs, &m, timeout);
 	else
-		print_text(v, n, cmdline, runs, final_at, moment);
+		print_text(v, n, cmdline, runs, &m, moment);
 	int any_ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		any_ok |= v[i].runs_ok > 0;

@@ -113,6 +113,19 @@ static void cmdline_of(struct ms_guide *g, char **cmd)
 	snprintf(g->command, sizeof g->command, "%s", buf);
 }
 
+/* compare's --final-after for a launched command: the moment the guide
+ * looked.  With --when the line is that moment and the timer only a
+ * fallback, so it is generous: a run under compare may take several times
+ * the guide's own run to print the line (a loaded machine, another
+ * allocator), and a run that misses it is read at the timer and not
+ * compared (remedy.h ms_remedy_moments).  Without --when: the same time
+ * after the start.  At least 1 s. */
+static double compare_final_after(const struct gl_cmd *lc, const char *when)
+{
+	double at = when ? 3 * lc->ready_after + 30 : lc->ready_after;
+	return at < 1 ? 1 : at;
+}
+
 /* An attached target's working directory, and its age as the compare
  * moment ("--final-after S": the same time after the start, where the
  * guide looked): printed commands that rerun it must run where it ran and
@@ -576,25 +589,18 @@ int cmd_guide(int argc, char **argv)
 		struct ms_gstep *st = &g->step[MS_G_REMEDIES];
 		if (lc.pid && o.no_compare)
 			ms_gstep_evidence(st, "compare not run (--no-compare)");
+		double at = compare_final_after(&lc, o.when);
 		if (lc.pid) {   /* the moment the guide looked, for the printed compare command */
-			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
 			if (o.when && !strchr(o.when, '\''))
-				snprintf(g->moment, sizeof g->moment, "--final-at '%s' --final-after %.1f", o.when,
-					 at < 1 ? 1 : at);
-			else
-				snprintf(g->moment, sizeof g->moment, "--final-after %.1f", at < 1 ? 1 : at);
+				snprintf(g->moment, sizeof g->moment, "--final-at '%s' --final-after %.1f", o.when, at);
+			else   /* no line to wait for: the time the guide looked itself */
+				snprintf(g->moment, sizeof g->moment, "--final-after %.1f", compare_final_after(&lc, NULL));
 		}
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
 			char *args[64], after[32];
 			int k = 0;
 			args[k++] = "--runs";
 			args[k++] = "1";
-			/* The moment the guide looked: the same line, or the same
-			 * time after the start (a line that never comes in a rerun
-			 * falls back to that time plus 10 s). */
-			double at = o.when ? lc.ready_after + 10 : lc.ready_after;
-			if (at < 1)
-				at = 1;
 			snprintf(after, sizeof after, "%.1f", at);
 			if (o.when) {
 				args[k++] = "--final-at";

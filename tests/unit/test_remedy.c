@@ -95,7 +95,7 @@ static void rank_and_recommend(void **state)
 	assert_int_equal(v[3].rank, 0);
 	assert_int_equal(v[4].rank, 0);
 	struct ms_recommendation rec;
-	ms_remedy_recommend(v, 5, &rec);
+	ms_remedy_recommend(v, 5, NULL, &rec);
 	assert_ptr_equal(rec.best, &v[2]);
 	assert_string_equal(rec.same, "glibc-arena-max-2");
 	assert_non_null(strstr(rec.text, "Use jemalloc-decay-0"));
@@ -112,12 +112,107 @@ static void rank_and_recommend(void **state)
 	/* nothing better than 10%: keep the default */
 	v[2].final_rss = 480 * MiB;
 	ms_remedy_rank(v, 5);
-	ms_remedy_recommend(v, 5, &rec);
+	ms_remedy_recommend(v, 5, NULL, &rec);
 	assert_null(rec.best);
 	assert_non_null(strstr(rec.text, "Keep the default"));
 	/* final RSS alone never concludes "in use" (node-zlib: 84 MiB free that trim returned) */
 	assert_null(strstr(rec.text, "most likely in use"));
 	assert_non_null(strstr(rec.text, "memsleuth arenas"));
+}
+
+/* A run with its final moment: at the line, at the --final-after timer,
+ * or at its exit (probe/workload.h). */
+static struct ms_workload_run at(uint64_t fin, double wall, enum ms_final_moment m)
+{
+	struct ms_workload_run w = run(fin, fin, wall, 1);
+	w.final_at_seen = m != MS_MOMENT_EXIT;
+	w.final_by_time = m == MS_MOMENT_TIMER;
+	return w;
+}
+
+/* Finding 2 of the trial: the default missed the line and was read at the
+ * timer (at its peak); it is never ranked against runs read at the line,
+ * and nothing is judged against it. */
+static void runs_at_other_moments_are_apart(void **state)
+{
+	struct ms_workload_run g[1] = { at(213 * MiB, 3.0, MS_MOMENT_TIMER) };
+	struct ms_workload_run a2[1] = { at(14 * MiB, 1.0, MS_MOMENT_LINE) };
+	struct ms_workload_run a1[3] = { at(90 * MiB, 1.0, MS_MOMENT_LINE), at(200 * MiB, 3.0, MS_MOMENT_TIMER),
+					 at(100 * MiB, 1.0, MS_MOMENT_LINE) };
+	struct ms_remedy_result v[3] = {
+		{ .cfg = cfg("glibc"), .available = 1, .runs = 1, .all = g },
+		{ .cfg = cfg("glibc-arena-max-2"), .available = 1, .runs = 1, .all = a2 },
+		{ .cfg = cfg("glibc-arena-max-1"), .available = 1, .runs = 3, .all = a1 },
+	};
+	for (int i = 0; i < 3; i++)
+		ms_remedy_summarise(&v[i]);
+	struct ms_compare_moment m = { .final_at = "holding", .final_after = 3.0 };
+	m.kind = ms_remedy_moments(v, 3);
+	assert_int_equal(m.kind, MS_MOMENT_LINE);
+	ms_remedy_rank(v, 3);
+	assert_true(v[0].apart);
+	assert_int_equal(v[0].rank, 0);
+	assert_int_equal(v[0].moment, MS_MOMENT_TIMER);
+	assert_int_equal(v[0].final_rss, 213 * MiB);          /* shown apart as measured */
+	assert_int_equal(v[1].rank, 1);
+	assert_int_equal(v[2].rank, 2);
+	assert_int_equal(v[2].runs_ok, 3);
+	assert_int_equal(v[2].runs_compared, 2);              /* the timer's run left out of its medians */
+	assert_int_equal(v[2].final_rss, 95 * MiB);
+	char why[400];
+	ms_remedy_apart_reason(&v[0], &m, why, sizeof why);
+	assert_string_equal(why, "did not reach /holding/ within 3.0 s: final RSS 213.0 MiB taken at the timer, not "
+			    "compared (a longer --final-after lets it reach the line)");
+	uint64_t saved;
+	assert_int_equal(ms_remedy_judge(v, 3, &v[1], &saved), -2);   /* no default at the line */
+	struct ms_recommendation rec;
+	ms_remedy_recommend(v, 3, &m, &rec);
+	assert_null(rec.best);
+	assert_string_equal(rec.same, "");
+	assert_string_equal(rec.worse, "");
+	assert_string_equal(rec.apart, "glibc did not reach /holding/ within 3.0 s: final RSS 213.0 MiB taken at the "
+			    "timer, not compared (a longer --final-after lets it reach the line)");
+	assert_string_equal(rec.text, "Not judged: glibc's default did not reach /holding/ within 3.0 s: final RSS "
+			    "213.0 MiB taken at the timer; no configuration is compared with it and nothing is recommended. "
+			    "Rerun with a longer --final-after (e.g. --final-after 60).");
+
+	/* every run at the line: a harmful setting is "worse", never "no change" */
+	g[0] = at(166 * MiB, 3.0, MS_MOMENT_LINE);
+	a2[0] = at(880 * MiB, 1.0, MS_MOMENT_LINE);
+	for (int k = 0; k < 3; k++)
+		a1[k] = at(170 * MiB, 1.0, MS_MOMENT_LINE);
+	for (int i = 0; i < 3; i++)
+		ms_remedy_summarise(&v[i]);
+	m.kind = ms_remedy_moments(v, 3);
+	ms_remedy_rank(v, 3);
+	assert_false(v[0].apart);
+	assert_int_equal(v[0].rank, 1);
+	assert_int_equal(ms_remedy_judge(v, 3, &v[1], &saved), -1);
+	assert_string_equal(ms_remedy_effect_id(-1), "worse");
+	assert_int_equal(ms_remedy_judge(v, 3, &v[2], &saved), 0);
+	ms_remedy_recommend(v, 3, &m, &rec);
+	assert_null(rec.best);
+	assert_string_equal(rec.worse, "glibc-arena-max-2 (166.0 MiB -> 880.0 MiB)");
+	assert_string_equal(rec.same, "glibc-arena-max-1");
+	assert_string_equal(rec.apart, "");
+	assert_non_null(strstr(rec.text, "Keep the default"));
+
+	/* no line anywhere: the moment is the default's (a server read at the
+	 * timer); a configuration that exited before it is apart */
+	g[0] = at(100 * MiB, 3.0, MS_MOMENT_TIMER);
+	a2[0] = at(5 * MiB, 1.0, MS_MOMENT_EXIT);
+	for (int k = 0; k < 3; k++)
+		a1[k] = at(50 * MiB, 3.0, MS_MOMENT_TIMER);
+	for (int i = 0; i < 3; i++)
+		ms_remedy_summarise(&v[i]);
+	m.kind = ms_remedy_moments(v, 3);
+	assert_int_equal(m.kind, MS_MOMENT_TIMER);
+	ms_remedy_rank(v, 3);
+	assert_true(v[1].apart);
+	assert_int_equal(v[2].rank, 1);
+	ms_remedy_apart_reason(&v[1], &m, why, sizeof why);
+	assert_string_equal(why, "exited before the timer (3.0 s): final RSS 5.0 MiB is the last sample before its exit, "
+			    "not compared");
 }
 
 int main(void)
@@ -126,6 +221,7 @@ int main(void)
 		cmocka_unit_test(env_is_exactly_the_config),
 		cmocka_unit_test(medians_skip_failed_runs),
 		cmocka_unit_test(rank_and_recommend),
+		cmocka_unit_test(runs_at_other_moments_are_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -443,8 +443,13 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	const char *rec = compare ? ms_jstr(compare, "recommendation.text", NULL) : NULL;
 	if (rec)
 		ms_gstep_evidence(s, "compare: %s", rec);
-	if (compare && ms_jstr(compare, "recommendation.no_change", NULL) && *ms_jstr(compare, "recommendation.no_change", ""))
+	if (compare && *ms_jstr(compare, "recommendation.no_change", ""))
 		ms_gstep_evidence(s, "compare measured no change with: %s", ms_jstr(compare, "recommendation.no_change", ""));
+	if (compare && *ms_jstr(compare, "recommendation.worse", ""))
+		ms_gstep_evidence(s, "compare measured worse than glibc's default (never use these here): %s",
+				  ms_jstr(compare, "recommendation.worse", ""));
+	if (compare && *ms_jstr(compare, "recommendation.not_compared", ""))
+		ms_gstep_evidence(s, "compare could not judge: %s", ms_jstr(compare, "recommendation.not_compared", ""));
 	/* The remedies of every cause, ordered by the bytes they address. */
 	struct ms_cause_remedy rem[32];
 	int n;

@@ -1,5 +1,6 @@
 #include "findings/remedy.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +126,27 @@ static double median_double(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void ms_remedy_summarise(struct ms_remedy_result *r)
+enum ms_final_moment ms_run_moment(const struct ms_workload_run *w)
+{
+	if (!w->ok)
+		return MS_MOMENT_NONE;
+	if (w->final_by_time)
+		return MS_MOMENT_TIMER;
+	return w->final_at_seen ? MS_MOMENT_LINE : MS_MOMENT_EXIT;
+}
+
+const char *ms_moment_id(enum ms_final_moment m)
+{
+	return m == MS_MOMENT_LINE ? "line" : m == MS_MOMENT_TIMER ? "timer" : m == MS_MOMENT_EXIT ? "exit" : NULL;
+}
+
+/* Medians over the ok runs read at moment m (NONE: every ok run). */
+static void summarise_at(struct ms_remedy_result *r, enum ms_final_moment m)
 {
 	uint64_t peak[r->runs > 0 ? r->runs : 1], fin[r->runs > 0 ? r->runs : 1];
 	double wall[r->runs > 0 ? r->runs : 1], cpu[r->runs > 0 ? r->runs : 1];
 	size_t k = 0;
+	int ok = 0, count[MS_MOMENT_EXIT + 1] = { 0 };
 	for (int i = 0; i < r->runs; i++) {
 		const struct ms_workload_run *w = &r->all[i];
 		if (!w->ok) {
@@ -137,19 +154,100 @@ void ms_remedy_summarise(struct ms_remedy_result *r)
 				snprintf(r->error, sizeof r->error, "%s", w->error);
 			continue;
 		}
+		ok++;
+		count[ms_run_moment(w)]++;
+		if (m != MS_MOMENT_NONE && ms_run_moment(w) != m)
+			continue;
 		peak[k] = w->peak_rss;
 		fin[k] = w->final_rss;
 		wall[k] = w->wall_seconds;
 		cpu[k] = w->cpu_seconds;
 		k++;
 	}
-	r->runs_ok = (int)k;
+	if (ok && !k) {
+		/* apart: its own medians, over the runs read at its own moment, shown as such */
+		summarise_at(r, MS_MOMENT_NONE);
+		r->apart = 1;
+		r->runs_compared = 0;
+		return;
+	}
+	r->runs_ok = ok;
+	r->runs_compared = (int)k;
+	r->apart = 0;
+	r->moment = m;
+	if (m == MS_MOMENT_NONE)   /* the moment most runs were read at */
+		for (int i = MS_MOMENT_LINE; i <= MS_MOMENT_EXIT; i++)
+			if (count[i] > (r->moment ? count[r->moment] : 0))
+				r->moment = (enum ms_final_moment)i;
 	if (!k)
 		return;
 	r->peak_rss = median_u64(peak, k);
 	r->final_rss = median_u64(fin, k);
 	r->wall_seconds = median_double(wall, k);
 	r->cpu_seconds = median_double(cpu, k);
+}
+
+void ms_remedy_summarise(struct ms_remedy_result *r)
+{
+	summarise_at(r, MS_MOMENT_NONE);
+}
+
+enum ms_final_moment ms_remedy_moments(struct ms_remedy_result *v, size_t n)
+{
+	enum ms_final_moment m = MS_MOMENT_NONE;
+	int count[MS_MOMENT_EXIT + 1] = { 0 };
+	const struct ms_remedy_result *base = NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; v[i].available && k < v[i].runs; k++)
+			if (ms_run_moment(&v[i].all[k]) == MS_MOMENT_LINE)
+				m = MS_MOMENT_LINE;
+		if (v[i].available && v[i].runs_ok) {
+			count[v[i].moment]++;
+			if (!strcmp(v[i].cfg->name, "glibc"))
+				base = &v[i];
+		}
+	}
+	if (m == MS_MOMENT_NONE && base)
+		m = base->moment;
+	for (int i = MS_MOMENT_LINE; m == MS_MOMENT_NONE && i <= MS_MOMENT_EXIT; i++)
+		if (count[i] && (m == MS_MOMENT_NONE || count[i] > count[m]))
+			m = (enum ms_final_moment)i;
+	for (size_t i = 0; m != MS_MOMENT_NONE && i < n; i++)
+		if (v[i].available && v[i].runs_ok)
+			summarise_at(&v[i], m);
+	return m;
+}
+
+/* What happened to a run set apart: "did not reach /holding/ within 3.0 s:
+ * final RSS 213.5 MiB taken at the timer". */
+static void apart_what(const struct ms_remedy_result *r, const struct ms_compare_moment *m, char *buf, size_t len)
+{
+	char a[MS_SIZE_BUF], after[48] = "", line[200];
+	snprintf(line, sizeof line, "/%.180s/", m->final_at ? m->final_at : "");
+	if (m->final_after > 0)
+		snprintf(after, sizeof after, "%.1f s", m->final_after);
+	ms_size_fmt(r->final_rss, a);
+	if (r->moment == MS_MOMENT_TIMER && m->kind == MS_MOMENT_LINE)
+		snprintf(buf, len, "did not reach %s within %s: final RSS %s taken at the timer", line, after, a);
+	else if (r->moment == MS_MOMENT_TIMER)
+		snprintf(buf, len, "was still running %s after its start: final RSS %s taken at the timer", after, a);
+	else if (m->kind == MS_MOMENT_LINE)
+		snprintf(buf, len, "exited without printing %s: final RSS %s is the last sample before its exit", line, a);
+	else
+		snprintf(buf, len, "exited before the timer (%s): final RSS %s is the last sample before its exit", after, a);
+}
+
+void ms_remedy_apart_reason(const struct ms_remedy_result *r, const struct ms_compare_moment *m, char *buf,
+			    size_t len)
+{
+	char what[320];
+	buf[0] = 0;
+	if (!r->apart || !m)
+		return;
+	apart_what(r, m, what, sizeof what);
+	snprintf(buf, len, "%s, not compared%s", what,
+		 r->moment == MS_MOMENT_TIMER && m->kind == MS_MOMENT_LINE ?
+		 " (a longer --final-after lets it reach the line)" : "");
 }
 
 static int ranked_before(const struct ms_remedy_result *a, const struct ms_remedy_result *b)
@@ -165,11 +263,11 @@ void ms_remedy_rank(struct ms_remedy_result *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		v[i].rank = 0;
-		if (!v[i].available || !v[i].runs_ok)
+		if (!v[i].available || !v[i].runs_ok || v[i].apart)
 			continue;
 		int rank = 1;
 		for (size_t j = 0; j < n; j++)
-			if (j != i && v[j].available && v[j].runs_ok &&
+			if (j != i && v[j].available && v[j].runs_ok && !v[j].apart &&
 			    (ranked_before(&v[j], &v[i]) ||
 			     (!ranked_before(&v[i], &v[j]) && j < i)))
 				rank++;
@@ -212,7 +310,7 @@ const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name)
 static const struct ms_remedy_result *find(const struct ms_remedy_result *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok)
+		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok && !v[i].apart)
 			return &v[i];
 	return NULL;
 }
@@ -226,18 +324,69 @@ static int twin_effect(const struct ms_remedy_result *v, size_t n, const struct 
 	return ms_remedy_effect(r->final_rss, tw ? tw->final_rss : 0, base, saved);
 }
 
-void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_recommendation *rec)
+int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t *saved)
+{
+	const struct ms_remedy_result *base = find(v, n, "glibc");
+	*saved = 0;
+	if (!base || r == base || !r->available || !r->runs_ok || r->apart)
+		return -2;
+	return twin_effect(v, n, r, base->final_rss, saved);
+}
+
+const char *ms_remedy_effect_id(int effect)
+{
+	return effect == 1 ? "lower" : effect == 0 ? "no_change" : effect == -1 ? "worse" : NULL;
+}
+
+/* append "sep item" to a fixed buffer; the list is cut, never overrun */
+static void list_add(char *buf, size_t len, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void list_add(char *buf, size_t len, const char *sep, const char *fmt, ...)
+{
+	size_t off = strlen(buf);
+	if (off && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%s", sep);
+	if (off >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struct ms_compare_moment *m,
+			 struct ms_recommendation *rec)
 {
 	memset(rec, 0, sizeof *rec);
-	const struct ms_remedy_result *base = find(v, n, "glibc"), *best = NULL;
-	for (size_t i = 0; i < n; i++)
+	const struct ms_remedy_result *base = find(v, n, "glibc"), *best = NULL, *base_apart = NULL;
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], why[400];
+	for (size_t i = 0; i < n; i++) {
 		if (v[i].rank == 1)
 			best = &v[i];
+		if (!v[i].apart)
+			continue;
+		if (!strcmp(v[i].cfg->name, "glibc"))
+			base_apart = &v[i];
+		ms_remedy_apart_reason(&v[i], m, why, sizeof why);
+		list_add(rec->apart, sizeof rec->apart, "; ", "%s %s", v[i].cfg->name, why);
+	}
+	if (base_apart) {
+		/* never compared with the others: measured at another moment */
+		char later[96] = "";
+		if (base_apart->moment == MS_MOMENT_TIMER && m && m->final_after > 0)
+			snprintf(later, sizeof later, " Rerun with a longer --final-after (e.g. --final-after %.0f).",
+				 m->final_after * 4 < 60 ? 60 : m->final_after * 4);
+		if (m)
+			apart_what(base_apart, m, why, sizeof why);
+		snprintf(rec->text, sizeof rec->text,
+			 "Not judged: glibc's default %s; no configuration is compared with it and nothing is "
+			 "recommended.%s", m ? why : "was read at another moment than the others", later);
+		return;
+	}
 	if (!best) {
 		snprintf(rec->text, sizeof rec->text, "No configuration completed a run: nothing to recommend.");
 		return;
 	}
-	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF];
 	if (!base) {
 		rec->best = best;
 		snprintf(rec->text, sizeof rec->text,
@@ -245,13 +394,16 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, struct ms_r
 			 ms_size_fmt(best->final_rss, a), best->cfg->name, best->cfg->what);
 		return;
 	}
-	size_t off = 0;
 	uint64_t below;
-	for (size_t i = 0; i < n; i++)
-		if (&v[i] != base && v[i].available && v[i].runs_ok && !twin_effect(v, n, &v[i], base->final_rss, &below))
-			off += (size_t)snprintf(rec->same + off, off < sizeof rec->same ? sizeof rec->same - off : 0,
-						"%s%s", off ? ", " : "", v[i].cfg->name);
-	if (best == base || twin_effect(v, n, best, base->final_rss, &below) != 1) {
+	for (size_t i = 0; i < n; i++) {
+		int e = ms_remedy_judge(v, n, &v[i], &below);
+		if (e == 0)
+			list_add(rec->same, sizeof rec->same, ", ", "%s", v[i].cfg->name);
+		else if (e == -1)
+			list_add(rec->worse, sizeof rec->worse, ", ", "%s (%s -> %s)", v[i].cfg->name,
+				 ms_size_fmt(base->final_rss, a), ms_size_fmt(v[i].final_rss, b));
+	}
+	if (best == base || ms_remedy_judge(v, n, best, &below) != 1) {
 		snprintf(rec->text, sizeof rec->text,
 			 "Keep the default: no configuration ends more than %.0f%% below glibc's %s. "
 			 "Final RSS alone does not say whether this memory is in use or free memory glibc keeps "

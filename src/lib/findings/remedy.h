@@ -33,7 +33,25 @@ int ms_remedy_is_allocator_var(const char *kv);
 char **ms_remedy_env(const struct ms_remedy_cfg *c, const char *lib, char *const *base);
 void   ms_remedy_env_free(char **env);
 
-/* One configuration's outcome over N runs: medians of the successful ones. */
+/* The moment a run's final RSS was read (probe/workload.h): at the
+ * --final-at line, at the --final-after timer, or the last sample before
+ * the run exited.  RSS read at different moments is not alike: a run that
+ * missed the line was measured at another point of the workload. */
+enum ms_final_moment { MS_MOMENT_NONE, MS_MOMENT_LINE, MS_MOMENT_TIMER, MS_MOMENT_EXIT };
+enum ms_final_moment ms_run_moment(const struct ms_workload_run *w);
+/* "line", "timer", "exit"; NULL for MS_MOMENT_NONE (JSON null). */
+const char *ms_moment_id(enum ms_final_moment m);
+
+/* The moment the runs were asked for (compare's --final-at and
+ * --final-after) and the one compared (ms_remedy_moments). */
+struct ms_compare_moment {
+	enum ms_final_moment kind;
+	const char *final_at;      /* the line's regular expression */
+	double final_after;        /* s after the start; 0 none */
+};
+
+/* One configuration's outcome over N runs: medians of the successful ones
+ * read at the compared moment. */
 struct ms_remedy_result {
 	const struct ms_remedy_cfg *cfg;
 	int      available;
@@ -45,12 +63,33 @@ struct ms_remedy_result {
 	char     error[256];           /* first failure */
 	struct ms_workload_run *all;   /* every run; the first ok one gives RSS over time */
 	int      rank;                 /* 1 = best, 0 = unranked */
+	enum ms_final_moment moment;   /* when the medians' runs were read */
+	int      runs_compared;        /* ok runs read at the compared moment: the medians' runs */
+	int      apart;                /* no run read at the compared moment: reported apart, never
+					  ranked nor judged against the others */
 };
 
-/* Fill medians from r->all[0..runs). */
+/* Fill medians from the ok runs of r->all[0..runs) (moment: the one most
+ * of them were read at). */
 void ms_remedy_summarise(struct ms_remedy_result *r);
 
-/* Rank successful results by final RSS, then peak, then wall time. */
+/* The one rule for runs read at different moments: the compared moment is
+ * the line when any run reached it (the moment asked for), else the one
+ * glibc's default was read at (else the most common).  Each configuration's
+ * medians are then taken over its runs read at that moment only; one with
+ * none is set apart (r->apart: not ranked, not "no change", not "worse",
+ * not a remedy's measured bytes).  Returns the compared moment (NONE when
+ * no run succeeded).  Call after every ms_remedy_summarise. */
+enum ms_final_moment ms_remedy_moments(struct ms_remedy_result *v, size_t n);
+
+/* Why a configuration is reported apart, in words: "did not reach
+ * /holding/ within 3.0 s: final RSS 213.5 MiB taken at the timer, not
+ * compared".  "" when it is not apart. */
+void ms_remedy_apart_reason(const struct ms_remedy_result *r, const struct ms_compare_moment *m, char *buf,
+			    size_t len);
+
+/* Rank successful results read at the compared moment by final RSS, then
+ * peak, then wall time; results apart get rank 0. */
 void ms_remedy_rank(struct ms_remedy_result *v, size_t n);
 
 /* A configuration's final RSS within MS_REMEDY_SAME_SHARE of the default's
@@ -69,13 +108,25 @@ const char *ms_remedy_twin(const char *name);
 /* The configuration of that name, or NULL. */
 const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name);
 
+/* A result's measured effect against glibc's default in v (its twin
+ * included): 1 lower, 0 no change, -1 worse (harmful), -2 not judged (the
+ * default itself, no default measured at the same moment, or apart).
+ * *saved: the bytes below the default. */
+int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t *saved);
+/* "worse", "no_change", "lower"; NULL not judged. */
+const char *ms_remedy_effect_id(int effect);
+
 struct ms_recommendation {
-	const struct ms_remedy_result *best;  /* NULL: keep the default */
+	const struct ms_remedy_result *best;  /* NULL: keep the default (or nothing judged) */
 	char text[1024];
 	char same[512];          /* configurations that change nothing */
+	char worse[512];         /* measured harmful: "glibc-arena-max-2 (166.0 MiB -> 880.5 MiB)", ... */
+	char apart[1024];        /* not compared, with why: ms_remedy_apart_reason, "; "-separated */
 };
 
-void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n,
+/* m: the moment compared (NULL: every result alike, as after
+ * ms_remedy_summarise alone). */
+void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struct ms_compare_moment *m,
 			 struct ms_recommendation *rec);
 
 /* The lines that apply a configuration: shell, systemd, docker, JVM. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/remedy.h"
 #include "records/callsite.h"
 #include "report/json.h"
 #include "report/render_int.h"
@@ -332,11 +333,12 @@ void r_timeline(struct ms_render *r, const char *title, const char *name, const 
 }
 
 /* compare's runs in the order of their rank, the one compare computed
- * (remedy.c ms_remedy_rank): ranked first, then runs that failed, then
- * configurations not installed, each group in the list's order. */
+ * (remedy.c ms_remedy_rank): ranked first, then those read at another
+ * moment (not compared), then runs that failed, then configurations not
+ * installed, each group in the list's order. */
 static int run_group(const struct ms_jval *x)
 {
-	return !ms_jbool(x, "available", true) ? 2 : ms_ju64(x, "rank", 0) ? 0 : 1;
+	return !ms_jbool(x, "available", true) ? 3 : ms_ju64(x, "rank", 0) ? 0 : !ms_jbool(x, "compared", true) ? 1 : 2;
 }
 
 static int cmp_run(const void *a, const void *b)
@@ -404,8 +406,12 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 		char wall[32], rank[24];
 		snprintf(wall, sizeof wall, "%.2f", ms_jnum(x, "wall_s", 0));
 		snprintf(rank, sizeof rank, "%" PRIu64, ms_ju64(x, "rank", 0));
+		const char *moment = ms_jstr(x, "final_moment", "?");
+		char apart[48];
+		snprintf(apart, sizeof apart, "not compared (read at the %s)", moment);
 		ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s", ms_ju64(x, "rank", 0) ? rank : "-", ms_jstr(x, "config", "?"),
-			      !drawn ? "no timeline" : *role ? role : "faded", rsz(r, ms_ju64(x, "final_rss_bytes", 0)),
+			      !ms_jbool(x, "compared", true) ? apart : !drawn ? "no timeline" : *role ? role : "faded",
+			      rsz(r, ms_ju64(x, "final_rss_bytes", 0)),
 			      rsz(r, ms_ju64(x, "peak_rss_bytes", 0)), wall);
 		if (!drawn) {
 			series_free(&s[ns]);
@@ -435,6 +441,14 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 	free(s);
 	free(order);
 	r_table(r, &t);
+	if (*ms_jstr(f, "recommendation.not_compared", ""))
+		r_para(r, "Not compared (read at another moment than the others): %s",
+		       ms_jstr(f, "recommendation.not_compared", ""));
+	if (*ms_jstr(f, "recommendation.no_change", ""))
+		r_para(r, "No change (within %.0f%% of glibc's default): %s", 100 * MS_REMEDY_SAME_SHARE,
+		       ms_jstr(f, "recommendation.no_change", ""));
+	if (*ms_jstr(f, "recommendation.worse", ""))
+		r_para(r, "Worse than glibc's default (never use these here): %s", ms_jstr(f, "recommendation.worse", ""));
 	if (ms_jstr(f, "recommendation.text", NULL))
 		r_para(r, "Recommendation: %s", ms_jstr(f, "recommendation.text", ""));
 	if (ms_jstr(f, "recommendation.shell", NULL))
