@@ -131,6 +131,7 @@ static struct ms_cause_remedy *remedy(struct ms_cause *x, const char *effect, co
 	struct ms_cause_remedy *r = &x->rem[x->nrem++];
 	memset(r, 0, sizeof *r);
 	r->addresses = x->kind;
+	r->cause_bytes = x->resident_bytes;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(r->command, sizeof r->command, fmt, ap);
@@ -175,8 +176,22 @@ static int compared(const struct ms_cause_facts *f)
 	return f->measured_base >= 0;
 }
 
+static const char *cmd_of(const struct ms_cause_facts *f);
+
+/* The compare run that measures a configuration on the target's command,
+ * where it ran: "cd '/srv' && memsleuth compare -c glibc,glibc-arena-max-2
+ * -- java -jar app.jar". */
+static void measure_cmd(const struct ms_cause_facts *f, const char *config, char *out, size_t len)
+{
+	int cd = f->cwd[0] && f->command[0] && !strchr(f->cwd, '\'');
+	snprintf(out, len, "%s%s%smemsleuth compare -c glibc,%s -- %s", cd ? "cd '" : "", cd ? f->cwd : "",
+		 cd ? "' && " : "", config, cmd_of(f));
+}
+
 /* A remedy tested by a compare configuration: its measured effect replaces
- * the prediction; one measured worse than the default is withdrawn. */
+ * the prediction; one measured worse than the default is withdrawn; one
+ * not measured says so, with the compare run that measures it (a setting
+ * can raise the RSS: compare measured an arena cap 5x worse on Node). */
 static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const struct ms_cause_facts *f,
 			   const char *config)
 {
@@ -184,6 +199,8 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 		return;
 	uint64_t saved;
 	int m = measured(f, config, &saved);
+	if (m == -2)
+		measure_cmd(f, config, r->measure_with, sizeof r->measure_with);
 	char proof[160];
 	snprintf(proof, sizeof proof, "compare %s", config);
 	if (m == 1) {
@@ -588,9 +605,11 @@ static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->arena_size > keep && measured(f, "glibc-arena-max-2", &saved) != -1) {
 		struct ms_cause_remedy *r = remedy(x,
 			"only under a virtual-memory limit: at most 2 arenas (the main one counts), so thread arenas' "
-			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS -- it can raise the RSS, "
-			"measure it with compare first", "MALLOC_ARENA_MAX=2 %s", cmd_of(f));
+			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS", "MALLOC_ARENA_MAX=2 %s",
+			cmd_of(f));
 		expect(r, f->arena_size - keep, NULL);
+		if (r && measured(f, "glibc-arena-max-2", &saved) == -2)
+			measure_cmd(f, "glibc-arena-max-2", r->measure_with, sizeof r->measure_with);
 	}
 	if (near_limit)
 		remedy(x, "the limit itself: raise it if the workload needs the address space", "ulimit -v");
@@ -668,20 +687,14 @@ static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f
 			o += (size_t)snprintf(env, sizeof env, "LD_PRELOAD=%s ", f->measured[i].preload);
 		for (int e = 0; e < MS_REMEDY_MAX_ENV && cfg->env[e] && o < sizeof env; e++)
 			o += (size_t)snprintf(env + o, sizeof env - o, "%s ", cfg->env[e]);
-		char eff[300];
-		int overall = saved > (uint64_t)MS_CAUSE_OVERALL_FACTOR * x->resident_bytes;
-		if (overall)
-			snprintf(eff, sizeof eff, "%s; compare measured the final RSS %s lower overall, far more than this "
-				 "cause's %s: it acts on more than this cause", cfg->what, SZ(saved), SZ(x->resident_bytes));
-		else
-			snprintf(eff, sizeof eff, "%s", cfg->what);
-		struct ms_cause_remedy *r = remedy(x, eff, "%s%s", env, cmd_of(f));
+		struct ms_cause_remedy *r = remedy(x, cfg->what, "%s%s", env, cmd_of(f));
 		if (!r)
 			return;
 		char proof[160];
 		snprintf(proof, sizeof proof, "compare %s", cfg->name);
 		expect(r, saved, proof);
-		r->has_expected = !overall;
+		/* more than the cause holds: the whole process's saving, never this cause's */
+		r->has_expected = saved <= x->resident_bytes;
 		r->measured_saving = saved;
 	}
 }
@@ -905,6 +918,28 @@ void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs)
 	}
 }
 
+void ms_cause_remedy_describe(const struct ms_cause_remedy *r, char *buf, size_t len)
+{
+	size_t o = 0;
+#define PUT(...) (o += (size_t)snprintf(buf + (o < len ? o : len), o < len ? len - o : 0, __VA_ARGS__))
+	if (!len)
+		return;
+	buf[0] = 0;
+	PUT("%s", r->effect);
+	if (r->no_change)
+		;   /* the effect says it: compare measured no change */
+	else if (r->measured_saving && r->measured_saving > r->cause_bytes)
+		PUT("; compare measured the final RSS %s lower overall, more than this cause's %s: it acts on more than "
+		    "this cause", SZ(r->measured_saving), SZ(r->cause_bytes));
+	else if (r->has_expected)
+		PUT("; expected %s", SZ(r->expected_bytes));
+	if (r->proven_by[0])
+		PUT("; %s by %s", !strncmp(r->proven_by, "compare", 7) ? "measured" : "predicted", r->proven_by);
+	if (r->measure_with[0])
+		PUT("; unmeasured, it can raise the RSS: measure it first with %s", r->measure_with);
+#undef PUT
+}
+
 void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, int max, int *n)
 {
 	uint64_t key[64];
@@ -920,6 +955,9 @@ void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, 
 				if (!strcmp(out[j].command, r->command))
 					break;
 			if (j < *n) {      /* one command acting on several causes */
+				out[j].cause_bytes += r->cause_bytes;
+				if (out[j].measured_saving)   /* judged against every cause it acts on */
+					out[j].has_expected = out[j].measured_saving <= out[j].cause_bytes;
 				/* a compare measurement is the whole process's: counted once */
 				if (!strncmp(r->proven_by, "compare", 7) || !strncmp(out[j].proven_by, "compare", 7)) {
 					if (r->expected_bytes > out[j].expected_bytes)

@@ -85,11 +85,26 @@ struct ms_cause_remedy {
 	int      no_change;           /* compare measured it: no change */
 	int      advice;              /* command is advice in words, not a shell command */
 	uint64_t measured_saving;     /* compare: the whole process's final RSS below glibc's default
-					 (bytes); 0 not measured.  When it is far above the cause's bytes
-					 (MS_CAUSE_OVERALL_FACTOR) it is not attributed to the cause:
-					 has_expected is 0 and the effect says what it saves overall. */
+					 (bytes); 0 not measured.  When it is above cause_bytes it is not
+					 attributed to the cause: has_expected is 0, and
+					 ms_cause_remedy_describe says what it saves overall. */
+	uint64_t cause_bytes;         /* resident bytes of the cause(s) it acts on */
+	char     measure_with[400];   /* a setting compare can measure and has not: the exact
+					 "memsleuth compare -c glibc,CONFIG -- CMD"; "" measured or n/a */
 };
-#define MS_CAUSE_OVERALL_FACTOR 2
+
+/* A remedy's effect in words, the one wording of every step that prints
+ * remedies (arenas, overview, the guide, the HTML/markdown report): its
+ * effect; then either what it is expected to return ("; expected 140.6
+ * MiB"), or, when compare measured more than the cause's bytes, that
+ * saving said as the whole process's ("; compare measured the final RSS
+ * 209.1 MiB lower overall, more than this cause's 140.6 MiB: it acts on
+ * more than this cause"); who measured or predicted it ("; measured by
+ * compare jemalloc-decay-0", "; predicted by arenas"); for a setting not
+ * measured: "; unmeasured, it can raise the RSS: measure it first with
+ * memsleuth compare -c glibc,glibc-arena-max-2 -- CMD".  Never fails;
+ * cut at len. */
+void ms_cause_remedy_describe(const struct ms_cause_remedy *r, char *buf, size_t len);
 
 struct ms_cause {
 	enum ms_cause_kind kind;

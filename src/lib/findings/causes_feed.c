@@ -1,6 +1,7 @@
 #include "findings/causes_feed.h"
 
 #include "findings/arenaverdict.h"
+#include "probe/procfs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,17 @@ static enum ms_runtime runtime_from_id(const char *id)
 	return MS_RT_NONE;
 }
 
+/* A live target's command line and directory: the remedies that rerun it
+ * (a setting, the compare run that measures one) name it, not "CMD". */
+static void live_command(struct ms_cause_facts *f)
+{
+	if (f->alive && !f->command[0] && f->pid > 0)
+		ms_proc_command(f->pid, f->command, sizeof f->command, f->cwd, sizeof f->cwd);
+}
+
 void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_overview *ov)
 {
+	live_command(f);
 	f->have_overview = 1;
 	f->rss = ov->rss;
 	f->vsize = ov->status.vm_size;
@@ -51,6 +61,8 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 	if (!a->glibc_in_charge)
 		return;
 	f->have_arenas = 1;
+	if (!strcmp(a->source, "process"))
+		live_command(f);
 	if (!f->rss)
 		f->rss = a->rss_bytes;
 	if (!f->allocator[0])

@@ -456,17 +456,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	ms_causes_remedies(&g->causes, rem, 32, &n);
 	char configs[200] = "glibc";
 	for (int i = 0; i < n && s->ncmd < MS_G_MAX_CMD - 1; i++) {
-		char exp[64] = "";
-		if (rem[i].has_expected && !rem[i].no_change)
-			snprintf(exp, sizeof exp, "; expected %s", SZ(rem[i].expected_bytes));
-		else if (rem[i].measured_saving)
-			snprintf(exp, sizeof exp, "; %s less RSS overall", SZ(rem[i].measured_saving));
+		char d[1024];
+		ms_cause_remedy_describe(&rem[i], d, sizeof d);
 		if (rem[i].advice)   /* words, not a shell command */
-			ms_gstep_evidence(s, "%s: %s (%s)%s", ms_cause_kind_id(rem[i].addresses), rem[i].command,
-					  rem[i].effect, exp);
+			ms_gstep_evidence(s, "%s: %s (%s)", ms_cause_kind_id(rem[i].addresses), rem[i].command, d);
 		else
-			ms_gstep_command(s, "%s   # %s: %s%s%s%s", rem[i].command, ms_cause_kind_id(rem[i].addresses),
-					 rem[i].effect, exp, rem[i].proven_by[0] ? ", measured by " : "", rem[i].proven_by);
+			ms_gstep_command(s, "%s   # %s: %s", rem[i].command, ms_cause_kind_id(rem[i].addresses), d);
 		if (strstr(rem[i].command, "MALLOC_ARENA_MAX=2") && !strstr(configs, "arena-max-2"))
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))

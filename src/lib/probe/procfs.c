@@ -74,6 +74,54 @@ int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
 	return ms_read_file(path, buf, len, MS_READ_MAX, e);
 }
 
+int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len)
+{
+	char *raw;
+	size_t n = 0, o = 0;
+	if (!len)
+		return -1;
+	buf[0] = 0;
+	if (cwd_len) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+		ssize_t l = readlink(path, cwd, cwd_len - 1);
+		cwd[l > 0 ? l : 0] = 0;
+	}
+	if (ms_proc_read(pid, "cmdline", &raw, &n, NULL) < 0)
+		return -1;
+	int fits = n > 0;
+	for (size_t i = 0; i < n && fits;) {
+		const char *arg = raw + i;
+		size_t al = strnlen(arg, n - i);
+		int plain = al > 0;
+		for (size_t k = 0; k < al; k++)
+			plain &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%",
+					arg[k]) != NULL;
+		if (o && o < len)
+			buf[o++] = ' ';
+		if (!plain && o < len)
+			buf[o++] = '\'';
+		for (size_t k = 0; k < al && o < len; k++) {
+			if (arg[k] == '\'' && !plain) {   /* ' -> '\'' */
+				o += (size_t)snprintf(buf + o, len - o, "'\\''");
+				continue;
+			}
+			buf[o++] = arg[k];
+		}
+		if (!plain && o < len)
+			buf[o++] = '\'';
+		fits = o < len;
+		i += al + 1;
+	}
+	free(raw);
+	if (!fits) {
+		buf[0] = 0;
+		return -1;
+	}
+	buf[o] = 0;
+	return 0;
+}
+
 int ms_read_u64_file(const char *path, unsigned long long *v)
 {
 	char *buf;

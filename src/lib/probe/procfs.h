@@ -27,6 +27,12 @@ int ms_read_u64_file(const char *path, unsigned long long *v);
  * without touching the heap it studies. */
 uint64_t ms_statm_rss(pid_t pid);
 
+/* The command line of pid as a shell would take it back (arguments with
+ * characters a shell interprets are single-quoted) in buf, and its working
+ * directory in cwd (cwd_len 0: not wanted).  -1 (buf "") when it is not
+ * readable, empty (a kernel thread) or does not fit: the caller says CMD. */
+int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len);
+
 /* Parse a PID argument: decimal, > 0, fits pid_t. */
 int ms_pid_parse(const char *s, pid_t *pid, struct ms_err *e);
 

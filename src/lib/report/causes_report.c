@@ -49,6 +49,7 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 				ms_json_null(j);
 			ms_json_kbool(j, "no_change", r->no_change);
 			ms_json_kbool(j, "advice", r->advice);
+			ms_json_kstr(j, "measure_with", r->measure_with[0] ? r->measure_with : NULL);
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
@@ -80,13 +81,9 @@ void ms_causes_text(const struct ms_causes *c, FILE *out)
 		return;
 	fprintf(out, "remedies, by the bytes they address:\n");
 	for (int i = 0; i < n; i++) {
-		fprintf(out, "  %d. %s%s\n     %s: %s", i + 1, rem[i].advice ? "(advice) " : "", rem[i].command, ms_cause_kind_id(rem[i].addresses), rem[i].effect);
-		if (rem[i].has_expected && !rem[i].no_change)
-			fprintf(out, "; expected %s", ms_size_fmt(rem[i].expected_bytes, b));
-		else if (rem[i].measured_saving)
-			fprintf(out, "; %s less RSS overall", ms_size_fmt(rem[i].measured_saving, b));
-		if (rem[i].proven_by[0])
-			fprintf(out, " [%s]", rem[i].proven_by);
-		fprintf(out, "\n");
+		char d[1024];
+		ms_cause_remedy_describe(&rem[i], d, sizeof d);
+		fprintf(out, "  %d. %s%s\n     %s: %s\n", i + 1, rem[i].advice ? "(advice) " : "", rem[i].command,
+			ms_cause_kind_id(rem[i].addresses), d);
 	}
 }

@@ -1,8 +1,10 @@
 /* The causes section of a report: the causes largest first, their bytes on
  * one chart, each with its verdict and remedies (docs/json.md, "causes"). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "findings/causes.h"
 #include "report/render_int.h"
 #include "report/svg.h"
 
@@ -36,15 +38,18 @@ void r_causes(struct ms_render *r, const struct ms_jval *causes, int level)
 		r_para(r, "%s [%s]: %s", ms_jstr(c, "kind", "?"), ms_jstr(c, "severity", "?"), ms_jstr(c, "text", ""));
 		const struct ms_jval *rem = ms_jget(c, "remedies");
 		for (const struct ms_jval *x = rem && rem->type == MS_J_ARR ? rem->child : NULL; x; x = x->next) {
-			char eff[512];
-			const char *proof = ms_jstr(x, "proven_by", NULL);
-			if (ms_jhas_num(x, "expected_bytes") && !ms_jbool(x, "no_change", false))
-				snprintf(eff, sizeof eff, "Remedy: %s; expected %s%s%s%s", ms_jstr(x, "expected_effect", ""),
-					 rsz(r, ms_ju64(x, "expected_bytes", 0)), proof ? " (" : "", proof ? proof : "",
-					 proof ? ")" : "");
-			else
-				snprintf(eff, sizeof eff, "Remedy: %s%s%s%s", ms_jstr(x, "expected_effect", ""), proof ? " (" : "",
-					 proof ? proof : "", proof ? ")" : "");
+			/* the steps' own wording (causes.h ms_cause_remedy_describe), from the JSON */
+			struct ms_cause_remedy cr = { .has_expected = ms_jhas_num(x, "expected_bytes"),
+						      .expected_bytes = ms_ju64(x, "expected_bytes", 0),
+						      .measured_saving = ms_ju64(x, "measured_saving_bytes", 0),
+						      .cause_bytes = ms_ju64(c, "resident_bytes", 0),
+						      .no_change = ms_jbool(x, "no_change", false) };
+			snprintf(cr.effect, sizeof cr.effect, "%s", ms_jstr(x, "expected_effect", ""));
+			snprintf(cr.proven_by, sizeof cr.proven_by, "%s", ms_jstr(x, "proven_by", ""));
+			snprintf(cr.measure_with, sizeof cr.measure_with, "%s", ms_jstr(x, "measure_with", ""));
+			char eff[1100], d[1024];
+			ms_cause_remedy_describe(&cr, d, sizeof d);
+			snprintf(eff, sizeof eff, "Remedy: %s", d);
 			r_para(r, "%s", eff);
 			r_code(r, ms_jstr(x, "command", ""));
 		}
