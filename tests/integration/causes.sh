@@ -115,7 +115,11 @@ check_match "vsz: severity notice or info, never problem" "$sev" "^(notice|info)
 check_match "vsz: the virtual-limit remedy named" "$(cmds "$TMP/vz.json")" "MALLOC_ARENA_MAX=2 "
 # no RLIMIT_AS here: check the limit first; the cap (it can raise RSS) after it, saying so
 check_eq "vsz: without a virtual limit, checking it comes first" "$(cause "$TMP/vz.json" address_space_only | jq -r '.remedies[0].command')" "ulimit -v"
-check_match "vsz: the cap warns that it can raise RSS" "$(cause "$TMP/vz.json" address_space_only | jq -r '.remedies[] | select(.command | test("ARENA_MAX")) | .expected_effect')" "can raise the RSS"
+check_match "vsz: the cap is unmeasured, with the compare run of this PID's command that measures it" \
+	"$(cause "$TMP/vz.json" address_space_only | jq -r '.remedies[] | select(.command | test("ARENA_MAX")) | .measure_with')" \
+	"^cd '[^']+' && memsleuth compare -c glibc,glibc-arena-max-2 -- $EX/vsz_threads "
+check_match "vsz: the text warns that the cap can raise RSS, to be measured first" "$(tr -s ' \n' ' ' <"$TMP/vz.txt")" \
+	"unmeasured, it can raise the RSS: measure it first with cd '[^']+' && memsleuth compare -c glibc,glibc-arena-max-2 -- $EX/vsz_threads"
 stop_example "$EX_PID"
 
 # --- arena explosion: freed memory spread over thread arenas ---------------
@@ -130,6 +134,10 @@ check_within "arena_explosion: arena_spread bytes = the thread arenas' free memo
 check_eq "arena_explosion: the largest cause is arena_spread" "$(jq -r '.causes[0].kind' "$TMP/ae.json")" arena_spread
 pos=$(jq -r '[.causes[0].remedies[].command] | map(test("MALLOC_ARENA_MAX=2")) | index(true)' "$TMP/ae.json")
 check_match "arena_explosion: the arena cap among the first two remedies" "$pos" '^[01]$'
+# trial finding 8: without compare, the cap is not proven: it names the run that measures it
+check_match "arena_explosion: the arena cap unmeasured, with the compare run of this PID's command" \
+	"$(jq -r ".causes[0].remedies[$pos] | [.proven_by, .measure_with] | @tsv" "$TMP/ae.json")" \
+	"^	cd '[^']+' && memsleuth compare -c glibc,glibc-arena-max-2 -- $EX/arena_explosion --threads 16 --blocks 1000 --free --malloc-info $TMP/ae.xml --hold$"
 pred=$(jq '[.causes[] | select(.kind == "arena_spread" or .kind == "main_heap_pinned") | .resident_bytes] | add' "$TMP/ae.json")
 ae=$EX_PID
 start_example arena_explosion spread --threads 16 --blocks 1000 --free || exit 1
@@ -151,6 +159,7 @@ check_cmp "silent server: the bound is the moment + 60 s a run" "${bound:-0}" -l
 check_cmp "silent server: finished within it ($took s)" "$took" -le "${bound:-0}"
 check_eq "silent server: both configurations measured" "$(jq '[.runs[] | select(.runs_ok == 1)] | length' "$TMP/srv.json")" 2
 check_eq "silent server: final RSS at the stated time" "$(jq '[.runs[].samples[].final_by_time] | all' "$TMP/srv.json")" true
+check_eq "silent server: every run read at the timer, so all compared" "$(jq -c '[.compared_at, ([.runs[].compared] | all)]' "$TMP/srv.json")" '["timer",true]'
 check_cmp "silent server: the wrapper shown apart (the target is its child)" "$(jq '.runs[0].samples[0].wrapper_pid // 0' "$TMP/srv.json")" -gt 0
 d=$(fin "$TMP/srv.json" glibc) a=$(fin "$TMP/srv.json" glibc-arena-max-2)
 check_cmp "arena_explosion compare: MALLOC_ARENA_MAX=2 ends lower than the default" "$a" -lt "$d"
