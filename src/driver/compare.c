@@ -200,6 +200,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 		ranked |= v[i].rank > 0;
 	struct ms_table t;
 	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
+	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
 	for (int rank = 1; rank <= (int)n; rank++)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)

@@ -148,14 +148,17 @@ static void numbers_never_split(void **state)
 		"  main\n"
 		"  total                688 B  495.9 MiB  495.9 MiB\n");
 	free(s);
+	/* a size keeps its unit (trial: "654.9" / "KiB" at 80 and 100
+	 * columns): the table in two panels, the key column in both */
 	s = print_at(&t, 40, "  ");
 	assert_string_equal(s,
-		"  arena             in use   free   free\n"
-		"                                     rss\n"
-		"  0x7fdabba96c60     688 B  495.9  495.9\n"
-		"  main                        MiB    MiB\n"
-		"  total              688 B  495.9  495.9\n"
-		"                              MiB    MiB\n");
+		"  arena                in use       free\n"
+		"  0x7fdabba96c60 main   688 B  495.9 MiB\n"
+		"  total                 688 B  495.9 MiB\n"
+		"\n"
+		"  arena                 free rss\n"
+		"  0x7fdabba96c60 main  495.9 MiB\n"
+		"  total                495.9 MiB\n");
 	assert_true(widest_line(s) <= 40);
 	free(s);
 	ms_table_free(&t);
@@ -170,17 +173,29 @@ static void record_fallback(void **state)
 	ms_table_init(&t, "lrrl", (const char *[]){ "", "resident", "of RSS", "cause" });
 	ms_table_rowf(&t, "!!\t495.9 MiB\t98.9%%\tmain_heap_pinned");
 	ms_table_rowf(&t, "\t1.4 MiB\t0.3%%\tfile_mapped");
-	char *s = print_at(&t, 24, "  ");
+	char *s = print_at(&t, 24, "  ");   /* two panels still fit */
+	assert_string_equal(s,
+		"       resident  of RSS\n"
+		"  !!  495.9 MiB   98.9%\n"
+		"        1.4 MiB    0.3%\n"
+		"\n"
+		"      cause\n"
+		"  !!  main_heap_pinned\n"
+		"      file_mapped\n");
+	free(s);
+	s = print_at(&t, 20, "  ");   /* three panels: records, a size with its unit */
 	assert_string_equal(s,
 		"  !!\n"
-		"    resident: 495.9 MiB\n"
+		"    resident:\n"
+		"      495.9 MiB\n"
 		"    of RSS: 98.9%\n"
 		"    cause:\n"
 		"      main_heap_pinned\n"
 		"  resident: 1.4 MiB\n"
 		"    of RSS: 0.3%\n"
-		"    cause: file_mapped\n");
-	assert_true(widest_line(s) <= 24);
+		"    cause:\n"
+		"      file_mapped\n");
+	assert_true(widest_line(s) <= 22);   /* a name is not broken: one 16 wide is kept whole */
 	free(s);
 	ms_table_free(&t);
 }
@@ -269,8 +284,43 @@ static void wrap_line_breaks(void **state)
 		"  169a.debug\n");
 	assert_true(widest_line(s) <= 40);
 	free(s);
+	/* prose never breaks between a number and its unit */
+	s = wrap_at("glibc keeps 213.5 MiB at the timer", 18);
+	assert_string_equal(s,
+		"glibc keeps\n"
+		"  213.5 MiB at the\n"
+		"  timer\n");
+	free(s);
+	assert_true(ms_text_glued("(98.4", 5, "%),", 3));
+	assert_false(ms_text_glued("glibc", 5, "MiB", 3));
+	assert_false(ms_text_glued("2", 1, "arenas", 6));
 	assert_int_equal(ms_text_break("\033[1mabcdef", 10, 3), 7);
 	assert_int_equal(ms_text_columns("\033[1mab\033[0m", 10), 2);
+}
+
+/* compare's table (trial: "glibc-arena-max-" / "2" at 80 columns): a
+ * configuration name is never broken; two key columns head each panel. */
+static void names_never_broken(void **state)
+{
+	(void)state;
+	struct ms_table t;
+	ms_colour_set(MS_COLOUR_NEVER);
+	ms_table_init(&t, "rlrrl", (const char *[]){ "rank", "config", "final RSS", "wall", "runs" });
+	t.keys = 2;
+	ms_table_rowf(&t, "1\tglibc-tunable-arena-max-2\t13.6 MiB\t1.04 s\t1/1");
+	ms_table_rowf(&t, "2\tglibc\t213.5 MiB\t3.04 s\t1/1");
+	char *s = print_at(&t, 50, "");
+	assert_string_equal(s,
+		"rank  config                     final RSS    wall\n"
+		"   1  glibc-tunable-arena-max-2   13.6 MiB  1.04 s\n"
+		"   2  glibc                      213.5 MiB  3.04 s\n"
+		"\n"
+		"rank  config                     runs\n"
+		"   1  glibc-tunable-arena-max-2  1/1\n"
+		"   2  glibc                      1/1\n");
+	assert_true(widest_line(s) <= 50);
+	free(s);
+	ms_table_free(&t);
 }
 
 int main(void)
@@ -281,6 +331,7 @@ int main(void)
 		cmocka_unit_test(path_broken_after_slash),
 		cmocka_unit_test(numbers_never_split),
 		cmocka_unit_test(record_fallback),
+		cmocka_unit_test(names_never_broken),
 		cmocka_unit_test(headless_and_long),
 		cmocka_unit_test(stream_keeps_layout),
 		cmocka_unit_test(wrap_line_breaks),

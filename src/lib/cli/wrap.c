@@ -101,6 +101,26 @@ size_t ms_text_break(const char *w, size_t n, int room)
 	return b;
 }
 
+int ms_text_glued(const char *w, size_t wn, const char *u, size_t un)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kB", "KB", "MB", "GB",
+					     "TB", "s", "ms", "us", "\xc2\xb5s", "ns", "min", "h", "%" };
+	size_t i = 0;
+	while (i < wn && strchr("(+-~", w[i]))
+		i++;
+	if (i >= wn || w[i] < '0' || w[i] > '9')
+		return 0;
+	for (; i < wn; i++)
+		if (!strchr("0123456789.,", w[i]))
+			return 0;
+	while (un && strchr(")],;:.", u[un - 1]))   /* "MiB)," is MiB */
+		un--;
+	for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
+		if (strlen(units[k]) == un && !strncmp(u, units[k], un))
+			return 1;
+	return 0;
+}
+
 /* Where continuation lines start: under the text after the leading spaces
  * and a findings marker ("!! ", "! ", "- ", "next: "). */
 static size_t hang(const char *line, size_t len)
@@ -138,7 +158,10 @@ void ms_wrap_line(FILE *out, const char *line, size_t len, int width)
 			const char *wend = sp ? sp : end;
 			if (columns(s, (size_t)(wend - s), first ? 0 : (int)ind) > room)
 				break;
-			cut = wend;
+			/* never between a number and its unit: the cut stays before the number */
+			const char *nx = sp ? sp + 1 : end, *nsp = memchr(nx, ' ', (size_t)(end - nx));
+			if (!sp || !ms_text_glued(p, (size_t)(wend - p), nx, (size_t)((nsp ? nsp : end) - nx)))
+				cut = wend;
 			if (!sp)
 				break;
 			p = sp + 1;

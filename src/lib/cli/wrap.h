@@ -33,7 +33,13 @@ int ms_text_columns(const char *s, size_t n);
  * separator ("-_.,:;=+)"), when there is one in the second half. */
 size_t ms_text_break(const char *w, size_t n, int room);
 
-/* Make stdout wrap every line wider than ms_wrap_width(1) at spaces,
+/* Whether the words w[0..wn) and u[0..un), one space apart, are a number
+ * and its unit ("654.9" "KiB", "44" "ms", "98.4" "%),"): a line never
+ * breaks between them (tables and prose alike). */
+int ms_text_glued(const char *w, size_t wn, const char *u, size_t un);
+
+/* Make stdout wrap every line wider than ms_wrap_width(1) at spaces (never
+ * between a number and its unit, ms_text_glued),
  * continuation lines indented under the line's text; nothing is ever cut
  * (a word wider than the width is broken by ms_text_break).  ANSI colour sequences take
  * no width, UTF-8 characters one column.  The parser calls it for every

@@ -84,7 +84,10 @@ enum {
 	GAP = 2,            /* spaces between columns */
 	TEXT_MIN = 10,      /* a text column is not shrunk below this (or its widest word) */
 	NUMBER_MAX = 24,    /* a word starting with a digit up to this wide is never split */
+	NAME_MAX_COLS = 32, /* nor any word up to this wide: a name ("glibc-arena-max-2"), an
+			       identifier; a wider one (a path) breaks at a separator */
 	RECORD_HANG = 2,    /* record layout: further cells of a row, continuation lines */
+	MAX_PANELS = 2,     /* a table split in more panels than this is shown as records */
 };
 
 struct seg {
@@ -114,10 +117,25 @@ static void seg_add(struct segs *s, const char *p, size_t n)
 	s->v[s->n++] = (struct seg){ p, n };
 }
 
-/* A number, size or address: starts with a digit, not too wide to keep. */
+/* A number, size or address (starts with a digit), or a name: not too
+ * wide to keep whole. */
 static int unbreakable(const char *w, size_t n)
 {
-	return n && w[0] >= '0' && w[0] <= '9' && cols(w, n) <= NUMBER_MAX;
+	int c = cols(w, n);
+	return n && (c <= NAME_MAX_COLS || (w[0] >= '0' && w[0] <= '9' && c <= NUMBER_MAX));
+}
+
+/* The length of the word at w (no leading space): up to the next space,
+ * a number and its unit one word ("654.9 KiB", cli/wrap.h ms_text_glued). */
+static size_t word_len(const char *w)
+{
+	size_t wl = strcspn(w, " ");
+	if (w[wl] == ' ' && w[wl + 1] && w[wl + 1] != ' ') {
+		size_t ul = strcspn(w + wl + 1, " ");
+		if (ms_text_glued(w, wl, w + wl + 1, ul))
+			wl += 1 + ul;
+	}
+	return wl;
 }
 
 /* The lines text takes in a column of width w (w0 for its first line):
@@ -133,7 +151,7 @@ static void wrap_cell(const char *text, int w0, int w, struct segs *out)
 		const char *wd = s + sp;
 		if (!*wd)
 			break;
-		size_t wl = strcspn(wd, " ");
+		size_t wl = word_len(wd);
 		int wc = cols(wd, wl);
 		s = wd + wl;
 		int room = out->n ? w : w0;
@@ -167,7 +185,7 @@ static int widest_word(const char *s, int numbers_only)
 	int m = 0;
 	while (*s) {
 		s += strspn(s, " ");
-		size_t wl = strcspn(s, " ");
+		size_t wl = word_len(s);
 		int c = cols(s, wl);
 		if (c > m && (!numbers_only || unbreakable(s, wl)))
 			m = c;
@@ -197,7 +215,7 @@ static int fit_columns(const struct ms_table *t, int avail, int *w)
 			int cw = cols(x, strlen(x));
 			if (cw > nat[c])
 				nat[c] = cw;
-			/* a number column's cell wraps only at its spaces ("495.9 MiB") */
+			/* a number column's cell wraps only at its spaces, never inside "495.9 MiB" */
 			int nw = t->align[c] == 'L' ? cw : widest_word(x, t->align[c] != 'r');
 			cell_min = nw > cell_min ? nw : cell_min;
 		}
@@ -359,6 +377,70 @@ static void print_rows(const struct ms_table *t, FILE *out, const char *indent)
 		print_row(t, t->cells + r * (size_t)t->ncols, t->w, out, indent, 0);
 }
 
+/* The panel of t made of its key columns and columns [from, to): a view
+ * (cells are t's, p->cells is the only allocation). */
+static int panel_view(const struct ms_table *t, int keys, int from, int to, struct ms_table *p)
+{
+	memset(p, 0, sizeof *p);
+	p->width = t->width;
+	p->nrows = t->nrows;
+	p->cells = t->nrows ? malloc(t->nrows * (size_t)(keys + to - from) * sizeof *p->cells) : NULL;
+	if (t->nrows && !p->cells)
+		return -1;
+	for (int c = 0; c < keys + to - from; c++) {
+		int src = c < keys ? c : from + c - keys;
+		p->head[c] = t->head[src];
+		p->align[c] = t->align[src];
+		p->minw[c] = t->minw[src];
+		for (size_t r = 0; r < t->nrows; r++)
+			p->cells[r * (size_t)(keys + to - from) + (size_t)c] = t->cells[r * (size_t)t->ncols + (size_t)src];
+	}
+	p->ncols = keys + to - from;
+	return 0;
+}
+
+/* Between the table and the records: when the columns do not fit with
+ * every number and name whole, the table in panels, each its key columns
+ * (t->keys, default the first) and as many of the next columns as fit,
+ * one after the other.  0 when even one more column beside the keys does
+ * not fit, or it takes more than MAX_PANELS (the records then). */
+static int print_panels(const struct ms_table *t, FILE *out, const char *indent)
+{
+	int width = t->width > 0 ? t->width : ms_wrap_out_width(out), keys = t->keys > 0 ? t->keys : 1;
+	int w[MS_TABLE_MAX_COLS], cut[MS_TABLE_MAX_COLS + 1], np = 0;
+	struct ms_table p;
+	if (keys >= t->ncols - 1)
+		return 0;
+	cut[0] = keys;
+	for (int from = keys; from < t->ncols;) {
+		int to = from;
+		while (to < t->ncols) {
+			if (panel_view(t, keys, from, to + 1, &p) < 0)
+				return 0;
+			int avail = width - cols(indent, strlen(indent)) - GAP * (p.ncols - 1);
+			int ok = fit_columns(&p, avail, w);
+			free(p.cells);
+			if (!ok)
+				break;
+			to++;
+		}
+		if (to == from || np == MAX_PANELS)
+			return 0;   /* more panels read worse than records */
+		cut[++np] = from = to;
+	}
+	for (int i = 0; i < np; i++) {
+		if (panel_view(t, keys, cut[i], cut[i + 1], &p) < 0)
+			return 0;
+		if (i)
+			fputc('\n', out);
+		p.laid_out = 0;
+		lay_out(&p, out, indent);
+		print_rows(&p, out, indent);
+		free(p.cells);
+	}
+	return 1;
+}
+
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
 {
 	if (t->ncols <= 0)
@@ -366,6 +448,10 @@ void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
 	struct ms_table lt = *t;   /* the layout is this printing's own */
 	lt.laid_out = 0;
 	indent = indent ? indent : "";
+	int width = t->width > 0 ? t->width : ms_wrap_out_width(out), w[MS_TABLE_MAX_COLS];
+	if (!fit_columns(t, width - cols(indent, strlen(indent)) - GAP * (t->ncols - 1), w) &&
+	    print_panels(t, out, indent))
+		return;
 	lay_out(&lt, out, indent);
 	print_rows(&lt, out, indent);
 }

@@ -7,6 +7,10 @@
  *    the column, a path, is broken after a '/' or similar), numbers (words
  *    of digits, hex addresses) and number columns (align 'r') are never
  *    split; headers wrap at their spaces;
+ *    numbers with their unit ("654.9 KiB", cli/wrap.h ms_text_glued) and
+ *    names up to 32 columns ("glibc-arena-max-2") are never split;
+ *  - else (ms_table_print) the table in panels, one below the other, each
+ *    the key columns (t->keys, default 1) and as many next columns as fit;
  *  - else (a very narrow terminal) a record per row: one "head: value" line
  *    per non-empty cell, the value wrapped.
  * Nothing is ever cut: every cell's text is printed.  Colour (bold header)
@@ -29,6 +33,7 @@ struct ms_table {
 	int     minw[MS_TABLE_MAX_COLS];   /* a column's least width (a stream's widest value) */
 	int     w[MS_TABLE_MAX_COLS];      /* a stream's layout, chosen at its first flush */
 	int     laid_out;                  /* 1 table layout chosen, -1 records, 0 not yet */
+	int     keys;                      /* columns repeated in every panel (0: the first) */
 };
 
 /* spec: one char per column, 'l', 'r' or 'L'; heads: ncols column titles. */
