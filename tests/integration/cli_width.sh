@@ -115,6 +115,38 @@ for W in 60 200; do
 	fi
 done
 
+# --- trial 10: at 80 and 100 columns (the pipe's default) a value keeps its
+#     unit and a configuration name stays whole: every size of the JSON and
+#     every name appears verbatim on one line (not only with whitespace
+#     squashed, as present() checks) -------------------------------------
+# verbatim NAME FILE VALUE...: each value on one line of the text
+verbatim() {
+	local name=$1 f=$2 missing=0 n=0 v; shift 2
+	for v in "$@"; do
+		n=$((n + 1))
+		grep -qF -- "$v" "$f" || { missing=$((missing + 1)); echo "    split or missing: $v"; }
+	done
+	if [ $missing = 0 ] && [ $n -gt 0 ]; then pass "$name: all $n values whole on a line"
+	else fail "$name: $missing of $n values split across lines or missing"; fi
+}
+for W in 80 100; do
+	run $W 60 "$MS" arenas "$PID"
+	cp "$TMP/o" "$TMP/arenas.$W"
+	fits "arenas COLUMNS=$W" $W "$TMP/o"
+	vals=()
+	for b in $(jq -r '.arenas[] | .system_mem_bytes, .in_use_bytes, .free_bytes, .top_bytes' "$TMP/arenas.json"); do
+		vals+=("$(size "$b")")
+	done
+	verbatim "arenas COLUMNS=$W: sizes with their unit" "$TMP/o" "${vals[@]}"
+	run $W 120 "$MS" compare --runs 1 --configs glibc,glibc-tunable-arena-max-2 -- "$EX/pin" --count 20000 --hold
+	cp "$TMP/o" "$TMP/compare2.$W"
+	fits "compare COLUMNS=$W" $W "$TMP/o"
+	check_cmp "compare COLUMNS=$W: the long configuration name whole in the table" \
+		"$(grep -cE '^ +[12]  glibc-tunable-arena-max-2 ' "$TMP/o")" -ge 1
+	check_eq "compare COLUMNS=$W: no name broken at a '-'" "$(grep -cE -- '-$' "$TMP/o")" 0
+	check_match "compare COLUMNS=$W: a table (panels if need be), not records" "$(head -12 "$TMP/o")" '(^| )rank  config '
+done
+
 # --- one colour policy: --color and NO_COLOR, the same in every step --------
 esc=$'\033['
 for s in overview arenas; do
