@@ -130,6 +130,20 @@ static struct ms_workload_run at(uint64_t fin, double wall, enum ms_final_moment
 	return w;
 }
 
+/* compare's order: medians per configuration, the compared moment, ranks;
+ * the runs of a1 (3) all set to fin at moment a1m. */
+static enum ms_final_moment measure_all(struct ms_remedy_result *v, struct ms_workload_run *a1, uint64_t fin,
+					enum ms_final_moment a1m)
+{
+	for (int k = 0; k < 3; k++)
+		a1[k] = at(fin, a1m == MS_MOMENT_TIMER ? 3.0 : 1.0, a1m);
+	for (int i = 0; i < 3; i++)
+		ms_remedy_summarise(&v[i]);
+	enum ms_final_moment m = ms_remedy_moments(v, 3);
+	ms_remedy_rank(v, 3);
+	return m;
+}
+
 /* Finding 2 of the trial: the default missed the line and was read at the
  * timer (at its peak); it is never ranked against runs read at the line,
  * and nothing is judged against it. */
@@ -179,12 +193,7 @@ static void runs_at_other_moments_are_apart(void **state)
 	/* every run at the line: a harmful setting is "worse", never "no change" */
 	g[0] = at(166 * MiB, 3.0, MS_MOMENT_LINE);
 	a2[0] = at(880 * MiB, 1.0, MS_MOMENT_LINE);
-	for (int k = 0; k < 3; k++)
-		a1[k] = at(170 * MiB, 1.0, MS_MOMENT_LINE);
-	for (int i = 0; i < 3; i++)
-		ms_remedy_summarise(&v[i]);
-	m.kind = ms_remedy_moments(v, 3);
-	ms_remedy_rank(v, 3);
+	m.kind = measure_all(v, a1, 170 * MiB, MS_MOMENT_LINE);
 	assert_false(v[0].apart);
 	assert_int_equal(v[0].rank, 1);
 	assert_int_equal(ms_remedy_judge(v, 3, &v[1], &saved), -1);
@@ -201,13 +210,8 @@ static void runs_at_other_moments_are_apart(void **state)
 	 * timer); a configuration that exited before it is apart */
 	g[0] = at(100 * MiB, 3.0, MS_MOMENT_TIMER);
 	a2[0] = at(5 * MiB, 1.0, MS_MOMENT_EXIT);
-	for (int k = 0; k < 3; k++)
-		a1[k] = at(50 * MiB, 3.0, MS_MOMENT_TIMER);
-	for (int i = 0; i < 3; i++)
-		ms_remedy_summarise(&v[i]);
-	m.kind = ms_remedy_moments(v, 3);
+	m.kind = measure_all(v, a1, 50 * MiB, MS_MOMENT_TIMER);
 	assert_int_equal(m.kind, MS_MOMENT_TIMER);
-	ms_remedy_rank(v, 3);
 	assert_true(v[1].apart);
 	assert_int_equal(v[2].rank, 1);
 	ms_remedy_apart_reason(&v[1], &m, why, sizeof why);
