@@ -206,7 +206,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			if (v[i].rank != rank)
 				continue;
 			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32];
-			sparkline(first_ok(&v[i]), scale, line, 24);
+			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
 			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, v[i].cfg->name,
 				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
 				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);

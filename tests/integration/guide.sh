@@ -40,7 +40,7 @@ fi
 check_eq "remedies reached" "$(jq -r '.steps[5].status' "$j")" done
 check_match "remedies give the trim command for this PID" "$(jq -r '.steps[5].commands[0]' "$j")" "memsleuth trim $EX_PID"
 # the printed compare runs where the target runs and samples when the guide looked
-check_match "printed compare: target's cwd and the moment" "$(jq -r '.steps[5].commands[]' "$j" | grep 'memsleuth compare')" \
+check_match "printed compare: target's cwd and the moment" "$(jq -r '.steps[5].commands[]' "$j" | grep -E '^[^#]*memsleuth compare')" \
 	"^cd '$(readlink "/proc/$EX_PID/cwd")' && memsleuth compare --configs [a-z0-9,-]+ --final-after [0-9]+ -- $EX/pin"
 if [ "$(jq -r '.steps[2].status' "$j")" = done ]; then
 	# the arenas' summary counts their free tops (where arena_top_kept lives)
