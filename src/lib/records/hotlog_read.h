@@ -17,6 +17,8 @@ struct ms_hl_event {
 	uint64_t stamp_free;     /* realloc: the stamp of its free part */
 	uint32_t stack;          /* stack id when the log has stacks, else UINT32_MAX */
 	unsigned op;
+	unsigned pair;           /* 1: a malloc whose free is this thread's next event
+				  * (a MALLOC_FREE or PAIR_BY_SIZE op); 2: that free */
 };
 
 /* A log file mapped into memory. */
