@@ -71,7 +71,8 @@
 #include <string.h>
 
 #define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
-#define MS_HL_VERSION   2
+#define MS_HL_VERSION   3              /* the reader also takes 2: a subset */
+#define MS_HL_VERSION_MIN 2
 #define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
@@ -101,6 +102,7 @@ enum ms_hl_op {
 	MS_HL_OP_COUNT,
 	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
 	MS_HL_OP_PAIR_BY_SIZE = 11,  /* encoding only: the same, fully predicted */
+	MS_HL_OP_PAIR_STAMP = 12,    /* encoding only: the same with a stamp step (version 3) */
 	MS_HL_OP_STACK = 15,
 };
 

@@ -49,7 +49,7 @@ static int record_at(const unsigned char *data, size_t len, size_t off, struct m
 		return 0;
 	struct ms_hl_rec h;
 	memcpy(&h, data + off, sizeof h);
-	if (h.magic != MS_HL_MAGIC || h.version != MS_HL_VERSION || h.type < MS_HL_REC_PROCESS ||
+	if (h.magic != MS_HL_MAGIC || h.version < MS_HL_VERSION_MIN || h.version > MS_HL_VERSION || h.type < MS_HL_REC_PROCESS ||
 	    h.type > MS_HL_REC_END || h.len > len - off - sizeof h)
 		return 0;
 	if (ms_hl_hash(data + off + sizeof h, h.len) != h.check)
@@ -164,15 +164,21 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 				d->sink->stack(d->sink->ctx, &d->b, (uint32_t)id, frames, (unsigned)depth);
 			continue;
 		}
-		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE;
+		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP;
 		if (pair && d->n + 2 > d->b.nevents)
 			return dec_bad(d);
-		if (op == MS_HL_OP_PAIR_BY_SIZE) {
-			/* malloc: same caller, no time or stamp step, size and
-			 * pointer from the slot in the high bits; then its free */
+		if (op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP) {
+			/* malloc: same caller, no time step, no stamp step (or
+			 * one varint: PAIR_STAMP), size and pointer from the slot
+			 * in the high bits; then its free */
 			unsigned slot = f >> 4;
 			if (!d->sizes[slot] || !d->freed_by_size[slot])
 				return dec_bad(d);
+			if (op == MS_HL_OP_PAIR_STAMP) {
+				if (ms_hl_get_varint(&d->p, end, &v))
+					return dec_bad(d);
+				d->stamp += (uint64_t)ms_hl_unzigzag(v);
+			}
 			*out = (struct ms_hl_event){ .op = MS_HL_OP_MALLOC, .ticks = d->ticks, .size = d->sizes[slot] - 1,
 						  .ptr = d->freed_by_size[slot], .stamp = d->stamp,
 						  .caller = d->stacks ? 0 : d->prev_caller[0],
@@ -217,9 +223,16 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 			}
 			ev->stack = d->prev_stack[kind];
 		} else {
-			if (!(f & MS_HL_F_SAMECALLER)) {
+			if (kind && !(f & MS_HL_F_SAMECALLER) && (f & MS_HL_F_EXT)) {
+				/* the free site before the last one (version 3) */
+				uint64_t was = d->prev_caller[1];
+				d->prev_caller[1] = d->alt_free_caller;
+				d->alt_free_caller = was;
+			} else if (!(f & MS_HL_F_SAMECALLER)) {
 				if (ms_hl_get_varint(&d->p, end, &v))
 					return dec_bad(d);
+				if (kind)
+					d->alt_free_caller = d->prev_caller[1];
 				d->prev_caller[kind] += (uint64_t)ms_hl_unzigzag(v);
 			}
 			ev->caller = d->prev_caller[kind];

@@ -57,6 +57,7 @@ struct ms_hl_dec {
 	int      stacks, corrupt;
 	uint32_t n;                       /* events delivered */
 	uint64_t ticks, stamp, prev_ptr, prev_caller[2], last_alloc;
+	uint64_t alt_free_caller;         /* the free site before prev_caller[1] */
 	uint32_t prev_stack[2];
 	uint64_t ring[MS_HL_FREE_RING];
 	uint64_t sizes[MS_HL_SIZE_SLOTS]; /* size + 1, 0 empty */
