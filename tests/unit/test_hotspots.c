@@ -435,6 +435,142 @@ static void folded(void **state)
 	}
 }
 
+/* ---- version 3 encodings, byte by byte ---- */
+struct v3 { unsigned char b[256]; unsigned char *p; };
+
+static void v3_init(struct v3 *k, uint32_t nevents, uint64_t stamp)
+{
+	memset(k, 0, sizeof *k);
+	struct ms_hl_block b = { .stream = 0, .tid = 7, .nevents = nevents, .stamp = stamp };
+	memcpy(k->b, &b, sizeof b);
+	k->p = k->b + sizeof b;
+}
+
+static void v3_var(struct v3 *k, uint64_t v) { k->p = ms_hl_put_varint(k->p, v); }
+static void v3_zz(struct v3 *k, int64_t v) { k->p = ms_hl_put_varint(k->p, ms_hl_zigzag(v)); }
+
+/* Decode k; returns the events (up to max) and whether it was corrupt. */
+static uint32_t v3_decode(const struct v3 *k, struct ms_hl_event *out, uint32_t max, int *corrupt)
+{
+	struct ms_hl_dec d;
+	if (ms_hl_dec_init(&d, k->b, (size_t)(k->p - k->b), 0, NULL) < 0) {
+		*corrupt = 1;
+		return 0;
+	}
+	uint32_t n = 0;
+	struct ms_hl_event ev;
+	while (ms_hl_dec_next(&d, &ev))
+		if (n < max)
+			out[n++] = ev;
+	*corrupt = d.corrupt;
+	return n;
+}
+
+/* PAIR_STAMP (a fully predicted malloc with a stamp step, and its free)
+ * and a free from the site before the last one (F_EXT on a free). */
+static void v3_ops(void **state)
+{
+	(void)state;
+	const uint64_t M = 0x401000, F1 = 0x402000, F2 = 0x403000, P1 = 0x5000, P2 = 0x6000;
+	unsigned slot = ms_hl_size_slot(64);
+	struct v3 k;
+	v3_init(&k, 8, 100);
+	/* 1 malloc(64) = P1 at stamp 105 from M: every field explicit */
+	*k.p++ = MS_HL_OP_MALLOC;
+	v3_zz(&k, 5);
+	v3_zz(&k, (int64_t)M);
+	v3_var(&k, 64);
+	v3_zz(&k, (int64_t)P1);
+	/* 2 free(P1) at 106 from F1: the last allocated pointer */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT;
+	v3_zz(&k, 1);
+	v3_zz(&k, (int64_t)F1);
+	/* 3+4 malloc(64) at 109 (stamp step 3) = P1 again, freed at once */
+	*k.p++ = (unsigned char)(MS_HL_OP_PAIR_STAMP | slot << 4);
+	v3_zz(&k, 3);
+	/* 5 malloc(64) = P2 at 110, size from the table */
+	*k.p++ = MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_EXT;
+	v3_zz(&k, 0);
+	*k.p++ = (unsigned char)(0x08 | slot << 4);
+	v3_zz(&k, (int64_t)(P2 - P1));
+	/* 6 free(P2) at 111 from F2 */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT;
+	v3_zz(&k, 1);
+	v3_zz(&k, (int64_t)(F2 - F1));
+	/* 7 malloc(64) = P2 at 111; 8 free(P2) at 112 from F1, the site before */
+	*k.p++ = MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_EXT | MS_HL_F_PTRHIT;
+	v3_zz(&k, 0);
+	*k.p++ = (unsigned char)(0x08 | slot << 4 | 0);   /* the latest free */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT | MS_HL_F_EXT;
+	v3_zz(&k, 1);
+
+	struct ms_hl_event e[10];
+	int corrupt = -1;
+	uint32_t n = v3_decode(&k, e, 10, &corrupt);
+	assert_int_equal(corrupt, 0);
+	assert_int_equal(n, 8);
+	static const unsigned ops[8] = { MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
+					 MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE };
+	static const uint64_t stamps[8] = { 105, 106, 109, 110, 110, 111, 111, 112 };
+	const uint64_t ptrs[8] = { P1, P1, P1, P1, P2, P2, P2, P2 };
+	const uint64_t callers[8] = { M, F1, M, F1, M, F2, M, F1 };
+	static const unsigned pairs[8] = { 0, 0, 1, 2, 0, 0, 0, 0 };
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(e[i].op, ops[i]);
+		assert_true(e[i].stamp == stamps[i]);
+		assert_true(e[i].ptr == ptrs[i]);
+		assert_true(e[i].caller == callers[i]);
+		assert_int_equal(e[i].pair, pairs[i]);
+		if (ops[i] == MS_HL_OP_MALLOC)
+			assert_true(e[i].size == 64);
+	}
+
+	/* hostile and truncated versions: corrupt, never a read past the end */
+	struct v3 t = k;
+	t.p = t.b + sizeof(struct ms_hl_block);
+	*t.p++ = (unsigned char)(MS_HL_OP_PAIR_STAMP | slot << 4);   /* the slot was never filled */
+	v3_zz(&t, 3);
+	n = v3_decode(&t, e, 10, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 0);
+
+	size_t pair_at = 0;
+	for (size_t i = sizeof(struct ms_hl_block); i < (size_t)(k.p - k.b); i++)
+		if ((k.b[i] & 0x0f) == MS_HL_OP_PAIR_STAMP) {
+			pair_at = i;
+			break;
+		}
+	assert_true(pair_at > 0);
+	t = k;
+	t.p = t.b + pair_at + 1;                       /* cut before its stamp step */
+	n = v3_decode(&t, e, 10, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	t = k;
+	t.b[pair_at + 1] = 0x80;                       /* a stamp varint that never ends */
+	t.p = t.b + pair_at + 2;
+	n = v3_decode(&t, e, 10, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	t = k;                                         /* the block says 3 events: the pair's free is missing */
+	t.p = t.b + (k.p - k.b);
+	struct ms_hl_block hb;
+	memcpy(&hb, t.b, sizeof hb);
+	hb.nevents = 3;
+	memcpy(t.b, &hb, sizeof hb);
+	n = v3_decode(&t, e, 10, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	/* every cut of the block decodes a prefix and says corrupt */
+	for (size_t cut = sizeof(struct ms_hl_block); cut < (size_t)(k.p - k.b); cut++) {
+		t = k;
+		t.p = t.b + cut;
+		n = v3_decode(&t, e, 10, &corrupt);
+		assert_int_equal(corrupt, 1);
+		assert_true(n < 8);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +580,7 @@ int main(void)
 		cmocka_unit_test(tails),
 		cmocka_unit_test(resync),
 		cmocka_unit_test(folded),
+		cmocka_unit_test(v3_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
