@@ -36,6 +36,10 @@
  *                   realloc: the stamp of its free part, then zigzag
  *                   varint alloc stamp - free stamp
  *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
+ *                       (of the same kind: allocation or free); a free
+ *                       with F_EXT (version 3) has no caller bytes: its
+ *                       caller is the free site before the previous one,
+ *                       and the two swap
  *           stacks on:  [!F_SAMECALLER] varint stack id
  *   allocation ops:
  *     [F_EXT]       byte    bits 0-2: with F_PTRHIT, which recent free the
@@ -55,12 +59,34 @@
  *                           last allocated pointer
  *   [realloc]       zigzag varint old ptr - new ptr
  * A malloc freed at once (the next event of the thread frees it, from the
- * thread's previous free call site, with no time step, stamped the
- * malloc's stamp + 1) is written as one event of op MS_HL_OP_MALLOC_FREE:
- * the malloc's fields; the free is implied.  Both count in the block's nevents.  When the malloc itself was
- * fully predicted (same caller, no time step, size from the table, pointer
- * = the slot's last free) the pair is one byte: op MS_HL_OP_PAIR_BY_SIZE,
- * the size slot in the high 4 bits.
+ * thread's previous free call site, with no time step) is written as one
+ * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
+ * implied and stamped the malloc's stamp + 1 (whatever stamp the hook took
+ * for it: see "Order").  Both count in the block's nevents.  When the
+ * malloc itself was fully predicted (same caller, no time step, size from
+ * the table, pointer = the slot's last free) the pair is one byte, op
+ * MS_HL_OP_PAIR_BY_SIZE with the size slot in the high 4 bits, when the
+ * malloc's stamp equals the previous event's; else (version 3) op
+ * MS_HL_OP_PAIR_STAMP, the slot in the high bits, then zigzag varint
+ * stamp - previous stamp.
+ *
+ * Order.  Each thread's events are in the order it made the calls; across
+ * threads the reader needs, for every address, its allocations and frees
+ * in the order the allocator saw them (an address freed on one thread is
+ * reused on another).  A free takes a stamp from a process-wide counter
+ * (incremented) before the real free runs; an allocation reads the
+ * counter after the real call returned.  Whoever gets an address from the
+ * allocator after a free of it reads the counter after that free's
+ * increment, so its stamp is not lower (equal: the free comes first); a
+ * thread that frees a pointer another allocated got it after that
+ * allocation read the counter, so its stamp is higher.  The reader merges
+ * the threads' events by (stamp, frees first).  The free of a folded pair
+ * is stamped the malloc's stamp + 1, at most its real stamp: no other
+ * thread's call on that address can fall between a malloc and its free,
+ * and every later call on it has a stamp at least the real one.
+ *
+ * Versions: 3 added MS_HL_OP_PAIR_STAMP and F_EXT on frees; a version 2
+ * log decodes the same with this reader (it never uses them).
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
 #ifndef MS_HOTLOG_H
