@@ -283,7 +283,13 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 	}
 	if (ptr)
 		s->prev_ptr = ptr;
-	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_EXT | MS_HL_F_PTRHIT) && s->pair_pos && s->pair_slot >= 0 &&
+	    s->pair_pos[1] == 0) {
+		/* the same from the free site before the last one: one byte */
+		*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_ALT | s->pair_slot << 4);
+		p = s->pair_pos + 1;
+		s->prev_stamp = s->pair_stamp + 1;
+	} else if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
 		/* freeing the malloc just made: fold into its byte, or both into
 		 * one byte (plus the malloc's stamp step, if any) when the malloc
 		 * was fully predicted.  The free is then stamped the malloc's

@@ -466,15 +466,16 @@ static uint32_t v3_decode(const struct v3 *k, struct ms_hl_event *out, uint32_t 
 	return n;
 }
 
-/* PAIR_STAMP (a fully predicted malloc with a stamp step, and its free)
- * and a free from the site before the last one (F_EXT on a free). */
+/* PAIR_STAMP (a fully predicted malloc with a stamp step, and its free),
+ * a free from the site before the last one (F_EXT on a free) and PAIR_ALT
+ * (a fully predicted pair whose free comes from that site). */
 static void v3_ops(void **state)
 {
 	(void)state;
 	const uint64_t M = 0x401000, F1 = 0x402000, F2 = 0x403000, P1 = 0x5000, P2 = 0x6000;
 	unsigned slot = ms_hl_size_slot(64);
 	struct v3 k;
-	v3_init(&k, 8, 100);
+	v3_init(&k, 10, 100);
 	/* 1 malloc(64) = P1 at stamp 105 from M: every field explicit */
 	*k.p++ = MS_HL_OP_MALLOC;
 	v3_zz(&k, 5);
@@ -503,19 +504,22 @@ static void v3_ops(void **state)
 	*k.p++ = (unsigned char)(0x08 | slot << 4 | 0);   /* the latest free */
 	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT | MS_HL_F_EXT;
 	v3_zz(&k, 1);
+	/* 9+10 malloc(64) = P2 at 112, freed at once from F2, the site before */
+	*k.p++ = (unsigned char)(MS_HL_OP_PAIR_ALT | slot << 4);
 
-	struct ms_hl_event e[10];
+	struct ms_hl_event e[12];
 	int corrupt = -1;
-	uint32_t n = v3_decode(&k, e, 10, &corrupt);
+	uint32_t n = v3_decode(&k, e, 12, &corrupt);
 	assert_int_equal(corrupt, 0);
-	assert_int_equal(n, 8);
-	static const unsigned ops[8] = { MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
-					 MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE };
-	static const uint64_t stamps[8] = { 105, 106, 109, 110, 110, 111, 111, 112 };
-	const uint64_t ptrs[8] = { P1, P1, P1, P1, P2, P2, P2, P2 };
-	const uint64_t callers[8] = { M, F1, M, F1, M, F2, M, F1 };
-	static const unsigned pairs[8] = { 0, 0, 1, 2, 0, 0, 0, 0 };
-	for (int i = 0; i < 8; i++) {
+	assert_int_equal(n, 10);
+	static const unsigned ops[10] = { MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
+					  MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
+					  MS_HL_OP_MALLOC, MS_HL_OP_FREE };
+	static const uint64_t stamps[10] = { 105, 106, 109, 110, 110, 111, 111, 112, 112, 113 };
+	const uint64_t ptrs[10] = { P1, P1, P1, P1, P2, P2, P2, P2, P2, P2 };
+	const uint64_t callers[10] = { M, F1, M, F1, M, F2, M, F1, M, F2 };
+	static const unsigned pairs[10] = { 0, 0, 1, 2, 0, 0, 0, 0, 1, 2 };
+	for (int i = 0; i < 10; i++) {
 		assert_int_equal(e[i].op, ops[i]);
 		assert_true(e[i].stamp == stamps[i]);
 		assert_true(e[i].ptr == ptrs[i]);
@@ -530,7 +534,7 @@ static void v3_ops(void **state)
 	t.p = t.b + sizeof(struct ms_hl_block);
 	*t.p++ = (unsigned char)(MS_HL_OP_PAIR_STAMP | slot << 4);   /* the slot was never filled */
 	v3_zz(&t, 3);
-	n = v3_decode(&t, e, 10, &corrupt);
+	n = v3_decode(&t, e, 12, &corrupt);
 	assert_int_equal(corrupt, 1);
 	assert_int_equal(n, 0);
 
@@ -543,13 +547,13 @@ static void v3_ops(void **state)
 	assert_true(pair_at > 0);
 	t = k;
 	t.p = t.b + pair_at + 1;                       /* cut before its stamp step */
-	n = v3_decode(&t, e, 10, &corrupt);
+	n = v3_decode(&t, e, 12, &corrupt);
 	assert_int_equal(corrupt, 1);
 	assert_int_equal(n, 2);
 	t = k;
 	t.b[pair_at + 1] = 0x80;                       /* a stamp varint that never ends */
 	t.p = t.b + pair_at + 2;
-	n = v3_decode(&t, e, 10, &corrupt);
+	n = v3_decode(&t, e, 12, &corrupt);
 	assert_int_equal(corrupt, 1);
 	assert_int_equal(n, 2);
 	t = k;                                         /* the block says 3 events: the pair's free is missing */
@@ -558,17 +562,24 @@ static void v3_ops(void **state)
 	memcpy(&hb, t.b, sizeof hb);
 	hb.nevents = 3;
 	memcpy(t.b, &hb, sizeof hb);
-	n = v3_decode(&t, e, 10, &corrupt);
+	n = v3_decode(&t, e, 12, &corrupt);
 	assert_int_equal(corrupt, 1);
 	assert_int_equal(n, 2);
 	/* every cut of the block decodes a prefix and says corrupt */
 	for (size_t cut = sizeof(struct ms_hl_block); cut < (size_t)(k.p - k.b); cut++) {
 		t = k;
 		t.p = t.b + cut;
-		n = v3_decode(&t, e, 10, &corrupt);
+		n = v3_decode(&t, e, 12, &corrupt);
 		assert_int_equal(corrupt, 1);
-		assert_true(n < 8);
+		assert_true(n < 10);
 	}
+	/* PAIR_ALT in a log with stacks: never written there, corrupt */
+	struct ms_hl_dec d;
+	assert_int_equal(ms_hl_dec_init(&d, k.b, (size_t)(k.p - k.b), 1, NULL), 0);
+	struct ms_hl_event ev;
+	while (ms_hl_dec_next(&d, &ev))
+		;
+	assert_int_equal(d.corrupt, 1);
 }
 
 int main(void)

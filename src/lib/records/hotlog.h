@@ -68,7 +68,9 @@
  * MS_HL_OP_PAIR_BY_SIZE with the size slot in the high 4 bits, when the
  * malloc's stamp equals the previous event's; else (version 3) op
  * MS_HL_OP_PAIR_STAMP, the slot in the high bits, then zigzag varint
- * stamp - previous stamp.
+ * stamp - previous stamp.  Op MS_HL_OP_PAIR_ALT (version 3, stacks off)
+ * is PAIR_BY_SIZE whose free comes from the free site before the previous
+ * one (as a free with F_EXT: the two swap).
  *
  * Order.  Each thread's events are in the order it made the calls; across
  * threads the reader needs, for every address, its allocations and frees
@@ -85,7 +87,7 @@
  * thread's call on that address can fall between a malloc and its free,
  * and every later call on it has a stamp at least the real one.
  *
- * Versions: 3 added MS_HL_OP_PAIR_STAMP and F_EXT on frees; a version 2
+ * Versions: 3 added MS_HL_OP_PAIR_STAMP, MS_HL_OP_PAIR_ALT and F_EXT on frees; a version 2
  * log decodes the same with this reader (it never uses them).
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
@@ -129,6 +131,7 @@ enum ms_hl_op {
 	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
 	MS_HL_OP_PAIR_BY_SIZE = 11,  /* encoding only: the same, fully predicted */
 	MS_HL_OP_PAIR_STAMP = 12,    /* encoding only: the same with a stamp step (version 3) */
+	MS_HL_OP_PAIR_ALT = 13,      /* encoding only: PAIR_BY_SIZE, the free from the site before (3) */
 	MS_HL_OP_STACK = 15,
 };
 

@@ -164,10 +164,11 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 				d->sink->stack(d->sink->ctx, &d->b, (uint32_t)id, frames, (unsigned)depth);
 			continue;
 		}
-		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP;
+		int pair = op == MS_HL_OP_MALLOC_FREE || op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP ||
+			   op == MS_HL_OP_PAIR_ALT;
 		if (pair && d->n + 2 > d->b.nevents)
 			return dec_bad(d);
-		if (op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP) {
+		if (op == MS_HL_OP_PAIR_BY_SIZE || op == MS_HL_OP_PAIR_STAMP || op == MS_HL_OP_PAIR_ALT) {
 			/* malloc: same caller, no time step, no stamp step (or
 			 * one varint: PAIR_STAMP), size and pointer from the slot
 			 * in the high bits; then its free */
@@ -178,6 +179,13 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 				if (ms_hl_get_varint(&d->p, end, &v))
 					return dec_bad(d);
 				d->stamp += (uint64_t)ms_hl_unzigzag(v);
+			}
+			if (op == MS_HL_OP_PAIR_ALT) {
+				if (d->stacks)
+					return dec_bad(d);   /* only written with callers */
+				uint64_t was = d->prev_caller[1];
+				d->prev_caller[1] = d->alt_free_caller;
+				d->alt_free_caller = was;
 			}
 			*out = (struct ms_hl_event){ .op = MS_HL_OP_MALLOC, .ticks = d->ticks, .size = d->sizes[slot] - 1,
 						  .ptr = d->freed_by_size[slot], .stamp = d->stamp,
