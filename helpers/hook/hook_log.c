@@ -240,6 +240,7 @@ void block_reset(struct slot *s)
 		b->ticks = s->base_ticks;
 		b->stamp = s->prev_stamp;
 		b->seq = seq;
+		b->format = MS_HL_FMT_PTR16;
 		b->dropped = (uint32_t)(s->dropped > UINT32_MAX ? UINT32_MAX : s->dropped);
 	}
 	s->hdr->stream = s->stream;

@@ -240,7 +240,7 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 			f |= MS_HL_F_PTRHIT;
 			s->freed_by_size[s->last_alloc_slot] = ptr;
 		} else {
-			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+			p = ms_hl_put_ptr_step(p, ptr - s->prev_ptr);
 		}
 		s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
 	} else {
@@ -276,7 +276,7 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 		if (!size_hit)
 			p = ms_hl_put_varint(p, size);
 		if (!(f & MS_HL_F_PTRHIT))
-			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+			p = ms_hl_put_ptr_step(p, ptr - s->prev_ptr);
 		s->last_alloc = ptr;
 		if (realloc_)
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(old - ptr)));

@@ -37,6 +37,43 @@ static void varints(void **state)
 	assert_true(ms_hl_zigzag(-1) == 1 && ms_hl_zigzag(1) == 2);
 }
 
+/* Pointer steps (version 3): every 64-bit step round-trips, a 16-byte
+ * multiple is shorter, a hostile low byte or a cut is an error. */
+static void ptr_steps(void **state)
+{
+	(void)state;
+	static const uint64_t d[] = { 0, 16, (uint64_t)-16, 8, 1, (uint64_t)-1, 0x7fff12345670ull,
+				      (uint64_t)-0x7fff12345670ll, 0x8000000000000000ull, UINT64_MAX,
+				      0x7ffffffffffffff0ull, 0xfffffffffffffff1ull };
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+		unsigned char buf[16];
+		unsigned char *end = ms_hl_put_ptr_step(buf, d[i]);
+		assert_true(end - buf <= 11);
+		const unsigned char *p = buf;
+		uint64_t got;
+		assert_int_equal(ms_hl_get_ptr_step(&p, end, &got), 0);
+		assert_true(got == d[i]);
+		assert_ptr_equal(p, end);
+		for (unsigned char *cut = buf; cut < end; cut++) {
+			p = buf;
+			assert_int_equal(ms_hl_get_ptr_step(&p, cut, &got), -1);
+		}
+	}
+	unsigned char buf[16], plain[16];
+	assert_int_equal(ms_hl_put_ptr_step(buf, 0x1230) - buf, 2);      /* 0x123 << 1: two bytes */
+	assert_int_equal(ms_hl_put_varint(plain, ms_hl_zigzag(0x1230)) - plain, 2);
+	assert_int_equal(ms_hl_put_ptr_step(buf, 0x2000) - buf, 2);      /* plain zigzag: three */
+	assert_int_equal(ms_hl_put_varint(plain, ms_hl_zigzag(0x2000)) - plain, 3);
+	/* an odd step whose low byte is 0 or above 15: corrupt */
+	for (unsigned bad = 0; bad < 256; bad += 16) {
+		buf[0] = 0x01;              /* (0 << 1) | odd */
+		buf[1] = (unsigned char)bad;
+		const unsigned char *p = buf;
+		uint64_t got;
+		assert_int_equal(ms_hl_get_ptr_step(&p, buf + 2, &got), -1);
+	}
+}
+
 /* ---- a tiny writer: every field explicit (no prediction hits) ---- */
 struct w { unsigned char buf[1 << 16]; size_t len; };
 
@@ -529,6 +566,23 @@ static void v3_ops(void **state)
 			assert_true(e[i].size == 64);
 	}
 
+	/* the same first malloc in a version 3 block: pointer steps */
+	struct v3 f3;
+	v3_init(&f3, 1, 100);
+	struct ms_hl_block fb;
+	memcpy(&fb, f3.b, sizeof fb);
+	fb.format = MS_HL_FMT_PTR16;
+	memcpy(f3.b, &fb, sizeof fb);
+	*f3.p++ = MS_HL_OP_MALLOC;
+	v3_zz(&f3, 5);
+	v3_zz(&f3, (int64_t)M);
+	v3_var(&f3, 64);
+	f3.p = ms_hl_put_ptr_step(f3.p, P1 + 8);
+	n = v3_decode(&f3, e, 12, &corrupt);
+	assert_int_equal(corrupt, 0);
+	assert_int_equal(n, 1);
+	assert_true(e[0].ptr == P1 + 8 && e[0].size == 64 && e[0].stamp == 105);
+
 	/* hostile and truncated versions: corrupt, never a read past the end */
 	struct v3 t = k;
 	t.p = t.b + sizeof(struct ms_hl_block);
@@ -586,6 +640,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(varints),
+		cmocka_unit_test(ptr_steps),
 		cmocka_unit_test(analysis),
 		cmocka_unit_test(cross_thread_order),
 		cmocka_unit_test(tails),

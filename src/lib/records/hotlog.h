@@ -175,8 +175,12 @@ struct ms_hl_block {
 	uint32_t dropped;       /* events this thread lost before this block */
 	uint64_t stamp;         /* the block's order stamp base */
 	uint32_t seq;           /* image-wide block number: a tail already written has it */
-	uint32_t pad;
+	uint32_t format;        /* MS_HL_FMT_PTR16 (version 3), 0 (version 2): how
+				 * its events encode pointers; a tail has no record
+				 * header to say its version */
 };
+
+#define MS_HL_FMT_PTR16 3
 
 /* The header of a thread's slot in the buffer file; its buffer follows at
  * MS_HL_SLOT_HDR: a struct ms_hl_rec, then an ms_hl_block and events
@@ -303,6 +307,38 @@ static inline uint64_t ms_hl_zigzag(int64_t v)
 static inline int64_t ms_hl_unzigzag(uint64_t v)
 {
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* A pointer step (version 3 blocks, ms_hl_block.format): d = pointer -
+ * previous pointer.  glibc's chunks are 16-byte aligned, so the step is
+ * written as zigzag varint ((d >> 4) << 1 | odd), and when d is not a
+ * multiple of 16 (odd = 1) one byte d & 15 follows.  Returns the end. */
+static inline unsigned char *ms_hl_put_ptr_step(unsigned char *p, uint64_t d)
+{
+	unsigned r = (unsigned)(d & 15);
+	p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)d >> 4) << 1 | (r != 0));
+	if (r)
+		*p++ = (unsigned char)r;
+	return p;
+}
+
+static inline int ms_hl_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+
+/* Read a pointer step; -1 when it runs past the end or its low byte is
+ * not 1..15 (corrupt). */
+static inline int ms_hl_get_ptr_step(const unsigned char **p, const unsigned char *end, uint64_t *d)
+{
+	uint64_t v;
+	if (ms_hl_get_varint(p, end, &v))
+		return -1;
+	unsigned r = 0;
+	if (v & 1) {
+		if (*p >= end || **p == 0 || **p > 15)
+			return -1;
+		r = *(*p)++;
+	}
+	*d = ((uint64_t)ms_hl_unzigzag(v >> 1) << 4) | r;
+	return 0;
 }
 
 /* Read a varint from [*p, end).  Returns 0, or -1 when it runs past the

@@ -113,6 +113,18 @@ int ms_hl_dec_init(struct ms_hl_dec *d, const unsigned char *payload, size_t len
 	return 0;
 }
 
+/* A pointer step as the block's format writes it. */
+static inline int dec_ptr_step(struct ms_hl_dec *d, uint64_t *step)
+{
+	if (d->b.format == MS_HL_FMT_PTR16)
+		return ms_hl_get_ptr_step(&d->p, d->end, step);
+	uint64_t v;
+	if (ms_hl_get_varint(&d->p, d->end, &v))
+		return -1;
+	*step = (uint64_t)ms_hl_unzigzag(v);
+	return 0;
+}
+
 static int dec_bad(struct ms_hl_dec *d)
 {
 	d->corrupt = 1;
@@ -250,9 +262,9 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 				ev->ptr = d->last_alloc;
 				d->freed_by_size[d->last_alloc_slot] = ev->ptr;
 			} else {
-				if (ms_hl_get_varint(&d->p, end, &v))
+				if (dec_ptr_step(d, &v))
 					return dec_bad(d);
-				ev->ptr = d->prev_ptr + (uint64_t)ms_hl_unzigzag(v);
+				ev->ptr = d->prev_ptr + v;
 			}
 			d->ring[d->ring_head++ % MS_HL_FREE_RING] = ev->ptr;
 		} else {
@@ -277,9 +289,9 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 				ev->ptr = idx == MS_HL_PTR_BY_SIZE ? d->freed_by_size[slot]
 								  : d->ring[(d->ring_head - 1 - idx) % MS_HL_FREE_RING];
 			} else {
-				if (ms_hl_get_varint(&d->p, end, &v))
+				if (dec_ptr_step(d, &v))
 					return dec_bad(d);
-				ev->ptr = d->prev_ptr + (uint64_t)ms_hl_unzigzag(v);
+				ev->ptr = d->prev_ptr + v;
 			}
 			d->last_alloc = ev->ptr;
 			d->last_alloc_slot = slot;
