@@ -32,8 +32,7 @@
  * unwinding only: with its per-thread cache it walks a stack in a
  * fraction of glibc backtrace()'s time (the benchmark ran 96x slower than
  * bare with backtrace, 7x with libunwind), and like it needs no frame
- * pointers.  It is dlopen'ed only when stacks are asked for; without it,
- * backtrace() serves. */
+ * pointers.  It is dlopen'ed only when stacks are asked for. */
 #if __has_include(<libunwind.h>)
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -163,7 +162,6 @@ extern struct ms_hl_counters g_local_counters;  /* when the page is missing */
 extern unsigned char *g_maps_buf;
 extern size_t       g_maps_cap;
 extern atomic_int   g_maps_lock;
-extern int        (*g_unw_backtrace)(void **, int);
 /* The order stamp counter (hotlog.h "Order"), alone on its cache lines:
  * every free writes it, and the hot path's read-mostly globals (real,
  * g_count_only, g_depth) must not share them. */

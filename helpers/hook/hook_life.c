@@ -29,7 +29,6 @@ struct ms_hl_counters g_local_counters;  /* when the page is missing */
 unsigned char *g_maps_buf;
 size_t       g_maps_cap;
 atomic_int   g_maps_lock;
-int        (*g_unw_backtrace)(void **, int);
 /* alone on its cache line: every free writes it, and the hot path's
  * read-mostly globals (real, g_count_only, g_depth) must not share it */
 struct order_line g_order;

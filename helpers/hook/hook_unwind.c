@@ -1,6 +1,5 @@
 /* Stacks for --stacks N: a frame walker with a per-IP rule cache, and
- * libunwind (or glibc backtrace()) behind it for everything it does not
- * know.
+ * libunwind behind it for everything it does not know.
  *
  * Why not libunwind alone: unw_backtrace() is already libunwind's fast
  * path (its own per-IP trace cache), yet on bench/hotspots it was 54% of
@@ -27,8 +26,14 @@
  * code is.  Rules are dropped when any object is dlclose'd (a new one may
  * load at the same address).
  *
- * Environment: MEMSLEUTH_HOOK_UNWIND=libunwind or =backtrace forces that
- * unwinder (tests compare the walks). */
+ * glibc's backtrace() is not used where the walker is (x86-64): libgcc's
+ * unwinder follows a corrupt saved RBP into a crash of the target (tests/
+ * integration/hotspots_stacks.sh had it), libunwind validates what it
+ * reads.  Without libunwind, what the walker cannot step keeps the caller
+ * alone.
+ *
+ * Environment (tests compare the walks): MEMSLEUTH_HOOK_UNWIND=libunwind
+ * forces libunwind, =walker this walker without libunwind behind it. */
 #include "hook.h"
 #include <link.h>
 
@@ -77,7 +82,11 @@ static inline void log_read(struct walk_log *lg, uint64_t addr, uint64_t val)
 	lg->n++;
 }
 
-static int g_unwind_mode;            /* 0 walker + libunwind, 1 libunwind, 2 backtrace */
+/* which unwinder: the walker with libunwind behind it, or one alone (the
+ * walker alone keeps the caller alone when it fails) */
+enum { WALK_AUTO, WALK_LIBUNWIND, WALK_ALONE };
+static int g_unwind_mode;
+static int (*g_unw_backtrace)(void **, int);
 static atomic_uint g_rules_gen = 1;  /* bumped at every dlclose */
 
 /* ---- reading .eh_frame ---- */
@@ -558,12 +567,14 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 			return -1;
 		uint64_t cfa = ((u->kind & RF_CFA_RBP) ? r.bp : r.sp) + (uint64_t)(int64_t)u->cfa_off;
 		uint64_t ra_at = cfa + (uint64_t)(int64_t)u->ra_off;
+		/* a frame outside the stack (a corrupt frame pointer or saved
+		 * word): the stack ends there, as a validating unwinder stops */
 		if (ra_at < lo || ra_at > hi - 8 || cfa <= r.sp)
-			return -1;
+			return found ? (int)k : -1;
 		if (!(u->kind & RF_RBP_SAME)) {
 			uint64_t bp_at = cfa + (uint64_t)(int64_t)u->rbp_off;
 			if (bp_at < lo || bp_at > hi - 8)
-				return -1;
+				return found ? (int)k : -1;
 			memcpy(&r.bp, (const void *)(uintptr_t)bp_at, 8);
 			log_read(lg, bp_at, r.bp);
 			r.bp_known = 1;
@@ -634,7 +645,8 @@ static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **o
 }
 #endif
 
-/* libunwind (or backtrace()) from here; the frames from `caller` on. */
+/* libunwind from here (backtrace() where there is no walker); the frames
+ * from `caller` on, or the caller alone. */
 static int slow_stack(struct tls *t, uint64_t caller, void **out, unsigned depth)
 {
 	void *frames[MS_HL_MAX_DEPTH + 16];
@@ -643,7 +655,11 @@ static int slow_stack(struct tls *t, uint64_t caller, void **out, unsigned depth
 		want = (int)(sizeof frames / sizeof frames[0]);
 	int saved = t->busy;
 	t->busy = 1;
+#if defined(__x86_64__)
+	int n = g_unw_backtrace ? g_unw_backtrace(frames, want) : 0;
+#else
 	int n = g_unw_backtrace ? g_unw_backtrace(frames, want) : backtrace(frames, want);
+#endif
 	t->busy = saved;
 	int start = 0;
 	while (start < n && (uint64_t)(uintptr_t)frames[start] != caller)
@@ -661,7 +677,7 @@ static int slow_stack(struct tls *t, uint64_t caller, void **out, unsigned depth
 int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash)
 {
 #if defined(__x86_64__)
-	if (LIKELY(g_unwind_mode == 0 && s->rules)) {
+	if (LIKELY((g_unwind_mode == WALK_AUTO || g_unwind_mode == WALK_ALONE) && s->rules)) {
 		/* from the wrapper's frame when record_slow gave it: the hook's
 		 * own frames are not walked (their RBP is not known there) */
 		int n = t->frame_sp ? walk_wrapper(t, s, caller, out, hash) : -1;
@@ -671,7 +687,10 @@ int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, ui
 			return n;
 	}
 #endif
-	int n = slow_stack(t, caller, out, g_depth);
+	int n = 1;
+	out[0] = (void *)(uintptr_t)caller;
+	if (g_unwind_mode != WALK_ALONE)
+		n = slow_stack(t, caller, out, g_depth);
 	uint64_t h = STACK_HASH_SEED;
 	for (int i = 0; i < n; i++)
 		h = stack_hash_step(h, (uint64_t)(uintptr_t)out[i]);
@@ -682,7 +701,7 @@ int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, ui
 void stack_slot_start(struct slot *s)
 {
 	s->stack_lo = s->stack_hi = 0;
-	if (g_unwind_mode == 0 && !s->rules) {
+	if ((g_unwind_mode == WALK_AUTO || g_unwind_mode == WALK_ALONE) && !s->rules) {
 		s->rules = map_zeroed(RULE_SLOTS * sizeof *s->rules);
 		s->memo = map_zeroed(MEMO_SLOTS * sizeof *s->memo);
 		s->rules_gen = atomic_load(&g_rules_gen);
@@ -702,9 +721,10 @@ void stack_forget_rules(void)
 void stack_init(void)
 {
 	const char *v = getenv("MEMSLEUTH_HOOK_UNWIND");
-	g_unwind_mode = v && !strcmp(v, "libunwind") ? 1 : v && !strcmp(v, "backtrace") ? 2 : 0;
+	g_unwind_mode = !v ? WALK_AUTO : !strcmp(v, "libunwind") ? WALK_LIBUNWIND : !strcmp(v, "walker") ? WALK_ALONE
+		      : WALK_AUTO;
 #ifdef HAVE_LIBUNWIND
-	void *lib = g_unwind_mode == 2 ? NULL : dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	void *lib = g_unwind_mode == WALK_ALONE ? NULL : dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
 		lib ? (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, STR(unw_set_caching_policy)) : NULL;
 	unw_addr_space_t *local = lib ? dlsym(lib, STR(unw_local_addr_space)) : NULL;
@@ -715,6 +735,8 @@ void stack_init(void)
 	void *warm[4];
 	if (g_unw_backtrace)
 		g_unw_backtrace(warm, 4);   /* its first use sets up, with the guard on */
+#if !defined(__x86_64__)
 	else
 		backtrace(warm, 4);         /* loads libgcc_s now, with the guard on */
+#endif
 }
