@@ -58,19 +58,21 @@ struct unw_rule {
 
 /* A walk remembered: the same start (a return address into the wrapper
  * and its stack pointer) and the same values in the stack words the walk
- * read make the same walk, since each step is a function of the return
- * address (its rule) and of the words read before it.  So a check of
+ * used (return addresses, and saved RBPs a CFA was computed from) make
+ * the same walk, since each step is a function of the return address (its
+ * rule) and of the words used before it.  So a check of
  * those words (independent loads) replaces the walk (a chain of them). */
 struct walk_memo {
 	uint64_t ip, sp;             /* the start; ip 0 = empty */
 	uint64_t hash;               /* stack_hash of the frames */
 	unsigned gen;                /* g_rules_gen when walked */
 	uint8_t  nreads, nframes;
+	uint8_t  mru;                /* in a set's first way: the way hit last */
 	uint64_t addr[MEMO_READS], val[MEMO_READS];
 	uint64_t frames[MEMO_FRAMES];
 };
 
-/* The stack words a walk read, in order. */
+/* The stack words a walk used, in order. */
 struct walk_log { unsigned n; uint64_t addr[MEMO_READS], val[MEMO_READS]; };
 
 static inline void log_read(struct walk_log *lg, uint64_t addr, uint64_t val)
@@ -534,6 +536,10 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 		     uint64_t *hash, struct walk_log *lg)
 {
 	uint64_t h = STACK_HASH_SEED;
+	/* where RBP was last read from, until a frame's CFA uses it: code
+	 * without frame pointers keeps data in RBP, and a word the walk read
+	 * but did not use must not make the memo miss */
+	uint64_t bp_from = 0;
 	uint64_t lo = r.sp, hi = s->stack_hi;
 	if (UNLIKELY(!hi) && !stack_bounds(t, s))
 		return -1;
@@ -563,8 +569,14 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 			return found ? (int)k : -1;
 		if (kind != RK_STEP)
 			return -1;
-		if ((u->kind & RF_CFA_RBP) && !r.bp_known)
-			return -1;
+		if (u->kind & RF_CFA_RBP) {
+			if (!r.bp_known)
+				return -1;
+			if (bp_from) {          /* the saved RBP is used: part of the walk */
+				log_read(lg, bp_from, r.bp);
+				bp_from = 0;
+			}
+		}
 		uint64_t cfa = ((u->kind & RF_CFA_RBP) ? r.bp : r.sp) + (uint64_t)(int64_t)u->cfa_off;
 		uint64_t ra_at = cfa + (uint64_t)(int64_t)u->ra_off;
 		/* a frame outside the stack (a corrupt frame pointer or saved
@@ -576,7 +588,7 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 			if (bp_at < lo || bp_at > hi - 8)
 				return found ? (int)k : -1;
 			memcpy(&r.bp, (const void *)(uintptr_t)bp_at, 8);
-			log_read(lg, bp_at, r.bp);
+			bp_from = bp_at;
 			r.bp_known = 1;
 		}
 		memcpy(&r.ip, (const void *)(uintptr_t)ra_at, 8);
@@ -599,37 +611,59 @@ static __attribute__((noinline)) int walk_here(struct tls *t, struct slot *s, ui
 	return walk_from(t, s, r, caller, out, depth, hash, &lg);
 }
 
-static inline uint32_t memo_hash(uint64_t ip, uint64_t sp)
+/* The memo's set for a start: two ways, so that two starts that share a
+ * set (a malloc and a free site) do not evict each other at every call. */
+static inline struct walk_memo *memo_set(struct slot *s, uint64_t ip, uint64_t sp)
 {
-	return (uint32_t)(((ip ^ (sp << 20)) * 0x9e3779b97f4a7c15ull) >> 56) & (MEMO_SLOTS - 1);
+	uint32_t h = (uint32_t)(((ip ^ (sp << 20)) * 0x9e3779b97f4a7c15ull) >> 48) & (MEMO_SLOTS / 2 - 1);
+	return &s->memo[2 * h];
+}
+
+/* m's walk again when its stack words still hold what they held: the
+ * frame count, or 0. */
+static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, unsigned gen, void **out,
+			   uint64_t *hash)
+{
+	if (m->ip != ip || m->sp != sp || m->gen != gen)
+		return 0;
+	/* the words lie in [sp, the stack top], as when they were read */
+	uint64_t diff = 0;
+	for (unsigned i = 0; i < m->nreads; i++)
+		diff |= *(const volatile uint64_t *)(uintptr_t)m->addr[i] ^ m->val[i];
+	if (diff)
+		return 0;
+	for (unsigned i = 0; i < m->nframes; i++)
+		out[i] = (void *)(uintptr_t)m->frames[i];
+	*hash = m->hash;
+	return m->nframes;
 }
 
 /* The walk from the wrapper's frame (t->frame_ip, t->frame_sp), taken
- * from the memo when its stack words still hold what they held. */
+ * from the memo when it can be. */
 static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash)
 {
 	/* two loads, as they were stored: one 16-byte load would wait for
 	 * the two stores record_slow just made (a store-forwarding stall) */
 	uint64_t ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED);
 	uint64_t sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED);
-	struct walk_memo *m = &s->memo[memo_hash(ip, sp)];
-	if (LIKELY(m->ip == ip && m->sp == sp && sp >= s->stack_lo && sp < s->stack_hi &&
-		   m->gen == atomic_load_explicit(&g_rules_gen, memory_order_relaxed))) {
-		/* the words lie in [sp, the stack top], as when they were read */
-		uint64_t diff = 0;
-		for (unsigned i = 0; i < m->nreads; i++)
-			diff |= *(const volatile uint64_t *)(uintptr_t)m->addr[i] ^ m->val[i];
-		if (LIKELY(!diff)) {
-			for (unsigned i = 0; i < m->nframes; i++)
-				out[i] = (void *)(uintptr_t)m->frames[i];
-			*hash = m->hash;
-			return m->nframes;
+	struct walk_memo *set = memo_set(s, ip, sp);
+	if (LIKELY(sp >= s->stack_lo && sp < s->stack_hi)) {
+		unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
+		for (unsigned w = 0; w < 2; w++) {
+			int n = memo_hit(&set[w], ip, sp, gen, out, hash);
+			if (LIKELY(n)) {
+				set[0].mru = (uint8_t)w;
+				return n;
+			}
 		}
 	}
-	struct walk_log lg = { 0 };
+	struct walk_log lg = { .n = 0 };
 	struct regs r = { .ip = ip, .sp = sp };
 	int n = walk_from(t, s, r, caller, out, g_depth, hash, &lg);
 	if (n > 0 && n <= MEMO_FRAMES && lg.n <= MEMO_READS) {
+		unsigned w = !set[0].mru;       /* the way not used last */
+		struct walk_memo *m = &set[w];
+		set[0].mru = (uint8_t)w;
 		m->ip = ip;
 		m->sp = sp;
 		m->hash = *hash;
