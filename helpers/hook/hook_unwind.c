@@ -1,11 +1,16 @@
-/* Stacks for --stacks N: a frame walker with a per-IP rule cache, and
- * libunwind behind it for everything it does not know.
+/* Stacks for --stacks N: a frame walker with a per-IP rule cache and a
+ * memo of whole walks, and libunwind behind it for everything it does not
+ * know.
  *
  * Why not libunwind alone: unw_backtrace() is already libunwind's fast
  * path (its own per-IP trace cache), yet on bench/hotspots it was 54% of
- * the recorded run's CPU (~75 ns an event, the run 10.4x the bare one):
- * getcontext, a 1 KiB cursor set up per call, and bit-field decoding per
- * frame.  Here a frame costs one hash probe and two loads.
+ * the recorded run's CPU (~75 ns an event, the run 10.4-12x the bare one):
+ * getcontext, a 1 KiB cursor set up per call, bit-field decoding per
+ * frame, and the hook's own five frames walked first.  Here the walk
+ * starts at the allocator wrapper's frame (record_slow passes it), a frame
+ * costs one hash probe and two loads, and a walk seen before costs a check
+ * of the few stack words it used (walk_memo): the same run went to 3.6x,
+ * 2.2x being the recording without stacks.
  *
  * How a frame is stepped (x86-64 only): each return address is looked up
  * in the slot's rule cache; a miss reads the rule from the object's
@@ -23,8 +28,8 @@
  * once per thread): memory between the two is mapped.  A thread running
  * elsewhere (sigaltstack, coroutine stacks) goes to libunwind.  .eh_frame
  * is read in place from the loaded object, which is mapped as long as its
- * code is.  Rules are dropped when any object is dlclose'd (a new one may
- * load at the same address).
+ * code is.  Rules and walks are dropped when an object is dlopen'ed or
+ * dlclose'd (other code may now be at an address).
  *
  * glibc's backtrace() is not used where the walker is (x86-64): libgcc's
  * unwinder follows a corrupt saved RBP into a crash of the target (tests/
