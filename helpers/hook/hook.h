@@ -215,20 +215,6 @@ static inline uint64_t commit_load(const struct slot *s)
 }
 enum { FAST_NONE, FAST_LOG, FAST_COUNT };
 
-/* A stack's 64-bit hash, the key of a thread's stack ids (equal hashes
- * are taken as one stack): FNV-1a over the frames, then their count.
- * The walker computes it as it goes, in the shadow of its loads. */
-#define STACK_HASH_SEED 0xcbf29ce484222325ull
-static inline uint64_t stack_hash_step(uint64_t h, uint64_t frame)
-{
-	return (h ^ frame) * 0x100000001b3ull;
-}
-
-static inline uint64_t stack_hash_end(uint64_t h, unsigned n)
-{
-	return (h ^ n) * 0x100000001b3ull;
-}
-
 /* ---- shared between the files ---- */
 uint64_t mono_ns(void);
 void *map_zeroed(size_t n);
@@ -251,6 +237,9 @@ struct slot *thread_start(struct tls *t, int keep_stream);
 void stack_init(void);
 void stack_slot_start(struct slot *s);
 void stack_forget_rules(void);
-int  stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash);
+/* The id of this event's stack (from `caller` on) in the thread's table
+ * (*id); returns 0, or the frame count when the stack is new to the
+ * table: out[] holds it, and its definition must go before the event. */
+int  stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint32_t *id);
 
 #endif

@@ -71,7 +71,8 @@ struct walk_memo {
 	uint64_t ip, sp;             /* the start; ip 0 = empty */
 	uint64_t hash;               /* stack_hash of the frames */
 	unsigned gen;                /* g_rules_gen when walked */
-	uint8_t  nreads, nframes;
+	uint32_t id;                 /* their stack id, when id_known */
+	uint8_t  nreads, nframes, id_known;
 	uint8_t  mru;                /* in a set's first way: the way hit last */
 	uint64_t addr[MEMO_READS], val[MEMO_READS];
 	uint64_t frames[MEMO_FRAMES];
@@ -95,6 +96,51 @@ enum { WALK_AUTO, WALK_LIBUNWIND, WALK_ALONE };
 static int g_unwind_mode;
 static int (*g_unw_backtrace)(void **, int);
 static atomic_uint g_rules_gen = 1;  /* bumped at every dlclose */
+
+/* ---- stack ids ---- */
+
+/* A stack's 64-bit hash, the key of a thread's stack ids (equal hashes
+ * are taken as one stack): FNV-1a over the frames, then their count.
+ * The walker computes it as it goes, in the shadow of its loads. */
+#define STACK_HASH_SEED 0xcbf29ce484222325ull
+static inline uint64_t stack_hash_step(uint64_t h, uint64_t frame)
+{
+	return (h ^ frame) * 0x100000001b3ull;
+}
+
+static inline uint64_t stack_hash_end(uint64_t h, unsigned n)
+{
+	return (h ^ n) * 0x100000001b3ull;
+}
+
+enum { ID_KNOWN, ID_NEW, ID_UNTABLED };
+
+/* The id of the stack hashed h in this thread's table; *how says whether
+ * it is new there (its definition must be written) or not in the table
+ * at all (saturated: defined again at each use). */
+static uint32_t stack_id(struct slot *s, uint64_t h, int *how)
+{
+	h |= 1;
+	uint32_t at = (uint32_t)(h >> 40) & (STACK_SLOTS - 1);
+	for (uint32_t i = 0; i < 64; i++) {
+		struct stack_slot *ss = &s->stacks[(at + i) & (STACK_SLOTS - 1)];
+		if (LIKELY(ss->used && ss->hash == h)) {
+			*how = ID_KNOWN;
+			return ss->id;
+		}
+		if (!ss->used) {
+			ss->used = 1;
+			ss->hash = h;
+			ss->id = s->next_stack_id++;
+			*how = ID_NEW;
+			return ss->id;
+		}
+	}
+	/* table saturated: the stack is defined again under a fresh id, so
+	 * every event still resolves (the reader merges equal stacks) */
+	*how = ID_UNTABLED;
+	return s->next_stack_id++;
+}
 
 /* ---- reading .eh_frame ---- */
 
@@ -624,10 +670,9 @@ static inline struct walk_memo *memo_set(struct slot *s, uint64_t ip, uint64_t s
 	return &s->memo[2 * h];
 }
 
-/* m's walk again when its stack words still hold what they held: the
- * frame count, or 0. */
-static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, unsigned gen, void **out,
-			   uint64_t *hash)
+/* Whether m's walk is the walk again: its stack words still hold what
+ * they held. */
+static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, unsigned gen)
 {
 	if (m->ip != ip || m->sp != sp || m->gen != gen)
 		return 0;
@@ -635,30 +680,31 @@ static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, 
 	uint64_t diff = 0;
 	for (unsigned i = 0; i < m->nreads; i++)
 		diff |= *(const volatile uint64_t *)(uintptr_t)m->addr[i] ^ m->val[i];
-	if (diff)
-		return 0;
-	for (unsigned i = 0; i < m->nframes; i++)
-		out[i] = (void *)(uintptr_t)m->frames[i];
-	*hash = m->hash;
-	return m->nframes;
+	return !diff;
 }
 
 /* The walk from the wrapper's frame (t->frame_ip, t->frame_sp), taken
- * from the memo when it can be. */
-static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash)
+ * from the memo when it can be: its frames and hash, and in *m the memo
+ * entry that now holds it (NULL if none).  -1 when the walk failed. */
+static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash,
+			struct walk_memo **mp)
 {
 	/* two loads, as they were stored: one 16-byte load would wait for
 	 * the two stores record_slow just made (a store-forwarding stall) */
 	uint64_t ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED);
 	uint64_t sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED);
 	struct walk_memo *set = memo_set(s, ip, sp);
+	*mp = NULL;
 	if (LIKELY(sp >= s->stack_lo && sp < s->stack_hi)) {
 		unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
 		for (unsigned w = 0; w < 2; w++) {
-			int n = memo_hit(&set[w], ip, sp, gen, out, hash);
-			if (LIKELY(n)) {
+			if (LIKELY(memo_hit(&set[w], ip, sp, gen))) {
 				set[0].mru = (uint8_t)w;
-				return n;
+				*mp = &set[w];
+				*hash = set[w].hash;
+				for (unsigned i = 0; i < set[w].nframes; i++)
+					out[i] = (void *)(uintptr_t)set[w].frames[i];
+				return set[w].nframes;
 			}
 		}
 	}
@@ -673,14 +719,35 @@ static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **o
 		m->sp = sp;
 		m->hash = *hash;
 		m->gen = s->rules_gen;
+		m->id_known = 0;
 		m->nreads = (uint8_t)lg.n;
 		m->nframes = (uint8_t)n;
 		memcpy(m->addr, lg.addr, lg.n * sizeof lg.addr[0]);
 		memcpy(m->val, lg.val, lg.n * sizeof lg.val[0]);
 		for (int i = 0; i < n; i++)
 			m->frames[i] = (uint64_t)(uintptr_t)out[i];
+		*mp = m;
 	}
 	return n;
+}
+
+/* A memo hit whose stack id is known: the id alone, no frames copied. */
+static inline int memo_id(struct tls *t, struct slot *s, uint32_t *id)
+{
+	uint64_t ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED);
+	uint64_t sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED);
+	if (UNLIKELY(sp < s->stack_lo || sp >= s->stack_hi))
+		return 0;
+	struct walk_memo *set = memo_set(s, ip, sp);
+	unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
+	for (unsigned w = 0; w < 2; w++) {
+		if (set[w].id_known && memo_hit(&set[w], ip, sp, gen)) {
+			set[0].mru = (uint8_t)w;
+			*id = set[w].id;
+			return 1;
+		}
+	}
+	return 0;
 }
 #endif
 
@@ -713,28 +780,43 @@ static int slow_stack(struct tls *t, uint64_t caller, void **out, unsigned depth
 	return k;
 }
 
-int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash)
+int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint32_t *id)
 {
+	uint64_t hash = 0;
+	int n = -1;
 #if defined(__x86_64__)
+	struct walk_memo *m = NULL;
 	if (LIKELY((g_unwind_mode == WALK_AUTO || g_unwind_mode == WALK_ALONE) && s->rules)) {
 		/* from the wrapper's frame when record_slow gave it: the hook's
 		 * own frames are not walked (their RBP is not known there) */
-		int n = t->frame_sp ? walk_wrapper(t, s, caller, out, hash) : -1;
+		if (LIKELY(t->frame_sp)) {
+			if (LIKELY(memo_id(t, s, id)))
+				return 0;
+			n = walk_wrapper(t, s, caller, out, &hash, &m);
+		}
 		if (n <= 0)
-			n = walk_here(t, s, caller, out, g_depth, hash);
-		if (LIKELY(n > 0))
-			return n;
+			n = walk_here(t, s, caller, out, g_depth, &hash);
 	}
 #endif
-	int n = 1;
-	out[0] = (void *)(uintptr_t)caller;
-	if (g_unwind_mode != WALK_ALONE)
-		n = slow_stack(t, caller, out, g_depth);
-	uint64_t h = STACK_HASH_SEED;
-	for (int i = 0; i < n; i++)
-		h = stack_hash_step(h, (uint64_t)(uintptr_t)out[i]);
-	*hash = stack_hash_end(h, (unsigned)n);
-	return n;
+	if (n <= 0) {
+		n = 1;
+		out[0] = (void *)(uintptr_t)caller;
+		if (g_unwind_mode != WALK_ALONE)
+			n = slow_stack(t, caller, out, g_depth);
+		uint64_t h = STACK_HASH_SEED;
+		for (int i = 0; i < n; i++)
+			h = stack_hash_step(h, (uint64_t)(uintptr_t)out[i]);
+		hash = stack_hash_end(h, (unsigned)n);
+	}
+	int how;
+	*id = stack_id(s, hash, &how);
+#if defined(__x86_64__)
+	if (m && how != ID_UNTABLED) {
+		m->id = *id;
+		m->id_known = 1;
+	}
+#endif
+	return how == ID_KNOWN ? 0 : n;
 }
 
 void stack_slot_start(struct slot *s)

@@ -87,30 +87,6 @@ static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned
 
 /* ---- encoding ---- */
 
-/* The id of the stack hashed h (stack_hash) in this thread's table;
- * *fresh = 1 when it is new there: its definition must be written. */
-static uint32_t stack_id(struct slot *s, uint64_t h, int *fresh)
-{
-	h |= 1;
-	uint32_t at = (uint32_t)(h >> 40) & (STACK_SLOTS - 1);
-	for (uint32_t i = 0; i < 64; i++) {
-		struct stack_slot *ss = &s->stacks[(at + i) & (STACK_SLOTS - 1)];
-		if (LIKELY(ss->used && ss->hash == h))
-			return ss->id;
-		if (!ss->used) {
-			ss->used = 1;
-			ss->hash = h;
-			ss->id = s->next_stack_id++;
-			*fresh = 1;
-			return ss->id;
-		}
-	}
-	/* table saturated: the stack is defined again under a fresh id, so
-	 * every event still resolves (the reader merges equal stacks) */
-	*fresh = 1;
-	return s->next_stack_id++;
-}
-
 /* A stack definition (hotlog.h MS_HL_OP_STACK) at p; returns its end. */
 static unsigned char *put_stack_def(unsigned char *p, uint32_t id, void *const *frames, int n)
 {
@@ -156,11 +132,9 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 	s->prev_stamp = c->stamp;
 	if (stacks) {
 		void *frames[MS_HL_MAX_DEPTH];
-		uint64_t h;
-		int n = stack_capture(t, s, caller, frames, &h);
-		int fresh = 0;
-		uint32_t id = stack_id(s, h, &fresh);
-		if (UNLIKELY(fresh)) {
+		uint32_t id;
+		int n = stack_capture(t, s, caller, frames, &id);
+		if (UNLIKELY(n)) {
 			/* a definition goes before the event that uses it */
 			size_t ev_so_far = (size_t)(p - flags);
 			unsigned char evtmp[40];
