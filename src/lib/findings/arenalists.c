@@ -36,14 +36,8 @@ void ms_coll_ranges_sort(struct ms_coll *c)
 		qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
 }
 
-const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
+const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	/* list nodes mostly follow each other in one heap: the last hit first */
-	if (c->rng_hint < c->nrng) {
-		const struct ms_range *r = &c->rng[c->rng_hint];
-		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
-			return r;
-	}
 	size_t lo = 0, hi = c->nrng;
 	/* last range starting at or below addr */
 	while (lo < hi) {
@@ -102,7 +96,7 @@ static void list_bad(struct ms_coll *c, size_t li, uint64_t addr, const char *fm
  * reads to classify the chunk) and the entry for ms_check_lists.  A chunk
  * already in a list is a double free: its second list is flagged and the
  * chunk counted once.  Returns -1 when the entry is not kept. */
-static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
+static inline int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
 		     size_t list, int kind)
 {
 	int code = kind == MS_CK_FAST ? MS_LISTED_FAST : kind == MS_CK_UNSORTED ? MS_LISTED_UNSORTED :
@@ -121,6 +115,12 @@ static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr
 		c->capcache = cap;
 	}
 	c->cache[c->ncache++] = (struct ms_cached){ addr, size, (uint32_t)list, (uint32_t)kind };
+	/* counted now; ms_check_arena_lists recounts when the walk disagrees
+	 * (tcache entries: by ms_check_lists, which moves them from in use) */
+	if (kind != MS_CK_TCACHE && list != (size_t)-1) {
+		c->out->lists[list].count++;
+		c->out->lists[list].bytes += size;
+	}
 	return 0;
 }
 
@@ -211,7 +211,7 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 		struct ms_list_prefetch pf = { .n = 0 };
 		for (uint64_t n = 0; p; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, want);
-			uint64_t sz, fd;
+			uint64_t w[2];
 			if (n >= bound) {
 				list_bad(c, li, p, "longer than the heaps can hold");
 				break;
@@ -220,10 +220,11 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 				list_bad(c, li, p, "node %#llx outside the arena's heaps", (unsigned long long)p);
 				break;
 			}
-			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0) {
+			if (ms_coll_words(c, p + 8, 2, w) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
+			uint64_t sz = w[0], fd = w[1];
 			if ((sz & ~7ull) != want) {
 				list_bad(c, li, p, "node %#llx has size %#llx, not %llu", (unsigned long long)p,
 					 (unsigned long long)sz, (unsigned long long)want);
@@ -307,7 +308,7 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 		struct ms_list_prefetch pf = { .n = 0 };
 		for (; p != bin; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, MS_MINSIZE);
-			uint64_t sz, fd, bk;
+			uint64_t w[3];
 			ok = 0;
 			if (n >= bound) {
 				list_bad(c, li, p, "longer than the heaps can hold");
@@ -318,12 +319,11 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 					 (unsigned long long)prev, (unsigned long long)p);
 				break;
 			}
-			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0 ||
-			    ms_coll_u64(c, p + 24, &bk) < 0) {
+			if (ms_coll_words(c, p + 8, 3, w) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
-			sz &= ~7ull;
+			uint64_t sz = w[0] & ~7ull, fd = w[1], bk = w[2];
 			if (!bin_size_ok(i, sz) || sz > rg->end - p) {
 				list_bad(c, li, p, "node %#llx has size %#llx, which does not belong in this bin",
 					 (unsigned long long)p, (unsigned long long)sz);
@@ -460,6 +460,16 @@ void ms_check_lists(struct ms_coll *c, size_t from)
 		ms_hist_add(&o->hist, 1, e->size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 	}
+}
+
+void ms_check_arena_lists(struct ms_coll *c, size_t from, size_t lfrom)
+{
+	struct ms_arenas *o = c->out;
+	if (c->listed_ok == c->ncache - from)
+		return;
+	for (size_t l = lfrom; l < o->nlists; l++)
+		o->lists[l].count = o->lists[l].bytes = 0;
+	ms_check_lists(c, from);
 }
 
 /* Each list's entries in list order: a list's entries were added to the

@@ -441,14 +441,15 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	 * in memory (and the entry table reused by the next arena) */
 	for (size_t i = 0; i < o->n; i++) {
 		struct ms_arena_buf ab;
-		size_t from = c->ncache;
+		size_t from = c->ncache, lfrom = o->nlists;
 		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
+		c->listed_ok = 0;
 		for (size_t k = 0; k < c->nrng; k++)
 			if (c->rng[k].arena == i)
 				ms_walk_range(c, &c->rng[k]);
-		ms_check_lists(c, from);
+		ms_check_arena_lists(c, from, lfrom);
 		/* the entries are counted: kept only to be listed */
 		if (!c->o->list_entries)
 			c->ncache = from;

@@ -87,6 +87,7 @@ struct ms_coll {
 	uint64_t *maps;               /* every range's chunk map, one ms_big_alloc */
 	uint64_t maps_len;
 	uint64_t main_brk_end;        /* end of the [heap] mapping holding the main top, 0 if none */
+	uint64_t listed_ok;           /* this arena's walk: chunks reached with a list code, in its state */
 	int      bad;                 /* inconsistent snapshot seen */
 	int      emit_only;           /* second pass: list chunks, no statistics */
 };
@@ -121,13 +122,29 @@ static inline int ms_coll_u64(struct ms_coll *c, uint64_t addr, uint64_t *v)
 	return ms_rcache_u64(&c->rc, addr, v);
 }
 
+/* n (<= 4) consecutive words from addr: from the arena buffer in one
+ * look-up when it holds them all, else word by word.  0, or -1 when
+ * unreadable. */
+static inline int ms_coll_words(struct ms_coll *c, uint64_t addr, unsigned n, uint64_t *v)
+{
+	const unsigned char *d = ms_coll_direct(c, addr, 8 * (uint64_t)n);
+	if (d) {
+		__builtin_memcpy(v, d, 8 * (size_t)n);
+		return 0;
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (ms_coll_u64(c, addr + 8 * (uint64_t)k, &v[k]) < 0)
+			return -1;
+	return 0;
+}
+
 /* Following a list: prefetch the node MS_LIST_AHEAD steps on, guessed as
  * far past this node as the node MS_LIST_AHEAD steps back lies before it.
  * Lists freed in address order (LIFO: descending, in a repeating pattern
  * of sizes) are otherwise one cache miss per node -- most of the --stop
  * pause with 64 long-listed arenas.  A wrong guess costs nothing: a
  * prefetch never faults. */
-#define MS_LIST_AHEAD 8
+#define MS_LIST_AHEAD 16
 struct ms_list_prefetch {
 	uint64_t back[MS_LIST_AHEAD];
 	unsigned n;
@@ -146,8 +163,18 @@ static inline void ms_coll_prefetch_next(const struct ms_coll *c, struct ms_list
 void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Range holding [addr, addr+len), or NULL: binary search over the ranges,
- * sorted by ms_coll_ranges_sort (they never overlap). */
-const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len);
+ * sorted by ms_coll_ranges_sort (they never overlap).  List nodes mostly
+ * follow each other in one heap: the last hit is tried first, inline. */
+const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len);
+static inline const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
+{
+	if (c->rng_hint < c->nrng) {
+		const struct ms_range *r = &c->rng[c->rng_hint];
+		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
+			return r;
+	}
+	return ms_coll_range_search(c, addr, len);
+}
 void ms_coll_ranges_sort(struct ms_coll *c);
 
 
@@ -259,6 +286,14 @@ void ms_walk_fastbins(struct ms_coll *c, size_t i);
 void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
 void ms_check_lists(struct ms_coll *c, size_t from);
+/* The same for arena i's fastbin and bin entries (from the from-th, its
+ * lists from the lfrom-th), after its walk: the list walks counted each
+ * entry in its list, and the walk counted the chunks it reached with a
+ * list code in the state that list implies (c->listed_ok).  When they
+ * agree, every entry is a chunk start in the right state and nothing is
+ * left to check; otherwise (damage, an entry inside another chunk, a walk
+ * cut short) the counts are redone entry by entry by ms_check_lists. */
+void ms_check_arena_lists(struct ms_coll *c, size_t from, size_t lfrom);
 /* out->entries and each list's entry0/nentries from the cache. */
 void ms_keep_entries(struct ms_coll *c);
 
