@@ -57,25 +57,34 @@ static void sample_rss(void *arg)
 		ms_guide_sample(g, t, rss);
 }
 
-struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
+int guide_self(char *self, size_t len, char *why, size_t whylen)
 {
 	/* The steps are this very executable, unless MEMSLEUTH_STEPS names
 	 * another (a different build, or a test's stand-in). */
-	char self[PATH_MAX];
 	const char *other = getenv("MEMSLEUTH_STEPS");
 	if (other && *other) {
 		struct ms_err te;
-		if (ms_trust_check(other, self, sizeof self, "unset MEMSLEUTH_STEPS", &te) < 0) {
-			ms_gstep_set(st, MS_G_FAILED, te.msg);
-			return NULL;
+		if (ms_trust_check(other, self, len, "unset MEMSLEUTH_STEPS", &te) < 0) {
+			snprintf(why, whylen, "%s", te.msg);
+			return -1;
 		}
-	} else {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n <= 0) {
-			ms_gstep_set(st, MS_G_FAILED, "cannot find the memsleuth executable (/proc/self/exe)");
-			return NULL;
-		}
-		self[n] = 0;
+		return 0;
+	}
+	ssize_t n = readlink("/proc/self/exe", self, len - 1);
+	if (n <= 0) {
+		snprintf(why, whylen, "cannot find the memsleuth executable (/proc/self/exe)");
+		return -1;
+	}
+	self[n] = 0;
+	return 0;
+}
+
+struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
+{
+	char self[PATH_MAX], why0[400];
+	if (guide_self(self, sizeof self, why0, sizeof why0) < 0) {
+		ms_gstep_set(st, MS_G_FAILED, why0);
+		return NULL;
 	}
 	char *argv[80];
 	int k = 0;

@@ -307,6 +307,17 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	trim_remedy(x, f, b);
 	if (!compared(f))
 		jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
+	if (f->main_pin_site[0] && chunks >= top) {
+		/* the case study's fix in the code: the block that holds the top */
+		struct ms_cause_remedy *r = remedy(x, "for good, in the code: a live block at the top of the heap keeps "
+						   "the freed memory below it from being trimmed; without it there the heap "
+						   "shrinks on its own",
+						   "change where the pinning block is allocated or freed (%s): free it with "
+						   "the blocks below it, or allocate it before them", f->main_pin_site);
+		if (r)
+			r->advice = 1;
+		expect(r, chunks, "arenas --hotspots");
+	}
 }
 
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)

@@ -159,6 +159,7 @@ struct ms_cause_facts {
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
+	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
 	uint64_t other_arenas_with_free;/* non-main arenas holding >= 1 MiB free resident */

@@ -77,6 +77,8 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 			f->main_trim_top = s->trim_top_bytes;
 			ms_arena_pin_text(s, f->main_pin, sizeof f->main_pin);
 			f->main_pin_chunks = s->pin_chunks;
+			if (s->npins)
+				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s->pins[0].allocated_at);
 		} else {
 			f->other_free_resident += s->free_resident_bytes;
 			f->other_top_resident += s->top_resident_bytes;
@@ -166,6 +168,7 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 				}
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;
+				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s.pins[0].allocated_at);
 			} else {
 				f->other_free_resident += ms_ju64(a, "free_resident_bytes", 0);
 				f->other_top_resident += ms_ju64(a, "top_resident_bytes", 0);
