@@ -139,6 +139,7 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, in
 		 * ms_check_lists, which knows them */
 		a->in_use_bytes += size;
 		a->in_use_chunks++;
+		a->in_use_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 		ms_hist_add(&c->out->hist, 0, size, 1);
 		return;
 	}
