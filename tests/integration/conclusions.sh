@@ -12,6 +12,28 @@
 #    smaps), never NMT's committed; no `ulimit -s` for Java threads.
 source "$(dirname "$0")/lib.sh"
 heap_rss() { awk '/\[heap\]/ {f = 1; next} /^[0-9a-f]+-/ {f = 0} f && /^Rss:/ {print $2 * 1024}' "/proc/$1/smaps"; }
+# glibc's heaps' Rss from smaps by hand: [heap] plus each 64 MiB aligned
+# anonymous rw-p mapping directly followed by a ---p one (an arena heap)
+glibc_heaps_rss() {
+	local t=0 prev_rw=0 prev_rss=0 s e a b cur_rw=0 cur_rss=0 name
+	local -a lines
+	while read -r a b c d e f g; do
+		case $a in
+		*-*)
+			s=$((16#${a%-*}))
+			# close the previous mapping
+			if [ "$b" = "---p" ] && [ "$prev_rw" = 1 ]; then t=$((t + prev_rss)); fi
+			prev_rw=0
+			[ "$b" = "rw-p" ] && [ "$e" = 0 ] && [ -z "$f" ] && [ $((s % 67108864)) = 0 ] && prev_rw=2
+			[ "$f" = "[heap]" ] && prev_rw=3
+			;;
+		Rss:)
+			if [ "$prev_rw" = 3 ]; then t=$((t + b * 1024)); prev_rw=0
+			elif [ "$prev_rw" = 2 ]; then prev_rss=$((b * 1024)); prev_rw=1; fi ;;
+		esac
+	done < "/proc/$1/smaps"
+	echo "$t"
+}
 cause() { jq -c --arg k "$2" '[.causes[] | select(.kind == $k)][0]' "$1"; }
 # the one severity rule on bytes alone (causes.h), for a core
 bytes_severity() {
@@ -97,6 +119,13 @@ if command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd 
 	else
 		check_eq "jvm: a small stacks cause has no remedy" "$(jq -r '.remedies // [] | length' <<<"$st")" 0
 	fi
+	# zlib's inflate windows, mostly unwritten: the cause is their resident part
+	"$MS" arenas --json "$JP" >"$TMP/ja.json" 2>/dev/null
+	walked=$(jq -r '.totals | .in_use_resident_bytes + .free_resident_bytes + .top_resident_bytes' "$TMP/ja.json")
+	check_within "jvm: in use + free + top resident = glibc's heaps in smaps" "$walked" "$(glibc_heaps_rss "$JP")" 2
+	jc=$(cause "$TMP/ja.json" in_use_unaccounted)
+	check_cmp "jvm: the in-use cause <= smaps_rollup Rss" "$(jq -r .resident_bytes <<<"$jc")" -le "$(rollup_rss "$JP")"
+	check_cmp "jvm: the in-use cause < in use (windows not all written)" "$(jq -r .resident_bytes <<<"$jc")" -lt "$(jq -r .evidence.in_use_bytes <<<"$jc")"
 	"$MS" watch --json -i 0.5 --samples 3 "$JP" > "$TMP/jw.ndjson" 2>/dev/null
 	# the oracle: the Java heap's range from jcmd, its RSS from smaps
 	range=$(jcmd "$JP" GC.heap_info 2>/dev/null | grep -o '\[0x[0-9a-f]*, *0x[0-9a-f]*)' | head -1 | tr -d '[)' | tr ',' ' ')
