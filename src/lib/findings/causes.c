@@ -570,7 +570,8 @@ static void build_not_walked(struct ms_causes *c, const struct ms_cause_facts *f
 	ev(x, "main_heap_rss_bytes", f->main_heap_rss);
 	ev(x, "arena_rss_bytes", f->arena_rss);
 	char cmd[300];
-	if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+	/* a few MiB (the guide skips the walk then): the row, no lead */
+	if (x && x->severity >= MS_NOTICE && pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
 		remedy(x, "walks glibc's arenas: what is in use, what is free and kept, and the remedies that return it",
 		       "%s", cmd);
 }
