@@ -22,6 +22,7 @@
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
+#define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
 static const struct {
 	const char *id, *title;
@@ -508,15 +509,27 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
 		 * heap (transient_heap.c, TRANSIENT_HEAP_TOTAL_SIZE): 32 KiB blocks
 		 * for short-lived array, hash and object buffers, reused, never
-		 * returned; GC.stat has no figure for it.  Object pages come from
+		 * returned; GC.stat has no figure for it.  Said only when a mapping
+		 * of exactly that size is there; object pages come from
 		 * posix_memalign or mmap depending on the build. */
-		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
-			"%s of anonymous memory outside glibc's heaps is Ruby's own mappings: on Ruby 2.6 to 3.2 "
-			"chiefly its transient heap (one 32 MiB mapping whose blocks, once touched, stay resident) "
-			"and object pages it maps itself; glibc's trim and settings do not reach it.", SZ(b));
+		if (f->anon_largest_size == RUBY_TRANSIENT_HEAP_SIZE) {
+			char big[MS_SIZE_BUF];
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps is Ruby's own; its largest mapping, %s "
+				"resident of 32.0 MiB, has the size of the transient heap Ruby 2.6 to 3.2 map at start "
+				"(32 KiB blocks for short-lived array, hash and object buffers: reused, never returned, "
+				"and in no GC.stat figure); glibc's trim and settings do not reach it.", SZ(b),
+				ms_size_fmt(f->anon_largest_rss, big));
+			ev(x, "largest_mapping_size_bytes", f->anon_largest_size);
+			ev(x, "largest_mapping_rss_bytes", f->anon_largest_rss);
+		} else {
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps belongs to Ruby's own mappings (object "
+				"pages, where the build maps them itself) or a native extension's; glibc's trim and "
+				"settings do not reach it.", SZ(b));
+		}
 		r = remedy(x, "heap_allocated_pages x GC::INTERNAL_CONSTANTS[:HEAP_PAGE_SIZE] is what object pages "
-			  "take; the transient heap is in no GC.stat figure (at most 32 MiB); a fresh interpreter's "
-			  "figures (ruby -e 'p GC.stat') say nothing about this program",
+			  "take; a fresh interpreter's figures (ruby -e 'p GC.stat') say nothing about this program",
 		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
 		if (r)
 			r->advice = 1;
