@@ -108,7 +108,8 @@ void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss);
 /* The short watch's samples are in g->watch: judge what grows (the
  * growth verdicts, step 1's evidence).  guide_watch.c. */
 void ms_guide_take_watch(struct ms_guide *g);
-/* The growth verdicts as conclusions (leading them). */
+/* The growth verdicts placed among the conclusions already made: each
+ * before the first of its level or lower (guide_watch.c). */
 void ms_guide_conclude_growth(struct ms_guide *g);
 
 /* Add an evidence line / a command to reproduce to a step. */
