@@ -24,7 +24,7 @@ enum ms_gstatus { MS_G_NOT_REACHED, MS_G_DONE, MS_G_SKIPPED, MS_G_UNAVAILABLE, M
 struct ms_gstep {
 	enum ms_gstatus status;
 	char reason[400];                     /* why skipped / unavailable / failed */
-	char evidence[MS_G_MAX_EV][320];
+	char evidence[MS_G_MAX_EV][1100];     /* room for compare's whole recommendation (1024) */
 	int  nev;
 	char verdict[640];
 	char next[240];
