@@ -360,8 +360,10 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	char self[PATH_MAX], why[400] = "", keep[PATH_MAX], kwhy[PATH_MAX + 96] = "";
 	int hook = guide_self(self, sizeof self, why, sizeof why) == 0;
 	const char *kp = hook ? kept_recording(o, keep, sizeof keep, kwhy, sizeof kwhy) : NULL;
-	if (!hook)
+	if (!hook) {
 		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording: %s", why);
+		fprintf(o->say, "%s\n", g->recording_note);
+	}
 	if (gl_launch(o->cmd, lc, hook ? self : NULL, kp, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	g->launched = 1;

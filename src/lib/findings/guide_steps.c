@@ -275,8 +275,15 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
 			  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
-	if (!ms_jbool(f, "snapshot_consistent", true))
-		ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop freezes it)");
+	if (!ms_jbool(f, "snapshot_consistent", true)) {
+		/* arenas' damage rule: the same damage twice is not a moving heap */
+		if (!strcmp(ms_jstr(f, "damage", ""), "changing"))
+			ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop "
+					  "freezes it)");
+		else
+			ms_gstep_evidence(s, "the walk found the same damage twice (%s): figures cover what was "
+					  "walked before it", ms_jstr(f, "inconsistency", "?"));
+	}
 	guide_pin(g, s, f);
 	/* The walk's largest cause is the verdict; its own verdicts say the rest. */
 	const char *what = first_cause(f);
