@@ -48,43 +48,16 @@ fi
 
 # --- the accounted question at 80 columns: q without Enter stops ---
 start_example growth running flat || exit 1; FLAT=$EX_PID
-cat > "$TMP/ptyrun.py" <<'P'
-import os, pty, select, sys, time
-ms, pid, keys = sys.argv[1], sys.argv[2], sys.argv[3].encode().decode("unicode_escape").encode()
-child, fd = pty.fork()
-if child == 0:
-    os.execve(ms, [ms, "guide", "--watch", "0", pid],
-              dict(os.environ, COLUMNS="80", NO_COLOR="1"))
-out, sent, t0 = b"", False, time.time()
-while time.time() - t0 < 120:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        out += d
-    if not sent and b"q: stop)?" in out:
-        time.sleep(0.2)
-        os.write(fd, keys)
-        sent = True
-    elif sent and b"[Enter: next step, q: stop]" in out.split(b"q: stop)?")[-1]:
-        os.write(fd, b"q")
-        out = out.replace(b"[Enter: next step, q: stop]", b"[pause]")
-_, st = os.waitpid(child, 0)
-sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
-print("EXIT", os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1)
-P
 if command -v python3 >/dev/null; then
-	python3 "$TMP/ptyrun.py" "$MS" "$FLAT" q > "$TMP/q.txt" 2>&1
-	check_eq "prompt: q without Enter ends the guide, exit 0" "$(tail -1 "$TMP/q.txt")" "EXIT 0"
+	PK="$(dirname "$0")/ptykeys.py"
+	COLUMNS=80 NO_COLOR=1 python3 "$PK" --on 'q: stop)?' q -- "$MS" guide --watch 0 "$FLAT" > "$TMP/q.txt" 2>&1
+	check_eq "prompt: q without Enter ends the guide, exit 0" "$(tail -1 "$TMP/q.txt")" "SENT=True EXIT=0"
 	check_eq "prompt: the question, 77 columns and a space (the trial's was 84 at 80 columns)" \
 		"$(grep -o '^   Memory the application believes.*q: stop)?' "$TMP/q.txt" | awk '{print length}')" 77
 	check_match "prompt: stopped after step 1" "$(cat "$TMP/q.txt")" "Stopped before the last step"
 	check_eq "prompt: no step 2" "$(grep -c 'Step 2/6' "$TMP/q.txt")" 0
-	python3 "$TMP/ptyrun.py" "$MS" "$FLAT" '50M\r' > "$TMP/a.txt" 2>&1
+	COLUMNS=80 NO_COLOR=1 python3 "$PK" --on 'q: stop)?' '50M\r' --on 'q: stop]' q -- "$MS" guide --watch 0 "$FLAT" \
+		> "$TMP/a.txt" 2>&1
 	check_match "prompt: a size and Enter is taken" "$(cat "$TMP/a.txt")" "the application accounts for 50\\.0 MiB \\(given at the prompt\\)"
 else
 	skip "prompt: no python3 for a pseudo-terminal"
