@@ -38,7 +38,9 @@
  * alone.
  *
  * Environment (tests compare the walks): MEMSLEUTH_HOOK_UNWIND=libunwind
- * forces libunwind, =walker this walker without libunwind behind it. */
+ * forces libunwind, =walker this walker without libunwind behind it,
+ * =walker-here the walk from the walker's own frame only (what frame-
+ * pointer code needs when the wrapper's frame does not give RBP). */
 #include "hook.h"
 #include <link.h>
 
@@ -68,11 +70,11 @@ struct unw_rule {
  * rule) and of the words used before it.  So a check of
  * those words (independent loads) replaces the walk (a chain of them). */
 struct walk_memo {
-	uint64_t ip, sp;             /* the start; ip 0 = empty */
+	uint64_t ip, sp, bp;         /* the start (bp when bp_known); ip 0 = empty */
 	uint64_t hash;               /* stack_hash of the frames */
 	unsigned gen;                /* g_rules_gen when walked */
 	uint32_t id;                 /* their stack id, when id_known */
-	uint8_t  nreads, nframes, id_known;
+	uint8_t  nreads, nframes, id_known, bp_known;
 	uint8_t  mru;                /* in a set's first way: the way hit last */
 	uint64_t addr[MEMO_READS], val[MEMO_READS];
 	uint64_t frames[MEMO_FRAMES];
@@ -92,7 +94,7 @@ static inline void log_read(struct walk_log *lg, uint64_t addr, uint64_t val)
 
 /* which unwinder: the walker with libunwind behind it, or one alone (the
  * walker alone keeps the caller alone when it fails) */
-enum { WALK_AUTO, WALK_LIBUNWIND, WALK_ALONE };
+enum { WALK_AUTO, WALK_LIBUNWIND, WALK_ALONE, WALK_HERE };
 static int g_unwind_mode;
 static int (*g_unw_backtrace)(void **, int);
 static atomic_uint g_rules_gen = 1;  /* bumped at every dlclose */
@@ -651,30 +653,21 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 	return found ? (int)k : -1;
 }
 
-/* The whole walk from this function's own frame, every register known. */
-static __attribute__((noinline)) int walk_here(struct tls *t, struct slot *s, uint64_t caller, void **out, unsigned depth,
-					       uint64_t *hash)
-{
-	struct regs r = { .bp_known = 1, .exact = 1 };
-	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-			 : "=r"(r.ip), "=r"(r.sp), "=r"(r.bp));
-	struct walk_log lg = { 0 };
-	return walk_from(t, s, r, caller, out, depth, hash, &lg);
-}
-
 /* The memo's set for a start: two ways, so that two starts that share a
  * set (a malloc and a free site) do not evict each other at every call. */
-static inline struct walk_memo *memo_set(struct slot *s, uint64_t ip, uint64_t sp)
+static inline struct walk_memo *memo_set(struct slot *s, const struct regs *r)
 {
-	uint32_t h = (uint32_t)(((ip ^ (sp << 20)) * 0x9e3779b97f4a7c15ull) >> 48) & (MEMO_SLOTS / 2 - 1);
+	uint64_t k = r->ip ^ (r->sp << 20) ^ (r->bp_known ? r->bp << 8 : 0);
+	uint32_t h = (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 48) & (MEMO_SLOTS / 2 - 1);
 	return &s->memo[2 * h];
 }
 
-/* Whether m's walk is the walk again: its stack words still hold what
- * they held. */
-static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, unsigned gen)
+/* Whether m's walk is the walk from r again: the same start, and its
+ * stack words still hold what they held. */
+static inline int memo_hit(const struct walk_memo *m, const struct regs *r, unsigned gen)
 {
-	if (m->ip != ip || m->sp != sp || m->gen != gen)
+	if (m->ip != r->ip || m->sp != r->sp || m->gen != gen || m->bp_known != r->bp_known ||
+	    (r->bp_known && m->bp != r->bp))
 		return 0;
 	/* the words lie in [sp, the stack top], as when they were read */
 	uint64_t diff = 0;
@@ -683,40 +676,47 @@ static inline int memo_hit(const struct walk_memo *m, uint64_t ip, uint64_t sp, 
 	return !diff;
 }
 
-/* The walk from the wrapper's frame (t->frame_ip, t->frame_sp), taken
- * from the memo when it can be: its frames and hash, and in *m the memo
- * entry that now holds it (NULL if none).  -1 when the walk failed. */
-static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **out, uint64_t *hash,
-			struct walk_memo **mp)
+/* The memo entry holding the walk from r, or NULL. */
+static inline struct walk_memo *memo_find(struct slot *s, const struct regs *r)
 {
-	/* two loads, as they were stored: one 16-byte load would wait for
-	 * the two stores record_slow just made (a store-forwarding stall) */
-	uint64_t ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED);
-	uint64_t sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED);
-	struct walk_memo *set = memo_set(s, ip, sp);
-	*mp = NULL;
-	if (LIKELY(sp >= s->stack_lo && sp < s->stack_hi)) {
-		unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
-		for (unsigned w = 0; w < 2; w++) {
-			if (LIKELY(memo_hit(&set[w], ip, sp, gen))) {
-				set[0].mru = (uint8_t)w;
-				*mp = &set[w];
-				*hash = set[w].hash;
-				for (unsigned i = 0; i < set[w].nframes; i++)
-					out[i] = (void *)(uintptr_t)set[w].frames[i];
-				return set[w].nframes;
-			}
+	if (UNLIKELY(r->sp < s->stack_lo || r->sp >= s->stack_hi))
+		return NULL;
+	struct walk_memo *set = memo_set(s, r);
+	unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
+	for (unsigned w = 0; w < 2; w++) {
+		if (LIKELY(memo_hit(&set[w], r, gen))) {
+			set[0].mru = (uint8_t)w;
+			return &set[w];
 		}
 	}
+	return NULL;
+}
+
+/* The walk from r, taken from the memo when it can be: its frames and
+ * hash, and in *mp the memo entry that now holds it (NULL if none).
+ * -1 when the walk failed. */
+static int walk_remembered(struct tls *t, struct slot *s, struct regs r, uint64_t caller, void **out,
+			   uint64_t *hash, struct walk_memo **mp)
+{
+	struct walk_memo *m = memo_find(s, &r);
+	*mp = m;
+	if (m) {
+		*hash = m->hash;
+		for (unsigned i = 0; i < m->nframes; i++)
+			out[i] = (void *)(uintptr_t)m->frames[i];
+		return m->nframes;
+	}
 	struct walk_log lg = { .n = 0 };
-	struct regs r = { .ip = ip, .sp = sp };
 	int n = walk_from(t, s, r, caller, out, g_depth, hash, &lg);
 	if (n > 0 && n <= MEMO_FRAMES && lg.n <= MEMO_READS) {
+		struct walk_memo *set = memo_set(s, &r);
 		unsigned w = !set[0].mru;       /* the way not used last */
-		struct walk_memo *m = &set[w];
+		m = &set[w];
 		set[0].mru = (uint8_t)w;
-		m->ip = ip;
-		m->sp = sp;
+		m->ip = r.ip;
+		m->sp = r.sp;
+		m->bp = r.bp_known ? r.bp : 0;
+		m->bp_known = (uint8_t)r.bp_known;
 		m->hash = *hash;
 		m->gen = s->rules_gen;
 		m->id_known = 0;
@@ -731,23 +731,28 @@ static int walk_wrapper(struct tls *t, struct slot *s, uint64_t caller, void **o
 	return n;
 }
 
-/* A memo hit whose stack id is known: the id alone, no frames copied. */
-static inline int memo_id(struct tls *t, struct slot *s, uint32_t *id)
+/* The wrapper's frame as record_slow gave it: RBP not known there.  Two
+ * loads, as they were stored: one 16-byte load would wait for the two
+ * stores record_slow just made (a store-forwarding stall). */
+static inline struct regs wrapper_regs(const struct tls *t)
 {
-	uint64_t ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED);
-	uint64_t sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED);
-	if (UNLIKELY(sp < s->stack_lo || sp >= s->stack_hi))
-		return 0;
-	struct walk_memo *set = memo_set(s, ip, sp);
-	unsigned gen = atomic_load_explicit(&g_rules_gen, memory_order_relaxed);
-	for (unsigned w = 0; w < 2; w++) {
-		if (set[w].id_known && memo_hit(&set[w], ip, sp, gen)) {
-			set[0].mru = (uint8_t)w;
-			*id = set[w].id;
-			return 1;
-		}
-	}
-	return 0;
+	struct regs r = { .ip = __atomic_load_n(&t->frame_ip, __ATOMIC_RELAXED),
+			  .sp = __atomic_load_n(&t->frame_sp, __ATOMIC_RELAXED) };
+	return r;
+}
+
+/* The whole walk from this function's own frame, every register known:
+ * for callers whose CFA is computed from an RBP the wrapper's frame does
+ * not give (frame-pointer builds). */
+static __attribute__((noinline)) int walk_here(struct tls *t, struct slot *s, uint64_t caller, void **out,
+					       uint64_t *hash, struct walk_memo **mp)
+{
+	struct regs r = { .bp_known = 1, .exact = 1 };
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+			 : "=r"(r.ip), "=r"(r.sp), "=r"(r.bp));
+	if (UNLIKELY(!s->stack_hi) && !stack_bounds(t, s))
+		return -1;
+	return walk_remembered(t, s, r, caller, out, hash, mp);
 }
 #endif
 
@@ -786,16 +791,25 @@ int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, ui
 	int n = -1;
 #if defined(__x86_64__)
 	struct walk_memo *m = NULL;
-	if (LIKELY((g_unwind_mode == WALK_AUTO || g_unwind_mode == WALK_ALONE) && s->rules)) {
+	if (LIKELY(g_unwind_mode != WALK_LIBUNWIND && s->rules)) {
 		/* from the wrapper's frame when record_slow gave it: the hook's
-		 * own frames are not walked (their RBP is not known there) */
-		if (LIKELY(t->frame_sp)) {
-			if (LIKELY(memo_id(t, s, id)))
+		 * own frames are not walked; a walk seen before gives its id */
+		if (LIKELY(t->frame_sp && g_unwind_mode != WALK_HERE)) {
+			struct regs r = wrapper_regs(t);
+			m = memo_find(s, &r);
+			if (LIKELY(m && m->id_known)) {
+				*id = m->id;
 				return 0;
-			n = walk_wrapper(t, s, caller, out, &hash, &m);
+			}
+			n = walk_remembered(t, s, r, caller, out, &hash, &m);
 		}
-		if (n <= 0)
-			n = walk_here(t, s, caller, out, g_depth, &hash);
+		if (n <= 0) {
+			n = walk_here(t, s, caller, out, &hash, &m);
+			if (n > 0 && m && m->id_known) {
+				*id = m->id;
+				return 0;
+			}
+		}
 	}
 #endif
 	if (n <= 0) {
@@ -822,7 +836,7 @@ int stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, ui
 void stack_slot_start(struct slot *s)
 {
 	s->stack_lo = s->stack_hi = 0;
-	if ((g_unwind_mode == WALK_AUTO || g_unwind_mode == WALK_ALONE) && !s->rules) {
+	if (g_unwind_mode != WALK_LIBUNWIND && !s->rules) {
 		s->rules = map_zeroed(RULE_SLOTS * sizeof *s->rules);
 		s->memo = map_zeroed(MEMO_SLOTS * sizeof *s->memo);
 		s->rules_gen = atomic_load(&g_rules_gen);
@@ -843,7 +857,7 @@ void stack_init(void)
 {
 	const char *v = getenv("MEMSLEUTH_HOOK_UNWIND");
 	g_unwind_mode = !v ? WALK_AUTO : !strcmp(v, "libunwind") ? WALK_LIBUNWIND : !strcmp(v, "walker") ? WALK_ALONE
-		      : WALK_AUTO;
+		      : !strcmp(v, "walker-here") ? WALK_HERE : WALK_AUTO;
 #ifdef HAVE_LIBUNWIND
 	void *lib = g_unwind_mode == WALK_ALONE ? NULL : dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	int (*policy)(unw_addr_space_t, unw_caching_policy_t) =

@@ -25,7 +25,7 @@
  * Environment (set by the driver):
  *   MEMSLEUTH_HOOK_DIR     log directory (else a private one in $TMPDIR)
  *   MEMSLEUTH_HOOK_STACKS  user stack depth, 0 = caller only (default)
- *   MEMSLEUTH_HOOK_UNWIND  "libunwind" or "walker": that unwinder only (tests)
+ *   MEMSLEUTH_HOOK_UNWIND  "libunwind", "walker" or "walker-here" (tests: hook_unwind.c)
  *   MEMSLEUTH_HOOK_COUNT   1 = count-only: per-thread, per-caller counters
  *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop" */
 #include "hook.h"

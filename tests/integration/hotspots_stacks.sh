@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hotspots --stacks: the recorded frames of known call chains, named by
 # symbolisation, from the hook's own walker (CFI rules cached per return
-# address, walks remembered), from libunwind behind it and from each alone
+# address, walks remembered; from the allocator wrapper's frame or from its
+# own), from libunwind behind it and from each alone
 # (MEMSLEUTH_HOOK_UNWIND); on programs built with and without frame
 # pointers and at -O0 (every frame's CFA from RBP), through an alloca frame
 # (CFA from RBP in an -fomit-frame-pointer build), a signal handler (the
@@ -77,7 +78,7 @@ for build in nofp fp O0; do
 	esac
 	# shellcheck disable=SC2086
 	cc -g $flags -o "chain_$build" chain.c -lpthread || { fail "$build: cc"; continue; }
-	for mode in auto walker libunwind; do
+	for mode in auto walker walker-here libunwind; do
 		env=(); [ $mode != auto ] && env=(MEMSLEUTH_HOOK_UNWIND=$mode)
 		env "${env[@]}" "$MS" hotspots --stacks 8 --folded "$build.$mode.folded" --folded-weight bytes \
 			-- "./chain_$build" >"$build.$mode.out" 2>&1
@@ -104,7 +105,10 @@ for build in nofp fp O0; do
 				"$(grep -E '^main;corrupt_fp;level3 ' "$f")" "main;corrupt_fp;level3 448"
 		fi
 	done
-	# the walker and libunwind agree frame by frame (the same lines)
-	check_eq "$build: walker + libunwind = libunwind alone, every line" \
-		"$(diff "$build.auto.folded" "$build.libunwind.folded" >/dev/null && echo same)" same
+	# the walker and libunwind agree frame by frame (the same lines), from
+	# the wrapper's frame and from the walker's own
+	for mode in auto walker-here; do
+		check_eq "$build: walker ($mode) + libunwind = libunwind alone, every line" \
+			"$(diff "$build.$mode.folded" "$build.libunwind.folded" >/dev/null && echo same)" same
+	done
 done

@@ -455,6 +455,7 @@ void ms_check_lists(struct ms_coll *c, size_t from)
 		if (walked) {   /* the walk counted it in use */
 			a->in_use_bytes -= e->size;
 			a->in_use_chunks--;
+			a->in_use_resident_bytes -= ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 			ms_hist_add(&o->hist, 0, e->size, -1);
 		}
 		ms_hist_add(&o->hist, 1, e->size, 1);

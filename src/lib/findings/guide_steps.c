@@ -534,6 +534,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
 				 configs, g->moment[0] ? " " : "", g->moment, cmd);
 	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
+	char share[40] = "";   /* ", 54% of the RSS"; nothing when the RSS is not known (a core) */
+	if (top && top->rss_share >= 0) {
+		char pc[16];
+		snprintf(share, sizeof share, ", %s of the RSS", ms_share_fmt(top->rss_share, 0, pc, sizeof pc));
+	}
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
 			 "do not apply; use the allocator's own controls.%s%s", g->allocator, top ? " The largest cause: " : "",
@@ -545,17 +550,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
 			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
 	else if (!top->nrem)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s), which no setting "
 			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
-			 SZ(top->resident_bytes), 100 * top->rss_share);
+			 SZ(top->resident_bytes), share);
 	else {
 		/* a command to run before advice in words (as the conclusions) */
 		const struct ms_cause_remedy *r = &top->rem[0];
 		for (int i = top->nrem - 1; i >= 0; i--)
 			if (!top->rem[i].advice && !top->rem[i].no_change)
 				r = &top->rem[i];
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, r->command, r->effect);
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s); its first remedy: %s (%s).",
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), share, r->command, r->effect);
 	}
 }
 
