@@ -482,6 +482,29 @@ static void jvm_stacks_by_xss(void **state)
 	assert_string_equal(x->rem[0].command, "ulimit -s 1024; ./server");
 }
 
+/* Ruby: the transient heap is named only from a mapping of its size. */
+static void ruby_transient_heap_only_when_measured(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 27826);
+	f.have_overview = 1;
+	f.rss = 172 * MIB;
+	f.anon_other_rss = 22 * MIB;
+	f.runtime = MS_RT_RUBY;
+	f.anon_largest_size = 32 * MIB;
+	f.anon_largest_rss = 20 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "20.0 MiB resident of 32.0 MiB, has the size of the transient heap"));
+	f.anon_largest_size = 3 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_null(strstr(x->text, "transient"));
+}
+
 /* python-obmalloc: the anonymous memory is CPython's allocator. */
 static void cpython_named_with_tracemalloc(void **state)
 {
@@ -674,6 +697,7 @@ int main(void)
 		cmocka_unit_test(core_share_unknown),
 		cmocka_unit_test(overview_row_for_glibc_heaps),
 		cmocka_unit_test(jvm_stacks_by_xss),
+		cmocka_unit_test(ruby_transient_heap_only_when_measured),
 		cmocka_unit_test(cpython_named_with_tracemalloc),
 		cmocka_unit_test(gone_process_gets_rerun),
 		cmocka_unit_test(kind_ids_round_trip),

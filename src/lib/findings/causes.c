@@ -8,6 +8,7 @@
  *   fragmented        = resident free-chunk bytes no whole-page release reaches
  *   in_use_unaccounted= chunks in use (minus what the runtime accounts for). */
 #include "findings/causes.h"
+#include "findings/growthsev.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
+#define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
 static const struct {
 	const char *id, *title;
@@ -444,8 +446,12 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
-		 f->have_hot ? f->hot_site : "");
+	/* hot_site: the site holding the most live bytes (findings/hotsite.h) */
+	if (f->have_hot && f->hot_site[0])
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live; so far: %s, %s live", f->hot_site,
+			 SZ(f->hot_live));
+	else
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live");
 	remedy(x, eff, "%s", cmd);
 }
 
@@ -500,15 +506,27 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
 		 * heap (transient_heap.c, TRANSIENT_HEAP_TOTAL_SIZE): 32 KiB blocks
 		 * for short-lived array, hash and object buffers, reused, never
-		 * returned; GC.stat has no figure for it.  Object pages come from
+		 * returned; GC.stat has no figure for it.  Said only when a mapping
+		 * of exactly that size is there; object pages come from
 		 * posix_memalign or mmap depending on the build. */
-		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
-			"%s of anonymous memory outside glibc's heaps is Ruby's own mappings: on Ruby 2.6 to 3.2 "
-			"chiefly its transient heap (one 32 MiB mapping whose blocks, once touched, stay resident) "
-			"and object pages it maps itself; glibc's trim and settings do not reach it.", SZ(b));
+		if (f->anon_largest_size == RUBY_TRANSIENT_HEAP_SIZE) {
+			char big[MS_SIZE_BUF];
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps is Ruby's own; its largest mapping, %s "
+				"resident of 32.0 MiB, has the size of the transient heap Ruby 2.6 to 3.2 map at start "
+				"(32 KiB blocks for short-lived array, hash and object buffers: reused, never returned, "
+				"and in no GC.stat figure); glibc's trim and settings do not reach it.", SZ(b),
+				ms_size_fmt(f->anon_largest_rss, big));
+			ev(x, "largest_mapping_size_bytes", f->anon_largest_size);
+			ev(x, "largest_mapping_rss_bytes", f->anon_largest_rss);
+		} else {
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps belongs to Ruby's own mappings (object "
+				"pages, where the build maps them itself) or a native extension's; glibc's trim and "
+				"settings do not reach it.", SZ(b));
+		}
 		r = remedy(x, "heap_allocated_pages x GC::INTERNAL_CONSTANTS[:HEAP_PAGE_SIZE] is what object pages "
-			  "take; the transient heap is in no GC.stat figure (at most 32 MiB); a fresh interpreter's "
-			  "figures (ruby -e 'p GC.stat') say nothing about this program",
+			  "take; a fresh interpreter's figures (ruby -e 'p GC.stat') say nothing about this program",
 		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
 		if (r)
 			r->advice = 1;
@@ -814,7 +832,8 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
 			 g->noisy ? ", too noisy to call a trend" : "");
 }
 
-/* What grew in the window, and the severity of an hour of it. */
+/* What grew in the window, and its severity (findings/growthsev.h: from
+ * the bytes seen and the span they grew over, against the RSS). */
 static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
 				   const struct ms_growth_fact *g, const char *text)
 {
@@ -823,9 +842,7 @@ static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_fa
 	if (!x)
 		return NULL;
 	double hour = g->slope > 0 ? g->slope * 3600 : 0;
-	x->severity = ms_cause_severity(hour > 1e18 ? (uint64_t)1e18 : (uint64_t)hour, f->rss);
-	if (x->severity < MS_NOTICE)
-		x->severity = MS_NOTICE;   /* a steady growth is never background noise */
+	x->severity = ms_growth_severity(grown, g->span_s, g->slope, f->rss);
 	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
 	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
 	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);
