@@ -373,8 +373,10 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	char self[PATH_MAX], why[400] = "", keep[PATH_MAX], kwhy[PATH_MAX + 96] = "";
 	int hook = guide_self(self, sizeof self, why, sizeof why) == 0;
 	const char *kp = hook ? kept_recording(o, keep, sizeof keep, kwhy, sizeof kwhy) : NULL;
-	if (!hook)
+	if (!hook) {
 		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording: %s", why);
+		fprintf(o->say, "%s\n", g->recording_note);
+	}
 	if (gl_launch(o->cmd, lc, hook ? self : NULL, kp, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
 	g->launched = 1;
@@ -458,7 +460,13 @@ int cmd_guide(int argc, char **argv)
 			break;
 		case 'j': o.json = 1; break;
 		case 'C': o.no_compare = 1; break;
-		case 'w': o.when = cl.val; break;
+		case 'w': {   /* checked before anything is launched */
+			regex_t re;
+			ms_args_regex(&cl, "--when", cl.val, &re);
+			regfree(&re);
+			o.when = cl.val;
+			break;
+		}
 		case 'A':
 			o.after = ms_args_seconds(&cl, "--after", cl.val, 0, 86400);
 			break;
@@ -532,8 +540,9 @@ int cmd_guide(int argc, char **argv)
 		fflush(o.say);
 		guide_watch(g, o.watch);
 	}
+	int asked = 1;   /* 0: q at the question, stop after this step */
 	if (!g->has_accounted && o.interactive)
-		guide_ask_accounted(g);
+		asked = guide_ask_accounted(g);
 	if (g->has_accounted) {
 		ms_jfree(ov);
 		if (!(ov = guide_overview_findings(g, &e))) {
@@ -544,7 +553,7 @@ int cmd_guide(int argc, char **argv)
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	ms_guide_take_accounted(g);
 	guide_say_step_body(&o, &g->step[MS_G_ACCOUNTED]);
-	int go = guide_pause_here(&o);
+	int go = asked && guide_pause_here(&o);
 
 	/* 2: where it lives. */
 	if (go) {
