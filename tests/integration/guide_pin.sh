@@ -75,7 +75,7 @@ check_match "the cause's remedies: the fix in the code, at the call site" \
 check_match "report: the pins table with the call site" "$(tr -d '\n' <"$TMP/r.html")" \
 	"$addr</td>.*495.9 MiB</td><td[^>]*>pin.c:$line \\(main\\)</td>"
 check_eq "the command is stopped" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)" gone
-check_eq "no recorder left" "$(pgrep -f -- "hotspots --record-only --json --output $TMP/r.hotspots" | wc -l)" 0
+check_eq "no recorder left" "$(pgrep -f -- "hotspots --record-only --stacks 6 --json --output $TMP/r.hotspots" | wc -l)" 0
 
 # --- wrappers: the program behind sh is the one recorded and examined ----
 for w in exec fork; do

@@ -68,6 +68,7 @@ struct ms_guide {
 
 	int      have_arenas;
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
+	uint64_t mmapped;                     /* malloc's mmapped chunks (mp_.mmapped_mem): live, outside the arenas' in use */
 	int      have_hot;
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[200];

@@ -253,6 +253,7 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	g->free_bytes = ms_ju64(f, "totals.free_bytes", 0);
 	g->free_resident = ms_ju64(f, "totals.free_resident_bytes", g->free_bytes);
 	g->in_use = ms_ju64(f, "totals.in_use_bytes", 0);
+	g->mmapped = ms_ju64(f, "mmapped_bytes", 0);
 	g->trim_prediction = ms_ju64(f, "trim_prediction_bytes", 0);
 	const struct ms_jval *as = ms_jget(f, "arenas");
 	int n = 0;
@@ -318,6 +319,18 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
+	/* a wrapper's site (operator new, xmalloc): with stacks recorded, its
+	 * commonest stack's first frame outside wrappers is the call site */
+	const char *wrapper = site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")) ? ms_jstr(site, "symbol", "?") : NULL;
+	const char *caller = NULL;
+	const struct ms_jval *stk = site ? ms_jget(site, "stack") : NULL;
+	for (const struct ms_jval *fr = wrapper && stk && stk->type == MS_J_ARR ? stk->child : NULL; fr; fr = fr->next)
+		if (fr->type == MS_J_STR && !ms_hs_is_wrapper(fr->str)) {
+			caller = fr->str;
+			break;
+		}
+	if (caller)
+		snprintf(g->hot_site, sizeof g->hot_site, "%s (through %s)", caller, wrapper);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
@@ -335,13 +348,16 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	}
 	/* Live-at-end bytes are the moment's only when the rerun reached it
 	 * (the hook slows the command: a time bound may stop it earlier), and
-	 * never above what glibc had in use at the moment (arenas). */
+	 * never above what glibc had live at the moment: in use in the arenas
+	 * plus its mmapped chunks (mp_.mmapped_mem; large blocks live outside
+	 * the arenas, e.g. a vector's reserve). */
 	int reached = !g->hot_until[0] || ms_jbool(f, "command_end.until_reached", false);
 	uint64_t live = site ? ms_ju64(site, "live_bytes", 0) : 0;
 	uint64_t live_all = 0;
 	for (const struct ms_jval *x = ms_jget(f, "sites") ? ms_jget(f, "sites")->child : NULL; x; x = x->next)
 		live_all += ms_ju64(x, "live_bytes", 0);
-	int above = g->have_arenas && live_all > g->in_use + g->in_use / 10 + (1u << 20);
+	uint64_t glibc_live = g->in_use + g->mmapped;
+	int above = g->have_arenas && live_all > glibc_live + glibc_live / 10 + (1u << 20);
 	g->hot_live_valid = reached && !above;
 	if (!reached)
 		ms_gstep_evidence(s, "the rerun was stopped before the moment (no line matched '%s' in time): the live "
@@ -350,13 +366,23 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live %s", g->hot_site,
 				  ms_ju64(site, "calls", 0), SZ(live), reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" :
 				  reached ? "at the end" : "when it was stopped");
-	if (above && reached)
-		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
-				  "use at the moment (arenas): the two runs did not end at the same point", SZ(live_all),
-				  SZ(g->in_use));
-	if (site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")))
+	if (above && reached && g->recording[0])
+		/* one process, one recording: the gap is the process moving on
+		 * after the walk, or frees the recording did not see */
+		ms_gstep_evidence(s, "suspicious: the recording's sites hold %s live, above the %s glibc had live when "
+				  "arenas walked (%s in use in the arenas + %s in mmapped chunks): the process allocated "
+				  "more after the walk, or the recording missed frees (%" PRIu64 " calls dropped)",
+				  SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped), ms_ju64(f, "dropped", 0));
+	else if (above && reached)
+		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had "
+				  "live at the moment (%s in use in the arenas + %s in mmapped chunks): the two runs did "
+				  "not end at the same point", SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped));
+	if (wrapper && caller)
+		ms_gstep_evidence(s, "the top call site is inside the allocation wrapper %s: named by its commonest "
+				  "caller, from the recorded stacks", wrapper);
+	else if (wrapper)
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
-				  "calls it", ms_jstr(site, "symbol", "?"));
+				  "calls it", wrapper);
 	if (best)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
