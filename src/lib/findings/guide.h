@@ -50,6 +50,7 @@ struct ms_guide {
 	char  recording_note[400];            /* why there is none, one line ("" launched and recorded) */
 	/* the chunk pinning the most free memory (arenas' pins[]), pin_pinned 0: none */
 	uint64_t pin_address, pin_size, pin_pinned, pin_tid;
+	int   pin_minor;                      /* it pins under half of its cause (malloc_trim of its arenas): not the fix */
 	char  pin_at[160], pin_thread[64];    /* its call site and thread from the recording, "" unknown */
 
 	/* from the findings */

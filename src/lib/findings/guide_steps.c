@@ -194,26 +194,43 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jval *f)
 {
 	const struct ms_jval *as = ms_jget(f, "arenas"), *best = NULL;
+	int best_main = 0;
 	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next) {
 		const struct ms_jval *ps = ms_jget(a, "pins");
 		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next)
 			if (!best || ms_ju64(p, "pinned_bytes", 0) > ms_ju64(best, "pinned_bytes", 0))
-				best = p;
+				best = p, best_main = ms_jbool(a, "is_main", false);
 	}
 	if (!best || !ms_ju64(best, "pinned_bytes", 0))
 		return;
+	/* what malloc_trim(0) would return from arenas of the pin's kind (the
+	 * main heap, or the thread arenas): the cause the pin is part of */
+	uint64_t cause = 0;
+	for (const struct ms_jval *a = as->child; a; a = a->next)
+		if (ms_jbool(a, "is_main", false) == best_main)
+			cause += ms_ju64(a, "trim_bytes", 0);
 	g->pin_address = strtoull(ms_jstr(best, "address", "0"), NULL, 16);
 	g->pin_size = ms_ju64(best, "size_bytes", 0);
 	g->pin_pinned = ms_ju64(best, "pinned_bytes", 0);
 	g->pin_tid = ms_ju64(best, "tid", 0);
+	/* under half of the cause: one block is not the fix; the rest is
+	 * whole free pages between live blocks (interior pages) */
+	g->pin_minor = cause && g->pin_pinned < cause / 2;
 	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(best, "allocated_at", ""));
 	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(best, "thread", ""));
-	char chunk[160];
-	snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
-		 g->pin_address, SZ(g->pin_pinned));
+	char chunk[400];
+	if (g->pin_minor)
+		snprintf(chunk, sizeof chunk, "largest pin: 1 live chunk of %s at %#" PRIx64 " pins %s of the %s "
+			 "malloc_trim(0) would return from %s (%.0f%%); the rest is whole free pages between live blocks "
+			 "that only malloc_trim returns", SZ(g->pin_size), g->pin_address, SZ(g->pin_pinned), SZ(cause),
+			 best_main ? "the main heap" : "thread arenas", pct(g->pin_pinned, cause));
+	else
+		snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
+			 g->pin_address, SZ(g->pin_pinned));
 	if (g->pin_at[0])
-		ms_gstep_evidence(s, "%s -- allocated at %s by thread %s (TID %" PRIu64 "), from the recording of this "
-				  "process", chunk, g->pin_at, g->pin_thread, g->pin_tid);
+		ms_gstep_evidence(s, "%s -- %s at %s by thread %s (TID %" PRIu64 "), from the recording of this "
+				  "process", chunk, g->pin_minor ? "that chunk was allocated" : "allocated", g->pin_at,
+				  g->pin_thread, g->pin_tid);
 	else if (g->recording[0])
 		ms_gstep_evidence(s, "%s -- not live in the recording of this process (allocated before the hook was "
 				  "there?)", chunk);
@@ -290,7 +307,9 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	const struct ms_jval *vs = ms_jget(f, "verdicts");
 	const struct ms_jval *last = vs && vs->type == MS_J_ARR && vs->len ? ms_jat(vs, vs->len - 1) : NULL;
 	snprintf(s->verdict, sizeof s->verdict, "%s", what ? what : ms_jstr(last, "text", "The walk found nothing kept."));
-	if (g->pin_pinned && g->recording[0] && g->recording_kept)
+	if (g->pin_pinned && g->pin_minor)   /* one block is not the fix: who allocates */
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
+	else if (g->pin_pinned && g->recording[0] && g->recording_kept)
 		snprintf(s->next, sizeof s->next, "who allocated the pin: memsleuth hotspots --from %s --address %#" PRIx64,
 			 g->recording, g->pin_address + 16);
 	else if (g->pin_pinned && g->recording[0])
@@ -585,7 +604,7 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 	for (int i = 0; i < g->causes.n && at < 0; i++)
 		if (g->causes.v[i].kind == MS_CAUSE_MAIN_HEAP_PINNED)
 			at = i;
-	if (at < 0 || !g->pin_at[0] || !g->pin_pinned)
+	if (at < 0 || !g->pin_at[0] || !g->pin_pinned || g->pin_minor)
 		return;
 	/* the causes' verdicts were the last causes.n added */
 	int pos = c->n - g->causes.n + at + 1;
