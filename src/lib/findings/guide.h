@@ -47,6 +47,7 @@ struct ms_guide {
 	 * start: the process examined is the one recorded */
 	char  recording[1024];                /* that recording's directory, "" none */
 	int   recording_kept;                 /* kept beside the report (else removed when the guide ends) */
+	char  recording_why[1200];            /* not kept: why, "temporary: ..." */
 	char  recording_note[400];            /* why there is none, one line ("" launched and recorded) */
 	/* the chunk pinning the most free memory (arenas' pins[]), pin_pinned 0: none */
 	uint64_t pin_address, pin_size, pin_pinned, pin_tid;
