@@ -8,7 +8,6 @@
  * guide never writes over it and names it. */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,7 +43,7 @@ static int leftover(const char *path, const char *report)
 		const char *num = !strncmp(nm, "maps-", 5) ? nm + 5 : !strncmp(nm, "proc-", 5) ? nm + 5 : NULL;
 		char *end;
 		long pid = num ? strtol(num, &end, 10) : 0;
-		if (!num || pid <= 0 || end == num || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		if (!num || pid <= 0 || end == num || !ms_pid_gone(pid))
 			ok = 0;   /* not the recorder's, or its process lives */
 	}
 	closedir(d);

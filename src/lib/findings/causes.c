@@ -456,8 +456,9 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
-		 f->have_hot ? f->hot_site : "");
+	int named = f->have_hot && f->hot_site[0] && strncmp(f->hot_site, "??", 2);   /* "??": no symbols, no name */
+	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", named ? "; so far: " : "",
+		 named ? f->hot_site : "");
 	remedy(x, eff, "%s", cmd);
 }
 

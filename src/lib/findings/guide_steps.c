@@ -13,6 +13,7 @@
 #include "findings/causes_feed.h"
 #include "findings/hotspots.h"
 #include "records/callsite.h"
+#include "records/dbgpkg.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -353,6 +354,20 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		}
 	if (caller)
 		snprintf(g->hot_site, sizeof g->hot_site, "%s (through %s)", caller, wrapper);
+	/* a site in a module without symbols ("?? (python3.11+0x1064f4)"):
+	 * said once, with the package that names it; the verdicts name the
+	 * module, not "??" */
+	const char *dso = site ? ms_jstr(site, "dso", "") : "";
+	if (!caller && !strncmp(g->hot_site, "?? ", 3) && *dso) {
+		const char *b = strrchr(dso, '/'), *pkg = ms_dbg_package(dso);
+		b = b ? b + 1 : dso;
+		ms_gstep_evidence(s, "the top call site is in %s, which has no symbols here: %s%s%s names it", b,
+				  pkg ? "its debug symbols (apt install " : "its -dbgsym package (Debian's debian-debug archive)",
+				  pkg ? pkg : "", pkg ? ")" : "");
+		char raw[200];
+		snprintf(raw, sizeof raw, "%s", g->hot_site + 3);
+		snprintf(g->hot_site, sizeof g->hot_site, "code in %s without symbols %s", b, raw);
+	}
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
