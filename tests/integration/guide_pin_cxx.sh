@@ -61,8 +61,9 @@ check_match "hotspots --address JSON: the site is its caller" "$(jq -r '.address
 check_match "hotspots --address JSON: the stack, from the site outward" "$(jq -r '.address.stack' a.json)" \
 	"^_ZL9make_confv pin_new\\.cc:$newl <- main pin_new\\.cc:$calll <- "
 "$MS" hotspots --from nm.hotspots --address "$ptr" >a.txt
-check_match "hotspots --address text: allocated by the caller, called from main" "$(grep -A2 '^Address' a.txt)" \
-	"allocated by _ZL9make_confv\\+0x[0-9a-f]+ \\(pin_new\\) pin_new\\.cc:$newl in thread pin_new .* called from _ZL9make_confv pin_new\\.cc:$newl <- main pin_new\\.cc:$calll"
+check_match "hotspots --address text: allocated by the caller through operator new, called from main" \
+	"$(sed -n '/^Address/,$p' a.txt | tr -s ' \n' ' ')" \
+	"allocated by _ZL9make_confv\\+0x[0-9a-f]+ \\(pin_new\\) pin_new\\.cc:$newl \\(through _Znwm\\+0x[0-9a-f]+ \\(libstdc\\+\\+\\.so\\.6[.0-9]*\\)\\) in thread pin_new .* called from _ZL9make_confv pin_new\\.cc:$newl <- main pin_new\\.cc:$calll"
 check_match "the top site: main's new char[1000] through _Znwm" \
 	"$(jq -r '.steps[3].evidence[] | select(startswith("top call site"))' g.json)" \
 	"^top call site: main\\+0x[0-9a-f]+ \\(pin_new\\) pin_new\\.cc:$loopl \\(through _Znwm\\), 50002 calls"

@@ -378,16 +378,24 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 	}
 	const struct ms_hs_image *im = &h->images[f->image];
 	const struct ms_hs_thread *t = &h->threads[f->thread];
-	char where[512], tn[16], sz[MS_SIZE_BUF];
-	site_name(s, &h->sites[f->site], where, sizeof where);
+	char where[1100], rec[512], tn[16], sz[MS_SIZE_BUF];
+	site_name(s, &h->sites[f->site], rec, sizeof rec);
+	struct ms_sym sym;
+	char chain[1200];
+	uint64_t at = found_caller(s, f, &sym, chain, sizeof chain);
+	if (at) {   /* the wrapper's caller, from the block's stack */
+		char c[512];
+		ms_sym_format(&sym, at, c, sizeof c);
+		snprintf(where, sizeof where, "%s (through %s)", c, rec);
+	} else {
+		snprintf(where, sizeof where, "%s", rec);
+	}
 	ms_size_fmt(f->size, sz);
 	fprintf(out, "\nAddress 0x%" PRIx64 " is inside the allocation at 0x%" PRIx64 " (+%" PRIu64 "), %s (%" PRIu64
 		" bytes) still live at the end\n  allocated by %s in thread %s (tid %u) of pid %u, %.3f s after the start\n",
 		o->address, f->ptr, o->address - f->ptr, sz, f->size, where, thread_name(t, tn, sizeof tn), t->tid,
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
-	struct ms_sym sym;
-	char chain[1200];
-	if (found_caller(s, f, &sym, chain, sizeof chain))
+	if (at)
 		fprintf(out, "  called from %s\n", chain);
 	else if (f->stack == UINT32_MAX && ms_hs_is_wrapper(site_func(s, &h->sites[f->site], &sym)))
 		fprintf(out, "  %s is an allocation wrapper: record with --stacks 8 to see who calls it\n", sym.func);
