@@ -58,8 +58,10 @@ check_eq "hotspots: the top site's live bytes are the moment's (comparable)" \
 # the hook's presence does not move the causes' bytes: the example's own figure
 check_within "main_heap_pinned: the 500,000 freed chunks, hook or not" \
 	"$(jq '.causes[] | select(.kind == "main_heap_pinned") | .resident_bytes' "$j")" 520000000 1
-check_cmp "glibc's in-use bytes: the hook allocates nothing from malloc (688 B bare)" \
-	"$(jq '.steps[2].findings.totals.in_use_bytes' "$j")" -le 1024
+# the guide records 6 frames: loading libunwind for them (dlopen, once)
+# takes ~5.8 KiB from malloc; the hook itself nothing (688 B bare)
+check_cmp "glibc's in-use bytes: the hook allocates nothing from malloc per call (688 B bare + libunwind's dlopen)" \
+	"$(jq '.steps[2].findings.totals.in_use_bytes' "$j")" -le 8192
 # the conclusion in the case study's terms, right after its cause
 pinv=$(jq -r '[.verdicts[].text] | to_entries[] | select(.value | startswith("The pin:")) | .key' "$j")
 cause=$(jq -r '[.verdicts[].text] | to_entries[] | select(.value | startswith("glibc'"'"'s main heap keeps")) | .key' "$j")
