@@ -314,7 +314,8 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	else if (g->pin_pinned && g->recording[0] && g->recording_kept)
 		snprintf(s->next, sizeof s->next, "who allocated the pin: memsleuth hotspots --from %s --address %#" PRIx64,
 			 g->recording, g->pin_address + 16);
-	else if (g->pin_pinned && g->recording[0] && !strncmp(g->recording_why, "temporary: --report", 19))
+	else if (g->pin_pinned && g->recording[0] && (!g->recording_why[0] ||
+						      !strncmp(g->recording_why, "temporary: --report", 19)))
 		snprintf(s->next, sizeof s->next, "who allocated the pin, in full (with --report FILE.html the recording is kept): "
 			 "memsleuth hotspots --from FILE.hotspots --address %#" PRIx64, g->pin_address + 16);
 	else if (g->pin_pinned && g->recording[0])   /* --report given, the recording not kept: why */
