@@ -23,6 +23,7 @@
 #include "findings/stepverdict.h"
 #include "util/outfile.h"
 #include "probe/sweep.h"
+#include "util/spawn.h"
 #include "util/subproc.h"
 #include "probe/hs_attach.h"
 #include "probe/elf.h"
@@ -111,28 +112,6 @@ static void catch_stop_signals(double duration)
 						     (suseconds_t)((duration - (double)(time_t)duration) * 1e6) } };
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-}
-
-/* Find CMD the way execvp will; 0 when found and executable. */
-static int find_command(const char *cmd, char *out, size_t len)
-{
-	if (strchr(cmd, '/')) {
-		snprintf(out, len, "%s", cmd);
-		return access(cmd, X_OK);
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path; *p;) {
-		const char *c = strchr(p, ':');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd);
-		struct stat st;
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return 0;
-		p += n + (c != NULL);
-	}
-	return -1;
 }
 
 static int make_output_dir(const struct opts *o, char *dir, size_t len, int *temporary)
@@ -357,7 +336,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		       struct ms_hs_command_end *end, pid_t *launched)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
-	if (find_command(cmd[0], path, sizeof path) < 0) {
+	if (!ms_which(cmd[0], path, sizeof path)) {
 		fprintf(stderr, PROG ": %s: command not found (check the name and PATH)\n", cmd[0]);
 		return -1;
 	}

@@ -1,6 +1,7 @@
 /* Attaching to a running process with bpftrace: see hs_attach.h. */
 #include "probe/hs_attach.h"
 #include "probe/sweep.h"
+#include "util/spawn.h"
 #include "util/subproc.h"
 
 #include <dirent.h>
@@ -373,22 +374,6 @@ static void close_window(pid_t bp, const char *outp)
 	kill(bp, SIGINT);
 }
 
-static int find_in_path(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	for (const char *p = path; *p;) {
-		const char *c = strchr(p, ':');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		snprintf(out, len, "%.*s/%s", (int)n, p, name);
-		if (n && access(out, X_OK) == 0)
-			return 0;
-		p += n + (c != NULL);
-	}
-	return -1;
-}
-
 int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *stop,
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e)
 {
@@ -417,7 +402,7 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 				  relaunch, "pid %d", (int)pid);
 	}
 	char bt[4096];
-	if (find_in_path("bpftrace", bt, sizeof bt) < 0) {
+	if (!ms_which("bpftrace", bt, sizeof bt)) {
 		free(mtext);
 		return ms_err_set(e, 0, "bpftrace is not installed",
 				  "install bpftrace (scripts/install-deps), or relaunch under the hook: memsleuth hotspots -- CMD ARGS",
