@@ -524,9 +524,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		char *end;
 		switch (c) {
 		case MS_LONG('s'):
-			o->stacks = (int)strtol(v, &end, 10);
-			if (*end || end == v || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
-				ms_args_fail(args, "--stacks %s: not a frame count (give 0..%d)", v, MS_HL_MAX_DEPTH);
+			o->stacks = (int)ms_args_count(args, "--stacks", v, 0, MS_HL_MAX_DEPTH);
 			break;
 		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
@@ -550,9 +548,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		case MS_LONG('c'): o->count_only = 1; break;
 		case MS_LONG('F'): o->from = v; args->operands_optional = 1; break;
 		case MS_LONG('t'):
-			o->top = (int)strtol(v, &end, 10);
-			if (*end || end == v || o->top < 1)
-				ms_args_fail(args, "--top %s: not a positive row count", v);
+			o->top = (int)ms_args_count(args, "--top", v, 1, INT_MAX);
 			break;
 		case MS_LONG('k'):
 			if (strcmp(v, "own") && strcmp(v, "stop"))
