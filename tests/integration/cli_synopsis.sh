@@ -3,7 +3,8 @@
 # optional parts left out, PID replaced by a live example process, CMD by
 # an example command (build/examples/pin; with --hold where the step waits
 # for the moment to look), NAME by a shipped lab, DIR by a log recorded
-# here, ADDR by an address in the example's libc.  A form must run (exit 0):
+# here, ADDR by an address in the example's libc, CORE by a gcore of the
+# example, SCRIPT by a shipped SystemTap script (stap/brk.stp).  A form must run (exit 0):
 # what the documentation shows people to type works as written.
 # compare gets --configs glibc --runs 1 added (its default is 13 x 3 runs);
 # a step that watches a PID until Ctrl-C gets Ctrl-C after 20 s.
@@ -15,6 +16,9 @@ PID=$EX_PID
 "$MS" hotspots --record-only --output "$TMP/rec" -- "$EX/pin" >/dev/null 2>&1
 ADDR=0x$(awk '/libc.so/ {print $1; exit}' "/proc/$PID/maps" | cut -d- -f1)
 "$MS" overview --json "$PID" >"$TMP/ov.json"
+gcore -o "$TMP/core" "$PID" >/dev/null 2>&1
+CORE=$TMP/core.$PID
+[ -s "$CORE" ] || CORE=
 attach_ok=0
 "$MS" hotspots -d 1 "$PID" >/dev/null 2>&1 && attach_ok=1
 
@@ -41,11 +45,12 @@ readme_forms() {
 runnable() {
 	local f=$1 prev=
 	while [ "$f" != "$prev" ]; do prev=$f; f=$(printf '%s' "$f" | sed -E 's/\[[^][]*\]//g'); done
-	f=$(printf '%s' "$f" | sed -E -e 's/\(([^|()]*)\|[^()]*\)/\1/g' -e 's/ < text//' -e 's/ +/ /g' -e 's/ $//')
+	f=$(printf '%s' "$f" | sed -E -e 's/\(([^|()]*)\|[^()]*\)/\1/g' -e 's/ < text//' -e 's/ \.\.\.( |$)/ /g' -e 's/ +/ /g' -e 's/ $//')
 	local cmd="$EX/pin"
 	case $f in *guide*|*compare*) cmd="$EX/pin --hold" ;; esac
 	f=$(printf '%s' "$f" | sed -E -e "s#CMD ARGS|CMD#$cmd#" -e "s#NAME\|FILE#pin#" -e "s#(^| )DIR#\1$TMP/rec#" \
-		-e "s#ADDR\.\.\.#$ADDR#" -e "s#(^| )STEP#\1doctor#" -e "s#(^| )PID#\1$PID#g")
+		-e "s#ADDR\.\.\.#$ADDR#" -e "s#'?SCRIPT'?#$ROOT/stap/brk.stp#g" \
+		${CORE:+-e "s#(^| )CORE#\1$CORE#"} -e "s#(^| )STEP#\1doctor#" -e "s#(^| )PID#\1$PID#g")
 	case $f in memsleuth\ compare\ *--*) f=${f/memsleuth compare/memsleuth compare --configs glibc --runs 1} ;; esac
 	printf '%s' "$f"
 }
@@ -66,6 +71,8 @@ try() {
 	# watch until Ctrl-C, which they answer with their report (exit 0)
 	case $r in msreport*) in=$TMP/ov.json ;; esac
 	case $r in *"syscalls $PID"*|*"hotspots $PID"*|*"watch $PID"*) t=20 sig=INT ;; esac
+	# a script with no target runs until Ctrl-C (after its compile, ~5 s)
+	case $r in "memsleuth stap $ROOT"*) t=30 sig=INT ;; esac
 	timeout --preserve-status -s $sig -k 30 $t "${argv[@]}" <"$in" >"$TMP/o" 2>"$TMP/e"; local rc=$?
 	if [ $rc = 0 ]; then pass "$src: '$form' runs as '$r'"
 	else fail "$src: '$form' as '$r': exit $rc: $(head -c 300 "$TMP/e")"; fi
