@@ -27,11 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <execinfo.h>
-/* Stacks (--stacks N) come from libunwind, local unwinding only: with its
- * per-thread cache it walks a stack in a fraction of glibc backtrace()'s
- * time (the benchmark ran 96x slower than bare with backtrace, 7x with
- * libunwind), and like it needs no frame pointers.  It is dlopen'ed only
- * when stacks are asked for; without it, backtrace() serves. */
+/* Stacks (--stacks N): hook_unwind.c's walker with a per-return-address
+ * rule cache read from .eh_frame, and behind it libunwind, local
+ * unwinding only: with its per-thread cache it walks a stack in a
+ * fraction of glibc backtrace()'s time (the benchmark ran 96x slower than
+ * bare with backtrace, 7x with libunwind), and like it needs no frame
+ * pointers.  It is dlopen'ed only when stacks are asked for. */
 #if __has_include(<libunwind.h>)
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -114,6 +115,10 @@ struct slot {
 	/* stack ids (stacks mode) */
 	struct stack_slot *stacks;
 	uint32_t     next_stack_id;
+	unsigned     rules_gen;       /* hook_unwind.c: the dlclose generation of rules */
+	struct unw_rule *rules;       /* return address -> how to step its frame */
+	struct walk_memo *memo;       /* walks remembered, by where they started */
+	uintptr_t    stack_lo, stack_hi;  /* this thread's stack, 0 until read */
 	/* count-only: both in the buffer, so that they outlive the process */
 	struct ms_hl_counts *ch;
 	struct count_slot *counts;
@@ -128,6 +133,9 @@ struct tls {
 	uint32_t stream;
 	unsigned npend;
 	struct pending pend[PENDING_MAX];
+	/* stacks: the wrapper's frame, from record_slow (a return address
+	 * into it and its stack pointer), where hook_unwind.c starts; 0 = none */
+	uint64_t frame_ip, frame_sp;
 };
 
 extern __thread struct tls tls __attribute__((tls_model("initial-exec")));
@@ -154,7 +162,6 @@ extern struct ms_hl_counters g_local_counters;  /* when the page is missing */
 extern unsigned char *g_maps_buf;
 extern size_t       g_maps_cap;
 extern atomic_int   g_maps_lock;
-extern int        (*g_unw_backtrace)(void **, int);
 /* The order stamp counter (hotlog.h "Order"), alone on its cache lines:
  * every free writes it, and the hot path's read-mostly globals (real,
  * g_count_only, g_depth) must not share them. */
@@ -226,5 +233,13 @@ void names_rescan(void);
 void hook_init(void);
 struct ms_hl_counters *counters(void);
 struct slot *thread_start(struct tls *t, int keep_stream);
+/* hook_unwind.c: stacks (--stacks N) */
+void stack_init(void);
+void stack_slot_start(struct slot *s);
+void stack_forget_rules(void);
+/* The id of this event's stack (from `caller` on) in the thread's table
+ * (*id); returns 0, or the frame count when the stack is new to the
+ * table: out[] holds it, and its definition must go before the event. */
+int  stack_capture(struct tls *t, struct slot *s, uint64_t caller, void **out, uint32_t *id);
 
 #endif

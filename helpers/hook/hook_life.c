@@ -29,7 +29,6 @@ struct ms_hl_counters g_local_counters;  /* when the page is missing */
 unsigned char *g_maps_buf;
 size_t       g_maps_cap;
 atomic_int   g_maps_lock;
-int        (*g_unw_backtrace)(void **, int);
 /* alone on its cache line: every free writes it, and the hot path's
  * read-mostly globals (real, g_count_only, g_depth) must not share it */
 struct order_line g_order;
@@ -81,6 +80,8 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 	s->dropped = s->events = s->dropped_total = 0;
 	memset(s->name, 0, sizeof s->name);
 	s->next_stack_id = 0;
+	if (g_depth)
+		stack_slot_start(s);
 	if (g_depth && !s->stacks)
 		s->stacks = map_zeroed(STACK_SLOTS * sizeof *s->stacks);
 	else if (s->stacks)
@@ -241,22 +242,8 @@ void hook_init(void)
 	g_count_only = v && *v == '1';
 	v = getenv("MEMSLEUTH_HOOK_FORK");
 	g_fork_stop = v && !strcmp(v, "stop");
-	if (g_depth) {
-#ifdef HAVE_LIBUNWIND
-		void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-		int (*policy)(unw_addr_space_t, unw_caching_policy_t) =
-			lib ? (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, STR(unw_set_caching_policy)) : NULL;
-		unw_addr_space_t *local = lib ? dlsym(lib, STR(unw_local_addr_space)) : NULL;
-		g_unw_backtrace = lib ? (int (*)(void **, int))dlsym(lib, STR(unw_backtrace)) : NULL;
-		if (policy && local)
-			policy(*local, UNW_CACHE_PER_THREAD);
-#endif
-		void *warm[4];
-		if (g_unw_backtrace)
-			g_unw_backtrace(warm, 4);   /* its first use sets up, with the guard on */
-		else
-			backtrace(warm, 4);         /* loads libgcc_s now, with the guard on */
-	}
+	if (g_depth)
+		stack_init();
 	pthread_key_create(&g_key, thread_exit);
 	pthread_atfork(at_fork_prepare, NULL, at_fork_child);
 	open_log(0, 0);
@@ -346,6 +333,8 @@ EXPORT void *dlopen(const char *path, int flags)
 	if (!real.dlopen)
 		hook_init();
 	void *h = real.dlopen ? real.dlopen(path, flags) : NULL;
+	if (h && g_depth)
+		stack_forget_rules();   /* new code, maybe where a closed library was */
 	if (h && !g_off && !tls.busy) {
 		write_dl(path, h, 1);
 		snapshot_maps();
@@ -361,7 +350,10 @@ EXPORT int dlclose(void *handle)
 		write_dl(NULL, handle, 0);
 		snapshot_maps();   /* before: the library's addresses still resolve */
 	}
-	return real.dlclose ? real.dlclose(handle) : -1;
+	int r = real.dlclose ? real.dlclose(handle) : -1;
+	if (g_depth)
+		stack_forget_rules();   /* its addresses may hold other code next */
+	return r;
 }
 
 /* ---- exec and _exit: the image ends without running destructors ---- */

@@ -25,6 +25,7 @@
  * Environment (set by the driver):
  *   MEMSLEUTH_HOOK_DIR     log directory (else a private one in $TMPDIR)
  *   MEMSLEUTH_HOOK_STACKS  user stack depth, 0 = caller only (default)
+ *   MEMSLEUTH_HOOK_UNWIND  "libunwind", "walker" or "walker-here" (tests: hook_unwind.c)
  *   MEMSLEUTH_HOOK_COUNT   1 = count-only: per-thread, per-caller counters
  *   MEMSLEUTH_HOOK_FORK    "own" (default: child logs to its own file) or "stop" */
 #include "hook.h"
@@ -85,39 +86,10 @@ static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned
 }
 
 /* ---- encoding ---- */
-static uint32_t stack_id(struct slot *s, void *const *frames, int n, unsigned char **pp)
+
+/* A stack definition (hotlog.h MS_HL_OP_STACK) at p; returns its end. */
+static unsigned char *put_stack_def(unsigned char *p, uint32_t id, void *const *frames, int n)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n;
-	for (int i = 0; i < n; i++)
-		h = (h ^ (uint64_t)(uintptr_t)frames[i]) * 0x100000001b3ull;
-	h |= 1;
-	uint32_t at = (uint32_t)(h >> 40) & (STACK_SLOTS - 1);
-	for (uint32_t i = 0; i < 64; i++) {
-		struct stack_slot *ss = &s->stacks[(at + i) & (STACK_SLOTS - 1)];
-		if (ss->used && ss->hash == h)
-			return ss->id;
-		if (!ss->used) {
-			ss->used = 1;
-			ss->hash = h;
-			ss->id = s->next_stack_id++;
-			unsigned char *p = *pp;
-			*p++ = MS_HL_OP_STACK;
-			p = ms_hl_put_varint(p, ss->id);
-			p = ms_hl_put_varint(p, (uint64_t)n);
-			uint64_t prev = 0;
-			for (int k = 0; k < n; k++) {
-				uint64_t f = (uint64_t)(uintptr_t)frames[k];
-				p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(f - prev)));
-				prev = f;
-			}
-			*pp = p;
-			return ss->id;
-		}
-	}
-	/* table saturated: the stack is defined again under a fresh id, so
-	 * every event still resolves (the reader merges equal stacks) */
-	unsigned char *p = *pp;
-	uint32_t id = s->next_stack_id++;
 	*p++ = MS_HL_OP_STACK;
 	p = ms_hl_put_varint(p, id);
 	p = ms_hl_put_varint(p, (uint64_t)n);
@@ -127,32 +99,7 @@ static uint32_t stack_id(struct slot *s, void *const *frames, int n, unsigned ch
 		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(f - prev)));
 		prev = f;
 	}
-	*pp = p;
-	return id;
-}
-
-/* Capture the user stack starting at the allocator's caller. */
-static int capture_stack(struct tls *t, uint64_t caller, void **out)
-{
-	void *frames[MS_HL_MAX_DEPTH + 8];
-	int want = (int)g_depth + 6;
-	if (want > (int)(sizeof frames / sizeof frames[0]))
-		want = (int)(sizeof frames / sizeof frames[0]);
-	int saved = t->busy;
-	t->busy = 1;
-	int n = g_unw_backtrace ? g_unw_backtrace(frames, want) : backtrace(frames, want);
-	t->busy = saved;
-	int start = 0;
-	while (start < n && (uint64_t)(uintptr_t)frames[start] != caller)
-		start++;
-	if (start == n) {       /* unwinder disagrees: keep the caller alone */
-		out[0] = (void *)(uintptr_t)caller;
-		return 1;
-	}
-	int k = 0;
-	for (int i = start; i < n && k < (int)g_depth; i++)
-		out[k++] = frames[i];
-	return k;
+	return p;
 }
 
 struct call { uint64_t size, ptr, old, caller, stamp, stamp_free; unsigned op; };
@@ -185,16 +132,18 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 	s->prev_stamp = c->stamp;
 	if (stacks) {
 		void *frames[MS_HL_MAX_DEPTH];
-		int n = capture_stack(t, caller, frames);
-		/* a definition goes before the event that uses it */
-		unsigned char *def = flags;
-		size_t ev_so_far = (size_t)(p - flags);
-		unsigned char evtmp[40];
-		memcpy(evtmp, flags, ev_so_far);
-		uint32_t id = stack_id(s, frames, n, &def);
-		memcpy(def, evtmp, ev_so_far);
-		flags = def;
-		p = def + ev_so_far;
+		uint32_t id;
+		int n = stack_capture(t, s, caller, frames, &id);
+		if (UNLIKELY(n)) {
+			/* a definition goes before the event that uses it */
+			size_t ev_so_far = (size_t)(p - flags);
+			unsigned char evtmp[40];
+			memcpy(evtmp, flags, ev_so_far);
+			unsigned char *def = put_stack_def(flags, id, frames, n);
+			memcpy(def, evtmp, ev_so_far);
+			flags = def;
+			p = def + ev_so_far;
+		}
 		if (id == s->prev_stack[kind]) {
 			f |= MS_HL_F_SAMECALLER;
 		} else {
@@ -371,7 +320,13 @@ record_slow(const struct call *c)
 			return;
 	}
 	t->busy = 2;
+	if (g_depth) {
+		/* the wrapper's frame: stacks are walked from it */
+		t->frame_ip = (uint64_t)(uintptr_t)__builtin_return_address(0);
+		t->frame_sp = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();
+	}
 	record_one(t, s, c);
+	t->frame_sp = 0;
 	while (UNLIKELY(t->npend)) {
 		struct pending pe = t->pend[--t->npend];
 		struct call q = { pe.size, pe.ptr, pe.old, pe.caller, pe.stamp, pe.stamp_free, pe.op };

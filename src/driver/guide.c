@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "findings/guide.h"
@@ -230,7 +231,8 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	/* hotspots ends the rerun at the guide's own moment, the --when line:
 	 * the hook slows the command, so the time it took here is no bound;
 	 * a generous one (10x, at least 30 s more, within --wait-max) instead */
-	int until = lc->pid && o->when && id == MS_G_HOTSPOTS;
+	int reuse = id == MS_G_HOTSPOTS && g->recording[0];
+	int until = lc->pid && o->when && id == MS_G_HOTSPOTS && !reuse;
 	if (until) {
 		window = lc->ready_after * 10 > lc->ready_after + 30 ? lc->ready_after * 10 : lc->ready_after + 30;
 		if (window > o->wait_max && o->wait_max > lc->ready_after + 1)
@@ -238,8 +240,10 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		snprintf(g->hot_until, sizeof g->hot_until, "%s", o->when);
 	}
 	snprintf(dur, sizeof dur, "%.0f", window < 1 ? 1 : window);
-	args[k++] = "--duration";
-	args[k++] = dur;
+	if (!reuse) {
+		args[k++] = "--duration";
+		args[k++] = dur;
+	}
 	if (until) {
 		args[k++] = "--until";
 		args[k++] = (char *)o->when;
@@ -248,7 +252,15 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		args[k++] = "--folded";
 		args[k++] = folded;
 	}
-	if (lc->pid) {
+	if (reuse) {
+		/* The hook was there from the start of the process examined: its
+		 * recording, read now, is the moment's; no second run. */
+		args[k++] = "--from";
+		args[k++] = g->recording;
+		ms_gstep_evidence(st, "reads the recording of process %d made from its start under the guide's launch "
+				  "(no second run): the calls up to now, the live bytes of the moment", (int)g->pid);
+		window = 45;
+	} else if (lc->pid) {
 		/* The hook must be there from the start: run the command again. */
 		args[k++] = "--";
 		for (int i = 0; o->cmd[i] && k < 62; i++)
@@ -274,6 +286,17 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		ms_guide_take_hotspots(g, f);
 	else
 		ms_guide_take_syscalls(g, f);
+	if (reuse && !g->recording_kept) {
+		/* the recording goes with the guide: the command to record anew */
+		int q = o->when && !strchr(o->when, '\'');
+		len = (size_t)snprintf(cmdline, sizeof cmdline, "memsleuth hotspots --json%s%s%s --", q ? " --until '" : "",
+				       q ? o->when : "", q ? "'" : "");
+		for (int i = 0; o->cmd[i] && len < sizeof cmdline; i++)
+			len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", o->cmd[i]);
+		if (len < sizeof cmdline)
+			snprintf(cmdline + len, sizeof cmdline - len, "   # a new recording to the moment (the guide's was "
+				 "temporary: --report FILE.html keeps it as FILE.hotspots)");
+	}
 	ms_gstep_command(st, "%s", cmdline);
 	if (has_folded && ran)
 		ms_gstep_evidence(st, "folded stacks (flame graph input: speedscope, flamegraph.pl), calls per call site: %s",
@@ -282,6 +305,119 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		unlink(folded);   /* the step failed: the empty file is the guide's own */
 	else if (id == MS_G_HOTSPOTS)
 		ms_gstep_evidence(st, "folded stacks (flame graph input) not written: %s", why);
+}
+
+/* FILE.hotspots beside --report FILE.html: where the guide keeps its
+ * recording of the command, for `hotspots --from` afterwards.  NULL (why
+ * says so) when there is no report, or that place holds a recording of an
+ * earlier run already (hotspots never writes over one). */
+static const char *kept_recording(const struct gopts *o, char *path, size_t len, char *why, size_t whylen)
+{
+	if (!o->report)
+		return NULL;
+	const char *dot = strrchr(o->report, '.');
+	int n = snprintf(path, len, "%.*s.hotspots", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)),
+			 o->report);
+	char probe[PATH_MAX + 16];
+	snprintf(probe, sizeof probe, "%s/counters", path);
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof ((struct ms_guide *)0)->recording) {
+		snprintf(why, whylen, "the report's name is too long for the recording beside it: it is temporary");
+		return NULL;
+	}
+	if (access(probe, F_OK) == 0) {
+		snprintf(why, whylen, "%s holds an earlier recording: this run's is temporary (remove it to keep the next)",
+			 path);
+		return NULL;
+	}
+	return path;
+}
+
+/* The recorder's child that is not its guard (util/subproc.c names it):
+ * the command, when the hook never reached it; 0 none. */
+static pid_t unhooked_command(pid_t recorder)
+{
+	struct ms_launch_image *v;
+	size_t n = ms_launch_live(recorder, 64, &v);
+	pid_t pid = 0;
+	for (size_t i = 0; i < n && !pid; i++)
+		if (v[i].ppid == recorder && v[i].pid != recorder && strcmp(v[i].name, "memsleuth-guard"))
+			pid = v[i].pid;
+	free(v);
+	return pid;
+}
+
+/* guide -- CMD: launch it under the allocator hook from its start
+ * (`memsleuth hotspots --record-only`), so that the process examined at
+ * the moment is the one recorded: arenas names each pin's call site from
+ * the recording, and the hotspots step reads it instead of a second run.
+ * Where the hook cannot be there (the recorder refused: a static program,
+ * an untrusted hook) one line says so and the command runs as it is; a
+ * program the hook did not reach (setuid, a wrapper clearing LD_PRELOAD)
+ * is said at the moment.  Waits for the moment; dies on failure. */
+static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
+{
+	struct ms_err e = { 0 };
+	char self[PATH_MAX], why[400] = "", keep[PATH_MAX], kwhy[PATH_MAX + 96] = "";
+	int hook = guide_self(self, sizeof self, why, sizeof why) == 0;
+	const char *kp = hook ? kept_recording(o, keep, sizeof keep, kwhy, sizeof kwhy) : NULL;
+	if (!hook) {
+		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording: %s", why);
+		fprintf(o->say, "%s\n", g->recording_note);
+	}
+	if (gl_launch(o->cmd, lc, hook ? self : NULL, kp, &e) < 0)
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	g->launched = 1;
+	fprintf(o->say, "launched %s %s %d); looking when %s%s\n", o->cmd[0],
+		lc->recorder ? "under the allocator hook (memsleuth hotspots --record-only, pid" : "(pid", (int)lc->pid,
+		o->when ? "it prints a line matching " : "", o->when ? o->when : "");
+	if (!o->when)
+		fprintf(o->say, "looking after %.1f s\n", o->after);
+	fflush(o->say);
+	int rc = gl_wait_ready(lc, o->when, o->after, o->wait_max, g, &guide_stop, &e);
+	if (rc < 0 && lc->recorder && !lc->pid && WIFEXITED(lc->status) && WEXITSTATUS(lc->status) == MS_EXIT_ERROR) {
+		/* the recorder refused (its own error is the last line): without it */
+		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording (%.300s): the command "
+			 "runs without the hook", lc->line);
+		fprintf(o->say, "%s\n", g->recording_note);
+		gl_stop(lc);
+		memset(&e, 0, sizeof e);
+		kp = NULL;
+		if (gl_launch(o->cmd, lc, NULL, NULL, &e) < 0)
+			ms_die(prog, &e, MS_EXIT_ERROR);
+		rc = gl_wait_ready(lc, o->when, o->after, o->wait_max, g, &guide_stop, &e);
+	}
+	if (rc < 0) {
+		gl_stop(lc);
+		ms_die(prog, &e, MS_EXIT_ERROR);
+	}
+	if (lc->matched[0])
+		snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc->ready_after, lc->matched);
+	else
+		snprintf(g->when, sizeof g->when, "after %.1f s", lc->ready_after);
+	/* a wrapper (a script that forks java and waits): the steps look at
+	 * the program it runs (findings/launch.h), from the recorder's command
+	 * on; lc->pid stays the one to stop */
+	char wl[sizeof g->launch];
+	pid_t root = gl_target(lc);
+	if (!root && lc->recorder)   /* the hook is in none of them: the recorder's command by name */
+		root = unhooked_command(lc->pid);
+	g->pid = ms_launch_live_program(root ? root : lc->pid, wl, sizeof wl);
+	if (!strncmp(wl, "wrapper:", 8)) {
+		snprintf(g->launch, sizeof g->launch, "%s", wl);
+		fprintf(o->say, "launched: %s\n", wl);
+	}
+	if (!lc->recorder)
+		return;
+	if (gl_recorded(lc, g->pid)) {
+		snprintf(g->recording, sizeof g->recording, "%s", lc->rec);
+		g->recording_kept = kp != NULL;
+		fprintf(o->say, "recording: the allocator calls of process %d from its start, in %s (%s)\n", (int)g->pid,
+			lc->rec, kp ? "kept" : *kwhy ? kwhy : "temporary: --report FILE.html keeps it as FILE.hotspots");
+	} else {
+		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording of process %d: the hook is "
+			 "not in it (a static or setuid program, or a wrapper that clears LD_PRELOAD)", (int)g->pid);
+		fprintf(o->say, "%s\n", g->recording_note);
+	}
 }
 
 int cmd_guide(int argc, char **argv)
@@ -354,32 +490,7 @@ int cmd_guide(int argc, char **argv)
 	gethostname(host, sizeof host - 1);
 
 	if (o.cmd) {
-		if (gl_launch(o.cmd, &lc, &e) < 0)
-			ms_die(prog, &e, MS_EXIT_ERROR);
-		g->launched = 1;
-		g->pid = lc.pid;
-		fprintf(o.say, "launched %s (pid %d); looking when %s%s\n", o.cmd[0], (int)lc.pid,
-			o.when ? "it prints a line matching " : "", o.when ? o.when : "");
-		if (!o.when)
-			fprintf(o.say, "looking after %.1f s\n", o.after);
-		fflush(o.say);
-		if (gl_wait_ready(&lc, o.when, o.after, o.wait_max, g, &guide_stop, &e) < 0) {
-			gl_stop(&lc);
-			ms_die(prog, &e, MS_EXIT_ERROR);
-		}
-		if (lc.matched[0])
-			snprintf(g->when, sizeof g->when, "after %.1f s, at the line \"%.200s\"", lc.ready_after, lc.matched);
-		else
-			snprintf(g->when, sizeof g->when, "after %.1f s", lc.ready_after);
-		/* a wrapper (a script that forks java and waits): the steps look
-		 * at the program it runs (findings/launch.h), lc.pid stays the
-		 * one to stop */
-		char wl[sizeof g->launch];
-		g->pid = ms_launch_live_program(lc.pid, wl, sizeof wl);
-		if (!strncmp(wl, "wrapper:", 8)) {
-			snprintf(g->launch, sizeof g->launch, "%s", wl);
-			fprintf(o.say, "launched: %s\n", wl);
-		}
+		launch(&o, &lc, g);
 	} else {
 		g->pid = cl.pid;
 	}
@@ -442,8 +553,16 @@ int cmd_guide(int argc, char **argv)
 		if (!ms_guide_relevant(g, id, reason, sizeof reason)) {
 			ms_gstep_set(st, MS_G_SKIPPED, reason);
 		} else if (id == MS_G_ARENAS) {
-			char *args[] = { pidarg, NULL };
-			ms_guide_take_arenas(g, guide_run_step(g, st, "arenas", args, 120));
+			/* with the recording of this very process: each pin's call site */
+			char *rargs[] = { "--hotspots", g->recording, pidarg, NULL }, *args[] = { pidarg, NULL };
+			struct ms_jval *f = g->recording[0] ? guide_run_step(g, st, "arenas", rargs, 120) : NULL;
+			if (!f && g->recording[0]) {
+				snprintf(g->recording_note, sizeof g->recording_note, "the pins' call sites: arenas could "
+					 "not read the recording (%.300s)", st->reason);
+				g->recording[0] = 0;
+				ms_gstep_set(st, MS_G_NOT_REACHED, NULL);
+			}
+			ms_guide_take_arenas(g, f ? f : guide_run_step(g, st, "arenas", args, 120));
 		} else {
 			run_attach_step(g, &o, &lc, id, id == MS_G_HOTSPOTS ? "hotspots" : "syscalls", pidarg);
 		}

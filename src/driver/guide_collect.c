@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "findings/doctor.h"
+#include "findings/javaheap.h"
 #include "util/trust.h"
 #include "findings/overview.h"
 #include "findings/tsample.h"
 #include "guide_int.h"
 #include "report/doctor_report.h"
-#include "records/maps.h"
 #include "records/nmt.h"
 #include "report/overview_report.h"
 #include "util/size.h"
@@ -57,25 +57,34 @@ static void sample_rss(void *arg)
 		ms_guide_sample(g, t, rss);
 }
 
-struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
+int guide_self(char *self, size_t len, char *why, size_t whylen)
 {
 	/* The steps are this very executable, unless MEMSLEUTH_STEPS names
 	 * another (a different build, or a test's stand-in). */
-	char self[PATH_MAX];
 	const char *other = getenv("MEMSLEUTH_STEPS");
 	if (other && *other) {
 		struct ms_err te;
-		if (ms_trust_check(other, self, sizeof self, "unset MEMSLEUTH_STEPS", &te) < 0) {
-			ms_gstep_set(st, MS_G_FAILED, te.msg);
-			return NULL;
+		if (ms_trust_check(other, self, len, "unset MEMSLEUTH_STEPS", &te) < 0) {
+			snprintf(why, whylen, "%s", te.msg);
+			return -1;
 		}
-	} else {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n <= 0) {
-			ms_gstep_set(st, MS_G_FAILED, "cannot find the memsleuth executable (/proc/self/exe)");
-			return NULL;
-		}
-		self[n] = 0;
+		return 0;
+	}
+	ssize_t n = readlink("/proc/self/exe", self, len - 1);
+	if (n <= 0) {
+		snprintf(why, whylen, "cannot find the memsleuth executable (/proc/self/exe)");
+		return -1;
+	}
+	self[n] = 0;
+	return 0;
+}
+
+struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s)
+{
+	char self[PATH_MAX], why0[400];
+	if (guide_self(self, sizeof self, why0, sizeof why0) < 0) {
+		ms_gstep_set(st, MS_G_FAILED, why0);
+		return NULL;
 	}
 	char *argv[80];
 	int k = 0;
@@ -122,25 +131,6 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	return v;
 }
 
-/* Resident bytes of the mappings inside [lo, hi): the Java heap's touched part. */
-static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	struct ms_maps maps = { 0 };
-	int rc = -1;
-	if (ms_proc_read(pid, "smaps", &buf, &len, NULL) == 0 && ms_maps_parse(buf, len, &maps, NULL) == 0) {
-		*rss = 0;
-		for (size_t i = 0; i < maps.n; i++)
-			if (maps.v[i].start >= lo && maps.v[i].end <= hi)
-				*rss += maps.v[i].m.rss;
-		rc = 0;
-	}
-	ms_maps_free(&maps);
-	free(buf);
-	return rc;
-}
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -177,10 +167,9 @@ int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 		ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
 		char *hargv[] = { "jcmd", pid, "GC.heap_info", NULL };
 		struct ms_steprun h = { 0 };
-		uint64_t lo, hi, res;
-		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 && h.out &&
-		    ms_heap_range_parse(h.out, &lo, &hi) == 0 && range_rss(g->pid, lo, hi, &res) == 0 &&
-		    res <= nmt.java_heap_committed) {
+		uint64_t res;
+		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 &&
+		    ms_java_heap_resident(g->pid, h.out, nmt.java_heap_committed, &res) == 0) {
 			g->have_java_heap_resident = 1;
 			g->java_heap_resident = res;
 			g->accounted = nmt.committed - (nmt.java_heap_committed - res);

@@ -36,6 +36,8 @@ void guide_ask_accounted(struct ms_guide *g);
 
 /* `memsleuth STEP --json args...`; NULL (st says why) when unavailable,
  * failed or unreadable. */
+/* This memsleuth (or MEMSLEUTH_STEPS, checked): 0, or -1 with why set. */
+int guide_self(char *self, size_t len, char *why, size_t whylen);
 struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const char *step, char **args, int timeout_s);
 int  guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov);
 struct ms_jval *guide_overview_findings(struct ms_guide *g, struct ms_err *e);
@@ -46,6 +48,10 @@ void guide_watch(struct ms_guide *g, double seconds);
 
 struct gl_cmd {
 	pid_t pid;                 /* 0: nothing launched */
+	pid_t child;               /* under the recorder: the command it started (0: not yet seen) */
+	int   recorder;            /* pid is `memsleuth hotspots --record-only` running the command */
+	int   status;              /* its wait status when it ended before the moment */
+	char  rec[PATH_MAX];       /* the recording's directory ("" none) */
 	char  dir[PATH_MAX];       /* private mkdtemp directory */
 	char  out[PATH_MAX];       /* the command's stdout+stderr */
 	int   fd;                  /* read side of out */
@@ -57,14 +63,23 @@ struct gl_cmd {
 
 double gl_now(void);
 /* RSS of pid from /proc/PID/statm; 0 when gone. */
-/* Start argv with stdout and stderr into a private file. */
-int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e);
+/* Start argv with stdout and stderr into a private file.  self (this
+ * memsleuth, NULL: none) runs it under the allocator hook from its start:
+ * `self hotspots --record-only --json --output REC -- argv...` (its
+ * document to /dev/null, its stderr into the file), REC being keep, or
+ * DIR/hotspots in the private directory when keep is NULL. */
+int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char *keep, struct ms_err *e);
+/* The process to look at and sample: the recorder's command, else pid. */
+pid_t gl_target(struct gl_cmd *c);
+/* Whether the recording holds an image of process pid (DIR/proc-PID-N.msl). */
+int gl_recorded(const struct gl_cmd *c, pid_t pid);
 /* Wait until the command prints a line matching `when` (ERE), or `after`
  * seconds have passed (either, when both are given), sampling its RSS into
  * g.  Fails when the command exits first, wait_max passes, or *stop. */
 int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_max, struct ms_guide *g,
 		  volatile sig_atomic_t *stop, struct ms_err *e);
-/* SIGTERM to its process group, SIGKILL after 3 s; removes the files. */
+/* SIGTERM to its process group, SIGKILL after 3 s (8 s for the recorder,
+ * which stops the command itself first); removes the files. */
 void gl_stop(struct gl_cmd *c);
 
 #endif

@@ -1,10 +1,13 @@
-/* guide -- CMD: launch the command, watch its output for the moment to
- * look (the examples print "phase=... holding"), sample its RSS meanwhile,
- * and always stop it at the end. */
+/* guide -- CMD: launch the command (under the hotspots recorder when it
+ * can), watch its output for the moment to look (the examples print
+ * "phase=... holding"), sample its RSS meanwhile, and always stop it at
+ * the end. */
 #include "guide_int.h"
+#include "findings/launch.h"
 #include "probe/sweep.h"
 #include "util/subproc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -23,12 +26,29 @@ double gl_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e)
+int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char *keep, struct ms_err *e)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	if (ms_tmpdir_make("guide", c->dir, sizeof c->dir, e) < 0)
 		return -1;
+	/* under the recorder: its own arguments, then the command's */
+	char *rargv[80];
+	int k = 0;
+	if (self) {
+		c->recorder = 1;
+		if (keep)
+			snprintf(c->rec, sizeof c->rec, "%s", keep);
+		else
+			snprintf(c->rec, sizeof c->rec, "%s/hotspots", c->dir);
+		char *head[] = { (char *)self, "hotspots", "--record-only", "--json", "--output", c->rec, "--" };
+		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+			rargv[k++] = head[i];
+		for (int i = 0; argv[i] && k < 79; i++)
+			rargv[k++] = argv[i];
+		rargv[k] = NULL;
+		argv = rargv;
+	}
 	snprintf(c->out, sizeof c->out, "%s/command.out", c->dir);
 	int wfd = open(c->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (wfd < 0 || (c->fd = open(c->out, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -38,16 +58,70 @@ int gl_launch(char *const argv[], struct gl_cmd *c, struct ms_err *e)
 		gl_stop(c);
 		return ms_err_set(e, err, NULL, "set TMPDIR to a writable directory", "%s", c->out);
 	}
-	/* its own group: stopping it stops its children too */
-	struct ms_start st = { .argv = argv, .own_group = 1, .fd = { MS_FD_NULL, wfd, wfd } };
+	/* its own group: stopping it stops its children too.  The
+	 * recorder's summary (JSON) is not wanted: its stdout to /dev/null,
+	 * its messages and the command's output (--json sends the command's
+	 * stdout to the recorder's stderr) into the file */
+	struct ms_start st = { .argv = argv, .own_group = 1, .fd = { MS_FD_NULL, self ? MS_FD_NULL : wfd, wfd } };
 	pid_t pid = ms_child_start(&st, e);
 	close(wfd);
 	if (pid < 0) {
+		c->recorder = 0;
 		gl_stop(c);
 		return -1;
 	}
 	c->pid = pid;
 	return 0;
+}
+
+/* The parent of pid (/proc/PID/stat field 4), -1 unknown. */
+static pid_t parent_of(pid_t pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	int ppid = -1;
+	if (ms_proc_read(pid, "stat", &buf, &len, &e) == 0) {
+		const char *rp = strrchr(buf, ')');
+		if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+			ppid = -1;
+	}
+	free(buf);
+	return ppid;
+}
+
+pid_t gl_target(struct gl_cmd *c)
+{
+	if (!c->recorder)
+		return c->pid;
+	/* the recorder's child whose image the hook recorded (DIR/proc-PID-N.msl):
+	 * the command (its other child, the run's guard, is never hooked) */
+	DIR *d = !c->child && c->pid > 0 && c->rec[0] ? opendir(c->rec) : NULL;
+	struct dirent *de;
+	while (d && !c->child && (de = readdir(d))) {
+		int pid = 0;
+		if (sscanf(de->d_name, "proc-%d-", &pid) == 1 && pid > 0 && parent_of(pid) == c->pid)
+			c->child = pid;
+	}
+	if (d)
+		closedir(d);
+	return c->child;
+}
+
+int gl_recorded(const struct gl_cmd *c, pid_t pid)
+{
+	char prefix[32];
+	int n = snprintf(prefix, sizeof prefix, "proc-%d-", (int)pid);
+	DIR *d = c->rec[0] ? opendir(c->rec) : NULL;
+	struct dirent *de;
+	int found = 0;
+	while (d && !found && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		found = !strncmp(de->d_name, prefix, (size_t)n) && len > 4 && !strcmp(de->d_name + len - 4, ".msl");
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 /* Read what the command printed since last time; 1 when a complete line
@@ -92,7 +166,8 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
 	int ret = -1;
 	for (;;) {
 		double el = gl_now() - t0;
-		uint64_t rss = ms_statm_rss(c->pid);
+		pid_t target = gl_target(c);
+		uint64_t rss = target ? ms_statm_rss(target) : 0;
 		if (rss)
 			ms_guide_sample(g, gl_now() - g->t_start, rss);
 		if (have_re && scan_output(c, &re)) {
@@ -107,6 +182,7 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
 		if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
 			scan_output(c, NULL);
 			c->pid = 0;
+			c->status = st;
 			ms_err_set(e, 0, WIFEXITED(st) ? "it exited before the moment to look" : "it was killed before the moment to look",
 				   when ? "check --when against what it prints (the last line is above), or use --after S"
 					: "give a shorter --after S",
@@ -136,10 +212,10 @@ void gl_stop(struct gl_cmd *c)
 	if (c->pid > 0) {
 		kill(-c->pid, SIGTERM);
 		kill(c->pid, SIGTERM);
-		double t0 = gl_now();
+		double t0 = gl_now(), grace = c->recorder ? 8 : 3;
 		int st;
 		while (waitpid(c->pid, &st, WNOHANG) == 0) {
-			if (gl_now() - t0 > 3) {
+			if (gl_now() - t0 > grace) {
 				kill(-c->pid, SIGKILL);
 				kill(c->pid, SIGKILL);
 				waitpid(c->pid, &st, 0);
@@ -153,9 +229,7 @@ void gl_stop(struct gl_cmd *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	if (c->out[0])
-		unlink(c->out);
-	if (c->dir[0])
-		rmdir(c->dir);
+	if (c->dir[0])   /* the output file, and a recording that was not kept */
+		ms_tmpdir_remove(c->dir);
 	c->out[0] = c->dir[0] = 0;
 }

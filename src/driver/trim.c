@@ -76,7 +76,9 @@ static void predict(pid_t pid, struct prediction *p)
 	if (!a.glibc_in_charge)
 		snprintf(p->why, sizeof p->why, "glibc is not the allocator (%s)", a.allocator);
 	else if (!a.snapshot_consistent)
-		snprintf(p->why, sizeof p->why, "the heap changed during every walk (%s)", a.inconsistency);
+		snprintf(p->why, sizeof p->why, "%s (%s)", a.damage == MS_DAMAGE_CHANGING ?
+			 "the heap changed during every walk" : "the walk found the same damage twice",
+			 a.inconsistency);
 	else {
 		p->bytes = a.trim_prediction_bytes;
 		p->ok = 1;

@@ -12,8 +12,40 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MS_ARENA_BUF_MAX (72ull << 20)
+#define MS_HUGE (2ull << 20)
+
+void *ms_big_alloc(uint64_t len)
+{
+	if (!len || len > UINT64_MAX - 2 * MS_HUGE)
+		return NULL;
+	uint64_t want = (len + MS_HUGE - 1) & ~(MS_HUGE - 1);
+	unsigned char *m = mmap(NULL, want + MS_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* 2 MiB aligned, so that the kernel can back it with huge pages */
+	uint64_t lead = (MS_HUGE - ((uintptr_t)m & (MS_HUGE - 1))) & (MS_HUGE - 1);
+	if (lead)
+		munmap(m, lead);
+	munmap(m + lead + want, MS_HUGE - lead);
+	madvise(m + lead, want, MADV_HUGEPAGE);   /* a hint: fine when refused */
+	return m + lead;
+}
+
+void ms_big_free(void *p, uint64_t len)
+{
+	if (p)
+		munmap(p, (len + MS_HUGE - 1) & ~(MS_HUGE - 1));
+}
+
+void ms_arena_buffer_free(struct ms_coll *c)
+{
+	ms_big_free(c->abuf, c->abuf_cap);
+	c->abuf = NULL;
+	c->abuf_cap = 0;
+}
 
 int ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab)
 {
@@ -33,9 +65,8 @@ int ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab)
 	/* one allocation for every arena, grown when needed: a fresh 8..72
 	 * MiB per arena cost as much in page faults as the copy itself */
 	if (total > c->abuf_cap) {
-		free(c->abuf);
-		c->abuf_cap = 0;
-		if (!(c->abuf = malloc(total)))
+		ms_arena_buffer_free(c);
+		if (!(c->abuf = ms_big_alloc(total)))
 			return 0;
 		c->abuf_cap = total;
 	}

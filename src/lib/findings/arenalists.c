@@ -36,14 +36,8 @@ void ms_coll_ranges_sort(struct ms_coll *c)
 		qsort(c->rng, c->nrng, sizeof *c->rng, cmp_range);
 }
 
-const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
+const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	/* list nodes mostly follow each other in one heap: the last hit first */
-	if (c->rng_hint < c->nrng) {
-		const struct ms_range *r = &c->rng[c->rng_hint];
-		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
-			return r;
-	}
 	size_t lo = 0, hi = c->nrng;
 	/* last range starting at or below addr */
 	while (lo < hi) {
@@ -102,7 +96,7 @@ static void list_bad(struct ms_coll *c, size_t li, uint64_t addr, const char *fm
  * reads to classify the chunk) and the entry for ms_check_lists.  A chunk
  * already in a list is a double free: its second list is flagged and the
  * chunk counted once.  Returns -1 when the entry is not kept. */
-static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
+static inline int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr, uint64_t size,
 		     size_t list, int kind)
 {
 	int code = kind == MS_CK_FAST ? MS_LISTED_FAST : kind == MS_CK_UNSORTED ? MS_LISTED_UNSORTED :
@@ -121,65 +115,31 @@ static int cache_add(struct ms_coll *c, const struct ms_range *rg, uint64_t addr
 		c->capcache = cap;
 	}
 	c->cache[c->ncache++] = (struct ms_cached){ addr, size, (uint32_t)list, (uint32_t)kind };
+	/* counted now; ms_check_arena_lists recounts when the walk disagrees
+	 * (tcache entries: by ms_check_lists, which moves them from in use) */
+	if (kind != MS_CK_TCACHE && list != (size_t)-1) {
+		c->out->lists[list].count++;
+		c->out->lists[list].bytes += size;
+	}
 	return 0;
 }
 
-/* --- the walk's bitmaps ------------------------------------------------ */
-
-void ms_range_mark(struct ms_range *rg, uint64_t p, int in_use)
-{
-	if (!rg->starts || p < rg->start || p >= rg->end)
-		return;
-	uint64_t k = (p - rg->start) / 16;
-	rg->starts[k / 64] |= 1ull << (k % 64);
-	if (in_use)
-		rg->used[k / 64] |= 1ull << (k % 64);
-}
-
-int ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use)
-{
-	if (!rg->starts || p < rg->start || p >= rg->end || (p - rg->start) % 16)
-		return 0;
-	uint64_t k = (p - rg->start) / 16;
-	*in_use = (int)(rg->used[k / 64] >> (k % 64) & 1);
-	return (int)(rg->starts[k / 64] >> (k % 64) & 1);
-}
-
-int ms_range_list_mark(struct ms_range *rg, uint64_t p, int code)
-{
-	if (!rg->kinds || p < rg->start || p >= rg->end || (p - rg->start) % 16)
-		return 0;
-	uint64_t k = (p - rg->start) / 16;
-	uint64_t *w = &rg->kinds[k / 32];
-	unsigned sh = (unsigned)(k % 32) * 2;
-	int prev = (int)(*w >> sh & 3);
-	if (!prev)
-		*w |= (uint64_t)code << sh;
-	return prev;
-}
-
-int ms_range_list_code(const struct ms_range *rg, uint64_t p)
-{
-	if (!rg->kinds || p < rg->start || p >= rg->end)
-		return 0;
-	uint64_t k = (p - rg->start) / 16;
-	return (int)(rg->kinds[k / 32] >> ((k % 32) * 2) & 3);
-}
+/* --- the walk's chunk map ----------------------------------------------- */
 
 uint64_t ms_range_container(const struct ms_range *rg, uint64_t p)
 {
-	if (!rg->starts || p <= rg->start || p >= rg->end)
+	if (!rg->map || p <= rg->start || p >= rg->end)
 		return 0;
 	uint64_t k = (p - rg->start) / 16;
-	/* the bit of p itself is not set (p is no chunk start): look below,
-	 * at most 1 GiB (1 Mi words): a report, not worth a long scan */
-	uint64_t lowest = k / 64 > (1u << 20) ? k / 64 - (1u << 20) : 0;
-	for (uint64_t w = k / 64 + 1; w-- > lowest;) {
-		uint64_t bits = rg->starts[w];
-		if (w == k / 64)
-			bits &= (k % 64) ? (1ull << (k % 64)) - 1 : 0;
+	/* the nibble of p itself is no chunk start (p is none): look below,
+	 * at most 1 GiB (4 Mi words): a report, not worth a long scan */
+	uint64_t lowest = k / 16 > (4u << 20) ? k / 16 - (4u << 20) : 0;
+	for (uint64_t w = k / 16 + 1; w-- > lowest;) {
+		uint64_t bits = rg->map[w] & MS_MAP_STARTS;
+		if (w == k / 16)
+			bits &= (k % 16) ? (1ull << (k % 16 * 4)) - 1 : 0;
 		if (bits)
-			return rg->start + (w * 64 + 63 - (uint64_t)__builtin_clzll(bits)) * 16;
+			return rg->start + (w * 16 + (uint64_t)(63 - __builtin_clzll(bits)) / 4) * 16;
 	}
 	return 0;
 }
@@ -251,7 +211,7 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 		struct ms_list_prefetch pf = { .n = 0 };
 		for (uint64_t n = 0; p; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, want);
-			uint64_t sz, fd;
+			uint64_t w[2];
 			if (n >= bound) {
 				list_bad(c, li, p, "longer than the heaps can hold");
 				break;
@@ -260,10 +220,11 @@ void ms_walk_fastbins(struct ms_coll *c, size_t ai)
 				list_bad(c, li, p, "node %#llx outside the arena's heaps", (unsigned long long)p);
 				break;
 			}
-			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0) {
+			if (ms_coll_words(c, p + 8, 2, w) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
+			uint64_t sz = w[0], fd = w[1];
 			if ((sz & ~7ull) != want) {
 				list_bad(c, li, p, "node %#llx has size %#llx, not %llu", (unsigned long long)p,
 					 (unsigned long long)sz, (unsigned long long)want);
@@ -347,7 +308,7 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 		struct ms_list_prefetch pf = { .n = 0 };
 		for (; p != bin; n++) {
 			const struct ms_range *rg = ms_coll_range(c, p, MS_MINSIZE);
-			uint64_t sz, fd, bk;
+			uint64_t w[3];
 			ok = 0;
 			if (n >= bound) {
 				list_bad(c, li, p, "longer than the heaps can hold");
@@ -358,12 +319,11 @@ void ms_walk_bins(struct ms_coll *c, size_t ai)
 					 (unsigned long long)prev, (unsigned long long)p);
 				break;
 			}
-			if (ms_coll_u64(c, p + 8, &sz) < 0 || ms_coll_u64(c, p + 16, &fd) < 0 ||
-			    ms_coll_u64(c, p + 24, &bk) < 0) {
+			if (ms_coll_words(c, p + 8, 3, w) < 0) {
 				list_bad(c, li, p, "node %#llx unreadable", (unsigned long long)p);
 				break;
 			}
-			sz &= ~7ull;
+			uint64_t sz = w[0] & ~7ull, fd = w[1], bk = w[2];
 			if (!bin_size_ok(i, sz) || sz > rg->end - p) {
 				list_bad(c, li, p, "node %#llx has size %#llx, which does not belong in this bin",
 					 (unsigned long long)p, (unsigned long long)sz);
@@ -450,20 +410,21 @@ static const char *state_name(int in_use)
 	return in_use ? "in use" : "free";
 }
 
-/* Every entry against the walk: a chunk start of the state its list
- * implies (tcache and fastbin chunks look in use, bin chunks free), in
- * one list only (checked when listed).  Accepted entries are counted in their list; tcache
- * chunks move from in use to tcache here (the walk saw them in use). */
-void ms_check_lists(struct ms_coll *c)
+/* Every entry from the from-th on against the walk: a chunk start of the
+ * state its list implies (tcache and fastbin chunks look in use, bin
+ * chunks free), in one list only (checked when listed).  Accepted entries
+ * are counted in their list; tcache chunks move from in use to tcache
+ * here (the walk saw them in use). */
+void ms_check_lists(struct ms_coll *c, size_t from)
 {
 	struct ms_arenas *o = c->out;
-	for (size_t k = 0; k < c->ncache; k++) {
+	for (size_t k = from; k < c->ncache; k++) {
 		const struct ms_cached *e = &c->cache[k];
 		struct ms_list *l = &o->lists[e->list];
 		const struct ms_range *rg = ms_coll_range(c, e->addr, e->size);
 		if (!rg)
 			continue;   /* checked by the list walk */
-		int walked = rg->starts && e->addr + 16 <= rg->walked_to, in_use = 0;
+		int walked = rg->map && e->addr + 16 <= rg->walked_to, in_use = 0;
 		int want_used = e->kind == MS_CK_TCACHE || e->kind == MS_CK_FAST;
 		if (walked && !ms_range_is_start(rg, e->addr, &in_use)) {
 			uint64_t in = ms_range_container(rg, e->addr), hdr = 0;
@@ -494,11 +455,22 @@ void ms_check_lists(struct ms_coll *c)
 		if (walked) {   /* the walk counted it in use */
 			a->in_use_bytes -= e->size;
 			a->in_use_chunks--;
+			a->in_use_resident_bytes -= ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 			ms_hist_add(&o->hist, 0, e->size, -1);
 		}
 		ms_hist_add(&o->hist, 1, e->size, 1);
 		a->free_resident_bytes += ms_resmap_resident(&c->res, e->addr, e->addr + e->size);
 	}
+}
+
+void ms_check_arena_lists(struct ms_coll *c, size_t from, size_t lfrom)
+{
+	struct ms_arenas *o = c->out;
+	if (c->listed_ok == c->ncache - from)
+		return;
+	for (size_t l = lfrom; l < o->nlists; l++)
+		o->lists[l].count = o->lists[l].bytes = 0;
+	ms_check_lists(c, from);
 }
 
 /* Each list's entries in list order: a list's entries were added to the
@@ -516,42 +488,12 @@ void ms_keep_entries(struct ms_coll *c)
 		o->entries[k] = c->cache[k].addr;
 }
 
-void ms_bin_add(struct ms_bin_stat *b, uint64_t size)
-{
-	if (!b->count || size < b->min)
-		b->min = size;
-	if (size > b->max)
-		b->max = size;
-	b->count++;
-	b->bytes += size;
-}
-
 int ms_hist_bucket(uint64_t size)
 {
-	int b = 0;
-	for (uint64_t s = size >> 5; s && b < MS_HIST_BUCKETS - 1; s >>= 1)
-		b++;
-	return b;
+	return ms_hist_bucket_of(size);
 }
 
 uint64_t ms_hist_floor(int bucket)
 {
 	return bucket == 0 ? 0 : 32ull << (bucket - 1);
-}
-
-void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign)
-{
-	int b = ms_hist_bucket(size);
-	uint64_t *n = is_free ? h->free_chunks : h->in_use_chunks;
-	uint64_t *by = is_free ? h->free_bytes : h->in_use_bytes;
-	if (sign < 0) {
-		/* only ever takes back what the walk added: never below zero */
-		if (!n[b] || by[b] < size)
-			return;
-		n[b]--;
-		by[b] -= size;
-		return;
-	}
-	n[b]++;
-	by[b] += size;
 }

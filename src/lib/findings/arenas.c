@@ -134,11 +134,9 @@ static void reset_attempt(struct ms_coll *c)
 	o->inconsistency[0] = 0;
 	o->nlists = o->corrupt_lists = 0;
 	o->noncontiguous = 0;
-	for (size_t k = 0; k < c->nrng; k++) {
-		free(c->rng[k].starts);
-		free(c->rng[k].used);
-		free(c->rng[k].kinds);
-	}
+	ms_big_free(c->maps, c->maps_len);
+	c->maps = NULL;
+	c->maps_len = 0;
 	c->main_brk_end = 0;
 	c->nrng = c->ncache = c->ntc = 0;
 	c->bad = 0;
@@ -275,20 +273,17 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 			c->nrng--;
 			k--;
 		}
-	/* The walk's chunk-start bitmaps (one bit per 16 bytes) and the
-	 * list map (two): at most 1/32 of the heaps' size, calloc'ed so that
-	 * what is never marked is never touched. */
-	for (size_t k = 0; k < c->nrng; k++) {
-		size_t words = (size_t)((c->rng[k].end - c->rng[k].start) / 16 / 64 + 1);
-		c->rng[k].starts = calloc(words, 8);
-		c->rng[k].used = calloc(words, 8);
-		c->rng[k].kinds = calloc(words * 2, 8);
-		if (!c->rng[k].starts || !c->rng[k].used || !c->rng[k].kinds) {
-			free(c->rng[k].starts);
-			free(c->rng[k].used);
-			free(c->rng[k].kinds);
-			c->rng[k].starts = c->rng[k].used = c->rng[k].kinds = NULL;
-		}
+	/* The walk's chunk maps (4 bits per 16 bytes: 1/32 of the heaps'
+	 * size), one zeroed allocation for every range: what is never marked
+	 * is never touched.  Without the memory the walk goes on unchecked. */
+	uint64_t words = 0;
+	for (size_t k = 0; k < c->nrng; k++)
+		words += ms_range_map_words(c->rng[k].start, c->rng[k].end);
+	c->maps = ms_big_alloc(words * 8);
+	c->maps_len = c->maps ? words * 8 : 0;
+	for (size_t k = 0, off = 0; c->maps && k < c->nrng; k++) {
+		c->rng[k].map = c->maps + off;
+		off += ms_range_map_words(c->rng[k].start, c->rng[k].end);
 	}
 	return 0;
 }
@@ -309,6 +304,7 @@ static void sum_totals(struct ms_arenas *o)
 		t->max_system_mem += s->max_system_mem;
 		t->attached_threads += s->attached_threads;
 		t->in_use_bytes += s->in_use_bytes;
+		t->in_use_resident_bytes += s->in_use_resident_bytes;
 		t->in_use_chunks += s->in_use_chunks;
 		t->free_bytes += s->free_bytes;
 		t->top_bytes += s->top_bytes;
@@ -441,19 +437,28 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 		}
 	ms_resmap_sort(&c->res);
 	/* arena by arena: its free lists (which the walk needs to tell
-	 * fastbin and unsorted chunks), then its heaps, from one read */
+	 * fastbin and unsorted chunks), then its heaps, from one read, then
+	 * its list entries checked against the walk while all of it is still
+	 * in memory (and the entry table reused by the next arena) */
 	for (size_t i = 0; i < o->n; i++) {
 		struct ms_arena_buf ab;
+		size_t from = c->ncache, lfrom = o->nlists;
 		ms_arena_buffer(c, i, &ab);
 		ms_walk_fastbins(c, i);
 		ms_walk_bins(c, i);
+		c->listed_ok = 0;
 		for (size_t k = 0; k < c->nrng; k++)
 			if (c->rng[k].arena == i)
 				ms_walk_range(c, &c->rng[k]);
+		ms_check_arena_lists(c, from, lfrom);
+		/* the entries are counted: kept only to be listed */
+		if (!c->o->list_entries)
+			c->ncache = from;
 		ms_arena_unbuffer(c, &ab);
 	}
+	size_t from = c->ncache;
 	ms_walk_tcaches(c);
-	ms_check_lists(c);
+	ms_check_lists(c, from);
 	crosscheck_lists(c);
 	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
@@ -659,18 +664,14 @@ thaw:
 close_all:
 	ms_rcache_free(&c->rc);
 free_c:
-	for (size_t k = 0; k < c->nrng; k++) {
-		free(c->rng[k].starts);
-		free(c->rng[k].used);
-		free(c->rng[k].kinds);
-	}
+	ms_big_free(c->maps, c->maps_len);
 	ms_resmap_free(&c->res);
 	free(c->state);
 	free(c->rng);
 	free(c->cache);
 	free(c->tc);
 	free(c->win);
-	free(c->abuf);
+	ms_arena_buffer_free(c);
 	free(c);
 	if (rc < 0)
 		ms_arenas_free(out);

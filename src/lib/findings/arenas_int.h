@@ -17,25 +17,36 @@
 
 /* A heap range of one arena: chunks from `start` to `end`, bounded.
  * The walk marks each chunk start it reaches (and whether the chunk is
- * in use) in two bitmaps of one bit per 16 bytes, against which the list
- * entries are checked afterwards: an entry that is no chunk start lies
- * inside another chunk. */
+ * in use) in the range's chunk map, against which the list entries are
+ * checked afterwards: an entry that is no chunk start lies inside another
+ * chunk.  The list walks, before the chunk walk, put each entry's list
+ * code there too, which the walk reads to classify the chunk.  One map
+ * of 4 bits per 16 bytes (16 granules a word): the walk reads the code
+ * and marks the start in one read-modify-write per chunk. */
 struct ms_range {
 	uint64_t start, end;
 	size_t   arena;
 	int      seek;           /* main arena, mmapped continuation: the segment
 				  * starts somewhere in the mapping; look for it */
 	uint64_t walked_to;      /* the walk covered [start, walked_to) */
-	uint64_t *starts, *used; /* bitmaps, (end - start) / 16 bits */
-	uint64_t *kinds;         /* list map: 2 bits per 16 bytes, MS_LISTED_* */
+	uint64_t *map;           /* (end - start) / 16 nibbles: MS_MAP_*, list code << 2 */
 };
 
 /* What the list map says of a chunk start. */
 enum { MS_LISTED_NONE, MS_LISTED_FAST, MS_LISTED_UNSORTED, MS_LISTED_OTHER /* tcache, small, large */ };
 
-/* A chunk found in a free list: the heap walk cannot see its class from
- * the chunk itself (fastbin and tcache chunks look in use; unsorted ones
- * like any free chunk), and the walk checks where it lies. */
+/* A granule's nibble in the chunk map: a chunk starts here (the walk
+ * reached it), it is in use; bits 2-3 its list code. */
+#define MS_MAP_START 1u
+#define MS_MAP_USED  2u
+#define MS_MAP_STARTS 0x1111111111111111ull   /* the start bits of one word */
+
+/* Words of the chunk map of [start, end). */
+static inline uint64_t ms_range_map_words(uint64_t start, uint64_t end)
+{
+	return (end - start) / 16 / 16 + 1;
+}
+
 struct ms_cached {
 	uint64_t addr;           /* chunk address */
 	uint64_t size;
@@ -73,7 +84,10 @@ struct ms_coll {
 	size_t   nbuf;
 	unsigned char *abuf;          /* ms_arena_buffer's memory, reused arena after arena */
 	uint64_t abuf_cap;
+	uint64_t *maps;               /* every range's chunk map, one ms_big_alloc */
+	uint64_t maps_len;
 	uint64_t main_brk_end;        /* end of the [heap] mapping holding the main top, 0 if none */
+	uint64_t listed_ok;           /* this arena's walk: chunks reached with a list code, in its state */
 	int      bad;                 /* inconsistent snapshot seen */
 	int      emit_only;           /* second pass: list chunks, no statistics */
 };
@@ -108,13 +122,29 @@ static inline int ms_coll_u64(struct ms_coll *c, uint64_t addr, uint64_t *v)
 	return ms_rcache_u64(&c->rc, addr, v);
 }
 
+/* n (<= 4) consecutive words from addr: from the arena buffer in one
+ * look-up when it holds them all, else word by word.  0, or -1 when
+ * unreadable. */
+static inline int ms_coll_words(struct ms_coll *c, uint64_t addr, unsigned n, uint64_t *v)
+{
+	const unsigned char *d = ms_coll_direct(c, addr, 8 * (uint64_t)n);
+	if (d) {
+		__builtin_memcpy(v, d, 8 * (size_t)n);
+		return 0;
+	}
+	for (unsigned k = 0; k < n; k++)
+		if (ms_coll_u64(c, addr + 8 * (uint64_t)k, &v[k]) < 0)
+			return -1;
+	return 0;
+}
+
 /* Following a list: prefetch the node MS_LIST_AHEAD steps on, guessed as
  * far past this node as the node MS_LIST_AHEAD steps back lies before it.
  * Lists freed in address order (LIFO: descending, in a repeating pattern
  * of sizes) are otherwise one cache miss per node -- most of the --stop
  * pause with 64 long-listed arenas.  A wrong guess costs nothing: a
  * prefetch never faults. */
-#define MS_LIST_AHEAD 8
+#define MS_LIST_AHEAD 16
 struct ms_list_prefetch {
 	uint64_t back[MS_LIST_AHEAD];
 	unsigned n;
@@ -133,33 +163,137 @@ static inline void ms_coll_prefetch_next(const struct ms_coll *c, struct ms_list
 void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Range holding [addr, addr+len), or NULL: binary search over the ranges,
- * sorted by ms_coll_ranges_sort (they never overlap). */
-const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len);
+ * sorted by ms_coll_ranges_sort (they never overlap).  List nodes mostly
+ * follow each other in one heap: the last hit is tried first, inline. */
+const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len);
+static inline const struct ms_range *ms_coll_range(struct ms_coll *c, uint64_t addr, uint64_t len)
+{
+	if (c->rng_hint < c->nrng) {
+		const struct ms_range *r = &c->rng[c->rng_hint];
+		if (addr >= r->start && addr + len >= addr && addr + len <= r->end)
+			return r;
+	}
+	return ms_coll_range_search(c, addr, len);
+}
 void ms_coll_ranges_sort(struct ms_coll *c);
 
 
-/* Bitmaps of the walk: mark a chunk start; is addr a chunk start (and in
- * use); the start of the chunk containing addr (0 if none walked). */
-void     ms_range_mark(struct ms_range *rg, uint64_t p, int in_use);
-int      ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use);
-uint64_t ms_range_container(const struct ms_range *rg, uint64_t p);
+/* The chunk map: the nibble of granule k of rg (p - rg->start) / 16. */
+static inline int ms_range_slot(const struct ms_range *rg, uint64_t p, uint64_t **w, unsigned *sh)
+{
+	if (!rg->map || p < rg->start || p >= rg->end)
+		return 0;
+	uint64_t k = (p - rg->start) / 16;
+	*w = &rg->map[k / 16];
+	*sh = (unsigned)(k % 16) * 4;
+	return 1;
+}
+
+/* The walk reached chunk p (in use or not): marked, and its list code
+ * returned (MS_LISTED_NONE outside the map). */
+static inline int ms_range_visit(struct ms_range *rg, uint64_t p, int in_use)
+{
+	uint64_t *w;
+	unsigned sh;
+	if (!ms_range_slot(rg, p, &w, &sh))
+		return MS_LISTED_NONE;
+	uint64_t v = *w;
+	*w = v | (uint64_t)(MS_MAP_START | (in_use ? MS_MAP_USED : 0)) << sh;
+	return (int)(v >> (sh + 2) & 3);
+}
+
+/* Is p a chunk start the walk reached (*in_use: whether in use). */
+static inline int ms_range_is_start(const struct ms_range *rg, uint64_t p, int *in_use)
+{
+	uint64_t *w;
+	unsigned sh;
+	if ((p - rg->start) % 16 || !ms_range_slot(rg, p, &w, &sh))
+		return 0;
+	*in_use = (int)(*w >> sh & MS_MAP_USED) != 0;
+	return (int)(*w >> sh & MS_MAP_START);
+}
+
 /* List map: set code at chunk p (returns the code there before, 0 if
  * none; an existing code is kept), read it. */
-int      ms_range_list_mark(struct ms_range *rg, uint64_t p, int code);
-int      ms_range_list_code(const struct ms_range *rg, uint64_t p);
+static inline int ms_range_list_mark(struct ms_range *rg, uint64_t p, int code)
+{
+	uint64_t *w;
+	unsigned sh;
+	if ((p - rg->start) % 16 || !ms_range_slot(rg, p, &w, &sh))
+		return 0;
+	int prev = (int)(*w >> (sh + 2) & 3);
+	if (!prev)
+		*w |= (uint64_t)code << (sh + 2);
+	return prev;
+}
 
-void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign);
-void ms_bin_add(struct ms_bin_stat *b, uint64_t size);
+static inline int ms_range_list_code(const struct ms_range *rg, uint64_t p)
+{
+	uint64_t *w;
+	unsigned sh;
+	if (!ms_range_slot(rg, p, &w, &sh))
+		return MS_LISTED_NONE;
+	return (int)(*w >> (sh + 2) & 3);
+}
+
+/* The start of the chunk containing p (0 if none walked). */
+uint64_t ms_range_container(const struct ms_range *rg, uint64_t p);
+
+/* Chunk sizes by power of two (ms_hist_bucket, inline: once per chunk). */
+static inline int ms_hist_bucket_of(uint64_t size)
+{
+	uint64_t s = size >> 5;
+	int b = s ? 64 - __builtin_clzll(s) : 0;
+	return b < MS_HIST_BUCKETS - 1 ? b : MS_HIST_BUCKETS - 1;
+}
+
+/* Add a chunk to the histogram; sign -1 takes back one the walk added
+ * (never below zero). */
+static inline void ms_hist_add(struct ms_hist *h, int is_free, uint64_t size, int64_t sign)
+{
+	int b = ms_hist_bucket_of(size);
+	uint64_t *n = is_free ? h->free_chunks : h->in_use_chunks;
+	uint64_t *by = is_free ? h->free_bytes : h->in_use_bytes;
+	if (sign < 0) {
+		if (!n[b] || by[b] < size)
+			return;
+		n[b]--;
+		by[b] -= size;
+		return;
+	}
+	n[b]++;
+	by[b] += size;
+}
+
+static inline void ms_bin_add(struct ms_bin_stat *b, uint64_t size)
+{
+	if (!b->count || size < b->min)
+		b->min = size;
+	if (size > b->max)
+		b->max = size;
+	b->count++;
+	b->bytes += size;
+}
+
 
 /* arenalists.c: fastbins and the regular bins (unsorted, small, large,
  * with the nextsize ring) of arena i, before the walk; tcaches, after the
- * walk found them; then every entry checked against the walk's chunk
- * boundaries (ms_check_lists).  A bad node marks its own list corrupt
- * (out->lists[].corrupt); the other lists are kept. */
+ * walk found them; then the entries from the from-th on checked against
+ * the walk's chunk boundaries (ms_check_lists: an arena's entries right
+ * after its walk, while its heaps are still in memory).  A bad node marks
+ * its own list corrupt (out->lists[].corrupt); the other lists are kept. */
 void ms_walk_fastbins(struct ms_coll *c, size_t i);
 void ms_walk_bins(struct ms_coll *c, size_t i);
 void ms_walk_tcaches(struct ms_coll *c);
-void ms_check_lists(struct ms_coll *c);
+void ms_check_lists(struct ms_coll *c, size_t from);
+/* The same for arena i's fastbin and bin entries (from the from-th, its
+ * lists from the lfrom-th), after its walk: the list walks counted each
+ * entry in its list, and the walk counted the chunks it reached with a
+ * list code in the state that list implies (c->listed_ok).  When they
+ * agree, every entry is a chunk start in the right state and nothing is
+ * left to check; otherwise (damage, an entry inside another chunk, a walk
+ * cut short) the counts are redone entry by entry by ms_check_lists. */
+void ms_check_arena_lists(struct ms_coll *c, size_t from, size_t lfrom);
 /* out->entries and each list's entry0/nentries from the cache. */
 void ms_keep_entries(struct ms_coll *c);
 
@@ -172,6 +306,15 @@ struct ms_arena_buf {
 };
 int  ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab);
 void ms_arena_unbuffer(struct ms_coll *c, struct ms_arena_buf *ab);
+/* c->abuf given back (at the end of the collection). */
+void ms_arena_buffer_free(struct ms_coll *c);
+/* Zeroed memory of len bytes in 2 MiB pages where the kernel allows it
+ * (THP "madvise"): the arena buffer and the chunk maps are hopped all
+ * over by the list walks, and with 4 KiB pages most of those cache misses
+ * were TLB misses too; a first touch also faults once per 2 MiB instead
+ * of 512 times.  NULL when out of memory; ms_big_free with the same len. */
+void *ms_big_alloc(uint64_t len);
+void  ms_big_free(void *p, uint64_t len);
 
 /* arenammap.c: the mmapped chunks in the mappings (out->mmapped). */
 void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps);

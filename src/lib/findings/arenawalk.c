@@ -21,15 +21,17 @@ struct walk {
 	struct ms_pin pins[MS_PINS_MAX];
 	size_t npins;
 	uint64_t pin_chunks, pin_bytes;
+	/* per-chunk sums, added to the arena's and out's when the range ends
+	 * (kept here rather than written through c->out for every chunk) */
+	uint64_t chunks, in_use_bytes, in_use_chunks, in_use_resident, listed_ok;
+	struct ms_hist *hist;
 };
 
 /* Make [addr, addr+need) readable from the window.  After a large chunk
  * the next ones are likely large too: read 64 KiB instead of 1 MiB so
  * that big in-use chunks are skipped, not copied. */
-static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limit, uint64_t prev_size)
+static int window_read(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limit, uint64_t prev_size)
 {
-	if (addr >= c->win_start && addr + need <= c->win_start + c->win_len)
-		return 0;
 	uint64_t len = limit > addr ? limit - addr : 0;
 	uint64_t max = prev_size >= (64u << 10) ? (64u << 10) : MS_WALK_WINDOW;
 	if (len > max)
@@ -53,6 +55,13 @@ static int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limi
 	c->win_start = addr;
 	c->win_len = n > 0 ? (uint64_t)n : 0;
 	return c->win_len >= need ? 0 : -1;
+}
+
+static inline int window(struct ms_coll *c, uint64_t addr, uint64_t need, uint64_t limit, uint64_t prev_size)
+{
+	if (addr >= c->win_start && addr + need <= c->win_start + c->win_len)
+		return 0;
+	return window_read(c, addr, need, limit, prev_size);
 }
 
 static uint64_t win_u64(const struct ms_coll *c, uint64_t addr)
@@ -103,51 +112,61 @@ static void pin_add(struct walk *w, uint64_t p, uint64_t size)
 	w->pin_bytes += size;
 }
 
-/* p is known now: free (from the next chunk's PREV_INUSE) or not. */
-static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_free)
+/* What a chunk is, from its state and its list code. */
+static inline int chunk_kind(int code, int is_free, uint64_t size)
+{
+	if (is_free)
+		return code == MS_LISTED_UNSORTED ? MS_CK_UNSORTED : size < 1024 ? MS_CK_SMALL : MS_CK_LARGE;
+	if (code == MS_LISTED_FAST)
+		return MS_CK_FAST;
+	if (code == MS_LISTED_OTHER)
+		return MS_CK_TCACHE;   /* an in-use looking chunk in a list */
+	return MS_CK_INUSE;
+}
+
+/* p is known now: free (from the next chunk's PREV_INUSE) or not.  Once
+ * per chunk: inline in the walk's loop. */
+static inline __attribute__((always_inline)) void
+finish_inline(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_free)
 {
 	struct ms_coll *c = w->c;
-	int kind = MS_CK_INUSE;
-	int code = c->ncache ? ms_range_list_code(w->rg, p) : MS_LISTED_NONE;
-	if (is_free) {
-		kind = size < 1024 ? MS_CK_SMALL : MS_CK_LARGE;
-		if (code == MS_LISTED_UNSORTED)
-			kind = MS_CK_UNSORTED;
-	} else if (code == MS_LISTED_FAST) {
-		kind = MS_CK_FAST;
-	} else if (code == MS_LISTED_OTHER) {
-		kind = MS_CK_TCACHE;   /* listing pass: an in-use looking chunk in a list */
-	}
 	if (c->emit_only) {
+		int kind = chunk_kind(ms_range_list_code(w->rg, p), is_free, size);
 		if (c->o->on_chunk && !w->stop_emit)
 			w->stop_emit = c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, flags, kind);
 		return;
 	}
+	int code = ms_range_visit(w->rg, p, !is_free);
+	int kind = chunk_kind(code, is_free, size);
 	struct ms_arena_stat *a = w->a;
-	c->out->chunks_walked++;
-	ms_range_mark(w->rg, p, !is_free);
-	if (kind == MS_CK_FAST || is_free) {
-		if (!w->run_start)
-			w->run_start = p;
-		w->run_end = p + size;
-	} else {
-		close_run(w);
-		pin_add(w, p, size);
-	}
+	w->chunks++;
+	/* a listed chunk in the state its list implies (fastbin chunks look
+	 * in use, bin chunks free; no tcache entry is listed yet) */
+	if (code)
+		w->listed_ok += (code == MS_LISTED_FAST) != is_free;
 	if (kind == MS_CK_INUSE || kind == MS_CK_TCACHE) {
 		/* tcache chunks are counted as in use here and moved by
 		 * ms_check_lists, which knows them */
-		a->in_use_bytes += size;
-		a->in_use_chunks++;
-		ms_hist_add(&c->out->hist, 0, size, 1);
+		if (w->run_start)
+			close_run(w);
+		if (w->pinned)
+			pin_add(w, p, size);
+		w->in_use_bytes += size;
+		w->in_use_chunks++;
+		w->in_use_resident += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
+		ms_hist_add(w->hist, 0, size, 1);
 		return;
 	}
+	/* free, or a fastbin chunk (free to malloc_consolidate): the run grows */
+	if (!w->run_start)
+		w->run_start = p;
+	w->run_end = p + size;
+	ms_hist_add(w->hist, 1, size, 1);
+	a->free_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 	if (kind == MS_CK_FAST) {
 		uint64_t fi = (size - MS_MINSIZE) / MS_ALIGN;   /* fastbin_index */
 		if (fi < MS_NFASTBINS)
 			ms_bin_add(&a->fast[fi], size);
-		ms_hist_add(&c->out->hist, 1, size, 1);
-		a->free_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 		a->kind_bytes[MS_CK_FAST] += size;
 		a->kind_chunks[MS_CK_FAST]++;
 		return;
@@ -158,8 +177,11 @@ static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, in
 	a->kind_chunks[kind]++;
 	if (size > a->largest_free)
 		a->largest_free = size;
-	ms_hist_add(&c->out->hist, 1, size, 1);
-	a->free_resident_bytes += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
+}
+
+static void finish(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_free)
+{
+	finish_inline(w, p, size, flags, is_free);
 }
 
 /* An in-use chunk of the tcache_perthread_struct's size whose counts and
@@ -256,15 +278,16 @@ static uint64_t seek_segment(struct ms_coll *c, uint64_t from, uint64_t top, uin
 	return 0;
 }
 
-void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
+static void walk_range(struct walk *w)
 {
-	struct walk w = { .c = c, .rg = rg, .a = &c->out->v[rg->arena], .ai = rg->arena };
-	struct ms_arena_stat *a = w.a;
+	struct ms_coll *c = w->c;
+	struct ms_range *rg = w->rg;
+	struct ms_arena_stat *a = w->a;
 	uint64_t top = a->top_address;
 	uint64_t p = rg->start, pend = 0, pend_size = 0;
 	unsigned pend_flags = 0;
 	c->win_start = c->win_len = 0;
-	w.pin_min = c->out->mp.trim_threshold ? c->out->mp.trim_threshold : 128u << 10;
+	w->pin_min = c->out->mp.trim_threshold ? c->out->mp.trim_threshold : 128u << 10;
 	int top_here = top >= rg->start && top < rg->end;
 	/* request2size(sizeof(tcache_perthread_struct)) */
 	uint64_t tsz = (c->L.tcache_struct_size + 8 + 15) & ~15ull;
@@ -285,7 +308,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		rg->walked_to = p;
 		if (p + 16 > rg->end) {
 			if (pend)
-				finish(&w, pend, pend_size, pend_flags, 0);
+				finish(w, pend, pend_size, pend_flags, 0);
 			pend = 0;
 			if (p != rg->end)
 				ms_coll_problem(c, "heap walk at %#llx ran past the heap end %#llx",
@@ -297,24 +320,28 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			break;
 		}
 		uint64_t hdr = win_u64(c, p + 8), size = hdr & ~7ull;
+		/* the headers follow each other in address order, but each
+		 * next address depends on the size just read: the hardware
+		 * sees the stream late.  A prefetch never faults. */
+		__builtin_prefetch((const void *)((uintptr_t)c->winp + (p - c->win_start) + 4096));
 		if (pend) {
-			finish(&w, pend, pend_size, pend_flags, !(hdr & 1));
+			finish_inline(w, pend, pend_size, pend_flags, !(hdr & 1));
 			if (pend_size == tsz && (hdr & 1) && !c->emit_only)
 				tcache_candidate(c, pend, pend == first);
 			pend = 0;
 		}
 		if (p == top) {
 			/* a run reaching top would merge into it (consolidation) */
-			uint64_t merged = w.run_start ? top - w.run_start : 0;
+			uint64_t merged = w->run_start ? top - w->run_start : 0;
 			rg->walked_to = top + 16;
 			if (c->emit_only) {
-				if (c->o->on_chunk && !w.stop_emit)
-					c->o->on_chunk(c->o->on_chunk_arg, w.ai, p, size, (unsigned)(hdr & 7), MS_CK_TOP);
+				if (c->o->on_chunk && !w->stop_emit)
+					c->o->on_chunk(c->o->on_chunk_arg, w->ai, p, size, (unsigned)(hdr & 7), MS_CK_TOP);
 				return;
 			}
-			w.run_start = w.run_end = 0;
+			w->run_start = w->run_end = 0;
 			c->out->chunks_walked++;
-			ms_range_mark(rg, p, 0);
+			ms_range_visit(rg, p, 0);
 			if (a->is_main)
 				a->segments++;
 			/* overflow-safe: a corrupted size (0xfffffffffffffff1)
@@ -330,12 +357,12 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			a->kind_bytes[MS_CK_TOP] = size;
 			a->kind_chunks[MS_CK_TOP] = 1;
 			a->top_resident_bytes = ms_resmap_resident(&c->res, top, top + size);
-			if (w.pinned && w.pin_chunks) {
-				memcpy(a->pins, w.pins, sizeof w.pins);
-				a->npins = w.npins;
-				a->pin_chunks = w.pin_chunks;
-				a->pin_bytes = w.pin_bytes;
-				a->pinned_free_bytes = w.pinned;
+			if (w->pinned && w->pin_chunks) {
+				memcpy(a->pins, w->pins, sizeof w->pins);
+				a->npins = w->npins;
+				a->pin_chunks = w->pin_chunks;
+				a->pin_bytes = w->pin_bytes;
+				a->pinned_free_bytes = w->pinned;
 			}
 			/* systrim cuts only when the break is still at top's end
 			 * (MORECORE(0) == top + size) */
@@ -352,7 +379,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			return;
 		}
 		if (size == 16 || size == 0) {
-			close_run(&w);
+			close_run(w);
 			/* main heap: glibc closes an old top with two 16-byte
 			 * fenceposts when the break moved under it; the heap
 			 * continues in a later segment (sysmalloc) */
@@ -360,7 +387,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			    (win_u64(c, p + 24) & ~7ull) == 16) {
 				if (!c->emit_only)
 					a->segments++;
-				pins_reset(&w);
+				pins_reset(w);
 				rg->walked_to = p + 32;
 				if (!top_here || top < p)
 					return;   /* the top is in a later range */
@@ -386,7 +413,7 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 			ms_coll_problem(c, "chunk at %#llx has a size of %#llx that does not fit its heap [%#llx, %#llx)",
 					(unsigned long long)p, (unsigned long long)hdr,
 					(unsigned long long)rg->start, (unsigned long long)rg->end);
-			close_run(&w);
+			close_run(w);
 			return;
 		}
 		pend = p;
@@ -394,9 +421,21 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 		pend_flags = (unsigned)(hdr & 7);
 		p += size;
 	}
-	close_run(&w);
+	close_run(w);
 	if (top_here)
 		ms_coll_problem(c, "walk of heap [%#llx, %#llx) did not reach its top chunk %#llx",
 				(unsigned long long)rg->start, (unsigned long long)rg->end,
 				(unsigned long long)top);
+}
+
+void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
+{
+	struct walk w = { .c = c, .rg = rg, .a = &c->out->v[rg->arena], .ai = rg->arena,
+			  .hist = &c->out->hist };
+	walk_range(&w);
+	c->out->chunks_walked += w.chunks;
+	c->listed_ok += w.listed_ok;
+	w.a->in_use_bytes += w.in_use_bytes;
+	w.a->in_use_chunks += w.in_use_chunks;
+	w.a->in_use_resident_bytes += w.in_use_resident;
 }

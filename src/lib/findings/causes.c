@@ -36,6 +36,7 @@ static const struct {
 	[MS_CAUSE_THREAD_STACKS] = { "thread_stacks", "thread stacks" },
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
+	[MS_CAUSE_GLIBC_NOT_WALKED] = { "glibc_not_walked", "glibc malloc's heaps, not walked here" },
 	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
 	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing while in use is flat" },
 	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
@@ -71,6 +72,15 @@ enum ms_level ms_cause_severity(uint64_t resident, uint64_t rss)
 	return MS_INFO;
 }
 
+const char *ms_share_fmt(double share, int decimals, char *buf, size_t len)
+{
+	if (share < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f%%", decimals, 100.0 * share);
+	return buf;
+}
+
 void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid)
 {
 	memset(f, 0, sizeof *f);
@@ -96,7 +106,7 @@ static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f,
 	memset(x, 0, sizeof *x);
 	x->kind = k;
 	x->resident_bytes = resident;
-	x->rss_share = f->rss ? (double)resident / (double)f->rss : 0;
+	x->rss_share = f->rss ? (double)resident / (double)f->rss : MS_SHARE_UNKNOWN;
 	x->severity = ms_cause_severity(resident, f->rss);
 	va_list ap;
 	va_start(ap, fmt);
@@ -299,6 +309,17 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	trim_remedy(x, f, b);
 	if (!compared(f))
 		jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
+	if (f->main_pin_site[0] && chunks >= top) {
+		/* the case study's fix in the code: the block that holds the top */
+		struct ms_cause_remedy *r = remedy(x, "for good, in the code: a live block at the top of the heap keeps "
+						   "the freed memory below it from being trimmed; without it there the heap "
+						   "shrinks on its own",
+						   "change where the pinning block is allocated or freed (%s): free it with "
+						   "the blocks below it, or allocate it before them", f->main_pin_site);
+		if (r)
+			r->advice = 1;
+		expect(r, chunks, "arenas --hotspots");
+	}
 }
 
 static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -392,21 +413,34 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	uint64_t b = f->in_use + (f->have_nmt ? f->mmapped_bytes : 0), acc = f->have_nmt ? f->nmt_malloc : 0;
 	uint64_t live = b;
 	b = b > acc ? b - acc : 0;
-	if (b < MS_CAUSE_MIN_BYTES)
+	/* A block in use holds RSS only where it was written (a zlib window,
+	 * a buffer sized for the worst case): the cause is its resident part.
+	 * Against NMT, which counts requested bytes, which part is resident
+	 * is not known: at most all of the resident live bytes. */
+	uint64_t live_res = f->in_use_resident + (f->have_nmt ? f->mmapped_resident : 0);
+	uint64_t res = b < live_res ? b : live_res;
+	if (b < MS_CAUSE_MIN_BYTES || res < MS_CAUSE_MIN_BYTES)
 		return;
+	char part[120] = "";
+	if (res < b)
+		snprintf(part, sizeof part, " (%s %s resident: pages never written are not RSS)",
+			 f->have_nmt ? "at most" : "of it", SZ(res));
 	struct ms_cause *x;
 	if (f->have_nmt)
-		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
-			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
-			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
-			SZ(live), SZ(f->nmt_malloc), SZ(b));
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
+			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory%s is native "
+			"memory outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the "
+			"allocator.", SZ(live), SZ(f->nmt_malloc), SZ(b), part);
 	else
-		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
-			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
-			"release it, no allocator setting does.", SZ(b));
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
+			"%s of malloc memory is in use (live blocks)%s: a leak or a cache; only the code that holds it "
+			"can release it, no allocator setting does.", SZ(b), part);
 	ev(x, "in_use_bytes", f->in_use);
+	ev(x, "in_use_resident_bytes", f->in_use_resident);
+	ev(x, "unaccounted_bytes", b);
 	if (f->have_nmt) {
 		ev(x, "mmapped_chunk_bytes", f->mmapped_bytes);
+		ev(x, "mmapped_resident_bytes", f->mmapped_resident);
 		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
 	}
 	if (f->have_hot)
@@ -437,7 +471,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		if (f->have_nmt)
 			ev(x, "nmt_committed_bytes", f->nmt_committed);
 		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d VM.native_memory summary"))
-			remedy(x, "the JVM's own account of its memory (start it with -XX:NativeMemoryTracking=summary)", "%s", cmd);
+			remedy(x, f->have_nmt || f->jdk_nmt ? "the JVM's own account of its memory (Native Memory Tracking is on)"
+				  : "the JVM's own account of its memory (start it with -XX:NativeMemoryTracking=summary)", "%s", cmd);
 		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
 			remedy(x, "the Java heap's size and use; a heap dump (jcmd PID GC.heap_dump FILE) says what fills it",
 			       "%s", cmd);
@@ -462,10 +497,17 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		       "PYTHONMALLOC=malloc %s", cmd_of(f));
 		break;
 	case MS_RT_RUBY:
+		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
+		 * heap (transient_heap.c, TRANSIENT_HEAP_TOTAL_SIZE): 32 KiB blocks
+		 * for short-lived array, hash and object buffers, reused, never
+		 * returned; GC.stat has no figure for it.  Object pages come from
+		 * posix_memalign or mmap depending on the build. */
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
-			"%s of anonymous memory outside glibc's heaps holds Ruby's heap pages: glibc's trim and settings "
-			"do not reach it.", SZ(b));
-		r = remedy(x, "heap_live_slots vs heap_free_slots say how full the pages are; a fresh interpreter's "
+			"%s of anonymous memory outside glibc's heaps is Ruby's own mappings: on Ruby 2.6 to 3.2 "
+			"chiefly its transient heap (one 32 MiB mapping whose blocks, once touched, stay resident) "
+			"and object pages it maps itself; glibc's trim and settings do not reach it.", SZ(b));
+		r = remedy(x, "heap_allocated_pages x GC::INTERNAL_CONSTANTS[:HEAP_PAGE_SIZE] is what object pages "
+			  "take; the transient heap is in no GC.stat figure (at most 32 MiB); a fresh interpreter's "
 			  "figures (ruby -e 'p GC.stat') say nothing about this program",
 		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
 		if (r)
@@ -502,6 +544,30 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
 
+/* Without the walk, glibc's heaps are still bytes of the RSS: a row of
+ * their own, so that the causes add up, said as what it is -- a lead to
+ * the walk (notice at most, as overview's where-it-lives verdicts). */
+static void build_not_walked(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->main_heap_rss + f->arena_rss;
+	if (!f->have_overview || f->have_arenas || b < MS_CAUSE_MIN_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_GLIBC_NOT_WALKED, b,
+				 "glibc malloc holds %s in its heaps (main heap %s, arena heaps %s): blocks in use or "
+				 "free memory glibc keeps -- not walked here, so which is not known; the arena walk "
+				 "tells, and what malloc_trim(0) would return.",
+				 SZ(b), SZ(f->main_heap_rss), SZ(f->arena_rss));
+	if (x && x->severity > MS_NOTICE)
+		x->severity = MS_NOTICE;
+	ev(x, "main_heap_rss_bytes", f->main_heap_rss);
+	ev(x, "arena_rss_bytes", f->arena_rss);
+	char cmd[300];
+	/* a few MiB (the guide skips the walk then): the row, no lead */
+	if (x && x->severity >= MS_NOTICE && pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+		remedy(x, "walks glibc's arenas: what is in use, what is free and kept, and the remedies that return it",
+		       "%s", cmd);
+}
+
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->stack_rss;
@@ -513,8 +579,19 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "stack_rss_bytes", b);
 	ev(x, "stack_size_bytes", f->stack_size);
 	ev(x, "threads", f->threads);
-	remedy(x, "smaller stacks for new threads (pthread_attr_setstacksize; -Xss for a JVM), or fewer threads",
-	       "ulimit -s 1024; %s", cmd_of(f));
+	if (!x || x->severity < MS_NOTICE)
+		return;   /* a few MiB of stacks: no change worth a rerun */
+	char cmd[300];
+	if (f->runtime == MS_RT_JVM) {
+		/* HotSpot sizes Java threads' stacks by -Xss (ThreadStackSize), not by RLIMIT_STACK */
+		with_option(f, cmd, sizeof cmd, "java", "-Xss512k", "MAIN");
+		remedy(x, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
+			  "a stack throws StackOverflowError), or fewer threads", "%s", cmd);
+	} else {
+		/* glibc's default thread stack size is RLIMIT_STACK at start (glibc 2.34+: __pthread_early_init) */
+		remedy(x, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",
+		       "ulimit -s 1024; %s", cmd_of(f));
+	}
 }
 
 static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -844,8 +921,10 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 		build_in_use(out, f);
 	}
 	build_runtime(out, f);
-	if (is_glibc(f))
+	if (is_glibc(f)) {
+		build_not_walked(out, f);
 		build_mmapped(out, f);
+	}
 	build_stacks(out, f);
 	build_files(out, f);
 	build_vsz(out, f);

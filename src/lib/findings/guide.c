@@ -44,8 +44,9 @@ static const struct {
 		"or to leave alone once the allocator is fixed.",
 		"In the case study an LD_PRELOAD malloc hook showed one thread making 284,881 allocator calls, "
 		"all from zlib inflate while reading JAR files. For a running process memsleuth attaches "
-		"uprobes (SystemTap or bpftrace, whatever the host allows); for a command the guide launched it "
-		"runs the command again under its own hook for the same time." },
+		"uprobes (SystemTap or bpftrace, whatever the host allows); a command the guide launched ran "
+		"under its own hook from the start, so the recording is of the very process examined (and names "
+		"the call site of each chunk that pins free memory)." },
 	[MS_G_SYSCALLS] = { "syscalls", "How did the heaps grow and shrink, in the kernel's view?",
 		"The kernel's side: brk for the main heap, mmap and mprotect for arena heaps, madvise and munmap "
 		"for what was given back.",

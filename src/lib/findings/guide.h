@@ -43,6 +43,15 @@ struct ms_guide {
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
 
+	/* guide -- CMD runs the command under the allocator hook from its
+	 * start: the process examined is the one recorded */
+	char  recording[1024];                /* that recording's directory, "" none */
+	int   recording_kept;                 /* kept beside the report (else removed when the guide ends) */
+	char  recording_note[400];            /* why there is none, one line ("" launched and recorded) */
+	/* the chunk pinning the most free memory (arenas' pins[]), pin_pinned 0: none */
+	uint64_t pin_address, pin_size, pin_pinned, pin_tid;
+	char  pin_at[160], pin_thread[64];    /* its call site and thread from the recording, "" unknown */
+
 	/* from the findings */
 	uint64_t rss, accounted;
 	int      has_accounted;

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -185,11 +186,53 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	}
 }
 
+/* The chunk that pins the most free memory (arenas' pins[], the first of
+ * each arena is its biggest), into g->pin_*, and one evidence line in the
+ * case study's terms: the live block, the memory it pins, and where it was
+ * allocated when the recording of this very process says so -- or why
+ * that is not known. */
+static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jval *f)
+{
+	const struct ms_jval *as = ms_jget(f, "arenas"), *best = NULL;
+	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next) {
+		const struct ms_jval *ps = ms_jget(a, "pins");
+		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next)
+			if (!best || ms_ju64(p, "pinned_bytes", 0) > ms_ju64(best, "pinned_bytes", 0))
+				best = p;
+	}
+	if (!best || !ms_ju64(best, "pinned_bytes", 0))
+		return;
+	g->pin_address = strtoull(ms_jstr(best, "address", "0"), NULL, 16);
+	g->pin_size = ms_ju64(best, "size_bytes", 0);
+	g->pin_pinned = ms_ju64(best, "pinned_bytes", 0);
+	g->pin_tid = ms_ju64(best, "tid", 0);
+	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(best, "allocated_at", ""));
+	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(best, "thread", ""));
+	char chunk[160];
+	snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
+		 g->pin_address, SZ(g->pin_pinned));
+	if (g->pin_at[0])
+		ms_gstep_evidence(s, "%s -- allocated at %s by thread %s (TID %" PRIu64 "), from the recording of this "
+				  "process", chunk, g->pin_at, g->pin_thread, g->pin_tid);
+	else if (g->recording[0])
+		ms_gstep_evidence(s, "%s -- not live in the recording of this process (allocated before the hook was "
+				  "there?)", chunk);
+	else if (g->recording_note[0])
+		ms_gstep_evidence(s, "%s -- its call site is not known: %s", chunk, g->recording_note);
+	else
+		ms_gstep_evidence(s, "%s -- its call site is not known: the guide attached to a running process, whose "
+				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk);
+}
+
 /* The steps' JSON: arenas contract (docs/json/arenas.md). */
 void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 {
 	struct ms_gstep *s = &g->step[MS_G_ARENAS];
-	ms_gstep_command(s, "memsleuth arenas --json %d", (int)g->pid);
+	if (f && ms_jget(f, "pin_sites"))
+		ms_gstep_command(s, "memsleuth arenas --json --hotspots %s %d", g->recording_kept ? g->recording : "DIR",
+				 (int)g->pid);
+	else
+		ms_gstep_command(s, "memsleuth arenas --json %d", (int)g->pid);
 	s->findings = f;
 	if (!f) {
 		snprintf(s->verdict, sizeof s->verdict,
@@ -231,14 +274,29 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
 			  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
-	if (!ms_jbool(f, "snapshot_consistent", true))
-		ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop freezes it)");
+	if (!ms_jbool(f, "snapshot_consistent", true)) {
+		/* arenas' damage rule: the same damage twice is not a moving heap */
+		if (!strcmp(ms_jstr(f, "damage", ""), "changing"))
+			ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop "
+					  "freezes it)");
+		else
+			ms_gstep_evidence(s, "the walk found the same damage twice (%s): figures cover what was "
+					  "walked before it", ms_jstr(f, "inconsistency", "?"));
+	}
+	guide_pin(g, s, f);
 	/* The walk's largest cause is the verdict; its own verdicts say the rest. */
 	const char *what = first_cause(f);
 	const struct ms_jval *vs = ms_jget(f, "verdicts");
 	const struct ms_jval *last = vs && vs->type == MS_J_ARR && vs->len ? ms_jat(vs, vs->len - 1) : NULL;
 	snprintf(s->verdict, sizeof s->verdict, "%s", what ? what : ms_jstr(last, "text", "The walk found nothing kept."));
-	snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
+	if (g->pin_pinned && g->recording[0] && g->recording_kept)
+		snprintf(s->next, sizeof s->next, "who allocated the pin: memsleuth hotspots --from %s --address %#" PRIx64,
+			 g->recording, g->pin_address + 16);
+	else if (g->pin_pinned && g->recording[0])
+		snprintf(s->next, sizeof s->next, "who allocated the pin, in full (with --report FILE.html the recording is kept): "
+			 "memsleuth hotspots --from FILE.hotspots --address %#" PRIx64, g->pin_address + 16);
+	else
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 }
 
 /* hotspots contract (docs/json/hotspots.md): threads[], sites[]. */
@@ -290,7 +348,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 				  "bytes below are those of an earlier point, not a leak", g->hot_until);
 	if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live %s", g->hot_site,
-				  ms_ju64(site, "calls", 0), SZ(live), reached && g->hot_until[0] ? "at the moment" :
+				  ms_ju64(site, "calls", 0), SZ(live), reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" :
 				  reached ? "at the end" : "when it was stopped");
 	if (above && reached)
 		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
@@ -424,6 +482,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
 				 configs, g->moment[0] ? " " : "", g->moment, cmd);
 	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
+	char share[40] = "";   /* ", 54% of the RSS"; nothing when the RSS is not known (a core) */
+	if (top && top->rss_share >= 0) {
+		char pc[16];
+		snprintf(share, sizeof share, ", %s of the RSS", ms_share_fmt(top->rss_share, 0, pc, sizeof pc));
+	}
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
 			 "do not apply; use the allocator's own controls.%s%s", g->allocator, top ? " The largest cause: " : "",
@@ -435,17 +498,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
 			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
 	else if (!top->nrem)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s), which no setting "
 			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
-			 SZ(top->resident_bytes), 100 * top->rss_share);
+			 SZ(top->resident_bytes), share);
 	else {
 		/* a command to run before advice in words (as the conclusions) */
 		const struct ms_cause_remedy *r = &top->rem[0];
 		for (int i = top->nrem - 1; i >= 0; i--)
 			if (!top->rem[i].advice && !top->rem[i].no_change)
 				r = &top->rem[i];
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, r->command, r->effect);
+		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s); its first remedy: %s (%s).",
+			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), share, r->command, r->effect);
 	}
 }
 
@@ -485,6 +548,41 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 	return 1;
 }
 
+/* The pin named, in the case study's terms, right after the cause it
+ * holds (main_heap_pinned): one live block at the top of the heap, the
+ * freed memory below it that glibc cannot give back while it lives, and
+ * where the fix is -- where the block is allocated or freed, or settings
+ * as compare measures them.  Only when its call site is known. */
+static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
+{
+	int at = -1;
+	for (int i = 0; i < g->causes.n && at < 0; i++)
+		if (g->causes.v[i].kind == MS_CAUSE_MAIN_HEAP_PINNED)
+			at = i;
+	if (at < 0 || !g->pin_at[0] || !g->pin_pinned)
+		return;
+	/* the causes' verdicts were the last causes.n added */
+	int pos = c->n - g->causes.n + at + 1;
+	if (c->n >= MS_MAX_VERDICTS || pos < 0)
+		return;
+	char next[240];
+	if (g->recording_kept)
+		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address %#" PRIx64, g->recording,
+			 g->pin_address + 16);
+	else
+		snprintf(next, sizeof next, "memsleuth compare -- %.200s", g->command);
+	ms_verdict_add(c, MS_NOTICE, next, "The pin: a live block of %s allocated at %s by thread %s sits above %s of "
+		       "freed memory; a heap shrinks only from its top, so glibc keeps it all while that block lives. Fix "
+		       "it where the block is allocated or freed (free it with the others, or allocate it first), or "
+		       "without code by the settings above, as compare measures them.", SZ(g->pin_size), g->pin_at,
+		       g->pin_thread, SZ(g->pin_pinned));
+	if (pos >= c->n - 1)
+		return;
+	struct ms_verdict v = c->v[c->n - 1];   /* move it up, after its cause */
+	memmove(&c->v[pos + 1], &c->v[pos], (size_t)(c->n - 1 - pos) * sizeof v);
+	c->v[pos] = v;
+}
+
 void ms_guide_conclude(struct ms_guide *g)
 {
 	struct ms_verdicts *c = &g->conclusions;
@@ -496,6 +594,7 @@ void ms_guide_conclude(struct ms_guide *g)
 		ms_guide_causes(g, g->step[MS_G_REMEDIES].findings);
 	/* One conclusion per cause, largest first, each with its first remedy. */
 	ms_causes_verdicts(&g->causes, c);
+	conclude_pin(g, c);
 	if (ar->status != MS_G_DONE && ar->status != MS_G_SKIPPED && ar->status != MS_G_NOT_REACHED && malloc_holds_it(g))
 		ms_verdict_add(c, MS_NOTICE, "", "glibc malloc holds %s; how much of it is free memory glibc keeps was not "
 			       "measured: %s", SZ(g->malloc_rss), ar->reason);

@@ -63,6 +63,8 @@ struct ms_overview {
 	char     java_home[256];
 	char     jdk_version[32];
 	int      jdk_has_trim;            /* jcmd System.trim_native_heap */
+	int      jdk_nmt;                 /* started with -XX:NativeMemoryTracking=summary|detail (its
+					     command line or JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS) */
 
 	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby */
 	uint64_t as_limit;                /* RLIMIT_AS soft limit (ulimit -v), 0 = unlimited */

@@ -142,7 +142,7 @@ static int live_residency(struct ms_remote *r, struct ms_resmap *m, uint64_t sta
 		return 0;
 	uint64_t pg = l->pm->page;
 	for (uint64_t a = start & ~(pg - 1); a < end; a += pg) {
-		uint64_t e = ms_pagemap_entry(l->pm, a / pg);
+		uint64_t e = ms_pagemap_entry(l->pm, a / pg, (end - 1) / pg);
 		int state = ms_pagemap_is_zero(l->pm, e) ? MS_PAGE_ZERO :
 			    (e >> 63) & 1 ? MS_PAGE_PRESENT : (e >> 62) & 1 ? MS_PAGE_SWAPPED : MS_PAGE_ABSENT;
 		if (ms_resmap_push(m, a, a + pg, state) < 0)

@@ -53,12 +53,13 @@ void ms_pagemap_close(struct ms_pagemap *pm)
 	pm->fd = -1;
 }
 
-uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg)
+uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg, uint64_t last)
 {
 	if (pg < pm->first || pg >= pm->first + pm->n) {
+		size_t want = last >= pg && last - pg < MS_PAGEMAP_WINDOW ? (size_t)(last - pg + 1) : MS_PAGEMAP_WINDOW;
 		pm->first = pg;
 		pm->n = 0;
-		ssize_t got = pread(pm->fd, pm->ent, sizeof pm->ent, (off_t)(pg * 8));
+		ssize_t got = pread(pm->fd, pm->ent, want * 8, (off_t)(pg * 8));
 		if (got <= 0)
 			return 0;
 		pm->n = (size_t)got / 8;

@@ -25,8 +25,11 @@ int  ms_pagemap_open(struct ms_pagemap *pm, pid_t pid, struct ms_err *e);
 void ms_pagemap_close(struct ms_pagemap *pm);
 
 /* The raw 64-bit entry of page number pg (bit 63 present, 62 swapped,
- * bits 0-54 the PFN when visible: CAP_SYS_ADMIN); 0 when unreadable. */
-uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg);
+ * bits 0-54 the PFN when visible: CAP_SYS_ADMIN); 0 when unreadable.
+ * last (>= pg) is the last page the caller's scan asks for: a window read
+ * stops there, so that a heap's 8 MiB does not read the pagemap of its
+ * whole 64 MiB reservation (the kernel walks every hole it is asked for). */
+uint64_t ms_pagemap_entry(struct ms_pagemap *pm, uint64_t pg, uint64_t last);
 
 /* A present entry that maps the shared zero page (untouched memory that
  * someone read): present for pagemap, not part of RSS.  Only known when

@@ -86,7 +86,7 @@ uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t 
 	return resident_in(m, first_after(m, start), start, end);
 }
 
-uint64_t ms_resmap_resident_from(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end)
+uint64_t ms_resmap_resident_seek(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end)
 {
 	size_t i = *cursor;
 	/* a few runs forward from the last one, else search */

@@ -51,8 +51,17 @@ uint64_t ms_resmap_resident(const struct ms_resmap *m, uint64_t start, uint64_t 
 
 /* The same for callers asking in address order (the chunk walk, once per
  * free chunk): *cursor (start it at 0) keeps the run last found, so that
- * the next question starts there instead of a binary search. */
-uint64_t ms_resmap_resident_from(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end);
+ * the next question starts there instead of a binary search; a question
+ * inside that run (most of them) is answered inline. */
+uint64_t ms_resmap_resident_seek(const struct ms_resmap *m, size_t *cursor, uint64_t start, uint64_t end);
+static inline uint64_t ms_resmap_resident_from(const struct ms_resmap *m, size_t *cursor, uint64_t start,
+					       uint64_t end)
+{
+	const struct ms_res_run *r = *cursor < m->n ? &m->v[*cursor] : NULL;
+	if (r && r->start <= start && end <= r->end && start <= end)
+		return r->state == MS_PAGE_PRESENT || r->state == MS_PAGE_UNKNOWN ? end - start : 0;
+	return ms_resmap_resident_seek(m, cursor, start, end);
+}
 
 /* The readable stretch (present or swapped pages, or outside the map)
  * around addr, clipped to [lo, hi): *a..*b.  Returns 0 when addr's page is

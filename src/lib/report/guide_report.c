@@ -3,6 +3,9 @@
  * unchanged, so msreport renders it and machines read it. */
 #include "report/guide_report.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "report/causes_report.h"
 #include "report/json_tree.h"
 #include "report/overview_report.h"
@@ -29,6 +32,31 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 		ms_json_ku64(j, "free_bytes", g->free_bytes);
 		ms_json_ku64(j, "free_resident_bytes", g->free_resident);
 		ms_json_ku64(j, "trim_prediction_bytes", g->trim_prediction);
+	}
+	if (g->launched) {   /* the command under the allocator hook from its start, or why not */
+		ms_json_key(j, "recording");
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "directory", g->recording[0] ? g->recording : NULL);
+		ms_json_kbool(j, "kept", g->recording[0] && g->recording_kept);
+		ms_json_kstr(j, "note", g->recording_note[0] ? g->recording_note : NULL);
+		ms_json_obj_end(j);
+	}
+	if (g->pin_pinned) {   /* the chunk pinning the most free memory */
+		char addr[32], user[32];
+		snprintf(addr, sizeof addr, "%#" PRIx64, g->pin_address);
+		snprintf(user, sizeof user, "%#" PRIx64, g->pin_address + 16);
+		ms_json_key(j, "pin");
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "address", addr);
+		ms_json_kstr(j, "pointer", user);
+		ms_json_ku64(j, "size_bytes", g->pin_size);
+		ms_json_ku64(j, "pinned_bytes", g->pin_pinned);
+		ms_json_kstr(j, "allocated_at", g->pin_at[0] ? g->pin_at : NULL);
+		ms_json_kstr(j, "thread", g->pin_at[0] ? g->pin_thread : NULL);
+		if (g->pin_at[0])
+			ms_json_ku64(j, "tid", g->pin_tid);
+		ms_json_kstr(j, "next", g->pin_at[0] ? g->step[MS_G_ARENAS].next : NULL);
+		ms_json_obj_end(j);
 	}
 	ms_json_kbool(j, "stopped_early", g->stopped_early);
 	ms_json_key(j, "doctor");

@@ -205,6 +205,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 			ms_json_null(j);
 		else
 			ms_json_bool(j, ov->jdk_has_trim);
+		ms_json_kbool(j, "nmt", ov->jdk_nmt);
 		ms_json_obj_end(j);
 	} else {
 		ms_json_null(j);

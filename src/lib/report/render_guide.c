@@ -13,6 +13,13 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 		r_para(r, "Launched:");
 		r_code(r, cmd);
 	}
+	const struct ms_jval *rec = ms_jget(doc, "recording");
+	if (ms_jstr(rec, "directory", NULL))
+		r_para(r, "Run under the allocator hook from its start (memsleuth hotspots --record-only): the process "
+		       "examined is the one recorded, %s %s.", ms_jbool(rec, "kept", false) ? "kept in" : "in the temporary",
+		       ms_jstr(rec, "directory", ""));
+	else if (ms_jstr(rec, "note", NULL))
+		r_para(r, "%s.", ms_jstr(rec, "note", ""));
 	if (ms_jstr(doc, "started", NULL))
 		r_para(r, "Investigated %s on %s.", ms_jstr(doc, "started", ""), ms_jstr(doc, "host", "this host"));
 	r_causes(r, ms_jget(doc, "causes"), 2);

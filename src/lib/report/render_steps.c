@@ -73,6 +73,35 @@ static void overview(struct ms_render *r, const struct ms_jval *f)
 static const char *const arena_segs[] = { "in use", "free, resident, kept", "free, resident, trimmable",
 					  "free, released" };
 
+/* The pins: each live chunk between free memory and its heap's top, the
+ * free memory it holds back, and (arenas --hotspots) who allocated it. */
+static void pins(struct ms_render *r, const struct ms_jval *as)
+{
+	struct ms_table t;
+	int n = 0;
+	ms_table_init(&t, "llrrll", (const char *[]){ "arena", "live chunk", "size", "pins", "allocated at", "thread" });
+	for (const struct ms_jval *a = as->child; a; a = a->next) {
+		const struct ms_jval *ps = ms_jget(a, "pins");
+		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next, n++) {
+			char thread[96] = "";
+			if (ms_jstr(p, "thread", NULL))
+				snprintf(thread, sizeof thread, "%s (TID %" PRIu64 ")", ms_jstr(p, "thread", ""), ms_ju64(p, "tid", 0));
+			ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s", ms_jbool(a, "is_main", false) ? "main" : ms_jstr(a, "address", "?"),
+				      ms_jstr(p, "address", "?"), rsz(r, ms_ju64(p, "size_bytes", 0)),
+				      rsz(r, ms_ju64(p, "pinned_bytes", 0)),
+				      ms_jstr(p, "allocated_at", "-"), *thread ? thread : "-");
+		}
+	}
+	if (!n) {
+		ms_table_free(&t);
+		return;
+	}
+	r_para(r, "The pins: live chunks that stand between free memory and their heap's top (a heap shrinks only from "
+	       "its top, so the free memory below each stays while it lives); with a hotspots recording of the same "
+	       "process, who allocated each:");
+	r_table(r, &t);
+}
+
 static void arenas(struct ms_render *r, const struct ms_jval *f)
 {
 	if (!ms_jbool(f, "glibc_in_charge", true)) {
@@ -135,6 +164,7 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 		ms_svg_stacks(m, "Arena map: what each arena's heaps hold", arena_segs, 4, rows, n);
 	r_chart_close(r, m, &buf, "Arena map");
 	r_table(r, &t);
+	pins(r, as);
 	r_para(r, "The JSON gives figures per arena, not per heap: each bar is one arena, all its heaps together.%s%s",
 	       have_trim ? "" : " It has no per-arena trim figure, so nothing is drawn as trimmable.",
 	       have_res ? "" : " It has no resident figure, so free memory is drawn as resident.");

@@ -1,0 +1,165 @@
+/* The guide's model on the pin example's findings (findings/guide*.c): the
+ * pin named in the arenas step from its recording, the next command that
+ * asks the recording who allocated it, the conclusion in the case study's
+ * terms right after the cause it holds, and the one line said when no
+ * recording names it (attached; the hook refused). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings/guide.h"
+#include "records/jsonread.h"
+
+/* The pin example at its holding line: 495.9 MiB freed under a 32-byte
+ * chunk, main arena only (figures of a real run). */
+static const char overview_json[] =
+	"{\"step\":\"overview\",\"name\":\"pin\",\"rss_bytes\":525926400,\"malloc_rss_bytes\":520015872,"
+	"\"allocator\":\"glibc\",\"arenas\":1,\"classes\":[{\"class\":\"main_heap\",\"rss_bytes\":520015872,"
+	"\"mappings\":1},{\"class\":\"file\",\"rss_bytes\":1572864,\"mappings\":20}]}";
+
+static const char arenas_fmt[] =
+	"{\"step\":\"arenas\",\"glibc_in_charge\":true,\"snapshot_consistent\":true,"
+	"\"totals\":{\"in_use_bytes\":688,\"free_bytes\":520118400,\"free_resident_bytes\":519995392},"
+	"\"trim_prediction_bytes\":519995392,%s"
+	"\"arenas\":[{\"is_main\":true,\"free_resident_bytes\":519995392,\"trim_bytes\":519995392,"
+	"\"trim_top_bytes\":2672,\"pin_chunks\":1,\"pin_bytes\":32,"
+	"\"pins\":[{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}]}]}";
+
+static struct ms_jval *parse(const char *text)
+{
+	struct ms_err e = { 0 };
+	struct ms_jval *v = ms_jparse(text, strlen(text), "test", &e);
+	assert_non_null(v);
+	return v;
+}
+
+static struct ms_guide *guide_with(int launched, const char *recording, int kept, int named)
+{
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->launched = launched;
+	snprintf(g->command, sizeof g->command, "build/examples/pin --hold");
+	if (recording) {
+		snprintf(g->recording, sizeof g->recording, "%s", recording);
+		g->recording_kept = kept;
+	}
+	g->has_accounted = 1;
+	g->accounted = 8u << 20;
+	ms_guide_take_overview(g, parse(overview_json));
+	char text[2048];
+	snprintf(text, sizeof text, arenas_fmt, named ? "\"pin_sites\":{\"recording\":\"r.hotspots\",\"pins\":1,\"named\":1}," : "",
+		 named ? ",\"allocated_at\":\"pin.c:59 (main)\",\"site\":\"main+0x459 (pin) pin.c:59\",\"thread\":\"pin\",\"tid\":4242" : "");
+	ms_guide_take_arenas(g, parse(text));
+	return g;
+}
+
+static const char *evidence_with(const struct ms_gstep *s, const char *needle)
+{
+	for (int i = 0; i < s->nev; i++)
+		if (strstr(s->evidence[i], needle))
+			return s->evidence[i];
+	return NULL;
+}
+
+static void done(struct ms_guide *g)
+{
+	ms_guide_free(g);
+	free(g);
+}
+
+static void pin_named_from_the_recording(void **state)
+{
+	(void)state;
+	struct ms_guide *g = guide_with(1, "r.hotspots", 1, 1);
+	const struct ms_gstep *s = &g->step[MS_G_ARENAS];
+	assert_string_equal(evidence_with(s, "the pin:"),
+			    "the pin: 1 live chunk of 32 B at 0x55b8a3c6d490 pins 495.9 MiB -- allocated at pin.c:59 (main) "
+			    "by thread pin (TID 4242), from the recording of this process");
+	assert_int_equal(g->pin_pinned, 519992720);
+	assert_int_equal(g->pin_address, 0x55b8a3c6d490);
+	/* the pointer malloc returned: the chunk + 16 */
+	assert_string_equal(s->next, "who allocated the pin: memsleuth hotspots --from r.hotspots --address 0x55b8a3c6d4a0");
+	assert_string_equal(s->commands[0], "memsleuth arenas --json --hotspots r.hotspots 4242");
+
+	ms_guide_conclude(g);
+	int cause = -1, pin = -1;
+	for (int i = 0; i < g->conclusions.n; i++) {
+		if (!strncmp(g->conclusions.v[i].text, "glibc's main heap keeps", 23))
+			cause = i;
+		if (!strncmp(g->conclusions.v[i].text, "The pin:", 8))
+			pin = i;
+	}
+	assert_true(cause >= 0);
+	assert_int_equal(pin, cause + 1);   /* right after the cause it holds */
+	assert_non_null(strstr(g->conclusions.v[pin].text, "allocated at pin.c:59 (main) by thread pin sits above 495.9 MiB "
+						       "of freed memory; a heap shrinks only from its top"));
+	assert_non_null(strstr(g->conclusions.v[pin].text, "Fix it where the block is allocated or freed"));
+	assert_string_equal(g->conclusions.v[pin].next, "memsleuth hotspots --from r.hotspots --address 0x55b8a3c6d4a0");
+	/* the cause's text names the site, and its remedies the fix in the code */
+	assert_non_null(strstr(g->conclusions.v[cause].text, "allocated at pin.c:59 (main) by thread pin pins 495.9 MiB"));
+	int fix = 0;
+	for (int i = 0; i < g->causes.v[0].nrem; i++)
+		fix |= strstr(g->causes.v[0].rem[i].command, "allocated or freed (pin.c:59 (main))") != NULL &&
+		       g->causes.v[0].rem[i].advice;
+	assert_true(fix);
+	done(g);
+}
+
+static void temporary_recording_offers_a_kept_one(void **state)
+{
+	(void)state;
+	struct ms_guide *g = guide_with(1, "/tmp/memsleuth-guide.1.x/hotspots", 0, 1);
+	assert_non_null(strstr(g->step[MS_G_ARENAS].next, "with --report FILE.html the recording is kept"));
+	assert_non_null(strstr(g->step[MS_G_ARENAS].next, "--address 0x55b8a3c6d4a0"));
+	ms_guide_conclude(g);
+	int pin = -1;
+	for (int i = 0; i < g->conclusions.n; i++)
+		if (!strncmp(g->conclusions.v[i].text, "The pin:", 8))
+			pin = i;
+	assert_true(pin >= 0);
+	assert_string_equal(g->conclusions.v[pin].next, "memsleuth compare -- build/examples/pin --hold");
+	done(g);
+}
+
+static void unnamed_pin_says_why_in_one_line(void **state)
+{
+	(void)state;
+	struct ms_guide *g = guide_with(0, NULL, 0, 0);   /* attached to a PID */
+	const char *ev = evidence_with(&g->step[MS_G_ARENAS], "the pin:");
+	assert_non_null(ev);
+	assert_non_null(strstr(ev, "pins 495.9 MiB -- its call site is not known: the guide attached to a running process"));
+	assert_string_equal(g->step[MS_G_ARENAS].next, "who allocates (hotspots)");
+	ms_guide_conclude(g);
+	for (int i = 0; i < g->conclusions.n; i++)
+		assert_null(strstr(g->conclusions.v[i].text, "The pin:"));   /* no site: no such conclusion */
+	done(g);
+
+	g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->launched = 1;
+	snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording (statically linked)");
+	char text[2048];
+	snprintf(text, sizeof text, arenas_fmt, "", "");
+	ms_guide_take_arenas(g, parse(text));
+	ev = evidence_with(&g->step[MS_G_ARENAS], "the pin:");
+	assert_non_null(ev);
+	assert_non_null(strstr(ev, "its call site is not known: no allocation recording (statically linked)"));
+	done(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pin_named_from_the_recording),
+		cmocka_unit_test(temporary_recording_offers_a_kept_one),
+		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
