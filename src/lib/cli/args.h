@@ -46,6 +46,7 @@
 #ifndef MS_CLI_ARGS_H
 #define MS_CLI_ARGS_H
 
+#include <regex.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -141,6 +142,12 @@ double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, 
  * else one line "OPT VALUE: not a whole number (e.g. 10)" or "OPT VALUE:
  * give LO to HI" and exit 2, as ms_args_fail. */
 long ms_args_count(const struct ms_args *a, const char *opt, const char *s, long lo, long hi);
+
+/* A POSIX extended regular expression given to opt (--when, --until),
+ * compiled into *re (REG_EXTENDED | REG_NOSUB; the caller regfree()s it)
+ * before anything runs; one that does not compile fails as ms_args_fail
+ * does ("OPT 'VAL': not a POSIX extended regular expression (WHY)"). */
+void ms_args_regex(const struct ms_args *a, const char *opt, const char *val, regex_t *re);
 
 /* One line "PROG: WHAT (usage: PROG FORM)" on stderr, exit 2: for a
  * program's own checks of its options' values and combinations. */

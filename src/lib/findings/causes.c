@@ -8,6 +8,7 @@
  *   fragmented        = resident free-chunk bytes no whole-page release reaches
  *   in_use_unaccounted= chunks in use (minus what the runtime accounts for). */
 #include "findings/causes.h"
+#include "findings/growthsev.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -448,8 +449,12 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
-		 f->have_hot ? f->hot_site : "");
+	/* hot_site: the site holding the most live bytes (findings/hotsite.h) */
+	if (f->have_hot && f->hot_site[0])
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live; so far: %s, %s live", f->hot_site,
+			 SZ(f->hot_live));
+	else
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live");
 	remedy(x, eff, "%s", cmd);
 }
 
@@ -816,7 +821,8 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
 			 g->noisy ? ", too noisy to call a trend" : "");
 }
 
-/* What grew in the window, and the severity of an hour of it. */
+/* What grew in the window, and its severity (findings/growthsev.h: from
+ * the bytes seen and the span they grew over, against the RSS). */
 static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
 				   const struct ms_growth_fact *g, const char *text)
 {
@@ -825,9 +831,7 @@ static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_fa
 	if (!x)
 		return NULL;
 	double hour = g->slope > 0 ? g->slope * 3600 : 0;
-	x->severity = ms_cause_severity(hour > 1e18 ? (uint64_t)1e18 : (uint64_t)hour, f->rss);
-	if (x->severity < MS_NOTICE)
-		x->severity = MS_NOTICE;   /* a steady growth is never background noise */
+	x->severity = ms_growth_severity(grown, g->span_s, g->slope, f->rss);
 	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
 	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
 	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);

@@ -34,8 +34,8 @@ enum ms_cause_kind {
 	MS_CAUSE_GLIBC_NOT_WALKED,     /* glibc's heaps' RSS when no arena walk ran (overview): in use or
 					  free, not known -- a lead (notice at most), never a verdict */
 	/* growth kinds (watch, the guide's short watch): resident_bytes is what
-	 * grew during the window; severity is that of the bytes one hour of the
-	 * fitted growth adds (a growth does not stop at the window's end) */
+	 * grew during the window; severity from those bytes, the span and the
+	 * RSS (findings/growthsev.h: a short window's rate is not an hour's) */
 	MS_CAUSE_LEAK_GROWING,         /* glibc in use grows: a leak or a cache that keeps growing */
 	MS_CAUSE_RETENTION_GROWING,    /* free memory glibc keeps grows while in use is flat */
 	MS_CAUSE_ARENA_GROWTH,         /* arenas or arena heaps grow */
@@ -188,7 +188,8 @@ struct ms_cause_facts {
 	uint64_t nmt_committed, nmt_malloc, java_heap_committed, java_heap_resident;
 	int      have_java_heap_resident;
 
-	/* hotspots: live bytes at the end of the window */
+	/* hotspots: the call site holding the most bytes live at the end of the
+	 * window (findings/hotsite.h), and those bytes */
 	int      have_hot;
 	uint64_t hot_live;
 	char     hot_site[200];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "findings/causes_feed.h"
+#include "findings/hotsite.h"
 #include "findings/hotspots.h"
 #include "records/callsite.h"
 #include "util/size.h"
@@ -299,6 +300,31 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 }
 
+static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare, struct ms_cause_facts *f);
+
+/* What the hotspots step is asked about: live memory when glibc's in use
+ * grew in the watch, else the largest glibc cause found so far (overview,
+ * arenas); the calls (MS_CAUSE_ARENA_SPREAD: who churns) when none is. */
+static enum ms_cause_kind hot_kind(const struct ms_guide *g)
+{
+	if (g->in_use_grows)
+		return MS_CAUSE_LEAK_GROWING;
+	enum ms_cause_kind k = MS_CAUSE_ARENA_SPREAD;
+	struct ms_causes *c = malloc(sizeof *c);
+	if (!c)
+		return k;
+	struct ms_cause_facts f;
+	guide_facts(g, NULL, &f);
+	ms_causes_build(&f, c);
+	for (int i = 0; i < c->n; i++)   /* largest first */
+		if (c->v[i].kind <= MS_CAUSE_MMAPPED_CHUNKS && c->v[i].kind != MS_CAUSE_RUNTIME_HEAP) {
+			k = c->v[i].kind;
+			break;
+		}
+	free(c);
+	return k;
+}
+
 /* hotspots contract (docs/json/hotspots.md): threads[], sites[]. */
 void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 {
@@ -315,7 +341,12 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		if (!best || ms_ju64(t, "calls", 0) > ms_ju64(best, "calls", 0))
 			best = t;
 	}
-	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
+	/* the site the lead cause is about (findings/hotsite.h), and the one
+	 * with the most calls when that is another */
+	enum ms_cause_kind kind = hot_kind(g);
+	const struct ms_jval *site = ms_hot_site_for(f, kind), *busiest = ms_jat(ms_jget(f, "sites"), 0);
+	if (!site)
+		site = busiest;
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
@@ -346,10 +377,21 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	if (!reached)
 		ms_gstep_evidence(s, "the rerun was stopped before the moment (no line matched '%s' in time): the live "
 				  "bytes below are those of an earlier point, not a leak", g->hot_until);
-	if (site)
+	const char *at = reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" : reached ? "at the end" :
+			 "when it was stopped";
+	int by_live = site && ms_cause_about_live(kind) && ms_ju64(site, "live_bytes", 0);
+	char other[200] = "";
+	if (busiest && busiest != site)
+		ms_callsite_json(busiest, other, sizeof other);
+	if (by_live)
+		ms_gstep_evidence(s, "top call site by bytes live %s: %s, %s live, %" PRIu64 " calls", at, g->hot_site,
+				  SZ(live), ms_ju64(site, "calls", 0));
+	else if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live %s", g->hot_site,
-				  ms_ju64(site, "calls", 0), SZ(live), reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" :
-				  reached ? "at the end" : "when it was stopped");
+				  ms_ju64(site, "calls", 0), SZ(live), at);
+	if (by_live && other[0])
+		ms_gstep_evidence(s, "most calls: %s, %" PRIu64 " calls, %s live", other, ms_ju64(busiest, "calls", 0),
+				  SZ(ms_ju64(busiest, "live_bytes", 0)));
 	if (above && reached)
 		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
 				  "use at the moment (arenas): the two runs did not end at the same point", SZ(live_all),
@@ -357,7 +399,16 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	if (site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")))
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
 				  "calls it", ms_jstr(site, "symbol", "?"));
-	if (best)
+	if (by_live && best)
+		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
+			 "live in all call sites, where the in-use memory is allocated and not freed. Thread %" PRIu64
+			 " (%s) made the most allocator calls (%" PRIu64 " of %" PRIu64 ").", at, g->hot_site, SZ(live),
+			 SZ(live_all), g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls);
+	else if (by_live)
+		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
+			 "live in all call sites, where the in-use memory is allocated and not freed.", at, g->hot_site,
+			 SZ(live), SZ(live_all));
+	else if (best)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
 			 site ? ", most from " : "", site ? g->hot_site : "");
@@ -424,11 +475,12 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->java_heap_resident = g->java_heap_resident;
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
-	const struct ms_jval *site = ms_jat(ms_jget(g->step[MS_G_HOTSPOTS].findings, "sites"), 0);
+	/* the in-use cause's "so far": the site holding the most live bytes */
+	const struct ms_jval *site = ms_hot_site_for(g->step[MS_G_HOTSPOTS].findings, MS_CAUSE_IN_USE_UNACCOUNTED);
 	if (g->have_hot && site && g->hot_live_valid) {
 		f->have_hot = 1;
 		f->hot_live = ms_ju64(site, "live_bytes", 0);
-		snprintf(f->hot_site, sizeof f->hot_site, "%s", g->hot_site);
+		ms_callsite_json(site, f->hot_site, sizeof f->hot_site);
 	}
 }
 
@@ -586,7 +638,6 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 void ms_guide_conclude(struct ms_guide *g)
 {
 	struct ms_verdicts *c = &g->conclusions;
-	ms_guide_conclude_growth(g);
 	const struct ms_gstep *ar = &g->step[MS_G_ARENAS];
 	if (g->step[MS_G_ACCOUNTED].status == MS_G_DONE && g->has_accounted)
 		ms_verdict_add(c, MS_NOTICE, "", "%s", g->step[MS_G_ACCOUNTED].verdict);
@@ -605,4 +656,5 @@ void ms_guide_conclude(struct ms_guide *g)
 		ms_verdict_add(c, MS_INFO, "", "memsleuth compare on the command: %s", ms_jstr(cmp, "recommendation.text", ""));
 	if (g->stopped_early)
 		ms_verdict_add(c, MS_INFO, "", "Stopped before the last step; the findings so far are above.");
+	ms_guide_conclude_growth(g);   /* placed by its severity among the others */
 }
