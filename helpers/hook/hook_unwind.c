@@ -29,7 +29,11 @@
  * elsewhere (sigaltstack, coroutine stacks) goes to libunwind.  .eh_frame
  * is read in place from the loaded object, which is mapped as long as its
  * code is.  Rules and walks are dropped when an object is dlopen'ed or
- * dlclose'd (other code may now be at an address).
+ * dlclose'd (other code may now be at an address).  glibc's own loads
+ * and unloads (gconv, NSS: __libc_dlopen) pass no interposed function:
+ * a rule cached for a return address in such a module stays, and would
+ * be wrong only if another module later loaded there returned to that
+ * exact address (libunwind's cache has the same limit).
  *
  * glibc's backtrace() is not used where the walker is (x86-64): libgcc's
  * unwinder follows a corrupt saved RBP into a crash of the target (tests/
