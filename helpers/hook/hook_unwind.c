@@ -33,7 +33,7 @@
  * and unloads (gconv, NSS: __libc_dlopen) pass no interposed function:
  * a rule cached for a return address in such a module stays, and would
  * be wrong only if another module later loaded there returned to that
- * exact address (libunwind's cache has the same limit).
+ * exact address.
  *
  * glibc's backtrace() is not used where the walker is (x86-64): libgcc's
  * unwinder follows a corrupt saved RBP into a crash of the target (tests/
