@@ -143,7 +143,7 @@ if command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd 
 	check_eq "jvm: no ulimit -s for Java threads" "$(jq -r '[.causes[].remedies[].command | select(test("ulimit -s"))] | length' "$TMP/jov.json")" 0
 	st=$(cause "$TMP/jov.json" thread_stacks)
 	if [ "$st" != null ] && [ "$(jq -r .severity <<<"$st")" != info ]; then
-		check_match "jvm: Java threads' stacks by -Xss" "$(jq -r '.remedies[0].command' <<<"$st")" "^java -Xss"
+		check_match "jvm: Java threads' stacks by -Xss" "$(jq -r '.remedies[0].command' <<<"$st")" "^JAVA_TOOL_OPTIONS=-Xss512k "
 	else
 		check_eq "jvm: a small stacks cause has no remedy" "$(jq -r '.remedies // [] | length' <<<"$st")" 0
 	fi

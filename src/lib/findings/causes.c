@@ -244,18 +244,6 @@ static void hotspots_cmd(const struct ms_cause_facts *f, char *out, size_t len)
  * ("node --expose-gc a.js" + "--heapsnapshot-signal=SIGUSR2" ->
  * "node --heapsnapshot-signal=SIGUSR2 --expose-gc a.js"); without a known
  * command: INTERP OPT FALLBACK. */
-static void with_option(const struct ms_cause_facts *f, char *out, size_t len, const char *interp, const char *opt,
-			const char *fallback)
-{
-	const char *sp = f->command[0] ? strchr(f->command, ' ') : NULL;
-	if (!f->command[0])
-		snprintf(out, len, "%s %s %s", interp, opt, fallback);
-	else if (!sp)
-		snprintf(out, len, "%s %s", f->command, opt);
-	else
-		snprintf(out, len, "%.*s %s%s", (int)(sp - f->command), f->command, opt, sp);
-}
-
 static int is_glibc(const struct ms_cause_facts *f)
 {
 	return !f->allocator[0] || !strcmp(f->allocator, "glibc");
@@ -495,9 +483,10 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps belongs to V8 (Node's JavaScript heap and its "
 			"code space): glibc's trim and settings do not reach it.", SZ(b));
-		with_option(f, cmd, sizeof cmd, "node", "--heapsnapshot-signal=SIGUSR2", "APP.js");
+		/* options as environment: they reach the runtime through any
+		 * wrapper script (an option after a wrapper's name is its argument) */
 		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
-		       "%s", cmd);
+		       "NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 %s", cmd_of(f));
 		break;
 	case MS_RT_CPYTHON:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
@@ -506,8 +495,11 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
 		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
 			  "pymalloc's arenas and how full they are",
-		       "%s", (with_option(f, cmd, sizeof cmd, "python3", "-X tracemalloc=25", "SCRIPT.py"), cmd));
-		remedy(x, "objects of 512 bytes or less then come from glibc malloc, where trim and compare apply",
+		       "PYTHONTRACEMALLOC=25 %s", cmd_of(f));
+		/* not a fix by itself: glibc then keeps the freed small objects
+		 * in its heaps (python-obmalloc case: RSS 560 -> 741 MiB) */
+		remedy(x, "a diagnosis, not a fix: objects of 512 bytes or less then come from glibc malloc, whose "
+			  "free memory memsleuth arenas measures and trim returns; alone it can raise the RSS",
 		       "PYTHONMALLOC=malloc %s", cmd_of(f));
 		break;
 	case MS_RT_RUBY:
@@ -607,12 +599,10 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "threads", f->threads);
 	if (!x || x->severity < MS_NOTICE)
 		return;   /* a few MiB of stacks: no change worth a rerun */
-	char cmd[300];
 	if (f->runtime == MS_RT_JVM) {
 		/* HotSpot sizes Java threads' stacks by -Xss (ThreadStackSize), not by RLIMIT_STACK */
-		with_option(f, cmd, sizeof cmd, "java", "-Xss512k", "MAIN");
 		remedy(x, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
-			  "a stack throws StackOverflowError), or fewer threads", "%s", cmd);
+			  "a stack throws StackOverflowError), or fewer threads", "JAVA_TOOL_OPTIONS=-Xss512k %s", cmd_of(f));
 	} else {
 		/* glibc's default thread stack size is RLIMIT_STACK at start (glibc 2.34+: __pthread_early_init) */
 		remedy(x, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",
