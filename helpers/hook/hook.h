@@ -96,7 +96,8 @@ struct slot {
 	/* delta state, restarted at each block */
 	uint64_t     base_ticks, prev_ticks, prev_ptr, prev_caller[2];
 	uint64_t     prev_stamp;      /* order stamp of the previous event */
-	int          pair_stamp0;     /* the last malloc's stamp delta was 0 */
+	uint64_t     pair_stamp;      /* the last malloc's order stamp (pair_pos) */
+	uint64_t     alt_free_caller; /* the free call site before prev_caller[1] */
 	uint64_t     clock_ticks;     /* last clock sample */
 	unsigned     clock_countdown; /* calls until the next sample */
 	uint32_t     prev_stack[2];
@@ -106,6 +107,7 @@ struct slot {
 	unsigned     last_alloc_slot;
 	unsigned char *pair_pos;      /* the last event if it was a malloc */
 	int          pair_slot;       /* its size slot if fully predicted, else -1 */
+	unsigned char *pair_end;      /* the end of that malloc's bytes */
 	unsigned     ring_head;
 	uint64_t     last_alloc;
 	/* accounting */
@@ -122,6 +124,7 @@ struct slot {
 	/* count-only: both in the buffer, so that they outlive the process */
 	struct ms_hl_counts *ch;
 	struct count_slot *counts;
+	struct count_slot *count_last[2];   /* the last entry of allocations, frees */
 };
 
 struct pending { uint64_t size, ptr, old, caller, stamp, stamp_free; unsigned op; };
@@ -176,7 +179,15 @@ extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
  * explains why this orders one address's calls across threads).  One
  * atomic increment per free: 12 ns alone, 16 ns with two threads
  * contending on this 2-vCPU host, against 34 ns for rdtsc and 70 ns for
- * clock_gettime(CLOCK_MONOTONIC) here. */
+ * clock_gettime(CLOCK_MONOTONIC) here.
+ * Tried and measured (bench/hotspots workloads, load 5-13), not kept:
+ * per-address buckets of per-CPU columns written in rseq critical
+ * sections (no locked instruction) with a Lamport clock per thread, and
+ * per-CPU max registers written the same way.  Both exact, neither
+ * cheaper here: under load the two threads rarely run at once, so this
+ * counter's line seldom moves, and an rseq store (plus the allocation's
+ * own store the buckets need) costs about what the one locked add does.
+ * They would pay on a machine whose threads do run in parallel. */
 static inline uint64_t stamp_free(void)
 {
 	return atomic_fetch_add_explicit(&g_order.n, 1, memory_order_acq_rel) + 1;

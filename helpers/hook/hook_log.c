@@ -213,7 +213,7 @@ void block_reset(struct slot *s)
 	s->prev_stamp = stamp_alloc();
 	s->clock_countdown = CLOCK_EVERY;
 	s->prev_ptr = 0;
-	s->prev_caller[0] = s->prev_caller[1] = 0;
+	s->prev_caller[0] = s->prev_caller[1] = s->alt_free_caller = 0;
 	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
 	memset(s->ring, 0, sizeof s->ring);
 	memset(s->sizes, 0, sizeof s->sizes);
@@ -240,6 +240,7 @@ void block_reset(struct slot *s)
 		b->ticks = s->base_ticks;
 		b->stamp = s->prev_stamp;
 		b->seq = seq;
+		b->format = MS_HL_FMT_PTR16;
 		b->dropped = (uint32_t)(s->dropped > UINT32_MAX ? UINT32_MAX : s->dropped);
 	}
 	s->hdr->stream = s->stream;

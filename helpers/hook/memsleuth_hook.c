@@ -63,26 +63,46 @@ _Static_assert(sizeof(struct count_slot) == sizeof(struct ms_hl_count_site), "co
 _Static_assert(sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_counts) +
 	       COUNT_SLOTS * sizeof(struct count_slot) <= BUF_BYTES, "count table fits the buffer");
 
-static void count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned op)
+/* The caller's entry of the table, made when absent; NULL when the probe
+ * found the table full around its hash. */
+static __attribute__((noinline)) struct count_slot *count_find(struct slot *s, uint64_t caller)
 {
-	struct ms_hl_counts *ch = s->ch;
-	ch->calls++;
-	if (ms_hl_op_has_size(op)) {
-		ch->bytes += size;
-		ch->hist[size ? 63 - __builtin_clzll(size) : 0]++;
-	}
 	uint32_t h = (uint32_t)((caller * 0x9e3779b97f4a7c15ull) >> 51) & (COUNT_SLOTS - 1);
 	for (uint32_t i = 0; i < 32; i++) {
 		struct count_slot *c = &s->counts[(h + i) & (COUNT_SLOTS - 1)];
 		if (c->caller == caller || c->caller == 0) {
 			c->caller = caller;
-			c->calls++;
-			if (ms_hl_op_has_size(op))
-				c->bytes += size;
-			return;
+			return c;
 		}
 	}
-	ch->untracked++;
+	return NULL;
+}
+
+/* Count one call.  A thread's allocations and frees mostly come from one
+ * call site each: the last entry of each is tried before the hash probe
+ * (an entry emptied by block_reset no longer matches its caller). */
+static inline __attribute__((always_inline)) void
+count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned op)
+{
+	struct ms_hl_counts *ch = s->ch;
+	int alloc = ms_hl_op_has_size(op);
+	ch->calls++;
+	if (alloc) {
+		ch->bytes += size;
+		ch->hist[size ? 63 - __builtin_clzll(size) : 0]++;
+	}
+	struct count_slot *c = s->count_last[!alloc];
+	if (UNLIKELY(!c || c->caller != caller)) {
+		c = count_find(s, caller);
+		if (!c) {
+			ch->untracked++;
+			return;
+		}
+		s->count_last[!alloc] = c;
+	}
+	c->calls++;
+	if (alloc)
+		c->bytes += size;
 }
 
 /* ---- encoding ---- */
@@ -152,8 +172,16 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 		}
 	} else if (caller == s->prev_caller[kind]) {
 		f |= MS_HL_F_SAMECALLER;
+	} else if (kind && caller == s->alt_free_caller) {
+		/* the free site before the last one: frees alternate between
+		 * two sites often (a loop's own free and a ring's, say) */
+		f |= MS_HL_F_EXT;
+		s->alt_free_caller = s->prev_caller[1];
+		s->prev_caller[1] = caller;
 	} else {
 		p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(caller - s->prev_caller[kind])));
+		if (kind)
+			s->alt_free_caller = s->prev_caller[1];
 		s->prev_caller[kind] = caller;
 	}
 	if (kind) {
@@ -161,7 +189,7 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 			f |= MS_HL_F_PTRHIT;
 			s->freed_by_size[s->last_alloc_slot] = ptr;
 		} else {
-			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+			p = ms_hl_put_ptr_step(p, ptr - s->prev_ptr);
 		}
 		s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
 	} else {
@@ -192,33 +220,46 @@ encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
 			*p++ = (unsigned char)ext;
 		}
 		s->pair_slot = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
-					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE) && stamp_delta == 0
+					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE)
 				       ? (int)slot : -1;
 		if (!size_hit)
 			p = ms_hl_put_varint(p, size);
 		if (!(f & MS_HL_F_PTRHIT))
-			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(ptr - s->prev_ptr)));
+			p = ms_hl_put_ptr_step(p, ptr - s->prev_ptr);
 		s->last_alloc = ptr;
 		if (realloc_)
 			p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)(old - ptr)));
 	}
 	if (ptr)
 		s->prev_ptr = ptr;
-	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos &&
-	    stamp_delta == 1) {
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_EXT | MS_HL_F_PTRHIT) && s->pair_pos && s->pair_slot >= 0 &&
+	    s->pair_pos[1] == 0) {
+		/* the same from the free site before the last one: one byte */
+		*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_ALT | s->pair_slot << 4);
+		p = s->pair_pos + 1;
+		s->prev_stamp = s->pair_stamp + 1;
+	} else if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
 		/* freeing the malloc just made: fold into its byte, or both into
-		 * one byte when the malloc was fully predicted */
+		 * one byte (plus the malloc's stamp step, if any) when the malloc
+		 * was fully predicted.  The free is then stamped the malloc's
+		 * stamp + 1 whatever it was (hotlog.h "Order": no other thread's
+		 * call on this address can fall between them) */
 		if (s->pair_slot >= 0) {
-			*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_BY_SIZE | s->pair_slot << 4);
-			p = s->pair_pos + 1;
+			int stepped = s->pair_pos[1] != 0;   /* the stamp varint: 0 is one byte */
+			*s->pair_pos = (unsigned char)((stepped ? MS_HL_OP_PAIR_STAMP : MS_HL_OP_PAIR_BY_SIZE) |
+						       s->pair_slot << 4);
+			p = stepped ? s->pair_end - 1 : s->pair_pos + 1;   /* drop the ext byte */
 		} else {
 			*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
 			p = flags;
 		}
+		s->prev_stamp = s->pair_stamp + 1;
 	} else {
 		*flags = (unsigned char)f;
 	}
 	s->pair_pos = op == MS_HL_OP_MALLOC ? flags : NULL;
+	s->pair_end = p;
+	s->pair_stamp = c->stamp;
 	s->pos = p;
 	s->nevents++;
 	s->events++;

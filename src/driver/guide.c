@@ -447,7 +447,13 @@ int cmd_guide(int argc, char **argv)
 			break;
 		case 'j': o.json = 1; break;
 		case 'C': o.no_compare = 1; break;
-		case 'w': o.when = cl.val; break;
+		case 'w': {   /* checked before anything is launched */
+			regex_t re;
+			ms_args_regex(&cl, "--when", cl.val, &re);
+			regfree(&re);
+			o.when = cl.val;
+			break;
+		}
 		case 'A':
 			o.after = ms_args_seconds(&cl, "--after", cl.val, 0, 86400);
 			break;
@@ -521,8 +527,9 @@ int cmd_guide(int argc, char **argv)
 		fflush(o.say);
 		guide_watch(g, o.watch);
 	}
+	int asked = 1;   /* 0: q at the question, stop after this step */
 	if (!g->has_accounted && o.interactive)
-		guide_ask_accounted(g);
+		asked = guide_ask_accounted(g);
 	if (g->has_accounted) {
 		ms_jfree(ov);
 		if (!(ov = guide_overview_findings(g, &e))) {
@@ -533,7 +540,7 @@ int cmd_guide(int argc, char **argv)
 	g->rss = ms_ju64(ov, "rss_bytes", 0);
 	ms_guide_take_accounted(g);
 	guide_say_step_body(&o, &g->step[MS_G_ACCOUNTED]);
-	int go = guide_pause_here(&o);
+	int go = asked && guide_pause_here(&o);
 
 	/* 2: where it lives. */
 	if (go) {

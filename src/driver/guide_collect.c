@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "findings/doctor.h"
+#include "findings/javaheap.h"
 #include "util/trust.h"
 #include "findings/overview.h"
 #include "findings/tsample.h"
 #include "guide_int.h"
 #include "report/doctor_report.h"
-#include "records/maps.h"
 #include "records/nmt.h"
 #include "report/overview_report.h"
 #include "util/size.h"
@@ -131,25 +131,6 @@ struct ms_jval *guide_run_step(struct ms_guide *g, struct ms_gstep *st, const ch
 	return v;
 }
 
-/* Resident bytes of the mappings inside [lo, hi): the Java heap's touched part. */
-static int range_rss(pid_t pid, uint64_t lo, uint64_t hi, uint64_t *rss)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	struct ms_maps maps = { 0 };
-	int rc = -1;
-	if (ms_proc_read(pid, "smaps", &buf, &len, NULL) == 0 && ms_maps_parse(buf, len, &maps, NULL) == 0) {
-		*rss = 0;
-		for (size_t i = 0; i < maps.n; i++)
-			if (maps.v[i].start >= lo && maps.v[i].end <= hi)
-				*rss += maps.v[i].m.rss;
-		rc = 0;
-	}
-	ms_maps_free(&maps);
-	free(buf);
-	return rc;
-}
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -186,10 +167,9 @@ int guide_jvm_accounted(struct ms_guide *g, const struct ms_jval *ov)
 		ms_gstep_command(&g->step[MS_G_ACCOUNTED], "jcmd %d VM.native_memory summary", (int)g->pid);
 		char *hargv[] = { "jcmd", pid, "GC.heap_info", NULL };
 		struct ms_steprun h = { 0 };
-		uint64_t lo, hi, res;
-		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 && h.out &&
-		    ms_heap_range_parse(h.out, &lo, &hi) == 0 && range_rss(g->pid, lo, hi, &res) == 0 &&
-		    res <= nmt.java_heap_committed) {
+		uint64_t res;
+		if (nmt.has_java_heap && ms_steprun_run(hargv, &h, 30000, "jcmd GC.heap_info", &guide_stop) == 0 &&
+		    ms_java_heap_resident(g->pid, h.out, nmt.java_heap_committed, &res) == 0) {
 			g->have_java_heap_resident = 1;
 			g->java_heap_resident = res;
 			g->accounted = nmt.committed - (nmt.java_heap_committed - res);

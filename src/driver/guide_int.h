@@ -32,7 +32,9 @@ void guide_say_step_head(const struct gopts *o, enum ms_gstep_id s);
 void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st);
 /* On a terminal: wait for Enter; 0 when the person typed q (or stop). */
 int  guide_pause_here(const struct gopts *o);
-void guide_ask_accounted(struct ms_guide *g);
+/* On a terminal: the accounted size, typed (Enter skips); 0 when the
+ * person typed q (stop after step 1), else 1. */
+int  guide_ask_accounted(struct ms_guide *g);
 
 /* `memsleuth STEP --json args...`; NULL (st says why) when unavailable,
  * failed or unreadable. */

@@ -90,22 +90,64 @@ int guide_pause_here(const struct gopts *o)
 	return k >= 0 && k != 'q' && k != 'Q' && !guide_stop;
 }
 
-void guide_ask_accounted(struct ms_guide *g)
+/* A line typed at the terminal, edited in place (Backspace), without
+ * waiting for Enter when the first key is q: 1 with line set, 0 at q or
+ * Ctrl-C (stop), -1 at end of input or Ctrl-D on an empty line. */
+static int read_answer(char *line, size_t len)
 {
+	size_t n = 0;
+	line[0] = 0;
+	for (;;) {
+		int k = read_key();
+		if (k < 0 || guide_stop)
+			return guide_stop ? 0 : -1;
+		if ((k == 'q' || k == 'Q') && !n) {
+			fputs("q\n", stderr);
+			return 0;
+		}
+		if (k == '\n' || k == '\r') {
+			fputc('\n', stderr);
+			return 1;
+		}
+		if (k == 4 && !n)   /* Ctrl-D */
+			return -1;
+		if ((k == 127 || k == 8) && n) {
+			line[--n] = 0;
+			fputs("\b \b", stderr);
+		} else if (k >= 0x20 && k < 0x7f && n + 1 < len) {
+			line[n++] = (char)k;
+			line[n] = 0;
+			fputc(k, stderr);
+		}
+		fflush(stderr);
+	}
+}
+
+int guide_ask_accounted(struct ms_guide *g)
+{
+	/* the question fits the terminal; when narrower, wrapped above the answer */
+	static const char q[] = "Memory the application believes it uses (e.g. 500M; Enter: skip, q: stop)?";
+	int width = ms_wrap_width(2);
 	for (int tries = 0; tries < 3 && !guide_stop; tries++) {
-		fprintf(stderr, "   How much memory does the application believe it uses (e.g. 500M; Enter to skip)? ");
+		if ((int)sizeof q + 4 > width) {
+			ms_wrap_fprint(stderr, q, 0, 3, width);
+			fputs("   > ", stderr);
+		} else {
+			fprintf(stderr, "   %s ", q);
+		}
 		fflush(stderr);
 		char line[64];
-		if (!fgets(line, sizeof line, stdin))
-			return;
-		line[strcspn(line, "\r\n")] = 0;
+		int r = read_answer(line, sizeof line);
+		if (r <= 0)
+			return r < 0;   /* q: stop; end of input: skip */
 		if (!line[0])
-			return;
+			return 1;
 		if (ms_size_parse(line, &g->accounted) == 0) {
 			g->has_accounted = 1;
 			snprintf(g->accounted_from, sizeof g->accounted_from, "given at the prompt");
-			return;
+			return 1;
 		}
 		fprintf(stderr, "   '%s' is not a size: write it like 512M or 1.5G\n", line);
 	}
+	return !guide_stop;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/wrap.h"
 #include "findings/hotspots.h"
 #include "findings/stepverdict.h"
 #include "util/outfile.h"
@@ -572,8 +573,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 			break;
 		case MS_LONG('u'):
 			o->until = v;
-			if (regcomp(&o->until_re, v, REG_EXTENDED | REG_NOSUB))
-				ms_args_fail(args, "--until '%s': not a POSIX extended regular expression", v);
+			ms_args_regex(args, "--until", v, &o->until_re);
 			break;
 		case MS_LONG('r'): o->record_only = 1; break;
 		case MS_LONG('c'): o->count_only = 1; break;
@@ -638,9 +638,13 @@ int cmd_hotspots(int argc, char **argv)
 		catch_stop_signals(0);   /* the window is timed from the probes being live */
 		struct ms_hotspots h;
 		char how[256];
-		if (!ms_quiet())
-			fprintf(stderr, PROG ": attaching uprobes to process %d's malloc family with bpftrace "
-				"(a few s, longer on a busy machine); \"Tracing\" follows when they are live\n", (int)pid);
+		if (!ms_quiet()) {   /* wrapped to the terminal, as every line */
+			char line[200];
+			snprintf(line, sizeof line, "attaching uprobes to process %d's malloc family with bpftrace (a few s, "
+				 "longer on a busy machine); \"Tracing\" follows when they are live", (int)pid);
+			fputs(PROG ": ", stderr);
+			ms_wrap_fprint(stderr, line, (int)strlen(PROG ": "), 2, ms_wrap_width(2));
+		}
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[64];

@@ -30,7 +30,7 @@ if command -v python3 >/dev/null; then
 		c=$(cause "$TMP/py.json" runtime_heap)
 		check_eq "python: the largest cause is CPython's heap" "$(jq -r '.causes[0].kind + "/" + .causes[0].runtime' "$TMP/py.json")" runtime_heap/cpython
 		check_match "python: CPython's allocator named" "$(jq -r .text <<<"$c")" "CPython's own small-object allocator \\(pymalloc"
-		check_match "python: tracemalloc is the next step" "$(jq -r '.remedies[0].command' <<<"$c")" "tracemalloc"
+		check_match "python: tracemalloc is the next step" "$(jq -r '.remedies[0].command' <<<"$c")" "^PYTHONTRACEMALLOC=25 "
 		# oracle: CPython's own count of its arenas
 		total=$(sed -n 's/^[0-9]* arenas \* [0-9]* bytes\/arena *= *\([0-9,]*\)$/\1/p' "$TMP/obmalloc.err" | tail -1 | tr -d ,)
 		check_within "python: bytes = pymalloc's arenas (sys._debugmallocstats)" "$(jq -r .resident_bytes <<<"$c")" "${total:-1}" 5
@@ -77,8 +77,13 @@ if command -v javac >/dev/null && command -v jcmd >/dev/null; then
 		# oracle: NMT's own malloc line, read here with jcmd
 		nmt=$(jcmd "$RT_PID" VM.native_memory summary | sed -n 's/^ *malloc: \([0-9]*\)KB.*/\1/p' | head -1)
 		live=$(jq '.steps[2].findings | .totals.in_use_bytes + .mmapped_bytes' "$TMP/jv.json")
-		check_within "jvm: bytes = glibc's live bytes less NMT's malloc line (jcmd)" "$(jq -r .resident_bytes <<<"$c")" \
+		check_within "jvm: unaccounted = glibc's live bytes less NMT's malloc line (jcmd)" "$(jq -r .evidence.unaccounted_bytes <<<"$c")" \
 			$((live - ${nmt:-0} * 1024)) 5
+		# the cause is the resident part: at most the live bytes' resident part (pagemap)
+		lres=$(jq '.steps[2].findings | .totals.in_use_resident_bytes + .mmapped_found_resident_bytes' "$TMP/jv.json")
+		check_eq "jvm: bytes = the unaccounted bytes' resident part at most" "$(jq -r .resident_bytes <<<"$c")" \
+			"$(jq -r --argjson r "$lres" '[.evidence.unaccounted_bytes, $r] | min' <<<"$c")"
+		check_cmp "jvm: never above the RSS" "$(jq -r .resident_bytes <<<"$c")" -le "$(jq -r .rss_bytes "$TMP/jv.json")"
 		check_cmp "jvm: live malloc memory well above NMT's malloc line" "$live" -gt $((2 * ${nmt:-0} * 1024))
 		check_eq "jvm: no trim or arena cap for the leak" "$(jq -r '.remedies[].command' <<<"$c" | grep -c 'trim\|ARENA_MAX')" 0
 		stop_example "$RT_PID"

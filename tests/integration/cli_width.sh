@@ -136,34 +136,11 @@ else
 fi
 
 # --- the guide's pause: 'q' without Enter on a terminal ----------------------
-cat >"$TMP/guide_q.py" <<'EOF'
-import os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-buf, sent, end = b"", False, time.time() + 150
-while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 1)
-    if fd in r:
-        try:
-            d = os.read(fd, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        buf += d
-    if not sent and b"q: stop]" in buf:
-        os.write(fd, b"q")   # one key, no Enter
-        sent = True
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(buf.decode(errors="replace"))
-print("\nSENT=%s EXIT=%s" % (sent, os.waitstatus_to_exitcode(st)))
-EOF
 if command -v python3 >/dev/null; then
 	# colour by the same policy as every step: on a terminal, unless NO_COLOR
 	for nc in unset 1; do
 		if [ $nc = unset ]; then e="env -u NO_COLOR"; want=1; else e="env NO_COLOR=1"; want=0; fi
-		timeout -k 5 170 $e python3 "$TMP/guide_q.py" "$MS" guide --watch 0 --accounted 8M "$PID" >"$TMP/g" 2>&1
+		timeout -k 5 170 $e python3 "$(dirname "$0")/ptykeys.py" --on 'q: stop]' q -- "$MS" guide --watch 0 --accounted 8M "$PID" >"$TMP/g" 2>&1
 		sed "s/$(printf '\033')\[[0-9;]*m//g" "$TMP/g" >"$TMP/g.plain"
 		check_match "guide on a terminal (NO_COLOR $nc): 'q' at the first pause stops it without Enter, conclusions printed, exit 0" \
 			"$(grep -c '^== Step' "$TMP/g.plain") $(grep -c '^== Conclusions' "$TMP/g.plain") $(tail -1 "$TMP/g")" "^1 1 SENT=True EXIT=0.?$"

@@ -351,6 +351,7 @@ static void jvm_native_outside_bookkeeping(void **state)
 	base_facts(&f, 111 * MIB);
 	f.runtime = MS_RT_JVM;
 	f.in_use = 107 * MIB;
+	f.in_use_resident = 107 * MIB;
 	f.have_nmt = 1;
 	f.nmt_malloc = 7 * MIB;
 	ms_causes_build(&f, &c);
@@ -359,6 +360,149 @@ static void jvm_native_outside_bookkeeping(void **state)
 	assert_int_equal(x->resident_bytes, 100 * MIB);
 	assert_non_null(strstr(x->text, "outside the JVM's bookkeeping"));
 	assert_false(has_remedy(&c, "memsleuth trim"));
+}
+
+/* The JVM keep case of the trial: 1.2 GiB in use, most of it zlib buffers
+ * never written; the cause is the resident part, never above the RSS. */
+static void in_use_is_its_resident_part(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 741 * MIB);
+	f.in_use = 1229 * MIB;
+	f.in_use_resident = 630 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_non_null(x);
+	assert_int_equal(x->resident_bytes, 630 * MIB);
+	assert_true(x->rss_share <= 1.0);
+	assert_int_equal(x->severity, MS_PROBLEM);
+	assert_non_null(strstr(x->text, "1.2 GiB of malloc memory is in use"));
+	assert_non_null(strstr(x->text, "of it 630.0 MiB resident"));
+	/* with NMT: the unaccounted bytes' resident part is at most the live
+	 * resident bytes (arena chunks and mmapped chunks) */
+	f.have_nmt = 1;
+	f.nmt_malloc = 9 * MIB;
+	f.mmapped_bytes = 100 * MIB;
+	f.mmapped_resident = 20 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_non_null(x);
+	assert_int_equal(x->resident_bytes, 650 * MIB);
+	assert_non_null(strstr(x->text, "at most 650.0 MiB resident"));
+	/* a small in-use figure wholly resident: no "resident" clause */
+	f.have_nmt = 0;
+	f.in_use = f.in_use_resident = 30 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_non_null(x);
+	assert_null(strstr(x->text, "resident"));
+}
+
+/* A core: the RSS is not known -- the share is unknown ("-", null) and the
+ * severity comes from the bytes alone. */
+static void core_share_unknown(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 0);
+	f.have_overview = 0;
+	f.other_trim = 85 * MIB;
+	f.other_arenas_with_free = 3;
+	f.arenas = 4;
+	f.alive = 0;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_ARENA_SPREAD);
+	assert_non_null(x);
+	assert_true(x->rss_share < 0);
+	assert_int_equal(x->severity, ms_cause_severity(85 * MIB, 0));
+	assert_int_equal(x->severity, MS_NOTICE);
+	char b[16];
+	assert_string_equal(ms_share_fmt(x->rss_share, 1, b, sizeof b), "-");
+	assert_string_equal(ms_share_fmt(0.545, 1, b, sizeof b), "54.5%");
+	assert_string_equal(ms_share_fmt(0.0, 1, b, sizeof b), "0.0%");
+}
+
+/* overview alone (no walk): glibc's heaps are a row of their own, ranked by
+ * their bytes, a lead (notice at most) whose next step is the walk. */
+static void overview_row_for_glibc_heaps(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 8792);
+	f.have_overview = 1;
+	f.rss = 741 * MIB;
+	f.main_heap_rss = 10 * MIB;
+	f.arena_rss = 664 * MIB + 614 * 1024;
+	f.file_rss = 32 * MIB + 512 * 1024;
+	f.anon_other_rss = 30 * MIB;
+	f.runtime = MS_RT_JVM;
+	ms_causes_build(&f, &c);
+	assert_int_equal(c.v[0].kind, MS_CAUSE_GLIBC_NOT_WALKED);
+	assert_int_equal(c.v[0].resident_bytes, 674 * MIB + 614 * 1024);
+	assert_int_equal(c.v[0].severity, MS_NOTICE);
+	assert_string_equal(c.v[0].rem[0].command, "memsleuth arenas 8792");
+	assert_int_equal(ms_causes_max_severity(&c), MS_NOTICE);
+	/* the walk replaces it */
+	f.have_arenas = 1;
+	ms_causes_build(&f, &c);
+	assert_null(ms_causes_find(&c, MS_CAUSE_GLIBC_NOT_WALKED));
+}
+
+/* Java threads' stacks are sized by -Xss, not RLIMIT_STACK; a few MiB of
+ * stacks get no remedy at all. */
+static void jvm_stacks_by_xss(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 77);
+	f.have_overview = 1;
+	f.rss = 400 * MIB;
+	f.stack_rss = 1800 * 1024;
+	f.threads = 30;
+	f.runtime = MS_RT_JVM;
+	snprintf(f.command, sizeof f.command, "java -cp app Main");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_THREAD_STACKS);
+	assert_non_null(x);
+	assert_int_equal(x->nrem, 0);
+	f.stack_rss = 60 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_THREAD_STACKS);
+	assert_non_null(x);
+	assert_string_equal(x->rem[0].command, "JAVA_TOOL_OPTIONS=-Xss512k java -cp app Main");
+	f.runtime = MS_RT_NONE;
+	snprintf(f.command, sizeof f.command, "./server");
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_THREAD_STACKS);
+	assert_string_equal(x->rem[0].command, "ulimit -s 1024; ./server");
+}
+
+/* Ruby: the transient heap is named only from a mapping of its size. */
+static void ruby_transient_heap_only_when_measured(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 27826);
+	f.have_overview = 1;
+	f.rss = 172 * MIB;
+	f.anon_other_rss = 22 * MIB;
+	f.runtime = MS_RT_RUBY;
+	f.anon_largest_size = 32 * MIB;
+	f.anon_largest_rss = 20 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "20.0 MiB resident of 32.0 MiB, has the size of the transient heap"));
+	f.anon_largest_size = 3 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_null(strstr(x->text, "transient"));
 }
 
 /* python-obmalloc: the anonymous memory is CPython's allocator. */
@@ -376,7 +520,7 @@ static void cpython_named_with_tracemalloc(void **state)
 	assert_int_equal(c.v[0].kind, MS_CAUSE_RUNTIME_HEAP);
 	assert_string_equal(c.v[0].runtime, "cpython");
 	assert_non_null(strstr(c.v[0].text, "CPython"));
-	assert_non_null(strstr(c.v[0].rem[0].command, "tracemalloc"));
+	assert_non_null(strstr(c.v[0].rem[0].command, "PYTHONTRACEMALLOC=25 "));
 }
 
 /* A process that is gone gets the rerun, not its PID. */
@@ -415,7 +559,7 @@ static void vsz_cap_only_under_a_limit(void **state)
 	for (int i = 0; i < vs.n; i++)
 		assert_null(strstr(vs.v[i].next, "MALLOC_ARENA_MAX"));
 	assert_int_equal(has_remedy(&c, "memsleuth trim"), 1);
-	assert_true(has_remedy(&c, "cd '/srv/app' && node --heapsnapshot-signal=SIGUSR2 --expose-gc repro.js"));
+	assert_true(has_remedy(&c, "cd '/srv/app' && NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 node --expose-gc repro.js"));
 	assert_true(has_remedy(&c, "cd '/srv/app' && LD_PRELOAD=libjemalloc.so.2"));
 	/* compare measured the cap 4.7x worse: gone from every cause */
 	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
@@ -475,8 +619,13 @@ static void commands_run_as_printed(void **state)
 	f.runtime = MS_RT_CPYTHON;
 	snprintf(f.command, sizeof f.command, "/usr/bin/python3 repro.py");
 	ms_causes_build(&f, &c);
-	assert_true(has_remedy(&c, "/usr/bin/python3 -X tracemalloc=25 repro.py"));
-	assert_false(has_remedy(&c, "python3 -X tracemalloc=25 /usr/bin/python3"));
+	assert_true(has_remedy(&c, "PYTHONTRACEMALLOC=25 /usr/bin/python3 repro.py"));
+	/* through a wrapper script: the setting reaches the interpreter */
+	snprintf(f.command, sizeof f.command, "./run.sh --big");
+	ms_causes_build(&f, &c);
+	assert_true(has_remedy(&c, "PYTHONTRACEMALLOC=25 ./run.sh --big"));
+	assert_false(has_remedy(&c, "./run.sh -X"));
+	snprintf(f.command, sizeof f.command, "/usr/bin/python3 repro.py");
 	f.runtime = MS_RT_RUBY;
 	ms_causes_build(&f, &c);
 	assert_false(has_remedy(&c, "ruby -e"));
@@ -544,6 +693,11 @@ int main(void)
 		cmocka_unit_test(spread_offers_cap_second),
 		cmocka_unit_test(vsz_is_address_space),
 		cmocka_unit_test(jvm_native_outside_bookkeeping),
+		cmocka_unit_test(in_use_is_its_resident_part),
+		cmocka_unit_test(core_share_unknown),
+		cmocka_unit_test(overview_row_for_glibc_heaps),
+		cmocka_unit_test(jvm_stacks_by_xss),
+		cmocka_unit_test(ruby_transient_heap_only_when_measured),
 		cmocka_unit_test(cpython_named_with_tracemalloc),
 		cmocka_unit_test(gone_process_gets_rerun),
 		cmocka_unit_test(kind_ids_round_trip),

@@ -37,6 +37,43 @@ static void varints(void **state)
 	assert_true(ms_hl_zigzag(-1) == 1 && ms_hl_zigzag(1) == 2);
 }
 
+/* Pointer steps (version 3): every 64-bit step round-trips, a 16-byte
+ * multiple is shorter, a hostile low byte or a cut is an error. */
+static void ptr_steps(void **state)
+{
+	(void)state;
+	static const uint64_t d[] = { 0, 16, (uint64_t)-16, 8, 1, (uint64_t)-1, 0x7fff12345670ull,
+				      (uint64_t)-0x7fff12345670ll, 0x8000000000000000ull, UINT64_MAX,
+				      0x7ffffffffffffff0ull, 0xfffffffffffffff1ull };
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+		unsigned char buf[16];
+		unsigned char *end = ms_hl_put_ptr_step(buf, d[i]);
+		assert_true(end - buf <= 11);
+		const unsigned char *p = buf;
+		uint64_t got;
+		assert_int_equal(ms_hl_get_ptr_step(&p, end, &got), 0);
+		assert_true(got == d[i]);
+		assert_ptr_equal(p, end);
+		for (unsigned char *cut = buf; cut < end; cut++) {
+			p = buf;
+			assert_int_equal(ms_hl_get_ptr_step(&p, cut, &got), -1);
+		}
+	}
+	unsigned char buf[16], plain[16];
+	assert_int_equal(ms_hl_put_ptr_step(buf, 0x1230) - buf, 2);      /* 0x123 << 1: two bytes */
+	assert_int_equal(ms_hl_put_varint(plain, ms_hl_zigzag(0x1230)) - plain, 2);
+	assert_int_equal(ms_hl_put_ptr_step(buf, 0x2000) - buf, 2);      /* plain zigzag: three */
+	assert_int_equal(ms_hl_put_varint(plain, ms_hl_zigzag(0x2000)) - plain, 3);
+	/* an odd step whose low byte is 0 or above 15: corrupt */
+	for (unsigned bad = 0; bad < 256; bad += 16) {
+		buf[0] = 0x01;              /* (0 << 1) | odd */
+		buf[1] = (unsigned char)bad;
+		const unsigned char *p = buf;
+		uint64_t got;
+		assert_int_equal(ms_hl_get_ptr_step(&p, buf + 2, &got), -1);
+	}
+}
+
 /* ---- a tiny writer: every field explicit (no prediction hits) ---- */
 struct w { unsigned char buf[1 << 16]; size_t len; };
 
@@ -435,15 +472,181 @@ static void folded(void **state)
 	}
 }
 
+/* ---- version 3 encodings, byte by byte ---- */
+struct v3 { unsigned char b[256]; unsigned char *p; };
+
+static void v3_init(struct v3 *k, uint32_t nevents, uint64_t stamp)
+{
+	memset(k, 0, sizeof *k);
+	struct ms_hl_block b = { .stream = 0, .tid = 7, .nevents = nevents, .stamp = stamp };
+	memcpy(k->b, &b, sizeof b);
+	k->p = k->b + sizeof b;
+}
+
+static void v3_var(struct v3 *k, uint64_t v) { k->p = ms_hl_put_varint(k->p, v); }
+static void v3_zz(struct v3 *k, int64_t v) { k->p = ms_hl_put_varint(k->p, ms_hl_zigzag(v)); }
+
+/* Decode k; returns the events (up to max) and whether it was corrupt. */
+static uint32_t v3_decode(const struct v3 *k, struct ms_hl_event *out, uint32_t max, int *corrupt)
+{
+	struct ms_hl_dec d;
+	if (ms_hl_dec_init(&d, k->b, (size_t)(k->p - k->b), 0, NULL) < 0) {
+		*corrupt = 1;
+		return 0;
+	}
+	uint32_t n = 0;
+	struct ms_hl_event ev;
+	while (ms_hl_dec_next(&d, &ev))
+		if (n < max)
+			out[n++] = ev;
+	*corrupt = d.corrupt;
+	return n;
+}
+
+/* PAIR_STAMP (a fully predicted malloc with a stamp step, and its free),
+ * a free from the site before the last one (F_EXT on a free) and PAIR_ALT
+ * (a fully predicted pair whose free comes from that site). */
+static void v3_ops(void **state)
+{
+	(void)state;
+	const uint64_t M = 0x401000, F1 = 0x402000, F2 = 0x403000, P1 = 0x5000, P2 = 0x6000;
+	unsigned slot = ms_hl_size_slot(64);
+	struct v3 k;
+	v3_init(&k, 10, 100);
+	/* 1 malloc(64) = P1 at stamp 105 from M: every field explicit */
+	*k.p++ = MS_HL_OP_MALLOC;
+	v3_zz(&k, 5);
+	v3_zz(&k, (int64_t)M);
+	v3_var(&k, 64);
+	v3_zz(&k, (int64_t)P1);
+	/* 2 free(P1) at 106 from F1: the last allocated pointer */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT;
+	v3_zz(&k, 1);
+	v3_zz(&k, (int64_t)F1);
+	/* 3+4 malloc(64) at 109 (stamp step 3) = P1 again, freed at once */
+	*k.p++ = (unsigned char)(MS_HL_OP_PAIR_STAMP | slot << 4);
+	v3_zz(&k, 3);
+	/* 5 malloc(64) = P2 at 110, size from the table */
+	*k.p++ = MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_EXT;
+	v3_zz(&k, 0);
+	*k.p++ = (unsigned char)(0x08 | slot << 4);
+	v3_zz(&k, (int64_t)(P2 - P1));
+	/* 6 free(P2) at 111 from F2 */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT;
+	v3_zz(&k, 1);
+	v3_zz(&k, (int64_t)(F2 - F1));
+	/* 7 malloc(64) = P2 at 111; 8 free(P2) at 112 from F1, the site before */
+	*k.p++ = MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_EXT | MS_HL_F_PTRHIT;
+	v3_zz(&k, 0);
+	*k.p++ = (unsigned char)(0x08 | slot << 4 | 0);   /* the latest free */
+	*k.p++ = MS_HL_OP_FREE | MS_HL_F_PTRHIT | MS_HL_F_EXT;
+	v3_zz(&k, 1);
+	/* 9+10 malloc(64) = P2 at 112, freed at once from F2, the site before */
+	*k.p++ = (unsigned char)(MS_HL_OP_PAIR_ALT | slot << 4);
+
+	struct ms_hl_event e[12];
+	int corrupt = -1;
+	uint32_t n = v3_decode(&k, e, 12, &corrupt);
+	assert_int_equal(corrupt, 0);
+	assert_int_equal(n, 10);
+	static const unsigned ops[10] = { MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
+					  MS_HL_OP_MALLOC, MS_HL_OP_FREE, MS_HL_OP_MALLOC, MS_HL_OP_FREE,
+					  MS_HL_OP_MALLOC, MS_HL_OP_FREE };
+	static const uint64_t stamps[10] = { 105, 106, 109, 110, 110, 111, 111, 112, 112, 113 };
+	const uint64_t ptrs[10] = { P1, P1, P1, P1, P2, P2, P2, P2, P2, P2 };
+	const uint64_t callers[10] = { M, F1, M, F1, M, F2, M, F1, M, F2 };
+	static const unsigned pairs[10] = { 0, 0, 1, 2, 0, 0, 0, 0, 1, 2 };
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(e[i].op, ops[i]);
+		assert_true(e[i].stamp == stamps[i]);
+		assert_true(e[i].ptr == ptrs[i]);
+		assert_true(e[i].caller == callers[i]);
+		assert_int_equal(e[i].pair, pairs[i]);
+		if (ops[i] == MS_HL_OP_MALLOC)
+			assert_true(e[i].size == 64);
+	}
+
+	/* the same first malloc in a version 3 block: pointer steps */
+	struct v3 f3;
+	v3_init(&f3, 1, 100);
+	struct ms_hl_block fb;
+	memcpy(&fb, f3.b, sizeof fb);
+	fb.format = MS_HL_FMT_PTR16;
+	memcpy(f3.b, &fb, sizeof fb);
+	*f3.p++ = MS_HL_OP_MALLOC;
+	v3_zz(&f3, 5);
+	v3_zz(&f3, (int64_t)M);
+	v3_var(&f3, 64);
+	f3.p = ms_hl_put_ptr_step(f3.p, P1 + 8);
+	n = v3_decode(&f3, e, 12, &corrupt);
+	assert_int_equal(corrupt, 0);
+	assert_int_equal(n, 1);
+	assert_true(e[0].ptr == P1 + 8 && e[0].size == 64 && e[0].stamp == 105);
+
+	/* hostile and truncated versions: corrupt, never a read past the end */
+	struct v3 t = k;
+	t.p = t.b + sizeof(struct ms_hl_block);
+	*t.p++ = (unsigned char)(MS_HL_OP_PAIR_STAMP | slot << 4);   /* the slot was never filled */
+	v3_zz(&t, 3);
+	n = v3_decode(&t, e, 12, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 0);
+
+	size_t pair_at = 0;
+	for (size_t i = sizeof(struct ms_hl_block); i < (size_t)(k.p - k.b); i++)
+		if ((k.b[i] & 0x0f) == MS_HL_OP_PAIR_STAMP) {
+			pair_at = i;
+			break;
+		}
+	assert_true(pair_at > 0);
+	t = k;
+	t.p = t.b + pair_at + 1;                       /* cut before its stamp step */
+	n = v3_decode(&t, e, 12, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	t = k;
+	t.b[pair_at + 1] = 0x80;                       /* a stamp varint that never ends */
+	t.p = t.b + pair_at + 2;
+	n = v3_decode(&t, e, 12, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	t = k;                                         /* the block says 3 events: the pair's free is missing */
+	t.p = t.b + (k.p - k.b);
+	struct ms_hl_block hb;
+	memcpy(&hb, t.b, sizeof hb);
+	hb.nevents = 3;
+	memcpy(t.b, &hb, sizeof hb);
+	n = v3_decode(&t, e, 12, &corrupt);
+	assert_int_equal(corrupt, 1);
+	assert_int_equal(n, 2);
+	/* every cut of the block decodes a prefix and says corrupt */
+	for (size_t cut = sizeof(struct ms_hl_block); cut < (size_t)(k.p - k.b); cut++) {
+		t = k;
+		t.p = t.b + cut;
+		n = v3_decode(&t, e, 12, &corrupt);
+		assert_int_equal(corrupt, 1);
+		assert_true(n < 10);
+	}
+	/* PAIR_ALT in a log with stacks: never written there, corrupt */
+	struct ms_hl_dec d;
+	assert_int_equal(ms_hl_dec_init(&d, k.b, (size_t)(k.p - k.b), 1, NULL), 0);
+	struct ms_hl_event ev;
+	while (ms_hl_dec_next(&d, &ev))
+		;
+	assert_int_equal(d.corrupt, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(varints),
+		cmocka_unit_test(ptr_steps),
 		cmocka_unit_test(analysis),
 		cmocka_unit_test(cross_thread_order),
 		cmocka_unit_test(tails),
 		cmocka_unit_test(resync),
 		cmocka_unit_test(folded),
+		cmocka_unit_test(v3_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

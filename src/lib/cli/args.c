@@ -146,6 +146,16 @@ double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, 
 	return v;
 }
 
+void ms_args_regex(const struct ms_args *a, const char *opt, const char *val, regex_t *re)
+{
+	int rc = regcomp(re, val, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char why[128];
+		regerror(rc, re, why, sizeof why);
+		ms_args_fail(a, "%s '%s': not a POSIX extended regular expression (%s)", opt, val, why);
+	}
+}
+
 _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn static void fail(const struct ms_args *a, const char *fmt, ...)

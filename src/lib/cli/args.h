@@ -46,6 +46,7 @@
 #ifndef MS_CLI_ARGS_H
 #define MS_CLI_ARGS_H
 
+#include <regex.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -135,6 +136,12 @@ int ms_args_next(struct ms_args *a);
  * "10s", "500ms", "2m", "1h".  A value that is not one, or outside
  * [lo, hi], fails as ms_args_fail does ("OPT VALUE: ...", exit 2). */
 double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi);
+
+/* A POSIX extended regular expression given to opt (--when, --until),
+ * compiled into *re (REG_EXTENDED | REG_NOSUB; the caller regfree()s it)
+ * before anything runs; one that does not compile fails as ms_args_fail
+ * does ("OPT 'VAL': not a POSIX extended regular expression (WHY)"). */
+void ms_args_regex(const struct ms_args *a, const char *opt, const char *val, regex_t *re);
 
 /* One line "PROG: WHAT (usage: PROG FORM)" on stderr, exit 2: for a
  * program's own checks of its options' values and combinations. */

@@ -304,6 +304,7 @@ static void sum_totals(struct ms_arenas *o)
 		t->max_system_mem += s->max_system_mem;
 		t->attached_threads += s->attached_threads;
 		t->in_use_bytes += s->in_use_bytes;
+		t->in_use_resident_bytes += s->in_use_resident_bytes;
 		t->in_use_chunks += s->in_use_chunks;
 		t->free_bytes += s->free_bytes;
 		t->top_bytes += s->top_bytes;

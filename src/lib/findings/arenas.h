@@ -61,6 +61,8 @@ struct ms_arena_stat {
 	uint64_t attached_threads;
 	uint64_t top_address;
 	uint64_t in_use_bytes, in_use_chunks;
+	uint64_t in_use_resident_bytes; /* resident bytes inside chunks in use (pagemap/core holes;
+					  a core written whole counts every page: an upper bound) */
 	uint64_t kind_bytes[MS_CK__N], kind_chunks[MS_CK__N];
 	uint64_t free_bytes;         /* tcache+fast+unsorted+small+large (not top) */
 	uint64_t top_bytes;

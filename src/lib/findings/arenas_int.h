@@ -138,28 +138,6 @@ static inline int ms_coll_words(struct ms_coll *c, uint64_t addr, unsigned n, ui
 	return 0;
 }
 
-/* Following a list: prefetch the node MS_LIST_AHEAD steps on, guessed as
- * far past this node as the node MS_LIST_AHEAD steps back lies before it.
- * Lists freed in address order (LIFO: descending, in a repeating pattern
- * of sizes) are otherwise one cache miss per node -- most of the --stop
- * pause with 64 long-listed arenas.  A wrong guess costs nothing: a
- * prefetch never faults. */
-#define MS_LIST_AHEAD 16
-struct ms_list_prefetch {
-	uint64_t back[MS_LIST_AHEAD];
-	unsigned n;
-};
-static inline void ms_coll_prefetch_next(const struct ms_coll *c, struct ms_list_prefetch *pf, uint64_t node)
-{
-	uint64_t old = pf->back[pf->n % MS_LIST_AHEAD];
-	pf->back[pf->n % MS_LIST_AHEAD] = node;
-	if (pf->n++ < MS_LIST_AHEAD)
-		return;
-	const unsigned char *d = ms_coll_direct(c, node + (node - old), 8);
-	if (d)
-		__builtin_prefetch(d);
-}
-
 void ms_coll_problem(struct ms_coll *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Range holding [addr, addr+len), or NULL: binary search over the ranges,

@@ -94,12 +94,13 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 	int kept = 0;
 	for (int i = 0; i < c->n; i++)
 		kept |= c->v[i].kind != MS_CAUSE_IN_USE_UNACCOUNTED && c->v[i].kind != MS_CAUSE_MMAPPED_CHUNKS;
-	if (!kept)
+	if (!kept)   /* "of N RSS" only where the RSS is known (not from a core) */
 		ms_verdict_add(vs, MS_INFO, "",
 			       "glibc keeps little free memory: %s resident in free chunks, %s at the tops; "
-			       "malloc_trim(0) would return %s of %s RSS.",
+			       "malloc_trim(0) would return %s%s%s%s.",
 			       ms_size_fmt(T->free_resident_bytes, b[0]), ms_size_fmt(T->top_resident_bytes, b[1]),
-			       ms_size_fmt(a->trim_prediction_bytes, b[2]), ms_size_fmt(a->rss_bytes, b[3]));
+			       ms_size_fmt(a->trim_prediction_bytes, b[2]), a->rss_bytes ? " of " : "",
+			       a->rss_bytes ? ms_size_fmt(a->rss_bytes, b[3]) : "", a->rss_bytes ? " RSS" : "");
 	if (T->kind_bytes[MS_CK_TCACHE] > (1u << 20))
 		ms_verdict_add(vs, MS_INFO, "", "%s sits in per-thread caches (tcache), which malloc_trim does not release.",
 			       ms_size_fmt(T->kind_bytes[MS_CK_TCACHE], b[0]));

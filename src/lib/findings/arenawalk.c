@@ -23,7 +23,7 @@ struct walk {
 	uint64_t pin_chunks, pin_bytes;
 	/* per-chunk sums, added to the arena's and out's when the range ends
 	 * (kept here rather than written through c->out for every chunk) */
-	uint64_t chunks, in_use_bytes, in_use_chunks, listed_ok;
+	uint64_t chunks, in_use_bytes, in_use_chunks, in_use_resident, listed_ok;
 	struct ms_hist *hist;
 };
 
@@ -153,6 +153,7 @@ finish_inline(struct walk *w, uint64_t p, uint64_t size, unsigned flags, int is_
 			pin_add(w, p, size);
 		w->in_use_bytes += size;
 		w->in_use_chunks++;
+		w->in_use_resident += ms_resmap_resident_from(&c->res, &w->res_cursor, p, p + size);
 		ms_hist_add(w->hist, 0, size, 1);
 		return;
 	}
@@ -436,4 +437,5 @@ void ms_walk_range(struct ms_coll *c, struct ms_range *rg)
 	c->listed_ok += w.listed_ok;
 	w.a->in_use_bytes += w.in_use_bytes;
 	w.a->in_use_chunks += w.in_use_chunks;
+	w.a->in_use_resident_bytes += w.in_use_resident;
 }

@@ -8,6 +8,7 @@
  *   fragmented        = resident free-chunk bytes no whole-page release reaches
  *   in_use_unaccounted= chunks in use (minus what the runtime accounts for). */
 #include "findings/causes.h"
+#include "findings/growthsev.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
+#define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
 static const struct {
 	const char *id, *title;
@@ -36,6 +38,7 @@ static const struct {
 	[MS_CAUSE_THREAD_STACKS] = { "thread_stacks", "thread stacks" },
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
+	[MS_CAUSE_GLIBC_NOT_WALKED] = { "glibc_not_walked", "glibc malloc's heaps, not walked here" },
 	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
 	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing while in use is flat" },
 	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
@@ -79,6 +82,15 @@ enum ms_level ms_cause_severity(uint64_t resident, uint64_t rss)
 	return MS_INFO;
 }
 
+const char *ms_share_fmt(double share, int decimals, char *buf, size_t len)
+{
+	if (share < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f%%", decimals, 100.0 * share);
+	return buf;
+}
+
 void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid)
 {
 	memset(f, 0, sizeof *f);
@@ -104,7 +116,7 @@ static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f,
 	memset(x, 0, sizeof *x);
 	x->kind = k;
 	x->resident_bytes = resident;
-	x->rss_share = f->rss ? (double)resident / (double)f->rss : 0;
+	x->rss_share = f->rss ? (double)resident / (double)f->rss : MS_SHARE_UNKNOWN;
 	x->severity = ms_cause_severity(resident, f->rss);
 	va_list ap;
 	va_start(ap, fmt);
@@ -232,18 +244,6 @@ static void hotspots_cmd(const struct ms_cause_facts *f, char *out, size_t len)
  * ("node --expose-gc a.js" + "--heapsnapshot-signal=SIGUSR2" ->
  * "node --heapsnapshot-signal=SIGUSR2 --expose-gc a.js"); without a known
  * command: INTERP OPT FALLBACK. */
-static void with_option(const struct ms_cause_facts *f, char *out, size_t len, const char *interp, const char *opt,
-			const char *fallback)
-{
-	const char *sp = f->command[0] ? strchr(f->command, ' ') : NULL;
-	if (!f->command[0])
-		snprintf(out, len, "%s %s %s", interp, opt, fallback);
-	else if (!sp)
-		snprintf(out, len, "%s %s", f->command, opt);
-	else
-		snprintf(out, len, "%.*s %s%s", (int)(sp - f->command), f->command, opt, sp);
-}
-
 static int is_glibc(const struct ms_cause_facts *f)
 {
 	return !f->allocator[0] || !strcmp(f->allocator, "glibc");
@@ -411,21 +411,34 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	uint64_t b = f->in_use + (f->have_nmt ? f->mmapped_bytes : 0), acc = f->have_nmt ? f->nmt_malloc : 0;
 	uint64_t live = b;
 	b = b > acc ? b - acc : 0;
-	if (b < MS_CAUSE_MIN_BYTES)
+	/* A block in use holds RSS only where it was written (a zlib window,
+	 * a buffer sized for the worst case): the cause is its resident part.
+	 * Against NMT, which counts requested bytes, which part is resident
+	 * is not known: at most all of the resident live bytes. */
+	uint64_t live_res = f->in_use_resident + (f->have_nmt ? f->mmapped_resident : 0);
+	uint64_t res = b < live_res ? b : live_res;
+	if (b < MS_CAUSE_MIN_BYTES || res < MS_CAUSE_MIN_BYTES)
 		return;
+	char part[120] = "";
+	if (res < b)
+		snprintf(part, sizeof part, " (%s %s resident: pages never written are not RSS)",
+			 f->have_nmt ? "at most" : "of it", SZ(res));
 	struct ms_cause *x;
 	if (f->have_nmt)
-		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
-			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory is native memory "
-			"outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the allocator.",
-			SZ(live), SZ(f->nmt_malloc), SZ(b));
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
+			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory%s is native "
+			"memory outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the "
+			"allocator.", SZ(live), SZ(f->nmt_malloc), SZ(b), part);
 	else
-		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, b,
-			"%s of malloc memory is in use (live blocks): a leak or a cache; only the code that holds it can "
-			"release it, no allocator setting does.", SZ(b));
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
+			"%s of malloc memory is in use (live blocks)%s: a leak or a cache; only the code that holds it "
+			"can release it, no allocator setting does.", SZ(b), part);
 	ev(x, "in_use_bytes", f->in_use);
+	ev(x, "in_use_resident_bytes", f->in_use_resident);
+	ev(x, "unaccounted_bytes", b);
 	if (f->have_nmt) {
 		ev(x, "mmapped_chunk_bytes", f->mmapped_bytes);
+		ev(x, "mmapped_resident_bytes", f->mmapped_resident);
 		ev(x, "nmt_malloc_bytes", f->nmt_malloc);
 	}
 	if (f->have_hot)
@@ -433,8 +446,12 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	snprintf(eff, sizeof eff, "names the call sites whose blocks stay live%s%s", f->have_hot && f->hot_site[0] ? "; so far: " : "",
-		 f->have_hot ? f->hot_site : "");
+	/* hot_site: the site holding the most live bytes (findings/hotsite.h) */
+	if (f->have_hot && f->hot_site[0])
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live; so far: %s, %s live", f->hot_site,
+			 SZ(f->hot_live));
+	else
+		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live");
 	remedy(x, eff, "%s", cmd);
 }
 
@@ -456,7 +473,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		if (f->have_nmt)
 			ev(x, "nmt_committed_bytes", f->nmt_committed);
 		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d VM.native_memory summary"))
-			remedy(x, "the JVM's own account of its memory (start it with -XX:NativeMemoryTracking=summary)", "%s", cmd);
+			remedy(x, f->have_nmt || f->jdk_nmt ? "the JVM's own account of its memory (Native Memory Tracking is on)"
+				  : "the JVM's own account of its memory (start it with -XX:NativeMemoryTracking=summary)", "%s", cmd);
 		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
 			remedy(x, "the Java heap's size and use; a heap dump (jcmd PID GC.heap_dump FILE) says what fills it",
 			       "%s", cmd);
@@ -465,9 +483,10 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps belongs to V8 (Node's JavaScript heap and its "
 			"code space): glibc's trim and settings do not reach it.", SZ(b));
-		with_option(f, cmd, sizeof cmd, "node", "--heapsnapshot-signal=SIGUSR2", "APP.js");
+		/* options as environment: they reach the runtime through any
+		 * wrapper script (an option after a wrapper's name is its argument) */
 		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
-		       "%s", cmd);
+		       "NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 %s", cmd_of(f));
 		break;
 	case MS_RT_CPYTHON:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
@@ -476,16 +495,38 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
 		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
 			  "pymalloc's arenas and how full they are",
-		       "%s", (with_option(f, cmd, sizeof cmd, "python3", "-X tracemalloc=25", "SCRIPT.py"), cmd));
-		remedy(x, "objects of 512 bytes or less then come from glibc malloc, where trim and compare apply",
+		       "PYTHONTRACEMALLOC=25 %s", cmd_of(f));
+		/* not a fix by itself: glibc then keeps the freed small objects
+		 * in its heaps (python-obmalloc case: RSS 560 -> 741 MiB) */
+		remedy(x, "a diagnosis, not a fix: objects of 512 bytes or less then come from glibc malloc, whose "
+			  "free memory memsleuth arenas measures and trim returns; alone it can raise the RSS",
 		       "PYTHONMALLOC=malloc %s", cmd_of(f));
 		break;
 	case MS_RT_RUBY:
-		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
-			"%s of anonymous memory outside glibc's heaps holds Ruby's heap pages: glibc's trim and settings "
-			"do not reach it.", SZ(b));
-		r = remedy(x, "heap_live_slots vs heap_free_slots say how full the pages are; a fresh interpreter's "
-			  "figures (ruby -e 'p GC.stat') say nothing about this program",
+		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
+		 * heap (transient_heap.c, TRANSIENT_HEAP_TOTAL_SIZE): 32 KiB blocks
+		 * for short-lived array, hash and object buffers, reused, never
+		 * returned; GC.stat has no figure for it.  Said only when a mapping
+		 * of exactly that size is there; object pages come from
+		 * posix_memalign or mmap depending on the build. */
+		if (f->anon_largest_size == RUBY_TRANSIENT_HEAP_SIZE) {
+			char big[MS_SIZE_BUF];
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps is Ruby's own; its largest mapping, %s "
+				"resident of 32.0 MiB, has the size of the transient heap Ruby 2.6 to 3.2 map at start "
+				"(32 KiB blocks for short-lived array, hash and object buffers: reused, never returned, "
+				"and in no GC.stat figure); glibc's trim and settings do not reach it.", SZ(b),
+				ms_size_fmt(f->anon_largest_rss, big));
+			ev(x, "largest_mapping_size_bytes", f->anon_largest_size);
+			ev(x, "largest_mapping_rss_bytes", f->anon_largest_rss);
+		} else {
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps belongs to Ruby's own mappings (object "
+				"pages, where the build maps them itself) or a native extension's; glibc's trim and "
+				"settings do not reach it.", SZ(b));
+		}
+		r = remedy(x, "heap_allocated_pages x GC::INTERNAL_CONSTANTS[:HEAP_PAGE_SIZE] is what object pages "
+			  "take; a fresh interpreter's figures (ruby -e 'p GC.stat') say nothing about this program",
 		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
 		if (r)
 			r->advice = 1;
@@ -521,6 +562,30 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
 
+/* Without the walk, glibc's heaps are still bytes of the RSS: a row of
+ * their own, so that the causes add up, said as what it is -- a lead to
+ * the walk (notice at most, as overview's where-it-lives verdicts). */
+static void build_not_walked(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->main_heap_rss + f->arena_rss;
+	if (!f->have_overview || f->have_arenas || b < MS_CAUSE_MIN_BYTES)
+		return;
+	struct ms_cause *x = add(c, f, MS_CAUSE_GLIBC_NOT_WALKED, b,
+				 "glibc malloc holds %s in its heaps (main heap %s, arena heaps %s): blocks in use or "
+				 "free memory glibc keeps -- not walked here, so which is not known; the arena walk "
+				 "tells, and what malloc_trim(0) would return.",
+				 SZ(b), SZ(f->main_heap_rss), SZ(f->arena_rss));
+	if (x && x->severity > MS_NOTICE)
+		x->severity = MS_NOTICE;
+	ev(x, "main_heap_rss_bytes", f->main_heap_rss);
+	ev(x, "arena_rss_bytes", f->arena_rss);
+	char cmd[300];
+	/* a few MiB (the guide skips the walk then): the row, no lead */
+	if (x && x->severity >= MS_NOTICE && pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+		remedy(x, "walks glibc's arenas: what is in use, what is free and kept, and the remedies that return it",
+		       "%s", cmd);
+}
+
 static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->stack_rss;
@@ -532,8 +597,17 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "stack_rss_bytes", b);
 	ev(x, "stack_size_bytes", f->stack_size);
 	ev(x, "threads", f->threads);
-	remedy(x, "smaller stacks for new threads (pthread_attr_setstacksize; -Xss for a JVM), or fewer threads",
-	       "ulimit -s 1024; %s", cmd_of(f));
+	if (!x || x->severity < MS_NOTICE)
+		return;   /* a few MiB of stacks: no change worth a rerun */
+	if (f->runtime == MS_RT_JVM) {
+		/* HotSpot sizes Java threads' stacks by -Xss (ThreadStackSize), not by RLIMIT_STACK */
+		remedy(x, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
+			  "a stack throws StackOverflowError), or fewer threads", "JAVA_TOOL_OPTIONS=-Xss512k %s", cmd_of(f));
+	} else {
+		/* glibc's default thread stack size is RLIMIT_STACK at start (glibc 2.34+: __pthread_early_init) */
+		remedy(x, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",
+		       "ulimit -s 1024; %s", cmd_of(f));
+	}
 }
 
 static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -758,7 +832,8 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
 			 g->noisy ? ", too noisy to call a trend" : "");
 }
 
-/* What grew in the window, and the severity of an hour of it. */
+/* What grew in the window, and its severity (findings/growthsev.h: from
+ * the bytes seen and the span they grew over, against the RSS). */
 static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
 				   const struct ms_growth_fact *g, const char *text)
 {
@@ -767,9 +842,7 @@ static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_fa
 	if (!x)
 		return NULL;
 	double hour = g->slope > 0 ? g->slope * 3600 : 0;
-	x->severity = ms_cause_severity(hour > 1e18 ? (uint64_t)1e18 : (uint64_t)hour, f->rss);
-	if (x->severity < MS_NOTICE)
-		x->severity = MS_NOTICE;   /* a steady growth is never background noise */
+	x->severity = ms_growth_severity(grown, g->span_s, g->slope, f->rss);
 	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
 	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
 	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);
@@ -863,8 +936,10 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 		build_in_use(out, f);
 	}
 	build_runtime(out, f);
-	if (is_glibc(f))
+	if (is_glibc(f)) {
+		build_not_walked(out, f);
 		build_mmapped(out, f);
+	}
 	build_stacks(out, f);
 	build_files(out, f);
 	build_vsz(out, f);

@@ -31,9 +31,11 @@ enum ms_cause_kind {
 	MS_CAUSE_THREAD_STACKS,        /* thread stacks (glibc's cached stacks included) */
 	MS_CAUSE_FILE_MAPPED,          /* code and data of mapped files */
 	MS_CAUSE_ADDRESS_SPACE_ONLY,   /* VSZ without RSS: reservations */
+	MS_CAUSE_GLIBC_NOT_WALKED,     /* glibc's heaps' RSS when no arena walk ran (overview): in use or
+					  free, not known -- a lead (notice at most), never a verdict */
 	/* growth kinds (watch, the guide's short watch): resident_bytes is what
-	 * grew during the window; severity is that of the bytes one hour of the
-	 * fitted growth adds (a growth does not stop at the window's end) */
+	 * grew during the window; severity from those bytes, the span and the
+	 * RSS (findings/growthsev.h: a short window's rate is not an hour's) */
 	MS_CAUSE_LEAK_GROWING,         /* glibc in use grows: a leak or a cache that keeps growing */
 	MS_CAUSE_RETENTION_GROWING,    /* free memory glibc keeps grows while in use is flat */
 	MS_CAUSE_ARENA_GROWTH,         /* arenas or arena heaps grow */
@@ -63,6 +65,12 @@ int ms_cause_kind_from_id(const char *id);
 #define MS_SEV_FLOOR_BYTES   (4ull << 20)
 #define MS_CAUSE_MIN_BYTES   (1ull << 20)
 enum ms_level ms_cause_severity(uint64_t resident_bytes, uint64_t rss_bytes);
+
+/* A share of the RSS that cannot be known (the RSS of a core). */
+#define MS_SHARE_UNKNOWN (-1.0)
+/* "54.5%" (decimals 1) or "54%" (decimals 0); "-" for a share below 0
+ * (MS_SHARE_UNKNOWN).  buf of at least 16 bytes; returns buf. */
+const char *ms_share_fmt(double share, int decimals, char *buf, size_t len);
 
 #define MS_CAUSE_MAX_EVIDENCE 8
 #define MS_CAUSE_MAX_REMEDIES 6
@@ -95,7 +103,8 @@ struct ms_cause {
 	enum ms_cause_kind kind;
 	char     runtime[16];         /* runtime_heap: "jvm", "v8", "cpython", "ruby"; else "" */
 	uint64_t resident_bytes;
-	double   rss_share;           /* resident_bytes / RSS, 0..1 */
+	double   rss_share;           /* resident_bytes / RSS, 0..1; MS_SHARE_UNKNOWN when the RSS is not
+					 known (a core): severity then from the bytes alone */
 	enum ms_level severity;
 	char     text[400];           /* the verdict sentence: what holds it and why */
 	struct ms_cause_evidence ev[MS_CAUSE_MAX_EVIDENCE];
@@ -144,6 +153,7 @@ struct ms_cause_facts {
 	int      have_overview;
 	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
 	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
+	uint64_t anon_largest_size, anon_largest_rss;      /* the largest anon_other mapping */
 	long     arenas;                /* -1 unknown */
 	uint64_t arena_cap;
 	uint64_t threads;
@@ -151,11 +161,13 @@ struct ms_cause_facts {
 	enum ms_runtime runtime;
 	char     runtime_version[32];
 	int      jdk_trim;              /* jcmd System.trim_native_heap: 1 yes, -1 unknown, 0 no */
+	int      jdk_nmt;               /* the JVM was started with Native Memory Tracking on */
 	uint64_t as_limit;              /* RLIMIT_AS soft limit; 0 = unlimited */
 
 	/* arenas: the walk */
 	int      have_arenas;
 	uint64_t in_use;                /* all arenas, chunk bytes in use */
+	uint64_t in_use_resident;       /* of which resident (pagemap over the chunks in use) */
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
@@ -179,7 +191,8 @@ struct ms_cause_facts {
 	uint64_t nmt_committed, nmt_malloc, java_heap_committed, java_heap_resident;
 	int      have_java_heap_resident;
 
-	/* hotspots: live bytes at the end of the window */
+	/* hotspots: the call site holding the most bytes live at the end of the
+	 * window (findings/hotsite.h), and those bytes */
 	int      have_hot;
 	uint64_t hot_live;
 	char     hot_site[200];

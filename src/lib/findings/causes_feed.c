@@ -32,6 +32,8 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->arena_size = ov->cls[MS_CLASS_ARENA_HEAP].size;
 	f->stack_size = ov->cls[MS_CLASS_THREAD_STACK].size;
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
+	f->anon_largest_size = ov->anon_largest_size;
+	f->anon_largest_rss = ov->anon_largest_rss;
 	f->arenas = ov->arenas;
 	f->arena_cap = ov->cap.cap;
 	f->threads = ov->threads;
@@ -39,6 +41,7 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->runtime = ov->runtime;
 	snprintf(f->runtime_version, sizeof f->runtime_version, "%s", ov->is_jvm ? ov->jdk_version : "");
 	f->jdk_trim = ov->jdk_has_trim;
+	f->jdk_nmt = ov->jdk_nmt;
 	f->as_limit = ov->as_limit;
 	if (ov->has_accounted) {
 		f->have_accounted = 1;
@@ -56,6 +59,7 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 	if (!f->allocator[0])
 		snprintf(f->allocator, sizeof f->allocator, "%s", a->allocator);
 	f->in_use = a->total.in_use_bytes;
+	f->in_use_resident = a->total.in_use_resident_bytes;
 	f->free_resident = a->total.free_resident_bytes;
 	f->trim_prediction = a->trim_prediction_bytes;
 	f->mmapped_bytes = a->mmapped_bytes;
@@ -126,15 +130,20 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		if (jvm && jvm->type == MS_J_OBJ) {
 			const struct ms_jval *t = ms_jget(jvm, "trim_native_heap");
 			f->jdk_trim = !t || t->type != MS_J_BOOL ? -1 : t->b;
+			f->jdk_nmt = ms_jbool(jvm, "nmt", false);
 			snprintf(f->runtime_version, sizeof f->runtime_version, "%s", ms_jstr(jvm, "version", ""));
 		}
 		f->as_limit = ms_ju64(ov, "as_limit_bytes", 0);
+		f->anon_largest_size = ms_ju64(ov, "anon_other_largest_size_bytes", 0);
+		f->anon_largest_rss = ms_ju64(ov, "anon_other_largest_rss_bytes", 0);
 	}
 	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
 		f->have_arenas = 1;
 		if (!f->rss)
 			f->rss = ms_ju64(ar, "rss_bytes", 0);
 		f->in_use = ms_ju64(ar, "totals.in_use_bytes", 0);
+		/* an older document without it: every byte in use counts (an upper bound) */
+		f->in_use_resident = ms_ju64(ar, "totals.in_use_resident_bytes", f->in_use);
 		f->free_resident = ms_ju64(ar, "totals.free_resident_bytes", 0);
 		f->trim_prediction = ms_ju64(ar, "trim_prediction_bytes", 0);
 		f->mmapped_bytes = ms_ju64(ar, "mmapped_bytes", 0);

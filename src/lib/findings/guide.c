@@ -111,8 +111,18 @@ void ms_gstep_evidence(struct ms_gstep *s, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s->evidence[s->nev++], sizeof s->evidence[0], fmt, ap);
+	char *e = s->evidence[s->nev++];
+	int n = vsnprintf(e, sizeof s->evidence[0], fmt, ap);
 	va_end(ap);
+	/* too long: end at the last whole sentence or clause, never mid-word */
+	if (n >= (int)sizeof s->evidence[0]) {
+		char *cut = NULL;
+		for (char *p = e; (p = strpbrk(p, ".;")) && p[1]; p++)
+			if (p[1] == ' ')
+				cut = p;
+		if (cut)
+			strcpy(cut, " [...]");
+	}
 }
 
 void ms_gstep_command(struct ms_gstep *s, const char *fmt, ...)

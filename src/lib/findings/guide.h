@@ -24,7 +24,7 @@ enum ms_gstatus { MS_G_NOT_REACHED, MS_G_DONE, MS_G_SKIPPED, MS_G_UNAVAILABLE, M
 struct ms_gstep {
 	enum ms_gstatus status;
 	char reason[400];                     /* why skipped / unavailable / failed */
-	char evidence[MS_G_MAX_EV][320];
+	char evidence[MS_G_MAX_EV][1100];     /* room for compare's whole recommendation (1024) */
 	int  nev;
 	char verdict[640];
 	char next[240];
@@ -108,7 +108,8 @@ void ms_guide_sample(struct ms_guide *g, double t, uint64_t rss);
 /* The short watch's samples are in g->watch: judge what grows (the
  * growth verdicts, step 1's evidence).  guide_watch.c. */
 void ms_guide_take_watch(struct ms_guide *g);
-/* The growth verdicts as conclusions (leading them). */
+/* The growth verdicts placed among the conclusions already made: each
+ * before the first of its level or lower (guide_watch.c). */
 void ms_guide_conclude_growth(struct ms_guide *g);
 
 /* Add an evidence line / a command to reproduce to a step. */

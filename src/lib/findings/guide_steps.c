@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "findings/causes_feed.h"
+#include "findings/hotsite.h"
 #include "findings/hotspots.h"
 #include "records/callsite.h"
 #include "util/size.h"
@@ -299,6 +300,31 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 }
 
+static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare, struct ms_cause_facts *f);
+
+/* What the hotspots step is asked about: live memory when glibc's in use
+ * grew in the watch, else the largest glibc cause found so far (overview,
+ * arenas); the calls (MS_CAUSE_ARENA_SPREAD: who churns) when none is. */
+static enum ms_cause_kind hot_kind(const struct ms_guide *g)
+{
+	if (g->in_use_grows)
+		return MS_CAUSE_LEAK_GROWING;
+	enum ms_cause_kind k = MS_CAUSE_ARENA_SPREAD;
+	struct ms_causes *c = malloc(sizeof *c);
+	if (!c)
+		return k;
+	struct ms_cause_facts f;
+	guide_facts(g, NULL, &f);
+	ms_causes_build(&f, c);
+	for (int i = 0; i < c->n; i++)   /* largest first */
+		if (c->v[i].kind <= MS_CAUSE_MMAPPED_CHUNKS && c->v[i].kind != MS_CAUSE_RUNTIME_HEAP) {
+			k = c->v[i].kind;
+			break;
+		}
+	free(c);
+	return k;
+}
+
 /* hotspots contract (docs/json/hotspots.md): threads[], sites[]. */
 void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 {
@@ -315,7 +341,12 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		if (!best || ms_ju64(t, "calls", 0) > ms_ju64(best, "calls", 0))
 			best = t;
 	}
-	const struct ms_jval *site = ms_jat(ms_jget(f, "sites"), 0);
+	/* the site the lead cause is about (findings/hotsite.h), and the one
+	 * with the most calls when that is another */
+	enum ms_cause_kind kind = hot_kind(g);
+	const struct ms_jval *site = ms_hot_site_for(f, kind), *busiest = ms_jat(ms_jget(f, "sites"), 0);
+	if (!site)
+		site = busiest;
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
@@ -346,10 +377,21 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	if (!reached)
 		ms_gstep_evidence(s, "the rerun was stopped before the moment (no line matched '%s' in time): the live "
 				  "bytes below are those of an earlier point, not a leak", g->hot_until);
-	if (site)
+	const char *at = reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" : reached ? "at the end" :
+			 "when it was stopped";
+	int by_live = site && ms_cause_about_live(kind) && ms_ju64(site, "live_bytes", 0);
+	char other[200] = "";
+	if (busiest && busiest != site)
+		ms_callsite_json(busiest, other, sizeof other);
+	if (by_live)
+		ms_gstep_evidence(s, "top call site by bytes live %s: %s, %s live, %" PRIu64 " calls", at, g->hot_site,
+				  SZ(live), ms_ju64(site, "calls", 0));
+	else if (site)
 		ms_gstep_evidence(s, "top call site: %s, %" PRIu64 " calls, %s live %s", g->hot_site,
-				  ms_ju64(site, "calls", 0), SZ(live), reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" :
-				  reached ? "at the end" : "when it was stopped");
+				  ms_ju64(site, "calls", 0), SZ(live), at);
+	if (by_live && other[0])
+		ms_gstep_evidence(s, "most calls: %s, %" PRIu64 " calls, %s live", other, ms_ju64(busiest, "calls", 0),
+				  SZ(ms_ju64(busiest, "live_bytes", 0)));
 	if (above && reached)
 		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
 				  "use at the moment (arenas): the two runs did not end at the same point", SZ(live_all),
@@ -357,7 +399,16 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	if (site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")))
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
 				  "calls it", ms_jstr(site, "symbol", "?"));
-	if (best)
+	if (by_live && best)
+		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
+			 "live in all call sites, where the in-use memory is allocated and not freed. Thread %" PRIu64
+			 " (%s) made the most allocator calls (%" PRIu64 " of %" PRIu64 ").", at, g->hot_site, SZ(live),
+			 SZ(live_all), g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls);
+	else if (by_live)
+		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
+			 "live in all call sites, where the in-use memory is allocated and not freed.", at, g->hot_site,
+			 SZ(live), SZ(live_all));
+	else if (best)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
 			 site ? ", most from " : "", site ? g->hot_site : "");
@@ -424,11 +475,12 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->java_heap_resident = g->java_heap_resident;
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
-	const struct ms_jval *site = ms_jat(ms_jget(g->step[MS_G_HOTSPOTS].findings, "sites"), 0);
+	/* the in-use cause's "so far": the site holding the most live bytes */
+	const struct ms_jval *site = ms_hot_site_for(g->step[MS_G_HOTSPOTS].findings, MS_CAUSE_IN_USE_UNACCOUNTED);
 	if (g->have_hot && site && g->hot_live_valid) {
 		f->have_hot = 1;
 		f->hot_live = ms_ju64(site, "live_bytes", 0);
-		snprintf(f->hot_site, sizeof f->hot_site, "%s", g->hot_site);
+		ms_callsite_json(site, f->hot_site, sizeof f->hot_site);
 	}
 }
 
@@ -481,29 +533,40 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 				 "sampled at the moment the guide looked", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
 				 configs, g->moment[0] ? " " : "", g->moment, cmd);
-	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
+	/* the cause to lead with: the most severe, the largest among equals
+	 * (a reclaimable file_mapped notice never ahead of a problem) */
+	const struct ms_cause *top = NULL;
+	for (int i = 0; i < g->causes.n; i++)
+		if (!top || g->causes.v[i].severity > top->severity)
+			top = &g->causes.v[i];
+	const char *which = top && top != &g->causes.v[0] ? "most severe" : "largest";
+	char share[40] = "";   /* ", 54% of the RSS"; nothing when the RSS is not known (a core) */
+	if (top && top->rss_share >= 0) {
+		char pc[16];
+		snprintf(share, sizeof share, ", %s of the RSS", ms_share_fmt(top->rss_share, 0, pc, sizeof pc));
+	}
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
-			 "do not apply; use the allocator's own controls.%s%s", g->allocator, top ? " The largest cause: " : "",
-			 top ? ms_cause_kind_title(top->kind) : "");
+			 "do not apply; use the allocator's own controls.%s%s%s%s", g->allocator, top ? " The " : "",
+			 top ? which : "", top ? " cause: " : "", top ? ms_cause_kind_title(top->kind) : "");
 	else if (!top)
 		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
 			 SZ(g->rss));
 	else if (!n)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause, %s (%s), has no remedy outside the application: %s",
+			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
 	else if (!top->nrem)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS), which no setting "
-			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
-			 SZ(top->resident_bytes), 100 * top->rss_share);
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause is %s (%s%s), which no setting "
+			 "changes; the remedies above act on the others.", which, ms_cause_kind_title(top->kind),
+			 SZ(top->resident_bytes), share);
 	else {
 		/* a command to run before advice in words (as the conclusions) */
 		const struct ms_cause_remedy *r = &top->rem[0];
 		for (int i = top->nrem - 1; i >= 0; i--)
 			if (!top->rem[i].advice && !top->rem[i].no_change)
 				r = &top->rem[i];
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s, %.0f%% of the RSS); its first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), 100 * top->rss_share, r->command, r->effect);
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause is %s (%s%s); its first remedy: %s (%s).",
+			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), share, r->command, r->effect);
 	}
 }
 
@@ -581,7 +644,6 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 void ms_guide_conclude(struct ms_guide *g)
 {
 	struct ms_verdicts *c = &g->conclusions;
-	ms_guide_conclude_growth(g);
 	const struct ms_gstep *ar = &g->step[MS_G_ARENAS];
 	if (g->step[MS_G_ACCOUNTED].status == MS_G_DONE && g->has_accounted)
 		ms_verdict_add(c, MS_NOTICE, "", "%s", g->step[MS_G_ACCOUNTED].verdict);
@@ -600,4 +662,5 @@ void ms_guide_conclude(struct ms_guide *g)
 		ms_verdict_add(c, MS_INFO, "", "memsleuth compare on the command: %s", ms_jstr(cmp, "recommendation.text", ""));
 	if (g->stopped_early)
 		ms_verdict_add(c, MS_INFO, "", "Stopped before the last step; the findings so far are above.");
+	ms_guide_conclude_growth(g);   /* placed by its severity among the others */
 }

@@ -5,6 +5,7 @@
 #include "findings/guide.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "util/size.h"
 
@@ -58,12 +59,28 @@ void ms_guide_take_watch(struct ms_guide *g)
 	ms_gstep_command(s, "memsleuth watch %d --duration %.0f", (int)g->pid, g->watch_s < 1 ? 1 : g->watch_s);
 }
 
+/* Each growth verdict goes before the first conclusion of its level or
+ * lower: a growing leak leads, but a few MiB seen in a short watch (info,
+ * findings/growthsev.h) never stand above a cause of hundreds of MiB. */
 void ms_guide_conclude_growth(struct ms_guide *g)
 {
+	struct ms_verdicts *c = &g->conclusions;
 	for (int i = 0; i < g->ngrowth; i++) {
 		const struct ms_growth_verdict *v = &g->growth[i];
 		if (v->kind == MS_GROW_STABLE || v->kind == MS_GROW_TOO_SHORT)
 			continue;   /* the other conclusions stand; growth adds, never hides */
-		ms_verdict_add(&g->conclusions, v->level, v->next, "Over the %.0f s watch, %s", g->watch_s, v->text);
+		int at = 0;
+		while (at < c->n && c->v[at].level > v->level)
+			at++;
+		if (at >= MS_MAX_VERDICTS)
+			continue;
+		if (c->n >= MS_MAX_VERDICTS)
+			c->n--;   /* full: the last, least severe, makes room */
+		memmove(&c->v[at + 1], &c->v[at], (size_t)(c->n - at) * sizeof c->v[0]);
+		c->n++;
+		struct ms_verdict *x = &c->v[at];
+		x->level = v->level;
+		snprintf(x->next, sizeof x->next, "%s", v->next);
+		snprintf(x->text, sizeof x->text, "Over the %.0f s watch, %s", g->watch_s, v->text);
 	}
 }

@@ -368,8 +368,15 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 	if (ev->op == MS_HL_OP_FREE) {
 		h->frees++;
 		t->frees++;
-		if (ev->ptr)
+		if (ev->pair == 2 && ev->ptr && t->pair_ptr == ev->ptr) {
+			/* the free of the malloc just before it: never in the table */
+			h->sites[t->pair_site].frees++;
+			h->sites[t->pair_site].short_lived++;
+			t->last_alloc_ptr = 0;
+			t->pair_ptr = 0;
+		} else if (ev->ptr) {
 			forget_live(pv, h, ev->ptr, ti);
+		}
 		return;
 	}
 	if (is_realloc && part == PART_WHOLE && ev->old && (ev->ptr || ev->size == 0))
@@ -388,7 +395,16 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 	h->hist[hist_class(ev->size)]++;
 	if (!ev->ptr)
 		return;   /* the allocation failed */
-	remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti, stack);
+	/* a malloc its thread frees with its next event (the decoder says so)
+	 * stays out of the live table: no other thread can free or reuse the
+	 * address in between; unless a lost free left the address live */
+	if (ev->pair == 1 && !tab_find(&pv->live, ev->ptr)) {
+		t->pair_ptr = ev->ptr;
+		t->pair_site = si;
+	} else {
+		t->pair_ptr = 0;
+		remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti, stack);
+	}
 	t->last_alloc_ptr = ev->ptr;
 	t->last_alloc_site = si;
 	thread_heap_add(t, region_of(c->im, t, ev->ptr), ev->size);

@@ -57,6 +57,9 @@ struct ms_hs_thread {
 	int32_t  last_region;
 	uint32_t site_cache[2];        /* last site + 1 of its allocations, frees */
 	uint64_t site_cache_caller[2];
+	uint64_t pair_ptr;             /* a malloc freed by the next event, kept out of
+					* the live table (0 none), and its site */
+	uint32_t pair_site;
 };
 
 struct ms_hs_site {

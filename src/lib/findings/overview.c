@@ -139,6 +139,40 @@ static void note_stack(struct ms_overview *ov, const struct ms_threads *th, pid_
 	s->rss = m->m.rss;
 }
 
+/* The last -XX:NativeMemoryTracking= in a NUL-separated buffer (argv or
+ * environ; the JVM takes the last one it sees): 1 summary or detail,
+ * 0 off, -1 not set there. */
+static int nmt_in(const char *buf, size_t len)
+{
+	static const char opt[] = "-XX:NativeMemoryTracking=";
+	int v = -1;
+	for (const char *p = buf; buf && p < buf + len;) {
+		const char *h = memmem(p, (size_t)(buf + len - p), opt, sizeof opt - 1);
+		if (!h)
+			break;
+		const char *val = h + sizeof opt - 1;
+		size_t rest = (size_t)(buf + len - val);
+		v = (rest >= 7 && !memcmp(val, "summary", 7)) || (rest >= 6 && !memcmp(val, "detail", 6));
+		p = val;
+	}
+	return v;
+}
+
+/* Is NMT on in this JVM: its command line first (it overrides the
+ * environment's options), then the option variables the launcher reads. */
+static int jvm_nmt(pid_t pid, const char *env, size_t envlen)
+{
+	char *cmd = NULL;
+	size_t len = 0;
+	int v = -1;
+	if (ms_proc_read(pid, "cmdline", &cmd, &len, NULL) == 0)
+		v = nmt_in(cmd, len);
+	free(cmd);
+	if (v < 0)
+		v = nmt_in(env, envlen);
+	return v > 0;
+}
+
 /* The runtime whose own heap the anonymous memory is: by the libraries it
  * maps (libjvm.so, libnode.so, libpython3, libruby) or the executable's
  * name (Debian's python3 and ruby link their runtime statically). */
@@ -249,13 +283,9 @@ static void judge(struct ms_overview *ov)
 				       "the arena cap is reached: more threads share arenas; whether fewer would "
 				       "help depends on where the free memory is (memsleuth arenas %d)", (int)ov->pid);
 	}
-	if (ov->libc.allocator == MS_ALLOC_GLIBC && malloc_rss > ov->rss / 3 && ov->rss > (64u << 20))
-		ms_verdict_add(vs, lead_level(malloc_rss, ov->rss), next,
-			       "glibc malloc holds %s of the %s RSS: find out how much of it is free memory "
-			       "glibc keeps, and what malloc_trim would return",
-			       ms_size_fmt(malloc_rss, a), ms_size_fmt(ov->rss, b));
 	/* The causes the overview alone can name: runtime heaps, mmapped
-	 * chunks, stacks, files, address space. */
+	 * chunks, stacks, files, address space; and glibc's heaps as a lead
+	 * to the walk (glibc_not_walked), so that the table adds up. */
 	struct ms_cause_facts f;
 	ms_cause_facts_init(&f, ov->pid);
 	ms_cause_facts_from_overview(&f, ov);
@@ -264,10 +294,16 @@ static void judge(struct ms_overview *ov)
 	if (ov->is_jvm) {
 		char nmt[200];
 		snprintf(nmt, sizeof nmt, "jcmd %d VM.native_memory summary", (int)ov->pid);
-		ms_verdict_add(vs, MS_INFO, nmt,
-			       "this is a JVM (%s): compare with NMT (start the JVM with "
-			       "-XX:NativeMemoryTracking=summary), which cannot see malloc's free memory",
-			       ov->jdk_version[0] ? ov->jdk_version : "version unknown");
+		if (ov->jdk_nmt)
+			ms_verdict_add(vs, MS_INFO, nmt,
+				       "this is a JVM (%s) with Native Memory Tracking on: compare with its own "
+				       "account, which cannot see malloc's free memory",
+				       ov->jdk_version[0] ? ov->jdk_version : "version unknown");
+		else
+			ms_verdict_add(vs, MS_INFO, nmt,
+				       "this is a JVM (%s): compare with NMT (start the JVM with "
+				       "-XX:NativeMemoryTracking=summary), which cannot see malloc's free memory",
+				       ov->jdk_version[0] ? ov->jdk_version : "version unknown");
 		if (ov->jdk_has_trim != 0) {
 			char trim[200];
 			snprintf(trim, sizeof trim, "jcmd %d System.trim_native_heap", (int)ov->pid);
@@ -364,6 +400,10 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		ct->private_dirty += m->m.private_dirty;
 		ct->swap += m->m.swap;
 		ov->class_rss_sum += m->m.rss;
+		if (mc[i].cls == MS_CLASS_ANON_OTHER && m->end - m->start > ov->anon_largest_size) {
+			ov->anon_largest_size = m->end - m->start;
+			ov->anon_largest_rss = m->m.rss;
+		}
 		if (mc[i].cls == MS_CLASS_THREAD_STACK && mc[i].owner_tid && mc[i].evidence != MS_EV_GUARD_PAGE) {
 			ov->stacks_owned++;
 			note_stack(ov, &th, mc[i].owner_tid, m);
@@ -392,6 +432,8 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	ov->rss = t.status.vm_rss;
 	ov->cg_ok = ms_cgroup_memory(pid, "/sys/fs/cgroup", &ov->cg) == 0;
 	find_jvm(&t, &maps, ov);
+	if (ov->is_jvm)
+		ov->jdk_nmt = jvm_nmt(pid, env, envlen);
 	ov->runtime = find_runtime(&t, &maps, ov->is_jvm);
 	ov->as_limit = as_limit(pid);
 	judge(ov);

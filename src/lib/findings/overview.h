@@ -40,6 +40,8 @@ struct ms_overview {
 	uint64_t rss;                     /* VmRSS */
 	struct ms_class_total cls[MS_CLASS_N];
 	uint64_t class_rss_sum;
+	uint64_t anon_largest_size, anon_largest_rss; /* the largest anon_other mapping (a runtime's
+						       region of its own: Ruby's 32 MiB transient heap) */
 
 	struct ms_libc libc;
 	int      memory_readable;         /* process_vm_readv worked */
@@ -63,6 +65,8 @@ struct ms_overview {
 	char     java_home[256];
 	char     jdk_version[32];
 	int      jdk_has_trim;            /* jcmd System.trim_native_heap */
+	int      jdk_nmt;                 /* started with -XX:NativeMemoryTracking=summary|detail (its
+					     command line or JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS) */
 
 	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby */
 	uint64_t as_limit;                /* RLIMIT_AS soft limit (ulimit -v), 0 = unlimited */

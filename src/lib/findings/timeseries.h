@@ -44,7 +44,11 @@ struct ms_sample {
 	double   walk_ms, walk_cpu_ms;    /* cost of the walk (wall, our CPU) */
 	/* a runtime's own heap figure, when readable from outside */
 	int      has_runtime;
-	uint64_t runtime_heap;            /* JVM: NMT's committed Java heap */
+	uint64_t runtime_heap;            /* JVM: the Java heap's resident bytes (findings/javaheap.h,
+					     the figure the guide uses); NMT's committed when its
+					     range is not known (runtime_heap_resident 0) */
+	int      runtime_heap_resident;
+	uint64_t runtime_heap_committed;  /* JVM: NMT's committed Java heap */
 	uint64_t runtime_native;          /* JVM: NMT's malloc line */
 };
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "findings/arenas.h"
+#include "findings/javaheap.h"
 #include "findings/overview.h"
 #include "records/nmt.h"
 #include "util/size.h"
@@ -97,6 +98,26 @@ static void walk(struct ms_sampler *s, struct ms_sample *out)
 	ms_arenas_free(&a);
 }
 
+/* The Java heap's reserved range from jcmd GC.heap_info, once. */
+static void heap_range(struct ms_sampler *s)
+{
+	char pid[24];
+	snprintf(pid, sizeof pid, "%d", (int)s->pid);
+	char *argv[] = { s->jcmd, pid, "GC.heap_info", NULL };
+	struct ms_child r = { .argv = argv, .timeout_ms = 20000, .stop_signal = SIGTERM,
+			      .grace_ms = 1000, .stdin_fd = -1, .interrupted = s->stop,
+			      .out_max = 1 << 20 };
+	s->heap_range = -1;
+	if (ms_child_run(&r, NULL) < 0)
+		return;
+	s->jcmd_cpu_s += r.ru.ru_utime.tv_sec + r.ru.ru_utime.tv_usec / 1e6 +
+			 r.ru.ru_stime.tv_sec + r.ru.ru_stime.tv_usec / 1e6;
+	if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && r.out &&
+	    ms_heap_range_parse(r.out, &s->heap_lo, &s->heap_hi) == 0)
+		s->heap_range = 1;
+	ms_child_free(&r);
+}
+
 /* NMT through jcmd: the first sample, then when the budget allows and a
  * minute has passed. */
 static void runtime(struct ms_sampler *s, double elapsed, struct ms_sample *out)
@@ -136,10 +157,19 @@ static void runtime(struct ms_sampler *s, double elapsed, struct ms_sample *out)
 		s->nmt = 0;             /* NMT off ("not enabled"), or jcmd cannot attach */
 	}
 	ms_child_free(&r);
+	if (s->have_runtime && !s->heap_range)
+		heap_range(s);
 carry:
 	if (s->have_runtime) {
-		out->runtime_heap = s->runtime_heap;
+		out->runtime_heap = out->runtime_heap_committed = s->runtime_heap;
 		out->runtime_native = s->runtime_native;
+		uint64_t res;
+		if (s->heap_range > 0 &&
+		    ms_java_heap_range_rss(s->pid, s->heap_lo, s->heap_hi, s->runtime_heap, &res) == 0) {
+			out->runtime_heap = res;
+			out->runtime_heap_resident = 1;
+			out->has_runtime = 1;   /* the resident part is read fresh at every sample */
+		}
 	}
 }
 

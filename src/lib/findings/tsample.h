@@ -40,6 +40,10 @@ struct ms_sampler {
 	/* the runtime figure carried between jcmd runs */
 	int    have_runtime;
 	uint64_t runtime_heap, runtime_native;
+	/* the Java heap's reserved range (jcmd GC.heap_info, asked once: it
+	 * does not move): its RSS is read at every sample */
+	int    heap_range;           /* 0 not asked, 1 known, -1 not available */
+	uint64_t heap_lo, heap_hi;
 };
 
 /* Identify the target (allocator, JVM).  Returns 0, or -1 with e set (gone,

@@ -474,7 +474,9 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 			fire_probes();
 		if (!probes_live && out_has(outp, "@@live\n")) {
 			probes_live = 1;
-			fprintf(stderr, "Tracing PID %d (bpftrace uprobes on %s)... Ctrl-C to end\n", (int)pid, lib);
+			/* short enough for 80 columns: the library's path (a long
+			 * /proc/PID/map_files name) is in the report's note */
+			fprintf(stderr, "Tracing PID %d (bpftrace uprobes on its libc)... Ctrl-C to end\n", (int)pid);
 		}
 		uint64_t m = prog_misses(bp);
 		if (m > misses)

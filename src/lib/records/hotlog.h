@@ -36,6 +36,10 @@
  *                   realloc: the stamp of its free part, then zigzag
  *                   varint alloc stamp - free stamp
  *   caller: stacks off: [!F_SAMECALLER] zigzag varint caller - previous
+ *                       (of the same kind: allocation or free); a free
+ *                       with F_EXT (version 3) has no caller bytes: its
+ *                       caller is the free site before the previous one,
+ *                       and the two swap
  *           stacks on:  [!F_SAMECALLER] varint stack id
  *   allocation ops:
  *     [F_EXT]       byte    bits 0-2: with F_PTRHIT, which recent free the
@@ -55,12 +59,36 @@
  *                           last allocated pointer
  *   [realloc]       zigzag varint old ptr - new ptr
  * A malloc freed at once (the next event of the thread frees it, from the
- * thread's previous free call site, with no time step, stamped the
- * malloc's stamp + 1) is written as one event of op MS_HL_OP_MALLOC_FREE:
- * the malloc's fields; the free is implied.  Both count in the block's nevents.  When the malloc itself was
- * fully predicted (same caller, no time step, size from the table, pointer
- * = the slot's last free) the pair is one byte: op MS_HL_OP_PAIR_BY_SIZE,
- * the size slot in the high 4 bits.
+ * thread's previous free call site, with no time step) is written as one
+ * event of op MS_HL_OP_MALLOC_FREE: the malloc's fields; the free is
+ * implied and stamped the malloc's stamp + 1 (whatever stamp the hook took
+ * for it: see "Order").  Both count in the block's nevents.  When the
+ * malloc itself was fully predicted (same caller, no time step, size from
+ * the table, pointer = the slot's last free) the pair is one byte, op
+ * MS_HL_OP_PAIR_BY_SIZE with the size slot in the high 4 bits, when the
+ * malloc's stamp equals the previous event's; else (version 3) op
+ * MS_HL_OP_PAIR_STAMP, the slot in the high bits, then zigzag varint
+ * stamp - previous stamp.  Op MS_HL_OP_PAIR_ALT (version 3, stacks off)
+ * is PAIR_BY_SIZE whose free comes from the free site before the previous
+ * one (as a free with F_EXT: the two swap).
+ *
+ * Order.  Each thread's events are in the order it made the calls; across
+ * threads the reader needs, for every address, its allocations and frees
+ * in the order the allocator saw them (an address freed on one thread is
+ * reused on another).  A free takes a stamp from a process-wide counter
+ * (incremented) before the real free runs; an allocation reads the
+ * counter after the real call returned.  Whoever gets an address from the
+ * allocator after a free of it reads the counter after that free's
+ * increment, so its stamp is not lower (equal: the free comes first); a
+ * thread that frees a pointer another allocated got it after that
+ * allocation read the counter, so its stamp is higher.  The reader merges
+ * the threads' events by (stamp, frees first).  The free of a folded pair
+ * is stamped the malloc's stamp + 1, at most its real stamp: no other
+ * thread's call on that address can fall between a malloc and its free,
+ * and every later call on it has a stamp at least the real one.
+ *
+ * Versions: 3 added MS_HL_OP_PAIR_STAMP, MS_HL_OP_PAIR_ALT and F_EXT on frees; a version 2
+ * log decodes the same with this reader (it never uses them).
  * A stack definition (op MS_HL_OP_STACK) precedes the first event using
  * it: varint id, varint depth, then zigzag varint frame deltas. */
 #ifndef MS_HOTLOG_H
@@ -71,7 +99,8 @@
 #include <string.h>
 
 #define MS_HL_MAGIC     0x524c534du     /* "MSLR" little-endian */
-#define MS_HL_VERSION   2
+#define MS_HL_VERSION   3              /* the reader also takes 2: a subset */
+#define MS_HL_VERSION_MIN 2
 #define MS_HL_TSHIFT    12              /* ticks are CLOCK_MONOTONIC_COARSE ns >> 12 */
 #define MS_HL_MAX_EVENT 64              /* an event never encodes longer */
 #define MS_HL_MAX_DEPTH 64              /* stack frames kept at most */
@@ -101,6 +130,8 @@ enum ms_hl_op {
 	MS_HL_OP_COUNT,
 	MS_HL_OP_MALLOC_FREE = 10,   /* encoding only: a malloc, then its free */
 	MS_HL_OP_PAIR_BY_SIZE = 11,  /* encoding only: the same, fully predicted */
+	MS_HL_OP_PAIR_STAMP = 12,    /* encoding only: the same with a stamp step (version 3) */
+	MS_HL_OP_PAIR_ALT = 13,      /* encoding only: PAIR_BY_SIZE, the free from the site before (3) */
 	MS_HL_OP_STACK = 15,
 };
 
@@ -144,8 +175,12 @@ struct ms_hl_block {
 	uint32_t dropped;       /* events this thread lost before this block */
 	uint64_t stamp;         /* the block's order stamp base */
 	uint32_t seq;           /* image-wide block number: a tail already written has it */
-	uint32_t pad;
+	uint32_t format;        /* MS_HL_FMT_PTR16 (version 3), 0 (version 2): how
+				 * its events encode pointers; a tail has no record
+				 * header to say its version */
 };
+
+#define MS_HL_FMT_PTR16 3
 
 /* The header of a thread's slot in the buffer file; its buffer follows at
  * MS_HL_SLOT_HDR: a struct ms_hl_rec, then an ms_hl_block and events
@@ -272,6 +307,38 @@ static inline uint64_t ms_hl_zigzag(int64_t v)
 static inline int64_t ms_hl_unzigzag(uint64_t v)
 {
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* A pointer step (version 3 blocks, ms_hl_block.format): d = pointer -
+ * previous pointer.  glibc's chunks are 16-byte aligned, so the step is
+ * written as zigzag varint ((d >> 4) << 1 | odd), and when d is not a
+ * multiple of 16 (odd = 1) one byte d & 15 follows.  Returns the end. */
+static inline unsigned char *ms_hl_put_ptr_step(unsigned char *p, uint64_t d)
+{
+	unsigned r = (unsigned)(d & 15);
+	p = ms_hl_put_varint(p, ms_hl_zigzag((int64_t)d >> 4) << 1 | (r != 0));
+	if (r)
+		*p++ = (unsigned char)r;
+	return p;
+}
+
+static inline int ms_hl_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+
+/* Read a pointer step; -1 when it runs past the end or its low byte is
+ * not 1..15 (corrupt). */
+static inline int ms_hl_get_ptr_step(const unsigned char **p, const unsigned char *end, uint64_t *d)
+{
+	uint64_t v;
+	if (ms_hl_get_varint(p, end, &v))
+		return -1;
+	unsigned r = 0;
+	if (v & 1) {
+		if (*p >= end || **p == 0 || **p > 15)
+			return -1;
+		r = *(*p)++;
+	}
+	*d = ((uint64_t)ms_hl_unzigzag(v >> 1) << 4) | r;
+	return 0;
 }
 
 /* Read a varint from [*p, end).  Returns 0, or -1 when it runs past the

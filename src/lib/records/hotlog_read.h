@@ -17,6 +17,8 @@ struct ms_hl_event {
 	uint64_t stamp_free;     /* realloc: the stamp of its free part */
 	uint32_t stack;          /* stack id when the log has stacks, else UINT32_MAX */
 	unsigned op;
+	unsigned pair;           /* 1: a malloc whose free is this thread's next event
+				  * (a MALLOC_FREE or PAIR_BY_SIZE op); 2: that free */
 };
 
 /* A log file mapped into memory. */
@@ -55,6 +57,7 @@ struct ms_hl_dec {
 	int      stacks, corrupt;
 	uint32_t n;                       /* events delivered */
 	uint64_t ticks, stamp, prev_ptr, prev_caller[2], last_alloc;
+	uint64_t alt_free_caller;         /* the free site before prev_caller[1] */
 	uint32_t prev_stack[2];
 	uint64_t ring[MS_HL_FREE_RING];
 	uint64_t sizes[MS_HL_SIZE_SLOTS]; /* size + 1, 0 empty */

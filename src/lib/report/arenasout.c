@@ -220,6 +220,7 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	ms_json_ku64(j, "system_mem_bytes", s->system_mem);
 	ms_json_ku64(j, "max_system_mem_bytes", s->max_system_mem);
 	ms_json_ku64(j, "in_use_bytes", s->in_use_bytes);
+	ms_json_ku64(j, "in_use_resident_bytes", s->in_use_resident_bytes);
 	ms_json_ku64(j, "in_use_chunks", s->in_use_chunks);
 	ms_json_ku64(j, "free_bytes", s->free_bytes);
 	ms_json_ku64(j, "top_bytes", s->top_bytes);

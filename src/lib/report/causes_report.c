@@ -20,7 +20,11 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 			ms_json_kstr(j, "runtime", x->runtime);
 		ms_json_kstr(j, "title", ms_cause_kind_title(x->kind));
 		ms_json_ku64(j, "resident_bytes", x->resident_bytes);
-		ms_json_kdouble(j, "rss_share", x->rss_share);
+		ms_json_key(j, "rss_share");
+		if (x->rss_share < 0)
+			ms_json_null(j);   /* the RSS is not known (a core) */
+		else
+			ms_json_double(j, x->rss_share);
 		ms_json_kstr(j, "severity", ms_level_name(x->severity));
 		ms_json_kstr(j, "text", x->text);
 		ms_json_key(j, "evidence");
@@ -61,14 +65,14 @@ void ms_causes_text(const struct ms_causes *c, FILE *out)
 {
 	if (!c->n)
 		return;
-	char b[MS_SIZE_BUF];
+	char b[MS_SIZE_BUF], sh[16];
 	fprintf(out, "causes, largest first:\n");
 	struct ms_table t;
 	ms_table_init(&t, "lrrl", (const char *[]){ "", "resident", "of RSS", "cause" });
 	for (int i = 0; i < c->n; i++) {
 		const struct ms_cause *x = &c->v[i];
-		ms_table_rowf(&t, "%s\t%s\t%.1f%%\t%s%s%s%s", mark(x->severity), ms_size_fmt(x->resident_bytes, b),
-			      100.0 * x->rss_share, ms_cause_kind_id(x->kind), x->runtime[0] ? " (" : "", x->runtime,
+		ms_table_rowf(&t, "%s\t%s\t%s\t%s%s%s%s", mark(x->severity), ms_size_fmt(x->resident_bytes, b),
+			      ms_share_fmt(x->rss_share, 1, sh, sizeof sh), ms_cause_kind_id(x->kind), x->runtime[0] ? " (" : "", x->runtime,
 			      x->runtime[0] ? ")" : "");
 	}
 	ms_table_print(&t, out, "  ");

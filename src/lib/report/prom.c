@@ -105,7 +105,8 @@ void ms_prom_expose(FILE *out, const struct ms_tseries *ts, const char *comm)
 		      "Seconds between the latest sample and the latest allocator walk.", s->t - a->t);
 	}
 	if (ts->fit[MS_TS_RUNTIME_HEAP].n)
-		gauge(&c, "memsleuth_runtime_heap_committed_bytes", "The runtime's own heap, committed (JVM: NMT Java Heap).",
+		gauge(&c, "memsleuth_runtime_heap_bytes", "The runtime's own heap: the Java heap's resident bytes "
+		      "(committed when its range is not known).",
 		      ts->fit[MS_TS_RUNTIME_HEAP].y_last);
 	head(&c, "memsleuth_growth_bytes_per_second", "gauge",
 	     "Least-squares growth rate of a component over the whole watch.");

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "findings/causes.h"
 #include "report/render_int.h"
 #include "report/svg.h"
 
@@ -28,8 +29,10 @@ void r_causes(struct ms_render *r, const struct ms_jval *causes, int level)
 	struct ms_table t;
 	ms_table_init(&t, "llrrl", (const char *[]){ "severity", "cause", "resident", "of RSS", "resident bytes" });
 	for (const struct ms_jval *c = causes->child; c; c = c->next)
-		ms_table_rowf(&t, "%s\t%s\t%s\t%.1f%%\t%" PRIu64, ms_jstr(c, "severity", "?"), ms_jstr(c, "title", "?"),
-			      rsz(r, ms_ju64(c, "resident_bytes", 0)), 100.0 * ms_jnum(c, "rss_share", 0),
+		ms_table_rowf(&t, "%s\t%s\t%s\t%s\t%" PRIu64, ms_jstr(c, "severity", "?"), ms_jstr(c, "title", "?"),
+			      rsz(r, ms_ju64(c, "resident_bytes", 0)),
+			      ms_share_fmt(ms_jhas_num(c, "rss_share") ? ms_jnum(c, "rss_share", 0) : MS_SHARE_UNKNOWN, 1,
+					   (char[16]){ 0 }, 16),
 			      ms_ju64(c, "resident_bytes", 0));
 	r_table(r, &t);
 	for (const struct ms_jval *c = causes->child; c; c = c->next) {

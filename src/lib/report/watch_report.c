@@ -50,7 +50,8 @@ void ms_watch_text_begin(FILE *out, const struct ms_watch_info *w)
 			"stays under %.3g%% of one core; '-' marks a sample without one\n", s->share * 100);
 	if (s->is_jvm)
 		fprintf(out, "a JVM: %s\n", s->nmt == 0 ? "its own heap figure needs NMT (-XX:NativeMemoryTracking=summary) and jcmd"
-			: "its heap from NMT (jcmd VM.native_memory summary) about once a minute");
+			: "its heap's resident part (the RSS of its range from jcmd GC.heap_info) at every sample, NMT's "
+			  "committed (jcmd VM.native_memory summary) about once a minute");
 	fputc('\n', out);
 	ms_table_free(&samples);
 	ms_table_init(&samples, "rrrrrrrrl", (const char *[]){ "TIME", "RSS", "CHANGE", "IN USE", "CHANGE",
@@ -213,7 +214,9 @@ static void sample_fields(struct ms_json *j, const struct ms_sample *s, int clas
 		}
 	}
 	if (s->has_runtime) {
-		ms_json_ku64(j, "runtime_heap_committed_bytes", s->runtime_heap);
+		if (s->runtime_heap_resident)
+			ms_json_ku64(j, "runtime_heap_resident_bytes", s->runtime_heap);
+		ms_json_ku64(j, "runtime_heap_committed_bytes", s->runtime_heap_committed);
 		ms_json_ku64(j, "runtime_malloc_bytes", s->runtime_native);
 	}
 }
