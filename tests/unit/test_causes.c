@@ -516,12 +516,12 @@ static void ruby_transient_heap_only_when_measured(void **state)
 	f.anon_largest_size = 32 * MIB;
 	f.anon_largest_rss = 20 * MIB;
 	ms_causes_build(&f, &c);
-	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
 	assert_non_null(x);
 	assert_non_null(strstr(x->text, "20.0 MiB resident of 32.0 MiB, has the size of the transient heap"));
 	f.anon_largest_size = 3 * MIB;
 	ms_causes_build(&f, &c);
-	x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
 	assert_null(strstr(x->text, "transient"));
 }
 
