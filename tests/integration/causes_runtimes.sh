@@ -30,7 +30,7 @@ if command -v python3 >/dev/null; then
 		c=$(cause "$TMP/py.json" runtime_heap)
 		check_eq "python: the largest cause is CPython's heap" "$(jq -r '.causes[0].kind + "/" + .causes[0].runtime' "$TMP/py.json")" runtime_heap/cpython
 		check_match "python: CPython's allocator named" "$(jq -r .text <<<"$c")" "CPython's own small-object allocator \\(pymalloc"
-		check_match "python: tracemalloc is the next step" "$(jq -r '.remedies[0].command' <<<"$c")" "tracemalloc"
+		check_match "python: tracemalloc is the next step" "$(jq -r '.remedies[0].command' <<<"$c")" "^PYTHONTRACEMALLOC=25 "
 		# oracle: CPython's own count of its arenas
 		total=$(sed -n 's/^[0-9]* arenas \* [0-9]* bytes\/arena *= *\([0-9,]*\)$/\1/p' "$TMP/obmalloc.err" | tail -1 | tr -d ,)
 		check_within "python: bytes = pymalloc's arenas (sys._debugmallocstats)" "$(jq -r .resident_bytes <<<"$c")" "${total:-1}" 5

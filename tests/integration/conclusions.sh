@@ -7,6 +7,8 @@
 #  - overview's causes add up: glibc's heaps are a row of their own (a lead,
 #    notice at most) equal to smaps' [heap] Rss;
 #  - a core has no RSS: share "-" / null, severity from the bytes alone;
+#  - Ruby (2.6 to 3.2): the anonymous memory's largest mapping is named the
+#    transient heap only when it has its size, 32 MiB, its RSS as smaps says;
 #  - a JVM with NMT on: no advice to turn it on; watch's runtime heap is the
 #    Java heap's resident part (the RSS of jcmd GC.heap_info's range in
 #    smaps), never NMT's committed; no `ulimit -s` for Java threads.
@@ -101,6 +103,32 @@ else
 fi
 stop_example "$P"
 
+# --- 10: Ruby's 32 MiB anonymous mapping -----------------------------------
+if command -v ruby >/dev/null; then
+	cat >"$TMP/rb.rb" <<'RB'
+keep = []
+4.times.map { |t| Thread.new { 3000.times { |i| s = "x" * (200 + i % 3000); a = Array.new(50 + i % 200) { |j| j }; keep << s << a if i % 25 == 0 } } }.each(&:join)
+puts "memsleuth-example: pid=#{Process.pid} phase=held holding"; STDOUT.flush
+sleep 60
+RB
+	ruby "$TMP/rb.rb" >"$TMP/rb.out" 2>&1 &
+	RP=$!; _pids+=("$RP")
+	for _ in $(seq 1 300); do grep -q phase=held "$TMP/rb.out" && break; sleep 0.1; done
+	"$MS" overview --json "$RP" >"$TMP/rb.json" 2>/dev/null
+	rc=$(cause "$TMP/rb.json" runtime_heap)
+	big=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {n = NF} /^Size:/ {s = $2} /^Rss:/ {if (s == 32768 && n == 5) print $2 * 1024}' "/proc/$RP/smaps" | head -1)
+	if [ -n "$big" ]; then
+		check_match "ruby: the 32 MiB mapping is named the transient heap" "$(jq -r .text <<<"$rc")" "largest mapping, .* resident of 32\.0 MiB, has the size of the transient heap"
+		check_within "ruby: its RSS as smaps says" "$(jq -r .evidence.largest_mapping_rss_bytes <<<"$rc")" "$big" 2
+	else
+		check_eq "ruby: no 32 MiB mapping, no transient heap named" "$(jq -r .text <<<"$rc" | grep -c 'transient heap')" 0
+	fi
+	check_eq "ruby: not called Ruby's heap pages" "$(jq -r .text <<<"$rc" | grep -c "holds Ruby's heap pages")" 0
+	stop_example "$RP"
+else
+	skip "ruby: not installed"
+fi
+
 # --- finding 9 and 10: a JVM with NMT on ---------------------------------
 if command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd >/dev/null; then
 	mkdir "$TMP/java"
@@ -115,7 +143,7 @@ if command -v javac >/dev/null && command -v java >/dev/null && command -v jcmd 
 	check_eq "jvm: no ulimit -s for Java threads" "$(jq -r '[.causes[].remedies[].command | select(test("ulimit -s"))] | length' "$TMP/jov.json")" 0
 	st=$(cause "$TMP/jov.json" thread_stacks)
 	if [ "$st" != null ] && [ "$(jq -r .severity <<<"$st")" != info ]; then
-		check_match "jvm: Java threads' stacks by -Xss" "$(jq -r '.remedies[0].command' <<<"$st")" "^java -Xss"
+		check_match "jvm: Java threads' stacks by -Xss" "$(jq -r '.remedies[0].command' <<<"$st")" "^JAVA_TOOL_OPTIONS=-Xss512k "
 	else
 		check_eq "jvm: a small stacks cause has no remedy" "$(jq -r '.remedies // [] | length' <<<"$st")" 0
 	fi

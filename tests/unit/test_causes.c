@@ -474,12 +474,35 @@ static void jvm_stacks_by_xss(void **state)
 	ms_causes_build(&f, &c);
 	x = ms_causes_find(&c, MS_CAUSE_THREAD_STACKS);
 	assert_non_null(x);
-	assert_string_equal(x->rem[0].command, "java -Xss512k -cp app Main");
+	assert_string_equal(x->rem[0].command, "JAVA_TOOL_OPTIONS=-Xss512k java -cp app Main");
 	f.runtime = MS_RT_NONE;
 	snprintf(f.command, sizeof f.command, "./server");
 	ms_causes_build(&f, &c);
 	x = ms_causes_find(&c, MS_CAUSE_THREAD_STACKS);
 	assert_string_equal(x->rem[0].command, "ulimit -s 1024; ./server");
+}
+
+/* Ruby: the transient heap is named only from a mapping of its size. */
+static void ruby_transient_heap_only_when_measured(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	ms_cause_facts_init(&f, 27826);
+	f.have_overview = 1;
+	f.rss = 172 * MIB;
+	f.anon_other_rss = 22 * MIB;
+	f.runtime = MS_RT_RUBY;
+	f.anon_largest_size = 32 * MIB;
+	f.anon_largest_rss = 20 * MIB;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "20.0 MiB resident of 32.0 MiB, has the size of the transient heap"));
+	f.anon_largest_size = 3 * MIB;
+	ms_causes_build(&f, &c);
+	x = ms_causes_find(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_null(strstr(x->text, "transient"));
 }
 
 /* python-obmalloc: the anonymous memory is CPython's allocator. */
@@ -497,7 +520,7 @@ static void cpython_named_with_tracemalloc(void **state)
 	assert_int_equal(c.v[0].kind, MS_CAUSE_RUNTIME_HEAP);
 	assert_string_equal(c.v[0].runtime, "cpython");
 	assert_non_null(strstr(c.v[0].text, "CPython"));
-	assert_non_null(strstr(c.v[0].rem[0].command, "tracemalloc"));
+	assert_non_null(strstr(c.v[0].rem[0].command, "PYTHONTRACEMALLOC=25 "));
 }
 
 /* A process that is gone gets the rerun, not its PID. */
@@ -536,7 +559,7 @@ static void vsz_cap_only_under_a_limit(void **state)
 	for (int i = 0; i < vs.n; i++)
 		assert_null(strstr(vs.v[i].next, "MALLOC_ARENA_MAX"));
 	assert_int_equal(has_remedy(&c, "memsleuth trim"), 1);
-	assert_true(has_remedy(&c, "cd '/srv/app' && node --heapsnapshot-signal=SIGUSR2 --expose-gc repro.js"));
+	assert_true(has_remedy(&c, "cd '/srv/app' && NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 node --expose-gc repro.js"));
 	assert_true(has_remedy(&c, "cd '/srv/app' && LD_PRELOAD=libjemalloc.so.2"));
 	/* compare measured the cap 4.7x worse: gone from every cause */
 	snprintf(f.measured[0].config, sizeof f.measured[0].config, "glibc");
@@ -596,8 +619,13 @@ static void commands_run_as_printed(void **state)
 	f.runtime = MS_RT_CPYTHON;
 	snprintf(f.command, sizeof f.command, "/usr/bin/python3 repro.py");
 	ms_causes_build(&f, &c);
-	assert_true(has_remedy(&c, "/usr/bin/python3 -X tracemalloc=25 repro.py"));
-	assert_false(has_remedy(&c, "python3 -X tracemalloc=25 /usr/bin/python3"));
+	assert_true(has_remedy(&c, "PYTHONTRACEMALLOC=25 /usr/bin/python3 repro.py"));
+	/* through a wrapper script: the setting reaches the interpreter */
+	snprintf(f.command, sizeof f.command, "./run.sh --big");
+	ms_causes_build(&f, &c);
+	assert_true(has_remedy(&c, "PYTHONTRACEMALLOC=25 ./run.sh --big"));
+	assert_false(has_remedy(&c, "./run.sh -X"));
+	snprintf(f.command, sizeof f.command, "/usr/bin/python3 repro.py");
 	f.runtime = MS_RT_RUBY;
 	ms_causes_build(&f, &c);
 	assert_false(has_remedy(&c, "ruby -e"));
@@ -669,6 +697,7 @@ int main(void)
 		cmocka_unit_test(core_share_unknown),
 		cmocka_unit_test(overview_row_for_glibc_heaps),
 		cmocka_unit_test(jvm_stacks_by_xss),
+		cmocka_unit_test(ruby_transient_heap_only_when_measured),
 		cmocka_unit_test(cpython_named_with_tracemalloc),
 		cmocka_unit_test(gone_process_gets_rerun),
 		cmocka_unit_test(kind_ids_round_trip),

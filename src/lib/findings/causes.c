@@ -23,6 +23,7 @@
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
+#define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
 static const struct {
 	const char *id, *title;
@@ -243,18 +244,6 @@ static void hotspots_cmd(const struct ms_cause_facts *f, char *out, size_t len)
  * ("node --expose-gc a.js" + "--heapsnapshot-signal=SIGUSR2" ->
  * "node --heapsnapshot-signal=SIGUSR2 --expose-gc a.js"); without a known
  * command: INTERP OPT FALLBACK. */
-static void with_option(const struct ms_cause_facts *f, char *out, size_t len, const char *interp, const char *opt,
-			const char *fallback)
-{
-	const char *sp = f->command[0] ? strchr(f->command, ' ') : NULL;
-	if (!f->command[0])
-		snprintf(out, len, "%s %s %s", interp, opt, fallback);
-	else if (!sp)
-		snprintf(out, len, "%s %s", f->command, opt);
-	else
-		snprintf(out, len, "%.*s %s%s", (int)(sp - f->command), f->command, opt, sp);
-}
-
 static int is_glibc(const struct ms_cause_facts *f)
 {
 	return !f->allocator[0] || !strcmp(f->allocator, "glibc");
@@ -494,9 +483,10 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps belongs to V8 (Node's JavaScript heap and its "
 			"code space): glibc's trim and settings do not reach it.", SZ(b));
-		with_option(f, cmd, sizeof cmd, "node", "--heapsnapshot-signal=SIGUSR2", "APP.js");
+		/* options as environment: they reach the runtime through any
+		 * wrapper script (an option after a wrapper's name is its argument) */
 		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
-		       "%s", cmd);
+		       "NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 %s", cmd_of(f));
 		break;
 	case MS_RT_CPYTHON:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
@@ -505,23 +495,38 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
 		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
 			  "pymalloc's arenas and how full they are",
-		       "%s", (with_option(f, cmd, sizeof cmd, "python3", "-X tracemalloc=25", "SCRIPT.py"), cmd));
-		remedy(x, "objects of 512 bytes or less then come from glibc malloc, where trim and compare apply",
+		       "PYTHONTRACEMALLOC=25 %s", cmd_of(f));
+		/* not a fix by itself: glibc then keeps the freed small objects
+		 * in its heaps (python-obmalloc case: RSS 560 -> 741 MiB) */
+		remedy(x, "a diagnosis, not a fix: objects of 512 bytes or less then come from glibc malloc, whose "
+			  "free memory memsleuth arenas measures and trim returns; alone it can raise the RSS",
 		       "PYTHONMALLOC=malloc %s", cmd_of(f));
 		break;
 	case MS_RT_RUBY:
 		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
 		 * heap (transient_heap.c, TRANSIENT_HEAP_TOTAL_SIZE): 32 KiB blocks
 		 * for short-lived array, hash and object buffers, reused, never
-		 * returned; GC.stat has no figure for it.  Object pages come from
+		 * returned; GC.stat has no figure for it.  Said only when a mapping
+		 * of exactly that size is there; object pages come from
 		 * posix_memalign or mmap depending on the build. */
-		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
-			"%s of anonymous memory outside glibc's heaps is Ruby's own mappings: on Ruby 2.6 to 3.2 "
-			"chiefly its transient heap (one 32 MiB mapping whose blocks, once touched, stay resident) "
-			"and object pages it maps itself; glibc's trim and settings do not reach it.", SZ(b));
+		if (f->anon_largest_size == RUBY_TRANSIENT_HEAP_SIZE) {
+			char big[MS_SIZE_BUF];
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps is Ruby's own; its largest mapping, %s "
+				"resident of 32.0 MiB, has the size of the transient heap Ruby 2.6 to 3.2 map at start "
+				"(32 KiB blocks for short-lived array, hash and object buffers: reused, never returned, "
+				"and in no GC.stat figure); glibc's trim and settings do not reach it.", SZ(b),
+				ms_size_fmt(f->anon_largest_rss, big));
+			ev(x, "largest_mapping_size_bytes", f->anon_largest_size);
+			ev(x, "largest_mapping_rss_bytes", f->anon_largest_rss);
+		} else {
+			x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				"%s of anonymous memory outside glibc's heaps belongs to Ruby's own mappings (object "
+				"pages, where the build maps them itself) or a native extension's; glibc's trim and "
+				"settings do not reach it.", SZ(b));
+		}
 		r = remedy(x, "heap_allocated_pages x GC::INTERNAL_CONSTANTS[:HEAP_PAGE_SIZE] is what object pages "
-			  "take; the transient heap is in no GC.stat figure (at most 32 MiB); a fresh interpreter's "
-			  "figures (ruby -e 'p GC.stat') say nothing about this program",
+			  "take; a fresh interpreter's figures (ruby -e 'p GC.stat') say nothing about this program",
 		       "inside the program (a debug endpoint or console): p GC.stat, ObjectSpace.count_objects");
 		if (r)
 			r->advice = 1;
@@ -594,12 +599,10 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "threads", f->threads);
 	if (!x || x->severity < MS_NOTICE)
 		return;   /* a few MiB of stacks: no change worth a rerun */
-	char cmd[300];
 	if (f->runtime == MS_RT_JVM) {
 		/* HotSpot sizes Java threads' stacks by -Xss (ThreadStackSize), not by RLIMIT_STACK */
-		with_option(f, cmd, sizeof cmd, "java", "-Xss512k", "MAIN");
 		remedy(x, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
-			  "a stack throws StackOverflowError), or fewer threads", "%s", cmd);
+			  "a stack throws StackOverflowError), or fewer threads", "JAVA_TOOL_OPTIONS=-Xss512k %s", cmd_of(f));
 	} else {
 		/* glibc's default thread stack size is RLIMIT_STACK at start (glibc 2.34+: __pthread_early_init) */
 		remedy(x, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",

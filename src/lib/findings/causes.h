@@ -153,6 +153,7 @@ struct ms_cause_facts {
 	int      have_overview;
 	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
 	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
+	uint64_t anon_largest_size, anon_largest_rss;      /* the largest anon_other mapping */
 	long     arenas;                /* -1 unknown */
 	uint64_t arena_cap;
 	uint64_t threads;

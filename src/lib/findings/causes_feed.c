@@ -32,6 +32,8 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->arena_size = ov->cls[MS_CLASS_ARENA_HEAP].size;
 	f->stack_size = ov->cls[MS_CLASS_THREAD_STACK].size;
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
+	f->anon_largest_size = ov->anon_largest_size;
+	f->anon_largest_rss = ov->anon_largest_rss;
 	f->arenas = ov->arenas;
 	f->arena_cap = ov->cap.cap;
 	f->threads = ov->threads;
@@ -132,6 +134,8 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 			snprintf(f->runtime_version, sizeof f->runtime_version, "%s", ms_jstr(jvm, "version", ""));
 		}
 		f->as_limit = ms_ju64(ov, "as_limit_bytes", 0);
+		f->anon_largest_size = ms_ju64(ov, "anon_other_largest_size_bytes", 0);
+		f->anon_largest_rss = ms_ju64(ov, "anon_other_largest_rss_bytes", 0);
 	}
 	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
 		f->have_arenas = 1;

@@ -400,6 +400,10 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		ct->private_dirty += m->m.private_dirty;
 		ct->swap += m->m.swap;
 		ov->class_rss_sum += m->m.rss;
+		if (mc[i].cls == MS_CLASS_ANON_OTHER && m->end - m->start > ov->anon_largest_size) {
+			ov->anon_largest_size = m->end - m->start;
+			ov->anon_largest_rss = m->m.rss;
+		}
 		if (mc[i].cls == MS_CLASS_THREAD_STACK && mc[i].owner_tid && mc[i].evidence != MS_EV_GUARD_PAGE) {
 			ov->stacks_owned++;
 			note_stack(ov, &th, mc[i].owner_tid, m);

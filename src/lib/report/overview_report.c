@@ -195,6 +195,8 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	}
 	ms_json_kstr(j, "runtime", ov->runtime ? ms_runtime_id(ov->runtime) : NULL);
 	ms_json_ku64(j, "as_limit_bytes", ov->as_limit);
+	ms_json_ku64(j, "anon_other_largest_size_bytes", ov->anon_largest_size);
+	ms_json_ku64(j, "anon_other_largest_rss_bytes", ov->anon_largest_rss);
 	ms_json_key(j, "jvm");
 	if (ov->is_jvm) {
 		ms_json_obj_begin(j);
