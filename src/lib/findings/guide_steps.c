@@ -597,7 +597,13 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 				 "sampled at the moment the guide looked", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
 				 configs, g->moment[0] ? " " : "", g->moment, cmd);
-	const struct ms_cause *top = g->causes.n ? &g->causes.v[0] : NULL;
+	/* the cause to lead with: the most severe, the largest among equals
+	 * (a reclaimable file_mapped notice never ahead of a problem) */
+	const struct ms_cause *top = NULL;
+	for (int i = 0; i < g->causes.n; i++)
+		if (!top || g->causes.v[i].severity > top->severity)
+			top = &g->causes.v[i];
+	const char *which = top && top != &g->causes.v[0] ? "most severe" : "largest";
 	char share[40] = "";   /* ", 54% of the RSS"; nothing when the RSS is not known (a core) */
 	if (top && top->rss_share >= 0) {
 		char pc[16];
@@ -605,17 +611,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	}
 	if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
-			 "do not apply; use the allocator's own controls.%s%s", g->allocator, top ? " The largest cause: " : "",
-			 top ? ms_cause_kind_title(top->kind) : "");
+			 "do not apply; use the allocator's own controls.%s%s%s%s", g->allocator, top ? " The " : "",
+			 top ? which : "", top ? " cause: " : "", top ? ms_cause_kind_title(top->kind) : "");
 	else if (!top)
 		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
 			 SZ(g->rss));
 	else if (!n)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause, %s (%s), has no remedy outside the application: %s",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause, %s (%s), has no remedy outside the application: %s",
+			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
 	else if (!top->nrem)
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s), which no setting "
-			 "changes; the remedies above act on the smaller ones.", ms_cause_kind_title(top->kind),
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause is %s (%s%s), which no setting "
+			 "changes; the remedies above act on the others.", which, ms_cause_kind_title(top->kind),
 			 SZ(top->resident_bytes), share);
 	else {
 		/* a command to run before advice in words (as the conclusions) */
@@ -623,8 +629,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		for (int i = top->nrem - 1; i >= 0; i--)
 			if (!top->rem[i].advice && !top->rem[i].no_change)
 				r = &top->rem[i];
-		snprintf(s->verdict, sizeof s->verdict, "The largest cause is %s (%s%s); its first remedy: %s (%s).",
-			 ms_cause_kind_title(top->kind), SZ(top->resident_bytes), share, r->command, r->effect);
+		snprintf(s->verdict, sizeof s->verdict, "The %s cause is %s (%s%s); its first remedy: %s (%s).",
+			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), share, r->command, r->effect);
 	}
 }
 
