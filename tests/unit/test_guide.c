@@ -175,6 +175,28 @@ static void unnamed_pin_says_why_in_one_line(void **state)
 	done(g);
 }
 
+/* A top site in a module without symbols: said once with the package
+ * that names it, and "??" kept out of the verdict and the remedies. */
+static void unnamed_site_says_which_symbols(void **state)
+{
+	(void)state;
+	struct ms_guide *g = guide_with(1, "r.hotspots", 1, 1);
+	ms_guide_take_hotspots(g, parse("{\"events\":10,\"dropped\":0,\"threads\":[{\"tid\":4242,\"name\":\"python3\","
+					"\"calls\":10,\"requested_bytes\":1000}],\"sites\":[{\"symbol\":\"0x5555551064f4\","
+					"\"dso\":\"/usr/bin/python3.11\",\"calls\":10,\"live_bytes\":100,"
+					"\"address\":\"0x5555551064f4\",\"dso_offset\":1074420}]}"));
+	const struct ms_gstep *s = &g->step[MS_G_HOTSPOTS];
+	assert_string_equal(evidence_with(s, "no symbols"), "the top call site is in python3.11, which has no symbols "
+			    "here: its debug symbols (apt install python3.11-dbg) names it");
+	assert_null(strstr(s->verdict, "??"));
+	assert_non_null(strstr(s->verdict, "code in python3.11 without symbols (python3.11+0x1064f4)"));
+	ms_guide_conclude(g);
+	for (int i = 0; i < g->causes.n; i++)
+		for (int r = 0; r < g->causes.v[i].nrem; r++)
+			assert_null(strstr(g->causes.v[i].rem[r].effect, "??"));
+	done(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +204,7 @@ int main(void)
 		cmocka_unit_test(temporary_recording_offers_a_kept_one),
 		cmocka_unit_test(report_given_recording_temporary),
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
+		cmocka_unit_test(unnamed_site_says_which_symbols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
