@@ -255,7 +255,7 @@ int cmd_arenas(int argc, char **argv)
 		}
 		if (address)
 			address_text(&cl, &a);
-		if (hotspots)
+		if (hotspots && pins)   /* no pins: nothing to name */
 			printf("call sites of the pins from the hotspots recording %s: %zu of %zu found live in it%s\n\n",
 			       hotspots, named, pins, named < pins ? " (the others were allocated before it began, or in another process)" : "");
 		ms_arenas_print_text(stdout, &a, flags);

@@ -41,7 +41,10 @@ int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char
 			snprintf(c->rec, sizeof c->rec, "%s", keep);
 		else
 			snprintf(c->rec, sizeof c->rec, "%s/hotspots", c->dir);
-		char *head[] = { (char *)self, "hotspots", "--record-only", "--json", "--output", c->rec, "--" };
+		/* a few frames: a block allocated through operator new (or another
+		 * wrapper) is named by its caller, not by the wrapper */
+		char *head[] = { (char *)self, "hotspots", "--record-only", "--stacks", "6", "--json", "--output", c->rec,
+				 "--" };
 		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
 			rargv[k++] = head[i];
 		for (int i = 0; argv[i] && k < 79; i++)

@@ -127,6 +127,27 @@ static void temporary_recording_offers_a_kept_one(void **state)
 	done(g);
 }
 
+/* --report given, an earlier run's recording beside it: never "with
+ * --report FILE.html the recording is kept" (it was given) */
+static void report_given_recording_temporary(void **state)
+{
+	(void)state;
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->launched = 1;
+	snprintf(g->recording, sizeof g->recording, "/tmp/memsleuth-guide.1.x/hotspots");
+	snprintf(g->recording_why, sizeof g->recording_why, "temporary: r.hotspots holds an earlier run's recording, "
+		 "which the guide does not write over (remove it to keep this run's)");
+	ms_guide_take_overview(g, parse(overview_json));
+	char text[2048];
+	snprintf(text, sizeof text, arenas_fmt, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
+	ms_guide_take_arenas(g, parse(text));
+	assert_string_equal(g->step[MS_G_ARENAS].next, "who allocated the pin, in full: this run's recording was "
+			    "temporary (an earlier one is beside the report): remove that one and rerun the guide");
+	done(g);
+}
+
 static void unnamed_pin_says_why_in_one_line(void **state)
 {
 	(void)state;
@@ -159,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pin_named_from_the_recording),
 		cmocka_unit_test(temporary_recording_offers_a_kept_one),
+		cmocka_unit_test(report_given_recording_temporary),
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -438,8 +438,9 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	/* hot_site: the site holding the most live bytes (findings/hotsite.h) */
-	if (f->have_hot && f->hot_site[0])
+	/* hot_site: the site holding the most live bytes (findings/hotsite.h);
+	 * "??": no symbols, no name */
+	if (f->have_hot && f->hot_site[0] && strncmp(f->hot_site, "??", 2))
 		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live; so far: %s, %s live", f->hot_site,
 			 SZ(f->hot_live));
 	else

@@ -844,7 +844,7 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		if (!q || (q->pid && q->pid != im->pid))
 			continue;
 		struct ms_hs_found it = { .found = 1, .image = pv->image, .site = l->site, .thread = l->thread,
-					  .ptr = ptr, .size = l->size, .ticks = l->ticks };
+					  .stack = l->stack < h->nstacks ? l->stack : UINT32_MAX, .ptr = ptr, .size = l->size, .ticks = l->ticks };
 		uint64_t span = l->size ? l->size : 1;
 		if (q->addr >= ptr && q->addr - ptr < span)
 			h->found = it;
