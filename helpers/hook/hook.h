@@ -179,7 +179,15 @@ extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
  * explains why this orders one address's calls across threads).  One
  * atomic increment per free: 12 ns alone, 16 ns with two threads
  * contending on this 2-vCPU host, against 34 ns for rdtsc and 70 ns for
- * clock_gettime(CLOCK_MONOTONIC) here. */
+ * clock_gettime(CLOCK_MONOTONIC) here.
+ * Tried and measured (bench/hotspots workloads, load 5-13), not kept:
+ * per-address buckets of per-CPU columns written in rseq critical
+ * sections (no locked instruction) with a Lamport clock per thread, and
+ * per-CPU max registers written the same way.  Both exact, neither
+ * cheaper here: under load the two threads rarely run at once, so this
+ * counter's line seldom moves, and an rseq store (plus the allocation's
+ * own store the buckets need) costs about what the one locked add does.
+ * They would pay on a machine whose threads do run in parallel. */
 static inline uint64_t stamp_free(void)
 {
 	return atomic_fetch_add_explicit(&g_order.n, 1, memory_order_acq_rel) + 1;

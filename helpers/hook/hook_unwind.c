@@ -29,7 +29,11 @@
  * elsewhere (sigaltstack, coroutine stacks) goes to libunwind.  .eh_frame
  * is read in place from the loaded object, which is mapped as long as its
  * code is.  Rules and walks are dropped when an object is dlopen'ed or
- * dlclose'd (other code may now be at an address).
+ * dlclose'd (other code may now be at an address).  glibc's own loads
+ * and unloads (gconv, NSS: __libc_dlopen) pass no interposed function:
+ * a rule cached for a return address in such a module stays, and would
+ * be wrong only if another module later loaded there returned to that
+ * exact address.
  *
  * glibc's backtrace() is not used where the walker is (x86-64): libgcc's
  * unwinder follows a corrupt saved RBP into a crash of the target (tests/
@@ -275,6 +279,18 @@ static const unsigned char *find_fde(const unsigned char *hdr, size_t len, uint6
 	return (const unsigned char *)(uintptr_t)(base + (uint64_t)(int64_t)tab[2 * lo + 1]);
 }
 
+/* A factored offset (value x the CIE's data alignment); overflow, which
+ * only a malformed .eh_frame gives, marks the reader bad. */
+static int64_t scaled(int64_t v, int64_t factor, struct rd *r)
+{
+	int64_t out;
+	if (__builtin_mul_overflow(v, factor, &out) || out == INT64_MIN) {
+		r->bad = 1;
+		return 0;
+	}
+	return out;
+}
+
 /* Register rules tracked: the CFA, RBP (DWARF 6), RSP (7), RA (16). */
 enum { R_UNSPEC, R_SAME, R_UNDEF, R_OFFSET, R_OTHER };
 struct row {
@@ -307,7 +323,7 @@ static int run_cfa(struct row *row, const struct row *init, const unsigned char 
 			adv = reg;
 			goto advance;
 		case 2:                                 /* DW_CFA_offset */
-			off = (int64_t)rd_uleb(&r) * daf;
+			off = scaled((int64_t)rd_uleb(&r), daf, &r);
 			goto set_offset;
 		case 3:                                 /* DW_CFA_restore */
 			goto restore;
@@ -324,7 +340,7 @@ static int run_cfa(struct row *row, const struct row *init, const unsigned char 
 		case 0x04: adv = rd_fixed(&r, 4); goto advance;
 		case 0x05:                              /* offset_extended */
 			reg = rd_uleb(&r);
-			off = (int64_t)rd_uleb(&r) * daf;
+			off = scaled((int64_t)rd_uleb(&r), daf, &r);
 			goto set_offset;
 		case 0x06:                              /* restore_extended */
 			reg = rd_uleb(&r);
@@ -370,13 +386,13 @@ static int run_cfa(struct row *row, const struct row *init, const unsigned char 
 			break;
 		case 0x11:                              /* offset_extended_sf */
 			reg = rd_uleb(&r);
-			off = rd_sleb(&r) * daf;
+			off = scaled(rd_sleb(&r), daf, &r);
 			goto set_offset;
 		case 0x12:                              /* def_cfa_sf */
 			row->cfa_reg = (unsigned)rd_uleb(&r);
-			row->cfa_off = rd_sleb(&r) * daf;
+			row->cfa_off = scaled(rd_sleb(&r), daf, &r);
 			break;
-		case 0x13: row->cfa_off = rd_sleb(&r) * daf; break;
+		case 0x13: row->cfa_off = scaled(rd_sleb(&r), daf, &r); break;
 		case 0x14: case 0x15:                   /* val_offset(_sf) */
 			i = reg_index(rd_uleb(&r), ra_reg);
 			if (op == 0x14)
@@ -389,16 +405,18 @@ static int run_cfa(struct row *row, const struct row *init, const unsigned char 
 		case 0x2e: rd_uleb(&r); break;          /* GNU_args_size */
 		case 0x2f:                              /* GNU_negative_offset_extended */
 			reg = rd_uleb(&r);
-			off = -(int64_t)rd_uleb(&r) * daf;
+			off = -scaled((int64_t)rd_uleb(&r), daf, &r);
 			goto set_offset;
 		default:
 			return -1;
 		}
 		continue;
 advance:
-		if (*loc + adv * caf > addr)
+		if (__builtin_mul_overflow(adv, caf, &adv) || __builtin_add_overflow(*loc, adv, &adv))
+			return -1;
+		if (adv > addr)
 			return 0;
-		*loc += adv * caf;
+		*loc = adv;
 		continue;
 set_offset:
 		if ((i = reg_index(reg, ra_reg)) >= 0) {

@@ -261,7 +261,11 @@ void guide_watch(struct ms_guide *g, double seconds)
 {
 	struct ms_sampler smp;
 	struct ms_err e = { 0 };
-	if (seconds <= 0 || ms_sampler_open(g->pid, 0.01, 1, &smp, &e) < 0)
+	/* RSS at every sample; a walk when its CPU fits half of the time
+	 * so far (tsample.c's budget): a heap of a million chunks walks in
+	 * about a second, and walking at every sample left 3 points in 3 s,
+	 * too few for any trend, RSS's included */
+	if (seconds <= 0 || ms_sampler_open(g->pid, 0.5, 0, &smp, &e) < 0)
 		return;
 	smp.stop = &guide_stop;
 	smp.nmt = 0;   /* jcmd costs half a second of CPU; the accounted step asks NMT once */

@@ -151,6 +151,37 @@ static void overlap(void **state)
 	release(&a, &r, lc);
 }
 
+/* A fastbin entry inside another chunk (a double free overlapping the
+ * unsorted chunk U) and one at a chunk start: the walk reaches only the
+ * second, so the arena's entries are checked one by one -- the list is
+ * flagged at the hidden entry and counts only the good one. */
+static void fastbin_overlap(void **state)
+{
+	(void)state;
+	lay_out();
+	uint64_t in = HEAP + U + 0x40;   /* inside U (0x100 B) */
+	put(in + 8, 0x21);
+	put(in + 16, protect(in + 16, 0));
+	put(HEAP + F + 16, protect(HEAP + F + 16, in));
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	const struct ms_list *l = only_corrupt(&a);
+	assert_int_equal(l->kind, MS_CK_FAST);
+	assert_int_equal(l->bad_address, in);
+	assert_non_null(strstr(l->reason, "inside the free chunk"));
+	assert_int_equal(l->count, 1);                         /* F, not the entry inside U */
+	assert_int_equal(l->bytes, 0x20);
+	assert_false(a.snapshot_consistent);
+	assert_int_equal(a.total.fast[0].count, 1);
+	assert_int_equal(a.total.free_bytes, 0x30 + 0x20 + 0x100);   /* U once */
+	for (size_t k = 0; k < a.nlists; k++)
+		if (a.lists[k].kind == MS_CK_UNSORTED)
+			assert_int_equal(a.lists[k].count, 1);
+	release(&a, &r, lc);
+}
+
 /* A broken bk in the unsorted bin, and a top whose size would wrap. */
 static void broken_bk_and_top(void **state)
 {
@@ -206,6 +237,7 @@ int main(void)
 		cmocka_unit_test(buffer_reads),
 		cmocka_unit_test(poisoned_tcache),
 		cmocka_unit_test(overlap),
+		cmocka_unit_test(fastbin_overlap),
 		cmocka_unit_test(broken_bk_and_top),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
