@@ -783,7 +783,7 @@ static void saving_above_the_cause_is_said_overall(void **state)
 	measure(&f, "glibc", "", 3983 * MIB / 10);
 	measure(&f, "jemalloc-decay-0", "libjemalloc.so.2", 3983 * MIB / 10 - 2091 * MIB / 10);
 	ms_causes_build(&f, &c);
-	const struct ms_cause *x = ms_causes_find(&c, MS_CAUSE_ARENA_SPREAD);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_ARENA_SPREAD);
 	assert_non_null(x);
 	int k = 0;
 	while (k < x->nrem && !strstr(x->rem[k].command, "libjemalloc"))
