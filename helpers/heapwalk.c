@@ -61,13 +61,7 @@ int main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 's': o.stop = 1; break;
 		case MS_LONG('V'): o.assume_version = cl.val; break;
-		case MS_LONG('l'): {
-			char *end;
-			limit = strtoull(cl.val, &end, 10);
-			if (!*cl.val || *end)
-				ms_args_fail(&cl, "--limit %s: not a count", cl.val);
-			break;
-		}
+		case MS_LONG('l'): limit = (uint64_t)ms_args_count(&cl, "--limit", cl.val, 0, LONG_MAX); break;
 		}
 	}
 	pid_t pid = cl.pid;

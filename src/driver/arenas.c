@@ -190,13 +190,7 @@ int cmd_arenas(int argc, char **argv)
 		case MS_LONG('C'): core = args.val; args.operands_optional = 1; break;
 		case MS_LONG('E'): exe = args.val; break;
 		case MS_LONG('R'): sysroot = args.val; break;
-		case MS_LONG('l'): {
-			char *end;
-			limit = strtol(args.val, &end, 10);
-			if (!*args.val || *end || limit < 0)
-				ms_fatal("memsleuth arenas", "give a number of chunks, 0 for all", "--limit %s: not a count", args.val);
-			break;
-		}
+		case MS_LONG('l'): limit = ms_args_count(&args, "--limit", args.val, 0, LONG_MAX); break;
 		}
 	}
 	o.no_debuginfo = ms_debuginfo_ignored();   /* the option or the environment */
@@ -261,7 +255,7 @@ int cmd_arenas(int argc, char **argv)
 		}
 		if (address)
 			address_text(&cl, &a);
-		if (hotspots)
+		if (hotspots && pins)   /* no pins: nothing to name */
 			printf("call sites of the pins from the hotspots recording %s: %zu of %zu found live in it%s\n\n",
 			       hotspots, named, pins, named < pins ? " (the others were allocated before it began, or in another process)" : "");
 		ms_arenas_print_text(stdout, &a, flags);

@@ -97,15 +97,6 @@ static int list_configs(int json)
 	return MS_EXIT_OK;
 }
 
-static long num_arg(const char *opt, const char *s, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < lo || v > hi)
-		ms_fatal(PROG, NULL, "%s '%s': give a whole number from %ld to %ld", opt, s, lo, hi);
-	return v;
-}
-
 static int selected(const char *list, const char *name)
 {
 	if (!list)
@@ -356,18 +347,12 @@ int cmd_compare(int argc, char **argv)
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
 		switch (c) {
-		case 'n': runs = (int)num_arg("--runs", args.val, 1, 50); break;
+		case 'n': runs = (int)ms_args_count(&args, "--runs", args.val, 1, 50); break;
 		case 'c': configs = args.val; break;
 		case 'f': final_at = args.val; final_at_given = 1; break;
-		case MS_LONG('a'): {
-			char *end;
-			final_after = strtod(args.val, &end);
-			if (end == args.val || *end || !(final_after > 0 && final_after <= 86400))
-				ms_fatal(PROG, "give seconds after the start, e.g. --final-after 30", "--final-after '%s': not a number of seconds", args.val);
-			break;
-		}
+		case MS_LONG('a'): final_after = ms_args_seconds(&args, "--final-after", args.val, 0.001, 86400); break;
 		case 'i': interval = (int)(ms_args_seconds(&args, "--interval", args.val, 0.001, 10) * 1000 + 0.5); break;
-		case 't': timeout = (int)num_arg("--timeout", args.val, 1, 86400); break;
+		case 't': timeout = (int)ms_args_count(&args, "--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
 		case 'l': list = args.operands_optional = 1; break;
 		}

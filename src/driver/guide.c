@@ -186,8 +186,10 @@ static int write_report(const struct gopts *o, const struct ms_guide *g, const c
 			}
 			if (fclose(r.out) != 0)
 				rc = -1;
-			if (!rc)
+			if (!rc) {
+				gk_disarm();   /* the recording has its report */
 				fprintf(o->say, "\nreport: %s (%s)\n", o->report, ms_rfmt_name(r.fmt));
+			}
 		}
 		ms_jfree(doc);
 	}
@@ -295,7 +297,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 			len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", o->cmd[i]);
 		if (len < sizeof cmdline)
 			snprintf(cmdline + len, sizeof cmdline - len, "   # a new recording to the moment (the guide's was "
-				 "temporary: --report FILE.html keeps it as FILE.hotspots)");
+				 "%s)", g->recording_why);
 	}
 	ms_gstep_command(st, "%s", cmdline);
 	if (has_folded && ran)
@@ -305,31 +307,6 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 		unlink(folded);   /* the step failed: the empty file is the guide's own */
 	else if (id == MS_G_HOTSPOTS)
 		ms_gstep_evidence(st, "folded stacks (flame graph input) not written: %s", why);
-}
-
-/* FILE.hotspots beside --report FILE.html: where the guide keeps its
- * recording of the command, for `hotspots --from` afterwards.  NULL (why
- * says so) when there is no report, or that place holds a recording of an
- * earlier run already (hotspots never writes over one). */
-static const char *kept_recording(const struct gopts *o, char *path, size_t len, char *why, size_t whylen)
-{
-	if (!o->report)
-		return NULL;
-	const char *dot = strrchr(o->report, '.');
-	int n = snprintf(path, len, "%.*s.hotspots", (int)(dot ? dot - o->report : (ptrdiff_t)strlen(o->report)),
-			 o->report);
-	char probe[PATH_MAX + 16];
-	snprintf(probe, sizeof probe, "%s/counters", path);
-	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof ((struct ms_guide *)0)->recording) {
-		snprintf(why, whylen, "the report's name is too long for the recording beside it: it is temporary");
-		return NULL;
-	}
-	if (access(probe, F_OK) == 0) {
-		snprintf(why, whylen, "%s holds an earlier recording: this run's is temporary (remove it to keep the next)",
-			 path);
-		return NULL;
-	}
-	return path;
 }
 
 /* The recorder's child that is not its guard (util/subproc.c names it):
@@ -359,7 +336,12 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	struct ms_err e = { 0 };
 	char self[PATH_MAX], why[400] = "", keep[PATH_MAX], kwhy[PATH_MAX + 96] = "";
 	int hook = guide_self(self, sizeof self, why, sizeof why) == 0;
-	const char *kp = hook ? kept_recording(o, keep, sizeof keep, kwhy, sizeof kwhy) : NULL;
+	const char *kp = hook ? gk_choose(o->report, keep, sizeof keep, sizeof g->recording, kwhy, sizeof kwhy, o->say)
+			      : NULL;
+	if (kp)   /* no report, no recording: removed if the guide ends before it */
+		gk_arm(kp);
+	snprintf(g->recording_why, sizeof g->recording_why, "%s", o->report ? kwhy :
+		 "temporary: --report FILE.html keeps it as FILE.hotspots");
 	if (!hook) {
 		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording: %s", why);
 		fprintf(o->say, "%s\n", g->recording_note);
@@ -412,7 +394,7 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 		snprintf(g->recording, sizeof g->recording, "%s", lc->rec);
 		g->recording_kept = kp != NULL;
 		fprintf(o->say, "recording: the allocator calls of process %d from its start, in %s (%s)\n", (int)g->pid,
-			lc->rec, kp ? "kept" : *kwhy ? kwhy : "temporary: --report FILE.html keeps it as FILE.hotspots");
+			lc->rec, kp ? "kept" : g->recording_why);
 	} else {
 		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording of process %d: the hook is "
 			 "not in it (a static or setuid program, or a wrapper that clears LD_PRELOAD)", (int)g->pid);

@@ -84,4 +84,14 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
  * which stops the command itself first); removes the files. */
 void gl_stop(struct gl_cmd *c);
 
+/* The kept recording FILE.hotspots beside --report FILE (guide_keep.c):
+ * its path in path (len bytes; at most maxlen long), or NULL with why
+ * ("temporary: ...") when there is no report or the place holds an
+ * earlier run's recording; a leftover of a run that ended before its
+ * report is removed first, said on say.  gk_arm: remove path at exit
+ * unless gk_disarm is called once the report is written. */
+const char *gk_choose(const char *report, char *path, size_t len, size_t maxlen, char *why, size_t whylen, FILE *say);
+void gk_arm(const char *path);
+void gk_disarm(void);
+
 #endif

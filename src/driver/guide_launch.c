@@ -41,7 +41,10 @@ int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char
 			snprintf(c->rec, sizeof c->rec, "%s", keep);
 		else
 			snprintf(c->rec, sizeof c->rec, "%s/hotspots", c->dir);
-		char *head[] = { (char *)self, "hotspots", "--record-only", "--json", "--output", c->rec, "--" };
+		/* a few frames: a block allocated through operator new (or another
+		 * wrapper) is named by its caller, not by the wrapper */
+		char *head[] = { (char *)self, "hotspots", "--record-only", "--stacks", "6", "--json", "--output", c->rec,
+				 "--" };
 		for (size_t i = 0; i < sizeof head / sizeof *head; i++)
 			rargv[k++] = head[i];
 		for (int i = 0; argv[i] && k < 79; i++)
@@ -58,51 +61,19 @@ int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char
 		gl_stop(c);
 		return ms_err_set(e, err, NULL, "set TMPDIR to a writable directory", "%s", c->out);
 	}
-	int ep[2];
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		int err = errno;
-		close(wfd);
-		gl_stop(c);
-		return ms_err_set(e, err, NULL, NULL, "pipe");
-	}
-	pid_t pid = ms_fork();
-	if (pid < 0) {
-		int err = errno;
-		close(wfd), close(ep[0]), close(ep[1]);
-		gl_stop(c);
-		return ms_err_set(e, err, NULL, NULL, "fork");
-	}
-	if (pid == 0) {
-		setpgid(0, 0);   /* its own group: stopping it stops its children too */
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		/* the recorder's summary (JSON) is not wanted: its stdout to
-		 * /dev/null, its messages and the command's output (--json sends
-		 * the command's stdout to the recorder's stderr) into the file */
-		int devout = self ? open("/dev/null", O_WRONLY) : -1;
-		dup2(devout >= 0 ? devout : wfd, 1);
-		dup2(wfd, 2);
-		execvp(argv[0], argv);
-		int err = errno;
-		if (write(ep[1], &err, sizeof err) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	/* its own group: stopping it stops its children too.  The
+	 * recorder's summary (JSON) is not wanted: its stdout to /dev/null,
+	 * its messages and the command's output (--json sends the command's
+	 * stdout to the recorder's stderr) into the file */
+	struct ms_start st = { .argv = argv, .own_group = 1, .fd = { MS_FD_NULL, self ? MS_FD_NULL : wfd, wfd } };
+	pid_t pid = ms_child_start(&st, e);
 	close(wfd);
-	close(ep[1]);
-	int err = 0;
-	ssize_t n = read(ep[0], &err, sizeof err);
-	close(ep[0]);
-	c->pid = pid;
-	if (n == (ssize_t)sizeof err) {
-		waitpid(pid, NULL, 0);
+	if (pid < 0) {
 		c->recorder = 0;
-		c->pid = 0;
 		gl_stop(c);
-		return ms_err_set(e, err, NULL, "check the command name and PATH", "%s", argv[0]);
+		return -1;
 	}
+	c->pid = pid;
 	return 0;
 }
 

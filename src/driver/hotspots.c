@@ -24,6 +24,7 @@
 #include "findings/stepverdict.h"
 #include "util/outfile.h"
 #include "probe/sweep.h"
+#include "util/spawn.h"
 #include "util/subproc.h"
 #include "probe/hs_attach.h"
 #include "probe/elf.h"
@@ -114,28 +115,6 @@ static void catch_stop_signals(double duration)
 	}
 }
 
-/* Find CMD the way execvp will; 0 when found and executable. */
-static int find_command(const char *cmd, char *out, size_t len)
-{
-	if (strchr(cmd, '/')) {
-		snprintf(out, len, "%s", cmd);
-		return access(cmd, X_OK);
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path; *p;) {
-		const char *c = strchr(p, ':');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd);
-		struct stat st;
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-			return 0;
-		p += n + (c != NULL);
-	}
-	return -1;
-}
-
 static int make_output_dir(const struct opts *o, char *dir, size_t len, int *temporary)
 {
 	*temporary = 0;
@@ -199,32 +178,28 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void child_exec(const struct opts *o, const char *hook, const char *dir, char **cmd, int out)
+/* Start CMD with the hook preloaded, leading its own process group; its
+ * stdout into out (--until: through us, line by line) or, under --json,
+ * to our stderr (stdout carries the document).  The pid, or -1 (said). */
+static pid_t start_command(const struct opts *o, const char *hook, const char *dir, char **cmd, int out)
 {
-	setpgid(0, 0);
-	if (out >= 0) {   /* --until: its stdout goes through us, line by line */
-		dup2(out, 1);
-		close(out);
-	} else if (o->json) {
-		dup2(2, 1);   /* stdout carries the JSON document only */
-	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	const char *old = getenv("LD_PRELOAD");
-	char preload[2 * PATH_MAX];
+	char preload[2 * PATH_MAX + 16], hook_dir[PATH_MAX + 32], stacks[48];
 	/* the hook goes first so that it sees the calls even when another
 	 * allocator (jemalloc, tcmalloc) is preloaded too */
-	snprintf(preload, sizeof preload, "%s%s%s", hook, old && *old ? ":" : "", old && *old ? old : "");
-	char num[32];
-	snprintf(num, sizeof num, "%d", o->stacks);
-	setenv("LD_PRELOAD", preload, 1);
-	setenv("MEMSLEUTH_HOOK_DIR", dir, 1);
-	setenv("MEMSLEUTH_HOOK_STACKS", num, 1);
-	setenv("MEMSLEUTH_HOOK_COUNT", o->count_only ? "1" : "0", 1);
-	setenv("MEMSLEUTH_HOOK_FORK", o->fork_stop ? "stop" : "own", 1);
-	execvp(cmd[0], cmd);
-	fprintf(stderr, PROG ": %s: %s (check the command)\n", cmd[0], strerror(errno));
-	_exit(127);
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s%s", hook, old && *old ? ":" : "", old && *old ? old : "");
+	snprintf(hook_dir, sizeof hook_dir, "MEMSLEUTH_HOOK_DIR=%s", dir);
+	snprintf(stacks, sizeof stacks, "MEMSLEUTH_HOOK_STACKS=%d", o->stacks);
+	const char *env[] = { preload, hook_dir, stacks,
+			      o->count_only ? "MEMSLEUTH_HOOK_COUNT=1" : "MEMSLEUTH_HOOK_COUNT=0",
+			      o->fork_stop ? "MEMSLEUTH_HOOK_FORK=stop" : "MEMSLEUTH_HOOK_FORK=own", NULL };
+	struct ms_start st = { .argv = cmd, .env_set = env, .own_group = 1,
+			       .fd = { MS_FD_KEEP, out >= 0 ? out : o->json ? 2 : MS_FD_KEEP, MS_FD_KEEP } };
+	struct ms_err e;
+	pid_t pid = ms_child_start(&st, &e);
+	if (pid < 0)
+		ms_err_print(PROG, &e);
+	return pid;
 }
 
 /* DIR/maps-PID: the memory map of a process about to be stopped, so that
@@ -362,7 +337,7 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 		       struct ms_hs_command_end *end, pid_t *launched)
 {
 	char path[PATH_MAX], hook[PATH_MAX];
-	if (find_command(cmd[0], path, sizeof path) < 0) {
+	if (!ms_which(cmd[0], path, sizeof path)) {
 		fprintf(stderr, PROG ": %s: command not found (check the name and PATH)\n", cmd[0]);
 		return -1;
 	}
@@ -386,21 +361,17 @@ static int run_command(const struct opts *o, char **cmd, const char *dir, char *
 	catch_stop_signals(o->duration);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid_t pid = ms_fork();
+	pid_t pid = start_command(o, hook, dir, cmd, pfd[1]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
 	if (pid < 0) {
-		fprintf(stderr, PROG ": fork: %s (too many processes?)\n", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
 		if (pfd[0] >= 0)
 			close(pfd[0]);
-		child_exec(o, hook, dir, cmd, pfd[1]);
+		return -1;
 	}
-	setpgid(pid, pid);
 	*launched = pid;
 	int status = 0, reaped = 0;
 	if (pfd[0] >= 0) {
-		close(pfd[1]);
 		end->until = 1;
 		reaped = watch_until(o, pfd[0], pid, &status, &end->reached);
 		close(pfd[0]);
@@ -554,9 +525,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		char *end;
 		switch (c) {
 		case MS_LONG('s'):
-			o->stacks = (int)strtol(v, &end, 10);
-			if (*end || end == v || o->stacks < 0 || o->stacks > MS_HL_MAX_DEPTH)
-				ms_args_fail(args, "--stacks %s: not a frame count (give 0..%d)", v, MS_HL_MAX_DEPTH);
+			o->stacks = (int)ms_args_count(args, "--stacks", v, 0, MS_HL_MAX_DEPTH);
 			break;
 		case 'o': o->output = v; break;
 		case 'j': o->json = 1; break;
@@ -579,9 +548,7 @@ static void parse(int argc, char **argv, struct opts *o, struct ms_args *args)
 		case MS_LONG('c'): o->count_only = 1; break;
 		case MS_LONG('F'): o->from = v; args->operands_optional = 1; break;
 		case MS_LONG('t'):
-			o->top = (int)strtol(v, &end, 10);
-			if (*end || end == v || o->top < 1)
-				ms_args_fail(args, "--top %s: not a positive row count", v);
+			o->top = (int)ms_args_count(args, "--top", v, 1, INT_MAX);
 			break;
 		case MS_LONG('k'):
 			if (strcmp(v, "own") && strcmp(v, "stop"))

@@ -158,17 +158,16 @@ static int run_each(const char *path)
 		}
 		printf("=== %s\n", name);
 		fflush(stdout);
-		pid_t pid = ms_fork();
-		if (pid < 0)
-			ms_fatal(PROG, "too many processes? try again", "fork");
-		if (pid == 0) {
-			execl(self, self, "lab", path, "--allocator", name, (char *)NULL);
-			_exit(MS_EXIT_ERROR);
-		}
+		char *argv[] = { self, "lab", (char *)path, "--allocator", (char *)name, NULL };
+		struct ms_start start = { .argv = argv };
+		struct ms_err e;
+		pid_t pid = ms_child_start(&start, &e);
 		int st = 0;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		if (pid < 0)
+			ms_err_print(PROG, &e);   /* counted as an error, as its own exit 2 */
+		while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		int rc = WIFEXITED(st) ? WEXITSTATUS(st) : MS_EXIT_ERROR;
+		int rc = pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : MS_EXIT_ERROR;
 		if (rc > worst)
 			worst = rc;
 		printf("\n");

@@ -299,14 +299,7 @@ int cmd_trim(int argc, char **argv)
 		switch (c) {
 		case 'y': yes = 1; break;
 		case 'j': json = 1; break;
-		case 't': {
-			char *end;
-			long v = strtol(args.val, &end, 10);
-			if (!*args.val || *end || v <= 0 || v > 3600)
-				ms_fatal(PROG, "give whole seconds, 1 to 3600", "--timeout '%s': not a number of seconds", args.val);
-			timeout_s = (int)v;
-			break;
-		}
+		case 't': timeout_s = (int)ms_args_count(&args, "--timeout", args.val, 1, 3600); break;
 		case MS_LONG('m'):
 			if (strcmp(args.val, "ptrace") && strcmp(args.val, "gdb") && strcmp(args.val, "jcmd"))
 				ms_fatal(PROG, "use ptrace, gdb or jcmd", "--method '%s': unknown", args.val);

@@ -54,16 +54,6 @@ static const struct ms_cli cli = {
 	.operands = MS_OPERAND_PID, .flags = MS_CLI_FAIL_ON | MS_CLI_DEBUGINFO,
 };
 
-static long parse_count(const char *opt, const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || errno || v < 1)
-		ms_fatal(PROG, "give a whole number of at least 1", "%s %s: not a count", opt, s);
-	return v;
-}
-
 /* Sleep until the monotonic time `until`, or the target's exit (pidfd
  * readable: returns 1), or a signal (watch_stop). */
 static int wait_until(double until, int pidfd)
@@ -110,12 +100,12 @@ int cmd_watch(int argc, char **argv)
 		case 'd':
 			duration = ms_args_seconds(&a, "--duration", a.val, 0.001, 366 * 86400.0);
 			break;
-		case MS_LONG('n'): max_samples = parse_count("--samples", a.val); break;
+		case MS_LONG('n'): max_samples = ms_args_count(&a, "--samples", a.val, 1, LONG_MAX); break;
 		case 'j': json = 1; break;
 		case 'o':
 		case MS_LONG('P'): prom_path = a.val; break;
 		case MS_LONG('k'): keep = 1; break;
-		case MS_LONG('w'): walk_every = parse_count("--walk-every", a.val); break;
+		case MS_LONG('w'): walk_every = ms_args_count(&a, "--walk-every", a.val, 1, INT_MAX); break;
 		}
 	}
 	if (keep && !prom_path)

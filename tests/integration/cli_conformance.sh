@@ -181,6 +181,18 @@ for form in "compare -i 0 --list" "watch -i 0.05 1" "hotspots -d 0 -- true" "sys
 	check_eq "$form: refused (exit 2)" "$rc" 2
 	check_match "$form: the one duration message" "$(head -1 "$TMP/e")" "(give [0-9.e+]+ to [0-9.e+]+ seconds|not a number of seconds \(e\.g\. 10, 0\.5, 500ms, 2m\))"
 done
+# one count form everywhere (cli/args.c ms_args_count): one line naming the
+# option and its value, exit 2
+for form in "compare --runs 0 --list" "compare --timeout 1.5 --list" "watch --samples x 1" "watch --walk-every=0 1" \
+	    "hotspots --top 0 -- true" "hotspots --stacks=99 -- true" "trim --timeout=0 1" "arenas --limit=-1 1"; do
+	run 20 "$MS" $form
+	opt=${form#* }; opt=${opt%% *}; opt=${opt%%=*}
+	check_eq "$form: refused (exit 2, one line)" "$rc $(wc -l <"$TMP/e")" "2 1"
+	check_match "$form: the one count message" "$(cat "$TMP/e")" \
+		"^memsleuth [a-z]+: $opt [^ ]+: (give -?[0-9]+ (to [0-9]+|or more)|not a whole number \(e\.g\. 10\)) \(usage: "
+done
+run 20 "$BUILD/heapwalk" --limit=x 1
+check_match "heapwalk --limit=x: the one count message" "$rc $(cat "$TMP/e")" "^2 heapwalk: --limit x: not a whole number"
 run 20 "$MS" compare -i 10ms --list
 check_eq "compare -i 10ms: accepted (seconds, like watch's -i)" "$rc" 0
 run 20 "$MS" compare --list --json

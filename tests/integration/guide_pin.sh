@@ -58,8 +58,10 @@ check_eq "hotspots: the top site's live bytes are the moment's (comparable)" \
 # the hook's presence does not move the causes' bytes: the example's own figure
 check_within "main_heap_pinned: the 500,000 freed chunks, hook or not" \
 	"$(jq '.causes[] | select(.kind == "main_heap_pinned") | .resident_bytes' "$j")" 520000000 1
-check_cmp "glibc's in-use bytes: the hook allocates nothing from malloc (688 B bare)" \
-	"$(jq '.steps[2].findings.totals.in_use_bytes' "$j")" -le 1024
+# the guide records 6 frames: loading libunwind for them (dlopen, once)
+# takes ~5.8 KiB from malloc; the hook itself nothing (688 B bare)
+check_cmp "glibc's in-use bytes: the hook allocates nothing from malloc per call (688 B bare + libunwind's dlopen)" \
+	"$(jq '.steps[2].findings.totals.in_use_bytes' "$j")" -le 8192
 # the conclusion in the case study's terms, right after its cause
 pinv=$(jq -r '[.verdicts[].text] | to_entries[] | select(.value | startswith("The pin:")) | .key' "$j")
 cause=$(jq -r '[.verdicts[].text] | to_entries[] | select(.value | startswith("glibc'"'"'s main heap keeps")) | .key' "$j")
@@ -75,7 +77,7 @@ check_match "the cause's remedies: the fix in the code, at the call site" \
 check_match "report: the pins table with the call site" "$(tr -d '\n' <"$TMP/r.html")" \
 	"$addr</td>.*495.9 MiB</td><td[^>]*>pin.c:$line \\(main\\)</td>"
 check_eq "the command is stopped" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)" gone
-check_eq "no recorder left" "$(pgrep -f -- "hotspots --record-only --json --output $TMP/r.hotspots" | wc -l)" 0
+check_eq "no recorder left" "$(pgrep -f -- "hotspots --record-only --stacks 6 --json --output $TMP/r.hotspots" | wc -l)" 0
 
 # --- wrappers: the program behind sh is the one recorded and examined ----
 for w in exec fork; do

@@ -127,6 +127,27 @@ static void temporary_recording_offers_a_kept_one(void **state)
 	done(g);
 }
 
+/* --report given, an earlier run's recording beside it: never "with
+ * --report FILE.html the recording is kept" (it was given) */
+static void report_given_recording_temporary(void **state)
+{
+	(void)state;
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->launched = 1;
+	snprintf(g->recording, sizeof g->recording, "/tmp/memsleuth-guide.1.x/hotspots");
+	snprintf(g->recording_why, sizeof g->recording_why, "temporary: r.hotspots holds an earlier run's recording, "
+		 "which the guide does not write over (remove it to keep this run's)");
+	ms_guide_take_overview(g, parse(overview_json));
+	char text[2048];
+	snprintf(text, sizeof text, arenas_fmt, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
+	ms_guide_take_arenas(g, parse(text));
+	assert_string_equal(g->step[MS_G_ARENAS].next, "who allocated the pin, in full: this run's recording was "
+			    "temporary (an earlier one is beside the report): remove that one and rerun the guide");
+	done(g);
+}
+
 static void unnamed_pin_says_why_in_one_line(void **state)
 {
 	(void)state;
@@ -154,12 +175,36 @@ static void unnamed_pin_says_why_in_one_line(void **state)
 	done(g);
 }
 
+/* A top site in a module without symbols: said once with the package
+ * that names it, and "??" kept out of the verdict and the remedies. */
+static void unnamed_site_says_which_symbols(void **state)
+{
+	(void)state;
+	struct ms_guide *g = guide_with(1, "r.hotspots", 1, 1);
+	ms_guide_take_hotspots(g, parse("{\"events\":10,\"dropped\":0,\"threads\":[{\"tid\":4242,\"name\":\"python3\","
+					"\"calls\":10,\"requested_bytes\":1000}],\"sites\":[{\"symbol\":\"0x5555551064f4\","
+					"\"dso\":\"/usr/bin/python3.11\",\"calls\":10,\"live_bytes\":100,"
+					"\"address\":\"0x5555551064f4\",\"dso_offset\":1074420}]}"));
+	const struct ms_gstep *s = &g->step[MS_G_HOTSPOTS];
+	assert_string_equal(evidence_with(s, "no symbols"), "the top call site is in python3.11, which has no symbols "
+			    "here: its debug symbols (apt install python3.11-dbg) names it");
+	assert_null(strstr(s->verdict, "??"));
+	assert_non_null(strstr(s->verdict, "code in python3.11 without symbols (python3.11+0x1064f4)"));
+	ms_guide_conclude(g);
+	for (int i = 0; i < g->causes.n; i++)
+		for (int r = 0; r < g->causes.v[i].nrem; r++)
+			assert_null(strstr(g->causes.v[i].rem[r].effect, "??"));
+	done(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pin_named_from_the_recording),
 		cmocka_unit_test(temporary_recording_offers_a_kept_one),
+		cmocka_unit_test(report_given_recording_temporary),
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
+		cmocka_unit_test(unnamed_site_says_which_symbols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -143,6 +144,20 @@ double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, 
 	v *= unit;
 	if (v < lo || v > hi)
 		ms_args_fail(a, "%s %s: give %.10g to %.10g seconds", opt, s, lo, hi);
+	return v;
+}
+
+long ms_args_count(const struct ms_args *a, const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno)
+		ms_args_fail(a, "%s %s: not a whole number (e.g. 10)", opt, s);
+	if (v < lo && hi == LONG_MAX)
+		ms_args_fail(a, "%s %s: give %ld or more", opt, s, lo);
+	if (v < lo || v > hi)
+		ms_args_fail(a, "%s %s: give %ld to %ld", opt, s, lo, hi);
 	return v;
 }
 

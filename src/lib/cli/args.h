@@ -137,6 +137,12 @@ int ms_args_next(struct ms_args *a);
  * [lo, hi], fails as ms_args_fail does ("OPT VALUE: ...", exit 2). */
 double ms_args_seconds(const struct ms_args *a, const char *opt, const char *s, double lo, double hi);
 
+/* A count (runs, samples, rows, frames, whole seconds), the one form every
+ * step takes: a whole number in [lo, hi] (hi LONG_MAX: no upper bound);
+ * else one line "OPT VALUE: not a whole number (e.g. 10)" or "OPT VALUE:
+ * give LO to HI" and exit 2, as ms_args_fail. */
+long ms_args_count(const struct ms_args *a, const char *opt, const char *s, long lo, long hi);
+
 /* A POSIX extended regular expression given to opt (--when, --until),
  * compiled into *re (REG_EXTENDED | REG_NOSUB; the caller regfree()s it)
  * before anything runs; one that does not compile fails as ms_args_fail

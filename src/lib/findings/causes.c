@@ -56,14 +56,6 @@ const char *ms_cause_kind_title(enum ms_cause_kind k)
 	return k < MS_CAUSE__N && kinds[k].title ? kinds[k].title : "unknown";
 }
 
-int ms_cause_kind_from_id(const char *id)
-{
-	for (int k = 0; k < MS_CAUSE__N; k++)
-		if (kinds[k].id && !strcmp(kinds[k].id, id))
-			return k;
-	return -1;
-}
-
 const char *ms_runtime_id(enum ms_runtime r)
 {
 	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby" };
@@ -446,8 +438,9 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	char cmd[300];
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
-	/* hot_site: the site holding the most live bytes (findings/hotsite.h) */
-	if (f->have_hot && f->hot_site[0])
+	/* hot_site: the site holding the most live bytes (findings/hotsite.h);
+	 * "??": no symbols, no name */
+	if (f->have_hot && f->hot_site[0] && strncmp(f->hot_site, "??", 2))
 		snprintf(eff, sizeof eff, "names the call sites whose blocks stay live; so far: %s, %s live", f->hot_site,
 			 SZ(f->hot_live));
 	else
@@ -955,15 +948,6 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	}
 }
 
-enum ms_level ms_causes_max_severity(const struct ms_causes *c)
-{
-	enum ms_level m = MS_INFO;
-	for (int i = 0; i < c->n; i++)
-		if (c->v[i].severity > m)
-			m = c->v[i].severity;
-	return m;
-}
-
 void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs)
 {
 	for (int i = 0; i < c->n; i++) {
@@ -1019,12 +1003,4 @@ void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, 
 			out[j] = out[j - 1], key[j] = key[j - 1];
 			out[j - 1] = t, key[j - 1] = tk;
 		}
-}
-
-const struct ms_cause *ms_causes_find(const struct ms_causes *c, enum ms_cause_kind k)
-{
-	for (int i = 0; i < c->n; i++)
-		if (c->v[i].kind == k)
-			return &c->v[i];
-	return NULL;
 }

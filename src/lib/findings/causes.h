@@ -48,8 +48,6 @@ enum ms_cause_kind {
 const char *ms_cause_kind_id(enum ms_cause_kind k);
 /* "free memory kept at non-main arena tops": a short title for people. */
 const char *ms_cause_kind_title(enum ms_cause_kind k);
-/* The kind for an identifier; -1 when unknown. */
-int ms_cause_kind_from_id(const char *id);
 
 /* The one severity rule, for every step (docs/man/memsleuth.1, SEVERITY):
  *   problem (!!) when the cause holds >= 25% of the RSS or >= 256 MiB,
@@ -227,10 +225,6 @@ void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid);
  * noise or measured higher are not offered.  Never fails. */
 void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out);
 
-/* The highest severity of all causes (MS_INFO when there are none): what
- * --fail-on compares against. */
-enum ms_level ms_causes_max_severity(const struct ms_causes *c);
-
 /* One verdict per cause (level = severity, text = the cause's sentence,
  * next = its first remedy's command), appended to vs. */
 void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs);
@@ -238,8 +232,5 @@ void ms_causes_verdicts(const struct ms_causes *c, struct ms_verdicts *vs);
 /* Every remedy of every cause, one per command (expected bytes summed
  * when several causes share one), ordered by bytes addressed: out[0..*n). */
 void ms_causes_remedies(const struct ms_causes *c, struct ms_cause_remedy *out, int max, int *n);
-
-/* The cause of a kind, or NULL. */
-const struct ms_cause *ms_causes_find(const struct ms_causes *c, enum ms_cause_kind k);
 
 #endif

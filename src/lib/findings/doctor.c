@@ -25,14 +25,6 @@ const char *ms_check_state_name(enum ms_check_state s)
 	return s == MS_CHECK_YES ? "yes" : s == MS_CHECK_NO ? "no" : "unknown";
 }
 
-const struct ms_check *ms_doctor_find(const struct ms_doctor *d, const char *name)
-{
-	for (int i = 0; i < d->n; i++)
-		if (!strcmp(d->c[i].name, name))
-			return &d->c[i];
-	return NULL;
-}
-
 static void add(struct ms_doctor *d, const char *name, enum ms_check_state st,
 		const char *hint, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -30,6 +30,5 @@ struct ms_doctor {
 int ms_doctor_collect(pid_t pid, struct ms_doctor *d, struct ms_err *e);
 
 const char *ms_check_state_name(enum ms_check_state s);
-const struct ms_check *ms_doctor_find(const struct ms_doctor *d, const char *name);
 
 #endif

@@ -47,9 +47,11 @@ struct ms_guide {
 	 * start: the process examined is the one recorded */
 	char  recording[1024];                /* that recording's directory, "" none */
 	int   recording_kept;                 /* kept beside the report (else removed when the guide ends) */
+	char  recording_why[1200];            /* not kept: why, "temporary: ..." */
 	char  recording_note[400];            /* why there is none, one line ("" launched and recorded) */
 	/* the chunk pinning the most free memory (arenas' pins[]), pin_pinned 0: none */
 	uint64_t pin_address, pin_size, pin_pinned, pin_tid;
+	int   pin_minor;                      /* it pins under half of its cause (malloc_trim of its arenas): not the fix */
 	char  pin_at[160], pin_thread[64];    /* its call site and thread from the recording, "" unknown */
 
 	/* from the findings */
@@ -68,6 +70,7 @@ struct ms_guide {
 
 	int      have_arenas;
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
+	uint64_t mmapped;                     /* malloc's mmapped chunks (mp_.mmapped_mem): live, outside the arenas' in use */
 	int      have_hot;
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[200];

@@ -14,6 +14,7 @@
 #include "findings/hotsite.h"
 #include "findings/hotspots.h"
 #include "records/callsite.h"
+#include "records/dbgpkg.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -195,26 +196,43 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jval *f)
 {
 	const struct ms_jval *as = ms_jget(f, "arenas"), *best = NULL;
+	int best_main = 0;
 	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next) {
 		const struct ms_jval *ps = ms_jget(a, "pins");
 		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next)
 			if (!best || ms_ju64(p, "pinned_bytes", 0) > ms_ju64(best, "pinned_bytes", 0))
-				best = p;
+				best = p, best_main = ms_jbool(a, "is_main", false);
 	}
 	if (!best || !ms_ju64(best, "pinned_bytes", 0))
 		return;
+	/* what malloc_trim(0) would return from arenas of the pin's kind (the
+	 * main heap, or the thread arenas): the cause the pin is part of */
+	uint64_t cause = 0;
+	for (const struct ms_jval *a = as->child; a; a = a->next)
+		if (ms_jbool(a, "is_main", false) == best_main)
+			cause += ms_ju64(a, "trim_bytes", 0);
 	g->pin_address = strtoull(ms_jstr(best, "address", "0"), NULL, 16);
 	g->pin_size = ms_ju64(best, "size_bytes", 0);
 	g->pin_pinned = ms_ju64(best, "pinned_bytes", 0);
 	g->pin_tid = ms_ju64(best, "tid", 0);
+	/* under half of the cause: one block is not the fix; the rest is
+	 * whole free pages between live blocks (interior pages) */
+	g->pin_minor = cause && g->pin_pinned < cause / 2;
 	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(best, "allocated_at", ""));
 	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(best, "thread", ""));
-	char chunk[160];
-	snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
-		 g->pin_address, SZ(g->pin_pinned));
+	char chunk[400];
+	if (g->pin_minor)
+		snprintf(chunk, sizeof chunk, "largest pin: 1 live chunk of %s at %#" PRIx64 " pins %s of the %s "
+			 "malloc_trim(0) would return from %s (%.0f%%); the rest is whole free pages between live blocks "
+			 "that only malloc_trim returns", SZ(g->pin_size), g->pin_address, SZ(g->pin_pinned), SZ(cause),
+			 best_main ? "the main heap" : "thread arenas", pct(g->pin_pinned, cause));
+	else
+		snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
+			 g->pin_address, SZ(g->pin_pinned));
 	if (g->pin_at[0])
-		ms_gstep_evidence(s, "%s -- allocated at %s by thread %s (TID %" PRIu64 "), from the recording of this "
-				  "process", chunk, g->pin_at, g->pin_thread, g->pin_tid);
+		ms_gstep_evidence(s, "%s -- %s at %s by thread %s (TID %" PRIu64 "), from the recording of this "
+				  "process", chunk, g->pin_minor ? "that chunk was allocated" : "allocated", g->pin_at,
+				  g->pin_thread, g->pin_tid);
 	else if (g->recording[0])
 		ms_gstep_evidence(s, "%s -- not live in the recording of this process (allocated before the hook was "
 				  "there?)", chunk);
@@ -254,6 +272,7 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	g->free_bytes = ms_ju64(f, "totals.free_bytes", 0);
 	g->free_resident = ms_ju64(f, "totals.free_resident_bytes", g->free_bytes);
 	g->in_use = ms_ju64(f, "totals.in_use_bytes", 0);
+	g->mmapped = ms_ju64(f, "mmapped_bytes", 0);
 	g->trim_prediction = ms_ju64(f, "trim_prediction_bytes", 0);
 	const struct ms_jval *as = ms_jget(f, "arenas");
 	int n = 0;
@@ -290,12 +309,18 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 	const struct ms_jval *vs = ms_jget(f, "verdicts");
 	const struct ms_jval *last = vs && vs->type == MS_J_ARR && vs->len ? ms_jat(vs, vs->len - 1) : NULL;
 	snprintf(s->verdict, sizeof s->verdict, "%s", what ? what : ms_jstr(last, "text", "The walk found nothing kept."));
-	if (g->pin_pinned && g->recording[0] && g->recording_kept)
+	if (g->pin_pinned && g->pin_minor)   /* one block is not the fix: who allocates */
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
+	else if (g->pin_pinned && g->recording[0] && g->recording_kept)
 		snprintf(s->next, sizeof s->next, "who allocated the pin: memsleuth hotspots --from %s --address %#" PRIx64,
 			 g->recording, g->pin_address + 16);
-	else if (g->pin_pinned && g->recording[0])
+	else if (g->pin_pinned && g->recording[0] && (!g->recording_why[0] ||
+						      !strncmp(g->recording_why, "temporary: --report", 19)))
 		snprintf(s->next, sizeof s->next, "who allocated the pin, in full (with --report FILE.html the recording is kept): "
 			 "memsleuth hotspots --from FILE.hotspots --address %#" PRIx64, g->pin_address + 16);
+	else if (g->pin_pinned && g->recording[0])   /* --report given, the recording not kept: why */
+		snprintf(s->next, sizeof s->next, "who allocated the pin, in full: this run's recording was temporary (an "
+			 "earlier one is beside the report): remove that one and rerun the guide");
 	else
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 }
@@ -349,6 +374,32 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		site = busiest;
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
+	/* a wrapper's site (operator new, xmalloc): with stacks recorded, its
+	 * commonest stack's first frame outside wrappers is the call site */
+	const char *wrapper = site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")) ? ms_jstr(site, "symbol", "?") : NULL;
+	const char *caller = NULL;
+	const struct ms_jval *stk = site ? ms_jget(site, "stack") : NULL;
+	for (const struct ms_jval *fr = wrapper && stk && stk->type == MS_J_ARR ? stk->child : NULL; fr; fr = fr->next)
+		if (fr->type == MS_J_STR && !ms_hs_is_wrapper(fr->str)) {
+			caller = fr->str;
+			break;
+		}
+	if (caller)
+		snprintf(g->hot_site, sizeof g->hot_site, "%s (through %s)", caller, wrapper);
+	/* a site in a module without symbols ("?? (python3.11+0x1064f4)"):
+	 * said once, with the package that names it; the verdicts name the
+	 * module, not "??" */
+	const char *dso = site ? ms_jstr(site, "dso", "") : "";
+	if (!caller && !strncmp(g->hot_site, "?? ", 3) && *dso) {
+		const char *b = strrchr(dso, '/'), *pkg = ms_dbg_package(dso);
+		b = b ? b + 1 : dso;
+		ms_gstep_evidence(s, "the top call site is in %s, which has no symbols here: %s%s%s names it", b,
+				  pkg ? "its debug symbols (apt install " : "its -dbgsym package (Debian's debian-debug archive)",
+				  pkg ? pkg : "", pkg ? ")" : "");
+		char raw[200];
+		snprintf(raw, sizeof raw, "%s", g->hot_site + 3);
+		snprintf(g->hot_site, sizeof g->hot_site, "code in %s without symbols %s", b, raw);
+	}
 	ms_gstep_evidence(s, "%" PRIu64 " allocator calls recorded, %" PRIu64 " dropped", ms_ju64(f, "events", 0),
 			  ms_ju64(f, "dropped", 0));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
@@ -366,13 +417,16 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	}
 	/* Live-at-end bytes are the moment's only when the rerun reached it
 	 * (the hook slows the command: a time bound may stop it earlier), and
-	 * never above what glibc had in use at the moment (arenas). */
+	 * never above what glibc had live at the moment: in use in the arenas
+	 * plus its mmapped chunks (mp_.mmapped_mem; large blocks live outside
+	 * the arenas, e.g. a vector's reserve). */
 	int reached = !g->hot_until[0] || ms_jbool(f, "command_end.until_reached", false);
 	uint64_t live = site ? ms_ju64(site, "live_bytes", 0) : 0;
 	uint64_t live_all = 0;
 	for (const struct ms_jval *x = ms_jget(f, "sites") ? ms_jget(f, "sites")->child : NULL; x; x = x->next)
 		live_all += ms_ju64(x, "live_bytes", 0);
-	int above = g->have_arenas && live_all > g->in_use + g->in_use / 10 + (1u << 20);
+	uint64_t glibc_live = g->in_use + g->mmapped;
+	int above = g->have_arenas && live_all > glibc_live + glibc_live / 10 + (1u << 20);
 	g->hot_live_valid = reached && !above;
 	if (!reached)
 		ms_gstep_evidence(s, "the rerun was stopped before the moment (no line matched '%s' in time): the live "
@@ -392,13 +446,23 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	if (by_live && other[0])
 		ms_gstep_evidence(s, "most calls: %s, %" PRIu64 " calls, %s live", other, ms_ju64(busiest, "calls", 0),
 				  SZ(ms_ju64(busiest, "live_bytes", 0)));
-	if (above && reached)
-		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had in "
-				  "use at the moment (arenas): the two runs did not end at the same point", SZ(live_all),
-				  SZ(g->in_use));
-	if (site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")))
+	if (above && reached && g->recording[0])
+		/* one process, one recording: the gap is the process moving on
+		 * after the walk, or frees the recording did not see */
+		ms_gstep_evidence(s, "suspicious: the recording's sites hold %s live, above the %s glibc had live when "
+				  "arenas walked (%s in use in the arenas + %s in mmapped chunks): the process allocated "
+				  "more after the walk, or the recording missed frees (%" PRIu64 " calls dropped)",
+				  SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped), ms_ju64(f, "dropped", 0));
+	else if (above && reached)
+		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had "
+				  "live at the moment (%s in use in the arenas + %s in mmapped chunks): the two runs did "
+				  "not end at the same point", SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped));
+	if (wrapper && caller)
+		ms_gstep_evidence(s, "the top call site is inside the allocation wrapper %s: named by its commonest "
+				  "caller, from the recorded stacks", wrapper);
+	else if (wrapper)
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
-				  "calls it", ms_jstr(site, "symbol", "?"));
+				  "calls it", wrapper);
 	if (by_live && best)
 		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
 			 "live in all call sites, where the in-use memory is allocated and not freed. Thread %" PRIu64
@@ -617,7 +681,7 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 	for (int i = 0; i < g->causes.n && at < 0; i++)
 		if (g->causes.v[i].kind == MS_CAUSE_MAIN_HEAP_PINNED)
 			at = i;
-	if (at < 0 || !g->pin_at[0] || !g->pin_pinned)
+	if (at < 0 || !g->pin_at[0] || !g->pin_pinned || g->pin_minor)
 		return;
 	/* the causes' verdicts were the last causes.n added */
 	int pos = c->n - g->causes.n + at + 1;

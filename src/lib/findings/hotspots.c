@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "findings/arenaheaps.h"
+#include "records/hotcensus.h"
 #include "records/hotlog_read.h"
 #include "records/maps.h"
 #include "probe/procfs.h"
@@ -737,55 +738,42 @@ static void no_event(void *vctx, const struct ms_hl_block *b, const struct ms_hl
 #define SEQ_COUNTS (1ull << 40)   /* seqs table: COUNTS records' keys */
 
 /* The tails of an image's buffer file: each slot's committed events (or
- * counts) that the .msl does not hold.  Bounded by the file: a slot is
- * read only whole, its commit only within its buffer. */
+ * counts) that the .msl does not hold (records/hotcensus.h
+ * ms_hl_slot_tail reads a slot, for the census too). */
 static void add_tails(struct ms_hotspots *h, struct priv *pv, struct ms_hs_image *im, const struct ms_hl_file *bf,
 		      struct chunk **chunks, size_t *n, size_t *cap, size_t pos)
 {
-	size_t nslots = bf->len / MS_HL_SLOT_BYTES;
-	if (nslots > MS_HL_SLOTS_MAX)
-		nslots = MS_HL_SLOTS_MAX;
-	for (size_t i = 0; i < nslots; i++) {
-		const unsigned char *base = bf->data + i * MS_HL_SLOT_BYTES;
-		const unsigned char *buf = base + MS_HL_SLOT_HDR;
-		struct ms_hl_slot sl;
-		memcpy(&sl, base, sizeof sl);
-		if (sl.magic != MS_HL_SLOT_MAGIC)
+	for (size_t i = 0, nslots = ms_hl_slots(bf); i < nslots; i++) {
+		struct ms_hl_tail t;
+		enum ms_hl_tail_kind k = ms_hl_slot_tail(bf, i, &t);
+		uint32_t ti;
+		if (k == MS_HL_TAIL_NONE)
 			continue;
-		const unsigned char *pl = buf + sizeof(struct ms_hl_rec);
-		size_t room = MS_HL_SLOT_BUF - sizeof(struct ms_hl_rec);
-		uint32_t ti = UINT32_MAX;
-		if (sl.count_only) {
-			struct ms_hl_counts c;
-			memcpy(&c, pl, sizeof c);
-			if (!c.calls || tab_find(&pv->seqs, SEQ_COUNTS | ((uint64_t)c.seq + 1)))
+		if (k == MS_HL_TAIL_DAMAGED) {
+			im->corrupt_blocks++;
+			h->corrupt_blocks++;
+			continue;
+		}
+		if (k == MS_HL_TAIL_COUNTS) {
+			if (!t.counts.calls || tab_find(&pv->seqs, SEQ_COUNTS | ((uint64_t)t.counts.seq + 1)))
 				continue;
-			load_counts(h, pv, pl, room);
-			ti = thread_for(h, pv, c.stream, c.tid);
+			load_counts(h, pv, t.payload, t.len);
+			ti = thread_for(h, pv, t.counts.stream, t.counts.tid);
 		} else {
-			uint32_t nev = (uint32_t)(sl.commit >> 32);
-			size_t end = (size_t)(sl.commit & 0xffffffffu);
-			if (end < sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_block) || end > MS_HL_SLOT_BUF) {
-				im->corrupt_blocks++;
-				h->corrupt_blocks++;
-				continue;
-			}
-			struct ms_hl_block b;
-			memcpy(&b, pl, sizeof b);
-			struct kv *seen = tab_find(&pv->seqs, (uint64_t)b.seq + 1);
+			struct kv *seen = tab_find(&pv->seqs, (uint64_t)t.block.seq + 1);
 			uint32_t skip = seen ? (uint32_t)(seen->val - 1) : 0;
-			ti = thread_for(h, pv, b.stream, b.tid);
-			if (nev > skip) {
+			ti = thread_for(h, pv, t.block.stream, t.block.tid);
+			if (t.nevents > skip) {
 				*chunks = grow_array(*chunks, cap, *n + 1, sizeof **chunks);
-				(*chunks)[(*n)++] = (struct chunk){ pl, end - sizeof(struct ms_hl_rec), pos + i, b.stream,
-								    nev, skip, seen ? 0 : b.dropped };
+				(*chunks)[(*n)++] = (struct chunk){ t.payload, t.len, pos + i, t.block.stream,
+								    t.nevents, skip, seen ? 0 : t.block.dropped };
 			}
 		}
 		/* the name the hook last saw, for a thread no record named */
-		struct ms_hs_thread *t = &h->threads[ti];
-		if (!t->name[0] && sl.name[0]) {
-			memcpy(t->name, sl.name, sizeof t->name);
-			t->name[15] = 0;
+		struct ms_hs_thread *th = &h->threads[ti];
+		if (!th->name[0] && t.slot.name[0]) {
+			memcpy(th->name, t.slot.name, sizeof th->name);
+			th->name[15] = 0;
 		}
 	}
 }
@@ -856,7 +844,7 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		if (!q || (q->pid && q->pid != im->pid))
 			continue;
 		struct ms_hs_found it = { .found = 1, .image = pv->image, .site = l->site, .thread = l->thread,
-					  .ptr = ptr, .size = l->size, .ticks = l->ticks };
+					  .stack = l->stack < h->nstacks ? l->stack : UINT32_MAX, .ptr = ptr, .size = l->size, .ticks = l->ticks };
 		uint64_t span = l->size ? l->size : 1;
 		if (q->addr >= ptr && q->addr - ptr < span)
 			h->found = it;

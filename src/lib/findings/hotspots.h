@@ -108,6 +108,7 @@ struct ms_hotspots {
 	struct ms_hs_found {           /* the live allocation holding ms_hs_query.addr */
 		int      found;
 		uint32_t image, site, thread;
+		uint32_t stack;        /* its stack (--stacks N), UINT32_MAX none */
 		uint64_t ptr, size, ticks;
 	} found;
 	/* a launched command's wrapper and program (findings/launch.h), one

@@ -146,11 +146,6 @@ int ms_freeze_thaw(void)
 	return n;
 }
 
-int ms_freeze_count(void)
-{
-	return nheld;
-}
-
 int ms_freeze_fs_base(pid_t tid, uint64_t *fs_base)
 {
 #if defined(__x86_64__)

@@ -19,8 +19,6 @@ int  ms_freeze(pid_t pid, struct ms_err *e);
 /* Resume everything frozen; safe to call when nothing is.  Returns the
  * number of threads that were resumed. */
 int  ms_freeze_thaw(void);
-/* Threads currently held. */
-int  ms_freeze_count(void);
 /* A held thread's thread pointer (x86-64 fs_base, PTRACE_GETREGS): the
  * base its static TLS lies below.  0, or -1 when tid is not held (or not
  * x86-64). */

@@ -1,6 +1,7 @@
 /* Attaching to a running process with bpftrace: see hs_attach.h. */
 #include "probe/hs_attach.h"
 #include "probe/sweep.h"
+#include "util/spawn.h"
 #include "util/subproc.h"
 
 #include <dirent.h>
@@ -373,22 +374,6 @@ static void close_window(pid_t bp, const char *outp)
 	kill(bp, SIGINT);
 }
 
-static int find_in_path(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	for (const char *p = path; *p;) {
-		const char *c = strchr(p, ':');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		snprintf(out, len, "%.*s/%s", (int)n, p, name);
-		if (n && access(out, X_OK) == 0)
-			return 0;
-		p += n + (c != NULL);
-	}
-	return -1;
-}
-
 int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *stop,
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e)
 {
@@ -417,7 +402,7 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 				  relaunch, "pid %d", (int)pid);
 	}
 	char bt[4096];
-	if (find_in_path("bpftrace", bt, sizeof bt) < 0) {
+	if (!ms_which("bpftrace", bt, sizeof bt)) {
 		free(mtext);
 		return ms_err_set(e, 0, "bpftrace is not installed",
 				  "install bpftrace (scripts/install-deps), or relaunch under the hook: memsleuth hotspots -- CMD ARGS",
@@ -441,25 +426,25 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		goto out;
 	}
 	fclose(f);
-	pid_t bp = ms_fork();
-	if (bp == 0) {
-		int o = open(outp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-		int er = open(errp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-		if (o < 0 || er < 0)
-			_exit(126);
-		dup2(o, 1);
-		dup2(er, 2);
-		setpgid(0, 0);   /* the terminal's Ctrl-C is ours to forward */
-		char keys[32];
-		snprintf(keys, sizeof keys, "%d", MAP_KEYS);
-		setenv("BPFTRACE_MAP_KEYS_MAX", keys, 1);
-		execl(bt, "bpftrace", script, (char *)NULL);
-		_exit(127);
-	}
-	if (bp < 0) {
-		ms_err_set(e, errno, NULL, NULL, "fork");
+	int ofd = open(outp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int efd = ofd < 0 ? -1 : open(errp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (efd < 0) {
+		ms_err_set(e, errno, NULL, "set TMPDIR to a directory only you can write", "%s", ofd < 0 ? outp : errp);
+		if (ofd >= 0)
+			close(ofd);
 		goto out;
 	}
+	char keys[64];
+	snprintf(keys, sizeof keys, "BPFTRACE_MAP_KEYS_MAX=%d", MAP_KEYS);
+	char *argv[] = { bt, script, NULL };
+	const char *env[] = { keys, NULL };
+	/* its own group: the terminal's Ctrl-C is ours to forward */
+	struct ms_start st = { .argv = argv, .env_set = env, .own_group = 1, .fd = { MS_FD_KEEP, ofd, efd } };
+	pid_t bp = ms_child_start(&st, e);
+	close(ofd);
+	close(efd);
+	if (bp < 0)
+		goto out;
 	/* Poll: bpftrace's own exit, the "@@live" line (the probes are
 	 * attached: say so at once), Ctrl-C, the target's end. */
 	int status = 0, done = 0, target_gone = 0, probes_live = 0, interrupted = 0;

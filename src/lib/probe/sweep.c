@@ -81,6 +81,11 @@ static int gone(long pid)
 	return rp && rp[1] == ' ' && rp[2] == 'Z';
 }
 
+int ms_pid_gone(long pid)
+{
+	return gone(pid);
+}
+
 /* "memsleuth-KIND.PID.RANDOM" -> PID, else -1 */
 static long tmp_owner(const char *name)
 {

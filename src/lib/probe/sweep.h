@@ -26,6 +26,10 @@ const char *ms_tmp_root(void);
  * TMPDIR), open for reading and writing; NULL with errno set. */
 FILE *ms_tmpfile(void);
 
+/* Whether the process pid is gone: no such process, or a zombie (killed,
+ * not yet reaped).  1 yes, 0 alive or unsure. */
+int ms_pid_gone(long pid);
+
 /* Remove every leftover of a memsleuth run that is gone; each removal is
  * one line "PROG: removed ..." on say (NULL: quietly).  Also starts the
  * guard of this run (util/subproc.h), armed to do the same the moment

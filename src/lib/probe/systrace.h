@@ -12,6 +12,8 @@
 #include "records/memsys.h"
 #include "util/err.h"
 
+struct ms_start;
+
 struct ms_systrace {
 	/* the target: an existing process, or a command launched held until
 	 * tracing is live */
@@ -56,17 +58,20 @@ int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret);
 
 /* --- shared by the backends (probe/systrace_common.c) --- */
 
-/* Fork the command stopped before execvp until ms_held_release(); returns
- * the pid.  The command leads its own process group, so that it can be
- * ended whole (ms_launched_end). */
+/* How a command is launched (util/subproc): leading its own process group,
+ * so that it can be ended whole (ms_launched_end), its stdout on our stderr
+ * under cmd_output_to_stderr; held before exec when hold is non-NULL. */
+void  ms_launched_start(const struct ms_systrace *t, int *hold, struct ms_start *s);
+/* Start the command held before exec until ms_held_release(); returns the
+ * pid, or -1 with e set. */
 pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e);
-/* In the forked child, before exec: own process group, output redirect. */
-void  ms_launched_child_setup(const struct ms_systrace *t);
+/* Let it exec; -1 with e set when it could not (it exits 127, to be reaped
+ * by ms_launched_end).  No-op when *gofd is -1. */
+int   ms_held_release(const struct ms_systrace *t, int *gofd, struct ms_err *e);
 /* Tracing of a launched command is over (it exited, --duration, Ctrl-C):
  * a command still running is ended -- SIGTERM to its process group, SIGKILL
  * after 2 s -- and reaped, so nothing is left behind. */
 void  ms_launched_end(struct ms_systrace *t);
-void  ms_held_release(int *gofd);
 /* A pidfd that becomes readable when pid exits (-1 when unsupported). */
 int   ms_pidfd(pid_t pid);
 /* Has the target ended?  Reaps a launched child and records its status. */

@@ -11,11 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-void ms_launched_child_setup(const struct ms_systrace *t)
+void ms_launched_start(const struct ms_systrace *t, int *hold, struct ms_start *s)
 {
-	setpgid(0, 0);
-	if (t->cmd_output_to_stderr)
-		dup2(2, 1);
+	*s = (struct ms_start){ .argv = t->cmd, .own_group = 1, .hold = hold,
+				.fd = { MS_FD_KEEP, t->cmd_output_to_stderr ? 2 : MS_FD_KEEP, MS_FD_KEEP } };
 }
 
 void ms_launched_end(struct ms_systrace *t)
@@ -50,40 +49,16 @@ void ms_launched_end(struct ms_systrace *t)
 
 pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e)
 {
-	char *const *cmd = t->cmd;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return ms_err_set(e, errno, NULL, NULL, "pipe");
-	pid_t pid = ms_fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return ms_err_set(e, errno, NULL, NULL, "fork");
-	}
-	if (pid == 0) {
-		char c;
-		close(p[1]);
-		/* held until the tracer is live; EOF without a byte = abort */
-		if (read(p[0], &c, 1) != 1)
-			_exit(127);
-		ms_launched_child_setup(t);
-		execvp(cmd[0], cmd);
-		_exit(127);
-	}
-	close(p[0]);
-	*gofd = p[1];
-	return pid;
+	struct ms_start s;
+	ms_launched_start(t, gofd, &s);
+	return ms_child_start(&s, e);
 }
 
-void ms_held_release(int *gofd)
+int ms_held_release(const struct ms_systrace *t, int *gofd, struct ms_err *e)
 {
-	if (*gofd >= 0) {
-		if (write(*gofd, "g", 1) != 1) {
-			/* the child is gone already: its exit is seen by the caller */
-		}
-		close(*gofd);
-		*gofd = -1;
-	}
+	struct ms_start s;
+	ms_launched_start(t, gofd, &s);
+	return ms_child_release(&s, e);
 }
 
 int ms_pidfd(pid_t pid)

@@ -100,8 +100,10 @@ static void proc_event(struct pt *p, int kind, pid_t tgid, pid_t tid, pid_t chil
 		p->t->on_proc(p->t->ctx, &pe);
 }
 
-static int install_filter(void)
+/* In the child, last before exec (util/subproc's prepare step). */
+static int install_filter(void *unused)
 {
+	(void)unused;
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
@@ -121,37 +123,35 @@ static int install_filter(void)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
+/* The command is held before exec while it is seized, so that its first
+ * instruction is traced; the filter is its last step before exec. */
 static pid_t launch(struct pt *p, struct ms_err *e)
 {
-	pid_t pid = ms_fork();
+	int hold = -1;
+	struct ms_start s;
+	ms_launched_start(p->t, &hold, &s);
+	s.prepare = install_filter;
+	s.prepare_what = "seccomp filter";
+	s.prepare_hint = "try --backend tracefs";
+	pid_t pid = ms_child_start(&s, e);
 	if (pid < 0)
-		return ms_err_set(e, errno, NULL, NULL, "fork");
-	if (pid == 0) {
-		ms_launched_child_setup(p->t);
-		if (install_filter() < 0)
-			_exit(126);
-		raise(SIGSTOP);
-		execvp(p->t->cmd[0], p->t->cmd);
-		_exit(127);
-	}
-	int st = 0;
-	if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) {
-		return ms_err_set(e, 0, WIFEXITED(st) && WEXITSTATUS(st) == 126 ? "seccomp filter refused" : "died before exec",
-				  "try --backend tracefs", "launching %s", p->t->cmd[0]);
-	}
+		return -1;
 	/* Forked children inherit the seccomp filter, and a filtered call with
 	 * no tracer fails (ENOSYS): they must be traced too. */
 	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK
 		| PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 	if (ptrace(PTRACE_SEIZE, pid, 0, opts) < 0) {
 		int err = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
+		close(hold);   /* it exits unexecuted */
+		waitpid(pid, NULL, 0);
 		return ms_err_set(e, err, NULL, "is ptrace restricted (Yama, container)? try --backend tracefs",
 				  "ptrace %d", (int)pid);
 	}
+	if (ms_child_release(&s, e) < 0) {
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
 	add(p, pid, pid);
-	kill(pid, SIGCONT);
 	return pid;
 }
 

@@ -42,24 +42,19 @@ static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload,
 				  "%s: a temporary file in %s", argv[0], ms_tmp_root());
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "%s: pipe", argv[0]);
-	pid_t pid = ms_fork();
-	if (pid < 0)
-		return ms_err_set(e, errno, NULL, NULL, "fork");
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(fileno(tl->err), 2);
-		if (preload)
-			setenv("LD_PRELOAD", preload, 1);
-		if (dir && chdir(dir) < 0)
-			_exit(127);
-		/* its own process group: the terminal's Ctrl-C reaches us, and we
-		 * stop the tool in order (it must not die before printing) */
-		setpgid(0, 0);
-		execvp(argv[0], argv);
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	char pre[PATH_MAX + 16];
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload ? preload : "");
+	const char *env[] = { preload ? pre : NULL, NULL };
+	/* its own process group: the terminal's Ctrl-C reaches us, and we
+	 * stop the tool in order (it must not die before printing) */
+	struct ms_start st = { .argv = argv, .env_set = env, .dir = dir, .own_group = 1,
+			       .fd = { MS_FD_KEEP, p[1], fileno(tl->err) } };
+	pid_t pid = ms_child_start(&st, e);
 	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
 	tl->out = p[0];
 	tl->pid = pid;
 	fcntl(tl->out, F_SETFL, O_NONBLOCK);
@@ -231,7 +226,10 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 		if (tl->ready && end == 0) {
 			if (t->on_ready)
 				t->on_ready(t->ctx, t->traced_pid);
-			ms_held_release(&gofd);
+			if (ms_held_release(t, &gofd, e) < 0) {
+				rc = -1;
+				break;
+			}
 			end = t->duration > 0 ? ms_now() + t->duration : -1;
 		}
 		if (tl->eof || (end > 0 && ms_now() >= end) || ms_target_gone(t, pidfd))

@@ -343,7 +343,12 @@ static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *go
 	int pidfd = ms_pidfd(t->traced_pid);
 	if (t->on_ready)
 		t->on_ready(t->ctx, t->traced_pid);
-	ms_held_release(gofd);
+	if (ms_held_release(t, gofd, e) < 0) {
+		if (pidfd >= 0)
+			close(pidfd);
+		close(fd);
+		return -1;
+	}
 	double end = t->duration > 0 ? ms_now() + t->duration : 0;
 	int rc = 0;
 	for (;;) {

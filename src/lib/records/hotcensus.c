@@ -1,7 +1,8 @@
 /* Counting a hotspots recording from its headers: see hotcensus.h.  The
- * rules are the analyser's (findings/hotspots.c load_file, add_tails): a
- * buffer slot's committed events count only past those its thread already
- * wrote to the .msl in the block of the same image-wide sequence number. */
+ * rules are the analyser's (findings/hotspots.c load_file, add_tails; a
+ * slot is read by ms_hl_slot_tail for both): a buffer slot's committed
+ * events count only past those its thread already wrote to the .msl in
+ * the block of the same image-wide sequence number. */
 #include "records/hotcensus.h"
 
 #include <dirent.h>
@@ -94,36 +95,48 @@ static int count_log(const struct ms_hl_file *f, struct seqs *s, struct ms_hl_ce
 	return 0;
 }
 
-/* Its buffer file: each slot's committed events past what the log holds. */
+size_t ms_hl_slots(const struct ms_hl_file *bf)
+{
+	size_t n = bf->len / MS_HL_SLOT_BYTES;
+	return n > MS_HL_SLOTS_MAX ? MS_HL_SLOTS_MAX : n;
+}
+
+enum ms_hl_tail_kind ms_hl_slot_tail(const struct ms_hl_file *bf, size_t i, struct ms_hl_tail *t)
+{
+	const unsigned char *base = bf->data + i * MS_HL_SLOT_BYTES;
+	memcpy(&t->slot, base, sizeof t->slot);
+	if (t->slot.magic != MS_HL_SLOT_MAGIC)
+		return MS_HL_TAIL_NONE;
+	t->payload = base + MS_HL_SLOT_HDR + sizeof(struct ms_hl_rec);
+	if (t->slot.count_only) {
+		memcpy(&t->counts, t->payload, sizeof t->counts);
+		t->len = MS_HL_SLOT_BUF - sizeof(struct ms_hl_rec);
+		return MS_HL_TAIL_COUNTS;
+	}
+	size_t end = (size_t)(t->slot.commit & 0xffffffffu);
+	if (end < sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_block) || end > MS_HL_SLOT_BUF)
+		return MS_HL_TAIL_DAMAGED;
+	t->nevents = (uint32_t)(t->slot.commit >> 32);
+	t->len = end - sizeof(struct ms_hl_rec);
+	memcpy(&t->block, t->payload, sizeof t->block);
+	return MS_HL_TAIL_EVENTS;
+}
+
+/* Its buffer file: each slot's committed events past what the log holds
+ * (a damaged slot: the analyser counts it as a corrupt block). */
 static void count_tails(const struct ms_hl_file *bf, const struct seqs *s, struct ms_hl_census *c)
 {
-	size_t nslots = bf->len / MS_HL_SLOT_BYTES;
-	if (nslots > MS_HL_SLOTS_MAX)
-		nslots = MS_HL_SLOTS_MAX;
-	for (size_t i = 0; i < nslots; i++) {
-		const unsigned char *base = bf->data + i * MS_HL_SLOT_BYTES;
-		const unsigned char *pl = base + MS_HL_SLOT_HDR + sizeof(struct ms_hl_rec);
-		struct ms_hl_slot sl;
-		memcpy(&sl, base, sizeof sl);
-		if (sl.magic != MS_HL_SLOT_MAGIC)
-			continue;
-		if (sl.count_only) {
-			struct ms_hl_counts cn;
-			memcpy(&cn, pl, sizeof cn);
-			if (cn.calls && seq_find(s, COUNTS_KEY | cn.seq) < 0)
-				add(&c->events, cn.calls);
-			continue;
+	for (size_t i = 0, n = ms_hl_slots(bf); i < n; i++) {
+		struct ms_hl_tail t;
+		enum ms_hl_tail_kind k = ms_hl_slot_tail(bf, i, &t);
+		if (k == MS_HL_TAIL_COUNTS && t.counts.calls && seq_find(s, COUNTS_KEY | t.counts.seq) < 0) {
+			add(&c->events, t.counts.calls);
+		} else if (k == MS_HL_TAIL_EVENTS) {
+			int64_t seen = seq_find(s, (uint64_t)t.block.seq);
+			uint32_t skip = seen > 0 ? (uint32_t)seen : 0;
+			if (t.nevents > skip)
+				add(&c->events, t.nevents - skip);
 		}
-		uint32_t nev = (uint32_t)(sl.commit >> 32);
-		size_t end = (size_t)(sl.commit & 0xffffffffu);
-		if (end < sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_block) || end > MS_HL_SLOT_BUF)
-			continue;   /* damaged: the analyser counts it as a corrupt block */
-		struct ms_hl_block b;
-		memcpy(&b, pl, sizeof b);
-		int64_t seen = seq_find(s, (uint64_t)b.seq);
-		uint32_t skip = seen > 0 ? (uint32_t)seen : 0;
-		if (nev > skip)
-			add(&c->events, nev - skip);
 	}
 }
 

@@ -157,6 +157,43 @@ static void site_via(struct syms *s, const struct ms_hs_site *site, char *buf, s
 	}
 }
 
+/* An allocation's own site when its stack was recorded: the first frame
+ * outside allocation wrappers (operator new, xmalloc, ...: the recorded
+ * caller is inside them), and the chain from there, "f file:line <- g
+ * file:line" (up to 4 frames).  Returns the frame's address (0: no stack,
+ * or every frame is a wrapper's) and its symbol in *sym. */
+static uint64_t found_caller(struct syms *s, const struct ms_hs_found *f, struct ms_sym *sym, char *chain,
+			     size_t len)
+{
+	chain[0] = 0;
+	if (f->stack >= s->h->nstacks)
+		return 0;
+	const struct ms_hs_stack *st = &s->h->stacks[f->stack];
+	unsigned i = 0;
+	for (; i < st->n; i++) {
+		resolve(s, st->image, st->frames[i], sym);
+		if (!ms_hs_is_wrapper(sym->func))
+			break;
+	}
+	if (i >= st->n)
+		return 0;
+	size_t used = 0;
+	for (unsigned k = i; k < st->n && k < i + 4 && used + 1 < len; k++) {
+		struct ms_sym fs;
+		resolve(s, st->image, st->frames[k], &fs);
+		const char *file = strrchr(fs.file, '/');
+		char at[300] = "";
+		if (fs.file[0] && fs.line > 0)
+			snprintf(at, sizeof at, " %s:%d", file ? file + 1 : fs.file, fs.line);
+		int n = snprintf(chain + used, len - used, "%s%s%s", k > i ? " <- " : "", fs.func[0] ? fs.func : "??", at);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	resolve(s, st->image, st->frames[i], sym);
+	return st->frames[i];
+}
+
 static const char *region_label(const struct ms_hotspots *h, const struct ms_hs_thread *t,
 				char *buf, size_t len)
 {
@@ -337,6 +374,13 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 	free(idx);
 }
 
+/* A site's function name ("" unknown), resolved into *sym. */
+static const char *site_func(struct syms *s, const struct ms_hs_site *site, struct ms_sym *sym)
+{
+	resolve(s, site->image, site->caller, sym);
+	return sym->func;
+}
+
 /* --address: the live allocation holding the address, in words. */
 static void print_address(const struct ms_hotspots *h, struct syms *s, const struct ms_hs_report_opts *o, FILE *out)
 {
@@ -348,13 +392,27 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 	}
 	const struct ms_hs_image *im = &h->images[f->image];
 	const struct ms_hs_thread *t = &h->threads[f->thread];
-	char where[512], tn[16], sz[MS_SIZE_BUF];
-	site_name(s, &h->sites[f->site], where, sizeof where);
+	char where[1100], rec[512], tn[16], sz[MS_SIZE_BUF];
+	site_name(s, &h->sites[f->site], rec, sizeof rec);
+	struct ms_sym sym;
+	char chain[1200];
+	uint64_t at = found_caller(s, f, &sym, chain, sizeof chain);
+	if (at) {   /* the wrapper's caller, from the block's stack */
+		char c[512];
+		ms_sym_format(&sym, at, c, sizeof c);
+		snprintf(where, sizeof where, "%s (through %s)", c, rec);
+	} else {
+		snprintf(where, sizeof where, "%s", rec);
+	}
 	ms_size_fmt(f->size, sz);
 	fprintf(out, "\nAddress 0x%" PRIx64 " is inside the allocation at 0x%" PRIx64 " (+%" PRIu64 "), %s (%" PRIu64
 		" bytes) still live at the end\n  allocated by %s in thread %s (tid %u) of pid %u, %.3f s after the start\n",
 		o->address, f->ptr, o->address - f->ptr, sz, f->size, where, thread_name(t, tn, sizeof tn), t->tid,
 		im->pid, ms_hs_image_seconds(im, f->ticks > im->t0_ticks ? f->ticks - im->t0_ticks : 0));
+	if (at)
+		fprintf(out, "  called from %s\n", chain);
+	else if (f->stack == UINT32_MAX && ms_hs_is_wrapper(site_func(s, &h->sites[f->site], &sym)))
+		fprintf(out, "  %s is an allocation wrapper: record with --stacks 8 to see who calls it\n", sym.func);
 }
 
 void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out)
@@ -375,9 +433,13 @@ void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, s
 		w->tid = t->tid;
 		site_name(&s, site, w->site, sizeof w->site);
 		struct ms_sym sym;
-		resolve(&s, site->image, site->caller, &sym);
+		uint64_t at = found_caller(&s, &f[i], &sym, w->chain, sizeof w->chain);
+		if (at)   /* the caller of the wrapper, from the block's stack */
+			ms_sym_format(&sym, at, w->site, sizeof w->site);
+		else
+			resolve(&s, site->image, site->caller, &sym), at = site->caller;
 		const char *file = strrchr(sym.file, '/');
-		if (site->caller && sym.file[0] && sym.line > 0)
+		if (at && sym.file[0] && sym.line > 0)
 			snprintf(w->where, sizeof w->where, "%s:%d (%s)", file ? file + 1 : sym.file, sym.line,
 				 sym.func[0] ? sym.func : "?");
 		else
@@ -406,7 +468,14 @@ static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct 
 		ms_json_kstr(j, "allocation", buf);
 		ms_json_ku64(j, "size_bytes", f->size);
 		site_name(s, &h->sites[f->site], where, sizeof where);
+		struct ms_sym sym;
+		char chain[1200];
+		uint64_t at = found_caller(s, f, &sym, chain, sizeof chain);
+		ms_json_kstr(j, "recorded_caller", where);   /* what the hook saw: inside a wrapper for operator new */
+		if (at)
+			ms_sym_format(&sym, at, where, sizeof where);
 		ms_json_kstr(j, "site", where);
+		ms_json_kstr(j, "stack", chain);
 		ms_json_ku64(j, "pid", im->pid);
 		ms_json_ku64(j, "tid", t->tid);
 		ms_json_kstr(j, "thread", thread_name(t, tn, sizeof tn));

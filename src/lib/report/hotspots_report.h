@@ -34,10 +34,14 @@ struct ms_hs_report_opts {
  * call sites ("main+0x3e2 (pin) pin.c:54"), out[i].where the short form
  * ("pin.c:54 (main)" with line info, else the site), the thread's name
  * (its TID when it had none), pid and tid; out[i].found 0 when f[i] was
- * not found.  Used by arenas --hotspots to name the pins' call sites. */
+ * not found.  With a recorded stack (--stacks N) the site is the first
+ * frame outside allocation wrappers (operator new's caller, not _Znwm)
+ * and out[i].chain the frames from it outward.  Used by arenas --hotspots
+ * to name the pins' call sites. */
 struct ms_hs_who {
 	int      found;
 	char     site[512], where[300], thread[16];
+	char     chain[1200];   /* from the site outward, "f a.c:3 <- main a.c:9", "" no stack */
 	uint32_t pid, tid;
 	uint64_t ptr, size;
 };

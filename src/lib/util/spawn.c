@@ -5,16 +5,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/subproc.h"
 
+/* execvp runs a regular file it may execute: a directory is skipped */
+static int runnable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 int ms_which(const char *name, char *out, size_t outlen)
 {
 	if (strchr(name, '/')) {
 		snprintf(out, outlen, "%s", name);
-		return access(out, X_OK) == 0;
+		return runnable(out);
 	}
 	const char *path = getenv("PATH");
 	if (!path)
@@ -23,7 +31,7 @@ int ms_which(const char *name, char *out, size_t outlen)
 	while (*p) {
 		size_t n = strcspn(p, ":");
 		snprintf(out, outlen, "%.*s/%s", (int)n, n ? p : ".", name);
-		if (access(out, X_OK) == 0)
+		if (runnable(out))
 			return 1;
 		p += n;
 		if (*p == ':')

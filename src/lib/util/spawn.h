@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
-/* Find an executable in PATH; returns 1 and fills out when found. */
+/* Find an executable the way execvp will (PATH, or NAME itself when it
+ * has a '/'; a regular file we may execute); returns 1 and fills out when
+ * found, else 0. */
 int ms_which(const char *name, char *out, size_t outlen);
 
 /* Run argv (argv[0] searched in PATH) with stdin from /dev/null, stdout

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,25 +191,169 @@ static int drain(int fd, char **buf, size_t *len, size_t max)
 	return 1;
 }
 
-static _Noreturn void child(const struct ms_child *r, int out_w, int err_w, int status_w)
+/* What a child that could not exec tells us: where it failed, and errno. */
+enum start_stage { START_SETUP, START_PREPARE, START_EXEC };
+struct start_report {
+	int stage;
+	int err;
+};
+
+static _Noreturn void start_failed(int ctl, int stage)
 {
-	setpgid(0, 0);
+	struct start_report rep = { stage, errno };
+	if (write(ctl, &rep, sizeof rep) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* The child's side of ms_child_start: only async-signal-safe calls (the
+ * environment was built before the fork). */
+static _Noreturn void start_child(const struct ms_start *s, char *const *env, int ctl)
+{
+	if (s->own_group)
+		setpgid(0, 0);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	int in = r->stdin_fd >= 0 ? r->stdin_fd : open("/dev/null", O_RDONLY);
-	if (in >= 0 && in != 0)
-		dup2(in, 0);
-	dup2(out_w, 1);
-	dup2(err_w, 2);
-	execvpe(r->argv[0], r->argv, r->envp ? r->envp : environ);
+	/* copies above 2 first, so that fd[1] = 0 or fd[2] = 1 mean the
+	 * descriptors as they were (the copies are CLOEXEC) */
+	int src[3];
+	for (int i = 0; i < 3; i++) {
+		int fd = s->fd[i];
+		if (fd == MS_FD_KEEP)
+			continue;
+		if (fd == MS_FD_NULL)
+			fd = open("/dev/null", (i ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0 || (src[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+			start_failed(ctl, START_SETUP);
+	}
+	for (int i = 0; i < 3; i++)
+		if (s->fd[i] != MS_FD_KEEP && dup2(src[i], i) < 0)
+			start_failed(ctl, START_SETUP);
+	if (s->dir && chdir(s->dir) < 0)
+		start_failed(ctl, START_SETUP);
+	if (s->hold) {   /* EOF without a byte: the start was abandoned */
+		char c;
+		ssize_t n;
+		while ((n = read(ctl, &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(127);
+	}
+	if (s->prepare && s->prepare(s->prepare_arg) < 0)
+		start_failed(ctl, START_PREPARE);
+	execvpe(s->argv[0], s->argv, env);
+	start_failed(ctl, START_EXEC);
+}
+
+/* envp (or ours) with s->env_set put over it; NULL when out of memory. */
+static char **start_env(const struct ms_start *s)
+{
+	char *const *base = s->envp ? s->envp : environ;
+	size_t nb = 0, ns = 0;
+	while (base && base[nb])
+		nb++;
+	while (s->env_set && s->env_set[ns])
+		ns++;
+	char **env = calloc(nb + ns + 1, sizeof *env);
+	if (!env)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < nb; i++) {
+		int replaced = 0;
+		for (size_t j = 0; j < ns && !replaced; j++) {
+			size_t kl = strcspn(s->env_set[j], "=");
+			replaced = !strncmp(base[i], s->env_set[j], kl + 1);
+		}
+		if (!replaced)
+			env[n++] = base[i];
+	}
+	for (size_t j = 0; j < ns; j++)
+		env[n++] = (char *)s->env_set[j];
+	return env;
+}
+
+/* Wait for the child's exec (EOF on ctl) or its report; closes ctl. */
+static int start_collect(const struct ms_start *s, int ctl, struct ms_err *e)
+{
+	struct start_report rep;
+	size_t got = 0;
+	while (got < sizeof rep) {
+		ssize_t n = read(ctl, (char *)&rep + got, sizeof rep - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(ctl);
+	if (got < sizeof rep)
+		return 0;
+	const char *hint = rep.stage == START_PREPARE && s->prepare_hint ? s->prepare_hint
+		: rep.err == ENOENT ? "install it or fix PATH"
+		: rep.err == EACCES ? "check that it is an executable file you may run"
+		: rep.err == ENOEXEC ? "it is not a program this system can run"
+		: "check the command";
+	if (rep.stage == START_PREPARE)
+		return ms_err_set(e, rep.err, NULL, hint, "cannot run %s: %s", s->argv[0],
+				  s->prepare_what ? s->prepare_what : "set-up");
+	if (rep.stage == START_SETUP)
+		return ms_err_set(e, rep.err, NULL, hint, "cannot run %s: its descriptors or directory%s%s",
+				  s->argv[0], s->dir ? " " : "", s->dir ? s->dir : "");
+	return ms_err_set(e, rep.err, NULL, hint, "cannot run %s", s->argv[0]);
+}
+
+pid_t ms_child_start(const struct ms_start *s, struct ms_err *e)
+{
+	ms_guard_start();   /* before ctl exists: the guard never holds it */
+	char **env = start_env(s);
+	if (!env)
+		return ms_err_set(e, ENOMEM, NULL, NULL, "starting %s", s->argv[0]);
+	int ctl[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
+		int err = errno;
+		free(env);
+		return ms_err_set(e, err, NULL, "too many open files? try again", "starting %s", s->argv[0]);
+	}
+	pid_t pid = ms_fork();
+	if (pid == 0) {
+		close(ctl[0]);
+		start_child(s, env, ctl[1]);
+	}
 	int err = errno;
-	if (write(status_w, &err, sizeof err) < 0)
-		_exit(127);
-	_exit(127);
+	free(env);
+	close(ctl[1]);
+	if (pid < 0) {
+		close(ctl[0]);
+		return ms_err_set(e, err, NULL, "too many processes? try again", "fork for %s", s->argv[0]);
+	}
+	if (s->own_group)
+		setpgid(pid, pid);   /* both sides: whichever runs first */
+	if (s->hold) {
+		*s->hold = ctl[0];
+		return pid;
+	}
+	if (start_collect(s, ctl[0], e) < 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	return pid;
+}
+
+int ms_child_release(const struct ms_start *s, struct ms_err *e)
+{
+	int ctl = *s->hold;
+	if (ctl < 0)
+		return 0;
+	*s->hold = -1;
+	if (write(ctl, "g", 1) != 1) {
+		/* the child is gone already: its exit is the caller's to see */
+	}
+	return start_collect(s, ctl, e);
 }
 
 static void signal_group(pid_t pid, int sig)
@@ -219,7 +364,7 @@ static void signal_group(pid_t pid, int sig)
 
 int ms_child_run(struct ms_child *r, struct ms_err *e)
 {
-	int outp[2], errp[2], stp[2];
+	int outp[2], errp[2];
 	r->out = r->err = NULL;
 	r->out_len = r->err_len = 0;
 	r->timed_out = r->was_interrupted = r->signalled_by_us = r->killed = 0;
@@ -229,37 +374,24 @@ int ms_child_run(struct ms_child *r, struct ms_err *e)
 		r->out_max = 1u << 20;
 	if (pipe2(outp, O_CLOEXEC) < 0)
 		return ms_err_set(e, errno, NULL, NULL, "pipe for %s", r->argv[0]);
-	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(stp, O_CLOEXEC) < 0) {
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		int err = errno;
 		close(outp[0]);
 		close(outp[1]);
-		return ms_err_set(e, errno, NULL, NULL, "pipe for %s", r->argv[0]);
+		return ms_err_set(e, err, NULL, NULL, "pipe for %s", r->argv[0]);
 	}
 	double start = now_s();
-	pid_t pid = ms_fork();
-	if (pid < 0) {
-		int err = errno;
-		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
-		close(stp[0]); close(stp[1]);
-		return ms_err_set(e, err, NULL, "too many processes? try again", "fork for %s", r->argv[0]);
-	}
-	if (pid == 0)
-		child(r, outp[1], errp[1], stp[1]);
-	r->pid = pid;
-	setpgid(pid, pid);
+	struct ms_start s = { .argv = r->argv, .envp = r->envp, .own_group = 1,
+			      .fd = { r->stdin_fd < 0 ? MS_FD_NULL : r->stdin_fd, outp[1], errp[1] } };
+	pid_t pid = ms_child_start(&s, e);
 	close(outp[1]);
 	close(errp[1]);
-	close(stp[1]);
-	int exec_err = 0;
-	ssize_t got = read(stp[0], &exec_err, sizeof exec_err);
-	close(stp[0]);
-	if (got == (ssize_t)sizeof exec_err) {
-		waitpid(pid, NULL, 0);
+	if (pid < 0) {
 		close(outp[0]);
 		close(errp[0]);
-		return ms_err_set(e, exec_err, NULL,
-				  exec_err == ENOENT ? "install it or fix PATH" : NULL,
-				  "cannot run %s", r->argv[0]);
+		return -1;
 	}
+	r->pid = pid;
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	int out_open = 1, err_open = 1, reaped = 0;

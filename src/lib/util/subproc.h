@@ -70,6 +70,48 @@ int   ms_guard_start(void);
 /* What the guard runs after the processes are gone (set before it starts). */
 void  ms_guard_on_end(void (*fn)(void));
 
+/* Starting a program: the one fork + exec of memsleuth (targets, tools,
+ * companions; ms_child_run too).  The child is forked with ms_fork (so it
+ * dies with us), starts with the default dispositions of SIGINT, SIGTERM
+ * and SIGPIPE and nothing blocked (as from a shell, whatever we ignore),
+ * and reports a failure before or at exec to us through a CLOEXEC socket:
+ * the caller gets one error line "cannot run ARGV0: REASON (WAY OUT)"
+ * instead of a child that exits 127 for no reason said. */
+#define MS_FD_KEEP 0    /* fd[i]: the child's descriptor i is ours */
+#define MS_FD_NULL (-1) /* fd[i]: /dev/null */
+struct ms_start {
+	char *const *argv;          /* argv[0] searched in PATH (as execvp) */
+	char *const *envp;          /* NULL: our environment */
+	const char *const *env_set; /* NULL-terminated "NAME=VALUE" put over envp
+				     * (LD_PRELOAD ...); may be NULL */
+	const char *dir;            /* chdir there first; NULL: ours */
+	int own_group;              /* lead a new process group (setpgid on both
+				     * sides): a Ctrl-C on our terminal reaches
+				     * us alone, and kill(-pid) ends it whole */
+	int fd[3];                  /* its stdin, stdout, stderr: MS_FD_KEEP,
+				     * MS_FD_NULL or a descriptor of ours (any,
+				     * even 0..2: they are taken as they were) */
+	/* In the child, last before exec (after the hold): -1 with errno set
+	 * fails the start, named by prepare_what with prepare_hint the way
+	 * out (ptrace: the seccomp filter).  Exec failures are told by errno. */
+	int (*prepare)(void *arg);
+	void *prepare_arg;
+	const char *prepare_what, *prepare_hint;
+	/* Non-NULL: the child waits before exec until ms_child_release (a
+	 * tracer is set up on its pid meanwhile); *hold receives the control
+	 * descriptor (close it unreleased: the child exits 127 unexecuted). */
+	int *hold;
+};
+
+/* Fork and exec as s says.  Returns the pid once the program runs (or, with
+ * s->hold, once it waits); -1 with e set when it could not start (the
+ * child is reaped then). */
+pid_t ms_child_start(const struct ms_start *s, struct ms_err *e);
+/* Let a held child exec, and wait until it has: 0, or -1 with e set when
+ * it could not (then it exits 127 and is the caller's to reap).  Closes
+ * *s->hold and sets it to -1; 0 when it is -1 already. */
+int ms_child_release(const struct ms_start *s, struct ms_err *e);
+
 /* Run to completion.  Returns 0 when the child ran (look at status and the
  * flags), -1 when it could not be started (exec failure names argv[0]). */
 int  ms_child_run(struct ms_child *r, struct ms_err *e);
