@@ -566,6 +566,20 @@ static int identify(pid_t pid, struct ms_libc *libc, struct ms_err *e)
 	return rc;
 }
 
+/* Whether an arena walked in the last attempt had its lock held (the
+ * mutex, malloc_state's first word: 0 free, 1 held, 2 held with waiters;
+ * glibc's lll_lock). */
+static int arena_locked(const struct ms_coll *c)
+{
+	for (size_t k = 0; k < c->out->n; k++) {
+		uint32_t mutex;
+		memcpy(&mutex, c->state[k] + c->L.ms_mutex, 4);
+		if (mutex)
+			return 1;
+	}
+	return 0;
+}
+
 /* The walk over image r (not closed here), libc judged fit.  With
  * o->stop r is a live process, frozen for the snapshot and always resumed. */
 static int collect(const struct ms_remote *r, const struct ms_libc *libc, const struct ms_arenas_opts *o,
@@ -597,7 +611,7 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 		if (!out->debuginfo_used)
 			sym_arena = sym_mp = 0;
 	}
-	int tries = 1 + (o->stop ? 0 : (o->retries > 0 ? o->retries : 3));
+	int tries = 1 + (o->stop ? MS_STOP_REFREEZES : (o->retries > 0 ? o->retries : 3));
 	if (strcmp(r->ops->kind, "process"))
 		tries = 1;   /* a core or a buffer does not change: one look */
 	double t0 = 0, c0 = 0;
@@ -623,6 +637,24 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 		out->walk_ms = now_ms() - w0;
 		if (!c->bad)
 			break;
+		/* Frozen while a thread was inside malloc or free: that arena's
+		 * lock is held and its lists may be mid-update (a chunk taken
+		 * from one list, not yet in the next).  Let it run a moment and
+		 * freeze again.  A frozen heap with every arena unlocked cannot
+		 * change: damage then is damage. */
+		if (o->stop) {
+			if (i + 1 == tries || !arena_locked(c))
+				break;
+			ms_freeze_thaw();
+			struct timespec run = { 0, 2 * 1000 * 1000 };
+			nanosleep(&run, NULL);
+			if (ms_freeze(out->pid, e) < 0) {
+				out->stopped = 0;
+				goto close_all;
+			}
+			out->refreezes++;
+			continue;
+		}
 		/* the same damage twice: the heap is corrupted, more attempts
 		 * would only repeat it; different damage: it is changing */
 		if (first[0] && !strcmp(first, out->inconsistency)) {

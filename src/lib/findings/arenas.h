@@ -188,6 +188,8 @@ struct ms_arenas {
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */
+	int      refreezes;          /* --stop: thawed and frozen again because a thread held an arena's
+					lock (inside malloc or free) when the walk found damage */
 	double   stop_ms;            /* how long it was held */
 	double   stop_cpu_ms;        /* our CPU time (user + system) meanwhile */
 	double   walk_ms;            /* time of the last attempt */

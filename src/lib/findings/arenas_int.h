@@ -14,6 +14,9 @@
 #include "records/maps.h"
 
 #define MS_WALK_WINDOW (1u << 20)
+/* --stop: how many times a walk that found damage while a thread held an
+ * arena's lock may thaw the target a moment and freeze it again */
+#define MS_STOP_REFREEZES 8
 
 /* A heap range of one arena: chunks from `start` to `end`, bounded.
  * The walk marks each chunk start it reaches (and whether the chunk is

@@ -448,6 +448,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 	ms_json_ku64(j, "chunks_walked", a->chunks_walked);
 	ms_json_kdouble(j, "walk_ms", a->walk_ms);
 	ms_json_kbool(j, "stopped", a->stopped);
+	ms_json_ki64(j, "refreezes", a->refreezes);
 	ms_json_kdouble(j, "stop_ms", a->stop_ms);
 	ms_json_kdouble(j, "stop_cpu_ms", a->stop_cpu_ms);
 	ms_causes_json(&cs, j);
