@@ -797,6 +797,29 @@ static void saving_above_the_cause_is_said_overall(void **state)
 			    "compare jemalloc-decay-0");
 }
 
+/* Trial finding 2, as the guide reads compare's JSON: a default read at
+ * the timer ("compared": false) is no baseline, so no remedy gets measured
+ * bytes or a "no change" from it; the others stay unmeasured. */
+static void runs_apart_are_no_measure(void **state)
+{
+	(void)state;
+	static const char js[] =
+		"{\"step\": \"compare\", \"compared_at\": \"line\", \"runs\": ["
+		"{\"config\": \"glibc\", \"runs_ok\": 1, \"final_rss_bytes\": 939524096, \"compared\": false},"
+		"{\"config\": \"glibc-arena-max-2\", \"runs_ok\": 1, \"final_rss_bytes\": 963641344, \"compared\": true},"
+		"{\"config\": \"jemalloc-decay-0\", \"runs_ok\": 1, \"final_rss_bytes\": 78643200, \"compared\": true,"
+		" \"preload\": \"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\"}]}";
+	struct ms_err e;
+	struct ms_jval *cmp = ms_jparse(js, sizeof js - 1, "compare", &e);
+	assert_non_null(cmp);
+	struct ms_cause_facts f;
+	base_facts(&f, 400 * MIB);
+	ms_cause_facts_from_json(&f, NULL, NULL, cmp);
+	assert_int_equal(f.measured_base, -1);
+	assert_int_equal(f.nmeasured, 2);
+	ms_jfree(cmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -820,6 +843,7 @@ int main(void)
 		cmocka_unit_test(vsz_cap_only_under_a_limit),
 		cmocka_unit_test(unmeasured_settings_say_so),
 		cmocka_unit_test(saving_above_the_cause_is_said_overall),
+		cmocka_unit_test(runs_apart_are_no_measure),
 		cmocka_unit_test(measured_saving_counted_once),
 		cmocka_unit_test(best_measured_fix_leads_largest_cause),
 		cmocka_unit_test(best_measured_fix_survives_a_full_list),
