@@ -58,8 +58,12 @@ JS
 	"$MS" hotspots --json -- node --expose-gc "$TMP/zlib.js" >"$TMP/node.json" 2>"$TMP/node.err" & dp=$!; _pids+=($dp)
 	np=$(ready_pid_in "$TMP/node.err")
 	if [ -n "$np" ]; then
-		"$MS" arenas --json "$np" >"$TMP/arenas.json" 2>"$TMP/arenas.err"
+		# frozen: node's own threads (GC, the platform's workers) may still
+		# run, and a walk of a moving heap can leave an arena out
+		"$MS" arenas --json --stop "$np" >"$TMP/arenas.json" 2>"$TMP/arenas.err"
 		kill -INT $dp; wait $dp
+		check_eq "node zlib: the walk it is measured against is consistent" \
+			"$(jq .snapshot_consistent "$TMP/arenas.json")" true
 		in_use=$(jq '[.arenas[].in_use_bytes] | add' "$TMP/arenas.json")
 		chunks=$(jq '[.arenas[].in_use_chunks] | add' "$TMP/arenas.json")
 		mmapped=$(jq '.mp.mmapped_mem_bytes' "$TMP/arenas.json")
