@@ -574,23 +574,72 @@ static inline const struct unw_rule *rule_get(struct tls *t, struct slot *s, uin
 	return rule_miss(t, s, ip);
 }
 
-/* This thread's stack top, from pthread_getattr_np (which reads
- * /proc/self/maps for the main thread: guard on). */
+/* "start-end ..." at the head of a /proc/self/maps line: 1 when parsed. */
+static int maps_range(const char *l, const char *e, uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t v[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		int digits = 0;
+		for (; l < e && digits < 16; l++, digits++) {
+			int c = *l, d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (d < 0)
+				break;
+			v[k] = v[k] << 4 | (uintptr_t)d;
+		}
+		if (!digits || l >= e || *l != (k ? ' ' : '-'))
+			return 0;
+		l++;
+	}
+	*lo = v[0];
+	*hi = v[1];
+	return 1;
+}
+
+/* This thread's stack: the mapping that holds its stack pointer, found
+ * in /proc/self/maps with plain system calls and a buffer on the stack.
+ * Not pthread_getattr_np: it takes the thread's lock and calls malloc, so
+ * from inside malloc it deadlocks when the program's own
+ * pthread_getattr_np made that call (HotSpot does at each thread start:
+ * os::current_stack_base).  A neighbour the kernel merged into the
+ * mapping only widens the bound; every frame is still checked. */
 static int stack_bounds(struct tls *t, struct slot *s)
 {
-	int saved = t->busy;
-	t->busy = 1;
-	pthread_attr_t a;
-	void *lo = NULL;
-	size_t size = 0;
-	int ok = pthread_getattr_np(pthread_self(), &a) == 0;
-	if (ok) {
-		ok = pthread_attr_getstack(&a, &lo, &size) == 0;
-		pthread_attr_destroy(&a);
+	(void)t;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = 1, hi = 1;
+	int ok = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[2048];
+		size_t have = 0;
+		ssize_t n;
+		int skip = 0;   /* in the rest of a line longer than buf */
+		while (!ok && (n = read(fd, buf + have, sizeof buf - have)) > 0) {
+			have += (size_t)n;
+			size_t from = 0;
+			for (size_t i = 0; i < have && !ok; i++) {
+				if (buf[i] != '\n')
+					continue;
+				uintptr_t a, b;
+				if (!skip && maps_range(buf + from, buf + i, &a, &b) && a <= sp && sp < b) {
+					lo = a;
+					hi = b;
+					ok = 1;
+				}
+				skip = 0;
+				from = i + 1;
+			}
+			/* a line longer than the buffer (a long path): dropped whole */
+			if (from == 0 && have == sizeof buf) {
+				from = have;
+				skip = 1;
+			}
+			memmove(buf, buf + from, have - from);
+			have -= from;
+		}
+		close(fd);
 	}
-	t->busy = saved;
-	s->stack_lo = ok ? (uintptr_t)lo : 1;
-	s->stack_hi = ok ? (uintptr_t)lo + size : 1;
+	s->stack_lo = lo;
+	s->stack_hi = hi;
 	return ok;
 }
 

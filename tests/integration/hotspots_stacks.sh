@@ -112,3 +112,44 @@ for build in nofp fp O0; do
 			"$(diff "$build.$mode.folded" "$build.libunwind.folded" >/dev/null && echo same)" same
 	done
 done
+
+# A malloc from inside pthread_getattr_np (HotSpot calls it at each thread
+# start): the walker's first walk on a thread must not call it again (it
+# holds the thread's lock: a JVM under --stacks hung at start)
+cat >getattr.c <<'EOF2'
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+static void *run(void *arg)
+{
+	pthread_attr_t a;
+	size_t size = 0;
+	void *lo;
+	(void)arg;
+	if (pthread_getattr_np(pthread_self(), &a) == 0) {
+		pthread_attr_getstack(&a, &lo, &size);
+		pthread_attr_destroy(&a);
+	}
+	return (void *)size;
+}
+int main(void)
+{
+	pthread_t t;
+	void *r;
+	pthread_create(&t, NULL, run, NULL);
+	pthread_join(t, &r);
+	printf("stack %zu\n", (size_t)r);
+	return 0;
+}
+EOF2
+gcc -O2 -o getattr getattr.c -lpthread
+for mode in auto walker libunwind; do
+	if [ $mode = auto ]; then
+		timeout 30 "$MS" hotspots --record-only --stacks 6 --output "getattr.$mode" -- ./getattr >"getattr.$mode.out" 2>&1
+	else
+		MEMSLEUTH_HOOK_UNWIND=$mode timeout 30 "$MS" hotspots --record-only --stacks 6 --output "getattr.$mode" -- ./getattr \
+			>"getattr.$mode.out" 2>&1
+	fi
+	check_eq "malloc inside pthread_getattr_np ($mode): the program ends, exit 0" "$?" 0
+	check_match "malloc inside pthread_getattr_np ($mode): it ran to its end" "$(cat "getattr.$mode.out")" "stack [1-9]"
+done
