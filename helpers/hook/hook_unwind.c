@@ -602,9 +602,8 @@ static int maps_range(const char *l, const char *e, uintptr_t *lo, uintptr_t *hi
  * pthread_getattr_np made that call (HotSpot does at each thread start:
  * os::current_stack_base).  A neighbour the kernel merged into the
  * mapping only widens the bound; every frame is still checked. */
-static int stack_bounds(struct tls *t, struct slot *s)
+static int stack_bounds(struct slot *s)
 {
-	(void)t;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = 1, hi = 1;
 	int ok = 0;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -661,7 +660,7 @@ static int walk_from(struct tls *t, struct slot *s, struct regs r, uint64_t call
 	 * but did not use must not make the memo miss */
 	uint64_t bp_from = 0;
 	uint64_t lo = r.sp, hi = s->stack_hi;
-	if (UNLIKELY(!hi) && !stack_bounds(t, s))
+	if (UNLIKELY(!hi) && !stack_bounds(s))
 		return -1;
 	hi = s->stack_hi;
 	if (lo < s->stack_lo || lo >= hi)
@@ -817,7 +816,7 @@ static __attribute__((noinline)) int walk_here(struct tls *t, struct slot *s, ui
 	struct regs r = { .bp_known = 1, .exact = 1 };
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 			 : "=r"(r.ip), "=r"(r.sp), "=r"(r.bp));
-	if (UNLIKELY(!s->stack_hi) && !stack_bounds(t, s))
+	if (UNLIKELY(!s->stack_hi) && !stack_bounds(s))
 		return -1;
 	return walk_remembered(t, s, r, caller, out, hash, mp);
 }

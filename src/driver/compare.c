@@ -399,12 +399,7 @@ int cmd_compare(int argc, char **argv)
 	if (!timeout)
 		timeout = final_after > 0 ? (int)final_after + RUN_GRACE : 600;
 	regex_t re;
-	int rc = regcomp(&re, final_at, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		char why[128];
-		regerror(rc, &re, why, sizeof why);
-		ms_fatal(PROG, "give an extended regular expression", "--final-at '%s': %s", final_at, why);
-	}
+	ms_args_regex(&args, "--final-at", final_at, &re);
 	char cmdline[2048] = "";
 	size_t off = 0;
 	for (size_t i = 0; cmd[i] && off < sizeof cmdline; i++)
