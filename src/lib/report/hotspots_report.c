@@ -412,8 +412,8 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 		rows++;
 	}
 	if (rows) {
-		fprintf(out, "\n%s%s%s%s\n", title, *skipped ? " (each the first frame outside the allocation wrappers; "
-			"skipped: " : "", skipped, *skipped ? ")" : "");
+		fprintf(out, "\n%s%s%s%s\n", title, *skipped ? " -- each site the first frame outside the allocation "
+			"wrappers (skipped: " : "", skipped, *skipped ? ")" : "");
 		ms_table_print(&t, out, "  ");
 	}
 	ms_table_free(&t);
