@@ -37,7 +37,8 @@ static void predicate(void **state)
 	const char *yes[] = { "operator new(unsigned long)", "operator new[](unsigned long)",
 			      "operator new(unsigned long, std::nothrow_t const&)",
 			      "operator new(unsigned long, std::align_val_t)", "operator delete(void*)", "_Znwm",
-			      "_ZnamRKSt9nothrow_t", "_ZdlPv", "xmalloc", "g_malloc0", "os::malloc(unsigned long)" };
+			      "_ZnamRKSt9nothrow_t", "_ZdlPv", "xmalloc", "g_malloc0", "os::malloc(unsigned long)",
+			      "_ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack" /* read demangled */, "_Znw garbage" };
 	const char *no[] = { "main", "", "_ZneRK1AS1_" /* operator!= */, "_ZntRK1A" /* operator! */,
 			     "Conf::make()", "malloc" };
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)

@@ -15,6 +15,7 @@
 #include "findings/hotwrap.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
+#include "util/demangle.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -455,7 +456,8 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 				  "live at the moment (%s in use in the arenas + %s in mmapped chunks): the two runs did "
 				  "not end at the same point", SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped));
 	/* a wrapper's site itself: no stack said who called it */
-	const char *fn = site ? ms_jstr(site, "function", ms_jstr(site, "symbol", "")) : "";
+	char fn[MS_DEMANGLE_IN_MAX];   /* a document without "function" (older memsleuth): "symbol" demangled */
+	ms_demangle(site ? ms_jstr(site, "function", ms_jstr(site, "symbol", "")) : "", fn, sizeof fn);
 	if (caller)
 		ms_gstep_evidence(s, "the top call site allocates through the allocation wrapper %s: named by its "
 				  "caller, from the recorded stacks", through);

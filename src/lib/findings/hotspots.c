@@ -1079,6 +1079,12 @@ static int cmp_site(const void *a, const void *b)
 	uint64_t y = ms_hs_site_value(&sort_h->sites[*(const size_t *)b], sort_key);
 	if (x != y)
 		return x > y ? -1 : 1;
+	/* as many calls: the one allocating more first (a site of new and the
+	 * site of its delete make as many calls) */
+	x = sort_h->sites[*(const size_t *)a].bytes;
+	y = sort_h->sites[*(const size_t *)b].bytes;
+	if (x != y)
+		return x > y ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 

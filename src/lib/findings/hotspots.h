@@ -160,7 +160,7 @@ int ms_hs_image_is_wrapper(const struct ms_hotspots *h, size_t i);
 
 /* Index arrays sorted by a key, largest first (caller frees). */
 enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };
-size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);
+size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);   /* ties: more bytes first */
 size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
 /* A site's or a stack's count for a key: calls, bytes requested, bytes
  * live at the end, short-lived allocations. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/demangle.h"
+
 int ms_hs_is_wrapper(const char *func)
 {
 	/* demangled names first; "_Znw"/"_Zna" (operator new, new[] with
@@ -13,7 +15,12 @@ int ms_hs_is_wrapper(const char *func)
 	static const char *const wrappers[] = { "operator new", "operator delete", "_Znw", "_Zna", "_Zdl", "_Zda",
 						"xmalloc", "xcalloc", "xrealloc", "g_malloc", "g_realloc", "PyMem_",
 						"_PyObject_Malloc", "os::malloc", "je_", "zcalloc", "Perl_safesys" };
-	for (size_t w = 0; func && w < sizeof wrappers / sizeof wrappers[0]; w++)
+	if (!func)
+		return 0;
+	char d[256];   /* a mangled name (a JSON "symbol"), read as demangled: the list's prefixes fit */
+	if (!strncmp(func, "_Z", 2) && ms_demangle(func, d, sizeof d))
+		func = d;
+	for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
 		if (!strncmp(func, wrappers[w], strlen(wrappers[w])))
 			return 1;
 	return 0;
