@@ -78,3 +78,8 @@ check_eq "folded: main;Cache::fill(int) has 300 x 256 B" \
 	"$(awk -v s="main;$fill" '{ w = $NF; t = $0; sub(/ [0-9]+$/, "", t) } index(t, s ";") || substr(t, length(t) - length(s) + 1) == s { n += w } END { print n + 0 }' st.folded)" \
 	$((300 * 256))
 check_eq "folded: no mangled frame" "$(grep -c '_Z[nNL]' st.folded)" 0
+# the HTML/Markdown report from the same JSON: demangled, through the wrapper
+"$BUILD/msreport" --markdown st.json >st.md 2>/dev/null
+check_eq "msreport: Cache::fill's site through operator new" \
+	"$(grep -cF "$fill+" st.md | head -1) $(grep -F "$fill+" st.md | grep -cF "(through $newm)")" "1 1"
+check_eq "msreport: no mangled name" "$(grep -cE '_Z[nNL]' st.md)" 0

@@ -160,9 +160,11 @@ void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
 			c->cls = MS_CLASS_MALLOC_MMAP;
 		} else if (label(m, "[anon: glibc: pthread stack") || label(m, "[anon: glibc: pthread")) {
 			c->cls = MS_CLASS_THREAD_STACK;
-		} else if (ms_is_recorder_path(m->path) || recorder_counters(maps, m)) {
+		} else if (ms_is_recorder_path(m->path) || recorder_counters(maps, m) || label(m, "[anon:memsleuth")) {
 			/* before shmem and file: the buffer files are shared
-			 * file mappings, but the program did not make them */
+			 * file mappings, but the program did not make them;
+			 * "[anon:memsleuth...]": anonymous memory the hook names
+			 * (prctl PR_SET_VMA_ANON_NAME, kernel >= 5.17) */
 			c->cls = MS_CLASS_RECORDER;
 			c->evidence = MS_EV_PATH;
 		} else if (shmem_path(m)) {

@@ -24,7 +24,8 @@ enum ms_class {
 	MS_CLASS_SHMEM,         /* shared memory: /dev/shm, memfd, SysV, shared anonymous */
 	MS_CLASS_KERNEL,        /* [vdso], [vvar], [vsyscall] */
 	MS_CLASS_RECORDER,      /* memsleuth's own: the hook's buffer files, counters page and library
-				 * (hotspots, the guide), not the program's */
+				 * (hotspots, the guide), anonymous memory labelled "[anon:memsleuth...]";
+				 * not the program's */
 	MS_CLASS_N
 };
 
