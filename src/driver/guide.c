@@ -397,7 +397,7 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	if (!root && lc->recorder)   /* the hook is in none of them: the recorder's command by name */
 		root = unhooked_command(lc->pid);
 	g->pid = ms_launch_live_program(root ? root : lc->pid, wl, sizeof wl);
-	if (!strncmp(wl, "wrapper:", 8)) {
+	if (wl[0]) {   /* a wrapper, or a choice between a program and the command it runs */
 		snprintf(g->launch, sizeof g->launch, "%s", wl);
 		fprintf(o->say, "launched: %s\n", wl);
 	}

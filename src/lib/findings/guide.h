@@ -38,7 +38,7 @@ struct ms_guide {
 	char  name[64];
 	char  command[1024];                  /* the launched command, or the target's cmdline */
 	int   launched;
-	char  launch[512];                    /* launched through a wrapper: "wrapper: ... -> program: ..." */
+	char  launch[512];                    /* launched through a wrapper, or a choice (findings/launch.h): "wrapper: ... -> program: ..." */
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */

@@ -74,7 +74,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
 	s->status = MS_G_DONE;
-	if (g->launch[0])   /* the process examined is the program, not its wrapper */
+	if (g->launch[0])   /* the process examined is the program, not its wrapper nor the command it runs */
 		ms_gstep_evidence(s, "launched: %s", g->launch);
 	ms_gstep_evidence(s, "RSS %s (VmRSS of process %d)", SZ(g->rss), (int)g->pid);
 	ms_gstep_command(s, "grep VmRSS /proc/%d/status", (int)g->pid);
