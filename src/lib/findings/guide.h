@@ -139,6 +139,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
  * reason says why (for the skip line). */
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len);
 
+/* The configurations the guide's compare runs on a launched command.
+ * When glibc's heaps (overview's malloc RSS) hold under
+ * MS_GUIDE_GLIBC_SHARE_PCT % of what is to explain (the gap, or the RSS
+ * without --accounted) and under 64 MiB, glibc's settings cannot reach
+ * the rest: list gets the baseline "glibc" and the allocator swaps
+ * (compare's configurations of another allocator, comma-separated, for
+ * compare -c), why the one line that says so, and 1 is returned.
+ * Otherwise 0: every configuration (list and why ""). */
+#define MS_GUIDE_GLIBC_SHARE_PCT 10
+int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen);
+
 /* The causes from every step's findings so far (compare may be NULL). */
 void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare);
 
