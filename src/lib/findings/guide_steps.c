@@ -569,8 +569,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	if (compare && *ms_jstr(compare, "recommendation.no_change", ""))
 		ms_gstep_evidence(s, "compare measured no change with: %s", ms_jstr(compare, "recommendation.no_change", ""));
 	if (compare && *ms_jstr(compare, "recommendation.worse", ""))
-		ms_gstep_evidence(s, "compare measured worse than glibc's default (never use these here): %s",
+		ms_gstep_evidence(s, "compare measured worse than %s (never use these here): %s",
+				  ms_jstr(compare, "recommendation.baseline", "glibc's default"),
 				  ms_jstr(compare, "recommendation.worse", ""));
+	if (compare && *ms_jstr(compare, "recommendation.not_applied", ""))
+		ms_gstep_evidence(s, "compare could not apply (never measured): %s",
+				  ms_jstr(compare, "recommendation.not_applied", ""));
 	if (compare && *ms_jstr(compare, "recommendation.not_compared", ""))
 		ms_gstep_evidence(s, "compare could not judge: %s", ms_jstr(compare, "recommendation.not_compared", ""));
 	/* The remedies of every cause, ordered by the bytes they address. */
