@@ -188,7 +188,8 @@ static void skip_unreachable(struct ms_remedy_result *v, size_t from, size_t n, 
 		return;
 	ms_alloc_seen_name(seen, who, sizeof who);
 	fprintf(stderr, "%s: warning: %s %s: %s cannot apply (%s%s%s%s) and %s not run\n", PROG, what, who, names,
-		preload ? "a static binary ignores LD_PRELOAD" : "", preload && settings ? "; " : "",
+		!preload ? "" : seen->is_static ? "a static binary ignores LD_PRELOAD" :
+		"musl cannot load this host's allocator libraries, built for glibc", preload && settings ? "; " : "",
 		settings ? ms_allocator_name(seen->allocator) : "", settings ? " ignores glibc's settings" : "",
 		strchr(names, ',') ? "are" : "is");
 }

@@ -250,6 +250,11 @@ static void not_applied_is_never_judged(void **state)
 	assert_int_equal(ms_remedy_applies(cfg("mimalloc"), &unread, 1, why, sizeof why), -1);
 	/* trim's hint: compare has nothing for a static musl binary, something for the others */
 	assert_int_equal(ms_remedy_napplicable(&musl), 0);
+	/* dynamic musl: this host's allocator libraries need glibc */
+	struct ms_alloc_seen musl_dyn = { .read = 1, .allocator = MS_ALLOC_MUSL };
+	assert_int_equal(ms_remedy_applies(cfg("jemalloc"), &musl_dyn, 0, why, sizeof why), 0);
+	assert_string_equal(why, "jemalloc was not loaded: this host's library is built for glibc, the process runs on musl");
+	assert_int_equal(ms_remedy_napplicable(&musl_dyn), 0);
 	assert_true(ms_remedy_napplicable(&gstatic) > 0);
 	assert_true(ms_remedy_napplicable(&je) > 0);
 

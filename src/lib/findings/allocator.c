@@ -142,10 +142,11 @@ int ms_alloc_seen_exe(const char *path, struct ms_alloc_seen *out)
 	if (ms_elf_inspect(path, &lc.elf, &e) < 0)
 		return -1;
 	memset(out, 0, sizeof *out);
-	if (lc.elf.has_interp)
-		return 0;
-	/* the rule ms_libc_identify applies to a static executable */
-	if (lc.elf.musl)
+	if (lc.elf.has_interp && !strstr(lc.elf.interp, "ld-musl"))
+		return 0;   /* glibc's loader: what it loads is known once it runs */
+	/* the rule ms_libc_identify applies to a static executable; musl's
+	 * loader tells a dynamic one */
+	if (lc.elf.musl || lc.elf.has_interp)
 		lc.allocator = MS_ALLOC_MUSL;
 	else if (lc.elf.glibc_version[0] || lc.elf.glibc_static)
 		lc.allocator = MS_ALLOC_GLIBC_STATIC;

@@ -67,8 +67,8 @@ struct ms_alloc_seen {
 void ms_alloc_seen_of(const struct ms_libc *lc, struct ms_alloc_seen *out);
 
 /* From the executable alone, before it runs: read only when it is a static
- * binary (a dynamic one's allocator is known once it runs).  0, or -1 (not
- * an ELF file: a script, unreadable). */
+ * binary or names musl's loader (a glibc one's allocator is known once it
+ * runs).  0, or -1 (not an ELF file: a script, unreadable). */
 int ms_alloc_seen_exe(const char *path, struct ms_alloc_seen *out);
 
 /* Read live process pid now: its maps (ms_libc_identify) and whether the

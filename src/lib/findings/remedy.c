@@ -116,6 +116,12 @@ int ms_remedy_applies(const struct ms_remedy_cfg *c, const struct ms_alloc_seen 
 			snprintf(why, len, "%s was not loaded: static binary ignores LD_PRELOAD", ms_allocator_name(c->allocator));
 			return 0;
 		}
+		if (s->allocator == MS_ALLOC_MUSL) {
+			/* Debian's libjemalloc needs libc.so.6, libstdc++ and glibc symbols */
+			snprintf(why, len, "%s was not loaded: this host's library is built for glibc, the process runs on musl",
+				 ms_allocator_name(c->allocator));
+			return 0;
+		}
 		if (lib_checked && !s->lib_mapped) {
 			snprintf(why, len, "%s was not loaded: its library is not mapped in process %d (LD_PRELOAD did "
 				 "not reach it)", ms_allocator_name(c->allocator), (int)s->pid);

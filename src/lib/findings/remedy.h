@@ -77,7 +77,7 @@ struct ms_remedy_result {
 /* Whether configuration c can reach a process that runs on s: a glibc
  * setting needs glibc's malloc in use (musl and a linked-in jemalloc
  * ignore MALLOC_ARENA_MAX and GLIBC_TUNABLES), a preloaded allocator a
- * dynamically linked program, and, when lib_checked (s was read in a run
+ * dynamically linked glibc program (this host's libraries need glibc), and, when lib_checked (s was read in a run
  * of c itself), its library mapped in the process measured.  The default
  * (nothing set) always applies.  Returns 1 applies, 0 not (why: "jemalloc
  * was not loaded: static binary ignores LD_PRELOAD"), -1 not known
