@@ -503,8 +503,8 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 			list_add(rec->worse, sizeof rec->worse, ", ", "%s (%s -> %s)", v[i].cfg->name,
 				 ms_size_fmt(base->final_rss, a), ms_size_fmt(v[i].final_rss, b));
 	}
-	int glibc = !base->seen.read || base->seen.allocator == MS_ALLOC_GLIBC ||
-		    base->seen.allocator == MS_ALLOC_GLIBC_STATIC;   /* arenas can walk its heaps */
+	/* arenas walks the heaps of a shared glibc only */
+	int glibc = !base->seen.read || base->seen.allocator == MS_ALLOC_GLIBC;
 	if (best == base || ms_remedy_judge(v, n, best, &below) != 1) {
 		snprintf(rec->text, sizeof rec->text,
 			 "Keep the default: no configuration ends more than %.0f%% below %s, %s. "
