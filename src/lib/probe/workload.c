@@ -19,6 +19,7 @@ struct sampler {
 	int have_last;
 	pid_t target;           /* the program a wrapper runs (findings/launch.h), 0: the command itself */
 	unsigned ticks;
+	int unreadable;         /* the last allocator reading failed (ms_alloc_seen_read -1) */
 };
 
 static double elapsed(const struct sampler *s)
@@ -34,8 +35,10 @@ static double elapsed(const struct sampler *s)
 static void see(struct sampler *s, pid_t pid)
 {
 	struct ms_alloc_seen a;
-	if (s->w->see_allocator && ms_alloc_seen_read(pid, s->w->lib, &a) == 0)
+	int rc = s->w->see_allocator ? ms_alloc_seen_read(pid, s->w->lib, &a) : -1;
+	if (rc == 0)
 		s->out->alloc = a;
+	s->unreadable = rc < 0;   /* then only every ~0.5 s, not at every sample */
 }
 
 static void sample(struct sampler *s, pid_t child)
@@ -47,7 +50,7 @@ static void sample(struct sampler *s, pid_t child)
 		s->target = t != child ? t : 0;
 	}
 	pid_t pid = s->target && ms_statm_rss(s->target) ? s->target : child;
-	if (check || !s->out->alloc.read)   /* a short run: read as soon as it is the program */
+	if (check || (!s->out->alloc.read && !s->unreadable))   /* a short run: read as soon as it is the program */
 		see(s, pid);
 	/* a zombie reads as zeros: that is not the workload's RSS */
 	uint64_t rss = ms_statm_rss(pid);
