@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "findings/arenaverdict.h"
 #include "findings/causes_feed.h"
 #include "findings/hotsite.h"
 #include "findings/hotspots.h"
@@ -282,12 +283,11 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true)) {
 		/* arenas' damage rule: the same damage twice is not a moving heap */
-		if (!strcmp(ms_jstr(f, "damage", ""), "changing"))
-			ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop "
-					  "freezes it)");
-		else
-			ms_gstep_evidence(s, "the walk found the same damage twice (%s): figures cover what was "
-					  "walked before it", ms_jstr(f, "inconsistency", "?"));
+		int changing = !strcmp(ms_jstr(f, "damage", ""), "changing");
+		ms_gstep_evidence(s, "%s (%s): %s", ms_damage_words(changing ? MS_DAMAGE_CHANGING : MS_DAMAGE_CORRUPTED,
+								      ms_jbool(f, "stopped", false)),
+				  ms_jstr(f, "inconsistency", "?"),
+				  changing ? "figures are approximate (--stop freezes it)" : "figures cover what was walked before it");
 	}
 	guide_pin(g, s, f);
 	/* The walk's largest cause is the verdict; its own verdicts say the rest. */

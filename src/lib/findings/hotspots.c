@@ -913,11 +913,6 @@ static int log_name_cmp(const void *a, const void *b)
 	return sa < sb ? -1 : sa > sb;
 }
 
-int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
-{
-	return ms_hotspots_load_query(dir, NULL, h, e);
-}
-
 int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
 			   struct ms_err *e)
 {

@@ -125,11 +125,9 @@ struct ms_hotspots {
 
 /* Read and analyse every proc-*.msl in dir.  Returns 0 (possibly with a
  * partial result: see complete, skipped_bytes, corrupt_blocks), or -1
- * when there is no log to read. */
-int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
-
-/* The same, also looking for the allocation live at the end that holds
- * addr (in image pid, or any when pid is 0): h->found.  With addrs, the
+ * when there is no log to read.  With q (may be NULL), also look for the
+ * allocation live at the end that holds q->addr (in image pid, or any
+ * when pid is 0): h->found.  With addrs, the
  * same for each of addrs[0..naddrs) into found[0..naddrs) (zeroed first;
  * found[i].found 0 when none holds it): arenas' pins, in one read. */
 struct ms_hs_query {
