@@ -11,7 +11,7 @@
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
 {
-	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
+	return s->free_bytes ? (double)s->free_outside_largest / (double)s->free_bytes : 0.0;
 }
 
 const char *ms_damage_name(enum ms_damage d)
