@@ -21,11 +21,11 @@ static void short_small_wobble_is_info(void **state)
 {
 	(void)state;
 	/* the trial: free kept 148 KiB -> 2.3 MiB over 4 s on a 512 MiB JVM */
-	assert_int_equal(ms_growth_severity(2.2 * MiB, 4, 0.55 * MiB, (uint64_t)(512 * MiB)), MS_INFO);
+	assert_int_equal(ms_growth_severity(2.2 * MiB, 4, 0.55 * MiB, 1, 0, (uint64_t)(512 * MiB)), MS_INFO);
 	/* just under the 4 MiB floor: info whatever the rate */
-	assert_int_equal(ms_growth_severity(4 * MiB - 1, 1, 100 * MiB, (uint64_t)(10 * MiB)), MS_INFO);
-	assert_int_equal(ms_growth_severity(NAN, 4, MiB, (uint64_t)(500 * MiB)), MS_INFO);
-	assert_int_equal(ms_growth_severity(0, 0, 0, 0), MS_INFO);
+	assert_int_equal(ms_growth_severity(4 * MiB - 1, 1, 100 * MiB, 1, 0, (uint64_t)(10 * MiB)), MS_INFO);
+	assert_int_equal(ms_growth_severity(NAN, 4, MiB, 1, 0, (uint64_t)(500 * MiB)), MS_INFO);
+	assert_int_equal(ms_growth_severity(0, 0, 0, 1, 0, 0), MS_INFO);
 }
 
 static void thresholds_of_the_extrapolation(void **state)
@@ -33,22 +33,37 @@ static void thresholds_of_the_extrapolation(void **state)
 	(void)state;
 	uint64_t rss = (uint64_t)(1024 * MiB);
 	/* 4 MiB over 4 s: trusted for 40 s, 40 MiB >= 32 MiB: notice */
-	assert_int_equal(ms_growth_severity(4 * MiB, 4, 1 * MiB, rss), MS_NOTICE);
+	assert_int_equal(ms_growth_severity(4 * MiB, 4, 1 * MiB, 1, 0, rss), MS_NOTICE);
 	/* 3.1 MiB/s... over 4 s: 4 MiB seen, 31.9 MiB in 40 s: under 32 MiB and 5% of 1 GiB */
-	assert_int_equal(ms_growth_severity(4 * MiB, 4, 31.9 * MiB / 40, rss), MS_INFO);
+	assert_int_equal(ms_growth_severity(4 * MiB, 4, 31.9 * MiB / 40, 1, 0, rss), MS_INFO);
 	/* 25% of the RSS in ten spans: problem; just under: notice */
-	assert_int_equal(ms_growth_severity(8 * MiB, 8, 256 * MiB / 80, rss), MS_PROBLEM);
-	assert_int_equal(ms_growth_severity(8 * MiB, 8, 255 * MiB / 80, rss), MS_NOTICE);
+	assert_int_equal(ms_growth_severity(8 * MiB, 8, 256 * MiB / 80, 1, 0, rss), MS_PROBLEM);
+	assert_int_equal(ms_growth_severity(8 * MiB, 8, 255 * MiB / 80, 1, 0, rss), MS_NOTICE);
 	/* a minute at 1 MiB/s on 1 GiB: 600 MiB in ten minutes: problem */
-	assert_int_equal(ms_growth_severity(60 * MiB, 60, 1 * MiB, rss), MS_PROBLEM);
+	assert_int_equal(ms_growth_severity(60 * MiB, 60, 1 * MiB, 1, 0, rss), MS_PROBLEM);
 	/* 100 KiB/s for a minute: 60 MiB in ten minutes: notice */
-	assert_int_equal(ms_growth_severity(6 * MiB, 60, 100 * 1024, rss), MS_NOTICE);
+	assert_int_equal(ms_growth_severity(6 * MiB, 60, 100 * 1024, 1, 0, rss), MS_NOTICE);
 	/* an hour at most: 0.05 MiB/s seen for 1000 s is 180 MiB, not 500 MiB */
-	assert_int_equal(ms_growth_severity(50 * MiB, 1000, 0.05 * MiB, (uint64_t)(4096 * MiB)), MS_NOTICE);
+	assert_int_equal(ms_growth_severity(50 * MiB, 1000, 0.05 * MiB, 1, 0, (uint64_t)(4096 * MiB)), MS_NOTICE);
 	/* never less than what was seen (a fit flatter than first -> last) */
-	assert_int_equal(ms_growth_severity(300 * MiB, 30, 0, (uint64_t)(8192 * MiB)), MS_PROBLEM);
+	assert_int_equal(ms_growth_severity(300 * MiB, 30, 0, 1, 0, (uint64_t)(8192 * MiB)), MS_PROBLEM);
 	/* a small process: 6 MiB in 3 s of 20 MiB is a problem */
-	assert_int_equal(ms_growth_severity(6 * MiB, 3, 2 * MiB, (uint64_t)(20 * MiB)), MS_PROBLEM);
+	assert_int_equal(ms_growth_severity(6 * MiB, 3, 2 * MiB, 1, 0, (uint64_t)(20 * MiB)), MS_PROBLEM);
+}
+
+static void unsteady_or_stopped_is_notice_at_most(void **state)
+{
+	(void)state;
+	uint64_t rss = (uint64_t)(54 * MiB);
+	/* trial 4: 44.7 MiB grown on a 54 MiB process, a line of R^2 0.59
+	 * (12 s growth then 28 s flat): a notice, not a problem */
+	assert_int_equal(ms_growth_severity(44.7 * MiB, 40, 0.9 * MiB, 0.59, 0, rss), MS_NOTICE);
+	assert_int_equal(ms_growth_severity(44.7 * MiB, 40, 0.9 * MiB, 0.99, 0, rss), MS_PROBLEM);
+	/* stopped: a notice at most, whatever its fit */
+	assert_int_equal(ms_growth_severity(44.7 * MiB, 40, 0.9 * MiB, 1, 1, rss), MS_NOTICE);
+	/* not extrapolated: 4 MiB seen, unsteady, on 1 GiB: info */
+	assert_int_equal(ms_growth_severity(4 * MiB, 4, 1 * MiB, 0.5, 0, (uint64_t)(1024 * MiB)), MS_INFO);
+	assert_int_equal(ms_growth_severity(4 * MiB, 4, 1 * MiB, 0.79, 0, (uint64_t)(1024 * MiB)), MS_INFO);
 }
 
 static void guide_growth(struct ms_guide *g, enum ms_level level, const char *text)
@@ -112,6 +127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(short_small_wobble_is_info),
 		cmocka_unit_test(thresholds_of_the_extrapolation),
+		cmocka_unit_test(unsteady_or_stopped_is_notice_at_most),
 		cmocka_unit_test(guide_places_growth_by_level),
 		cmocka_unit_test(guide_growth_makes_room_when_full),
 	};

@@ -191,6 +191,133 @@ static void prom_labels(void **state)
 	ms_ts_free(&ts);
 }
 
+/* A deterministic noise in [-1, 1) (an LCG: the same series every run). */
+static double noise(unsigned *st)
+{
+	*st = *st * 1103515245u + 12345u;
+	return (double)((*st >> 8) & 0xffff) / 32768.0 - 1.0;
+}
+
+/* The change-point test on synthetic series: 0.5 s apart, bytes. */
+static void plateau_shapes(void **state)
+{
+	(void)state;
+	enum { N = 25 };
+	double t[N], y[N];
+	struct ms_plateau p;
+	unsigned st = 7;
+	for (int i = 0; i < N; i++)
+		t[i] = i * 0.5;
+	/* flat */
+	for (int i = 0; i < N; i++)
+		y[i] = 50 * MiB;
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_false(p.found);
+	/* a line: 1 MiB/s for 12 s */
+	for (int i = 0; i < N; i++)
+		y[i] = 10 * MiB + MiB * t[i];
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_false(p.found);
+	/* a noisy line: 200 KiB/s with +-150 KiB of noise */
+	for (int i = 0; i < N; i++)
+		y[i] = 10 * MiB + 200 * 1024.0 * t[i] + 150 * 1024.0 * noise(&st);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_false(p.found);
+	/* grew 4 MiB/s for 5 s (to t=5), then flat for 7 s */
+	for (int i = 0; i < N; i++)
+		y[i] = 10 * MiB + 4 * MiB * (t[i] < 5 ? t[i] : 5);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_true(p.found);
+	assert_true(fabs(p.stop_t - 5) <= 0.5);
+	assert_true(fabs(p.rise - 20 * MiB) < 0.05 * 20 * MiB);
+	assert_true(fabs(p.flat_s - 7) <= 0.5);
+	/* the same with 64 KiB of page noise in the flat part */
+	for (int i = 10; i < N; i++)
+		y[i] += 64 * 1024.0 * noise(&st);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_true(p.found);
+	assert_true(fabs(p.stop_t - 5) <= 0.5);
+	/* a step: flat, a jump of 30 MiB at t=3, flat */
+	for (int i = 0; i < N; i++)
+		y[i] = 10 * MiB + (t[i] >= 3 ? 30 * MiB : 0);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_true(p.found);
+	assert_true(p.stop_t == 3);
+	assert_true(fabs(p.rise - 30 * MiB) < 0.05 * 30 * MiB);
+	/* flat, then growing (a leak that started): not a plateau */
+	for (int i = 0; i < N; i++)
+		y[i] = 10 * MiB + (t[i] > 6 ? 2 * MiB * (t[i] - 6) : 0);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_false(p.found);
+	/* a fall, then flat: not a growth that stopped */
+	for (int i = 0; i < N; i++)
+		y[i] = 50 * MiB - 4 * MiB * (t[i] < 5 ? t[i] : 5);
+	ms_trend_plateau(t, y, N, MiB, &p);
+	assert_false(p.found);
+	/* too few points */
+	ms_trend_plateau(t, y, 5, MiB, &p);
+	assert_false(p.found);
+}
+
+/* A sample series from functions of t (bytes). */
+static void series_fn(struct ms_tseries *ts, int n, double dt, double (*use)(double), double (*kept)(double),
+		      uint64_t trim)
+{
+	assert_int_equal(ms_ts_init(ts, 42, 1), 0);
+	for (int i = 0; i < n; i++) {
+		struct ms_sample s = { 0 };
+		s.t = i * dt;
+		s.alloc = MS_SA_OK;
+		s.in_use = (uint64_t)use(s.t);
+		s.free_resident = (uint64_t)kept(s.t);
+		s.rss = s.pss = s.in_use + s.free_resident + 5 * (uint64_t)MiB;
+		s.arenas = 1;
+		s.trim_prediction = trim;
+		ms_ts_add(ts, &s);
+	}
+}
+static double frag_use(double t) { return 0.8 * MiB + 1.6 * MiB * (t < 12 ? t : 12); }
+static double frag_kept(double t) { return 6.9 * MiB + 2.1 * MiB * (t < 12 ? t : 12); }
+static double leak_use(double t) { return MiB + 200 * 1024.0 * t; }
+static double flat_kept(double t) { (void)t; return 2 * MiB; }
+
+/* Trial 4's F-C: 12 s of growth, 28 s flat, free kept the larger part:
+ * stopped, both named with their bytes, fragmentation, not "not the
+ * allocator", and no problem. */
+static void growth_stopped_and_fragmentation(void **state)
+{
+	(void)state;
+	struct ms_tseries ts;
+	struct ms_growth_verdict v[MS_TS_MAX_VERDICTS];
+	series_fn(&ts, 41, 1, frag_use, frag_kept, 4096);
+	struct ms_trend tr;
+	ms_ts_trend(&ts, MS_TS_RSS, &tr);
+	assert_int_equal(tr.dir, MS_TR_STOPPED);
+	assert_true(tr.stop_t >= 12 && tr.stop_t <= 13);
+	int n = ms_ts_verdicts(&ts, v, MS_TS_MAX_VERDICTS);
+	assert_true(n >= 1);
+	assert_int_equal(v[0].kind, MS_GROW_STOPPED);
+	assert_int_equal(v[0].comp, MS_TS_FREE_KEPT);
+	assert_true(v[0].level <= MS_NOTICE);
+	assert_non_null(strstr(v[0].text, "growth stopped at t=12 s, flat for the last 28 s: "
+					  "in use +19.2 MiB and free kept +25.2 MiB: glibc keeps freed memory in holes "
+					  "between live blocks (fragmentation); malloc_trim(0) would return 4.0 KiB"));
+	assert_null(strstr(v[0].text, "not the allocator"));
+	assert_string_equal(v[0].next, "memsleuth arenas 42");
+	ms_ts_free(&ts);
+
+	/* a steady leak: grows, at its rate, with the --live command */
+	series_fn(&ts, 25, 0.5, leak_use, flat_kept, 0);
+	ms_ts_trend(&ts, MS_TS_IN_USE, &tr);
+	assert_int_equal(tr.dir, MS_TR_GROWING);
+	assert_true(fabs(tr.slope - 200 * 1024.0) < 0.01 * 200 * 1024.0);
+	n = ms_ts_verdicts(&ts, v, MS_TS_MAX_VERDICTS);
+	assert_int_equal(v[0].kind, MS_GROW_LEAK);
+	assert_non_null(strstr(v[0].text, "not the allocator"));
+	assert_string_equal(v[0].next, "memsleuth hotspots 42 --live --duration 30");
+	ms_ts_free(&ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +327,8 @@ int main(void)
 		cmocka_unit_test(keeping_is_bounded),
 		cmocka_unit_test(nmt_summary),
 		cmocka_unit_test(prom_labels),
+		cmocka_unit_test(plateau_shapes),
+		cmocka_unit_test(growth_stopped_and_fragmentation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

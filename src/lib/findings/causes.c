@@ -45,7 +45,7 @@ static const struct {
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
 	[MS_CAUSE_GLIBC_NOT_WALKED] = { "glibc_not_walked", "glibc malloc's heaps, not walked here" },
 	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
-	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing while in use is flat" },
+	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing as much as or more than in use" },
 	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
 	[MS_CAUSE_RUNTIME_HEAP_GROWTH] = { "runtime_heap_growth", "a runtime's own heap growing" },
 	[MS_CAUSE_RSS_GROWTH] = { "rss_growth", "RSS growing outside what glibc's figures explain" },
@@ -892,6 +892,18 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
 			 g->points == 1 ? "" : "s", g->span_s);
 		return;
 	}
+	if (g->stopped) {
+		double grow_s = g->span_s - g->flat_s, rate = grow_s > 0 ? g->rise / grow_s : 0;
+		if (g->bytes)
+			snprintf(buf, len, "%s grew +%s until t=%.0f s (+%s/s), flat at %s for the last %.0f s", label,
+				 ms_size_fmt((uint64_t)(g->rise > 0 ? g->rise : 0), a), g->stop_t,
+				 ms_size_fmt((uint64_t)(rate > 0 ? rate : 0), b), ms_size_fmt((uint64_t)g->last, r),
+				 g->flat_s);
+		else
+			snprintf(buf, len, "%s %.0f -> %.0f until t=%.0f s, flat for the last %.0f s", label, g->first,
+				 g->last, g->stop_t, g->flat_s);
+		return;
+	}
 	if (g->flat) {
 		if (g->bytes)
 			snprintf(buf, len, "%s flat at %s (%s)", label, ms_size_fmt((uint64_t)g->last, a), r);
@@ -908,56 +920,98 @@ void ms_growth_describe(const struct ms_growth_fact *g, char *buf, size_t len)
 			 g->noisy ? ", too noisy to call a trend" : "");
 }
 
-/* What grew in the window, and its severity (findings/growthsev.h: from
- * the bytes seen and the span they grew over, against the RSS). */
-static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
-				   const struct ms_growth_fact *g, const char *text)
+/* What a component added in the window: up to its flat level when it
+ * stopped, else first to last. */
+static double grown_bytes(const struct ms_growth_fact *g)
 {
-	double grown = g->last > g->first ? g->last - g->first : 0;
+	double d = g->stopped ? g->rise : g->last - g->first;
+	return d > 0 ? d : 0;
+}
+
+/* What grew in the window (bytes), and its severity (findings/growthsev.h:
+ * from the bytes seen, the span they grew over and how well g's line
+ * fits, against the RSS; a growth that stopped is not a rate). */
+static struct ms_cause *add_growth(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
+				   const struct ms_growth_fact *g, double grown, const char *text)
+{
 	struct ms_cause *x = add(c, f, k, (uint64_t)grown, "%s", text);
 	if (!x)
 		return NULL;
-	double hour = g->slope > 0 ? g->slope * 3600 : 0;
-	x->severity = ms_growth_severity(grown, g->span_s, g->slope, f->rss);
+	double hour = g->slope > 0 && !g->stopped ? g->slope * 3600 : 0;
+	x->severity = ms_growth_severity(grown, g->span_s, g->slope, g->r2, g->stopped, f->rss);
 	ev(x, "window_s", (uint64_t)(f->growth_span_s + 0.5));
 	ev(x, g->bytes ? "first_bytes" : "first", (uint64_t)g->first);
 	ev(x, g->bytes ? "last_bytes" : "last", (uint64_t)g->last);
 	ev(x, g->bytes ? "growth_bytes_per_hour" : "growth_per_hour", (uint64_t)hour);
+	if (g->stopped) {
+		ev(x, "stopped_at_s", (uint64_t)(g->stop_t + 0.5));
+		ev(x, "flat_s", (uint64_t)(g->flat_s + 0.5));
+	}
 	return x;
+}
+
+static void live_remedy(struct ms_cause *x, const struct ms_cause_facts *f, const char *effect)
+{
+	char cmd[200];
+	/* attached without --live, hotspots keeps counters only: the bytes
+	 * live per call site need --live (or a launch under the hook) */
+	pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --live --duration 30");
+	remedy(x, effect, "%s", cmd);
 }
 
 static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 {
-	char d1[200], d2[200], d3[200], text[400], cmd[200];
+	char d1[200], d2[200], d3[200], text[400], cmd[200], lead[96] = "";
 	struct ms_cause *x;
 	int explained = 0;
-	if (f->in_use_trend.grows) {
-		ms_growth_describe(&f->in_use_trend, d1, sizeof d1);
-		ms_growth_describe(&f->free_kept_trend, d2, sizeof d2);
-		snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
-			 "growing, not the allocator", d1, d2);
-		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, &f->in_use_trend, text);
-		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --duration 30"))
-			remedy(x, "the bytes still live at the end, by call site: who allocates what is never freed", "%s", cmd);
-		explained = 1;
+	const struct ms_growth_fact *use = &f->in_use_trend, *kept = &f->free_kept_trend;
+	int use_up = use->grows || use->stopped, kept_up = kept->grows || kept->stopped;
+	double use_add = grown_bytes(use), kept_add = grown_bytes(kept);
+	if ((use_up || kept_up) && (!use_up || use->stopped) && (!kept_up || kept->stopped)) {
+		const struct ms_growth_fact *s = use_up ? use : kept;
+		snprintf(lead, sizeof lead, "growth stopped at t=%.0f s, flat for the last %.0f s: ", s->stop_t,
+			 s->flat_s);
 	}
-	if (f->free_kept_trend.grows && !f->in_use_trend.grows) {
-		ms_growth_describe(&f->free_kept_trend, d1, sizeof d1);
-		ms_growth_describe(&f->in_use_trend, d2, sizeof d2);
-		snprintf(text, sizeof text, "free memory glibc keeps grows while what is in use does not: %s; %s -- "
-			 "retention or fragmentation; malloc_trim(0) would now release %s", d1, d2,
-			 SZ(f->growth_trim_prediction));
-		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, &f->free_kept_trend, text);
+	ms_growth_describe(use, d1, sizeof d1);
+	ms_growth_describe(kept, d2, sizeof d2);
+	if (use_up && kept_up && kept_add >= use_add) {
+		/* the allocator's free kept is the larger part of the growth:
+		 * holes between the live blocks when trim would return little */
+		int holes = (double)f->growth_trim_prediction < kept_add / 2;
+		snprintf(text, sizeof text, "%sin use +%s and free kept +%s: glibc keeps freed memory %s; "
+			 "malloc_trim(0) would return %s (%s; %s)", lead, SZ((uint64_t)use_add), SZ((uint64_t)kept_add),
+			 holes ? "in holes between live blocks (fragmentation)" : "it could return (retention)",
+			 SZ(f->growth_trim_prediction), d1, d2);
+		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, kept, use_add + kept_add, text);
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
+			remedy(x, "what is kept, where, and the remedies that return it", "%s", cmd);
+		live_remedy(x, f, "who allocates the blocks still live between the holes, by call site");
+		explained = 1;
+	} else if (use_up) {
+		if (use->stopped)
+			snprintf(text, sizeof text, "%slive malloc memory grew, then stopped: %s; %s -- what was added is "
+				 "still live: a cache that filled, or a leak that paused", lead, d1, d2);
+		else
+			snprintf(text, sizeof text, "live malloc memory grows: %s; %s -- a leak or a cache that keeps "
+				 "growing%s", d1, d2, kept_up ? "" : ", not the allocator");
+		x = add_growth(c, f, MS_CAUSE_LEAK_GROWING, use, use_add, text);
+		live_remedy(x, f, "the bytes still live at the end, by call site: who allocates what is never freed");
+		explained = 1;
+	} else if (kept_up) {
+		snprintf(text, sizeof text, "%sfree memory glibc keeps %s while what is in use does not: %s; %s -- "
+			 "retention or fragmentation; malloc_trim(0) would now release %s", lead,
+			 kept->stopped ? "grew" : "grows", d2, d1, SZ(f->growth_trim_prediction));
+		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, kept, kept_add, text);
 		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
 			remedy(x, "what is kept, where, and the remedies that return it", "%s", cmd);
 		explained = 1;
 	}
-	if (f->arenas_trend.grows || f->arena_heaps_trend.grows) {
+	if (f->arenas_trend.grows || f->arena_heaps_trend.grows || f->arena_heaps_trend.stopped) {
 		ms_growth_describe(&f->arenas_trend, d1, sizeof d1);
 		ms_growth_describe(&f->arena_heaps_trend, d2, sizeof d2);
 		snprintf(text, sizeof text, "glibc's arenas grow: %s; %s -- each new arena heap reserves 64 MiB "
 			 "and keeps its own free memory", d1, d2);
-		x = add_growth(c, f, MS_CAUSE_ARENA_GROWTH, &f->arena_heaps_trend, text);
+		x = add_growth(c, f, MS_CAUSE_ARENA_GROWTH, &f->arena_heaps_trend, grown_bytes(&f->arena_heaps_trend), text);
 		if (x) {
 			x->resident_bytes = 0;    /* counts, not bytes: address space is reported by overview */
 			x->severity = MS_NOTICE;
@@ -965,18 +1019,19 @@ static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth overview %d"))
 			remedy(x, "the arenas against their cap", "%s", cmd);
 	}
-	if (f->runtime_heap_trend.grows) {
+	if (f->runtime_heap_trend.grows || f->runtime_heap_trend.stopped) {
 		ms_growth_describe(&f->runtime_heap_trend, d1, sizeof d1);
 		snprintf(text, sizeof text, "the runtime's own heap grows: %s -- the runtime's heap tools tell what holds it",
 			 d1);
-		x = add_growth(c, f, MS_CAUSE_RUNTIME_HEAP_GROWTH, &f->runtime_heap_trend, text);
+		x = add_growth(c, f, MS_CAUSE_RUNTIME_HEAP_GROWTH, &f->runtime_heap_trend,
+			       grown_bytes(&f->runtime_heap_trend), text);
 		if (x)
 			snprintf(x->runtime, sizeof x->runtime, "%s", ms_runtime_id(f->runtime));
 		if (pid_cmd(f, cmd, sizeof cmd, "jcmd %d GC.heap_info"))
 			remedy(x, "what the Java heap holds", "%s", cmd);
 		explained = 1;
 	}
-	if (f->rss_trend.grows && !explained) {
+	if ((f->rss_trend.grows || f->rss_trend.stopped) && !explained) {
 		ms_growth_describe(&f->rss_trend, d1, sizeof d1);
 		ms_growth_describe(&f->anon_other_trend, d2, sizeof d2);
 		int glibc = is_glibc(f);
@@ -989,7 +1044,7 @@ static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 		if (f->growth_class[0])
 			snprintf(where, sizeof where, ", most of it in %s (+%s)", f->growth_class, SZ(f->growth_class_bytes));
 		snprintf(text, sizeof text, "RSS grows: %s%s; %s; %s", d1, where, d3, d2);
-		x = add_growth(c, f, MS_CAUSE_RSS_GROWTH, &f->rss_trend, text);
+		x = add_growth(c, f, MS_CAUSE_RSS_GROWTH, &f->rss_trend, grown_bytes(&f->rss_trend), text);
 		if (glibc && !f->in_use_trend.known) {
 			if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --walk-every 1 --duration 30"))
 				remedy(x, "glibc's figures at every sample: in use or free kept?", "%s", cmd);

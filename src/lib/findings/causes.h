@@ -38,7 +38,7 @@ enum ms_cause_kind {
 	 * grew during the window; severity from those bytes, the span and the
 	 * RSS (findings/growthsev.h: a short window's rate is not an hour's) */
 	MS_CAUSE_LEAK_GROWING,         /* glibc in use grows: a leak or a cache that keeps growing */
-	MS_CAUSE_RETENTION_GROWING,    /* free memory glibc keeps grows while in use is flat */
+	MS_CAUSE_RETENTION_GROWING,    /* free memory glibc keeps grows, as much as or more than in use */
 	MS_CAUSE_ARENA_GROWTH,         /* arenas or arena heaps grow */
 	MS_CAUSE_RUNTIME_HEAP_GROWTH,  /* the runtime's own heap grows */
 	MS_CAUSE_RSS_GROWTH,           /* RSS grows and glibc's figures do not explain it */
@@ -143,9 +143,12 @@ const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ... */
 
 /* One component's trend over a window: known when there were enough
  * points; grows when the fitted rise is real and steady (timeseries.h's
- * rule); slope per second; first/last measured. */
+ * rule); stopped when it rose, then stayed flat (timeseries.h
+ * ms_trend_plateau: rise added until stop_t, flat for flat_s since);
+ * slope per second; first/last measured. */
 struct ms_growth_fact {
-	int    known, grows, flat, noisy;
+	int    known, grows, flat, noisy, stopped;
+	double stop_t, flat_s, rise;  /* stopped: seconds since the window began, seconds, y units */
 	int    bytes;                 /* 0: a count (arenas) */
 	double slope, r2, span_s, first, last;
 	uint64_t points;

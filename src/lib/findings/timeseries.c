@@ -29,15 +29,15 @@ int ms_ts_comp_is_bytes(enum ms_ts_comp c) { return c < MS_TS_N && comps[c].byte
 
 const char *ms_trend_dir_name(enum ms_trend_dir d)
 {
-	static const char *const n[] = { "unknown", "flat", "growing", "shrinking", "noisy" };
-	return d <= MS_TR_NOISY ? n[d] : "?";
+	static const char *const n[] = { "unknown", "flat", "growing", "shrinking", "noisy", "stopped" };
+	return d <= MS_TR_STOPPED ? n[d] : "?";
 }
 
 const char *ms_growth_name(enum ms_growth g)
 {
 	static const char *const n[MS_GROW_N] = {
 		"leak_or_growing_cache", "retention", "arena_growth", "runtime_heap_growth",
-		"rss_growth", "stable", "too_short",
+		"rss_growth", "stable", "too_short", "growth_stopped",
 	};
 	return g < MS_GROW_N ? n[g] : "?";
 }
@@ -146,10 +146,115 @@ void ms_ts_add(struct ms_tseries *ts, const struct ms_sample *s)
 	ts->kept[ts->nkept++] = *s;
 }
 
+/* The least-squares line through points [i, j) of t, y: slope, intercept
+ * at t = 0 and the squared error (two passes: exact for bytes). */
+static double seg_fit(const double *t, const double *y, size_t i, size_t j, double *slope, double *icpt)
+{
+	double mt = 0, my = 0, stt = 0, sty = 0, sse = 0;
+	size_t n = j - i;
+	for (size_t k = i; k < j; k++) {
+		mt += t[k];
+		my += y[k];
+	}
+	mt /= (double)n;
+	my /= (double)n;
+	for (size_t k = i; k < j; k++) {
+		stt += (t[k] - mt) * (t[k] - mt);
+		sty += (t[k] - mt) * (y[k] - my);
+	}
+	double b = stt > 0 ? sty / stt : 0;
+	for (size_t k = i; k < j; k++) {
+		double r = y[k] - (my + b * (t[k] - mt));
+		sse += r * r;
+	}
+	*slope = b;
+	*icpt = my - b * mt;
+	return sse;
+}
+
+void ms_trend_plateau(const double *t, const double *y, size_t n, double threshold, struct ms_plateau *out)
+{
+	memset(out, 0, sizeof *out);
+	if (n < 2 * MS_PLATEAU_MIN_POINTS || !(threshold > 0) || t[n - 1] <= t[0])
+		return;
+	double b, a, b1 = 0, a1 = 0, b2 = 0;
+	out->sse_line = seg_fit(t, y, 0, n, &b, &a);
+	size_t best = 0;
+	double best_sse = INFINITY;
+	for (size_t k = MS_PLATEAU_MIN_POINTS; k + MS_PLATEAU_MIN_POINTS <= n; k++) {
+		double sb1, sa1, sb2, sa2;
+		double e = seg_fit(t, y, 0, k, &sb1, &sa1) + seg_fit(t, y, k, n, &sb2, &sa2);
+		if (e < best_sse) {
+			best_sse = e;
+			best = k;
+			b1 = sb1, a1 = sa1, b2 = sb2;
+		}
+	}
+	out->sse_split = best_sse;
+	/* a perfect line (sse_line 0) is a line, whatever a split gives */
+	if (!best || !(out->sse_line > 0) || best_sse > MS_PLATEAU_GAIN * out->sse_line)
+		return;
+	double level = 0, var = 0;
+	for (size_t k = best; k < n; k++)
+		level += y[k];
+	level /= (double)(n - best);
+	for (size_t k = best; k < n; k++)
+		var += (y[k] - level) * (y[k] - level);
+	var /= (double)(n - best);
+	/* the flat part: the points near the level, counted back from the last */
+	double tol2 = threshold * threshold / 4 > 9 * var ? threshold * threshold / 4 : 9 * var;   /* (3 sd)^2 */
+	size_t j = n;
+	while (j > 0 && (y[j - 1] - level) * (y[j - 1] - level) <= tol2)
+		j--;
+	if (j == 0 || n - j < MS_PLATEAU_MIN_POINTS)
+		return;
+	double rise = level - (a1 + b1 * t[0]);
+	double span = t[n - 1] - t[0], flat_s = t[n - 1] - t[j];
+	double grow_s = t[j] - t[0];
+	double rate = grow_s > 0 ? rise / grow_s : 0;
+	if (rise < threshold || flat_s < MS_PLATEAU_MIN_SHARE * span ||
+	    fabs(b2) * (t[n - 1] - t[best]) >= threshold || fabs(b2) > MS_PLATEAU_FLAT_RATIO * rate)
+		return;
+	out->found = 1;
+	out->stop_t = t[j];
+	out->flat_s = flat_s;
+	out->level = level;
+	out->rise = rise;
+	out->rate_before = rate;
+}
+
 /* Shortest span and fewest points a trend is told from. */
 #define MIN_POINTS 4
 #define MIN_SPAN_S 2.0
 #define MIN_R2     0.5
+
+/* A rise that stopped in the window: the plateau test over the kept
+ * samples that carry c (the fits are running sums; the shape needs the
+ * points).  Sets dir STOPPED and the stop's figures when found. */
+static void shape(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_trend *t)
+{
+	double *x = calloc(ts->nkept ? ts->nkept : 1, 2 * sizeof *x);
+	if (!x)
+		return;   /* out of memory: the line's verdict stands */
+	double *y = x + ts->nkept;
+	size_t n = 0;
+	for (size_t i = 0; i < ts->nkept; i++) {
+		double v = comp_value(&ts->kept[i], c);
+		if (v >= 0) {
+			x[n] = ts->kept[i].t;
+			y[n++] = v;
+		}
+	}
+	struct ms_plateau p;
+	ms_trend_plateau(x, y, n, t->threshold, &p);
+	free(x);
+	if (!p.found)
+		return;
+	t->dir = MS_TR_STOPPED;
+	t->stop_t = p.stop_t;
+	t->flat_s = p.flat_s;
+	t->rise = p.rise;
+}
 
 void ms_ts_trend(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_trend *t)
 {
@@ -182,6 +287,8 @@ void ms_ts_trend(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_trend
 		t->dir = MS_TR_NOISY;
 	else
 		t->dir = t->change > 0 ? MS_TR_GROWING : MS_TR_SHRINKING;
+	if (t->dir == MS_TR_GROWING || t->dir == MS_TR_NOISY)
+		shape(ts, c, t);
 }
 
 /* One component's trend as a cause-model fact. */
@@ -202,6 +309,10 @@ static void fact(const struct ms_tseries *ts, enum ms_ts_comp c, struct ms_growt
 	g->grows = t.dir == MS_TR_GROWING;
 	g->flat = t.dir == MS_TR_FLAT;
 	g->noisy = t.dir == MS_TR_NOISY;
+	g->stopped = t.dir == MS_TR_STOPPED;
+	g->stop_t = t.stop_t;
+	g->flat_s = t.flat_s;
+	g->rise = t.rise;
 }
 
 void ms_ts_growth_facts(const struct ms_tseries *ts, struct ms_cause_facts *f)
@@ -275,6 +386,10 @@ int ms_ts_verdicts(const struct ms_tseries *ts, struct ms_growth_verdict *out, i
 			v->kind = growth_of(c->v[i].kind);
 			v->level = c->v[i].severity;
 			v->comp = comp_of(c->v[i].kind);
+			struct ms_trend t;
+			ms_ts_trend(ts, v->comp, &t);
+			if (t.dir == MS_TR_STOPPED)
+				v->kind = MS_GROW_STOPPED;   /* the text says what grew */
 			snprintf(v->text, sizeof v->text, "%s", c->v[i].text);
 			for (int k = 0; k < c->v[i].nrem && !v->next[0]; k++)
 				snprintf(v->next, sizeof v->next, "%s", c->v[i].rem[k].command);

@@ -78,7 +78,9 @@ void   ms_fit_add(struct ms_fit *f, double t, double y);
 double ms_fit_slope(const struct ms_fit *f);        /* y units per second; 0 when n < 2 */
 double ms_fit_r2(const struct ms_fit *f);           /* 0..1; 1 when y is constant */
 
-enum ms_trend_dir { MS_TR_UNKNOWN, MS_TR_FLAT, MS_TR_GROWING, MS_TR_SHRINKING, MS_TR_NOISY };
+/* STOPPED: grew, then flat (ms_trend_plateau) -- growth that ended in the
+ * window, not a rate that goes on. */
+enum ms_trend_dir { MS_TR_UNKNOWN, MS_TR_FLAT, MS_TR_GROWING, MS_TR_SHRINKING, MS_TR_NOISY, MS_TR_STOPPED };
 const char *ms_trend_dir_name(enum ms_trend_dir d);
 
 struct ms_trend {
@@ -90,18 +92,51 @@ struct ms_trend {
 	double   first, last, min, max;
 	double   change;                  /* slope * span: the fitted change */
 	double   threshold;               /* what counted as a real change */
+	/* dir STOPPED: when it stopped, how long it has been flat since, what
+	 * it added from the first point to the flat level (ms_plateau) */
+	double   stop_t, flat_s, rise;
 };
+
+/* The shape of a series beyond one line: a growth that stopped.  Two
+ * segments split at each point are fitted by least squares (each its own
+ * line); the best split is a plateau when
+ *   - it explains the data much better than one line: the two segments'
+ *     squared error <= MS_PLATEAU_GAIN x one line's,
+ *   - the series rose to the flat level by >= threshold,
+ *   - the last segment is flat: its fitted change under threshold and its
+ *     rate <= MS_PLATEAU_FLAT_RATIO of the rise's average rate,
+ *   - the flat part (points within max(threshold/2, 3 sd) of its level,
+ *     counted back from the last) spans >= MS_PLATEAU_MIN_SHARE of the
+ *     window and MS_PLATEAU_MIN_POINTS points.
+ * t increasing, n points (at most a few thousand: O(n^2)); threshold in y's
+ * units (timeseries' "real change").  A steady line, noise around a line,
+ * a flat series or a fall are not plateaus (found 0). */
+#define MS_PLATEAU_GAIN       0.25
+#define MS_PLATEAU_FLAT_RATIO 0.1
+#define MS_PLATEAU_MIN_SHARE  0.2
+#define MS_PLATEAU_MIN_POINTS 3
+struct ms_plateau {
+	int    found;
+	double stop_t;          /* t of the first point of the flat part */
+	double flat_s;          /* stop_t to the last point */
+	double level;           /* the flat part's mean */
+	double rise;            /* level - the first segment's fitted start */
+	double rate_before;     /* rise / (stop_t - t[0]), per second */
+	double sse_line, sse_split;
+};
+void ms_trend_plateau(const double *t, const double *y, size_t n, double threshold, struct ms_plateau *out);
 
 /* The growth kinds (the cause model's growth causes): each verdict names
  * one, with its numbers and the next step. */
 enum ms_growth {
 	MS_GROW_LEAK,           /* in use grows: a leak or a growing cache */
-	MS_GROW_RETENTION,      /* free kept grows while in use is flat */
+	MS_GROW_RETENTION,      /* free kept grows, as much as or more than in use */
 	MS_GROW_ARENAS,         /* arenas or arena heaps grow */
 	MS_GROW_RUNTIME_HEAP,   /* the runtime's own heap grows */
 	MS_GROW_RSS,            /* RSS grows outside what the allocator figures explain */
 	MS_GROW_STABLE,         /* nothing grows */
 	MS_GROW_TOO_SHORT,      /* too few points or too short to tell */
+	MS_GROW_STOPPED,        /* grew, then flat: the verdict's component stopped in the window */
 	MS_GROW_N
 };
 const char *ms_growth_name(enum ms_growth g);        /* "leak_or_growing_cache" */

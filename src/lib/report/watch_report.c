@@ -274,6 +274,11 @@ void ms_watch_json_findings(struct ms_json *j, const struct ms_tseries *ts)
 		ms_json_ku64(j, bytes ? "last_bytes" : "last", (uint64_t)t.last);
 		ms_json_kdouble(j, bytes ? "slope_bytes_per_s" : "slope_per_s", t.slope);
 		ms_json_kdouble(j, "r2", t.r2);
+		if (t.dir == MS_TR_STOPPED) {   /* grew, then flat (timeseries.h ms_trend_plateau) */
+			ms_json_kdouble(j, "stopped_at_s", t.stop_t);
+			ms_json_kdouble(j, "flat_s", t.flat_s);
+			ms_json_ku64(j, bytes ? "grown_bytes" : "grown", t.rise > 0 ? (uint64_t)t.rise : 0);
+		}
 		ms_json_obj_end(j);
 	}
 	ms_json_obj_end(j);
