@@ -8,6 +8,14 @@
  *                              in use stays flat, free kept (resident, below
  *                              live blocks) grows KIB_PER_S, and so does RSS
  *   growth flat                20 MiB in 4 KiB..64 KiB blocks, churned in place
+ *   growth plateau SECONDS     on SIGUSR1: for SECONDS, every 0.5 s a round of
+ *                              100,000 blocks of 64+16r B, 9 of 10 freed and
+ *                              every 10th kept (trial 4's frag2): in use and
+ *                              free kept in the holes between the kept
+ *                              blocks both grow; then nothing changes.
+ *                              Prints "grew_until_mono=T" (CLOCK_MONOTONIC,
+ *                              s) when the last round is done, then
+ *                              "phase=flat"
  *
  * The rate is kept against the clock (what should exist at time t), so a
  * loaded machine delays it but does not change it.  Prints "phase=running"
@@ -106,6 +114,36 @@ static void flat(void)
 	}
 }
 
+#define ROUND_BLOCKS 100000
+
+static void plateau(double seconds)
+{
+	ex_block_signals();   /* a SIGUSR1 before the wait is kept pending */
+	ex_say("phase=running\n");
+	ex_wait_signal(SIGUSR1);
+	size_t kept = 0;
+	double t0 = now_s();
+	for (int r = 0; r < (int)(seconds * 2) && kept + ROUND_BLOCKS / 10 <= MAX_PTRS; r++) {
+		while (now_s() < t0 + r * 0.5)
+			nap(10);
+		size_t size = 64 + 16 * (size_t)r;
+		for (size_t i = 0; i < ROUND_BLOCKS; i++)
+			pins[i] = touched(size);
+		for (size_t i = 0; i < ROUND_BLOCKS; i++) {
+			if (i % 10 == 0)
+				ptrs[kept++] = pins[i];
+			else
+				free(pins[i]);
+		}
+	}
+	char line[64];
+	snprintf(line, sizeof line, "grew_until_mono=%.3f\n", now_s());
+	ex_say(line);
+	ex_say("phase=flat\n");
+	ex_wait_signal(0);   /* until SIGTERM */
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "leak"))
@@ -114,6 +152,8 @@ int main(int argc, char **argv)
 		retain(atof(argv[2]), atof(argv[3]));
 	else if (argc >= 2 && !strcmp(argv[1], "flat"))
 		flat();
-	ex_say("usage: growth leak KIB_PER_S | retain KIB_PER_S SECONDS | flat [--hold]\n");
+	else if (argc >= 3 && !strcmp(argv[1], "plateau"))
+		plateau(atof(argv[2]));
+	ex_say("usage: growth leak KIB_PER_S | retain KIB_PER_S SECONDS | flat | plateau SECONDS [--hold]\n");
 	return 2;
 }

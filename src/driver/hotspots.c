@@ -614,8 +614,8 @@ int cmd_hotspots(int argc, char **argv)
 		}
 		if (ms_hs_attach(pid, o.duration, o.live, &stop_requested, &h, how, sizeof how, &e) < 0)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
-		char next[64];
-		snprintf(next, sizeof next, "memsleuth arenas %d", (int)pid);
+		char next[96];
+		ms_hs_attach_next(&h, pid, next, sizeof next);
 		ms_hs_verdicts(&h, next, &vs);
 		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how, .verdicts = &vs };
 		if (o.json)

@@ -1141,3 +1141,17 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h)
 	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
 	return hi ? (double)(hi - lo) / (double)hi : 0;
 }
+
+int ms_hs_live_known(const struct ms_hotspots *h)
+{
+	return !h->count_only && (!h->attach.on || h->attach.live);
+}
+
+void ms_hs_attach_next(const struct ms_hotspots *h, pid_t pid, char *buf, size_t len)
+{
+	int grew = h->allocs > h->frees && !h->attach.lost && ms_hs_attach_imbalance(h) > 0.05;
+	if (grew && !ms_hs_live_known(h))
+		snprintf(buf, len, "memsleuth hotspots %d --live --duration 30", (int)pid);
+	else
+		snprintf(buf, len, "memsleuth arenas %d", (int)pid);
+}

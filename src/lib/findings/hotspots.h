@@ -173,6 +173,16 @@ int ms_hs_thread_main_region(const struct ms_hs_thread *t, uint64_t *bytes);
 /* Attach mode: |allocations - frees| / the larger of the two, 0..1. */
 double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 
+/* Whether the bytes live at the end were kept: not with --count-only, nor
+ * attached without --live (counters only); 0: print n/a (JSON null). */
+int ms_hs_live_known(const struct ms_hotspots *h);
+
+/* Attach mode's next command for pid: after growth (over 5% more
+ * allocations than frees, none counted lost) measured without --live,
+ * "memsleuth hotspots PID --live --duration 30" (the bytes live per call
+ * site); else "memsleuth arenas PID". */
+void ms_hs_attach_next(const struct ms_hotspots *h, pid_t pid, char *buf, size_t len);
+
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);
 

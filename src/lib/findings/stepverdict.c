@@ -55,7 +55,10 @@ void ms_hs_verdicts(const struct ms_hotspots *h, const char *next, struct ms_ver
 		       "made %s of them (%.0f%%).", h->allocs, ms_size_fmt(h->bytes, a), h->nthreads,
 		       h->nthreads == 1 ? "" : "s", ms_size_fmt(top ? top->bytes : 0, b),
 		       h->bytes && top ? 100.0 * (double)top->bytes / (double)h->bytes : 0.0);
-	if (h->count_only || (h->attach.on && !h->attach.live))
+	if (h->attach.on && !h->attach.live)
+		ms_verdict_add(vs, MS_INFO, next, "Bytes live at the end were not kept (counters only): "
+			       "--live keeps them, by call site.");
+	else if (h->count_only)
 		ms_verdict_add(vs, MS_INFO, next, "Bytes live at the end were not kept (counters only).");
 	else
 		ms_verdict_add(vs, MS_INFO, next, "%s of what was allocated was still live at the end "

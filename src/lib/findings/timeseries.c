@@ -177,7 +177,7 @@ void ms_trend_plateau(const double *t, const double *y, size_t n, double thresho
 	memset(out, 0, sizeof *out);
 	if (n < 2 * MS_PLATEAU_MIN_POINTS || !(threshold > 0) || t[n - 1] <= t[0])
 		return;
-	double b, a, b1 = 0, a1 = 0, b2 = 0;
+	double b, a, b2 = 0;
 	out->sse_line = seg_fit(t, y, 0, n, &b, &a);
 	size_t best = 0;
 	double best_sse = INFINITY;
@@ -187,7 +187,7 @@ void ms_trend_plateau(const double *t, const double *y, size_t n, double thresho
 		if (e < best_sse) {
 			best_sse = e;
 			best = k;
-			b1 = sb1, a1 = sa1, b2 = sb2;
+			b2 = sb2;
 		}
 	}
 	out->sse_split = best_sse;
@@ -208,7 +208,7 @@ void ms_trend_plateau(const double *t, const double *y, size_t n, double thresho
 		j--;
 	if (j == 0 || n - j < MS_PLATEAU_MIN_POINTS)
 		return;
-	double rise = level - (a1 + b1 * t[0]);
+	double rise = level - y[0];   /* from the window's first point */
 	double span = t[n - 1] - t[0], flat_s = t[n - 1] - t[j];
 	double grow_s = t[j] - t[0];
 	double rate = grow_s > 0 ? rise / grow_s : 0;

@@ -120,7 +120,7 @@ struct ms_plateau {
 	double stop_t;          /* t of the first point of the flat part */
 	double flat_s;          /* stop_t to the last point */
 	double level;           /* the flat part's mean */
-	double rise;            /* level - the first segment's fitted start */
+	double rise;            /* level - y[0]: what it added over the window */
 	double rate_before;     /* rise / (stop_t - t[0]), per second */
 	double sse_line, sse_split;
 };

@@ -407,7 +407,8 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 		ms_size_fmt(site->live_bytes, live);
 		fmt_count(shortl, sizeof shortl, site->short_lived);
 		snprintf(cell, sizeof cell, "%s%s%s", name, via[0] ? "  <- " : "", via);
-		const char *row[] = { calls, bytes, h->count_only ? "n/a" : live, h->count_only || h->attach.on ? "n/a" : shortl, cell };
+		const char *row[] = { calls, bytes, ms_hs_live_known(h) ? live : "n/a",
+				      h->count_only || h->attach.on ? "n/a" : shortl, cell };
 		ms_table_row(&t, row);
 		rows++;
 	}
@@ -641,8 +642,15 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_kstr(j, "dso", sym.found ? sym.dso : "");
 	ms_json_ku64(j, "calls", site->calls);
 	ms_json_ku64(j, "requested_bytes", site->bytes);
-	ms_json_ku64(j, "live_bytes", site->live_bytes);
-	ms_json_ku64(j, "live_allocations", site->live_allocs);
+	if (ms_hs_live_known(s->h)) {
+		ms_json_ku64(j, "live_bytes", site->live_bytes);
+		ms_json_ku64(j, "live_allocations", site->live_allocs);
+	} else {   /* counters only: not kept, not zero */
+		ms_json_key(j, "live_bytes");
+		ms_json_null(j);
+		ms_json_key(j, "live_allocations");
+		ms_json_null(j);
+	}
 	ms_json_ku64(j, "short_lived", site->short_lived);
 	ms_json_kstr(j, "address", addr);
 	ms_json_ku64(j, "offset", sym.offset);
@@ -717,7 +725,12 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "imbalance_warning", ms_hs_attach_imbalance(h) > 0.05);
 		ms_json_kbool(&j, "live", h->attach.live);
 		ms_json_ku64(&j, "live_map_overflow", h->attach.overflow);
-		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
+		if (h->attach.live) {
+			ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
+		} else {
+			ms_json_key(&j, "live_bytes");
+			ms_json_null(&j);
+		}
 		ms_json_obj_end(&j);
 	}
 	if (h->launch)

@@ -241,6 +241,8 @@ void ms_watch_json_summary(FILE *out, const struct ms_tseries *ts, const struct 
 	ms_json_kbool(&j, "is_jvm", s->is_jvm);
 	ms_json_kdouble(&j, "interval_s", w->interval_s);
 	ms_json_kdouble(&j, "span_s", ts->nsamples ? ts->last.t : 0);
+	/* t_s 0 on CLOCK_MONOTONIC: lines samples up with other clocks */
+	ms_json_kdouble(&j, "started_monotonic_s", s->t0);
 	ms_json_ku64(&j, "samples", ts->nsamples);
 	ms_json_ku64(&j, "samples_with_allocator", ts->nalloc);
 	ms_json_ku64(&j, "inconsistent_walks", ts->ninconsistent);
