@@ -8,7 +8,8 @@
  *                              in use stays flat, free kept (resident, below
  *                              live blocks) grows KIB_PER_S, and so does RSS
  *   growth flat                20 MiB in 4 KiB..64 KiB blocks, churned in place
- *   growth plateau SECONDS     on SIGUSR1: for SECONDS, every 0.5 s a round of
+ *   growth plateau SECONDS [DELAY]
+ *                              on SIGUSR1 (or DELAY s after the start): for SECONDS, every 0.5 s a round of
  *                              100,000 blocks of 64+16r B, 9 of 10 freed and
  *                              every 10th kept (trial 4's frag2): in use and
  *                              free kept in the holes between the kept
@@ -116,11 +117,15 @@ static void flat(void)
 
 #define ROUND_BLOCKS 100000
 
-static void plateau(double seconds)
+static void plateau(double seconds, double delay)
 {
 	ex_block_signals();   /* a SIGUSR1 before the wait is kept pending */
 	ex_say("phase=running\n");
-	ex_wait_signal(SIGUSR1);
+	if (delay > 0)
+		for (double end = now_s() + delay; now_s() < end;)
+			nap(50);
+	else
+		ex_wait_signal(SIGUSR1);
 	size_t kept = 0;
 	double t0 = now_s();
 	for (int r = 0; r < (int)(seconds * 2) && kept + ROUND_BLOCKS / 10 <= MAX_PTRS; r++) {
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
 	else if (argc >= 2 && !strcmp(argv[1], "flat"))
 		flat();
 	else if (argc >= 3 && !strcmp(argv[1], "plateau"))
-		plateau(atof(argv[2]));
-	ex_say("usage: growth leak KIB_PER_S | retain KIB_PER_S SECONDS | flat | plateau SECONDS [--hold]\n");
+		plateau(atof(argv[2]), argc >= 4 && argv[3][0] != '-' ? atof(argv[3]) : 0);
+	ex_say("usage: growth leak KIB_PER_S | retain KIB_PER_S SECONDS | flat | plateau SECONDS [DELAY] [--hold]\n");
 	return 2;
 }

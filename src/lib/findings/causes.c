@@ -998,9 +998,10 @@ static void build_growth(struct ms_causes *c, const struct ms_cause_facts *f)
 		live_remedy(x, f, "the bytes still live at the end, by call site: who allocates what is never freed");
 		explained = 1;
 	} else if (kept_up) {
-		snprintf(text, sizeof text, "%sfree memory glibc keeps %s while what is in use does not: %s; %s -- "
+		snprintf(text, sizeof text, "%sfree memory glibc keeps %s while what is in use %s: %s; %s -- "
 			 "retention or fragmentation; malloc_trim(0) would now release %s", lead,
-			 kept->stopped ? "grew" : "grows", d2, d1, SZ(f->growth_trim_prediction));
+			 kept->stopped ? "grew" : "grows", kept->stopped ? "did not" : "does not", d2, d1,
+			 SZ(f->growth_trim_prediction));
 		x = add_growth(c, f, MS_CAUSE_RETENTION_GROWING, kept, kept_add, text);
 		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth arenas %d"))
 			remedy(x, "what is kept, where, and the remedies that return it", "%s", cmd);
