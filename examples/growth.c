@@ -14,9 +14,10 @@
  *                              every 10th kept (trial 4's frag2): in use and
  *                              free kept in the holes between the kept
  *                              blocks both grow; then nothing changes.
- *                              Prints "grew_until_mono=T" (CLOCK_MONOTONIC,
- *                              s) when the last round is done, then
- *                              "phase=flat"
+ *                              Prints "touched_until_mono=T1 grew_until_mono=T2"
+ *                              (CLOCK_MONOTONIC, s: the last round's blocks
+ *                              touched -- RSS grows no more --, its frees
+ *                              done), then "phase=flat"
  *
  * The rate is kept against the clock (what should exist at time t), so a
  * loaded machine delays it but does not change it.  Prints "phase=running"
@@ -127,13 +128,14 @@ static void plateau(double seconds, double delay)
 	else
 		ex_wait_signal(SIGUSR1);
 	size_t kept = 0;
-	double t0 = now_s();
+	double t0 = now_s(), touched_until = t0;
 	for (int r = 0; r < (int)(seconds * 2) && kept + ROUND_BLOCKS / 10 <= MAX_PTRS; r++) {
 		while (now_s() < t0 + r * 0.5)
 			nap(10);
 		size_t size = 64 + 16 * (size_t)r;
 		for (size_t i = 0; i < ROUND_BLOCKS; i++)
 			pins[i] = touched(size);
+		touched_until = now_s();   /* RSS grows no more after the last round's blocks */
 		for (size_t i = 0; i < ROUND_BLOCKS; i++) {
 			if (i % 10 == 0)
 				ptrs[kept++] = pins[i];
@@ -141,8 +143,8 @@ static void plateau(double seconds, double delay)
 				free(pins[i]);
 		}
 	}
-	char line[64];
-	snprintf(line, sizeof line, "grew_until_mono=%.3f\n", now_s());
+	char line[96];
+	snprintf(line, sizeof line, "touched_until_mono=%.3f grew_until_mono=%.3f\n", touched_until, now_s());
 	ex_say(line);
 	ex_say("phase=flat\n");
 	ex_wait_signal(0);   /* until SIGTERM */

@@ -28,16 +28,17 @@ rss1=$(rollup_rss "$PL")
 summary "$TMP/pl.ndjson" >"$TMP/pl.sum"
 summary "$TMP/lk.ndjson" >"$TMP/lk.sum"
 
-# when it stopped: the workload's CLOCK_MONOTONIC at its last round, on the
-# watch's clock (started_monotonic_s); the first flat sample comes within
-# one sample (0.5 s) after it, 0.1 s allowed for a loaded machine
-until_mono=$(sed -n 's/^grew_until_mono=//p' "$PL_OUT")
+# when it stopped: the workload's CLOCK_MONOTONIC when its last round's
+# blocks were touched (RSS grows no more after it), on the watch's clock
+# (started_monotonic_s); the first flat sample comes within one sample
+# (0.5 s) after it, 0.1 s allowed for a loaded machine
+until_mono=$(sed -n 's/^touched_until_mono=\([0-9.]*\) .*/\1/p' "$PL_OUT")
 rel=$(awk -v u="$until_mono" -v t0="$(J .started_monotonic_s "$TMP/pl.sum")" 'BEGIN { printf "%.3f", u - t0 }')
 for c in rss in_use free_kept; do
 	check_eq "plateau: $c trend stopped" "$(J .trends.$c.trend "$TMP/pl.sum")" stopped
 done
 st=$(J .trends.rss.stopped_at_s "$TMP/pl.sum")
-check_eq "plateau: RSS stopped at ${st} s, the workload's last round ended at ${rel} s: within one sample" \
+check_eq "plateau: RSS stopped at ${st} s, the workload's last blocks were touched at ${rel} s: within one sample" \
 	"$(awk -v s="$st" -v r="$rel" 'BEGIN { print (s >= r - 0.1 && s <= r + 0.6) ? "yes" : "no" }')" yes
 check_within "plateau: RSS added (grown_bytes) vs /proc's RSS change" \
 	"$(J .trends.rss.grown_bytes "$TMP/pl.sum")" $(( rss1 - rss0 )) 5

@@ -254,6 +254,33 @@ static void plateau_shapes(void **state)
 		y[i] = 50 * MiB - 4 * MiB * (t[i] < 5 ? t[i] : 5);
 	ms_trend_plateau(t, y, N, MiB, &p);
 	assert_false(p.found);
+	/* a watch's in-use series: walks mid-burst were inconsistent (left
+	 * out) or caught a round half freed, then flat from t=6 */
+	{
+		double tw[18], yw[18] = { 2654256, 1760656, 11111280 };
+		tw[0] = 1, tw[1] = 1.5, tw[2] = 2;
+		for (int i = 3; i < 18; i++) {
+			tw[i] = 6 + 0.5 * (i - 3);
+			yw[i] = 15245456;
+		}
+		ms_trend_plateau(tw, yw, 18, MiB, &p);
+		assert_true(p.found);
+		assert_true(p.stop_t == 6);
+		assert_true(p.rise == 15245456.0 - 2654256.0);
+	}
+	/* the same with walks that caught rounds half freed (above the final
+	 * level) during the rise */
+	{
+		double tw[21], yw[21] = { 2.6 * MiB, 11.1 * MiB, 4.3 * MiB, 20.6 * MiB, 13.4 * MiB, 23.8 * MiB };
+		for (int i = 0; i < 21; i++) {
+			tw[i] = i < 6 ? 1 + 0.5 * i : 6 + 0.5 * (i - 6);
+			if (i >= 6)
+				yw[i] = 15.2 * MiB;
+		}
+		ms_trend_plateau(tw, yw, 21, MiB, &p);
+		assert_true(p.found);
+		assert_true(p.stop_t == 6);
+	}
 	/* too few points */
 	ms_trend_plateau(t, y, 5, MiB, &p);
 	assert_false(p.found);

@@ -175,19 +175,20 @@ static double seg_fit(const double *t, const double *y, size_t i, size_t j, doub
 void ms_trend_plateau(const double *t, const double *y, size_t n, double threshold, struct ms_plateau *out)
 {
 	memset(out, 0, sizeof *out);
-	if (n < 2 * MS_PLATEAU_MIN_POINTS || !(threshold > 0) || t[n - 1] <= t[0])
+	if (n < 2 + MS_PLATEAU_MIN_POINTS || !(threshold > 0) || t[n - 1] <= t[0])
 		return;
-	double b, a, b2 = 0;
+	double b, a;
 	out->sse_line = seg_fit(t, y, 0, n, &b, &a);
 	size_t best = 0;
 	double best_sse = INFINITY;
-	for (size_t k = MS_PLATEAU_MIN_POINTS; k + MS_PLATEAU_MIN_POINTS <= n; k++) {
+	/* the rise may have 2 points: walks during a burst of allocations are
+	 * often inconsistent and left out, so few of them are fitted */
+	for (size_t k = 2; k + MS_PLATEAU_MIN_POINTS <= n; k++) {
 		double sb1, sa1, sb2, sa2;
 		double e = seg_fit(t, y, 0, k, &sb1, &sa1) + seg_fit(t, y, k, n, &sb2, &sa2);
 		if (e < best_sse) {
 			best_sse = e;
 			best = k;
-			b2 = sb2;
 		}
 	}
 	out->sse_split = best_sse;
@@ -201,19 +202,26 @@ void ms_trend_plateau(const double *t, const double *y, size_t n, double thresho
 	for (size_t k = best; k < n; k++)
 		var += (y[k] - level) * (y[k] - level);
 	var /= (double)(n - best);
-	/* the flat part: the points near the level, counted back from the last */
+	/* the flat part: the points near the level, counted back from the last
+	 * (a snapshot taken mid-burst at the split is left to the rise) */
 	double tol2 = threshold * threshold / 4 > 9 * var ? threshold * threshold / 4 : 9 * var;   /* (3 sd)^2 */
 	size_t j = n;
 	while (j > 0 && (y[j - 1] - level) * (y[j - 1] - level) <= tol2)
 		j--;
 	if (j == 0 || n - j < MS_PLATEAU_MIN_POINTS)
 		return;
+	double bf, af;
+	seg_fit(t, y, j, n, &bf, &af);
+	level = 0;
+	for (size_t k = j; k < n; k++)
+		level += y[k];
+	level /= (double)(n - j);
 	double rise = level - y[0];   /* from the window's first point */
 	double span = t[n - 1] - t[0], flat_s = t[n - 1] - t[j];
 	double grow_s = t[j] - t[0];
 	double rate = grow_s > 0 ? rise / grow_s : 0;
-	if (rise < threshold || flat_s < MS_PLATEAU_MIN_SHARE * span ||
-	    fabs(b2) * (t[n - 1] - t[best]) >= threshold || fabs(b2) > MS_PLATEAU_FLAT_RATIO * rate)
+	if (rise < threshold || flat_s < MS_PLATEAU_MIN_SHARE * span || fabs(bf) * flat_s >= threshold ||
+	    fabs(bf) > MS_PLATEAU_FLAT_RATIO * rate)
 		return;
 	out->found = 1;
 	out->stop_t = t[j];

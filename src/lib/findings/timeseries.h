@@ -100,18 +100,18 @@ struct ms_trend {
 /* The shape of a series beyond one line: a growth that stopped.  Two
  * segments split at each point are fitted by least squares (each its own
  * line); the best split is a plateau when
- *   - it explains the data much better than one line: the two segments'
+ *   - it explains the data better than one line: the two segments'
  *     squared error <= MS_PLATEAU_GAIN x one line's,
  *   - the series rose to the flat level by >= threshold,
  *   - the last segment is flat: its fitted change under threshold and its
  *     rate <= MS_PLATEAU_FLAT_RATIO of the rise's average rate,
  *   - the flat part (points within max(threshold/2, 3 sd) of its level,
  *     counted back from the last) spans >= MS_PLATEAU_MIN_SHARE of the
- *     window and MS_PLATEAU_MIN_POINTS points.
+ *     window and MS_PLATEAU_MIN_POINTS points (the rise: 2 or more).
  * t increasing, n points (at most a few thousand: O(n^2)); threshold in y's
  * units (timeseries' "real change").  A steady line, noise around a line,
  * a flat series or a fall are not plateaus (found 0). */
-#define MS_PLATEAU_GAIN       0.25
+#define MS_PLATEAU_GAIN       0.5
 #define MS_PLATEAU_FLAT_RATIO 0.1
 #define MS_PLATEAU_MIN_SHARE  0.2
 #define MS_PLATEAU_MIN_POINTS 3
