@@ -9,7 +9,7 @@
  *                              live blocks) grows KIB_PER_S, and so does RSS
  *   growth flat                20 MiB in 4 KiB..64 KiB blocks, churned in place
  *   growth plateau SECONDS [DELAY]
- *                              on SIGUSR1 (or DELAY s after the start): for SECONDS, every 0.5 s a round of
+ *                              on SIGUSR1 (or DELAY s after the start): for SECONDS, every 0.6 s a round of
  *                              100,000 blocks of 64+16r B, 9 of 10 freed and
  *                              every 10th kept (trial 4's frag2): in use and
  *                              free kept in the holes between the kept
@@ -117,6 +117,7 @@ static void flat(void)
 }
 
 #define ROUND_BLOCKS 100000
+#define ROUND_S 0.6
 
 static void plateau(double seconds, double delay)
 {
@@ -129,8 +130,11 @@ static void plateau(double seconds, double delay)
 		ex_wait_signal(SIGUSR1);
 	size_t kept = 0;
 	double t0 = now_s(), touched_until = t0;
-	for (int r = 0; r < (int)(seconds * 2) && kept + ROUND_BLOCKS / 10 <= MAX_PTRS; r++) {
-		while (now_s() < t0 + r * 0.5)
+	/* every 0.6 s, not 0.5: a watch sampling every 0.5 s drifts across
+	 * the rounds instead of walking the heap during each of them (such
+	 * walks are inconsistent and left out) */
+	for (int r = 0; r < (int)(seconds / ROUND_S) && kept + ROUND_BLOCKS / 10 <= MAX_PTRS; r++) {
+		while (now_s() < t0 + r * ROUND_S)
 			nap(10);
 		size_t size = 64 + 16 * (size_t)r;
 		for (size_t i = 0; i < ROUND_BLOCKS; i++)

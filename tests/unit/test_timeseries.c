@@ -281,6 +281,18 @@ static void plateau_shapes(void **state)
 		assert_true(p.found);
 		assert_true(p.stop_t == 6);
 	}
+	/* a rise of snapshots mid-burst, noisier than any line, then flat
+	 * (a loaded machine: the rounds ran late) */
+	{
+		double tw[21] = { 1, 1.5, 2, 2.5, 3.5, 4, 4.5, 5, 5.5, 6, 7, 8, 8.5, 9, 9.5, 10, 10.5, 11, 11.5, 12, 12.5 };
+		double yw[21] = { 7786256, 2689456, 10306096, 5298256, 9672512, 4857296, 14510768, 9534880,
+				  4666656, 15295408, 20449360 };
+		for (int i = 11; i < 21; i++)
+			yw[i] = 10912736;
+		ms_trend_plateau(tw, yw, 21, MiB, &p);
+		assert_true(p.found);
+		assert_true(p.stop_t == 8);
+	}
 	/* too few points */
 	ms_trend_plateau(t, y, 5, MiB, &p);
 	assert_false(p.found);

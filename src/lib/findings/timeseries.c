@@ -193,29 +193,38 @@ void ms_trend_plateau(const double *t, const double *y, size_t n, double thresho
 	}
 	out->sse_split = best_sse;
 	/* a perfect line (sse_line 0) is a line, whatever a split gives */
-	if (!best || !(out->sse_line > 0) || best_sse > MS_PLATEAU_GAIN * out->sse_line)
+	if (!best || !(out->sse_line > 0))
 		return;
-	double level = 0, var = 0;
-	for (size_t k = best; k < n; k++)
-		level += y[k];
-	level /= (double)(n - best);
-	for (size_t k = best; k < n; k++)
-		var += (y[k] - level) * (y[k] - level);
-	var /= (double)(n - best);
-	/* the flat part: the points near the level, counted back from the last
-	 * (a snapshot taken mid-burst at the split is left to the rise) */
-	double tol2 = threshold * threshold / 4 > 9 * var ? threshold * threshold / 4 : 9 * var;   /* (3 sd)^2 */
-	size_t j = n;
-	while (j > 0 && (y[j - 1] - level) * (y[j - 1] - level) <= tol2)
+	/* the flat part: counted back from the last point while each is near
+	 * the mean of those taken (within threshold/2, or 3 sd of them when
+	 * they are noisier) -- a snapshot caught mid-burst ends it */
+	double sum = y[n - 1], sumsq = y[n - 1] * y[n - 1];
+	size_t j = n - 1;
+	while (j > 0) {
+		double m = (double)(n - j), mean = sum / m, var = sumsq / m - mean * mean;
+		double tol2 = threshold * threshold / 4 > 9 * var ? threshold * threshold / 4 : 9 * var;   /* (3 sd)^2 */
+		double d = y[j - 1] - mean;
+		if (d * d > tol2)
+			break;
 		j--;
+		sum += y[j];
+		sumsq += y[j] * y[j];
+	}
 	if (j == 0 || n - j < MS_PLATEAU_MIN_POINTS)
 		return;
-	double bf, af;
+	double bf, af, level = 0;
 	seg_fit(t, y, j, n, &bf, &af);
-	level = 0;
 	for (size_t k = j; k < n; k++)
 		level += y[k];
 	level /= (double)(n - j);
+	double flat_sse = 0;
+	for (size_t k = j; k < n; k++)
+		flat_sse += (y[k] - level) * (y[k] - level);
+	/* the split explains the data better than one line -- or the flat
+	 * part is flat next to it (a rise of snapshots caught mid-burst is
+	 * noisier than any line, its flat end is not) */
+	if (best_sse > MS_PLATEAU_GAIN * out->sse_line && flat_sse > MS_PLATEAU_FLAT_SSE * out->sse_line)
+		return;
 	double rise = level - y[0];   /* from the window's first point */
 	double span = t[n - 1] - t[0], flat_s = t[n - 1] - t[j];
 	double grow_s = t[j] - t[0];

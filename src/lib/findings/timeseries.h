@@ -101,7 +101,9 @@ struct ms_trend {
  * segments split at each point are fitted by least squares (each its own
  * line); the best split is a plateau when
  *   - it explains the data better than one line: the two segments'
- *     squared error <= MS_PLATEAU_GAIN x one line's,
+ *     squared error <= MS_PLATEAU_GAIN x one line's, or the flat part's
+ *     squared error about its level <= MS_PLATEAU_FLAT_SSE x one line's
+ *     (a rise seen in snapshots mid-burst is noisy, its flat end is not),
  *   - the series rose to the flat level by >= threshold,
  *   - the last segment is flat: its fitted change under threshold and its
  *     rate <= MS_PLATEAU_FLAT_RATIO of the rise's average rate,
@@ -112,6 +114,7 @@ struct ms_trend {
  * units (timeseries' "real change").  A steady line, noise around a line,
  * a flat series or a fall are not plateaus (found 0). */
 #define MS_PLATEAU_GAIN       0.5
+#define MS_PLATEAU_FLAT_SSE   0.01
 #define MS_PLATEAU_FLAT_RATIO 0.1
 #define MS_PLATEAU_MIN_SHARE  0.2
 #define MS_PLATEAU_MIN_POINTS 3
