@@ -93,6 +93,12 @@ static void on_proc(void *ctx, const struct ms_procev *pe)
 static void on_ready(void *ctx, pid_t pid)
 {
 	struct run *r = ctx;
+	if (r->nseg > 0) {   /* the fallback after a cut is live: its part starts now */
+		r->seg[r->nseg].from_s = ms_now() - r->t0;
+		fprintf(stderr, "%s: tracefs tracing the rest of process %d from %.2f s on; Ctrl-C to stop\n", prog,
+			(int)pid, r->seg[r->nseg].from_s);
+		return;
+	}
 	r->target = pid;
 	r->t0 = ms_now();
 	r->sum.now_s = 0;
@@ -141,24 +147,23 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 	char why_not[300] = "";
 	if (!alive || stopped || (t->duration > 0 && left <= 0)) {
 		ms_launched_end(t);   /* Ctrl-C or --duration: as any run ends */
-		snprintf(r->partial, sizeof r->partial, "%s traced %.1f s of %.1f s, then %s", name, cut_s, now_s, r->cut);
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s", name, cut_s, now_s, r->cut);
 		return;
 	}
 	if (first == MS_BE_TRACEFS || ms_backend_check(MS_BE_TRACEFS, 0, &fb, &fe) < 0) {
 		snprintf(why_not, sizeof why_not, "%s", first == MS_BE_TRACEFS ? "tracefs itself stopped" : fe.msg);
 	} else {
-		fprintf(stderr, "%s: %s: tracing the rest with tracefs\n", prog, r->cut);
+		fprintf(stderr, "%s: %s: falling back to tracefs\n", prog, r->cut);
 		t->resume = 1;
 		t->duration = left;
-		double from_s = ms_now() - r->t0;
-		seg_begin(r, MS_BE_TRACEFS, from_s);
+		seg_begin(r, MS_BE_TRACEFS, now_s);   /* from_s: on_ready, when it is live */
 		if (ms_systrace_tracefs(t, &fe) == 0) {
-			double end_s = ms_now() - r->t0;
+			double end_s = ms_now() - r->t0, from_s = r->seg[r->nseg].from_s;
 			seg_end(r, end_s);
 			snprintf(r->partial, sizeof r->partial,
-				 "%s traced %.1f s, then %s; tracefs traced from %.1f s to the end (%.1f s): "
-				 "the calls of the %.2f s between are missing", name, cut_s, r->cut, from_s, end_s,
-				 from_s - cut_s);
+				 "%s traced %.2f s, then %s; tracefs traced from %.2f s to the end (%.2f s); missing: "
+				 "the calls %s had not delivered when it stopped and those of the %.2f s until tracefs "
+				 "started", name, cut_s, r->cut, from_s, end_s, name, from_s - cut_s);
 			return;
 		}
 		snprintf(why_not, sizeof why_not, "%s", fe.msg);
@@ -167,10 +172,10 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 		t->cmd ? "the command runs to its end untraced" : "tracing ends here");
 	if (t->cmd) {
 		ms_launched_wait(t);
-		snprintf(r->partial, sizeof r->partial, "%s traced %.1f s of %.1f s, then %s; no fallback (%s): the "
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s; no fallback (%s): the "
 			 "command ran to its end untraced", name, cut_s, ms_now() - r->t0, r->cut, why_not);
 	} else {
-		snprintf(r->partial, sizeof r->partial, "%s traced %.1f s, then %s while process %d ran on; no fallback (%s)",
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s, then %s while process %d ran on; no fallback (%s)",
 			 name, cut_s, r->cut, (int)t->pid, why_not);
 	}
 }

@@ -36,7 +36,7 @@ struct ms_systrace {
 	int held_go;                           /* internal: releases a held command */
 	/* tracefs only: the target already runs under our eyes (a fallback
 	 * after another backend stopped mid-run): trace it -- a launched
-	 * command with every process it made -- from now on, no on_ready */
+	 * command with every process it made -- from on_ready on */
 	int resume;
 	/* results */
 	pid_t traced_pid;                      /* the launched command's pid */

@@ -404,7 +404,7 @@ static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *go
 	if (fd < 0)
 		return ms_err_set(e, errno, NULL, "try --backend ptrace", "%s", pipe_path);
 	int pidfd = ms_pidfd(t->traced_pid);
-	if (t->on_ready && !t->resume)
+	if (t->on_ready)
 		t->on_ready(t->ctx, t->traced_pid);
 	if (ms_held_release(t, gofd, e) < 0) {
 		if (pidfd >= 0)
