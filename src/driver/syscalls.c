@@ -139,7 +139,7 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 	char name[32];
 	snprintf(r->cut, sizeof r->cut, "%s", t->warning);
 	snprintf(name, sizeof name, "%s", ms_backend_name(first));
-	int alive = t->cmd ? t->target_status == -1 : kill(t->pid, 0) == 0;
+	int alive = !ms_target_gone(t, -1);   /* reaps a launched command that ended */
 	int stopped = t->stop && *t->stop;
 	double left = t->duration > 0 ? t->duration - now_s : 0;
 	struct ms_backend_choice fb;
@@ -466,6 +466,8 @@ int cmd_syscalls(int argc, char **argv)
 	seg_end(r, (t.cut ? t.cut_at : ms_now()) - r->t0);
 	if (t.cut)
 		after_cut(r, &t, ch.backend);
+	else if (t.warning[0])   /* whole in time, not in records: it lost some */
+		snprintf(r->partial, sizeof r->partial, "%s traced to the end, but %s", ms_backend_name(ch.backend), t.warning);
 	else if (t.lost)
 		snprintf(r->partial, sizeof r->partial, "%s lost %llu events (its buffers overflowed)",
 			 ms_backend_name(ch.backend), (unsigned long long)t.lost);

@@ -295,6 +295,19 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 		int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (!(target_gone && clean))
 			tool_cut(t, tl, argv[0], st, eof_at);
+	} else if (was_ready && rc == 0) {
+		/* stopped by us, but it had lost records or died on the way out
+		 * (stapbpf aborts on a backlog of cut printfs): incomplete */
+		char why[160];
+		unsigned long long n = tool_reason(tl, "", why, sizeof why);
+		char lost[64] = "";
+		if (n)
+			snprintf(lost, sizeof lost, " after losing %llu perf events", n);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			snprintf(t->warning, sizeof t->warning, "%s failed when stopped%s%s%s%s", argv[0],
+				 why[0] ? ": \"" : "", why, why[0] ? "\"" : "", lost);
+		else if (n)
+			snprintf(t->warning, sizeof t->warning, "%s ended%s", argv[0], lost);
 	}
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];

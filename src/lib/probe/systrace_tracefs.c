@@ -393,6 +393,16 @@ static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *go
 	} else if (add_family(in, t, e) < 0) {
 		return -1;
 	}
+	/* an empty set_event_pid filters nothing: never trace every process
+	 * because the target ended (a zombie's pid is refused) */
+	char path[640], pids[32];
+	snprintf(path, sizeof path, "%s/set_event_pid", in->dir);
+	int sp = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = sp >= 0 ? read(sp, pids, sizeof pids - 1) : -1;
+	if (sp >= 0)
+		close(sp);
+	if (got <= 0 || !isdigit((unsigned char)pids[0]))
+		return ms_err_set(e, ESRCH, NULL, "nothing to trace", "process %d ended", (int)t->traced_pid);
 	if (events_enable(in, "1", e) < 0 || put(in, "tracing_on", "1", 0, e) < 0)
 		return -1;
 	/* threads born between the listing and event-fork taking effect */
