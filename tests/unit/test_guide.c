@@ -216,7 +216,7 @@ static void syscalls_partial_said_as_partial(void **state)
 				  "already started\\\" after losing 342 perf events; tracefs traced from 0.15 s to the end (2.30 s)";
 	char text[4096], reason[600], notice[800];
 	snprintf(reason, sizeof reason, "\"%s\"", why);
-	snprintf(notice, sizeof notice, "{\"level\":\"notice\",\"text\":\"The trace is partial: %s; the counts below are "
+	snprintf(notice, sizeof notice, "{\"level\":\"notice\",\"text\":\"The trace is partial: %s; its counts are "
 		 "lower bounds.\",\"next\":\"\"},", why);
 	snprintf(text, sizeof text, syscalls_fmt, "true", reason,
 		 ",{\"backend\":\"tracefs\",\"from_s\":0.15,\"to_s\":2.3,\"events\":60000}", notice, "At least ");

@@ -10,7 +10,7 @@ void ms_sys_verdicts(const struct ms_sys_summary *s, const char *partial, const 
 	vs->n = 0;
 	/* a cut trace proves what it saw, never what it did not see */
 	if (partial)
-		ms_verdict_add(vs, MS_NOTICE, "", "The trace is partial: %s; the counts below are lower bounds.", partial);
+		ms_verdict_add(vs, MS_NOTICE, "", "The trace is partial: %s; its counts are lower bounds.", partial);
 	if (!s->events) {
 		if (partial)
 			ms_verdict_add(vs, MS_INFO, next, "No memory syscall in the traced part.");
