@@ -150,12 +150,12 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s", name, cut_s, now_s, r->cut);
 		return;
 	}
+	t->duration = left;   /* what is left of --duration, from now (0: none) */
 	if (first == MS_BE_TRACEFS || ms_backend_check(MS_BE_TRACEFS, 0, &fb, &fe) < 0) {
 		snprintf(why_not, sizeof why_not, "%s", first == MS_BE_TRACEFS ? "tracefs itself stopped" : fe.msg);
 	} else {
 		fprintf(stderr, "%s: %s: falling back to tracefs\n", prog, r->cut);
 		t->resume = 1;
-		t->duration = left;
 		seg_begin(r, MS_BE_TRACEFS, now_s);   /* from_s: on_ready, when it is live */
 		if (ms_systrace_tracefs(t, &fe) == 0) {
 			double end_s = ms_now() - r->t0, from_s = r->seg[r->nseg].from_s;
@@ -171,9 +171,11 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 	fprintf(stderr, "%s: %s; no fallback (%s): %s\n", prog, r->cut, why_not,
 		t->cmd ? "the command runs to its end untraced" : "tracing ends here");
 	if (t->cmd) {
+		int bounded = t->duration > 0;
 		ms_launched_wait(t);
 		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s; no fallback (%s): the "
-			 "command ran to its end untraced", name, cut_s, ms_now() - r->t0, r->cut, why_not);
+			 "command ran %s untraced", name, cut_s, ms_now() - r->t0, r->cut, why_not,
+			 bounded ? "on, to its end or --duration," : "to its end");
 	} else {
 		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s, then %s while process %d ran on; no fallback (%s)",
 			 name, cut_s, r->cut, (int)t->pid, why_not);
