@@ -269,6 +269,25 @@ static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
 	ms_json_arr_end(j);
 }
 
+/* Each backend's part of the run (one unless a fallback traced the rest). */
+static void json_segments(struct ms_json *j, const struct run *r)
+{
+	ms_json_key(j, "segments");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < r->nseg; i++) {
+		const struct seg *g = &r->seg[i];
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "backend", ms_backend_name(g->backend));
+		ms_json_kdouble(j, "from_s", g->from_s);
+		ms_json_kdouble(j, "to_s", g->to_s);
+		ms_json_ku64(j, "events", g->events);
+		ms_json_key(j, "totals");
+		json_counts(j, g->total);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+}
+
 static void print_json(const struct run *r, const struct ms_backend_choice *c, double secs,
 		       const struct ms_systrace *t)
 {
@@ -293,19 +312,7 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	ms_json_kstr(&j, "warning", t->warning[0] ? t->warning : NULL);
 	ms_json_kbool(&j, "partial", r->partial[0] != 0);
 	ms_json_kstr(&j, "partial_reason", r->partial[0] ? r->partial : NULL);
-	ms_json_key(&j, "segments");
-	ms_json_arr_begin(&j);
-	for (int i = 0; i < r->nseg; i++) {
-		ms_json_obj_begin(&j);
-		ms_json_kstr(&j, "backend", ms_backend_name(r->seg[i].backend));
-		ms_json_kdouble(&j, "from_s", r->seg[i].from_s);
-		ms_json_kdouble(&j, "to_s", r->seg[i].to_s);
-		ms_json_ku64(&j, "events", r->seg[i].events);
-		ms_json_key(&j, "totals");
-		json_counts(&j, r->seg[i].total);
-		ms_json_obj_end(&j);
-	}
-	ms_json_arr_end(&j);
+	json_segments(&j, r);
 	ms_json_ku64(&j, "failed", s->failed);
 	ms_json_key(&j, "totals");
 	json_counts(&j, s->total);
