@@ -118,7 +118,7 @@ fi
 
 # 3. Attached, no fallback: the calls it saw gave nothing back, and the cut
 # trace must not say "nothing was given back" (tracefs, whole, does).
-attach_run() {   # BACKEND TAG [kill]: arena_explosion spreads 4 arenas while traced
+attach_run() {   # BACKEND TAG [kill|kill-fallback]: arena_explosion spreads 4 arenas while traced
 	local b=$1 tag=$2 m t
 	start_example arena_explosion started --step --threads 4 --blocks 64 || { fail "$tag: example"; return 1; }
 	# no fallback for the cut run: tracefs "not mounted"
@@ -130,7 +130,14 @@ attach_run() {   # BACKEND TAG [kill]: arena_explosion spreads 4 arenas while tr
 	kill -USR1 "$EX_PID"
 	wait_for "$EX_OUT" 'phase=spread' 300
 	sleep 1   # the tool's buffers reach memsleuth
-	if [ "${3:-}" = kill ]; then kill -ABRT "$(tool_pid "$m" "$b")"; else kill -INT $m; fi
+	case "${3:-}" in
+	kill) kill -ABRT "$(tool_pid "$m" "$b")" ;;
+	kill-fallback)
+		kill -ABRT "$(tool_pid "$m" "$b")"
+		wait_for "$TMP/$tag.err" 'tracefs tracing the rest of process' 300 || fail "$tag: no fallback said"
+		kill -INT $m ;;
+	*) kill -INT $m ;;
+	esac
 	wait $m
 	check_eq "$tag: exit 0" "$?" 0
 	check_eq "$tag: the target runs on" "$(kill -0 "$EX_PID" 2>/dev/null && echo yes)" yes
@@ -147,4 +154,7 @@ if [ ${#backends[@]} -gt 0 ]; then
 		"$(jq -c '[.partial, ([.interpretation[] | select(test("nothing was given back"))] | length)]' "$J")" '[true,0]'
 	check_match "attach, cut ($b): the reason" "$(jq -r .partial_reason "$J")" "^$b traced [0-9.]+ s, then .* while process [0-9]+ ran on; no fallback"
 	check_match "attach, cut ($b): lower bounds in the verdicts" "$(jq -r '.verdicts[-1].text' "$J")" '^(In the traced part|No memory syscall in the traced part)'
+	attach_run "$b" attach.fallback kill-fallback || true
+	check_eq "attach, cut ($b), tracefs after it: partial, both parts" \
+		"$(jq -c '[.partial, [.segments[].backend]]' "$TMP/attach.fallback.json")" "[true,[\"$b\",\"tracefs\"]]"
 fi
