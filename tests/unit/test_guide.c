@@ -28,7 +28,17 @@ static const char arenas_fmt[] =
 	"\"trim_prediction_bytes\":519995392,%s"
 	"\"arenas\":[{\"is_main\":true,\"free_resident_bytes\":519995392,\"trim_bytes\":519995392,"
 	"\"trim_top_bytes\":2672,\"pin_chunks\":1,\"pin_bytes\":32,"
-	"\"pins\":[{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}]}]}";
+	"\"pins\":[{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}]}],"
+	/* arenas' pin_summary (findings/pinsum.h) of that one pin */
+	"\"pin_summary\":{\"pins\":1,\"is_main\":true,\"pinned_bytes\":519992720,\"trim_bytes\":519995392,"
+	"\"minor\":false,\"text\":\"the pin: 1 live chunk of 32 B at 0x55b8a3c6d490 pins 495.9 MiB\","
+	"\"largest\":{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}}}";
+
+/* The arenas JSON with pin_sites (or "") and the pin's named fields (or ""). */
+static void arenas_text(char *buf, size_t len, const char *sites, const char *named)
+{
+	snprintf(buf, len, arenas_fmt, sites, named, named);
+}
 
 static struct ms_jval *parse(const char *text)
 {
@@ -53,7 +63,7 @@ static struct ms_guide *guide_with(int launched, const char *recording, int kept
 	g->accounted = 8u << 20;
 	ms_guide_take_overview(g, parse(overview_json));
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, named ? "\"pin_sites\":{\"recording\":\"r.hotspots\",\"pins\":1,\"named\":1}," : "",
+	arenas_text(text, sizeof text, named ? "\"pin_sites\":{\"recording\":\"r.hotspots\",\"pins\":1,\"named\":1}," : "",
 		 named ? ",\"allocated_at\":\"pin.c:59 (main)\",\"site\":\"main+0x459 (pin) pin.c:59\",\"thread\":\"pin\",\"tid\":4242" : "");
 	ms_guide_take_arenas(g, parse(text));
 	return g;
@@ -141,7 +151,7 @@ static void report_given_recording_temporary(void **state)
 		 "which the guide does not write over (remove it to keep this run's)");
 	ms_guide_take_overview(g, parse(overview_json));
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
+	arenas_text(text, sizeof text, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
 	ms_guide_take_arenas(g, parse(text));
 	assert_string_equal(g->step[MS_G_ARENAS].next, "who allocated the pin, in full: this run's recording was "
 			    "temporary (an earlier one is beside the report): remove that one and rerun the guide");
@@ -167,7 +177,7 @@ static void unnamed_pin_says_why_in_one_line(void **state)
 	g->launched = 1;
 	snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording (statically linked)");
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, "", "");
+	arenas_text(text, sizeof text, "", "");
 	ms_guide_take_arenas(g, parse(text));
 	ev = evidence_with(&g->step[MS_G_ARENAS], "the pin:");
 	assert_non_null(ev);

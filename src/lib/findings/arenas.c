@@ -288,7 +288,7 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 	return 0;
 }
 
-static void sum_totals(struct ms_arenas *o)
+void ms_arenas_sum_totals(struct ms_arenas *o)
 {
 	struct ms_arena_stat *t = &o->total;
 	memset(t, 0, sizeof *t);
@@ -297,6 +297,8 @@ static void sum_totals(struct ms_arenas *o)
 		s->free_bytes = s->kind_bytes[MS_CK_TCACHE] + s->kind_bytes[MS_CK_FAST] +
 				s->kind_bytes[MS_CK_UNSORTED] + s->kind_bytes[MS_CK_SMALL] +
 				s->kind_bytes[MS_CK_LARGE];
+		s->free_outside_largest = s->free_bytes > s->largest_free ? s->free_bytes - s->largest_free : 0;
+		t->free_outside_largest += s->free_outside_largest;
 		t->heaps += s->heaps;
 		t->reserved += s->reserved;
 		t->committed += s->committed;
@@ -689,7 +691,7 @@ thaw:
 		out->stop_cpu_ms = cpu_ms() - c0;
 	}
 	if (rc == 0) {
-		sum_totals(out);
+		ms_arenas_sum_totals(out);
 		/* residency may have turned out unreadable on the first question */
 		out->residency = c->r.residency;
 	}

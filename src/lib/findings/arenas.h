@@ -45,8 +45,9 @@ struct ms_pin {
 	uint64_t pinned;         /* free bytes between the free memory it blocks and itself */
 	/* Who allocated it, from a hotspots recording of the same process
 	 * (arenas --hotspots DIR; report/arenapins.h): "" when unknown. */
-	char     allocated_at[160];   /* "pin.c:54 (main)", or the site's symbol without line info */
-	char     site[300];           /* the site as hotspots names it: "main+0x3e2 (pin) pin.c:54" */
+	char     allocated_at[512];   /* "pin.c:54 (main)", or the site's symbol without line
+				       * info; C++ demangled: "conf.cc:9 (Conf::make())" */
+	char     site[768];           /* the site as hotspots names it: "main+0x3e2 (pin) pin.c:54" */
 	char     thread[16];          /* the allocating thread's name (its TID when unnamed) */
 	uint32_t tid;
 };
@@ -66,7 +67,10 @@ struct ms_arena_stat {
 	uint64_t kind_bytes[MS_CK__N], kind_chunks[MS_CK__N];
 	uint64_t free_bytes;         /* tcache+fast+unsorted+small+large (not top) */
 	uint64_t top_bytes;
-	uint64_t largest_free;       /* largest free chunk outside top */
+	uint64_t largest_free;       /* largest free chunk outside top (total: the largest of all arenas) */
+	uint64_t free_outside_largest; /* free_bytes not in the arena's largest free chunk (total: summed
+					  over the arenas, so the total's fragmentation weighs each arena's
+					  by its free bytes; arenaverdict.h) */
 	uint64_t free_resident_bytes;/* resident bytes inside free chunks (not top) */
 	uint64_t top_resident_bytes;
 	uint64_t trim_bytes;         /* resident bytes malloc_trim(0) would release */
@@ -210,6 +214,12 @@ struct ms_libc;
 int  ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 			     const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e);
 void ms_arenas_free(struct ms_arenas *a);
+
+/* From the arenas' walked figures (v[0..n): kind_bytes, largest_free, ...):
+ * each arena's free_bytes and free_outside_largest, the total (sums; the
+ * largest free chunk of all; bins merged) and trim_prediction_bytes.
+ * The collectors call it after the walk. */
+void ms_arenas_sum_totals(struct ms_arenas *o);
 
 /* Histogram bucket of a chunk size, and the bucket's lower bound. */
 int      ms_hist_bucket(uint64_t size);

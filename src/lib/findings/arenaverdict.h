@@ -8,8 +8,11 @@
 #include "findings/causes.h"
 #include "findings/verdict.h"
 
-/* Share of free memory (outside top) not in the largest free chunk:
- * 0 = one block, near 1 = dust. */
+/* Share of free memory (outside top) not in its arena's largest free
+ * chunk: 0 = one block per arena, near 1 = dust.  One rule for an arena's
+ * row and for the total: the total's free_outside_largest is the arenas'
+ * sum, so it is their fragmentation weighted by free bytes (13 arenas of
+ * one free block each: 0.00, not 1 - largest/all free as if one pool). */
 double ms_arena_fragmentation(const struct ms_arena_stat *s);
 
 /* The causes the walk alone can name (allocator kinds). */
@@ -25,6 +28,12 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
  * pins, "... and N more live chunks (B B) between that free memory and
  * the top" -- into buf (len bytes).  Empty when the arena has no pin. */
 void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len);
+
+/* How a walk's damage is said, in every step that reports it (arenas,
+ * trim, the guide): "the heap changed under the walk (its snapshots
+ * differ)" or "the walk found the same damage in two snapshots" ("damage
+ * in a frozen snapshot" when stopped).  Lower case, no final stop. */
+const char *ms_damage_words(enum ms_damage d, int stopped);
 
 /* "corrupted", "changing" or "none". */
 const char *ms_damage_name(enum ms_damage d);

@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "findings/arenaverdict.h"
 #include "findings/causes_feed.h"
 #include "findings/hotsite.h"
-#include "findings/hotspots.h"
+#include "findings/hotwrap.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
+#include "util/demangle.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -188,59 +190,45 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	}
 }
 
-/* The chunk that pins the most free memory (arenas' pins[], the first of
- * each arena is its biggest), into g->pin_*, and one evidence line in the
- * case study's terms: the live block, the memory it pins, and where it was
+/* The pins, as the arenas step put them together (its "pin_summary",
+ * findings/pinsum.h: the largest group of pins by call site or by arena
+ * kind, against what malloc_trim(0) would return from those arenas), into
+ * g->pin_* (the group's largest pin), and one evidence line in the case
+ * study's terms: the live blocks, the memory they pin, and where they were
  * allocated when the recording of this very process says so -- or why
  * that is not known. */
 static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jval *f)
 {
-	const struct ms_jval *as = ms_jget(f, "arenas"), *best = NULL;
-	int best_main = 0;
-	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next) {
-		const struct ms_jval *ps = ms_jget(a, "pins");
-		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next)
-			if (!best || ms_ju64(p, "pinned_bytes", 0) > ms_ju64(best, "pinned_bytes", 0))
-				best = p, best_main = ms_jbool(a, "is_main", false);
-	}
-	if (!best || !ms_ju64(best, "pinned_bytes", 0))
+	const struct ms_jval *ps = ms_jget(f, "pin_summary"), *big = ms_jget(ps, "largest");
+	if (!ps || ps->type != MS_J_OBJ || !big || !ms_ju64(big, "pinned_bytes", 0))
 		return;
-	/* what malloc_trim(0) would return from arenas of the pin's kind (the
-	 * main heap, or the thread arenas): the cause the pin is part of */
-	uint64_t cause = 0;
-	for (const struct ms_jval *a = as->child; a; a = a->next)
-		if (ms_jbool(a, "is_main", false) == best_main)
-			cause += ms_ju64(a, "trim_bytes", 0);
-	g->pin_address = strtoull(ms_jstr(best, "address", "0"), NULL, 16);
-	g->pin_size = ms_ju64(best, "size_bytes", 0);
-	g->pin_pinned = ms_ju64(best, "pinned_bytes", 0);
-	g->pin_tid = ms_ju64(best, "tid", 0);
-	/* under half of the cause: one block is not the fix; the rest is
-	 * whole free pages between live blocks (interior pages) */
-	g->pin_minor = cause && g->pin_pinned < cause / 2;
-	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(best, "allocated_at", ""));
-	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(best, "thread", ""));
-	char chunk[400];
-	if (g->pin_minor)
-		snprintf(chunk, sizeof chunk, "largest pin: 1 live chunk of %s at %#" PRIx64 " pins %s of the %s "
-			 "malloc_trim(0) would return from %s (%.0f%%); the rest is whole free pages between live blocks "
-			 "that only malloc_trim returns", SZ(g->pin_size), g->pin_address, SZ(g->pin_pinned), SZ(cause),
-			 best_main ? "the main heap" : "thread arenas", pct(g->pin_pinned, cause));
-	else
-		snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
-			 g->pin_address, SZ(g->pin_pinned));
-	if (g->pin_at[0])
+	uint64_t pins = ms_ju64(ps, "pins", 1);
+	g->pin_address = strtoull(ms_jstr(big, "address", "0"), NULL, 16);
+	g->pin_size = ms_ju64(big, "size_bytes", 0);
+	g->pin_pinned = ms_ju64(big, "pinned_bytes", 0);
+	g->pin_tid = ms_ju64(big, "tid", 0);
+	/* under half of the trim of its arenas: one block is not the fix */
+	g->pin_minor = ms_jbool(ps, "minor", false);
+	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(big, "allocated_at", ""));
+	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(big, "thread", ""));
+	const char *chunk = ms_jstr(ps, "text", "");
+	if (pins > 1 && ms_jstr(ps, "allocated_at", NULL))
+		ms_gstep_evidence(s, "%s -- from the recording of this process (the largest: %#" PRIx64 ", by thread %s, "
+				  "TID %" PRIu64 ")", chunk, g->pin_address, g->pin_thread, g->pin_tid);
+	else if (g->pin_at[0])
 		ms_gstep_evidence(s, "%s -- %s at %s by thread %s (TID %" PRIu64 "), from the recording of this "
-				  "process", chunk, g->pin_minor ? "that chunk was allocated" : "allocated", g->pin_at,
-				  g->pin_thread, g->pin_tid);
+				  "process", chunk, pins > 1 ? "the largest was allocated" : g->pin_minor ?
+				  "that chunk was allocated" : "allocated", g->pin_at, g->pin_thread, g->pin_tid);
 	else if (g->recording[0])
 		ms_gstep_evidence(s, "%s -- not live in the recording of this process (allocated before the hook was "
 				  "there?)", chunk);
 	else if (g->recording_note[0])
-		ms_gstep_evidence(s, "%s -- its call site is not known: %s", chunk, g->recording_note);
+		ms_gstep_evidence(s, "%s -- %s call site%s not known: %s", chunk, pins > 1 ? "their" : "its",
+				  pins > 1 ? "s are" : " is", g->recording_note);
 	else
-		ms_gstep_evidence(s, "%s -- its call site is not known: the guide attached to a running process, whose "
-				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk);
+		ms_gstep_evidence(s, "%s -- %s call site%s not known: the guide attached to a running process, whose "
+				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk,
+				  pins > 1 ? "their" : "its", pins > 1 ? "s are" : " is");
 }
 
 /* The steps' JSON: arenas contract (docs/json/arenas.md). */
@@ -296,12 +284,11 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true)) {
 		/* arenas' damage rule: the same damage twice is not a moving heap */
-		if (!strcmp(ms_jstr(f, "damage", ""), "changing"))
-			ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop "
-					  "freezes it)");
-		else
-			ms_gstep_evidence(s, "the walk found the same damage twice (%s): figures cover what was "
-					  "walked before it", ms_jstr(f, "inconsistency", "?"));
+		int changing = !strcmp(ms_jstr(f, "damage", ""), "changing");
+		ms_gstep_evidence(s, "%s (%s): %s", ms_damage_words(changing ? MS_DAMAGE_CHANGING : MS_DAMAGE_CORRUPTED,
+								      ms_jbool(f, "stopped", false)),
+				  ms_jstr(f, "inconsistency", "?"),
+				  changing ? "figures are approximate (--stop freezes it)" : "figures cover what was walked before it");
 	}
 	guide_pin(g, s, f);
 	/* The walk's largest cause is the verdict; its own verdicts say the rest. */
@@ -374,18 +361,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		site = busiest;
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
-	/* a wrapper's site (operator new, xmalloc): with stacks recorded, its
-	 * commonest stack's first frame outside wrappers is the call site */
-	const char *wrapper = site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")) ? ms_jstr(site, "symbol", "?") : NULL;
-	const char *caller = NULL;
-	const struct ms_jval *stk = site ? ms_jget(site, "stack") : NULL;
-	for (const struct ms_jval *fr = wrapper && stk && stk->type == MS_J_ARR ? stk->child : NULL; fr; fr = fr->next)
-		if (fr->type == MS_J_STR && !ms_hs_is_wrapper(fr->str)) {
-			caller = fr->str;
-			break;
-		}
+	/* with stacks recorded, hotspots names a site by the first frame
+	 * outside allocation wrappers (findings/hotwrap.h) and says which
+	 * wrapper it called: "main+0x3e (app) app.cc:12 (through operator
+	 * new(unsigned long))" */
+	const char *through = site ? ms_jstr(site, "through", "") : "";
+	int caller = *through && strlen(g->hot_site) + strlen(through) + 12 < sizeof g->hot_site;
 	if (caller)
-		snprintf(g->hot_site, sizeof g->hot_site, "%s (through %s)", caller, wrapper);
+		snprintf(g->hot_site + strlen(g->hot_site), sizeof g->hot_site - strlen(g->hot_site), " (through %s)",
+			 through);
 	/* a site in a module without symbols ("?? (python3.11+0x1064f4)"):
 	 * said once, with the package that names it; the verdicts name the
 	 * module, not "??" */
@@ -396,7 +380,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "the top call site is in %s, which has no symbols here: %s%s%s names it", b,
 				  pkg ? "its debug symbols (apt install " : "its -dbgsym package (Debian's debian-debug archive)",
 				  pkg ? pkg : "", pkg ? ")" : "");
-		char raw[200];
+		char raw[sizeof g->hot_site];
 		snprintf(raw, sizeof raw, "%s", g->hot_site + 3);
 		snprintf(g->hot_site, sizeof g->hot_site, "code in %s without symbols %s", b, raw);
 	}
@@ -434,7 +418,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	const char *at = reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" : reached ? "at the end" :
 			 "when it was stopped";
 	int by_live = site && ms_cause_about_live(kind) && ms_ju64(site, "live_bytes", 0);
-	char other[200] = "";
+	char other[sizeof g->hot_site] = "";
 	if (busiest && busiest != site)
 		ms_callsite_json(busiest, other, sizeof other);
 	if (by_live)
@@ -457,12 +441,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had "
 				  "live at the moment (%s in use in the arenas + %s in mmapped chunks): the two runs did "
 				  "not end at the same point", SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped));
-	if (wrapper && caller)
-		ms_gstep_evidence(s, "the top call site is inside the allocation wrapper %s: named by its commonest "
-				  "caller, from the recorded stacks", wrapper);
-	else if (wrapper)
+	/* a wrapper's site itself: no stack said who called it */
+	char fn[MS_DEMANGLE_IN_MAX];   /* a document without "function" (older memsleuth): "symbol" demangled */
+	ms_demangle(site ? ms_jstr(site, "function", ms_jstr(site, "symbol", "")) : "", fn, sizeof fn);
+	if (caller)
+		ms_gstep_evidence(s, "the top call site allocates through the allocation wrapper %s: named by its "
+				  "caller, from the recorded stacks", through);
+	else if (ms_hs_is_wrapper(fn))
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
-				  "calls it", wrapper);
+				  "calls it", fn);
 	if (by_live && best)
 		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
 			 "live in all call sites, where the in-use memory is allocated and not freed. Thread %" PRIu64

@@ -76,7 +76,7 @@ static const char *const arena_segs[] = { "in use", "free, resident, kept", "fre
 
 /* The pins: each live chunk between free memory and its heap's top, the
  * free memory it holds back, and (arenas --hotspots) who allocated it. */
-static void pins(struct ms_render *r, const struct ms_jval *as)
+static void pins(struct ms_render *r, const struct ms_jval *as, const struct ms_jval *sum)
 {
 	struct ms_table t;
 	int n = 0;
@@ -101,6 +101,8 @@ static void pins(struct ms_render *r, const struct ms_jval *as)
 	       "its top, so the free memory below each stays while it lives); with a hotspots recording of the same "
 	       "process, who allocated each:");
 	r_table(r, &t);
+	if (ms_jstr(sum, "text", NULL))   /* arenas' pin_summary (findings/pinsum.h) */
+		r_para(r, "Together: %s.", ms_jstr(sum, "text", ""));
 }
 
 static void arenas(struct ms_render *r, const struct ms_jval *f)
@@ -165,7 +167,7 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 		ms_svg_stacks(m, "Arena map: what each arena's heaps hold", arena_segs, 4, rows, n);
 	r_chart_close(r, m, &buf, "Arena map");
 	r_table(r, &t);
-	pins(r, as);
+	pins(r, as, ms_jget(f, "pin_summary"));
 	r_para(r, "The JSON gives figures per arena, not per heap: each bar is one arena, all its heaps together.%s%s",
 	       have_trim ? "" : " It has no per-arena trim figure, so nothing is drawn as trimmable.",
 	       have_res ? "" : " It has no resident figure, so free memory is drawn as resident.");
@@ -210,8 +212,11 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		ms_table_init(&t, "lrrr", (const char *[]){ "call site", "calls", "bytes", "live at end" });
 		int k = 0;
 		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++) {
-			char site[700];
+			char site[MS_SYM_LINE + MS_SYM_FUNC + 16];
 			ms_callsite_json(x, site, sizeof site);
+			const char *through = ms_jstr(x, "through", "");   /* --stacks: the wrapper it called */
+			if (*through)
+				snprintf(site + strlen(site), sizeof site - strlen(site), " (through %s)", through);
 			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s", site, ms_ju64(x, "calls", 0),
 				      rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
 		}
