@@ -210,23 +210,25 @@ static int tool_finish(struct ms_systrace *t, struct tool *tl)
 	return st;
 }
 
-/* A tool that ended on its own while the target ran on (stapbpf aborts
- * when its perf buffer overflows and a printf's records arrive cut)
- * cut the trace: say when and why, quoting its stderr. */
-static void tool_cut(struct ms_systrace *t, struct tool *tl, const char *name, int st, double at)
+/* How the tool ended, in t->warning: its status, its stderr's reason
+ * quoted, the perf events it said it lost ("stap exited with status 1:
+ * \"bpfinterp.cxx:741: printf already started\" after losing 174 perf
+ * events").  stopped: we stopped it (SIGINT), and only a failure or a loss
+ * is worth a word then. */
+static void tool_words(struct ms_systrace *t, struct tool *tl, const char *name, int st, int stopped)
 {
 	char why[160], how[64], lost[64] = "";
 	unsigned long long n = tool_reason(tl, "", why, sizeof why);
-	t->cut = 1;
-	t->cut_at = at;
+	if (stopped && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !n)
+		return;
 	if (WIFSIGNALED(st))
 		snprintf(how, sizeof how, "died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
 	else
 		snprintf(how, sizeof how, "exited with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	if (n)
 		snprintf(lost, sizeof lost, " after losing %llu perf events", n);
-	snprintf(t->warning, sizeof t->warning, "%s %s%s%s%s%s", name, how, why[0] ? ": \"" : "", why,
-		 why[0] ? "\"" : "", lost);
+	snprintf(t->warning, sizeof t->warning, "%s%s %s%s%s%s%s", name, stopped ? ", when stopped," : "", how,
+		 why[0] ? ": \"" : "", why, why[0] ? "\"" : "", lost);
 }
 
 static int run_tool(struct ms_systrace *t, char *const *argv, const char *preload, const char *dir,
@@ -288,26 +290,20 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 	int was_ready = tl->ready;
 	int st = tool_finish(t, tl);
 	fold_flush(t, tl);
-	/* ended by itself: a cut, unless the target ended too and the tool
-	 * only followed it with a clean exit */
+	/* ended by itself while the target ran on (stapbpf aborts when its
+	 * perf buffer overflows and a printf's records arrive cut): a cut,
+	 * unless the target ended too and the tool only followed it cleanly */
 	if (was_ready && eof_at > 0 && rc == 0 && !(t->stop && *t->stop)) {
 		target_gone = ms_target_gone(t, pidfd);
-		int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		if (!(target_gone && clean))
-			tool_cut(t, tl, argv[0], st, eof_at);
+		if (!(target_gone && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			t->cut = 1;
+			t->cut_at = eof_at;
+			tool_words(t, tl, argv[0], st, 0);
+		}
 	} else if (was_ready && rc == 0) {
-		/* stopped by us, but it had lost records or died on the way out
+		/* stopped by us, yet it lost records or died on the way out
 		 * (stapbpf aborts on a backlog of cut printfs): incomplete */
-		char why[160];
-		unsigned long long n = tool_reason(tl, "", why, sizeof why);
-		char lost[64] = "";
-		if (n)
-			snprintf(lost, sizeof lost, " after losing %llu perf events", n);
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			snprintf(t->warning, sizeof t->warning, "%s failed when stopped%s%s%s%s", argv[0],
-				 why[0] ? ": \"" : "", why, why[0] ? "\"" : "", lost);
-		else if (n)
-			snprintf(t->warning, sizeof t->warning, "%s ended%s", argv[0], lost);
+		tool_words(t, tl, argv[0], st, 1);
 	}
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];

@@ -152,11 +152,12 @@ static int add_threads(const struct inst *in, pid_t pid, struct ms_err *e)
  * kids (at most max); from /proc/PID/stat's ppid.  Returns how many. */
 static size_t descendants(pid_t root, pid_t *kids, size_t max)
 {
-	static pid_t pid[65536], ppid[65536];
+	enum { MAXP = 65536 };   /* processes looked at: /proc is untrusted input */
+	pid_t *pid = calloc(MAXP, sizeof *pid), *ppid = calloc(MAXP, sizeof *ppid);
 	size_t n = 0, nk = 0;
-	DIR *d = opendir("/proc");
+	DIR *d = pid && ppid ? opendir("/proc") : NULL;
 	struct dirent *de;
-	while (d && (de = readdir(d)) && n < sizeof pid / sizeof pid[0]) {
+	while (d && (de = readdir(d)) && n < MAXP) {
 		char path[64], buf[512];
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
@@ -191,6 +192,8 @@ static size_t descendants(pid_t root, pid_t *kids, size_t max)
 			break;
 		done = before;
 	}
+	free(pid);
+	free(ppid);
 	return nk;
 }
 
