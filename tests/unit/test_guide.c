@@ -252,6 +252,45 @@ static void syscalls_partial_said_as_partial(void **state)
 	done(g);
 }
 
+/* compare's plan (trial3 #7): glibc's heaps under 10% of the gap run only
+ * the baseline and the allocator swaps, said in one line; at 10%, or
+ * 64 MiB, or without overview's split, every configuration */
+static void compare_plan_follows_glibc_share(void **state)
+{
+	(void)state;
+	/* PHP's Zend MM: RSS 66.1 MiB, 1.8 MiB in glibc's heaps, 1 MiB accounted */
+	static const char zend[] =
+		"{\"step\":\"overview\",\"name\":\"php\",\"rss_bytes\":69311692,\"malloc_rss_bytes\":1887436,"
+		"\"allocator\":\"glibc\",\"arenas\":1,\"classes\":[{\"class\":\"anon_other\",\"rss_bytes\":50960000,"
+		"\"mappings\":4}]}";
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->has_accounted = 1;
+	g->accounted = 1u << 20;
+	char list[400], why[400];
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);   /* nothing measured */
+	ms_guide_take_overview(g, parse(zend));
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 1);
+	assert_string_equal(list, "glibc,jemalloc,jemalloc-decay-0,tcmalloc,mimalloc,mimalloc-page-reset,mimalloc-decommit-0");
+	assert_string_equal(why, "glibc's heaps hold 1.8 MiB of the 65.1 MiB gap: its settings cannot reach the rest; ran "
+			    "the allocator swaps only, which reach only what is allocated through malloc");
+	g->has_accounted = 0;   /* without --accounted: of the RSS */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 1);
+	assert_non_null(strstr(why, "of the 66.1 MiB RSS"));
+	g->malloc_rss = (g->rss + 9) / 10;   /* 10%: glibc's settings may matter */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	assert_string_equal(list, "");
+	assert_string_equal(why, "");
+	g->rss = 4ull << 30;          /* 64 MiB in glibc: never ruled out by its share */
+	g->malloc_rss = 64ull << 20;
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	done(g);
+	g = guide_with(1, NULL, 0, 0);   /* the pin: glibc holds it all */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	done(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +300,7 @@ int main(void)
 		cmocka_unit_test(report_given_recording_temporary),
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
 		cmocka_unit_test(unnamed_site_says_which_symbols),
+		cmocka_unit_test(compare_plan_follows_glibc_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
