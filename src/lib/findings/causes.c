@@ -149,6 +149,16 @@ static struct ms_cause_remedy *remedy(struct ms_cause *x, const char *effect, co
 	return r;
 }
 
+/* A remedy said in words (something to do inside the program, or a
+ * setting whose way in the command line does not show), not a command. */
+static struct ms_cause_remedy *advise(struct ms_cause *x, const char *effect, const char *words)
+{
+	struct ms_cause_remedy *r = remedy(x, effect, "%s", words);
+	if (r)
+		r->advice = 1;
+	return r;
+}
+
 static void expect(struct ms_cause_remedy *r, uint64_t bytes, const char *proven_by)
 {
 	if (!r)
@@ -436,11 +446,9 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 	ev(x, "free_resident_bytes", f->free_resident);
 	ev(x, "trim_from_chunks_bytes", trimmable);
 	ev(x, "in_use_bytes", f->in_use);
-	struct ms_cause_remedy *r = remedy(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena "
-		  "of their own), so that freed memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
+	advise(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena of their own), so that freed "
+	       "memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
 	       "separate lifetimes: allocate long-lived objects from a pool of their own");
-	if (r)
-		r->advice = 1;
 	if (!compared(f))
 		jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
 }
@@ -544,7 +552,6 @@ static struct ms_cause *allocator_heap(struct ms_causes *c, const struct ms_caus
 				 "%s's own heap: %s of anonymous memory; glibc's arenas are not used, so glibc's trim "
 				 "and settings do not reach it -- %s's own statistics tell what is in use and what it "
 				 "keeps free.", f->allocator, SZ(b), f->allocator);
-	struct ms_cause_remedy *r;
 	if (!strcmp(f->allocator, "jemalloc")) {
 		if (!strcmp(f->name, "redis-server")) {
 			/* Redis reports jemalloc's figures itself; its own title
@@ -556,22 +563,16 @@ static struct ms_cause *allocator_heap(struct ms_causes *c, const struct ms_caus
 		} else {
 			/* words, not a rerun: the command line does not say how
 			 * jemalloc was loaded (an LD_PRELOAD in its environment) */
-			r = remedy(x, "jemalloc prints its statistics at exit: allocated, active, resident, and the dirty "
-				   "and muzzy pages it keeps", "MALLOC_CONF=stats_print:true in the environment it runs with "
-				   "(in code: malloc_stats_print(NULL, NULL, NULL))");
-			if (r)
-				r->advice = 1;
+			advise(x, "jemalloc prints its statistics at exit: allocated, active, resident, and the dirty "
+			       "and muzzy pages it keeps", "MALLOC_CONF=stats_print:true in the environment it runs with "
+			       "(in code: malloc_stats_print(NULL, NULL, NULL))");
 		}
 	} else if (!strcmp(f->allocator, "mimalloc")) {
-		r = remedy(x, "mimalloc prints its statistics at exit: what it holds and what it has returned",
-			   "MIMALLOC_SHOW_STATS=1 in the environment it runs with (in code: mi_stats_print(NULL))");
-		if (r)
-			r->advice = 1;
+		advise(x, "mimalloc prints its statistics at exit: what it holds and what it has returned",
+		       "MIMALLOC_SHOW_STATS=1 in the environment it runs with (in code: mi_stats_print(NULL))");
 	} else if (!strcmp(f->allocator, "tcmalloc")) {
-		r = remedy(x, "tcmalloc's own account: bytes in use, in its page heap and unmapped",
-			   "inside the program: MallocExtension::instance()->GetStats(buf, len) (gperftools)");
-		if (r)
-			r->advice = 1;
+		advise(x, "tcmalloc's own account: bytes in use, in its page heap and unmapped",
+		       "inside the program: MallocExtension::instance()->GetStats(buf, len) (gperftools)");
 	} else {
 		char cmd[300];
 		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth syscalls %d"))
@@ -599,11 +600,9 @@ static struct ms_cause *php_heap(struct ms_causes *c, const struct ms_cause_fact
 				 "returns only empty ones), and glibc's trim and settings do not reach it.", SZ(b), chunks);
 	ev(x, "zend_chunks", f->anon_2m_chunks);
 	ev(x, "zend_chunks_rss_bytes", f->anon_2m_rss);
-	struct ms_cause_remedy *r = remedy(x, "memory_get_usage(true) is what Zend MM holds in its chunks, "
-					   "memory_get_usage() what the script uses; the difference is free memory Zend keeps",
-					   "in the script: compare memory_get_usage(true) with memory_get_usage()");
-	if (r)
-		r->advice = 1;
+	advise(x, "memory_get_usage(true) is what Zend MM holds in its chunks, memory_get_usage() what the script "
+	       "uses; the difference is free memory Zend keeps",
+	       "in the script: compare memory_get_usage(true) with memory_get_usage()");
 	/* not a fix: glibc then holds what Zend held, in heaps memsleuth walks */
 	remedy(x, "a diagnosis, not a fix: emalloc then goes to glibc malloc, whose heaps memsleuth arenas walks "
 		  "and trim returns; slower, and alone it can raise the RSS", "USE_ZEND_ALLOC=0 %s", cmd_of(f));
