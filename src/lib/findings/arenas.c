@@ -526,7 +526,8 @@ static int judge_libc(const struct ms_libc *libc, const char *what, const struct
 	case MS_ALLOC_JEMALLOC:
 	case MS_ALLOC_TCMALLOC:
 	case MS_ALLOC_MIMALLOC:
-		return 1;
+	case MS_ALLOC_MUSL:
+		return 1;   /* a known allocator that is not glibc: a finding, not an error */
 	case MS_ALLOC_GLIBC_STATIC:
 		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
 				  "investigate a dynamically linked build of the program", "%s", what);
@@ -536,7 +537,7 @@ static int judge_libc(const struct ms_libc *libc, const char *what, const struct
 					  "investigate a dynamically linked build of the program", "%s", what);
 		/* fall through */
 	default:
-		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
+		return ms_err_set(e, 0, "no glibc malloc found (an unknown allocator)",
 				  "memsleuth arenas reads glibc's ptmalloc2 only", "%s", what);
 	}
 	if (libc->elf.elf_class != 64)

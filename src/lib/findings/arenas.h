@@ -174,6 +174,7 @@ struct ms_arenas {
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
 	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
+	char     core[4096];         /* the core file read ("" a process): next steps read it too */
 	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
 	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
 	struct ms_tcache_use {       /* per tcache_chunk: what its lists hold and whose it is */

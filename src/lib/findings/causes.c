@@ -275,6 +275,7 @@ static int is_glibc(const struct ms_cause_facts *f)
 
 static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
 {
+	static const char ended[] = "the process has ended: in a rerun, memsleuth trim PID at the same moment";
 	char cmd[300];
 	if (bytes * 100 < f->rss || bytes < MS_CAUSE_MIN_BYTES)
 		return;   /* trim under 1% of RSS: not offered */
@@ -284,12 +285,16 @@ static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint
 		r = remedy(x, "malloc_trim(0) called by the JVM itself, safer than a debugger: returns the free pages now", "%s", cmd);
 	} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth trim %d")) {
 		r = remedy(x, "malloc_trim(0) called in the target (ptrace): returns the free pages now (not for good)", "%s", cmd);
+	} else if (f->from_core) {
+		/* a core cannot tell whether its process still runs: said, not guessed */
+		r = remedy(x, "from a core: to act on the live process, run this on it (if it still runs; else in a rerun "
+			   "of its command, at the same moment)", "memsleuth trim %d   # if it is still the core's process",
+			   (int)f->pid);
 	} else if (!f->launched) {
-		r = remedy(x, "the process has ended: rerun it, then memsleuth trim PID at the same moment", "%s", cmd);
+		r = remedy(x, ended, "%s", cmd);
 	} else {
 		/* not "memsleuth guide -- CMD": that is the run that just ended */
-		r = remedy(x, "malloc_trim(0) returns these pages at that moment (not for good)",
-			   "the process has ended: in a rerun, memsleuth trim PID at the same moment");
+		r = remedy(x, "malloc_trim(0) returns these pages at that moment (not for good)", "%s", ended);
 		if (r)
 			r->advice = 1;
 	}

@@ -162,6 +162,8 @@ struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
 	int      launched;              /* the guide launched it: "memsleuth guide -- CMD" is the run just made */
+	int      from_core;             /* read from a core (alive 0) and a process of its PID exists:
+					   it may be the core's, still running (gcore), or another */
 	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
 	char     cwd[256];              /* its working directory ("" = ours): commands that rerun it cd there */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */

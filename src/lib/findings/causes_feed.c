@@ -214,8 +214,10 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 	for (const struct ms_jval *r = runs && runs->type == MS_J_ARR ? runs->child : NULL;
 	     r && f->nmeasured < MS_CAUSE_MAX_MEASURED; r = r->next) {
 		/* a configuration read at another moment than the others (compare's
-		 * "compared": false, remedy.h ms_remedy_moments) is no measure */
-		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0 || !ms_jbool(r, "compared", true))
+		 * "compared": false, remedy.h ms_remedy_moments) is no measure, nor
+		 * one that never reached the process ("applied": false) */
+		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0 || !ms_jbool(r, "compared", true) ||
+		    !ms_jbool(r, "applied", true))
 			continue;
 		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
 		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);

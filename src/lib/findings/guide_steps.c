@@ -14,6 +14,7 @@
 #include "findings/causes_feed.h"
 #include "findings/hotsite.h"
 #include "findings/hotwrap.h"
+#include "findings/remedy.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
 #include "util/demangle.h"
@@ -42,6 +43,29 @@ static int malloc_holds_it(const struct ms_guide *g)
 {
 	uint64_t b = base(g);
 	return (b && g->malloc_rss * 2 >= b) || g->malloc_rss * 10 >= g->rss || g->malloc_rss >= (64ull << 20);
+}
+
+int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen)
+{
+	list[0] = why[0] = 0;
+	uint64_t b = base(g);
+	/* measured only: overview read the split; a share worth a setting
+	 * (64 MiB, as malloc_holds_it) is never ruled out by its ratio */
+	if (g->step[MS_G_OVERVIEW].status != MS_G_DONE || !b || g->malloc_rss >= (64ull << 20)
+	    || g->malloc_rss * 100 >= b * MS_GUIDE_GLIBC_SHARE_PCT)
+		return 0;
+	size_t off = (size_t)snprintf(list, len, "glibc");
+	for (size_t i = 0; i < ms_remedy_ncfgs && off < len; i++)
+		if (ms_remedy_cfgs[i].allocator != MS_ALLOC_GLIBC)
+			off += (size_t)snprintf(list + off, len - off, ",%s", ms_remedy_cfgs[i].name);
+	if (off >= len) {   /* never cut a name: all of them instead */
+		list[0] = 0;
+		return 0;
+	}
+	snprintf(why, wlen, "glibc's heaps hold %s of the %s %s: its settings cannot reach the rest; ran the allocator "
+		 "swaps only, which reach only what is allocated through malloc", SZ(g->malloc_rss), SZ(b),
+		 g->has_accounted ? "gap" : "RSS");
+	return 1;
 }
 
 /* The text of the first cause in a step's findings, or NULL. */
@@ -76,7 +100,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
 	s->status = MS_G_DONE;
-	if (g->launch[0])   /* the process examined is the program, not its wrapper */
+	if (g->launch[0])   /* the process examined is the program, not its wrapper nor the command it runs */
 		ms_gstep_evidence(s, "launched: %s", g->launch);
 	ms_gstep_evidence(s, "RSS %s (VmRSS of process %d)", SZ(g->rss), (int)g->pid);
 	ms_gstep_command(s, "grep VmRSS /proc/%d/status", (int)g->pid);
@@ -477,7 +501,13 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	if (!f)
 		return;
 	s->status = MS_G_DONE;
-	ms_gstep_evidence(s, "backend: %s", ms_jstr(f, "backend", "?"));
+	/* a cut trace (the tracer died mid-run): its counts are lower bounds */
+	int partial = ms_jbool(f, "partial", 0);
+	const struct ms_jval *seg2 = ms_jat(ms_jget(f, "segments"), 1);
+	ms_gstep_evidence(s, "backend: %s%s%s", ms_jstr(f, "backend", "?"), seg2 ? ", then " : "",
+			  seg2 ? ms_jstr(seg2, "backend", "?") : "");
+	if (partial)
+		ms_gstep_evidence(s, "PARTIAL trace: %s", ms_jstr(f, "partial_reason", "the backend lost events"));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
 	if (wr && wr->type == MS_J_ARR && wr->child)   /* the calls below are the program's */
 		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
@@ -490,9 +520,12 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
 					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "length_bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
-	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
-	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0);
-	if (v0)
+	ms_gstep_evidence(s, "arena heaps created: %s%" PRIu64, partial ? "at least " : "",
+			  ms_ju64(f, "arena_heaps_created", 0));
+	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0), *v1 = ms_jat(ms_jget(f, "verdicts"), 1);
+	if (v0 && partial && v1)   /* "The trace is partial: ..." and what it saw */
+		snprintf(s->verdict, sizeof s->verdict, "%s %s", ms_jstr(v0, "text", ""), ms_jstr(v1, "text", ""));
+	else if (v0)
 		snprintf(s->verdict, sizeof s->verdict, "%s", ms_jstr(v0, "text", ""));
 	else
 		snprintf(s->verdict, sizeof s->verdict, "%s", len ? "The calls above are how its memory grew and shrank in the window." :
@@ -556,8 +589,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	if (compare && *ms_jstr(compare, "recommendation.no_change", ""))
 		ms_gstep_evidence(s, "compare measured no change with: %s", ms_jstr(compare, "recommendation.no_change", ""));
 	if (compare && *ms_jstr(compare, "recommendation.worse", ""))
-		ms_gstep_evidence(s, "compare measured worse than glibc's default (never use these here): %s",
+		ms_gstep_evidence(s, "compare measured worse than %s (never use these here): %s",
+				  ms_jstr(compare, "recommendation.baseline", "glibc's default"),
 				  ms_jstr(compare, "recommendation.worse", ""));
+	if (compare && *ms_jstr(compare, "recommendation.not_applied", ""))
+		ms_gstep_evidence(s, "compare could not apply (never measured): %s",
+				  ms_jstr(compare, "recommendation.not_applied", ""));
 	if (compare && *ms_jstr(compare, "recommendation.not_compared", ""))
 		ms_gstep_evidence(s, "compare could not judge: %s", ms_jstr(compare, "recommendation.not_compared", ""));
 	/* The remedies of every cause, ordered by the bytes they address. */
