@@ -365,6 +365,29 @@ static void test_thread_moves_bounded(void **state)
 	free(s);
 }
 
+/* A thread's exit settles where it is filed: a later line with its tid is
+ * another task's (pids are reused), never moved into the old record. */
+static void test_thread_exit_settles(void **state)
+{
+	(void)state;
+	struct ms_sys_summary *s = malloc(sizeof *s);
+	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sysev e = ev(GONE_TID, MS_SC_MADVISE, 0x1000, 4096, MADV_DONTNEED, 0, 0);
+	e.tgid = STALE_PROC;
+	e.tgid_cached = 1;
+	ms_sys_summary_add(s, &e);
+	struct ms_procev q = { .kind = MS_PROC_EXIT, .tgid = STALE_PROC, .tid = GONE_TID, .group = 1 };
+	ms_sys_summary_proc(s, &q, 0.5);
+	e.tgid = REAL_PROC;
+	ms_sys_summary_add(s, &e);
+	assert_int_equal(records_of(s, GONE_TID), 2);
+	assert_int_equal(s->threads[0].tgid, STALE_PROC);
+	assert_int_equal(s->threads[1].tgid, REAL_PROC);
+	assert_adds_up(s, 2);
+	ms_sys_summary_free(s);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_heap_lifecycle), cmocka_unit_test(test_brk),
 		cmocka_unit_test(test_thread_named_late), cmocka_unit_test(test_thread_stale_process),
 		cmocka_unit_test(test_thread_stale_live), cmocka_unit_test(test_thread_moves_bounded),
+		cmocka_unit_test(test_thread_exit_settles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,8 @@ static pid_t tgid_resolve(const struct ms_sys_summary *s, const struct ms_sysev 
 	*sure = 1;
 	if (ev->tgid && !ev->tgid_cached)
 		return ev->tgid;                 /* the backend knows */
+	if (t && t->ended)
+		t = NULL;                        /* another task with its pid */
 	if (t && (!ev->tgid || ev->tgid == t->tgid || (t->provisional && t->moves >= MS_SUM_MAX_MOVES))) {
 		*sure = !t->provisional;         /* the line says nothing new */
 		return t->tgid;
@@ -170,8 +172,6 @@ static void image_remove(struct ms_sys_summary *s, size_t k, pid_t to)
 			s->brk[i].image--;
 }
 
-static void thread_name(pid_t tgid, pid_t tid, char name[17]);
-
 /* A provisional thread's event names another process: its record moves
  * to image (ev's process) with what it counted, the arena heaps it made
  * are retagged, a record it already has there takes it in, and the
@@ -235,7 +235,7 @@ static struct ms_sys_thread *thread_move(struct ms_sys_summary *s, struct ms_sys
 static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image, int sure)
 {
 	struct ms_sys_thread *t = (struct ms_sys_thread *)ms_sys_summary_thread(s, ev->tid);
-	if (t && t->provisional && t->tgid != ev->tgid) {
+	if (t && t->provisional && !t->ended && t->tgid != ev->tgid) {
 		t = thread_move(s, t, ev, image);
 		image = t->image;             /* image_remove may have moved it down */
 	}
@@ -529,6 +529,11 @@ void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, d
 		s->forked_name[im - s->images] = 0;
 		s->guessed[im - s->images] = 0;
 	} else if (pe->kind == MS_PROC_EXIT) {
+		/* its lines are all in: the process it is filed under stays, and
+		 * a later line with its tid is another task's (pids are reused) */
+		struct ms_sys_thread *t = (struct ms_sys_thread *)ms_sys_summary_thread(s, pe->tid);
+		if (t)
+			t->ended = 1;
 		if (pe->tid != pe->tgid && !pe->group) {
 			image_drop_thread(s, pe->tid);
 			return;

@@ -41,6 +41,7 @@ struct ms_sys_thread {               /* one thread in one process image */
 	 * lines named no process or one the trace does not know): a later
 	 * event naming its process moves the record there, counts and all */
 	unsigned char provisional, moves;
+	unsigned char ended;             /* it exited: a later line with its tid is another task's */
 };
 
 struct ms_sys_heap { uint64_t start, end; pid_t tgid, tid; int live; };   /* tid: the creator */
@@ -92,10 +93,12 @@ void ms_sys_summary_set_brk(struct ms_sys_summary *s, pid_t tgid, uint64_t brk);
  * while the thread lives, else the process the thread was filed under,
  * else a guess (the cached tgid, or the thread itself) that a later event
  * naming another process corrects by moving the thread's record, with its
- * counts, returned bytes and the arena heaps it made, and dropping the
- * guessed image when it is left empty.  A thread is never listed twice in
- * one image, and total[], the images' calls and the threads' counts all
- * add up to the events read. */
+ * counts, returned bytes, the arena heaps it made and the break it moved,
+ * and dropping the guessed image when it is left empty (until the
+ * thread's exit: a later line with its tid is another task's).  A thread
+ * has one record per process image it ran in (an exec starts a new one),
+ * and total[], the images' calls and the threads' counts all add up to
+ * the events read. */
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *ev);
 /* The processes' lives (backends' on_proc), at now_s seconds on the
  * caller's clock: a fork adds an image, an exec ends one and starts the
