@@ -152,6 +152,26 @@ static void test_brk(void **state)
 #define STALE_PROC 4194380
 #define OTHER_PROC 4194370
 
+/* A summary on the heap (it is large) for each test, freed after. */
+static int summary_setup(void **state)
+{
+	struct ms_sys_summary *s = malloc(sizeof *s);
+	if (!s || ms_sys_summary_init(s) < 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int summary_teardown(void **state)
+{
+	ms_sys_summary_free(*state);
+	free(*state);
+	return 0;
+}
+#define SUMMARY_TEST(f) cmocka_unit_test_setup_teardown(f, summary_setup, summary_teardown)
+
 /* mixer-2 of examples/syscall_mix: an arena heap reserved, trimmed,
  * grown 3 times, 3 + 1 madvise, unmapped: 11 calls, all by tid */
 static size_t mixer_seq(struct ms_sysev *seq, pid_t tid)
@@ -176,6 +196,16 @@ static size_t records_of(const struct ms_sys_summary *s, pid_t tid)
 	for (size_t i = 0; i < s->nthreads; i++)
 		n += s->threads[i].tid == tid;
 	return n;
+}
+
+/* the thread's one record, in process tgid, named name */
+static const struct ms_sys_thread *only_record(const struct ms_sys_summary *s, pid_t tid, pid_t tgid, const char *name)
+{
+	assert_int_equal(records_of(s, tid), 1);
+	const struct ms_sys_thread *t = ms_sys_summary_thread(s, tid);
+	assert_int_equal(t->tgid, tgid);
+	assert_string_equal(t->name, name);
+	return t;
 }
 
 static int has_image(const struct ms_sys_summary *s, pid_t pid)
@@ -214,9 +244,7 @@ static void assert_adds_up(const struct ms_sys_summary *s, uint64_t events)
  * another process's image came after it. */
 static void test_thread_named_late(void **state)
 {
-	(void)state;
-	struct ms_sys_summary *s = malloc(sizeof *s);
-	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sys_summary *s = *state;
 	struct ms_sysev lead = ev(REAL_PROC, MS_SC_MADVISE, 0x1000, 4096, MADV_DONTNEED, 0, 0);
 	lead.tgid = REAL_PROC;
 	ms_sys_summary_add(s, &lead);
@@ -232,10 +260,7 @@ static void test_thread_named_late(void **state)
 			ms_sys_summary_add(s, &o);
 		}
 	}
-	assert_int_equal(records_of(s, GONE_TID), 1);
-	const struct ms_sys_thread *t = ms_sys_summary_thread(s, GONE_TID);
-	assert_int_equal(t->tgid, REAL_PROC);
-	assert_string_equal(t->name, "mixer-2");
+	const struct ms_sys_thread *t = only_record(s, GONE_TID, REAL_PROC, "mixer-2");
 	assert_int_equal(t->sc[MS_SC_MMAP].count, 1);
 	assert_int_equal(t->sc[MS_SC_MUNMAP].count, 3);
 	assert_int_equal(t->sc[MS_SC_MPROTECT].count, 3);
@@ -254,8 +279,6 @@ static void test_thread_named_late(void **state)
 	assert_int_equal(s->heaps_destroyed, 1);
 	assert_int_equal(s->madvise_returned, 4 * MiB + 4096);
 	assert_adds_up(s, 13);
-	ms_sys_summary_free(s);
-	free(s);
 }
 
 /* tracefs' saved_tgids keeps a pid's process after the task is gone: a
@@ -265,9 +288,7 @@ static void test_thread_named_late(void **state)
  * its counts, the break it moved and its name when the real one shows. */
 static void test_thread_stale_process(void **state)
 {
-	(void)state;
-	struct ms_sys_summary *s = malloc(sizeof *s);
-	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sys_summary *s = *state;
 	struct ms_sysev seq[16];
 	size_t n = mixer_seq(seq, GONE_TID);
 	uint64_t b = 0x555555560000;
@@ -286,10 +307,7 @@ static void test_thread_stale_process(void **state)
 	later.tgid_cached = 1;
 	strcpy(later.comm, "mixer-2");
 	ms_sys_summary_add(s, &later);
-	assert_int_equal(records_of(s, GONE_TID), 1);
-	const struct ms_sys_thread *t = ms_sys_summary_thread(s, GONE_TID);
-	assert_int_equal(t->tgid, REAL_PROC);
-	assert_string_equal(t->name, "mixer-2");
+	const struct ms_sys_thread *t = only_record(s, GONE_TID, REAL_PROC, "mixer-2");
 	assert_int_equal(t->sc[MS_SC_MADVISE].count, 4);
 	assert_int_equal(t->sc[MS_SC_BRK].count, 3);
 	assert_int_equal(t->returned.madvise, 4 * MiB);
@@ -307,17 +325,13 @@ static void test_thread_stale_process(void **state)
 	assert_int_equal(s->brk[0].grown, 2 * MiB);
 	assert_int_equal(s->brk[0].high - s->brk[0].first, 2 * MiB);
 	assert_adds_up(s, 14);
-	ms_sys_summary_free(s);
-	free(s);
 }
 
 /* A live thread whose line names a stale process: /proc says which, and
  * a stale name never makes an image. */
 static void test_thread_stale_live(void **state)
 {
-	(void)state;
-	struct ms_sys_summary *s = malloc(sizeof *s);
-	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sys_summary *s = *state;
 	pid_t me = getpid();   /* the main thread: tid = pid */
 	struct ms_sysev e = ev(me, MS_SC_MADVISE, 0x1000, 4096, MADV_DONTNEED, 0, 0);
 	e.tgid = STALE_PROC;
@@ -338,8 +352,6 @@ static void test_thread_stale_live(void **state)
 	ms_sys_summary_add(s, &x);
 	assert_int_equal(ms_sys_summary_thread(s, GONE_TID)->tgid, REAL_PROC);
 	assert_false(ms_sys_summary_thread(s, GONE_TID)->provisional);
-	ms_sys_summary_free(s);
-	free(s);
 }
 
 /* Lines that keep naming other processes (untrusted input): the thread is
@@ -347,9 +359,7 @@ static void test_thread_stale_live(void **state)
  * made-up image dropped, the counts whole. */
 static void test_thread_moves_bounded(void **state)
 {
-	(void)state;
-	struct ms_sys_summary *s = malloc(sizeof *s);
-	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sys_summary *s = *state;
 	for (int i = 0; i < 40; i++) {
 		struct ms_sysev e = ev(GONE_TID, MS_SC_MADVISE, 0x1000, 4096, MADV_DONTNEED, 0, 0);
 		e.tgid = i % 2 ? STALE_PROC : OTHER_PROC;
@@ -361,17 +371,13 @@ static void test_thread_moves_bounded(void **state)
 	assert_int_equal(s->nimages, 1);
 	assert_int_equal(s->returned[0].madvise, 40 * 4096);
 	assert_adds_up(s, 40);
-	ms_sys_summary_free(s);
-	free(s);
 }
 
 /* A thread's exit settles where it is filed: a later line with its tid is
  * another task's (pids are reused), never moved into the old record. */
 static void test_thread_exit_settles(void **state)
 {
-	(void)state;
-	struct ms_sys_summary *s = malloc(sizeof *s);
-	assert_int_equal(ms_sys_summary_init(s), 0);
+	struct ms_sys_summary *s = *state;
 	struct ms_sysev e = ev(GONE_TID, MS_SC_MADVISE, 0x1000, 4096, MADV_DONTNEED, 0, 0);
 	e.tgid = STALE_PROC;
 	e.tgid_cached = 1;
@@ -384,8 +390,6 @@ static void test_thread_exit_settles(void **state)
 	assert_int_equal(s->threads[0].tgid, STALE_PROC);
 	assert_int_equal(s->threads[1].tgid, REAL_PROC);
 	assert_adds_up(s, 2);
-	ms_sys_summary_free(s);
-	free(s);
 }
 
 int main(void)
@@ -393,9 +397,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pairer), cmocka_unit_test(test_format), cmocka_unit_test(test_line), cmocka_unit_test(test_repeat_line),
 		cmocka_unit_test(test_heap_lifecycle), cmocka_unit_test(test_brk),
-		cmocka_unit_test(test_thread_named_late), cmocka_unit_test(test_thread_stale_process),
-		cmocka_unit_test(test_thread_stale_live), cmocka_unit_test(test_thread_moves_bounded),
-		cmocka_unit_test(test_thread_exit_settles),
+		SUMMARY_TEST(test_thread_named_late), SUMMARY_TEST(test_thread_stale_process),
+		SUMMARY_TEST(test_thread_stale_live), SUMMARY_TEST(test_thread_moves_bounded),
+		SUMMARY_TEST(test_thread_exit_settles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
