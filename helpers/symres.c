@@ -40,7 +40,7 @@ static int resolve_one(struct ms_symres *s, const char *tok, int ret)
 		return -1;
 	}
 	struct ms_sym sym;
-	char buf[1024];
+	char buf[MS_SYM_LINE];
 	ms_symres_lookup(s, a, ret, &sym);
 	ms_sym_format(&sym, a, buf, sizeof buf);
 	printf("0x%" PRIx64 " %s\n", a, buf);
@@ -59,7 +59,7 @@ static void filter_line(struct ms_symres *s, const char *line, int ret)
 			if (q - p - 2 >= 6 && !isalnum((unsigned char)*q)) {
 				uint64_t a = strtoull(p + 2, NULL, 16);
 				struct ms_sym sym;
-				char buf[1024];
+				char buf[MS_SYM_LINE];
 				ms_symres_lookup(s, a, ret, &sym);
 				fwrite(p, 1, (size_t)(q - p), stdout);
 				if (sym.found) {

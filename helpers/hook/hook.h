@@ -139,6 +139,7 @@ struct tls {
 	/* stacks: the wrapper's frame, from record_slow (a return address
 	 * into it and its stack pointer), where hook_unwind.c starts; 0 = none */
 	uint64_t frame_ip, frame_sp;
+	uint64_t clock;               /* the thread's last order stamp (stamp_free) */
 };
 
 extern __thread struct tls tls __attribute__((tls_model("initial-exec")));
@@ -165,38 +166,117 @@ extern struct ms_hl_counters g_local_counters;  /* when the page is missing */
 extern unsigned char *g_maps_buf;
 extern size_t       g_maps_cap;
 extern atomic_int   g_maps_lock;
-/* The order stamp counter (hotlog.h "Order"), alone on its cache lines:
- * every free writes it, and the hot path's read-mostly globals (real,
- * g_count_only, g_depth) must not share them. */
-struct order_line { _Alignas(128) _Atomic uint64_t n; char pad[120]; };
-extern struct order_line g_order;
+/* Order domains (hotlog.h "Order"): one counter per 64 MiB region of
+ * the address space, hashed into ORDER_DOMAINS entries.  A region is what
+ * one arena's heap occupies (malloc/arena.c HEAP_MAX_SIZE: 64 MiB on
+ * 64-bit), so a thread with an arena of its own mostly meets its own
+ * domains.  A domain's counter is the larger of two: `own`, written with
+ * plain stores by the thread that owns the domain (the first to stamp
+ * there; it gives it back at its exit), and `foreign`, raised with locked
+ * instructions by every other thread.  Each on its own cache lines: the
+ * owner's line moves only when another thread stamps in its domain. */
+#define ORDER_REGION_SHIFT 26
+#define ORDER_DOMAINS      256
+struct order_line { _Alignas(128) _Atomic uint64_t owner, own; char pad[112]; };
+struct order_foreign { _Alignas(128) _Atomic uint64_t n; char pad[120]; };
+extern struct order_line g_order[ORDER_DOMAINS];
+extern struct order_foreign g_order_foreign[ORDER_DOMAINS];
 extern atomic_uint  g_block_seq;      /* image-wide block numbers */
 extern atomic_uint  g_nmapped;        /* slots of the buffer file handed out */
 extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
 
-/* Order stamps: a free takes the next value before the real free runs,
- * an allocation reads the counter after the real call returned (hotlog.h
- * explains why this orders one address's calls across threads).  One
- * atomic increment per free: 12 ns alone, 16 ns with two threads
- * contending on this 2-vCPU host, against 34 ns for rdtsc and 70 ns for
- * clock_gettime(CLOCK_MONOTONIC) here.
- * Tried and measured (bench/hotspots workloads, load 5-13), not kept:
- * per-address buckets of per-CPU columns written in rseq critical
- * sections (no locked instruction) with a Lamport clock per thread, and
- * per-CPU max registers written the same way.  Both exact, neither
- * cheaper here: under load the two threads rarely run at once, so this
- * counter's line seldom moves, and an rseq store (plus the allocation's
- * own store the buckets need) costs about what the one locked add does.
- * They would pay on a machine whose threads do run in parallel. */
-static inline uint64_t stamp_free(void)
+/* Order stamps (hotlog.h "Order" says why they order one address's
+ * calls across threads and keep each thread's stream nondecreasing).
+ * A free takes one past its address's domain (and past the thread's last
+ * stamp, tls.clock) and writes it there before the real free runs; an
+ * allocation reads its domain after the real call returned, takes at
+ * least tls.clock, and raises the domain to its stamp if that is above
+ * it, so that whoever meets the address next stamps above.
+ * Why domains with an owner: one process-wide counter was exact too,
+ * but on an idle 2-core host the bench's two threads each hold a core and
+ * its cache line moved on every call: 4.6x-5.3x the bare run, 82% of the
+ * hook's time on that line (perf annotate).  Counters per domain, each
+ * raised with lock xadd: 2.3x, 60% of free's time still on the locked
+ * instruction (it waits for the store buffer the encoder just filled).
+ * The owner's plain store costs nothing of that.  Costs here: lock xadd
+ * 6.8 ns alone, rdtsc 16.6 ns, rdtscp 25 ns (a VM): no clock instruction
+ * is cheaper.  Tried earlier and not kept: per-address buckets of per-CPU
+ * columns in rseq critical sections (a line per bucket: a miss per call).
+ * A signal handler that frees while its thread is inside the owner's
+ * read-then-store (inside free: not async-signal-safe in the program
+ * either) can lower `own` by the handler's steps. */
+static inline size_t order_index(uint64_t p)
 {
-	return atomic_fetch_add_explicit(&g_order.n, 1, memory_order_acq_rel) + 1;
+	return (size_t)((p >> ORDER_REGION_SHIFT) % ORDER_DOMAINS);
 }
 
-static inline uint64_t stamp_alloc(void)
+/* Whether this thread owns domain o, claiming it when nobody does (not
+ * after the thread's exit destructor ran: it would never give it back). */
+static inline int order_mine(struct order_line *o)
 {
-	return atomic_load_explicit(&g_order.n, memory_order_acquire);
+	uint64_t me = (uint64_t)(uintptr_t)&tls;
+	uint64_t w = atomic_load_explicit(&o->owner, memory_order_relaxed);
+	if (LIKELY(w == me))
+		return 1;
+	return !w && !tls.exited &&
+	       atomic_compare_exchange_strong_explicit(&o->owner, &w, me, memory_order_acquire, memory_order_relaxed);
 }
+
+/* Raise a foreign counter to at least v (others may have gone further). */
+static inline void order_raise(_Atomic uint64_t *n, uint64_t v)
+{
+	uint64_t c = atomic_load_explicit(n, memory_order_relaxed);
+	while (c < v && !atomic_compare_exchange_weak_explicit(n, &c, v, memory_order_acq_rel,
+								  memory_order_relaxed))
+		;
+}
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static inline uint64_t stamp_free(uint64_t p)
+{
+	size_t i = order_index(p);
+	struct order_line *o = &g_order[i];
+	_Atomic uint64_t *f = &g_order_foreign[i].n;
+	uint64_t v;
+	if (LIKELY(order_mine(o))) {
+		v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
+				    atomic_load_explicit(f, memory_order_acquire)), tls.clock) + 1;
+		atomic_store_explicit(&o->own, v, memory_order_release);
+	} else {
+		v = atomic_fetch_add_explicit(f, 1, memory_order_acq_rel) + 1;
+		uint64_t m = max_u64(atomic_load_explicit(&o->own, memory_order_acquire), tls.clock) + 1;
+		if (v < m) {
+			v = m;
+			order_raise(f, v);
+		}
+	}
+	tls.clock = v;
+	return v;
+}
+
+static inline uint64_t stamp_alloc(uint64_t p)
+{
+	size_t i = order_index(p);
+	struct order_line *o = &g_order[i];
+	_Atomic uint64_t *f = &g_order_foreign[i].n;
+	uint64_t x = max_u64(atomic_load_explicit(&o->own, memory_order_acquire),
+			     atomic_load_explicit(f, memory_order_acquire));
+	if (UNLIKELY(x < tls.clock)) {
+		x = tls.clock;
+		if (order_mine(o))
+			atomic_store_explicit(&o->own, x, memory_order_release);
+		else
+			order_raise(f, x);
+	}
+	tls.clock = x;
+	return x;
+}
+
+void order_release(void);
 
 /* Event time: CLOCK_MONOTONIC_COARSE (vDSO, jiffy resolution), read every
  * CLOCK_EVERY calls per thread and at each block start.  A precise clock

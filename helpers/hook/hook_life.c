@@ -31,7 +31,8 @@ size_t       g_maps_cap;
 atomic_int   g_maps_lock;
 /* alone on its cache line: every free writes it, and the hot path's
  * read-mostly globals (real, g_count_only, g_depth) must not share it */
-struct order_line g_order;
+struct order_line g_order[ORDER_DOMAINS];
+struct order_foreign g_order_foreign[ORDER_DOMAINS];
 atomic_uint  g_block_seq;
 atomic_uint  g_nmapped;
 char         g_buf_path[PATH_MAX];
@@ -105,6 +106,20 @@ void slot_release(struct slot *s)
 }
 
 /* pthread key destructor: the thread is exiting. */
+/* Give back the order domains this thread owns (hook.h "Order
+ * domains"): another thread may then claim them.  At its exit, after its
+ * last stamp as owner: order_mine claims nothing once tls.exited is set. */
+void order_release(void)
+{
+	uint64_t me = (uint64_t)(uintptr_t)&tls;
+	for (size_t i = 0; i < ORDER_DOMAINS; i++) {
+		uint64_t w = me;
+		if (atomic_load_explicit(&g_order[i].owner, memory_order_relaxed) == me)
+			atomic_compare_exchange_strong_explicit(&g_order[i].owner, &w, 0, memory_order_release,
+								memory_order_relaxed);
+	}
+}
+
 static void thread_exit(void *arg)
 {
 	struct tls *t = &tls;
@@ -116,6 +131,7 @@ static void thread_exit(void *arg)
 		t->busy = 0;
 	}
 	t->exited = 1;
+	order_release();
 }
 
 static void on_crash(int sig)

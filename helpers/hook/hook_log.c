@@ -210,7 +210,6 @@ void block_reset(struct slot *s)
 	s->pos = s->buf + EV_START;
 	s->nevents = 0;
 	s->base_ticks = s->prev_ticks = s->clock_ticks = now_ticks();
-	s->prev_stamp = stamp_alloc();
 	s->clock_countdown = CLOCK_EVERY;
 	s->prev_ptr = 0;
 	s->prev_caller[0] = s->prev_caller[1] = s->alt_free_caller = 0;

@@ -403,13 +403,13 @@ static inline int ready(void)
  * the real free runs (hotlog.h "Order"); count-only needs no order. */
 #define RECORD_ALLOC(op_, size_, ptr_, old_) do { \
 		struct call c_ = { (size_), (ptr_), (old_), CALLER(), \
-				   g_count_only ? 0 : stamp_alloc(), 0, (op_) }; \
+				   g_count_only ? 0 : stamp_alloc(ptr_), 0, (op_) }; \
 		record(&c_); \
 	} while (0)
 
 static inline uint64_t free_stamp(const void *p)
 {
-	return g_count_only ? 0 : p ? stamp_free() : stamp_alloc();
+	return g_count_only ? 0 : p ? stamp_free((uintptr_t)p) : tls.clock;
 }
 
 /* ---- the interposed functions ---- */
@@ -468,7 +468,7 @@ EXPORT void *realloc(void *old, size_t n)
 	RESOLVE(realloc, old ? NULL : boot_alloc(n));
 	uint64_t sf = free_stamp(old);
 	void *p = real.realloc(old, n);
-	struct call c = { n, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc(), sf, MS_HL_OP_REALLOC };
+	struct call c = { n, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc((uintptr_t)p), sf, MS_HL_OP_REALLOC };
 	record(&c);
 	return p;
 }
@@ -485,7 +485,7 @@ EXPORT void *reallocarray(void *old, size_t nmemb, size_t size)
 	RESOLVE(realloc, old ? NULL : boot_alloc(total));
 	uint64_t sf = free_stamp(old);
 	void *p = real.realloc(old, total);
-	struct call c = { total, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc(), sf, MS_HL_OP_REALLOCARRAY };
+	struct call c = { total, (uintptr_t)p, (uintptr_t)old, CALLER(), g_count_only ? 0 : stamp_alloc((uintptr_t)p), sf, MS_HL_OP_REALLOCARRAY };
 	record(&c);
 	return p;
 }

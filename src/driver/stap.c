@@ -246,7 +246,7 @@ static void print_resolved(void *arg, struct ms_staprun *r, const char *text, si
 			if (q - hex - 2 >= 4 && (q == len || isspace((unsigned char)text[q]))) {
 				uint64_t a = strtoull(text + hex + 2, NULL, 16);
 				struct ms_sym s;
-				char buf[1024];
+				char buf[MS_SYM_LINE];
 				ms_symres_lookup(sr, a, caller, &s);
 				fwrite(text + i, 1, q - i, stdout);
 				if (s.found) {

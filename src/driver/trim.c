@@ -21,6 +21,7 @@
 #include "records/maps.h"
 #include "report/json.h"
 #include "findings/arenas.h"
+#include "findings/arenaverdict.h"
 #include "options.h"
 #include "steps.h"
 #include "util/err.h"
@@ -76,9 +77,7 @@ static void predict(pid_t pid, struct prediction *p)
 	if (!a.glibc_in_charge)
 		snprintf(p->why, sizeof p->why, "glibc is not the allocator (%s)", a.allocator);
 	else if (!a.snapshot_consistent)
-		snprintf(p->why, sizeof p->why, "%s (%s)", a.damage == MS_DAMAGE_CHANGING ?
-			 "the heap changed during every walk" : "the walk found the same damage twice",
-			 a.inconsistency);
+		snprintf(p->why, sizeof p->why, "%s (%s)", ms_damage_words(a.damage, a.stopped), a.inconsistency);
 	else {
 		p->bytes = a.trim_prediction_bytes;
 		p->ok = 1;

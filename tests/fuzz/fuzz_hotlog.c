@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ms_hotspots h;
 	struct ms_err e;
 	memset(&h, 0, sizeof h);
-	if (ms_hotspots_load(dir, &h, &e) == 0) {
+	if (ms_hotspots_load_query(dir, NULL, &h, &e) == 0) {
 		free(ms_hotspots_sites_sorted(&h, 0));
 		free(ms_hotspots_threads_sorted(&h));
 	}

@@ -144,6 +144,9 @@ check_eq "poison: tcache chunks = gdb's counts, the poisoned entry excluded" \
 	"$(jq '.totals.free_by_kind.tcache.chunks' "$TMP/poison.json")" $((c0 + c7 - 1))
 check_eq "poison: tcaches found" "$(jq .tcaches_found "$TMP/poison.json")" 1
 check_eq "poison: never consistent; the damage is corrupted" "$(jq -c '[.snapshot_consistent, .unreliable, .damage]' "$TMP/poison.json")" '[false,true,"corrupted"]'
+# one wording for the damage in every step (findings/arenaverdict.c ms_damage_words)
+check_match "poison: arenas says the damage" "$("$MS" arenas "$EX_PID" 2>&1)" 'The heap is corrupted \(the walk found the same damage in two snapshots\)'
+check_match "poison: trim says it in the same words" "$("$MS" trim "$EX_PID" 2>&1)" 'the walk found the same damage in two snapshots'
 stop_example "$EX_PID"
 
 # --- the same pointer at the list's head: the rest of the tcache is kept

@@ -35,7 +35,7 @@ check_cmp "counter-3: at most 4 libc thread-exit calls on top" "$c3" -le 4021
 check_eq "top thread is counter-3" "$(jq -r '.threads[0].name' "$TMP/a.json")" counter-3
 check_eq "allocations equal frees (all freed)" "$(jq '.allocations - .frees' "$TMP/a.json")" 0
 # field names (docs/json.md, hotspots schema_version 2): bytes end in _bytes, durations in _s
-check_eq "schema_version 2" "$(jq .schema_version "$TMP/a.json")" 2
+check_eq "schema_version 3" "$(jq .schema_version "$TMP/a.json")" 3
 check_eq "requested_bytes: threads' sum = the total" "$(jq '([.threads[].requested_bytes] | add) == .requested_bytes' "$TMP/a.json")" true
 check_eq "size_histogram: from_bytes/to_bytes, calls = allocations" \
 	"$(jq '([.size_histogram[] | select(.from_bytes <= .to_bytes) | .calls] | add) == .allocations' "$TMP/a.json")" true

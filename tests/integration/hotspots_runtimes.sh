@@ -2,7 +2,10 @@
 # hotspots on real runtimes, against independent oracles:
 # - exact pairing across threads: cross_free allocates on some threads and
 #   frees on others, and counts the bytes it still holds: the hook's live
-#   bytes at its allocation site equal that count exactly;
+#   bytes at its allocation site equal that count exactly; cross_reuse
+#   moves blocks between 6 threads in every direction (tcache, arenas,
+#   mmapped chunks, realloc): the order stamps' domains and thread clocks
+#   (hotlog.h "Order") must still pair every free;
 # - node's zlib (rounds of concurrent zlib.deflate, frees on libuv's
 #   threads): live at end between glibc's in-use chunk bytes as `arenas`
 #   reads them in the same run, minus chunk overhead, and those bytes;
@@ -19,6 +22,14 @@ for shape in "2 2" "3 1" "1 4"; do
 	got=$(jq -r '[.sites[] | select(.symbol == "produce_block")] | "\(map(.live_bytes) | add) \(map(.live_allocations) | add)"' "$TMP/cf.json")
 	check_eq "cross_free $1 producers, $2 consumers: live bytes and blocks exact" "$got" "$want"
 	check_eq "cross_free $1x$2: every free paired, nothing dropped" "$(jq -c '[.unknown_frees, .dropped, .complete]' "$TMP/cf.json")" "[0,0,true]"
+done
+
+for seed in 1 2 3; do
+	"$MS" hotspots --json -- "$EX/cross_reuse" --threads 6 --steps 100000 --seed "$seed" >"$TMP/cr.json" 2>"$TMP/cr.err"
+	want=$(sed -n 's/^live_requested_bytes=\([0-9]*\) live_blocks=\([0-9]*\)$/\1 \2/p' "$TMP/cr.err")
+	got=$(jq -r '[.sites[] | select(.symbol == "reuse_alloc" or .symbol == "reuse_resize")] | "\(map(.live_bytes) | add) \(map(.live_allocations) | add)"' "$TMP/cr.json")
+	check_eq "cross_reuse seed $seed: live bytes and blocks exact" "$got" "$want"
+	check_eq "cross_reuse seed $seed: every free paired, nothing dropped" "$(jq -c '[.unknown_frees, .dropped, .complete]' "$TMP/cr.json")" "[0,0,true]"
 done
 
 # who allocated this address: the first block cross_free kept

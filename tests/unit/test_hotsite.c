@@ -86,8 +86,9 @@ static void guide_names_the_live_site(void **state)
 	assert_int_equal(s->nev, 4);
 	assert_string_equal(s->evidence[2], "top call site by bytes live at the moment: deflateInit2_+0x189 ??:? "
 			    "(libz.so.1.2.13), 200.0 MiB live, 3200 calls");
-	assert_string_equal(s->evidence[3], "most calls: _ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack+0x79 ??:? "
-			    "(libjvm.so), 9590 calls, 9.3 MiB live");
+	/* a document without "function" (older memsleuth): "symbol" demangled */
+	assert_string_equal(s->evidence[3], "most calls: os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)"
+			    "+0x79 ??:? (libjvm.so), 9590 calls, 9.3 MiB live");
 	assert_string_equal(s->verdict, "The most bytes still live at the moment were allocated at deflateInit2_+0x189 ??:? "
 			    "(libz.so.1.2.13): 200.0 MiB of the 431.5 MiB live in all call sites, where the in-use "
 			    "memory is allocated and not freed. Thread 17734 (java) made the most allocator calls "
@@ -117,11 +118,14 @@ static void guide_names_the_busiest_site_for_free_memory(void **state)
 	snprintf(g->allocator, sizeof g->allocator, "glibc");
 	ms_guide_take_hotspots(g, parse(jvm_sites));
 	const struct ms_gstep *s = &g->step[MS_G_HOTSPOTS];
-	assert_int_equal(s->nev, 3);
-	assert_string_equal(s->evidence[2], "top call site: _ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack+0x79 ??:? "
-			    "(libjvm.so), 9590 calls, 9.3 MiB live at the end");
+	assert_int_equal(s->nev, 4);
+	assert_string_equal(s->evidence[2], "top call site: os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)"
+			    "+0x79 ??:? (libjvm.so), 9590 calls, 9.3 MiB live at the end");
+	/* HotSpot's os::malloc passes every native allocation on: no stacks here to see past it */
+	assert_string_equal(s->evidence[3], "the top call site os::malloc(unsigned long, MEMFLAGS, NativeCallStack "
+			    "const&) is an allocation wrapper: rerun with --stacks 8 to see who calls it");
 	assert_string_equal(s->verdict, "Thread 17734 (java) made the most allocator calls (12024 of 13820), most from "
-			    "_ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack+0x79 ??:? (libjvm.so).");
+			    "os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)+0x79 ??:? (libjvm.so).");
 	ms_guide_free(g);
 	free(g);
 }

@@ -205,7 +205,7 @@ static void analysis(void **state)
 	write_log(dir, 0);
 	struct ms_hotspots h;
 	struct ms_err e;
-	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
+	assert_int_equal(ms_hotspots_load_query(dir, NULL, &h, &e), 0);
 	assert_int_equal(h.events, 8);
 	/* --record-only's count from the headers: the same figure */
 	struct ms_hl_census c;
@@ -250,7 +250,7 @@ static void analysis(void **state)
 
 	/* a damaged block: skipped, the rest still read, the log marked partial */
 	write_log(dir, 1);
-	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
+	assert_int_equal(ms_hotspots_load_query(dir, NULL, &h, &e), 0);
 	assert_false(h.complete);
 	assert_true(h.skipped_bytes > 0);
 	assert_int_equal(h.events, 7);          /* the main thread's block is gone */
@@ -262,7 +262,7 @@ static void analysis(void **state)
 	char path[300];
 	snprintf(path, sizeof path, "%s/proc-42-0.msl", dir);
 	unlink(path);
-	assert_int_equal(ms_hotspots_load(dir, &h, &e), -1);
+	assert_int_equal(ms_hotspots_load_query(dir, NULL, &h, &e), -1);
 	assert_non_null(strstr(e.msg, "no hotspots log"));
 	assert_int_equal(ms_hl_census(dir, &c, &e), -1);
 	assert_non_null(strstr(e.msg, "no hotspots log"));
@@ -392,7 +392,7 @@ static void tails(void **state)
 	write_file(dir, "proc-8-0.buf", bf, 2 * MS_HL_SLOT_BYTES);
 	struct ms_hotspots h;
 	struct ms_err e;
-	assert_int_equal(ms_hotspots_load(dir, &h, &e), 0);
+	assert_int_equal(ms_hotspots_load_query(dir, NULL, &h, &e), 0);
 	assert_int_equal(h.events, 3);
 	struct ms_hl_census c;   /* the tail's two new events, the broken slot ignored */
 	assert_int_equal(ms_hl_census(dir, &c, &e), 0);

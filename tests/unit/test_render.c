@@ -123,14 +123,14 @@ static void call_site_forms(void **state)
 	assert_string_equal(small, "?? (lib");   /* cut, always terminated */
 }
 
-/* hotspots schema_version 2 (docs/json.md): the renderer reads
+/* hotspots schema_version 3 (docs/json.md): the renderer reads
  * requested_bytes only; a version 1 document says it is older instead of
  * showing its "bytes" as 0 silently. */
 static void reads_current_names_says_older(void **state)
 {
 	int rc;
 	(void)state;
-	char *txt = render("{\"step\":\"hotspots\",\"schema_version\":2,\"threads\":[{\"tid\":5,\"name\":\"w\","
+	char *txt = render("{\"step\":\"hotspots\",\"schema_version\":3,\"threads\":[{\"tid\":5,\"name\":\"w\","
 			   "\"calls\":3,\"requested_bytes\":2048}]}", MS_R_TEXT, &rc);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(txt, "2.0 KiB"));
@@ -139,7 +139,7 @@ static void reads_current_names_says_older(void **state)
 	txt = render("{\"step\":\"hotspots\",\"schema_version\":1,\"threads\":[{\"tid\":5,\"name\":\"w\","
 		     "\"calls\":3,\"bytes\":2048}]}", MS_R_TEXT, &rc);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(txt, "This hotspots document has schema_version 1; this memsleuth reads version 2"));
+	assert_non_null(strstr(txt, "This hotspots document has schema_version 1; this memsleuth reads version 3"));
 	assert_null(strstr(txt, "2.0 KiB"));
 	free(txt);
 }

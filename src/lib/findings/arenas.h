@@ -45,8 +45,9 @@ struct ms_pin {
 	uint64_t pinned;         /* free bytes between the free memory it blocks and itself */
 	/* Who allocated it, from a hotspots recording of the same process
 	 * (arenas --hotspots DIR; report/arenapins.h): "" when unknown. */
-	char     allocated_at[160];   /* "pin.c:54 (main)", or the site's symbol without line info */
-	char     site[300];           /* the site as hotspots names it: "main+0x3e2 (pin) pin.c:54" */
+	char     allocated_at[512];   /* "pin.c:54 (main)", or the site's symbol without line
+				       * info; C++ demangled: "conf.cc:9 (Conf::make())" */
+	char     site[768];           /* the site as hotspots names it: "main+0x3e2 (pin) pin.c:54" */
 	char     thread[16];          /* the allocating thread's name (its TID when unnamed) */
 	uint32_t tid;
 };

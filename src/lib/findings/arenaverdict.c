@@ -17,6 +17,13 @@ const char *ms_damage_name(enum ms_damage d)
 	return d == MS_DAMAGE_CORRUPTED ? "corrupted" : d == MS_DAMAGE_CHANGING ? "changing" : "none";
 }
 
+const char *ms_damage_words(enum ms_damage d, int stopped)
+{
+	if (d == MS_DAMAGE_CHANGING)
+		return "the heap changed under the walk (its snapshots differ)";
+	return stopped ? "the walk found damage in a frozen snapshot" : "the walk found the same damage in two snapshots";
+}
+
 void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
 {
 	char b[3][MS_SIZE_BUF];
@@ -70,12 +77,12 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 			       a->missing[0] ? "is not all in the core" : "in the core is corrupted", a->inconsistency);
 	else if (a->damage == MS_DAMAGE_CHANGING)
 		ms_verdict_add(vs, MS_PROBLEM, "rerun with --stop for an exact snapshot",
-			       "The heap changed under the walk (snapshots differ; last: %s); the figures are unreliable.",
-			       a->inconsistency);
+			       "%c%s (last: %s); the figures are unreliable.", 'T',
+			       ms_damage_words(a->damage, a->stopped) + 1, a->inconsistency);
 	else if (!a->snapshot_consistent)
 		ms_verdict_add(vs, MS_PROBLEM, lists,
 			       "The heap is corrupted (%s): %s; %zu list%s flagged, the figures cover what could be walked and are unreliable.",
-			       a->stopped ? "in a frozen snapshot" : "the same damage in two snapshots",
+			       ms_damage_words(a->damage, a->stopped),
 			       a->inconsistency, a->corrupt_lists, a->corrupt_lists == 1 ? "" : "s");
 	if (a->noncontiguous)
 		ms_verdict_add(vs, MS_INFO, "",

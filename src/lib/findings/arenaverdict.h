@@ -26,6 +26,12 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
  * the top" -- into buf (len bytes).  Empty when the arena has no pin. */
 void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len);
 
+/* How a walk's damage is said, in every step that reports it (arenas,
+ * trim, the guide): "the heap changed under the walk (its snapshots
+ * differ)" or "the walk found the same damage in two snapshots" ("damage
+ * in a frozen snapshot" when stopped).  Lower case, no final stop. */
+const char *ms_damage_words(enum ms_damage d, int stopped);
+
 /* "corrupted", "changing" or "none". */
 const char *ms_damage_name(enum ms_damage d);
 

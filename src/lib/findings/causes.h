@@ -208,7 +208,7 @@ struct ms_cause_facts {
 	 * window (findings/hotsite.h), and those bytes */
 	int      have_hot;
 	uint64_t hot_live;
-	char     hot_site[200];
+	char     hot_site[1600];   /* a call site, C++ names demangled (records/callsite.h) */
 
 	/* watch: each component's least-squares trend over a window
 	 * (findings/timeseries.h fills these) */

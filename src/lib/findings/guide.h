@@ -73,7 +73,7 @@ struct ms_guide {
 	uint64_t mmapped;                     /* malloc's mmapped chunks (mp_.mmapped_mem): live, outside the arenas' in use */
 	int      have_hot;
 	uint64_t hot_tid, hot_calls, hot_total_calls;
-	char     hot_name[64], hot_site[200];
+	char     hot_name[64], hot_site[1600];   /* hot_site: records/callsite.h, demangled */
 	int      hot_live_valid;              /* its live-at-end bytes are the moment's (reached, comparable) */
 	char     hot_until[200];              /* the rerun stops at the line matching this (--until), "" no */
 

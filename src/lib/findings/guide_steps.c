@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "findings/arenaverdict.h"
 #include "findings/causes_feed.h"
 #include "findings/hotsite.h"
-#include "findings/hotspots.h"
+#include "findings/hotwrap.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
+#include "util/demangle.h"
 #include "util/size.h"
 
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
@@ -296,12 +298,11 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
 	if (!ms_jbool(f, "snapshot_consistent", true)) {
 		/* arenas' damage rule: the same damage twice is not a moving heap */
-		if (!strcmp(ms_jstr(f, "damage", ""), "changing"))
-			ms_gstep_evidence(s, "the target changed during the walk: figures are approximate (--stop "
-					  "freezes it)");
-		else
-			ms_gstep_evidence(s, "the walk found the same damage twice (%s): figures cover what was "
-					  "walked before it", ms_jstr(f, "inconsistency", "?"));
+		int changing = !strcmp(ms_jstr(f, "damage", ""), "changing");
+		ms_gstep_evidence(s, "%s (%s): %s", ms_damage_words(changing ? MS_DAMAGE_CHANGING : MS_DAMAGE_CORRUPTED,
+								      ms_jbool(f, "stopped", false)),
+				  ms_jstr(f, "inconsistency", "?"),
+				  changing ? "figures are approximate (--stop freezes it)" : "figures cover what was walked before it");
 	}
 	guide_pin(g, s, f);
 	/* The walk's largest cause is the verdict; its own verdicts say the rest. */
@@ -374,18 +375,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		site = busiest;
 	if (site)
 		ms_callsite_json(site, g->hot_site, sizeof g->hot_site);
-	/* a wrapper's site (operator new, xmalloc): with stacks recorded, its
-	 * commonest stack's first frame outside wrappers is the call site */
-	const char *wrapper = site && ms_hs_is_wrapper(ms_jstr(site, "symbol", "")) ? ms_jstr(site, "symbol", "?") : NULL;
-	const char *caller = NULL;
-	const struct ms_jval *stk = site ? ms_jget(site, "stack") : NULL;
-	for (const struct ms_jval *fr = wrapper && stk && stk->type == MS_J_ARR ? stk->child : NULL; fr; fr = fr->next)
-		if (fr->type == MS_J_STR && !ms_hs_is_wrapper(fr->str)) {
-			caller = fr->str;
-			break;
-		}
+	/* with stacks recorded, hotspots names a site by the first frame
+	 * outside allocation wrappers (findings/hotwrap.h) and says which
+	 * wrapper it called: "main+0x3e (app) app.cc:12 (through operator
+	 * new(unsigned long))" */
+	const char *through = site ? ms_jstr(site, "through", "") : "";
+	int caller = *through && strlen(g->hot_site) + strlen(through) + 12 < sizeof g->hot_site;
 	if (caller)
-		snprintf(g->hot_site, sizeof g->hot_site, "%s (through %s)", caller, wrapper);
+		snprintf(g->hot_site + strlen(g->hot_site), sizeof g->hot_site - strlen(g->hot_site), " (through %s)",
+			 through);
 	/* a site in a module without symbols ("?? (python3.11+0x1064f4)"):
 	 * said once, with the package that names it; the verdicts name the
 	 * module, not "??" */
@@ -396,7 +394,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "the top call site is in %s, which has no symbols here: %s%s%s names it", b,
 				  pkg ? "its debug symbols (apt install " : "its -dbgsym package (Debian's debian-debug archive)",
 				  pkg ? pkg : "", pkg ? ")" : "");
-		char raw[200];
+		char raw[sizeof g->hot_site];
 		snprintf(raw, sizeof raw, "%s", g->hot_site + 3);
 		snprintf(g->hot_site, sizeof g->hot_site, "code in %s without symbols %s", b, raw);
 	}
@@ -434,7 +432,7 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 	const char *at = reached && (g->hot_until[0] || g->recording[0]) ? "at the moment" : reached ? "at the end" :
 			 "when it was stopped";
 	int by_live = site && ms_cause_about_live(kind) && ms_ju64(site, "live_bytes", 0);
-	char other[200] = "";
+	char other[sizeof g->hot_site] = "";
 	if (busiest && busiest != site)
 		ms_callsite_json(busiest, other, sizeof other);
 	if (by_live)
@@ -457,12 +455,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "not comparable: the rerun's sites hold %s live at its end, above the %s glibc had "
 				  "live at the moment (%s in use in the arenas + %s in mmapped chunks): the two runs did "
 				  "not end at the same point", SZ(live_all), SZ(glibc_live), SZ(g->in_use), SZ(g->mmapped));
-	if (wrapper && caller)
-		ms_gstep_evidence(s, "the top call site is inside the allocation wrapper %s: named by its commonest "
-				  "caller, from the recorded stacks", wrapper);
-	else if (wrapper)
+	/* a wrapper's site itself: no stack said who called it */
+	char fn[MS_DEMANGLE_IN_MAX];   /* a document without "function" (older memsleuth): "symbol" demangled */
+	ms_demangle(site ? ms_jstr(site, "function", ms_jstr(site, "symbol", "")) : "", fn, sizeof fn);
+	if (caller)
+		ms_gstep_evidence(s, "the top call site allocates through the allocation wrapper %s: named by its "
+				  "caller, from the recorded stacks", through);
+	else if (ms_hs_is_wrapper(fn))
 		ms_gstep_evidence(s, "the top call site %s is an allocation wrapper: rerun with --stacks 8 to see who "
-				  "calls it", wrapper);
+				  "calls it", fn);
 	if (by_live && best)
 		snprintf(s->verdict, sizeof s->verdict, "The most bytes still live %s were allocated at %s: %s of the %s "
 			 "live in all call sites, where the in-use memory is allocated and not freed. Thread %" PRIu64

@@ -248,10 +248,16 @@ static void forget_live(struct priv *pv, struct ms_hotspots *h, uint64_t ptr, ui
 	uint32_t li = (uint32_t)(s->val - 1);
 	struct live *l = &pv->lives[li];
 	struct ms_hs_site *site = &h->sites[l->site];
+	struct ms_hs_stack *st = l->stack < h->nstacks ? &h->stacks[l->stack] : NULL;
 	site->frees++;
+	if (st)
+		st->frees++;
 	struct ms_hs_thread *t = &h->threads[thread];
-	if (t->last_alloc_ptr == ptr && t->last_alloc_site == l->site)
+	if (t->last_alloc_ptr == ptr && t->last_alloc_site == l->site) {
 		site->short_lived++;
+		if (st)
+			st->short_lived++;
+	}
 	t->last_alloc_ptr = 0;
 	tab_del(&pv->live, s);
 	pv->free_lives = grow_array(pv->free_lives, &pv->free_cap, pv->nfree + 1, sizeof *pv->free_lives);
@@ -373,6 +379,10 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 			/* the free of the malloc just before it: never in the table */
 			h->sites[t->pair_site].frees++;
 			h->sites[t->pair_site].short_lived++;
+			if (t->pair_stack < h->nstacks) {
+				h->stacks[t->pair_stack].frees++;
+				h->stacks[t->pair_stack].short_lived++;
+			}
 			t->last_alloc_ptr = 0;
 			t->pair_ptr = 0;
 		} else if (ev->ptr) {
@@ -390,6 +400,8 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 	h->allocs++;
 	t->allocs++;
 	site->allocs++;
+	if (stack != UINT32_MAX)
+		h->stacks[stack].allocs++;
 	h->bytes += ev->size;
 	t->bytes += ev->size;
 	site->bytes += ev->size;
@@ -402,6 +414,7 @@ static void handle_event(struct ctx *c, uint32_t stream, const struct ms_hl_even
 	if (ev->pair == 1 && !tab_find(&pv->live, ev->ptr)) {
 		t->pair_ptr = ev->ptr;
 		t->pair_site = si;
+		t->pair_stack = stack;
 	} else {
 		t->pair_ptr = 0;
 		remember_live(pv, ev->ptr, ev->size, ev->ticks, si, ti, stack);
@@ -837,8 +850,10 @@ static void load_file(struct ms_hotspots *h, struct priv *pv, const struct ms_hl
 		struct live *l = &pv->lives[pv->live.v[i].val - 1];
 		h->sites[l->site].live_bytes += l->size;
 		h->sites[l->site].live_allocs++;
-		if (l->stack < h->nstacks)
+		if (l->stack < h->nstacks) {
 			h->stacks[l->stack].live_bytes += l->size;
+			h->stacks[l->stack].live_allocs++;
+		}
 		im->live_at_end++;
 		im->live_bytes_at_end += l->size;
 		if (!q || (q->pid && q->pid != im->pid))
@@ -911,11 +926,6 @@ static int log_name_cmp(const void *a, const void *b)
 	if (pa != pb)
 		return pa < pb ? -1 : 1;
 	return sa < sb ? -1 : sa > sb;
-}
-
-int ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e)
-{
-	return ms_hotspots_load_query(dir, NULL, h, e);
 }
 
 int ms_hotspots_load_query(const char *dir, const struct ms_hs_query *q, struct ms_hotspots *h,
@@ -1053,7 +1063,7 @@ uint64_t ms_hs_stack_value(const struct ms_hs_stack *st, enum ms_hs_site_key key
 	case MS_HS_BY_CALLS: return st->calls;
 	case MS_HS_BY_BYTES: return st->bytes;
 	case MS_HS_BY_LIVE:  return st->live_bytes;
-	case MS_HS_BY_SHORT: return 0;   /* not kept per stack */
+	case MS_HS_BY_SHORT: return st->short_lived;
 	}
 	return 0;
 }
@@ -1062,6 +1072,12 @@ static int cmp_site(const void *a, const void *b)
 {
 	uint64_t x = ms_hs_site_value(&sort_h->sites[*(const size_t *)a], sort_key);
 	uint64_t y = ms_hs_site_value(&sort_h->sites[*(const size_t *)b], sort_key);
+	if (x != y)
+		return x > y ? -1 : 1;
+	/* as many calls: the one allocating more first (a site of new and the
+	 * site of its delete make as many calls) */
+	x = sort_h->sites[*(const size_t *)a].bytes;
+	y = sort_h->sites[*(const size_t *)b].bytes;
 	if (x != y)
 		return x > y ? -1 : 1;
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
@@ -1124,15 +1140,4 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h)
 	uint64_t hi = h->allocs > h->frees ? h->allocs : h->frees;
 	uint64_t lo = h->allocs > h->frees ? h->frees : h->allocs;
 	return hi ? (double)(hi - lo) / (double)hi : 0;
-}
-
-int ms_hs_is_wrapper(const char *func)
-{
-	static const char *const wrappers[] = { "operator new", "_Zn", "xmalloc", "xcalloc", "xrealloc",
-						"g_malloc", "g_realloc", "PyMem_", "_PyObject_Malloc",
-						"os::malloc", "je_", "zcalloc", "Perl_safesys" };
-	for (size_t w = 0; func && w < sizeof wrappers / sizeof wrappers[0]; w++)
-		if (!strncmp(func, wrappers[w], strlen(wrappers[w])))
-			return 1;
-	return 0;
 }

@@ -59,13 +59,16 @@ struct ms_hs_thread {
 	uint64_t site_cache_caller[2];
 	uint64_t pair_ptr;             /* a malloc freed by the next event, kept out of
 					* the live table (0 none), and its site */
-	uint32_t pair_site;
+	uint32_t pair_site, pair_stack;
 };
 
 struct ms_hs_site {
 	uint32_t image;
 	uint64_t caller;               /* return address in the image, 0 unknown */
 	uint32_t top_stack;            /* stack seen most at this site, UINT32_MAX none */
+	unsigned frame;                /* caller's index in top_stack's frames: 0, or past
+					* the allocation wrappers (findings/hotwrap.h) */
+	uint64_t through;              /* the wrapper frame it called (findings/hotwrap.h), 0 none */
 	uint64_t top_stack_calls;
 	uint64_t calls, allocs, frees, bytes;
 	uint64_t live_bytes, live_allocs;   /* allocated here, not freed by the end */
@@ -77,7 +80,10 @@ struct ms_hs_stack {
 	uint64_t *frames;
 	unsigned  n;
 	uint64_t  calls, bytes, hash;   /* calls: every allocator call (frees too); bytes requested */
-	uint64_t  live_bytes;           /* allocated through it, not freed when its image ended */
+	/* its share of its site's counts (struct ms_hs_site, frames[0] the
+	 * site's caller): a site's numbers split by who called it */
+	uint64_t  allocs, frees, short_lived;
+	uint64_t  live_bytes, live_allocs;   /* allocated through it, not freed when its image ended */
 };
 
 struct ms_hotspots {
@@ -125,11 +131,9 @@ struct ms_hotspots {
 
 /* Read and analyse every proc-*.msl in dir.  Returns 0 (possibly with a
  * partial result: see complete, skipped_bytes, corrupt_blocks), or -1
- * when there is no log to read. */
-int  ms_hotspots_load(const char *dir, struct ms_hotspots *h, struct ms_err *e);
-
-/* The same, also looking for the allocation live at the end that holds
- * addr (in image pid, or any when pid is 0): h->found.  With addrs, the
+ * when there is no log to read.  With q (may be NULL), also look for the
+ * allocation live at the end that holds q->addr (in image pid, or any
+ * when pid is 0): h->found.  With addrs, the
  * same for each of addrs[0..naddrs) into found[0..naddrs) (zeroed first;
  * found[i].found 0 when none holds it): arenas' pins, in one read. */
 struct ms_hs_query {
@@ -154,10 +158,10 @@ int ms_hs_image_is_wrapper(const struct ms_hotspots *h, size_t i);
 
 /* Index arrays sorted by a key, largest first (caller frees). */
 enum ms_hs_site_key { MS_HS_BY_CALLS, MS_HS_BY_BYTES, MS_HS_BY_LIVE, MS_HS_BY_SHORT };
-size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);
+size_t *ms_hotspots_sites_sorted(const struct ms_hotspots *h, enum ms_hs_site_key key);   /* ties: more bytes first */
 size_t *ms_hotspots_threads_sorted(const struct ms_hotspots *h);
 /* A site's or a stack's count for a key: calls, bytes requested, bytes
- * live at the end, short-lived allocations (sites only: 0 for a stack). */
+ * live at the end, short-lived allocations. */
 uint64_t ms_hs_site_value(const struct ms_hs_site *s, enum ms_hs_site_key key);
 uint64_t ms_hs_stack_value(const struct ms_hs_stack *st, enum ms_hs_site_key key);
 
@@ -171,10 +175,5 @@ double ms_hs_attach_imbalance(const struct ms_hotspots *h);
 
 /* The log's duration in seconds, from the image's tick calibration. */
 double ms_hs_image_seconds(const struct ms_hs_image *im, uint64_t ticks);
-
-/* An allocation wrapper's symbol ("_Znwm", "operator new", xmalloc,
- * g_malloc, Perl_safesysmalloc, PyMem_...): the caller recorded is not
- * the real call site, --stacks N shows who calls it.  1 yes, 0 no. */
-int ms_hs_is_wrapper(const char *func);
 
 #endif

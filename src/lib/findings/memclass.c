@@ -1,11 +1,13 @@
 #include "findings/memclass.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char *const names[MS_CLASS_N] = {
 	"main_heap", "arena_heap", "malloc_mmap", "thread_stack",
-	"file", "anon_other", "shmem", "kernel",
+	"file", "anon_other", "shmem", "kernel", "memsleuth_recorder",
 };
 
 static const char *const meanings[MS_CLASS_N] = {
@@ -17,6 +19,7 @@ static const char *const meanings[MS_CLASS_N] = {
 	"anonymous memory malloc does not explain",
 	"shared memory",
 	"kernel-provided pages",
+	"memsleuth's own recorder (hook buffers, library), not the program's",
 };
 
 const char *ms_class_name(enum ms_class c) { return c < MS_CLASS_N ? names[c] : "?"; }
@@ -50,6 +53,66 @@ int ms_is_malloc_mmap(struct ms_remote *r, uint64_t start, uint64_t end)
 	 * chunks from the start still make it malloc's when they cover most
 	 * of it. */
 	return pos > start && pos - start >= (end - start) / 4 * 3;
+}
+
+/* path without " (deleted)", into buf; its file name in *base */
+static const char *live_path(const char *path, char *buf, size_t len, const char **base)
+{
+	static const char del[] = " (deleted)";
+	size_t n = strlen(path), d = sizeof del - 1;
+	if (n > d && !strcmp(path + n - d, del))
+		n -= d;
+	snprintf(buf, len, "%.*s", (int)n, path);
+	const char *b = strrchr(buf, '/');
+	*base = b ? b + 1 : buf;
+	return buf;
+}
+
+/* "proc-" digits "-" digits ".buf": the hook's name for a buffer file
+ * (helpers/hook/hook_log.c open_log) */
+static int buf_name(const char *b)
+{
+	if (strncmp(b, "proc-", 5))
+		return 0;
+	b += 5;
+	for (int part = 0; part < 2; part++) {
+		const char *d = b;
+		while (*b >= '0' && *b <= '9' && b - d < 10)
+			b++;
+		if (b == d || *b != (part ? '.' : '-'))
+			return 0;
+		b++;
+	}
+	return !strcmp(b, "buf");
+}
+
+enum ms_recorder_part ms_is_recorder_path(const char *path)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	live_path(path, buf, sizeof buf, &base);
+	if (buf[0] != '/')
+		return MS_RECORDER_NONE;
+	return buf_name(base) ? MS_RECORDER_BUFFER
+	       : !strcmp(base, "libmemsleuth-hook.so") ? MS_RECORDER_LIBRARY : MS_RECORDER_NONE;
+}
+
+/* The counters page of a log directory whose buffer file is mapped in
+ * maps too: "DIR/counters" beside a "DIR/proc-N-N.buf". */
+static int recorder_counters(const struct ms_maps *maps, const struct ms_mapping *m)
+{
+	char buf[PATH_MAX], other[PATH_MAX];
+	const char *base, *obase;
+	live_path(m->path, buf, sizeof buf, &base);
+	if (m->perms[3] != 's' || strcmp(base, "counters"))
+		return 0;
+	size_t dir = (size_t)(base - buf);
+	for (size_t i = 0; i < maps->n; i++) {
+		live_path(maps->v[i].path, other, sizeof other, &obase);
+		if (buf_name(obase) && (size_t)(obase - other) == dir && !strncmp(other, buf, dir))
+			return 1;
+	}
+	return 0;
 }
 
 static int is_anon(const struct ms_mapping *m)
@@ -97,6 +160,13 @@ void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
 			c->cls = MS_CLASS_MALLOC_MMAP;
 		} else if (label(m, "[anon: glibc: pthread stack") || label(m, "[anon: glibc: pthread")) {
 			c->cls = MS_CLASS_THREAD_STACK;
+		} else if (ms_is_recorder_path(m->path) || recorder_counters(maps, m) || label(m, "[anon:memsleuth")) {
+			/* before shmem and file: the buffer files are shared
+			 * file mappings, but the program did not make them;
+			 * "[anon:memsleuth...]": anonymous memory the hook names
+			 * (prctl PR_SET_VMA_ANON_NAME, kernel >= 5.17) */
+			c->cls = MS_CLASS_RECORDER;
+			c->evidence = MS_EV_PATH;
 		} else if (shmem_path(m)) {
 			c->cls = MS_CLASS_SHMEM;
 			c->evidence = MS_EV_PATH;

@@ -23,6 +23,9 @@ enum ms_class {
 	MS_CLASS_ANON_OTHER,    /* anonymous memory nobody above explains (JVM heap, other allocators...) */
 	MS_CLASS_SHMEM,         /* shared memory: /dev/shm, memfd, SysV, shared anonymous */
 	MS_CLASS_KERNEL,        /* [vdso], [vvar], [vsyscall] */
+	MS_CLASS_RECORDER,      /* memsleuth's own: the hook's buffer files, counters page and library
+				 * (hotspots, the guide), anonymous memory labelled "[anon:memsleuth...]";
+				 * not the program's */
 	MS_CLASS_N
 };
 
@@ -44,6 +47,16 @@ enum ms_evidence {
 void ms_classify(const struct ms_maps *maps, const struct ms_arena_heaps *heaps,
 		 const struct ms_threads *threads, pid_t main_tid, struct ms_remote *r,
 		 struct ms_mapclass *out);
+
+/* Which of memsleuth's recorder files path is (a mapping's, as
+ * /proc/PID/maps shows it: " (deleted)" once its file is removed): a hook
+ * buffer file "DIR/proc-PID-SEQ.buf" (records/hotlog.h, one slot of
+ * MS_HL_SLOT_BUF per thread, mapped shared), the hook library
+ * libmemsleuth-hook.so, or none (0).  The counters page ("DIR/counters")
+ * is the recorder's too when a buffer file of the same DIR is mapped,
+ * which ms_classify checks. */
+enum ms_recorder_part { MS_RECORDER_NONE, MS_RECORDER_BUFFER, MS_RECORDER_LIBRARY };
+enum ms_recorder_part ms_is_recorder_path(const char *path);
 
 /* Whether the mapping at [start,end) is a run of mmapped malloc chunks
  * (IS_MMAPPED headers end to end from start), covering at least 3/4 of it

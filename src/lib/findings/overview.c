@@ -400,6 +400,8 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		ct->private_dirty += m->m.private_dirty;
 		ct->swap += m->m.swap;
 		ov->class_rss_sum += m->m.rss;
+		if (mc[i].cls == MS_CLASS_RECORDER && ms_is_recorder_path(m->path) == MS_RECORDER_BUFFER)
+			ov->recorder_buffer_rss += m->m.rss;
 		if (mc[i].cls == MS_CLASS_ANON_OTHER && m->end - m->start > ov->anon_largest_size) {
 			ov->anon_largest_size = m->end - m->start;
 			ov->anon_largest_rss = m->m.rss;

@@ -40,6 +40,8 @@ struct ms_overview {
 	uint64_t rss;                     /* VmRSS */
 	struct ms_class_total cls[MS_CLASS_N];
 	uint64_t class_rss_sum;
+	uint64_t recorder_buffer_rss;     /* of the memsleuth_recorder class: its buffer files'
+					   * (findings/memclass.h) */
 	uint64_t anon_largest_size, anon_largest_rss; /* the largest anon_other mapping (a runtime's
 						       region of its own: Ruby's 32 MiB transient heap) */
 

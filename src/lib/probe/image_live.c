@@ -1,6 +1,5 @@
-/* The memory image of a live process: process_vm_readv with many iovecs
- * per call (batched), falling back to pread on /proc/PID/mem when the
- * kernel refuses it; residency from /proc/PID/pagemap (opened on the
+/* The memory image of a live process: process_vm_readv, falling back
+ * to pread on /proc/PID/mem when the kernel refuses it; residency from /proc/PID/pagemap (opened on the
  * first question); mappings and threads from /proc.  Nothing here stops
  * or modifies the target. */
 #include "probe/remote.h"
@@ -21,9 +20,6 @@
 #include "probe/tasks.h"
 #include "records/maps.h"
 
-#ifndef IOV_MAX
-#define IOV_MAX 1024
-#endif
 
 struct live {
 	int   mem_fd;       /* /proc/PID/mem */
@@ -76,48 +72,6 @@ static ssize_t live_read(struct ms_remote *r, uint64_t addr, void *buf, size_t l
 	if (n < 0 && (errno == EIO || errno == EFAULT))
 		return 0;
 	return n;
-}
-
-static int live_readv(struct ms_remote *r, struct ms_remote_span *s, size_t n)
-{
-	struct live *l = r->impl;
-	struct iovec local[IOV_MAX], remote[IOV_MAX];
-	size_t i = 0;
-	while (i < n) {
-		size_t k = 0;
-		for (; k < IOV_MAX && i + k < n; k++) {
-			local[k].iov_base = s[i + k].buf;
-			local[k].iov_len = s[i + k].len;
-			remote[k].iov_base = (void *)(uintptr_t)s[i + k].addr;
-			remote[k].iov_len = s[i + k].len;
-			s[i + k].got = 0;
-		}
-		ssize_t got = l->no_vm_readv ? -1 :
-			process_vm_readv(r->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
-		if (got < 0 && errno == ESRCH)
-			return -1;
-		if (got < 0 && !l->no_vm_readv && errno != EFAULT && errno != ENOSYS && errno != EPERM)
-			return -1;
-		if (got < 0 && (errno == ENOSYS || errno == EPERM))
-			l->no_vm_readv = 1;
-		/* Spans are filled in order; a short total means the span where it
-		 * stopped hit an unmapped page.  Retry that span alone and go on. */
-		size_t left = got > 0 ? (size_t)got : 0, done = 0;
-		for (; done < k && left >= s[i + done].len; done++) {
-			s[i + done].got = s[i + done].len;
-			left -= s[i + done].len;
-		}
-		if (done == k) {
-			i += k;
-			continue;
-		}
-		ssize_t one = live_read(r, s[i + done].addr, s[i + done].buf, s[i + done].len);
-		if (one < 0)
-			return -1;
-		s[i + done].got = (size_t)one;
-		i += done + 1;
-	}
-	return 0;
 }
 
 /* pagemap entries -> page states, one page at a time (the pagemap reader
@@ -189,7 +143,7 @@ static void live_close(struct ms_remote *r)
 }
 
 static const struct ms_remote_ops live_ops = {
-	.kind = "process", .read = live_read, .readv = live_readv, .residency = live_residency,
+	.kind = "process", .read = live_read, .residency = live_residency,
 	.maps = live_maps, .threads = live_threads, .close = live_close,
 };
 

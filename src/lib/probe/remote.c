@@ -47,18 +47,6 @@ int ms_remote_read_exact(struct ms_remote *r, uint64_t addr, void *buf, size_t l
 	return 0;
 }
 
-int ms_remote_readv(struct ms_remote *r, struct ms_remote_span *s, size_t n)
-{
-	if (r->ops && r->ops->readv)
-		return r->ops->readv(r, s, n);
-	for (size_t i = 0; i < n; i++) {
-		ssize_t got = ms_remote_read(r, s[i].addr, s[i].buf, s[i].len);
-		if (got < 0)
-			return -1;
-		s[i].got = (size_t)got;
-	}
-	return 0;
-}
 
 int ms_remote_maps(struct ms_remote *r, struct ms_maps *out, struct ms_err *e)
 {

@@ -23,13 +23,6 @@ struct ms_resmap;
 struct ms_threads;
 struct ms_remote;
 
-struct ms_remote_span {
-	uint64_t addr;
-	void    *buf;
-	size_t   len;
-	size_t   got;       /* out: bytes read (a short read means unmapped) */
-};
-
 /* What the image can say about residency (ms_resmap_add). */
 enum ms_residency {
 	MS_RES_NONE,        /* nothing (pagemap unreadable): every page outside the map */
@@ -45,8 +38,6 @@ struct ms_remote_ops {
 	const char *kind;   /* "process", "core", "buffer" */
 	/* len bytes at addr: bytes read (short at a page that is not there), -1 with errno */
 	ssize_t (*read)(struct ms_remote *r, uint64_t addr, void *buf, size_t len);
-	/* many reads at once; NULL: one read per span */
-	int     (*readv)(struct ms_remote *r, struct ms_remote_span *s, size_t n);
 	/* record the page states of [start, end) in m (probe/resmap.h) */
 	int     (*residency)(struct ms_remote *r, struct ms_resmap *m, uint64_t start, uint64_t end);
 	int     (*maps)(struct ms_remote *r, struct ms_maps *out, struct ms_err *e);
@@ -86,9 +77,6 @@ ssize_t ms_remote_read(struct ms_remote *r, uint64_t addr, void *buf, size_t len
 /* Read len bytes exactly; 0 or -1 (errno EFAULT when short). */
 int ms_remote_read_exact(struct ms_remote *r, uint64_t addr, void *buf, size_t len);
 
-/* Many reads in as few syscalls as possible.  Returns 0 when every span
- * was attempted (check .got), -1 when the target is gone or forbidden. */
-int ms_remote_readv(struct ms_remote *r, struct ms_remote_span *spans, size_t n);
 
 /* The target's mappings, sorted (caller frees with ms_maps_free).  Live:
  * /proc/PID/maps now; core: its PT_LOAD segments named from NT_FILE. */

@@ -220,7 +220,8 @@ void ms_symres_lookup(struct ms_symres *s, uint64_t addr, int return_address, st
 		if (fn)
 			off = at - fn->start;
 		if (name) {
-			copy(out->func, sizeof out->func, name);
+			copy(out->symbol, sizeof out->symbol, name);
+			ms_demangle(name, out->func, sizeof out->func);
 			out->offset = off + (at != addr);
 		}
 		Dwfl_Line *l = dwfl_module_getsrc(m, at);

@@ -8,13 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "util/demangle.h"
 #include "util/err.h"
 
 struct ms_symres;
 
+/* A function's name: demangled C++ names are long ("std::vector<...>::
+ * _M_realloc_insert<...>(...)") and are printed whole. */
+#define MS_SYM_FUNC 1024
+/* Room for ms_sym_format's or records/callsite.h's line of one ms_sym. */
+#define MS_SYM_LINE (MS_SYM_FUNC + 2 * 256 + 64)
+
 struct ms_sym {
 	int      found;            /* in a known module */
-	char     func[256];        /* "" when no symbol covers the address */
+	char     func[MS_SYM_FUNC];   /* as people read it (util/demangle.h: C++
+				       * demangled), "" when no symbol covers it */
+	char     symbol[MS_DEMANGLE_IN_MAX + 1];   /* as in the symbol table
+				       * ("_ZN4Conf4makeEv"; = func for C), "" none */
 	uint64_t offset;           /* address - function start */
 	char     dso[256];         /* module path as mapped */
 	uint64_t dso_offset;       /* address - module load base */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/demangle.h"
+
 static const char *base(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -42,8 +44,12 @@ void ms_callsite_json(const struct ms_jval *site, char *buf, size_t len)
 	int named = *fn && strncmp(fn, "0x", 2) != 0;
 	sym.found = *dso || named;
 	snprintf(sym.dso, sizeof sym.dso, "%s", dso);
-	if (named)
-		snprintf(sym.func, sizeof sym.func, "%s", fn);
+	/* "function" is the demangled name; a document without it (older
+	 * memsleuth) has "symbol" alone, demangled here the same way */
+	if (named && ms_jget(site, "function"))
+		snprintf(sym.func, sizeof sym.func, "%s", ms_jstr(site, "function", ""));
+	else if (named)
+		ms_demangle(fn, sym.func, sizeof sym.func);
 	sym.offset = ms_ju64(site, "offset", 0);
 	sym.dso_offset = ms_ju64(site, "dso_offset", 0);
 	snprintf(sym.file, sizeof sym.file, "%s", ms_jstr(site, "file", ""));

@@ -14,6 +14,7 @@
 /* sym as resolved by symres (ms_symres_lookup) for the address addr.  The
  * parts not known are said compactly, never left out silently:
  *   "inflate+0x1a inflate.c:123 (libz.so.1)"  everything known
+ *   "Conf::make()+0x1a conf.cc:9 (app)"       C++: sym->func, demangled
  *   "inflate+0x1a ??:? (libz.so.1)"           no line information
  *   "?? (libz.so.1+0x3f20)"                   no symbol covers it
  *   "?? (0x7f12345678)"                       no module does
@@ -22,9 +23,10 @@
  * them).  buf is always terminated; output longer than len is cut. */
 void ms_callsite_format(const struct ms_sym *sym, uint64_t addr, char *buf, size_t len);
 
-/* The same from a sites[] object of hotspots' JSON (symbol, dso, offset,
- * dso_offset, file, line, address; "symbol" is the hex address where no
- * symbol covers it).  Missing fields count as unknown. */
+/* The same from a sites[] object of hotspots' JSON (function, symbol,
+ * dso, offset, dso_offset, file, line, address; "symbol" is the hex
+ * address where no symbol covers it, "function" its demangled name, or
+ * when absent "symbol" demangled).  Missing fields count as unknown. */
 void ms_callsite_json(const struct ms_jval *site, char *buf, size_t len);
 
 #endif

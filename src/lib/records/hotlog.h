@@ -75,17 +75,27 @@
  * Order.  Each thread's events are in the order it made the calls; across
  * threads the reader needs, for every address, its allocations and frees
  * in the order the allocator saw them (an address freed on one thread is
- * reused on another).  A free takes a stamp from a process-wide counter
- * (incremented) before the real free runs; an allocation reads the
- * counter after the real call returned.  Whoever gets an address from the
- * allocator after a free of it reads the counter after that free's
- * increment, so its stamp is not lower (equal: the free comes first); a
- * thread that frees a pointer another allocated got it after that
- * allocation read the counter, so its stamp is higher.  The reader merges
- * the threads' events by (stamp, frees first).  The free of a folded pair
- * is stamped the malloc's stamp + 1, at most its real stamp: no other
- * thread's call on that address can fall between a malloc and its free,
- * and every later call on it has a stamp at least the real one.
+ * reused on another).  Stamps come from counters, one per domain: the
+ * 64 MiB region of the address, hashed into a fixed table (the hook's
+ * hook.h order_of), so every call on one address uses the same counter.
+ * A free takes its domain's next value before the real free runs; an
+ * allocation reads its domain after the real call returned.  Whoever
+ * gets an address from the allocator after a free of it reads that
+ * domain after the free's increment, so its stamp is not lower (equal:
+ * the free comes first); a thread that frees a pointer another allocated
+ * got it after that allocation's stamp was in the domain, so its stamp is
+ * higher.  Each thread also keeps its last stamp: a stamp below it is
+ * raised to it (a free's to one past it) and so is the domain, so a
+ * thread's stamps never decrease and the orders of all domains fit one
+ * merge.  The reader merges the threads' events by (stamp, frees first).
+ * The free of a folded pair is stamped the malloc's stamp + 1, at most
+ * its real stamp: no other thread's call on that address can fall between
+ * a malloc and its free, and every later call on it has a stamp at least
+ * the real one.  Stamps of one domain order calls on its addresses only;
+ * across domains they order nothing in time (the coarse clock does).
+ * A signal handler that allocates while its thread is inside the hook's
+ * stamp (inside malloc or free: not async-signal-safe in the program
+ * either) can leave its thread's stream out of order by a step.
  *
  * Versions: 3 added MS_HL_OP_PAIR_STAMP, MS_HL_OP_PAIR_ALT and F_EXT on frees; a version 2
  * log decodes the same with this reader (it never uses them).

@@ -317,20 +317,3 @@ int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *out)
 	return 0;
 }
 
-uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks,
-			    const struct ms_hl_sink *sink, int *corrupt)
-{
-	struct ms_hl_dec d;
-	if (ms_hl_dec_init(&d, payload, len, stacks, sink) < 0) {
-		*corrupt = 1;
-		return 0;
-	}
-	struct ms_hl_event ev;
-	uint32_t n = 0;
-	while (ms_hl_dec_next(&d, &ev)) {
-		sink->event(sink->ctx, &d.b, &ev);
-		n++;
-	}
-	*corrupt = d.corrupt;
-	return n;
-}

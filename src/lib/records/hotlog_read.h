@@ -75,9 +75,5 @@ int ms_hl_dec_init(struct ms_hl_dec *d, const unsigned char *payload, size_t len
  * ended early or held an impossible value). */
 int ms_hl_dec_next(struct ms_hl_dec *d, struct ms_hl_event *ev);
 
-/* Decode a whole EVENTS payload through sink->event.  Returns the number
- * of events delivered; sets *corrupt as ms_hl_dec_next does. */
-uint32_t ms_hl_decode_block(const unsigned char *payload, size_t len, int stacks,
-			    const struct ms_hl_sink *sink, int *corrupt);
 
 #endif

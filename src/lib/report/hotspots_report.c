@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings/hotwrap.h"
 #include "probe/symres.h"
 #include "report/json.h"
 #include "report/overview_report.h"
@@ -18,6 +19,7 @@ struct syms {
 	const struct ms_hotspots *h;
 	struct ms_symres **res;
 	char *tried;
+	struct ms_sym named;   /* frame_name's last answer */
 };
 
 static void syms_init(struct syms *s, const struct ms_hotspots *h)
@@ -51,6 +53,14 @@ static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym
 		ms_symres_lookup(s->res[image], addr, 1, out);
 }
 
+/* findings/hotwrap.h's symboliser: the function's name as printed. */
+static const char *frame_name(void *ctx, uint32_t image, uint64_t addr)
+{
+	struct syms *s = ctx;
+	resolve(s, image, addr, &s->named);
+	return s->named.func;
+}
+
 /* Call sites merged across process images: the same code (module and
  * offset in it) run by many processes (a shell's children, exec'd
  * workers) is one site.  Sites that do not resolve stay per image. */
@@ -69,32 +79,38 @@ static int cmp_key(const void *a, const void *b)
 	return x->caller < y->caller ? -1 : x->caller > y->caller;
 }
 
-static void resolve(struct syms *s, uint32_t image, uint64_t addr, struct ms_sym *out);
-
+/* The sites as the tables and JSON show them: with stacks recorded, each
+ * the first frame outside allocation wrappers (findings/hotwrap.h), then
+ * merged across process images. */
 static struct ms_hotspots merged_view(const struct ms_hotspots *h, struct syms *s)
 {
 	struct ms_hotspots v = *h;
-	struct site_key *k = calloc(h->nsites ? h->nsites : 1, sizeof *k);
-	struct ms_sym *sym = calloc(h->nsites ? h->nsites : 1, sizeof *sym);
-	v.sites = calloc(h->nsites ? h->nsites : 1, sizeof *v.sites);
+	size_t n = h->nsites;
+	struct ms_hs_site *outside = h->nstacks ? ms_hs_sites_outside(h, frame_name, s, &n) : NULL;
+	const struct ms_hs_site *sites = outside ? outside : h->sites;
+	if (!outside)
+		n = h->nsites;
+	struct site_key *k = calloc(n ? n : 1, sizeof *k);
+	struct ms_sym *sym = calloc(n ? n : 1, sizeof *sym);
+	v.sites = calloc(n ? n : 1, sizeof *v.sites);
 	v.nsites = 0;
 	if (!k || !sym || !v.sites) {
 		free(k);
 		free(sym);
 		free(v.sites);
-		v.sites = h->sites;   /* out of memory: unmerged */
-		v.nsites = h->nsites;
+		v.sites = outside ? outside : h->sites;   /* out of memory: unmerged */
+		v.nsites = n;
 		return v;
 	}
-	for (size_t i = 0; i < h->nsites; i++) {
-		resolve(s, h->sites[i].image, h->sites[i].caller, &sym[i]);
-		int by_module = sym[i].found && h->sites[i].caller;
+	for (size_t i = 0; i < n; i++) {
+		resolve(s, sites[i].image, sites[i].caller, &sym[i]);
+		int by_module = sym[i].found && sites[i].caller;
 		k[i] = (struct site_key){ by_module ? sym[i].dso : "", by_module ? sym[i].dso_offset : 0,
-					  by_module ? 0 : h->sites[i].image, by_module ? 0 : h->sites[i].caller, i };
+					  by_module ? 0 : sites[i].image, by_module ? 0 : sites[i].caller, i };
 	}
-	qsort(k, h->nsites, sizeof *k, cmp_key);
-	for (size_t i = 0; i < h->nsites; i++) {
-		const struct ms_hs_site *src = &h->sites[k[i].idx];
+	qsort(k, n, sizeof *k, cmp_key);
+	for (size_t i = 0; i < n; i++) {
+		const struct ms_hs_site *src = &sites[k[i].idx];
 		if (i == 0 || cmp_key(&k[i - 1], &k[i])) {
 			v.sites[v.nsites++] = *src;
 			continue;
@@ -107,6 +123,8 @@ static struct ms_hotspots merged_view(const struct ms_hotspots *h, struct syms *
 		if (src->top_stack_calls > d->top_stack_calls) {
 			d->top_stack = src->top_stack;
 			d->top_stack_calls = src->top_stack_calls;
+			d->frame = src->frame;
+			d->through = src->through;
 		}
 		d->calls += src->calls;
 		d->allocs += src->allocs;
@@ -118,6 +136,7 @@ static struct ms_hotspots merged_view(const struct ms_hotspots *h, struct syms *
 	}
 	free(k);
 	free(sym);
+	free(outside);
 	return v;
 }
 
@@ -138,7 +157,8 @@ static void site_name(struct syms *s, const struct ms_hs_site *site, char *buf, 
 	ms_sym_format(&sym, site->caller, buf, len);
 }
 
-/* The frames above the site, "a <- b <- c", from its commonest stack. */
+/* The frames above the site, "a <- b <- c", from its commonest stack
+ * (above its first frame outside wrappers: site->frame). */
 static void site_via(struct syms *s, const struct ms_hs_site *site, char *buf, size_t len)
 {
 	buf[0] = 0;
@@ -146,10 +166,10 @@ static void site_via(struct syms *s, const struct ms_hs_site *site, char *buf, s
 		return;
 	const struct ms_hs_stack *st = &s->h->stacks[site->top_stack];
 	size_t used = 0;
-	for (unsigned i = 1; i < st->n && i < 4 && used + 1 < len; i++) {
+	for (unsigned i = site->frame + 1; i < st->n && i < site->frame + 4 && used + 1 < len; i++) {
 		struct ms_sym sym;
 		resolve(s, st->image, st->frames[i], &sym);
-		int n = snprintf(buf + used, len - used, "%s%s", i > 1 ? " <- " : "",
+		int n = snprintf(buf + used, len - used, "%s%s", i > site->frame + 1 ? " <- " : "",
 				 sym.func[0] ? sym.func : "?");
 		if (n < 0)
 			break;
@@ -169,12 +189,7 @@ static uint64_t found_caller(struct syms *s, const struct ms_hs_found *f, struct
 	if (f->stack >= s->h->nstacks)
 		return 0;
 	const struct ms_hs_stack *st = &s->h->stacks[f->stack];
-	unsigned i = 0;
-	for (; i < st->n; i++) {
-		resolve(s, st->image, st->frames[i], sym);
-		if (!ms_hs_is_wrapper(sym->func))
-			break;
-	}
+	unsigned i = ms_hs_first_outside(st, frame_name, s);
 	if (i >= st->n)
 		return 0;
 	size_t used = 0;
@@ -182,7 +197,7 @@ static uint64_t found_caller(struct syms *s, const struct ms_hs_found *f, struct
 		struct ms_sym fs;
 		resolve(s, st->image, st->frames[k], &fs);
 		const char *file = strrchr(fs.file, '/');
-		char at[300] = "";
+		char at[320] = "";
 		if (fs.file[0] && fs.line > 0)
 			snprintf(at, sizeof at, " %s:%d", file ? file + 1 : fs.file, fs.line);
 		int n = snprintf(chain + used, len - used, "%s%s%s", k > i ? " <- " : "", fs.func[0] ? fs.func : "??", at);
@@ -333,13 +348,42 @@ static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
 	free(idx);
 }
 
+/* The wrappers the sites of v were named past (site.through), their
+ * function names once each, busiest site first: "operator new(unsigned
+ * long), xmalloc"; "" when none was. */
+static void skipped_wrappers(const struct ms_hotspots *v, struct syms *s, char *buf, size_t len)
+{
+	buf[0] = 0;
+	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS), used = 0;
+	for (size_t i = 0; idx && i < v->nsites && used + 1 < len; i++) {
+		const struct ms_hs_site *site = &v->sites[idx[i]];
+		if (!site->through)
+			continue;
+		struct ms_sym sym;
+		resolve(s, site->image, site->through, &sym);
+		const char *name = sym.func[0] ? sym.func : "?";
+		size_t nl = strlen(name);
+		int seen = 0;   /* as a whole item of the list */
+		for (const char *p = buf; !seen && (p = strstr(p, name)); p += nl)
+			seen = (p == buf || p[-1] == ' ') && (!p[nl] || p[nl] == ',');
+		if (seen)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	free(idx);
+}
+
 static void fmt_count(char *buf, size_t len, uint64_t v)
 {
 	snprintf(buf, len, "%" PRIu64, v);
 }
 
+/* skipped: skipped_wrappers' list, said in the title ("" none) */
 static void print_sites(const struct ms_hotspots *h, struct syms *s, const struct ms_hs_report_opts *o,
-			enum ms_hs_site_key key, const char *title, FILE *out)
+			enum ms_hs_site_key key, const char *title, const char *skipped, FILE *out)
 {
 	size_t *idx = ms_hotspots_sites_sorted(h, key);
 	if (!idx)
@@ -354,7 +398,8 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 			   : key == MS_HS_BY_LIVE ? site->live_bytes : site->short_lived;
 		if (!v)
 			break;
-		char name[600], via[400], calls[32], bytes[MS_SIZE_BUF], live[MS_SIZE_BUF], shortl[32], cell[1100];
+		char name[MS_SYM_LINE], via[3 * MS_SYM_FUNC + 16], calls[32], bytes[MS_SIZE_BUF],
+		     live[MS_SIZE_BUF], shortl[32], cell[sizeof name + sizeof via + 8];
 		site_name(s, site, name, sizeof name);
 		site_via(s, site, via, sizeof via);
 		fmt_count(calls, sizeof calls, site->calls);
@@ -367,7 +412,8 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 		rows++;
 	}
 	if (rows) {
-		fprintf(out, "\n%s\n", title);
+		fprintf(out, "\n%s%s%s%s\n", title, *skipped ? " -- each site the first frame outside the allocation "
+			"wrappers (skipped: " : "", skipped, *skipped ? ")" : "");
 		ms_table_print(&t, out, "  ");
 	}
 	ms_table_free(&t);
@@ -392,13 +438,13 @@ static void print_address(const struct ms_hotspots *h, struct syms *s, const str
 	}
 	const struct ms_hs_image *im = &h->images[f->image];
 	const struct ms_hs_thread *t = &h->threads[f->thread];
-	char where[1100], rec[512], tn[16], sz[MS_SIZE_BUF];
+	char where[2 * MS_SYM_LINE + 16], rec[MS_SYM_LINE], tn[16], sz[MS_SIZE_BUF];
 	site_name(s, &h->sites[f->site], rec, sizeof rec);
 	struct ms_sym sym;
-	char chain[1200];
+	char chain[sizeof ((struct ms_hs_who *)0)->chain];
 	uint64_t at = found_caller(s, f, &sym, chain, sizeof chain);
 	if (at) {   /* the wrapper's caller, from the block's stack */
-		char c[512];
+		char c[MS_SYM_LINE];
 		ms_sym_format(&sym, at, c, sizeof c);
 		snprintf(where, sizeof where, "%s (through %s)", c, rec);
 	} else {
@@ -463,18 +509,21 @@ static void json_address(struct ms_json *j, const struct ms_hotspots *h, struct 
 	if (f->found) {
 		const struct ms_hs_image *im = &h->images[f->image];
 		const struct ms_hs_thread *t = &h->threads[f->thread];
-		char where[512], tn[16];
+		char where[MS_SYM_LINE], tn[16];
 		snprintf(buf, sizeof buf, "0x%" PRIx64, f->ptr);
 		ms_json_kstr(j, "allocation", buf);
 		ms_json_ku64(j, "size_bytes", f->size);
 		site_name(s, &h->sites[f->site], where, sizeof where);
 		struct ms_sym sym;
-		char chain[1200];
+		char chain[sizeof ((struct ms_hs_who *)0)->chain];
 		uint64_t at = found_caller(s, f, &sym, chain, sizeof chain);
 		ms_json_kstr(j, "recorded_caller", where);   /* what the hook saw: inside a wrapper for operator new */
 		if (at)
 			ms_sym_format(&sym, at, where, sizeof where);
+		else
+			resolve(s, h->sites[f->site].image, h->sites[f->site].caller, &sym);
 		ms_json_kstr(j, "site", where);
+		ms_json_kstr(j, "symbol", sym.symbol);   /* the site's function as in the symbol table */
 		ms_json_kstr(j, "stack", chain);
 		ms_json_ku64(j, "pid", im->pid);
 		ms_json_ku64(j, "tid", t->tid);
@@ -536,16 +585,19 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 		free(ti);
 	}
 	struct ms_hotspots v = merged_view(h, &s);
+	char skipped[1024];
+	skipped_wrappers(&v, &s, skipped, sizeof skipped);
 	wrapper_note(&v, &s, out);
-	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", out);
-	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", out);
+	print_sites(&v, &s, o, MS_HS_BY_CALLS, "Top call sites by calls", skipped, out);
+	print_sites(&v, &s, o, MS_HS_BY_BYTES, "Top call sites by bytes allocated", skipped, out);
 	if (!h->count_only && (!h->attach.on || h->attach.live)) {
 		print_sites(&v, &s, o, MS_HS_BY_LIVE, h->attach.on
 			    ? "Top call sites by bytes allocated in the window, still live at its end"
-			    : "Top call sites by bytes still live at the end (leak candidates)", out);
+			    : "Top call sites by bytes still live at the end (leak candidates)", skipped, out);
 		if (!h->attach.on)
 			print_sites(&v, &s, o, MS_HS_BY_SHORT,
-			    "Top call sites by short-lived allocations (freed before the thread's next allocation)", out);
+			    "Top call sites by short-lived allocations (freed before the thread's next allocation)",
+			    skipped, out);
 	}
 	merged_free(h, &v);
 	fprintf(out, "\nAllocation sizes (power-of-two classes)\n");
@@ -581,7 +633,11 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	char addr[32];
 	snprintf(addr, sizeof addr, "0x%" PRIx64, site->caller);
 	ms_json_obj_begin(j);
-	ms_json_kstr(j, "symbol", sym.func[0] ? sym.func : addr);
+	ms_json_kstr(j, "function", sym.func[0] ? sym.func : addr);      /* demangled */
+	ms_json_kstr(j, "symbol", sym.symbol[0] ? sym.symbol : addr);    /* as in the symbol table */
+	struct ms_sym th;
+	resolve(s, site->image, site->through, &th);
+	ms_json_kstr(j, "through", !site->through ? "" : th.func[0] ? th.func : "?");
 	ms_json_kstr(j, "dso", sym.found ? sym.dso : "");
 	ms_json_ku64(j, "calls", site->calls);
 	ms_json_ku64(j, "requested_bytes", site->bytes);
@@ -598,8 +654,8 @@ static void json_site(struct ms_json *j, struct syms *s, const struct ms_hs_site
 	ms_json_arr_begin(j);
 	if (site->top_stack != UINT32_MAX) {
 		const struct ms_hs_stack *st = &s->h->stacks[site->top_stack];
-		for (unsigned i = 0; i < st->n; i++) {
-			char f[700];
+		for (unsigned i = site->frame; i < st->n; i++) {
+			char f[MS_SYM_LINE];
 			struct ms_sym fs;
 			resolve(s, st->image, st->frames[i], &fs);
 			ms_sym_format(&fs, st->frames[i], f, sizeof f);
@@ -709,12 +765,15 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 	ms_json_key(&j, "sites");
 	ms_json_arr_begin(&j);
 	struct ms_hotspots v = merged_view(h, &s);
+	char skipped[1024];
+	skipped_wrappers(&v, &s, skipped, sizeof skipped);
 	size_t *si = ms_hotspots_sites_sorted(&v, MS_HS_BY_CALLS);
 	for (size_t i = 0; si && i < v.nsites && i < (size_t)(o->top > 1000 ? o->top : 1000); i++)
 		json_site(&j, &s, &v.sites[si[i]]);
 	free(si);
 	merged_free(h, &v);
 	ms_json_arr_end(&j);
+	ms_json_kstr(&j, "wrappers_skipped", skipped);
 	ms_json_key(&j, "size_histogram");
 	ms_json_arr_begin(&j);
 	for (int k = 0; k < MS_HS_HIST; k++) {

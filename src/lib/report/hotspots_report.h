@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "findings/hotspots.h"
 #include "findings/verdict.h"
+#include "probe/symres.h"
 
 /* How the launched command itself ended (its wait status), so that a
  * reader can check that recording did not change it. */
@@ -40,8 +41,9 @@ struct ms_hs_report_opts {
  * to name the pins' call sites. */
 struct ms_hs_who {
 	int      found;
-	char     site[512], where[300], thread[16];
-	char     chain[1200];   /* from the site outward, "f a.c:3 <- main a.c:9", "" no stack */
+	char     site[MS_SYM_LINE], where[MS_SYM_FUNC + 300], thread[16];
+	char     chain[4 * (MS_SYM_FUNC + 300)];   /* from the site outward, "f a.c:3 <- main a.c:9",
+						    * "" no stack */
 	uint32_t pid, tid;
 	uint64_t ptr, size;
 };

@@ -189,9 +189,9 @@ void ms_json_null(struct ms_json *j)
  * (a field renamed, removed or changing meaning) and say why in
  * docs/json.md.  Adding fields is compatible. */
 static const struct { const char *kind; int version; } schemas[] = {
-	{ "doctor", 1 }, { "overview", 1 }, { "arenas", 2 }, { "hotspots", 2 },
+	{ "doctor", 1 }, { "overview", 1 }, { "arenas", 2 }, { "hotspots", 3 },
 	{ "syscalls", 2 }, { "trim", 2 }, { "compare", 2 }, { "compare-list", 1 },
-	{ "lab", 1 }, { "guide", 3 }, { "watch", 1 }, { "hotspots-record", 1 },
+	{ "lab", 1 }, { "guide", 4 }, { "watch", 1 }, { "hotspots-record", 1 },
 };
 
 int ms_json_schema_version(const char *kind)

@@ -67,6 +67,11 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 	}
 	ms_table_print(&t, out, "  ");
 	ms_table_free(&t);
+	const struct ms_class_total *rec = &ov->cls[MS_CLASS_RECORDER];
+	if (rec->mappings)   /* run under hotspots -- CMD or the guide */
+		fprintf(out, "  %s of the RSS is memsleuth's own recorder (its buffer files %s, counters page and "
+			"hook library), not the program's\n", ms_size_fmt(rec->rss, a),
+			ms_size_fmt(ov->recorder_buffer_rss, b));
 
 	fprintf(out, "\narenas: ");
 	if (ov->arenas >= 0)
@@ -122,6 +127,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 		ms_json_ku64(j, "rollup_rss_bytes", ov->rollup.rss);
 	}
 	ms_json_ku64(j, "class_rss_sum_bytes", ov->class_rss_sum);
+	ms_json_ku64(j, "recorder_buffer_rss_bytes", ov->recorder_buffer_rss);
 	ms_json_key(j, "classes");
 	ms_json_arr_begin(j);
 	for (int k = 0; k < MS_CLASS_N; k++) {

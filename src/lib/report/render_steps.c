@@ -210,8 +210,11 @@ static void hotspots(struct ms_render *r, const struct ms_jval *f)
 		ms_table_init(&t, "lrrr", (const char *[]){ "call site", "calls", "bytes", "live at end" });
 		int k = 0;
 		for (const struct ms_jval *x = si->child; x && k < 20; x = x->next, k++) {
-			char site[700];
+			char site[MS_SYM_LINE + MS_SYM_FUNC + 16];
 			ms_callsite_json(x, site, sizeof site);
+			const char *through = ms_jstr(x, "through", "");   /* --stacks: the wrapper it called */
+			if (*through)
+				snprintf(site + strlen(site), sizeof site - strlen(site), " (through %s)", through);
 			ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s", site, ms_ju64(x, "calls", 0),
 				      rsz(r, ms_ju64(x, "requested_bytes", 0)), rsz(r, ms_ju64(x, "live_bytes", 0)));
 		}

@@ -1,0 +1,25 @@
+/* Linker symbol names as people read them: a C++ name ("_ZN4Conf4makeEv")
+ * becomes "Conf::make()", "_Znwm" becomes "operator new(unsigned long)".
+ * Every report prints a function through here (probe/symres.c resolves,
+ * records/callsite.c reads findings JSON), so a name is demangled in one
+ * place. */
+#ifndef MS_DEMANGLE_H
+#define MS_DEMANGLE_H
+
+#include <stddef.h>
+
+/* Mangled names longer than this are left as they are: the demangler's
+ * stack use and output grow with its input, which is untrusted (read from
+ * the target's files or a JSON document). */
+#define MS_DEMANGLE_IN_MAX 1024
+
+/* The readable form of name into buf (len bytes, always terminated when
+ * len > 0; a longer result is cut).  A name in the Itanium C++ ABI ("_Z"
+ * followed by a valid encoding, clone suffixes ".cold", ".isra.0"
+ * included) is demangled; a symbol version ("@@GLIBCXX_3.4") stays
+ * behind it.  Anything else -- a C name, garbage, a malformed or too long
+ * C++ name -- is copied unchanged.  Returns 1 when demangled, 0 when
+ * copied.  Never fails on any input; allocates only transiently. */
+int ms_demangle(const char *name, char *buf, size_t len);
+
+#endif
