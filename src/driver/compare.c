@@ -164,6 +164,36 @@ static const struct ms_workload_run *first_ok(const struct ms_remedy_result *r)
 	return NULL;
 }
 
+/* Mark the configurations from v[from] on that cannot apply to a process
+ * running on seen as not applied, before they run, and say so in one line
+ * ("WHAT ALLOCATOR: ..."):
+ * measuring them would only measure the default again. */
+static void skip_unreachable(struct ms_remedy_result *v, size_t from, size_t n, const struct ms_alloc_seen *seen,
+			     const char *what)
+{
+	char names[1024] = "", why[200], who[64];
+	int preload = 0, settings = 0;
+	size_t off = 0;
+	for (size_t i = from; i < n; i++) {
+		if (v[i].not_applied[0] || ms_remedy_applies(v[i].cfg, seen, 0, why, sizeof why) != 0)
+			continue;
+		snprintf(v[i].not_applied, sizeof v[i].not_applied, "%s", why);
+		v[i].seen = *seen;
+		preload |= v[i].cfg->allocator != MS_ALLOC_GLIBC;
+		settings |= v[i].cfg->allocator == MS_ALLOC_GLIBC;
+		if (off < sizeof names)
+			off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", off ? ", " : "", v[i].cfg->name);
+	}
+	if (!names[0])
+		return;
+	ms_alloc_seen_name(seen, who, sizeof who);
+	fprintf(stderr, "%s: warning: %s %s: %s cannot apply (%s%s%s%s) and %s not run\n", PROG, what, who, names,
+		!preload ? "" : seen->is_static ? "a static binary ignores LD_PRELOAD" :
+		"musl cannot load this host's allocator libraries, built for glibc", preload && settings ? "; " : "",
+		settings ? ms_allocator_name(seen->allocator) : "", settings ? " ignores glibc's settings" : "",
+		strchr(names, ',') ? "are" : "is");
+}
+
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
 		       const struct ms_compare_moment *m, const char *moment)
 {
@@ -186,9 +216,16 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	printf("\n");
 	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
 					     "RSS over time (0 .. max peak)", "runs" };
+	struct ms_recommendation rec;
+	ms_remedy_recommend(v, n, m, &rec);
 	int ranked = 0;
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
+	/* the default is named by the allocator it ran on, not by the table's id */
+	char base[40] = "glibc";
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].cfg->name, "glibc") && strcmp(rec.base, "glibc's default"))
+			snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
 	struct ms_table t;
 	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
@@ -198,7 +235,8 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 				continue;
 			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32];
 			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
-			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, v[i].cfg->name,
+			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank,
+				      !strcmp(v[i].cfg->name, "glibc") ? base : v[i].cfg->name,
 				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
 				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
 		}
@@ -209,6 +247,8 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].available)
 			printf("skipped %s: %s\n", v[i].cfg->name, v[i].skipped);
+		else if (v[i].not_applied[0])
+			printf("not applied %s: %s%s\n", v[i].cfg->name, v[i].not_applied, v[i].runs ? "" : " (not run)");
 		else if (!v[i].runs_ok)
 			printf("failed  %s: %s\n", v[i].cfg->name, v[i].error);
 		else if (v[i].apart) {
@@ -220,13 +260,11 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			       m->kind == MS_MOMENT_LINE ? "the line" : m->kind == MS_MOMENT_TIMER ? "the timer" : "the exit");
 		}
 	}
-	struct ms_recommendation rec;
-	ms_remedy_recommend(v, n, m, &rec);
 	if (rec.same[0])
-		printf("\nNo change (final RSS within %.0f%% of glibc's default): %s\n", 100 * MS_REMEDY_SAME_SHARE, rec.same);
+		printf("\nNo change (final RSS within %.0f%% of %s): %s\n", 100 * MS_REMEDY_SAME_SHARE, rec.base, rec.same);
 	if (rec.worse[0])
-		printf("%sWorse than glibc's default (final RSS more than %.0f%% higher; never use these here): %s\n",
-		       rec.same[0] ? "" : "\n", 100 * MS_REMEDY_SAME_SHARE, rec.worse);
+		printf("%sWorse than %s (final RSS more than %.0f%% higher; never use these here): %s\n",
+		       rec.same[0] ? "" : "\n", rec.base, 100 * MS_REMEDY_SAME_SHARE, rec.worse);
 	printf("\n%s\n", rec.text);
 	if (rec.best) {
 		struct ms_apply ap;
@@ -262,6 +300,22 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 	ms_json_obj_end(j);
 }
 
+/* What a configuration's runs ran on (findings/allocator.h), null unread. */
+static void json_seen(struct ms_json *j, const struct ms_alloc_seen *s)
+{
+	ms_json_key(j, "allocator_seen");
+	if (!s->read) {
+		ms_json_null(j);
+		return;
+	}
+	ms_json_obj_begin(j);
+	ms_json_kstr(j, "allocator", ms_allocator_name(s->allocator));
+	ms_json_kbool(j, "static", s->is_static);
+	ms_json_kbool(j, "built_in", s->builtin);
+	ms_json_ki64(j, "pid", s->pid);
+	ms_json_obj_end(j);
+}
+
 static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const char *cmdline, int runs,
 		       const struct ms_compare_moment *m, int run_bound)
 {
@@ -294,17 +348,24 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 			ms_json_str(&j, r->cfg->env[k]);
 		ms_json_arr_end(&j);
 		ms_json_kbool(&j, "available", r->available);
-		ms_json_kstr(&j, "skipped", r->available ? NULL : r->skipped);
+		ms_json_kstr(&j, "skipped", !r->available ? r->skipped : !r->runs && r->not_applied[0] ? r->not_applied : NULL);
+		ms_json_key(&j, "applied");
+		if (r->not_applied[0] || r->reached)
+			ms_json_bool(&j, !r->not_applied[0]);
+		else
+			ms_json_null(&j);
+		ms_json_kstr(&j, "not_applied", r->not_applied[0] ? r->not_applied : NULL);
+		json_seen(&j, &r->seen);
 		if (r->available && r->runs_ok) {
 			char why[400];
 			uint64_t saved;
 			ms_remedy_apart_reason(r, m, why, sizeof why);
-			ms_json_kbool(&j, "compared", !r->apart);
+			ms_json_kbool(&j, "compared", !r->apart && !r->not_applied[0]);
 			ms_json_kstr(&j, "final_moment", ms_moment_id(r->moment));
 			ms_json_kstr(&j, "not_compared", r->apart ? why : NULL);
 			ms_json_ki64(&j, "runs_compared", r->runs_compared);
 			ms_json_kstr(&j, "effect", ms_remedy_effect_id(ms_remedy_judge(v, n, r, &saved)));
-			if (!r->apart)
+			if (!r->apart && !r->not_applied[0])
 				ms_json_ki64(&j, "rank", r->rank);
 			ms_json_ku64(&j, "peak_rss_bytes", r->peak_rss);
 			ms_json_ku64(&j, "final_rss_bytes", r->final_rss);
@@ -341,6 +402,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	ms_json_kstr(&j, "no_change", rec.same);
 	ms_json_kstr(&j, "worse", rec.worse);
 	ms_json_kstr(&j, "not_compared", rec.apart);
+	ms_json_kstr(&j, "not_applied", rec.not_applied);
+	ms_json_kstr(&j, "baseline", rec.base);
 	struct ms_apply ap;
 	if (rec.best) {
 		ms_remedy_apply(rec.best, cmdline, &ap);
@@ -414,7 +477,19 @@ int cmd_compare(int argc, char **argv)
 		ms_fatal(PROG, NULL, "out of memory");
 	size_t n = 0, nsel = 0;
 	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
-		nsel += selected(configs, ms_remedy_cfgs[i].name) != 0;
+		if (selected(configs, ms_remedy_cfgs[i].name)) {
+			v[n].cfg = &ms_remedy_cfgs[i];
+			v[n++].available = 1;
+		}
+	/* A static executable is known before it runs: what cannot reach it is
+	 * not run (a script's program is known when its default run is read). */
+	struct ms_alloc_seen exe;
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof what, "%s runs on", cmd[0]);
+	if (ms_alloc_seen_exe(strchr(cmd[0], '/') ? cmd[0] : found, &exe) == 0 && exe.read)
+		skip_unreachable(v, 0, n, &exe, what);
+	for (size_t i = 0; i < n; i++)
+		nsel += !v[i].not_applied[0];
 	char moment[64] = "";
 	if (final_after > 0)
 		snprintf(moment, sizeof moment, " or %.1f s after its start", final_after);
@@ -422,13 +497,11 @@ int cmd_compare(int argc, char **argv)
 		"a run is ended after %d s: at most %ld s in all\n", PROG, nsel, nsel == 1 ? "" : "s", runs, runs == 1 ? "" : "s",
 		final_at, moment, timeout, (long)timeout * (long)nsel * runs);
 	struct ms_err e = { 0 };
-	for (size_t i = 0; i < ms_remedy_ncfgs && !stop_flag; i++) {
-		const struct ms_remedy_cfg *cfg = &ms_remedy_cfgs[i];
-		if (!selected(configs, cfg->name))
+	for (size_t i = 0; i < n && !stop_flag; i++) {
+		struct ms_remedy_result *r = &v[i];
+		const struct ms_remedy_cfg *cfg = r->cfg;
+		if (r->not_applied[0])
 			continue;
-		struct ms_remedy_result *r = &v[n++];
-		r->cfg = cfg;
-		r->available = 1;
 		if (cfg->allocator != MS_ALLOC_GLIBC && ms_allocator_lib_find(cfg->allocator, r->lib, sizeof r->lib) < 0) {
 			r->available = 0;
 			r->lib[0] = 0;
@@ -442,7 +515,7 @@ int cmd_compare(int argc, char **argv)
 			ms_fatal(PROG, NULL, "out of memory");
 		struct ms_workload w = { .argv = cmd, .envp = env, .final_at = &re, .final_after = final_after,
 					 .interval_ms = interval, .timeout_ms = timeout * 1000,
-					 .interrupted = &stop_flag };
+					 .interrupted = &stop_flag, .see_allocator = 1, .lib = r->lib };
 		for (int k = 0; k < runs && !stop_flag; k++) {
 			if (ms_workload_run(&w, &r->all[k], &e) < 0)
 				ms_die(PROG, &e, MS_EXIT_ERROR);
@@ -457,6 +530,10 @@ int cmd_compare(int argc, char **argv)
 		}
 		ms_remedy_env_free(env);
 		ms_remedy_summarise(r);
+		ms_remedy_check(r);
+		/* the default's run tells what the program runs on (a script's too) */
+		if (!strcmp(cfg->name, "glibc") && r->seen.read)
+			skip_unreachable(v, i + 1, n, &r->seen, "the default run used");
 	}
 	regfree(&re);
 	if (stop_flag) {

@@ -397,7 +397,7 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	if (!root && lc->recorder)   /* the hook is in none of them: the recorder's command by name */
 		root = unhooked_command(lc->pid);
 	g->pid = ms_launch_live_program(root ? root : lc->pid, wl, sizeof wl);
-	if (!strncmp(wl, "wrapper:", 8)) {
+	if (wl[0]) {   /* a wrapper, or a choice between a program and the command it runs */
 		snprintf(g->launch, sizeof g->launch, "%s", wl);
 		fprintf(o->say, "launched: %s\n", wl);
 	}
@@ -588,10 +588,19 @@ int cmd_guide(int argc, char **argv)
 				snprintf(g->moment, sizeof g->moment, "--final-after %.1f", compare_final_after(&lc, NULL));
 		}
 		if (lc.pid && !o.no_compare && !strcmp(g->allocator, "glibc")) {
-			char *args[64], after[32];
+			char *args[64], after[32], list[400], why[400];
 			int k = 0;
 			args[k++] = "--runs";
 			args[k++] = "1";
+			size_t ncfgs = ms_remedy_ncfgs;
+			if (ms_guide_compare_plan(g, list, sizeof list, why, sizeof why)) {
+				ms_gstep_evidence(st, "compare: %s", why);
+				args[k++] = "--configs";
+				args[k++] = list;
+				ncfgs = 1;
+				for (const char *p = list; (p = strchr(p, ',')); p++)
+					ncfgs++;
+			}
 			snprintf(after, sizeof after, "%.1f", at);
 			if (o.when) {
 				args[k++] = "--final-at";
@@ -604,7 +613,7 @@ int cmd_guide(int argc, char **argv)
 				args[k++] = o.cmd[i];
 			args[k] = NULL;
 			/* compare's own bound (the moment + 60 s a run), with room to spare */
-			cmp = guide_run_step(g, st, "compare", args, (int)((at + 60) * (double)ms_remedy_ncfgs) + 60);
+			cmp = guide_run_step(g, st, "compare", args, (int)((at + 60) * (double)ncfgs) + 60);
 			if (!cmp && st->reason[0])
 				ms_gstep_evidence(st, "compare: %s", st->reason);
 			st->reason[0] = 0;

@@ -27,8 +27,22 @@ static const char *const prog = "memsleuth syscalls";
 static volatile sig_atomic_t stop_requested;
 static void on_stop(int sig) { (void)sig; stop_requested = 1; }
 
+/* One backend's part of the run: after a cut, a second one traces the rest. */
+struct seg {
+	enum ms_backend backend;
+	double from_s, to_s;                  /* on the run's clock (0: tracing live) */
+	uint64_t events;
+	struct ms_sys_count total[MS_SC_N];   /* its calls, of every traced process (a wrapper's too) */
+};
+
 struct run {
 	struct ms_sys_summary sum;
+	struct seg seg[2];
+	int nseg;
+	struct ms_sys_count mark[MS_SC_N];   /* sum.total when the open segment began */
+	uint64_t mark_events;
+	char cut[256];                 /* the first backend stopped by itself: why (the tool's words) */
+	char partial[640];             /* the trace has a gap: what part was traced, why; "" if whole */
 	int events;                 /* --events: print the timeline */
 	int json;                   /* with --events: NDJSON, one event a line */
 	struct ms_verdicts verdicts;   /* the closing verdicts (findings/stepverdict.h) */
@@ -79,6 +93,12 @@ static void on_proc(void *ctx, const struct ms_procev *pe)
 static void on_ready(void *ctx, pid_t pid)
 {
 	struct run *r = ctx;
+	if (r->nseg > 0) {   /* the fallback after a cut is live: its part starts now */
+		r->seg[r->nseg].from_s = ms_now() - r->t0;
+		fprintf(stderr, "%s: tracefs tracing the rest of process %d from %.2f s on; Ctrl-C to stop\n", prog,
+			(int)pid, r->seg[r->nseg].from_s);
+		return;
+	}
 	r->target = pid;
 	r->t0 = ms_now();
 	r->sum.now_s = 0;
@@ -87,6 +107,79 @@ static void on_ready(void *ctx, pid_t pid)
 	if (!r->launched)
 		ms_sys_summary_set_brk(&r->sum, pid, ms_proc_brk(pid));
 	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
+}
+
+static void seg_begin(struct run *r, enum ms_backend b, double from_s)
+{
+	struct seg *g = &r->seg[r->nseg];
+	*g = (struct seg){ .backend = b, .from_s = from_s };
+	memcpy(r->mark, r->sum.total, sizeof r->mark);
+	r->mark_events = r->sum.events;
+}
+
+static void seg_end(struct run *r, double to_s)
+{
+	struct seg *g = &r->seg[r->nseg++];
+	g->to_s = to_s;
+	g->events = r->sum.events - r->mark_events;
+	for (int s = 0; s < MS_SC_N; s++) {
+		g->total[s].count = r->sum.total[s].count - r->mark[s].count;
+		g->total[s].bytes = r->sum.total[s].bytes - r->mark[s].bytes;
+	}
+}
+
+/* The first backend stopped by itself while the target ran on: trace the
+ * rest with tracefs when this host has it (the target, a launched command
+ * with the processes it made, from now on), else let a launched command
+ * run to its own end (or --duration) untraced -- never end it because a
+ * tracer died.  Fills r->partial with what was traced. */
+static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend first)
+{
+	double cut_s = t->cut_at - r->t0, now_s = ms_now() - r->t0;
+	char name[32];
+	snprintf(r->cut, sizeof r->cut, "%s", t->warning);
+	snprintf(name, sizeof name, "%s", ms_backend_name(first));
+	int alive = !ms_target_gone(t, -1);   /* reaps a launched command that ended */
+	int stopped = t->stop && *t->stop;
+	double left = t->duration > 0 ? t->duration - now_s : 0;
+	struct ms_backend_choice fb;
+	struct ms_err fe;
+	char why_not[300] = "";
+	if (!alive || stopped || (t->duration > 0 && left <= 0)) {
+		ms_launched_end(t);   /* Ctrl-C or --duration: as any run ends */
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s", name, cut_s, now_s, r->cut);
+		return;
+	}
+	t->duration = left;   /* what is left of --duration, from now (0: none) */
+	if (first == MS_BE_TRACEFS || ms_backend_check(MS_BE_TRACEFS, 0, &fb, &fe) < 0) {
+		snprintf(why_not, sizeof why_not, "%s", first == MS_BE_TRACEFS ? "tracefs itself stopped" : fe.msg);
+	} else {
+		fprintf(stderr, "%s: %s: falling back to tracefs\n", prog, r->cut);
+		t->resume = 1;
+		seg_begin(r, MS_BE_TRACEFS, now_s);   /* from_s: on_ready, when it is live */
+		if (ms_systrace_tracefs(t, &fe) == 0) {
+			double end_s = ms_now() - r->t0, from_s = r->seg[r->nseg].from_s;
+			seg_end(r, end_s);
+			snprintf(r->partial, sizeof r->partial,
+				 "%s traced %.2f s, then %s; tracefs traced from %.2f s to the end (%.2f s); missing: "
+				 "the calls %s had not delivered when it stopped and those of the %.2f s until tracefs "
+				 "started", name, cut_s, r->cut, from_s, end_s, name, from_s - cut_s);
+			return;
+		}
+		snprintf(why_not, sizeof why_not, "%s", fe.msg);
+	}
+	fprintf(stderr, "%s: %s; no fallback (%s): %s\n", prog, r->cut, why_not,
+		t->cmd ? "the command runs to its end untraced" : "tracing ends here");
+	if (t->cmd) {
+		int bounded = t->duration > 0;
+		ms_launched_wait(t);
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s of %.2f s, then %s; no fallback (%s): the "
+			 "command ran %s untraced", name, cut_s, ms_now() - r->t0, r->cut, why_not,
+			 bounded ? "on, to its end or --duration," : "to its end");
+	} else {
+		snprintf(r->partial, sizeof r->partial, "%s traced %.2f s, then %s while process %d ran on; no fallback (%s)",
+			 name, cut_s, r->cut, (int)t->pid, why_not);
+	}
 }
 
 static const struct ms_optspec opts[] = {
@@ -113,11 +206,14 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 	struct ms_table tb;
 	char sz[MS_SIZE_BUF];
 	const struct ms_launch_image *pg = r->sum.program < r->sum.nimages ? &r->sum.images[r->sum.program] : NULL;
+	char via[64];
+	snprintf(via, sizeof via, "%s%s%s", ms_backend_name(c->backend), r->nseg > 1 ? ", then " : "",
+		 r->nseg > 1 ? ms_backend_name(r->seg[1].backend) : "");
 	if (pg && r->sum.has_wrapper)
 		printf("memory syscalls of %s (process %d, launched as %d) via %s, %.1f s\n\n", pg->name, (int)pg->pid,
-		       (int)r->target, ms_backend_name(c->backend), secs);
+		       (int)r->target, via, secs);
 	else
-		printf("memory syscalls of process %d via %s, %.1f s\n\n", (int)r->target, ms_backend_name(c->backend), secs);
+		printf("memory syscalls of process %d via %s, %.1f s\n\n", (int)r->target, via, secs);
 	ms_table_init(&tb, "rllrr", sc_heads);
 	for (size_t i = 0; i < r->sum.nthreads; i++) {
 		const struct ms_sys_thread *th = &r->sum.threads[i];
@@ -132,10 +228,14 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 				      (unsigned long long)r->sum.total[s].count, ms_size_fmt(r->sum.total[s].bytes, sz));
 	ms_table_print(&tb, stdout, "  ");
 	ms_table_free(&tb);
-	if (t->lost)
+	if (r->partial[0]) {
+		printf("\nPARTIAL TRACE: %s; the counts are lower bounds\n", r->partial);
+		for (int i = 0; r->nseg > 1 && i < r->nseg; i++)
+			printf("  %-8s from %.2f s to %.2f s: %llu calls\n", ms_backend_name(r->seg[i].backend),
+			       r->seg[i].from_s, r->seg[i].to_s, (unsigned long long)r->seg[i].events);
+	}
+	if (t->lost && r->cut[0])
 		printf("\nWARNING: the backend lost %llu events: counts are low\n", (unsigned long long)t->lost);
-	if (t->warning[0])
-		printf("\nWARNING: %s\n", t->warning);
 	printf("\n");
 	if (r->launch[0])
 		printf("launched: %s\n", r->launch);
@@ -169,6 +269,25 @@ static void json_counts(struct ms_json *j, const struct ms_sys_count *c)
 	ms_json_arr_end(j);
 }
 
+/* Each backend's part of the run (one unless a fallback traced the rest). */
+static void json_segments(struct ms_json *j, const struct run *r)
+{
+	ms_json_key(j, "segments");
+	ms_json_arr_begin(j);
+	for (int i = 0; i < r->nseg; i++) {
+		const struct seg *g = &r->seg[i];
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "backend", ms_backend_name(g->backend));
+		ms_json_kdouble(j, "from_s", g->from_s);
+		ms_json_kdouble(j, "to_s", g->to_s);
+		ms_json_ku64(j, "events", g->events);
+		ms_json_key(j, "totals");
+		json_counts(j, g->total);
+		ms_json_obj_end(j);
+	}
+	ms_json_arr_end(j);
+}
+
 static void print_json(const struct run *r, const struct ms_backend_choice *c, double secs,
 		       const struct ms_systrace *t)
 {
@@ -191,6 +310,9 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	ms_json_ku64(&j, "lost", t->lost);
 	ms_json_ku64(&j, "unpaired", t->unpaired);
 	ms_json_kstr(&j, "warning", t->warning[0] ? t->warning : NULL);
+	ms_json_kbool(&j, "partial", r->partial[0] != 0);
+	ms_json_kstr(&j, "partial_reason", r->partial[0] ? r->partial : NULL);
+	json_segments(&j, r);
 	ms_json_ku64(&j, "failed", s->failed);
 	ms_json_key(&j, "totals");
 	json_counts(&j, s->total);
@@ -347,8 +469,18 @@ int cmd_syscalls(int argc, char **argv)
 			ch.backend == MS_BE_BPFTRACE ? "attaching tracepoints: a few s"
 			: ch.backend == MS_BE_STAP_BPF ? "compiling the script for the bpf runtime: about 5 s, longer on a busy machine"
 			: "compiling a kernel module: about 30 s");
+	seg_begin(r, ch.backend, 0);
 	if (run_backend(ch.backend, &t, &e) < 0)
 		ms_die(prog, &e, MS_EXIT_ERROR);
+	seg_end(r, (t.cut ? t.cut_at : ms_now()) - r->t0);
+	if (t.cut)
+		after_cut(r, &t, ch.backend);
+	else if (t.warning[0])   /* whole in time, not in records: it lost some */
+		snprintf(r->partial, sizeof r->partial, "%s traced to the end, but %s", ms_backend_name(ch.backend), t.warning);
+	else if (t.lost)
+		snprintf(r->partial, sizeof r->partial, "%s lost %llu events (its buffers overflowed)",
+			 ms_backend_name(ch.backend), (unsigned long long)t.lost);
+	r->sum.partial = r->partial[0] != 0;
 	double secs = ms_now() - r->t0;
 	if (r->launched) {   /* which process is the program, which the wrapper (findings/launch.h) */
 		ms_sys_summary_finish(&r->sum, t.traced_pid, secs);
@@ -373,7 +505,7 @@ int cmd_syscalls(int argc, char **argv)
 	} else {
 		snprintf(next, sizeof next, "memsleuth arenas %d", (int)t.pid);
 	}
-	ms_sys_verdicts(&r->sum, next, &r->verdicts);
+	ms_sys_verdicts(&r->sum, r->partial[0] ? r->partial : NULL, next, &r->verdicts);
 	if (json)
 		print_json(r, &ch, secs, &t);
 	else

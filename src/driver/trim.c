@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "findings/allocator.h"
+#include "findings/remedy.h"
 #include "probe/dynsym.h"
 #include "probe/gdbtrim.h"
 #include "probe/procfs.h"
@@ -324,11 +325,18 @@ int cmd_trim(int argc, char **argv)
 	if (ms_libc_identify(&t, &maps, env, envlen, &lc, &e) < 0)
 		ms_die(PROG, &e, MS_EXIT_ERROR);
 	free(env);
-	if (lc.allocator != MS_ALLOC_GLIBC)
-		ms_fatal(PROG, "malloc_trim only acts on glibc's own heaps; try 'memsleuth compare' for this allocator's settings",
+	if (lc.allocator != MS_ALLOC_GLIBC) {
+		/* compare is the way out only when one of its configurations reaches this process */
+		struct ms_alloc_seen seen;
+		ms_alloc_seen_of(&lc, &seen);
+		ms_fatal(PROG, ms_remedy_napplicable(&seen) ?
+			 "malloc_trim only acts on glibc's own heaps; try 'memsleuth compare' for this allocator's settings" :
+			 "malloc_trim only acts on glibc's own heaps, and no configuration of 'memsleuth compare' reaches "
+			 "this process (a static binary ignores LD_PRELOAD, and only glibc reads glibc's settings)",
 			 "process %d (%s): its allocator is %s%s%s, not glibc",
 			 (int)pid, t.status.name, ms_allocator_name(lc.allocator),
 			 lc.allocator_dso[0] ? " " : "", lc.allocator_dso);
+	}
 	struct jvm jv;
 	jvm_detect(&t, &maps, &jv);
 	ms_maps_free(&maps);

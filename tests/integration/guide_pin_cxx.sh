@@ -100,9 +100,11 @@ pinned=$(jq '.pin.pinned_bytes' t.json)
 check_within "the pin holds the 2,048 freed 1000-byte blocks (2 MiB)" "$pinned" 2064384 2
 share=$(awk -v p="$pinned" -v t="$trim" 'BEGIN { printf "%.0f", 100 * p / t }')
 addr=$(jq -r '.pin.address' t.json)
+rest=$(jq '.steps[2].findings.pin_summary.rest_bytes' t.json)
+check_eq "the rest is the walk's: the thread arenas' trim minus the pin" "$rest" "$((trim - pinned))"
 check_eq "in proportion: the largest pin of the thread arenas' trim, the rest interior pages" \
 	"$(jq -r '.steps[2].evidence[] | select(startswith("largest pin"))' t.json | sed 's/ -- that chunk.*//')" \
-	"largest pin: 1 live chunk of 32 B at $addr pins $(mib "$pinned") of the $(mib "$trim") malloc_trim(0) would return from thread arenas ($share%); the rest is whole free pages between live blocks that only malloc_trim returns"
+	"largest pin: 1 live chunk of 32 B at $addr pins $(mib "$pinned") of the $(mib "$trim") malloc_trim(0) would return from thread arenas ($share%); the other $(mib "$rest") is whole free pages between live blocks, which only malloc_trim returns"
 check_match "... with its call site" "$(jq -r '.steps[2].evidence[] | select(startswith("largest pin"))' t.json)" \
 	"that chunk was allocated at arena_pin\\.cc:$confl "
 check_eq "one block is not the next step" "$(jq -r '.steps[2].next' t.json)" "who allocates (hotspots)"

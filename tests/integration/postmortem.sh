@@ -84,7 +84,31 @@ check_eq "pin gcore: whole" "$(A .partial)" false
 check_match "pin gcore: the verdicts say residency is an upper bound there" "$(A '.verdicts[].text')" "Read from a core: resident bytes unknown .* an upper bound"
 "$MS" arenas --core "$TMP/pin.$PIN" > "$TMP/core.txt"
 check_match "pin gcore text: names the core's process" "$(head -1 "$TMP/core.txt")" "^core of process $PIN: glibc "
+# gcore leaves the process running: a core cannot tell, so the remedy that
+# acts on the live process names its PID with that caveat, never "has ended"
+check_eq "pin gcore: the process still runs (oracle: kill -0)" "$(kill -0 "$PIN" && echo yes)" yes
+check_match "pin gcore: the next step says it needs the live process" "$(A '[.verdicts[].next] | join(" ")')" "^memsleuth trim $PIN   # if it is still the core's process"
+check_eq "pin gcore: trim on the live process, said as from a core" \
+	"$(A '[.causes[].remedies[] | select(.command | startswith("memsleuth trim")) | .command + " | " + .expected_effect][0]')" \
+	"memsleuth trim $PIN   # if it is still the core's process | from a core: to act on the live process, run this on it (if it still runs; else in a rerun of its command, at the same moment)"
+check_eq "pin gcore: nothing says the process has ended" "$(grep -c 'process has ended' "$TMP/core.txt" "$TMP/core.json" | awk -F: '{s += $2} END {print s}')" 0
 kill "$PIN"
+
+# a core of a process glibc's malloc does not serve: the next step reads the core too
+je=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null)
+if [ -n "$je" ]; then
+	LD_PRELOAD=$je "$EX/pin" --count 1000 --hold > "$TMP/je.out" 2>&1 & JE=$!; _pids+=("$JE")
+	for _ in $(seq 1 600); do grep -q phase=freed "$TMP/je.out" && break; sleep 0.1; done
+	gcore -o "$TMP/je" "$JE" >/dev/null 2>&1
+	kill "$JE"
+	"$MS" arenas --core "$TMP/je.$JE" --json > "$TMP/core.json"
+	check_eq "jemalloc gcore: exit 0, glibc not in charge" "$? $(A '.allocator + " " + (.glibc_in_charge | tostring)')" "0 jemalloc false"
+	check_eq "jemalloc gcore: next reads the core, not a PID" "$(A '[.verdicts[].next] | join(" ")')" "memsleuth overview --core $TMP/je.$JE"
+	"$MS" overview --core "$TMP/je.$JE" > /dev/null 2>"$TMP/ov.err"
+	check_eq "jemalloc gcore: that next command works on the core" "$? $(wc -c < "$TMP/ov.err")" "0 0"
+else
+	skip "jemalloc gcore: jemalloc not installed (apt-get install libjemalloc2)"
+fi
 
 # --- 2. pin, a core the kernel writes: equal, residency from its holes ---
 if [ "$kernel_cores" = 1 ]; then

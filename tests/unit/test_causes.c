@@ -800,6 +800,69 @@ static void saving_above_the_cause_is_said_overall(void **state)
 /* Trial finding 2, as the guide reads compare's JSON: a default read at
  * the timer ("compared": false) is no baseline, so no remedy gets measured
  * bytes or a "no change" from it; the others stay unmeasured. */
+/* PHP with USE_ZEND_ALLOC=0 (trial 3 #5): freeing a 30 MiB string raised
+ * mp_.trim_threshold to 62922752, so the main heap keeps a 46.1 MiB free
+ * top; 42.9 MiB lie below live blocks.  The top is main_top_kept, with
+ * fixed thresholds as its remedy; main_heap_pinned only the pages below;
+ * compare's fixed-thresholds saving (119.7 -> 72.0 MB on a twin) goes to
+ * the top, never to the pinned pages or to fragmented. */
+static void main_top_kept_by_raised_threshold(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 119652ull * 1024);
+	f.trim_threshold = 62922752;
+	f.mmap_threshold = 31461376;
+	f.main_top = 0x2e10370;
+	f.main_top_resident = 0x2e10370 - 86016;
+	f.main_trim_top = 0x2e10370 - 86016 - 4096;
+	f.main_trim = f.main_trim_top + 429 * MIB / 10;
+	f.trim_chunks = 429 * MIB / 10;
+	f.free_resident = f.trim_chunks + 3 * MIB;
+	snprintf(f.command, sizeof f.command, "php churn.php");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *top = find_cause(&c, MS_CAUSE_MAIN_TOP_KEPT), *pin = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_non_null(top);
+	assert_non_null(pin);
+	assert_string_equal(ms_cause_kind_id(MS_CAUSE_MAIN_TOP_KEPT), "main_top_kept");
+	assert_int_equal(top->resident_bytes, f.main_top_resident);
+	assert_int_equal(pin->resident_bytes, 429 * MIB / 10);   /* the pages below live blocks only */
+	assert_non_null(strstr(top->text, "raised mp_.trim_threshold from its default 128.0 KiB to 60.0 MiB"));
+	assert_non_null(strstr(top->text, "free top of 46.1 MiB"));
+	assert_string_equal(top->rem[0].command, "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:"
+			    "glibc.malloc.trim_threshold=131072 php churn.php");
+	for (int k = 0; k < pin->nrem; k++)
+		assert_null(strstr(pin->rem[k].command, "GLIBC_TUNABLES"));
+	int found = 0;
+	for (int e = 0; e < top->nev; e++)
+		if (!strcmp(top->ev[e].name, "trim_threshold_bytes"))
+			found = top->ev[e].value == 62922752;
+	assert_true(found);
+
+	/* measured by compare: the saving is the top's */
+	measure(&f, "glibc", "", 119652ull * 1024);
+	measure(&f, "glibc-fixed-thresholds", "", 71952ull * 1024);
+	ms_causes_build(&f, &c);
+	top = find_cause(&c, MS_CAUSE_MAIN_TOP_KEPT);
+	pin = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	const struct ms_cause *frag = find_cause(&c, MS_CAUSE_FRAGMENTED);
+	assert_non_null(top);
+	assert_string_equal(top->rem[0].proven_by, "compare glibc-fixed-thresholds");
+	for (int k = 0; k < pin->nrem; k++)
+		assert_null(strstr(pin->rem[k].command, "GLIBC_TUNABLES"));
+	for (int k = 0; frag && k < frag->nrem; k++)
+		assert_null(strstr(frag->rem[k].command, "GLIBC_TUNABLES"));
+
+	/* the default threshold: the top is not kept by it, no such cause */
+	base_facts(&f, 119652ull * 1024);
+	f.main_top = f.main_top_resident = f.main_trim_top = 2 * MIB;
+	f.main_trim = 10 * MIB;
+	ms_causes_build(&f, &c);
+	assert_null(find_cause(&c, MS_CAUSE_MAIN_TOP_KEPT));
+	assert_int_equal(find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED)->resident_bytes, 10 * MIB);
+}
+
 static void runs_apart_are_no_measure(void **state)
 {
 	(void)state;
@@ -847,6 +910,7 @@ int main(void)
 		cmocka_unit_test(measured_saving_counted_once),
 		cmocka_unit_test(best_measured_fix_leads_largest_cause),
 		cmocka_unit_test(best_measured_fix_survives_a_full_list),
+		cmocka_unit_test(main_top_kept_by_raised_threshold),
 		cmocka_unit_test(commands_run_as_printed),
 		cmocka_unit_test(file_mapped_never_a_problem),
 	};

@@ -28,7 +28,17 @@ static const char arenas_fmt[] =
 	"\"trim_prediction_bytes\":519995392,%s"
 	"\"arenas\":[{\"is_main\":true,\"free_resident_bytes\":519995392,\"trim_bytes\":519995392,"
 	"\"trim_top_bytes\":2672,\"pin_chunks\":1,\"pin_bytes\":32,"
-	"\"pins\":[{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}]}]}";
+	"\"pins\":[{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}]}],"
+	/* arenas' pin_summary (findings/pinsum.h) of that one pin */
+	"\"pin_summary\":{\"pins\":1,\"is_main\":true,\"pinned_bytes\":519992720,\"trim_bytes\":519995392,"
+	"\"minor\":false,\"text\":\"the pin: 1 live chunk of 32 B at 0x55b8a3c6d490 pins 495.9 MiB\","
+	"\"largest\":{\"address\":\"0x55b8a3c6d490\",\"size_bytes\":32,\"pinned_bytes\":519992720%s}}}";
+
+/* The arenas JSON with pin_sites (or "") and the pin's named fields (or ""). */
+static void arenas_text(char *buf, size_t len, const char *sites, const char *named)
+{
+	snprintf(buf, len, arenas_fmt, sites, named, named);
+}
 
 static struct ms_jval *parse(const char *text)
 {
@@ -53,7 +63,7 @@ static struct ms_guide *guide_with(int launched, const char *recording, int kept
 	g->accounted = 8u << 20;
 	ms_guide_take_overview(g, parse(overview_json));
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, named ? "\"pin_sites\":{\"recording\":\"r.hotspots\",\"pins\":1,\"named\":1}," : "",
+	arenas_text(text, sizeof text, named ? "\"pin_sites\":{\"recording\":\"r.hotspots\",\"pins\":1,\"named\":1}," : "",
 		 named ? ",\"allocated_at\":\"pin.c:59 (main)\",\"site\":\"main+0x459 (pin) pin.c:59\",\"thread\":\"pin\",\"tid\":4242" : "");
 	ms_guide_take_arenas(g, parse(text));
 	return g;
@@ -141,7 +151,7 @@ static void report_given_recording_temporary(void **state)
 		 "which the guide does not write over (remove it to keep this run's)");
 	ms_guide_take_overview(g, parse(overview_json));
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
+	arenas_text(text, sizeof text, "", ",\"allocated_at\":\"pin.c:59 (main)\",\"thread\":\"pin\",\"tid\":4242");
 	ms_guide_take_arenas(g, parse(text));
 	assert_string_equal(g->step[MS_G_ARENAS].next, "who allocated the pin, in full: this run's recording was "
 			    "temporary (an earlier one is beside the report): remove that one and rerun the guide");
@@ -167,7 +177,7 @@ static void unnamed_pin_says_why_in_one_line(void **state)
 	g->launched = 1;
 	snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording (statically linked)");
 	char text[2048];
-	snprintf(text, sizeof text, arenas_fmt, "", "");
+	arenas_text(text, sizeof text, "", "");
 	ms_guide_take_arenas(g, parse(text));
 	ev = evidence_with(&g->step[MS_G_ARENAS], "the pin:");
 	assert_non_null(ev);
@@ -197,14 +207,100 @@ static void unnamed_site_says_which_symbols(void **state)
 	done(g);
 }
 
+/* The syscalls step of trial 3's pins12 guide, its tracer cut after
+ * 0.1 s (figures of a real stap-bpf run that fell back to tracefs): the
+ * evidence and the verdict say partial, the heap count is a lower bound;
+ * the whole trace of the same shape says neither. */
+static const char syscalls_fmt[] =
+	"{\"step\":\"syscalls\",\"backend\":\"stap-bpf\",\"partial\":%s,\"partial_reason\":%s,"
+	"\"segments\":[{\"backend\":\"stap-bpf\",\"from_s\":0,\"to_s\":0.12,\"events\":358}%s],"
+	"\"totals\":[{\"syscall\":\"brk\",\"count\":3,\"length_bytes\":135168},"
+	"{\"syscall\":\"mprotect\",\"count\":329,\"length_bytes\":52326400}],\"arena_heaps_created\":5,"
+	"\"verdicts\":[%s{\"level\":\"info\",\"text\":\"%s5 arena heaps were created while tracing: threads spread their "
+	"allocations over more arenas.\",\"next\":\"\"}]}";
+
+static void syscalls_partial_said_as_partial(void **state)
+{
+	(void)state;
+	static const char why[] = "stap-bpf traced 0.12 s, then stap exited with status 1: \\\"bpfinterp.cxx:741: printf "
+				  "already started\\\" after losing 342 perf events; tracefs traced from 0.15 s to the end (2.30 s)";
+	char text[4096], reason[600], notice[800];
+	snprintf(reason, sizeof reason, "\"%s\"", why);
+	snprintf(notice, sizeof notice, "{\"level\":\"notice\",\"text\":\"The trace is partial: %s; its counts are "
+		 "lower bounds.\",\"next\":\"\"},", why);
+	snprintf(text, sizeof text, syscalls_fmt, "true", reason,
+		 ",{\"backend\":\"tracefs\",\"from_s\":0.15,\"to_s\":2.3,\"events\":60000}", notice, "At least ");
+	struct ms_guide *g = guide_with(1, NULL, 0, 0);
+	ms_guide_take_syscalls(g, parse(text));
+	const struct ms_gstep *s = &g->step[MS_G_SYSCALLS];
+	assert_non_null(evidence_with(s, "backend: stap-bpf, then tracefs"));
+	const char *p = evidence_with(s, "PARTIAL trace: ");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\"bpfinterp.cxx:741: printf already started\" after losing 342 perf events"));
+	assert_non_null(evidence_with(s, "arena heaps created: at least 5"));
+	assert_true(strncmp(s->verdict, "The trace is partial: stap-bpf traced 0.12 s", 44) == 0);
+	assert_non_null(strstr(s->verdict, "At least 5 arena heaps were created"));
+	done(g);
+
+	snprintf(text, sizeof text, syscalls_fmt, "false", "null", "", "", "");
+	g = guide_with(1, NULL, 0, 0);
+	ms_guide_take_syscalls(g, parse(text));
+	s = &g->step[MS_G_SYSCALLS];
+	assert_null(evidence_with(s, "PARTIAL"));
+	assert_non_null(evidence_with(s, "arena heaps created: 5"));
+	assert_string_equal(s->verdict, "5 arena heaps were created while tracing: threads spread their allocations over more arenas.");
+	done(g);
+}
+
+/* compare's plan (trial3 #7): glibc's heaps under 10% of the gap run only
+ * the baseline and the allocator swaps, said in one line; at 10%, or
+ * 64 MiB, or without overview's split, every configuration */
+static void compare_plan_follows_glibc_share(void **state)
+{
+	(void)state;
+	/* PHP's Zend MM: RSS 66.1 MiB, 1.8 MiB in glibc's heaps, 1 MiB accounted */
+	static const char zend[] =
+		"{\"step\":\"overview\",\"name\":\"php\",\"rss_bytes\":69311692,\"malloc_rss_bytes\":1887436,"
+		"\"allocator\":\"glibc\",\"arenas\":1,\"classes\":[{\"class\":\"anon_other\",\"rss_bytes\":50960000,"
+		"\"mappings\":4}]}";
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 4242);
+	g->has_accounted = 1;
+	g->accounted = 1u << 20;
+	char list[400], why[400];
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);   /* nothing measured */
+	ms_guide_take_overview(g, parse(zend));
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 1);
+	assert_string_equal(list, "glibc,jemalloc,jemalloc-decay-0,tcmalloc,mimalloc,mimalloc-page-reset,mimalloc-decommit-0");
+	assert_string_equal(why, "glibc's heaps hold 1.8 MiB of the 65.1 MiB gap: its settings cannot reach the rest; ran "
+			    "the allocator swaps only, which reach only what is allocated through malloc");
+	g->has_accounted = 0;   /* without --accounted: of the RSS */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 1);
+	assert_non_null(strstr(why, "of the 66.1 MiB RSS"));
+	g->malloc_rss = (g->rss + 9) / 10;   /* 10%: glibc's settings may matter */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	assert_string_equal(list, "");
+	assert_string_equal(why, "");
+	g->rss = 4ull << 30;          /* 64 MiB in glibc: never ruled out by its share */
+	g->malloc_rss = 64ull << 20;
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	done(g);
+	g = guide_with(1, NULL, 0, 0);   /* the pin: glibc holds it all */
+	assert_int_equal(ms_guide_compare_plan(g, list, sizeof list, why, sizeof why), 0);
+	done(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(syscalls_partial_said_as_partial),
 		cmocka_unit_test(pin_named_from_the_recording),
 		cmocka_unit_test(temporary_recording_offers_a_kept_one),
 		cmocka_unit_test(report_given_recording_temporary),
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
 		cmocka_unit_test(unnamed_site_says_which_symbols),
+		cmocka_unit_test(compare_plan_follows_glibc_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,94 @@ static void test_live_waiting(void **state)
 	assert_int_equal(ms_launch_decide(v, 2, 99, 160), (size_t)-1);   /* root not among them */
 }
 
+/* live: a program blocked in wait() for the command it runs with system()
+ * (sh -c 'sleep 30' -> sleep) while it holds its memory: it stays the
+ * program (trial3 #1: lua5.4 138 MiB, its sleep 2.6 MiB) */
+static void test_live_program_runs_command(void **state)
+{
+	(void)state;
+	struct ms_launch_image v[] = { img(10, 1, "lua5.4", 100, -1, 0), img(12, 10, "sh", 107, -1, 0),
+				       img(13, 12, "sleep", 107.01, -1, 0) };
+	v[0].weight = 138ull << 20;
+	v[1].weight = 1ull << 20;
+	v[2].weight = 2662ull << 10;
+	v[0].waiting = v[1].waiting = 1;
+	v[1].launcher = 1;
+	size_t p = ms_launch_decide(v, 3, 10, 110);
+	assert_int_equal(p, 0);
+	assert_int_equal(ms_launch_has_wrapper(v, 3), 0);
+	assert_int_equal(v[0].why, MS_LAUNCH_KEPT_RSS);
+	assert_int_equal(v[0].vs_bytes, 2662ull << 10);   /* the largest of the child's tree: sleep */
+	char line[256];
+	ms_launch_line(v, 3, p, line, sizeof line);
+	assert_string_equal(line, "program: lua5.4 (pid 10), 138.0 MiB RSS; its child sh (pid 12), 2.6 MiB with its "
+			    "children, runs a command it started");
+	/* not far above: 4x but not 16 MiB more (a small program): the old rule */
+	v[0].weight = 12ull << 20;
+	assert_int_equal(ms_launch_decide(v, 3, 10, 110), 2);
+	assert_int_equal(v[0].why, MS_LAUNCH_GAVE_WAITING);
+	/* RSS close, but glibc's heaps far above: the program still */
+	v[0].heap = 120ull << 20;
+	v[2].heap = 132ull << 10;
+	assert_int_equal(ms_launch_decide(v, 3, 10, 110), 0);
+	assert_int_equal(v[0].why, MS_LAUNCH_KEPT_HEAP);
+	ms_launch_line(v, 3, 0, line, sizeof line);
+	assert_string_equal(line, "program: lua5.4 (pid 10), 120.0 MiB in glibc's heaps; its child sh (pid 12), "
+			    "132.0 KiB in glibc's heaps with its children, runs a command it started");
+}
+
+/* live: sh -c 'prog; true' where prog runs a command: sh gives way (a
+ * shell), prog stays; a big program behind a shell that waits is reached
+ * whatever the shell's size */
+static void test_live_shell_then_program(void **state)
+{
+	(void)state;
+	struct ms_launch_image v[] = { img(9, 1, "sh", 99.9, -1, 0), img(10, 9, "prog", 100, -1, 0),
+				       img(12, 10, "sh", 107, -1, 0), img(13, 12, "sleep", 107.01, -1, 0) };
+	v[0].weight = 3ull << 20;
+	v[1].weight = 110ull << 20;
+	v[2].weight = 1ull << 20;
+	v[3].weight = 2ull << 20;
+	v[0].waiting = v[1].waiting = v[2].waiting = 1;
+	v[0].launcher = v[2].launcher = 1;
+	snprintf(v[0].exe, sizeof v[0].exe, "dash");
+	size_t p = ms_launch_decide(v, 4, 9, 110);
+	assert_int_equal(p, 1);
+	assert_int_equal(v[0].role, MS_LAUNCH_WRAPPER);
+	assert_int_equal(v[3].role, MS_LAUNCH_PROGRAM);   /* the command it runs is the program's */
+	char line[400];
+	ms_launch_line(v, 4, p, line, sizeof line);
+	assert_string_equal(line, "wrapper: sh (pid 9) -> program: prog (pid 10), 110.0 MiB RSS; its child sh (pid 12), "
+			    "2.0 MiB with its children, runs a command it started; sh (pid 9), 3.0 MiB RSS, is a "
+			    "shell or launcher (dash) running it");
+	/* a launcher not seen waiting (timeout waits in sigsuspend) still gives way */
+	v[0].waiting = 0;
+	v[1].weight = 1ull << 20;   /* the program small at the start */
+	assert_int_equal(ms_launch_decide(v, 4, 9, 110), 3);   /* and the small command behind it is not far below */
+	/* a far bigger shell (a script that loaded a big array) stays the program */
+	v[0].weight = 200ull << 20;
+	assert_int_equal(ms_launch_decide(v, 4, 9, 110), 0);
+}
+
+static void test_far_above_and_launchers(void **state)
+{
+	(void)state;
+	assert_true(ms_launch_far_above(138ull << 20, 2662ull << 10));
+	assert_false(ms_launch_far_above(12ull << 20, 2ull << 20));   /* 6x, but only 10 MiB more */
+	assert_false(ms_launch_far_above(100ull << 20, 30ull << 20)); /* 70 MiB more, but 3.3x */
+	assert_false(ms_launch_far_above(0, 0));
+	assert_true(ms_launch_far_above(UINT64_MAX, UINT64_MAX / 5));
+	assert_false(ms_launch_far_above(UINT64_MAX, UINT64_MAX / 2));   /* no overflow */
+	assert_true(ms_launch_is_launcher("bash"));
+	assert_true(ms_launch_is_launcher("dash"));
+	assert_true(ms_launch_is_launcher("env"));
+	assert_true(ms_launch_is_launcher("timeout"));
+	assert_false(ms_launch_is_launcher("lua5.4"));
+	assert_false(ms_launch_is_launcher("python3"));
+	assert_false(ms_launch_is_launcher(""));
+	assert_false(ms_launch_is_launcher(NULL));
+}
+
 /* the break is per image: an exec starts a new one, never a delta across */
 static void test_brk_across_exec(void **state)
 {
@@ -168,7 +256,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_chain), cmocka_unit_test(test_fork_and_wait),
 		cmocka_unit_test(test_helper_is_not_the_program), cmocka_unit_test(test_workers),
-		cmocka_unit_test(test_live_waiting), cmocka_unit_test(test_brk_across_exec),
+		cmocka_unit_test(test_live_waiting), cmocka_unit_test(test_live_program_runs_command),
+		cmocka_unit_test(test_live_shell_then_program), cmocka_unit_test(test_far_above_and_launchers),
+		cmocka_unit_test(test_brk_across_exec),
 		cmocka_unit_test(test_brk_jump_without_exec_line), cmocka_unit_test(test_procline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

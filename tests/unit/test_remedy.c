@@ -219,12 +219,84 @@ static void runs_at_other_moments_are_apart(void **state)
 			    "not compared");
 }
 
+/* What reaches a process: a static binary ignores LD_PRELOAD, musl and a
+ * linked-in jemalloc ignore glibc's settings; the default always applies.
+ * A configuration that did not reach the process is never ranked, never
+ * "no change", never the recommendation, and the default is named by the
+ * allocator it ran on. */
+static void not_applied_is_never_judged(void **state)
+{
+	char why[200];
+	struct ms_alloc_seen musl = { .read = 1, .allocator = MS_ALLOC_MUSL, .is_static = 1 };
+	struct ms_alloc_seen gstatic = { .read = 1, .allocator = MS_ALLOC_GLIBC_STATIC, .is_static = 1 };
+	struct ms_alloc_seen je = { .read = 1, .pid = 42, .allocator = MS_ALLOC_JEMALLOC, .builtin = 1 };
+	struct ms_alloc_seen glibc = { .read = 1, .pid = 7, .allocator = MS_ALLOC_GLIBC };
+	assert_int_equal(ms_remedy_applies(cfg("glibc"), &musl, 1, why, sizeof why), 1);
+	assert_int_equal(ms_remedy_applies(cfg("jemalloc-decay-0"), &musl, 0, why, sizeof why), 0);
+	assert_string_equal(why, "jemalloc was not loaded: static binary ignores LD_PRELOAD");
+	assert_int_equal(ms_remedy_applies(cfg("glibc-arena-max-2"), &musl, 0, why, sizeof why), 0);
+	assert_string_equal(why, "glibc's malloc is not in use (the allocator is musl, static binary): it ignores MALLOC_ARENA_MAX");
+	assert_int_equal(ms_remedy_applies(cfg("glibc-fixed-thresholds"), &gstatic, 0, why, sizeof why), 1);
+	assert_int_equal(ms_remedy_applies(cfg("tcmalloc"), &gstatic, 0, why, sizeof why), 0);
+	assert_int_equal(ms_remedy_applies(cfg("glibc-trim-threshold-0"), &je, 0, why, sizeof why), 0);
+	assert_string_equal(why, "glibc's malloc is not in use (the allocator is jemalloc, built in): it ignores GLIBC_TUNABLES");
+	assert_int_equal(ms_remedy_applies(cfg("jemalloc-decay-0"), &je, 0, why, sizeof why), 1);
+	/* read in its own run: the library must be mapped there */
+	assert_int_equal(ms_remedy_applies(cfg("mimalloc"), &glibc, 1, why, sizeof why), 0);
+	assert_string_equal(why, "mimalloc was not loaded: its library is not mapped in process 7 (LD_PRELOAD did not reach it)");
+	glibc.lib_mapped = 1;
+	assert_int_equal(ms_remedy_applies(cfg("mimalloc"), &glibc, 1, why, sizeof why), 1);
+	struct ms_alloc_seen unread = { 0 };
+	assert_int_equal(ms_remedy_applies(cfg("mimalloc"), &unread, 1, why, sizeof why), -1);
+	/* trim's hint: compare has nothing for a static musl binary, something for the others */
+	assert_int_equal(ms_remedy_napplicable(&musl), 0);
+	/* dynamic musl: this host's allocator libraries need glibc */
+	struct ms_alloc_seen musl_dyn = { .read = 1, .allocator = MS_ALLOC_MUSL };
+	assert_int_equal(ms_remedy_applies(cfg("jemalloc"), &musl_dyn, 0, why, sizeof why), 0);
+	assert_string_equal(why, "jemalloc was not loaded: this host's library is built for glibc, the process runs on musl");
+	assert_int_equal(ms_remedy_napplicable(&musl_dyn), 0);
+	assert_true(ms_remedy_napplicable(&gstatic) > 0);
+	assert_true(ms_remedy_napplicable(&je) > 0);
+
+	/* measured byte-identical to the default, as on the trial's static musl binary:
+	 * with a run that read musl it is "not applied", not "no change" */
+	struct ms_workload_run b = run(56 * MiB, 32 * MiB, 1.0, 1), j = b;
+	b.alloc = musl;
+	j.alloc = musl;
+	struct ms_remedy_result v[2] = {
+		{ .cfg = cfg("glibc"), .available = 1, .runs = 1, .all = &b },
+		{ .cfg = cfg("jemalloc-decay-0"), .available = 1, .runs = 1, .all = &j },
+	};
+	snprintf(v[1].lib, sizeof v[1].lib, "/lib/libjemalloc.so.2");
+	for (int i = 0; i < 2; i++) {
+		ms_remedy_summarise(&v[i]);
+		ms_remedy_check(&v[i]);
+	}
+	assert_int_equal(v[0].reached, 1);
+	assert_string_equal(v[1].not_applied, "jemalloc was not loaded: static binary ignores LD_PRELOAD");
+	ms_remedy_rank(v, 2);
+	assert_int_equal(v[0].rank, 1);
+	assert_int_equal(v[1].rank, 0);
+	uint64_t saved;
+	assert_int_equal(ms_remedy_judge(v, 2, &v[1], &saved), -2);
+	struct ms_recommendation rec;
+	ms_remedy_recommend(v, 2, NULL, &rec);
+	assert_null(rec.best);
+	assert_string_equal(rec.same, "");
+	assert_string_equal(rec.base, "the default (musl, static binary)");
+	assert_string_equal(rec.not_applied, "jemalloc-decay-0 (jemalloc was not loaded: static binary ignores LD_PRELOAD)");
+	assert_non_null(strstr(rec.text, "Nothing compared: no configuration reached this process, only the default (musl, "
+					 "static binary) ran (final RSS 32.0 MiB)"));
+	assert_null(strstr(rec.text, "glibc"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(env_is_exactly_the_config),
 		cmocka_unit_test(medians_skip_failed_runs),
 		cmocka_unit_test(rank_and_recommend),
+		cmocka_unit_test(not_applied_is_never_judged),
 		cmocka_unit_test(runs_at_other_moments_are_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "probe/procfs.h"
 #include "records/environ.h"
 
 const char *ms_allocator_name(enum ms_allocator a)
@@ -121,4 +123,91 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 			out->debuginfo[0] = 0;
 	}
 	return 0;
+}
+
+void ms_alloc_seen_of(const struct ms_libc *lc, struct ms_alloc_seen *out)
+{
+	memset(out, 0, sizeof *out);
+	out->read = 1;
+	out->allocator = lc->allocator;
+	/* without a shared libc and without PT_INTERP nothing loads a library */
+	out->is_static = !lc->libc_found && !lc->elf.has_interp;
+	out->builtin = lc->allocator_dso[0] && !lc->preloaded;
+}
+
+int ms_alloc_seen_exe(const char *path, struct ms_alloc_seen *out)
+{
+	struct ms_libc lc = { .allocator = MS_ALLOC_UNKNOWN };
+	struct ms_err e;
+	if (ms_elf_inspect(path, &lc.elf, &e) < 0)
+		return -1;
+	memset(out, 0, sizeof *out);
+	if (lc.elf.has_interp && !strstr(lc.elf.interp, "ld-musl"))
+		return 0;   /* glibc's loader: what it loads is known once it runs */
+	/* the rule ms_libc_identify applies to a static executable; musl's
+	 * loader tells a dynamic one */
+	if (lc.elf.musl || lc.elf.has_interp)
+		lc.allocator = MS_ALLOC_MUSL;
+	else if (lc.elf.glibc_version[0] || lc.elf.glibc_static)
+		lc.allocator = MS_ALLOC_GLIBC_STATIC;
+	ms_alloc_seen_of(&lc, out);
+	return 0;
+}
+
+/* 1 when pid runs the same file as we do: our fork before its exec. */
+static int is_our_fork(pid_t pid)
+{
+	char p[40];
+	struct stat a, b;
+	snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
+	return stat(p, &a) == 0 && stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int ms_alloc_seen_read(pid_t pid, const char *lib, struct ms_alloc_seen *out)
+{
+	struct ms_target t;
+	struct ms_err e;
+	if (is_our_fork(pid))
+		return 1;
+	if (ms_target_open(pid, &t, &e) < 0)
+		return -1;
+	char *buf, *env = NULL;
+	size_t len, envlen = 0;
+	if (ms_proc_read(pid, "maps", &buf, &len, &e) < 0)
+		return -1;
+	struct ms_maps maps = { 0 };
+	int rc = ms_maps_parse(buf, len, &maps, &e);
+	free(buf);
+	struct ms_libc lc;
+	if (rc == 0 && ms_proc_read(pid, "environ", &env, &envlen, &e) < 0)
+		env = NULL;
+	if (rc == 0)
+		rc = ms_libc_identify(&t, &maps, env, envlen, &lc, &e);
+	free(env);
+	/* by file name, as given and as resolved: a soname is often a link
+	 * (libtcmalloc_minimal.so.4 -> ...so.4.5.9) and maps names the file */
+	int mapped = 0;
+	char real[PATH_MAX];
+	const char *want = lib && lib[0] ? base_name(lib) : NULL;
+	const char *want2 = want && realpath(lib, real) ? base_name(real) : want;
+	for (size_t i = 0; rc == 0 && want && i < maps.n; i++) {
+		const char *bn = base_name(maps.v[i].path);
+		mapped |= maps.v[i].path[0] == '/' && (!strcmp(bn, want) || !strcmp(bn, want2));
+	}
+	ms_maps_free(&maps);
+	if (rc < 0)
+		return -1;
+	if (!lc.libc_found && lc.elf.has_interp)
+		return 1;   /* the dynamic linker is still loading: preloads come before libc */
+	ms_alloc_seen_of(&lc, out);
+	out->pid = pid;
+	out->lib_mapped = mapped;
+	return 0;
+}
+
+void ms_alloc_seen_name(const struct ms_alloc_seen *s, char *buf, size_t len)
+{
+	enum ms_allocator a = s->allocator == MS_ALLOC_GLIBC_STATIC ? MS_ALLOC_GLIBC : s->allocator;
+	snprintf(buf, len, "%s%s", ms_allocator_name(a),
+		 s->is_static ? ", static binary" : s->builtin ? ", built in" : "");
 }

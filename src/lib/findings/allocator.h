@@ -50,4 +50,36 @@ int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 		     const char *environ, size_t envlen, struct ms_libc *out,
 		     struct ms_err *e);
 
+/* Which allocator a process really used, in the terms that decide whether
+ * a setting or a preloaded library can reach it (compare, trim's hint):
+ * a glibc tunable needs glibc's malloc in use, LD_PRELOAD a dynamically
+ * linked program. */
+struct ms_alloc_seen {
+	int   read;                 /* 1: known (else nothing below is) */
+	pid_t pid;                  /* the process read; 0 from an ELF file */
+	enum ms_allocator allocator;
+	int   is_static;            /* no dynamic linker: LD_PRELOAD is ignored */
+	int   builtin;              /* a replacing allocator linked in, not preloaded */
+	int   lib_mapped;           /* the library asked about is mapped (ms_alloc_seen_read) */
+};
+
+/* From an identification (ms_libc_identify). */
+void ms_alloc_seen_of(const struct ms_libc *lc, struct ms_alloc_seen *out);
+
+/* From the executable alone, before it runs: read only when it is a static
+ * binary or names musl's loader (a glibc one's allocator is known once it
+ * runs).  0, or -1 (not an ELF file: a script, unreadable). */
+int ms_alloc_seen_exe(const char *path, struct ms_alloc_seen *out);
+
+/* Read live process pid now: its maps (ms_libc_identify) and whether the
+ * library lib (a path, NULL none) is mapped in it, by file name.  Returns
+ * 0 (out filled), 1 when pid is not yet the program (still the fork of
+ * this process before its exec, or the dynamic linker has not mapped the
+ * libc yet: out untouched), -1 when it is gone or unreadable. */
+int ms_alloc_seen_read(pid_t pid, const char *lib, struct ms_alloc_seen *out);
+
+/* The allocator in words: "glibc", "musl, static binary", "jemalloc, built
+ * in", "glibc, static binary". */
+void ms_alloc_seen_name(const struct ms_alloc_seen *s, char *buf, size_t len);
+
 #endif

@@ -288,7 +288,7 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 	return 0;
 }
 
-static void sum_totals(struct ms_arenas *o)
+void ms_arenas_sum_totals(struct ms_arenas *o)
 {
 	struct ms_arena_stat *t = &o->total;
 	memset(t, 0, sizeof *t);
@@ -297,6 +297,8 @@ static void sum_totals(struct ms_arenas *o)
 		s->free_bytes = s->kind_bytes[MS_CK_TCACHE] + s->kind_bytes[MS_CK_FAST] +
 				s->kind_bytes[MS_CK_UNSORTED] + s->kind_bytes[MS_CK_SMALL] +
 				s->kind_bytes[MS_CK_LARGE];
+		s->free_outside_largest = s->free_bytes > s->largest_free ? s->free_bytes - s->largest_free : 0;
+		t->free_outside_largest += s->free_outside_largest;
 		t->heaps += s->heaps;
 		t->reserved += s->reserved;
 		t->committed += s->committed;
@@ -524,7 +526,8 @@ static int judge_libc(const struct ms_libc *libc, const char *what, const struct
 	case MS_ALLOC_JEMALLOC:
 	case MS_ALLOC_TCMALLOC:
 	case MS_ALLOC_MIMALLOC:
-		return 1;
+	case MS_ALLOC_MUSL:
+		return 1;   /* a known allocator that is not glibc: a finding, not an error */
 	case MS_ALLOC_GLIBC_STATIC:
 		return ms_err_set(e, 0, "glibc is linked statically; its arenas are not located in that case",
 				  "investigate a dynamically linked build of the program", "%s", what);
@@ -534,7 +537,7 @@ static int judge_libc(const struct ms_libc *libc, const char *what, const struct
 					  "investigate a dynamically linked build of the program", "%s", what);
 		/* fall through */
 	default:
-		return ms_err_set(e, 0, "no glibc malloc found (musl or an unknown allocator)",
+		return ms_err_set(e, 0, "no glibc malloc found (an unknown allocator)",
 				  "memsleuth arenas reads glibc's ptmalloc2 only", "%s", what);
 	}
 	if (libc->elf.elf_class != 64)
@@ -689,7 +692,7 @@ thaw:
 		out->stop_cpu_ms = cpu_ms() - c0;
 	}
 	if (rc == 0) {
-		sum_totals(out);
+		ms_arenas_sum_totals(out);
 		/* residency may have turned out unreadable on the first question */
 		out->residency = c->r.residency;
 	}

@@ -67,7 +67,10 @@ struct ms_arena_stat {
 	uint64_t kind_bytes[MS_CK__N], kind_chunks[MS_CK__N];
 	uint64_t free_bytes;         /* tcache+fast+unsorted+small+large (not top) */
 	uint64_t top_bytes;
-	uint64_t largest_free;       /* largest free chunk outside top */
+	uint64_t largest_free;       /* largest free chunk outside top (total: the largest of all arenas) */
+	uint64_t free_outside_largest; /* free_bytes not in the arena's largest free chunk (total: summed
+					  over the arenas, so the total's fragmentation weighs each arena's
+					  by its free bytes; arenaverdict.h) */
 	uint64_t free_resident_bytes;/* resident bytes inside free chunks (not top) */
 	uint64_t top_resident_bytes;
 	uint64_t trim_bytes;         /* resident bytes malloc_trim(0) would release */
@@ -171,6 +174,7 @@ struct ms_arenas {
 	int      partial;            /* a core lacking memory the walk needed, or cut short */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
 	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
+	char     core[4096];         /* the core file read ("" a process): next steps read it too */
 	uint64_t *tcache_chunk;      /* the `tcaches` tcache_perthread_struct chunks */
 	pid_t    *tcache_tid;        /* their threads (0: none), NULL: not attributed */
 	struct ms_tcache_use {       /* per tcache_chunk: what its lists hold and whose it is */
@@ -211,6 +215,12 @@ struct ms_libc;
 int  ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 			     const struct ms_arenas_opts *o, struct ms_arenas *out, struct ms_err *e);
 void ms_arenas_free(struct ms_arenas *a);
+
+/* From the arenas' walked figures (v[0..n): kind_bytes, largest_free, ...):
+ * each arena's free_bytes and free_outside_largest, the total (sums; the
+ * largest free chunk of all; bins merged) and trim_prediction_bytes.
+ * The collectors call it after the walk. */
+void ms_arenas_sum_totals(struct ms_arenas *o);
 
 /* Histogram bucket of a chunk size, and the bucket's lower bound. */
 int      ms_hist_bucket(uint64_t size);

@@ -1,5 +1,7 @@
 #include "findings/arenaverdict.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +11,7 @@
 
 double ms_arena_fragmentation(const struct ms_arena_stat *s)
 {
-	return s->free_bytes ? 1.0 - (double)s->largest_free / (double)s->free_bytes : 0.0;
+	return s->free_bytes ? (double)s->free_outside_largest / (double)s->free_bytes : 0.0;
 }
 
 const char *ms_damage_name(enum ms_damage d)
@@ -47,8 +49,12 @@ void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 	ms_cause_facts_init(&f, a->pid);
 	ms_cause_facts_from_arenas(&f, a);
 	if (!strcmp(a->source, "core")) {
-		/* the process of a core is gone: remedies rerun its command */
+		/* a core says nothing of whether its process still runs (gcore
+		 * leaves it running): remedies name the PID only with that caveat
+		 * while a process of that PID exists, the others rerun its command */
 		f.alive = 0;
+		/* no process of that PID here: it has ended (one may be another's) */
+		f.from_core = a->pid > 0 && (kill(a->pid, 0) == 0 || errno == EPERM);
 		snprintf(f.command, sizeof f.command, "%s", a->command);
 	}
 	ms_causes_build(&f, c);
@@ -63,7 +69,10 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
 		return;
 	}
 	if (!a->glibc_in_charge) {
-		snprintf(next, sizeof next, "memsleuth overview %d", (int)a->pid);
+		if (a->core[0])   /* the next step reads the core too */
+			snprintf(next, sizeof next, "memsleuth overview --core %.160s", a->core);
+		else
+			snprintf(next, sizeof next, "memsleuth overview %d", (int)a->pid);
 		ms_verdict_add(vs, MS_INFO, next, "glibc arenas unused: %s is the allocator", a->allocator);
 		return;
 	}

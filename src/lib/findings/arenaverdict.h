@@ -8,8 +8,11 @@
 #include "findings/causes.h"
 #include "findings/verdict.h"
 
-/* Share of free memory (outside top) not in the largest free chunk:
- * 0 = one block, near 1 = dust. */
+/* Share of free memory (outside top) not in its arena's largest free
+ * chunk: 0 = one block per arena, near 1 = dust.  One rule for an arena's
+ * row and for the total: the total's free_outside_largest is the arenas'
+ * sum, so it is their fragmentation weighted by free bytes (13 arenas of
+ * one free block each: 0.00, not 1 - largest/all free as if one pool). */
 double ms_arena_fragmentation(const struct ms_arena_stat *s);
 
 /* The causes the walk alone can name (allocator kinds). */

@@ -2,6 +2,9 @@
  * The bytes of the allocator kinds partition what the arenas walk found,
  * so that the causes never count a byte twice:
  *   main_heap_pinned  = what malloc_trim(0) returns from the main arena
+ *                       (its free chunks only when main_top_kept claims the top)
+ *   main_top_kept     = the main heap's resident free top, kept because it is
+ *                       below a trim threshold raised above glibc's default
  *   arena_spread      = what it returns from the non-main arenas' free chunks
  *   arena_top_kept    = the non-main arenas' resident tops (mtrim never
  *                       shrinks them: glibc's malloc.c mtrim walks bins only)
@@ -22,6 +25,7 @@
 #define SZ(v) ms_size_fmt((v), (char[MS_SIZE_BUF]){ 0 })
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
+#define DEFAULT_TRIM_THRESHOLD (128ull * 1024)   /* DEFAULT_TRIM_THRESHOLD, malloc.c */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
 #define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
@@ -30,6 +34,7 @@ static const struct {
 } kinds[MS_CAUSE__N] = {
 	[MS_CAUSE_MAIN_HEAP_PINNED] = { "main_heap_pinned", "freed memory pinned in glibc's main heap" },
 	[MS_CAUSE_ARENA_TOP_KEPT] = { "arena_top_kept", "free memory kept at non-main arena tops by the trim threshold" },
+	[MS_CAUSE_MAIN_TOP_KEPT] = { "main_top_kept", "free memory kept at the main heap's top by a raised trim threshold" },
 	[MS_CAUSE_FRAGMENTED] = { "fragmented", "free memory fragmented below live blocks, no whole free page" },
 	[MS_CAUSE_ARENA_SPREAD] = { "arena_spread", "free memory spread over thread arenas" },
 	[MS_CAUSE_IN_USE_UNACCOUNTED] = { "in_use_unaccounted", "malloc memory in use, not accounted for" },
@@ -260,6 +265,7 @@ static int is_glibc(const struct ms_cause_facts *f)
 
 static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t bytes)
 {
+	static const char ended[] = "the process has ended: in a rerun, memsleuth trim PID at the same moment";
 	char cmd[300];
 	if (bytes * 100 < f->rss || bytes < MS_CAUSE_MIN_BYTES)
 		return;   /* trim under 1% of RSS: not offered */
@@ -269,12 +275,16 @@ static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint
 		r = remedy(x, "malloc_trim(0) called by the JVM itself, safer than a debugger: returns the free pages now", "%s", cmd);
 	} else if (pid_cmd(f, cmd, sizeof cmd, "memsleuth trim %d")) {
 		r = remedy(x, "malloc_trim(0) called in the target (ptrace): returns the free pages now (not for good)", "%s", cmd);
+	} else if (f->from_core) {
+		/* a core cannot tell whether its process still runs: said, not guessed */
+		r = remedy(x, "from a core: to act on the live process, run this on it (if it still runs; else in a rerun "
+			   "of its command, at the same moment)", "memsleuth trim %d   # if it is still the core's process",
+			   (int)f->pid);
 	} else if (!f->launched) {
-		r = remedy(x, "the process has ended: rerun it, then memsleuth trim PID at the same moment", "%s", cmd);
+		r = remedy(x, ended, "%s", cmd);
 	} else {
 		/* not "memsleuth guide -- CMD": that is the run that just ended */
-		r = remedy(x, "malloc_trim(0) returns these pages at that moment (not for good)",
-			   "the process has ended: in a rerun, memsleuth trim PID at the same moment");
+		r = remedy(x, "malloc_trim(0) returns these pages at that moment (not for good)", "%s", ended);
 		if (r)
 			r->advice = 1;
 	}
@@ -289,20 +299,80 @@ static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, 
 	judge_measured(x, r, f, "jemalloc-decay-0");
 }
 
+/* The main heap's free top is its own cause when glibc keeps it because
+ * of a trim threshold above the default: free() trims the main heap only
+ * when the top reaches mp_.trim_threshold (malloc.c _int_free ->
+ * systrim), and glibc raises that threshold to twice a freed mmapped
+ * chunk's size (the dynamic threshold, free -> munmap_chunk path of
+ * __libc_free).  Fixed thresholds return it for good; the pinned cause
+ * then covers only the pages below live blocks. */
+static int main_top_kept(const struct ms_cause_facts *f)
+{
+	return f->main_top_resident >= MS_CAUSE_MIN_BYTES && f->trim_threshold > DEFAULT_TRIM_THRESHOLD &&
+	       f->main_top < f->trim_threshold;
+}
+
+/* The fixed-thresholds remedy (compare's glibc-fixed-thresholds), for a
+ * top kept by the threshold: expected, the top above what a 128 KiB
+ * threshold keeps (keep) -- or measured by compare. */
+static void fixed_thresholds_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t b, uint64_t keep)
+{
+	struct ms_cause_remedy *r = remedy(x,
+		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
+		"unmapped at free, a free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
+		"and M_TRIM_THRESHOLD)",
+		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
+	expect(r, b > keep ? b - keep : 0, NULL);
+	judge_measured(x, r, f, "glibc-fixed-thresholds");
+}
+
+static void build_main_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	if (!main_top_kept(f))
+		return;
+	uint64_t b = f->main_top_resident;
+	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
+	char why[260];
+	if (dynamic)
+		snprintf(why, sizeof why, "glibc raised mp_.trim_threshold from its default 128.0 KiB to %s after a large "
+			 "block was freed (dynamic threshold: mmap_threshold %s, trim_threshold twice that)",
+			 SZ(f->trim_threshold), SZ(f->mmap_threshold));
+	else
+		snprintf(why, sizeof why, "mp_.trim_threshold is %s, above glibc's default 128.0 KiB%s",
+			 SZ(f->trim_threshold), f->no_dyn_threshold == 1 ? " (set: M_TRIM_THRESHOLD or a tunable)" : "");
+	struct ms_cause *x = add(c, f, MS_CAUSE_MAIN_TOP_KEPT, b,
+				 "glibc's main heap keeps a free top of %s (%s resident): %s, and free() shrinks the main "
+				 "heap only when its top reaches the trim threshold.", SZ(f->main_top), SZ(b), why);
+	ev(x, "top_bytes", f->main_top);
+	ev(x, "top_resident_bytes", b);
+	ev(x, "trim_threshold_bytes", f->trim_threshold);
+	ev(x, "default_trim_threshold_bytes", DEFAULT_TRIM_THRESHOLD);
+	ev(x, "mmap_threshold_bytes", f->mmap_threshold);
+	if (f->no_dyn_threshold >= 0)
+		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
+	if (!compared(f))
+		fixed_thresholds_remedy(x, f, b, 0);   /* the top goes at the next free */
+	/* malloc_trim(0) cuts the main top too (systrim): now, not for good */
+	trim_remedy(x, f, f->main_trim_top);
+}
+
 static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *f)
 {
-	uint64_t b = f->main_trim;
+	/* the top is main_top_kept's when the raised threshold keeps it */
+	uint64_t top = main_top_kept(f) ? 0 : f->main_trim_top;
+	uint64_t chunks = f->main_trim > f->main_trim_top ? f->main_trim - f->main_trim_top : 0;
+	uint64_t b = chunks + top;
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
-	uint64_t top = f->main_trim_top, chunks = b > top ? b - top : 0;
 	struct ms_cause *x;
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
-			"top, so trim_threshold and top_pad do not reach it); from the main heap malloc_trim(0) would "
-			"return %s (%s).",
+			"top, so trim_threshold and top_pad do not reach memory below a live block); from the main heap "
+			"malloc_trim(0) would return %s (%s).",
 			SZ(chunks), f->main_pin[0] ? " (" : "", f->main_pin, f->main_pin[0] ? ")" : "", SZ(b),
-			top ? "those pages and its free top" : "those pages");
+			top ? "those pages and its free top" : main_top_kept(f) ? "those pages; its free top is counted "
+			"apart" : "those pages");
 	else
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps a free top of %s below its trim threshold (%s); from the main heap "
@@ -354,13 +424,7 @@ static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
 	if (compared(f))
 		return;   /* measured_remedies() gives what compare measured */
-	struct ms_cause_remedy *r = remedy(x,
-		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
-		"unmapped at free, an arena's free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
-		"and M_TRIM_THRESHOLD)",
-		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
-	expect(r, b > keep ? b - keep : 0, NULL);
-	judge_measured(x, r, f, "glibc-fixed-thresholds");
+	fixed_thresholds_remedy(x, f, b, keep);
 }
 
 static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -702,8 +766,8 @@ static void in_cwd(const struct ms_cause_facts *f, struct ms_cause_remedy *r)
  * memory glibc keeps; an arena cap on the thread arenas' free memory only. */
 static int acts_on(const struct ms_remedy_cfg *c, enum ms_cause_kind k)
 {
-	if (k != MS_CAUSE_MAIN_HEAP_PINNED && k != MS_CAUSE_ARENA_TOP_KEPT && k != MS_CAUSE_ARENA_SPREAD &&
-	    k != MS_CAUSE_FRAGMENTED)
+	if (k != MS_CAUSE_MAIN_HEAP_PINNED && k != MS_CAUSE_MAIN_TOP_KEPT && k != MS_CAUSE_ARENA_TOP_KEPT &&
+	    k != MS_CAUSE_ARENA_SPREAD && k != MS_CAUSE_FRAGMENTED)
 		return 0;
 	if (c->allocator == MS_ALLOC_GLIBC && !c->env[0])
 		return 0;   /* the default itself */
@@ -727,6 +791,12 @@ static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f
 		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
 		uint64_t saved;
 		if (!cfg || !acts_on(cfg, x->kind) || measured(f, cfg->name, &saved) != 1)
+			continue;
+		/* a glibc setting (thresholds, trim) returns free tops: not the
+		 * pieces fragmented says nothing page-granular returns, nor the
+		 * pages below live blocks when the main top is a cause of its own */
+		if (cfg->allocator == MS_ALLOC_GLIBC && !strstr(cfg->name, "arena-max") &&
+		    (x->kind == MS_CAUSE_FRAGMENTED || (x->kind == MS_CAUSE_MAIN_HEAP_PINNED && main_top_kept(f))))
 			continue;
 		if (cfg->allocator != MS_ALLOC_GLIBC && !f->measured[i].preload[0])
 			continue;
@@ -936,6 +1006,7 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	out->rss = f->rss;
 	if (f->have_arenas && is_glibc(f)) {
 		build_main_pinned(out, f);
+		build_main_top_kept(out, f);
 		build_top_kept(out, f);
 		build_spread(out, f);
 		build_fragmented(out, f);

@@ -23,6 +23,7 @@
 enum ms_cause_kind {
 	MS_CAUSE_MAIN_HEAP_PINNED,     /* free pages below a live block in the main heap: malloc_trim returns them */
 	MS_CAUSE_ARENA_TOP_KEPT,       /* free tops of non-main arenas kept by the (dynamic) trim threshold */
+	MS_CAUSE_MAIN_TOP_KEPT,        /* the main heap's free top kept below a raised trim threshold */
 	MS_CAUSE_FRAGMENTED,           /* free memory with no whole free page: nothing page-granular returns it */
 	MS_CAUSE_ARENA_SPREAD,         /* free chunks spread over many non-main arenas */
 	MS_CAUSE_IN_USE_UNACCOUNTED,   /* live malloc memory outside the application's bookkeeping */
@@ -158,6 +159,8 @@ struct ms_cause_facts {
 	pid_t    pid;
 	int      alive;                 /* the process still exists: commands may name the PID */
 	int      launched;              /* the guide launched it: "memsleuth guide -- CMD" is the run just made */
+	int      from_core;             /* read from a core (alive 0) and a process of its PID exists:
+					   it may be the core's, still running (gcore), or another */
 	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
 	char     cwd[256];              /* its working directory ("" = ours): commands that rerun it cd there */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
@@ -182,6 +185,7 @@ struct ms_cause_facts {
 	uint64_t in_use;                /* all arenas, chunk bytes in use */
 	uint64_t in_use_resident;       /* of which resident (pagemap over the chunks in use) */
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
+	uint64_t main_top;              /* the main arena's top chunk, bytes (its size field) */
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
 	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
@@ -233,7 +237,7 @@ void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid);
  * an RLIMIT_AS in reach), sorted largest first, each with its remedies
  * ordered by the bytes they address.  Once compare measured (measured_base
  * >= 0), the remedies of the glibc-retention causes (main_heap_pinned,
- * arena_top_kept, arena_spread, fragmented) are the configurations compare
+ * main_top_kept, arena_top_kept, arena_spread, fragmented) are the configurations compare
  * measured lower than the default that act on them (an allocator or a
  * threshold setting: all four; an arena cap: the thread arenas' two), best
  * measured saving first and ahead of unmeasured remedies; those within

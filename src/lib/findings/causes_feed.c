@@ -89,6 +89,7 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 		if (s->is_main) {
 			f->main_free_resident = s->free_resident_bytes;
 			f->main_top_resident = s->top_resident_bytes;
+			f->main_top = s->top_bytes;
 			f->main_trim = s->trim_bytes;
 			f->main_trim_top = s->trim_top_bytes;
 			ms_arena_pin_text(s, f->main_pin, sizeof f->main_pin);
@@ -173,6 +174,7 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 			if (ms_jbool(a, "is_main", false)) {
 				f->main_free_resident = ms_ju64(a, "free_resident_bytes", 0);
 				f->main_top_resident = ms_ju64(a, "top_resident_bytes", 0);
+				f->main_top = ms_ju64(a, "top_bytes", 0);
 				f->main_trim = trim;
 				f->main_trim_top = top;
 				/* The same words as the walk's own (ms_arena_pin_text). */
@@ -206,8 +208,10 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 	for (const struct ms_jval *r = runs && runs->type == MS_J_ARR ? runs->child : NULL;
 	     r && f->nmeasured < MS_CAUSE_MAX_MEASURED; r = r->next) {
 		/* a configuration read at another moment than the others (compare's
-		 * "compared": false, remedy.h ms_remedy_moments) is no measure */
-		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0 || !ms_jbool(r, "compared", true))
+		 * "compared": false, remedy.h ms_remedy_moments) is no measure, nor
+		 * one that never reached the process ("applied": false) */
+		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0 || !ms_jbool(r, "compared", true) ||
+		    !ms_jbool(r, "applied", true))
 			continue;
 		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
 		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);

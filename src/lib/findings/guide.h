@@ -38,7 +38,7 @@ struct ms_guide {
 	char  name[64];
 	char  command[1024];                  /* the launched command, or the target's cmdline */
 	int   launched;
-	char  launch[512];                    /* launched through a wrapper: "wrapper: ... -> program: ..." */
+	char  launch[512];                    /* launched through a wrapper, or a choice (findings/launch.h): "wrapper: ... -> program: ..." */
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
@@ -138,6 +138,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
 /* Whether step s is worth running given what was found so far; when not,
  * reason says why (for the skip line). */
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len);
+
+/* The configurations the guide's compare runs on a launched command.
+ * When glibc's heaps (overview's malloc RSS) hold under
+ * MS_GUIDE_GLIBC_SHARE_PCT % of what is to explain (the gap, or the RSS
+ * without --accounted) and under 64 MiB, glibc's settings cannot reach
+ * the rest: list gets the baseline "glibc" and the allocator swaps
+ * (compare's configurations of another allocator, comma-separated, for
+ * compare -c), why the one line that says so, and 1 is returned.
+ * Otherwise 0: every configuration (list and why ""). */
+#define MS_GUIDE_GLIBC_SHARE_PCT 10
+int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen);
 
 /* The causes from every step's findings so far (compare may be NULL). */
 void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare);

@@ -14,6 +14,7 @@
 #include "findings/causes_feed.h"
 #include "findings/hotsite.h"
 #include "findings/hotwrap.h"
+#include "findings/remedy.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
 #include "util/demangle.h"
@@ -42,6 +43,29 @@ static int malloc_holds_it(const struct ms_guide *g)
 {
 	uint64_t b = base(g);
 	return (b && g->malloc_rss * 2 >= b) || g->malloc_rss * 10 >= g->rss || g->malloc_rss >= (64ull << 20);
+}
+
+int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen)
+{
+	list[0] = why[0] = 0;
+	uint64_t b = base(g);
+	/* measured only: overview read the split; a share worth a setting
+	 * (64 MiB, as malloc_holds_it) is never ruled out by its ratio */
+	if (g->step[MS_G_OVERVIEW].status != MS_G_DONE || !b || g->malloc_rss >= (64ull << 20)
+	    || g->malloc_rss * 100 >= b * MS_GUIDE_GLIBC_SHARE_PCT)
+		return 0;
+	size_t off = (size_t)snprintf(list, len, "glibc");
+	for (size_t i = 0; i < ms_remedy_ncfgs && off < len; i++)
+		if (ms_remedy_cfgs[i].allocator != MS_ALLOC_GLIBC)
+			off += (size_t)snprintf(list + off, len - off, ",%s", ms_remedy_cfgs[i].name);
+	if (off >= len) {   /* never cut a name: all of them instead */
+		list[0] = 0;
+		return 0;
+	}
+	snprintf(why, wlen, "glibc's heaps hold %s of the %s %s: its settings cannot reach the rest; ran the allocator "
+		 "swaps only, which reach only what is allocated through malloc", SZ(g->malloc_rss), SZ(b),
+		 g->has_accounted ? "gap" : "RSS");
+	return 1;
 }
 
 /* The text of the first cause in a step's findings, or NULL. */
@@ -76,7 +100,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
 	s->status = MS_G_DONE;
-	if (g->launch[0])   /* the process examined is the program, not its wrapper */
+	if (g->launch[0])   /* the process examined is the program, not its wrapper nor the command it runs */
 		ms_gstep_evidence(s, "launched: %s", g->launch);
 	ms_gstep_evidence(s, "RSS %s (VmRSS of process %d)", SZ(g->rss), (int)g->pid);
 	ms_gstep_command(s, "grep VmRSS /proc/%d/status", (int)g->pid);
@@ -190,59 +214,45 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	}
 }
 
-/* The chunk that pins the most free memory (arenas' pins[], the first of
- * each arena is its biggest), into g->pin_*, and one evidence line in the
- * case study's terms: the live block, the memory it pins, and where it was
+/* The pins, as the arenas step put them together (its "pin_summary",
+ * findings/pinsum.h: the largest group of pins by call site or by arena
+ * kind, against what malloc_trim(0) would return from those arenas), into
+ * g->pin_* (the group's largest pin), and one evidence line in the case
+ * study's terms: the live blocks, the memory they pin, and where they were
  * allocated when the recording of this very process says so -- or why
  * that is not known. */
 static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jval *f)
 {
-	const struct ms_jval *as = ms_jget(f, "arenas"), *best = NULL;
-	int best_main = 0;
-	for (const struct ms_jval *a = as && as->type == MS_J_ARR ? as->child : NULL; a; a = a->next) {
-		const struct ms_jval *ps = ms_jget(a, "pins");
-		for (const struct ms_jval *p = ps && ps->type == MS_J_ARR ? ps->child : NULL; p; p = p->next)
-			if (!best || ms_ju64(p, "pinned_bytes", 0) > ms_ju64(best, "pinned_bytes", 0))
-				best = p, best_main = ms_jbool(a, "is_main", false);
-	}
-	if (!best || !ms_ju64(best, "pinned_bytes", 0))
+	const struct ms_jval *ps = ms_jget(f, "pin_summary"), *big = ms_jget(ps, "largest");
+	if (!ps || ps->type != MS_J_OBJ || !big || !ms_ju64(big, "pinned_bytes", 0))
 		return;
-	/* what malloc_trim(0) would return from arenas of the pin's kind (the
-	 * main heap, or the thread arenas): the cause the pin is part of */
-	uint64_t cause = 0;
-	for (const struct ms_jval *a = as->child; a; a = a->next)
-		if (ms_jbool(a, "is_main", false) == best_main)
-			cause += ms_ju64(a, "trim_bytes", 0);
-	g->pin_address = strtoull(ms_jstr(best, "address", "0"), NULL, 16);
-	g->pin_size = ms_ju64(best, "size_bytes", 0);
-	g->pin_pinned = ms_ju64(best, "pinned_bytes", 0);
-	g->pin_tid = ms_ju64(best, "tid", 0);
-	/* under half of the cause: one block is not the fix; the rest is
-	 * whole free pages between live blocks (interior pages) */
-	g->pin_minor = cause && g->pin_pinned < cause / 2;
-	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(best, "allocated_at", ""));
-	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(best, "thread", ""));
-	char chunk[400];
-	if (g->pin_minor)
-		snprintf(chunk, sizeof chunk, "largest pin: 1 live chunk of %s at %#" PRIx64 " pins %s of the %s "
-			 "malloc_trim(0) would return from %s (%.0f%%); the rest is whole free pages between live blocks "
-			 "that only malloc_trim returns", SZ(g->pin_size), g->pin_address, SZ(g->pin_pinned), SZ(cause),
-			 best_main ? "the main heap" : "thread arenas", pct(g->pin_pinned, cause));
-	else
-		snprintf(chunk, sizeof chunk, "the pin: 1 live chunk of %s at %#" PRIx64 " pins %s", SZ(g->pin_size),
-			 g->pin_address, SZ(g->pin_pinned));
-	if (g->pin_at[0])
+	uint64_t pins = ms_ju64(ps, "pins", 1);
+	g->pin_address = strtoull(ms_jstr(big, "address", "0"), NULL, 16);
+	g->pin_size = ms_ju64(big, "size_bytes", 0);
+	g->pin_pinned = ms_ju64(big, "pinned_bytes", 0);
+	g->pin_tid = ms_ju64(big, "tid", 0);
+	/* under half of the trim of its arenas: one block is not the fix */
+	g->pin_minor = ms_jbool(ps, "minor", false);
+	snprintf(g->pin_at, sizeof g->pin_at, "%s", ms_jstr(big, "allocated_at", ""));
+	snprintf(g->pin_thread, sizeof g->pin_thread, "%s", ms_jstr(big, "thread", ""));
+	const char *chunk = ms_jstr(ps, "text", "");
+	if (pins > 1 && ms_jstr(ps, "allocated_at", NULL))
+		ms_gstep_evidence(s, "%s -- from the recording of this process (the largest: %#" PRIx64 ", by thread %s, "
+				  "TID %" PRIu64 ")", chunk, g->pin_address, g->pin_thread, g->pin_tid);
+	else if (g->pin_at[0])
 		ms_gstep_evidence(s, "%s -- %s at %s by thread %s (TID %" PRIu64 "), from the recording of this "
-				  "process", chunk, g->pin_minor ? "that chunk was allocated" : "allocated", g->pin_at,
-				  g->pin_thread, g->pin_tid);
+				  "process", chunk, pins > 1 ? "the largest was allocated" : g->pin_minor ?
+				  "that chunk was allocated" : "allocated", g->pin_at, g->pin_thread, g->pin_tid);
 	else if (g->recording[0])
 		ms_gstep_evidence(s, "%s -- not live in the recording of this process (allocated before the hook was "
 				  "there?)", chunk);
 	else if (g->recording_note[0])
-		ms_gstep_evidence(s, "%s -- its call site is not known: %s", chunk, g->recording_note);
+		ms_gstep_evidence(s, "%s -- %s call site%s not known: %s", chunk, pins > 1 ? "their" : "its",
+				  pins > 1 ? "s are" : " is", g->recording_note);
 	else
-		ms_gstep_evidence(s, "%s -- its call site is not known: the guide attached to a running process, whose "
-				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk);
+		ms_gstep_evidence(s, "%s -- %s call site%s not known: the guide attached to a running process, whose "
+				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk,
+				  pins > 1 ? "their" : "its", pins > 1 ? "s are" : " is");
 }
 
 /* The steps' JSON: arenas contract (docs/json/arenas.md). */
@@ -491,7 +501,13 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	if (!f)
 		return;
 	s->status = MS_G_DONE;
-	ms_gstep_evidence(s, "backend: %s", ms_jstr(f, "backend", "?"));
+	/* a cut trace (the tracer died mid-run): its counts are lower bounds */
+	int partial = ms_jbool(f, "partial", 0);
+	const struct ms_jval *seg2 = ms_jat(ms_jget(f, "segments"), 1);
+	ms_gstep_evidence(s, "backend: %s%s%s", ms_jstr(f, "backend", "?"), seg2 ? ", then " : "",
+			  seg2 ? ms_jstr(seg2, "backend", "?") : "");
+	if (partial)
+		ms_gstep_evidence(s, "PARTIAL trace: %s", ms_jstr(f, "partial_reason", "the backend lost events"));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
 	if (wr && wr->type == MS_J_ARR && wr->child)   /* the calls below are the program's */
 		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
@@ -504,9 +520,12 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
 					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "length_bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
-	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
-	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0);
-	if (v0)
+	ms_gstep_evidence(s, "arena heaps created: %s%" PRIu64, partial ? "at least " : "",
+			  ms_ju64(f, "arena_heaps_created", 0));
+	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0), *v1 = ms_jat(ms_jget(f, "verdicts"), 1);
+	if (v0 && partial && v1)   /* "The trace is partial: ..." and what it saw */
+		snprintf(s->verdict, sizeof s->verdict, "%s %s", ms_jstr(v0, "text", ""), ms_jstr(v1, "text", ""));
+	else if (v0)
 		snprintf(s->verdict, sizeof s->verdict, "%s", ms_jstr(v0, "text", ""));
 	else
 		snprintf(s->verdict, sizeof s->verdict, "%s", len ? "The calls above are how its memory grew and shrank in the window." :
@@ -570,8 +589,12 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	if (compare && *ms_jstr(compare, "recommendation.no_change", ""))
 		ms_gstep_evidence(s, "compare measured no change with: %s", ms_jstr(compare, "recommendation.no_change", ""));
 	if (compare && *ms_jstr(compare, "recommendation.worse", ""))
-		ms_gstep_evidence(s, "compare measured worse than glibc's default (never use these here): %s",
+		ms_gstep_evidence(s, "compare measured worse than %s (never use these here): %s",
+				  ms_jstr(compare, "recommendation.baseline", "glibc's default"),
 				  ms_jstr(compare, "recommendation.worse", ""));
+	if (compare && *ms_jstr(compare, "recommendation.not_applied", ""))
+		ms_gstep_evidence(s, "compare could not apply (never measured): %s",
+				  ms_jstr(compare, "recommendation.not_applied", ""));
 	if (compare && *ms_jstr(compare, "recommendation.not_compared", ""))
 		ms_gstep_evidence(s, "compare could not judge: %s", ms_jstr(compare, "recommendation.not_compared", ""));
 	/* The remedies of every cause, ordered by the bytes they address. */

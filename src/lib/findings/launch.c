@@ -1,6 +1,7 @@
 #include "findings/launch.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "findings/arenaheaps.h"
 #include "probe/procfs.h"
+#include "records/maps.h"
+#include "util/size.h"
 
 #define MAX_DEPTH 64        /* wrappers of wrappers: bounded, a cycle of bad ppids cannot loop */
 #define EXIT_GRACE_S 0.25   /* a waiting wrapper ends this soon after its child, or sooner */
@@ -55,8 +59,67 @@ static double process_end(const struct ms_launch_image *im, size_t n, pid_t pid,
 	return last;
 }
 
+int ms_launch_far_above(uint64_t parent, uint64_t child)
+{
+	/* child * RATIO saturates: any input, no overflow */
+	uint64_t scaled = child > UINT64_MAX / MS_LAUNCH_FAR_RATIO ? UINT64_MAX : child * MS_LAUNCH_FAR_RATIO;
+	return parent > scaled && parent - child > MS_LAUNCH_FAR_BYTES;
+}
+
+int ms_launch_is_launcher(const char *exe)
+{
+	/* shells (a start script, a pyenv/rbenv shim, sh -c, system()'s sh),
+	 * and commands whose whole job is to run the command they are given */
+	static const char *const names[] = {
+		"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "pdksh", "yash", "fish", "tcsh", "csh",
+		"busybox", "env", "timeout", "nice", "nohup", "setsid", "stdbuf", "taskset", "ionice", "chrt",
+		"time", "flock", "sudo", "su", "runuser", "setpriv", "unshare", "nsenter", "chroot", "prlimit",
+		"numactl", "xargs", "tini", "dumb-init", "catchsegv",
+	};
+	for (size_t i = 0; exe && i < sizeof names / sizeof *names; i++)
+		if (!strcmp(exe, names[i]))
+			return 1;
+	return 0;
+}
+
+/* The largest weight and heap among pid's images and its descendants'. */
+static void tree_max(const struct ms_launch_image *im, size_t n, pid_t pid, int depth, uint64_t *w, uint64_t *h)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (im[i].pid == pid) {
+			*w = im[i].weight > *w ? im[i].weight : *w;
+			*h = im[i].heap > *h ? im[i].heap : *h;
+		}
+	for (size_t i = 0; i < n; i++)   /* each child once: by its first image */
+		if (im[i].ppid == pid && im[i].pid != pid && first_start(im, n, im[i].pid) == im[i].start_s)
+			tree_max(im, n, im[i].pid, depth + 1, w, h);
+}
+
+/* Rule 2a of launch.h (live): whether the waiting or launching image cur
+ * gives way to child; says why in im[cur]. */
+static int gives_way(struct ms_launch_image *im, size_t n, size_t cur, pid_t child)
+{
+	uint64_t cw = 0, ch = 0;
+	tree_max(im, n, child, 0, &cw, &ch);
+	im[cur].vs_pid = child;
+	im[cur].vs_bytes = cw;
+	if (ms_launch_far_above(im[cur].weight, cw)) {
+		im[cur].why = MS_LAUNCH_KEPT_RSS;
+		return 0;
+	}
+	if (ms_launch_far_above(im[cur].heap, ch)) {
+		im[cur].why = MS_LAUNCH_KEPT_HEAP;
+		im[cur].vs_bytes = ch;
+		return 0;
+	}
+	im[cur].why = im[cur].launcher ? MS_LAUNCH_GAVE_LAUNCHER : MS_LAUNCH_GAVE_WAITING;
+	return 1;
+}
+
 /* The child of image cur that took it over (rule 2 of launch.h), or 0. */
-static pid_t took_over(const struct ms_launch_image *im, size_t n, size_t cur, double end_s)
+static pid_t took_over(struct ms_launch_image *im, size_t n, size_t cur, double end_s)
 {
 	double p_end = im[cur].end_s < 0 ? end_s : im[cur].end_s;
 	size_t best = (size_t)-1;
@@ -81,14 +144,6 @@ static pid_t took_over(const struct ms_launch_image *im, size_t n, size_t cur, d
 	 * child was one of its steps, not what it waited for */
 	if (life <= 0 || (p_end - best_end >= life && p_end - best_end >= EXIT_GRACE_S))
 		return 0;
-	/* the parent did more than the child (alloc_counts --fork-exec): it is
-	 * the program, the child one of its helpers */
-	uint64_t pc = im[cur].calls, cc = 0, pw = im[cur].weight, cw = 0;
-	for (size_t i = 0; i < n; i++)
-		if (im[i].pid == im[best].pid)
-			cc += im[i].calls, cw += im[i].weight;
-	if (!im[cur].waiting && (pc || cc ? pc >= cc : pw >= cw))
-		return 0;
 	for (size_t i = 0; i < n; i++) {   /* another child at the same time: one program of several processes */
 		if (im[i].ppid != im[cur].pid || im[i].pid == im[cur].pid || im[i].pid == im[best].pid
 		    || im[i].start_s < im[cur].start_s || first_start(im, n, im[i].pid) != im[i].start_s)
@@ -97,6 +152,16 @@ static pid_t took_over(const struct ms_launch_image *im, size_t n, size_t cur, d
 		if (im[i].start_s < best_end && e > best_start)
 			return 0;
 	}
+	if (im[cur].waiting || im[cur].launcher)
+		return gives_way(im, n, cur, im[best].pid) ? im[best].pid : 0;
+	/* the parent did more than the child (alloc_counts --fork-exec): it is
+	 * the program, the child one of its helpers */
+	uint64_t pc = im[cur].calls, cc = 0, pw = im[cur].weight, cw = 0;
+	for (size_t i = 0; i < n; i++)
+		if (im[i].pid == im[best].pid)
+			cc += im[i].calls, cw += im[i].weight;
+	if (pc || cc ? pc >= cc : pw >= cw)
+		return 0;
 	return im[best].pid;
 }
 
@@ -105,6 +170,11 @@ size_t ms_launch_decide(struct ms_launch_image *im, size_t n, pid_t root, double
 	size_t cur = last_image(im, n, root);
 	if (cur == (size_t)-1)
 		return cur;
+	for (size_t i = 0; i < n; i++) {
+		im[i].why = MS_LAUNCH_WHY_NONE;
+		im[i].vs_pid = 0;
+		im[i].vs_bytes = 0;
+	}
 	for (int depth = 0; depth < MAX_DEPTH; depth++) {
 		pid_t child = took_over(im, n, cur, end_s);
 		if (!child)
@@ -202,6 +272,35 @@ static size_t wrapper_part(const struct ms_launch_image *im, size_t n, pid_t p, 
 	return app(buf, len, off, ")");
 }
 
+/* Why rule 2a picked the program (launch.h): it stayed over the command
+ * it runs, and its parent gave way to it. */
+static size_t choice_part(const struct ms_launch_image *im, size_t n, size_t program, char *buf, size_t len,
+			  size_t off)
+{
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	const struct ms_launch_image *p = &im[program];
+	if (p->why == MS_LAUNCH_KEPT_RSS || p->why == MS_LAUNCH_KEPT_HEAP) {
+		size_t c = last_image(im, n, p->vs_pid);
+		int heap = p->why == MS_LAUNCH_KEPT_HEAP;
+		off = app(buf, len, off, ", %s %s; its child %s (pid %d), %s%s with its children, runs a command it "
+			  "started", ms_size_fmt(heap ? p->heap : p->weight, a), heap ? "in glibc's heaps" : "RSS",
+			  c < n ? im[c].name : "?", (int)p->vs_pid, ms_size_fmt(p->vs_bytes, b),
+			  heap ? " in glibc's heaps" : "");
+	}
+	for (size_t i = 0; i < n; i++) {   /* the parent that gave way to it */
+		if (im[i].vs_pid != p->pid || (im[i].why != MS_LAUNCH_GAVE_LAUNCHER && im[i].why != MS_LAUNCH_GAVE_WAITING))
+			continue;
+		off = app(buf, len, off, "; %s (pid %d), %s RSS, ", im[i].name, (int)im[i].pid, ms_size_fmt(im[i].weight, a));
+		if (im[i].why == MS_LAUNCH_GAVE_LAUNCHER)
+			off = app(buf, len, off, "is a shell or launcher (%s) running it",
+				  im[i].exe[0] ? im[i].exe : im[i].name);
+		else
+			off = app(buf, len, off, "waits for it (not far above its %s)", ms_size_fmt(im[i].vs_bytes, b));
+		break;
+	}
+	return off;
+}
+
 void ms_launch_line(const struct ms_launch_image *im, size_t n, size_t program, char *buf, size_t len)
 {
 	if (!len)
@@ -231,7 +330,8 @@ void ms_launch_line(const struct ms_launch_image *im, size_t n, size_t program, 
 	int wrapped = off > 0;
 	off = app(buf, len, off, "%sprogram: %s (pid %d)", wrapped ? " -> " : "", im[program].name,
 		  (int)im[program].pid);
-	if (!wrapped)
+	off = choice_part(im, n, program, buf, len, off);
+	if (!wrapped && !im[program].why)
 		app(buf, len, off, ", no wrapper");
 }
 
@@ -271,6 +371,56 @@ static int waiting(pid_t pid)
 	return w;
 }
 
+/* The executable's base name from /proc/PID/exe ("" hidden or gone). */
+static void exe_of(pid_t pid, char exe[32])
+{
+	char link[64], path[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t k = readlink(link, path, sizeof path - 1);
+	path[k > 0 ? k : 0] = 0;
+	size_t l = strlen(path), dl = strlen(" (deleted)");
+	if (l > dl && !strcmp(path + l - dl, " (deleted)"))   /* upgraded under it: still what it runs */
+		path[l - dl] = 0;
+	const char *base = strrchr(path, '/');
+	snprintf(exe, 32, "%s", base ? base + 1 : path);
+}
+
+/* glibc's heaps as mapped: the brk heap ([heap]) and the read-write part
+ * of each arena heap (the pattern of findings/arenaheaps.h, from maps
+ * alone); 0 when unreadable.  What main_arena.system_mem and the arenas'
+ * heaps' sizes count, without reading the target's memory. */
+static uint64_t heap_of(pid_t pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_err e;
+	struct ms_maps maps = { 0 };
+	uint64_t sum = 0;
+	if (ms_proc_read(pid, "maps", &buf, &len, &e) == 0 && ms_maps_parse(buf, len, &maps, &e) == 0) {
+		for (size_t i = 0; i < maps.n; i++)
+			if (!strcmp(maps.v[i].path, "[heap]"))
+				sum += maps.v[i].end - maps.v[i].start;
+		struct ms_arena_heaps h = { 0 };
+		if (ms_arena_heaps_find(&maps, NULL, "", &h) == 0)
+			for (size_t i = 0; i < h.n; i++)
+				sum += h.v[i].rw_end - h.v[i].start;
+		ms_arena_heaps_free(&h);
+	}
+	ms_maps_free(&maps);
+	free(buf);
+	return sum;
+}
+
+/* What the rule reads of a live process besides its stat line. */
+static void live_facts(struct ms_launch_image *x)
+{
+	x->weight = ms_statm_rss(x->pid);
+	x->waiting = waiting(x->pid);
+	exe_of(x->pid, x->exe);
+	x->launcher = ms_launch_is_launcher(x->exe);
+	x->heap = heap_of(x->pid);
+}
+
 size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 {
 	*out = NULL;
@@ -284,8 +434,7 @@ size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 	}
 	v[0].pid = root;
 	v[0].end_s = -1;
-	v[0].weight = ms_statm_rss(root);
-	v[0].waiting = waiting(root);
+	live_facts(&v[0]);
 	n = 1;
 	/* every process of /proc whose parent is already in: repeat until no
 	 * new one (a tree of depth d takes d + 1 passes) */
@@ -311,8 +460,7 @@ size_t ms_launch_live(pid_t root, size_t max, struct ms_launch_image **out)
 				child = v[i].pid == x.ppid;
 			if (!child)
 				continue;
-			x.weight = ms_statm_rss(pid);
-			x.waiting = waiting(pid);
+			live_facts(&x);
 			v[n++] = x;
 			added = 1;
 		}
@@ -336,7 +484,7 @@ pid_t ms_launch_live_program(pid_t root, char *buf, size_t len)
 	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	size_t p = ms_launch_decide(v, n, root, now);
 	pid_t pid = p < n ? v[p].pid : root;
-	if (p < n)
+	if (p < n && buf && len && (ms_launch_has_wrapper(v, n) || v[p].why))   /* a wrapper, or a choice */
 		ms_launch_line(v, n, p, buf, len);
 	free(v);
 	return pid;

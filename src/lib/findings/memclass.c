@@ -25,6 +25,17 @@ static const char *const meanings[MS_CLASS_N] = {
 const char *ms_class_name(enum ms_class c) { return c < MS_CLASS_N ? names[c] : "?"; }
 const char *ms_class_meaning(enum ms_class c) { return c < MS_CLASS_N ? meanings[c] : "?"; }
 
+const char *ms_class_meaning_of(enum ms_class c, const char *allocator, char *buf, size_t len)
+{
+	if (c != MS_CLASS_MAIN_HEAP || !allocator || !allocator[0] || !strncmp(allocator, "glibc", 5))
+		return ms_class_meaning(c);
+	if (!strcmp(allocator, "unknown"))
+		snprintf(buf, len, "the brk heap ([heap]) of an unknown allocator");
+	else
+		snprintf(buf, len, "%s's brk heap ([heap])", allocator);
+	return buf;
+}
+
 #define IS_MMAPPED 0x2ull
 #define PREV_INUSE 0x1ull
 #define NON_MAIN   0x4ull

@@ -31,6 +31,10 @@ enum ms_class {
 
 const char *ms_class_name(enum ms_class c);
 const char *ms_class_meaning(enum ms_class c);
+/* The same, with the brk heap ([heap]) named by the allocator in charge
+ * (ms_allocator_name: "musl" gives "musl's brk heap ([heap])"); glibc's
+ * wording for "glibc", "glibc-static", "" or NULL.  buf: for that text. */
+const char *ms_class_meaning_of(enum ms_class c, const char *allocator, char *buf, size_t len);
 
 struct ms_mapclass {
 	enum ms_class cls;

@@ -644,7 +644,7 @@ void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 	if (s->failed)
 		fprintf(out, "%llu call%s failed (returned an error)\n", (unsigned long long)s->failed,
 			s->failed == 1 ? "" : "s");
-	if (!s->madvise_returned && !s->munmap_returned && !s->brk[0].shrunk && s->events)
+	if (!s->madvise_returned && !s->munmap_returned && !s->brk[0].shrunk && s->events && !s->partial)
 		fprintf(out, "nothing was given back to the kernel while tracing\n");
 }
 

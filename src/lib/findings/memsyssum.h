@@ -81,6 +81,7 @@ struct ms_sys_summary {
 	int has_wrapper;
 	struct ms_sys_count wrapper_total[MS_SC_N];   /* the wrapper's calls, apart from total[] */
 	double now_s;                   /* the caller's clock at the last event */
+	int partial;                    /* set by the caller: the trace has a gap, no sentence rests on an absence */
 };
 
 int  ms_sys_summary_init(struct ms_sys_summary *s);

@@ -45,6 +45,8 @@ int ms_postmortem_arenas(const char *core, const char *exe, const char *sysroot,
 		rc = ms_arenas_collect_image(&r, lc, o, out, e);
 	else
 		rc = partial_core(&r, out, e);
+	if (rc == 0)
+		snprintf(out->core, sizeof out->core, "%s", core);
 	free(lc);
 	ms_maps_free(&maps);
 	ms_remote_close(&r);

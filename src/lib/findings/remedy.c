@@ -101,6 +101,86 @@ void ms_remedy_env_free(char **env)
 	free(env);
 }
 
+int ms_remedy_applies(const struct ms_remedy_cfg *c, const struct ms_alloc_seen *s, int lib_checked,
+		      char *why, size_t len)
+{
+	char who[64];
+	why[0] = 0;
+	if (c->allocator == MS_ALLOC_GLIBC && !c->env[0])
+		return 1;   /* the default: nothing to reach */
+	if (!s->read)
+		return -1;
+	ms_alloc_seen_name(s, who, sizeof who);
+	if (c->allocator != MS_ALLOC_GLIBC) {
+		if (s->is_static) {
+			snprintf(why, len, "%s was not loaded: static binary ignores LD_PRELOAD", ms_allocator_name(c->allocator));
+			return 0;
+		}
+		if (s->allocator == MS_ALLOC_MUSL) {
+			/* Debian's libjemalloc needs libc.so.6, libstdc++ and glibc symbols */
+			snprintf(why, len, "%s was not loaded: this host's library is built for glibc, the process runs on musl",
+				 ms_allocator_name(c->allocator));
+			return 0;
+		}
+		if (lib_checked && !s->lib_mapped) {
+			snprintf(why, len, "%s was not loaded: its library is not mapped in process %d (LD_PRELOAD did "
+				 "not reach it)", ms_allocator_name(c->allocator), (int)s->pid);
+			return 0;
+		}
+		return 1;
+	}
+	if (s->allocator == MS_ALLOC_GLIBC || s->allocator == MS_ALLOC_GLIBC_STATIC)
+		return 1;
+	/* "MALLOC_ARENA_MAX=2" -> "MALLOC_ARENA_MAX" */
+	snprintf(why, len, "glibc's malloc is not in use (the allocator is %s): it ignores %.*s", who,
+		 (int)strcspn(c->env[0], "="), c->env[0]);
+	return 0;
+}
+
+void ms_remedy_check(struct ms_remedy_result *r)
+{
+	r->reached = 0;
+	if (r->not_applied[0])
+		return;   /* decided before it ran */
+	int known = 0, all = 1;
+	for (int i = 0; i < r->runs; i++) {
+		const struct ms_workload_run *w = &r->all[i];
+		if (!w->ok)
+			continue;
+		if (!r->seen.read)
+			r->seen = w->alloc;
+		int a = ms_remedy_applies(r->cfg, &w->alloc, r->lib[0] != 0, r->not_applied, sizeof r->not_applied);
+		if (a == 0) {
+			r->seen = w->alloc;
+			return;
+		}
+		known |= a == 1;
+		all &= a == 1;
+	}
+	r->reached = known && all;
+}
+
+size_t ms_remedy_napplicable(const struct ms_alloc_seen *s)
+{
+	size_t n = 0;
+	char why[200];
+	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
+		n += (ms_remedy_cfgs[i].allocator != MS_ALLOC_GLIBC || ms_remedy_cfgs[i].env[0]) &&
+		     ms_remedy_applies(&ms_remedy_cfgs[i], s, 0, why, sizeof why) != 0;
+	return n;
+}
+
+void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t len)
+{
+	char who[64];
+	if (!base || !base->seen.read || (base->seen.allocator == MS_ALLOC_GLIBC && !base->seen.builtin)) {
+		snprintf(buf, len, "glibc's default");
+		return;
+	}
+	ms_alloc_seen_name(&base->seen, who, sizeof who);
+	snprintf(buf, len, "the default (%s)", who);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -198,6 +278,8 @@ enum ms_final_moment ms_remedy_moments(struct ms_remedy_result *v, size_t n)
 	int count[MS_MOMENT_EXIT + 1] = { 0 };
 	const struct ms_remedy_result *base = NULL;
 	for (size_t i = 0; i < n; i++) {
+		if (v[i].not_applied[0])
+			continue;   /* what it measured is the default again, or nothing */
 		for (int k = 0; v[i].available && k < v[i].runs; k++)
 			if (ms_run_moment(&v[i].all[k]) == MS_MOMENT_LINE)
 				m = MS_MOMENT_LINE;
@@ -263,11 +345,11 @@ void ms_remedy_rank(struct ms_remedy_result *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		v[i].rank = 0;
-		if (!v[i].available || !v[i].runs_ok || v[i].apart)
+		if (!v[i].available || !v[i].runs_ok || v[i].apart || v[i].not_applied[0])
 			continue;
 		int rank = 1;
 		for (size_t j = 0; j < n; j++)
-			if (j != i && v[j].available && v[j].runs_ok && !v[j].apart &&
+			if (j != i && v[j].available && v[j].runs_ok && !v[j].apart && !v[j].not_applied[0] &&
 			    (ranked_before(&v[j], &v[i]) ||
 			     (!ranked_before(&v[i], &v[j]) && j < i)))
 				rank++;
@@ -310,7 +392,7 @@ const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name)
 static const struct ms_remedy_result *find(const struct ms_remedy_result *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok && !v[i].apart)
+		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok && !v[i].apart && !v[i].not_applied[0])
 			return &v[i];
 	return NULL;
 }
@@ -328,7 +410,7 @@ int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_
 {
 	const struct ms_remedy_result *base = find(v, n, "glibc");
 	*saved = 0;
-	if (!base || r == base || !r->available || !r->runs_ok || r->apart)
+	if (!base || r == base || !r->available || !r->runs_ok || r->apart || r->not_applied[0])
 		return -2;
 	return twin_effect(v, n, r, base->final_rss, saved);
 }
@@ -360,7 +442,15 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 	memset(rec, 0, sizeof *rec);
 	const struct ms_remedy_result *base = find(v, n, "glibc"), *best = NULL, *base_apart = NULL;
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], why[400];
+	int others = 0;   /* configurations besides the default that reached the process */
 	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v[i].cfg->name, "glibc"))
+			ms_remedy_base_name(&v[i], rec->base, sizeof rec->base);
+		if (v[i].not_applied[0]) {
+			list_add(rec->not_applied, sizeof rec->not_applied, "; ", "%s (%s)", v[i].cfg->name, v[i].not_applied);
+			continue;
+		}
+		others += strcmp(v[i].cfg->name, "glibc") && v[i].available && v[i].runs_ok;
 		if (v[i].rank == 1)
 			best = &v[i];
 		if (!v[i].apart)
@@ -370,6 +460,8 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 		ms_remedy_apart_reason(&v[i], m, why, sizeof why);
 		list_add(rec->apart, sizeof rec->apart, "; ", "%s %s", v[i].cfg->name, why);
 	}
+	if (!rec->base[0])
+		ms_remedy_base_name(NULL, rec->base, sizeof rec->base);
 	if (base_apart) {
 		/* never compared with the others: measured at another moment */
 		char later[96] = "";
@@ -379,8 +471,16 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 		if (m)
 			apart_what(base_apart, m, why, sizeof why);
 		snprintf(rec->text, sizeof rec->text,
-			 "Not judged: glibc's default %s; no configuration is compared with it and nothing is "
-			 "recommended.%s", m ? why : "was read at another moment than the others", later);
+			 "Not judged: %s %s; no configuration is compared with it and nothing is "
+			 "recommended.%s", rec->base, m ? why : "was read at another moment than the others", later);
+		return;
+	}
+	if (base && !others && rec->not_applied[0]) {
+		/* the default alone: nothing was compared, and that is no finding about the settings */
+		snprintf(rec->text, sizeof rec->text,
+			 "Nothing compared: no configuration reached this process, only %s ran (final RSS %s); "
+			 "memsleuth overview PID at that moment shows where the memory lives.",
+			 rec->base, ms_size_fmt(base->final_rss, a));
 		return;
 	}
 	if (!best) {
@@ -390,7 +490,7 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 	if (!base) {
 		rec->best = best;
 		snprintf(rec->text, sizeof rec->text,
-			 "The glibc default did not complete, so there is no baseline; the lowest final RSS is %s with %s (%s).",
+			 "The default did not complete, so there is no baseline; the lowest final RSS is %s with %s (%s).",
 			 ms_size_fmt(best->final_rss, a), best->cfg->name, best->cfg->what);
 		return;
 	}
@@ -403,23 +503,27 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 			list_add(rec->worse, sizeof rec->worse, ", ", "%s (%s -> %s)", v[i].cfg->name,
 				 ms_size_fmt(base->final_rss, a), ms_size_fmt(v[i].final_rss, b));
 	}
+	/* arenas walks the heaps of a shared glibc only */
+	int glibc = !base->seen.read || base->seen.allocator == MS_ALLOC_GLIBC;
 	if (best == base || ms_remedy_judge(v, n, best, &below) != 1) {
 		snprintf(rec->text, sizeof rec->text,
-			 "Keep the default: no configuration ends more than %.0f%% below glibc's %s. "
-			 "Final RSS alone does not say whether this memory is in use or free memory glibc keeps "
-			 "(a setting may simply not reach it): memsleuth arenas PID at that moment tells (free vs "
-			 "in use, and what malloc_trim(0) would return); memsleuth hotspots names who allocates.",
-			 100 * MS_REMEDY_SAME_SHARE, ms_size_fmt(base->final_rss, a));
+			 "Keep the default: no configuration ends more than %.0f%% below %s, %s. "
+			 "Final RSS alone does not say whether this memory is in use or free memory %s keeps "
+			 "(a setting may simply not reach it): %s; memsleuth hotspots names who allocates.",
+			 100 * MS_REMEDY_SAME_SHARE, rec->base, ms_size_fmt(base->final_rss, a),
+			 glibc ? "glibc" : "the allocator",
+			 glibc ? "memsleuth arenas PID at that moment tells (free vs in use, and what malloc_trim(0) would return)"
+			       : "memsleuth overview PID at that moment shows where it lives");
 		return;
 	}
 	rec->best = best;
 	double saved = 100.0 * (double)(base->final_rss - best->final_rss) / (double)base->final_rss;
 	double slower = base->wall_seconds > 0 ? best->wall_seconds / base->wall_seconds : 1;
 	int len = snprintf(rec->text, sizeof rec->text,
-			   "Use %s (%s): the final RSS is %s instead of %s with glibc's default (%.0f%% less), "
+			   "Use %s (%s): the final RSS is %s instead of %s with %s (%.0f%% less), "
 			   "peak %s, wall time %.2fx the default's.",
 			   best->cfg->name, best->cfg->what, ms_size_fmt(best->final_rss, a),
-			   ms_size_fmt(base->final_rss, b), saved, ms_size_fmt(best->peak_rss, c), slower);
+			   ms_size_fmt(base->final_rss, b), rec->base, saved, ms_size_fmt(best->peak_rss, c), slower);
 	if (slower > 1.5 && len > 0 && (size_t)len < sizeof rec->text)
 		snprintf(rec->text + len, sizeof rec->text - (size_t)len,
 			 " It costs time: measure the workload's throughput before adopting it.");

@@ -67,7 +67,35 @@ struct ms_remedy_result {
 	int      runs_compared;        /* ok runs read at the compared moment: the medians' runs */
 	int      apart;                /* no run read at the compared moment: reported apart, never
 					  ranked nor judged against the others */
+	char     not_applied[200];     /* ms_remedy_check: why it did not reach the process measured;
+					  such a result is never ranked, judged nor cited ("": it did,
+					  or not known) */
+	int      reached;              /* 1: its runs showed it reached the process */
+	struct ms_alloc_seen seen;     /* the allocator its runs used (seen.read 0: not read) */
 };
+
+/* Whether configuration c can reach a process that runs on s: a glibc
+ * setting needs glibc's malloc in use (musl and a linked-in jemalloc
+ * ignore MALLOC_ARENA_MAX and GLIBC_TUNABLES), a preloaded allocator a
+ * dynamically linked glibc program (this host's libraries need glibc), and, when lib_checked (s was read in a run
+ * of c itself), its library mapped in the process measured.  The default
+ * (nothing set) always applies.  Returns 1 applies, 0 not (why: "jemalloc
+ * was not loaded: static binary ignores LD_PRELOAD"), -1 not known
+ * (s->read 0). */
+int ms_remedy_applies(const struct ms_remedy_cfg *c, const struct ms_alloc_seen *s, int lib_checked,
+		      char *why, size_t len);
+
+/* Set r->reached, r->not_applied and r->seen from what its ok runs read
+ * (ms_workload_run.alloc): not applied when any run was not reached. */
+void ms_remedy_check(struct ms_remedy_result *r);
+
+/* How many configurations besides the default can apply to a process on
+ * s (trim sends a process to compare only when some can). */
+size_t ms_remedy_napplicable(const struct ms_alloc_seen *s);
+
+/* The baseline in words, by the allocator its run used: "glibc's default",
+ * "the default (musl, static binary)", "the default (jemalloc, built in)". */
+void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t len);
 
 /* Fill medians from the ok runs of r->all[0..runs) (moment: the one most
  * of them were read at). */
@@ -110,7 +138,8 @@ const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name);
 
 /* A result's measured effect against glibc's default in v (its twin
  * included): 1 lower, 0 no change, -1 worse (harmful), -2 not judged (the
- * default itself, no default measured at the same moment, or apart).
+ * default itself, no default measured at the same moment, apart, or not
+ * applied).
  * *saved: the bytes below the default. */
 int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t *saved);
 /* "worse", "no_change", "lower"; NULL not judged. */
@@ -122,6 +151,8 @@ struct ms_recommendation {
 	char same[512];          /* configurations that change nothing */
 	char worse[512];         /* measured harmful: "glibc-arena-max-2 (166.0 MiB -> 880.5 MiB)", ... */
 	char apart[1024];        /* not compared, with why: ms_remedy_apart_reason, "; "-separated */
+	char not_applied[1024];  /* did not reach the process: "jemalloc-decay-0 (jemalloc was not loaded: ...)", "; "-separated */
+	char base[80];           /* ms_remedy_base_name of the default */
 };
 
 /* m: the moment compared (NULL: every result alike, as after

@@ -4,12 +4,18 @@
 
 #include "util/size.h"
 
-void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms_verdicts *vs)
+void ms_sys_verdicts(const struct ms_sys_summary *s, const char *partial, const char *next, struct ms_verdicts *vs)
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
 	vs->n = 0;
+	/* a cut trace proves what it saw, never what it did not see */
+	if (partial)
+		ms_verdict_add(vs, MS_NOTICE, "", "The trace is partial: %s; its counts are lower bounds.", partial);
 	if (!s->events) {
-		ms_verdict_add(vs, MS_INFO, next, "No memory syscall while tracing: the heaps neither grew nor shrank.");
+		if (partial)
+			ms_verdict_add(vs, MS_INFO, next, "No memory syscall in the traced part.");
+		else
+			ms_verdict_add(vs, MS_INFO, next, "No memory syscall while tracing: the heaps neither grew nor shrank.");
 		return;
 	}
 	uint64_t brk_up = 0, brk_down = 0;
@@ -21,16 +27,17 @@ void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms
 	}
 	if (s->heaps_created)
 		ms_verdict_add(vs, s->heaps_created > 8 ? MS_NOTICE : MS_INFO, "",
-			       "%" PRIu64 " arena heap%s created while tracing: threads spread their allocations over "
-			       "more arenas.", s->heaps_created, s->heaps_created == 1 ? " was" : "s were");
+			       "%s%" PRIu64 " arena heap%s created while tracing: threads spread their allocations over "
+			       "more arenas.", partial ? "At least " : "", s->heaps_created,
+			       s->heaps_created == 1 ? " was" : "s were");
 	char c[MS_SIZE_BUF], d[MS_SIZE_BUF];
 	/* Mapped is not resident: an mmap reserves address space; the heaps'
 	 * and the break's growth are what malloc put to use. */
 	ms_verdict_add(vs, MS_INFO, next,
-		       "While traced, the break grew %s and arena heaps %s (put to use), mmap mapped %s; "
-		       "%s went back to the kernel (munmap, madvise, brk).",
+		       "%s, the break grew %s and arena heaps %s (put to use), mmap mapped %s; "
+		       "%s%s went back to the kernel (munmap, madvise, brk).", partial ? "In the traced part" : "While traced",
 		       ms_size_fmt(brk_up, a), ms_size_fmt(s->heap_grow_bytes, b),
-		       ms_size_fmt(s->total[MS_SC_MMAP].bytes, c),
+		       ms_size_fmt(s->total[MS_SC_MMAP].bytes, c), partial ? "at least " : "",
 		       ms_size_fmt(s->madvise_returned + s->munmap_returned + brk_down, d));
 }
 

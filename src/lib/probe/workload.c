@@ -19,6 +19,7 @@ struct sampler {
 	int have_last;
 	pid_t target;           /* the program a wrapper runs (findings/launch.h), 0: the command itself */
 	unsigned ticks;
+	int unreadable;         /* the last allocator reading failed (ms_alloc_seen_read -1) */
 };
 
 static double elapsed(const struct sampler *s)
@@ -28,14 +29,29 @@ static double elapsed(const struct sampler *s)
 	return (double)(now.tv_sec - s->start.tv_sec) + (double)(now.tv_nsec - s->start.tv_nsec) / 1e9;
 }
 
+/* The allocator of the process measured, read while it lives; a reading
+ * taken before it became the program (ms_alloc_seen_read returns 1) or
+ * after it went keeps the last good one. */
+static void see(struct sampler *s, pid_t pid)
+{
+	struct ms_alloc_seen a;
+	int rc = s->w->see_allocator ? ms_alloc_seen_read(pid, s->w->lib, &a) : -1;
+	if (rc == 0)
+		s->out->alloc = a;
+	s->unreadable = rc < 0;   /* then only every ~0.5 s, not at every sample */
+}
+
 static void sample(struct sampler *s, pid_t child)
 {
 	/* Every ~0.5 s: which process of the group is the target. */
-	if (s->ticks++ % 50 == 0) {
+	int check = s->ticks++ % 50 == 0;
+	if (check) {
 		pid_t t = ms_launch_live_program(child, NULL, 0);   /* findings/launch.h: the one rule */
 		s->target = t != child ? t : 0;
 	}
 	pid_t pid = s->target && ms_statm_rss(s->target) ? s->target : child;
+	if (check || (!s->out->alloc.read && !s->unreadable))   /* a short run: read as soon as it is the program */
+		see(s, pid);
 	/* a zombie reads as zeros: that is not the workload's RSS */
 	uint64_t rss = ms_statm_rss(pid);
 	if (!rss)

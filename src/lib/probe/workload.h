@@ -10,6 +10,9 @@
  * The RSS is the target's: the program the command ends up running
  * (findings/launch.h: a wrapper script that starts the program without
  * exec and waits is shown apart, as wrapper_pid/wrapper_rss).
+ * With see_allocator, the allocator the measured process uses is read from
+ * its maps while it runs (findings/allocator.h ms_alloc_seen_read): at the
+ * final moment, else the last reading before it exited (every ~0.5 s).
  * The command runs in its own process group, which is killed at the end. */
 #ifndef MS_WORKLOAD_H
 #define MS_WORKLOAD_H
@@ -18,6 +21,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "findings/allocator.h"
 #include "util/err.h"
 
 #define MS_WORKLOAD_MAX_SAMPLES 4096
@@ -41,6 +45,7 @@ struct ms_workload_run {
 	char     error[256];        /* why not ok: exit status, signal, stderr */
 	struct ms_rss_sample *samples;   /* owned */
 	size_t   nsamples;
+	struct ms_alloc_seen alloc; /* with see_allocator: the measured process's (alloc.read 0: never read) */
 };
 
 struct ms_workload {
@@ -51,6 +56,8 @@ struct ms_workload {
 	int    interval_ms;         /* sampling period (default 10) */
 	int    timeout_ms;          /* 0: none */
 	volatile sig_atomic_t *interrupted;
+	int    see_allocator;       /* read the measured process's allocator (run.alloc) */
+	const char *lib;            /* ... and whether this library is mapped in it (NULL none) */
 };
 
 int  ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, struct ms_err *e);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/arenaverdict.h"
+#include "findings/pinsum.h"
 #include "probe/remote.h"
 #include "report/causes_report.h"
 #include "report/overview_report.h"
@@ -101,6 +102,9 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		if (pin[0])
 			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
 	}
+	struct ms_pin_summary ps;
+	if (ms_pin_summarize(a, &ps) && a->n > 1)   /* one arena: its pin line says it all */
+		fprintf(out, "  pins together: %s\n", ps.text);
 	fprintf(out, "\n");
 	if (!a->n) {   /* a partial core: nothing walked, the verdicts say why */
 		ms_verdicts_text(&vs, out);
@@ -266,6 +270,46 @@ static void stat_json(struct ms_json *j, const struct ms_arena_stat *s, int bins
 	ms_json_arr_end(j);
 }
 
+/* "pin_summary": the pins grouped (findings/pinsum.h), null without a pin. */
+static void pin_summary_json(struct ms_json *j, const struct ms_arenas *a)
+{
+	struct ms_pin_summary s;
+	char hex[32];
+	ms_json_key(j, "pin_summary");
+	if (!ms_pin_summarize(a, &s)) {
+		ms_json_null(j);
+		return;
+	}
+	ms_json_obj_begin(j);
+	ms_json_ku64(j, "pins", (uint64_t)s.pins);
+	ms_json_kbool(j, "is_main", s.main);
+	ms_json_kstr(j, "allocated_at", s.site[0] ? s.site : NULL);
+	ms_json_ku64(j, "pinned_bytes", s.pinned);
+	ms_json_ku64(j, "size_min_bytes", s.size_min);
+	ms_json_ku64(j, "size_max_bytes", s.size_max);
+	ms_json_ku64(j, "trim_bytes", s.trim);
+	ms_json_ku64(j, "trim_top_bytes", s.trim_top);
+	ms_json_ku64(j, "other_pins", (uint64_t)s.other_pins);
+	ms_json_ku64(j, "other_pinned_bytes", s.other_pinned);
+	ms_json_ku64(j, "rest_bytes", s.rest);
+	ms_json_kdouble(j, "share", s.share);
+	ms_json_kbool(j, "minor", s.minor);
+	ms_json_kstr(j, "text", s.text);
+	ms_json_key(j, "largest");
+	ms_json_obj_begin(j);
+	snprintf(hex, sizeof hex, "%#" PRIx64, s.largest.address);
+	ms_json_kstr(j, "address", hex);
+	ms_json_ku64(j, "size_bytes", s.largest.size);
+	ms_json_ku64(j, "pinned_bytes", s.largest.pinned);
+	if (s.largest.allocated_at[0]) {
+		ms_json_kstr(j, "allocated_at", s.largest.allocated_at);
+		ms_json_kstr(j, "thread", s.largest.thread);
+		ms_json_ku64(j, "tid", s.largest.tid);
+	}
+	ms_json_obj_end(j);
+	ms_json_obj_end(j);
+}
+
 void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 {
 	char hex[32];
@@ -354,6 +398,7 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 		ms_json_obj_end(j);
 	}
 	ms_json_arr_end(j);
+	pin_summary_json(j, a);
 	ms_json_key(j, "totals");
 	ms_json_obj_begin(j);
 	ms_json_ku64(j, "arenas", a->n);

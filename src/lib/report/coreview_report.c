@@ -33,11 +33,12 @@ void ms_coreview_text(const struct ms_coreview *cv, FILE *out)
 	ms_table_init(&t, "lrrrrl", (const char *[]){ "class", "maps", "size", "in core", "in core%", "what it is" });
 	for (int k = 0; k < MS_CLASS_N; k++) {
 		const struct ms_coreview_class *c = &cv->cls[k];
+		char what[80];
 		if (!c->mappings)
 			continue;
 		ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s\t%s\t%s", ms_class_name((enum ms_class)k), c->mappings,
 			      ms_size_fmt(c->size, a), ms_size_fmt(c->in_core, b), pct(c->in_core, cv->in_core, p),
-			      ms_class_meaning((enum ms_class)k));
+			      ms_class_meaning_of((enum ms_class)k, cv->allocator, what, sizeof what));
 	}
 	ms_table_print(&t, out, "  ");
 	ms_table_free(&t);

@@ -19,6 +19,7 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 	ms_json_kstr(j, "name", g->name);
 	ms_json_kstr(j, "command", g->launched ? g->command : NULL);
 	ms_json_kstr(j, "target_cmdline", g->command);
+	ms_json_kstr(j, "launch", g->launch[0] ? g->launch : NULL);
 	ms_json_kstr(j, "looked_when", g->when[0] ? g->when : NULL);
 	ms_json_kstr(j, "started", started);
 	ms_json_kstr(j, "host", host);

@@ -60,10 +60,11 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 		const struct ms_class_total *ct = &ov->cls[k];
 		if (!ct->mappings)
 			continue;
+		char what[80];
 		ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s\t%s\t%s\t%s", ms_class_name((enum ms_class)k),
 			      ct->mappings, ms_size_fmt(ct->size, a), ms_size_fmt(ct->rss, b),
 			      pct(ct->rss, ov->class_rss_sum, p), ms_size_fmt(ct->private_dirty, c),
-			      ms_class_meaning((enum ms_class)k));
+			      ms_class_meaning_of((enum ms_class)k, ms_allocator_name(ov->libc.allocator), what, sizeof what));
 	}
 	ms_table_print(&t, out, "  ");
 	ms_table_free(&t);

@@ -76,7 +76,7 @@ static const char *const arena_segs[] = { "in use", "free, resident, kept", "fre
 
 /* The pins: each live chunk between free memory and its heap's top, the
  * free memory it holds back, and (arenas --hotspots) who allocated it. */
-static void pins(struct ms_render *r, const struct ms_jval *as)
+static void pins(struct ms_render *r, const struct ms_jval *as, const struct ms_jval *sum)
 {
 	struct ms_table t;
 	int n = 0;
@@ -101,6 +101,8 @@ static void pins(struct ms_render *r, const struct ms_jval *as)
 	       "its top, so the free memory below each stays while it lives); with a hotspots recording of the same "
 	       "process, who allocated each:");
 	r_table(r, &t);
+	if (ms_jstr(sum, "text", NULL))   /* arenas' pin_summary (findings/pinsum.h) */
+		r_para(r, "Together: %s.", ms_jstr(sum, "text", ""));
 }
 
 static void arenas(struct ms_render *r, const struct ms_jval *f)
@@ -165,7 +167,7 @@ static void arenas(struct ms_render *r, const struct ms_jval *f)
 		ms_svg_stacks(m, "Arena map: what each arena's heaps hold", arena_segs, 4, rows, n);
 	r_chart_close(r, m, &buf, "Arena map");
 	r_table(r, &t);
-	pins(r, as);
+	pins(r, as, ms_jget(f, "pin_summary"));
 	r_para(r, "The JSON gives figures per arena, not per heap: each bar is one arena, all its heaps together.%s%s",
 	       have_trim ? "" : " It has no per-arena trim figure, so nothing is drawn as trimmable.",
 	       have_res ? "" : " It has no resident figure, so free memory is drawn as resident.");
@@ -227,9 +229,13 @@ static void syscalls(struct ms_render *r, const struct ms_jval *f)
 	struct ms_table t;
 	char v[160];
 	r_facts_begin(&t);
-	snprintf(v, sizeof v, "%s", ms_jstr(f, "backend", "?"));
+	const struct ms_jval *seg2 = ms_jat(ms_jget(f, "segments"), 1);   /* a second backend after a cut */
+	snprintf(v, sizeof v, "%s%s%s", ms_jstr(f, "backend", "?"), seg2 ? ", then " : "",
+		 seg2 ? ms_jstr(seg2, "backend", "?") : "");
 	r_fact(&t, "backend", v);
-	snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
+	if (ms_jbool(f, "partial", 0))
+		r_fact(&t, "partial trace (counts are lower bounds)", ms_jstr(f, "partial_reason", "events were lost"));
+	snprintf(v, sizeof v, "%s%" PRIu64, ms_jbool(f, "partial", 0) ? "at least " : "", ms_ju64(f, "arena_heaps_created", 0));
 	r_fact(&t, "arena heaps created", v);
 	r_fact_bytes(r, &t, "returned by madvise", f, "returned.madvise_bytes");
 	r_fact_bytes(r, &t, "returned by munmap", f, "returned.munmap_bytes");
@@ -337,11 +343,13 @@ void r_timeline(struct ms_render *r, const char *title, const char *name, const 
 
 /* compare's runs in the order of their rank, the one compare computed
  * (remedy.c ms_remedy_rank): ranked first, then those read at another
- * moment (not compared), then runs that failed, then configurations not
- * installed, each group in the list's order. */
+ * moment (not compared), then runs that failed, then configurations that
+ * did not reach the process, then those not installed, each group in the
+ * list's order. */
 static int run_group(const struct ms_jval *x)
 {
-	return !ms_jbool(x, "available", true) ? 3 : ms_ju64(x, "rank", 0) ? 0 : !ms_jbool(x, "compared", true) ? 1 : 2;
+	return !ms_jbool(x, "available", true) ? 4 : !ms_jbool(x, "applied", true) ? 3 : ms_ju64(x, "rank", 0) ? 0 :
+	       !ms_jbool(x, "compared", true) ? 1 : 2;
 }
 
 static int cmp_run(const void *a, const void *b)
@@ -404,6 +412,10 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 			ms_table_rowf(&t, "-\t%s\t\tskipped: %s\t\t", ms_jstr(x, "config", "?"), ms_jstr(x, "skipped", ""));
 			continue;
 		}
+		if (!ms_jbool(x, "applied", true)) {
+			ms_table_rowf(&t, "-\t%s\t\tnot applied: %s\t\t", ms_jstr(x, "config", "?"), ms_jstr(x, "not_applied", ""));
+			continue;
+		}
 		const struct ms_jval *tl = ms_jget(x, "rss_timeline");
 		int drawn = tl && tl->type == MS_J_ARR && tl->len > 1 && pairs_series(tl, -1e300, 1e300, &s[ns]) > 1;
 		char wall[32], rank[24];
@@ -447,11 +459,15 @@ static void compare(struct ms_render *r, const struct ms_jval *f)
 	if (*ms_jstr(f, "recommendation.not_compared", ""))
 		r_para(r, "Not compared (read at another moment than the others): %s",
 		       ms_jstr(f, "recommendation.not_compared", ""));
+	const char *base = ms_jstr(f, "recommendation.baseline", "glibc's default");
+	if (*ms_jstr(f, "recommendation.not_applied", ""))
+		r_para(r, "Not applied (never reached the process, so never measured): %s",
+		       ms_jstr(f, "recommendation.not_applied", ""));
 	if (*ms_jstr(f, "recommendation.no_change", ""))
-		r_para(r, "No change (within %.0f%% of glibc's default): %s", 100 * MS_REMEDY_SAME_SHARE,
+		r_para(r, "No change (within %.0f%% of %s): %s", 100 * MS_REMEDY_SAME_SHARE, base,
 		       ms_jstr(f, "recommendation.no_change", ""));
 	if (*ms_jstr(f, "recommendation.worse", ""))
-		r_para(r, "Worse than glibc's default (never use these here): %s", ms_jstr(f, "recommendation.worse", ""));
+		r_para(r, "Worse than %s (never use these here): %s", base, ms_jstr(f, "recommendation.worse", ""));
 	if (ms_jstr(f, "recommendation.text", NULL))
 		r_para(r, "Recommendation: %s", ms_jstr(f, "recommendation.text", ""));
 	if (ms_jstr(f, "recommendation.shell", NULL))
