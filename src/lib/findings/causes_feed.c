@@ -11,7 +11,7 @@
 
 static enum ms_runtime runtime_from_id(const char *id)
 {
-	for (int r = MS_RT_JVM; r <= MS_RT_RUBY; r++)
+	for (int r = MS_RT_JVM; r <= MS_RT_LAST; r++)
 		if (!strcmp(ms_runtime_id((enum ms_runtime)r), id))
 			return (enum ms_runtime)r;
 	return MS_RT_NONE;
@@ -44,6 +44,9 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
 	f->anon_largest_size = ov->anon_largest_size;
 	f->anon_largest_rss = ov->anon_largest_rss;
+	f->anon_2m_chunks = ov->anon_2m_chunks;
+	f->anon_2m_rss = ov->anon_2m_rss;
+	snprintf(f->name, sizeof f->name, "%s", ov->status.name);
 	f->arenas = ov->arenas;
 	f->arena_cap = ov->cap.cap;
 	f->threads = ov->threads;
@@ -152,6 +155,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->as_limit = ms_ju64(ov, "as_limit_bytes", 0);
 		f->anon_largest_size = ms_ju64(ov, "anon_other_largest_size_bytes", 0);
 		f->anon_largest_rss = ms_ju64(ov, "anon_other_largest_rss_bytes", 0);
+		f->anon_2m_chunks = ms_ju64(ov, "anon_other_2m_chunks", 0);
+		f->anon_2m_rss = ms_ju64(ov, "anon_other_2m_rss_bytes", 0);
+		snprintf(f->name, sizeof f->name, "%s", ms_jstr(ov, "name", ""));
 	}
 	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
 		f->have_arenas = 1;
