@@ -1,6 +1,7 @@
 #include "findings/stepverdict.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "util/size.h"
 
@@ -49,14 +50,14 @@ void ms_hs_verdicts(const struct ms_hotspots *h, const char *next, struct ms_ver
 		ms_verdict_add(vs, MS_INFO, next, "No allocation was recorded: nothing called malloc while watched.");
 		return;
 	}
-	const struct ms_hs_site *top = NULL;
+	/* the bytes table's top row: the same sort (ties included) */
+	size_t *bi = ms_hotspots_sites_sorted(h, MS_HS_BY_BYTES);
+	const struct ms_hs_site *top = bi && h->nsites ? &h->sites[bi[0]] : NULL;
+	free(bi);
 	uint64_t live = h->attach.on ? h->attach.live_bytes : 0;
-	for (size_t i = 0; i < h->nsites; i++) {
-		if (!top || h->sites[i].bytes > top->bytes)
-			top = &h->sites[i];
+	for (size_t i = 0; i < h->nsites; i++)
 		if (!h->attach.on && __builtin_add_overflow(live, h->sites[i].live_bytes, &live))
 			live = UINT64_MAX;
-	}
 	ms_verdict_add(vs, MS_INFO, "",
 		       "%" PRIu64 " allocations of %s in all by %zu thread%s; the call site allocating the most "
 		       "made %s of them (%.0f%%).", h->allocs, ms_size_fmt(h->bytes, a), h->nthreads,
