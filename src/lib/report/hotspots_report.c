@@ -426,6 +426,7 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 	static const char *const heads[] = { "CALLS", "BYTES", "LIVE AT END", "SHORT-LIVED", "CALL SITE" };
 	struct ms_table t;
 	ms_table_init(&t, "rrrrl", heads);
+	t.name = 5;   /* CALL SITE: what the row is about, never dropped */
 	int rows = 0;
 	for (size_t i = 0; i < h->nsites && rows < o->top; i++) {
 		const struct ms_hs_site *site = &h->sites[idx[i]];
