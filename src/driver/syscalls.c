@@ -141,18 +141,34 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 	}
 }
 
-/* Whether pid (just exec'd) runs a shell or launcher (its executable's
- * base name, /proc/PID/exe; 0 when unreadable: it is gone already). */
-static int exec_is_launcher(pid_t pid)
+/* Whether pid's exec that the tracer reports as comm (events arrive
+ * late) may start the program's window: pid still runs that image (its
+ * comm unchanged: an image exec'd over since, or a process gone, was a
+ * wrapper's), its executable (/proc/PID/exe, a script's is its shell)
+ * is not a shell or launcher, and with want (--program) either name is
+ * want.  Reads /proc only; 0 when unreadable. */
+static int exec_is_program(pid_t pid, const char *comm, const char *want)
 {
-	char path[64], exe[PATH_MAX];
+	char path[64], now[32] = "", exe[PATH_MAX];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int ok = fgets(now, sizeof now, f) != NULL;
+	fclose(f);
+	now[strcspn(now, "\n")] = 0;
+	if (!ok || strncmp(now, comm, 15))
+		return 0;
 	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
 	ssize_t n = readlink(path, exe, sizeof exe - 1);
 	if (n <= 0)
 		return 0;
 	exe[n] = 0;
-	const char *base = strrchr(exe, '/');
-	return ms_launch_is_launcher(base ? base + 1 : exe);
+	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	if (ms_launch_is_launcher(base))
+		return 0;
+	/* comm holds 15 characters of the name: compare as many */
+	return !want || !strncmp(comm, want, 15) || !strcmp(base, want);
 }
 
 static void on_proc(void *ctx, const struct ms_procev *pe)
@@ -169,12 +185,8 @@ static void on_proc(void *ctx, const struct ms_procev *pe)
 	}
 	if (pe->kind != MS_PROC_EXEC)
 		return;
-	if (r->program) {   /* comm holds 15 characters of the name: compare as many */
-		if (strncmp(pe->comm, r->program, sizeof pe->comm - 1))
-			return;
-	} else if (exec_is_launcher(pe->tgid)) {
-		return;   /* still the wrapper: sh, env, a shim script's bash */
-	}
+	if (!exec_is_program(pe->tgid, pe->comm, r->program))
+		return;   /* still the wrapper: sh, env, a shim script's bash, or an image gone since */
 	r->program_seen = r->program || pe->tgid == r->target;
 	window_from(r, pe->tgid, now_s);
 }
