@@ -239,7 +239,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char folded[PATH_MAX], why[PATH_MAX + 128] = "";
 	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, folded, sizeof folded, why, sizeof why) == 0;
 	struct ms_gstep *st = &g->step[id];
-	char dur[32], progname[32];
+	char dur[32], progname[32] = "";
 	char *args[64];
 	int k = 0;
 	double window = lc->pid ? lc->ready_after + 1 : o->window;
@@ -296,7 +296,8 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 					  "moment), at most %s s", step, o->when, dur);
 		else
 			ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the "
-					  "moment)", step, dur);
+					  "moment)%s%s%s", step, dur, progname[0] ? ", counted from the start of " : "",
+					  progname, progname[0] ? " (not its wrapper's)" : "");
 	} else {
 		args[k++] = pidarg;
 	}
