@@ -375,6 +375,26 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x;
+	if (chunks >= top && f->main_tcache_hold[0]) {
+		/* no live block there: freed chunks glibc caches (tcache_put
+		 * leaves them marked in use) keep the free memory from the top */
+		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+			"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
+			"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
+			SZ(chunks), f->main_tcache_hold, SZ(b));
+		ev(x, "trim_from_chunks_bytes", chunks);
+		ev(x, "trim_from_top_bytes", top);
+		ev(x, "tcache_chunks", f->main_tcache_chunks);
+		ev(x, "tcache_bytes", f->main_tcache_bytes);
+		trim_remedy(x, f, b);
+		struct ms_cause_remedy *r = remedy(x,
+			"for good: without a tcache every free reaches the heap, the freed chunks at its top merge into "
+			"it and free() shrinks it (in code: none; a smaller glibc.malloc.tcache_count helps in part)",
+			"GLIBC_TUNABLES=glibc.malloc.tcache_count=0 %s", cmd_of(f));
+		expect(r, chunks, NULL);
+		judge_measured(x, r, f, "glibc-tcache-0");
+		return;
+	}
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "

@@ -195,6 +195,9 @@ struct ms_cause_facts {
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
 	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
+	char     main_tcache_hold[300]; /* no live pin, tcache chunks keep the main heap's free memory from
+					   its top (ms_arena_tcache_hold_text), "" none */
+	uint64_t main_tcache_chunks, main_tcache_bytes;
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
 	uint64_t other_arenas_with_free;/* non-main arenas holding >= 1 MiB free resident */

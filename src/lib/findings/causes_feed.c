@@ -99,6 +99,9 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 			f->main_pin_chunks = s->pin_chunks;
 			if (s->npins)
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s->pins[0].allocated_at);
+			ms_arena_tcache_hold_text(s, f->main_tcache_hold, sizeof f->main_tcache_hold);
+			f->main_tcache_chunks = s->tcache_hold.chunks;
+			f->main_tcache_bytes = s->tcache_hold.bytes;
 		} else {
 			f->other_free_resident += s->free_resident_bytes;
 			f->other_top_resident += s->top_resident_bytes;
@@ -198,6 +201,13 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s.pins[0].allocated_at);
+				const struct ms_jval *h = ms_jget(a, "tcache_hold");
+				if (h && h->type == MS_J_OBJ && !p) {
+					snprintf(f->main_tcache_hold, sizeof f->main_tcache_hold, "%s",
+						 ms_jstr(h, "text", ""));
+					f->main_tcache_chunks = ms_ju64(h, "chunks", 0);
+					f->main_tcache_bytes = ms_ju64(h, "bytes", 0);
+				}
 			} else {
 				f->other_free_resident += ms_ju64(a, "free_resident_bytes", 0);
 				f->other_top_resident += ms_ju64(a, "top_resident_bytes", 0);

@@ -613,6 +613,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
 			strcat(configs, ",glibc-fixed-thresholds");
+		if (strstr(rem[i].command, "glibc.malloc.tcache_count=0") && !strstr(configs, "tcache"))
+			strcat(configs, ",glibc-tcache-0");
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
