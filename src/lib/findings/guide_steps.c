@@ -613,6 +613,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
 			strcat(configs, ",glibc-fixed-thresholds");
+		if (strstr(rem[i].command, "glibc.malloc.tcache_count=0") && !strstr(configs, "tcache"))
+			strcat(configs, ",glibc-tcache-0");
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
@@ -633,10 +635,13 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char pc[16];
 		snprintf(share, sizeof share, ", %s of the RSS", ms_share_fmt(top->rss_share, 0, pc, sizeof pc));
 	}
-	if (!is_glibc(g))
+	if (!is_glibc(g) && top)
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
-			 "do not apply; use the allocator's own controls.%s%s%s%s", g->allocator, top ? " The " : "",
-			 top ? which : "", top ? " cause: " : "", top ? ms_cause_kind_title(top->kind) : "");
+			 "do not apply; use the allocator's own controls. The %s cause (%s%s): %s", g->allocator, which,
+			 SZ(top->resident_bytes), share, top->text);
+	else if (!is_glibc(g))
+		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
+			 "do not apply; use the allocator's own controls.", g->allocator);
 	else if (!top)
 		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
 			 SZ(g->rss));

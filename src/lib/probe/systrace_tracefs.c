@@ -225,6 +225,7 @@ int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	if (*open != '(')
 		return 0;
 	ev->tgid = (pid_t)strtol(open + 1, NULL, 10);
+	ev->tgid_cached = 1;   /* saved_tgids: missing or stale until the kernel records the thread */
 	char *dash = open;
 	while (dash > line && *dash != '-')
 		dash--;
