@@ -315,6 +315,11 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 		if (h->attach.overflow)
 			fprintf(out, "  note: %" PRIu64 " allocations were not kept for live bytes: the pointer map was full\n",
 				h->attach.overflow);
+		if (h->attach.cut_short)
+			fputs("  note: stopped by a signal while reading bpftrace's maps: the report is partial\n", out);
+		if (h->attach.skipped_lines)
+			fprintf(out, "  note: %" PRIu64 " lines of bpftrace's output were not understood and were skipped\n",
+				h->attach.skipped_lines);
 	}
 	if (h->dropped)
 		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
@@ -718,6 +723,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 		ms_json_kbool(&j, "live", h->attach.live);
 		ms_json_ku64(&j, "live_map_overflow", h->attach.overflow);
 		ms_json_ku64(&j, "live_bytes", h->attach.live_bytes);
+		ms_json_ku64(&j, "skipped_lines", h->attach.skipped_lines);
+		ms_json_kbool(&j, "partial", h->attach.cut_short);
 		ms_json_obj_end(&j);
 	}
 	if (h->launch)
