@@ -1,10 +1,14 @@
 /* memsleuth syscalls: brk, mmap, munmap, mprotect and madvise of one
  * process, per thread, with the best tracing facility the host allows. */
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "findings/memsyssum.h"
@@ -26,6 +30,41 @@
 static const char *const prog = "memsleuth syscalls";
 static volatile sig_atomic_t stop_requested;
 static void on_stop(int sig) { (void)sig; stop_requested = 1; }
+
+/* A launched command's --duration counts from its program's start, not
+ * its wrapper's: a pyenv shim (bash -> env -> bash ... -> python3.11)
+ * can take seconds before the program runs.  Until the program starts
+ * the window waits (at most WRAP_MAX_S s, the wrapper's allowance); it
+ * starts at the first exec of an image NAME anywhere in the command's
+ * tree with --program NAME (the guide gives the program it examined),
+ * else at each exec of an executable that is not a shell or launcher
+ * (findings/launch.h: a script's exec runs bash, so a shim is a
+ * launcher), the last such one winning, until the launched process
+ * itself runs one (its exec chain: sh, env, shims, then the program; a
+ * script that forks the program and waits: its child's exec).  A child
+ * that started the window and ends while the launched process is still
+ * a launcher was a step of the wrapper (sleep, dirname, cat): the window
+ * waits again.  The backends see the execs (on_proc); a
+ * timer of ours ends the trace as Ctrl-C would, so the backends' own
+ * --duration clock is not used for a command. */
+#define WRAP_MAX_S 60.0
+static atomic_llong window_end_ns;          /* CLOCK_MONOTONIC ns; 0: not armed */
+static volatile sig_atomic_t window_over;   /* the window ended the trace */
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_window_tick(int sig)
+{
+	(void)sig;
+	long long end = atomic_load(&window_end_ns);
+	if (end > 0 && mono_ns() >= end)
+		window_over = stop_requested = 1;
+}
 
 /* One backend's part of the run: after a cut, a second one traces the rest. */
 struct seg {
@@ -51,7 +90,25 @@ struct run {
 	pid_t target;
 	int launched;                  /* -- CMD: its wrapper told from its program */
 	char launch[512];              /* "wrapper: sh (pid N) -> program: python3 (pid N)" */
+	/* a launched command's window (see window_end_ns) */
+	double window;                 /* --duration, s; 0: to the command's end */
+	const char *program;           /* --program NAME: the image the window waits for; NULL: none */
+	int program_seen;              /* an image NAME was exec'd (without --program: the launched
+					* process runs an executable that is not a launcher) */
+	double from_s;                 /* the window's start on the run's clock: the last exec followed */
+	pid_t from_pid;                /* who exec'd then; 0: the window waits for the program */
+	double cap_s;                  /* the latest end allowed: window + WRAP_MAX_S after the start */
+	char not_reached[200];         /* "the program did not start within the window: ..." or "" */
 };
+
+/* Move the window's end to r->window after now (never past the cap). */
+static void window_from(struct run *r, pid_t pid, double now_s)
+{
+	double end_s = now_s + r->window < r->cap_s ? now_s + r->window : r->cap_s;
+	r->from_s = now_s;
+	r->from_pid = pid;
+	atomic_store(&window_end_ns, (long long)((r->t0 + end_s) * 1e9));
+}
 
 static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 {
@@ -84,10 +141,54 @@ static void on_event(void *ctx, const struct ms_sysev *ev, uint64_t n)
 	}
 }
 
+/* Whether pid's exec that the tracer reports as comm (events arrive
+ * late) may start the program's window: pid still runs that image (its
+ * comm unchanged: an image exec'd over since, or a process gone, was a
+ * wrapper's), its executable (/proc/PID/exe, a script's is its shell)
+ * is not a shell or launcher, and with want (--program) either name is
+ * want.  Reads /proc only; 0 when unreadable. */
+static int exec_is_program(pid_t pid, const char *comm, const char *want)
+{
+	char path[64], now[32] = "", exe[PATH_MAX];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int ok = fgets(now, sizeof now, f) != NULL;
+	fclose(f);
+	now[strcspn(now, "\n")] = 0;
+	if (!ok || strncmp(now, comm, 15))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	if (ms_launch_is_launcher(base))
+		return 0;
+	/* comm holds 15 characters of the name: compare as many */
+	return !want || !strncmp(comm, want, 15) || !strcmp(base, want);
+}
+
 static void on_proc(void *ctx, const struct ms_procev *pe)
 {
 	struct run *r = ctx;
-	ms_sys_summary_proc(&r->sum, pe, ms_now() - r->t0);
+	double now_s = ms_now() - r->t0;
+	ms_sys_summary_proc(&r->sum, pe, now_s);
+	if (!r->launched || r->window <= 0 || r->program_seen)
+		return;
+	if (pe->kind == MS_PROC_EXIT && r->from_pid == pe->tgid && (pe->tid == pe->tgid || pe->group)) {
+		r->from_pid = 0;   /* a wrapper's step ended: wait for the program again */
+		atomic_store(&window_end_ns, (long long)((r->t0 + r->cap_s) * 1e9));
+		return;
+	}
+	if (pe->kind != MS_PROC_EXEC)
+		return;
+	if (!exec_is_program(pe->tgid, pe->comm, r->program))
+		return;   /* still the wrapper: sh, env, a shim script's bash, or an image gone since */
+	r->program_seen = r->program || pe->tgid == r->target;
+	window_from(r, pe->tgid, now_s);
 }
 
 static void on_ready(void *ctx, pid_t pid)
@@ -106,6 +207,10 @@ static void on_ready(void *ctx, pid_t pid)
 	 * our fork (our break): its exec starts its own */
 	if (!r->launched)
 		ms_sys_summary_set_brk(&r->sum, pid, ms_proc_brk(pid));
+	if (r->launched && r->window > 0) {   /* the wrapper's allowance, until the program's exec */
+		r->cap_s = r->window + WRAP_MAX_S;
+		atomic_store(&window_end_ns, (long long)((r->t0 + r->cap_s) * 1e9));
+	}
 	fprintf(stderr, "%s: tracing process %d; Ctrl-C to stop\n", prog, (int)pid);
 }
 
@@ -182,10 +287,27 @@ static void after_cut(struct run *r, struct ms_systrace *t, enum ms_backend firs
 	}
 }
 
+/* Whether the window reached the program: with --program, an image of
+ * that name was exec'd; without, the window did not end still waiting
+ * for a program (only shells and launchers ran, up to the allowance). */
+static void program_reached(struct run *r)
+{
+	const struct ms_sys_summary *s = &r->sum;
+	if (r->window <= 0 || s->program >= s->nimages)
+		return;
+	const char *got = s->images[s->program].name;
+	if (r->program ? r->program_seen : r->from_pid != 0 || !window_over)
+		return;
+	snprintf(r->not_reached, sizeof r->not_reached, "the program%s%.40s%s did not start within the window: only "
+		 "its wrapper %s was traced", r->program ? " (" : "", r->program ? r->program : "", r->program ? ")" : "",
+		 got);
+}
+
 static const struct ms_optspec opts[] = {
 	{ "backend",    MS_LONG('b'), "B", "auto|stap|stap-bpf|bpftrace|tracefs|ptrace (default auto: the best usable)" },
 	{ "events",     MS_LONG('e'), NULL, "print every call with decoded flags as it happens" },
 	{ "duration",   'd', "S",  "stop after S seconds (default: when the target exits, or Ctrl-C)" },
+	{ "program",    MS_LONG('p'), "NAME", "-- CMD: the window starts at the first exec of NAME (the program behind its wrappers)" },
 	{ "stap-setup", MS_LONG('s'), NULL, "allow preparing the stap bpf runtime in your cache dir (implied for root)" },
 	{ "json",       'j', NULL, "machine-readable summary (docs/json/syscalls.md)" },
 	{ 0 },
@@ -239,6 +361,10 @@ static void print_text(const struct run *r, const struct ms_backend_choice *c, d
 	printf("\n");
 	if (r->launch[0])
 		printf("launched: %s\n", r->launch);
+	if (r->not_reached[0])
+		printf("%s\n", r->not_reached);
+	else if (r->window > 0 && r->from_pid)
+		printf("window: %.1f s from the program's start (its exec at %.2f s)\n", r->window, r->from_s);
 	if (r->sum.has_wrapper) {
 		uint64_t calls = 0, bytes = 0;
 		for (int s = 0; s < MS_SC_N; s++)
@@ -366,6 +492,24 @@ static void print_json(const struct run *r, const struct ms_backend_choice *c, d
 	ms_json_arr_end(&j);
 	if (r->launched)
 		ms_launch_json(&j, s->images, s->nimages, s->program, r->launch, "length_bytes");
+	ms_json_key(&j, "window");   /* a launched command's --duration, from its program's start */
+	if (r->window > 0) {
+		ms_json_obj_begin(&j);
+		ms_json_kdouble(&j, "length_s", r->window);
+		if (r->from_pid)
+			ms_json_kdouble(&j, "from_s", r->from_s);
+		else   /* it never started: the wrapper's allowance ran out */
+		{
+			ms_json_key(&j, "from_s");
+			ms_json_null(&j);
+		}
+		ms_json_kstr(&j, "program", r->program);
+		ms_json_kbool(&j, "program_reached", !r->not_reached[0]);
+		ms_json_kstr(&j, "not_reached", r->not_reached[0] ? r->not_reached : NULL);
+		ms_json_obj_end(&j);
+	} else {
+		ms_json_null(&j);
+	}
 	ms_json_key(&j, "interpretation");
 	ms_json_arr_begin(&j);
 	char *text = NULL;
@@ -430,6 +574,7 @@ int cmd_syscalls(int argc, char **argv)
 			break;
 		case 'j': json = r->json = 1; break;
 		case MS_LONG('s'): setup_ok = 1; break;
+		case MS_LONG('p'): r->program = args.val; break;
 		}
 	}
 	struct ms_err e;
@@ -460,6 +605,23 @@ int cmd_syscalls(int argc, char **argv)
 	t.on_ready = on_ready;
 	t.on_proc = on_proc;
 	r->launched = t.cmd != NULL;
+	if (r->program && !r->launched)
+		ms_fatal(prog, "give it with -- CMD, or leave it out", "--program %s: only a launched command has wrappers",
+			 r->program);
+	timer_t tick;
+	int ticking = 0;
+	if (r->launched && t.duration > 0) {   /* the window: ours, from the program's start */
+		r->window = t.duration;
+		t.duration = 0;
+		struct sigaction ta = { .sa_handler = on_window_tick, .sa_flags = SA_RESTART };
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN };
+		struct itimerspec every = { .it_interval = { 0, 100000000 }, .it_value = { 0, 100000000 } };
+		sigaction(SIGRTMIN, &ta, NULL);
+		if (timer_create(CLOCK_MONOTONIC, &sev, &tick) < 0 || timer_settime(tick, 0, &every, NULL) < 0)
+			ms_fatal(prog, "retry; if it persists, run without --duration and stop it with Ctrl-C",
+				 "the --duration timer: %s", strerror(errno));
+		ticking = 1;
+	}
 	t.ctx = r;
 	r->t0 = ms_now();
 	r->target = t.pid;
@@ -480,12 +642,15 @@ int cmd_syscalls(int argc, char **argv)
 	else if (t.lost)
 		snprintf(r->partial, sizeof r->partial, "%s lost %llu events (its buffers overflowed)",
 			 ms_backend_name(ch.backend), (unsigned long long)t.lost);
+	if (ticking)
+		timer_delete(tick);
 	r->sum.partial = r->partial[0] != 0;
 	double secs = ms_now() - r->t0;
 	if (r->launched) {   /* which process is the program, which the wrapper (findings/launch.h) */
 		ms_sys_summary_finish(&r->sum, t.traced_pid, secs);
 		if (r->sum.program < r->sum.nimages)
 			ms_launch_line(r->sum.images, r->sum.nimages, r->sum.program, r->launch, sizeof r->launch);
+		program_reached(r);
 	}
 	if (t.cmd && t.target_status != -1 && WIFEXITED(t.target_status) && WEXITSTATUS(t.target_status) == 127)
 		fprintf(stderr, "%s: %s: could not be started (not found?)\n", prog, t.cmd[0]);
@@ -506,6 +671,15 @@ int cmd_syscalls(int argc, char **argv)
 		snprintf(next, sizeof next, "memsleuth arenas %d", (int)t.pid);
 	}
 	ms_sys_verdicts(&r->sum, r->partial[0] ? r->partial : NULL, next, &r->verdicts);
+	if (r->not_reached[0]) {   /* the counts are the wrapper's: no verdict on them */
+		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth syscalls --duration %.0f%s%s --",
+					      r->window * 2 + 10, r->program ? " --program " : "", r->program ? r->program : "");
+		for (size_t i = 0; t.cmd[i] && off < sizeof next; i++)
+			off += (size_t)snprintf(next + off, sizeof next - off, " %s", t.cmd[i]);
+		r->verdicts.n = 0;
+		ms_verdict_add(&r->verdicts, MS_NOTICE, next, "T%s; the calls counted are the wrapper's, not the "
+			       "program's: no verdict on its memory. Rerun with a longer --duration.", r->not_reached + 1);
+	}
 	if (json)
 		print_json(r, &ch, secs, &t);
 	else

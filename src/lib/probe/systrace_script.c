@@ -191,18 +191,22 @@ static void pump(struct ms_systrace *t, struct tool *tl)
 	}
 }
 
-/* Stop the tool and read everything it still prints; its wait status. */
-static int tool_finish(struct ms_systrace *t, struct tool *tl)
+#define TOOL_GRACE_S 15   /* from SIGINT to SIGKILL: stap and bpftrace print their end-of-run lines */
+
+/* Stop the tool and read everything it still prints; its wait status,
+ * *killed set when it had to be SIGKILLed after TOOL_GRACE_S. */
+static int tool_finish(struct ms_systrace *t, struct tool *tl, int *killed)
 {
 	int st = 0;
 	kill(tl->pid, SIGINT);
-	double give_up = ms_now() + 15;
+	double give_up = ms_now() + TOOL_GRACE_S;
 	while (!tl->eof && ms_now() < give_up) {
 		struct pollfd pf = { .fd = tl->out, .events = POLLIN };
 		poll(&pf, 1, 100);
 		pump(t, tl);
 	}
-	if (!tl->eof)
+	*killed = !tl->eof;
+	if (*killed)
 		kill(tl->pid, SIGKILL);
 	while (waitpid(tl->pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -214,13 +218,18 @@ static int tool_finish(struct ms_systrace *t, struct tool *tl)
  * quoted, the perf events it said it lost ("stap exited with status 1:
  * \"bpfinterp.cxx:741: printf already started\" after losing 174 perf
  * events").  stopped: we stopped it (SIGINT), and only a failure or a loss
- * is worth a word then. */
-static void tool_words(struct ms_systrace *t, struct tool *tl, const char *name, int st, int stopped)
+ * is worth a word then; killed: it outlived the grace period. */
+static void tool_words(struct ms_systrace *t, struct tool *tl, const char *name, int st, int stopped, int killed)
 {
 	char why[160], how[64], lost[64] = "";
 	unsigned long long n = tool_reason(tl, "", why, sizeof why);
 	if (stopped && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !n)
 		return;
+	if (stopped && killed) {
+		snprintf(t->warning, sizeof t->warning, "%s did not end within %d s of being stopped and was killed: "
+			 "its end-of-run lines (folded repeats, its kernel counts) are missing", name, TOOL_GRACE_S);
+		return;
+	}
 	if (WIFSIGNALED(st))
 		snprintf(how, sizeof how, "died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
 	else
@@ -288,7 +297,7 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 			quiet = ms_now();
 	}
 	int was_ready = tl->ready;
-	int st = tool_finish(t, tl);
+	int killed = 0, st = tool_finish(t, tl, &killed);
 	fold_flush(t, tl);
 	/* ended by itself while the target ran on (stapbpf aborts when its
 	 * perf buffer overflows and a printf's records arrive cut): a cut,
@@ -298,12 +307,12 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 		if (!(target_gone && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			t->cut = 1;
 			t->cut_at = eof_at;
-			tool_words(t, tl, argv[0], st, 0);
+			tool_words(t, tl, argv[0], st, 0, 0);
 		}
 	} else if (was_ready && rc == 0) {
 		/* stopped by us, yet it lost records or died on the way out
 		 * (stapbpf aborts on a backlog of cut printfs): incomplete */
-		tool_words(t, tl, argv[0], st, 1);
+		tool_words(t, tl, argv[0], st, 1, killed);
 	}
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];
