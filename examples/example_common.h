@@ -126,6 +126,27 @@ static inline int ex_common_opt(struct ex_opts *o, int argc, char **argv, int *i
 	return 0;
 }
 
+/* N blocks of 64 B, one in KEEP kept alive and the rest freed: free memory
+ * in pieces between live blocks, no whole free page with a live block every
+ * KEEP x 80 B (scatter, runs_command).  The pointer array comes from mmap
+ * (above the mmap threshold), so it is not one of the live blocks in the
+ * heap; it stays allocated.  0, or -1 out of memory. */
+static inline int ex_scatter(long n, long keep)
+{
+	char **v = malloc((size_t)n * sizeof *v);
+	if (!v)
+		return -1;
+	for (long i = 0; i < n; i++) {
+		v[i] = malloc(64);
+		if (v[i])
+			memset(v[i], 7, 64);
+	}
+	for (long i = 0; i < n; i++)
+		if (i % keep)
+			free(v[i]);
+	return 0;
+}
+
 static inline long ex_num(const char *s, const char *what)
 {
 	char *end;

@@ -33,19 +33,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "runs_command: --blocks 1..100000000, --keep-one-in 2 or more\n");
 		return 2;
 	}
-	/* the pointer array from mmap (above the mmap threshold): only the
-	 * blocks are in the heap */
-	char **v = malloc((size_t)n * sizeof *v);
-	if (!v)
+	if (ex_scatter(n, keep) < 0)
 		return 1;
-	for (long i = 0; i < n; i++) {
-		v[i] = malloc(64);
-		if (v[i])
-			memset(v[i], 7, 64);
-	}
-	for (long i = 0; i < n; i++)
-		if (i % keep)
-			free(v[i]);
 	o.hold = 0;   /* the command is what it waits for */
 	ex_phase(&o, "running", 1);
 	int st = system(cmd);

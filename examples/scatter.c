@@ -28,19 +28,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "scatter: --blocks 1..100000000, --keep-one-in 2 or more\n");
 		return 2;
 	}
-	/* The pointer array comes from mmap (above the mmap threshold), so it
-	 * is not one of the live blocks in the heap. */
-	char **v = malloc((size_t)n * sizeof *v);
-	if (!v)
+	if (ex_scatter(n, keep) < 0)
 		return 1;
-	for (long i = 0; i < n; i++) {
-		v[i] = malloc(64);
-		if (v[i])
-			memset(v[i], 7, 64);
-	}
-	for (long i = 0; i < n; i++)
-		if (i % keep)
-			free(v[i]);
 	ex_phase(&o, "scattered", 1);
 	return 0;
 }

@@ -15,6 +15,8 @@
  *   --hold: after phase=done stay (threads parked) until SIGTERM
  *   --linger S: after the calls, sleep S seconds before _exit (a program
  *               that outlives its wrapper's setup: tests/integration/launch_exec.sh)
+ *   --exit N: end with status N (a command's own status, told from a
+ *             tracer's: tests/integration/syscalls_partial.sh)
  *   syscall_mix --madvise-loop N [--touch]  N madvise(MADV_DONTNEED) calls
  *                                        on one page, for the overhead
  *                                        benchmark; --touch writes the page
@@ -117,7 +119,7 @@ static int madvise_loop(long n, int touch)
 
 int main(int argc, char **argv)
 {
-	int n = 3, wait = 0, hold = 0, touch = 0;
+	int n = 3, wait = 0, hold = 0, touch = 0, status = 0;
 	long loop = 0;
 	double linger = 0;
 	for (int i = 1; i < argc; i++) {
@@ -133,8 +135,10 @@ int main(int argc, char **argv)
 			touch = 1;
 		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
 			linger = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--exit") && i + 1 < argc)
+			status = atoi(argv[++i]) & 0xff;
 		else {
-			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] [--hold] [--linger S] | --madvise-loop N [--touch]\n");
+			fprintf(stderr, "usage: syscall_mix [--threads N] [--wait] [--hold] [--linger S] [--exit N] | --madvise-loop N [--touch]\n");
 			return 2;
 		}
 	}
@@ -202,5 +206,5 @@ int main(int argc, char **argv)
 		while (nanosleep(&ts, &ts) < 0)
 			;
 	}
-	_exit(0);
+	_exit(status);
 }

@@ -239,7 +239,7 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 	char folded[PATH_MAX], why[PATH_MAX + 128] = "";
 	int has_folded = id == MS_G_HOTSPOTS && folded_path(o, folded, sizeof folded, why, sizeof why) == 0;
 	struct ms_gstep *st = &g->step[id];
-	char dur[32];
+	char dur[32], progname[32] = "";
 	char *args[64];
 	int k = 0;
 	double window = lc->pid ? lc->ready_after + 1 : o->window;
@@ -276,7 +276,18 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 				  "(no second run): the calls up to now, the live bytes of the moment", (int)g->pid);
 		window = 45;
 	} else if (lc->pid) {
-		/* The hook must be there from the start: run the command again. */
+		/* The hook must be there from the start: run the command again.
+		 * syscalls counts the window from the start of the program the
+		 * steps examined (a pyenv shim's bash may take seconds before
+		 * it), so its bound has room for the wrapper (WRAP_MAX_S there). */
+		struct ms_launch_image *im = NULL;
+		if (id == MS_G_SYSCALLS && ms_launch_live(g->pid, 1, &im) == 1 && im[0].name[0]) {
+			snprintf(progname, sizeof progname, "%s", im[0].name);
+			args[k++] = "--program";
+			args[k++] = progname;
+			window += 60;
+		}
+		free(im);
 		args[k++] = "--";
 		for (int i = 0; o->cmd[i] && k < 62; i++)
 			args[k++] = o->cmd[i];
@@ -285,7 +296,8 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 					  "moment), at most %s s", step, o->when, dur);
 		else
 			ms_gstep_evidence(st, "runs the command again under %s for %s s (as long as it took to reach the "
-					  "moment)", step, dur);
+					  "moment)%s%s%s", step, dur, progname[0] ? ", counted from the start of " : "",
+					  progname, progname[0] ? " (not its wrapper's)" : "");
 	} else {
 		args[k++] = pidarg;
 	}

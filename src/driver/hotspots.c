@@ -449,10 +449,11 @@ static int write_folded(struct opts *o, const struct ms_hotspots *h)
 	return rc;
 }
 
-/* next: the command after this step; vs: the closing verdicts, filled. */
+/* next: the command after this step; stacks_next: the --stacks rerun
+ * (NULL none, report/hotspots_report.h); vs: the closing verdicts, filled. */
 /* root: the launched pid (0: a log recorded earlier, --from) */
-static int analyse(struct opts *o, const char *dir, const char *how,
-		   const struct ms_hs_command_end *end, pid_t root, const char *next, struct ms_verdicts *vs)
+static int analyse(struct opts *o, const char *dir, const char *how, const struct ms_hs_command_end *end,
+		   pid_t root, const char *next, const char *stacks_next, struct ms_verdicts *vs)
 {
 	struct ms_hotspots h;
 	struct ms_err e;
@@ -467,7 +468,7 @@ static int analyse(struct opts *o, const char *dir, const char *how,
 	struct ms_hs_report_opts ro = { .top = o->top, .how_ended = how && *how ? how : NULL,
 					.command_end = end, .address_query = o->address_query,
 					.address = o->address, .verdicts = vs };
-	ms_hs_verdicts(&h, next, vs);
+	ms_hotspots_verdicts(&h, next, stacks_next, vs);
 	if (o->json)
 		ms_hotspots_json(&h, &ro, stdout);
 	else
@@ -588,10 +589,11 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.from) {
 		if (args.pid || args.cmd)
 			ms_args_fail(&args, "give either --from DIR, a PID or a command, not two of them");
+		/* after an --address answer, the whole report (not the same question again) */
 		char next[PATH_MAX + 64];
-		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address ADDR", o.from);
+		snprintf(next, sizeof next, "memsleuth hotspots --from %s%s", o.from, o.address_query ? "" : " --address ADDR");
 		open_folded(&o);
-		int rc = analyse(&o, o.from, NULL, NULL, 0, next, &vs);
+		int rc = analyse(&o, o.from, NULL, NULL, 0, next, NULL, &vs);
 		return rc == MS_EXIT_OK ? ms_args_exit(&args, ms_verdicts_worst(&vs)) : rc;
 	}
 	ms_sweep_stale(PROG, stderr);   /* what a killed run left: temp dirs, uprobes */
@@ -655,11 +657,14 @@ int cmd_hotspots(int argc, char **argv)
 	if (o.record_only) {
 		rc = recorded(&o, dir, how);
 	} else {
-		char next[256];   /* the command under each allocator remedy */
+		char next[256], rerun[256];   /* the command under each allocator remedy; with stacks */
 		size_t off = (size_t)snprintf(next, sizeof next, "memsleuth compare --");
+		size_t roff = (size_t)snprintf(rerun, sizeof rerun, "memsleuth hotspots --stacks 8 --");
 		for (size_t i = 0; args.cmd[i] && off < sizeof next; i++)
 			off += (size_t)snprintf(next + off, sizeof next - off, " %s", args.cmd[i]);
-		rc = analyse(&o, dir, how, &end, launched, next, &vs);
+		for (size_t i = 0; args.cmd[i] && roff < sizeof rerun; i++)
+			roff += (size_t)snprintf(rerun + roff, sizeof rerun - roff, " %s", args.cmd[i]);
+		rc = analyse(&o, dir, how, &end, launched, next, o.stacks ? NULL : rerun, &vs);
 	}
 	if (temporary)
 		remove_dir(dir);

@@ -184,3 +184,33 @@ else
 	skip "guide's pause on a terminal: no python3 for a pty"
 fi
 stop_example "$PID"
+
+# --- hotspots at 60 and 40 columns: every site table keeps its CALL SITE ----
+# (a table's name column is never dropped: the numbers first, the name
+# wrapped under its row; trial4 F-E).  Oracle: the sites of --json.
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+if command -v g++ >/dev/null && g++ -O2 -g -o "$TMP/two_callers" "$REPO/tests/fixtures/cxx/two_callers.cc"; then
+	(cd "$TMP" && "$MS" hotspots --stacks 4 --output "$TMP/hsrec" --record-only -- ./two_callers >/dev/null 2>&1)
+	"$MS" hotspots --from "$TMP/hsrec" --json >"$TMP/hs.json" 2>/dev/null
+	names=$(jq -r '.sites[] | select(.function | length < 28) | "\(.function)+0x\(.offset | tostring)"' "$TMP/hs.json" |
+		while read -r n; do printf '%s+0x%x\n' "${n%+0x*}" "${n##*+0x}"; done)
+	check_cmp "oracle: the fixture's short-named sites (Cache::fill, Log::add, Cache::trim...)" "$(printf '%s\n' "$names" | grep -c .)" -ge 3
+	run 200 60 "$MS" hotspots --from "$TMP/hsrec"
+	cp "$TMP/o" "$TMP/hs200"
+	for w in 60 40; do
+		run $w 60 "$MS" hotspots --from "$TMP/hsrec"
+		tables=$(grep -c '^Top call sites' "$TMP/o")
+		missing=0
+		while read -r n; do   # as many rows name it as at 200 columns, whole
+			[ "$(grep -cF -- "$n" "$TMP/o")" = "$(grep -cF -- "$n" "$TMP/hs200")" ] ||
+				{ missing=$((missing + 1)); echo "  not whole in every row: $n"; }
+		done <<<"$names"
+		check_eq "hotspots at $w columns: every row of the $tables site tables names its site whole (as at 200)" "$missing" 0
+		check_eq "hotspots at $w columns: each CALLS header has CALL SITE on it or right under it (no panel of numbers alone)" \
+			"$(awk '/^ +CALLS / { n++; h = NR; if (/CALL SITE/) ok++ } NR == h + 1 && /^ +CALL SITE$/ { ok++ }
+				/^ +(LIVE AT|END)$/ && NR == h + 1 { h = NR } END { print n "/" ok }' "$TMP/o")" "$tables/$tables"
+		check_cmp "hotspots at $w columns: no line wider than $w" "$(widest "$TMP/o")" -le $w
+	done
+else
+	skip "hotspots at narrow widths: no g++ to build the C++ fixture"
+fi

@@ -19,7 +19,7 @@ check_eq "host: gdb per PATH" "$(st gdb)" "$g"
 
 if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
 	check_match "host: syscall backend without set-up is what syscalls --backend auto would take before stap-bpf" \
-		"$(jq -r '.checks[] | select(.name=="syscalls_backend") | .status + " " + .detail' "$TMP/dr.json")" "^yes (stap|bpftrace) without set-up"
+		"$(jq -r '.checks[] | select(.name=="syscalls_backend") | .status + " " + .detail' "$TMP/dr.json")" "^yes (stap|tracefs|bpftrace) without set-up"
 else
 	skip "host: syscalls_backend check needs root and bpftrace"
 fi

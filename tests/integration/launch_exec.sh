@@ -61,7 +61,7 @@ strace_counts() {
 
 # --- syscalls: the program's calls exactly as strace -f counts them -------
 PROG=("$EX/syscall_mix" --threads 1 --linger 0.4)
-# every wrapper with the default backend (stap-bpf here: what does not depend
+# every wrapper with the default backend (tracefs here; stap-bpf before: what does not depend
 # on the order of its per-CPU output) and with ptrace (ordered: the exact split)
 for combo in auto:sh-exec auto:script-exec auto:env auto:script-fork ptrace:sh-exec ptrace:script-exec ptrace:env ptrace:script-fork; do
 	b=${combo%%:*} k=${combo#*:}

@@ -49,7 +49,8 @@ threads=4
 # Rss (bytes) of the mappings of pid $1 whose path matches the awk regex $2
 smaps_rss() { awk -v re="$2" '/^[0-9a-f]+-[0-9a-f]+ / { on = ($6 ~ re) } on && /^Rss:/ { s += $2 } END { print s * 1024 }' "/proc/$1/smaps"; }
 BUF='/proc-[0-9]+-[0-9]+\.buf$'
-ALL="$BUF|/rec/counters\$|/libmemsleuth-hook\\.so\$"
+# the hook's anonymous memory is named where the kernel can (CONFIG_ANON_VMA_NAME)
+ALL="$BUF|/rec/counters\$|/libmemsleuth-hook\\.so\$|^\\[anon:memsleuth-hook\\]\$"
 
 "$MS" hotspots --record-only --output rec -- ./idle >rec.out 2>&1 &
 mp=$!
@@ -72,7 +73,12 @@ within_pages "recorder class: the buffer files' RSS = smaps' (within a page per 
 within_pages "recorder class: its RSS = smaps' for the buffer files, counters page and hook library" \
 	"$(rec rss_bytes)" "$a0" "$a1"
 check_eq "recorder class: the mappings are the buffer files, counters and the hook's" "$(rec mappings)" \
-	"$(grep -cE "$ALL" "/proc/$pid/maps")"
+	"$(awk '{ print $6 }' "/proc/$pid/maps" | grep -cE "$ALL")"
+if grep -q '\[anon:memsleuth-hook\]' "/proc/$pid/maps"; then
+	pass "the hook's anonymous memory is named [anon:memsleuth-hook]"
+else
+	skip "the hook's anonymous memory unnamed: this kernel has no CONFIG_ANON_VMA_NAME (prctl PR_SET_VMA fails)"
+fi
 check_eq "no file class mapping is the hook's" \
 	"$(jq '[.top_files[]?.path | select(test("libmemsleuth-hook|\\.buf$"))] | length' ov.json)" 0
 check_match "text: the recorder's line, in words, with its bytes" "$(grep "of the RSS is memsleuth's own recorder" ov.txt)" \

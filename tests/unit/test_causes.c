@@ -863,6 +863,77 @@ static void main_top_kept_by_raised_threshold(void **state)
 	assert_int_equal(find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED)->resident_bytes, 10 * MIB);
 }
 
+/* Trial 3 #6: an allocator's or PHP's own heap is named, with its own
+ * statistics, never a glibc remedy. */
+static void own_heaps_named(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	/* Redis on Debian: jemalloc, 172.8 MiB outside glibc's heaps */
+	ms_cause_facts_init(&f, 20008);
+	f.have_overview = 1;
+	f.rss = 1865ull * MIB / 10;
+	f.anon_other_rss = 1728ull * MIB / 10;
+	snprintf(f.allocator, sizeof f.allocator, "jemalloc");
+	snprintf(f.name, sizeof f.name, "redis-server");
+	snprintf(f.command, sizeof f.command, "redis-server *:6379");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(x);
+	assert_string_equal(x->runtime, "jemalloc");
+	assert_true(!strncmp(x->text, "jemalloc's own heap: 172.8 MiB of anonymous memory; glibc's arenas are not used",
+			     strlen("jemalloc's own heap: 172.8 MiB of anonymous memory; glibc's arenas are not used")));
+	assert_int_equal(x->nrem, 2);
+	assert_string_equal(x->rem[0].command, "redis-cli info memory");
+	assert_string_equal(x->rem[1].command, "redis-cli memory malloc-stats");
+	/* another jemalloc program: jemalloc's statistics, in words */
+	snprintf(f.name, sizeof f.name, "app");
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(strstr(x->rem[0].command, "MALLOC_CONF=stats_print:true"));
+	assert_true(x->rem[0].advice);
+	for (int i = 0; i < c.n; i++)
+		for (int k = 0; k < c.v[i].nrem; k++) {
+			assert_null(strstr(c.v[i].rem[k].command, "MALLOC_ARENA_MAX"));
+			assert_null(strstr(c.v[i].rem[k].command, "GLIBC_TUNABLES"));
+			assert_null(strstr(c.v[i].rem[k].command, "memsleuth trim"));
+		}
+	/* mimalloc */
+	snprintf(f.allocator, sizeof f.allocator, "mimalloc");
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_string_equal(x->runtime, "mimalloc");
+	assert_non_null(strstr(x->rem[0].command, "MIMALLOC_SHOW_STATS=1"));
+
+	/* PHP (Zend MM): 48.6 MiB, 24 chunks of 2 MiB */
+	ms_cause_facts_init(&f, 16942);
+	f.have_overview = 1;
+	f.rss = 66544ull * 1024;
+	f.anon_other_rss = 486ull * MIB / 10;
+	f.anon_2m_chunks = 24;
+	f.anon_2m_rss = 48964ull * 1024;
+	f.runtime = MS_RT_PHP;
+	snprintf(f.allocator, sizeof f.allocator, "glibc");
+	snprintf(f.command, sizeof f.command, "php churn.php");
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_RUNTIME_HEAP);
+	assert_non_null(x);
+	assert_string_equal(x->runtime, "php");
+	assert_string_equal(ms_runtime_id(MS_RT_PHP), "php");
+	assert_non_null(strstr(x->text, "the Zend memory manager's heap, 24 chunks of 2 MiB (2 MiB-aligned anonymous "
+			       "mappings, 47.8 MiB resident)"));
+	assert_null(strstr(x->text, "another allocator or direct mmap"));
+	int zend = 0, usage = 0;
+	for (int k = 0; k < x->nrem; k++) {
+		zend |= !strcmp(x->rem[k].command, "USE_ZEND_ALLOC=0 php churn.php") &&
+			!strncmp(x->rem[k].effect, "a diagnosis, not a fix", 22);
+		usage |= strstr(x->rem[k].command, "memory_get_usage(true)") != NULL;
+		assert_null(strstr(x->rem[k].command, "GLIBC_TUNABLES"));
+	}
+	assert_true(zend && usage);
+}
+
 static void runs_apart_are_no_measure(void **state)
 {
 	(void)state;
@@ -911,6 +982,7 @@ int main(void)
 		cmocka_unit_test(best_measured_fix_leads_largest_cause),
 		cmocka_unit_test(best_measured_fix_survives_a_full_list),
 		cmocka_unit_test(main_top_kept_by_raised_threshold),
+		cmocka_unit_test(own_heaps_named),
 		cmocka_unit_test(commands_run_as_printed),
 		cmocka_unit_test(file_mapped_never_a_problem),
 	};

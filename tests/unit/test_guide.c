@@ -207,6 +207,51 @@ static void unnamed_site_says_which_symbols(void **state)
 	done(g);
 }
 
+/* The syscalls step of trial 3's pins12 guide, its tracer cut after
+ * 0.1 s (figures of a real stap-bpf run that fell back to tracefs): the
+ * evidence and the verdict say partial, the heap count is a lower bound;
+ * the whole trace of the same shape says neither. */
+static const char syscalls_fmt[] =
+	"{\"step\":\"syscalls\",\"backend\":\"stap-bpf\",\"partial\":%s,\"partial_reason\":%s,"
+	"\"segments\":[{\"backend\":\"stap-bpf\",\"from_s\":0,\"to_s\":0.12,\"events\":358}%s],"
+	"\"totals\":[{\"syscall\":\"brk\",\"count\":3,\"length_bytes\":135168},"
+	"{\"syscall\":\"mprotect\",\"count\":329,\"length_bytes\":52326400}],\"arena_heaps_created\":5,"
+	"\"verdicts\":[%s{\"level\":\"info\",\"text\":\"%s5 arena heaps were created while tracing: threads spread their "
+	"allocations over more arenas.\",\"next\":\"\"}]}";
+
+static void syscalls_partial_said_as_partial(void **state)
+{
+	(void)state;
+	static const char why[] = "stap-bpf traced 0.12 s, then stap exited with status 1: \\\"bpfinterp.cxx:741: printf "
+				  "already started\\\" after losing 342 perf events; tracefs traced from 0.15 s to the end (2.30 s)";
+	char text[4096], reason[600], notice[800];
+	snprintf(reason, sizeof reason, "\"%s\"", why);
+	snprintf(notice, sizeof notice, "{\"level\":\"notice\",\"text\":\"The trace is partial: %s; its counts are "
+		 "lower bounds.\",\"next\":\"\"},", why);
+	snprintf(text, sizeof text, syscalls_fmt, "true", reason,
+		 ",{\"backend\":\"tracefs\",\"from_s\":0.15,\"to_s\":2.3,\"events\":60000}", notice, "At least ");
+	struct ms_guide *g = guide_with(1, NULL, 0, 0);
+	ms_guide_take_syscalls(g, parse(text));
+	const struct ms_gstep *s = &g->step[MS_G_SYSCALLS];
+	assert_non_null(evidence_with(s, "backend: stap-bpf, then tracefs"));
+	const char *p = evidence_with(s, "PARTIAL trace: ");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\"bpfinterp.cxx:741: printf already started\" after losing 342 perf events"));
+	assert_non_null(evidence_with(s, "arena heaps created: at least 5"));
+	assert_true(strncmp(s->verdict, "The trace is partial: stap-bpf traced 0.12 s", 44) == 0);
+	assert_non_null(strstr(s->verdict, "At least 5 arena heaps were created"));
+	done(g);
+
+	snprintf(text, sizeof text, syscalls_fmt, "false", "null", "", "", "");
+	g = guide_with(1, NULL, 0, 0);
+	ms_guide_take_syscalls(g, parse(text));
+	s = &g->step[MS_G_SYSCALLS];
+	assert_null(evidence_with(s, "PARTIAL"));
+	assert_non_null(evidence_with(s, "arena heaps created: 5"));
+	assert_string_equal(s->verdict, "5 arena heaps were created while tracing: threads spread their allocations over more arenas.");
+	done(g);
+}
+
 /* compare's plan (trial3 #7): glibc's heaps under 10% of the gap run only
  * the baseline and the allocator swaps, said in one line; at 10%, or
  * 64 MiB, or without overview's split, every configuration */
@@ -249,6 +294,7 @@ static void compare_plan_follows_glibc_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(syscalls_partial_said_as_partial),
 		cmocka_unit_test(pin_named_from_the_recording),
 		cmocka_unit_test(temporary_recording_offers_a_kept_one),
 		cmocka_unit_test(report_given_recording_temporary),

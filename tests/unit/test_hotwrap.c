@@ -38,9 +38,14 @@ static void predicate(void **state)
 			      "operator new(unsigned long, std::nothrow_t const&)",
 			      "operator new(unsigned long, std::align_val_t)", "operator delete(void*)", "_Znwm",
 			      "_ZnamRKSt9nothrow_t", "_ZdlPv", "xmalloc", "g_malloc0", "os::malloc(unsigned long)",
-			      "_ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack" /* read demangled */, "_Znw garbage" };
+			      "_ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack" /* read demangled */, "_Znw garbage",
+			      "AllocateHeap(unsigned long, MEMFLAGS, AllocFailStrategy::AllocFailEnum)",
+			      "CHeapObj<(MEMFLAGS)5>::operator new(unsigned long)", "os::strdup(char const*, MEMFLAGS)",
+			      "ResourceObj::operator new(unsigned long, ResourceObj::allocation_type, MEMFLAGS)",
+			      "Pool::operator delete[](void*)" };
 	const char *no[] = { "main", "", "_ZneRK1AS1_" /* operator!= */, "_ZntRK1A" /* operator! */,
-			     "Conf::make()", "malloc" };
+			     "Conf::make()", "malloc", "ObjectSynchronizer::initialize()",
+			     "Pool::operator newer()", "Vec::operator+(Vec const&)" };
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
 		assert_int_equal(ms_hs_is_wrapper(yes[i]), 1);
 	for (size_t i = 0; i < sizeof no / sizeof *no; i++)

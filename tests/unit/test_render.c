@@ -163,9 +163,33 @@ static void unknown_step_and_not_findings(void **state)
 	ms_jfree(doc);
 }
 
+/* A syscalls step whose tracer was cut (trial 3): the report says partial,
+ * names both backends and gives the heap count as a lower bound. */
+static void syscalls_partial_in_the_report(void **state)
+{
+	(void)state;
+	int rc;
+	char *html = render("{\"step\":\"syscalls\",\"backend\":\"stap-bpf\",\"partial\":true,"
+			    "\"partial_reason\":\"stap-bpf traced 0.12 s, then stap exited with status 1\","
+			    "\"segments\":[{\"backend\":\"stap-bpf\"},{\"backend\":\"tracefs\"}],\"arena_heaps_created\":5}",
+			    MS_R_HTML, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count(html, "partial trace (counts are lower bounds)"), 1);
+	assert_int_equal(count(html, "stap-bpf traced 0.12 s, then stap exited with status 1"), 1);
+	assert_int_equal(count(html, "stap-bpf, then tracefs"), 1);
+	assert_int_equal(count(html, "at least 5"), 1);
+	free(html);
+	html = render("{\"step\":\"syscalls\",\"backend\":\"tracefs\",\"partial\":false,\"arena_heaps_created\":12}",
+		      MS_R_HTML, &rc);
+	assert_int_equal(count(html, "partial"), 0);
+	assert_int_equal(count(html, "at least"), 0);
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(syscalls_partial_in_the_report),
 		cmocka_unit_test(arena_map_from_the_json),
 		cmocka_unit_test(says_what_is_missing),
 		cmocka_unit_test(escapes_hostile_names),

@@ -323,6 +323,30 @@ static void names_never_broken(void **state)
 	ms_table_free(&t);
 }
 
+/* A table with a name column (t->name) that does not fit: the numbers
+ * as a table, each row's name whole under its row -- never a panel of
+ * numbers without names (trial4 F-E). */
+static void name_under_row(void **state)
+{
+	static const char *const heads[] = { "CALLS", "BYTES", "LIVE AT END", "SHORT-LIVED", "CALL SITE" };
+	struct ms_table t;
+	ms_table_init(&t, "rrrrl", heads);
+	t.name = 5;
+	ms_table_rowf(&t, "300\t75.0 KiB\t50.0 KiB\t1\tCache::fill(int)+0x3f (two_callers) two_callers.cc:24 <- main");
+	ms_table_rowf(&t, "1\t71.0 KiB\t71.0 KiB\t0\tinit_pool+0x1a (libstdc++.so.6)");
+	char *out = print_at(&t, 60, "  ");
+	assert_true(widest_line(out) <= 60);
+	assert_non_null(strstr(out, "  CALLS     BYTES  LIVE AT END  SHORT-LIVED\n      CALL SITE\n"));
+	assert_non_null(strstr(out, "    300  75.0 KiB     50.0 KiB            1\n      Cache::fill(int)+0x3f (two_callers) two_callers.cc:24\n      <- main\n"));
+	assert_non_null(strstr(out, "      1  71.0 KiB     71.0 KiB            0\n      init_pool+0x1a (libstdc++.so.6)\n"));
+	free(out);
+	/* wide enough: the plain table, the name in its column */
+	out = print_at(&t, 120, "  ");
+	assert_non_null(strstr(out, "SHORT-LIVED  CALL SITE\n"));
+	free(out);
+	ms_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +359,7 @@ int main(void)
 		cmocka_unit_test(headless_and_long),
 		cmocka_unit_test(stream_keeps_layout),
 		cmocka_unit_test(wrap_line_breaks),
+		cmocka_unit_test(name_under_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

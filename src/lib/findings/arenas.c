@@ -461,6 +461,7 @@ static int attempt(struct ms_coll *c, const struct ms_libc *libc, uint64_t sym_a
 	size_t from = c->ncache;
 	ms_walk_tcaches(c);
 	ms_check_lists(c, from);
+	ms_tcache_hold_find(c, from);
 	crosscheck_lists(c);
 	ms_find_mmapped(c, &maps);
 	o->tcaches = c->ntc;
@@ -680,6 +681,7 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	/* each thread's tcache: its thread pointer is readable while frozen */
 	if (o->stop && out->tcache_chunk)
 		ms_tcache_attribute(&c->r, libc, out);
+	ms_tcache_hold_name(out);
 	if (o->list_entries)
 		ms_keep_entries(c);
 	if (o->on_chunk)
@@ -774,6 +776,7 @@ int ms_arenas_collect_image(struct ms_remote *r, const struct ms_libc *libc,
 	out->partial = out->missing[0] || !out->snapshot_consistent;
 	if (out->tcache_chunk)
 		ms_tcache_attribute(r, libc, out);
+	ms_tcache_hold_name(out);
 	return 0;
 }
 

@@ -87,6 +87,18 @@ struct ms_arena_stat {
 	struct ms_pin pins[MS_PINS_MAX];
 	size_t   npins;
 	uint64_t pin_chunks, pin_bytes, pinned_free_bytes;
+	/* When no live chunk is left there but chunks in threads' tcaches
+	 * are (glibc's tcache_put leaves a cached chunk marked in use, so
+	 * the walk saw them as pins): the memory is free to the program and
+	 * held by glibc's cache (arenatchold.c).  chunks 0: none. */
+	struct ms_tcache_hold {
+		uint64_t chunks, bytes;  /* the tcache chunks between that free memory and the top */
+		uint64_t free_below;     /* the free bytes they keep from the top */
+		uint64_t tcache;         /* the tcache_perthread_struct chunk holding the most of them */
+		int      tcaches;        /* how many tcaches hold them */
+		pid_t    tid;            /* that tcache's thread (0: not attributed, as without --stop) */
+		char     thread[16];     /* its name */
+	} tcache_hold;
 };
 
 /* A free list as glibc links it, checked node by node: bounds, size,

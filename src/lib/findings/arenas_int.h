@@ -297,6 +297,13 @@ void ms_arena_buffer_free(struct ms_coll *c);
 void *ms_big_alloc(uint64_t len);
 void  ms_big_free(void *p, uint64_t len);
 
+/* arenatchold.c: each arena's pins redone with the tcache entries (the
+ * from-th cache entry on, after ms_check_lists) set apart: cached chunks
+ * are not pins; when only they are left, a->tcache_hold says so.  Then,
+ * once the tcaches are attributed, the thread of each hold. */
+void ms_tcache_hold_find(struct ms_coll *c, size_t from);
+void ms_tcache_hold_name(struct ms_arenas *a);
+
 /* arenammap.c: the mmapped chunks in the mappings (out->mmapped). */
 void ms_find_mmapped(struct ms_coll *c, const struct ms_maps *maps);
 

@@ -43,6 +43,40 @@ void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len)
 			 (unsigned long long)(s->pin_chunks - 1), ms_size_fmt(s->pin_bytes - p->size, b[2]));
 }
 
+void ms_arena_tcache_hold_text(const struct ms_arena_stat *s, char *buf, size_t len)
+{
+	const struct ms_tcache_hold *h = &s->tcache_hold;
+	char b[2][MS_SIZE_BUF], whose[96];
+	buf[0] = 0;
+	if (!h->chunks || s->npins)
+		return;
+	if (h->tcaches > 1)
+		snprintf(whose, sizeof whose, "%d threads' tcaches", h->tcaches);
+	else if (h->tid && h->thread[0])
+		snprintf(whose, sizeof whose, "thread %d's (%s) tcache", (int)h->tid, h->thread);
+	else if (h->tid)
+		snprintf(whose, sizeof whose, "thread %d's tcache", (int)h->tid);
+	else
+		snprintf(whose, sizeof whose, "a thread's tcache");
+	snprintf(buf, len, "%llu chunk%s in %s (freed, cached by glibc, %s%s) stand%s between %s of free memory and the top",
+		 (unsigned long long)h->chunks, h->chunks == 1 ? "" : "s", whose, ms_size_fmt(h->bytes, b[0]),
+		 h->tid || h->tcaches > 1 ? "" : "; which thread's: not attributed, see tcaches",
+		 h->chunks == 1 ? "s" : "", ms_size_fmt(h->free_below, b[1]));
+}
+
+void ms_arena_tcache_hold_remedy(const struct ms_arena_stat *s, char *buf, size_t len)
+{
+	char b[MS_SIZE_BUF];
+	buf[0] = 0;
+	if (!s->tcache_hold.chunks || s->npins)
+		return;
+	/* mtrim (malloc.c) madvises the free chunks' whole pages and, in the
+	 * main arena, systrim cuts the top; nothing empties a tcache */
+	snprintf(buf, len, "malloc_trim(0) would return %s now (the free pages; it leaves the tcache, and so the "
+		 "heap's size, as they are); GLIBC_TUNABLES=glibc.malloc.tcache_count=0 sends every free to the heap, "
+		 "whose top then shrinks at free (for good, at some speed cost)", ms_size_fmt(s->trim_bytes, b));
+}
+
 void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 {
 	struct ms_cause_facts f;

@@ -28,6 +28,18 @@ void ms_arenas_verdicts(const struct ms_arenas *a, const struct ms_causes *c, st
  * pins, "... and N more live chunks (B B) between that free memory and
  * the top" -- into buf (len bytes).  Empty when the arena has no pin. */
 void ms_arena_pin_text(const struct ms_arena_stat *s, char *buf, size_t len);
+/* When tcache chunks, not live ones, stand between arena s's free memory
+ * and its top (s->tcache_hold): "7 chunks in thread 1063's tcache (freed,
+ * cached by glibc, 6.9 KiB) stand between 45.3 MiB of free memory and the
+ * top" (thread named "tt" when known; "in a thread's tcache (not
+ * attributed: ...)" without --stop or debug info; "in 2 threads' tcaches"
+ * when several hold them) -- into buf.  Empty when there is no such hold. */
+void ms_arena_tcache_hold_text(const struct ms_arena_stat *s, char *buf, size_t len);
+/* What to do about such a hold, from the arena's trim figure: "malloc_trim(0)
+ * would return 45.3 MiB of it now (those pages; it leaves the tcache and
+ * the heap's size as they are); GLIBC_TUNABLES=glibc.malloc.tcache_count=0
+ * sends frees to the heap, whose top then shrinks at free (for good)". */
+void ms_arena_tcache_hold_remedy(const struct ms_arena_stat *s, char *buf, size_t len);
 
 /* How a walk's damage is said, in every step that reports it (arenas,
  * trim, the guide): "the heap changed under the walk (its snapshots

@@ -63,8 +63,8 @@ const char *ms_cause_kind_title(enum ms_cause_kind k)
 
 const char *ms_runtime_id(enum ms_runtime r)
 {
-	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby" };
-	return r <= MS_RT_RUBY ? n[r] : "";
+	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby", "php" };
+	return r <= MS_RT_LAST ? n[r] : "";
 }
 
 enum ms_level ms_cause_severity(uint64_t resident, uint64_t rss)
@@ -146,6 +146,16 @@ static struct ms_cause_remedy *remedy(struct ms_cause *x, const char *effect, co
 	vsnprintf(r->command, sizeof r->command, fmt, ap);
 	va_end(ap);
 	snprintf(r->effect, sizeof r->effect, "%s", effect);
+	return r;
+}
+
+/* A remedy said in words (something to do inside the program, or a
+ * setting whose way in the command line does not show), not a command. */
+static struct ms_cause_remedy *advise(struct ms_cause *x, const char *effect, const char *words)
+{
+	struct ms_cause_remedy *r = remedy(x, effect, "%s", words);
+	if (r)
+		r->advice = 1;
 	return r;
 }
 
@@ -365,6 +375,26 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
 	struct ms_cause *x;
+	if (chunks >= top && f->main_tcache_hold[0]) {
+		/* no live block there: freed chunks glibc caches (tcache_put
+		 * leaves them marked in use) keep the free memory from the top */
+		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+			"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
+			"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
+			SZ(chunks), f->main_tcache_hold, SZ(b));
+		ev(x, "trim_from_chunks_bytes", chunks);
+		ev(x, "trim_from_top_bytes", top);
+		ev(x, "tcache_chunks", f->main_tcache_chunks);
+		ev(x, "tcache_bytes", f->main_tcache_bytes);
+		trim_remedy(x, f, b);
+		struct ms_cause_remedy *r = remedy(x,
+			"for good: without a tcache every free reaches the heap, the freed chunks at its top merge into "
+			"it and free() shrinks it (in code: none; a smaller glibc.malloc.tcache_count helps in part)",
+			"GLIBC_TUNABLES=glibc.malloc.tcache_count=0 %s", cmd_of(f));
+		expect(r, chunks, NULL);
+		judge_measured(x, r, f, "glibc-tcache-0");
+		return;
+	}
 	if (chunks >= top)
 		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
 			"glibc's main heap keeps %s of freed memory below live blocks%s%s%s (a heap shrinks only from its "
@@ -441,11 +471,9 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 	ev(x, "free_resident_bytes", f->free_resident);
 	ev(x, "trim_from_chunks_bytes", trimmable);
 	ev(x, "in_use_bytes", f->in_use);
-	struct ms_cause_remedy *r = remedy(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena "
-		  "of their own), so that freed memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
+	advise(x, "keep long-lived blocks apart from short-lived ones (a pool or an arena of their own), so that freed "
+	       "memory forms whole pages; memsleuth hotspots shows which sites keep blocks alive",
 	       "separate lifetimes: allocate long-lived objects from a pool of their own");
-	if (r)
-		r->advice = 1;
 	if (!compared(f))
 		jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
 }
@@ -529,6 +557,83 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	remedy(x, eff, "%s", cmd);
 }
 
+/* An allocator other than glibc that the overview detected (jemalloc,
+ * tcmalloc, mimalloc, musl): the anonymous memory outside glibc's heaps
+ * is its own heap. */
+static int own_allocator(const struct ms_cause_facts *f)
+{
+	static const char *const known[] = { "jemalloc", "tcmalloc", "mimalloc", "musl" };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(f->allocator, known[i]))
+			return 1;
+	return 0;
+}
+
+/* The allocator's own heap, named, with the allocator's own statistics
+ * (never a glibc remedy: glibc's arenas hold none of it). */
+static struct ms_cause *allocator_heap(struct ms_causes *c, const struct ms_cause_facts *f, uint64_t b)
+{
+	struct ms_cause *x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				 "%s's own heap: %s of anonymous memory; glibc's arenas are not used, so glibc's trim "
+				 "and settings do not reach it -- %s's own statistics tell what is in use and what it "
+				 "keeps free.", f->allocator, SZ(b), f->allocator);
+	if (!strcmp(f->allocator, "jemalloc")) {
+		if (!strcmp(f->name, "redis-server")) {
+			/* Redis reports jemalloc's figures itself; its own title
+			 * replaces its command line, so no rerun is offered */
+			remedy(x, "Redis's own account: used_memory (what Redis allocated) against allocator_active and "
+			       "allocator_resident (what jemalloc holds), and mem_fragmentation_ratio", "redis-cli info memory");
+			remedy(x, "jemalloc's statistics from inside Redis: its arenas, dirty and muzzy pages and decay "
+			       "settings", "redis-cli memory malloc-stats");
+		} else {
+			/* words, not a rerun: the command line does not say how
+			 * jemalloc was loaded (an LD_PRELOAD in its environment) */
+			advise(x, "jemalloc prints its statistics at exit: allocated, active, resident, and the dirty "
+			       "and muzzy pages it keeps", "MALLOC_CONF=stats_print:true in the environment it runs with "
+			       "(in code: malloc_stats_print(NULL, NULL, NULL))");
+		}
+	} else if (!strcmp(f->allocator, "mimalloc")) {
+		advise(x, "mimalloc prints its statistics at exit: what it holds and what it has returned",
+		       "MIMALLOC_SHOW_STATS=1 in the environment it runs with (in code: mi_stats_print(NULL))");
+	} else if (!strcmp(f->allocator, "tcmalloc")) {
+		advise(x, "tcmalloc's own account: bytes in use, in its page heap and unmapped",
+		       "inside the program: MallocExtension::instance()->GetStats(buf, len) (gperftools)");
+	} else {
+		char cmd[300];
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth syscalls %d"))
+			remedy(x, "musl's malloc has no statistics: the system calls show what it maps and unmaps", "%s", cmd);
+	}
+	return x;
+}
+
+/* PHP's Zend memory manager: 2 MiB chunks from mmap, 2 MiB aligned
+ * (zend_alloc.c zend_mm_chunk_alloc), which it returns only when every
+ * element in one is free; the script's own figures tell its use from what
+ * Zend holds. */
+static struct ms_cause *php_heap(struct ms_causes *c, const struct ms_cause_facts *f, uint64_t b)
+{
+	char chunks[200];
+	if (f->anon_2m_chunks)
+		snprintf(chunks, sizeof chunks, "%" PRIu64 " chunk%s of 2 MiB (2 MiB-aligned anonymous mappings, %s "
+			 "resident)", f->anon_2m_chunks, f->anon_2m_chunks == 1 ? "" : "s", SZ(f->anon_2m_rss));
+	else
+		snprintf(chunks, sizeof chunks, "no 2 MiB-aligned chunk found: USE_ZEND_ALLOC=0, or an extension's own "
+			 "mappings");
+	struct ms_cause *x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
+				 "%s of anonymous memory outside glibc's heaps is PHP's own: the Zend memory manager's "
+				 "heap, %s; Zend returns a chunk only when every element in it is free (gc_mem_caches() "
+				 "returns only empty ones), and glibc's trim and settings do not reach it.", SZ(b), chunks);
+	ev(x, "zend_chunks", f->anon_2m_chunks);
+	ev(x, "zend_chunks_rss_bytes", f->anon_2m_rss);
+	advise(x, "memory_get_usage(true) is what Zend MM holds in its chunks, memory_get_usage() what the script "
+	       "uses; the difference is free memory Zend keeps",
+	       "in the script: compare memory_get_usage(true) with memory_get_usage()");
+	/* not a fix: glibc then holds what Zend held, in heaps memsleuth walks */
+	remedy(x, "a diagnosis, not a fix: emalloc then goes to glibc malloc, whose heaps memsleuth arenas walks "
+		  "and trim returns; slower, and alone it can raise the RSS", "USE_ZEND_ALLOC=0 %s", cmd_of(f));
+	return x;
+}
+
 static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->anon_other_rss;
@@ -605,7 +710,14 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		if (r)
 			r->advice = 1;
 		break;
+	case MS_RT_PHP:
+		x = php_heap(c, f, b);
+		break;
 	default:
+		if (own_allocator(f)) {
+			x = allocator_heap(c, f, b);
+			break;
+		}
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory is outside glibc's heaps%s: another allocator or direct mmap.", SZ(b),
 			is_glibc(f) ? "" : " (the allocator is not glibc)");
@@ -614,7 +726,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		break;
 	}
 	if (x)
-		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime ? ms_runtime_id(f->runtime) : "other");
+		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime ? ms_runtime_id(f->runtime) :
+			 own_allocator(f) ? f->allocator : "other");
 	ev(x, "anon_other_rss_bytes", b);
 }
 

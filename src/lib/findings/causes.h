@@ -115,7 +115,9 @@ void ms_cause_remedy_describe(const struct ms_cause_remedy *r, char *buf, size_t
 
 struct ms_cause {
 	enum ms_cause_kind kind;
-	char     runtime[16];         /* runtime_heap: "jvm", "v8", "cpython", "ruby"; else "" */
+	char     runtime[16];         /* runtime_heap: "jvm", "v8", "cpython", "ruby", "php", or the allocator
+					 whose own heap it is ("jemalloc", "tcmalloc", "mimalloc", "musl"),
+					 "other" unknown; else "" */
 	uint64_t resident_bytes;
 	double   rss_share;           /* resident_bytes / RSS, 0..1; MS_SHARE_UNKNOWN when the RSS is not
 					 known (a core): severity then from the bytes alone */
@@ -136,8 +138,9 @@ struct ms_causes {
 
 /* Facts the model is built from.  Each block has a "have" flag; a block
  * not filled is not used (and the causes that need it are not claimed). */
-enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY };
-const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ... */
+enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY, MS_RT_PHP };
+#define MS_RT_LAST MS_RT_PHP
+const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ..., "php" */
 
 #define MS_CAUSE_MAX_MEASURED 16
 
@@ -173,6 +176,9 @@ struct ms_cause_facts {
 	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
 	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
 	uint64_t anon_largest_size, anon_largest_rss;      /* the largest anon_other mapping */
+	uint64_t anon_2m_chunks, anon_2m_rss;  /* whole 2 MiB units on 2 MiB boundaries in anon_other
+						  mappings, their RSS share (PHP's Zend MM chunks) */
+	char     name[64];              /* the process's name (comm: "redis-server"), "" unknown */
 	long     arenas;                /* -1 unknown */
 	uint64_t arena_cap;
 	uint64_t threads;
@@ -192,6 +198,9 @@ struct ms_cause_facts {
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
 	uint64_t main_pin_chunks;
 	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
+	char     main_tcache_hold[300]; /* no live pin, tcache chunks keep the main heap's free memory from
+					   its top (ms_arena_tcache_hold_text), "" none */
+	uint64_t main_tcache_chunks, main_tcache_bytes;
 	uint64_t other_free_resident, other_top_resident, other_trim; /* non-main arenas summed */
 	uint64_t other_top_kept;        /* resident top bytes of non-main arenas above MINSIZE */
 	uint64_t other_arenas_with_free;/* non-main arenas holding >= 1 MiB free resident */

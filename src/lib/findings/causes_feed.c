@@ -11,7 +11,7 @@
 
 static enum ms_runtime runtime_from_id(const char *id)
 {
-	for (int r = MS_RT_JVM; r <= MS_RT_RUBY; r++)
+	for (int r = MS_RT_JVM; r <= MS_RT_LAST; r++)
 		if (!strcmp(ms_runtime_id((enum ms_runtime)r), id))
 			return (enum ms_runtime)r;
 	return MS_RT_NONE;
@@ -44,6 +44,9 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
 	f->anon_largest_size = ov->anon_largest_size;
 	f->anon_largest_rss = ov->anon_largest_rss;
+	f->anon_2m_chunks = ov->anon_2m_chunks;
+	f->anon_2m_rss = ov->anon_2m_rss;
+	snprintf(f->name, sizeof f->name, "%s", ov->status.name);
 	f->arenas = ov->arenas;
 	f->arena_cap = ov->cap.cap;
 	f->threads = ov->threads;
@@ -96,6 +99,9 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 			f->main_pin_chunks = s->pin_chunks;
 			if (s->npins)
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s->pins[0].allocated_at);
+			ms_arena_tcache_hold_text(s, f->main_tcache_hold, sizeof f->main_tcache_hold);
+			f->main_tcache_chunks = s->tcache_hold.chunks;
+			f->main_tcache_bytes = s->tcache_hold.bytes;
 		} else {
 			f->other_free_resident += s->free_resident_bytes;
 			f->other_top_resident += s->top_resident_bytes;
@@ -149,6 +155,9 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->as_limit = ms_ju64(ov, "as_limit_bytes", 0);
 		f->anon_largest_size = ms_ju64(ov, "anon_other_largest_size_bytes", 0);
 		f->anon_largest_rss = ms_ju64(ov, "anon_other_largest_rss_bytes", 0);
+		f->anon_2m_chunks = ms_ju64(ov, "anon_other_2m_chunks", 0);
+		f->anon_2m_rss = ms_ju64(ov, "anon_other_2m_rss_bytes", 0);
+		snprintf(f->name, sizeof f->name, "%s", ms_jstr(ov, "name", ""));
 	}
 	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
 		f->have_arenas = 1;
@@ -192,6 +201,13 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s.pins[0].allocated_at);
+				const struct ms_jval *h = ms_jget(a, "tcache_hold");
+				if (h && h->type == MS_J_OBJ && !p) {
+					snprintf(f->main_tcache_hold, sizeof f->main_tcache_hold, "%s",
+						 ms_jstr(h, "text", ""));
+					f->main_tcache_chunks = ms_ju64(h, "chunks", 0);
+					f->main_tcache_bytes = ms_ju64(h, "bytes", 0);
+				}
 			} else {
 				f->other_free_resident += ms_ju64(a, "free_resident_bytes", 0);
 				f->other_top_resident += ms_ju64(a, "top_resident_bytes", 0);

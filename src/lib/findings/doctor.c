@@ -168,7 +168,7 @@ static void check_syscall_backend(struct ms_doctor *d)
 	int bpf_later = geteuid() == 0 && ms_which("stap", stap, sizeof stap);
 	if (ms_backend_choose(MS_BE_AUTO, 0, &c, &e) == 0)
 		add(d, "syscalls_backend", MS_CHECK_YES, NULL, "%s without set-up%s (%s)", ms_backend_name(c.backend),
-		    bpf_later && c.backend > MS_BE_STAP_BPF
+		    bpf_later && (c.backend == MS_BE_BPFTRACE || c.backend == MS_BE_PTRACE)   /* after stap-bpf in auto's order */
 			    ? "; as root, memsleuth syscalls first prepares stap-bpf (a cached kernel tree) and prefers it" : "",
 		    c.why);
 	else

@@ -501,7 +501,13 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 	if (!f)
 		return;
 	s->status = MS_G_DONE;
-	ms_gstep_evidence(s, "backend: %s", ms_jstr(f, "backend", "?"));
+	/* a cut trace (the tracer died mid-run): its counts are lower bounds */
+	int partial = ms_jbool(f, "partial", 0);
+	const struct ms_jval *seg2 = ms_jat(ms_jget(f, "segments"), 1);
+	ms_gstep_evidence(s, "backend: %s%s%s", ms_jstr(f, "backend", "?"), seg2 ? ", then " : "",
+			  seg2 ? ms_jstr(seg2, "backend", "?") : "");
+	if (partial)
+		ms_gstep_evidence(s, "PARTIAL trace: %s", ms_jstr(f, "partial_reason", "the backend lost events"));
 	const struct ms_jval *wr = ms_jget(ms_jget(f, "launch"), "wrapper");
 	if (wr && wr->type == MS_J_ARR && wr->child)   /* the calls below are the program's */
 		ms_gstep_evidence(s, "launched: %s (the wrapper's calls left out)",
@@ -514,9 +520,12 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %" PRIu64 " (%s)", len ? ", " : "",
 					ms_jstr(t, "syscall", "?"), ms_ju64(t, "count", 0), SZ(ms_ju64(t, "length_bytes", 0)));
 	ms_gstep_evidence(s, "calls: %s", len ? line : "none in the window");
-	ms_gstep_evidence(s, "arena heaps created: %" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
-	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0);
-	if (v0)
+	ms_gstep_evidence(s, "arena heaps created: %s%" PRIu64, partial ? "at least " : "",
+			  ms_ju64(f, "arena_heaps_created", 0));
+	const struct ms_jval *v0 = ms_jat(ms_jget(f, "verdicts"), 0), *v1 = ms_jat(ms_jget(f, "verdicts"), 1);
+	if (v0 && partial && v1)   /* "The trace is partial: ..." and what it saw */
+		snprintf(s->verdict, sizeof s->verdict, "%s %s", ms_jstr(v0, "text", ""), ms_jstr(v1, "text", ""));
+	else if (v0)
 		snprintf(s->verdict, sizeof s->verdict, "%s", ms_jstr(v0, "text", ""));
 	else
 		snprintf(s->verdict, sizeof s->verdict, "%s", len ? "The calls above are how its memory grew and shrank in the window." :
@@ -604,6 +613,8 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 			strcat(configs, ",glibc-arena-max-2");
 		if (strstr(rem[i].command, "glibc.malloc.trim_threshold=131072") && !strstr(configs, "fixed"))
 			strcat(configs, ",glibc-fixed-thresholds");
+		if (strstr(rem[i].command, "glibc.malloc.tcache_count=0") && !strstr(configs, "tcache"))
+			strcat(configs, ",glibc-tcache-0");
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
@@ -624,10 +635,13 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		char pc[16];
 		snprintf(share, sizeof share, ", %s of the RSS", ms_share_fmt(top->rss_share, 0, pc, sizeof pc));
 	}
-	if (!is_glibc(g))
+	if (!is_glibc(g) && top)
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
-			 "do not apply; use the allocator's own controls.%s%s%s%s", g->allocator, top ? " The " : "",
-			 top ? which : "", top ? " cause: " : "", top ? ms_cause_kind_title(top->kind) : "");
+			 "do not apply; use the allocator's own controls. The %s cause (%s%s): %s", g->allocator, which,
+			 SZ(top->resident_bytes), share, top->text);
+	else if (!is_glibc(g))
+		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
+			 "do not apply; use the allocator's own controls.", g->allocator);
 	else if (!top)
 		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
 			 SZ(g->rss));

@@ -110,6 +110,8 @@ struct ms_hotspots {
 		uint64_t lost;         /* events bpftrace says it lost */
 		uint64_t overflow;     /* allocations not kept: the pointer map was full */
 		uint64_t live_bytes;   /* allocated in the window, not freed by its end */
+		uint64_t skipped_lines;   /* lines of bpftrace's dump not understood */
+		int      cut_short;    /* a stop signal ended the reading of the dump: partial */
 	} attach;
 	struct ms_hs_found {           /* the live allocation holding ms_hs_query.addr */
 		int      found;

@@ -14,7 +14,14 @@ int ms_hs_is_wrapper(const char *func)
 	 * also operator!= and operator! */
 	static const char *const wrappers[] = { "operator new", "operator delete", "_Znw", "_Zna", "_Zdl", "_Zda",
 						"xmalloc", "xcalloc", "xrealloc", "g_malloc", "g_realloc", "PyMem_",
-						"_PyObject_Malloc", "os::malloc", "je_", "zcalloc", "Perl_safesys" };
+						"_PyObject_Malloc", "os::malloc", "je_", "zcalloc", "Perl_safesys",
+						/* HotSpot's funnels into os::malloc: NEW_C_HEAP_ARRAY,
+						 * its strdup */
+						"AllocateHeap", "ReallocateHeap", "os::realloc", "os::strdup" };
+	/* a class's own operator new or delete ("CHeapObj<(MEMFLAGS)5>::operator
+	 * new(unsigned long)"): anywhere in the name, after its class */
+	static const char *const members[] = { "::operator new(", "::operator new[](", "::operator delete(",
+					       "::operator delete[](" };
 	if (!func)
 		return 0;
 	char d[256];   /* a mangled name (a JSON "symbol"), read as demangled: the list's prefixes fit */
@@ -22,6 +29,9 @@ int ms_hs_is_wrapper(const char *func)
 		func = d;
 	for (size_t w = 0; w < sizeof wrappers / sizeof wrappers[0]; w++)
 		if (!strncmp(func, wrappers[w], strlen(wrappers[w])))
+			return 1;
+	for (size_t w = 0; w < sizeof members / sizeof members[0]; w++)
+		if (strstr(func, members[w]))
 			return 1;
 	return 0;
 }

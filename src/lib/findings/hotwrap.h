@@ -1,6 +1,6 @@
 /* Allocation wrappers: functions that only pass an allocation on to
  * malloc or free (C++ operator new and delete in all their forms,
- * xmalloc, g_malloc, PyMem_*, a JVM's os::malloc...).  The hook records
+ * xmalloc, g_malloc, PyMem_*, a JVM's os::malloc and AllocateHeap...).  The hook records
  * malloc's caller, which for them is the wrapper, the same for every
  * allocation of the program; with --stacks N the call site is the first
  * frame outside them.  One rule for the hotspots tables and JSON, the

@@ -53,6 +53,9 @@ static size_t image_of(struct ms_sys_summary *s, pid_t pid, const char *name)
 	im->start_s = s->now_s;
 	im->end_s = -1;
 	snprintf(im->name, sizeof im->name, "%s", name && *name ? name : "?");
+	memset(&s->returned[s->nimages], 0, sizeof s->returned[0]);   /* a dropped image's slot */
+	s->forked_name[s->nimages] = 0;
+	s->guessed[s->nimages] = 0;
 	return s->nimages++;
 }
 
@@ -70,34 +73,176 @@ static void thread_name(pid_t tgid, pid_t tid, char name[17])
 	free(buf);
 }
 
-/* The process of a thread whose event did not name it: the one an earlier
- * event named, else /proc/TID/status (readable for any live thread), else
- * the thread itself.  A thread's events must not split over two images. */
-static pid_t tgid_of(const struct ms_sys_summary *s, pid_t tid)
+/* Is tgid a process the trace knows on exact evidence (a thread filed
+ * there for sure)? */
+static int known_process(const struct ms_sys_summary *s, pid_t tgid)
 {
-	const struct ms_sys_thread *t = ms_sys_summary_thread(s, tid);
-	if (t && t->tgid)
-		return t->tgid;
-	char path[48], *buf = NULL;
-	size_t len = 0;
-	struct ms_err e;
-	pid_t tgid = tid;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-	if (ms_read_file(path, &buf, &len, 1 << 16, &e) == 0) {
-		const char *l = strstr(buf, "\nTgid:");
-		long v = l ? strtol(l + 6, NULL, 10) : 0;
-		if (v > 0 && v <= INT32_MAX)
-			tgid = (pid_t)v;
-	}
-	free(buf);
-	return tgid;
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tgid == tgid && !s->threads[i].provisional)
+			return 1;
+	return 0;
 }
 
-static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
+/* The event's process (the rules: ms_sys_summary_add); *sure = 0 for a
+ * guess.  /proc is asked once per new thread and on each disagreement
+ * between a cached tgid and the thread's record, never more. */
+static pid_t tgid_resolve(const struct ms_sys_summary *s, const struct ms_sysev *ev, int *sure)
+{
+	const struct ms_sys_thread *t = ms_sys_summary_thread(s, ev->tid);
+	*sure = 1;
+	if (ev->tgid && !ev->tgid_cached)
+		return ev->tgid;                 /* the backend knows */
+	if (t && t->ended)
+		t = NULL;                        /* another task with its pid */
+	if (t && (!ev->tgid || ev->tgid == t->tgid || (t->provisional && t->moves >= MS_SUM_MAX_MOVES))) {
+		*sure = !t->provisional;         /* the line says nothing new */
+		return t->tgid;
+	}
+	/* a new thread, or a line naming another process than its record's:
+	 * /proc says which while the thread lives (a cached tgid can be an
+	 * earlier task's with the same pid) */
+	pid_t g = ms_proc_tgid(ev->tid);
+	if (g > 0)
+		return g;
+	if (t && !t->provisional)
+		return t->tgid;                  /* gone: where it was known to be */
+	/* gone and never known: the line's process (the cache only ever goes
+	 * from empty or stale to right, so a later line wins), else itself */
+	g = ev->tgid ? ev->tgid : ev->tid;
+	*sure = known_process(s, g);
+	return g;
+}
+
+static void returned_add(struct ms_sys_returned *to, const struct ms_sys_returned *r)
+{
+	to->madvise += r->madvise;
+	to->dontneed += r->dontneed;
+	to->free += r->free;
+	to->munmap += r->munmap;
+}
+
+static void returned_sub(struct ms_sys_returned *to, const struct ms_sys_returned *r)
+{
+	to->madvise -= r->madvise;
+	to->dontneed -= r->dontneed;
+	to->free -= r->free;
+	to->munmap -= r->munmap;
+}
+
+static struct ms_sys_brk *brk_get(struct ms_sys_summary *s, pid_t tgid);
+
+/* Drop image k, a guessed process left empty by its one thread's move to
+ * process to: the break that thread moved there is folded into to's (its
+ * moves added, the highest break kept); later images, and every index
+ * into them, move down one. */
+static void image_remove(struct ms_sys_summary *s, size_t k, pid_t to)
+{
+	for (size_t i = 0; i < s->nbrk;) {
+		if (s->brk[i].image != k) {
+			i++;
+			continue;
+		}
+		struct ms_sys_brk from = s->brk[i];
+		memmove(&s->brk[i], &s->brk[i + 1], (s->nbrk - i - 1) * sizeof s->brk[0]);
+		s->nbrk--;
+		struct ms_sys_brk *b = brk_get(s, to);   /* to's image is not k: appended past i or found */
+		if (!b)
+			continue;
+		if (!b->cur) {
+			b->first = from.first;
+			b->cur = from.cur;
+			b->high = from.high;
+		} else if (from.high > b->high) {
+			b->high = from.high;
+		}
+		b->grown += from.grown;
+		b->shrunk += from.shrunk;
+	}
+	size_t after = s->nimages - k - 1;
+	memmove(&s->images[k], &s->images[k + 1], after * sizeof s->images[0]);
+	memmove(&s->returned[k], &s->returned[k + 1], after * sizeof s->returned[0]);
+	memmove(&s->forked_name[k], &s->forked_name[k + 1], after);
+	memmove(&s->guessed[k], &s->guessed[k + 1], after);
+	s->nimages--;
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].image != MS_SUM_MAX_IMAGES && s->threads[i].image > k)
+			s->threads[i].image--;
+	for (size_t i = 0; i < s->nbrk; i++)
+		if (s->brk[i].image != MS_SUM_MAX_IMAGES && s->brk[i].image > k)
+			s->brk[i].image--;
+}
+
+/* A provisional thread's event names another process: its record moves
+ * to image (ev's process) with what it counted, the arena heaps it made
+ * are retagged, a record it already has there takes it in, and the
+ * guessed image it leaves is dropped when nothing else is in it.  Returns
+ * the thread's record; indices into images may have moved down. */
+static struct ms_sys_thread *thread_move(struct ms_sys_summary *s, struct ms_sys_thread *t,
+					 const struct ms_sysev *ev, size_t image)
+{
+	size_t from = t->image;
+	pid_t old = t->tgid;
+	struct ms_sys_count sum = { 0, 0 };
+	for (int k = 0; k < MS_SC_N; k++) {
+		sum.count += t->sc[k].count;
+		sum.bytes += t->sc[k].bytes;
+	}
+	if (from < MS_SUM_MAX_IMAGES) {
+		s->images[from].calls -= sum.count;
+		s->images[from].weight -= sum.bytes;
+		returned_sub(&s->returned[from], &t->returned);
+	}
+	if (image < MS_SUM_MAX_IMAGES) {
+		s->images[image].calls += sum.count;
+		s->images[image].weight += sum.bytes;
+		returned_add(&s->returned[image], &t->returned);
+	}
+	for (size_t i = 0; i < s->nheaps; i++)
+		if (s->heaps[i].tgid == old && s->heaps[i].tid == t->tid)
+			s->heaps[i].tgid = ev->tgid;
+	t->tgid = ev->tgid;
+	t->image = image;
+	t->moves++;
+	char name[17];
+	thread_name(t->tgid, t->tid, name);    /* the first line's name can be as stale as its tgid */
+	if (strcmp(name, "?") != 0 || ev->comm[0])
+		snprintf(t->name, sizeof t->name, "%s", strcmp(name, "?") != 0 ? name : ev->comm);
+	size_t ti = (size_t)(t - s->threads);
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct ms_sys_thread *o = &s->threads[i];
+		if (i == ti || o->tid != t->tid || o->image != image)
+			continue;
+		for (int k = 0; k < MS_SC_N; k++) {   /* listed there already: one record */
+			o->sc[k].count += t->sc[k].count;
+			o->sc[k].bytes += t->sc[k].bytes;
+		}
+		returned_add(&o->returned, &t->returned);
+		o->heaps_created += t->heaps_created;
+		o->provisional &= t->provisional;
+		memmove(t, t + 1, (s->nthreads - ti - 1) * sizeof *t);
+		s->nthreads--;
+		t = &s->threads[i > ti ? i - 1 : i];
+		break;
+	}
+	int left = 0;
+	for (size_t i = 0; i < s->nthreads && !left; i++)
+		left = s->threads[i].image == from;
+	if (from < s->nimages && s->guessed[from] && !s->images[from].calls && !left)
+		image_remove(s, from, t->tgid);
+	return t;
+}
+
+static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image, int sure)
 {
 	struct ms_sys_thread *t = (struct ms_sys_thread *)ms_sys_summary_thread(s, ev->tid);
-	if (t && t->image == image)
+	if (t && t->provisional && !t->ended && t->tgid != ev->tgid) {
+		t = thread_move(s, t, ev, image);
+		image = t->image;             /* image_remove may have moved it down */
+	}
+	if (t && t->image == image) {
+		t->provisional &= !sure;
 		return t;
+	}
 	if (s->nthreads == MS_SUM_MAX_THREADS) {
 		s->threads_overflow++;
 		return NULL;
@@ -107,6 +252,7 @@ static struct ms_sys_thread *thread_get(struct ms_sys_summary *s, const struct m
 	t->tid = ev->tid;
 	t->tgid = ev->tgid ? ev->tgid : ev->tid;
 	t->image = image;
+	t->provisional = !sure;
 	thread_name(t->tgid, t->tid, t->name);
 	if (strcmp(t->name, "?") == 0 && ev->comm[0])   /* gone by now: the backend's record */
 		snprintf(t->name, sizeof t->name, "%s", ev->comm);
@@ -214,27 +360,27 @@ static void on_mmap(struct ms_sys_summary *s, const struct ms_sysev *ev, struct 
 	h->start = (uint64_t)ev->ret;
 	h->end = h->start + ev->arg[1];
 	h->tgid = ev->tgid;
+	h->tid = ev->tid;
 	h->live = 1;
 }
 
 /* A munmap inside a reservation: at its head or tail while the reservation
  * is bigger than one heap it is new_heap's alignment trim (never touched,
  * returns nothing); otherwise the heap gives memory back or goes away. */
-static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
+static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev, struct ms_sys_returned *mine)
 {
 	uint64_t a = ev->arg[0], len = ev->arg[1];
 	struct ms_sys_heap *h = heap_find(s, ev->tgid, a, len);
-	uint64_t ignored, *mine = image < MS_SUM_MAX_IMAGES ? &s->returned[image].munmap : &ignored;
 	if (!h) {
 		s->munmap_returned += len;
-		*mine += len;
+		mine->munmap += len;
 		return;
 	}
 	if (a == h->start && a + len == h->end) {
 		h->live = 0;
 		s->heaps_destroyed++;
 		s->munmap_returned += len;
-		*mine += len;
+		mine->munmap += len;
 	} else if (h->end - h->start > MS_ARENA_HEAP_SIZE && (a == h->start || a + len == h->end)) {
 		s->heap_trims++;
 		s->heap_trim_bytes += len;
@@ -246,11 +392,11 @@ static void on_munmap(struct ms_sys_summary *s, const struct ms_sysev *ev, size_
 		s->heap_shrinks++;
 		s->heap_shrink_bytes += len;
 		s->munmap_returned += len;
-		*mine += len;
+		mine->munmap += len;
 	}
 }
 
-static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, size_t image)
+static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, struct ms_sys_returned *mine)
 {
 	uint64_t len = ev->arg[1], advice = ev->arg[2];
 	if (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_REMOVE)
@@ -260,10 +406,8 @@ static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, size
 		s->madv_free += len;
 	else
 		s->madv_dontneed += len;
-	if (image < MS_SUM_MAX_IMAGES) {
-		s->returned[image].madvise += len;
-		*(advice == MADV_FREE ? &s->returned[image].free : &s->returned[image].dontneed) += len;
-	}
+	mine->madvise += len;
+	*(advice == MADV_FREE ? &mine->free : &mine->dontneed) += len;
 	if (heap_find(s, ev->tgid, ev->arg[0], len)) {
 		s->heap_shrinks++;
 		s->heap_shrink_bytes += len;
@@ -273,13 +417,18 @@ static void on_madvise(struct ms_sys_summary *s, const struct ms_sysev *ev, size
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 {
 	struct ms_sysev ev = *in;
-	if (!ev.tgid)   /* a backend that could not say (tracefs' saved_tgids can miss one) */
-		ev.tgid = tgid_of(s, ev.tid);
 	if (ev.sc >= MS_SC_N)
 		return;
+	int sure;
+	ev.tgid = tgid_resolve(s, &ev, &sure);
 	s->events++;
-	size_t image = image_of(s, ev.tgid, ev.comm);
-	struct ms_sys_thread *t = thread_get(s, &ev, image);
+	size_t made = s->nimages, image = image_of(s, ev.tgid, ev.comm);
+	if (image < MS_SUM_MAX_IMAGES)   /* an image only a guess made is dropped when its thread moves out */
+		s->guessed[image] = image == made ? !sure : s->guessed[image] && !sure;
+	struct ms_sys_thread *t = thread_get(s, &ev, image, sure);
+	if (t)
+		image = t->image;         /* a move may have dropped an image below it */
+	struct ms_sys_returned back = { 0, 0, 0, 0 };
 	int failed = ev.ret < 0 && ev.ret > -4096;
 	uint64_t bytes = 0;
 	if (failed) {
@@ -291,23 +440,25 @@ void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
 		if (ev.sc == MS_SC_MMAP)
 			on_mmap(s, &ev, t);
 		else if (ev.sc == MS_SC_MUNMAP)
-			on_munmap(s, &ev, image);
+			on_munmap(s, &ev, &back);
 		else if (ev.sc == MS_SC_MPROTECT && (ev.arg[2] & PROT_WRITE)
 			 && heap_find(s, ev.tgid, ev.arg[0], ev.arg[1])) {
 			s->heap_grows++;
 			s->heap_grow_bytes += ev.arg[1];
 		} else if (ev.sc == MS_SC_MADVISE)
-			on_madvise(s, &ev, image);
+			on_madvise(s, &ev, &back);
 	}
 	s->total[ev.sc].count++;
 	s->total[ev.sc].bytes += bytes;
 	if (image < MS_SUM_MAX_IMAGES) {
 		s->images[image].calls++;
 		s->images[image].weight += bytes;
+		returned_add(&s->returned[image], &back);
 	}
 	if (t) {
 		t->sc[ev.sc].count++;
 		t->sc[ev.sc].bytes += bytes;
+		returned_add(&t->returned, &back);
 	}
 }
 
@@ -315,17 +466,8 @@ void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *in)
  * while it lives; a thread gone already is told by its exit (Q) later. */
 static int is_thread(pid_t tid)
 {
-	char path[64], *buf = NULL;
-	size_t len = 0;
-	struct ms_err e;
-	int thread = 0;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-	if (ms_read_file(path, &buf, &len, 1 << 16, &e) == 0) {
-		const char *tg = strstr(buf, "\nTgid:");
-		thread = tg && atoi(tg + 6) != tid;
-	}
-	free(buf);
-	return thread;
+	pid_t tgid = ms_proc_tgid(tid);
+	return tgid > 0 && tgid != tid;
 }
 
 /* Forget an image that turned out to be a thread (no calls of its own). */
@@ -375,6 +517,7 @@ void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, d
 			im->end_s = now_s;
 			if (s->nimages == MS_SUM_MAX_IMAGES)
 				return;
+			memset(&s->returned[s->nimages], 0, sizeof s->returned[0]);
 			im = &s->images[s->nimages++];
 			memset(im, 0, sizeof *im);
 			im->pid = pe->tgid;
@@ -384,7 +527,13 @@ void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, d
 		im->end_s = -1;
 		snprintf(im->name, sizeof im->name, "%s", pe->comm[0] ? pe->comm : "?");
 		s->forked_name[im - s->images] = 0;
+		s->guessed[im - s->images] = 0;
 	} else if (pe->kind == MS_PROC_EXIT) {
+		/* its lines are all in: the process it is filed under stays, and
+		 * a later line with its tid is another task's (pids are reused) */
+		struct ms_sys_thread *t = (struct ms_sys_thread *)ms_sys_summary_thread(s, pe->tid);
+		if (t)
+			t->ended = 1;
 		if (pe->tid != pe->tgid && !pe->group) {
 			image_drop_thread(s, pe->tid);
 			return;
@@ -495,7 +644,7 @@ void ms_sys_interpret(const struct ms_sys_summary *s, FILE *out)
 	if (s->failed)
 		fprintf(out, "%llu call%s failed (returned an error)\n", (unsigned long long)s->failed,
 			s->failed == 1 ? "" : "s");
-	if (!s->madvise_returned && !s->munmap_returned && !s->brk[0].shrunk && s->events)
+	if (!s->madvise_returned && !s->munmap_returned && !s->brk[0].shrunk && s->events && !s->partial)
 		fprintf(out, "nothing was given back to the kernel while tracing\n");
 }
 

@@ -23,17 +23,28 @@
 /* No brk call moves the break this far: a jump this big is another image's */
 #define MS_BRK_JUMP (64ull << 30)
 
+/* A thread whose lines keep naming other processes is followed this
+ * many times, then stays where it is (its counts stay whole). */
+#define MS_SUM_MAX_MOVES 8
+
 struct ms_sys_count { uint64_t count, bytes; };
+struct ms_sys_returned { uint64_t madvise, dontneed, free, munmap; };   /* bytes given back */
 
 struct ms_sys_thread {               /* one thread in one process image */
 	pid_t tid, tgid;
 	size_t image;                    /* index in ms_sys_summary.images */
 	char  name[17];
 	struct ms_sys_count sc[MS_SC_N];
+	struct ms_sys_returned returned; /* its share of the image's returned[] */
 	uint64_t heaps_created;
+	/* tgid is a guess (the thread was gone before /proc could say, and its
+	 * lines named no process or one the trace does not know): a later
+	 * event naming its process moves the record there, counts and all */
+	unsigned char provisional, moves;
+	unsigned char ended;             /* it exited: a later line with its tid is another task's */
 };
 
-struct ms_sys_heap { uint64_t start, end; pid_t tgid; int live; };
+struct ms_sys_heap { uint64_t start, end; pid_t tgid, tid; int live; };   /* tid: the creator */
 
 struct ms_sys_brk {               /* per process image: the break as traced */
 	pid_t tgid;
@@ -62,13 +73,15 @@ struct ms_sys_summary {
 	/* the process images seen (a launched command's wrapper and program):
 	 * calls and bytes (mapped, and moved by brk) per image */
 	struct ms_launch_image images[MS_SUM_MAX_IMAGES];
-	struct { uint64_t madvise, dontneed, free, munmap; } returned[MS_SUM_MAX_IMAGES];  /* bytes, per image */
+	struct ms_sys_returned returned[MS_SUM_MAX_IMAGES];  /* per image */
 	unsigned char forked_name[MS_SUM_MAX_IMAGES];  /* named after its parent at fork: its first call renames it */
+	unsigned char guessed[MS_SUM_MAX_IMAGES];      /* made for a provisional thread: dropped when it moves out */
 	size_t nimages;
 	size_t program;                 /* after ms_sys_summary_finish: the program's image, or (size_t)-1 */
 	int has_wrapper;
 	struct ms_sys_count wrapper_total[MS_SC_N];   /* the wrapper's calls, apart from total[] */
 	double now_s;                   /* the caller's clock at the last event */
+	int partial;                    /* set by the caller: the trace has a gap, no sentence rests on an absence */
 };
 
 int  ms_sys_summary_init(struct ms_sys_summary *s);
@@ -76,6 +89,17 @@ void ms_sys_summary_free(struct ms_sys_summary *s);
 /* The break before tracing began (from /proc/PID/stat's start_brk and the
  * [heap] mapping), so that the first brk() of the trace has a size. */
 void ms_sys_summary_set_brk(struct ms_sys_summary *s, pid_t tgid, uint64_t brk);
+/* One paired event.  Its process: the event's tgid when exact; when it
+ * is missing or only the tracer's cache (ev->tgid_cached), /proc/TID/status
+ * while the thread lives, else the process the thread was filed under,
+ * else a guess (the cached tgid, or the thread itself) that a later event
+ * naming another process corrects by moving the thread's record, with its
+ * counts, returned bytes, the arena heaps it made and the break it moved,
+ * and dropping the guessed image when it is left empty (until the
+ * thread's exit: a later line with its tid is another task's).  A thread
+ * has one record per process image it ran in (an exec starts a new one),
+ * and total[], the images' calls and the threads' counts all add up to
+ * the events read. */
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *ev);
 /* The processes' lives (backends' on_proc), at now_s seconds on the
  * caller's clock: a fork adds an image, an exec ends one and starts the

@@ -15,6 +15,7 @@
 #include "util/size.h"
 
 #define MAX_THREADS 65536
+#define CHUNK_2M (2ull << 20)     /* ZEND_MM_CHUNK_SIZE, PHP's zend_alloc.h */
 
 int ms_jdk_has_trim(const char *v)
 {
@@ -174,8 +175,9 @@ static int jvm_nmt(pid_t pid, const char *env, size_t envlen)
 }
 
 /* The runtime whose own heap the anonymous memory is: by the libraries it
- * maps (libjvm.so, libnode.so, libpython3, libruby) or the executable's
- * name (Debian's python3 and ruby link their runtime statically). */
+ * maps (libjvm.so, libnode.so, libpython3, libruby, libphp) or the
+ * executable's name (Debian's python3, ruby and php link their runtime
+ * statically; php8.2, php-fpm8.2, php-cgi8.2). */
 static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_maps *maps, int is_jvm)
 {
 	if (is_jvm)
@@ -188,6 +190,8 @@ static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_m
 			return MS_RT_CPYTHON;
 		if (strstr(p, "/libruby"))
 			return MS_RT_RUBY;
+		if (strstr(p, "/libphp"))
+			return MS_RT_PHP;
 	}
 	const char *b = strrchr(t->exe, '/');
 	b = b ? b + 1 : t->exe;
@@ -197,6 +201,8 @@ static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_m
 		return MS_RT_CPYTHON;
 	if (!strncmp(b, "ruby", 4))
 		return MS_RT_RUBY;
+	if (!strncmp(b, "php", 3))
+		return MS_RT_PHP;
 	return MS_RT_NONE;
 }
 
@@ -405,6 +411,15 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		if (mc[i].cls == MS_CLASS_ANON_OTHER && m->end - m->start > ov->anon_largest_size) {
 			ov->anon_largest_size = m->end - m->start;
 			ov->anon_largest_rss = m->m.rss;
+		}
+		/* adjacent chunks merge into one mapping, and with a neighbouring
+		 * anonymous mapping: the whole 2 MiB units on 2 MiB boundaries
+		 * inside it count, with their share of its RSS */
+		uint64_t lo = (m->start + CHUNK_2M - 1) & ~(CHUNK_2M - 1), hi = m->end & ~(CHUNK_2M - 1);
+		if (mc[i].cls == MS_CLASS_ANON_OTHER && hi > lo) {
+			ov->anon_2m_chunks += (hi - lo) / CHUNK_2M;
+			ov->anon_2m_rss += hi - lo == m->end - m->start ? m->m.rss
+					   : (uint64_t)((double)m->m.rss * (double)(hi - lo) / (double)(m->end - m->start));
 		}
 		if (mc[i].cls == MS_CLASS_THREAD_STACK && mc[i].owner_tid && mc[i].evidence != MS_EV_GUARD_PAGE) {
 			ov->stacks_owned++;

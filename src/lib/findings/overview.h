@@ -44,6 +44,9 @@ struct ms_overview {
 					   * (findings/memclass.h) */
 	uint64_t anon_largest_size, anon_largest_rss; /* the largest anon_other mapping (a runtime's
 						       region of its own: Ruby's 32 MiB transient heap) */
+	uint64_t anon_2m_chunks, anon_2m_rss; /* whole 2 MiB units on 2 MiB boundaries inside anon_other
+					       mappings, and their share of those mappings' RSS (PHP's Zend
+					       MM maps its chunks so: zend_alloc.c ZEND_MM_CHUNK_SIZE) */
 
 	struct ms_libc libc;
 	int      memory_readable;         /* process_vm_readv worked */
@@ -70,7 +73,7 @@ struct ms_overview {
 	int      jdk_nmt;                 /* started with -XX:NativeMemoryTracking=summary|detail (its
 					     command line or JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS) */
 
-	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby */
+	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby, PHP */
 	uint64_t as_limit;                /* RLIMIT_AS soft limit (ulimit -v), 0 = unlimited */
 
 	int      has_accounted;

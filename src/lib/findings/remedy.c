@@ -27,6 +27,10 @@ const struct ms_remedy_cfg ms_remedy_cfgs[] = {
 	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072" } },
 	{ "glibc-fixed-thresholds-1m", "glibc, thresholds fixed at 1 MiB mmap / 2 MiB trim (no dynamic raise)",
 	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=2097152" } },
+	/* No tcache: every free reaches the heap, so freed chunks at the top
+	 * merge into it and free() trims it (trim_threshold). */
+	{ "glibc-tcache-0", "glibc, no per-thread cache (glibc.malloc.tcache_count=0): frees reach the heap at once",
+	  MS_ALLOC_GLIBC, { "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" } },
 	{ "jemalloc", "jemalloc, default (freed pages purged over ~10 s)", MS_ALLOC_JEMALLOC, { 0 } },
 	{ "jemalloc-decay-0", "jemalloc, freed pages returned at once", MS_ALLOC_JEMALLOC,
 	  { "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0" } },

@@ -11,8 +11,11 @@
 #include "findings/verdict.h"
 
 /* next: the command to run after this step (the driver knows whether the
- * process still runs: "memsleuth arenas PID", or a compare of the command). */
-void ms_sys_verdicts(const struct ms_sys_summary *s, const char *next, struct ms_verdicts *vs);
+ * process still runs: "memsleuth arenas PID", or a compare of the command).
+ * partial: NULL for a whole trace, else what part was traced and why the
+ * rest was not (one sentence): the first verdict says so, the counts are
+ * then lower bounds and no verdict rests on an absence of calls. */
+void ms_sys_verdicts(const struct ms_sys_summary *s, const char *partial, const char *next, struct ms_verdicts *vs);
 
 /* hotspots: how much was allocated, by how many threads, the busiest call
  * site's share of the bytes and what was still live at the end (the hook's

@@ -1,7 +1,8 @@
 /* Which facility can trace memory syscalls on this host, and why the
  * better ones cannot: SystemTap's module runtime, SystemTap's bpf runtime
- * (after memsleuth's own set-up), bpftrace, tracefs, ptrace -- in that
- * order of preference.  `doctor` and `syscalls --backend auto` share it. */
+ * (after memsleuth's own set-up), bpftrace, tracefs, ptrace.  auto's
+ * order of preference: stap, tracefs, stap-bpf, bpftrace, ptrace (why:
+ * sysbackend.c).  `doctor` and `syscalls --backend auto` share it. */
 #ifndef MS_SYSBACKEND_H
 #define MS_SYSBACKEND_H
 

@@ -190,30 +190,106 @@ static int push_ptrval(struct ptrval **v, size_t *n, size_t *cap, uint64_t ptr, 
 	return 0;
 }
 
-int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
+/* The line at p (up to its '\n' or end) copied into buf, NUL-terminated:
+ * sscanf on it is bounded by the line, where sscanf on the dump itself
+ * would strlen the rest of the dump at every call (glibc's sscanf opens
+ * the whole string: 200,000 map lines took minutes).  Returns the next
+ * line (end when none); *fits 0 when the line was longer than buf. */
+static const char *line_copy(const char *p, const char *end, char *buf, size_t len, int *fits)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t n = (size_t)((nl ? nl : end) - p);
+	*fits = n < len;
+	n = *fits ? n : len - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return nl ? nl + 1 : end;
+}
+
+/* Add every "Lost N events" line of text (bpftrace's warning) to h. */
+static void add_lost(const char *text, struct ms_hotspots *h)
+{
+	for (const char *l = strstr(text, "Lost "); l; l = strstr(l + 1, "Lost ")) {
+		char buf[64];
+		int fits;
+		uint64_t n;
+		line_copy(l, l + strnlen(l, sizeof buf), buf, sizeof buf, &fits);
+		if (sscanf(buf, "Lost %" SCNu64 " events", &n) == 1)
+			h->attach.lost = h->attach.lost + n < n ? UINT64_MAX : h->attach.lost + n;
+	}
+}
+
+/* A "[lo, hi)  N |@@@|" or "[0]  N |@|" histogram line into h->hist. */
+static void hist_line(const char *buf, struct ms_hotspots *h)
+{
+	char *end;
+	uint64_t lo = hist_num(buf + 1, &end), v;
+	const char *p = strchr(buf, ')') ? strchr(buf, ')') : strchr(buf, ']');
+	if (p && sscanf(p + 1, "%" SCNu64, &v) == 1) {
+		unsigned k = lo ? 64u - (unsigned)__builtin_clzll(lo) : 0;
+		if (k < MS_HS_HIST)
+			h->hist[k] += v;
+	}
+}
+
+/* Live bytes per site: pointer -> size (sz, sorted here) joined with
+ * pointer -> site (st); the pairs sorted by site so that each site is
+ * looked up once, not once per pointer. */
+static int join_live(struct ptrval *sz, size_t nsz, struct ptrval *st, size_t nst, struct ms_hotspots *h)
+{
+	if (nsz)
+		qsort(sz, nsz, sizeof *sz, cmp_ptrval);
+	if (nst)
+		qsort(st, nst, sizeof *st, cmp_ptrval);
+	/* reuse sz as (site, size) */
+	for (size_t i = 0, j = 0; i < nsz; i++) {
+		while (j < nst && st[j].ptr < sz[i].ptr)
+			j++;
+		sz[i].ptr = j < nst && st[j].ptr == sz[i].ptr ? st[j].v : 0;
+	}
+	if (nsz)
+		qsort(sz, nsz, sizeof *sz, cmp_ptrval);
+	struct ms_hs_site *s = NULL;
+	for (size_t i = 0; i < nsz; i++) {
+		if (!s || s->caller != sz[i].ptr)
+			s = site_of(h, sz[i].ptr);
+		if (!s)
+			return -1;
+		s->live_bytes += sz[i].v;
+		s->live_allocs++;
+		h->attach.live_bytes += sz[i].v;
+	}
+	return 0;
+}
+
+int ms_hs_attach_parse(const char *text, volatile sig_atomic_t *stop, struct ms_hotspots *h)
 {
 	size_t tcap = 0;
 	const char *w = strstr(text, "@@window ");
 	if (w)
 		h->attach.window_s = (double)strtoull(w + 9, NULL, 10) / 1e9;
-	for (const char *l = strstr(text, "Lost "); l; l = strstr(l + 1, "Lost ")) {
-		uint64_t n;
-		if (sscanf(l, "Lost %" SCNu64 " events", &n) == 1)
-			h->attach.lost += n;
-	}
-	const char *line = strstr(text, "@@maps\n"), *stop = line ? strstr(line, "@@end\n") : NULL;
-	if (!line || !stop)
+	add_lost(text, h);
+	const char *line = strstr(text, "@@maps\n"), *stop_at = line ? strstr(line, "@@end\n") : NULL;
+	if (!line || !stop_at)
 		return 0;
 	line += 7;
 	struct ptrval *sz = NULL, *st = NULL;
 	size_t nsz = 0, csz = 0, nst = 0, cst = 0;
 	int rc = 0;
-	while (line < stop && *line && !rc) {
-		const char *nl = strchr(line, '\n');
+	for (size_t n = 0; line < stop_at && !rc; n++) {
+		if (stop && *stop && (n & 1023) == 0) {
+			h->attach.cut_short = 1;   /* the rest is not read: the report says partial */
+			break;
+		}
+		char buf[256];
+		int fits;
+		line = line_copy(line, stop_at, buf, sizeof buf, &fits);
 		unsigned tid;
 		uint64_t caller, v, ptr;
 		char name[64];
-		if (sscanf(line, "@c[%u, %" SCNu64 "]: %" SCNu64, &tid, &caller, &v) == 3) {
+		if (!fits) {
+			h->attach.skipped_lines++;
+		} else if (sscanf(buf, "@c[%u, %" SCNu64 "]: %" SCNu64, &tid, &caller, &v) == 3) {
 			struct ms_hs_thread *t = thread_of(h, tid, &tcap);
 			struct ms_hs_site *s = site_of(h, caller);
 			if (!t || !s)
@@ -223,7 +299,7 @@ int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 				s->calls += v;
 				h->events += v;
 			}
-		} else if (sscanf(line, "@b[%u, %" SCNu64 "]: %" SCNu64, &tid, &caller, &v) == 3) {
+		} else if (sscanf(buf, "@b[%u, %" SCNu64 "]: %" SCNu64, &tid, &caller, &v) == 3) {
 			struct ms_hs_thread *t = thread_of(h, tid, &tcap);
 			struct ms_hs_site *s = site_of(h, caller);
 			if (!t || !s)
@@ -233,54 +309,30 @@ int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 				s->bytes += v;
 				h->bytes += v;
 			}
-		} else if (sscanf(line, "@n[%u]: %63[^\n]", &tid, name) == 2) {
+		} else if (sscanf(buf, "@n[%u]: %63[^\n]", &tid, name) == 2) {
 			struct ms_hs_thread *t = thread_of(h, tid, &tcap);
 			if (!t)
 				rc = -1;
 			else
 				snprintf(t->name, sizeof t->name, "%s", name);
-		} else if (sscanf(line, "@sz[%" SCNu64 "]: %" SCNu64, &ptr, &v) == 2) {
+		} else if (sscanf(buf, "@sz[%" SCNu64 "]: %" SCNu64, &ptr, &v) == 2) {
 			rc = push_ptrval(&sz, &nsz, &csz, ptr, v);
-		} else if (sscanf(line, "@st[%" SCNu64 "]: %" SCNu64, &ptr, &v) == 2) {
+		} else if (sscanf(buf, "@st[%" SCNu64 "]: %" SCNu64, &ptr, &v) == 2) {
 			rc = push_ptrval(&st, &nst, &cst, ptr, v);
-		} else if (sscanf(line, "@a: %" SCNu64, &v) == 1) {
+		} else if (sscanf(buf, "@a: %" SCNu64, &v) == 1) {
 			h->allocs = v;
-		} else if (sscanf(line, "@fr: %" SCNu64, &v) == 1) {
+		} else if (sscanf(buf, "@fr: %" SCNu64, &v) == 1) {
 			h->frees = v;
-		} else if (sscanf(line, "@overflow: %" SCNu64, &v) == 1) {
+		} else if (sscanf(buf, "@overflow: %" SCNu64, &v) == 1) {
 			h->attach.overflow = v;
-		} else if (line[0] == '[' || line[0] == '(') {
-			/* "[16, 32)   5 |@@@|" or "[0]  3 |@|" */
-			char *end;
-			uint64_t lo = hist_num(line + 1, &end);
-			const char *p = strchr(line, ')') ? strchr(line, ')') : strchr(line, ']');
-			if (p && sscanf(p + 1, "%" SCNu64, &v) == 1) {
-				unsigned k = lo ? 64u - (unsigned)__builtin_clzll(lo) : 0;
-				if (k < MS_HS_HIST)
-					h->hist[k] += v;
-			}
-		}
-		line = nl ? nl + 1 : stop;
-	}
-	/* live at the end of the window: pointer -> size joined with pointer -> site */
-	if (!rc) {
-		if (nsz)
-			qsort(sz, nsz, sizeof *sz, cmp_ptrval);
-		if (nst)
-			qsort(st, nst, sizeof *st, cmp_ptrval);
-		for (size_t i = 0, j = 0; i < nsz; i++) {
-			while (j < nst && st[j].ptr < sz[i].ptr)
-				j++;
-			struct ms_hs_site *s = site_of(h, j < nst && st[j].ptr == sz[i].ptr ? st[j].v : 0);
-			if (!s) {
-				rc = -1;
-				break;
-			}
-			s->live_bytes += sz[i].v;
-			s->live_allocs++;
-			h->attach.live_bytes += sz[i].v;
+		} else if (buf[0] == '[' || buf[0] == '(') {
+			hist_line(buf, h);
+		} else if (buf[0] && strncmp(buf, "@h:", 3) != 0) {
+			h->attach.skipped_lines++;   /* cut, garbled or unknown: not counted */
 		}
 	}
+	if (!rc)
+		rc = join_live(sz, nsz, st, nst, h);
 	free(sz);
 	free(st);
 	return rc;
@@ -288,11 +340,7 @@ int ms_hs_attach_parse(const char *text, struct ms_hotspots *h)
 
 int ms_hs_attach_parse_lost(const char *text, struct ms_hotspots *h)
 {
-	for (const char *l = strstr(text, "Lost "); l; l = strstr(l + 1, "Lost ")) {
-		uint64_t n;
-		if (sscanf(l, "Lost %" SCNu64 " events", &n) == 1)
-			h->attach.lost += n;
-	}
+	add_lost(text, h);
 	return 0;
 }
 
@@ -474,6 +522,9 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		}
 		usleep(20000);
 	}
+	/* A stop that closed the window is spent; one from now on (Ctrl-C,
+	 * timeout's SIGTERM) cuts the reading of the dump short. */
+	*stop = 0;
 	char *out = NULL, *err = NULL;
 	size_t olen = 0, elen = 0;
 	struct ms_err ie;
@@ -492,7 +543,7 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 			p = nl ? nl + 1 : NULL;
 		}
 		ms_err_set(e, 0, first[0] ? first : "bpftrace failed", relaunch, "bpftrace on pid %d", (int)pid);
-	} else if (ms_hs_attach_parse(out, h) < 0 || (err && ms_hs_attach_parse_lost(err, h) < 0)) {
+	} else if (ms_hs_attach_parse(out, stop, h) < 0 || (err && ms_hs_attach_parse_lost(err, h) < 0)) {
 		ms_err_set(e, ENOMEM, NULL, NULL, "bpftrace output");
 	} else {
 		h->images = calloc(1, sizeof *h->images);

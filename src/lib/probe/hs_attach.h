@@ -25,8 +25,12 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		 struct ms_hotspots *h, char *how, size_t howlen, struct ms_err *e);
 
 /* Parse the script's output (the "@@window" line, the "@@maps" ...
- * "@@end" block) into h; exposed for tests.  0, or -1 out of memory. */
-int ms_hs_attach_parse(const char *text, struct ms_hotspots *h);
+ * "@@end" block, NUL-terminated) into h; exposed for tests.  Linear in
+ * the text's size: each line is read from a bounded copy.  Lines cut,
+ * garbled or too long are counted in h->attach.skipped_lines; when *stop
+ * (may be NULL) becomes set, the rest is left unread and
+ * h->attach.cut_short set (a partial result).  0, or -1 out of memory. */
+int ms_hs_attach_parse(const char *text, volatile sig_atomic_t *stop, struct ms_hotspots *h);
 /* Add bpftrace's "Lost N events" lines in text to h->attach.lost. */
 int ms_hs_attach_parse_lost(const char *text, struct ms_hotspots *h);
 

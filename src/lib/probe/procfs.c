@@ -1,4 +1,5 @@
 #include "probe/procfs.h"
+#include "records/status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +73,20 @@ int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	return ms_read_file(path, buf, len, MS_READ_MAX, e);
+}
+
+pid_t ms_proc_tgid(pid_t tid)
+{
+	char path[48], *buf = NULL;
+	size_t len = 0;
+	struct ms_status st;
+	pid_t tgid = 0;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	if (tid > 0 && ms_read_file(path, &buf, &len, 1 << 16, NULL) == 0
+	    && ms_status_parse(buf, len, &st) == 0 && st.tgid > 0)
+		tgid = st.tgid;
+	free(buf);
+	return tgid;
 }
 
 int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len)

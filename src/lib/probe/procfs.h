@@ -19,6 +19,11 @@ int ms_read_file(const char *path, char **buf, size_t *len, size_t max,
 int ms_proc_read(pid_t pid, const char *name, char **buf, size_t *len,
 		 struct ms_err *e);
 
+/* The process (Tgid) of thread tid, from /proc/TID/status: readable for
+ * any live thread, not only the leaders /proc lists.  0 when the thread is
+ * gone or the file unreadable. */
+pid_t ms_proc_tgid(pid_t tid);
+
 /* Read a small file holding one number (e.g. /proc/sys/...); -1 on error. */
 int ms_read_u64_file(const char *path, unsigned long long *v);
 

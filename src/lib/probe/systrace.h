@@ -34,12 +34,23 @@ struct ms_systrace {
 	const char *script;                    /* stap/memsyscalls.stp */
 	const char *stap_tree;                 /* stap-bpf: the set-up cache dir; NULL = module runtime */
 	int held_go;                           /* internal: releases a held command */
+	/* tracefs only: the target already runs under our eyes (a fallback
+	 * after another backend stopped mid-run): trace it -- a launched
+	 * command with every process it made -- from on_ready on */
+	int resume;
 	/* results */
 	pid_t traced_pid;                      /* the launched command's pid */
 	int target_status;                     /* its wait status, -1 when not ours / still alive */
 	uint64_t lost;                         /* events the facility dropped */
 	uint64_t unpaired;                     /* exits seen without their entry */
 	char warning[256];                     /* the trace is incomplete, and why; "" if not */
+	/* The backend stopped by itself while the target ran on (stapbpf
+	 * aborts when its perf buffer overflows): the trace is cut at cut_at
+	 * (ms_now()), warning says why, quoting the tool's stderr.  A launched
+	 * command is then left running, never ended for the tool's sake: the
+	 * caller traces the rest (resume) or waits for it (ms_launched_wait). */
+	int cut;
+	double cut_at;
 };
 
 int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e);
@@ -72,6 +83,10 @@ int   ms_held_release(const struct ms_systrace *t, int *gofd, struct ms_err *e);
  * a command still running is ended -- SIGTERM to its process group, SIGKILL
  * after 2 s -- and reaped, so nothing is left behind. */
 void  ms_launched_end(struct ms_systrace *t);
+/* A launched command left running after a cut: let it run to its own end,
+ * or until t->duration seconds from now (0 = no bound) or *t->stop, then
+ * ms_launched_end.  Untraced: nothing is recorded meanwhile. */
+void  ms_launched_wait(struct ms_systrace *t);
 /* A pidfd that becomes readable when pid exits (-1 when unsupported). */
 int   ms_pidfd(pid_t pid);
 /* Has the target ended?  Reaps a launched child and records its status. */

@@ -95,3 +95,21 @@ double ms_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+void ms_launched_wait(struct ms_systrace *t)
+{
+	if (!t->cmd || t->traced_pid <= 0 || t->target_status != -1)
+		return;
+	int pidfd = ms_pidfd(t->traced_pid);
+	double end = t->duration > 0 ? ms_now() + t->duration : 0;
+	while (!(t->stop && *t->stop) && !(end && ms_now() >= end) && !ms_target_gone(t, pidfd)) {
+		struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+		if (pidfd >= 0)
+			poll(&pf, 1, 100);
+		else
+			nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	ms_launched_end(t);
+}

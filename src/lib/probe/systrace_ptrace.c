@@ -6,6 +6,7 @@
  * Every thread is detached on the way out; a launched command is killed
  * when tracing ends before it does, because without its tracer the
  * filter would make its memory syscalls fail with ENOSYS. */
+#include "probe/procfs.h"
 #include "probe/systrace.h"
 #include "util/subproc.h"
 
@@ -51,7 +52,7 @@ static int has(const struct pt *p, pid_t tid)
 }
 
 /* A new thread's own first stop may come before its parent's clone event:
- * the event's tgid then corrects the guess. */
+ * its process is then read from /proc, and the clone event confirms it. */
 static void add(struct pt *p, pid_t tid, pid_t tgid)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -255,8 +256,10 @@ static int handle(struct pt *p, pid_t tid, int st)
 		proc_event(p, MS_PROC_EXEC, tgid, tid, 0, 0);
 		resume(p, tid, 0, 0);
 	} else if (event == PTRACE_EVENT_STOP) {
-		if (!has(p, tid))
-			add(p, tid, tid);
+		if (!has(p, tid)) {   /* before its parent's clone event: ask /proc (it is stopped, so alive) */
+			pid_t g = ms_proc_tgid(tid);
+			add(p, tid, g > 0 ? g : tid);
+		}
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 			ptrace(PTRACE_LISTEN, tid, 0, 0);   /* a real group-stop: stay stopped */
 		else

@@ -61,21 +61,33 @@ static pid_t tool_spawn(struct tool *tl, char *const *argv, const char *preload,
 	return pid;
 }
 
-/* The tool's last meaningful stderr line, for the error message. */
-static void tool_reason(struct tool *tl, char *out, size_t len)
+/* The tool's last meaningful stderr line, for the error message (dflt when
+ * it printed none); returns the perf events stapbpf said it lost: its
+ * "WARNING: lost N perf_events on cpu C" comes before the abort it causes
+ * (a printf's records cut in the middle: "printf already started"). */
+static unsigned long long tool_reason(struct tool *tl, const char *dflt, char *out, size_t len)
 {
-	char line[512];
-	snprintf(out, len, "exited before tracing started");
-	if (!tl->err)
-		return;
-	rewind(tl->err);
-	while (fgets(line, sizeof line, tl->err)) {
+	char line[512], last[160] = "", died[160] = "";
+	unsigned long long lost = 0, n;
+	int cpu;
+	if (tl->err)
+		rewind(tl->err);
+	for (int i = 0; tl->err && i < 100000 && fgets(line, sizeof line, tl->err); i++) {
 		line[strcspn(line, "\n")] = 0;
-		/* bpftrace's harmless RLIMIT_MEMLOCK complaint is not the reason */
-		if (line[0] && !strstr(line, "RLIMIT_MEMLOCK") && !strstr(line, "Tip:")
-		    && !strstr(line, "Rerun with") && !strstr(line, "Number of similar"))
-			snprintf(out, len, "%s", line);
+		if (sscanf(line, "WARNING: lost %llu perf_events on cpu %d", &n, &cpu) == 2) {
+			lost = lost + n < lost ? lost : lost + n;
+			continue;
+		}
+		/* stap's own epilogue and bpftrace's harmless RLIMIT_MEMLOCK
+		 * complaint are not the reason; "stapbpf exited with signal" is
+		 * one only when nothing better was said */
+		if (!line[0] || strstr(line, "RLIMIT_MEMLOCK") || strstr(line, "Tip:") || strstr(line, "Rerun with")
+		    || strstr(line, "Number of similar") || strncmp(line, "Pass 5", 6) == 0)
+			continue;
+		snprintf(strstr(line, "exited with signal") ? died : last, sizeof last, "%.150s", line);
 	}
+	snprintf(out, len, "%s", last[0] ? last : died[0] ? died : dflt);
+	return lost;
 }
 
 static struct fold *fold_get(struct tool *tl, pid_t tid)
@@ -179,28 +191,53 @@ static void pump(struct ms_systrace *t, struct tool *tl)
 	}
 }
 
-/* Stop the tool and read everything it still prints.  A tool that dies
- * on its own (stapbpf aborts when its buffers overflow) leaves the trace
- * incomplete: say so. */
-static void tool_finish(struct ms_systrace *t, struct tool *tl, const char *name)
+#define TOOL_GRACE_S 15   /* from SIGINT to SIGKILL: stap and bpftrace print their end-of-run lines */
+
+/* Stop the tool and read everything it still prints; its wait status,
+ * *killed set when it had to be SIGKILLed after TOOL_GRACE_S. */
+static int tool_finish(struct ms_systrace *t, struct tool *tl, int *killed)
 {
-	int st = 0, ended_itself = tl->eof;
+	int st = 0;
 	kill(tl->pid, SIGINT);
-	double give_up = ms_now() + 15;
+	double give_up = ms_now() + TOOL_GRACE_S;
 	while (!tl->eof && ms_now() < give_up) {
 		struct pollfd pf = { .fd = tl->out, .events = POLLIN };
 		poll(&pf, 1, 100);
 		pump(t, tl);
 	}
-	if (!tl->eof)
+	*killed = !tl->eof;
+	if (*killed)
 		kill(tl->pid, SIGKILL);
 	while (waitpid(tl->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	close(tl->out);
-	if (tl->ready && ended_itself && (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0)))
-		snprintf(t->warning, sizeof t->warning, "%s %s %d while tracing: events after that are missing",
-			 name, WIFSIGNALED(st) ? "died of signal" : "exited with status",
-			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	return st;
+}
+
+/* How the tool ended, in t->warning: its status, its stderr's reason
+ * quoted, the perf events it said it lost ("stap exited with status 1:
+ * \"bpfinterp.cxx:741: printf already started\" after losing 174 perf
+ * events").  stopped: we stopped it (SIGINT), and only a failure or a loss
+ * is worth a word then; killed: it outlived the grace period. */
+static void tool_words(struct ms_systrace *t, struct tool *tl, const char *name, int st, int stopped, int killed)
+{
+	char why[160], how[64], lost[64] = "";
+	unsigned long long n = tool_reason(tl, "", why, sizeof why);
+	if (stopped && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !n)
+		return;
+	if (stopped && killed) {
+		snprintf(t->warning, sizeof t->warning, "%s did not end within %d s of being stopped and was killed: "
+			 "its end-of-run lines (folded repeats, its kernel counts) are missing", name, TOOL_GRACE_S);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(how, sizeof how, "died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(how, sizeof how, "exited with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (n)
+		snprintf(lost, sizeof lost, " after losing %llu perf events", n);
+	snprintf(t->warning, sizeof t->warning, "%s%s %s%s%s%s%s", name, stopped ? ", when stopped," : "", how,
+		 why[0] ? ": \"" : "", why, why[0] ? "\"" : "", lost);
 }
 
 static int run_tool(struct ms_systrace *t, char *const *argv, const char *preload, const char *dir,
@@ -219,7 +256,8 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 	if (t->cmd)
 		gofd = t->held_go;
 	int pidfd = ms_pidfd(t->traced_pid);
-	double start = ms_now(), end = 0;
+	double start = ms_now(), end = 0, eof_at = 0;
+	int target_gone = 0;
 	for (;;) {
 		if (t->stop && *t->stop)
 			break;
@@ -232,7 +270,11 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 			}
 			end = t->duration > 0 ? ms_now() + t->duration : -1;
 		}
-		if (tl->eof || (end > 0 && ms_now() >= end) || ms_target_gone(t, pidfd))
+		if (tl->eof) {
+			eof_at = ms_now();
+			break;
+		}
+		if ((end > 0 && ms_now() >= end) || (target_gone = ms_target_gone(t, pidfd)))
 			break;
 		if (!tl->ready && ms_now() - start > 300) {
 			rc = ms_err_set(e, 0, "no READY after 300 s", "try --backend tracefs", "%s", argv[0]);
@@ -255,11 +297,26 @@ static int run_tool(struct ms_systrace *t, char *const *argv, const char *preloa
 			quiet = ms_now();
 	}
 	int was_ready = tl->ready;
-	tool_finish(t, tl, argv[0]);
+	int killed = 0, st = tool_finish(t, tl, &killed);
 	fold_flush(t, tl);
+	/* ended by itself while the target ran on (stapbpf aborts when its
+	 * perf buffer overflows and a printf's records arrive cut): a cut,
+	 * unless the target ended too and the tool only followed it cleanly */
+	if (was_ready && eof_at > 0 && rc == 0 && !(t->stop && *t->stop)) {
+		target_gone = ms_target_gone(t, pidfd);
+		if (!(target_gone && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			t->cut = 1;
+			t->cut_at = eof_at;
+			tool_words(t, tl, argv[0], st, 0, 0);
+		}
+	} else if (was_ready && rc == 0) {
+		/* stopped by us, yet it lost records or died on the way out
+		 * (stapbpf aborts on a backlog of cut printfs): incomplete */
+		tool_words(t, tl, argv[0], st, 1, killed);
+	}
 	if (!was_ready && rc == 0 && !(t->stop && *t->stop)) {
 		char why[512];
-		tool_reason(tl, why, sizeof why);
+		tool_reason(tl, "exited before tracing started", why, sizeof why);
 		rc = ms_err_set(e, 0, why, "memsleuth syscalls --backend tracefs or ptrace works without it",
 				"%s", argv[0]);
 	}
@@ -282,6 +339,8 @@ static int prepare_target(struct ms_systrace *t, struct ms_err *e)
 	t->target_status = -1;
 	t->traced_pid = t->pid;
 	t->held_go = -1;
+	t->cut = 0;
+	t->cut_at = 0;
 	if (t->cmd) {
 		t->traced_pid = ms_held_spawn(t, &t->held_go, e);
 		if (t->traced_pid < 0)
@@ -290,11 +349,13 @@ static int prepare_target(struct ms_systrace *t, struct ms_err *e)
 	return 0;
 }
 
-/* After a failed tool, a held command must not be left waiting. */
+/* After a failed tool, a held command must not be left waiting.  After a
+ * cut the command runs on: the tool's death is no reason to end it (the
+ * caller traces the rest or waits, systrace.h). */
 static void end_held(struct ms_systrace *t)
 {
 	int st;
-	if (!t->cmd || t->target_status != -1)
+	if (!t->cmd || t->target_status != -1 || t->cut)
 		return;
 	if (t->held_go >= 0) {
 		/* never released: it ends without running */

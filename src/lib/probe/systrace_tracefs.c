@@ -148,6 +148,71 @@ static int add_threads(const struct inst *in, pid_t pid, struct ms_err *e)
 	return 0;
 }
 
+/* The processes root made, children first seen before grandchildren, into
+ * kids (at most max); from /proc/PID/stat's ppid.  Returns how many. */
+static size_t descendants(pid_t root, pid_t *kids, size_t max)
+{
+	enum { MAXP = 65536 };   /* processes looked at: /proc is untrusted input */
+	pid_t *pid = calloc(MAXP, sizeof *pid), *ppid = calloc(MAXP, sizeof *ppid);
+	size_t n = 0, nk = 0;
+	DIR *d = pid && ppid ? opendir("/proc") : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)) && n < MAXP) {
+		char path[64], buf[512];
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		char *rp = strrchr(buf, ')');   /* comm may hold spaces and ')' */
+		long pp = 0;
+		if (!rp || sscanf(rp + 1, " %*c %ld", &pp) != 1)
+			continue;
+		pid[n] = (pid_t)strtol(de->d_name, NULL, 10);
+		ppid[n++] = (pid_t)pp;
+	}
+	if (d)
+		closedir(d);
+	/* breadth first: each pass adopts the children of those found */
+	for (size_t done = 0, pass = 0; pass < 64 && nk < max; pass++) {
+		size_t before = nk;
+		for (size_t i = 0; i < n && nk < max; i++) {
+			int parent_known = ppid[i] == root;
+			for (size_t k = done; k < before && !parent_known; k++)
+				parent_known = ppid[i] == kids[k];
+			if (parent_known)
+				kids[nk++] = pid[i];
+		}
+		if (nk == before)
+			break;
+		done = before;
+	}
+	free(pid);
+	free(ppid);
+	return nk;
+}
+
+/* The target's threads, and under resume with a launched command those
+ * of every process it made (a wrapper's program), into set_event_pid. */
+static int add_family(const struct inst *in, const struct ms_systrace *t, struct ms_err *e)
+{
+	if (add_threads(in, t->traced_pid, e) < 0)
+		return -1;
+	if (!t->resume || !t->cmd)
+		return 0;
+	pid_t kids[1024];
+	size_t n = descendants(t->traced_pid, kids, sizeof kids / sizeof kids[0]);
+	struct ms_err ignored;
+	for (size_t i = 0; i < n; i++)
+		add_threads(in, kids[i], &ignored);   /* one may have exited meanwhile */
+	return 0;
+}
+
 int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 {
 	memset(ev, 0, sizeof *ev);
@@ -160,6 +225,7 @@ int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 	if (*open != '(')
 		return 0;
 	ev->tgid = (pid_t)strtol(open + 1, NULL, 10);
+	ev->tgid_cached = 1;   /* saved_tgids: missing or stale until the kernel records the thread */
 	char *dash = open;
 	while (dash > line && *dash != '-')
 		dash--;
@@ -322,18 +388,29 @@ static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *go
 	    || put(in, "options/event-fork", "1", 0, e) < 0
 	    || put(in, "options/record-tgid", "1", 0, e) < 0)
 		return -1;
-	if (t->cmd) {
+	int running = !t->cmd || t->resume;   /* not held before exec: it has threads, children */
+	if (!running) {
 		char num[24];
 		snprintf(num, sizeof num, "%d", (int)t->traced_pid);
 		if (put(in, "set_event_pid", num, 0, e) < 0)
 			return -1;
-	} else if (add_threads(in, t->pid, e) < 0) {
+	} else if (add_family(in, t, e) < 0) {
 		return -1;
 	}
+	/* an empty set_event_pid filters nothing: never trace every process
+	 * because the target ended (a zombie's pid is refused) */
+	char path[640], pids[32];
+	snprintf(path, sizeof path, "%s/set_event_pid", in->dir);
+	int sp = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = sp >= 0 ? read(sp, pids, sizeof pids - 1) : -1;
+	if (sp >= 0)
+		close(sp);
+	if (got <= 0 || !isdigit((unsigned char)pids[0]))
+		return ms_err_set(e, ESRCH, NULL, "nothing to trace", "process %d ended", (int)t->traced_pid);
 	if (events_enable(in, "1", e) < 0 || put(in, "tracing_on", "1", 0, e) < 0)
 		return -1;
 	/* threads born between the listing and event-fork taking effect */
-	if (!t->cmd && add_threads(in, t->pid, e) < 0)
+	if (running && add_family(in, t, e) < 0)
 		return -1;
 	char pipe_path[640];
 	snprintf(pipe_path, sizeof pipe_path, "%s/trace_pipe", in->dir);
@@ -363,8 +440,8 @@ static int run(struct ms_systrace *t, struct inst *in, struct reader *r, int *go
 	put(in, "tracing_on", "0", 0, e);
 	for (int i = 0; i < 100000 && pump(t, r, fd) > 0; i++)
 		;
-	t->lost = overruns(in);
-	t->unpaired = r->pair.dropped;
+	t->lost += overruns(in);   /* += : after a cut, the first backend's count stays */
+	t->unpaired += r->pair.dropped;
 	if (pidfd >= 0)
 		close(pidfd);
 	close(fd);
@@ -380,10 +457,13 @@ int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e)
 		return ms_err_set(e, ENOMEM, NULL, NULL, "tracefs reader");
 	ms_pairer_init(&r->pair);
 	r->len = 0;
-	t->target_status = -1;
-	t->traced_pid = t->pid;
+	if (!t->resume) {
+		t->target_status = -1;
+		t->traced_pid = t->pid;
+	}
+	t->cut = 0;
 	rc = inst_make(&in, e);
-	if (rc == 0 && t->cmd) {
+	if (rc == 0 && t->cmd && !t->resume) {
 		t->traced_pid = ms_held_spawn(t, &gofd, e);
 		rc = t->traced_pid < 0 ? -1 : 0;
 	}
@@ -395,7 +475,8 @@ int ms_systrace_tracefs(struct ms_systrace *t, struct ms_err *e)
 		if (t->cmd && t->traced_pid > 0 && waitpid(t->traced_pid, &st, 0) == t->traced_pid)
 			t->target_status = st;
 	}
-	ms_launched_end(t);
+	if (!(t->resume && rc < 0))   /* a fallback that could not start leaves the command to the caller */
+		ms_launched_end(t);
 	if (in.made) {
 		struct ms_err ignored;
 		events_enable(&in, "0", &ignored);

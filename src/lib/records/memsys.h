@@ -14,6 +14,12 @@ enum ms_sc { MS_SC_BRK, MS_SC_MMAP, MS_SC_MUNMAP, MS_SC_MPROTECT, MS_SC_MADVISE,
 struct ms_sysev {
 	uint64_t   ts_ns;     /* backend clock; 0 when unknown */
 	pid_t      tid, tgid;
+	/* 1: tgid is the tracer's cache of pid -> process (tracefs'
+	 * saved_tgids), which the kernel fills when it records the thread at a
+	 * context switch: until then it is empty (tgid 0) or an earlier task's
+	 * with the same pid (pids are reused); a later line of the thread
+	 * names its real process.  0: tgid is exact (0 = not known). */
+	uint8_t    tgid_cached;
 	enum ms_sc sc;
 	uint64_t   arg[4];    /* addr/len/prot/flags as the kernel got them */
 	int64_t    ret;       /* raw return: address, 0, or -errno */

@@ -9,8 +9,11 @@
 /* "262144KB" right after p (NMT prints KB; newer JDKs may scale) -> bytes */
 static int nmt_size(const char *p, uint64_t *out)
 {
-	char num[32];
-	if (sscanf(p, "%31[0-9KMGBkmgb]", num) != 1)
+	/* sscanf on a copy: on the whole text it would strlen the rest at
+	 * every call (quadratic over a detail report's many "(malloc=") */
+	char copy[32], num[32];
+	snprintf(copy, sizeof copy, "%.31s", p);
+	if (sscanf(copy, "%31[0-9KMGBkmgb]", num) != 1)
 		return -1;
 	return ms_size_parse(num, out);
 }

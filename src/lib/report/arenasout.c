@@ -101,6 +101,11 @@ void ms_arenas_print_text(FILE *out, const struct ms_arenas *a, int flags)
 		ms_arena_pin_text(&a->v[i], pin, sizeof pin);
 		if (pin[0])
 			fprintf(out, "  pin in arena %#" PRIx64 ": %s\n", a->v[i].address, pin);
+		char hold[300], what[300];
+		ms_arena_tcache_hold_text(&a->v[i], hold, sizeof hold);
+		ms_arena_tcache_hold_remedy(&a->v[i], what, sizeof what);
+		if (hold[0])
+			fprintf(out, "  no live pin in arena %#" PRIx64 ": %s: %s\n", a->v[i].address, hold, what);
 	}
 	struct ms_pin_summary ps;
 	if (ms_pin_summarize(a, &ps) && a->n > 1)   /* one arena: its pin line says it all */
@@ -394,6 +399,26 @@ void ms_arenas_json(struct ms_json *j, const struct ms_arenas *a, int flags)
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);
+		/* tcache chunks, not live ones, between free memory and the top */
+		const struct ms_tcache_hold *h = &a->v[i].tcache_hold;
+		ms_json_key(j, "tcache_hold");
+		if (!h->chunks) {
+			ms_json_null(j);
+		} else {
+			char text[300];
+			ms_json_obj_begin(j);
+			ms_json_ku64(j, "chunks", h->chunks);
+			ms_json_ku64(j, "bytes", h->bytes);
+			ms_json_ku64(j, "free_below_bytes", h->free_below);
+			snprintf(hex, sizeof hex, "%#" PRIx64, h->tcache);
+			ms_json_kstr(j, "tcache", hex);
+			ms_json_ku64(j, "tcaches", (uint64_t)h->tcaches);
+			ms_json_ku64(j, "tid", (uint64_t)h->tid);
+			ms_json_kstr(j, "thread", h->thread);
+			ms_arena_tcache_hold_text(&a->v[i], text, sizeof text);
+			ms_json_kstr(j, "text", text);
+			ms_json_obj_end(j);
+		}
 		stat_json(j, &a->v[i], 1);
 		ms_json_obj_end(j);
 	}

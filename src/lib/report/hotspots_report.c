@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "findings/hotwrap.h"
+#include "findings/stepverdict.h"
 #include "probe/symres.h"
 #include "report/json.h"
 #include "report/overview_report.h"
@@ -259,7 +260,8 @@ static const char *command_end_text(const struct ms_hs_command_end *e, char *buf
 		snprintf(buf, len, "was killed by signal %d (%s)%s", e->signal, strsignal(e->signal),
 			 e->by_memsleuth ? ", sent by memsleuth" : "");
 	else
-		snprintf(buf, len, "exited with status %d", e->status);
+		snprintf(buf, len, "exited with status %d%s", e->status,
+			 e->status == 127 ? " (not found or not executable?)" : "");
 	return buf;
 }
 
@@ -275,10 +277,13 @@ static const char *thread_name(const struct ms_hs_thread *t, char *buf, size_t l
 static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out)
 {
 	char buf[160];
-	if (o->command_end && o->command_end->known)
+	/* The command's end is said once: its own line; the driver's note
+	 * only when it adds the cause (memsleuth's stop, --until). */
+	int said = o->command_end && o->command_end->known;
+	if (said)
 		fprintf(out, "  the command %s after %.2f s\n", command_end_text(o->command_end, buf, sizeof buf),
 			o->command_end->seconds);
-	if (o->how_ended)
+	if (o->how_ended && (!said || o->command_end->by_memsleuth || o->command_end->until))
 		fprintf(out, "  note: %s\n", o->how_ended);
 	for (size_t i = 0; i < h->nimages; i++) {
 		const struct ms_hs_image *im = &h->images[i];
@@ -315,6 +320,11 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 		if (h->attach.overflow)
 			fprintf(out, "  note: %" PRIu64 " allocations were not kept for live bytes: the pointer map was full\n",
 				h->attach.overflow);
+		if (h->attach.cut_short)
+			fputs("  note: stopped by a signal while reading bpftrace's maps: the report is partial\n", out);
+		if (h->attach.skipped_lines)
+			fprintf(out, "  note: %" PRIu64 " lines of bpftrace's output were not understood and were skipped\n",
+				h->attach.skipped_lines);
 	}
 	if (h->dropped)
 		fprintf(out, "  note: %" PRIu64 " events were DROPPED (could not be written%s%s)\n", h->dropped,
@@ -330,22 +340,47 @@ static void print_notes(const struct ms_hotspots *h, const struct ms_hs_report_o
 
 /* Allocation wrappers (C++ operator new, xmalloc, g_malloc...) hide the
  * real call sites when only the caller is recorded: say how to see past. */
-static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
+/* The allocation wrapper (operator new...) among v's three busiest sites
+ * when no stacks were recorded: who calls it is then the question
+ * --stacks answers (the note and the next command say so).  Its name,
+ * NULL when none. */
+static const char *wrapper_on_top(const struct ms_hotspots *v, struct syms *s, struct ms_sym *sym)
 {
 	if (v->stacks_on || v->count_only)
-		return;
+		return NULL;
 	size_t *idx = ms_hotspots_sites_sorted(v, MS_HS_BY_CALLS);
-	for (size_t i = 0; idx && i < v->nsites && i < 3; i++) {
-		struct ms_sym sym;
-		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, &sym);
-		if (ms_hs_is_wrapper(sym.func)) {
-			fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
-				"to see who calls it\n", sym.func);
-			free(idx);
-			return;
-		}
+	const char *found = NULL;
+	for (size_t i = 0; idx && i < v->nsites && i < 3 && !found; i++) {
+		resolve(s, v->sites[idx[i]].image, v->sites[idx[i]].caller, sym);
+		if (ms_hs_is_wrapper(sym->func))
+			found = sym->func;
 	}
 	free(idx);
+	return found;
+}
+
+static void wrapper_note(const struct ms_hotspots *v, struct syms *s, FILE *out)
+{
+	struct ms_sym sym;
+	const char *w = wrapper_on_top(v, s, &sym);
+	if (w)
+		fprintf(out, "  note: top call site %s is an allocation wrapper: rerun with --stacks 8 "
+			"to see who calls it\n", w);
+}
+
+void ms_hotspots_verdicts(const struct ms_hotspots *h, const char *next, const char *stacks_next,
+			  struct ms_verdicts *vs)
+{
+	struct syms s;
+	syms_init(&s, h);
+	struct ms_hotspots v = merged_view(h, &s);
+	/* the note's wrapper on top (operator new): who calls it is the next question */
+	struct ms_sym sym;
+	if (stacks_next && wrapper_on_top(&v, &s, &sym))
+		next = stacks_next;
+	ms_hs_verdicts(&v, next, vs);
+	merged_free(h, &v);
+	syms_free(&s);
 }
 
 /* The wrappers the sites of v were named past (site.through), their
@@ -391,6 +426,7 @@ static void print_sites(const struct ms_hotspots *h, struct syms *s, const struc
 	static const char *const heads[] = { "CALLS", "BYTES", "LIVE AT END", "SHORT-LIVED", "CALL SITE" };
 	struct ms_table t;
 	ms_table_init(&t, "rrrrl", heads);
+	t.name = 5;   /* CALL SITE: what the row is about, never dropped */
 	int rows = 0;
 	for (size_t i = 0; i < h->nsites && rows < o->top; i++) {
 		const struct ms_hs_site *site = &h->sites[idx[i]];
@@ -563,8 +599,15 @@ void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_op
 
 	struct syms s;
 	syms_init(&s, h);
-	if (o->address_query)
+	if (o->address_query) {   /* the answer only: the tables are the report's, a run without --address */
 		print_address(h, &s, o, out);
+		if (o->verdicts) {
+			fprintf(out, "\n");
+			ms_verdicts_text(o->verdicts, out);
+		}
+		syms_free(&s);
+		return;
+	}
 	size_t *ti = ms_hotspots_threads_sorted(h);
 	if (ti) {
 		static const char *const heads[] = { "PID", "TID", "NAME", "CALLS", "BYTES", "MEMORY LANDS IN" };
@@ -731,6 +774,8 @@ void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opt
 			ms_json_key(&j, "live_bytes");
 			ms_json_null(&j);
 		}
+		ms_json_ku64(&j, "skipped_lines", h->attach.skipped_lines);
+		ms_json_kbool(&j, "partial", h->attach.cut_short);
 		ms_json_obj_end(&j);
 	}
 	if (h->launch)

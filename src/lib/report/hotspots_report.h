@@ -49,6 +49,15 @@ struct ms_hs_who {
 };
 void ms_hotspots_who(const struct ms_hotspots *h, const struct ms_hs_found *f, size_t n, struct ms_hs_who *out);
 
+/* The closing verdicts (findings/stepverdict.h ms_hs_verdicts) over the
+ * call sites as the tables show them (with stacks, the first frame
+ * outside allocation wrappers, merged across images): the summary's
+ * "call site allocating the most" is the bytes table's top row.  next:
+ * the command after this step; stacks_next (may be NULL): the --stacks
+ * rerun, the next instead when no stacks were recorded and an allocation
+ * wrapper is among the busiest sites (the report's note says so too). */
+void ms_hotspots_verdicts(const struct ms_hotspots *h, const char *next, const char *stacks_next,
+			  struct ms_verdicts *vs);
 void ms_hotspots_print(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 void ms_hotspots_json(const struct ms_hotspots *h, const struct ms_hs_report_opts *o, FILE *out);
 /* Folded stacks for flame graphs (flamegraph.pl, speedscope): one

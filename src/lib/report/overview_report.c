@@ -204,6 +204,8 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	ms_json_ku64(j, "as_limit_bytes", ov->as_limit);
 	ms_json_ku64(j, "anon_other_largest_size_bytes", ov->anon_largest_size);
 	ms_json_ku64(j, "anon_other_largest_rss_bytes", ov->anon_largest_rss);
+	ms_json_ku64(j, "anon_other_2m_chunks", ov->anon_2m_chunks);
+	ms_json_ku64(j, "anon_other_2m_rss_bytes", ov->anon_2m_rss);
 	ms_json_key(j, "jvm");
 	if (ov->is_jvm) {
 		ms_json_obj_begin(j);

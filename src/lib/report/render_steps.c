@@ -229,9 +229,13 @@ static void syscalls(struct ms_render *r, const struct ms_jval *f)
 	struct ms_table t;
 	char v[160];
 	r_facts_begin(&t);
-	snprintf(v, sizeof v, "%s", ms_jstr(f, "backend", "?"));
+	const struct ms_jval *seg2 = ms_jat(ms_jget(f, "segments"), 1);   /* a second backend after a cut */
+	snprintf(v, sizeof v, "%s%s%s", ms_jstr(f, "backend", "?"), seg2 ? ", then " : "",
+		 seg2 ? ms_jstr(seg2, "backend", "?") : "");
 	r_fact(&t, "backend", v);
-	snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "arena_heaps_created", 0));
+	if (ms_jbool(f, "partial", 0))
+		r_fact(&t, "partial trace (counts are lower bounds)", ms_jstr(f, "partial_reason", "events were lost"));
+	snprintf(v, sizeof v, "%s%" PRIu64, ms_jbool(f, "partial", 0) ? "at least " : "", ms_ju64(f, "arena_heaps_created", 0));
 	r_fact(&t, "arena heaps created", v);
 	r_fact_bytes(r, &t, "returned by madvise", f, "returned.madvise_bytes");
 	r_fact_bytes(r, &t, "returned by munmap", f, "returned.munmap_bytes");

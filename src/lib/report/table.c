@@ -87,6 +87,7 @@ enum {
 	NAME_MAX_COLS = 32, /* nor any word up to this wide: a name ("glibc-arena-max-2"), an
 			       identifier; a wider one (a path) breaks at a separator */
 	RECORD_HANG = 2,    /* record layout: further cells of a row, continuation lines */
+	NAME_HANG = 4,      /* name-under-row layout: the name's indentation under its row */
 	MAX_PANELS = 2,     /* a table split in more panels than this is shown as records */
 };
 
@@ -441,6 +442,55 @@ static int print_panels(const struct ms_table *t, FILE *out, const char *indent)
 	return 1;
 }
 
+/* A table whose name column (t->name) does not fit beside the others:
+ * the other columns as a table, each row's name on the lines under it,
+ * hung by NAME_HANG and wrapped to the width.  0 when the other columns do
+ * not fit either (the records then: they keep every cell). */
+static int print_name_under(const struct ms_table *t, FILE *out, const char *indent)
+{
+	int width = t->width > 0 ? t->width : ms_wrap_out_width(out), nc = t->name - 1;
+	if (nc < 0 || nc >= t->ncols || t->ncols < 2)
+		return 0;
+	struct ms_table p;
+	if (panel_view(t, 0, 0, t->ncols, &p) < 0)
+		return 0;
+	/* the view without the name column */
+	for (int c = nc; c + 1 < t->ncols; c++) {
+		p.head[c] = p.head[c + 1];
+		p.align[c] = p.align[c + 1];
+		p.minw[c] = p.minw[c + 1];
+	}
+	p.ncols = t->ncols - 1;
+	for (size_t r = 0; r < t->nrows; r++)
+		for (int c = 0; c < p.ncols; c++)
+			p.cells[r * (size_t)p.ncols + (size_t)c] = t->cells[r * (size_t)t->ncols + (size_t)(c < nc ? c : c + 1)];
+	int w[MS_TABLE_MAX_COLS], ind = cols(indent, strlen(indent)) + NAME_HANG;
+	if (!fit_columns(&p, width - cols(indent, strlen(indent)) - GAP * (p.ncols - 1), w)) {
+		free(p.cells);
+		return 0;
+	}
+	p.laid_out = 0;
+	lay_out(&p, out, indent);
+	int room = width - ind > TEXT_MIN ? width - ind : TEXT_MIN;
+	struct segs sg = { 0 };
+	if (t->head[nc][0])
+		fprintf(out, "%*s%s\n", ind, "", t->head[nc]);
+	for (size_t r = 0; r < t->nrows; r++) {
+		print_row(&p, p.cells + r * (size_t)p.ncols, p.w, out, indent, 0);
+		sg.n = 0;
+		wrap_cell(cell_at(t, r, nc), room, room, &sg);
+		for (size_t i = 0; i < sg.n; i++)
+			if (sg.v[i].n) {
+				fprintf(out, "%*s", ind, "");
+				fwrite(sg.v[i].p, 1, sg.v[i].n, out);
+				fputc('\n', out);
+			}
+	}
+	free(sg.v);
+	free(p.cells);
+	return 1;
+}
+
 void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
 {
 	if (t->ncols <= 0)
@@ -450,7 +500,7 @@ void ms_table_print(const struct ms_table *t, FILE *out, const char *indent)
 	indent = indent ? indent : "";
 	int width = t->width > 0 ? t->width : ms_wrap_out_width(out), w[MS_TABLE_MAX_COLS];
 	if (!fit_columns(t, width - cols(indent, strlen(indent)) - GAP * (t->ncols - 1), w) &&
-	    print_panels(t, out, indent))
+	    (t->name ? print_name_under(t, out, indent) : print_panels(t, out, indent)))
 		return;
 	lay_out(&lt, out, indent);
 	print_rows(&lt, out, indent);

@@ -9,6 +9,9 @@
  *    split; headers wrap at their spaces;
  *    numbers with their unit ("654.9 KiB", cli/wrap.h ms_text_glued) and
  *    names up to 32 columns ("glibc-arena-max-2") are never split;
+ *  - else, for a table with a name column (t->name), the other columns as
+ *    a table and each row's name under its row, wrapped to the width: the
+ *    name is what the row is about, never in a panel of its own;
  *  - else (ms_table_print) the table in panels, one below the other, each
  *    the key columns (t->keys, default 1) and as many next columns as fit;
  *  - else (a very narrow terminal) a record per row: one "head: value" line
@@ -34,6 +37,8 @@ struct ms_table {
 	int     w[MS_TABLE_MAX_COLS];      /* a stream's layout, chosen at its first flush */
 	int     laid_out;                  /* 1 table layout chosen, -1 records, 0 not yet */
 	int     keys;                      /* columns repeated in every panel (0: the first) */
+	int     name;                      /* the rows' name column + 1 (a call site), 0 none:
+					    * never dropped (ms_table_print) */
 };
 
 /* spec: one char per column, 'l', 'r' or 'L'; heads: ncols column titles. */
