@@ -21,7 +21,6 @@
 
 #include "cli/wrap.h"
 #include "findings/hotspots.h"
-#include "findings/stepverdict.h"
 #include "util/outfile.h"
 #include "probe/sweep.h"
 #include "util/spawn.h"
@@ -618,7 +617,7 @@ int cmd_hotspots(int argc, char **argv)
 			ms_die(PROG, &e, MS_EXIT_ERROR);
 		char next[96];
 		ms_hs_attach_next(&h, pid, next, sizeof next);
-		ms_hs_verdicts(&h, next, &vs);
+		ms_hotspots_verdicts(&h, next, NULL, &vs);   /* over the tables' sites */
 		struct ms_hs_report_opts ro = { .top = o.top, .how_ended = how, .verdicts = &vs };
 		if (o.json)
 			ms_hotspots_json(&h, &ro, stdout);

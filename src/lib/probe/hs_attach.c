@@ -517,14 +517,15 @@ int ms_hs_attach(pid_t pid, double duration, int live, volatile sig_atomic_t *st
 		if (!target_gone && kill(pid, 0) < 0)
 			target_gone = 1;
 		if ((*stop || target_gone) && !interrupted) {
+			/* this stop is spent closing the window; one from now on
+			 * (Ctrl-C again, timeout's SIGTERM) cuts the reading of
+			 * the dump short (ms_hs_attach_parse) */
+			*stop = 0;
 			close_window(bp, outp);   /* then bpftrace exits and END prints the maps */
 			interrupted = 1;
 		}
 		usleep(20000);
 	}
-	/* A stop that closed the window is spent; one from now on (Ctrl-C,
-	 * timeout's SIGTERM) cuts the reading of the dump short. */
-	*stop = 0;
 	char *out = NULL, *err = NULL;
 	size_t olen = 0, elen = 0;
 	struct ms_err ie;
