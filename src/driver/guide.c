@@ -380,7 +380,7 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 	if (!o->when)
 		fprintf(o->say, "looking after %.1f s\n", o->after);
 	fflush(o->say);
-	int rc = gl_wait_ready(lc, o->when, o->after, o->wait_max, g, &guide_stop, &e);
+	int rc = gl_wait_ready(lc, o->when ? &o->when_re : NULL, o->when, o->after, o->wait_max, g, &guide_stop, &e);
 	if (rc < 0 && lc->recorder && !lc->pid && WIFEXITED(lc->status) && WEXITSTATUS(lc->status) == MS_EXIT_ERROR) {
 		/* the recorder refused (its own error is the last line): without it */
 		snprintf(g->recording_note, sizeof g->recording_note, "no allocation recording (%.300s): the command "
@@ -391,7 +391,7 @@ static void launch(const struct gopts *o, struct gl_cmd *lc, struct ms_guide *g)
 		kp = NULL;
 		if (gl_launch(o->cmd, lc, NULL, NULL, &e) < 0)
 			ms_die(prog, &e, MS_EXIT_ERROR);
-		rc = gl_wait_ready(lc, o->when, o->after, o->wait_max, g, &guide_stop, &e);
+		rc = gl_wait_ready(lc, o->when ? &o->when_re : NULL, o->when, o->after, o->wait_max, g, &guide_stop, &e);
 	}
 	if (rc < 0) {
 		gl_stop(lc);
@@ -454,13 +454,7 @@ int cmd_guide(int argc, char **argv)
 			break;
 		case 'j': o.json = 1; break;
 		case 'C': o.no_compare = 1; break;
-		case 'w': {   /* checked before anything is launched */
-			regex_t re;
-			ms_args_regex(&cl, "--when", cl.val, &re);
-			regfree(&re);
-			o.when = cl.val;
-			break;
-		}
+		case 'w': o.when = cl.val; break;   /* compiled below, before anything is launched */
 		case 'A':
 			o.after = ms_args_seconds(&cl, "--after", cl.val, 0, 86400);
 			break;
@@ -483,6 +477,8 @@ int cmd_guide(int argc, char **argv)
 			 "--when, --after and --no-compare need -- CMD");
 	if (o.cmd && !o.when && o.after < 0)
 		o.when = DEFAULT_WHEN;
+	if (o.when)
+		ms_args_regex(&cl, "--when", o.when, &o.when_re);
 	o.say = o.json ? stderr : stdout;
 	ms_sweep_stale(prog, stderr);   /* what a killed run left */
 	o.interactive = !o.batch && isatty(0) && isatty(2);

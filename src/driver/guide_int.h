@@ -12,12 +12,15 @@
 
 #include "findings/guide.h"
 #include "probe/procfs.h"
+#include <regex.h>
+
 #include "records/jsonread.h"
 #include "util/err.h"
 
 struct gopts {
 	int    batch, explain, json, interactive, no_compare;
 	const char *report, *when;
+	regex_t when_re;           /* `when` compiled once, at the option check */
 	double after, wait_max, window;
 	double watch;              /* the short watch before judging, seconds (0: none) */
 	char **cmd;                /* after "--" */
@@ -75,11 +78,12 @@ int gl_launch(char *const argv[], struct gl_cmd *c, const char *self, const char
 pid_t gl_target(struct gl_cmd *c);
 /* Whether the recording holds an image of process pid (DIR/proc-PID-N.msl). */
 int gl_recorded(const struct gl_cmd *c, pid_t pid);
-/* Wait until the command prints a line matching `when` (ERE), or `after`
- * seconds have passed (either, when both are given), sampling its RSS into
- * g.  Fails when the command exits first, wait_max passes, or *stop. */
-int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_max, struct ms_guide *g,
-		  volatile sig_atomic_t *stop, struct ms_err *e);
+/* Wait until the command prints a line matching when_re (the ERE `when`,
+ * which errors quote; both NULL: none), or `after` seconds have passed
+ * (either, when both are given), sampling its RSS into g.  Fails when the
+ * command exits first, wait_max passes, or *stop. */
+int gl_wait_ready(struct gl_cmd *c, const regex_t *when_re, const char *when, double after, double wait_max,
+		  struct ms_guide *g, volatile sig_atomic_t *stop, struct ms_err *e);
 /* SIGTERM to its process group, SIGKILL after 3 s (8 s for the recorder,
  * which stops the command itself first); removes the files. */
 void gl_stop(struct gl_cmd *c);

@@ -129,7 +129,7 @@ int gl_recorded(const struct gl_cmd *c, pid_t pid)
 
 /* Read what the command printed since last time; 1 when a complete line
  * matches re. */
-static int scan_output(struct gl_cmd *c, regex_t *re)
+static int scan_output(struct gl_cmd *c, const regex_t *re)
 {
 	char buf[4096];
 	ssize_t n;
@@ -151,20 +151,10 @@ static int scan_output(struct gl_cmd *c, regex_t *re)
 	return 0;
 }
 
-int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_max, struct ms_guide *g,
-		  volatile sig_atomic_t *stop, struct ms_err *e)
+int gl_wait_ready(struct gl_cmd *c, const regex_t *when_re, const char *when, double after, double wait_max,
+		  struct ms_guide *g, volatile sig_atomic_t *stop, struct ms_err *e)
 {
-	regex_t re;
-	int have_re = 0;
-	if (when) {
-		int rc = regcomp(&re, when, REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			char msg[128];
-			regerror(rc, &re, msg, sizeof msg);
-			return ms_err_set(e, 0, msg, "write a POSIX extended regular expression", "--when '%s'", when);
-		}
-		have_re = 1;
-	}
+	int have_re = when_re != NULL;
 	double t0 = gl_now();
 	int ret = -1;
 	for (;;) {
@@ -173,7 +163,7 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
 		uint64_t rss = target ? ms_statm_rss(target) : 0;
 		if (rss)
 			ms_guide_sample(g, gl_now() - g->t_start, rss);
-		if (have_re && scan_output(c, &re)) {
+		if (have_re && scan_output(c, when_re)) {
 			ret = 0;
 			break;
 		}
@@ -205,8 +195,6 @@ int gl_wait_ready(struct gl_cmd *c, const char *when, double after, double wait_
 		nanosleep(&ts, NULL);
 	}
 	c->ready_after = gl_now() - t0;
-	if (have_re)
-		regfree(&re);
 	return ret;
 }
 
