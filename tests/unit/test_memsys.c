@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "findings/memsyssum.h"
+#include "probe/systrace.h"
 #include "records/memsys.h"
 
 #define MiB (1024ull * 1024)
@@ -392,6 +393,66 @@ static void test_thread_exit_settles(void **state)
 	assert_adds_up(s, 2);
 }
 
+/* A short-lived command under tracefs: saved_tgids has no entry for its
+ * pid yet ("-------") or an earlier task's, and saved_cmdlines names it
+ * "<...>" or by a stale name.  The exec lines carry the process exactly
+ * (pid= after de_thread, the name in filename=), so sh -c 'exec python3'
+ * is two images of one pid, sh the wrapper and python3 the program, and
+ * the stale process never gets an image.  Lines as this host's 6.18
+ * kernel printed them, the pid a gone one. */
+static void test_exec_lines_exact(void **state)
+{
+	struct ms_sys_summary *s = *state;
+	char lines[][192] = {
+		"  <...>-4194400    (-------) [001] ..... 45037.354344: sched_process_exec: filename=/usr/bin/sh pid=4194400 old_pid=4194400",
+		"  <...>-4194400    (-------) [001] ..... 45037.354383: sys_brk(brk: 0)",
+		"  <...>-4194400    (-------) [001] ..... 45037.354384: sys_brk -> 0x559faccaa000",
+		"  <...>-4194400    (-------) [001] ..... 45037.354825: sys_brk(brk: 0x559facccb000)",
+		"  <...>-4194400    (-------) [001] ..... 45037.354829: sys_brk -> 0x559facccb000",
+		"  mixer-2-4194400  (4194380) [001] ..... 45037.355041: sched_process_exec: filename=/usr/bin/python3 pid=4194400 old_pid=4194400",
+		"  mixer-2-4194400  (4194380) [001] ..... 45037.355081: sys_brk(brk: 0)",
+		"  mixer-2-4194400  (4194380) [001] ..... 45037.355084: sys_brk -> 0x583a000",
+		"  python3-4194400  (4194400) [001] ..... 45037.355884: sys_brk(brk: 0x585b000)",
+		"  python3-4194400  (4194400) [001] ..... 45037.355892: sys_brk -> 0x585b000",
+		"  python3-4194400  (4194400) [001] ..... 45037.379378: sched_process_exit: comm=python3 pid=4194400 prio=120 group_dead=true",
+	};
+	struct ms_pairer *pr = malloc(sizeof *pr);
+	ms_pairer_init(pr);
+	size_t events = 0, procs = 0;
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct ms_sysev e, done;
+		struct ms_procev pe;
+		int64_t ret = 0;
+		int k = ms_tracefs_parse_line(lines[i], &e, &ret);
+		if (k == 'E')
+			ms_pairer_enter(pr, &e);
+		else if (k == 'X' && ms_pairer_exit(pr, e.tid, e.sc, ret, e.ts_ns, &done))
+			ms_sys_summary_add(s, &done), events++;
+		else if (!k && ms_tracefs_parse_proc_line(lines[i], &pe)) {
+			if (pe.kind == MS_PROC_EXEC) {
+				assert_int_equal(pe.tgid, GONE_TID);
+				assert_false(pe.tgid_cached);
+			}
+			ms_sys_summary_proc(s, &pe, 0.1 * (double)i), procs++;
+		}
+	}
+	free(pr);
+	assert_int_equal(events, 4);
+	assert_int_equal(procs, 3);
+	assert_int_equal(s->nimages, 2);
+	assert_string_equal(s->images[0].name, "sh");
+	assert_string_equal(s->images[1].name, "python3");
+	assert_false(has_image(s, STALE_PROC));
+	ms_sys_summary_finish(s, GONE_TID, 2.0);
+	assert_int_equal(s->program, 1);
+	assert_true(s->has_wrapper);
+	assert_int_equal(s->images[0].role, MS_LAUNCH_WRAPPER);
+	/* each image's break its own: python3's never a move across the exec */
+	assert_int_equal(s->nbrk, 2);
+	assert_int_equal(s->brk[1].grown, 0x585b000 - 0x583a000);
+	assert_adds_up(s, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,7 +460,7 @@ int main(void)
 		cmocka_unit_test(test_heap_lifecycle), cmocka_unit_test(test_brk),
 		SUMMARY_TEST(test_thread_named_late), SUMMARY_TEST(test_thread_stale_process),
 		SUMMARY_TEST(test_thread_stale_live), SUMMARY_TEST(test_thread_moves_bounded),
-		SUMMARY_TEST(test_thread_exit_settles),
+		SUMMARY_TEST(test_thread_exit_settles), SUMMARY_TEST(test_exec_lines_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -480,9 +480,16 @@ static void image_drop_thread(struct ms_sys_summary *s, pid_t tid)
 		}
 }
 
-void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, double now_s)
+void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *in, double now_s)
 {
+	struct ms_procev p = *in;
+	const struct ms_procev *pe = &p;
 	s->now_s = now_s;
+	if (p.tgid_cached) {   /* the calls' rule: the thread's record, /proc, else the line */
+		struct ms_sysev ev = { .tid = p.tid, .tgid = p.tgid, .tgid_cached = 1 };
+		int sure;
+		p.tgid = tgid_resolve(s, &ev, &sure);
+	}
 	if (pe->kind == MS_PROC_FORK) {
 		if (pe->child == pe->tgid || is_thread(pe->child))
 			return;

@@ -103,7 +103,8 @@ void ms_sys_summary_set_brk(struct ms_sys_summary *s, pid_t tgid, uint64_t brk);
 void ms_sys_summary_add(struct ms_sys_summary *s, const struct ms_sysev *ev);
 /* The processes' lives (backends' on_proc), at now_s seconds on the
  * caller's clock: a fork adds an image, an exec ends one and starts the
- * next (its break and arena heaps start afresh), an exit ends one. */
+ * next (its break and arena heaps start afresh), an exit ends one.  A
+ * cached tgid (pe->tgid_cached) is resolved as an event's is. */
 void ms_sys_summary_proc(struct ms_sys_summary *s, const struct ms_procev *pe, double now_s);
 /* The tracing is over at end_s: for a command launched as root, decide
  * the program (findings/launch.h) and keep total[] and the per-thread

@@ -66,6 +66,11 @@ const char *ms_tracefs_root(void);
  * (entry, 'E', arguments in ev) or "...: sys_NAME -> 0xRET" (exit, 'X',
  * *ret).  Returns 0 for any other line; never reads past the NUL. */
 int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret);
+/* A sched_process_{fork,exec,exit} line of the same pipe into pe: returns
+ * its kind (records/memsys.h), 0 for any other line.  Fork's and exit's
+ * process is the cached "(TGID)" (pe->tgid_cached, 0 for "-------"); an
+ * exec's is its own pid= field, exact, and its name the filename's base. */
+int ms_tracefs_parse_proc_line(const char *line, struct ms_procev *pe);
 
 /* --- shared by the backends (probe/systrace_common.c) --- */
 

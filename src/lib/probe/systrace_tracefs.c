@@ -271,8 +271,12 @@ int ms_tracefs_parse_line(char *line, struct ms_sysev *ev, int64_t *ret)
 
 /* A sched_process_{fork,exec,exit} line (the processes' lives): returns
  * the kind (records/memsys.h), 0 for any other line.  pid= fields are
- * thread ids; the "(TGID)" of record-tgid is the process. */
-static int parse_proc_line(const char *line, struct ms_procev *pe)
+ * thread ids; the "(TGID)" of record-tgid is saved_tgids' cache, "-------"
+ * (0) before the kernel records the task and an earlier task's after a pid
+ * is reused, so it is marked cached.  An exec's process is its pid=: the
+ * thread that exec'd is the group leader by the time the event fires
+ * (fs/exec.c de_thread), so that line's process and name are exact. */
+int ms_tracefs_parse_proc_line(const char *line, struct ms_procev *pe)
 {
 	memset(pe, 0, sizeof *pe);
 	const char *cpu = strstr(line, ") [");
@@ -282,13 +286,14 @@ static int parse_proc_line(const char *line, struct ms_procev *pe)
 	const char *open = cpu;
 	while (open > line && *open != '(')
 		open--;
-	long tgid = strtol(open + 1, NULL, 10);
+	long tgid = strtol(open + 1, NULL, 10);   /* "-------": 0 */
 	const char *what = at + strlen(": sched_process_");
 	const char *pid = strstr(what, " pid=");
 	long tid = pid ? strtol(pid + 5, NULL, 10) : 0;
-	if (tgid <= 0 || tid <= 0 || tgid > INT32_MAX || tid > INT32_MAX)
+	if (tgid < 0 || tid <= 0 || tgid > INT32_MAX || tid > INT32_MAX)
 		return 0;
 	pe->tgid = (pid_t)tgid;
+	pe->tgid_cached = 1;
 	pe->tid = (pid_t)tid;
 	if (strncmp(what, "fork:", 5) == 0) {
 		const char *c = strstr(what, " child_pid=");
@@ -306,11 +311,13 @@ static int parse_proc_line(const char *line, struct ms_procev *pe)
 			if (*q == '/')
 				len -= (size_t)(q + 1 - base), base = q + 1;
 		snprintf(pe->comm, sizeof pe->comm, "%.*s", (int)(len < 15 ? len : 15), base);
-		pe->tid = pe->tgid;
+		pe->tgid = pe->tid;
+		pe->tgid_cached = 0;
 		return pe->kind = MS_PROC_EXEC;
 	}
 	if (strncmp(what, "exit:", 5) == 0) {
-		pe->group = strstr(what, "group_dead=true") != NULL || pe->tid == pe->tgid;
+		const char *g = strstr(what, " group_dead=");   /* kernels before 6.2 lack it */
+		pe->group = g ? strncmp(g + 12, "true", 4) == 0 : pe->tid == pe->tgid;
 		return pe->kind = MS_PROC_EXIT;
 	}
 	return 0;
@@ -331,7 +338,7 @@ static void consume(struct ms_systrace *t, struct reader *r)
 		int64_t ret = 0;
 		struct ms_procev pe;
 		int k = ms_tracefs_parse_line(start, &ev, &ret);
-		if (!k && parse_proc_line(start, &pe)) {
+		if (!k && ms_tracefs_parse_proc_line(start, &pe)) {
 			if (t->on_proc)
 				t->on_proc(t->ctx, &pe);
 		} else if (k == 'E')

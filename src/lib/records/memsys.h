@@ -80,6 +80,8 @@ enum ms_proc_kind { MS_PROC_FORK = 'F', MS_PROC_EXEC = 'X', MS_PROC_EXIT = 'Q' }
 struct ms_procev {
 	int   kind;          /* enum ms_proc_kind */
 	pid_t tgid, tid;     /* who: the process (and thread) */
+	uint8_t tgid_cached; /* 1: tgid is the tracer's cache, as ms_sysev's (FORK, EXIT
+			      * under tracefs); EXEC's is always exact: its pid= */
 	pid_t child;         /* FORK: the new task (a process, or a thread of tgid) */
 	int   group;         /* EXIT: the whole process ends (exit_group, the leader reaped) */
 	char  comm[16];      /* EXEC: the new image's name */
