@@ -120,6 +120,38 @@ void order_release(void)
 	}
 }
 
+/* Order stamps off the hot path (hook.h stamp_free, stamp_alloc). */
+uint64_t stamp_free_other(uint64_t p)
+{
+	size_t i = order_index(p);
+	struct order_line *o = &g_order[i];
+	_Atomic uint64_t *f = &g_order_foreign[i].n;
+	uint64_t v;
+	if (order_mine(o)) {
+		v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
+				    atomic_load_explicit(f, memory_order_acquire)), tls.clock) + 1;
+		atomic_store_explicit(&o->own, v, memory_order_release);
+	} else {
+		v = atomic_fetch_add_explicit(f, 1, memory_order_acq_rel) + 1;
+		uint64_t m = max_u64(atomic_load_explicit(&o->own, memory_order_acquire), tls.clock) + 1;
+		if (v < m) {
+			v = m;
+			order_raise(f, v);
+		}
+	}
+	tls.clock = v;
+	return v;
+}
+
+void stamp_alloc_raise(uint64_t p, uint64_t x)
+{
+	size_t i = order_index(p);
+	if (order_mine(&g_order[i]))
+		atomic_store_explicit(&g_order[i].own, x, memory_order_release);
+	else
+		order_raise(&g_order_foreign[i].n, x);
+}
+
 static void thread_exit(void *arg)
 {
 	struct tls *t = &tls;
@@ -128,6 +160,7 @@ static void thread_exit(void *arg)
 		t->busy = 1;
 		slot_release(t->s);
 		t->s = NULL;
+		t->fast = FAST_NONE;
 		t->busy = 0;
 	}
 	t->exited = 1;
@@ -178,8 +211,7 @@ static void at_fork_child(void)
 		return;
 	if (g_fork_stop) {
 		g_off = 1;
-		if (t->s)
-			atomic_store(&t->s->fast, 0);
+		t->fast = FAST_NONE;
 		return;
 	}
 	/* the other threads do not exist here: free their slots (each maps
