@@ -93,8 +93,9 @@ struct slot {
 	 * written by every event anyway and read back from there. */
 	struct ms_hl_slot *hdr;       /* the slot in the buffer file (shared), or anonymous */
 	unsigned     clock_countdown; /* calls until the next clock sample */
-	int          pair_slot;       /* pair_pos's size slot if fully predicted, else -1 */
+	unsigned     pair_byte;       /* pair_pos's op byte once its free folds into it */
 	unsigned char *pair_pos;      /* the last event if it was a malloc (its stamp is prev_stamp) */
+	uint64_t     pair_commit;     /* the commit word once its free folds into it */
 	/* delta state, restarted at each block */
 	uint64_t     prev_stamp;      /* order stamp of the previous event */
 	uint64_t     prev_ptr, last_alloc;
@@ -146,6 +147,7 @@ struct tls {
 		int32_t gate;
 	};
 	uint64_t clock;               /* the thread's last order stamp (stamp_free) */
+	uint64_t self;                /* &tls, what it writes in an order domain's owner (thread_start) */
 	int  exited;                  /* the thread's key destructor has run */
 	uint32_t stream;
 	unsigned npend;
@@ -190,10 +192,12 @@ extern atomic_int   g_maps_lock;
  * owner's line moves only when another thread stamps in its domain. */
 #define ORDER_REGION_SHIFT 26
 #define ORDER_DOMAINS      256
-struct order_line { _Alignas(128) _Atomic uint64_t owner, own; char pad[112]; };
-struct order_foreign { _Alignas(128) _Atomic uint64_t n; char pad[120]; };
+struct order_line {
+	_Alignas(128) _Atomic uint64_t owner;
+	_Atomic uint64_t own;
+	_Alignas(128) _Atomic uint64_t foreign;   /* its own line, next to the owner's: one address for both */
+};
 extern struct order_line g_order[ORDER_DOMAINS];
-extern struct order_foreign g_order_foreign[ORDER_DOMAINS];
 extern atomic_uint  g_block_seq;      /* image-wide block numbers */
 extern atomic_uint  g_nmapped;        /* slots of the buffer file handed out */
 extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
@@ -264,7 +268,7 @@ static inline uint64_t stamp_free(uint64_t p)
 	if (UNLIKELY(atomic_load_explicit(&o->owner, memory_order_relaxed) != (uint64_t)(uintptr_t)&tls))
 		return stamp_free_other(p);
 	uint64_t v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
-				     atomic_load_explicit(&g_order_foreign[i].n, memory_order_acquire)),
+				     atomic_load_explicit(&g_order[i].foreign, memory_order_acquire)),
 			     tls.clock) + 1;
 	atomic_store_explicit(&o->own, v, memory_order_release);
 	tls.clock = v;
@@ -275,7 +279,7 @@ static inline uint64_t stamp_alloc(uint64_t p)
 {
 	size_t i = order_index(p);
 	uint64_t x = max_u64(atomic_load_explicit(&g_order[i].own, memory_order_acquire),
-			     atomic_load_explicit(&g_order_foreign[i].n, memory_order_acquire));
+			     atomic_load_explicit(&g_order[i].foreign, memory_order_acquire));
 	if (UNLIKELY(x < tls.clock)) {
 		x = tls.clock;
 		stamp_alloc_raise(p, x);

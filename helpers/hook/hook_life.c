@@ -32,7 +32,6 @@ atomic_int   g_maps_lock;
 /* alone on its cache line: every free writes it, and the hot path's
  * read-mostly globals (real, g_count_only, g_depth) must not share it */
 struct order_line g_order[ORDER_DOMAINS];
-struct order_foreign g_order_foreign[ORDER_DOMAINS];
 atomic_uint  g_block_seq;
 atomic_uint  g_nmapped;
 char         g_buf_path[PATH_MAX];
@@ -74,6 +73,7 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 		return NULL;
 	if (!keep_stream)
 		t->stream = atomic_fetch_add(&g_next_stream, 1);
+	t->self = (uint64_t)(uintptr_t)t;   /* before the hot path can run: it tests owners against it */
 	s->stream = t->stream;
 	s->tid = (uint32_t)syscall(SYS_gettid);
 	s->sync = 0;
@@ -125,7 +125,7 @@ uint64_t stamp_free_other(uint64_t p)
 {
 	size_t i = order_index(p);
 	struct order_line *o = &g_order[i];
-	_Atomic uint64_t *f = &g_order_foreign[i].n;
+	_Atomic uint64_t *f = &g_order[i].foreign;
 	uint64_t v;
 	if (order_mine(o)) {
 		v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
@@ -149,7 +149,7 @@ void stamp_alloc_raise(uint64_t p, uint64_t x)
 	if (order_mine(&g_order[i]))
 		atomic_store_explicit(&g_order[i].own, x, memory_order_release);
 	else
-		order_raise(&g_order_foreign[i].n, x);
+		order_raise(&g_order[i].foreign, x);
 }
 
 static void thread_exit(void *arg)

@@ -233,7 +233,8 @@ void block_reset(struct slot *s)
 	s->prev_caller[0] = s->prev_caller[1] = s->alt_free_caller = 0;
 	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
 	memset(s->ring, 0, sizeof s->ring);
-	memset(s->by_size, 0, sizeof s->by_size);
+	for (unsigned i = 0; i < MS_HL_SIZE_SLOTS; i++)
+		s->by_size[i] = (struct by_size){ .size1 = 0, .freed = 1 };   /* no pointer is 1 */
 	s->last_alloc_slot = 0;
 	s->pair_pos = NULL;
 	s->ring_head = 0;

@@ -89,7 +89,7 @@ count_event(struct slot *s, uint64_t caller, uint64_t size, unsigned op)
 	ch->calls++;
 	if (alloc) {
 		ch->bytes += size;
-		ch->hist[size ? 63 - __builtin_clzll(size) : 0]++;
+		ch->hist[63 - __builtin_clzll(size | 1)]++;   /* size 0 in class 0 */
 	}
 	struct count_slot *c = s->count_last[!alloc];
 	if (UNLIKELY(!c || c->caller != caller)) {
@@ -138,8 +138,12 @@ static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, cons
 	unsigned char *flags = p++;
 	unsigned f = op;
 	int kind = op == MS_HL_OP_FREE;
+	int full = 0;                          /* a malloc fully predicted ... */
+	unsigned full_slot = 0;                /* ... from this size slot */
 	uint64_t pair_stamp = s->prev_stamp;   /* pair_pos's stamp */
-	if (UNLIKELY(--s->clock_countdown == 0)) {
+	if (LIKELY(s->clock_countdown > 1)) {
+		s->clock_countdown--;
+	} else {
 		/* the clock changes only here: no other event has a time step */
 		s->clock_countdown = CLOCK_EVERY;
 		uint64_t ticks = now_ticks();
@@ -225,9 +229,9 @@ static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, cons
 			f |= MS_HL_F_EXT;
 			*p++ = (unsigned char)ext;
 		}
-		s->pair_slot = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
-					       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE)
-				       ? (int)slot : -1;
+		full = f == (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) &&
+		       ext == (0x08 | slot << 4 | MS_HL_PTR_BY_SIZE);
+		full_slot = slot;
 		if (!size_hit)
 			p = ms_hl_put_varint(p, size);
 		if (!(f & MS_HL_F_PTRHIT))
@@ -238,34 +242,49 @@ static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, cons
 	}
 	if (ptr)
 		s->prev_ptr = ptr;
-	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_EXT | MS_HL_F_PTRHIT) && s->pair_pos && s->pair_slot >= 0 &&
-	    s->pair_pos[1] == 0) {
+	uint64_t nw;   /* the commit word after this event */
+	if (kind && f == (MS_HL_OP_FREE | MS_HL_F_EXT | MS_HL_F_PTRHIT) && s->pair_pos &&
+	    (s->pair_byte & 0x0f) == MS_HL_OP_PAIR_BY_SIZE) {
 		/* the same from the free site before the last one: one byte */
-		*s->pair_pos = (unsigned char)(MS_HL_OP_PAIR_ALT | s->pair_slot << 4);
-		p = s->pair_pos + 1;
+		*s->pair_pos = (unsigned char)((s->pair_byte & 0xf0) | MS_HL_OP_PAIR_ALT);
+		nw = s->pair_commit;
 		s->prev_stamp = pair_stamp + 1;
 	} else if (kind && f == (MS_HL_OP_FREE | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT) && s->pair_pos) {
 		/* freeing the malloc just made: fold into its byte, or both into
 		 * one byte (plus the malloc's stamp step, if any) when the malloc
-		 * was fully predicted.  The free is then stamped the malloc's
-		 * stamp + 1 whatever it was (hotlog.h "Order": no other thread's
-		 * call on this address can fall between them) */
-		if (s->pair_slot >= 0) {
-			int stepped = s->pair_pos[1] != 0;   /* the stamp varint: 0 is one byte */
-			*s->pair_pos = (unsigned char)((stepped ? MS_HL_OP_PAIR_STAMP : MS_HL_OP_PAIR_BY_SIZE) |
-						       s->pair_slot << 4);
-			p = stepped ? start - 1 : s->pair_pos + 1;   /* drop the ext byte */
-		} else {
-			*s->pair_pos = (unsigned char)((*s->pair_pos & 0xf0) | MS_HL_OP_MALLOC_FREE);
-			p = flags;
-		}
+		 * was fully predicted (pair_byte and pair_commit say how, below).
+		 * The free is then stamped the malloc's stamp + 1 whatever it was
+		 * (hotlog.h "Order": no other thread's call on this address can
+		 * fall between them) */
+		*s->pair_pos = (unsigned char)s->pair_byte;
+		nw = s->pair_commit;
 		s->prev_stamp = pair_stamp + 1;
 	} else {
 		*flags = (unsigned char)f;
+		nw = ((w >> 32) + 1) << 32 | (uint64_t)(p - buf);
 	}
-	s->pair_pos = op == MS_HL_OP_MALLOC ? flags : NULL;
-	commit_store(s, ((w >> 32) + 1) << 32 | (uint64_t)(p - buf));
+	if (op == MS_HL_OP_MALLOC) {
+		/* how its free will fold into it: both in one byte when it was
+		 * fully predicted (and its stamp step, if any, the ext byte
+		 * dropped), else the op becomes MALLOC_FREE */
+		const unsigned char *end = p;
+		if (full && flags[1] == 0) {   /* the stamp varint: 0 is one byte */
+			s->pair_byte = MS_HL_OP_PAIR_BY_SIZE | full_slot << 4;
+			end = flags + 1;
+		} else if (full) {
+			s->pair_byte = MS_HL_OP_PAIR_STAMP | full_slot << 4;
+			end = p - 1;
+		} else {
+			s->pair_byte = (f & 0xf0) | MS_HL_OP_MALLOC_FREE;
+		}
+		s->pair_pos = flags;
+		s->pair_commit = ((nw >> 32) + 1) << 32 | (uint64_t)(end - buf);
+	} else {
+		s->pair_pos = NULL;
+	}
+	commit_store(s, nw);
 }
+
 
 static void record_one(struct tls *t, struct slot *s, const struct call *c)
 {
@@ -399,8 +418,8 @@ static inline uint64_t free_stamp(const void *p)
 /* ---- the hot path: malloc and free ----
  * on_malloc and on_free write the commonest two events themselves: a
  * malloc fully predicted (same call site, size from the table, the
- * pointer its size slot's last free, no time step, a stamp step under
- * 64: three bytes, flags, stamp step, ext byte), and the free that folds
+ * pointer its size slot's last free, no time step, no stamp step: three
+ * bytes, flags, stamp step 0, ext byte), and the free that folds
  * it into a pair (encode's fold, without writing what it would drop),
  * byte for byte as encode would.  They make no call but tail calls
  * (so keep no stack frame): every other way out is a noinline function
@@ -481,10 +500,46 @@ static inline __attribute__((always_inline)) int count_fast(struct slot *s, uint
 	c->calls++;
 	if (alloc) {
 		ch->bytes += size;
-		ch->hist[size ? 63 - __builtin_clzll(size) : 0]++;
+		ch->hist[63 - __builtin_clzll(size | 1)]++;   /* size 0 in class 0 */
 		c->bytes += size;
 	}
 	return 1;
+}
+
+/* The fully predicted malloc r (size slot `slot`, stamp step 0), guard
+ * held, w the commit word before it: three bytes, one store (the fourth
+ * byte is past the end: FLUSH_ROOM is left after it); then drop the
+ * guard. */
+static inline __attribute__((always_inline)) void *
+malloc_predicted(struct tls *t, struct slot *s, void *r, unsigned slot, uint64_t w)
+{
+	unsigned char *p = slot_events(s->hdr) + (uint32_t)w;
+	uint32_t bytes = (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) |
+			 (0x08u | slot << 4 | MS_HL_PTR_BY_SIZE) << 16;
+	memcpy(p, &bytes, sizeof bytes);
+	s->last_alloc = s->prev_ptr = (uintptr_t)r;
+	s->last_alloc_slot = slot;
+	s->pair_pos = p;
+	s->pair_byte = MS_HL_OP_PAIR_BY_SIZE | slot << 4;   /* as encode says */
+	s->pair_commit = w + 2 * COMMIT_EVENT + 1;
+	w += COMMIT_EVENT + 3;
+	commit_store(s, w);
+	if (UNLIKELY(commit_full(w) || t->npend))
+		return after_fast(r);
+	t->gate = GATE_LOG;
+	return r;
+}
+
+/* A fully predicted malloc when the clock is due, guard held: with no
+ * time step it is still three bytes. */
+static __attribute__((noinline)) void *malloc_clock(void *r, size_t size, uint64_t caller, uint64_t stamp)
+{
+	struct tls *t = &tls;
+	struct slot *s = t->s;
+	if (now_ticks() != s->prev_ticks)
+		return malloc_general(r, size, caller, stamp);   /* encode reads it again, writes the step */
+	s->clock_countdown = CLOCK_EVERY;
+	return malloc_predicted(t, s, r, ms_hl_size_slot(size), commit_load(s));
 }
 
 /* After the real malloc returned r. */
@@ -494,7 +549,7 @@ static __attribute__((noinline)) void *on_malloc(void *r, size_t size, uint64_t 
 	uint64_t ptr = (uintptr_t)r;
 	size_t i = order_index(ptr);
 	uint64_t stamp = max_u64(atomic_load_explicit(&g_order[i].own, memory_order_acquire),
-				 atomic_load_explicit(&g_order_foreign[i].n, memory_order_acquire));
+				 atomic_load_explicit(&g_order[i].foreign, memory_order_acquire));
 	if (UNLIKELY(t->gate != GATE_LOG || stamp < t->clock)) {
 		if (t->gate != GATE_COUNT)
 			return malloc_other(r, size, caller);
@@ -509,32 +564,16 @@ static __attribute__((noinline)) void *on_malloc(void *r, size_t size, uint64_t 
 	t->clock = stamp;   /* stamp_alloc's, when the domain needs no raise */
 	t->gate = GATE(FAST_LOG, 2);
 	struct slot *s = t->s;
-	struct ms_hl_slot *h = s->hdr;
-	uint64_t w = __atomic_load_n(&h->commit, __ATOMIC_RELAXED);
 	unsigned slot = ms_hl_size_slot(size);
 	const struct by_size *b = &s->by_size[slot];
-	uint64_t zz = ms_hl_zigzag((int64_t)(stamp - s->prev_stamp));
-	if (UNLIKELY(caller != s->prev_caller[0] || b->size1 != size + 1 || b->freed != ptr || !ptr ||
-		     zz >= 0x80 || s->clock_countdown <= 1))
+	/* (b->freed is never 0: block_reset's empty mark is 1, no pointer) */
+	if (UNLIKELY(caller != s->prev_caller[0] || b->size1 != size + 1 || b->freed != ptr ||
+		     stamp != s->prev_stamp))
 		return malloc_general(r, size, caller, stamp);
-	unsigned char *p = slot_events(h) + (uint32_t)w;
-	/* one store for the three bytes (the fourth is past the end:
-	 * FLUSH_ROOM is left after it) */
-	uint32_t bytes = (MS_HL_OP_MALLOC | MS_HL_F_SAMECALLER | MS_HL_F_PTRHIT | MS_HL_F_EXT) |
-			 (uint32_t)zz << 8 | (0x08u | slot << 4 | MS_HL_PTR_BY_SIZE) << 16;
-	memcpy(p, &bytes, sizeof bytes);
+	if (UNLIKELY(s->clock_countdown <= 1))
+		return malloc_clock(r, size, caller, stamp);
 	s->clock_countdown--;
-	s->prev_stamp = stamp;
-	s->last_alloc = s->prev_ptr = ptr;
-	s->last_alloc_slot = slot;
-	s->pair_pos = p;
-	s->pair_slot = (int)slot;
-	w += COMMIT_EVENT + 3;
-	commit_store(s, w);
-	if (UNLIKELY(commit_full(w) || t->npend))
-		return after_fast(r);
-	t->gate = GATE_LOG;
-	return r;
+	return malloc_predicted(t, s, r, slot, __atomic_load_n(&s->hdr->commit, __ATOMIC_RELAXED));
 }
 
 /* A free the fast way could not take, guard held, stamped. */
@@ -566,8 +605,7 @@ static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 	uint64_t ptr = (uintptr_t)r;
 	size_t i = order_index(ptr);
 	struct order_line *o = &g_order[i];
-	if (UNLIKELY(t->gate != GATE_LOG || !ptr ||
-		     atomic_load_explicit(&o->owner, memory_order_relaxed) != (uint64_t)(uintptr_t)t)) {
+	if (UNLIKELY(t->gate != GATE_LOG || !ptr || atomic_load_explicit(&o->owner, memory_order_relaxed) != t->self)) {
 		if (t->gate != GATE_COUNT) {
 			free_other(r, caller);
 			return;
@@ -586,35 +624,23 @@ static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 	}
 	/* stamp_free's, as the domain's owner */
 	uint64_t stamp = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
-					 atomic_load_explicit(&g_order_foreign[i].n, memory_order_acquire)),
+					 atomic_load_explicit(&g_order[i].foreign, memory_order_acquire)),
 				 t->clock) + 1;
 	atomic_store_explicit(&o->own, stamp, memory_order_release);
 	t->clock = stamp;
 	t->gate = GATE(FAST_LOG, 2);
 	struct slot *s = t->s;
 	unsigned char *pp = s->pair_pos;
-	if (UNLIKELY(!pp || ptr != s->last_alloc || caller != s->prev_caller[1] || s->clock_countdown <= 1)) {
+	if (UNLIKELY(!pp || ptr != s->last_alloc || caller != s->prev_caller[1])) {
 		free_general(r, caller, stamp);
 		return;
 	}
-	struct ms_hl_slot *h = s->hdr;
-	uint64_t w = __atomic_load_n(&h->commit, __ATOMIC_RELAXED);
-	unsigned char *start = slot_events(h) + (uint32_t)w, *p;
-	int slot = s->pair_slot;
-	if (slot >= 0) {
-		int stepped = pp[1] != 0;   /* the stamp varint: 0 is one byte */
-		*pp = (unsigned char)((stepped ? MS_HL_OP_PAIR_STAMP : MS_HL_OP_PAIR_BY_SIZE) | slot << 4);
-		p = stepped ? start - 1 : pp + 1;
-	} else {
-		*pp = (unsigned char)((*pp & 0xf0) | MS_HL_OP_MALLOC_FREE);
-		p = start;
-	}
-	s->clock_countdown--;
+	*pp = (unsigned char)s->pair_byte;
 	s->by_size[s->last_alloc_slot].freed = ptr;
 	s->ring[s->ring_head++ % MS_HL_FREE_RING] = ptr;
 	s->prev_stamp++;   /* the malloc's stamp + 1 */
 	s->pair_pos = NULL;
-	w += COMMIT_EVENT - (uint64_t)(start - p);
+	uint64_t w = s->pair_commit;
 	commit_store(s, w);
 	if (UNLIKELY(commit_full(w) || t->npend)) {
 		after_fast_free(r);
