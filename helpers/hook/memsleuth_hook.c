@@ -542,25 +542,34 @@ static __attribute__((noinline)) void *malloc_clock(void *r, size_t size, uint64
 	return malloc_predicted(t, s, r, ms_hl_size_slot(size), commit_load(s));
 }
 
+/* A malloc when this thread is not in plain logging: count-only's hot
+ * path, else malloc_other. */
+static __attribute__((noinline)) void *malloc_not_log(void *r, size_t size, uint64_t caller)
+{
+	struct tls *t = &tls;
+	if (t->gate != GATE_COUNT)
+		return malloc_other(r, size, caller);
+	t->gate = GATE(FAST_COUNT, 2);
+	if (UNLIKELY(!count_fast(t->s, caller, size, 1)))
+		return count_general(r, caller, size, MS_HL_OP_MALLOC);
+	if (UNLIKELY(t->npend))
+		return count_after(r);
+	t->gate = GATE_COUNT;
+	return r;
+}
+
 /* After the real malloc returned r. */
 static __attribute__((noinline)) void *on_malloc(void *r, size_t size, uint64_t caller)
 {
 	struct tls *t = &tls;
+	if (UNLIKELY(t->gate != GATE_LOG))
+		return malloc_not_log(r, size, caller);
 	uint64_t ptr = (uintptr_t)r;
 	size_t i = order_index(ptr);
 	uint64_t stamp = max_u64(atomic_load_explicit(&g_order[i].own, memory_order_acquire),
 				 atomic_load_explicit(&g_order[i].foreign, memory_order_acquire));
-	if (UNLIKELY(t->gate != GATE_LOG || stamp < t->clock)) {
-		if (t->gate != GATE_COUNT)
-			return malloc_other(r, size, caller);
-		t->gate = GATE(FAST_COUNT, 2);
-		if (UNLIKELY(!count_fast(t->s, caller, size, 1)))
-			return count_general(r, caller, size, MS_HL_OP_MALLOC);
-		if (UNLIKELY(t->npend))
-			return count_after(r);
-		t->gate = GATE_COUNT;
-		return r;
-	}
+	if (UNLIKELY(stamp < t->clock))
+		return malloc_other(r, size, caller);   /* the domain must be raised: stamp_alloc does */
 	t->clock = stamp;   /* stamp_alloc's, when the domain needs no raise */
 	t->gate = GATE(FAST_LOG, 2);
 	struct slot *s = t->s;
@@ -597,29 +606,41 @@ static __attribute__((noinline)) void free_other(void *r, uint64_t caller)
 	real.free(r);
 }
 
+/* A free when this thread is not in plain logging: count-only's hot
+ * path, else free_other. */
+static __attribute__((noinline)) void free_not_log(void *r, uint64_t caller)
+{
+	struct tls *t = &tls;
+	if (t->gate != GATE_COUNT) {
+		free_other(r, caller);
+		return;
+	}
+	t->gate = GATE(FAST_COUNT, 2);
+	if (UNLIKELY(!count_fast(t->s, caller, 0, 0))) {
+		free_count_general(r, caller);
+		return;
+	}
+	if (UNLIKELY(t->npend))
+		count_after(r);
+	else
+		t->gate = GATE_COUNT;
+	real.free(r);
+}
+
 /* A free: recorded before the real free runs (its stamp must be taken
  * then: hotlog.h "Order"), which is then tail-called. */
 static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 {
 	struct tls *t = &tls;
+	if (UNLIKELY(t->gate != GATE_LOG)) {
+		free_not_log(r, caller);
+		return;
+	}
 	uint64_t ptr = (uintptr_t)r;
 	size_t i = order_index(ptr);
 	struct order_line *o = &g_order[i];
-	if (UNLIKELY(t->gate != GATE_LOG || !ptr || atomic_load_explicit(&o->owner, memory_order_relaxed) != t->self)) {
-		if (t->gate != GATE_COUNT) {
-			free_other(r, caller);
-			return;
-		}
-		t->gate = GATE(FAST_COUNT, 2);
-		if (UNLIKELY(!count_fast(t->s, caller, 0, 0))) {
-			free_count_general(r, caller);
-			return;
-		}
-		if (UNLIKELY(t->npend))
-			count_after(r);
-		else
-			t->gate = GATE_COUNT;
-		real.free(r);
+	if (UNLIKELY(!ptr || atomic_load_explicit(&o->owner, memory_order_relaxed) != t->self)) {
+		free_other(r, caller);   /* free(NULL), or a domain this thread does not own */
 		return;
 	}
 	/* stamp_free's, as the domain's owner */
