@@ -126,8 +126,12 @@ struct call { uint64_t size, ptr, old, caller, stamp, stamp_free; unsigned op; }
 
 /* Any event, stacks or not, as hotlog.h lays it out.  The two commonest
  * (a malloc fully predicted, and the free that folds it into a pair) are
- * written by log_malloc and log_free themselves, byte for byte as here. */
-static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
+ * written by on_malloc and on_free themselves, byte for byte as here.
+ * Instances: encode (any call), and inlined in malloc_general and
+ * free_general (their op and no stacks known when compiled: a third
+ * fewer instructions). */
+static inline __attribute__((always_inline)) void
+encode_body(struct tls *t, struct slot *s, const struct call *c, int stacks)
 {
 	unsigned op = c->op;
 	uint64_t size = c->size, ptr = c->ptr, old = c->old, caller = c->caller;
@@ -285,6 +289,11 @@ static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, cons
 	commit_store(s, nw);
 }
 
+
+static __attribute__((noinline)) void encode(struct tls *t, struct slot *s, const struct call *c, int stacks)
+{
+	encode_body(t, s, c, stacks);
+}
 
 static void record_one(struct tls *t, struct slot *s, const struct call *c)
 {
@@ -446,7 +455,7 @@ static __attribute__((noinline)) void *malloc_general(void *r, size_t size, uint
 {
 	struct tls *t = &tls;
 	struct call c = { size, (uintptr_t)r, 0, caller, stamp, 0, MS_HL_OP_MALLOC };
-	encode(t, t->s, &c, 0);
+	encode_body(t, t->s, &c, 0);
 	if (UNLIKELY(commit_full(commit_load(t->s)) || t->npend))
 		fast_tail(t, t->s);
 	t->gate = GATE_LOG;
@@ -457,6 +466,12 @@ static __attribute__((noinline)) void *malloc_general(void *r, size_t size, uint
  * be raised: record_alloc's stamp_alloc does), guard not held. */
 static __attribute__((noinline)) void *malloc_other(void *r, size_t size, uint64_t caller)
 {
+	struct tls *t = &tls;
+	if (t->gate == GATE_LOG) {   /* the domain must be raised: stamp_alloc does */
+		uint64_t stamp = stamp_alloc((uintptr_t)r);
+		t->gate = GATE(FAST_LOG, 2);
+		return malloc_general(r, size, caller, stamp);
+	}
 	record_alloc(MS_HL_OP_MALLOC, (uintptr_t)r, size, caller);
 	return r;
 }
@@ -590,7 +605,7 @@ static __attribute__((noinline)) void free_general(void *r, uint64_t caller, uin
 {
 	struct tls *t = &tls;
 	struct call c = { 0, (uintptr_t)r, 0, caller, stamp, 0, MS_HL_OP_FREE };
-	encode(t, t->s, &c, 0);
+	encode_body(t, t->s, &c, 0);
 	if (UNLIKELY(commit_full(commit_load(t->s)) || t->npend))
 		fast_tail(t, t->s);
 	t->gate = GATE_LOG;
@@ -601,7 +616,14 @@ static __attribute__((noinline)) void free_general(void *r, uint64_t caller, uin
  * domain it does not own, guard not held. */
 static __attribute__((noinline)) void free_other(void *r, uint64_t caller)
 {
-	struct call c = { 0, (uintptr_t)r, 0, caller, free_stamp(r), 0, MS_HL_OP_FREE };
+	struct tls *t = &tls;
+	uint64_t stamp = free_stamp(r);
+	if (t->gate == GATE_LOG) {   /* a pointer another thread's domain holds (cross-thread free) */
+		t->gate = GATE(FAST_LOG, 2);
+		free_general(r, caller, stamp);
+		return;
+	}
+	struct call c = { 0, (uintptr_t)r, 0, caller, stamp, 0, MS_HL_OP_FREE };
 	record(&c);
 	real.free(r);
 }
