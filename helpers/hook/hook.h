@@ -76,6 +76,8 @@ struct real_allocator {
 	int   (*prctl)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 };
 extern struct real_allocator real;
+/* memsleuth_hook.c: real.free until hook_init knows the real one */
+void free_unresolved(void *p);
 
 /* ---- per-thread state ---- */
 struct stack_slot { uint64_t hash; uint32_t id; uint32_t used; };

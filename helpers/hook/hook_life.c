@@ -5,7 +5,9 @@
 #include "hook.h"
 
 /* ---- the real allocator ---- */
-struct real_allocator real;
+/* free is free_unresolved until the real one is known: the hot path
+ * tail-calls real.free without testing it */
+struct real_allocator real = { .free = free_unresolved };
 
 /* ---- process-wide state ---- */
 atomic_int   g_init;           /* 0 no, 1 in progress, 2 done */
@@ -263,7 +265,9 @@ void hook_init(void)
 	int saved = t->busy;
 	t->busy = 1;
 	real.malloc = sym("malloc");
-	real.free = sym("free");
+	void (*rf)(void *) = (void (*)(void *))sym("free");
+	if (rf)
+		real.free = rf;
 	real.calloc = sym("calloc");
 	real.realloc = sym("realloc");
 	real.memalign = sym("memalign");

@@ -714,36 +714,38 @@ static inline int ready(void)
 #define RECORD_ALLOC(op_, size_, ptr_) record_alloc((op_), (ptr_), (size_), CALLER())
 
 /* ---- the interposed functions ---- */
-/* malloc and free before the real ones are known (kept out of the
- * wrappers: those then need no stack frame of their own) */
+/* malloc before the real one is known (kept out of the wrapper: it then
+ * keeps one register across the call) */
 static __attribute__((noinline, cold)) void *malloc_first(size_t n, uint64_t caller)
 {
 	RESOLVE(malloc, boot_alloc(n));
 	return on_malloc(real.malloc(n), n, caller);
 }
 
-static __attribute__((noinline, cold)) void free_first(void *p, uint64_t caller)
+/* real.free until the real one is known (hook_life.c): known after
+ * hook_init, or dropped as a free before it must be (inside dlsym). */
+void free_unresolved(void *p)
 {
-	if (is_boot(p))
-		return;
-	RESOLVE(free);
-	on_free(p, caller);
+	if (ready() && real.free != free_unresolved)
+		real.free(p);
 }
 
 EXPORT void *malloc(size_t n)
 {
 	if (UNLIKELY(!real.malloc))
 		return malloc_first(n, CALLER());
-	return on_malloc(real.malloc(n), n, CALLER());
+	void *p = real.malloc(n);
+	/* the return address read after the call, from the frame: one
+	 * register less kept across it */
+	__asm__ volatile("" ::: "memory");
+	return on_malloc(p, n, CALLER());
 }
 
 EXPORT void free(void *p)
 {
-	if (UNLIKELY(is_boot(p) || !real.free)) {
-		free_first(p, CALLER());
+	if (UNLIKELY(is_boot(p)))
 		return;
-	}
-	on_free(p, CALLER());
+	on_free(p, CALLER());   /* which ends in real.free: free_unresolved before hook_init */
 }
 
 static void *calloc_boot(size_t nmemb, size_t size)
