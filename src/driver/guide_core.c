@@ -25,7 +25,7 @@ void guide_core_check(const struct gopts *o, const struct ms_args *cl)
 		ms_fatal(prog, "leave them out: they say when to look at a command the guide launches",
 			 "--core %s with --when, --after or --no-compare", o->core);
 	if (o->live_given)
-		ms_fatal(prog, "leave it out: a core is one moment (the guide says what to run on a live process)",
+		ms_fatal(prog, "leave it out: a core is one moment; the guide says what to run on a live process",
 			 "--core %s with %s: it watches a running process", o->core, o->live_given);
 }
 

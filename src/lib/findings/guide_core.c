@@ -104,6 +104,10 @@ const char *ms_guide_core_refusal(const struct ms_jval *f, const char *core, cha
 	else if (libc)
 		snprintf(buf, len, "%s (give --exe PATH or --sysroot DIR, docs/postmortem.md; where its memory lived: "
 			 "memsleuth overview --core %s)", libc, core);
+	else if (!strcmp(alloc, "glibc-static"))   /* arenas' refusal (findings/arenas.c), said before the steps */
+		snprintf(buf, len, "core %s of process %d (%s): glibc is linked statically; its arenas are not located in "
+			 "that case (investigate a dynamically linked build of the program; where its memory lived: "
+			 "memsleuth overview --core %s)", core, (int)ms_ju64(f, "pid", 0), ms_jstr(f, "name", "?"), core);
 	else if (strcmp(alloc, "glibc"))
 		snprintf(buf, len, "core %s of process %d (%s): the allocator is %s, not glibc's malloc: the guide reads "
 			 "glibc's heaps from a core (where its memory lived: memsleuth overview --core %s)", core,
