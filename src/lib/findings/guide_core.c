@@ -85,8 +85,8 @@ void ms_guide_core_facts(struct ms_guide *g, struct ms_jval *f, const char *core
 		  "hotspots", "memsleuth guide -- ", "   # a rerun of its command, recorded from its start");
 	live_only(g, "syscalls", "a core holds no system calls: how the heaps grew (brk, mmap, mprotect, madvise) is "
 		  "traced on a running process", "syscalls", "memsleuth syscalls -- ", "   # a rerun of its command");
-	live_only(g, "trim", "a core cannot give memory back: malloc_trim(0) runs inside the live process (the arenas "
-		  "step predicts what it would return)",
+	live_only(g, "trim", "a core cannot give memory back: malloc_trim(0) runs inside the live process; the arenas "
+		  "step predicts what it would return",
 		  "trim", "memsleuth trim PID   # PID: a rerun of ", ", at the same moment");
 	live_only(g, "compare", "compare reruns the command under each remedy and measures its RSS: a core has neither",
 		  NULL, "memsleuth compare -- ", "   # the core's command line (its notes keep 80 bytes of it)");
