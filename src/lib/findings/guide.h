@@ -149,6 +149,9 @@ uint64_t ms_guide_to_explain(const struct ms_guide *g);
  * explained, or a meaningful share whatever it says (>= 10% of RSS or
  * 64 MiB) -- a JVM's or an application's own accounting can hide a native leak. */
 int ms_guide_malloc_holds(const struct ms_guide *g);
+/* Which of glibc's holders has the most (main heap, arena heaps, mmapped
+ * chunks: g's *_rss), in words ("glibc's main heap"); its bytes in *bytes. */
+const char *ms_guide_malloc_where(const struct ms_guide *g, uint64_t *bytes);
 /* Step 1: what the application accounts for (source says where from). */
 void ms_guide_take_accounted(struct ms_guide *g);
 /* Step 2..5: each takes ownership of the step's findings (may be NULL

@@ -183,12 +183,8 @@ void ms_guide_core_overview(struct ms_guide *g)
 	else if (g->arenas == 1)
 		ms_gstep_evidence(s, "no arenas beyond main: the arena-explosion branch does not apply");
 	uint64_t b = ms_guide_to_explain(g);
-	const char *where = "malloc's mmapped chunks";
-	uint64_t wv = g->mmap_rss;
-	if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss)
-		where = "glibc's main heap", wv = g->main_heap_rss;
-	else if (g->arena_rss >= g->mmap_rss)
-		where = "glibc's arena heaps", wv = g->arena_rss;
+	uint64_t wv;
+	const char *where = ms_guide_malloc_where(g, &wv);
 	if (ms_guide_malloc_holds(g)) {
 		snprintf(s->verdict, sizeof s->verdict, "glibc malloc's heaps hold %s of the core's %s (the %s to explain "
 			 "is %s), most of it in %s (%s): the allocator is the suspect.", SZ(g->malloc_rss), SZ(g->rss),

@@ -40,6 +40,20 @@ int ms_guide_malloc_holds(const struct ms_guide *g)
 	return (b && g->malloc_rss * 2 >= b) || g->malloc_rss * 10 >= g->rss || g->malloc_rss >= (64ull << 20);
 }
 
+const char *ms_guide_malloc_where(const struct ms_guide *g, uint64_t *bytes)
+{
+	if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss) {
+		*bytes = g->main_heap_rss;
+		return "glibc's main heap";
+	}
+	if (g->arena_rss >= g->mmap_rss) {
+		*bytes = g->arena_rss;
+		return "glibc's arena heaps";
+	}
+	*bytes = g->mmap_rss;
+	return "malloc's mmapped chunks";
+}
+
 int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen)
 {
 	list[0] = why[0] = 0;
@@ -194,12 +208,8 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	}
 	uint64_t b = ms_guide_to_explain(g);
 	if (ms_guide_malloc_holds(g)) {
-		const char *where = "malloc's mmapped chunks";
-		uint64_t wv = g->mmap_rss;
-		if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss)
-			where = "glibc's main heap", wv = g->main_heap_rss;
-		else if (g->arena_rss >= g->mmap_rss)
-			where = "glibc's arena heaps", wv = g->arena_rss;
+		uint64_t wv;
+		const char *where = ms_guide_malloc_where(g, &wv);
 		if (b && g->malloc_rss * 2 >= b)
 			snprintf(s->verdict, sizeof s->verdict,
 				 "glibc malloc holds %s (the %s to explain is %s), most of it in %s (%s): the allocator is the suspect.",
