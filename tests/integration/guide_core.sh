@@ -139,6 +139,12 @@ case $pattern in
 		check_match "arena_pins: hotspots instead: a rerun of its command, not a PID" \
 			"$(jq -r '.live_only[1].command' "$G")" "^memsleuth guide -- $EX/arena_pins --threads 4 .*# a rerun of its command"
 		check_match "arena_pins text: signal named" "$(tr -s ' \n' ' ' < "$TMP/g2.txt")" "written by the kernel on signal 6 SIGABRT"
+		# cut at half (its notes, at the start, stay): read as far as it goes, exit 0, no cause claimed
+		cp --sparse=always "$KC" "$TMP/kcut"; truncate -s $(( $(stat -c %s "$KC") / 2 )) "$TMP/kcut"
+		"$MS" guide --batch --core "$TMP/kcut" --json > "$TMP/g3.json" 2> "$TMP/g3.txt"
+		check_eq "arena_pins kernel core cut at half: exit 0, partial" "$? $(jq '.core.partial' "$TMP/g3.json")" "0 true"
+		check_match "arena_pins cut: no cause claimed from what was not read" "$(jq -r '.steps[5].verdict' "$TMP/g3.json")" \
+			"^No cause can be named from this core"
 	fi
 	;;
 esac

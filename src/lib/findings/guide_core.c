@@ -222,9 +222,9 @@ void ms_guide_core_conclude(const struct ms_guide *g, struct ms_verdicts *c)
 		snprintf(next, sizeof next, "memsleuth guide -- %s   # a rerun of its command",
 			 g->command[0] ? g->command : "CMD");
 	ms_verdict_add(c, g->core_missing[0] ? MS_NOTICE : MS_INFO, next, "Read from the core %s (written by %s%s): RSS "
-		       "is not in a core, its bytes stand in (%s)%s%s. Not answerable from a core: %s -- they need the "
+		       "is not in a core, its bytes stand in (%s). Not answerable from a core: %s -- they need the "
 		       "running process.", g->core, !strcmp(g->core_written_by, "gcore") ? "gdb's gcore" : "the kernel",
-		       g->core_missing[0] ? ", PARTIAL" : "", !strcmp(g->core_residency, "core_holes") ?
-		       "about the resident memory plus swap" : "an upper bound: gcore writes every page",
-		       g->core_missing[0] ? "; missing: " : "", g->core_missing, skipped);
+		       g->core_missing[0] ? ", PARTIAL: step 1 names what it lacks" : "",
+		       !strcmp(g->core_residency, "core_holes") ? "about the resident memory plus swap" :
+		       "an upper bound: gcore writes every page", skipped);
 }

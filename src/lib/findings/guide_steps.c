@@ -685,9 +685,14 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	else if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
 			 "do not apply; use the allocator's own controls.", g->allocator);
+	else if (!top && g->core[0] && (!g->have_arenas || ms_jbool(g->step[MS_G_ARENAS].findings, "partial", false)))
+		/* nothing measured is not nothing found */
+		snprintf(s->verdict, sizeof s->verdict, "No cause can be named from this core: glibc's arenas were not read "
+			 "from it%s (step 3 says why); take the core whole, or run the guide on the live process (the "
+			 "last conclusion names the command).", g->have_arenas ? " whole" : "");
 	else if (!top)
-		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
-			 SZ(g->rss));
+		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the %s (%s): nothing to fix.",
+			 g->core[0] ? "core's bytes" : "RSS", SZ(g->rss));
 	else if (!n)
 		snprintf(s->verdict, sizeof s->verdict, "The %s cause, %s (%s), has no remedy outside the application: %s",
 			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
