@@ -293,7 +293,9 @@ static inline uint64_t stamp_alloc(uint64_t p)
 void order_release(void);
 
 /* Event time: CLOCK_MONOTONIC_COARSE (vDSO, jiffy resolution), read every
- * CLOCK_EVERY calls per thread and at each block start.  A precise clock
+ * CLOCK_EVERY events a thread writes (a free folded into its malloc's
+ * pair does not count down: the next event samples) and at each block
+ * start.  A precise clock
  * per event costs more than the allocation it times (rdtsc ~23 ns in a VM,
  * CLOCK_MONOTONIC ~60 ns), and the analysis orders events, it does not
  * time them. */
@@ -342,6 +344,22 @@ enum { FAST_NONE, FAST_LOG, FAST_COUNT };
 #define GATE_LOG   GATE(FAST_LOG, 0)
 #define GATE_COUNT GATE(FAST_COUNT, 0)
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tls.gate's layout");
+
+/* The hot path's guard, taken and dropped: a signal handler that
+ * allocates meanwhile queues its event (record_slow).  The fences keep
+ * the compiler from moving the encoder's loads and stores across them
+ * (they cost no instruction). */
+static inline void gate_hold(struct tls *t, int fast)
+{
+	t->gate = GATE(fast, 2);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void gate_drop(struct tls *t, int fast)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	t->gate = GATE(fast, 0);
+}
 
 /* ---- shared between the files ---- */
 uint64_t mono_ns(void);

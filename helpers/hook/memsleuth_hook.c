@@ -322,26 +322,26 @@ static __attribute__((noinline, cold)) void fast_tail(struct tls *t, struct slot
 	}
 }
 
-/* One allocator call seen by the hook, any op; log_malloc and log_free
+/* One allocator call seen by the hook, any op; on_malloc and on_free
  * are the commonest two's shorter way. */
 static __attribute__((noinline)) void record(const struct call *c)
 {
 	struct tls *t = &tls;
 	struct slot *s = t->s;
 	if (LIKELY(t->gate == GATE_LOG)) {
-		t->gate = GATE(FAST_LOG, 2);
+		gate_hold(t, FAST_LOG);
 		encode(t, s, c, 0);
 		if (UNLIKELY(commit_full(commit_load(s)) || t->npend))
 			fast_tail(t, s);
-		t->gate = GATE_LOG;
+		gate_drop(t, FAST_LOG);
 		return;
 	}
 	if (t->gate == GATE_COUNT) {
-		t->gate = GATE(FAST_COUNT, 2);
+		gate_hold(t, FAST_COUNT);
 		count_event(s, c->caller, c->size, c->op);
 		if (UNLIKELY(t->npend))
 			fast_tail(t, s);
-		t->gate = GATE_COUNT;
+		gate_drop(t, FAST_COUNT);
 		return;
 	}
 	record_slow(c);
@@ -440,7 +440,7 @@ static __attribute__((noinline, cold)) void *after_fast(void *r)
 {
 	struct tls *t = &tls;
 	fast_tail(t, t->s);
-	t->gate = GATE_LOG;
+	gate_drop(t, FAST_LOG);
 	return r;
 }
 
@@ -458,7 +458,7 @@ static __attribute__((noinline)) void *malloc_general(void *r, size_t size, uint
 	encode_body(t, t->s, &c, 0);
 	if (UNLIKELY(commit_full(commit_load(t->s)) || t->npend))
 		fast_tail(t, t->s);
-	t->gate = GATE_LOG;
+	gate_drop(t, FAST_LOG);
 	return r;
 }
 
@@ -469,7 +469,7 @@ static __attribute__((noinline)) void *malloc_other(void *r, size_t size, uint64
 	struct tls *t = &tls;
 	if (t->gate == GATE_LOG) {   /* the domain must be raised: stamp_alloc does */
 		uint64_t stamp = stamp_alloc((uintptr_t)r);
-		t->gate = GATE(FAST_LOG, 2);
+		gate_hold(t, FAST_LOG);
 		return malloc_general(r, size, caller, stamp);
 	}
 	record_alloc(MS_HL_OP_MALLOC, (uintptr_t)r, size, caller);
@@ -484,7 +484,7 @@ static __attribute__((noinline)) void *count_general(void *r, uint64_t caller, u
 	count_event(t->s, caller, size, op);
 	if (UNLIKELY(t->npend))
 		fast_tail(t, t->s);
-	t->gate = GATE_COUNT;
+	gate_drop(t, FAST_COUNT);
 	return r;
 }
 
@@ -499,7 +499,7 @@ static __attribute__((noinline, cold)) void *count_after(void *r)
 {
 	struct tls *t = &tls;
 	fast_tail(t, t->s);
-	t->gate = GATE_COUNT;
+	gate_drop(t, FAST_COUNT);
 	return r;
 }
 
@@ -541,7 +541,7 @@ malloc_predicted(struct tls *t, struct slot *s, void *r, unsigned slot, uint64_t
 	commit_store(s, w);
 	if (UNLIKELY(commit_full(w) || t->npend))
 		return after_fast(r);
-	t->gate = GATE_LOG;
+	gate_drop(t, FAST_LOG);
 	return r;
 }
 
@@ -564,12 +564,12 @@ static __attribute__((noinline)) void *malloc_not_log(void *r, size_t size, uint
 	struct tls *t = &tls;
 	if (t->gate != GATE_COUNT)
 		return malloc_other(r, size, caller);
-	t->gate = GATE(FAST_COUNT, 2);
+	gate_hold(t, FAST_COUNT);
 	if (UNLIKELY(!count_fast(t->s, caller, size, 1)))
 		return count_general(r, caller, size, MS_HL_OP_MALLOC);
 	if (UNLIKELY(t->npend))
 		return count_after(r);
-	t->gate = GATE_COUNT;
+	gate_drop(t, FAST_COUNT);
 	return r;
 }
 
@@ -586,7 +586,7 @@ static __attribute__((noinline)) void *on_malloc(void *r, size_t size, uint64_t 
 	if (UNLIKELY(stamp < t->clock))
 		return malloc_other(r, size, caller);   /* the domain must be raised: stamp_alloc does */
 	t->clock = stamp;   /* stamp_alloc's, when the domain needs no raise */
-	t->gate = GATE(FAST_LOG, 2);
+	gate_hold(t, FAST_LOG);
 	struct slot *s = t->s;
 	unsigned slot = ms_hl_size_slot(size);
 	const struct by_size *b = &s->by_size[slot];
@@ -608,7 +608,7 @@ static __attribute__((noinline)) void free_general(void *r, uint64_t caller, uin
 	encode_body(t, t->s, &c, 0);
 	if (UNLIKELY(commit_full(commit_load(t->s)) || t->npend))
 		fast_tail(t, t->s);
-	t->gate = GATE_LOG;
+	gate_drop(t, FAST_LOG);
 	real.free(r);
 }
 
@@ -619,7 +619,7 @@ static __attribute__((noinline)) void free_other(void *r, uint64_t caller)
 	struct tls *t = &tls;
 	uint64_t stamp = free_stamp(r);
 	if (t->gate == GATE_LOG) {   /* a pointer another thread's domain holds (cross-thread free) */
-		t->gate = GATE(FAST_LOG, 2);
+		gate_hold(t, FAST_LOG);
 		free_general(r, caller, stamp);
 		return;
 	}
@@ -637,7 +637,7 @@ static __attribute__((noinline)) void free_not_log(void *r, uint64_t caller)
 		free_other(r, caller);
 		return;
 	}
-	t->gate = GATE(FAST_COUNT, 2);
+	gate_hold(t, FAST_COUNT);
 	if (UNLIKELY(!count_fast(t->s, caller, 0, 0))) {
 		free_count_general(r, caller);
 		return;
@@ -645,7 +645,7 @@ static __attribute__((noinline)) void free_not_log(void *r, uint64_t caller)
 	if (UNLIKELY(t->npend))
 		count_after(r);
 	else
-		t->gate = GATE_COUNT;
+		gate_drop(t, FAST_COUNT);
 	real.free(r);
 }
 
@@ -671,7 +671,7 @@ static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 				 t->clock) + 1;
 	atomic_store_explicit(&o->own, stamp, memory_order_release);
 	t->clock = stamp;
-	t->gate = GATE(FAST_LOG, 2);
+	gate_hold(t, FAST_LOG);
 	struct slot *s = t->s;
 	unsigned char *pp = s->pair_pos;
 	if (UNLIKELY(!pp || ptr != s->last_alloc || caller != s->prev_caller[1])) {
@@ -689,7 +689,7 @@ static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 		after_fast_free(r);
 		return;
 	}
-	t->gate = GATE_LOG;
+	gate_drop(t, FAST_LOG);
 	real.free(r);
 }
 
