@@ -472,7 +472,12 @@ static __attribute__((noinline)) void *malloc_other(void *r, size_t size, uint64
 		gate_hold(t, FAST_LOG);
 		return malloc_general(r, size, caller, stamp);
 	}
-	record_alloc(MS_HL_OP_MALLOC, (uintptr_t)r, size, caller);
+	/* neither plain logging nor count-only: record_slow directly (with
+	 * stacks, its walk starts here, whose return address is the
+	 * program's: the wrapper and on_malloc tail-called) */
+	struct call c = { size, (uintptr_t)r, 0, caller, g_count_only ? 0 : stamp_alloc((uintptr_t)r), 0,
+			  MS_HL_OP_MALLOC };
+	record_slow(&c);
 	return r;
 }
 
@@ -624,7 +629,7 @@ static __attribute__((noinline)) void free_other(void *r, uint64_t caller)
 		return;
 	}
 	struct call c = { 0, (uintptr_t)r, 0, caller, stamp, 0, MS_HL_OP_FREE };
-	record(&c);
+	record_slow(&c);   /* neither plain logging nor count-only (free_not_log) */
 	real.free(r);
 }
 
