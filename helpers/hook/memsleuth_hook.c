@@ -462,8 +462,9 @@ static __attribute__((noinline)) void *malloc_general(void *r, size_t size, uint
 	return r;
 }
 
-/* A malloc when this thread is not in plain logging (or the domain must
- * be raised: record_alloc's stamp_alloc does), guard not held. */
+/* A malloc when this thread is neither in plain logging nor count-only,
+ * or when its order domain must be raised (stamp_alloc does), guard not
+ * held. */
 static __attribute__((noinline)) void *malloc_other(void *r, size_t size, uint64_t caller)
 {
 	struct tls *t = &tls;

@@ -77,7 +77,7 @@
  * in the order the allocator saw them (an address freed on one thread is
  * reused on another).  Stamps come from counters, one per domain: the
  * 64 MiB region of the address, hashed into a fixed table (the hook's
- * hook.h order_of), so every call on one address uses the same counter.
+ * hook.h order_index), so every call on one address uses the same counter.
  * A free takes its domain's next value before the real free runs; an
  * allocation reads its domain after the real call returned.  Whoever
  * gets an address from the allocator after a free of it reads that
