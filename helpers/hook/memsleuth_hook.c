@@ -564,7 +564,8 @@ static __attribute__((noinline)) void *malloc_clock(void *r, size_t size, uint64
 }
 
 /* A malloc when this thread is not in plain logging: count-only's hot
- * path, else malloc_other. */
+ * path (a function of its own: inlined, it made on_malloc keep a
+ * register more), else malloc_other. */
 static __attribute__((noinline)) void *malloc_not_log(void *r, size_t size, uint64_t caller)
 {
 	struct tls *t = &tls;
@@ -630,28 +631,7 @@ static __attribute__((noinline)) void free_other(void *r, uint64_t caller)
 		return;
 	}
 	struct call c = { 0, (uintptr_t)r, 0, caller, stamp, 0, MS_HL_OP_FREE };
-	record_slow(&c);   /* neither plain logging nor count-only (free_not_log) */
-	real.free(r);
-}
-
-/* A free when this thread is not in plain logging: count-only's hot
- * path, else free_other. */
-static __attribute__((noinline)) void free_not_log(void *r, uint64_t caller)
-{
-	struct tls *t = &tls;
-	if (t->gate != GATE_COUNT) {
-		free_other(r, caller);
-		return;
-	}
-	gate_hold(t, FAST_COUNT);
-	if (UNLIKELY(!count_fast(t->s, caller, 0, 0))) {
-		free_count_general(r, caller);
-		return;
-	}
-	if (UNLIKELY(t->npend))
-		count_after(r);
-	else
-		gate_drop(t, FAST_COUNT);
+	record_slow(&c);   /* neither plain logging nor count-only (on_free) */
 	real.free(r);
 }
 
@@ -661,7 +641,21 @@ static __attribute__((noinline)) void on_free(void *r, uint64_t caller)
 {
 	struct tls *t = &tls;
 	if (UNLIKELY(t->gate != GATE_LOG)) {
-		free_not_log(r, caller);
+		/* count-only's hot path here, without a jump more */
+		if (t->gate != GATE_COUNT) {
+			free_other(r, caller);
+			return;
+		}
+		gate_hold(t, FAST_COUNT);
+		if (UNLIKELY(!count_fast(t->s, caller, 0, 0))) {
+			free_count_general(r, caller);
+			return;
+		}
+		if (UNLIKELY(t->npend))
+			count_after(r);
+		else
+			gate_drop(t, FAST_COUNT);
+		real.free(r);
 		return;
 	}
 	uint64_t ptr = (uintptr_t)r;
