@@ -218,14 +218,40 @@ extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
  * raised with lock xadd: 2.3x, 60% of free's time still on the locked
  * instruction (it waits for the store buffer the encoder just filled).
  * The owner's plain store costs nothing of that: 2.38x on the idle host
- * (bench/hotspots, CPU), the rest of the hook's time spread over the
- * encoder with no line of it above 6%.  Costs here: lock xadd
+ * (bench/hotspots, CPU) with the encoder of then, its time spread over
+ * the encoder with no line above 6% (see "Where the time goes" below
+ * for what came of that).  Costs here: lock xadd
  * 6.8 ns alone, rdtsc 16.6 ns, rdtscp 25 ns (a VM): no clock instruction
  * is cheaper.  Tried earlier and not kept: per-address buckets of per-CPU
  * columns in rseq critical sections (a line per bucket: a miss per call).
  * A signal handler that frees while its thread is inside the owner's
  * read-then-store (inside free: not async-signal-safe in the program
  * either) can lower `own` by the handler's steps. */
+/* Where the time goes.  This VM has no hardware counters (perf stat
+ * says <not supported> for cycles and instructions), so the guide is
+ * instructions per event counted by valgrind --tool=cachegrind (load-
+ * independent), on the bench's same-thread workload cut to 1 M pairs per
+ * thread (4 M events):
+ *   bare run                          110  (glibc's malloc and free ~95)
+ *   hook, the encoder inlined in      +167  full recording (the wrappers
+ *     each wrapper, record after        saved six registers around the
+ *     the real call                     real call; the call struct went
+ *                                       through the stack)
+ *                                     +65  count-only, +379 --stacks 8
+ *   now (on_malloc, on_free)          +79  full, +38 count-only,
+ *                                     +395 --stacks 8
+ * Full recording now, per malloc/free pair: malloc's wrapper 12 (one
+ * register kept across the real call), on_malloc 67 (order stamp 10,
+ * guard 4, the prediction's tests 15, its three bytes and the state the
+ * fold needs 20, commit and full/queued tests 8), free's wrapper 7,
+ * on_free 56 (owner test and stamp 17, fold tests 8, the fold 20); the
+ * general encoder (the ring's frees one pair in 64, clock samples when
+ * the coarse clock moved) and flushes 7 per event.  What is left is
+ * stores the reader needs (commit word, ring, size slot's last free,
+ * pair state) and the order stamp's loads: the per-event commit stays
+ * (a SIGKILLed program's buffer must hold every event it returned from).
+ * The cross-thread workload: 208 before, 202 now (its frees take
+ * free_other: another thread owns the domain). */
 static inline size_t order_index(uint64_t p)
 {
 	return (size_t)((p >> ORDER_REGION_SHIFT) % ORDER_DOMAINS);
