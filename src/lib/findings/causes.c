@@ -44,6 +44,7 @@ static const struct {
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
 	[MS_CAUSE_GLIBC_NOT_WALKED] = { "glibc_not_walked", "glibc malloc's heaps, not walked here" },
+	[MS_CAUSE_SHARED_MEMORY] = { "shared_memory", "shared memory, counted in every sharer's RSS" },
 	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
 	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing as much as or more than in use" },
 	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
@@ -63,7 +64,7 @@ const char *ms_cause_kind_title(enum ms_cause_kind k)
 
 const char *ms_runtime_id(enum ms_runtime r)
 {
-	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby", "php" };
+	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby", "php", "postgres", "perl", "tcl" };
 	return r <= MS_RT_LAST ? n[r] : "";
 }
 
@@ -506,6 +507,77 @@ static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 	}
 }
 
+/* Runtimes that keep their own objects in glibc's live blocks: what that
+ * retention is, in the runtime's terms (PostgreSQL: mcxt.c's memory
+ * contexts, AllocSet blocks from malloc; Perl: sv.c's SV arenas and body
+ * roots, freed SVs kept on free lists until perl_destruct; Tcl 8.6
+ * threaded: tclThreadAlloc.c's per-thread caches of blocks and Tcl_Objs). */
+static const char *runtime_retention(enum ms_runtime r)
+{
+	switch (r) {
+	case MS_RT_POSTGRES:
+		return "PostgreSQL's memory contexts (CacheMemoryContext, plans, work_mem sorts and hashes: "
+		       "malloc'd blocks a context keeps, with free space inside, until the context is reset or "
+		       "deleted); PostgreSQL's own account names which context holds it.";
+	case MS_RT_PERL:
+		return "perl keeps freed scalars in its own arenas (SV heads and bodies, hash entries) and reuses "
+		       "them; it returns them to malloc only at exit: not a leak if it stays flat while the "
+		       "program works (watch tells).";
+	case MS_RT_TCL:
+		return "threaded Tcl's allocator caches freed objects per thread (Tcl_Objs and blocks up to 16 KiB "
+		       "kept for reuse, never returned to malloc while the thread lives): not a leak if it stays "
+		       "flat while the program works (watch tells).";
+	default:
+		return "";
+	}
+}
+
+/* The runtime's own tool for what it keeps in glibc's live blocks, and
+ * watch to tell a cache that stays flat from a leak.  1 when the runtime
+ * is one of these (its remedies are then given). */
+static int runtime_in_use(struct ms_cause *x, const struct ms_cause_facts *f)
+{
+	char cmd[200];
+	switch (f->runtime) {
+	case MS_RT_POSTGRES:
+		if (f->alive)
+			remedy(x, "PostgreSQL writes the backend's memory contexts to the server log (superuser; "
+			       "PostgreSQL 14+): bytes, blocks and free space per context",
+			       "psql -c 'SELECT pg_log_backend_memory_contexts(%d)'", (int)f->pid);
+		advise(x, "the same account for one's own session, as rows", "in the session itself: SELECT * FROM "
+		       "pg_backend_memory_contexts ORDER BY total_bytes DESC");
+		return 1;
+	case MS_RT_PERL:
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --duration 60"))
+			remedy(x, "flat while the program works: perl's arenas, reused; growing: a leak", "%s", cmd);
+		advise(x, "which data holds the scalars", "in the program: Devel::Size total_size(\%h) for a "
+		       "structure, Devel::Gladiator walk_arena() to count live SVs by type");
+		return 1;
+	case MS_RT_TCL:
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --duration 60"))
+			remedy(x, "flat while the program works: Tcl's caches, reused; growing: a leak", "%s", cmd);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* When the guide's own hotspots attached and recorded no allocator call,
+ * the process was idle: hotspots PID again records nothing.  What it
+ * holds was allocated earlier: watch it while it works, or record it from
+ * the start.  1 when this replaces the hotspots remedy. */
+static int idle_remedy(struct ms_cause *x, const struct ms_cause_facts *f)
+{
+	if (!f->hot_idle || !f->alive)
+		return 0;
+	remedy(x, "the guide's hotspots recorded no allocator call (the process was idle): watch it while it "
+	       "works; flat in use is a cache it reuses, growing is a leak", "memsleuth watch %d --duration 60",
+	       (int)f->pid);
+	remedy(x, "records every allocation from the start, so the call sites of the blocks still live are named",
+	       "memsleuth guide -- %s", cmd_of(f));
+	return 1;
+}
+
 static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	if (!f->have_arenas)
@@ -533,6 +605,9 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory%s is native "
 			"memory outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the "
 			"allocator.", SZ(live), SZ(f->nmt_malloc), SZ(b), part);
+	else if (f->runtime > MS_RT_OWN_HEAP_LAST)
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res, "%s of malloc memory is in use (live blocks)%s: %s",
+			SZ(b), part, runtime_retention(f->runtime));
 	else
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
 			"%s of malloc memory is in use (live blocks)%s: a leak or a cache; only the code that holds it "
@@ -548,6 +623,8 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
+	if (runtime_in_use(x, f) || idle_remedy(x, f))
+		return;
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
 	/* hot_site: the site holding the most live bytes (findings/hotsite.h);
@@ -729,7 +806,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		break;
 	}
 	if (x)
-		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime ? ms_runtime_id(f->runtime) :
+		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime && f->runtime <= MS_RT_OWN_HEAP_LAST ?
+			 ms_runtime_id(f->runtime) :
 			 own_allocator(f) ? f->allocator : "other");
 	ev(x, "anon_other_rss_bytes", b);
 }
@@ -748,6 +826,8 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_arenas)
 		ev(x, "mmapped_mem_bytes", f->mmapped_bytes);
 	char cmd[300];
+	if (idle_remedy(x, f))
+		return;
 	hotspots_cmd(f, cmd, sizeof cmd);
 	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
@@ -812,6 +892,39 @@ static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (x && x->severity > MS_NOTICE)
 		x->severity = MS_NOTICE;
 	ev(x, "file_rss_bytes", b);
+}
+
+/* Shared mappings (memclass.h MS_CLASS_SHMEM): the kernel counts a shared
+ * page in the RSS of every process that touched it, and PSS divides it
+ * among them (proc(5), smaps Pss); the program's configuration sizes it
+ * (PostgreSQL's shared_buffers is one shared anonymous mapping, or SysV,
+ * by shared_memory_type), and it lives as long as its last user. */
+static void build_shared_memory(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->shmem_rss;
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
+		return;
+	char share[48] = "", pss[80] = "", pc[16];
+	if (f->rss)
+		snprintf(share, sizeof share, " (%s of the RSS)", ms_share_fmt((double)b / (double)f->rss, 0, pc, sizeof pc));
+	if (f->shmem_pss)
+		snprintf(pss, sizeof pss, "PSS %s here; ", SZ(f->shmem_pss));
+	struct ms_cause *x = add(c, f, MS_CAUSE_SHARED_MEMORY, b,
+				 "%s%s is shared memory (a shared mapping%s%s): counted in the RSS of every process "
+				 "that touched it, so RSS summed over processes overstates it; %ssized by the program's "
+				 "configuration%s, not freed while it runs; glibc's trim and settings do not reach it.",
+				 SZ(b), share, f->shmem_path[0] ? ": " : "", f->shmem_path, pss,
+				 f->runtime == MS_RT_POSTGRES ? " (for PostgreSQL: shared_buffers)" : "");
+	ev(x, "shmem_rss_bytes", b);
+	if (f->shmem_pss)
+		ev(x, "shmem_pss_bytes", f->shmem_pss);
+	char cmd[200];
+	if (pid_cmd(f, cmd, sizeof cmd, "grep -E '^(Rss|Pss|Pss_Shmem):' /proc/%d/smaps_rollup"))
+		remedy(x, "this process's fair share: PSS divides each shared page among the processes that map it; "
+		       "sum PSS, not RSS, over processes", "%s", cmd);
+	if (f->runtime == MS_RT_POSTGRES)
+		remedy(x, "the setting that sizes PostgreSQL's shared memory (postgresql.conf; a restart applies it): "
+		       "smaller only if the buffer cache is larger than the data it serves", "psql -c 'SHOW shared_buffers'");
 }
 
 static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -1071,7 +1184,10 @@ static void live_remedy(struct ms_cause *x, const struct ms_cause_facts *f, cons
 	char cmd[200];
 	/* attached without --live, hotspots keeps counters only: the bytes
 	 * live per call site need --live (or a launch under the hook) */
-	pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --live --duration 30");
+	if (f->alive)
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d --live --duration 30", (int)f->pid);
+	else   /* a launched target has ended: record a new run from its start */
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
 	remedy(x, effect, "%s", cmd);
 }
 
@@ -1191,6 +1307,7 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	}
 	build_stacks(out, f);
 	build_files(out, f);
+	build_shared_memory(out, f);
 	build_vsz(out, f);
 	if (f->have_growth)
 		build_growth(out, f);

@@ -34,6 +34,8 @@ enum ms_cause_kind {
 	MS_CAUSE_ADDRESS_SPACE_ONLY,   /* VSZ without RSS: reservations */
 	MS_CAUSE_GLIBC_NOT_WALKED,     /* glibc's heaps' RSS when no arena walk ran (overview): in use or
 					  free, not known -- a lead (notice at most), never a verdict */
+	MS_CAUSE_SHARED_MEMORY,        /* shared mappings (/dev/shm, memfd, SysV, MAP_SHARED anonymous):
+					  counted in every sharer's RSS, sized by the program's configuration */
 	/* growth kinds (watch, the guide's short watch): resident_bytes is what
 	 * grew during the window; severity from those bytes, the span and the
 	 * RSS (findings/growthsev.h: a short window's rate is not an hour's) */
@@ -138,9 +140,15 @@ struct ms_causes {
 
 /* Facts the model is built from.  Each block has a "have" flag; a block
  * not filled is not used (and the causes that need it are not claimed). */
-enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY, MS_RT_PHP };
-#define MS_RT_LAST MS_RT_PHP
-const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ..., "php" */
+enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY, MS_RT_PHP,
+		  MS_RT_POSTGRES, MS_RT_PERL, MS_RT_TCL };
+#define MS_RT_LAST MS_RT_TCL
+/* The runtimes up to PHP keep a heap of their own outside glibc's (the
+ * runtime_heap cause); PostgreSQL, Perl and Tcl keep theirs inside glibc's
+ * live blocks (memory contexts, SV arenas, the threaded allocator's caches:
+ * the in_use_unaccounted cause names them). */
+#define MS_RT_OWN_HEAP_LAST MS_RT_PHP
+const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ..., "php", "postgres", "perl", "tcl" */
 
 #define MS_CAUSE_MAX_MEASURED 16
 
@@ -174,6 +182,9 @@ struct ms_cause_facts {
 	/* overview: RSS and size per class (memclass.h) */
 	int      have_overview;
 	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
+	uint64_t shmem_pss;             /* the shared memory's PSS (its RSS divided among its sharers) */
+	char     shmem_path[128];       /* the largest shared mapping by RSS ("/dev/zero (deleted)",
+					   "/SYSV0052e2c1 (deleted)", "[anon_shmem]"), "" none */
 	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
 	uint64_t anon_largest_size, anon_largest_rss;      /* the largest anon_other mapping */
 	uint64_t anon_2m_chunks, anon_2m_rss;  /* whole 2 MiB units on 2 MiB boundaries in anon_other
@@ -223,6 +234,8 @@ struct ms_cause_facts {
 	/* hotspots: the call site holding the most bytes live at the end of the
 	 * window (findings/hotsite.h), and those bytes */
 	int      have_hot;
+	int      hot_idle;              /* the guide's own attached hotspots recorded no allocator call:
+					   the process was idle, so hotspots PID again records nothing */
 	uint64_t hot_live;
 	char     hot_site[1600];   /* a call site, C++ names demangled (records/callsite.h) */
 

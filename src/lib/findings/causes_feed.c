@@ -41,6 +41,8 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->file_rss = ov->cls[MS_CLASS_FILE].rss;
 	f->anon_other_rss = ov->cls[MS_CLASS_ANON_OTHER].rss;
 	f->shmem_rss = ov->cls[MS_CLASS_SHMEM].rss;
+	f->shmem_pss = ov->cls[MS_CLASS_SHMEM].pss;
+	snprintf(f->shmem_path, sizeof f->shmem_path, "%s", ov->shmem_largest);
 	f->arena_size = ov->cls[MS_CLASS_ARENA_HEAP].size;
 	f->stack_size = ov->cls[MS_CLASS_THREAD_STACK].size;
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
@@ -151,6 +153,8 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->file_rss = class_u64(ov, "file", "rss_bytes");
 		f->anon_other_rss = class_u64(ov, "anon_other", "rss_bytes");
 		f->shmem_rss = class_u64(ov, "shmem", "rss_bytes");
+		f->shmem_pss = class_u64(ov, "shmem", "pss_bytes");
+		snprintf(f->shmem_path, sizeof f->shmem_path, "%s", ms_jstr(ov, "shmem_largest_path", ""));
 		f->arena_size = class_u64(ov, "arena_heap", "size_bytes");
 		f->stack_size = class_u64(ov, "thread_stack", "size_bytes");
 		f->anon_other_size = class_u64(ov, "anon_other", "size_bytes");

@@ -521,7 +521,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
 			 site ? ", most from " : "", site ? g->hot_site : "");
-	else
+	else if (!g->launched && !ms_ju64(f, "events", 0)) {
+		/* attached to an idle process: what it holds was allocated
+		 * before the window, and hotspots PID again records nothing */
+		g->hot_idle = 1;
+		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window: the process was idle, "
+			 "and what it holds was allocated before hotspots attached. Watch it while it works (memsleuth "
+			 "watch %d), or record it from the start (memsleuth guide -- %s).", (int)g->pid,
+			 g->command[0] ? g->command : "CMD");
+	} else
 		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window.");
 	snprintf(s->next, sizeof s->next, "how the heaps grew (syscalls)");
 }
@@ -600,6 +608,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->java_heap_resident = g->java_heap_resident;
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
+	f->hot_idle = g->hot_idle;   /* no hotspots PID again: watch, or record from the start */
 	/* the in-use cause's "so far": the site holding the most live bytes */
 	const struct ms_jval *site = ms_hot_site_for(g->step[MS_G_HOTSPOTS].findings, MS_CAUSE_IN_USE_UNACCOUNTED);
 	if (g->have_hot && site && g->hot_live_valid) {

@@ -129,6 +129,8 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	}
 	ms_json_ku64(j, "class_rss_sum_bytes", ov->class_rss_sum);
 	ms_json_ku64(j, "recorder_buffer_rss_bytes", ov->recorder_buffer_rss);
+	ms_json_kstr(j, "shmem_largest_path", ov->shmem_largest[0] ? ov->shmem_largest : NULL);
+	ms_json_ku64(j, "shmem_largest_rss_bytes", ov->shmem_largest_rss);
 	ms_json_key(j, "classes");
 	ms_json_arr_begin(j);
 	for (int k = 0; k < MS_CLASS_N; k++) {
@@ -138,6 +140,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 		ms_json_ku64(j, "mappings", ct->mappings);
 		ms_json_ku64(j, "size_bytes", ct->size);
 		ms_json_ku64(j, "rss_bytes", ct->rss);
+		ms_json_ku64(j, "pss_bytes", ct->pss);
 		ms_json_ku64(j, "private_dirty_bytes", ct->private_dirty);
 		ms_json_ku64(j, "swap_bytes", ct->swap);
 		ms_json_obj_end(j);
