@@ -826,8 +826,8 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_arenas)
 		ev(x, "mmapped_mem_bytes", f->mmapped_bytes);
 	char cmd[300];
-	if (idle_remedy(x, f))
-		return;
+	if (runtime_in_use(x, f) || idle_remedy(x, f))
+		return;   /* the runtime's own blocks (PostgreSQL's large context blocks), or an idle target */
 	hotspots_cmd(f, cmd, sizeof cmd);
 	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
