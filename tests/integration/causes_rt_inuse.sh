@@ -80,3 +80,14 @@ if [ -n "$TCLSH" ]; then
 else
 	skip "tcl: no tclsh (apt install tcl8.6)"
 fi
+
+# --- a launched leak (trial5 T5-8): the guide ends it, so no next names its PID
+"$MS" guide --batch --json --no-compare --when running -- "$EX/growth" leak 1024 >"$TMP/gl.json" 2>"$TMP/gl.err"
+check_eq "launched: guide exits 0" "$?" 0
+lp=$(jq -r '.pid' "$TMP/gl.json")
+check_match "launched: the watch's growth is the first conclusion" "$(jq -r '.verdicts[0].text' "$TMP/gl.json")" \
+	"^Over the [0-9]+ s watch, live malloc memory grows"
+check_eq "launched: its next records a new run" "$(jq -r '.verdicts[0].next' "$TMP/gl.json")" \
+	"memsleuth hotspots -- $EX/growth leak 1024"
+check_eq "launched: no next names the ended PID $lp" "$(jq -r '.verdicts[].next' "$TMP/gl.json" | grep -cw -- "$lp")" 0
+check_eq "launched: the process is gone" "$(kill -0 "$lp" 2>/dev/null && echo alive || echo gone)" gone
