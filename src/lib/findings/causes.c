@@ -548,14 +548,13 @@ static int runtime_in_use(struct ms_cause *x, const struct ms_cause_facts *f)
 		       "pg_backend_memory_contexts ORDER BY total_bytes DESC");
 		return 1;
 	case MS_RT_PERL:
-		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --duration 60"))
-			remedy(x, "flat while the program works: perl's arenas, reused; growing: a leak", "%s", cmd);
-		advise(x, "which data holds the scalars", "in the program: Devel::Size total_size(\%h) for a "
-		       "structure, Devel::Gladiator walk_arena() to count live SVs by type");
-		return 1;
 	case MS_RT_TCL:
 		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --duration 60"))
-			remedy(x, "flat while the program works: Tcl's caches, reused; growing: a leak", "%s", cmd);
+			remedy(x, f->runtime == MS_RT_PERL ? "flat while the program works: perl's arenas, reused; growing: a leak"
+				  : "flat while the program works: Tcl's caches, reused; growing: a leak", "%s", cmd);
+		if (f->runtime == MS_RT_PERL)
+			advise(x, "which data holds the scalars", "in the program: Devel::Size total_size(\\%h) for a "
+			       "structure, Devel::Gladiator walk_arena() to count live SVs by type");
 		return 1;
 	default:
 		return 0;
