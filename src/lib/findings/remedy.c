@@ -185,6 +185,37 @@ void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t 
 	snprintf(buf, len, "the default (%s)", who);
 }
 
+/* The default's run, when it ran on another allocator than a shared glibc. */
+static int default_elsewhere(const struct ms_remedy_result *r)
+{
+	return !strcmp(r->cfg->name, "glibc") && r->seen.read &&
+	       (r->seen.allocator != MS_ALLOC_GLIBC || r->seen.builtin);
+}
+
+void ms_remedy_label(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	if (default_elsewhere(r))
+		snprintf(buf, len, "default (%s)", ms_allocator_name(r->seen.allocator));
+	else
+		snprintf(buf, len, "%s", r->cfg->name);
+}
+
+const char *ms_remedy_allocator(const struct ms_remedy_result *r)
+{
+	return ms_allocator_name(default_elsewhere(r) ? r->seen.allocator : r->cfg->allocator);
+}
+
+void ms_remedy_description(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	char who[64];
+	if (!default_elsewhere(r)) {
+		snprintf(buf, len, "%s", r->cfg->what);
+		return;
+	}
+	ms_alloc_seen_name(&r->seen, who, sizeof who);
+	snprintf(buf, len, "the program's own allocator (%s), default settings", who);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
