@@ -167,9 +167,16 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	g->jdk_trim = ms_jbool(jvm, "trim_native_heap", false);
 
 	ms_gstep_command(s, "memsleuth overview --json %d", (int)g->pid);
-	ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, mmapped chunks %s",
-			  SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss), SZ(g->main_heap_rss),
-			  SZ(g->arena_rss), SZ(g->mmap_rss));
+	/* glibc's classes name glibc's malloc only when it is the allocator (shared or static) */
+	int glibc = !strncmp(g->allocator, "glibc", 5);
+	if (glibc)
+		ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, "
+				  "mmapped chunks %s", SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss),
+				  SZ(g->main_heap_rss), SZ(g->arena_rss), SZ(g->mmap_rss));
+	else
+		ms_gstep_evidence(s, "the brk heap holds %s of the RSS %s (%.1f%%); the allocator is %s: glibc's "
+				  "malloc and its arenas are not in use", SZ(g->malloc_rss), SZ(g->rss),
+				  pct(g->malloc_rss, g->rss), g->allocator);
 	ms_gstep_evidence(s, "other anonymous memory %s, thread stacks %s, files %s, shared memory %s",
 			  SZ(g->anon_other_rss), SZ(g->stack_rss), SZ(g->file_rss), SZ(g->shmem_rss));
 	ms_gstep_evidence(s, "allocator: %s%s%s", g->allocator, ms_jstr(f, "glibc_version", NULL) ? ", glibc " : "",
@@ -185,7 +192,12 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "no arenas beyond main: the arena-explosion branch does not apply (skipped)");
 	}
 	uint64_t b = base(g);
-	if (malloc_holds_it(g)) {
+	if (!glibc && malloc_holds_it(g)) {
+		snprintf(s->verdict, sizeof s->verdict, "the brk heap holds %s of the %s %s: the allocator (%s) is the "
+			 "suspect, and glibc's arenas and settings do not reach it.", SZ(g->malloc_rss),
+			 g->has_accounted ? "gap of" : "RSS of", SZ(b), g->allocator);
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots): the allocator is not glibc's");
+	} else if (malloc_holds_it(g)) {
 		const char *where = "malloc's mmapped chunks";
 		uint64_t wv = g->mmap_rss;
 		if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss)
@@ -206,8 +218,8 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	} else {
 		/* The largest holder is the overview's own largest cause. */
 		const char *what = first_cause(f);
-		snprintf(s->verdict, sizeof s->verdict, "glibc malloc holds only %s of the %s %s. %s", SZ(g->malloc_rss),
-			 g->has_accounted ? "gap of" : "RSS of", SZ(b),
+		snprintf(s->verdict, sizeof s->verdict, "%s holds only %s of the %s %s. %s",
+			 glibc ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss), g->has_accounted ? "gap of" : "RSS of", SZ(b),
 			 what ? what : "No single holder stands out.");
 		snprintf(s->next, sizeof s->next, "%s", strcmp(g->allocator, "glibc") && strcmp(g->allocator, "unknown")
 			 ? "who allocates (hotspots): the allocator is not glibc's" : "the remedies for what holds it");

@@ -133,7 +133,7 @@ int ms_remedy_applies(const struct ms_remedy_cfg *c, const struct ms_alloc_seen 
 		}
 		return 1;
 	}
-	if (s->allocator == MS_ALLOC_GLIBC || s->allocator == MS_ALLOC_GLIBC_STATIC)
+	if (ms_allocator_is_glibc(s->allocator))
 		return 1;
 	/* "MALLOC_ARENA_MAX=2" -> "MALLOC_ARENA_MAX" */
 	snprintf(why, len, "glibc's malloc is not in use (the allocator is %s): it ignores %.*s", who,
