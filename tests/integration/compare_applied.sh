@@ -6,22 +6,7 @@
 # Oracles: the kernel's own /proc/PID/maps of a twin started the same way
 # (the library is mapped or not), readelf (static or dynamic, NEEDED).
 source "$(dirname "$0")/lib.sh"
-cat > "$TMP/hold.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-/* 20,000 x 500 B, 49 of 50 freed: free memory the allocator may keep */
-int main(void)
-{
-	static void *p[20000];
-	for (int i = 0; i < 20000; i++) { p[i] = malloc(500); memset(p[i], 1, 500); }
-	for (int i = 0; i < 20000; i++) if (i % 50) free(p[i]);
-	puts("holding"); fflush(stdout);
-	sleep(30);
-	return 0;
-}
-C
+cp "$(dirname "$0")/../fixtures/c/hold_freed.c" "$TMP/hold.c"   # 20,000 x 500 B, 49 of 50 freed, "holding"
 je=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null)
 cfgs=glibc,jemalloc-decay-0,glibc-arena-max-2
 run() {   # [cfgs=LIST] run NAME CMD... : compare --json into $TMP/NAME.json, stderr in $TMP/NAME.err

@@ -5,22 +5,7 @@
 # glibc one is still ptmalloc2 (its cap applies, its arenas are not located).
 # Oracles: readelf (static, NEEDED), the kernel's online CPU list.
 source "$(dirname "$0")/lib.sh"
-cat > "$TMP/hold.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-/* 20,000 x 500 B, 49 of 50 freed, then wait */
-int main(void)
-{
-	static void *p[20000];
-	for (int i = 0; i < 20000; i++) { p[i] = malloc(500); memset(p[i], 1, 500); }
-	for (int i = 0; i < 20000; i++) if (i % 50) free(p[i]);
-	puts("holding"); fflush(stdout);
-	sleep(30);
-	return 0;
-}
-C
+cp "$(dirname "$0")/../fixtures/c/hold_freed.c" "$TMP/hold.c"   # 20,000 x 500 B, 49 of 50 freed, "holding"
 # held NAME BINARY: start it, wait for its line; the pid in $p
 held() {
 	"$2" >"$TMP/$1.out" & p=$!; _pids+=("$p")
