@@ -215,6 +215,7 @@ void gl_stop(struct gl_cmd *c)
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
+		ms_group_end(c->pid);   /* what it started (system()'s sh and command) too */
 		c->pid = 0;
 	}
 	if (c->fd >= 0)

@@ -278,8 +278,7 @@ static void stop_group(pid_t pid, const char *dir, int *status, int *reaped)
 		kill(-pid, SIGKILL);
 		*reaped = waitpid(pid, status, 0) == pid;
 	}
-	/* the rest of the group (children the command forked) goes too */
-	kill(-pid, SIGKILL);
+	ms_group_end(pid);   /* the rest of the group (children the command forked) goes too */
 }
 
 /* --until: pass the command's output on (to stderr under --json: stdout

@@ -4,7 +4,8 @@
 # `syscalls -- CMD` and `guide -- CMD`, memsleuth is SIGKILLed while its
 # helpers and the launched command run; every process below it must be
 # gone (polled with a generous bound) and the tracefs instance it made
-# removed.  Then the guard is killed too, and the next run must sweep what
+# removed.  A normal end leaves nothing running either, not even for a
+# moment (the guard is waited for).  Then the guard is killed too, and the next run must sweep what
 # the kernel and /tmp kept, and say so.
 . "$(dirname "$0")/lib.sh"
 need_root "safety_kill" || exit 0
@@ -97,6 +98,18 @@ if start_example pin freed --count 100000; then
 	kill_case "guide PID (in a nested step)" memsleuth "$MS" guide --batch --window 60 "$EX_PID"
 	stop_example "$EX_PID"
 fi
+
+# A normal end: when memsleuth returns, nothing it started runs any more --
+# not its guard (whose command line is memsleuth's) and not a process the
+# command left in its group (a background sleep): checked at once, no polling.
+for step in syscalls hotspots; do
+	for run in 1 2 3; do
+		mark="3$$.$run"
+		"$MS" "$step" -- sh -c "sleep $mark & true; sleep 0.2" >/dev/null 2>"$TMP/ne.err"
+		left=$(ps -eo stat=,args= | awk -v m="$mark" '$1 !~ /^Z/ && index($0, m) && !/awk/' | wc -l)
+		check_eq "normal end of $step -- CMD (run $run): nothing it started still runs" "$left" 0
+	done
+done
 
 # What the kernel keeps when the guard dies too: the next run sweeps it.
 "$MS" syscalls --backend tracefs --duration 120 "$P" >"$TMP/kc.out" 2>"$TMP/kc.err" &

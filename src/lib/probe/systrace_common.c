@@ -43,8 +43,7 @@ void ms_launched_end(struct ms_systrace *t)
 			}
 		}
 	}
-	/* the command's own children share its group: none may outlive it */
-	kill(-t->traced_pid, SIGKILL);
+	ms_group_end(t->traced_pid);   /* its children share its group: none may outlive it */
 }
 
 pid_t ms_held_spawn(const struct ms_systrace *t, int *gofd, struct ms_err *e)

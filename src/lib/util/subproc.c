@@ -96,18 +96,24 @@ static _Noreturn void guard_main(int rfd, const char *token, pid_t owner)
 	if (rfd > 3)
 		close_range(3, (unsigned)rfd - 1, 0);
 	close_range((unsigned)rfd + 1, ~0u, 0);
-	char c;
-	while (read(rfd, &c, 1) != 0 && errno == EINTR)
-		;
-	/* The pipe closes early in memsleuth's exit, before its other files
-	 * (trace_pipe keeps a tracefs instance busy): wait until it is gone,
-	 * which re-parents us. */
-	for (int i = 0; i < 100 && getppid() == owner; i++)
-		usleep(20000);
-	if (getppid() == owner)   /* alive: it exec'd itself (lab --allocator); its new image guards */
-		_exit(0);
-	/* memsleuth is gone: its children die by PDEATHSIG; the rest of the
-	 * run gets SIGTERM (stapbpf removes its uprobes), then SIGKILL. */
+	char c = 0;
+	ssize_t r;
+	do
+		r = read(rfd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (!(r == 1 && c == 'x')) {
+		/* Not told (killed, or an exec): the pipe closes early in
+		 * memsleuth's exit, before its other files (trace_pipe keeps a
+		 * tracefs instance busy): wait until it is gone, which
+		 * re-parents us. */
+		for (int i = 0; i < 100 && getppid() == owner; i++)
+			usleep(20000);
+		if (getppid() == owner)   /* alive: it exec'd itself (lab --allocator); its new image guards */
+			_exit(0);
+	}
+	/* memsleuth is gone or ending (told, and waiting for us): its
+	 * children die by PDEATHSIG; the rest of the run gets SIGTERM
+	 * (stapbpf removes its uprobes), then SIGKILL. */
 	if (signal_run(token, SIGTERM)) {
 		for (int i = 0; i < 20 && signal_run(token, 0); i++)
 			usleep(100000);
@@ -117,6 +123,26 @@ static _Noreturn void guard_main(int rfd, const char *token, pid_t owner)
 	if (guard_end_fn)
 		guard_end_fn();
 	_exit(0);
+}
+
+/* memsleuth's normal exit (atexit): tell the guard to do its work now and
+ * wait for it, so that it, and whatever it ends, is gone before we are
+ * (10 s at most: its own steps are bounded by 7 s and the sweep). */
+static pid_t guard_pid, guard_owner;
+
+static void guard_finish(void)
+{
+	if (guard_fd < 0 || getpid() != guard_owner)   /* a forked child's exit */
+		return;
+	ssize_t w = write(guard_fd, "x", 1);
+	close(guard_fd);
+	guard_fd = -1;
+	for (int i = 0; w == 1 && i < 1000; i++) {
+		pid_t r = waitpid(guard_pid, NULL, WNOHANG);
+		if (r == guard_pid || (r < 0 && errno != EINTR))
+			break;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
 }
 
 int ms_guard_start(void)
@@ -151,6 +177,11 @@ int ms_guard_start(void)
 	}
 	close(p[0]);
 	guard_fd = p[1];
+	guard_pid = g;
+	if (guard_owner != owner) {   /* once per image (a forked memsleuth starts its own) */
+		guard_owner = owner;
+		atexit(guard_finish);
+	}
 	return 0;
 }
 
@@ -362,6 +393,48 @@ static void signal_group(pid_t pid, int sig)
 	kill(pid, sig);
 }
 
+/* Is a process of group pgid still running (a zombie is done: only its
+ * parent's wait is left)?  From /proc/PID/stat's state and pgrp. */
+static int group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int alive = 0;
+	struct dirent *de;
+	while (!alive && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		char p[64], buf[512];
+		snprintf(p, sizeof p, "/proc/%s/stat", de->d_name);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		char *rp = strrchr(buf, ')');   /* comm may hold spaces and ')' */
+		char state = 0;
+		long ppid = 0, pgrp = 0;
+		if (rp && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3)
+			alive = pgrp == pgid && state != 'Z' && state != 'X';
+	}
+	closedir(d);
+	return alive;
+}
+
+void ms_group_end(pid_t pgid)
+{
+	if (pgid <= 1)
+		return;
+	kill(-pgid, SIGKILL);
+	for (int i = 0; i < 200 && group_alive(pgid); i++) {   /* 2 s at most */
+		kill(-pgid, SIGKILL);   /* one forked meanwhile */
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+}
+
 int ms_child_run(struct ms_child *r, struct ms_err *e)
 {
 	int outp[2], errp[2];
@@ -442,8 +515,7 @@ int ms_child_run(struct ms_child *r, struct ms_err *e)
 		drain(outp[0], &r->out, &r->out_len, r->out_max);
 	if (err_open)
 		drain(errp[0], &r->err, &r->err_len, r->out_max);
-	/* Leave nothing of its group behind. */
-	kill(-pid, SIGKILL);
+	ms_group_end(pid);   /* leave nothing of its group behind */
 	close(outp[0]);
 	close(errp[0]);
 	r->wall_seconds = now_s() - start;

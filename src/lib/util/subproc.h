@@ -112,6 +112,13 @@ pid_t ms_child_start(const struct ms_start *s, struct ms_err *e);
  * *s->hold and sets it to -1; 0 when it is -1 already. */
 int ms_child_release(const struct ms_start *s, struct ms_err *e);
 
+/* End what is left of process group pgid (a command's children, once the
+ * command is reaped): SIGKILL, then wait until none of it runs, 2 s at
+ * most -- a signal is delivered asynchronously, and memsleuth must not
+ * return while anything it started still runs.  Zombies count as ended
+ * (their reaping is their parent's). */
+void ms_group_end(pid_t pgid);
+
 /* Run to completion.  Returns 0 when the child ran (look at status and the
  * flags), -1 when it could not be started (exec failure names argv[0]). */
 int  ms_child_run(struct ms_child *r, struct ms_err *e);
