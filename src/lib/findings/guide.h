@@ -42,6 +42,8 @@ struct ms_guide {
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
+	struct ms_proc_origin origin;         /* attached: origin.title, its command line is a title it wrote
+						 (a PostgreSQL backend): command is "", no command reruns it */
 
 	/* guide -- CMD runs the command under the allocator hook from its
 	 * start: the process examined is the one recorded */
