@@ -207,8 +207,8 @@ static void measure_cmd(const struct ms_cause_facts *f, const char *config, stru
 		return;
 	}
 	int cd = f->cwd[0] && f->command[0] && !strchr(f->cwd, '\'');
-	snprintf(r->measure_with, sizeof r->measure_with, "%s%s%smemsleuth compare -c glibc,%s -- %s", cd ? "cd '" : "", cd ? f->cwd : "",
-		 cd ? "' && " : "", config, cmd_of(f));
+	snprintf(r->measure_with, sizeof r->measure_with, "%s%s%smemsleuth compare -c glibc,%s -- %s", cd ? "cd '" : "",
+		 cd ? f->cwd : "", cd ? "' && " : "", config, cmd_of(f));
 }
 
 /* A remedy tested by a compare configuration: its measured effect replaces
