@@ -598,6 +598,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->launched = g->launched;
 		snprintf(f->command, sizeof f->command, "%s", g->command);
 		snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
+		f->origin = g->origin;
 	}
 	if (g->has_accounted) {
 		f->have_accounted = 1;
@@ -671,7 +672,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
-	if (!compare && strchr(configs, ',') && is_glibc(g))
+	if (!compare && strchr(configs, ',') && is_glibc(g) && g->origin.title) {
+		char need[400];   /* a title is no command to run compare on */
+		ms_origin_compare(configs, need, sizeof need);
+		ms_gstep_evidence(s, "%s (process %d: %s)", need, (int)g->pid, g->origin.why);
+	} else if (!compare && strchr(configs, ',') && is_glibc(g))
 		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
 				 "%s", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
@@ -780,6 +785,8 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 	if (g->recording_kept)
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address %#" PRIx64, g->recording,
 			 g->pin_address + 16);
+	else if (g->origin.title)   /* no command reruns it: what compare needs, in words */
+		ms_origin_compare("glibc,jemalloc-decay-0", next, sizeof next);
 	else
 		snprintf(next, sizeof next, "memsleuth compare -- %.200s", g->command);
 	ms_verdict_add(c, MS_NOTICE, next, "The pin: a live block of %s allocated at %s by thread %s sits above %s of "
