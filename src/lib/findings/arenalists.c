@@ -220,16 +220,13 @@ static inline const struct ms_range *node_at(struct ms_coll *c, struct node_view
 	*d = NULL;
 	if (!rg)
 		return NULL;
-	for (size_t i = 0; i < c->nbuf; i++) {
-		const struct ms_remote_region *g = &c->buf[i];
-		if (p < g->addr || p - g->addr >= g->len)
-			continue;
+	const struct ms_remote_region *g = ms_coll_region(c, p);
+	if (g) {
 		uint64_t lo = rg->start > g->addr ? rg->start : g->addr;
 		uint64_t hi = rg->end - g->addr < g->len ? rg->end : g->addr + g->len;
 		*v = (struct node_view){ rg, lo, hi, (const unsigned char *)g->bytes + (lo - g->addr) };
 		if (len <= hi - p)   /* p >= lo: p is in both */
 			*d = v->bytes + (p - lo);
-		break;
 	}
 	return rg;
 }

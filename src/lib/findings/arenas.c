@@ -709,6 +709,7 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	ms_arena_buffer_free(c);
+	free(c->buf);
 	free(c);
 	if (rc < 0)
 		ms_arenas_free(out);
