@@ -55,10 +55,18 @@ void ms_arena_buffer_free(struct ms_coll *c)
 /* The most one arena's buffer may take: a quarter of MemAvailable (the
  * machine is the target's too), never less than 72 MiB (one thread
  * arena's first heap and a little: what was always buffered).  Read once
- * per collection. */
+ * per collection.  MEMSLEUTH_ARENA_BUFFER_MAX=BYTES sets it (the tests
+ * walk a partly buffered arena with it). */
 static uint64_t buffer_max(struct ms_coll *c)
 {
-	if (!c->abuf_max) {
+	if (c->abuf_max)
+		return c->abuf_max;
+	const char *env = getenv("MEMSLEUTH_ARENA_BUFFER_MAX");
+	char *end = NULL;
+	unsigned long long set = env && *env ? strtoull(env, &end, 10) : 0;
+	if (set && !*end) {
+		c->abuf_max = set;
+	} else {
 		uint64_t avail = ms_self_mem_available();
 		c->abuf_max = avail != UINT64_MAX && avail / 4 > MS_ARENA_BUF_MIN ? avail / 4 : MS_ARENA_BUF_MIN;
 	}

@@ -294,9 +294,12 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			 "Not measured here. From the overview alone: glibc malloc holds %s of RSS (main heap %s, arena "
 			 "heaps %s); how much of it is free memory glibc keeps is what the arenas step tells.",
 			 SZ(g->malloc_rss), SZ(g->main_heap_rss), SZ(g->arena_rss));
-		if (!g->core[0])   /* a core cannot be trimmed: the experiment is the live-only trim */
-			ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
-				 "compare VmRSS before and after", (int)g->pid);
+		/* a core cannot be trimmed: the experiment is the live-only
+		 * trim, through ptrace (probe/ptcall.h: gdb's call fails on
+		 * this host's gdb 13 and leaves the registers unrestored) */
+		if (!g->core[0])
+			ms_gstep_command(s, "memsleuth trim %d   # the experiment, modifies the target: calls malloc_trim(0) "
+				 "in it and measures the RSS it gives back", (int)g->pid);
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 		return;
 	}
