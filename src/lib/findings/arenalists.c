@@ -38,15 +38,8 @@ void ms_coll_ranges_sort(struct ms_coll *c)
 
 const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	size_t lo = 0, hi = c->nrng;
-	/* last range starting at or below addr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->rng[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* the last range starting at or below addr */
+	size_t lo = ms_sorted_count_le(c->rng, c->nrng, sizeof *c->rng, offsetof(struct ms_range, start), addr);
 	if (!lo)
 		return NULL;
 	const struct ms_range *r = &c->rng[lo - 1];

@@ -4,6 +4,7 @@
 #define MS_ARENAS_INT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "findings/arenas.h"
 #include "findings/arenaheaps.h"
@@ -104,22 +105,33 @@ static inline uint64_t ms_st_u64(const unsigned char *s, size_t off)
 	return v;
 }
 
+/* Over n elements of size sz sorted by the uint64_t at offset off (a
+ * range's start, a region's address): how many start at or below addr,
+ * i.e. 1 + the index of the one that may hold addr, 0 when none. */
+static inline size_t ms_sorted_count_le(const void *v, size_t n, size_t sz, size_t off, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t key;
+		__builtin_memcpy(&key, (const unsigned char *)v + mid * sz + off, 8);
+		if (key <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The arena buffer's region holding addr, or NULL: a binary search (an
  * arena of many heaps has as many regions, and a list in random address
  * order changes region at almost every node). */
 static inline const struct ms_remote_region *ms_coll_region(const struct ms_coll *c, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nbuf;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->buf[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo || addr - c->buf[lo - 1].addr >= c->buf[lo - 1].len)
+	size_t k = ms_sorted_count_le(c->buf, c->nbuf, sizeof *c->buf, offsetof(struct ms_remote_region, addr), addr);
+	if (!k || addr - c->buf[k - 1].addr >= c->buf[k - 1].len)
 		return NULL;
-	return &c->buf[lo - 1];
+	return &c->buf[k - 1];
 }
 
 /* [addr, addr+len) inside the arena buffer: a pointer to its bytes, or NULL. */
