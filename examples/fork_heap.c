@@ -5,7 +5,9 @@
  * -- so /proc/CHILD/maps shows two adjacent "[heap]" lines, while glibc
  * sees one contiguous heap (main_arena.flags without NONCONTIGUOUS_BIT).
  * The child's first block that does not fit below the parent's break is
- * kept in use: a chunk straddling the two VMAs.  PostgreSQL backends,
+ * kept in use: a chunk straddling the two VMAs (with --free-straddle it is
+ * freed too: a free chunk straddles them, in the run that malloc_trim
+ * returns).  PostgreSQL backends,
  * Apache prefork children and gunicorn workers are in this state.
  *
  * The child announces itself ("pid=CHILD phase=grown"; with --malloc-info
@@ -17,9 +19,10 @@
  * The parent waits for the child and ends with it; the child ends with
  * the parent (PR_SET_PDEATHSIG).
  *
- * usage: fork_heap [--blocks N] [--hold] [--malloc-info FILE]
+ * usage: fork_heap [--blocks N] [--free-straddle] [--hold] [--malloc-info FILE]
  * phases: grown (printed by the child) */
 #include <errno.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -87,28 +90,32 @@ static void hold(void)
 	}
 }
 
-static int child(struct ex_opts *o, long blocks, char *parent_brk)
+static int child(struct ex_opts *o, long blocks, int free_straddle, char *parent_brk)
 {
 	/* the pointer array from mmap, not the heap under study */
 	char **v = mmap(NULL, (size_t)blocks * sizeof *v, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (v == MAP_FAILED)
 		return 1;
 	long straddle = -1;
+	uintptr_t brk_at_fork = (uintptr_t)parent_brk, straddle_at = 0;
 	for (long i = 0; i < blocks; i++) {
 		size_t size = 1000 + (size_t)(i % 3000);
 		v[i] = malloc(size);
 		if (!v[i])
 			return 1;
 		memset(v[i], 2, 1000);
-		if (straddle < 0 && v[i] < parent_brk && v[i] + size > parent_brk)
+		uintptr_t p = (uintptr_t)v[i];
+		if (straddle < 0 && p < brk_at_fork && p + size > brk_at_fork) {
 			straddle = i;
+			straddle_at = p;
+		}
 	}
 	for (long i = 0; i < blocks - KEEP_LAST; i++)
-		if (i != straddle)
+		if (i != straddle || free_straddle)
 			free(v[i]);
 	char line[160];
-	snprintf(line, sizeof line, "memsleuth-example: parent_brk=%p straddle=%p\n", (void *)parent_brk,
-		 straddle >= 0 ? (void *)v[straddle] : NULL);
+	snprintf(line, sizeof line, "memsleuth-example: parent_brk=%#lx straddle=%#lx%s\n", (unsigned long)brk_at_fork,
+		 (unsigned long)straddle_at, free_straddle ? " (freed)" : "");
 	ex_say(line);
 	ex_phase(o, "grown", 0);
 	if (o->hold)
@@ -120,13 +127,16 @@ int main(int argc, char **argv)
 {
 	struct ex_opts o = { 0 };
 	long blocks = 18000;
+	int free_straddle = 0;
 	for (int i = 1; i < argc; i++) {
 		if (ex_common_opt(&o, argc, argv, &i))
 			continue;
 		if (!strcmp(argv[i], "--blocks") && i + 1 < argc)
 			blocks = ex_num(argv[++i], "blocks");
+		else if (!strcmp(argv[i], "--free-straddle"))
+			free_straddle = 1;
 		else {
-			fprintf(stderr, "usage: fork_heap [--blocks N] [--hold] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: fork_heap [--blocks N] [--free-straddle] [--hold] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}
@@ -154,7 +164,7 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(0);
-		_exit(child(&o, blocks, parent_brk));
+		_exit(child(&o, blocks, free_straddle, parent_brk));
 	}
 	/* the parent ends on SIGTERM (and the child with it) */
 	sigset_t set;
