@@ -118,8 +118,12 @@ static int child(struct ex_opts *o, long blocks, int free_straddle, char *parent
 		 (unsigned long)straddle_at, free_straddle ? " (freed)" : "");
 	ex_say(line);
 	ex_phase(o, "grown", 0);
-	if (o->hold)
+	if (o->hold) {
+		snprintf(line, sizeof line, "memsleuth-example: pid=%d holding (SIGUSR1: malloc_trim(0), SIGTERM: end)\n",
+			 (int)getpid());
+		ex_say(line);
 		hold();
+	}
 	return 0;
 }
 
