@@ -4,7 +4,8 @@
 # one contiguous glibc heap.  Read live, from a gcore of it and from a core
 # the kernel writes of an identical twin, it is a healthy contiguous heap:
 # no damage, no "non-contiguous", the chunk straddling the VMA boundary
-# counted, in use or free.  Oracles: gdb with libc6-dbg reading memory (main_arena.flags,
+# counted, in use or free; overview --core puts both VMAs in the main
+# heap.  Oracles: gdb with libc6-dbg reading memory (main_arena.flags,
 # mp_.sbrk_base), the program's own malloc_info, /proc/PID/maps, and a real
 # malloc_trim(0) run by the child itself (the Rss of its [heap] mappings
 # before and after, from smaps) against the trim prediction.
@@ -84,6 +85,11 @@ elif need_root "gcore of the child"; then
 		"$("$MS" arenas --core "$TMP/gc.$C" | grep -Ec 'CORRUPTED|UNRELIABLE|non-contiguous')" 0
 	check_cmp "gcore: trim prediction at least the live one (an upper bound)" \
 		"$(jq .trim_prediction_bytes "$TMP/g.json")" -ge "$(jq .trim_prediction_bytes "$TMP/a.json")"
+	# a core names no mapping: both VMAs are labelled [heap] again, as
+	# /proc/PID/maps names them, so the memory is the main heap's there too
+	check_eq "overview --core: the main heap is both VMAs, as the maps say" \
+		"$("$MS" overview --core "$TMP/gc.$C" --json | jq -c '.classes[] | select(.class == "main_heap") | [.mappings, .size_bytes]')" \
+		"[2,$(( 16#${H[1]#*-} - 16#${H[0]%-*} ))]"
 	rm -f "$TMP/gc.$C"
 fi
 
