@@ -15,6 +15,7 @@
 #include <regex.h>
 
 #include "records/jsonread.h"
+#include "cli/args.h"
 #include "util/err.h"
 
 struct gopts {
@@ -24,8 +25,19 @@ struct gopts {
 	double after, wait_max, window;
 	double watch;              /* the short watch before judging, seconds (0: none) */
 	char **cmd;                /* after "--" */
+	const char *core, *exe, *sysroot;   /* --core CORE [--exe PATH] [--sysroot DIR] */
+	const char *live_given;    /* an option for a live process given (--watch, --window): not with --core */
 	FILE  *say;                /* the narrative: stdout, or stderr with --json */
 };
+
+/* The conclusions printed, the report written (--json, --report), g
+ * freed: the guide's exit status (--fail-on). */
+int  guide_finish(const struct gopts *o, struct ms_guide *g, struct ms_args *cl, const char *started, const char *host);
+/* guide --core (guide_core.c): the options that do not go with a core
+ * refused (a PID, -- CMD, --when, --watch ...: one line, exit 2); then
+ * the steps a core can answer, ending with guide_finish. */
+void guide_core_check(const struct gopts *o, const struct ms_args *cl);
+int  guide_core(const struct gopts *o, struct ms_guide *g, struct ms_args *cl, const char *started, const char *host);
 
 /* Set by SIGINT, SIGTERM, SIGHUP: the guide stops after the current step. */
 extern volatile sig_atomic_t guide_stop;

@@ -37,6 +37,10 @@ void guide_say_step_body(const struct gopts *o, const struct ms_gstep *st)
 {
 	if (st->status == MS_G_SKIPPED) {
 		guide_wrap(o->say, "   ", "skipped: ", st->reason);
+		if (st->ncmd)   /* a live-only step from a core: what to run instead */
+			fprintf(o->say, "   instead, on a live process:\n");
+		for (int i = 0; i < st->ncmd; i++)
+			fprintf(o->say, "     $ %s\n", st->commands[i]);
 		return;
 	}
 	if (st->status == MS_G_UNAVAILABLE || st->status == MS_G_FAILED)

@@ -291,6 +291,68 @@ static void compare_plan_follows_glibc_share(void **state)
 	done(g);
 }
 
+/* guide --core on overview --core's findings of a process that is gone
+ * (pid 2^22 - 1 is above pid_max's default, never a live process here):
+ * the core's bytes stand in for RSS, the live-only checks rerun the
+ * core's command, and the refusals name the allocator or the cut core. */
+static const char core_json[] =
+	"{\"step\":\"overview\",\"source\":\"core\",\"pid\":4194303,\"name\":\"pin\",\"command\":\"./pin --hold\","
+	"\"written_by\":\"kernel\",\"signal\":6,\"rss_bytes\":null,\"residency\":\"core_holes\","
+	"\"mapped_bytes\":110000000,\"in_core_bytes\":105000000,\"malloc_in_core_bytes\":104000000,\"partial\":false,"
+	"\"missing\":null,\"allocator\":\"glibc\",\"glibc_version\":\"2.36\",\"libc_error\":null,\"arenas\":1,"
+	"\"arena_heaps\":0,\"threads\":1,\"classes\":[{\"class\":\"main_heap\",\"in_core_bytes\":104000000,"
+	"\"size_bytes\":104000000,\"mappings\":1}]}";
+
+static void core_steps_and_live_only(void **state)
+{
+	(void)state;
+	struct ms_guide *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	ms_guide_init(g, 0);
+	g->has_accounted = 1;
+	g->accounted = 8u << 20;
+	char why[600];
+	struct ms_jval *f = parse(core_json);
+	assert_null(ms_guide_core_refusal(f, "core", why, sizeof why));
+	ms_guide_core_facts(g, f, "core", " --sysroot /r");
+	assert_int_equal(g->pid, 4194303);
+	assert_int_equal(g->rss, 105000000);             /* the stand-in: the core's bytes */
+	assert_int_equal(g->main_heap_rss, 104000000);
+	ms_guide_take_accounted(g);
+	assert_non_null(evidence_with(&g->step[MS_G_ACCOUNTED], "RSS: not in a core"));
+	assert_non_null(strstr(g->step[MS_G_ACCOUNTED].verdict, "above the 8.0 MiB"));
+	ms_guide_take_overview(g, NULL);
+	assert_string_equal(g->step[MS_G_OVERVIEW].commands[0], "memsleuth overview --json --core core --sysroot /r");
+	assert_non_null(evidence_with(&g->step[MS_G_OVERVIEW], "on signal 6 SIGABRT"));
+	ms_guide_core_skip(g, MS_G_HOTSPOTS);
+	assert_int_equal(g->step[MS_G_HOTSPOTS].status, MS_G_SKIPPED);
+	/* gone: the rerun of its command, not its PID */
+	assert_string_equal(g->step[MS_G_HOTSPOTS].commands[0],
+			    "memsleuth guide -- ./pin --hold   # a rerun of its command, recorded from its start");
+	assert_int_equal(g->nlive_only, 5);
+	assert_string_equal(g->live_only[4].what, "compare");
+	ms_guide_free(g);
+	free(g);
+}
+
+static void core_refusals(void **state)
+{
+	(void)state;
+	char why[600], text[sizeof core_json + 64];
+	snprintf(text, sizeof text, "%s", core_json);
+	memcpy(strstr(text, "\"glibc\""), "\"tcmal\"", 7);   /* same length: another allocator */
+	struct ms_jval *f = parse(text);
+	assert_non_null(ms_guide_core_refusal(f, "c", why, sizeof why));
+	assert_non_null(strstr(why, "the allocator is tcmal, not glibc's malloc"));
+	ms_jfree(f);
+	f = parse("{\"pid\":1,\"allocator\":\"unknown\",\"missing\":\"its notes are cut\","
+		  "\"libc_error\":\"core of process 0: no libc among its file mappings\"}");
+	assert_non_null(ms_guide_core_refusal(f, "c", why, sizeof why));
+	assert_non_null(strstr(why, "core c: partial (its notes are cut): core of process 0"));
+	assert_non_null(strstr(why, "take the core whole"));
+	ms_jfree(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +363,8 @@ int main(void)
 		cmocka_unit_test(unnamed_pin_says_why_in_one_line),
 		cmocka_unit_test(unnamed_site_says_which_symbols),
 		cmocka_unit_test(compare_plan_follows_glibc_share),
+		cmocka_unit_test(core_steps_and_live_only),
+		cmocka_unit_test(core_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,5 @@
 #include "findings/arenaverdict.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,15 +80,8 @@ void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 	struct ms_cause_facts f;
 	ms_cause_facts_init(&f, a->pid);
 	ms_cause_facts_from_arenas(&f, a);
-	if (!strcmp(a->source, "core")) {
-		/* a core says nothing of whether its process still runs (gcore
-		 * leaves it running): remedies name the PID only with that caveat
-		 * while a process of that PID exists, the others rerun its command */
-		f.alive = 0;
-		/* no process of that PID here: it has ended (one may be another's) */
-		f.from_core = a->pid > 0 && (kill(a->pid, 0) == 0 || errno == EPERM);
-		snprintf(f.command, sizeof f.command, "%s", a->command);
-	}
+	if (!strcmp(a->source, "core"))
+		ms_cause_facts_core(&f, a->pid, a->command);
 	ms_causes_build(&f, c);
 }
 

@@ -3,6 +3,8 @@
 #include "findings/arenaverdict.h"
 #include "probe/procfs.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,18 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 				f->other_arenas_with_free++;
 		}
 	}
+}
+
+int ms_core_pid_exists(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+void ms_cause_facts_core(struct ms_cause_facts *f, pid_t pid, const char *command)
+{
+	f->alive = 0;
+	f->from_core = ms_core_pid_exists(pid);
+	snprintf(f->command, sizeof f->command, "%s", command);
 }
 
 static uint64_t class_u64(const struct ms_jval *ov, const char *name, const char *field)

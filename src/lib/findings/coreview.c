@@ -39,8 +39,7 @@ static void judge(struct ms_coreview *cv, const char *path)
 	for (int k = 1; k < MS_CLASS_N; k++)
 		if (cv->cls[k].in_core > cv->cls[top].in_core)
 			top = k;
-	uint64_t malloc_bytes = cv->cls[MS_CLASS_MAIN_HEAP].in_core + cv->cls[MS_CLASS_ARENA_HEAP].in_core +
-				cv->cls[MS_CLASS_MALLOC_MMAP].in_core;
+	uint64_t malloc_bytes = cv->malloc_in_core;
 	ms_verdict_add(vs, MS_INFO, "",
 		       "RSS is not in a core; it holds %s of the process's memory (%s): %s in %s (%s), %s in glibc malloc's heaps.",
 		       ms_size_fmt(cv->in_core, a),
@@ -112,6 +111,8 @@ int ms_coreview_collect(const char *path, const char *exe, const char *sysroot,
 			}
 		}
 	}
+	cv->malloc_in_core = cv->cls[MS_CLASS_MAIN_HEAP].in_core + cv->cls[MS_CLASS_ARENA_HEAP].in_core +
+			     cv->cls[MS_CLASS_MALLOC_MMAP].in_core;
 	cv->arena_heaps = heaps.n;
 	if (!strcmp(cv->allocator, "glibc") && (heaps.all_verified || heaps.n == 0))
 		cv->arenas = (long)heaps.arenas + 1;

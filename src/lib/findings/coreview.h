@@ -30,6 +30,7 @@ struct ms_coreview {
 	char     libc_error[300];            /* why the libc is not known, "" if it is */
 	struct ms_coreview_class cls[MS_CLASS_N];
 	uint64_t size, in_core;              /* sums over the classes */
+	uint64_t malloc_in_core;             /* of which glibc malloc's: main heap, arena heaps, mmapped chunks */
 	size_t   arena_heaps;
 	long     arenas;                     /* main + verified arena heaps' arenas; -1 unknown */
 	size_t   threads, stacks_owned;

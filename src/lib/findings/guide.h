@@ -43,6 +43,22 @@ struct ms_guide {
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
 
+	/* guide --core: a core file read instead of a process ("" a process).
+	 * RSS is not in a core: rss and the classes' *_rss hold the bytes the
+	 * core holds (the stand-in, coreview.h), labelled as such. */
+	char  core[1024];
+	char  core_opts[1100];                /* " --exe PATH --sysroot DIR" as given: the printed commands read the same */
+	char  core_written_by[8];             /* "gcore" or "kernel" */
+	char  core_residency[16];             /* probe/remote.h ms_residency_name: "core_holes", "unknown" */
+	char  core_missing[512];              /* what the core lacks ("" whole) */
+	uint64_t core_mapped;                 /* bytes its mappings span */
+	int   core_signal;                    /* the signal it died of (0: gcore) */
+	/* the live-only steps and checks a core cannot answer (watch,
+	 * hotspots, syscalls, trim, compare): why, and the command on a live
+	 * process instead */
+	struct ms_glive { char what[16], reason[300], command[600]; } live_only[5];
+	int   nlive_only;
+
 	/* guide -- CMD runs the command under the allocator hook from its
 	 * start: the process examined is the one recorded */
 	char  recording[1024];                /* that recording's directory, "" none */
@@ -124,6 +140,18 @@ void ms_gstep_set(struct ms_gstep *s, enum ms_gstatus st, const char *reason);
 void ms_guide_take_doctor(struct ms_guide *g, struct ms_jval *f);
 /* RSS in bytes of one memory class ("anon_other") in overview's findings JSON; 0 when absent. */
 uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name);
+/* Any field of one class ("in_core_bytes" of overview --core's); 0 when absent. */
+uint64_t ms_guide_class_bytes(const struct ms_jval *f, const char *name, const char *field);
+/* What is to be explained: the gap (rss - accounted, 0 below it) when
+ * the accounted figure is known, else the whole RSS (a core's: its bytes). */
+uint64_t ms_guide_to_explain(const struct ms_guide *g);
+/* Whether the allocator steps apply: glibc holds half of what is to be
+ * explained, or a meaningful share whatever it says (>= 10% of RSS or
+ * 64 MiB) -- a JVM's or an application's own accounting can hide a native leak. */
+int ms_guide_malloc_holds(const struct ms_guide *g);
+/* Which of glibc's holders has the most (main heap, arena heaps, mmapped
+ * chunks: g's *_rss), in words ("glibc's main heap"); its bytes in *bytes. */
+const char *ms_guide_malloc_where(const struct ms_guide *g, uint64_t *bytes);
 /* Step 1: what the application accounts for (source says where from). */
 void ms_guide_take_accounted(struct ms_guide *g);
 /* Step 2..5: each takes ownership of the step's findings (may be NULL
@@ -132,6 +160,25 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f);
 void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f);
 void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f);
 void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f);
+/* guide --core (guide_core.c): the facts of overview --core's findings
+ * (docs/json: "source": "core"), owned, into g (rss: the core's bytes,
+ * the stand-in); the live-only list.  core_opts as g->core_opts. */
+void ms_guide_core_facts(struct ms_guide *g, struct ms_jval *f, const char *core, const char *core_opts);
+/* Why the guide cannot read this core (overview --core's findings): the
+ * allocator is not glibc's, the libc is not known, the core is cut where
+ * the libc's data is -- one line with the way out; NULL: it can. */
+const char *ms_guide_core_refusal(const struct ms_jval *f, const char *core, char *buf, size_t len);
+/* Steps 1 and 2 from a core (ms_guide_take_accounted / _overview call
+ * them when g->core is set). */
+void ms_guide_core_accounted(struct ms_guide *g);
+void ms_guide_core_overview(struct ms_guide *g);
+/* A live-only step (hotspots, syscalls) skipped: its reason and the
+ * command on a live process instead. */
+void ms_guide_core_skip(struct ms_guide *g, enum ms_gstep_id id);
+/* The conclusion a core adds: what was read (residency, partial) and
+ * what it could not answer, with the guide to run on a live process. */
+void ms_guide_core_conclude(const struct ms_guide *g, struct ms_verdicts *c);
+
 /* Step 6: remedies from everything found; compare may be NULL. */
 void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare);
 

@@ -27,28 +27,37 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-/* What is to be explained: the gap when the accounted figure is known,
- * else the whole RSS. */
-static uint64_t base(const struct ms_guide *g)
+uint64_t ms_guide_to_explain(const struct ms_guide *g)
 {
 	if (g->has_accounted)
 		return g->rss > g->accounted ? g->rss - g->accounted : 0;
 	return g->rss;
 }
 
-/* Whether the allocator steps apply: glibc holds half the gap, or a
- * meaningful share whatever the gap says (>= 10% of RSS or 64 MiB) -- a
- * JVM's or an application's own accounting can hide a native leak. */
-static int malloc_holds_it(const struct ms_guide *g)
+int ms_guide_malloc_holds(const struct ms_guide *g)
 {
-	uint64_t b = base(g);
+	uint64_t b = ms_guide_to_explain(g);
 	return (b && g->malloc_rss * 2 >= b) || g->malloc_rss * 10 >= g->rss || g->malloc_rss >= (64ull << 20);
+}
+
+const char *ms_guide_malloc_where(const struct ms_guide *g, uint64_t *bytes)
+{
+	if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss) {
+		*bytes = g->main_heap_rss;
+		return "glibc's main heap";
+	}
+	if (g->arena_rss >= g->mmap_rss) {
+		*bytes = g->arena_rss;
+		return "glibc's arena heaps";
+	}
+	*bytes = g->mmap_rss;
+	return "malloc's mmapped chunks";
 }
 
 int ms_guide_compare_plan(const struct ms_guide *g, char *list, size_t len, char *why, size_t wlen)
 {
 	list[0] = why[0] = 0;
-	uint64_t b = base(g);
+	uint64_t b = ms_guide_to_explain(g);
 	/* measured only: overview read the split; a share worth a setting
 	 * (64 MiB, as malloc_holds_it) is never ruled out by its ratio */
 	if (g->step[MS_G_OVERVIEW].status != MS_G_DONE || !b || g->malloc_rss >= (64ull << 20)
@@ -99,6 +108,10 @@ void ms_guide_take_doctor(struct ms_guide *g, struct ms_jval *f)
 void ms_guide_take_accounted(struct ms_guide *g)
 {
 	struct ms_gstep *s = &g->step[MS_G_ACCOUNTED];
+	if (g->core[0]) {
+		ms_guide_core_accounted(g);
+		return;
+	}
 	s->status = MS_G_DONE;
 	if (g->launch[0])   /* the process examined is the program, not its wrapper nor the command it runs */
 		ms_gstep_evidence(s, "launched: %s", g->launch);
@@ -111,7 +124,7 @@ void ms_guide_take_accounted(struct ms_guide *g)
 			 "No accounted figure: the whole RSS of %s is examined; give --accounted SIZE to measure the gap.",
 			 SZ(g->rss));
 	} else {
-		uint64_t gap = base(g);
+		uint64_t gap = ms_guide_to_explain(g);
 		ms_gstep_evidence(s, "the application accounts for %s (%s)", SZ(g->accounted), g->accounted_from);
 		ms_gstep_evidence(s, "gap: %s, %.1f%% of the RSS", SZ(gap), pct(gap, g->rss));
 		if (gap * 10 < g->rss && g->in_use_grows)
@@ -133,18 +146,27 @@ void ms_guide_take_accounted(struct ms_guide *g)
 	snprintf(s->next, sizeof s->next, "where the RSS lives (overview)");
 }
 
-uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name)
+uint64_t ms_guide_class_bytes(const struct ms_jval *f, const char *name, const char *field)
 {
 	const struct ms_jval *cls = ms_jget(f, "classes");
 	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c; c = c->next)
 		if (!strcmp(ms_jstr(c, "class", ""), name))
-			return ms_ju64(c, "rss_bytes", 0);
+			return ms_ju64(c, field, 0);
 	return 0;
+}
+
+uint64_t ms_guide_class_rss(const struct ms_jval *f, const char *name)
+{
+	return ms_guide_class_bytes(f, name, "rss_bytes");
 }
 
 void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 {
 	struct ms_gstep *s = &g->step[MS_G_OVERVIEW];
+	if (g->core[0]) {   /* its findings were taken with the core's facts */
+		ms_guide_core_overview(g);
+		return;
+	}
 	s->findings = f;
 	s->status = MS_G_DONE;
 	snprintf(g->name, sizeof g->name, "%s", ms_jstr(f, "name", "?"));
@@ -184,14 +206,10 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	} else if (g->arenas == 1) {
 		ms_gstep_evidence(s, "no arenas beyond main: the arena-explosion branch does not apply (skipped)");
 	}
-	uint64_t b = base(g);
-	if (malloc_holds_it(g)) {
-		const char *where = "malloc's mmapped chunks";
-		uint64_t wv = g->mmap_rss;
-		if (g->main_heap_rss >= g->arena_rss && g->main_heap_rss >= g->mmap_rss)
-			where = "glibc's main heap", wv = g->main_heap_rss;
-		else if (g->arena_rss >= g->mmap_rss)
-			where = "glibc's arena heaps", wv = g->arena_rss;
+	uint64_t b = ms_guide_to_explain(g);
+	if (ms_guide_malloc_holds(g)) {
+		uint64_t wv;
+		const char *where = ms_guide_malloc_where(g, &wv);
 		if (b && g->malloc_rss * 2 >= b)
 			snprintf(s->verdict, sizeof s->verdict,
 				 "glibc malloc holds %s (the %s to explain is %s), most of it in %s (%s): the allocator is the suspect.",
@@ -249,6 +267,10 @@ static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jv
 	else if (g->recording_note[0])
 		ms_gstep_evidence(s, "%s -- %s call site%s not known: %s", chunk, pins > 1 ? "their" : "its",
 				  pins > 1 ? "s are" : " is", g->recording_note);
+	else if (g->core[0])
+		ms_gstep_evidence(s, "%s -- %s call site%s not known: a core holds no record of who allocated what "
+				  "(memsleuth guide -- CMD records it from the start)", chunk, pins > 1 ? "their" : "its",
+				  pins > 1 ? "s are" : " is");
 	else
 		ms_gstep_evidence(s, "%s -- %s call site%s not known: the guide attached to a running process, whose "
 				  "allocations were not recorded from its start (memsleuth guide -- CMD records them)", chunk,
@@ -259,7 +281,9 @@ static void guide_pin(struct ms_guide *g, struct ms_gstep *s, const struct ms_jv
 void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 {
 	struct ms_gstep *s = &g->step[MS_G_ARENAS];
-	if (f && ms_jget(f, "pin_sites"))
+	if (g->core[0])
+		ms_gstep_command(s, "memsleuth arenas --json --core %s%s", g->core, g->core_opts);
+	else if (f && ms_jget(f, "pin_sites"))
 		ms_gstep_command(s, "memsleuth arenas --json --hotspots %s %d", g->recording_kept ? g->recording : "DIR",
 				 (int)g->pid);
 	else
@@ -270,7 +294,8 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			 "Not measured here. From the overview alone: glibc malloc holds %s of RSS (main heap %s, arena "
 			 "heaps %s); how much of it is free memory glibc keeps is what the arenas step tells.",
 			 SZ(g->malloc_rss), SZ(g->main_heap_rss), SZ(g->arena_rss));
-		ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
+		if (!g->core[0])   /* a core cannot be trimmed: the experiment is the live-only trim */
+			ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
 				 "compare VmRSS before and after", (int)g->pid);
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 		return;
@@ -303,9 +328,18 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			  SZ(top), SZ(top_res));
 	/* the split the causes' sentences use: main heap vs thread arenas */
 	uint64_t other_trim = g->trim_prediction > main_trim ? g->trim_prediction - main_trim : 0;
-	ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
-			  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
-			  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
+	if (g->core[0])   /* no RSS to subtract it from; the walk's residency says how exact it is */
+		ms_gstep_evidence(s, "malloc_trim(0) would have returned %s in all: %s from the main heap, %s from thread "
+				  "arenas, at the moment of the core (residency %s: %s)", SZ(g->trim_prediction),
+				  SZ(main_trim), SZ(other_trim), ms_jstr(f, "residency", "?"),
+				  !strcmp(ms_jstr(f, "residency", ""), "core_holes") ? "approximately what was resident" :
+				  "every page counted, an upper bound");
+	else
+		ms_gstep_evidence(s, "malloc_trim(0) would return %s in all: %s from the main heap, %s from thread arenas "
+				  "(prediction: RSS %s -> %s)", SZ(g->trim_prediction), SZ(main_trim), SZ(other_trim),
+				  SZ(g->rss), SZ(g->rss > g->trim_prediction ? g->rss - g->trim_prediction : 0));
+	if (ms_jbool(f, "partial", false))
+		ms_gstep_evidence(s, "PARTIAL: %s", ms_jstr(f, "missing", "the core lacks memory"));
 	if (!ms_jbool(f, "snapshot_consistent", true)) {
 		/* arenas' damage rule: the same damage twice is not a moving heap */
 		int changing = !strcmp(ms_jstr(f, "damage", ""), "changing");
@@ -537,15 +571,22 @@ void ms_guide_take_syscalls(struct ms_guide *g, struct ms_jval *f)
 static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare, struct ms_cause_facts *f)
 {
 	ms_cause_facts_init(f, g->pid);
-	ms_cause_facts_from_json(f, g->step[MS_G_OVERVIEW].findings, g->have_arenas ? g->step[MS_G_ARENAS].findings : NULL,
-				 compare);
-	if (!f->rss)
-		f->rss = g->rss;
-	/* A launched command ends with the guide: name the rerun, not its PID. */
-	f->alive = !g->launched && kill(g->pid, 0) == 0;
-	f->launched = g->launched;
-	snprintf(f->command, sizeof f->command, "%s", g->command);
-	snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
+	const struct ms_jval *ar = g->have_arenas ? g->step[MS_G_ARENAS].findings : NULL;
+	if (g->core[0]) {
+		/* the facts arenas --core builds from the same walk: a core's
+		 * classes are bytes in the core, not RSS, and its RSS is unknown */
+		ms_cause_facts_from_json(f, NULL, ar, compare);
+		ms_cause_facts_core(f, g->pid, g->command);
+	} else {
+		ms_cause_facts_from_json(f, g->step[MS_G_OVERVIEW].findings, ar, compare);
+		if (!f->rss)
+			f->rss = g->rss;
+		/* A launched command ends with the guide: name the rerun, not its PID. */
+		f->alive = !g->launched && kill(g->pid, 0) == 0;
+		f->launched = g->launched;
+		snprintf(f->command, sizeof f->command, "%s", g->command);
+		snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
+	}
 	if (g->has_accounted) {
 		f->have_accounted = 1;
 		f->accounted = g->accounted;
@@ -620,9 +661,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	}
 	if (!compare && strchr(configs, ',') && is_glibc(g))
 		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
-				 "sampled at the moment the guide looked", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
+				 "%s", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
-				 configs, g->moment[0] ? " " : "", g->moment, cmd);
+				 configs, g->moment[0] ? " " : "", g->moment, cmd, g->core[0] ? "a rerun of the core's command "
+				 "(give --final-at or --final-after: the moment the core was taken)" :
+				 "sampled at the moment the guide looked");
 	/* the cause to lead with: the most severe, the largest among equals
 	 * (a reclaimable file_mapped notice never ahead of a problem) */
 	const struct ms_cause *top = NULL;
@@ -642,9 +685,14 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	else if (!is_glibc(g))
 		snprintf(s->verdict, sizeof s->verdict, "The allocator is %s, not glibc: glibc's trim and arena settings "
 			 "do not apply; use the allocator's own controls.", g->allocator);
+	else if (!top && g->core[0] && (!g->have_arenas || ms_jbool(g->step[MS_G_ARENAS].findings, "partial", false)))
+		/* nothing measured is not nothing found */
+		snprintf(s->verdict, sizeof s->verdict, "No cause can be named from this core: glibc's arenas were not read "
+			 "from it%s (step 3 says why); take the core whole, or run the guide on the live process (the "
+			 "last conclusion names the command).", g->have_arenas ? " whole" : "");
 	else if (!top)
-		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the RSS (%s): nothing to fix.",
-			 SZ(g->rss));
+		snprintf(s->verdict, sizeof s->verdict, "No cause holds a meaningful share of the %s (%s): nothing to fix.",
+			 g->core[0] ? "core's bytes" : "RSS", SZ(g->rss));
 	else if (!n)
 		snprintf(s->verdict, sizeof s->verdict, "The %s cause, %s (%s), has no remedy outside the application: %s",
 			 which, ms_cause_kind_title(top->kind), SZ(top->resident_bytes), top->text);
@@ -666,7 +714,7 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason, size_t len)
 {
 	reason[0] = 0;
-	if (s != MS_G_REMEDIES && g->has_accounted && !base(g) && !malloc_holds_it(g) && !g->in_use_grows) {
+	if (s != MS_G_REMEDIES && g->has_accounted && !ms_guide_to_explain(g) && !ms_guide_malloc_holds(g) && !g->in_use_grows) {
 		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
 			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
 		return 0;
@@ -675,14 +723,14 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 		snprintf(reason, len, "the allocator is %s, not glibc: there are no glibc arenas to read", g->allocator);
 		return 0;
 	}
-	if ((s == MS_G_ARENAS || s == MS_G_SYSCALLS) && !malloc_holds_it(g)) {
+	if ((s == MS_G_ARENAS || s == MS_G_SYSCALLS) && !ms_guide_malloc_holds(g)) {
 		snprintf(reason, len, "glibc malloc holds only %s of the %s to explain (under 10%% of the RSS and 64 MiB): "
-			 "its heaps are not where the memory is", SZ(g->malloc_rss), SZ(base(g)));
+			 "its heaps are not where the memory is", SZ(g->malloc_rss), SZ(ms_guide_to_explain(g)));
 		return 0;
 	}
-	if (s == MS_G_HOTSPOTS && !malloc_holds_it(g) && is_glibc(g)) {
+	if (s == MS_G_HOTSPOTS && !ms_guide_malloc_holds(g) && is_glibc(g)) {
 		snprintf(reason, len, "malloc does not hold the memory (%s of %s): its callers are not the cause",
-			 SZ(g->malloc_rss), SZ(base(g)));
+			 SZ(g->malloc_rss), SZ(ms_guide_to_explain(g)));
 		return 0;
 	}
 	if (s == MS_G_HOTSPOTS && !g->launched && g->doctor && !g->can_attach) {
@@ -745,7 +793,7 @@ void ms_guide_conclude(struct ms_guide *g)
 	/* One conclusion per cause, largest first, each with its first remedy. */
 	ms_causes_verdicts(&g->causes, c);
 	conclude_pin(g, c);
-	if (ar->status != MS_G_DONE && ar->status != MS_G_SKIPPED && ar->status != MS_G_NOT_REACHED && malloc_holds_it(g))
+	if (ar->status != MS_G_DONE && ar->status != MS_G_SKIPPED && ar->status != MS_G_NOT_REACHED && ms_guide_malloc_holds(g))
 		ms_verdict_add(c, MS_NOTICE, "", "glibc malloc holds %s; how much of it is free memory glibc keeps was not "
 			       "measured: %s", SZ(g->malloc_rss), ar->reason);
 	if (g->have_hot)
@@ -753,6 +801,8 @@ void ms_guide_conclude(struct ms_guide *g)
 	const struct ms_jval *cmp = g->step[MS_G_REMEDIES].findings;
 	if (cmp && ms_jstr(cmp, "recommendation.text", NULL))
 		ms_verdict_add(c, MS_INFO, "", "memsleuth compare on the command: %s", ms_jstr(cmp, "recommendation.text", ""));
+	if (g->core[0])
+		ms_guide_core_conclude(g, c);
 	if (g->stopped_early)
 		ms_verdict_add(c, MS_INFO, "", "Stopped before the last step; the findings so far are above.");
 	ms_guide_conclude_growth(g);   /* placed by its severity among the others */

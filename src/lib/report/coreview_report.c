@@ -61,6 +61,7 @@ void ms_coreview_json(const struct ms_coreview *cv, struct ms_json *j)
 	ms_json_kstr(j, "source", "core");
 	ms_json_ki64(j, "pid", ci->pid);
 	ms_json_kstr(j, "name", ci->fname);
+	ms_json_kstr(j, "command", ci->psargs[0] ? ci->psargs : NULL);   /* NT_PRPSINFO: cut at 80 bytes */
 	ms_json_kstr(j, "written_by", ci->by_gdb ? "gcore" : "kernel");
 	ms_json_ki64(j, "signal", ci->signal);
 	ms_json_key(j, "rss_bytes");
@@ -69,6 +70,7 @@ void ms_coreview_json(const struct ms_coreview *cv, struct ms_json *j)
 	ms_json_ku64(j, "core_file_bytes", ci->file_bytes);
 	ms_json_ku64(j, "mapped_bytes", cv->size);
 	ms_json_ku64(j, "in_core_bytes", cv->in_core);
+	ms_json_ku64(j, "malloc_in_core_bytes", cv->malloc_in_core);
 	ms_json_kbool(j, "partial", cv->missing[0] != 0);
 	ms_json_kstr(j, "missing", cv->missing[0] ? cv->missing : NULL);
 	ms_json_key(j, "classes");

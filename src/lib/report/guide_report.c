@@ -23,11 +23,39 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 	ms_json_kstr(j, "looked_when", g->when[0] ? g->when : NULL);
 	ms_json_kstr(j, "started", started);
 	ms_json_kstr(j, "host", host);
-	ms_json_ku64(j, "rss_bytes", g->rss);
+	ms_json_kstr(j, "source", g->core[0] ? "core" : "process");
+	ms_json_key(j, "rss_bytes");
+	if (g->core[0])   /* RSS is not in a core: the core's bytes stand in, under "core" */
+		ms_json_null(j);
+	else
+		ms_json_u64(j, g->rss);
+	if (g->core[0]) {
+		ms_json_key(j, "core");
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "path", g->core);
+		ms_json_kstr(j, "written_by", g->core_written_by);
+		ms_json_kstr(j, "residency", g->core_residency);
+		ms_json_ku64(j, "in_core_bytes", g->rss);
+		ms_json_ku64(j, "mapped_bytes", g->core_mapped);
+		ms_json_kbool(j, "partial", g->core_missing[0] != 0);
+		ms_json_kstr(j, "missing", g->core_missing[0] ? g->core_missing : NULL);
+		ms_json_obj_end(j);
+		ms_json_key(j, "live_only");   /* what a core cannot answer, and the command on a live process */
+		ms_json_arr_begin(j);
+		for (int i = 0; i < g->nlive_only; i++) {
+			ms_json_obj_begin(j);
+			ms_json_kstr(j, "check", g->live_only[i].what);
+			ms_json_kstr(j, "status", "skipped");
+			ms_json_kstr(j, "reason", g->live_only[i].reason);
+			ms_json_kstr(j, "command", g->live_only[i].command);
+			ms_json_obj_end(j);
+		}
+		ms_json_arr_end(j);
+	}
 	if (g->has_accounted) {
 		ms_json_ku64(j, "accounted_bytes", g->accounted);
 		ms_json_kstr(j, "accounted_from", g->accounted_from);
-		ms_json_ku64(j, "gap_bytes", g->rss > g->accounted ? g->rss - g->accounted : 0);
+		ms_json_ku64(j, "gap_bytes", ms_guide_to_explain(g));
 	}
 	if (g->have_arenas) {
 		ms_json_ku64(j, "free_bytes", g->free_bytes);

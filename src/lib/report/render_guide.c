@@ -8,7 +8,12 @@
 void r_guide(struct ms_render *r, const struct ms_jval *doc)
 {
 	const char *cmd = ms_jstr(doc, "command", NULL);
-	r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0), ms_jstr(doc, "name", "?"));
+	const struct ms_jval *core = ms_jget(doc, "core");
+	if (core && core->type == MS_J_OBJ)   /* guide --core: what was read, and that RSS is not in it */
+		r_heading(r, 1, "memsleuth guide: core %s of process %" PRIu64 " (%s)", ms_jstr(core, "path", "?"),
+			  ms_ju64(doc, "pid", 0), ms_jstr(doc, "name", "?"));
+	else
+		r_heading(r, 1, "memsleuth guide: process %" PRIu64 " (%s)", ms_ju64(doc, "pid", 0), ms_jstr(doc, "name", "?"));
 	if (cmd) {   /* a command can be kilobytes: as code that wraps, not as a heading */
 		r_para(r, "Launched:");
 		r_code(r, cmd);
@@ -43,6 +48,15 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 			r_para(r, "What it checks and why: %s", ms_jstr(s, "why", ""));
 		if (ms_jstr(s, "reason", NULL) && *ms_jstr(s, "reason", ""))
 			r_para(r, "%s: %s", !strcmp(status, "skipped") ? "Skipped" : "Note", ms_jstr(s, "reason", ""));
+		const struct ms_jval *cmds = ms_jget(s, "commands");
+		if (!strcmp(status, "skipped") && cmds && cmds->type == MS_J_ARR && cmds->len) {
+			/* a live-only step from a core: what to run instead */
+			r_para(r, "Instead, on a live process:");
+			for (const struct ms_jval *c = cmds->child; c; c = c->next)
+				if (c->type == MS_J_STR)
+					r_code(r, c->str);
+			continue;
+		}
 		const struct ms_jval *ev = ms_jget(s, "evidence");
 		if (ev && ev->type == MS_J_ARR && ev->len) {
 			r_para(r, "Evidence:");
@@ -55,7 +69,6 @@ void r_guide(struct ms_render *r, const struct ms_jval *doc)
 		const struct ms_jval *f = ms_jget(s, "findings");
 		if (f && f->type == MS_J_OBJ && ms_jstr(f, "step", NULL))
 			r_step(r, f, 3);
-		const struct ms_jval *cmds = ms_jget(s, "commands");
 		if (cmds && cmds->type == MS_J_ARR && cmds->len) {
 			r_para(r, "Commands to reproduce these numbers:");
 			for (const struct ms_jval *c = cmds->child; c; c = c->next)

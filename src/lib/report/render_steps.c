@@ -19,8 +19,13 @@ static int cmp_bar(const void *a, const void *b)
 static void overview(struct ms_render *r, const struct ms_jval *f)
 {
 	struct ms_table t;
+	/* overview --core: RSS is not in a core; its bytes per class instead */
+	int core = !strcmp(ms_jstr(f, "source", ""), "core");
+	const char *fld = core ? "in_core_bytes" : "rss_bytes";
 	r_facts_begin(&t);
 	r_fact_bytes(r, &t, "RSS", f, "rss_bytes");
+	r_fact_bytes(r, &t, "in the core (RSS is not in a core)", f, "in_core_bytes");
+	r_fact_bytes(r, &t, "of which glibc malloc's heaps", f, "malloc_in_core_bytes");
 	r_fact_bytes(r, &t, "Pss", f, "pss_bytes");
 	r_fact_bytes(r, &t, "held by glibc malloc", f, "malloc_rss_bytes");
 	r_fact_bytes(r, &t, "arena heaps reserved", f, "arena_reserved_bytes");
@@ -28,7 +33,10 @@ static void overview(struct ms_render *r, const struct ms_jval *f)
 	r_fact_bytes(r, &t, "accounted by the application", f, "accounted_bytes");
 	r_fact_bytes(r, &t, "unexplained gap", f, "gap_bytes");
 	char v[96];
-	if (ms_jhas_num(f, "arenas")) {
+	if (ms_jhas_num(f, "arenas") && core) {   /* the cap depends on the CPUs of its machine: not in a core */
+		snprintf(v, sizeof v, "%" PRIu64, ms_ju64(f, "arenas", 0));
+		r_fact(&t, "arenas", v);
+	} else if (ms_jhas_num(f, "arenas")) {
 		snprintf(v, sizeof v, "%" PRIu64 " of a cap of %" PRIu64 " (%s)", ms_ju64(f, "arenas", 0),
 			 ms_ju64(f, "arena_cap", 0), ms_jstr(f, "arena_cap_source", "?"));
 		r_fact(&t, "arenas", v);
@@ -48,25 +56,30 @@ static void overview(struct ms_render *r, const struct ms_jval *f)
 	struct ms_svg_bar bars[16];
 	int n = 0;
 	for (const struct ms_jval *c = cls && cls->type == MS_J_ARR ? cls->child : NULL; c && n < 16; c = c->next) {
-		if (!ms_ju64(c, "rss_bytes", 0))
+		if (!ms_ju64(c, fld, 0))
 			continue;
 		snprintf(bars[n].label, sizeof bars[n].label, "%s", ms_jstr(c, "class", "?"));
-		bars[n++].value = ms_ju64(c, "rss_bytes", 0);
+		bars[n++].value = ms_ju64(c, fld, 0);
 	}
 	if (n) {
 		qsort(bars, (size_t)n, sizeof bars[0], cmp_bar);
 		char *buf;
 		size_t len;
 		FILE *m = r_chart_open(&buf, &len);
+		char title[40];
+		snprintf(title, sizeof title, "%s by memory class", core ? "Bytes in the core" : "RSS");
 		if (m)
-			ms_svg_bars(m, "RSS by memory class", bars, n, 1);
-		r_chart_close(r, m, &buf, "RSS by memory class");
-		ms_table_init(&t, "lrrrr", (const char *[]){ "class", "mappings", "size", "rss", "rss bytes" });
+			ms_svg_bars(m, title, bars, n, 1);
+		r_chart_close(r, m, &buf, title);
+		char h1[16], h2[24];
+		snprintf(h1, sizeof h1, "%s", core ? "in core" : "rss");
+		snprintf(h2, sizeof h2, "%s bytes", h1);
+		ms_table_init(&t, "lrrrr", (const char *[]){ "class", "mappings", "size", h1, h2 });
 		for (const struct ms_jval *c = cls->child; c; c = c->next)
 			if (ms_ju64(c, "mappings", 0))
 				ms_table_rowf(&t, "%s\t%" PRIu64 "\t%s\t%s\t%" PRIu64, ms_jstr(c, "class", "?"),
 					      ms_ju64(c, "mappings", 0), rsz(r, ms_ju64(c, "size_bytes", 0)),
-					      rsz(r, ms_ju64(c, "rss_bytes", 0)), ms_ju64(c, "rss_bytes", 0));
+					      rsz(r, ms_ju64(c, fld, 0)), ms_ju64(c, fld, 0));
 		r_table(r, &t);
 	}
 }
