@@ -369,8 +369,12 @@ static int already_in_effect(const struct ms_cause_facts *f, const struct ms_rem
 		else
 			all = have == want;
 	}
-	if (all)
-		snprintf(why, len, "%s is already in effect (%s)", cfg->env[0], from);
+	if (all) {
+		/* "(from its environment)" when it is that very setting */
+		size_t l = strlen(cfg->env[0]);
+		int same = !strncmp(from, cfg->env[0], l) && !strcmp(from + l, ", from its environment");
+		snprintf(why, len, "%s is already in effect (%s)", cfg->env[0], same ? "from its environment" : from);
+	}
 	return all;
 }
 
