@@ -606,8 +606,11 @@ static void build_main_top_kept(struct ms_causes *c, const struct ms_cause_facts
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
 	char note[400];
 	pad_note(f, note, sizeof note);
-	if (note[0])
-		append(x, "%s", note);
+	if (x && note[0]) {
+		ev(x, "top_pad_bytes", f->top_pad);
+		if (strlen(x->text) + strlen(note) < sizeof x->text)   /* whole or not at all */
+			append(x, "%s", note);
+	}
 	if (!compared(f))   /* the top goes at the next free, down to top_pad */
 		fixed_thresholds_remedy(x, f, b, b - (b > top_pad(f) ? b - top_pad(f) : 0));
 	/* malloc_trim(0) cuts the main top too (systrim): now, not for good */
@@ -626,18 +629,24 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (chunks >= top && f->main_tcache_hold[0]) {
 		/* no live block there: freed chunks glibc caches (tcache_put
 		 * leaves them marked in use) keep the free memory from the top */
-		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
-			"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
-			SZ(chunks), f->main_tcache_hold, SZ(b));
+		char note[400], why[300];
+		pad_note(f, note, sizeof note);
+		if (note[0])   /* the top_pad ahead of the (long) hold: the sentence is cut at its end */
+			x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+				"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block; "
+				"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).%s "
+				"Held by %s.", SZ(chunks), SZ(b), note, f->main_tcache_hold);
+		else
+			x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+				"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
+				"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
+				SZ(chunks), f->main_tcache_hold, SZ(b));
 		ev(x, "trim_from_chunks_bytes", chunks);
 		ev(x, "trim_from_top_bytes", top);
 		ev(x, "tcache_chunks", f->main_tcache_chunks);
 		ev(x, "tcache_bytes", f->main_tcache_bytes);
-		char note[400], why[300];
-		pad_note(f, note, sizeof note);
 		if (note[0])
-			append(x, "%s", note);
+			ev(x, "top_pad_bytes", f->top_pad);
 		trim_remedy(x, f, b);
 		if (already_in_effect(f, ms_remedy_cfg_find("glibc-tcache-0"), why, sizeof why))
 			return;
