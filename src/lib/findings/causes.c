@@ -258,6 +258,8 @@ static int base_row(const struct ms_cause_facts *f)
 		return f->measured_base;
 	char pt[MAX_TUNABLES][MS_TUNABLE_LEN], rt[MAX_TUNABLES][MS_TUNABLE_LEN];
 	int np = proc_tunables(f, pt);
+	if (!np)
+		return f->measured_base;   /* it runs glibc's default */
 	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
 		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
 		if (!cfg || cfg->allocator != MS_ALLOC_GLIBC)
