@@ -74,7 +74,10 @@ int main(int argc, char **argv)
 	ex_phase(&o, "allocated", 0);
 	char *pinned = NULL;
 	if (pin) {
-		pinned = malloc(pin_size < 1 ? 1 : (size_t)pin_size);
+		if (pin_size > 1)
+			pinned = malloc((size_t)pin_size);
+		else
+			pinned = malloc(1);
 		*(volatile char *)pinned = 1;
 	}
 	ex_phase(&o, "pinned", 0);

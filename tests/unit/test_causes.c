@@ -221,14 +221,22 @@ static void spread_offers_cap_second(void **state)
 	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX=2"));
 }
 
-static void measure(struct ms_cause_facts *f, const char *config, const char *preload, uint64_t final)
+/* compare measured config (its runs' allocator settings env) at final */
+static void measure_env(struct ms_cause_facts *f, const char *config, const char *env, const char *preload,
+		    uint64_t final)
 {
 	int i = f->nmeasured++;
 	snprintf(f->measured[i].config, sizeof f->measured[i].config, "%s", config);
+	snprintf(f->measured[i].env, sizeof f->measured[i].env, "%s", env);
 	snprintf(f->measured[i].preload, sizeof f->measured[i].preload, "%s", preload);
 	f->measured[i].final_rss = final;
 	if (!strcmp(config, "glibc"))
 		f->measured_base = i;
+}
+
+static void measure(struct ms_cause_facts *f, const char *config, const char *preload, uint64_t final)
+{
+	measure_env(f, config, "", preload, final);
 }
 
 /* A C++ program, 8 threads new/delete (examples/cppthreads): 756.8 MiB
@@ -1040,17 +1048,6 @@ static void top_pad_kept_by_free(void **state)
 	assert_int_equal(remedy_with(x, "tcache_count=0")->expected_bytes, chunks + 7 * 1008 - 128 * 1024);
 }
 
-static void measure_env(struct ms_cause_facts *f, const char *config, const char *env, const char *preload,
-		    uint64_t final)
-{
-	int i = f->nmeasured++;
-	snprintf(f->measured[i].config, sizeof f->measured[i].config, "%s", config);
-	snprintf(f->measured[i].env, sizeof f->measured[i].env, "%s", env);
-	snprintf(f->measured[i].preload, sizeof f->measured[i].preload, "%s", preload);
-	f->measured[i].final_rss = final;
-	if (!strcmp(config, "glibc"))
-		f->measured_base = i;
-}
 
 /* Trial 5 T5-6: pool 32 800 started with MALLOC_ARENA_MAX=2.  compare's
  * rows start from glibc's default; its glibc-arena-max-2 row is the
