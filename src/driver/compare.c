@@ -14,6 +14,7 @@
 #include "probe/allocfind.h"
 #include "probe/workload.h"
 #include "report/json.h"
+#include "cli/wrap.h"
 #include "report/table.h"
 #include "options.h"
 #include "steps.h"
@@ -194,6 +195,24 @@ static void skip_unreachable(struct ms_remedy_result *v, size_t from, size_t n, 
 		strchr(names, ',') ? "are" : "is");
 }
 
+/* One "Apply it" line: what is to be pasted is never broken (a line break
+ * inside a quoted value makes another setting: trial5's systemd line
+ * broke in "trim_threshold"), even past the terminal's width.  A unit
+ * file's section header goes on its own line; a note after the command
+ * ("   (...)") is wrapped on the next. */
+static void apply_line(const char *label, const char *text)
+{
+	const char *paste = text, *note = strstr(text, "   (");
+	if (strncmp(text, "[Service] ", 10) == 0) {
+		printf("%s  %-8s [Service]\n", ms_nowrap(stdout), label);
+		label = "";
+		paste = text + 10;
+	}
+	printf("%s  %-8s %.*s\n", ms_nowrap(stdout), label, (int)(note ? note - paste : (long)strlen(paste)), paste);
+	if (note)
+		ms_wrap_fprint(stdout, note + 3, 0, 11, ms_wrap_width(1));
+}
+
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
 		       const struct ms_compare_moment *m, const char *moment)
 {
@@ -269,15 +288,11 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	if (rec.best) {
 		struct ms_apply ap;
 		ms_remedy_apply(rec.best, cmd, &ap);
-		struct ms_table at;
-		ms_table_init(&at, "ll", (const char *[]){ "", "" });
-		ms_table_rowf(&at, "shell\t%s", ap.shell);
-		ms_table_rowf(&at, "systemd\t%s", ap.systemd);
-		ms_table_rowf(&at, "docker\t%s", ap.docker);
-		ms_table_rowf(&at, "JVM\t%s", ap.jvm);
 		printf("\nApply it:\n");
-		ms_table_print(&at, stdout, "  ");
-		ms_table_free(&at);
+		apply_line("shell", ap.shell);
+		apply_line("systemd", ap.systemd);
+		apply_line("docker", ap.docker);
+		apply_line("JVM", ap.jvm);
 	}
 }
 

@@ -43,6 +43,20 @@ check_eq "peak >= final everywhere" "$(jq '[.runs[] | .peak_rss_bytes >= .final_
 check_cmp "peak RSS saw the 50 MiB" "$(jq '[.runs[].peak_rss_bytes] | min' "$J")" -gt $((45 << 20))
 check_cmp "RSS timeline sampled" "$(jq '.runs[0].rss_timeline | length' "$J")" -ge 2
 
+# the "Apply it" lines are pasted: never broken inside a value, even on a
+# narrow terminal (trial5: the systemd line broke inside "trim_threshold")
+if jq -e '.runs[] | select(.config == "jemalloc-decay-0") | .available' "$J" >/dev/null; then
+	COLUMNS=60 "$MS" compare --runs 1 --configs glibc,jemalloc-decay-0 -- "$EX/pin" --count $count --hold >"$TMP/apply.txt" 2>/dev/null
+	sed -n '/^Apply it:/,$p' "$TMP/apply.txt" >"$TMP/apply"
+	check_eq "apply it (COLUMNS=60): [Service] on its own line" "$(grep -cE '^  systemd +\[Service\]$' "$TMP/apply")" 1
+	check_eq "apply it (COLUMNS=60): the Environment= line whole" \
+		"$(grep -cE '^ +Environment="LD_PRELOAD=/[^ ]*libjemalloc[^ ]*" "MALLOC_CONF=[^ ]+"$' "$TMP/apply")" 1
+	check_eq "apply it (COLUMNS=60): the shell line whole" \
+		"$(grep -cE "^  shell +LD_PRELOAD=/[^ ]* MALLOC_CONF=[^ ]+ $EX/pin --count $count --hold\$" "$TMP/apply")" 1
+else
+	skip "apply it: jemalloc not installed"
+fi
+
 # allocators absent from the host: skipped with the package to install
 MEMSLEUTH_ALLOCATOR_DIRS=/nonexistent "$MS" compare --runs 1 --configs glibc,jemalloc --json -- "$EX/pin" --count 1000 --hold >"$TMP/s.json" 2>/dev/null
 check_eq "absent jemalloc: exit 0" "$?" 0

@@ -205,10 +205,22 @@ int ms_wrap_out_width(FILE *out)
 	return fd >= 0 ? ms_wrap_width(fd) : MS_WRAP_HELP;
 }
 
+const char *ms_nowrap(FILE *out)
+{
+	static const char mark[2] = { MS_NOWRAP_MARK, 0 };
+	return out == stdout && wr.fd1 ? mark : "";
+}
+
 static ssize_t wr_write(void *cookie, const char *data, size_t n)
 {
 	(void)cookie;
 	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' && wr.len && wr.buf[0] == MS_NOWRAP_MARK) {
+			fwrite(wr.buf + 1, 1, wr.len - 1, wr.fd1);
+			fputc('\n', wr.fd1);
+			wr.len = 0;
+			continue;
+		}
 		if (data[i] == '\n') {
 			ms_wrap_line(wr.fd1, wr.buf ? wr.buf : "", wr.len, wr.width);
 			wr.len = 0;

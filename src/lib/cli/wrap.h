@@ -46,6 +46,13 @@ int ms_text_glued(const char *w, size_t wn, const char *u, size_t un);
  * program that did not ask for JSON (cli/args.h); idempotent. */
 void ms_wrap_stdout(void);
 
+/* Text to be pasted (a unit file's Environment= line, a command to run):
+ * a line of stdout that starts with ms_nowrap(stdout) is written as it is,
+ * past the width if it must -- a break inside a quoted value makes another
+ * setting.  "" when the stream is not wrapped. */
+#define MS_NOWRAP_MARK '\x01'
+const char *ms_nowrap(FILE *out);
+
 /* The wrapping of one line (no '\n') of len bytes to out: what
  * ms_wrap_stdout does to each line, exposed for the unit test. */
 void ms_wrap_line(FILE *out, const char *line, size_t len, int width);
