@@ -14,6 +14,9 @@
 #include "records/maps.h"
 
 #define MS_WALK_WINDOW (1u << 20)
+/* malloc_state.flags: the main heap is not one brk area (malloc.c's
+ * NONCONTIGUOUS_BIT, set_noncontiguous in sysmalloc's mmap fallback) */
+#define MS_NONCONTIGUOUS_BIT 2u
 /* --stop: how many times a walk that found damage while a thread held an
  * arena's lock may thaw the target a moment and freeze it again */
 #define MS_STOP_REFREEZES 8
