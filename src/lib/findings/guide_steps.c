@@ -735,8 +735,9 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 {
 	reason[0] = 0;
 	if (s != MS_G_REMEDIES && g->has_accounted && !ms_guide_to_explain(g) && !ms_guide_malloc_holds(g) && !g->in_use_grows) {
-		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
-			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and %s holds only "
+			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted),
+			 is_glibc(g) ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss));
 		return 0;
 	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {
