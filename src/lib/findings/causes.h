@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "findings/allocenv.h"
 #include "findings/verdict.h"
 #include "probe/procfs.h"
 
@@ -218,6 +219,8 @@ struct ms_cause_facts {
 	int      jdk_trim;              /* jcmd System.trim_native_heap: 1 yes, -1 unknown, 0 no */
 	int      jdk_nmt;               /* the JVM was started with Native Memory Tracking on */
 	uint64_t as_limit;              /* RLIMIT_AS soft limit; 0 = unlimited */
+	char     arena_cap_source[128]; /* overview's: "environ: MALLOC_ARENA_MAX=2", "computed: ..." */
+	struct ms_alloc_env env;        /* its allocator settings (overview reads its environ) */
 
 	/* arenas: the walk */
 	int      have_arenas;
@@ -226,7 +229,10 @@ struct ms_cause_facts {
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
 	uint64_t main_top;              /* the main arena's top chunk, bytes (its size field) */
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
-	uint64_t main_pin_chunks;
+	uint64_t main_pin_chunks, main_pin_bytes;
+	uint64_t main_pinned_free;      /* the free bytes the pins keep from the top (pinned_free_bytes):
+					   what freeing them lets free() return, before top_pad */
+	uint64_t main_in_use_chunks;    /* live chunks in the main arena (the pins among them) */
 	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
 	char     main_tcache_hold[300]; /* no live pin, tcache chunks keep the main heap's free memory from
 					   its top (ms_arena_tcache_hold_text), "" none */
@@ -241,6 +247,11 @@ struct ms_cause_facts {
 	uint64_t mmapped_resident;      /* resident bytes of the mmapped chunks found mapped */
 	uint64_t mmap_threshold, trim_threshold, arena_max;
 	int      no_dyn_threshold;      /* -1 unknown */
+	int      have_top_pad;          /* mp_.top_pad was read */
+	uint64_t top_pad;               /* mp_.top_pad: what free()'s systrim/heap_trim keep at a top
+					   (malloc.c _int_free -> systrim(mp_.top_pad)); malloc_trim(0) pads 0 */
+	uint64_t walk_rss;              /* VmRSS read right after the walk (arenas' rss_bytes): the RSS
+					   of the moment the walk's bytes were read; 0 unknown */
 
 	/* the application's own accounting */
 	int      have_accounted;
@@ -270,7 +281,11 @@ struct ms_cause_facts {
 
 	/* compare: final RSS per configuration (name as in remedy.h) */
 	int      nmeasured;
-	struct { char config[40]; char preload[64]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
+	struct {
+		char config[40]; char preload[64]; uint64_t final_rss;
+		char env[300];          /* its runs' allocator settings (runs[].env), space-separated;
+					   "" none (the default) */
+	} measured[MS_CAUSE_MAX_MEASURED];
 	int      measured_base;         /* index of "glibc", -1 none */
 };
 

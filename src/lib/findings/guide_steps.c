@@ -306,9 +306,12 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			 "Not measured here. From the overview alone: glibc malloc holds %s of RSS (main heap %s, arena "
 			 "heaps %s); how much of it is free memory glibc keeps is what the arenas step tells.",
 			 SZ(g->malloc_rss), SZ(g->main_heap_rss), SZ(g->arena_rss));
-		if (!g->core[0])   /* a core cannot be trimmed: the experiment is the live-only trim */
-			ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
-				 "compare VmRSS before and after", (int)g->pid);
+		/* a core cannot be trimmed: the experiment is the live-only
+		 * trim, through ptrace (probe/ptcall.h: gdb's call fails on
+		 * this host's gdb 13 and leaves the registers unrestored) */
+		if (!g->core[0])
+			ms_gstep_command(s, "memsleuth trim %d   # the experiment, modifies the target: calls malloc_trim(0) "
+				 "in it and measures the RSS it gives back", (int)g->pid);
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 		return;
 	}
@@ -741,8 +744,9 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 {
 	reason[0] = 0;
 	if (s != MS_G_REMEDIES && g->has_accounted && !ms_guide_to_explain(g) && !ms_guide_malloc_holds(g) && !g->in_use_grows) {
-		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
-			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and %s holds only "
+			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted),
+			 is_glibc(g) ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss));
 		return 0;
 	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {

@@ -424,6 +424,7 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	free(buf);
 	buf = NULL;
 	ms_proc_read(pid, "environ", &env, &envlen, NULL);   /* optional */
+	ms_alloc_env_parse(env, envlen, &ov->alloc_env);
 
 	if (ms_libc_identify(&t, &maps, env, envlen, &ov->libc, e) < 0)
 		goto out;

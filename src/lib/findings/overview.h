@@ -58,6 +58,7 @@ struct ms_overview {
 	long     arenas;                  /* incl. main_arena; -1 when unknown */
 	uint64_t arena_reserved, arena_rss;
 	struct ms_arena_cap cap;          /* cap.cap 0: glibc's malloc is not in use, no cap */
+	struct ms_alloc_env alloc_env;    /* the allocator settings of its environ (findings/allocenv.h) */
 	int      cpus;
 
 	size_t   threads, stacks_owned;   /* stacks whose thread is known */

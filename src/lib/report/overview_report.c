@@ -169,6 +169,15 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	else
 		ms_json_null(j);
 	ms_json_kstr(j, "arena_cap_source", ov->cap.cap ? ov->cap.source : NULL);
+	ms_json_key(j, "allocator_env");
+	if (ov->alloc_env.known) {
+		ms_json_arr_begin(j);
+		for (int i = 0; i < ov->alloc_env.n; i++)
+			ms_json_str(j, ov->alloc_env.kv[i]);
+		ms_json_arr_end(j);
+	} else {
+		ms_json_null(j);
+	}
 	ms_json_ki64(j, "cpus", ov->cpus);
 	ms_json_ku64(j, "arena_reserved_bytes", ov->arena_reserved);
 	ms_json_ku64(j, "arena_rss_bytes", ov->arena_rss);
