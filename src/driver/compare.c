@@ -240,11 +240,6 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	int ranked = 0;
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
-	/* the default is named by the allocator it ran on, not by the table's id */
-	char base[40] = "glibc";
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, "glibc") && strcmp(rec.base, "glibc's default"))
-			snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
 	struct ms_table t;
 	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
@@ -252,10 +247,10 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)
 				continue;
-			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32];
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], label[64];
 			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
-			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank,
-				      !strcmp(v[i].cfg->name, "glibc") ? base : v[i].cfg->name,
+			ms_remedy_label(&v[i], label, sizeof label);
+			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, label,
 				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
 				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
 		}
@@ -353,9 +348,13 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	for (size_t i = 0; i < n; i++) {
 		const struct ms_remedy_result *r = &v[i];
 		ms_json_obj_begin(&j);
+		char label[64], what[160];
+		ms_remedy_label(r, label, sizeof label);
+		ms_remedy_description(r, what, sizeof what);
 		ms_json_kstr(&j, "config", r->cfg->name);
-		ms_json_kstr(&j, "description", r->cfg->what);
-		ms_json_kstr(&j, "allocator", ms_allocator_name(r->cfg->allocator));
+		ms_json_kstr(&j, "label", label);
+		ms_json_kstr(&j, "description", what);
+		ms_json_kstr(&j, "allocator", ms_remedy_allocator(r));
 		ms_json_kstr(&j, "preload", r->lib[0] ? r->lib : NULL);
 		ms_json_key(&j, "env");
 		ms_json_arr_begin(&j);

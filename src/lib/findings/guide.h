@@ -42,6 +42,8 @@ struct ms_guide {
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
+	struct ms_proc_origin origin;         /* attached: origin.title, its command line is a title it wrote
+						 (a PostgreSQL backend): command is "", no command reruns it */
 
 	/* guide --core: a core file read instead of a process ("" a process).
 	 * RSS is not in a core: rss and the classes' *_rss hold the bytes the
@@ -88,6 +90,7 @@ struct ms_guide {
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
 	uint64_t mmapped;                     /* malloc's mmapped chunks (mp_.mmapped_mem): live, outside the arenas' in use */
 	int      have_hot;
+	int      hot_idle;                     /* attached, hotspots recorded no allocator call: the process was idle */
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[1600];   /* hot_site: records/callsite.h, demangled */
 	int      hot_live_valid;              /* its live-at-end bytes are the moment's (reached, comparable) */

@@ -189,9 +189,16 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	g->jdk_trim = ms_jbool(jvm, "trim_native_heap", false);
 
 	ms_gstep_command(s, "memsleuth overview --json %d", (int)g->pid);
-	ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, mmapped chunks %s",
-			  SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss), SZ(g->main_heap_rss),
-			  SZ(g->arena_rss), SZ(g->mmap_rss));
+	/* glibc's classes name glibc's malloc only when it is the allocator (shared or static) */
+	int glibc = !strncmp(g->allocator, "glibc", 5);
+	if (glibc)
+		ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, "
+				  "mmapped chunks %s", SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss),
+				  SZ(g->main_heap_rss), SZ(g->arena_rss), SZ(g->mmap_rss));
+	else
+		ms_gstep_evidence(s, "the brk heap holds %s of the RSS %s (%.1f%%); the allocator is %s: glibc's "
+				  "malloc and its arenas are not in use", SZ(g->malloc_rss), SZ(g->rss),
+				  pct(g->malloc_rss, g->rss), g->allocator);
 	ms_gstep_evidence(s, "other anonymous memory %s, thread stacks %s, files %s, shared memory %s",
 			  SZ(g->anon_other_rss), SZ(g->stack_rss), SZ(g->file_rss), SZ(g->shmem_rss));
 	ms_gstep_evidence(s, "allocator: %s%s%s", g->allocator, ms_jstr(f, "glibc_version", NULL) ? ", glibc " : "",
@@ -207,7 +214,12 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "no arenas beyond main: the arena-explosion branch does not apply (skipped)");
 	}
 	uint64_t b = ms_guide_to_explain(g);
-	if (ms_guide_malloc_holds(g)) {
+	if (!glibc && ms_guide_malloc_holds(g)) {
+		snprintf(s->verdict, sizeof s->verdict, "the brk heap holds %s of the %s %s: the allocator (%s) is the "
+			 "suspect, and glibc's arenas and settings do not reach it.", SZ(g->malloc_rss),
+			 g->has_accounted ? "gap of" : "RSS of", SZ(b), g->allocator);
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots): the allocator is not glibc's");
+	} else if (ms_guide_malloc_holds(g)) {
 		uint64_t wv;
 		const char *where = ms_guide_malloc_where(g, &wv);
 		if (b && g->malloc_rss * 2 >= b)
@@ -224,8 +236,8 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	} else {
 		/* The largest holder is the overview's own largest cause. */
 		const char *what = first_cause(f);
-		snprintf(s->verdict, sizeof s->verdict, "glibc malloc holds only %s of the %s %s. %s", SZ(g->malloc_rss),
-			 g->has_accounted ? "gap of" : "RSS of", SZ(b),
+		snprintf(s->verdict, sizeof s->verdict, "%s holds only %s of the %s %s. %s",
+			 glibc ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss), g->has_accounted ? "gap of" : "RSS of", SZ(b),
 			 what ? what : "No single holder stands out.");
 		snprintf(s->next, sizeof s->next, "%s", strcmp(g->allocator, "glibc") && strcmp(g->allocator, "unknown")
 			 ? "who allocates (hotspots): the allocator is not glibc's" : "the remedies for what holds it");
@@ -294,9 +306,12 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			 "Not measured here. From the overview alone: glibc malloc holds %s of RSS (main heap %s, arena "
 			 "heaps %s); how much of it is free memory glibc keeps is what the arenas step tells.",
 			 SZ(g->malloc_rss), SZ(g->main_heap_rss), SZ(g->arena_rss));
-		if (!g->core[0])   /* a core cannot be trimmed: the experiment is the live-only trim */
-			ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
-				 "compare VmRSS before and after", (int)g->pid);
+		/* a core cannot be trimmed: the experiment is the live-only
+		 * trim, through ptrace (probe/ptcall.h: gdb's call fails on
+		 * this host's gdb 13 and leaves the registers unrestored) */
+		if (!g->core[0])
+			ms_gstep_command(s, "memsleuth trim %d   # the experiment, modifies the target: calls malloc_trim(0) "
+				 "in it and measures the RSS it gives back", (int)g->pid);
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 		return;
 	}
@@ -521,7 +536,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
 			 site ? ", most from " : "", site ? g->hot_site : "");
-	else
+	else if (!g->launched && !ms_ju64(f, "events", 0)) {
+		/* attached to an idle process: what it holds was allocated
+		 * before the window, and hotspots PID again records nothing */
+		g->hot_idle = 1;
+		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window: the process was idle, "
+			 "and what it holds was allocated before hotspots attached. Watch it while it works (memsleuth "
+			 "watch %d), or record it from the start (memsleuth guide -- %s).", (int)g->pid,
+			 g->command[0] ? g->command : "CMD");
+	} else
 		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window.");
 	snprintf(s->next, sizeof s->next, "how the heaps grew (syscalls)");
 }
@@ -586,6 +609,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->launched = g->launched;
 		snprintf(f->command, sizeof f->command, "%s", g->command);
 		snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
+		f->origin = g->origin;
 	}
 	if (g->has_accounted) {
 		f->have_accounted = 1;
@@ -600,6 +624,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->java_heap_resident = g->java_heap_resident;
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
+	f->hot_idle = g->hot_idle;   /* no hotspots PID again: watch, or record from the start */
 	/* the in-use cause's "so far": the site holding the most live bytes */
 	const struct ms_jval *site = ms_hot_site_for(g->step[MS_G_HOTSPOTS].findings, MS_CAUSE_IN_USE_UNACCOUNTED);
 	if (g->have_hot && site && g->hot_live_valid) {
@@ -659,7 +684,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
-	if (!compare && strchr(configs, ',') && is_glibc(g))
+	if (!compare && strchr(configs, ',') && is_glibc(g) && g->origin.title) {
+		char need[400];   /* a title is no command to run compare on */
+		ms_origin_compare(configs, need, sizeof need);
+		ms_gstep_evidence(s, "%s (process %d: %s)", need, (int)g->pid, g->origin.why);
+	} else if (!compare && strchr(configs, ',') && is_glibc(g))
 		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
 				 "%s", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
@@ -715,8 +744,9 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 {
 	reason[0] = 0;
 	if (s != MS_G_REMEDIES && g->has_accounted && !ms_guide_to_explain(g) && !ms_guide_malloc_holds(g) && !g->in_use_grows) {
-		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
-			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and %s holds only "
+			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted),
+			 is_glibc(g) ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss));
 		return 0;
 	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {
@@ -768,6 +798,8 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 	if (g->recording_kept)
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address %#" PRIx64, g->recording,
 			 g->pin_address + 16);
+	else if (g->origin.title)   /* no command reruns it: what compare needs, in words */
+		ms_origin_compare("glibc,jemalloc-decay-0", next, sizeof next);
 	else
 		snprintf(next, sizeof next, "memsleuth compare -- %.200s", g->command);
 	ms_verdict_add(c, MS_NOTICE, next, "The pin: a live block of %s allocated at %s by thread %s sits above %s of "
