@@ -288,8 +288,12 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	/* the default is named by the allocator it ran on, not by the table's id */
 	char base[40] = "glibc";
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, "glibc") && strcmp(rec.base, "glibc's default"))
-			snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
+		if (!strcmp(v[i].cfg->name, "glibc")) {
+			char own[320];
+			ms_remedy_base_name(&v[i], own, sizeof own);
+			if (strcmp(own, "glibc's default"))
+				snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
+		}
 	struct ms_table t;
 	ms_table_init(&t, "rlrrrrrrLl", by_vsz ? heads_vsz : heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
