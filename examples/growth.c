@@ -7,6 +7,10 @@
  *                              and for every two a 64 KiB block is allocated:
  *                              in use stays flat, free kept (resident, below
  *                              live blocks) grows KIB_PER_S, and so does RSS
+ *   growth server KIB_PER_S    a server's leak: every 20 ms a request's 16
+ *                              scratch buffers (scratch_round: the most
+ *                              calls, nothing kept) and KIB_PER_S of 4 KiB
+ *                              blocks kept forever (remember_request)
  *   growth flat                20 MiB in 4 KiB..64 KiB blocks, churned in place
  *   growth plateau SECONDS [DELAY]
  *                              on SIGUSR1 (or DELAY s after the start): for SECONDS, every 0.6 s a round of
@@ -67,6 +71,35 @@ static void leak(double kib_s)
 		size_t want = (size_t)((now_s() - t0) * kib_s * 1024 / BLOCK);
 		while (n < want && n < MAX_PTRS)
 			ptrs[n++] = touched(BLOCK);
+		nap(20);
+	}
+}
+
+/* A request's scratch buffers: allocated and freed at once. */
+static __attribute__((noinline)) void scratch_round(unsigned r)
+{
+	void *b[16];
+	for (unsigned k = 0; k < 16; k++)
+		b[k] = touched(256 + 64 * k + r % 100);
+	for (unsigned k = 0; k < 16; k++)
+		free(b[k]);
+}
+
+static __attribute__((noinline)) void *remember_request(void)
+{
+	return touched(BLOCK);
+}
+
+static void server(double kib_s)
+{
+	size_t n = 0;
+	ex_say("phase=running\n");
+	double t0 = now_s();
+	for (unsigned r = 0;; r++) {
+		scratch_round(r);
+		size_t want = (size_t)((now_s() - t0) * kib_s * 1024 / BLOCK);
+		while (n < want && n < MAX_PTRS)
+			ptrs[n++] = remember_request();
 		nap(20);
 	}
 }
@@ -161,10 +194,12 @@ int main(int argc, char **argv)
 		leak(atof(argv[2]));
 	else if (argc >= 4 && !strcmp(argv[1], "retain"))
 		retain(atof(argv[2]), atof(argv[3]));
+	else if (argc >= 3 && !strcmp(argv[1], "server"))
+		server(atof(argv[2]));
 	else if (argc >= 2 && !strcmp(argv[1], "flat"))
 		flat();
 	else if (argc >= 3 && !strcmp(argv[1], "plateau"))
 		plateau(atof(argv[2]), argc >= 4 && argv[3][0] != '-' ? atof(argv[3]) : 0);
-	ex_say("usage: growth leak KIB_PER_S | retain KIB_PER_S SECONDS | flat | plateau SECONDS [DELAY] [--hold]\n");
+	ex_say("usage: growth leak KIB_PER_S | server KIB_PER_S | retain KIB_PER_S SECONDS | flat | plateau SECONDS [DELAY] [--hold]\n");
 	return 2;
 }

@@ -76,43 +76,50 @@ struct real_allocator {
 	int   (*prctl)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 };
 extern struct real_allocator real;
+/* memsleuth_hook.c: real.free until hook_init knows the real one */
+void free_unresolved(void *p);
 
 /* ---- per-thread state ---- */
 struct stack_slot { uint64_t hash; uint32_t id; uint32_t used; };
 struct count_slot { uint64_t caller, calls, bytes; };
 
+struct by_size {
+	uint64_t size1;               /* a recent size of this slot + 1, 0 empty */
+	uint64_t freed;               /* the last pointer freed right after its allocation of a size here */
+};
+
 struct slot {
+	/* The encoder's state, read and written by every event: first, on
+	 * few cache lines.  Where the next event goes and how many the block
+	 * holds are not here: they are the slot's commit word (hdr->commit),
+	 * written by every event anyway and read back from there. */
+	struct ms_hl_slot *hdr;       /* the slot in the buffer file (shared), or anonymous */
+	unsigned     clock_countdown; /* calls until the next clock sample */
+	unsigned     pair_byte;       /* pair_pos's op byte once its free folds into it */
+	unsigned char *pair_pos;      /* the last event if it was a malloc (its stamp is prev_stamp) */
+	uint64_t     pair_commit;     /* the commit word once its free folds into it */
+	/* delta state, restarted at each block */
+	uint64_t     prev_stamp;      /* order stamp of the previous event */
+	uint64_t     prev_ptr, last_alloc;
+	uint64_t     prev_caller[2];
+	uint64_t     alt_free_caller; /* the free call site before prev_caller[1] */
+	unsigned     last_alloc_slot;
+	unsigned     ring_head;
+	uint64_t     ring[MS_HL_FREE_RING];
+	struct by_size by_size[MS_HL_SIZE_SLOTS];
+	uint64_t     prev_ticks, base_ticks;
+	uint32_t     prev_stack[2];
+	/* the rest: per block or rarer */
 	struct slot *next;            /* registry: never unlinked, reused */
 	atomic_int   in_use;
-	atomic_int   fast;            /* FAST_LOG or FAST_COUNT: no stacks or sync */
 	uint32_t     stream, tid;
-	struct ms_hl_slot *hdr;       /* the slot in the buffer file (shared), or anonymous */
 	unsigned char *buf;           /* hdr + MS_HL_SLOT_HDR: record header + block header + events */
 	pid_t        map_pid;         /* the image whose buffer file hdr maps (fork: remap) */
-	uint32_t     nevents;
-	unsigned char *pos;
 	int          sync;            /* write after every event (after fini, exiting) */
 	int          first_flushed;
-	/* delta state, restarted at each block */
-	uint64_t     base_ticks, prev_ticks, prev_ptr, prev_caller[2];
-	uint64_t     prev_stamp;      /* order stamp of the previous event */
-	uint64_t     pair_stamp;      /* the last malloc's order stamp (pair_pos) */
-	uint64_t     alt_free_caller; /* the free call site before prev_caller[1] */
-	uint64_t     clock_ticks;     /* last clock sample */
-	unsigned     clock_countdown; /* calls until the next sample */
-	uint32_t     prev_stack[2];
-	uint64_t     ring[MS_HL_FREE_RING];
-	uint64_t     sizes[MS_HL_SIZE_SLOTS];  /* size + 1, 0 empty */
-	uint64_t     freed_by_size[MS_HL_SIZE_SLOTS];
-	unsigned     last_alloc_slot;
-	unsigned char *pair_pos;      /* the last event if it was a malloc */
-	int          pair_slot;       /* its size slot if fully predicted, else -1 */
-	unsigned char *pair_end;      /* the end of that malloc's bytes */
-	unsigned     ring_head;
-	uint64_t     last_alloc;
 	/* accounting */
 	uint64_t     dropped;         /* since the last block written */
-	uint64_t     events, dropped_total;
+	uint64_t     events, dropped_total;   /* of the blocks written (or lost) so far */
 	char         name[16];
 	/* stack ids (stacks mode) */
 	struct stack_slot *stacks;
@@ -131,15 +138,25 @@ struct pending { uint64_t size, ptr, old, caller, stamp, stamp_free; unsigned op
 
 struct tls {
 	struct slot *s;
-	int  busy;                    /* 1 internal (pass through), 2 encoding */
+	/* The hot path's one test: `gate` is GATE_LOG or GATE_COUNT when
+	 * this thread has a slot in that plain mode (no stacks, no sync) and
+	 * is not inside the hook. */
+	union {
+		struct {
+			int16_t busy;         /* 1 internal (pass through), 2 encoding */
+			int16_t fast;         /* FAST_LOG or FAST_COUNT: no stacks or sync */
+		};
+		int32_t gate;
+	};
+	uint64_t clock;               /* the thread's last order stamp (stamp_free) */
+	uint64_t self;                /* &tls, what it writes in an order domain's owner (thread_start) */
 	int  exited;                  /* the thread's key destructor has run */
 	uint32_t stream;
 	unsigned npend;
-	struct pending pend[PENDING_MAX];
 	/* stacks: the wrapper's frame, from record_slow (a return address
 	 * into it and its stack pointer), where hook_unwind.c starts; 0 = none */
 	uint64_t frame_ip, frame_sp;
-	uint64_t clock;               /* the thread's last order stamp (stamp_free) */
+	struct pending pend[PENDING_MAX];
 };
 
 extern __thread struct tls tls __attribute__((tls_model("initial-exec")));
@@ -177,10 +194,12 @@ extern atomic_int   g_maps_lock;
  * owner's line moves only when another thread stamps in its domain. */
 #define ORDER_REGION_SHIFT 26
 #define ORDER_DOMAINS      256
-struct order_line { _Alignas(128) _Atomic uint64_t owner, own; char pad[112]; };
-struct order_foreign { _Alignas(128) _Atomic uint64_t n; char pad[120]; };
+struct order_line {
+	_Alignas(128) _Atomic uint64_t owner;
+	_Atomic uint64_t own;
+	_Alignas(128) _Atomic uint64_t foreign;   /* its own line, next to the owner's: one address for both */
+};
 extern struct order_line g_order[ORDER_DOMAINS];
-extern struct order_foreign g_order_foreign[ORDER_DOMAINS];
 extern atomic_uint  g_block_seq;      /* image-wide block numbers */
 extern atomic_uint  g_nmapped;        /* slots of the buffer file handed out */
 extern char         g_buf_path[PATH_MAX];  /* "" when there is no buffer file */
@@ -238,24 +257,22 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* hook_life.c: stamp_free's way when the calling thread does not own
+ * the domain yet (it may claim it) or another does; stamp_alloc's when
+ * the domain is below the thread's last stamp x (it raises it to x). */
+uint64_t stamp_free_other(uint64_t p);
+void stamp_alloc_raise(uint64_t p, uint64_t x);
+
 static inline uint64_t stamp_free(uint64_t p)
 {
 	size_t i = order_index(p);
 	struct order_line *o = &g_order[i];
-	_Atomic uint64_t *f = &g_order_foreign[i].n;
-	uint64_t v;
-	if (LIKELY(order_mine(o))) {
-		v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
-				    atomic_load_explicit(f, memory_order_acquire)), tls.clock) + 1;
-		atomic_store_explicit(&o->own, v, memory_order_release);
-	} else {
-		v = atomic_fetch_add_explicit(f, 1, memory_order_acq_rel) + 1;
-		uint64_t m = max_u64(atomic_load_explicit(&o->own, memory_order_acquire), tls.clock) + 1;
-		if (v < m) {
-			v = m;
-			order_raise(f, v);
-		}
-	}
+	if (UNLIKELY(atomic_load_explicit(&o->owner, memory_order_relaxed) != (uint64_t)(uintptr_t)&tls))
+		return stamp_free_other(p);
+	uint64_t v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
+				     atomic_load_explicit(&g_order[i].foreign, memory_order_acquire)),
+			     tls.clock) + 1;
+	atomic_store_explicit(&o->own, v, memory_order_release);
 	tls.clock = v;
 	return v;
 }
@@ -263,16 +280,11 @@ static inline uint64_t stamp_free(uint64_t p)
 static inline uint64_t stamp_alloc(uint64_t p)
 {
 	size_t i = order_index(p);
-	struct order_line *o = &g_order[i];
-	_Atomic uint64_t *f = &g_order_foreign[i].n;
-	uint64_t x = max_u64(atomic_load_explicit(&o->own, memory_order_acquire),
-			     atomic_load_explicit(f, memory_order_acquire));
+	uint64_t x = max_u64(atomic_load_explicit(&g_order[i].own, memory_order_acquire),
+			     atomic_load_explicit(&g_order[i].foreign, memory_order_acquire));
 	if (UNLIKELY(x < tls.clock)) {
 		x = tls.clock;
-		if (order_mine(o))
-			atomic_store_explicit(&o->own, x, memory_order_release);
-		else
-			order_raise(f, x);
+		stamp_alloc_raise(p, x);
 	}
 	tls.clock = x;
 	return x;
@@ -297,6 +309,11 @@ static inline uint64_t now_ticks(void)
 #define EV_START (sizeof(struct ms_hl_rec) + sizeof(struct ms_hl_block))
 #define BLOCK_HDR(s) ((struct ms_hl_block *)((s)->buf + sizeof(struct ms_hl_rec)))
 
+/* The commit word (hotlog.h ms_hl_slot.commit: events << 32 | end offset
+ * in the buffer) is also the writer's own record of where the next event
+ * goes: only the slot's thread writes it, so it reads it back relaxed. */
+#define COMMIT_EVENT (1ull << 32)
+
 static inline void commit_store(struct slot *s, uint64_t v)
 {
 	__atomic_store_n(&s->hdr->commit, v, __ATOMIC_RELEASE);
@@ -306,7 +323,25 @@ static inline uint64_t commit_load(const struct slot *s)
 {
 	return __atomic_load_n(&s->hdr->commit, __ATOMIC_ACQUIRE);
 }
+
+static inline unsigned char *slot_events(struct ms_hl_slot *h)
+{
+	return (unsigned char *)h + MS_HL_SLOT_HDR;   /* = slot.buf */
+}
+
+/* Whether the block must be written before the next event: the buffer
+ * is nearly full. */
+static inline int commit_full(uint64_t w)
+{
+	return (uint32_t)w > BUF_BYTES - FLUSH_ROOM;
+}
+
 enum { FAST_NONE, FAST_LOG, FAST_COUNT };
+/* tls.gate for busy and fast together (little-endian: busy is the low half) */
+#define GATE(fast, busy) ((int32_t)((uint32_t)(fast) << 16 | (uint32_t)(busy)))
+#define GATE_LOG   GATE(FAST_LOG, 0)
+#define GATE_COUNT GATE(FAST_COUNT, 0)
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tls.gate's layout");
 
 /* ---- shared between the files ---- */
 uint64_t mono_ns(void);
@@ -315,7 +350,7 @@ void log_fd_check(void);
 void write_small(unsigned type, const void *payload, size_t len);
 void snapshot_maps(void);
 void block_reset(struct slot *s);
-void slot_update_fast(struct slot *s);
+void slot_update_fast(struct slot *s);   /* s: the calling thread's slot */
 void flush_own(struct slot *s);
 void flush_all(unsigned reason, int sig, int close_self);
 void open_log(int forked, uint32_t parent_seq);

@@ -5,7 +5,9 @@
 #include "hook.h"
 
 /* ---- the real allocator ---- */
-struct real_allocator real;
+/* free is free_unresolved until the real one is known: the hot path
+ * tail-calls real.free without testing it */
+struct real_allocator real = { .free = free_unresolved };
 
 /* ---- process-wide state ---- */
 atomic_int   g_init;           /* 0 no, 1 in progress, 2 done */
@@ -32,7 +34,6 @@ atomic_int   g_maps_lock;
 /* alone on its cache line: every free writes it, and the hot path's
  * read-mostly globals (real, g_count_only, g_depth) must not share it */
 struct order_line g_order[ORDER_DOMAINS];
-struct order_foreign g_order_foreign[ORDER_DOMAINS];
 atomic_uint  g_block_seq;
 atomic_uint  g_nmapped;
 char         g_buf_path[PATH_MAX];
@@ -74,6 +75,7 @@ struct slot *thread_start(struct tls *t, int keep_stream)
 		return NULL;
 	if (!keep_stream)
 		t->stream = atomic_fetch_add(&g_next_stream, 1);
+	t->self = (uint64_t)(uintptr_t)t;   /* before the hot path can run: it tests owners against it */
 	s->stream = t->stream;
 	s->tid = (uint32_t)syscall(SYS_gettid);
 	s->sync = 0;
@@ -120,6 +122,38 @@ void order_release(void)
 	}
 }
 
+/* Order stamps off the hot path (hook.h stamp_free, stamp_alloc). */
+uint64_t stamp_free_other(uint64_t p)
+{
+	size_t i = order_index(p);
+	struct order_line *o = &g_order[i];
+	_Atomic uint64_t *f = &g_order[i].foreign;
+	uint64_t v;
+	if (order_mine(o)) {
+		v = max_u64(max_u64(atomic_load_explicit(&o->own, memory_order_relaxed),
+				    atomic_load_explicit(f, memory_order_acquire)), tls.clock) + 1;
+		atomic_store_explicit(&o->own, v, memory_order_release);
+	} else {
+		v = atomic_fetch_add_explicit(f, 1, memory_order_acq_rel) + 1;
+		uint64_t m = max_u64(atomic_load_explicit(&o->own, memory_order_acquire), tls.clock) + 1;
+		if (v < m) {
+			v = m;
+			order_raise(f, v);
+		}
+	}
+	tls.clock = v;
+	return v;
+}
+
+void stamp_alloc_raise(uint64_t p, uint64_t x)
+{
+	size_t i = order_index(p);
+	if (order_mine(&g_order[i]))
+		atomic_store_explicit(&g_order[i].own, x, memory_order_release);
+	else
+		order_raise(&g_order[i].foreign, x);
+}
+
 static void thread_exit(void *arg)
 {
 	struct tls *t = &tls;
@@ -128,6 +162,7 @@ static void thread_exit(void *arg)
 		t->busy = 1;
 		slot_release(t->s);
 		t->s = NULL;
+		t->fast = FAST_NONE;
 		t->busy = 0;
 	}
 	t->exited = 1;
@@ -178,8 +213,7 @@ static void at_fork_child(void)
 		return;
 	if (g_fork_stop) {
 		g_off = 1;
-		if (t->s)
-			atomic_store(&t->s->fast, 0);
+		t->fast = FAST_NONE;
 		return;
 	}
 	/* the other threads do not exist here: free their slots (each maps
@@ -231,7 +265,9 @@ void hook_init(void)
 	int saved = t->busy;
 	t->busy = 1;
 	real.malloc = sym("malloc");
-	real.free = sym("free");
+	void (*rf)(void *) = (void (*)(void *))sym("free");
+	if (rf)
+		real.free = rf;
 	real.calloc = sym("calloc");
 	real.realloc = sym("realloc");
 	real.memalign = sym("memalign");

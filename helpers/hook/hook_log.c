@@ -227,16 +227,14 @@ void slot_map(struct slot *s)
 
 void block_reset(struct slot *s)
 {
-	s->pos = s->buf + EV_START;
-	s->nevents = 0;
-	s->base_ticks = s->prev_ticks = s->clock_ticks = now_ticks();
+	s->base_ticks = s->prev_ticks = now_ticks();
 	s->clock_countdown = CLOCK_EVERY;
 	s->prev_ptr = 0;
 	s->prev_caller[0] = s->prev_caller[1] = s->alt_free_caller = 0;
 	s->prev_stack[0] = s->prev_stack[1] = UINT32_MAX;
 	memset(s->ring, 0, sizeof s->ring);
-	memset(s->sizes, 0, sizeof s->sizes);
-	memset(s->freed_by_size, 0, sizeof s->freed_by_size);
+	for (unsigned i = 0; i < MS_HL_SIZE_SLOTS; i++)
+		s->by_size[i] = (struct by_size){ .size1 = 0, .freed = 1 };   /* no pointer is 1 */
 	s->last_alloc_slot = 0;
 	s->pair_pos = NULL;
 	s->ring_head = 0;
@@ -317,8 +315,7 @@ void names_rescan(void)
 void slot_update_fast(struct slot *s)
 {
 	int plain = !g_depth && !s->sync;
-	atomic_store_explicit(&s->fast, !plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG,
-			      memory_order_relaxed);
+	tls.fast = (int16_t)(!plain ? FAST_NONE : g_count_only ? FAST_COUNT : FAST_LOG);
 }
 
 static void write_counts(struct slot *s);
@@ -336,6 +333,7 @@ static void write_block(struct slot *s, uint64_t commit)
 	}
 	if (n == 0 && s->dropped == 0)
 		return;
+	s->events += n;
 	struct ms_hl_block *b = BLOCK_HDR(s);
 	b->mono_ns = mono_ns();
 	b->mono_ticks = now_ticks();
@@ -399,6 +397,8 @@ static void write_end(unsigned reason, int sig)
 	for (struct slot *s = atomic_load(&g_slots); s; s = s->next) {
 		e.events += s->events;
 		e.dropped += s->dropped_total;
+		if (s->hdr && !s->ch && atomic_load(&s->in_use))
+			e.events += commit_load(s) >> 32;   /* in its buffer still */
 	}
 	write_small(MS_HL_REC_END, &e, sizeof e);
 }

@@ -304,6 +304,14 @@ static void run_attach_step(struct ms_guide *g, const struct gopts *o, const str
 					  "moment)%s%s%s", step, dur, progname[0] ? ", counted from the start of " : "",
 					  progname, progname[0] ? " (not its wrapper's)" : "");
 	} else {
+		/* glibc's in use grew in the watch: the window's allocations
+		 * still live at its end name the leaking site (trial5 T5-7:
+		 * without --live the busiest site, freeing all it took, was named) */
+		if (id == MS_G_HOTSPOTS && g->in_use_grows) {
+			args[k++] = "--live";
+			ms_gstep_evidence(st, "glibc's in use grew in the watch: hotspots attaches with --live, "
+					  "keeping each allocation of its %s s window until it is freed", dur);
+		}
 		args[k++] = pidarg;
 	}
 	args[k] = NULL;

@@ -138,6 +138,8 @@ case $pattern in
 		check_eq "arena_pins: the process is gone" "$(kill -0 "$AP" 2>/dev/null && echo runs || echo gone)" gone
 		check_match "arena_pins: hotspots instead: a rerun of its command, not a PID" \
 			"$(jq -r '.live_only[1].command' "$G")" "^memsleuth guide -- $EX/arena_pins --threads 4 .*# a rerun of its command"
+		check_match "arena_pins text: its command line (over 80 bytes here) said as maybe cut" \
+			"$(tr -s ' \n' ' ' < "$TMP/g2.txt")" "its command line may be cut: a core's notes keep its first 80 bytes"
 		check_match "arena_pins text: signal named" "$(tr -s ' \n' ' ' < "$TMP/g2.txt")" "written by the kernel on signal 6 SIGABRT"
 		# cut at half (its notes, at the start, stay): read as far as it goes, exit 0, no cause claimed
 		cp --sparse=always "$KC" "$TMP/kcut"; truncate -s $(( $(stat -c %s "$KC") / 2 )) "$TMP/kcut"

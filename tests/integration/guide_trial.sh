@@ -91,6 +91,25 @@ else
 	check_cmp "jvm heap: the runtime heap comes before the watch's growth ($(jq -c '[.verdicts[] | [.level, .text[0:50]]]' "$TMP/jh.json"))" "$rt" -lt "$gi"
 fi
 
+# --- attached guide on a server that leaks (trial5 T5-7): the watch sees
+# in use grow, so hotspots attaches with --live and names the leaking site
+# (remember_request), not the busiest one (scratch_round: frees all it takes)
+if need_root "guide attached with bpftrace" && command -v bpftrace >/dev/null; then
+	start_example growth running server 1024 || exit 1; GS=$EX_PID
+	"$MS" guide --batch --json "$GS" >"$TMP/gs.json" 2>"$TMP/gs.txt"
+	check_eq "guide PID (server leak): exit 0" "$?" 0
+	hs='.steps[] | select(.name=="hotspots")'
+	check_match "guide PID (server leak): hotspots attached with --live" "$(jq -r "$hs | .commands | join(\" \")" "$TMP/gs.json")" \
+		"memsleuth hotspots --json --duration [0-9]+ --live $GS"
+	check_match "guide PID (server leak): the verdict names the leaking site by live bytes" "$(jq -r "$hs | .verdict" "$TMP/gs.json")" \
+		"^The most bytes still live at the end were allocated at remember_request"
+	check_match "guide PID (server leak): the busiest site said apart, 0 B live" "$(jq -r "$hs | .evidence | join(\"|\")" "$TMP/gs.json")" \
+		"most calls: scratch_round[^|]*, [0-9]+ calls, 0 B live"
+	check_eq "guide PID (server leak): the in-use cause's remedy is hotspots --live" \
+		"$(grep -c "memsleuth hotspots $GS --live" "$TMP/gs.txt")" "$(grep -c "memsleuth hotspots $GS" "$TMP/gs.txt")"
+	stop_example "$GS"
+fi
+
 # --- attached hotspots at 80 columns; a growing program's imbalance ---
 if need_root "attach with bpftrace" && command -v bpftrace >/dev/null; then
 	start_example growth running leak 1024 || exit 1; GL=$EX_PID

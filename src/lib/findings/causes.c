@@ -256,10 +256,13 @@ static const char *cmd_of(const struct ms_cause_facts *f)
 
 /* Where the call sites of live blocks are found: the running process
  * itself (attach), else a new run of its command. */
+/* The command naming the call sites whose blocks stay live: attached, only
+ * --live keeps each allocation of the window until it is freed (without it
+ * attach counts calls and prints no live bytes). */
 static void hotspots_cmd(const struct ms_cause_facts *f, char *out, size_t len)
 {
 	if (f->alive)
-		snprintf(out, len, "memsleuth hotspots %d", (int)f->pid);
+		snprintf(out, len, "memsleuth hotspots %d --live", (int)f->pid);
 	else
 		snprintf(out, len, "memsleuth hotspots -- %s", cmd_of(f));
 }

@@ -169,6 +169,9 @@ void ms_guide_core_overview(struct ms_guide *g)
 	ms_gstep_evidence(s, "core of process %d (%s), written by %s%s; %" PRIu64 " threads%s%s", (int)g->pid, g->name,
 			  !strcmp(g->core_written_by, "gcore") ? "gdb's gcore (the process went on)" : "the kernel", sig,
 			  ms_ju64(f, "threads", 0), g->command[0] ? "; command: " : "", g->command);
+	if (strlen(g->command) >= 79)   /* NT_PRPSINFO's pr_psargs: 80 bytes, the rest dropped */
+		ms_gstep_evidence(s, "its command line may be cut: a core's notes keep its first 80 bytes, and the commands "
+				  "below that rerun it use them as they are: check them");
 	ms_gstep_evidence(s, "glibc malloc's heaps hold %s of the core's %s (%s): main heap %s, arena heaps %s, "
 			  "mmapped chunks %s (bytes in the core, not RSS)", SZ(g->malloc_rss), SZ(g->rss),
 			  share(g->malloc_rss, g->rss, p), SZ(g->main_heap_rss), SZ(g->arena_rss), SZ(g->mmap_rss));
