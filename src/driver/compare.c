@@ -234,6 +234,22 @@ static void apply_line(const char *label, const char *text)
 		ms_wrap_fprint(stdout, note + 3, 0, 11, ms_wrap_width(1));
 }
 
+/* The spread a difference must exceed (T5-5): "61.6..65.6 MiB" (the
+ * unit once when both ends share it), "one run" without a spread. */
+static void spread_cell(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	char lo[MS_SIZE_BUF], hi[MS_SIZE_BUF];
+	if (r->runs_compared < 2) {
+		snprintf(buf, len, "one run");
+		return;
+	}
+	ms_size_fmt(r->by_vsz ? r->vsz_min : r->final_min, lo);
+	ms_size_fmt(r->by_vsz ? r->vsz_max : r->final_max, hi);
+	const char *ul = strchr(lo, ' '), *uh = strchr(hi, ' ');
+	int same = ul && uh && !strcmp(ul, uh);
+	snprintf(buf, len, "%.*s..%s", same ? (int)(ul - lo) : (int)strlen(lo), lo, hi);
+}
+
 /* The one line that says the environment's allocator variables are kept
  * in the baseline row only (trial5 T5-6: they were stripped silently). */
 static void launched_note(const char *settings, char *line, size_t len)
@@ -274,12 +290,14 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 		}
 	}
 	printf("\n");
-	/* ranked by VSZ: the final VSZ and its range come first, the RSS after */
-	int by_vsz = n && v[0].by_vsz;
-	static const char *const heads[] = { "rank", "config", "final RSS", "runs' range", "peak RSS", "VSZ",
-					     "CPU", "wall", "RSS over time (0 .. max peak)", "runs" };
-	static const char *const heads_vsz[] = { "rank", "config", "final VSZ", "runs' range", "peak RSS", "RSS",
-						 "CPU", "wall", "RSS over time (0 .. max peak)", "runs" };
+	/* ranked by VSZ: the final VSZ and its range come first, the RSS after;
+	 * VSZ is shown when the address space is limited (JSON: always).  Wall
+	 * time is left to JSON and the recommendation: CPU time judges cost. */
+	int by_vsz = n && v[0].by_vsz, show_vsz = by_vsz || m->rlimit_as;
+	const char *heads[] = { "rank", "config", by_vsz ? "final VSZ" : "final RSS", "runs' range", "peak RSS",
+				by_vsz ? "RSS" : "VSZ", "CPU", "RSS (0..max peak)", "runs" };
+	if (!show_vsz)   /* no VSZ column: the last three move up */
+		memmove(&heads[5], &heads[6], 3 * sizeof heads[0]);
 	struct ms_recommendation rec;
 	ms_remedy_recommend(v, n, m, &rec);
 	int ranked = 0;
@@ -295,29 +313,25 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 				snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
 		}
 	struct ms_table t;
-	ms_table_init(&t, "rlrrrrrrLl", by_vsz ? heads_vsz : heads);   /* the sparkline is kept whole */
+	ms_table_init(&t, show_vsz ? "rlrrrrrLl" : "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
 	for (int rank = 1; rank <= (int)n; rank++)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)
 				continue;
-			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], range[64], vsz[MS_SIZE_BUF], lo[MS_SIZE_BUF],
-			     hi[MS_SIZE_BUF], label[320];
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], range[64], other[MS_SIZE_BUF + 8] = "", label[320];
 			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
-			if (v[i].runs_compared >= 2)   /* the spread a difference must exceed (T5-5) */
-				snprintf(range, sizeof range, "%s..%s", ms_size_fmt(v[i].by_vsz ? v[i].vsz_min : v[i].final_min, lo),
-					 ms_size_fmt(v[i].by_vsz ? v[i].vsz_max : v[i].final_max, hi));
-			else
-				snprintf(range, sizeof range, "one run");
+			spread_cell(&v[i], range, sizeof range);
 			if (v[i].baseline)
 				snprintf(label, sizeof label, "%s (%s)", ms_allocator_name(v[i].seen.read ? v[i].seen.allocator :
 					 MS_ALLOC_GLIBC), v[i].settings);
 			else
 				snprintf(label, sizeof label, "%s", !strcmp(v[i].cfg->name, "glibc") ? base : v[i].cfg->name);
-			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, label,
-				      ms_size_fmt(v[i].by_vsz ? v[i].final_vsz : v[i].final_rss, a), range,
-				      ms_size_fmt(v[i].peak_rss, b), ms_size_fmt(by_vsz ? v[i].final_rss : v[i].final_vsz, vsz),
-				      v[i].cpu_seconds, v[i].wall_seconds, line, v[i].runs_compared, v[i].runs);
+			if (show_vsz)
+				snprintf(other, sizeof other, "%s\t", ms_size_fmt(by_vsz ? v[i].final_rss : v[i].final_vsz, b));
+			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s%.2f s\t|%s|\t%d/%d", rank, label,
+				      ms_size_fmt(by_vsz ? v[i].final_vsz : v[i].final_rss, a), range,
+				      ms_size_fmt(v[i].peak_rss, b), other, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
 		}
 	if (ranked)
 		ms_table_print(&t, stdout, "");

@@ -19,9 +19,9 @@ args=(--mib 100,110,120 --for 1 60,115,65 --for 2 60,62,64 --hold)
 COLUMNS=200 "$MS" compare --runs 3 -c glibc,glibc-arena-max-1,glibc-arena-max-2 -- "$W" --state "$TMP/s1" "${args[@]}" >"$TMP/t1" 2>"$TMP/e1"
 check_eq "spread: exit 0" "$?" 0
 check_match "table: the default's range 100..120 MiB (+ the program)" "$(grep -E '^ +[0-9]+  glibc ' "$TMP/t1")" \
-	' 10[01]\.[0-9] MiB\.\.12[01]\.[0-9] MiB '
+	' 10[01]\.[0-9]\.\.12[01]\.[0-9] MiB '
 check_match "table: one arena's range 60..115 MiB" "$(grep -E '^ +[0-9]+  glibc-arena-max-1 ' "$TMP/t1")" \
-	' 6[01]\.[0-9] MiB\.\.11[56]\.[0-9] MiB '
+	' 6[01]\.[0-9]\.\.11[56]\.[0-9] MiB '
 check_match "overlapping ranges: not measured, with the spread and --runs" \
 	"$(grep '^Within run-to-run variation' "$TMP/t1")" \
 	"^Within run-to-run variation \(\+-27\.[0-9] MiB\) of glibc's default: not measured; use --runs 10: glibc-arena-max-1 \(6[01]\.[0-9] MiB\.\.11[56]\.[0-9] MiB\)$"

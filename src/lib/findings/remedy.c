@@ -537,7 +537,8 @@ int ms_remedy_as_failure(const struct ms_remedy_result *r, uint64_t rlimit_as, c
 {
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
 	why[0] = 0;
-	if (!rlimit_as || r->peak_vsz_all < rlimit_as / 10 * 9)
+	/* the last VmPeak read can be a sample before the failing mmap: near = within 25% */
+	if (!rlimit_as || r->peak_vsz_all < rlimit_as / 4 * 3)
 		return 0;
 	int bad = r->runs_ok < r->runs || (r->apart && r->moment == MS_MOMENT_TIMER);
 	if (!bad)

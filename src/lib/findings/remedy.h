@@ -183,8 +183,9 @@ int ms_remedy_vsz_rule(const struct ms_remedy_result *base, uint64_t rlimit_as);
 
 /* Whether a run set of r failed or hung under an address-space limit:
  * some run did not end well (failed, or was read at the timer while the
- * others reached the line) with its VmPeak within 10% of rlimit_as
- * (mmap of a thread stack fails with ENOMEM there).  why: "fails under
+ * others reached the line) with its last VmPeak read within 25% of
+ * rlimit_as (mmap of a thread stack fails with ENOMEM there; the reading
+ * can be a sample before the failing mmap).  why: "fails under
  * the address-space limit (VmPeak 1.4 GiB of RLIMIT_AS 1.5 GiB)". */
 int ms_remedy_as_failure(const struct ms_remedy_result *r, uint64_t rlimit_as, char *why, size_t len);
 
