@@ -235,12 +235,12 @@ static void apply_line(const char *label, const char *text)
 }
 
 /* The spread a difference must exceed (T5-5): "61.6..65.6 MiB" (the
- * unit once when both ends share it), "one run" without a spread. */
+ * unit once when both ends share it), "1 run" without a spread. */
 static void spread_cell(const struct ms_remedy_result *r, char *buf, size_t len)
 {
 	char lo[MS_SIZE_BUF], hi[MS_SIZE_BUF];
 	if (r->runs_compared < 2) {
-		snprintf(buf, len, "one run");
+		snprintf(buf, len, "1 run");
 		return;
 	}
 	ms_size_fmt(r->by_vsz ? r->vsz_min : r->final_min, lo);
@@ -294,7 +294,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	 * VSZ is shown when the address space is limited (JSON: always).  Wall
 	 * time is left to JSON and the recommendation: CPU time judges cost. */
 	int by_vsz = n && v[0].by_vsz, show_vsz = by_vsz || m->rlimit_as;
-	const char *heads[] = { "rank", "config", by_vsz ? "final VSZ" : "final RSS", "runs' range", "peak RSS",
+	const char *heads[] = { "rank", "config", by_vsz ? "final VSZ" : "final RSS", "range", "peak RSS",
 				by_vsz ? "RSS" : "VSZ", "CPU", "RSS (0..max peak)", "runs" };
 	if (!show_vsz)   /* no VSZ column: the last three move up */
 		memmove(&heads[5], &heads[6], 3 * sizeof heads[0]);

@@ -44,7 +44,7 @@ mkdir -p "$TMP/s3"
 COLUMNS=200 "$MS" compare --runs 1 -c glibc,glibc-arena-max-1 -- "$W" --state "$TMP/s3" --mib 100 --for 1 60 --hold >"$TMP/t2" 2>/dev/null
 check_match "one run each: Use, said with no spread" "$(para "$TMP/t2" 'Use ')" \
 	'^Use glibc-arena-max-1 .*: the final RSS is 6[01]\.[0-9] MiB instead of 10[01]\.[0-9] MiB with glibc.s default \(3[89]% less; one run each, no spread measured\)'
-check_match "one run each: the table says so" "$(grep -E '^ +1  glibc-arena-max-1 ' "$TMP/t2")" ' one run '
+check_match "one run each: the table says so" "$(grep -E '^ +1  glibc-arena-max-1 ' "$TMP/t2")" ' 1 run '
 
 # 3. the setting in the environment: an as-launched baseline row; the
 #    setting in effect is never recommended; savings against what runs

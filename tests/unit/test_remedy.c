@@ -117,6 +117,9 @@ static void rank_and_recommend(void **state)
 	assert_non_null(strstr(rec.not_measured, "jemalloc-decay-0 (20.0 MiB..505.0 MiB)"));
 	v[2].final_max = 30 * MiB;   /* apart: measured */
 	assert_int_equal(ms_remedy_judge(v, 5, &v[2], &saved), 1);
+	/* overlapping within a band narrower than 10%: a measured no change */
+	v[2].final_min = 505 * MiB, v[2].final_max = 540 * MiB;
+	assert_int_equal(ms_remedy_judge(v, 5, &v[2], &saved), 0);
 	v[0].runs_compared = v[2].runs_compared = 0;
 	struct ms_apply ap;
 	ms_remedy_apply(&v[2], "./app --serve", &ap);

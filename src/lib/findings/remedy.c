@@ -466,8 +466,17 @@ static int twin_effect(const struct ms_remedy_result *v, size_t n, const struct 
 	}
 	*saved = 0;
 	int spread = r->runs_compared >= 2 && base->runs_compared >= 2;
-	if (spread && lo <= bhi && blo <= hi)
+	if (spread && lo <= bhi && blo <= hi) {
+		/* overlapping: "no change" only when every run of both lies in a
+		 * band narrower than the no-change tolerance (ms_remedy_effect):
+		 * then no difference beyond it can hide in the spread */
+		uint64_t tol = (uint64_t)((double)metric(base) * MS_REMEDY_SAME_SHARE);
+		if (tol < (2u << 20))
+			tol = 2u << 20;
+		if ((hi > bhi ? hi : bhi) - (lo < blo ? lo : blo) <= tol)
+			return 0;
 		return MS_REMEDY_NOT_MEASURED;
+	}
 	return ms_remedy_effect(metric(r), tw ? metric(tw) : 0, metric(base), saved);
 }
 

@@ -153,7 +153,8 @@ const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name);
  * judged (the baseline itself, no baseline measured at the same moment,
  * apart, not applied, or already in effect), -3 not measured: both ran
  * at least twice and their ranges of final RSS (VSZ when by_vsz) overlap,
- * so the difference is within run-to-run variation (trial5 T5-5: 211.4,
+ * so the difference is within run-to-run variation (unless every run of
+ * both lies within the no-change tolerance: then 0, no change) (trial5 T5-5: 211.4,
  * 346.7, 224.0 MiB against 341.7..354.5 was called "37% less").  With one
  * run each there is no spread: ms_remedy_effect alone.
  * *saved: the bytes below the baseline. */
