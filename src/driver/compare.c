@@ -303,15 +303,6 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	int ranked = 0;
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
-	/* the default is named by the allocator it ran on, not by the table's id */
-	char base[40] = "glibc";
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, "glibc")) {
-			char own[320];
-			ms_remedy_base_name(&v[i], own, sizeof own);
-			if (strcmp(own, "glibc's default"))
-				snprintf(base, sizeof base, "default (%s)", ms_allocator_name(v[i].seen.allocator));
-		}
 	struct ms_table t;
 	ms_table_init(&t, show_vsz ? "rlrrrrrLl" : "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
@@ -322,11 +313,7 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], range[64], other[MS_SIZE_BUF + 8] = "", label[320];
 			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
 			spread_cell(&v[i], range, sizeof range);
-			if (v[i].baseline)
-				snprintf(label, sizeof label, "%s (%s)", ms_allocator_name(v[i].seen.read ? v[i].seen.allocator :
-					 MS_ALLOC_GLIBC), v[i].settings);
-			else
-				snprintf(label, sizeof label, "%s", !strcmp(v[i].cfg->name, "glibc") ? base : v[i].cfg->name);
+			ms_remedy_label(&v[i], label, sizeof label);
 			if (show_vsz)
 				snprintf(other, sizeof other, "%s\t", ms_size_fmt(by_vsz ? v[i].final_rss : v[i].final_vsz, b));
 			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s%.2f s\t|%s|\t%d/%d", rank, label,
@@ -455,9 +442,13 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	for (size_t i = 0; i < n; i++) {
 		const struct ms_remedy_result *r = &v[i];
 		ms_json_obj_begin(&j);
+		char label[320], what[160];
+		ms_remedy_label(r, label, sizeof label);
+		ms_remedy_description(r, what, sizeof what);
 		ms_json_kstr(&j, "config", r->cfg->name);
-		ms_json_kstr(&j, "description", r->cfg->what);
-		ms_json_kstr(&j, "allocator", ms_allocator_name(r->cfg->allocator));
+		ms_json_kstr(&j, "label", label);
+		ms_json_kstr(&j, "description", what);
+		ms_json_kstr(&j, "allocator", ms_remedy_allocator(r));
 		ms_json_kstr(&j, "preload", r->lib[0] ? r->lib : NULL);
 		ms_json_key(&j, "env");
 		ms_json_arr_begin(&j);

@@ -95,6 +95,9 @@ static int ends_with(const char *s, const char *suffix)
 	return n > k && !strcmp(s + n - k, suffix);
 }
 
+/* The command examined: the launched one, else the attached process's
+ * command line as a shell takes it back ("" when it is a title the
+ * process wrote: g->origin says so, and no command reruns it). */
 static void cmdline_of(struct ms_guide *g, char **cmd)
 {
 	size_t len = 0;
@@ -104,18 +107,7 @@ static void cmdline_of(struct ms_guide *g, char **cmd)
 			len += (size_t)snprintf(g->command + len, sizeof g->command - len, "%s%s", i ? " " : "", cmd[i]);
 		return;
 	}
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)g->pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	for (size_t i = 0; i + 1 < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	buf[n] = 0;
-	snprintf(g->command, sizeof g->command, "%s", buf);
+	ms_proc_command(g->pid, g->command, sizeof g->command, NULL, 0, &g->origin);
 }
 
 /* compare's --final-after for a launched command: the moment the guide

@@ -80,7 +80,7 @@ check_eq "scatter: no 'other' runtime heap" "$(cause "$TMP/sco.json" runtime_hea
 # the arena walk names the same chunk the same way (resident bytes from
 # pagemap), and both steps point at the running process's call sites
 check_within "scatter: arenas names the mmapped chunk as overview does" "$(cause "$TMP/sc.json" mmapped_chunks | jq -r '.resident_bytes // 0')" "$(cause "$TMP/sco.json" mmapped_chunks | jq -r '.resident_bytes // 0')" 5
-check_eq "scatter: both point at hotspots PID" "$(cause "$TMP/sc.json" mmapped_chunks | jq -r '.remedies[0].command') $(cause "$TMP/sco.json" mmapped_chunks | jq -r '.remedies[0].command')" "memsleuth hotspots $EX_PID memsleuth hotspots $EX_PID"
+check_eq "scatter: both point at hotspots PID --live (live bytes, main 955cd67)" "$(cause "$TMP/sc.json" mmapped_chunks | jq -r '.remedies[0].command') $(cause "$TMP/sco.json" mmapped_chunks | jq -r '.remedies[0].command')" "memsleuth hotspots $EX_PID --live memsleuth hotspots $EX_PID --live"
 check_eq "scatter: the verdict does not call the top in use" "$(jq -r '.verdicts[].text' "$TMP/sc.json" | grep -c 'top of the heap is in use')" 0
 sc=$EX_PID
 start_example scatter scattered --blocks $n --keep-one-in $keep || exit 1

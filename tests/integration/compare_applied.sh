@@ -6,22 +6,7 @@
 # Oracles: the kernel's own /proc/PID/maps of a twin started the same way
 # (the library is mapped or not), readelf (static or dynamic, NEEDED).
 source "$(dirname "$0")/lib.sh"
-cat > "$TMP/hold.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-/* 20,000 x 500 B, 49 of 50 freed: free memory the allocator may keep */
-int main(void)
-{
-	static void *p[20000];
-	for (int i = 0; i < 20000; i++) { p[i] = malloc(500); memset(p[i], 1, 500); }
-	for (int i = 0; i < 20000; i++) if (i % 50) free(p[i]);
-	puts("holding"); fflush(stdout);
-	sleep(30);
-	return 0;
-}
-C
+cp "$(dirname "$0")/../fixtures/c/hold_freed.c" "$TMP/hold.c"   # 20,000 x 500 B, 49 of 50 freed, "holding"
 je=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null)
 cfgs=glibc,jemalloc-decay-0,glibc-arena-max-2
 run() {   # [cfgs=LIST] run NAME CMD... : compare --json into $TMP/NAME.json, stderr in $TMP/NAME.err
@@ -83,6 +68,8 @@ if command -v musl-gcc >/dev/null; then
 	check_eq "compare musl: glibc's setting not applied, not run" "$(cfg musl glibc-arena-max-2 '[.applied, .not_applied, (.samples | length)]')" \
 		'[false,"glibc'"'"'s malloc is not in use (the allocator is musl, static binary): it ignores MALLOC_ARENA_MAX",0]'
 	check_eq "compare musl: the default ran, named by musl" "$(jq -r '.recommendation.baseline' "$TMP/musl.json")" "the default (musl, static binary)"
+	check_eq "compare musl: the default's run is named by musl, as the text's row" "$(cfg musl glibc '[.label, .allocator, .description]')" \
+		'["default (musl)","musl","the program'"'"'s own allocator (musl, static binary), default settings"]'
 	check_match "compare musl: nothing compared, no 'keep the default'" "$(jq -r '.recommendation.text' "$TMP/musl.json")" '^Nothing compared: no configuration reached this process'
 	"$MS" compare --runs 1 --final-at holding -c $cfgs -- "$TMP/hold-musl" >"$TMP/musl.txt" 2>/dev/null
 	check_match "compare musl text: the default's row names musl" "$(grep -E '^ +1 ' "$TMP/musl.txt")" '^ +1  default \(musl\) '
@@ -105,6 +92,7 @@ if [ -n "$je" ]; then
 	check_eq "compare dynamic: jemalloc applied and read in the process" "$(cfg dynamic jemalloc-decay-0 '[.applied, .not_applied, .allocator_seen.allocator, .allocator_seen.built_in]')" '[true,null,"jemalloc",false]'
 	check_eq "compare dynamic: every configuration ranked" "$(jq -c '[.runs[].rank] | sort' "$TMP/dynamic.json")" '[1,2,3]'
 	check_eq "compare dynamic: glibc's default" "$(jq -r .recommendation.baseline "$TMP/dynamic.json")" "glibc's default"
+	check_eq "compare dynamic: the default's run is glibc's" "$(cfg dynamic glibc '[.label, .allocator]')" '["glibc","glibc"]'
 	check_eq "compare dynamic: no warning" "$(grep -c 'cannot apply' "$TMP/dynamic.err")" 0
 
 	# jemalloc linked in (as Redis): glibc's settings are not run, jemalloc's are
@@ -116,6 +104,7 @@ if [ -n "$je" ]; then
 	check_eq "compare linked: glibc's setting not applied" "$(cfg linked glibc-arena-max-2 '[.applied, .rank, (.samples | length)]')" '[false,null,0]'
 	check_eq "compare linked: jemalloc's own setting applied" "$(cfg linked jemalloc-decay-0 '.applied')" true
 	check_eq "compare linked: the baseline is jemalloc's" "$(jq -r .recommendation.baseline "$TMP/linked.json")" "the default (jemalloc, built in)"
+	check_eq "compare linked: the default's run is named by jemalloc" "$(cfg linked glibc '[.label, .allocator]')" '["default (jemalloc)","jemalloc"]'
 	check_eq "compare linked: no glibc wording in the conclusion" "$(jq -r .recommendation.text "$TMP/linked.json" | grep -c "glibc")" 0
 else
 	skip "compare dynamic: jemalloc not installed (apt-get install libjemalloc2)"

@@ -31,9 +31,10 @@ static void real_names(void **state)
 	check("_ZL9make_confv", "make_conf()", 1);
 	check("_ZN2os6mallocEm8MEMFLAGSRK15NativeCallStack",
 	      "os::malloc(unsigned long, MEMFLAGS, NativeCallStack const&)", 1);
-	/* a GCC clone and a symbol version stay readable */
+	/* a GCC clone stays readable; a symbol version (.symtab) is dropped */
 	check("_ZN4Conf4makeEv.cold", "Conf::make() [clone .cold]", 1);
-	check("_Znwm@@GLIBCXX_3.4", "operator new(unsigned long)@@GLIBCXX_3.4", 1);
+	check("_Znwm@@GLIBCXX_3.4", "operator new(unsigned long)", 1);
+	check("_ZNSt6chrono3_V212system_clock3nowEv@GLIBCXX_3.4.19", "std::chrono::_V2::system_clock::now()", 1);
 }
 
 static void not_cxx(void **state)
@@ -44,7 +45,15 @@ static void not_cxx(void **state)
 	check("i", "i", 0);
 	check("_Z", "_Z", 0);
 	check("", "", 0);
-	check("__libc_start_main@@GLIBC_2.34", "__libc_start_main@@GLIBC_2.34", 0);
+	/* a C symbol's version, as libc6-dbg's .symtab spells it, is no part of its name */
+	check("__libc_start_main@@GLIBC_2.34", "__libc_start_main", 0);
+	check("pthread_create@GLIBC_2.2.5", "pthread_create", 0);
+	check("malloc@@GLIBC_2.2.5", "malloc", 0);
+	/* what is no version stays: a leading '@', an empty one, a second '@' */
+	check("@foo", "@foo", 0);
+	check("foo@", "foo@", 0);
+	check("foo@@", "foo@@", 0);
+	check("a@b@c", "a@b@c", 0);
 	char buf[8];
 	assert_int_equal(ms_demangle(NULL, buf, sizeof buf), 0);
 	assert_string_equal(buf, "");

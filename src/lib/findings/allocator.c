@@ -21,6 +21,11 @@ const char *ms_allocator_name(enum ms_allocator a)
 	}
 }
 
+int ms_allocator_is_glibc(enum ms_allocator a)
+{
+	return a == MS_ALLOC_GLIBC || a == MS_ALLOC_GLIBC_STATIC;
+}
+
 void ms_debuginfo_ignore(void)
 {
 	setenv("MEMSLEUTH_NO_DEBUGINFO", "1", 1);

@@ -45,6 +45,10 @@ int  ms_debuginfo_ignored(void);
 
 const char *ms_allocator_name(enum ms_allocator a);
 
+/* 1 when a is glibc's ptmalloc2, shared or static: what glibc's arena cap,
+ * MALLOC_ARENA_MAX and GLIBC_TUNABLES apply to; 0 for every other. */
+int ms_allocator_is_glibc(enum ms_allocator a);
+
 /* Identify from the target's maps and environ (may be NULL). */
 int ms_libc_identify(const struct ms_target *t, const struct ms_maps *maps,
 		     const char *environ, size_t envlen, struct ms_libc *out,

@@ -200,11 +200,15 @@ static const char *cmd_of(const struct ms_cause_facts *f);
 /* The compare run that measures a configuration on the target's command,
  * where it ran: "cd '/srv' && memsleuth compare -c glibc,glibc-arena-max-2
  * -- java -jar app.jar". */
-static void measure_cmd(const struct ms_cause_facts *f, const char *config, char *out, size_t len)
+static void measure_cmd(const struct ms_cause_facts *f, const char *config, struct ms_cause_remedy *r)
 {
+	if (f->origin.title) {   /* no command starts it: ms_cause_remedy_describe says what compare needs */
+		snprintf(r->measure_config, sizeof r->measure_config, "%s", config);
+		return;
+	}
 	int cd = f->cwd[0] && f->command[0] && !strchr(f->cwd, '\'');
-	snprintf(out, len, "%s%s%smemsleuth compare -c glibc,%s -- %s", cd ? "cd '" : "", cd ? f->cwd : "",
-		 cd ? "' && " : "", config, cmd_of(f));
+	snprintf(r->measure_with, sizeof r->measure_with, "%s%s%smemsleuth compare -c glibc,%s -- %s", cd ? "cd '" : "",
+		 cd ? f->cwd : "", cd ? "' && " : "", config, cmd_of(f));
 }
 
 /* A remedy tested by a compare configuration: its measured effect replaces
@@ -219,7 +223,7 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 	uint64_t saved;
 	int m = measured(f, config, &saved);
 	if (m == -2)
-		measure_cmd(f, config, r->measure_with, sizeof r->measure_with);
+		measure_cmd(f, config, r);
 	char proof[160];
 	snprintf(proof, sizeof proof, "compare %s", config);
 	if (m == 1) {
@@ -252,6 +256,51 @@ static int pid_cmd(const struct ms_cause_facts *f, char *out, size_t len, const 
 static const char *cmd_of(const struct ms_cause_facts *f)
 {
 	return f->command[0] ? f->command : "CMD";
+}
+
+/* A remedy that reruns the target with settings in front of its command
+ * ("MALLOC_ARENA_MAX=2 java -jar app.jar"; "ulimit -s 1024;" ends with its
+ * separator).  A process whose command line is a title it wrote (a
+ * PostgreSQL backend, an nginx worker) is no command one starts: the
+ * setting in words instead, in the process that starts it, whose
+ * environment and limits it inherits. */
+static struct ms_cause_remedy *rerun(struct ms_cause *x, const struct ms_cause_facts *f, const char *effect,
+				     const char *settings)
+{
+	if (!f->origin.title)
+		return remedy(x, effect, "%s%s%s", settings, *settings ? " " : "", cmd_of(f));
+	char where[300];
+	ms_origin_starter(&f->origin, f->pid, where, sizeof where);
+	int limit = !strncmp(settings, "ulimit", 6);
+	size_t sl = strlen(settings);
+	while (sl && (settings[sl - 1] == ';' || settings[sl - 1] == ' '))
+		sl--;
+	struct ms_cause_remedy *r = remedy(x, effect, "%s %.*s in %s%s", limit ? "apply" : "set", (int)sl, settings,
+					   limit ? "" : "the environment of ", where);
+	if (r) {
+		r->advice = 1;
+		snprintf(r->no_command, sizeof r->no_command, "process %d: %s", (int)f->pid, f->origin.why);
+	}
+	return r;
+}
+
+void ms_origin_starter(const struct ms_proc_origin *o, pid_t pid, char *buf, size_t len)
+{
+	if (o->parent > 0 && o->parent_exe[0])
+		snprintf(buf, len, "the process that starts %d: its parent %d (%s), e.g. the service's unit or its "
+			 "environment file", (int)pid, (int)o->parent, o->parent_exe);
+	else if (o->parent > 0)
+		snprintf(buf, len, "the process that starts %d: its parent %d, e.g. the service's unit or its "
+			 "environment file", (int)pid, (int)o->parent);
+	else
+		snprintf(buf, len, "the process that starts %d (its parent), e.g. the service's unit or its "
+			 "environment file", (int)pid);
+}
+
+void ms_origin_compare(const char *configs, char *buf, size_t len)
+{
+	snprintf(buf, len, "compare needs a command that starts the workload (e.g. the service's start command), not "
+		 "the process's title: memsleuth compare -c %s -- START-COMMAND", configs);
 }
 
 /* Where the call sites of live blocks are found: the running process
@@ -306,9 +355,8 @@ static void trim_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint
 
 static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, const char *why)
 {
-	struct ms_cause_remedy *r = remedy(x, why,
-					   "LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 %s",
-					   cmd_of(f));
+	struct ms_cause_remedy *r = rerun(x, f, why,
+					  "LD_PRELOAD=libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0");
 	judge_measured(x, r, f, "jemalloc-decay-0");
 }
 
@@ -330,11 +378,11 @@ static int main_top_kept(const struct ms_cause_facts *f)
  * threshold keeps (keep) -- or measured by compare. */
 static void fixed_thresholds_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t b, uint64_t keep)
 {
-	struct ms_cause_remedy *r = remedy(x,
+	struct ms_cause_remedy *r = rerun(x, f,
 		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
 		"unmapped at free, a free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
 		"and M_TRIM_THRESHOLD)",
-		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072 %s", cmd_of(f));
+		"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072");
 	expect(r, b > keep ? b - keep : 0, NULL);
 	judge_measured(x, r, f, "glibc-fixed-thresholds");
 }
@@ -390,10 +438,10 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 		ev(x, "tcache_chunks", f->main_tcache_chunks);
 		ev(x, "tcache_bytes", f->main_tcache_bytes);
 		trim_remedy(x, f, b);
-		struct ms_cause_remedy *r = remedy(x,
+		struct ms_cause_remedy *r = rerun(x, f,
 			"for good: without a tcache every free reaches the heap, the freed chunks at its top merge into "
 			"it and free() shrinks it (in code: none; a smaller glibc.malloc.tcache_count helps in part)",
-			"GLIBC_TUNABLES=glibc.malloc.tcache_count=0 %s", cmd_of(f));
+			"GLIBC_TUNABLES=glibc.malloc.tcache_count=0");
 		expect(r, chunks, NULL);
 		judge_measured(x, r, f, "glibc-tcache-0");
 		return;
@@ -499,9 +547,9 @@ static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 		ev(x, "arenas", (uint64_t)f->arenas);
 	trim_remedy(x, f, b);
 	if (spread && f->arena_max != 1 && f->arena_max != 2 && f->arenas > 2 && !compared(f)) {
-		struct ms_cause_remedy *r = remedy(x,
+		struct ms_cause_remedy *r = rerun(x, f,
 			"fewer arenas: threads share 2 arenas and reuse each other's freed memory (costs lock contention)",
-			"MALLOC_ARENA_MAX=2 %s", cmd_of(f));
+			"MALLOC_ARENA_MAX=2");
 		judge_measured(x, r, f, "glibc-arena-max-2");
 	}
 }
@@ -632,8 +680,8 @@ static struct ms_cause *php_heap(struct ms_causes *c, const struct ms_cause_fact
 	       "uses; the difference is free memory Zend keeps",
 	       "in the script: compare memory_get_usage(true) with memory_get_usage()");
 	/* not a fix: glibc then holds what Zend held, in heaps memsleuth walks */
-	remedy(x, "a diagnosis, not a fix: emalloc then goes to glibc malloc, whose heaps memsleuth arenas walks "
-		  "and trim returns; slower, and alone it can raise the RSS", "USE_ZEND_ALLOC=0 %s", cmd_of(f));
+	rerun(x, f, "a diagnosis, not a fix: emalloc then goes to glibc malloc, whose heaps memsleuth arenas walks "
+		 "and trim returns; slower, and alone it can raise the RSS", "USE_ZEND_ALLOC=0");
 	return x;
 }
 
@@ -667,22 +715,21 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 			"code space): glibc's trim and settings do not reach it.", SZ(b));
 		/* options as environment: they reach the runtime through any
 		 * wrapper script (an option after a wrapper's name is its argument) */
-		remedy(x, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
-		       "NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 %s", cmd_of(f));
+		rerun(x, f, "process.memoryUsage() tells heapUsed vs heapTotal; a heap snapshot (kill -USR2 PID) what fills it",
+		      "NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2");
 		break;
 	case MS_RT_CPYTHON:
 		x = add(c, f, MS_CAUSE_RUNTIME_HEAP, b,
 			"%s of anonymous memory outside glibc's heaps is CPython's own small-object allocator "
 			"(pymalloc arenas, 1 MiB anonymous mmaps): an arena returns to the system only when every "
 			"object in it is freed, and glibc's trim and settings do not reach it.", SZ(b));
-		remedy(x, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
-			  "pymalloc's arenas and how full they are",
-		       "PYTHONTRACEMALLOC=25 %s", cmd_of(f));
+		rerun(x, f, "tracemalloc names the lines whose objects stay alive; sys._debugmallocstats() shows "
+			 "pymalloc's arenas and how full they are", "PYTHONTRACEMALLOC=25");
 		/* not a fix by itself: glibc then keeps the freed small objects
 		 * in its heaps (python-obmalloc case: RSS 560 -> 741 MiB) */
-		remedy(x, "a diagnosis, not a fix: objects of 512 bytes or less then come from glibc malloc, whose "
-			  "free memory memsleuth arenas measures and trim returns; alone it can raise the RSS",
-		       "PYTHONMALLOC=malloc %s", cmd_of(f));
+		rerun(x, f, "a diagnosis, not a fix: objects of 512 bytes or less then come from glibc malloc, whose "
+			 "free memory memsleuth arenas measures and trim returns; alone it can raise the RSS",
+		      "PYTHONMALLOC=malloc");
 		break;
 	case MS_RT_RUBY:
 		/* Ruby 2.6 to 3.2 map one 32 MiB region at start for the transient
@@ -791,12 +838,12 @@ static void build_stacks(struct ms_causes *c, const struct ms_cause_facts *f)
 		return;   /* a few MiB of stacks: no change worth a rerun */
 	if (f->runtime == MS_RT_JVM) {
 		/* HotSpot sizes Java threads' stacks by -Xss (ThreadStackSize), not by RLIMIT_STACK */
-		remedy(x, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
-			  "a stack throws StackOverflowError), or fewer threads", "JAVA_TOOL_OPTIONS=-Xss512k %s", cmd_of(f));
+		rerun(x, f, "smaller stacks for Java threads (a stack's resident part is the depth it reached; too small "
+			 "a stack throws StackOverflowError), or fewer threads", "JAVA_TOOL_OPTIONS=-Xss512k");
 	} else {
 		/* glibc's default thread stack size is RLIMIT_STACK at start (glibc 2.34+: __pthread_early_init) */
-		remedy(x, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",
-		       "ulimit -s 1024; %s", cmd_of(f));
+		rerun(x, f, "smaller default stacks for new threads (in code: pthread_attr_setstacksize), or fewer threads",
+		      "ulimit -s 1024;");
 	}
 }
 
@@ -850,13 +897,12 @@ static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
 		remedy(x, "only matters when a virtual limit applies: check it (ulimit -v; the container's or "
 			  "scheduler's virtual-memory setting)", "ulimit -v");
 	if (f->arena_size > keep && measured(f, "glibc-arena-max-2", &saved) != -1) {
-		struct ms_cause_remedy *r = remedy(x,
+		struct ms_cause_remedy *r = rerun(x, f,
 			"only under a virtual-memory limit: at most 2 arenas (the main one counts), so thread arenas' "
-			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS", "MALLOC_ARENA_MAX=2 %s",
-			cmd_of(f));
+			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS", "MALLOC_ARENA_MAX=2");
 		expect(r, f->arena_size - keep, NULL);
 		if (r && measured(f, "glibc-arena-max-2", &saved) == -2)
-			measure_cmd(f, "glibc-arena-max-2", r->measure_with, sizeof r->measure_with);
+			measure_cmd(f, "glibc-arena-max-2", r);
 	}
 	if (near_limit)
 		remedy(x, "the limit itself: raise it if the workload needs the address space", "ulimit -v");
@@ -937,10 +983,10 @@ static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f
 		char env[300] = "";
 		size_t o = 0;
 		if (cfg->allocator != MS_ALLOC_GLIBC)
-			o += (size_t)snprintf(env, sizeof env, "LD_PRELOAD=%s ", f->measured[i].preload);
+			o += (size_t)snprintf(env, sizeof env, "LD_PRELOAD=%s", f->measured[i].preload);
 		for (int e = 0; e < MS_REMEDY_MAX_ENV && cfg->env[e] && o < sizeof env; e++)
-			o += (size_t)snprintf(env + o, sizeof env - o, "%s ", cfg->env[e]);
-		struct ms_cause_remedy *r = remedy(x, cfg->what, "%s%s", env, cmd_of(f));
+			o += (size_t)snprintf(env + o, sizeof env - o, "%s%s", o ? " " : "", cfg->env[e]);
+		struct ms_cause_remedy *r = rerun(x, f, cfg->what, env);
 		if (!r)
 			return;
 		char proof[160];
@@ -1239,6 +1285,12 @@ void ms_cause_remedy_describe(const struct ms_cause_remedy *r, char *buf, size_t
 		PUT("; %s by %s", !strncmp(r->proven_by, "compare", 7) ? "measured" : "predicted", r->proven_by);
 	if (r->measure_with[0])
 		PUT("; unmeasured, it can raise the RSS: measure it first with %s", r->measure_with);
+	else if (r->measure_config[0]) {
+		char cfg[64], need[300];
+		snprintf(cfg, sizeof cfg, "glibc,%s", r->measure_config);
+		ms_origin_compare(cfg, need, sizeof need);
+		PUT("; unmeasured, it can raise the RSS: %s", need);
+	}
 #undef PUT
 }
 

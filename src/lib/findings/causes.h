@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "findings/verdict.h"
+#include "probe/procfs.h"
 
 enum ms_cause_kind {
 	MS_CAUSE_MAIN_HEAP_PINNED,     /* free pages below a live block in the main heap: malloc_trim returns them */
@@ -98,6 +99,10 @@ struct ms_cause_remedy {
 	uint64_t cause_bytes;         /* resident bytes of the cause(s) it acts on */
 	char     measure_with[400];   /* a setting compare can measure and has not: the exact
 					 "memsleuth compare -c glibc,CONFIG -- CMD"; "" measured or n/a */
+	char     measure_config[40];  /* that setting's compare configuration when no command starts the
+					 target (no_command): measure_with is "", the text says what compare needs */
+	char     no_command[320];     /* why command is words, not a command line: the target's command line
+					 is a title it wrote (probe/procfs.h ms_proc_origin.why); "" otherwise */
 };
 
 /* A remedy's effect in words, the one wording of every step that prints
@@ -112,6 +117,18 @@ struct ms_cause_remedy {
  * memsleuth compare -c glibc,glibc-arena-max-2 -- CMD".  Never fails;
  * cut at len. */
 void ms_cause_remedy_describe(const struct ms_cause_remedy *r, char *buf, size_t len);
+
+/* For a process no command starts (o->title: its command line is a title
+ * it wrote), where a setting goes: "the process that starts 17462: its
+ * parent 17400 (/usr/lib/postgresql/15/bin/postgres), e.g. the service's
+ * unit or its environment file" (the environment and limits are inherited
+ * at fork and exec).  And what compare needs instead of its command line,
+ * for configs ("glibc,glibc-fixed-thresholds"): "compare needs a command
+ * that starts the workload (e.g. the service's start command), not the
+ * process's title: memsleuth compare -c glibc,glibc-fixed-thresholds --
+ * START-COMMAND".  Never fail; cut at len. */
+void ms_origin_starter(const struct ms_proc_origin *o, pid_t pid, char *buf, size_t len);
+void ms_origin_compare(const char *configs, char *buf, size_t len);
 
 struct ms_cause {
 	enum ms_cause_kind kind;
@@ -169,6 +186,8 @@ struct ms_cause_facts {
 					   it may be the core's, still running (gcore), or another */
 	char     command[512];          /* the command line ("" unknown): remedies that rerun it name it */
 	char     cwd[256];              /* its working directory ("" = ours): commands that rerun it cd there */
+	struct ms_proc_origin origin;   /* origin.title: its command line is a title it wrote (a PostgreSQL
+					   backend), command is "": remedies say where a setting goes */
 	uint64_t rss, vsize, hwm;       /* VmRSS, VmSize, VmHWM */
 
 	/* overview: RSS and size per class (memclass.h) */

@@ -20,11 +20,12 @@ static enum ms_runtime runtime_from_id(const char *id)
 }
 
 /* A live target's command line and directory: the remedies that rerun it
- * (a setting, the compare run that measures one) name it, not "CMD". */
+ * (a setting, the compare run that measures one) name it, not "CMD"; or
+ * that it is a title the process wrote, which no command reruns. */
 static void live_command(struct ms_cause_facts *f)
 {
-	if (f->alive && !f->command[0] && f->pid > 0)
-		ms_proc_command(f->pid, f->command, sizeof f->command, f->cwd, sizeof f->cwd);
+	if (f->alive && !f->command[0] && !f->origin.title && f->pid > 0)
+		ms_proc_command(f->pid, f->command, sizeof f->command, f->cwd, sizeof f->cwd, &f->origin);
 }
 
 void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_overview *ov)

@@ -42,6 +42,8 @@ struct ms_guide {
 	char  when[256];                      /* what marked the moment to look */
 	char  moment[320];                    /* compare options for that moment ("--final-at 'holding' --final-after 10.8") */
 	char  cwd[256];                       /* an attached target's working directory ("" launched: ours) */
+	struct ms_proc_origin origin;         /* attached: origin.title, its command line is a title it wrote
+						 (a PostgreSQL backend): command is "", no command reruns it */
 
 	/* guide --core: a core file read instead of a process ("" a process).
 	 * RSS is not in a core: rss and the classes' *_rss hold the bytes the

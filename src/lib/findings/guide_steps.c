@@ -190,9 +190,16 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	g->jdk_trim = ms_jbool(jvm, "trim_native_heap", false);
 
 	ms_gstep_command(s, "memsleuth overview --json %d", (int)g->pid);
-	ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, mmapped chunks %s",
-			  SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss), SZ(g->main_heap_rss),
-			  SZ(g->arena_rss), SZ(g->mmap_rss));
+	/* glibc's classes name glibc's malloc only when it is the allocator (shared or static) */
+	int glibc = !strncmp(g->allocator, "glibc", 5);
+	if (glibc)
+		ms_gstep_evidence(s, "glibc malloc holds %s of the RSS %s (%.1f%%): main heap %s, arena heaps %s, "
+				  "mmapped chunks %s", SZ(g->malloc_rss), SZ(g->rss), pct(g->malloc_rss, g->rss),
+				  SZ(g->main_heap_rss), SZ(g->arena_rss), SZ(g->mmap_rss));
+	else
+		ms_gstep_evidence(s, "the brk heap holds %s of the RSS %s (%.1f%%); the allocator is %s: glibc's "
+				  "malloc and its arenas are not in use", SZ(g->malloc_rss), SZ(g->rss),
+				  pct(g->malloc_rss, g->rss), g->allocator);
 	ms_gstep_evidence(s, "other anonymous memory %s, thread stacks %s, files %s, shared memory %s",
 			  SZ(g->anon_other_rss), SZ(g->stack_rss), SZ(g->file_rss), SZ(g->shmem_rss));
 	ms_gstep_evidence(s, "allocator: %s%s%s", g->allocator, ms_jstr(f, "glibc_version", NULL) ? ", glibc " : "",
@@ -208,7 +215,12 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 		ms_gstep_evidence(s, "no arenas beyond main: the arena-explosion branch does not apply (skipped)");
 	}
 	uint64_t b = ms_guide_to_explain(g);
-	if (ms_guide_malloc_holds(g)) {
+	if (!glibc && ms_guide_malloc_holds(g)) {
+		snprintf(s->verdict, sizeof s->verdict, "the brk heap holds %s of the %s %s: the allocator (%s) is the "
+			 "suspect, and glibc's arenas and settings do not reach it.", SZ(g->malloc_rss),
+			 g->has_accounted ? "gap of" : "RSS of", SZ(b), g->allocator);
+		snprintf(s->next, sizeof s->next, "who allocates (hotspots): the allocator is not glibc's");
+	} else if (ms_guide_malloc_holds(g)) {
 		uint64_t wv;
 		const char *where = ms_guide_malloc_where(g, &wv);
 		if (b && g->malloc_rss * 2 >= b)
@@ -225,8 +237,8 @@ void ms_guide_take_overview(struct ms_guide *g, struct ms_jval *f)
 	} else {
 		/* The largest holder is the overview's own largest cause. */
 		const char *what = first_cause(f);
-		snprintf(s->verdict, sizeof s->verdict, "glibc malloc holds only %s of the %s %s. %s", SZ(g->malloc_rss),
-			 g->has_accounted ? "gap of" : "RSS of", SZ(b),
+		snprintf(s->verdict, sizeof s->verdict, "%s holds only %s of the %s %s. %s",
+			 glibc ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss), g->has_accounted ? "gap of" : "RSS of", SZ(b),
 			 what ? what : "No single holder stands out.");
 		snprintf(s->next, sizeof s->next, "%s", strcmp(g->allocator, "glibc") && strcmp(g->allocator, "unknown")
 			 ? "who allocates (hotspots): the allocator is not glibc's" : "the remedies for what holds it");
@@ -587,6 +599,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->launched = g->launched;
 		snprintf(f->command, sizeof f->command, "%s", g->command);
 		snprintf(f->cwd, sizeof f->cwd, "%s", g->cwd);
+		f->origin = g->origin;
 	}
 	if (g->has_accounted) {
 		f->have_accounted = 1;
@@ -689,7 +702,11 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 	}
 	char env[512];
 	target_alloc_env(g, env, sizeof env);
-	if (!compare && strchr(configs, ',') && is_glibc(g))
+	if (!compare && strchr(configs, ',') && is_glibc(g) && g->origin.title) {
+		char need[400];   /* a title is no command to run compare on */
+		ms_origin_compare(configs, need, sizeof need);
+		ms_gstep_evidence(s, "%s (process %d: %s)", need, (int)g->pid, g->origin.why);
+	} else if (!compare && strchr(configs, ',') && is_glibc(g))
 		ms_gstep_command(s, "%s%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
 				 "%s", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
@@ -798,6 +815,8 @@ static void conclude_pin(const struct ms_guide *g, struct ms_verdicts *c)
 	if (g->recording_kept)
 		snprintf(next, sizeof next, "memsleuth hotspots --from %s --address %#" PRIx64, g->recording,
 			 g->pin_address + 16);
+	else if (g->origin.title)   /* no command reruns it: what compare needs, in words */
+		ms_origin_compare("glibc,jemalloc-decay-0", next, sizeof next);
 	else
 		snprintf(next, sizeof next, "memsleuth compare -- %.200s", g->command);
 	ms_verdict_add(c, MS_NOTICE, next, "The pin: a live block of %s allocated at %s by thread %s sits above %s of "

@@ -241,7 +241,12 @@ static void judge(struct ms_overview *ov)
 	uint64_t malloc_rss = ms_overview_malloc_rss(ov);
 	snprintf(next, sizeof next, "memsleuth arenas %d", (int)ov->pid);
 
-	if (ov->libc.allocator != MS_ALLOC_GLIBC) {
+	if (ov->libc.allocator == MS_ALLOC_GLIBC_STATIC) {
+		/* still ptmalloc2 (its cap and settings apply), but arenas.c cannot locate it */
+		ms_verdict_add(vs, MS_NOTICE, "",
+			       "glibc's malloc is linked statically: its arenas are not located, so arena and trim "
+			       "analysis do not apply; the classes above still show where the RSS lives");
+	} else if (ov->libc.allocator != MS_ALLOC_GLIBC) {
 		ms_verdict_add(vs, MS_NOTICE, "",
 			       "the allocator is %s, not glibc's ptmalloc2: arena and trim analysis do not apply; "
 			       "the classes above still show where the RSS lives",
@@ -250,17 +255,26 @@ static void judge(struct ms_overview *ov)
 	if (ov->has_accounted) {
 		if (ov->rss > ov->accounted) {
 			uint64_t gap = ov->rss - ov->accounted;
-			ms_verdict_add(vs, ms_cause_severity(gap, ov->rss),
-				       malloc_rss > gap / 2 ? next : "",
-				       "RSS %s is %s above the %s the application accounts for; glibc malloc "
-				       "holds %s of RSS (arena heaps %s, main heap %s, mmapped %s), "
-				       "other anonymous memory %s",
-				       ms_size_fmt(ov->rss, a), ms_size_fmt(gap, b), ms_size_fmt(ov->accounted, c),
-				       ms_size_fmt(malloc_rss, (char[MS_SIZE_BUF]){0}),
-				       ms_size_fmt(ov->cls[MS_CLASS_ARENA_HEAP].rss, (char[MS_SIZE_BUF]){0}),
-				       ms_size_fmt(ov->cls[MS_CLASS_MAIN_HEAP].rss, (char[MS_SIZE_BUF]){0}),
-				       ms_size_fmt(ov->cls[MS_CLASS_MALLOC_MMAP].rss, (char[MS_SIZE_BUF]){0}),
-				       ms_size_fmt(ov->cls[MS_CLASS_ANON_OTHER].rss, (char[MS_SIZE_BUF]){0}));
+			if (!ms_allocator_is_glibc(ov->libc.allocator)) {   /* its classes are no glibc heaps */
+				ms_verdict_add(vs, ms_cause_severity(gap, ov->rss), "",
+					       "RSS %s is %s above the %s the application accounts for; the allocator is "
+					       "%s: the brk heap holds %s, other anonymous memory %s",
+					       ms_size_fmt(ov->rss, a), ms_size_fmt(gap, b), ms_size_fmt(ov->accounted, c),
+					       ms_allocator_name(ov->libc.allocator), ms_size_fmt(malloc_rss, (char[MS_SIZE_BUF]){0}),
+					       ms_size_fmt(ov->cls[MS_CLASS_ANON_OTHER].rss, (char[MS_SIZE_BUF]){0}));
+			} else {
+				ms_verdict_add(vs, ms_cause_severity(gap, ov->rss),
+					       malloc_rss > gap / 2 && ov->libc.allocator == MS_ALLOC_GLIBC ? next : "",
+					       "RSS %s is %s above the %s the application accounts for; glibc malloc "
+					       "holds %s of RSS (arena heaps %s, main heap %s, mmapped %s), "
+					       "other anonymous memory %s",
+					       ms_size_fmt(ov->rss, a), ms_size_fmt(gap, b), ms_size_fmt(ov->accounted, c),
+					       ms_size_fmt(malloc_rss, (char[MS_SIZE_BUF]){0}),
+					       ms_size_fmt(ov->cls[MS_CLASS_ARENA_HEAP].rss, (char[MS_SIZE_BUF]){0}),
+					       ms_size_fmt(ov->cls[MS_CLASS_MAIN_HEAP].rss, (char[MS_SIZE_BUF]){0}),
+					       ms_size_fmt(ov->cls[MS_CLASS_MALLOC_MMAP].rss, (char[MS_SIZE_BUF]){0}),
+					       ms_size_fmt(ov->cls[MS_CLASS_ANON_OTHER].rss, (char[MS_SIZE_BUF]){0}));
+			}
 		} else {
 			ms_verdict_add(vs, MS_INFO, "",
 				       "RSS %s is within the %s the application accounts for: no unexplained gap",
@@ -443,7 +457,9 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	if (ov->libc.allocator == MS_ALLOC_GLIBC && (heaps.all_verified || heaps.n == 0))
 		ov->arenas = (long)heaps.arenas + 1;   /* + main_arena */
 	ov->cpus = ms_glibc_cpus(pid, ov->libc.elf.glibc_version);
-	if (ov->libc.allocator != MS_ALLOC_GLIBC || ms_arena_cap_from_mp(&ov->libc, r, &ov->cap) != 1)
+	/* the cap is glibc's (arena.c): another allocator has none to state */
+	if (ms_allocator_is_glibc(ov->libc.allocator) &&
+	    (ov->libc.allocator != MS_ALLOC_GLIBC || ms_arena_cap_from_mp(&ov->libc, r, &ov->cap) != 1))
 		ms_arena_cap_compute(env, envlen, ov->cpus, ov->libc.elf.elf_class != 32, &ov->cap);
 
 	ov->rss = t.status.vm_rss;

@@ -54,7 +54,7 @@ struct ms_overview {
 	int      arena_heaps_verified;    /* every one confirmed by heap_info */
 	long     arenas;                  /* incl. main_arena; -1 when unknown */
 	uint64_t arena_reserved, arena_rss;
-	struct ms_arena_cap cap;
+	struct ms_arena_cap cap;          /* cap.cap 0: glibc's malloc is not in use, no cap */
 	int      cpus;
 
 	size_t   threads, stacks_owned;   /* stacks whose thread is known */

@@ -133,7 +133,7 @@ int ms_remedy_applies(const struct ms_remedy_cfg *c, const struct ms_alloc_seen 
 		}
 		return 1;
 	}
-	if (s->allocator == MS_ALLOC_GLIBC || s->allocator == MS_ALLOC_GLIBC_STATIC)
+	if (ms_allocator_is_glibc(s->allocator))
 		return 1;
 	/* "MALLOC_ARENA_MAX=2" -> "MALLOC_ARENA_MAX" */
 	snprintf(why, len, "glibc's malloc is not in use (the allocator is %s): it ignores %.*s", who,
@@ -187,6 +187,40 @@ void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t 
 	}
 	ms_alloc_seen_name(&base->seen, who, sizeof who);
 	snprintf(buf, len, "the default (%s)", who);
+}
+
+/* The default's run, when it ran on another allocator than a shared glibc. */
+static int default_elsewhere(const struct ms_remedy_result *r)
+{
+	return !strcmp(r->cfg->name, "glibc") && r->seen.read &&
+	       (r->seen.allocator != MS_ALLOC_GLIBC || r->seen.builtin);
+}
+
+void ms_remedy_label(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	if (r->baseline)   /* as launched: "glibc (MALLOC_ARENA_MAX=2)" */
+		snprintf(buf, len, "%s (%s)", ms_allocator_name(r->seen.read ? r->seen.allocator : MS_ALLOC_GLIBC),
+			 r->settings);
+	else if (default_elsewhere(r))
+		snprintf(buf, len, "default (%s)", ms_allocator_name(r->seen.allocator));
+	else
+		snprintf(buf, len, "%s", r->cfg->name);
+}
+
+const char *ms_remedy_allocator(const struct ms_remedy_result *r)
+{
+	return ms_allocator_name(default_elsewhere(r) ? r->seen.allocator : r->cfg->allocator);
+}
+
+void ms_remedy_description(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	char who[64];
+	if (!default_elsewhere(r)) {
+		snprintf(buf, len, "%s", r->cfg->what);
+		return;
+	}
+	ms_alloc_seen_name(&r->seen, who, sizeof who);
+	snprintf(buf, len, "the program's own allocator (%s), default settings", who);
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -109,6 +109,22 @@ size_t ms_remedy_napplicable(const struct ms_alloc_seen *s);
  * "the default (musl, static binary)", "the default (jemalloc, built in)". */
 void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t len);
 
+/* The name a configuration's row goes by, in the text table and JSON
+ * (runs[].label): its id, but the default ("glibc") run on another
+ * allocator than a shared glibc is named by the allocator it used,
+ * "default (musl)", "default (jemalloc)", "default (glibc-static)"; the
+ * as-launched baseline by its allocator and settings, "glibc (MALLOC_ARENA_MAX=2)". */
+void ms_remedy_label(const struct ms_remedy_result *r, char *buf, size_t len);
+
+/* The allocator a configuration's runs were measured on, by name: the
+ * default's is the one its run used (seen, when read), the others' the
+ * one they set ("glibc", "jemalloc", ...). */
+const char *ms_remedy_allocator(const struct ms_remedy_result *r);
+/* What it is, in words: the table's description, but the default run on
+ * another allocator is "the program's own allocator (musl, static binary),
+ * default settings". */
+void ms_remedy_description(const struct ms_remedy_result *r, char *buf, size_t len);
+
 /* Fill medians from the ok runs of r->all[0..runs) (moment: the one most
  * of them were read at). */
 void ms_remedy_summarise(struct ms_remedy_result *r);

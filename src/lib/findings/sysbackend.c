@@ -1,6 +1,7 @@
 #include "findings/sysbackend.h"
 #include "util/spawn.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "probe/procfs.h"
 #include "probe/systrace.h"
 #include "util/paths.h"
 #include "util/subproc.h"
@@ -91,6 +93,54 @@ static int stap_bpf_setup(struct ms_backend_choice *c, struct ms_err *e)
 	return stap_tree_trusted(c->stap_tree, sizeof c->stap_tree, e);
 }
 
+/* May this process mount tracefs, as the tracefs backend does at its
+ * default place when it is not mounted (probe/systrace_tracefs.c)?  Root
+ * with CAP_SYS_ADMIN (a container's root may lack it) on a kernel that
+ * has tracefs (/proc/filesystems). */
+static int tracefs_mountable(int root)
+{
+	char *buf = NULL;
+	int ok = 0;
+	if (!root || ms_read_file("/proc/self/status", &buf, NULL, 1 << 16, NULL) < 0)
+		return 0;
+	const char *cap = strstr(buf, "\nCapEff:");
+	ok = cap && (strtoull(cap + 9, NULL, 16) >> 21 & 1);   /* CAP_SYS_ADMIN */
+	free(buf);
+	if (!ok || ms_read_file("/proc/filesystems", &buf, NULL, 1 << 16, NULL) < 0)
+		return 0;
+	ok = strstr(buf, "\ttracefs\n") != NULL;
+	free(buf);
+	return ok;
+}
+
+/* What the tracefs backend needs before it starts, so that auto passes on
+ * to the next backend rather than choose one that fails: a tracefs
+ * (instances/, or the default place mountable), room for an instance
+ * there, and the syscall tracepoints (a kernel with CONFIG_FTRACE_SYSCALLS). */
+static int tracefs_usable(int root, struct ms_err *e)
+{
+	const char *tr = ms_tracefs_root();
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s/instances", tr);
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) != 0) {   /* effective: capabilities count */
+		if (errno == EACCES || errno == EPERM)
+			return ms_err_set(e, errno, NULL, "run as root, or use --backend ptrace", "tracefs %s", tr);
+		if (!strcmp(tr, MS_TRACEFS_DEFAULT) && tracefs_mountable(root))
+			return 0;   /* mounted when the run starts; its tracepoints are checked then */
+		return ms_err_set(e, 0, strcmp(tr, MS_TRACEFS_DEFAULT) ? "not mounted (no instances/ there)" :
+				  root ? "not mounted, and it cannot be mounted here (no CAP_SYS_ADMIN or no tracefs in "
+				  "this kernel)" : "not mounted (mounting it needs root)",
+				  "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace", "tracefs %s", tr);
+	}
+	if (faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0)
+		return ms_err_set(e, errno, NULL, "run as root, or use --backend ptrace", "tracefs %s", p);
+	snprintf(p, sizeof p, "%s/events/syscalls/sys_enter_mmap/enable", tr);
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) != 0)
+		return ms_err_set(e, 0, "no syscall tracepoints (events/syscalls: a kernel built without "
+				  "CONFIG_FTRACE_SYSCALLS)", "use --backend ptrace", "tracefs %s", tr);
+	return 0;
+}
+
 int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *c, struct ms_err *e)
 {
 	struct utsname u;
@@ -132,11 +182,8 @@ int ms_backend_check(enum ms_backend b, int setup_ok, struct ms_backend_choice *
 		snprintf(c->why, sizeof c->why, "bpftrace: tracepoints syscalls:sys_enter_*/sys_exit_*");
 		return 0;
 	case MS_BE_TRACEFS:
-		snprintf(p, sizeof p, "%s/instances", ms_tracefs_root());
-		if (faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) != 0 && !(root && access(ms_tracefs_root(), F_OK) == 0))
-			return ms_err_set(e, 0, root ? "not mounted" : "not writable (needs root)",
-					  "mount -t tracefs nodev /sys/kernel/tracing as root, or use --backend ptrace",
-					  "tracefs %s", ms_tracefs_root());
+		if (tracefs_usable(root, e) < 0)
+			return -1;
 		snprintf(c->why, sizeof c->why, "tracefs: syscall tracepoints in a private instance of %s", ms_tracefs_root());
 		return 0;
 	case MS_BE_PTRACE:

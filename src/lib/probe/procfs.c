@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *hint_for(int err)
@@ -89,10 +90,147 @@ pid_t ms_proc_tgid(pid_t tid)
 	return tgid;
 }
 
-int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len)
+/* The standard PATH: a bare argv[0] is looked up there (the target's own
+ * PATH may be gone with the environment a title overwrote). */
+static const char *const std_path[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int same_file(const char *a, const struct stat *exe)
+{
+	struct stat st;
+	return stat(a, &st) == 0 && st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
+}
+
+/* argv[0] names the executable: the same name (an interpreter's "python3"
+ * for python3.11: the name then only digits and dots), or the same file
+ * by its path or found in PATH (symlinks and hard links followed). */
+static int names_exe(const char *a0, const struct ms_exe_view *v)
+{
+	if (*a0 == '-')
+		a0++;   /* a login shell's "-bash" */
+	const char *b = base_of(a0), *eb = base_of(v->exe);
+	size_t bl = strlen(b);
+	if (!bl)
+		return 0;
+	if (!strncmp(b, eb, bl) && strspn(eb + bl, "0123456789.") == strlen(eb + bl))
+		return 1;
+	struct stat exe;
+	char path[PATH_MAX + 64];
+	const char *root = v->root ? v->root : "";
+	if (v->exe_file)
+		snprintf(path, sizeof path, "%s", v->exe_file);
+	else
+		snprintf(path, sizeof path, "%s%s", root, v->exe);
+	if (stat(path, &exe) < 0)
+		return 0;
+	if (a0[0] == '/')
+		return snprintf(path, sizeof path, "%s%s", root, a0) < (int)sizeof path && same_file(path, &exe);
+	if (strchr(a0, '/'))
+		return v->cwd && snprintf(path, sizeof path, "%s/%s", v->cwd, a0) < (int)sizeof path &&
+		       same_file(path, &exe);
+	for (size_t i = 0; i < sizeof std_path / sizeof std_path[0]; i++)
+		if (snprintf(path, sizeof path, "%s%s/%s", root, std_path[i], a0) < (int)sizeof path &&
+		    same_file(path, &exe))
+			return 1;
+	return 0;
+}
+
+int ms_cmdline_title(const char *raw, size_t n, const struct ms_exe_view *v, char *why, size_t len)
+{
+	if (len)
+		why[0] = 0;
+	size_t end = n;   /* after the last argument's NUL */
+	while (end > 1 && !raw[end - 1] && !raw[end - 2])
+		end--;
+	if (!n || !raw[0])
+		return 0;
+	size_t pad = n > end ? n - end : 0;
+	const char *a0 = raw;
+	size_t a0l = strnlen(raw, n);
+	char arg0[128];
+	snprintf(arg0, sizeof arg0, "%.*s", (int)(a0l < sizeof arg0 - 4 ? a0l : sizeof arg0 - 4), a0);
+	if (a0l >= sizeof arg0 - 4)
+		strcat(arg0, "...");
+	char a0z[PATH_MAX];
+	if (a0l >= sizeof a0z)
+		a0l = sizeof a0z - 1;
+	memcpy(a0z, a0, a0l);
+	a0z[a0l] = 0;
+	int colon = strstr(a0z, ": ") != NULL, space = strchr(a0z, ' ') != NULL;
+	int title;
+	if (v && v->exe && v->exe[0])
+		title = !names_exe(a0z, v) && (colon || space || pad);
+	else
+		title = colon && pad;
+	if (!title || !len)
+		return title;
+	int known = v && v->exe && v->exe[0];
+	char pads[64] = "";
+	if (pad)
+		snprintf(pads, sizeof pads, "%zu NUL byte%s pad its end", pad, pad == 1 ? "" : "s");
+	const char *mark = colon ? "holds ': '" : space ? "holds a space" : "";
+	snprintf(why, len, "argv[0] '%s'%s%s%s%s%s%s: a title the program wrote over its arguments, not a command "
+		 "that starts it", arg0, known ? " does not name its executable " : "", known ? v->exe : "",
+		 *mark ? (known ? (pad ? ", " : " and ") : " ") : "", mark, pad ? " and " : "", pads);
+	return 1;
+}
+
+/* The parent of pid and its executable, from /proc/PID/stat's 4th field
+ * (after the last ')': comm may hold any character). */
+static void parent_of(pid_t pid, struct ms_proc_origin *o)
+{
+	char path[64], *st = NULL;
+	size_t n = 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (ms_read_file(path, &st, &n, 1 << 16, NULL) < 0)
+		return;
+	const char *p = strrchr(st, ')');
+	int ppid = 0;
+	if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid > 0) {
+		o->parent = (pid_t)ppid;
+		snprintf(path, sizeof path, "/proc/%d/exe", ppid);
+		ssize_t l = readlink(path, o->parent_exe, sizeof o->parent_exe - 1);
+		o->parent_exe[l > 0 ? l : 0] = 0;
+	}
+	free(st);
+}
+
+/* Whether pid's command line (raw, n bytes) is a title: origin filled. */
+static int origin_of(pid_t pid, const char *raw, size_t n, struct ms_proc_origin *o)
+{
+	char exe[PATH_MAX], exe_file[64], root[64], cwd[64];
+	snprintf(exe_file, sizeof exe_file, "/proc/%d/exe", (int)pid);
+	snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+	snprintf(cwd, sizeof cwd, "/proc/%d/cwd", (int)pid);
+	ssize_t l = readlink(exe_file, exe, sizeof exe - 1);
+	exe[l > 0 ? l : 0] = 0;
+	size_t el = strlen(exe);
+	if (el > 10 && !strcmp(exe + el - 10, " (deleted)"))
+		exe[el - 10] = 0;   /* the file replaced since: its inode is still /proc/PID/exe's */
+	struct ms_exe_view v = { .exe = exe[0] ? exe : NULL, .exe_file = exe_file, .root = root, .cwd = cwd };
+	memset(o, 0, sizeof *o);
+	if (!ms_cmdline_title(raw, n, &v, o->why, sizeof o->why))
+		return 0;
+	o->title = 1;
+	size_t tl = strnlen(raw, n);
+	snprintf(o->text, sizeof o->text, "%.*s", (int)(tl < sizeof o->text ? tl : sizeof o->text - 1), raw);
+	parent_of(pid, o);
+	return 1;
+}
+
+int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len, struct ms_proc_origin *origin)
 {
 	char *raw;
 	size_t n = 0, o = 0;
+	struct ms_proc_origin own;
+	if (!origin)
+		origin = &own;
+	memset(origin, 0, sizeof *origin);
 	if (!len)
 		return -1;
 	buf[0] = 0;
@@ -104,7 +242,14 @@ int ms_proc_command(pid_t pid, char *buf, size_t len, char *cwd, size_t cwd_len)
 	}
 	if (ms_proc_read(pid, "cmdline", &raw, &n, NULL) < 0)
 		return -1;
-	int fits = n > 0;
+	if (origin_of(pid, raw, n, origin)) {
+		free(raw);
+		return -1;
+	}
+	/* NULs after the last argument's are padding, not empty arguments */
+	while (n > 1 && !raw[n - 1] && !raw[n - 2])
+		n--;
+	int fits = n > 0 && raw[0];
 	for (size_t i = 0; i < n && fits;) {
 		const char *arg = raw + i;
 		size_t al = strnlen(arg, n - i);

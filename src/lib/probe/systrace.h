@@ -58,7 +58,9 @@ int ms_systrace_ptrace(struct ms_systrace *t, struct ms_err *e);
 int ms_systrace_bpftrace(struct ms_systrace *t, struct ms_err *e);
 int ms_systrace_stap(struct ms_systrace *t, struct ms_err *e);
 
-/* Where tracefs is: $MEMSLEUTH_TRACEFS, else /sys/kernel/tracing. */
+/* Where tracefs is: $MEMSLEUTH_TRACEFS, else MS_TRACEFS_DEFAULT, which
+ * the tracefs backend mounts when it is not (root). */
+#define MS_TRACEFS_DEFAULT "/sys/kernel/tracing"
 const char *ms_tracefs_root(void);
 
 /* One line of a tracefs instance's trace_pipe (NUL-terminated, modified in

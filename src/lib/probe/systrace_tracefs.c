@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DEFAULT_TRACEFS "/sys/kernel/tracing"
+#define DEFAULT_TRACEFS MS_TRACEFS_DEFAULT
 
 const char *ms_tracefs_root(void)
 {

@@ -54,6 +54,8 @@ void ms_causes_json(const struct ms_causes *c, struct ms_json *j)
 			ms_json_kbool(j, "no_change", r->no_change);
 			ms_json_kbool(j, "advice", r->advice);
 			ms_json_kstr(j, "measure_with", r->measure_with[0] ? r->measure_with : NULL);
+			ms_json_kstr(j, "measure_config", r->measure_config[0] ? r->measure_config : NULL);
+			ms_json_kstr(j, "no_command_reason", r->no_command[0] ? r->no_command : NULL);
 			ms_json_obj_end(j);
 		}
 		ms_json_arr_end(j);

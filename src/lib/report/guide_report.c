@@ -18,7 +18,22 @@ void ms_guide_json(const struct ms_guide *g, struct ms_json *j, const char *star
 	ms_json_ki64(j, "pid", g->pid);
 	ms_json_kstr(j, "name", g->name);
 	ms_json_kstr(j, "command", g->launched ? g->command : NULL);
-	ms_json_kstr(j, "target_cmdline", g->command);
+	ms_json_kstr(j, "target_cmdline", g->command[0] ? g->command : NULL);
+	ms_json_key(j, "target_title");   /* its command line is a title it wrote: no command starts it */
+	if (g->origin.title) {
+		ms_json_obj_begin(j);
+		ms_json_kstr(j, "text", g->origin.text);
+		ms_json_kstr(j, "reason", g->origin.why);
+		ms_json_key(j, "parent_pid");
+		if (g->origin.parent > 0)
+			ms_json_i64(j, g->origin.parent);
+		else
+			ms_json_null(j);
+		ms_json_kstr(j, "parent_exe", g->origin.parent_exe[0] ? g->origin.parent_exe : NULL);
+		ms_json_obj_end(j);
+	} else {
+		ms_json_null(j);
+	}
 	ms_json_kstr(j, "launch", g->launch[0] ? g->launch : NULL);
 	ms_json_kstr(j, "looked_when", g->when[0] ? g->when : NULL);
 	ms_json_kstr(j, "started", started);

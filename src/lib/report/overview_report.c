@@ -74,15 +74,18 @@ void ms_overview_text(const struct ms_overview *ov, FILE *out)
 			"hook library), not the program's\n", ms_size_fmt(rec->rss, a),
 			ms_size_fmt(ov->recorder_buffer_rss, b));
 
-	fprintf(out, "\narenas: ");
-	if (ov->arenas >= 0)
-		fprintf(out, "%ld (main + %ld)", ov->arenas, ov->arenas - 1);
-	else
-		fprintf(out, "unknown");
-	fprintf(out, ", cap %lu (%s); %zu arena heaps%s, %s reserved, %s resident\n", ov->cap.cap,
-		ov->cap.source, ov->arena_heaps,
-		ov->arena_heaps && !ov->arena_heaps_verified ? " (by shape only: memory not readable)" : "",
-		ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
+	fprintf(out, "\n");
+	if (ms_allocator_is_glibc(ov->libc.allocator)) {   /* arenas and their cap are glibc's */
+		fprintf(out, "arenas: ");
+		if (ov->arenas >= 0)
+			fprintf(out, "%ld (main + %ld)", ov->arenas, ov->arenas - 1);
+		else
+			fprintf(out, "unknown");
+		fprintf(out, ", cap %lu (%s); %zu arena heaps%s, %s reserved, %s resident\n", ov->cap.cap,
+			ov->cap.source, ov->arena_heaps,
+			ov->arena_heaps && !ov->arena_heaps_verified ? " (by shape only: memory not readable)" : "",
+			ms_size_fmt(ov->arena_reserved, a), ms_size_fmt(ov->arena_rss, b));
+	}
 	fprintf(out, "threads: %zu, stacks matched to their thread by its stack pointer: %zu\n",
 		ov->threads, ov->stacks_owned);
 	if (ov->nstacks) {
@@ -157,8 +160,12 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 		ms_json_i64(j, ov->arenas);
 	else
 		ms_json_null(j);
-	ms_json_ku64(j, "arena_cap", ov->cap.cap);
-	ms_json_kstr(j, "arena_cap_source", ov->cap.source);
+	ms_json_key(j, "arena_cap");
+	if (ov->cap.cap)
+		ms_json_u64(j, ov->cap.cap);
+	else
+		ms_json_null(j);
+	ms_json_kstr(j, "arena_cap_source", ov->cap.cap ? ov->cap.source : NULL);
 	ms_json_ki64(j, "cpus", ov->cpus);
 	ms_json_ku64(j, "arena_reserved_bytes", ov->arena_reserved);
 	ms_json_ku64(j, "arena_rss_bytes", ov->arena_rss);

@@ -16,10 +16,13 @@
 /* The readable form of name into buf (len bytes, always terminated when
  * len > 0; a longer result is cut).  A name in the Itanium C++ ABI ("_Z"
  * followed by a valid encoding, clone suffixes ".cold", ".isra.0"
- * included) is demangled; a symbol version ("@@GLIBCXX_3.4") stays
- * behind it.  Anything else -- a C name, garbage, a malformed or too long
- * C++ name -- is copied unchanged.  Returns 1 when demangled, 0 when
- * copied.  Never fails on any input; allocates only transiently. */
+ * included) is demangled.  A symbol version, which a .symtab keeps in
+ * the name ("pthread_create@GLIBC_2.2.5", "_Znwm@@GLIBCXX_3.4"), is
+ * dropped: it names the ABI, not the function; the exact name stays in
+ * ms_sym.symbol and JSON "symbol".  Anything else -- a C name, garbage, a
+ * malformed or too long C++ name -- is copied unchanged but for that.  Returns 1 when
+ * demangled, 0 when copied.  Never fails on any input; allocates only
+ * transiently. */
 int ms_demangle(const char *name, char *buf, size_t len);
 
 #endif
