@@ -62,6 +62,7 @@ check_match "as launched: keep what runs, against it" "$(para "$TMP/t3" 'Keep')"
 	'^Keep what runs: no configuration ends more than 10% below the command as launched \(MALLOC_ARENA_MAX=2\), 4[01]\.[0-9] MiB\.'
 mkdir -p "$TMP/s5"
 MALLOC_ARENA_MAX=2 "$MS" compare --json --runs 1 -c glibc,glibc-arena-max-2 -- "$W" --state "$TMP/s5" --mib 100 --for 2 40 --hold >"$TMP/j3.json" 2>/dev/null
+check_eq "JSON as launched: its label" "$(jq -r '.runs[0].label' "$TMP/j3.json")" "glibc (MALLOC_ARENA_MAX=2)"
 check_eq "JSON as launched: rows, baseline, in effect" \
 	"$(jq -c '[.launched_with, .recommendation.baseline_config, .recommendation.config, [.runs[] | [.config, .baseline, .in_effect, .effect]]]' "$TMP/j3.json")" \
 	'["MALLOC_ARENA_MAX=2","as-launched",null,[["as-launched",true,false,null],["glibc",false,false,"worse"],["glibc-arena-max-2",false,true,null]]]'
