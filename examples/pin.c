@@ -5,10 +5,19 @@
  * malloc_trim(0) madvises their pages away.
  *
  * usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--linger S]
+ *            [--keep-every K --tail N] [--pin-size BYTES] [--unpin]
  *            [--hold] [--step] [--malloc-info FILE]
  * --linger S: stay S seconds before exiting (a tracer that symbolises
- * after the fact, as bpftrace -c does, still finds the process). 
- * phases: allocated, pinned, freed[, trimmed] */
+ * after the fact, as bpftrace -c does, still finds the process).
+ * --keep-every K --tail N: keep one block in K live, except among the last
+ * N blocks, which are all freed: the pin then pins only those N blocks,
+ * and the rest of the free memory lies below other live blocks (trial 5
+ * T5-4: moving the pin returns what it pins, not all that trim returns).
+ * --pin-size: the pinning block's size (above glibc's tcache limit, 1032
+ * bytes, its free reaches the heap and merges into the top).
+ * --unpin: after "freed", free the pinning block: free() shrinks the heap
+ * down to the next live block (phase unpinned, rss_kb the oracle).
+ * phases: allocated, pinned, freed[, trimmed][, unpinned] */
 #include <pthread.h>
 #include <sys/mman.h>
 #include "example_common.h"
@@ -17,8 +26,8 @@ int main(int argc, char **argv)
 {
 	struct ex_opts o = { 0 };
 	long count = 500000, size = 1024;
-	int pin = 1, trim = 0;
-	long linger = 0;
+	int pin = 1, trim = 0, unpin = 0;
+	long linger = 0, keep_every = 0, tail = -1, pin_size = 1;
 	for (int i = 1; i < argc; i++) {
 		if (ex_common_opt(&o, argc, argv, &i))
 			continue;
@@ -32,8 +41,17 @@ int main(int argc, char **argv)
 			trim = 1;
 		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
 			linger = ex_num(argv[++i], "linger");
+		else if (!strcmp(argv[i], "--keep-every") && i + 1 < argc)
+			keep_every = ex_num(argv[++i], "keep-every");
+		else if (!strcmp(argv[i], "--tail") && i + 1 < argc)
+			tail = ex_num(argv[++i], "tail");
+		else if (!strcmp(argv[i], "--pin-size") && i + 1 < argc)
+			pin_size = ex_num(argv[++i], "pin-size");
+		else if (!strcmp(argv[i], "--unpin"))
+			unpin = 1;
 		else {
-			fprintf(stderr, "usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--linger S] [--hold] [--step] [--malloc-info FILE]\n");
+			fprintf(stderr, "usage: pin [--count N] [--size BYTES] [--no-pin] [--trim] [--linger S] [--keep-every K "
+				"--tail N] [--pin-size BYTES] [--unpin] [--hold] [--step] [--malloc-info FILE]\n");
 			return 2;
 		}
 	}
@@ -56,16 +74,27 @@ int main(int argc, char **argv)
 	ex_phase(&o, "allocated", 0);
 	char *pinned = NULL;
 	if (pin) {
-		pinned = malloc(1);
+		if (pin_size > 1)
+			pinned = malloc((size_t)pin_size);
+		else
+			pinned = malloc(1);
 		*(volatile char *)pinned = 1;
 	}
 	ex_phase(&o, "pinned", 0);
+	if (tail < 0 || tail > count)
+		tail = count;
 	for (long i = 0; i < count; i++)
-		free(blocks[i]);
-	ex_phase(&o, "freed", !trim);
+		if (keep_every < 2 || i >= count - tail || i % keep_every)
+			free(blocks[i]);
+	ex_phase(&o, "freed", !trim && !unpin);
 	if (trim) {
 		malloc_trim(0);
-		ex_phase(&o, "trimmed", 1);
+		ex_phase(&o, "trimmed", !unpin);
+	}
+	if (unpin) {
+		free(pinned);
+		pinned = NULL;
+		ex_phase(&o, "unpinned", 1);
 	}
 	free(pinned);
 	munmap(blocks, (size_t)count * sizeof *blocks + 1);

@@ -7,20 +7,6 @@ source "$(dirname "$0")/lib.sh"
 RT=$(cd "$(dirname "$0")/../../examples/runtimes" && pwd)
 cmds() { jq -r '[.causes[].remedies[].command] | join("\n")' "$1"; }
 cause() { jq -c --arg k "$2" '[.causes[] | select(.kind == $k)][0]' "$1"; }
-# start_rt NAME CMD...: runs CMD in the background until it prints "holding"
-start_rt() {
-	local name=$1; shift
-	RT_OUT="$TMP/$name.out"
-	"$@" >"$RT_OUT" 2>"$TMP/$name.err" &
-	RT_PID=$!
-	_pids+=("$RT_PID")
-	for _ in $(seq 1 1200); do
-		grep -q holding "$RT_OUT" 2>/dev/null && return 0
-		kill -0 "$RT_PID" 2>/dev/null || { fail "$name died: $(head -c 300 "$TMP/$name.err")"; return 1; }
-		sleep 0.1
-	done
-	fail "$name: not holding after 120 s"; return 1
-}
 
 # --- CPython: pymalloc's arenas hold it ------------------------------------
 if command -v python3 >/dev/null; then

@@ -106,6 +106,22 @@ start_example() {
 	echo "example $name did not reach phase $phase in 60 s"; return 1
 }
 
+# start_rt NAME CMD...: runs a runtime's example (examples/runtimes/) in the
+# background until it prints "holding"; sets RT_PID and RT_OUT (its stdout)
+start_rt() {
+	local name=$1; shift
+	RT_OUT="$TMP/$name.out"
+	"$@" >"$RT_OUT" 2>"$TMP/$name.err" &
+	RT_PID=$!
+	_pids+=("$RT_PID")
+	for _ in $(seq 1 1200); do
+		grep -q holding "$RT_OUT" 2>/dev/null && return 0
+		kill -0 "$RT_PID" 2>/dev/null || { fail "$name died: $(head -c 300 "$TMP/$name.err")"; return 1; }
+		sleep 0.1
+	done
+	fail "$name: not holding after 120 s"; return 1
+}
+
 stop_example() {
 	kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true
 }

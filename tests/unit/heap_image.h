@@ -95,15 +95,24 @@ static void lay_out(void)
 
 static char libc_path[] = "/usr/lib/x86_64-linux-gnu/libc.so.6";
 
-static void open_image(struct ms_remote *r, struct ms_libc *lc)
+/* The image, its [heap] as one mapping -- or, with split (an offset in
+ * the heap), as two adjacent ones, the second named split_path: a forked
+ * child's brk heap ("[heap]" twice) or a core's ("[heap]" then ""). */
+static void open_image_split(struct ms_remote *r, struct ms_libc *lc, uint64_t split, char *split_path)
 {
-	struct ms_mapping mv[] = {
-		{ .start = HEAP, .end = HEAP + HEAP_LEN, .perms = "rw-p", .path = "[heap]" },
-		{ .start = LIBC, .end = LIBC + 0x1000, .perms = "r--p", .inode = 7, .path = libc_path },
-		{ .start = DATA, .end = DATA + DATA_LEN, .perms = "rw-p", .inode = 7, .offset = 0x1000,
-		  .path = libc_path },
-	};
-	struct ms_maps maps = { .v = mv, .n = 3, .cap = 3 };
+	static char heap_path[] = "[heap]";
+	struct ms_mapping mv[4];
+	size_t n = 0;
+	mv[n++] = (struct ms_mapping){ .start = HEAP, .end = HEAP + (split ? split : HEAP_LEN), .perms = "rw-p",
+				       .path = heap_path };
+	if (split)
+		mv[n++] = (struct ms_mapping){ .start = HEAP + split, .end = HEAP + HEAP_LEN, .perms = "rw-p",
+					       .path = split_path };
+	mv[n++] = (struct ms_mapping){ .start = LIBC, .end = LIBC + 0x1000, .perms = "r--p", .inode = 7,
+				       .path = libc_path };
+	mv[n++] = (struct ms_mapping){ .start = DATA, .end = DATA + DATA_LEN, .perms = "rw-p", .inode = 7,
+				       .offset = 0x1000, .path = libc_path };
+	struct ms_maps maps = { .v = mv, .n = n, .cap = n };
 	struct ms_remote_region reg[] = { { DATA, data, sizeof data }, { HEAP, heap, sizeof heap } };
 	HEAP_IMAGE_REQUIRE(ms_remote_open_buf(r, reg, 2, &maps, NULL) == 0);
 	memset(lc, 0, sizeof *lc);
@@ -114,6 +123,11 @@ static void open_image(struct ms_remote *r, struct ms_libc *lc)
 	lc->libc_end = DATA + DATA_LEN;
 	lc->elf.elf_class = 64;
 	strcpy(lc->elf.glibc_version, "2.36");
+}
+
+static void open_image(struct ms_remote *r, struct ms_libc *lc)
+{
+	open_image_split(r, lc, 0, NULL);
 }
 
 #endif

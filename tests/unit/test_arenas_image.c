@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "findings/allocator.h"
+#include "findings/arenaheaps.h"
 #include "findings/arenas.h"
 #include "findings/glibclayout.h"
 #include "probe/remote.h"
@@ -229,6 +230,106 @@ static void buffer_reads(void **state)
 	ms_remote_close(&r);
 }
 
+/* The main heap's mappings joined (ms_main_heap_span): a synthetic maps
+ * layout, sorted as /proc/PID/maps and a core's are. */
+static void heap_span(void **state)
+{
+	(void)state;
+	static char heap_path[] = "[heap]", anon[] = "", lib[] = "/usr/lib/libx.so";
+	struct ms_mapping mv[] = {
+		{ .start = 0x1000, .end = 0x5000, .perms = "rw-p", .path = heap_path },   /* inherited part */
+		{ .start = 0x5000, .end = 0x9000, .perms = "rw-p", .path = heap_path },   /* the child's growth */
+		{ .start = 0x9000, .end = 0xa000, .perms = "rw-p", .path = anon },        /* a core's unnamed one */
+		{ .start = 0xb000, .end = 0xc000, .perms = "rw-p", .path = anon },        /* after a gap */
+		{ .start = 0xc000, .end = 0xd000, .perms = "r--p", .path = anon },        /* another protection */
+		{ .start = 0xd000, .end = 0xe000, .perms = "rw-p", .inode = 9, .path = lib }, /* a file */
+	};
+	struct ms_maps maps = { .v = mv, .n = 6, .cap = 6 };
+	uint64_t hi = 0;
+	size_t tm = 99;
+	assert_int_equal(ms_main_heap_span(&maps, 0x1010, 0x2000, &hi, &tm), 1);   /* one mapping */
+	assert_int_equal(hi, 0x5000);
+	assert_int_equal(tm, 0);
+	assert_int_equal(ms_main_heap_span(&maps, 0x1010, 0x6000, &hi, &tm), 1);   /* two [heap] VMAs */
+	assert_int_equal(hi, 0x9000);
+	assert_int_equal(tm, 1);
+	assert_int_equal(ms_main_heap_span(&maps, 0x1010, 0x9ff0, &hi, &tm), 1);   /* unnamed continuation */
+	assert_int_equal(hi, 0xa000);
+	assert_int_equal(tm, 2);
+	assert_int_equal(ms_main_heap_span(&maps, 0x1010, 0xb000, &hi, &tm), 0);   /* gap */
+	assert_int_equal(ms_main_heap_span(&maps, 0xb010, 0xc010, &hi, &tm), 0);   /* r--p */
+	assert_int_equal(ms_main_heap_span(&maps, 0xc010, 0xd010, &hi, &tm), 0);   /* file-backed */
+	assert_int_equal(ms_main_heap_span(&maps, 0x2000, 0x1010, &hi, &tm), 0);   /* top below start */
+	assert_int_equal(ms_main_heap_span(&maps, 0xa010, 0xa020, &hi, &tm), 0);   /* start in no mapping */
+	assert_int_equal(ms_main_heap_span(&maps, 0xd010, 0xf000, &hi, &tm), 0);   /* top past the last */
+}
+
+/* A forked child's brk heap: two adjacent mappings (the part inherited at
+ * fork, the child's growth), an in-use chunk straddling the boundary, the
+ * top in the second -- one contiguous heap to glibc (main_arena.flags 0).
+ * Walked as one range: consistent, contiguous, every chunk counted, the
+ * top at the break.  Named as a live process shows it ("[heap]" twice)
+ * and as a core does (the second unnamed). */
+static void split_heap_as(char *second)
+{
+	lay_out();
+	enum { SPLIT = 0x1000, BIG = 0x1040, TOP2 = B + BIG };
+	put(HEAP + B + 8, BIG);                        /* B: [0x410, 0x1450), across SPLIT; U below is free */
+	put(HEAP + TOP + 8, 0);
+	put(HEAP + TOP2 + 8, (HEAP_LEN - TOP2) | 1);
+	put(ARENA + L.ms_top, HEAP + TOP2);
+	struct ms_remote r;
+	struct ms_libc *lc = malloc(sizeof *lc);
+	open_image_split(&r, lc, SPLIT, second);
+	struct ms_arenas a;
+	struct ms_err e = { 0 };
+	struct ms_arenas_opts o = { .no_debuginfo = 1 };
+	assert_int_equal(ms_arenas_collect_image(&r, lc, &o, &a, &e), 0);
+	assert_string_equal(a.inconsistency, "");
+	assert_true(a.snapshot_consistent);
+	assert_false(a.partial);
+	assert_false(a.noncontiguous);
+	assert_int_equal(a.corrupt_lists, 0);
+	assert_int_equal(a.v[0].heaps, 1);
+	assert_int_equal(a.v[0].segments, 1);
+	assert_int_equal(a.v[0].reserved, HEAP_LEN);
+	assert_int_equal(a.total.in_use_bytes, 0x290 + 0x30 + BIG);
+	assert_int_equal(a.total.kind_bytes[MS_CK_UNSORTED], 0x100);
+	assert_int_equal(a.total.top_bytes, HEAP_LEN - TOP2);
+	assert_true(a.v[0].top_at_brk);
+	assert_int_equal(a.chunks_walked, 7);
+	ms_arenas_free(&a);
+	ms_remote_close(&r);
+	free(lc);
+}
+
+static void split_heap(void **state)
+{
+	(void)state;
+	static char heap_path[] = "[heap]", unnamed[] = "";
+	split_heap_as(heap_path);
+	split_heap_as(unnamed);
+}
+
+/* glibc's own record decides "non-contiguous": NONCONTIGUOUS_BIT (2) in
+ * main_arena.flags (set_noncontiguous, sysmalloc's mmap fallback) says so
+ * even for a heap in one mapping; the walk is unchanged. */
+static void noncontiguous_flag(void **state)
+{
+	(void)state;
+	lay_out();
+	uint32_t flags = 2;
+	memcpy(data + (ARENA - DATA) + L.ms_flags, &flags, 4);
+	struct ms_remote r;
+	struct ms_libc *lc;
+	struct ms_arenas a;
+	collect(&a, &r, &lc);
+	assert_true(a.snapshot_consistent);
+	assert_true(a.noncontiguous);
+	assert_int_equal(a.total.in_use_bytes, 0x290 + 0x30 + 0x40);
+	release(&a, &r, lc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +340,9 @@ int main(void)
 		cmocka_unit_test(overlap),
 		cmocka_unit_test(fastbin_overlap),
 		cmocka_unit_test(broken_bk_and_top),
+		cmocka_unit_test(heap_span),
+		cmocka_unit_test(split_heap),
+		cmocka_unit_test(noncontiguous_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

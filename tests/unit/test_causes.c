@@ -221,14 +221,22 @@ static void spread_offers_cap_second(void **state)
 	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX=2"));
 }
 
-static void measure(struct ms_cause_facts *f, const char *config, const char *preload, uint64_t final)
+/* compare measured config (its runs' allocator settings env) at final */
+static void measure_env(struct ms_cause_facts *f, const char *config, const char *env, const char *preload,
+		    uint64_t final)
 {
 	int i = f->nmeasured++;
 	snprintf(f->measured[i].config, sizeof f->measured[i].config, "%s", config);
+	snprintf(f->measured[i].env, sizeof f->measured[i].env, "%s", env);
 	snprintf(f->measured[i].preload, sizeof f->measured[i].preload, "%s", preload);
 	f->measured[i].final_rss = final;
 	if (!strcmp(config, "glibc"))
 		f->measured_base = i;
+}
+
+static void measure(struct ms_cause_facts *f, const char *config, const char *preload, uint64_t final)
+{
+	measure_env(f, config, "", preload, final);
 }
 
 /* A C++ program, 8 threads new/delete (examples/cppthreads): 756.8 MiB
@@ -954,6 +962,221 @@ static void runs_apart_are_no_measure(void **state)
 	ms_jfree(cmp);
 }
 
+/* A remedy by its command, or NULL. */
+static __attribute__((noinline)) const struct ms_cause_remedy *remedy_with(const struct ms_cause *x, const char *needle)
+{
+	for (int k = 0; x && k < x->nrem; k++)
+		if (strstr(x->rem[k].command, needle))
+			return &x->rem[k];
+	return NULL;
+}
+
+/* Trial 5 T5-4 (pool 32 800, its arenas --json): the pin keeps 770,512 B
+ * from the top; the main heap's 19.2 MiB malloc_trim(0) returns lie below
+ * 84 other live blocks.  Moving the pin lets free() return what it pins
+ * (with the pins and the top, less top_pad), never the 19.2 MiB. */
+static void pin_code_fix_credits_the_pin(void **state)
+{
+	(void)state;
+	static const char js[] =
+		"{\"schema_version\": 1, \"glibc_in_charge\": true, \"rss_bytes\": 104857600, "
+		"\"mp\": {\"top_pad_bytes\": 131072}, \"arenas\": [{\"is_main\": true, \"trim_bytes\": 19222528, "
+		"\"trim_top_bytes\": 0, \"free_resident_bytes\": 19300000, \"top_bytes\": 135168, \"in_use_chunks\": 86, "
+		"\"pin_chunks\": 2, \"pin_bytes\": 16192, \"pinned_free_bytes\": 770512, "
+		"\"pins\": [{\"address\": \"0x55881d907500\", \"size_bytes\": 11056, \"pinned_bytes\": 770355, "
+		"\"allocated_at\": \"pool.cc:31 (worker)\", \"thread\": \"pool\", \"tid\": 4243}]}], "
+		"\"trim_prediction_bytes\": 19222528}";
+	struct ms_err e;
+	struct ms_jval *ar = ms_jparse(js, sizeof js - 1, "arenas", &e);
+	assert_non_null(ar);
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 100 * MIB);
+	ms_cause_facts_from_json(&f, NULL, ar, NULL);
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_non_null(x);
+	assert_int_equal(x->resident_bytes, 19222528);
+	const struct ms_cause_remedy *r = remedy_with(x, "pinning block");
+	assert_non_null(r);
+	/* 770,512 pinned + 16,192 of pins + the 135,168 B top - 131,072 B top_pad */
+	assert_int_equal(r->expected_bytes, 770512 + 16192 + 135168 - 131072);
+	assert_non_null(strstr(r->effect, "the pin holds 752.5 KiB; 17.6 MiB lie below 84 other live blocks: not one "
+				       "block's fault; only malloc_trim or another allocator returns them"));
+	/* malloc_trim(0) keeps the whole figure */
+	assert_int_equal(remedy_with(x, "memsleuth trim")->expected_bytes, 19222528);
+	ms_jfree(ar);
+}
+
+/* Trial 5 T5-13 (toppad under MALLOC_TOP_PAD_=67108864): 98.4 MiB below 7
+ * cached chunks.  malloc_trim(0) pads with 0: 98.4 MiB; free() keeps
+ * top_pad: tcache_count=0 returns the rest only (a twin measured 34 MiB). */
+static void top_pad_kept_by_free(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 103068ull * 1024);
+	uint64_t chunks = 100762ull * 1024;
+	f.main_trim = f.trim_prediction = f.trim_chunks = chunks;
+	f.free_resident = f.main_free_resident = chunks;
+	f.main_top = 135168;
+	snprintf(f.main_tcache_hold, sizeof f.main_tcache_hold, "7 chunks in a thread's tcache");
+	f.main_tcache_chunks = 7;
+	f.main_tcache_bytes = 7 * 1008;
+	f.have_top_pad = 1;
+	f.top_pad = 64 * MIB;
+	f.env.known = 1;
+	f.env.n = 1;
+	snprintf(f.env.kv[0], sizeof f.env.kv[0], "MALLOC_TOP_PAD_=67108864");
+	snprintf(f.command, sizeof f.command, "./toppad");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "top_pad is 64.0 MiB (MALLOC_TOP_PAD_=67108864, from its environment): free() "
+					"keeps that much at the heap's top; malloc_trim(0) does not."));
+	assert_int_equal(remedy_with(x, "memsleuth trim")->expected_bytes, chunks);
+	const struct ms_cause_remedy *r = remedy_with(x, "tcache_count=0");
+	assert_non_null(r);
+	assert_int_equal(r->expected_bytes, chunks + 7 * 1008 - 64 * MIB);
+	/* the default top_pad: said nowhere, 128 KiB kept */
+	f.top_pad = 128 * 1024;
+	f.env.n = 0;
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	assert_null(strstr(x->text, "top_pad is"));
+	assert_int_equal(remedy_with(x, "tcache_count=0")->expected_bytes, chunks + 7 * 1008 - 128 * 1024);
+}
+
+
+/* Trial 5 T5-6: pool 32 800 started with MALLOC_ARENA_MAX=2.  compare's
+ * rows start from glibc's default; its glibc-arena-max-2 row is the
+ * process's own configuration.  Never offer the setting in effect; a
+ * saving is measured against that row, not against the default. */
+static void setting_in_effect_never_offered(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 245 * MIB);
+	f.arenas = 2;
+	f.arena_max = 2;
+	f.other_trim = f.trim_chunks = f.free_resident = f.other_free_resident = 181 * MIB;
+	f.other_arenas_with_free = 1;
+	f.env.known = 1;
+	f.env.n = 1;
+	snprintf(f.env.kv[0], sizeof f.env.kv[0], "MALLOC_ARENA_MAX=2");
+	snprintf(f.command, sizeof f.command, "./pool 32 800");
+	measure_env(&f, "glibc", "", "", 4947 * MIB / 10);
+	measure_env(&f, "glibc-arena-max-2", "MALLOC_ARENA_MAX=2", "", 322 * MIB);
+	measure_env(&f, "glibc-tunable-arena-max-2", "GLIBC_TUNABLES=glibc.malloc.arena_max=2", "", 322 * MIB);
+	measure_env(&f, "glibc-arena-max-1", "MALLOC_ARENA_MAX=1", "", 200 * MIB);
+	measure_env(&f, "jemalloc-decay-0", "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0", "libjemalloc.so.2",
+		918 * MIB / 10);
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX=2"));
+	assert_false(has_remedy(&c, "glibc.malloc.arena_max=2"));
+	/* one thread arena holds it: no arena cap at all (docs/method.md) */
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX=1"));
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_ARENA_SPREAD);
+	assert_non_null(x);
+	const struct ms_cause_remedy *j = remedy_with(x, "libjemalloc");
+	assert_non_null(j);
+	assert_int_equal(j->measured_saving, 322 * MIB - 918 * MIB / 10);   /* against the row it runs as */
+	/* spread over two: the cap in effect is said, none offered */
+	f.other_arenas_with_free = 2;
+	f.arenas = 2;
+	f.nmeasured = 0;
+	f.measured_base = -1;
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_ARENA_SPREAD);
+	assert_non_null(strstr(x->text, "MALLOC_ARENA_MAX=2 is already in effect (from its environment): no arena cap is offered."));
+	assert_false(has_remedy(&c, "MALLOC_ARENA_MAX"));
+	/* GLIBC_TUNABLES spelling, and compare measured the default only: its
+	 * saving is no measure of this process */
+	snprintf(f.env.kv[0], sizeof f.env.kv[0], "GLIBC_TUNABLES=glibc.malloc.arena_max=2");
+	measure_env(&f, "glibc", "", "", 4585 * MIB / 10);
+	measure_env(&f, "jemalloc-decay-0", "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0", "libjemalloc.so.2",
+		924 * MIB / 10);
+	f.main_trim = 20 * MIB;   /* the main heap's pinned pages: jemalloc is offered for them */
+	f.trim_chunks += f.main_trim;
+	f.free_resident += f.main_trim;
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_ARENA_SPREAD);
+	assert_non_null(strstr(x->text, "MALLOC_ARENA_MAX=2 is already in effect (GLIBC_TUNABLES=glibc.malloc.arena_max=2, "
+					"from its environment)"));
+	x = find_cause(&c, MS_CAUSE_MAIN_HEAP_PINNED);
+	j = remedy_with(x, "libjemalloc");
+	assert_non_null(j);
+	assert_false(j->has_expected);
+	assert_int_equal(j->measured_saving, 0);
+	assert_non_null(strstr(j->effect, "compare measured it against glibc's default, not against this process's "
+				       "GLIBC_TUNABLES=glibc.malloc.arena_max=2: no measure here"));
+}
+
+/* Trial 5 T5-6, small: topkept under GLIBC_TUNABLES=glibc.malloc.
+ * trim_threshold=67108864: the value's source is named, and the remedy
+ * does not claim to turn off an adjustment that is already off. */
+static void set_threshold_named_with_its_source(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 60 * MIB);
+	f.trim_threshold = 64 * MIB;
+	f.no_dyn_threshold = 1;
+	f.main_top = f.main_top_resident = 40 * MIB;
+	f.main_trim_top = f.main_trim = 40 * MIB - 4096;
+	f.env.known = 1;
+	f.env.n = 1;
+	snprintf(f.env.kv[0], sizeof f.env.kv[0], "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864");
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_MAIN_TOP_KEPT);
+	assert_non_null(x);
+	assert_non_null(strstr(x->text, "mp_.trim_threshold is 64.0 MiB, above glibc's default 128.0 KiB (set: "
+					"GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864, from its environment"));
+	const struct ms_cause_remedy *r = remedy_with(x, "trim_threshold=131072");
+	assert_non_null(r);
+	assert_null(strstr(r->effect, "turn glibc's dynamic adjustment off"));
+	assert_non_null(strstr(r->effect, "already off"));
+	/* set by mallopt: its environment does not have it */
+	f.env.n = 0;
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_MAIN_TOP_KEPT);
+	assert_non_null(strstr(x->text, "mp_.trim_threshold = 67108864, read from the process; its environment does not set "
+					"it: mallopt in the program"));
+	/* exactly the remedy's thresholds in effect: not offered */
+	f.trim_threshold = f.mmap_threshold = 131072;
+	f.main_top = f.main_top_resident = 100 * 1024;
+	f.other_top_kept = 16 * MIB;
+	f.arenas = 2;
+	ms_causes_build(&f, &c);
+	assert_false(has_remedy(&c, "trim_threshold=131072"));
+}
+
+/* Trial 5 T5-8: the leak grew between the overview (RSS 5.7 MiB) and the
+ * walk (7.2 MiB in use): the share is against the walk's own RSS, and
+ * never above 100%. */
+static void share_never_above_the_rss(void **state)
+{
+	(void)state;
+	struct ms_cause_facts f;
+	struct ms_causes c;
+	base_facts(&f, 57 * MIB / 10);
+	f.in_use = f.in_use_resident = 72 * MIB / 10;
+	f.walk_rss = 75 * MIB / 10;
+	ms_causes_build(&f, &c);
+	const struct ms_cause *x = find_cause(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_non_null(x);
+	assert_true(x->rss_share > 0.95 && x->rss_share < 0.97);
+	assert_null(strstr(x->text, "grew meanwhile"));
+	f.walk_rss = 0;   /* not known: clamped, and said */
+	ms_causes_build(&f, &c);
+	x = find_cause(&c, MS_CAUSE_IN_USE_UNACCOUNTED);
+	assert_true(x->rss_share == 1.0);
+	assert_non_null(strstr(x->text, "(More than the RSS of 5.7 MiB read before: it grew meanwhile.)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1208,11 @@ int main(void)
 		cmocka_unit_test(own_heaps_named),
 		cmocka_unit_test(commands_run_as_printed),
 		cmocka_unit_test(file_mapped_never_a_problem),
+		cmocka_unit_test(pin_code_fix_credits_the_pin),
+		cmocka_unit_test(top_pad_kept_by_free),
+		cmocka_unit_test(setting_in_effect_never_offered),
+		cmocka_unit_test(set_threshold_named_with_its_source),
+		cmocka_unit_test(share_never_above_the_rss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

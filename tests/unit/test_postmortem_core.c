@@ -160,6 +160,35 @@ static void whole_core(void **state)
 	ms_remote_close(&r);
 }
 
+/* [heap] put back on a core's anonymous mappings: the first read-write
+ * one above the executable (here AT_ENTRY's libc) that does not touch
+ * it, and those adjacent after it -- a forked child's brk heap is two
+ * VMAs -- but not one past a gap. */
+static void heap_labels(void **state)
+{
+	(void)state;
+	build();
+	uint16_t phnum = 6;
+	memcpy(img + offsetof(Elf64_Ehdr, e_phnum), &phnum, 2);
+	phdr(3, PT_LOAD, PF_R | PF_W, CORE_LEN, LIBC + 0x3000, 0, 0x1000);   /* inherited part */
+	phdr(4, PT_LOAD, PF_R | PF_W, CORE_LEN, LIBC + 0x4000, 0, 0x2000);   /* the child's growth */
+	phdr(5, PT_LOAD, PF_R | PF_W, CORE_LEN, LIBC + 0x8000, 0, 0x1000);   /* past a gap */
+	put(CORE_LEN, 0);
+	struct ms_remote r;
+	struct ms_err e = { 0 };
+	assert_int_equal(ms_core_open(&r, path, &e), 0);
+	struct ms_maps m;
+	assert_int_equal(ms_remote_maps(&r, &m, &e), 0);
+	assert_int_equal(m.n, 5);
+	assert_int_equal(m.v[2].start, LIBC + 0x3000);
+	assert_string_equal(m.v[2].path, "[heap]");
+	assert_string_equal(m.v[3].path, "[heap]");
+	assert_int_equal(m.v[4].start, LIBC + 0x8000);
+	assert_string_equal(m.v[4].path, "");
+	ms_maps_free(&m);
+	ms_remote_close(&r);
+}
+
 static void holes_and_cut(void **state)
 {
 	(void)state;
@@ -252,6 +281,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(whole_core),
+		cmocka_unit_test(heap_labels),
 		cmocka_unit_test(holes_and_cut),
 		cmocka_unit_test(every_prefix),
 		cmocka_unit_test(corrupted),

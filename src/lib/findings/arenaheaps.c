@@ -113,3 +113,23 @@ void ms_arena_heaps_free(struct ms_arena_heaps *h)
 	free(h->v);
 	memset(h, 0, sizeof *h);
 }
+
+int ms_main_heap_span(const struct ms_maps *maps, uint64_t start, uint64_t top, uint64_t *hi, size_t *tm)
+{
+	const struct ms_mapping *m = ms_maps_find(maps, start);
+	if (!m || top < start)
+		return 0;
+	size_t i = (size_t)(m - maps->v);
+	while (top >= maps->v[i].end) {
+		if (i + 1 >= maps->n)
+			return 0;
+		const struct ms_mapping *n = &maps->v[i + 1];
+		if (n->start != maps->v[i].end || n->inode || strcmp(n->perms, "rw-p") ||
+		    (n->path[0] && strcmp(n->path, "[heap]")))
+			return 0;
+		i++;
+	}
+	*hi = maps->v[i].end;
+	*tm = i;
+	return 1;
+}

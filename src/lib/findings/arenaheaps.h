@@ -41,4 +41,18 @@ int  ms_arena_heaps_find(const struct ms_maps *maps, struct ms_remote *r,
 			 const char *glibc_version, struct ms_arena_heaps *out);
 void ms_arena_heaps_free(struct ms_arena_heaps *h);
 
+/* The main arena's brk heap as mapped: the mappings from the one holding
+ * start (mp_.sbrk_base) to the one holding top (the main top chunk), when
+ * each follows the previous without a gap and each after the first is
+ * anonymous read-write private, "[heap]" or unnamed.  The kernel keeps one
+ * brk heap as several VMAs when their anon_vmas differ -- a forked child
+ * growing the heap it inherited: /proc/PID/maps shows two adjacent
+ * "[heap]" lines -- and a core names none of them (probe/core.c labels
+ * the first), while glibc sees one contiguous heap (sysmalloc: brk ==
+ * old_end).  Returns 1 with *hi the end of the top's mapping and *tm its
+ * index in maps; 0 when start or top is in no mapping, top < start, or
+ * something else lies between them (a gap, a file, another protection:
+ * the heap went on elsewhere).  maps sorted by address; O(mappings). */
+int ms_main_heap_span(const struct ms_maps *maps, uint64_t start, uint64_t top, uint64_t *hi, size_t *tm);
+
 #endif

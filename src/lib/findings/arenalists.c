@@ -38,15 +38,8 @@ void ms_coll_ranges_sort(struct ms_coll *c)
 
 const struct ms_range *ms_coll_range_search(struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	size_t lo = 0, hi = c->nrng;
-	/* last range starting at or below addr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->rng[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* the last range starting at or below addr */
+	size_t lo = ms_sorted_count_le(c->rng, c->nrng, sizeof *c->rng, offsetof(struct ms_range, start), addr);
 	if (!lo)
 		return NULL;
 	const struct ms_range *r = &c->rng[lo - 1];
@@ -220,16 +213,13 @@ static inline const struct ms_range *node_at(struct ms_coll *c, struct node_view
 	*d = NULL;
 	if (!rg)
 		return NULL;
-	for (size_t i = 0; i < c->nbuf; i++) {
-		const struct ms_remote_region *g = &c->buf[i];
-		if (p < g->addr || p - g->addr >= g->len)
-			continue;
+	const struct ms_remote_region *g = ms_coll_region(c, p);
+	if (g) {
 		uint64_t lo = rg->start > g->addr ? rg->start : g->addr;
 		uint64_t hi = rg->end - g->addr < g->len ? rg->end : g->addr + g->len;
 		*v = (struct node_view){ rg, lo, hi, (const unsigned char *)g->bytes + (lo - g->addr) };
 		if (len <= hi - p)   /* p >= lo: p is in both */
 			*d = v->bytes + (p - lo);
-		break;
 	}
 	return rg;
 }

@@ -222,25 +222,41 @@ static int build_ranges(struct ms_coll *c, const struct ms_maps *maps, const str
 					(unsigned long long)o->mp.sbrk_base, (unsigned long long)top);
 			continue;
 		}
-		/* the break is where the brk mapping ends: systrim needs it at
-		 * the top's end */
-		if (!strcmp(tm->path, "[heap]"))
-			c->main_brk_end = tm->end;
+		/* glibc's own record: set_noncontiguous when sysmalloc fell
+		 * back to mmap (MORECORE failed).  A foreign sbrk leaves it
+		 * clear: the walk finds that heap's fenceposts. */
+		uint32_t flags;
+		memcpy(&flags, c->state[i] + c->L.ms_flags, 4);
+		int noncontig = (flags & MS_NONCONTIGUOUS_BIT) != 0;
+		o->noncontiguous |= noncontig;
 		s->heaps = 1;
-		s->reserved = m->end - m->start;
-		s->committed = s->reserved;
-		if (tm == m) {
-			/* one mapping; segments past foreign sbrk areas are found
-			 * by the walk from the fenceposts */
-			add_range(c, start, end < m->end ? end : m->end, i, 0);
+		uint64_t hi;
+		size_t ti;
+		if (ms_main_heap_span(maps, start, top, &hi, &ti)) {
+			/* one heap, in one or more adjacent mappings (a forked
+			 * child's growth is a VMA of its own); segments past
+			 * foreign sbrk areas are found by the walk from the
+			 * fenceposts.  The break is where the brk mappings end:
+			 * systrim needs it at the top's end.  A core names only
+			 * the first of them [heap]; with glibc's heap contiguous
+			 * the top's mapping is brk memory all the same. */
+			tm = &maps->v[ti];
+			if (!strcmp(tm->path, "[heap]") || (!noncontig && !strcmp(m->path, "[heap]")))
+				c->main_brk_end = hi;
+			s->reserved = hi - m->start;
+			s->committed = s->reserved;
+			add_range(c, start, end < hi ? end : hi, i, 0);
 			continue;
 		}
-		/* The heap continues in another mapping (MORECORE failed:
-		 * sysmalloc's mmap fallback): the brk part up to its fenceposts,
-		 * then the mapping holding the top, its segment start sought. */
+		if (!strcmp(tm->path, "[heap]"))
+			c->main_brk_end = tm->end;
+		/* The heap continues in another mapping, apart from the first
+		 * (MORECORE failed: sysmalloc's mmap fallback): the brk part up
+		 * to its fenceposts, then the mapping holding the top, its
+		 * segment start sought. */
 		s->heaps = 2;
 		o->noncontiguous = 1;
-		s->reserved += tm->end - tm->start;
+		s->reserved = (m->end - m->start) + (tm->end - tm->start);
 		s->committed = s->reserved;
 		add_range(c, start, m->end, i, 0);
 		add_range(c, tm->start, end < tm->end ? end : tm->end, i, 1);
@@ -674,6 +690,9 @@ static int collect(const struct ms_remote *r, const struct ms_libc *libc, const 
 	else if (o->stop)
 		out->damage = MS_DAMAGE_CORRUPTED;
 	out->snapshot_consistent = !c->bad;
+	/* the figures cover what could be walked (the text's UNRELIABLE):
+	 * the JSON says so the same way for a process and a core */
+	out->partial = !out->snapshot_consistent;
 	out->tcache_chunk = c->ntc ? malloc(c->ntc * sizeof *out->tcache_chunk) : NULL;
 	for (size_t k = 0; out->tcache_chunk && k < c->ntc; k++)
 		out->tcache_chunk[k] = c->tc[k].chunk;
@@ -709,6 +728,7 @@ free_c:
 	free(c->tc);
 	free(c->win);
 	ms_arena_buffer_free(c);
+	free(c->buf);
 	free(c);
 	if (rc < 0)
 		ms_arenas_free(out);

@@ -183,7 +183,8 @@ struct ms_arenas {
 	uint64_t rss_bytes;          /* VmRSS when collected (0: not known, as from a core) */
 	int      residency;          /* enum ms_residency: what the resident figures rest on */
 	char     source[8];          /* what was read: "process", "core", "buffer" */
-	int      partial;            /* a core lacking memory the walk needed, or cut short */
+	int      partial;            /* a core lacking memory the walk needed, or cut short; or a
+					snapshot not consistent: the figures cover what was walked */
 	char     missing[512];       /* what the core lacks, named ("" when whole) */
 	char     command[81];        /* a core's command line (NT_PRPSINFO, cut at 80) */
 	char     core[4096];         /* the core file read ("" a process): next steps read it too */
@@ -201,7 +202,9 @@ struct ms_arenas {
 	struct ms_list *lists;       /* every non-empty or corrupt free list */
 	size_t   nlists, corrupt_lists;
 	uint64_t *entries;           /* opts.list_entries: chunk addresses, by list */
-	int      noncontiguous;      /* main heap in more than one segment */
+	int      noncontiguous;      /* main heap in more than one segment: main_arena.flags'
+					NONCONTIGUOUS_BIT, the walk's fenceposts, or the top in a
+					mapping apart (never adjacent [heap] VMAs alone) */
 	int      attempts;
 	char     inconsistency[256]; /* first problem seen in the last attempt */
 	int      stopped;            /* target was frozen */

@@ -4,6 +4,7 @@
 #define MS_ARENAS_INT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "findings/arenas.h"
 #include "findings/arenaheaps.h"
@@ -14,6 +15,9 @@
 #include "records/maps.h"
 
 #define MS_WALK_WINDOW (1u << 20)
+/* malloc_state.flags: the main heap is not one brk area (malloc.c's
+ * NONCONTIGUOUS_BIT, set_noncontiguous in sysmalloc's mmap fallback) */
+#define MS_NONCONTIGUOUS_BIT 2u
 /* --stop: how many times a walk that found damage while a thread held an
  * arena's lock may thaw the target a moment and freeze it again */
 #define MS_STOP_REFREEZES 8
@@ -82,11 +86,13 @@ struct ms_coll {
 	unsigned char *win;
 	const unsigned char *winp;    /* the window's bytes: win, or the arena buffer */
 	uint64_t win_start, win_len;
-	/* the arena read into memory (ms_arena_buffer), else nbuf 0 */
-	struct ms_remote_region buf[8];
-	size_t   nbuf;
+	/* the arena read into memory (ms_arena_buffer), else nbuf 0: one
+	 * region per buffered range, sorted by address, never overlapping */
+	struct ms_remote_region *buf;
+	size_t   nbuf, capbuf;
 	unsigned char *abuf;          /* ms_arena_buffer's memory, reused arena after arena */
 	uint64_t abuf_cap;
+	uint64_t abuf_max;            /* the most it may take (ms_arena_buffer_max), 0: not asked yet */
 	uint64_t *maps;               /* every range's chunk map, one ms_big_alloc */
 	uint64_t maps_len;
 	uint64_t main_brk_end;        /* end of the [heap] mapping holding the main top, 0 if none */
@@ -102,14 +108,41 @@ static inline uint64_t ms_st_u64(const unsigned char *s, size_t off)
 	return v;
 }
 
+/* Over n elements of size sz sorted by the uint64_t at offset off (a
+ * range's start, a region's address): how many start at or below addr,
+ * i.e. 1 + the index of the one that may hold addr, 0 when none. */
+static inline size_t ms_sorted_count_le(const void *v, size_t n, size_t sz, size_t off, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t key;
+		__builtin_memcpy(&key, (const unsigned char *)v + mid * sz + off, 8);
+		if (key <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The arena buffer's region holding addr, or NULL: a binary search (an
+ * arena of many heaps has as many regions, and a list in random address
+ * order changes region at almost every node). */
+static inline const struct ms_remote_region *ms_coll_region(const struct ms_coll *c, uint64_t addr)
+{
+	size_t k = ms_sorted_count_le(c->buf, c->nbuf, sizeof *c->buf, offsetof(struct ms_remote_region, addr), addr);
+	if (!k || addr - c->buf[k - 1].addr >= c->buf[k - 1].len)
+		return NULL;
+	return &c->buf[k - 1];
+}
+
 /* [addr, addr+len) inside the arena buffer: a pointer to its bytes, or NULL. */
 static inline const unsigned char *ms_coll_direct(const struct ms_coll *c, uint64_t addr, uint64_t len)
 {
-	for (size_t i = 0; i < c->nbuf; i++) {
-		const struct ms_remote_region *g = &c->buf[i];
-		if (addr >= g->addr && addr - g->addr <= g->len && len <= g->len - (addr - g->addr))
-			return (const unsigned char *)g->bytes + (addr - g->addr);
-	}
+	const struct ms_remote_region *g = ms_coll_region(c, addr);
+	if (g && len <= g->len - (addr - g->addr))
+		return (const unsigned char *)g->bytes + (addr - g->addr);
 	return NULL;
 }
 
@@ -278,12 +311,17 @@ void ms_check_arena_lists(struct ms_coll *c, size_t from, size_t lfrom);
 /* out->entries and each list's entry0/nentries from the cache. */
 void ms_keep_entries(struct ms_coll *c);
 
-/* arenabuf.c: arena ai's heaps read once into memory, the walks then
- * read that buffer image (c->r swapped, the live image kept in ab) --
- * when they are small enough; returns 1 when buffered, 0 to stream. */
+/* arenabuf.c: arena ai's heaps read once into memory before its lists
+ * are followed, so that a list node costs no read whatever its address.
+ * When all of them fit (ms_arena_buffer_max) the walks read that buffer
+ * image (c->r swapped, the live image kept in ab); otherwise the ranges
+ * that fit are buffered, c->r stays live and the rest streams (a node
+ * there is read through the read cache, a 64 KiB block at a time).
+ * Returns 1 when anything is buffered, 0 to stream. */
 struct ms_arena_buf {
 	struct ms_remote live;
 	unsigned char *mem;           /* c->abuf while buffered, else NULL */
+	int swapped;                  /* c->r is the buffer image (every range buffered) */
 };
 int  ms_arena_buffer(struct ms_coll *c, size_t ai, struct ms_arena_buf *ab);
 void ms_arena_unbuffer(struct ms_coll *c, struct ms_arena_buf *ab);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "findings/causes_feed.h"
+#include "findings/overview.h"
 #include "probe/remote.h"
 #include "util/size.h"
 
@@ -80,6 +81,8 @@ void ms_arenas_causes(const struct ms_arenas *a, struct ms_causes *c)
 	struct ms_cause_facts f;
 	ms_cause_facts_init(&f, a->pid);
 	ms_cause_facts_from_arenas(&f, a);
+	if (!strcmp(a->source, "process"))
+		f.runtime = ms_runtime_of(a->pid);
 	if (!strcmp(a->source, "core"))
 		ms_cause_facts_core(&f, a->pid, a->command);
 	ms_causes_build(&f, c);

@@ -26,6 +26,7 @@
 #define MIB (1ull << 20)
 #define DEFAULT_MMAP_THRESHOLD (128ull * 1024)   /* DEFAULT_MMAP_THRESHOLD_MIN, malloc.c */
 #define DEFAULT_TRIM_THRESHOLD (128ull * 1024)   /* DEFAULT_TRIM_THRESHOLD, malloc.c */
+#define DEFAULT_TOP_PAD (128ull * 1024)          /* DEFAULT_TOP_PAD, malloc.c (mp_.top_pad unset) */
 #define HEAP_MAX (64ull << 20)                    /* HEAP_MAX_SIZE on 64-bit */
 #define RUBY_TRANSIENT_HEAP_SIZE (32ull << 20)    /* TRANSIENT_HEAP_TOTAL_SIZE, Ruby's transient_heap.c */
 
@@ -44,6 +45,7 @@ static const struct {
 	[MS_CAUSE_FILE_MAPPED] = { "file_mapped", "mapped files and code" },
 	[MS_CAUSE_ADDRESS_SPACE_ONLY] = { "address_space_only", "address space without RSS (VSZ)" },
 	[MS_CAUSE_GLIBC_NOT_WALKED] = { "glibc_not_walked", "glibc malloc's heaps, not walked here" },
+	[MS_CAUSE_SHARED_MEMORY] = { "shared_memory", "shared memory, counted in every sharer's RSS" },
 	[MS_CAUSE_LEAK_GROWING] = { "leak_or_growing_cache", "malloc memory in use that keeps growing (a leak or a growing cache)" },
 	[MS_CAUSE_RETENTION_GROWING] = { "retention", "free memory glibc keeps, growing as much as or more than in use" },
 	[MS_CAUSE_ARENA_GROWTH] = { "arena_growth", "glibc arenas or arena heaps growing" },
@@ -63,7 +65,7 @@ const char *ms_cause_kind_title(enum ms_cause_kind k)
 
 const char *ms_runtime_id(enum ms_runtime r)
 {
-	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby", "php" };
+	static const char *const n[] = { "", "jvm", "v8", "cpython", "ruby", "php", "postgres", "perl", "tcl" };
 	return r <= MS_RT_LAST ? n[r] : "";
 }
 
@@ -101,6 +103,35 @@ void ms_cause_facts_init(struct ms_cause_facts *f, pid_t pid)
 
 /* ---- building ---- */
 
+/* Whether a kind's bytes come from the arena walk. */
+static int from_walk(enum ms_cause_kind k)
+{
+	return k == MS_CAUSE_MAIN_HEAP_PINNED || k == MS_CAUSE_ARENA_TOP_KEPT || k == MS_CAUSE_MAIN_TOP_KEPT ||
+	       k == MS_CAUSE_FRAGMENTED || k == MS_CAUSE_ARENA_SPREAD || k == MS_CAUSE_IN_USE_UNACCOUNTED;
+}
+
+/* The RSS of the moment a kind's bytes were read: the walk's for the
+ * walk's kinds (a leak grows between the overview and the walk), else the
+ * overview's. */
+static uint64_t moment_rss(const struct ms_cause_facts *f, enum ms_cause_kind k)
+{
+	return from_walk(k) && f->walk_rss && f->rss ? f->walk_rss : f->rss;
+}
+
+static void append(struct ms_cause *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* More words after a cause's sentence, cut at the text's end. */
+static void append(struct ms_cause *x, const char *fmt, ...)
+{
+	size_t o = strlen(x->text);
+	if (o + 1 >= sizeof x->text)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->text + o, sizeof x->text - o, fmt, ap);
+	va_end(ap);
+}
+
 static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f, enum ms_cause_kind k,
 			    uint64_t resident, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
@@ -113,12 +144,19 @@ static struct ms_cause *add(struct ms_causes *c, const struct ms_cause_facts *f,
 	memset(x, 0, sizeof *x);
 	x->kind = k;
 	x->resident_bytes = resident;
-	x->rss_share = f->rss ? (double)resident / (double)f->rss : MS_SHARE_UNKNOWN;
-	x->severity = ms_cause_severity(resident, f->rss);
+	uint64_t rss = moment_rss(f, k);
+	x->rss_share = rss ? (double)resident / (double)rss : MS_SHARE_UNKNOWN;
+	x->severity = ms_cause_severity(resident, rss);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(x->text, sizeof x->text, fmt, ap);
 	va_end(ap);
+	if (x->rss_share > 1) {
+		/* read at another moment than any RSS known: never more than the
+		 * RSS (docs/method.md), and said */
+		x->rss_share = 1;
+		append(x, " (More than the RSS of %s read before: it grew meanwhile.)", SZ(rss));
+	}
 	return x;
 }
 
@@ -177,22 +215,170 @@ static uint64_t final_of(const struct ms_cause_facts *f, const char *config)
 	return 0;
 }
 
+/* ---- the settings the process runs with ---- */
+
+#define MAX_TUNABLES (2 * MS_ALLOC_ENV_MAX)
+
+/* Its glibc malloc tunables, one way each (allocenv.h). */
+static int proc_tunables(const struct ms_cause_facts *f, char (*t)[MS_TUNABLE_LEN])
+{
+	return ms_alloc_tunables((const char (*)[200])f->env.kv, f->env.n, t, MAX_TUNABLES);
+}
+
+/* A compare row's glibc tunables, from its runs' settings ("K=V K=V"). */
+static int row_tunables(const char *env, char (*t)[MS_TUNABLE_LEN])
+{
+	char kv[MS_ALLOC_ENV_MAX][200];
+	int n = 0;
+	for (const char *p = env; *p && n < MS_ALLOC_ENV_MAX;) {
+		size_t l = strcspn(p, " ");
+		snprintf(kv[n++], sizeof kv[0], "%.*s", (int)(l < sizeof kv[0] ? l : sizeof kv[0] - 1), p);
+		p += l;
+		p += strspn(p, " ");
+	}
+	return ms_alloc_tunables((const char (*)[200])kv, n, t, MAX_TUNABLES);
+}
+
+static int tunable_in(char (*t)[MS_TUNABLE_LEN], int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(t[i], s))
+			return 1;
+	return 0;
+}
+
+/* The compare row that ran the process's own configuration: the one whose
+ * glibc settings are the process's (the default when it has none); -1
+ * none measured that way, or nothing compared.  Its environ unknown: the
+ * default, as compare assumes.  A saving is only the process's against
+ * that row: compare's runs start from glibc's default (remedy.c
+ * ms_remedy_env), not from what the process was started with. */
+static int base_row(const struct ms_cause_facts *f)
+{
+	if (f->measured_base < 0 || !f->env.known)
+		return f->measured_base;
+	char pt[MAX_TUNABLES][MS_TUNABLE_LEN], rt[MAX_TUNABLES][MS_TUNABLE_LEN];
+	int np = proc_tunables(f, pt);
+	if (!np)
+		return f->measured_base;   /* it runs glibc's default */
+	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
+		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
+		if (!cfg || cfg->allocator != MS_ALLOC_GLIBC)
+			continue;
+		int nr = row_tunables(f->measured[i].env, rt), same = nr == np;
+		for (int k = 0; k < nr && same; k++)
+			same = tunable_in(pt, np, rt[k]);
+		if (same)
+			return i;
+	}
+	return -1;
+}
+
 /* What compare measured for a configuration (remedy.h ms_remedy_effect,
- * its twin spelling included): 1 lower than glibc's default by more than
- * noise, 0 no measurable change, -1 worse, -2 not measured.  *saved gets
- * the bytes below the default. */
+ * its twin spelling included): 1 lower than the process's own
+ * configuration (base_row) by more than noise, 0 no measurable change, -1
+ * worse, -2 not measured (or not against the process's configuration).
+ * *saved gets the bytes below it. */
 static int measured(const struct ms_cause_facts *f, const char *config, uint64_t *saved)
 {
 	*saved = 0;
 	uint64_t v = final_of(f, config);
-	if (f->measured_base < 0 || !v)
+	int b = base_row(f);
+	if (b < 0 || !v)
 		return -2;
-	return ms_remedy_effect(v, final_of(f, ms_remedy_twin(config)), f->measured[f->measured_base].final_rss, saved);
+	return ms_remedy_effect(v, final_of(f, ms_remedy_twin(config)), f->measured[b].final_rss, saved);
 }
 
 static int compared(const struct ms_cause_facts *f)
 {
-	return f->measured_base >= 0;
+	return base_row(f) >= 0;
+}
+
+/* compare ran, but not from the process's configuration: its figures are
+ * no measure of a remedy here. */
+static int compared_elsewhere(const struct ms_cause_facts *f)
+{
+	return f->measured_base >= 0 && base_row(f) < 0;
+}
+
+/* The process's glibc settings in words: "MALLOC_ARENA_MAX=2" (space-
+ * separated), "" none or not known. */
+static void proc_settings(const struct ms_cause_facts *f, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int i = 0; i < f->env.n && o < len; i++) {
+		char t[MAX_TUNABLES][MS_TUNABLE_LEN];
+		if (ms_alloc_tunables((const char (*)[200])&f->env.kv[i], 1, t, MAX_TUNABLES) > 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", f->env.kv[i]);
+	}
+}
+
+/* The value of a glibc tunable in effect and where it comes from: its
+ * environment ("MALLOC_ARENA_MAX=2, from its environment"), else mp_ as
+ * read from the process (mallopt in the program when its environment,
+ * read, does not set it).  mp: the value mp_ holds (0: unset or not
+ * read).  Returns 1 known. */
+static int in_effect_value(const struct ms_cause_facts *f, const char *tunable, uint64_t mp, uint64_t *v,
+			   char *from, size_t len)
+{
+	unsigned long long ev;
+	char set[220];
+	if (ms_alloc_env_tunable(&f->env, tunable, &ev, set, sizeof set)) {
+		*v = ev;
+		snprintf(from, len, "%s, from its environment", set);
+		return 1;
+	}
+	if (!mp)
+		return 0;
+	*v = mp;
+	snprintf(from, len, "mp_.%s = %" PRIu64 ", read from the process%s", tunable + 13, mp,
+		 f->env.known ? "; its environment does not set it: mallopt in the program" : "");
+	return 1;
+}
+
+/* Whether a compare configuration's settings are already what the process
+ * runs with (every glibc tunable it sets has that value in effect), or, an
+ * arena cap, one no lower than the cap in effect: never a remedy.  why
+ * gets "MALLOC_ARENA_MAX=2 is already in effect (from its environment)". */
+static int already_in_effect(const struct ms_cause_facts *f, const struct ms_remedy_cfg *cfg, char *why, size_t len)
+{
+	char t[MAX_TUNABLES][MS_TUNABLE_LEN], from[260];
+	const char (*kv)[200] = NULL;
+	char env[MS_REMEDY_MAX_ENV][200];
+	int n = 0;
+	if (!cfg || cfg->allocator != MS_ALLOC_GLIBC || !cfg->env[0])
+		return 0;
+	for (; n < MS_REMEDY_MAX_ENV && cfg->env[n]; n++)
+		snprintf(env[n], sizeof env[0], "%s", cfg->env[n]);
+	kv = (const char (*)[200])env;
+	int nt = ms_alloc_tunables(kv, n, t, MAX_TUNABLES), all = nt > 0;
+	for (int i = 0; i < nt && all; i++) {
+		const char *eq = strchr(t[i], '=');
+		char name[MS_TUNABLE_LEN];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - t[i]), t[i]);
+		uint64_t want = strtoull(eq + 1, NULL, 0), have, mp = 0;
+		int fixed = f->no_dyn_threshold == 1;   /* set thresholds: mp_ holds what was set */
+		if (!strcmp(name, "glibc.malloc.arena_max"))
+			mp = f->arena_max;
+		else if (!strcmp(name, "glibc.malloc.trim_threshold") && fixed)
+			mp = f->trim_threshold;
+		else if (!strcmp(name, "glibc.malloc.mmap_threshold") && fixed)
+			mp = f->mmap_threshold;
+		if (!in_effect_value(f, name, mp, &have, from, sizeof from))
+			all = 0;
+		else if (!strcmp(name, "glibc.malloc.arena_max"))
+			all = have && have <= want;     /* as few arenas or fewer already */
+		else
+			all = have == want;
+	}
+	if (all) {
+		/* "(from its environment)" when it is that very setting */
+		size_t l = strlen(cfg->env[0]);
+		int same = !strncmp(from, cfg->env[0], l) && !strcmp(from + l, ", from its environment");
+		snprintf(why, len, "%s is already in effect (%s)", cfg->env[0], same ? "from its environment" : from);
+	}
+	return all;
 }
 
 static const char *cmd_of(const struct ms_cause_facts *f);
@@ -224,6 +410,14 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 	int m = measured(f, config, &saved);
 	if (m == -2)
 		measure_cmd(f, config, r);
+	if (m == -2 && compared_elsewhere(f) && final_of(f, config)) {
+		/* measured, but from glibc's default: not this process's saving */
+		char set[200];
+		size_t o = strlen(r->effect);
+		proc_settings(f, set, sizeof set);
+		snprintf(r->effect + o, sizeof r->effect - o, " (compare measured it against glibc's default, not against "
+			 "this process's %s: no measure here)", set);
+	}
 	char proof[160];
 	snprintf(proof, sizeof proof, "compare %s", config);
 	if (m == 1) {
@@ -237,8 +431,9 @@ static void judge_measured(struct ms_cause *x, struct ms_cause_remedy *r, const 
 		for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++)
 			if (!strcmp(f->measured[i].config, config))
 				ev(x, "withdrawn_final_bytes", f->measured[i].final_rss);
-		uint64_t base = f->measured[f->measured_base].final_rss;
-		ev(x, "default_final_bytes", base);
+		int b = base_row(f);   /* >= 0: measured() judged against it */
+		if (b >= 0)
+			ev(x, "default_final_bytes", f->measured[b].final_rss);
 	}
 }
 
@@ -360,6 +555,41 @@ static void jemalloc_remedy(struct ms_cause *x, const struct ms_cause_facts *f, 
 	judge_measured(x, r, f, "jemalloc-decay-0");
 }
 
+/* What free() keeps at a heap's top when it trims it: mp_.top_pad
+ * (malloc.c _int_free -> systrim(mp_.top_pad), heap_trim likewise);
+ * malloc_trim(0) pads with 0. */
+static uint64_t top_pad(const struct ms_cause_facts *f)
+{
+	return f->have_top_pad ? f->top_pad : DEFAULT_TOP_PAD;
+}
+
+/* What free() returns of a top of that many bytes under the process's
+ * own settings: the top above top_pad, once it reaches the trim
+ * threshold (below it free() does not trim at all). */
+static uint64_t free_returns(const struct ms_cause_facts *f, uint64_t top)
+{
+	uint64_t pad = top_pad(f);
+	if (f->trim_threshold && top < f->trim_threshold)
+		return 0;
+	return top > pad ? top - pad : 0;
+}
+
+/* A top_pad above glibc's default, said with where it comes from: " top_pad
+ * is 64.0 MiB (MALLOC_TOP_PAD_=67108864, from its environment): free() keeps
+ * that much at the heap's top; malloc_trim(0) does not."  "" otherwise. */
+static void pad_note(const struct ms_cause_facts *f, char *buf, size_t len)
+{
+	uint64_t v;
+	char from[260];
+	buf[0] = 0;
+	if (!f->have_top_pad || f->top_pad <= DEFAULT_TOP_PAD)
+		return;
+	if (!in_effect_value(f, "glibc.malloc.top_pad", f->top_pad, &v, from, sizeof from) || v != f->top_pad)
+		snprintf(from, sizeof from, "mp_.top_pad, read from the process");
+	snprintf(buf, len, " top_pad is %s (%s): free() keeps that much at the heap's top; malloc_trim(0) does not.",
+		 SZ(f->top_pad), from);
+}
+
 /* The main heap's free top is its own cause when glibc keeps it because
  * of a trim threshold above the default: free() trims the main heap only
  * when the top reaches mp_.trim_threshold (malloc.c _int_free ->
@@ -378,7 +608,15 @@ static int main_top_kept(const struct ms_cause_facts *f)
  * threshold keeps (keep) -- or measured by compare. */
 static void fixed_thresholds_remedy(struct ms_cause *x, const struct ms_cause_facts *f, uint64_t b, uint64_t keep)
 {
-	struct ms_cause_remedy *r = rerun(x, f,
+	char why[300];
+	if (already_in_effect(f, ms_remedy_cfg_find("glibc-fixed-thresholds"), why, sizeof why))
+		return;
+	/* set thresholds have turned the adjustment off already: then the
+	 * remedy only lowers them */
+	struct ms_cause_remedy *r = rerun(x, f, f->no_dyn_threshold == 1 ?
+		"thresholds fixed at 128 KiB instead of the ones set (glibc's dynamic adjustment is already off): "
+		"blocks of 128 KiB and more are mmapped and unmapped at free, a free top above 128 KiB is returned "
+		"(in code: mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD)" :
 		"fixed thresholds turn glibc's dynamic adjustment off: blocks of 128 KiB and more are mmapped and "
 		"unmapped at free, a free top above 128 KiB is returned (in code: mallopt M_MMAP_THRESHOLD "
 		"and M_TRIM_THRESHOLD)",
@@ -393,14 +631,23 @@ static void build_main_top_kept(struct ms_causes *c, const struct ms_cause_facts
 		return;
 	uint64_t b = f->main_top_resident;
 	int dynamic = f->no_dyn_threshold == 0 && f->mmap_threshold > DEFAULT_MMAP_THRESHOLD;
-	char why[260];
+	char why[400];
 	if (dynamic)
 		snprintf(why, sizeof why, "glibc raised mp_.trim_threshold from its default 128.0 KiB to %s after a large "
 			 "block was freed (dynamic threshold: mmap_threshold %s, trim_threshold twice that)",
 			 SZ(f->trim_threshold), SZ(f->mmap_threshold));
-	else
+	else {
+		/* set: where from -- its environment, else mallopt in the program */
+		char set[300] = "", from[260];
+		uint64_t v;
+		if (f->no_dyn_threshold == 1 && f->env.known &&
+		    in_effect_value(f, "glibc.malloc.trim_threshold", f->trim_threshold, &v, from, sizeof from))
+			snprintf(set, sizeof set, " (set: %s; set thresholds are not adjusted)", from);
+		else if (f->no_dyn_threshold == 1)
+			snprintf(set, sizeof set, " (set: M_TRIM_THRESHOLD or a tunable)");
 		snprintf(why, sizeof why, "mp_.trim_threshold is %s, above glibc's default 128.0 KiB%s",
-			 SZ(f->trim_threshold), f->no_dyn_threshold == 1 ? " (set: M_TRIM_THRESHOLD or a tunable)" : "");
+			 SZ(f->trim_threshold), set);
+	}
 	struct ms_cause *x = add(c, f, MS_CAUSE_MAIN_TOP_KEPT, b,
 				 "glibc's main heap keeps a free top of %s (%s resident): %s, and free() shrinks the main "
 				 "heap only when its top reaches the trim threshold.", SZ(f->main_top), SZ(b), why);
@@ -411,8 +658,15 @@ static void build_main_top_kept(struct ms_causes *c, const struct ms_cause_facts
 	ev(x, "mmap_threshold_bytes", f->mmap_threshold);
 	if (f->no_dyn_threshold >= 0)
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
-	if (!compared(f))
-		fixed_thresholds_remedy(x, f, b, 0);   /* the top goes at the next free */
+	char note[400];
+	pad_note(f, note, sizeof note);
+	if (x && note[0]) {
+		ev(x, "top_pad_bytes", f->top_pad);
+		if (strlen(x->text) + strlen(note) < sizeof x->text)   /* whole or not at all */
+			append(x, "%s", note);
+	}
+	if (!compared(f))   /* the top goes at the next free, down to top_pad */
+		fixed_thresholds_remedy(x, f, b, b - (b > top_pad(f) ? b - top_pad(f) : 0));
 	/* malloc_trim(0) cuts the main top too (systrim): now, not for good */
 	trim_remedy(x, f, f->main_trim_top);
 }
@@ -429,20 +683,35 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (chunks >= top && f->main_tcache_hold[0]) {
 		/* no live block there: freed chunks glibc caches (tcache_put
 		 * leaves them marked in use) keep the free memory from the top */
-		x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
-			"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
-			"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
-			SZ(chunks), f->main_tcache_hold, SZ(b));
+		char note[400], why[300];
+		pad_note(f, note, sizeof note);
+		if (note[0])   /* the top_pad ahead of the (long) hold: the sentence is cut at its end */
+			x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+				"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block; "
+				"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).%s "
+				"Held by %s.", SZ(chunks), SZ(b), note, f->main_tcache_hold);
+		else
+			x = add(c, f, MS_CAUSE_MAIN_HEAP_PINNED, b,
+				"glibc's main heap keeps %s of freed memory below chunks glibc caches, no live block (%s); "
+				"malloc_trim(0) would return %s (those pages; the tcache and the heap's size stay).",
+				SZ(chunks), f->main_tcache_hold, SZ(b));
 		ev(x, "trim_from_chunks_bytes", chunks);
 		ev(x, "trim_from_top_bytes", top);
 		ev(x, "tcache_chunks", f->main_tcache_chunks);
 		ev(x, "tcache_bytes", f->main_tcache_bytes);
+		if (note[0])
+			ev(x, "top_pad_bytes", f->top_pad);
 		trim_remedy(x, f, b);
+		if (already_in_effect(f, ms_remedy_cfg_find("glibc-tcache-0"), why, sizeof why))
+			return;
 		struct ms_cause_remedy *r = rerun(x, f,
 			"for good: without a tcache every free reaches the heap, the freed chunks at its top merge into "
-			"it and free() shrinks it (in code: none; a smaller glibc.malloc.tcache_count helps in part)",
+			"it and free() shrinks it, down to top_pad (in code: none; a smaller glibc.malloc.tcache_count "
+			"helps in part)",
 			"GLIBC_TUNABLES=glibc.malloc.tcache_count=0");
-		expect(r, chunks, NULL);
+		/* the cached chunks, the free memory and the top become one top,
+		 * which free() trims down to top_pad */
+		expect(r, free_returns(f, b + f->main_tcache_bytes), NULL);
 		judge_measured(x, r, f, "glibc-tcache-0");
 		return;
 	}
@@ -468,15 +737,35 @@ static void build_main_pinned(struct ms_causes *c, const struct ms_cause_facts *
 	if (!compared(f))
 		jemalloc_remedy(x, f, "for good: an allocator that returns freed pages on its own (jemalloc, decay 0)");
 	if (f->main_pin_site[0] && chunks >= top) {
-		/* the case study's fix in the code: the block that holds the top */
-		struct ms_cause_remedy *r = remedy(x, "for good, in the code: a live block at the top of the heap keeps "
-						   "the freed memory below it from being trimmed; without it there the heap "
-						   "shrinks on its own",
+		/* the case study's fix in the code: the block that holds the top.
+		 * Without it the heap shrinks at free() down to the next live
+		 * block only: what it pins, with the pins and the top, less
+		 * top_pad -- not the free memory below other live blocks. */
+		uint64_t pinned = f->main_pinned_free < chunks ? f->main_pinned_free : chunks;
+		uint64_t gain = free_returns(f, pinned + f->main_pin_bytes + f->main_top);
+		if (gain > b)
+			gain = b;
+		char eff[300];
+		uint64_t rest = b > pinned ? b - pinned : 0;
+		uint64_t others = f->main_in_use_chunks > f->main_pin_chunks ? f->main_in_use_chunks - f->main_pin_chunks : 0;
+		if (pinned < b / 2 && rest >= MS_CAUSE_MIN_BYTES) {
+			char n[48] = "";
+			if (others)
+				snprintf(n, sizeof n, "%" PRIu64 " ", others);
+			snprintf(eff, sizeof eff, "for good, in the code, for the pin's part only: the pin holds %s; %s lie below "
+				 "%sother live blocks: not one block's fault; only malloc_trim or another allocator "
+				 "returns them", SZ(pinned), SZ(rest), n);
+		} else {
+			snprintf(eff, sizeof eff, "for good, in the code: a live block at the top of the heap keeps the freed "
+				 "memory below it from being trimmed; without it there free() shrinks the heap down to the "
+				 "next live block");
+		}
+		struct ms_cause_remedy *r = remedy(x, eff,
 						   "change where the pinning block is allocated or freed (%s): free it with "
 						   "the blocks below it, or allocate it before them", f->main_pin_site);
 		if (r)
 			r->advice = 1;
-		expect(r, chunks, "arenas --hotspots");
+		expect(r, gain, "arenas --hotspots");
 	}
 }
 
@@ -502,7 +791,8 @@ static void build_top_kept(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "trim_threshold_bytes", f->trim_threshold);
 	if (f->no_dyn_threshold >= 0)
 		ev(x, "no_dyn_threshold", (uint64_t)f->no_dyn_threshold);
-	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * DEFAULT_MMAP_THRESHOLD;
+	/* heap_trim keeps top_pad at each thread arena's top */
+	uint64_t arenas = f->arenas > 1 ? (uint64_t)f->arenas - 1 : 1, keep = arenas * top_pad(f);
 	if (compared(f))
 		return;   /* measured_remedies() gives what compare measured */
 	fixed_thresholds_remedy(x, f, b, keep);
@@ -529,12 +819,21 @@ static void build_fragmented(struct ms_causes *c, const struct ms_cause_facts *f
 		jemalloc_remedy(x, f, "may help: an allocator with size-class pages keeps small blocks of one size together");
 }
 
+/* Freed memory in two or more thread arenas, outweighing the main heap's:
+ * the only case an arena cap is offered for (docs/method.md arena_spread;
+ * with the free memory in the main heap, Node's zlib churn measured a cap
+ * 4.8 times worse). */
+static int spread_over(const struct ms_cause_facts *f)
+{
+	return f->other_arenas_with_free >= 2 && f->other_trim >= f->main_trim;
+}
+
 static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	uint64_t b = f->other_trim;
 	if (b < MS_CAUSE_MIN_BYTES)
 		return;
-	int spread = f->other_arenas_with_free >= 2 && b >= f->main_trim;
+	int spread = spread_over(f);
 	struct ms_cause *x = add(c, f, MS_CAUSE_ARENA_SPREAD, b,
 				 spread ? "%" PRIu64 " thread arenas each keep freed memory below live blocks, %s in all; "
 					  "malloc_trim(0) would return it."
@@ -546,12 +845,87 @@ static void build_spread(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->arenas >= 0)
 		ev(x, "arenas", (uint64_t)f->arenas);
 	trim_remedy(x, f, b);
-	if (spread && f->arena_max != 1 && f->arena_max != 2 && f->arenas > 2 && !compared(f)) {
+	char why[300];
+	if (spread && already_in_effect(f, ms_remedy_cfg_find("glibc-arena-max-2"), why, sizeof why)) {
+		append(x, " %s: no arena cap is offered.", why);
+		return;
+	}
+	if (spread && f->arenas > 2 && !compared(f)) {
 		struct ms_cause_remedy *r = rerun(x, f,
 			"fewer arenas: threads share 2 arenas and reuse each other's freed memory (costs lock contention)",
 			"MALLOC_ARENA_MAX=2");
 		judge_measured(x, r, f, "glibc-arena-max-2");
 	}
+}
+
+/* Runtimes that keep their own objects in glibc's live blocks: what that
+ * retention is, in the runtime's terms (PostgreSQL: mcxt.c's memory
+ * contexts, AllocSet blocks from malloc; Perl: sv.c's SV arenas and body
+ * roots, freed SVs kept on free lists until perl_destruct; Tcl 8.6
+ * threaded: tclThreadAlloc.c's per-thread caches of blocks and Tcl_Objs). */
+static const char *runtime_retention(enum ms_runtime r)
+{
+	switch (r) {
+	case MS_RT_POSTGRES:
+		return "PostgreSQL's memory contexts (CacheMemoryContext, plans, work_mem sorts and hashes: "
+		       "malloc'd blocks a context keeps, with free space inside, until the context is reset or "
+		       "deleted); PostgreSQL's own account names which context holds it.";
+	case MS_RT_PERL:
+		return "perl keeps freed scalars in its own arenas (SV heads and bodies, hash entries) and reuses "
+		       "them; it returns them to malloc only at exit: not a leak if it stays flat while the "
+		       "program works (watch tells).";
+	case MS_RT_TCL:
+		return "threaded Tcl's allocator caches freed objects per thread (Tcl_Objs and blocks up to 16 KiB "
+		       "kept for reuse, never returned to malloc while the thread lives): not a leak if it stays "
+		       "flat while the program works (watch tells).";
+	default:
+		return "";
+	}
+}
+
+/* The runtime's own tool for what it keeps in glibc's live blocks, and
+ * watch to tell a cache that stays flat from a leak.  1 when the runtime
+ * is one of these (its remedies are then given). */
+static int runtime_in_use(struct ms_cause *x, const struct ms_cause_facts *f)
+{
+	char cmd[200];
+	switch (f->runtime) {
+	case MS_RT_POSTGRES:
+		if (f->alive)
+			remedy(x, "PostgreSQL writes the backend's memory contexts to the server log (superuser; "
+			       "PostgreSQL 14+): bytes, blocks and free space per context",
+			       "psql -c 'SELECT pg_log_backend_memory_contexts(%d)'", (int)f->pid);
+		advise(x, "the same account for one's own session, as rows", "in the session itself: SELECT * FROM "
+		       "pg_backend_memory_contexts ORDER BY total_bytes DESC");
+		return 1;
+	case MS_RT_PERL:
+	case MS_RT_TCL:
+		if (pid_cmd(f, cmd, sizeof cmd, "memsleuth watch %d --duration 60"))
+			remedy(x, f->runtime == MS_RT_PERL ? "flat while the program works: perl's arenas, reused; growing: a leak"
+				  : "flat while the program works: Tcl's caches, reused; growing: a leak", "%s", cmd);
+		if (f->runtime == MS_RT_PERL)
+			advise(x, "which data holds the scalars", "in the program: Devel::Size total_size(\\%h) for a "
+			       "structure, Devel::Gladiator walk_arena() to count live SVs by type");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* When the guide's own hotspots attached and recorded no allocator call,
+ * the process was idle: hotspots PID again records nothing.  What it
+ * holds was allocated earlier: watch it while it works, or record it from
+ * the start.  1 when this replaces the hotspots remedy. */
+static int idle_remedy(struct ms_cause *x, const struct ms_cause_facts *f)
+{
+	if (!f->hot_idle || !f->alive)
+		return 0;
+	remedy(x, "the guide's hotspots recorded no allocator call (the process was idle): watch it while it "
+	       "works; flat in use is a cache it reuses, growing is a leak", "memsleuth watch %d --duration 60",
+	       (int)f->pid);
+	remedy(x, "records every allocation from the start, so the call sites of the blocks still live are named",
+	       "memsleuth guide -- %s", cmd_of(f));
+	return 1;
 }
 
 static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
@@ -581,6 +955,9 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 			"glibc holds %s in use against NMT's malloc line of %s: %s of live malloc memory%s is native "
 			"memory outside the JVM's bookkeeping (JNI, zlib, direct buffers): a leak or a cache, not the "
 			"allocator.", SZ(live), SZ(f->nmt_malloc), SZ(b), part);
+	else if (f->runtime > MS_RT_OWN_HEAP_LAST)
+		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res, "%s of malloc memory is in use (live blocks)%s: %s",
+			SZ(b), part, runtime_retention(f->runtime));
 	else
 		x = add(c, f, MS_CAUSE_IN_USE_UNACCOUNTED, res,
 			"%s of malloc memory is in use (live blocks)%s: a leak or a cache; only the code that holds it "
@@ -596,6 +973,8 @@ static void build_in_use(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_hot)
 		ev(x, "hotspots_live_bytes", f->hot_live);
 	char cmd[300];
+	if (runtime_in_use(x, f) || idle_remedy(x, f))
+		return;
 	hotspots_cmd(f, cmd, sizeof cmd);
 	char eff[300];
 	/* hot_site: the site holding the most live bytes (findings/hotsite.h);
@@ -776,7 +1155,8 @@ static void build_runtime(struct ms_causes *c, const struct ms_cause_facts *f)
 		break;
 	}
 	if (x)
-		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime ? ms_runtime_id(f->runtime) :
+		snprintf(x->runtime, sizeof x->runtime, "%s", f->runtime && f->runtime <= MS_RT_OWN_HEAP_LAST ?
+			 ms_runtime_id(f->runtime) :
 			 own_allocator(f) ? f->allocator : "other");
 	ev(x, "anon_other_rss_bytes", b);
 }
@@ -795,6 +1175,8 @@ static void build_mmapped(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (f->have_arenas)
 		ev(x, "mmapped_mem_bytes", f->mmapped_bytes);
 	char cmd[300];
+	if (runtime_in_use(x, f) || idle_remedy(x, f))
+		return;   /* the runtime's own blocks (PostgreSQL's large context blocks), or an idle target */
 	hotspots_cmd(f, cmd, sizeof cmd);
 	remedy(x, "names the call sites of the large blocks that stay live", "%s", cmd);
 }
@@ -861,6 +1243,39 @@ static void build_files(struct ms_causes *c, const struct ms_cause_facts *f)
 	ev(x, "file_rss_bytes", b);
 }
 
+/* Shared mappings (memclass.h MS_CLASS_SHMEM): the kernel counts a shared
+ * page in the RSS of every process that touched it, and PSS divides it
+ * among them (proc(5), smaps Pss); the program's configuration sizes it
+ * (PostgreSQL's shared_buffers is one shared anonymous mapping, or SysV,
+ * by shared_memory_type), and it lives as long as its last user. */
+static void build_shared_memory(struct ms_causes *c, const struct ms_cause_facts *f)
+{
+	uint64_t b = f->shmem_rss;
+	if (!f->have_overview || b < MS_CAUSE_MIN_BYTES)
+		return;
+	char share[48] = "", pss[80] = "", pc[16];
+	if (f->rss)
+		snprintf(share, sizeof share, " (%s of the RSS)", ms_share_fmt((double)b / (double)f->rss, 0, pc, sizeof pc));
+	if (f->shmem_pss)
+		snprintf(pss, sizeof pss, "PSS %s here; ", SZ(f->shmem_pss));
+	struct ms_cause *x = add(c, f, MS_CAUSE_SHARED_MEMORY, b,
+				 "%s%s is shared memory (a shared mapping%s%s): counted in the RSS of every process "
+				 "that touched it, so RSS summed over processes overstates it; %ssized by the program's "
+				 "configuration%s, not freed while it runs; glibc's trim and settings do not reach it.",
+				 SZ(b), share, f->shmem_path[0] ? ": " : "", f->shmem_path, pss,
+				 f->runtime == MS_RT_POSTGRES ? " (for PostgreSQL: shared_buffers)" : "");
+	ev(x, "shmem_rss_bytes", b);
+	if (f->shmem_pss)
+		ev(x, "shmem_pss_bytes", f->shmem_pss);
+	char cmd[200];
+	if (pid_cmd(f, cmd, sizeof cmd, "grep -E '^(Rss|Pss|Pss_Shmem):' /proc/%d/smaps_rollup"))
+		remedy(x, "this process's fair share: PSS divides each shared page among the processes that map it; "
+		       "sum PSS, not RSS, over processes", "%s", cmd);
+	if (f->runtime == MS_RT_POSTGRES)
+		remedy(x, "the setting that sizes PostgreSQL's shared memory (postgresql.conf; a restart applies it): "
+		       "smaller only if the buffer cache is larger than the data it serves", "psql -c 'SHOW shared_buffers'");
+}
+
 static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
 {
 	if (!f->vsize || f->vsize <= f->rss)
@@ -896,7 +1311,9 @@ static void build_vsz(struct ms_causes *c, const struct ms_cause_facts *f)
 	if (!near_limit)
 		remedy(x, "only matters when a virtual limit applies: check it (ulimit -v; the container's or "
 			  "scheduler's virtual-memory setting)", "ulimit -v");
-	if (f->arena_size > keep && measured(f, "glibc-arena-max-2", &saved) != -1) {
+	char why[300];
+	if (f->arena_size > keep && measured(f, "glibc-arena-max-2", &saved) != -1 &&
+	    !already_in_effect(f, ms_remedy_cfg_find("glibc-arena-max-2"), why, sizeof why)) {
 		struct ms_cause_remedy *r = rerun(x, f,
 			"only under a virtual-memory limit: at most 2 arenas (the main one counts), so thread arenas' "
 			"64 MiB heap reservations no longer grow with the threads; VSZ, not RSS", "MALLOC_ARENA_MAX=2");
@@ -952,7 +1369,13 @@ static void measured_remedies(struct ms_cause *x, const struct ms_cause_facts *f
 	for (int i = 0; i < f->nmeasured && i < MS_CAUSE_MAX_MEASURED; i++) {
 		const struct ms_remedy_cfg *cfg = ms_remedy_cfg_find(f->measured[i].config);
 		uint64_t saved;
-		if (!cfg || !acts_on(cfg, x->kind) || measured(f, cfg->name, &saved) != 1)
+		char why[300];
+		if (!cfg || !acts_on(cfg, x->kind) || measured(f, cfg->name, &saved) != 1 ||
+		    already_in_effect(f, cfg, why, sizeof why))
+			continue;
+		/* an arena cap for the thread arenas' freed memory: only when it is
+		 * spread over two or more of them (spread_over) */
+		if (strstr(cfg->name, "arena-max") && x->kind == MS_CAUSE_ARENA_SPREAD && !spread_over(f))
 			continue;
 		/* a glibc setting (thresholds, trim) returns free tops: not the
 		 * pieces fragmented says nothing page-granular returns, nor the
@@ -1022,7 +1445,11 @@ static int before(const struct ms_cause_remedy *a, uint64_t ka, const struct ms_
 {
 	if (a->measured_saving != b->measured_saving)
 		return a->measured_saving > b->measured_saving;
-	if (ka != kb)
+	/* bytes apart by glibc's default top_pad (and a page) are the same
+	 * memory -- what free() returns of a top against what malloc_trim(0)
+	 * does -- and keep the builder's order (the fix for good first) */
+	uint64_t d = ka > kb ? ka - kb : kb - ka;
+	if (d > DEFAULT_TOP_PAD + 4096)
 		return ka > kb;
 	return ka && a->has_expected && !b->has_expected;
 }
@@ -1117,7 +1544,10 @@ static void live_remedy(struct ms_cause *x, const struct ms_cause_facts *f, cons
 	char cmd[200];
 	/* attached without --live, hotspots keeps counters only: the bytes
 	 * live per call site need --live (or a launch under the hook) */
-	pid_cmd(f, cmd, sizeof cmd, "memsleuth hotspots %d --live --duration 30");
+	if (f->alive)
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots %d --live --duration 30", (int)f->pid);
+	else   /* a launched target has ended: record a new run from its start */
+		snprintf(cmd, sizeof cmd, "memsleuth hotspots -- %s", cmd_of(f));
 	remedy(x, effect, "%s", cmd);
 }
 
@@ -1237,6 +1667,7 @@ void ms_causes_build(const struct ms_cause_facts *f, struct ms_causes *out)
 	}
 	build_stacks(out, f);
 	build_files(out, f);
+	build_shared_memory(out, f);
 	build_vsz(out, f);
 	if (f->have_growth)
 		build_growth(out, f);

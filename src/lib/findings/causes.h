@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "findings/allocenv.h"
 #include "findings/verdict.h"
 #include "probe/procfs.h"
 
@@ -35,6 +36,8 @@ enum ms_cause_kind {
 	MS_CAUSE_ADDRESS_SPACE_ONLY,   /* VSZ without RSS: reservations */
 	MS_CAUSE_GLIBC_NOT_WALKED,     /* glibc's heaps' RSS when no arena walk ran (overview): in use or
 					  free, not known -- a lead (notice at most), never a verdict */
+	MS_CAUSE_SHARED_MEMORY,        /* shared mappings (/dev/shm, memfd, SysV, MAP_SHARED anonymous):
+					  counted in every sharer's RSS, sized by the program's configuration */
 	/* growth kinds (watch, the guide's short watch): resident_bytes is what
 	 * grew during the window; severity from those bytes, the span and the
 	 * RSS (findings/growthsev.h: a short window's rate is not an hour's) */
@@ -155,9 +158,15 @@ struct ms_causes {
 
 /* Facts the model is built from.  Each block has a "have" flag; a block
  * not filled is not used (and the causes that need it are not claimed). */
-enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY, MS_RT_PHP };
-#define MS_RT_LAST MS_RT_PHP
-const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ..., "php" */
+enum ms_runtime { MS_RT_NONE, MS_RT_JVM, MS_RT_V8, MS_RT_CPYTHON, MS_RT_RUBY, MS_RT_PHP,
+		  MS_RT_POSTGRES, MS_RT_PERL, MS_RT_TCL };
+#define MS_RT_LAST MS_RT_TCL
+/* The runtimes up to PHP keep a heap of their own outside glibc's (the
+ * runtime_heap cause); PostgreSQL, Perl and Tcl keep theirs inside glibc's
+ * live blocks (memory contexts, SV arenas, the threaded allocator's caches:
+ * the in_use_unaccounted cause names them). */
+#define MS_RT_OWN_HEAP_LAST MS_RT_PHP
+const char *ms_runtime_id(enum ms_runtime r);       /* "jvm", "v8", ..., "php", "postgres", "perl", "tcl" */
 
 #define MS_CAUSE_MAX_MEASURED 16
 
@@ -193,6 +202,9 @@ struct ms_cause_facts {
 	/* overview: RSS and size per class (memclass.h) */
 	int      have_overview;
 	uint64_t main_heap_rss, arena_rss, mmap_rss, stack_rss, file_rss, anon_other_rss, shmem_rss;
+	uint64_t shmem_pss;             /* the shared memory's PSS (its RSS divided among its sharers) */
+	char     shmem_path[128];       /* the largest shared mapping by RSS ("/dev/zero (deleted)",
+					   "/SYSV0052e2c1 (deleted)", "[anon_shmem]"), "" none */
 	uint64_t arena_size, stack_size, anon_other_size;  /* address space */
 	uint64_t anon_largest_size, anon_largest_rss;      /* the largest anon_other mapping */
 	uint64_t anon_2m_chunks, anon_2m_rss;  /* whole 2 MiB units on 2 MiB boundaries in anon_other
@@ -207,6 +219,8 @@ struct ms_cause_facts {
 	int      jdk_trim;              /* jcmd System.trim_native_heap: 1 yes, -1 unknown, 0 no */
 	int      jdk_nmt;               /* the JVM was started with Native Memory Tracking on */
 	uint64_t as_limit;              /* RLIMIT_AS soft limit; 0 = unlimited */
+	char     arena_cap_source[128]; /* overview's: "environ: MALLOC_ARENA_MAX=2", "computed: ..." */
+	struct ms_alloc_env env;        /* its allocator settings (overview reads its environ) */
 
 	/* arenas: the walk */
 	int      have_arenas;
@@ -215,7 +229,10 @@ struct ms_cause_facts {
 	uint64_t main_free_resident, main_top_resident, main_trim, main_trim_top; /* main arena */
 	uint64_t main_top;              /* the main arena's top chunk, bytes (its size field) */
 	char     main_pin[320];         /* the live chunk pinning the main heap (ms_arena_pin_text), "" none */
-	uint64_t main_pin_chunks;
+	uint64_t main_pin_chunks, main_pin_bytes;
+	uint64_t main_pinned_free;      /* the free bytes the pins keep from the top (pinned_free_bytes):
+					   what freeing them lets free() return, before top_pad */
+	uint64_t main_in_use_chunks;    /* live chunks in the main arena (the pins among them) */
 	char     main_pin_site[128];    /* its call site from a hotspots recording ("pin.c:59 (main)"), "" unknown */
 	char     main_tcache_hold[300]; /* no live pin, tcache chunks keep the main heap's free memory from
 					   its top (ms_arena_tcache_hold_text), "" none */
@@ -230,6 +247,11 @@ struct ms_cause_facts {
 	uint64_t mmapped_resident;      /* resident bytes of the mmapped chunks found mapped */
 	uint64_t mmap_threshold, trim_threshold, arena_max;
 	int      no_dyn_threshold;      /* -1 unknown */
+	int      have_top_pad;          /* mp_.top_pad was read */
+	uint64_t top_pad;               /* mp_.top_pad: what free()'s systrim/heap_trim keep at a top
+					   (malloc.c _int_free -> systrim(mp_.top_pad)); malloc_trim(0) pads 0 */
+	uint64_t walk_rss;              /* VmRSS read right after the walk (arenas' rss_bytes): the RSS
+					   of the moment the walk's bytes were read; 0 unknown */
 
 	/* the application's own accounting */
 	int      have_accounted;
@@ -242,6 +264,8 @@ struct ms_cause_facts {
 	/* hotspots: the call site holding the most bytes live at the end of the
 	 * window (findings/hotsite.h), and those bytes */
 	int      have_hot;
+	int      hot_idle;              /* the guide's own attached hotspots recorded no allocator call:
+					   the process was idle, so hotspots PID again records nothing */
 	uint64_t hot_live;
 	char     hot_site[1600];   /* a call site, C++ names demangled (records/callsite.h) */
 
@@ -257,7 +281,11 @@ struct ms_cause_facts {
 
 	/* compare: final RSS per configuration (name as in remedy.h) */
 	int      nmeasured;
-	struct { char config[40]; char preload[64]; uint64_t final_rss; } measured[MS_CAUSE_MAX_MEASURED];
+	struct {
+		char config[40]; char preload[64]; uint64_t final_rss;
+		char env[300];          /* its runs' allocator settings (runs[].env), space-separated;
+					   "" none (the default) */
+	} measured[MS_CAUSE_MAX_MEASURED];
 	int      measured_base;         /* index of "glibc", -1 none */
 };
 

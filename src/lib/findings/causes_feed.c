@@ -1,6 +1,7 @@
 #include "findings/causes_feed.h"
 
 #include "findings/arenaverdict.h"
+#include "findings/remedy.h"
 #include "probe/procfs.h"
 
 #include <errno.h>
@@ -28,9 +29,23 @@ static void live_command(struct ms_cause_facts *f)
 		ms_proc_command(f->pid, f->command, sizeof f->command, f->cwd, sizeof f->cwd, &f->origin);
 }
 
+/* A live target's allocator settings, from its environ (the step that
+ * read none: arenas alone). */
+static void live_env(struct ms_cause_facts *f)
+{
+	char *env = NULL;
+	size_t len = 0;
+	if (f->env.known || !f->alive || f->pid <= 0 || ms_proc_read(f->pid, "environ", &env, &len, NULL) < 0)
+		return;
+	ms_alloc_env_parse(env, len, &f->env);
+	free(env);
+}
+
 void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_overview *ov)
 {
 	live_command(f);
+	f->env = ov->alloc_env;
+	snprintf(f->arena_cap_source, sizeof f->arena_cap_source, "%s", ov->cap.source);
 	f->have_overview = 1;
 	f->rss = ov->rss;
 	f->vsize = ov->status.vm_size;
@@ -42,6 +57,8 @@ void ms_cause_facts_from_overview(struct ms_cause_facts *f, const struct ms_over
 	f->file_rss = ov->cls[MS_CLASS_FILE].rss;
 	f->anon_other_rss = ov->cls[MS_CLASS_ANON_OTHER].rss;
 	f->shmem_rss = ov->cls[MS_CLASS_SHMEM].rss;
+	f->shmem_pss = ov->cls[MS_CLASS_SHMEM].pss;
+	snprintf(f->shmem_path, sizeof f->shmem_path, "%s", ov->shmem_largest);
 	f->arena_size = ov->cls[MS_CLASS_ARENA_HEAP].size;
 	f->stack_size = ov->cls[MS_CLASS_THREAD_STACK].size;
 	f->anon_other_size = ov->cls[MS_CLASS_ANON_OTHER].size;
@@ -70,10 +87,15 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 	if (!a->glibc_in_charge)
 		return;
 	f->have_arenas = 1;
-	if (!strcmp(a->source, "process"))
+	if (!strcmp(a->source, "process")) {
 		live_command(f);
+		live_env(f);
+	}
 	if (!f->rss)
 		f->rss = a->rss_bytes;
+	f->walk_rss = a->rss_bytes;
+	f->have_top_pad = 1;
+	f->top_pad = a->mp.top_pad;
 	if (!f->allocator[0])
 		snprintf(f->allocator, sizeof f->allocator, "%s", a->allocator);
 	f->in_use = a->total.in_use_bytes;
@@ -100,6 +122,9 @@ void ms_cause_facts_from_arenas(struct ms_cause_facts *f, const struct ms_arenas
 			f->main_trim_top = s->trim_top_bytes;
 			ms_arena_pin_text(s, f->main_pin, sizeof f->main_pin);
 			f->main_pin_chunks = s->pin_chunks;
+			f->main_pin_bytes = s->pin_bytes;
+			f->main_pinned_free = s->npins ? s->pinned_free_bytes : 0;
+			f->main_in_use_chunks = s->in_use_chunks;
 			if (s->npins)
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s->pins[0].allocated_at);
 			ms_arena_tcache_hold_text(s, f->main_tcache_hold, sizeof f->main_tcache_hold);
@@ -152,6 +177,8 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->file_rss = class_u64(ov, "file", "rss_bytes");
 		f->anon_other_rss = class_u64(ov, "anon_other", "rss_bytes");
 		f->shmem_rss = class_u64(ov, "shmem", "rss_bytes");
+		f->shmem_pss = class_u64(ov, "shmem", "pss_bytes");
+		snprintf(f->shmem_path, sizeof f->shmem_path, "%s", ms_jstr(ov, "shmem_largest_path", ""));
 		f->arena_size = class_u64(ov, "arena_heap", "size_bytes");
 		f->stack_size = class_u64(ov, "thread_stack", "size_bytes");
 		f->anon_other_size = class_u64(ov, "anon_other", "size_bytes");
@@ -173,11 +200,22 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		f->anon_2m_chunks = ms_ju64(ov, "anon_other_2m_chunks", 0);
 		f->anon_2m_rss = ms_ju64(ov, "anon_other_2m_rss_bytes", 0);
 		snprintf(f->name, sizeof f->name, "%s", ms_jstr(ov, "name", ""));
+		snprintf(f->arena_cap_source, sizeof f->arena_cap_source, "%s", ms_jstr(ov, "arena_cap_source", ""));
+		const struct ms_jval *env = ms_jget(ov, "allocator_env");
+		if (env && env->type == MS_J_ARR) {
+			f->env.known = 1;
+			for (const struct ms_jval *e = env->child; e && f->env.n < MS_ALLOC_ENV_MAX; e = e->next)
+				if (e->type == MS_J_STR && ms_remedy_is_allocator_var(e->str))
+					snprintf(f->env.kv[f->env.n++], sizeof f->env.kv[0], "%s", e->str);
+		}
 	}
 	if (ar && ms_jbool(ar, "glibc_in_charge", false)) {
 		f->have_arenas = 1;
 		if (!f->rss)
 			f->rss = ms_ju64(ar, "rss_bytes", 0);
+		f->walk_rss = ms_ju64(ar, "rss_bytes", 0);
+		f->have_top_pad = ms_jhas_num(ar, "mp.top_pad_bytes");
+		f->top_pad = ms_ju64(ar, "mp.top_pad_bytes", 0);
 		f->in_use = ms_ju64(ar, "totals.in_use_bytes", 0);
 		/* an older document without it: every byte in use counts (an upper bound) */
 		f->in_use_resident = ms_ju64(ar, "totals.in_use_resident_bytes", f->in_use);
@@ -215,6 +253,10 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 				}
 				ms_arena_pin_text(&s, f->main_pin, sizeof f->main_pin);
 				f->main_pin_chunks = s.pin_chunks;
+				f->main_pin_bytes = s.pin_bytes;
+				/* an older document without it: the first pin's own figure */
+				f->main_pinned_free = p ? ms_ju64(a, "pinned_free_bytes", s.pins[0].pinned) : 0;
+				f->main_in_use_chunks = ms_ju64(a, "in_use_chunks", 0);
 				snprintf(f->main_pin_site, sizeof f->main_pin_site, "%s", s.pins[0].allocated_at);
 				const struct ms_jval *h = ms_jget(a, "tcache_hold");
 				if (h && h->type == MS_J_OBJ && !p) {
@@ -253,6 +295,13 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		/* the library's file name: the dynamic linker finds it in its own directories */
 		const char *pre = ms_jstr(r, "preload", ""), *slash = strrchr(pre, '/');
 		snprintf(f->measured[f->nmeasured].preload, sizeof f->measured[0].preload, "%s", slash ? slash + 1 : pre);
+		char *envs = f->measured[f->nmeasured].env;
+		size_t eo = 0, el = sizeof f->measured[0].env;
+		envs[0] = 0;
+		const struct ms_jval *env = ms_jget(r, "env");
+		for (const struct ms_jval *e = env && env->type == MS_J_ARR ? env->child : NULL; e; e = e->next)
+			if (e->type == MS_J_STR && ms_remedy_is_allocator_var(e->str) && eo < el)
+				eo += (size_t)snprintf(envs + eo, el - eo, "%s%s", eo ? " " : "", e->str);
 		/* the baseline compare judged against: the command as launched
 		 * when its environment set allocator variables, else glibc */
 		if (ms_jbool(r, "baseline", false) ||

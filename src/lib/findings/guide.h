@@ -90,6 +90,7 @@ struct ms_guide {
 	uint64_t free_bytes, free_resident, trim_prediction, in_use, main_free;
 	uint64_t mmapped;                     /* malloc's mmapped chunks (mp_.mmapped_mem): live, outside the arenas' in use */
 	int      have_hot;
+	int      hot_idle;                     /* attached, hotspots recorded no allocator call: the process was idle */
 	uint64_t hot_tid, hot_calls, hot_total_calls;
 	char     hot_name[64], hot_site[1600];   /* hot_site: records/callsite.h, demangled */
 	int      hot_live_valid;              /* its live-at-end bytes are the moment's (reached, comparable) */

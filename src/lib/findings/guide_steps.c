@@ -307,9 +307,12 @@ void ms_guide_take_arenas(struct ms_guide *g, struct ms_jval *f)
 			 "Not measured here. From the overview alone: glibc malloc holds %s of RSS (main heap %s, arena "
 			 "heaps %s); how much of it is free memory glibc keeps is what the arenas step tells.",
 			 SZ(g->malloc_rss), SZ(g->main_heap_rss), SZ(g->arena_rss));
-		if (!g->core[0])   /* a core cannot be trimmed: the experiment is the live-only trim */
-			ms_gstep_command(s, "gdb -batch -p %d -ex 'call (int)malloc_trim(0)'   # the experiment, modifies the target: "
-				 "compare VmRSS before and after", (int)g->pid);
+		/* a core cannot be trimmed: the experiment is the live-only
+		 * trim, through ptrace (probe/ptcall.h: gdb's call fails on
+		 * this host's gdb 13 and leaves the registers unrestored) */
+		if (!g->core[0])
+			ms_gstep_command(s, "memsleuth trim %d   # the experiment, modifies the target: calls malloc_trim(0) "
+				 "in it and measures the RSS it gives back", (int)g->pid);
 		snprintf(s->next, sizeof s->next, "who allocates (hotspots)");
 		return;
 	}
@@ -534,7 +537,15 @@ void ms_guide_take_hotspots(struct ms_guide *g, struct ms_jval *f)
 		snprintf(s->verdict, sizeof s->verdict, "Thread %" PRIu64 " (%s) made the most allocator calls (%" PRIu64
 			 " of %" PRIu64 ")%s%s.", g->hot_tid, g->hot_name, g->hot_calls, g->hot_total_calls,
 			 site ? ", most from " : "", site ? g->hot_site : "");
-	else
+	else if (!g->launched && !ms_ju64(f, "events", 0)) {
+		/* attached to an idle process: what it holds was allocated
+		 * before the window, and hotspots PID again records nothing */
+		g->hot_idle = 1;
+		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window: the process was idle, "
+			 "and what it holds was allocated before hotspots attached. Watch it while it works (memsleuth "
+			 "watch %d), or record it from the start (memsleuth guide -- %s).", (int)g->pid,
+			 g->command[0] ? g->command : "CMD");
+	} else
 		snprintf(s->verdict, sizeof s->verdict, "No allocator calls were seen in the window.");
 	snprintf(s->next, sizeof s->next, "how the heaps grew (syscalls)");
 }
@@ -614,6 +625,7 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 		f->java_heap_resident = g->java_heap_resident;
 		f->have_java_heap_resident = g->have_java_heap_resident;
 	}
+	f->hot_idle = g->hot_idle;   /* no hotspots PID again: watch, or record from the start */
 	/* the in-use cause's "so far": the site holding the most live bytes */
 	const struct ms_jval *site = ms_hot_site_for(g->step[MS_G_HOTSPOTS].findings, MS_CAUSE_IN_USE_UNACCOUNTED);
 	if (g->have_hot && site && g->hot_live_valid) {
@@ -762,8 +774,9 @@ int ms_guide_relevant(const struct ms_guide *g, enum ms_gstep_id s, char *reason
 {
 	reason[0] = 0;
 	if (s != MS_G_REMEDIES && g->has_accounted && !ms_guide_to_explain(g) && !ms_guide_malloc_holds(g) && !g->in_use_grows) {
-		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and glibc malloc holds only "
-			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted), SZ(g->malloc_rss));
+		snprintf(reason, len, "RSS %s is not above the %s the application accounts for and %s holds only "
+			 "%s: there is no gap for the allocator to explain", SZ(g->rss), SZ(g->accounted),
+			 is_glibc(g) ? "glibc malloc" : "the brk heap", SZ(g->malloc_rss));
 		return 0;
 	}
 	if (s == MS_G_ARENAS && !is_glibc(g)) {

@@ -32,6 +32,12 @@ void ms_guide_take_watch(struct ms_guide *g)
 	if (!ts->nsamples)
 		return;
 	ts->pid = g->pid;
+	/* a launched command ends with the guide: its growth's next command
+	 * is a new run of the command, never its PID */
+	if (g->launched) {
+		ts->alive = 0;
+		ts->command = g->command;
+	}
 	g->watch_s = ts->last.t;
 	g->ngrowth = ms_ts_verdicts(ts, g->growth, MS_TS_MAX_VERDICTS);
 	struct ms_trend use, kept, rss;

@@ -177,11 +177,16 @@ static int jvm_nmt(pid_t pid, const char *env, size_t envlen)
 /* The runtime whose own heap the anonymous memory is: by the libraries it
  * maps (libjvm.so, libnode.so, libpython3, libruby, libphp) or the
  * executable's name (Debian's python3, ruby and php link their runtime
- * statically; php8.2, php-fpm8.2, php-cgi8.2). */
+ * statically; php8.2, php-fpm8.2, php-cgi8.2).  And the runtimes that keep
+ * their objects in glibc's live blocks: PostgreSQL (exe
+ * /usr/lib/postgresql/15/bin/postgres: a backend's title replaces its
+ * argv, its exe stays), Perl (libperl.so.5.36, or a perl linked
+ * statically), Tcl (libtcl8.6.so, tclsh8.6). */
 static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_maps *maps, int is_jvm)
 {
 	if (is_jvm)
 		return MS_RT_JVM;
+	int perl = 0, tcl = 0;
 	for (size_t i = 0; i < maps->n; i++) {
 		const char *p = maps->v[i].path;
 		if (strstr(p, "/libnode.so"))
@@ -192,6 +197,11 @@ static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_m
 			return MS_RT_RUBY;
 		if (strstr(p, "/libphp"))
 			return MS_RT_PHP;
+		/* after the exe's name: python3 with tkinter maps libtcl too */
+		if (strstr(p, "/libperl.so"))
+			perl = 1;
+		if (strstr(p, "/libtcl8") || strstr(p, "/libtcl9"))
+			tcl = 1;
 	}
 	const char *b = strrchr(t->exe, '/');
 	b = b ? b + 1 : t->exe;
@@ -203,7 +213,34 @@ static enum ms_runtime find_runtime(const struct ms_target *t, const struct ms_m
 		return MS_RT_RUBY;
 	if (!strncmp(b, "php", 3))
 		return MS_RT_PHP;
+	if (!strcmp(b, "postgres") || !strcmp(b, "postmaster"))
+		return MS_RT_POSTGRES;
+	if (perl || !strncmp(b, "perl", 4))
+		return MS_RT_PERL;
+	if (tcl || !strncmp(b, "tclsh", 5))
+		return MS_RT_TCL;
 	return MS_RT_NONE;
+}
+
+enum ms_runtime ms_runtime_of(pid_t pid)
+{
+	struct ms_target t;
+	struct ms_maps maps = { 0 };
+	struct ms_err e = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	enum ms_runtime r = MS_RT_NONE;
+	if (ms_target_open(pid, &t, &e) < 0)
+		return MS_RT_NONE;
+	if (ms_proc_read(pid, "maps", &buf, &len, NULL) == 0 && ms_maps_parse(buf, len, &maps, &e) == 0) {
+		int jvm = 0;
+		for (size_t i = 0; i < maps.n && !jvm; i++)
+			jvm = strstr(maps.v[i].path, "/libjvm.so") != NULL;
+		r = find_runtime(&t, &maps, jvm);
+	}
+	free(buf);
+	ms_maps_free(&maps);
+	return r;
 }
 
 /* RLIMIT_AS from /proc/PID/limits ("Max address space  unlimited ..."). */
@@ -387,6 +424,7 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 	free(buf);
 	buf = NULL;
 	ms_proc_read(pid, "environ", &env, &envlen, NULL);   /* optional */
+	ms_alloc_env_parse(env, envlen, &ov->alloc_env);
 
 	if (ms_libc_identify(&t, &maps, env, envlen, &ov->libc, e) < 0)
 		goto out;
@@ -417,11 +455,16 @@ int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e)
 		ct->mappings++;
 		ct->size += m->end - m->start;
 		ct->rss += m->m.rss;
+		ct->pss += m->m.pss;
 		ct->private_dirty += m->m.private_dirty;
 		ct->swap += m->m.swap;
 		ov->class_rss_sum += m->m.rss;
 		if (mc[i].cls == MS_CLASS_RECORDER && ms_is_recorder_path(m->path) == MS_RECORDER_BUFFER)
 			ov->recorder_buffer_rss += m->m.rss;
+		if (mc[i].cls == MS_CLASS_SHMEM && (m->m.rss > ov->shmem_largest_rss || !ov->shmem_largest[0])) {
+			ov->shmem_largest_rss = m->m.rss;
+			snprintf(ov->shmem_largest, sizeof ov->shmem_largest, "%s", m->path[0] ? m->path : "[anon_shmem]");
+		}
 		if (mc[i].cls == MS_CLASS_ANON_OTHER && m->end - m->start > ov->anon_largest_size) {
 			ov->anon_largest_size = m->end - m->start;
 			ov->anon_largest_rss = m->m.rss;

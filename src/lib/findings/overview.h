@@ -15,7 +15,7 @@
 #include "records/status.h"
 
 struct ms_class_total {
-	uint64_t mappings, size, rss, private_dirty, swap;
+	uint64_t mappings, size, rss, pss, private_dirty, swap;
 };
 
 #define MS_TOP_FILES 8
@@ -44,6 +44,9 @@ struct ms_overview {
 					   * (findings/memclass.h) */
 	uint64_t anon_largest_size, anon_largest_rss; /* the largest anon_other mapping (a runtime's
 						       region of its own: Ruby's 32 MiB transient heap) */
+	char     shmem_largest[128];      /* the shared mapping (MS_CLASS_SHMEM) with the most RSS: its path
+					     or label ("/dev/zero (deleted)", "[anon_shmem]" for an unnamed one) */
+	uint64_t shmem_largest_rss;
 	uint64_t anon_2m_chunks, anon_2m_rss; /* whole 2 MiB units on 2 MiB boundaries inside anon_other
 					       mappings, and their share of those mappings' RSS (PHP's Zend
 					       MM maps its chunks so: zend_alloc.c ZEND_MM_CHUNK_SIZE) */
@@ -55,6 +58,7 @@ struct ms_overview {
 	long     arenas;                  /* incl. main_arena; -1 when unknown */
 	uint64_t arena_reserved, arena_rss;
 	struct ms_arena_cap cap;          /* cap.cap 0: glibc's malloc is not in use, no cap */
+	struct ms_alloc_env alloc_env;    /* the allocator settings of its environ (findings/allocenv.h) */
 	int      cpus;
 
 	size_t   threads, stacks_owned;   /* stacks whose thread is known */
@@ -73,7 +77,8 @@ struct ms_overview {
 	int      jdk_nmt;                 /* started with -XX:NativeMemoryTracking=summary|detail (its
 					     command line or JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS, _JAVA_OPTIONS) */
 
-	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby, PHP */
+	enum ms_runtime runtime;          /* whose heap anon_other is: JVM, V8, CPython, Ruby, PHP; or the
+					     runtime whose objects glibc's live blocks hold: PostgreSQL, Perl, Tcl */
 	uint64_t as_limit;                /* RLIMIT_AS soft limit (ulimit -v), 0 = unlimited */
 
 	int      has_accounted;
@@ -85,6 +90,12 @@ struct ms_overview {
 
 /* Collect everything for pid.  Returns 0, or -1 with e set. */
 int ms_overview_collect(pid_t pid, struct ms_overview *ov, struct ms_err *e);
+
+/* The runtime of a live process (overview's rule: the libraries it maps,
+ * its executable's name), for the steps that do not run the overview
+ * (arenas names PostgreSQL's, Perl's, Tcl's retention in live blocks).
+ * MS_RT_NONE when not known or not readable. */
+enum ms_runtime ms_runtime_of(pid_t pid);
 
 /* Bytes of RSS that glibc malloc holds (main heap + arena heaps + mmapped). */
 uint64_t ms_overview_malloc_rss(const struct ms_overview *ov);

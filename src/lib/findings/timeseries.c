@@ -386,6 +386,8 @@ void ms_ts_causes(const struct ms_tseries *ts, struct ms_causes *out)
 	struct ms_cause_facts f;
 	ms_cause_facts_init(&f, ts->pid);
 	f.alive = ts->alive;
+	if (ts->command)
+		snprintf(f.command, sizeof f.command, "%s", ts->command);
 	snprintf(f.allocator, sizeof f.allocator, "%s", ts->glibc ? "glibc" : "other");
 	ms_ts_growth_facts(ts, &f);
 	ms_causes_build(&f, out);

@@ -166,6 +166,8 @@ struct ms_tseries {
 	int      have_last_alloc;
 	int      glibc;                   /* the allocator is glibc's (figures possible) */
 	int      alive;                   /* the process lives: commands may name its PID */
+	const char *command;              /* borrowed: the command that reruns it, NULL unknown ("CMD") --
+					     the guide's launched command, which ends with the guide */
 };
 
 /* Start a series (kept samples are allocated on the first add).  Returns 0

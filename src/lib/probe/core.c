@@ -222,7 +222,8 @@ static int cmp_map(const void *x, const void *y)
  * (AT_SYSINFO_EHDR), [vvar] below it, [vsyscall], and [heap]: the first anonymous
  * read-write mapping above the executable's last mapping that does not
  * touch it (the one touching it is the executable's .bss); with no gap
- * (no address randomisation) the touching one. */
+ * (no address randomisation) the touching one; and the anonymous
+ * read-write ones adjacent after it. */
 static void label(const struct core *c, struct ms_maps *out)
 {
 	const struct ms_thread *main_thr = NULL;
@@ -289,12 +290,21 @@ static void label(const struct core *c, struct ms_maps *out)
 	}
 	/* the heap is close to the executable: brk starts within 32 MiB
 	 * (randomize_va_space=2) of its end, or right at it */
-	if (heap != (size_t)-1 && out->v[heap].start - exe_end <= (1ull << 30)) {
+	if (heap == (size_t)-1 || out->v[heap].start - exe_end > (1ull << 30))
+		return;
+	/* and the anonymous read-write mappings right after it: the kernel
+	 * keeps one brk heap as several VMAs when their anon_vmas differ (a
+	 * forked child's growth past the heap it inherited), and its maps
+	 * name each [heap] */
+	for (size_t k = heap; k < out->n; k++) {
+		struct ms_mapping *m = &out->v[k];
+		if (k > heap && (m->start != out->v[k - 1].end || m->inode || m->path[0] || strcmp(m->perms, "rw-p")))
+			break;
 		char *p = strdup("[heap]");
-		if (p) {
-			free(out->v[heap].path);
-			out->v[heap].path = p;
-		}
+		if (!p)
+			break;
+		free(m->path);
+		m->path = p;
 	}
 }
 

@@ -152,6 +152,9 @@ static int sweep_tracefs(const char *prog, FILE *say)
 				fprintf(say, "%s: removed the stale tracefs instance %s, still tracing "
 					"(its memsleuth, pid %ld, is gone)\n", prog, p, pid);
 			n++;
+		} else if (errno == ENOENT || errno == ENODEV) {
+			/* another run's sweep removed it first (the kernel's
+			 * instance_rmdir: ENODEV for an instance going away) */
 		} else if (say) {
 			fprintf(say, "%s: the stale tracefs instance %s (its memsleuth, pid %ld, is gone) "
 				"cannot be removed: %s (rmdir it later, or run memsleuth doctor)\n", prog, p, pid,

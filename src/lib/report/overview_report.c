@@ -132,6 +132,8 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	}
 	ms_json_ku64(j, "class_rss_sum_bytes", ov->class_rss_sum);
 	ms_json_ku64(j, "recorder_buffer_rss_bytes", ov->recorder_buffer_rss);
+	ms_json_kstr(j, "shmem_largest_path", ov->shmem_largest[0] ? ov->shmem_largest : NULL);
+	ms_json_ku64(j, "shmem_largest_rss_bytes", ov->shmem_largest_rss);
 	ms_json_key(j, "classes");
 	ms_json_arr_begin(j);
 	for (int k = 0; k < MS_CLASS_N; k++) {
@@ -141,6 +143,7 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 		ms_json_ku64(j, "mappings", ct->mappings);
 		ms_json_ku64(j, "size_bytes", ct->size);
 		ms_json_ku64(j, "rss_bytes", ct->rss);
+		ms_json_ku64(j, "pss_bytes", ct->pss);
 		ms_json_ku64(j, "private_dirty_bytes", ct->private_dirty);
 		ms_json_ku64(j, "swap_bytes", ct->swap);
 		ms_json_obj_end(j);
@@ -166,6 +169,15 @@ void ms_overview_json(const struct ms_overview *ov, struct ms_json *j)
 	else
 		ms_json_null(j);
 	ms_json_kstr(j, "arena_cap_source", ov->cap.cap ? ov->cap.source : NULL);
+	ms_json_key(j, "allocator_env");
+	if (ov->alloc_env.known) {
+		ms_json_arr_begin(j);
+		for (int i = 0; i < ov->alloc_env.n; i++)
+			ms_json_str(j, ov->alloc_env.kv[i]);
+		ms_json_arr_end(j);
+	} else {
+		ms_json_null(j);
+	}
 	ms_json_ki64(j, "cpus", ov->cpus);
 	ms_json_ku64(j, "arena_reserved_bytes", ov->arena_reserved);
 	ms_json_ku64(j, "arena_rss_bytes", ov->arena_rss);
