@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "findings/remedy.h"
@@ -44,6 +45,8 @@ static const struct ms_optspec opts[] = {
 	{ "final-after", MS_LONG('a'), "S", "final RSS S seconds after the start, if no line came first (default 10\n"
 					   "unless --final-at is given)" },
 	{ "interval", 'i', "S",     "RSS sampling period in seconds (default 0.01; also 10ms)" },
+	{ "rank-by",  MS_LONG('r'), "WHAT", "rss, vsz or auto (default): auto ranks by VSZ when RLIMIT_AS is set\n"
+					    "and the baseline's VmPeak is within 25% of it" },
 	{ "timeout",  't', "S",     "give up on a run after S seconds (default: the final moment + 60,\n"
 				    "or 600 without a time)" },
 	{ "json",     'j', NULL,    "machine output (docs/json/compare.md)" },
@@ -57,7 +60,9 @@ static const struct ms_cli cli = {
 	.more = "Final RSS: read when CMD prints a line matching /" DEFAULT_FINAL_AT "/ (or --final-at),\n"
 		"or --final-after seconds after its start, then CMD gets SIGTERM; or the last sample\n"
 		"before CMD exits.  The RSS is the target's: the largest process of CMD's process group\n"
-		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n",
+		"(a wrapper script's own RSS is shown apart).  The bound is stated before the first run.\n"
+		"Allocator variables in the environment (MALLOC_*, GLIBC_TUNABLES, ...) are kept in one\n"
+		"row, as-launched, the baseline; every other row runs without them.\n",
 };
 
 /* --list: the configurations, as text or JSON (docs/json/compare.md). */
@@ -127,6 +132,22 @@ static void check_configs(const char *list)
 		if (*p == ',')
 			p++;
 	}
+}
+
+/* A malloc'd copy of env (ms_remedy_env_free): the as-launched row's
+ * environment, its allocator variables kept. */
+static char **env_copy(char *const *env)
+{
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	char **out = calloc(n + 1, sizeof *out);
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = strdup(env[i]))) {
+			ms_remedy_env_free(out);
+			return NULL;
+		}
+	return out;
 }
 
 /* RSS over time as a line of characters, one per slice of the run, scaled
@@ -213,6 +234,30 @@ static void apply_line(const char *label, const char *text)
 		ms_wrap_fprint(stdout, note + 3, 0, 11, ms_wrap_width(1));
 }
 
+/* The spread a difference must exceed (T5-5): "61.6..65.6 MiB" (the
+ * unit once when both ends share it), "1 run" without a spread. */
+static void spread_cell(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	char lo[MS_SIZE_BUF], hi[MS_SIZE_BUF];
+	if (r->runs_compared < 2) {
+		snprintf(buf, len, "1 run");
+		return;
+	}
+	ms_size_fmt(r->by_vsz ? r->vsz_min : r->final_min, lo);
+	ms_size_fmt(r->by_vsz ? r->vsz_max : r->final_max, hi);
+	const char *ul = strchr(lo, ' '), *uh = strchr(hi, ' ');
+	int same = ul && uh && !strcmp(ul, uh);
+	snprintf(buf, len, "%.*s..%s", same ? (int)(ul - lo) : (int)strlen(lo), lo, hi);
+}
+
+/* The one line that says the environment's allocator variables are kept
+ * in the baseline row only (trial5 T5-6: they were stripped silently). */
+static void launched_note(const char *settings, char *line, size_t len)
+{
+	snprintf(line, len, "the environment sets %s: the row as-launched keeps it and is the baseline; "
+		 "every other row runs without it", settings);
+}
+
 static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, int runs,
 		       const struct ms_compare_moment *m, const char *moment)
 {
@@ -220,8 +265,20 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 	for (size_t i = 0; i < n; i++)
 		if (v[i].runs_ok && v[i].peak_rss > scale)
 			scale = v[i].peak_rss;
-	printf("compare: %s\n%d run(s) per configuration, medians; final RSS at the line /%s/%s, "
-	       "or the last sample before exit\n", cmd, runs, m->final_at, moment);
+	printf("compare: %s\n%d run(s) per configuration, medians%s; final RSS at the line /%s/%s, "
+	       "or the last sample before exit\n", cmd, runs, runs > 1 ? " and the runs' range (min..max)" : "",
+	       m->final_at, moment);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].baseline) {
+			char line[400];
+			launched_note(v[i].settings, line, sizeof line);
+			printf("%s\n", line);
+		}
+	if (n && v[0].by_vsz) {
+		char a[MS_SIZE_BUF];
+		printf("ranked by VSZ: the address space is limited (RLIMIT_AS %s) and the baseline's VmPeak is within "
+		       "25%% of it\n", ms_size_fmt(m->rlimit_as, a));
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ms_workload_run *w = first_ok(&v[i]);
 		if (w && w->wrapper_pid) {
@@ -233,26 +290,35 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 		}
 	}
 	printf("\n");
-	static const char *const heads[] = { "rank", "config", "final RSS", "peak RSS", "wall", "CPU",
-					     "RSS over time (0 .. max peak)", "runs" };
+	/* ranked by VSZ: the final VSZ and its range come first, the RSS after;
+	 * VSZ is shown when the address space is limited (JSON: always).  Wall
+	 * time is left to JSON and the recommendation: CPU time judges cost. */
+	int by_vsz = n && v[0].by_vsz, show_vsz = by_vsz || m->rlimit_as;
+	const char *heads[] = { "rank", "config", by_vsz ? "final VSZ" : "final RSS", "range", "peak RSS",
+				by_vsz ? "RSS" : "VSZ", "CPU", "RSS (0..max peak)", "runs" };
+	if (!show_vsz)   /* no VSZ column: the last three move up */
+		memmove(&heads[5], &heads[6], 3 * sizeof heads[0]);
 	struct ms_recommendation rec;
 	ms_remedy_recommend(v, n, m, &rec);
 	int ranked = 0;
 	for (size_t i = 0; i < n; i++)
 		ranked |= v[i].rank > 0;
 	struct ms_table t;
-	ms_table_init(&t, "rlrrrrLl", heads);   /* the sparkline is kept whole */
+	ms_table_init(&t, show_vsz ? "rlrrrrrLl" : "rlrrrrLl", heads);   /* the sparkline is kept whole */
 	t.keys = 2;   /* rank and config head every panel of a narrow terminal */
 	for (int rank = 1; rank <= (int)n; rank++)
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].rank != rank)
 				continue;
-			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], label[64];
+			char a[MS_SIZE_BUF], b[MS_SIZE_BUF], line[32], range[64], other[MS_SIZE_BUF + 8] = "", label[320];
 			sparkline(first_ok(&v[i]), scale, line, 18);   /* the table fits 100 columns */
+			spread_cell(&v[i], range, sizeof range);
 			ms_remedy_label(&v[i], label, sizeof label);
-			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%.2f s\t%.2f s\t|%s|\t%d/%d", rank, label,
-				      ms_size_fmt(v[i].final_rss, a), ms_size_fmt(v[i].peak_rss, b),
-				      v[i].wall_seconds, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
+			if (show_vsz)
+				snprintf(other, sizeof other, "%s\t", ms_size_fmt(by_vsz ? v[i].final_rss : v[i].final_vsz, b));
+			ms_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s%.2f s\t|%s|\t%d/%d", rank, label,
+				      ms_size_fmt(by_vsz ? v[i].final_vsz : v[i].final_rss, a), range,
+				      ms_size_fmt(v[i].peak_rss, b), other, v[i].cpu_seconds, line, v[i].runs_compared, v[i].runs);
 		}
 	if (ranked)
 		ms_table_print(&t, stdout, "");
@@ -263,6 +329,8 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			printf("skipped %s: %s\n", v[i].cfg->name, v[i].skipped);
 		else if (v[i].not_applied[0])
 			printf("not applied %s: %s%s\n", v[i].cfg->name, v[i].not_applied, v[i].runs ? "" : " (not run)");
+		else if (ms_remedy_as_failure(&v[i], m->rlimit_as, why, sizeof why) && !v[i].apart)
+			printf("failed  %s: %s: %s\n", v[i].cfg->name, why, v[i].error[0] ? v[i].error : "some runs failed");
 		else if (!v[i].runs_ok)
 			printf("failed  %s: %s\n", v[i].cfg->name, v[i].error);
 		else if (v[i].apart) {
@@ -274,11 +342,24 @@ static void print_text(struct ms_remedy_result *v, size_t n, const char *cmd, in
 			       m->kind == MS_MOMENT_LINE ? "the line" : m->kind == MS_MOMENT_TIMER ? "the timer" : "the exit");
 		}
 	}
+	const char *what = by_vsz ? "VSZ" : "RSS", *each = runs == 1 ? ", one run each" : "";
+	char sp[MS_SIZE_BUF], effect[600] = "";
+	size_t eo = 0;
+	for (size_t i = 0; i < n && eo < sizeof effect; i++)
+		if (v[i].in_effect)
+			eo += (size_t)snprintf(effect + eo, sizeof effect - eo, "%s%s", eo ? ", " : "", v[i].cfg->name);
+	int nl = 0;
+	if (effect[0])
+		printf("%sAlready in effect (the command's environment sets it; never recommended): %s\n", nl++ ? "" : "\n", effect);
+	if (rec.not_measured[0])
+		printf("%sWithin run-to-run variation (+-%s) of %s: not measured; use --runs %d: %s\n", nl++ ? "" : "\n",
+		       ms_size_fmt(rec.spread, sp), rec.base, rec.runs_hint, rec.not_measured);
 	if (rec.same[0])
-		printf("\nNo change (final RSS within %.0f%% of %s): %s\n", 100 * MS_REMEDY_SAME_SHARE, rec.base, rec.same);
+		printf("%sNo change (final %s within %.0f%% of %s%s): %s\n", nl++ ? "" : "\n", what,
+		       100 * MS_REMEDY_SAME_SHARE, rec.base, each, rec.same);
 	if (rec.worse[0])
-		printf("%sWorse than %s (final RSS more than %.0f%% higher; never use these here): %s\n",
-		       rec.same[0] ? "" : "\n", rec.base, 100 * MS_REMEDY_SAME_SHARE, rec.worse);
+		printf("%sWorse than %s (final %s more than %.0f%% higher%s; never use these here): %s\n",
+		       nl++ ? "" : "\n", rec.base, what, 100 * MS_REMEDY_SAME_SHARE, each, rec.worse);
 	printf("\n%s\n", rec.text);
 	if (rec.best) {
 		struct ms_apply ap;
@@ -297,6 +378,8 @@ static void json_run(struct ms_json *j, const struct ms_workload_run *w)
 	ms_json_kbool(j, "ok", w->ok);
 	ms_json_ku64(j, "peak_rss_bytes", w->peak_rss);
 	ms_json_ku64(j, "final_rss_bytes", w->final_rss);
+	ms_json_ku64(j, "final_vsz_bytes", w->final_vsz);
+	ms_json_ku64(j, "peak_vsz_bytes", w->peak_vsz);
 	ms_json_kbool(j, "final_at_line", w->final_at_seen && !w->final_by_time);
 	ms_json_kbool(j, "final_by_time", w->final_by_time);
 	ms_json_ki64(j, "target_pid", w->target_pid);
@@ -343,12 +426,23 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	ms_json_kdouble(&j, "final_after_s", m->final_after);
 	ms_json_ki64(&j, "run_bound_s", run_bound);
 	ms_json_kstr(&j, "compared_at", ms_moment_id(m->kind));
+	ms_json_kstr(&j, "ranked_by", n && v[0].by_vsz ? "vsz" : "rss");
+	ms_json_key(&j, "rlimit_as_bytes");
+	if (m->rlimit_as)
+		ms_json_u64(&j, m->rlimit_as);
+	else
+		ms_json_null(&j);
+	const char *launched = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].baseline)
+			launched = v[i].settings;
+	ms_json_kstr(&j, "launched_with", launched);
 	ms_json_key(&j, "runs");
 	ms_json_arr_begin(&j);
 	for (size_t i = 0; i < n; i++) {
 		const struct ms_remedy_result *r = &v[i];
 		ms_json_obj_begin(&j);
-		char label[64], what[160];
+		char label[320], what[160];
 		ms_remedy_label(r, label, sizeof label);
 		ms_remedy_description(r, what, sizeof what);
 		ms_json_kstr(&j, "config", r->cfg->name);
@@ -361,6 +455,8 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 		for (size_t k = 0; k < MS_REMEDY_MAX_ENV && r->cfg->env[k]; k++)
 			ms_json_str(&j, r->cfg->env[k]);
 		ms_json_arr_end(&j);
+		ms_json_kbool(&j, "baseline", r == ms_remedy_baseline(v, n) || (r->baseline && !ms_remedy_baseline(v, n)));
+		ms_json_kbool(&j, "in_effect", r->in_effect);
 		ms_json_kbool(&j, "available", r->available);
 		ms_json_kstr(&j, "skipped", !r->available ? r->skipped : !r->runs && r->not_applied[0] ? r->not_applied : NULL);
 		ms_json_key(&j, "applied");
@@ -383,10 +479,18 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 				ms_json_ki64(&j, "rank", r->rank);
 			ms_json_ku64(&j, "peak_rss_bytes", r->peak_rss);
 			ms_json_ku64(&j, "final_rss_bytes", r->final_rss);
+			ms_json_ku64(&j, "final_rss_min_bytes", r->final_min);
+			ms_json_ku64(&j, "final_rss_max_bytes", r->final_max);
+			ms_json_ku64(&j, "final_vsz_bytes", r->final_vsz);
+			ms_json_ku64(&j, "final_vsz_min_bytes", r->vsz_min);
+			ms_json_ku64(&j, "final_vsz_max_bytes", r->vsz_max);
+			ms_json_ku64(&j, "peak_vsz_bytes", r->peak_vsz);
 			ms_json_kdouble(&j, "wall_s", r->wall_seconds);
 			ms_json_kdouble(&j, "cpu_s", r->cpu_seconds);
 		}
 		ms_json_ki64(&j, "runs_ok", r->runs_ok);
+		char why[200];
+		ms_json_kstr(&j, "address_space_failure", ms_remedy_as_failure(r, m->rlimit_as, why, sizeof why) ? why : NULL);
 		ms_json_kstr(&j, "error", r->error[0] ? r->error : NULL);
 		ms_json_key(&j, "samples");
 		ms_json_arr_begin(&j);
@@ -418,6 +522,14 @@ static void print_json(struct ms_remedy_result *v, size_t n, char **cmd, const c
 	ms_json_kstr(&j, "not_compared", rec.apart);
 	ms_json_kstr(&j, "not_applied", rec.not_applied);
 	ms_json_kstr(&j, "baseline", rec.base);
+	const struct ms_remedy_result *b = ms_remedy_baseline(v, n);
+	ms_json_kstr(&j, "baseline_config", b ? b->cfg->name : NULL);
+	ms_json_kstr(&j, "not_measured", rec.not_measured);
+	ms_json_key(&j, "run_to_run_bytes");
+	if (rec.not_measured[0])
+		ms_json_u64(&j, rec.spread);
+	else
+		ms_json_null(&j);
 	struct ms_apply ap;
 	if (rec.best) {
 		ms_remedy_apply(rec.best, cmdline, &ap);
@@ -444,7 +556,7 @@ int cmd_compare(int argc, char **argv)
 {
 	int runs = 3, json = 0, interval = 10, timeout = 0, list = 0, c, final_at_given = 0;
 	double final_after = -1;
-	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT;
+	const char *configs = NULL, *final_at = DEFAULT_FINAL_AT, *rank_by = "auto";
 	struct ms_args args;
 	ms_args_begin(&args, &cli, argc, argv);
 	while ((c = ms_args_next(&args)) != -1) {
@@ -456,6 +568,11 @@ int cmd_compare(int argc, char **argv)
 		case 'i': interval = (int)(ms_args_seconds(&args, "--interval", args.val, 0.001, 10) * 1000 + 0.5); break;
 		case 't': timeout = (int)ms_args_count(&args, "--timeout", args.val, 1, 86400); break;
 		case 'j': json = 1; break;
+		case MS_LONG('r'):
+			rank_by = args.val;
+			if (strcmp(rank_by, "rss") && strcmp(rank_by, "vsz") && strcmp(rank_by, "auto"))
+				ms_fatal(PROG, "give rss, vsz or auto", "--rank-by: unknown '%s'", rank_by);
+			break;
 		case 'l': list = args.operands_optional = 1; break;
 		}
 	}
@@ -486,13 +603,27 @@ int cmd_compare(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct ms_remedy_result *v = calloc(ms_remedy_ncfgs, sizeof *v);
+	struct ms_remedy_result *v = calloc(ms_remedy_ncfgs + 1, sizeof *v);
 	if (!v)
 		ms_fatal(PROG, NULL, "out of memory");
 	size_t n = 0, nsel = 0;
+	/* Allocator variables in the environment: the command as launched is
+	 * the baseline, a row of its own; the others run without them (T5-6). */
+	static const struct ms_remedy_cfg launched_cfg = { "as-launched", "the command as launched, with the allocator "
+							   "variables of the environment", MS_ALLOC_GLIBC, { 0 } };
+	char settings[256];
+	if (ms_remedy_launched(environ, settings, sizeof settings) > 0) {
+		v[n].cfg = &launched_cfg;
+		v[n].baseline = v[n].available = 1;
+		snprintf(v[n++].settings, sizeof v[0].settings, "%s", settings);
+		char line[400];
+		launched_note(settings, line, sizeof line);
+		fprintf(stderr, "%s: %s\n", PROG, line);
+	}
 	for (size_t i = 0; i < ms_remedy_ncfgs; i++)
 		if (selected(configs, ms_remedy_cfgs[i].name)) {
 			v[n].cfg = &ms_remedy_cfgs[i];
+			v[n].in_effect = ms_remedy_in_effect(v[n].cfg, environ);
 			v[n++].available = 1;
 		}
 	/* A static executable is known before it runs: what cannot reach it is
@@ -523,7 +654,7 @@ int cmd_compare(int argc, char **argv)
 				 ms_allocator_name(cfg->allocator), ms_allocator_package(cfg->allocator));
 			continue;
 		}
-		char **env = ms_remedy_env(cfg, r->lib, environ);
+		char **env = r->baseline ? env_copy(environ) : ms_remedy_env(cfg, r->lib, environ);
 		r->all = calloc((size_t)runs, sizeof *r->all);
 		if (!env || !r->all)
 			ms_fatal(PROG, NULL, "out of memory");
@@ -555,7 +686,21 @@ int cmd_compare(int argc, char **argv)
 		return MS_EXIT_ERROR;
 	}
 	/* runs read at different moments are never ranked as alike */
-	struct ms_compare_moment m = { .kind = ms_remedy_moments(v, n), .final_at = final_at, .final_after = final_after };
+	struct rlimit as;
+	struct ms_compare_moment m = { .kind = ms_remedy_moments(v, n), .final_at = final_at, .final_after = final_after,
+				       .rlimit_as = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY ?
+						    (uint64_t)as.rlim_cur : 0 };
+	/* under an address-space limit the VSZ is what breaks the program (T5-11) */
+	const struct ms_remedy_result *base = NULL;
+	for (size_t i = 0; i < n && !base; i++)
+		if (v[i].baseline)
+			base = &v[i];
+	for (size_t i = 0; i < n && !base; i++)
+		if (!strcmp(v[i].cfg->name, "glibc"))
+			base = &v[i];
+	int by_vsz = !strcmp(rank_by, "vsz") || (!strcmp(rank_by, "auto") && ms_remedy_vsz_rule(base, m.rlimit_as));
+	for (size_t i = 0; i < n; i++)
+		v[i].by_vsz = by_vsz;
 	ms_remedy_rank(v, n);
 	if (json)
 		print_json(v, n, cmd, cmdline, runs, &m, timeout);

@@ -66,9 +66,9 @@ check_match "JSON: its text starts 'Not judged'" "$(jq -r .recommendation.text "
 COLUMNS=200 RSS_DIR=$TMP "$MS" compare --runs 1 --final-at holding --final-after 30 -c $cfgs -- "$W" >"$TMP/t2" 2>"$TMP/e2"
 check_eq "timer after every line: exit 0" "$?" 0
 check_eq "nothing apart" "$(grep -c '^not compared' "$TMP/t2")" 0
-check_match "the arena cap of 1: no change" "$(grep '^No change' "$TMP/t2")" "^No change \(final RSS within 10% of glibc's default\): glibc-arena-max-1$"
+check_match "the arena cap of 1: no change" "$(grep '^No change' "$TMP/t2")" "^No change \(final RSS within 10% of glibc's default, one run each\): glibc-arena-max-1$"
 check_match "the arena cap of 2: worse, X -> Y" "$(grep '^Worse' "$TMP/t2")" \
-	"^Worse than glibc's default \(final RSS more than 10% higher; never use these here\): glibc-arena-max-2 \([0-9.]+ MiB -> 1[0-9][0-9]\.[0-9] MiB\)$"
+	"^Worse than glibc's default \(final RSS more than 10% higher, one run each; never use these here\): glibc-arena-max-2 \([0-9.]+ MiB -> 1[0-9][0-9]\.[0-9] MiB\)$"
 check_match "keep the default" "$(grep -c '^Keep the default' "$TMP/t2")" '^1$'
 RSS_DIR=$TMP "$MS" compare --json --runs 1 --final-at holding --final-after 30 -c $cfgs -- "$W" >"$TMP/j2.json" 2>/dev/null
 J="$TMP/j2.json"

@@ -81,9 +81,9 @@ static void medians_skip_failed_runs(void **state)
 static void rank_and_recommend(void **state)
 {
 	struct ms_remedy_result v[5] = {
-		{ .cfg = cfg("glibc"), .available = 1, .runs_ok = 3, .final_rss = 513 * MiB, .peak_rss = 520 * MiB, .wall_seconds = 1.0 },
-		{ .cfg = cfg("glibc-arena-max-2"), .available = 1, .runs_ok = 3, .final_rss = 514 * MiB, .peak_rss = 520 * MiB, .wall_seconds = 1.0 },
-		{ .cfg = cfg("jemalloc-decay-0"), .available = 1, .runs_ok = 3, .final_rss = 24 * MiB, .peak_rss = 524 * MiB, .wall_seconds = 2.0 },
+		{ .cfg = cfg("glibc"), .available = 1, .runs_ok = 3, .final_rss = 513 * MiB, .peak_rss = 520 * MiB, .wall_seconds = 1.0, .cpu_seconds = 1.0 },
+		{ .cfg = cfg("glibc-arena-max-2"), .available = 1, .runs_ok = 3, .final_rss = 514 * MiB, .peak_rss = 520 * MiB, .wall_seconds = 1.0, .cpu_seconds = 1.0 },
+		{ .cfg = cfg("jemalloc-decay-0"), .available = 1, .runs_ok = 3, .final_rss = 24 * MiB, .peak_rss = 524 * MiB, .wall_seconds = 2.0, .cpu_seconds = 1.6 },
 		{ .cfg = cfg("tcmalloc"), .available = 0 },
 		{ .cfg = cfg("mimalloc-decommit-0"), .available = 1, .runs_ok = 0 },
 	};
@@ -100,8 +100,27 @@ static void rank_and_recommend(void **state)
 	assert_string_equal(rec.same, "glibc-arena-max-2");
 	assert_non_null(strstr(rec.text, "Use jemalloc-decay-0"));
 	assert_non_null(strstr(rec.text, "24.0 MiB instead of 513.0 MiB"));
-	assert_non_null(strstr(rec.text, "(95% less)"));
-	assert_non_null(strstr(rec.text, "It costs time"));
+	assert_non_null(strstr(rec.text, "(95% less; one run each, no spread measured)"));
+	/* cost on CPU time (T5-14): 1.60x; wall time informative */
+	assert_non_null(strstr(rec.text, "CPU time 1.60x the default's (wall time 2.00x). It costs CPU time"));
+	v[2].cpu_seconds = 0.8;   /* wall 2x, CPU less: no cost */
+	ms_remedy_recommend(v, 5, NULL, &rec);
+	assert_null(strstr(rec.text, "It costs"));
+	/* ranges (T5-5): 3 runs each, overlapping: not measured, never "Use" */
+	v[0].runs_compared = v[2].runs_compared = 3;
+	v[0].final_min = 500 * MiB, v[0].final_max = 530 * MiB;
+	v[2].final_min = 20 * MiB, v[2].final_max = 505 * MiB;
+	uint64_t saved;
+	assert_int_equal(ms_remedy_judge(v, 5, &v[2], &saved), MS_REMEDY_NOT_MEASURED);
+	ms_remedy_recommend(v, 5, NULL, &rec);
+	assert_null(rec.best);
+	assert_non_null(strstr(rec.not_measured, "jemalloc-decay-0 (20.0 MiB..505.0 MiB)"));
+	v[2].final_max = 30 * MiB;   /* apart: measured */
+	assert_int_equal(ms_remedy_judge(v, 5, &v[2], &saved), 1);
+	/* overlapping within a band narrower than 10%: a measured no change */
+	v[2].final_min = 505 * MiB, v[2].final_max = 540 * MiB;
+	assert_int_equal(ms_remedy_judge(v, 5, &v[2], &saved), 0);
+	v[0].runs_compared = v[2].runs_compared = 0;
 	struct ms_apply ap;
 	ms_remedy_apply(&v[2], "./app --serve", &ap);
 	assert_string_equal(ap.shell, "LD_PRELOAD=/lib/libjemalloc.so.2 MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0 ./app --serve");

@@ -286,6 +286,10 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		if (!ms_jhas_num(r, "final_rss_bytes") || ms_ju64(r, "runs_ok", 0) == 0 || !ms_jbool(r, "compared", true) ||
 		    !ms_jbool(r, "applied", true))
 			continue;
+		/* within run-to-run variation of the baseline (remedy.h
+		 * ms_remedy_judge): not measured, neither a saving nor "no change" */
+		if (!strcmp(ms_jstr(r, "effect", ""), "not_measured"))
+			continue;
 		snprintf(f->measured[f->nmeasured].config, sizeof f->measured[0].config, "%s", ms_jstr(r, "config", ""));
 		f->measured[f->nmeasured].final_rss = ms_ju64(r, "final_rss_bytes", 0);
 		/* the library's file name: the dynamic linker finds it in its own directories */
@@ -298,7 +302,11 @@ void ms_cause_facts_from_json(struct ms_cause_facts *f, const struct ms_jval *ov
 		for (const struct ms_jval *e = env && env->type == MS_J_ARR ? env->child : NULL; e; e = e->next)
 			if (e->type == MS_J_STR && ms_remedy_is_allocator_var(e->str) && eo < el)
 				eo += (size_t)snprintf(envs + eo, el - eo, "%s%s", eo ? " " : "", e->str);
-		if (!strcmp(f->measured[f->nmeasured].config, "glibc"))
+		/* the baseline compare judged against: the command as launched
+		 * when its environment set allocator variables, else glibc */
+		if (ms_jbool(r, "baseline", false) ||
+		    (!strcmp(f->measured[f->nmeasured].config, "glibc") && !(f->measured_base >= 0 &&
+		     !strcmp(f->measured[f->measured_base].config, "as-launched"))))
 			f->measured_base = f->nmeasured;
 		f->nmeasured++;
 	}

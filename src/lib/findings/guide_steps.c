@@ -15,6 +15,7 @@
 #include "findings/hotsite.h"
 #include "findings/hotwrap.h"
 #include "findings/remedy.h"
+#include "probe/procfs.h"
 #include "records/callsite.h"
 #include "records/dbgpkg.h"
 #include "util/demangle.h"
@@ -634,6 +635,33 @@ static void guide_facts(const struct ms_guide *g, const struct ms_jval *compare,
 	}
 }
 
+/* The allocator variables the target was started with (its
+ * /proc/PID/environ), "MALLOC_ARENA_MAX='2' " for the compare command
+ * that measures its remedies: compare keeps them in its as-launched
+ * baseline row (trial5 T5-6: the proof command dropped them and measured
+ * against an untuned default).  "" for a core, none, or unreadable; a
+ * value with a quote is left out (read from the target: untrusted). */
+static void target_alloc_env(const struct ms_guide *g, char *out, size_t len)
+{
+	char *buf = NULL;
+	size_t n = 0, off = 0;
+	out[0] = 0;
+	if (g->pid <= 0 || g->core[0] || ms_proc_read(g->pid, "environ", &buf, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		const char *kv = buf + i, *eq = strchr(kv, '=');
+		if (!eq || strchr(kv, '\'') || !ms_remedy_is_allocator_var(kv) || off >= len)
+			continue;
+		int w = snprintf(out + off, len - off, "%.*s'%s' ", (int)(eq + 1 - kv), kv, eq + 1);
+		if (w < 0 || (size_t)w >= len - off) {
+			out[off] = 0;   /* cut whole, never half a variable */
+			break;
+		}
+		off += (size_t)w;
+	}
+	free(buf);
+}
+
 void ms_guide_causes(struct ms_guide *g, const struct ms_jval *compare)
 {
 	struct ms_cause_facts f;
@@ -684,15 +712,17 @@ void ms_guide_remedies(struct ms_guide *g, struct ms_jval *compare)
 		if (strstr(rem[i].command, "libjemalloc") && !strstr(configs, "jemalloc"))
 			strcat(configs, ",jemalloc-decay-0");
 	}
+	char env[512];
+	target_alloc_env(g, env, sizeof env);
 	if (!compare && strchr(configs, ',') && is_glibc(g) && g->origin.title) {
 		char need[400];   /* a title is no command to run compare on */
 		ms_origin_compare(configs, need, sizeof need);
 		ms_gstep_evidence(s, "%s (process %d: %s)", need, (int)g->pid, g->origin.why);
 	} else if (!compare && strchr(configs, ',') && is_glibc(g))
-		ms_gstep_command(s, "%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
+		ms_gstep_command(s, "%s%s%s%smemsleuth compare --configs %s%s%s -- %s   # measures these on the workload, "
 				 "%s", g->cwd[0] && !strchr(g->cwd, '\'') ? "cd '" : "",
 				 g->cwd[0] && !strchr(g->cwd, '\'') ? g->cwd : "", g->cwd[0] && !strchr(g->cwd, '\'') ? "' && " : "",
-				 configs, g->moment[0] ? " " : "", g->moment, cmd, g->core[0] ? "a rerun of the core's command "
+				 env, configs, g->moment[0] ? " " : "", g->moment, cmd, g->core[0] ? "a rerun of the core's command "
 				 "(give --final-at or --final-after: the moment the core was taken)" :
 				 "sampled at the moment the guide looked");
 	/* the cause to lead with: the most severe, the largest among equals

@@ -177,6 +177,10 @@ size_t ms_remedy_napplicable(const struct ms_alloc_seen *s)
 void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t len)
 {
 	char who[64];
+	if (base && base->baseline) {
+		snprintf(buf, len, "the command as launched (%s)", base->settings);
+		return;
+	}
 	if (!base || !base->seen.read || (base->seen.allocator == MS_ALLOC_GLIBC && !base->seen.builtin)) {
 		snprintf(buf, len, "glibc's default");
 		return;
@@ -194,7 +198,10 @@ static int default_elsewhere(const struct ms_remedy_result *r)
 
 void ms_remedy_label(const struct ms_remedy_result *r, char *buf, size_t len)
 {
-	if (default_elsewhere(r))
+	if (r->baseline)   /* as launched: "glibc (MALLOC_ARENA_MAX=2)" */
+		snprintf(buf, len, "%s (%s)", ms_allocator_name(r->seen.read ? r->seen.allocator : MS_ALLOC_GLIBC),
+			 r->settings);
+	else if (default_elsewhere(r))
 		snprintf(buf, len, "default (%s)", ms_allocator_name(r->seen.allocator));
 	else
 		snprintf(buf, len, "%s", r->cfg->name);
@@ -259,11 +266,15 @@ const char *ms_moment_id(enum ms_final_moment m)
 static void summarise_at(struct ms_remedy_result *r, enum ms_final_moment m)
 {
 	uint64_t peak[r->runs > 0 ? r->runs : 1], fin[r->runs > 0 ? r->runs : 1];
+	uint64_t vsz[r->runs > 0 ? r->runs : 1], pvsz[r->runs > 0 ? r->runs : 1];
 	double wall[r->runs > 0 ? r->runs : 1], cpu[r->runs > 0 ? r->runs : 1];
 	size_t k = 0;
 	int ok = 0, count[MS_MOMENT_EXIT + 1] = { 0 };
+	r->peak_vsz_all = 0;
 	for (int i = 0; i < r->runs; i++) {
 		const struct ms_workload_run *w = &r->all[i];
+		if (w->peak_vsz > r->peak_vsz_all)
+			r->peak_vsz_all = w->peak_vsz;
 		if (!w->ok) {
 			if (!r->error[0])
 				snprintf(r->error, sizeof r->error, "%s", w->error);
@@ -275,6 +286,8 @@ static void summarise_at(struct ms_remedy_result *r, enum ms_final_moment m)
 			continue;
 		peak[k] = w->peak_rss;
 		fin[k] = w->final_rss;
+		vsz[k] = w->final_vsz;
+		pvsz[k] = w->peak_vsz;
 		wall[k] = w->wall_seconds;
 		cpu[k] = w->cpu_seconds;
 		k++;
@@ -297,7 +310,13 @@ static void summarise_at(struct ms_remedy_result *r, enum ms_final_moment m)
 	if (!k)
 		return;
 	r->peak_rss = median_u64(peak, k);
-	r->final_rss = median_u64(fin, k);
+	r->final_rss = median_u64(fin, k);   /* sorts fin: the range is its ends */
+	r->final_min = fin[0];
+	r->final_max = fin[k - 1];
+	r->final_vsz = median_u64(vsz, k);
+	r->vsz_min = vsz[0];
+	r->vsz_max = vsz[k - 1];
+	r->peak_vsz = median_u64(pvsz, k);
 	r->wall_seconds = median_double(wall, k);
 	r->cpu_seconds = median_double(cpu, k);
 }
@@ -361,16 +380,35 @@ void ms_remedy_apart_reason(const struct ms_remedy_result *r, const struct ms_co
 	buf[0] = 0;
 	if (!r->apart || !m)
 		return;
+	if (ms_remedy_as_failure(r, m->rlimit_as, what, sizeof what)) {
+		snprintf(buf, len, "%s, not compared", what);
+		return;
+	}
 	apart_what(r, m, what, sizeof what);
 	snprintf(buf, len, "%s, not compared%s", what,
 		 r->moment == MS_MOMENT_TIMER && m->kind == MS_MOMENT_LINE ?
 		 " (a longer --final-after lets it reach the line)" : "");
 }
 
+/* What a result is ranked and judged by: final RSS, or final VSZ under
+ * the VSZ rule; and its range over the runs. */
+static uint64_t metric(const struct ms_remedy_result *r)
+{
+	return r->by_vsz ? r->final_vsz : r->final_rss;
+}
+
+static void metric_range(const struct ms_remedy_result *r, uint64_t *lo, uint64_t *hi)
+{
+	*lo = r->by_vsz ? r->vsz_min : r->final_min;
+	*hi = r->by_vsz ? r->vsz_max : r->final_max;
+	if (r->runs_compared < 2 || *hi < *lo)   /* no spread measured */
+		*lo = *hi = metric(r);
+}
+
 static int ranked_before(const struct ms_remedy_result *a, const struct ms_remedy_result *b)
 {
-	if (a->final_rss != b->final_rss)
-		return a->final_rss < b->final_rss;
+	if (metric(a) != metric(b))
+		return metric(a) < metric(b);
 	if (a->peak_rss != b->peak_rss)
 		return a->peak_rss < b->peak_rss;
 	return a->wall_seconds < b->wall_seconds;
@@ -424,35 +462,133 @@ const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name)
 	return NULL;
 }
 
+static int usable(const struct ms_remedy_result *r)
+{
+	return r->available && r->runs_ok && !r->apart && !r->not_applied[0];
+}
+
 static const struct ms_remedy_result *find(const struct ms_remedy_result *v, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].cfg->name, name) && v[i].available && v[i].runs_ok && !v[i].apart && !v[i].not_applied[0])
+		if (!strcmp(v[i].cfg->name, name) && usable(&v[i]))
 			return &v[i];
 	return NULL;
 }
 
-/* ms_remedy_effect of one result, judged with its twin when it ran. */
-static int twin_effect(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t base,
-		       uint64_t *saved)
+const struct ms_remedy_result *ms_remedy_baseline(const struct ms_remedy_result *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].baseline)
+			return usable(&v[i]) ? &v[i] : NULL;
+	return find(v, n, "glibc");
+}
+
+/* ms_remedy_effect of one result, judged with its twin when it ran; two
+ * ranges that overlap are no measure (the twin's range joins its own). */
+static int twin_effect(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r,
+		       const struct ms_remedy_result *base, uint64_t *saved)
 {
 	const char *t = ms_remedy_twin(r->cfg->name);
 	const struct ms_remedy_result *tw = t ? find(v, n, t) : NULL;
-	return ms_remedy_effect(r->final_rss, tw ? tw->final_rss : 0, base, saved);
+	uint64_t lo, hi, blo, bhi, tlo, thi;
+	metric_range(r, &lo, &hi);
+	metric_range(base, &blo, &bhi);
+	if (tw) {
+		metric_range(tw, &tlo, &thi);
+		lo = tlo < lo ? tlo : lo;
+		hi = thi > hi ? thi : hi;
+	}
+	*saved = 0;
+	int spread = r->runs_compared >= 2 && base->runs_compared >= 2;
+	if (spread && lo <= bhi && blo <= hi) {
+		/* overlapping: "no change" only when every run of both lies in a
+		 * band narrower than the no-change tolerance (ms_remedy_effect):
+		 * then no difference beyond it can hide in the spread */
+		uint64_t tol = (uint64_t)((double)metric(base) * MS_REMEDY_SAME_SHARE);
+		if (tol < (2u << 20))
+			tol = 2u << 20;
+		if ((hi > bhi ? hi : bhi) - (lo < blo ? lo : blo) <= tol)
+			return 0;
+		return MS_REMEDY_NOT_MEASURED;
+	}
+	return ms_remedy_effect(metric(r), tw ? metric(tw) : 0, metric(base), saved);
 }
 
 int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t *saved)
 {
-	const struct ms_remedy_result *base = find(v, n, "glibc");
+	const struct ms_remedy_result *base = ms_remedy_baseline(v, n);
 	*saved = 0;
-	if (!base || r == base || !r->available || !r->runs_ok || r->apart || r->not_applied[0])
+	if (!base || r == base || !usable(r) || r->in_effect)
 		return -2;
-	return twin_effect(v, n, r, base->final_rss, saved);
+	return twin_effect(v, n, r, base, saved);
 }
 
 const char *ms_remedy_effect_id(int effect)
 {
-	return effect == 1 ? "lower" : effect == 0 ? "no_change" : effect == -1 ? "worse" : NULL;
+	return effect == 1 ? "lower" : effect == 0 ? "no_change" : effect == -1 ? "worse" :
+	       effect == MS_REMEDY_NOT_MEASURED ? "not_measured" : NULL;
+}
+
+int ms_remedy_launched(char *const *env, char *buf, size_t len)
+{
+	int k = 0;
+	size_t off = 0;
+	buf[0] = 0;
+	for (size_t i = 0; env && env[i]; i++)
+		if (ms_remedy_is_allocator_var(env[i])) {
+			if (off < len)
+				off += (size_t)snprintf(buf + off, len - off, "%s%s", k ? " " : "", env[i]);
+			k++;
+		}
+	return k;
+}
+
+/* c sets exactly the allocator variables of env. */
+static int sets_exactly(const struct ms_remedy_cfg *c, char *const *env)
+{
+	int nenv = 0, nc = 0;
+	for (size_t i = 0; env && env[i]; i++)
+		nenv += ms_remedy_is_allocator_var(env[i]);
+	for (; nc < MS_REMEDY_MAX_ENV && c->env[nc]; nc++) {
+		int found = 0;
+		for (size_t i = 0; env && env[i] && !found; i++)
+			found = !strcmp(env[i], c->env[nc]);
+		if (!found)
+			return 0;
+	}
+	return nc == nenv;
+}
+
+int ms_remedy_in_effect(const struct ms_remedy_cfg *c, char *const *env)
+{
+	if (c->allocator != MS_ALLOC_GLIBC || !c->env[0])
+		return 0;   /* a preloaded allocator is stripped from no row: never equal; the default is glibc's row */
+	const char *t = ms_remedy_twin(c->name);
+	const struct ms_remedy_cfg *tw = t ? ms_remedy_cfg_find(t) : NULL;
+	return sets_exactly(c, env) || (tw && sets_exactly(tw, env));
+}
+
+int ms_remedy_vsz_rule(const struct ms_remedy_result *base, uint64_t rlimit_as)
+{
+	if (!rlimit_as || !base)
+		return 0;
+	uint64_t peak = base->peak_vsz > base->peak_vsz_all ? base->peak_vsz : base->peak_vsz_all;
+	return peak >= rlimit_as / 4 * 3;
+}
+
+int ms_remedy_as_failure(const struct ms_remedy_result *r, uint64_t rlimit_as, char *why, size_t len)
+{
+	char a[MS_SIZE_BUF], b[MS_SIZE_BUF];
+	why[0] = 0;
+	/* the last VmPeak read can be a sample before the failing mmap: near = within 25% */
+	if (!rlimit_as || r->peak_vsz_all < rlimit_as / 4 * 3)
+		return 0;
+	int bad = r->runs_ok < r->runs || (r->apart && r->moment == MS_MOMENT_TIMER);
+	if (!bad)
+		return 0;
+	snprintf(why, len, "fails under the address-space limit (VmPeak %s of RLIMIT_AS %s)",
+		 ms_size_fmt(r->peak_vsz_all, a), ms_size_fmt(rlimit_as, b));
+	return 1;
 }
 
 /* append "sep item" to a fixed buffer; the list is cut, never overrun */
@@ -471,26 +607,48 @@ static void list_add(char *buf, size_t len, const char *sep, const char *fmt, ..
 	va_end(ap);
 }
 
+/* The --runs that would tell a difference of a few MiB from the spread. */
+static int more_runs(const struct ms_remedy_result *base)
+{
+	int r = base->runs < 5 ? 10 : base->runs * 2;
+	return r > 50 ? 50 : r;
+}
+
+/* "341.7 MiB (341.7..354.5 MiB over 3 runs)", or the value alone with one run */
+static void with_range(const struct ms_remedy_result *r, char *buf, size_t len)
+{
+	char a[MS_SIZE_BUF], lo[MS_SIZE_BUF], hi[MS_SIZE_BUF];
+	uint64_t l, h;
+	metric_range(r, &l, &h);
+	ms_size_fmt(metric(r), a);
+	if (r->runs_compared >= 2)
+		snprintf(buf, len, "%s (%s..%s over %d runs)", a, ms_size_fmt(l, lo), ms_size_fmt(h, hi), r->runs_compared);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
 void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struct ms_compare_moment *m,
 			 struct ms_recommendation *rec)
 {
 	memset(rec, 0, sizeof *rec);
-	const struct ms_remedy_result *base = find(v, n, "glibc"), *best = NULL, *base_apart = NULL;
+	const struct ms_remedy_result *base = ms_remedy_baseline(v, n), *best = NULL, *base_apart = NULL;
 	char a[MS_SIZE_BUF], b[MS_SIZE_BUF], c[MS_SIZE_BUF], why[400];
-	int others = 0;   /* configurations besides the default that reached the process */
+	int others = 0;   /* configurations besides the baseline that reached the process */
+	int has_marked = 0;
+	for (size_t i = 0; i < n; i++)
+		has_marked |= v[i].baseline;
 	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(v[i].cfg->name, "glibc"))
+		int is_base = has_marked ? v[i].baseline : !strcmp(v[i].cfg->name, "glibc");
+		if (is_base)
 			ms_remedy_base_name(&v[i], rec->base, sizeof rec->base);
 		if (v[i].not_applied[0]) {
 			list_add(rec->not_applied, sizeof rec->not_applied, "; ", "%s (%s)", v[i].cfg->name, v[i].not_applied);
 			continue;
 		}
-		others += strcmp(v[i].cfg->name, "glibc") && v[i].available && v[i].runs_ok;
-		if (v[i].rank == 1)
-			best = &v[i];
+		others += !is_base && v[i].available && v[i].runs_ok;
 		if (!v[i].apart)
 			continue;
-		if (!strcmp(v[i].cfg->name, "glibc"))
+		if (is_base)
 			base_apart = &v[i];
 		ms_remedy_apart_reason(&v[i], m, why, sizeof why);
 		list_add(rec->apart, sizeof rec->apart, "; ", "%s %s", v[i].cfg->name, why);
@@ -518,50 +676,92 @@ void ms_remedy_recommend(const struct ms_remedy_result *v, size_t n, const struc
 			 rec->base, ms_size_fmt(base->final_rss, a));
 		return;
 	}
-	if (!best) {
+	/* the best: the first by rank measured lower than the baseline, never
+	 * one on overlapping ranges nor the setting already in effect */
+	uint64_t below;
+	const struct ms_remedy_result *first = NULL;
+	for (int rank = 1; rank <= (int)n && !best; rank++)
+		for (size_t i = 0; i < n; i++)
+			if (v[i].rank == rank) {
+				if (!first)
+					first = &v[i];
+				if (base && ms_remedy_judge(v, n, &v[i], &below) == 1)
+					best = &v[i];
+			}
+	if (!first) {
 		snprintf(rec->text, sizeof rec->text, "No configuration completed a run: nothing to recommend.");
 		return;
 	}
 	if (!base) {
-		rec->best = best;
+		rec->best = first;
 		snprintf(rec->text, sizeof rec->text,
-			 "The default did not complete, so there is no baseline; the lowest final RSS is %s with %s (%s).",
-			 ms_size_fmt(best->final_rss, a), best->cfg->name, best->cfg->what);
+			 "The default did not complete, so there is no baseline; the lowest final %s is %s with %s (%s).",
+			 first->by_vsz ? "VSZ" : "RSS", ms_size_fmt(metric(first), a), first->cfg->name, first->cfg->what);
 		return;
 	}
-	uint64_t below;
+	const char *what = base->by_vsz ? "VSZ" : "RSS";
+	uint64_t blo, bhi;
+	metric_range(base, &blo, &bhi);
+	rec->spread = (bhi - blo) / 2;
 	for (size_t i = 0; i < n; i++) {
 		int e = ms_remedy_judge(v, n, &v[i], &below);
+		uint64_t lo, hi;
+		metric_range(&v[i], &lo, &hi);
 		if (e == 0)
 			list_add(rec->same, sizeof rec->same, ", ", "%s", v[i].cfg->name);
 		else if (e == -1)
 			list_add(rec->worse, sizeof rec->worse, ", ", "%s (%s -> %s)", v[i].cfg->name,
-				 ms_size_fmt(base->final_rss, a), ms_size_fmt(v[i].final_rss, b));
+				 ms_size_fmt(metric(base), a), ms_size_fmt(metric(&v[i]), b));
+		else if (e == MS_REMEDY_NOT_MEASURED) {
+			list_add(rec->not_measured, sizeof rec->not_measured, ", ", "%s (%s..%s)", v[i].cfg->name,
+				 ms_size_fmt(lo, a), ms_size_fmt(hi, b));
+			if ((hi - lo) / 2 > rec->spread)
+				rec->spread = (hi - lo) / 2;
+		}
 	}
+	if (rec->not_measured[0])
+		rec->runs_hint = more_runs(base);
+	char basev[160], nm[160] = "";
+	with_range(base, basev, sizeof basev);
+	if (rec->not_measured[0])
+		snprintf(nm, sizeof nm, " Within run-to-run variation (+-%s), not measured: use --runs %d.",
+			 ms_size_fmt(rec->spread, a), rec->runs_hint);
 	/* arenas walks the heaps of a shared glibc only */
 	int glibc = !base->seen.read || base->seen.allocator == MS_ALLOC_GLIBC;
-	if (best == base || ms_remedy_judge(v, n, best, &below) != 1) {
-		snprintf(rec->text, sizeof rec->text,
-			 "Keep the default: no configuration ends more than %.0f%% below %s, %s. "
-			 "Final RSS alone does not say whether this memory is in use or free memory %s keeps "
-			 "(a setting may simply not reach it): %s; memsleuth hotspots names who allocates.",
-			 100 * MS_REMEDY_SAME_SHARE, rec->base, ms_size_fmt(base->final_rss, a),
-			 glibc ? "glibc" : "the allocator",
-			 glibc ? "memsleuth arenas PID at that moment tells (free vs in use, and what malloc_trim(0) would return)"
-			       : "memsleuth overview PID at that moment shows where it lives");
+	if (!best) {
+		if (base->by_vsz)
+			snprintf(rec->text, sizeof rec->text,
+				 "Keep %s: no configuration ends with a VSZ more than %.0f%% below %s, %s.%s",
+				 base->baseline ? "what runs" : "the default", 100 * MS_REMEDY_SAME_SHARE, rec->base, basev, nm);
+		else
+			snprintf(rec->text, sizeof rec->text,
+				 "Keep %s: no configuration ends more than %.0f%% below %s, %s.%s "
+				 "Final RSS alone does not say whether this memory is in use or free memory %s keeps "
+				 "(a setting may simply not reach it): %s; memsleuth hotspots names who allocates.",
+				 base->baseline ? "what runs" : "the default", 100 * MS_REMEDY_SAME_SHARE, rec->base, basev, nm,
+				 glibc ? "glibc" : "the allocator",
+				 glibc ? "memsleuth arenas PID at that moment tells (free vs in use, and what malloc_trim(0) would return)"
+				       : "memsleuth overview PID at that moment shows where it lives");
 		return;
 	}
 	rec->best = best;
-	double saved = 100.0 * (double)(base->final_rss - best->final_rss) / (double)base->final_rss;
-	double slower = base->wall_seconds > 0 ? best->wall_seconds / base->wall_seconds : 1;
+	char bestv[160];
+	with_range(best, bestv, sizeof bestv);
+	double saved = 100.0 * (double)(metric(base) - metric(best)) / (double)metric(base);
+	/* cost on CPU time (user+sys of the process group): wall time on a
+	 * loaded machine is mostly waiting for a CPU (trial5 T5-14) */
+	double cpu = base->cpu_seconds > 0 ? best->cpu_seconds / base->cpu_seconds : 1;
+	double wall = base->wall_seconds > 0 ? best->wall_seconds / base->wall_seconds : 1;
 	int len = snprintf(rec->text, sizeof rec->text,
-			   "Use %s (%s): the final RSS is %s instead of %s with %s (%.0f%% less), "
-			   "peak %s, wall time %.2fx the default's.",
-			   best->cfg->name, best->cfg->what, ms_size_fmt(best->final_rss, a),
-			   ms_size_fmt(base->final_rss, b), rec->base, saved, ms_size_fmt(best->peak_rss, c), slower);
-	if (slower > 1.5 && len > 0 && (size_t)len < sizeof rec->text)
-		snprintf(rec->text + len, sizeof rec->text - (size_t)len,
-			 " It costs time: measure the workload's throughput before adopting it.");
+			   "Use %s (%s): the final %s is %s instead of %s with %s (%.0f%% less%s), "
+			   "peak RSS %s, CPU time %.2fx %s (wall time %.2fx).",
+			   best->cfg->name, best->cfg->what, what, bestv, basev, rec->base, saved,
+			   best->runs_compared < 2 || base->runs_compared < 2 ? "; one run each, no spread measured" :
+			   "; the ranges do not overlap", ms_size_fmt(best->peak_rss, c), cpu,
+			   base->baseline ? "the command's as launched" : "the default's", wall);
+	if (cpu > 1.5 && len > 0 && (size_t)len < sizeof rec->text)
+		len += snprintf(rec->text + len, sizeof rec->text - (size_t)len,
+				" It costs CPU time: measure the workload's throughput before adopting it.");
 }
 
 void ms_remedy_apply(const struct ms_remedy_result *r, const char *cmd, struct ms_apply *a)

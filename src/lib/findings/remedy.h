@@ -48,6 +48,7 @@ struct ms_compare_moment {
 	enum ms_final_moment kind;
 	const char *final_at;      /* the line's regular expression */
 	double final_after;        /* s after the start; 0 none */
+	uint64_t rlimit_as;        /* RLIMIT_AS the runs had, bytes; 0 unlimited */
 };
 
 /* One configuration's outcome over N runs: medians of the successful ones
@@ -72,6 +73,17 @@ struct ms_remedy_result {
 					  or not known) */
 	int      reached;              /* 1: its runs showed it reached the process */
 	struct ms_alloc_seen seen;     /* the allocator its runs used (seen.read 0: not read) */
+	uint64_t final_min, final_max; /* final RSS range over the medians' runs (the spread) */
+	uint64_t final_vsz, peak_vsz;  /* medians: VmSize at the final moment, VmPeak */
+	uint64_t vsz_min, vsz_max;     /* final VSZ range over the medians' runs */
+	uint64_t peak_vsz_all;         /* the largest VmPeak of every run, failed ones too */
+	int      by_vsz;               /* ranked and judged by final VSZ, not RSS (compare sets it
+					  alike in every result: ms_remedy_vsz_rule) */
+	int      baseline;             /* the row others are judged against when it is not
+					  "glibc": the command as launched (compare's as-launched) */
+	int      in_effect;            /* its settings are the ones the command was launched with:
+					  never recommended ("already in effect") */
+	char     settings[256];        /* as-launched: the allocator variables it kept, "A=1 B=2" */
 };
 
 /* Whether configuration c can reach a process that runs on s: a glibc
@@ -100,7 +112,8 @@ void ms_remedy_base_name(const struct ms_remedy_result *base, char *buf, size_t 
 /* The name a configuration's row goes by, in the text table and JSON
  * (runs[].label): its id, but the default ("glibc") run on another
  * allocator than a shared glibc is named by the allocator it used,
- * "default (musl)", "default (jemalloc)", "default (glibc-static)". */
+ * "default (musl)", "default (jemalloc)", "default (glibc-static)"; the
+ * as-launched baseline by its allocator and settings, "glibc (MALLOC_ARENA_MAX=2)". */
 void ms_remedy_label(const struct ms_remedy_result *r, char *buf, size_t len);
 
 /* The allocator a configuration's runs were measured on, by name: the
@@ -131,8 +144,8 @@ enum ms_final_moment ms_remedy_moments(struct ms_remedy_result *v, size_t n);
 void ms_remedy_apart_reason(const struct ms_remedy_result *r, const struct ms_compare_moment *m, char *buf,
 			    size_t len);
 
-/* Rank successful results read at the compared moment by final RSS, then
- * peak, then wall time; results apart get rank 0. */
+/* Rank successful results read at the compared moment by final RSS (final
+ * VSZ when by_vsz), then peak, then wall time; results apart get rank 0. */
 void ms_remedy_rank(struct ms_remedy_result *v, size_t n);
 
 /* A configuration's final RSS within MS_REMEDY_SAME_SHARE of the default's
@@ -151,14 +164,47 @@ const char *ms_remedy_twin(const char *name);
 /* The configuration of that name, or NULL. */
 const struct ms_remedy_cfg *ms_remedy_cfg_find(const char *name);
 
-/* A result's measured effect against glibc's default in v (its twin
- * included): 1 lower, 0 no change, -1 worse (harmful), -2 not judged (the
- * default itself, no default measured at the same moment, apart, or not
- * applied).
- * *saved: the bytes below the default. */
+/* A result's measured effect against the baseline in v (ms_remedy_baseline;
+ * its twin included): 1 lower, 0 no change, -1 worse (harmful), -2 not
+ * judged (the baseline itself, no baseline measured at the same moment,
+ * apart, not applied, or already in effect), -3 not measured: both ran
+ * at least twice and their ranges of final RSS (VSZ when by_vsz) overlap,
+ * so the difference is within run-to-run variation (unless every run of
+ * both lies within the no-change tolerance: then 0, no change) (trial5 T5-5: 211.4,
+ * 346.7, 224.0 MiB against 341.7..354.5 was called "37% less").  With one
+ * run each there is no spread: ms_remedy_effect alone.
+ * *saved: the bytes below the baseline. */
+#define MS_REMEDY_NOT_MEASURED (-3)
 int ms_remedy_judge(const struct ms_remedy_result *v, size_t n, const struct ms_remedy_result *r, uint64_t *saved);
-/* "worse", "no_change", "lower"; NULL not judged. */
+/* "worse", "no_change", "lower", "not_measured"; NULL not judged. */
 const char *ms_remedy_effect_id(int effect);
+
+/* The row every other is judged against: the one marked baseline (the
+ * command as launched, with the allocator variables of its environment),
+ * else "glibc"; NULL when it did not run at the compared moment. */
+const struct ms_remedy_result *ms_remedy_baseline(const struct ms_remedy_result *v, size_t n);
+
+/* Whether configuration c sets exactly the allocator variables of env
+ * (ms_remedy_is_allocator_var; a twin spelling counts as the same): the
+ * setting is already in effect for a command launched with env. */
+int ms_remedy_in_effect(const struct ms_remedy_cfg *c, char *const *env);
+
+/* The allocator variables of env as one line, "MALLOC_ARENA_MAX=2
+ * GLIBC_TUNABLES=..." (buf "" none); returns how many. */
+int ms_remedy_launched(char *const *env, char *buf, size_t len);
+
+/* The automatic VSZ rule (trial5 T5-11): rank by VSZ when the address
+ * space is limited (rlimit_as: RLIMIT_AS in bytes, 0 unlimited) and the
+ * baseline's VmPeak is within 25% of it, or the baseline failed near it. */
+int ms_remedy_vsz_rule(const struct ms_remedy_result *base, uint64_t rlimit_as);
+
+/* Whether a run set of r failed or hung under an address-space limit:
+ * some run did not end well (failed, or was read at the timer while the
+ * others reached the line) with its last VmPeak read within 25% of
+ * rlimit_as (mmap of a thread stack fails with ENOMEM there; the reading
+ * can be a sample before the failing mmap).  why: "fails under
+ * the address-space limit (VmPeak 1.4 GiB of RLIMIT_AS 1.5 GiB)". */
+int ms_remedy_as_failure(const struct ms_remedy_result *r, uint64_t rlimit_as, char *why, size_t len);
 
 struct ms_recommendation {
 	const struct ms_remedy_result *best;  /* NULL: keep the default (or nothing judged) */
@@ -167,7 +213,10 @@ struct ms_recommendation {
 	char worse[512];         /* measured harmful: "glibc-arena-max-2 (166.0 MiB -> 880.5 MiB)", ... */
 	char apart[1024];        /* not compared, with why: ms_remedy_apart_reason, "; "-separated */
 	char not_applied[1024];  /* did not reach the process: "jemalloc-decay-0 (jemalloc was not loaded: ...)", "; "-separated */
-	char base[80];           /* ms_remedy_base_name of the default */
+	char base[320];          /* ms_remedy_base_name of the baseline */
+	char not_measured[512];  /* within run-to-run variation of the baseline: names */
+	uint64_t spread;         /* the largest half range among the baseline and those, bytes */
+	int runs_hint;           /* the --runs that would measure them */
 };
 
 /* m: the moment compared (NULL: every result alike, as after

@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include "probe/procfs.h"
+#include "records/status.h"
 #include "util/subproc.h"
 
 struct sampler {
 	const struct ms_workload *w;
 	struct ms_workload_run *out;
 	struct timespec start;
-	uint64_t last_rss;
+	uint64_t last_rss, last_vsz;
 	int have_last;
 	pid_t target;           /* the program a wrapper runs (findings/launch.h), 0: the command itself */
 	unsigned ticks;
@@ -41,6 +42,21 @@ static void see(struct sampler *s, pid_t pid)
 	s->unreadable = rc < 0;   /* then only every ~0.5 s, not at every sample */
 }
 
+/* VmSize now and VmPeak of the process measured (T5-11: a run that fails
+ * under an address-space limit is told apart by its VmPeak). */
+static void sample_vsz(struct sampler *s, pid_t pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct ms_status st;
+	if (ms_proc_read(pid, "status", &buf, &len, NULL) == 0 && ms_status_parse(buf, len, &st) == 0 && st.has_vm) {
+		s->last_vsz = st.vm_size;
+		if (st.vm_peak > s->out->peak_vsz)
+			s->out->peak_vsz = st.vm_peak;
+	}
+	free(buf);
+}
+
 static void sample(struct sampler *s, pid_t child)
 {
 	/* Every ~0.5 s: which process of the group is the target. */
@@ -58,6 +74,7 @@ static void sample(struct sampler *s, pid_t child)
 		return;
 	s->last_rss = rss;
 	s->have_last = 1;
+	sample_vsz(s, pid);
 	if (rss > s->out->peak_rss)
 		s->out->peak_rss = rss;
 	if (s->out->nsamples < MS_WORKLOAD_MAX_SAMPLES)
@@ -101,6 +118,7 @@ static void tick(struct ms_child *r, void *arg)
 		s->out->final_at_seen = 1;
 		s->out->final_by_time = by_time;
 		s->out->final_rss = s->last_rss;
+		s->out->final_vsz = s->last_vsz;
 		s->out->target_pid = s->target ? s->target : r->pid;
 		if (s->target) {
 			s->out->wrapper_pid = r->pid;
@@ -134,8 +152,10 @@ int ms_workload_run(const struct ms_workload *w, struct ms_workload_run *out, st
 	uint64_t hwm = (uint64_t)r.ru.ru_maxrss * 1024;
 	if (hwm > out->peak_rss)
 		out->peak_rss = hwm;
-	if (!out->final_at_seen)
+	if (!out->final_at_seen) {
 		out->final_rss = s.last_rss;
+		out->final_vsz = s.last_vsz;
+	}
 	out->status = r.status;
 	out->timed_out = r.timed_out;
 	out->interrupted = r.was_interrupted;

@@ -13,6 +13,8 @@
  * With see_allocator, the allocator the measured process uses is read from
  * its maps while it runs (findings/allocator.h ms_alloc_seen_read): at the
  * final moment, else the last reading before it exited (every ~0.5 s).
+ * VSZ: VmSize and VmPeak from /proc/PID/status at every sample (a run that
+ * fails on an address-space limit shows its VmPeak at the limit).
  * The command runs in its own process group, which is killed at the end. */
 #ifndef MS_WORKLOAD_H
 #define MS_WORKLOAD_H
@@ -33,6 +35,7 @@ struct ms_rss_sample {
 
 struct ms_workload_run {
 	uint64_t peak_rss, final_rss;
+	uint64_t final_vsz, peak_vsz;   /* VmSize at the final moment (as final_rss), VmPeak last read */
 	double   wall_seconds, cpu_seconds;
 	int      final_at_seen;     /* the final moment was reached (line or time) */
 	int      final_by_time;     /* ... by final_after, not by a line */

@@ -52,6 +52,8 @@ int ms_status_parse(const char *buf, size_t len, struct ms_status *st)
 		} else if (!strcmp(line, "VmSize")) {
 			st->vm_size = kb_value(v);
 			st->has_vm = 1;
+		} else if (!strcmp(line, "VmPeak")) {
+			st->vm_peak = kb_value(v);
 		} else if (!strcmp(line, "VmRSS")) {
 			st->vm_rss = kb_value(v);
 			st->has_vm = 1;

@@ -19,6 +19,7 @@ struct ms_status {
 	int      threads;
 	int      has_vm;         /* kernel threads have no Vm* lines */
 	uint64_t vm_size, vm_rss, vm_hwm, rss_anon, rss_file, rss_shmem, vm_swap;
+	uint64_t vm_peak;        /* VmPeak: the largest VmSize so far */
 };
 
 int ms_status_parse(const char *buf, size_t len, struct ms_status *st);
