@@ -26,7 +26,7 @@ sysmem_at() {   # sysmem_at XML PHASE: main arena's system current from malloc_i
 # move both: Pss divides shared pages among everyone mapping them)
 # (PSS and private-dirty bytes are the kernel's and move between two
 # readings of a live process: a page shared or collapsed meanwhile)
-numbers() { jq -S 'del(.libc_debuginfo, .debuginfo_ignored, .cgroup, .pss_bytes) | del(.. | .private_dirty_bytes?)' "$1"; }
+numbers() { jq -S 'del(.libc_debuginfo, .debuginfo_ignored, .cgroup) | del(.. | .private_dirty_bytes?, .pss_bytes?)' "$1"; }   # PSS moves with who else maps a page
 arenas_numbers() { jq -S 'del(.debuginfo_used, .symbols_agree, .walk_ms, .attempts)' "$1"; }
 A() { jq -r "$1" "$TMP/ar.json"; }
 doctor_numbers() { jq -S '.checks |= map(select(.name != "libc_debuginfo" and .name != "cgroup_memory"))' "$1"; }
